@@ -1,0 +1,88 @@
+// Pure: a pair and a direction → rsync argv. https://download.samba.org/pub/rsync/rsync.1
+import type { Endpoint, ResolvedPair, VerifyMode } from '../../types.js';
+import type { PlanContext } from '../types.js';
+
+type RsyncEndpoint = Extract<Endpoint, { type: 'local' | 'ssh' }>;
+
+export const BACKUP_DIR = '.labsync-backup';
+// Relative, so rsync keeps it inside the destination and excludes it from --delete by itself.
+export const PARTIAL_DIR = '.rsync-partial';
+
+/** rsync splits -e itself, honouring quotes: quote anything that is not plainly safe. */
+export function rshQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
+}
+
+export function sshCommand(remote: Extract<Endpoint, { type: 'ssh' }>): string[] {
+  // BatchMode: never wait for a password or a host-key prompt nobody will answer (cron, CI).
+  const words = ['ssh', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
+  if (remote.sshConfig) words.push('-F', remote.sshConfig);
+  if (remote.port) words.push('-p', String(remote.port));
+  if (remote.identity) words.push('-i', remote.identity, '-o', 'IdentitiesOnly=yes');
+  if (remote.knownHosts) words.push('-o', `UserKnownHostsFile=${remote.knownHosts}`);
+  for (const option of remote.sshOptions) words.push('-o', option);
+  return words;
+}
+
+function location(endpoint: RsyncEndpoint): string {
+  // The trailing slash: copy the folder's contents, not the folder into itself.
+  const path = endpoint.path.endsWith('/') ? endpoint.path : `${endpoint.path}/`;
+  if (endpoint.type === 'local') return path;
+  return `${endpoint.user ? `${endpoint.user}@` : ''}${endpoint.host}:${path}`;
+}
+
+export function rsyncRemote(pair: ResolvedPair): RsyncEndpoint {
+  if (pair.remote.type !== 'local' && pair.remote.type !== 'ssh') {
+    throw new Error(`rsync cannot reach a ${pair.remote.type} remote (pair ${pair.name})`);
+  }
+  return pair.remote;
+}
+
+/** Source and destination for a direction: push sends local → remote. */
+export function ends(pair: ResolvedPair, direction: 'push' | 'pull'): [string, string] {
+  const local = location({ type: 'local', path: pair.local });
+  const remote = location(rsyncRemote(pair));
+  return direction === 'push' ? [local, remote] : [remote, local];
+}
+
+function transport(pair: ResolvedPair): string[] {
+  const remote = rsyncRemote(pair);
+  if (remote.type !== 'ssh') return [];
+  // --protect-args: names with spaces or quotes reach the far side intact.
+  return ['--protect-args', '-e', sshCommand(remote).map(rshQuote).join(' ')];
+}
+
+function filters(pair: ResolvedPair): string[] {
+  return [...pair.exclude.map((p) => `--exclude=${p}`), `--exclude=/${BACKUP_DIR}/`];
+}
+
+function shared(pair: ResolvedPair): string[] {
+  const args = ['--archive', '--mkpath', `--partial-dir=${PARTIAL_DIR}`, ...filters(pair)];
+  if (pair.bwlimit) args.push(`--bwlimit=${pair.bwlimit}`);
+  return args;
+}
+
+export function transferArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext): string[] {
+  const args = [...shared(pair), '--stats', '--info=progress2'];
+  // --delete-delay: deletions happen after the transfer, so a failed run (disk full) deletes nothing.
+  if (pair.delete) args.push('--delete-delay');
+  if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
+  return [...args, ...transport(pair), '--', ...ends(pair, direction)];
+}
+
+/** The tool's own dry run; -ii lists unchanged files too, which gives the destination's file count. */
+export function previewArgv(pair: ResolvedPair, direction: 'push' | 'pull'): string[] {
+  const args = [...shared(pair), '--dry-run', '--itemize-changes', '--itemize-changes'];
+  if (pair.delete) args.push('--delete-delay');
+  return [...args, ...transport(pair), '--', ...ends(pair, direction)];
+}
+
+/** Content comparison local → remote: new = missing on the remote, deleting = extra there. */
+export function verifyArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>): string[] {
+  return [
+    '--recursive', '--links', '--dry-run', '--itemize-changes', '--itemize-changes', '--delete',
+    mode === 'checksum' ? '--checksum' : '--size-only',
+    ...filters(pair), `--exclude=/${PARTIAL_DIR}/`,
+    ...transport(pair), '--', ...ends(pair, 'push'),
+  ];
+}

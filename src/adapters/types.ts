@@ -1,0 +1,101 @@
+import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
+
+/** One external invocation: argv, never a shell string. */
+export interface Command {
+  readonly tool: ToolName;
+  /** argv without the program name; the program is `tool` found on PATH. */
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Variables to remove from the child's environment (e.g. AWS_CA_BUNDLE for rclone 1.60). */
+  readonly unsetEnv?: readonly string[];
+  /** false: safe under --dry-run (versions, listings, the tool's own dry run). */
+  readonly mutates: boolean;
+  /** In the user's words: "push data/raw to lab-s3:dvcstore". */
+  readonly label: string;
+}
+
+/** What a finished child process left behind. run() never throws for a non-zero exit. */
+export interface ToolOutput {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  readonly signal?: string;
+  readonly timedOut: boolean;
+  /** labsync stopped it (SIGINT/SIGTERM to labsync). */
+  readonly aborted: boolean;
+  /** The child never started: ENOENT, EACCES. */
+  readonly spawnError?: string;
+}
+
+/** Adapters decide, the engine obeys. */
+export type Outcome =
+  | { readonly kind: 'ok'; readonly warning?: string }
+  | { readonly kind: 'retry'; readonly reason: string }
+  | { readonly kind: 'fatal'; readonly reason: string; readonly hint?: string; readonly missingSource?: boolean };
+
+/** What a transfer would do, from the tool's own dry run. Paths are relative to the pair's roots. */
+export interface Changes {
+  readonly transfer: readonly string[];
+  readonly delete: readonly string[];
+  /** Files in the source (undefined where the tool cannot tell). */
+  readonly sourceFiles?: number;
+  /** Files in the destination that a mirror could delete (undefined where the tool cannot tell). */
+  readonly destFiles?: number;
+}
+
+export interface TransferStats { readonly files: number; readonly bytes: number }
+
+export interface Progress {
+  readonly bytes?: number;
+  readonly percent?: number;
+  readonly rate?: string;
+  readonly eta?: string;
+  readonly files?: number;
+}
+
+/** The verifier's comparison of the two sides. Paths relative to the pair's roots. */
+export interface VerifyReport {
+  readonly checked: number;
+  readonly missing: readonly string[];
+  readonly extra: readonly string[];
+  readonly changed: readonly string[];
+}
+
+export interface PlanContext {
+  /** Run timestamp, for dated backup folders: 2026-11-25T10-00-00Z. */
+  readonly stamp: string;
+  readonly tty: boolean;
+  readonly verbose: boolean;
+}
+
+/** A non-mutating probe: the commands to run, and how to read their output. */
+export interface Probe<T> {
+  readonly commands: readonly Command[];
+  parse(outputs: readonly ToolOutput[]): T;
+}
+
+export interface Capabilities {
+  readonly directions: readonly Direction[];
+  readonly remoteTypes: readonly RemoteType[];
+  readonly delete: boolean;
+  readonly backup: boolean;
+  readonly bwlimit: boolean;
+  readonly transfers: boolean;
+  readonly verify: readonly VerifyMode[];
+}
+
+export interface Adapter {
+  readonly tool: ToolName;
+  readonly capabilities: Capabilities;
+  readonly install: { readonly apt?: string; readonly brew?: string; readonly pip?: string; readonly url: string };
+  version(): Probe<string | undefined>;
+  transfer(pair: ResolvedPair, direction: Direction, ctx: PlanContext): readonly Command[];
+  preview(pair: ResolvedPair, direction: Direction, ctx: PlanContext): Probe<Changes>;
+  /** Compare both sides without changing anything (checksum or size). */
+  verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
+  classify(output: ToolOutput, command: Command): Outcome;
+  parseStats?(output: ToolOutput): TransferStats;
+  parseProgress?(line: string): Progress | undefined;
+}

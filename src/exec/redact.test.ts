@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { isSecretName, makeRedactor, redactDeep } from './redact.js';
+
+describe('makeRedactor', () => {
+  const redact = makeRedactor(
+    { AWS_SECRET_ACCESS_KEY: 'wJalr/XUtnFEMI+K7MDENG', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', HOME: '/root' },
+    { RCLONE_CONFIG_GD_TOKEN: 'tok-1234', SHORT_TOKEN: 'ab' },
+  );
+  it('hides secret env values and their URL-encoded forms', () => {
+    expect(redact('key=wJalr/XUtnFEMI+K7MDENG')).toBe('key=***');
+    expect(redact('k=wJalr%2FXUtnFEMI%2BK7MDENG')).toBe('k=***');
+    expect(redact('token tok-1234 used')).toBe('token *** used');
+  });
+  it('keeps identifiers and too-short values', () => {
+    expect(redact('id AKIDEXAMPLE at /root, ab')).toBe('id AKIDEXAMPLE at /root, ab');
+  });
+  it('hides passwords in URLs but keeps the user', () => {
+    expect(redact('git push https://alice:hunter22@example.com/repo.git')).toBe('git push https://alice:***@example.com/repo.git');
+    expect(redact('ssh://bob@host:22/path')).toBe('ssh://bob@host:22/path');
+  });
+  it('redacts nested values', () => {
+    expect(redactDeep({ a: ['tok-1234'], b: { c: 'x tok-1234' }, n: 3 }, redact)).toEqual({ a: ['***'], b: { c: 'x ***' }, n: 3 });
+  });
+});
+
+describe('isSecretName', () => {
+  it('recognises the names SPEC §4 lists', () => {
+    for (const n of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'RCLONE_CONFIG_S3_PASS', 'RCLONE_CONFIG_X_SECRET_ACCESS_KEY', 'RCLONE_CONFIG_GD_TOKEN', 'RCLONE_CONFIG_C_PASSWORD']) {
+      expect(isSecretName(n), n).toBe(true);
+    }
+    for (const n of ['AWS_ACCESS_KEY_ID', 'HOME', 'PATH', 'RCLONE_CONFIG_S3_TYPE']) expect(isSecretName(n), n).toBe(false);
+  });
+});

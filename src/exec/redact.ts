@@ -1,0 +1,53 @@
+// The one choke point for secrets (SPEC §4): plan, logs, state, --json and error text pass through here.
+
+const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|(^|_)PASS$|_KEY$|CREDENTIAL)/i;
+/** Names that look secret but hold identifiers, not secrets. */
+const NOT_SECRET = new Set(['AWS_ACCESS_KEY_ID']);
+const MIN_SECRET_LENGTH = 4;
+export const MASK = '***';
+
+export function isSecretName(name: string): boolean {
+  if (NOT_SECRET.has(name)) return false;
+  return name === 'AWS_SECRET_ACCESS_KEY' || name === 'AWS_SESSION_TOKEN' || SECRET_NAME.test(name);
+}
+
+// `scheme://user:password@host` — keep the user, hide the password.
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)(@)/gi;
+
+export type Redactor = (text: string) => string;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Builds a redactor that hides the values of secret-named variables in `envs` and URL passwords. */
+export function makeRedactor(...envs: ReadonlyArray<Readonly<Record<string, string | undefined>>>): Redactor {
+  const values = new Set<string>();
+  for (const env of envs) {
+    for (const [name, value] of Object.entries(env)) {
+      if (!value || value.length < MIN_SECRET_LENGTH || !isSecretName(name)) continue;
+      values.add(value);
+      values.add(encodeURIComponent(value));
+    }
+  }
+  // Longest first, so a secret that contains another is hidden whole.
+  const sorted = [...values].sort((a, b) => b.length - a.length);
+  const pattern = sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined;
+  return (text) => {
+    let out = text.replace(URL_PASSWORD, `$1${MASK}$3`);
+    if (pattern) out = out.replace(pattern, MASK);
+    return out;
+  };
+}
+
+/** Redacts every string inside a JSON-like value (for state files, logs and --json). */
+export function redactDeep<T>(value: T, redact: Redactor): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, redact);
+    return out as T;
+  }
+  return value;
+}

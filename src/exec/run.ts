@@ -1,0 +1,111 @@
+// The ONLY place labsync starts a process. Tool failures come back as values (ToolOutput).
+import { execa } from 'execa';
+import type { Command, ToolOutput } from '../adapters/types.js';
+import type { Redactor } from './redact.js';
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  /** Each line of stdout/stderr as it arrives (progress lines end in \r, so both split). */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  readonly redact: Redactor;
+  /** Grace between SIGTERM and SIGKILL when stopping a child. */
+  readonly killGraceMs?: number;
+}
+
+/** Process groups of the children now running, so a second Ctrl-C can kill them all at once. */
+const liveGroups = new Set<number>();
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/** SIGKILL every running child's process group (the second Ctrl-C). */
+export function killAllChildren(): void {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+}
+
+export function childEnv(command: Command): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, ...command.env };
+  for (const name of command.unsetEnv ?? []) delete env[name];
+  return env;
+}
+
+export async function run(command: Command, options: RunOptions): Promise<ToolOutput> {
+  const started = Date.now();
+  const { redact } = options;
+  let timedOut = false;
+  let aborted = false;
+  const child = execa(command.tool, command.args, {
+    cwd: command.cwd,
+    env: childEnv(command),
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    // Its own process group: a terminal's Ctrl-C reaches labsync only, and labsync stops the
+    // whole group (rsync and its ssh, git and its helpers) on the way out.
+    detached: true,
+    stripFinalNewline: false,
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const pid = child.pid;
+  if (pid !== undefined) liveGroups.add(pid);
+
+  const stop = (): void => {
+    if (pid === undefined) return;
+    killGroup(pid, 'SIGTERM');
+    const force = setTimeout(() => killGroup(pid, 'SIGKILL'), options.killGraceMs ?? 5000);
+    force.unref();
+  };
+  const timer = options.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, options.timeoutMs)
+    : undefined;
+  const onAbort = (): void => {
+    aborted = true;
+    stop();
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  if (options.onLine) {
+    const onLine = options.onLine;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let rest = '';
+      child[stream]?.on('data', (chunk: Buffer) => {
+        const parts = (rest + chunk.toString('utf8')).split(/[\r\n]/);
+        rest = parts.pop() ?? '';
+        for (const line of parts) if (line.trim()) onLine(redact(line), stream);
+      });
+    }
+  }
+
+  const result = await child;
+  if (timer) clearTimeout(timer);
+  options.signal?.removeEventListener('abort', onAbort);
+  if (pid !== undefined) liveGroups.delete(pid);
+
+  const spawnCode = (result as { code?: string }).code;
+  const spawnError = result.failed && result.exitCode === undefined && !result.signal && spawnCode ? spawnCode : undefined;
+  return {
+    exitCode: result.exitCode ?? (spawnError === 'ENOENT' ? 127 : 128 + signalNumber(result.signal)),
+    stdout: redact(String(result.stdout ?? '')),
+    stderr: redact(String(result.stderr ?? '')),
+    durationMs: Date.now() - started,
+    ...(result.signal ? { signal: result.signal } : {}),
+    timedOut,
+    aborted,
+    ...(spawnError ? { spawnError } : {}),
+  };
+}
+
+function signalNumber(signal: string | undefined): number {
+  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+  return signal ? (table[signal] ?? 0) : 0;
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { ManifestError, formatIssue } from '../errors.js';
+import { loadManifestText } from './load.js';
+
+const FILE = '/lab/labsync.yaml';
+
+function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadManifestText(text, FILE, env);
+  } catch (error) {
+    if (error instanceof ManifestError) return error.issues.map(formatIssue);
+    throw error;
+  }
+  return [];
+}
+
+const GOOD = `version: 1
+defaults:
+  retries: 1
+  exclude: ["*.tmp"]
+remotes:
+  nas: { type: local, path: /mnt/nas }
+  gpu: { type: ssh, host: gpu1, user: ubuntu, port: 2222, identity: keys/id, path: /home/ubuntu/lab }
+data:
+  - name: processed
+    local: data/processed
+    remote: nas:data/processed
+    delete: true
+    max_delete: 10%
+    backup: true
+    bwlimit: 10M
+    schedule: "0 * * * *"
+    tags: [hourly]
+models:
+  - name: checkpoints
+    local: models/
+    remote: gpu:models
+    exclude: ["*.lock"]
+`;
+
+describe('loadManifestText', () => {
+  it('resolves defaults, remotes and paths', () => {
+    const m = loadManifestText(GOOD, FILE, {});
+    expect(m.root).toBe('/lab');
+    expect(m.concurrency).toBe(2);
+    const [processed, checkpoints] = m.pairs;
+    expect(processed).toMatchObject({
+      name: 'processed', category: 'data', tool: 'rsync', local: '/lab/data/processed', mode: 'push',
+      remote: { type: 'local', path: '/mnt/nas/data/processed' }, delete: true, maxDelete: { percent: 10 },
+      backup: true, bwlimit: '10M', retries: 1, exclude: ['*.tmp'], tags: ['hourly'], verify: 'checksum', timeoutMs: 7_200_000,
+      source: { file: expect.any(String), line: 9, col: 5 },
+    });
+    expect(checkpoints).toMatchObject({
+      tool: 'rsync', exclude: ['*.lock'], maxDelete: { percent: 50 },
+      remote: { type: 'ssh', host: 'gpu1', user: 'ubuntu', port: 2222, identity: '/lab/keys/id', path: '/home/ubuntu/lab/models' },
+    });
+  });
+
+  it('expands ${VAR} and reports unset ones with their position', () => {
+    const text = 'version: 1\nremotes:\n  nas: { type: local, path: "${NAS:-/mnt/x}" }\ndata:\n  - name: a\n    local: "${LOCAL_DIR}"\n    remote: nas:a\n';
+    expect(loadManifestText(text, FILE, { LOCAL_DIR: '/d' }).pairs[0]).toMatchObject({ local: '/d', remote: { path: '/mnt/x/a' } });
+    expect(problems(text)).toEqual([expect.stringMatching(/:6:12 data\.a: local: environment variable LOCAL_DIR is not set/)]);
+  });
+
+  it('reports unknown keys with a suggestion, every one at once', () => {
+    const text = 'version: 1\ndata:\n  - name: a\n    local: x\n    remote: file:///r\n    delet: true\n    max-delete: 3\nextra: 1\n';
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/:6:5 data\.a: unknown key 'delet' \(did you mean 'delete'\?\)/),
+      expect.stringMatching(/:7:5 data\.a: unknown key 'max-delete' \(did you mean 'max_delete'\?\)/),
+      expect.stringMatching(/:8:1 unknown key 'extra'/),
+    ]);
+  });
+
+  it('rejects duplicate keys and tabs', () => {
+    expect(problems('version: 1\nversion: 1\n')).toEqual([expect.stringMatching(/:2:1 duplicate key/)]);
+    expect(problems('version: 1\ndata:\n\t- name: a\n')[0]).toMatch(/:3:1 .*[Tt]ab/);
+  });
+
+  it('does not coerce YAML 1.1 booleans or octal-looking numbers', () => {
+    const text = 'version: 1\ndata:\n  - name: a\n    local: x\n    remote: file:///r\n    delete: yes\n    retries: 010\n';
+    const out = problems(text);
+    expect(out).toContainEqual(expect.stringMatching(/:6:13 data\.a: delete: expected boolean, got the string 'yes' \(YAML 1\.2 reads yes\/no/));
+    expect(out).toContainEqual(expect.stringMatching(/:7:14 ambiguous number 010/));
+  });
+
+  it('reports wrong types, missing keys and bad enums', () => {
+    const text = 'version: 1\ndata:\n  - name: a\n    remote: file:///r\n    mode: mirror\n    retries: "3"\n';
+    const out = problems(text);
+    expect(out).toContainEqual(expect.stringMatching(/:3:5 data\.a: missing required key 'local'/));
+    expect(out).toContainEqual(expect.stringMatching(/data\.a: mode: the string 'mirror' is not one of: push, pull, bisync/));
+    expect(out).toContainEqual(expect.stringMatching(/data\.a: retries: expected (int|number), got the string '3'/));
+  });
+
+  it('applies cross-field rules from adapter capabilities', () => {
+    const text = `version: 1
+remotes:
+  nas: { type: local, path: /n }
+data:
+  - name: a
+    local: x
+    remote: nas:a
+    mode: bisync
+    transfers: 4
+  - name: a
+    local: y
+    remote: nope:y
+  - name: c
+    local: z
+    remote: nas:z
+    schedule: "61 * * * *"
+    max_delete: 150%
+`;
+    const out = problems(text);
+    expect(out).toContainEqual(expect.stringMatching(/:8:11 data\.a: mode: mode bisync is not supported by rsync \(supported: push, pull\)/));
+    expect(out).toContainEqual(expect.stringMatching(/data\.a: transfers: transfers is not supported by rsync/));
+    expect(out).toContainEqual(expect.stringMatching(/:10:11 data\.a: name: name 'a' is already used by data\.a/));
+    expect(out).toContainEqual(expect.stringMatching(/data\.a: remote: unknown remote 'nope' \(defined: nas\)/));
+    expect(out).toContainEqual(expect.stringMatching(/data\.c: schedule: minute '61' is out of range/));
+    expect(out).toContainEqual(expect.stringMatching(/data\.c: max_delete: a percentage cannot exceed 100%/));
+  });
+
+  it('says when a tool has not landed yet', () => {
+    const text = 'version: 1\ncode:\n  - name: repo\n    local: .\n    remote: origin\n';
+    expect(problems(text)).toEqual([expect.stringMatching(/code\.repo: remote: tool git is not available in this version of labsync yet/)]);
+  });
+
+  it('rejects names that could escape a folder, and hostile documents', () => {
+    expect(problems('version: 1\ndata:\n  - name: ../x\n    local: a\n    remote: file:///r\n')[0]).toMatch(/name: must match/);
+    expect(problems('version: 1\ndata:\n  - name: ..\n    local: a\n    remote: file:///r\n')[0]).toMatch(/name: must match/);
+    const bomb = 'a: &a [1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n';
+    expect(problems(bomb)[0]).toMatch(/cannot read the manifest: .*alias/i);
+    expect(problems('')[0]).toMatch(/empty/);
+    expect(problems('- a\n- b\n')[0]).toMatch(/must be a mapping/);
+    expect(problems('version: 2\n')[0]).toMatch(/version: must be 1/);
+  });
+
+  it('accepts inline URLs', () => {
+    const text = 'version: 1\ndata:\n  - name: a\n    local: a\n    remote: ssh://me@host:2200/srv/a\n  - name: b\n    local: b\n    remote: file:///srv/b\n';
+    const [a, b] = loadManifestText(text, FILE, {}).pairs;
+    expect(a?.remote).toEqual({ type: 'ssh', host: 'host', user: 'me', port: 2200, path: '/srv/a', sshOptions: [] });
+    expect(b?.remote).toEqual({ type: 'local', path: '/srv/b' });
+  });
+});

@@ -1,0 +1,54 @@
+// find → parse (positions kept) → expand ${VAR} → schema → rules → resolve. Every issue at once.
+import { readFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { ManifestError, type ManifestIssue } from '../errors.js';
+import { CATEGORIES, type Manifest, type ResolvedPair } from '../types.js';
+import { expandEnv } from './expand.js';
+import { issueAt, zodIssues } from './issues.js';
+import { DEFAULTS, resolvePair } from './resolve.js';
+import { checkRules } from './rules.js';
+import { manifestSchema } from './schema.js';
+import { locate, parseYaml } from './yaml-doc.js';
+
+/** How the manifest is named in messages: relative to the working folder when inside it. */
+export function displayName(file: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+export function loadManifestText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Manifest {
+  const display = displayName(file);
+  const { parsed, issues } = parseYaml(text, display);
+  if (!parsed) throw new ManifestError(issues);
+
+  const expanded = expandEnv(parsed.value, env);
+  const all: ManifestIssue[] = [
+    ...issues,
+    ...expanded.missing.map((m) => issueAt(parsed, m.path, `environment variable ${m.name} is not set (give a default with \${${m.name}:-value})`)),
+  ];
+  const result = manifestSchema.safeParse(expanded.value);
+  if (!result.success) all.push(...zodIssues(parsed, expanded.value, result.error));
+  else all.push(...checkRules(parsed, result.data));
+  if (all.length || !result.success) throw new ManifestError(all.sort((a, b) => a.line - b.line || a.col - b.col));
+
+  const raw = result.data;
+  const root = dirname(file);
+  const pairs: ResolvedPair[] = [];
+  for (const category of CATEGORIES) {
+    for (const [index, pair] of (raw[category] ?? []).entries()) {
+      const { line, col } = locate(parsed, [category, index]);
+      pairs.push(resolvePair(pair, category, raw.defaults ?? {}, raw.remotes ?? {}, root, { file: display, line, col }));
+    }
+  }
+  return { file, root, concurrency: raw.defaults?.concurrency ?? DEFAULTS.concurrency, pairs };
+}
+
+export function loadManifest(file: string, env: NodeJS.ProcessEnv = process.env): Manifest {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ManifestError([{ file: displayName(file), line: 1, col: 1, message: `cannot read: ${(error as Error).message}` }]);
+  }
+  return loadManifestText(text, file, env);
+}

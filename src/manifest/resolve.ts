@@ -1,0 +1,140 @@
+// Meaning: defaults applied, remotes resolved to endpoints, paths made absolute.
+import { homedir } from 'node:os';
+import { isAbsolute, join, posix, resolve as resolvePath } from 'node:path';
+import type { Category, Endpoint, MaxDelete, RemoteType, ResolvedPair, SourceRef, ToolName } from '../types.js';
+import { parseDuration } from '../util/duration.js';
+import type { RawDefaults, RawPair, RawRemote } from './schema.js';
+
+export const DEFAULTS = {
+  retries: 3,
+  retryDelay: '2s',
+  timeout: '2h',
+  verify: 'checksum',
+  maxDelete: '50%',
+  concurrency: 2,
+} as const;
+
+/** Which tool a pair uses when it does not say (SPEC §3). */
+export const DEFAULT_TOOL: Record<RemoteType, ToolName> = { s3: 'aws', ssh: 'rsync', rclone: 'rclone', local: 'rsync', git: 'git' };
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
+function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint {
+  switch (remote.type) {
+    case 'local':
+      return { type: 'local', path: resolvePath(root, expandHome(remote.path), sub) };
+    case 'ssh':
+      return {
+        type: 'ssh', host: remote.host, path: sub ? posix.join(remote.path, sub) : remote.path,
+        ...(remote.user ? { user: remote.user } : {}),
+        ...(remote.port ? { port: remote.port } : {}),
+        ...(remote.identity ? { identity: resolvePath(root, expandHome(remote.identity)) } : {}),
+        ...(remote.known_hosts ? { knownHosts: resolvePath(root, expandHome(remote.known_hosts)) } : {}),
+        ...(remote.ssh_config ? { sshConfig: resolvePath(root, expandHome(remote.ssh_config)) } : {}),
+        sshOptions: remote.ssh_options ?? [],
+      };
+    case 's3':
+      return {
+        type: 's3', bucket: remote.bucket, prefix: posix.join(remote.prefix ?? '', sub).replace(/^\/+|\/+$/g, '').replace(/^\.$/, ''),
+        ...(remote.region ? { region: remote.region } : {}),
+        ...(remote.profile ? { profile: remote.profile } : {}),
+        ...(remote.endpoint ? { endpoint: remote.endpoint } : {}),
+      };
+    case 'rclone':
+      return { type: 'rclone', remote: remote.remote, path: posix.join(remote.path ?? '', sub).replace(/^\.$/, ''), ...(remote.config ? { config: remote.config } : {}) };
+  }
+}
+
+function fromUrl(text: string): Endpoint | string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `'${text}' is not a valid URL`;
+  }
+  const path = decodeURIComponent(url.pathname);
+  switch (url.protocol) {
+    case 'file:':
+      return { type: 'local', path };
+    case 'ssh:':
+      if (!url.hostname) return `'${text}' has no host`;
+      return {
+        type: 'ssh', host: url.hostname, path: path || '.', sshOptions: [],
+        ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
+        ...(url.port ? { port: Number(url.port) } : {}),
+      };
+    case 's3:':
+      if (!url.hostname) return `'${text}' has no bucket`;
+      return { type: 's3', bucket: url.hostname, prefix: path.replace(/^\/+|\/+$/g, '') };
+    default:
+      return `unsupported URL scheme '${url.protocol}' (use s3://, ssh://, file:// or a remote from remotes:)`;
+  }
+}
+
+/** `NAME:SUBPATH`, an inline URL, or (for git) a git remote name or URL. A string is a problem. */
+export function resolveRemote(text: string, remotes: Readonly<Record<string, RawRemote>>, root: string, tool?: ToolName): Endpoint | string {
+  if (tool === 'git') return { type: 'git', url: text };
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon) : text;
+  const remote = remotes[name];
+  if (remote) return fromRemote(remote, colon > 0 ? text.slice(colon + 1) : '', root);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return fromUrl(text);
+  const known = Object.keys(remotes);
+  return colon > 0
+    ? `unknown remote '${name}'${known.length ? ` (defined: ${known.join(', ')})` : ' (no remotes: are defined)'}`
+    : `'${text}' is neither NAME:SUBPATH for a remote under remotes: nor a URL (s3://, ssh://, file://)`;
+}
+
+export function parseMaxDelete(value: string | number): MaxDelete {
+  if (typeof value === 'number') return { count: value };
+  return value.endsWith('%') ? { percent: Number(value.slice(0, -1)) } : { count: Number(value) };
+}
+
+export function toolFor(raw: RawPair, category: Category, endpoint: Endpoint | string): ToolName | undefined {
+  if (raw.tool) return raw.tool;
+  if (category === 'code') return 'git';
+  return typeof endpoint === 'string' ? undefined : DEFAULT_TOOL[endpoint.type];
+}
+
+export function resolvePair(
+  raw: RawPair, category: Category, defaults: RawDefaults, remotes: Readonly<Record<string, RawRemote>>, root: string, source: SourceRef,
+): ResolvedPair {
+  const probe = resolveRemote(raw.remote, remotes, root, raw.tool ?? (category === 'code' ? 'git' : undefined));
+  const tool = toolFor(raw, category, probe) as ToolName;
+  const remote = resolveRemote(raw.remote, remotes, root, tool) as Endpoint;
+  const pick = <K extends keyof RawDefaults & keyof RawPair>(key: K): RawPair[K] | RawDefaults[K] => raw[key] ?? defaults[key];
+  const hooks = pick('hooks') ?? {};
+  return {
+    name: raw.name,
+    category,
+    tool,
+    root,
+    local: isAbsolute(raw.local) ? raw.local : resolvePath(root, expandHome(raw.local)),
+    remote,
+    remoteLabel: raw.remote,
+    mode: raw.mode ?? 'push',
+    delete: pick('delete') ?? false,
+    maxDelete: parseMaxDelete(pick('max_delete') ?? DEFAULTS.maxDelete),
+    backup: pick('backup') ?? false,
+    ...(raw.bwlimit !== undefined || defaults.bwlimit !== undefined ? { bwlimit: String(pick('bwlimit')) } : {}),
+    ...(pick('transfers') !== undefined ? { transfers: pick('transfers') as number } : {}),
+    exclude: pick('exclude') ?? [],
+    retries: pick('retries') ?? DEFAULTS.retries,
+    retryDelayMs: parseDuration(pick('retry_delay') ?? DEFAULTS.retryDelay) as number,
+    timeoutMs: parseDuration(pick('timeout') ?? DEFAULTS.timeout) as number,
+    verify: pick('verify') ?? DEFAULTS.verify,
+    ...(raw.schedule ? { schedule: raw.schedule } : {}),
+    tags: raw.tags ?? [],
+    hooks: {
+      ...(hooks.before ? { before: hooks.before } : {}),
+      ...(hooks.after ? { after: hooks.after } : {}),
+      ...(hooks.on_failure ? { onFailure: hooks.on_failure } : {}),
+    },
+    notify: pick('notify') ?? {},
+    ...(raw.branch ? { branch: raw.branch } : {}),
+    lfs: raw.lfs ?? false,
+    source,
+  };
+}

@@ -1,0 +1,104 @@
+// The manifest's shape (SPEC §3). Strict everywhere: an unknown key is an error, never ignored.
+// No transforms here, so `labsync schema` can emit it as JSON Schema; meaning is given in resolve.ts.
+import { z } from 'zod';
+import { CATEGORIES, MODES, TOOLS } from '../types.js';
+
+/** Marks the message of an unknown-key issue so issues.ts can suggest from the known keys. */
+export const KNOWN_KEYS_TAG = 'known-keys:';
+
+function strict<T extends z.ZodRawShape>(shape: T) {
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `${KNOWN_KEYS_TAG}${Object.keys(shape).join(',')}` : undefined),
+  });
+}
+
+export const NAME_PATTERN = /^(?!\.+$)[A-Za-z0-9._-]+$/;
+const name = z.string().regex(NAME_PATTERN, { error: 'must match [A-Za-z0-9._-]+ (and not be only dots)' });
+const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: 'must be a duration like 30s, 10m or 2h' });
+const argv = z.array(z.string().min(1)).min(1, { error: 'must be an argv array like ["python", "export.py"]' });
+const maxDelete = z.union([z.int().min(0), z.string().regex(/^(\d+(\.\d+)?%|\d+)$/)], {
+  error: 'must be a count (10) or a percentage ("10%")',
+});
+const bwlimit = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?[KMGkmg]?$/)], {
+  error: 'must be a rate like 10M, 500K or 2G (bytes per second)',
+});
+
+const hooks = strict({ before: argv.optional(), after: argv.optional(), on_failure: argv.optional() });
+const notify = strict({ start: z.string().optional(), success: z.string().optional(), failure: z.string().optional() });
+
+/** Options a pair may set and `defaults:` may set for every pair. */
+const pairOptions = {
+  retries: z.int().min(0).max(100).optional(),
+  retry_delay: duration.optional(),
+  timeout: duration.optional(),
+  exclude: z.array(z.string().min(1)).optional(),
+  verify: z.enum(['checksum', 'size', 'none']).optional(),
+  delete: z.boolean().optional(),
+  max_delete: maxDelete.optional(),
+  backup: z.boolean().optional(),
+  bwlimit: bwlimit.optional(),
+  transfers: z.int().min(1).max(256).optional(),
+  hooks: hooks.optional(),
+  notify: notify.optional(),
+};
+
+const defaults = strict({ ...pairOptions, concurrency: z.int().min(1).max(64).optional() });
+
+export const pairSchema = strict({
+  name,
+  description: z.string().optional(),
+  tool: z.enum(TOOLS).optional(),
+  local: z.string().min(1),
+  remote: z.string().min(1),
+  mode: z.enum(MODES).optional(),
+  schedule: z.string().optional(),
+  tags: z.array(name).optional(),
+  branch: z.string().min(1).optional(),
+  lfs: z.boolean().optional(),
+  ...pairOptions,
+});
+
+const s3Remote = strict({
+  type: z.literal('s3'),
+  bucket: z.string().min(1),
+  prefix: z.string().optional(),
+  region: z.string().optional(),
+  profile: z.string().optional(),
+  endpoint: z.string().optional(),
+});
+const sshRemote = strict({
+  type: z.literal('ssh'),
+  host: z.string().min(1),
+  user: z.string().optional(),
+  port: z.int().min(1).max(65535).optional(),
+  identity: z.string().optional(),
+  path: z.string().min(1),
+  known_hosts: z.string().optional(),
+  ssh_config: z.string().optional(),
+  ssh_options: z.array(z.string().regex(/^[A-Za-z]+=.+$/, { error: 'must be Option=value, as for ssh -o' })).optional(),
+});
+const rcloneRemote = strict({
+  type: z.literal('rclone'),
+  remote: z.string().min(1),
+  path: z.string().optional(),
+  config: z.record(z.string(), z.string()).optional(),
+});
+const localRemote = strict({ type: z.literal('local'), path: z.string().min(1) });
+
+export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local'] as const;
+const remote = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote], {
+  error: `type must be one of: ${REMOTE_TYPES.join(', ')}`,
+});
+
+const pairs = z.array(pairSchema);
+export const manifestSchema = strict({
+  version: z.literal(1, { error: 'must be 1 (the only manifest version)' }),
+  defaults: defaults.optional(),
+  remotes: z.record(name, remote).optional(),
+  ...(Object.fromEntries(CATEGORIES.map((c) => [c, pairs.optional()])) as Record<(typeof CATEGORIES)[number], z.ZodOptional<typeof pairs>>),
+});
+
+export type RawManifest = z.infer<typeof manifestSchema>;
+export type RawPair = z.infer<typeof pairSchema>;
+export type RawRemote = z.infer<typeof remote>;
+export type RawDefaults = z.infer<typeof defaults>;

@@ -1,0 +1,86 @@
+// Vocabulary shared by the manifest, the engine, adapters and reporters.
+
+export const CATEGORIES = ['code', 'data', 'models'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const TOOLS = ['git', 'dvc', 'rclone', 'rsync', 'aws'] as const;
+export type ToolName = (typeof TOOLS)[number];
+
+export const MODES = ['push', 'pull', 'bisync'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** What the user asked of a pair: a direction, the pair's own mode, or a read-only look. */
+export type Action = 'push' | 'pull' | 'sync' | 'status';
+/** What a tool is asked to do once `sync` has been resolved to the pair's mode. */
+export type Direction = Mode;
+
+export const PAIR_STATUSES = [
+  'ok', 'failed', 'refused', 'skipped', 'in_sync', 'drift', 'locked', 'interrupted', 'planned',
+] as const;
+export type PairStatus = (typeof PAIR_STATUSES)[number];
+
+export type VerifyMode = 'checksum' | 'size' | 'none';
+
+/** Where a pair's far side lives, after `remotes:` and inline URLs are resolved. */
+export type Endpoint =
+  | { readonly type: 'local'; readonly path: string }
+  | {
+      readonly type: 'ssh'; readonly host: string; readonly user?: string; readonly port?: number;
+      readonly identity?: string; readonly path: string; readonly knownHosts?: string;
+      readonly sshConfig?: string; readonly sshOptions: readonly string[];
+    }
+  | {
+      readonly type: 's3'; readonly bucket: string; readonly prefix: string; readonly region?: string;
+      readonly profile?: string; readonly endpoint?: string;
+    }
+  | { readonly type: 'rclone'; readonly remote: string; readonly path: string; readonly config?: Readonly<Record<string, string>> }
+  | { readonly type: 'git'; readonly url: string };
+
+export type RemoteType = Endpoint['type'];
+
+/** A YAML position, for messages that point at the manifest. */
+export interface SourceRef { readonly file: string; readonly line: number; readonly col: number }
+
+export type MaxDelete = { readonly count: number } | { readonly percent: number };
+
+export interface Hooks { readonly before?: readonly string[]; readonly after?: readonly string[]; readonly onFailure?: readonly string[] }
+export interface Notify { readonly start?: string; readonly success?: string; readonly failure?: string }
+
+/** A pair with defaults applied, paths absolute and its remote resolved: all an adapter needs. */
+export interface ResolvedPair {
+  readonly name: string;
+  readonly category: Category;
+  readonly tool: ToolName;
+  /** The manifest's folder: tools run here, `.labsync/` lives here. */
+  readonly root: string;
+  readonly local: string;
+  readonly remote: Endpoint;
+  /** The remote as the user wrote it, for labels: `lab-s3:data/processed`. */
+  readonly remoteLabel: string;
+  readonly mode: Mode;
+  readonly delete: boolean;
+  readonly maxDelete: MaxDelete;
+  readonly backup: boolean;
+  readonly bwlimit?: string;
+  readonly transfers?: number;
+  readonly exclude: readonly string[];
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly timeoutMs: number;
+  readonly verify: VerifyMode;
+  readonly schedule?: string;
+  readonly tags: readonly string[];
+  readonly hooks: Hooks;
+  readonly notify: Notify;
+  readonly branch?: string;
+  readonly lfs: boolean;
+  readonly source: SourceRef;
+}
+
+export interface Manifest {
+  readonly file: string;
+  /** The manifest's folder: relative `local:` paths and `.labsync/` live here. */
+  readonly root: string;
+  readonly concurrency: number;
+  readonly pairs: readonly ResolvedPair[];
+}
