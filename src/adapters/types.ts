@@ -1,8 +1,11 @@
 import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
 
+/** A program labsync may start: the five tools, and ssh (which rsync, git and dvc ride on). */
+export type Program = ToolName | 'ssh';
+
 /** One external invocation: argv, never a shell string. */
 export interface Command {
-  readonly tool: ToolName;
+  readonly tool: Program;
   /** argv without the program name; the program is `tool` found on PATH. */
   readonly args: readonly string[];
   readonly cwd: string;

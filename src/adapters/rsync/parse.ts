@@ -24,7 +24,7 @@ export interface ItemizedEntry {
   readonly path: string;
 }
 
-const ITEM = /^([<>ch.])([fdLDS])(\S{9}) (.+)$/;
+const ITEM = /^([<>ch.])([fdLDS])(.{9}) (.+)$/;
 const DELETING = /^\*deleting +(.+)$/;
 
 export function parseItemized(stdout: string): ItemizedEntry[] {

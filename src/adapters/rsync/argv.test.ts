@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { ResolvedPair } from '../../types.js';
+import { previewArgv, rshQuote, transferArgv, verifyArgv } from './argv.js';
+
+const base: ResolvedPair = {
+  name: 'raw', category: 'data', tool: 'rsync', root: '/lab', local: '/lab/data/-raw dir', remote: { type: 'local', path: '/nas/raw' },
+  remoteLabel: 'nas:raw', mode: 'push', delete: false, maxDelete: { percent: 50 }, backup: false, exclude: ['*.tmp'],
+  retries: 3, retryDelayMs: 1000, timeoutMs: 1000, verify: 'checksum', tags: [], hooks: {}, notify: {}, lfs: false,
+  source: { file: 'labsync.yaml', line: 1, col: 1 },
+};
+const ctx = { stamp: '2026-11-25T10-00-00Z', tty: false, verbose: false };
+
+describe('rsync argv', () => {
+  it('pushes contents (trailing slash) after --, so a leading dash is never an option', () => {
+    const args = transferArgv(base, 'push', ctx);
+    expect(args.slice(-3)).toEqual(['--', '/lab/data/-raw dir/', '/nas/raw/']);
+    expect(args).toContain('--exclude=*.tmp');
+    expect(args).toContain('--partial-dir=.rsync-partial');
+    expect(args).not.toContain('--delete-delay');
+  });
+
+  it('mirrors with --delete-delay and a dated backup folder kept out of deletes', () => {
+    const args = transferArgv({ ...base, delete: true, backup: true, bwlimit: '10M' }, 'pull', ctx);
+    expect(args).toEqual(expect.arrayContaining(['--delete-delay', '--backup', '--backup-dir=.labsync-backup/2026-11-25T10-00-00Z', '--exclude=/.labsync-backup/', '--bwlimit=10M']));
+    expect(args.slice(-2)).toEqual(['/nas/raw/', '/lab/data/-raw dir/']);
+  });
+
+  it('reaches ssh hosts in BatchMode with every connection option', () => {
+    const pair: ResolvedPair = {
+      ...base,
+      remote: { type: 'ssh', host: '127.0.0.1', user: 'root', port: 2222, identity: '/k/id key', knownHosts: '/k/known', sshConfig: '/k/cfg', sshOptions: ['Compression=yes'], path: '/srv/raw' },
+    };
+    const args = previewArgv(pair, 'push');
+    const e = args[args.indexOf('-e') + 1];
+    expect(e).toBe("ssh -o BatchMode=yes -o ConnectTimeout=10 -F /k/cfg -p 2222 -i '/k/id key' -o IdentitiesOnly=yes -o UserKnownHostsFile=/k/known -o Compression=yes");
+    expect(args).toContain('--protect-args');
+    expect(args).toEqual(expect.arrayContaining(['--dry-run', '--itemize-changes']));
+    expect(args.at(-1)).toBe('root@127.0.0.1:/srv/raw/');
+  });
+
+  it('verifies content by checksum or size, never by mtime', () => {
+    expect(verifyArgv(base, 'checksum')).toEqual(expect.arrayContaining(['--checksum', '--delete', '--dry-run']));
+    expect(verifyArgv(base, 'size')).toContain('--size-only');
+    expect(verifyArgv(base, 'size')).not.toContain('--archive');
+  });
+
+  it('quotes for rsync\'s own -e splitter', () => {
+    expect(rshQuote('plain-word')).toBe('plain-word');
+    expect(rshQuote("it's")).toBe(`'it'"'"'s'`);
+  });
+});

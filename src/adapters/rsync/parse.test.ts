@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { changesFromItemized, parseProgress, parseStats, parseVersion, unescapeName, verifyFromItemized } from './parse.js';
+
+const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/rsync-3.5.0/${name}`, import.meta.url), 'utf8');
+
+describe('rsync parse (recorded rsync 3.5.0 output)', () => {
+  it('reads a mirror dry run: transfers, deletions, and both sides\' file counts', () => {
+    const c = changesFromItemized(fixture('preview-mirror.txt'));
+    expect(c.transfer).toEqual(['-leading-dash', 'back\\slash', 'link', 'new\nline', 'quote\'d"name', 'ünïcödé.bin']);
+    expect(c.delete).toEqual(['old/gone']);
+    expect(c.sourceFiles).toBe(8);
+    // "with space.txt" and "sub/same" exist on both sides, plus the one to delete.
+    expect(c.destFiles).toBe(3);
+  });
+
+  it('reads a checksum comparison into missing, extra and changed', () => {
+    expect(verifyFromItemized(fixture('verify-checksum.txt'))).toEqual({
+      checked: 8,
+      missing: ['link'],
+      extra: ['extra'],
+      changed: ['with space.txt', 'sub/same'],
+    });
+  });
+
+  it('reads stats and progress', () => {
+    const out = fixture('transfer.txt');
+    // 5 regular files: the symlink is not one, and rsync's quick check skipped the same-size, same-second "with space.txt".
+    expect(parseStats(out)).toEqual({ files: 5, bytes: 8 });
+    expect(parseProgress('      1,234,567  45%   10.50MB/s    0:00:03 (xfr#3, to-chk=5/10)')).toEqual({
+      bytes: 1_234_567, percent: 45, rate: '10.50MB/s', eta: '0:00:03', files: 3,
+    });
+    expect(parseProgress('sending incremental file list')).toBeUndefined();
+  });
+
+  it('unescapes rsync\'s \\#ooo octal escapes and reads the version', () => {
+    expect(unescapeName('a\\#012b')).toBe('a\nb');
+    expect(unescapeName('plain\\name')).toBe('plain\\name');
+    expect(parseVersion('rsync  version 3.5.0  protocol version 32\n')).toBe('3.5.0');
+  });
+});

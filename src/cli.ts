@@ -1,0 +1,142 @@
+// The whole CLI surface. Handlers are imported lazily so --help and --version load commander only.
+// Exit codes are decided here and nowhere else (errors.ts: exitCodeFor).
+import { Command, CommanderError } from 'commander';
+import { exitCodeFor, formatIssue, LabsyncError, ManifestError } from './errors.js';
+import type { GlobalOptions } from './commands/context.js';
+import { CATEGORIES } from './types.js';
+import { VERSION } from './version.js';
+
+function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('labsync')
+    .description('Keep code, datasets and models in sync through git, dvc, rclone, rsync and aws — and prove the copy is right.')
+    .version(VERSION, '--version')
+    .option('-c, --config <file>', 'manifest (else $LABSYNC_CONFIG, else labsync.yaml searched upward)')
+    .option('--dry-run', 'change nothing anywhere; show what would be transferred and deleted')
+    .option('--json', 'print one JSON document on stdout when the run ends')
+    .option('-q, --quiet', 'print only errors')
+    .option('-v, --verbose', 'more detail, and debug lines in the log')
+    .option('--log-file <file>', 'NDJSON log (default .labsync/logs/labsync-DATE.log)')
+    .option('--concurrency <n>', 'pairs run at once (default: defaults.concurrency, else 2)')
+    .option('--tag <tag>', 'only pairs with this tag')
+    .option('--no-verify', 'skip the verify step after transfers')
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .option('--wait <seconds>', "wait this long for a pair's lock instead of exiting 75")
+    .showHelpAfterError()
+    .exitOverride();
+
+  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], _o: unknown, cmd: Command) => {
+    const { runCommand } = await import('./commands/run.js');
+    setExit(await runCommand(category, action, names, globals(cmd)));
+  };
+  for (const category of CATEGORIES) {
+    program
+      .command(category)
+      .description(`the manifest's ${category}: pairs`)
+      .argument('<action>', 'push | pull | sync | status')
+      .argument('[names...]', 'only these pairs')
+      .action(run(category));
+  }
+  program
+    .command('sync')
+    .description('every pair (or the named ones), each in its configured mode — what cron and CI call')
+    .argument('[names...]', 'only these pairs')
+    .action(async (names: string[], _o: unknown, cmd: Command) => {
+      const { runCommand } = await import('./commands/run.js');
+      setExit(await runCommand(undefined, 'sync', names, globals(cmd)));
+    });
+  program
+    .command('status')
+    .description('the last run of every pair, from the state folder')
+    .option('--max-age <duration>', "exit 1 when a pair's last success is older than this (e.g. 2h)")
+    .action(async (o: { maxAge?: string }, cmd: Command) => {
+      const { statusCommand } = await import('./commands/status.js');
+      setExit(await statusCommand(globals(cmd), o.maxAge));
+    });
+  program
+    .command('plan')
+    .description('the exact commands a run would execute, secrets redacted; runs nothing')
+    .argument('[category]', 'code | data | models')
+    .argument('[action]', 'push | pull | sync (default sync)')
+    .argument('[names...]', 'only these pairs')
+    .action(async (category: string | undefined, action: string | undefined, names: string[], _o: unknown, cmd: Command) => {
+      const { planCommand } = await import('./commands/plan.js');
+      setExit(await planCommand(category, action, names, globals(cmd)));
+    });
+  program
+    .command('validate')
+    .description('parse and check the manifest; report every problem at once')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { validateCommand } = await import('./commands/validate.js');
+      setExit(await validateCommand(globals(cmd)));
+    });
+  program
+    .command('init')
+    .description('write a starter labsync.yaml and the AI-project .gitignore/.dvcignore entries (never clobbers)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { initCommand } = await import('./commands/init.js');
+      setExit(await initCommand(globals(cmd)));
+    });
+  program
+    .command('schema')
+    .description("the manifest's JSON Schema, for editor completion")
+    .action(async () => {
+      const { schemaCommand } = await import('./commands/schema.js');
+      setExit(await schemaCommand());
+    });
+  program
+    .command('doctor')
+    .description('which tools are present, their versions, and what a pair needs that is missing')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { doctorCommand } = await import('./commands/doctor.js');
+      setExit(await doctorCommand(globals(cmd)));
+    });
+  program
+    .command('demo')
+    .description('build a throw-away lab in a temp folder, run sync and status end to end, print the results')
+    .option('--keep', 'keep the temp lab for a look afterwards')
+    .action(async (o: { keep?: boolean }, cmd: Command) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      setExit(await demoCommand(globals(cmd), Boolean(o.keep)));
+    });
+  return program;
+}
+
+function report(error: unknown, json: boolean): void {
+  const lines: string[] = [];
+  if (error instanceof ManifestError) {
+    lines.push(...error.issues.map(formatIssue), `${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} in the manifest; nothing was run`);
+  } else if (error instanceof LabsyncError) {
+    lines.push(`labsync: ${error.message}`, ...(error.hint ? [`hint: ${error.hint}`] : []));
+  } else {
+    lines.push(`labsync: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+  process.stderr.write(`${lines.join('\n')}\n`);
+  if (json) {
+    const issues = error instanceof ManifestError ? error.issues : undefined;
+    process.stdout.write(`${JSON.stringify({ ok: false, error: error instanceof Error ? error.message : String(error), ...(issues ? { issues } : {}) }, null, 2)}\n`);
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version are not errors; every other parse failure is a usage error.
+      code = error.exitCode === 0 ? 0 : 2;
+    } else {
+      report(error, argv.includes('--json'));
+      code = exitCodeFor([], error);
+    }
+  }
+  process.exitCode = code;
+}
+

@@ -1,0 +1,88 @@
+// What every command shares: global options → manifest, redactor, reporters, signals.
+import { Chalk } from 'chalk';
+import { loadManifest } from '../manifest/load.js';
+import { findManifest } from '../manifest/find.js';
+import { UsageError } from '../errors.js';
+import type { Emit } from '../engine/events.js';
+import { makeRedactor, type Redactor } from '../exec/redact.js';
+import { killAllChildren } from '../exec/run.js';
+import { defaultLogFile, logSink } from '../log/logger.js';
+import type { Manifest } from '../types.js';
+import { fanOut, processOutput, toEmit, type Output } from '../ui/handlers.js';
+import { jsonReporter } from '../ui/json.js';
+import { plainReporter, quietReporter } from '../ui/plain.js';
+import { ttyReporter } from '../ui/tty.js';
+
+export interface GlobalOptions {
+  readonly config?: string;
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  readonly logFile?: string;
+  readonly concurrency?: string;
+  readonly tag?: string;
+  readonly verify?: boolean;
+  readonly color?: boolean;
+  readonly wait?: string;
+}
+
+export function useColor(opts: GlobalOptions, env = process.env): boolean {
+  return opts.color !== false && !('NO_COLOR' in env && env.NO_COLOR !== '') && Boolean(process.stdout.isTTY);
+}
+
+export function chalkFor(opts: GlobalOptions): InstanceType<typeof Chalk> {
+  return new Chalk({ level: useColor(opts) ? 1 : 0 });
+}
+
+export function openManifest(opts: GlobalOptions, cwd = process.cwd()): Manifest {
+  return loadManifest(findManifest(opts.config, cwd));
+}
+
+export function positiveInt(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} needs a whole number of at least 1, got '${text}'`);
+  return Number(text);
+}
+
+export function seconds(text: string | undefined, flag: string): number {
+  if (text === undefined) return 0;
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`${flag} needs a number of seconds, got '${text}'`);
+  return Number(text) * 1000;
+}
+
+export const redactor = (): Redactor => makeRedactor(process.env);
+
+/** The reporters for this run, by mode, plus the log file. */
+export function reporters(opts: GlobalOptions, root: string, redact: Redactor, output: Output = processOutput): { emit: Emit; close: () => void } {
+  const ui = opts.json
+    ? jsonReporter(output, redact)
+    : opts.quiet
+      ? quietReporter(output)
+      : process.stderr.isTTY && process.stdout.isTTY
+        ? ttyReporter(output, chalkFor(opts))
+        : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000);
+  const log = logSink(opts.logFile ?? defaultLogFile(root), redact, Boolean(opts.verbose));
+  return { emit: fanOut(toEmit(ui), log.emit), close: log.flush };
+}
+
+/** First SIGINT/SIGTERM: stop children gracefully and record. Second: kill everything now. */
+export function trapSignals(controller: AbortController, onFirst: () => void): () => void {
+  let count = 0;
+  const handler = (): void => {
+    count++;
+    if (count === 1) {
+      onFirst();
+      controller.abort();
+      return;
+    }
+    killAllChildren();
+    process.exit(130);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

@@ -1,0 +1,73 @@
+// `labsync doctor`: every tool, found or not, its version, who needs it, and the exact install command.
+import { adapters } from '../adapters/index.js';
+import type { Program } from '../adapters/types.js';
+import type { ExitCode } from '../errors.js';
+import { makeRedactor } from '../exec/redact.js';
+import { run } from '../exec/run.js';
+import { which } from '../exec/which.js';
+import { LabsyncError } from '../errors.js';
+import { TOOLS, type Manifest } from '../types.js';
+import { chalkFor, openManifest, type GlobalOptions } from './context.js';
+
+const INSTALL: Record<Program, string> = {
+  rsync: 'apt-get install -y rsync   (macOS: brew install rsync)',
+  ssh: 'apt-get install -y openssh-client',
+  rclone: 'apt-get install -y rclone   (or https://rclone.org/install/)',
+  git: 'apt-get install -y git',
+  dvc: "pip install 'dvc[s3]'",
+  aws: 'pip install awscli',
+};
+
+function firstLine(text: string): string | undefined {
+  return text.split('\n').map((l) => l.trim()).find(Boolean);
+}
+
+async function probe(program: Program): Promise<{ path?: string; version?: string }> {
+  const path = await which(program);
+  if (!path) return {};
+  const adapter = program === 'ssh' ? undefined : adapters[program];
+  const versionProbe = adapter?.version();
+  const command = versionProbe?.commands[0] ?? { tool: program, args: [program === 'ssh' ? '-V' : '--version'], cwd: process.cwd(), mutates: false, label: 'version' };
+  const out = await run(command, { redact: makeRedactor(), timeoutMs: 15_000 });
+  const parsed = versionProbe ? versionProbe.parse([out]) : undefined;
+  return { path, version: parsed ?? firstLine(out.stdout) ?? firstLine(out.stderr) ?? '' };
+}
+
+function needs(manifest: Manifest | undefined): Map<Program, string[]> {
+  const map = new Map<Program, string[]>();
+  const add = (p: Program, who: string): void => void map.set(p, [...(map.get(p) ?? []), who]);
+  for (const pair of manifest?.pairs ?? []) {
+    add(pair.tool, pair.name);
+    if (pair.remote.type === 'ssh') add('ssh', pair.name);
+  }
+  return map;
+}
+
+export async function doctorCommand(opts: GlobalOptions): Promise<ExitCode> {
+  let manifest: Manifest | undefined;
+  let manifestNote = '';
+  try {
+    manifest = openManifest(opts);
+  } catch (error) {
+    // doctor helps before a manifest exists; a broken one is still worth saying.
+    manifestNote = error instanceof LabsyncError ? error.message : String(error);
+  }
+  const wanted = needs(manifest);
+  const programs: Program[] = [...TOOLS, 'ssh'];
+  const found = await Promise.all(programs.map(async (p) => ({ program: p, ...(await probe(p)), neededBy: wanted.get(p) ?? [] })));
+  const missing = found.filter((f) => !f.path && f.neededBy.length);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: missing.length === 0, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })) }, null, 2)}\n`);
+    return missing.length ? 1 : 0;
+  }
+  const chalk = chalkFor(opts);
+  for (const f of found) {
+    const mark = f.path ? chalk.green('✔') : f.neededBy.length ? chalk.red('✖') : chalk.dim('-');
+    const who = f.neededBy.length ? chalk.dim(` needed by ${f.neededBy.join(', ')}`) : '';
+    const what = f.path ? `${f.version} ${chalk.dim(f.path)}` : `not found — install: ${INSTALL[f.program]}`;
+    process.stdout.write(`${mark} ${f.program.padEnd(7)} ${what}${who}\n`);
+  }
+  if (!manifest) process.stdout.write(chalk.dim(`(no manifest checked: ${manifestNote.split('\n')[0]})\n`));
+  if (missing.length) process.stderr.write(`missing for this manifest: ${missing.map((m) => m.program).join(', ')}\n`);
+  return missing.length ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+export const STARTER_MANIFEST = `# labsync manifest — https://github.com/labsync/labsync  (editor completion: labsync schema > labsync.schema.json)
+version: 1
+
+defaults:                  # every pair gets these unless it says otherwise
+  retries: 3               # transient failures only, with backoff
+  timeout: 2h              # per attempt
+  exclude: ["*.tmp", "__pycache__/**", ".DS_Store", ".ipynb_checkpoints/**"]
+  verify: checksum         # checksum | size | none — runs after every transfer
+  concurrency: 2           # pairs at once
+
+remotes:
+  nas: { type: local, path: "\${LABSYNC_NAS:-../labsync-remote}" }
+  # gpu:    { type: ssh, host: cloud-gpu, user: ubuntu, port: 22, identity: ~/.ssh/cloud-key.pem, path: /home/ubuntu/ai-lab }
+  # lab-s3: { type: s3, bucket: my-bucket, prefix: ai-lab, region: us-west-2, profile: lab }
+
+data:
+  - name: datasets
+    local: data
+    remote: nas:data
+    mode: push             # push | pull
+    delete: true           # mirror: remove at the destination what the source lacks...
+    max_delete: 10%        # ...but refuse a run that would delete more than this
+    backup: true           # replaced and deleted files go to .labsync-backup/<time>/ at the destination
+
+models:
+  - name: checkpoints
+    local: models
+    remote: nas:models
+    exclude: ["*.lock"]
+    # schedule: "0 * * * *"   # for \`labsync schedule\`
+    # tags: [hourly]          # run with --tag hourly
+`;

@@ -1,0 +1,47 @@
+// The exact commands a run would execute, secrets redacted. Runs nothing.
+import { adapterFor } from '../adapters/index.js';
+import type { PlanContext } from '../adapters/types.js';
+import { directionOf, runStamp } from '../engine/run.js';
+import { selectPairs } from '../engine/select.js';
+import { UsageError, type ExitCode } from '../errors.js';
+import { formatCommand } from '../exec/format.js';
+import { CATEGORIES, type Action, type Category } from '../types.js';
+import { openManifest, redactor, type GlobalOptions } from './context.js';
+import { ACTIONS } from './run.js';
+
+export async function planCommand(category: string | undefined, action: string | undefined, names: readonly string[], opts: GlobalOptions): Promise<ExitCode> {
+  // `plan raw` and `plan push raw` read naturally too: shift words that are not a category or action.
+  const words = [category, action, ...names].filter((w): w is string => w !== undefined);
+  const cat = CATEGORIES.find((c) => c === words[0]);
+  if (cat) words.shift();
+  const act = ACTIONS.find((a) => a === words[0] && a !== 'status');
+  if (act) words.shift();
+  const manifest = openManifest(opts);
+  const pairs = selectPairs(manifest, { ...(cat ? { category: cat as Category } : {}), names: words, ...(opts.tag ? { tag: opts.tag } : {}) });
+  const redact = redactor();
+  const ctx: PlanContext = { stamp: runStamp(new Date()), tty: false, verbose: Boolean(opts.verbose) };
+  const planned = pairs.map((pair) => {
+    const adapter = adapterFor(pair.tool);
+    if (!adapter) throw new UsageError(`no adapter for ${pair.tool}`);
+    const direction = directionOf(pair, (act ?? 'sync') as Action);
+    const steps = [
+      ...adapter.preview(pair, direction, ctx).commands.map((c) => ({ step: 'preview', command: formatCommand(c, redact) })),
+      ...adapter.transfer(pair, direction, ctx).map((c) => ({ step: 'transfer', command: formatCommand(c, redact) })),
+      ...(pair.verify !== 'none' && adapter.verify
+        ? adapter.verify(pair, pair.verify, ctx).commands.map((c) => ({ step: 'verify', command: formatCommand(c, redact) }))
+        : []),
+    ];
+    return { name: pair.name, category: pair.category, tool: pair.tool, direction, steps };
+  });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ command: 'plan', pairs: planned }, null, 2)}\n`);
+    return 0;
+  }
+  for (const p of planned) {
+    process.stdout.write(`# ${p.category}.${p.name}: ${p.direction} with ${p.tool}\n`);
+    for (const s of p.steps) process.stdout.write(`${s.command}    # ${s.step}\n`);
+    process.stdout.write('\n');
+  }
+  if (!planned.length) process.stdout.write('no pairs selected\n');
+  return 0;
+}

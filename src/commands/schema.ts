@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import type { ExitCode } from '../errors.js';
+import { manifestSchema } from '../manifest/schema.js';
+
+export function manifestJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(manifestSchema, { io: 'input' }),
+    $id: 'https://labsync.dev/schema/labsync.v1.json',
+    title: 'labsync manifest (labsync.yaml), version 1',
+  };
+}
+
+export async function schemaCommand(): Promise<ExitCode> {
+  process.stdout.write(`${JSON.stringify(manifestJsonSchema(), null, 2)}\n`);
+  return 0;
+}

@@ -1,0 +1,48 @@
+// `labsync status`: each pair's last run, from .labsync/state.json.
+import { EXIT, UsageError, type ExitCode } from '../errors.js';
+import { readState, type PairRecord } from '../state/store.js';
+import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
+import { chalkFor, openManifest, type GlobalOptions } from './context.js';
+
+export async function statusCommand(opts: GlobalOptions, maxAge: string | undefined): Promise<ExitCode> {
+  const maxAgeMs = maxAge === undefined ? undefined : parseDuration(maxAge);
+  if (maxAge !== undefined && maxAgeMs === undefined) throw new UsageError(`--max-age needs a duration like 30m, 2h or 1d, got '${maxAge}'`);
+  const manifest = openManifest(opts);
+  const state = await readState(manifest.root);
+  const now = Date.now();
+  const rows = manifest.pairs
+    .filter((p) => !opts.tag || p.tags.includes(opts.tag))
+    .map((p) => {
+      const last: PairRecord | undefined = state.pairs[p.name];
+      const successAge = last?.lastSuccessAt ? now - Date.parse(last.lastSuccessAt) : undefined;
+      const stale = maxAgeMs !== undefined && (successAge === undefined || successAge > maxAgeMs);
+      return { name: p.name, category: p.category, tool: p.tool, last, lastSuccessAgeMs: successAge ?? null, stale };
+    });
+  const anyStale = rows.some((r) => r.stale);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ command: 'status', ok: !anyStale, pairs: rows.map(({ last, ...r }) => ({ ...r, lastRun: last ?? null })) }, null, 2)}\n`);
+    return anyStale ? EXIT.failed : EXIT.ok;
+  }
+  const chalk = chalkFor(opts);
+  const head = ['PAIR', 'TOOL', 'LAST RUN', 'RESULT', 'FILES', 'BYTES', 'TIME', 'LAST SUCCESS'];
+  const table = rows.map((r) => [
+    `${r.category}.${r.name}`, r.tool,
+    r.last ? `${r.last.action} ${r.last.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : 'never',
+    r.last?.status ?? '-', r.last ? String(r.last.files) : '-', r.last ? formatBytes(r.last.bytes) : '-',
+    r.last ? formatDuration(r.last.durationMs) : '-',
+    r.lastSuccessAgeMs === null ? 'never' : `${formatDuration(r.lastSuccessAgeMs)} ago`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  if (!opts.quiet) {
+    process.stdout.write(`${chalk.dim(line(head))}\n`);
+    for (const [i, row] of table.entries()) {
+      const text = line(row);
+      process.stdout.write(`${rows[i]?.stale ? chalk.red(text) : text}\n`);
+    }
+  }
+  for (const r of rows.filter((x) => x.stale)) {
+    process.stderr.write(`${r.name}: last success ${r.lastSuccessAgeMs === null ? 'never' : `${formatDuration(r.lastSuccessAgeMs)} ago`}, older than --max-age ${maxAge}\n`);
+  }
+  return anyStale ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,14 @@
+import type { ExitCode } from '../errors.js';
+import { displayName } from '../manifest/load.js';
+import { openManifest, type GlobalOptions } from './context.js';
+
+export async function validateCommand(opts: GlobalOptions): Promise<ExitCode> {
+  const manifest = openManifest(opts);
+  const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel }));
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file: manifest.file, pairs }, null, 2)}\n`);
+  else if (!opts.quiet) {
+    process.stdout.write(`${displayName(manifest.file)}: ok, ${pairs.length} pair${pairs.length === 1 ? '' : 's'}\n`);
+    for (const p of pairs) process.stdout.write(`  ${p.category}.${p.name}  ${p.tool} ${p.mode}  ${p.remote}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,71 @@
+// The one retry loop: every tool's commands run here, classified by their adapter.
+import type { Adapter, Command, Outcome, ToolOutput } from '../adapters/types.js';
+import { backoffDelay, sleep } from '../exec/retry.js';
+import { formatCommand } from '../exec/format.js';
+import type { Redactor } from '../exec/redact.js';
+import { run } from '../exec/run.js';
+import type { ResolvedPair } from '../types.js';
+import type { Emit } from './events.js';
+
+export interface AttemptContext {
+  readonly adapter: Adapter;
+  readonly pair: ResolvedPair;
+  readonly emit: Emit;
+  readonly redact: Redactor;
+  readonly signal: AbortSignal;
+  /** Progress lines go to the reporter only where they matter (transfers). */
+  readonly progress: boolean;
+}
+
+export type Attempted =
+  | { readonly kind: 'ok'; readonly outputs: readonly ToolOutput[]; readonly attempts: number; readonly warnings: readonly string[] }
+  | { readonly kind: 'failed'; readonly outcome: Extract<Outcome, { kind: 'fatal' | 'retry' }>; readonly command: string; readonly attempts: number }
+  | { readonly kind: 'interrupted'; readonly attempts: number };
+
+function spawnFailure(output: ToolOutput, command: Command, adapter: Adapter): Outcome | undefined {
+  if (!output.spawnError) return undefined;
+  if (output.spawnError === 'ENOENT') {
+    const install = adapter.install.apt ?? adapter.install.pip ?? adapter.install.url;
+    return { kind: 'fatal', reason: `${command.tool} is not installed (or not on PATH)`, hint: install };
+  }
+  return { kind: 'fatal', reason: `cannot start ${command.tool}: ${output.spawnError}` };
+}
+
+/** Runs `commands` in order; a transient failure reruns them all after a backoff, up to the pair's retries. */
+export async function attempt(commands: readonly Command[], ctx: AttemptContext): Promise<Attempted> {
+  const { adapter, pair, emit, redact, signal } = ctx;
+  const onLine = ctx.progress && adapter.parseProgress
+    ? (line: string): void => {
+        const progress = adapter.parseProgress?.(line);
+        if (progress) emit({ kind: 'pair_progress', pair: pair.name, progress });
+      }
+    : undefined;
+  for (let n = 1; ; n++) {
+    const outputs: ToolOutput[] = [];
+    const warnings: string[] = [];
+    let failure: { outcome: Extract<Outcome, { kind: 'fatal' | 'retry' }>; command: Command } | undefined;
+    for (const command of commands) {
+      const output = await run(command, { signal, timeoutMs: pair.timeoutMs, redact, ...(onLine ? { onLine } : {}) });
+      if (output.aborted) return { kind: 'interrupted', attempts: n };
+      outputs.push(output);
+      const outcome = spawnFailure(output, command, adapter) ?? adapter.classify(output, command);
+      if (outcome.kind === 'ok') {
+        if (outcome.warning) warnings.push(outcome.warning);
+        continue;
+      }
+      failure = {
+        outcome: output.timedOut ? { kind: 'retry', reason: `timed out after ${Math.round(pair.timeoutMs / 1000)}s` } : outcome,
+        command,
+      };
+      break;
+    }
+    if (!failure) return { kind: 'ok', outputs, attempts: n, warnings };
+    const shown = formatCommand(failure.command, redact);
+    if (failure.outcome.kind === 'fatal' || n > pair.retries) {
+      return { kind: 'failed', outcome: failure.outcome, command: shown, attempts: n };
+    }
+    const delayMs = backoffDelay(n, pair.retryDelayMs);
+    emit({ kind: 'pair_retry', pair: pair.name, attempt: n, delayMs, reason: failure.outcome.reason });
+    if (!(await sleep(delayMs, signal))) return { kind: 'interrupted', attempts: n };
+  }
+}

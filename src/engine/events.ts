@@ -1,0 +1,50 @@
+import type { Changes, Progress, VerifyReport } from '../adapters/types.js';
+import type { Action, Category, PairStatus, ToolName } from '../types.js';
+
+export interface VerifyResult extends VerifyReport {
+  readonly status: 'in_sync' | 'drift' | 'skipped';
+  readonly mode?: 'checksum' | 'size';
+}
+
+/** One pair's outcome: the `pairs[]` entries of the --json document (SPEC §5). */
+export interface PairResult {
+  readonly name: string;
+  readonly category: Category;
+  readonly tool: ToolName;
+  readonly action: Action;
+  readonly status: PairStatus;
+  readonly attempts: number;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly files: number;
+  readonly bytes: number;
+  readonly error: string | null;
+  readonly hint?: string;
+  readonly commands: readonly string[];
+  readonly verify: VerifyResult | null;
+  readonly changes?: Changes;
+  readonly warnings: readonly string[];
+}
+
+export interface RunResult {
+  readonly command: string;
+  readonly ok: boolean;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly dryRun: boolean;
+  readonly pairs: readonly PairResult[];
+}
+
+export interface PairRef { readonly name: string; readonly category: Category; readonly tool: ToolName; readonly action: Action }
+
+export type RunEvent =
+  | { readonly kind: 'run_start'; readonly command: string; readonly pairs: readonly PairRef[]; readonly dryRun: boolean }
+  | { readonly kind: 'pair_start'; readonly pair: PairRef }
+  | { readonly kind: 'pair_step'; readonly pair: string; readonly step: string }
+  | { readonly kind: 'pair_progress'; readonly pair: string; readonly progress: Progress }
+  | { readonly kind: 'pair_retry'; readonly pair: string; readonly attempt: number; readonly delayMs: number; readonly reason: string }
+  | { readonly kind: 'warning'; readonly pair?: string; readonly message: string }
+  | { readonly kind: 'pair_end'; readonly result: PairResult }
+  | { readonly kind: 'run_end'; readonly result: RunResult };
+
+export type Emit = (event: RunEvent) => void;

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { deleteLimit, guardChanges } from './guards.js';
+
+const changes = (sourceFiles: number, destFiles: number, deletions: number) => ({
+  transfer: [], delete: Array.from({ length: deletions }, (_, i) => `f${i}`), sourceFiles, destFiles,
+});
+
+describe('guardChanges', () => {
+  it('refuses an empty source for a push or a mirror, not for a plain pull', () => {
+    expect(guardChanges({ direction: 'push', mirror: false, maxDelete: { percent: 50 }, changes: changes(0, 5, 0) })).toMatch(/source is empty/);
+    expect(guardChanges({ direction: 'pull', mirror: true, maxDelete: { percent: 50 }, changes: changes(0, 5, 5) })).toMatch(/delete everything/);
+    expect(guardChanges({ direction: 'pull', mirror: false, maxDelete: { percent: 50 }, changes: changes(0, 5, 0) })).toBeUndefined();
+  });
+  it('refuses a mirror over max_delete, with the counts', () => {
+    expect(guardChanges({ direction: 'push', mirror: true, maxDelete: { percent: 50 }, changes: changes(1, 10, 9) }))
+      .toBe('would delete 9 of 10 files at the destination (90%), over max_delete 50%; nothing was deleted. Check the source, or raise max_delete for this pair');
+    expect(guardChanges({ direction: 'push', mirror: true, maxDelete: { count: 3 }, changes: changes(6, 10, 4) })).toMatch(/over max_delete 3/);
+  });
+  it('lets through a mirror at or under the limit, and a copy that deletes nothing', () => {
+    expect(guardChanges({ direction: 'push', mirror: true, maxDelete: { percent: 50 }, changes: changes(5, 10, 5) })).toBeUndefined();
+    expect(guardChanges({ direction: 'push', mirror: false, maxDelete: { count: 0 }, changes: changes(5, 10, 9) })).toBeUndefined();
+  });
+  it('computes limits', () => {
+    expect(deleteLimit({ percent: 10 }, 99)).toBe(9);
+    expect(deleteLimit({ count: 4 }, 1)).toBe(4);
+  });
+});

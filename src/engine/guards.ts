@@ -1,0 +1,34 @@
+// Safety stops before anything destructive (SPEC §4). Pure: facts in, a refusal reason or nothing out.
+import type { Changes } from '../adapters/types.js';
+import type { Direction, MaxDelete } from '../types.js';
+
+export function deleteLimit(max: MaxDelete, destFiles: number): number {
+  return 'count' in max ? max.count : Math.floor((destFiles * max.percent) / 100);
+}
+
+function describeLimit(max: MaxDelete): string {
+  return 'count' in max ? `max_delete ${max.count}` : `max_delete ${max.percent}%`;
+}
+
+export interface GuardInput {
+  readonly direction: Direction;
+  readonly mirror: boolean;
+  readonly maxDelete: MaxDelete;
+  readonly changes: Changes;
+}
+
+/** Why a run must not go ahead, or undefined. */
+export function guardChanges({ direction, mirror, maxDelete, changes }: GuardInput): string | undefined {
+  if (changes.sourceFiles === 0 && (direction === 'push' || mirror)) {
+    return `the source is empty; refusing to ${mirror ? 'mirror it (that would delete everything at the destination)' : 'push nothing'}`;
+  }
+  if (!mirror) return undefined;
+  const deletions = changes.delete.length;
+  const dest = changes.destFiles ?? deletions;
+  const limit = deleteLimit(maxDelete, dest);
+  if (deletions > limit) {
+    const pct = dest ? ` (${Math.round((deletions / dest) * 100)}%)` : '';
+    return `would delete ${deletions} of ${dest} files at the destination${pct}, over ${describeLimit(maxDelete)}; nothing was deleted. Check the source, or raise max_delete for this pair`;
+  }
+  return undefined;
+}

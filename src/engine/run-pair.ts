@@ -1,0 +1,146 @@
+// One pair, start to end: lock → guards → preview → transfer → verify. Returns a PairResult, never throws.
+import { adapterFor } from '../adapters/index.js';
+import type { Adapter, Changes, Command, PlanContext, Probe } from '../adapters/types.js';
+import { formatCommand } from '../exec/format.js';
+import type { Redactor } from '../exec/redact.js';
+import { acquireLock } from '../state/lock.js';
+import { locksDir } from '../state/paths.js';
+import type { Action, Direction, PairStatus, ResolvedPair } from '../types.js';
+import { attempt, type AttemptContext } from './attempt.js';
+import type { Emit, PairResult, VerifyResult } from './events.js';
+import { guardChanges } from './guards.js';
+import { localSourceState } from './source.js';
+
+export interface PairRunOptions {
+  readonly action: Action;
+  readonly dryRun: boolean;
+  readonly verify: boolean;
+  readonly waitMs: number;
+  readonly command: string;
+  readonly plan: PlanContext;
+  readonly emit: Emit;
+  readonly redact: Redactor;
+  readonly signal: AbortSignal;
+}
+
+type Body = Partial<Omit<PairResult, 'name' | 'category' | 'tool' | 'action' | 'startedAt' | 'durationMs'>> & { status: PairStatus };
+
+export function directionOf(pair: ResolvedPair, action: Action): Direction {
+  return action === 'push' || action === 'pull' ? action : pair.mode;
+}
+
+async function probe<T>(p: Probe<T>, ctx: AttemptContext): Promise<{ value: T } | { stop: Body }> {
+  const done = await attempt(p.commands, ctx);
+  if (done.kind === 'interrupted') return { stop: { status: 'interrupted', error: 'interrupted', attempts: done.attempts } };
+  if (done.kind === 'failed') {
+    const { outcome } = done;
+    const status: PairStatus = outcome.kind === 'fatal' && outcome.missingSource ? 'refused' : 'failed';
+    return { stop: { status, error: `${outcome.reason} — ${done.command}`, ...(outcome.kind === 'fatal' && outcome.hint ? { hint: outcome.hint } : {}), attempts: done.attempts } };
+  }
+  try {
+    return { value: p.parse(done.outputs) };
+  } catch (error) {
+    return { stop: { status: 'failed', error: `cannot read ${ctx.adapter.tool}'s output: ${(error as Error).message}` } };
+  }
+}
+
+async function verifyPair(adapter: Adapter, pair: ResolvedPair, ctx: AttemptContext, plan: PlanContext): Promise<VerifyResult | { stop: Body }> {
+  const mode = pair.verify === 'none' ? undefined : pair.verify;
+  if (!mode || !adapter.verify) return { status: 'skipped', checked: 0, missing: [], extra: [], changed: [] };
+  ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
+  const got = await probe(adapter.verify(pair, mode, plan), { ...ctx, progress: false });
+  if ('stop' in got) return got;
+  const r = got.value;
+  const drift = r.missing.length + r.extra.length + r.changed.length > 0;
+  return { ...r, status: drift ? 'drift' : 'in_sync', mode };
+}
+
+async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
+  const direction = directionOf(pair, o.action);
+  const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+  const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
+
+  if (direction === 'push' && o.action !== 'status') {
+    const state = await localSourceState(pair.local);
+    if (state !== 'ok') {
+      const why = { missing: 'does not exist', 'not-a-folder': 'is not a folder', empty: 'is empty' }[state];
+      return { status: 'refused', error: `the source ${pair.local} ${why}; refusing to ${pair.delete ? 'mirror' : 'push'} it` };
+    }
+  }
+
+  const preview = adapter.preview(pair, direction, o.plan);
+  show(preview.commands);
+  o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
+  const looked = await probe<Changes>(preview, ctx);
+  if ('stop' in looked) return looked.stop;
+  const changes = looked.value;
+  const pending = changes.transfer.length + changes.delete.length;
+
+  if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
+  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
+  if (refusal) return { status: 'refused', error: refusal, changes };
+  if (o.dryRun) return { status: 'planned', changes };
+  if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
+
+  const transfer = adapter.transfer(pair, direction, o.plan);
+  show(transfer);
+  o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
+  const moved = await attempt(transfer, { ...ctx, progress: true });
+  if (moved.kind === 'interrupted') return { status: 'interrupted', error: 'interrupted', attempts: moved.attempts, changes };
+  if (moved.kind === 'failed') {
+    const { outcome } = moved;
+    return { status: 'failed', error: `${outcome.reason} — ${moved.command}`, ...(outcome.kind === 'fatal' && outcome.hint ? { hint: outcome.hint } : {}), attempts: moved.attempts, changes };
+  }
+  const stats = moved.outputs.reduce(
+    (acc, out) => {
+      const s = adapter.parseStats?.(out);
+      return s ? { files: acc.files + s.files, bytes: acc.bytes + s.bytes } : acc;
+    },
+    { files: 0, bytes: 0 },
+  );
+  const base = { attempts: moved.attempts, changes, warnings: moved.warnings, ...stats };
+  if (!o.verify) return { status: 'ok', ...base };
+  const verified = await verifyPair(adapter, pair, ctx, o.plan);
+  if ('stop' in verified) return { ...base, ...verified.stop };
+  if (verified.status === 'drift') {
+    const n = verified.missing.length + verified.extra.length + verified.changed.length;
+    return { status: 'drift', error: `verify found ${n} differing files after the transfer`, verify: verified, ...base };
+  }
+  return { status: 'ok', verify: verified, ...base };
+}
+
+export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<PairResult> {
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+  o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action } });
+  const commands: string[] = [];
+  const finish = (b: Body): PairResult => {
+    const result: PairResult = {
+      name: pair.name, category: pair.category, tool: pair.tool, action: o.action, startedAt,
+      attempts: 0, files: 0, bytes: 0, error: null, verify: null, warnings: [],
+      ...b, commands, durationMs: Date.now() - started,
+    };
+    o.emit({ kind: 'pair_end', result });
+    return result;
+  };
+  const adapter = adapterFor(pair.tool);
+  if (!adapter) return finish({ status: 'failed', error: `no adapter for ${pair.tool}` });
+
+  const readOnly = o.action === 'status' || o.dryRun;
+  const got = readOnly ? undefined : await acquireLock(locksDir(pair.root), pair.name, { waitMs: o.waitMs, command: o.command });
+  if (got && 'heldBy' in got) {
+    const h = got.heldBy;
+    return finish({ status: 'locked', error: `locked by PID ${h.pid} on ${h.host} since ${h.startedAt} (${h.command})` });
+  }
+  if (got?.lock.tookOverFrom) {
+    const t = got.lock.tookOverFrom;
+    o.emit({ kind: 'warning', pair: pair.name, message: `took over a stale lock from PID ${t.pid} (started ${t.startedAt}), which is no longer running` });
+  }
+  try {
+    return finish(await body(pair, adapter, o, commands));
+  } catch (error) {
+    return finish({ status: 'failed', error: `internal error: ${(error as Error).message}` });
+  } finally {
+    await got?.lock.release();
+  }
+}

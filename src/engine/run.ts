@@ -1,0 +1,66 @@
+// Runs the selected pairs through the pool, records state, and reports through events.
+import type { PlanContext } from '../adapters/types.js';
+import type { Redactor } from '../exec/redact.js';
+import { recordRuns, type PairRecord } from '../state/store.js';
+import type { Action, ResolvedPair } from '../types.js';
+import type { Emit, PairResult, RunResult } from './events.js';
+import { mapPool } from './pool.js';
+import { directionOf, runPair } from './run-pair.js';
+
+export interface RunRequest {
+  readonly command: string;
+  readonly action: Action;
+  readonly root: string;
+  readonly pairs: readonly ResolvedPair[];
+  readonly concurrency: number;
+  readonly dryRun: boolean;
+  readonly verify: boolean;
+  readonly waitMs: number;
+  readonly tty: boolean;
+  readonly verbose: boolean;
+}
+
+/** Dated folder names must sort and be valid everywhere (no colons). */
+export function runStamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+}
+
+const NOT_RECORDED = new Set(['planned', 'locked', 'skipped']);
+
+function toRecord(r: PairResult): PairRecord {
+  return {
+    name: r.name, category: r.category, tool: r.tool, action: r.action, status: r.status, startedAt: r.startedAt,
+    finishedAt: new Date(Date.parse(r.startedAt) + r.durationMs).toISOString(), durationMs: r.durationMs,
+    attempts: r.attempts, files: r.files, bytes: r.bytes, ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, signal: AbortSignal): Promise<RunResult> {
+  const started = new Date();
+  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose };
+  emit({
+    kind: 'run_start', command: req.command, dryRun: req.dryRun,
+    pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action })),
+  });
+  const results = await mapPool(req.pairs, req.concurrency, (pair) =>
+    runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal }),
+  );
+  const recorded = req.action === 'status' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
+  try {
+    await recordRuns(req.root, recorded.map(toRecord));
+  } catch (error) {
+    emit({ kind: 'warning', message: `could not record state: ${(error as Error).message}` });
+  }
+  const result: RunResult = {
+    command: req.command,
+    ok: results.every((r) => ['ok', 'in_sync', 'planned', 'skipped'].includes(r.status)),
+    startedAt: started.toISOString(),
+    durationMs: Date.now() - started.getTime(),
+    dryRun: req.dryRun,
+    pairs: results,
+  };
+  emit({ kind: 'run_end', result });
+  return result;
+}
+
+export { directionOf };

@@ -1,0 +1,24 @@
+import { UsageError } from '../errors.js';
+import type { Category, Manifest, ResolvedPair } from '../types.js';
+
+export interface Selection {
+  readonly category?: Category;
+  readonly names: readonly string[];
+  readonly tag?: string;
+}
+
+/** The pairs a command runs: by category, names and --tag, in manifest order. */
+export function selectPairs(manifest: Manifest, selection: Selection): ResolvedPair[] {
+  const pool = selection.category ? manifest.pairs.filter((p) => p.category === selection.category) : manifest.pairs;
+  const unknown = selection.names.filter((n) => !pool.some((p) => p.name === n));
+  if (unknown.length) {
+    const where = selection.category ? `${selection.category} pairs` : 'pairs';
+    const known = pool.map((p) => p.name);
+    throw new UsageError(
+      `unknown ${unknown.length > 1 ? 'names' : 'name'} ${unknown.map((n) => `'${n}'`).join(', ')}; ${where} in the manifest: ${known.length ? known.join(', ') : '(none)'}`,
+    );
+  }
+  return pool.filter(
+    (p) => (!selection.names.length || selection.names.includes(p.name)) && (!selection.tag || p.tags.includes(selection.tag)),
+  );
+}

@@ -1,0 +1,12 @@
+import type { Command } from '../adapters/types.js';
+import type { Redactor } from './redact.js';
+
+/** POSIX-shell quoting, for showing a command a person can paste. Never used to run anything. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function formatCommand(command: Command, redact: Redactor): string {
+  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`);
+  return redact([...env, command.tool, ...command.args.map(shellQuote)].join(' '));
+}

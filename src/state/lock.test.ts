@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { acquireLock, isStale } from './lock.js';
+
+const dir = (): string => mkdtempSync(join(tmpdir(), 'labsync-lock-'));
+const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+
+describe('acquireLock', () => {
+  it('holds, refuses a second taker with the holder, and releases', async () => {
+    const d = dir();
+    const first = await acquireLock(d, 'raw', { command: 'one' });
+    expect('lock' in first).toBe(true);
+    const second = await acquireLock(d, 'raw', { command: 'two' });
+    expect(second).toEqual({ heldBy: expect.objectContaining({ pid: process.pid, host: hostname(), command: 'one' }) });
+    if ('lock' in first) await first.lock.release();
+    expect(existsSync(join(d, 'raw.lock'))).toBe(false);
+    const third = await acquireLock(d, 'raw', { command: 'three' });
+    expect('lock' in third).toBe(true);
+  });
+
+  it('waits for a holder that lets go', async () => {
+    const d = dir();
+    const first = await acquireLock(d, 'raw', { command: 'one' });
+    if (!('lock' in first)) throw new Error('expected the lock');
+    setTimeout(() => void first.lock.release(), 300);
+    const second = await acquireLock(d, 'raw', { command: 'two', waitMs: 5000 });
+    expect('lock' in second).toBe(true);
+  });
+
+  it('takes over the lock of a dead process on this host and says whose it was', async () => {
+    const d = dir();
+    const dead = { pid: 2 ** 22 + 17, host: hostname(), bootId, startedAt: '2026-01-01T00:00:00.000Z', command: 'old' };
+    writeFileSync(join(d, 'raw.lock'), JSON.stringify(dead));
+    const got = await acquireLock(d, 'raw', { command: 'new' });
+    expect(got).toEqual({ lock: expect.objectContaining({ tookOverFrom: dead }) });
+  });
+});
+
+describe('isStale', () => {
+  it('never judges another host, and treats an earlier boot as stale', () => {
+    expect(isStale({ pid: 1, host: 'elsewhere', bootId, startedAt: '', command: '' })).toBe(false);
+    expect(isStale({ pid: process.pid, host: hostname(), bootId: 'another-boot', startedAt: '', command: '' })).toBe(true);
+    expect(isStale({ pid: process.pid, host: hostname(), bootId, startedAt: '', command: '' })).toBe(false);
+  });
+});

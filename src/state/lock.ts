@@ -1,0 +1,128 @@
+// One lock file per pair (SPEC §4). Created with link(2), which is atomic and never half-written.
+import { readFileSync } from 'node:fs';
+import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { sleep } from '../exec/retry.js';
+
+export interface LockInfo {
+  readonly pid: number;
+  readonly host: string;
+  readonly bootId: string;
+  readonly startedAt: string;
+  readonly command: string;
+}
+
+export interface HeldLock {
+  readonly path: string;
+  /** Set when a dead owner's lock was taken over: say so. */
+  readonly tookOverFrom?: LockInfo;
+  release(): Promise<void>;
+}
+
+export type LockResult = { readonly lock: HeldLock } | { readonly heldBy: LockInfo };
+
+function readBootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+const BOOT_ID = readBootId();
+
+/** Alive and not a zombie (PID 1 here may not reap orphans). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return fields[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** Only a lock from this host can be judged: the same boot with a dead PID, or an earlier boot. */
+export function isStale(info: LockInfo): boolean {
+  if (info.host !== hostname()) return false;
+  if (info.bootId && BOOT_ID && info.bootId !== BOOT_ID) return true;
+  return !pidAlive(info.pid);
+}
+
+async function readInfo(path: string): Promise<LockInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as LockInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+async function tryCreate(path: string, info: LockInfo): Promise<boolean> {
+  const tmp = `${path}.${info.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(info));
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** Removes a stale lock under a second lock, so two runs cannot both take it over. */
+async function removeStale(path: string, stale: LockInfo, me: LockInfo): Promise<boolean> {
+  const guard = `${path}.takeover`;
+  if (!(await tryCreate(guard, me))) {
+    const s = await stat(guard).catch(() => undefined);
+    if (s && Date.now() - s.mtimeMs > 30_000) await unlink(guard).catch(() => undefined);
+    return false;
+  }
+  try {
+    const now = await readInfo(path);
+    if (!now || now.pid !== stale.pid || now.startedAt !== stale.startedAt) return false;
+    await unlink(path);
+    return true;
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
+}
+
+export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string }): Promise<LockResult> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${name}.lock`);
+  const me: LockInfo = { pid: process.pid, host: hostname(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command };
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  let tookOverFrom: LockInfo | undefined;
+  for (;;) {
+    if (await tryCreate(path, me)) {
+      return {
+        lock: {
+          path,
+          ...(tookOverFrom ? { tookOverFrom } : {}),
+          release: async () => {
+            const current = await readInfo(path);
+            if (current?.pid === me.pid && current.startedAt === me.startedAt) await unlink(path).catch(() => undefined);
+          },
+        },
+      };
+    }
+    const holder = await readInfo(path);
+    if (!holder) {
+      // Unreadable: a writer between link and nothing cannot exist (link is atomic), so it is damage.
+      const s = await stat(path).catch(() => undefined);
+      if (s && Date.now() - s.mtimeMs > 10_000) await unlink(path).catch(() => undefined);
+    } else if (isStale(holder)) {
+      if (await removeStale(path, holder, me)) tookOverFrom = holder;
+      continue;
+    } else if (Date.now() >= deadline) {
+      return { heldBy: holder };
+    }
+    await sleep(Math.min(250, Math.max(10, deadline - Date.now())));
+  }
+}

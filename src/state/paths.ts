@@ -1,0 +1,8 @@
+import { join } from 'node:path';
+
+/** Everything labsync writes for a manifest lives under its folder's `.labsync/`. */
+export const stateDir = (root: string): string => join(root, '.labsync');
+export const locksDir = (root: string): string => join(stateDir(root), 'locks');
+export const stateFile = (root: string): string => join(stateDir(root), 'state.json');
+export const logsDir = (root: string): string => join(stateDir(root), 'logs');
+export const receiptsDir = (root: string): string => join(stateDir(root), 'receipts');

@@ -1,0 +1,58 @@
+// `.labsync/state.json`: each pair's last run. Read-modify-write under a short lock, written atomically.
+import { readFile } from 'node:fs/promises';
+import type { Category, PairStatus, ToolName } from '../types.js';
+import { writeFileAtomic } from './atomic.js';
+import { acquireLock } from './lock.js';
+import { locksDir, stateFile } from './paths.js';
+
+export interface PairRecord {
+  readonly name: string;
+  readonly category: Category;
+  readonly tool: ToolName;
+  readonly action: string;
+  readonly status: PairStatus;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly attempts: number;
+  readonly files: number;
+  readonly bytes: number;
+  readonly error?: string;
+  /** When this pair last finished ok (carried over across failed runs). */
+  readonly lastSuccessAt?: string;
+}
+
+export interface StateDoc {
+  readonly version: 1;
+  readonly pairs: Readonly<Record<string, PairRecord>>;
+}
+
+export async function readState(root: string): Promise<StateDoc> {
+  try {
+    const doc = JSON.parse(await readFile(stateFile(root), 'utf8')) as StateDoc;
+    return doc.version === 1 && doc.pairs ? doc : { version: 1, pairs: {} };
+  } catch {
+    return { version: 1, pairs: {} };
+  }
+}
+
+const SUCCESS: readonly PairStatus[] = ['ok', 'in_sync'];
+
+/** Records finished runs. Status and dry-run looks do not overwrite a pair's last real run. */
+export async function recordRuns(root: string, records: readonly PairRecord[]): Promise<void> {
+  if (!records.length) return;
+  const got = await acquireLock(locksDir(root), '.state', { waitMs: 15_000, command: 'state update' });
+  if (!('lock' in got)) throw new Error(`state file is locked by PID ${got.heldBy.pid}`);
+  try {
+    const doc = await readState(root);
+    const pairs: Record<string, PairRecord> = { ...doc.pairs };
+    for (const r of records) {
+      const previous = pairs[r.name]?.lastSuccessAt;
+      const lastSuccessAt = SUCCESS.includes(r.status) ? r.finishedAt : previous;
+      pairs[r.name] = { ...r, ...(lastSuccessAt ? { lastSuccessAt } : {}) };
+    }
+    await writeFileAtomic(stateFile(root), `${JSON.stringify({ version: 1, pairs }, null, 2)}\n`);
+  } finally {
+    await got.lock.release();
+  }
+}

@@ -1,0 +1,81 @@
+// Words for results, shared by every human reporter.
+import type { Progress } from '../adapters/types.js';
+import type { PairResult, RunResult } from '../engine/events.js';
+import type { PairStatus } from '../types.js';
+import { formatBytes, formatDuration } from '../util/duration.js';
+
+export const BAD: ReadonlySet<PairStatus> = new Set(['failed', 'refused', 'drift', 'locked', 'interrupted']);
+
+export function describeProgress(p: Progress): string {
+  const parts = [
+    p.percent !== undefined ? `${p.percent}%` : undefined,
+    p.bytes !== undefined ? formatBytes(p.bytes) : undefined,
+    p.files !== undefined ? `${p.files} files` : undefined,
+    p.rate,
+    p.eta ? `eta ${p.eta}` : undefined,
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** "3 to transfer, 1 to delete" */
+export function describeChanges(r: PairResult): string {
+  if (!r.changes) return '';
+  const t = r.changes.transfer.length;
+  const d = r.changes.delete.length;
+  if (!t && !d) return 'nothing to do';
+  return [t ? `${t} to transfer` : '', d ? `${d} to delete` : ''].filter(Boolean).join(', ');
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The table's DETAIL column: what the FILES/BYTES/TIME columns do not say. */
+export function describeDetail(r: PairResult): string {
+  if (r.error) return r.hint ? `${r.error} (hint: ${r.hint})` : r.error;
+  if (r.status === 'ok') return r.verify?.status === 'in_sync' ? `verified (${r.verify.mode}, ${plural(r.verify.checked, 'file')})` : '';
+  return describeChanges(r);
+}
+
+/** What the user most needs to know about one pair, in one line. */
+export function describeResult(r: PairResult): string {
+  if (r.error) return describeDetail(r);
+  switch (r.status) {
+    case 'ok':
+      return [`${plural(r.files, 'file')}, ${formatBytes(r.bytes)} in ${formatDuration(r.durationMs)}`, describeDetail(r)].filter(Boolean).join(', ');
+    case 'planned':
+    case 'drift':
+    case 'in_sync':
+      return describeChanges(r);
+    default:
+      return '';
+  }
+}
+
+export interface TableStyle {
+  readonly status: (status: PairStatus, text: string) => string;
+  readonly dim: (text: string) => string;
+}
+
+export const PLAIN_STYLE: TableStyle = { status: (_s, t) => t, dim: (t) => t };
+
+export function summaryTable(result: RunResult, style: TableStyle): string {
+  if (!result.pairs.length) return 'no pairs selected';
+  const rows = result.pairs.map((r) => [
+    `${r.category}.${r.name}`, r.action, r.status, String(r.files), formatBytes(r.bytes), formatDuration(r.durationMs), describeDetail(r),
+  ]);
+  const head = ['PAIR', 'ACTION', 'STATUS', 'FILES', 'BYTES', 'TIME', 'DETAIL'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const pad = (cells: string[], statusAt?: PairStatus): string =>
+    cells
+      .map((c, i) => {
+        const text = i === cells.length - 1 ? c : c.padEnd(widths[i] as number);
+        return i === 2 && statusAt ? style.status(statusAt, text) : text;
+      })
+      .join('  ')
+      .trimEnd();
+  const lines = [style.dim(pad(head)), ...rows.map((row, i) => pad(row, result.pairs[i]?.status))];
+  const counts = new Map<string, number>();
+  for (const r of result.pairs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  const tally = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
+  lines.push(style.dim(`${result.pairs.length} pair${result.pairs.length === 1 ? '' : 's'}: ${tally} in ${formatDuration(result.durationMs)}${result.dryRun ? ' (dry run: nothing changed)' : ''}`));
+  return lines.join('\n');
+}

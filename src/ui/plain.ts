@@ -1,0 +1,55 @@
+// Not a TTY (cron, CI logs): plain lines, no colour, no spinners, a heartbeat during long transfers.
+import type { Progress } from '../adapters/types.js';
+import { BAD, describeProgress, describeResult, PLAIN_STYLE, summaryTable } from './describe.js';
+import type { Handlers, Output } from './handlers.js';
+
+export function plainReporter(output: Output, heartbeatMs = 60_000): Handlers {
+  const running = new Map<string, { progress?: Progress; step?: string }>();
+  let timer: NodeJS.Timeout | undefined;
+  const stamp = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const line = (text: string): void => output.out(`${stamp()} ${text}`);
+  return {
+    run_start: () => {
+      timer = setInterval(() => {
+        for (const [name, s] of running) line(`${name}: still running${s.step ? ` (${s.step})` : ''}${s.progress ? ` ${describeProgress(s.progress)}` : ''}`);
+      }, heartbeatMs);
+      timer.unref();
+    },
+    pair_start: (e) => {
+      running.set(e.pair.name, {});
+      line(`${e.pair.name}: ${e.pair.action} started (${e.pair.tool})`);
+    },
+    pair_step: (e) => {
+      const s = running.get(e.pair);
+      if (s) s.step = e.step;
+    },
+    pair_progress: (e) => {
+      const s = running.get(e.pair);
+      if (s) s.progress = e.progress;
+    },
+    pair_retry: (e) => line(`${e.pair}: attempt ${e.attempt} failed (${e.reason}); retrying in ${(e.delayMs / 1000).toFixed(1)}s`),
+    warning: (e) => output.err(`${stamp()} warning: ${e.pair ? `${e.pair}: ` : ''}${e.message}`),
+    pair_end: (e) => {
+      running.delete(e.result.name);
+      const text = `${e.result.name}: ${e.result.status}${describeResult(e.result) ? ` — ${describeResult(e.result)}` : ''}`;
+      if (BAD.has(e.result.status)) output.err(`${stamp()} ${text}`);
+      else line(text);
+    },
+    run_end: (e) => {
+      if (timer) clearInterval(timer);
+      output.out(summaryTable(e.result, PLAIN_STYLE));
+    },
+  };
+}
+
+/** -q: nothing but what went wrong. */
+export function quietReporter(output: Output): Handlers {
+  const none = (): void => undefined;
+  return {
+    run_start: none, pair_start: none, pair_step: none, pair_progress: none, pair_retry: none, run_end: none,
+    warning: (e) => output.err(`warning: ${e.pair ? `${e.pair}: ` : ''}${e.message}`),
+    pair_end: (e) => {
+      if (BAD.has(e.result.status)) output.err(`${e.result.name}: ${e.result.status} — ${describeResult(e.result)}`);
+    },
+  };
+}
