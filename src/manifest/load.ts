@@ -6,7 +6,7 @@ import { CATEGORIES, type Manifest, type ResolvedPair } from '../types.js';
 import { expandEnv } from './expand.js';
 import { issueAt, zodIssues } from './issues.js';
 import { DEFAULTS, resolvePair } from './resolve.js';
-import { checkRules } from './rules.js';
+import { checkRules, ruleInput } from './rules.js';
 import { manifestSchema } from './schema.js';
 import { locate, parseYaml } from './yaml-doc.js';
 
@@ -28,7 +28,7 @@ export function loadManifestText(text: string, file: string, env: NodeJS.Process
   ];
   const result = manifestSchema.safeParse(expanded.value);
   if (!result.success) all.push(...zodIssues(parsed, expanded.value, result.error));
-  else all.push(...checkRules(parsed, result.data));
+  all.push(...checkRules(parsed, ruleInput(expanded.value)));
   if (all.length || !result.success) throw new ManifestError(all.sort((a, b) => a.line - b.line || a.col - b.col));
 
   const raw = result.data;

@@ -4,15 +4,24 @@ import type { ManifestIssue } from '../errors.js';
 import { CATEGORIES, type Category } from '../types.js';
 import { cronProblem } from '../util/cron.js';
 import { resolveRemote, toolFor } from './resolve.js';
-import type { RawManifest, RawPair } from './schema.js';
+import { manifestShape, pairSchema, remoteSchema, type RawManifest, type RawPair, type RawRemote } from './schema.js';
 import { issueAt } from './issues.js';
 import type { ParsedYaml } from './yaml-doc.js';
 
-function pairRules(parsed: ParsedYaml, m: RawManifest, category: Category, index: number, pair: RawPair): ManifestIssue[] {
+/** What the rules can see: the pieces that passed the schema, with their original indices. */
+export interface RuleInput {
+  readonly defaults: NonNullable<RawManifest['defaults']>;
+  readonly remotes: NonNullable<RawManifest['remotes']>;
+  readonly pairs: readonly { readonly category: Category; readonly index: number; readonly pair: RawPair }[];
+  /** Every pair's name, valid pair or not: uniqueness is about names alone. */
+  readonly names: readonly { readonly category: Category; readonly index: number; readonly name: string }[];
+}
+
+function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: number, pair: RawPair): ManifestIssue[] {
   const out: ManifestIssue[] = [];
   const at = (key: string, message: string): void => void out.push(issueAt(parsed, [category, index, key], message));
-  const defaults = m.defaults ?? {};
-  const endpoint = resolveRemote(pair.remote, m.remotes ?? {}, '/', pair.tool ?? (category === 'code' ? 'git' : undefined));
+  const defaults = m.defaults;
+  const endpoint = resolveRemote(pair.remote, m.remotes, '/', pair.tool ?? (category === 'code' ? 'git' : undefined));
   if (typeof endpoint === 'string') at('remote', endpoint);
   const tool = toolFor(pair, category, endpoint);
   if (!tool) return out;
@@ -46,20 +55,41 @@ function pairRules(parsed: ParsedYaml, m: RawManifest, category: Category, index
   return out;
 }
 
-export function checkRules(parsed: ParsedYaml, m: RawManifest): ManifestIssue[] {
+export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
   const out: ManifestIssue[] = [];
   const seen = new Map<string, string>();
-  for (const category of CATEGORIES) {
-    for (const [index, pair] of (m[category] ?? []).entries()) {
-      const first = seen.get(pair.name);
-      if (first) out.push(issueAt(parsed, [category, index, 'name'], `name '${pair.name}' is already used by ${first}; names are unique across code, data and models`));
-      else seen.set(pair.name, `${category}.${pair.name}`);
-      out.push(...pairRules(parsed, m, category, index, pair));
-    }
+  for (const { category, index, name } of m.names) {
+    const first = seen.get(name);
+    if (first) out.push(issueAt(parsed, [category, index, 'name'], `name '${name}' is already used by ${first}; names are unique across code, data and models`));
+    else seen.set(name, `${category}.${name}`);
   }
-  const md = m.defaults?.max_delete;
+  for (const { category, index, pair } of m.pairs) out.push(...pairRules(parsed, m, category, index, pair));
+  const md = m.defaults.max_delete;
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) {
     out.push(issueAt(parsed, ['defaults', 'max_delete'], 'a percentage cannot exceed 100%'));
   }
   return out;
+}
+
+/** The parts of a manifest that pass the schema on their own, so rules can run even when other parts do not. */
+export function ruleInput(value: unknown): RuleInput {
+  const v = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const defaults = manifestShape.defaults.safeParse(v.defaults);
+  const remotes: Record<string, RawRemote> = {};
+  for (const [name, raw] of Object.entries((v.remotes && typeof v.remotes === 'object' ? v.remotes : {}) as Record<string, unknown>)) {
+    const r = remoteSchema.safeParse(raw);
+    if (r.success) remotes[name] = r.data;
+  }
+  const pairs: RuleInput['pairs'][number][] = [];
+  const names: RuleInput['names'][number][] = [];
+  for (const category of CATEGORIES) {
+    const list = Array.isArray(v[category]) ? (v[category] as unknown[]) : [];
+    for (const [index, raw] of list.entries()) {
+      const name = (raw as { name?: unknown } | null)?.name;
+      if (typeof name === 'string') names.push({ category, index, name });
+      const p = pairSchema.safeParse(raw);
+      if (p.success) pairs.push({ category, index, pair: p.data });
+    }
+  }
+  return { defaults: (defaults.success ? defaults.data : undefined) ?? {}, remotes, pairs, names };
 }

@@ -43,6 +43,7 @@ const pairOptions = {
 };
 
 const defaults = strict({ ...pairOptions, concurrency: z.int().min(1).max(64).optional() });
+export const manifestShape = { defaults: defaults.optional() };
 
 export const pairSchema = strict({
   name,
@@ -86,7 +87,7 @@ const rcloneRemote = strict({
 const localRemote = strict({ type: z.literal('local'), path: z.string().min(1) });
 
 export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local'] as const;
-const remote = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote], {
+export const remoteSchema = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote], {
   error: `type must be one of: ${REMOTE_TYPES.join(', ')}`,
 });
 
@@ -94,11 +95,11 @@ const pairs = z.array(pairSchema);
 export const manifestSchema = strict({
   version: z.literal(1, { error: 'must be 1 (the only manifest version)' }),
   defaults: defaults.optional(),
-  remotes: z.record(name, remote).optional(),
+  remotes: z.record(name, remoteSchema).optional(),
   ...(Object.fromEntries(CATEGORIES.map((c) => [c, pairs.optional()])) as Record<(typeof CATEGORIES)[number], z.ZodOptional<typeof pairs>>),
 });
 
 export type RawManifest = z.infer<typeof manifestSchema>;
 export type RawPair = z.infer<typeof pairSchema>;
-export type RawRemote = z.infer<typeof remote>;
+export type RawRemote = z.infer<typeof remoteSchema>;
 export type RawDefaults = z.infer<typeof defaults>;

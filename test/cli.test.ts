@@ -1,0 +1,123 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const SIMPLE = `version: 1
+remotes:
+  nas: { type: local, path: ../nas }
+data:
+  - name: raw
+    local: data/raw
+    remote: nas:raw
+`;
+
+describe('the CLI surface', () => {
+  it('prints its version and help, exit 0', async () => {
+    const lab = new Lab();
+    const v = await lab.cli(['--version']);
+    expect(v).toMatchObject({ exitCode: 0, stdout: pkg.version });
+    const h = await lab.cli(['--help']);
+    expect(h.exitCode).toBe(0);
+    for (const cmd of ['code', 'data', 'models', 'sync', 'status', 'plan', 'validate', 'init', 'schema', 'doctor', 'demo']) expect(h.stdout).toContain(cmd);
+  });
+
+  it('exits 2 on usage errors, naming what is wrong', async () => {
+    const lab = new Lab().manifest(SIMPLE);
+    expect((await lab.cli(['frobnicate'])).exitCode).toBe(2);
+    expect((await lab.cli(['--bogus-flag', 'sync'])).exitCode).toBe(2);
+    const badAction = await lab.cli(['data', 'upload']);
+    expect(badAction).toMatchObject({ exitCode: 2, stderr: expect.stringContaining("unknown action 'upload' for data; use one of: push, pull, sync, status") });
+    const badName = await lab.cli(['data', 'push', 'rwa']);
+    expect(badName).toMatchObject({ exitCode: 2, stderr: expect.stringContaining("unknown name 'rwa'; data pairs in the manifest: raw") });
+    const badConcurrency = await lab.cli(['sync', '--concurrency', 'lots']);
+    expect(badConcurrency).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('--concurrency needs a whole number') });
+  });
+
+  it('finds the manifest upward, via -c and via $LABSYNC_CONFIG, and says when there is none', async () => {
+    const lab = new Lab().manifest(SIMPLE);
+    lab.write(lab.path('deep/er/x'), '');
+    expect((await lab.cli(['validate'], { cwd: lab.path('deep/er') })).stdout).toContain('ok, 1 pair');
+    const elsewhere = new Lab();
+    const none = await elsewhere.cli(['validate']);
+    expect(none).toMatchObject({ exitCode: 2, stderr: expect.stringMatching(/no labsync.yaml found in .*\nhint: run `labsync init`/) });
+    expect((await elsewhere.cli(['validate', '-c', lab.path('labsync.yaml')])).exitCode).toBe(0);
+    expect((await elsewhere.cli(['validate'], { env: { LABSYNC_CONFIG: lab.path('labsync.yaml') } })).exitCode).toBe(0);
+    expect((await elsewhere.cli(['validate', '-c', 'nope.yaml'])).stderr).toMatch(/manifest not found: .*nope.yaml \(from -c\/--config\)/);
+  });
+
+  it('validate reports every problem at once, located, exit 2, and runs nothing', async () => {
+    const lab = new Lab().manifest(`version: 1
+data:
+  - name: raw
+    local: data/raw
+    remote: file:///nowhere
+    delete: yes
+    bwlimt: 10M
+  - name: raw
+    local: x
+    remote: file:///x
+`);
+    const r = await lab.cli(['validate']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("labsync.yaml:6:13 data.raw: delete: expected boolean, got the string 'yes'");
+    expect(r.stderr).toContain("labsync.yaml:7:5 data.raw: unknown key 'bwlimt' (did you mean 'bwlimit'?)");
+    expect(r.stderr).toContain("labsync.yaml:8:11 data.raw: name: name 'raw' is already used by data.raw");
+    expect(r.stderr).toContain('3 problems in the manifest; nothing was run');
+    const j = json<{ ok: boolean; issues: unknown[] }>(await lab.cli(['validate', '--json']));
+    expect(j.ok).toBe(false);
+    expect(j.issues).toHaveLength(3);
+    expect((await lab.cli(['sync'])).exitCode).toBe(2);
+    expect(existsSync(lab.path('.labsync', 'state.json'))).toBe(false);
+  });
+
+  it('schema prints a JSON Schema that forbids unknown keys', async () => {
+    const lab = new Lab();
+    const s = json<{ $schema: string; properties: Record<string, unknown>; additionalProperties: boolean }>(await lab.cli(['schema']));
+    expect(s.$schema).toMatch(/json-schema.org/);
+    expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(['version', 'defaults', 'remotes', 'code', 'data', 'models']));
+    expect(s.additionalProperties).toBe(false);
+  });
+
+  it('init writes a starter manifest that validates, merges ignore files, and never clobbers', async () => {
+    const lab = new Lab();
+    writeFileSync(lab.path('.gitignore'), 'node_modules/\n*.pt\n');
+    const first = await lab.cli(['init']);
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toMatch(/labsync.yaml: created/);
+    expect(first.stdout).toMatch(/\.gitignore: added \d+ entries/);
+    expect(first.stdout).toMatch(/\.dvcignore: created/);
+    const gitignore = readFileSync(lab.path('.gitignore'), 'utf8');
+    expect(gitignore.startsWith('node_modules/\n*.pt\n')).toBe(true);
+    expect(gitignore.match(/^\*\.pt$/gm)).toHaveLength(1);
+    expect(gitignore).toContain('.labsync/');
+    expect((await lab.cli(['validate'])).exitCode).toBe(0);
+    writeFileSync(lab.path('labsync.yaml'), '# mine\nversion: 1\n');
+    const again = await lab.cli(['init']);
+    expect(again.stdout).toMatch(/labsync.yaml: exists, left as it is/);
+    expect(again.stdout).toMatch(/\.gitignore: up to date/);
+    expect(readFileSync(lab.path('labsync.yaml'), 'utf8')).toBe('# mine\nversion: 1\n');
+  });
+
+  it('plan prints the exact commands with secrets redacted, and runs nothing', async () => {
+    const lab = new Lab().manifest(`version: 1
+remotes:
+  nas: { type: local, path: "../nas-\${TEAM_TOKEN}" }
+data:
+  - name: raw
+    local: data/raw
+    remote: nas:raw
+    delete: true
+`);
+    const r = await lab.cli(['plan', 'data', 'push'], { env: { TEAM_TOKEN: 's3cr3t-value' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('# data.raw: push with rsync');
+    expect(r.stdout).toMatch(/rsync --archive .*--dry-run .*# preview/);
+    expect(r.stdout).toMatch(/rsync --archive .*--delete-delay .*# transfer/);
+    expect(r.stdout).toMatch(/# verify/);
+    expect(r.stdout).not.toContain('s3cr3t-value');
+    expect(r.stdout).toContain('nas-***');
+    expect(existsSync(lab.outside('nas-s3cr3t-value'))).toBe(false);
+  });
+});

@@ -1,0 +1,80 @@
+// A temp lab per test: files, a manifest, an isolated HOME, and the real CLI to drive.
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isolatedEnv } from './env.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'labsync.js');
+
+export interface CliResult { readonly exitCode: number; readonly stdout: string; readonly stderr: string; readonly durationMs: number }
+
+export class Lab {
+  readonly root: string;
+  readonly home: string;
+  readonly env: Record<string, string>;
+
+  constructor(prefix = 'labsync-test-') {
+    this.root = mkdtempSync(join(tmpdir(), prefix));
+    this.home = join(this.root, 'home');
+    mkdirSync(join(this.root, 'lab'), { recursive: true });
+    this.env = isolatedEnv(this.home);
+  }
+
+  /** Path inside the lab (the manifest's folder). */
+  path(...parts: string[]): string {
+    return join(this.root, 'lab', ...parts);
+  }
+
+  /** Path beside the lab: remotes, other clones. */
+  outside(...parts: string[]): string {
+    return join(this.root, ...parts);
+  }
+
+  manifest(text: string): this {
+    writeFileSync(this.path('labsync.yaml'), text);
+    return this;
+  }
+
+  write(path: string, content: string | Buffer): this {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+    return this;
+  }
+
+  /** Every file under `dir` (relative path → content), for exact comparisons of a destination. */
+  tree(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (d: string): void => {
+      for (const name of readdirSync(d)) {
+        const p = join(d, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else out[relative(dir, p)] = readFileSync(p, 'utf8');
+      }
+    };
+    walk(dir);
+    return out;
+  }
+
+  async cli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+    const started = Date.now();
+    const r = await execa('node', [BIN, ...args], {
+      cwd: options.cwd ?? this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore',
+    });
+    return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), durationMs: Date.now() - started };
+  }
+
+  /** Starts the CLI and hands back the running process, for signals and races. */
+  spawn(args: readonly string[], options: { env?: Record<string, string> } = {}) {
+    return execa('node', [BIN, ...args], { cwd: this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore' });
+  }
+}
+
+export function json<T = Record<string, unknown>>(r: CliResult): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  }
+}

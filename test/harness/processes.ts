@@ -1,0 +1,27 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Live (non-zombie) processes whose command line mentions `needle`. */
+export function processesMentioning(needle: string): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[0];
+      if (state !== 'Z' && cmdline.includes(needle)) found.push({ pid: Number(entry), cmdline });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Kill only a PID we started, and only while its command line is still ours (PIDs get reused). */
+export function killExact(pid: number, needle: string, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    if (cmdline.includes(needle)) process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}

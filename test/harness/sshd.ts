@@ -1,0 +1,79 @@
+// A throw-away sshd on 127.0.0.1: temp host key, temp authorized key, free port. Nothing outside its folder.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { killExact } from './processes.js';
+
+export interface SshHost {
+  readonly pid: number;
+  readonly port: number;
+  readonly user: string;
+  readonly identity: string;
+  readonly knownHosts: string;
+  readonly sshConfig: string;
+  readonly dir: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+const SSHD = '/usr/sbin/sshd';
+
+export function sshdAvailable(): boolean {
+  return existsSync(SSHD);
+}
+
+export async function startSshd(dir: string): Promise<SshHost> {
+  mkdirSync(dir, { recursive: true });
+  const key = (name: string, comment: string): void => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', join(dir, name)]);
+  };
+  key('host_ed25519', 'labsync-test-host');
+  key('id_ed25519', 'labsync-test-client');
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id_ed25519.pub')), { mode: 0o600 });
+  writeFileSync(join(dir, 'ssh_config'), '# empty: tests never read ~/.ssh/config\n');
+  const user = userInfo().username;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    const config = join(dir, 'sshd_config');
+    writeFileSync(config, [
+      `Port ${port}`, 'ListenAddress 127.0.0.1', 'AddressFamily inet', `HostKey ${join(dir, 'host_ed25519')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
+      'PubkeyAuthentication yes', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
+      'X11Forwarding no', 'AllowTcpForwarding no', 'MaxStartups 100', 'Subsystem sftp internal-sftp', 'LogLevel VERBOSE', '',
+    ].join('\n'));
+    const log = join(dir, 'sshd.log');
+    const out = openSync(log, 'a');
+    // sshd needs /run/sshd: a private mount namespace with its own /run gives it one without touching the host.
+    const privateRun = process.getuid?.() === 0 && !existsSync('/run/sshd');
+    const child = privateRun
+      ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=1m,mode=755 tmpfs /run && mkdir -m 755 /run/sshd && exec "$0" -D -e -f "$1"', SSHD, config], { stdio: ['ignore', out, out], detached: true })
+      : spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', out, out], detached: true });
+    child.unref();
+    const pid = child.pid as number;
+    for (let i = 0; i < 100; i++) {
+      if (readFileSync(log, 'utf8').includes(`Server listening on 127.0.0.1 port ${port}`)) {
+        const hostKey = readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+        writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
+        return { pid, port, user, identity: join(dir, 'id_ed25519'), knownHosts: join(dir, 'known_hosts'), sshConfig: join(dir, 'ssh_config'), dir };
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    killExact(pid, config);
+  }
+  throw new Error(`sshd did not start; see ${join(dir, 'sshd.log')}`);
+}
+
+export function stopSshd(host: SshHost): void {
+  killExact(host.pid, join(host.dir, 'sshd_config'));
+}
