@@ -67,7 +67,7 @@ export interface VerifyReport {
 }
 
 export interface PlanContext {
-  /** Run timestamp, for dated backup folders: 2026-11-25T10-00-00Z. */
+  /** Run timestamp, for dated backup folders: 2026-11-25T10-00-00.123Z. */
   readonly stamp: string;
   readonly tty: boolean;
   readonly verbose: boolean;

@@ -53,13 +53,21 @@ export function seconds(text: string | undefined, flag: string): number {
 
 export const redactor = (): Redactor => makeRedactor(process.env);
 
+/**
+ * A spinner needs a terminal on both streams that reports its width: some CI pseudo-terminals
+ * report 0 columns, and redrawing in a zero-width terminal never stops growing.
+ */
+export function interactive(): boolean {
+  return Boolean(process.stdout.isTTY && process.stderr.isTTY && (process.stderr.columns ?? 0) > 0);
+}
+
 /** The reporters for this run, by mode, plus the log file. */
 export function reporters(opts: GlobalOptions, root: string, redact: Redactor, output: Output = processOutput): { emit: Emit; close: () => void } {
   const ui = opts.json
     ? jsonReporter(output, redact)
     : opts.quiet
       ? quietReporter(output)
-      : process.stderr.isTTY && process.stdout.isTTY
+      : interactive()
         ? ttyReporter(output, chalkFor(opts))
         : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000);
   const log = logSink(opts.logFile ?? defaultLogFile(root), redact, Boolean(opts.verbose));

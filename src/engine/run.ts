@@ -20,9 +20,9 @@ export interface RunRequest {
   readonly verbose: boolean;
 }
 
-/** Dated folder names must sort and be valid everywhere (no colons). */
+/** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
 export function runStamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  return date.toISOString().replace(/:/g, '-');
 }
 
 const NOT_RECORDED = new Set(['planned', 'locked', 'skipped']);

@@ -119,6 +119,14 @@ data:
     expect(out).toContainEqual(expect.stringMatching(/data\.c: max_delete: a percentage cannot exceed 100%/));
   });
 
+  it('refuses hooks and notify until the engine runs them, rather than ignoring them', () => {
+    const text = 'version: 1\ndefaults:\n  notify: { success: "http://127.0.0.1:9/ok" }\ndata:\n  - name: a\n    local: a\n    remote: file:///r\n    hooks: { before: ["true"] }\n';
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/:3:11 defaults\.notify: notify are not run by this version of labsync yet/),
+      expect.stringMatching(/:8:12 data\.a: hooks: hooks are not run by this version/),
+    ]);
+  });
+
   it('says when a tool has not landed yet', () => {
     const text = 'version: 1\ncode:\n  - name: repo\n    local: .\n    remote: origin\n';
     expect(problems(text)).toEqual([expect.stringMatching(/code\.repo: remote: tool git is not available in this version of labsync yet/)]);

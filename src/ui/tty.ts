@@ -16,7 +16,7 @@ export function ttyReporter(output: Output, chalk: ChalkInstance): Handlers {
         : ['drift', 'locked'].includes(status) ? chalk.yellow(text) : chalk.red(text);
   const style: TableStyle = { status: colour, dim: (t) => chalk.dim(t) };
   const running = new Map<string, string>();
-  const spinner = ora({ stream: process.stderr, color: 'cyan', isEnabled: chalk.level > 0 || process.stderr.isTTY });
+  const spinner = ora({ stream: process.stderr, color: chalk.level > 0 ? 'cyan' : false });
   const render = (): void => {
     if (!running.size) return void spinner.stop();
     spinner.text = [...running].map(([name, state]) => `${chalk.bold(name)} ${chalk.dim(state)}`).join('\n  ');

@@ -59,7 +59,7 @@ export class Lab {
 
   async cli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
     const started = Date.now();
-    const r = await execa('node', [BIN, ...args], {
+    const r = await execa(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore',
     });
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), durationMs: Date.now() - started };
@@ -67,7 +67,7 @@ export class Lab {
 
   /** Starts the CLI and hands back the running process, for signals and races. */
   spawn(args: readonly string[], options: { env?: Record<string, string> } = {}) {
-    return execa('node', [BIN, ...args], { cwd: this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore' });
+    return execa(process.execPath, [BIN, ...args], { cwd: this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore' });
   }
 }
 

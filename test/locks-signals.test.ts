@@ -1,0 +1,103 @@
+// Two runs at once, Ctrl-C and SIGTERM mid-transfer, a killed labsync: with real rsync, slowed by --bwlimit.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { killExact, processesMentioning } from './harness/processes.js';
+
+/** A pair whose push takes ~20 s: 4 MiB at 200 KiB/s. */
+function slowLab(): Lab {
+  const lab = new Lab().manifest(`version: 1
+defaults:
+  retries: 0
+remotes:
+  nas: { type: local, path: ../nas }
+models:
+  - name: ckpt
+    local: models
+    remote: nas:models
+    bwlimit: 200K
+`);
+  lab.write(lab.path('models/big.ckpt'), randomBytes(4 * 1024 * 1024));
+  return lab;
+}
+
+async function until(what: string, test: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const rsyncRunning = (lab: Lab): boolean => processesMentioning(lab.outside('nas')).some((p) => p.cmdline.startsWith('rsync') && p.cmdline.includes('--bwlimit'));
+
+describe('locks', () => {
+  it('a second run of the same pair exits 75 at once, naming the holder, and touches nothing', async () => {
+    const lab = slowLab();
+    const first = lab.spawn(['models', 'push']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    const second = await lab.cli(['models', 'push', '--json']);
+    expect(second.exitCode).toBe(75);
+    expect(second.durationMs).toBeLessThan(3000);
+    expect(json<{ pairs: { commands: string[] }[] }>(second).pairs[0]?.commands).toEqual([]);
+    expect(json<{ pairs: { status: string; error: string }[] }>(second).pairs[0]).toMatchObject({
+      status: 'locked', error: expect.stringMatching(new RegExp(`^locked by PID ${first.pid} on .* since \\d{4}-`)),
+    });
+    first.kill('SIGINT');
+    expect((await first).exitCode).toBe(130);
+  });
+
+  it('--wait waits for the holder instead of exiting 75', async () => {
+    const lab = slowLab();
+    lab.write(lab.path('models/big.ckpt'), randomBytes(300 * 1024));
+    const first = lab.spawn(['models', 'push']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    const second = await lab.cli(['models', 'push', '--wait', '60']);
+    expect((await first).exitCode).toBe(0);
+    expect(second.exitCode, second.stderr).toBe(0);
+  });
+
+  it('takes over the lock of a labsync that was killed, with a warning', async () => {
+    const lab = slowLab();
+    const first = lab.spawn(['models', 'push']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    first.kill('SIGKILL');
+    await first;
+    // A SIGKILLed labsync cannot stop its children; a test cleans up what the fault left behind.
+    for (const p of processesMentioning(lab.outside('nas'))) killExact(p.pid, lab.outside('nas'), 'SIGKILL');
+    expect(existsSync(lab.path('.labsync/locks/ckpt.lock'))).toBe(true);
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('    bwlimit: 200K\n', ''));
+    const next = await lab.cli(['models', 'push']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(new RegExp(`warning: ckpt: took over a stale lock from PID ${first.pid}`));
+    expect(existsSync(lab.path('.labsync/locks/ckpt.lock'))).toBe(false);
+  });
+});
+
+describe('signals', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} mid-transfer stops rsync, releases the lock, records interrupted, exits 130`, async () => {
+      const lab = slowLab();
+      const run = lab.spawn(['models', 'push']);
+      await until('the transfer to start', () => rsyncRunning(lab));
+      await new Promise((r) => setTimeout(r, 500));
+      run.kill(signal);
+      const done = await run;
+      expect(done.exitCode).toBe(130);
+      expect(String(done.stderr)).toContain('interrupted: stopping running transfers');
+      expect(processesMentioning(lab.root)).toEqual([]);
+      expect(existsSync(lab.path('.labsync/locks/ckpt.lock'))).toBe(false);
+      const state = JSON.parse(readFileSync(lab.path('.labsync/state.json'), 'utf8'));
+      expect(state.pairs.ckpt).toMatchObject({ status: 'interrupted' });
+      // --partial-dir: whatever arrived waits aside; nothing truncated sits under the final name.
+      expect(existsSync(lab.outside('nas/models/big.ckpt'))).toBe(false);
+      const partial = lab.outside('nas/models/.rsync-partial');
+      if (existsSync(partial)) expect(readdirSync(partial)).toEqual(['big.ckpt']);
+      // The next run picks up and finishes.
+      lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('    bwlimit: 200K\n', ''));
+      expect((await lab.cli(['models', 'push'])).exitCode).toBe(0);
+      expect(readFileSync(lab.outside('nas/models/big.ckpt')).equals(readFileSync(lab.path('models/big.ckpt')))).toBe(true);
+    });
+  }
+});
