@@ -61,7 +61,9 @@ describe('locks', () => {
   it('takes over the lock of a labsync that was killed, with a warning', async () => {
     const lab = slowLab();
     const first = lab.spawn(['models', 'push']);
-    await until('the transfer to start', () => rsyncRunning(lab));
+    // Kill while rsync's temp file (.big.ckpt.XXXXXX) sits in the destination: SIGKILL cannot be caught,
+    // so rsync never moves it aside, and the next run must still finish and verify.
+    await until('rsync\'s temp file', () => existsSync(lab.outside('nas/models')) && readdirSync(lab.outside('nas/models')).some((n) => n.startsWith('.big.ckpt.')));
     first.kill('SIGKILL');
     await first;
     // A SIGKILLed labsync cannot stop its children; a test cleans up what the fault left behind.
@@ -72,6 +74,7 @@ describe('locks', () => {
     expect(next.exitCode, next.stderr).toBe(0);
     expect(next.stderr).toMatch(new RegExp(`warning: ckpt: took over a stale lock from PID ${first.pid}`));
     expect(existsSync(lab.path('.labsync/locks/ckpt.lock'))).toBe(false);
+    expect(readFileSync(lab.outside('nas/models/big.ckpt')).equals(readFileSync(lab.path('models/big.ckpt')))).toBe(true);
   });
 });
 

@@ -80,6 +80,15 @@ describe('rsync, local folders', () => {
     expect(human.stdout).toContain('dry run: nothing changed');
   });
 
+  it('verify counts extra destination files as drift for a mirror only', async () => {
+    const copy = new Lab();
+    copy.manifest(`version: 1\ndata:\n  - name: c\n    local: src\n    remote: file://${copy.outside('dest')}\n`);
+    copy.write(copy.path('src/a'), 'a').write(copy.outside('dest/by-hand'), 'kept');
+    const r = json<RunDoc>(await copy.cli(['data', 'push', '--json']));
+    expect(r.pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync', extra: ['by-hand'] } });
+    expect(copy.tree(copy.outside('dest'))).toEqual({ a: 'a', 'by-hand': 'kept' });
+  });
+
   it('pulls a pull-mode pair with `sync`, creating the local folder', async () => {
     const lab = new Lab();
     const src = lab.outside('results');
@@ -209,6 +218,7 @@ models:
     const r = await lab.cli(['data', 'push', '--json']);
     expect(r.exitCode).toBe(4);
     expect(json<RunDoc>(r).pairs[0]).toMatchObject({ status: 'drift', verify: { status: 'drift', changed: ['f5.csv'], missing: [], extra: [] } });
+    expect(json<RunDoc>(r).pairs[0]?.error).toBe('verify found the destination differs after the transfer: 1 changed (f5.csv)');
     const skipped = await lab.cli(['data', 'push', '--no-verify', '--json']);
     expect(json<RunDoc>(skipped).pairs[0]).toMatchObject({ status: 'ok', verify: null });
   });

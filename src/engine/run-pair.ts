@@ -51,7 +51,9 @@ async function verifyPair(adapter: Adapter, pair: ResolvedPair, ctx: AttemptCont
   const got = await probe(adapter.verify(pair, mode, plan), { ...ctx, progress: false });
   if ('stop' in got) return got;
   const r = got.value;
-  const drift = r.missing.length + r.extra.length + r.changed.length > 0;
+  // A copy (no delete) may leave the destination holding more than the source — a file put there by
+  // hand, or the temp file of an rsync that was SIGKILLed; only a mirror promises no extras.
+  const drift = r.missing.length + r.changed.length + (pair.delete ? r.extra.length : 0) > 0;
   return { ...r, status: drift ? 'drift' : 'in_sync', mode };
 }
 
@@ -103,8 +105,13 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   const verified = await verifyPair(adapter, pair, ctx, o.plan);
   if ('stop' in verified) return { ...base, ...verified.stop };
   if (verified.status === 'drift') {
-    const n = verified.missing.length + verified.extra.length + verified.changed.length;
-    return { status: 'drift', error: `verify found ${n} differing files after the transfer`, verify: verified, ...base };
+    const parts = [
+      verified.missing.length ? `${verified.missing.length} missing` : '',
+      verified.changed.length ? `${verified.changed.length} changed` : '',
+      pair.delete && verified.extra.length ? `${verified.extra.length} extra` : '',
+    ].filter(Boolean);
+    const first = [...verified.changed, ...verified.missing, ...(pair.delete ? verified.extra : [])].slice(0, 3).join(', ');
+    return { status: 'drift', error: `verify found the destination differs after the transfer: ${parts.join(', ')} (${first})`, verify: verified, ...base };
   }
   return { status: 'ok', verify: verified, ...base };
 }
