@@ -28,9 +28,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], _o: unknown, cmd: Command) => {
+  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], o: { resync?: boolean }, cmd: Command) => {
     const { runCommand } = await import('./commands/run.js');
-    setExit(await runCommand(category, action, names, globals(cmd)));
+    setExit(await runCommand(category, action, names, { ...globals(cmd), resync: Boolean(o.resync) }));
   };
   for (const category of CATEGORIES) {
     program
@@ -38,15 +38,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .description(`the manifest's ${category}: pairs`)
       .argument('<action>', 'push | pull | sync | status')
       .argument('[names...]', 'only these pairs')
+      .option('--resync', 'with sync: the explicit first run of a bisync pair')
       .action(run(category));
   }
   program
     .command('sync')
     .description('every pair (or the named ones), each in its configured mode — what cron and CI call')
     .argument('[names...]', 'only these pairs')
-    .action(async (names: string[], _o: unknown, cmd: Command) => {
+    .option('--resync', 'the explicit first run of a bisync pair (rclone bisync --resync); never added by labsync')
+    .action(async (names: string[], o: { resync?: boolean }, cmd: Command) => {
       const { runCommand } = await import('./commands/run.js');
-      setExit(await runCommand(undefined, 'sync', names, globals(cmd)));
+      setExit(await runCommand(undefined, 'sync', names, { ...globals(cmd), resync: Boolean(o.resync) }));
     });
   program
     .command('status')

@@ -16,6 +16,8 @@ export interface Command {
   readonly mutates: boolean;
   /** In the user's words: "push data/raw to lab-s3:dvcstore". */
   readonly label: string;
+  /** The pair it works for, so a classification can name the exact command to run next. */
+  readonly pair?: string;
 }
 
 /** What a finished child process left behind. run() never throws for a non-zero exit. */
@@ -36,7 +38,8 @@ export interface ToolOutput {
 export type Outcome =
   | { readonly kind: 'ok'; readonly warning?: string }
   | { readonly kind: 'retry'; readonly reason: string }
-  | { readonly kind: 'fatal'; readonly reason: string; readonly hint?: string; readonly missingSource?: boolean };
+  /** safety: not a failure but a stop that needs a human (missing source, a bisync that needs --resync): exit 3. */
+  | { readonly kind: 'fatal'; readonly reason: string; readonly hint?: string; readonly safety?: boolean };
 
 /** What a transfer would do, from the tool's own dry run. Paths are relative to the pair's roots. */
 export interface Changes {
@@ -46,6 +49,8 @@ export interface Changes {
   readonly sourceFiles?: number;
   /** Files in the destination that a mirror could delete (undefined where the tool cannot tell). */
   readonly destFiles?: number;
+  /** Transfers that overwrite a file already at the destination (where the tool can tell). */
+  readonly replace?: readonly string[];
 }
 
 export interface TransferStats { readonly files: number; readonly bytes: number }
@@ -71,6 +76,8 @@ export interface PlanContext {
   readonly stamp: string;
   readonly tty: boolean;
   readonly verbose: boolean;
+  /** `sync --resync`: the explicit first run of a bisync pair. Never set by labsync itself. */
+  readonly resync: boolean;
 }
 
 /** A non-mutating probe: the commands to run, and how to read their output. */
@@ -93,8 +100,11 @@ export interface Adapter {
   readonly tool: ToolName;
   readonly capabilities: Capabilities;
   readonly install: { readonly apt?: string; readonly brew?: string; readonly pip?: string; readonly url: string };
+  /** The tool cannot keep replaced local files itself: labsync copies them aside before a pull. */
+  readonly localBackup?: boolean;
   version(): Probe<string | undefined>;
-  transfer(pair: ResolvedPair, direction: Direction, ctx: PlanContext): readonly Command[];
+  /** `changes` is the preview's answer, for tools that must act on it (aws backs up what a mirror replaces). */
+  transfer(pair: ResolvedPair, direction: Direction, ctx: PlanContext, changes?: Changes): readonly Command[];
   preview(pair: ResolvedPair, direction: Direction, ctx: PlanContext): Probe<Changes>;
   /** Compare both sides without changing anything (checksum or size). */
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;

@@ -7,7 +7,7 @@ import { openManifest, positiveInt, redactor, reporters, seconds, trapSignals, t
 
 export const ACTIONS: readonly Action[] = ['push', 'pull', 'sync', 'status'];
 
-export async function runCommand(category: Category | undefined, action: string, names: readonly string[], opts: GlobalOptions): Promise<ExitCode> {
+export async function runCommand(category: Category | undefined, action: string, names: readonly string[], opts: GlobalOptions & { resync?: boolean }): Promise<ExitCode> {
   if (!(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown action '${action}' for ${category ?? 'labsync'}; use one of: ${ACTIONS.join(', ')}`);
   }
@@ -30,6 +30,7 @@ export async function runCommand(category: Category | undefined, action: string,
         waitMs: seconds(opts.wait, '--wait'),
         tty: Boolean(process.stdout.isTTY),
         verbose: Boolean(opts.verbose),
+        resync: Boolean(opts.resync),
       },
       emit,
       redact,

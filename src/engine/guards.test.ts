@@ -20,6 +20,11 @@ describe('guardChanges', () => {
     expect(guardChanges({ direction: 'push', mirror: true, maxDelete: { percent: 50 }, changes: changes(5, 10, 5) })).toBeUndefined();
     expect(guardChanges({ direction: 'push', mirror: false, maxDelete: { count: 0 }, changes: changes(5, 10, 9) })).toBeUndefined();
   });
+  it('leaves a percentage to the tool when the destination cannot be counted, but applies a count', () => {
+    const bisync = { transfer: [], delete: ['a', 'b', 'c'] };
+    expect(guardChanges({ direction: 'bisync', mirror: true, maxDelete: { percent: 50 }, changes: bisync })).toBeUndefined();
+    expect(guardChanges({ direction: 'bisync', mirror: true, maxDelete: { count: 2 }, changes: bisync })).toMatch(/would delete 3 of 3 files/);
+  });
   it('computes limits', () => {
     expect(deleteLimit({ percent: 10 }, 99)).toBe(9);
     expect(deleteLimit({ count: 4 }, 1)).toBe(4);

@@ -24,6 +24,9 @@ export function guardChanges({ direction, mirror, maxDelete, changes }: GuardInp
   }
   if (!mirror) return undefined;
   const deletions = changes.delete.length;
+  // A percentage needs the destination's size; where the tool cannot tell it (bisync), the tool's own
+  // all-or-nothing limit applies instead (rclone bisync --max-delete PERCENT).
+  if (changes.destFiles === undefined && 'percent' in maxDelete) return undefined;
   const dest = changes.destFiles ?? deletions;
   const limit = deleteLimit(maxDelete, dest);
   if (deletions > limit) {

@@ -6,7 +6,7 @@ import type { Redactor } from '../exec/redact.js';
 import { acquireLock } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
 import type { Action, Direction, PairStatus, ResolvedPair } from '../types.js';
-import { attempt, type AttemptContext } from './attempt.js';
+import { attempt, type Attempted, type AttemptContext } from './attempt.js';
 import type { Emit, PairResult, VerifyResult } from './events.js';
 import { guardChanges } from './guards.js';
 import { localSourceState } from './source.js';
@@ -29,14 +29,22 @@ export function directionOf(pair: ResolvedPair, action: Action): Direction {
   return action === 'push' || action === 'pull' ? action : pair.mode;
 }
 
+/** A run of commands that did not succeed, as a pair result: a safety stop is `refused` (exit 3), not `failed`. */
+function stopped(done: Exclude<Attempted, { kind: 'ok' }>): Body {
+  if (done.kind === 'interrupted') return { status: 'interrupted', error: 'interrupted', attempts: done.attempts };
+  const { outcome } = done;
+  const fatal = outcome.kind === 'fatal' ? outcome : undefined;
+  return {
+    status: fatal?.safety ? 'refused' : 'failed',
+    error: `${outcome.reason} — ${done.command}`,
+    ...(fatal?.hint ? { hint: fatal.hint } : {}),
+    attempts: done.attempts,
+  };
+}
+
 async function probe<T>(p: Probe<T>, ctx: AttemptContext): Promise<{ value: T } | { stop: Body }> {
   const done = await attempt(p.commands, ctx);
-  if (done.kind === 'interrupted') return { stop: { status: 'interrupted', error: 'interrupted', attempts: done.attempts } };
-  if (done.kind === 'failed') {
-    const { outcome } = done;
-    const status: PairStatus = outcome.kind === 'fatal' && outcome.missingSource ? 'refused' : 'failed';
-    return { stop: { status, error: `${outcome.reason} — ${done.command}`, ...(outcome.kind === 'fatal' && outcome.hint ? { hint: outcome.hint } : {}), attempts: done.attempts } };
-  }
+  if (done.kind !== 'ok') return { stop: stopped(done) };
   try {
     return { value: p.parse(done.outputs) };
   } catch (error) {
@@ -62,11 +70,13 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
 
-  if (direction === 'push' && o.action !== 'status') {
+  // bisync propagates deletions both ways: an empty local folder is as dangerous as for a push.
+  if ((direction === 'push' || direction === 'bisync') && o.action !== 'status') {
     const state = await localSourceState(pair.local);
     if (state !== 'ok') {
       const why = { missing: 'does not exist', 'not-a-folder': 'is not a folder', empty: 'is empty' }[state];
-      return { status: 'refused', error: `the source ${pair.local} ${why}; refusing to ${pair.delete ? 'mirror' : 'push'} it` };
+      const verb = direction === 'bisync' ? 'bisync' : pair.delete ? 'mirror' : 'push';
+      return { status: 'refused', error: `the source ${pair.local} ${why}; refusing to ${verb} it` };
     }
   }
 
@@ -79,7 +89,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   const pending = changes.transfer.length + changes.delete.length;
 
   if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
-  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
+  const refusal = guardChanges({ direction, mirror: pair.delete || direction === 'bisync', maxDelete: pair.maxDelete, changes });
   if (refusal) return { status: 'refused', error: refusal, changes };
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
@@ -88,11 +98,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   show(transfer);
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
   const moved = await attempt(transfer, { ...ctx, progress: true });
-  if (moved.kind === 'interrupted') return { status: 'interrupted', error: 'interrupted', attempts: moved.attempts, changes };
-  if (moved.kind === 'failed') {
-    const { outcome } = moved;
-    return { status: 'failed', error: `${outcome.reason} — ${moved.command}`, ...(outcome.kind === 'fatal' && outcome.hint ? { hint: outcome.hint } : {}), attempts: moved.attempts, changes };
-  }
+  if (moved.kind !== 'ok') return { ...stopped(moved), changes };
   const stats = moved.outputs.reduce(
     (acc, out) => {
       const s = adapter.parseStats?.(out);

@@ -18,6 +18,7 @@ export interface RunRequest {
   readonly waitMs: number;
   readonly tty: boolean;
   readonly verbose: boolean;
+  readonly resync: boolean;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -37,7 +38,7 @@ function toRecord(r: PairResult): PairRecord {
 
 export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, signal: AbortSignal): Promise<RunResult> {
   const started = new Date();
-  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose };
+  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync };
   emit({
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
     pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action })),

@@ -1,5 +1,5 @@
 import type { Command } from '../adapters/types.js';
-import type { Redactor } from './redact.js';
+import { isSecretName, MASK, type Redactor } from './redact.js';
 
 /** POSIX-shell quoting, for showing a command a person can paste. Never used to run anything. */
 export function shellQuote(word: string): string {
@@ -7,6 +7,6 @@ export function shellQuote(word: string): string {
 }
 
 export function formatCommand(command: Command, redact: Redactor): string {
-  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`);
+  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${isSecretName(k) ? MASK : shellQuote(v)}`);
   return redact([...env, command.tool, ...command.args.map(shellQuote)].join(' '));
 }

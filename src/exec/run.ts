@@ -1,7 +1,7 @@
 // The ONLY place labsync starts a process. Tool failures come back as values (ToolOutput).
 import { execa } from 'execa';
 import type { Command, ToolOutput } from '../adapters/types.js';
-import type { Redactor } from './redact.js';
+import { makeRedactor, type Redactor } from './redact.js';
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
@@ -37,7 +37,9 @@ export function childEnv(command: Command): Record<string, string | undefined> {
 
 export async function run(command: Command, options: RunOptions): Promise<ToolOutput> {
   const started = Date.now();
-  const { redact } = options;
+  // Secrets the command itself carries (RCLONE_CONFIG_*_SECRET_ACCESS_KEY) are hidden in its output too.
+  const own = command.env ? makeRedactor(command.env) : undefined;
+  const redact: Redactor = own ? (text) => own(options.redact(text)) : options.redact;
   let timedOut = false;
   let aborted = false;
   const child = execa(command.tool, command.args, {

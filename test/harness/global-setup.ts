@@ -4,11 +4,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { execFileSync as which } from 'node:child_process';
+import { startMoto, stopMoto, type S3Server } from './moto.js';
 import { sshdAvailable, startSshd, stopSshd, type SshHost } from './sshd.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     sshHost: SshHost | null;
+    s3: S3Server | null;
+  }
+}
+
+function onPath(program: string): boolean {
+  try {
+    which('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -19,8 +31,13 @@ export default async function setup(project: TestProject): Promise<() => void> {
   if (sshdAvailable()) ssh = await startSshd(join(dir, 'ssh'));
   else if (process.env.CI) throw new Error('sshd is missing: run the tests through `npm test`, which installs it');
   project.provide('sshHost', ssh);
+  let s3: S3Server | null = null;
+  if (onPath('moto_server')) s3 = await startMoto(dir);
+  else if (process.env.CI) throw new Error('moto_server is missing: run the tests through `npm test`, which installs it');
+  project.provide('s3', s3);
   return () => {
     if (ssh) stopSshd(ssh);
+    if (s3) stopMoto(s3);
     rmSync(dir, { recursive: true, force: true });
   };
 }

@@ -12,7 +12,7 @@ describe('rsync classify', () => {
   });
   it('marks a missing source (recorded stderr)', () => {
     const stderr = readFileSync(new URL('../../../test/fixtures/tool-output/rsync-3.5.0/missing-source.stderr', import.meta.url), 'utf8');
-    expect(classify(out(23, stderr))).toMatchObject({ kind: 'fatal', missingSource: true, reason: expect.stringMatching(/^the source does not exist: rsync: \[sender\] change_dir/) });
+    expect(classify(out(23, stderr))).toMatchObject({ kind: 'fatal', safety: true, reason: expect.stringMatching(/^the source does not exist: rsync: \[sender\] change_dir/) });
   });
   it('retries dropped connections and timeouts, not auth or disk-full', () => {
     expect(classify(out(255, 'ssh: connect to host 127.0.0.1 port 1: Connection refused\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]')).kind).toBe('retry');

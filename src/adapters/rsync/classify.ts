@@ -29,7 +29,7 @@ export function classify(output: ToolOutput): Outcome {
     return { kind: 'fatal', reason: `rsync is missing on the remote host: ${said}`, hint: 'install rsync on the remote host' };
   }
   if (/\[sender\] (change_dir|link_stat) .* failed: No such file or directory/.test(stderr)) {
-    return { kind: 'fatal', reason: `the source does not exist: ${said}`, missingSource: true };
+    return { kind: 'fatal', reason: `the source does not exist: ${said}`, safety: true };
   }
   switch (exitCode) {
     case 10: // socket I/O

@@ -1,0 +1,96 @@
+// Pure: a pair and a direction → rclone argv and environment. https://rclone.org/docs/
+import { join, posix } from 'node:path';
+import type { Endpoint, ResolvedPair, VerifyMode } from '../../types.js';
+import type { PlanContext } from '../types.js';
+
+export const BACKUP_DIR = '.labsync-backup';
+/** The env-defined remote labsync uses for a manifest `type: s3` remote: no config file content, no secrets in argv. */
+export const S3_REMOTE = 'labsyncs3';
+
+export interface Location { readonly path: string; readonly env: Readonly<Record<string, string>> }
+
+function envKey(remote: string, key: string): string {
+  return `RCLONE_CONFIG_${remote.toUpperCase()}_${key.toUpperCase()}`;
+}
+
+/** Where rclone should look, and the RCLONE_CONFIG_* variables that define the remote. */
+export function location(endpoint: Endpoint): Location {
+  switch (endpoint.type) {
+    case 'local':
+      return { path: endpoint.path, env: {} };
+    case 'rclone': {
+      const env = Object.fromEntries(Object.entries(endpoint.config ?? {}).map(([k, v]) => [envKey(endpoint.remote, k), v]));
+      return { path: `${endpoint.remote}:${endpoint.path}`, env };
+    }
+    case 's3': {
+      const env: Record<string, string> = {
+        [envKey(S3_REMOTE, 'type')]: 's3',
+        [envKey(S3_REMOTE, 'provider')]: endpoint.endpoint ? 'Other' : 'AWS',
+        // Credentials come from the environment, the shared files or the profile — never from argv.
+        [envKey(S3_REMOTE, 'env_auth')]: 'true',
+        // Never create a bucket: a typo in `bucket:` must fail, not quietly start a new one.
+        [envKey(S3_REMOTE, 'no_check_bucket')]: 'true',
+      };
+      if (endpoint.region) env[envKey(S3_REMOTE, 'region')] = endpoint.region;
+      if (endpoint.profile) env[envKey(S3_REMOTE, 'profile')] = endpoint.profile;
+      if (endpoint.endpoint) {
+        env[envKey(S3_REMOTE, 'endpoint')] = endpoint.endpoint;
+        env[envKey(S3_REMOTE, 'force_path_style')] = 'true';
+      }
+      return { path: `${S3_REMOTE}:${posix.join(endpoint.bucket, endpoint.prefix)}`, env };
+    }
+    default:
+      throw new Error(`rclone cannot reach a ${endpoint.type} remote here`);
+  }
+}
+
+export function filters(pair: ResolvedPair): string[] {
+  return [...pair.exclude.flatMap((p) => ['--exclude', p]), '--exclude', `/${BACKUP_DIR}/**`];
+}
+
+/** --retries 1: labsync's own loop (backoff, events) is the only retry loop. https://rclone.org/docs/#retries-int */
+export function base(config: string): string[] {
+  return ['--config', config, '--retries', '1', '--use-json-log'];
+}
+
+function tuning(pair: ResolvedPair): string[] {
+  return [...(pair.bwlimit ? ['--bwlimit', pair.bwlimit] : []), ...(pair.transfers ? ['--transfers', String(pair.transfers)] : [])];
+}
+
+const STATS = ['--stats', '1s', '--stats-log-level', 'NOTICE'];
+
+/** [source, destination] for push/pull; push sends local → remote. */
+export function ends(pair: ResolvedPair, direction: 'push' | 'pull'): [string, string] {
+  const remote = location(pair.remote).path;
+  return direction === 'push' ? [pair.local, remote] : [remote, pair.local];
+}
+
+export function bisyncWorkdir(pair: ResolvedPair): string {
+  return join(pair.root, '.labsync', 'bisync', pair.name);
+}
+
+export function copyArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, dryRun: boolean): string[] {
+  const [src, dst] = ends(pair, direction);
+  const backup = pair.backup && !dryRun ? ['--backup-dir', `${dst}/${BACKUP_DIR}/${ctx.stamp}`] : [];
+  return [
+    pair.delete ? 'sync' : 'copy', ...base(config), ...filters(pair), ...tuning(pair),
+    ...(dryRun ? ['--dry-run'] : STATS), ...backup, '--', src, dst,
+  ];
+}
+
+export function sizeArgv(pair: ResolvedPair, path: string, config: string): string[] {
+  return ['size', '--json', '--config', config, ...filters(pair), '--', path];
+}
+
+export function bisyncArgv(pair: ResolvedPair, ctx: PlanContext, config: string, dryRun: boolean): string[] {
+  const maxDelete = 'percent' in pair.maxDelete ? ['--max-delete', String(Math.floor(pair.maxDelete.percent))] : [];
+  return [
+    'bisync', ...base(config), ...filters(pair), ...tuning(pair), '--workdir', bisyncWorkdir(pair), ...maxDelete,
+    ...(ctx.resync ? ['--resync'] : []), ...(dryRun ? ['--dry-run'] : STATS), '--', pair.local, location(pair.remote).path,
+  ];
+}
+
+/** rclone check: both sides' hashes where they share one, else sizes. */
+export function checkArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, config: string): string[] {
+  return ['check', '--config', config, ...filters(pair), '--combined', '-', ...(mode === 'size' ? ['--size-only'] : []), '--', pair.local, location(pair.remote).path];
+}

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ResolvedPair } from '../../types.js';
+import type { Adapter, Command } from '../types.js';
+import { bisyncArgv, checkArgv, copyArgv, ends, location, sizeArgv } from './argv.js';
+import { classify } from './classify.js';
+import { changesFromDryRun, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
+
+/**
+ * Always an explicit config path: a bare rclone call creates ~/.config/rclone (TESTBED.md).
+ * $RCLONE_CONFIG, else the user's own file if it exists (remotes named from it), else nothing at all.
+ */
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.RCLONE_CONFIG) return env.RCLONE_CONFIG;
+  const own = join(homedir(), '.config', 'rclone', 'rclone.conf');
+  return existsSync(own) ? own : '/dev/null';
+}
+
+function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean): Command {
+  // rclone 1.60's S3 backend fails outright when AWS_CA_BUNDLE is set (TESTBED.md).
+  return { tool: 'rclone', args, cwd: pair.root, env: location(pair.remote).env, unsetEnv: ['AWS_CA_BUNDLE'], mutates, label, pair: pair.name };
+}
+
+export const rclone: Adapter = {
+  tool: 'rclone',
+  capabilities: {
+    directions: ['push', 'pull', 'bisync'],
+    remoteTypes: ['local', 'rclone', 's3'],
+    delete: true,
+    backup: true,
+    bwlimit: true,
+    transfers: true,
+    verify: ['checksum', 'size'],
+  },
+  install: { apt: 'apt-get install -y rclone', brew: 'brew install rclone', url: 'https://rclone.org/install/' },
+  version: () => ({
+    commands: [{ tool: 'rclone', args: ['version'], cwd: process.cwd(), env: {}, unsetEnv: [], mutates: false, label: 'rclone version' }],
+    parse: (outs) => parseVersion(outs[0]?.stdout ?? ''),
+  }),
+  transfer: (pair, direction, ctx) => {
+    const cfg = configPath();
+    if (direction === 'bisync') return [command(pair, bisyncArgv(pair, ctx, cfg, false), `bisync ${pair.name}`, true)];
+    return [command(pair, copyArgv(pair, direction, ctx, cfg, false), `${direction} ${pair.name}`, true)];
+  },
+  preview: (pair, direction, ctx) => {
+    const cfg = configPath();
+    if (direction === 'bisync') {
+      return { commands: [command(pair, bisyncArgv(pair, ctx, cfg, true), `dry run bisync ${pair.name}`, false)], parse: ([o]) => changesFromDryRun(o?.stderr ?? '') };
+    }
+    const [src, dst] = ends(pair, direction);
+    return {
+      commands: [
+        command(pair, sizeArgv(pair, src, cfg), `count source ${pair.name}`, false),
+        command(pair, sizeArgv(pair, dst, cfg), `count destination ${pair.name}`, false),
+        command(pair, copyArgv(pair, direction, ctx, cfg, true), `dry run ${direction} ${pair.name}`, false),
+      ],
+      parse: ([source, dest, dry]) => ({
+        ...changesFromDryRun(dry?.stderr ?? ''),
+        sourceFiles: sizeCount(source?.stdout ?? ''),
+        destFiles: dest?.exitCode === 0 ? sizeCount(dest.stdout) : 0,
+      }),
+    };
+  },
+  verify: (pair, mode) => ({
+    commands: [command(pair, checkArgv(pair, mode, configPath()), `verify ${pair.name} (${mode})`, false)],
+    parse: ([o]) => parseCombined(o?.stdout ?? ''),
+  }),
+  classify,
+  parseStats: (output) => parseStats(output.stderr),
+  parseProgress,
+};

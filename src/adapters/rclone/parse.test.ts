@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Command, ToolOutput } from '../types.js';
+import { classify } from './classify.js';
+import { changesFromDryRun, conflicts, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
+
+const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/rclone-1.60.1/${name}`, import.meta.url), 'utf8');
+const out = (exitCode: number, stderr: string, stdout = ''): ToolOutput => ({ exitCode, stdout, stderr, durationMs: 1, timedOut: false, aborted: false });
+const cmd = (args: string[], label = 'x'): Command => ({ tool: 'rclone', args, cwd: '/', mutates: true, label, pair: 'raw' });
+
+describe('rclone parse (recorded rclone 1.60.1 output)', () => {
+  it('reads a sync dry run into transfers and deletions', () => {
+    expect(changesFromDryRun(fixture('sync-dry-run.stderr'))).toEqual({
+      transfer: expect.arrayContaining(['-dash', 'with space.txt', 'ünï.bin']),
+      delete: ['old/gone'],
+    });
+    expect(changesFromDryRun(fixture('sync-dry-run.stderr')).transfer).toHaveLength(3);
+  });
+  it('reads stats, sizes, versions and progress', () => {
+    expect(parseStats(fixture('sync.stderr'))).toEqual({ files: 3, bytes: 3 });
+    expect(sizeCount(fixture('size.stdout'))).toBe(4);
+    expect(parseVersion('rclone v1.60.1-DEV\n- os/version: debian 12')).toBe('1.60.1-DEV');
+    expect(parseProgress('{"level":"warning","msg":"x","stats":{"bytes":512,"totalBytes":1024,"speed":2048,"eta":75,"transfers":1}}'))
+      .toEqual({ bytes: 512, percent: 50, rate: '2.0KiB/s', eta: '0:01:15', files: 1 });
+    expect(parseProgress('{"level":"info","msg":"Copied (new)"}')).toBeUndefined();
+  });
+  it('reads check --combined with the local side as source', () => {
+    expect(parseCombined(fixture('check-combined.stdout'))).toEqual({ checked: 4, missing: ['ünï.bin'], extra: ['extra'], changed: ['sub/same'] });
+  });
+  it('finds bisync conflicts', () => {
+    expect(conflicts(fixture('bisync-conflict.stderr'))).toEqual(['c']);
+  });
+});
+
+describe('rclone classify', () => {
+  it('takes check differences and an absent destination count as answers, not failures', () => {
+    expect(classify(out(1, fixture('check-combined.stderr')), cmd(['check']))).toEqual({ kind: 'ok' });
+    expect(classify(out(3, fixture('size-missing.stderr')), cmd(['size'], 'count destination raw'))).toEqual({ kind: 'ok' });
+    expect(classify(out(3, fixture('size-missing.stderr')), cmd(['size'], 'count source raw'))).toMatchObject({ kind: 'fatal', safety: true });
+  });
+  it('stops safely for a missing source and a bisync that needs --resync, naming the command', () => {
+    expect(classify(out(3, fixture('sync-missing-source.stderr')), cmd(['sync']))).toMatchObject({ kind: 'fatal', safety: true, reason: expect.stringMatching(/^the source does not exist: .*directory not found/) });
+    expect(classify(out(2, fixture('bisync-needs-resync.stderr')), cmd(['bisync']))).toMatchObject({ kind: 'fatal', safety: true, hint: expect.stringContaining('labsync sync raw --resync') });
+  });
+  it('reports bisync conflicts as a warning', () => {
+    expect(classify(out(0, fixture('bisync-conflict.stderr')), cmd(['bisync']))).toMatchObject({ kind: 'ok', warning: expect.stringContaining(': c') });
+  });
+  it('retries network trouble and refuses credentials and missing buckets', () => {
+    expect(classify(out(1, '{"level":"error","msg":"dial tcp 127.0.0.1:1: connect: connection refused"}'), cmd(['copy'])).kind).toBe('retry');
+    expect(classify(out(5, '{"level":"error","msg":"temporary"}'), cmd(['copy'])).kind).toBe('retry');
+    expect(classify(out(1, '{"level":"error","msg":"InvalidAccessKeyId: The AWS Access Key Id you provided does not exist"}'), cmd(['copy']))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^credentials refused/) });
+    expect(classify(out(1, '{"level":"error","msg":"NoSuchBucket: The specified bucket does not exist"}'), cmd(['copy']))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^the bucket does not exist/) });
+  });
+});

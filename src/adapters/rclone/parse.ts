@@ -1,0 +1,112 @@
+// Pure: rclone's --use-json-log lines and --combined output → changes, stats, progress, comparisons.
+// Fixtures: test/fixtures/tool-output/rclone-1.60.1/
+import { z } from 'zod';
+import type { Changes, Progress, TransferStats, VerifyReport } from '../types.js';
+
+const Stats = z.object({
+  bytes: z.number(), totalBytes: z.number().optional(), speed: z.number().optional(), eta: z.number().nullable().optional(),
+  transfers: z.number(), totalTransfers: z.number().optional(), deletes: z.number().optional(), errors: z.number().optional(),
+});
+const LogLine = z.object({
+  level: z.string(), msg: z.string(), object: z.string().optional(), skipped: z.string().optional(), stats: Stats.optional(),
+});
+export type LogLine = z.infer<typeof LogLine>;
+
+/** The JSON lines of rclone's log; other lines (its final "Failed to …") are kept as plain messages. */
+export function logLines(stderr: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (line.startsWith('{')) {
+      try {
+        const parsed = LogLine.safeParse(JSON.parse(line));
+        if (parsed.success) {
+          out.push(parsed.data);
+          continue;
+        }
+      } catch {
+        // not JSON after all
+      }
+    }
+    out.push({ level: 'error', msg: line.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, '') });
+  }
+  return out;
+}
+
+/** A dry run's planned actions: "Skipped copy/move/delete as --dry-run is set". */
+export function changesFromDryRun(stderr: string): Pick<Changes, 'transfer' | 'delete'> {
+  const lines = logLines(stderr);
+  const paths = (kinds: string[]): string[] => [...new Set(lines.filter((l) => l.skipped && kinds.includes(l.skipped) && l.object).map((l) => l.object as string))];
+  return { transfer: paths(['copy', 'move']), delete: paths(['delete']) };
+}
+
+const SizeDoc = z.object({ count: z.number(), bytes: z.number() });
+/** `rclone size --json`; an absent destination counts as empty (its classify lets exit 3 through). */
+export function sizeCount(stdout: string): number {
+  const text = stdout.trim();
+  return text ? SizeDoc.parse(JSON.parse(text)).count : 0;
+}
+
+export function lastStats(stderr: string): z.infer<typeof Stats> | undefined {
+  return logLines(stderr).filter((l) => l.stats).at(-1)?.stats;
+}
+
+export function parseStats(stderr: string): TransferStats {
+  const s = lastStats(stderr);
+  return { files: s?.transfers ?? 0, bytes: s?.bytes ?? 0 };
+}
+
+function rate(bytesPerSecond: number): string {
+  const units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
+  let v = bytesPerSecond;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 && i > 0 ? 1 : 0)}${units[i]}`;
+}
+
+export function parseProgress(line: string): Progress | undefined {
+  if (!line.startsWith('{') || !line.includes('"stats"')) return undefined;
+  const s = lastStats(line);
+  if (!s) return undefined;
+  const eta = typeof s.eta === 'number' ? `${Math.floor(s.eta / 3600)}:${String(Math.floor((s.eta % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s.eta % 60)).padStart(2, '0')}` : undefined;
+  return {
+    bytes: s.bytes,
+    ...(s.totalBytes ? { percent: Math.floor((s.bytes / s.totalBytes) * 100) } : {}),
+    ...(s.speed !== undefined ? { rate: rate(s.speed) } : {}),
+    ...(eta ? { eta } : {}),
+    files: s.transfers,
+  };
+}
+
+/** `rclone check --combined -`, local as source: "+" only here (missing there), "-" only there, "*" differs. */
+export function parseCombined(stdout: string): VerifyReport {
+  const missing: string[] = [];
+  const extra: string[] = [];
+  const changed: string[] = [];
+  let checked = 0;
+  for (const line of stdout.split('\n')) {
+    const m = /^([=+\-*!]) (.+)$/.exec(line);
+    if (!m) continue;
+    const [, mark, path] = m as unknown as [string, string, string];
+    if (mark !== '-') checked++;
+    if (mark === '+') missing.push(path);
+    else if (mark === '-') extra.push(path);
+    else if (mark === '*' || mark === '!') changed.push(path);
+  }
+  return { checked, missing: missing.sort(), extra: extra.sort(), changed: changed.sort() };
+}
+
+/** bisync keeps both sides of a conflict as NAME..path1 / NAME..path2. */
+export function conflicts(stderr: string): string[] {
+  return logLines(stderr)
+    .map((l) => /New or changed in both paths\s+-\s+(.+)$/.exec(l.msg)?.[1])
+    .filter((p): p is string => Boolean(p));
+}
+
+export function parseVersion(stdout: string): string | undefined {
+  return /rclone v?(\S+)/.exec(stdout)?.[1];
+}
