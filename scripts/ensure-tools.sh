@@ -8,10 +8,10 @@ purpose=${1:-test}
 apt_missing=""
 need_bin() { command -v "$1" >/dev/null 2>&1 || apt_missing="$apt_missing $2"; }
 need_bin rsync rsync
+need_bin rclone rclone
 if [ "$purpose" = test ]; then
   [ -x /usr/sbin/sshd ] || apt_missing="$apt_missing openssh-server"
   need_bin ssh-keygen openssh-client
-  need_bin rclone rclone
   need_bin git git
   need_bin git-lfs git-lfs
   need_bin crontab cron

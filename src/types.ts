@@ -32,6 +32,10 @@ export type Endpoint =
   | {
       readonly type: 's3'; readonly bucket: string; readonly prefix: string; readonly region?: string;
       readonly profile?: string; readonly endpoint?: string;
+      /** Allow the EC2/ECS instance metadata service as a credential source (off: no probe of 169.254.169.254). */
+      readonly instanceCredentials?: boolean;
+      /** The part size the uploader used, for recomputing multipart ETags (aws-cli: 8 MiB). */
+      readonly partSize?: number;
     }
   | { readonly type: 'rclone'; readonly remote: string; readonly path: string; readonly config?: Readonly<Record<string, string>> }
   | { readonly type: 'git'; readonly url: string };

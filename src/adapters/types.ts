@@ -1,4 +1,5 @@
 import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
+import type { Entry } from '../verify/compare.js';
 
 /** A program labsync may start: the five tools, and ssh (which rsync, git and dvc ride on). */
 export type Program = ToolName | 'ssh';
@@ -106,8 +107,10 @@ export interface Adapter {
   /** `changes` is the preview's answer, for tools that must act on it (aws backs up what a mirror replaces). */
   transfer(pair: ResolvedPair, direction: Direction, ctx: PlanContext, changes?: Changes): readonly Command[];
   preview(pair: ResolvedPair, direction: Direction, ctx: PlanContext): Probe<Changes>;
-  /** Compare both sides without changing anything (checksum or size). */
+  /** Compare both sides with the tool's own comparison (rsync -c dry run, rclone check). */
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
+  /** The remote's files with the checksums it knows (S3 ETags), for labsync's own comparison. */
+  listRemote?(pair: ResolvedPair): Probe<readonly Entry[]>;
   classify(output: ToolOutput, command: Command): Outcome;
   parseStats?(output: ToolOutput): TransferStats;
   parseProgress?(line: string): Progress | undefined;

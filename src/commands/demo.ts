@@ -27,8 +27,14 @@ data:
     local: results
     remote: nas:results
     mode: pull
+  - name: notes
+    tool: rclone
+    local: notes
+    remote: nas:notes
+    mode: bisync          # both sides may change; the first run is an explicit --resync
 models:
   - name: checkpoints
+    tool: rclone
     local: models
     remote: nas:models
     tags: [hourly]
@@ -48,18 +54,21 @@ function buildLab(): { lab: string; top: string } {
   file(join(lab, 'models/resnet-epoch1.ckpt'), randomBytes(256 * 1024));
   file(join(lab, 'models/resnet-epoch2.ckpt'), randomBytes(256 * 1024));
   file(join(top, 'nas/results/eval-2026-11-24.json'), '{"accuracy": 0.91}\n');
+  for (const name of ['ideas.md', 'todo.md', 'runs.md']) file(join(lab, 'notes', name), `# ${name}\n`);
+  file(join(top, 'nas/notes/from-the-gpu-host.md'), '# written on the other side\n');
   return { lab, top };
 }
 
 export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<ExitCode> {
-  for (const tool of Object.values(adapters)) {
+  for (const tool of [adapters.rsync, adapters.rclone]) {
     if (tool && !(await which(tool.tool))) throw new ToolMissingError(`the demo needs ${tool.tool}, which is not installed`, tool.install.apt ?? tool.install.url);
   }
   const { lab, top } = buildLab();
   const base: GlobalOptions = { ...opts, config: join(lab, 'labsync.yaml') };
   const say = (text: string): void => void process.stdout.write(`\n\x1b[1m${text}\x1b[0m\n`.replace(/\x1b\[\d+m/g, opts.color === false || process.env.NO_COLOR || !process.stdout.isTTY ? '' : '$&'));
   const steps: { title: string; run: () => Promise<ExitCode>; expect: ExitCode; before?: () => void }[] = [
-    { title: '$ labsync sync            # first sync: push data and models, pull results', run: () => runCommand(undefined, 'sync', [], base), expect: 0 },
+    { title: '$ labsync data sync notes --resync   # a bisync pair\'s first run is always asked for explicitly', run: () => runCommand('data', 'sync', ['notes'], { ...base, resync: true }), expect: 0 },
+    { title: '$ labsync sync            # every pair: push data (rsync), models (rclone), pull results, bisync notes', run: () => runCommand(undefined, 'sync', [], base), expect: 0 },
     {
       title: '$ labsync data status     # after editing one shard',
       before: () => writeFileSync(join(lab, 'data/raw/shard-003.csv'), 'id,value\n3,9\n3,10\n'),

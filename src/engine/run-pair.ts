@@ -1,6 +1,12 @@
 // One pair, start to end: lock → guards → preview → transfer → verify. Returns a PairResult, never throws.
 import { adapterFor } from '../adapters/index.js';
-import type { Adapter, Changes, Command, PlanContext, Probe } from '../adapters/types.js';
+import { join } from 'node:path';
+import type { Adapter, Changes, Command, PlanContext, Probe, VerifyReport } from '../adapters/types.js';
+import { compareEntries } from '../verify/compare.js';
+import { digestFile } from '../verify/etag.js';
+import { walkFiles } from '../verify/walk.js';
+import { backupLocal, BACKUP_DIR } from './local-backup.js';
+import { mapPool } from './pool.js';
 import { formatCommand } from '../exec/format.js';
 import type { Redactor } from '../exec/redact.js';
 import { acquireLock } from '../state/lock.js';
@@ -52,11 +58,28 @@ async function probe<T>(p: Probe<T>, ctx: AttemptContext): Promise<{ value: T } 
   }
 }
 
+/** The pair's local files as every tool sees them: excludes applied, labsync's backup folder left out. */
+const localFiles = (pair: ResolvedPair) => walkFiles(pair.local, [...pair.exclude, `/${BACKUP_DIR}/`]);
+
+/** The tool's own comparison where it has one, else the remote's listing against local hashes. */
+async function compare(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
+  if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
+  if (!adapter.listRemote) return undefined;
+  const remote = await probe(adapter.listRemote(pair), ctx);
+  if ('stop' in remote) return remote;
+  const partSize = pair.remote.type === 's3' ? pair.remote.partSize : undefined;
+  const files = await localFiles(pair);
+  const local = await mapPool(files, 4, async (f) => ({ path: f.path, size: f.size, ...(mode === 'checksum' ? await digestFile(join(pair.local, f.path), partSize) : {}) }));
+  return { value: compareEntries(local, remote.value, mode) };
+}
+
 async function verifyPair(adapter: Adapter, pair: ResolvedPair, ctx: AttemptContext, plan: PlanContext): Promise<VerifyResult | { stop: Body }> {
   const mode = pair.verify === 'none' ? undefined : pair.verify;
-  if (!mode || !adapter.verify) return { status: 'skipped', checked: 0, missing: [], extra: [], changed: [] };
+  const skipped: VerifyResult = { status: 'skipped', checked: 0, missing: [], extra: [], changed: [] };
+  if (!mode) return skipped;
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
-  const got = await probe(adapter.verify(pair, mode, plan), { ...ctx, progress: false });
+  const got = await compare(adapter, pair, mode, { ...ctx, progress: false }, plan);
+  if (!got) return skipped;
   if ('stop' in got) return got;
   const r = got.value;
   // A copy (no delete) may leave the destination holding more than the source — a file put there by
@@ -85,7 +108,10 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
   const looked = await probe<Changes>(preview, ctx);
   if ('stop' in looked) return looked.stop;
-  const changes = looked.value;
+  // Where the tool cannot count a local destination (aws pull), count it here for the delete guard.
+  const changes = looked.value.destFiles === undefined && direction === 'pull'
+    ? { ...looked.value, destFiles: (await localFiles(pair)).length }
+    : looked.value;
   const pending = changes.transfer.length + changes.delete.length;
 
   if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
@@ -94,7 +120,11 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
-  const transfer = adapter.transfer(pair, direction, o.plan);
+  if (direction === 'pull' && pair.backup && adapter.localBackup) {
+    const kept = await backupLocal(pair.local, changes, o.plan.stamp);
+    if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });
+  }
+  const transfer = adapter.transfer(pair, direction, o.plan, changes);
   show(transfer);
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
   const moved = await attempt(transfer, { ...ctx, progress: true });

@@ -41,6 +41,8 @@ function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint {
         ...(remote.region ? { region: remote.region } : {}),
         ...(remote.profile ? { profile: remote.profile } : {}),
         ...(remote.endpoint ? { endpoint: remote.endpoint } : {}),
+        ...(remote.instance_credentials ? { instanceCredentials: true } : {}),
+        ...(remote.part_size ? { partSize: parseSize(remote.part_size) } : {}),
       };
     case 'rclone':
       return { type: 'rclone', remote: remote.remote, path: posix.join(remote.path ?? '', sub).replace(/^\.$/, ''), ...(remote.config ? { config: remote.config } : {}) };
@@ -85,6 +87,13 @@ export function resolveRemote(text: string, remotes: Readonly<Record<string, Raw
   return colon > 0
     ? `unknown remote '${name}'${known.length ? ` (defined: ${known.join(', ')})` : ' (no remotes: are defined)'}`
     : `'${text}' is neither NAME:SUBPATH for a remote under remotes: nor a URL (s3://, ssh://, file://)`;
+}
+
+/** "8MiB", "16M", "1048576" → bytes (binary units: that is what aws-cli's chunk sizes mean). */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)/i.exec(text);
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(m?.[2] ?? '').toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Math.round(Number(m?.[1] ?? 0) * unit);
 }
 
 export function parseMaxDelete(value: string | number): MaxDelete {

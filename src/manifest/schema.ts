@@ -66,6 +66,8 @@ const s3Remote = strict({
   region: z.string().optional(),
   profile: z.string().optional(),
   endpoint: z.string().optional(),
+  instance_credentials: z.boolean().optional(),
+  part_size: z.string().regex(/^\d+(\.\d+)?[KMG]i?B?$|^\d+$/i, { error: 'must be a size like 8MiB or 16M' }).optional(),
 });
 const sshRemote = strict({
   type: z.literal('ssh'),

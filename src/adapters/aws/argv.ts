@@ -1,0 +1,69 @@
+// Pure: a pair and a direction → aws-cli argv. https://docs.aws.amazon.com/cli/latest/reference/s3/sync.html
+import { posix } from 'node:path';
+import type { Endpoint, ResolvedPair } from '../../types.js';
+import type { PlanContext } from '../types.js';
+
+type S3 = Extract<Endpoint, { type: 's3' }>;
+export const BACKUP_DIR = '.labsync-backup';
+
+export function s3Remote(pair: ResolvedPair): S3 {
+  if (pair.remote.type !== 's3') throw new Error(`aws reaches only s3 remotes (pair ${pair.name})`);
+  return pair.remote;
+}
+
+/** `s3://bucket/prefix/` — the trailing slash keeps `prefix` from matching `prefix-other/`. */
+export function s3Url(remote: S3, key = ''): string {
+  return `s3://${remote.bucket}/${remote.prefix ? `${remote.prefix}/` : ''}${key}`;
+}
+
+export function globals(remote: S3): string[] {
+  return [
+    ...(remote.endpoint ? ['--endpoint-url', remote.endpoint] : []),
+    ...(remote.profile ? ['--profile', remote.profile] : []),
+    ...(remote.region ? ['--region', remote.region] : []),
+  ];
+}
+
+/**
+ * aws filters match the path from the sync root and their "*" crosses "/": a pattern that should match
+ * at any depth becomes "p" and "*\/p"; "**" is "*". https://docs.aws.amazon.com/cli/latest/reference/s3/#use-of-exclude-and-include-filters
+ */
+export function filters(excludes: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const raw of [...excludes, `/${BACKUP_DIR}/`]) {
+    const anchored = raw.startsWith('/');
+    let p = raw.replace(/^\/+/, '').replace(/\*\*/g, '*');
+    if (p.endsWith('/')) p = `${p}*`;
+    out.push('--exclude', p);
+    if (!anchored) out.push('--exclude', `*/${p}`);
+  }
+  return out;
+}
+
+export function ends(pair: ResolvedPair, direction: 'push' | 'pull'): [string, string] {
+  const remote = s3Url(s3Remote(pair));
+  return direction === 'push' ? [pair.local, remote] : [remote, pair.local];
+}
+
+export function syncArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, dryRun: boolean): string[] {
+  const [src, dst] = ends(pair, direction);
+  return [
+    's3', 'sync', ...globals(s3Remote(pair)), ...filters(pair.exclude),
+    ...(pair.delete ? ['--delete'] : []),
+    // Progress bars only where a person watches; off a terminal they would only fill the captured output.
+    ...(dryRun ? ['--dryrun', '--no-progress'] : ctx.tty ? [] : ['--no-progress']),
+    '--', src, dst,
+  ];
+}
+
+/** Paginated by aws-cli itself; the backup prefix is not part of the listing. */
+export function listArgv(pair: ResolvedPair): string[] {
+  const remote = s3Remote(pair);
+  return ['s3api', 'list-objects-v2', ...globals(remote), '--bucket', remote.bucket, '--prefix', remote.prefix ? `${remote.prefix}/` : '', '--output', 'json'];
+}
+
+/** A server-side copy of one object into the dated backup prefix, before a mirror replaces or deletes it. */
+export function backupArgv(pair: ResolvedPair, key: string, ctx: PlanContext): string[] {
+  const remote = s3Remote(pair);
+  return ['s3', 'cp', ...globals(remote), '--no-progress', '--only-show-errors', '--', s3Url(remote, key), s3Url(remote, posix.join(BACKUP_DIR, ctx.stamp, key))];
+}

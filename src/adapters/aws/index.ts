@@ -1,0 +1,69 @@
+import { relative } from 'node:path';
+import type { ResolvedPair } from '../../types.js';
+import type { Adapter, Changes, Command } from '../types.js';
+import { backupArgv, listArgv, s3Remote, s3Url, syncArgv } from './argv.js';
+import { classify } from './classify.js';
+import { parseActions, parseListing, parseProgress, parseStats, parseVersion } from './parse.js';
+
+function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean): Command {
+  const remote = s3Remote(pair);
+  // No credentials found must never mean a probe of 169.254.169.254 (TESTBED.md), unless asked for.
+  const env: Record<string, string> = remote.instanceCredentials ? {} : { AWS_EC2_METADATA_DISABLED: 'true' };
+  return { tool: 'aws', args, cwd: pair.root, env, mutates, label, pair: pair.name };
+}
+
+/** How aws will print the local folder: relative to its working folder (the manifest's). */
+const localPrefix = (pair: ResolvedPair): string => relative(pair.root, pair.local);
+
+export const aws: Adapter = {
+  tool: 'aws',
+  capabilities: {
+    directions: ['push', 'pull'],
+    remoteTypes: ['s3'],
+    delete: true,
+    backup: true,
+    bwlimit: false,
+    transfers: false,
+    verify: ['checksum', 'size'],
+  },
+  install: { pip: 'pip install awscli', brew: 'brew install awscli', url: 'https://aws.amazon.com/cli/' },
+  localBackup: true,
+  version: () => ({
+    commands: [{ tool: 'aws', args: ['--version'], cwd: process.cwd(), env: { AWS_EC2_METADATA_DISABLED: 'true' }, mutates: false, label: 'aws version' }],
+    parse: (outs) => parseVersion(`${outs[0]?.stdout ?? ''} ${outs[0]?.stderr ?? ''}`),
+  }),
+  transfer: (pair, direction, ctx, changes?: Changes) => {
+    if (direction === 'bisync') throw new Error('aws has no bisync');
+    // Push with backup: copy what the mirror will replace or delete into the dated prefix first.
+    const keep = direction === 'push' && pair.backup && changes ? [...new Set([...(changes.replace ?? []), ...changes.delete])] : [];
+    return [
+      ...keep.map((key) => command(pair, backupArgv(pair, key, ctx), `back up ${key}`, true)),
+      command(pair, syncArgv(pair, direction, ctx, false), `${direction} ${pair.name}`, true),
+    ];
+  },
+  preview: (pair, direction, ctx) => {
+    if (direction === 'bisync') throw new Error('aws has no bisync');
+    const url = s3Url(s3Remote(pair));
+    return {
+      commands: [
+        command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false),
+        command(pair, syncArgv(pair, direction, ctx, true), `dry run ${direction} ${pair.name}`, false),
+      ],
+      parse: ([listing, dry]) => {
+        const objects = parseListing(listing?.stdout ?? '', s3Remote(pair).prefix);
+        const actions = parseActions(dry?.stdout ?? '', url, localPrefix(pair));
+        const keys = new Set(objects.map((o) => o.path));
+        return direction === 'push'
+          ? { ...actions, destFiles: objects.length, replace: actions.transfer.filter((k) => keys.has(k)) }
+          : { ...actions, sourceFiles: objects.length };
+      },
+    };
+  },
+  listRemote: (pair) => ({
+    commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
+    parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
+  }),
+  classify,
+  parseStats: (output) => parseStats(output.stdout),
+  parseProgress,
+};

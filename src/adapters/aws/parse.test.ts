@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { ToolOutput } from '../types.js';
+import { filters } from './argv.js';
+import { classify } from './classify.js';
+import { parseActions, parseListing, parseProgress, parseStats, parseVersion } from './parse.js';
+
+const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/aws-1.45.11/${name}`, import.meta.url), 'utf8');
+const out = (exitCode: number, stderr: string): ToolOutput => ({ exitCode, stdout: '', stderr, durationMs: 1, timedOut: false, aborted: false });
+const URL_ = 's3://fixture-bucket/lab/raw/';
+
+describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
+  it('reads a push dry run, keys with " to " in them included', () => {
+    expect(parseActions(fixture('sync-push-dryrun.stdout'), URL_, 'raw')).toEqual({
+      transfer: ['-dash', 'a to b.txt', 'sub/c', 'with space.txt'],
+      delete: ['gone'],
+    });
+  });
+  it('reads a pull dry run with local deletions', () => {
+    expect(parseActions(fixture('sync-pull-dryrun.stdout'), URL_, 'pulled')).toEqual({
+      transfer: ['-dash', 'a to b.txt', 'gone', 'sub/c', 'with space.txt'],
+      delete: ['stale'],
+    });
+  });
+  it('reads listings relative to the prefix, ETags unquoted, an empty prefix as nothing', () => {
+    const entries = parseListing(fixture('list-objects-v2.json'), 'lab/raw');
+    expect(entries.map((e) => e.path).sort()).toEqual(['-dash', 'a to b.txt', 'gone', 'sub/c', 'with space.txt']);
+    expect(entries.find((e) => e.path === 'sub/c')).toEqual({ path: 'sub/c', size: 1, etag: '4a8a08f09d37b73795649038408b5f33' });
+    expect(parseListing(fixture('list-objects-v2-empty.json'), 'none')).toEqual([]);
+  });
+  it('counts transferred files and reads progress', () => {
+    expect(parseStats(fixture('sync-push.stdout'))).toEqual({ files: 4, bytes: 0 });
+    expect(parseStats(fixture('cp-progress.stdout')).bytes).toBeGreaterThan(290_000);
+    expect(parseProgress('Completed 512.0 KiB/8.0 MiB (34.0 MiB/s) with 1 file(s) remaining')).toEqual({ bytes: 524288, percent: 6, rate: '34.0 MiB/s' });
+    expect(parseVersion('aws-cli/1.45.11 Python/3.11.7 Linux/6.1 botocore/1.43.117')).toBe('1.45.11');
+  });
+  it('turns excludes into aws filters that match at any depth', () => {
+    expect(filters(['*.tmp', '/top', 'build/'])).toEqual([
+      '--exclude', '*.tmp', '--exclude', '*/*.tmp', '--exclude', 'top', '--exclude', 'build/*', '--exclude', '*/build/*', '--exclude', '.labsync-backup/*',
+    ]);
+  });
+});
+
+describe('aws classify (recorded stderr)', () => {
+  it('tells apart exits 1 and 255 by what aws said', () => {
+    expect(classify(out(1, fixture('no-such-bucket.stderr')))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^the bucket does not exist/) });
+    expect(classify(out(255, fixture('connection-refused.stderr'))).kind).toBe('retry');
+    expect(classify(out(255, fixture('missing-source.stderr')))).toMatchObject({ kind: 'fatal', safety: true });
+    expect(classify(out(255, fixture('no-credentials.stderr')))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^credentials refused/) });
+    expect(classify(out(2, 'warning: Skipping file /x/y. File does not exist.'))).toMatchObject({ kind: 'ok', warning: expect.stringMatching(/skipped/) });
+    expect(classify(out(2, 'usage: aws [options]\naws: error: argument --bogus'))).toMatchObject({ kind: 'fatal' });
+    expect(classify(out(1, 'An error occurred (SlowDown) when calling the PutObject operation')).kind).toBe('retry');
+  });
+});

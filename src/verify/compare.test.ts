@@ -1,0 +1,33 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareEntries } from './compare.js';
+import { digestFile } from './etag.js';
+
+describe('compareEntries', () => {
+  it('finds missing, extra and changed by checksum, or by size only', () => {
+    const local = [{ path: 'a', size: 1, etag: 'x' }, { path: 'b', size: 2, etag: 'y' }, { path: 'c', size: 3, etag: 'z' }];
+    const remote = [{ path: 'b', size: 2, etag: 'Y' }, { path: 'c', size: 3, etag: 'z' }, { path: 'd', size: 1, etag: 'q' }];
+    expect(compareEntries(local, remote, 'checksum')).toEqual({ checked: 3, missing: ['a'], extra: ['d'], changed: ['b'] });
+    expect(compareEntries(local, remote, 'size')).toEqual({ checked: 3, missing: ['a'], extra: ['d'], changed: [] });
+  });
+});
+
+describe('digestFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'labsync-etag-'));
+  it('is the MD5 for a small file', async () => {
+    const data = randomBytes(1000);
+    writeFileSync(join(dir, 's'), data);
+    const md5 = createHash('md5').update(data).digest('hex');
+    expect(await digestFile(join(dir, 's'))).toEqual({ md5, etag: md5 });
+  });
+  it('is md5(part md5s)-N for a file at or over the part size', async () => {
+    const data = randomBytes(2500);
+    writeFileSync(join(dir, 'm'), data);
+    const parts = [data.subarray(0, 1000), data.subarray(1000, 2000), data.subarray(2000)].map((p) => createHash('md5').update(p).digest());
+    const expected = `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-3`;
+    expect((await digestFile(join(dir, 'm'), 1000)).etag).toBe(expected);
+  });
+});

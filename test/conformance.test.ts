@@ -1,0 +1,120 @@
+// One suite, every mover (STYLE.md habit 9): what a user relies on must hold for each tool alike.
+import { mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+
+const s3 = inject('s3');
+
+interface Backend {
+  readonly name: string;
+  /** remotes: block and the pair's remote/tool lines, for a lab. */
+  setup(lab: Lab): Promise<{ remotes: string; remote: string; tool: string }>;
+  /** Everything on the remote side, as relative path → content. */
+  contents(lab: Lab): Promise<Record<string, string>>;
+  readonly env: Record<string, string>;
+}
+
+const folder = (tool: string): Backend => ({
+  name: `${tool} → local folder`,
+  setup: async (lab) => ({ remotes: `  nas: { type: local, path: "${lab.outside('nas dir')}" }\n`, remote: 'nas:-odd target', tool }),
+  contents: async (lab) => lab.tree(lab.outside('nas dir', '-odd target')),
+  env: {},
+});
+
+const bucket = (tool: string, server: S3Server): Backend => {
+  const buckets = new Map<Lab, string>();
+  return {
+    name: `${tool} → S3`,
+    setup: async (lab) => {
+      const b = await makeBucket(server, lab.env);
+      buckets.set(lab, b);
+      return { remotes: `  store: { type: s3, bucket: ${b}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }\n`, remote: 'store:-odd target', tool };
+    },
+    contents: async (lab) => {
+      const dir = mkdtempSync(lab.outside('s3-copy-'));
+      await awsCli(server, lab.env, ['s3', 'sync', `s3://${buckets.get(lab)}/lab/-odd target/`, dir]);
+      return lab.tree(dir);
+    },
+    env: S3_KEYS,
+  };
+};
+
+const backends: Backend[] = [folder('rsync'), folder('rclone'), ...(s3 ? [bucket('rclone', s3), bucket('aws', s3)] : [])];
+const NAMES = ['plain.csv', 'with space.csv', 'ünïcödé ✓.csv', '-leading-dash.csv', 'sub/deeper/file.bin'];
+type Doc = { pairs: { status: string; error: string | null; changes?: { transfer: string[]; delete: string[] }; verify: { status: string } | null }[] };
+
+describe.each(backends)('conformance: $name', (backend) => {
+  async function lab(options = ''): Promise<Lab> {
+    const l = new Lab();
+    const { remotes, remote, tool } = await backend.setup(l);
+    l.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n${remotes}data:\n  - name: raw\n    tool: ${tool}\n    local: "-odd local"\n    remote: "${remote}"\n${options}`);
+    for (const n of NAMES) l.write(l.path('-odd local', n), `content of ${n}\n`);
+    return l;
+  }
+  const cli = (l: Lab, args: string[]) => l.cli(args, { env: backend.env });
+
+  it('pushes every file with its name intact, verified, and pulls it back', async () => {
+    const l = await lab();
+    const r = await cli(l, ['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(await backend.contents(l)).toEqual(l.tree(l.path('-odd local')));
+    unlinkSync(l.path('-odd local', 'plain.csv'));
+    writeFileSync(l.path('-odd local', 'with space.csv'), 'local edit\n');
+    const pulled = await cli(l, ['data', 'pull']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
+    expect(l.tree(l.path('-odd local'))['plain.csv']).toBe('content of plain.csv\n');
+  });
+
+  it('--dry-run reports what would change and changes nothing', async () => {
+    const l = await lab('    delete: true\n');
+    await cli(l, ['data', 'push']);
+    const before = await backend.contents(l);
+    writeFileSync(l.path('-odd local', 'new.csv'), 'new\n');
+    unlinkSync(l.path('-odd local', 'plain.csv'));
+    const r = await cli(l, ['data', 'push', '--dry-run', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'planned', changes: { transfer: expect.arrayContaining(['new.csv']), delete: ['plain.csv'] } });
+    expect(await backend.contents(l)).toEqual(before);
+  });
+
+  it('refuses a mirror over max_delete and from an empty source; nothing is deleted', async () => {
+    const l = await lab('    delete: true\n    max_delete: 2\n');
+    await cli(l, ['data', 'push']);
+    const before = await backend.contents(l);
+    for (const n of NAMES.slice(0, 3)) unlinkSync(l.path('-odd local', n));
+    const over = await cli(l, ['data', 'push', '--json']);
+    expect(over.exitCode).toBe(3);
+    expect(json<Doc>(over).pairs[0]?.error).toContain('would delete 3 of 5 files at the destination (60%), over max_delete 2');
+    for (const n of NAMES.slice(3)) unlinkSync(l.path('-odd local', n));
+    expect((await cli(l, ['data', 'push'])).exitCode).toBe(3);
+    expect(await backend.contents(l)).toEqual(before);
+  });
+
+  it('backup keeps the replaced and deleted files', async () => {
+    const l = await lab('    delete: true\n    backup: true\n');
+    await cli(l, ['data', 'push']);
+    writeFileSync(l.path('-odd local', 'plain.csv'), 'replaced\n');
+    unlinkSync(l.path('-odd local', 'with space.csv'));
+    const r = await cli(l, ['data', 'push']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const after = await backend.contents(l);
+    const kept = Object.entries(after).filter(([k]) => k.startsWith('.labsync-backup/')).map(([k, v]) => [k.replace(/^\.labsync-backup\/[^/]+\//, ''), v]);
+    expect(Object.fromEntries(kept)).toMatchObject({ 'plain.csv': 'content of plain.csv\n', 'with space.csv': 'content of with space.csv\n' });
+    expect(after['plain.csv']).toBe('replaced\n');
+    expect(after['with space.csv']).toBeUndefined();
+  });
+
+  it('keeps a planted secret out of output, plan, logs and state', async () => {
+    const secret = 'Pl4nted-S3cret-Value-42';
+    const l = await lab();
+    const env = { ...backend.env, AWS_SESSION_TOKEN: secret, RCLONE_CONFIG_X_PASS: secret };
+    l.manifest(readFileSync(l.path('labsync.yaml'), 'utf8').replace('retries: 0', `retries: 0\n  exclude: ["\${AWS_SESSION_TOKEN}"]`));
+    const outputs = [await l.cli(['data', 'push', '--json'], { env }), await l.cli(['plan'], { env }), await l.cli(['data', 'status', '-v'], { env })];
+    expect(outputs[0]?.exitCode, outputs[0]?.stdout).toBe(0);
+    for (const o of outputs) expect(o.stdout + o.stderr).not.toContain(secret);
+    const files = [l.path('.labsync/state.json'), ...readdirSync(l.path('.labsync/logs')).map((f) => l.path('.labsync/logs', f))];
+    for (const f of files) expect(readFileSync(f, 'utf8')).not.toContain(secret);
+  });
+});
