@@ -1,7 +1,8 @@
 // The exact commands a run would execute, secrets redacted. Runs nothing.
 import { adapterFor } from '../adapters/index.js';
 import type { PlanContext } from '../adapters/types.js';
-import { directionOf, runStamp } from '../engine/run.js';
+import { runStamp } from '../engine/run.js';
+import { directionOf } from '../engine/run-pair.js';
 import { selectPairs } from '../engine/select.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import { formatCommand } from '../exec/format.js';

@@ -5,7 +5,7 @@ import { recordRuns, type PairRecord } from '../state/store.js';
 import type { Action, ResolvedPair } from '../types.js';
 import type { Emit, PairResult, RunResult } from './events.js';
 import { mapPool } from './pool.js';
-import { directionOf, runPair } from './run-pair.js';
+import { runPair } from './run-pair.js';
 
 export interface RunRequest {
   readonly command: string;
@@ -64,4 +64,3 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   return result;
 }
 
-export { directionOf };
