@@ -51,6 +51,33 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await runCommand(undefined, 'sync', names, { ...globals(cmd), resync: Boolean(o.resync) }));
     });
   program
+    .command('check')
+    .description('the verifier: compare local and remote by checksum, report drift (exit 4)')
+    .argument('[category]', 'code | data | models (or a pair name)')
+    .argument('[names...]', 'only these pairs')
+    .option('--sums <file>', 'verify a tree against a checksum list instead, like sha256sum -c')
+    .option('--dir <dir>', 'with --sums: the folder the names are relative to (default: here)')
+    .option('--full', 'download to compare where the remote offers no checksum')
+    .action(async (category: string | undefined, names: string[], o: { sums?: string; dir?: string; full?: boolean }, cmd: Command) => {
+      if (o.sums) {
+        const { checkSumsCommand } = await import('./commands/check-sums.js');
+        return setExit(await checkSumsCommand(o.sums, o.dir, globals(cmd)));
+      }
+      const { runCommand } = await import('./commands/run.js');
+      const isCategory = (CATEGORIES as readonly (string | undefined)[]).includes(category);
+      const words = isCategory || category === undefined ? names : [category, ...names];
+      setExit(await runCommand(isCategory ? (category as (typeof CATEGORIES)[number]) : undefined, 'check', words, { ...globals(cmd), full: Boolean(o.full) }));
+    });
+  program
+    .command('sums')
+    .description('print a checksum list of a tree, in the coreutils md5sum/sha256sum format')
+    .argument('<path>', 'a folder (or one file)')
+    .option('--algo <algo>', 'md5 | sha256', 'sha256')
+    .action(async (path: string, o: { algo?: string }) => {
+      const { sumsCommand } = await import('./commands/sums.js');
+      setExit(await sumsCommand(path, o.algo));
+    });
+  program
     .command('status')
     .description('the last run of every pair, from the state folder')
     .option('--max-age <duration>', "exit 1 when a pair's last success is older than this (e.g. 2h)")

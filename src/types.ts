@@ -9,8 +9,8 @@ export type ToolName = (typeof TOOLS)[number];
 export const MODES = ['push', 'pull', 'bisync'] as const;
 export type Mode = (typeof MODES)[number];
 
-/** What the user asked of a pair: a direction, the pair's own mode, or a read-only look. */
-export type Action = 'push' | 'pull' | 'sync' | 'status';
+/** What the user asked of a pair: a direction, the pair's own mode, or a read-only look (status, check). */
+export type Action = 'push' | 'pull' | 'sync' | 'status' | 'check';
 /** What a tool is asked to do once `sync` has been resolved to the pair's mode. */
 export type Direction = Mode;
 

@@ -79,6 +79,8 @@ export interface PlanContext {
   readonly verbose: boolean;
   /** `sync --resync`: the explicit first run of a bisync pair. Never set by labsync itself. */
   readonly resync: boolean;
+  /** `check --full`: compare by downloading where the remote offers no checksum. */
+  readonly full: boolean;
 }
 
 /** A non-mutating probe: the commands to run, and how to read their output. */

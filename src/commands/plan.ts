@@ -20,7 +20,7 @@ export async function planCommand(category: string | undefined, action: string |
   const manifest = openManifest(opts);
   const pairs = selectPairs(manifest, { ...(cat ? { category: cat as Category } : {}), names: words, ...(opts.tag ? { tag: opts.tag } : {}) });
   const redact = redactor();
-  const ctx: PlanContext = { stamp: runStamp(new Date()), tty: false, verbose: Boolean(opts.verbose), resync: false };
+  const ctx: PlanContext = { stamp: runStamp(new Date()), tty: false, verbose: Boolean(opts.verbose), resync: false, full: false };
   const planned = pairs.map((pair) => {
     const adapter = adapterFor(pair.tool);
     if (!adapter) throw new UsageError(`no adapter for ${pair.tool}`);

@@ -7,8 +7,8 @@ import { openManifest, positiveInt, redactor, reporters, seconds, trapSignals, t
 
 export const ACTIONS: readonly Action[] = ['push', 'pull', 'sync', 'status'];
 
-export async function runCommand(category: Category | undefined, action: string, names: readonly string[], opts: GlobalOptions & { resync?: boolean }): Promise<ExitCode> {
-  if (!(ACTIONS as readonly string[]).includes(action)) {
+export async function runCommand(category: Category | undefined, action: string, names: readonly string[], opts: GlobalOptions & { resync?: boolean; full?: boolean }): Promise<ExitCode> {
+  if (action !== 'check' && !(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown action '${action}' for ${category ?? 'labsync'}; use one of: ${ACTIONS.join(', ')}`);
   }
   const manifest = openManifest(opts);
@@ -31,6 +31,7 @@ export async function runCommand(category: Category | undefined, action: string,
         tty: Boolean(process.stdout.isTTY),
         verbose: Boolean(opts.verbose),
         resync: Boolean(opts.resync),
+        full: Boolean(opts.full),
       },
       emit,
       redact,

@@ -1,19 +1,16 @@
 // One pair, start to end: lock → guards → preview → transfer → verify. Returns a PairResult, never throws.
 import { adapterFor } from '../adapters/index.js';
-import { join } from 'node:path';
-import type { Adapter, Changes, Command, PlanContext, Probe, VerifyReport } from '../adapters/types.js';
-import { compareEntries } from '../verify/compare.js';
-import { digestFile } from '../verify/etag.js';
-import { walkFiles } from '../verify/walk.js';
+import type { Adapter, Changes, Command, PlanContext } from '../adapters/types.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
-import { mapPool } from './pool.js';
 import { formatCommand } from '../exec/format.js';
 import type { Redactor } from '../exec/redact.js';
 import { acquireLock } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
 import type { Action, Direction, PairStatus, ResolvedPair } from '../types.js';
-import { attempt, type Attempted, type AttemptContext } from './attempt.js';
-import type { Emit, PairResult, VerifyResult } from './events.js';
+import { attempt, type AttemptContext } from './attempt.js';
+import { describeDrift, localFiles, verifyPair } from './compare-pair.js';
+import { probe, stopped, type Body } from './outcome.js';
+import type { Emit, PairResult } from './events.js';
 import { guardChanges } from './guards.js';
 import { localSourceState } from './source.js';
 
@@ -29,63 +26,21 @@ export interface PairRunOptions {
   readonly signal: AbortSignal;
 }
 
-type Body = Partial<Omit<PairResult, 'name' | 'category' | 'tool' | 'action' | 'startedAt' | 'durationMs'>> & { status: PairStatus };
-
 export function directionOf(pair: ResolvedPair, action: Action): Direction {
   return action === 'push' || action === 'pull' ? action : pair.mode;
 }
 
-/** A run of commands that did not succeed, as a pair result: a safety stop is `refused` (exit 3), not `failed`. */
-function stopped(done: Exclude<Attempted, { kind: 'ok' }>): Body {
-  if (done.kind === 'interrupted') return { status: 'interrupted', error: 'interrupted', attempts: done.attempts };
-  const { outcome } = done;
-  const fatal = outcome.kind === 'fatal' ? outcome : undefined;
-  return {
-    status: fatal?.safety ? 'refused' : 'failed',
-    error: `${outcome.reason} — ${done.command}`,
-    ...(fatal?.hint ? { hint: fatal.hint } : {}),
-    attempts: done.attempts,
-  };
-}
-
-async function probe<T>(p: Probe<T>, ctx: AttemptContext): Promise<{ value: T } | { stop: Body }> {
-  const done = await attempt(p.commands, ctx);
-  if (done.kind !== 'ok') return { stop: stopped(done) };
-  try {
-    return { value: p.parse(done.outputs) };
-  } catch (error) {
-    return { stop: { status: 'failed', error: `cannot read ${ctx.adapter.tool}'s output: ${(error as Error).message}` } };
-  }
-}
-
-/** The pair's local files as every tool sees them: excludes applied, labsync's backup folder left out. */
-const localFiles = (pair: ResolvedPair) => walkFiles(pair.local, [...pair.exclude, `/${BACKUP_DIR}/`]);
-
-/** The tool's own comparison where it has one, else the remote's listing against local hashes. */
-async function compare(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
-  if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
-  if (!adapter.listRemote) return undefined;
-  const remote = await probe(adapter.listRemote(pair), ctx);
-  if ('stop' in remote) return remote;
-  const partSize = pair.remote.type === 's3' ? pair.remote.partSize : undefined;
-  const files = await localFiles(pair);
-  const local = await mapPool(files, 4, async (f) => ({ path: f.path, size: f.size, ...(mode === 'checksum' ? await digestFile(join(pair.local, f.path), partSize) : {}) }));
-  return { value: compareEntries(local, remote.value, mode) };
-}
-
-async function verifyPair(adapter: Adapter, pair: ResolvedPair, ctx: AttemptContext, plan: PlanContext): Promise<VerifyResult | { stop: Body }> {
-  const mode = pair.verify === 'none' ? undefined : pair.verify;
-  const skipped: VerifyResult = { status: 'skipped', checked: 0, missing: [], extra: [], changed: [] };
-  if (!mode) return skipped;
-  ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
-  const got = await compare(adapter, pair, mode, { ...ctx, progress: false }, plan);
-  if (!got) return skipped;
-  if ('stop' in got) return got;
-  const r = got.value;
-  // A copy (no delete) may leave the destination holding more than the source — a file put there by
-  // hand, or the temp file of an rsync that was SIGKILLed; only a mirror promises no extras.
-  const drift = r.missing.length + r.changed.length + (pair.delete ? r.extra.length : 0) > 0;
-  return { ...r, status: drift ? 'drift' : 'in_sync', mode };
+/** `labsync check`: only the comparison (SPEC §6). A pair with verify: none is still checked, by checksum. */
+async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions): Promise<Body> {
+  const direction = directionOf(pair, 'check');
+  const checked = { ...pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
+  const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+  const v = await verifyPair(adapter, checked, direction, ctx, o.plan);
+  if ('stop' in v) return v.stop;
+  if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
+  return v.status === 'drift'
+    ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v }
+    : { status: 'in_sync', verify: v };
 }
 
 async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
@@ -110,7 +65,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   if ('stop' in looked) return looked.stop;
   // Where the tool cannot count a local destination (aws pull), count it here for the delete guard.
   const changes = looked.value.destFiles === undefined && direction === 'pull'
-    ? { ...looked.value, destFiles: (await localFiles(pair)).length }
+    ? { ...looked.value, destFiles: localFiles(pair).length }
     : looked.value;
   const pending = changes.transfer.length + changes.delete.length;
 
@@ -138,16 +93,10 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   );
   const base = { attempts: moved.attempts, changes, warnings: moved.warnings, ...stats };
   if (!o.verify) return { status: 'ok', ...base };
-  const verified = await verifyPair(adapter, pair, ctx, o.plan);
+  const verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
   if ('stop' in verified) return { ...base, ...verified.stop };
   if (verified.status === 'drift') {
-    const parts = [
-      verified.missing.length ? `${verified.missing.length} missing` : '',
-      verified.changed.length ? `${verified.changed.length} changed` : '',
-      pair.delete && verified.extra.length ? `${verified.extra.length} extra` : '',
-    ].filter(Boolean);
-    const first = [...verified.changed, ...verified.missing, ...(pair.delete ? verified.extra : [])].slice(0, 3).join(', ');
-    return { status: 'drift', error: `verify found the destination differs after the transfer: ${parts.join(', ')} (${first})`, verify: verified, ...base };
+    return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base };
   }
   return { status: 'ok', verify: verified, ...base };
 }
@@ -169,7 +118,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
   const adapter = adapterFor(pair.tool);
   if (!adapter) return finish({ status: 'failed', error: `no adapter for ${pair.tool}` });
 
-  const readOnly = o.action === 'status' || o.dryRun;
+  const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   const got = readOnly ? undefined : await acquireLock(locksDir(pair.root), pair.name, { waitMs: o.waitMs, command: o.command });
   if (got && 'heldBy' in got) {
     const h = got.heldBy;
@@ -180,7 +129,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     o.emit({ kind: 'warning', pair: pair.name, message: `took over a stale lock from PID ${t.pid} (started ${t.startedAt}), which is no longer running` });
   }
   try {
-    return finish(await body(pair, adapter, o, commands));
+    return finish(await (o.action === 'check' ? checkBody(pair, adapter, o) : body(pair, adapter, o, commands)));
   } catch (error) {
     return finish({ status: 'failed', error: `internal error: ${(error as Error).message}` });
   } finally {

@@ -19,6 +19,8 @@ export interface RunRequest {
   readonly tty: boolean;
   readonly verbose: boolean;
   readonly resync: boolean;
+  /** `check --full`: download to compare where the remote offers no checksum. */
+  readonly full: boolean;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -38,7 +40,7 @@ function toRecord(r: PairResult): PairRecord {
 
 export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, signal: AbortSignal): Promise<RunResult> {
   const started = new Date();
-  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync };
+  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full };
   emit({
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
     pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action })),
@@ -46,7 +48,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   const results = await mapPool(req.pairs, req.concurrency, (pair) =>
     runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal }),
   );
-  const recorded = req.action === 'status' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
+  const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
   try {
     await recordRuns(req.root, recorded.map(toRecord));
   } catch (error) {

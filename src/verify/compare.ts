@@ -7,6 +7,7 @@ export interface Entry {
   /** S3 ETag (quotes removed); "…-N" for a multipart upload. */
   readonly etag?: string;
   readonly md5?: string;
+  readonly sha256?: string;
 }
 
 export function compareEntries(local: readonly Entry[], remote: readonly Entry[], mode: 'checksum' | 'size'): VerifyReport {
@@ -25,6 +26,7 @@ export function compareEntries(local: readonly Entry[], remote: readonly Entry[]
 }
 
 function sameContent(l: Entry, r: Entry): boolean {
+  if (r.sha256 && l.sha256) return r.sha256 === l.sha256;
   if (r.md5 && l.md5) return r.md5 === l.md5;
   if (r.etag && l.etag) return r.etag === l.etag;
   // Nothing comparable: say so by counting it as changed rather than pretending it matched.

@@ -91,6 +91,7 @@ export function bisyncArgv(pair: ResolvedPair, ctx: PlanContext, config: string,
 }
 
 /** rclone check: both sides' hashes where they share one, else sizes. */
-export function checkArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, config: string): string[] {
-  return ['check', '--config', config, ...filters(pair), '--combined', '-', ...(mode === 'size' ? ['--size-only'] : []), '--', pair.local, location(pair.remote).path];
+export function checkArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, config: string, full = false): string[] {
+  const how = full ? ['--download'] : mode === 'size' ? ['--size-only'] : [];
+  return ['check', '--config', config, ...filters(pair), '--combined', '-', ...how, '--', pair.local, location(pair.remote).path];
 }

@@ -62,8 +62,8 @@ export const rclone: Adapter = {
       }),
     };
   },
-  verify: (pair, mode) => ({
-    commands: [command(pair, checkArgv(pair, mode, configPath()), `verify ${pair.name} (${mode})`, false)],
+  verify: (pair, mode, ctx) => ({
+    commands: [command(pair, checkArgv(pair, mode, configPath(), ctx.full), `verify ${pair.name} (${mode})`, false)],
     parse: ([o]) => parseCombined(o?.stdout ?? ''),
   }),
   classify,

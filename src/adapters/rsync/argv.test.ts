@@ -8,7 +8,7 @@ const base: ResolvedPair = {
   retries: 3, retryDelayMs: 1000, timeoutMs: 1000, verify: 'checksum', tags: [], hooks: {}, notify: {}, lfs: false,
   source: { file: 'labsync.yaml', line: 1, col: 1 },
 };
-const ctx = { stamp: '2026-11-25T10-00-00Z', tty: false, verbose: false, resync: false };
+const ctx = { stamp: '2026-11-25T10-00-00Z', tty: false, verbose: false, resync: false, full: false };
 
 describe('rsync argv', () => {
   it('pushes contents (trailing slash) after --, so a leading dash is never an option', () => {

@@ -1,0 +1,76 @@
+// The verifier for one pair (SPEC §6): are the two sides the same bytes?
+import { join } from 'node:path';
+import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
+import type { Direction, ResolvedPair } from '../types.js';
+import { compareEntries, type Entry } from '../verify/compare.js';
+import { AWS_PART_SIZE } from '../verify/etag.js';
+import { hashTree, walkTree } from '../verify/hash-tree.js';
+import type { AttemptContext } from './attempt.js';
+import type { VerifyResult } from './events.js';
+import { BACKUP_DIR } from './local-backup.js';
+import { probe, type Body } from './outcome.js';
+
+export const cacheDir = (pair: ResolvedPair): string => join(pair.root, '.labsync', 'cache');
+
+/** Excludes as every tool applies them, plus labsync's own folders at the top of a tree. */
+export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, `/${BACKUP_DIR}/`, '/.rsync-partial/'];
+
+/** The pair's local files (for counting a destination the tool cannot count). */
+export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
+
+async function localSide(root: string, pair: ResolvedPair, mode: 'checksum' | 'size', digests: { md5?: boolean; etagPartSize?: number } = {}): Promise<Entry[]> {
+  if (mode === 'size') return walkTree(root, treeExcludes(pair)).map((f) => ({ path: f.path, size: f.size }));
+  return hashTree(root, { excludes: treeExcludes(pair), sha256: !digests.md5, ...digests, cacheDir: cacheDir(pair) });
+}
+
+/** Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing. */
+export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
+  if (pair.remote.type === 'local') {
+    const [here, there] = await Promise.all([localSide(pair.local, pair, mode), localSide(pair.remote.path, pair, mode)]);
+    return { value: compareEntries(here, there, mode) };
+  }
+  if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
+  if (!adapter.listRemote) return undefined;
+  const remote = await probe(adapter.listRemote(pair), ctx);
+  if ('stop' in remote) return remote;
+  const partSize = (pair.remote.type === 's3' ? pair.remote.partSize : undefined) ?? AWS_PART_SIZE;
+  const local = await localSide(pair.local, pair, mode, { md5: true, etagPartSize: partSize });
+  return { value: compareEntries(local, remote.value, mode) };
+}
+
+/**
+ * What counts as drift depends on which way the pair moves: a push promises the remote has what is
+ * here, a pull the reverse; a mirror and a bisync also promise nothing else is there.
+ */
+export function driftOf(r: VerifyReport, pair: ResolvedPair, direction: Direction): { missing: string[]; extra: string[]; changed: string[] } {
+  const whole = pair.delete || direction === 'bisync';
+  return {
+    missing: direction !== 'pull' || whole ? [...r.missing] : [],
+    extra: direction === 'pull' || whole ? [...r.extra] : [],
+    changed: [...r.changed],
+  };
+}
+
+export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction: Direction, ctx: AttemptContext, plan: PlanContext): Promise<VerifyResult | { stop: Body }> {
+  const mode = pair.verify === 'none' ? undefined : pair.verify;
+  const skipped: VerifyResult = { status: 'skipped', checked: 0, missing: [], extra: [], changed: [] };
+  if (!mode) return skipped;
+  ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
+  const got = await compareSides(adapter, pair, mode, { ...ctx, progress: false }, plan);
+  if (!got) return skipped;
+  if ('stop' in got) return got;
+  const d = driftOf(got.value, pair, direction);
+  const drift = d.missing.length + d.extra.length + d.changed.length > 0;
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode };
+}
+
+export function describeDrift(v: VerifyResult, pair: ResolvedPair, direction: Direction): string {
+  const d = driftOf(v, pair, direction);
+  const parts = [
+    d.missing.length ? `${d.missing.length} missing on the remote` : '',
+    d.extra.length ? `${d.extra.length} only on the remote` : '',
+    d.changed.length ? `${d.changed.length} changed` : '',
+  ].filter(Boolean);
+  const first = [...d.changed, ...d.missing, ...d.extra].slice(0, 3).join(', ');
+  return `${parts.join(', ')} (${first}${d.changed.length + d.missing.length + d.extra.length > 3 ? ', …' : ''})`;
+}
