@@ -1,5 +1,4 @@
 // What every command shares: global options → manifest, redactor, reporters, signals.
-import { Chalk } from 'chalk';
 import { loadManifest } from '../manifest/load.js';
 import { findManifest } from '../manifest/find.js';
 import { UsageError } from '../errors.js';
@@ -11,7 +10,6 @@ import type { Manifest } from '../types.js';
 import { fanOut, processOutput, toEmit, type Output } from '../ui/handlers.js';
 import { jsonReporter } from '../ui/json.js';
 import { plainReporter, quietReporter } from '../ui/plain.js';
-import { ttyReporter } from '../ui/tty.js';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -31,7 +29,9 @@ export function useColor(opts: GlobalOptions, env = process.env): boolean {
   return opts.color !== false && !('NO_COLOR' in env && env.NO_COLOR !== '') && Boolean(process.stdout.isTTY);
 }
 
-export function chalkFor(opts: GlobalOptions): InstanceType<typeof Chalk> {
+/** chalk is loaded only by the commands that colour something. */
+export async function chalkFor(opts: GlobalOptions): Promise<import('chalk').ChalkInstance> {
+  const { Chalk } = await import('chalk');
   return new Chalk({ level: useColor(opts) ? 1 : 0 });
 }
 
@@ -62,13 +62,14 @@ export function interactive(): boolean {
 }
 
 /** The reporters for this run, by mode, plus the log file. */
-export function reporters(opts: GlobalOptions, root: string, redact: Redactor, output: Output = processOutput): { emit: Emit; close: () => void } {
+export async function reporters(opts: GlobalOptions, root: string, redact: Redactor, output: Output = processOutput): Promise<{ emit: Emit; close: () => void }> {
+  // The terminal reporter (ora, chalk) is loaded only for a terminal.
   const ui = opts.json
     ? jsonReporter(output, redact)
     : opts.quiet
       ? quietReporter(output)
       : interactive()
-        ? ttyReporter(output, chalkFor(opts))
+        ? (await import('../ui/tty.js')).ttyReporter(output, await chalkFor(opts))
         : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000);
   const log = logSink(opts.logFile ?? defaultLogFile(root), redact, Boolean(opts.verbose));
   return { emit: fanOut(toEmit(ui), log.emit), close: log.flush };

@@ -60,7 +60,7 @@ export async function doctorCommand(opts: GlobalOptions): Promise<ExitCode> {
     process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: missing.length === 0, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })) }, null, 2)}\n`);
     return missing.length ? 1 : 0;
   }
-  const chalk = chalkFor(opts);
+  const chalk = await chalkFor(opts);
   for (const f of found) {
     const mark = f.path ? chalk.green('✔') : f.neededBy.length ? chalk.red('✖') : chalk.dim('-');
     const who = f.neededBy.length ? chalk.dim(` needed by ${f.neededBy.join(', ')}`) : '';

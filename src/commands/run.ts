@@ -11,10 +11,11 @@ export async function runCommand(category: Category | undefined, action: string,
   if (action !== 'check' && !(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown action '${action}' for ${category ?? 'labsync'}; use one of: ${ACTIONS.join(', ')}`);
   }
+  if (action === 'check') (await import('../verify/hash-tree-async.js')).prewarmTreeWorker();
   const manifest = openManifest(opts);
   const pairs = selectPairs(manifest, { ...(category ? { category } : {}), names, ...(opts.tag ? { tag: opts.tag } : {}) });
   const redact = redactor();
-  const { emit, close } = reporters(opts, manifest.root, redact);
+  const { emit, close } = await reporters(opts, manifest.root, redact);
   const controller = new AbortController();
   const untrap = trapSignals(controller, () => emit({ kind: 'warning', message: 'interrupted: stopping running transfers (press Ctrl-C again to kill them now)' }));
   try {

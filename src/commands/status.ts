@@ -23,7 +23,7 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
     process.stdout.write(`${JSON.stringify({ command: 'status', ok: !anyStale, pairs: rows.map(({ last, ...r }) => ({ ...r, lastRun: last ?? null })) }, null, 2)}\n`);
     return anyStale ? EXIT.failed : EXIT.ok;
   }
-  const chalk = chalkFor(opts);
+  const chalk = await chalkFor(opts);
   const head = ['PAIR', 'TOOL', 'LAST RUN', 'RESULT', 'FILES', 'BYTES', 'TIME', 'LAST SUCCESS'];
   const table = rows.map((r) => [
     `${r.category}.${r.name}`, r.tool,

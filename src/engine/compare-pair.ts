@@ -2,9 +2,10 @@
 import { join } from 'node:path';
 import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
 import type { Direction, ResolvedPair } from '../types.js';
-import { compareEntries, type Entry } from '../verify/compare.js';
+import { compareEntries } from '../verify/compare.js';
 import { AWS_PART_SIZE } from '../verify/etag.js';
-import { hashTree, walkTree } from '../verify/hash-tree.js';
+import { hashTree, walkTree, type HashTreeOptions } from '../verify/hash-tree.js';
+import { hashTreeOffThread } from '../verify/hash-tree-async.js';
 import type { AttemptContext } from './attempt.js';
 import type { VerifyResult } from './events.js';
 import { BACKUP_DIR } from './local-backup.js';
@@ -18,15 +19,15 @@ export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, 
 /** The pair's local files (for counting a destination the tool cannot count). */
 export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
 
-async function localSide(root: string, pair: ResolvedPair, mode: 'checksum' | 'size', digests: { md5?: boolean; etagPartSize?: number } = {}): Promise<Entry[]> {
-  if (mode === 'size') return walkTree(root, treeExcludes(pair)).map((f) => ({ path: f.path, size: f.size }));
-  return hashTree(root, { excludes: treeExcludes(pair), sha256: !digests.md5, ...digests, cacheDir: cacheDir(pair) });
+function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', digests: { md5?: boolean; etagPartSize?: number } = {}): HashTreeOptions {
+  return { excludes: treeExcludes(pair), sha256: !digests.md5, ...digests, cacheDir: cacheDir(pair), statOnly: mode === 'size' };
 }
 
 /** Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing. */
 export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
   if (pair.remote.type === 'local') {
-    const [here, there] = await Promise.all([localSide(pair.local, pair, mode), localSide(pair.remote.path, pair, mode)]);
+    // One side on a worker thread, one here: two trees scanned at once.
+    const [there, here] = await Promise.all([hashTreeOffThread(pair.remote.path, sideOptions(pair, mode)), hashTree(pair.local, sideOptions(pair, mode))]);
     return { value: compareEntries(here, there, mode) };
   }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
@@ -34,7 +35,7 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
   const remote = await probe(adapter.listRemote(pair), ctx);
   if ('stop' in remote) return remote;
   const partSize = (pair.remote.type === 's3' ? pair.remote.partSize : undefined) ?? AWS_PART_SIZE;
-  const local = await localSide(pair.local, pair, mode, { md5: true, etagPartSize: partSize });
+  const local = await hashTree(pair.local, sideOptions(pair, mode, { md5: true, etagPartSize: partSize }));
   return { value: compareEntries(local, remote.value, mode) };
 }
 

@@ -24,6 +24,7 @@ export function stopped(done: Exclude<Attempted, { kind: 'ok' }>): Body {
 export async function probe<T>(p: Probe<T>, ctx: AttemptContext): Promise<{ value: T } | { stop: Body }> {
   const done = await attempt(p.commands, ctx);
   if (done.kind !== 'ok') return { stop: stopped(done) };
+  for (const message of done.warnings) ctx.emit({ kind: 'warning', pair: ctx.pair.name, message });
   try {
     return { value: p.parse(done.outputs) };
   } catch (error) {

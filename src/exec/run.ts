@@ -1,5 +1,4 @@
 // The ONLY place labsync starts a process. Tool failures come back as values (ToolOutput).
-import { execa } from 'execa';
 import type { Command, ToolOutput } from '../adapters/types.js';
 import { makeRedactor, type Redactor } from './redact.js';
 
@@ -36,6 +35,8 @@ export function childEnv(command: Command): Record<string, string | undefined> {
 }
 
 export async function run(command: Command, options: RunOptions): Promise<ToolOutput> {
+  // Loaded at the first child process: commands that start none (a local check) never pay for it.
+  const { execa } = await import('execa');
   const started = Date.now();
   // Secrets the command itself carries (RCLONE_CONFIG_*_SECRET_ACCESS_KEY) are hidden in its output too.
   const own = command.env ? makeRedactor(command.env) : undefined;

@@ -18,14 +18,19 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   const verb = command.args[0];
   const said = excerpt(stderr) || `rclone exit ${exitCode}`;
   if (output.timedOut) return { kind: 'retry', reason: 'timed out' };
-  if (exitCode === 0) {
+  if (exitCode === 0 && verb !== 'check') {
     const both = verb === 'bisync' ? conflicts(stderr) : [];
     return both.length
       ? { kind: 'ok', warning: `changed on both sides, kept both as NAME..path1 and NAME..path2: ${both.join(', ')}` }
       : { kind: 'ok' };
   }
-  // Differences are the answer of `check`, not a failure of it.
-  if (verb === 'check' && exitCode === 1 && /differences found|files missing|matching files/.test(stderr) && !TRANSIENT.test(stderr)) return { kind: 'ok' };
+  // Differences are the answer of `check`, not a failure of it. Without a hash both sides know,
+  // rclone compares sizes only: say so, since that misses a same-size corruption.
+  if (verb === 'check' && (exitCode === 0 || (exitCode === 1 && /differences found|files missing|matching files/.test(stderr) && !TRANSIENT.test(stderr)))) {
+    return /no common hash|no hashes in common/i.test(stderr)
+      ? { kind: 'ok', warning: 'compared by size only: the remote offers no hash in common with local files (labsync check --full downloads to compare)' }
+      : { kind: 'ok' };
+  }
   if (verb === 'size' && command.label.startsWith('count destination') && /directory not found/.test(stderr)) return { kind: 'ok' };
   if (verb === 'bisync') {
     if (/Must run --resync/i.test(stderr)) {

@@ -33,6 +33,10 @@ describe('rclone parse (recorded rclone 1.60.1 output)', () => {
 });
 
 describe('rclone classify', () => {
+  it('warns when check could compare sizes only', () => {
+    expect(classify(out(0, '2026/11/25 00:00:00 NOTICE: S3 bucket b: No common hash found - not using a hash for checks'), cmd(['check']))).toMatchObject({ kind: 'ok', warning: expect.stringMatching(/^compared by size only/) });
+    expect(classify(out(0, ''), cmd(['check']))).toEqual({ kind: 'ok' });
+  });
   it('takes check differences and an absent destination count as answers, not failures', () => {
     expect(classify(out(1, fixture('check-combined.stderr')), cmd(['check']))).toEqual({ kind: 'ok' });
     expect(classify(out(3, fixture('size-missing.stderr')), cmd(['size'], 'count destination raw'))).toEqual({ kind: 'ok' });

@@ -1,0 +1,9 @@
+#!/bin/sh
+# `npm run bench`: build, then time labsync against sha256sum, md5sum, rclone check and rsync -rn.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/ensure-tools.sh demo
+sh scripts/node-deps.sh
+npx tsup --silent
+npx tsup bench/bench.ts --format esm --platform node --target node20 --out-dir .bench/dist --silent
+exec node .bench/dist/bench.js
