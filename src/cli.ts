@@ -96,6 +96,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await planCommand(category, action, names, globals(cmd)));
     });
   program
+    .command('schedule')
+    .description('crontab lines (or systemd timer units with --systemd) for the pairs that have a schedule:')
+    .option('--install', 'add or update this manifest\'s block in your crontab (or write the units)')
+    .option('--remove', 'remove this manifest\'s block from your crontab')
+    .option('--systemd', 'systemd .service and .timer units instead of crontab lines')
+    .option('--crontab-file <file>', 'edit this file instead of your crontab')
+    .option('--unit-dir <dir>', 'with --systemd --install: where to write units (default ~/.config/systemd/user)')
+    .action(async (o: { install?: boolean; remove?: boolean; systemd?: boolean; crontabFile?: string; unitDir?: string }, cmd: Command) => {
+      const { scheduleCommand } = await import('./commands/schedule.js');
+      setExit(await scheduleCommand(globals(cmd), o));
+    });
+  program
+    .command('watch')
+    .description('re-run push pairs when their local files change, debounced')
+    .argument('[names...]', 'only these pairs')
+    .option('--debounce <seconds>', 'wait this long after the last change (default 5)')
+    .action(async (names: string[], o: { debounce?: string }, cmd: Command) => {
+      const { watchCommand } = await import('./commands/watch.js');
+      setExit(await watchCommand(names, globals(cmd), o.debounce));
+    });
+  program
     .command('validate')
     .description('parse and check the manifest; report every problem at once')
     .action(async (_o: unknown, cmd: Command) => {
@@ -119,9 +140,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('doctor')
     .description('which tools are present, their versions, and what a pair needs that is missing')
-    .action(async (_o: unknown, cmd: Command) => {
+    .option('--cron', 'also check what would break under cron (PATH, ssh keys, credentials)')
+    .action(async (o: { cron?: boolean }, cmd: Command) => {
       const { doctorCommand } = await import('./commands/doctor.js');
-      setExit(await doctorCommand(globals(cmd)));
+      setExit(await doctorCommand(globals(cmd), Boolean(o.cron)));
     });
   program
     .command('demo')

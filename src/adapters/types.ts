@@ -1,8 +1,8 @@
 import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 
-/** A program labsync may start: the five tools, and ssh (which rsync, git and dvc ride on). */
-export type Program = ToolName | 'ssh';
+/** A program labsync may start: the five tools, ssh (which rsync, git and dvc ride on), or a hook's own program. */
+export type Program = ToolName | 'ssh' | (string & {});
 
 /** One external invocation: argv, never a shell string. */
 export interface Command {

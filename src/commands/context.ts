@@ -8,6 +8,7 @@ import { killAllChildren } from '../exec/run.js';
 import { defaultLogFile, logSink } from '../log/logger.js';
 import type { Manifest } from '../types.js';
 import { fanOut, processOutput, toEmit, type Output } from '../ui/handlers.js';
+import { githubReporter } from '../ui/github.js';
 import { jsonReporter } from '../ui/json.js';
 import { plainReporter, quietReporter } from '../ui/plain.js';
 
@@ -72,7 +73,8 @@ export async function reporters(opts: GlobalOptions, root: string, redact: Redac
         ? (await import('../ui/tty.js')).ttyReporter(output, await chalkFor(opts))
         : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000);
   const log = logSink(opts.logFile ?? defaultLogFile(root), redact, Boolean(opts.verbose));
-  return { emit: fanOut(toEmit(ui), log.emit), close: log.flush };
+  const ci = githubReporter(output, process.env);
+  return { emit: fanOut(toEmit(ui), log.emit, ...(ci ? [toEmit(ci)] : [])), close: log.flush };
 }
 
 /** First SIGINT/SIGTERM: stop children gracefully and record. Second: kill everything now. */

@@ -1,13 +1,16 @@
 // `labsync doctor`: every tool, found or not, its version, who needs it, and the exact install command.
 import { adapters } from '../adapters/index.js';
-import type { Program } from '../adapters/types.js';
 import type { ExitCode } from '../errors.js';
 import { makeRedactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
 import { which } from '../exec/which.js';
 import { LabsyncError } from '../errors.js';
-import { TOOLS, type Manifest } from '../types.js';
+import { TOOLS, type Manifest, type ToolName } from '../types.js';
+
+/** What doctor looks for: the five tools, and ssh for ssh remotes. */
+type Program = ToolName | 'ssh';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
+import { cronProblems } from './doctor-cron.js';
 
 const INSTALL: Record<Program, string> = {
   rsync: 'apt-get install -y rsync   (macOS: brew install rsync)',
@@ -43,7 +46,7 @@ function needs(manifest: Manifest | undefined): Map<Program, string[]> {
   return map;
 }
 
-export async function doctorCommand(opts: GlobalOptions): Promise<ExitCode> {
+export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<ExitCode> {
   let manifest: Manifest | undefined;
   let manifestNote = '';
   try {
@@ -56,9 +59,11 @@ export async function doctorCommand(opts: GlobalOptions): Promise<ExitCode> {
   const programs: Program[] = [...TOOLS, 'ssh'];
   const found = await Promise.all(programs.map(async (p) => ({ program: p, ...(await probe(p)), neededBy: wanted.get(p) ?? [] })));
   const missing = found.filter((f) => !f.path && f.neededBy.length);
+  const underCron = cron && manifest ? await cronProblems(manifest) : [];
+  const bad = missing.length > 0 || underCron.length > 0;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: missing.length === 0, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })) }, null, 2)}\n`);
-    return missing.length ? 1 : 0;
+    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: !bad, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })), ...(cron ? { cron: underCron } : {}) }, null, 2)}\n`);
+    return bad ? 1 : 0;
   }
   const chalk = await chalkFor(opts);
   for (const f of found) {
@@ -69,5 +74,9 @@ export async function doctorCommand(opts: GlobalOptions): Promise<ExitCode> {
   }
   if (!manifest) process.stdout.write(chalk.dim(`(no manifest checked: ${manifestNote.split('\n')[0]})\n`));
   if (missing.length) process.stderr.write(`missing for this manifest: ${missing.map((m) => m.program).join(', ')}\n`);
-  return missing.length ? 1 : 0;
+  if (cron) {
+    process.stdout.write(underCron.length ? `\nunder cron:\n` : `\nunder cron: nothing found that would break\n`);
+    for (const c of underCron) process.stdout.write(`${chalk.yellow('!')} ${c.pair ? `${c.pair}: ` : ''}${c.problem}\n    fix: ${c.fix}\n`);
+  }
+  return bad ? 1 : 0;
 }

@@ -12,6 +12,7 @@ import { describeDrift, localFiles, verifyPair } from './compare-pair.js';
 import { probe, stopped, type Body } from './outcome.js';
 import type { Emit, PairResult } from './events.js';
 import { guardChanges } from './guards.js';
+import { failedStatuses, ping, runHook } from './hooks.js';
 import { localSourceState } from './source.js';
 
 export interface PairRunOptions {
@@ -129,10 +130,33 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     o.emit({ kind: 'warning', pair: pair.name, message: `took over a stale lock from PID ${t.pid} (started ${t.startedAt}), which is no longer running` });
   }
   try {
-    return finish(await (o.action === 'check' ? checkBody(pair, adapter, o) : body(pair, adapter, o, commands)));
+    if (readOnly) return finish(await (o.action === 'check' ? checkBody(pair, adapter, o) : body(pair, adapter, o, commands)));
+    return finish(await withHooks(pair, o, () => body(pair, adapter, o, commands)));
   } catch (error) {
     return finish({ status: 'failed', error: `internal error: ${(error as Error).message}` });
   } finally {
     await got?.lock.release();
   }
+}
+
+/** A real run wrapped in its pings and hooks: a failing `before` hook skips the pair; the others only warn. */
+async function withHooks(pair: ResolvedPair, o: PairRunOptions, run: () => Promise<Body>): Promise<Body> {
+  const pings: Promise<void>[] = [];
+  if (pair.notify.start) pings.push(ping(pair.notify.start, o.emit, pair.name));
+  const before = pair.hooks.before
+    ? await runHook('before', pair.hooks.before, pair, { status: 'running', files: 0, bytes: 0, action: o.action }, o.redact, o.signal)
+    : undefined;
+  const b: Body = before ? { status: 'failed', error: `${before}; the pair was skipped` } : await run();
+  const facts = { status: b.status, files: b.files ?? 0, bytes: b.bytes ?? 0, error: b.error ?? null, action: o.action };
+  const ok = b.status === 'ok' || b.status === 'in_sync';
+  const warnings = [...(b.warnings ?? [])];
+  const after = ok ? pair.hooks.after : failedStatuses.has(b.status) ? pair.hooks.onFailure : undefined;
+  if (after && !o.signal.aborted) {
+    const problem = await runHook(ok ? 'after' : 'on_failure', after, pair, facts, o.redact, o.signal);
+    if (problem) warnings.push(problem);
+  }
+  const url = ok ? pair.notify.success : failedStatuses.has(b.status) ? pair.notify.failure : undefined;
+  if (url) pings.push(ping(url, o.emit, pair.name));
+  await Promise.all(pings);
+  return { ...b, warnings };
 }

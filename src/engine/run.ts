@@ -5,6 +5,7 @@ import { recordRuns, type PairRecord } from '../state/store.js';
 import type { Action, ResolvedPair } from '../types.js';
 import type { Emit, PairResult, RunResult } from './events.js';
 import { mapPool } from './pool.js';
+import { recordReceipt } from './receipt.js';
 import { runPair } from './run-pair.js';
 
 export interface RunRequest {
@@ -53,6 +54,12 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     await recordRuns(req.root, recorded.map(toRecord));
   } catch (error) {
     emit({ kind: 'warning', message: `could not record state: ${(error as Error).message}` });
+  }
+  for (const r of recorded) {
+    const pair = req.pairs.find((p) => p.name === r.name);
+    if (!pair || r.status === 'interrupted') continue;
+    // A receipt is a record, not a condition of success: failing to write one only warns.
+    await recordReceipt(pair, r, plan.stamp, redact).catch((error: Error) => emit({ kind: 'warning', pair: r.name, message: `could not write a receipt: ${error.message}` }));
   }
   const result: RunResult = {
     command: req.command,

@@ -119,11 +119,11 @@ data:
     expect(out).toContainEqual(expect.stringMatching(/data\.c: max_delete: a percentage cannot exceed 100%/));
   });
 
-  it('refuses hooks and notify until the engine runs them, rather than ignoring them', () => {
-    const text = 'version: 1\ndefaults:\n  notify: { success: "http://127.0.0.1:9/ok" }\ndata:\n  - name: a\n    local: a\n    remote: file:///r\n    hooks: { before: ["true"] }\n';
+  it('checks hooks are argv arrays and pings are http(s) URLs', () => {
+    const text = 'version: 1\ndefaults:\n  notify: { success: "ftp://x/ok" }\ndata:\n  - name: a\n    local: a\n    remote: file:///r\n    hooks: { before: "python export.py" }\n';
     expect(problems(text)).toEqual([
-      expect.stringMatching(/:3:11 defaults\.notify: notify are not run by this version of labsync yet/),
-      expect.stringMatching(/:8:12 data\.a: hooks: hooks are not run by this version/),
+      expect.stringMatching(/:3:22 defaults\.notify\.success: must be an http:\/\/ or https:\/\/ URL/),
+      expect.stringMatching(/:8:22 data\.a: hooks\.before: expected array/),
     ]);
   });
 

@@ -46,10 +46,6 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   if (verify && verify !== 'none' && !caps.verify.includes(verify) && pair.verify) {
     at('verify', `verify: ${verify} is not supported by ${tool} (supported: ${[...caps.verify, 'none'].join(', ')})`);
   }
-  // Accepted by the schema so editors complete them, refused until the engine runs them: never ignore them silently.
-  for (const key of ['hooks', 'notify'] as const) {
-    if (pair[key]) at(key, `${key} are not run by this version of labsync yet; remove them for now`);
-  }
   if (pair.schedule) {
     const problem = cronProblem(pair.schedule);
     if (problem) at('schedule', problem);
@@ -68,9 +64,6 @@ export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
     else seen.set(name, `${category}.${name}`);
   }
   for (const { category, index, pair } of m.pairs) out.push(...pairRules(parsed, m, category, index, pair));
-  for (const key of ['hooks', 'notify'] as const) {
-    if (m.defaults[key]) out.push(issueAt(parsed, ['defaults', key], `${key} are not run by this version of labsync yet; remove them for now`));
-  }
   const md = m.defaults.max_delete;
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) {
     out.push(issueAt(parsed, ['defaults', 'max_delete'], 'a percentage cannot exceed 100%'));

@@ -24,7 +24,8 @@ const bwlimit = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?[K
 });
 
 const hooks = strict({ before: argv.optional(), after: argv.optional(), on_failure: argv.optional() });
-const notify = strict({ start: z.string().optional(), success: z.string().optional(), failure: z.string().optional() });
+const pingUrl = z.string().regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL' });
+const notify = strict({ start: pingUrl.optional(), success: pingUrl.optional(), failure: pingUrl.optional() });
 
 /** Options a pair may set and `defaults:` may set for every pair. */
 const pairOptions = {

@@ -1,0 +1,140 @@
+// `labsync schedule`: cron lines (or systemd timers) for the pairs that have a `schedule:`.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { UsageError, type ExitCode } from '../errors.js';
+import { makeRedactor } from '../exec/redact.js';
+import { run } from '../exec/run.js';
+import { logsDir } from '../state/paths.js';
+import type { Manifest } from '../types.js';
+import { onCalendar } from '../util/cron-systemd.js';
+import { openManifest, type GlobalOptions } from './context.js';
+
+export interface ScheduleOptions {
+  readonly install?: boolean;
+  readonly remove?: boolean;
+  readonly systemd?: boolean;
+  /** Edit this file instead of the user's crontab (also what the tests use). */
+  readonly crontabFile?: string;
+  /** Where --systemd writes units (default ~/.config/systemd/user). */
+  readonly unitDir?: string;
+}
+
+/** Pairs that share an expression share a line, in manifest order. */
+export function scheduleGroups(manifest: Manifest): [string, string[]][] {
+  const groups = new Map<string, string[]>();
+  for (const p of manifest.pairs) if (p.schedule) groups.set(p.schedule, [...(groups.get(p.schedule) ?? []), p.name]);
+  return [...groups];
+}
+
+const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const BIN = fileURLToPath(new URL('../bin/labsync.js', import.meta.url));
+
+/** The command a scheduler runs: absolute node and labsync, the PATH of the shell that installed it. */
+export function runLine(manifest: Manifest, names: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
+  const log = join(logsDir(manifest.root), 'cron.log');
+  return `cd ${q(manifest.root)} && PATH=${q(env.PATH ?? '/usr/bin:/bin')} exec ${q(process.execPath)} ${q(BIN)} -c ${q(manifest.file)} --quiet --log-file ${q(log)} sync ${names.map(q).join(' ')}`;
+}
+
+/** The same command as an argv, for schedulers that take one (systemd). */
+export function runArgv(manifest: Manifest, names: readonly string[]): string[] {
+  return [process.execPath, BIN, '-c', manifest.file, '--quiet', '--log-file', join(logsDir(manifest.root), 'cron.log'), 'sync', ...names];
+}
+
+/** systemd's own quoting: double quotes with backslash escapes, and %% for a literal %. */
+export function unitQuote(word: string): string {
+  const escaped = word.replace(/%/g, '%%');
+  return /^[A-Za-z0-9_./:=@+,-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export function cronBlock(manifest: Manifest, env: NodeJS.ProcessEnv = process.env): string[] {
+  const mark = `labsync ${manifest.file}`;
+  const lines = scheduleGroups(manifest).map(([expr, names]) => `${expr} ${runLine(manifest, names, env).replace(/%/g, '\\%')}`);
+  return [`# BEGIN ${mark}`, '# managed by `labsync schedule --install`: edit the manifest, not these lines', ...lines, `# END ${mark}`];
+}
+
+/** The crontab text with this manifest's block replaced (or removed), everything else untouched. */
+export function editCrontab(current: string, manifest: Manifest, block: readonly string[] | undefined): string {
+  const mark = `labsync ${manifest.file}`;
+  const lines = current.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const begin = lines.indexOf(`# BEGIN ${mark}`);
+  const end = lines.indexOf(`# END ${mark}`);
+  const kept = begin >= 0 && end > begin ? [...lines.slice(0, begin), ...lines.slice(end + 1)] : lines;
+  const at = begin >= 0 && end > begin ? begin : kept.length;
+  const next = block ? [...kept.slice(0, at), ...block, ...kept.slice(at)] : kept;
+  return next.length ? `${next.join('\n')}\n` : '';
+}
+
+async function readCrontab(o: ScheduleOptions): Promise<string> {
+  if (o.crontabFile) return existsSync(o.crontabFile) ? readFileSync(o.crontabFile, 'utf8') : '';
+  const out = await run({ tool: 'crontab', args: ['-l'], cwd: process.cwd(), mutates: false, label: 'read crontab' }, { redact: makeRedactor(process.env) });
+  if (out.spawnError) throw new UsageError('crontab is not installed', 'apt-get install -y cron');
+  if (out.exitCode !== 0 && /no crontab/i.test(out.stderr)) return '';
+  if (out.exitCode !== 0) throw new UsageError(`crontab -l failed: ${out.stderr.trim()}`);
+  return out.stdout;
+}
+
+async function writeCrontab(o: ScheduleOptions, text: string): Promise<void> {
+  if (o.crontabFile) return writeFileSync(o.crontabFile, text);
+  const tmp = join(tmpdir(), `labsync-crontab-${process.pid}`);
+  writeFileSync(tmp, text, { mode: 0o600 });
+  const out = await run({ tool: 'crontab', args: [tmp], cwd: process.cwd(), mutates: true, label: 'install crontab' }, { redact: makeRedactor(process.env) });
+  if (out.exitCode !== 0) throw new UsageError(`crontab refused the new table: ${out.stderr.trim()}`);
+}
+
+export function systemdUnits(manifest: Manifest): { name: string; service: string; timer: string }[] {
+  const slug = createHash('sha256').update(manifest.file).digest('hex').slice(0, 8);
+  return scheduleGroups(manifest).map(([expr, names], i) => {
+    const name = `labsync-${slug}-${i + 1}`;
+    const calendars = onCalendar(expr);
+    const service = [
+      '[Unit]', `Description=labsync sync ${names.join(' ')} (${manifest.file.replace(/%/g, '%%')})`, '',
+      '[Service]', 'Type=oneshot', `WorkingDirectory=${unitQuote(manifest.root)}`,
+      `Environment=${unitQuote(`PATH=${process.env.PATH ?? '/usr/bin:/bin'}`)}`,
+      `ExecStart=${runArgv(manifest, names).map(unitQuote).join(' ')}`, '',
+    ].join('\n');
+    const timer = [
+      '[Unit]', `Description=labsync schedule "${expr}" for ${names.join(' ')}`, '',
+      // Persistent: a run missed while the machine slept or was off happens at the next boot.
+      '[Timer]', ...(calendars.length ? calendars.map((c) => `OnCalendar=${c}`) : ['OnBootSec=1min']), 'Persistent=true', `Unit=${name}.service`, '',
+      '[Install]', 'WantedBy=timers.target', '',
+    ].join('\n');
+    return { name, service, timer };
+  });
+}
+
+export async function scheduleCommand(opts: GlobalOptions, o: ScheduleOptions): Promise<ExitCode> {
+  if (o.install && o.remove) throw new UsageError('--install and --remove cannot be used together');
+  const manifest = openManifest(opts);
+  const groups = scheduleGroups(manifest);
+  if (o.systemd) {
+    const dir = o.unitDir ?? join(homedir(), '.config', 'systemd', 'user');
+    const units = systemdUnits(manifest);
+    if (o.install) {
+      mkdirSync(dir, { recursive: true });
+      for (const u of units) {
+        writeFileSync(join(dir, `${u.name}.service`), u.service);
+        writeFileSync(join(dir, `${u.name}.timer`), u.timer);
+      }
+      process.stdout.write(`wrote ${units.length * 2} units to ${dir}; enable with: systemctl --user daemon-reload && systemctl --user enable --now ${units.map((u) => `${u.name}.timer`).join(' ')}\n`);
+    } else {
+      for (const u of units) process.stdout.write(`# ${u.name}.service\n${u.service}\n# ${u.name}.timer\n${u.timer}\n`);
+    }
+    return 0;
+  }
+  if (!o.install && !o.remove) {
+    process.stdout.write(groups.length ? `${cronBlock(manifest).join('\n')}\n` : '# no pair in this manifest has a schedule:\n');
+    return 0;
+  }
+  const current = await readCrontab(o);
+  const next = editCrontab(current, manifest, o.remove || !groups.length ? undefined : cronBlock(manifest));
+  if (next === current) process.stdout.write(`crontab already ${o.remove ? 'has no labsync block' : 'up to date'} for ${manifest.file}\n`);
+  else {
+    await writeCrontab(o, next);
+    process.stdout.write(o.remove ? `removed the labsync block for ${manifest.file}\n` : `installed ${groups.length} schedule line${groups.length === 1 ? '' : 's'} for ${manifest.file}\n`);
+  }
+  return 0;
+}

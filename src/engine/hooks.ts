@@ -1,0 +1,72 @@
+// A pair's hooks (argv arrays, never a shell) and its dead-man's-switch pings (SPEC §3, issue 6).
+import type { Command } from '../adapters/types.js';
+import { backoffDelay, sleep } from '../exec/retry.js';
+import type { Redactor } from '../exec/redact.js';
+import { run } from '../exec/run.js';
+import type { PairStatus, ResolvedPair } from '../types.js';
+import type { Emit, PairResult } from './events.js';
+
+export interface HookFacts { readonly status: PairStatus | 'running'; readonly files: number; readonly bytes: number; readonly error?: string | null; readonly action: string }
+
+function hookEnv(pair: ResolvedPair, facts: HookFacts): Record<string, string> {
+  return {
+    LABSYNC_PAIR: pair.name,
+    LABSYNC_CATEGORY: pair.category,
+    LABSYNC_ACTION: facts.action,
+    LABSYNC_STATUS: facts.status,
+    LABSYNC_FILES: String(facts.files),
+    LABSYNC_BYTES: String(facts.bytes),
+    ...(facts.error ? { LABSYNC_ERROR: facts.error } : {}),
+  };
+}
+
+/** Runs one hook; undefined when it succeeded, else what went wrong in the user's words. */
+export async function runHook(kind: 'before' | 'after' | 'on_failure', argv: readonly string[], pair: ResolvedPair, facts: HookFacts, redact: Redactor, signal: AbortSignal): Promise<string | undefined> {
+  const [program, ...args] = argv as [string, ...string[]];
+  const command: Command = { tool: program, args, cwd: pair.root, env: hookEnv(pair, facts), mutates: true, label: `${kind} hook of ${pair.name}`, pair: pair.name };
+  const out = await run(command, { redact, signal, timeoutMs: pair.timeoutMs });
+  if (out.spawnError) return `${kind} hook ${program}: cannot start (${out.spawnError === 'ENOENT' ? 'not found' : out.spawnError})`;
+  if (out.timedOut) return `${kind} hook ${program}: timed out`;
+  if (out.exitCode !== 0) {
+    const said = out.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300);
+    return `${kind} hook ${program} exited ${out.exitCode}${said ? `: ${said}` : ''}`;
+  }
+  return undefined;
+}
+
+/** A ping URL as it may be shown: the path of a health-check URL is its secret. */
+export function showUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/…`;
+  } catch {
+    return 'an invalid URL';
+  }
+}
+
+const PING_TIMEOUT_MS = 10_000;
+const PING_ATTEMPTS = 3;
+
+/** GET with a short timeout and a few retries; a ping that cannot be sent is a warning, never a failed sync. */
+export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 1000): Promise<void> {
+  let last = '';
+  for (let attempt = 1; attempt <= PING_ATTEMPTS; attempt++) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(PING_TIMEOUT_MS), redirect: 'follow' });
+      if (r.ok) return;
+      last = `HTTP ${r.status}`;
+    } catch (error) {
+      // fetch says only "fetch failed"; what happened is in its cause (ECONNREFUSED, "bad port", …).
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      last = (error as Error).name === 'TimeoutError' ? 'timed out' : (cause?.code ?? cause?.message ?? (error as Error).message);
+    }
+    if (attempt < PING_ATTEMPTS) await sleep(backoffDelay(attempt, retryBaseMs));
+  }
+  emit({ kind: 'warning', pair, message: `health ping to ${showUrl(url)} failed (${last}); the sync itself is unaffected` });
+}
+
+export const failedStatuses: ReadonlySet<PairStatus> = new Set(['failed', 'refused', 'drift', 'interrupted']);
+
+export function factsOf(r: PairResult): HookFacts {
+  return { status: r.status, files: r.files, bytes: r.bytes, error: r.error, action: r.action };
+}

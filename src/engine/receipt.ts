@@ -1,0 +1,46 @@
+// Gathers a receipt's facts for one finished run: the local tree's sums digest, git HEAD, tool versions.
+import { adapterFor } from '../adapters/index.js';
+import { makeRedactor, type Redactor } from '../exec/redact.js';
+import { run } from '../exec/run.js';
+import { digestOfList, writeReceipt, type Receipt } from '../state/receipts.js';
+import type { ResolvedPair } from '../types.js';
+import { hashTree } from '../verify/hash-tree.js';
+import { sumsLine } from '../verify/sums-file.js';
+import { cacheDir, treeExcludes } from './compare-pair.js';
+import type { PairResult } from './events.js';
+
+const versions = new Map<string, Promise<string | undefined>>();
+
+/** Each tool's version, asked once per run of labsync. */
+function versionOf(tool: ResolvedPair['tool'], redact: Redactor): Promise<string | undefined> {
+  let v = versions.get(tool);
+  if (!v) {
+    const probe = adapterFor(tool)?.version();
+    v = probe
+      ? Promise.all(probe.commands.map((c) => run(c, { redact, timeoutMs: 15_000 }))).then((outs) => (outs.every((o) => o.exitCode === 0) ? probe.parse(outs) : undefined))
+      : Promise.resolve(undefined);
+    versions.set(tool, v);
+  }
+  return v;
+}
+
+async function gitHead(dir: string, redact: Redactor): Promise<string | null> {
+  const out = await run({ tool: 'git', args: ['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'], cwd: '/', mutates: false, label: 'git HEAD' }, { redact, timeoutMs: 15_000 });
+  return out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(out.stdout.trim()) ? out.stdout.trim() : null;
+}
+
+export async function recordReceipt(pair: ResolvedPair, result: PairResult, stamp: string, redact: Redactor = makeRedactor(process.env)): Promise<string> {
+  const ok = result.status === 'ok';
+  const tree = ok ? await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) }) : undefined;
+  const version = await versionOf(pair.tool, redact);
+  const receipt: Receipt = {
+    pair: pair.name, category: pair.category, tool: pair.tool, action: result.action, status: result.status,
+    startedAt: result.startedAt, durationMs: result.durationMs, local: pair.local, remote: redact(pair.remoteLabel),
+    files: result.files, bytes: result.bytes,
+    gitCommit: await gitHead(pair.local, redact),
+    sumsDigest: tree ? digestOfList(tree.map((f) => sumsLine(f.sha256 as string, f.path))) : null,
+    sumsFiles: tree ? tree.length : null,
+    toolVersions: version ? { [pair.tool]: version } : {},
+  };
+  return writeReceipt(pair.root, `${stamp}`, receipt);
+}

@@ -1,0 +1,35 @@
+// `.labsync/receipts/<time>-<pair>.json`: the record of what was synced when (SPEC §5).
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { receiptsDir } from './paths.js';
+
+export interface Receipt {
+  readonly pair: string;
+  readonly category: string;
+  readonly tool: string;
+  readonly action: string;
+  readonly status: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly local: string;
+  readonly remote: string;
+  readonly files: number;
+  readonly bytes: number;
+  /** HEAD of the git repository holding the local folder, if it is in one. */
+  readonly gitCommit: string | null;
+  /** sha256 of the local tree's `labsync sums` list after the run, and how many files it lists. */
+  readonly sumsDigest: string | null;
+  readonly sumsFiles: number | null;
+  readonly toolVersions: Readonly<Record<string, string>>;
+}
+
+export function digestOfList(lines: readonly string[]): string {
+  return createHash('sha256').update(lines.length ? `${lines.join('\n')}\n` : '').digest('hex');
+}
+
+export async function writeReceipt(root: string, stamp: string, receipt: Receipt): Promise<string> {
+  const file = join(receiptsDir(root), `${stamp}-${receipt.pair}.json`);
+  await writeFileAtomic(file, `${JSON.stringify(receipt, null, 2)}\n`);
+  return file;
+}
