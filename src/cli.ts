@@ -102,8 +102,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--remove', 'remove this manifest\'s block from your crontab')
     .option('--systemd', 'systemd .service and .timer units instead of crontab lines')
     .option('--crontab-file <file>', 'edit this file instead of your crontab')
+    .option('--crontab-user <user>', 'edit this user\'s crontab (crontab -u, as root)')
     .option('--unit-dir <dir>', 'with --systemd --install: where to write units (default ~/.config/systemd/user)')
-    .action(async (o: { install?: boolean; remove?: boolean; systemd?: boolean; crontabFile?: string; unitDir?: string }, cmd: Command) => {
+    .action(async (o: { install?: boolean; remove?: boolean; systemd?: boolean; crontabFile?: string; crontabUser?: string; unitDir?: string }, cmd: Command) => {
       const { scheduleCommand } = await import('./commands/schedule.js');
       setExit(await scheduleCommand(globals(cmd), o));
     });

@@ -151,6 +151,25 @@ describe('schedule', () => {
     expect((await lab.cli(['schedule', '--install', '--remove', ...opts])).exitCode).toBe(2);
   });
 
+  // The real crontab(1), on a throwaway system user's table: never root's own crontab.
+  it.skipIf(process.getuid?.() !== 0)('--install and --remove through the real crontab -u, for a throwaway user', async () => {
+    const lab = scheduled();
+    const user = `lsct${process.pid % 100000}`;
+    await execa('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user]);
+    try {
+      await execa('crontab', ['-u', user, '-'], { input: '# theirs\n45 1 * * * /bin/true\n' });
+      expect((await lab.cli(['schedule', '--install', '--crontab-user', user])).exitCode).toBe(0);
+      const installed = (await execa('crontab', ['-u', user, '-l'])).stdout;
+      expect(installed).toMatch(/^# theirs\n45 1 \* \* \* \/bin\/true\n# BEGIN labsync .*\n.*\n0 \* \* \* \* cd /);
+      expect((await lab.cli(['schedule', '--install', '--crontab-user', user])).stdout).toMatch(/already up to date/);
+      await lab.cli(['schedule', '--remove', '--crontab-user', user]);
+      expect((await execa('crontab', ['-u', user, '-l'])).stdout).toBe('# theirs\n45 1 * * * /bin/true');
+    } finally {
+      await execa('crontab', ['-u', user, '-r'], { reject: false });
+      await execa('userdel', [user], { reject: false });
+    }
+  });
+
   it('--systemd writes .service and Persistent .timer units that systemd-analyze accepts', async () => {
     const lab = scheduled();
     const dir = lab.outside('units');

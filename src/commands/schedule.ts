@@ -1,5 +1,5 @@
 // `labsync schedule`: cron lines (or systemd timers) for the pairs that have a `schedule:`.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,10 @@ export interface ScheduleOptions {
   readonly install?: boolean;
   readonly remove?: boolean;
   readonly systemd?: boolean;
-  /** Edit this file instead of the user's crontab (also what the tests use). */
+  /** Edit this file instead of the user's crontab. */
   readonly crontabFile?: string;
+  /** Edit this user's crontab (crontab -u; root only), e.g. a service account's. */
+  readonly crontabUser?: string;
   /** Where --systemd writes units (default ~/.config/systemd/user). */
   readonly unitDir?: string;
 }
@@ -70,7 +72,8 @@ export function editCrontab(current: string, manifest: Manifest, block: readonly
 
 async function readCrontab(o: ScheduleOptions): Promise<string> {
   if (o.crontabFile) return existsSync(o.crontabFile) ? readFileSync(o.crontabFile, 'utf8') : '';
-  const out = await run({ tool: 'crontab', args: ['-l'], cwd: process.cwd(), mutates: false, label: 'read crontab' }, { redact: makeRedactor(process.env) });
+  const user = o.crontabUser ? ['-u', o.crontabUser] : [];
+  const out = await run({ tool: 'crontab', args: [...user, '-l'], cwd: process.cwd(), mutates: false, label: 'read crontab' }, { redact: makeRedactor(process.env) });
   if (out.spawnError) throw new UsageError('crontab is not installed', 'apt-get install -y cron');
   if (out.exitCode !== 0 && /no crontab/i.test(out.stderr)) return '';
   if (out.exitCode !== 0) throw new UsageError(`crontab -l failed: ${out.stderr.trim()}`);
@@ -81,7 +84,9 @@ async function writeCrontab(o: ScheduleOptions, text: string): Promise<void> {
   if (o.crontabFile) return writeFileSync(o.crontabFile, text);
   const tmp = join(tmpdir(), `labsync-crontab-${process.pid}`);
   writeFileSync(tmp, text, { mode: 0o600 });
-  const out = await run({ tool: 'crontab', args: [tmp], cwd: process.cwd(), mutates: true, label: 'install crontab' }, { redact: makeRedactor(process.env) });
+  const user = o.crontabUser ? ['-u', o.crontabUser] : [];
+  const out = await run({ tool: 'crontab', args: [...user, tmp], cwd: process.cwd(), mutates: true, label: 'install crontab' }, { redact: makeRedactor(process.env) });
+  rmSync(tmp, { force: true });
   if (out.exitCode !== 0) throw new UsageError(`crontab refused the new table: ${out.stderr.trim()}`);
 }
 
@@ -108,6 +113,7 @@ export function systemdUnits(manifest: Manifest): { name: string; service: strin
 
 export async function scheduleCommand(opts: GlobalOptions, o: ScheduleOptions): Promise<ExitCode> {
   if (o.install && o.remove) throw new UsageError('--install and --remove cannot be used together');
+  if (o.crontabFile && o.crontabUser) throw new UsageError('--crontab-file and --crontab-user cannot be used together');
   const manifest = openManifest(opts);
   const groups = scheduleGroups(manifest);
   if (o.systemd) {
