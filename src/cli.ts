@@ -28,9 +28,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], o: { resync?: boolean }, cmd: Command) => {
+  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], o: { resync?: boolean; commit?: string }, cmd: Command) => {
     const { runCommand } = await import('./commands/run.js');
-    setExit(await runCommand(category, action, names, { ...globals(cmd), resync: Boolean(o.resync) }));
+    setExit(await runCommand(category, action, names, { ...globals(cmd), resync: Boolean(o.resync), ...(o.commit !== undefined ? { commit: o.commit } : {}) }));
   };
   for (const category of CATEGORIES) {
     program
@@ -39,6 +39,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .argument('<action>', 'push | pull | sync | status')
       .argument('[names...]', 'only these pairs')
       .option('--resync', 'with sync: the explicit first run of a bisync pair')
+      .option('--commit <message>', 'with push/sync: commit local changes first (git: add -A and commit; dvc: commit the .dvc file)')
       .action(run(category));
   }
   program

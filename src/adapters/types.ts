@@ -52,6 +52,10 @@ export interface Changes {
   readonly destFiles?: number;
   /** Transfers that overwrite a file already at the destination (where the tool can tell). */
   readonly replace?: readonly string[];
+  /** Why the tool's own state forbids the run (git: uncommitted changes, diverged history): a safety stop. */
+  readonly blockers?: readonly string[];
+  /** Local changes not yet recorded (git: uncommitted files), shown by status. */
+  readonly uncommitted?: readonly string[];
 }
 
 export interface TransferStats { readonly files: number; readonly bytes: number }
@@ -81,6 +85,8 @@ export interface PlanContext {
   readonly resync: boolean;
   /** `check --full`: compare by downloading where the remote offers no checksum. */
   readonly full: boolean;
+  /** `push --commit MESSAGE`: record local changes first (git, dvc). */
+  readonly commitMessage?: string;
 }
 
 /** A non-mutating probe: the commands to run, and how to read their output. */

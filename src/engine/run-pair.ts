@@ -68,9 +68,11 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   const changes = looked.value.destFiles === undefined && direction === 'pull'
     ? { ...looked.value, destFiles: localFiles(pair).length }
     : looked.value;
-  const pending = changes.transfer.length + changes.delete.length;
+  const pending = changes.transfer.length + changes.delete.length + (changes.uncommitted?.length ?? 0);
 
   if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
+  // The tool's own state says no (git: uncommitted changes, diverged history): a stop for a human.
+  if (changes.blockers?.length) return { status: 'refused', error: changes.blockers.join('; '), changes };
   const refusal = guardChanges({ direction, mirror: pair.delete || direction === 'bisync', maxDelete: pair.maxDelete, changes });
   if (refusal) return { status: 'refused', error: refusal, changes };
   if (o.dryRun) return { status: 'planned', changes };

@@ -22,6 +22,8 @@ export interface RunRequest {
   readonly resync: boolean;
   /** `check --full`: download to compare where the remote offers no checksum. */
   readonly full: boolean;
+  /** `push --commit MESSAGE`. */
+  readonly commitMessage?: string;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -41,7 +43,7 @@ function toRecord(r: PairResult): PairRecord {
 
 export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, signal: AbortSignal): Promise<RunResult> {
   const started = new Date();
-  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full };
+  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full, ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}) };
   emit({
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
     pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action })),

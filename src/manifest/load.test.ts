@@ -128,8 +128,8 @@ data:
   });
 
   it('says when a tool has not landed yet', () => {
-    const text = 'version: 1\ncode:\n  - name: repo\n    local: .\n    remote: origin\n';
-    expect(problems(text)).toEqual([expect.stringMatching(/code\.repo: remote: tool git is not available in this version of labsync yet/)]);
+    const text = 'version: 1\ndata:\n  - name: raw\n    tool: dvc\n    local: data\n    remote: file:///store\n';
+    expect(problems(text)).toEqual([expect.stringMatching(/data\.raw: tool: tool dvc is not available in this version of labsync yet/)]);
   });
 
   it('rejects names that could escape a folder, and hostile documents', () => {

@@ -123,7 +123,8 @@ export function resolvePair(
     local: isAbsolute(raw.local) ? raw.local : resolvePath(root, expandHome(raw.local)),
     remote,
     remoteLabel: raw.remote,
-    mode: raw.mode ?? 'push',
+    // A git pair's sync is pull (fast-forward only), then push.
+    mode: raw.mode ?? (tool === 'git' ? 'bisync' : 'push'),
     delete: pick('delete') ?? false,
     maxDelete: parseMaxDelete(pick('max_delete') ?? DEFAULTS.maxDelete),
     backup: pick('backup') ?? false,

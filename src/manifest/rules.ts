@@ -31,7 +31,7 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     return out;
   }
   const caps = adapter.capabilities;
-  const mode = pair.mode ?? 'push';
+  const mode = pair.mode ?? (tool === 'git' ? 'bisync' : 'push');
   if (!caps.directions.includes(mode)) at('mode', `mode ${mode} is not supported by ${tool} (supported: ${caps.directions.join(', ')})`);
   if (typeof endpoint !== 'string' && !caps.remoteTypes.includes(endpoint.type)) {
     at('remote', `${tool} cannot reach a ${endpoint.type} remote (it reaches: ${caps.remoteTypes.join(', ')})`);

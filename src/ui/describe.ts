@@ -22,8 +22,9 @@ export function describeChanges(r: PairResult): string {
   if (!r.changes) return '';
   const t = r.changes.transfer.length;
   const d = r.changes.delete.length;
-  if (!t && !d) return 'nothing to do';
-  return [t ? `${t} to transfer` : '', d ? `${d} to delete` : ''].filter(Boolean).join(', ');
+  const u = r.changes.uncommitted?.length ?? 0;
+  if (!t && !d && !u) return 'nothing to do';
+  return [t ? `${t} to transfer` : '', d ? `${d} to delete` : '', u ? `${u} uncommitted` : ''].filter(Boolean).join(', ');
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -1,0 +1,29 @@
+// Pure: a code pair → git argv. Never a force push; pulls are fast-forward only.
+import type { ResolvedPair } from '../../types.js';
+
+export interface GitTarget { readonly remote: string; readonly branch: string; readonly privateRef: string }
+
+export function target(pair: ResolvedPair, branch: string): GitTarget {
+  if (pair.remote.type !== 'git') throw new Error(`git needs a git remote (pair ${pair.name})`);
+  // Fetched into a ref of labsync's own: FETCH_HEAD and the user's remote-tracking refs stay as they were.
+  return { remote: pair.remote.url, branch, privateRef: `refs/labsync/${pair.name}` };
+}
+
+/** Never prompt (cron, CI): no terminal prompts, ssh in BatchMode on top of any user setting. */
+export function gitEnv(userSsh: string | undefined): Record<string, string> {
+  return { GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: `${userSsh ?? 'ssh'} -o BatchMode=yes` };
+}
+
+export const statusArgv = (): string[] => ['status', '--porcelain=v1', '--untracked-files=normal'];
+export const fetchArgv = (t: GitTarget): string[] => ['fetch', '--quiet', '--no-tags', '--', t.remote, `+refs/heads/${t.branch}:${t.privateRef}`];
+/** "<" commits only here (to push), ">" commits only there (to pull). */
+export const aheadBehindArgv = (t: GitTarget): string[] => ['log', '--left-right', '--format=%m %h %s', `HEAD...${t.privateRef}`, '--'];
+export const mergeArgv = (t: GitTarget): string[] => ['merge', '--ff-only', '--quiet', t.privateRef];
+export const pushArgv = (t: GitTarget): string[] => ['push', '--porcelain', '--', t.remote, `HEAD:refs/heads/${t.branch}`];
+/** git-lfs reaches a remote that is a plain path only as a file:// URL (its standalone file agent). */
+export const lfsRemote = (remote: string): string => (remote.startsWith('/') ? `file://${remote}` : remote);
+export const lfsPushArgv = (t: GitTarget): string[] => ['lfs', 'push', lfsRemote(t.remote), t.branch];
+export const lfsPullArgv = (t: GitTarget): string[] => ['lfs', 'pull', lfsRemote(t.remote)];
+export const commitArgv = (message: string): string[][] => [['add', '--all'], ['commit', '--quiet', '--message', message]];
+export const remoteHeadArgv = (t: GitTarget): string[] => ['ls-remote', '--', t.remote, `refs/heads/${t.branch}`];
+export const localHeadArgv = (): string[] => ['rev-parse', '--verify', 'HEAD'];

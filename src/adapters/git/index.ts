@@ -1,0 +1,91 @@
+import type { Direction, ResolvedPair } from '../../types.js';
+import type { Adapter, Command, PlanContext } from '../types.js';
+import {
+  aheadBehindArgv, commitArgv, fetchArgv, gitEnv, lfsPullArgv, lfsPushArgv, localHeadArgv, mergeArgv, pushArgv, remoteHeadArgv, statusArgv, target,
+} from './argv.js';
+import { classify } from './classify.js';
+import { aheadBehind, changesFor, dirtyPaths, verifyReport } from './parse.js';
+import { currentBranch } from './head.js';
+
+function branchOf(pair: ResolvedPair): string {
+  const b = pair.branch ?? currentBranch(pair.local);
+  if (!b) throw new Error(`${pair.local}: HEAD is detached or this is not a git repository; set branch: on the pair`);
+  return b;
+}
+
+function git(pair: ResolvedPair, args: string[], label: string, mutates: boolean): Command {
+  return { tool: 'git', args: ['-C', pair.local, ...args], cwd: pair.root, env: gitEnv(process.env.GIT_SSH_COMMAND), mutates, label, pair: pair.name };
+}
+
+function pushSteps(pair: ResolvedPair, ctx: PlanContext): Command[] {
+  const t = target(pair, branchOf(pair));
+  return [
+    ...(ctx.commitMessage ? commitArgv(ctx.commitMessage).map((a) => git(pair, a, `commit ${pair.name}`, true)) : []),
+    ...(pair.lfs ? [git(pair, lfsPushArgv(t), `lfs push ${pair.name}`, true)] : []),
+    git(pair, pushArgv(t), `push ${pair.name}`, true),
+  ];
+}
+
+function pullSteps(pair: ResolvedPair): Command[] {
+  const t = target(pair, branchOf(pair));
+  return [
+    git(pair, fetchArgv(t), `fetch for ${pair.name}`, true),
+    git(pair, mergeArgv(t), `fast-forward ${pair.name}`, true),
+    ...(pair.lfs ? [git(pair, lfsPullArgv(t), `lfs pull ${pair.name}`, true)] : []),
+  ];
+}
+
+export const gitAdapter: Adapter = {
+  tool: 'git',
+  capabilities: {
+    // bisync for git: pull (fast-forward only), then push.
+    directions: ['push', 'pull', 'bisync'],
+    remoteTypes: ['git'],
+    delete: false,
+    backup: false,
+    bwlimit: false,
+    transfers: false,
+    verify: ['checksum'],
+  },
+  install: { apt: 'apt-get install -y git git-lfs', brew: 'brew install git git-lfs', url: 'https://git-scm.com/' },
+  version: () => ({
+    commands: [{ tool: 'git', args: ['--version'], cwd: process.cwd(), mutates: false, label: 'git version' }],
+    parse: (outs) => /git version (\S+)/.exec(outs[0]?.stdout ?? '')?.[1],
+  }),
+  transfer: (pair, direction: Direction, ctx) =>
+    direction === 'push' ? pushSteps(pair, ctx) : direction === 'pull' ? pullSteps(pair) : [...pullSteps(pair), ...pushSteps(pair, ctx).filter((c) => !c.label.startsWith('commit'))],
+  preview: (pair, direction, ctx) => {
+    const t = target(pair, branchOf(pair));
+    return {
+      commands: [
+        git(pair, statusArgv(), `status of ${pair.name}`, false),
+        git(pair, remoteHeadArgv(t), `remote head of ${pair.name}`, false),
+        // Fetching into labsync's own ref changes no branch and no working file: safe in a dry run.
+        git(pair, fetchArgv(t), `fetch for ${pair.name}`, false),
+        git(pair, aheadBehindArgv(t), `compare with ${pair.remoteLabel}`, false),
+      ],
+      parse: ([status, head, _fetch, log]) => {
+        const dirty = dirtyPaths(status?.stdout ?? '');
+        const { ahead, behind } = aheadBehind(log?.exitCode === 0 ? log.stdout : '');
+        const look = { dirty, ahead, behind, remoteExists: Boolean(head?.stdout.trim()) };
+        const changes = changesFor(direction, look);
+        const blockers: string[] = [];
+        if (dirty.length && direction !== 'pull' && !ctx.commitMessage) {
+          blockers.push(`uncommitted changes (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? ', …' : ''}); commit them or run with --commit "message"`);
+        }
+        if (ahead.length && behind.length && look.remoteExists) {
+          blockers.push(`local and remote history have diverged (${ahead.length} local, ${behind.length} remote commits); merge or rebase by hand (git pull --rebase), then push`);
+        }
+        return { ...changes, ...(blockers.length ? { blockers } : {}), uncommitted: dirty };
+      },
+    };
+  },
+  verify: (pair) => {
+    const t = target(pair, branchOf(pair));
+    return {
+      commands: [git(pair, remoteHeadArgv(t), `remote head of ${pair.name}`, false), git(pair, localHeadArgv(), `head of ${pair.name}`, false), git(pair, statusArgv(), `status of ${pair.name}`, false)],
+      parse: ([ls, rev, st]) => verifyReport(ls?.stdout ?? '', rev?.stdout ?? '', st?.stdout ?? '', t.branch),
+    };
+  },
+  classify,
+};

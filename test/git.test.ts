@@ -1,0 +1,138 @@
+// git for code pairs: real git against bare repositories on disk and over the loopback sshd, and git-lfs.
+import { execa } from 'execa';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import type { SshHost } from './harness/sshd.js';
+
+type Doc = { pairs: { status: string; error: string | null; hint?: string; changes?: { transfer: string[]; uncommitted?: string[] }; verify: { status: string } | null; commands: string[] }[] };
+
+async function git(lab: Lab, cwd: string, ...args: string[]): Promise<string> {
+  return String((await execa('git', args, { cwd, env: lab.env })).stdout);
+}
+
+/** A lab whose folder is a clone of a fresh bare origin with one commit on main. */
+async function codeLab(remote?: (lab: Lab) => string, extra = ''): Promise<Lab> {
+  const lab = new Lab();
+  const origin = lab.outside('origin.git');
+  await execa('git', ['init', '-q', '--bare', '--initial-branch=main', origin], { env: lab.env });
+  const seed = lab.outside('seed');
+  await execa('git', ['clone', '-q', origin, seed], { env: lab.env });
+  writeFileSync(`${seed}/README.md`, '# lab\n');
+  await git(lab, seed, 'add', '.');
+  await git(lab, seed, 'commit', '-q', '-m', 'first');
+  await git(lab, seed, 'push', '-q', 'origin', 'HEAD:main');
+  await execa('git', ['clone', '-q', origin, lab.path()], { env: lab.env, reject: false });
+  writeFileSync(lab.path('.gitignore'), '.labsync/\nlabsync.yaml\n');
+  lab.manifest(`version: 1\ndefaults:\n  retries: 0\ncode:\n  - name: repo\n    local: .\n    remote: "${remote ? remote(lab) : origin}"\n    branch: main\n${extra}`);
+  await git(lab, lab.path(), 'add', '.gitignore');
+  await git(lab, lab.path(), 'commit', '-q', '-m', 'ignore labsync state');
+  return lab;
+}
+
+describe('git', () => {
+  it('push sends committed work; status shows ahead, then in sync; verify compares heads', async () => {
+    const lab = await codeLab();
+    const s = await lab.cli(['code', 'status', '--json']);
+    expect(s.exitCode).toBe(4);
+    expect(json<Doc>(s).pairs[0]?.changes?.transfer).toEqual([expect.stringMatching(/^[0-9a-f]+ ignore labsync state$/)]);
+    const r = await lab.cli(['code', 'push', '--json']);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(await git(lab, lab.outside('origin.git'), 'log', '--format=%s', 'main')).toBe('ignore labsync state\nfirst');
+    expect((await lab.cli(['code', 'status'])).exitCode).toBe(0);
+    expect((await lab.cli(['check'])).exitCode).toBe(0);
+  });
+
+  it('refuses to push a dirty tree (exit 3) unless --commit is given, which commits and pushes', async () => {
+    const lab = await codeLab();
+    writeFileSync(lab.path('train.py'), 'print(1)\n');
+    const refused = await lab.cli(['code', 'push', '--json']);
+    expect(refused.exitCode).toBe(3);
+    expect(json<Doc>(refused).pairs[0]?.error).toMatch(/^uncommitted changes \(train\.py\); commit them or run with --commit "message"/);
+    const pushed = await lab.cli(['code', 'push', '--commit', 'add training script']);
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+    expect(await git(lab, lab.outside('origin.git'), 'log', '-1', '--format=%s', 'main')).toBe('add training script');
+  });
+
+  it('pull is fast-forward only; diverged history is a safety stop, never a merge; a rejected push too', async () => {
+    const lab = await codeLab();
+    await lab.cli(['code', 'push']);
+    // Someone else pushes.
+    const other = lab.outside('other');
+    await execa('git', ['clone', '-q', lab.outside('origin.git'), other], { env: lab.env });
+    writeFileSync(`${other}/theirs.txt`, 'theirs\n');
+    await git(lab, other, 'add', '.');
+    await git(lab, other, 'commit', '-q', '-m', 'theirs');
+    await git(lab, other, 'push', '-q', 'origin', 'HEAD:main');
+    const pulled = await lab.cli(['code', 'pull']);
+    expect(pulled.exitCode, pulled.stdout).toBe(0);
+    expect(existsSync(lab.path('theirs.txt'))).toBe(true);
+
+    // Now both sides commit: history diverges.
+    writeFileSync(`${other}/theirs2.txt`, 'x\n');
+    await git(lab, other, 'add', '.');
+    await git(lab, other, 'commit', '-q', '-m', 'theirs 2');
+    await git(lab, other, 'push', '-q', 'origin', 'HEAD:main');
+    writeFileSync(lab.path('mine.txt'), 'mine\n');
+    await git(lab, lab.path(), 'add', 'mine.txt');
+    await git(lab, lab.path(), 'commit', '-q', '-m', 'mine');
+    const headBefore = await git(lab, lab.path(), 'rev-parse', 'HEAD');
+    for (const action of ['pull', 'push', 'sync']) {
+      const r = await lab.cli(['code', action, '--json']);
+      expect(r.exitCode, action).toBe(3);
+      expect(json<Doc>(r).pairs[0]?.error).toMatch(/diverged \(1 local, 1 remote commits\)/);
+    }
+    expect(await git(lab, lab.path(), 'rev-parse', 'HEAD')).toBe(headBefore);
+    expect(await git(lab, lab.outside('origin.git'), 'log', '-1', '--format=%s', 'main')).toBe('theirs 2');
+  });
+
+  it('a push the remote rejects is a safety stop naming the way out', async () => {
+    const lab = await codeLab();
+    await lab.cli(['code', 'push']);
+    // A hook on the origin that rejects every update, as a protected branch would.
+    writeFileSync(lab.outside('origin.git/hooks/pre-receive'), '#!/bin/sh\necho "protected branch" >&2\nexit 1\n', { mode: 0o755 });
+    writeFileSync(lab.path('x.txt'), 'x\n');
+    await git(lab, lab.path(), 'add', 'x.txt');
+    await git(lab, lab.path(), 'commit', '-q', '-m', 'x');
+    const r = await lab.cli(['code', 'push', '--json']);
+    expect(r.exitCode).toBe(3);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', hint: expect.stringContaining('never force-pushes') });
+  });
+
+  it('a remote that is down is retried, then fails (exit 1)', async () => {
+    const lab = await codeLab(() => 'ssh://git@127.0.0.1:9/nowhere.git', '    retries: 1\n    retry_delay: 50ms\n');
+    const r = await lab.cli(['code', 'status', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(json<Doc>(r).pairs[0]?.error).toMatch(/Could not read from remote repository|Connection refused/);
+  });
+
+  it('pushes LFS objects to a plain bare remote and pulls them into a fresh clone', async () => {
+    const lab = await codeLab(undefined, '    lfs: true\n');
+    await git(lab, lab.path(), 'lfs', 'install', '--local');
+    await git(lab, lab.path(), 'lfs', 'track', '*.ckpt');
+    const weights = Buffer.alloc(200_000, 7);
+    writeFileSync(lab.path('model.ckpt'), weights);
+    const r = await lab.cli(['code', 'push', '--commit', 'weights']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const fresh = new Lab();
+    await execa('git', ['clone', '-q', lab.outside('origin.git'), fresh.path()], { env: { ...fresh.env, GIT_LFS_SKIP_SMUDGE: '1' } });
+    expect(readFileSync(fresh.path('model.ckpt'), 'utf8')).toMatch(/^version https:\/\/git-lfs/);
+    // A user with LFS has run `git lfs install` once; the isolated test HOME has not.
+    await git(fresh, fresh.path(), 'lfs', 'install', '--local');
+    writeFileSync(fresh.path('labsync.yaml'), `version: 1\ncode:\n  - name: repo\n    local: .\n    remote: "${lab.outside('origin.git')}"\n    branch: main\n    lfs: true\n    mode: pull\n`);
+    const pulled = await fresh.cli(['code', 'pull']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
+    expect(readFileSync(fresh.path('model.ckpt')).equals(weights)).toBe(true);
+  });
+
+  const ssh = inject('sshHost');
+  it.skipIf(!ssh)('pushes over ssh in BatchMode', async () => {
+    const host = ssh as SshHost;
+    const lab = await codeLab((l) => `ssh://${host.user}@127.0.0.1:${host.port}${l.outside('origin.git')}`);
+    const env = { GIT_SSH_COMMAND: `ssh -i ${host.identity} -o UserKnownHostsFile=${host.knownHosts} -F ${host.sshConfig} -o IdentitiesOnly=yes` };
+    const r = await lab.cli(['code', 'push', '--json'], { env });
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(await git(lab, lab.outside('origin.git'), 'log', '-1', '--format=%s', 'main')).toBe('ignore labsync state');
+  });
+});
