@@ -9,17 +9,17 @@ apt_missing=""
 need_bin() { command -v "$1" >/dev/null 2>&1 || apt_missing="$apt_missing $2"; }
 need_bin rsync rsync
 need_bin rclone rclone
+need_bin git git
 if [ "$purpose" = test ]; then
   [ -x /usr/sbin/sshd ] || apt_missing="$apt_missing openssh-server"
   need_bin ssh-keygen openssh-client
-  need_bin git git
   need_bin git-lfs git-lfs
   need_bin crontab cron
 fi
 
 pip_missing=""
+command -v dvc >/dev/null 2>&1 || pip_missing="$pip_missing dvc[s3]"
 if [ "$purpose" = test ]; then
-  command -v dvc >/dev/null 2>&1 || pip_missing="$pip_missing dvc[s3]"
   command -v aws >/dev/null 2>&1 || pip_missing="$pip_missing awscli"
   command -v moto_server >/dev/null 2>&1 || pip_missing="$pip_missing moto[server]"
 fi

@@ -1,14 +1,14 @@
 import type { ToolName } from '../types.js';
 import { aws } from './aws/index.js';
+import { dvcAdapter } from './dvc/index.js';
 import { gitAdapter } from './git/index.js';
 import { rclone } from './rclone/index.js';
 import { rsync } from './rsync/index.js';
 import type { Adapter } from './types.js';
 
-// Typed registry: adapters land one issue at a time; when all five are here this becomes
-// `satisfies Record<ToolName, Adapter>` and a missing one fails to compile.
-export const adapters: Partial<Record<ToolName, Adapter>> = { rsync, rclone, aws, git: gitAdapter };
+// Typed registry: a tool added to ToolName without an adapter here fails to compile.
+export const adapters = { rsync, rclone, aws, git: gitAdapter, dvc: dvcAdapter } satisfies Record<ToolName, Adapter>;
 
-export function adapterFor(tool: ToolName): Adapter | undefined {
+export function adapterFor(tool: ToolName): Adapter {
   return adapters[tool];
 }

@@ -19,6 +19,8 @@ export interface Command {
   readonly label: string;
   /** The pair it works for, so a classification can name the exact command to run next. */
   readonly pair?: string;
+  /** Said to the user (as a warning) when this command succeeds: "commit data/raw.dvc …". */
+  readonly notice?: string;
 }
 
 /** What a finished child process left behind. run() never throws for a non-zero exit. */
@@ -39,8 +41,11 @@ export interface ToolOutput {
 export type Outcome =
   | { readonly kind: 'ok'; readonly warning?: string }
   | { readonly kind: 'retry'; readonly reason: string }
-  /** safety: not a failure but a stop that needs a human (missing source, a bisync that needs --resync): exit 3. */
-  | { readonly kind: 'fatal'; readonly reason: string; readonly hint?: string; readonly safety?: boolean };
+  /**
+   * safety: not a failure but a stop that needs a human (missing source, a bisync that needs --resync): exit 3.
+   * locked: the tool's own lock is held by another process (dvc): reported as locked, exit 75.
+   */
+  | { readonly kind: 'fatal'; readonly reason: string; readonly hint?: string; readonly safety?: boolean; readonly locked?: boolean };
 
 /** What a transfer would do, from the tool's own dry run. Paths are relative to the pair's roots. */
 export interface Changes {
@@ -96,6 +101,8 @@ export interface Probe<T> {
 }
 
 export interface Capabilities {
+  /** The remote holds the same files as the local folder (rsync, rclone, aws), not a store of its own (git, dvc). */
+  readonly copiesFiles: boolean;
   readonly directions: readonly Direction[];
   readonly remoteTypes: readonly RemoteType[];
   readonly delete: boolean;

@@ -1,10 +1,14 @@
-// `labsync demo`: a throw-away lab in a temp folder, run through the same handlers a user runs.
+// `labsync demo`: a throw-away lab in a temp folder, run through the same handlers a user runs:
+// code with git (a bare origin beside it), a dataset with dvc (a local store), data and models with
+// rsync and rclone, results pulled back, notes kept in step both ways with rclone bisync.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, unlinkSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adapters } from '../adapters/index.js';
-import { ToolMissingError, type ExitCode } from '../errors.js';
+import { ToolMissingError, UsageError, type ExitCode } from '../errors.js';
+import { makeRedactor } from '../exec/redact.js';
+import { run } from '../exec/run.js';
 import { which } from '../exec/which.js';
 import type { GlobalOptions } from './context.js';
 import { runCommand } from './run.js';
@@ -16,6 +20,11 @@ defaults:
   exclude: ["*.tmp", "__pycache__/**"]
 remotes:
   nas: { type: local, path: ../nas }
+code:
+  - name: repo
+    local: .
+    remote: ../origin.git   # git: a bare repository beside the lab
+    branch: main
 data:
   - name: raw
     local: data/raw
@@ -23,6 +32,10 @@ data:
     delete: true          # mirror...
     max_delete: 20%       # ...but never delete more than a fifth of it
     backup: true
+  - name: features
+    tool: dvc             # versioned with dvc, stored in nas:dvcstore
+    local: data/features
+    remote: nas:dvcstore
   - name: eval-results
     local: results
     remote: nas:results
@@ -45,30 +58,50 @@ function file(path: string, content: string | Buffer): void {
   writeFileSync(path, content);
 }
 
-function buildLab(): { lab: string; top: string } {
+async function sh(cwd: string, tool: string, ...args: string[]): Promise<void> {
+  const out = await run({ tool, args, cwd, env: { DVC_NO_ANALYTICS: '1', GIT_TERMINAL_PROMPT: '0' }, mutates: true, label: `demo setup: ${tool}` }, { redact: makeRedactor(process.env), timeoutMs: 120_000 });
+  if (out.exitCode !== 0) throw new UsageError(`demo setup failed: ${tool} ${args.join(' ')}: ${out.stderr.trim() || out.spawnError}`);
+}
+
+async function buildLab(): Promise<{ lab: string; top: string }> {
   const top = mkdtempSync(join(tmpdir(), 'labsync-demo-'));
   const lab = join(top, 'lab');
   file(join(lab, 'labsync.yaml'), MANIFEST);
+  file(join(lab, 'train.py'), 'print("training")\n');
+  // Data moved by other tools stays out of git; data/features is dvc's to record (dvc add writes its own ignore).
+  file(join(lab, '.gitignore'), '.labsync/\n/data/raw/\n/data/features/\n/models/\n/results/\n/notes/\n');
   for (let i = 1; i <= 10; i++) file(join(lab, 'data/raw', `shard-${String(i).padStart(3, '0')}.csv`), `id,value\n${i},${i * i}\n`);
   file(join(lab, 'data/raw/scratch.tmp'), 'excluded');
+  for (let i = 1; i <= 3; i++) file(join(lab, 'data/features', `f${i}.parquet`), randomBytes(64 * 1024));
   file(join(lab, 'models/resnet-epoch1.ckpt'), randomBytes(256 * 1024));
   file(join(lab, 'models/resnet-epoch2.ckpt'), randomBytes(256 * 1024));
   file(join(top, 'nas/results/eval-2026-11-24.json'), '{"accuracy": 0.91}\n');
   for (const name of ['ideas.md', 'todo.md', 'runs.md']) file(join(lab, 'notes', name), `# ${name}\n`);
   file(join(top, 'nas/notes/from-the-gpu-host.md'), '# written on the other side\n');
+  await sh(top, 'git', 'init', '--quiet', '--bare', '--initial-branch=main', join(top, 'origin.git'));
+  await sh(lab, 'git', 'init', '--quiet', '--initial-branch=main');
+  await sh(lab, 'dvc', 'init', '--quiet');
+  await sh(lab, 'git', 'add', '--all');
+  await sh(lab, 'git', 'commit', '--quiet', '--message', 'a lab with labsync');
   return { lab, top };
 }
 
 export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<ExitCode> {
-  for (const tool of [adapters.rsync, adapters.rclone]) {
-    if (tool && !(await which(tool.tool))) throw new ToolMissingError(`the demo needs ${tool.tool}, which is not installed`, tool.install.apt ?? tool.install.url);
+  for (const tool of [adapters.rsync, adapters.rclone, adapters.git, adapters.dvc]) {
+    if (!(await which(tool.tool))) throw new ToolMissingError(`the demo needs ${tool.tool}, which is not installed`, tool.install.apt ?? tool.install.pip ?? tool.install.url);
   }
-  const { lab, top } = buildLab();
+  // A throw-away repository needs an author; the user's own identity is used when there is one.
+  for (const [k, v] of [['GIT_AUTHOR_NAME', 'labsync demo'], ['GIT_AUTHOR_EMAIL', 'demo@labsync.invalid'], ['GIT_COMMITTER_NAME', 'labsync demo'], ['GIT_COMMITTER_EMAIL', 'demo@labsync.invalid']] as const) {
+    process.env[k] ??= v;
+  }
+  const { lab, top } = await buildLab();
   const base: GlobalOptions = { ...opts, config: join(lab, 'labsync.yaml') };
-  const say = (text: string): void => void process.stdout.write(`\n\x1b[1m${text}\x1b[0m\n`.replace(/\x1b\[\d+m/g, opts.color === false || process.env.NO_COLOR || !process.stdout.isTTY ? '' : '$&'));
+  const plain = opts.color === false || Boolean(process.env.NO_COLOR) || !process.stdout.isTTY;
+  const say = (text: string): void => void process.stdout.write(plain ? `\n${text}\n` : `\n\x1b[1m${text}\x1b[0m\n`);
   const steps: { title: string; run: () => Promise<ExitCode>; expect: ExitCode; before?: () => void }[] = [
     { title: '$ labsync data sync notes --resync   # a bisync pair\'s first run is always asked for explicitly', run: () => runCommand('data', 'sync', ['notes'], { ...base, resync: true }), expect: 0 },
-    { title: '$ labsync sync            # every pair: push data (rsync), models (rclone), pull results, bisync notes', run: () => runCommand(undefined, 'sync', [], base), expect: 0 },
+    { title: '$ labsync data push features --commit "track features"   # dvc: add, push, record the .dvc file in git', run: () => runCommand('data', 'push', ['features'], { ...base, commit: 'track features with dvc' }), expect: 0 },
+    { title: '$ labsync sync            # every pair: code (git), data (rsync, dvc), models (rclone), results (pull), notes (bisync)', run: () => runCommand(undefined, 'sync', [], base), expect: 0 },
     {
       title: '$ labsync data status     # after editing one shard',
       before: () => writeFileSync(join(lab, 'data/raw/shard-003.csv'), 'id,value\n3,9\n3,10\n'),
@@ -76,6 +109,7 @@ export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<E
       expect: 4,
     },
     { title: '$ labsync data push raw   # the change goes out, and is verified by checksum', run: () => runCommand('data', 'push', ['raw'], base), expect: 0 },
+    { title: '$ labsync check           # the verifier: both sides of every pair, compared by checksum', run: () => runCommand(undefined, 'check', [], base), expect: 0 },
     {
       title: '$ labsync data push raw   # after losing 8 of 10 shards locally: the mirror guard refuses',
       before: () => {

@@ -23,7 +23,6 @@ export async function planCommand(category: string | undefined, action: string |
   const ctx: PlanContext = { stamp: runStamp(new Date()), tty: false, verbose: Boolean(opts.verbose), resync: false, full: false };
   const planned = pairs.map((pair) => {
     const adapter = adapterFor(pair.tool);
-    if (!adapter) throw new UsageError(`no adapter for ${pair.tool}`);
     const direction = directionOf(pair, (act ?? 'sync') as Action);
     const steps = [
       ...adapter.preview(pair, direction, ctx).commands.map((c) => ({ step: 'preview', command: formatCommand(c, redact) })),

@@ -51,6 +51,7 @@ export async function attempt(commands: readonly Command[], ctx: AttemptContext)
       const outcome = spawnFailure(output, command, adapter) ?? adapter.classify(output, command);
       if (outcome.kind === 'ok') {
         if (outcome.warning) warnings.push(outcome.warning);
+        if (command.notice) warnings.push(command.notice);
         continue;
       }
       failure = {

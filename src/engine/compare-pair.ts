@@ -25,7 +25,7 @@ function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', digests: { m
 
 /** Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing. */
 export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
-  if (pair.remote.type === 'local') {
+  if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles) {
     // One side on a worker thread, one here: two trees scanned at once.
     const [there, here] = await Promise.all([hashTreeOffThread(pair.remote.path, sideOptions(pair, mode)), hashTree(pair.local, sideOptions(pair, mode))]);
     return { value: compareEntries(here, there, mode) };

@@ -13,7 +13,7 @@ export function stopped(done: Exclude<Attempted, { kind: 'ok' }>): Body {
   const { outcome } = done;
   const fatal = outcome.kind === 'fatal' ? outcome : undefined;
   return {
-    status: fatal?.safety ? 'refused' : 'failed',
+    status: fatal?.locked ? 'locked' : fatal?.safety ? 'refused' : 'failed',
     error: `${outcome.reason} — ${done.command}`,
     ...(fatal?.hint ? { hint: fatal.hint } : {}),
     attempts: done.attempts,

@@ -119,7 +119,6 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     return result;
   };
   const adapter = adapterFor(pair.tool);
-  if (!adapter) return finish({ status: 'failed', error: `no adapter for ${pair.tool}` });
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   const got = readOnly ? undefined : await acquireLock(locksDir(pair.root), pair.name, { waitMs: o.waitMs, command: o.command });

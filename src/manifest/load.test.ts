@@ -127,9 +127,9 @@ data:
     ]);
   });
 
-  it('says when a tool has not landed yet', () => {
-    const text = 'version: 1\ndata:\n  - name: raw\n    tool: dvc\n    local: data\n    remote: file:///store\n';
-    expect(problems(text)).toEqual([expect.stringMatching(/data\.raw: tool: tool dvc is not available in this version of labsync yet/)]);
+  it('knows which remotes each tool reaches', () => {
+    const text = 'version: 1\nremotes:\n  gd: { type: rclone, remote: gdrive }\ndata:\n  - name: raw\n    tool: dvc\n    local: data\n    remote: gd:x\n';
+    expect(problems(text)).toEqual([expect.stringMatching(/data\.raw: remote: dvc cannot reach a rclone remote \(it reaches: local, s3, ssh\)/)]);
   });
 
   it('rejects names that could escape a folder, and hostile documents', () => {

@@ -1,5 +1,5 @@
 // Cross-field rules. What a tool can do is read from its adapter's capabilities, said once there.
-import { adapterFor, adapters } from '../adapters/index.js';
+import { adapterFor } from '../adapters/index.js';
 import type { ManifestIssue } from '../errors.js';
 import { CATEGORIES, type Category } from '../types.js';
 import { cronProblem } from '../util/cron.js';
@@ -25,12 +25,7 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   if (typeof endpoint === 'string') at('remote', endpoint);
   const tool = toolFor(pair, category, endpoint);
   if (!tool) return out;
-  const adapter = adapterFor(tool);
-  if (!adapter) {
-    at(pair.tool ? 'tool' : 'remote', `tool ${tool} is not available in this version of labsync yet (available: ${Object.keys(adapters).join(', ')})`);
-    return out;
-  }
-  const caps = adapter.capabilities;
+  const caps = adapterFor(tool).capabilities;
   const mode = pair.mode ?? (tool === 'git' ? 'bisync' : 'push');
   if (!caps.directions.includes(mode)) at('mode', `mode ${mode} is not supported by ${tool} (supported: ${caps.directions.join(', ')})`);
   if (typeof endpoint !== 'string' && !caps.remoteTypes.includes(endpoint.type)) {

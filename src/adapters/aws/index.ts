@@ -18,6 +18,7 @@ const localPrefix = (pair: ResolvedPair): string => relative(pair.root, pair.loc
 export const aws: Adapter = {
   tool: 'aws',
   capabilities: {
+    copiesFiles: true,
     directions: ['push', 'pull'],
     remoteTypes: ['s3'],
     delete: true,

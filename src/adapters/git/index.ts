@@ -4,7 +4,7 @@ import {
   aheadBehindArgv, commitArgv, fetchArgv, gitEnv, lfsPullArgv, lfsPushArgv, localHeadArgv, mergeArgv, pushArgv, remoteHeadArgv, statusArgv, target,
 } from './argv.js';
 import { classify } from './classify.js';
-import { aheadBehind, changesFor, dirtyPaths, verifyReport } from './parse.js';
+import { aheadBehind, changesFor, dirtyPaths, NEW_BRANCH, verifyReport } from './parse.js';
 import { currentBranch } from './head.js';
 
 function branchOf(pair: ResolvedPair): string {
@@ -17,13 +17,13 @@ function git(pair: ResolvedPair, args: string[], label: string, mutates: boolean
   return { tool: 'git', args: ['-C', pair.local, ...args], cwd: pair.root, env: gitEnv(process.env.GIT_SSH_COMMAND), mutates, label, pair: pair.name };
 }
 
-function pushSteps(pair: ResolvedPair, ctx: PlanContext): Command[] {
+function commitSteps(pair: ResolvedPair, ctx: PlanContext): Command[] {
+  return ctx.commitMessage ? commitArgv(ctx.commitMessage).map((a) => git(pair, a, `commit ${pair.name}`, true)) : [];
+}
+
+function pushSteps(pair: ResolvedPair): Command[] {
   const t = target(pair, branchOf(pair));
-  return [
-    ...(ctx.commitMessage ? commitArgv(ctx.commitMessage).map((a) => git(pair, a, `commit ${pair.name}`, true)) : []),
-    ...(pair.lfs ? [git(pair, lfsPushArgv(t), `lfs push ${pair.name}`, true)] : []),
-    git(pair, pushArgv(t), `push ${pair.name}`, true),
-  ];
+  return [...(pair.lfs ? [git(pair, lfsPushArgv(t), `lfs push ${pair.name}`, true)] : []), git(pair, pushArgv(t), `push ${pair.name}`, true)];
 }
 
 function pullSteps(pair: ResolvedPair): Command[] {
@@ -38,6 +38,7 @@ function pullSteps(pair: ResolvedPair): Command[] {
 export const gitAdapter: Adapter = {
   tool: 'git',
   capabilities: {
+    copiesFiles: false,
     // bisync for git: pull (fast-forward only), then push.
     directions: ['push', 'pull', 'bisync'],
     remoteTypes: ['git'],
@@ -52,8 +53,13 @@ export const gitAdapter: Adapter = {
     commands: [{ tool: 'git', args: ['--version'], cwd: process.cwd(), mutates: false, label: 'git version' }],
     parse: (outs) => /git version (\S+)/.exec(outs[0]?.stdout ?? '')?.[1],
   }),
-  transfer: (pair, direction: Direction, ctx) =>
-    direction === 'push' ? pushSteps(pair, ctx) : direction === 'pull' ? pullSteps(pair) : [...pullSteps(pair), ...pushSteps(pair, ctx).filter((c) => !c.label.startsWith('commit'))],
+  transfer: (pair, direction: Direction, ctx, changes) => {
+    if (direction === 'push') return [...commitSteps(pair, ctx), ...pushSteps(pair)];
+    if (direction === 'pull') return pullSteps(pair);
+    // sync: commit if asked, pull (fast-forward only) unless the remote has no branch yet, then push.
+    const fresh = changes?.transfer.includes(NEW_BRANCH) ?? false;
+    return [...commitSteps(pair, ctx), ...(fresh ? [] : pullSteps(pair)), ...pushSteps(pair)];
+  },
   preview: (pair, direction, ctx) => {
     const t = target(pair, branchOf(pair));
     return {
@@ -73,6 +79,7 @@ export const gitAdapter: Adapter = {
         if (dirty.length && direction !== 'pull' && !ctx.commitMessage) {
           blockers.push(`uncommitted changes (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? ', …' : ''}); commit them or run with --commit "message"`);
         }
+        if (direction === 'pull' && !look.remoteExists) blockers.push(`the remote has no branch ${t.branch} yet: nothing to pull`);
         if (ahead.length && behind.length && look.remoteExists) {
           blockers.push(`local and remote history have diverged (${ahead.length} local, ${behind.length} remote commits); merge or rebase by hand (git pull --rebase), then push`);
         }

@@ -19,8 +19,11 @@ export function aheadBehind(stdout: string): { ahead: string[]; behind: string[]
 
 export interface GitLook { readonly dirty: string[]; readonly ahead: string[]; readonly behind: string[]; readonly remoteExists: boolean }
 
+/** The preview's word that the remote has no such branch yet: a sync then only pushes, and a pull has nothing. */
+export const NEW_BRANCH = '(a new branch on the remote)';
+
 export function changesFor(direction: 'push' | 'pull' | 'bisync', look: GitLook): Changes {
-  const push = look.remoteExists ? look.ahead : ['(a new branch on the remote)', ...look.ahead];
+  const push = look.remoteExists ? look.ahead : [NEW_BRANCH, ...look.ahead];
   const transfer = direction === 'push' ? push : direction === 'pull' ? look.behind : [...look.behind, ...push];
   return { transfer, delete: [] };
 }

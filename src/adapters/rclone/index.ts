@@ -25,6 +25,7 @@ function command(pair: ResolvedPair, args: string[], label: string, mutates: boo
 export const rclone: Adapter = {
   tool: 'rclone',
   capabilities: {
+    copiesFiles: true,
     directions: ['push', 'pull', 'bisync'],
     remoteTypes: ['local', 'rclone', 's3'],
     delete: true,

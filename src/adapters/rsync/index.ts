@@ -10,6 +10,7 @@ function one<T>(tool: 'rsync', args: string[], cwd: string, label: string, parse
 export const rsync: Adapter = {
   tool: 'rsync',
   capabilities: {
+    copiesFiles: true,
     directions: ['push', 'pull'],
     remoteTypes: ['local', 'ssh'],
     delete: true,

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Command, ToolOutput } from '../types.js';
+import { configArgvs, remoteUrl } from './argv.js';
+import { classify } from './classify.js';
+import { cloudStatus, verifyReport, workspaceChanges } from './parse.js';
+import type { ResolvedPair } from '../../types.js';
+
+const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/dvc-3.67.1/${name}`, import.meta.url), 'utf8');
+const out = (exitCode: number, stderr: string): ToolOutput => ({ exitCode, stdout: '', stderr, durationMs: 1, timedOut: false, aborted: false });
+const cmd: Command = { tool: 'dvc', args: ['push'], cwd: '/', mutates: true, label: 'push raw', pair: 'raw' };
+
+describe('dvc parse (recorded dvc 3.67.1 output)', () => {
+  it('reads cloud status: new is to push, deleted is to pull', () => {
+    expect(cloudStatus(fixture('status-cloud-new.json')).toPush).toEqual(expect.arrayContaining(['data/raw', 'data/raw/a.csv', 'data/raw/b.csv']));
+    expect(cloudStatus(fixture('status-cloud-in-sync.json'))).toEqual({ toPush: [], toPull: [] });
+  });
+  it('tells local edits from data that is simply not here yet', () => {
+    expect(workspaceChanges(fixture('status-workspace-modified.json'))).toEqual(['data/raw (modified)']);
+    expect(workspaceChanges(fixture('status-workspace-not-in-cache.json'))).toEqual([]);
+    expect(verifyReport(fixture('status-workspace-not-in-cache.json'), '{}').extra).toEqual(['data/raw (not in cache)']);
+  });
+});
+
+describe('dvc argv and classify', () => {
+  it('configures the remote in config.local only, with no credential', () => {
+    const pair = { name: 'raw', remote: { type: 's3', bucket: 'b', prefix: 'p/dvc', endpoint: 'http://127.0.0.1:9', region: 'us-east-1' } } as unknown as ResolvedPair;
+    const t = { root: '/r', target: 'data/raw', dvcFile: 'data/raw.dvc', remoteName: 'labsync-raw' };
+    expect(configArgvs(pair, t)).toEqual([
+      ['remote', 'add', '--local', '--force', 'labsync-raw', 's3://b/p/dvc'],
+      ['remote', 'modify', '--local', 'labsync-raw', 'endpointurl', 'http://127.0.0.1:9'],
+      ['remote', 'modify', '--local', 'labsync-raw', 'region', 'us-east-1'],
+    ]);
+    expect(remoteUrl({ type: 'ssh', host: 'gpu', user: 'me', port: 2222, path: 'store', sshOptions: [] })).toBe('ssh://me@gpu:2222/store');
+  });
+  it('reports its lock as locked, and a missing repository as a stop', () => {
+    expect(classify(out(255, 'ERROR: Unable to acquire lock. Most likely another DVC process is running'), cmd)).toMatchObject({ kind: 'fatal', locked: true });
+    expect(classify(out(253, 'ERROR: you are not inside of a DVC repository'), cmd)).toMatchObject({ kind: 'fatal', safety: true });
+    expect(classify(out(1, 'ERROR: failed to push data to the cloud - Could not connect to the endpoint URL'), cmd).kind).toBe('retry');
+  });
+});

@@ -1,0 +1,48 @@
+// Pure: dvc's --json status output → what differs. Fixtures: test/fixtures/tool-output/dvc-3.67.1/
+import { z } from 'zod';
+import type { VerifyReport } from '../types.js';
+
+const Cloud = z.record(z.string(), z.string());
+const Workspace = z.record(z.string(), z.array(z.union([z.string(), z.record(z.string(), z.record(z.string(), z.string()))])));
+
+function json(text: string): unknown {
+  const t = text.trim();
+  return t ? JSON.parse(t) : {};
+}
+
+/** `dvc status --cloud --json`: "new" is in the local cache only (to push), "deleted"/"missing" on the remote only (to pull). */
+export function cloudStatus(stdout: string): { toPush: string[]; toPull: string[] } {
+  const entries = Object.entries(Cloud.parse(json(stdout)));
+  return {
+    toPush: entries.filter(([, s]) => s === 'new' || s === 'modified').map(([p]) => p),
+    toPull: entries.filter(([, s]) => s === 'deleted' || s === 'missing').map(([p]) => p),
+  };
+}
+
+export interface OutState { readonly path: string; readonly state: string }
+
+/** `dvc status --json`: each output whose workspace differs from its .dvc file, with dvc's word for how. */
+export function workspaceStates(stdout: string): OutState[] {
+  const out: OutState[] = [];
+  for (const [, items] of Object.entries(Workspace.parse(json(stdout)))) {
+    for (const item of items) {
+      if (typeof item === 'string') continue;
+      for (const outs of Object.values(item)) for (const [path, state] of Object.entries(outs)) out.push({ path, state });
+    }
+  }
+  return out;
+}
+
+/** Local edits not yet recorded with `dvc add` ("modified", "new"): what a pull must not overwrite. */
+export function workspaceChanges(stdout: string): string[] {
+  return workspaceStates(stdout).filter((s) => s.state === 'modified' || s.state === 'new').map((s) => `${s.path} (${s.state})`);
+}
+
+/** Local workspace and cache against the DVC remote. Data absent here ("not in cache", "deleted") is what a pull brings. */
+export function verifyReport(workspace: string, cloud: string): VerifyReport {
+  const c = cloudStatus(cloud);
+  const states = workspaceStates(workspace);
+  const changed = workspaceChanges(workspace);
+  const absent = states.filter((s) => s.state !== 'modified' && s.state !== 'new').map((s) => `${s.path} (${s.state})`);
+  return { checked: c.toPush.length + c.toPull.length + states.length || 1, missing: c.toPush, extra: [...c.toPull, ...absent], changed };
+}

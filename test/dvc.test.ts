@@ -1,0 +1,119 @@
+// dvc for datasets: real dvc against a local remote and moto S3 on 127.0.0.1.
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+
+type Doc = { pairs: { status: string; error: string | null; warnings: string[]; changes?: { transfer: string[] }; verify: { status: string } | null }[] };
+const s3 = inject('s3');
+
+async function run(lab: Lab, cwd: string, program: string, ...args: string[]): Promise<string> {
+  return String((await execa(program, args, { cwd, env: { ...lab.env, ...S3_KEYS } })).stdout);
+}
+
+/** A git + dvc repository at the lab, with a bare git origin beside it and data/raw holding files. */
+async function dvcLab(remotes: (lab: Lab) => string): Promise<Lab> {
+  const lab = new Lab();
+  await execa('git', ['init', '-q', '--bare', '--initial-branch=main', lab.outside('origin.git')], { env: lab.env });
+  await execa('git', ['init', '-q', '--initial-branch=main', lab.path()], { env: lab.env });
+  await run(lab, lab.path(), 'dvc', 'init', '-q');
+  writeFileSync(lab.path('.gitignore'), '.labsync/\n');
+  lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n${remotes(lab)}data:\n  - name: raw\n    tool: dvc\n    local: data/raw\n    remote: store:dvcstore\n`);
+  await run(lab, lab.path(), 'git', 'add', '.');
+  await run(lab, lab.path(), 'git', 'commit', '-q', '-m', 'dvc init');
+  await run(lab, lab.path(), 'git', 'remote', 'add', 'origin', lab.outside('origin.git'));
+  for (let i = 0; i < 4; i++) lab.write(lab.path('data/raw', `part-${i}.csv`), randomBytes(3000).toString('hex'));
+  return lab;
+}
+
+const localStore = (lab: Lab): string => `  store: { type: local, path: "${lab.outside('store')}" }\n`;
+
+describe('dvc', () => {
+  it('push from one clone (with --commit), pull into a fresh clone: identical data', async () => {
+    const lab = await dvcLab(localStore);
+    const pushed = await lab.cli(['data', 'push', '--commit', 'track raw data', '--json']);
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+    expect(json<Doc>(pushed).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(await run(lab, lab.path(), 'git', 'log', '-1', '--format=%s')).toBe('track raw data');
+    expect(await run(lab, lab.path(), 'git', 'show', '--name-only', '--format=', 'HEAD')).toBe('data/.gitignore\ndata/raw.dvc');
+    await run(lab, lab.path(), 'git', 'push', '-q', 'origin', 'HEAD:main');
+
+    const fresh = new Lab();
+    await execa('git', ['clone', '-q', lab.outside('origin.git'), fresh.path()], { env: fresh.env });
+    writeFileSync(fresh.path('labsync.yaml'), readFileSync(lab.path('labsync.yaml')));
+    const pulled = await fresh.cli(['data', 'pull', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
+    expect(fresh.tree(fresh.path('data/raw'))).toEqual(lab.tree(lab.path('data/raw')));
+  });
+
+  it('without --commit, says which files to commit; status reports a changed file (exit 4); dry run pushes nothing', async () => {
+    const lab = await dvcLab(localStore);
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(json<Doc>(r).pairs[0]?.warnings).toEqual(['commit data/raw.dvc and data/.gitignore (or push with --commit "message") so others can pull this version']);
+    expect((await lab.cli(['data', 'status'])).exitCode).toBe(0);
+    writeFileSync(lab.path('data/raw/part-1.csv'), 'edited');
+    const s = await lab.cli(['data', 'status', '--json']);
+    expect(s.exitCode).toBe(4);
+    expect(json<Doc>(s).pairs[0]?.changes?.transfer).toEqual(['data/raw (modified)']);
+    const storeBefore = readdirSync(lab.outside('store'), { recursive: true }).length;
+    const dry = await lab.cli(['data', 'push', '--dry-run', '--json']);
+    expect(json<Doc>(dry).pairs[0]?.status).toBe('planned');
+    expect(readdirSync(lab.outside('store'), { recursive: true }).length).toBe(storeBefore);
+    expect((await lab.cli(['check'])).exitCode).toBe(4);
+  });
+
+  it('--commit refuses when other changes are staged, so they never ride along in its commit', async () => {
+    const lab = await dvcLab(localStore);
+    writeFileSync(lab.path('notes.md'), 'mine\n');
+    await run(lab, lab.path(), 'git', 'add', 'notes.md');
+    const r = await lab.cli(['data', 'push', '--commit', 'data', '--json']);
+    expect(r.exitCode).toBe(3);
+    expect(json<Doc>(r).pairs[0]?.error).toBe('--commit would also commit what you have staged (notes.md); commit or unstage it first');
+    expect(await run(lab, lab.path(), 'git', 'log', '-1', '--format=%s')).toBe('dvc init');
+  });
+
+  it('refuses a pull that would overwrite modified local data (exit 3), touching nothing', async () => {
+    const lab = await dvcLab(localStore);
+    await lab.cli(['data', 'push', '--commit', 'v1']);
+    writeFileSync(lab.path('data/raw/part-2.csv'), 'my unsaved work');
+    const r = await lab.cli(['data', 'pull', '--json']);
+    expect(r.exitCode).toBe(3);
+    expect(json<Doc>(r).pairs[0]?.error).toMatch(/^local data differs from data\/raw\.dvc: data\/raw \(modified\)/);
+    expect(readFileSync(lab.path('data/raw/part-2.csv'), 'utf8')).toBe('my unsaved work');
+  });
+
+  it('reports dvc\'s own lock as locked (exit 75), not failed', async () => {
+    const lab = await dvcLab(localStore);
+    await lab.cli(['data', 'push', '--commit', 'v1']);
+    const holder = execa('python3', ['-c', `import time\nfrom dvc.lock import make_lock\nl = make_lock('${lab.path('.dvc/tmp/lock')}', tmp_dir='${lab.path('.dvc/tmp')}', hardlink_lock=False)\nl.lock()\nprint('held', flush=True)\ntime.sleep(60)`], { env: lab.env });
+    await new Promise<void>((resolve) => holder.stdout?.once('data', () => resolve()));
+    try {
+      const r = await lab.cli(['data', 'status', '--json']);
+      expect(r.exitCode).toBe(75);
+      expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'locked', error: expect.stringMatching(/^another dvc process holds this repository's lock/) });
+    } finally {
+      holder.kill('SIGKILL');
+      await holder.catch(() => undefined);
+    }
+  });
+
+  it.skipIf(!s3)('pushes to S3 with the endpoint only in .dvc/config.local and no secret anywhere', async () => {
+    const server = s3 as S3Server;
+    const bucketLab = new Lab();
+    const bucket = await makeBucket(server, bucketLab.env);
+    const lab = await dvcLab(() => `  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }\n`);
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    const committed = readFileSync(lab.path('.dvc/config'), 'utf8');
+    const local = readFileSync(lab.path('.dvc/config.local'), 'utf8');
+    expect(committed).not.toContain('labsync-raw');
+    expect(local).toContain(`url = s3://${bucket}/lab/dvcstore`);
+    expect(local).toContain(`endpointurl = ${server.endpoint}`);
+    for (const text of [committed, local, r.stdout, r.stderr]) expect(text).not.toContain(S3_KEYS.AWS_SECRET_ACCESS_KEY);
+    const listing = await run(lab, lab.path(), 'aws', '--endpoint-url', server.endpoint, 's3', 'ls', '--recursive', `s3://${bucket}/lab/dvcstore/`);
+    expect(listing.trim().split('\n').length).toBeGreaterThanOrEqual(5);
+  });
+});
