@@ -126,6 +126,26 @@ describe('git', () => {
     expect(readFileSync(fresh.path('model.ckpt')).equals(weights)).toBe(true);
   });
 
+  it('reports an LFS object missing from the local store instead of pushing a broken pointer', async () => {
+    const lab = await codeLab(undefined, '    lfs: true\n');
+    await git(lab, lab.path(), 'lfs', 'install', '--local');
+    await git(lab, lab.path(), 'lfs', 'track', '*.ckpt');
+    writeFileSync(lab.path('lost.ckpt'), Buffer.alloc(50_000, 3));
+    await git(lab, lab.path(), 'add', '.');
+    await git(lab, lab.path(), 'commit', '-q', '-m', 'weights');
+    // Gone from the LFS store, and the working file is only its pointer (as after a
+    // GIT_LFS_SKIP_SMUDGE clone): nothing anywhere can rebuild the object.
+    const { rmSync } = await import('node:fs');
+    rmSync(lab.path('.git/lfs/objects'), { recursive: true, force: true });
+    writeFileSync(lab.path('lost.ckpt'), await git(lab, lab.path(), 'show', 'HEAD:lost.ckpt') + '\n');
+    await git(lab, lab.path(), 'add', 'lost.ckpt');
+    expect(await git(lab, lab.path(), 'status', '--porcelain')).toBe('');
+    const r = await lab.cli(['code', 'push', '--json']);
+    expect(r.exitCode, r.stdout).toBe(1);
+    expect(json<Doc>(r).pairs[0]?.error).toMatch(/^an LFS object is missing: /);
+    expect(await git(lab, lab.outside('origin.git'), 'log', '-1', '--format=%s', 'main')).toBe('first');
+  });
+
   const ssh = inject('sshHost');
   it.skipIf(!ssh)('pushes over ssh in BatchMode', async () => {
     const host = ssh as SshHost;

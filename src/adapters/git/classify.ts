@@ -12,7 +12,9 @@ export function excerpt(stderr: string): string {
 }
 
 export function classify(output: ToolOutput, command: Command): Outcome {
-  const { exitCode, stderr } = output;
+  const { exitCode } = output;
+  // git-lfs prints its upload failures ("(missing) file") on stdout.
+  const stderr = command.args.includes('lfs') ? `${output.stderr}\n${output.stdout}` : output.stderr;
   const said = excerpt(stderr) || `git exit ${exitCode}`;
   const pair = command.pair ?? 'NAME';
   if (output.timedOut) return { kind: 'retry', reason: 'timed out' };
@@ -35,6 +37,8 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   if (/does not appear to be a git repository|repository .* not found|No such remote/i.test(stderr)) return { kind: 'fatal', reason: `no such remote repository: ${said}` };
   if (/nothing to commit/i.test(`${stderr}${output.stdout}`)) return { kind: 'ok' };
   if (NETWORK.test(stderr)) return { kind: 'retry', reason: said };
-  if (command.args[0] === 'lfs' && /missing|not found|Unable to find source/i.test(stderr)) return { kind: 'fatal', reason: `an LFS object is missing: ${said}` };
+  if (command.args.includes('lfs') && /\(missing\)|missing or corrupt|Unable to find source/i.test(stderr)) {
+    return { kind: 'fatal', reason: `an LFS object is missing: ${said}`, hint: 'the file was committed where its LFS object never arrived; find a clone that has it (git lfs fsck there) and push from it' };
+  }
   return { kind: 'fatal', reason: said };
 }
