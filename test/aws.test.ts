@@ -49,10 +49,15 @@ ${extra}`;
     const corrupt = lab.outside('corrupt.bin');
     writeFileSync(corrupt, randomBytes(9 * 1024 * 1024));
     await awsCli(server, lab.env, ['s3', 'cp', corrupt, `s3://${bucket}/lab/raw/big.bin`]);
-    // aws s3 sync compares size and time only: it sees nothing to do, and the verify step says otherwise.
+    // aws s3 sync compares size and time only: it sees nothing to do. check says otherwise, and a push
+    // sends exactly that object again.
+    const check = await lab.cli(['check', '--json'], { env: S3_KEYS });
+    expect(check.exitCode).toBe(4);
+    expect(json<Doc>(check).pairs[0]).toMatchObject({ status: 'drift', verify: { changed: ['big.bin'] } });
     const again = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
-    expect(again.exitCode).toBe(4);
-    expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'drift', verify: { changed: ['big.bin'] } });
+    expect(again.exitCode).toBe(0);
+    expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(json<Doc>(again).pairs[0]?.commands.join('\n')).toMatch(/aws s3 cp .* -- .*raw\/big\.bin s3:\/\/.*\/lab\/raw\/big\.bin$/m);
   });
 
   it('mirrors with --delete under the guard: over max_delete is refused, nothing deleted; backup keeps replaced objects', async () => {

@@ -1,5 +1,5 @@
 // rsync over a real sshd on 127.0.0.1 (started once per run by the harness).
-import { statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
@@ -50,7 +50,7 @@ describe.skipIf(!ssh)('rsync over ssh', () => {
     expect(lab.tree(lab.path('models'))).toEqual({ 'epoch 1.ckpt': 'weights-1', '-dash.ckpt': 'weights-2', 'epoch 2.ckpt': 'weights-3' });
   });
 
-  it('catches remote corruption by checksum on the host, without copying data back', async () => {
+  it('catches remote corruption by checksum on the host, without copying data back, and a push repairs it', async () => {
     const lab = new Lab();
     lab.manifest(sshManifest(host, lab.outside('remote')));
     lab.write(lab.path('models/a.ckpt'), 'AAAA');
@@ -59,9 +59,13 @@ describe.skipIf(!ssh)('rsync over ssh', () => {
     const { mtime } = statSync(target);
     writeFileSync(target, 'AAAB');
     utimesSync(target, mtime, mtime);
+    const check = await lab.cli(['check', '--json']);
+    expect(check.exitCode).toBe(4);
+    expect(json<{ pairs: { verify: { changed: string[] } }[] }>(check).pairs[0]?.verify.changed).toEqual(['a.ckpt']);
     const r = await lab.cli(['models', 'push', '--json']);
-    expect(r.exitCode).toBe(4);
-    expect(json<{ pairs: { verify: { changed: string[] } }[] }>(r).pairs[0]?.verify.changed).toEqual(['a.ckpt']);
+    expect(r.exitCode).toBe(0);
+    expect(json<{ pairs: { warnings: string[] }[] }>(r).pairs[0]?.warnings[0]).toMatch(/^repaired 1 file/);
+    expect(readFileSync(target, 'utf8')).toBe('AAAA');
   });
 
   it('fails fast and clearly on a refused key, without retrying (exit 1)', async () => {

@@ -126,6 +126,11 @@ export interface Adapter {
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
   /** The remote's files with the checksums it knows (S3 ETags), for labsync's own comparison. */
   listRemote?(pair: ResolvedPair): Probe<readonly Entry[]>;
+  /**
+   * Re-send `paths` that verify found changed though the tool's quick check (size and time) saw them
+   * equal: a same-size, same-mtime corruption at the destination. Compares content this time.
+   */
+  repair?(pair: ResolvedPair, direction: 'push' | 'pull', paths: readonly string[], ctx: PlanContext): readonly Command[];
   classify(output: ToolOutput, command: Command): Outcome;
   parseStats?(output: ToolOutput): TransferStats;
   parseProgress?(line: string): Progress | undefined;

@@ -94,10 +94,23 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
     },
     { files: 0, bytes: 0 },
   );
-  const base = { attempts: moved.attempts, changes, warnings: moved.warnings, ...stats };
+  const base = { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats };
   if (!o.verify) return { status: 'ok', ...base };
-  const verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
+  let verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
   if ('stop' in verified) return { ...base, ...verified.stop };
+  // Files the transfer skipped as equal (same size and time) yet differing in content: send them
+  // again comparing content, once, then verify again. Never reported as verified while they differ.
+  if (verified.status === 'drift' && verified.changed.length && adapter.repair && direction !== 'bisync') {
+    const changed = [...verified.changed];
+    o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${changed.length} changed file${changed.length === 1 ? '' : 's'}` });
+    const repair = adapter.repair(pair, direction, changed, o.plan);
+    show(repair);
+    const fixed = await attempt(repair, ctx);
+    if (fixed.kind !== 'ok') return { ...base, ...stopped(fixed) };
+    verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
+    if ('stop' in verified) return { ...base, ...verified.stop };
+    if (verified.status === 'in_sync') base.warnings.push(`repaired ${changed.length} file${changed.length === 1 ? '' : 's'} that differed in content though size and time matched: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`);
+  }
   if (verified.status === 'drift') {
     return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base };
   }

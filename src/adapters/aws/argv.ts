@@ -56,6 +56,14 @@ export function syncArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: Pl
   ];
 }
 
+/** One file sent again whatever sync's size-and-time check says: a same-size corruption at the destination. */
+export function copyOneArgv(pair: ResolvedPair, direction: 'push' | 'pull', key: string): string[] {
+  const remote = s3Remote(pair);
+  const local = posix.join(pair.local, key);
+  const [src, dst] = direction === 'push' ? [local, s3Url(remote, key)] : [s3Url(remote, key), local];
+  return ['s3', 'cp', ...globals(remote), '--no-progress', '--only-show-errors', '--', src, dst];
+}
+
 /** Paginated by aws-cli itself; the backup prefix is not part of the listing. */
 export function listArgv(pair: ResolvedPair): string[] {
   const remote = s3Remote(pair);

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Changes, Command } from '../types.js';
-import { backupArgv, listArgv, s3Remote, s3Url, syncArgv } from './argv.js';
+import { backupArgv, copyOneArgv, listArgv, s3Remote, s3Url, syncArgv } from './argv.js';
 import { classify } from './classify.js';
 import { parseActions, parseListing, parseProgress, parseStats, parseVersion } from './parse.js';
 
@@ -60,6 +60,7 @@ export const aws: Adapter = {
       },
     };
   },
+  repair: (pair, direction, paths) => paths.map((key) => command(pair, copyOneArgv(pair, direction, key), `repair ${key}`, true)),
   listRemote: (pair) => ({
     commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
     parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),

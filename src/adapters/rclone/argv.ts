@@ -78,6 +78,12 @@ export function copyArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: Pl
   ];
 }
 
+/** The copy again, comparing hashes (--checksum) instead of size and modification time. */
+export function repairArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string): string[] {
+  const args = copyArgv(pair, direction, ctx, config, false);
+  return [...args.slice(0, args.indexOf('--')), '--checksum', ...args.slice(args.indexOf('--'))];
+}
+
 export function sizeArgv(pair: ResolvedPair, path: string, config: string): string[] {
   return ['size', '--json', '--config', config, ...filters(pair), '--', path];
 }

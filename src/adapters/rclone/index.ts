@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command } from '../types.js';
-import { bisyncArgv, checkArgv, copyArgv, ends, location, sizeArgv } from './argv.js';
+import { bisyncArgv, checkArgv, copyArgv, ends, location, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
 import { changesFromDryRun, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
@@ -63,6 +63,7 @@ export const rclone: Adapter = {
       }),
     };
   },
+  repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true)],
   verify: (pair, mode, ctx) => ({
     commands: [command(pair, checkArgv(pair, mode, configPath(), ctx.full), `verify ${pair.name} (${mode})`, false)],
     parse: ([o]) => parseCombined(o?.stdout ?? ''),

@@ -70,6 +70,12 @@ export function transferArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }
 
+/** The transfer again, comparing file content (--checksum) instead of size and time. */
+export function repairArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext): string[] {
+  const args = transferArgv(pair, direction, ctx);
+  return [...args.slice(0, args.indexOf('--')), '--checksum', ...args.slice(args.indexOf('--'))];
+}
+
 /** The tool's own dry run; -ii lists unchanged files too, which gives the destination's file count. */
 export function previewArgv(pair: ResolvedPair, direction: 'push' | 'pull'): string[] {
   const args = [...shared(pair), '--dry-run', '--itemize-changes', '--itemize-changes'];

@@ -1,5 +1,5 @@
 import type { Adapter, Probe } from '../types.js';
-import { previewArgv, rsyncRemote, transferArgv, verifyArgv } from './argv.js';
+import { previewArgv, repairArgv, rsyncRemote, transferArgv, verifyArgv } from './argv.js';
 import { classify } from './classify.js';
 import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized } from './parse.js';
 
@@ -30,6 +30,7 @@ export const rsync: Adapter = {
     if (direction === 'bisync') throw new Error('rsync has no bisync');
     return one('rsync', previewArgv(pair, direction), pair.root, `dry run ${direction} ${pair.name}`, changesFromItemized);
   },
+  repair: (pair, direction, _paths, ctx) => [{ tool: 'rsync', args: repairArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `repair ${pair.name}` }],
   verify: (pair, mode) => one('rsync', verifyArgv(pair, mode), pair.root, `verify ${pair.name} (${mode})`, verifyFromItemized),
   classify,
   parseStats: (output) => parseStats(output.stdout),
