@@ -20,8 +20,9 @@ export async function startMoto(dir: string, env: Record<string, string> = {}): 
     const endpoint = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 150; i++) {
       try {
+        // Any answer means it is up: with credentials enforced, moto answers 403.
         const r = await fetch(`${endpoint}/`);
-        if (r.ok) return { pid: child.pid as number, endpoint, port };
+        if (r.status > 0) return { pid: child.pid as number, endpoint, port };
       } catch {
         // not listening yet
       }
