@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
+import { Lab } from './harness/lab.js';
 import { awsCli, S3_KEYS, startMoto, stopMoto } from './harness/moto.js';
 import { processesMentioning } from './harness/processes.js';
 import type { SshHost } from './harness/sshd.js';

@@ -4,7 +4,7 @@ import type { PlanContext } from '../adapters/types.js';
 import { runStamp } from '../engine/run.js';
 import { directionOf } from '../engine/run-pair.js';
 import { selectPairs } from '../engine/select.js';
-import { UsageError, type ExitCode } from '../errors.js';
+import type { ExitCode } from '../errors.js';
 import { formatCommand } from '../exec/format.js';
 import { CATEGORIES, type Action, type Category } from '../types.js';
 import { openManifest, redactor, type GlobalOptions } from './context.js';

@@ -6,7 +6,7 @@ import { formatCommand } from '../exec/format.js';
 import type { Redactor } from '../exec/redact.js';
 import { acquireLock } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
-import type { Action, Direction, PairStatus, ResolvedPair } from '../types.js';
+import type { Action, Direction, ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { describeDrift, localFiles, verifyPair } from './compare-pair.js';
 import { probe, stopped, type Body } from './outcome.js';

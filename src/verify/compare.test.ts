@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareEntries } from './compare.js';
-import { digestFile } from './etag.js';
+import { hashFileSync } from './hash-file.js';
 
 describe('compareEntries', () => {
   it('finds missing, extra and changed by checksum, or by size only', () => {
@@ -15,19 +15,19 @@ describe('compareEntries', () => {
   });
 });
 
-describe('digestFile', () => {
+describe('hashFileSync: MD5 and S3 ETag in one pass', () => {
   const dir = mkdtempSync(join(tmpdir(), 'labsync-etag-'));
   it('is the MD5 for a small file', async () => {
     const data = randomBytes(1000);
     writeFileSync(join(dir, 's'), data);
     const md5 = createHash('md5').update(data).digest('hex');
-    expect(await digestFile(join(dir, 's'))).toEqual({ md5, etag: md5 });
+    expect(hashFileSync({ path: join(dir, 's'), sha256: false, md5: true, etagPartSize: 8 * 1024 * 1024 }, Buffer.alloc(64))).toEqual({ md5, etag: md5 });
   });
   it('is md5(part md5s)-N for a file at or over the part size', async () => {
     const data = randomBytes(2500);
     writeFileSync(join(dir, 'm'), data);
     const parts = [data.subarray(0, 1000), data.subarray(1000, 2000), data.subarray(2000)].map((p) => createHash('md5').update(p).digest());
     const expected = `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-3`;
-    expect((await digestFile(join(dir, 'm'), 1000)).etag).toBe(expected);
+    expect(hashFileSync({ path: join(dir, 'm'), sha256: true, md5: false, etagPartSize: 1000 }, Buffer.alloc(300)).etag).toBe(expected);
   });
 });
