@@ -1,4 +1,5 @@
 // Runs the selected pairs through the pool, records state, and reports through events.
+import { sep } from 'node:path';
 import type { PlanContext } from '../adapters/types.js';
 import type { Redactor } from '../exec/redact.js';
 import { recordRuns, type PairRecord } from '../state/store.js';
@@ -41,6 +42,12 @@ function toRecord(r: PairResult): PairRecord {
   };
 }
 
+/** One folder inside (or equal to) the other. */
+export function nested(a: string, b: string): boolean {
+  const inside = (x: string, y: string): boolean => x === y || x.startsWith(y.endsWith(sep) ? y : `${y}${sep}`);
+  return inside(a, b) || inside(b, a);
+}
+
 export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, signal: AbortSignal): Promise<RunResult> {
   const started = new Date();
   const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full, ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}) };
@@ -48,8 +55,11 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
     pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action })),
   });
-  const results = await mapPool(req.pairs, req.concurrency, (pair) =>
-    runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal }),
+  const results = await mapPool(
+    req.pairs,
+    req.concurrency,
+    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal }),
+    (a, b) => nested(a.local, b.local),
   );
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
   try {
