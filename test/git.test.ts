@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import type { SshHost } from './harness/sshd.js';
 
-type Doc = { pairs: { status: string; error: string | null; hint?: string; changes?: { transfer: string[]; uncommitted?: string[] }; verify: { status: string } | null; commands: string[] }[] };
+type Doc = { pairs: { status: string; files?: number; error: string | null; hint?: string; changes?: { transfer: string[]; uncommitted?: string[] }; verify: { status: string } | null; commands: string[] }[] };
 
 async function git(lab: Lab, cwd: string, ...args: string[]): Promise<string> {
   return String((await execa('git', args, { cwd, env: lab.env })).stdout);
@@ -38,7 +38,7 @@ describe('git', () => {
     expect(json<Doc>(s).pairs[0]?.changes?.transfer).toEqual([expect.stringMatching(/^[0-9a-f]+ ignore labsync state$/)]);
     const r = await lab.cli(['code', 'push', '--json']);
     expect(r.exitCode, r.stdout).toBe(0);
-    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
     expect(await git(lab, lab.outside('origin.git'), 'log', '--format=%s', 'main')).toBe('ignore labsync state\nfirst');
     expect((await lab.cli(['code', 'status'])).exitCode).toBe(0);
     expect((await lab.cli(['check'])).exitCode).toBe(0);

@@ -87,13 +87,16 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
   const moved = await attempt(transfer, { ...ctx, progress: true });
   if (moved.kind !== 'ok') return { ...stopped(moved), changes };
-  const stats = moved.outputs.reduce(
-    (acc, out) => {
-      const s = adapter.parseStats?.(out);
-      return s ? { files: acc.files + s.files, bytes: acc.bytes + s.bytes } : acc;
-    },
-    { files: 0, bytes: 0 },
-  );
+  // Tools that print no transfer stats (git, dvc): count what the preview said would move (commits, objects).
+  const stats = adapter.parseStats
+    ? moved.outputs.reduce(
+        (acc, out) => {
+          const s = adapter.parseStats?.(out);
+          return s ? { files: acc.files + s.files, bytes: acc.bytes + s.bytes } : acc;
+        },
+        { files: 0, bytes: 0 },
+      )
+    : { files: changes.transfer.filter((t) => !t.startsWith('(')).length, bytes: 0 };
   const base = { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats };
   if (!o.verify) return { status: 'ok', ...base };
   let verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
