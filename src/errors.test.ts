@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeFor, InterruptedError, LockedError, ManifestError, UsageError, formatIssue } from './errors.js';
+import { exitCodeFor, InterruptedError, LockedError, ManifestError, PairSetupError, UsageError, formatIssue } from './errors.js';
 
 describe('exitCodeFor', () => {
   it('is 0 when every pair is ok, in sync, planned or skipped', () => {
@@ -24,6 +24,7 @@ describe('exitCodeFor', () => {
   it('maps labsync errors', () => {
     expect(exitCodeFor([], new ManifestError([]))).toBe(2);
     expect(exitCodeFor([], new LockedError('x'))).toBe(75);
+    expect(exitCodeFor([], new PairSetupError('detached HEAD'))).toBe(3);
     expect(exitCodeFor([], new Error('bug'))).toBe(1);
   });
 });

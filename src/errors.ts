@@ -33,6 +33,8 @@ export class ManifestError extends LabsyncError {
 }
 
 export class LockedError extends LabsyncError {}
+/** A pair cannot be run as its folder stands (detached HEAD, no DVC repository): a stop for a human. */
+export class PairSetupError extends LabsyncError {}
 export class InterruptedError extends LabsyncError {}
 export class ToolMissingError extends LabsyncError {}
 
@@ -66,6 +68,7 @@ function errorExit(error: unknown): ExitCode {
   if (error instanceof InterruptedError) return EXIT.interrupted;
   if (error instanceof UsageError || error instanceof ManifestError) return EXIT.usage;
   if (error instanceof LockedError) return EXIT.locked;
+  if (error instanceof PairSetupError) return EXIT.safety;
   return EXIT.failed;
 }
 

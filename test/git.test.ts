@@ -146,6 +146,20 @@ describe('git', () => {
     expect(await git(lab, lab.outside('origin.git'), 'log', '-1', '--format=%s', 'main')).toBe('first');
   });
 
+  it('a detached HEAD (and a folder outside any DVC repository) is a stop with the fix, not an internal error', async () => {
+    const lab = await codeLab();
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('    branch: main\n', ''));
+    await git(lab, lab.path(), 'checkout', '-q', '--detach');
+    const r = await lab.cli(['code', 'push', '--json']);
+    expect(r.exitCode).toBe(3);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/HEAD is detached/), hint: 'check out a branch, or set branch: on the pair' });
+    const plain = new Lab().manifest('version: 1\nremotes:\n  st: { type: local, path: ../store }\ndata:\n  - { name: d, tool: dvc, local: data, remote: "st:x" }\n');
+    plain.write(plain.path('data/a'), 'a');
+    const d = await plain.cli(['data', 'push', '--json']);
+    expect(d.exitCode).toBe(3);
+    expect(json<Doc>(d).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/is not inside a DVC repository/), hint: expect.stringContaining('dvc init') });
+  });
+
   const ssh = inject('sshHost');
   it.skipIf(!ssh)('pushes over ssh in BatchMode', async () => {
     const host = ssh as SshHost;

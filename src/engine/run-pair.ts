@@ -1,5 +1,6 @@
 // One pair, start to end: lock → guards → preview → transfer → verify. Returns a PairResult, never throws.
 import { adapterFor } from '../adapters/index.js';
+import { PairSetupError } from '../errors.js';
 import type { Adapter, Changes, Command, PlanContext } from '../adapters/types.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { formatCommand } from '../exec/format.js';
@@ -150,6 +151,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     if (readOnly) return finish(await (o.action === 'check' ? checkBody(pair, adapter, o) : body(pair, adapter, o, commands)));
     return finish(await withHooks(pair, o, () => body(pair, adapter, o, commands)));
   } catch (error) {
+    if (error instanceof PairSetupError) return finish({ status: 'refused', error: error.message, ...(error.hint ? { hint: error.hint } : {}) });
     return finish({ status: 'failed', error: `internal error: ${(error as Error).message}` });
   } finally {
     await got?.lock.release();

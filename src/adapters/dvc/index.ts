@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { PairSetupError } from '../../errors.js';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
 import { addArgv, cloudStatusArgv, configArgvs, pullArgv, pushArgv, recordPaths, remoteName, workspaceStatusArgv, type DvcTarget } from './argv.js';
@@ -10,7 +11,7 @@ import { cloudStatus, verifyReport, workspaceChanges } from './parse.js';
 function dvcRoot(local: string): string {
   for (let dir = dirname(local); ; dir = dirname(dir)) {
     if (existsSync(join(dir, '.dvc'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`${local} is not inside a DVC repository (no .dvc folder above it); run \`dvc init\` there`);
+    if (dirname(dir) === dir) throw new PairSetupError(`${local} is not inside a DVC repository (no .dvc folder above it)`, 'run `dvc init` in the git repository that holds the data');
   }
 }
 

@@ -1,3 +1,4 @@
+import { PairSetupError } from '../../errors.js';
 import type { Direction, ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
 import {
@@ -9,7 +10,7 @@ import { currentBranch } from './head.js';
 
 function branchOf(pair: ResolvedPair): string {
   const b = pair.branch ?? currentBranch(pair.local);
-  if (!b) throw new Error(`${pair.local}: HEAD is detached or this is not a git repository; set branch: on the pair`);
+  if (!b) throw new PairSetupError(`${pair.local}: HEAD is detached or this is not a git repository`, 'check out a branch, or set branch: on the pair');
   return b;
 }
 
