@@ -13,8 +13,11 @@ import { processesMentioning } from './harness/processes.js';
 import type { SshHost } from './harness/sshd.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'labsync.js');
+// null only off CI on a machine without sshd (global-setup fails a CI run instead): these cases then skip.
 const ssh = inject('sshHost');
+// null only off CI on a machine without moto_server (global-setup fails a CI run instead): these cases then skip.
 const s3 = inject('s3');
+// Disk-full needs a tmpfs in a private mount namespace, which needs root (CI runs as root).
 const root = process.getuid?.() === 0;
 type Pair = { status: string; error: string | null; attempts: number; warnings: string[]; verify: { status: string; changed: string[] } | null; commands: string[] };
 const pairOf = (r: { stdout: string }): Pair => (JSON.parse(r.stdout) as { pairs: Pair[] }).pairs[0] as Pair;

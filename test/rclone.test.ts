@@ -6,6 +6,7 @@ import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { processesMentioning } from './harness/processes.js';
 
+// null only off CI on a machine without moto_server (global-setup fails a CI run instead): these cases then skip.
 const s3 = inject('s3');
 interface Doc { pairs: { status: string; error: string | null; hint?: string; warnings: string[]; files: number; verify: { status: string; checked: number; changed: string[] } | null; commands: string[] }[] }
 

@@ -4,6 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
 
+// null only off CI on a machine without sshd (global-setup fails a CI run instead): these cases then skip.
 const ssh = inject('sshHost');
 
 function sshManifest(host: SshHost, remoteDir: string, extra = ''): string {

@@ -151,7 +151,8 @@ describe('schedule', () => {
     expect((await lab.cli(['schedule', '--install', '--remove', ...opts])).exitCode).toBe(2);
   });
 
-  // The real crontab(1), on a throwaway system user's table: never root's own crontab.
+  // The real crontab(1), on a throwaway system user's table: never root's own crontab. useradd and
+  // crontab -u need root (CI runs as root); elsewhere --crontab-file covers the same edits.
   it.skipIf(process.getuid?.() !== 0)('--install and --remove through the real crontab -u, for a throwaway user', async () => {
     const lab = scheduled();
     const user = `lsct${process.pid % 100000}`;
