@@ -41,9 +41,10 @@ export class HashPool {
     }
   }
 
+  /** `threads` 0 hashes on this thread: a handful of files is not worth a worker's boot. */
   static start(threads = Math.min(2, availableParallelism())): HashPool {
-    const usable = existsSync(fileURLToPath(WORKER));
-    return new HashPool(usable ? Array.from({ length: Math.max(1, threads) }, () => new Worker(WORKER)) : []);
+    const usable = threads > 0 && existsSync(fileURLToPath(WORKER));
+    return new HashPool(usable ? Array.from({ length: threads }, () => new Worker(WORKER)) : []);
   }
 
   /** Hashes a batch on the next worker (or here, without workers). */
