@@ -21,6 +21,12 @@ export interface Command {
   readonly pair?: string;
   /** Said to the user (as a warning) when this command succeeds: "commit data/raw.dvc …". */
   readonly notice?: string;
+  /**
+   * A non-zero exit whose output matches this is an answer, not a failure: a branch not on the
+   * remote yet, a destination folder not made yet, a file dvc did not write. The engine checks it
+   * before the adapter classifies.
+   */
+  readonly answers?: RegExp;
 }
 
 /** What a finished child process left behind. run() never throws for a non-zero exit. */

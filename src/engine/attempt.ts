@@ -22,6 +22,11 @@ export type Attempted =
   | { readonly kind: 'failed'; readonly outcome: Extract<Outcome, { kind: 'fatal' | 'retry' }>; readonly command: string; readonly attempts: number }
   | { readonly kind: 'interrupted'; readonly attempts: number };
 
+/** The command said in advance that this non-zero exit is an answer (see Command.answers). */
+export function answered(output: ToolOutput, command: Command): boolean {
+  return output.exitCode !== 0 && !output.timedOut && !output.spawnError && Boolean(command.answers?.test(`${output.stderr}\n${output.stdout}`));
+}
+
 function spawnFailure(output: ToolOutput, command: Command, adapter: Adapter): Outcome | undefined {
   if (!output.spawnError) return undefined;
   if (output.spawnError === 'ENOENT') {
@@ -48,7 +53,7 @@ export async function attempt(commands: readonly Command[], ctx: AttemptContext)
       const output = await run(command, { signal, timeoutMs: pair.timeoutMs, redact, ...(onLine ? { onLine } : {}) });
       if (output.aborted) return { kind: 'interrupted', attempts: n };
       outputs.push(output);
-      const outcome = spawnFailure(output, command, adapter) ?? adapter.classify(output, command);
+      const outcome: Outcome = answered(output, command) ? { kind: 'ok' } : (spawnFailure(output, command, adapter) ?? adapter.classify(output, command));
       if (outcome.kind === 'ok') {
         if (outcome.warning) warnings.push(outcome.warning);
         if (command.notice) warnings.push(command.notice);

@@ -13,7 +13,7 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   const { exitCode, stderr } = output;
   // The git steps of --commit: a .gitignore dvc did not write is nothing to stage; nothing new is nothing to commit.
   if (command.tool === 'git') {
-    if (exitCode === 0 || (command.label.endsWith('if dvc wrote one') && /did not match any files/.test(stderr))) return { kind: 'ok' };
+    if (exitCode === 0) return { kind: 'ok' };
     if (/nothing to commit|no changes added to commit/.test(`${stderr}${output.stdout}`)) return { kind: 'ok' };
     return { kind: 'fatal', reason: `git: ${excerpt(stderr) || `exit ${exitCode}`}` };
   }

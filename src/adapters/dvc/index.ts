@@ -28,8 +28,8 @@ function dvc(pair: ResolvedPair, t: DvcTarget, args: string[], label: string, mu
 /** Configuring the DVC remote touches .dvc/config.local only: safe, and needed, even in a dry run. */
 const configure = (pair: ResolvedPair, t: DvcTarget): Command[] => configArgvs(pair, t).map((a) => dvc(pair, t, a, `configure dvc remote for ${pair.name}`, false));
 
-function git(pair: ResolvedPair, t: DvcTarget, args: string[], label: string, mutates: boolean): Command {
-  return { tool: 'git', args: ['-C', t.root, ...args], cwd: t.root, env: { GIT_TERMINAL_PROMPT: '0' }, mutates, label, pair: pair.name };
+function git(pair: ResolvedPair, t: DvcTarget, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
+  return { tool: 'git', args: ['-C', t.root, ...args], cwd: t.root, env: { GIT_TERMINAL_PROMPT: '0' }, mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
 }
 
 /**
@@ -42,7 +42,7 @@ function recordSteps(pair: ResolvedPair, t: DvcTarget, ctx: PlanContext): Comman
   const [dvcFile, ignore] = recordPaths(t) as [string, string];
   return [
     git(pair, t, ['add', '--', dvcFile], `stage ${dvcFile}`, true),
-    git(pair, t, ['add', '--', ignore], `stage ${ignore} if dvc wrote one`, true),
+    git(pair, t, ['add', '--', ignore], `stage ${ignore} if dvc wrote one`, true, /did not match any files/),
     git(pair, t, ['commit', '--quiet', '--message', ctx.commitMessage], `commit ${dvcFile}`, true),
   ];
 }

@@ -19,9 +19,6 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   const pair = command.pair ?? 'NAME';
   if (output.timedOut) return { kind: 'retry', reason: 'timed out' };
   if (exitCode === 0) return { kind: 'ok' };
-  // A branch that does not exist on the remote yet: the first push creates it.
-  if (command.label.startsWith('fetch for') && /couldn't find remote ref/i.test(stderr)) return { kind: 'ok' };
-  if (command.label.startsWith('compare with') && /unknown revision|bad revision|ambiguous argument/i.test(stderr)) return { kind: 'ok' };
   if (AUTH.test(stderr)) return { kind: 'fatal', reason: `the remote refused access: ${said}`, hint: 'check the remote URL and your ssh key or credentials (labsync never prompts)' };
   if (/\[rejected\]|non-fast-forward|fetch first|Updates were rejected/i.test(stderr)) {
     return { kind: 'fatal', safety: true, reason: `the remote has commits this clone does not: ${said}`, hint: `run \`labsync code pull ${pair}\` (fast-forward only) or \`git pull --rebase\`, then push again; labsync never force-pushes` };

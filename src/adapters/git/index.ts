@@ -14,9 +14,13 @@ function branchOf(pair: ResolvedPair): string {
   return b;
 }
 
-function git(pair: ResolvedPair, args: string[], label: string, mutates: boolean): Command {
-  return { tool: 'git', args: ['-C', pair.local, ...args], cwd: pair.root, env: gitEnv(process.env.GIT_SSH_COMMAND), mutates, label, pair: pair.name };
+function git(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
+  return { tool: 'git', args: ['-C', pair.local, ...args], cwd: pair.root, env: gitEnv(process.env.GIT_SSH_COMMAND), mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
 }
+
+/** A branch not on the remote yet is an answer for the preview: the first push creates it. */
+const NO_REMOTE_BRANCH = /couldn't find remote ref/i;
+const NO_FETCHED_REF = /unknown revision|bad revision|ambiguous argument/i;
 
 function commitSteps(pair: ResolvedPair, ctx: PlanContext): Command[] {
   return ctx.commitMessage ? commitArgv(ctx.commitMessage).map((a) => git(pair, a, `commit ${pair.name}`, true)) : [];
@@ -68,8 +72,8 @@ export const gitAdapter: Adapter = {
         git(pair, statusArgv(), `status of ${pair.name}`, false),
         git(pair, remoteHeadArgv(t), `remote head of ${pair.name}`, false),
         // Fetching into labsync's own ref changes no branch and no working file: safe in a dry run.
-        git(pair, fetchArgv(t), `fetch for ${pair.name}`, false),
-        git(pair, aheadBehindArgv(t), `compare with ${pair.remoteLabel}`, false),
+        git(pair, fetchArgv(t), `fetch for ${pair.name}`, false, NO_REMOTE_BRANCH),
+        git(pair, aheadBehindArgv(t), `compare with ${pair.remoteLabel}`, false, NO_FETCHED_REF),
       ],
       parse: ([status, head, _fetch, log]) => {
         const dirty = dirtyPaths(status?.stdout ?? '');

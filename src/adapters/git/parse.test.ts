@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Command, ToolOutput } from '../types.js';
+import type { ResolvedPair } from '../../types.js';
+import { answered } from '../../engine/attempt.js';
 import { lfsRemote } from './argv.js';
+import { gitAdapter } from './index.js';
 import { classify } from './classify.js';
 import { aheadBehind, changesFor, dirtyPaths, verifyReport } from './parse.js';
 
@@ -42,8 +45,14 @@ describe('git classify', () => {
     expect(r).toEqual({ kind: 'retry', reason: 'ssh: connect to host 127.0.0.1 port 9: Connection refused | fatal: Could not read from remote repository.' });
     expect(classify(out(128, 'fatal: the remote end hung up unexpectedly\nfatal: early EOF'), cmd('fetch for repo')).kind).toBe('retry');
   });
-  it('takes a missing remote branch as "first push", not a failure', () => {
-    expect(classify(out(128, "fatal: couldn't find remote ref refs/heads/main"), cmd('fetch for repo'))).toEqual({ kind: 'ok' });
-    expect(classify(out(128, "fatal: ambiguous argument 'HEAD...refs/labsync/repo': unknown revision"), cmd('compare with origin'))).toEqual({ kind: 'ok' });
+  it('lets the preview take a branch missing on the remote as "first push", not a failure', () => {
+    const pair = { name: 'repo', root: '/lab', local: '/lab', remote: { type: 'git', url: '/srv/origin.git' }, remoteLabel: 'origin', branch: 'main', lfs: false } as unknown as ResolvedPair;
+    const ctx = { stamp: 's', tty: false, verbose: false, resync: false, full: false };
+    const [, , fetch, compare] = gitAdapter.preview(pair, 'push', ctx).commands as Command[];
+    expect(answered(out(128, "fatal: couldn't find remote ref refs/heads/main"), fetch as Command)).toBe(true);
+    expect(answered(out(128, "fatal: ambiguous argument 'HEAD...refs/labsync/repo': unknown revision"), compare as Command)).toBe(true);
+    // Only the preview: a real fetch failure elsewhere is still classified as one.
+    expect(answered(out(128, 'fatal: Could not read from remote repository.'), fetch as Command)).toBe(false);
+    expect(classify(out(128, "fatal: couldn't find remote ref refs/heads/main"), cmd('fetch for repo')).kind).toBe('fatal');
   });
 });

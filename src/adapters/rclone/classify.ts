@@ -31,7 +31,6 @@ export function classify(output: ToolOutput, command: Command): Outcome {
       ? { kind: 'ok', warning: 'compared by size only: the remote offers no hash in common with local files (labsync check --full downloads to compare)' }
       : { kind: 'ok' };
   }
-  if (verb === 'size' && command.label.startsWith('count destination') && /directory not found/.test(stderr)) return { kind: 'ok' };
   if (verb === 'bisync') {
     if (/Must run --resync/i.test(stderr)) {
       return { kind: 'fatal', safety: true, reason: `bisync needs a human: ${said}`, hint: `check both sides, then run the pair once with --resync (\`labsync sync ${command.pair ?? 'NAME'} --resync\`); the newer side of each file wins` };

@@ -17,9 +17,9 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return existsSync(own) ? own : '/dev/null';
 }
 
-function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean): Command {
+function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
   // rclone 1.60's S3 backend fails outright when AWS_CA_BUNDLE is set (TESTBED.md).
-  return { tool: 'rclone', args, cwd: pair.root, env: location(pair.remote).env, unsetEnv: ['AWS_CA_BUNDLE'], mutates, label, pair: pair.name };
+  return { tool: 'rclone', args, cwd: pair.root, env: location(pair.remote).env, unsetEnv: ['AWS_CA_BUNDLE'], mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
 }
 
 export const rclone: Adapter = {
@@ -53,7 +53,8 @@ export const rclone: Adapter = {
     return {
       commands: [
         command(pair, sizeArgv(pair, src, cfg), `count source ${pair.name}`, false),
-        command(pair, sizeArgv(pair, dst, cfg), `count destination ${pair.name}`, false),
+        // A destination not made yet holds nothing: the first push creates it.
+        command(pair, sizeArgv(pair, dst, cfg), `count destination ${pair.name}`, false, /directory not found/),
         command(pair, copyArgv(pair, direction, ctx, cfg, true), `dry run ${direction} ${pair.name}`, false),
       ],
       parse: ([source, dest, dry]) => ({

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Command, ToolOutput } from '../types.js';
+import type { ResolvedPair } from '../../types.js';
+import { answered } from '../../engine/attempt.js';
 import { classify } from './classify.js';
+import { rclone } from './index.js';
 import { changesFromDryRun, conflicts, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/rclone-1.60.1/${name}`, import.meta.url), 'utf8');
@@ -39,8 +42,13 @@ describe('rclone classify', () => {
   });
   it('takes check differences and an absent destination count as answers, not failures', () => {
     expect(classify(out(1, fixture('check-combined.stderr')), cmd(['check']))).toEqual({ kind: 'ok' });
-    expect(classify(out(3, fixture('size-missing.stderr')), cmd(['size'], 'count destination raw'))).toEqual({ kind: 'ok' });
-    expect(classify(out(3, fixture('size-missing.stderr')), cmd(['size'], 'count source raw'))).toMatchObject({ kind: 'fatal', safety: true });
+    // The destination count says a missing folder is an answer (nothing there yet); the source count does not.
+    const pair = { name: 'raw', root: '/lab', local: '/lab/raw', remote: { type: 'local', path: '/nas/raw' }, exclude: [], delete: false, backup: false } as unknown as ResolvedPair;
+    const ctx = { stamp: 's', tty: false, verbose: false, resync: false, full: false };
+    const [source, destination] = rclone.preview(pair, 'push', ctx).commands as Command[];
+    expect(answered(out(3, fixture('size-missing.stderr')), destination as Command)).toBe(true);
+    expect(answered(out(3, fixture('size-missing.stderr')), source as Command)).toBe(false);
+    expect(classify(out(3, fixture('size-missing.stderr')), source as Command)).toMatchObject({ kind: 'fatal', safety: true });
   });
   it('stops safely for a missing source and a bisync that needs --resync, naming the command', () => {
     expect(classify(out(3, fixture('sync-missing-source.stderr')), cmd(['sync']))).toMatchObject({ kind: 'fatal', safety: true, reason: expect.stringMatching(/^the source does not exist: .*directory not found/) });
