@@ -36,8 +36,9 @@ const BIN = fileURLToPath(new URL('../bin/labsync.js', import.meta.url));
 
 /** The command a scheduler runs: absolute node and labsync, the PATH of the shell that installed it. */
 export function runLine(manifest: Manifest, names: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
-  const log = join(logsDir(manifest.root), 'cron.log');
-  return `cd ${q(manifest.root)} && PATH=${q(env.PATH ?? '/usr/bin:/bin')} exec ${q(process.execPath)} ${q(BIN)} -c ${q(manifest.file)} --quiet --log-file ${q(log)} sync ${names.map(q).join(' ')}`;
+  // Flags and the subcommand are labsync's own words; every value (paths, names) is quoted.
+  const words = runArgv(manifest, names).map((w) => (w.startsWith('-') || w === 'sync' ? w : q(w)));
+  return `cd ${q(manifest.root)} && PATH=${q(env.PATH ?? '/usr/bin:/bin')} exec ${words.join(' ')}`;
 }
 
 /** The same command as an argv, for schedulers that take one (systemd). */

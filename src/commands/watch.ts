@@ -6,14 +6,12 @@ import { runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
-import { openManifest, redactor, reporters, trapSignals, type GlobalOptions } from './context.js';
+import { openManifest, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 
 const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '/.rsync-partial/', '/.git/', '/.dvc/cache/'];
 
 export function debounceMs(text: string | undefined): number {
-  if (text === undefined) return 5000;
-  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`--debounce needs a number of seconds, got '${text}'`);
-  return Math.round(Number(text) * 1000);
+  return text === undefined ? 5000 : seconds(text, '--debounce');
 }
 
 export async function watchCommand(names: readonly string[], opts: GlobalOptions, debounce: string | undefined): Promise<ExitCode> {

@@ -135,6 +135,7 @@ data:
   it('rejects names that could escape a folder, and hostile documents', () => {
     expect(problems('version: 1\ndata:\n  - name: ../x\n    local: a\n    remote: file:///r\n')[0]).toMatch(/name: must match/);
     expect(problems('version: 1\ndata:\n  - name: ..\n    local: a\n    remote: file:///r\n')[0]).toMatch(/name: must match/);
+    expect(problems('version: 1\ndata:\n  - name: -x\n    local: a\n    remote: file:///r\n')[0]).toMatch(/name: .*not start with "-"/);
     const bomb = 'a: &a [1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n';
     expect(problems(bomb)[0]).toMatch(/cannot read the manifest: .*alias/i);
     expect(problems('')[0]).toMatch(/empty/);

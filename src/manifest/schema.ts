@@ -12,8 +12,9 @@ function strict<T extends z.ZodRawShape>(shape: T) {
   });
 }
 
-export const NAME_PATTERN = /^(?!\.+$)[A-Za-z0-9._-]+$/;
-const name = z.string().regex(NAME_PATTERN, { error: 'must match [A-Za-z0-9._-]+ (and not be only dots)' });
+// Names are command-line arguments (`labsync sync NAME`) and file names: not only dots, no leading dash.
+export const NAME_PATTERN = /^(?!\.+$)(?!-)[A-Za-z0-9._-]+$/;
+const name = z.string().regex(NAME_PATTERN, { error: 'must match [A-Za-z0-9._-]+, not start with "-" (it would read as an option) and not be only dots' });
 const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: 'must be a duration like 30s, 10m or 2h' });
 const argv = z.array(z.string().min(1)).min(1, { error: 'must be an argv array like ["python", "export.py"]' });
 const maxDelete = z.union([z.int().min(0), z.string().regex(/^(\d+(\.\d+)?%|\d+)$/)], {

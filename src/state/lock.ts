@@ -114,7 +114,8 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
     }
     const holder = await readInfo(path);
     if (!holder) {
-      // Unreadable: a writer between link and nothing cannot exist (link is atomic), so it is damage.
+      // Unreadable: link(2) only ever publishes a complete file, so this is damage (a full disk, a hand
+      // edit). Take it away once it is old enough that no writer can be mid-flight.
       const s = await stat(path).catch(() => undefined);
       if (s && Date.now() - s.mtimeMs > 10_000) await unlink(path).catch(() => undefined);
     } else if (isStale(holder)) {
