@@ -29,18 +29,23 @@ export function remoteUrl(endpoint: Endpoint): string {
   }
 }
 
+/** The settings the pair's DVC remote needs, url first. */
+export function wantedSettings(pair: ResolvedPair): [string, string][] {
+  const r = pair.remote;
+  const out: [string, string][] = [['url', remoteUrl(r)]];
+  if (r.type === 's3') {
+    if (r.endpoint) out.push(['endpointurl', r.endpoint]);
+    if (r.region) out.push(['region', r.region]);
+    if (r.profile) out.push(['profile', r.profile]);
+  }
+  if (r.type === 'ssh' && r.identity) out.push(['keyfile', r.identity]);
+  return out;
+}
+
 /** `dvc remote add/modify --local`: idempotent, and only ever in .dvc/config.local. */
 export function configArgvs(pair: ResolvedPair, t: DvcTarget): string[][] {
-  const r = pair.remote;
-  const out = [['remote', 'add', '--local', '--force', t.remoteName, remoteUrl(r)]];
-  const modify = (key: string, value: string): void => void out.push(['remote', 'modify', '--local', t.remoteName, key, value]);
-  if (r.type === 's3') {
-    if (r.endpoint) modify('endpointurl', r.endpoint);
-    if (r.region) modify('region', r.region);
-    if (r.profile) modify('profile', r.profile);
-  }
-  if (r.type === 'ssh' && r.identity) modify('keyfile', r.identity);
-  return out;
+  const [[, url], ...rest] = wantedSettings(pair) as [[string, string], ...[string, string][]];
+  return [['remote', 'add', '--local', '--force', t.remoteName, url], ...rest.map(([key, value]) => ['remote', 'modify', '--local', t.remoteName, key, value])];
 }
 
 export const workspaceStatusArgv = (t: DvcTarget): string[] => ['status', '--json', t.dvcFile];

@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { PairSetupError } from '../../errors.js';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
-import { addArgv, cloudStatusArgv, configArgvs, pullArgv, pushArgv, recordPaths, remoteName, workspaceStatusArgv, type DvcTarget } from './argv.js';
+import { addArgv, cloudStatusArgv, configArgvs, pullArgv, pushArgv, recordPaths, remoteName, wantedSettings, workspaceStatusArgv, type DvcTarget } from './argv.js';
 import { classify } from './classify.js';
-import { cloudStatus, verifyReport, workspaceChanges } from './parse.js';
+import { alreadyConfigured, cloudStatus, verifyReport, workspaceChanges } from './parse.js';
 
 /** The folder holding .dvc/, searched upward from the pair's data. */
 function dvcRoot(local: string): string {
@@ -25,8 +25,12 @@ function dvc(pair: ResolvedPair, t: DvcTarget, args: string[], label: string, mu
   return { tool: 'dvc', args, cwd: t.root, env: { DVC_NO_ANALYTICS: '1' }, mutates, label, pair: pair.name, ...(notice ? { notice } : {}) };
 }
 
-/** Configuring the DVC remote touches .dvc/config.local only: safe, and needed, even in a dry run. */
-const configure = (pair: ResolvedPair, t: DvcTarget): Command[] => configArgvs(pair, t).map((a) => dvc(pair, t, a, `configure dvc remote for ${pair.name}`, false));
+/** Configuring the DVC remote touches .dvc/config.local only: safe, and needed, even in a dry run. Skipped when it already says so. */
+function configure(pair: ResolvedPair, t: DvcTarget): Command[] {
+  const local = join(t.root, '.dvc', 'config.local');
+  if (existsSync(local) && alreadyConfigured(readFileSync(local, 'utf8'), t.remoteName, wantedSettings(pair))) return [];
+  return configArgvs(pair, t).map((a) => dvc(pair, t, a, `configure dvc remote for ${pair.name}`, false));
+}
 
 function git(pair: ResolvedPair, t: DvcTarget, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
   return { tool: 'git', args: ['-C', t.root, ...args], cwd: t.root, env: { GIT_TERMINAL_PROMPT: '0' }, mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };

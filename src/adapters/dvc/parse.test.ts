@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Command, ToolOutput } from '../types.js';
 import { configArgvs, remoteUrl } from './argv.js';
 import { classify } from './classify.js';
-import { cloudStatus, verifyReport, workspaceChanges } from './parse.js';
+import { alreadyConfigured, cloudStatus, verifyReport, workspaceChanges } from './parse.js';
 import type { ResolvedPair } from '../../types.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/dvc-3.67.1/${name}`, import.meta.url), 'utf8');
@@ -19,6 +19,17 @@ describe('dvc parse (recorded dvc 3.67.1 output)', () => {
     expect(workspaceChanges(fixture('status-workspace-modified.json'))).toEqual(['data/raw (modified)']);
     expect(workspaceChanges(fixture('status-workspace-not-in-cache.json'))).toEqual([]);
     expect(verifyReport(fixture('status-workspace-not-in-cache.json'), '{}').extra).toEqual(['data/raw (not in cache)']);
+  });
+});
+
+describe('alreadyConfigured', () => {
+  const text = "['remote \"labsync-raw\"']\n    url = s3://b/p\n    endpointurl = http://127.0.0.1:9\n['remote \"other\"']\n    url = /x\n";
+  it('is true only when every wanted setting is there with the same value', () => {
+    expect(alreadyConfigured(text, 'labsync-raw', [['url', 's3://b/p'], ['endpointurl', 'http://127.0.0.1:9']])).toBe(true);
+    expect(alreadyConfigured(text, 'labsync-raw', [['url', 's3://b/other']])).toBe(false);
+    expect(alreadyConfigured(text, 'labsync-raw', [['url', 's3://b/p'], ['region', 'us-east-1']])).toBe(false);
+    expect(alreadyConfigured(text, 'labsync-new', [['url', 's3://b/p']])).toBe(false);
+    expect(alreadyConfigured('', 'labsync-raw', [['url', '/x']])).toBe(false);
   });
 });
 
