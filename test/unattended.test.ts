@@ -43,6 +43,11 @@ describe('hooks', () => {
     expect(r.exitCode).toBe(1);
     expect(json<{ pairs: { status: string; error: string }[] }>(r).pairs[0]).toMatchObject({ status: 'failed', error: 'before hook sh exited 3: export broke; the pair was skipped' });
     expect(existsSync(lab.outside('nas/raw'))).toBe(false);
+    const hung = pairLab('    timeout: 1s\n    hooks:\n      before: ["sleep", "30"]\n');
+    const r3 = await hung.cli(['data', 'push', '--json']);
+    expect(r3.exitCode).toBe(1);
+    expect(json<{ pairs: { error: string }[] }>(r3).pairs[0]?.error).toBe('before hook sleep: timed out; the pair was skipped');
+    expect(r3.durationMs).toBeLessThan(15_000);
     const after = pairLab('    hooks:\n      after: ["no-such-program-xyz"]\n');
     const r2 = await after.cli(['data', 'push', '--json']);
     expect(r2.exitCode).toBe(0);
@@ -60,6 +65,12 @@ describe('health pings', () => {
       lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('local: raw', 'local: gone'));
       await lab.cli(['data', 'push'], { env: { HC: `${url}/check-1` } });
       expect(hits.slice(2)).toEqual(['/check-1/start', '/check-1/fail']);
+      // A ping the server answers with an error is retried (3 tries), then a warning; the sync is unaffected.
+      lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('local: gone', 'local: raw'));
+      const broken = await lab.cli(['data', 'push'], { env: { HC: `${url}/broken` } });
+      expect(broken.exitCode).toBe(0);
+      expect(broken.stderr).toMatch(/health ping to http:\/\/127\.0\.0\.1:\d+\/… failed \(HTTP 500\)/);
+      expect(hits.filter((h) => h === '/broken')).toHaveLength(3);
     } finally {
       server.close();
     }
