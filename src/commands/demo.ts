@@ -10,7 +10,7 @@ import { ToolMissingError, UsageError, type ExitCode } from '../errors.js';
 import { makeRedactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
 import { which } from '../exec/which.js';
-import type { GlobalOptions } from './context.js';
+import { useColor, type GlobalOptions } from './context.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 
@@ -96,7 +96,7 @@ export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<E
   }
   const { lab, top } = await buildLab();
   const base: GlobalOptions = { ...opts, config: join(lab, 'labsync.yaml') };
-  const plain = opts.color === false || Boolean(process.env.NO_COLOR) || !process.stdout.isTTY;
+  const plain = !useColor(opts);
   const say = (text: string): void => void process.stdout.write(plain ? `\n${text}\n` : `\n\x1b[1m${text}\x1b[0m\n`);
   const steps: { title: string; run: () => Promise<ExitCode>; expect: ExitCode; before?: () => void }[] = [
     { title: '$ labsync data sync notes --resync   # a bisync pair\'s first run is always asked for explicitly', run: () => runCommand('data', 'sync', ['notes'], { ...base, resync: true }), expect: 0 },

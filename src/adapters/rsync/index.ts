@@ -1,5 +1,5 @@
 import type { Adapter, Probe } from '../types.js';
-import { previewArgv, repairArgv, rsyncRemote, transferArgv, verifyArgv } from './argv.js';
+import { previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
 import { classify } from './classify.js';
 import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized } from './parse.js';
 
@@ -23,7 +23,6 @@ export const rsync: Adapter = {
   version: () => one('rsync', ['--version'], process.cwd(), 'rsync version', parseVersion),
   transfer: (pair, direction, ctx) => {
     if (direction === 'bisync') throw new Error('rsync has no bisync');
-    rsyncRemote(pair);
     return [{ tool: 'rsync', args: transferArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `${direction} ${pair.name}` }];
   },
   preview: (pair, direction) => {
