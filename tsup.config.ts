@@ -3,8 +3,8 @@ import { defineConfig } from 'tsup';
 // One ESM bundle with lazy chunks: `--help`/`--version` load only cli.js + commander,
 // every command handler (and execa, pino, zod with it) is a dynamic import.
 export default defineConfig({
-  // Worker threads load their code by path: dist/hash-worker.js and dist/tree-worker.js are entries of their own.
-  entry: { cli: 'src/cli.ts', 'hash-worker': 'src/verify/hash-worker.ts', 'tree-worker': 'src/verify/tree-worker.ts' },
+  // Worker threads load their code by path: dist/hash-worker.js is an entry of their own.
+  entry: { cli: 'src/cli.ts', 'hash-worker': 'src/verify/hash-worker.ts' },
   format: ['esm'],
   target: 'node20',
   platform: 'node',

@@ -11,7 +11,6 @@ export async function runCommand(category: Category | undefined, action: string,
   if (action !== 'check' && !(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown action '${action}' for ${category ?? 'labsync'}; use one of: ${ACTIONS.join(', ')}`);
   }
-  if (action === 'check') (await import('../verify/hash-tree-async.js')).prewarmTreeWorker();
   const manifest = openManifest(opts);
   const pairs = selectPairs(manifest, { ...(category ? { category } : {}), names, ...(opts.tag ? { tag: opts.tag } : {}) });
   const redact = redactor();

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { UsageError, type ExitCode } from '../errors.js';
 import { findManifest } from '../manifest/find.js';
 import type { Algo } from '../verify/hash-file.js';
-import { hashMany } from '../verify/hash-pool.js';
+import { hashMany, prewarmHashPool } from '../verify/hash-pool.js';
 import { hashTree } from '../verify/hash-tree.js';
 import { sumsLine } from '../verify/sums-file.js';
 
@@ -34,6 +34,7 @@ export async function sumsCommand(path: string, algoText: string | undefined): P
     if (!r?.ok) throw new UsageError(`${path}: ${r?.ok === false ? r.error : 'cannot read'}`);
     lines.push(sumsLine(r.digests[algo] as string, path));
   } else {
+    prewarmHashPool(); // the workers boot while the manifest is looked for and the walk starts
     const cacheDir = cacheFor(root);
     for (const f of await hashTree(root, { sha256: algo === 'sha256', md5: algo === 'md5', ...(cacheDir ? { cacheDir } : {}) })) {
       lines.push(sumsLine(f[algo] as string, f.path));

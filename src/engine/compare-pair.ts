@@ -4,8 +4,8 @@ import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { compareEntries } from '../verify/compare.js';
 import { AWS_PART_SIZE } from '../verify/etag.js';
-import { hashTree, walkTree, type HashTreeOptions } from '../verify/hash-tree.js';
-import { hashTreeOffThread } from '../verify/hash-tree-async.js';
+import { hashTree, recognise, treeStats, walkTree, type HashedFile, type HashTreeOptions } from '../verify/hash-tree.js';
+import { hasSummary } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { VerifyResult } from './events.js';
 import { BACKUP_DIR } from './local-backup.js';
@@ -23,12 +23,30 @@ function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', digests: { m
   return { excludes: treeExcludes(pair), sha256: !digests.md5, ...digests, cacheDir: cacheDir(pair), statOnly: mode === 'size' };
 }
 
+/**
+ * Both trees of a local pair, scanned at once on the shared workers. When both were summed up before
+ * (tree-summary.ts), both are stat-ed first: if neither changed and their content digests match, they
+ * hold the same bytes and neither cache needs loading; otherwise the scan goes on from those stats.
+ */
+async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum' | 'size'): Promise<{ here: readonly HashedFile[]; there: readonly HashedFile[] } | { same: number }> {
+  const o: HashTreeOptions = { ...sideOptions(pair, mode), summary: mode === 'checksum' };
+  const roots = [pair.local, remotePath] as const;
+  if (mode === 'checksum' && roots.every((root) => hasSummary(cacheDir(pair), root))) {
+    const stats = await Promise.all(roots.map((root) => treeStats(root, o.excludes)));
+    const [a, b] = await Promise.all(stats.map((s) => recognise(s, cacheDir(pair))));
+    if (a && b && a.sha256 === b.sha256) return { same: a.files };
+    const [here, there] = await Promise.all(roots.map((root, i) => hashTree(root, o, stats[i]?.listing())));
+    return { here: here as HashedFile[], there: there as HashedFile[] };
+  }
+  const [here, there] = await Promise.all(roots.map((root) => hashTree(root, o)));
+  return { here: here as HashedFile[], there: there as HashedFile[] };
+}
+
 /** Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing. */
 export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
   if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles) {
-    // One side on a worker thread, one here: two trees scanned at once.
-    const [there, here] = await Promise.all([hashTreeOffThread(pair.remote.path, sideOptions(pair, mode)), hashTree(pair.local, sideOptions(pair, mode))]);
-    return { value: compareEntries(here, there, mode) };
+    const sides = await bothTrees(pair, pair.remote.path, mode);
+    return { value: 'same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode) };
   }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
   if (!adapter.listRemote) return undefined;

@@ -112,3 +112,24 @@ function signalNumber(signal: string | undefined): number {
   const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
   return signal ? (table[signal] ?? 0) : 0;
 }
+
+/**
+ * A local helper's whole stdout as bytes (find's NUL-separated listing), with node's own spawn: for a
+ * command labsync runs to read a local tree, loading execa would cost more than the listing itself.
+ * It stays in labsync's process group, so a terminal's Ctrl-C stops it with labsync. Never throws for an exit code.
+ */
+export async function readOutput(argv: readonly [string, ...string[]], cwd: string): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    const done = (exitCode: number): void => {
+      resolve({ exitCode, stdout: Buffer.concat(out), stderr });
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ENOENT' ? 127 : 126));
+    child.on('close', (code, signal) => done(code ?? 128 + signalNumber(signal ?? undefined)));
+  });
+}

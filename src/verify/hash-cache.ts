@@ -7,33 +7,30 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../state/atomic.js';
-import type { Digests } from './hash-file.js';
-
-export interface StatKey { readonly size: number; readonly mtimeMs: number; readonly ctimeMs: number; readonly ino: number }
-export interface CacheEntry extends StatKey, Digests { readonly etagPartSize?: number }
 
 /** One row per file, compact to parse: [path, size, mtimeMs, ctimeMs, ino, sha256, md5, etag, etagPartSize]. */
-type Row = [string, number, number, number, number, string, string, string, number];
+export type Row = [string, number, number, number, number, string, string, string, number];
 
 const VERSION = 2;
 const RACY_WINDOW_MS = 1000;
 
-function toEntry(r: Row): CacheEntry {
-  return {
-    size: r[1], mtimeMs: r[2], ctimeMs: r[3], ino: r[4],
-    ...(r[5] ? { sha256: r[5] } : {}), ...(r[6] ? { md5: r[6] } : {}), ...(r[7] ? { etag: r[7] } : {}), ...(r[8] ? { etagPartSize: r[8] } : {}),
-  };
-}
+/** A short stable name for a tree's files under the cache folder. */
+export const treeKey = (root: string): string => createHash('sha256').update(root).digest('hex').slice(0, 16);
 
 export class HashCache {
   private dirty = false;
 
   private constructor(private readonly file: string | undefined, private readonly rows: Map<string, Row>) {}
 
+  /** Where the cache for the tree at `root` lives under `cacheDir`. */
+  static fileFor(cacheDir: string, root: string): string {
+    return join(cacheDir, `${treeKey(root)}.json`);
+  }
+
   /** The cache for the tree at `root`, kept under `cacheDir` (none: an in-memory cache only). */
   static open(cacheDir: string | undefined, root: string): HashCache {
     if (!cacheDir) return new HashCache(undefined, new Map());
-    const file = join(cacheDir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
+    const file = HashCache.fileFor(cacheDir, root);
     try {
       const doc = JSON.parse(readFileSync(file, 'utf8')) as { version: number; root: string; rows: Row[] };
       if (doc.version === VERSION && doc.root === root && Array.isArray(doc.rows)) return new HashCache(file, new Map(doc.rows.map((r) => [r[0], r])));
@@ -43,30 +40,28 @@ export class HashCache {
     return new HashCache(file, new Map());
   }
 
-  /** The remembered digests, only if every part of the key still matches. */
-  get(path: string, key: StatKey): CacheEntry | undefined {
+  /** The row whose key matches `keys[at * 4…]` ([size, mtimeMs, ctimeMs, ino]): the warm path, no object built per file. */
+  lookup(path: string, keys: Float64Array, at: number): Row | undefined {
     const r = this.rows.get(path);
-    return r && r[1] === key.size && r[2] === key.mtimeMs && r[3] === key.ctimeMs && r[4] === key.ino ? toEntry(r) : undefined;
+    const k = at * 4;
+    return r && r[1] === keys[k] && r[2] === keys[k + 1] && r[3] === keys[k + 2] && r[4] === keys[k + 3] ? r : undefined;
   }
 
-  /** The remembered sha256 alone, if the key matches: the warm path, with no object built per file. */
-  sha256(path: string, key: StatKey): string | undefined {
-    const r = this.rows.get(path);
-    return r && r[5] && r[1] === key.size && r[2] === key.mtimeMs && r[3] === key.ctimeMs && r[4] === key.ino ? r[5] : undefined;
-  }
-
-  set(path: string, e: CacheEntry, scanStartMs: number): void {
-    if (e.mtimeMs >= scanStartMs - RACY_WINDOW_MS || e.ctimeMs >= scanStartMs - RACY_WINDOW_MS) {
-      if (this.rows.delete(path)) this.dirty = true;
-      return;
+  /** Remembers a row, unless its file changed too close to the scan to be trusted; says whether it did. */
+  put(row: Row, scanStartMs: number): boolean {
+    if (row[2] >= scanStartMs - RACY_WINDOW_MS || row[3] >= scanStartMs - RACY_WINDOW_MS) {
+      if (this.rows.delete(row[0])) this.dirty = true;
+      return false;
     }
-    this.rows.set(path, [path, e.size, e.mtimeMs, e.ctimeMs, e.ino, e.sha256 ?? '', e.md5 ?? '', e.etag ?? '', e.etagPartSize ?? 0]);
+    this.rows.set(row[0], row);
     this.dirty = true;
+    return true;
   }
 
   /** Forget paths no longer in the tree. */
-  retain(paths: ReadonlySet<string>): void {
-    if (paths.size === this.rows.size) return;
+  retain(files: readonly { readonly path: string }[]): void {
+    if (files.length === this.rows.size) return;
+    const paths = new Set(files.map((f) => f.path));
     for (const p of this.rows.keys()) {
       if (!paths.has(p)) {
         this.rows.delete(p);

@@ -1,77 +1,118 @@
-// Hashes files on worker threads (two by default: measured fastest on these 2-core machines). Started
-// before a tree is walked so the workers boot while the walk runs, and fed folder by folder.
-// Falls back to the main thread where the worker file is absent (running from sources).
+// Stats and hashes files on worker threads (two by default: measured fastest on these 2-core machines).
+// One pool per process, shared by every tree being scanned (both sides of a local pair), started
+// early by `check` and `sums` so the workers boot while the manifest loads. Each batch goes to the
+// worker with the fewest files outstanding. Where the worker file is absent (running from sources)
+// or for a handful of files, batches run on this thread.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { hashFileSync, type Digests, type HashRequest } from './hash-file.js';
+import { runBatch, type Batch, type BatchResult } from './batch.js';
+import type { Digests, HashRequest } from './hash-file.js';
 
 export type HashResult = { readonly ok: true; readonly digests: Digests } | { readonly ok: false; readonly error: string };
 
 const WORKER = new URL('./hash-worker.js', import.meta.url);
 
-function hashHere(requests: readonly HashRequest[], buffer: Buffer): HashResult[] {
-  return requests.map((r) => {
-    try {
-      return { ok: true, digests: hashFileSync(r, buffer) };
-    } catch (error) {
-      return { ok: false, error: (error as Error).message };
-    }
-  });
-}
+interface Slot { readonly worker: Worker; load: number }
 
 export class HashPool {
-  private readonly pending = new Map<number, { resolve: (results: HashResult[]) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; slot: Slot; size: number }>();
   private nextId = 0;
-  private turn = 0;
-  private readonly buffer = Buffer.allocUnsafe(1024 * 1024);
+  private buffer: Buffer | undefined;
 
-  private constructor(private readonly workers: readonly Worker[]) {
-    for (const w of workers) {
-      w.on('message', (msg: { id: number; results: HashResult[] }) => {
-        this.pending.get(msg.id)?.resolve(msg.results);
-        this.pending.delete(msg.id);
-      });
+  private constructor(private readonly slots: readonly Slot[]) {
+    for (const slot of slots) {
+      slot.worker.on('message', (msg: { id: number; result: BatchResult }) => this.settle(msg.id, (p) => p.resolve(msg.result)));
       // A worker that dies fails every batch still out, rather than leaving the run waiting forever.
-      w.on('error', (error) => {
-        for (const p of this.pending.values()) p.reject(error);
-        this.pending.clear();
+      slot.worker.on('error', (error) => {
+        for (const id of [...this.pending.keys()]) this.settle(id, (p) => p.reject(error));
       });
+      slot.worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
     }
   }
 
-  /** `threads` 0 hashes on this thread: a handful of files is not worth a worker's boot. */
-  static start(threads = Math.min(2, availableParallelism())): HashPool {
-    const usable = threads > 0 && existsSync(fileURLToPath(WORKER));
-    return new HashPool(usable ? Array.from({ length: threads }, () => new Worker(WORKER)) : []);
+  private settle(id: number, how: (p: { resolve: (r: BatchResult) => void; reject: (e: Error) => void }) => void): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    p.slot.load -= p.size;
+    // An idle worker must not keep the process alive; a busy one must (a pending promise does not).
+    if (p.slot.load === 0) p.slot.worker.unref();
+    how(p);
   }
 
-  /** Hashes a batch on the next worker (or here, without workers). */
-  hash(requests: readonly HashRequest[]): Promise<HashResult[]> {
-    if (!requests.length) return Promise.resolve([]);
-    const worker = this.workers[this.turn++ % Math.max(1, this.workers.length)];
-    if (!worker) return Promise.resolve(hashHere(requests, this.buffer));
+  static start(threads = Math.min(2, availableParallelism())): HashPool {
+    const usable = threads > 0 && existsSync(fileURLToPath(WORKER));
+    return new HashPool(usable ? Array.from({ length: threads }, () => ({ worker: new Worker(WORKER), load: 0 })) : []);
+  }
+
+  get threaded(): boolean {
+    return this.slots.length > 0;
+  }
+
+  /** Runs a batch on the least-loaded worker; `here` (or no workers) runs it on this thread. */
+  run(batch: Batch, here = false): Promise<BatchResult> {
+    const slot = here ? undefined : this.slots.reduce<Slot | undefined>((best, s) => (!best || s.load < best.load ? s : best), undefined);
+    if (!slot) {
+      try {
+        return Promise.resolve(runBatch(batch, (this.buffer ??= Buffer.allocUnsafe(1024 * 1024))));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
     const id = this.nextId++;
+    slot.load += batch.paths.length;
+    slot.worker.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, requests });
+      this.pending.set(id, { resolve, reject, slot, size: batch.paths.length });
+      slot.worker.postMessage({ id, batch });
     });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
 
-/** Hashes a list in batches of 256 across the pool. */
+let shared: HashPool | undefined;
+let inline: HashPool | undefined;
+
+/** Runs a batch on this thread: a small tree is done before a worker would have booted. */
+export const runHere = (batch: Batch): Promise<BatchResult> => (inline ??= HashPool.start(0)).run(batch);
+
+/** The process's pool, started on first use (or early, by `check` and `sums`). */
+export function sharedPool(): HashPool {
+  return (shared ??= HashPool.start());
+}
+
+/** Starts the workers now, so their boot overlaps whatever the command does next. */
+export const prewarmHashPool = (): void => void sharedPool();
+
+export const isPoolStarted = (): boolean => shared !== undefined;
+
+/** Hashes a list of files (absolute paths) in batches of 256; a handful runs on this thread. */
 export async function hashMany(requests: readonly HashRequest[]): Promise<HashResult[]> {
-  const pool = HashPool.start(requests.length < 64 ? 0 : undefined);
-  try {
-    const batches: Promise<HashResult[]>[] = [];
-    for (let i = 0; i < requests.length; i += 256) batches.push(pool.hash(requests.slice(i, i + 256)));
-    return (await Promise.all(batches)).flat();
-  } finally {
-    await pool.close();
+  const out: HashResult[] = [];
+  const here = requests.length < 64 && !isPoolStarted();
+  const pool = here ? HashPool.start(0) : sharedPool();
+  const jobs: Promise<void>[] = [];
+  for (let i = 0; i < requests.length; i += 256) {
+    const slice = requests.slice(i, i + 256);
+    // A list may mix algorithms (a sums file of md5 and sha256 lines): a batch computes what any of its files needs.
+    const partSize = slice.find((r) => r.etagPartSize)?.etagPartSize;
+    const batch: Batch = { op: 'hash', root: '', paths: slice.map((r) => r.path), sha256: slice.some((r) => r.sha256), md5: slice.some((r) => r.md5), ...(partSize ? { etagPartSize: partSize } : {}) };
+    const at = i;
+    jobs.push(pool.run(batch).then((r) => {
+      const errors = new Map(r.errors.map(([k, , message]) => [k, message]));
+      slice.forEach((_req, k) => {
+        const error = errors.get(k);
+        out[at + k] = error !== undefined
+          ? { ok: false, error }
+          : { ok: true, digests: { ...(r.sha256 ? { sha256: r.sha256[k] as string } : {}), ...(r.md5 ? { md5: r.md5[k] as string } : {}), ...(r.etag ? { etag: r.etag[k] as string } : {}) } };
+      });
+    }));
   }
+  await Promise.all(jobs);
+  return out;
 }

@@ -1,11 +1,15 @@
-// A local tree's files with their digests: walked (lstat only where the cache needs it), remembered
-// hashes reused, the rest hashed on worker threads while the walk goes on.
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
-import { join } from 'node:path';
-import { compileExcludes } from './glob.js';
-import { HashCache, type CacheEntry } from './hash-cache.js';
+// A local tree's files with their digests, in byte order. The walk hands out batches of 256 files as
+// it goes; the pool's workers stat them (when a cache may answer) or hash them (when none can), so
+// the per-file system calls run on two cores while this thread walks and looks up remembered hashes.
+import { existsSync } from 'node:fs';
+import type { BatchError, BatchResult } from './batch.js';
+import { HashCache, type Row } from './hash-cache.js';
 import type { Digests } from './hash-file.js';
-import { HashPool, type HashResult } from './hash-pool.js';
+import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing, type TreeStats } from './stat-tree.js';
+import { contentDigest, fingerprint, readSummary, writeSummary, type TreeSummary } from './tree-summary.js';
+
+export { byteOrder } from './walk.js';
+export { statTree, treeStats, walkTree, type StatListing, type TreeFile, type TreeStats } from './stat-tree.js';
 
 export interface HashedFile extends Digests { readonly path: string; readonly size: number }
 
@@ -14,122 +18,140 @@ export interface HashTreeOptions {
   readonly sha256?: boolean;
   readonly md5?: boolean;
   readonly etagPartSize?: number;
-  /** Where hashes are remembered between runs; none: hash everything (and skip the lstat calls). */
+  /** Where hashes are remembered between runs; none: hash everything. */
   readonly cacheDir?: string;
   /** Only stat, hash nothing (verify: size). */
   readonly statOnly?: boolean;
-}
-
-export interface TreeFile { readonly path: string; readonly size: number; readonly mtimeMs: number; readonly ctimeMs: number; readonly ino: number }
-
-const SURROGATE_OR_HIGH = /[\uD800-\uFFFF]/;
-/** Byte order of UTF-8, as `LC_ALL=C sort` and coreutils list files (UTF-16 order differs only past U+D7FF). */
-export function byteOrder(a: string, b: string): number {
-  if (SURROGATE_OR_HIGH.test(a) || SURROGATE_OR_HIGH.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Sorts by path in byte order, testing each path once rather than at every comparison. */
-export function sortByPath<T extends { readonly path: string }>(items: T[]): T[] {
-  if (!items.some((i) => SURROGATE_OR_HIGH.test(i.path))) return items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return items.sort((a, b) => byteOrder(a.path, b.path));
+  /** Also remember the whole tree's digests (tree-summary.ts), so an unchanged pair compares in one step. */
+  readonly summary?: boolean;
 }
 
 /**
- * Visits regular files folder by folder. Symlinks are never followed (so no loop, nothing outside the
- * tree); with `stat`, each file is lstat-ed for the cache key, else the folder listing's types suffice.
+ * The remembered summary of a tree whose every file has the stat key it had when the tree was
+ * summed up; undefined when anything differs. A find listing byte-identical to one already recognised
+ * answers without being parsed; one recognised by its parsed keys is remembered for next time.
  */
-function walk(root: string, excludes: readonly string[], stat: boolean, onFolder: (files: TreeFile[]) => void): void {
-  const matcher = compileExcludes(excludes);
-  const visit = (dir: string, rel: string): void => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && rel === '') return;
-      throw error;
-    }
-    const files: TreeFile[] = [];
-    const folders: [string, string][] = [];
-    for (const e of entries) {
-      const path = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        if (!matcher.excludes(path, true)) folders.push([join(dir, e.name), path]);
-      } else if (e.isFile() && !matcher.excludes(path, false)) {
-        if (!stat) files.push({ path, size: -1, mtimeMs: 0, ctimeMs: 0, ino: 0 });
-        else {
-          const s = lstatSync(join(dir, e.name));
-          files.push({ path, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino });
-        }
-      }
-    }
-    if (files.length) onFolder(files);
-    for (const [abs, path] of folders) visit(abs, path);
-  };
-  visit(root, '');
+export async function recognise(stats: TreeStats, cacheDir: string): Promise<TreeSummary | undefined> {
+  const s = readSummary(cacheDir, stats.root);
+  if (!s) return undefined;
+  if (stats.rawDigest && s.listing === stats.rawDigest) return s;
+  const l = stats.listing();
+  if (s.files !== l.paths.length || s.fingerprint !== fingerprint(l.paths, l.keys)) return undefined;
+  if (stats.rawDigest) await writeSummary(cacheDir, stats.root, { ...s, listing: stats.rawDigest });
+  return s;
 }
 
-/** Every regular file under `root` with its stat key, in byte order. */
-export function walkTree(root: string, excludes: readonly string[] = []): TreeFile[] {
-  const out: TreeFile[] = [];
-  walk(root, excludes, true, (files) => out.push(...files));
-  return sortByPath(out);
+/** One batch's worth of files as they come back: keys and digests by index. */
+interface Chunk {
+  readonly paths: readonly string[];
+  readonly keys: Float64Array;
+  readonly sha256: string[];
+  readonly md5: string[];
+  readonly etag: string[];
+  readonly errors: BatchError[];
+  /** 1 for each file hashed in this run (to remember); all of them when no cache could answer. */
+  readonly fresh: Uint8Array | 'all';
+  /** What the cache already knew of a file hashed again for a digest it lacked (kept beside the new one). */
+  readonly known: Map<number, Row>;
 }
 
-function covers(e: CacheEntry, o: HashTreeOptions): boolean {
-  return (!o.sha256 || Boolean(e.sha256)) && (!o.md5 || Boolean(e.md5)) && (!o.etagPartSize || (Boolean(e.etag) && e.etagPartSize === o.etagPartSize));
+function covers(r: Row, o: HashTreeOptions): boolean {
+  return (!o.sha256 || Boolean(r[5])) && (!o.md5 || Boolean(r[6])) && (!o.etagPartSize || (Boolean(r[7]) && r[8] === o.etagPartSize));
 }
 
-function digestsOf(e: CacheEntry): Digests {
-  return { ...(e.sha256 ? { sha256: e.sha256 } : {}), ...(e.md5 ? { md5: e.md5 } : {}), ...(e.etag ? { etag: e.etag } : {}) };
-}
-
-export async function hashTree(root: string, o: HashTreeOptions): Promise<HashedFile[]> {
-  if (o.statOnly) return walkTree(root, o.excludes).map((f) => ({ path: f.path, size: f.size }));
-  const scanStartMs = Date.now();
-  const cache = HashCache.open(o.cacheDir, root);
-  // Started at the first file that needs hashing: a warm re-check never pays for booting workers.
-  let pool: HashPool | undefined;
-  const out: HashedFile[] = [];
-  const work: Promise<void>[] = [];
-  const seen = new Set<string>();
-  try {
-    walk(root, o.excludes ?? [], Boolean(o.cacheDir), (files) => {
-      const misses: { file: TreeFile; known?: CacheEntry }[] = [];
-      const shaOnly = o.sha256 && !o.md5 && !o.etagPartSize;
-      for (const file of files) {
-        seen.add(file.path);
-        const sha = shaOnly && o.cacheDir ? cache.sha256(file.path, file) : undefined;
-        if (sha) {
-          out.push({ path: file.path, size: file.size, sha256: sha });
-          continue;
-        }
-        const hit = o.cacheDir ? cache.get(file.path, file) : undefined;
-        if (hit && covers(hit, o)) out.push({ path: file.path, size: file.size, ...digestsOf(hit) });
-        else misses.push({ file, ...(hit ? { known: hit } : {}) });
-      }
-      if (!misses.length) return;
-      const requests = misses.map(({ file }) => ({
-        path: join(root, file.path), sha256: Boolean(o.sha256), md5: Boolean(o.md5), ...(o.etagPartSize ? { etagPartSize: o.etagPartSize } : {}),
-      }));
-      pool ??= HashPool.start();
-      work.push(pool.hash(requests).then((results: HashResult[]) => {
-        results.forEach((r, i) => {
-          const { file, known } = misses[i] as { file: TreeFile; known?: CacheEntry };
-          if (!r.ok) throw new Error(`cannot read ${join(root, file.path)}: ${r.error}`);
-          out.push({ path: file.path, size: file.size, ...r.digests });
-          if (!o.cacheDir) return;
-          // Keep what was already known (sha256 from an earlier run) beside what was just computed (md5).
-          const { path: _p, ...key } = file;
-          cache.set(file.path, { ...key, ...(known ? digestsOf(known) : {}), ...r.digests, ...(o.etagPartSize ? { etagPartSize: o.etagPartSize } : {}) }, scanStartMs);
-        });
-      }));
-    });
-    await Promise.all(work);
-  } finally {
-    await pool?.close();
+export async function hashTree(root: string, o: HashTreeOptions, listed?: StatListing): Promise<HashedFile[]> {
+  if (o.statOnly) {
+    const l = listed ?? (await statTree(root, o.excludes ?? []));
+    return l.paths.map((path, i) => ({ path, size: l.keys[i * 4] as number }));
   }
-  cache.retain(seen);
-  await cache.save(root);
-  return sortByPath(out);
+  const scanStartMs = Date.now();
+  const want = { sha256: Boolean(o.sha256), md5: Boolean(o.md5), ...(o.etagPartSize ? { etagPartSize: o.etagPartSize } : {}) };
+  const hash = (paths: string[], only: boolean): Promise<BatchResult> => dispatch({ op: 'hash', root, paths, ...want }, only);
+  let cache: HashCache | undefined;
+  const cached = (): HashCache => (cache ??= HashCache.open(o.cacheDir, root));
+
+  // Looks up a listed chunk in the cache; the files it cannot answer for are hashed next.
+  const lookupThenHash = async (paths: readonly string[], keys: Float64Array, only: boolean): Promise<Chunk> => {
+    const chunk: Chunk = { paths, keys, sha256: [], md5: [], etag: [], errors: [], fresh: new Uint8Array(paths.length), known: new Map() };
+    const misses: number[] = [];
+    paths.forEach((path, i) => {
+      const row = cached().lookup(path, keys, i);
+      if (row && covers(row, o)) {
+        chunk.sha256[i] = row[5];
+        chunk.md5[i] = row[6];
+        chunk.etag[i] = row[7];
+        return;
+      }
+      misses.push(i);
+      if (row) chunk.known.set(i, row);
+    });
+    if (!misses.length) return chunk;
+    const r = await hash(misses.map((i) => paths[i] as string), only);
+    misses.forEach((i, k) => {
+      keys.set(r.keys.subarray(k * 4, k * 4 + 4), i * 4); // as read: a file changed since the listing is remembered as it is now
+      chunk.sha256[i] = r.sha256?.[k] ?? '';
+      chunk.md5[i] = r.md5?.[k] ?? '';
+      chunk.etag[i] = r.etag?.[k] ?? '';
+      (chunk.fresh as Uint8Array)[i] = 1;
+    });
+    for (const [k, code, message] of r.errors) chunk.errors.push([misses[k] as number, code, message]);
+    return chunk;
+  };
+
+  // A cache that may answer: list with stat keys first (find, or the workers), then look up, then hash the rest.
+  const list = listed ?? (o.cacheDir && existsSync(HashCache.fileFor(o.cacheDir, root)) ? await statTree(root, o.excludes) : undefined);
+  let pending: Promise<Chunk>[];
+  if (list) {
+    pending = [];
+    for (let at = 0; at < list.paths.length; at += BATCH) {
+      const end = Math.min(at + BATCH, list.paths.length);
+      pending.push(lookupThenHash(list.paths.slice(at, end), list.keys.slice(at * 4, end * 4), list.paths.length <= BATCH));
+    }
+  } else {
+    // Nothing to look up: hash as the walk goes, each file's key read from the descriptor it was hashed from.
+    pending = walkInBatches(root, o.excludes ?? [], (paths, only) =>
+      hash(paths, only).then((r): Chunk => ({ paths, keys: r.keys, sha256: r.sha256 ?? [], md5: r.md5 ?? [], etag: r.etag ?? [], errors: r.errors, fresh: 'all', known: new Map() })));
+  }
+  cached(); // parsed while the workers are busy with the batches just handed out (before any lookup runs)
+  return finish(root, o, await Promise.all(pending), cached(), scanStartMs);
+}
+
+/** The chunks in order as one list; what was hashed is remembered, and the tree summed up if asked. */
+async function finish(root: string, o: HashTreeOptions, chunks: readonly Chunk[], cache: HashCache, scanStartMs: number): Promise<HashedFile[]> {
+  const out: HashedFile[] = [];
+  const keys: number[] = [];
+  const shaOnly = Boolean(o.sha256) && !o.md5 && !o.etagPartSize;
+  let remembered = true;
+  for (const c of chunks) {
+    failWith(root, c.paths, c.errors);
+    if (c.errors.length) remembered = false; // files vanished during the scan
+    const k = c.keys;
+    c.paths.forEach((path, i) => {
+      const size = k[i * 4] as number;
+      if (Number.isNaN(size)) return;
+      const sha256 = c.sha256[i] as string;
+      // One object shape per kind of run: building each from spreads cost more than hashing a small file.
+      out.push(shaOnly ? { path, size, sha256 } : {
+        path, size, ...(o.sha256 ? { sha256 } : {}), ...(o.md5 ? { md5: c.md5[i] as string } : {}), ...(o.etagPartSize ? { etag: c.etag[i] as string } : {}),
+      });
+      if (o.summary) keys.push(size, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number);
+      if (!o.cacheDir || (c.fresh !== 'all' && !c.fresh[i])) return;
+      const mtimeMs = k[i * 4 + 1] as number;
+      const ctimeMs = k[i * 4 + 2] as number;
+      const ino = k[i * 4 + 3] as number;
+      // Keep what was already known of the very same file (sha256 from an earlier run) beside what was just computed.
+      const was = c.known.get(i);
+      const same = was !== undefined && was[1] === size && was[2] === mtimeMs && was[3] === ctimeMs && was[4] === ino;
+      const row: Row = [path, size, mtimeMs, ctimeMs, ino, sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ?? (same ? was[8] : 0)];
+      if (!cache.put(row, scanStartMs)) remembered = false;
+    });
+  }
+  if (o.cacheDir) {
+    cache.retain(out);
+    await cache.save(root);
+    if (o.summary && o.sha256) {
+      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(out.map((f) => f.path), Float64Array.from(keys)), sha256: contentDigest(out), files: out.length } : undefined);
+    }
+  }
+  return out;
 }

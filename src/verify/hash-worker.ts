@@ -1,15 +1,9 @@
-// Worker thread: hashes the files it is sent, one reused 1 MiB buffer per worker.
+// Worker thread: runs the batches it is sent (stat or hash), one reused 1 MiB read buffer per worker.
 import { parentPort } from 'node:worker_threads';
-import { hashFileSync, type HashRequest } from './hash-file.js';
+import { runBatch, type Batch } from './batch.js';
 
 const buffer = Buffer.allocUnsafe(1024 * 1024);
-parentPort?.on('message', (job: { id: number; requests: HashRequest[] }) => {
-  const results = job.requests.map((r) => {
-    try {
-      return { ok: true as const, digests: hashFileSync(r, buffer) };
-    } catch (error) {
-      return { ok: false as const, error: (error as Error).message };
-    }
-  });
-  parentPort?.postMessage({ id: job.id, results });
+parentPort?.on('message', ({ id, batch }: { id: number; batch: Batch }) => {
+  const result = runBatch(batch, buffer);
+  parentPort?.postMessage({ id, result }, [result.keys.buffer as ArrayBuffer]);
 });

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { findArgv, numberAt, parseFindListing } from './find-list.js';
+
+const entry = (size: number, mtime: string, ctime: string, ino: number, path: string): string => `${size} ${mtime} ${ctime} ${ino} ${path}\0`;
+
+describe('find listing', () => {
+  it('reads times as node computes Stats.mtimeMs from (sec, nsec)', () => {
+    const at = (text: string): number => numberAt(text, 0, text.length);
+    expect(at('1795568190.8141988130')).toBe(1795568190 * 1000 + 814198813 / 1e6);
+    expect(at('1700000000.0000000000')).toBe(1700000000000);
+    expect(at('12.5')).toBe(12500); // a short fraction is in tenths, not nanoseconds
+    expect(at('4096')).toBe(4096);
+    expect(at('18446744073709551615')).toBe(Number('18446744073709551615')); // past 2^53: node's own rounding
+  });
+
+  it('parses sizes, times, inodes and awkward names into byte order, excludes applied', () => {
+    const out = Buffer.from([
+      entry(3, '1700000000.5000000000', '1700000001.0000000000', 11, 'b/new\nline'),
+      entry(5, '1700000000.0000000000', '1700000000.0000000000', 12, 'a/x'),
+      entry(1, '1700000000.0000000000', '1700000000.0000000000', 13, 'a-b'),
+      entry(2, '1700000000.0000000000', '1700000000.0000000000', 14, 'with space.tmp'),
+      entry(7, '1700000000.0000000000', '1700000000.0000000000', 15, 'build/out/o.bin'),
+      entry(9, '1700000000.0000000000', '1700000000.0000000000', 16, 'ünï ✓'),
+    ].join(''));
+    const { paths, keys } = parseFindListing(out, ['*.tmp', 'build/']);
+    expect(paths).toEqual(['a-b', 'a/x', 'b/new\nline', 'ünï ✓']);
+    expect([...keys.subarray(8, 12)]).toEqual([3, 1700000000500, 1700000001000, 11]);
+    expect(parseFindListing(Buffer.alloc(0), [])).toEqual({ paths: [], keys: new Float64Array(0) });
+  });
+
+  it('prunes folders excluded by a plain name, and leaves wildcards to labsync’s own matcher', () => {
+    expect(findArgv([])).toEqual(['find', '.', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0']);
+    expect(findArgv(['.git/', '/.labsync-backup/', '*.tmp', 'data/*.csv', 'node_modules'])).toEqual([
+      'find', '.', '-type', 'd', '(', '-name', '.git', '-o', '-path', './.labsync-backup', '-o', '-name', 'node_modules', ')', '-prune', '-o',
+      '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0',
+    ]);
+  });
+});

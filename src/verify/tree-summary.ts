@@ -1,0 +1,59 @@
+// A whole tree remembered as two digests: a fingerprint of every file's path and stat key, and a
+// digest of every file's path, size and sha256. When a re-scan's fingerprint is the remembered one,
+// every file has the key it had when it was hashed, so (by the same rule the per-file cache trusts)
+// the content digest still holds, and two trees whose content digests match hold the same bytes,
+// without loading either cache. Only written when every file was remembered (none racy, none unreadable).
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../state/atomic.js';
+import { treeKey } from './hash-cache.js';
+
+const VERSION = 1;
+
+export interface TreeSummary {
+  readonly fingerprint: string;
+  readonly sha256: string;
+  readonly files: number;
+  /** The raw digest of a find listing already seen to match `fingerprint` (stat-tree.ts TreeStats.rawDigest). */
+  readonly listing?: string;
+}
+
+/** Hash of the file list and their [size, mtimeMs, ctimeMs, ino] keys, in list order. */
+export function fingerprint(paths: readonly string[], keys: Float64Array): string {
+  return createHash('sha256').update(paths.join('\0')).update(new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength)).digest('hex');
+}
+
+/** Hash of what a checksum comparison looks at: each file's path, size and sha256, in list order. */
+export function contentDigest(files: readonly { readonly path: string; readonly size: number; readonly sha256?: string }[]): string {
+  const h = createHash('sha256');
+  let text = '';
+  for (const f of files) {
+    text += `${f.path}\0${f.size}\0${f.sha256 ?? ''}\n`;
+    if (text.length > 1 << 20) {
+      h.update(text);
+      text = '';
+    }
+  }
+  return h.update(text).digest('hex');
+}
+
+const fileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.tree.json`);
+
+export const hasSummary = (cacheDir: string, root: string): boolean => existsSync(fileFor(cacheDir, root));
+
+export function readSummary(cacheDir: string, root: string): TreeSummary | undefined {
+  try {
+    const doc = JSON.parse(readFileSync(fileFor(cacheDir, root), 'utf8')) as Partial<TreeSummary> & { version?: number; root?: string };
+    if (doc.version !== VERSION || doc.root !== root || typeof doc.fingerprint !== 'string' || typeof doc.sha256 !== 'string' || typeof doc.files !== 'number') return undefined;
+    return { fingerprint: doc.fingerprint, sha256: doc.sha256, files: doc.files, ...(typeof doc.listing === 'string' ? { listing: doc.listing } : {}) };
+  } catch {
+    return undefined; // absent or damaged: the full comparison runs
+  }
+}
+
+export async function writeSummary(cacheDir: string, root: string, s: TreeSummary | undefined): Promise<void> {
+  const file = fileFor(cacheDir, root);
+  if (s) await writeFileAtomic(file, JSON.stringify({ version: VERSION, root, ...s }));
+  else rmSync(file, { force: true }); // a tree that could not be summed up must not answer with an old summary
+}
