@@ -50,9 +50,10 @@ function makeTree(name: string, count: number, min: number, max: number): string
   return dir;
 }
 
-interface Row { what: string; labsync: number; other: string; otherMs: number; goal: number }
+/** goal: the most labsync may take as a share of the other tool's time; undefined: shown, not judged. */
+interface Row { what: string; labsync: number; other: string; otherMs: number; goal: number | undefined }
 const rows: Row[] = [];
-const add = (what: string, labsync: number, other: string, otherMs: number, goal: number): void => {
+const add = (what: string, labsync: number, other: string, otherMs: number, goal: number | undefined): void => {
   rows.push({ what, labsync, other, otherMs, goal });
   process.stderr.write(`  ${what}: ${labsync.toFixed(0)} ms vs ${otherMs.toFixed(0)} ms\n`);
 };
@@ -64,10 +65,17 @@ const t100 = makeTree('100k-1-4KiB', 100_000, 1024, 4096);
 const labsync = `node ${BIN}`;
 
 for (const [label, dir] of [['20k × ~50 KiB', t20], ['100k × 1–4 KiB', t100]] as const) {
+  // The trees sit beside a labsync.yaml, so `sums` remembers hashes there: cleared before each timed
+  // run, every file is read and hashed, as sha256sum does; the re-run row shows what remembering buys.
   const clearCache = (): void => rmSync(join(dir, '.labsync', 'cache'), { recursive: true, force: true });
-  add(`sums sha256, ${label}`, time(`${labsync} sums src >/dev/null`, RUNS, undefined, dir), 'find \\| xargs sha256sum', time("find src -type f -print0 | xargs -0 sha256sum >/dev/null", RUNS, undefined, dir), 0.3);
-  add(`sums md5, ${label}`, time(`${labsync} sums --algo md5 src >/dev/null`, RUNS, undefined, dir), 'find \\| xargs md5sum', time("find src -type f -print0 | xargs -0 md5sum >/dev/null", RUNS, undefined, dir), 0.65);
+  const sha256sum = time('find src -type f -print0 | xargs -0 sha256sum >/dev/null', RUNS, undefined, dir);
+  add(`sums sha256, ${label}`, time(`${labsync} sums src >/dev/null`, RUNS, clearCache, dir), 'find \\| xargs sha256sum', sha256sum, 0.3);
+  add(`sums md5, ${label}`, time(`${labsync} sums --algo md5 src >/dev/null`, RUNS, clearCache, dir), 'find \\| xargs md5sum', time('find src -type f -print0 | xargs -0 md5sum >/dev/null', RUNS, undefined, dir), 0.65);
+  sh(`${labsync} sums src >/dev/null`, dir);
+  add(`sums sha256 re-run (hashes remembered), ${label}`, time(`${labsync} sums src >/dev/null`, RUNS, undefined, dir), 'find \\| xargs sha256sum', sha256sum, undefined);
   add(`cold check local↔local, ${label}`, time(`${labsync} check -q`, RUNS, clearCache, dir), 'rclone check', time('rclone check -q src copy', RUNS, undefined, dir), label.startsWith('20k') ? 0.75 : 0.5);
+  // Twice: the first run after a cold one sums the trees up, the next recognise them (what cron sees).
+  sh(`${labsync} check -q`, dir);
   sh(`${labsync} check -q`, dir);
   add(`warm re-check, ${label}`, time(`${labsync} check -q`, RUNS, undefined, dir), 'rsync -rn', time('rsync -rn src/ copy/ >/dev/null', RUNS, undefined, dir), 2.0);
 }
@@ -80,9 +88,10 @@ const lines = [
   '|---|---:|---|---:|---:|---:|:-:|',
   ...rows.map((r) => {
     const ratio = r.labsync / r.otherMs;
-    const goal = r.what.startsWith('labsync --') ? `≤ 80 ms` : `≤ ${r.goal.toFixed(2)}×`;
-    const met = r.what.startsWith('labsync --') ? r.labsync <= 80 : ratio <= r.goal;
-    return `| ${r.what} | ${r.labsync.toFixed(0)} ms | ${r.other} | ${r.otherMs.toFixed(0)} ms | ${ratio.toFixed(2)}× | ${goal} | ${met ? 'yes' : 'no'} |`;
+    const startup = r.what.startsWith('labsync --');
+    const goal = startup ? '≤ 80 ms' : r.goal === undefined ? '—' : `≤ ${r.goal.toFixed(2)}×`;
+    const met = startup ? (r.labsync <= 80 ? 'yes' : 'no') : r.goal === undefined ? '—' : ratio <= r.goal ? 'yes' : 'no';
+    return `| ${r.what} | ${r.labsync.toFixed(0)} ms | ${r.other} | ${r.otherMs.toFixed(0)} ms | ${ratio.toFixed(2)}× | ${goal} | ${met} |`;
   }),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

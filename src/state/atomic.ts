@@ -2,14 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** Write then rename: a reader sees the old file or the new one, never half of one. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+/**
+ * Write then rename: a reader sees the old file or the new one, never half of one. `durable: false`
+ * skips the fsync, for caches: after a crash one may come back empty, which costs a re-hash, while
+ * syncing a large cache cost more than the warm check it speeds up.
+ */
+export async function writeFileAtomic(path: string, data: string, { durable = true }: { durable?: boolean } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w', 0o644);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }

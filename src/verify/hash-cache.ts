@@ -72,7 +72,7 @@ export class HashCache {
 
   async save(root: string): Promise<void> {
     if (!this.file || !this.dirty) return;
-    await writeFileAtomic(this.file, JSON.stringify({ version: VERSION, root, rows: [...this.rows.values()] }));
+    await writeFileAtomic(this.file, JSON.stringify({ version: VERSION, root, rows: [...this.rows.values()] }), { durable: false });
     this.dirty = false;
   }
 }

@@ -113,45 +113,50 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
       hash(paths, only).then((r): Chunk => ({ paths, keys: r.keys, sha256: r.sha256 ?? [], md5: r.md5 ?? [], etag: r.etag ?? [], errors: r.errors, fresh: 'all', known: new Map() })));
   }
   cached(); // parsed while the workers are busy with the batches just handed out (before any lookup runs)
-  return finish(root, o, await Promise.all(pending), cached(), scanStartMs);
-}
-
-/** The chunks in order as one list; what was hashed is remembered, and the tree summed up if asked. */
-async function finish(root: string, o: HashTreeOptions, chunks: readonly Chunk[], cache: HashCache, scanStartMs: number): Promise<HashedFile[]> {
-  const out: HashedFile[] = [];
-  const keys: number[] = [];
   const shaOnly = Boolean(o.sha256) && !o.md5 && !o.etagPartSize;
-  let remembered = true;
-  for (const c of chunks) {
-    failWith(root, c.paths, c.errors);
-    if (c.errors.length) remembered = false; // files vanished during the scan
-    const k = c.keys;
-    c.paths.forEach((path, i) => {
-      const size = k[i * 4] as number;
-      if (Number.isNaN(size)) return;
-      const sha256 = c.sha256[i] as string;
-      // One object shape per kind of run: building each from spreads cost more than hashing a small file.
-      out.push(shaOnly ? { path, size, sha256 } : {
-        path, size, ...(o.sha256 ? { sha256 } : {}), ...(o.md5 ? { md5: c.md5[i] as string } : {}), ...(o.etagPartSize ? { etag: c.etag[i] as string } : {}),
-      });
-      if (o.summary) keys.push(size, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number);
-      if (!o.cacheDir || (c.fresh !== 'all' && !c.fresh[i])) return;
-      const mtimeMs = k[i * 4 + 1] as number;
-      const ctimeMs = k[i * 4 + 2] as number;
-      const ino = k[i * 4 + 3] as number;
-      // Keep what was already known of the very same file (sha256 from an earlier run) beside what was just computed.
-      const was = c.known.get(i);
-      const same = was !== undefined && was[1] === size && was[2] === mtimeMs && was[3] === ctimeMs && was[4] === ino;
-      const row: Row = [path, size, mtimeMs, ctimeMs, ino, sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ?? (same ? was[8] : 0)];
-      if (!cache.put(row, scanStartMs)) remembered = false;
-    });
-  }
+  // Each chunk is taken in as it comes back, while the workers go on with the next ones.
+  const parts = await Promise.all(pending.map((p) => p.then((chunk) => absorb(root, o, chunk, cached(), scanStartMs, shaOnly))));
+  const out = parts.length === 1 ? (parts[0] as Absorbed).files : parts.flatMap((p) => p.files);
   if (o.cacheDir) {
-    cache.retain(out);
-    await cache.save(root);
+    const c = cached();
+    c.retain(out);
+    await c.save(root);
     if (o.summary && o.sha256) {
-      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(out.map((f) => f.path), Float64Array.from(keys)), sha256: contentDigest(out), files: out.length } : undefined);
+      const remembered = parts.every((p) => p.remembered);
+      const keys = Float64Array.from(parts.flatMap((p) => p.keys));
+      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(out.map((f) => f.path), keys), sha256: contentDigest(out), files: out.length } : undefined);
     }
   }
   return out;
+}
+
+interface Absorbed { readonly files: HashedFile[]; readonly keys: number[]; readonly remembered: boolean }
+
+/** One chunk's files as the caller sees them; what was hashed is remembered (unless racy). */
+function absorb(root: string, o: HashTreeOptions, c: Chunk, cache: HashCache, scanStartMs: number, shaOnly: boolean): Absorbed {
+  failWith(root, c.paths, c.errors);
+  const files: HashedFile[] = [];
+  const keys: number[] = [];
+  let remembered = c.errors.length === 0; // else files vanished during the scan
+  const k = c.keys;
+  c.paths.forEach((path, i) => {
+    const size = k[i * 4] as number;
+    if (Number.isNaN(size)) return;
+    const sha256 = c.sha256[i] as string;
+    // One object shape per kind of run: building each from spreads cost more than hashing a small file.
+    files.push(shaOnly ? { path, size, sha256 } : {
+      path, size, ...(o.sha256 ? { sha256 } : {}), ...(o.md5 ? { md5: c.md5[i] as string } : {}), ...(o.etagPartSize ? { etag: c.etag[i] as string } : {}),
+    });
+    if (o.summary) keys.push(size, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number);
+    if (!o.cacheDir || (c.fresh !== 'all' && !c.fresh[i])) return;
+    const mtimeMs = k[i * 4 + 1] as number;
+    const ctimeMs = k[i * 4 + 2] as number;
+    const ino = k[i * 4 + 3] as number;
+    // Keep what was already known of the very same file (sha256 from an earlier run) beside what was just computed.
+    const was = c.known.get(i);
+    const same = was !== undefined && was[1] === size && was[2] === mtimeMs && was[3] === ctimeMs && was[4] === ino;
+    const row: Row = [path, size, mtimeMs, ctimeMs, ino, sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ?? (same ? was[8] : 0)];
+    if (!cache.put(row, scanStartMs)) remembered = false;
+  });
+  return { files, keys, remembered };
 }

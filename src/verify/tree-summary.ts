@@ -54,6 +54,6 @@ export function readSummary(cacheDir: string, root: string): TreeSummary | undef
 
 export async function writeSummary(cacheDir: string, root: string, s: TreeSummary | undefined): Promise<void> {
   const file = fileFor(cacheDir, root);
-  if (s) await writeFileAtomic(file, JSON.stringify({ version: VERSION, root, ...s }));
+  if (s) await writeFileAtomic(file, JSON.stringify({ version: VERSION, root, ...s }), { durable: false });
   else rmSync(file, { force: true }); // a tree that could not be summed up must not answer with an old summary
 }
