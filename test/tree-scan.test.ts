@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runBatch, vanished } from '../src/verify/batch.js';
+import { HashPool } from '../src/verify/hash-pool.js';
 import { failWith, poolStatTree, statTree, treeStats } from '../src/verify/stat-tree.js';
 import { listFiles } from '../src/verify/walk.js';
 import { json, Lab } from './harness/lab.js';
@@ -65,6 +66,27 @@ describe('listing a tree', () => {
     expect(s.keys[0]).toBe(2);
     expect(s.errors.every(vanished)).toBe(true); // gone, or not a regular file: simply not listed
     expect([1, 2, 3].map((i) => Number.isNaN(s.keys[i * 4]))).toEqual([true, true, true]);
+  });
+});
+
+describe('the hash pool', () => {
+  it('a worker that dies fails only its own batches, and the pool goes on without it', async () => {
+    const lab = new Lab();
+    const paths = Array.from({ length: 4000 }, (_v, i) => `f${i}`);
+    for (const p of paths) writeFileSync(lab.path(p), p);
+    const pool = HashPool.start(2, new URL('../dist/hash-worker.js', import.meta.url)); // built by the global setup
+    const batch = { op: 'hash', root: lab.path(), paths, sha256: true } as const;
+    try {
+      const expected = (await pool.run(batch)).sha256;
+      expect(expected).toHaveLength(4000);
+      const lost = expect(pool.run(batch)).rejects.toThrow(/a hash worker stopped/); // on worker 0 or 1: stop both
+      await pool.stopWorker(0);
+      await pool.stopWorker(1);
+      await lost;
+      expect((await pool.run(batch)).sha256).toEqual(expected); // no worker left: run here
+    } finally {
+      await pool.close();
+    }
   });
 });
 

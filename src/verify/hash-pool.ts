@@ -1,8 +1,8 @@
 // Stats and hashes files on worker threads (two by default: measured fastest on these 2-core machines).
 // One pool per process, shared by every tree being scanned (both sides of a local pair), started
-// early by `check` and `sums` so the workers boot while the manifest loads. Each batch goes to the
-// worker with the fewest files outstanding. Where the worker file is absent (running from sources)
-// or for a handful of files, batches run on this thread.
+// at the first batch (early by `sums`, so the workers boot while it looks for a manifest). Each batch
+// goes to the live worker with the fewest files outstanding. Where the worker file is absent
+// (running from sources), batches run on this thread.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ export type HashResult = { readonly ok: true; readonly digests: Digests } | { re
 
 const WORKER = new URL('./hash-worker.js', import.meta.url);
 
-interface Slot { readonly worker: Worker; load: number }
+interface Slot { readonly worker: Worker; load: number; gone: boolean }
 
 export class HashPool {
   private readonly pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; slot: Slot; size: number }>();
@@ -24,12 +24,17 @@ export class HashPool {
   private constructor(private readonly slots: readonly Slot[]) {
     for (const slot of slots) {
       slot.worker.on('message', (msg: { id: number; result: BatchResult }) => this.settle(msg.id, (p) => p.resolve(msg.result)));
-      // A worker that dies fails every batch still out, rather than leaving the run waiting forever.
-      slot.worker.on('error', (error) => {
-        for (const id of [...this.pending.keys()]) this.settle(id, (p) => p.reject(error));
-      });
+      // A worker that dies fails its batches still out, rather than leaving the run waiting forever,
+      // and gets no more: the next batches go to the others, or run here.
+      slot.worker.on('error', (error) => this.lose(slot, error));
+      slot.worker.on('exit', (code) => this.lose(slot, new Error(`a hash worker stopped (exit code ${code})`)));
       slot.worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
     }
+  }
+
+  private lose(slot: Slot, error: Error): void {
+    slot.gone = true;
+    for (const [id, p] of [...this.pending]) if (p.slot === slot) this.settle(id, (q) => q.reject(error));
   }
 
   private settle(id: number, how: (p: { resolve: (r: BatchResult) => void; reject: (e: Error) => void }) => void): void {
@@ -42,18 +47,14 @@ export class HashPool {
     how(p);
   }
 
-  static start(threads = Math.min(2, availableParallelism())): HashPool {
-    const usable = threads > 0 && existsSync(fileURLToPath(WORKER));
-    return new HashPool(usable ? Array.from({ length: threads }, () => ({ worker: new Worker(WORKER), load: 0 })) : []);
+  static start(threads = Math.min(2, availableParallelism()), script: URL = WORKER): HashPool {
+    const usable = threads > 0 && existsSync(fileURLToPath(script));
+    return new HashPool(usable ? Array.from({ length: threads }, () => ({ worker: new Worker(script), load: 0, gone: false })) : []);
   }
 
-  get threaded(): boolean {
-    return this.slots.length > 0;
-  }
-
-  /** Runs a batch on the least-loaded worker; `here` (or no workers) runs it on this thread. */
-  run(batch: Batch, here = false): Promise<BatchResult> {
-    const slot = here ? undefined : this.slots.reduce<Slot | undefined>((best, s) => (!best || s.load < best.load ? s : best), undefined);
+  /** Runs a batch on the least-loaded live worker, or on this thread without one. */
+  run(batch: Batch): Promise<BatchResult> {
+    const slot = this.slots.reduce<Slot | undefined>((best, s) => (!s.gone && (!best || s.load < best.load) ? s : best), undefined);
     if (!slot) {
       try {
         return Promise.resolve(runBatch(batch, (this.buffer ??= Buffer.allocUnsafe(1024 * 1024))));
@@ -72,6 +73,11 @@ export class HashPool {
 
   async close(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  /** Stops one worker, as a crash would (tests: the pool must go on without it). */
+  async stopWorker(index: number): Promise<void> {
+    await this.slots[index]?.worker.terminate();
   }
 }
 
@@ -94,8 +100,7 @@ export const isPoolStarted = (): boolean => shared !== undefined;
 /** Hashes a list of files (absolute paths) in batches of 256; a handful runs on this thread. */
 export async function hashMany(requests: readonly HashRequest[]): Promise<HashResult[]> {
   const out: HashResult[] = [];
-  const here = requests.length < 64 && !isPoolStarted();
-  const pool = here ? HashPool.start(0) : sharedPool();
+  const run = requests.length < 64 && !isPoolStarted() ? runHere : (b: Batch) => sharedPool().run(b);
   const jobs: Promise<void>[] = [];
   for (let i = 0; i < requests.length; i += 256) {
     const slice = requests.slice(i, i + 256);
@@ -103,7 +108,7 @@ export async function hashMany(requests: readonly HashRequest[]): Promise<HashRe
     const partSize = slice.find((r) => r.etagPartSize)?.etagPartSize;
     const batch: Batch = { op: 'hash', root: '', paths: slice.map((r) => r.path), sha256: slice.some((r) => r.sha256), md5: slice.some((r) => r.md5), ...(partSize ? { etagPartSize: partSize } : {}) };
     const at = i;
-    jobs.push(pool.run(batch).then((r) => {
+    jobs.push(run(batch).then((r) => {
       const errors = new Map(r.errors.map(([k, , message]) => [k, message]));
       slice.forEach((_req, k) => {
         const error = errors.get(k);

@@ -1,12 +1,13 @@
-// A local tree's files with their digests, in byte order. The walk hands out batches of 256 files as
-// it goes; the pool's workers stat them (when a cache may answer) or hash them (when none can), so
-// the per-file system calls run on two cores while this thread walks and looks up remembered hashes.
+// A local tree's files with their digests, in byte order. Where a cache may answer, the tree is listed
+// with stat keys first (stat-tree.ts), looked up, and only the rest hashed; where none can, the walk
+// hands batches of 256 files to the pool's workers as it goes. Either way the per-file system calls
+// run on two cores while this thread walks, looks up and takes results in.
 import { existsSync } from 'node:fs';
 import type { BatchError, BatchResult } from './batch.js';
 import { HashCache, type Row } from './hash-cache.js';
 import type { Digests } from './hash-file.js';
-import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing, type TreeStats } from './stat-tree.js';
-import { contentDigest, fingerprint, readSummary, writeSummary, type TreeSummary } from './tree-summary.js';
+import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
+import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
 
 export { byteOrder } from './walk.js';
 export { statTree, treeStats, walkTree, type StatListing, type TreeFile, type TreeStats } from './stat-tree.js';
@@ -24,21 +25,6 @@ export interface HashTreeOptions {
   readonly statOnly?: boolean;
   /** Also remember the whole tree's digests (tree-summary.ts), so an unchanged pair compares in one step. */
   readonly summary?: boolean;
-}
-
-/**
- * The remembered summary of a tree whose every file has the stat key it had when the tree was
- * summed up; undefined when anything differs. A find listing byte-identical to one already recognised
- * answers without being parsed; one recognised by its parsed keys is remembered for next time.
- */
-export async function recognise(stats: TreeStats, cacheDir: string): Promise<TreeSummary | undefined> {
-  const s = readSummary(cacheDir, stats.root);
-  if (!s) return undefined;
-  if (stats.rawDigest && s.listing === stats.rawDigest) return s;
-  const l = stats.listing();
-  if (s.files !== l.paths.length || s.fingerprint !== fingerprint(l.paths, l.keys)) return undefined;
-  if (stats.rawDigest) await writeSummary(cacheDir, stats.root, { ...s, listing: stats.rawDigest });
-  return s;
 }
 
 /** One batch's worth of files as they come back: keys and digests by index. */

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../state/atomic.js';
 import { treeKey } from './hash-cache.js';
+import type { TreeStats } from './stat-tree.js';
 
 const VERSION = 1;
 
@@ -56,4 +57,19 @@ export async function writeSummary(cacheDir: string, root: string, s: TreeSummar
   const file = fileFor(cacheDir, root);
   if (s) await writeFileAtomic(file, JSON.stringify({ version: VERSION, root, ...s }), { durable: false });
   else rmSync(file, { force: true }); // a tree that could not be summed up must not answer with an old summary
+}
+
+/**
+ * The remembered summary of a tree whose every file has the stat key it had when the tree was
+ * summed up; undefined when anything differs. A find listing byte-identical to one already recognised
+ * answers without being parsed; one recognised by its parsed keys is remembered for next time.
+ */
+export async function recognise(stats: TreeStats, cacheDir: string): Promise<TreeSummary | undefined> {
+  const s = readSummary(cacheDir, stats.root);
+  if (!s) return undefined;
+  if (stats.rawDigest && s.listing === stats.rawDigest) return s;
+  const l = stats.listing();
+  if (s.files !== l.paths.length || s.fingerprint !== fingerprint(l.paths, l.keys)) return undefined;
+  if (stats.rawDigest) await writeSummary(cacheDir, stats.root, { ...s, listing: stats.rawDigest });
+  return s;
 }
