@@ -52,6 +52,26 @@ describe('listing a tree', () => {
     for (const env of [{}, { LABSYNC_FIND: '0' }] as Record<string, string>[]) expect((await lab.cli(['sums', root], { env })).stdout).toBe(cold.stdout);
   });
 
+  it('refuses a file whose name is not valid UTF-8, naming it, rather than skipping it unchecked', async () => {
+    const lab = new Lab().manifest('version: 1\n');
+    lab.write(lab.path('t/fine'), 'fine');
+    const bad = Buffer.concat([Buffer.from(`${lab.path('t')}/bad`), Buffer.from([0xff, 0xfe])]);
+    writeFileSync(bad, 'x');
+    const refused = async (env: Record<string, string> = {}): Promise<void> => {
+      const r = await lab.cli(['sums', 't'], { env });
+      expect(r.exitCode, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(/t\/bad\uFFFD\uFFFD: this name is not valid UTF-8/);
+    };
+    await refused(); // walked, no cache yet
+    unlinkSync(bad);
+    await new Promise((r) => setTimeout(r, 1200)); // old enough to be remembered
+    expect((await lab.cli(['sums', 't'])).exitCode).toBe(0);
+    expect(readdirSync(lab.path('.labsync/cache'))).toHaveLength(1);
+    writeFileSync(bad, 'x');
+    await refused(); // listed by find, a cache being there
+    await refused({ LABSYNC_FIND: '0' }); // listed by the workers
+  });
+
   it('a file gone since the listing is not there; one that cannot be read is an error naming it', () => {
     const lab = new Lab();
     lab.write(lab.path('t/ok'), 'ok');

@@ -6,7 +6,7 @@ import { readOutput } from '../exec/run.js';
 import { vanished, type Batch, type BatchError, type BatchResult } from './batch.js';
 import { findArgv, parseFindListing } from './find-list.js';
 import { runHere, sharedPool } from './hash-pool.js';
-import { walkFiles } from './walk.js';
+import { assertAddressable, walkFiles } from './walk.js';
 
 /** A tree's files in byte order with their [size, mtimeMs, ctimeMs, ino] keys. */
 export interface StatListing { readonly root: string; readonly paths: readonly string[]; readonly keys: Float64Array }
@@ -82,7 +82,12 @@ export async function treeStats(root: string, excludes: readonly string[] = []):
   if (raw) {
     let parsed: StatListing | undefined;
     const rawDigest = createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(raw).digest('hex');
-    return { root, rawDigest, listing: () => (parsed ??= { root, ...parseFindListing(raw, excludes) }) };
+    const parse = (): StatListing => {
+      const listed = parseFindListing(raw, excludes);
+      for (const path of listed.paths) assertAddressable(root, path);
+      return { root, ...listed };
+    };
+    return { root, rawDigest, listing: () => (parsed ??= parse()) };
   }
   const listed = await poolStatTree(root, excludes);
   return { root, listing: () => listed };

@@ -2,7 +2,7 @@
 // sorted with a "/" after folder names, and a depth-first walk in that order is already the order
 // `LC_ALL=C sort` gives the full paths ("a-b" < "a/x" because "-" < "/"). No lstat here: the folder
 // listing's types suffice, and the per-file stat calls run on the hash workers.
-import { readdirSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import { compileExcludes } from './glob.js';
 
 const SURROGATE_OR_HIGH = /[\uD800-\uFFFF]/;
@@ -18,6 +18,17 @@ export function byteOrder(a: string, b: string): number {
 export function sortBytewise(items: string[]): string[] {
   // Without characters past U+D7FF, UTF-16 order is byte order, and the comparator-less sort is the fastest.
   return items.some((s) => SURROGATE_OR_HIGH.test(s)) ? items.sort(byteOrder) : items.sort();
+}
+
+/**
+ * A name that is not valid UTF-8 reaches node with U+FFFD in place of its bad bytes, and then names
+ * no file: reading it would fail as if the file had vanished, and the file would go unchecked.
+ * Such a name is refused, loudly, rather than skipped. (A name really holding U+FFFD still exists.)
+ */
+export function assertAddressable(root: string, path: string): void {
+  if (path.includes('\uFFFD') && !existsSync(`${root}/${path}`)) {
+    throw new Error(`${root}/${path}: this name is not valid UTF-8, so labsync cannot read the file; rename it or exclude it`);
+  }
 }
 
 /**
@@ -45,7 +56,11 @@ export function walkFiles(root: string, excludes: readonly string[], onFile: (pa
       if (key.endsWith('/')) {
         const name = key.slice(0, -1);
         visit(`${dir}/${name}`, rel ? `${rel}/${name}` : name);
-      } else onFile(rel ? `${rel}/${key}` : key);
+      } else {
+        const path = rel ? `${rel}/${key}` : key;
+        assertAddressable(root, path);
+        onFile(path);
+      }
     }
   };
   visit(root, '');
