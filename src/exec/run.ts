@@ -1,4 +1,9 @@
 // The ONLY place labsync starts a process. Tool failures come back as values (ToolOutput).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command, ToolOutput } from '../adapters/types.js';
 import { makeRedactor, type Redactor } from './redact.js';
 
@@ -116,18 +121,27 @@ function signalNumber(signal: string | undefined): number {
 /**
  * A local helper's whole stdout as bytes (find's NUL-separated listing), with node's own spawn: for a
  * command labsync runs to read a local tree, loading execa would cost more than the listing itself.
- * It stays in labsync's process group, so a terminal's Ctrl-C stops it with labsync. Never throws for an exit code.
+ * Started before this returns, and its stdout goes to an unlinked temporary file rather than a pipe:
+ * a pipe fills while this thread is busy (loading a cache meanwhile), and the child would wait.
+ * It stays in labsync's process group, so a terminal's Ctrl-C stops it with labsync. Never throws
+ * for an exit code.
  */
-export async function readOutput(argv: readonly [string, ...string[]], cwd: string): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
-  const { spawn } = await import('node:child_process');
+export function readOutput(argv: readonly [string, ...string[]], cwd: string): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
+  const path = join(tmpdir(), `labsync-${process.pid}-${randomBytes(6).toString('hex')}.out`);
+  const fd = openSync(path, 'w+', 0o600);
+  unlinkSync(path);
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    const out: Buffer[] = [];
+    const child = spawn(argv[0], argv.slice(1), { cwd, stdio: ['ignore', fd, 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    let settled = false;
     const done = (exitCode: number): void => {
-      resolve({ exitCode, stdout: Buffer.concat(out), stderr });
+      if (settled) return;
+      settled = true;
+      const stdout = Buffer.allocUnsafe(fstatSync(fd).size);
+      for (let at = 0, n = 1; at < stdout.length && n > 0; at += n) n = readSync(fd, stdout, at, stdout.length - at, at);
+      closeSync(fd);
+      resolve({ exitCode, stdout, stderr });
     };
     child.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ENOENT' ? 127 : 126));
     child.on('close', (code, signal) => done(code ?? 128 + signalNumber(signal ?? undefined)));

@@ -85,7 +85,12 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
   };
 
   // A cache that may answer: list with stat keys first (find, or the workers), then look up, then hash the rest.
-  const list = listed ?? (o.cacheDir && existsSync(HashCache.fileFor(o.cacheDir, root)) ? await statTree(root, o.excludes) : undefined);
+  let list = listed;
+  if (!list && o.cacheDir && existsSync(HashCache.fileFor(o.cacheDir, root))) {
+    const listing = statTree(root, o.excludes);
+    cached(); // parsed here while find lists the tree in its own process
+    list = await listing;
+  }
   let pending: Promise<Chunk>[];
   if (list) {
     pending = [];
