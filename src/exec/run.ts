@@ -123,8 +123,8 @@ function signalNumber(signal: string | undefined): number {
  * command labsync runs to read a local tree, loading execa would cost more than the listing itself.
  * Started before this returns, and its stdout goes to an unlinked temporary file rather than a pipe:
  * a pipe fills while this thread is busy (loading a cache meanwhile), and the child would wait.
- * It stays in labsync's process group, so a terminal's Ctrl-C stops it with labsync. Never throws
- * for an exit code.
+ * It stays in labsync's process group, so a terminal's Ctrl-C stops it with labsync. LC_ALL=C keeps
+ * its messages in English for the caller to read. Never throws for an exit code.
  */
 export function readOutput(argv: readonly [string, ...string[]], cwd: string): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
   const path = join(tmpdir(), `labsync-${process.pid}-${randomBytes(6).toString('hex')}.out`);

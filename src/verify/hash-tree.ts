@@ -9,7 +9,6 @@ import type { Digests } from './hash-file.js';
 import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
 import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
 
-export { byteOrder } from './walk.js';
 export { statTree, treeStats, walkTree, type StatListing, type TreeFile, type TreeStats } from './stat-tree.js';
 
 export interface HashedFile extends Digests { readonly path: string; readonly size: number }
