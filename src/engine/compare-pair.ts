@@ -4,7 +4,7 @@ import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { compareEntries } from '../verify/compare.js';
 import { AWS_PART_SIZE } from '../verify/etag.js';
-import { hashTree, treeStats, walkTree, type HashedFile, type HashTreeOptions } from '../verify/hash-tree.js';
+import { hashTree, treeStats, walkTree, type HashedFile, type HashTreeOptions, type StatListing } from '../verify/hash-tree.js';
 import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { VerifyResult } from './events.js';
@@ -24,22 +24,21 @@ function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', digests: { m
 }
 
 /**
- * Both trees of a local pair, scanned at once on the shared workers. When both were summed up before
+ * Both trees of a local pair, scanned at once. When both were summed up before
  * (tree-summary.ts), both are stat-ed first: if neither changed and their content digests match, they
  * hold the same bytes and neither cache needs loading; otherwise the scan goes on from those stats.
  */
 async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum' | 'size'): Promise<{ here: readonly HashedFile[]; there: readonly HashedFile[] } | { same: number }> {
   const o: HashTreeOptions = { ...sideOptions(pair, mode), summary: mode === 'checksum' };
-  const roots = [pair.local, remotePath] as const;
-  if (mode === 'checksum' && roots.every((root) => hasSummary(cacheDir(pair), root))) {
-    const stats = await Promise.all(roots.map((root) => treeStats(root, o.excludes)));
-    const [a, b] = await Promise.all(stats.map((s) => recognise(s, cacheDir(pair))));
+  let listed: [StatListing, StatListing] | undefined;
+  if (mode === 'checksum' && hasSummary(cacheDir(pair), pair.local) && hasSummary(cacheDir(pair), remotePath)) {
+    const [here, there] = await Promise.all([treeStats(pair.local, o.excludes), treeStats(remotePath, o.excludes)]);
+    const [a, b] = await Promise.all([recognise(here, cacheDir(pair)), recognise(there, cacheDir(pair))]);
     if (a && b && a.sha256 === b.sha256) return { same: a.files };
-    const [here, there] = await Promise.all(roots.map((root, i) => hashTree(root, o, stats[i]?.listing())));
-    return { here: here as HashedFile[], there: there as HashedFile[] };
+    listed = [here.listing(), there.listing()];
   }
-  const [here, there] = await Promise.all(roots.map((root) => hashTree(root, o)));
-  return { here: here as HashedFile[], there: there as HashedFile[] };
+  const [here, there] = await Promise.all([hashTree(pair.local, o, listed?.[0]), hashTree(remotePath, o, listed?.[1])]);
+  return { here, there };
 }
 
 /** Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing. */

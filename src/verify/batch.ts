@@ -2,7 +2,7 @@
 // flat arrays (a Float64Array of stat keys is transferred, not copied): one object per file cost more
 // to clone between threads than the stat call itself.
 import { lstatSync } from 'node:fs';
-import { hashFileSync } from './hash-file.js';
+import { hashFileSync, putKey } from './hash-file.js';
 
 export interface Batch {
   readonly op: 'stat' | 'hash';
@@ -36,14 +36,8 @@ function statBatch(b: Batch, keys: Float64Array, errors: BatchError[]): void {
   b.paths.forEach((p, i) => {
     try {
       const s = lstatSync(b.root ? `${b.root}/${p}` : p, { throwIfNoEntry: false });
-      if (!s?.isFile()) {
-        keys[i * 4] = Number.NaN;
-        return;
-      }
-      keys[i * 4] = s.size;
-      keys[i * 4 + 1] = s.mtimeMs;
-      keys[i * 4 + 2] = s.ctimeMs;
-      keys[i * 4 + 3] = s.ino;
+      if (s?.isFile()) putKey(keys, i, s);
+      else keys[i * 4] = Number.NaN;
     } catch (error) {
       keys[i * 4] = Number.NaN;
       errors.push(failure(i, error));

@@ -14,6 +14,10 @@ export type Row = [string, number, number, number, number, string, string, strin
 const VERSION = 2;
 const RACY_WINDOW_MS = 1000;
 
+/** Whether a row was remembered for exactly the stat key at `keys[at * 4…]`. */
+export const rowHasKey = (r: Row, keys: Float64Array, at: number): boolean =>
+  r[1] === keys[at * 4] && r[2] === keys[at * 4 + 1] && r[3] === keys[at * 4 + 2] && r[4] === keys[at * 4 + 3];
+
 /** A short stable name for a tree's files under the cache folder. */
 export const treeKey = (root: string): string => createHash('sha256').update(root).digest('hex').slice(0, 16);
 
@@ -43,8 +47,7 @@ export class HashCache {
   /** The row whose key matches `keys[at * 4…]` ([size, mtimeMs, ctimeMs, ino]): the warm path, no object built per file. */
   lookup(path: string, keys: Float64Array, at: number): Row | undefined {
     const r = this.rows.get(path);
-    const k = at * 4;
-    return r && r[1] === keys[k] && r[2] === keys[k + 1] && r[3] === keys[k + 2] && r[4] === keys[k + 3] ? r : undefined;
+    return r && rowHasKey(r, keys, at) ? r : undefined;
   }
 
   /** Remembers a row, unless its file changed too close to the scan to be trusted; says whether it did. */

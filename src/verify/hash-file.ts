@@ -3,7 +3,7 @@
 // in the same pass only when a remote speaks them.
 import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { AWS_PART_SIZE } from './etag.js';
 
 export type Algo = 'sha256' | 'md5';
@@ -21,6 +21,14 @@ export interface Digests { readonly sha256?: string; readonly md5?: string; read
 // One-shot hashing (Node ≥ 20.12): ~35% cheaper per small file than createHash/update/digest.
 const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'hex') => string }).hash;
 
+/** Writes a file's stat key, [size, mtimeMs, ctimeMs, ino], at `keys[at * 4…]`: the one layout every listing uses. */
+export function putKey(keys: Float64Array, at: number, s: Stats): void {
+  keys[at * 4] = s.size;
+  keys[at * 4 + 1] = s.mtimeMs;
+  keys[at * 4 + 2] = s.ctimeMs;
+  keys[at * 4 + 3] = s.ino;
+}
+
 /**
  * Hashes one file. With `keys`, the file's stat key (size, mtime, ctime, inode) as read from the open
  * descriptor is written at `keys[at * 4…]`, so a cache entry describes exactly the file that was read.
@@ -29,12 +37,7 @@ export function hashFileSync(request: HashRequest, buffer: Buffer, keys?: Float6
   const fd = openSync(request.path, 'r');
   try {
     const s = fstatSync(fd);
-    if (keys) {
-      keys[at * 4] = s.size;
-      keys[at * 4 + 1] = s.mtimeMs;
-      keys[at * 4 + 2] = s.ctimeMs;
-      keys[at * 4 + 3] = s.ino;
-    }
+    if (keys) putKey(keys, at, s);
     if (oneShot && !request.etagPartSize && s.size < buffer.length) {
       const n = readSync(fd, buffer, 0, buffer.length, null);
       // Still the size fstat said (the file did not grow meanwhile): the whole file is in the buffer.

@@ -4,7 +4,7 @@
 // run on two cores while this thread walks, looks up and takes results in.
 import { existsSync } from 'node:fs';
 import type { BatchError, BatchResult } from './batch.js';
-import { HashCache, type Row } from './hash-cache.js';
+import { HashCache, rowHasKey, type Row } from './hash-cache.js';
 import type { Digests } from './hash-file.js';
 import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
 import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
@@ -139,13 +139,13 @@ function absorb(root: string, o: HashTreeOptions, c: Chunk, cache: HashCache, sc
     });
     if (o.summary) keys.push(size, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number);
     if (!o.cacheDir || (c.fresh !== 'all' && !c.fresh[i])) return;
-    const mtimeMs = k[i * 4 + 1] as number;
-    const ctimeMs = k[i * 4 + 2] as number;
-    const ino = k[i * 4 + 3] as number;
     // Keep what was already known of the very same file (sha256 from an earlier run) beside what was just computed.
     const was = c.known.get(i);
-    const same = was !== undefined && was[1] === size && was[2] === mtimeMs && was[3] === ctimeMs && was[4] === ino;
-    const row: Row = [path, size, mtimeMs, ctimeMs, ino, sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ?? (same ? was[8] : 0)];
+    const same = was !== undefined && rowHasKey(was, k, i);
+    const row: Row = [
+      path, size, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number,
+      sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ?? (same ? was[8] : 0),
+    ];
     if (!cache.put(row, scanStartMs)) remembered = false;
   });
   return { files, keys, remembered };
