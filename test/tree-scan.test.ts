@@ -3,7 +3,7 @@
 // that lets an unchanged pair be checked without loading either hash cache, never past a change.
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runBatch, vanished } from '../src/verify/batch.js';
 import { HashPool } from '../src/verify/hash-pool.js';
@@ -136,6 +136,22 @@ describe('the whole-tree summary', () => {
       expect(caches(lab).every((f) => f.endsWith('.tree.json'))).toBe(true); // no per-file cache was needed
     }
     expect(JSON.parse(readFileSync(lab.path('.labsync/cache', caches(lab)[0] as string), 'utf8')).listing).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('without a GNU find, or without room for its listing, the workers list the trees and the answer is the same', async () => {
+    const lab = await summedUp();
+    // A find that lacks -printf, as BSD and busybox finds do: a real process on PATH, not a mock.
+    lab.write(lab.outside('bin/find'), '#!/bin/sh\necho "find: -printf: unknown primary or operator" >&2\nexit 1\n');
+    chmodSync(lab.outside('bin/find'), 0o755);
+    const bsd = { PATH: `${lab.outside('bin')}:${process.env.PATH ?? ''}` };
+    const noTmp = { TMPDIR: lab.outside('no-such-dir') };
+    for (const env of [bsd, noTmp]) {
+      const ok = await lab.cli(['check', '--json'], { env });
+      expect(ok.exitCode, ok.stderr).toBe(0);
+      expect(json<CheckDoc>(ok).pairs[0]).toMatchObject({ status: 'in_sync', verify: { checked: 300 } });
+    }
+    unlinkSync(lab.outside('nas/raw/d2/f2'));
+    for (const env of [bsd, noTmp]) expect((await lab.cli(['check'], { env })).exitCode).toBe(4);
   });
 
   it('is never trusted past a change: a same-size same-mtime byte flip is found, on either side', async () => {

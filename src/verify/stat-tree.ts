@@ -69,7 +69,12 @@ export interface TreeStats {
 /** find's raw listing, or undefined where find cannot give it (not GNU find, or a failure it reports). */
 async function findRaw(root: string, excludes: readonly string[]): Promise<Buffer | undefined> {
   if (!existsSync(root)) return Buffer.alloc(0);
-  const r = await readOutput(findArgv(excludes), root);
+  let r: Awaited<ReturnType<typeof readOutput>>;
+  try {
+    r = await readOutput(findArgv(excludes), root);
+  } catch {
+    return undefined; // no room for find's listing (an unwritable TMPDIR): the workers list the tree instead
+  }
   if (r.exitCode === 0) return r.stdout;
   // No find, or one without -printf (BSD, busybox): not worth asking again in this process.
   if (r.exitCode === 127 || /printf/.test(r.stderr)) findWorks = false;
