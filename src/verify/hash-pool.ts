@@ -17,7 +17,7 @@ const WORKER = new URL('./hash-worker.js', import.meta.url);
 interface Slot { readonly worker: Worker; load: number; gone: boolean }
 
 export class HashPool {
-  private readonly pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; slot: Slot; size: number }>();
+  private readonly pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; slot: Slot; size: number; root: string }>();
   private nextId = 0;
   private buffer: Buffer | undefined;
 
@@ -34,7 +34,8 @@ export class HashPool {
 
   private lose(slot: Slot, error: Error): void {
     slot.gone = true;
-    for (const [id, p] of [...this.pending]) if (p.slot === slot) this.settle(id, (q) => q.reject(error));
+    // Says where: which tree's files the lost batch was reading.
+    for (const [id, p] of [...this.pending]) if (p.slot === slot) this.settle(id, (q) => q.reject(new Error(`${error.message}, while reading files under ${p.root || '/'}`)));
   }
 
   private settle(id: number, how: (p: { resolve: (r: BatchResult) => void; reject: (e: Error) => void }) => void): void {
@@ -66,7 +67,7 @@ export class HashPool {
     slot.load += batch.paths.length;
     slot.worker.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot, size: batch.paths.length });
+      this.pending.set(id, { resolve, reject, slot, size: batch.paths.length, root: batch.root });
       slot.worker.postMessage({ id, batch });
     });
   }
