@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, formatIssue, LabsyncError, ManifestError } from './errors.js';
 import type { GlobalOptions } from './commands/context.js';
 import { CATEGORIES } from './types.js';
+import { dropOutputWhenReaderGoes } from './ui/pipe.js';
 import { VERSION } from './version.js';
 
 function globals(cmd: Command): GlobalOptions {
@@ -176,6 +177,8 @@ function report(error: unknown, json: boolean): void {
 
 export async function main(argv: readonly string[]): Promise<void> {
   let code = 0;
+  dropOutputWhenReaderGoes(process.stdout);
+  dropOutputWhenReaderGoes(process.stderr);
   const program = buildProgram((c) => {
     code = c;
   });

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
+import { BIN, json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import type { SshHost } from './harness/sshd.js';
 
@@ -53,6 +53,16 @@ describe('sums and check --sums', () => {
     const sha = await execa('sha256sum', ['-c', list], { cwd: dir, reject: false });
     expect(r.stdout.split('\n').filter((l) => !l.endsWith(': OK')).sort()).toEqual(String(sha.stdout).split('\n').filter((l) => !l.endsWith(': OK')).sort());
     expect((await lab.cli(['check', '--sums', lab.outside('none.sha256')])).exitCode).toBe(2);
+  });
+
+  it('stops quietly, exit 0, when its reader goes away (sums | head -1), rather than crashing with EPIPE', async () => {
+    const lab = new Lab();
+    // More output than a pipe holds (64 KiB), so the write meets the closed pipe.
+    for (let i = 0; i < 1500; i++) lab.write(lab.path('tree', `file-${i}.txt`), `${i}\n`);
+    const r = await execa('bash', ['-c', 'set -o pipefail; node "$1" sums "$2" | head -1', '_', BIN, lab.path('tree')], { env: lab.env, reject: false });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^[0-9a-f]{64} {2}file-0\.txt$/);
   });
 
   it('never follows symlinks: a loop and a link out of the tree are left alone', async () => {

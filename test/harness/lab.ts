@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isolatedEnv } from './env.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'labsync.js');
+export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'labsync.js');
 
 export interface CliResult { readonly exitCode: number; readonly stdout: string; readonly stderr: string; readonly durationMs: number }
 
