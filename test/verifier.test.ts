@@ -2,7 +2,7 @@
 // `labsync check` against local folders, an ssh host and S3.
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { BIN, json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
@@ -115,16 +115,45 @@ describe('the hash cache', () => {
   });
 });
 
+/** Flips a file's first byte, keeping its size and mtime: only a content comparison can tell. */
+function flip(file: string): void {
+  const { mtime } = statSync(file);
+  const bytes = readFileSync(file);
+  bytes[0] = (bytes[0] as number) ^ 0xff;
+  writeFileSync(file, bytes);
+  utimesSync(file, mtime, mtime);
+}
+
+describe('a hash cache that cannot be saved', () => {
+  it('only warns, once: sums still prints its list, check still answers, nothing is lost', async () => {
+    const lab = new Lab().manifest(`version: 1\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n`);
+    for (let i = 0; i < 5; i++) lab.write(lab.path('raw', `f${i}`), randomBytes(1000));
+    expect((await lab.cli(['data', 'push', '--no-verify'])).exitCode).toBe(0);
+    // A file where the cache folder should be: as a read-only checkout or a full disk, writing fails.
+    rmSync(lab.path('.labsync/cache'), { recursive: true, force: true });
+    writeFileSync(lab.path('.labsync/cache'), '');
+    await new Promise((r) => setTimeout(r, 1200)); // older than the racy window, so labsync tries to remember them
+
+    const sums = await lab.cli(['sums', 'raw']);
+    expect(sums.exitCode).toBe(0);
+    expect(`${sums.stdout}\n`).toBe(await coreutils('sha256sum', lab.path('raw')));
+    expect(sums.stderr).toMatch(/^labsync: warning: could not save hashes under \S+\/\.labsync\/cache \(EEXIST[^\n]*$/);
+
+    const check = await lab.cli(['check', '--json']);
+    expect(check.exitCode).toBe(0);
+    expect(json<CheckDoc>(check).pairs[0]).toMatchObject({ status: 'in_sync', verify: { checked: 5 } });
+    expect(check.stderr.match(/could not save hashes/g)).toHaveLength(1); // two trees, two caches: one warning
+    flip(lab.outside('nas/raw/f1'));
+    const drift = await lab.cli(['check', '--json']);
+    expect(drift.exitCode).toBe(4);
+    expect(json<CheckDoc>(drift).pairs[0]?.verify.changed).toEqual(['f1']);
+    expect(readFileSync(lab.path('.labsync/cache'), 'utf8')).toBe(''); // left as it was
+  });
+});
+
 interface CheckDoc { command: string; ok: boolean; pairs: { name: string; status: string; verify: { status: string; checked: number; missing: string[]; extra: string[]; changed: string[] } }[] }
 
 describe('labsync check', () => {
-  function flip(file: string): void {
-    const { mtime } = statSync(file);
-    const bytes = readFileSync(file);
-    bytes[0] = (bytes[0] as number) ^ 0xff;
-    writeFileSync(file, bytes);
-    utimesSync(file, mtime, mtime);
-  }
 
   it('local folders: in sync is 0; a same-size same-mtime flip, a missing and an extra file are drift (4), named', async () => {
     const lab = new Lab().manifest(`version: 1\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    delete: true\n`);

@@ -36,7 +36,8 @@ export async function sumsCommand(path: string, algoText: string | undefined): P
   } else {
     prewarmHashPool(); // the workers boot while the manifest is looked for and the walk starts
     const cacheDir = cacheFor(root);
-    for (const f of await hashTree(root, { sha256: algo === 'sha256', md5: algo === 'md5', ...(cacheDir ? { cacheDir } : {}) })) {
+    const warn = (message: string): void => void process.stderr.write(`labsync: warning: ${message}\n`);
+    for (const f of await hashTree(root, { sha256: algo === 'sha256', md5: algo === 'md5', warn, ...(cacheDir ? { cacheDir } : {}) })) {
       lines.push(sumsLine(f[algo] as string, f.path));
     }
   }

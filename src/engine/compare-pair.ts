@@ -19,8 +19,9 @@ export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, 
 /** The pair's local files (for counting a destination the tool cannot count). */
 export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
 
-function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', digests: { md5?: boolean; etagPartSize?: number } = {}): HashTreeOptions {
-  return { excludes: treeExcludes(pair), sha256: !digests.md5, ...digests, cacheDir: cacheDir(pair), statOnly: mode === 'size' };
+function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, digests: { md5?: boolean; etagPartSize?: number } = {}): HashTreeOptions {
+  const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
+  return { excludes: treeExcludes(pair), sha256: !digests.md5, ...digests, cacheDir: cacheDir(pair), statOnly: mode === 'size', warn };
 }
 
 /**
@@ -28,12 +29,12 @@ function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', digests: { m
  * (tree-summary.ts), both are stat-ed first: if neither changed and their content digests match, they
  * hold the same bytes and neither cache needs loading; otherwise the scan goes on from those stats.
  */
-async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum' | 'size'): Promise<{ here: readonly HashedFile[]; there: readonly HashedFile[] } | { same: number }> {
-  const o: HashTreeOptions = { ...sideOptions(pair, mode), summary: mode === 'checksum' };
+async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum' | 'size', ctx: AttemptContext): Promise<{ here: readonly HashedFile[]; there: readonly HashedFile[] } | { same: number }> {
+  const o: HashTreeOptions = { ...sideOptions(pair, mode, ctx), summary: mode === 'checksum' };
   let listed: [StatListing, StatListing] | undefined;
   if (mode === 'checksum' && hasSummary(cacheDir(pair), pair.local) && hasSummary(cacheDir(pair), remotePath)) {
     const [here, there] = await Promise.all([treeStats(pair.local, o.excludes), treeStats(remotePath, o.excludes)]);
-    const [a, b] = await Promise.all([recognise(here, cacheDir(pair)), recognise(there, cacheDir(pair))]);
+    const [a, b] = await Promise.all([recognise(here, cacheDir(pair), o.warn), recognise(there, cacheDir(pair), o.warn)]);
     if (a && b && a.sha256 === b.sha256) return { same: a.files };
     listed = [here.listing(), there.listing()];
   }
@@ -44,7 +45,7 @@ async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum
 /** Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing. */
 export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
   if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles) {
-    const sides = await bothTrees(pair, pair.remote.path, mode);
+    const sides = await bothTrees(pair, pair.remote.path, mode, ctx);
     return { value: 'same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode) };
   }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
@@ -52,7 +53,7 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
   const remote = await probe(adapter.listRemote(pair), ctx);
   if ('stop' in remote) return remote;
   const partSize = (pair.remote.type === 's3' ? pair.remote.partSize : undefined) ?? AWS_PART_SIZE;
-  const local = await hashTree(pair.local, sideOptions(pair, mode, { md5: true, etagPartSize: partSize }));
+  const local = await hashTree(pair.local, sideOptions(pair, mode, ctx, { md5: true, etagPartSize: partSize }));
   return { value: compareEntries(local, remote.value, mode) };
 }
 

@@ -5,11 +5,14 @@
 // later change within the same timestamp tick would look unchanged.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../state/atomic.js';
 
 /** One row per file, compact to parse: [path, size, mtimeMs, ctimeMs, ino, sha256, md5, etag, etagPartSize]. */
 export type Row = [string, number, number, number, number, string, string, string, number];
+
+/** Where a problem that costs speed, not correctness, is told (a pair's warnings, or stderr). */
+export type Warn = (message: string) => void;
 
 const VERSION = 2;
 const RACY_WINDOW_MS = 1000;
@@ -17,6 +20,24 @@ const RACY_WINDOW_MS = 1000;
 /** Whether a row was remembered for exactly the stat key at `keys[at * 4…]`. */
 export const rowHasKey = (r: Row, keys: Float64Array, at: number): boolean =>
   r[1] === keys[at * 4] && r[2] === keys[at * 4 + 1] && r[3] === keys[at * 4 + 2] && r[4] === keys[at * 4 + 3];
+
+const warnedAbout = new Set<string>();
+
+/**
+ * Writes a cache file (atomically, without fsync). The caches only save time, so one that cannot be
+ * written (a read-only checkout, a full disk, a file where the folder should be) is a warning, never a
+ * failed scan: the answer already computed stands, and the next scan reads the files again. Said once
+ * per cache folder and process, not once per tree.
+ */
+export async function writeCacheFile(path: string, data: string, warn: Warn | undefined): Promise<void> {
+  try {
+    await writeFileAtomic(path, data, { durable: false });
+  } catch (error) {
+    if (!warn || warnedAbout.has(dirname(path))) return;
+    warnedAbout.add(dirname(path));
+    warn(`could not save hashes under ${dirname(path)} (${(error as Error).message}); the next scan reads these files again`);
+  }
+}
 
 /** A short stable name for a tree's files under the cache folder. */
 export const treeKey = (root: string): string => createHash('sha256').update(root).digest('hex').slice(0, 16);
@@ -73,9 +94,9 @@ export class HashCache {
     }
   }
 
-  async save(root: string): Promise<void> {
+  async save(root: string, warn?: Warn): Promise<void> {
     if (!this.file || !this.dirty) return;
-    await writeFileAtomic(this.file, JSON.stringify({ version: VERSION, root, rows: [...this.rows.values()] }), { durable: false });
+    await writeCacheFile(this.file, JSON.stringify({ version: VERSION, root, rows: [...this.rows.values()] }), warn);
     this.dirty = false;
   }
 }

@@ -4,7 +4,7 @@
 // run on two cores while this thread walks, looks up and takes results in.
 import { existsSync } from 'node:fs';
 import type { BatchError, BatchResult } from './batch.js';
-import { HashCache, rowHasKey, type Row } from './hash-cache.js';
+import { HashCache, rowHasKey, type Row, type Warn } from './hash-cache.js';
 import type { Digests } from './hash-file.js';
 import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
 import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
@@ -24,6 +24,8 @@ export interface HashTreeOptions {
   readonly statOnly?: boolean;
   /** Also remember the whole tree's digests (tree-summary.ts), so an unchanged pair compares in one step. */
   readonly summary?: boolean;
+  /** Told when a cache cannot be saved (the scan's answer stands; the next scan costs more). */
+  readonly warn?: Warn;
 }
 
 /** One batch's worth of files as they come back: keys and digests by index. */
@@ -110,11 +112,11 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
   if (o.cacheDir) {
     const c = cached();
     c.retain(out);
-    await c.save(root);
+    await c.save(root, o.warn);
     if (o.summary && o.sha256) {
       const remembered = parts.every((p) => p.remembered);
       const keys = Float64Array.from(parts.flatMap((p) => p.keys));
-      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(out.map((f) => f.path), keys), sha256: contentDigest(out), files: out.length } : undefined);
+      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(out.map((f) => f.path), keys), sha256: contentDigest(out), files: out.length } : undefined, o.warn);
     }
   }
   return out;

@@ -6,8 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../state/atomic.js';
-import { treeKey } from './hash-cache.js';
+import { treeKey, writeCacheFile, type Warn } from './hash-cache.js';
 import type { TreeStats } from './stat-tree.js';
 
 const VERSION = 1;
@@ -53,10 +52,16 @@ export function readSummary(cacheDir: string, root: string): TreeSummary | undef
   }
 }
 
-export async function writeSummary(cacheDir: string, root: string, s: TreeSummary | undefined): Promise<void> {
+export async function writeSummary(cacheDir: string, root: string, s: TreeSummary | undefined, warn?: Warn): Promise<void> {
   const file = fileFor(cacheDir, root);
-  if (s) await writeFileAtomic(file, JSON.stringify({ version: VERSION, root, ...s }), { durable: false });
-  else rmSync(file, { force: true }); // a tree that could not be summed up must not answer with an old summary
+  if (s) return writeCacheFile(file, JSON.stringify({ version: VERSION, root, ...s }), warn);
+  // A tree that could not be summed up must not answer with an old summary. One that cannot be removed
+  // is still safe: its fingerprint holds the old stat keys, which the changed tree no longer has.
+  try {
+    rmSync(file, { force: true });
+  } catch (error) {
+    warn?.(`could not remove the tree summary ${file} (${(error as Error).message})`);
+  }
 }
 
 /**
@@ -64,12 +69,12 @@ export async function writeSummary(cacheDir: string, root: string, s: TreeSummar
  * summed up; undefined when anything differs. A find listing byte-identical to one already recognised
  * answers without being parsed; one recognised by its parsed keys is remembered for next time.
  */
-export async function recognise(stats: TreeStats, cacheDir: string): Promise<TreeSummary | undefined> {
+export async function recognise(stats: TreeStats, cacheDir: string, warn?: Warn): Promise<TreeSummary | undefined> {
   const s = readSummary(cacheDir, stats.root);
   if (!s) return undefined;
   if (stats.rawDigest && s.listing === stats.rawDigest) return s;
   const l = stats.listing();
   if (s.files !== l.paths.length || s.fingerprint !== fingerprint(l.paths, l.keys)) return undefined;
-  if (stats.rawDigest) await writeSummary(cacheDir, stats.root, { ...s, listing: stats.rawDigest });
+  if (stats.rawDigest) await writeSummary(cacheDir, stats.root, { ...s, listing: stats.rawDigest }, warn);
   return s;
 }
