@@ -76,6 +76,19 @@ describe('locks', () => {
     expect(existsSync(lab.path('.labsync/locks/ckpt.lock'))).toBe(false);
     expect(readFileSync(lab.outside('nas/models/big.ckpt')).equals(readFileSync(lab.path('models/big.ckpt')))).toBe(true);
   });
+
+  it('a lock that cannot be taken fails each pair, saying why, runs nothing, and exits 1 without a stack trace', async () => {
+    const lab = new Lab().manifest(`version: 1\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: a\n    local: a\n    remote: nas:a\n  - name: b\n    local: b\n    remote: nas:b\n`);
+    lab.write(lab.path('a/x'), 'x').write(lab.path('b/y'), 'y');
+    lab.write(lab.path('.labsync/locks'), ''); // a file where the locks folder should be
+    const r = await lab.cli(['sync', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    const doc = json<{ pairs: { name: string; status: string; error: string }[] }>(r);
+    expect(doc.pairs.map((p) => [p.name, p.status])).toEqual([['a', 'failed'], ['b', 'failed']]);
+    for (const p of doc.pairs) expect(p.error).toMatch(/^could not take this pair's lock \(EEXIST: [^)]*\.labsync\/locks'\); nothing was run$/);
+    expect(existsSync(lab.outside('nas'))).toBe(false);
+  });
 });
 
 describe('signals', () => {

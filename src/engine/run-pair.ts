@@ -138,7 +138,15 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
   const adapter = adapterFor(pair.tool);
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
-  const got = readOnly ? undefined : await acquireLock(locksDir(pair.root), pair.name, { waitMs: o.waitMs, command: o.command });
+  let got: Awaited<ReturnType<typeof acquireLock>> | undefined;
+  try {
+    got = readOnly ? undefined : await acquireLock(locksDir(pair.root), pair.name, { waitMs: o.waitMs, command: o.command });
+  } catch (error) {
+    // No lock, no run: two unlocked runs of one pair could delete each other's files. The other pairs go on.
+    const why = (error as Error).message;
+    const where = why.includes(locksDir(pair.root)) ? '' : ` under ${locksDir(pair.root)}`; // fs errors name the path already
+    return finish({ status: 'failed', error: `could not take this pair's lock${where} (${why}); nothing was run` });
+  }
   if (got && 'heldBy' in got) {
     const h = got.heldBy;
     return finish({ status: 'locked', error: `locked by PID ${h.pid} on ${h.host} since ${h.startedAt} (${h.command})` });
