@@ -1,12 +1,9 @@
 // What people see: a terminal, cron, -q, NO_COLOR; plus doctor, the demo, and the per-attempt timeout.
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'labsync.js');
+import { BIN, json, Lab } from './harness/lab.js';
 const ESC = '\u001b[';
 
 function smallLab(): Lab {
@@ -57,7 +54,6 @@ describe('output', () => {
     const ok = await lab.cli(['sync', '-q']);
     expect(ok).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
     lab.write(lab.path('data/raw/a.csv'), 'changed\n');
-    const { rmSync } = await import('node:fs');
     rmSync(lab.path('data/raw'), { recursive: true });
     const bad = await lab.cli(['sync', '-q']);
     expect(bad.exitCode).toBe(3);
@@ -70,8 +66,22 @@ describe('output', () => {
     const log = lab.outside('my.log');
     const r = await lab.cli(['sync', '--json', '--log-file', log]);
     expect(json(r)).toMatchObject({ command: 'sync', ok: true });
-    const { readFileSync } = await import('node:fs');
     expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).every((l) => JSON.parse(l).level >= 20)).toBe(true);
+  });
+
+  it('a --log-file that cannot be written stops before anything runs (2); an unwritable default log folder only warns', async () => {
+    const lab = smallLab();
+    lab.write(lab.outside('not-a-folder'), '');
+    const bad = await lab.cli(['sync', '--log-file', lab.outside('not-a-folder/run.log')]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^labsync: --log-file \S+not-a-folder\/run\.log: cannot write there \(EEXIST/);
+    expect(existsSync(lab.outside('nas'))).toBe(false);
+    lab.write(lab.path('.labsync/logs'), ''); // a file where the log folder should be
+    const r = await lab.cli(['sync', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(json(r)).toMatchObject({ command: 'sync', ok: true });
+    expect(r.stderr).toMatch(/^warning: no log file this run: EEXIST: [^\n]*\.labsync\/logs'$/m);
+    expect(readFileSync(lab.outside('nas/raw/a.csv'), 'utf8')).toBe('a\n');
   });
 
   it('a transfer over its timeout is stopped and, out of retries, fails (exit 1)', async () => {
@@ -101,7 +111,6 @@ describe('doctor', () => {
     expect(r.stdout).toMatch(/✖ rsync\s+not found — install: apt-get install -y rsync/);
     expect(r.stderr).toContain('missing for this manifest: rsync');
     const emptyBin = lab.outside('empty-bin');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(emptyBin);
     const run = await lab.cli(['sync', '--json'], { env: { PATH: emptyBin } });
     expect(json<{ pairs: { status: string; error: string; hint: string }[] }>(run).pairs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^rsync is not installed/), hint: 'apt-get install -y rsync' });

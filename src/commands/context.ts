@@ -72,9 +72,24 @@ export async function reporters(opts: GlobalOptions, root: string, redact: Redac
       : interactive()
         ? (await import('../ui/tty.js')).ttyReporter(output, await chalkFor(opts))
         : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000);
-  const log = logSink(opts.logFile ?? defaultLogFile(root), redact, Boolean(opts.verbose));
+  const log = openLog(opts, root, redact);
   const ci = githubReporter(output, process.env);
-  return { emit: fanOut(toEmit(ui), log.emit, ...(ci ? [toEmit(ci)] : [])), close: log.flush };
+  const emit = fanOut(toEmit(ui), ...('emit' in log ? [log.emit] : []), ...(ci ? [toEmit(ci)] : []));
+  if ('problem' in log) emit({ kind: 'warning', message: `no log file this run: ${log.problem}` });
+  return { emit, close: 'flush' in log ? log.flush : () => undefined };
+}
+
+/**
+ * A --log-file that cannot be written is a usage error: nothing runs. The default log folder that
+ * cannot be written (a read-only checkout) only warns: the run matters more than its log.
+ */
+function openLog(opts: GlobalOptions, root: string, redact: Redactor): ReturnType<typeof logSink> | { problem: string } {
+  try {
+    return logSink(opts.logFile ?? defaultLogFile(root), redact, Boolean(opts.verbose));
+  } catch (error) {
+    if (opts.logFile) throw new UsageError(`--log-file ${opts.logFile}: cannot write there (${(error as Error).message})`);
+    return { problem: (error as Error).message };
+  }
 }
 
 /** First SIGINT/SIGTERM: stop children gracefully and record. Second: kill everything now. */
