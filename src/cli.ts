@@ -165,6 +165,9 @@ function report(error: unknown, json: boolean): void {
     lines.push(...error.issues.map(formatIssue), `${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} in the manifest; nothing was run`);
   } else if (error instanceof LabsyncError) {
     lines.push(`labsync: ${error.message}`, ...(error.hint ? [`hint: ${error.hint}`] : []));
+  } else if (error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string') {
+    // The machine said no (a file where a folder should be, a full disk): not a bug in labsync, so no stack.
+    lines.push(`labsync: ${error.message}`);
   } else {
     lines.push(`labsync: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }

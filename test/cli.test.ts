@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 
@@ -98,6 +98,17 @@ data:
     expect(again.stdout).toMatch(/labsync.yaml: exists, left as it is/);
     expect(again.stdout).toMatch(/\.gitignore: up to date/);
     expect(readFileSync(lab.path('labsync.yaml'), 'utf8')).toBe('# mine\nversion: 1\n');
+  });
+
+  it('init says which file it could not write or read, exit 1, without a stack trace', async () => {
+    const lab = new Lab();
+    const missing = await lab.cli(['init', '-c', 'no/such/folder/labsync.yaml']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/^labsync: ENOENT: no such file or directory, open '\S+\/no\/such\/folder\/labsync\.yaml'$/);
+    mkdirSync(lab.path('.gitignore'));
+    const folder = await lab.cli(['init']);
+    expect(folder.exitCode).toBe(1);
+    expect(folder.stderr).toMatch(/^labsync: \S+\/\.gitignore: cannot read it to merge the missing lines \(EISDIR[^\n]*\)$/);
   });
 
   it('plan prints the exact commands with secrets redacted, and runs nothing', async () => {

@@ -1,14 +1,19 @@
 // `labsync init`: a starter manifest and the AI-project ignore files. Never clobbers; merges missing lines.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExitCode } from '../errors.js';
+import { LabsyncError, type ExitCode } from '../errors.js';
 import { MANIFEST_NAMES } from '../manifest/find.js';
 import { DVCIGNORE_LINES, GITIGNORE_LINES, missingLines } from './ai-ignores.js';
 import type { GlobalOptions } from './context.js';
 import { STARTER_MANIFEST } from './init-template.js';
 
 function mergeLines(file: string, wanted: readonly string[]): string {
-  const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  let existing: string;
+  try {
+    existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  } catch (error) {
+    throw new LabsyncError(`${file}: cannot read it to merge the missing lines (${(error as Error).message})`);
+  }
   const add = missingLines(existing, wanted);
   if (!add.length) return 'up to date';
   const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
