@@ -74,21 +74,21 @@ export async function reporters(opts: GlobalOptions, root: string, redact: Redac
         : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000);
   const log = openLog(opts, root, redact);
   const ci = githubReporter(output, process.env);
-  const emit = fanOut(toEmit(ui), ...('emit' in log ? [log.emit] : []), ...(ci ? [toEmit(ci)] : []));
-  if ('problem' in log) emit({ kind: 'warning', message: `no log file this run: ${log.problem}` });
-  return { emit, close: 'flush' in log ? log.flush : () => undefined };
+  const emit = fanOut(toEmit(ui), log.emit, ...(ci ? [toEmit(ci)] : []));
+  if (log.problem) emit({ kind: 'warning', message: `no log file this run: ${log.problem}` });
+  return { emit, close: log.flush };
 }
 
 /**
  * A --log-file that cannot be written is a usage error: nothing runs. The default log folder that
  * cannot be written (a read-only checkout) only warns: the run matters more than its log.
  */
-function openLog(opts: GlobalOptions, root: string, redact: Redactor): ReturnType<typeof logSink> | { problem: string } {
+function openLog(opts: GlobalOptions, root: string, redact: Redactor): { emit: Emit; flush: () => void; problem?: string } {
   try {
     return logSink(opts.logFile ?? defaultLogFile(root), redact, Boolean(opts.verbose));
   } catch (error) {
     if (opts.logFile) throw new UsageError(`--log-file ${opts.logFile}: cannot write there (${(error as Error).message})`);
-    return { problem: (error as Error).message };
+    return { emit: () => undefined, flush: () => undefined, problem: (error as Error).message };
   }
 }
 
