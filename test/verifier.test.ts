@@ -147,6 +147,11 @@ describe('a hash cache that cannot be saved', () => {
     const drift = await lab.cli(['check', '--json']);
     expect(drift.exitCode).toBe(4);
     expect(json<CheckDoc>(drift).pairs[0]?.verify.changed).toEqual(['f1']);
+    // A file changed just now is racy: the tree is not summed up, and its old summary is removed (here: none to remove).
+    for (const side of [lab.path('raw/new'), lab.outside('nas/raw/new')]) lab.write(side, 'new\n');
+    const racy = await lab.cli(['check', '--json']);
+    expect(racy.exitCode, racy.stderr).toBe(4);
+    expect(json<CheckDoc>(racy).pairs[0]?.verify.changed).toEqual(['f1']);
     expect(readFileSync(lab.path('.labsync/cache'), 'utf8')).toBe(''); // left as it was
   });
 });

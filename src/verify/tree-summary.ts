@@ -60,7 +60,8 @@ export async function writeSummary(cacheDir: string, root: string, s: TreeSummar
   try {
     rmSync(file, { force: true });
   } catch (error) {
-    warn?.(`could not remove the tree summary ${file} (${(error as Error).message})`);
+    // ENOTDIR: no cache folder, so no summary in it to remove.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') warn?.(`could not remove the tree summary ${file} (${(error as Error).message})`);
   }
 }
 
