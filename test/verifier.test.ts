@@ -55,6 +55,30 @@ describe('sums and check --sums', () => {
     expect((await lab.cli(['check', '--sums', lab.outside('none.sha256')])).exitCode).toBe(2);
   });
 
+  it('check --sums reads every list sha256sum -c and md5sum -c read: CRLF, comments, --tag, BSD forms', async () => {
+    const lab = new Lab();
+    const dir = tree(lab);
+    const tagged = async (tool: string): Promise<string> => String((await execa('sh', ['-c', `find . -type f -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 ${tool} --tag --`], { cwd: dir })).stdout);
+    const sha = (await lab.cli(['sums', dir])).stdout.split('\n');
+    const lists = {
+      'crlf.sha256': `# written on Windows\r\n\r\n${sha.join('\r\n')}\r\n`,
+      'tag.sha256': `${await tagged('sha256sum')}\n`,
+      'tag.md5': `${await tagged('md5sum')}\n`,
+      'bsd.sha256': `${sha.filter((l) => !l.startsWith('\\')).map((l) => l.replace('  ', ' ')).join('\n')}\n`,
+      'blanks.sha256': `  ${sha.slice(0, 3).map((l) => l.replace('  ', '\t*')).join('\n\n')}\n`,
+    };
+    for (const [name, text] of Object.entries(lists)) {
+      const list = lab.outside(name);
+      writeFileSync(list, text);
+      const tool = name.endsWith('md5') ? 'md5sum' : 'sha256sum';
+      const ours = await lab.cli(['check', '--sums', list, '--dir', dir]);
+      const theirs = await execa(tool, ['-c', list], { cwd: dir, reject: false });
+      expect(theirs.exitCode, `${tool} -c ${name}`).toBe(0);
+      expect(ours.exitCode, `${name}: ${ours.stderr}`).toBe(0);
+      expect(`${ours.stdout}\n`, name).toBe(`${theirs.stdout}\n`);
+    }
+  });
+
   it('stops quietly, exit 0, when its reader goes away (sums | head -1), rather than crashing with EPIPE', async () => {
     const lab = new Lab();
     // More output than a pipe holds (64 KiB), so the write meets the closed pipe.

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { hashMany } from '../verify/hash-pool.js';
-import { escapeName, parseSums } from '../verify/sums-file.js';
+import { parseSums, reportName } from '../verify/sums-file.js';
 import type { GlobalOptions } from './context.js';
 
 export async function checkSumsCommand(file: string, dir: string | undefined, opts: GlobalOptions): Promise<ExitCode> {
@@ -14,7 +14,7 @@ export async function checkSumsCommand(file: string, dir: string | undefined, op
     throw new UsageError(`${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
   const { entries, bad } = parseSums(text);
-  if (!entries.length) throw new UsageError(`${file}: no checksum lines found (expected "HASH  NAME", as sha256sum prints)`);
+  if (!entries.length) throw new UsageError(`${file}: no checksum lines found (expected "HASH  NAME" as sha256sum prints, or "SHA256 (NAME) = HASH" as --tag prints)`);
   const base = resolve(dir ?? '.');
   const results = await hashMany(entries.map((e) => ({ path: resolve(base, e.name), sha256: e.algo === 'sha256', md5: e.algo === 'md5' })));
   const files = entries.map((e, i) => {
@@ -28,9 +28,8 @@ export async function checkSumsCommand(file: string, dir: string | undefined, op
     process.stdout.write(`${JSON.stringify({ command: 'check --sums', ok: !failed && !missing, file, badLines: bad, files }, null, 2)}\n`);
   } else {
     for (const f of files) {
-      const { escaped, marked } = escapeName(f.path);
       const verdict = f.status === 'ok' ? 'OK' : f.status === 'failed' ? 'FAILED' : 'FAILED open or read';
-      if (!(opts.quiet && f.status === 'ok')) process.stdout.write(`${marked ? '\\' : ''}${escaped}: ${verdict}\n`);
+      if (!(opts.quiet && f.status === 'ok')) process.stdout.write(`${reportName(f.path)}: ${verdict}\n`);
     }
     const s = (n: number): string => (n === 1 ? '' : 's');
     if (bad.length) process.stderr.write(`labsync: WARNING: ${bad.length} line${s(bad.length)} improperly formatted (line ${bad.join(', ')})\n`);
