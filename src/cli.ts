@@ -57,7 +57,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('the verifier: compare local and remote by checksum, report drift (exit 4)')
     .argument('[category]', 'code | data | models (or a pair name)')
     .argument('[names...]', 'only these pairs')
-    .option('--sums <file>', 'verify a tree against a checksum list instead, like sha256sum -c')
+    .option('--sums <file>', 'verify a tree against a checksum list instead, like sha256sum -c (- reads it from standard input)')
     .option('--dir <dir>', 'with --sums: the folder the names are relative to (default: here)')
     .option('--full', 'download to compare where the remote offers no checksum')
     .action(async (category: string | undefined, names: string[], o: { sums?: string; dir?: string; full?: boolean }, cmd: Command) => {

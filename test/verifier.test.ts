@@ -77,6 +77,10 @@ describe('sums and check --sums', () => {
       expect(ours.exitCode, `${name}: ${ours.stderr}`).toBe(0);
       expect(`${ours.stdout}\n`, name).toBe(`${theirs.stdout}\n`);
     }
+    // "-" reads the list from standard input, as `sha256sum -c -` does.
+    const piped = await execa('node', [BIN, 'check', '--sums', '-', '--dir', dir], { input: lists['tag.sha256'], env: lab.env, reject: false });
+    expect(piped.exitCode, piped.stderr).toBe(0);
+    expect(piped.stdout.split('\n')).toHaveLength(sha.length);
   });
 
   it('stops quietly, exit 0, when its reader goes away (sums | head -1), rather than crashing with EPIPE', async () => {

@@ -9,7 +9,7 @@ import type { GlobalOptions } from './context.js';
 export async function checkSumsCommand(file: string, dir: string | undefined, opts: GlobalOptions): Promise<ExitCode> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file === '-' ? 0 : file, 'utf8'); // "-": the list on standard input, as sha256sum -c - reads it
   } catch (error) {
     throw new UsageError(`${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
