@@ -42,9 +42,7 @@ export function parseSums(text: string): { entries: SumsEntry[]; bad: number[] }
   const entries: SumsEntry[] = [];
   const bad: number[] = [];
   let reversed: boolean | undefined;
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
-    if (i === lines.length - 1 && raw === '') return;
+  text.split('\n').forEach((raw, i) => {
     if (raw.startsWith('#')) return;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '') return;
