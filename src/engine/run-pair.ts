@@ -143,9 +143,8 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     got = readOnly ? undefined : await acquireLock(locksDir(pair.root), pair.name, { waitMs: o.waitMs, command: o.command });
   } catch (error) {
     // No lock, no run: two unlocked runs of one pair could delete each other's files. The other pairs go on.
-    const why = (error as Error).message;
-    const where = why.includes(locksDir(pair.root)) ? '' : ` under ${locksDir(pair.root)}`; // fs errors name the path already
-    return finish({ status: 'failed', error: `could not take this pair's lock${where} (${why}); nothing was run` });
+    // The fs error names the path it could not create.
+    return finish({ status: 'failed', error: `could not take this pair's lock (${(error as Error).message}); nothing was run` });
   }
   if (got && 'heldBy' in got) {
     const h = got.heldBy;
