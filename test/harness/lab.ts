@@ -57,10 +57,12 @@ export class Lab {
     return out;
   }
 
-  async cli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  /** Runs the CLI to its end; `input` is its standard input (none otherwise). */
+  async cli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {
     const started = Date.now();
     const r = await execa(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore',
+      cwd: options.cwd ?? this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false,
+      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     });
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), durationMs: Date.now() - started };
   }
