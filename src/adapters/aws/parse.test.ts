@@ -5,7 +5,7 @@ import { filters } from './argv.js';
 import { classify } from './classify.js';
 import { parseActions, parseListing, parseProgress, parseStats, parseVersion } from './parse.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/aws-1.45.11/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/aws-1.45.11/${name}`, import.meta.url), 'utf8');
 const out = (exitCode: number, stderr: string): ToolOutput => ({ exitCode, stdout: '', stderr, durationMs: 1, timedOut: false, aborted: false });
 const URL_ = 's3://fixture-bucket/lab/raw/';
 

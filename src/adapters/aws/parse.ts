@@ -1,4 +1,4 @@
-// Pure: aws-cli output → changes, listings, stats, progress. Fixtures: test/fixtures/tool-output/aws-1.45.11/
+// Pure: aws-cli output → changes, listings, stats, progress. Fixtures: fixtures/tool-output/aws-1.45.11/
 import { z } from 'zod';
 import type { Entry } from '../../verify/compare.js';
 import type { Progress, TransferStats } from '../types.js';

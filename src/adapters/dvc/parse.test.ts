@@ -6,7 +6,7 @@ import { classify } from './classify.js';
 import { alreadyConfigured, cloudStatus, verifyReport, workspaceChanges } from './parse.js';
 import type { ResolvedPair } from '../../types.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/dvc-3.67.1/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/dvc-3.67.1/${name}`, import.meta.url), 'utf8');
 const out = (exitCode: number, stderr: string): ToolOutput => ({ exitCode, stdout: '', stderr, durationMs: 1, timedOut: false, aborted: false });
 const cmd: Command = { tool: 'dvc', args: ['push'], cwd: '/', mutates: true, label: 'push raw', pair: 'raw' };
 

@@ -1,4 +1,4 @@
-// Pure: dvc's --json status output → what differs. Fixtures: test/fixtures/tool-output/dvc-3.67.1/
+// Pure: dvc's --json status output → what differs. Fixtures: fixtures/tool-output/dvc-3.67.1/
 import { z } from 'zod';
 import type { VerifyReport } from '../types.js';
 

@@ -7,7 +7,7 @@ import { classify } from './classify.js';
 import { rclone } from './index.js';
 import { changesFromDryRun, conflicts, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/rclone-1.60.1/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rclone-1.60.1/${name}`, import.meta.url), 'utf8');
 const out = (exitCode: number, stderr: string, stdout = ''): ToolOutput => ({ exitCode, stdout, stderr, durationMs: 1, timedOut: false, aborted: false });
 const cmd = (args: string[], label = 'x'): Command => ({ tool: 'rclone', args, cwd: '/', mutates: true, label, pair: 'raw' });
 

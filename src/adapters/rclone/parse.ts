@@ -1,5 +1,5 @@
 // Pure: rclone's --use-json-log lines and --combined output → changes, stats, progress, comparisons.
-// Fixtures: test/fixtures/tool-output/rclone-1.60.1/
+// Fixtures: fixtures/tool-output/rclone-1.60.1/
 import { z } from 'zod';
 import type { Changes, Progress, TransferStats, VerifyReport } from '../types.js';
 

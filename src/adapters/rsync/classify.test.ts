@@ -11,7 +11,7 @@ describe('rsync classify', () => {
     expect(classify(out(24, 'file has vanished: "/x"'))).toMatchObject({ kind: 'ok', warning: expect.stringMatching(/vanished/) });
   });
   it('marks a missing source (recorded stderr)', () => {
-    const stderr = readFileSync(new URL('../../../test/fixtures/tool-output/rsync-3.5.0/missing-source.stderr', import.meta.url), 'utf8');
+    const stderr = readFileSync(new URL('../../../fixtures/tool-output/rsync-3.5.0/missing-source.stderr', import.meta.url), 'utf8');
     expect(classify(out(23, stderr))).toMatchObject({ kind: 'fatal', safety: true, reason: expect.stringMatching(/^the source does not exist: rsync: \[sender\] change_dir/) });
   });
   it('retries dropped connections and timeouts, not auth or disk-full', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { changesFromItemized, parseProgress, parseStats, parseVersion, unescapeName, verifyFromItemized } from './parse.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/tool-output/rsync-3.5.0/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rsync-3.5.0/${name}`, import.meta.url), 'utf8');
 
 describe('rsync parse (recorded rsync 3.5.0 output)', () => {
   it('reads a mirror dry run: transfers, deletions, and both sides\' file counts', () => {

@@ -1,4 +1,4 @@
-// Pure: rsync's output → what changed, stats, progress. Fixtures: test/fixtures/tool-output/rsync-3.5.0/
+// Pure: rsync's output → what changed, stats, progress. Fixtures: fixtures/tool-output/rsync-3.5.0/
 import type { Changes, Progress, TransferStats, VerifyReport } from '../types.js';
 
 /** rsync prints unprintable bytes in names as \#ooo (octal). */
