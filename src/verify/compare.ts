@@ -4,6 +4,8 @@ import type { VerifyReport } from '../adapters/types.js';
 export interface Entry {
   readonly path: string;
   readonly size: number;
+  /** Modification time in ms since the epoch, where the side lists one (the quick check's other half). */
+  readonly mtimeMs?: number;
   /** S3 ETag (quotes removed); "…-N" for a multipart upload. */
   readonly etag?: string;
   readonly md5?: string;
