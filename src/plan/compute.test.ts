@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { computePlan, differs, isEmptyPlan, listingOf, planBytes } from './compute.js';
+
+const e = (path: string, size: number, mtimeMs?: number, extra: { sha256?: string; md5?: string; etag?: string } = {}) => ({ path, size, ...(mtimeMs === undefined ? {} : { mtimeMs }), ...extra });
+
+describe('listingOf', () => {
+  it('sorts in byte order and gives the same digest whatever the input order', () => {
+    const a = listingOf([e('b', 1, 5), e('a/z', 2, 5), e('a', 3, 5)]);
+    const b = listingOf([e('a', 3, 5), e('b', 1, 5), e('a/z', 2, 5)]);
+    expect(a.entries.map((x) => x.path)).toEqual(['a', 'a/z', 'b']);
+    expect(a.digest).toBe(b.digest);
+  });
+  it('changes its digest when a size, mtime or checksum changes', () => {
+    const base = listingOf([e('a', 1, 5, { md5: 'x' })]).digest;
+    expect(listingOf([e('a', 2, 5, { md5: 'x' })]).digest).not.toBe(base);
+    expect(listingOf([e('a', 1, 6, { md5: 'x' })]).digest).not.toBe(base);
+    expect(listingOf([e('a', 1, 5, { md5: 'y' })]).digest).not.toBe(base);
+  });
+});
+
+describe('differs', () => {
+  it('a checksum both sides know decides, whatever the times say', () => {
+    expect(differs(e('a', 1, 5, { sha256: 'x' }), e('a', 1, 9, { sha256: 'x' }))).toBeUndefined();
+    expect(differs(e('a', 1, 5, { sha256: 'x' }), e('a', 1, 5, { sha256: 'y' }))).toBe('content');
+    expect(differs(e('a', 1, 5, { md5: 'x', sha256: 'p' }), e('a', 1, 5, { md5: 'y' }))).toBe('content');
+  });
+  it('without a common checksum: size, then mtime within the window', () => {
+    expect(differs(e('a', 1, 5), e('a', 2, 5))).toBe('size');
+    expect(differs(e('a', 1, 1000), e('a', 1, 1500))).toBe('mtime');
+    expect(differs(e('a', 1, 1000), e('a', 1, 1500), 1000)).toBeUndefined();
+    expect(differs(e('a', 1, 1000, { sha256: 'x' }), e('a', 1, 1000, { md5: 'y' }))).toBeUndefined();
+  });
+});
+
+describe('computePlan', () => {
+  const source = listingOf([e('new', 10, 1), e('same', 20, 1), e('grown', 30, 1), e('flipped', 4, 1, { sha256: 'a' })]);
+  const dest = listingOf([e('same', 20, 1), e('grown', 3, 1), e('flipped', 4, 1, { sha256: 'b' }), e('old', 7, 1)]);
+
+  it('sends the new, replaces the changed (a same-size same-mtime flip by content), keeps the rest', () => {
+    const p = computePlan(source, dest, { mirror: false });
+    expect(p.send).toEqual([{ path: 'new', size: 10, reason: 'missing' }]);
+    expect(p.replace).toEqual([{ path: 'flipped', size: 4, reason: 'content' }, { path: 'grown', size: 30, reason: 'size' }]);
+    expect(p.delete).toEqual([]);
+    expect(planBytes(p)).toBe(44);
+    expect([p.sourceFiles, p.destFiles, p.sourceDigest, p.destDigest]).toEqual([4, 4, source.digest, dest.digest]);
+  });
+  it('a mirror deletes what only the destination has, with its size', () => {
+    expect(computePlan(source, dest, { mirror: true }).delete).toEqual([{ path: 'old', size: 7, reason: 'extra' }]);
+  });
+  it('two equal listings make an empty plan', () => {
+    expect(isEmptyPlan(computePlan(dest, dest, { mirror: true }))).toBe(true);
+    expect(isEmptyPlan(computePlan(source, dest, { mirror: false }))).toBe(false);
+  });
+});

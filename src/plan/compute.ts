@@ -1,0 +1,74 @@
+// Pure: two listings → the plan. The one place that decides what a run sends, replaces and deletes,
+// for every backend alike (rclone's fs/march + fs/sync, in labsync's words).
+import { createHash } from 'node:crypto';
+import type { Entry } from '../verify/compare.js';
+import type { Listing, PairPlan, PlannedFile, PlanReason } from './types.js';
+
+export interface PlanOptions {
+  /** A mirror deletes at the destination what the source lacks. */
+  readonly mirror: boolean;
+  /**
+   * Modification times closer than this count as equal: S3 and many rclone backends keep seconds,
+   * and a FAT disk two seconds (rsync's --modify-window). 0: exact to the millisecond.
+   */
+  readonly modifyWindowMs?: number;
+}
+
+/** A listing's digest: any change to a path, size, mtime or checksum changes it. Order-independent. */
+export function listingOf(entries: readonly Entry[]): Listing {
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const h = createHash('sha256');
+  for (const e of sorted) h.update(`${e.path}\0${e.size}\0${e.mtimeMs ?? ''}\0${e.sha256 ?? ''}\0${e.md5 ?? ''}\0${e.etag ?? ''}\n`);
+  return { entries: sorted, digest: h.digest('hex') };
+}
+
+/**
+ * Same content, as far as both sides can tell: a checksum both know decides; without one, the
+ * tools' own quick check (size, then modification time) does. undefined: the same.
+ */
+export function differs(source: Entry, dest: Entry, windowMs = 0): PlanReason | undefined {
+  if (source.size !== dest.size) return 'size';
+  const known = commonChecksum(source, dest);
+  if (known) return known[0] === known[1] ? undefined : 'content';
+  if (source.mtimeMs !== undefined && dest.mtimeMs !== undefined && Math.abs(source.mtimeMs - dest.mtimeMs) > windowMs) return 'mtime';
+  return undefined;
+}
+
+function commonChecksum(a: Entry, b: Entry): [string, string] | undefined {
+  if (a.sha256 && b.sha256) return [a.sha256, b.sha256];
+  if (a.md5 && b.md5) return [a.md5, b.md5];
+  if (a.etag && b.etag) return [a.etag, b.etag];
+  return undefined;
+}
+
+export function computePlan(source: Listing, dest: Listing, o: PlanOptions): PairPlan {
+  const there = new Map(dest.entries.map((e) => [e.path, e]));
+  const send: PlannedFile[] = [];
+  const replace: PlannedFile[] = [];
+  for (const s of source.entries) {
+    const d = there.get(s.path);
+    if (!d) {
+      send.push({ path: s.path, size: s.size, reason: 'missing' });
+      continue;
+    }
+    there.delete(s.path);
+    const reason = differs(s, d, o.modifyWindowMs);
+    if (reason) replace.push({ path: s.path, size: s.size, reason });
+  }
+  const remove: PlannedFile[] = o.mirror ? [...there.values()].map((d) => ({ path: d.path, size: d.size, reason: 'extra' as const })) : [];
+  return {
+    send,
+    replace,
+    delete: remove,
+    sourceFiles: source.entries.length,
+    destFiles: dest.entries.length,
+    sourceDigest: source.digest,
+    destDigest: dest.digest,
+  };
+}
+
+/** Nothing to send, replace or delete: the transfer step does not run. */
+export const isEmptyPlan = (p: PairPlan): boolean => p.send.length + p.replace.length + p.delete.length === 0;
+
+/** Bytes the transfer will move. */
+export const planBytes = (p: PairPlan): number => [...p.send, ...p.replace].reduce((n, f) => n + f.size, 0);
