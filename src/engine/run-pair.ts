@@ -14,6 +14,7 @@ import { probe, stopped, type Body } from './outcome.js';
 import type { Emit, PairResult } from './events.js';
 import { guardChanges } from './guards.js';
 import { failedStatuses, ping, runHook } from './hooks.js';
+import { movedStats } from './sizes.js';
 import { localSourceState } from './source.js';
 
 export interface PairRunOptions {
@@ -88,16 +89,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
   const moved = await attempt(transfer, { ...ctx, progress: true });
   if (moved.kind !== 'ok') return { ...stopped(moved), changes };
-  // Tools that print no transfer stats (git, dvc): count what the preview said would move (commits, objects).
-  const stats = adapter.parseStats
-    ? moved.outputs.reduce(
-        (acc, out) => {
-          const s = adapter.parseStats?.(out);
-          return s ? { files: acc.files + s.files, bytes: acc.bytes + s.bytes } : acc;
-        },
-        { files: 0, bytes: 0 },
-      )
-    : { files: changes.transfer.filter((t) => !t.startsWith('(')).length, bytes: 0 };
+  const stats = await movedStats(adapter, pair, moved.outputs, changes);
   const base = { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats };
   if (!o.verify) return { status: 'ok', ...base };
   let verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
