@@ -81,11 +81,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
   program
     .command('status')
-    .description('the last run of every pair, from the state folder')
-    .option('--max-age <duration>', "exit 1 when a pair's last success is older than this (e.g. 2h)")
-    .action(async (o: { maxAge?: string }, cmd: Command) => {
+    .description('the last run of every pair (or the named ones), from the state folder')
+    .argument('[names...]', 'only these pairs')
+    .option('--max-age <duration>', "exit 1 when a selected pair's last success is older than this (e.g. 2h)")
+    .action(async (names: string[], o: { maxAge?: string }, cmd: Command) => {
       const { statusCommand } = await import('./commands/status.js');
-      setExit(await statusCommand(globals(cmd), o.maxAge));
+      setExit(await statusCommand(globals(cmd), o.maxAge, names));
     });
   program
     .command('plan')

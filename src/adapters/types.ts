@@ -61,6 +61,8 @@ export interface Changes {
   readonly sourceFiles?: number;
   /** Files in the destination that a mirror could delete (undefined where the tool cannot tell). */
   readonly destFiles?: number;
+  /** Bytes of the `transfer` files at the source, where the preview's listing tells (aws pull). */
+  readonly transferBytes?: number;
   /** Transfers that overwrite a file already at the destination (where the tool can tell). */
   readonly replace?: readonly string[];
   /** Why the tool's own state forbids the run (git: uncommitted changes, diverged history): a safety stop. */
@@ -69,7 +71,8 @@ export interface Changes {
   readonly uncommitted?: readonly string[];
 }
 
-export interface TransferStats { readonly files: number; readonly bytes: number }
+/** What a transfer's own output says it moved; `bytes` undefined where the tool does not say it exactly. */
+export interface TransferStats { readonly files: number; readonly bytes?: number }
 
 export interface Progress {
   readonly bytes?: number;

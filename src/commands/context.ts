@@ -70,8 +70,8 @@ export async function reporters(opts: GlobalOptions, root: string, redact: Redac
     : opts.quiet
       ? quietReporter(output)
       : interactive()
-        ? (await import('../ui/tty.js')).ttyReporter(output, await chalkFor(opts))
-        : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000);
+        ? (await import('../ui/tty.js')).ttyReporter(output, await chalkFor(opts), Boolean(opts.verbose))
+        : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000, Boolean(opts.verbose));
   const log = openLog(opts, root, redact);
   const ci = githubReporter(output, process.env);
   const emit = fanOut(toEmit(ui), log.emit, ...(ci ? [toEmit(ci)] : []));

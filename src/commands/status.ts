@@ -1,23 +1,24 @@
-// `labsync status`: each pair's last run, from .labsync/state.json.
+// `labsync status [NAME...]`: each selected pair's last run, from .labsync/state.json.
+import { selectPairs } from '../engine/select.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { readState, type PairRecord } from '../state/store.js';
 import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
 
-export async function statusCommand(opts: GlobalOptions, maxAge: string | undefined): Promise<ExitCode> {
+export async function statusCommand(opts: GlobalOptions, maxAge: string | undefined, names: readonly string[] = []): Promise<ExitCode> {
   const maxAgeMs = maxAge === undefined ? undefined : parseDuration(maxAge);
   if (maxAge !== undefined && maxAgeMs === undefined) throw new UsageError(`--max-age needs a duration like 30m, 2h or 1d, got '${maxAge}'`);
   const manifest = openManifest(opts);
+  // Selected before the state is read: an unknown name is a usage error, whatever the state holds.
+  const pairs = selectPairs(manifest, { names, ...(opts.tag ? { tag: opts.tag } : {}) });
   const state = await readState(manifest.root);
   const now = Date.now();
-  const rows = manifest.pairs
-    .filter((p) => !opts.tag || p.tags.includes(opts.tag))
-    .map((p) => {
-      const last: PairRecord | undefined = state.pairs[p.name];
-      const successAge = last?.lastSuccessAt ? now - Date.parse(last.lastSuccessAt) : undefined;
-      const stale = maxAgeMs !== undefined && (successAge === undefined || successAge > maxAgeMs);
-      return { name: p.name, category: p.category, tool: p.tool, last, lastSuccessAgeMs: successAge ?? null, stale };
-    });
+  const rows = pairs.map((p) => {
+    const last: PairRecord | undefined = state.pairs[p.name];
+    const successAge = last?.lastSuccessAt ? now - Date.parse(last.lastSuccessAt) : undefined;
+    const stale = maxAgeMs !== undefined && (successAge === undefined || successAge > maxAgeMs);
+    return { name: p.name, category: p.category, tool: p.tool, last, lastSuccessAgeMs: successAge ?? null, stale };
+  });
   const anyStale = rows.some((r) => r.stale);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ command: 'status', ok: !anyStale, pairs: rows.map(({ last, ...r }) => ({ ...r, lastRun: last ?? null })) }, null, 2)}\n`);

@@ -14,6 +14,7 @@ import { probe, stopped, type Body } from './outcome.js';
 import type { Emit, PairResult } from './events.js';
 import { guardChanges } from './guards.js';
 import { failedStatuses, ping, runHook } from './hooks.js';
+import { movedStats } from './sizes.js';
 import { localSourceState } from './source.js';
 
 export interface PairRunOptions {
@@ -65,10 +66,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
   const looked = await probe<Changes>(preview, ctx);
   if ('stop' in looked) return looked.stop;
-  // Where the tool cannot count a local destination (aws pull), count it here for the delete guard.
-  const changes = looked.value.destFiles === undefined && direction === 'pull'
-    ? { ...looked.value, destFiles: localFiles(pair).length }
-    : looked.value;
+  const changes = direction === 'pull' ? withLocalDestination(looked.value, pair, adapter) : looked.value;
   const pending = changes.transfer.length + changes.delete.length + (changes.uncommitted?.length ?? 0);
 
   if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
@@ -88,16 +86,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
   const moved = await attempt(transfer, { ...ctx, progress: true });
   if (moved.kind !== 'ok') return { ...stopped(moved), changes };
-  // Tools that print no transfer stats (git, dvc): count what the preview said would move (commits, objects).
-  const stats = adapter.parseStats
-    ? moved.outputs.reduce(
-        (acc, out) => {
-          const s = adapter.parseStats?.(out);
-          return s ? { files: acc.files + s.files, bytes: acc.bytes + s.bytes } : acc;
-        },
-        { files: 0, bytes: 0 },
-      )
-    : { files: changes.transfer.filter((t) => !t.startsWith('(')).length, bytes: 0 };
+  const stats = await movedStats(adapter, pair, moved.outputs, changes);
   const base = { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats };
   if (!o.verify) return { status: 'ok', ...base };
   let verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
@@ -119,6 +108,21 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
     return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base };
   }
   return { status: 'ok', verify: verified, ...base };
+}
+
+/**
+ * Where the tool cannot tell about a local destination (aws pull), labsync looks itself: how many
+ * files are there (for the delete guard), and which transfers replace one (for the dry run's list).
+ */
+function withLocalDestination(changes: Changes, pair: ResolvedPair, adapter: Adapter): Changes {
+  if (changes.destFiles !== undefined && (changes.replace !== undefined || !adapter.capabilities.copiesFiles)) return changes;
+  const here = localFiles(pair);
+  const paths = new Set(here.map((f) => f.path));
+  return {
+    ...changes,
+    destFiles: changes.destFiles ?? here.length,
+    ...(changes.replace === undefined && adapter.capabilities.copiesFiles ? { replace: changes.transfer.filter((p) => paths.has(p)) } : {}),
+  };
 }
 
 export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<PairResult> {

@@ -3,6 +3,7 @@ import type { Progress } from '../adapters/types.js';
 import type { PairResult, RunResult } from '../engine/events.js';
 import type { PairStatus } from '../types.js';
 import { formatBytes, formatDuration } from '../util/duration.js';
+import { fileLines, fileListsOf, LIST_LIMIT, type FileLine } from './file-list.js';
 
 export const BAD: ReadonlySet<PairStatus> = new Set(['failed', 'refused', 'drift', 'locked', 'interrupted']);
 
@@ -49,6 +50,15 @@ export function describeResult(r: PairResult): string {
     default:
       return '';
   }
+}
+
+/**
+ * The files behind a result's counts, where a person asked what would happen: a dry run, a
+ * `status`, a guard's refusal. The first LIST_LIMIT of each kind, every one with -v.
+ */
+export function describeFiles(r: PairResult, verbose: boolean): FileLine[] {
+  if (!r.changes || !(r.status === 'planned' || r.status === 'refused' || r.action === 'status')) return [];
+  return fileLines(fileListsOf(r.changes), verbose ? Infinity : LIST_LIMIT);
 }
 
 export interface TableStyle {

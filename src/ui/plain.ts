@@ -1,9 +1,9 @@
 // Not a TTY (cron, CI logs): plain lines, no colour, no spinners, a heartbeat during long transfers.
 import type { Progress } from '../adapters/types.js';
-import { BAD, describeProgress, describeResult, PLAIN_STYLE, summaryTable } from './describe.js';
+import { BAD, describeFiles, describeProgress, describeResult, PLAIN_STYLE, summaryTable } from './describe.js';
 import type { Handlers, Output } from './handlers.js';
 
-export function plainReporter(output: Output, heartbeatMs = 60_000): Handlers {
+export function plainReporter(output: Output, heartbeatMs = 60_000, verbose = false): Handlers {
   const running = new Map<string, { progress?: Progress; step?: string }>();
   let timer: NodeJS.Timeout | undefined;
   const stamp = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -32,8 +32,10 @@ export function plainReporter(output: Output, heartbeatMs = 60_000): Handlers {
     pair_end: (e) => {
       running.delete(e.result.name);
       const text = `${e.result.name}: ${e.result.status}${describeResult(e.result) ? ` — ${describeResult(e.result)}` : ''}`;
-      if (BAD.has(e.result.status)) output.err(`${stamp()} ${text}`);
-      else line(text);
+      // The file lines follow their pair's line on the same stream, as one write: never split by another pair's.
+      const files = describeFiles(e.result, verbose).map((f) => f.text);
+      const print = BAD.has(e.result.status) ? output.err : output.out;
+      print([`${stamp()} ${text}`, ...files].join('\n'));
     },
     run_end: (e) => {
       if (timer) clearInterval(timer);

@@ -2,19 +2,22 @@
 import type { ChalkInstance } from 'chalk';
 import ora from 'ora';
 import type { PairStatus } from '../types.js';
-import { describeProgress, describeResult, summaryTable, type TableStyle } from './describe.js';
+import { describeFiles, describeProgress, describeResult, summaryTable, type TableStyle } from './describe.js';
+import type { FileVerb } from './file-list.js';
 import type { Handlers, Output } from './handlers.js';
 
 const MARK: Record<PairStatus, string> = {
   ok: '✔', in_sync: '✔', planned: '•', skipped: '-', drift: '≠', failed: '✖', refused: '⛔', locked: '⏳', interrupted: '✖',
 };
 
-export function ttyReporter(output: Output, chalk: ChalkInstance): Handlers {
+export function ttyReporter(output: Output, chalk: ChalkInstance, verbose = false): Handlers {
   const colour = (status: PairStatus, text: string): string =>
     ['ok', 'in_sync'].includes(status) ? chalk.green(text)
       : ['planned', 'skipped'].includes(status) ? chalk.cyan(text)
         : ['drift', 'locked'].includes(status) ? chalk.yellow(text) : chalk.red(text);
   const style: TableStyle = { status: colour, dim: (t) => chalk.dim(t) };
+  // Deletions in red, like the mass-delete guard's refusals: the line a reader must not miss.
+  const verbColour: Record<FileVerb, (t: string) => string> = { send: (t) => chalk.green(t), replace: (t) => chalk.yellow(t), delete: (t) => chalk.red(t) };
   const running = new Map<string, string>();
   const spinner = ora({ stream: process.stderr, color: chalk.level > 0 ? 'cyan' : false });
   const render = (): void => {
@@ -46,7 +49,8 @@ export function ttyReporter(output: Output, chalk: ChalkInstance): Handlers {
     pair_end: (e) => {
       running.delete(e.result.name);
       const r = e.result;
-      above(() => output.err(`${colour(r.status, `${MARK[r.status]} ${r.name}`)} ${r.status} ${chalk.dim(describeResult(r))}`));
+      const files = describeFiles(r, verbose).map((f) => verbColour[f.verb](f.text));
+      above(() => output.err([`${colour(r.status, `${MARK[r.status]} ${r.name}`)} ${r.status} ${chalk.dim(describeResult(r))}`, ...files].join('\n')));
     },
     run_end: (e) => {
       spinner.stop();

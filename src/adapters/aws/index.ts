@@ -54,9 +54,9 @@ export const aws: Adapter = {
         const objects = parseListing(listing?.stdout ?? '', s3Remote(pair).prefix);
         const actions = parseActions(dry?.stdout ?? '', url, localPrefix(pair));
         const keys = new Set(objects.map((o) => o.path));
-        return direction === 'push'
-          ? { ...actions, destFiles: objects.length, replace: actions.transfer.filter((k) => keys.has(k)) }
-          : { ...actions, sourceFiles: objects.length };
+        if (direction === 'push') return { ...actions, destFiles: objects.length, replace: actions.transfer.filter((k) => keys.has(k)) };
+        const sizes = new Map(objects.map((o) => [o.path, o.size]));
+        return { ...actions, sourceFiles: objects.length, transferBytes: actions.transfer.reduce((sum, k) => sum + (sizes.get(k) ?? 0), 0) };
       },
     };
   },

@@ -29,8 +29,9 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
     expect(parseListing(fixture('list-objects-v2-empty.json'), 'none')).toEqual([]);
   });
   it('counts transferred files and reads progress', () => {
-    expect(parseStats(fixture('sync-push.stdout'))).toEqual({ files: 4, bytes: 0 });
-    expect(parseStats(fixture('cp-progress.stdout')).bytes).toBeGreaterThan(290_000);
+    // No bytes from aws: its progress rounds them; the engine sums the moved files' sizes.
+    expect(parseStats(fixture('sync-push.stdout'))).toEqual({ files: 4 });
+    expect(parseStats(fixture('cp-progress.stdout'))).toEqual({ files: 1 });
     expect(parseProgress('Completed 512.0 KiB/8.0 MiB (34.0 MiB/s) with 1 file(s) remaining')).toEqual({ bytes: 524288, percent: 6, rate: '34.0 MiB/s' });
     expect(parseVersion('aws-cli/1.45.11 Python/3.11.7 Linux/6.1 botocore/1.43.117')).toBe('1.45.11');
   });

@@ -55,14 +55,13 @@ export function parseProgress(line: string): Progress | undefined {
   return { bytes: Math.round(done), percent: total ? Math.floor((done / total) * 100) : 0, ...(m[5] ? { rate: m[5] } : {}) };
 }
 
+/**
+ * Files from the "upload:"/"download:" lines (on a terminal they follow a progress line's carriage
+ * return). No bytes: the progress lines round to 0.1 KiB/MiB and are off without a terminal, so the
+ * engine adds up the moved files' own sizes instead.
+ */
 export function parseStats(stdout: string): TransferStats {
-  const files = stdout.split(/\r?\n/).filter((l) => /^(upload|download|copy): /.test(l)).length;
-  let bytes = 0;
-  for (const piece of stdout.split(/[\r\n]/)) {
-    const p = COMPLETED.exec(piece);
-    if (p) bytes = Math.max(bytes, Math.round(Number(p[3]) * (UNITS[p[4] as string] ?? 1)));
-  }
-  return { files, bytes };
+  return { files: stdout.split(/[\r\n]/).filter((l) => /^(upload|download|copy): /.test(l)).length };
 }
 
 export function parseVersion(text: string): string | undefined {

@@ -84,6 +84,11 @@ export function repairArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: 
   return [...args.slice(0, args.indexOf('--')), '--checksum', ...args.slice(args.indexOf('--'))];
 }
 
+/** The destination's files, for telling a replacement from a new file (and counting them for the guard). */
+export function listArgv(pair: ResolvedPair, path: string, config: string): string[] {
+  return ['lsjson', '-R', '--files-only', '--no-modtime', '--no-mimetype', '--config', config, ...filters(pair), '--', path];
+}
+
 export function sizeArgv(pair: ResolvedPair, path: string, config: string): string[] {
   return ['size', '--json', '--config', config, ...filters(pair), '--', path];
 }

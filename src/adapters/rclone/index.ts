@@ -3,9 +3,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command } from '../types.js';
-import { bisyncArgv, checkArgv, copyArgv, ends, location, repairArgv, sizeArgv } from './argv.js';
+import { bisyncArgv, checkArgv, copyArgv, ends, listArgv, location, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
-import { changesFromDryRun, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
+import { changesFromDryRun, listedPaths, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
 /**
  * Always an explicit config path: a bare rclone call creates ~/.config/rclone (TESTBED.md).
@@ -54,14 +54,14 @@ export const rclone: Adapter = {
       commands: [
         command(pair, sizeArgv(pair, src, cfg), `count source ${pair.name}`, false),
         // A destination not made yet holds nothing: the first push creates it.
-        command(pair, sizeArgv(pair, dst, cfg), `count destination ${pair.name}`, false, /directory not found/),
+        command(pair, listArgv(pair, dst, cfg), `list destination ${pair.name}`, false, /directory not found/),
         command(pair, copyArgv(pair, direction, ctx, cfg, true), `dry run ${direction} ${pair.name}`, false),
       ],
-      parse: ([source, dest, dry]) => ({
-        ...changesFromDryRun(dry?.stderr ?? ''),
-        sourceFiles: sizeCount(source?.stdout ?? ''),
-        destFiles: dest?.exitCode === 0 ? sizeCount(dest.stdout) : 0,
-      }),
+      parse: ([source, dest, dry]) => {
+        const planned = changesFromDryRun(dry?.stderr ?? '');
+        const there = new Set(dest?.exitCode === 0 ? listedPaths(dest.stdout) : []);
+        return { ...planned, replace: planned.transfer.filter((p) => there.has(p)), sourceFiles: sizeCount(source?.stdout ?? ''), destFiles: there.size };
+      },
     };
   },
   repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true)],

@@ -5,7 +5,7 @@ import type { ResolvedPair } from '../../types.js';
 import { answered } from '../../engine/attempt.js';
 import { classify } from './classify.js';
 import { rclone } from './index.js';
-import { changesFromDryRun, conflicts, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
+import { changesFromDryRun, conflicts, listedPaths, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rclone-1.60.1/${name}`, import.meta.url), 'utf8');
 const out = (exitCode: number, stderr: string, stdout = ''): ToolOutput => ({ exitCode, stdout, stderr, durationMs: 1, timedOut: false, aborted: false });
@@ -22,6 +22,8 @@ describe('rclone parse (recorded rclone 1.60.1 output)', () => {
   it('reads stats, sizes, versions and progress', () => {
     expect(parseStats(fixture('sync.stderr'))).toEqual({ files: 3, bytes: 3 });
     expect(sizeCount(fixture('size.stdout'))).toBe(4);
+    expect(listedPaths(fixture('lsjson.stdout'))).toEqual(['a', 'new␊line', 'sub/with space']);
+    expect(listedPaths('')).toEqual([]);
     expect(parseVersion('rclone v1.60.1-DEV\n- os/version: debian 12')).toBe('1.60.1-DEV');
     expect(parseProgress('{"level":"warning","msg":"x","stats":{"bytes":512,"totalBytes":1024,"speed":2048,"eta":75,"transfers":1}}'))
       .toEqual({ bytes: 512, percent: 50, rate: '2.0KiB/s', eta: '0:01:15', files: 1 });

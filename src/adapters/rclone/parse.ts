@@ -48,6 +48,16 @@ export function sizeCount(stdout: string): number {
   return text ? SizeDoc.parse(JSON.parse(text)).count : 0;
 }
 
+const ListDoc = z.array(z.object({ Path: z.string(), IsDir: z.boolean().optional() }));
+/**
+ * `rclone lsjson -R --files-only`: the paths, in rclone's own encoding (a local name's newline is
+ * "␊"), the same as its dry run names them. An absent destination lists nothing.
+ */
+export function listedPaths(stdout: string): string[] {
+  const text = stdout.trim();
+  return text ? ListDoc.parse(JSON.parse(text)).filter((e) => !e.IsDir).map((e) => e.Path) : [];
+}
+
 export function lastStats(stderr: string): z.infer<typeof Stats> | undefined {
   return logLines(stderr).filter((l) => l.stats).at(-1)?.stats;
 }

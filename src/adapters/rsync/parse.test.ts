@@ -9,6 +9,9 @@ describe('rsync parse (recorded rsync 3.5.0 output)', () => {
     const c = changesFromItemized(fixture('preview-mirror.txt'));
     expect(c.transfer).toEqual(['-leading-dash', 'back\\slash', 'link', 'new\nline', 'quote\'d"name', 'ünïcödé.bin']);
     expect(c.delete).toEqual(['old/gone']);
+    expect(c.replace).toEqual([]);
+    // Files already at the destination ("+++++++++" marks a new one) are replacements.
+    expect(changesFromItemized(fixture('verify-checksum.txt')).replace).toEqual(['with space.txt', 'sub/same']);
     expect(c.sourceFiles).toBe(8);
     // "with space.txt" and "sub/same" exist on both sides, plus the one to delete.
     expect(c.destFiles).toBe(3);

@@ -53,8 +53,10 @@ export function changesFromItemized(stdout: string): Changes {
   const files = entries.filter(isFile);
   const deleted = files.filter((e) => e.update === '*');
   const present = files.filter((e) => e.update !== '*');
+  const moved = present.filter((e) => e.update !== '.');
   return {
-    transfer: present.filter((e) => e.update !== '.').map((e) => e.path),
+    transfer: moved.map((e) => e.path),
+    replace: moved.filter((e) => !e.isNew).map((e) => e.path),
     delete: deleted.map((e) => e.path),
     sourceFiles: present.length,
     destFiles: present.filter((e) => !e.isNew).length + deleted.length,

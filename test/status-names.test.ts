@@ -1,0 +1,58 @@
+// `labsync status NAME...` and `--tag`: the same selection as every other command, --max-age over it.
+import { describe, expect, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+
+interface StatusDoc { ok: boolean; pairs: { name: string; stale: boolean; lastRun: { status: string } | null }[] }
+
+function twoPairs(): Lab {
+  const lab = new Lab().manifest(`version: 1
+defaults:
+  retries: 0
+remotes:
+  nas: { type: local, path: ../nas }
+data:
+  - { name: fresh, local: fresh, remote: "nas:fresh", tags: [nightly] }
+  - { name: never, local: never, remote: "nas:never" }
+`);
+  lab.write(lab.path('fresh/a.csv'), 'a\n').write(lab.path('never/b.csv'), 'b\n');
+  return lab;
+}
+
+describe('status NAME...', () => {
+  it('reports only the named pairs, and --max-age judges only them', async () => {
+    const lab = twoPairs();
+    expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
+    // The pair that never ran is not asked about: fresh alone is within an hour.
+    const named = await lab.cli(['status', 'fresh', '--max-age', '1h', '--json']);
+    expect(named.exitCode, named.stderr).toBe(0);
+    expect(json<StatusDoc>(named).pairs.map((p) => p.name)).toEqual(['fresh']);
+    const plain = await lab.cli(['status', 'fresh', '--max-age', '1h']);
+    expect(plain.exitCode).toBe(0);
+    expect(plain.stdout).toMatch(/data\.fresh/);
+    expect(plain.stdout).not.toMatch(/data\.never/);
+    // Named, the stale one fails the check; both named, in manifest order.
+    const both = await lab.cli(['status', 'never', 'fresh', '--max-age', '1h', '--json']);
+    expect(both.exitCode).toBe(1);
+    expect(json<StatusDoc>(both).pairs.map((p) => [p.name, p.stale])).toEqual([['fresh', false], ['never', true]]);
+    const told = await lab.cli(['status', 'never', 'fresh', '--max-age', '1h']);
+    expect(told.exitCode).toBe(1);
+    expect(told.stderr).toContain('never: last success never, older than --max-age 1h');
+    expect(told.stderr).not.toContain('fresh: last success');
+  });
+
+  it('--tag selects too, and applies --max-age to the selection', async () => {
+    const lab = twoPairs();
+    expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
+    const tagged = await lab.cli(['status', '--tag', 'nightly', '--max-age', '1h', '--json']);
+    expect(tagged.exitCode).toBe(0);
+    expect(json<StatusDoc>(tagged).pairs.map((p) => p.name)).toEqual(['fresh']);
+  });
+
+  it('an unknown name is a usage error (exit 2) naming the known pairs; nothing is printed as a table', async () => {
+    const lab = twoPairs();
+    const r = await lab.cli(['status', 'frsh']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("unknown name 'frsh'; pairs in the manifest: fresh, never");
+    expect(r.stdout).toBe('');
+  });
+});
