@@ -13,7 +13,9 @@ export default defineConfig({
   clean: true,
   outDir: 'dist',
   // Dependencies are bundled into the lazy chunks: resolving them from node_modules at run time
-  // cost ~140 ms per command here; bundled, a command starts in a fraction of that.
+  // cost ~140 ms per command here; bundled, a command starts in a fraction of that. So they are all
+  // devDependencies: the package installs with none (test/package.test.ts fails if the bundle loads a
+  // package that package.json's dependencies do not list).
   noExternal: [/.*/],
   // Some dependencies (cross-spawn, signal-exit) still call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __labsyncCreateRequire } from 'node:module'; const require = __labsyncCreateRequire(import.meta.url);" },

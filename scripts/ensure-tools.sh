@@ -1,9 +1,15 @@
 #!/bin/sh
 # Installs what labsync's demo or tests need and this machine lacks; only what is missing, so a
-# second run is instant. As root it installs (apt, pip); otherwise it prints the exact command and stops.
+# second run is instant. As root it installs; otherwise it prints the exact commands and stops.
 #   sh scripts/ensure-tools.sh demo|test
+# System tools come from apt. Python tools go into a venv of their own under .tools/venvs/ (never into
+# the machine's Python: dvc[s3] upgraded botocore past the installed awscli's pin), and .tools/bin gets
+# a link to just their entry points, so putting it first on PATH shadows no python or pip.
+# LABSYNC_TOOLS moves .tools elsewhere (a test's temp dir).
 set -eu
 purpose=${1:-test}
+tools=${LABSYNC_TOOLS:-$(cd "$(dirname "$0")/.." && pwd)/.tools}
+PATH="$tools/bin:$PATH"
 
 apt_missing=""
 need_bin() { command -v "$1" >/dev/null 2>&1 || apt_missing="$apt_missing $2"; }
@@ -17,21 +23,29 @@ if [ "$purpose" = test ]; then
   need_bin crontab cron
 fi
 
-pip_missing=""
-command -v dvc >/dev/null 2>&1 || pip_missing="$pip_missing dvc[s3]"
+# One line per Python tool: "entry-point venv-name package".
+py_missing=""
+need_py() { command -v "$1" >/dev/null 2>&1 || py_missing="$py_missing $1:$2:$3"; }
+need_py dvc dvc 'dvc[s3]'
 if [ "$purpose" = test ]; then
-  command -v aws >/dev/null 2>&1 || pip_missing="$pip_missing awscli"
-  command -v moto_server >/dev/null 2>&1 || pip_missing="$pip_missing moto[server]"
+  need_py aws awscli awscli
+  need_py moto_server moto 'moto[server]'
+fi
+if [ -n "$py_missing" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  apt_missing="$apt_missing python3 python3-venv"
 fi
 
-[ -z "$apt_missing$pip_missing" ] && exit 0
+[ -z "$apt_missing$py_missing" ] && exit 0
 
 apt_cmd="apt-get update && apt-get install -y --no-install-recommends$apt_missing"
-pip_cmd="pip install$(for p in $pip_missing; do printf " '%s'" "$p"; done)"
 if [ "$(id -u)" != 0 ]; then
   echo "labsync's $purpose needs tools this machine lacks. Install them, then run again:" >&2
   [ -n "$apt_missing" ] && echo "  sudo sh -c '$apt_cmd'" >&2
-  [ -n "$pip_missing" ] && echo "  $pip_cmd" >&2
+  for spec in $py_missing; do
+    bin=${spec%%:*} rest=${spec#*:}
+    venv=$tools/venvs/${rest%%:*} pkg=${rest#*:}
+    echo "  python3 -m venv $venv && $venv/bin/pip install '$pkg' && mkdir -p $tools/bin && ln -sf $venv/bin/$bin $tools/bin/$bin" >&2
+  done
   exit 1
 fi
 
@@ -46,10 +60,13 @@ if [ -n "$apt_missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $apt_missing >/dev/null
   [ "$created" = 1 ] && rm -f "$prc"
 fi
-if [ -n "$pip_missing" ]; then
-  echo "installing:$pip_missing" >&2
-  # shellcheck disable=SC2086
-  pip install -q $pip_missing
-  # pyenv puts new console scripts on PATH only after a rehash.
-  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
-fi
+for spec in $py_missing; do
+  bin=${spec%%:*} rest=${spec#*:}
+  venv=$tools/venvs/${rest%%:*} pkg=${rest#*:}
+  echo "installing: $pkg into $venv" >&2
+  # A venv left half-made by an interrupted run is made again.
+  [ -x "$venv/bin/pip" ] || python3 -m venv --clear "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$pkg"
+  mkdir -p "$tools/bin"
+  ln -sf "$venv/bin/$bin" "$tools/bin/$bin"
+done

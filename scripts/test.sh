@@ -3,6 +3,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/ensure-tools.sh test
+# The Python tools ensure-tools put in their own venvs (dvc, …) come first on the PATH labsync uses.
+PATH="${LABSYNC_TOOLS:-$PWD/.tools}/bin:$PATH"
+export PATH
 sh scripts/node-deps.sh
 npx tsc --noEmit
 results=.vitest-results.json

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { pythonOf } from './harness/tools.js';
 
 type Doc = { pairs: { status: string; error: string | null; warnings: string[]; changes?: { transfer: string[] }; verify: { status: string } | null }[] };
 // null only off CI on a machine without moto_server (global-setup fails a CI run instead): these cases then skip.
@@ -88,7 +89,8 @@ describe('dvc', () => {
   it('reports dvc\'s own lock as locked (exit 75), not failed', async () => {
     const lab = await dvcLab(localStore);
     await lab.cli(['data', 'push', '--commit', 'v1']);
-    const holder = execa('python3', ['-c', `import time\nfrom dvc.lock import make_lock\nl = make_lock('${lab.path('.dvc/tmp/lock')}', tmp_dir='${lab.path('.dvc/tmp')}', hardlink_lock=False)\nl.lock()\nprint('held', flush=True)\ntime.sleep(60)`], { env: lab.env });
+    // dvc's own Python (its venv's, when ensure-tools installed it), not the machine's python3.
+    const holder = execa(await pythonOf('dvc', lab.env.PATH ?? ''), ['-c', `import time\nfrom dvc.lock import make_lock\nl = make_lock('${lab.path('.dvc/tmp/lock')}', tmp_dir='${lab.path('.dvc/tmp')}', hardlink_lock=False)\nl.lock()\nprint('held', flush=True)\ntime.sleep(60)`], { env: lab.env });
     await new Promise<void>((resolve) => holder.stdout?.once('data', () => resolve()));
     try {
       const r = await lab.cli(['data', 'status', '--json']);

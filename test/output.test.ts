@@ -117,6 +117,23 @@ describe('doctor', () => {
   });
 });
 
+describe('doctor on Python tools', () => {
+  it('suggests pipx (a venv of its own) for a missing dvc or aws, never pip into the system Python', async () => {
+    const lab = new Lab().manifest('version: 1\nremotes:\n  store: { type: local, path: ../store }\n  s3: { type: s3, bucket: b }\ndata:\n  - name: raw\n    tool: dvc\n    local: data/raw\n    remote: store:dvc\nmodels:\n  - name: m\n    local: m\n    remote: s3:m\n');
+    lab.write(lab.path('data/raw/a.csv'), 'a\n');
+    const bin = lab.outside('bin-without-python-tools');
+    mkdirSync(bin);
+    const r = await lab.cli(['doctor'], { env: { PATH: bin } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/✖ dvc\s+not found — install: pipx install 'dvc\[s3\]'   \(pipx: apt-get install -y pipx\) needed by raw/);
+    expect(r.stdout).toMatch(/✖ aws\s+not found — install: pipx install awscli /);
+    expect(r.stdout).not.toMatch(/(^|[^x]) install: pip /m);
+    lab.write(lab.path('m/w.bin'), 'w');
+    const run = await lab.cli(['models', 'push', '--json'], { env: { PATH: bin } });
+    expect(json<{ pairs: { status: string; error: string; hint: string }[] }>(run).pairs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^aws is not installed/), hint: 'pipx install awscli' });
+  });
+});
+
 describe('demo', () => {
   it('builds a throw-away lab, runs every step as expected, and cleans up (exit 0)', async () => {
     const lab = new Lab();

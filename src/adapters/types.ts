@@ -124,7 +124,8 @@ export interface Capabilities {
 export interface Adapter {
   readonly tool: ToolName;
   readonly capabilities: Capabilities;
-  readonly install: { readonly apt?: string; readonly brew?: string; readonly pip?: string; readonly url: string };
+  /** Python tools say pipx: a venv of their own, never the machine's site-packages (pip there breaks others' pins). */
+  readonly install: { readonly apt?: string; readonly brew?: string; readonly pipx?: string; readonly url: string };
   /** The tool cannot keep replaced local files itself: labsync copies them aside before a pull. */
   readonly localBackup?: boolean;
   version(): Probe<string | undefined>;

@@ -88,7 +88,7 @@ async function buildLab(): Promise<{ lab: string; top: string }> {
 
 export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<ExitCode> {
   for (const tool of [adapters.rsync, adapters.rclone, adapters.git, adapters.dvc]) {
-    if (!(await which(tool.tool))) throw new ToolMissingError(`the demo needs ${tool.tool}, which is not installed`, tool.install.apt ?? tool.install.pip ?? tool.install.url);
+    if (!(await which(tool.tool))) throw new ToolMissingError(`the demo needs ${tool.tool}, which is not installed`, tool.install.apt ?? tool.install.pipx ?? tool.install.url);
   }
   // A throw-away repository needs an author; the user's own identity is used when there is one.
   for (const [k, v] of [['GIT_AUTHOR_NAME', 'labsync demo'], ['GIT_AUTHOR_EMAIL', 'demo@labsync.invalid'], ['GIT_COMMITTER_NAME', 'labsync demo'], ['GIT_COMMITTER_EMAIL', 'demo@labsync.invalid']] as const) {

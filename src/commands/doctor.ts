@@ -17,8 +17,10 @@ const INSTALL: Record<Program, string> = {
   ssh: 'apt-get install -y openssh-client',
   rclone: 'apt-get install -y rclone   (or https://rclone.org/install/)',
   git: 'apt-get install -y git',
-  dvc: "pip install 'dvc[s3]'",
-  aws: 'pip install awscli',
+  // pipx gives each Python tool a venv of its own: pip into the machine's Python lets dvc[s3] move
+  // botocore past the pin of an installed awscli.
+  dvc: "pipx install 'dvc[s3]'   (pipx: apt-get install -y pipx)",
+  aws: 'pipx install awscli   (pipx: apt-get install -y pipx)',
 };
 
 function firstLine(text: string): string | undefined {

@@ -30,7 +30,7 @@ export function answered(output: ToolOutput, command: Command): boolean {
 function spawnFailure(output: ToolOutput, command: Command, adapter: Adapter): Outcome | undefined {
   if (!output.spawnError) return undefined;
   if (output.spawnError === 'ENOENT') {
-    const install = adapter.install.apt ?? adapter.install.pip ?? adapter.install.url;
+    const install = adapter.install.apt ?? adapter.install.pipx ?? adapter.install.url;
     return { kind: 'fatal', reason: `${command.tool} is not installed (or not on PATH)`, hint: install };
   }
   return { kind: 'fatal', reason: `cannot start ${command.tool}: ${output.spawnError}` };

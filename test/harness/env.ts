@@ -1,6 +1,7 @@
 // A child environment that cannot reach the user's config or anything off loopback (TESTBED.md hazards).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withTools } from './tools.js';
 
 const DROP = [
   'AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_CA_BUNDLE', 'AWS_ENDPOINT_URL',
@@ -19,6 +20,7 @@ export function isolatedEnv(home: string, extra: Record<string, string> = {}): R
   return {
     ...env,
     HOME: home,
+    PATH: withTools(env.PATH),
     NO_PROXY: '127.0.0.1,localhost',
     no_proxy: '127.0.0.1,localhost',
     AWS_EC2_METADATA_DISABLED: 'true',

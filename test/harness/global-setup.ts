@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { execFileSync as which } from 'node:child_process';
 import { startMoto, stopMoto, type S3Server } from './moto.js';
+import { withTools } from './tools.js';
 import { sshdAvailable, startSshd, stopSshd, type SshHost } from './sshd.js';
 
 declare module 'vitest' {
@@ -25,6 +26,7 @@ function onPath(program: string): boolean {
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
+  process.env.PATH = withTools(process.env.PATH);
   execFileSync('npx', ['tsup', '--silent'], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'labsync-servers-'));
   let ssh: SshHost | null = null;

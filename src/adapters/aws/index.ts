@@ -27,7 +27,7 @@ export const aws: Adapter = {
     transfers: false,
     verify: ['checksum', 'size'],
   },
-  install: { pip: 'pip install awscli', brew: 'brew install awscli', url: 'https://aws.amazon.com/cli/' },
+  install: { pipx: 'pipx install awscli', brew: 'brew install awscli', url: 'https://aws.amazon.com/cli/' },
   localBackup: true,
   version: () => ({
     commands: [{ tool: 'aws', args: ['--version'], cwd: process.cwd(), env: { AWS_EC2_METADATA_DISABLED: 'true' }, mutates: false, label: 'aws version' }],

@@ -32,7 +32,7 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   if (/missing (cache )?files|cache files? (are|is) missing|not found in cache|missing from the remote/i.test(stderr)) {
     return { kind: 'fatal', reason: `some data is missing from the cache or the remote: ${said}`, hint: 'the version recorded in the .dvc file was never pushed from where it was made' };
   }
-  if (/No module named|install .*dvc\[|dvc-ssh|dvc-s3/i.test(stderr)) return { kind: 'fatal', reason: `a DVC plugin is missing: ${said}`, hint: "pip install 'dvc[s3]' (or dvc[ssh])" };
+  if (/No module named|install .*dvc\[|dvc-ssh|dvc-s3/i.test(stderr)) return { kind: 'fatal', reason: `a DVC plugin is missing: ${said}`, hint: "pipx install --force 'dvc[s3]' (or 'dvc[ssh]')" };
   if (TRANSIENT.test(stderr)) return { kind: 'retry', reason: said };
   return { kind: 'fatal', reason: said };
 }

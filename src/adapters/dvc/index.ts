@@ -63,7 +63,7 @@ export const dvcAdapter: Adapter = {
     transfers: false,
     verify: ['checksum'],
   },
-  install: { pip: "pip install 'dvc[s3]'", url: 'https://dvc.org/doc/install' },
+  install: { pipx: "pipx install 'dvc[s3]'", url: 'https://dvc.org/doc/install' },
   version: () => ({
     commands: [{ tool: 'dvc', args: ['--version'], cwd: process.cwd(), env: { DVC_NO_ANALYTICS: '1' }, mutates: false, label: 'dvc version' }],
     parse: (outs) => /^(\d+\.\d+\S*)/m.exec(outs[0]?.stdout ?? '')?.[1],

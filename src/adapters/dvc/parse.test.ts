@@ -49,4 +49,9 @@ describe('dvc argv and classify', () => {
     expect(classify(out(253, 'ERROR: you are not inside of a DVC repository'), cmd)).toMatchObject({ kind: 'fatal', safety: true });
     expect(classify(out(1, 'ERROR: failed to push data to the cloud - Could not connect to the endpoint URL'), cmd).kind).toBe('retry');
   });
+  it('a missing storage plugin is fatal, and the hint installs dvc with it through pipx, not into the system Python', () => {
+    expect(classify(out(255, fixture('push-s3-plugin-missing.stderr')), cmd)).toMatchObject({
+      kind: 'fatal', reason: expect.stringMatching(/^a DVC plugin is missing: .*requires 'dvc-s3'/), hint: "pipx install --force 'dvc[s3]' (or 'dvc[ssh]')",
+    });
+  });
 });
