@@ -86,7 +86,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   const transfer = adapter.transfer(pair, direction, o.plan, changes);
   show(transfer);
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-  const moved = await attempt(transfer, { ...ctx, progress: true });
+  const moved = await attempt(transfer, { ...ctx, progress: true, watchStall: true });
   if (moved.kind !== 'ok') return { ...stopped(moved), changes };
   // Tools that print no transfer stats (git, dvc): count what the preview said would move (commits, objects).
   const stats = adapter.parseStats
@@ -109,7 +109,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
     o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${changed.length} changed file${changed.length === 1 ? '' : 's'}` });
     const repair = adapter.repair(pair, direction, changed, o.plan);
     show(repair);
-    const fixed = await attempt(repair, ctx);
+    const fixed = await attempt(repair, { ...ctx, watchStall: true });
     if (fixed.kind !== 'ok') return { ...base, ...stopped(fixed) };
     verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
     if ('stop' in verified) return { ...base, ...verified.stop };

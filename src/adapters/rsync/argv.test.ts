@@ -5,7 +5,7 @@ import { previewArgv, rshQuote, transferArgv, verifyArgv } from './argv.js';
 const base: ResolvedPair = {
   name: 'raw', category: 'data', tool: 'rsync', root: '/lab', local: '/lab/data/-raw dir', remote: { type: 'local', path: '/nas/raw' },
   remoteLabel: 'nas:raw', mode: 'push', delete: false, maxDelete: { percent: 50 }, backup: false, exclude: ['*.tmp'],
-  retries: 3, retryDelayMs: 1000, timeoutMs: 1000, verify: 'checksum', tags: [], hooks: {}, notify: {}, lfs: false,
+  retries: 3, retryDelayMs: 1000, timeoutMs: 1000, stallTimeoutMs: 120_000, verify: 'checksum', tags: [], hooks: {}, notify: {}, lfs: false,
   source: { file: 'labsync.yaml', line: 1, col: 1 },
 };
 const ctx = { stamp: '2026-11-25T10-00-00Z', tty: false, verbose: false, resync: false, full: false };
