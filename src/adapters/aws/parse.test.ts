@@ -31,6 +31,11 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
   it('counts transferred files and reads progress', () => {
     expect(parseStats(fixture('sync-push.stdout'))).toEqual({ files: 4, bytes: 0 });
     expect(parseStats(fixture('cp-progress.stdout')).bytes).toBeGreaterThan(290_000);
+    // A sync with progress (what labsync runs, on a terminal or not): 1 file of 50 MB and 20 of 100 kB.
+    const synced = parseStats(fixture('sync-push-progress.stdout'));
+    expect(synced.files).toBe(21);
+    // aws prints sizes rounded to 0.1 MiB.
+    expect(Math.abs(synced.bytes - 52_000_000) / 52_000_000).toBeLessThan(0.01);
     expect(parseProgress('Completed 512.0 KiB/8.0 MiB (34.0 MiB/s) with 1 file(s) remaining')).toEqual({ bytes: 524288, percent: 6, rate: '34.0 MiB/s' });
     expect(parseVersion('aws-cli/1.45.11 Python/3.11.7 Linux/6.1 botocore/1.43.117')).toBe('1.45.11');
   });

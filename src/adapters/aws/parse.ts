@@ -56,7 +56,8 @@ export function parseProgress(line: string): Progress | undefined {
 }
 
 export function parseStats(stdout: string): TransferStats {
-  const files = stdout.split(/\r?\n/).filter((l) => /^(upload|download|copy): /.test(l)).length;
+  // Progress lines end in \r, not \n: the action after one shares its \n-line.
+  const files = stdout.split(/[\r\n]/).filter((l) => /^(upload|download|copy): /.test(l)).length;
   let bytes = 0;
   for (const piece of stdout.split(/[\r\n]/)) {
     const p = COMPLETED.exec(piece);

@@ -32,7 +32,10 @@ describe('rsync argv', () => {
     };
     const args = previewArgv(pair, 'push');
     const e = args[args.indexOf('-e') + 1];
-    expect(e).toBe("ssh -o BatchMode=yes -o ConnectTimeout=10 -F /k/cfg -p 2222 -i '/k/id key' -o IdentitiesOnly=yes -o UserKnownHostsFile=/k/known -o Compression=yes");
+    expect(e).toBe("ssh -o BatchMode=yes -o ConnectTimeout=10 -F /k/cfg -p 2222 -i '/k/id key' -o IdentitiesOnly=yes -o UserKnownHostsFile=/k/known -o Compression=yes -o ServerAliveInterval=60 -o ServerAliveCountMax=3");
+    // A silent peer is dropped after about 1.5 × stall_timeout.
+    const short = previewArgv({ ...pair, stallTimeoutMs: 3000 }, 'push');
+    expect(short[short.indexOf('-e') + 1]).toMatch(/ -o ServerAliveInterval=2 -o ServerAliveCountMax=3$/);
     expect(args).toContain('--protect-args');
     expect(args).toEqual(expect.arrayContaining(['--dry-run', '--itemize-changes']));
     expect(args.at(-1)).toBe('root@127.0.0.1:/srv/raw/');
