@@ -61,7 +61,7 @@ describe('loadManifestText', () => {
     expect(loadManifestText(text, FILE, {}).pairs.map((p) => p.stallTimeoutMs)).toEqual([3000, 90_000]);
     expect(loadManifestText('version: 1\ndata:\n  - { name: a, local: a, remote: file:///r }\n', FILE, {}).pairs[0]?.stallTimeoutMs).toBe(120_000);
     expect(problems('version: 1\ndefaults:\n  stall_timeout: 500ms\ndata:\n  - { name: a, local: a, remote: file:///r, stall_timeout: soon }\n')).toEqual([
-      expect.stringMatching(/:3:18 defaults\.stall_timeout: stall_timeout must be at least 1s/),
+      expect.stringMatching(/:3:18 defaults\.stall_timeout: must be at least 1s \(tools report progress about once a second\), got 500ms/),
       expect.stringMatching(/:5:60 data\.a: stall_timeout: must be a duration like 30s, 10m or 2h/),
     ]);
   });

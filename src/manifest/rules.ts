@@ -56,7 +56,7 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
 /** Tools report progress once a second: a shorter stall_timeout would stop healthy transfers. */
 function stallProblem(value: string | undefined): string | undefined {
   const ms = value === undefined ? undefined : parseDuration(value);
-  return ms !== undefined && ms < 1000 ? `stall_timeout must be at least 1s (tools report progress once a second), got ${value}` : undefined;
+  return ms !== undefined && ms < 1000 ? `must be at least 1s (tools report progress about once a second), got ${value}` : undefined;
 }
 
 export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
