@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProgress as rcloneProgress } from '../adapters/rclone/parse.js';
 import { parseProgress as rsyncProgress } from '../adapters/rsync/parse.js';
-import { readableLine, READ_ACTIVITY_BYTES, readSince, StallWatch } from './stall.js';
+import { groupReads, readableLine, READ_ACTIVITY_BYTES, readSince, StallWatch } from './stall.js';
 
 const stats = (bytes: number, transfers = 0, checks = 0): string =>
   JSON.stringify({ level: 'warning', msg: 'Transferred: …', stats: { bytes, transfers, checks, totalBytes: 1e9, speed: 42, eta: 1087886 } });
@@ -59,5 +59,21 @@ describe('StallWatch', () => {
 describe('readSince', () => {
   it('sums what each process read; a new process is only a baseline', () => {
     expect(readSince(new Map([[1, 100], [2, 50]]), new Map([[1, 150], [2, 50], [3, 9999]]))).toBe(50);
+  });
+});
+
+describe('groupReads', () => {
+  it.skipIf(process.platform !== 'linux')('sees this process and a child it started, by what they read', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('sleep', ['5']);
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const reads = groupReads(process.pid);
+      expect(reads?.get(process.pid)).toBeGreaterThan(0);
+      expect(reads?.has(child.pid as number)).toBe(true);
+      expect(groupReads(2 ** 22 + 1)).toBeUndefined();
+    } finally {
+      child.kill();
+    }
   });
 });

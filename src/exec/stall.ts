@@ -92,28 +92,25 @@ export function readableLine(line: string): string {
 }
 
 /**
- * Bytes read so far (rchar: sockets, pipes and files) by each live process in process group `pgid`,
- * from Linux's /proc; undefined where there is no /proc to read.
+ * Bytes read so far (rchar: sockets, pipes and files) by process `pid` and its descendants, from
+ * Linux's /proc; undefined where there is no /proc to read. Walks the child lists (a handful of
+ * files) rather than every process on the machine.
  */
-export function groupReads(pgid: number): Map<number, number> | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return undefined;
-  }
+export function groupReads(pid: number): Map<number, number> | undefined {
   const out = new Map<number, number>();
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
+  const pending = [pid];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // After "pid (comm) ": state, ppid, pgrp. comm may hold spaces and parentheses.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid) continue;
-      const rchar = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${entry}/io`, 'utf8'));
-      if (rchar) out.set(Number(entry), Number(rchar[1]));
+      const rchar = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${next}/io`, 'utf8'));
+      if (rchar) out.set(next, Number(rchar[1]));
+      for (const task of readdirSync(`/proc/${next}/task`)) {
+        for (const child of readFileSync(`/proc/${next}/task/${task}/children`, 'utf8').split(' ')) {
+          if (child.trim()) pending.push(Number(child));
+        }
+      }
     } catch {
-      // gone meanwhile, or not ours to read
+      // gone meanwhile, not ours to read, or no /proc at all
+      if (next === pid && !out.size) return undefined;
     }
   }
   return out;
