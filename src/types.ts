@@ -71,6 +71,8 @@ export interface ResolvedPair {
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly timeoutMs: number;
+  /** No progress for this long stops an attempt as a transient failure (the stall watchdog). */
+  readonly stallTimeoutMs: number;
   readonly verify: VerifyMode;
   readonly schedule?: string;
   readonly tags: readonly string[];

@@ -37,6 +37,8 @@ export interface ToolOutput {
   readonly durationMs: number;
   readonly signal?: string;
   readonly timedOut: boolean;
+  /** The stall watchdog stopped it: no progress for the pair's stall_timeout. */
+  readonly stalled?: { readonly ms: number; readonly lastLine?: string };
   /** labsync stopped it (SIGINT/SIGTERM to labsync). */
   readonly aborted: boolean;
   /** The child never started: ENOENT, EACCES. */
@@ -80,6 +82,8 @@ export interface Progress {
   readonly rate?: string;
   readonly eta?: string;
   readonly files?: number;
+  /** Files compared and found equal so far (rclone's checks): a long comparison is progress too. */
+  readonly checks?: number;
 }
 
 /** The verifier's comparison of the two sides. Paths relative to the pair's roots. */

@@ -4,6 +4,7 @@ version: 1
 defaults:                  # every pair gets these unless it says otherwise
   retries: 3               # transient failures only, with backoff
   timeout: 2h              # per attempt
+  stall_timeout: 2m        # no progress this long: stop the tool, retry
   exclude: ["*.tmp", "__pycache__/**", ".DS_Store", ".ipynb_checkpoints/**"]
   verify: checksum         # checksum | size | none — runs after every transfer
   concurrency: 2           # pairs at once

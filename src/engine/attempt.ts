@@ -4,6 +4,8 @@ import { backoffDelay, sleep } from '../exec/retry.js';
 import { formatCommand } from '../exec/format.js';
 import type { Redactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
+import { readableLine } from '../exec/stall.js';
+import { shortDuration } from '../util/duration.js';
 import type { ResolvedPair } from '../types.js';
 import type { Emit } from './events.js';
 
@@ -15,6 +17,11 @@ export interface AttemptContext {
   readonly signal: AbortSignal;
   /** Progress lines go to the reporter only where they matter (transfers). */
   readonly progress: boolean;
+  /**
+   * Transfers run under the stall watchdog (pair.stallTimeoutMs). Probes do not: a comparison may
+   * rightly sit silent while the far side checksums a large tree.
+   */
+  readonly watchStall?: boolean;
 }
 
 export type Attempted =
@@ -24,7 +31,7 @@ export type Attempted =
 
 /** The command said in advance that this non-zero exit is an answer (see Command.answers). */
 export function answered(output: ToolOutput, command: Command): boolean {
-  return output.exitCode !== 0 && !output.timedOut && !output.spawnError && Boolean(command.answers?.test(`${output.stderr}\n${output.stdout}`));
+  return output.exitCode !== 0 && !output.timedOut && !output.stalled && !output.spawnError && Boolean(command.answers?.test(`${output.stderr}\n${output.stdout}`));
 }
 
 function spawnFailure(output: ToolOutput, command: Command, adapter: Adapter): Outcome | undefined {
@@ -34,6 +41,14 @@ function spawnFailure(output: ToolOutput, command: Command, adapter: Adapter): O
     return { kind: 'fatal', reason: `${command.tool} is not installed (or not on PATH)`, hint: install };
   }
   return { kind: 'fatal', reason: `cannot start ${command.tool}: ${output.spawnError}` };
+}
+
+/** labsync stopped the child itself: the pair's timeout or the stall watchdog. Both are worth another try. */
+function stopFailure(output: ToolOutput, pair: ResolvedPair): Extract<Outcome, { kind: 'retry' }> | undefined {
+  if (output.timedOut) return { kind: 'retry', reason: `timed out after ${Math.round(pair.timeoutMs / 1000)}s` };
+  if (!output.stalled) return undefined;
+  const said = output.stalled.lastLine ? `: ${readableLine(output.stalled.lastLine)}` : '';
+  return { kind: 'retry', reason: `no progress for ${shortDuration(output.stalled.ms)}${said}` };
 }
 
 /** Runs `commands` in order; a transient failure reruns them all after a backoff, up to the pair's retries. */
@@ -50,7 +65,10 @@ export async function attempt(commands: readonly Command[], ctx: AttemptContext)
     const warnings: string[] = [];
     let failure: { outcome: Extract<Outcome, { kind: 'fatal' | 'retry' }>; command: Command } | undefined;
     for (const command of commands) {
-      const output = await run(command, { signal, timeoutMs: pair.timeoutMs, redact, ...(onLine ? { onLine } : {}) });
+      const output = await run(command, {
+        signal, timeoutMs: pair.timeoutMs, redact, ...(onLine ? { onLine } : {}),
+        ...(ctx.watchStall ? { stall: { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) } } : {}),
+      });
       if (output.aborted) return { kind: 'interrupted', attempts: n };
       outputs.push(output);
       const outcome: Outcome = answered(output, command) ? { kind: 'ok' } : (spawnFailure(output, command, adapter) ?? adapter.classify(output, command));
@@ -59,10 +77,7 @@ export async function attempt(commands: readonly Command[], ctx: AttemptContext)
         if (command.notice) warnings.push(command.notice);
         continue;
       }
-      failure = {
-        outcome: output.timedOut ? { kind: 'retry', reason: `timed out after ${Math.round(pair.timeoutMs / 1000)}s` } : outcome,
-        command,
-      };
+      failure = { outcome: stopFailure(output, pair) ?? outcome, command };
       break;
     }
     if (!failure) return { kind: 'ok', outputs, attempts: n, warnings };

@@ -84,7 +84,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   const transfer = adapter.transfer(pair, direction, o.plan, changes);
   show(transfer);
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-  const moved = await attempt(transfer, { ...ctx, progress: true });
+  const moved = await attempt(transfer, { ...ctx, progress: true, watchStall: true });
   if (moved.kind !== 'ok') return { ...stopped(moved), changes };
   const stats = await movedStats(adapter, pair, moved.outputs, changes);
   const base = { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats };
@@ -98,7 +98,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
     o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${changed.length} changed file${changed.length === 1 ? '' : 's'}` });
     const repair = adapter.repair(pair, direction, changed, o.plan);
     show(repair);
-    const fixed = await attempt(repair, ctx);
+    const fixed = await attempt(repair, { ...ctx, watchStall: true });
     if (fixed.kind !== 'ok') return { ...base, ...stopped(fixed) };
     verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
     if ('stop' in verified) return { ...base, ...verified.stop };

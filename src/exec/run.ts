@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, ToolOutput } from '../adapters/types.js';
 import { makeRedactor, type Redactor } from './redact.js';
+import { groupReads, readSince, StallWatch, type ParseProgress } from './stall.js';
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
@@ -15,6 +16,8 @@ export interface RunOptions {
   readonly redact: Redactor;
   /** Grace between SIGTERM and SIGKILL when stopping a child. */
   readonly killGraceMs?: number;
+  /** The stall watchdog: no progress (see stall.ts) for `ms` stops the child's process group. */
+  readonly stall?: { readonly ms: number; readonly progress?: ParseProgress };
 }
 
 /** Process groups of the children now running, so a second Ctrl-C can kill them all at once. */
@@ -82,20 +85,44 @@ export async function run(command: Command, options: RunOptions): Promise<ToolOu
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  if (options.onLine) {
-    const onLine = options.onLine;
+  const watch = options.stall ? new StallWatch(options.stall.ms, options.stall.progress, Date.now()) : undefined;
+  let stalled = false;
+  const onLine = options.onLine;
+  if (onLine || watch) {
     for (const stream of ['stdout', 'stderr'] as const) {
       let rest = '';
       child[stream]?.on('data', (chunk: Buffer) => {
         const parts = (rest + chunk.toString('utf8')).split(/[\r\n]/);
         rest = parts.pop() ?? '';
-        for (const line of parts) if (line.trim()) onLine(redact(line), stream);
+        for (const line of parts) {
+          if (!line.trim()) continue;
+          const shown = redact(line);
+          // What the tool says while being stopped ("received SIGTERM") is not why it stalled.
+          if (!stalled) watch?.line(shown, Date.now());
+          onLine?.(shown, stream);
+        }
       });
     }
   }
+  let reads = watch && pid !== undefined ? groupReads(pid) : undefined;
+  const poll = watch && options.stall && pid !== undefined
+    ? setInterval(() => {
+        const now = Date.now();
+        if (reads && watch.watchesReads) {
+          const next = groupReads(pid);
+          if (next) watch.read(readSince(reads, next), now);
+          reads = next;
+        }
+        if (!stalled && watch.stalled(now)) {
+          stalled = true;
+          stop();
+        }
+      }, Math.min(1000, Math.max(50, options.stall.ms / 4)))
+    : undefined;
 
   const result = await child;
   if (timer) clearTimeout(timer);
+  if (poll) clearInterval(poll);
   options.signal?.removeEventListener('abort', onAbort);
   if (pid !== undefined) liveGroups.delete(pid);
 
@@ -108,6 +135,7 @@ export async function run(command: Command, options: RunOptions): Promise<ToolOu
     durationMs: Date.now() - started,
     ...(result.signal ? { signal: result.signal } : {}),
     timedOut,
+    ...(stalled && watch ? { stalled: { ms: watch.ms, ...(watch.lastLine ? { lastLine: watch.lastLine } : {}) } } : {}),
     aborted,
     ...(spawnError ? { spawnError } : {}),
   };

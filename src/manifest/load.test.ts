@@ -56,6 +56,16 @@ describe('loadManifestText', () => {
     });
   });
 
+  it('reads stall_timeout from a pair, else defaults, else 2m; checks it like timeout', () => {
+    const text = 'version: 1\ndefaults:\n  stall_timeout: 90s\ndata:\n  - { name: a, local: a, remote: file:///r, stall_timeout: 3s }\n  - { name: b, local: b, remote: file:///r }\n';
+    expect(loadManifestText(text, FILE, {}).pairs.map((p) => p.stallTimeoutMs)).toEqual([3000, 90_000]);
+    expect(loadManifestText('version: 1\ndata:\n  - { name: a, local: a, remote: file:///r }\n', FILE, {}).pairs[0]?.stallTimeoutMs).toBe(120_000);
+    expect(problems('version: 1\ndefaults:\n  stall_timeout: 500ms\ndata:\n  - { name: a, local: a, remote: file:///r, stall_timeout: soon }\n')).toEqual([
+      expect.stringMatching(/:3:18 defaults\.stall_timeout: must be at least 1s \(tools report progress about once a second\), got 500ms/),
+      expect.stringMatching(/:5:60 data\.a: stall_timeout: must be a duration like 30s, 10m or 2h/),
+    ]);
+  });
+
   it('expands ${VAR} and reports unset ones with their position', () => {
     const text = 'version: 1\nremotes:\n  nas: { type: local, path: "${NAS:-/mnt/x}" }\ndata:\n  - name: a\n    local: "${LOCAL_DIR}"\n    remote: nas:a\n';
     expect(loadManifestText(text, FILE, { LOCAL_DIR: '/d' }).pairs[0]).toMatchObject({ local: '/d', remote: { path: '/mnt/x/a' } });

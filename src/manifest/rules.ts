@@ -3,6 +3,7 @@ import { adapterFor } from '../adapters/index.js';
 import type { ManifestIssue } from '../errors.js';
 import { CATEGORIES, type Category } from '../types.js';
 import { cronProblem } from '../util/cron.js';
+import { parseDuration } from '../util/duration.js';
 import { resolveRemote, toolFor } from './resolve.js';
 import { manifestShape, pairSchema, remoteSchema, type RawManifest, type RawPair, type RawRemote } from './schema.js';
 import { issueAt } from './issues.js';
@@ -47,7 +48,15 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   }
   const md = pair.max_delete;
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) at('max_delete', 'a percentage cannot exceed 100%');
+  const stall = stallProblem(pair.stall_timeout);
+  if (stall) at('stall_timeout', stall);
   return out;
+}
+
+/** Tools report progress once a second: a shorter stall_timeout would stop healthy transfers. */
+function stallProblem(value: string | undefined): string | undefined {
+  const ms = value === undefined ? undefined : parseDuration(value);
+  return ms !== undefined && ms < 1000 ? `must be at least 1s (tools report progress about once a second), got ${value}` : undefined;
 }
 
 export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
@@ -63,6 +72,8 @@ export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) {
     out.push(issueAt(parsed, ['defaults', 'max_delete'], 'a percentage cannot exceed 100%'));
   }
+  const stall = stallProblem(m.defaults.stall_timeout);
+  if (stall) out.push(issueAt(parsed, ['defaults', 'stall_timeout'], stall));
   return out;
 }
 

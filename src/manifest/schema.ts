@@ -33,6 +33,7 @@ const pairOptions = {
   retries: z.int().min(0).max(100).optional(),
   retry_delay: duration.optional(),
   timeout: duration.optional(),
+  stall_timeout: duration.optional(),
   exclude: z.array(z.string().min(1)).optional(),
   verify: z.enum(['checksum', 'size', 'none']).optional(),
   delete: z.boolean().optional(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, parseDuration } from './duration.js';
+import { formatBytes, formatDuration, parseDuration, shortDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it('reads the units the manifest allows', () => {
@@ -12,6 +12,12 @@ describe('parseDuration', () => {
   });
   it('rejects anything else', () => {
     for (const bad of ['', '10', '5 minutes', '-1s', 'h']) expect(parseDuration(bad)).toBeUndefined();
+  });
+});
+
+describe('shortDuration', () => {
+  it('says a duration as the manifest would', () => {
+    expect([120_000, 3000, 90_000, 7_200_000, 1500].map(shortDuration)).toEqual(['2m', '3s', '90s', '2h', '1500ms']);
   });
 });
 

@@ -8,6 +8,14 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0));
 }
 
+/** A duration as a manifest would say it: 120000 → "2m", 3000 → "3s", 1500 → "1500ms". */
+export function shortDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const s = ms / 1000;

@@ -2,6 +2,7 @@
 import { posix } from 'node:path';
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { PlanContext } from '../types.js';
+import { stallSeconds } from '../bounds.js';
 
 type S3 = Extract<Endpoint, { type: 's3' }>;
 export const BACKUP_DIR = '.labsync-backup';
@@ -14,6 +15,15 @@ export function s3Remote(pair: ResolvedPair): S3 {
 /** `s3://bucket/prefix/` — the trailing slash keeps `prefix` from matching `prefix-other/`. */
 export function s3Url(remote: S3, key = ''): string {
   return `s3://${remote.bucket}/${remote.prefix ? `${remote.prefix}/` : ''}${key}`;
+}
+
+/**
+ * aws-cli waits 60 s to connect and 60 s per read, then retries: no longer than stall_timeout either.
+ * https://docs.aws.amazon.com/cli/v1/userguide/cli-configure-options.html
+ */
+export function timeouts(pair: ResolvedPair): string[] {
+  const s = String(Math.min(60, stallSeconds(pair.stallTimeoutMs)));
+  return ['--cli-connect-timeout', s, '--cli-read-timeout', s];
 }
 
 export function globals(remote: S3): string[] {
@@ -45,13 +55,13 @@ export function ends(pair: ResolvedPair, direction: 'push' | 'pull'): [string, s
   return direction === 'push' ? [pair.local, remote] : [remote, pair.local];
 }
 
-export function syncArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, dryRun: boolean): string[] {
+export function syncArgv(pair: ResolvedPair, direction: 'push' | 'pull', _ctx: PlanContext, dryRun: boolean): string[] {
   const [src, dst] = ends(pair, direction);
   return [
-    's3', 'sync', ...globals(s3Remote(pair)), ...filters(pair.exclude),
+    's3', 'sync', ...globals(s3Remote(pair)), ...timeouts(pair), ...filters(pair.exclude),
     ...(pair.delete ? ['--delete'] : []),
-    // Progress bars only where a person watches; off a terminal they would only fill the captured output.
-    ...(dryRun ? ['--dryrun', '--no-progress'] : ctx.tty ? [] : ['--no-progress']),
+    // Progress even off a terminal: it is how the stall watchdog sees bytes move (~16 KB of output per 50 MB).
+    ...(dryRun ? ['--dryrun', '--no-progress'] : []),
     '--', src, dst,
   ];
 }
@@ -61,17 +71,17 @@ export function copyOneArgv(pair: ResolvedPair, direction: 'push' | 'pull', key:
   const remote = s3Remote(pair);
   const local = posix.join(pair.local, key);
   const [src, dst] = direction === 'push' ? [local, s3Url(remote, key)] : [s3Url(remote, key), local];
-  return ['s3', 'cp', ...globals(remote), '--no-progress', '--only-show-errors', '--', src, dst];
+  return ['s3', 'cp', ...globals(remote), ...timeouts(pair), '--no-progress', '--only-show-errors', '--', src, dst];
 }
 
 /** Paginated by aws-cli itself; the backup prefix is not part of the listing. */
 export function listArgv(pair: ResolvedPair): string[] {
   const remote = s3Remote(pair);
-  return ['s3api', 'list-objects-v2', ...globals(remote), '--bucket', remote.bucket, '--prefix', remote.prefix ? `${remote.prefix}/` : '', '--output', 'json'];
+  return ['s3api', 'list-objects-v2', ...globals(remote), ...timeouts(pair), '--bucket', remote.bucket, '--prefix', remote.prefix ? `${remote.prefix}/` : '', '--output', 'json'];
 }
 
 /** A server-side copy of one object into the dated backup prefix, before a mirror replaces or deletes it. */
 export function backupArgv(pair: ResolvedPair, key: string, ctx: PlanContext): string[] {
   const remote = s3Remote(pair);
-  return ['s3', 'cp', ...globals(remote), '--no-progress', '--only-show-errors', '--', s3Url(remote, key), s3Url(remote, posix.join(BACKUP_DIR, ctx.stamp, key))];
+  return ['s3', 'cp', ...globals(remote), ...timeouts(pair), '--no-progress', '--only-show-errors', '--', s3Url(remote, key), s3Url(remote, posix.join(BACKUP_DIR, ctx.stamp, key))];
 }

@@ -32,6 +32,8 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
     // No bytes from aws: its progress rounds them; the engine sums the moved files' sizes.
     expect(parseStats(fixture('sync-push.stdout'))).toEqual({ files: 4 });
     expect(parseStats(fixture('cp-progress.stdout'))).toEqual({ files: 1 });
+    // A sync with progress (what labsync runs, on a terminal or not): 1 file of 50 MB and 20 of 100 kB.
+    expect(parseStats(fixture('sync-push-progress.stdout')).files).toBe(21);
     expect(parseProgress('Completed 512.0 KiB/8.0 MiB (34.0 MiB/s) with 1 file(s) remaining')).toEqual({ bytes: 524288, percent: 6, rate: '34.0 MiB/s' });
     expect(parseVersion('aws-cli/1.45.11 Python/3.11.7 Linux/6.1 botocore/1.43.117')).toBe('1.45.11');
   });

@@ -1,5 +1,6 @@
 // Pure: a code pair → git argv. Never a force push; pulls are fast-forward only.
 import type { ResolvedPair } from '../../types.js';
+import { sshKeepAlive } from '../bounds.js';
 
 export interface GitTarget { readonly remote: string; readonly branch: string; readonly privateRef: string }
 
@@ -9,9 +10,12 @@ export function target(pair: ResolvedPair, branch: string): GitTarget {
   return { remote: pair.remote.url, branch, privateRef: `refs/labsync/${pair.name}` };
 }
 
-/** Never prompt (cron, CI): no terminal prompts, ssh in BatchMode on top of any user setting. */
-export function gitEnv(userSsh: string | undefined): Record<string, string> {
-  return { GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: `${userSsh ?? 'ssh'} -o BatchMode=yes` };
+/**
+ * Never prompt (cron, CI): no terminal prompts, ssh in BatchMode on top of any user setting, and
+ * keepalives so a silent server ends the push instead of hanging it (the user's own -o values win).
+ */
+export function gitEnv(userSsh: string | undefined, stallTimeoutMs: number): Record<string, string> {
+  return { GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: [userSsh ?? 'ssh', '-o', 'BatchMode=yes', ...sshKeepAlive(stallTimeoutMs)].join(' ') };
 }
 
 export const statusArgv = (): string[] => ['status', '--porcelain=v1', '--untracked-files=normal'];

@@ -15,7 +15,7 @@ function branchOf(pair: ResolvedPair): string {
 }
 
 function git(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
-  return { tool: 'git', args: ['-C', pair.local, ...args], cwd: pair.root, env: gitEnv(process.env.GIT_SSH_COMMAND), mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
+  return { tool: 'git', args: ['-C', pair.local, ...args], cwd: pair.root, env: gitEnv(process.env.GIT_SSH_COMMAND, pair.stallTimeoutMs), mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
 }
 
 /** A branch not on the remote yet is an answer for the preview: the first push creates it. */

@@ -2,6 +2,7 @@
 import { join, posix } from 'node:path';
 import type { Endpoint, ResolvedPair, VerifyMode } from '../../types.js';
 import type { PlanContext } from '../types.js';
+import { stallSeconds } from '../bounds.js';
 
 export const BACKUP_DIR = '.labsync-backup';
 /** The env-defined remote labsync uses for a manifest `type: s3` remote: no config file content, no secrets in argv. */
@@ -49,8 +50,17 @@ export function filters(pair: ResolvedPair): string[] {
 }
 
 /** --retries 1: labsync's own loop (backoff, events) is the only retry loop. https://rclone.org/docs/#retries-int */
-export function base(config: string): string[] {
-  return ['--config', config, '--retries', '1', '--use-json-log'];
+export function base(config: string, pair: ResolvedPair): string[] {
+  return ['--config', config, '--retries', '1', '--use-json-log', ...bounds(pair)];
+}
+
+/**
+ * rclone's own waits, bounded by stall_timeout: a dead server otherwise costs 10 low-level retries per
+ * file, a 1m connect timeout and a 5m idle timeout each. https://rclone.org/docs/#timeout-time
+ */
+export function bounds(pair: ResolvedPair): string[] {
+  const s = stallSeconds(pair.stallTimeoutMs);
+  return ['--low-level-retries', '3', '--contimeout', `${Math.min(s, 60)}s`, '--timeout', `${s}s`];
 }
 
 function tuning(pair: ResolvedPair): string[] {
@@ -73,7 +83,7 @@ export function copyArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: Pl
   const [src, dst] = ends(pair, direction);
   const backup = pair.backup && !dryRun ? ['--backup-dir', `${dst}/${BACKUP_DIR}/${ctx.stamp}`] : [];
   return [
-    pair.delete ? 'sync' : 'copy', ...base(config), ...filters(pair), ...tuning(pair),
+    pair.delete ? 'sync' : 'copy', ...base(config, pair), ...filters(pair), ...tuning(pair),
     ...(dryRun ? ['--dry-run'] : STATS), ...backup, '--', src, dst,
   ];
 }
@@ -90,13 +100,13 @@ export function listArgv(pair: ResolvedPair, path: string, config: string): stri
 }
 
 export function sizeArgv(pair: ResolvedPair, path: string, config: string): string[] {
-  return ['size', '--json', '--config', config, ...filters(pair), '--', path];
+  return ['size', '--json', '--config', config, ...bounds(pair), ...filters(pair), '--', path];
 }
 
 export function bisyncArgv(pair: ResolvedPair, ctx: PlanContext, config: string, dryRun: boolean): string[] {
   const maxDelete = 'percent' in pair.maxDelete ? ['--max-delete', String(Math.floor(pair.maxDelete.percent))] : [];
   return [
-    'bisync', ...base(config), ...filters(pair), ...tuning(pair), '--workdir', bisyncWorkdir(pair), ...maxDelete,
+    'bisync', ...base(config, pair), ...filters(pair), ...tuning(pair), '--workdir', bisyncWorkdir(pair), ...maxDelete,
     ...(ctx.resync ? ['--resync'] : []), ...(dryRun ? ['--dry-run'] : STATS), '--', pair.local, location(pair.remote).path,
   ];
 }
@@ -104,5 +114,5 @@ export function bisyncArgv(pair: ResolvedPair, ctx: PlanContext, config: string,
 /** rclone check: both sides' hashes where they share one, else sizes. */
 export function checkArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, config: string, full = false): string[] {
   const how = full ? ['--download'] : mode === 'size' ? ['--size-only'] : [];
-  return ['check', '--config', config, ...filters(pair), '--combined', '-', ...how, '--', pair.local, location(pair.remote).path];
+  return ['check', '--config', config, ...bounds(pair), ...filters(pair), '--combined', '-', ...how, '--', pair.local, location(pair.remote).path];
 }

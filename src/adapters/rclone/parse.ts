@@ -5,7 +5,7 @@ import type { Changes, Progress, TransferStats, VerifyReport } from '../types.js
 
 const Stats = z.object({
   bytes: z.number(), totalBytes: z.number().optional(), speed: z.number().optional(), eta: z.number().nullable().optional(),
-  transfers: z.number(), totalTransfers: z.number().optional(), deletes: z.number().optional(), errors: z.number().optional(),
+  checks: z.number().optional(), transfers: z.number(), totalTransfers: z.number().optional(), deletes: z.number().optional(), errors: z.number().optional(),
 });
 const LogLine = z.object({
   level: z.string(), msg: z.string(), object: z.string().optional(), skipped: z.string().optional(), stats: Stats.optional(),
@@ -89,6 +89,7 @@ export function parseProgress(line: string): Progress | undefined {
     ...(s.speed !== undefined ? { rate: rate(s.speed) } : {}),
     ...(eta ? { eta } : {}),
     files: s.transfers,
+    ...(s.checks !== undefined ? { checks: s.checks } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { previewArgv, rshQuote, transferArgv, verifyArgv } from './argv.js';
 const base: ResolvedPair = {
   name: 'raw', category: 'data', tool: 'rsync', root: '/lab', local: '/lab/data/-raw dir', remote: { type: 'local', path: '/nas/raw' },
   remoteLabel: 'nas:raw', mode: 'push', delete: false, maxDelete: { percent: 50 }, backup: false, exclude: ['*.tmp'],
-  retries: 3, retryDelayMs: 1000, timeoutMs: 1000, verify: 'checksum', tags: [], hooks: {}, notify: {}, lfs: false,
+  retries: 3, retryDelayMs: 1000, timeoutMs: 1000, stallTimeoutMs: 120_000, verify: 'checksum', tags: [], hooks: {}, notify: {}, lfs: false,
   source: { file: 'labsync.yaml', line: 1, col: 1 },
 };
 const ctx = { stamp: '2026-11-25T10-00-00Z', tty: false, verbose: false, resync: false, full: false };
@@ -32,7 +32,10 @@ describe('rsync argv', () => {
     };
     const args = previewArgv(pair, 'push');
     const e = args[args.indexOf('-e') + 1];
-    expect(e).toBe("ssh -o BatchMode=yes -o ConnectTimeout=10 -F /k/cfg -p 2222 -i '/k/id key' -o IdentitiesOnly=yes -o UserKnownHostsFile=/k/known -o Compression=yes");
+    expect(e).toBe("ssh -o BatchMode=yes -o ConnectTimeout=10 -F /k/cfg -p 2222 -i '/k/id key' -o IdentitiesOnly=yes -o UserKnownHostsFile=/k/known -o Compression=yes -o ServerAliveInterval=60 -o ServerAliveCountMax=3");
+    // A silent peer is dropped after about 1.5 × stall_timeout.
+    const short = previewArgv({ ...pair, stallTimeoutMs: 3000 }, 'push');
+    expect(short[short.indexOf('-e') + 1]).toMatch(/ -o ServerAliveInterval=2 -o ServerAliveCountMax=3$/);
     expect(args).toContain('--protect-args');
     expect(args).toEqual(expect.arrayContaining(['--dry-run', '--itemize-changes']));
     expect(args.at(-1)).toBe('root@127.0.0.1:/srv/raw/');

@@ -1,6 +1,7 @@
 // Pure: a pair and a direction → rsync argv. https://download.samba.org/pub/rsync/rsync.1
 import type { Endpoint, ResolvedPair, VerifyMode } from '../../types.js';
 import type { PlanContext } from '../types.js';
+import { sshKeepAlive } from '../bounds.js';
 
 type RsyncEndpoint = Extract<Endpoint, { type: 'local' | 'ssh' }>;
 
@@ -13,7 +14,7 @@ export function rshQuote(word: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
 }
 
-export function sshCommand(remote: Extract<Endpoint, { type: 'ssh' }>): string[] {
+export function sshCommand(remote: Extract<Endpoint, { type: 'ssh' }>, stallTimeoutMs: number): string[] {
   // BatchMode: never wait for a password or a host-key prompt nobody will answer (cron, CI).
   const words = ['ssh', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
   if (remote.sshConfig) words.push('-F', remote.sshConfig);
@@ -21,6 +22,8 @@ export function sshCommand(remote: Extract<Endpoint, { type: 'ssh' }>): string[]
   if (remote.identity) words.push('-i', remote.identity, '-o', 'IdentitiesOnly=yes');
   if (remote.knownHosts) words.push('-o', `UserKnownHostsFile=${remote.knownHosts}`);
   for (const option of remote.sshOptions) words.push('-o', option);
+  // After the user's options: ssh keeps the first value given, so theirs win.
+  words.push(...sshKeepAlive(stallTimeoutMs));
   return words;
 }
 
@@ -49,7 +52,7 @@ function transport(pair: ResolvedPair): string[] {
   const remote = rsyncRemote(pair);
   if (remote.type !== 'ssh') return [];
   // --protect-args: names with spaces or quotes reach the far side intact.
-  return ['--protect-args', '-e', sshCommand(remote).map(rshQuote).join(' ')];
+  return ['--protect-args', '-e', sshCommand(remote, pair.stallTimeoutMs).map(rshQuote).join(' ')];
 }
 
 function filters(pair: ResolvedPair): string[] {

@@ -31,8 +31,11 @@ describe('rsync parse (recorded rsync 3.5.0 output)', () => {
     // 5 regular files: the symlink is not one, and rsync's quick check skipped the same-size, same-second "with space.txt".
     expect(parseStats(out)).toEqual({ files: 5, bytes: 8 });
     expect(parseProgress('      1,234,567  45%   10.50MB/s    0:00:03 (xfr#3, to-chk=5/10)')).toEqual({
-      bytes: 1_234_567, percent: 45, rate: '10.50MB/s', eta: '0:00:03', files: 3,
+      bytes: 1_234_567, percent: 45, rate: '10.50MB/s', eta: '0:00:03', files: 3, checks: 5,
     });
+    // Unchanged files being checked move the count while bytes stand still (recorded: 10,000 files, 2 changed).
+    const checks = ['4   0%    0.00kB/s    0:00:00 (xfr#1, ir-chk=1500/1522)', '4   0%    0.00kB/s    0:00:00 (xfr#1, ir-chk=1000/2022)'].map((l) => parseProgress(`              ${l}`)?.checks);
+    expect(checks).toEqual([22, 1022]);
     expect(parseProgress('sending incremental file list')).toBeUndefined();
   });
 

@@ -82,8 +82,8 @@ export function parseStats(stdout: string): TransferStats {
   return { files: files ? num(files[1] as string) : 0, bytes: bytes ? num(bytes[1] as string) : 0 };
 }
 
-// "      1,234,567  45%   10.50MB/s    0:00:03 (xfr#3, to-chk=5/10)"
-const PROGRESS = /^\s*([\d,]+)\s+(\d+)%\s+(\S+\/s)\s+(\d+:\d{2}:\d{2})(?:\s+\(xfr#(\d+))?/;
+// "      1,234,567  45%   10.50MB/s    0:00:03 (xfr#3, to-chk=5/10)"; ir-chk while the file list still grows.
+const PROGRESS = /^\s*([\d,]+)\s+(\d+)%\s+(\S+\/s)\s+(\d+:\d{2}:\d{2})(?:\s+\(xfr#(\d+)(?:, (?:ir|to)-chk=(\d+)\/(\d+))?)?/;
 
 export function parseProgress(line: string): Progress | undefined {
   const m = PROGRESS.exec(line);
@@ -94,6 +94,8 @@ export function parseProgress(line: string): Progress | undefined {
     rate: m[3] as string,
     eta: m[4] as string,
     ...(m[5] ? { files: Number(m[5]) } : {}),
+    // Files looked at so far: a long run of unchanged files still moves this (the stall watchdog reads it).
+    ...(m[6] && m[7] ? { checks: Number(m[7]) - Number(m[6]) } : {}),
   };
 }
 
