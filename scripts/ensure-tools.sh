@@ -24,6 +24,9 @@ if [ "$purpose" = test ]; then
   command -v moto_server >/dev/null 2>&1 || pip_missing="$pip_missing moto[server]"
 fi
 
+# versitygw, the tests' second S3 server, is built with go when missing; without go its cases say so and skip.
+if [ "$purpose" = test ]; then sh "$(dirname "$0")/versitygw.sh" >/dev/null || true; fi
+
 [ -z "$apt_missing$pip_missing" ] && exit 0
 
 apt_cmd="apt-get update && apt-get install -y --no-install-recommends$apt_missing"
