@@ -17,6 +17,8 @@ interface Backend {
   /** Everything on the remote side, as relative path → content. */
   contents(lab: Lab): Promise<Record<string, string>>;
   readonly env: Record<string, string>;
+  /** A secret-named variable to plant; a real S3 server refuses a made-up AWS_SESSION_TOKEN, moto takes it. */
+  readonly plantIn?: string;
 }
 
 const folder = (tool: string): Backend => ({
@@ -41,6 +43,7 @@ const bucket = (tool: string, server: S3Server, store: string): Backend => {
       return lab.tree(dir);
     },
     env: S3_KEYS,
+    ...(store === 'moto' ? {} : { plantIn: 'LAB_API_TOKEN' }),
   };
 };
 
@@ -117,8 +120,9 @@ describe.each(backends)('conformance: $name', (backend) => {
   it('keeps a planted secret out of output, plan, logs and state', async () => {
     const secret = 'Pl4nted-S3cret-Value-42';
     const l = await lab();
-    const env = { ...backend.env, AWS_SESSION_TOKEN: secret, RCLONE_CONFIG_X_PASS: secret };
-    l.manifest(readFileSync(l.path('labsync.yaml'), 'utf8').replace('retries: 0', `retries: 0\n  exclude: ["\${AWS_SESSION_TOKEN}"]`));
+    const name = backend.plantIn ?? 'AWS_SESSION_TOKEN';
+    const env = { ...backend.env, [name]: secret, RCLONE_CONFIG_X_PASS: secret };
+    l.manifest(readFileSync(l.path('labsync.yaml'), 'utf8').replace('retries: 0', `retries: 0\n  exclude: ["\${${name}}"]`));
     const outputs = [await l.cli(['data', 'push', '--json'], { env }), await l.cli(['plan'], { env }), await l.cli(['data', 'status', '-v'], { env })];
     expect(outputs[0]?.exitCode, outputs[0]?.stdout).toBe(0);
     for (const o of outputs) expect(o.stdout + o.stderr).not.toContain(secret);

@@ -26,13 +26,15 @@ export interface VersitygwOptions {
   readonly integrityEtag?: boolean;
   /** The ETag of files placed in the bucket folder behind the gateway's back (no stored ETag). */
   readonly defaultEtag?: string;
+  /** The folder holding the buckets: given, a restarted server serves what the last one stored. */
+  readonly root?: string;
 }
 
 /** Same keys as moto's, so a test's credentials work against either server. */
 export async function startVersitygw(bin: string, dir: string, o: VersitygwOptions = {}): Promise<S3Server & { readonly root: string }> {
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await freePort();
-    const root = join(dir, `versitygw-${port}`);
+    const root = o.root ?? join(dir, `versitygw-${port}`);
     mkdirSync(root, { recursive: true });
     const out = openSync(join(dir, `versitygw-${port}.log`), 'a');
     const args = ['--port', `127.0.0.1:${port}`, '--region', S3_KEYS.AWS_DEFAULT_REGION, '--quiet', 'posix',
