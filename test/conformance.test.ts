@@ -131,6 +131,9 @@ describe.each(backends)('conformance: $name', (backend) => {
   });
 });
 
-describe.skipIf(vgw)('conformance: S3 (versitygw)', () => {
-  it.skip(`cannot run: ${vgwMissing ?? 'versitygw is unavailable'}`, () => undefined);
-});
+// Registered only when versitygw is missing, so the report says why these cases did not run.
+if (!vgw) {
+  describe('conformance: S3 (versitygw)', () => {
+    it.skip(`cannot run: ${vgwMissing ?? 'versitygw is unavailable'}`, () => undefined);
+  });
+}
