@@ -35,6 +35,9 @@ if [ -n "$py_missing" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1
   apt_missing="$apt_missing python3 python3-venv"
 fi
 
+# versitygw, the tests' second S3 server, is built with go when missing; without go its cases say so and skip.
+if [ "$purpose" = test ]; then sh "$(dirname "$0")/versitygw.sh" >/dev/null || true; fi
+
 [ -z "$apt_missing$py_missing" ] && exit 0
 
 apt_cmd="apt-get update && apt-get install -y --no-install-recommends$apt_missing"

@@ -36,6 +36,8 @@ export type Endpoint =
       readonly instanceCredentials?: boolean;
       /** The part size the uploader used, for recomputing multipart ETags (aws-cli: 8 MiB). */
       readonly partSize?: number;
+      /** Whether the store's ETags are MD5s (`md5`), are not (`opaque`), or are judged from each listing (absent). */
+      readonly etag?: 'md5' | 'opaque';
     }
   | { readonly type: 'rclone'; readonly remote: string; readonly path: string; readonly config?: Readonly<Record<string, string>> }
   | { readonly type: 'git'; readonly url: string };

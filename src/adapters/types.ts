@@ -1,5 +1,6 @@
 import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
 import type { Entry } from '../verify/compare.js';
+import type { StoreChecksum } from '../verify/s3-judge.js';
 
 /** A program labsync may start: the five tools, ssh (which rsync, git and dvc ride on), or a hook's own program. */
 export type Program = ToolName | 'ssh' | (string & {});
@@ -92,6 +93,13 @@ export interface VerifyReport {
   readonly missing: readonly string[];
   readonly extra: readonly string[];
   readonly changed: readonly string[];
+  /**
+   * Files whose sizes match but whose content the remote could not prove either way (an S3 ETag that
+   * is not an MD5, no additional checksum): compared by size only, never counted as drift.
+   */
+  readonly unproven?: readonly string[];
+  /** Why the remote could not prove them, in the user's words. */
+  readonly unprovenReason?: string;
 }
 
 export interface PlanContext {
@@ -140,6 +148,11 @@ export interface Adapter {
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
   /** The remote's files with the checksums it knows (S3 ETags), for labsync's own comparison. */
   listRemote?(pair: ResolvedPair): Probe<readonly Entry[]>;
+  /**
+   * The stored checksums of `paths` the listing could not prove (S3: one HEAD each, so only for
+   * objects whose ETag is not their MD5). A path with none is left out of the map.
+   */
+  readChecksums?(pair: ResolvedPair, paths: readonly string[]): Probe<ReadonlyMap<string, StoreChecksum>>;
   /**
    * Re-send `paths` that verify found changed though the tool's quick check (size and time) saw them
    * equal: a same-size, same-mtime corruption at the destination. Compares content this time.

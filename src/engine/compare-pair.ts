@@ -9,6 +9,7 @@ import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { VerifyResult } from './events.js';
 import { BACKUP_DIR } from './local-backup.js';
+import { compareS3 } from './compare-s3.js';
 import { probe, type Body } from './outcome.js';
 
 export const cacheDir = (pair: ResolvedPair): string => join(pair.root, '.labsync', 'cache');
@@ -54,6 +55,7 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
   if ('stop' in remote) return remote;
   const partSize = (pair.remote.type === 's3' ? pair.remote.partSize : undefined) ?? AWS_PART_SIZE;
   const local = await hashTree(pair.local, sideOptions(pair, mode, ctx, { md5: true, etagPartSize: partSize }));
+  if (pair.remote.type === 's3' && mode === 'checksum') return compareS3(adapter, pair, local, remote.value, ctx);
   return { value: compareEntries(local, remote.value, mode) };
 }
 
@@ -81,6 +83,14 @@ export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
   return { ...got.value, status: drift ? 'drift' : 'in_sync', mode };
+}
+
+/** The warning for files only their sizes could vouch for: "content not provable by the store: compared sizes …". */
+export function describeUnproven(v: VerifyReport): string | undefined {
+  const n = v.unproven?.length ?? 0;
+  if (!n) return undefined;
+  const first = (v.unproven ?? []).slice(0, 3).join(', ');
+  return `content not provable by the store: compared sizes for ${n} file${n === 1 ? '' : 's'} (${first}${n > 3 ? ', …' : ''}): ${v.unprovenReason ?? 'the remote offers no checksum for them'}`;
 }
 
 export function describeDrift(v: VerifyResult, pair: ResolvedPair, direction: Direction): string {

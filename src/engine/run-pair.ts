@@ -9,9 +9,9 @@ import { acquireLock } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
 import type { Action, Direction, ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
-import { describeDrift, localFiles, verifyPair } from './compare-pair.js';
+import { describeDrift, describeUnproven, localFiles, verifyPair } from './compare-pair.js';
 import { probe, stopped, type Body } from './outcome.js';
-import type { Emit, PairResult } from './events.js';
+import type { Emit, PairResult, VerifyResult } from './events.js';
 import { guardChanges } from './guards.js';
 import { failedStatuses, ping, runHook } from './hooks.js';
 import { movedStats } from './sizes.js';
@@ -41,9 +41,18 @@ async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const v = await verifyPair(adapter, checked, direction, ctx, o.plan);
   if ('stop' in v) return v.stop;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
+  const warnings = unprovenWarning(v, pair, o);
   return v.status === 'drift'
-    ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v }
-    : { status: 'in_sync', verify: v };
+    ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v, warnings }
+    : { status: 'in_sync', verify: v, warnings };
+}
+
+/** Said once per pair, on stderr and in the result's warnings, whenever sizes were all a file could be checked by. */
+function unprovenWarning(v: VerifyResult, pair: ResolvedPair, o: PairRunOptions): string[] {
+  const message = describeUnproven(v);
+  if (!message) return [];
+  o.emit({ kind: 'warning', pair: pair.name, message });
+  return [message];
 }
 
 async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
@@ -104,6 +113,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
     if ('stop' in verified) return { ...base, ...verified.stop };
     if (verified.status === 'in_sync') base.warnings.push(`repaired ${changed.length} file${changed.length === 1 ? '' : 's'} that differed in content though size and time matched: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`);
   }
+  base.warnings.push(...unprovenWarning(verified, pair, o));
   if (verified.status === 'drift') {
     return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base };
   }

@@ -44,6 +44,7 @@ function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint {
         ...(remote.endpoint ? { endpoint: remote.endpoint } : {}),
         ...(remote.instance_credentials ? { instanceCredentials: true } : {}),
         ...(remote.part_size ? { partSize: parseSize(remote.part_size) } : {}),
+        ...(remote.etag ? { etag: remote.etag } : {}),
       };
     case 'rclone':
       return { type: 'rclone', remote: remote.remote, path: posix.join(remote.path ?? '', sub).replace(/^\.$/, ''), ...(remote.config ? { config: remote.config } : {}) };

@@ -71,6 +71,8 @@ const s3Remote = strict({
   endpoint: z.string().optional(),
   instance_credentials: z.boolean().optional(),
   part_size: z.string().regex(/^\d+(\.\d+)?[KMG]i?B?$|^\d+$/i, { error: 'must be a size like 8MiB or 16M' }).optional(),
+  // md5: an ETag that differs from the local MD5 is drift; opaque: never (SSE-KMS, CRC-based ETags). Absent: judged per listing.
+  etag: z.enum(['md5', 'opaque']).optional(),
 });
 const sshRemote = strict({
   type: z.literal('ssh'),

@@ -33,7 +33,9 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 /** The table's DETAIL column: what the FILES/BYTES/TIME columns do not say. */
 export function describeDetail(r: PairResult): string {
   if (r.error) return r.hint ? `${r.error} (hint: ${r.hint})` : r.error;
-  if (r.status === 'ok') return r.verify?.status === 'in_sync' ? `verified (${r.verify.mode}, ${plural(r.verify.checked, 'file')})` : '';
+  const unproven = r.verify?.unproven?.length ? `${r.verify.unproven.length} by size only: content not provable by the store` : '';
+  if (r.status === 'ok') return r.verify?.status === 'in_sync' ? `verified (${r.verify.mode}, ${plural(r.verify.checked, 'file')}${unproven ? `; ${unproven}` : ''})` : '';
+  if (r.status === 'in_sync' && unproven) return unproven;
   return describeChanges(r);
 }
 

@@ -10,6 +10,8 @@ export interface Entry {
   readonly etag?: string;
   readonly md5?: string;
   readonly sha256?: string;
+  /** S3: the additional checksum algorithms the listing says the object carries (SHA256, CRC32, …). */
+  readonly checksums?: readonly string[];
 }
 
 export function compareEntries(local: readonly Entry[], remote: readonly Entry[], mode: 'checksum' | 'size'): VerifyReport {

@@ -55,11 +55,19 @@ export function ends(pair: ResolvedPair, direction: 'push' | 'pull'): [string, s
   return direction === 'push' ? [pair.local, remote] : [remote, pair.local];
 }
 
+/**
+ * Every upload carries a SHA-256 the store keeps beside the object: where its ETag is not an MD5
+ * (SSE-KMS, SSE-C, CRC-based ETags) that checksum is what proves the copy (verify/s3-judge.ts).
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+ */
+export const UPLOAD_CHECKSUM = ['--checksum-algorithm', 'SHA256'];
+
 export function syncArgv(pair: ResolvedPair, direction: 'push' | 'pull', _ctx: PlanContext, dryRun: boolean): string[] {
   const [src, dst] = ends(pair, direction);
   return [
     's3', 'sync', ...globals(s3Remote(pair)), ...timeouts(pair), ...filters(pair.exclude),
     ...(pair.delete ? ['--delete'] : []),
+    ...(direction === 'push' && !dryRun ? UPLOAD_CHECKSUM : []),
     // Progress even off a terminal: it is how the stall watchdog sees bytes move (~16 KB of output per 50 MB).
     ...(dryRun ? ['--dryrun', '--no-progress'] : []),
     '--', src, dst,
@@ -71,7 +79,13 @@ export function copyOneArgv(pair: ResolvedPair, direction: 'push' | 'pull', key:
   const remote = s3Remote(pair);
   const local = posix.join(pair.local, key);
   const [src, dst] = direction === 'push' ? [local, s3Url(remote, key)] : [s3Url(remote, key), local];
-  return ['s3', 'cp', ...globals(remote), ...timeouts(pair), '--no-progress', '--only-show-errors', '--', src, dst];
+  return ['s3', 'cp', ...globals(remote), ...timeouts(pair), ...(direction === 'push' ? UPLOAD_CHECKSUM : []), '--no-progress', '--only-show-errors', '--', src, dst];
+}
+
+/** One object's stored checksum (read only where its ETag cannot prove its content). `--key=`: a key may start with "-". */
+export function headArgv(pair: ResolvedPair, key: string): string[] {
+  const remote = s3Remote(pair);
+  return ['s3api', 'head-object', ...globals(remote), '--bucket', remote.bucket, `--key=${remote.prefix ? `${remote.prefix}/` : ''}${key}`, '--checksum-mode', 'ENABLED', '--output', 'json'];
 }
 
 /** Paginated by aws-cli itself; the backup prefix is not part of the listing. */

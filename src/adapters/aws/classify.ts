@@ -4,7 +4,11 @@
 import type { Outcome, ToolOutput } from '../types.js';
 
 const TRANSIENT = /Could not connect to the endpoint URL|Connection was closed|Read timeout|Connect timeout|SlowDown|Throttl|RequestTimeout|ServiceUnavailable|InternalError|\(500\)|\(503\)|Connection reset|EndpointConnectionError|Max retries exceeded/i;
-const CREDENTIALS = /Unable to locate credentials|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|ExpiredToken|The config profile .* could not be found|InvalidClientTokenId/i;
+// XAdminUserNotFound: versitygw's answer to an unknown access key (AWS says InvalidAccessKeyId).
+const CREDENTIALS = /Unable to locate credentials|InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|ExpiredToken|The config profile .* could not be found|InvalidClientTokenId|XAdminUserNotFound|No user exists with the provided access key|InvalidToken/i;
+// The store received other bytes than were hashed (the file changed while it was read, or the link
+// corrupted them): nothing was stored, and sending again can succeed.
+const BAD_DIGEST = /\(BadDigest\)|\(InvalidDigest\)|\(XAmzContentSHA256Mismatch\)|\(XAmzContentChecksumMismatch\)|\(BadChecksum\)/;
 
 export function excerpt(stderr: string): string {
   return stderr.split('\n').map((l) => l.trim()).filter(Boolean).slice(-2).join(' | ').slice(0, 500);
@@ -19,6 +23,10 @@ export function classify(output: ToolOutput): Outcome {
   if (/NoSuchBucket/.test(stderr)) return { kind: 'fatal', reason: `the bucket does not exist: ${said}` };
   if (CREDENTIALS.test(stderr)) return { kind: 'fatal', reason: `credentials refused: ${said}`, hint: 'check the remote\'s profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment' };
   if (/No space left on device/i.test(stderr)) return { kind: 'fatal', reason: `disk full at the destination: ${said}` };
+  if (BAD_DIGEST.test(stderr)) return { kind: 'retry', reason: `the store refused the upload, its checksum did not match the data received (changed while sent?): ${said}` };
+  if (/Unknown options:.*--checksum-algorithm/.test(stderr)) {
+    return { kind: 'fatal', reason: `this aws-cli cannot send checksums: ${said}`, hint: 'upgrade aws-cli (pip install -U awscli); labsync uploads with --checksum-algorithm SHA256 so the copy can be proven' };
+  }
   if (TRANSIENT.test(stderr)) return { kind: 'retry', reason: said };
   if (exitCode === 2 && /warning: Skipping file/i.test(stderr) && !/usage:|error:/i.test(stderr)) {
     return { kind: 'ok', warning: `aws skipped some files: ${said}` };

@@ -1,15 +1,16 @@
 import { relative } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Changes, Command } from '../types.js';
-import { backupArgv, copyOneArgv, listArgv, s3Remote, s3Url, syncArgv } from './argv.js';
+import type { StoreChecksum } from '../../verify/s3-judge.js';
+import { backupArgv, copyOneArgv, headArgv, listArgv, s3Remote, s3Url, syncArgv } from './argv.js';
 import { classify } from './classify.js';
-import { parseActions, parseListing, parseProgress, parseStats, parseVersion } from './parse.js';
+import { parseActions, parseHead, parseListing, parseProgress, parseStats, parseVersion } from './parse.js';
 
-function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean): Command {
+function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
   const remote = s3Remote(pair);
   // No credentials found must never mean a probe of 169.254.169.254 (TESTBED.md), unless asked for.
   const env: Record<string, string> = remote.instanceCredentials ? {} : { AWS_EC2_METADATA_DISABLED: 'true' };
-  return { tool: 'aws', args, cwd: pair.root, env, mutates, label, pair: pair.name };
+  return { tool: 'aws', args, cwd: pair.root, env, mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
 }
 
 /** How aws will print the local folder: relative to its working folder (the manifest's). */
@@ -64,6 +65,19 @@ export const aws: Adapter = {
   listRemote: (pair) => ({
     commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
     parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
+  }),
+  // An object gone since the listing has no checksum to read: "Not Found" is an answer, not a failure.
+  readChecksums: (pair, paths) => ({
+    commands: paths.map((key) => command(pair, headArgv(pair, key), `read the checksum of ${key}`, false, /\(404\)|Not Found/)),
+    parse: (outs) => {
+      const found = new Map<string, StoreChecksum>();
+      paths.forEach((key, i) => {
+        const out = outs[i];
+        const sum = out?.exitCode === 0 ? parseHead(out.stdout) : undefined;
+        if (sum) found.set(key, sum);
+      });
+      return found;
+    },
   }),
   classify,
   parseStats: (output) => parseStats(output.stdout),

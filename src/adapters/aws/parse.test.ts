@@ -25,7 +25,7 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
   it('reads listings relative to the prefix, ETags unquoted, an empty prefix as nothing', () => {
     const entries = parseListing(fixture('list-objects-v2.json'), 'lab/raw');
     expect(entries.map((e) => e.path).sort()).toEqual(['-dash', 'a to b.txt', 'gone', 'sub/c', 'with space.txt']);
-    expect(entries.find((e) => e.path === 'sub/c')).toEqual({ path: 'sub/c', size: 1, etag: '4a8a08f09d37b73795649038408b5f33' });
+    expect(entries.find((e) => e.path === 'sub/c')).toEqual({ path: 'sub/c', size: 1, etag: '4a8a08f09d37b73795649038408b5f33', checksums: ['CRC32'] });
     expect(parseListing(fixture('list-objects-v2-empty.json'), 'none')).toEqual([]);
   });
   it('counts transferred files and reads progress', () => {
@@ -53,5 +53,12 @@ describe('aws classify (recorded stderr)', () => {
     expect(classify(out(2, 'warning: Skipping file /x/y. File does not exist.'))).toMatchObject({ kind: 'ok', warning: expect.stringMatching(/skipped/) });
     expect(classify(out(2, 'usage: aws [options]\naws: error: argument --bogus'))).toMatchObject({ kind: 'fatal' });
     expect(classify(out(1, 'An error occurred (SlowDown) when calling the PutObject operation')).kind).toBe('retry');
+  });
+  it('refuses a wrong secret and an unknown access key on a real S3 server (versitygw 1.8.0); retries a bad digest', () => {
+    for (const [code, name] of [[1, 'versitygw-wrong-secret.stderr'], [1, 'versitygw-unknown-access-key.stderr'], [255, 'versitygw-wrong-secret-list.stderr'], [255, 'versitygw-unknown-access-key-list.stderr']] as const) {
+      expect(classify(out(code, fixture(name))), name).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^credentials refused: .*(SignatureDoesNotMatch|XAdminUserNotFound)/) });
+    }
+    expect(classify(out(255, fixture('versitygw-bad-digest.stderr')))).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/checksum did not match .*BadDigest/) });
+    expect(classify(out(252, 'Unknown options: --checksum-algorithm,SHA256'))).toMatchObject({ kind: 'fatal', hint: expect.stringContaining('upgrade aws-cli') });
   });
 });

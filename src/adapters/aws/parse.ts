@@ -1,10 +1,11 @@
 // Pure: aws-cli output → changes, listings, stats, progress. Fixtures: fixtures/tool-output/aws-1.45.11/
 import { z } from 'zod';
 import type { Entry } from '../../verify/compare.js';
+import type { StoreChecksum } from '../../verify/s3-judge.js';
 import type { Progress, TransferStats } from '../types.js';
 
 const Listing = z.object({
-  Contents: z.array(z.object({ Key: z.string(), Size: z.number(), ETag: z.string().optional() })).optional(),
+  Contents: z.array(z.object({ Key: z.string(), Size: z.number(), ETag: z.string().optional(), ChecksumAlgorithm: z.array(z.string()).optional() })).optional(),
 });
 
 /** Objects under `prefix/`, as paths relative to it; the backup prefix is left out. */
@@ -14,7 +15,12 @@ export function parseListing(stdout: string, prefix: string): Entry[] {
   const base = prefix ? `${prefix}/` : '';
   return (Listing.parse(JSON.parse(text)).Contents ?? [])
     .filter((o) => o.Key.startsWith(base) && !o.Key.endsWith('/'))
-    .map((o) => ({ path: o.Key.slice(base.length), size: o.Size, ...(o.ETag ? { etag: o.ETag.replace(/"/g, '') } : {}) }))
+    .map((o) => ({
+      path: o.Key.slice(base.length), size: o.Size,
+      ...(o.ETag ? { etag: o.ETag.replace(/"/g, '') } : {}),
+      // versitygw lists [""] for an object it holds no checksum of.
+      ...(o.ChecksumAlgorithm?.some(Boolean) ? { checksums: o.ChecksumAlgorithm.filter(Boolean) } : {}),
+    }))
     .filter((e) => !e.path.startsWith('.labsync-backup/'));
 }
 
@@ -66,4 +72,21 @@ export function parseStats(stdout: string): TransferStats {
 
 export function parseVersion(text: string): string | undefined {
   return /aws-cli\/(\S+)/.exec(text)?.[1];
+}
+
+const Head = z.object({ ChecksumSHA256: z.string().optional(), ChecksumCRC32: z.string().optional() });
+
+/**
+ * `head-object --checksum-mode ENABLED`: the object's additional checksum, SHA-256 preferred. A
+ * multipart object's composite checksum is printed "BASE64-N" by AWS (not by every server): the
+ * suffix goes, the value is compared against both forms (s3-checksum.ts).
+ */
+export function parseHead(stdout: string): StoreChecksum | undefined {
+  const text = stdout.trim();
+  if (!text) return undefined;
+  const h = Head.parse(JSON.parse(text));
+  const bare = (v: string): string => v.replace(/-\d+$/, '');
+  if (h.ChecksumSHA256) return { algorithm: 'SHA256', value: bare(h.ChecksumSHA256) };
+  if (h.ChecksumCRC32) return { algorithm: 'CRC32', value: bare(h.ChecksumCRC32) };
+  return undefined;
 }

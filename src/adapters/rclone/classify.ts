@@ -5,7 +5,8 @@ import type { Command, Outcome, ToolOutput } from '../types.js';
 import { conflicts, logLines } from './parse.js';
 
 const TRANSIENT = /connection refused|connection reset|i\/o timeout|TLS handshake timeout|unexpected EOF|\bEOF\b|503|SlowDown|RequestTimeout|Throttl|no such host|network is unreachable|context deadline exceeded|server misbehaving/i;
-const CREDENTIALS = /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|403 Forbidden|NoCredentialProviders|no valid credential|ExpiredToken/i;
+// XAdminUserNotFound: versitygw's answer to an unknown access key (AWS says InvalidAccessKeyId).
+const CREDENTIALS = /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|403 Forbidden|NoCredentialProviders|no valid credential|ExpiredToken|XAdminUserNotFound|InvalidToken/i;
 
 export function excerpt(stderr: string): string {
   const errors = logLines(stderr).filter((l) => l.level === 'error' || l.level === 'critical').map((l) => l.msg.trim());
@@ -24,12 +25,10 @@ export function classify(output: ToolOutput, command: Command): Outcome {
       ? { kind: 'ok', warning: `changed on both sides, kept both as NAME..path1 and NAME..path2: ${both.join(', ')}` }
       : { kind: 'ok' };
   }
-  // Differences are the answer of `check`, not a failure of it. Without a hash both sides know,
-  // rclone compares sizes only: say so, since that misses a same-size corruption.
+  // Differences are the answer of `check`, not a failure of it. Files it could compare by size only
+  // are the parse's to report (parseCombined: unproven), with the pair's verify result.
   if (verb === 'check' && (exitCode === 0 || (exitCode === 1 && /differences found|files missing|matching files/.test(stderr) && !TRANSIENT.test(stderr)))) {
-    return /no common hash|no hashes in common/i.test(stderr)
-      ? { kind: 'ok', warning: 'compared by size only: the remote offers no hash in common with local files (labsync check --full downloads to compare)' }
-      : { kind: 'ok' };
+    return { kind: 'ok' };
   }
   if (verb === 'bisync') {
     if (/Must run --resync/i.test(stderr)) {

@@ -67,7 +67,7 @@ export const rclone: Adapter = {
   repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true)],
   verify: (pair, mode, ctx) => ({
     commands: [command(pair, checkArgv(pair, mode, configPath(), ctx.full), `verify ${pair.name} (${mode})`, false)],
-    parse: ([o]) => parseCombined(o?.stdout ?? ''),
+    parse: ([o]) => parseCombined(o?.stdout ?? '', o?.stderr ?? ''),
   }),
   classify,
   parseStats: (output) => parseStats(output.stderr),

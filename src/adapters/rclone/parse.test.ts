@@ -38,9 +38,14 @@ describe('rclone parse (recorded rclone 1.60.1 output)', () => {
 });
 
 describe('rclone classify', () => {
-  it('warns when check could compare sizes only', () => {
-    expect(classify(out(0, '2026/11/25 00:00:00 NOTICE: S3 bucket b: No common hash found - not using a hash for checks'), cmd(['check']))).toMatchObject({ kind: 'ok', warning: expect.stringMatching(/^compared by size only/) });
-    expect(classify(out(0, ''), cmd(['check']))).toEqual({ kind: 'ok' });
+  it('says which files check could compare by size only: not provable, not drift', () => {
+    const noCommon = '2026/11/25 00:00:00 NOTICE: S3 bucket b: No common hash found - not using a hash for checks';
+    expect(classify(out(0, noCommon), cmd(['check']))).toEqual({ kind: 'ok' });
+    expect(parseCombined('= a\n= b\n', noCommon)).toMatchObject({ checked: 2, changed: [], unproven: ['a', 'b'], unprovenReason: expect.stringMatching(/no hash in common/) });
+    // versitygw's checksum ETags are no MD5s: rclone 1.60 compares sizes and says so only in a count.
+    expect(parseCombined(fixture('versitygw-check-unhashed.stdout'), fixture('versitygw-check-unhashed.stderr')))
+      .toMatchObject({ checked: 3, changed: [], unproven: ['plain.csv', 'sub/big.bin', 'with space.csv'], unprovenReason: expect.stringMatching(/could not check the hashes of 3 of 3/) });
+    expect(parseCombined(fixture('check-combined.stdout'), fixture('check-combined.stderr')).unproven).toBeUndefined();
   });
   it('takes check differences and an absent destination count as answers, not failures', () => {
     expect(classify(out(1, fixture('check-combined.stderr')), cmd(['check']))).toEqual({ kind: 'ok' });
@@ -64,5 +69,11 @@ describe('rclone classify', () => {
     expect(classify(out(5, '{"level":"error","msg":"temporary"}'), cmd(['copy'])).kind).toBe('retry');
     expect(classify(out(1, '{"level":"error","msg":"InvalidAccessKeyId: The AWS Access Key Id you provided does not exist"}'), cmd(['copy']))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^credentials refused/) });
     expect(classify(out(1, '{"level":"error","msg":"NoSuchBucket: The specified bucket does not exist"}'), cmd(['copy']))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^the bucket does not exist/) });
+  });
+  it('refuses a wrong secret and an unknown access key on a real S3 server (versitygw 1.8.0), without retrying', () => {
+    for (const name of ['versitygw-wrong-secret.stderr', 'versitygw-unknown-access-key.stderr']) {
+      expect(classify(out(1, fixture(name)), cmd(['copy'])), name).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^credentials refused: .*(SignatureDoesNotMatch|XAdminUserNotFound)/) });
+    }
+    expect(classify(out(1, fixture('versitygw-wrong-secret-size.stderr')), cmd(['size']))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^credentials refused/) });
   });
 });

@@ -93,8 +93,13 @@ export function parseProgress(line: string): Progress | undefined {
   };
 }
 
-/** `rclone check --combined -`, local as source: "+" only here (missing there), "-" only there, "*" differs. */
-export function parseCombined(stdout: string): VerifyReport {
+/**
+ * `rclone check --combined -`, local as source: "+" only here (missing there), "-" only there, "*" differs.
+ * Where rclone had no hash to compare ("No common hash found", or "N hashes could not be checked": an
+ * S3 ETag that is not an MD5 and no md5chksum metadata), its "=" means equal sizes only: those files
+ * are unproven. rclone does not name the unhashed ones, so when only some were, all "=" files are.
+ */
+export function parseCombined(stdout: string, stderr = ''): VerifyReport {
   const missing: string[] = [];
   const extra: string[] = [];
   const changed: string[] = [];
@@ -108,7 +113,15 @@ export function parseCombined(stdout: string): VerifyReport {
     else if (mark === '-') extra.push(path);
     else if (mark === '*' || mark === '!') changed.push(path);
   }
-  return { checked, missing: missing.sort(), extra: extra.sort(), changed: changed.sort() };
+  const report = { checked, missing: missing.sort(), extra: extra.sort(), changed: changed.sort() };
+  const equal = stdout.split('\n').filter((l) => l.startsWith('= ')).map((l) => l.slice(2)).sort();
+  const unhashed = Number(/(\d+) hashes could not be checked/.exec(stderr)?.[1] ?? 0);
+  const noCommon = /No common hash found/i.test(stderr);
+  if (!equal.length || (!unhashed && !noCommon)) return report;
+  const why = noCommon
+    ? 'the remote offers no hash in common with local files (labsync check --full downloads to compare)'
+    : `rclone could not check the hashes of ${unhashed} of ${equal.length} matching files (the store's ETags are not MD5s, and rclone wrote no MD5 beside them)`;
+  return { ...report, unproven: equal, unprovenReason: why };
 }
 
 /** bisync keeps both sides of a conflict as NAME..path1 / NAME..path2. */
