@@ -4,7 +4,7 @@ import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { PlanContext } from '../types.js';
 
 type S3 = Extract<Endpoint, { type: 's3' }>;
-export const BACKUP_DIR = '.labsync-backup';
+import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
 
 export function s3Remote(pair: ResolvedPair): S3 {
   if (pair.remote.type !== 's3') throw new Error(`aws reaches only s3 remotes (pair ${pair.name})`);
@@ -30,7 +30,7 @@ export function globals(remote: S3): string[] {
  */
 export function filters(excludes: readonly string[]): string[] {
   const out: string[] = [];
-  for (const raw of [...excludes, `/${BACKUP_DIR}/`]) {
+  for (const raw of excludes) {
     const anchored = raw.startsWith('/');
     let p = raw.replace(/^\/+/, '').replace(/\*\*/g, '*');
     if (p.endsWith('/')) p = `${p}*`;
@@ -48,7 +48,7 @@ export function ends(pair: ResolvedPair, direction: 'push' | 'pull'): [string, s
 export function syncArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, dryRun: boolean): string[] {
   const [src, dst] = ends(pair, direction);
   return [
-    's3', 'sync', ...globals(s3Remote(pair)), ...filters(pair.exclude),
+    's3', 'sync', ...globals(s3Remote(pair)), ...filters([...pair.exclude, ...ownExcludes(pair)]),
     ...(pair.delete ? ['--delete'] : []),
     // Progress bars only where a person watches; off a terminal they would only fill the captured output.
     ...(dryRun ? ['--dryrun', '--no-progress'] : ctx.tty ? [] : ['--no-progress']),
