@@ -114,7 +114,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
 export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<PairResult> {
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
-  o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action } });
+  o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action, source: pair.source } });
   const commands: string[] = [];
   const finish = (b: Body): PairResult => {
     const result: PairResult = {

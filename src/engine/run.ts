@@ -58,7 +58,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   await makeFolder(stateDir(req.root)).catch(() => undefined);
   emit({
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
-    pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action })),
+    pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action, source: p.source })),
   });
   const results = await mapPool(
     req.pairs,
