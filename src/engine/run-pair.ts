@@ -159,6 +159,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
 async function withLocal(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, readOnly: boolean, run: () => Promise<Body>): Promise<Body> {
   const local = await prepareLocal(pair, directionOf(pair, o.action), o.action, { makes: adapter.capabilities.copiesFiles, changesNothing: readOnly });
   if ('refused' in local) return { status: 'refused', error: local.refused };
+  if ('failed' in local) return { status: 'failed', error: local.failed };
   try {
     return await run();
   } finally {

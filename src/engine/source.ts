@@ -18,7 +18,7 @@ export async function localSourceState(path: string): Promise<'missing' | 'not-a
   }
 }
 
-export type LocalFolder = { readonly refused: string } | { readonly undo: () => Promise<void> };
+export type LocalFolder = { readonly refused: string } | { readonly failed: string } | { readonly undo: () => Promise<void> };
 
 const WHY = { missing: 'does not exist', 'not-a-folder': 'is not a folder', empty: 'is empty' } as const;
 const nothing = async (): Promise<void> => undefined;
@@ -43,7 +43,12 @@ export async function prepareLocal(pair: ResolvedPair, direction: Direction, act
   const s = await stat(pair.local).catch(() => undefined);
   if (s && !s.isDirectory()) return { refused: `the destination ${pair.local} is not a folder; refusing to pull into it` };
   if (s) return { undo: nothing };
-  const first = await mkdir(pair.local, { recursive: true });
+  let first: string | undefined;
+  try {
+    first = await mkdir(pair.local, { recursive: true });
+  } catch (error) {
+    return { failed: `cannot make the local folder ${pair.local} to pull into (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+  }
   if (!o.changesNothing || !first) return { undo: nothing };
   return {
     undo: async () => {
