@@ -45,7 +45,8 @@ export type Endpoint =
 export type RemoteType = Endpoint['type'];
 
 /** A YAML position, for messages that point at the manifest. */
-export interface SourceRef { readonly file: string; readonly line: number; readonly col: number }
+/** Where a pair is written: `file` as messages name it, `path` absolute (for CI annotations). */
+export interface SourceRef { readonly file: string; readonly path?: string; readonly line: number; readonly col: number }
 
 export type MaxDelete = { readonly count: number } | { readonly percent: number };
 

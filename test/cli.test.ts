@@ -92,6 +92,10 @@ data:
     expect(gitignore.startsWith('node_modules/\n*.pt\n')).toBe(true);
     expect(gitignore.match(/^\*\.pt$/gm)).toHaveLength(1);
     expect(gitignore).toContain('.labsync/');
+    // No link to a page that may not exist: the starter points at the README a user already has.
+    const starter = readFileSync(lab.path('labsync.yaml'), 'utf8');
+    expect(starter).not.toMatch(/https?:\/\//);
+    expect(starter.split('\n')[0]).toMatch(/README/);
     expect((await lab.cli(['validate'])).exitCode).toBe(0);
     writeFileSync(lab.path('labsync.yaml'), '# mine\nversion: 1\n');
     const again = await lab.cli(['init']);

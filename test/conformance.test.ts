@@ -1,14 +1,16 @@
 // One suite, every mover (STYLE.md habit 9): what a user relies on must hold for each tool alike.
-import { mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import type { SshHost } from './harness/sshd.js';
 
 // null only off CI on a machine without moto_server (global-setup fails a CI run instead): these cases then skip.
 const s3 = inject('s3');
 // The second S3 server, with checksum ETags that are not MD5s; null (with the reason) when it could not be built.
 const vgw = inject('versitygw');
 const vgwMissing = inject('versitygwMissing');
+const ssh = inject('sshHost');
 
 interface Backend {
   readonly name: string;
@@ -25,6 +27,17 @@ const folder = (tool: string): Backend => ({
   name: `${tool} → local folder`,
   setup: async (lab) => ({ remotes: `  nas: { type: local, path: "${lab.outside('nas dir')}" }\n`, remote: 'nas:-odd target', tool }),
   contents: async (lab) => lab.tree(lab.outside('nas dir', '-odd target')),
+  env: {},
+});
+
+/** sshd runs on this machine, so the host's folder can be read back directly. */
+const sshFolder = (host: SshHost): Backend => ({
+  name: 'rsync → ssh host',
+  setup: async (lab) => ({
+    remotes: `  gpu: { type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: "${host.identity}", known_hosts: "${host.knownHosts}", ssh_config: "${host.sshConfig}", path: "${lab.outside('gpu home')}" }\n`,
+    remote: 'gpu:-odd target', tool: 'rsync',
+  }),
+  contents: async (lab) => lab.tree(lab.outside('gpu home', '-odd target')),
   env: {},
 });
 
@@ -48,7 +61,7 @@ const bucket = (tool: string, server: S3Server, store: string): Backend => {
 };
 
 const backends: Backend[] = [
-  folder('rsync'), folder('rclone'),
+  folder('rsync'), ...(ssh ? [sshFolder(ssh)] : []), folder('rclone'),
   ...(s3 ? [bucket('rclone', s3, 'moto'), bucket('aws', s3, 'moto')] : []),
   ...(vgw ? [bucket('rclone', vgw, 'versitygw'), bucket('aws', vgw, 'versitygw')] : []),
 ];
@@ -101,6 +114,33 @@ describe.each(backends)('conformance: $name', (backend) => {
     for (const n of NAMES.slice(3)) unlinkSync(l.path('-odd local', n));
     expect((await cli(l, ['data', 'push'])).exitCode).toBe(3);
     expect(await backend.contents(l)).toEqual(before);
+  });
+
+  it('a missing local folder: a push is refused naming it (exit 3), a pull makes it and pulls', async () => {
+    const l = await lab('    delete: true\n');
+    await cli(l, ['data', 'push']);
+    const before = await backend.contents(l);
+    rmSync(l.path('-odd local'), { recursive: true });
+    for (const args of [['data', 'push', '--json'], ['data', 'push', '--dry-run', '--json']]) {
+      const r = await cli(l, args);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+      expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', error: `the source ${l.path('-odd local')} does not exist; refusing to mirror it` });
+    }
+    expect(await backend.contents(l)).toEqual(before);
+    for (const args of [['data', 'status', '--json'], ['check', '--json']]) {
+      const r = await cli(l, args);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+      expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', error: `the source ${l.path('-odd local')} does not exist; refusing to compare it` });
+    }
+    // A dry run changes nothing, not even the folder.
+    const dry = await cli(l, ['data', 'pull', '--dry-run', '--json']);
+    expect(dry.exitCode, dry.stdout + dry.stderr).toBe(0);
+    expect(json<Doc>(dry).pairs[0]?.changes?.transfer).toHaveLength(NAMES.length);
+    expect(existsSync(l.path('-odd local'))).toBe(false);
+    const pulled = await cli(l, ['data', 'pull', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
+    expect(json<Doc>(pulled).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(l.tree(l.path('-odd local'))).toEqual(before);
   });
 
   it('backup keeps the replaced and deleted files', async () => {

@@ -160,6 +160,29 @@ describe('git', () => {
     expect(json<Doc>(d).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/is not inside a DVC repository/), hint: expect.stringContaining('dvc init') });
   });
 
+  it('a missing clone folder is a stop naming the folder and the clone to make, for every action; a missing dvc repository too', async () => {
+    // The lab is itself a git repository: git must not fall back to it from the missing folder below.
+    const lab = await codeLab();
+    const origin = lab.outside('origin.git');
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ncode:\n  - name: other\n    local: clones/other\n    remote: "${origin}"\n    branch: main\n`);
+    for (const action of ['pull', 'push', 'sync', 'status']) {
+      const r = await lab.cli(['code', action, '--json']);
+      expect(r.exitCode, `${action}: ${r.stdout}${r.stderr}`).toBe(3);
+      const pair = json<Doc>(r).pairs[0];
+      expect(pair?.status, action).toBe('refused');
+      expect(pair?.error, action).toContain(`${lab.path('clones/other')} does not exist`);
+    }
+    const pulled = json<Doc>(await lab.cli(['code', 'pull', '--json'])).pairs[0];
+    expect(pulled?.hint).toBe(`clone the repository there first: git clone ${origin} ${lab.path('clones/other')}`);
+    expect(existsSync(lab.path('clones'))).toBe(false);
+    expect((await lab.cli(['check'])).exitCode).toBe(3);
+
+    const dvcLess = new Lab().manifest(`version: 1\nremotes:\n  st: { type: local, path: ../store }\ndata:\n  - { name: d, tool: dvc, local: ../gone/data, remote: "st:x", mode: pull }\n`);
+    const d = await dvcLess.cli(['data', 'pull', '--json']);
+    expect(d.exitCode, d.stdout + d.stderr).toBe(3);
+    expect(json<Doc>(d).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/gone\/data is not inside a DVC repository/) });
+  });
+
   // null only off CI on a machine without sshd (global-setup fails a CI run instead): these cases then skip.
   const ssh = inject('sshHost');
   it.skipIf(!ssh)('pushes over ssh in BatchMode', async () => {

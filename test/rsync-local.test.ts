@@ -130,6 +130,15 @@ describe('rsync, local folders', () => {
     expect(lab.tree(lab.path('local'))).toEqual({ 'keep.txt': 'mine\n' });
   });
 
+  it('a pull whose local folder cannot be made fails naming it, before any tool runs (exit 1)', async () => {
+    const lab = new Lab();
+    lab.write(lab.path('a-file'), 'not a folder\n').write(lab.outside('nas/x.txt'), 'x\n');
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: p\n    local: a-file/sub\n    remote: file://${lab.outside('nas')}\n    mode: pull\n`);
+    const r = await lab.cli(['data', 'pull', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(json<RunDoc>(r).pairs[0]).toMatchObject({ status: 'failed', commands: [], error: `cannot make the local folder ${lab.path('a-file/sub')} to pull into (ENOTDIR)` });
+  });
+
   it('backup keeps every replaced and deleted file in a dated folder that later mirrors never delete', async () => {
     const lab = mirrorLab('    backup: true');
     await lab.cli(['data', 'push']);

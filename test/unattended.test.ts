@@ -97,8 +97,11 @@ describe('where nobody is watching', () => {
     expect(readFileSync(summary, 'utf8')).toMatch(/^# earlier step\n### labsync data push: ✅ ok\n\n\| pair \| action \| status .*\n.*\n\| data\.raw \| push \| ok \| 2 \|/);
     lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('local: raw', 'local: gone'));
     const r = await lab.cli(['data', 'push', '--json'], { env });
-    expect(r.stderr).toMatch(/^::error title=labsync data\.raw: refused::the source .*gone does not exist/m);
+    // The annotation lands on the pair's line of the manifest, the path relative to the repository (the cwd here).
+    expect(r.stderr).toMatch(/^::error file=labsync\.yaml,line=7,col=5,title=labsync data\.raw%3A refused::the source .*gone does not exist/m);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
+    const fromRepo = await lab.cli(['-c', lab.path('labsync.yaml'), 'data', 'push'], { env: { ...env, GITHUB_WORKSPACE: lab.outside() }, cwd: lab.outside() });
+    expect(fromRepo.stderr).toMatch(/^::error file=lab\/labsync\.yaml,line=7,col=5,title=/m);
     expect(readFileSync(summary, 'utf8')).toContain('### labsync data push: ❌ not ok');
   });
 

@@ -1,4 +1,5 @@
-export const STARTER_MANIFEST = `# labsync manifest — https://github.com/labsync/labsync  (editor completion: labsync schema > labsync.schema.json)
+export const STARTER_MANIFEST = `# labsync manifest: every key is described in the "The manifest" section of labsync's README.md
+# (editor completion: labsync schema > labsync.schema.json)
 version: 1
 
 defaults:                  # every pair gets these unless it says otherwise

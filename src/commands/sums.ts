@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError, type ExitCode } from '../errors.js';
 import { findManifest } from '../manifest/find.js';
+import { cacheDir } from '../state/paths.js';
 import type { Algo } from '../verify/hash-file.js';
 import { hashMany, prewarmHashPool } from '../verify/hash-pool.js';
 import { hashTree } from '../verify/hash-tree.js';
@@ -17,7 +18,7 @@ export function parseAlgo(text: string | undefined): Algo {
 /** Hashes are remembered under the enclosing manifest's .labsync/cache, when there is one. */
 function cacheFor(path: string): string | undefined {
   try {
-    return resolve(dirname(findManifest(undefined, path, {})), '.labsync', 'cache');
+    return cacheDir(dirname(findManifest(undefined, path, {})));
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 // The verifier for one pair (SPEC §6): are the two sides the same bytes?
-import { join } from 'node:path';
 import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
+import { ownExcludes } from '../adapters/own-excludes.js';
+import { cacheDir as stateCacheDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { compareEntries } from '../verify/compare.js';
 import { AWS_PART_SIZE } from '../verify/etag.js';
@@ -8,14 +9,13 @@ import { hashTree, treeStats, walkTree, type HashedFile, type HashTreeOptions, t
 import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { VerifyResult } from './events.js';
-import { BACKUP_DIR } from './local-backup.js';
 import { compareS3 } from './compare-s3.js';
 import { probe, type Body } from './outcome.js';
 
-export const cacheDir = (pair: ResolvedPair): string => join(pair.root, '.labsync', 'cache');
+export const cacheDir = (pair: ResolvedPair): string => stateCacheDir(pair.root);
 
-/** Excludes as every tool applies them, plus labsync's own folders at the top of a tree. */
-export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, `/${BACKUP_DIR}/`, '/.rsync-partial/'];
+/** Excludes as every tool applies them, plus labsync's own folders (and rsync's partials) at the top of a tree. */
+export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, ...ownExcludes(pair), '/.rsync-partial/'];
 
 /** The pair's local files (for counting a destination the tool cannot count). */
 export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));

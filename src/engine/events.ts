@@ -1,5 +1,5 @@
 import type { Changes, Progress, VerifyReport } from '../adapters/types.js';
-import type { Action, Category, PairStatus, ToolName } from '../types.js';
+import type { Action, Category, PairStatus, SourceRef, ToolName } from '../types.js';
 
 export interface VerifyResult extends VerifyReport {
   readonly status: 'in_sync' | 'drift' | 'skipped';
@@ -35,7 +35,7 @@ export interface RunResult {
   readonly pairs: readonly PairResult[];
 }
 
-export interface PairRef { readonly name: string; readonly category: Category; readonly tool: ToolName; readonly action: Action }
+export interface PairRef { readonly name: string; readonly category: Category; readonly tool: ToolName; readonly action: Action; readonly source?: SourceRef }
 
 export type RunEvent =
   | { readonly kind: 'run_start'; readonly command: string; readonly pairs: readonly PairRef[]; readonly dryRun: boolean }

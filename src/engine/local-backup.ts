@@ -4,7 +4,9 @@ import { copyFile, lstat, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Changes } from '../adapters/types.js';
 
-export const BACKUP_DIR = '.labsync-backup';
+import { BACKUP_DIR } from '../adapters/own-excludes.js';
+
+export { BACKUP_DIR };
 
 export async function backupLocal(root: string, changes: Changes, stamp: string): Promise<number> {
   let kept = 0;

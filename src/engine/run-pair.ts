@@ -15,7 +15,7 @@ import type { Emit, PairResult, VerifyResult } from './events.js';
 import { guardChanges } from './guards.js';
 import { failedStatuses, ping, runHook } from './hooks.js';
 import { movedStats } from './sizes.js';
-import { localSourceState } from './source.js';
+import { prepareLocal } from './source.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -59,16 +59,6 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   const direction = directionOf(pair, o.action);
   const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
-
-  // bisync propagates deletions both ways: an empty local folder is as dangerous as for a push.
-  if ((direction === 'push' || direction === 'bisync') && o.action !== 'status') {
-    const state = await localSourceState(pair.local);
-    if (state !== 'ok') {
-      const why = { missing: 'does not exist', 'not-a-folder': 'is not a folder', empty: 'is empty' }[state];
-      const verb = direction === 'bisync' ? 'bisync' : pair.delete ? 'mirror' : 'push';
-      return { status: 'refused', error: `the source ${pair.local} ${why}; refusing to ${verb} it` };
-    }
-  }
 
   const preview = adapter.preview(pair, direction, o.plan);
   show(preview.commands);
@@ -138,7 +128,7 @@ function withLocalDestination(changes: Changes, pair: ResolvedPair, adapter: Ada
 export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<PairResult> {
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
-  o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action } });
+  o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action, source: pair.source } });
   const commands: string[] = [];
   const finish = (b: Body): PairResult => {
     const result: PairResult = {
@@ -169,13 +159,25 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     o.emit({ kind: 'warning', pair: pair.name, message: `took over a stale lock from PID ${t.pid} (started ${t.startedAt}), which is no longer running` });
   }
   try {
-    if (readOnly) return finish(await (o.action === 'check' ? checkBody(pair, adapter, o) : body(pair, adapter, o, commands)));
-    return finish(await withHooks(pair, o, () => body(pair, adapter, o, commands)));
+    const run = (): Promise<Body> => withLocal(pair, adapter, o, readOnly, () => (o.action === 'check' ? checkBody(pair, adapter, o) : body(pair, adapter, o, commands)));
+    return finish(await (readOnly ? run() : withHooks(pair, o, run)));
   } catch (error) {
     if (error instanceof PairSetupError) return finish({ status: 'refused', error: error.message, ...(error.hint ? { hint: error.hint } : {}) });
     return finish({ status: 'failed', error: `internal error: ${(error as Error).message}` });
   } finally {
     await got?.lock.release();
+  }
+}
+
+/** The local folder checked (push) or made (pull) before any tool runs; see source.ts. */
+async function withLocal(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, readOnly: boolean, run: () => Promise<Body>): Promise<Body> {
+  const local = await prepareLocal(pair, directionOf(pair, o.action), o.action, { makes: adapter.capabilities.copiesFiles, changesNothing: readOnly });
+  if ('refused' in local) return { status: 'refused', error: local.refused };
+  if ('failed' in local) return { status: 'failed', error: local.failed };
+  try {
+    return await run();
+  } finally {
+    await local.undo();
   }
 }
 

@@ -2,6 +2,8 @@
 import { sep } from 'node:path';
 import type { PlanContext } from '../adapters/types.js';
 import type { Redactor } from '../exec/redact.js';
+import { makeFolder } from '../state/own-folder.js';
+import { stateDir } from '../state/paths.js';
 import { recordRuns, type PairRecord } from '../state/store.js';
 import type { Action, ResolvedPair } from '../types.js';
 import type { Emit, PairResult, RunResult } from './events.js';
@@ -51,9 +53,12 @@ export function nested(a: string, b: string): boolean {
 export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, signal: AbortSignal): Promise<RunResult> {
   const started = new Date();
   const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full, ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}) };
+  // Before any tool runs (rclone makes its bisync workdir itself): the folder with its ignore files.
+  // A folder that cannot be made is reported by whatever then fails to write there.
+  await makeFolder(stateDir(req.root)).catch(() => undefined);
   emit({
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
-    pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action })),
+    pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action, source: p.source })),
   });
   const results = await mapPool(
     req.pairs,

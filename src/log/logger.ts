@@ -1,8 +1,9 @@
 // pino NDJSON: every run event, redacted, to --log-file or .labsync/logs/labsync-YYYY-MM-DD.log.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import type { Emit } from '../engine/events.js';
 import { redactDeep, type Redactor } from '../exec/redact.js';
+import { makeFolderSync } from '../state/own-folder.js';
 import { logsDir } from '../state/paths.js';
 
 export function defaultLogFile(root: string, date = new Date()): string {
@@ -10,7 +11,8 @@ export function defaultLogFile(root: string, date = new Date()): string {
 }
 
 export function logSink(file: string, redact: Redactor, verbose: boolean): { emit: Emit; flush: () => void } {
-  const destination = pino.destination({ dest: file, mkdir: true, sync: true });
+  makeFolderSync(dirname(file));
+  const destination = pino.destination({ dest: file, sync: true });
   const logger = pino({ level: verbose ? 'debug' : 'info', base: { pid: process.pid } }, destination);
   return {
     emit: (event) => {

@@ -1,6 +1,6 @@
 // find → parse (positions kept) → expand ${VAR} → schema → rules → resolve. Every issue at once.
 import { readFileSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { ManifestError, type ManifestIssue } from '../errors.js';
 import { CATEGORIES, type Manifest, type ResolvedPair } from '../types.js';
 import { expandEnv } from './expand.js';
@@ -37,7 +37,7 @@ export function loadManifestText(text: string, file: string, env: NodeJS.Process
   for (const category of CATEGORIES) {
     for (const [index, pair] of (raw[category] ?? []).entries()) {
       const { line, col } = locate(parsed, [category, index]);
-      pairs.push(resolvePair(pair, category, raw.defaults ?? {}, raw.remotes ?? {}, root, { file: display, line, col }));
+      pairs.push(resolvePair(pair, category, raw.defaults ?? {}, raw.remotes ?? {}, root, { file: display, path: resolve(file), line, col }));
     }
   }
   return { file, root, concurrency: raw.defaults?.concurrency ?? DEFAULTS.concurrency, pairs };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { makeFolder } from './own-folder.js';
 
 /**
  * Write then rename: a reader sees the old file or the new one, never half of one. `durable: false`
@@ -8,7 +9,7 @@ import { dirname } from 'node:path';
  * syncing a large cache cost more than the warm check it speeds up.
  */
 export async function writeFileAtomic(path: string, data: string, { durable = true }: { durable?: boolean } = {}): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeFolder(dirname(path));
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w', 0o644);
   try {

@@ -1,8 +1,9 @@
 // One lock file per pair (SPEC §4). Created with link(2), which is atomic and never half-written.
 import { readFileSync } from 'node:fs';
-import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { makeFolder } from './own-folder.js';
 import { sleep } from '../exec/retry.js';
 
 export interface LockInfo {
@@ -94,7 +95,7 @@ async function removeStale(path: string, stale: LockInfo, me: LockInfo): Promise
 }
 
 export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string }): Promise<LockResult> {
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const path = join(dir, `${name}.lock`);
   const me: LockInfo = { pid: process.pid, host: hostname(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command };
   const deadline = Date.now() + (options.waitMs ?? 0);

@@ -5,7 +5,7 @@ import type { PlanContext } from '../types.js';
 import { stallSeconds } from '../bounds.js';
 
 type S3 = Extract<Endpoint, { type: 's3' }>;
-export const BACKUP_DIR = '.labsync-backup';
+import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
 
 export function s3Remote(pair: ResolvedPair): S3 {
   if (pair.remote.type !== 's3') throw new Error(`aws reaches only s3 remotes (pair ${pair.name})`);
@@ -40,7 +40,7 @@ export function globals(remote: S3): string[] {
  */
 export function filters(excludes: readonly string[]): string[] {
   const out: string[] = [];
-  for (const raw of [...excludes, `/${BACKUP_DIR}/`]) {
+  for (const raw of excludes) {
     const anchored = raw.startsWith('/');
     let p = raw.replace(/^\/+/, '').replace(/\*\*/g, '*');
     if (p.endsWith('/')) p = `${p}*`;
@@ -65,7 +65,7 @@ export const UPLOAD_CHECKSUM = ['--checksum-algorithm', 'SHA256'];
 export function syncArgv(pair: ResolvedPair, direction: 'push' | 'pull', _ctx: PlanContext, dryRun: boolean): string[] {
   const [src, dst] = ends(pair, direction);
   return [
-    's3', 'sync', ...globals(s3Remote(pair)), ...timeouts(pair), ...filters(pair.exclude),
+    's3', 'sync', ...globals(s3Remote(pair)), ...timeouts(pair), ...filters([...pair.exclude, ...ownExcludes(pair)]),
     ...(pair.delete ? ['--delete'] : []),
     ...(direction === 'push' && !dryRun ? UPLOAD_CHECKSUM : []),
     // Progress even off a terminal: it is how the stall watchdog sees bytes move (~16 KB of output per 50 MB).

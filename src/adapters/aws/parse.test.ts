@@ -38,7 +38,7 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
     expect(parseVersion('aws-cli/1.45.11 Python/3.11.7 Linux/6.1 botocore/1.43.117')).toBe('1.45.11');
   });
   it('turns excludes into aws filters that match at any depth', () => {
-    expect(filters(['*.tmp', '/top', 'build/'])).toEqual([
+    expect(filters(['*.tmp', '/top', 'build/', '/.labsync-backup/'])).toEqual([
       '--exclude', '*.tmp', '--exclude', '*/*.tmp', '--exclude', 'top', '--exclude', 'build/*', '--exclude', '*/build/*', '--exclude', '.labsync-backup/*',
     ]);
   });

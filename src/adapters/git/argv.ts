@@ -18,7 +18,14 @@ export function gitEnv(userSsh: string | undefined, stallTimeoutMs: number): Rec
   return { GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: [userSsh ?? 'ssh', '-o', 'BatchMode=yes', ...sshKeepAlive(stallTimeoutMs)].join(' ') };
 }
 
-export const statusArgv = (): string[] => ['status', '--porcelain=v1', '--untracked-files=normal'];
+/**
+ * The whole work tree but labsync's own folders, wherever git runs from. Their own .gitignore keeps them
+ * out already; this also covers files an older labsync let a user commit (git ignores .gitignore for
+ * tracked files). https://git-scm.com/docs/gitglossary#Documentation/gitglossary.txt-aiddefpathspecapathspec
+ */
+export const NOT_LABSYNC = [':/', ':(top,exclude,glob)**/.labsync/**'];
+
+export const statusArgv = (): string[] => ['status', '--porcelain=v1', '--untracked-files=normal', '--', ...NOT_LABSYNC];
 export const fetchArgv = (t: GitTarget): string[] => ['fetch', '--quiet', '--no-tags', '--', t.remote, `+refs/heads/${t.branch}:${t.privateRef}`];
 /** "<" commits only here (to push), ">" commits only there (to pull). */
 export const aheadBehindArgv = (t: GitTarget): string[] => ['log', '--left-right', '--format=%m %h %s', `HEAD...${t.privateRef}`, '--'];
@@ -28,6 +35,6 @@ export const pushArgv = (t: GitTarget): string[] => ['push', '--porcelain', '--'
 export const lfsRemote = (remote: string): string => (remote.startsWith('/') ? `file://${remote}` : remote);
 export const lfsPushArgv = (t: GitTarget): string[] => ['lfs', 'push', lfsRemote(t.remote), t.branch];
 export const lfsPullArgv = (t: GitTarget): string[] => ['lfs', 'pull', lfsRemote(t.remote)];
-export const commitArgv = (message: string): string[][] => [['add', '--all'], ['commit', '--quiet', '--message', message]];
+export const commitArgv = (message: string): string[][] => [['add', '--all', '--', ...NOT_LABSYNC], ['commit', '--quiet', '--message', message]];
 export const remoteHeadArgv = (t: GitTarget): string[] => ['ls-remote', '--', t.remote, `refs/heads/${t.branch}`];
 export const localHeadArgv = (): string[] => ['rev-parse', '--verify', 'HEAD'];

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { PairSetupError } from '../../errors.js';
 import type { Direction, ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
@@ -8,7 +9,16 @@ import { classify } from './classify.js';
 import { aheadBehind, changesFor, dirtyPaths, NEW_BRANCH, verifyReport } from './parse.js';
 import { currentBranch } from './head.js';
 
+/** A code pair works in a clone: a missing folder is never made here (git would then fall back to any repository above it). */
+function cloneOf(pair: ResolvedPair): void {
+  if (existsSync(pair.local)) return;
+  const url = pair.remote.type === 'git' ? pair.remote.url : pair.remoteLabel;
+  const from = /[/:]/.test(url) ? url : `<the URL of ${url}>`;
+  throw new PairSetupError(`${pair.local} does not exist; a code pair works in a clone of its repository`, `clone the repository there first: git clone ${from} ${pair.local}`);
+}
+
 function branchOf(pair: ResolvedPair): string {
+  cloneOf(pair);
   const b = pair.branch ?? currentBranch(pair.local);
   if (!b) throw new PairSetupError(`${pair.local}: HEAD is detached or this is not a git repository`, 'check out a branch, or set branch: on the pair');
   return b;

@@ -1,10 +1,11 @@
 // Pure: a pair and a direction → rclone argv and environment. https://rclone.org/docs/
 import { join, posix } from 'node:path';
 import type { Endpoint, ResolvedPair, VerifyMode } from '../../types.js';
+import { stateDir } from '../../state/paths.js';
 import type { PlanContext } from '../types.js';
 import { stallSeconds } from '../bounds.js';
 
-export const BACKUP_DIR = '.labsync-backup';
+import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
 /** The env-defined remote labsync uses for a manifest `type: s3` remote: no config file content, no secrets in argv. */
 export const S3_REMOTE = 'labsyncs3';
 
@@ -46,7 +47,8 @@ export function location(endpoint: Endpoint): Location {
 }
 
 export function filters(pair: ResolvedPair): string[] {
-  return [...pair.exclude.flatMap((p) => ['--exclude', p]), '--exclude', `/${BACKUP_DIR}/**`];
+  // rclone reads "/dir/" as a folder rule too; "/dir/**" says the same for its file filters.
+  return [...pair.exclude.flatMap((p) => ['--exclude', p]), ...ownExcludes(pair).flatMap((p) => ['--exclude', `${p}**`])];
 }
 
 /** --retries 1: labsync's own loop (backoff, events) is the only retry loop. https://rclone.org/docs/#retries-int */
@@ -76,7 +78,7 @@ export function ends(pair: ResolvedPair, direction: 'push' | 'pull'): [string, s
 }
 
 export function bisyncWorkdir(pair: ResolvedPair): string {
-  return join(pair.root, '.labsync', 'bisync', pair.name);
+  return join(stateDir(pair.root), 'bisync', pair.name);
 }
 
 export function copyArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, dryRun: boolean): string[] {

@@ -5,7 +5,7 @@ import { sshKeepAlive } from '../bounds.js';
 
 type RsyncEndpoint = Extract<Endpoint, { type: 'local' | 'ssh' }>;
 
-export const BACKUP_DIR = '.labsync-backup';
+import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
 // Relative, so rsync keeps it inside the destination and excludes it from --delete by itself.
 export const PARTIAL_DIR = '.rsync-partial';
 
@@ -56,7 +56,7 @@ function transport(pair: ResolvedPair): string[] {
 }
 
 function filters(pair: ResolvedPair): string[] {
-  return [...pair.exclude.map((p) => `--exclude=${p}`), `--exclude=/${BACKUP_DIR}/`];
+  return [...pair.exclude, ...ownExcludes(pair)].map((p) => `--exclude=${p}`);
 }
 
 function shared(pair: ResolvedPair): string[] {

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { ownExcludes } from './own-excludes.js';
+
+describe('ownExcludes', () => {
+  it("leaves out labsync's folder only where the pair's tree holds the manifest's folder", () => {
+    expect(ownExcludes({ root: '/lab', local: '/lab' })).toEqual(['/.labsync-backup/', '/.labsync/']);
+    expect(ownExcludes({ root: '/lab/exp', local: '/lab' })).toEqual(['/.labsync-backup/', '/exp/.labsync/']);
+    expect(ownExcludes({ root: '/lab', local: '/lab/data' })).toEqual(['/.labsync-backup/']);
+    expect(ownExcludes({ root: '/lab', local: '/other' })).toEqual(['/.labsync-backup/']);
+    expect(ownExcludes({ root: '/lab-2', local: '/lab' })).toEqual(['/.labsync-backup/']);
+    expect(ownExcludes({ root: '/lab/..x', local: '/lab' })).toEqual(['/.labsync-backup/', '/..x/.labsync/']);
+  });
+});

@@ -1,0 +1,17 @@
+// What no tool sends, deletes or verifies as data: labsync's own folders. Said once here for rsync, rclone,
+// aws and the verifier's tree walks, in the rsync pattern form they all read (a leading "/" anchors at the
+// top of the transferred tree, a trailing "/" means a folder).
+import { isAbsolute, relative, sep } from 'node:path';
+import { STATE_DIR_NAME } from '../state/own-folder.js';
+import type { ResolvedPair } from '../types.js';
+
+/** Kept replaced and deleted files, at the top of a destination (rsync --backup-dir, rclone --backup-dir, aws). */
+export const BACKUP_DIR = '.labsync-backup';
+
+/** The backup folder, and `.labsync/` where the pair's tree holds the manifest's folder (`local: .`). */
+export function ownExcludes(pair: Pick<ResolvedPair, 'local' | 'root'>): string[] {
+  const rel = relative(pair.local, pair.root);
+  const inside = rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+  const state = inside ? [`/${rel ? `${rel.split(sep).join('/')}/` : ''}${STATE_DIR_NAME}/`] : [];
+  return [`/${BACKUP_DIR}/`, ...state];
+}
