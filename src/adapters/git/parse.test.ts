@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { Command, ToolOutput } from '../types.js';
 import type { ResolvedPair } from '../../types.js';
@@ -46,7 +47,8 @@ describe('git classify', () => {
     expect(classify(out(128, 'fatal: the remote end hung up unexpectedly\nfatal: early EOF'), cmd('fetch for repo')).kind).toBe('retry');
   });
   it('lets the preview take a branch missing on the remote as "first push", not a failure', () => {
-    const pair = { name: 'repo', root: '/lab', local: '/lab', remote: { type: 'git', url: '/srv/origin.git' }, remoteLabel: 'origin', branch: 'main', lfs: false } as unknown as ResolvedPair;
+    // A folder that exists: the adapter refuses a missing clone before it builds any command.
+    const pair = { name: 'repo', root: tmpdir(), local: tmpdir(), remote: { type: 'git', url: '/srv/origin.git' }, remoteLabel: 'origin', branch: 'main', lfs: false } as unknown as ResolvedPair;
     const ctx = { stamp: 's', tty: false, verbose: false, resync: false, full: false };
     const [, , fetch, compare] = gitAdapter.preview(pair, 'push', ctx).commands as Command[];
     expect(answered(out(128, "fatal: couldn't find remote ref refs/heads/main"), fetch as Command)).toBe(true);
