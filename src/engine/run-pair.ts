@@ -79,6 +79,15 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
+  // Nothing to send or delete: the transfer step does not run (issue 12). Its hooks, lock, state and
+  // receipt behave as for any run, and verify still runs: a corruption the preview's quick check
+  // misses is found there and repaired. A bisync's explicit --resync always runs: it rebuilds the
+  // tool's own listings even when nothing differs.
+  const resyncing = direction === 'bisync' && o.plan.resync;
+  // git's preview counts commits, not LFS objects: a clone made without them still needs `git lfs pull`.
+  const lfsFetch = pair.tool === 'git' && pair.lfs && direction !== 'push';
+  if (pending === 0 && !resyncing && !lfsFetch) return afterTransfer(pair, adapter, o, ctx, show, { attempts: 1, changes, warnings: [], files: 0, bytes: 0 }, direction);
+
   if (direction === 'pull' && pair.backup && adapter.localBackup) {
     const kept = await backupLocal(pair.local, changes, o.plan.stamp);
     if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });
@@ -98,7 +107,13 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
         { files: 0, bytes: 0 },
       )
     : { files: changes.transfer.filter((t) => !t.startsWith('(')).length, bytes: 0 };
-  const base = { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats };
+  return afterTransfer(pair, adapter, o, ctx, show, { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats }, direction);
+}
+
+interface Moved { attempts: number; changes: Changes; warnings: string[]; files: number; bytes: number }
+
+/** Verify (and repair once) what the transfer left, or what a run with nothing to send found. */
+async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction): Promise<Body> {
   if (!o.verify) return { status: 'ok', ...base };
   let verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
   if ('stop' in verified) return { ...base, ...verified.stop };
