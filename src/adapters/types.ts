@@ -1,4 +1,5 @@
 import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
+import type { PairPlan } from '../plan/types.js';
 import type { Entry } from '../verify/compare.js';
 
 /** A program labsync may start: the five tools, ssh (which rsync, git and dvc ride on), or a hook's own program. */
@@ -27,6 +28,8 @@ export interface Command {
    * before the adapter classifies.
    */
   readonly answers?: RegExp;
+  /** Written to the child's standard input (a list of files for `--files-from-raw -`); else stdin is closed. */
+  readonly input?: string;
 }
 
 /** What a finished child process left behind. run() never throws for a non-zero exit. */
@@ -118,6 +121,25 @@ export interface Capabilities {
   readonly verify: readonly VerifyMode[];
 }
 
+/** How labsync lists a pair's two sides to make its own plan (issue 12): list → plan → transfer. */
+export interface Lister {
+  /** The remote's files, listed once per run (and once more to verify a push). */
+  readonly remote: Probe<readonly Entry[]>;
+  /** What the local side must know to compare with those entries (from the hash cache); none: size and mtime. */
+  readonly local: { readonly md5?: boolean; readonly etagPartSize?: number };
+  /** Modification times closer than this count as equal where no checksum decides. */
+  readonly modifyWindowMs: number;
+}
+
+/** The commands that carry out a plan, and what the engine prepares or finishes around them. */
+export interface PlannedTransfer {
+  readonly commands: readonly Command[];
+  /** Links the engine makes before the commands run (dir/path → local/path), and removes after. */
+  readonly stage?: { readonly dir: string; readonly paths: readonly string[] };
+  /** Local files the engine deletes once every command succeeded (a mirror pull by a tool that cannot). */
+  readonly deleteLocal?: readonly string[];
+}
+
 export interface Adapter {
   readonly tool: ToolName;
   readonly capabilities: Capabilities;
@@ -130,8 +152,10 @@ export interface Adapter {
   preview(pair: ResolvedPair, direction: Direction, ctx: PlanContext): Probe<Changes>;
   /** Compare both sides with the tool's own comparison (rsync -c dry run, rclone check). */
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
-  /** The remote's files with the checksums it knows (S3 ETags), for labsync's own comparison. */
-  listRemote?(pair: ResolvedPair): Probe<readonly Entry[]>;
+  /** How to list this pair's sides for labsync's own plan and verify; undefined: the tool compares (bisync, git, dvc). */
+  lister?(pair: ResolvedPair, direction: Direction): Lister | undefined;
+  /** Moves exactly the plan's files (send and replace), then deletes its deletions; with `lister`. */
+  transferPlan?(pair: ResolvedPair, direction: 'push' | 'pull', plan: PairPlan, ctx: PlanContext): PlannedTransfer;
   /**
    * Re-send `paths` that verify found changed though the tool's quick check (size and time) saw them
    * equal: a same-size, same-mtime corruption at the destination. Compares content this time.

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { compareEntries } from '../verify/compare.js';
-import { AWS_PART_SIZE } from '../verify/etag.js';
 import { hashTree, treeStats, walkTree, type HashedFile, type HashTreeOptions, type StatListing } from '../verify/hash-tree.js';
 import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { VerifyResult } from './events.js';
 import { BACKUP_DIR } from './local-backup.js';
+import { digestLister, localListing, remoteListing } from './listings.js';
 import { probe, type Body } from './outcome.js';
 
 export const cacheDir = (pair: ResolvedPair): string => join(pair.root, '.labsync', 'cache');
@@ -48,13 +48,17 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
     const sides = await bothTrees(pair, pair.remote.path, mode, ctx);
     return { value: 'same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode) };
   }
+  // Where the remote lists checksums (S3 ETags, rclone's listed MD5s), one listing of it and the local
+  // hash cache answer: an unchanged local file is not read. `check --full` asks the tool to download.
+  const lister = digestLister(adapter, pair, pair.mode);
+  if (lister && !(plan.full && adapter.verify)) {
+    const remote = await remoteListing(lister, ctx);
+    if ('stop' in remote) return remote;
+    const local = await localListing(pair, mode === 'size' ? {} : lister.local, ctx);
+    return { value: compareEntries(local.entries, remote.value.entries, mode) };
+  }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
-  if (!adapter.listRemote) return undefined;
-  const remote = await probe(adapter.listRemote(pair), ctx);
-  if ('stop' in remote) return remote;
-  const partSize = (pair.remote.type === 's3' ? pair.remote.partSize : undefined) ?? AWS_PART_SIZE;
-  const local = await hashTree(pair.local, sideOptions(pair, mode, ctx, { md5: true, etagPartSize: partSize }));
-  return { value: compareEntries(local, remote.value, mode) };
+  return undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import { describeDrift, localFiles, verifyPair } from './compare-pair.js';
 import { probe, stopped, type Body } from './outcome.js';
 import type { Emit, PairResult } from './events.js';
 import { guardChanges } from './guards.js';
+import { plannedBody } from './plan-pair.js';
 import { failedStatuses, ping, runHook } from './hooks.js';
 import { localSourceState } from './source.js';
 
@@ -59,6 +60,10 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
       return { status: 'refused', error: `the source ${pair.local} ${why}; refusing to ${verb} it` };
     }
   }
+
+  // Tools whose adapter lists the remote: labsync lists both sides once and plans (plan-pair.ts).
+  const lister = direction !== 'bisync' && adapter.transferPlan ? adapter.lister?.(pair, direction) : undefined;
+  if (lister && direction !== 'bisync') return plannedBody(pair, adapter, lister, direction, o, ctx, show);
 
   const preview = adapter.preview(pair, direction, o.plan);
   show(preview.commands);

@@ -8,5 +8,7 @@ export function shellQuote(word: string): string {
 
 export function formatCommand(command: Command, redact: Redactor): string {
   const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${isSecretName(k) ? MASK : shellQuote(v)}`);
-  return redact([...env, command.tool, ...command.args.map(shellQuote)].join(' '));
+  // A list fed on standard input is summarised: the plan (and --dry-run -v) names its files.
+  const input = command.input === undefined ? [] : [`< (${command.input.split('\n').filter(Boolean).length} paths)`];
+  return redact([...env, command.tool, ...command.args.map(shellQuote), ...input].join(' '));
 }
