@@ -88,6 +88,8 @@ export interface VerifyReport {
   readonly missing: readonly string[];
   readonly extra: readonly string[];
   readonly changed: readonly string[];
+  /** Local file content read to prove it (0: the hash cache answered every file from its stat key). */
+  readonly localBytesHashed?: number;
 }
 
 export interface PlanContext {

@@ -54,8 +54,9 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
   if (lister && !(plan.full && adapter.verify)) {
     const remote = await remoteListing(lister, ctx);
     if ('stop' in remote) return remote;
-    const local = await localListing(pair, mode === 'size' ? {} : lister.local, ctx);
-    return { value: compareEntries(local.entries, remote.value.entries, mode) };
+    const hashed = { bytes: 0 };
+    const local = await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
+    return { value: { ...compareEntries(local.entries, remote.value.entries, mode), localBytesHashed: hashed.bytes } };
   }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
   return undefined;

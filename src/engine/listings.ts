@@ -12,7 +12,7 @@ import { cacheDir, treeExcludes } from './compare-pair.js';
 import { probe, type Body } from './outcome.js';
 
 /** The local folder as entries: the digests the remote can be compared with, else size and mtime. */
-export async function localListing(pair: ResolvedPair, want: Lister['local'], ctx: Pick<AttemptContext, 'emit'>): Promise<Listing> {
+export async function localListing(pair: ResolvedPair, want: Lister['local'], ctx: Pick<AttemptContext, 'emit'>, hashed?: { bytes: number }): Promise<Listing> {
   if (!existsSync(pair.local)) return listingOf([]);
   const excludes = treeExcludes(pair);
   if (!want.md5 && !want.etagPartSize) {
@@ -20,7 +20,7 @@ export async function localListing(pair: ResolvedPair, want: Lister['local'], ct
     return listingOf(l.paths.map((path, i) => ({ path, size: l.keys[i * 4] as number, mtimeMs: l.keys[i * 4 + 1] as number })));
   }
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
-  const files = await hashTree(pair.local, { excludes, sha256: false, md5: Boolean(want.md5), ...(want.etagPartSize ? { etagPartSize: want.etagPartSize } : {}), cacheDir: cacheDir(pair), warn });
+  const files = await hashTree(pair.local, { excludes, sha256: false, md5: Boolean(want.md5), ...(want.etagPartSize ? { etagPartSize: want.etagPartSize } : {}), cacheDir: cacheDir(pair), warn, ...(hashed ? { hashed } : {}) });
   return listingOf(files);
 }
 

@@ -39,7 +39,8 @@ async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['sta
 export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: Lister, direction: 'push' | 'pull', o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void): Promise<Body> {
   show(lister.remote.commands);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
-  const [remote, local] = await Promise.all([remoteListing(lister, ctx), localListing(pair, lister.local, ctx)]);
+  const hashed = { bytes: 0 };
+  const [remote, local] = await Promise.all([remoteListing(lister, ctx), localListing(pair, lister.local, ctx, hashed)]);
   if ('stop' in remote) return remote.stop;
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
   const plan = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs });
@@ -83,8 +84,8 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   if (relist) show(lister.remote.commands);
   const after = relist ? await remoteListing(lister, ctx) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
-  const here = isEmptyPlan(plan) ? local : await localListing(pair, mode === 'size' ? {} : lister.local, ctx);
-  const report = compareEntries(here.entries, after.value.entries, mode);
+  const here = isEmptyPlan(plan) ? local : await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
+  const report = { ...compareEntries(here.entries, after.value.entries, mode), localBytesHashed: hashed.bytes };
   const d = driftOf(report, pair, direction);
   const verify = { ...report, status: d.missing.length + d.extra.length + d.changed.length ? ('drift' as const) : ('in_sync' as const), mode };
   if (verify.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verify, pair, direction)}`, verify, ...base };
