@@ -80,7 +80,7 @@ export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction
   if ('stop' in got) return got;
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
-  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode };
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: plan.full ? 'full' : 'tool' };
 }
 
 export function describeDrift(v: VerifyResult, pair: ResolvedPair, direction: Direction): string {
