@@ -5,6 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { add, BIN, makeTree, ROOT, RUNS, sh, table, time } from './measure.js';
 import { syncRows } from './sync.js';
+import { watchRows } from './watch.js';
 
 const only = process.env.LABSYNC_BENCH_ONLY?.split(',').map((s) => s.trim());
 const wanted = (group: string): boolean => !only || only.includes(group);
@@ -30,12 +31,13 @@ function localRows(): void {
     add(`warm re-check, ${label}`, time(`${labsync} check -q`, RUNS, undefined, at), 'rsync -rn', time('rsync -rn src/ copy/ >/dev/null', RUNS, undefined, at), 2.0);
   }
   const nodeStart = time('node -e 0', 5);
-  add('labsync --version', time(`${labsync} --version >/dev/null`, 5), 'node -e 0', nodeStart, undefined, { max: 80, unit: 'ms' });
-  add('labsync --help', time(`${labsync} --help >/dev/null`, 5), 'node -e 0', nodeStart, undefined, { max: 80, unit: 'ms' });
+  add('labsync --version', time(`${labsync} --version >/dev/null`, 5), 'node -e 0', nodeStart, undefined, { limit: 80 });
+  add('labsync --help', time(`${labsync} --help >/dev/null`, 5), 'node -e 0', nodeStart, undefined, { limit: 80 });
 }
 
 mkdirSync(ROOT, { recursive: true });
 process.stderr.write(`bench: trees under ${ROOT} (made once, reused)\n`);
 if (wanted('local')) localRows();
 if (wanted('sync')) await syncRows();
+if (wanted('watch')) await watchRows();
 process.stdout.write(table());

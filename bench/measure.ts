@@ -72,13 +72,14 @@ export function makeTree(name: string, count: number, min: number, max: number, 
 
 /**
  * goal: the most labsync may take as a share of the other tool's time; undefined: shown, not judged.
- * limit: an absolute goal instead (startup ms, watch ready ms or RSS MB), judged on `labsync` alone.
+ * limit: an absolute goal instead (startup ms, watch ready ms or peak RSS MB), judged on `labsync` alone.
+ * unit: what both numbers are in (ms unless said).
  */
-export interface Row { what: string; labsync: number; other: string; otherMs: number; goal: number | undefined; limit?: { max: number; unit: string } }
+export interface Row { what: string; labsync: number; other: string; otherMs: number; goal: number | undefined; limit?: number; unit?: string }
 export const rows: Row[] = [];
-export function add(what: string, labsync: number, other: string, otherMs: number, goal: number | undefined, limit?: Row['limit']): void {
-  rows.push({ what, labsync, other, otherMs, goal, ...(limit ? { limit } : {}) });
-  const unit = limit?.unit ?? 'ms';
+export function add(what: string, labsync: number, other: string, otherMs: number, goal: number | undefined, absolute?: { limit?: number; unit?: string }): void {
+  rows.push({ what, labsync, other, otherMs, goal, ...absolute });
+  const unit = absolute?.unit ?? 'ms';
   process.stderr.write(`  ${what}: ${labsync.toFixed(0)} ${unit} vs ${otherMs.toFixed(0)} ${unit}\n`);
 }
 
@@ -92,10 +93,10 @@ export function table(): string {
     '| measurement | labsync | alternative | alternative time | ratio | goal | met |',
     '|---|---:|---|---:|---:|---:|:-:|',
     ...rows.map((r) => {
-      const unit = r.limit?.unit ?? 'ms';
+      const unit = r.unit ?? 'ms';
       const ratio = r.otherMs > 0 ? `${(r.labsync / r.otherMs).toFixed(2)}×` : '—';
-      const goal = r.limit ? `≤ ${r.limit.max} ${unit}` : r.goal === undefined ? '—' : `≤ ${r.goal.toFixed(2)}×`;
-      const met = r.limit ? (r.labsync <= r.limit.max ? 'yes' : 'no') : r.goal === undefined ? '—' : r.labsync / r.otherMs <= r.goal ? 'yes' : 'no';
+      const goal = r.limit !== undefined ? `≤ ${r.limit} ${unit}` : r.goal === undefined ? '—' : `≤ ${r.goal.toFixed(2)}×`;
+      const met = r.limit !== undefined ? (r.labsync <= r.limit ? 'yes' : 'no') : r.goal === undefined ? '—' : r.labsync / r.otherMs <= r.goal ? 'yes' : 'no';
       const other = r.otherMs > 0 ? `${r.otherMs.toFixed(0)} ${unit}` : '—';
       return `| ${r.what} | ${r.labsync.toFixed(0)} ${unit} | ${r.other} | ${other} | ${ratio} | ${goal} | ${met} |`;
     }),

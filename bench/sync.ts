@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { makeBucket, S3_KEYS, startMoto, stopMoto, type S3Server } from '../test/harness/moto.js';
 import { startSshd, stopSshd, type SshHost } from '../test/harness/sshd.js';
-import { add, BIN, makeTree, ROOT, RUNS, sh, type ShOptions } from './measure.js';
+import { add, BIN, makeTree, ROOT, RUNS, runsNote, sh, type ShOptions } from './measure.js';
 
 type Backend = 'ssh' | 'aws' | 'rclone';
 /** no-op and one-changed goals: labsync ÷ the raw tool's own no-op, which verifies nothing. */
@@ -36,7 +36,7 @@ function measure(script: string | ((run: number) => string), options: ShOptions 
 
 function row(what: string, labsync: Timed, other: string, raw: Timed, goal: number | undefined): void {
   const runs = Math.min(labsync.runs, raw.runs);
-  add(`${what}${runs === RUNS ? '' : ` (${runs} run${runs === 1 ? '' : 's'})`}`, labsync.ms, other, raw.ms, goal);
+  add(`${what}${runsNote(runs)}`, labsync.ms, other, raw.ms, goal);
 }
 
 const sum = (a: Timed, b: Timed): Timed => ({ ms: a.ms + b.ms, runs: Math.min(a.runs, b.runs) });
