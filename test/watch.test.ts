@@ -1,6 +1,6 @@
 // watch on the native watcher: excludes judged by labsync, bursts debounced into one run, each run told
 // which paths changed, and a folder it cannot watch reported.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Lab } from './harness/lab.js';
 import { processesMentioning } from './harness/processes.js';
@@ -86,6 +86,16 @@ describe('watch', () => {
     expect(runCount(lab)).toBe(1);
     expect(changedSteps(lab)).toEqual(['41 changed paths: a.csv, burst/f00.csv, burst/f01.csv, burst/f02.csv, burst/f03.csv and 36 more']);
     expect(Object.keys(lab.tree(lab.outside('nas/raw')))).toHaveLength(41);
+  });
+
+  it('warns when the watched folder is removed (it would see nothing more), and still stops cleanly', async () => {
+    const lab = watchLab();
+    const { run } = await startWatch(lab, '0.3');
+    rmSync(lab.path('raw'), { recursive: true });
+    await until('the warning', () => logEvents(lab).some((e) => e.kind === 'warning'));
+    await stop(lab, run);
+    expect(logEvents(lab).filter((e) => e.kind === 'warning').map((e) => (e as { message?: string }).message))
+      .toContainEqual(expect.stringMatching(/lab\/raw was removed: its changes are no longer seen; start watch again once it is back$/));
   });
 
   it('says which folder it cannot watch, and exits 1 when it can watch none', async () => {

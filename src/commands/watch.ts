@@ -3,6 +3,7 @@
 // @parcel/watcher (native inotify/FSEvents/ReadDirectoryChangesW) keeps no per-file state in node: on a
 // 50k-file tree it is ready in a fraction of chokidar's time and memory (npm run bench, watch rows).
 import { lstatSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
@@ -68,6 +69,11 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       const s = state.get(pair.name);
       let relevant = false;
       for (const event of events) {
+        // The native watcher goes deaf once its folder is gone, even if it comes back: say so, once.
+        if (event.type === 'delete' && resolve(event.path) === resolve(pair.local)) {
+          emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: its changes are no longer seen; start watch again once it is back` });
+          continue;
+        }
         const rel = pairPath(pair.local, matcher, event.path, event.type === 'delete' ? undefined : isDirectory(event.path));
         if (rel === undefined) continue;
         s?.changed.add(rel);
