@@ -16,6 +16,10 @@ const SLOW_MS = Number(process.env.LABSYNC_BENCH_SLOW_MS ?? 20_000);
 /** A fraction of the files, for a quick look at the rows themselves (LABSYNC_BENCH_SYNC_SCALE=0.01). */
 const SCALE = Number(process.env.LABSYNC_BENCH_SYNC_SCALE ?? 1);
 const DAY = 24 * 3600;
+/** LABSYNC_BENCH_SYNC_TREES=10k,50k and LABSYNC_BENCH_SYNC_TOOLS=ssh,aws,rclone pick rows (all by default). */
+const TREES = process.env.LABSYNC_BENCH_SYNC_TREES?.split(',').map((s) => s.trim());
+const TOOLS = process.env.LABSYNC_BENCH_SYNC_TOOLS?.split(',').map((s) => s.trim());
+const wanted = (b: Backend): boolean => !TOOLS || TOOLS.includes(b);
 
 interface Timed { ms: number; runs: number }
 
@@ -146,9 +150,10 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
 
 export async function syncRows(): Promise<void> {
   const trees = [
-    { label: '10k × ~50 KiB', name: 'sync-10k-50KiB', count: 10_000, min: 40 * 1024, max: 60 * 1024 },
-    { label: '50k × 1–4 KiB', name: 'sync-50k-1-4KiB', count: 50_000, min: 1024, max: 4096 },
-  ].map((t) => ({ ...t, count: Math.max(10, Math.round(t.count * SCALE)), name: SCALE === 1 ? t.name : `${t.name}-x${SCALE}` }));
+    { short: '10k', label: '10k × ~50 KiB', name: 'sync-10k-50KiB', count: 10_000, min: 40 * 1024, max: 60 * 1024 },
+    { short: '50k', label: '50k × 1–4 KiB', name: 'sync-50k-1-4KiB', count: 50_000, min: 1024, max: 4096 },
+  ].filter((t) => !TREES || TREES.includes(t.short))
+    .map((t) => ({ ...t, count: Math.max(10, Math.round(t.count * SCALE)), name: SCALE === 1 ? t.name : `${t.name}-x${SCALE}` }));
   const servers = mkdtempSync(join(ROOT, 'servers-'));
   const env = { ...isolatedEnv(join(servers, 'home')), ...S3_KEYS };
   // The raw rclone reaches moto the way labsync's rclone pairs do: an env-defined remote, no config file content.
@@ -171,9 +176,9 @@ export async function syncRows(): Promise<void> {
         mkdirSync(d, { recursive: true });
         return d;
       };
-      backendRows(sshTarget(host, remoteDir), label, src, lab('ssh'), env);
+      if (wanted('ssh')) backendRows(sshTarget(host, remoteDir), label, src, lab('ssh'), env);
       rmSync(remoteDir, { recursive: true, force: true });
-      for (const b of ['aws', 'rclone'] as const) {
+      for (const b of (['aws', 'rclone'] as const).filter(wanted)) {
         // One moto per tree and tool: it keeps every object in memory, so each gets a fresh one.
         const server = await startMoto(servers);
         try {
