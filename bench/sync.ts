@@ -162,6 +162,16 @@ export async function syncRows(): Promise<void> {
     RCLONE_CONFIG_RCLONEBENCH_REGION: 'us-east-1', RCLONE_CONFIG_RCLONEBENCH_FORCE_PATH_STYLE: 'true',
   };
   const host = await startSshd(join(servers, 'ssh'));
+  // The servers run detached: a Ctrl-C of a long bench must still stop exactly them.
+  let moto: S3Server | undefined;
+  const onSignal = (): void => {
+    if (moto) stopMoto(moto);
+    stopSshd(host);
+    rmSync(servers, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     for (const tree of trees) {
       const dir = makeTree(tree.name, tree.count, tree.min, tree.max, { ageSeconds: DAY });
@@ -181,16 +191,20 @@ export async function syncRows(): Promise<void> {
       for (const b of (['aws', 'rclone'] as const).filter(wanted)) {
         // One moto per tree and tool: it keeps every object in memory, so each gets a fresh one.
         const server = await startMoto(servers);
+        moto = server;
         try {
           const bucket = await makeBucket(server, env);
           const s3env = { ...env, RCLONE_CONFIG_RCLONEBENCH_ENDPOINT: server.endpoint, ...rcloneEnv };
           backendRows(s3Target(b, server, bucket), label, src, lab(b), s3env);
         } finally {
           stopMoto(server);
+          moto = undefined;
         }
       }
     }
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     stopSshd(host);
     rmSync(servers, { recursive: true, force: true });
   }
