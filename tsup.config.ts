@@ -14,7 +14,10 @@ export default defineConfig({
   outDir: 'dist',
   // Dependencies are bundled into the lazy chunks: resolving them from node_modules at run time
   // cost ~140 ms per command here; bundled, a command starts in a fraction of that.
-  noExternal: [/.*/],
+  // @parcel/watcher is the exception: native, it loads its platform's prebuilt binary by package name at
+  // run time, so it stays a dependency resolved from node_modules.
+  noExternal: [/^(?!@parcel\/watcher)/],
+  external: ['@parcel/watcher'],
   // Some dependencies (cross-spawn, signal-exit) still call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __labsyncCreateRequire } from 'node:module'; const require = __labsyncCreateRequire(import.meta.url);" },
 });

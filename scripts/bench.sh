@@ -1,8 +1,9 @@
 #!/bin/sh
-# `npm run bench`: build, then time labsync against sha256sum, md5sum, rclone check and rsync -rn.
+# `npm run bench`: build, then time labsync against sha256sum, md5sum, rclone check and rsync -rn, and its
+# pushes against rsync, aws and rclone on a loopback sshd and moto (hence the test tools).
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/ensure-tools.sh demo
+sh scripts/ensure-tools.sh test
 sh scripts/node-deps.sh
 npx tsup --silent
 npx tsup bench/bench.ts --format esm --platform node --target node20 --out-dir .bench/dist --silent

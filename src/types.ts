@@ -72,6 +72,8 @@ export interface ResolvedPair {
   readonly retryDelayMs: number;
   readonly timeoutMs: number;
   readonly verify: VerifyMode;
+  /** `full_check`: read every byte on both sides when the last full check is older than this. */
+  readonly fullCheckMs?: number;
   readonly schedule?: string;
   readonly tags: readonly string[];
   readonly hooks: Hooks;

@@ -46,7 +46,7 @@ ${extra}`;
     expect(pair(noop).commands[0]).toMatch(/aws s3api list-objects-v2 /);
     // The files are older than the hash cache's racy second now: check reads none of them.
     const check = await lab.cli(['check', '--json'], { env: S3_KEYS });
-    expect(pair(check)).toMatchObject({ status: 'in_sync', verify: { checked: 10, localBytesHashed: 0 } });
+    expect(pair(check)).toMatchObject({ status: 'in_sync', verify: { checked: 10, bytesHashed: { local: 0, remote: 0 }, proof: 'cached' } });
 
     lab.write(lab.path('raw/d0/f0'), 'changed').write(lab.path('raw/d1/f4'), 'changed too').write(lab.path('raw/new'), 'n');
     const some = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
@@ -114,7 +114,7 @@ ${extra}`;
     expect(requests(lab.outside('noop.log'))).toEqual({ head: 1, list: 1, put: 0, del: 0 });
 
     const check = await lab.cli(['check', '--json'], { env: logged('check.log') });
-    expect(pair(check)).toMatchObject({ status: 'in_sync', verify: { checked: 12, localBytesHashed: 0 } });
+    expect(pair(check)).toMatchObject({ status: 'in_sync', verify: { checked: 12, bytesHashed: { local: 0, remote: 0 }, proof: 'cached' } });
     expect(requests(lab.outside('check.log'))).toEqual({ head: 1, list: 1, put: 0, del: 0 });
 
     lab.write(lab.path('raw/d0/f0'), 'changed');

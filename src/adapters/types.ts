@@ -28,7 +28,7 @@ export interface Command {
    * before the adapter classifies.
    */
   readonly answers?: RegExp;
-  /** Written to the child's standard input (a list of files for `--files-from-raw -`); else stdin is closed. */
+  /** Standard input for the child: a file list (NUL-separated for rsync --files-from=-, lines for rclone --files-from-raw -); none: no stdin. */
   readonly input?: string;
 }
 
@@ -88,8 +88,6 @@ export interface VerifyReport {
   readonly missing: readonly string[];
   readonly extra: readonly string[];
   readonly changed: readonly string[];
-  /** Local file content read to prove it (0: the hash cache answered every file from its stat key). */
-  readonly localBytesHashed?: number;
 }
 
 export interface PlanContext {
@@ -109,6 +107,24 @@ export interface PlanContext {
 export interface Probe<T> {
   readonly commands: readonly Command[];
   parse(outputs: readonly ToolOutput[]): T;
+}
+
+/** A folder's regular files as one listing: paths in byte order with [size, mtimeMs, ctimeMs, ino] keys. */
+export interface RemoteTree {
+  /** The remote's clock when the listing started, in ms: the racy window of its hash cache is judged by it. */
+  readonly nowMs: number;
+  readonly paths: readonly string[];
+  readonly keys: Float64Array;
+}
+
+/** A listing; or the folder is not there; or the remote cannot list this way (the tool's dry run decides then). */
+export type RemoteListing = RemoteTree | { readonly missing: true } | { readonly unsupported: string };
+
+/** Files hashed where they are: the key each had when read, and its sha256. */
+export interface RemoteHashes {
+  readonly nowMs: number;
+  readonly keys: ReadonlyMap<string, readonly [number, number, number, number]>;
+  readonly sha256: ReadonlyMap<string, string>;
 }
 
 export interface Capabilities {
@@ -163,6 +179,16 @@ export interface Adapter {
    * equal: a same-size, same-mtime corruption at the destination. Compares content this time.
    */
   repair?(pair: ResolvedPair, direction: 'push' | 'pull', paths: readonly string[], ctx: PlanContext): readonly Command[];
+  /**
+   * list → plan → transfer (issue 12): the remote folder's files with stat keys, listed once per run
+   * (local remotes are walked by labsync itself); files hashed where they are, remembered by labsync;
+   * and transfers of exactly the planned files, deletions last. An adapter with these three lets
+   * labsync own the diff; without them its preview (the tool's dry run) decides.
+   */
+  listTree?(pair: ResolvedPair, excludes: readonly string[]): Probe<RemoteListing>;
+  hashFiles?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
+  transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean }): readonly Command[];
+  deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];
   classify(output: ToolOutput, command: Command): Outcome;
   parseStats?(output: ToolOutput): TransferStats;
   parseProgress?(line: string): Progress | undefined;

@@ -56,7 +56,8 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
     if ('stop' in remote) return remote;
     const hashed = { bytes: 0 };
     const local = await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
-    return { value: { ...compareEntries(local.entries, remote.value.entries, mode), localBytesHashed: hashed.bytes } };
+    // The remote's checksums come with its listing: nothing is read there.
+    return { value: { ...compareEntries(local.entries, remote.value.entries, mode), bytesHashed: { local: hashed.bytes, remote: 0 }, proof: 'cached' } as VerifyReport };
   }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
   return undefined;
@@ -85,7 +86,7 @@ export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction
   if ('stop' in got) return got;
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
-  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode };
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: (got.value as VerifyResult).proof ?? (plan.full ? 'full' : 'tool') };
 }
 
 export function describeDrift(v: VerifyResult, pair: ResolvedPair, direction: Direction): string {

@@ -85,9 +85,9 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const after = relist ? await remoteListing(lister, ctx) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
   const here = isEmptyPlan(plan) ? local : await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
-  const report = { ...compareEntries(here.entries, after.value.entries, mode), localBytesHashed: hashed.bytes };
+  const report = { ...compareEntries(here.entries, after.value.entries, mode), bytesHashed: { local: hashed.bytes, remote: 0 } };
   const d = driftOf(report, pair, direction);
-  const verify = { ...report, status: d.missing.length + d.extra.length + d.changed.length ? ('drift' as const) : ('in_sync' as const), mode };
+  const verify = { ...report, status: d.missing.length + d.extra.length + d.changed.length ? ('drift' as const) : ('in_sync' as const), mode, proof: 'cached' as const };
   if (verify.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verify, pair, direction)}`, verify, ...base };
   return { status: 'ok', verify, ...base };
 }

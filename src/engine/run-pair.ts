@@ -16,6 +16,9 @@ import { guardChanges } from './guards.js';
 import { plannedBody } from './plan-pair.js';
 import { failedStatuses, ping, runHook } from './hooks.js';
 import { localSourceState } from './source.js';
+import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
+import { fullCheckDue } from './full-check.js';
+import type { VerifyResult } from './events.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -38,12 +41,21 @@ async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const direction = directionOf(pair, 'check');
   const checked = { ...pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
   const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
-  const v = await verifyPair(adapter, checked, direction, ctx, o.plan);
+  const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan));
   if ('stop' in v) return v.stop;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
   return v.status === 'drift'
     ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v }
     : { status: 'in_sync', verify: v };
+}
+
+/** Both sides listed once and compared through their hash caches; undefined where the tool's own comparison must answer. */
+async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Direction, ctx: AttemptContext, o: PairRunOptions): Promise<VerifyResult | { stop: Body } | undefined> {
+  if ((direction !== 'push' && direction !== 'pull') || !plansItself(pair, adapter) || pair.verify === 'none') return undefined;
+  const listed = await listBoth(pair, ctx);
+  if ('unsupported' in listed) return undefined;
+  if ('stop' in listed) return listed;
+  return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, fullCheckDue(pair, o.plan.full), ctx);
 }
 
 async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
@@ -61,8 +73,12 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
     }
   }
 
-  // Tools whose adapter lists the remote: labsync lists both sides once and plans (plan-pair.ts).
-  const lister = direction !== 'bisync' && adapter.transferPlan ? adapter.lister?.(pair, direction) : undefined;
+  if ((direction === 'push' || direction === 'pull') && plansItself(pair, adapter)) {
+    const planned = await planBody(pair, adapter, o, direction, ctx, show);
+    if (planned) return planned;
+  }
+  // aws and rclone: labsync lists the remote with the checksums it keeps (ETags, MD5s) and plans (plan-pair.ts).
+  const lister = direction !== 'bisync' && adapter.transferPlan && process.env.LABSYNC_PLAN !== '0' ? adapter.lister?.(pair, direction) : undefined;
   if (lister && direction !== 'bisync') return plannedBody(pair, adapter, lister, direction, o, ctx, show);
 
   const preview = adapter.preview(pair, direction, o.plan);

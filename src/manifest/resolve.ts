@@ -135,6 +135,7 @@ export function resolvePair(
     retryDelayMs: parseDuration(pick('retry_delay') ?? DEFAULTS.retryDelay) as number,
     timeoutMs: parseDuration(pick('timeout') ?? DEFAULTS.timeout) as number,
     verify: pick('verify') ?? DEFAULTS.verify,
+    ...(pick('full_check') ? { fullCheckMs: parseDuration(pick('full_check') as string) as number } : {}),
     ...(raw.schedule ? { schedule: raw.schedule } : {}),
     tags: raw.tags ?? [],
     hooks: {

@@ -35,6 +35,7 @@ const pairOptions = {
   timeout: duration.optional(),
   exclude: z.array(z.string().min(1)).optional(),
   verify: z.enum(['checksum', 'size', 'none']).optional(),
+  full_check: duration.optional(),
   delete: z.boolean().optional(),
   max_delete: maxDelete.optional(),
   backup: z.boolean().optional(),
