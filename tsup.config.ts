@@ -13,10 +13,13 @@ export default defineConfig({
   clean: true,
   outDir: 'dist',
   // Dependencies are bundled into the lazy chunks: resolving them from node_modules at run time
-  // cost ~140 ms per command here; bundled, a command starts in a fraction of that. So they are all
-  // devDependencies: the package installs with none (test/package.test.ts fails if the bundle loads a
-  // package that package.json's dependencies do not list).
-  noExternal: [/.*/],
+  // cost ~140 ms per command here; bundled, a command starts in a fraction of that. So they are
+  // devDependencies: the package installs with only what cannot be bundled (test/package.test.ts fails
+  // if the bundle loads a package that package.json's dependencies do not list).
+  // @parcel/watcher is that exception: native, it loads its platform's prebuilt binary by package name
+  // at run time, so it stays a dependency resolved from node_modules.
+  noExternal: [/^(?!@parcel\/watcher)/],
+  external: ['@parcel/watcher'],
   // Some dependencies (cross-spawn, signal-exit) still call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __labsyncCreateRequire } from 'node:module'; const require = __labsyncCreateRequire(import.meta.url);" },
 });

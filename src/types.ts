@@ -77,6 +77,8 @@ export interface ResolvedPair {
   /** No progress for this long stops an attempt as a transient failure (the stall watchdog). */
   readonly stallTimeoutMs: number;
   readonly verify: VerifyMode;
+  /** `full_check`: read every byte on both sides when the last full check is older than this. */
+  readonly fullCheckMs?: number;
   readonly schedule?: string;
   readonly tags: readonly string[];
   readonly hooks: Hooks;

@@ -33,7 +33,8 @@ ${extra}`;
     const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync', checked: 3 } });
-    expect(json<Doc>(r).pairs[0]?.commands.join('\n')).toMatch(/^AWS_EC2_METADATA_DISABLED=true aws s3 sync .*--endpoint-url http:\/\/127\.0\.0\.1/m);
+    // Exactly the planned files, from a staged folder of links (planned.ts): no sync of its own deciding again.
+    expect(json<Doc>(r).pairs[0]?.commands.join('\n')).toMatch(/^AWS_EC2_METADATA_DISABLED=true aws s3 cp --recursive --endpoint-url http:\/\/127\.0\.0\.1.* -- \S+\/\.labsync\/stage\/raw\/\S+ s3:\/\//m);
     expect((await objects(lab, bucket)).sort()).toEqual(['lab/raw/-dash.csv', 'lab/raw/sub/c.csv', 'lab/raw/with space.csv']);
     expect((await lab.cli(['data', 'status'], { env: S3_KEYS })).exitCode).toBe(0);
   });
@@ -78,9 +79,11 @@ ${extra}`;
     expect(pushed.exitCode, pushed.stdout).toBe(0);
     const all = await objects(lab, bucket, 'lab/');
     expect(all.filter((k) => !k.includes('.labsync-backup')).sort()).toEqual(['lab/raw/f0', 'lab/raw/f1', 'lab/raw/f2']);
-    // f1 and f2 were restored with new mtimes, so aws re-uploads (overwrites) them too: all three are kept.
+    // f1 and f2 came back with their old bytes (new mtimes): the plan compares content, so only the
+    // replaced f0 and the deleted f3 are backed up; f1 and f2 were never overwritten.
+    expect(json<Doc>(pushed).pairs[0]?.changes).toMatchObject({ transfer: ['f0'], delete: ['f3'] });
     const backups = all.filter((k) => k.includes('.labsync-backup/'));
-    expect(backups.map((k) => k.replace(/^.*\.labsync-backup\/[^/]+\//, '')).sort()).toEqual(['f0', 'f1', 'f2', 'f3']);
+    expect(backups.map((k) => k.replace(/^.*\.labsync-backup\/[^/]+\//, '')).sort()).toEqual(['f0', 'f3']);
     const f0 = backups.find((k) => k.endsWith('/f0')) as string;
     expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/${f0}`, '-'])).toBe('v1-0');
   });

@@ -103,6 +103,20 @@ describe.each(backends)('conformance: $name', (backend) => {
     expect(await backend.contents(l)).toEqual(before);
   });
 
+  it('nothing to do means nothing run: a second push runs only the preview, and the destination is untouched', async () => {
+    const l = await lab('    delete: true\n');
+    expect((await cli(l, ['data', 'push'])).exitCode).toBe(0);
+    const before = await backend.contents(l);
+    const dry = json<Doc & { pairs: { commands: string[] }[] }>(await cli(l, ['data', 'push', '--dry-run', '--json']));
+    const r = await cli(l, ['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const pair = json<Doc & { pairs: { commands: string[]; files: number }[] }>(r).pairs[0];
+    expect(pair).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync' } });
+    // The commands a run shows are the preview's and the transfer's: here, the preview's alone.
+    expect(pair?.commands).toEqual(dry.pairs[0]?.commands);
+    expect(await backend.contents(l)).toEqual(before);
+  });
+
   it('refuses a mirror over max_delete and from an empty source; nothing is deleted', async () => {
     const l = await lab('    delete: true\n    max_delete: 2\n');
     await cli(l, ['data', 'push']);

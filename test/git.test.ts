@@ -42,6 +42,10 @@ describe('git', () => {
     expect(await git(lab, lab.outside('origin.git'), 'log', '--format=%s', 'main')).toBe('ignore labsync state\nfirst');
     expect((await lab.cli(['code', 'status'])).exitCode).toBe(0);
     expect((await lab.cli(['check'])).exitCode).toBe(0);
+    // Nothing left to push: no git push runs, and the pair is still ok and verified.
+    const again = json<Doc>(await lab.cli(['code', 'push', '--json'])).pairs[0];
+    expect(again).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync' } });
+    expect(again?.commands.filter((c) => / push /.test(c))).toEqual([]);
   });
 
   it('refuses to push a dirty tree (exit 3) unless --commit is given, which commits and pushes', async () => {

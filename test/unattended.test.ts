@@ -230,7 +230,10 @@ describe('watch', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    await new Promise((r) => setTimeout(r, 1000));
+    // "watching" is printed once the watcher is subscribed: a change before that is not seen.
+    let stderr = '';
+    run.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    await until('watch to be ready', () => stderr.includes('watching raw'));
     lab.write(lab.path('raw/new.csv'), 'new\n');
     await until('the first push', () => existsSync(lab.outside('nas/raw/new.csv')));
     lab.write(lab.path('raw/new.csv'), 'changed\n');
@@ -242,6 +245,6 @@ describe('watch', () => {
     expect([0, 130]).toContain(done.exitCode);
     expect(processesMentioning(lab.root)).toEqual([]);
     expect(readFileSync(lab.outside('nas/raw/new.csv'), 'utf8')).toBe('changed\n');
-    expect(String(done.stderr)).toContain('watching raw');
+    expect(stderr).toContain('watching raw');
   });
 });

@@ -1,4 +1,5 @@
 import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
+import type { PairPlan } from '../plan/types.js';
 import type { Entry } from '../verify/compare.js';
 import type { StoreChecksum } from '../verify/s3-judge.js';
 
@@ -28,6 +29,8 @@ export interface Command {
    * before the adapter classifies.
    */
   readonly answers?: RegExp;
+  /** Standard input for the child: a file list (NUL-separated for rsync --files-from=-, lines for rclone --files-from-raw -); none: no stdin. */
+  readonly input?: string;
 }
 
 /** What a finished child process left behind. run() never throws for a non-zero exit. */
@@ -121,6 +124,24 @@ export interface Probe<T> {
   parse(outputs: readonly ToolOutput[]): T;
 }
 
+/** A folder's regular files as one listing: paths in byte order with [size, mtimeMs, ctimeMs, ino] keys. */
+export interface RemoteTree {
+  /** The remote's clock when the listing started, in ms: the racy window of its hash cache is judged by it. */
+  readonly nowMs: number;
+  readonly paths: readonly string[];
+  readonly keys: Float64Array;
+}
+
+/** A listing; or the folder is not there; or the remote cannot list this way (the tool's dry run decides then). */
+export type RemoteListing = RemoteTree | { readonly missing: true } | { readonly unsupported: string };
+
+/** Files hashed where they are: the key each had when read, and its sha256. */
+export interface RemoteHashes {
+  readonly nowMs: number;
+  readonly keys: ReadonlyMap<string, readonly [number, number, number, number]>;
+  readonly sha256: ReadonlyMap<string, string>;
+}
+
 export interface Capabilities {
   /** The remote holds the same files as the local folder (rsync, rclone, aws), not a store of its own (git, dvc). */
   readonly copiesFiles: boolean;
@@ -131,6 +152,25 @@ export interface Capabilities {
   readonly bwlimit: boolean;
   readonly transfers: boolean;
   readonly verify: readonly VerifyMode[];
+}
+
+/** How labsync lists a pair's two sides to make its own plan (issue 12): list → plan → transfer. */
+export interface Lister {
+  /** The remote's files, listed once per run (and once more to verify a push). */
+  readonly remote: Probe<readonly Entry[]>;
+  /** What the local side must know to compare with those entries (from the hash cache); none: size and mtime. */
+  readonly local: { readonly md5?: boolean; readonly etagPartSize?: number };
+  /** Modification times closer than this count as equal where no checksum decides. */
+  readonly modifyWindowMs: number;
+}
+
+/** The commands that carry out a plan, and what the engine prepares or finishes around them. */
+export interface PlannedTransfer {
+  readonly commands: readonly Command[];
+  /** Links the engine makes before the commands run (dir/path → local/path), and removes after. */
+  readonly stage?: { readonly dir: string; readonly paths: readonly string[] };
+  /** Local files the engine deletes once every command succeeded (a mirror pull by a tool that cannot). */
+  readonly deleteLocal?: readonly string[];
 }
 
 export interface Adapter {
@@ -146,8 +186,10 @@ export interface Adapter {
   preview(pair: ResolvedPair, direction: Direction, ctx: PlanContext): Probe<Changes>;
   /** Compare both sides with the tool's own comparison (rsync -c dry run, rclone check). */
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
-  /** The remote's files with the checksums it knows (S3 ETags), for labsync's own comparison. */
-  listRemote?(pair: ResolvedPair): Probe<readonly Entry[]>;
+  /** How to list this pair's sides for labsync's own plan and verify; undefined: the tool compares (bisync, git, dvc). */
+  lister?(pair: ResolvedPair, direction: Direction): Lister | undefined;
+  /** Moves exactly the plan's files (send and replace), then deletes its deletions; with `lister`. */
+  transferPlan?(pair: ResolvedPair, direction: 'push' | 'pull', plan: PairPlan, ctx: PlanContext): PlannedTransfer;
   /**
    * The stored checksums of `paths` the listing could not prove (S3: one HEAD each, so only for
    * objects whose ETag is not their MD5). A path with none is left out of the map.
@@ -158,6 +200,16 @@ export interface Adapter {
    * equal: a same-size, same-mtime corruption at the destination. Compares content this time.
    */
   repair?(pair: ResolvedPair, direction: 'push' | 'pull', paths: readonly string[], ctx: PlanContext): readonly Command[];
+  /**
+   * list → plan → transfer (issue 12): the remote folder's files with stat keys, listed once per run
+   * (local remotes are walked by labsync itself); files hashed where they are, remembered by labsync;
+   * and transfers of exactly the planned files, deletions last. An adapter with these three lets
+   * labsync own the diff; without them its preview (the tool's dry run) decides.
+   */
+  listTree?(pair: ResolvedPair, excludes: readonly string[]): Probe<RemoteListing>;
+  hashFiles?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
+  transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean }): readonly Command[];
+  deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];
   classify(output: ToolOutput, command: Command): Outcome;
   parseStats?(output: ToolOutput): TransferStats;
   parseProgress?(line: string): Progress | undefined;

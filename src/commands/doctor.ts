@@ -11,6 +11,7 @@ import { TOOLS, type Manifest, type ToolName } from '../types.js';
 type Program = ToolName | 'ssh';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
 import { cronProblems } from './doctor-cron.js';
+import { hostProblems } from './doctor-hosts.js';
 
 const INSTALL: Record<Program, string> = {
   rsync: 'apt-get install -y rsync   (macOS: brew install rsync)',
@@ -62,9 +63,10 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
   const found = await Promise.all(programs.map(async (p) => ({ program: p, ...(await probe(p)), neededBy: wanted.get(p) ?? [] })));
   const missing = found.filter((f) => !f.path && f.neededBy.length);
   const underCron = cron && manifest ? await cronProblems(manifest) : [];
+  const hosts = manifest ? await hostProblems(manifest) : [];
   const bad = missing.length > 0 || underCron.length > 0;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: !bad, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })), ...(cron ? { cron: underCron } : {}) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: !bad, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })), hosts, ...(cron ? { cron: underCron } : {}) }, null, 2)}\n`);
     return bad ? 1 : 0;
   }
   const chalk = await chalkFor(opts);
@@ -74,6 +76,8 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
     const what = f.path ? `${f.version} ${chalk.dim(f.path)}` : `not found — install: ${INSTALL[f.program]}`;
     process.stdout.write(`${mark} ${f.program.padEnd(7)} ${what}${who}\n`);
   }
+  // Not a failure: labsync falls back to rsync's own listing and comparison there, only slower.
+  for (const h of hosts) process.stdout.write(`${chalk.yellow('!')} ${h}\n`);
   if (!manifest) process.stdout.write(chalk.dim(`(no manifest checked: ${manifestNote.split('\n')[0]})\n`));
   if (missing.length) process.stderr.write(`missing for this manifest: ${missing.map((m) => m.program).join(', ')}\n`);
   if (cron) {

@@ -1,11 +1,15 @@
 // `labsync watch [NAME...]`: re-run push pairs when their local files change, debounced; never two runs
 // of one pair at once (a change during a run queues one more); Ctrl-C stops watching and any run cleanly.
-import { relative, sep } from 'node:path';
+// @parcel/watcher (native inotify/FSEvents/ReadDirectoryChangesW) keeps no per-file state in node: on a
+// 50k-file tree it is ready in a fraction of chokidar's time and memory (npm run bench, watch rows).
+import { lstatSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
+import { describeChanged, nativeIgnores, pairPath, type WatchEventType } from './watch-filter.js';
 import { openManifest, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 
 const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '/.rsync-partial/', '/.git/', '/.dvc/cache/'];
@@ -19,18 +23,23 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   const manifest = openManifest(opts);
   const pairs = selectPairs(manifest, { names, ...(opts.tag ? { tag: opts.tag } : {}) }).filter((p) => p.mode === 'push');
   if (!pairs.length) throw new UsageError('nothing to watch: watch re-runs pairs whose mode is push, and none is selected');
-  const { watch } = await import('chokidar');
+  const watcher = await import('@parcel/watcher');
   const redact = redactor();
   const { emit, close } = await reporters(opts, manifest.root, redact);
   const controller = new AbortController();
   let interrupted = false;
   const untrap = trapSignals(controller, () => emit({ kind: 'warning', message: 'stopping: finishing nothing new, stopping any running transfer' }));
 
-  const state = new Map<string, { timer?: NodeJS.Timeout; running: boolean; again: boolean }>();
+  // changed: the pair's paths the events named since its last run began. The engine cannot yet limit a
+  // run to them, so the run is told (a step in the log and on a terminal) and pushes the whole pair.
+  const state = new Map<string, { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string> }>();
   const runOnce = async (pair: ResolvedPair): Promise<void> => {
-    const s = state.get(pair.name) as { running: boolean; again: boolean };
+    const s = state.get(pair.name) as { running: boolean; again: boolean; changed: Set<string> };
     if (s.running) return void (s.again = true);
     s.running = true;
+    const changed = [...s.changed].sort();
+    s.changed = new Set();
+    emit({ kind: 'pair_step', pair: pair.name, step: describeChanged(changed) });
     const result = await runPairs({
       command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [pair], concurrency: 1, dryRun: Boolean(opts.dryRun),
       verify: opts.verify !== false, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(opts.verbose), resync: false, full: false,
@@ -50,27 +59,57 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     s.timer = setTimeout(() => void runOnce(pair), wait);
   };
 
-  const watchers = pairs.map((pair) => {
-    state.set(pair.name, { running: false, again: false });
-    const matcher = compileExcludes([...pair.exclude, ...ALWAYS_IGNORED]);
-    const watcher = watch(pair.local, {
-      ignoreInitial: true,
-      ignored: (path, stats) => {
-        const rel = relative(pair.local, path).split(sep).join('/');
-        return rel !== '' && !rel.startsWith('..') && matcher.excludes(rel, stats?.isDirectory() ?? false);
-      },
-    });
-    watcher.on('all', () => schedule(pair));
-    watcher.on('error', (error) => emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${(error as Error).message}` }));
-    return watcher;
-  });
-  process.stderr.write(`watching ${pairs.map((p) => `${p.name} (${p.local})`).join(', ')}; changes are pushed ${wait / 1000}s after they settle. Ctrl-C stops.\n`);
+  const subscriptions: { unsubscribe(): Promise<void> }[] = [];
+  for (const pair of pairs) {
+    state.set(pair.name, { running: false, again: false, changed: new Set() });
+    const excludes = [...pair.exclude, ...ALWAYS_IGNORED];
+    const matcher = compileExcludes(excludes);
+    const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
+      if (error) emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${error.message}` });
+      const s = state.get(pair.name);
+      let relevant = false;
+      for (const event of events) {
+        // The native watcher goes deaf once its folder is gone, even if it comes back: say so, once.
+        if (event.type === 'delete' && resolve(event.path) === resolve(pair.local)) {
+          emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: its changes are no longer seen; start watch again once it is back` });
+          continue;
+        }
+        const rel = pairPath(pair.local, matcher, event.path, event.type === 'delete' ? undefined : isDirectory(event.path));
+        if (rel === undefined) continue;
+        s?.changed.add(rel);
+        relevant = true;
+      }
+      if (relevant) schedule(pair);
+    };
+    try {
+      subscriptions.push(await watcher.subscribe(pair.local, onEvents, { ignore: nativeIgnores(pair.local, excludes) }));
+    } catch (error) {
+      state.delete(pair.name);
+      emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
+    }
+  }
+  const watched = pairs.filter((p) => state.has(p.name));
+  if (!watched.length) {
+    untrap();
+    close();
+    return 1;
+  }
+  process.stderr.write(`watching ${watched.map((p) => `${p.name} (${p.local})`).join(', ')}; changes are pushed ${wait / 1000}s after they settle. Ctrl-C stops.\n`);
 
   await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
   for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
-  await Promise.all(watchers.map((w) => w.close()));
+  await Promise.all(subscriptions.map((w) => w.unsubscribe()));
   while ([...state.values()].some((s) => s.running)) await new Promise((r) => setTimeout(r, 50));
   untrap();
   close();
   return interrupted ? 130 : 0;
+}
+
+/** A path that is gone again by the time its event is read counts as a file (see pairPath). */
+function isDirectory(path: string): boolean | undefined {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return undefined;
+  }
 }

@@ -3,13 +3,13 @@ import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import { cacheDir as stateCacheDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
-import { compareEntries } from '../verify/compare.js';
-import { AWS_PART_SIZE } from '../verify/etag.js';
+import { compareEntries, type Entry } from '../verify/compare.js';
 import { hashTree, treeStats, walkTree, type HashedFile, type HashTreeOptions, type StatListing } from '../verify/hash-tree.js';
 import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { VerifyResult } from './events.js';
 import { compareS3 } from './compare-s3.js';
+import { digestLister, localListing, remoteListing } from './listings.js';
 import { probe, type Body } from './outcome.js';
 
 export const cacheDir = (pair: ResolvedPair): string => stateCacheDir(pair.root);
@@ -49,14 +49,28 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
     const sides = await bothTrees(pair, pair.remote.path, mode, ctx);
     return { value: 'same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode) };
   }
+  // Where the remote lists checksums (S3 ETags, rclone's listed MD5s), one listing of it and the local
+  // hash cache answer: an unchanged local file is not read. `check --full` asks the tool to download.
+  const lister = digestLister(adapter, pair, pair.mode);
+  if (lister && !(plan.full && adapter.verify)) {
+    const remote = await remoteListing(lister, ctx);
+    if ('stop' in remote) return remote;
+    const hashed = { bytes: 0 };
+    const local = await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
+    // The remote's checksums come with its listing: nothing is read there (but for S3 objects whose
+    // ETag proves nothing, whose stored checksums compareS3 reads one by one).
+    const bytesHashed = { local: hashed.bytes, remote: 0 };
+    const judged = await compareListed(adapter, pair, local.entries, remote.value.entries, mode, ctx);
+    return 'stop' in judged ? judged : { value: { ...judged.value, bytesHashed, proof: 'cached' } as VerifyReport };
+  }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
-  if (!adapter.listRemote) return undefined;
-  const remote = await probe(adapter.listRemote(pair), ctx);
-  if ('stop' in remote) return remote;
-  const partSize = (pair.remote.type === 's3' ? pair.remote.partSize : undefined) ?? AWS_PART_SIZE;
-  const local = await hashTree(pair.local, sideOptions(pair, mode, ctx, { md5: true, etagPartSize: partSize }));
-  if (pair.remote.type === 's3' && mode === 'checksum') return compareS3(adapter, pair, local, remote.value, ctx);
-  return { value: compareEntries(local, remote.value, mode) };
+  return undefined;
+}
+
+/** Two listings compared: S3 objects whose ETag proves nothing go through the store's own checksums (compareS3). */
+export async function compareListed(adapter: Adapter, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], mode: 'checksum' | 'size', ctx: AttemptContext): Promise<{ value: VerifyReport } | { stop: Body }> {
+  if (pair.remote.type === 's3' && mode === 'checksum' && adapter.readChecksums) return compareS3(adapter, pair, local, remote, ctx);
+  return { value: compareEntries(local, remote, mode) };
 }
 
 /**
@@ -82,7 +96,7 @@ export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction
   if ('stop' in got) return got;
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
-  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode };
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: (got.value as VerifyResult).proof ?? (plan.full ? 'full' : 'tool') };
 }
 
 /** The warning for files only their sizes could vouch for: "content not provable by the store: compared sizes …". */

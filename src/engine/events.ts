@@ -4,6 +4,13 @@ import type { Action, Category, PairStatus, SourceRef, ToolName } from '../types
 export interface VerifyResult extends VerifyReport {
   readonly status: 'in_sync' | 'drift' | 'skipped';
   readonly mode?: 'checksum' | 'size';
+  /** Bytes of file content read to answer, on each side (0 on both for an unchanged pair with warm caches). */
+  readonly bytesHashed?: { readonly local: number; readonly remote: number };
+  /**
+   * What proved the sides equal: `cached` (stat keys unchanged since hashed, the rest hashed now),
+   * `full` (every file read on both sides), or `tool` (the tool's own comparison, e.g. rsync -c).
+   */
+  readonly proof?: 'cached' | 'full' | 'tool';
 }
 
 /** One pair's outcome: the `pairs[]` entries of the --json document (SPEC §5). */

@@ -13,9 +13,12 @@ import { describeDrift, describeUnproven, localFiles, verifyPair } from './compa
 import { probe, stopped, type Body } from './outcome.js';
 import type { Emit, PairResult, VerifyResult } from './events.js';
 import { guardChanges } from './guards.js';
+import { plannedBody } from './plan-pair.js';
 import { failedStatuses, ping, runHook } from './hooks.js';
 import { movedStats } from './sizes.js';
 import { prepareLocal } from './source.js';
+import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
+import { fullCheckDue } from './full-check.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -38,7 +41,7 @@ async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const direction = directionOf(pair, 'check');
   const checked = { ...pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
   const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
-  const v = await verifyPair(adapter, checked, direction, ctx, o.plan);
+  const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan));
   if ('stop' in v) return v.stop;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
   const warnings = unprovenWarning(v, pair, o);
@@ -55,10 +58,27 @@ function unprovenWarning(v: VerifyResult, pair: ResolvedPair, o: PairRunOptions)
   return [message];
 }
 
+/** Both sides listed once and compared through their hash caches; undefined where the tool's own comparison must answer. */
+async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Direction, ctx: AttemptContext, o: PairRunOptions): Promise<VerifyResult | { stop: Body } | undefined> {
+  if ((direction !== 'push' && direction !== 'pull') || !plansItself(pair, adapter) || pair.verify === 'none') return undefined;
+  const listed = await listBoth(pair, ctx);
+  if ('unsupported' in listed) return undefined;
+  if ('stop' in listed) return listed;
+  return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, fullCheckDue(pair, o.plan.full), ctx);
+}
+
 async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
   const direction = directionOf(pair, o.action);
   const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
+
+  if ((direction === 'push' || direction === 'pull') && plansItself(pair, adapter)) {
+    const planned = await planBody(pair, adapter, o, direction, ctx, show);
+    if (planned) return planned;
+  }
+  // aws and rclone: labsync lists the remote with the checksums it keeps (ETags, MD5s) and plans (plan-pair.ts).
+  const lister = direction !== 'bisync' && adapter.transferPlan && process.env.LABSYNC_PLAN !== '0' ? adapter.lister?.(pair, direction) : undefined;
+  if (lister && direction !== 'bisync') return plannedBody(pair, adapter, lister, direction, o, ctx, show);
 
   const preview = adapter.preview(pair, direction, o.plan);
   show(preview.commands);
@@ -76,6 +96,15 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
+  // Nothing to send or delete: the transfer step does not run (issue 12). Its hooks, lock, state and
+  // receipt behave as for any run, and verify still runs: a corruption the preview's quick check
+  // misses is found there and repaired. A bisync's explicit --resync always runs: it rebuilds the
+  // tool's own listings even when nothing differs.
+  const resyncing = direction === 'bisync' && o.plan.resync;
+  // git's preview counts commits, not LFS objects: a clone made without them still needs `git lfs pull`.
+  const lfsFetch = pair.tool === 'git' && pair.lfs && direction !== 'push';
+  if (pending === 0 && !resyncing && !lfsFetch) return afterTransfer(pair, adapter, o, ctx, show, { attempts: 1, changes, warnings: [], files: 0, bytes: 0 }, direction);
+
   if (direction === 'pull' && pair.backup && adapter.localBackup) {
     const kept = await backupLocal(pair.local, changes, o.plan.stamp);
     if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });
@@ -86,7 +115,13 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   const moved = await attempt(transfer, { ...ctx, progress: true, watchStall: true });
   if (moved.kind !== 'ok') return { ...stopped(moved), changes };
   const stats = await movedStats(adapter, pair, moved.outputs, changes);
-  const base = { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats };
+  return afterTransfer(pair, adapter, o, ctx, show, { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats }, direction);
+}
+
+interface Moved { attempts: number; changes: Changes; warnings: string[]; files: number; bytes: number }
+
+/** Verify (and repair once) what the transfer left, or what a run with nothing to send found. */
+async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction): Promise<Body> {
   if (!o.verify) return { status: 'ok', ...base };
   let verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
   if ('stop' in verified) return { ...base, ...verified.stop };

@@ -56,7 +56,7 @@ export async function run(command: Command, options: RunOptions): Promise<ToolOu
     env: childEnv(command),
     extendEnv: false,
     reject: false,
-    stdin: 'ignore',
+    ...(command.input === undefined ? { stdin: 'ignore' as const } : { input: command.input }),
     // Its own process group: a terminal's Ctrl-C reaches labsync only, and labsync stops the
     // whole group (rsync and its ssh, git and its helpers) on the way out.
     detached: true,

@@ -138,6 +138,7 @@ export function resolvePair(
     timeoutMs: parseDuration(pick('timeout') ?? DEFAULTS.timeout) as number,
     stallTimeoutMs: parseDuration(pick('stall_timeout') ?? DEFAULTS.stallTimeout) as number,
     verify: pick('verify') ?? DEFAULTS.verify,
+    ...(pick('full_check') ? { fullCheckMs: parseDuration(pick('full_check') as string) as number } : {}),
     ...(raw.schedule ? { schedule: raw.schedule } : {}),
     tags: raw.tags ?? [],
     hooks: {

@@ -36,6 +36,7 @@ const pairOptions = {
   stall_timeout: duration.optional(),
   exclude: z.array(z.string().min(1)).optional(),
   verify: z.enum(['checksum', 'size', 'none']).optional(),
+  full_check: duration.optional(),
   delete: z.boolean().optional(),
   max_delete: maxDelete.optional(),
   backup: z.boolean().optional(),

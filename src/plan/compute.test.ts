@@ -32,6 +32,16 @@ describe('differs', () => {
   });
 });
 
+describe('differs, with S3 ETags', () => {
+  it('compares MD5 ETags; an ETag that is no MD5 leaves only the size (its mtime is the upload time)', () => {
+    const md5 = 'a'.repeat(32);
+    expect(differs(e('a', 1, 5, { etag: md5 }), e('a', 1, 9_000, { etag: `${md5}` }))).toBeUndefined();
+    expect(differs(e('a', 1, 5, { etag: md5 }), e('a', 1, 5, { etag: 'b'.repeat(32) }))).toBe('content');
+    expect(differs(e('a', 1, 5, { etag: md5 }), e('a', 1, 9_000, { etag: 'SHA256-abc' }))).toBeUndefined();
+    expect(differs(e('a', 1, 5, { etag: md5 }), e('a', 2, 9_000, { etag: 'SHA256-abc' }))).toBe('size');
+  });
+});
+
 describe('computePlan', () => {
   const source = listingOf([e('new', 10, 1), e('same', 20, 1), e('grown', 30, 1), e('flipped', 4, 1, { sha256: 'a' })]);
   const dest = listingOf([e('same', 20, 1), e('grown', 3, 1), e('flipped', 4, 1, { sha256: 'b' }), e('old', 7, 1)]);

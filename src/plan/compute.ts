@@ -1,7 +1,7 @@
 // Pure: two listings → the plan. The one place that decides what a run sends, replaces and deletes,
 // for every backend alike (rclone's fs/march + fs/sync, in labsync's words).
 import { createHash } from 'node:crypto';
-import type { Entry } from '../verify/compare.js';
+import { MD5_ETAG, type Entry } from '../verify/compare.js';
 import type { Listing, PairPlan, PlannedFile, PlanReason } from './types.js';
 
 export interface PlanOptions {
@@ -30,6 +30,9 @@ export function differs(source: Entry, dest: Entry, windowMs = 0): PlanReason | 
   if (source.size !== dest.size) return 'size';
   const known = commonChecksum(source, dest);
   if (known) return known[0] === known[1] ? undefined : 'content';
+  // An S3 object whose ETag is no MD5 (SSE-KMS, versitygw's checksum ETags) lists its upload time, not
+  // the file's: its size is all the plan can compare (verify then proves content by stored checksum).
+  if (opaque(source) || opaque(dest)) return undefined;
   if (source.mtimeMs !== undefined && dest.mtimeMs !== undefined && Math.abs(source.mtimeMs - dest.mtimeMs) > windowMs) return 'mtime';
   return undefined;
 }
@@ -37,9 +40,11 @@ export function differs(source: Entry, dest: Entry, windowMs = 0): PlanReason | 
 function commonChecksum(a: Entry, b: Entry): [string, string] | undefined {
   if (a.sha256 && b.sha256) return [a.sha256, b.sha256];
   if (a.md5 && b.md5) return [a.md5, b.md5];
-  if (a.etag && b.etag) return [a.etag, b.etag];
+  if (a.etag && b.etag && MD5_ETAG.test(a.etag) && MD5_ETAG.test(b.etag)) return [a.etag, b.etag];
   return undefined;
 }
+
+const opaque = (e: Entry): boolean => e.etag !== undefined && !MD5_ETAG.test(e.etag);
 
 export function computePlan(source: Listing, dest: Listing, o: PlanOptions): PairPlan {
   const there = new Map(dest.entries.map((e) => [e.path, e]));

@@ -34,9 +34,18 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 export function describeDetail(r: PairResult): string {
   if (r.error) return r.hint ? `${r.error} (hint: ${r.hint})` : r.error;
   const unproven = r.verify?.unproven?.length ? `${r.verify.unproven.length} by size only: content not provable by the store` : '';
-  if (r.status === 'ok') return r.verify?.status === 'in_sync' ? `verified (${r.verify.mode}, ${plural(r.verify.checked, 'file')}${unproven ? `; ${unproven}` : ''})` : '';
+  if (r.status === 'ok') return r.verify?.status === 'in_sync' ? `verified (${r.verify.mode}, ${plural(r.verify.checked, 'file')}${describeRead(r)}${unproven ? `; ${unproven}` : ''})` : '';
+  if (r.status === 'in_sync' && r.verify?.bytesHashed) return `checked ${plural(r.verify.checked, 'file')}${describeRead(r)}${unproven ? `; ${unproven}` : ''}`;
   if (r.status === 'in_sync' && unproven) return unproven;
   return describeChanges(r);
+}
+
+/** How much content the verify read on each side: what a cached check saves is visible here. */
+function describeRead(r: PairResult): string {
+  const b = r.verify?.bytesHashed;
+  if (!b) return '';
+  const how = r.verify?.proof === 'full' ? ', every byte' : '';
+  return `; read ${formatBytes(b.local)} here, ${formatBytes(b.remote)} on the remote${how}`;
 }
 
 /** What the user most needs to know about one pair, in one line. */

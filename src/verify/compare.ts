@@ -19,20 +19,34 @@ export function compareEntries(local: readonly Entry[], remote: readonly Entry[]
   const here = new Set(local.map((e) => e.path));
   const missing: string[] = [];
   const changed: string[] = [];
+  const unproven: string[] = [];
   for (const l of local) {
     const r = there.get(l.path);
     if (!r) missing.push(l.path);
     else if (l.size !== r.size) changed.push(l.path);
-    else if (mode === 'checksum' && !sameContent(l, r)) changed.push(l.path);
+    else if (mode === 'checksum') {
+      const same = sameContent(l, r);
+      if (same === false) changed.push(l.path);
+      else if (same === undefined) unproven.push(l.path);
+    }
   }
   const extra = remote.filter((r) => !here.has(r.path)).map((r) => r.path);
-  return { checked: local.length, missing, extra: extra.sort(), changed };
+  return {
+    checked: local.length, missing, extra: extra.sort(), changed,
+    ...(unproven.length ? { unproven, unprovenReason: 'the remote listed no checksum labsync can compute for them' } : {}),
+  };
 }
 
-function sameContent(l: Entry, r: Entry): boolean {
+/**
+ * undefined: nothing both sides know to compare (a remote listing no hash, an ETag that is no MD5).
+ * Drift is only what can be proven, so such a file is reported as checked by size, never as changed.
+ */
+function sameContent(l: Entry, r: Entry): boolean | undefined {
   if (r.sha256 && l.sha256) return r.sha256 === l.sha256;
   if (r.md5 && l.md5) return r.md5 === l.md5;
-  if (r.etag && l.etag) return r.etag === l.etag;
-  // Nothing comparable: say so by counting it as changed rather than pretending it matched.
-  return false;
+  if (r.etag && l.etag && MD5_ETAG.test(r.etag)) return r.etag === l.etag;
+  return undefined;
 }
+
+/** An S3 ETag that is an MD5 of the content (or of its parts, "-N"); others (SSE-KMS, CRC-based) prove nothing here. */
+export const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;

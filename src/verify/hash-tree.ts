@@ -11,6 +11,12 @@ import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
 
 export { statTree, treeStats, walkTree, type StatListing, type TreeFile, type TreeStats } from './stat-tree.js';
 
+/** Adds the bytes of content a batch read (its files' sizes) to `counter`. */
+function count(r: BatchResult, counter: { bytes: number } | undefined): BatchResult {
+  if (counter) for (let k = 0; k < r.keys.length; k += 4) if (!Number.isNaN(r.keys[k])) counter.bytes += r.keys[k] as number;
+  return r;
+}
+
 export interface HashedFile extends Digests { readonly path: string; readonly size: number }
 
 export interface HashTreeOptions {
@@ -24,6 +30,8 @@ export interface HashTreeOptions {
   readonly statOnly?: boolean;
   /** Also remember the whole tree's digests (tree-summary.ts), so an unchanged pair compares in one step. */
   readonly summary?: boolean;
+  /** Counts the bytes of content read (a cache that answers reads none): `check -v` shows it. */
+  readonly hashed?: { bytes: number };
   /** Told when a cache cannot be saved (the scan's answer stands; the next scan costs more). */
   readonly warn?: Warn;
 }
@@ -53,7 +61,7 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
   }
   const scanStartMs = Date.now();
   const want = { sha256: Boolean(o.sha256), md5: Boolean(o.md5), ...(o.etagPartSize ? { etagPartSize: o.etagPartSize } : {}) };
-  const hash = (paths: string[], only: boolean): Promise<BatchResult> => dispatch({ op: 'hash', root, paths, ...want }, only);
+  const hash = (paths: string[], only: boolean): Promise<BatchResult> => dispatch({ op: 'hash', root, paths, ...want }, only).then((r) => count(r, o.hashed));
   let cache: HashCache | undefined;
   const cached = (): HashCache => (cache ??= HashCache.open(o.cacheDir, root));
 

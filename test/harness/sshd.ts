@@ -33,7 +33,8 @@ export function sshdAvailable(): boolean {
   return existsSync(SSHD);
 }
 
-export async function startSshd(dir: string): Promise<SshHost> {
+/** `extra`: more sshd_config lines (a test's own host: `SetEnv PATH=…` for a host lacking some tools). */
+export async function startSshd(dir: string, extra: readonly string[] = []): Promise<SshHost> {
   mkdirSync(dir, { recursive: true });
   const key = (name: string, comment: string): void => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', join(dir, name)]);
@@ -50,7 +51,7 @@ export async function startSshd(dir: string): Promise<SshHost> {
       `Port ${port}`, 'ListenAddress 127.0.0.1', 'AddressFamily inet', `HostKey ${join(dir, 'host_ed25519')}`,
       `PidFile ${join(dir, 'sshd.pid')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
       'PubkeyAuthentication yes', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
-      'X11Forwarding no', 'AllowTcpForwarding no', 'MaxStartups 100', 'Subsystem sftp internal-sftp', 'LogLevel VERBOSE', '',
+      'X11Forwarding no', 'AllowTcpForwarding no', 'MaxStartups 100', 'Subsystem sftp internal-sftp', 'LogLevel VERBOSE', ...extra, '',
     ].join('\n'));
     const log = join(dir, 'sshd.log');
     const out = openSync(log, 'a');

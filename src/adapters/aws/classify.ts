@@ -18,6 +18,8 @@ export function classify(output: ToolOutput): Outcome {
   const { exitCode, stderr } = output;
   const said = excerpt(stderr) || `aws exit ${exitCode}`;
   if (output.timedOut) return { kind: 'retry', reason: 'timed out' };
+  // delete-objects answers 200 and exits 0 with the keys it could not delete listed under Errors.
+  if (exitCode === 0 && /"Errors"\s*:\s*\[\s*\{/.test(output.stdout)) return { kind: 'fatal', reason: `some objects were not deleted: ${output.stdout.replace(/\s+/g, ' ').slice(0, 300)}` };
   if (exitCode === 0) return { kind: 'ok' };
   if (/The user-provided path .* does not exist/.test(stderr)) return { kind: 'fatal', safety: true, reason: `the source does not exist: ${said}` };
   if (/NoSuchBucket/.test(stderr)) return { kind: 'fatal', reason: `the bucket does not exist: ${said}` };

@@ -5,6 +5,8 @@ import type { StoreChecksum } from '../../verify/s3-judge.js';
 import { backupArgv, copyOneArgv, headArgv, listArgv, s3Remote, s3Url, syncArgv } from './argv.js';
 import { classify } from './classify.js';
 import { parseActions, parseHead, parseListing, parseProgress, parseStats, parseVersion } from './parse.js';
+import { deleteObjectsArgvs, filteredPullArgvs, plannedPaths, PULL_PER_OBJECT, stagedPushArgv, stageDir } from './planned.js';
+import { AWS_PART_SIZE } from '../../verify/etag.js';
 
 function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
   const remote = s3Remote(pair);
@@ -62,9 +64,14 @@ export const aws: Adapter = {
     };
   },
   repair: (pair, direction, paths) => paths.map((key) => command(pair, copyOneArgv(pair, direction, key), `repair ${key}`, true)),
-  listRemote: (pair) => ({
-    commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
-    parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
+  // S3 keeps an MD5 (or a multipart ETag) of every object in its listing: the plan compares content.
+  lister: (pair) => ({
+    remote: {
+      commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
+      parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
+    },
+    local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE },
+    modifyWindowMs: 1000,
   }),
   // An object gone since the listing has no checksum to read: "Not Found" is an answer, not a failure.
   readChecksums: (pair, paths) => ({
@@ -79,6 +86,31 @@ export const aws: Adapter = {
       return found;
     },
   }),
+  transferPlan: (pair, direction, plan, ctx) => {
+    const files = plannedPaths(plan);
+    const gone = plan.delete.map((f) => f.path);
+    if (direction === 'pull') {
+      const copies = files.length <= PULL_PER_OBJECT
+        ? files.map((key) => command(pair, copyOneArgv(pair, 'pull', key), `pull ${key}`, true))
+        : filteredPullArgvs(pair, files).map((args, i) => command(pair, args, `pull ${pair.name} (part ${i + 1})`, true));
+      return { commands: copies, deleteLocal: gone };
+    }
+    // Backups first: a replaced or deleted object is copied (server-side) into the dated prefix.
+    const keep = pair.backup ? [...plan.replace.map((f) => f.path), ...gone] : [];
+    const stage = files.length > 1 ? stageDir(pair, ctx) : undefined;
+    const sends = stage
+      ? [command(pair, stagedPushArgv(pair, stage), `push ${pair.name} (${files.length} files)`, true)]
+      : files.map((key) => command(pair, copyOneArgv(pair, 'push', key), `push ${key}`, true));
+    return {
+      commands: [
+        ...keep.map((key) => command(pair, backupArgv(pair, key, ctx), `back up ${key}`, true)),
+        ...sends,
+        // Only after every copy succeeded: the engine stops at the first command that fails.
+        ...deleteObjectsArgvs(pair, gone).map((args) => command(pair, args, `delete ${gone.length} objects from ${pair.remoteLabel}`, true)),
+      ],
+      ...(stage ? { stage: { dir: stage, paths: files } } : {}),
+    };
+  },
   classify,
   parseStats: (output) => parseStats(output.stdout),
   parseProgress,

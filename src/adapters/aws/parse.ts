@@ -5,22 +5,30 @@ import type { StoreChecksum } from '../../verify/s3-judge.js';
 import type { Progress, TransferStats } from '../types.js';
 
 const Listing = z.object({
-  Contents: z.array(z.object({ Key: z.string(), Size: z.number(), ETag: z.string().optional(), ChecksumAlgorithm: z.array(z.string()).optional() })).optional(),
+  Contents: z.array(z.object({ Key: z.string(), Size: z.number(), ETag: z.string().optional(), LastModified: z.string().optional(), ChecksumAlgorithm: z.array(z.string()).optional() })).optional(),
 });
 
-/** Objects under `prefix/`, as paths relative to it; the backup prefix is left out. */
+/**
+ * Objects under `prefix/`, as paths relative to it; the backup prefix is left out. aws-cli follows
+ * the continuation tokens itself and prints one document (list-objects-v2-paged.json: three pages of 2).
+ * LastModified is the upload time in whole seconds, kept for the record: the plan compares ETags.
+ */
 export function parseListing(stdout: string, prefix: string): Entry[] {
   const text = stdout.trim();
   if (!text) return [];
   const base = prefix ? `${prefix}/` : '';
   return (Listing.parse(JSON.parse(text)).Contents ?? [])
     .filter((o) => o.Key.startsWith(base) && !o.Key.endsWith('/'))
-    .map((o) => ({
-      path: o.Key.slice(base.length), size: o.Size,
-      ...(o.ETag ? { etag: o.ETag.replace(/"/g, '') } : {}),
-      // versitygw lists [""] for an object it holds no checksum of.
-      ...(o.ChecksumAlgorithm?.some(Boolean) ? { checksums: o.ChecksumAlgorithm.filter(Boolean) } : {}),
-    }))
+    .map((o) => {
+      const mtimeMs = o.LastModified ? Date.parse(o.LastModified) : NaN;
+      return {
+        path: o.Key.slice(base.length), size: o.Size,
+        ...(Number.isNaN(mtimeMs) ? {} : { mtimeMs }),
+        ...(o.ETag ? { etag: o.ETag.replace(/"/g, '') } : {}),
+        // versitygw lists [""] for an object it holds no checksum of.
+        ...(o.ChecksumAlgorithm?.some(Boolean) ? { checksums: o.ChecksumAlgorithm.filter(Boolean) } : {}),
+      };
+    })
     .filter((e) => !e.path.startsWith('.labsync-backup/'));
 }
 

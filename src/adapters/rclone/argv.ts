@@ -118,3 +118,39 @@ export function checkArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>,
   const how = full ? ['--download'] : mode === 'size' ? ['--size-only'] : [];
   return ['check', '--config', config, ...bounds(pair), ...filters(pair), '--combined', '-', ...how, '--', pair.local, location(pair.remote).path];
 }
+
+/** Backends whose listing carries each object's MD5 (from its ETag or metadata): hashes cost no reads there. */
+const LISTED_MD5 = new Set(['s3', 'google cloud storage', 'gcs', 'azureblob']);
+
+/** Whether a listing of this remote carries MD5s; elsewhere (local, sftp) --hash would read every file. */
+export function listsMd5(endpoint: Endpoint): boolean {
+  if (endpoint.type === 's3') return true;
+  return endpoint.type === 'rclone' && LISTED_MD5.has(String(endpoint.config?.type ?? '').toLowerCase());
+}
+
+/**
+ * One listing of the remote, recursive. --no-mimetype and, where hashes are listed, --use-server-modtime
+ * keep rclone from a HEAD per object (S3 keeps both the type and the source's mtime only in each object's
+ * headers; test/rclone-list.test.ts counts the requests). The server's modtime is the upload time, so
+ * those entries carry no mtime: the plan compares MD5s there.
+ */
+export function lsjsonArgv(pair: ResolvedPair, config: string): string[] {
+  const hashed = listsMd5(pair.remote) ? ['--hash', '--hash-type', 'MD5', '--use-server-modtime'] : [];
+  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...filters(pair), '--', location(pair.remote).path];
+}
+
+/**
+ * Exactly the plan's files, named on standard input: --no-traverse looks each one up instead of listing
+ * the destination, --ignore-times sends a same-size same-mtime replacement the quick check would skip.
+ * With deletions it is a sync: a listed path the source lacks is deleted (after every transfer, and not
+ * at all after an error: rclone's --delete-after), into --backup-dir like the rest. --files-from-raw
+ * takes no other filter: the plan was made from filtered listings.
+ */
+export function plannedArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, deletes: boolean): string[] {
+  const [src, dst] = ends(pair, direction);
+  const backup = pair.backup ? ['--backup-dir', `${dst}/${BACKUP_DIR}/${ctx.stamp}`] : [];
+  return [
+    deletes ? 'sync' : 'copy', ...base(config, pair), ...tuning(pair), ...STATS, '--files-from-raw', '-', '--no-traverse', '--ignore-times',
+    ...backup, '--', src, dst,
+  ];
+}

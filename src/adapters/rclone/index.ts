@@ -3,9 +3,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command } from '../types.js';
-import { bisyncArgv, checkArgv, copyArgv, ends, listArgv, location, repairArgv, sizeArgv } from './argv.js';
+import { bisyncArgv, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
-import { changesFromDryRun, listedPaths, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
+import { changesFromDryRun, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
 /**
  * Always an explicit config path: a bare rclone call creates ~/.config/rclone (TESTBED.md).
@@ -17,9 +17,12 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return existsSync(own) ? own : '/dev/null';
 }
 
-function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
+function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp, input?: string): Command {
   // rclone 1.60's S3 backend fails outright when AWS_CA_BUNDLE is set (TESTBED.md).
-  return { tool: 'rclone', args, cwd: pair.root, env: location(pair.remote).env, unsetEnv: ['AWS_CA_BUNDLE'], mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
+  return {
+    tool: 'rclone', args, cwd: pair.root, env: location(pair.remote).env, unsetEnv: ['AWS_CA_BUNDLE'], mutates, label, pair: pair.name,
+    ...(answers ? { answers } : {}), ...(input === undefined ? {} : { input }),
+  };
 }
 
 export const rclone: Adapter = {
@@ -63,6 +66,22 @@ export const rclone: Adapter = {
         return { ...planned, replace: planned.transfer.filter((p) => there.has(p)), sourceFiles: sizeCount(source?.stdout ?? ''), destFiles: there.size };
       },
     };
+  },
+  lister: (pair, direction) => {
+    if (direction === 'bisync') return undefined; // bisync keeps its own listings and path
+    const md5 = listsMd5(pair.remote);
+    return {
+      // A remote folder not made yet holds nothing: the first push creates it.
+      remote: { commands: [command(pair, lsjsonArgv(pair, configPath()), `list ${pair.remoteLabel}`, false, /directory not found/)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
+      local: md5 ? { md5: true } : {},
+      // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
+      modifyWindowMs: pair.remote.type === 'local' ? 1 : 1000,
+    };
+  },
+  transferPlan: (pair, direction, plan, ctx) => {
+    const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
+    const args = plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0);
+    return { commands: [command(pair, args, `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`)] };
   },
   repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true)],
   verify: (pair, mode, ctx) => ({

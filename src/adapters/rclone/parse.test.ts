@@ -5,7 +5,8 @@ import type { ResolvedPair } from '../../types.js';
 import { answered } from '../../engine/attempt.js';
 import { classify } from './classify.js';
 import { rclone } from './index.js';
-import { changesFromDryRun, conflicts, listedPaths, parseCombined, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
+import { changesFromDryRun, conflicts, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
+import { listsMd5, lsjsonArgv, plannedArgv } from './argv.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rclone-1.60.1/${name}`, import.meta.url), 'utf8');
 const out = (exitCode: number, stderr: string, stdout = ''): ToolOutput => ({ exitCode, stdout, stderr, durationMs: 1, timedOut: false, aborted: false });
@@ -34,6 +35,45 @@ describe('rclone parse (recorded rclone 1.60.1 output)', () => {
   });
   it('finds bisync conflicts', () => {
     expect(conflicts(fixture('bisync-conflict.stderr'))).toEqual(['c']);
+  });
+});
+
+describe('rclone lsjson (recorded rclone 1.60.1 output)', () => {
+  it('reads an S3 listing with MD5s and no mtime (the server\'s is the upload time)', () => {
+    const entries = parseLsjson(fixture('lsjson-hash.json'), true);
+    expect(entries.map((e) => e.path)).toEqual(['-dash', 'with space.txt', 'ünï.bin', 'sub/c']);
+    expect(entries[3]).toEqual({ path: 'sub/c', size: 1, md5: '4a8a08f09d37b73795649038408b5f33' });
+  });
+  it('reads a listing without hashes with its nanosecond mtimes to the millisecond', () => {
+    const entries = parseLsjson(fixture('lsjson-local.json'), false);
+    expect(entries.find((e) => e.path === 'sub/c')).toEqual({ path: 'sub/c', size: 1, mtimeMs: Date.parse('2026-11-25T01:02:03.123Z') });
+    expect(parseLsjson('[\n]\n', false)).toEqual([]);
+    expect(parseLsjson('[{"Path":"d","Size":-1,"IsDir":true},{"Path":"m","Size":3,"Hashes":{"md5":""}}]', false)).toEqual([{ path: 'm', size: 3 }]);
+  });
+  it('refuses output that is not lsjson', () => {
+    expect(() => parseLsjson('{"Path":"a"}', false)).toThrow();
+    expect(() => parseLsjson('[{"Path":"a"}]', false)).toThrow();
+  });
+});
+
+describe('rclone argv for listings and plans', () => {
+  const pair = (remote: ResolvedPair['remote']): ResolvedPair => ({ name: 'raw', root: '/m', local: '/m/raw', remote, exclude: ['*.tmp'], backup: true, delete: true } as unknown as ResolvedPair);
+  const s3 = pair({ type: 's3', bucket: 'b', prefix: 'lab/raw' } as ResolvedPair['remote']);
+  it('asks for hashes only where the backend lists them, never the mime type', () => {
+    expect(listsMd5(s3.remote)).toBe(true);
+    expect(listsMd5({ type: 'rclone', remote: 'r', path: 'p', config: { type: 'sftp' } } as ResolvedPair['remote'])).toBe(false);
+    expect(lsjsonArgv(s3, '/dev/null')).toEqual(expect.arrayContaining(['--no-mimetype', '--hash', '--use-server-modtime', '--exclude', '*.tmp']));
+    const sftp = lsjsonArgv(pair({ type: 'rclone', remote: 'r', path: 'p', config: { type: 'sftp' } } as ResolvedPair['remote']), '/dev/null');
+    expect(sftp).toContain('--no-mimetype');
+    expect(sftp).not.toContain('--hash');
+  });
+  it('moves exactly the named files, a sync only when the plan deletes, backups kept', () => {
+    const ctx = { stamp: 'S', tty: false, verbose: false, resync: false, full: false };
+    const copy = plannedArgv(s3, 'push', ctx, '/dev/null', false);
+    expect(copy[0]).toBe('copy');
+    expect(copy).toEqual(expect.arrayContaining(['--files-from-raw', '-', '--no-traverse', '--ignore-times', '--backup-dir', 'labsyncs3:b/lab/raw/.labsync-backup/S']));
+    expect(copy).not.toContain('--exclude');
+    expect(plannedArgv(s3, 'pull', ctx, '/dev/null', true).slice(0, 1).concat(plannedArgv(s3, 'pull', ctx, '/dev/null', true).slice(-2))).toEqual(['sync', 'labsyncs3:b/lab/raw', '/m/raw']);
   });
 });
 

@@ -1,6 +1,7 @@
 // Pure: rclone's --use-json-log lines and --combined output → changes, stats, progress, comparisons.
 // Fixtures: fixtures/tool-output/rclone-1.60.1/
 import { z } from 'zod';
+import type { Entry } from '../../verify/compare.js';
 import type { Changes, Progress, TransferStats, VerifyReport } from '../types.js';
 
 const Stats = z.object({
@@ -133,4 +134,23 @@ export function conflicts(stderr: string): string[] {
 
 export function parseVersion(stdout: string): string | undefined {
   return /rclone v?(\S+)/.exec(stdout)?.[1];
+}
+
+const LsjsonItem = z.object({
+  Path: z.string(), Size: z.number(), ModTime: z.string().optional(), IsDir: z.boolean().optional(),
+  Hashes: z.record(z.string(), z.string()).optional(),
+});
+
+/**
+ * `rclone lsjson -R --files-only`: one JSON array. `serverTime`: ModTime is the upload time (S3 with
+ * --use-server-modtime), not the source's, so it is left out. An MD5 rclone could not learn is "".
+ */
+export function parseLsjson(stdout: string, serverTime: boolean): Entry[] {
+  const text = stdout.trim();
+  if (!text) return [];
+  return z.array(LsjsonItem).parse(JSON.parse(text)).filter((i) => !i.IsDir).map((i) => {
+    const mtimeMs = !serverTime && i.ModTime ? Date.parse(i.ModTime) : NaN;
+    const md5 = i.Hashes?.md5;
+    return { path: i.Path, size: i.Size, ...(Number.isNaN(mtimeMs) ? {} : { mtimeMs }), ...(md5 ? { md5 } : {}) };
+  });
 }

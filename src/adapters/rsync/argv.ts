@@ -95,3 +95,28 @@ export function verifyArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>
     ...transport(pair), '--', ...ends(pair, 'push'),
   ];
 }
+
+/**
+ * Exactly the planned files, read NUL-separated from standard input (--files-from implies
+ * --relative, so "sub/x" lands at "<dest>/sub/x"; -a no longer recurses). `ignoreTimes`: some are
+ * planned for their content though size and time match, which rsync's quick check would skip.
+ */
+export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean): string[] {
+  const args = [...shared(pair), '--files-from=-', '--from0', '--stats', '--info=progress2'];
+  if (ignoreTimes) args.push('--ignore-times');
+  if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
+  return [...args, ...transport(pair), '--', ...ends(pair, direction)];
+}
+
+/**
+ * Deletes the listed destination files, and only those, after every transfer succeeded: each path
+ * missing at the source becomes a deletion (--delete-missing-args); --existing with --ignore-existing
+ * keeps rsync from sending anything (a path that came back at the source meanwhile is left alone).
+ * With backup, the deleted files go to the dated folder as with --delete.
+ */
+export function deleteArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext): string[] {
+  // --force: a listed folder gone at the source is emptied as --delete would (excluded files kept).
+  const args = ['--recursive', '--files-from=-', '--from0', '--delete-missing-args', '--force', '--existing', '--ignore-existing', ...filters(pair)];
+  if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
+  return [...args, ...transport(pair), '--', ...ends(pair, direction)];
+}

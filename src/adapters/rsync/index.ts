@@ -1,5 +1,7 @@
+import { nulList } from '../../plan/changes.js';
 import type { Adapter, Probe } from '../types.js';
-import { previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
+import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
+import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from './remote.js';
 import { classify } from './classify.js';
 import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized } from './parse.js';
 
@@ -31,6 +33,21 @@ export const rsync: Adapter = {
   },
   repair: (pair, direction, _paths, ctx) => [{ tool: 'rsync', args: repairArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `repair ${pair.name}` }],
   verify: (pair, mode) => one('rsync', verifyArgv(pair, mode), pair.root, `verify ${pair.name} (${mode})`, verifyFromItemized),
+  listTree: (pair, excludes) => {
+    if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are listed through the adapter');
+    return { commands: [listCommand(pair, pair.remote, excludes)], parse: ([o]) => parseRemoteListing(Buffer.from(o?.stdout ?? '', 'utf8'), excludes) };
+  },
+  hashFiles: (pair, paths) => {
+    if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are hashed through the adapter');
+    return { commands: [hashCommand(pair, pair.remote, paths)], parse: ([o]) => parseRemoteHashes(Buffer.from(o?.stdout ?? '', 'utf8')) };
+  },
+  transferFiles: (pair, direction, ctx, files) => [{
+    tool: 'rsync', args: filesArgv(pair, direction, ctx, files.compareContent), cwd: pair.root, mutates: true,
+    label: `${direction} ${files.paths.length} file${files.paths.length === 1 ? '' : 's'} of ${pair.name}`, input: nulList(files.paths),
+  }],
+  deleteFiles: (pair, direction, ctx, targets) => [{
+    tool: 'rsync', args: deleteArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `delete ${targets.length} extra in ${pair.name}`, input: nulList(targets),
+  }],
   classify,
   parseStats: (output) => parseStats(output.stdout),
   parseProgress,

@@ -1,0 +1,105 @@
+// What every bench module shares: timing a shell command, medians, the trees, and the table of rows.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BIN = resolve('bin/labsync.js');
+export const ROOT = process.env.LABSYNC_BENCH_DIR ?? join(tmpdir(), 'labsync-bench');
+export const RUNS = Number(process.env.LABSYNC_BENCH_RUNS ?? 3);
+
+export interface ShOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  /** Exit codes that count as an answer; by default 0, 1 and 4 (drift found), anything else a broken bench. */
+  readonly expect?: readonly number[];
+}
+
+/** Milliseconds `script` took. */
+export function sh(script: string, options: ShOptions = {}): number {
+  const t = process.hrtime.bigint();
+  const env = options.env ?? { ...process.env, RCLONE_CONFIG: '/dev/null' };
+  const r = spawnSync('sh', ['-c', script], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'ignore', 'pipe'], env, maxBuffer: 64 * 1024 * 1024 });
+  if (!(options.expect ?? [0, 1, 4]).includes(r.status ?? -1)) throw new Error(`${script} exited ${r.status}: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+export function time(script: string, runs = RUNS, before?: () => void, options: ShOptions = {}): number {
+  return median(Array.from({ length: runs }, () => {
+    before?.();
+    return sh(script, options);
+  }));
+}
+
+export interface TreeOptions {
+  /** Also keep a `copy` beside `src` (the local↔local rows compare the two). */
+  readonly copy?: boolean;
+  /** Set every file's mtime this many seconds in the past: older than any racy window. */
+  readonly ageSeconds?: number;
+}
+
+/** A tree of `count` files of `min`–`max` bytes in folders of 500 under NAME/src, made once and reused. */
+export function makeTree(name: string, count: number, min: number, max: number, options: TreeOptions = { copy: true }): string {
+  const dir = join(ROOT, name);
+  if (existsSync(join(dir, '.complete'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  const pool = randomBytes(max + 4096);
+  const past = options.ageSeconds === undefined ? undefined : new Date(Date.now() - options.ageSeconds * 1000);
+  for (let i = 0; i < count; i++) {
+    const sub = join(dir, 'src', `d${Math.floor(i / 500)}`);
+    if (i % 500 === 0) mkdirSync(sub, { recursive: true });
+    const size = min + ((i * 7919) % (max - min + 1));
+    const off = (i * 131) % 4096;
+    const body = Buffer.from(pool.subarray(off, off + size));
+    body.writeUInt32LE(i, 0); // every file different
+    const file = join(sub, `f${i}.bin`);
+    writeFileSync(file, body);
+    if (past) utimesSync(file, past, past);
+  }
+  if (options.copy) {
+    spawnSync('cp', ['-a', join(dir, 'src'), join(dir, 'copy')]);
+    writeFileSync(join(dir, 'labsync.yaml'), 'version: 1\ndata:\n  - name: t\n    local: src\n    remote: file://COPY\n'.replace('COPY', join(dir, 'copy')));
+  }
+  writeFileSync(join(dir, '.complete'), '');
+  return dir;
+}
+
+/**
+ * goal: the most labsync may take as a share of the other tool's time; undefined: shown, not judged.
+ * limit: an absolute goal instead (startup ms, watch ready ms or peak RSS MB), judged on `labsync` alone.
+ * unit: what both numbers are in (ms unless said).
+ */
+export interface Row { what: string; labsync: number; other: string; otherMs: number; goal: number | undefined; limit?: number; unit?: string }
+export const rows: Row[] = [];
+export function add(what: string, labsync: number, other: string, otherMs: number, goal: number | undefined, absolute?: { limit?: number; unit?: string }): void {
+  rows.push({ what, labsync, other, otherMs, goal, ...absolute });
+  const unit = absolute?.unit ?? 'ms';
+  process.stderr.write(`  ${what}: ${labsync.toFixed(0)} ${unit} vs ${otherMs.toFixed(0)} ${unit}\n`);
+}
+
+/** Runs of a measurement when it was fewer than RUNS: said in the row, so a single run is not read as a median. */
+export function runsNote(runs: number): string {
+  return runs === RUNS ? '' : ` (${runs} run${runs === 1 ? '' : 's'})`;
+}
+
+export function table(): string {
+  const lines = [
+    '| measurement | labsync | alternative | alternative time | ratio | goal | met |',
+    '|---|---:|---|---:|---:|---:|:-:|',
+    ...rows.map((r) => {
+      const unit = r.unit ?? 'ms';
+      const ratio = r.otherMs > 0 ? `${(r.labsync / r.otherMs).toFixed(2)}×` : '—';
+      const goal = r.limit !== undefined ? `≤ ${r.limit} ${unit}` : r.goal === undefined ? '—' : `≤ ${r.goal.toFixed(2)}×`;
+      const met = r.limit !== undefined ? (r.labsync <= r.limit ? 'yes' : 'no') : r.goal === undefined ? '—' : r.labsync / r.otherMs <= r.goal ? 'yes' : 'no';
+      const other = r.otherMs > 0 ? `${r.otherMs.toFixed(0)} ${unit}` : '—';
+      return `| ${r.what} | ${r.labsync.toFixed(0)} ${unit} | ${r.other} | ${other} | ${ratio} | ${goal} | ${met} |`;
+    }),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { hashScript, listScript, parseRemoteHashes, parseRemoteListing, shQuote } from './remote.js';
+
+const fixture = (name: string): Buffer => readFileSync(new URL(`../../../fixtures/tool-output/findutils-4.9.0/${name}`, import.meta.url));
+const EXCLUDES = ['*.tmp', '/skip/', '/.labsync-backup/', '/.rsync-partial/'];
+
+describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils 9.1)', () => {
+  it('reads find -printf: regular files only, excludes applied, names with spaces, quotes and newlines intact', () => {
+    const l = parseRemoteListing(fixture('list-remote.out'), EXCLUDES);
+    if (!('paths' in l)) throw new Error('expected a listing');
+    expect(l.paths).toEqual(['-dash', 'a', "quote'd", 'sub/new\nline', 'with space/b c']);
+    expect(l.nowMs).toBeGreaterThan(1.7e12);
+    const a = l.paths.indexOf('a');
+    // size, then the mtime exactly as node's Stats.mtimeMs reads 2026-01-02 03:04:05.123456789 UTC.
+    expect(l.keys[a * 4]).toBe(1);
+    expect(l.keys[a * 4 + 1]).toBe(1767323045000 + 123456789 / 1e6);
+  });
+
+  it('says when the folder is not there', () => {
+    expect(parseRemoteListing(fixture('list-nodir.out'), [])).toEqual({ missing: true });
+  });
+
+  it('reads stat and sha256sum -z records: keys equal to find\'s, links, folders and vanished paths left out', () => {
+    const h = parseRemoteHashes(fixture('hash-remote.out'));
+    if (!('keys' in h)) throw new Error('expected hashes');
+    expect([...h.keys.keys()].sort()).toEqual(['-dash', 'a', "quote'd", 'sub/new\nline']);
+    expect(h.sha256.get('a')).toBe('ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb');
+    expect(h.sha256.get('sub/new\nline')).toBe('2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881');
+    const l = parseRemoteListing(fixture('list-remote.out'), EXCLUDES);
+    if (!('paths' in l)) throw new Error('expected a listing');
+    const at = l.paths.indexOf('a');
+    expect(h.keys.get('a')).toEqual([...l.keys.subarray(at * 4, at * 4 + 4)]);
+  });
+
+  it('says when the host lacks GNU find or sha256sum, and fails loudly on anything else', () => {
+    expect(parseRemoteListing(Buffer.from('labsync nofind\n'), [])).toMatchObject({ unsupported: expect.stringMatching(/GNU find/) });
+    expect(parseRemoteHashes(Buffer.from('labsync nosum\n'))).toMatchObject({ unsupported: expect.stringMatching(/sha256sum/) });
+    expect(() => parseRemoteListing(Buffer.from('Welcome to the host!\n'), [])).toThrow(/unexpected answer/);
+  });
+
+  it('quotes every path and pattern for the host\'s shell', () => {
+    expect(shQuote("it's")).toBe(`'it'\\''s'`);
+    expect(listScript("/srv/it's", ['*.tmp'])).toContain(`cd -- '/srv/it'\\''s'`);
+    expect(hashScript('/srv/x')).toContain('xargs -0 -r sh -c');
+  });
+});

@@ -1,0 +1,121 @@
+// Pure: listing and hashing a folder on an ssh host through one ssh connection each, with nothing
+// installed there: GNU find -printf lists (the same format the local walker reads, find-list.ts), and
+// GNU stat + sha256sum hash the paths read from standard input. A host without them answers with a
+// marker line, and the engine falls back to rsync's own dry run and checksum comparison.
+import type { Endpoint, ResolvedPair } from '../../types.js';
+import { findArgv, numberAt, parseFindListing } from '../../verify/find-list.js';
+import type { Command, RemoteHashes, RemoteListing } from '../types.js';
+import { sshCommand } from './argv.js';
+
+type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
+
+/** A word for the host's POSIX shell: always single-quoted. */
+export const shQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/** What a host said before its records: `labsync <kind> <host clock, seconds.nanoseconds>`. */
+const HEADER = /^labsync (list|hash|nodir|nofind|nosum) ?(\S*)\n/;
+
+export type { RemoteHashes, RemoteListing, RemoteTree } from '../types.js';
+
+export const sshTarget = (remote: SshEndpoint): string => `${remote.user ? `${remote.user}@` : ''}${remote.host}`;
+
+function sshRun(pair: ResolvedPair, remote: SshEndpoint, script: string, label: string, input?: string): Command {
+  const [, ...options] = sshCommand(remote, pair.stallTimeoutMs);
+  // ssh joins its arguments into one string for the login shell there: the script is that string.
+  return { tool: 'ssh', args: [...options, '--', sshTarget(remote), script], cwd: pair.root, mutates: false, label, pair: pair.name, ...(input === undefined ? {} : { input }) };
+}
+
+const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }`;
+const clock = "$(date +%s.%N 2>/dev/null || date +%s)";
+
+/** The whole tree's files with stat keys, excludes pruned as the local walker prunes them. */
+export function listScript(path: string, excludes: readonly string[]): string {
+  const find = findArgv(excludes).map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
+  return [
+    // -printf is GNU find's: a BSD or busybox find fails this probe and labsync uses rsync's listing.
+    // Asked first, so a folder not made yet does not hide it until the next run.
+    "find / -maxdepth 0 -printf '' >/dev/null 2>&1 || { echo 'labsync nofind'; exit 0; }",
+    enter(path),
+    `echo "labsync list ${clock}"`,
+    `exec ${find}`,
+  ].join('; ');
+}
+
+/** Stat then sha256 of every NUL-separated path on standard input; a path gone meanwhile is left out. */
+export function hashScript(path: string): string {
+  const each = `stat --printf '%f %s %.9Y %.9Z %i %n\\0' -- "$@" 2>/dev/null; sha256sum -z -- "$@" 2>/dev/null; exit 0`;
+  return [
+    enter(path),
+    "{ printf '' | sha256sum -z >/dev/null 2>&1 && stat --printf '%.9Y' . >/dev/null 2>&1; } || { echo 'labsync nosum'; exit 0; }",
+    `echo "labsync hash ${clock}"`,
+    `exec xargs -0 -r sh -c ${shQuote(each)} sh`,
+  ].join('; ');
+}
+
+export function listCommand(pair: ResolvedPair, remote: SshEndpoint, excludes: readonly string[]): Command {
+  return sshRun(pair, remote, listScript(remote.path, excludes), `list ${pair.remoteLabel}`);
+}
+
+export function hashCommand(pair: ResolvedPair, remote: SshEndpoint, paths: readonly string[]): Command {
+  return sshRun(pair, remote, hashScript(remote.path), `hash ${paths.length} file${paths.length === 1 ? '' : 's'} on ${pair.remoteLabel}`, paths.map((p) => `${p}\0`).join(''));
+}
+
+// Read exactly as find's %T@ is read locally, so a key from stat and one from find compare equal.
+const secondsToMs = (s: string): number => numberAt(s, 0, s.length);
+
+function header(stdout: Buffer): { kind: string; nowMs: number; rest: Buffer } {
+  const nl = stdout.indexOf(10);
+  const line = stdout.subarray(0, nl + 1).toString('utf8');
+  const m = HEADER.exec(line);
+  if (!m) throw new Error(`unexpected answer from the host: ${JSON.stringify(stdout.subarray(0, 80).toString('utf8'))}`);
+  return { kind: m[1] as string, nowMs: m[2] ? secondsToMs(m[2]) : 0, rest: stdout.subarray(nl + 1) };
+}
+
+/** The list script's answer. Excludes are applied again by labsync's own matcher, as locally. */
+export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]): RemoteListing {
+  const h = header(stdout);
+  if (h.kind === 'nodir') return { missing: true };
+  if (h.kind === 'nofind') return { unsupported: 'the host has no GNU find (find -printf)' };
+  return { nowMs: h.nowMs, ...parseFindListing(h.rest, excludes) };
+}
+
+const SUM = /^[0-9a-f]{64} {2}/;
+
+/** The hash script's answer: stat records ("mode size mtime ctime ino name") and sha256sum -z records. */
+export function parseRemoteHashes(stdout: Buffer): RemoteHashes | { readonly unsupported: string } {
+  const h = header(stdout);
+  if (h.kind === 'nodir') return { nowMs: h.nowMs, keys: new Map(), sha256: new Map() };
+  if (h.kind === 'nosum') return { unsupported: 'the host has no GNU sha256sum and stat' };
+  const keys = new Map<string, [number, number, number, number]>();
+  const sha256 = new Map<string, string>();
+  const text = h.rest.toString('utf8');
+  for (let from = 0, end = text.indexOf('\0'); end >= 0; from = end + 1, end = text.indexOf('\0', from)) {
+    const record = text.slice(from, end);
+    if (SUM.test(record)) {
+      sha256.set(record.slice(66), record.slice(0, 64));
+      continue;
+    }
+    const [mode, size, mtime, ctime, ino] = record.split(' ', 5);
+    const name = record.split(' ').slice(5).join(' ');
+    // Only regular files: a path that became a folder or a link is not the file that was listed.
+    if ((parseInt(mode ?? '0', 16) & 0o170000) !== 0o100000) continue;
+    keys.set(name, [Number(size), secondsToMs(mtime ?? '0'), secondsToMs(ctime ?? '0'), Number(ino)]);
+  }
+  return { nowMs: h.nowMs, keys, sha256 };
+}
+
+/** For `doctor`: what the host lacks for labsync's own listing and hashing (nothing: it has both). */
+export function capabilityCommand(pair: ResolvedPair, remote: SshEndpoint): Command {
+  const script = [
+    "find . -maxdepth 0 -printf '' >/dev/null 2>&1 || echo 'labsync nofind'",
+    "{ printf '' | sha256sum -z >/dev/null 2>&1 && stat --printf '%.9Y' . >/dev/null 2>&1; } || echo 'labsync nosum'",
+  ].join('; ');
+  return sshRun(pair, remote, script, `what ${sshTarget(remote)} can do`);
+}
+
+export function parseCapabilities(stdout: string): string[] {
+  const lacks: string[] = [];
+  if (stdout.includes('labsync nofind')) lacks.push("has no GNU find: labsync lists it with rsync's dry run, and verifies with rsync -c (slower)");
+  else if (stdout.includes('labsync nosum')) lacks.push('has no GNU sha256sum/stat: labsync verifies it with rsync -c, reading every byte on both sides');
+  return lacks;
+}

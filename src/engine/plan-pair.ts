@@ -1,0 +1,102 @@
+// list → plan → transfer → verify, for tools whose adapter lists the remote (aws, rclone): labsync
+// owns the diff (issue 12). Each side is listed once; the guard, --dry-run, status and the transfer
+// read the one plan; the tool moves exactly the planned files; deletions come after every transfer.
+import { mkdir, rm, symlink, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Adapter, Changes, Command, Lister, PlannedTransfer } from '../adapters/types.js';
+import { computePlan, isEmptyPlan, planBytes } from '../plan/compute.js';
+import type { Listing, PairPlan } from '../plan/types.js';
+import type { ResolvedPair } from '../types.js';
+import { attempt, type AttemptContext } from './attempt.js';
+import { compareListed, driftOf, describeDrift, verifyPair } from './compare-pair.js';
+import { guardChanges } from './guards.js';
+import { localListing, remoteListing } from './listings.js';
+import { backupLocal, BACKUP_DIR } from './local-backup.js';
+import { stopped, type Body } from './outcome.js';
+import type { PairRunOptions } from './run-pair.js';
+
+/** The plan in the words every reporter already reads (status, --json, the receipt). */
+export function changesOf(plan: PairPlan): Changes {
+  return {
+    transfer: [...plan.send, ...plan.replace].map((f) => f.path),
+    replace: plan.replace.map((f) => f.path),
+    delete: plan.delete.map((f) => f.path),
+    sourceFiles: plan.sourceFiles,
+    destFiles: plan.destFiles,
+  };
+}
+
+async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['stage']>): Promise<void> {
+  await rm(stage.dir, { recursive: true, force: true });
+  for (const path of stage.paths) {
+    const at = join(stage.dir, path);
+    await mkdir(dirname(at), { recursive: true });
+    await symlink(join(local, path), at);
+  }
+}
+
+export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: Lister, direction: 'push' | 'pull', o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void): Promise<Body> {
+  show(lister.remote.commands);
+  o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
+  const hashed = { bytes: 0 };
+  const [remote, local] = await Promise.all([remoteListing(lister, ctx), localListing(pair, lister.local, ctx, hashed)]);
+  if ('stop' in remote) return remote.stop;
+  const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
+  const plan = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs });
+  const changes = changesOf(plan);
+  const pending = changes.transfer.length + changes.delete.length;
+
+  if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
+  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
+  if (refusal) return { status: 'refused', error: refusal, changes };
+  if (o.dryRun) return { status: 'planned', changes };
+  if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
+
+  let attempts = 1;
+  const warnings: string[] = [];
+  // Nothing to do means nothing run: the listings just taken already compared every file.
+  if (!isEmptyPlan(plan)) {
+    if (direction === 'pull' && pair.backup && adapter.localBackup) {
+      const kept = await backupLocal(pair.local, changes, o.plan.stamp);
+      if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });
+    }
+    const planned = (adapter.transferPlan as NonNullable<Adapter['transferPlan']>)(pair, direction, plan, o.plan);
+    show(planned.commands);
+    o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
+    if (direction === 'pull') await mkdir(pair.local, { recursive: true });
+    if (planned.stage) await stageLinks(pair.local, planned.stage);
+    const moved = await attempt(planned.commands, { ...ctx, progress: true, watchStall: true }).finally(() => (planned.stage ? rm(planned.stage.dir, { recursive: true, force: true }) : undefined));
+    if (moved.kind !== 'ok') return { ...stopped(moved), changes };
+    attempts = moved.attempts;
+    warnings.push(...moved.warnings);
+    for (const path of planned.deleteLocal ?? []) await unlink(join(pair.local, path)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  }
+  const base = { attempts, changes, warnings, files: changes.transfer.length, bytes: planBytes(plan) };
+  if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
+
+  // Verify from listings: a push lists the remote once more; a pull compares what landed with the
+  // listing the plan was made from. The local side comes from the hash cache either way.
+  if (!lister.local.md5 && !lister.local.etagPartSize) return fromTool(pair, adapter, direction, ctx, o, base);
+  const mode = pair.verify;
+  o.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
+  const relist = direction === 'push' && !isEmptyPlan(plan);
+  if (relist) show(lister.remote.commands);
+  const after = relist ? await remoteListing(lister, ctx) : { value: remote.value };
+  if ('stop' in after) return { ...base, ...after.stop };
+  const here = isEmptyPlan(plan) ? local : await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
+  const judged = await compareListed(adapter, pair, here.entries, after.value.entries, mode, ctx);
+  if ('stop' in judged) return { ...base, ...judged.stop };
+  const report = { ...judged.value, bytesHashed: { local: hashed.bytes, remote: 0 } };
+  const d = driftOf(report, pair, direction);
+  const verify = { ...report, status: d.missing.length + d.extra.length + d.changed.length ? ('drift' as const) : ('in_sync' as const), mode, proof: 'cached' as const };
+  if (verify.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verify, pair, direction)}`, verify, ...base };
+  return { status: 'ok', verify, ...base };
+}
+
+/** Where the listings carry no checksum (an sftp remote through rclone): the tool's own comparison. */
+async function fromTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' | 'pull', ctx: AttemptContext, o: PairRunOptions, base: Omit<Body, 'status'>): Promise<Body> {
+  const v = await verifyPair(adapter, pair, direction, ctx, o.plan);
+  if ('stop' in v) return { ...base, ...v.stop };
+  if (v.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(v, pair, direction)}`, verify: v, ...base };
+  return { status: 'ok', verify: v, ...base };
+}

@@ -1,0 +1,138 @@
+// list → plan → transfer → verify, for tools that let labsync own the diff (issue 12): each side is
+// listed once, the plan is computed from the two listings and both hash caches, the guard judges the
+// plan, the tool moves exactly the planned files and deletes last, and verify reads only what the
+// plan touched or what changed since it was last hashed.
+import type { Adapter, Changes, Command } from '../adapters/types.js';
+import { changesOf, deletionTargets, needsContentCompare } from '../plan/changes.js';
+import { computePlan, isEmptyPlan, listingOf } from '../plan/compute.js';
+import type { PairPlan } from '../plan/types.js';
+import type { ResolvedPair } from '../types.js';
+import type { Entry } from '../verify/compare.js';
+import { attempt, type AttemptContext } from './attempt.js';
+import { compareListed } from './compare-listed.js';
+import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
+import type { VerifyResult } from './events.js';
+import { fullCheckDue, recordFullCheck } from './full-check.js';
+import { guardChanges } from './guards.js';
+import { stopped, type Body } from './outcome.js';
+import type { PairRunOptions } from './run-pair.js';
+import { cachedSha, listLocal, listRemote, type Side } from './sides.js';
+
+/** The tool can list, hash and move exact file lists for this pair's remote. */
+export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
+  if (!adapter.transferFiles || !adapter.deleteFiles || process.env.LABSYNC_PLAN === '0') return false;
+  return pair.remote.type === 'local' || (pair.remote.type === 'ssh' && Boolean(adapter.listTree && adapter.hashFiles));
+}
+
+type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: Body };
+
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext): Promise<Sides> {
+  const [local, remote] = await Promise.all([listLocal(pair, pair.local), listRemote(pair, ctx)]);
+  return 'side' in remote ? { local, remote: remote.side } : remote;
+}
+
+function entries(side: Side): Entry[] {
+  return side.paths.map((path, i) => {
+    const sha256 = cachedSha(side, i);
+    return { path, size: side.keys[i * 4] as number, mtimeMs: side.keys[i * 4 + 1] as number, ...(sha256 ? { sha256 } : {}) };
+  });
+}
+
+export function planOf(pair: ResolvedPair, direction: 'push' | 'pull', local: Side, remote: Side): PairPlan {
+  const [src, dst] = direction === 'push' ? [local, remote] : [remote, local];
+  return computePlan(listingOf(entries(src)), listingOf(entries(dst)), { mirror: pair.delete });
+}
+
+/** Compare the sides as listed: a VerifyResult, or undefined where the remote cannot hash (the tool's comparison then). */
+export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull', local: Side, remote: Side, mode: 'checksum' | 'size', full: boolean, ctx: AttemptContext): Promise<VerifyResult | { stop: Body } | undefined> {
+  ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode}${full ? ', every byte' : ''})` });
+  const got = await compareListed(pair, local, remote, mode, full, ctx);
+  if ('unsupported' in got) return undefined;
+  if ('stop' in got) return got;
+  if (full && mode === 'checksum') await recordFullCheck(pair, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
+  const d = driftOf(got.value, pair, direction);
+  const drift = d.missing.length + d.extra.length + d.changed.length > 0;
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: full ? 'full' : 'cached' };
+}
+
+interface Moved { attempts: number; files: number; bytes: number; warnings: string[] }
+
+async function move(adapter: Adapter, commands: readonly Command[], ctx: AttemptContext, show: (c: readonly Command[]) => void, into: Moved): Promise<Body | undefined> {
+  if (!commands.length) return undefined;
+  show(commands);
+  const done = await attempt(commands, { ...ctx, progress: true, watchStall: true });
+  if (done.kind !== 'ok') return stopped(done);
+  into.attempts = Math.max(into.attempts, done.attempts);
+  into.warnings.push(...done.warnings);
+  for (const out of done.outputs) {
+    const s = adapter.parseStats?.(out);
+    if (s) {
+      into.files += s.files;
+      into.bytes += s.bytes ?? 0;
+    }
+  }
+  return undefined;
+}
+
+/** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
+export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
+  o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
+  const listed = await listBoth(pair, ctx);
+  if ('unsupported' in listed) return undefined;
+  if ('stop' in listed) return listed.stop;
+  const { local, remote } = listed;
+  if (direction === 'pull' && remote.missing) {
+    return { status: 'refused', error: `the source does not exist: ${pair.remoteLabel}; refusing to ${pair.delete ? 'mirror' : 'pull'} it` };
+  }
+  const plan = planOf(pair, direction, local, remote);
+  const changes: Changes = changesOf(plan);
+  if (o.action === 'status') return { status: isEmptyPlan(plan) ? 'in_sync' : 'drift', changes };
+  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
+  if (refusal) return { status: 'refused', error: refusal, changes };
+  if (o.dryRun) return { status: 'planned', changes };
+  if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
+
+  const moved: Moved = { attempts: 1, files: 0, bytes: 0, warnings: [] };
+  const sending = [...plan.send, ...plan.replace].map((f) => f.path);
+  if (sending.length) {
+    o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
+    const files = adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [];
+    const stop = await move(adapter, files, ctx, show, moved);
+    if (stop) return { ...stop, changes };
+  }
+  // Deletions only after every transfer succeeded (the --delete-delay promise).
+  if (plan.delete.length) {
+    const [src] = direction === 'push' ? [local] : [remote];
+    const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, deletionTargets(plan, src.paths)) ?? [], ctx, show, moved);
+    if (stop) return { ...stop, changes };
+  }
+  const base = { ...moved, changes };
+  if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
+  const mode = pair.verify;
+  // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
+  // at the source during the transfer shows a new key there and is compared, never assumed.
+  let sides: Sides = { local, remote };
+  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx);
+  if ('stop' in sides) return { ...base, ...sides.stop };
+  // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
+  let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, fullCheckDue(pair, o.plan.full), ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
+  if ('stop' in verified) return { ...base, ...verified.stop };
+  if (verified.status === 'drift') {
+    const d = driftOf(verified, pair, direction);
+    const again = direction === 'push' ? [...d.changed, ...d.missing] : [...d.changed, ...d.extra];
+    if (again.length) {
+      o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
+      const stop = await move(adapter, adapter.transferFiles?.(pair, direction, o.plan, { paths: again, compareContent: true }) ?? [], ctx, show, moved);
+      if (stop) return { ...base, ...stop };
+      const relisted = await listBoth(pair, ctx);
+      if ('stop' in relisted) return { ...base, ...relisted.stop };
+      verified = ('local' in relisted ? await verifyListed(pair, direction, relisted.local, relisted.remote, mode, false, ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
+      if ('stop' in verified) return { ...base, ...verified.stop };
+      if (verified.status === 'in_sync') base.warnings.push(`repaired ${again.length} file${again.length === 1 ? '' : 's'} that differed after the transfer: ${again.slice(0, 3).join(', ')}${again.length > 3 ? ', …' : ''}`);
+    }
+  }
+  if (verified.status === 'drift') {
+    return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base, ...moved };
+  }
+  return { status: 'ok', verify: verified, ...base, ...moved };
+}

@@ -1,0 +1,112 @@
+// One listing per side per run (issue 12): a local folder through the walker (find, else the
+// workers), an ssh host through one ssh connection running GNU find. Each side keeps its own hash
+// cache keyed by stat keys (size, mtime, ctime, inode), so what was hashed before and has not changed
+// is never read again, here or on the host.
+import { existsSync } from 'node:fs';
+import type { RemoteTree } from '../adapters/types.js';
+import type { Endpoint, ResolvedPair } from '../types.js';
+import { HashCache, type Row } from '../verify/hash-cache.js';
+import { BATCH, dispatch, statTree } from '../verify/stat-tree.js';
+import { vanished } from '../verify/batch.js';
+import type { AttemptContext } from './attempt.js';
+import { probe, type Body } from './outcome.js';
+import { cacheDir, treeExcludes } from './compare-pair.js';
+
+export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino: number];
+
+export interface Side {
+  readonly where: 'local' | 'ssh';
+  /** The folder (local path or the host's path). */
+  readonly path: string;
+  /** The folder is not there (a destination not made yet, or a source that is missing). */
+  readonly missing: boolean;
+  readonly paths: readonly string[];
+  readonly keys: Float64Array;
+  /** This side's clock when the listing began: the racy window of its cache is judged by it. */
+  readonly nowMs: number;
+  readonly cache: HashCache;
+  /** The name the cache is kept under. */
+  readonly cacheRoot: string;
+}
+
+export const keyAt = (s: Side, i: number): Key => [s.keys[i * 4] as number, s.keys[i * 4 + 1] as number, s.keys[i * 4 + 2] as number, s.keys[i * 4 + 3] as number];
+
+/** The cached sha256 of the file listed at `i`, if it was hashed with exactly this stat key. */
+export const cachedSha = (s: Side, i: number): string | undefined => s.cache.lookup(s.paths[i] as string, s.keys, i)?.[5] || undefined;
+
+type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
+
+/** A remote's cache name: the host, port, user and path (a host's inode numbers mean nothing elsewhere). */
+const sshRoot = (r: SshEndpoint): string => `ssh://${r.user ?? ''}@${r.host}:${r.port ?? 22}${r.path}`;
+
+export async function listLocal(pair: ResolvedPair, path: string): Promise<Side> {
+  const nowMs = Date.now();
+  const l = await statTree(path, treeExcludes(pair));
+  return { where: 'local', path, missing: !existsSync(path), paths: l.paths, keys: l.keys, nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path };
+}
+
+export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
+
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext): Promise<Listed> {
+  if (pair.remote.type === 'local') return { side: await listLocal(pair, pair.remote.path) };
+  if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
+  const remote = pair.remote;
+  const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair)), ctx);
+  if ('stop' in got) return got;
+  const answer = got.value;
+  if ('unsupported' in answer) return answer;
+  const root = sshRoot(remote);
+  const tree: RemoteTree = 'missing' in answer ? { nowMs: 0, paths: [], keys: new Float64Array(0) } : answer;
+  return { side: { where: 'ssh', path: remote.path, missing: 'missing' in answer, ...tree, cache: HashCache.open(cacheDir(pair), root), cacheRoot: root } };
+}
+
+export interface Hashed {
+  /** path → sha256 of the file as read now, with the key it had when read. */
+  readonly sha256: Map<string, string>;
+  readonly keys: Map<string, Key>;
+  readonly bytes: number;
+}
+
+/** Hashes `paths` on their side (the workers here, sha256sum on the host) and remembers what is not racy. */
+export async function hashOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext): Promise<Hashed | { unsupported: string } | { stop: Body }> {
+  const out: Hashed = { sha256: new Map(), keys: new Map(), bytes: 0 };
+  if (!paths.length) return out;
+  let nowMs: number;
+  if (side.where === 'local') {
+    nowMs = Date.now();
+    const parts: Promise<void>[] = [];
+    for (let at = 0; at < paths.length; at += BATCH) {
+      const batch = paths.slice(at, at + BATCH);
+      parts.push(dispatch({ op: 'hash', root: side.path, paths: batch, sha256: true }, paths.length <= BATCH).then((r) => {
+        const bad = r.errors.find((e) => !vanished(e));
+        if (bad) throw new Error(`cannot read ${side.path}/${batch[bad[0]]}: ${bad[2]}`);
+        batch.forEach((p, i) => {
+          if (Number.isNaN(r.keys[i * 4])) return;
+          out.keys.set(p, [r.keys[i * 4] as number, r.keys[i * 4 + 1] as number, r.keys[i * 4 + 2] as number, r.keys[i * 4 + 3] as number]);
+          out.sha256.set(p, r.sha256?.[i] ?? '');
+        });
+      }));
+    }
+    await Promise.all(parts);
+  } else {
+    if (!ctx.adapter.hashFiles) return { unsupported: `${pair.tool} cannot hash files on ${pair.remoteLabel}` };
+    const got = await probe(ctx.adapter.hashFiles(pair, paths), ctx);
+    if ('stop' in got) return got;
+    const answer = got.value;
+    if ('unsupported' in answer) return answer;
+    nowMs = answer.nowMs;
+    for (const [p, k] of answer.keys) {
+      const sha = answer.sha256.get(p);
+      if (!sha) continue;
+      out.keys.set(p, k);
+      out.sha256.set(p, sha);
+    }
+  }
+  let bytes = 0;
+  for (const [p, k] of out.keys) {
+    bytes += k[0];
+    const row: Row = [p, k[0], k[1], k[2], k[3], out.sha256.get(p) as string, '', '', 0];
+    side.cache.put(row, nowMs);
+  }
+  return { ...out, bytes };
+}

@@ -1,0 +1,45 @@
+// Pure: the plan in the shapes the rest of labsync already reads (Changes for the guard, the
+// reporters and --dry-run), and what a tool is handed to carry it out.
+import type { Changes } from '../adapters/types.js';
+import type { PairPlan } from './types.js';
+
+export function changesOf(plan: PairPlan): Changes {
+  return {
+    transfer: [...plan.send, ...plan.replace].map((f) => f.path),
+    replace: plan.replace.map((f) => f.path),
+    delete: plan.delete.map((f) => f.path),
+    sourceFiles: plan.sourceFiles,
+    destFiles: plan.destFiles,
+  };
+}
+
+/** Some replace is planned for its content alone: the tool's quick check (size, time) would skip it. */
+export const needsContentCompare = (plan: PairPlan): boolean => plan.replace.some((f) => f.reason === 'content');
+
+/**
+ * What to name to delete the planned files: a file, or the topmost of its folders that holds no source
+ * file at all (a tool cannot name a file under a folder the source lacks; it empties the folder
+ * instead, as a mirror would). Sorted, without duplicates.
+ */
+export function deletionTargets(plan: PairPlan, sourcePaths: readonly string[]): string[] {
+  const sourceDirs = new Set<string>();
+  for (const p of sourcePaths) {
+    for (let at = p.indexOf('/'); at >= 0; at = p.indexOf('/', at + 1)) sourceDirs.add(p.slice(0, at));
+  }
+  const out = new Set<string>();
+  for (const { path } of plan.delete) {
+    let target = path;
+    for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) {
+      const dir = path.slice(0, at);
+      if (!sourceDirs.has(dir)) {
+        target = dir;
+        break;
+      }
+    }
+    out.add(target);
+  }
+  return [...out].sort();
+}
+
+/** A NUL-separated list for a tool's --files-from=- --from0. */
+export const nulList = (paths: readonly string[]): string => paths.map((p) => `${p}\0`).join('');

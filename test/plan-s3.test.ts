@@ -1,0 +1,146 @@
+// Issue 12 against moto on 127.0.0.1: each side listed once, labsync's plan, exactly the planned files
+// moved, verify from listings. Work is counted (commands, listings, HTTP requests), never timed.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, unlinkSync, utimesSync, statSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+
+const s3 = inject('s3');
+interface Pair { status: string; error: string | null; files: number; verify: { status: string; checked: number; changed: string[] } | null; changes?: { transfer: string[]; replace?: string[]; delete: string[] }; commands: string[]; warnings: string[] }
+interface Doc { pairs: Pair[] }
+const pair = (r: { stdout: string }): Pair => json<Doc>(r as never).pairs[0] as Pair;
+
+/** rclone's own request log (its flags from the environment): what a whole labsync run asked the server. */
+function requests(log: string): { head: number; list: number; put: number; del: number } {
+  const text = readFileSync(log, 'utf8');
+  // A request opens a plain log line ("DEBUG : HEAD /b/k HTTP/1.1") or, under --use-json-log, a message.
+  const count = (verb: string, path = '[^ ]+'): number => (text.match(new RegExp(`(?:: |"msg":")${verb} /${path} HTTP/1\\.1`, 'g')) ?? []).length;
+  return { head: count('HEAD'), list: count('GET', '[^/ ?]+\\?[^ ]*prefix=[^ ]*'), put: count('PUT'), del: count('DELETE') };
+}
+
+describe.skipIf(!s3)('one listing per side, labsync plans (moto on 127.0.0.1)', () => {
+  const server = s3 as S3Server;
+  const manifest = (bucket: string, tool: string, extra = ''): string => `version: 1
+defaults:
+  retries: 0
+remotes:
+  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
+data:
+  - name: raw
+    tool: ${tool}
+    local: raw
+    remote: store:raw
+${extra}`;
+
+  it('aws: a no-op push runs one listing and nothing else; a change sends exactly the changed files', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'aws'));
+    for (let i = 0; i < 10; i++) lab.write(lab.path('raw', `d${i % 3}`, `f${i}`), randomBytes(100 + i));
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    const noop = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(noop.exitCode, noop.stderr).toBe(0);
+    expect(pair(noop)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', checked: 10 } });
+    expect(pair(noop).commands).toHaveLength(1);
+    expect(pair(noop).commands[0]).toMatch(/aws s3api list-objects-v2 /);
+    // The files are older than the hash cache's racy second now: check reads none of them.
+    const check = await lab.cli(['check', '--json'], { env: S3_KEYS });
+    expect(pair(check)).toMatchObject({ status: 'in_sync', verify: { checked: 10, bytesHashed: { local: 0, remote: 0 }, proof: 'cached' } });
+
+    lab.write(lab.path('raw/d0/f0'), 'changed').write(lab.path('raw/d1/f4'), 'changed too').write(lab.path('raw/new'), 'n');
+    const some = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(some.exitCode, some.stderr).toBe(0);
+    expect(pair(some)).toMatchObject({ status: 'ok', files: 3, changes: { transfer: ['new', 'd0/f0', 'd1/f4'], replace: ['d0/f0', 'd1/f4'], delete: [] }, verify: { status: 'in_sync', checked: 11 } });
+    // list, one copy of the staged three, list again to verify.
+    expect(pair(some).commands.map((c) => c.replace(/^.* aws (s3api \S+|s3 \S+).*$/, '$1'))).toEqual(['s3api list-objects-v2', 's3 cp', 's3api list-objects-v2']);
+    expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/raw/d1/f4`, '-'])).toBe('changed too');
+  });
+
+  it('aws: a same-size, same-mtime corruption is planned as a replace up front, backed up, and no repair step runs', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'aws', '    backup: true\n'));
+    lab.write(lab.path('raw/a'), 'aaaa').write(lab.path('raw/b'), 'bbbb');
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    const bad = lab.outside('bad');
+    lab.write(bad, 'XXXX');
+    await awsCli(server, lab.env, ['s3', 'cp', bad, `s3://${bucket}/lab/raw/b`]);
+    const status = await lab.cli(['data', 'status', '--json'], { env: S3_KEYS });
+    expect(pair(status)).toMatchObject({ status: 'drift', changes: { transfer: ['b'], replace: ['b'] } });
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(pair(r)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' }, warnings: [] });
+    const keys = (await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/lab/raw/`])).trim().split('\n').map((l) => l.slice(31));
+    expect(keys.filter((k) => k.includes('.labsync-backup/')).map((k) => k.replace(/^.*\//, ''))).toEqual(['b']);
+    expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/raw/b`, '-'])).toBe('bbbb');
+  });
+
+  it('aws: a mirror deletes with delete-objects after the copies; a mirror pull deletes local files and keeps them in the backup', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'aws', '    delete: true\n    max_delete: 100%\n'));
+    for (let i = 0; i < 5; i++) lab.write(lab.path('raw', `f${i}`), `v${i}`);
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    for (let i = 0; i < 3; i++) unlinkSync(lab.path('raw', `f${i}`));
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(pair(r)).toMatchObject({ status: 'ok', changes: { delete: ['f0', 'f1', 'f2'] }, verify: { status: 'in_sync', checked: 2 } });
+    expect(pair(r).commands.filter((c) => c.includes('delete-objects'))).toHaveLength(1);
+    // The other way: the bucket gains one object; a mirror pull deletes the local extra, backed up first.
+    lab.manifest(manifest(bucket, 'aws', '    mode: pull\n    delete: true\n    max_delete: 100%\n    backup: true\n'));
+    lab.write(lab.path('raw/local-only'), 'mine');
+    const extra = lab.outside('x');
+    lab.write(extra, 'remote');
+    await awsCli(server, lab.env, ['s3', 'cp', extra, `s3://${bucket}/lab/raw/sub/x`]);
+    const p = await lab.cli(['data', 'pull', '--json'], { env: S3_KEYS });
+    expect(pair(p)).toMatchObject({ status: 'ok', changes: { transfer: ['sub/x'], delete: ['local-only'] }, verify: { status: 'in_sync', checked: 3 } });
+    expect(lab.tree(lab.path('raw'))).toMatchObject({ f3: 'v3', f4: 'v4', 'sub/x': 'remote' });
+    expect(Object.keys(lab.tree(lab.path('raw'))).filter((k) => k.startsWith('.labsync-backup/')).map((k) => k.replace(/^.*\//, ''))).toEqual(['local-only']);
+  });
+
+  it('rclone: listing, no-op push and check issue no HEAD per object; a change moves exactly the planned files', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'rclone', '    delete: true\n    max_delete: 100%\n'));
+    for (let i = 0; i < 12; i++) lab.write(lab.path('raw', `d${i % 4}`, `f${i}`), randomBytes(64 + i));
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    // rclone takes every flag from the environment too: a debug log of its HTTP requests, in a file.
+    const logged = (name: string): Record<string, string> => ({ ...S3_KEYS, RCLONE_DUMP: 'headers', RCLONE_LOG_LEVEL: 'DEBUG', RCLONE_LOG_FILE: lab.outside(name) });
+
+    const noop = await lab.cli(['data', 'push', '--json'], { env: logged('noop.log') });
+    expect(noop.exitCode, noop.stderr).toBe(0);
+    expect(pair(noop)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', checked: 12 } });
+    expect(pair(noop).commands).toHaveLength(1);
+    // One HEAD: rclone asks once whether the remote's root is a file. None per object, one listing.
+    expect(requests(lab.outside('noop.log'))).toEqual({ head: 1, list: 1, put: 0, del: 0 });
+
+    const check = await lab.cli(['check', '--json'], { env: logged('check.log') });
+    expect(pair(check)).toMatchObject({ status: 'in_sync', verify: { checked: 12, bytesHashed: { local: 0, remote: 0 }, proof: 'cached' } });
+    expect(requests(lab.outside('check.log'))).toEqual({ head: 1, list: 1, put: 0, del: 0 });
+
+    lab.write(lab.path('raw/d0/f0'), 'changed');
+    unlinkSync(lab.path('raw/d1/f1'));
+    const some = await lab.cli(['data', 'push', '--json'], { env: logged('some.log') });
+    expect(pair(some)).toMatchObject({ status: 'ok', files: 1, changes: { transfer: ['d0/f0'], delete: ['d1/f1'] }, verify: { status: 'in_sync', checked: 11 } });
+    expect(pair(some).commands[1]).toMatch(/rclone sync .*--files-from-raw - --no-traverse --ignore-times .*< \(2 paths\)$/);
+    // Two listings (plan, verify), one upload, one delete; HEADs only for the two planned paths and the root.
+    const seen = requests(lab.outside('some.log'));
+    expect(seen).toMatchObject({ list: 2, put: 1, del: 1 });
+    expect(seen.head).toBeLessThanOrEqual(2 + 2 * 2);
+  });
+
+  it('rclone: a same-size, same-mtime corruption in the bucket is planned as a replace and sent', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'rclone'));
+    lab.write(lab.path('raw/a'), 'aaaa');
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    const bad = lab.outside('bad');
+    lab.write(bad, 'XXXX');
+    const { mtime } = statSync(lab.path('raw/a'));
+    utimesSync(bad, mtime, mtime);
+    await awsCli(server, lab.env, ['s3', 'cp', bad, `s3://${bucket}/lab/raw/a`]);
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(pair(r)).toMatchObject({ status: 'ok', files: 1, changes: { replace: ['a'] }, verify: { status: 'in_sync' }, warnings: [] });
+    expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/raw/a`, '-'])).toBe('aaaa');
+  });
+});

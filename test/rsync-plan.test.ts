@@ -1,0 +1,182 @@
+// list → plan → transfer → cached verify for rsync over a real sshd (issue 12): counted, not timed.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+
+const ssh = inject('sshHost');
+
+type Verify = { status: string; changed: string[]; bytesHashed?: { local: number; remote: number }; proof?: string };
+type Doc = { pairs: { status: string; files: number; commands: string[]; verify: Verify | null; changes?: { transfer: string[]; delete: string[] } }[] };
+
+function manifest(host: SshHost, lab: Lab, extra = ''): string {
+  return `version: 1
+defaults:
+  retries: 0
+remotes:
+  gpu: { type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: "${lab.outside('gpu')}" }
+data:
+  - name: raw
+    local: raw
+    remote: "gpu:raw"
+    delete: true
+${extra}`;
+}
+
+// The racy window: a file changed within a second of being hashed is not remembered (hash-cache.ts).
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1100));
+
+const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
+
+describe.skipIf(!ssh)('rsync over ssh: one listing per side, cached verify on both sides', () => {
+  const host = ssh as SshHost;
+
+  it('check of an unchanged pair reads no content on either side; a one-file change costs that file; --full reads all', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/sub/b'), 'b'.repeat(20)).write(lab.path('raw/c'), 'c'.repeat(30));
+    await settle();
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    await settle();
+    await lab.cli(['check']); // remembers what the push's verify hashed too soon after writing
+    const unchanged = await lab.cli(['check', '--json']);
+    expect(unchanged.exitCode).toBe(0);
+    expect(pairOf(unchanged)?.verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, proof: 'cached' });
+    expect((await lab.cli(['check', '-v'])).stdout).toContain('read 0 B here, 0 B on the remote');
+
+    lab.write(lab.path('raw/sub/b'), 'B'.repeat(25));
+    await settle();
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, changes: { transfer: ['sub/b'], delete: [] }, verify: { status: 'in_sync', bytesHashed: { local: 25, remote: 25 } } });
+    expect(pairOf(push)?.commands).toHaveLength(1);
+
+    const full = await lab.cli(['check', '--full', '--json']);
+    expect(pairOf(full)?.verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 65, remote: 65 }, proof: 'full' });
+  });
+
+  it('a no-op push lists each side once and runs no rsync at all', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'one').write(lab.path('raw/b'), 'two');
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    const before = statSync(lab.outside('gpu/raw/a'));
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(r)).toMatchObject({ status: 'ok', files: 0, commands: [], verify: { status: 'in_sync' } });
+    const after = statSync(lab.outside('gpu/raw/a'));
+    expect([after.ino, after.mtimeMs, after.ctimeMs]).toEqual([before.ino, before.mtimeMs, before.ctimeMs]);
+  });
+
+  it('a cached remote hash is not trusted across a changed stat key: a same-size flip with its mtime restored is caught and replaced', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/w.bin'), 'weights-0001').write(lab.path('raw/other'), 'x');
+    await settle();
+    await lab.cli(['data', 'push']);
+    await settle();
+    await lab.cli(['check']);
+    const target = lab.outside('gpu/raw/w.bin');
+    const stamp = new Date(statSync(target).mtimeMs).toISOString();
+    writeFileSync(target, 'weights-0002');
+    execFileSync('touch', ['-d', stamp, target]); // size and mtime as before: only ctime tells
+    const check = await lab.cli(['check', '--json']);
+    expect(check.exitCode).toBe(4);
+    expect(pairOf(check)?.verify).toMatchObject({ status: 'drift', changed: ['w.bin'], bytesHashed: { local: 0, remote: 12 } });
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+  });
+
+  it('deletes only after the transfer, keeps backups, and names a folder gone at the source once', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab, '    backup: true\n'));
+    lab.write(lab.path('raw/keep'), 'k').write(lab.path('raw/old/deep/x'), 'x').write(lab.path('raw/edit'), 'v1');
+    await lab.cli(['data', 'push']);
+    const { rmSync } = await import('node:fs');
+    rmSync(lab.path('raw/old'), { recursive: true });
+    lab.write(lab.path('raw/edit'), 'v2!');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(pairOf(r)).toMatchObject({ status: 'ok', changes: { transfer: ['edit'], delete: ['old/deep/x'] } });
+    const tree = lab.tree(lab.outside('gpu/raw'));
+    const kept = Object.fromEntries(Object.entries(tree).filter(([k]) => k.startsWith('.labsync-backup/')).map(([k, v]) => [k.replace(/^\.labsync-backup\/[^/]+\//, ''), v]));
+    expect(kept).toEqual({ edit: 'v1', 'old/deep/x': 'x' });
+    expect(Object.keys(tree).filter((k) => !k.startsWith('.labsync-backup/')).sort()).toEqual(['edit', 'keep']);
+  });
+});
+
+/** A host whose PATH lacks some tools: an sshd of this test's own with `SetEnv PATH=…`. */
+function hostWithout(missing: readonly string[]): { dir: string; bin: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'labsync-bare-host-'));
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  for (const tool of ['sh', 'bash', 'rsync', 'cat', 'date', 'xargs', 'stat', 'sha256sum', 'find', 'mkdir', 'ls']) {
+    if (missing.includes(tool)) continue;
+    const path = execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim();
+    symlinkSync(path, join(bin, tool));
+  }
+  return { dir, bin };
+}
+
+describe.skipIf(!ssh)('a host without GNU find or sha256sum falls back to rsync\'s own listing and checksum compare', () => {
+  const hosts: SshHost[] = [];
+  let noFind: SshHost;
+  let noSum: SshHost;
+  beforeAll(async () => {
+    const a = hostWithout(['find', 'sha256sum']);
+    noFind = await startSshd(join(a.dir, 'sshd'), [`SetEnv PATH=${a.bin}`]);
+    const b = hostWithout(['sha256sum']);
+    noSum = await startSshd(join(b.dir, 'sshd'), [`SetEnv PATH=${b.bin}`]);
+    hosts.push(noFind, noSum);
+  });
+  afterAll(() => hosts.forEach(stopSshd));
+
+  it('no GNU find: the preview is rsync\'s dry run and verify is rsync -c, as before', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(noFind, lab));
+    lab.write(lab.path('raw/a'), 'A').write(lab.path('raw/b'), 'B');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const pair = pairOf(r);
+    expect(pair?.commands.some((c) => c.includes('--dry-run --itemize-changes'))).toBe(true);
+    expect(pair?.verify).toMatchObject({ status: 'in_sync', proof: 'tool' });
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'A', b: 'B' });
+    const doctor = await lab.cli(['doctor']);
+    expect(doctor.stdout.match(/has no GNU find/g)).toHaveLength(1);
+  });
+
+  it('GNU find but no sha256sum: the plan is labsync\'s, verify is rsync -c', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(noSum, lab));
+    lab.write(lab.path('raw/a'), 'A');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(pairOf(r)?.commands.some((c) => c.includes('--files-from=-'))).toBe(true);
+    expect(pairOf(r)?.verify).toMatchObject({ status: 'in_sync', proof: 'tool' });
+    utimesSync(lab.outside('gpu/raw/a'), new Date(), new Date());
+    expect((await lab.cli(['check'])).exitCode).toBe(0);
+  });
+});
+
+describe('rsync between local folders: the same plan, and full_check', () => {
+  it('full_check: 7d reads every byte when due (never run yet), then answers from the caches', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    full_check: 7d\n`);
+    lab.write(lab.path('raw/a'), 'a'.repeat(7)).write(lab.path('raw/b'), 'b'.repeat(5));
+    await settle();
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    // The push's verify was the first full check; then caches answer.
+    await settle();
+    await lab.cli(['check']);
+    const again = await lab.cli(['check', '--json']);
+    expect(pairOf(again)?.verify).toMatchObject({ status: 'in_sync', proof: 'cached', bytesHashed: { local: 0, remote: 0 } });
+    const asked = await lab.cli(['check', '--full', '--json']);
+    expect(pairOf(asked)?.verify).toMatchObject({ proof: 'full', bytesHashed: { local: 12, remote: 12 } });
+    const { rmSync } = await import('node:fs');
+    rmSync(lab.path('.labsync/cache/full-check-raw.json'));
+    expect(pairOf(await lab.cli(['check', '--json']))?.verify).toMatchObject({ proof: 'full', bytesHashed: { local: 12, remote: 12 } });
+  });
+});

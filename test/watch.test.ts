@@ -1,0 +1,109 @@
+// watch on the native watcher: excludes judged by labsync, bursts debounced into one run, each run told
+// which paths changed, and a folder it cannot watch reported.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Lab } from './harness/lab.js';
+import { processesMentioning } from './harness/processes.js';
+
+/** A push pair raw → ../nas/raw whose before hook counts the runs in `runs.log`. */
+function watchLab(extra = ''): Lab {
+  const lab = new Lab();
+  const runs = lab.outside('runs.log');
+  lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    hooks:\n      before: ["sh", "-c", "echo run >> ${runs}"]\n${extra}`);
+  lab.write(lab.path('raw/a.csv'), 'a\n');
+  return lab;
+}
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts watch with its own log file; resolves once it says it is watching (its subscriptions are in place). */
+// Wrapped: the execa process is itself a promise, which an async function would wait for to the end.
+async function startWatch(lab: Lab, debounce: string): Promise<{ run: ReturnType<Lab['spawn']> }> {
+  const run = lab.spawn(['watch', '--debounce', debounce, '--log-file', lab.outside('watch.log')]);
+  let stderr = '';
+  run.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  await until('watch to be ready', () => stderr.includes('watching raw'));
+  return { run };
+}
+
+const runCount = (lab: Lab): number => (existsSync(lab.outside('runs.log')) ? readFileSync(lab.outside('runs.log'), 'utf8').trim().split('\n').length : 0);
+/** The log's events so far; a line still being written is left for the next look. */
+function logEvents(lab: Lab): { kind: string; step?: string }[] {
+  if (!existsSync(lab.outside('watch.log'))) return [];
+  return readFileSync(lab.outside('watch.log'), 'utf8').split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as { kind: string; step?: string }];
+    } catch {
+      return [];
+    }
+  });
+}
+const changedSteps = (lab: Lab): string[] =>
+  logEvents(lab).filter((e) => e.kind === 'pair_step' && e.step?.includes('changed path')).map((e) => e.step as string);
+const finishedRuns = (lab: Lab): number => logEvents(lab).filter((e) => e.kind === 'run_end').length;
+
+async function stop(lab: Lab, run: ReturnType<Lab['spawn']>): Promise<void> {
+  run.kill('SIGINT');
+  const done = await run;
+  expect(done.exitCode, String(done.stderr)).toBe(0);
+  expect(processesMentioning(lab.root)).toEqual([]);
+}
+
+describe('watch', () => {
+  it('does not run for a change the pair excludes (even deep in an excluded folder), and names what did change', async () => {
+    const lab = watchLab('    exclude: ["*.tmp", "cache/"]\n');
+    // The folders exist first: a new folder is itself a change the pair sends, even if only excluded files go in it.
+    mkdirSync(lab.path('raw/cache/deep'), { recursive: true });
+    mkdirSync(lab.path('raw/sub'), { recursive: true });
+    const { run } = await startWatch(lab, '0.3');
+    lab.write(lab.path('raw/scratch.tmp'), 'x').write(lab.path('raw/sub/more.tmp'), 'y').write(lab.path('raw/cache/deep/c.bin'), 'z');
+    // Well past the debounce: a run for these would have started by now (not an assertion on time:
+    // the counts below are what is checked).
+    await new Promise((r) => setTimeout(r, 2000));
+    lab.write(lab.path('raw/new.csv'), 'new\n');
+    await until('the push of new.csv', () => finishedRuns(lab) === 1);
+    await stop(lab, run);
+    expect(runCount(lab)).toBe(1);
+    expect(changedSteps(lab)).toEqual(['1 changed path: new.csv']);
+    expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n', 'new.csv': 'new\n' });
+  });
+
+  it('turns a burst of changes into one run that names every changed path', async () => {
+    const lab = watchLab();
+    // Into a folder that exists: files written into a brand-new folder may be named only as that folder.
+    mkdirSync(lab.path('raw/burst'));
+    const { run } = await startWatch(lab, '2');
+    for (let i = 0; i < 40; i++) lab.write(lab.path(`raw/burst/f${String(i).padStart(2, '0')}.csv`), `${i}\n`);
+    lab.write(lab.path('raw/a.csv'), 'changed\n');
+    await until('the push of the burst', () => finishedRuns(lab) === 1);
+    await stop(lab, run);
+    expect(runCount(lab)).toBe(1);
+    expect(changedSteps(lab)).toEqual(['41 changed paths: a.csv, burst/f00.csv, burst/f01.csv, burst/f02.csv, burst/f03.csv and 36 more']);
+    expect(Object.keys(lab.tree(lab.outside('nas/raw')))).toHaveLength(41);
+  });
+
+  it('warns when the watched folder is removed (it would see nothing more), and still stops cleanly', async () => {
+    const lab = watchLab();
+    const { run } = await startWatch(lab, '0.3');
+    rmSync(lab.path('raw'), { recursive: true });
+    await until('the warning', () => logEvents(lab).some((e) => e.kind === 'warning'));
+    await stop(lab, run);
+    expect(logEvents(lab).filter((e) => e.kind === 'warning').map((e) => (e as { message?: string }).message))
+      .toContainEqual(expect.stringMatching(/lab\/raw was removed: its changes are no longer seen; start watch again once it is back$/));
+  });
+
+  it('says which folder it cannot watch, and exits 1 when it can watch none', async () => {
+    const lab = watchLab();
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('local: raw', 'local: missing'));
+    const r = await lab.cli(['watch', '--debounce', '0.3']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/warning: raw: cannot watch .*\/lab\/missing: /);
+    expect(r.stderr).not.toContain('watching raw');
+  });
+});
