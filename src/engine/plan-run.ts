@@ -16,7 +16,7 @@ import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
-import { cachedSha, listLocal, listRemote, type Side } from './sides.js';
+import { cachedSha, holdsLinks, listLocal, listRemote, type Side } from './sides.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -28,7 +28,8 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 
 /** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
 export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[]): Promise<Sides> {
-  const [local, remote] = await Promise.all([listLocal(pair, pair.local), listRemote(pair, ctx, hashRemote)]);
+  const [local, links, remote] = await Promise.all([listLocal(pair, pair.local), holdsLinks(pair.local), listRemote(pair, ctx, hashRemote)]);
+  if (links) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
 }
 

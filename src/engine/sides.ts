@@ -4,6 +4,7 @@
 // is never read again, here or on the host.
 import { existsSync } from 'node:fs';
 import type { RemoteTree } from '../adapters/types.js';
+import { readOutput } from '../exec/run.js';
 import type { Endpoint, ResolvedPair } from '../types.js';
 import { HashCache, type Row } from '../verify/hash-cache.js';
 import { BATCH, dispatch, statTree } from '../verify/stat-tree.js';
@@ -48,6 +49,13 @@ type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 /** A remote's cache name: the host, port, user and path (a host's inode numbers mean nothing elsewhere). */
 const sshRoot = (r: SshEndpoint): string => `ssh://${r.user ?? ''}@${r.host}:${r.port ?? 22}${r.path}`;
 
+/** Whether a local folder holds a symlink (the plan carries regular files only; rsync's own listing does the rest). */
+export async function holdsLinks(path: string): Promise<boolean> {
+  if (!existsSync(path)) return false;
+  const r = await readOutput(['find', '.', '-type', 'l', '-print', '-quit'], path);
+  return r.exitCode !== 0 || r.stdout.length > 0;
+}
+
 export async function listLocal(pair: ResolvedPair, path: string): Promise<Side> {
   const nowMs = Date.now();
   const l = await statTree(path, treeExcludes(pair));
@@ -58,7 +66,10 @@ export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 
 /** `hash`: files to hash in the same call (what a transfer just wrote there). */
 export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[]): Promise<Listed> {
-  if (pair.remote.type === 'local') return { side: await listLocal(pair, pair.remote.path) };
+  if (pair.remote.type === 'local') {
+    if (await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
+    return { side: await listLocal(pair, pair.remote.path) };
+  }
   if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
   const remote = pair.remote;
   const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair), hash), ctx);

@@ -13,7 +13,7 @@ type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 export const shQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** What a host said before its records: `labsync <kind> <host clock, seconds.nanoseconds>`. */
-const HEADER = /^labsync (list|hash|nodir|nofind|nosum) ?(\S*)\n/;
+const HEADER = /^labsync (list|hash|nodir|nofind|nosum|links) ?(\S*)\n/;
 
 export type { RemoteHashes, RemoteListing, RemoteTree } from '../types.js';
 
@@ -41,6 +41,8 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
     // Asked first, so a folder not made yet does not hide it until the next run.
     "find / -maxdepth 0 -printf '' >/dev/null 2>&1 || { echo 'labsync nofind'; exit 0; }",
     enter(path),
+    // The plan carries regular files only: a folder holding symlinks is left to rsync's own listing.
+    "if [ -n \"$(find . -type l -print -quit 2>/dev/null)\" ]; then echo 'labsync links'; exit 0; fi",
     `echo "labsync list ${clock}"`,
     `exec ${find}`,
   ].join('; ');
@@ -87,6 +89,7 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
   const h = header(stdout);
   if (h.kind === 'nodir') return { missing: true };
   if (h.kind === 'nofind') return { unsupported: 'the host has no GNU find (find -printf)' };
+  if (h.kind === 'links') return { unsupported: 'the folder holds symlinks' };
   // find's records start with a digit, so a record "labsync-end" can only be the script's own.
   const end = h.rest.indexOf(END);
   const at = end === 0 || (end > 0 && h.rest[end - 1] === 0) ? end : -1;
