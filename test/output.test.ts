@@ -24,7 +24,7 @@ describe('output', () => {
     const r = await smallLab().cli(['sync']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z raw: sync started \(rsync\)$/m);
-    expect(r.stdout).toMatch(/^\S+ raw: ok — 1 file, 2 B in \S+, verified \(checksum, 1 file\)$/m);
+    expect(r.stdout).toMatch(/^\S+ raw: ok — 1 file, 2 B in \S+, verified \(checksum, 1 file; read 2 B here, 2 B on the remote\)$/m);
     expect(r.stdout).toMatch(/^PAIR\s+ACTION\s+STATUS/m);
     expect(r.stdout + r.stderr).not.toContain(ESC);
   });

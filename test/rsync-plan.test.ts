@@ -161,10 +161,11 @@ describe.skipIf(!ssh)('a host without GNU find or sha256sum falls back to rsync\
   });
 });
 
-describe('rsync between local folders: the same plan, and full_check', () => {
+describe.skipIf(!ssh)('full_check', () => {
+  const host = ssh as SshHost;
   it('full_check: 7d reads every byte when due (never run yet), then answers from the caches', async () => {
     const lab = new Lab();
-    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    full_check: 7d\n`);
+    lab.manifest(manifest(host, lab, '    full_check: 7d\n'));
     lab.write(lab.path('raw/a'), 'a'.repeat(7)).write(lab.path('raw/b'), 'b'.repeat(5));
     await settle();
     expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
@@ -178,5 +179,19 @@ describe('rsync between local folders: the same plan, and full_check', () => {
     const { rmSync } = await import('node:fs');
     rmSync(lab.path('.labsync/cache/full-check-raw.json'));
     expect(pairOf(await lab.cli(['check', '--json']))?.verify).toMatchObject({ proof: 'full', bytesHashed: { local: 12, remote: 12 } });
+  });
+});
+
+describe('a tree holding symlinks', () => {
+  it('is left to rsync\'s own listing, so its links are copied as links', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n`);
+    lab.write(lab.path('raw/a'), 'A');
+    symlinkSync('a', lab.path('raw/link'));
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(pairOf(r)?.commands.some((c) => c.includes('--dry-run --itemize-changes'))).toBe(true);
+    const { readlinkSync } = await import('node:fs');
+    expect(readlinkSync(lab.outside('nas/link'))).toBe('a');
   });
 });

@@ -126,6 +126,8 @@ describe('where nobody is watching', () => {
     expect(receipt).toMatchObject({
       pair: 'raw', status: 'ok', files: 2, bytes: 5, gitCommit: head, sumsFiles: 2,
       sumsDigest: createHash('sha256').update(sums).digest('hex'), toolVersions: { rsync: expect.stringMatching(/^\d+\.\d+/) },
+      // The verify read both new files on both sides; its hashes give the digest (no third listing).
+      proof: 'cached', bytesHashed: { local: 5, remote: 5 },
     });
   });
 });

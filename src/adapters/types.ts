@@ -130,6 +130,8 @@ export interface RemoteTree {
   readonly nowMs: number;
   readonly paths: readonly string[];
   readonly keys: Float64Array;
+  /** Files hashed in the same call, when asked (the files a transfer just wrote). */
+  readonly hashes?: RemoteHashes;
 }
 
 /** A listing; or the folder is not there; or the remote cannot list this way (the tool's dry run decides then). */
@@ -206,7 +208,7 @@ export interface Adapter {
    * and transfers of exactly the planned files, deletions last. An adapter with these three lets
    * labsync own the diff; without them its preview (the tool's dry run) decides.
    */
-  listTree?(pair: ResolvedPair, excludes: readonly string[]): Probe<RemoteListing>;
+  listTree?(pair: ResolvedPair, excludes: readonly string[], hash?: readonly string[]): Probe<RemoteListing>;
   hashFiles?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
   transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean }): readonly Command[];
   deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];

@@ -6,6 +6,7 @@ import type { VerifyReport } from '../adapters/types.js';
 import type { ResolvedPair } from '../types.js';
 import type { AttemptContext } from './attempt.js';
 import type { Body } from './outcome.js';
+import { rememberLocalSums } from './receipt.js';
 import { cachedSha, hashOn, type Side } from './sides.js';
 
 export interface BytesHashed { readonly local: number; readonly remote: number }
@@ -29,8 +30,9 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
     there.delete(p);
     if (local.keys[i * 4] !== remote.keys[j * 4]) return void changed.push(p);
     if (mode === 'size') return;
-    const a = full ? undefined : cachedSha(local, i);
-    const b = full ? undefined : cachedSha(remote, j);
+    // --full: only what was read in this run counts (hashes taken with the listing just now).
+    const a = full ? local.fresh?.get(p)?.sha256 : cachedSha(local, i);
+    const b = full ? remote.fresh?.get(p)?.sha256 : cachedSha(remote, j);
     if (!a) needHere.push(p);
     if (!b) needThere.push(p);
     pending.push([p, a, b]);
@@ -49,7 +51,13 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
     else if (x !== y) changed.push(p);
   }
   await saveCaches(local, remote, ctx, pair);
-  return { value: { checked: local.paths.length, missing: missing.sort(), extra: extra.sort(), changed: changed.sort(), bytesHashed: { local: here.bytes, remote: far.bytes } } };
+  if (mode === 'checksum') {
+    // The receipt's sums digest from what was just proved, when every local file's hash is known.
+    const sha = local.paths.map((p, i) => cachedSha(local, i) ?? here.sha256.get(p));
+    if (sha.every(Boolean)) rememberLocalSums(pair, local.paths, sha as string[]);
+  }
+  const bytesHashed = { local: here.bytes + (local.freshBytes ?? 0), remote: far.bytes + (remote.freshBytes ?? 0) };
+  return { value: { checked: local.paths.length, missing: missing.sort(), extra: extra.sort(), changed: changed.sort(), bytesHashed } };
 }
 
 async function saveCaches(local: Side, remote: Side, ctx: AttemptContext, pair: ResolvedPair): Promise<void> {

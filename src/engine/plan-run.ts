@@ -16,7 +16,7 @@ import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
-import { cachedSha, listLocal, listRemote, type Side } from './sides.js';
+import { cachedSha, holdsLinks, listLocal, listRemote, type Side } from './sides.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -26,8 +26,10 @@ export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
 
 type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: Body };
 
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext): Promise<Sides> {
-  const [local, remote] = await Promise.all([listLocal(pair, pair.local), listRemote(pair, ctx)]);
+/** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[]): Promise<Sides> {
+  const [local, links, remote] = await Promise.all([listLocal(pair, pair.local), holdsLinks(pair.local), listRemote(pair, ctx, hashRemote)]);
+  if (links) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
 }
 
@@ -112,7 +114,7 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
-  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx);
+  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx, direction === 'push' ? sending : undefined);
   if ('stop' in sides) return { ...base, ...sides.stop };
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, fullCheckDue(pair, o.plan.full), ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));

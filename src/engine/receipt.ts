@@ -29,9 +29,19 @@ async function gitHead(dir: string, redact: Redactor): Promise<string | null> {
   return out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(out.stdout.trim()) ? out.stdout.trim() : null;
 }
 
+/** The local tree's sums as the verify just saw them (every file's sha256, byte order), by pair: no third listing. */
+const seen = new Map<string, { readonly paths: readonly string[]; readonly sha256: readonly string[] }>();
+
+export function rememberLocalSums(pair: ResolvedPair, paths: readonly string[], sha256: readonly string[]): void {
+  seen.set(`${pair.root}\0${pair.name}`, { paths, sha256 });
+}
+
 export async function recordReceipt(pair: ResolvedPair, result: PairResult, stamp: string, redact: Redactor = makeRedactor(process.env)): Promise<string> {
   const ok = result.status === 'ok';
-  const tree = ok ? await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) }) : undefined;
+  const known = ok ? seen.get(`${pair.root}\0${pair.name}`) : undefined;
+  const tree = known
+    ? known.paths.map((path, i) => ({ path, sha256: known.sha256[i] as string }))
+    : ok ? await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) }) : undefined;
   const version = await versionOf(pair.tool, redact);
   const receipt: Receipt = {
     pair: pair.name, category: pair.category, tool: pair.tool, action: result.action, status: result.status,
@@ -41,6 +51,8 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     sumsDigest: tree ? digestOfList(tree.map((f) => sumsLine(f.sha256 as string, f.path))) : null,
     sumsFiles: tree ? tree.length : null,
     toolVersions: version ? { [pair.tool]: version } : {},
+    proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,
+    bytesHashed: result.verify?.bytesHashed ?? null,
   };
   return writeReceipt(pair.root, `${stamp}`, receipt);
 }

@@ -60,7 +60,9 @@ function unprovenWarning(v: VerifyResult, pair: ResolvedPair, o: PairRunOptions)
 
 /** Both sides listed once and compared through their hash caches; undefined where the tool's own comparison must answer. */
 async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Direction, ctx: AttemptContext, o: PairRunOptions): Promise<VerifyResult | { stop: Body } | undefined> {
-  if ((direction !== 'push' && direction !== 'pull') || !plansItself(pair, adapter) || pair.verify === 'none') return undefined;
+  // Local folders keep their tree summaries (tree-summary.ts): an unchanged local pair is answered
+  // without loading either cache, cheaper still than two listings.
+  if ((direction !== 'push' && direction !== 'pull') || pair.remote.type !== 'ssh' || !plansItself(pair, adapter) || pair.verify === 'none') return undefined;
   const listed = await listBoth(pair, ctx);
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed;

@@ -4,6 +4,7 @@
 // is never read again, here or on the host.
 import { existsSync } from 'node:fs';
 import type { RemoteTree } from '../adapters/types.js';
+import { readOutput } from '../exec/run.js';
 import type { Endpoint, ResolvedPair } from '../types.js';
 import { HashCache, type Row } from '../verify/hash-cache.js';
 import { BATCH, dispatch, statTree } from '../verify/stat-tree.js';
@@ -27,17 +28,33 @@ export interface Side {
   readonly cache: HashCache;
   /** The name the cache is kept under. */
   readonly cacheRoot: string;
+  /** Hashed in the listing's own call (too fresh to remember, trusted for this run under the same key). */
+  readonly fresh?: ReadonlyMap<string, { readonly key: Key; readonly sha256: string }>;
+  readonly freshBytes?: number;
 }
 
 export const keyAt = (s: Side, i: number): Key => [s.keys[i * 4] as number, s.keys[i * 4 + 1] as number, s.keys[i * 4 + 2] as number, s.keys[i * 4 + 3] as number];
 
 /** The cached sha256 of the file listed at `i`, if it was hashed with exactly this stat key. */
-export const cachedSha = (s: Side, i: number): string | undefined => s.cache.lookup(s.paths[i] as string, s.keys, i)?.[5] || undefined;
+export function cachedSha(s: Side, i: number): string | undefined {
+  const path = s.paths[i] as string;
+  const known = s.cache.lookup(path, s.keys, i)?.[5];
+  if (known) return known;
+  const f = s.fresh?.get(path);
+  return f && f.key.every((v, k) => v === s.keys[i * 4 + k]) ? f.sha256 : undefined;
+}
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 
 /** A remote's cache name: the host, port, user and path (a host's inode numbers mean nothing elsewhere). */
 const sshRoot = (r: SshEndpoint): string => `ssh://${r.user ?? ''}@${r.host}:${r.port ?? 22}${r.path}`;
+
+/** Whether a local folder holds a symlink (the plan carries regular files only; rsync's own listing does the rest). */
+export async function holdsLinks(path: string): Promise<boolean> {
+  if (!existsSync(path)) return false;
+  const r = await readOutput(['find', '.', '-type', 'l', '-print', '-quit'], path);
+  return r.exitCode !== 0 || r.stdout.length > 0;
+}
 
 export async function listLocal(pair: ResolvedPair, path: string): Promise<Side> {
   const nowMs = Date.now();
@@ -47,17 +64,32 @@ export async function listLocal(pair: ResolvedPair, path: string): Promise<Side>
 
 export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 
-export async function listRemote(pair: ResolvedPair, ctx: AttemptContext): Promise<Listed> {
-  if (pair.remote.type === 'local') return { side: await listLocal(pair, pair.remote.path) };
+/** `hash`: files to hash in the same call (what a transfer just wrote there). */
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[]): Promise<Listed> {
+  if (pair.remote.type === 'local') {
+    if (await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
+    return { side: await listLocal(pair, pair.remote.path) };
+  }
   if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
   const remote = pair.remote;
-  const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair)), ctx);
+  const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair), hash), ctx);
   if ('stop' in got) return got;
   const answer = got.value;
   if ('unsupported' in answer) return answer;
   const root = sshRoot(remote);
   const tree: RemoteTree = 'missing' in answer ? { nowMs: 0, paths: [], keys: new Float64Array(0) } : answer;
-  return { side: { where: 'ssh', path: remote.path, missing: 'missing' in answer, ...tree, cache: HashCache.open(cacheDir(pair), root), cacheRoot: root } };
+  const cache = HashCache.open(cacheDir(pair), root);
+  const fresh = new Map<string, { key: Key; sha256: string }>();
+  let freshBytes = 0;
+  for (const [p, key] of tree.hashes?.keys ?? []) {
+    const sha256 = tree.hashes?.sha256.get(p);
+    if (!sha256) continue;
+    fresh.set(p, { key, sha256 });
+    freshBytes += key[0];
+    cache.put([p, key[0], key[1], key[2], key[3], sha256, '', '', 0], tree.nowMs);
+  }
+  const { hashes: _, ...listing } = tree;
+  return { side: { where: 'ssh', path: remote.path, missing: 'missing' in answer, ...listing, cache, cacheRoot: root, fresh, freshBytes } };
 }
 
 export interface Hashed {

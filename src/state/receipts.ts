@@ -22,6 +22,12 @@ export interface Receipt {
   readonly sumsDigest: string | null;
   readonly sumsFiles: number | null;
   readonly toolVersions: Readonly<Record<string, string>>;
+  /**
+   * What proved the run: `cached` (unchanged stat keys, the rest hashed on each side), `full` (every
+   * byte read on both sides), `tool` (the tool's own comparison, e.g. rsync -c); null: not verified.
+   */
+  readonly proof: 'cached' | 'full' | 'tool' | null;
+  readonly bytesHashed: { readonly local: number; readonly remote: number } | null;
 }
 
 export function digestOfList(lines: readonly string[]): string {

@@ -33,9 +33,9 @@ export const rsync: Adapter = {
   },
   repair: (pair, direction, _paths, ctx) => [{ tool: 'rsync', args: repairArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `repair ${pair.name}` }],
   verify: (pair, mode) => one('rsync', verifyArgv(pair, mode), pair.root, `verify ${pair.name} (${mode})`, verifyFromItemized),
-  listTree: (pair, excludes) => {
+  listTree: (pair, excludes, hash) => {
     if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are listed through the adapter');
-    return { commands: [listCommand(pair, pair.remote, excludes)], parse: ([o]) => parseRemoteListing(Buffer.from(o?.stdout ?? '', 'utf8'), excludes) };
+    return { commands: [listCommand(pair, pair.remote, excludes, hash)], parse: ([o]) => parseRemoteListing(Buffer.from(o?.stdout ?? '', 'utf8'), excludes) };
   },
   hashFiles: (pair, paths) => {
     if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are hashed through the adapter');

@@ -17,6 +17,15 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect(l.keys[a * 4 + 1]).toBe(1767323045000 + 123456789 / 1e6);
   });
 
+  it('reads a listing and the hashes taken in the same connection (after a transfer)', () => {
+    const l = parseRemoteListing(fixture('list-and-hash.out'), EXCLUDES);
+    if (!('paths' in l)) throw new Error('expected a listing');
+    expect(l.paths).toEqual(['-dash', 'a', "quote'd", 'sub/new\nline', 'with space/b c']);
+    expect([...(l.hashes?.keys.keys() ?? [])].sort()).toEqual(['a', 'with space/b c']);
+    expect(l.hashes?.sha256.get('a')).toBe('ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb');
+    expect(listScript('/x', [], true)).toMatch(/; find .*; printf 'labsync-end\\0'; .*exec xargs -0/);
+  });
+
   it('says when the folder is not there', () => {
     expect(parseRemoteListing(fixture('list-nodir.out'), [])).toEqual({ missing: true });
   });

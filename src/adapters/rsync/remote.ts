@@ -13,7 +13,7 @@ type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 export const shQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** What a host said before its records: `labsync <kind> <host clock, seconds.nanoseconds>`. */
-const HEADER = /^labsync (list|hash|nodir|nofind|nosum) ?(\S*)\n/;
+const HEADER = /^labsync (list|hash|nodir|nofind|nosum|links) ?(\S*)\n/;
 
 export type { RemoteHashes, RemoteListing, RemoteTree } from '../types.js';
 
@@ -28,14 +28,21 @@ function sshRun(pair: ResolvedPair, remote: SshEndpoint, script: string, label: 
 const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }`;
 const clock = "$(date +%s.%N 2>/dev/null || date +%s)";
 
-/** The whole tree's files with stat keys, excludes pruned as the local walker prunes them. */
-export function listScript(path: string, excludes: readonly string[]): string {
+/**
+ * The whole tree's files with stat keys, excludes pruned as the local walker prunes them. With
+ * `thenHash`, the same connection then hashes the paths on standard input (after a `labsync-end`
+ * record): the listing after a transfer and the hashes of the files it wrote, in one round trip.
+ */
+export function listScript(path: string, excludes: readonly string[], thenHash = false): string {
   const find = findArgv(excludes).map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
+  if (thenHash) return [listScript(path, excludes).replace(/; exec find /, '; find '), "printf 'labsync-end\\0'", hashPart()].join('; ');
   return [
     // -printf is GNU find's: a BSD or busybox find fails this probe and labsync uses rsync's listing.
     // Asked first, so a folder not made yet does not hide it until the next run.
     "find / -maxdepth 0 -printf '' >/dev/null 2>&1 || { echo 'labsync nofind'; exit 0; }",
     enter(path),
+    // The plan carries regular files only: a folder holding symlinks is left to rsync's own listing.
+    "if [ -n \"$(find . -type l -print -quit 2>/dev/null)\" ]; then echo 'labsync links'; exit 0; fi",
     `echo "labsync list ${clock}"`,
     `exec ${find}`,
   ].join('; ');
@@ -43,17 +50,21 @@ export function listScript(path: string, excludes: readonly string[]): string {
 
 /** Stat then sha256 of every NUL-separated path on standard input; a path gone meanwhile is left out. */
 export function hashScript(path: string): string {
+  return [enter(path), hashPart()].join('; ');
+}
+
+function hashPart(): string {
   const each = `stat --printf '%f %s %.9Y %.9Z %i %n\\0' -- "$@" 2>/dev/null; sha256sum -z -- "$@" 2>/dev/null; exit 0`;
   return [
-    enter(path),
     "{ printf '' | sha256sum -z >/dev/null 2>&1 && stat --printf '%.9Y' . >/dev/null 2>&1; } || { echo 'labsync nosum'; exit 0; }",
     `echo "labsync hash ${clock}"`,
     `exec xargs -0 -r sh -c ${shQuote(each)} sh`,
   ].join('; ');
 }
 
-export function listCommand(pair: ResolvedPair, remote: SshEndpoint, excludes: readonly string[]): Command {
-  return sshRun(pair, remote, listScript(remote.path, excludes), `list ${pair.remoteLabel}`);
+export function listCommand(pair: ResolvedPair, remote: SshEndpoint, excludes: readonly string[], hash?: readonly string[]): Command {
+  if (!hash?.length) return sshRun(pair, remote, listScript(remote.path, excludes), `list ${pair.remoteLabel}`);
+  return sshRun(pair, remote, listScript(remote.path, excludes, true), `list ${pair.remoteLabel} and hash ${hash.length} file${hash.length === 1 ? '' : 's'}`, hash.map((p) => `${p}\0`).join(''));
 }
 
 export function hashCommand(pair: ResolvedPair, remote: SshEndpoint, paths: readonly string[]): Command {
@@ -71,12 +82,20 @@ function header(stdout: Buffer): { kind: string; nowMs: number; rest: Buffer } {
   return { kind: m[1] as string, nowMs: m[2] ? secondsToMs(m[2]) : 0, rest: stdout.subarray(nl + 1) };
 }
 
+const END = Buffer.from('labsync-end\0');
+
 /** The list script's answer. Excludes are applied again by labsync's own matcher, as locally. */
 export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]): RemoteListing {
   const h = header(stdout);
   if (h.kind === 'nodir') return { missing: true };
   if (h.kind === 'nofind') return { unsupported: 'the host has no GNU find (find -printf)' };
-  return { nowMs: h.nowMs, ...parseFindListing(h.rest, excludes) };
+  if (h.kind === 'links') return { unsupported: 'the folder holds symlinks' };
+  // find's records start with a digit, so a record "labsync-end" can only be the script's own.
+  const end = h.rest.indexOf(END);
+  const at = end === 0 || (end > 0 && h.rest[end - 1] === 0) ? end : -1;
+  if (at < 0) return { nowMs: h.nowMs, ...parseFindListing(h.rest, excludes) };
+  const hashes = parseRemoteHashes(h.rest.subarray(at + END.length));
+  return { nowMs: h.nowMs, ...parseFindListing(h.rest.subarray(0, at), excludes), ...('keys' in hashes ? { hashes } : {}) };
 }
 
 const SUM = /^[0-9a-f]{64} {2}/;
