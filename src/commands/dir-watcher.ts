@@ -51,7 +51,16 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
     while (stack.length) {
       const dir = stack.pop() as string;
       if (watchers.has(dir) || (dir !== root && skipDir(dir))) continue;
-      const w = watch(dir, { persistent: true }, (_type, filename) => onChange(dir, filename));
+      let w: FSWatcher;
+      try {
+        w = watch(dir, { persistent: true }, (_type, filename) => onChange(dir, filename));
+      } catch (error) {
+        // Out of inotify watches (ENOSPC) or a folder gone meanwhile: at the start that fails the whole
+        // subscription (watching part of a tree silently would be worse); later it is reported.
+        if (!report) throw error;
+        onEvents(error as Error, []);
+        continue;
+      }
       w.on('error', (error) => {
         forget(dir);
         if (dir === root) onEvents(error, []);
@@ -73,7 +82,12 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
     return found;
   };
 
-  add(root, false);
+  try {
+    add(root, false);
+  } catch (error) {
+    forget(root);
+    throw error;
+  }
   return {
     unsubscribe: async () => {
       closed = true;
