@@ -1,5 +1,5 @@
 // The watch rows of issue 12: how long `labsync watch` takes to be ready on a big tree and how much memory
-// it holds, against chokidar 4 (its watcher before) and @parcel/watcher alone (the floor).
+// it holds, against chokidar 4 (its watcher before) and @parcel/watcher alone (its watcher off Linux).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ function labsyncWatch(name: string, src: string): Promise<Ready> {
   return untilReady([BIN, 'watch', '-q'], 'watching t', lab);
 }
 
-const ALTERNATIVES = { chokidar: ['chokidar 4 alone (the old watcher)', CHOKIDAR], parcel: ['@parcel/watcher alone (the floor)', PARCEL] } as const;
+const ALTERNATIVES = { chokidar: ['chokidar 4 alone (the old watcher)', CHOKIDAR], parcel: ['@parcel/watcher alone', PARCEL] } as const;
 
 async function rowsFor(label: string, name: string, src: string, alternatives: readonly (keyof typeof ALTERNATIVES)[], limits?: { ms: number; mb: number }): Promise<void> {
   const ours = await medianOf(() => labsyncWatch(name, src));

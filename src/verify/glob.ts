@@ -1,8 +1,7 @@
 // Exclude patterns as rsync and rclone read them: no leading "/" matches at any depth, "*" stays
 // within one path segment, "**" crosses segments, a trailing "/" means folders only.
 
-/** One pattern's glob as a regular expression source (no anchors); watch hands it to the native watcher too. */
-export function globBody(pattern: string): string {
+function body(pattern: string): string {
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
@@ -26,7 +25,7 @@ export function compileExcludes(patterns: readonly string[]): Matcher {
     const dirOnly = p.endsWith('/');
     const anchored = p.startsWith('/');
     const core = p.replace(/^\/+/, '').replace(/\/+$/, '');
-    return { dirOnly, re: new RegExp(`${anchored ? '^' : '(^|/)'}${globBody(core)}$`) };
+    return { dirOnly, re: new RegExp(`${anchored ? '^' : '(^|/)'}${body(core)}$`) };
   });
   return { excludes: (path, isDir) => rules.some((r) => (!r.dirOnly || isDir) && r.re.test(path)) };
 }
