@@ -8,10 +8,16 @@ import { hashFileSync } from './hash-file.js';
 
 describe('compareEntries', () => {
   it('finds missing, extra and changed by checksum, or by size only', () => {
-    const local = [{ path: 'a', size: 1, etag: 'x' }, { path: 'b', size: 2, etag: 'y' }, { path: 'c', size: 3, etag: 'z' }];
-    const remote = [{ path: 'b', size: 2, etag: 'Y' }, { path: 'c', size: 3, etag: 'z' }, { path: 'd', size: 1, etag: 'q' }];
+    const [x, y, z, q] = ['1', '2', '3', '4'].map((c) => c.repeat(32));
+    const local = [{ path: 'a', size: 1, etag: x }, { path: 'b', size: 2, etag: y }, { path: 'c', size: 3, etag: z }];
+    const remote = [{ path: 'b', size: 2, etag: q }, { path: 'c', size: 3, etag: z }, { path: 'd', size: 1, etag: q }];
     expect(compareEntries(local, remote, 'checksum')).toEqual({ checked: 3, missing: ['a'], extra: ['d'], changed: ['b'] });
     expect(compareEntries(local, remote, 'size')).toEqual({ checked: 3, missing: ['a'], extra: ['d'], changed: [] });
+  });
+  it('never reports drift it cannot prove: no checksum in common (or an ETag that is no MD5) is checked by size and said', () => {
+    const local = [{ path: 'a', size: 1, md5: '1'.repeat(32), etag: '1'.repeat(32) }, { path: 'b', size: 2, md5: '2'.repeat(32) }];
+    const remote = [{ path: 'a', size: 1, etag: 'SHA256-abc' }, { path: 'b', size: 2 }];
+    expect(compareEntries(local, remote, 'checksum')).toMatchObject({ changed: [], unproven: ['a', 'b'], unprovenReason: expect.stringMatching(/no checksum/) });
   });
 });
 
