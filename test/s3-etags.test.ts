@@ -27,7 +27,7 @@ describe.skipIf(!vgw)('S3 ETags that are not MD5s (versitygw --data-integrity-et
     const push = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(push.exitCode, push.stdout + push.stderr).toBe(0);
     expect(pairOf(push)).toMatchObject({ status: 'ok', warnings: [], verify: { status: 'in_sync', checked: 3, changed: [], unproven: [] } });
-    expect(pairOf(push).commands.join('\n')).toMatch(/aws s3 sync .*--checksum-algorithm SHA256/);
+    expect(pairOf(push).commands.join('\n')).toMatch(/aws s3 (sync|cp) .*--checksum-algorithm SHA256/);
     // The checksums came with the listing (versitygw puts them in the ETag): no object was read one by one.
     expect(pairOf(push).commands.join('\n')).not.toContain('head-object');
     // Someone else replaces an object with other bytes of the same size (their upload has no SHA-256, a CRC32).
@@ -47,7 +47,7 @@ describe.skipIf(!vgw)('S3 ETags that are not MD5s (versitygw --data-integrity-et
     const push = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(push.exitCode, push.stdout + push.stderr).toBe(0);
     expect(pairOf(push)).toMatchObject({ status: 'ok', verify: { status: 'in_sync', unproven: ['a.csv', 'b.csv'] } });
-    expect(pairOf(push).warnings).toEqual([expect.stringMatching(/^content not provable by the store: compared sizes for 2 files \(a\.csv, b\.csv\): rclone could not check the hashes/)]);
+    expect(pairOf(push).warnings).toEqual([expect.stringMatching(/^content not provable by the store: compared sizes for 2 files \(a\.csv, b\.csv\): /)]);
     expect(push.stderr).toContain('content not provable by the store');
   }, 240_000);
 });

@@ -7,7 +7,7 @@ import { compareEntries, type Entry } from '../verify/compare.js';
 import { hashTree, treeStats, walkTree, type HashedFile, type HashTreeOptions, type StatListing } from '../verify/hash-tree.js';
 import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
-import type { VerifyResult } from './events.js';
+import type { Emit, VerifyResult } from './events.js';
 import { compareS3 } from './compare-s3.js';
 import { digestLister, localListing, remoteListing } from './listings.js';
 import { probe, type Body } from './outcome.js';
@@ -105,6 +105,14 @@ export function describeUnproven(v: VerifyReport): string | undefined {
   if (!n) return undefined;
   const first = (v.unproven ?? []).slice(0, 3).join(', ');
   return `content not provable by the store: compared sizes for ${n} file${n === 1 ? '' : 's'} (${first}${n > 3 ? ', …' : ''}): ${v.unprovenReason ?? 'the remote offers no checksum for them'}`;
+}
+
+/** Said once per pair, on stderr and in the result's warnings, whenever sizes were all a file could be checked by. */
+export function sayUnproven(v: VerifyReport, pair: ResolvedPair, emit: Emit): string[] {
+  const message = describeUnproven(v);
+  if (!message) return [];
+  emit({ kind: 'warning', pair: pair.name, message });
+  return [message];
 }
 
 export function describeDrift(v: VerifyResult, pair: ResolvedPair, direction: Direction): string {

@@ -8,7 +8,7 @@ import { computePlan, isEmptyPlan, planBytes } from '../plan/compute.js';
 import type { Listing, PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
-import { compareListed, driftOf, describeDrift, verifyPair } from './compare-pair.js';
+import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
 import { guardChanges } from './guards.js';
 import { localListing, remoteListing } from './listings.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
@@ -90,6 +90,7 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const d = driftOf(report, pair, direction);
   const verify = { ...report, status: d.missing.length + d.extra.length + d.changed.length ? ('drift' as const) : ('in_sync' as const), mode, proof: 'cached' as const };
   if (verify.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verify, pair, direction)}`, verify, ...base };
+  base.warnings.push(...sayUnproven(verify, pair, o.emit));
   return { status: 'ok', verify, ...base };
 }
 

@@ -9,7 +9,7 @@ import { acquireLock } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
 import type { Action, Direction, ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
-import { describeDrift, describeUnproven, localFiles, verifyPair } from './compare-pair.js';
+import { describeDrift, localFiles, sayUnproven, verifyPair } from './compare-pair.js';
 import { probe, stopped, type Body } from './outcome.js';
 import type { Emit, PairResult, VerifyResult } from './events.js';
 import { guardChanges } from './guards.js';
@@ -44,18 +44,10 @@ async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan));
   if ('stop' in v) return v.stop;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
-  const warnings = unprovenWarning(v, pair, o);
+  const warnings = sayUnproven(v, pair, o.emit);
   return v.status === 'drift'
     ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v, warnings }
     : { status: 'in_sync', verify: v, warnings };
-}
-
-/** Said once per pair, on stderr and in the result's warnings, whenever sizes were all a file could be checked by. */
-function unprovenWarning(v: VerifyResult, pair: ResolvedPair, o: PairRunOptions): string[] {
-  const message = describeUnproven(v);
-  if (!message) return [];
-  o.emit({ kind: 'warning', pair: pair.name, message });
-  return [message];
 }
 
 /** Both sides listed once and compared through their hash caches; undefined where the tool's own comparison must answer. */
@@ -140,7 +132,7 @@ async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
     if ('stop' in verified) return { ...base, ...verified.stop };
     if (verified.status === 'in_sync') base.warnings.push(`repaired ${changed.length} file${changed.length === 1 ? '' : 's'} that differed in content though size and time matched: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`);
   }
-  base.warnings.push(...unprovenWarning(verified, pair, o));
+  base.warnings.push(...sayUnproven(verified, pair, o.emit));
   if (verified.status === 'drift') {
     return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base };
   }

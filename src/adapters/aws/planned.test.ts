@@ -24,7 +24,7 @@ describe('aws planned transfers (pure)', () => {
   it('matches a key\'s own glob characters literally in a filtered pull', () => {
     expect(literalPattern('a[1]*?.csv')).toBe('a[[]1][*][?].csv');
     const [args] = filteredPullArgvs(pair, ['x y', 'a*b']);
-    expect(args?.slice(args.indexOf('--exclude'))).toEqual(['--exclude', '*', '--include', 'x y', '--include', 'a[*]b', '--', 's3://b/lab/raw/', '/m/raw']);
+    expect(args?.slice(args.indexOf('--exclude'))).toEqual(['--exclude', '*', '--include=x y', '--include=a[*]b', '--', 's3://b/lab/raw/', '/m/raw']);
     expect(filteredPullArgvs(pair, Array.from({ length: 1001 }, (_, i) => `k${i}`))).toHaveLength(3);
   });
   it('pushes a staged folder to the prefix', () => {

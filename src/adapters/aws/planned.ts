@@ -35,7 +35,7 @@ export const literalPattern = (key: string): string => key.replace(/[[*?]/g, (c)
 export function filteredPullArgvs(pair: ResolvedPair, keys: readonly string[]): string[][] {
   const out: string[][] = [];
   for (let at = 0; at < keys.length; at += INCLUDES_PER_COPY) {
-    const includes = keys.slice(at, at + INCLUDES_PER_COPY).flatMap((k) => ['--include', literalPattern(k)]);
+    const includes = keys.slice(at, at + INCLUDES_PER_COPY).flatMap((k) => [`--include=${literalPattern(k)}`]);
     out.push(['s3', 'cp', '--recursive', ...globals(s3Remote(pair)), ...timeouts(pair), '--no-progress', '--only-show-errors', '--exclude', '*', ...includes, '--', s3Url(s3Remote(pair)), pair.local]);
   }
   return out;
