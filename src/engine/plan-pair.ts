@@ -3,9 +3,10 @@
 // read the one plan; the tool moves exactly the planned files; deletions come after every transfer.
 import { mkdir, rm, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Adapter, Changes, Command, Lister, PlannedTransfer } from '../adapters/types.js';
+import type { Adapter, Command, Lister, PlannedTransfer } from '../adapters/types.js';
 import { computePlan, isEmptyPlan, planBytes } from '../plan/compute.js';
-import type { Listing, PairPlan } from '../plan/types.js';
+import { changesOf } from '../plan/changes.js';
+import type { Listing } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
@@ -14,17 +15,6 @@ import { localListing, remoteListing } from './listings.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
-
-/** The plan in the words every reporter already reads (status, --json, the receipt). */
-export function changesOf(plan: PairPlan): Changes {
-  return {
-    transfer: [...plan.send, ...plan.replace].map((f) => f.path),
-    replace: plan.replace.map((f) => f.path),
-    delete: plan.delete.map((f) => f.path),
-    sourceFiles: plan.sourceFiles,
-    destFiles: plan.destFiles,
-  };
-}
 
 async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['stage']>): Promise<void> {
   await rm(stage.dir, { recursive: true, force: true });
