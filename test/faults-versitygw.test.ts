@@ -1,24 +1,16 @@
 // The S3 fault cases of faults.test.ts against a second, real S3 implementation: versitygw. moto takes
 // any key and any signature; versitygw, like AWS, refuses a wrong secret and an unknown access key.
-import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { Lab } from './harness/lab.js';
 import { awsCli, S3_KEYS, type S3Server } from './harness/moto.js';
 import { processesMentioning } from './harness/processes.js';
 import { findVersitygw, startVersitygw, stopVersitygw } from './harness/versitygw.js';
+import { pushWhileServerDies, rcloneToBucket } from './harness/s3-faults.js';
 
 const vgw = inject('versitygw');
 const vgwMissing = inject('versitygwMissing');
 type Pair = { status: string; error: string | null; attempts: number; warnings: string[]; verify: { status: string; unproven?: string[] } | null; commands: string[] };
 const pairOf = (r: { stdout: string }): Pair => (JSON.parse(r.stdout) as { pairs: Pair[] }).pairs[0] as Pair;
-
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(!vgw)('faults on versitygw (a real S3 server)', () => {
   const server = vgw as S3Server;
@@ -55,15 +47,8 @@ describe.skipIf(!vgw)('faults on versitygw (a real S3 server)', () => {
     let own = await startVersitygw(found.bin, lab.root, { root });
     try {
       const bucket = 'fault-bucket';
-      await awsCli(own, lab.env, ['s3', 'mb', `s3://${bucket}`]);
-      const manifest = (endpoint: string, extra = ''): string => `version: 1\ndefaults:\n  retries: 0\nremotes:\n  st: { type: s3, bucket: ${bucket}, prefix: p, endpoint: "${endpoint}" }\ndata:\n  - name: raw\n    tool: rclone\n    local: raw\n    remote: st:raw\n${extra}`;
-      lab.manifest(manifest(own.endpoint, '    bwlimit: 300K\n'));
-      lab.write(lab.path('raw/big.bin'), randomBytes(3 * 1024 * 1024)).write(lab.path('raw/small.txt'), 'small');
-      const run = lab.spawn(['data', 'push', '--json'], { env: S3_KEYS });
-      await until('the upload to start', () => processesMentioning(lab.path('raw')).some((p) => p.cmdline.startsWith('rclone copy')));
-      await new Promise((r) => setTimeout(r, 1500));
-      stopVersitygw(own);
-      const done = await run;
+      const manifest = rcloneToBucket(bucket);
+      const done = await pushWhileServerDies(lab, own, bucket, () => stopVersitygw(own));
       expect(done.exitCode).toBe(1);
       expect(pairOf({ stdout: String(done.stdout) })).toMatchObject({ status: 'failed', error: expect.stringMatching(/connection refused|EOF|connection reset/i) });
       expect(processesMentioning(lab.root).filter((p) => !p.cmdline.includes('versitygw'))).toEqual([]);

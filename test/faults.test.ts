@@ -11,6 +11,8 @@ import { Lab } from './harness/lab.js';
 import { awsCli, S3_KEYS, startMoto, stopMoto } from './harness/moto.js';
 import { processesMentioning } from './harness/processes.js';
 import type { SshHost } from './harness/sshd.js';
+import { until } from './harness/wait.js';
+import { pushWhileServerDies, rcloneToBucket } from './harness/s3-faults.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'labsync.js');
 // null only off CI on a machine without sshd (global-setup fails a CI run instead): these cases then skip.
@@ -21,14 +23,6 @@ const s3 = inject('s3');
 const root = process.getuid?.() === 0;
 type Pair = { status: string; error: string | null; attempts: number; warnings: string[]; verify: { status: string; changed: string[] } | null; commands: string[] };
 const pairOf = (r: { stdout: string }): Pair => (JSON.parse(r.stdout) as { pairs: Pair[] }).pairs[0] as Pair;
-
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function folderLab(tool: string, options = ''): Lab {
   const lab = new Lab();
@@ -90,15 +84,8 @@ describe('faults', () => {
     let server = await startMoto(lab.root);
     try {
       const bucket = 'fault-bucket';
-      await awsCli(server, lab.env, ['s3', 'mb', `s3://${bucket}`]);
-      const manifest = (endpoint: string, extra = ''): string => `version: 1\ndefaults:\n  retries: 0\nremotes:\n  st: { type: s3, bucket: ${bucket}, prefix: p, endpoint: "${endpoint}" }\ndata:\n  - name: raw\n    tool: rclone\n    local: raw\n    remote: st:raw\n${extra}`;
-      lab.manifest(manifest(server.endpoint, '    bwlimit: 300K\n'));
-      lab.write(lab.path('raw/big.bin'), randomBytes(3 * 1024 * 1024)).write(lab.path('raw/small.txt'), 'small');
-      const run = lab.spawn(['data', 'push', '--json'], { env: S3_KEYS });
-      await until('the upload to start', () => processesMentioning(lab.path('raw')).some((p) => p.cmdline.startsWith('rclone copy')));
-      await new Promise((r) => setTimeout(r, 1500));
-      stopMoto(server);
-      const done = await run;
+      const manifest = rcloneToBucket(bucket);
+      const done = await pushWhileServerDies(lab, server, bucket, () => stopMoto(server));
       expect(done.exitCode).toBe(1);
       expect(pairOf({ stdout: String(done.stdout) })).toMatchObject({ status: 'failed', error: expect.stringMatching(/connection refused|EOF|connection reset/i) });
       expect(processesMentioning(lab.root)).toEqual([]);

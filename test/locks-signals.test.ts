@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { killExact, processesMentioning } from './harness/processes.js';
+import { until } from './harness/wait.js';
 
 /** A pair whose push takes ~20 s: 4 MiB at 200 KiB/s. */
 function slowLab(): Lab {
@@ -20,14 +21,6 @@ models:
 `);
   lab.write(lab.path('models/big.ckpt'), randomBytes(4 * 1024 * 1024));
   return lab;
-}
-
-async function until(what: string, test: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const rsyncRunning = (lab: Lab): boolean => processesMentioning(lab.outside('nas')).some((p) => p.cmdline.startsWith('rsync') && p.cmdline.includes('--bwlimit'));

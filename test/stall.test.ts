@@ -9,6 +9,7 @@ import { Lab } from './harness/lab.js';
 import { awsCli, S3_KEYS, startMoto, stopMoto } from './harness/moto.js';
 import { processesMentioning } from './harness/processes.js';
 import type { SshHost } from './harness/sshd.js';
+import { until } from './harness/wait.js';
 
 // null only off CI on a machine without sshd / moto_server (global-setup fails a CI run instead).
 const ssh = inject('sshHost');
@@ -17,14 +18,6 @@ type Pair = { status: string; error: string | null; attempts: number; verify: { 
 const pairOf = (stdout: string): Pair => (JSON.parse(stdout) as { pairs: Pair[] }).pairs[0] as Pair;
 // A guard against hanging, not a timing assertion: two attempts of 3 s each and a short backoff fit many times over.
 const HANG_GUARD_MS = 60_000;
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Every file under `dir`, relative path → its SHA-256 (comparing digests, not megabytes, keeps the assertion cheap). */
 function files(dir: string): Record<string, string> {
@@ -84,7 +77,7 @@ describe('stall watchdog', () => {
       const source = files(lab.path('raw'));
       const started = Date.now();
       const run = lab.spawn(['data', 'push', '--json'], { env: S3_KEYS });
-      await until('the upload to be under way', () => processesMentioning(lab.path('raw')).some((p) => p.cmdline.startsWith('rclone copy')));
+      await until('the upload to be under way', () => processesMentioning(lab.path('raw')).some((p) => p.cmdline.startsWith('rclone copy')), 20_000);
       await new Promise((r) => setTimeout(r, 2000));
       stopMoto(server);
       const done = await run;
@@ -112,7 +105,7 @@ describe('stall watchdog', () => {
       lab.manifest(`version: 1\ndefaults:\n  retries: 1\n  retry_delay: 100ms\n  stall_timeout: 3s\nremotes:\n  gpu: { type: ssh, host: 127.0.0.1, port: ${proxy.port}, user: ${host.user}, identity: ${host.identity}, known_hosts: ${knownHosts}, ssh_config: ${host.sshConfig}, path: ${lab.outside('remote')} }\nmodels:\n  - { name: m, local: m, remote: "gpu:m", bwlimit: 200K }\n`);
       lab.write(lab.path('m/big.ckpt'), randomBytes(3 * 1024 * 1024));
       const run = lab.spawn(['models', 'push', '--json']);
-      await until('the transfer to be under way', () => existsSync(lab.outside('remote/m')) && readdirSync(lab.outside('remote/m')).length > 0);
+      await until('the transfer to be under way', () => existsSync(lab.outside('remote/m')) && readdirSync(lab.outside('remote/m')).length > 0, 20_000);
       await new Promise((r) => setTimeout(r, 1000));
       const started = Date.now();
       proxy.silence();

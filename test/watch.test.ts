@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Lab } from './harness/lab.js';
 import { processesMentioning } from './harness/processes.js';
+import { until } from './harness/wait.js';
 
 /** A push pair raw → ../nas/raw whose before hook counts the runs in `runs.log`. */
 function watchLab(extra = ''): Lab {
@@ -15,21 +16,13 @@ function watchLab(extra = ''): Lab {
   return lab;
 }
 
-async function until(what: string, ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Starts watch with its own log file; resolves once it says it is watching (its subscriptions are in place). */
 // Wrapped: the execa process is itself a promise, which an async function would wait for to the end.
 async function startWatch(lab: Lab, debounce: string, env: Record<string, string>): Promise<{ run: ReturnType<Lab['spawn']> }> {
   const run = lab.spawn(['watch', '--debounce', debounce, '--log-file', lab.outside('watch.log')], { env });
   let stderr = '';
   run.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-  await until('watch to be ready', () => stderr.includes('watching raw'));
+  await until('watch to be ready', () => stderr.includes('watching raw'), 30_000);
   return { run };
 }
 
@@ -70,7 +63,7 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     // the counts below are what is checked).
     await new Promise((r) => setTimeout(r, 2000));
     lab.write(lab.path('raw/new.csv'), 'new\n');
-    await until('the push of new.csv', () => finishedRuns(lab) === 1);
+    await until('the push of new.csv', () => finishedRuns(lab) === 1, 30_000);
     await stop(lab, run);
     expect(runCount(lab)).toBe(1);
     expect(changedSteps(lab)).toEqual(['1 changed path: new.csv']);
@@ -84,7 +77,7 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     const { run } = await startWatch(lab, '2', env);
     for (let i = 0; i < 40; i++) lab.write(lab.path(`raw/burst/f${String(i).padStart(2, '0')}.csv`), `${i}\n`);
     lab.write(lab.path('raw/a.csv'), 'changed\n');
-    await until('the push of the burst', () => finishedRuns(lab) === 1);
+    await until('the push of the burst', () => finishedRuns(lab) === 1, 30_000);
     await stop(lab, run);
     expect(runCount(lab)).toBe(1);
     expect(changedSteps(lab)).toEqual(['41 changed paths: a.csv, burst/f00.csv, burst/f01.csv, burst/f02.csv, burst/f03.csv and 36 more']);
@@ -99,10 +92,10 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     const lab = watchLab();
     const { run } = await startWatch(lab, '0.3', env);
     lab.write(lab.path('raw/new/deeper/x.csv'), 'x\n');
-    await until('the push of the new folder', () => existsSync(lab.outside('nas/raw/new/deeper/x.csv')) && finishedRuns(lab) === 1);
+    await until('the push of the new folder', () => existsSync(lab.outside('nas/raw/new/deeper/x.csv')) && finishedRuns(lab) === 1, 30_000);
     expect(changedSteps(lab)[0]).toMatch(/changed paths?: new\b/);
     lab.write(lab.path('raw/new/deeper/x.csv'), 'changed\n');
-    await until('the second push', () => finishedRuns(lab) === 2);
+    await until('the second push', () => finishedRuns(lab) === 2, 30_000);
     await stop(lab, run);
     expect(changedSteps(lab)[1]).toBe('1 changed path: new/deeper/x.csv');
     expect(readFileSync(lab.outside('nas/raw/new/deeper/x.csv'), 'utf8')).toBe('changed\n');
@@ -112,7 +105,7 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     const lab = watchLab();
     const { run } = await startWatch(lab, '0.3', env);
     rmSync(lab.path('raw'), { recursive: true });
-    await until('the warning', () => logEvents(lab).some((e) => e.kind === 'warning'));
+    await until('the warning', () => logEvents(lab).some((e) => e.kind === 'warning'), 30_000);
     await stop(lab, run);
     expect(logEvents(lab).filter((e) => e.kind === 'warning').map((e) => (e as { message?: string }).message))
       .toContainEqual(expect.stringMatching(/lab\/raw was removed: its changes are no longer seen; start watch again once it is back$/));

@@ -1,0 +1,9 @@
+// Waiting for something a real process does (a lock file, a child started): polled, with a bound, so
+// a test that never sees it fails naming what it waited for instead of hanging.
+export async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
