@@ -4,7 +4,8 @@ import { defineConfig } from 'tsup';
 // every command handler (and execa, pino, zod with it) is a dynamic import.
 export default defineConfig({
   // Worker threads load their code by path: dist/hash-worker.js is an entry of their own.
-  entry: { cli: 'src/cli.ts', 'hash-worker': 'src/verify/hash-worker.ts' },
+  // dist/mlflow-client.js is the MLflow REST client the mlflow adapter's commands start (with node itself).
+  entry: { cli: 'src/cli.ts', 'hash-worker': 'src/verify/hash-worker.ts', 'mlflow-client': 'src/mlflow-client/main.ts' },
   format: ['esm'],
   target: 'node20',
   platform: 'node',

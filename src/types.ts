@@ -3,7 +3,7 @@
 export const CATEGORIES = ['code', 'data', 'models'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-export const TOOLS = ['git', 'dvc', 'rclone', 'rsync', 'aws'] as const;
+export const TOOLS = ['git', 'dvc', 'rclone', 'rsync', 'aws', 'mlflow'] as const;
 export type ToolName = (typeof TOOLS)[number];
 
 export const MODES = ['push', 'pull', 'bisync'] as const;
@@ -40,7 +40,9 @@ export type Endpoint =
       readonly etag?: 'md5' | 'opaque';
     }
   | { readonly type: 'rclone'; readonly remote: string; readonly path: string; readonly config?: Readonly<Record<string, string>> }
-  | { readonly type: 'git'; readonly url: string };
+  | { readonly type: 'git'; readonly url: string }
+  /** An MLflow model registry: versions of `model`, their files logged as runs of `experiment`. */
+  | { readonly type: 'mlflow'; readonly trackingUri: string; readonly model: string; readonly experiment: string };
 
 export type RemoteType = Endpoint['type'];
 
@@ -85,6 +87,10 @@ export interface ResolvedPair {
   readonly notify: Notify;
   readonly branch?: string;
   readonly lfs: boolean;
+  /** mlflow: the alias a push points at its version, or a pull reads. */
+  readonly alias?: string;
+  /** mlflow: the model version a pull reads. */
+  readonly version?: number;
   readonly source: SourceRef;
 }
 

@@ -118,6 +118,9 @@ export interface PlanContext {
   readonly commitMessage?: string;
 }
 
+/** A registry's own names for what a run moved: `{ model, version, alias }`. */
+export type RunRecord = Readonly<Record<string, string | number | null>>;
+
 /** A non-mutating probe: the commands to run, and how to read their output. */
 export interface Probe<T> {
   readonly commands: readonly Command[];
@@ -161,7 +164,7 @@ export interface Lister {
   /** The remote's files, listed once per run (and once more to verify a push). */
   readonly remote: Probe<readonly Entry[]>;
   /** What the local side must know to compare with those entries (from the hash cache); none: size and mtime. */
-  readonly local: { readonly md5?: boolean; readonly etagPartSize?: number };
+  readonly local: { readonly md5?: boolean; readonly sha256?: boolean; readonly etagPartSize?: number };
   /** Modification times closer than this count as equal where no checksum decides. */
   readonly modifyWindowMs: number;
 }
@@ -213,6 +216,8 @@ export interface Adapter {
   transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean }): readonly Command[];
   deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];
   classify(output: ToolOutput, command: Command): Outcome;
+  /** What a receipt records beyond files and bytes (mlflow: model, version, alias), from the transfer's or else the listing's outputs. */
+  record?(outputs: readonly ToolOutput[]): RunRecord | undefined;
   parseStats?(output: ToolOutput): TransferStats;
   parseProgress?(line: string): Progress | undefined;
 }

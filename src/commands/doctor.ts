@@ -22,13 +22,19 @@ const INSTALL: Record<Program, string> = {
   // botocore past the pin of an installed awscli.
   dvc: "pipx install 'dvc[s3]'   (pipx: apt-get install -y pipx)",
   aws: 'pipx install awscli   (pipx: apt-get install -y pipx)',
+  // labsync's own REST client: only a tracking server (run your own: pipx install 'mlflow==3.17.2').
+  mlflow: 'nothing to install: labsync talks to the tracking server over REST',
 };
+
+/** Tools labsync carries itself: present wherever labsync runs. */
+const BUILT_IN: ReadonlySet<Program> = new Set(['mlflow']);
 
 function firstLine(text: string): string | undefined {
   return text.split('\n').map((l) => l.trim()).find(Boolean);
 }
 
 async function probe(program: Program): Promise<{ path?: string; version?: string }> {
+  if (BUILT_IN.has(program)) return { path: '(built in)', version: adapters[program as ToolName].version().parse([]) ?? '' };
   const path = await which(program);
   if (!path) return {};
   const adapter = program === 'ssh' ? undefined : adapters[program];

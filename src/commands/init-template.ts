@@ -14,6 +14,7 @@ remotes:
   nas: { type: local, path: "\${LABSYNC_NAS:-../labsync-remote}" }
   # gpu:    { type: ssh, host: cloud-gpu, user: ubuntu, port: 22, identity: ~/.ssh/cloud-key.pem, path: /home/ubuntu/ai-lab }
   # lab-s3: { type: s3, bucket: my-bucket, prefix: ai-lab, region: us-west-2, profile: lab }
+  # reg:    { type: mlflow, tracking_uri: "\${MLFLOW_TRACKING_URI}", model: my-classifier, experiment: labsync }
 
 data:
   - name: datasets
@@ -31,4 +32,9 @@ models:
     exclude: ["*.lock"]
     # schedule: "0 * * * *"   # for \`labsync schedule\`
     # tags: [hourly]          # run with --tag hourly
+  # - name: classifier         # an MLflow model registry: each push that changes the folder is a new version
+  #   local: models/classifier
+  #   remote: reg
+  #   mode: push               # pull: the files of alias: (or version: N), checked against its SHA256SUMS
+  #   alias: champion          # point this alias at the version pushed
 `;

@@ -1,4 +1,4 @@
-import type { Changes, Progress, VerifyReport } from '../adapters/types.js';
+import type { Changes, Progress, RunRecord, VerifyReport } from '../adapters/types.js';
 import type { Action, Category, PairStatus, SourceRef, ToolName } from '../types.js';
 
 export interface VerifyResult extends VerifyReport {
@@ -31,6 +31,8 @@ export interface PairResult {
   readonly verify: VerifyResult | null;
   readonly changes?: Changes;
   readonly warnings: readonly string[];
+  /** A registry's names for what the run pushed or pulled (mlflow: model, version, alias). */
+  readonly record?: RunRecord;
 }
 
 export interface RunResult {

@@ -1,5 +1,5 @@
 // Turning attempts at commands into a pair's result.
-import type { Probe } from '../adapters/types.js';
+import type { Probe, ToolOutput } from '../adapters/types.js';
 import type { PairStatus } from '../types.js';
 import { attempt, type Attempted, type AttemptContext } from './attempt.js';
 import type { PairResult } from './events.js';
@@ -21,12 +21,12 @@ export function stopped(done: Exclude<Attempted, { kind: 'ok' }>): Body {
 }
 
 /** Runs a non-mutating probe and reads its output, or says why it could not. */
-export async function probe<T>(p: Probe<T>, ctx: AttemptContext): Promise<{ value: T } | { stop: Body }> {
+export async function probe<T>(p: Probe<T>, ctx: AttemptContext): Promise<{ value: T; outputs: readonly ToolOutput[] } | { stop: Body }> {
   const done = await attempt(p.commands, ctx);
   if (done.kind !== 'ok') return { stop: stopped(done) };
   for (const message of done.warnings) ctx.emit({ kind: 'warning', pair: ctx.pair.name, message });
   try {
-    return { value: p.parse(done.outputs) };
+    return { value: p.parse(done.outputs), outputs: done.outputs };
   } catch (error) {
     return { stop: { status: 'failed', error: `cannot read ${ctx.adapter.tool}'s output: ${(error as Error).message}` } };
   }

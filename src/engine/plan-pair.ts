@@ -44,6 +44,7 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
   let attempts = 1;
   const warnings: string[] = [];
+  let record = adapter.record?.(remote.outputs);
   // Nothing to do means nothing run: the listings just taken already compared every file.
   if (!isEmptyPlan(plan)) {
     if (direction === 'pull' && pair.backup && adapter.localBackup) {
@@ -59,14 +60,15 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
     if (moved.kind !== 'ok') return { ...stopped(moved), changes };
     attempts = moved.attempts;
     warnings.push(...moved.warnings);
+    record = adapter.record?.(moved.outputs) ?? record;
     for (const path of planned.deleteLocal ?? []) await unlink(join(pair.local, path)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
   }
-  const base = { attempts, changes, warnings, files: changes.transfer.length, bytes: planBytes(plan) };
+  const base = { attempts, changes, warnings, files: changes.transfer.length, bytes: planBytes(plan), ...(record ? { record } : {}) };
   if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
 
   // Verify from listings: a push lists the remote once more; a pull compares what landed with the
   // listing the plan was made from. The local side comes from the hash cache either way.
-  if (!lister.local.md5 && !lister.local.etagPartSize) return fromTool(pair, adapter, direction, ctx, o, base);
+  if (!lister.local.md5 && !lister.local.sha256 && !lister.local.etagPartSize) return fromTool(pair, adapter, direction, ctx, o, base);
   const mode = pair.verify;
   o.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
   const relist = direction === 'push' && !isEmptyPlan(plan);

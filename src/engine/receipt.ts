@@ -51,6 +51,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     sumsDigest: tree ? digestOfList(tree.map((f) => sumsLine(f.sha256 as string, f.path))) : null,
     sumsFiles: tree ? tree.length : null,
     toolVersions: version ? { [pair.tool]: version } : {},
+    ...(result.record ? { registry: result.record } : {}),
     proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,
     bytesHashed: result.verify?.bytesHashed ?? null,
   };

@@ -16,14 +16,21 @@ export const DEFAULTS = {
 } as const;
 
 /** Which tool a pair uses when it does not say (SPEC §3). */
-export const DEFAULT_TOOL: Record<RemoteType, ToolName> = { s3: 'aws', ssh: 'rsync', rclone: 'rclone', local: 'rsync', git: 'git' };
+export const DEFAULT_TOOL: Record<RemoteType, ToolName> = { s3: 'aws', ssh: 'rsync', rclone: 'rclone', local: 'rsync', git: 'git', mlflow: 'mlflow' };
 
 function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }
 
-function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint {
+/** The experiment an mlflow remote logs its runs in when it names none. */
+export const MLFLOW_EXPERIMENT = 'labsync';
+
+function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint | string {
   switch (remote.type) {
+    case 'mlflow':
+      // A registered model has no folders to point into: `reg:sub` would silently mean `reg`.
+      if (sub) return `an mlflow remote takes no sub-path (':${sub}'): one remote is one registered model`;
+      return { type: 'mlflow', trackingUri: remote.tracking_uri.replace(/\/+$/, ''), model: remote.model, experiment: remote.experiment ?? MLFLOW_EXPERIMENT };
     case 'local':
       return { type: 'local', path: resolvePath(root, expandHome(remote.path), sub) };
     case 'ssh':
@@ -127,7 +134,8 @@ export function resolvePair(
     remoteLabel: raw.remote,
     // A git pair's sync is pull (fast-forward only), then push.
     mode: raw.mode ?? (tool === 'git' ? 'bisync' : 'push'),
-    delete: pick('delete') ?? false,
+    // A model version is a snapshot of the whole folder: a file removed here is absent from the next one.
+    delete: pick('delete') ?? tool === 'mlflow',
     maxDelete: parseMaxDelete(pick('max_delete') ?? DEFAULTS.maxDelete),
     backup: pick('backup') ?? false,
     ...(raw.bwlimit !== undefined || defaults.bwlimit !== undefined ? { bwlimit: String(pick('bwlimit')) } : {}),
@@ -149,6 +157,8 @@ export function resolvePair(
     notify: pick('notify') ?? {},
     ...(raw.branch ? { branch: raw.branch } : {}),
     lfs: raw.lfs ?? false,
+    ...(raw.alias ? { alias: raw.alias } : {}),
+    ...(raw.version ? { version: raw.version } : {}),
     source,
   };
 }

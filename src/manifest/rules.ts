@@ -46,10 +46,24 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     const problem = cronProblem(pair.schedule);
     if (problem) at('schedule', problem);
   }
+  out.push(...registryRules(pair, tool, mode).map(([key, message]) => issueAt(parsed, [category, index, key], message)));
   const md = pair.max_delete;
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) at('max_delete', 'a percentage cannot exceed 100%');
   const stall = stallProblem(pair.stall_timeout);
   if (stall) at('stall_timeout', stall);
+  return out;
+}
+
+/** alias / version name an MLflow model version: only mlflow pairs have them, and a push makes its own version. */
+function registryRules(pair: RawPair, tool: string, mode: string): [string, string][] {
+  const out: [string, string][] = [];
+  if (tool !== 'mlflow') {
+    if (pair.alias !== undefined) out.push(['alias', `alias is only for mlflow pairs (this pair uses ${tool})`]);
+    if (pair.version !== undefined) out.push(['version', `version is only for mlflow pairs (this pair uses ${tool})`]);
+    return out;
+  }
+  if (pair.version !== undefined && mode !== 'pull') out.push(['version', `version is only for mode: pull (a push makes a new version; point alias: at it instead)`]);
+  if (pair.version !== undefined && pair.alias !== undefined) out.push(['version', 'give alias or version, not both: both name the version to pull']);
   return out;
 }
 

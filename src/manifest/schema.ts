@@ -60,6 +60,8 @@ export const pairSchema = strict({
   tags: z.array(name).optional(),
   branch: z.string().min(1).optional(),
   lfs: z.boolean().optional(),
+  alias: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'must be an MLflow alias: letters, digits, "_" and "-"' }).optional(),
+  version: z.int().min(1).optional(),
   ...pairOptions,
 });
 
@@ -93,9 +95,15 @@ const rcloneRemote = strict({
   config: z.record(z.string(), z.string()).optional(),
 });
 const localRemote = strict({ type: z.literal('local'), path: z.string().min(1) });
+const mlflowRemote = strict({
+  type: z.literal('mlflow'),
+  tracking_uri: z.string().regex(/^https?:\/\/\S+$/, { error: 'must be the tracking server\'s http:// or https:// URL' }),
+  model: z.string().min(1),
+  experiment: z.string().min(1).optional(),
+});
 
-export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local'] as const;
-export const remoteSchema = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote], {
+export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local', 'mlflow'] as const;
+export const remoteSchema = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote, mlflowRemote], {
   error: `type must be one of: ${REMOTE_TYPES.join(', ')}`,
 });
 

@@ -22,6 +22,8 @@ export interface Receipt {
   readonly sumsDigest: string | null;
   readonly sumsFiles: number | null;
   readonly toolVersions: Readonly<Record<string, string>>;
+  /** A registry's names for what was moved (mlflow: model, version, alias); absent for other tools. */
+  readonly registry?: Readonly<Record<string, string | number | null>>;
   /**
    * What proved the run: `cached` (unchanged stat keys, the rest hashed on each side), `full` (every
    * byte read on both sides), `tool` (the tool's own comparison, e.g. rsync -c); null: not verified.

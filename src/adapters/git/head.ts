@@ -25,3 +25,23 @@ export function currentBranch(local: string): string | undefined {
     return undefined;
   }
 }
+
+/** The commit HEAD names (loose ref, a worktree's common dir, or packed-refs); undefined outside a repository. */
+export function headCommit(local: string): string | undefined {
+  const dir = gitDir(local);
+  if (!dir) return undefined;
+  try {
+    const head = readFileSync(join(dir, 'HEAD'), 'utf8').trim();
+    const ref = /^ref: (.+)$/.exec(head)?.[1];
+    if (!ref) return /^[0-9a-f]{40,64}$/.test(head) ? head : undefined;
+    const common = existsSync(join(dir, 'commondir')) ? resolve(dir, readFileSync(join(dir, 'commondir'), 'utf8').trim()) : dir;
+    for (const d of [dir, common]) {
+      if (existsSync(join(d, ref))) return readFileSync(join(d, ref), 'utf8').trim();
+    }
+    const packed = join(common, 'packed-refs');
+    if (!existsSync(packed)) return undefined;
+    return readFileSync(packed, 'utf8').split('\n').map((l) => l.split(' ')).find(([, name]) => name === ref)?.[0];
+  } catch {
+    return undefined;
+  }
+}

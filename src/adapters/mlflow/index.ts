@@ -1,0 +1,84 @@
+// MLflow model registry pairs (issue 14): a push registers a new version when the folder differs from
+// the newest; a pull writes the files of a version (alias, number or newest), each checked against the
+// version's SHA256SUMS. labsync lists both sides and plans (plan-pair.ts), so --dry-run, status, the
+// delete guard and verify are the engine's, as for aws and rclone.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { VERSION } from '../../version.js';
+import { compareEntries } from '../../verify/compare.js';
+import { walkTree } from '../../verify/stat-tree.js';
+import { ownExcludes } from '../own-excludes.js';
+import { headCommit } from '../git/head.js';
+import type { Adapter } from '../types.js';
+import { classify, parseProgress } from './classify.js';
+import { client, describeVersion, endpointOf, pickOf } from './commands.js';
+import { parseListed, parseRecord } from './parse.js';
+
+const excludesOf = (pair: Parameters<Adapter['transfer']>[0]): string[] => [...pair.exclude, ...ownExcludes(pair)];
+
+function pushCommand(pair: Parameters<Adapter['transfer']>[0]) {
+  const r = endpointOf(pair);
+  const commit = headCommit(pair.local);
+  const tags = { 'labsync.pair': pair.name, 'labsync.host': hostname(), ...(commit ? { 'labsync.commit': commit } : {}) };
+  return client(pair, 'push', { dir: pair.local, experiment: r.experiment, excludes: excludesOf(pair), tags, ...(pair.alias ? { alias: pair.alias } : {}) },
+    `register ${pair.local} as a new version of ${r.model}${pair.alias ? ` @${pair.alias}` : ''}`, true);
+}
+
+function pullCommand(pair: Parameters<Adapter['transfer']>[0], paths: readonly string[]) {
+  const r = endpointOf(pair);
+  return client(pair, 'pull', { dir: pair.local, ...pickOf(pair, 'pull') }, `pull ${describeVersion(pair, 'pull')} of ${r.model} into ${pair.local}`, true, paths.map((p) => `${p}\0`).join(''));
+}
+
+export const mlflow: Adapter = {
+  tool: 'mlflow',
+  capabilities: {
+    // false: labsync makes the folder for a pull only once the version is found (nothing written for a missing one).
+    copiesFiles: false,
+    directions: ['push', 'pull'],
+    remoteTypes: ['mlflow'],
+    delete: true,
+    backup: false,
+    bwlimit: false,
+    transfers: false,
+    verify: ['checksum', 'size'],
+  },
+  install: { url: 'https://mlflow.org/docs/latest/ml/tracking/server/ (labsync talks to the server over REST: no client to install)' },
+  // Nothing to ask a program: the client is labsync's own.
+  version: () => ({ commands: [], parse: () => `labsync ${VERSION} REST client` }),
+  lister: (pair, direction) => ({
+    remote: {
+      commands: [client(pair, 'list', pickOf(pair, direction), `list ${describeVersion(pair, direction)} of ${endpointOf(pair).model}`, false)],
+      parse: (outs) => parseListed(outs[0]?.stdout ?? '').files,
+    },
+    local: { sha256: true },
+    modifyWindowMs: 0,
+  }),
+  transferPlan: (pair, direction, plan) => {
+    // A version is the whole folder: any change registers all of it again (a new version).
+    if (direction === 'push') return { commands: [pushCommand(pair)] };
+    return { commands: [pullCommand(pair, [...plan.send, ...plan.replace].map((f) => f.path))], deleteLocal: plan.delete.map((f) => f.path) };
+  },
+  // Without labsync's own plan (LABSYNC_PLAN=0): the whole folder or the whole version.
+  preview: (pair, direction) => ({
+    commands: [client(pair, 'list', pickOf(pair, direction), `list ${describeVersion(pair, direction)} of ${endpointOf(pair).model}`, false)],
+    parse: (outs) => {
+      const listed = parseListed(outs[0]?.stdout ?? '');
+      return direction === 'push' ? { transfer: walkTree(pair.local, excludesOf(pair)).map((f) => f.path), delete: [] } : { transfer: listed.files.map((f) => f.path), delete: [] };
+    },
+  }),
+  transfer: (pair, direction, _ctx, changes) => (direction === 'push' ? [pushCommand(pair)] : [pullCommand(pair, changes?.transfer ?? [])]),
+  // check --full: every file of the version downloaded and hashed, against every local byte read.
+  verify: (pair, mode) => ({
+    commands: [client(pair, 'full', pickOf(pair, pair.mode), `download and hash ${describeVersion(pair, pair.mode)} of ${endpointOf(pair).model}`, false)],
+    parse: (outs) => {
+      const remote = parseListed(outs[0]?.stdout ?? '').files;
+      const local = walkTree(pair.local, excludesOf(pair)).map((f) => ({ path: f.path, size: f.size, sha256: createHash('sha256').update(readFileSync(join(pair.local, f.path))).digest('hex') }));
+      return compareEntries(local, remote, mode);
+    },
+  }),
+  record: (outputs) => parseRecord(outputs.at(-1)?.stdout ?? ''),
+  classify,
+  parseProgress,
+};

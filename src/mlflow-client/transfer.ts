@@ -1,0 +1,147 @@
+// Moving a folder to a new model version and a version's files back, each byte hashed as it passes.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sumsLine } from '../verify/sums-file.js';
+import { walkTree } from '../verify/stat-tree.js';
+import { FILES_DIR, fileUrl, proxyPath, readSums, SUMS_NAME, wantedVersion, versionFolder, type Version } from './registry.js';
+import { api, ClientError, failure, request, type Server } from './rest.js';
+
+/** A line the adapter's parseProgress reads, so the stall watchdog sees a long upload move. */
+export const progressLine = (bytes: number, files: number): string => `progress bytes=${bytes} files=${files}\n`;
+
+function hashing(hash: ReturnType<typeof createHash>, moved: { bytes: number; files: number }): Transform {
+  let last = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      moved.bytes += chunk.length;
+      if (moved.bytes - last >= 4 * 1024 * 1024) {
+        last = moved.bytes;
+        process.stderr.write(progressLine(moved.bytes, moved.files));
+      }
+      done(null, chunk);
+    },
+  });
+}
+
+async function put(server: Server, url: string, body: Readable | string, what: string): Promise<void> {
+  const res = await request(server, 'PUT', url, typeof body === 'string' ? Buffer.from(body) : body, what);
+  if (!res.ok) throw await failure(res, what);
+  await res.arrayBuffer();
+}
+
+async function experimentId(server: Server, name: string): Promise<string> {
+  try {
+    const got = await api<{ experiment: { experiment_id: string } }>(server, 'GET', 'experiments/get-by-name', { experiment_name: name }, `find experiment '${name}'`);
+    return got.experiment.experiment_id;
+  } catch (error) {
+    if (!(error instanceof ClientError) || error.code !== 'RESOURCE_DOES_NOT_EXIST') throw error;
+  }
+  const made = await api<{ experiment_id: string }>(server, 'POST', 'experiments/create', { name }, `create experiment '${name}'`);
+  return made.experiment_id;
+}
+
+export interface PushArgs { dir: string; model: string; experiment: string; alias?: string; excludes: string[]; tags: Record<string, string> }
+
+/**
+ * A run in `experiment` holding the folder under model/ and SHA256SUMS beside it, registered as the
+ * next version of `model`, `alias` pointed at it. The run is marked FAILED when an upload fails, so a
+ * half-uploaded run is never registered.
+ */
+export async function push(server: Server, a: PushArgs): Promise<Record<string, unknown>> {
+  const files = walkTree(a.dir, a.excludes);
+  if (!files.length) throw new ClientError(`${a.dir} holds no files to register`, false);
+  const exp = await experimentId(server, a.experiment);
+  const tags = Object.entries(a.tags).map(([key, value]) => ({ key, value }));
+  const created = await api<{ run: { info: { run_id: string; artifact_uri: string } } }>(server, 'POST', 'runs/create', {
+    experiment_id: exp, run_name: `labsync-${a.tags['labsync.pair'] ?? 'push'}`, start_time: Date.now(), tags,
+  }, `create a run in experiment '${a.experiment}'`);
+  const { run_id: runId, artifact_uri: artifactUri } = created.run.info;
+  const root = proxyPath(artifactUri);
+  const moved = { bytes: 0, files: 0 };
+  const lines: string[] = [];
+  try {
+    for (const f of files) {
+      const hash = createHash('sha256');
+      const body = createReadStream(join(a.dir, f.path)).pipe(hashing(hash, moved));
+      await put(server, fileUrl(`${root}/${FILES_DIR}`, f.path), body, `upload ${f.path}`);
+      lines.push(sumsLine(hash.digest('hex'), f.path));
+      moved.files++;
+      process.stderr.write(progressLine(moved.bytes, moved.files));
+    }
+    await put(server, fileUrl(root, SUMS_NAME), `${lines.join('\n')}\n`, `upload ${SUMS_NAME}`);
+  } catch (error) {
+    await api(server, 'POST', 'runs/update', { run_id: runId, status: 'FAILED', end_time: Date.now() }, 'mark the run failed').catch(() => undefined);
+    throw error;
+  }
+  await api(server, 'POST', 'runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() }, 'finish the run');
+  try {
+    await api(server, 'POST', 'registered-models/create', { name: a.model }, `register model '${a.model}'`);
+  } catch (error) {
+    if (!(error instanceof ClientError) || error.code !== 'RESOURCE_ALREADY_EXISTS') throw error;
+  }
+  const made = await api<{ model_version: { version: string } }>(server, 'POST', 'model-versions/create', {
+    name: a.model, source: `${artifactUri}/${FILES_DIR}`, run_id: runId, tags, description: `pushed by labsync from ${hostname()}`,
+  }, `create a version of model '${a.model}'`);
+  const version = Number(made.model_version.version);
+  if (a.alias) await api(server, 'POST', 'registered-models/alias', { name: a.model, alias: a.alias, version: String(version) }, `point alias '${a.alias}' at version ${version}`);
+  return { model: a.model, version, alias: a.alias ?? null, runId, files: moved.files, bytes: moved.bytes };
+}
+
+/** Streams one file of `folder`, hashing it; `to` undefined: only hashed (check --full). */
+async function fetchFile(server: Server, folder: string, path: string, to: string | undefined, moved: { bytes: number; files: number }): Promise<string> {
+  const res = await request(server, 'GET', fileUrl(folder, path), undefined, `download ${path}`);
+  if (!res.ok || !res.body) throw await failure(res, `download ${path}`);
+  const hash = createHash('sha256');
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream).pipe(hashing(hash, moved));
+  if (to) await pipeline(body, createWriteStream(to));
+  else for await (const _ of body) void _;
+  moved.files++;
+  return hash.digest('hex');
+}
+
+export interface PullArgs { dir: string; model: string; alias?: string; version?: number; paths: string[] }
+
+/**
+ * The planned files of the version, each written beside its place and renamed into it only once its
+ * bytes match the version's SHA256SUMS: a tampered or truncated artifact never lands in the folder.
+ */
+export async function pull(server: Server, a: PullArgs): Promise<Record<string, unknown>> {
+  const v: Version = await wantedVersion(server, a.model, a);
+  const folder = await versionFolder(server, a.model, v);
+  const sums = await readSums(server, folder);
+  const moved = { bytes: 0, files: 0 };
+  const unchecked: string[] = [];
+  for (const path of a.paths) {
+    const target = join(a.dir, path);
+    const part = join(dirname(target), `.labsync-part-${process.pid}-${path.slice(path.lastIndexOf('/') + 1)}`);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      const got = await fetchFile(server, folder, path, part, moved);
+      const want = sums?.get(path);
+      if (want && want !== got) throw new ClientError(`${path} of version ${v.version} does not match its ${SUMS_NAME} (sha256 ${got}, listed ${want}): the artifact was changed after registration`, false);
+      if (!want) unchecked.push(path);
+      await rename(part, target);
+    } finally {
+      await rm(part, { force: true });
+    }
+    process.stderr.write(progressLine(moved.bytes, moved.files));
+  }
+  return { model: a.model, version: v.version, alias: a.alias ?? null, runId: v.runId, files: moved.files, bytes: moved.bytes, unchecked };
+}
+
+/** check --full: every file of the version downloaded (not kept) and hashed. */
+export async function hashRemote(server: Server, model: string, v: Version, folder: string, paths: readonly string[]): Promise<{ path: string; size: number; sha256: string }[]> {
+  const moved = { bytes: 0, files: 0 };
+  const files: { path: string; size: number; sha256: string }[] = [];
+  for (const path of paths) {
+    const before = moved.bytes;
+    files.push({ path, sha256: await fetchFile(server, folder, path, undefined, moved), size: moved.bytes - before });
+  }
+  return files;
+}

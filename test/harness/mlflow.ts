@@ -1,0 +1,72 @@
+// A real `mlflow server` (3.17.2, from .tools/venvs/mlflow via scripts/ensure-tools.sh) on 127.0.0.1,
+// one per test file: one worker, no job runner, telemetry off (TESTBED-models.md). It runs in a
+// session of its own and is stopped as a group: its children outlive a SIGTERM to the parent alone.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './sshd.js';
+import { withTools } from './tools.js';
+
+export interface MlflowServer { readonly pgid: number; readonly uri: string; readonly port: number; readonly dir: string }
+
+/** The environment both the server and any client get: no telemetry, no retries that take minutes. */
+export const MLFLOW_QUIET = { MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' };
+
+export async function startMlflow(dir: string): Promise<MlflowServer> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const log = openSync(join(dir, 'server.log'), 'a');
+  const child = spawn('setsid', [
+    'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1',
+    '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--serve-artifacts', '--artifacts-destination', join(dir, 'artifacts'),
+  ], {
+    stdio: ['ignore', log, log], detached: true,
+    env: { ...process.env, PATH: withTools(process.env.PATH), ...MLFLOW_QUIET, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+  });
+  child.unref();
+  const server = { pgid: child.pid as number, uri: `http://127.0.0.1:${port}`, port, dir };
+  const deadline = Date.now() + 80_000;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`${server.uri}/health`);
+      if (r.ok) return server;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  stopMlflow(server);
+  throw new Error(`mlflow server did not start on ${server.uri}:\n${readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000)}`);
+}
+
+/** The whole session setsid made (its id is the setsid child's pid): the server and its workers. */
+export function stopMlflow(server: MlflowServer): void {
+  try {
+    process.kill(-server.pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** A REST call for setup and inspection (labsync's own client is what the tests exercise). */
+export async function mlflowApi<T = Record<string, unknown>>(server: MlflowServer, method: 'GET' | 'POST', route: string, args: Record<string, unknown> = {}): Promise<T> {
+  const query = method === 'GET' ? `?${new URLSearchParams(Object.entries(args).map(([k, v]) => [k, String(v)])).toString()}` : '';
+  const r = await fetch(`${server.uri}/api/2.0/mlflow/${route}${query}`, method === 'GET' ? {} : { method, body: JSON.stringify(args), headers: { 'content-type': 'application/json' } });
+  if (!r.ok) throw new Error(`${route}: HTTP ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+/** Every version of `model`, newest first. */
+export async function versionsOf(server: MlflowServer, model: string): Promise<{ version: string; run_id: string; tags?: { key: string; value: string }[] }[]> {
+  const got = await mlflowApi<{ model_versions?: { version: string; run_id: string }[] }>(server, 'GET', 'model-versions/search', { filter: `name='${model}'` });
+  return (got.model_versions ?? []).sort((a, b) => Number(b.version) - Number(a.version));
+}
+
+/** PUT over a file of a version's run through the artifact proxy: what a tamperer (or a bug) can do. */
+export async function overwriteArtifact(server: MlflowServer, model: string, version: string, path: string, content: string): Promise<void> {
+  const { artifact_uri: uri } = await mlflowApi<{ artifact_uri: string }>(server, 'GET', 'model-versions/get-download-uri', { name: model, version });
+  const folder = uri.replace(/^mlflow-artifacts:(\/\/[^/]*)?\//, '');
+  const r = await fetch(`${server.uri}/api/2.0/mlflow-artifacts/artifacts/${folder}/${path}`, { method: 'PUT', body: content });
+  if (!r.ok) throw new Error(`PUT ${path}: HTTP ${r.status}`);
+}
