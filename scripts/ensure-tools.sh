@@ -30,6 +30,9 @@ need_py dvc dvc 'dvc[s3]'
 if [ "$purpose" = test ]; then
   need_py aws awscli awscli
   need_py moto_server moto 'moto[server]'
+  # The tests' own tracking server (labsync's client is REST: users install nothing). 3.18.0 cannot
+  # install (its mlflow-skinny is missing from the registry), hence the pin.
+  need_py mlflow mlflow 'mlflow==3.17.2'
 fi
 if [ -n "$py_missing" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_missing="$apt_missing python3 python3-venv"

@@ -8,12 +8,13 @@ import { hashRemote, pull, push, type PullArgs, type PushArgs } from './transfer
 export interface ListArgs { model: string; alias?: string; version?: number; latest?: boolean }
 
 /** What a side of the plan needs: which version, and its files with sizes and listed sha256. */
-async function list(server: Server, a: ListArgs): Promise<{ version: number | null; runId?: string; sums: boolean; files: RemoteFile[] }> {
+async function list(server: Server, a: ListArgs): Promise<{ model: string; alias: string | null; version: number | null; runId?: string; sums: boolean; files: RemoteFile[] }> {
   // A push compares with the newest version, and a model with none yet is an empty remote.
   const v: Version | undefined = a.latest ? await latestVersion(server, a.model) : await wantedVersion(server, a.model, a);
-  if (!v) return { version: null, sums: false, files: [] };
+  const named = { model: a.model, alias: a.alias ?? null };
+  if (!v) return { ...named, version: null, sums: false, files: [] };
   const listed = await versionFiles(server, await versionFolder(server, a.model, v));
-  return { version: v.version, runId: v.runId, ...listed };
+  return { ...named, version: v.version, runId: v.runId, ...listed };
 }
 
 async function full(server: Server, a: ListArgs): Promise<Record<string, unknown>> {

@@ -16,8 +16,9 @@ export async function startMlflow(dir: string): Promise<MlflowServer> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const log = openSync(join(dir, 'server.log'), 'a');
-  const child = spawn('setsid', [
-    'mlflow', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1',
+  // detached: node calls setsid() for the child, so the server and its workers form one group to stop.
+  const child = spawn('mlflow', [
+    'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1',
     '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`, '--serve-artifacts', '--artifacts-destination', join(dir, 'artifacts'),
   ], {
     stdio: ['ignore', log, log], detached: true,
@@ -40,7 +41,7 @@ export async function startMlflow(dir: string): Promise<MlflowServer> {
   throw new Error(`mlflow server did not start on ${server.uri}:\n${readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000)}`);
 }
 
-/** The whole session setsid made (its id is the setsid child's pid): the server and its workers. */
+/** The whole session the server leads (its id is the server's pid): the server and its workers. */
 export function stopMlflow(server: MlflowServer): void {
   try {
     process.kill(-server.pgid, 'SIGKILL');

@@ -1,0 +1,223 @@
+// MLflow model registry pairs against a real `mlflow server` 3.17.2 on 127.0.0.1 (one per file).
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { which } from '../src/exec/which.js';
+import { json, Lab } from './harness/lab.js';
+import { MLFLOW_QUIET, mlflowApi, overwriteArtifact, startMlflow, stopMlflow, versionsOf, type MlflowServer } from './harness/mlflow.js';
+import { freePort } from './harness/sshd.js';
+import { withTools } from './harness/tools.js';
+
+interface Pair {
+  status: string; error: string | null; files: number; bytes: number; attempts: number; commands: string[];
+  record?: { model: string; version: number | null; alias: string | null };
+  verify: { status: string; checked: number; changed: string[]; missing: string[]; extra: string[] } | null;
+  changes?: { transfer: string[]; delete: string[] };
+}
+interface Doc { pairs: Pair[] }
+
+// scripts/ensure-tools.sh test installs mlflow==3.17.2 into .tools/venvs/mlflow; CI must have it.
+const installed = Boolean(await which('mlflow', withTools(process.env.PATH)));
+if (!installed && process.env.CI) throw new Error('mlflow is missing: run the tests through `npm test`, which installs it');
+
+let models = 0;
+const modelName = (): string => `clf-${process.pid}-${++models}`;
+
+describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.0.0.1)', () => {
+  let server: MlflowServer;
+  const scratch = new Lab('labsync-mlflow-server-');
+  beforeAll(async () => {
+    server = await startMlflow(scratch.outside('server'));
+  });
+  afterAll(() => {
+    if (server) stopMlflow(server);
+  });
+
+  /** A lab whose `models:` pair `clf` goes to `model`; the URI comes from the environment, as users write it. */
+  function lab(model: string, pair = '', uri?: string): Lab {
+    const l = new Lab();
+    l.env.MLFLOW_TRACKING_URI = uri ?? server.uri;
+    Object.assign(l.env, MLFLOW_QUIET);
+    l.manifest(`version: 1
+defaults:
+  retries: 0
+remotes:
+  reg: { type: mlflow, tracking_uri: "\${MLFLOW_TRACKING_URI}", model: ${model}, experiment: labsync-tests }
+models:
+  - name: clf
+    local: models/clf
+    remote: reg
+${pair}`);
+    return l;
+  }
+  const files = (l: Lab): void => {
+    l.write(l.path('models/clf/config.json'), '{"layers": 3}\n');
+    l.write(l.path('models/clf/with space.txt'), 'awkward name\n');
+    l.write(l.path('models/clf/-dash.txt'), 'leading dash\n');
+    l.write(l.path('models/clf/weights/big.bin'), randomBytes(12 * 1024 * 1024));
+  };
+
+  it('push registers a version (alias, tags, SHA256SUMS); a fresh folder pulls it by alias, byte for byte; the receipt names it', async () => {
+    const model = modelName();
+    const a = lab(model, '    alias: champion\n');
+    files(a);
+    const pushed = await a.cli(['models', 'push', '--json']);
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+    const p = json<Doc>(pushed).pairs[0] as Pair;
+    expect(p).toMatchObject({ status: 'ok', files: 4, record: { model, version: 1, alias: 'champion' }, verify: { status: 'in_sync', checked: 4 } });
+    expect(p.bytes).toBeGreaterThan(12 * 1024 * 1024);
+    const [v] = await versionsOf(server, model);
+    expect(v?.version).toBe('1');
+    const tags = Object.fromEntries((v?.tags ?? []).map((t) => [t.key, t.value]));
+    expect(tags['labsync.pair']).toBe('clf');
+    expect(tags['labsync.host']).toBeTruthy();
+    const alias = await mlflowApi<{ model_version: { version: string } }>(server, 'GET', 'registered-models/alias', { name: model, alias: 'champion' });
+    expect(alias.model_version.version).toBe('1');
+    const receipts = readdirSync(a.path('.labsync/receipts'));
+    expect(JSON.parse(readFileSync(a.path('.labsync/receipts', receipts[0] as string), 'utf8'))).toMatchObject({ registry: { model, version: 1, alias: 'champion' } });
+
+    const b = lab(model, '    mode: pull\n    alias: champion\n');
+    const pulled = await b.cli(['models', 'pull', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
+    expect(json<Doc>(pulled).pairs[0]).toMatchObject({ status: 'ok', files: 4, record: { model, version: 1, alias: 'champion' }, verify: { status: 'in_sync' } });
+    expect(readFileSync(b.path('models/clf/weights/big.bin')).equals(readFileSync(a.path('models/clf/weights/big.bin')))).toBe(true);
+    expect(Object.keys(b.tree(b.path('models/clf'))).sort()).toEqual(Object.keys(a.tree(a.path('models/clf'))).sort());
+    // The list the version carries is the one `labsync sums` writes, so `sha256sum -c` reads it too.
+    const sums = await execa('sha256sum', ['-c', '--quiet', '-'], { cwd: b.path('models/clf'), input: await sumsOf(server, model, '1'), reject: false });
+    expect(sums.exitCode, sums.stdout + sums.stderr).toBe(0);
+  });
+
+  it('a no-op push makes no version; one changed file makes exactly one; a pull by version reads the old one', async () => {
+    const model = modelName();
+    const a = lab(model);
+    a.write(a.path('models/clf/w.bin'), 'one');
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    const again = await a.cli(['models', 'push', '--json']);
+    expect(again.exitCode).toBe(0);
+    expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', files: 0, record: { model, version: 1 } });
+    expect((await versionsOf(server, model)).length).toBe(1);
+    expect((await a.cli(['models', 'status'])).exitCode).toBe(0);
+
+    a.write(a.path('models/clf/w.bin'), 'two!');
+    expect((await a.cli(['models', 'status'])).exitCode).toBe(4);
+    const changed = await a.cli(['models', 'push', '--json']);
+    expect(changed.exitCode, changed.stdout + changed.stderr).toBe(0);
+    expect(json<Doc>(changed).pairs[0]?.record).toMatchObject({ version: 2 });
+    expect((await versionsOf(server, model)).map((v) => v.version)).toEqual(['2', '1']);
+
+    const old = lab(model, '    mode: pull\n    version: 1\n');
+    expect((await old.cli(['models', 'pull'])).exitCode).toBe(0);
+    expect(readFileSync(old.path('models/clf/w.bin'), 'utf8')).toBe('one');
+  });
+
+  it('dry run lists the files and registers nothing', async () => {
+    const model = modelName();
+    const a = lab(model);
+    files(a);
+    const r = await a.cli(['models', 'push', '--dry-run', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'planned' });
+    expect([...(json<Doc>(r).pairs[0]?.changes?.transfer ?? [])].sort()).toEqual(['-dash.txt', 'config.json', 'weights/big.bin', 'with space.txt']);
+    expect(await versionsOf(server, model)).toEqual([]);
+    await expect(mlflowApi(server, 'GET', 'registered-models/get', { name: model })).rejects.toThrow(/RESOURCE_DOES_NOT_EXIST/);
+  });
+
+  it('a tampered artifact: another size is caught by check from the listing; the same size by check --full and by a pull, which writes nothing', async () => {
+    const model = modelName();
+    const a = lab(model);
+    a.write(a.path('models/clf/a.bin'), 'original-a').write(a.path('models/clf/b.bin'), 'original-b');
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    expect((await a.cli(['check', 'models'])).exitCode).toBe(0);
+
+    await overwriteArtifact(server, model, '1', 'a.bin', 'tampered, and longer');
+    const listed = await a.cli(['check', 'models', '--json']);
+    expect(listed.exitCode, listed.stdout + listed.stderr).toBe(4);
+    expect(json<Doc>(listed).pairs[0]?.verify?.changed).toEqual(['a.bin']);
+
+    await overwriteArtifact(server, model, '1', 'a.bin', 'original-a');
+    await overwriteArtifact(server, model, '1', 'b.bin', 'TAMPERED-b');
+    expect((await a.cli(['check', 'models'])).exitCode).toBe(0); // same size, listed sums unchanged: only bytes tell
+    const full = await a.cli(['check', 'models', '--full', '--json']);
+    expect(full.exitCode, full.stdout + full.stderr).toBe(4);
+    expect(json<Doc>(full).pairs[0]?.verify?.changed).toEqual(['b.bin']);
+
+    const b = lab(model, '    mode: pull\n');
+    const pulled = await b.cli(['models', 'pull', '--json']);
+    expect(pulled.exitCode).toBe(1);
+    expect(json<Doc>(pulled).pairs[0]?.error).toMatch(/b\.bin of version 1 does not match its SHA256SUMS/);
+    expect(existsSync(b.path('models/clf/b.bin'))).toBe(false);
+  });
+
+  it('a corrupted local copy (same size) is caught by check', async () => {
+    const model = modelName();
+    const a = lab(model);
+    a.write(a.path('models/clf/w.bin'), 'weights-v1');
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    const b = lab(model, '    mode: pull\n');
+    expect((await b.cli(['models', 'pull'])).exitCode).toBe(0);
+    writeFileSync(b.path('models/clf/w.bin'), 'weights-XX');
+    const r = await b.cli(['check', 'models', '--json']);
+    expect(r.exitCode).toBe(4);
+    expect(json<Doc>(r).pairs[0]?.verify?.changed).toEqual(['w.bin']);
+  });
+
+  it('missing model, alias or version: exit 1, the error names it, nothing written locally', async () => {
+    const model = modelName();
+    const seed = lab(model, '    alias: prod\n');
+    seed.write(seed.path('models/clf/w.bin'), 'w');
+    expect((await seed.cli(['models', 'push'])).exitCode).toBe(0);
+    const cases: [string, string, RegExp][] = [
+      [`no-such-${model}`, '    mode: pull\n', /registered model 'no-such-clf-\d+-\d+' not found/],
+      [model, '    mode: pull\n    alias: nope\n', new RegExp(`alias 'nope' of model '${model}' not found`)],
+      [model, '    mode: pull\n    version: 9\n', new RegExp(`version 9 of model '${model}' not found`)],
+    ];
+    for (const [name, pair, said] of cases) {
+      const l = lab(name, pair);
+      const r = await l.cli(['models', 'pull', '--json']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+      expect(json<Doc>(r).pairs[0]?.error).toMatch(said);
+      expect(existsSync(l.path('models'))).toBe(false);
+    }
+  });
+
+  it('a dead server fails in a bounded number of attempts (exit 1), each refused at once', async () => {
+    const port = await freePort();
+    const a = lab(modelName(), '    retries: 1\n    retry_delay: 100ms\n', `http://127.0.0.1:${port}`);
+    a.write(a.path('models/clf/w.bin'), 'w');
+    const r = await a.cli(['models', 'push', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(json<Doc>(r).pairs[0]?.error).toMatch(/cannot reach the MLflow server \(ECONNREFUSED\)/);
+  });
+
+  it('a password planted in the tracking URI appears nowhere: output, JSON, logs, state, receipts', async () => {
+    const secret = 'planted-mlflow-pw-93x';
+    const model = modelName();
+    const a = lab(model, '', server.uri.replace('http://', `http://labsync:${secret}@`));
+    a.write(a.path('models/clf/w.bin'), 'w');
+    const runs = [await a.cli(['models', 'push', '--json', '-v']), await a.cli(['plan', 'models']), await a.cli(['check', 'models', '--full'])];
+    for (const r of runs) expect(r.stdout + r.stderr).not.toContain(secret);
+    expect(runs[0]?.exitCode, runs[0]?.stderr).toBe(0);
+    expect(json<Doc>(runs[0] as never).pairs[0]?.commands.join('\n')).toContain('labsync:***@127.0.0.1');
+    const down = lab(model, '', `http://labsync:${secret}@127.0.0.1:${await freePort()}`);
+    down.write(down.path('models/clf/w.bin'), 'w');
+    const failed = await down.cli(['models', 'push', '--json']);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stdout + failed.stderr).not.toContain(secret);
+    for (const l of [a, down]) for (const file of walk(l.path('.labsync'))) expect(readFileSync(file, 'utf8'), file).not.toContain(secret);
+  });
+});
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+}
+
+/** The SHA256SUMS a version carries, read straight from the artifact proxy. */
+async function sumsOf(server: MlflowServer, model: string, version: string): Promise<string> {
+  const { artifact_uri: uri } = await mlflowApi<{ artifact_uri: string }>(server, 'GET', 'model-versions/get-download-uri', { name: model, version });
+  const folder = uri.replace(/^mlflow-artifacts:(\/\/[^/]*)?\//, '').replace(/\/model$/, '');
+  return (await fetch(`${server.uri}/api/2.0/mlflow-artifacts/artifacts/${folder}/SHA256SUMS`)).text();
+}
