@@ -58,11 +58,11 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
 function registryRules(pair: RawPair, tool: string, mode: string): [string, string][] {
   const out: [string, string][] = [];
   if (tool !== 'mlflow') {
-    if (pair.alias !== undefined) out.push(['alias', `alias is only for mlflow pairs (this pair uses ${tool})`]);
-    if (pair.version !== undefined) out.push(['version', `version is only for mlflow pairs (this pair uses ${tool})`]);
+    if (pair.alias !== undefined) out.push(['alias', `only mlflow pairs have an alias (this pair uses ${tool})`]);
+    if (pair.version !== undefined) out.push(['version', `only mlflow pairs have a version (this pair uses ${tool})`]);
     return out;
   }
-  if (pair.version !== undefined && mode !== 'pull') out.push(['version', `version is only for mode: pull (a push makes a new version; point alias: at it instead)`]);
+  if (pair.version !== undefined && mode !== 'pull') out.push(['version', 'only a pull reads a given version (a push makes a new one; point alias: at it instead)']);
   if (pair.version !== undefined && pair.alias !== undefined) out.push(['version', 'give alias or version, not both: both name the version to pull']);
   return out;
 }
