@@ -1,7 +1,8 @@
 // MLflow model registry pairs against a real `mlflow server` 3.17.2 on 127.0.0.1 (one per file).
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { which } from '../src/exec/which.js';
@@ -190,6 +191,40 @@ ${pair}`);
     expect(r.exitCode).toBe(1);
     expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'failed', attempts: 2 });
     expect(json<Doc>(r).pairs[0]?.error).toMatch(/cannot reach the MLflow server \(ECONNREFUSED\)/);
+  });
+
+  it('a server that accepts but never answers fails after LABSYNC_MLFLOW_TIMEOUT_MS per attempt, then the retries (exit 1)', async () => {
+    const sockets: Socket[] = [];
+    let requests = 0;
+    const silent = createServer((s) => {
+      sockets.push(s);
+      s.on('data', (d) => void (requests += String(d).split('\r\n').filter((l) => /^(GET|POST|PUT) /.test(l)).length));
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const a = lab(modelName(), '    retries: 1\n    retry_delay: 100ms\n', `http://127.0.0.1:${port}`);
+      a.write(a.path('models/clf/w.bin'), 'w');
+      const r = await a.cli(['models', 'push', '--json'], { env: { LABSYNC_MLFLOW_TIMEOUT_MS: '1000' } });
+      expect(r.exitCode).toBe(1);
+      expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'failed', attempts: 2, error: expect.stringMatching(/no answer in time/) });
+      expect(requests).toBe(2); // one request per attempt: no retries of the client's own under labsync's
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  it('the delete guard: a push that would drop most of the version is refused (exit 3) and registers nothing', async () => {
+    const model = modelName();
+    const a = lab(model);
+    for (const n of ['a', 'b', 'c', 'd']) a.write(a.path(`models/clf/${n}.bin`), n);
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    for (const n of ['b', 'c', 'd']) unlinkSync(a.path(`models/clf/${n}.bin`));
+    const r = await a.cli(['models', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+    expect(json<Doc>(r).pairs[0]?.status).toBe('refused');
+    expect((await versionsOf(server, model)).length).toBe(1);
   });
 
   it('a password planted in the tracking URI appears nowhere: output, JSON, logs, state, receipts', async () => {

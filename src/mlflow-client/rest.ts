@@ -1,7 +1,7 @@
 // The MLflow tracking server's REST API from node's fetch: one process start of node instead of a
 // python interpreter importing mlflow per call (README: "MLflow pairs" has the measurement).
 // Failures are values the adapter classifies by exit code: TRANSIENT (retry) or FATAL.
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 
 export const EXIT_FATAL = 1;
 export const EXIT_TRANSIENT = 75;
@@ -48,7 +48,15 @@ function networkError(error: unknown, what: string): ClientError {
 
 export async function request(server: Server, method: string, path: string, body?: BodyInit | Readable, what = `${method} ${path}`): Promise<Response> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), server.timeoutMs);
+  let timer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), server.timeoutMs);
+  // An upload is answered only after its last byte: the clock restarts with every chunk sent, so
+  // only a silent link times out, never a large file.
+  if (body instanceof Readable) {
+    body.on('data', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), server.timeoutMs);
+    });
+  }
   try {
     const init: RequestInit & { duplex?: 'half' } = { method, headers: { ...server.headers }, signal: abort.signal };
     if (body instanceof Readable) {
@@ -64,6 +72,28 @@ export async function request(server: Server, method: string, path: string, body
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Passes a download through, failing it (transient) when no byte arrives for `ms`. */
+export function idleGuard(ms: number, what: string): Transform {
+  let timer: NodeJS.Timeout | undefined;
+  const guard: Transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      arm();
+      done(null, chunk);
+    },
+    flush(done) {
+      clearTimeout(timer);
+      done();
+    },
+  });
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => guard.destroy(new ClientError(`no data from the MLflow server for ${Math.round(ms / 1000)}s — ${what}`, true)), ms);
+  };
+  arm();
+  guard.on('close', () => clearTimeout(timer));
+  return guard;
 }
 
 interface ApiError { error_code?: string; message?: string }

@@ -4,12 +4,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sumsLine } from '../verify/sums-file.js';
 import { walkTree } from '../verify/stat-tree.js';
 import { FILES_DIR, fileUrl, proxyPath, readSums, SUMS_NAME, wantedVersion, versionFolder, type Version } from './registry.js';
-import { api, ClientError, failure, request, type Server } from './rest.js';
+import { api, ClientError, failure, idleGuard, request, type Server } from './rest.js';
 
 /** A line the adapter's parseProgress reads, so the stall watchdog sees a long upload move. */
 export const progressLine = (bytes: number, files: number): string => `progress bytes=${bytes} files=${files}\n`;
@@ -98,9 +98,9 @@ async function fetchFile(server: Server, folder: string, path: string, to: strin
   const res = await request(server, 'GET', fileUrl(folder, path), undefined, `download ${path}`);
   if (!res.ok || !res.body) throw await failure(res, `download ${path}`);
   const hash = createHash('sha256');
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream).pipe(hashing(hash, moved));
-  if (to) await pipeline(body, createWriteStream(to));
-  else for await (const _ of body) void _;
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  const hashed = hashing(hash, moved);
+  await pipeline(body, idleGuard(server.timeoutMs, `download ${path}`), hashed, to ? createWriteStream(to) : new Writable({ write: (_c, _e, done) => done() }));
   moved.files++;
   return hash.digest('hex');
 }
