@@ -2,7 +2,7 @@
 // against moto. A saved plan is carried out exactly; a stale one, or one for another manifest, changes
 // nothing. Counted (files, commands, exit codes), never timed.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab, type CliResult } from './harness/lab.js';
@@ -148,6 +148,32 @@ describe('plan --save and apply: rsync to a local folder', () => {
     const applied = await lab.cli(['apply', 'plan.json']);
     expect(applied.exitCode, applied.stdout + applied.stderr).toBe(0);
     expect(lab.tree(lab.outside('nas'))).toEqual({ keep: 'k' });
+  });
+
+  it('apply runs as a run does: a pull plan, --dry-run moves nothing, a held lock is exit 75, the after hook runs', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    mode: pull\n    hooks:\n      after: ["sh", "-c", "echo $LABSYNC_STATUS $LABSYNC_FILES >> ${lab.outside('hook.log')}"]\n`);
+    lab.write(lab.outside('nas', 'a'), 'a').write(lab.outside('nas', 'd/b'), 'b').write(lab.path('raw/here'), 'kept: not a mirror');
+    expect((await lab.cli(['plan', '--save', 'pull.json'])).exitCode).toBe(0);
+    expect(readPlan(lab.path('pull.json'))).toMatchObject({ action: 'sync', pairs: [{ direction: 'pull', send: [{ path: 'a' }, { path: 'd/b' }], delete: [] }] });
+    const dry = await lab.cli(['apply', 'pull.json', '--dry-run', '--json']);
+    expect(dry.exitCode).toBe(0);
+    expect(pairOf(dry).status).toBe('planned');
+    expect(lab.tree(lab.path('raw'))).toEqual({ here: 'kept: not a mirror' });
+
+    const lock = { pid: 1, host: 'another-host', bootId: '', startedAt: new Date().toISOString(), command: 'data pull' };
+    lab.write(lab.path('.labsync/locks/raw.lock'), JSON.stringify(lock));
+    const locked = await lab.cli(['apply', 'pull.json', '--json']);
+    expect(locked.exitCode).toBe(75);
+    expect(pairOf(locked)).toMatchObject({ status: 'locked', commands: [] });
+    rmSync(lab.path('.labsync/locks/raw.lock'));
+
+    const r = await lab.cli(['apply', 'pull.json', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(pairOf(r)).toMatchObject({ status: 'ok', files: 2, verify: { status: 'in_sync' } });
+    expect(lab.tree(lab.path('raw'))).toEqual({ a: 'a', 'd/b': 'b', here: 'kept: not a mirror' });
+    expect(readFileSync(lab.outside('hook.log'), 'utf8')).toBe('ok 2\n');
+    expect(receiptsOf(lab).at(-1)).toMatchObject({ action: 'sync', status: 'ok', appliedPlan: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it('pairs whose tool has no listing (git) are refused at plan --save, naming the pair; plan without --save prints commands', async () => {
