@@ -2,7 +2,7 @@
 // against moto. A saved plan is carried out exactly; a stale one, or one for another manifest, changes
 // nothing. Counted (files, commands, exit codes), never timed.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab, type CliResult } from './harness/lab.js';
@@ -38,6 +38,7 @@ async function saveAndApply(lab: Lab, dest: () => Promise<Record<string, string>
   expect(await dest()).toMatchObject({ keep: seen('keep'), 'sub/change': seen('old'), gone: seen('only at the destination') });
   const plan = readPlan(lab.path('plan.json'));
   expect(plan.pairs[0]).toMatchObject({ name: 'raw', guard: { verdict: 'ok' } });
+  expect(readFileSync(lab.path('plan.json'), 'utf8')).not.toContain(S3_KEYS.AWS_SECRET_ACCESS_KEY);
   expect([paths(plan.pairs[0]?.send ?? []), paths(plan.pairs[0]?.replace ?? []), paths(plan.pairs[0]?.delete ?? [])]).toEqual([['added'], ['sub/change'], ['gone']]);
 
   const applied = await lab.cli(['apply', 'plan.json', '--json'], { env });
@@ -174,6 +175,21 @@ describe('plan --save and apply: rsync to a local folder', () => {
     expect(lab.tree(lab.path('raw'))).toEqual({ a: 'a', 'd/b': 'b', here: 'kept: not a mirror' });
     expect(readFileSync(lab.outside('hook.log'), 'utf8')).toBe('ok 2\n');
     expect(receiptsOf(lab).at(-1)).toMatchObject({ action: 'sync', status: 'ok', appliedPlan: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('a folder labsync cannot list as plain files (a symlink in it) is refused at plan --save and at apply, nothing written or changed', async () => {
+    const lab = setup();
+    lab.write(lab.path('raw/a'), 'a');
+    expect((await lab.cli(['plan', '--save', 'plan.json'])).exitCode).toBe(0);
+    symlinkSync('a', lab.path('raw/link'));
+    const applied = await lab.cli(['apply', 'plan.json', '--json']);
+    expect(applied.exitCode).toBe(3);
+    expect(pairOf(applied).error).toMatch(/data\.raw cannot be planned ahead: rsync compares .* by itself here .*; nothing was changed/);
+    expect(existsSync(lab.outside('nas'))).toBe(false);
+    const saved = await lab.cli(['plan', '--save', 'again.json']);
+    expect(saved.exitCode).toBe(3);
+    expect(saved.stderr).toMatch(/no plan written to again\.json: raw could not be planned/);
+    expect(existsSync(lab.path('again.json'))).toBe(false);
   });
 
   it('pairs whose tool has no listing (git) are refused at plan --save, naming the pair; plan without --save prints commands', async () => {
