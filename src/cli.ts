@@ -94,9 +94,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('[category]', 'code | data | models')
     .argument('[action]', 'push | pull | sync (default sync)')
     .argument('[names...]', 'only these pairs')
-    .action(async (category: string | undefined, action: string | undefined, names: string[], _o: unknown, cmd: Command) => {
+    .option('--save <file>', 'list both sides and write the plan (files to send/replace/delete, listings\' digests, the guard\'s verdict) for `labsync apply`')
+    .action(async (category: string | undefined, action: string | undefined, names: string[], o: { save?: string }, cmd: Command) => {
       const { planCommand } = await import('./commands/plan.js');
-      setExit(await planCommand(category, action, names, globals(cmd)));
+      setExit(await planCommand(category, action, names, globals(cmd), o.save));
+    });
+  program
+    .command('apply')
+    .description('carry out exactly a plan saved by `plan --save`; exit 3, nothing changed, when either side no longer matches it')
+    .argument('<file>', 'the plan file')
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      const { applyCommand } = await import('./commands/apply.js');
+      setExit(await applyCommand(file, globals(cmd)));
     });
   program
     .command('schedule')

@@ -1,4 +1,5 @@
-// The exact commands a run would execute, secrets redacted. Runs nothing.
+// The exact commands a run would execute, secrets redacted. Runs nothing. With --save, the plan as a
+// file instead (plan-save.ts).
 import { adapterFor } from '../adapters/index.js';
 import type { PlanContext } from '../adapters/types.js';
 import { runStamp } from '../engine/run.js';
@@ -10,7 +11,7 @@ import { CATEGORIES, type Action, type Category } from '../types.js';
 import { openManifest, redactor, type GlobalOptions } from './context.js';
 import { ACTIONS } from './run.js';
 
-export async function planCommand(category: string | undefined, action: string | undefined, names: readonly string[], opts: GlobalOptions): Promise<ExitCode> {
+export async function planCommand(category: string | undefined, action: string | undefined, names: readonly string[], opts: GlobalOptions, save?: string): Promise<ExitCode> {
   // `plan raw` and `plan push raw` read naturally too: shift words that are not a category or action.
   const words = [category, action, ...names].filter((w): w is string => w !== undefined);
   const cat = CATEGORIES.find((c) => c === words[0]);
@@ -19,6 +20,10 @@ export async function planCommand(category: string | undefined, action: string |
   if (act) words.shift();
   const manifest = openManifest(opts);
   const pairs = selectPairs(manifest, { ...(cat ? { category: cat as Category } : {}), names: words, ...(opts.tag ? { tag: opts.tag } : {}) });
+  if (save !== undefined) {
+    const { planSaveCommand } = await import('./plan-save.js');
+    return planSaveCommand(save, (act ?? 'sync') as Action, manifest, pairs, opts);
+  }
   const redact = redactor();
   const ctx: PlanContext = { stamp: runStamp(new Date()), tty: false, verbose: Boolean(opts.verbose), resync: false, full: false };
   const planned = pairs.map((pair) => {

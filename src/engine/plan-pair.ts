@@ -11,6 +11,7 @@ import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
 import { guardChanges } from './guards.js';
+import { atPlan } from './plan-seam.js';
 import { localListing, remoteListing } from './listings.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
@@ -38,6 +39,8 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
   if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
   const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
+  const held = atPlan(o.seam, pair, direction, plan, refusal);
+  if (held) return { ...held, changes };
   if (refusal) return { status: 'refused', error: refusal, changes };
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };

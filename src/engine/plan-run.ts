@@ -14,6 +14,7 @@ import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
+import { atPlan } from './plan-seam.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
 import { cachedSha, holdsLinks, listLocal, listRemote, type Side } from './sides.js';
@@ -90,6 +91,8 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   const changes: Changes = changesOf(plan);
   if (o.action === 'status') return { status: isEmptyPlan(plan) ? 'in_sync' : 'drift', changes };
   const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
+  const held = atPlan(o.seam, pair, direction, plan, refusal);
+  if (held) return { ...held, changes };
   if (refusal) return { status: 'refused', error: refusal, changes };
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };

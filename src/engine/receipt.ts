@@ -36,7 +36,7 @@ export function rememberLocalSums(pair: ResolvedPair, paths: readonly string[], 
   seen.set(`${pair.root}\0${pair.name}`, { paths, sha256 });
 }
 
-export async function recordReceipt(pair: ResolvedPair, result: PairResult, stamp: string, redact: Redactor = makeRedactor(process.env)): Promise<string> {
+export async function recordReceipt(pair: ResolvedPair, result: PairResult, stamp: string, redact: Redactor = makeRedactor(process.env), appliedPlan?: string): Promise<string> {
   const ok = result.status === 'ok';
   const known = ok ? seen.get(`${pair.root}\0${pair.name}`) : undefined;
   const tree = known
@@ -54,6 +54,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     ...(result.record ? { registry: result.record } : {}),
     proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,
     bytesHashed: result.verify?.bytesHashed ?? null,
+    ...(appliedPlan ? { appliedPlan } : {}),
   };
   return writeReceipt(pair.root, `${stamp}`, receipt);
 }

@@ -14,6 +14,7 @@ import { probe, stopped, type Body } from './outcome.js';
 import type { Emit, PairResult, VerifyResult } from './events.js';
 import { guardChanges } from './guards.js';
 import { plannedBody } from './plan-pair.js';
+import { unplannable, type PlanSeam } from './plan-seam.js';
 import { failedStatuses, ping, runHook } from './hooks.js';
 import { movedStats } from './sizes.js';
 import { prepareLocal } from './source.js';
@@ -30,6 +31,8 @@ export interface PairRunOptions {
   readonly emit: Emit;
   readonly redact: Redactor;
   readonly signal: AbortSignal;
+  /** `plan --save` / `apply`: the run stops at its plan, or carries out the given one (plan-seam.ts). */
+  readonly seam?: PlanSeam;
 }
 
 export function directionOf(pair: ResolvedPair, action: Action): Direction {
@@ -73,6 +76,7 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   // aws and rclone: labsync lists the remote with the checksums it keeps (ETags, MD5s) and plans (plan-pair.ts).
   const lister = direction !== 'bisync' && adapter.transferPlan && process.env.LABSYNC_PLAN !== '0' ? adapter.lister?.(pair, direction) : undefined;
   if (lister && direction !== 'bisync') return plannedBody(pair, adapter, lister, direction, o, ctx, show);
+  if (o.seam) return unplannable(pair, o.seam);
 
   const preview = adapter.preview(pair, direction, o.plan);
   show(preview.commands);

@@ -10,6 +10,7 @@ import type { Emit, PairResult, RunResult } from './events.js';
 import { mapPool } from './pool.js';
 import { recordReceipt } from './receipt.js';
 import { runPair } from './run-pair.js';
+import type { PlanSeam } from './plan-seam.js';
 
 export interface RunRequest {
   readonly command: string;
@@ -27,6 +28,10 @@ export interface RunRequest {
   readonly full: boolean;
   /** `push --commit MESSAGE`. */
   readonly commitMessage?: string;
+  /** `plan --save` / `apply`: per pair name, where its run meets the saved plan (plan-seam.ts). */
+  readonly seams?: ReadonlyMap<string, PlanSeam>;
+  /** `apply`: the digest of the plan file carried out, for the receipts. */
+  readonly appliedPlan?: string;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -42,6 +47,11 @@ function toRecord(r: PairResult): PairRecord {
     finishedAt: new Date(Date.parse(r.startedAt) + r.durationMs).toISOString(), durationMs: r.durationMs,
     attempts: r.attempts, files: r.files, bytes: r.bytes, ...(r.error ? { error: r.error } : {}),
   };
+}
+
+function seamOf(req: RunRequest, pair: ResolvedPair): { seam?: PlanSeam } {
+  const seam = req.seams?.get(pair.name);
+  return seam ? { seam } : {};
 }
 
 /** One folder inside (or equal to) the other. */
@@ -63,7 +73,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   const results = await mapPool(
     req.pairs,
     req.concurrency,
-    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal }),
+    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair) }),
     (a, b) => nested(a.local, b.local),
   );
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
@@ -76,7 +86,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     const pair = req.pairs.find((p) => p.name === r.name);
     if (!pair || r.status === 'interrupted') continue;
     // A receipt is a record, not a condition of success: failing to write one only warns.
-    await recordReceipt(pair, r, plan.stamp, redact).catch((error: Error) => emit({ kind: 'warning', pair: r.name, message: `could not write a receipt: ${error.message}` }));
+    await recordReceipt(pair, r, plan.stamp, redact, req.appliedPlan).catch((error: Error) => emit({ kind: 'warning', pair: r.name, message: `could not write a receipt: ${error.message}` }));
   }
   const result: RunResult = {
     command: req.command,

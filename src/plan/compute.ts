@@ -14,11 +14,16 @@ export interface PlanOptions {
   readonly modifyWindowMs?: number;
 }
 
-/** A listing's digest: any change to a path, size, mtime or checksum changes it. Order-independent. */
+/**
+ * A listing's digest: any change to a path, size, mtime or a checksum the side itself tells (an ETag,
+ * a listed or freshly computed MD5) changes it. Order-independent. A sha256 is left out: on rsync's
+ * sides it is what labsync's hash cache happened to know, so a `check` between `plan --save` and
+ * `apply` would otherwise make an unchanged side look changed.
+ */
 export function listingOf(entries: readonly Entry[]): Listing {
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const h = createHash('sha256');
-  for (const e of sorted) h.update(`${e.path}\0${e.size}\0${e.mtimeMs ?? ''}\0${e.sha256 ?? ''}\0${e.md5 ?? ''}\0${e.etag ?? ''}\n`);
+  for (const e of sorted) h.update(`${e.path}\0${e.size}\0${e.mtimeMs ?? ''}\0${e.md5 ?? ''}\0${e.etag ?? ''}\n`);
   return { entries: sorted, digest: h.digest('hex') };
 }
 

@@ -22,7 +22,7 @@ export interface PlannedFile {
 /** One side as listed once per run: the entries, and a digest that changes when any entry does. */
 export interface Listing {
   readonly entries: readonly Entry[];
-  /** sha256 of the canonical listing (path, size, mtime, checksum per entry, in byte order). */
+  /** sha256 of the canonical listing (path, size, mtime, the side's own checksums per entry, in byte order). */
   readonly digest: string;
 }
 

@@ -30,6 +30,8 @@ export interface Receipt {
    */
   readonly proof: 'cached' | 'full' | 'tool' | null;
   readonly bytesHashed: { readonly local: number; readonly remote: number } | null;
+  /** `labsync apply`: sha256 of the plan file this run carried out. */
+  readonly appliedPlan?: string;
 }
 
 export function digestOfList(lines: readonly string[]): string {

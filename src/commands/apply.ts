@@ -1,0 +1,52 @@
+// `labsync apply FILE`: carry out exactly a saved plan. Before any pair runs, the plan must be for
+// this manifest and these pairs (else exit 2); each pair then runs as a normal run does (lock, hooks,
+// guard, transfer, verify, receipt) except that it stops, changing nothing, when either side no
+// longer lists as it did when the plan was made (exit 3).
+import { relative } from 'node:path';
+import type { PlanSeam } from '../engine/plan-seam.js';
+import { directionOf } from '../engine/run-pair.js';
+import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
+import { manifestDigest, pairFingerprint, planOfSaved, readPlan, type SavedPlan } from '../plan/saved.js';
+import type { Manifest, ResolvedPair } from '../types.js';
+import { VERSION } from '../version.js';
+import { openManifest, redactor, type GlobalOptions } from './context.js';
+import { runSelected } from './run-selected.js';
+
+/** The manifest's pairs the plan names, or a usage error saying how the plan and manifest disagree. */
+export function pairsFor(saved: SavedPlan, file: string, manifest: Manifest, redact: (s: string) => string): ResolvedPair[] {
+  const here = relative(manifest.root, manifest.file);
+  if (saved.manifest.sha256 !== manifestDigest(manifest.file)) {
+    throw new UsageError(
+      `${file} was made for another manifest (${saved.manifest.file}, sha256 ${saved.manifest.sha256.slice(0, 12)}), not ${here} as it is now (sha256 ${manifestDigest(manifest.file).slice(0, 12)}); nothing was run`,
+      'a plan is applied with the manifest it was made from; make a new plan with `labsync plan --save`',
+    );
+  }
+  return saved.pairs.map((p) => {
+    const pair = manifest.pairs.find((m) => m.name === p.name);
+    if (!pair) throw new UsageError(`${file}: pair ${p.name} is not in ${here}; nothing was run`);
+    const direction = directionOf(pair, saved.action);
+    if (direction !== p.direction || pairFingerprint(pair, p.direction, redact) !== p.fingerprint) {
+      throw new UsageError(`${file}: pair ${p.category}.${p.name} in ${here} is not the pair the plan was made for (its tool, folders, direction or delete settings differ); nothing was run`);
+    }
+    return pair;
+  });
+}
+
+export async function applyCommand(file: string, opts: GlobalOptions): Promise<ExitCode> {
+  const { plan: saved, digest } = readPlan(file);
+  const manifest = openManifest(opts);
+  const redact = redactor();
+  const pairs = pairsFor(saved, file, manifest, redact);
+  const seams = new Map<string, PlanSeam>(saved.pairs.map((p) => [
+    p.name,
+    { kind: 'apply', plan: planOfSaved(p), ...(p.guard.verdict === 'refused' ? { refused: p.guard.reason } : {}) },
+  ]));
+  const result = await runSelected(
+    manifest, opts, redact,
+    { command: `apply ${file}`, action: saved.action, pairs, dryRun: Boolean(opts.dryRun), seams, appliedPlan: digest },
+    (emit) => {
+      if (saved.labsyncVersion !== VERSION) emit({ kind: 'warning', message: `${file} was made by labsync ${saved.labsyncVersion}; this is ${VERSION}` });
+    },
+  );
+  return exitCodeFor(result.pairs.map((p) => p.status));
+}
