@@ -22,6 +22,8 @@ const INSTALL: Record<Program, string> = {
   // botocore past the pin of an installed awscli.
   dvc: "pipx install 'dvc[s3]'   (pipx: apt-get install -y pipx)",
   aws: 'pipx install awscli   (pipx: apt-get install -y pipx)',
+  // The hf CLI comes with huggingface_hub (its [cli] extra is gone).
+  hf: 'pipx install huggingface_hub   (pipx: apt-get install -y pipx)',
 };
 
 function firstLine(text: string): string | undefined {

@@ -1,7 +1,7 @@
 // Cross-field rules. What a tool can do is read from its adapter's capabilities, said once there.
 import { adapterFor } from '../adapters/index.js';
 import type { ManifestIssue } from '../errors.js';
-import { CATEGORIES, type Category } from '../types.js';
+import { CATEGORIES, type Category, type Endpoint } from '../types.js';
 import { cronProblem } from '../util/cron.js';
 import { parseDuration } from '../util/duration.js';
 import { resolveRemote, toolFor } from './resolve.js';
@@ -32,6 +32,7 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   if (typeof endpoint !== 'string' && !caps.remoteTypes.includes(endpoint.type)) {
     at('remote', `${tool} cannot reach a ${endpoint.type} remote (it reaches: ${caps.remoteTypes.join(', ')})`);
   }
+  if (tool === 'hf') hfRules(at, category, mode, endpoint);
   // Safety options count wherever they come from: a backup silently not taken loses files.
   if ((pair.delete ?? defaults.delete) && !caps.delete) at('delete', `delete is not supported by ${tool}`);
   if ((pair.backup ?? defaults.backup) && !caps.backup) at('backup', `backup is not supported by ${tool}`);
@@ -51,6 +52,14 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   const stall = stallProblem(pair.stall_timeout);
   if (stall) at('stall_timeout', stall);
   return out;
+}
+
+/** A Hub repo holds models (issue 14); hf download puts a subfolder's files under that subfolder, so a pull takes the repo's root. */
+function hfRules(at: (key: string, message: string) => void, category: Category, mode: string, endpoint: Endpoint | string): void {
+  if (category !== 'models') at('remote', `tool hf is for models: pairs (this pair is under ${category}:)`);
+  if (typeof endpoint !== 'string' && endpoint.type === 'hf' && endpoint.path && mode === 'pull') {
+    at('remote', `a pull from a subfolder of an hf repo (${endpoint.path}) is not supported: pull the repo's root into its own folder`);
+  }
 }
 
 /** Tools report progress once a second: a shorter stall_timeout would stop healthy transfers. */

@@ -93,9 +93,17 @@ const rcloneRemote = strict({
   config: z.record(z.string(), z.string()).optional(),
 });
 const localRemote = strict({ type: z.literal('local'), path: z.string().min(1) });
+// The token stays in HF_TOKEN or the hf CLI's own login, never here.
+const hfRemote = strict({
+  type: z.literal('hf'),
+  repo: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be ORG/NAME, like my-org/my-model' }),
+  repo_type: z.enum(['model', 'dataset', 'space']).optional(),
+  revision: z.string().min(1).regex(/^[^\s:~^?*[\\]+$/, { error: 'must be a branch, a tag or a 40-hex commit id' }).optional(),
+  create: z.boolean().optional(),
+});
 
-export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local'] as const;
-export const remoteSchema = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote], {
+export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local', 'hf'] as const;
+export const remoteSchema = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote, hfRemote], {
   error: `type must be one of: ${REMOTE_TYPES.join(', ')}`,
 });
 

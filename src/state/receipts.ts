@@ -28,6 +28,8 @@ export interface Receipt {
    */
   readonly proof: 'cached' | 'full' | 'tool' | null;
   readonly bytesHashed: { readonly local: number; readonly remote: number } | null;
+  /** The remote's commit id the run ended at, where the remote has commits: an hf push's new commit, a pull's fetched one. */
+  readonly remoteCommit?: string;
 }
 
 export function digestOfList(lines: readonly string[]): string {
