@@ -8,7 +8,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { commit, createRepo, existing, git, lfsPath, repoDir, resolveRev, sha256, type Operation } from './hub-git.js';
 
-export interface StandIn { readonly server: Server; readonly port: number; readonly commits: () => number }
+export interface StandIn {
+  readonly server: Server;
+  readonly port: number;
+  /** Commits made through the API so far (every repo). */
+  readonly commits: () => number;
+  /** From the (n+1)th revision lookup on, answer 503: a Hub that fails between labsync's listing and hf's download. */
+  failRevisionsAfter(n: number | undefined): void;
+}
 
 const TYPES: Record<string, string> = { models: 'model', datasets: 'dataset', spaces: 'space' };
 /** Files at least this big, or with a NUL in their first 512 bytes, go to LFS, as on the Hub. */
@@ -30,6 +37,7 @@ const notFound = (res: ServerResponse, code: 'RepoNotFound' | 'RevisionNotFound'
 
 export function startStandIn(mirrors: string, port: number, olahPort: number): Promise<StandIn> {
   let commits = 0;
+  let revisionsLeft: number | undefined;
   const base = `http://127.0.0.1:${port}`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -122,6 +130,7 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
       return send(res, 200, {});
     }
 
+    if (revisionsLeft !== undefined && /\/revision\//.test(p) && revisionsLeft-- <= 0) return send(res, 503, { error: 'Service Unavailable' });
     // Reads go to olah, but a missing repo or revision is answered as the Hub answers it.
     if ((m = /^\/api\/(models|datasets|spaces)\/([^/]+\/[^/]+)(?:\/(?:revision|tree|paths-info)\/([^/]+).*)?$/.exec(p))
       ?? (m = /^\/(?:(datasets|spaces)\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\//.exec(p))) {
@@ -145,7 +154,7 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits }));
+    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failRevisionsAfter: (n) => void (revisionsLeft = n) }));
   });
 }
 

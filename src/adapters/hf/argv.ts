@@ -36,8 +36,9 @@ const NOTHING = '/';
 
 export const typeArgs = (r: HfRemote): string[] => ['--repo-type', r.repoType];
 
-export function listArgv(r: HfRemote, script: string): string[] {
-  return ['-c', script, r.repo, r.repoType, r.revision, r.path];
+/** The listing script comes on stdin ("-"), so commands and errors show one short line. */
+export function listArgv(r: HfRemote): string[] {
+  return ['-', r.repo, r.repoType, r.revision, r.path];
 }
 
 export interface CommitText { readonly summary: string; readonly description: string }

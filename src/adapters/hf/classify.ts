@@ -19,7 +19,8 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   const both = `${output.stderr}\n${output.stdout}`;
   if (output.timedOut) return { kind: 'retry', reason: 'timed out' };
   if (output.exitCode === 0) {
-    if (STALE_LOCAL_DIR.test(both)) return { kind: 'retry', reason: `the Hub could not be reached; hf download kept the folder as it was and said so: ${lastLines(both)}` };
+    const stale = both.split('\n').find((l) => STALE_LOCAL_DIR.test(l));
+    if (stale) return { kind: 'retry', reason: `the Hub could not be reached, and hf download exited 0 anyway: ${stale.trim().slice(0, 400)}` };
     return { kind: 'ok' };
   }
   const listed = parseListError(output.stdout);
@@ -32,9 +33,9 @@ export function classify(output: ToolOutput, command: Command): Outcome {
     case 'unreachable':
       return { kind: 'retry', reason: `the Hub could not be reached: ${said}` };
     case 'repo_not_found':
-      return { kind: 'fatal', reason: `${where(command)}: the repo does not exist (or the token cannot see it): ${said}`, hint: 'check repo and repo_type on the remote, or set create: true on it to let a push create the repo (private)' };
+      return { kind: 'fatal', reason: `${where(command)}: the repo does not exist (or the token cannot see it); check repo and repo_type, or set create: true on the remote to let a push create it (private): ${said}` };
     case 'revision_not_found':
-      return { kind: 'fatal', reason: `${where(command)}: the revision does not exist in the repo: ${said}`, hint: 'check revision on the remote: a branch, a tag or a 40-hex commit id' };
+      return { kind: 'fatal', reason: `${where(command)}: the revision does not exist in the repo (a branch, a tag or a 40-hex commit id): ${said}` };
     case 'auth':
       return { kind: 'fatal', reason: `${where(command)}: the Hub refused the token: ${said}`, hint: 'set HF_TOKEN or run `hf auth login`' };
     case 'client':

@@ -11,8 +11,8 @@ import { LIST_TREE_PY } from './list-tree.js';
 import { parseListing, parseVersion } from './parse.js';
 import { hfPython } from './python.js';
 
-function command(pair: ResolvedPair, tool: string, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
-  return { tool, args, cwd: pair.root, env: hfEnv(pair), mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
+function command(pair: ResolvedPair, tool: string, args: string[], label: string, mutates: boolean, answers?: RegExp, input?: string): Command {
+  return { tool, args, cwd: pair.root, env: hfEnv(pair), mutates, label, pair: pair.name, ...(answers ? { answers } : {}), ...(input ? { input } : {}) };
 }
 
 const at = (pair: ResolvedPair): string => {
@@ -29,7 +29,7 @@ function lister(pair: ResolvedPair, direction: 'push' | 'pull' | 'bisync'): List
     : undefined;
   return {
     remote: {
-      commands: [command(pair, hfPython(), listArgv(r, LIST_TREE_PY), `list hf repo ${at(pair)}`, false, absent)],
+      commands: [command(pair, hfPython(), listArgv(r), `list hf repo ${at(pair)}`, false, absent, LIST_TREE_PY)],
       parse: ([o]) => (o && o.exitCode !== 0 ? Object.assign([], {}) : parseListing(o?.stdout ?? '', r.path)),
     },
     local: { sha256: true },
