@@ -30,6 +30,10 @@ need_py dvc dvc 'dvc[s3]'
 if [ "$purpose" = test ]; then
   need_py aws awscli awscli
   need_py moto_server moto 'moto[server]'
+  # The hf CLI (huggingface_hub, pinned: the tests know its protocol and traps) and olah, the Hub
+  # mirror the hf tests read from (TESTBED-models.md); hf-xet comes along but HF_HUB_DISABLE_XET is set.
+  need_py hf hf 'huggingface_hub==2.4.0'
+  need_py olah-cli olah 'olah==0.5.4'
 fi
 if [ -n "$py_missing" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_missing="$apt_missing python3 python3-venv"

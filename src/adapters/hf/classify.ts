@@ -24,8 +24,8 @@ export function classify(output: ToolOutput, command: Command): Outcome {
     return { kind: 'ok' };
   }
   const listed = parseListError(output.stdout);
-  const kind = listed?.kind ?? (/RevisionNotFoundError|Revision Not Found/.test(both) ? 'revision_not_found'
-    : /RepositoryNotFoundError|Repository Not Found/.test(both) ? 'repo_not_found'
+  const kind = listed?.kind ?? (/RevisionNotFoundError|Revision not found/i.test(both) ? 'revision_not_found'
+    : /RepositoryNotFoundError|Repository Not Found|(Model|Dataset|Space) '[^']+' not found/i.test(both) ? 'repo_not_found'
     : /401 Client Error|403 Client Error|Invalid credentials|Invalid user token/i.test(both) ? 'auth'
     : TRANSIENT.test(both) ? 'unreachable' : 'other');
   const said = listed?.message || lastLines(both) || `hf exit ${output.exitCode}`;

@@ -9,7 +9,7 @@ export const LIST_TREE_PY = `
 import json, sys
 repo, repo_type, revision, sub = sys.argv[1:5]
 def fail(kind, message):
-    print(json.dumps({"error": kind, "message": str(message).strip().splitlines()[0:3]}))
+    print(json.dumps({"error": kind, "message": [l for l in str(message).splitlines() if l.strip()][0:3]}))
     sys.exit(3)
 try:
     from huggingface_hub import HfApi
