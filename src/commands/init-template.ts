@@ -14,6 +14,7 @@ remotes:
   nas: { type: local, path: "\${LABSYNC_NAS:-../labsync-remote}" }
   # gpu:    { type: ssh, host: cloud-gpu, user: ubuntu, port: 22, identity: ~/.ssh/cloud-key.pem, path: /home/ubuntu/ai-lab }
   # lab-s3: { type: s3, bucket: my-bucket, prefix: ai-lab, region: us-west-2, profile: lab }
+  # hub:    { type: hf, repo: my-org/my-model, repo_type: model, revision: main }   # token: HF_TOKEN or \`hf auth login\`; create: true lets a push make the repo (private)
 
 data:
   - name: datasets
@@ -31,4 +32,9 @@ models:
     exclude: ["*.lock"]
     # schedule: "0 * * * *"   # for \`labsync schedule\`
     # tags: [hourly]          # run with --tag hourly
+  # - name: release          # a Hugging Face Hub repo (tool hf, the \`hf\` CLI): push = one commit, pull = the files at revision
+  #   local: models/release
+  #   remote: hub            # or hub:checkpoints for a subfolder of the repo (push only)
+  #   mode: push             # pull: a branch, a tag or a 40-hex commit as the remote's revision pins it
+  #   delete: true           # the commit also removes files the folder lacks (guarded by max_delete)
 `;
