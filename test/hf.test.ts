@@ -16,6 +16,7 @@ import { which } from '../src/exec/which.js';
 import { withTools } from './harness/tools.js';
 
 interface Pair {
+  attempts?: number;
   status: string; error: string | null; files: number; bytes: number;
   verify: { status: string; checked: number; changed: string[]; missing: string[]; extra: string[] } | null;
   changes?: { transfer: string[]; delete: string[] }; commands: string[];
@@ -102,8 +103,13 @@ ${o.extra ?? ''}`;
     expect(readFileSync(other.path('models/release/with space [v1].txt'), 'utf8')).toBe('awkward\n');
     expect(existsSync(other.path('models/release/.gitattributes'))).toBe(false);
     expect(receipts(other).at(-1)).toMatchObject({ status: 'ok', remoteCommit: head });
+    // check compares with one listing and downloads nothing; once the hash cache holds the files (the
+    // first check: files just written are too new to be trusted by their stat keys), no LFS file is read
+    // again; the small git files are read for their blob ids (30 bytes).
+    expect((await cli(other, ['check'])).exitCode).toBe(0);
     const check = await cli(other, ['check', '--json']);
     expect(check.exitCode, check.stdout).toBe(0);
+    expect(json<{ pairs: { verify: { bytesHashed: { local: number; remote: number } } }[] }>(check).pairs[0]?.verify.bytesHashed).toEqual({ local: 30, remote: 0 });
   });
 
   it('a no-op push makes no commit and runs no upload; one changed file makes exactly one commit sending only it', async () => {
@@ -260,8 +266,9 @@ ${o.extra ?? ''}`;
   it('the token appears in no output, log, state file or receipt, even with -v and a failure', async () => {
     const repo = newRepo();
     const { lab } = seeded(repo, { create: true });
+    // HF_HOME unset: labsync keeps the client's home in .labsync/, never the user's ~/.cache/huggingface.
     const outs = [
-      await cli(lab, ['models', 'push', '-v', '--json']),
+      await cli(lab, ['models', 'push', '-v', '--json'], { HF_HOME: '' }),
       await cli(lab, ['check', '-v']),
       await cli(lab, ['plan', 'models', 'push']),
       await cli(lab, ['models', 'pull', '-v'], { HF_ENDPOINT: `http://127.0.0.1:${await freePort()}` }),
@@ -278,6 +285,7 @@ ${o.extra ?? ''}`;
     };
     walk(lab.path('.labsync'));
     expect(files.some((f) => f.includes('receipts'))).toBe(true);
-    for (const f of files.filter((p) => !p.includes('hf-home'))) expect(readFileSync(f, 'utf8'), f).not.toContain(HF_TEST_TOKEN);
+    for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toContain(HF_TEST_TOKEN);
+    expect(existsSync(join(lab.home, '.cache', 'huggingface'))).toBe(false);
   });
 });
