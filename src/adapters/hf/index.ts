@@ -3,6 +3,7 @@
 // status and check never download; a push is one `hf upload` commit of exactly the planned files and
 // deletions; a pull is `hf download --local-dir` of exactly the planned files.
 import type { ResolvedPair } from '../../types.js';
+import { ownExcludes } from '../own-excludes.js';
 import type { Adapter, Command, Lister } from '../types.js';
 import { createArgv, downloadArgv, hfEnv, hfRemote, listArgv, uploadArgv } from './argv.js';
 import { classify } from './classify.js';
@@ -30,7 +31,7 @@ function lister(pair: ResolvedPair, direction: 'push' | 'pull' | 'bisync'): List
   return {
     remote: {
       commands: [command(pair, hfPython(), listArgv(r), `list hf repo ${at(pair)}`, false, absent, LIST_TREE_PY)],
-      parse: ([o]) => (o && o.exitCode !== 0 ? Object.assign([], {}) : parseListing(o?.stdout ?? '', r.path)),
+      parse: ([o]) => (o && o.exitCode !== 0 ? Object.assign([], {}) : parseListing(o?.stdout ?? '', r.path, [...pair.exclude, ...ownExcludes(pair)])),
     },
     local: { sha256: true },
     modifyWindowMs: 0,
