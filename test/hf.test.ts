@@ -40,7 +40,7 @@ describe.skipIf(hfMissing)('hf ⇄ a Hub on 127.0.0.1 (olah + write stand-in)', 
   });
 
   const newRepo = (): string => `lab/model-${process.pid}-${++repos}`;
-  const manifest = (repo: string, o: { mode?: string; revision?: string; create?: boolean; extra?: string; local?: string } = {}): string => `version: 1
+  const manifest = (repo: string, o: { mode?: string; revision?: string; create?: boolean; extra?: string; local?: string; sub?: string } = {}): string => `version: 1
 defaults:
   retries: 0
 remotes:
@@ -48,7 +48,7 @@ remotes:
 models:
   - name: release
     local: ${o.local ?? 'models/release'}
-    remote: hub
+    remote: hub${o.sub ? `:${o.sub}` : ''}
     mode: ${o.mode ?? 'push'}
 ${o.extra ?? ''}`;
   const cli = (lab: Lab, args: string[], env: Record<string, string> = {}) => lab.cli(args, { env: { ...hfEnv(hub, lab.home), ...env } });
@@ -154,6 +154,29 @@ ${o.extra ?? ''}`;
     expect(remoteTree(repo).has('config.json')).toBe(false);
     // The Hub's own .gitattributes is never the folder's to delete.
     expect(remoteTree(repo).has('.gitattributes')).toBe(true);
+  });
+
+  it('a push into a subfolder of the repo mirrors that subfolder only; excluded remote files are never deleted', async () => {
+    const repo = newRepo();
+    const { lab } = seeded(repo, { create: true });
+    expect((await cli(lab, ['models', 'push'])).exitCode).toBe(0);
+    lab.manifest(manifest(repo, { create: true, sub: 'ckpt/step-1', extra: '    delete: true\n    exclude: ["*.tmp"]\n' }));
+    const ckpt = lab.path('ckpt');
+    lab.write(join(ckpt, 'a.bin'), randomBytes(1024)).write(join(ckpt, 'b.txt'), 'b\n').write(join(ckpt, 'scratch.tmp'), 'mine');
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('local: models/release', `local: ${ckpt}`));
+    expect((await cli(lab, ['models', 'push'])).exitCode).toBe(0);
+    // A file the pair excludes, put there by someone else: a mirror leaves it alone.
+    const other = lab.outside('other');
+    lab.write(join(other, 'theirs.tmp'), 'theirs');
+    const up = await execa('hf', ['upload', repo, join(other, 'theirs.tmp'), 'ckpt/step-1/theirs.tmp'], { env: { ...lab.env, ...hfEnv(hub, lab.home) }, extendEnv: false, reject: false });
+    expect(up.exitCode, up.stderr).toBe(0);
+    unlinkSync(join(ckpt, 'b.txt'));
+    const pushed = await cli(lab, ['models', 'push', '--json']);
+    expect(pushed.exitCode, pushed.stdout).toBe(0);
+    expect(json<Doc>(pushed).pairs[0]).toMatchObject({ status: 'ok', changes: { delete: ['b.txt'] }, verify: { status: 'in_sync' } });
+    expect([...remoteTree(repo).keys()].sort()).toEqual([
+      '-dash/notes.md', '.gitattributes', 'ckpt/step-1/a.bin', 'ckpt/step-1/theirs.tmp', 'config.json', 'model.safetensors', 'with space [v1].txt',
+    ]);
   });
 
   it('check catches a corrupted local copy, by LFS sha256 and by git blob id, without downloading', async () => {
