@@ -36,6 +36,8 @@ ${category}:
     expect(problems(hf('{ type: hf, repo: o/m }', '', 'data'))[0]).toMatch(/data\.release.*tool hf is for models: pairs/);
     expect(problems(hf('{ type: hf, repo: o/m }', ':sub\n    mode: pull'))[0]).toMatch(/a pull from a subfolder of an hf repo \(sub\) is not supported/);
     expect(problems(hf('{ type: hf, repo: o/m }', '\n    backup: true'))[0]).toMatch(/backup is not supported by hf/);
+    expect(problems(hf(`{ type: hf, repo: o/m, revision: ${'a'.repeat(40)} }`))[0]).toMatch(/a push needs a branch/);
+    expect(problems(hf(`{ type: hf, repo: o/m, revision: ${'a'.repeat(40)} }`, '\n    mode: pull'))).toEqual([]);
   });
 });
 

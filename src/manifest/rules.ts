@@ -57,6 +57,10 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
 /** A Hub repo holds models (issue 14); hf download puts a subfolder's files under that subfolder, so a pull takes the repo's root. */
 function hfRules(at: (key: string, message: string) => void, category: Category, mode: string, endpoint: Endpoint | string): void {
   if (category !== 'models') at('remote', `tool hf is for models: pairs (this pair is under ${category}:)`);
+  // A commit goes on a branch: a push to a pinned commit id cannot land anywhere.
+  if (typeof endpoint !== 'string' && endpoint.type === 'hf' && mode !== 'pull' && /^[0-9a-f]{40}$/.test(endpoint.revision)) {
+    at('remote', `a push needs a branch as the hf remote's revision, not the commit ${endpoint.revision.slice(0, 12)}…; pin commits for pulls`);
+  }
   if (typeof endpoint !== 'string' && endpoint.type === 'hf' && endpoint.path && mode === 'pull') {
     at('remote', `a pull from a subfolder of an hf repo (${endpoint.path}) is not supported: pull the repo's root into its own folder`);
   }
