@@ -33,6 +33,10 @@ if [ "$purpose" = test ]; then
   # The tests' own tracking server (labsync's client is REST: users install nothing). 3.18.0 cannot
   # install (its mlflow-skinny is missing from the registry), hence the pin.
   need_py mlflow mlflow 'mlflow==3.17.2'
+  # The hf CLI (huggingface_hub, pinned: the tests know its protocol and traps) and olah, the Hub
+  # mirror the hf tests read from (TESTBED-models.md); hf-xet comes along but HF_HUB_DISABLE_XET is set.
+  need_py hf hf 'huggingface_hub==2.4.0'
+  need_py olah-cli olah 'olah==0.5.4'
 fi
 if [ -n "$py_missing" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_missing="$apt_missing python3 python3-venv"

@@ -3,7 +3,7 @@
 export const CATEGORIES = ['code', 'data', 'models'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-export const TOOLS = ['git', 'dvc', 'rclone', 'rsync', 'aws', 'mlflow'] as const;
+export const TOOLS = ['git', 'dvc', 'rclone', 'rsync', 'aws', 'mlflow', 'hf'] as const;
 export type ToolName = (typeof TOOLS)[number];
 
 export const MODES = ['push', 'pull', 'bisync'] as const;
@@ -42,7 +42,14 @@ export type Endpoint =
   | { readonly type: 'rclone'; readonly remote: string; readonly path: string; readonly config?: Readonly<Record<string, string>> }
   | { readonly type: 'git'; readonly url: string }
   /** An MLflow model registry: versions of `model`, their files logged as runs of `experiment`. */
-  | { readonly type: 'mlflow'; readonly trackingUri: string; readonly model: string; readonly experiment: string };
+  | { readonly type: 'mlflow'; readonly trackingUri: string; readonly model: string; readonly experiment: string }
+  | {
+      /** A Hugging Face Hub repo (issue 14): `path` is the subfolder of the repo ('' for its root). */
+      readonly type: 'hf'; readonly repo: string; readonly repoType: 'model' | 'dataset' | 'space';
+      readonly revision: string; readonly path: string;
+      /** `create: true`: labsync may create the repo (private); never a side effect otherwise. */
+      readonly create: boolean;
+    };
 
 export type RemoteType = Endpoint['type'];
 

@@ -9,9 +9,12 @@ import type { ResolvedPair } from '../types.js';
 export const BACKUP_DIR = '.labsync-backup';
 
 /** The backup folder, and `.labsync/` where the pair's tree holds the manifest's folder (`local: .`). */
-export function ownExcludes(pair: Pick<ResolvedPair, 'local' | 'root'>): string[] {
+export function ownExcludes(pair: Pick<ResolvedPair, 'local' | 'root'> & { readonly tool?: ResolvedPair['tool'] }): string[] {
   const rel = relative(pair.local, pair.root);
   const inside = rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
   const state = inside ? [`/${rel ? `${rel.split(sep).join('/')}/` : ''}${STATE_DIR_NAME}/`] : [];
-  return [`/${BACKUP_DIR}/`, ...state];
+  // hf download keeps its own bookkeeping in <local-dir>/.cache/huggingface/; .gitattributes at a
+  // repo's root is the Hub's (which paths go to LFS), never pushed from or pulled into the folder.
+  const hf = pair.tool === 'hf' ? ['/.cache/huggingface/', '/.gitattributes'] : [];
+  return [`/${BACKUP_DIR}/`, ...state, ...hf];
 }

@@ -162,12 +162,18 @@ export interface Capabilities {
 /** How labsync lists a pair's two sides to make its own plan (issue 12): list → plan → transfer. */
 export interface Lister {
   /** The remote's files, listed once per run (and once more to verify a push). */
-  readonly remote: Probe<readonly Entry[]>;
-  /** What the local side must know to compare with those entries (from the hash cache); none: size and mtime. */
-  readonly local: { readonly md5?: boolean; readonly sha256?: boolean; readonly etagPartSize?: number };
+  readonly remote: Probe<RemoteEntries>;
+  /**
+   * What the local side must know to compare with those entries (from the hash cache); none: size and
+   * mtime. Remote entries with a git blob id (hf) get the local file's blob id computed beside them.
+   */
+  readonly local: { readonly md5?: boolean; readonly etagPartSize?: number; readonly sha256?: boolean };
   /** Modification times closer than this count as equal where no checksum decides. */
   readonly modifyWindowMs: number;
 }
+
+/** A remote listing; `revision`: the commit it was taken at, where the remote has commits (hf): the receipt records it. */
+export type RemoteEntries = readonly Entry[] & { readonly revision?: string };
 
 /** The commands that carry out a plan, and what the engine prepares or finishes around them. */
 export interface PlannedTransfer {

@@ -24,6 +24,8 @@ const INSTALL: Record<Program, string> = {
   aws: 'pipx install awscli   (pipx: apt-get install -y pipx)',
   // labsync's own REST client: only a tracking server (run your own: pipx install 'mlflow==3.17.2').
   mlflow: 'nothing to install: labsync talks to the tracking server over REST',
+  // The hf CLI comes with huggingface_hub (its [cli] extra is gone).
+  hf: 'pipx install huggingface_hub   (pipx: apt-get install -y pipx)',
 };
 
 /** Tools labsync carries itself: present wherever labsync runs. */

@@ -15,6 +15,7 @@ remotes:
   # gpu:    { type: ssh, host: cloud-gpu, user: ubuntu, port: 22, identity: ~/.ssh/cloud-key.pem, path: /home/ubuntu/ai-lab }
   # lab-s3: { type: s3, bucket: my-bucket, prefix: ai-lab, region: us-west-2, profile: lab }
   # reg:    { type: mlflow, tracking_uri: "\${MLFLOW_TRACKING_URI}", model: my-classifier, experiment: labsync }
+  # hub:    { type: hf, repo: my-org/my-model, repo_type: model, revision: main }   # token: HF_TOKEN or \`hf auth login\`; create: true lets a push make the repo (private)
 
 data:
   - name: datasets
@@ -37,4 +38,9 @@ models:
   #   remote: reg
   #   mode: push               # pull: the files of alias: (or version: N), checked against its SHA256SUMS
   #   alias: champion          # point this alias at the version pushed
+  # - name: release          # a Hugging Face Hub repo (tool hf, the \`hf\` CLI): push = one commit, pull = the files at revision
+  #   local: models/release
+  #   remote: hub            # or hub:checkpoints for a subfolder of the repo (push only)
+  #   mode: push             # pull: a branch, a tag or a 40-hex commit as the remote's revision pins it
+  #   delete: true           # the commit also removes files the folder lacks (guarded by max_delete)
 `;

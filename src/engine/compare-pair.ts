@@ -9,7 +9,7 @@ import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { Emit, VerifyResult } from './events.js';
 import { compareS3 } from './compare-s3.js';
-import { digestLister, localListing, remoteListing } from './listings.js';
+import { digestLister, localListing, remoteListing, withBlobIds } from './listings.js';
 import { probe, type Body } from './outcome.js';
 
 export const cacheDir = (pair: ResolvedPair): string => stateCacheDir(pair.root);
@@ -56,7 +56,7 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
     const remote = await remoteListing(lister, ctx);
     if ('stop' in remote) return remote;
     const hashed = { bytes: 0 };
-    const local = await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
+    const local = await withBlobIds(pair, await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed), remote.value, hashed);
     // The remote's checksums come with its listing: nothing is read there (but for S3 objects whose
     // ETag proves nothing, whose stored checksums compareS3 reads one by one).
     const bytesHashed = { local: hashed.bytes, remote: 0 };

@@ -1,21 +1,24 @@
 // One listing of each side per run (issue 12): the remote through its adapter's lister, the local
 // folder through the walker and the hash cache (a file whose stat key is unchanged is not read).
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { Adapter, Lister, ToolOutput } from '../adapters/types.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Adapter, Lister, RemoteEntries, ToolOutput } from '../adapters/types.js';
 import { listingOf } from '../plan/compute.js';
 import type { Listing } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
-import type { Entry } from '../verify/compare.js';
 import { hashTree, statTree } from '../verify/hash-tree.js';
 import type { AttemptContext } from './attempt.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
 import { probe, type Body } from './outcome.js';
+import { rememberRemoteCommit } from './receipt.js';
 
 /** The local folder as entries: the digests the remote can be compared with, else size and mtime. */
 export async function localListing(pair: ResolvedPair, want: Lister['local'], ctx: Pick<AttemptContext, 'emit'>, hashed?: { bytes: number }): Promise<Listing> {
   if (!existsSync(pair.local)) return listingOf([]);
   const excludes = treeExcludes(pair);
-  if (!want.md5 && !want.sha256 && !want.etagPartSize) {
+  if (!hasDigest(want)) {
     const l = await statTree(pair.local, excludes);
     return listingOf(l.paths.map((path, i) => ({ path, size: l.keys[i * 4] as number, mtimeMs: l.keys[i * 4 + 1] as number })));
   }
@@ -24,14 +27,39 @@ export async function localListing(pair: ResolvedPair, want: Lister['local'], ct
   return listingOf(files);
 }
 
+/** Whether the local side knows a digest the remote's listing can be compared with. */
+export const hasDigest = (want: Lister['local']): boolean => Boolean(want.md5 || want.etagPartSize || want.sha256);
+
 export async function remoteListing(lister: Lister, ctx: AttemptContext): Promise<{ value: Listing; outputs: readonly ToolOutput[] } | { stop: Body }> {
-  const got = await probe<readonly Entry[]>(lister.remote, ctx);
-  return 'stop' in got ? got : { value: listingOf(got.value), outputs: got.outputs };
+  const got = await probe<RemoteEntries>(lister.remote, ctx);
+  if ('stop' in got) return got;
+  if (got.value.revision) rememberRemoteCommit(ctx.pair, got.value.revision);
+  const value = listingOf(got.value);
+  // A listing's digest leaves out sha256s (the local side's come from a cache); where the remote has
+  // commits (hf), its commit id stands for the content, so a saved plan goes stale when it moves.
+  const digest = got.value.revision ? createHash('sha256').update(`${value.digest}\0${got.value.revision}`).digest('hex') : value.digest;
+  return { value: { ...value, digest }, outputs: got.outputs };
+}
+
+/**
+ * Local entries with git blob ids where the remote lists one and no sha256 (files the Hugging Face Hub
+ * keeps in git, not LFS: small ones). Read on every comparison, not cached: only same-size files are read.
+ */
+export async function withBlobIds(pair: ResolvedPair, local: Listing, remote: Listing, hashed?: { bytes: number }): Promise<Listing> {
+  const wanted = new Map(remote.entries.filter((e) => e.gitSha1 && !e.sha256).map((e) => [e.path, e.size]));
+  if (!wanted.size) return local;
+  const entries = await Promise.all(local.entries.map(async (e) => {
+    if (wanted.get(e.path) !== e.size) return e;
+    const bytes = await readFile(join(pair.local, e.path));
+    if (hashed) hashed.bytes += bytes.length;
+    return { ...e, gitSha1: createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex') };
+  }));
+  return listingOf(entries);
 }
 
 /** The lister this pair's comparison can use without the tool: one whose local side knows a digest. */
 export function digestLister(adapter: Adapter, pair: ResolvedPair, direction: Parameters<NonNullable<Adapter['lister']>>[1]): Lister | undefined {
   const l = adapter.lister?.(pair, direction);
-  return l && (l.local.md5 || l.local.sha256 || l.local.etagPartSize) ? l : undefined;
+  return l && hasDigest(l.local) ? l : undefined;
 }
 

@@ -12,7 +12,8 @@ import { attempt, type AttemptContext } from './attempt.js';
 import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
 import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
-import { localListing, remoteListing } from './listings.js';
+import { hasDigest, localListing, remoteListing, withBlobIds } from './listings.js';
+import { forgetRemoteCommit } from './receipt.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
@@ -30,8 +31,9 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   show(lister.remote.commands);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
   const hashed = { bytes: 0 };
-  const [remote, local] = await Promise.all([remoteListing(lister, ctx), localListing(pair, lister.local, ctx, hashed)]);
+  const [remote, listed] = await Promise.all([remoteListing(lister, ctx), localListing(pair, lister.local, ctx, hashed)]);
   if ('stop' in remote) return remote.stop;
+  const local = await withBlobIds(pair, listed, remote.value, hashed);
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
   const plan = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs });
   const changes = changesOf(plan);
@@ -71,14 +73,16 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
   // Verify from listings: a push lists the remote once more; a pull compares what landed with the
   // listing the plan was made from. The local side comes from the hash cache either way.
-  if (!lister.local.md5 && !lister.local.sha256 && !lister.local.etagPartSize) return fromTool(pair, adapter, direction, ctx, o, base);
+  if (!hasDigest(lister.local)) return fromTool(pair, adapter, direction, ctx, o, base);
   const mode = pair.verify;
   o.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
   const relist = direction === 'push' && !isEmptyPlan(plan);
   if (relist) show(lister.remote.commands);
+  // The commit the push made is the one the relisting is taken at; the first listing's is stale now.
+  if (direction === 'push' && !isEmptyPlan(plan)) forgetRemoteCommit(pair);
   const after = relist ? await remoteListing(lister, ctx) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
-  const here = isEmptyPlan(plan) ? local : await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
+  const here = isEmptyPlan(plan) ? local : await withBlobIds(pair, await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed), after.value, hashed);
   const judged = await compareListed(adapter, pair, here.entries, after.value.entries, mode, ctx);
   if ('stop' in judged) return { ...base, ...judged.stop };
   const report = { ...judged.value, bytesHashed: { local: hashed.bytes, remote: 0 } };

@@ -36,6 +36,12 @@ export function rememberLocalSums(pair: ResolvedPair, paths: readonly string[], 
   seen.set(`${pair.root}\0${pair.name}`, { paths, sha256 });
 }
 
+/** The remote's commit id at the end of a run (an hf repo's), by pair, from its last listing. */
+const remoteCommits = new Map<string, string>();
+const pairKey = (pair: Pick<ResolvedPair, 'root' | 'name'>): string => `${pair.root}\0${pair.name}`;
+export const rememberRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>, commit: string): void => void remoteCommits.set(pairKey(pair), commit);
+export const forgetRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>): void => void remoteCommits.delete(pairKey(pair));
+
 export async function recordReceipt(pair: ResolvedPair, result: PairResult, stamp: string, redact: Redactor = makeRedactor(process.env), appliedPlan?: string): Promise<string> {
   const ok = result.status === 'ok';
   const known = ok ? seen.get(`${pair.root}\0${pair.name}`) : undefined;
@@ -55,6 +61,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,
     bytesHashed: result.verify?.bytesHashed ?? null,
     ...(appliedPlan ? { appliedPlan } : {}),
+    ...(remoteCommits.has(pairKey(pair)) && result.status !== 'failed' ? { remoteCommit: remoteCommits.get(pairKey(pair)) as string } : {}),
   };
   return writeReceipt(pair.root, `${stamp}`, receipt);
 }

@@ -207,10 +207,12 @@ async function withLocal(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const local = await prepareLocal(pair, directionOf(pair, o.action), o.action, { makes: adapter.capabilities.copiesFiles, changesNothing: readOnly });
   if ('refused' in local) return { status: 'refused', error: local.refused };
   if ('failed' in local) return { status: 'failed', error: local.failed };
+  let body: Body | undefined;
   try {
-    return await run();
+    body = await run();
+    return body;
   } finally {
-    await local.undo();
+    await local.undo(body === undefined || failedStatuses.has(body.status));
   }
 }
 

@@ -18,7 +18,7 @@ export async function localSourceState(path: string): Promise<'missing' | 'not-a
   }
 }
 
-export type LocalFolder = { readonly refused: string } | { readonly failed: string } | { readonly undo: () => Promise<void> };
+export type LocalFolder = { readonly refused: string } | { readonly failed: string } | { readonly undo: (failed?: boolean) => Promise<void> };
 
 const WHY = { missing: 'does not exist', 'not-a-folder': 'is not a folder', empty: 'is empty' } as const;
 const nothing = async (): Promise<void> => undefined;
@@ -28,7 +28,8 @@ const nothing = async (): Promise<void> => undefined;
  * both ways, so an empty folder is as dangerous as for a mirror); `status` and `check` only refuse a
  * missing one, an empty one is theirs to report. A pull into a missing folder makes it (mkdir -p), so
  * every tool pulls alike (aws would make it, rsync only with --mkpath, rclone's check would fail);
- * a look that must change nothing (dry run, status, check) takes back the empty folders it made.
+ * a look that must change nothing (dry run, status, check) takes back the empty folders it made, and
+ * so does a pull that failed (a missing repo or revision leaves nothing behind); `undo` is told which.
  * `makes`: whether labsync makes the folder for a pull (tools that copy files; dvc makes its own).
  */
 export async function prepareLocal(pair: ResolvedPair, direction: Direction, action: Action, o: { makes: boolean; changesNothing: boolean }): Promise<LocalFolder> {
@@ -49,9 +50,10 @@ export async function prepareLocal(pair: ResolvedPair, direction: Direction, act
   } catch (error) {
     return { failed: `cannot make the local folder ${pair.local} to pull into (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
-  if (!o.changesNothing || !first) return { undo: nothing };
+  if (!first) return { undo: nothing };
   return {
-    undo: async () => {
+    undo: async (failed = false) => {
+      if (!o.changesNothing && !failed) return;
       // Innermost first; rmdir removes only empty folders, so nothing a tool wrote there is lost.
       for (let dir = pair.local; ; dir = dirname(dir)) {
         if (!(await rmdir(dir).then(() => true, () => false)) || dir === first) return;

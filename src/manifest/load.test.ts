@@ -14,6 +14,33 @@ function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   return [];
 }
 
+describe('hf remotes (issue 14)', () => {
+  const hf = (remote: string, pair = '', category = 'models'): string => `version: 1
+remotes:
+  hub: ${remote}
+${category}:
+  - name: release
+    local: models/release
+    remote: hub${pair}
+`;
+
+  it('resolves repo, repo_type, revision and subfolder, tool hf by default', () => {
+    const m = loadManifestText(hf('{ type: hf, repo: my-org/my-model }', ':ckpt'), FILE, {});
+    expect(m.pairs[0]).toMatchObject({ tool: 'hf', remote: { type: 'hf', repo: 'my-org/my-model', repoType: 'model', revision: 'main', path: 'ckpt', create: false } });
+  });
+
+  it('names each problem with its place and a did-you-mean', () => {
+    expect(problems(hf('{ type: hf, repo: my-org/my-model, revison: v1 }'))[0]).toBe("/lab/labsync.yaml:3:43 remotes.hub: unknown key 'revison' (did you mean 'revision'?)");
+    expect(problems(hf('{ type: hf, repo: just-a-name }'))[0]).toMatch(/remotes\.hub: repo: must be ORG\/NAME/);
+    expect(problems(hf('{ type: hf, repo: o/m, repo_type: modle }'))[0]).toMatch(/repo_type/);
+    expect(problems(hf('{ type: hf, repo: o/m }', '', 'data'))[0]).toMatch(/data\.release.*tool hf is for models: pairs/);
+    expect(problems(hf('{ type: hf, repo: o/m }', ':sub\n    mode: pull'))[0]).toMatch(/a pull from a subfolder of an hf repo \(sub\) is not supported/);
+    expect(problems(hf('{ type: hf, repo: o/m }', '\n    backup: true'))[0]).toMatch(/backup is not supported by hf/);
+    expect(problems(hf(`{ type: hf, repo: o/m, revision: ${'a'.repeat(40)} }`))[0]).toMatch(/a push needs a branch/);
+    expect(problems(hf(`{ type: hf, repo: o/m, revision: ${'a'.repeat(40)} }`, '\n    mode: pull'))).toEqual([]);
+  });
+});
+
 const GOOD = `version: 1
 defaults:
   retries: 1

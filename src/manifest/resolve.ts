@@ -16,7 +16,7 @@ export const DEFAULTS = {
 } as const;
 
 /** Which tool a pair uses when it does not say (SPEC §3). */
-export const DEFAULT_TOOL: Record<RemoteType, ToolName> = { s3: 'aws', ssh: 'rsync', rclone: 'rclone', local: 'rsync', git: 'git', mlflow: 'mlflow' };
+export const DEFAULT_TOOL: Record<RemoteType, ToolName> = { s3: 'aws', ssh: 'rsync', rclone: 'rclone', local: 'rsync', git: 'git', mlflow: 'mlflow', hf: 'hf' };
 
 function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
@@ -55,6 +55,11 @@ function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint | st
       };
     case 'rclone':
       return { type: 'rclone', remote: remote.remote, path: posix.join(remote.path ?? '', sub).replace(/^\.$/, ''), ...(remote.config ? { config: remote.config } : {}) };
+    case 'hf':
+      return {
+        type: 'hf', repo: remote.repo, repoType: remote.repo_type ?? 'model', revision: remote.revision ?? 'main',
+        path: posix.normalize(`/${sub}`).replace(/^\/+|\/+$/g, ''), create: remote.create ?? false,
+      };
   }
 }
 

@@ -1,7 +1,7 @@
 // Cross-field rules. What a tool can do is read from its adapter's capabilities, said once there.
 import { adapterFor } from '../adapters/index.js';
 import type { ManifestIssue } from '../errors.js';
-import { CATEGORIES, type Category } from '../types.js';
+import { CATEGORIES, type Category, type Endpoint } from '../types.js';
 import { cronProblem } from '../util/cron.js';
 import { parseDuration } from '../util/duration.js';
 import { resolveRemote, toolFor } from './resolve.js';
@@ -32,6 +32,7 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   if (typeof endpoint !== 'string' && !caps.remoteTypes.includes(endpoint.type)) {
     at('remote', `${tool} cannot reach a ${endpoint.type} remote (it reaches: ${caps.remoteTypes.join(', ')})`);
   }
+  if (tool === 'hf') hfRules(at, category, mode, endpoint);
   // Safety options count wherever they come from: a backup silently not taken loses files.
   if ((pair.delete ?? defaults.delete) && !caps.delete) at('delete', `delete is not supported by ${tool}`);
   if ((pair.backup ?? defaults.backup) && !caps.backup) at('backup', `backup is not supported by ${tool}`);
@@ -65,6 +66,18 @@ function registryRules(pair: RawPair, tool: string, mode: string): [string, stri
   if (pair.version !== undefined && mode !== 'pull') out.push(['version', 'only a pull reads a given version (a push makes a new one; point alias: at it instead)']);
   if (pair.version !== undefined && pair.alias !== undefined) out.push(['version', 'give alias or version, not both: both name the version to pull']);
   return out;
+}
+
+/** A Hub repo holds models (issue 14); hf download puts a subfolder's files under that subfolder, so a pull takes the repo's root. */
+function hfRules(at: (key: string, message: string) => void, category: Category, mode: string, endpoint: Endpoint | string): void {
+  if (category !== 'models') at('remote', `tool hf is for models: pairs (this pair is under ${category}:)`);
+  // A commit goes on a branch: a push to a pinned commit id cannot land anywhere.
+  if (typeof endpoint !== 'string' && endpoint.type === 'hf' && mode !== 'pull' && /^[0-9a-f]{40}$/.test(endpoint.revision)) {
+    at('remote', `a push needs a branch as the hf remote's revision, not the commit ${endpoint.revision.slice(0, 12)}…; pin commits for pulls`);
+  }
+  if (typeof endpoint !== 'string' && endpoint.type === 'hf' && endpoint.path && mode === 'pull') {
+    at('remote', `a pull from a subfolder of an hf repo (${endpoint.path}) is not supported: pull the repo's root into its own folder`);
+  }
 }
 
 /** Tools report progress once a second: a shorter stall_timeout would stop healthy transfers. */

@@ -101,9 +101,17 @@ const mlflowRemote = strict({
   model: z.string().min(1),
   experiment: z.string().min(1).optional(),
 });
+// The token stays in HF_TOKEN or the hf CLI's own login, never here.
+const hfRemote = strict({
+  type: z.literal('hf'),
+  repo: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be ORG/NAME, like my-org/my-model' }),
+  repo_type: z.enum(['model', 'dataset', 'space']).optional(),
+  revision: z.string().min(1).regex(/^[^\s:~^?*[\\]+$/, { error: 'must be a branch, a tag or a 40-hex commit id' }).optional(),
+  create: z.boolean().optional(),
+});
 
-export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local', 'mlflow'] as const;
-export const remoteSchema = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote, mlflowRemote], {
+export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local', 'mlflow', 'hf'] as const;
+export const remoteSchema = z.discriminatedUnion('type', [s3Remote, sshRemote, rcloneRemote, localRemote, mlflowRemote, hfRemote], {
   error: `type must be one of: ${REMOTE_TYPES.join(', ')}`,
 });
 

@@ -23,7 +23,7 @@ export interface PlanOptions {
 export function listingOf(entries: readonly Entry[]): Listing {
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const h = createHash('sha256');
-  for (const e of sorted) h.update(`${e.path}\0${e.size}\0${e.mtimeMs ?? ''}\0${e.md5 ?? ''}\0${e.etag ?? ''}\n`);
+  for (const e of sorted) h.update(`${e.path}\0${e.size}\0${e.mtimeMs ?? ''}\0${e.md5 ?? ''}\0${e.etag ?? ''}${e.gitSha1 ? `\0${e.gitSha1}` : ''}\n`);
   return { entries: sorted, digest: h.digest('hex') };
 }
 
@@ -44,6 +44,7 @@ export function differs(source: Entry, dest: Entry, windowMs = 0): PlanReason | 
 
 function commonChecksum(a: Entry, b: Entry): [string, string] | undefined {
   if (a.sha256 && b.sha256) return [a.sha256, b.sha256];
+  if (a.gitSha1 && b.gitSha1) return [a.gitSha1, b.gitSha1];
   if (a.md5 && b.md5) return [a.md5, b.md5];
   if (a.etag && b.etag && MD5_ETAG.test(a.etag) && MD5_ETAG.test(b.etag)) return [a.etag, b.etag];
   return undefined;

@@ -32,6 +32,8 @@ export interface Receipt {
   readonly bytesHashed: { readonly local: number; readonly remote: number } | null;
   /** `labsync apply`: sha256 of the plan file this run carried out. */
   readonly appliedPlan?: string;
+  /** The remote's commit id the run ended at, where the remote has commits: an hf push's new commit, a pull's fetched one. */
+  readonly remoteCommit?: string;
 }
 
 export function digestOfList(lines: readonly string[]): string {

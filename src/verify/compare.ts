@@ -10,6 +10,8 @@ export interface Entry {
   readonly etag?: string;
   readonly md5?: string;
   readonly sha256?: string;
+  /** git's blob id (sha1 of "blob <size>\0" + content): what the Hugging Face Hub lists for a file not in LFS. */
+  readonly gitSha1?: string;
   /** S3: the additional checksum algorithms the listing says the object carries (SHA256, CRC32, …). */
   readonly checksums?: readonly string[];
 }
@@ -43,6 +45,7 @@ export function compareEntries(local: readonly Entry[], remote: readonly Entry[]
  */
 function sameContent(l: Entry, r: Entry): boolean | undefined {
   if (r.sha256 && l.sha256) return r.sha256 === l.sha256;
+  if (r.gitSha1 && l.gitSha1) return r.gitSha1 === l.gitSha1;
   if (r.md5 && l.md5) return r.md5 === l.md5;
   if (r.etag && l.etag && MD5_ETAG.test(r.etag)) return r.etag === l.etag;
   return undefined;

@@ -1,0 +1,85 @@
+// The Hugging Face Hub through the real `hf` CLI (issue 14): list → plan → transfer, labsync owning the
+// diff. The listing (list-tree.ts) gives sizes, LFS sha256 and git blob ids at the revision, so preview,
+// status and check never download; a push is one `hf upload` commit of exactly the planned files and
+// deletions; a pull is `hf download --local-dir` of exactly the planned files.
+import type { ResolvedPair } from '../../types.js';
+import { ownExcludes } from '../own-excludes.js';
+import type { Adapter, Command, Lister } from '../types.js';
+import { createArgv, downloadArgv, hfEnv, hfRemote, listArgv, uploadArgv } from './argv.js';
+import { classify } from './classify.js';
+import { commitText } from './commit-text.js';
+import { LIST_TREE_PY } from './list-tree.js';
+import { parseListing, parseVersion } from './parse.js';
+import { hfPython } from './python.js';
+
+function command(pair: ResolvedPair, tool: string, args: string[], label: string, mutates: boolean, answers?: RegExp, input?: string): Command {
+  return { tool, args, cwd: pair.root, env: hfEnv(pair), mutates, label, pair: pair.name, ...(answers ? { answers } : {}), ...(input ? { input } : {}) };
+}
+
+const at = (pair: ResolvedPair): string => {
+  const r = hfRemote(pair);
+  return `${r.repoType === 'model' ? '' : `${r.repoType}s/`}${r.repo}${r.path ? `/${r.path}` : ''}@${r.revision}`;
+};
+
+function lister(pair: ResolvedPair, direction: 'push' | 'pull' | 'bisync'): Lister {
+  const r = hfRemote(pair);
+  // A push may start a repo (create: true) or a branch (hf upload creates it from the default
+  // branch): their absence is an answer, an empty listing. A pull needs both to exist.
+  const absent = direction === 'push'
+    ? new RegExp(`"error": "(${r.create ? 'repo_not_found|' : ''}${/^[0-9a-f]{40}$/.test(r.revision) ? '' : 'revision_not_found'})"`)
+    : undefined;
+  return {
+    remote: {
+      commands: [command(pair, hfPython(), listArgv(r), `list hf repo ${at(pair)}`, false, absent, LIST_TREE_PY)],
+      parse: ([o]) => (o && o.exitCode !== 0 ? Object.assign([], {}) : parseListing(o?.stdout ?? '', r.path, [...pair.exclude, ...ownExcludes(pair)])),
+    },
+    local: { sha256: true },
+    modifyWindowMs: 0,
+  };
+}
+
+export const hf: Adapter = {
+  tool: 'hf',
+  capabilities: {
+    copiesFiles: true,
+    directions: ['push', 'pull'],
+    remoteTypes: ['hf'],
+    delete: true,
+    backup: false,
+    bwlimit: false,
+    transfers: false,
+    verify: ['checksum', 'size'],
+  },
+  install: { pipx: 'pipx install huggingface_hub', brew: 'brew install huggingface-cli', url: 'https://huggingface.co/docs/huggingface_hub/guides/cli' },
+  version: () => ({
+    commands: [{ tool: 'hf', args: ['version'], cwd: process.cwd(), env: hfEnv({ root: process.cwd() }), mutates: false, label: 'hf version' }],
+    parse: (outs) => parseVersion(`${outs[0]?.stdout ?? ''} ${outs[0]?.stderr ?? ''}`),
+  }),
+  // Everything goes through the plan (lister + transferPlan); these answer only if asked directly.
+  transfer: () => {
+    throw new Error('hf pairs move planned files only (transferPlan)');
+  },
+  preview: (pair, direction) => {
+    if (direction === 'bisync') throw new Error('hf has no bisync');
+    const l = lister(pair, direction);
+    return { commands: l.remote.commands, parse: (outs) => ({ transfer: [], delete: [], destFiles: l.remote.parse(outs).length }) };
+  },
+  lister: (pair, direction) => lister(pair, direction),
+  transferPlan: (pair, direction, plan, ctx) => {
+    const r = hfRemote(pair);
+    if (direction === 'pull') {
+      const paths = [...plan.send, ...plan.replace].map((f) => f.path);
+      return {
+        commands: paths.length ? [command(pair, 'hf', downloadArgv(pair, paths), `pull ${paths.length} files from hf repo ${at(pair)}`, true)] : [],
+        deleteLocal: plan.delete.map((f) => f.path),
+      };
+    }
+    return {
+      commands: [
+        ...(r.create ? [command(pair, 'hf', createArgv(r), `create hf repo ${r.repo} (private) unless it exists`, true)] : []),
+        command(pair, 'hf', uploadArgv(pair, plan, commitText(pair, ctx.stamp)), `push ${pair.name} to hf repo ${at(pair)}`, true),
+      ],
+    };
+  },
+  classify,
+};
