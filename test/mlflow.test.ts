@@ -251,6 +251,8 @@ ${pair}`);
     const secret = 'planted-mlflow-pw-93x';
     const model = modelName();
     const a = lab(model, '', server.uri.replace('http://', `http://labsync:${secret}@`));
+    // A token in the environment too (the server, without auth, ignores it; labsync must not show it).
+    a.env.MLFLOW_TRACKING_TOKEN = `${secret}-token`;
     a.write(a.path('models/clf/w.bin'), 'w');
     const runs = [await a.cli(['models', 'push', '--json', '-v']), await a.cli(['plan', 'models']), await a.cli(['check', 'models', '--full'])];
     for (const r of runs) expect(r.stdout + r.stderr).not.toContain(secret);
