@@ -1,6 +1,11 @@
 // One suite, every mover (STYLE.md habit 9): what a user relies on must hold for each tool alike.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { describe, expect, inject, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { which } from '../src/exec/which.js';
+import { MLFLOW_QUIET, newestContents, startMlflow, stopMlflow, type MlflowServer } from './harness/mlflow.js';
+import { withTools } from './harness/tools.js';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import type { SshHost } from './harness/sshd.js';
@@ -21,6 +26,8 @@ interface Backend {
   readonly env: Record<string, string>;
   /** A secret-named variable to plant; a real S3 server refuses a made-up AWS_SESSION_TOKEN, moto takes it. */
   readonly plantIn?: string;
+  /** The remote keeps replaced files in backups (a model registry keeps every version instead). */
+  readonly backup?: false;
 }
 
 const folder = (tool: string): Backend => ({
@@ -60,10 +67,33 @@ const bucket = (tool: string, server: S3Server, store: string): Backend => {
   };
 };
 
+// A real mlflow server, started by this file at its first MLflow case and stopped after the last.
+let mlflowServer: Promise<MlflowServer> | undefined;
+const mlflowInstalled = Boolean(await which('mlflow', withTools(process.env.PATH)));
+afterAll(async () => {
+  if (mlflowServer) stopMlflow(await mlflowServer);
+});
+const registry = (): Backend => {
+  const models = new Map<Lab, string>();
+  return {
+    name: 'mlflow → model registry',
+    setup: async (lab) => {
+      const server = await (mlflowServer ??= startMlflow(mkdtempSync(join(tmpdir(), 'labsync-conformance-mlflow-'))));
+      const model = `conformance-${process.pid}-${models.size + 1}`;
+      models.set(lab, model);
+      return { remotes: `  reg: { type: mlflow, tracking_uri: "${server.uri}", model: ${model}, experiment: conformance }\n`, remote: 'reg', tool: 'mlflow' };
+    },
+    contents: async (lab) => newestContents(await (mlflowServer as Promise<MlflowServer>), models.get(lab) as string),
+    env: MLFLOW_QUIET,
+    backup: false,
+  };
+};
+
 const backends: Backend[] = [
   folder('rsync'), ...(ssh ? [sshFolder(ssh)] : []), folder('rclone'),
   ...(s3 ? [bucket('rclone', s3, 'moto'), bucket('aws', s3, 'moto')] : []),
   ...(vgw ? [bucket('rclone', vgw, 'versitygw'), bucket('aws', vgw, 'versitygw')] : []),
+  ...(mlflowInstalled ? [registry()] : []),
 ];
 const NAMES = ['plain.csv', 'with space.csv', 'ünïcödé ✓.csv', '-leading-dash.csv', 'sub/deeper/file.bin'];
 type Doc = { pairs: { status: string; error: string | null; changes?: { transfer: string[]; delete: string[] }; verify: { status: string } | null }[] };
@@ -157,7 +187,8 @@ describe.each(backends)('conformance: $name', (backend) => {
     expect(l.tree(l.path('-odd local'))).toEqual(before);
   });
 
-  it('backup keeps the replaced and deleted files', async () => {
+  // A registry has no backups to keep: every earlier version stays (the rules refuse backup: true there).
+  it.runIf(backend.backup !== false)('backup keeps the replaced and deleted files', async () => {
     const l = await lab('    delete: true\n    backup: true\n');
     await cli(l, ['data', 'push']);
     writeFileSync(l.path('-odd local', 'plain.csv'), 'replaced\n');

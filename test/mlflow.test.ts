@@ -227,10 +227,32 @@ ${pair}`);
     expect((await versionsOf(server, model)).length).toBe(1);
   });
 
+  it('interrupted mid-upload: exit 130, the run is closed as FAILED, no version is registered', async () => {
+    const model = modelName();
+    const a = lab(model);
+    a.manifest(readFileSync(a.path('labsync.yaml'), 'utf8').replace('experiment: labsync-tests', `experiment: interrupt-${model}`));
+    a.write(a.path('models/clf/big.bin'), randomBytes(96 * 1024 * 1024));
+    const child = a.spawn(['models', 'push', '--json']);
+    const running = async (): Promise<{ info: { status: string } }[]> => {
+      const exp = await mlflowApi<{ experiment: { experiment_id: string } }>(server, 'GET', 'experiments/get-by-name', { experiment_name: `interrupt-${model}` }).catch(() => undefined);
+      if (!exp) return [];
+      return (await mlflowApi<{ runs?: { info: { status: string } }[] }>(server, 'POST', 'runs/search', { experiment_ids: [exp.experiment.experiment_id] })).runs ?? [];
+    };
+    for (let i = 0; i < 600 && (await running()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, String(r.stderr)).toBe(130);
+    const runs = await running();
+    expect(runs.map((x) => x.info.status)).toEqual(['FAILED']);
+    expect(await versionsOf(server, model)).toEqual([]);
+  });
+
   it('a password planted in the tracking URI appears nowhere: output, JSON, logs, state, receipts', async () => {
     const secret = 'planted-mlflow-pw-93x';
     const model = modelName();
     const a = lab(model, '', server.uri.replace('http://', `http://labsync:${secret}@`));
+    // A token in the environment too (the server, without auth, ignores it; labsync must not show it).
+    a.env.MLFLOW_TRACKING_TOKEN = `${secret}-token`;
     a.write(a.path('models/clf/w.bin'), 'w');
     const runs = [await a.cli(['models', 'push', '--json', '-v']), await a.cli(['plan', 'models']), await a.cli(['check', 'models', '--full'])];
     for (const r of runs) expect(r.stdout + r.stderr).not.toContain(secret);

@@ -144,5 +144,7 @@ describe('demo', () => {
     expect(r.stdout).toContain('$ labsync sync');
     expect(r.stdout).toMatch(/would delete 8 of 10 files at the destination \(80%\), over max_delete 20%/);
     expect(r.stdout).toContain('demo: every step did what it should');
+    // No tracking server in the demo (README: MLflow model registries); it says how to try one.
+    expect(r.stdout).toMatch(/MLflow model registry pairs are not in the demo[^]*pipx install 'mlflow==3\.17\.2'/);
   });
 });

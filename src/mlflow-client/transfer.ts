@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { sumsLine } from '../verify/sums-file.js';
 import { walkTree } from '../verify/stat-tree.js';
 import { FILES_DIR, fileUrl, proxyPath, readSums, SUMS_NAME, wantedVersion, versionFolder, type Version } from './registry.js';
-import { api, ClientError, failure, idleGuard, request, type Server } from './rest.js';
+import { api, ClientError, EXIT_TRANSIENT, failure, idleGuard, request, type Server } from './rest.js';
 
 /** A line the adapter's parseProgress reads, so the stall watchdog sees a long upload move. */
 export const progressLine = (bytes: number, files: number): string => `progress bytes=${bytes} files=${files}\n`;
@@ -65,6 +65,11 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
   const root = proxyPath(artifactUri);
   const moved = { bytes: 0, files: 0 };
   const lines: string[] = [];
+  // Stopped by labsync (Ctrl-C, timeout, stall): the run is closed as FAILED, never left RUNNING.
+  const stop = (): void => {
+    void api(server, 'POST', 'runs/update', { run_id: runId, status: 'FAILED', end_time: Date.now() }, 'mark the run failed').finally(() => process.exit(EXIT_TRANSIENT));
+  };
+  process.once('SIGTERM', stop);
   try {
     for (const f of files) {
       const hash = createHash('sha256');
@@ -76,9 +81,11 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
     }
     await put(server, fileUrl(root, SUMS_NAME), `${lines.join('\n')}\n`, `upload ${SUMS_NAME}`);
   } catch (error) {
+    process.off('SIGTERM', stop);
     await api(server, 'POST', 'runs/update', { run_id: runId, status: 'FAILED', end_time: Date.now() }, 'mark the run failed').catch(() => undefined);
     throw error;
   }
+  process.off('SIGTERM', stop);
   await api(server, 'POST', 'runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() }, 'finish the run');
   try {
     await api(server, 'POST', 'registered-models/create', { name: a.model }, `register model '${a.model}'`);

@@ -71,3 +71,23 @@ export async function overwriteArtifact(server: MlflowServer, model: string, ver
   const r = await fetch(`${server.uri}/api/2.0/mlflow-artifacts/artifacts/${folder}/${path}`, { method: 'PUT', body: content });
   if (!r.ok) throw new Error(`PUT ${path}: HTTP ${r.status}`);
 }
+
+/** The newest version's files (path → content), read through the artifact proxy; {} when there is none. */
+export async function newestContents(server: MlflowServer, model: string): Promise<Record<string, string>> {
+  const [newest] = await versionsOf(server, model);
+  if (!newest) return {};
+  const { artifact_uri: uri } = await mlflowApi<{ artifact_uri: string }>(server, 'GET', 'model-versions/get-download-uri', { name: model, version: newest.version });
+  const folder = uri.replace(/^mlflow-artifacts:(\/\/[^/]*)?\//, '');
+  const out: Record<string, string> = {};
+  const walk = async (under: string): Promise<void> => {
+    const at = under ? `${folder}/${under}` : folder;
+    const listed = (await (await fetch(`${server.uri}/api/2.0/mlflow-artifacts/artifacts?${new URLSearchParams({ path: at }).toString()}`)).json()) as { files?: { path: string; is_dir: boolean }[] };
+    for (const f of listed.files ?? []) {
+      const rel = under ? `${under}/${f.path.split('/').at(-1)}` : (f.path.split('/').at(-1) as string);
+      if (f.is_dir) await walk(rel);
+      else out[rel] = await (await fetch(`${server.uri}/api/2.0/mlflow-artifacts/artifacts/${[...folder.split('/'), ...rel.split('/')].map(encodeURIComponent).join('/')}`)).text();
+    }
+  };
+  await walk('');
+  return out;
+}

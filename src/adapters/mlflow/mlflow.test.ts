@@ -86,4 +86,20 @@ describe('mlflow manifest', () => {
   it('the adapter needs no program of its own', () => {
     expect(mlflow.version().commands).toEqual([]);
   });
+
+  it('commands: node runs labsync\'s client; the URI rides in the environment; a pull takes its paths NUL-separated on stdin', () => {
+    const m = loadManifestText(manifest('    alias: prod\n'), '/lab/labsync.yaml', { MLFLOW_TRACKING_URI: 'http://u:pw@127.0.0.1:5000' });
+    const pair = m.pairs[0] as (typeof m.pairs)[number];
+    const plan = { send: [{ path: 'a b', size: 1, reason: 'missing' as const }], replace: [{ path: '-x\ny', size: 1, reason: 'content' as const }], delete: [{ path: 'old', size: 1, reason: 'extra' as const }], sourceFiles: 2, destFiles: 2, sourceDigest: '', destDigest: '' };
+    const pulled = mlflow.transferPlan?.(pair, 'pull', plan, { stamp: 's', tty: false, verbose: false, resync: false, full: false });
+    const [cmd] = pulled?.commands ?? [];
+    expect(cmd).toMatchObject({ tool: process.execPath, env: { MLFLOW_TRACKING_URI: 'http://u:pw@127.0.0.1:5000' }, mutates: true, input: 'a b\0-x\ny\0' });
+    expect(cmd?.args[0]).toMatch(/mlflow-client\.js$/);
+    expect(cmd?.args.slice(1)).toEqual(['pull', JSON.stringify({ model: 'clf', dir: '/lab/models/clf', alias: 'prod' })]);
+    expect(pulled?.deleteLocal).toEqual(['old']);
+    const pushed = mlflow.transferPlan?.(pair, 'push', plan, { stamp: 's', tty: false, verbose: false, resync: false, full: false });
+    const args = JSON.parse(pushed?.commands[0]?.args[2] ?? '{}') as Record<string, unknown>;
+    expect(args).toMatchObject({ model: 'clf', dir: '/lab/models/clf', experiment: 'labsync', alias: 'prod', tags: { 'labsync.pair': 'clf' } });
+    expect(JSON.stringify(pushed?.commands[0]?.args)).not.toContain('pw');
+  });
 });
