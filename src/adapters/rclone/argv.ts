@@ -6,6 +6,7 @@ import type { PlanContext } from '../types.js';
 import { stallSeconds } from '../bounds.js';
 
 import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
+import { atLeast, BISYNC_MODERN } from './features.js';
 /** The env-defined remote labsync uses for a manifest `type: s3` remote: no config file content, no secrets in argv. */
 export const S3_REMOTE = 'labsyncs3';
 
@@ -109,7 +110,29 @@ export function bisyncArgv(pair: ResolvedPair, ctx: PlanContext, config: string,
   const maxDelete = 'percent' in pair.maxDelete ? ['--max-delete', String(Math.floor(pair.maxDelete.percent))] : [];
   return [
     'bisync', ...base(config, pair), ...filters(pair), ...tuning(pair), '--workdir', bisyncWorkdir(pair), ...maxDelete,
+    ...modernBisync(pair, ctx.toolVersions?.rclone),
     ...(ctx.resync ? ['--resync'] : []), ...(dryRun ? ['--dry-run'] : STATS), '--', pair.local, location(pair.remote).path,
+  ];
+}
+
+/**
+ * What only bisync ≥ 1.66 understands; nothing for an older or unknown rclone (1.60 rejects each as
+ * an unknown flag, and the engine refuses a pair whose conflict/compare needs them before it runs).
+ * --resilient --recover: an interrupted run is picked up from its own listings instead of demanding
+ * --resync; --max-lock: a lock left by a killed run expires (labsync removes one whose process is gone
+ * sooner: engine/tool-locks.ts). The .partial exclude keeps a killed transfer's temporary file
+ * (NAME.XXXXXXXX.partial, ≥ 1.63) from being synced to the other side as if it were data.
+ * https://rclone.org/bisync/#resilient https://rclone.org/bisync/#conflict-resolve
+ */
+export function modernBisync(pair: ResolvedPair, version: string | undefined): string[] {
+  if (!atLeast(version, BISYNC_MODERN)) return [];
+  const conflict = pair.conflict && pair.conflict !== 'keep-both'
+    ? ['--conflict-resolve', pair.conflict, '--conflict-loser', 'num']
+    : ['--conflict-resolve', 'none'];
+  return [
+    '--resilient', '--recover', '--max-lock', '5m', ...conflict,
+    ...(pair.compare ? ['--compare', pair.compare.join(',')] : []),
+    '--exclude', '*.????????.partial',
   ];
 }
 
