@@ -29,9 +29,9 @@ describe('bisync conflict and compare', () => {
     expect(load('  - name: notes\n    tool: rclone\n    mode: bisync\n    local: notes\n    remote: nas:notes\n    compare: size,hash\n').problems)
       .toEqual([expect.stringMatching(/labsync\.yaml:11:\d+ .*compare.*size, modtime, checksum/)]);
     expect(load('  - name: raw\n    tool: rclone\n    local: raw\n    remote: nas:raw\n    conflict: newer\n').problems)
-      .toEqual([expect.stringMatching(/labsync\.yaml:10:\d+ data\.raw: conflict applies only to a bisync pair with rclone \(this pair: rclone push\)/)]);
+      .toEqual([expect.stringMatching(/labsync\.yaml:10:\d+ data\.raw: conflict: applies only to a bisync pair with rclone \(this pair: rclone push\)/)]);
     expect(load('  - name: raw\n    tool: rsync\n    local: raw\n    remote: nas:raw\n    compare: checksum\n').problems)
-      .toEqual([expect.stringMatching(/compare applies only to a bisync pair with rclone \(this pair: rsync push\)/)]);
+      .toEqual([expect.stringMatching(/compare: applies only to a bisync pair with rclone \(this pair: rsync push\)/)]);
   });
 
   it('refuses a checksum comparison with a remote that keeps no hashes', () => {

@@ -52,10 +52,10 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   if (stall) at('stall_timeout', stall);
   // conflict and compare are rclone bisync's own options; elsewhere they would be silently ignored.
   for (const key of ['conflict', 'compare'] as const) {
-    if (pair[key] !== undefined && (tool !== 'rclone' || mode !== 'bisync')) at(key, `${key} applies only to a bisync pair with rclone (this pair: ${tool} ${mode})`);
+    if (pair[key] !== undefined && (tool !== 'rclone' || mode !== 'bisync')) at(key, `applies only to a bisync pair with rclone (this pair: ${tool} ${mode})`);
   }
   if (pair.compare?.split(',').includes('checksum') && typeof endpoint !== 'string' && !hasHashes(endpoint)) {
-    at('compare', `compare: checksum needs a remote that keeps hashes; ${describeNoHashes(endpoint)}`);
+    at('compare', `checksum needs a remote that keeps hashes; ${describeNoHashes(endpoint)}`);
   }
   return out;
 }
