@@ -33,6 +33,8 @@ RCLONE_CONFIG_DOWN_TYPE=s3 RCLONE_CONFIG_DOWN_PROVIDER=Other RCLONE_CONFIG_DOWN_
 mkdir -p p1 p2 wd
 for f in a b c d e; do echo "$f" > "p1/$f"; done
 record bisync-needs-resync "$rclone" bisync p1 p2 --workdir wd
+# What labsync passes a current rclone: --resilient calls the same stop "retryable".
+[ "$modern" = 1 ] && record bisync-first-run-resilient "$rclone" bisync p1 p2 --workdir wd --resilient --recover --max-lock 5m
 "$rclone" bisync p1 p2 --workdir wd --resync >/dev/null 2>&1
 echo local > p1/c
 echo remote-longer > p2/c

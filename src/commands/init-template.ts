@@ -31,4 +31,12 @@ models:
     exclude: ["*.lock"]
     # schedule: "0 * * * *"   # for \`labsync schedule\`
     # tags: [hourly]          # run with --tag hourly
+
+  # - name: notes             # both sides edited: rclone bisync
+  #   tool: rclone
+  #   local: notes
+  #   remote: nas:notes
+  #   mode: bisync            # the first run is \`labsync sync notes --resync\`, never automatic
+  #   conflict: newer         # newer | older | larger | smaller | path1 | path2 | keep-both (default); rclone >= 1.66 except keep-both
+  #   compare: size,modtime,checksum   # rclone >= 1.66
 `;

@@ -41,7 +41,8 @@ export function classify(output: ToolOutput, command: Command): Outcome {
     return { kind: 'ok' };
   }
   if (verb === 'bisync') {
-    if (/Must run --resync/i.test(stderr)) {
+    // ≥ 1.66 with --resilient calls a first run without listings "retryable": it never is without --resync.
+    if (/Must run --resync|cannot find prior Path1 or Path2 listings/i.test(stderr)) {
       return { kind: 'fatal', safety: true, reason: `bisync needs a human: ${said}`, hint: `check both sides, then run the pair once with --resync (\`labsync sync ${command.pair ?? 'NAME'} --resync\`); the newer side of each file wins` };
     }
     if (/Safety abort|too many deletes|prior lock file found/i.test(stderr)) {

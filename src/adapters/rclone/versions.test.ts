@@ -96,6 +96,7 @@ describe('rclone classify, recorded from both versions', () => {
     for (const v of VERSIONS) {
       expect(classify(recorded(v, 'bisync-needs-resync'), cmd('bisync', v)), v).toMatchObject({ kind: 'fatal', safety: true, hint: expect.stringContaining('labsync sync notes --resync') });
     }
+    expect(classify(recorded('1.75.2', 'bisync-first-run-resilient'), cmd('bisync', '1.75.2'))).toMatchObject({ kind: 'fatal', safety: true, hint: expect.stringContaining('labsync sync notes --resync') });
   });
 
   it('takes too many deletes and a held lock as safety stops on both', () => {
