@@ -38,6 +38,7 @@ record bisync-needs-resync "$rclone" bisync p1 p2 --workdir wd
 "$rclone" bisync p1 p2 --workdir wd --resync >/dev/null 2>&1
 echo local > p1/c
 echo remote-longer > p2/c
+record bisync-dry-run-conflict "$rclone" bisync p1 p2 --workdir wd --dry-run
 record bisync-conflict "$rclone" bisync p1 p2 --workdir wd
 if [ "$modern" = 1 ]; then
   echo local > p1/d

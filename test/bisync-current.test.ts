@@ -139,3 +139,26 @@ describe.skipIf(rclone.modern)(`rclone ${rclone.version} bisync (before 1.66)`, 
     await succeeds(lab, ['sync', '--resync']);
   });
 });
+
+describe(`LABSYNC_RCLONE picks the rclone (now ${rclone.version})`, () => {
+  it('doctor and the receipt show the version of the binary labsync drives; a wrong path fails naming it', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndata:\n  - name: raw\n    tool: rclone\n    local: raw\n    remote: file://${lab.outside('nas')}\n`);
+    lab.write(lab.path('raw/a'), 'a');
+    const doctor = await lab.cli(['doctor', '--json'], { env: { LABSYNC_RCLONE: rclone.binary } });
+    const tool = (JSON.parse(doctor.stdout) as { tools: { program: string; version?: string; path?: string }[] }).tools.find((t) => t.program === 'rclone');
+    expect(tool).toMatchObject({ version: rclone.version, path: expect.stringMatching(/rclone/) });
+    const pushed = await lab.cli(['data', 'push'], { env: { LABSYNC_RCLONE: rclone.binary } });
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+    const [receipt] = readdirSync(lab.path('.labsync/receipts'));
+    expect(JSON.parse(readFileSync(lab.path('.labsync/receipts', receipt as string), 'utf8'))).toMatchObject({ toolVersions: { rclone: rclone.version } });
+
+    const missing = lab.outside('no-such-rclone');
+    const r = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_RCLONE: missing } });
+    expect(r.exitCode).toBe(1);
+    expect(json<Doc>(r).pairs[0]?.error).toContain(`rclone not found at ${missing} (LABSYNC_RCLONE)`);
+    const badDoctor = await lab.cli(['doctor'], { env: { LABSYNC_RCLONE: missing } });
+    expect(badDoctor.exitCode).toBe(1);
+    expect(badDoctor.stdout).toContain(`not found at ${missing} (LABSYNC_RCLONE)`);
+  });
+});

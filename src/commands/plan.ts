@@ -1,4 +1,4 @@
-// The exact commands a run would execute, secrets redacted. Runs nothing.
+// The exact commands a run would execute, secrets redacted. Runs nothing but `rclone version` (its argv depends on it).
 import { adapterFor } from '../adapters/index.js';
 import type { PlanContext } from '../adapters/types.js';
 import { runStamp } from '../engine/run.js';

@@ -47,7 +47,8 @@ export function logLines(stderr: string): LogLine[] {
 export function changesFromDryRun(stderr: string): Pick<Changes, 'transfer' | 'delete'> {
   const lines = logLines(stderr);
   const paths = (kinds: string[]): string[] => [...new Set(lines.filter((l) => l.skipped && kinds.includes(l.skipped) && l.object).map((l) => l.object as string))];
-  return { transfer: paths(['copy', 'move']), delete: paths(['delete']) };
+  // bisync ≥ 1.66 renames both copies of a conflict ("Skipped rename"): that is a change to make too.
+  return { transfer: paths(['copy', 'move', 'rename']), delete: paths(['delete']) };
 }
 
 const SizeDoc = z.object({ count: z.number(), bytes: z.number() });

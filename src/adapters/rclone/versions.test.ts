@@ -8,7 +8,7 @@ import { bisyncArgv } from './argv.js';
 import { classify, describeConflict, usageExit } from './classify.js';
 import { atLeast, versionProblems } from './features.js';
 import { rclone } from './index.js';
-import { conflictsOf } from './parse.js';
+import { changesFromDryRun, conflictsOf } from './parse.js';
 
 const VERSIONS = ['1.60.1', '1.75.2'] as const;
 const fixture = (version: string, name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rclone-${version}/${name}`, import.meta.url), 'utf8');
@@ -110,6 +110,10 @@ describe('rclone classify, recorded from both versions', () => {
     const critical = '{"level":"error","msg":"\\u001b[31mBisync critical error: listing was modified\\u001b[0m"}\n';
     expect(classify({ exitCode: 7, stdout: '', stderr: critical, durationMs: 1, timedOut: false, aborted: false }, cmd('bisync', '1.75.2')))
       .toMatchObject({ kind: 'fatal', safety: true, reason: 'bisync aborted at a critical error: Bisync critical error: listing was modified' });
+  });
+
+  it('counts a conflict alone as a change to make in the dry run, on both', () => {
+    for (const v of VERSIONS) expect(changesFromDryRun(fixture(v, 'bisync-dry-run-conflict.stderr')).transfer, v).toContain('c');
   });
 
   it('names both copies of a conflict, from either version and with a policy', () => {
