@@ -159,7 +159,17 @@ export function listsMd5(endpoint: Endpoint): boolean {
  */
 export function lsjsonArgv(pair: ResolvedPair, config: string): string[] {
   const hashed = listsMd5(pair.remote) ? ['--hash', '--hash-type', 'MD5', '--use-server-modtime'] : [];
-  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...filters(pair), '--', location(pair.remote).path];
+  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...filters(pair), '--', folderPath(pair.remote)];
+}
+
+/**
+ * The remote named as a folder: on S3 a path without a trailing slash costs a HEAD to see whether it is
+ * a file, and rclone ≥ 1.69 takes a refused HEAD (a wrong secret) for "a file", failing with "can't limit
+ * to single files when using filters" instead of the store's own 403.
+ */
+function folderPath(endpoint: Endpoint): string {
+  const path = location(endpoint).path;
+  return endpoint.type === 's3' && !path.endsWith('/') && !path.endsWith(':') ? `${path}/` : path;
 }
 
 /**

@@ -9,7 +9,8 @@ import { conflictsOf, logLines, type Conflict } from './parse.js';
 
 const TRANSIENT = /connection refused|connection reset|i\/o timeout|TLS handshake timeout|unexpected EOF|\bEOF\b|503|SlowDown|RequestTimeout|Throttl|no such host|network is unreachable|context deadline exceeded|server misbehaving/i;
 // XAdminUserNotFound: versitygw's answer to an unknown access key (AWS says InvalidAccessKeyId).
-const CREDENTIALS = /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|403 Forbidden|NoCredentialProviders|no valid credential|ExpiredToken|XAdminUserNotFound|InvalidToken/i;
+// "failed to refresh cached credentials": rclone ≥ 1.69 (aws-sdk-go-v2) with no credentials anywhere.
+const CREDENTIALS = /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|403 Forbidden|NoCredentialProviders|no valid credential|ExpiredToken|XAdminUserNotFound|InvalidToken|failed to refresh cached credentials/i;
 
 // rclone ≥ 1.69 logs a rejected flag at NOTICE, as plain text even with --use-json-log.
 const USAGE = /unknown flag|unknown (sub)?command|unknown shorthand flag|flag needs an argument|invalid argument .* for "--|Command \S+ needs \d+ arguments/i;

@@ -38,7 +38,8 @@ export function logLines(stderr: string): LogLine[] {
         // not JSON after all
       }
     }
-    out.push({ level: 'error', msg: line.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, '') });
+    // 1.60: "2026/11/25 00:00:00 Failed to …"; ≥ 1.69 adds the level: "… NOTICE: Failed to …".
+    out.push({ level: 'error', msg: line.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, '').replace(/^(NOTICE|ERROR|CRITICAL|INFO|DEBUG)\s*:\s*/, '') });
   }
   return out;
 }
