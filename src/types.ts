@@ -21,6 +21,13 @@ export type PairStatus = (typeof PAIR_STATUSES)[number];
 
 export type VerifyMode = 'checksum' | 'size' | 'none';
 
+/** bisync: which copy of a file changed on both sides wins (the other is kept beside it); keep-both renames both. */
+export const CONFLICT_POLICIES = ['keep-both', 'newer', 'older', 'larger', 'smaller', 'path1', 'path2'] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+/** bisync: what tells a file changed (rclone's --compare). */
+export const COMPARE_KEYS = ['size', 'modtime', 'checksum'] as const;
+export type CompareKey = (typeof COMPARE_KEYS)[number];
+
 /** Where a pair's far side lives, after `remotes:` and inline URLs are resolved. */
 export type Endpoint =
   | { readonly type: 'local'; readonly path: string }
@@ -98,6 +105,10 @@ export interface ResolvedPair {
   readonly alias?: string;
   /** mlflow: the model version a pull reads. */
   readonly version?: number;
+  /** bisync (rclone ≥ 1.66 for anything but keep-both): the conflict policy. Absent: keep-both. */
+  readonly conflict?: ConflictPolicy;
+  /** bisync (rclone ≥ 1.66): what it compares; absent: the tool's default (size and modtime). */
+  readonly compare?: readonly CompareKey[];
   readonly source: SourceRef;
 }
 

@@ -25,7 +25,7 @@ describe.skipIf(!vgw)('faults on versitygw (a real S3 server)', () => {
     const cases: [string, Record<string, string>, RegExp][] = [
       ['wrong secret', keys(S3_KEYS.AWS_ACCESS_KEY_ID, 'wrong-secret-value-123'), /SignatureDoesNotMatch/],
       ['unknown access key', keys('AKIAUNKNOWNKEY000000', 'wrong-secret-value-123'), /XAdminUserNotFound|InvalidAccessKeyId/],
-      ['no credentials', { AWS_DEFAULT_REGION: 'us-east-1' }, /Unable to locate credentials|NoCredentialProviders/],
+      ['no credentials', { AWS_DEFAULT_REGION: 'us-east-1' }, /Unable to locate credentials|NoCredentialProviders|failed to refresh cached credentials/],
     ];
     lab.manifest(`version: 1\ndefaults:\n  retries: 3\nremotes:\n  st: { type: s3, bucket: ${bucket}, prefix: p, endpoint: "${server.endpoint}" }\ndata:\n  - { name: raw, tool: ${tool}, local: raw, remote: "st:raw" }\n`);
     for (const [what, env, said] of cases) {

@@ -1,10 +1,13 @@
 // rclone: local folders, the loopback S3 (moto) through an env-defined remote, and bisync.
-import { existsSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { processesMentioning } from './harness/processes.js';
+import { rcloneUnderTest } from './harness/tools.js';
+
+const rclone = rcloneUnderTest();
 
 // null only off CI on a machine without moto_server (global-setup fails a CI run instead): these cases then skip.
 const s3 = inject('s3');
@@ -97,7 +100,14 @@ describe('rclone bisync', () => {
   function bisyncLab(): Lab {
     const lab = new Lab();
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: shared\n    tool: rclone\n    local: notes\n    remote: file://${lab.outside('other')}\n    mode: bisync\n`);
-    for (const f of ['a', 'b', 'c', 'd', 'e']) lab.write(lab.path('notes', f), f).write(lab.outside('other', f), f);
+    // One mtime on both sides: rclone ≥ 1.66's --resync checks its result and aborts on equal files
+    // whose mtimes differ by milliseconds (seen with 1.75.2, one run in ~10).
+    const when = new Date('2026-01-01T00:00:00Z');
+    for (const f of ['a', 'b', 'c', 'd', 'e']) {
+      lab.write(lab.path('notes', f), f).write(lab.outside('other', f), f);
+      utimesSync(lab.path('notes', f), when, when);
+      utimesSync(lab.outside('other', f), when, when);
+    }
     return lab;
   }
 
@@ -124,10 +134,13 @@ describe('rclone bisync', () => {
     const r = await lab.cli(['sync', '--json']);
     expect(r.exitCode).toBe(0);
     expect(json<Doc>(r).pairs[0]?.warnings.join(' ')).toMatch(/changed on both sides.*: c/);
-    expect(lab.tree(lab.path('notes'))).toMatchObject({ 'c..path1': 'local edit', 'c..path2': 'remote edit' });
+    // rclone 1.60 names the copies NAME..path1/2, ≥ 1.66 NAME.conflict1/2 (labsync passes keep-both as --conflict-resolve none).
+    const [mine, theirs] = rclone.modern ? ['c.conflict1', 'c.conflict2'] : ['c..path1', 'c..path2'];
+    expect(lab.tree(lab.path('notes'))).toMatchObject({ [mine]: 'local edit', [theirs]: 'remote edit' });
   });
 
-  it('after an interrupted run, stops safely and asks for --resync instead of guessing', async () => {
+  // rclone ≥ 1.66 recovers by itself instead (--resilient --recover): test/bisync-current.test.ts.
+  it.skipIf(rclone.modern)('after an interrupted run (rclone 1.60), stops safely and asks for --resync instead of guessing', async () => {
     const lab = bisyncLab();
     lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('mode: bisync', 'mode: bisync\n    bwlimit: 100K'));
     await lab.cli(['sync', '--resync']);

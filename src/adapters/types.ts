@@ -29,6 +29,8 @@ export interface Command {
    * before the adapter classifies.
    */
   readonly answers?: RegExp;
+  /** The tool's version as read at the start of this run, where its output or exit codes depend on it (rclone). */
+  readonly toolVersion?: string;
   /** Standard input for the child: a file list (NUL-separated for rsync --files-from=-, lines for rclone --files-from-raw -); none: no stdin. */
   readonly input?: string;
 }
@@ -116,6 +118,8 @@ export interface PlanContext {
   readonly full: boolean;
   /** `push --commit MESSAGE`: record local changes first (git, dvc). */
   readonly commitMessage?: string;
+  /** Versions of the tools that need one to build their argv (rclone), read once per run; absent: not read. */
+  readonly toolVersions?: Readonly<Partial<Record<ToolName, string>>>;
 }
 
 /** A registry's own names for what a run moved: `{ model, version, alias }`. */
@@ -192,6 +196,17 @@ export interface Adapter {
   /** The tool cannot keep replaced local files itself: labsync copies them aside before a pull. */
   readonly localBackup?: boolean;
   version(): Probe<string | undefined>;
+  /**
+   * What this pair asks that the tool's `version` cannot do ("conflict: newer needs rclone 1.66.0 or
+   * newer …"), and how to get one that can. With it, the engine reads the version once per run and
+   * passes it to the argv builders (PlanContext.toolVersions); a pair with a problem is refused first.
+   */
+  readonly versioned?: { problems(pair: ResolvedPair, version: string): readonly string[]; readonly hint: string };
+  /**
+   * A lock file the tool itself leaves when killed (bisync ≥ 1.66's NAME.lck), and how to read the PID
+   * inside. The engine, holding labsync's own lock for the pair, removes one whose process is gone.
+   */
+  toolLock?(pair: ResolvedPair, direction: Direction, ctx: PlanContext): { readonly dir: string; pidOf(text: string): number | undefined } | undefined;
   /** `changes` is the preview's answer, for tools that must act on it (aws backs up what a mirror replaces). */
   transfer(pair: ResolvedPair, direction: Direction, ctx: PlanContext, changes?: Changes): readonly Command[];
   preview(pair: ResolvedPair, direction: Direction, ctx: PlanContext): Probe<Changes>;

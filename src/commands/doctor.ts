@@ -4,6 +4,9 @@ import type { ExitCode } from '../errors.js';
 import { makeRedactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
 import { which } from '../exec/which.js';
+import { programOf } from '../exec/program.js';
+import { access } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { LabsyncError } from '../errors.js';
 import { TOOLS, type Manifest, type ToolName } from '../types.js';
 
@@ -35,16 +38,24 @@ function firstLine(text: string): string | undefined {
   return text.split('\n').map((l) => l.trim()).find(Boolean);
 }
 
-async function probe(program: Program): Promise<{ path?: string; version?: string }> {
+/** LABSYNC_RCLONE names a binary by path: that one is the rclone labsync drives, not the PATH's. */
+async function locate(program: Program): Promise<string | undefined> {
+  const chosen = programOf(program);
+  if (!chosen.includes('/')) return which(chosen);
+  return access(chosen, constants.X_OK).then(() => chosen, () => undefined);
+}
+
+async function probe(program: Program): Promise<{ path?: string; version?: string; chosenBy?: string }> {
   if (BUILT_IN.has(program)) return { path: '(built in)', version: adapters[program as ToolName].version().parse([]) ?? '' };
-  const path = await which(program);
-  if (!path) return {};
+  const path = await locate(program);
+  const chosenBy = programOf(program) !== program ? `LABSYNC_${program.toUpperCase()}` : undefined;
+  if (!path) return chosenBy ? { chosenBy } : {};
   const adapter = program === 'ssh' ? undefined : adapters[program];
   const versionProbe = adapter?.version();
   const command = versionProbe?.commands[0] ?? { tool: program, args: [program === 'ssh' ? '-V' : '--version'], cwd: process.cwd(), mutates: false, label: 'version' };
   const out = await run(command, { redact: makeRedactor(), timeoutMs: 15_000 });
   const parsed = versionProbe ? versionProbe.parse([out]) : undefined;
-  return { path, version: parsed ?? firstLine(out.stdout) ?? firstLine(out.stderr) ?? '' };
+  return { path, version: parsed ?? firstLine(out.stdout) ?? firstLine(out.stderr) ?? '', ...(chosenBy ? { chosenBy } : {}) };
 }
 
 function needs(manifest: Manifest | undefined): Map<Program, string[]> {
@@ -81,7 +92,8 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
   for (const f of found) {
     const mark = f.path ? chalk.green('✔') : f.neededBy.length ? chalk.red('✖') : chalk.dim('-');
     const who = f.neededBy.length ? chalk.dim(` needed by ${f.neededBy.join(', ')}`) : '';
-    const what = f.path ? `${f.version} ${chalk.dim(f.path)}` : `not found — install: ${INSTALL[f.program]}`;
+    const by = f.chosenBy ? chalk.dim(` (${f.chosenBy})`) : '';
+    const what = f.path ? `${f.version} ${chalk.dim(f.path)}${by}` : f.chosenBy ? `not found at ${programOf(f.program)}${by}` : `not found — install: ${INSTALL[f.program]}`;
     process.stdout.write(`${mark} ${f.program.padEnd(7)} ${what}${who}\n`);
   }
   // Not a failure: labsync falls back to rsync's own listing and comparison there, only slower.

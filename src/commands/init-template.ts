@@ -43,4 +43,12 @@ models:
   #   remote: hub            # or hub:checkpoints for a subfolder of the repo (push only)
   #   mode: push             # pull: a branch, a tag or a 40-hex commit as the remote's revision pins it
   #   delete: true           # the commit also removes files the folder lacks (guarded by max_delete)
+
+  # - name: notes             # both sides edited: rclone bisync
+  #   tool: rclone
+  #   local: notes
+  #   remote: nas:notes
+  #   mode: bisync            # the first run is \`labsync sync notes --resync\`, never automatic
+  #   conflict: newer         # newer | older | larger | smaller | path1 | path2 | keep-both (default); rclone >= 1.66 except keep-both
+  #   compare: size,modtime,checksum   # rclone >= 1.66
 `;

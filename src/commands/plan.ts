@@ -1,11 +1,12 @@
-// The exact commands a run would execute, secrets redacted. Runs nothing. With --save, the plan as a
-// file instead (plan-save.ts).
+// The exact commands a run would execute, secrets redacted. Runs nothing but `rclone version` (its argv
+// depends on it). With --save, the plan as a file instead (plan-save.ts).
 import { adapterFor } from '../adapters/index.js';
 import type { PlanContext } from '../adapters/types.js';
 import { runStamp } from '../engine/run.js';
 import { directionOf } from '../engine/run-pair.js';
 import { selectPairs } from '../engine/select.js';
-import type { ExitCode } from '../errors.js';
+import { versionIssues, versionsFor } from '../engine/versions.js';
+import { ManifestError, type ExitCode } from '../errors.js';
 import { formatCommand } from '../exec/format.js';
 import { CATEGORIES, type Action, type Category } from '../types.js';
 import { openManifest, redactor, type GlobalOptions } from './context.js';
@@ -25,7 +26,11 @@ export async function planCommand(category: string | undefined, action: string |
     return planSaveCommand(save, (act ?? 'sync') as Action, manifest, pairs, opts);
   }
   const redact = redactor();
-  const ctx: PlanContext = { stamp: runStamp(new Date()), tty: false, verbose: Boolean(opts.verbose), resync: false, full: false };
+  const tooOld = await versionIssues(pairs, redact);
+  if (tooOld.length) throw new ManifestError(tooOld);
+  // The commands shown are the ones this rclone would be given.
+  const toolVersions = await versionsFor(pairs, redact);
+  const ctx: PlanContext = { stamp: runStamp(new Date()), tty: false, verbose: Boolean(opts.verbose), resync: false, full: false, ...(Object.keys(toolVersions).length ? { toolVersions } : {}) };
   const planned = pairs.map((pair) => {
     const adapter = adapterFor(pair.tool);
     const direction = directionOf(pair, (act ?? 'sync') as Action);

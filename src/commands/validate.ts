@@ -1,9 +1,13 @@
-import type { ExitCode } from '../errors.js';
+import { versionIssues } from '../engine/versions.js';
+import { ManifestError, type ExitCode } from '../errors.js';
 import { displayName } from '../manifest/load.js';
-import { openManifest, type GlobalOptions } from './context.js';
+import { openManifest, redactor, type GlobalOptions } from './context.js';
 
 export async function validateCommand(opts: GlobalOptions): Promise<ExitCode> {
   const manifest = openManifest(opts);
+  // What the installed tools cannot do is a manifest problem too: said now, not mid-run.
+  const tooOld = await versionIssues(manifest.pairs, redactor());
+  if (tooOld.length) throw new ManifestError(tooOld);
   const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel }));
   if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file: manifest.file, pairs }, null, 2)}\n`);
   else if (!opts.quiet) {

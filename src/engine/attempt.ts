@@ -1,4 +1,5 @@
 // The one retry loop: every tool's commands run here, classified by their adapter.
+import { programOf } from '../exec/program.js';
 import type { Adapter, Command, Outcome, ToolOutput } from '../adapters/types.js';
 import { backoffDelay, sleep } from '../exec/retry.js';
 import { formatCommand } from '../exec/format.js';
@@ -36,6 +37,10 @@ export function answered(output: ToolOutput, command: Command): boolean {
 
 function spawnFailure(output: ToolOutput, command: Command, adapter: Adapter): Outcome | undefined {
   if (!output.spawnError) return undefined;
+  const chosen = programOf(command.tool);
+  if (output.spawnError === 'ENOENT' && chosen !== command.tool) {
+    return { kind: 'fatal', reason: `${command.tool} not found at ${chosen} (LABSYNC_${command.tool.toUpperCase()})`, hint: `point LABSYNC_${command.tool.toUpperCase()} at an rclone binary, or unset it to use the one on PATH` };
+  }
   if (output.spawnError === 'ENOENT') {
     const install = adapter.install.apt ?? adapter.install.pipx ?? adapter.install.url;
     return { kind: 'fatal', reason: `${command.tool} is not installed (or not on PATH)`, hint: install };

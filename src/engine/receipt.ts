@@ -1,5 +1,4 @@
 // Gathers a receipt's facts for one finished run: the local tree's sums digest, git HEAD, tool versions.
-import { adapterFor } from '../adapters/index.js';
 import { makeRedactor, type Redactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
 import { digestOfList, writeReceipt, type Receipt } from '../state/receipts.js';
@@ -7,22 +6,9 @@ import type { ResolvedPair } from '../types.js';
 import { hashTree } from '../verify/hash-tree.js';
 import { sumsLine } from '../verify/sums-file.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
+import { versionOf } from './versions.js';
 import type { PairResult } from './events.js';
 
-const versions = new Map<string, Promise<string | undefined>>();
-
-/** Each tool's version, asked once per run of labsync. */
-function versionOf(tool: ResolvedPair['tool'], redact: Redactor): Promise<string | undefined> {
-  let v = versions.get(tool);
-  if (!v) {
-    const probe = adapterFor(tool)?.version();
-    v = probe
-      ? Promise.all(probe.commands.map((c) => run(c, { redact, timeoutMs: 15_000 }))).then((outs) => (outs.every((o) => o.exitCode === 0) ? probe.parse(outs) : undefined))
-      : Promise.resolve(undefined);
-    versions.set(tool, v);
-  }
-  return v;
-}
 
 async function gitHead(dir: string, redact: Redactor): Promise<string | null> {
   const out = await run({ tool: 'git', args: ['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'], cwd: '/', mutates: false, label: 'git HEAD' }, { redact, timeoutMs: 15_000 });

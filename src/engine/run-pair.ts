@@ -20,6 +20,8 @@ import { movedStats } from './sizes.js';
 import { prepareLocal } from './source.js';
 import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
 import { fullCheckDue } from './full-check.js';
+import { clearStaleToolLocks } from './tool-locks.js';
+import { versionRefusal } from './versions.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -78,6 +80,11 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
   if (lister && direction !== 'bisync') return plannedBody(pair, adapter, lister, direction, o, ctx, show);
   if (o.seam) return unplannable(pair, o.seam);
 
+  if (o.action !== 'status' && !o.dryRun) {
+    for (const gone of await clearStaleToolLocks(adapter, pair, direction, o.plan)) {
+      o.emit({ kind: 'warning', pair: pair.name, message: `removed ${pair.tool}'s lock left by PID ${gone.pid}, which is no longer running (${gone.file}); this run recovers from its listings` });
+    }
+  }
   const preview = adapter.preview(pair, direction, o.plan);
   show(preview.commands);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
@@ -173,6 +180,9 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     return result;
   };
   const adapter = adapterFor(pair.tool);
+  // Never handed to a tool that would reject it mid-run: the version it needs, and how to get it.
+  const tooOld = versionRefusal(pair, o.plan.toolVersions);
+  if (tooOld) return finish({ status: 'refused', error: tooOld.error, hint: tooOld.hint });
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   let got: Awaited<ReturnType<typeof acquireLock>> | undefined;

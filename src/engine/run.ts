@@ -11,6 +11,7 @@ import { mapPool } from './pool.js';
 import { recordReceipt } from './receipt.js';
 import { runPair } from './run-pair.js';
 import type { PlanSeam } from './plan-seam.js';
+import { versionsFor } from './versions.js';
 
 export interface RunRequest {
   readonly command: string;
@@ -62,7 +63,12 @@ export function nested(a: string, b: string): boolean {
 
 export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, signal: AbortSignal): Promise<RunResult> {
   const started = new Date();
-  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full, ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}) };
+  // Read once, before any pair: what rclone is passed depends on its version.
+  const toolVersions = await versionsFor(req.pairs, redact);
+  const plan: PlanContext = {
+    stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full,
+    ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}), ...(Object.keys(toolVersions).length ? { toolVersions } : {}),
+  };
   // Before any tool runs (rclone makes its bisync workdir itself): the folder with its ignore files.
   // A folder that cannot be made is reported by whatever then fails to write there.
   await makeFolder(stateDir(req.root)).catch(() => undefined);

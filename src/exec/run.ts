@@ -5,6 +5,7 @@ import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, ToolOutput } from '../adapters/types.js';
+import { programOf } from './program.js';
 import { makeRedactor, type Redactor } from './redact.js';
 import { groupReads, readSince, StallWatch, type ParseProgress } from './stall.js';
 
@@ -51,7 +52,7 @@ export async function run(command: Command, options: RunOptions): Promise<ToolOu
   const redact: Redactor = own ? (text) => own(options.redact(text)) : options.redact;
   let timedOut = false;
   let aborted = false;
-  const child = execa(command.tool, command.args, {
+  const child = execa(programOf(command.tool), command.args, {
     cwd: command.cwd,
     env: childEnv(command),
     extendEnv: false,

@@ -1,7 +1,7 @@
 // Meaning: defaults applied, remotes resolved to endpoints, paths made absolute.
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve as resolvePath } from 'node:path';
-import type { Category, Endpoint, MaxDelete, RemoteType, ResolvedPair, SourceRef, ToolName } from '../types.js';
+import type { Category, CompareKey, Endpoint, MaxDelete, RemoteType, ResolvedPair, SourceRef, ToolName } from '../types.js';
 import { parseDuration } from '../util/duration.js';
 import type { RawDefaults, RawPair, RawRemote } from './schema.js';
 
@@ -164,6 +164,8 @@ export function resolvePair(
     lfs: raw.lfs ?? false,
     ...(raw.alias ? { alias: raw.alias } : {}),
     ...(raw.version ? { version: raw.version } : {}),
+    ...(raw.conflict ? { conflict: raw.conflict } : {}),
+    ...(raw.compare ? { compare: [...new Set(raw.compare.split(','))] as CompareKey[] } : {}),
     source,
   };
 }

@@ -52,6 +52,13 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) at('max_delete', 'a percentage cannot exceed 100%');
   const stall = stallProblem(pair.stall_timeout);
   if (stall) at('stall_timeout', stall);
+  // conflict and compare are rclone bisync's own options; elsewhere they would be silently ignored.
+  for (const key of ['conflict', 'compare'] as const) {
+    if (pair[key] !== undefined && (tool !== 'rclone' || mode !== 'bisync')) at(key, `applies only to a bisync pair with rclone (this pair: ${tool} ${mode})`);
+  }
+  if (pair.compare?.split(',').includes('checksum') && typeof endpoint !== 'string' && !hasHashes(endpoint)) {
+    at('compare', `checksum needs a remote that keeps hashes; ${describeNoHashes(endpoint)}`);
+  }
   return out;
 }
 
@@ -78,6 +85,17 @@ function hfRules(at: (key: string, message: string) => void, category: Category,
   if (typeof endpoint !== 'string' && endpoint.type === 'hf' && endpoint.path && mode === 'pull') {
     at('remote', `a pull from a subfolder of an hf repo (${endpoint.path}) is not supported: pull the repo's root into its own folder`);
   }
+}
+
+/** rclone backends that keep no hash of a file: a checksum comparison there compares nothing. https://rclone.org/overview/#features */
+const NO_HASHES = new Set(['ftp', 'http', 'webdav', 'smb', 'crypt', 'union', 'memory', 'combine']);
+
+function hasHashes(endpoint: Exclude<ReturnType<typeof resolveRemote>, string>): boolean {
+  return endpoint.type !== 'rclone' || !NO_HASHES.has(String(endpoint.config?.type ?? '').toLowerCase());
+}
+
+function describeNoHashes(endpoint: Exclude<ReturnType<typeof resolveRemote>, string>): string {
+  return `rclone remote '${endpoint.type === 'rclone' ? endpoint.remote : ''}' (type ${endpoint.type === 'rclone' ? endpoint.config?.type : endpoint.type}) keeps none; use size,modtime`;
 }
 
 /** Tools report progress once a second: a shorter stall_timeout would stop healthy transfers. */

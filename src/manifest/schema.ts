@@ -1,7 +1,7 @@
 // The manifest's shape (SPEC §3). Strict everywhere: an unknown key is an error, never ignored.
 // No transforms here, so `labsync schema` can emit it as JSON Schema; meaning is given in resolve.ts.
 import { z } from 'zod';
-import { CATEGORIES, MODES, TOOLS } from '../types.js';
+import { CATEGORIES, COMPARE_KEYS, CONFLICT_POLICIES, MODES, TOOLS } from '../types.js';
 
 /** Marks the message of an unknown-key issue so issues.ts can suggest from the known keys. */
 export const KNOWN_KEYS_TAG = 'known-keys:';
@@ -22,6 +22,10 @@ const maxDelete = z.union([z.int().min(0), z.string().regex(/^(\d+(\.\d+)?%|\d+)
 });
 const bwlimit = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?[KMGkmg]?$/)], {
   error: 'must be a rate like 10M, 500K or 2G (bytes per second)',
+});
+
+const compare = z.string().regex(new RegExp(`^(${COMPARE_KEYS.join('|')})(,(${COMPARE_KEYS.join('|')}))*$`), {
+  error: `must be a comma-separated list of ${COMPARE_KEYS.join(', ')} (like "size,modtime,checksum")`,
 });
 
 const hooks = strict({ before: argv.optional(), after: argv.optional(), on_failure: argv.optional() });
@@ -62,6 +66,9 @@ export const pairSchema = strict({
   lfs: z.boolean().optional(),
   alias: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'must be an MLflow alias: letters, digits, "_" and "-"' }).optional(),
   version: z.int().min(1).optional(),
+  // bisync with rclone: which copy of a file changed on both sides wins, and what tells a change.
+  conflict: z.enum(CONFLICT_POLICIES).optional(),
+  compare: compare.optional(),
   ...pairOptions,
 });
 

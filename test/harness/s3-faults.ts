@@ -19,7 +19,7 @@ export async function pushWhileServerDies(lab: Lab, server: S3Server, bucket: st
   lab.manifest(rcloneToBucket(bucket)(server.endpoint, '    bwlimit: 300K\n'));
   lab.write(lab.path('raw/big.bin'), randomBytes(3 * 1024 * 1024)).write(lab.path('raw/small.txt'), 'small');
   const run = lab.spawn(['data', 'push', '--json'], { env: S3_KEYS });
-  await until('the upload to start', () => processesMentioning(lab.path('raw')).some((p) => p.cmdline.startsWith('rclone copy')));
+  await until('the upload to start', () => processesMentioning(lab.path('raw')).some((p) => /^\S*rclone\S* copy /.test(p.cmdline)));
   await new Promise((r) => setTimeout(r, 1500));
   stop();
   return run;

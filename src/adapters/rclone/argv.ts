@@ -6,6 +6,7 @@ import type { PlanContext } from '../types.js';
 import { stallSeconds } from '../bounds.js';
 
 import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
+import { atLeast, BISYNC_MODERN } from './features.js';
 /** The env-defined remote labsync uses for a manifest `type: s3` remote: no config file content, no secrets in argv. */
 export const S3_REMOTE = 'labsyncs3';
 
@@ -109,7 +110,29 @@ export function bisyncArgv(pair: ResolvedPair, ctx: PlanContext, config: string,
   const maxDelete = 'percent' in pair.maxDelete ? ['--max-delete', String(Math.floor(pair.maxDelete.percent))] : [];
   return [
     'bisync', ...base(config, pair), ...filters(pair), ...tuning(pair), '--workdir', bisyncWorkdir(pair), ...maxDelete,
+    ...modernBisync(pair, ctx.toolVersions?.rclone),
     ...(ctx.resync ? ['--resync'] : []), ...(dryRun ? ['--dry-run'] : STATS), '--', pair.local, location(pair.remote).path,
+  ];
+}
+
+/**
+ * What only bisync ≥ 1.66 understands; nothing for an older or unknown rclone (1.60 rejects each as
+ * an unknown flag, and the engine refuses a pair whose conflict/compare needs them before it runs).
+ * --resilient --recover: an interrupted run is picked up from its own listings instead of demanding
+ * --resync; --max-lock: a lock left by a killed run expires (labsync removes one whose process is gone
+ * sooner: engine/tool-locks.ts). The .partial exclude keeps a killed transfer's temporary file
+ * (NAME.XXXXXXXX.partial, ≥ 1.63) from being synced to the other side as if it were data.
+ * https://rclone.org/bisync/#resilient https://rclone.org/bisync/#conflict-resolve
+ */
+export function modernBisync(pair: ResolvedPair, version: string | undefined): string[] {
+  if (!atLeast(version, BISYNC_MODERN)) return [];
+  const conflict = pair.conflict && pair.conflict !== 'keep-both'
+    ? ['--conflict-resolve', pair.conflict, '--conflict-loser', 'num']
+    : ['--conflict-resolve', 'none'];
+  return [
+    '--resilient', '--recover', '--max-lock', '5m', ...conflict,
+    ...(pair.compare ? ['--compare', pair.compare.join(',')] : []),
+    '--exclude', '*.????????.partial',
   ];
 }
 
@@ -136,7 +159,17 @@ export function listsMd5(endpoint: Endpoint): boolean {
  */
 export function lsjsonArgv(pair: ResolvedPair, config: string): string[] {
   const hashed = listsMd5(pair.remote) ? ['--hash', '--hash-type', 'MD5', '--use-server-modtime'] : [];
-  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...filters(pair), '--', location(pair.remote).path];
+  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...filters(pair), '--', folderPath(pair.remote)];
+}
+
+/**
+ * The remote named as a folder: on S3 a path without a trailing slash costs a HEAD to see whether it is
+ * a file, and rclone ≥ 1.69 takes a refused HEAD (a wrong secret) for "a file", failing with "can't limit
+ * to single files when using filters" instead of the store's own 403.
+ */
+function folderPath(endpoint: Endpoint): string {
+  const path = location(endpoint).path;
+  return endpoint.type === 's3' && !path.endsWith('/') && !path.endsWith(':') ? `${path}/` : path;
 }
 
 /**

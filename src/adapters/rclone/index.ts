@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
-import type { Adapter, Command } from '../types.js';
-import { bisyncArgv, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, repairArgv, sizeArgv } from './argv.js';
+import type { Adapter, Command, PlanContext } from '../types.js';
+import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
+import { atLeast, BISYNC_MODERN, INSTALL_HINT, versionProblems } from './features.js';
 import { changesFromDryRun, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
 /**
@@ -17,12 +18,23 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return existsSync(own) ? own : '/dev/null';
 }
 
-function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp, input?: string): Command {
+function command(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp, input?: string, ctx?: PlanContext): Command {
   // rclone 1.60's S3 backend fails outright when AWS_CA_BUNDLE is set (TESTBED.md).
+  const version = ctx?.toolVersions?.rclone;
   return {
     tool: 'rclone', args, cwd: pair.root, env: location(pair.remote).env, unsetEnv: ['AWS_CA_BUNDLE'], mutates, label, pair: pair.name,
-    ...(answers ? { answers } : {}), ...(input === undefined ? {} : { input }),
+    ...(answers ? { answers } : {}), ...(input === undefined ? {} : { input }), ...(version ? { toolVersion: version } : {}),
   };
+}
+
+/** bisync ≥ 1.66's lock file: {"Session":…,"PID":"1234",…}. */
+function lockPid(text: string): number | undefined {
+  try {
+    const pid = Number((JSON.parse(text) as { PID?: unknown }).PID);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const rclone: Adapter = {
@@ -42,15 +54,18 @@ export const rclone: Adapter = {
     commands: [{ tool: 'rclone', args: ['version'], cwd: process.cwd(), env: {}, unsetEnv: [], mutates: false, label: 'rclone version' }],
     parse: (outs) => parseVersion(outs[0]?.stdout ?? ''),
   }),
+  versioned: { problems: versionProblems, hint: INSTALL_HINT },
+  // 1.60 never expires its lock: the safety stop after an interruption stays as it was there.
+  toolLock: (pair, direction, ctx) => (direction === 'bisync' && atLeast(ctx.toolVersions?.rclone, BISYNC_MODERN) ? { dir: bisyncWorkdir(pair), pidOf: lockPid } : undefined),
   transfer: (pair, direction, ctx) => {
     const cfg = configPath();
-    if (direction === 'bisync') return [command(pair, bisyncArgv(pair, ctx, cfg, false), `bisync ${pair.name}`, true)];
-    return [command(pair, copyArgv(pair, direction, ctx, cfg, false), `${direction} ${pair.name}`, true)];
+    if (direction === 'bisync') return [command(pair, bisyncArgv(pair, ctx, cfg, false), `bisync ${pair.name}`, true, undefined, undefined, ctx)];
+    return [command(pair, copyArgv(pair, direction, ctx, cfg, false), `${direction} ${pair.name}`, true, undefined, undefined, ctx)];
   },
   preview: (pair, direction, ctx) => {
     const cfg = configPath();
     if (direction === 'bisync') {
-      return { commands: [command(pair, bisyncArgv(pair, ctx, cfg, true), `dry run bisync ${pair.name}`, false)], parse: ([o]) => changesFromDryRun(o?.stderr ?? '') };
+      return { commands: [command(pair, bisyncArgv(pair, ctx, cfg, true), `dry run bisync ${pair.name}`, false, undefined, undefined, ctx)], parse: ([o]) => changesFromDryRun(o?.stderr ?? '') };
     }
     const [src, dst] = ends(pair, direction);
     return {
@@ -81,11 +96,11 @@ export const rclone: Adapter = {
   transferPlan: (pair, direction, plan, ctx) => {
     const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
     const args = plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0);
-    return { commands: [command(pair, args, `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`)] };
+    return { commands: [command(pair, args, `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx)] };
   },
-  repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true)],
+  repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true, undefined, undefined, ctx)],
   verify: (pair, mode, ctx) => ({
-    commands: [command(pair, checkArgv(pair, mode, configPath(), ctx.full), `verify ${pair.name} (${mode})`, false)],
+    commands: [command(pair, checkArgv(pair, mode, configPath(), ctx.full), `verify ${pair.name} (${mode})`, false, undefined, undefined, ctx)],
     parse: ([o]) => parseCombined(o?.stdout ?? '', o?.stderr ?? ''),
   }),
   classify,

@@ -1,5 +1,6 @@
 // Pure: rclone's --use-json-log lines and --combined output → changes, stats, progress, comparisons.
-// Fixtures: fixtures/tool-output/rclone-1.60.1/
+// Fixtures: fixtures/tool-output/rclone-1.60.1/ and rclone-1.75.2/
+import { posix } from 'node:path';
 import { z } from 'zod';
 import type { Entry } from '../../verify/compare.js';
 import type { Changes, Progress, TransferStats, VerifyReport } from '../types.js';
@@ -13,24 +14,32 @@ const LogLine = z.object({
 });
 export type LogLine = z.infer<typeof LogLine>;
 
-/** The JSON lines of rclone's log; other lines (its final "Failed to …") are kept as plain messages. */
+// bisync ≥ 1.66 colours its messages even into a pipe and a JSON log.
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+/** The JSON lines of rclone's log; other lines (1.60's final "Failed to …") are kept as plain messages. */
 export function logLines(stderr: string): LogLine[] {
   const out: LogLine[] = [];
-  for (const raw of stderr.split('\n')) {
+  for (const raw of stripAnsi(stderr).split('\n')) {
     const line = raw.trim();
     if (!line) continue;
     if (line.startsWith('{')) {
       try {
         const parsed = LogLine.safeParse(JSON.parse(line));
         if (parsed.success) {
-          out.push(parsed.data);
+          out.push({ ...parsed.data, msg: stripAnsi(parsed.data.msg) });
           continue;
         }
       } catch {
         // not JSON after all
       }
     }
-    out.push({ level: 'error', msg: line.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, '') });
+    // 1.60: "2026/11/25 00:00:00 Failed to …"; ≥ 1.69 adds the level: "… NOTICE: Failed to …".
+    out.push({ level: 'error', msg: line.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, '').replace(/^(NOTICE|ERROR|CRITICAL|INFO|DEBUG)\s*:\s*/, '') });
   }
   return out;
 }
@@ -39,7 +48,8 @@ export function logLines(stderr: string): LogLine[] {
 export function changesFromDryRun(stderr: string): Pick<Changes, 'transfer' | 'delete'> {
   const lines = logLines(stderr);
   const paths = (kinds: string[]): string[] => [...new Set(lines.filter((l) => l.skipped && kinds.includes(l.skipped) && l.object).map((l) => l.object as string))];
-  return { transfer: paths(['copy', 'move']), delete: paths(['delete']) };
+  // bisync ≥ 1.66 renames both copies of a conflict ("Skipped rename"): that is a change to make too.
+  return { transfer: paths(['copy', 'move', 'rename']), delete: paths(['delete']) };
 }
 
 const SizeDoc = z.object({ count: z.number(), bytes: z.number() });
@@ -125,11 +135,47 @@ export function parseCombined(stdout: string, stderr = ''): VerifyReport {
   return { ...report, unproven: equal, unprovenReason: why };
 }
 
-/** bisync keeps both sides of a conflict as NAME..path1 / NAME..path2. */
+/** A file bisync found changed on both sides: the copies it kept, and which side won (a policy's choice). */
+export interface Conflict {
+  readonly path: string;
+  /** Renamed copies, relative to the pair's roots, with the side each came from. */
+  readonly renamed: readonly { readonly side: 'path1' | 'path2'; readonly path: string }[];
+  /** The side whose copy keeps the file's own name; absent when both were renamed (keep-both). */
+  readonly winner?: 'path1' | 'path2';
+}
+
+/**
+ * bisync's conflict lines: "New or changed in both paths - NAME", then per side "Renaming PathN copy -
+ * …/NAME..pathN" (1.60) or "…/NAME.conflictN" (≥ 1.66), or "Not renaming PathN copy, as it was
+ * determined the winner - …/NAME" (a --conflict-resolve policy). Those paths carry each side's root,
+ * so only the renamed copy's base name is kept, beside NAME.
+ */
+export function conflictsOf(stderr: string): Conflict[] {
+  const out: { path: string; renamed: { side: 'path1' | 'path2'; path: string }[]; winner?: 'path1' | 'path2' }[] = [];
+  for (const { msg } of logLines(stderr)) {
+    const both = /New or changed in both paths\s+-\s+(.+)$/.exec(msg)?.[1];
+    if (both) {
+      out.push({ path: both.trim(), renamed: [] });
+      continue;
+    }
+    const current = out.at(-1);
+    if (!current) continue;
+    const renamed = /(Path[12])\s+Renaming Path[12] copy\s+-\s+(.+)$/.exec(msg);
+    if (renamed) {
+      const dir = posix.dirname(current.path);
+      const name = posix.basename((renamed[2] as string).trim());
+      current.renamed.push({ side: (renamed[1] as string).toLowerCase() as 'path1' | 'path2', path: dir === '.' ? name : `${dir}/${name}` });
+      continue;
+    }
+    const winner = /Not renaming (Path[12]) copy, as it was determined the winner/.exec(msg)?.[1];
+    if (winner) current.winner = winner.toLowerCase() as 'path1' | 'path2';
+  }
+  return out;
+}
+
+/** The files changed on both sides. */
 export function conflicts(stderr: string): string[] {
-  return logLines(stderr)
-    .map((l) => /New or changed in both paths\s+-\s+(.+)$/.exec(l.msg)?.[1])
-    .filter((p): p is string => Boolean(p));
+  return conflictsOf(stderr).map((c) => c.path);
 }
 
 export function parseVersion(stdout: string): string | undefined {

@@ -1,0 +1,164 @@
+// rclone bisync by version: conflict policies, recovery after a kill and --compare on a current rclone
+// (≥ 1.66), and their refusal on Debian's 1.60. scripts/test.sh runs this file once with each rclone
+// (LABSYNC_RCLONE); the cases for the other version say why they skip.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { killExact, processesMentioning } from './harness/processes.js';
+import { rcloneUnderTest } from './harness/tools.js';
+import { until } from './harness/wait.js';
+
+const rclone = rcloneUnderTest();
+interface Doc { pairs: { status: string; error: string | null; hint?: string; warnings: string[] }[] }
+
+function bisyncLab(extra = ''): Lab {
+  const lab = new Lab();
+  lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: shared\n    tool: rclone\n    local: notes\n    remote: file://${lab.outside('other')}\n    mode: bisync\n${extra}`);
+  // One mtime on both sides: rclone ≥ 1.66's --resync checks its result and aborts on equal files
+  // whose mtimes differ by milliseconds (seen with 1.75.2, one run in ~10).
+  const when = new Date('2026-01-01T00:00:00Z');
+  for (const f of ['a', 'b', 'c', 'd', 'e']) {
+    lab.write(lab.path('notes', f), f).write(lab.outside('other', f), f);
+    utimesSync(lab.path('notes', f), when, when);
+    utimesSync(lab.outside('other', f), when, when);
+  }
+  return lab;
+}
+
+async function succeeds(lab: Lab, args: string[]): Promise<void> {
+  const r = await lab.cli([...args, '--json']);
+  expect(r.exitCode, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+}
+
+/** Rewrites a file with other bytes of the same size, keeping its mtime: only a checksum tells. */
+function sameSizeSameTime(path: string, content: string): void {
+  const { atime, mtime, size } = statSync(path);
+  expect(Buffer.byteLength(content)).toBe(size);
+  writeFileSync(path, content);
+  utimesSync(path, atime, mtime);
+}
+
+describe.skipIf(!rclone.modern)(`rclone ${rclone.version} bisync (current rclone)`, () => {
+  it('conflict: newer keeps the newer copy under its name and the other beside it, naming both', async () => {
+    const lab = bisyncLab('    conflict: newer\n');
+    expect((await lab.cli(['validate'])).exitCode).toBe(0);
+    await succeeds(lab, ['sync', '--resync']);
+    lab.write(lab.path('notes/c'), 'local, older');
+    utimesSync(lab.path('notes/c'), new Date('2020-01-01'), new Date('2020-01-01'));
+    lab.write(lab.outside('other/c'), 'remote, newer');
+    const r = await lab.cli(['sync', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<Doc>(r).pairs[0]?.warnings).toContain('changed on both sides: c: kept the remote copy as c, the other as c.conflict1 (local)');
+    expect(lab.tree(lab.path('notes'))).toMatchObject({ c: 'remote, newer', 'c.conflict1': 'local, older' });
+    expect(lab.tree(lab.path('notes'))).toEqual(lab.tree(lab.outside('other')));
+  });
+
+  it('keep-both (the default) renames both copies and says which is which', async () => {
+    const lab = bisyncLab();
+    await lab.cli(['sync', '--resync']);
+    lab.write(lab.path('notes/c'), 'local edit');
+    lab.write(lab.outside('other/c'), 'remote edit');
+    const r = await lab.cli(['sync', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(json<Doc>(r).pairs[0]?.warnings).toContain('changed on both sides: c: kept both, as c.conflict1 (local) and c.conflict2 (remote)');
+    expect(lab.tree(lab.path('notes'))).toMatchObject({ 'c.conflict1': 'local edit', 'c.conflict2': 'remote edit' });
+    expect(lab.tree(lab.path('notes')).c).toBeUndefined();
+  });
+
+  it('killed mid-run (SIGKILL to labsync and rclone): the next run recovers without --resync and keeps a change from each side', async () => {
+    const lab = bisyncLab('    bwlimit: 200K\n');
+    await succeeds(lab, ['sync', '--resync']);
+    lab.write(lab.path('notes/big'), randomBytes(3 * 1024 * 1024));
+    const run = lab.spawn(['sync']);
+    // Mid-transfer: rclone's temporary file for `big` has appeared on the other side.
+    await until('the bisync transfer to be under way', () => readdirSync(lab.outside('other')).some((n) => n.endsWith('.partial')), 30_000);
+    const [bisync] = processesMentioning(lab.outside('other')).filter((p) => p.cmdline.includes(' bisync '));
+    expect(bisync).toBeDefined();
+    killExact(run.pid as number, 'labsync', 'SIGKILL');
+    killExact((bisync as { pid: number }).pid, ' bisync ', 'SIGKILL');
+    await run;
+    await until('rclone to be gone', () => !processesMentioning(lab.outside('other')).some((p) => p.cmdline.includes(' bisync ')));
+    expect(readdirSync(lab.path('.labsync/bisync/shared')).some((n) => n.endsWith('.lck'))).toBe(true);
+
+    lab.write(lab.path('notes/a'), 'changed here');
+    lab.write(lab.outside('other/b'), 'changed there');
+    const next = await lab.cli(['sync', '--json']);
+    expect(next.exitCode, next.stdout + next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/removed rclone's lock left by PID \d+, which is no longer running/);
+    const here = lab.tree(lab.path('notes'));
+    expect(here).toMatchObject({ a: 'changed here', b: 'changed there' });
+    expect(readFileSync(lab.path('notes/big')).equals(readFileSync(lab.outside('other/big')))).toBe(true);
+    // rclone's temporary file is never taken for data on either side.
+    expect(Object.keys(here).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    const there = lab.tree(lab.outside('other'));
+    for (const [name, content] of Object.entries(here)) expect(there[name], name).toBe(content);
+  });
+
+  it('compare: size,modtime,checksum is passed to rclone and finds a same-size, same-time change', async () => {
+    const lab = bisyncLab('    compare: size,modtime,checksum\n');
+    const resync = await lab.cli(['sync', '--resync', '--json']);
+    expect(resync.exitCode, resync.stdout + resync.stderr).toBe(0);
+    sameSizeSameTime(lab.outside('other/d'), 'D');
+    const r = await lab.cli(['sync', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<Doc & { pairs: { commands: string[] }[] }>(r).pairs[0]?.commands.join('\n')).toContain('--compare size,modtime,checksum');
+    expect(readFileSync(lab.path('notes/d'), 'utf8')).toBe('D');
+  });
+
+  it('still never adds --resync itself, and still refuses a bisync from an emptied folder', async () => {
+    const lab = bisyncLab('    conflict: newer\n');
+    const first = await lab.cli(['sync', '--json']);
+    expect(first.exitCode).toBe(3);
+    expect(json<Doc>(first).pairs[0]).toMatchObject({ status: 'refused', hint: expect.stringContaining('labsync sync shared --resync') });
+    await succeeds(lab, ['sync', '--resync']);
+    for (const f of ['a', 'b', 'c', 'd', 'e']) unlinkSync(lab.path('notes', f));
+    const r = await lab.cli(['sync']);
+    expect(r.exitCode).toBe(3);
+    expect(Object.keys(lab.tree(lab.outside('other'))).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+});
+
+describe.skipIf(rclone.modern)(`rclone ${rclone.version} bisync (before 1.66)`, () => {
+  it('refuses conflict: newer and compare at validate, plan and sync, naming the version needed; runs no bisync', async () => {
+    const lab = bisyncLab('    conflict: newer\n    compare: size,modtime,checksum\n');
+    for (const args of [['validate'], ['plan']]) {
+      const r = await lab.cli(args);
+      expect(r.exitCode, args[0]).toBe(2);
+      expect(r.stderr, args[0]).toMatch(/labsync\.yaml:\d+:\d+ data\.shared: conflict: newer needs rclone 1\.66\.0 or newer \(found 1\.60[^)]*\).*compare: size,modtime,checksum needs rclone 1\.66\.0.*LABSYNC_RCLONE/s);
+    }
+    const r = await lab.cli(['sync', '--resync', '--json']);
+    expect(r.exitCode).toBe(3);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/needs rclone 1\.66\.0/), hint: expect.stringMatching(/LABSYNC_RCLONE/) });
+    expect(existsSync(lab.path('.labsync/bisync/shared'))).toBe(false);
+  });
+
+  it('keep-both is fine on 1.60', async () => {
+    const lab = bisyncLab('    conflict: keep-both\n');
+    expect((await lab.cli(['validate'])).exitCode).toBe(0);
+    await succeeds(lab, ['sync', '--resync']);
+  });
+});
+
+describe(`LABSYNC_RCLONE picks the rclone (now ${rclone.version})`, () => {
+  it('doctor and the receipt show the version of the binary labsync drives; a wrong path fails naming it', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndata:\n  - name: raw\n    tool: rclone\n    local: raw\n    remote: file://${lab.outside('nas')}\n`);
+    lab.write(lab.path('raw/a'), 'a');
+    const doctor = await lab.cli(['doctor', '--json'], { env: { LABSYNC_RCLONE: rclone.binary } });
+    const tool = (JSON.parse(doctor.stdout) as { tools: { program: string; version?: string; path?: string }[] }).tools.find((t) => t.program === 'rclone');
+    expect(tool).toMatchObject({ version: rclone.version, path: expect.stringMatching(/rclone/) });
+    const pushed = await lab.cli(['data', 'push'], { env: { LABSYNC_RCLONE: rclone.binary } });
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+    const [receipt] = readdirSync(lab.path('.labsync/receipts'));
+    expect(JSON.parse(readFileSync(lab.path('.labsync/receipts', receipt as string), 'utf8'))).toMatchObject({ toolVersions: { rclone: rclone.version } });
+
+    const missing = lab.outside('no-such-rclone');
+    const r = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_RCLONE: missing } });
+    expect(r.exitCode).toBe(1);
+    expect(json<Doc>(r).pairs[0]?.error).toContain(`rclone not found at ${missing} (LABSYNC_RCLONE)`);
+    const badDoctor = await lab.cli(['doctor'], { env: { LABSYNC_RCLONE: missing } });
+    expect(badDoctor.exitCode).toBe(1);
+    expect(badDoctor.stdout).toContain(`not found at ${missing} (LABSYNC_RCLONE)`);
+  });
+});
