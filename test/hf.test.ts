@@ -5,6 +5,7 @@
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, repoDir } from './harness/hub-git.js';
@@ -270,6 +271,18 @@ ${o.extra ?? ''}`;
     expect(down.exitCode).toBe(1);
     expect(json<Doc>(down).pairs[0]).toMatchObject({ status: 'failed', attempts: 2 });
     expect(json<Doc>(down).pairs[0]?.error).toMatch(/could not be reached/);
+
+    // A Hub that takes the connection and never answers: the listing gives up after stall_timeout.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      lab.manifest(manifest(newRepo(), { mode: 'pull', extra: '    stall_timeout: 2s\n' }));
+      const hung = await cli(lab, ['models', 'pull', '--json'], { HF_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+      expect(hung.exitCode).toBe(1);
+      expect(json<Doc>(hung).pairs[0]?.error).toMatch(/could not be reached: .*Timeout/);
+    } finally {
+      silent.close();
+    }
 
     // The listing answers, then the Hub fails: hf download exits 0 into the non-empty folder.
     const repo = newRepo();
