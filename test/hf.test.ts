@@ -299,6 +299,24 @@ ${o.extra ?? ''}`;
     }
   });
 
+  it('a Hub gone silent mid-push: the stall watchdog stops hf upload after stall_timeout, exit 1, no commit', async () => {
+    const repo = newRepo();
+    const { lab } = seeded(repo, { create: true });
+    expect((await cli(lab, ['models', 'push'])).exitCode).toBe(0);
+    const before = hub.standIn.commits();
+    lab.manifest(manifest(repo, { create: true, extra: '    stall_timeout: 3s\n' }));
+    lab.write(lab.path('models/release/config.json'), '{"layers": 5}\n');
+    hub.standIn.silentUploads(true);
+    try {
+      const r = await cli(lab, ['models', 'push', '--json']);
+      expect(r.exitCode, r.stdout).toBe(1);
+      expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/no progress for 3s/) });
+    } finally {
+      hub.standIn.silentUploads(false);
+    }
+    expect(hub.standIn.commits()).toBe(before);
+  });
+
   it('the token appears in no output, log, state file or receipt, even with -v and a failure', async () => {
     const repo = newRepo();
     const { lab } = seeded(repo, { create: true });
