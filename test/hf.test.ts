@@ -5,6 +5,7 @@
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, repoDir } from './harness/hub-git.js';
@@ -271,6 +272,18 @@ ${o.extra ?? ''}`;
     expect(json<Doc>(down).pairs[0]).toMatchObject({ status: 'failed', attempts: 2 });
     expect(json<Doc>(down).pairs[0]?.error).toMatch(/could not be reached/);
 
+    // A Hub that takes the connection and never answers: the listing gives up after stall_timeout.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      lab.manifest(manifest(newRepo(), { mode: 'pull', extra: '    stall_timeout: 2s\n' }));
+      const hung = await cli(lab, ['models', 'pull', '--json'], { HF_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+      expect(hung.exitCode).toBe(1);
+      expect(json<Doc>(hung).pairs[0]?.error).toMatch(/could not be reached: .*Timeout/);
+    } finally {
+      silent.close();
+    }
+
     // The listing answers, then the Hub fails: hf download exits 0 into the non-empty folder.
     const repo = newRepo();
     expect((await cli(seeded(repo, { create: true }).lab, ['models', 'push'])).exitCode).toBe(0);
@@ -284,6 +297,24 @@ ${o.extra ?? ''}`;
     } finally {
       hub.standIn.failRevisionsAfter(undefined);
     }
+  });
+
+  it('a Hub gone silent mid-push: the stall watchdog stops hf upload after stall_timeout, exit 1, no commit', async () => {
+    const repo = newRepo();
+    const { lab } = seeded(repo, { create: true });
+    expect((await cli(lab, ['models', 'push'])).exitCode).toBe(0);
+    const before = hub.standIn.commits();
+    lab.manifest(manifest(repo, { create: true, extra: '    stall_timeout: 3s\n' }));
+    lab.write(lab.path('models/release/config.json'), '{"layers": 5}\n');
+    hub.standIn.silentUploads(true);
+    try {
+      const r = await cli(lab, ['models', 'push', '--json']);
+      expect(r.exitCode, r.stdout).toBe(1);
+      expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/no progress for 3s/) });
+    } finally {
+      hub.standIn.silentUploads(false);
+    }
+    expect(hub.standIn.commits()).toBe(before);
   });
 
   it('the token appears in no output, log, state file or receipt, even with -v and a failure', async () => {

@@ -15,6 +15,8 @@ export interface StandIn {
   readonly commits: () => number;
   /** From the (n+1)th revision lookup on, answer 503: a Hub that fails between labsync's listing and hf's download. */
   failRevisionsAfter(n: number | undefined): void;
+  /** Take uploads (preupload) and never answer: a Hub gone silent mid-push. */
+  silentUploads(on: boolean): void;
 }
 
 const TYPES: Record<string, string> = { models: 'model', datasets: 'dataset', spaces: 'space' };
@@ -38,12 +40,14 @@ const notFound = (res: ServerResponse, code: 'RepoNotFound' | 'RevisionNotFound'
 export function startStandIn(mirrors: string, port: number, olahPort: number): Promise<StandIn> {
   let commits = 0;
   let revisionsLeft: number | undefined;
+  let silent = false;
   const base = `http://127.0.0.1:${port}`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', base);
     const p = url.pathname;
     let m: RegExpExecArray | null;
+    if (silent && /\/preupload\//.test(p)) return;
     if (req.method === 'POST' && p === '/api/repos/create') {
       const b = JSON.parse((await body(req)).toString()) as { name: string; organization?: string; type?: string };
       const repo = b.organization ? `${b.organization}/${b.name}` : b.name;
@@ -154,7 +158,7 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failRevisionsAfter: (n) => void (revisionsLeft = n) }));
+    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failRevisionsAfter: (n) => void (revisionsLeft = n), silentUploads: (on) => void (silent = on) }));
   });
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PairPlan } from '../../plan/types.js';
 import type { ResolvedPair } from '../../types.js';
-import { downloadArgv, hfEnv, literal, uploadArgv } from './argv.js';
+import { downloadArgv, hfEnv, listArgv, literal, uploadArgv } from './argv.js';
 
 const pair = (path = ''): ResolvedPair => ({
   name: 'release', local: '/lab/models/release', root: '/lab',
@@ -30,6 +30,10 @@ describe('hf argv', () => {
   it('downloads exactly the planned files at the revision', () => {
     expect(downloadArgv(pair(), ['w?.bin'])).toEqual(['download', 'org/m', '--repo-type', 'model', '--revision', 'main', '--local-dir', '/lab/models/release', '--include=w[?].bin']);
     expect(literal('plain/name.txt')).toBe('plain/name.txt');
+  });
+
+  it('lists from a script on stdin, bounded by the stall timeout in seconds', () => {
+    expect(listArgv({ type: 'hf', repo: 'org/m', repoType: 'dataset', revision: 'v1', path: 'sub', create: false }, 120_000)).toEqual(['-', 'org/m', 'dataset', 'v1', 'sub', '120']);
   });
 
   it('turns off Xet, telemetry and the update check, and keeps HF_HOME out of ~/.cache/huggingface', () => {

@@ -36,9 +36,9 @@ const NOTHING = '/';
 
 export const typeArgs = (r: HfRemote): string[] => ['--repo-type', r.repoType];
 
-/** The listing script comes on stdin ("-"), so commands and errors show one short line. */
-export function listArgv(r: HfRemote): string[] {
-  return ['-', r.repo, r.repoType, r.revision, r.path];
+/** The listing script comes on stdin ("-"), so commands and errors show one short line; `waitMs` bounds each connect and read. */
+export function listArgv(r: HfRemote, waitMs: number): string[] {
+  return ['-', r.repo, r.repoType, r.revision, r.path, String(Math.max(1, Math.round(waitMs / 1000)))];
 }
 
 export interface CommitText { readonly summary: string; readonly description: string }

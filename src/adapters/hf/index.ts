@@ -30,7 +30,7 @@ function lister(pair: ResolvedPair, direction: 'push' | 'pull' | 'bisync'): List
     : undefined;
   return {
     remote: {
-      commands: [command(pair, hfPython(), listArgv(r), `list hf repo ${at(pair)}`, false, absent, LIST_TREE_PY)],
+      commands: [command(pair, hfPython(), listArgv(r, pair.stallTimeoutMs), `list hf repo ${at(pair)}`, false, absent, LIST_TREE_PY)],
       parse: ([o]) => (o && o.exitCode !== 0 ? Object.assign([], {}) : parseListing(o?.stdout ?? '', r.path, [...pair.exclude, ...ownExcludes(pair)])),
     },
     local: { sha256: true },

@@ -5,17 +5,29 @@
 // client's own typed errors (RepositoryNotFoundError, RevisionNotFoundError) instead of status codes.
 // `hf models ls -R` prints no checksums and exists per repo type; olah's tree route is what it reads.
 // Prints one JSON document; failures exit 3 with {"error": kind, "message"} for classify.ts.
+// huggingface_hub's HTTP client has no timeout (timeout=None) and labsync's stall watchdog watches
+// transfers, not listings: the last argument bounds every connect and read (the pair's stall_timeout).
 export const LIST_TREE_PY = `
 import json, sys
-repo, repo_type, revision, sub = sys.argv[1:5]
+repo, repo_type, revision, sub, wait = sys.argv[1:6]
 def fail(kind, message):
     print(json.dumps({"error": kind, "message": [l for l in str(message).splitlines() if l.strip()][0:3]}))
     sys.exit(3)
 try:
-    from huggingface_hub import HfApi
+    import httpx2
+    from huggingface_hub import HfApi, set_client_factory
+    from huggingface_hub.utils._http import default_client_factory
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError, HfHubHTTPError
 except Exception as e:
     fail("client", e)
+# Calls pass timeout=None per request, which overrides a client default: set it on each request.
+def bound(request):
+    request.extensions["timeout"] = httpx2.Timeout(float(wait)).as_dict()
+def bounded():
+    client = default_client_factory()
+    client.event_hooks["request"] = [*client.event_hooks["request"], bound]
+    return client
+set_client_factory(bounded)
 api = HfApi()
 try:
     sha = api.repo_info(repo, repo_type=repo_type, revision=revision).sha
