@@ -101,7 +101,7 @@ describe('rclone bisync', () => {
     const lab = new Lab();
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: shared\n    tool: rclone\n    local: notes\n    remote: file://${lab.outside('other')}\n    mode: bisync\n`);
     // One mtime on both sides: rclone ≥ 1.66's --resync checks its result and aborts on equal files
-    // whose mtimes differ by milliseconds (seen with 1.75.2, one run in ~10).
+    // whose mtimes differ by milliseconds (1.75.2, README: Two rclones).
     const when = new Date('2026-01-01T00:00:00Z');
     for (const f of ['a', 'b', 'c', 'd', 'e']) {
       lab.write(lab.path('notes', f), f).write(lab.outside('other', f), f);
@@ -147,12 +147,14 @@ describe('rclone bisync', () => {
     lab.write(lab.path('notes/big'), randomBytes(3 * 1024 * 1024));
     const run = lab.spawn(['sync']);
     const deadline = Date.now() + 15_000;
-    while (!processesMentioning(lab.outside('other')).some((p) => p.cmdline.includes('bisync')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // The transfer, not the dry run before it: under load a signal 800 ms after the dry run started could land in it.
+    const transferring = (): boolean => processesMentioning(lab.outside('other')).some((p) => p.cmdline.includes('bisync') && !p.cmdline.includes('--dry-run'));
+    while (!transferring() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 800));
     run.kill('SIGINT');
     expect((await run).exitCode).toBe(130);
     const next = await lab.cli(['sync', '--json']);
-    expect(next.exitCode).toBe(3);
+    expect(next.exitCode, next.stdout + next.stderr).toBe(3);
     expect(json<Doc>(next).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/bisync/) });
   });
 
