@@ -70,6 +70,12 @@ export interface ResolvedPair {
   readonly backup: boolean;
   readonly bwlimit?: string;
   readonly transfers?: number;
+  /** rsync over ssh: compress on the wire (files in formats that do not compress are sent apart, uncompressed). */
+  readonly compress?: boolean;
+  /** Set by the engine once per run when both ends offer it (`--compress-choice=zstd`); never by the manifest. */
+  readonly compressChoice?: string;
+  /** Push to a local or ssh remote: each run a dated complete tree under the remote path, `latest` naming the newest. */
+  readonly snapshots?: { readonly keep: number };
   readonly exclude: readonly string[];
   readonly retries: number;
   readonly retryDelayMs: number;

@@ -212,6 +212,8 @@ export interface Adapter {
   hashFiles?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
   transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean }): readonly Command[];
   deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];
+  /** The compression both ends of an ssh pair with `compress: true` offer (rsync: zstd), asked once per run. */
+  compressChoice?(pair: ResolvedPair): Probe<string | undefined>;
   classify(output: ToolOutput, command: Command): Outcome;
   parseStats?(output: ToolOutput): TransferStats;
   parseProgress?(line: string): Progress | undefined;

@@ -19,6 +19,7 @@ import { movedStats } from './sizes.js';
 import { prepareLocal } from './source.js';
 import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
 import { fullCheckDue } from './full-check.js';
+import { withCompressChoice } from './compress-choice.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -61,10 +62,13 @@ async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Dire
   return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, fullCheckDue(pair, o.plan.full), ctx);
 }
 
-async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
-  const direction = directionOf(pair, o.action);
-  const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
+  const direction = directionOf(asWritten, o.action);
   const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
+  const chosen = o.action === 'status' ? { pair: asWritten } : await withCompressChoice(asWritten, o.plan.stamp, { adapter, pair: asWritten, emit: o.emit, redact: o.redact, signal: o.signal, progress: false });
+  if ('stop' in chosen) return chosen.stop;
+  const pair = chosen.pair;
+  const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
 
   if ((direction === 'push' || direction === 'pull') && plansItself(pair, adapter)) {
     const planned = await planBody(pair, adapter, o, direction, ctx, show);

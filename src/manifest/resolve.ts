@@ -127,10 +127,14 @@ export function resolvePair(
     remoteLabel: raw.remote,
     // A git pair's sync is pull (fast-forward only), then push.
     mode: raw.mode ?? (tool === 'git' ? 'bisync' : 'push'),
-    delete: pick('delete') ?? false,
+    // A snapshot is a complete tree: what the source dropped is absent from it (the guard judges that).
+    delete: raw.snapshots ? true : (pick('delete') ?? false),
     maxDelete: parseMaxDelete(pick('max_delete') ?? DEFAULTS.maxDelete),
-    backup: pick('backup') ?? false,
+    backup: raw.snapshots ? false : (pick('backup') ?? false),
     ...(raw.bwlimit !== undefined || defaults.bwlimit !== undefined ? { bwlimit: String(pick('bwlimit')) } : {}),
+    // From defaults, compress applies only where it can (rsync over ssh); rules refuse it elsewhere on a pair.
+    ...(raw.compress ?? (defaults.compress && tool === 'rsync' && remote.type === 'ssh') ? { compress: true } : {}),
+    ...(raw.snapshots ? { snapshots: { keep: raw.snapshots.keep } } : {}),
     ...(pick('transfers') !== undefined ? { transfers: pick('transfers') as number } : {}),
     exclude: pick('exclude') ?? [],
     retries: pick('retries') ?? DEFAULTS.retries,

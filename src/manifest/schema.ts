@@ -42,6 +42,8 @@ const pairOptions = {
   backup: z.boolean().optional(),
   bwlimit: bwlimit.optional(),
   transfers: z.int().min(1).max(256).optional(),
+  // rsync over ssh only: --compress (zstd when both ends offer it); incompressible formats go uncompressed.
+  compress: z.boolean().optional(),
   hooks: hooks.optional(),
   notify: notify.optional(),
 };
@@ -60,6 +62,8 @@ export const pairSchema = strict({
   tags: z.array(name).optional(),
   branch: z.string().min(1).optional(),
   lfs: z.boolean().optional(),
+  // Push to a local or ssh remote only: dated complete trees, unchanged files hard-linked (rsync --link-dest).
+  snapshots: strict({ keep: z.int().min(1).max(10000) }).optional(),
   ...pairOptions,
 });
 
