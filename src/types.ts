@@ -76,6 +76,8 @@ export interface ResolvedPair {
   readonly compressChoice?: string;
   /** Push to a local or ssh remote: each run a dated complete tree under the remote path, `latest` naming the newest. */
   readonly snapshots?: { readonly keep: number };
+  /** Set by the engine for a snapshot run: the previous snapshot, relative to the one being written. */
+  readonly linkDest?: string;
   readonly exclude: readonly string[];
   readonly retries: number;
   readonly retryDelayMs: number;

@@ -20,6 +20,7 @@ import { prepareLocal } from './source.js';
 import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
 import { fullCheckDue } from './full-check.js';
 import { withCompressChoice } from './compress-choice.js';
+import { snapshotPush, snapshotSource } from './snapshots.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -40,7 +41,10 @@ export function directionOf(pair: ResolvedPair, action: Action): Direction {
 /** `labsync check`: only the comparison (SPEC §6). A pair with verify: none is still checked, by checksum. */
 async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions): Promise<Body> {
   const direction = directionOf(pair, 'check');
-  const checked = { ...pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
+  const read = await snapshotRead(pair, { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false }, o, () => undefined);
+  if ('stop' in read) return read.stop;
+  if ('none' in read) return { status: 'drift', error: read.none };
+  const checked = { ...read.pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
   const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan));
   if ('stop' in v) return v.stop;
@@ -67,8 +71,17 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
   const chosen = o.action === 'status' ? { pair: asWritten } : await withCompressChoice(asWritten, o.plan.stamp, { adapter, pair: asWritten, emit: o.emit, redact: o.redact, signal: o.signal, progress: false });
   if ('stop' in chosen) return chosen.stop;
-  const pair = chosen.pair;
-  const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+  let pair = chosen.pair;
+  let ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+  if (pair.snapshots && direction === 'push' && o.action !== 'status') {
+    if (o.plan.snapshot) return { status: 'refused', error: '--snapshot picks what pull, check and status read; a push always writes a new snapshot' };
+    return snapshotPush(pair, adapter, o, ctx, show, (target, base) => afterTransfer(target, adapter, o, { ...ctx, pair: target }, show, base, 'push'));
+  }
+  const source = await snapshotRead(pair, ctx, o, show);
+  if ('stop' in source) return source.stop;
+  if ('none' in source) return o.action === 'status' ? { status: 'drift', error: source.none } : { status: 'refused', error: `${source.none}; nothing to pull` };
+  pair = source.pair;
+  ctx = { ...ctx, pair };
 
   if ((direction === 'push' || direction === 'pull') && plansItself(pair, adapter)) {
     const planned = await planBody(pair, adapter, o, direction, ctx, show);
@@ -117,6 +130,17 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
 }
 
 interface Moved { attempts: number; changes: Changes; warnings: string[]; files: number; bytes: number }
+
+/** A snapshot pair is read at `latest` (or --snapshot); any other pair as it is. */
+async function snapshotRead(pair: ResolvedPair, ctx: AttemptContext, o: PairRunOptions, show: (c: readonly Command[]) => void): ReturnType<typeof snapshotSource> {
+  if (!pair.snapshots) {
+    if (o.plan.snapshot) return { stop: { status: 'refused', error: `--snapshot applies to pairs with snapshots:, and ${pair.name} has none` } };
+    return { pair, name: '' };
+  }
+  // A snapshot is the whole tree: check and status count files only there as drift too. A pull deletes
+  // local files only when the pair says delete.
+  return snapshotSource(o.action === 'pull' ? pair : { ...pair, delete: true }, ctx, o.plan.snapshot, show);
+}
 
 /** Verify (and repair once) what the transfer left, or what a run with nothing to send found. */
 async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction): Promise<Body> {

@@ -27,6 +27,8 @@ export interface RunRequest {
   readonly full: boolean;
   /** `push --commit MESSAGE`. */
   readonly commitMessage?: string;
+  /** `pull|check|status --snapshot STAMP`. */
+  readonly snapshot?: string;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -52,7 +54,7 @@ export function nested(a: string, b: string): boolean {
 
 export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, signal: AbortSignal): Promise<RunResult> {
   const started = new Date();
-  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full, ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}) };
+  const plan: PlanContext = { stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full, ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}), ...(req.snapshot ? { snapshot: req.snapshot } : {}) };
   // Before any tool runs (rclone makes its bisync workdir itself): the folder with its ignore files.
   // A folder that cannot be made is reported by whatever then fails to write there.
   await makeFolder(stateDir(req.root)).catch(() => undefined);

@@ -92,14 +92,11 @@ describe('loadManifestText', () => {
 
   it('takes snapshots on push pairs to local or ssh remotes only, with clear located errors', () => {
     const ok = loadManifestText('version: 1\ndefaults:\n  backup: true\ndata:\n  - { name: a, local: a, remote: file:///r, snapshots: { keep: 7 } }\n', FILE, {});
-    expect(ok.pairs[0]).toMatchObject({ snapshots: { keep: 7 }, delete: true, backup: false });
+    expect(ok.pairs[0]).toMatchObject({ snapshots: { keep: 7 }, backup: false });
     const pairText = (extra: string, remote = 'file:///r'): string => `version: 1\ndata:\n  - name: a\n    local: a\n    remote: ${remote}\n${extra}`;
     expect(problems(pairText('    snapshots: { keep: 7 }\n', 's3://b/p'))).toEqual([expect.stringMatching(/:6:16 data\.a: snapshots: need rsync to a local or ssh remote \(this pair: aws to a s3 remote\)/)]);
     expect(problems(pairText('    mode: pull\n    snapshots: { keep: 7 }\n'))).toEqual([expect.stringMatching(/:7:16 data\.a: snapshots: are made by push pairs only \(this pair's mode: pull\)/)]);
-    expect(problems(pairText('    delete: false\n    backup: true\n    snapshots: { keep: 2 }\n'))).toEqual([
-      expect.stringMatching(/:6:13 data\.a: delete: a snapshot is a complete copy/),
-      expect.stringMatching(/:7:13 data\.a: backup: does not apply to snapshots/),
-    ]);
+    expect(problems(pairText('    backup: true\n    snapshots: { keep: 2 }\n'))).toEqual([expect.stringMatching(/:6:13 data\.a: backup: does not apply to snapshots/)]);
     expect(problems(pairText('    snapshots: { keep: 0 }\n'))[0]).toMatch(/data\.a: snapshots\.keep: /);
     expect(problems(pairText('    snapshots: { kep: 3 }\n')).join('\n')).toMatch(/missing required key 'keep' in snapshots/);
   });

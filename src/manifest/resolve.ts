@@ -127,8 +127,7 @@ export function resolvePair(
     remoteLabel: raw.remote,
     // A git pair's sync is pull (fast-forward only), then push.
     mode: raw.mode ?? (tool === 'git' ? 'bisync' : 'push'),
-    // A snapshot is a complete tree: what the source dropped is absent from it (the guard judges that).
-    delete: raw.snapshots ? true : (pick('delete') ?? false),
+    delete: pick('delete') ?? false,
     maxDelete: parseMaxDelete(pick('max_delete') ?? DEFAULTS.maxDelete),
     backup: raw.snapshots ? false : (pick('backup') ?? false),
     ...(raw.bwlimit !== undefined || defaults.bwlimit !== undefined ? { bwlimit: String(pick('bwlimit')) } : {}),

@@ -46,7 +46,6 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     if (tool !== 'rsync' || (remoteType !== 'local' && remoteType !== 'ssh')) at('snapshots', `need rsync to a local or ssh remote (this pair: ${tool} to a ${remoteType ?? 'unknown'} remote)`);
     else if (mode !== 'push') at('snapshots', `are made by push pairs only (this pair's mode: ${mode}); \`labsync <category> pull NAME [--snapshot TIMESTAMP]\` restores from one`);
     // Said only where the pair itself asks: from defaults these simply do not apply to a snapshot pair.
-    if (pair.delete === false) at('delete', 'a snapshot is a complete copy of the source, so delete: false cannot apply (leave it out)');
     if (pair.backup) at('backup', 'does not apply to snapshots: the previous snapshot keeps every replaced and deleted file');
   }
   const verify = pair.verify ?? defaults.verify;

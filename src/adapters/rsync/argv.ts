@@ -72,6 +72,8 @@ export function transferArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx
   // --delete-delay: deletions happen after the transfer, so a failed run (disk full) deletes nothing.
   if (pair.delete) args.push('--delete-delay');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
+  // A snapshot: files unchanged since the previous one become hard links to it (relative to the destination).
+  if (pair.linkDest) args.push(`--link-dest=${pair.linkDest}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }
 

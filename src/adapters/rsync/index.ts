@@ -4,6 +4,7 @@ import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArg
 import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from './remote.js';
 import { classify } from './classify.js';
 import { compressProbe, incompressible } from './compress.js';
+import { INCOMPLETE, publishCommand, pruneCommand, stateProbe } from './snapshots.js';
 import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized } from './parse.js';
 
 function one<T>(tool: 'rsync', args: string[], cwd: string, label: string, parse: (stdout: string) => T): Probe<T> {
@@ -57,6 +58,7 @@ export const rsync: Adapter = {
     tool: 'rsync', args: deleteArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `delete ${targets.length} extra in ${pair.name}`, input: nulList(targets),
   }],
   compressChoice: (pair) => compressProbe(pair),
+  snapshots: { incomplete: INCOMPLETE, state: stateProbe, publish: publishCommand, prune: pruneCommand },
   classify,
   parseStats: (output) => parseStats(output.stdout),
   parseProgress,
