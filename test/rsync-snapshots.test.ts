@@ -163,4 +163,14 @@ describe('snapshots, bad input', () => {
     expect(r.exitCode).toBe(3);
     expect(json<{ pairs: { error: string }[] }>(r).pairs[0]?.error).toMatch(/--snapshot applies to pairs with snapshots:/);
   });
+
+  it('a dead ssh host fails the push within the ssh connect timeout, naming the host, and nothing is written', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nmodels:\n  - { name: ckpt, local: models, remote: "ssh://nobody@127.0.0.1:1${lab.outside('far')}", snapshots: { keep: 3 } }\n`);
+    lab.write(lab.path('models/a.ckpt'), 'A');
+    const r = await lab.cli(['models', 'push', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(json<{ pairs: { status: string; error: string }[] }>(r).pairs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/127\.0\.0\.1.*(refused|port 1)/) });
+    expect(existsSync(lab.outside('far'))).toBe(false);
+  });
 });
