@@ -84,6 +84,8 @@ export async function snapshotPush(pair: ResolvedPair, adapter: Adapter, o: Pair
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
   const name = o.plan.stamp;
+  // mv into an existing folder would nest the new tree inside it: only a clock set back gets here.
+  if (state.names.includes(name)) return { status: 'failed', error: `a snapshot named ${name} is already at ${pair.remoteLabel} (was the clock set back?); nothing was written`, changes };
   const transfer = adapter.transfer(prev ? { ...target, linkDest: `../${prev}` } : target, 'push', o.plan);
   show(transfer);
   o.emit({ kind: 'pair_step', pair: pair.name, step: `writing snapshot ${name}${prev ? ` (unchanged files linked to ${prev})` : ''}` });
