@@ -164,6 +164,16 @@ describe('snapshots, bad input', () => {
     expect(json<{ pairs: { error: string }[] }>(r).pairs[0]?.error).toMatch(/--snapshot applies to pairs with snapshots:/);
   });
 
+  it('plan shows where a snapshot push writes, what it links to, and how it publishes; runs nothing', async () => {
+    const lab = snapLab('local');
+    lab.write(lab.path('models/a.ckpt'), 'A');
+    const r = await lab.cli(['plan', 'models', 'push']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/--delete-delay --link-dest=\.\.\/latest -- \S+\/models\/ \S+\/snaps\/\.labsync-incomplete\/ +# transfer/);
+    expect(r.stdout).toMatch(/mv -- \.labsync-incomplete .*latest.*# publish/);
+    expect(existsSync(lab.outside('far'))).toBe(false);
+  });
+
   it('a dead ssh host fails the push within the ssh connect timeout, naming the host, and nothing is written', async () => {
     const lab = new Lab();
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\nmodels:\n  - { name: ckpt, local: models, remote: "ssh://nobody@127.0.0.1:1${lab.outside('far')}", snapshots: { keep: 3 } }\n`);
