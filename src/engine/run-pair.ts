@@ -20,7 +20,7 @@ import { prepareLocal } from './source.js';
 import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
 import { fullCheckDue } from './full-check.js';
 import { withCompressChoice } from './compress-choice.js';
-import { snapshotPush, snapshotSource } from './snapshots.js';
+import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -75,7 +75,10 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
   let ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   if (pair.snapshots && direction === 'push' && o.action !== 'status') {
     if (o.plan.snapshot) return { status: 'refused', error: '--snapshot picks what pull, check and status read; a push always writes a new snapshot' };
-    return snapshotPush(pair, adapter, o, ctx, show, (target, base) => afterTransfer(target, adapter, o, { ...ctx, pair: target }, show, base, 'push'));
+    return snapshotPush(pair, adapter, o, ctx, show, (target, base) => {
+      const at: AttemptContext = { ...ctx, pair: target };
+      return afterTransfer(target, adapter, o, at, show, base, 'push', () => verifySnapshot(target, adapter, at, o.plan));
+    });
   }
   const source = await snapshotRead(pair, ctx, o, show);
   if ('stop' in source) return source.stop;
@@ -143,9 +146,12 @@ async function snapshotRead(pair: ResolvedPair, ctx: AttemptContext, o: PairRunO
 }
 
 /** Verify (and repair once) what the transfer left, or what a run with nothing to send found. */
-async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction): Promise<Body> {
+type Compare = () => Promise<VerifyResult | { stop: Body }>;
+
+async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction, compare?: Compare): Promise<Body> {
   if (!o.verify) return { status: 'ok', ...base };
-  let verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
+  const check: Compare = compare ?? (() => verifyPair(adapter, pair, direction, ctx, o.plan));
+  let verified = await check();
   if ('stop' in verified) return { ...base, ...verified.stop };
   // Files the transfer skipped as equal (same size and time) yet differing in content: send them
   // again comparing content, once, then verify again. Never reported as verified while they differ.
@@ -156,7 +162,7 @@ async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
     show(repair);
     const fixed = await attempt(repair, { ...ctx, watchStall: true });
     if (fixed.kind !== 'ok') return { ...base, ...stopped(fixed) };
-    verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
+    verified = await check();
     if ('stop' in verified) return { ...base, ...verified.stop };
     if (verified.status === 'in_sync') base.warnings.push(`repaired ${changed.length} file${changed.length === 1 ? '' : 's'} that differed in content though size and time matched: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`);
   }

@@ -4,9 +4,12 @@
 // it. A failed or interrupted run leaves that folder for the next run to write into again, and
 // `latest` where it was. Pull, check and status read `latest` (or --snapshot).
 import { join, posix } from 'node:path';
-import type { Adapter, Changes, Command, SnapshotState, SnapshotSteps } from '../adapters/types.js';
+import type { Adapter, Changes, Command, PlanContext, SnapshotState, SnapshotSteps } from '../adapters/types.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
+import { verifyPair } from './compare-pair.js';
+import type { VerifyResult } from './events.js';
+import { listBoth, plansItself, verifyListed } from './plan-run.js';
 import { guardChanges } from './guards.js';
 import { probe, stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
@@ -53,6 +56,23 @@ export async function snapshotSource(pair: ResolvedPair, ctx: AttemptContext, wa
   }
   if (!s.latest) return { none: `no snapshot at ${pair.remoteLabel} yet${s.incomplete ? ' (only an unfinished one, which the next push completes)' : ''}` };
   return { pair: under(pair, s.latest), name: s.latest };
+}
+
+/**
+ * The new snapshot against the local tree. On an ssh host: one listing and sha256sum there, the local
+ * side from its hash cache (nothing read here); else, and on a host without GNU find or sha256sum,
+ * as any pair is verified. Every file on the far side is read: linking changed their ctimes.
+ */
+export async function verifySnapshot(target: ResolvedPair, adapter: Adapter, ctx: AttemptContext, plan: PlanContext): Promise<VerifyResult | { stop: Body }> {
+  if (target.remote.type === 'ssh' && target.verify !== 'none' && plansItself(target, adapter)) {
+    const listed = await listBoth(target, ctx);
+    if ('stop' in listed) return listed;
+    if (!('unsupported' in listed)) {
+      const v = await verifyListed(target, 'push', listed.local, listed.remote, target.verify, false, ctx);
+      if (v) return v;
+    }
+  }
+  return verifyPair(adapter, target, 'push', ctx, plan);
 }
 
 type AfterTransfer = (pair: ResolvedPair, base: { attempts: number; changes: Changes; warnings: string[]; files: number; bytes: number }) => Promise<Body>;
