@@ -44,7 +44,7 @@ const latest = (lab: Lab): string => readlinkSync(join(snapsDir(lab), 'latest'))
 const ino = (lab: Lab, snap: string, file: string): number => statSync(join(snapsDir(lab), snap, file)).ino;
 const links = (lab: Lab, snap: string, file: string): number => statSync(join(snapsDir(lab), snap, file)).nlink;
 
-interface Pushed { status: string; error: string | null; commands: string[]; files: number; verify: { status: string; proof?: string; bytesHashed?: { local: number; remote: number } } | null }
+interface Pushed { snapshot?: string; status: string; error: string | null; commands: string[]; files: number; verify: { status: string; proof?: string; bytesHashed?: { local: number; remote: number } } | null }
 
 async function push(lab: Lab, ...more: string[]): Promise<Pushed> {
   const r = await lab.cli(['models', 'push', '--json', ...more]);
@@ -61,6 +61,7 @@ for (const kind of ['local', 'ssh'] as const) {
       const first = await push(lab);
       expect(first, first.error ?? '').toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
       const [s1] = snapshots(lab);
+      expect(first.snapshot).toBe(s1);
       expect(latest(lab)).toBe(s1);
       expect(lstatSync(join(snapsDir(lab), 'latest')).isSymbolicLink()).toBe(true);
       expect(lab.tree(join(snapsDir(lab), s1 as string))).toEqual({ 'a.ckpt': 'A1', 'sub/b.ckpt': 'B1', 'c.ckpt': 'C1' });
@@ -95,7 +96,13 @@ for (const kind of ['local', 'ssh'] as const) {
       expect(existsSync(join(snapsDir(lab), '.labsync-incomplete'))).toBe(false);
 
       // check verifies latest; pull restores from it, or from --snapshot.
-      expect((await lab.cli(['check', '--json'])).exitCode).toBe(0);
+      const checked = await lab.cli(['check', '--json']);
+      expect(checked.exitCode).toBe(0);
+      expect(json<{ pairs: { snapshot: string }[] }>(checked).pairs[0]?.snapshot).toBe(s3);
+      // An older snapshot is checked when asked: it still holds c.ckpt and the old a.ckpt.
+      const old = await lab.cli(['check', '--snapshot', s2 as string]);
+      expect(old.exitCode).toBe(4);
+      expect(old.stderr).toMatch(new RegExp(`differs: .*; snapshot ${s2}`));
       rmSync(lab.path('models/a.ckpt'));
       const pulled = await lab.cli(['models', 'pull']);
       expect(pulled.exitCode, pulled.stderr).toBe(0);

@@ -31,6 +31,8 @@ export interface PairResult {
   readonly verify: VerifyResult | null;
   readonly changes?: Changes;
   readonly warnings: readonly string[];
+  /** A `snapshots:` pair: the snapshot this run wrote (push) or read (pull, check, status). */
+  readonly snapshot?: string;
 }
 
 export interface RunResult {

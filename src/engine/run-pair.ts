@@ -50,9 +50,10 @@ async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   if ('stop' in v) return v.stop;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
   const warnings = sayUnproven(v, pair, o.emit);
+  const snapshot = read.name ? { snapshot: read.name } : {};
   return v.status === 'drift'
-    ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v, warnings }
-    : { status: 'in_sync', verify: v, warnings };
+    ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v, warnings, ...snapshot }
+    : { status: 'in_sync', verify: v, warnings, ...snapshot };
 }
 
 /** Both sides listed once and compared through their hash caches; undefined where the tool's own comparison must answer. */
@@ -71,8 +72,8 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
   const chosen = o.action === 'status' ? { pair: asWritten } : await withCompressChoice(asWritten, o.plan.stamp, { adapter, pair: asWritten, emit: o.emit, redact: o.redact, signal: o.signal, progress: false });
   if ('stop' in chosen) return chosen.stop;
-  let pair = chosen.pair;
-  let ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+  const pair = chosen.pair;
+  const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   if (pair.snapshots && direction === 'push' && o.action !== 'status') {
     if (o.plan.snapshot) return { status: 'refused', error: '--snapshot picks what pull, check and status read; a push always writes a new snapshot' };
     return snapshotPush(pair, adapter, o, ctx, show, (target, base) => {
@@ -83,9 +84,12 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const source = await snapshotRead(pair, ctx, o, show);
   if ('stop' in source) return source.stop;
   if ('none' in source) return o.action === 'status' ? { status: 'drift', error: source.none } : { status: 'refused', error: `${source.none}; nothing to pull` };
-  pair = source.pair;
-  ctx = { ...ctx, pair };
+  const done = await plainBody(source.pair, adapter, o, direction, { ...ctx, pair: source.pair }, show);
+  return source.name ? { ...done, snapshot: source.name } : done;
+}
 
+/** A pair's run once it is known what the remote is: list or preview, guard, transfer, verify. */
+async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: Direction, ctx: AttemptContext, show: (list: readonly Command[]) => void): Promise<Body> {
   if ((direction === 'push' || direction === 'pull') && plansItself(pair, adapter)) {
     const planned = await planBody(pair, adapter, o, direction, ctx, show);
     if (planned) return planned;

@@ -130,5 +130,5 @@ export async function snapshotPush(pair: ResolvedPair, adapter: Adapter, o: Pair
     // The new snapshot stands either way: a failed removal only leaves more snapshots than keep.
     if (pruned.kind !== 'ok') warnings.push(`could not remove ${old.length} old snapshot${old.length === 1 ? '' : 's'}: ${stopped(pruned).error ?? ''}`);
   }
-  return { ...after, warnings };
+  return { ...after, warnings, snapshot: name };
 }
