@@ -172,11 +172,29 @@ describe('snapshots, bad input', () => {
     expect(json<{ pairs: { error: string }[] }>(status).pairs[0]?.error).toMatch(/no snapshot at backup:snaps yet/);
     const pull = await lab.cli(['models', 'pull', '--json']);
     expect(pull.exitCode).toBe(3);
+    const check = await lab.cli(['check', '--json']);
+    expect(check.exitCode).toBe(4);
+    expect(json<{ pairs: { error: string }[] }>(check).pairs[0]?.error).toMatch(/no snapshot at backup:snaps yet/);
+    const pushOld = await lab.cli(['models', 'push', '--snapshot', '2026-01-01T00-00-00.000Z', '--json']);
+    expect(pushOld.exitCode).toBe(3);
+    expect(json<{ pairs: { error: string }[] }>(pushOld).pairs[0]?.error).toMatch(/a push always writes a new snapshot/);
+    expect(existsSync(lab.outside('far'))).toBe(false);
     const plain = new Lab().manifest(`version: 1\nmodels:\n  - { name: m, local: m, remote: "file://${lab.outside('x')}" }\n`);
     plain.write(plain.path('m/a'), 'a');
     const r = await plain.cli(['models', 'pull', '--snapshot', '2026-01-01T00-00-00.000Z', '--json']);
     expect(r.exitCode).toBe(3);
     expect(json<{ pairs: { error: string }[] }>(r).pairs[0]?.error).toMatch(/--snapshot applies to pairs with snapshots:/);
+  });
+
+  it('a latest that is not the link labsync made is never replaced: the run fails, saying why', async () => {
+    const lab = snapLab('local');
+    lab.write(lab.path('models/a.ckpt'), 'A');
+    // Something that is not labsync's link sits where latest goes: it is never replaced.
+    lab.write(join(snapsDir(lab), 'latest', 'mine.txt'), 'not a snapshot');
+    const r = await push(lab);
+    expect(r).toMatchObject({ status: 'failed', error: expect.stringMatching(/cannot overwrite directory .*latest.* — sh -c /) });
+    expect(readFileSync(join(snapsDir(lab), 'latest', 'mine.txt'), 'utf8')).toBe('not a snapshot');
+    expect(existsSync(join(snapsDir(lab), '.labsync-incomplete'))).toBe(false);
   });
 
   it('plan shows where a snapshot push writes, what it links to, and how it publishes; runs nothing', async () => {

@@ -41,8 +41,10 @@ export function parseState(stdout: string): SnapshotState {
 /** The finished folder gets its name, then `latest` moves to it: a new link renamed over the old one. */
 export function publishCommand(pair: ResolvedPair, name: string): Command {
   const tmp = '.labsync-latest.tmp';
-  // GNU mv -T (BSD: -h) renames over the link itself instead of moving into the folder it names.
-  const script = `${enter(pair)} && mv -- ${INCOMPLETE} ${shQuote(name)} && rm -f ${tmp} && ln -s ${shQuote(name)} ${tmp} && { mv -T ${tmp} ${LATEST} 2>/dev/null || mv -h ${tmp} ${LATEST}; }`;
+  // GNU mv -T (BSD mv -h) renames over the link itself instead of moving into the folder it names;
+  // only GNU mv answers --version.
+  const swap = `if mv --version >/dev/null 2>&1; then mv -T ${tmp} ${LATEST}; else mv -h ${tmp} ${LATEST}; fi`;
+  const script = `${enter(pair)} && mv -- ${INCOMPLETE} ${shQuote(name)} && rm -f ${tmp} && ln -s ${shQuote(name)} ${tmp} && ${swap}`;
   return shell(pair, script, `snapshot ${name} of ${pair.name} as ${LATEST}`, true);
 }
 
