@@ -149,9 +149,10 @@ async function snapshotRead(pair: ResolvedPair, ctx: AttemptContext, o: PairRunO
   return snapshotSource(o.action === 'pull' ? pair : { ...pair, delete: true }, ctx, o.plan.snapshot, show);
 }
 
-/** Verify (and repair once) what the transfer left, or what a run with nothing to send found. */
+/** How a transfer's result is compared; the pair's own verifier unless a caller knows better (snapshots). */
 type Compare = () => Promise<VerifyResult | { stop: Body }>;
 
+/** Verify (and repair once) what the transfer left, or what a run with nothing to send found. */
 async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction, compare?: Compare): Promise<Body> {
   if (!o.verify) return { status: 'ok', ...base };
   const check: Compare = compare ?? (() => verifyPair(adapter, pair, direction, ctx, o.plan));
