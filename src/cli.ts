@@ -29,9 +29,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], o: { resync?: boolean; commit?: string }, cmd: Command) => {
+  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], o: { resync?: boolean; commit?: string; snapshot?: string }, cmd: Command) => {
     const { runCommand } = await import('./commands/run.js');
-    setExit(await runCommand(category, action, names, { ...globals(cmd), resync: Boolean(o.resync), ...(o.commit !== undefined ? { commit: o.commit } : {}) }));
+    setExit(await runCommand(category, action, names, { ...globals(cmd), resync: Boolean(o.resync), ...(o.commit !== undefined ? { commit: o.commit } : {}), ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}) }));
   };
   for (const category of CATEGORIES) {
     program
@@ -41,6 +41,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .argument('[names...]', 'only these pairs')
       .option('--resync', 'with sync: the explicit first run of a bisync pair')
       .option('--commit <message>', 'with push/sync: commit local changes first (git: add -A and commit; dvc: commit the .dvc file)')
+      .option('--snapshot <timestamp>', "with pull/status: a snapshots: pair's snapshot instead of its latest")
       .action(run(category));
   }
   program
@@ -60,7 +61,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--sums <file>', 'verify a tree against a checksum list instead, like sha256sum -c (- reads it from standard input)')
     .option('--dir <dir>', 'with --sums: the folder the names are relative to (default: here)')
     .option('--full', 'download to compare where the remote offers no checksum')
-    .action(async (category: string | undefined, names: string[], o: { sums?: string; dir?: string; full?: boolean }, cmd: Command) => {
+    .option('--snapshot <timestamp>', "a snapshots: pair's snapshot instead of its latest")
+    .action(async (category: string | undefined, names: string[], o: { sums?: string; dir?: string; full?: boolean; snapshot?: string }, cmd: Command) => {
       if (o.sums) {
         const { checkSumsCommand } = await import('./commands/check-sums.js');
         return setExit(await checkSumsCommand(o.sums, o.dir, globals(cmd)));
@@ -68,7 +70,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { runCommand } = await import('./commands/run.js');
       const isCategory = (CATEGORIES as readonly (string | undefined)[]).includes(category);
       const words = isCategory || category === undefined ? names : [category, ...names];
-      setExit(await runCommand(isCategory ? (category as (typeof CATEGORIES)[number]) : undefined, 'check', words, { ...globals(cmd), full: Boolean(o.full) }));
+      setExit(await runCommand(isCategory ? (category as (typeof CATEGORIES)[number]) : undefined, 'check', words, { ...globals(cmd), full: Boolean(o.full), ...(o.snapshot ? { snapshot: o.snapshot } : {}) }));
     });
   program
     .command('sums')

@@ -86,6 +86,14 @@ export interface ResolvedPair {
   readonly backup: boolean;
   readonly bwlimit?: string;
   readonly transfers?: number;
+  /** rsync over ssh: compress on the wire (files in formats that do not compress are sent apart, uncompressed). */
+  readonly compress?: boolean;
+  /** Set by the engine once per run when both ends offer it (`--compress-choice=zstd`); never by the manifest. */
+  readonly compressChoice?: string;
+  /** Push to a local or ssh remote: each run a dated complete tree under the remote path, `latest` naming the newest. */
+  readonly snapshots?: { readonly keep: number };
+  /** Set by the engine for a snapshot run: the previous snapshot, relative to the one being written. */
+  readonly linkDest?: string;
   readonly exclude: readonly string[];
   readonly retries: number;
   readonly retryDelayMs: number;

@@ -120,6 +120,8 @@ export interface PlanContext {
   readonly commitMessage?: string;
   /** Versions of the tools that need one to build their argv (rclone), read once per run; absent: not read. */
   readonly toolVersions?: Readonly<Partial<Record<ToolName, string>>>;
+  /** `pull|check --snapshot STAMP`: a snapshot pair's snapshot to read instead of `latest`. */
+  readonly snapshot?: string;
 }
 
 /** A registry's own names for what a run moved: `{ model, version, alias }`. */
@@ -149,6 +151,27 @@ export interface RemoteHashes {
   readonly nowMs: number;
   readonly keys: ReadonlyMap<string, readonly [number, number, number, number]>;
   readonly sha256: ReadonlyMap<string, string>;
+}
+
+/** A snapshot pair's remote folder (rsync --link-dest snapshots). */
+export interface SnapshotState {
+  /** The base folder is not there yet: no snapshot was ever made. */
+  readonly missing: boolean;
+  /** What `latest` names (when it names a snapshot that is there). */
+  readonly latest?: string;
+  /** Every snapshot folder, oldest first. */
+  readonly names: readonly string[];
+  /** A run that did not finish left its folder (the next run writes into it again). */
+  readonly incomplete: boolean;
+}
+
+/** The steps around a snapshot run; the engine decides when each runs (snapshots.ts). */
+export interface SnapshotSteps {
+  /** The folder a run writes into, beside the snapshots, renamed when verified. */
+  readonly incomplete: string;
+  state(pair: ResolvedPair): Probe<SnapshotState>;
+  publish(pair: ResolvedPair, name: string): Command;
+  prune(pair: ResolvedPair, names: readonly string[]): Command;
 }
 
 export interface Capabilities {
@@ -236,6 +259,10 @@ export interface Adapter {
   hashFiles?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
   transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean }): readonly Command[];
   deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];
+  /** The compression both ends of an ssh pair with `compress: true` offer (rsync: zstd), asked once per run. */
+  compressChoice?(pair: ResolvedPair): Probe<string | undefined>;
+  /** `snapshots:` pairs: dated complete trees with a `latest` pointer. */
+  readonly snapshots?: SnapshotSteps;
   classify(output: ToolOutput, command: Command): Outcome;
   /** What a receipt records beyond files and bytes (mlflow: model, version, alias), from the transfer's or else the listing's outputs. */
   record?(outputs: readonly ToolOutput[]): RunRecord | undefined;

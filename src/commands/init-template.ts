@@ -31,6 +31,8 @@ models:
     local: models
     remote: nas:models
     exclude: ["*.lock"]
+    # snapshots: { keep: 7 }  # dated complete trees, unchanged files hard-linked; \`latest\` names the newest (local/ssh push)
+    # compress: true          # on an ssh remote: compress on the wire (weights and archives go uncompressed)
     # schedule: "0 * * * *"   # for \`labsync schedule\`
     # tags: [hourly]          # run with --tag hourly
   # - name: classifier         # an MLflow model registry: each push that changes the folder is a new version

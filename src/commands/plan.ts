@@ -1,16 +1,31 @@
 // The exact commands a run would execute, secrets redacted. Runs nothing but `rclone version` (its argv
 // depends on it). With --save, the plan as a file instead (plan-save.ts).
 import { adapterFor } from '../adapters/index.js';
-import type { PlanContext } from '../adapters/types.js';
+import type { Adapter, Command, PlanContext } from '../adapters/types.js';
+import { under } from '../engine/snapshots.js';
 import { runStamp } from '../engine/run.js';
 import { directionOf } from '../engine/run-pair.js';
 import { selectPairs } from '../engine/select.js';
 import { versionIssues, versionsFor } from '../engine/versions.js';
 import { ManifestError, type ExitCode } from '../errors.js';
 import { formatCommand } from '../exec/format.js';
-import { CATEGORIES, type Action, type Category } from '../types.js';
+import { CATEGORIES, type Action, type Category, type ResolvedPair } from '../types.js';
 import { openManifest, redactor, type GlobalOptions } from './context.js';
 import { ACTIONS } from './run.js';
+
+/** A snapshot push: where it writes, linked to `latest` (the previous snapshot, when there is one), then published. */
+function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): { step: string; command: string }[] {
+  const redact = redactor();
+  const steps = adapter.snapshots as NonNullable<Adapter['snapshots']>;
+  const target = under({ ...pair, delete: true, backup: false }, steps.incomplete);
+  const show = (step: string, list: readonly Command[]) => list.map((c) => ({ step, command: formatCommand(c, redact) }));
+  return [
+    ...show('snapshots', steps.state(pair).commands),
+    ...show('transfer', adapter.transfer({ ...target, linkDest: '../latest' }, 'push', ctx)),
+    ...(pair.verify !== 'none' && adapter.verify ? show('verify', adapter.verify(target, pair.verify, ctx).commands) : []),
+    ...show('publish', [steps.publish(pair, ctx.stamp)]),
+  ];
+}
 
 export async function planCommand(category: string | undefined, action: string | undefined, names: readonly string[], opts: GlobalOptions, save?: string): Promise<ExitCode> {
   // `plan raw` and `plan push raw` read naturally too: shift words that are not a category or action.
@@ -34,6 +49,7 @@ export async function planCommand(category: string | undefined, action: string |
   const planned = pairs.map((pair) => {
     const adapter = adapterFor(pair.tool);
     const direction = directionOf(pair, (act ?? 'sync') as Action);
+    if (pair.snapshots && direction === 'push' && adapter.snapshots) return { name: pair.name, category: pair.category, tool: pair.tool, direction, steps: snapshotSteps(pair, adapter, ctx) };
     const steps = [
       ...adapter.preview(pair, direction, ctx).commands.map((c) => ({ step: 'preview', command: formatCommand(c, redact) })),
       ...adapter.transfer(pair, direction, ctx).map((c) => ({ step: 'transfer', command: formatCommand(c, redact) })),

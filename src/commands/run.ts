@@ -7,7 +7,7 @@ import { openManifest, positiveInt, redactor, reporters, seconds, trapSignals, t
 
 export const ACTIONS: readonly Action[] = ['push', 'pull', 'sync', 'status'];
 
-export async function runCommand(category: Category | undefined, action: string, names: readonly string[], opts: GlobalOptions & { resync?: boolean; full?: boolean; commit?: string }): Promise<ExitCode> {
+export async function runCommand(category: Category | undefined, action: string, names: readonly string[], opts: GlobalOptions & { resync?: boolean; full?: boolean; commit?: string; snapshot?: string }): Promise<ExitCode> {
   if (action !== 'check' && !(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown action '${action}' for ${category ?? 'labsync'}; use one of: ${ACTIONS.join(', ')}`);
   }
@@ -33,6 +33,7 @@ export async function runCommand(category: Category | undefined, action: string,
         resync: Boolean(opts.resync),
         full: Boolean(opts.full),
         ...(opts.commit ? { commitMessage: opts.commit } : {}),
+        ...(opts.snapshot ? { snapshot: opts.snapshot } : {}),
       },
       emit,
       redact,

@@ -33,6 +33,8 @@ export interface PairResult {
   readonly warnings: readonly string[];
   /** A registry's names for what the run pushed or pulled (mlflow: model, version, alias). */
   readonly record?: RunRecord;
+  /** A `snapshots:` pair: the snapshot this run wrote (push) or read (pull, check, status). */
+  readonly snapshot?: string;
 }
 
 export interface RunResult {

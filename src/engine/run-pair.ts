@@ -22,6 +22,8 @@ import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
 import { fullCheckDue } from './full-check.js';
 import { clearStaleToolLocks } from './tool-locks.js';
 import { versionRefusal } from './versions.js';
+import { withCompressChoice } from './compress-choice.js';
+import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -44,15 +46,19 @@ export function directionOf(pair: ResolvedPair, action: Action): Direction {
 /** `labsync check`: only the comparison (SPEC §6). A pair with verify: none is still checked, by checksum. */
 async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions): Promise<Body> {
   const direction = directionOf(pair, 'check');
-  const checked = { ...pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
+  const read = await snapshotRead(pair, { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false }, o, () => undefined);
+  if ('stop' in read) return read.stop;
+  if ('none' in read) return { status: 'drift', error: read.none };
+  const checked = { ...read.pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
   const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan));
   if ('stop' in v) return v.stop;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
   const warnings = sayUnproven(v, pair, o.emit);
+  const snapshot = read.name ? { snapshot: read.name } : {};
   return v.status === 'drift'
-    ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v, warnings }
-    : { status: 'in_sync', verify: v, warnings };
+    ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v, warnings, ...snapshot }
+    : { status: 'in_sync', verify: v, warnings, ...snapshot };
 }
 
 /** Both sides listed once and compared through their hash caches; undefined where the tool's own comparison must answer. */
@@ -66,11 +72,29 @@ async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Dire
   return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, fullCheckDue(pair, o.plan.full), ctx);
 }
 
-async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
-  const direction = directionOf(pair, o.action);
-  const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
+  const direction = directionOf(asWritten, o.action);
   const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
+  const chosen = o.action === 'status' ? { pair: asWritten } : await withCompressChoice(asWritten, o.plan.stamp, { adapter, pair: asWritten, emit: o.emit, redact: o.redact, signal: o.signal, progress: false });
+  if ('stop' in chosen) return chosen.stop;
+  const pair = chosen.pair;
+  const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+  if (pair.snapshots && direction === 'push' && o.action !== 'status') {
+    if (o.plan.snapshot) return { status: 'refused', error: '--snapshot picks what pull, check and status read; a push always writes a new snapshot' };
+    return snapshotPush(pair, adapter, o, ctx, show, (target, base) => {
+      const at: AttemptContext = { ...ctx, pair: target };
+      return afterTransfer(target, adapter, o, at, show, base, 'push', () => verifySnapshot(target, adapter, at, o.plan));
+    });
+  }
+  const source = await snapshotRead(pair, ctx, o, show);
+  if ('stop' in source) return source.stop;
+  if ('none' in source) return o.action === 'status' ? { status: 'drift', error: source.none } : { status: 'refused', error: `${source.none}; nothing to pull` };
+  const done = await plainBody(source.pair, adapter, o, direction, { ...ctx, pair: source.pair }, show);
+  return source.name ? { ...done, snapshot: source.name } : done;
+}
 
+/** A pair's run once it is known what the remote is: list or preview, guard, transfer, verify. */
+async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: Direction, ctx: AttemptContext, show: (list: readonly Command[]) => void): Promise<Body> {
   if ((direction === 'push' || direction === 'pull') && plansItself(pair, adapter)) {
     const planned = await planBody(pair, adapter, o, direction, ctx, show);
     if (planned) return planned;
@@ -125,10 +149,25 @@ async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, com
 
 interface Moved { attempts: number; changes: Changes; warnings: string[]; files: number; bytes: number }
 
+/** A snapshot pair is read at `latest` (or --snapshot); any other pair as it is. */
+async function snapshotRead(pair: ResolvedPair, ctx: AttemptContext, o: PairRunOptions, show: (c: readonly Command[]) => void): ReturnType<typeof snapshotSource> {
+  if (!pair.snapshots) {
+    if (o.plan.snapshot) return { stop: { status: 'refused', error: `--snapshot applies to pairs with snapshots:, and ${pair.name} has none` } };
+    return { pair, name: '' };
+  }
+  // A snapshot is the whole tree: check and status count files only there as drift too. A pull deletes
+  // local files only when the pair says delete.
+  return snapshotSource(o.action === 'pull' ? pair : { ...pair, delete: true }, ctx, o.plan.snapshot, show);
+}
+
+/** How a transfer's result is compared; the pair's own verifier unless a caller knows better (snapshots). */
+type Compare = () => Promise<VerifyResult | { stop: Body }>;
+
 /** Verify (and repair once) what the transfer left, or what a run with nothing to send found. */
-async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction): Promise<Body> {
+async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction, compare?: Compare): Promise<Body> {
   if (!o.verify) return { status: 'ok', ...base };
-  let verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
+  const check: Compare = compare ?? (() => verifyPair(adapter, pair, direction, ctx, o.plan));
+  let verified = await check();
   if ('stop' in verified) return { ...base, ...verified.stop };
   // Files the transfer skipped as equal (same size and time) yet differing in content: send them
   // again comparing content, once, then verify again. Never reported as verified while they differ.
@@ -139,7 +178,7 @@ async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
     show(repair);
     const fixed = await attempt(repair, { ...ctx, watchStall: true });
     if (fixed.kind !== 'ok') return { ...base, ...stopped(fixed) };
-    verified = await verifyPair(adapter, pair, direction, ctx, o.plan);
+    verified = await check();
     if ('stop' in verified) return { ...base, ...verified.stop };
     if (verified.status === 'in_sync') base.warnings.push(`repaired ${changed.length} file${changed.length === 1 ? '' : 's'} that differed in content though size and time matched: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`);
   }

@@ -33,6 +33,8 @@ export interface RunRequest {
   readonly seams?: ReadonlyMap<string, PlanSeam>;
   /** `apply`: the digest of the plan file carried out, for the receipts. */
   readonly appliedPlan?: string;
+  /** `pull|check|status --snapshot STAMP`. */
+  readonly snapshot?: string;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -68,6 +70,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   const plan: PlanContext = {
     stamp: runStamp(started), tty: req.tty, verbose: req.verbose, resync: req.resync, full: req.full,
     ...(req.commitMessage ? { commitMessage: req.commitMessage } : {}), ...(Object.keys(toolVersions).length ? { toolVersions } : {}),
+    ...(req.snapshot ? { snapshot: req.snapshot } : {}),
   };
   // Before any tool runs (rclone makes its bisync workdir itself): the folder with its ignore files.
   // A folder that cannot be made is reported by whatever then fails to write there.

@@ -108,6 +108,26 @@ describe('loadManifestText', () => {
     ]);
   });
 
+  it('takes compress on rsync ssh pairs (from defaults only where it applies) and refuses it elsewhere, located', () => {
+    const text = 'version: 1\ndefaults:\n  compress: true\nremotes:\n  gpu: { type: ssh, host: g, path: /p }\ndata:\n  - { name: a, local: a, remote: gpu:a }\n  - { name: b, local: b, remote: file:///r }\n';
+    expect(loadManifestText(text, FILE, {}).pairs.map((p) => p.compress ?? false)).toEqual([true, false]);
+    expect(problems('version: 1\ndata:\n  - name: a\n    local: a\n    remote: file:///r\n    compress: true\n')).toEqual([
+      expect.stringMatching(/:6:15 data\.a: compress: only rsync over ssh compresses \(this pair: rsync to a local remote\)/),
+    ]);
+    expect(problems('version: 1\ndata:\n  - name: a\n    local: a\n    remote: s3://b/p\n    compress: true\n')[0]).toMatch(/compress: only rsync over ssh compresses \(this pair: aws to a s3 remote\)/);
+  });
+
+  it('takes snapshots on push pairs to local or ssh remotes only, with clear located errors', () => {
+    const ok = loadManifestText('version: 1\ndefaults:\n  backup: true\ndata:\n  - { name: a, local: a, remote: file:///r, snapshots: { keep: 7 } }\n', FILE, {});
+    expect(ok.pairs[0]).toMatchObject({ snapshots: { keep: 7 }, backup: false });
+    const pairText = (extra: string, remote = 'file:///r'): string => `version: 1\ndata:\n  - name: a\n    local: a\n    remote: ${remote}\n${extra}`;
+    expect(problems(pairText('    snapshots: { keep: 7 }\n', 's3://b/p'))).toEqual([expect.stringMatching(/:6:16 data\.a: snapshots: need rsync to a local or ssh remote \(this pair: aws to a s3 remote\)/)]);
+    expect(problems(pairText('    mode: pull\n    snapshots: { keep: 7 }\n'))).toEqual([expect.stringMatching(/:7:16 data\.a: snapshots: are made by push pairs only \(this pair's mode: pull\)/)]);
+    expect(problems(pairText('    backup: true\n    snapshots: { keep: 2 }\n'))).toEqual([expect.stringMatching(/:6:13 data\.a: backup: does not apply to snapshots/)]);
+    expect(problems(pairText('    snapshots: { keep: 0 }\n'))[0]).toMatch(/data\.a: snapshots\.keep: /);
+    expect(problems(pairText('    snapshots: { kep: 3 }\n')).join('\n')).toMatch(/missing required key 'keep' in snapshots/);
+  });
+
   it('rejects duplicate keys and tabs', () => {
     expect(problems('version: 1\nversion: 1\n')).toEqual([expect.stringMatching(/:2:1 duplicate key/)]);
     expect(problems('version: 1\ndata:\n\t- name: a\n')[0]).toMatch(/:3:1 .*[Tt]ab/);

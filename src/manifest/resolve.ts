@@ -142,8 +142,11 @@ export function resolvePair(
     // A model version is a snapshot of the whole folder: a file removed here is absent from the next one.
     delete: pick('delete') ?? tool === 'mlflow',
     maxDelete: parseMaxDelete(pick('max_delete') ?? DEFAULTS.maxDelete),
-    backup: pick('backup') ?? false,
+    backup: raw.snapshots ? false : (pick('backup') ?? false),
     ...(raw.bwlimit !== undefined || defaults.bwlimit !== undefined ? { bwlimit: String(pick('bwlimit')) } : {}),
+    // From defaults, compress applies only where it can (rsync over ssh); rules refuse it elsewhere on a pair.
+    ...(raw.compress ?? (defaults.compress && tool === 'rsync' && remote.type === 'ssh') ? { compress: true } : {}),
+    ...(raw.snapshots ? { snapshots: { keep: raw.snapshots.keep } } : {}),
     ...(pick('transfers') !== undefined ? { transfers: pick('transfers') as number } : {}),
     exclude: pick('exclude') ?? [],
     retries: pick('retries') ?? DEFAULTS.retries,

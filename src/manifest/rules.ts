@@ -39,6 +39,16 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   // Tuning options from defaults apply only where the tool has them.
   if (pair.bwlimit !== undefined && !caps.bwlimit) at('bwlimit', `bwlimit is not supported by ${tool}`);
   if (pair.transfers !== undefined && !caps.transfers) at('transfers', `transfers is not supported by ${tool}`);
+  const remoteType = typeof endpoint === 'string' ? undefined : endpoint.type;
+  if (pair.compress && (tool !== 'rsync' || remoteType !== 'ssh')) {
+    at('compress', `only rsync over ssh compresses (this pair: ${tool} to a ${remoteType ?? 'unknown'} remote); other tools and local copies send uncompressed`);
+  }
+  if (pair.snapshots) {
+    if (tool !== 'rsync' || (remoteType !== 'local' && remoteType !== 'ssh')) at('snapshots', `need rsync to a local or ssh remote (this pair: ${tool} to a ${remoteType ?? 'unknown'} remote)`);
+    else if (mode !== 'push') at('snapshots', `are made by push pairs only (this pair's mode: ${mode}); \`labsync <category> pull NAME [--snapshot TIMESTAMP]\` restores from one`);
+    // Said only where the pair itself asks: from defaults these simply do not apply to a snapshot pair.
+    if (pair.backup) at('backup', 'does not apply to snapshots: the previous snapshot keeps every replaced and deleted file');
+  }
   const verify = pair.verify ?? defaults.verify;
   if (verify && verify !== 'none' && !caps.verify.includes(verify) && pair.verify) {
     at('verify', `verify: ${verify} is not supported by ${tool} (supported: ${[...caps.verify, 'none'].join(', ')})`);

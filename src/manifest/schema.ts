@@ -46,6 +46,8 @@ const pairOptions = {
   backup: z.boolean().optional(),
   bwlimit: bwlimit.optional(),
   transfers: z.int().min(1).max(256).optional(),
+  // rsync over ssh only: --compress (zstd when both ends offer it); incompressible formats go uncompressed.
+  compress: z.boolean().optional(),
   hooks: hooks.optional(),
   notify: notify.optional(),
 };
@@ -69,6 +71,8 @@ export const pairSchema = strict({
   // bisync with rclone: which copy of a file changed on both sides wins, and what tells a change.
   conflict: z.enum(CONFLICT_POLICIES).optional(),
   compare: compare.optional(),
+  // Push to a local or ssh remote only: dated complete trees, unchanged files hard-linked (rsync --link-dest).
+  snapshots: strict({ keep: z.int().min(1).max(10000) }).optional(),
   ...pairOptions,
 });
 

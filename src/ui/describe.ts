@@ -32,6 +32,11 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 /** The table's DETAIL column: what the FILES/BYTES/TIME columns do not say. */
 export function describeDetail(r: PairResult): string {
+  const detail = describeOutcome(r);
+  return r.snapshot ? [detail, `snapshot ${r.snapshot}`].filter(Boolean).join('; ') : detail;
+}
+
+function describeOutcome(r: PairResult): string {
   if (r.error) return r.hint ? `${r.error} (hint: ${r.hint})` : r.error;
   const unproven = r.verify?.unproven?.length ? `${r.verify.unproven.length} by size only: content not provable by the store` : '';
   if (r.status === 'ok') return r.verify?.status === 'in_sync' ? `verified (${r.verify.mode}, ${plural(r.verify.checked, 'file')}${describeRead(r)}${unproven ? `; ${unproven}` : ''})` : '';

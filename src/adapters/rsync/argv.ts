@@ -6,6 +6,7 @@ import { sshKeepAlive } from '../bounds.js';
 type RsyncEndpoint = Extract<Endpoint, { type: 'local' | 'ssh' }>;
 
 import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
+import { compressArgs } from './compress.js';
 // Relative, so rsync keeps it inside the destination and excludes it from --delete by itself.
 export const PARTIAL_DIR = '.rsync-partial';
 
@@ -66,10 +67,13 @@ function shared(pair: ResolvedPair): string[] {
 }
 
 export function transferArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext): string[] {
-  const args = [...shared(pair), '--stats', '--info=progress2'];
+  // One call for the whole tree: compressed, incompressible formats too (zstd passes them at their size).
+  const args = [...shared(pair), ...compressArgs(pair, true), '--stats', '--info=progress2'];
   // --delete-delay: deletions happen after the transfer, so a failed run (disk full) deletes nothing.
   if (pair.delete) args.push('--delete-delay');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
+  // A snapshot: files unchanged since the previous one become hard links to it (relative to the destination).
+  if (pair.linkDest) args.push(`--link-dest=${pair.linkDest}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }
 
@@ -101,8 +105,8 @@ export function verifyArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>
  * --relative, so "sub/x" lands at "<dest>/sub/x"; -a no longer recurses). `ignoreTimes`: some are
  * planned for their content though size and time match, which rsync's quick check would skip.
  */
-export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean): string[] {
-  const args = [...shared(pair), '--files-from=-', '--from0', '--stats', '--info=progress2'];
+export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean, compress = true): string[] {
+  const args = [...shared(pair), ...(compress ? compressArgs(pair, false) : []), '--files-from=-', '--from0', '--stats', '--info=progress2'];
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];

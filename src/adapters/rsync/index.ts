@@ -1,8 +1,10 @@
 import { nulList } from '../../plan/changes.js';
-import type { Adapter, Probe } from '../types.js';
+import type { Adapter, Command, Probe } from '../types.js';
 import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
 import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from './remote.js';
 import { classify } from './classify.js';
+import { compressProbe, incompressible } from './compress.js';
+import { INCOMPLETE, publishCommand, pruneCommand, stateProbe } from './snapshots.js';
 import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized } from './parse.js';
 
 function one<T>(tool: 'rsync', args: string[], cwd: string, label: string, parse: (stdout: string) => T): Probe<T> {
@@ -41,13 +43,22 @@ export const rsync: Adapter = {
     if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are hashed through the adapter');
     return { commands: [hashCommand(pair, pair.remote, paths)], parse: ([o]) => parseRemoteHashes(Buffer.from(o?.stdout ?? '', 'utf8')) };
   },
-  transferFiles: (pair, direction, ctx, files) => [{
-    tool: 'rsync', args: filesArgv(pair, direction, ctx, files.compareContent), cwd: pair.root, mutates: true,
-    label: `${direction} ${files.paths.length} file${files.paths.length === 1 ? '' : 's'} of ${pair.name}`, input: nulList(files.paths),
-  }],
+  transferFiles: (pair, direction, ctx, files) => {
+    const call = (paths: readonly string[], compress: boolean, note: string): Command => ({
+      tool: 'rsync', args: filesArgv(pair, direction, ctx, files.compareContent, compress), cwd: pair.root, mutates: true,
+      label: `${direction} ${paths.length} file${paths.length === 1 ? '' : 's'} of ${pair.name}${note}`, input: nulList(paths),
+    });
+    if (!pair.compress) return [call(files.paths, false, '')];
+    // Files in formats that do not compress go in a call of their own, uncompressed (see compress.ts).
+    const squeeze = files.paths.filter((p) => !incompressible(p));
+    const asIs = files.paths.filter(incompressible);
+    return [...(squeeze.length ? [call(squeeze, true, ' (compressed)')] : []), ...(asIs.length ? [call(asIs, false, ' (uncompressed)')] : [])];
+  },
   deleteFiles: (pair, direction, ctx, targets) => [{
     tool: 'rsync', args: deleteArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `delete ${targets.length} extra in ${pair.name}`, input: nulList(targets),
   }],
+  compressChoice: (pair) => compressProbe(pair),
+  snapshots: { incomplete: INCOMPLETE, state: stateProbe, publish: publishCommand, prune: pruneCommand },
   classify,
   parseStats: (output) => parseStats(output.stdout),
   parseProgress,
