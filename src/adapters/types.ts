@@ -212,6 +212,11 @@ export interface Adapter {
   hashFiles?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
   transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean }): readonly Command[];
   deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];
+  /**
+   * The files a transferFiles command wrote and checked against the sender's whole-file checksum
+   * (rsync does so for every file it transfers): the verify need not read them back at the destination.
+   */
+  parseWritten?(output: ToolOutput): readonly string[];
   classify(output: ToolOutput, command: Command): Outcome;
   parseStats?(output: ToolOutput): TransferStats;
   parseProgress?(line: string): Progress | undefined;

@@ -3,7 +3,7 @@ import type { Adapter, Probe } from '../types.js';
 import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
 import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from './remote.js';
 import { classify } from './classify.js';
-import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized } from './parse.js';
+import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized, writtenFromItemized } from './parse.js';
 
 function one<T>(tool: 'rsync', args: string[], cwd: string, label: string, parse: (stdout: string) => T): Probe<T> {
   return { commands: [{ tool, args, cwd, mutates: false, label }], parse: (outputs) => parse(outputs[0]?.stdout ?? '') };
@@ -48,6 +48,7 @@ export const rsync: Adapter = {
   deleteFiles: (pair, direction, ctx, targets) => [{
     tool: 'rsync', args: deleteArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `delete ${targets.length} extra in ${pair.name}`, input: nulList(targets),
   }],
+  parseWritten: (output) => writtenFromItemized(output.stdout),
   classify,
   parseStats: (output) => parseStats(output.stdout),
   parseProgress,
