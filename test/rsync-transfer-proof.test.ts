@@ -2,7 +2,7 @@
 // whole-file checksum) instead of reading the copies back on the host; these cases count bytes read
 // on each side and show the guarantee holds: a file changed around the transfer is never taken on trust.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -109,5 +109,40 @@ describe.skipIf(!ssh)('push over ssh: verify leans on rsync\'s transfer checksum
     const pair = pairOf(push);
     expect(pair?.warnings.join('\n')).toContain('repaired 1 file that differed after the transfer: a');
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'good', b: 'fine' });
+  });
+});
+
+describe.skipIf(!ssh)('an unchanged ssh pair is answered from each side\'s tree summary', () => {
+  const host = ssh as SshHost;
+
+  it('needs neither hash cache (damaged ones cost nothing), keeps the receipt\'s sums, and a changed key on the host still counts', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/sub/b'), 'b'.repeat(20));
+    await settle();
+    await lab.cli(['data', 'push']);
+    await settle();
+    await lab.cli(['check']); // every file now remembered on both sides: the summaries are written
+    const cache = lab.path('.labsync', 'cache');
+    const rows = readdirSync(cache).filter((f) => /^[0-9a-f]{16}\.json$/.test(f));
+    expect(rows).toHaveLength(2);
+    // A per-file cache that were read would now cost a re-hash of every file (bytesHashed > 0).
+    for (const f of rows) writeFileSync(join(cache, f), '{damaged');
+    const check = await lab.cli(['check', '--json']);
+    expect(pairOf(check)?.verify).toMatchObject({ status: 'in_sync', checked: 2, bytesHashed: { local: 0, remote: 0 }, proof: 'cached' });
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', bytesHashed: { local: 0, remote: 0 } } });
+    const receipts = lab.path('.labsync', 'receipts');
+    const sums = readdirSync(receipts).sort().map((f) => (JSON.parse(readFileSync(join(receipts, f), 'utf8')) as { sumsDigest: string }).sumsDigest);
+    expect(new Set(sums).size).toBe(1);
+
+    // Same size, mtime put back: only the host's ctime tells, and the listing is no longer the remembered one.
+    const target = lab.outside('gpu/raw/a');
+    const stamp = new Date(statSync(target).mtimeMs).toISOString();
+    writeFileSync(target, 'A'.repeat(10));
+    execFileSync('touch', ['-d', stamp, target]);
+    const drift = await lab.cli(['check', '--json']);
+    expect(drift.exitCode).toBe(4);
+    expect(pairOf(drift)?.verify).toMatchObject({ status: 'drift', changed: ['a'] });
   });
 });

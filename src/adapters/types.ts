@@ -132,6 +132,8 @@ export interface RemoteTree {
   readonly keys: Float64Array;
   /** Files hashed in the same call, when asked (the files a transfer just wrote). */
   readonly hashes?: RemoteHashes;
+  /** sha256 of the excludes and the raw listing: the same digest means the same files with the same keys. */
+  readonly rawDigest?: string;
 }
 
 /** A listing; or the folder is not there; or the remote cannot list this way (the tool's dry run decides then). */

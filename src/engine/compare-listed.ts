@@ -7,6 +7,7 @@ import type { ResolvedPair } from '../types.js';
 import type { AttemptContext } from './attempt.js';
 import type { Body } from './outcome.js';
 import { rememberLocalSums } from './receipt.js';
+import { rememberSummaries } from './side-summary.js';
 import { cachedSha, hashOn, keyAt, type Hashed, type Key, type Side } from './sides.js';
 
 export interface BytesHashed { readonly local: number; readonly remote: number }
@@ -85,6 +86,9 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
     else if (x !== y) changed.push(p);
   }
   await saveCaches(local, remote, ctx, pair);
+  if (mode === 'checksum' && !missing.length && !extra.length && !changed.length) {
+    await rememberSummaries(pair, local, remote, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
+  }
   if (mode === 'checksum') {
     // The receipt's sums digest from what was just proved, when every local file's hash is known.
     const sha = local.paths.map((p, i) => cachedSha(local, i) ?? here.sha256.get(p));

@@ -16,6 +16,8 @@ import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
+import { rememberLocalDigest } from './receipt.js';
+import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
@@ -48,6 +50,11 @@ export function planOf(pair: ResolvedPair, direction: 'push' | 'pull', local: Si
 /** Compare the sides as listed: a VerifyResult, or undefined where the remote cannot hash (the tool's comparison then). */
 export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull', local: Side, remote: Side, mode: 'checksum' | 'size', full: boolean, ctx: AttemptContext, written?: Written): Promise<VerifyResult | { stop: Body } | undefined> {
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode}${full ? ', every byte' : ''})` });
+  const same = !full && !written && mode === 'checksum' ? sameBySummary(pair, local, remote) : undefined;
+  if (same) {
+    if (same.sums) rememberLocalDigest(pair, same.sums, same.files);
+    return { checked: same.files, missing: [], extra: [], changed: [], bytesHashed: { local: 0, remote: 0 }, status: 'in_sync', mode, proof: 'cached' };
+  }
   const got = await compareListed(pair, local, remote, mode, full, ctx, written);
   if ('unsupported' in got) return undefined;
   if ('stop' in got) return got;
@@ -88,7 +95,9 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   if (direction === 'pull' && remote.missing) {
     return { status: 'refused', error: `the source does not exist: ${pair.remoteLabel}; refusing to ${pair.delete ? 'mirror' : 'pull'} it` };
   }
-  const plan = planOf(pair, direction, local, remote);
+  // Both sides as remembered, with the same content (side-summary.ts): nothing to send, replace or delete.
+  const same = sameBySummary(pair, local, remote);
+  const plan = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : planOf(pair, direction, local, remote);
   const changes: Changes = changesOf(plan);
   if (o.action === 'status') return { status: isEmptyPlan(plan) ? 'in_sync' : 'drift', changes };
   const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });

@@ -7,7 +7,7 @@ import type { RemoteTree } from '../adapters/types.js';
 import { readOutput } from '../exec/run.js';
 import type { Endpoint, ResolvedPair } from '../types.js';
 import { HashCache, type Row } from '../verify/hash-cache.js';
-import { BATCH, dispatch, statTree } from '../verify/stat-tree.js';
+import { BATCH, dispatch, treeStats } from '../verify/stat-tree.js';
 import { vanished } from '../verify/batch.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
@@ -31,6 +31,8 @@ export interface Side {
   /** Hashed in the listing's own call (too fresh to remember, trusted for this run under the same key). */
   readonly fresh?: ReadonlyMap<string, { readonly key: Key; readonly sha256: string }>;
   readonly freshBytes?: number;
+  /** sha256 of the excludes and find's raw listing, where find listed it (side-summary.ts recognises it). */
+  readonly rawDigest?: string;
 }
 
 export const keyAt = (s: Side, i: number): Key => [s.keys[i * 4] as number, s.keys[i * 4 + 1] as number, s.keys[i * 4 + 2] as number, s.keys[i * 4 + 3] as number];
@@ -58,8 +60,9 @@ export async function holdsLinks(path: string): Promise<boolean> {
 
 export async function listLocal(pair: ResolvedPair, path: string): Promise<Side> {
   const nowMs = Date.now();
-  const l = await statTree(path, treeExcludes(pair));
-  return { where: 'local', path, missing: !existsSync(path), paths: l.paths, keys: l.keys, nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path };
+  const t = await treeStats(path, treeExcludes(pair));
+  const l = t.listing();
+  return { where: 'local', path, missing: !existsSync(path), paths: l.paths, keys: l.keys, nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path, ...(t.rawDigest ? { rawDigest: t.rawDigest } : {}) };
 }
 
 export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
