@@ -16,7 +16,7 @@ import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
-import { rememberLocalDigest } from './receipt.js';
+import { rememberLocalDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 
@@ -88,6 +88,7 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
 export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
+  warmVersion(pair, ctx.redact);
   const listed = await listBoth(pair, ctx);
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed.stop;

@@ -11,6 +11,11 @@ import type { PairResult } from './events.js';
 
 const versions = new Map<string, Promise<string | undefined>>();
 
+/** Asks the tool's version while the pair runs, so the receipt does not wait for it after. */
+export function warmVersion(pair: ResolvedPair, redact: Redactor): void {
+  versionOf(pair.tool, redact).catch(() => undefined); // the receipt, which awaits it, reports a failure
+}
+
 /** Each tool's version, asked once per run of labsync. */
 function versionOf(tool: ResolvedPair['tool'], redact: Redactor): Promise<string | undefined> {
   let v = versions.get(tool);
@@ -55,12 +60,12 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
   const tree = known
     ? known.paths.map((path, i) => ({ path, sha256: known.sha256[i] as string }))
     : ok && !digest ? await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) }) : undefined;
-  const version = await versionOf(pair.tool, redact);
+  const [version, gitCommit] = await Promise.all([versionOf(pair.tool, redact), gitHead(pair.local, redact)]);
   const receipt: Receipt = {
     pair: pair.name, category: pair.category, tool: pair.tool, action: result.action, status: result.status,
     startedAt: result.startedAt, durationMs: result.durationMs, local: pair.local, remote: redact(pair.remoteLabel),
     files: result.files, bytes: result.bytes,
-    gitCommit: await gitHead(pair.local, redact),
+    gitCommit,
     sumsDigest: digest ? digest.digest : tree ? digestOfList(tree.map((f) => sumsLine(f.sha256 as string, f.path))) : null,
     sumsFiles: digest ? digest.files : tree ? tree.length : null,
     toolVersions: version ? { [pair.tool]: version } : {},

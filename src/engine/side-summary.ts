@@ -17,7 +17,8 @@ export function sameBySummary(pair: ResolvedPair, local: Side, remote: Side): Tr
   if (!a || a.listing !== local.rawDigest) return undefined;
   const b = readSummary(cacheDir(pair), remote.cacheRoot);
   if (!b || b.listing !== remote.rawDigest) return undefined;
-  return a.sha256 === b.sha256 && a.files === b.files && a.files === local.paths.length ? a : undefined;
+  // Not local.paths.length: that would parse the listing this answer exists to skip.
+  return a.sha256 === b.sha256 && a.files === b.files ? a : undefined;
 }
 
 /**

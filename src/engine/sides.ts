@@ -61,8 +61,12 @@ export async function holdsLinks(path: string): Promise<boolean> {
 export async function listLocal(pair: ResolvedPair, path: string): Promise<Side> {
   const nowMs = Date.now();
   const t = await treeStats(path, treeExcludes(pair));
-  const l = t.listing();
-  return { where: 'local', path, missing: !existsSync(path), paths: l.paths, keys: l.keys, nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path, ...(t.rawDigest ? { rawDigest: t.rawDigest } : {}) };
+  // paths and keys parse find's listing on first use: an unchanged pair never asks (side-summary.ts).
+  return {
+    where: 'local', path, missing: !existsSync(path), nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path, ...(t.rawDigest ? { rawDigest: t.rawDigest } : {}),
+    get paths() { return t.listing().paths; },
+    get keys() { return t.listing().keys; },
+  };
 }
 
 export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
@@ -91,8 +95,15 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
     freshBytes += key[0];
     cache.put([p, key[0], key[1], key[2], key[3], sha256, '', '', 0], tree.nowMs);
   }
-  const { hashes: _, ...listing } = tree;
-  return { side: { where: 'ssh', path: remote.path, missing: 'missing' in answer, ...listing, cache, cacheRoot: root, fresh, freshBytes } };
+  // Not spread: the listing's paths and keys are parsed on first use.
+  return {
+    side: {
+      where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cache, cacheRoot: root, fresh, freshBytes,
+      ...(tree.rawDigest ? { rawDigest: tree.rawDigest } : {}),
+      get paths() { return tree.paths; },
+      get keys() { return tree.keys; },
+    },
+  };
 }
 
 export interface Hashed {

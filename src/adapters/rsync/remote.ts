@@ -96,7 +96,12 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
   const at = end === 0 || (end > 0 && h.rest[end - 1] === 0) ? end : -1;
   // Digested as the local walker digests find's output (stat-tree.ts), the host's clock left out.
   const rawDigest = createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(h.rest).digest('hex');
-  if (at < 0) return { nowMs: h.nowMs, ...parseFindListing(h.rest, excludes), rawDigest };
+  if (at < 0) {
+    // Parsed on first use: an unchanged pair is recognised by rawDigest alone (engine/side-summary.ts).
+    let parsed: ReturnType<typeof parseFindListing> | undefined;
+    const listing = (): ReturnType<typeof parseFindListing> => (parsed ??= parseFindListing(h.rest, excludes));
+    return { nowMs: h.nowMs, rawDigest, get paths() { return listing().paths; }, get keys() { return listing().keys; } };
+  }
   const hashes = parseRemoteHashes(h.rest.subarray(at + END.length));
   return { nowMs: h.nowMs, ...parseFindListing(h.rest.subarray(0, at), excludes), ...('keys' in hashes ? { hashes } : {}) };
 }
