@@ -5,9 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
-import type { SshHost } from './harness/sshd.js';
+import { until } from './harness/wait.js';
+import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 
 const ssh = inject('sshHost');
 
@@ -144,5 +145,34 @@ describe.skipIf(!ssh)('an unchanged ssh pair is answered from each side\'s tree 
     const drift = await lab.cli(['check', '--json']);
     expect(drift.exitCode).toBe(4);
     expect(pairOf(drift)?.verify).toMatchObject({ status: 'drift', changed: ['a'] });
+  });
+});
+
+describe.skipIf(!ssh)('a push logs in to the host once', () => {
+  let host: SshHost;
+  beforeAll(async () => {
+    // A host of this file's own: the shared one's log counts other files' logins too.
+    host = await startSshd(join(mkdtempSync(join(tmpdir(), 'labsync-mux-')), 'sshd'));
+  });
+  afterAll(() => stopSshd(host));
+  const count = (what: RegExp): number => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(what) ?? []).length;
+  const logins = (): number => count(/Accepted publickey/g);
+
+  it('listing, rsync and the listing after it share one connection, closed at the end; LABSYNC_SSH_SHARE=0 logs in for each', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'one');
+    const before = logins();
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect(logins() - before).toBe(1);
+    // The shared connection was told to exit when the pair ended: no master lingers on the host.
+    await until('the shared connection to close', () => count(/Disconnected from user/g) === logins());
+
+    lab.write(lab.path('raw/b'), 'two');
+    const mid = logins();
+    const apart = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_SSH_SHARE: '0' } });
+    expect(pairOf(apart)).toMatchObject({ status: 'ok', files: 1 });
+    expect(logins() - mid).toBe(3);
   });
 });

@@ -130,6 +130,8 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   let sides: Sides = { local, remote };
   if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx);
   if ('stop' in sides) return { ...base, ...sides.stop };
+  // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
+  if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
   const written = writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, fullCheckDue(pair, o.plan.full), ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
@@ -153,6 +155,9 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   }
   return { status: 'ok', verify: verified, ...base, ...tally() };
 }
+
+/** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
+const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);
 
 /** The files the tool says it wrote and checked, each with the key its source had when planned (`source`: the listing before the transfer). */
 function writtenFrom(source: Side, direction: 'push' | 'pull', paths: readonly string[]): Written | undefined {
