@@ -52,7 +52,7 @@ describe.skipIf(!ssh)('rsync over ssh: one listing per side, cached verify on bo
     await settle();
     const push = await lab.cli(['data', 'push', '--json']);
     expect(push.exitCode, push.stdout + push.stderr).toBe(0);
-    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, changes: { transfer: ['sub/b'], delete: [] }, verify: { status: 'in_sync', bytesHashed: { local: 25, remote: 25 } } });
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, changes: { transfer: ['sub/b'], delete: [] }, verify: { status: 'in_sync', bytesHashed: { local: 25, remote: 0 }, proof: 'rsync-transfer-checksum' } });
     expect(pairOf(push)?.commands).toHaveLength(1);
 
     const full = await lab.cli(['check', '--full', '--json']);
@@ -148,16 +148,18 @@ describe.skipIf(!ssh)('a host without GNU find or sha256sum falls back to rsync\
     expect(doctor.stdout.match(/has no GNU find/g)).toHaveLength(1);
   });
 
-  it('GNU find but no sha256sum: the plan is labsync\'s, verify is rsync -c', async () => {
+  it('GNU find but no sha256sum: the plan is labsync\'s; what rsync wrote is proved by its transfer, the rest by rsync -c', async () => {
     const lab = new Lab();
     lab.manifest(manifest(noSum, lab));
     lab.write(lab.path('raw/a'), 'A');
     const r = await lab.cli(['data', 'push', '--json']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(pairOf(r)?.commands.some((c) => c.includes('--files-from=-'))).toBe(true);
-    expect(pairOf(r)?.verify).toMatchObject({ status: 'in_sync', proof: 'tool' });
+    expect(pairOf(r)?.verify).toMatchObject({ status: 'in_sync', proof: 'rsync-transfer-checksum' });
     utimesSync(lab.outside('gpu/raw/a'), new Date(), new Date());
-    expect((await lab.cli(['check'])).exitCode).toBe(0);
+    const check = await lab.cli(['check', '--json']);
+    expect(check.exitCode).toBe(0);
+    expect(pairOf(check)?.verify).toMatchObject({ status: 'in_sync', proof: 'tool' });
   });
 });
 

@@ -141,6 +141,8 @@ export interface RemoteTree {
   readonly keys: Float64Array;
   /** Files hashed in the same call, when asked (the files a transfer just wrote). */
   readonly hashes?: RemoteHashes;
+  /** sha256 of the excludes and the raw listing: the same digest means the same files with the same keys. */
+  readonly rawDigest?: string;
 }
 
 /** A listing; or the folder is not there; or the remote cannot list this way (the tool's dry run decides then). */
@@ -263,6 +265,11 @@ export interface Adapter {
   compressChoice?(pair: ResolvedPair): Probe<string | undefined>;
   /** `snapshots:` pairs: dated complete trees with a `latest` pointer. */
   readonly snapshots?: SnapshotSteps;
+  /**
+   * The files a transferFiles command wrote and checked against the sender's whole-file checksum
+   * (rsync does so for every file it transfers): the verify need not read them back at the destination.
+   */
+  parseWritten?(output: ToolOutput): readonly string[];
   classify(output: ToolOutput, command: Command): Outcome;
   /** What a receipt records beyond files and bytes (mlflow: model, version, alias), from the transfer's or else the listing's outputs. */
   record?(outputs: readonly ToolOutput[]): RunRecord | undefined;

@@ -7,16 +7,34 @@ import type { ResolvedPair } from '../types.js';
 import type { AttemptContext } from './attempt.js';
 import type { Body } from './outcome.js';
 import { rememberLocalSums } from './receipt.js';
-import { cachedSha, hashOn, type Side } from './sides.js';
+import { rememberSummaries } from './side-summary.js';
+import { cachedSha, hashOn, keyAt, type Hashed, type Key, type Side } from './sides.js';
 
 export interface BytesHashed { readonly local: number; readonly remote: number }
 
-export interface ListedReport extends VerifyReport { readonly bytesHashed: BytesHashed }
+export interface ListedReport extends VerifyReport {
+  readonly bytesHashed: BytesHashed;
+  /** Destination files proved by the transfer's own whole-file checksum instead of being read back. */
+  readonly provenByTransfer: number;
+}
+
+/**
+ * What a transfer just wrote and checked (rsync compares every file it writes with the sender's
+ * whole-file checksum): each path with the source's stat key when it was planned. Such a file at the
+ * destination holds the bytes the source held under that key, so while the source still has that key
+ * and the destination the size and mtime rsync gave it, the source's sha256 is the destination's too.
+ */
+export interface Written {
+  readonly from: 'local' | 'remote';
+  readonly keys: ReadonlyMap<string, Key>;
+}
+
+const sameKey = (a: Key | undefined, b: Key): boolean => a !== undefined && a.every((v, k) => v === b[k]);
 
 export type Compared = { value: ListedReport } | { unsupported: string } | { stop: Body };
 
 /** local vs remote: missing = here only, extra = there only, changed = different content (or size). */
-export async function compareListed(pair: ResolvedPair, local: Side, remote: Side, mode: 'checksum' | 'size', full: boolean, ctx: AttemptContext): Promise<Compared> {
+export async function compareListed(pair: ResolvedPair, local: Side, remote: Side, mode: 'checksum' | 'size', full: boolean, ctx: AttemptContext, written?: Written): Promise<Compared> {
   const there = new Map<string, number>();
   remote.paths.forEach((p, j) => there.set(p, j));
   const missing: string[] = [];
@@ -24,6 +42,8 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
   const pending: [path: string, here: string | undefined, far: string | undefined][] = [];
   const needHere: string[] = [];
   const needThere: string[] = [];
+  // Destination files whose sha256 is taken from the source (Written): path → [local index, remote index].
+  const derived = new Map<string, [number, number]>();
   local.paths.forEach((p, i) => {
     const j = there.get(p);
     if (j === undefined) return void missing.push(p);
@@ -33,6 +53,17 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
     // --full: only what was read in this run counts (hashes taken with the listing just now).
     const a = full ? local.fresh?.get(p)?.sha256 : cachedSha(local, i);
     const b = full ? remote.fresh?.get(p)?.sha256 : cachedSha(remote, j);
+    const planned = full ? undefined : written?.keys.get(p);
+    const [src, dst, si] = written?.from === 'remote' ? [remote, local, j] : [local, remote, i];
+    const unknownAtDst = written?.from === 'remote' ? !a : !b;
+    // Same mtime too: rsync -a gave the copy the source's, so a different one means someone else wrote it since.
+    if (planned && unknownAtDst && local.keys[i * 4 + 1] === remote.keys[j * 4 + 1] && sameKey(planned, keyAt(src, si))) {
+      derived.set(p, [i, j]);
+      if (dst === local ? false : !a) needHere.push(p);
+      if (dst === remote ? false : !b) needThere.push(p);
+      pending.push([p, a, b]);
+      return;
+    }
     if (!a) needHere.push(p);
     if (!b) needThere.push(p);
     pending.push([p, a, b]);
@@ -43,21 +74,58 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
   if ('stop' in far) return far;
   if ('unsupported' in here) return here;
   if ('unsupported' in far) return far;
+  const late = takeFromSource(derived, written, local, remote, here, far);
+  const again = late.length ? await hashOn(written?.from === 'remote' ? local : remote, pair, late, ctx) : undefined;
+  if (again && 'stop' in again) return again;
+  if (again && 'unsupported' in again) return again;
   for (const [p, a, b] of pending) {
-    const x = a ?? here.sha256.get(p);
-    const y = b ?? far.sha256.get(p);
+    const x = a ?? here.sha256.get(p) ?? again?.sha256.get(p);
+    const y = b ?? far.sha256.get(p) ?? again?.sha256.get(p);
     // Gone from the far side since the listing: missing there; gone here: nothing to compare with.
     if (y === undefined && x !== undefined) missing.push(p);
     else if (x !== y) changed.push(p);
   }
   await saveCaches(local, remote, ctx, pair);
+  if (mode === 'checksum' && !missing.length && !extra.length && !changed.length) {
+    await rememberSummaries(pair, local, remote, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
+  }
   if (mode === 'checksum') {
     // The receipt's sums digest from what was just proved, when every local file's hash is known.
     const sha = local.paths.map((p, i) => cachedSha(local, i) ?? here.sha256.get(p));
     if (sha.every(Boolean)) rememberLocalSums(pair, local.paths, sha as string[]);
   }
-  const bytesHashed = { local: here.bytes + (local.freshBytes ?? 0), remote: far.bytes + (remote.freshBytes ?? 0) };
-  return { value: { checked: local.paths.length, missing: missing.sort(), extra: extra.sort(), changed: changed.sort(), bytesHashed } };
+  const late2 = again?.bytes ?? 0;
+  const bytesHashed = {
+    local: here.bytes + (local.freshBytes ?? 0) + (written?.from === 'remote' ? late2 : 0),
+    remote: far.bytes + (remote.freshBytes ?? 0) + (written?.from === 'remote' ? 0 : late2),
+  };
+  const provenByTransfer = derived.size - late.length;
+  return { value: { checked: local.paths.length, missing: missing.sort(), extra: extra.sort(), changed: changed.sort(), bytesHashed, provenByTransfer } };
+}
+
+/**
+ * Gives each derived destination file its source's sha256 (in `here`/`far`, as if hashed there) and
+ * remembers it under the destination's key; returns the paths whose source was read under another key
+ * than the planned one (changed since), which must be read at the destination after all.
+ */
+function takeFromSource(derived: ReadonlyMap<string, [number, number]>, written: Written | undefined, local: Side, remote: Side, here: Hashed, far: Hashed): string[] {
+  const late: string[] = [];
+  if (!written) return late;
+  const fromLocal = written.from === 'local';
+  const [src, dst, srcHashed, dstHashed] = fromLocal ? [local, remote, here, far] : [remote, local, far, here];
+  for (const [p, [i, j]] of derived) {
+    const [si, di] = fromLocal ? [i, j] : [j, i];
+    const readKey = srcHashed.keys.get(p);
+    const sha = readKey ? (sameKey(written.keys.get(p), readKey) ? srcHashed.sha256.get(p) : undefined) : cachedSha(src, si);
+    if (!sha) {
+      late.push(p);
+      continue;
+    }
+    dstHashed.sha256.set(p, sha);
+    const k = keyAt(dst, di);
+    dst.cache.put([p, k[0], k[1], k[2], k[3], sha, '', '', 0], dst.nowMs);
+  }
+  return late;
 }
 
 async function saveCaches(local: Side, remote: Side, ctx: AttemptContext, pair: ResolvedPair): Promise<void> {

@@ -8,9 +8,13 @@ export interface VerifyResult extends VerifyReport {
   readonly bytesHashed?: { readonly local: number; readonly remote: number };
   /**
    * What proved the sides equal: `cached` (stat keys unchanged since hashed, the rest hashed now),
-   * `full` (every file read on both sides), or `tool` (the tool's own comparison, e.g. rsync -c).
+   * `full` (every file read on both sides), `tool` (the tool's own comparison, e.g. rsync -c), or
+   * `rsync-transfer-checksum` (as `cached`, but files the transfer just wrote were proved by rsync's
+   * check of each against the sender's whole-file checksum, not read back at the destination).
    */
-  readonly proof?: 'cached' | 'full' | 'tool';
+  readonly proof?: 'cached' | 'full' | 'tool' | 'rsync-transfer-checksum';
+  /** Destination files proved by the transfer's checksum (proof `rsync-transfer-checksum`). */
+  readonly provenByTransfer?: number;
 }
 
 /** One pair's outcome: the `pairs[]` entries of the --json document (SPEC §5). */

@@ -9,7 +9,7 @@ import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import { attempt, type AttemptContext } from './attempt.js';
-import { compareListed } from './compare-listed.js';
+import { compareListed, type Written } from './compare-listed.js';
 import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
@@ -17,7 +17,9 @@ import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
-import { cachedSha, holdsLinks, listLocal, listRemote, type Side } from './sides.js';
+import { rememberLocalDigest, warmVersion } from './receipt.js';
+import { sameBySummary } from './side-summary.js';
+import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -47,18 +49,24 @@ export function planOf(pair: ResolvedPair, direction: 'push' | 'pull', local: Si
 }
 
 /** Compare the sides as listed: a VerifyResult, or undefined where the remote cannot hash (the tool's comparison then). */
-export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull', local: Side, remote: Side, mode: 'checksum' | 'size', full: boolean, ctx: AttemptContext): Promise<VerifyResult | { stop: Body } | undefined> {
+export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull', local: Side, remote: Side, mode: 'checksum' | 'size', full: boolean, ctx: AttemptContext, written?: Written): Promise<VerifyResult | { stop: Body } | undefined> {
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode}${full ? ', every byte' : ''})` });
-  const got = await compareListed(pair, local, remote, mode, full, ctx);
+  const same = !full && !written && mode === 'checksum' ? sameBySummary(pair, local, remote) : undefined;
+  if (same) {
+    if (same.sums) rememberLocalDigest(pair, same.sums, same.files);
+    return { checked: same.files, missing: [], extra: [], changed: [], bytesHashed: { local: 0, remote: 0 }, status: 'in_sync', mode, proof: 'cached' };
+  }
+  const got = await compareListed(pair, local, remote, mode, full, ctx, written);
   if ('unsupported' in got) return undefined;
   if ('stop' in got) return got;
   if (full && mode === 'checksum') await recordFullCheck(pair, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
-  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: full ? 'full' : 'cached' };
+  const proof = full ? 'full' : got.value.provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached';
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof };
 }
 
-interface Moved { attempts: number; files: number; bytes: number; warnings: string[] }
+interface Moved { attempts: number; files: number; bytes: number; warnings: string[]; written: string[] }
 
 async function move(adapter: Adapter, commands: readonly Command[], ctx: AttemptContext, show: (c: readonly Command[]) => void, into: Moved): Promise<Body | undefined> {
   if (!commands.length) return undefined;
@@ -68,6 +76,7 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
   into.attempts = Math.max(into.attempts, done.attempts);
   into.warnings.push(...done.warnings);
   for (const out of done.outputs) {
+    into.written.push(...(adapter.parseWritten?.(out) ?? []));
     const s = adapter.parseStats?.(out);
     if (s) {
       into.files += s.files;
@@ -80,6 +89,7 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
 export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
+  warmVersion(pair, ctx.redact);
   const listed = await listBoth(pair, ctx);
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed.stop;
@@ -87,7 +97,9 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   if (direction === 'pull' && remote.missing) {
     return { status: 'refused', error: `the source does not exist: ${pair.remoteLabel}; refusing to ${pair.delete ? 'mirror' : 'pull'} it` };
   }
-  const plan = planOf(pair, direction, local, remote);
+  // Both sides as remembered, with the same content (side-summary.ts): nothing to send, replace or delete.
+  const same = sameBySummary(pair, local, remote);
+  const plan = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : planOf(pair, direction, local, remote);
   const changes: Changes = changesOf(plan);
   if (o.action === 'status') return { status: isEmptyPlan(plan) ? 'in_sync' : 'drift', changes };
   const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
@@ -97,7 +109,7 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
-  const moved: Moved = { attempts: 1, files: 0, bytes: 0, warnings: [] };
+  const moved: Moved = { attempts: 1, files: 0, bytes: 0, warnings: [], written: [] };
   const sending = [...plan.send, ...plan.replace].map((f) => f.path);
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
@@ -111,16 +123,21 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
     const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, deletionTargets(plan, src.paths)) ?? [], ctx, show, moved);
     if (stop) return { ...stop, changes };
   }
-  const base = { ...moved, changes };
+  const tally = (): Omit<Moved, 'written'> => ({ attempts: moved.attempts, files: moved.files, bytes: moved.bytes, warnings: moved.warnings });
+  const wrote = moved.written;
+  const base = { ...tally(), changes };
   if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
   const mode = pair.verify;
   // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
-  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx, direction === 'push' ? sending : undefined);
+  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx);
   if ('stop' in sides) return { ...base, ...sides.stop };
+  // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
+  if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
+  const written = writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
-  let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, fullCheckDue(pair, o.plan.full), ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
+  let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, fullCheckDue(pair, o.plan.full), ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   if (verified.status === 'drift') {
     const d = driftOf(verified, pair, direction);
@@ -137,7 +154,21 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
     }
   }
   if (verified.status === 'drift') {
-    return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base, ...moved };
+    return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base, ...tally() };
   }
-  return { status: 'ok', verify: verified, ...base, ...moved };
+  return { status: 'ok', verify: verified, ...base, ...tally() };
+}
+
+/** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
+const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);
+
+/** The files the tool says it wrote and checked, each with the key its source had when planned (`source`: the listing before the transfer). */
+function writtenFrom(source: Side, direction: 'push' | 'pull', paths: readonly string[]): Written | undefined {
+  if (!paths.length) return undefined;
+  const wanted = new Set(paths);
+  const keys = new Map<string, Key>();
+  source.paths.forEach((p, i) => {
+    if (wanted.has(p)) keys.set(p, keyAt(source, i));
+  });
+  return { from: direction === 'push' ? 'local' : 'remote', keys };
 }

@@ -9,17 +9,30 @@ import { cacheDir, treeExcludes } from './compare-pair.js';
 import { versionOf } from './versions.js';
 import type { PairResult } from './events.js';
 
+/** Asks the tool's version while the pair runs, so the receipt does not wait for it after. */
+export function warmVersion(pair: ResolvedPair, redact: Redactor): void {
+  versionOf(pair.tool, redact).catch(() => undefined); // the receipt, which awaits it, reports a failure
+}
 
 async function gitHead(dir: string, redact: Redactor): Promise<string | null> {
   const out = await run({ tool: 'git', args: ['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'], cwd: '/', mutates: false, label: 'git HEAD' }, { redact, timeoutMs: 15_000 });
   return out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(out.stdout.trim()) ? out.stdout.trim() : null;
 }
 
+/** The same, as the digest a tree summary remembered (an unchanged pair: no per-file hashes loaded). */
+const seenDigest = new Map<string, { readonly digest: string; readonly files: number }>();
+
 /** The local tree's sums as the verify just saw them (every file's sha256, byte order), by pair: no third listing. */
 const seen = new Map<string, { readonly paths: readonly string[]; readonly sha256: readonly string[] }>();
 
 export function rememberLocalSums(pair: ResolvedPair, paths: readonly string[], sha256: readonly string[]): void {
   seen.set(`${pair.root}\0${pair.name}`, { paths, sha256 });
+  seenDigest.delete(`${pair.root}\0${pair.name}`);
+}
+
+export function rememberLocalDigest(pair: ResolvedPair, digest: string, files: number): void {
+  seenDigest.set(`${pair.root}\0${pair.name}`, { digest, files });
+  seen.delete(`${pair.root}\0${pair.name}`);
 }
 
 /** The remote's commit id at the end of a run (an hf repo's), by pair, from its last listing. */
@@ -31,17 +44,21 @@ export const forgetRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>): v
 export async function recordReceipt(pair: ResolvedPair, result: PairResult, stamp: string, redact: Redactor = makeRedactor(process.env), appliedPlan?: string): Promise<string> {
   const ok = result.status === 'ok';
   const known = ok ? seen.get(`${pair.root}\0${pair.name}`) : undefined;
+  const digest = ok && !known ? seenDigest.get(`${pair.root}\0${pair.name}`) : undefined;
+  // What one run proved is not the next run's (watch runs many in one process).
+  seen.delete(`${pair.root}\0${pair.name}`);
+  seenDigest.delete(`${pair.root}\0${pair.name}`);
   const tree = known
     ? known.paths.map((path, i) => ({ path, sha256: known.sha256[i] as string }))
-    : ok ? await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) }) : undefined;
-  const version = await versionOf(pair.tool, redact);
+    : ok && !digest ? await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) }) : undefined;
+  const [version, gitCommit] = await Promise.all([versionOf(pair.tool, redact), gitHead(pair.local, redact)]);
   const receipt: Receipt = {
     pair: pair.name, category: pair.category, tool: pair.tool, action: result.action, status: result.status,
     startedAt: result.startedAt, durationMs: result.durationMs, local: pair.local, remote: redact(pair.remoteLabel),
     files: result.files, bytes: result.bytes,
-    gitCommit: await gitHead(pair.local, redact),
-    sumsDigest: tree ? digestOfList(tree.map((f) => sumsLine(f.sha256 as string, f.path))) : null,
-    sumsFiles: tree ? tree.length : null,
+    gitCommit,
+    sumsDigest: digest ? digest.digest : tree ? digestOfList(tree.map((f) => sumsLine(f.sha256 as string, f.path))) : null,
+    sumsFiles: digest ? digest.files : tree ? tree.length : null,
     toolVersions: version ? { [pair.tool]: version } : {},
     ...(result.record ? { registry: result.record } : {}),
     proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,

@@ -24,6 +24,7 @@ import { clearStaleToolLocks } from './tool-locks.js';
 import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
 import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
+import { withSharedSsh } from './ssh-mux.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -241,7 +242,10 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     o.emit({ kind: 'warning', pair: pair.name, message: `took over a stale lock from PID ${t.pid} (started ${t.startedAt}), which is no longer running` });
   }
   try {
-    const run = (): Promise<Body> => withLocal(pair, adapter, o, readOnly, () => (o.action === 'check' ? checkBody(pair, adapter, o) : body(pair, adapter, o, commands)));
+    // A check lists once (one connection); a push or pull lists, transfers and lists again over one shared connection.
+    const run = (): Promise<Body> => o.action === 'check'
+      ? withLocal(pair, adapter, o, readOnly, () => checkBody(pair, adapter, o))
+      : withSharedSsh(pair, o.redact, (shared) => withLocal(shared, adapter, o, readOnly, () => body(shared, adapter, o, commands)));
     return finish(await (readOnly ? run() : withHooks(pair, o, run)));
   } catch (error) {
     if (error instanceof PairSetupError) return finish({ status: 'refused', error: error.message, ...(error.hint ? { hint: error.hint } : {}) });

@@ -7,7 +7,7 @@ import type { RemoteTree } from '../adapters/types.js';
 import { readOutput } from '../exec/run.js';
 import type { Endpoint, ResolvedPair } from '../types.js';
 import { HashCache, type Row } from '../verify/hash-cache.js';
-import { BATCH, dispatch, statTree } from '../verify/stat-tree.js';
+import { BATCH, dispatch, treeStats } from '../verify/stat-tree.js';
 import { vanished } from '../verify/batch.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
@@ -31,6 +31,8 @@ export interface Side {
   /** Hashed in the listing's own call (too fresh to remember, trusted for this run under the same key). */
   readonly fresh?: ReadonlyMap<string, { readonly key: Key; readonly sha256: string }>;
   readonly freshBytes?: number;
+  /** sha256 of the excludes and find's raw listing, where find listed it (side-summary.ts recognises it). */
+  readonly rawDigest?: string;
 }
 
 export const keyAt = (s: Side, i: number): Key => [s.keys[i * 4] as number, s.keys[i * 4 + 1] as number, s.keys[i * 4 + 2] as number, s.keys[i * 4 + 3] as number];
@@ -58,8 +60,13 @@ export async function holdsLinks(path: string): Promise<boolean> {
 
 export async function listLocal(pair: ResolvedPair, path: string): Promise<Side> {
   const nowMs = Date.now();
-  const l = await statTree(path, treeExcludes(pair));
-  return { where: 'local', path, missing: !existsSync(path), paths: l.paths, keys: l.keys, nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path };
+  const t = await treeStats(path, treeExcludes(pair));
+  // paths and keys parse find's listing on first use: an unchanged pair never asks (side-summary.ts).
+  return {
+    where: 'local', path, missing: !existsSync(path), nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path, ...(t.rawDigest ? { rawDigest: t.rawDigest } : {}),
+    get paths() { return t.listing().paths; },
+    get keys() { return t.listing().keys; },
+  };
 }
 
 export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
@@ -88,8 +95,15 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
     freshBytes += key[0];
     cache.put([p, key[0], key[1], key[2], key[3], sha256, '', '', 0], tree.nowMs);
   }
-  const { hashes: _, ...listing } = tree;
-  return { side: { where: 'ssh', path: remote.path, missing: 'missing' in answer, ...listing, cache, cacheRoot: root, fresh, freshBytes } };
+  // Not spread: the listing's paths and keys are parsed on first use.
+  return {
+    side: {
+      where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cache, cacheRoot: root, fresh, freshBytes,
+      ...(tree.rawDigest ? { rawDigest: tree.rawDigest } : {}),
+      get paths() { return tree.paths; },
+      get keys() { return tree.keys; },
+    },
+  };
 }
 
 export interface Hashed {

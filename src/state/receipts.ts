@@ -26,9 +26,11 @@ export interface Receipt {
   readonly registry?: Readonly<Record<string, string | number | null>>;
   /**
    * What proved the run: `cached` (unchanged stat keys, the rest hashed on each side), `full` (every
-   * byte read on both sides), `tool` (the tool's own comparison, e.g. rsync -c); null: not verified.
+   * byte read on both sides), `tool` (the tool's own comparison, e.g. rsync -c),
+   * `rsync-transfer-checksum` (as cached, but what the transfer wrote was proved by rsync's own check
+   * of each written file against the sender's whole-file checksum, not read back); null: not verified.
    */
-  readonly proof: 'cached' | 'full' | 'tool' | null;
+  readonly proof: 'cached' | 'full' | 'tool' | 'rsync-transfer-checksum' | null;
   readonly bytesHashed: { readonly local: number; readonly remote: number } | null;
   /** `labsync apply`: sha256 of the plan file this run carried out. */
   readonly appliedPlan?: string;

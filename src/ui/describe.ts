@@ -49,7 +49,8 @@ function describeOutcome(r: PairResult): string {
 function describeRead(r: PairResult): string {
   const b = r.verify?.bytesHashed;
   if (!b) return '';
-  const how = r.verify?.proof === 'full' ? ', every byte' : '';
+  const proven = r.verify?.provenByTransfer;
+  const how = r.verify?.proof === 'full' ? ', every byte' : proven ? `; ${proven} written file${proven === 1 ? '' : 's'} proved by rsync's transfer checksum` : '';
   return `; read ${formatBytes(b.local)} here, ${formatBytes(b.remote)} on the remote${how}`;
 }
 

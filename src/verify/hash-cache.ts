@@ -45,7 +45,25 @@ export const treeKey = (root: string): string => createHash('sha256').update(roo
 export class HashCache {
   private dirty = false;
 
-  private constructor(private readonly file: string | undefined, private readonly rows: Map<string, Row>) {}
+  private loaded: Map<string, Row> | undefined;
+
+  // The file is read on first use: a run answered from tree summaries never parses it.
+  private constructor(private readonly file: string | undefined, private readonly root: string) {}
+
+  private get rows(): Map<string, Row> {
+    this.loaded ??= this.file ? HashCache.read(this.file, this.root) : new Map();
+    return this.loaded;
+  }
+
+  private static read(file: string, root: string): Map<string, Row> {
+    try {
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as { version: number; root: string; rows: Row[] };
+      if (doc.version === VERSION && doc.root === root && Array.isArray(doc.rows)) return new Map(doc.rows.map((r) => [r[0], r]));
+    } catch {
+      // absent or damaged: start empty (a damaged cache costs a re-hash, never a wrong answer)
+    }
+    return new Map();
+  }
 
   /** Where the cache for the tree at `root` lives under `cacheDir`. */
   static fileFor(cacheDir: string, root: string): string {
@@ -54,15 +72,7 @@ export class HashCache {
 
   /** The cache for the tree at `root`, kept under `cacheDir` (none: an in-memory cache only). */
   static open(cacheDir: string | undefined, root: string): HashCache {
-    if (!cacheDir) return new HashCache(undefined, new Map());
-    const file = HashCache.fileFor(cacheDir, root);
-    try {
-      const doc = JSON.parse(readFileSync(file, 'utf8')) as { version: number; root: string; rows: Row[] };
-      if (doc.version === VERSION && doc.root === root && Array.isArray(doc.rows)) return new HashCache(file, new Map(doc.rows.map((r) => [r[0], r])));
-    } catch {
-      // absent or damaged: start empty (a damaged cache costs a re-hash, never a wrong answer)
-    }
-    return new HashCache(file, new Map());
+    return new HashCache(cacheDir ? HashCache.fileFor(cacheDir, root) : undefined, root);
   }
 
   /** The row whose key matches `keys[at * 4…]` ([size, mtimeMs, ctimeMs, ino]): the warm path, no object built per file. */
@@ -95,7 +105,7 @@ export class HashCache {
   }
 
   async save(root: string, warn?: Warn): Promise<void> {
-    if (!this.file || !this.dirty) return;
+    if (!this.file || !this.dirty || !this.loaded) return;
     await writeCacheFile(this.file, JSON.stringify({ version: VERSION, root, rows: [...this.rows.values()] }), warn);
     this.dirty = false;
   }

@@ -17,6 +17,8 @@ export interface TreeSummary {
   readonly files: number;
   /** The raw digest of a find listing already seen to match `fingerprint` (stat-tree.ts TreeStats.rawDigest). */
   readonly listing?: string;
+  /** The receipt's sums digest of this tree (receipts.ts digestOfList of its sha256sum lines), where known. */
+  readonly sums?: string;
 }
 
 /** Hash of the file list and their [size, mtimeMs, ctimeMs, ino] keys, in list order. */
@@ -46,7 +48,7 @@ export function readSummary(cacheDir: string, root: string): TreeSummary | undef
   try {
     const doc = JSON.parse(readFileSync(fileFor(cacheDir, root), 'utf8')) as Partial<TreeSummary> & { version?: number; root?: string };
     if (doc.version !== VERSION || doc.root !== root || typeof doc.fingerprint !== 'string' || typeof doc.sha256 !== 'string' || typeof doc.files !== 'number') return undefined;
-    return { fingerprint: doc.fingerprint, sha256: doc.sha256, files: doc.files, ...(typeof doc.listing === 'string' ? { listing: doc.listing } : {}) };
+    return { fingerprint: doc.fingerprint, sha256: doc.sha256, files: doc.files, ...(typeof doc.listing === 'string' ? { listing: doc.listing } : {}), ...(typeof doc.sums === 'string' ? { sums: doc.sums } : {}) };
   } catch {
     return undefined; // absent or damaged: the full comparison runs
   }

@@ -106,7 +106,8 @@ export function verifyArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>
  * planned for their content though size and time match, which rsync's quick check would skip.
  */
 export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean, compress = true): string[] {
-  const args = [...shared(pair), ...(compress ? compressArgs(pair, false) : []), '--files-from=-', '--from0', '--stats', '--info=progress2'];
+  // --itemize-changes: which files rsync wrote, so the verify can lean on its transfer checksum.
+  const args = [...shared(pair), ...(compress ? compressArgs(pair, false) : []), '--files-from=-', '--from0', '--itemize-changes', '--stats', '--info=progress2'];
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];

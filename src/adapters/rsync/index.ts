@@ -5,7 +5,7 @@ import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from 
 import { classify } from './classify.js';
 import { compressProbe, incompressible } from './compress.js';
 import { INCOMPLETE, publishCommand, pruneCommand, stateProbe } from './snapshots.js';
-import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized } from './parse.js';
+import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized, writtenFromItemized } from './parse.js';
 
 function one<T>(tool: 'rsync', args: string[], cwd: string, label: string, parse: (stdout: string) => T): Probe<T> {
   return { commands: [{ tool, args, cwd, mutates: false, label }], parse: (outputs) => parse(outputs[0]?.stdout ?? '') };
@@ -59,6 +59,7 @@ export const rsync: Adapter = {
   }],
   compressChoice: (pair) => compressProbe(pair),
   snapshots: { incomplete: INCOMPLETE, state: stateProbe, publish: publishCommand, prune: pruneCommand },
+  parseWritten: (output) => writtenFromItemized(output.stdout),
   classify,
   parseStats: (output) => parseStats(output.stdout),
   parseProgress,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { changesFromItemized, parseProgress, parseStats, parseVersion, unescapeName, verifyFromItemized } from './parse.js';
+import { changesFromItemized, parseProgress, parseStats, parseVersion, unescapeName, verifyFromItemized, writtenFromItemized } from './parse.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rsync-3.5.0/${name}`, import.meta.url), 'utf8');
 
@@ -15,6 +15,14 @@ describe('rsync parse (recorded rsync 3.5.0 output)', () => {
     expect(c.sourceFiles).toBe(8);
     // "with space.txt" and "sub/same" exist on both sides, plus the one to delete.
     expect(c.destFiles).toBe(3);
+  });
+
+  it('names the files a --files-from push wrote (and so checked), not the one its quick check skipped', () => {
+    // printf 'new.txt\0with space.txt\0sub/same\0touched\0' | rsync -a --files-from=- --from0 --itemize-changes
+    // --stats --info=progress2 over ssh; sub/same was already there with the same size and mtime.
+    const out = fixture('transfer-files-from.txt');
+    expect(writtenFromItemized(out)).toEqual(['new.txt', 'touched', 'with space.txt']);
+    expect(parseStats(out)).toEqual({ files: 3, bytes: 9 });
   });
 
   it('reads a checksum comparison into missing, extra and changed', () => {

@@ -48,6 +48,16 @@ export function parseItemized(stdout: string): ItemizedEntry[] {
 
 const isFile = (e: ItemizedEntry): boolean => e.type !== 'd';
 
+/**
+ * Regular files whose data rsync moved in a run with --itemize-changes ('<' sent, '>' received):
+ * rsync checks each such file, once written, against the sender's whole-file checksum and re-sends
+ * it on a mismatch (rsync(1), --checksum-choice), so an exit 0 means each one arrived intact. A file
+ * skipped by the quick check, or one only touched up (times, modes: '.'), is not among them.
+ */
+export function writtenFromItemized(stdout: string): string[] {
+  return parseItemized(stdout).filter((e) => e.type === 'f' && (e.update === '<' || e.update === '>')).map((e) => e.path);
+}
+
 export function changesFromItemized(stdout: string): Changes {
   const entries = parseItemized(stdout);
   const files = entries.filter(isFile);

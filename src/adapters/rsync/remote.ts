@@ -2,6 +2,7 @@
 // installed there: GNU find -printf lists (the same format the local walker reads, find-list.ts), and
 // GNU stat + sha256sum hash the paths read from standard input. A host without them answers with a
 // marker line, and the engine falls back to rsync's own dry run and checksum comparison.
+import { createHash } from 'node:crypto';
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import { findArgv, numberAt, parseFindListing } from '../../verify/find-list.js';
 import type { Command, RemoteHashes, RemoteListing } from '../types.js';
@@ -93,7 +94,14 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
   // find's records start with a digit, so a record "labsync-end" can only be the script's own.
   const end = h.rest.indexOf(END);
   const at = end === 0 || (end > 0 && h.rest[end - 1] === 0) ? end : -1;
-  if (at < 0) return { nowMs: h.nowMs, ...parseFindListing(h.rest, excludes) };
+  // Digested as the local walker digests find's output (stat-tree.ts), the host's clock left out.
+  const rawDigest = createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(h.rest).digest('hex');
+  if (at < 0) {
+    // Parsed on first use: an unchanged pair is recognised by rawDigest alone (engine/side-summary.ts).
+    let parsed: ReturnType<typeof parseFindListing> | undefined;
+    const listing = (): ReturnType<typeof parseFindListing> => (parsed ??= parseFindListing(h.rest, excludes));
+    return { nowMs: h.nowMs, rawDigest, get paths() { return listing().paths; }, get keys() { return listing().keys; } };
+  }
   const hashes = parseRemoteHashes(h.rest.subarray(at + END.length));
   return { nowMs: h.nowMs, ...parseFindListing(h.rest.subarray(0, at), excludes), ...('keys' in hashes ? { hashes } : {}) };
 }

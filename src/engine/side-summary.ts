@@ -1,0 +1,42 @@
+// An unchanged ssh pair answered from two small files (issue 12): each side remembers its raw find
+// listing's digest beside the digest of its content (tree-summary.ts, as local pairs do). When both
+// sides list byte for byte as remembered, every file has the stat key it was hashed under, so each
+// content digest still holds; equal digests mean equal trees, and neither hash cache is loaded.
+import { digestOfList } from '../state/receipts.js';
+import type { ResolvedPair } from '../types.js';
+import type { Warn } from '../verify/hash-cache.js';
+import { sumsLine } from '../verify/sums-file.js';
+import { contentDigest, fingerprint, readSummary, writeSummary, type TreeSummary } from '../verify/tree-summary.js';
+import { cacheDir } from './compare-pair.js';
+import type { Side } from './sides.js';
+
+/** The local side's summary when both sides are as remembered and hold the same content; else undefined. */
+export function sameBySummary(pair: ResolvedPair, local: Side, remote: Side): TreeSummary | undefined {
+  if (!local.rawDigest || !remote.rawDigest || local.missing || remote.missing) return undefined;
+  const a = readSummary(cacheDir(pair), local.cacheRoot);
+  if (!a || a.listing !== local.rawDigest) return undefined;
+  const b = readSummary(cacheDir(pair), remote.cacheRoot);
+  if (!b || b.listing !== remote.rawDigest) return undefined;
+  // Not local.paths.length: that would parse the listing this answer exists to skip.
+  return a.sha256 === b.sha256 && a.files === b.files ? a : undefined;
+}
+
+/**
+ * After a comparison found the sides equal: each side's summary, if every one of its files is in its
+ * cache under its current key (none racy, none unread). A side not fully remembered keeps no summary.
+ */
+export async function rememberSummaries(pair: ResolvedPair, local: Side, remote: Side, warn: Warn): Promise<void> {
+  for (const side of [local, remote]) {
+    if (!side.rawDigest || side.missing) continue;
+    const files: { path: string; size: number; sha256: string }[] = [];
+    for (let i = 0; i < side.paths.length; i++) {
+      const sha256 = side.cache.lookup(side.paths[i] as string, side.keys, i)?.[5];
+      if (!sha256) break;
+      files.push({ path: side.paths[i] as string, size: side.keys[i * 4] as number, sha256 });
+    }
+    const whole = files.length === side.paths.length;
+    const sums = side === local && whole ? digestOfList(files.map((f) => sumsLine(f.sha256, f.path))) : undefined;
+    const summary = whole ? { fingerprint: fingerprint(side.paths, side.keys), sha256: contentDigest(files), files: files.length, listing: side.rawDigest, ...(sums ? { sums } : {}) } : undefined;
+    await writeSummary(cacheDir(pair), side.cacheRoot, summary, warn);
+  }
+}

@@ -1,0 +1,178 @@
+// A push leans on rsync's own check of every file it writes (each is compared with the sender's
+// whole-file checksum) instead of reading the copies back on the host; these cases count bytes read
+// on each side and show the guarantee holds: a file changed around the transfer is never taken on trust.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { until } from './harness/wait.js';
+import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+
+const ssh = inject('sshHost');
+
+type Verify = { status: string; changed: string[]; bytesHashed?: { local: number; remote: number }; proof?: string; provenByTransfer?: number };
+type Doc = { pairs: { status: string; files: number; warnings: string[]; verify: Verify | null }[] };
+
+const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
+
+// The racy window: a file changed within a second of being hashed is not remembered (hash-cache.ts).
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1100));
+
+function manifest(host: SshHost, lab: Lab): string {
+  return `version: 1
+defaults:
+  retries: 0
+remotes:
+  gpu: { type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: "${lab.outside('gpu')}" }
+data:
+  - name: raw
+    local: raw
+    remote: "gpu:raw"
+`;
+}
+
+/**
+ * A PATH whose `rsync` runs the real rsync, then (once, after the first file-list transfer) runs
+ * `after`: another process writing a file just after rsync wrote and checked it.
+ */
+function rsyncThen(after: string): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'labsync-rsync-then-'));
+  const real = execFileSync('sh', ['-c', 'command -v rsync']).toString().trim();
+  const script = join(dir, 'rsync');
+  writeFileSync(script, `#!/bin/sh
+"${real}" "$@"
+rc=$?
+case " $* " in *" --files-from=- "*) if [ ! -e "${dir}/done" ]; then : > "${dir}/done"; ${after}; fi ;; esac
+exit $rc
+`);
+  chmodSync(script, 0o755);
+  return { PATH: `${dir}:${process.env.PATH ?? ''}` };
+}
+
+describe.skipIf(!ssh)('push over ssh: verify leans on rsync\'s transfer checksum', () => {
+  const host = ssh as SshHost;
+
+  it('a first push reads nothing back on the host, says so in the result and the receipt; check --full still reads every byte', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/sub/b'), 'b'.repeat(20)).write(lab.path('raw/c'), 'c'.repeat(30));
+    await settle();
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync', proof: 'rsync-transfer-checksum', provenByTransfer: 3, bytesHashed: { local: 60, remote: 0 } } });
+    const receipts = lab.path('.labsync', 'receipts');
+    const receipt = JSON.parse(readFileSync(join(receipts, readdirSync(receipts)[0] as string), 'utf8')) as { proof: string; bytesHashed: unknown };
+    expect(receipt).toMatchObject({ proof: 'rsync-transfer-checksum', bytesHashed: { local: 60, remote: 0 } });
+    expect((await lab.cli(['data', 'push', '-v'])).stdout).not.toContain('transfer checksum');
+
+    const full = await lab.cli(['check', '--full', '--json']);
+    expect(pairOf(full)?.verify).toMatchObject({ status: 'in_sync', proof: 'full', bytesHashed: { local: 60, remote: 60 } });
+  });
+
+  it('one changed file: only it is sent, hashed here only, and proved there by the transfer', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/b'), 'b'.repeat(20));
+    await settle();
+    await lab.cli(['data', 'push']);
+    await settle();
+    await lab.cli(['check']); // remembers the copies written within the racy window
+    lab.write(lab.path('raw/b'), 'B'.repeat(25));
+    await settle();
+    const push = await lab.cli(['data', 'push', '-v', '--json']);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync', provenByTransfer: 1, bytesHashed: { local: 25, remote: 0 } } });
+  });
+
+  it('a source file rewritten just after rsync sent it is not taken on trust: the copy is read, found different, and sent again', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'first').write(lab.path('raw/b'), 'other');
+    await settle();
+    const env = rsyncThen(`printf FIRST > '${lab.path('raw/a')}'`); // same size: only its stat key tells
+    const push = await lab.cli(['data', 'push', '--json'], { env });
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    const pair = pairOf(push);
+    expect(pair?.warnings.join('\n')).toContain('repaired 1 file that differed after the transfer: a');
+    expect(pair?.verify).toMatchObject({ status: 'in_sync' });
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'FIRST', b: 'other' });
+  });
+
+  it('a copy rewritten on the host just after rsync wrote it (same size, new mtime) is read there and repaired', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'good').write(lab.path('raw/b'), 'fine');
+    await settle();
+    const env = rsyncThen(`printf evil > '${lab.outside('gpu/raw/a')}'`);
+    const push = await lab.cli(['data', 'push', '--json'], { env });
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    const pair = pairOf(push);
+    expect(pair?.warnings.join('\n')).toContain('repaired 1 file that differed after the transfer: a');
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'good', b: 'fine' });
+  });
+});
+
+describe.skipIf(!ssh)('an unchanged ssh pair is answered from each side\'s tree summary', () => {
+  const host = ssh as SshHost;
+
+  it('needs neither hash cache (damaged ones cost nothing), keeps the receipt\'s sums, and a changed key on the host still counts', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/sub/b'), 'b'.repeat(20));
+    await settle();
+    await lab.cli(['data', 'push']);
+    await settle();
+    await lab.cli(['check']); // every file now remembered on both sides: the summaries are written
+    const cache = lab.path('.labsync', 'cache');
+    const rows = readdirSync(cache).filter((f) => /^[0-9a-f]{16}\.json$/.test(f));
+    expect(rows).toHaveLength(2);
+    // A per-file cache that were read would now cost a re-hash of every file (bytesHashed > 0).
+    for (const f of rows) writeFileSync(join(cache, f), '{damaged');
+    const check = await lab.cli(['check', '--json']);
+    expect(pairOf(check)?.verify).toMatchObject({ status: 'in_sync', checked: 2, bytesHashed: { local: 0, remote: 0 }, proof: 'cached' });
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', bytesHashed: { local: 0, remote: 0 } } });
+    const receipts = lab.path('.labsync', 'receipts');
+    const sums = readdirSync(receipts).sort().map((f) => (JSON.parse(readFileSync(join(receipts, f), 'utf8')) as { sumsDigest: string }).sumsDigest);
+    expect(new Set(sums).size).toBe(1);
+
+    // Same size, mtime put back: only the host's ctime tells, and the listing is no longer the remembered one.
+    const target = lab.outside('gpu/raw/a');
+    const stamp = new Date(statSync(target).mtimeMs).toISOString();
+    writeFileSync(target, 'A'.repeat(10));
+    execFileSync('touch', ['-d', stamp, target]);
+    const drift = await lab.cli(['check', '--json']);
+    expect(drift.exitCode).toBe(4);
+    expect(pairOf(drift)?.verify).toMatchObject({ status: 'drift', changed: ['a'] });
+  });
+});
+
+describe.skipIf(!ssh)('a push logs in to the host once', () => {
+  let host: SshHost;
+  beforeAll(async () => {
+    // A host of this file's own: the shared one's log counts other files' logins too.
+    host = await startSshd(join(mkdtempSync(join(tmpdir(), 'labsync-mux-')), 'sshd'));
+  });
+  afterAll(() => stopSshd(host));
+  const count = (what: RegExp): number => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(what) ?? []).length;
+  const logins = (): number => count(/Accepted publickey/g);
+
+  it('listing, rsync and the listing after it share one connection, closed at the end; LABSYNC_SSH_SHARE=0 logs in for each', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'one');
+    const before = logins();
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect(logins() - before).toBe(1);
+    // The shared connection was told to exit when the pair ended: no master lingers on the host.
+    await until('the shared connection to close', () => count(/Disconnected from user/g) === logins());
+
+    lab.write(lab.path('raw/b'), 'two');
+    const mid = logins();
+    const apart = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_SSH_SHARE: '0' } });
+    expect(pairOf(apart)).toMatchObject({ status: 'ok', files: 1 });
+    expect(logins() - mid).toBe(3);
+  });
+});
