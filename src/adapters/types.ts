@@ -164,6 +164,8 @@ export interface Lister {
   readonly local: { readonly md5?: boolean; readonly etagPartSize?: number };
   /** Modification times closer than this count as equal where no checksum decides. */
   readonly modifyWindowMs: number;
+  /** An S3 remote labsync may list itself over HTTP (exec/s3-list.ts); `remote` is the fallback. */
+  readonly s3?: Extract<ResolvedPair['remote'], { type: 's3' }>;
 }
 
 /** The commands that carry out a plan, and what the engine prepares or finishes around them. */

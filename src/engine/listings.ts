@@ -1,7 +1,11 @@
 // One listing of each side per run (issue 12): the remote through its adapter's lister, the local
 // folder through the walker and the hash cache (a file whose stat key is unchanged is not read).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Adapter, Lister } from '../adapters/types.js';
+import { directTarget } from '../exec/s3-direct.js';
+import { listS3, pageUrl } from '../exec/s3-list.js';
+import { formatCommand } from '../exec/format.js';
 import { listingOf } from '../plan/compute.js';
 import type { Listing } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
@@ -24,9 +28,48 @@ export async function localListing(pair: ResolvedPair, want: Lister['local'], ct
   return listingOf(files);
 }
 
-export async function remoteListing(lister: Lister, ctx: AttemptContext): Promise<{ value: Listing } | { stop: Body }> {
+/**
+ * The remote's listing, taken once: an S3 remote by labsync itself when it can be sure to reach it as
+ * aws-cli would (s3-direct.ts); else, or when that fails in any way, by the tool, whose retries and
+ * error messages then apply. `show` receives what was run, as the pair's commands.
+ */
+export async function remoteListing(lister: Lister, ctx: AttemptContext, show: Show = () => undefined): Promise<{ value: Listing } | { stop: Body }> {
+  const direct = lister.s3 ? await listDirect(lister.s3, ctx) : undefined;
+  if (direct?.entries) {
+    show([direct.shown as string]);
+    return { value: listingOf(direct.entries) };
+  }
+  if (direct?.shown) show([direct.shown]);
+  show(lister.remote.commands.map((c) => formatCommand(c, ctx.redact)));
   const got = await probe<readonly Entry[]>(lister.remote, ctx);
   return 'stop' in got ? got : { value: listingOf(got.value) };
+}
+
+export type Show = (lines: readonly string[]) => void;
+
+/** Listings labsync took itself in this process (the tests count them through --json's commands). */
+async function listDirect(remote: NonNullable<Lister['s3']>, ctx: AttemptContext): Promise<{ entries?: Entry[]; shown?: string }> {
+  const target = directTarget(remote, process.env, awsConfigText(process.env));
+  if ('reason' in target) return {};
+  const pages = { n: 0 };
+  const what = `GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 prefix=${target.prefix ? `${target.prefix}/` : ''} (labsync's own listing`;
+  try {
+    const entries = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) }, pages);
+    return { entries, shown: `${what}, ${pages.n} page${pages.n === 1 ? '' : 's'})` };
+  } catch (error) {
+    if (ctx.signal.aborted) return {};
+    const why = (error as Error).name === 'TimeoutError' ? 'no answer in time' : ctx.redact((error as Error).message);
+    return { shown: `${what} failed: ${why}; aws-cli lists instead)` };
+  }
+}
+
+function awsConfigText(env: NodeJS.ProcessEnv): string {
+  const file = env.AWS_CONFIG_FILE ?? (env.HOME ? join(env.HOME, '.aws', 'config') : undefined);
+  try {
+    return file ? readFileSync(file, 'utf8') : '';
+  } catch {
+    return '';
+  }
 }
 
 /** The lister this pair's comparison can use without the tool: one whose local side knows a digest. */

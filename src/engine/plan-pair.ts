@@ -25,11 +25,11 @@ async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['sta
   }
 }
 
-export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: Lister, direction: 'push' | 'pull', o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void): Promise<Body> {
-  show(lister.remote.commands);
+export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: Lister, direction: 'push' | 'pull', o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Body> {
+  const lines = (l: readonly string[]): void => show(l);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
   const hashed = { bytes: 0 };
-  const [remote, local] = await Promise.all([remoteListing(lister, ctx), localListing(pair, lister.local, ctx, hashed)]);
+  const [remote, local] = await Promise.all([remoteListing(lister, ctx, lines), localListing(pair, lister.local, ctx, hashed)]);
   if ('stop' in remote) return remote.stop;
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
   const plan = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs });
@@ -70,8 +70,7 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const mode = pair.verify;
   o.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
   const relist = direction === 'push' && !isEmptyPlan(plan);
-  if (relist) show(lister.remote.commands);
-  const after = relist ? await remoteListing(lister, ctx) : { value: remote.value };
+  const after = relist ? await remoteListing(lister, ctx, lines) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
   const here = isEmptyPlan(plan) ? local : await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
   const judged = await compareListed(adapter, pair, here.entries, after.value.entries, mode, ctx);

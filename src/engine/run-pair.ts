@@ -64,7 +64,8 @@ async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Dire
 async function body(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
   const direction = directionOf(pair, o.action);
   const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
-  const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
+  // Strings are lines already formatted (labsync's own S3 listing, exec/s3-list.ts).
+  const show = (list: readonly (Command | string)[]): void => void commands.push(...list.map((c) => (typeof c === 'string' ? c : formatCommand(c, o.redact))));
 
   if ((direction === 'push' || direction === 'pull') && plansItself(pair, adapter)) {
     const planned = await planBody(pair, adapter, o, direction, ctx, show);
