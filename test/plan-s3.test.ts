@@ -103,9 +103,17 @@ ${extra}`;
     const bucket = await makeBucket(server, lab.env);
     lab.manifest(manifest(bucket, 'rclone', '    delete: true\n    max_delete: 100%\n'));
     for (let i = 0; i < 12; i++) lab.write(lab.path('raw', `d${i % 4}`, `f${i}`), randomBytes(64 + i));
-    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
     // rclone takes every flag from the environment too: a debug log of its HTTP requests, in a file.
     const logged = (name: string): Record<string, string> => ({ ...S3_KEYS, RCLONE_DUMP: 'headers', RCLONE_LOG_LEVEL: 'DEBUG', RCLONE_LOG_FILE: lab.outside(name) });
+    // A first push lists the empty destination instead of looking up each of the 12 files (argv.ts traverses).
+    const first = await lab.cli(['data', 'push', '--json'], { env: logged('first.log') });
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(pair(first).commands[1]).not.toMatch(/--no-traverse/);
+    // No HEAD per object either, before (--no-traverse) or after (rclone's own check; --s3-no-head) its upload.
+    expect(requests(lab.outside('first.log'))).toMatchObject({ put: 12, del: 0 });
+    // Only each of the three rclone runs (list, copy, list) asking whether the remote's root is a file.
+    expect(requests(lab.outside('first.log')).head).toBe(3);
+    expect(pair(first)).toMatchObject({ status: 'ok', verify: { status: 'in_sync', checked: 12 } });
 
     const noop = await lab.cli(['data', 'push', '--json'], { env: logged('noop.log') });
     expect(noop.exitCode, noop.stderr).toBe(0);
