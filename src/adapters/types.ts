@@ -199,6 +199,8 @@ export interface Lister {
   readonly local: { readonly md5?: boolean; readonly etagPartSize?: number; readonly sha256?: boolean };
   /** Modification times closer than this count as equal where no checksum decides. */
   readonly modifyWindowMs: number;
+  /** An S3 remote labsync may list itself over HTTP (exec/s3-list.ts); `remote` is the fallback. */
+  readonly s3?: Extract<ResolvedPair['remote'], { type: 's3' }>;
 }
 
 /** A remote listing; `revision`: the commit it was taken at, where the remote has commits (hf): the receipt records it. */

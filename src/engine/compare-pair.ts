@@ -53,10 +53,11 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
   // hash cache answer: an unchanged local file is not read. `check --full` asks the tool to download.
   const lister = digestLister(adapter, pair, pair.mode);
   if (lister && !(plan.full && adapter.verify)) {
-    const remote = await remoteListing(lister, ctx);
-    if ('stop' in remote) return remote;
     const hashed = { bytes: 0 };
-    const local = await withBlobIds(pair, await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed), remote.value, hashed);
+    // Both sides at once: the local walk (and any hashing) overlaps the server's answer.
+    const [remote, listed] = await Promise.all([remoteListing(lister, ctx), localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed)]);
+    if ('stop' in remote) return remote;
+    const local = await withBlobIds(pair, listed, remote.value, hashed);
     // The remote's checksums come with its listing: nothing is read there (but for S3 objects whose
     // ETag proves nothing, whose stored checksums compareS3 reads one by one).
     const bytesHashed = { local: hashed.bytes, remote: 0 };

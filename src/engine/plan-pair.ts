@@ -27,11 +27,11 @@ async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['sta
   }
 }
 
-export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: Lister, direction: 'push' | 'pull', o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void): Promise<Body> {
-  show(lister.remote.commands);
+export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: Lister, direction: 'push' | 'pull', o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Body> {
+  const lines = (l: readonly string[]): void => show(l);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
   const hashed = { bytes: 0 };
-  const [remote, listed] = await Promise.all([remoteListing(lister, ctx), localListing(pair, lister.local, ctx, hashed)]);
+  const [remote, listed] = await Promise.all([remoteListing(lister, ctx, lines), localListing(pair, lister.local, ctx, hashed)]);
   if ('stop' in remote) return remote.stop;
   const local = await withBlobIds(pair, listed, remote.value, hashed);
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
@@ -77,10 +77,9 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const mode = pair.verify;
   o.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
   const relist = direction === 'push' && !isEmptyPlan(plan);
-  if (relist) show(lister.remote.commands);
   // The commit the push made is the one the relisting is taken at; the first listing's is stale now.
   if (direction === 'push' && !isEmptyPlan(plan)) forgetRemoteCommit(pair);
-  const after = relist ? await remoteListing(lister, ctx) : { value: remote.value };
+  const after = relist ? await remoteListing(lister, ctx, lines) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
   const here = isEmptyPlan(plan) ? local : await withBlobIds(pair, await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed), after.value, hashed);
   const judged = await compareListed(adapter, pair, here.entries, after.value.entries, mode, ctx);

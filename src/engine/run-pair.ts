@@ -75,7 +75,8 @@ async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Dire
 
 async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
   const direction = directionOf(asWritten, o.action);
-  const show = (list: readonly Command[]): void => void commands.push(...list.map((c) => formatCommand(c, o.redact)));
+  // Strings are lines already formatted (labsync's own S3 listing, exec/s3-list.ts).
+  const show = (list: readonly (Command | string)[]): void => void commands.push(...list.map((c) => (typeof c === 'string' ? c : formatCommand(c, o.redact))));
   const chosen = o.action === 'status' ? { pair: asWritten } : await withCompressChoice(asWritten, o.plan.stamp, { adapter, pair: asWritten, emit: o.emit, redact: o.redact, signal: o.signal, progress: false });
   if ('stop' in chosen) return chosen.stop;
   const pair = chosen.pair;
@@ -95,7 +96,7 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
 }
 
 /** A pair's run once it is known what the remote is: list or preview, guard, transfer, verify. */
-async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: Direction, ctx: AttemptContext, show: (list: readonly Command[]) => void): Promise<Body> {
+async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: Direction, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Body> {
   if ((direction === 'push' || direction === 'pull') && plansItself(pair, adapter)) {
     const planned = await planBody(pair, adapter, o, direction, ctx, show);
     if (planned) return planned;

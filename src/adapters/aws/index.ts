@@ -72,6 +72,7 @@ export const aws: Adapter = {
     },
     local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE },
     modifyWindowMs: 1000,
+    s3: s3Remote(pair),
   }),
   // An object gone since the listing has no checksum to read: "Not Found" is an answer, not a failure.
   readChecksums: (pair, paths) => ({

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
-import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, repairArgv, sizeArgv } from './argv.js';
+import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, traverses, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
 import { atLeast, BISYNC_MODERN, INSTALL_HINT, versionProblems } from './features.js';
 import { changesFromDryRun, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
@@ -95,7 +95,7 @@ export const rclone: Adapter = {
   },
   transferPlan: (pair, direction, plan, ctx) => {
     const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
-    const args = plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0);
+    const args = plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles));
     return { commands: [command(pair, args, `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx)] };
   },
   repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true, undefined, undefined, ctx)],

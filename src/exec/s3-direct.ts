@@ -1,0 +1,49 @@
+// Pure: whether labsync can list an S3 remote itself, exactly where aws-cli would look, and with which
+// keys. Anything it cannot be sure of (a profile, SSO, a role, a proxy, a CA bundle, an endpoint from
+// the config file) leaves the listing to aws-cli, as before.
+import type { Endpoint } from '../types.js';
+import type { S3Credentials } from './sigv4.js';
+
+type S3 = Extract<Endpoint, { type: 's3' }>;
+
+export interface S3Target { readonly base: URL; readonly pathStyle: boolean; readonly bucket: string; readonly prefix: string; readonly region: string; readonly creds: S3Credentials }
+
+const PROXIES = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'];
+
+function bypassesProxy(host: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  const list = `${env.NO_PROXY ?? ''},${env.no_proxy ?? ''}`.split(',').map((s) => s.trim()).filter(Boolean);
+  return list.some((h) => h === '*' || h === host || (h.startsWith('.') ? host.endsWith(h) : host.endsWith(`.${h}`)));
+}
+
+/**
+ * The target of a direct listing, or why there is none. `configText` is the aws config file's
+ * content (AWS_CONFIG_FILE, else ~/.aws/config), empty when there is none.
+ */
+export function directTarget(remote: S3, env: Readonly<Record<string, string | undefined>>, configText: string): S3Target | { reason: string } {
+  if (remote.profile) return { reason: 'a profile names the credentials' };
+  if (remote.instanceCredentials) return { reason: 'instance credentials' };
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return { reason: 'no keys in the environment' };
+  if (!remote.endpoint && (env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3 || /^\s*endpoint_url\s*=/m.test(configText))) return { reason: 'an endpoint from the environment or config' };
+  // Settings aws-cli would apply to the request that labsync would not (addressing style, CA bundle).
+  if (/^\s*(ca_bundle|s3)\s*=/m.test(configText)) return { reason: 'S3 settings in the aws config file' };
+  const region = remote.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  // Without one aws-cli takes the config file's region, else signs for us-east-1.
+  if (!region && /^\s*region\s*=/m.test(configText)) return { reason: 'a region from the aws config file' };
+  if (!region && !remote.endpoint) return { reason: 'no region' };
+  let base: URL;
+  try {
+    base = new URL(remote.endpoint ?? `https://s3.${region}.amazonaws.com`);
+  } catch {
+    return { reason: `endpoint ${remote.endpoint} is not a URL` };
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') return { reason: `endpoint ${remote.endpoint} is not http(s)` };
+  if (base.protocol === 'https:' && env.AWS_CA_BUNDLE) return { reason: 'AWS_CA_BUNDLE' };
+  if (PROXIES.some((p) => env[p]) && !bypassesProxy(base.hostname, env)) return { reason: 'a proxy' };
+  // AWS itself: virtual-hosted names where the bucket allows; a custom endpoint: path style, as aws-cli.
+  const pathStyle = Boolean(remote.endpoint) || remote.bucket.includes('.');
+  if (!pathStyle) base = new URL(`https://${remote.bucket}.s3.${region}.amazonaws.com`);
+  const sessionToken = env.AWS_SESSION_TOKEN ?? env.AWS_SECURITY_TOKEN;
+  return { base, pathStyle, bucket: remote.bucket, prefix: remote.prefix, region: region ?? 'us-east-1', creds: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
+}

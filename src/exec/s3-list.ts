@@ -1,0 +1,48 @@
+// labsync's own S3 listing: paginated ListObjectsV2 over HTTP from node, signed with SigV4. It costs
+// what the server costs: no python start, no JSON of everything, no second parse (issue 12).
+import { parseListPage } from '../adapters/aws/parse-xml.js';
+import type { Entry } from '../verify/compare.js';
+import type { S3Target } from './s3-direct.js';
+import { canonicalQuery, signGet, uriEncode } from './sigv4.js';
+
+export interface S3ListOptions {
+  readonly signal: AbortSignal;
+  /** Each request's own bound: a server that stops answering fails the listing, never hangs it. */
+  readonly requestTimeoutMs: number;
+  readonly now?: () => Date;
+  /** Objects per page (S3's default and most: 1000); smaller only to test the paging. */
+  readonly pageSize?: number;
+}
+
+/** The URL of one page (query in canonical order, so the signed string is the sent one). */
+export function pageUrl(t: S3Target, token?: string, pageSize?: number): URL {
+  const query: Record<string, string> = {
+    // No prefix at all for the whole bucket: moto reads an empty one as "/".
+    'list-type': '2', ...(t.prefix ? { prefix: `${t.prefix}/` } : {}),
+    ...(token ? { 'continuation-token': token } : {}), ...(pageSize ? { 'max-keys': String(pageSize) } : {}),
+  };
+  const path = t.pathStyle ? `${t.base.pathname.replace(/\/$/, '')}/${uriEncode(t.bucket)}` : '/';
+  return new URL(`${t.base.origin}${path}?${canonicalQuery(query)}`);
+}
+
+/** Every object under the prefix; the number of pages taken goes to `pages`. Throws on any answer but 200. */
+export async function listS3(t: S3Target, o: S3ListOptions, pages: { n: number } = { n: 0 }): Promise<Entry[]> {
+  const out: Entry[] = [];
+  let token: string | undefined;
+  do {
+    const url = pageUrl(t, token, o.pageSize);
+    const headers = signGet(url, t.region, t.creds, (o.now ?? (() => new Date()))());
+    const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.requestTimeoutMs)]);
+    const res = await fetch(url, { headers, signal, redirect: 'manual' });
+    const body = await res.text();
+    pages.n += 1;
+    if (res.status !== 200) {
+      const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];
+      throw new Error(`HTTP ${res.status}${code ? ` ${code}` : ''}`);
+    }
+    const page = parseListPage(body, t.prefix);
+    for (const e of page.entries) out.push(e);
+    token = page.next;
+  } while (token);
+  return out;
+}
