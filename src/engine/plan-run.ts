@@ -98,7 +98,8 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
     return { status: 'refused', error: `the source does not exist: ${pair.remoteLabel}; refusing to ${pair.delete ? 'mirror' : 'pull'} it` };
   }
   // Both sides as remembered, with the same content (side-summary.ts): nothing to send, replace or delete.
-  const same = sameBySummary(pair, local, remote);
+  // Not for a saved plan: its digests are the listings' own, which the summaries do not keep.
+  const same = o.seam ? undefined : sameBySummary(pair, local, remote);
   const plan = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : planOf(pair, direction, local, remote);
   const changes: Changes = changesOf(plan);
   if (o.action === 'status') return { status: isEmptyPlan(plan) ? 'in_sync' : 'drift', changes };
