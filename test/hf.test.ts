@@ -29,7 +29,9 @@ const MiB = 1024 * 1024;
 let repos = 0;
 
 // Missing tools skip with the reason: scripts/ensure-tools.sh test installs both (CI runs it first).
-describe.skipIf(hfMissing)('hf ⇄ a Hub on 127.0.0.1 (olah + write stand-in)', () => {
+// Each case runs the CLI several times, and every hf call starts a Python (about 0.35 s of CPU): on a
+// shared 2-core machine a case took up to 56 s, so each gets twice the project's 90 s.
+describe.skipIf(hfMissing)('hf ⇄ a Hub on 127.0.0.1 (olah + write stand-in)', { timeout: 180_000 }, () => {
   let hub: Hub;
   let dir: Lab;
   beforeAll(async () => {
