@@ -21,7 +21,8 @@ const ownSharing = (options: readonly string[]): boolean => options.some((o) => 
 /** Runs `body` with a pair whose ssh commands share one connection; the master is stopped after. */
 export async function withSharedSsh<T>(pair: ResolvedPair, redact: Redactor, body: (pair: ResolvedPair) => Promise<T>): Promise<T> {
   const remote = pair.remote;
-  if (remote.type !== 'ssh' || process.platform === 'win32' || process.env.LABSYNC_SSH_SHARE === '0' || ownSharing(remote.sshOptions)) return body(pair);
+  // rsync only: its -e ssh, the listing and the hashing are all OpenSSH clients labsync starts itself.
+  if (remote.type !== 'ssh' || pair.tool !== 'rsync' || process.platform === 'win32' || process.env.LABSYNC_SSH_SHARE === '0' || ownSharing(remote.sshOptions)) return body(pair);
   // Short: a unix socket path has ~104 bytes, and ssh appends a random suffix while it sets up.
   const dir = mkdtempSync(join(tmpdir(), 'lsm-'));
   const socket = join(dir, 's');
