@@ -63,6 +63,30 @@ async function listDirect(remote: NonNullable<Lister['s3']>, ctx: AttemptContext
   }
 }
 
+/**
+ * The remote after a push of a few files: each planned key listed on its own (a request that returns
+ * one object), merged into the listing the plan was made from, instead of listing everything again.
+ * Against moto a page of 1000 objects costs about what 100 such requests do; beyond a hundredth of the
+ * destination, or where labsync cannot list S3 itself, the whole listing is taken again. The other
+ * entries are the plan's own listing, already compared with the local side.
+ */
+export async function remoteAfterPush(lister: Lister, ctx: AttemptContext, before: Listing, keys: readonly string[], show: Show): Promise<{ value: Listing } | { stop: Body }> {
+  const target = lister.s3 && keys.length <= Math.max(1, before.entries.length / 100) ? directTarget(lister.s3, process.env, awsConfigText(process.env)) : undefined;
+  if (!target || 'reason' in target) return remoteListing(lister, ctx, show);
+  const wanted = new Set(keys);
+  const found: Entry[] = [];
+  try {
+    for (const key of wanted) {
+      const got = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs), under: key });
+      for (const e of got) if (e.path === key) found.push(e);
+    }
+  } catch {
+    return remoteListing(lister, ctx, show);
+  }
+  show([`GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 of ${wanted.size} planned key${wanted.size === 1 ? '' : 's'} (labsync's own listing)`]);
+  return { value: listingOf([...before.entries.filter((e) => !wanted.has(e.path)), ...found]) };
+}
+
 function awsConfigText(env: NodeJS.ProcessEnv): string {
   const file = env.AWS_CONFIG_FILE ?? (env.HOME ? join(env.HOME, '.aws', 'config') : undefined);
   try {

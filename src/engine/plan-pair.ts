@@ -11,7 +11,7 @@ import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
 import { guardChanges } from './guards.js';
-import { localListing, remoteListing } from './listings.js';
+import { localListing, remoteAfterPush, remoteListing } from './listings.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
@@ -70,7 +70,8 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const mode = pair.verify;
   o.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
   const relist = direction === 'push' && !isEmptyPlan(plan);
-  const after = relist ? await remoteListing(lister, ctx, lines) : { value: remote.value };
+  const touched = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
+  const after = relist ? await remoteAfterPush(lister, ctx, remote.value, touched, lines) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
   const here = isEmptyPlan(plan) ? local : await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed);
   const judged = await compareListed(adapter, pair, here.entries, after.value.entries, mode, ctx);
