@@ -80,6 +80,21 @@ ${extra}`;
     expect(pair(check)).toMatchObject({ status: 'drift', verify: { changed: ['d0/f0'] } });
   });
 
+  it('aws: excluded objects in the bucket are neither planned nor deleted by a mirror', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'aws', '    delete: true\n    max_delete: 100%\n    exclude: ["*.tmp", "cache/"]\n'));
+    lab.write(lab.path('raw/a.csv'), 'a').write(lab.path('raw/local.tmp'), 'not sent');
+    const other = lab.outside('o');
+    lab.write(other, 'theirs');
+    for (const key of ['x.tmp', 'sub/y.tmp', 'cache/z', 'sub/cache/w']) await awsCli(server, lab.env, ['s3', 'cp', other, `s3://${bucket}/lab/raw/${key}`]);
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(pair(r)).toMatchObject({ status: 'ok', files: 1, changes: { transfer: ['a.csv'], delete: [] }, verify: { status: 'in_sync', checked: 1 } });
+    const keys = (await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/lab/raw/`])).trim().split('\n').map((l) => l.slice(31)).sort();
+    expect(keys).toEqual(['lab/raw/a.csv', 'lab/raw/cache/z', 'lab/raw/sub/cache/w', 'lab/raw/sub/y.tmp', 'lab/raw/x.tmp']);
+  });
+
   it('aws: a same-size, same-mtime corruption is planned as a replace up front, backed up, and no repair step runs', async () => {
     const lab = new Lab();
     const bucket = await makeBucket(server, lab.env);

@@ -10,6 +10,7 @@ import { listingOf } from '../plan/compute.js';
 import type { Listing } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
+import { compileExcludes } from '../verify/glob.js';
 import { hashTree, statTree } from '../verify/hash-tree.js';
 import type { AttemptContext } from './attempt.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
@@ -37,12 +38,27 @@ export async function remoteListing(lister: Lister, ctx: AttemptContext, show: S
   const direct = lister.s3 ? await listDirect(lister.s3, ctx) : undefined;
   if (direct?.entries) {
     show([direct.shown as string]);
-    return { value: listingOf(direct.entries) };
+    return { value: listingOf(unexcluded(ctx.pair, direct.entries)) };
   }
   if (direct?.shown) show([direct.shown]);
   show(lister.remote.commands.map((c) => formatCommand(c, ctx.redact)));
   const got = await probe<readonly Entry[]>(lister.remote, ctx);
-  return 'stop' in got ? got : { value: listingOf(got.value) };
+  if ('stop' in got) return got;
+  return { value: listingOf(lister.s3 ? unexcluded(ctx.pair, got.value) : got.value) };
+}
+
+/**
+ * An S3 listing holds every key under the prefix: the pair's excludes apply to it as to the local
+ * walk (a key, or any folder above it), so an excluded object is neither sent over nor deleted by a
+ * mirror, as `aws s3 sync --exclude` left it. rclone filters its own listing.
+ */
+function unexcluded(pair: ResolvedPair, entries: readonly Entry[]): Entry[] {
+  const m = compileExcludes(treeExcludes(pair));
+  return entries.filter((e) => {
+    if (m.excludes(e.path, false)) return false;
+    for (let at = e.path.indexOf('/'); at > 0; at = e.path.indexOf('/', at + 1)) if (m.excludes(e.path.slice(0, at), true)) return false;
+    return true;
+  });
 }
 
 export type Show = (lines: readonly string[]) => void;
