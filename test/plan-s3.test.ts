@@ -58,6 +58,43 @@ ${extra}`;
     expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/raw/d1/f4`, '-'])).toBe('changed too');
   });
 
+  it('aws: after a push of a few files, verify looks up only the planned keys, and still sees what differs', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'aws', '    delete: true\n    max_delete: 100%\n'));
+    for (let i = 0; i < 250; i++) lab.write(lab.path('raw', `d${i % 5}`, `f${i}`), `v${i}`);
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    lab.write(lab.path('raw/d0/f0'), 'changed');
+    unlinkSync(lab.path('raw/d1/f1'));
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(pair(r)).toMatchObject({ status: 'ok', files: 1, changes: { transfer: ['d0/f0'], delete: ['d1/f1'] }, verify: { status: 'in_sync', checked: 249 } });
+    // One listing to plan; after the copy and the delete, the two planned keys, not the 250 objects again.
+    expect(pair(r).commands.map((c) => c.replace(/^.* aws (s3api \S+|s3 \S+).*$/, '$1').replace(/^GET .*list-objects-v2 prefix=.*$/, 'GET list').replace(/^GET .*list-objects-v2 of (\d+) planned keys? .*$/, 'GET $1 keys')))
+      .toEqual(['GET list', 's3 cp', 's3api delete-objects', 'GET 2 keys']);
+    // check lists everything: an object replaced behind labsync's back is drift.
+    const bad = lab.outside('bad');
+    lab.write(bad, 'XXXXXXX');
+    await awsCli(server, lab.env, ['s3', 'cp', bad, `s3://${bucket}/lab/raw/d0/f0`]);
+    const check = await lab.cli(['check', '--json'], { env: S3_KEYS });
+    expect(pair(check)).toMatchObject({ status: 'drift', verify: { changed: ['d0/f0'] } });
+  });
+
+  it('aws: excluded objects in the bucket are neither planned nor deleted by a mirror', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'aws', '    delete: true\n    max_delete: 100%\n    exclude: ["*.tmp", "cache/"]\n'));
+    lab.write(lab.path('raw/a.csv'), 'a').write(lab.path('raw/local.tmp'), 'not sent');
+    const other = lab.outside('o');
+    lab.write(other, 'theirs');
+    for (const key of ['x.tmp', 'sub/y.tmp', 'cache/z', 'sub/cache/w']) await awsCli(server, lab.env, ['s3', 'cp', other, `s3://${bucket}/lab/raw/${key}`]);
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(pair(r)).toMatchObject({ status: 'ok', files: 1, changes: { transfer: ['a.csv'], delete: [] }, verify: { status: 'in_sync', checked: 1 } });
+    const keys = (await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/lab/raw/`])).trim().split('\n').map((l) => l.slice(31)).sort();
+    expect(keys).toEqual(['lab/raw/a.csv', 'lab/raw/cache/z', 'lab/raw/sub/cache/w', 'lab/raw/sub/y.tmp', 'lab/raw/x.tmp']);
+  });
+
   it('aws: a same-size, same-mtime corruption is planned as a replace up front, backed up, and no repair step runs', async () => {
     const lab = new Lab();
     const bucket = await makeBucket(server, lab.env);

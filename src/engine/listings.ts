@@ -12,6 +12,7 @@ import type { Entry } from '../verify/compare.js';
 import { listingOf } from '../plan/compute.js';
 import type { Listing } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
+import { compileExcludes } from '../verify/glob.js';
 import { hashTree, statTree } from '../verify/hash-tree.js';
 import type { AttemptContext } from './attempt.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
@@ -43,14 +44,14 @@ export async function remoteListing(lister: Lister, ctx: AttemptContext, show: S
   const direct = lister.s3 ? await listDirect(lister.s3, ctx) : undefined;
   if (direct?.entries) {
     show([direct.shown as string]);
-    return { value: listingOf(direct.entries), outputs: [] };
+    return { value: listingOf(unexcluded(ctx.pair, direct.entries)), outputs: [] };
   }
   if (direct?.shown) show([direct.shown]);
   show(lister.remote.commands.map((c) => formatCommand(c, ctx.redact)));
   const got = await probe<RemoteEntries>(lister.remote, ctx);
   if ('stop' in got) return got;
   if (got.value.revision) rememberRemoteCommit(ctx.pair, got.value.revision);
-  const value = listingOf(got.value);
+  const value = listingOf(lister.s3 ? unexcluded(ctx.pair, got.value) : got.value);
   // A listing's digest leaves out sha256s (the local side's come from a cache); where the remote has
   // commits (hf), its commit id stands for the content, so a saved plan goes stale when it moves.
   const digest = got.value.revision ? createHash('sha256').update(`${value.digest}\0${got.value.revision}`).digest('hex') : value.digest;
@@ -73,6 +74,20 @@ export async function withBlobIds(pair: ResolvedPair, local: Listing, remote: Li
   return listingOf(entries);
 }
 
+/**
+ * An S3 listing holds every key under the prefix: the pair's excludes apply to it as to the local
+ * walk (a key, or any folder above it), so an excluded object is neither sent over nor deleted by a
+ * mirror, as `aws s3 sync --exclude` left it. rclone filters its own listing.
+ */
+function unexcluded(pair: ResolvedPair, entries: readonly Entry[]): Entry[] {
+  const m = compileExcludes(treeExcludes(pair));
+  return entries.filter((e) => {
+    if (m.excludes(e.path, false)) return false;
+    for (let at = e.path.indexOf('/'); at > 0; at = e.path.indexOf('/', at + 1)) if (m.excludes(e.path.slice(0, at), true)) return false;
+    return true;
+  });
+}
+
 export type Show = (lines: readonly string[]) => void;
 
 /** Listings labsync took itself in this process (the tests count them through --json's commands). */
@@ -89,6 +104,30 @@ async function listDirect(remote: NonNullable<Lister['s3']>, ctx: AttemptContext
     const why = (error as Error).name === 'TimeoutError' ? 'no answer in time' : ctx.redact((error as Error).message);
     return { shown: `${what} failed: ${why}; aws-cli lists instead)` };
   }
+}
+
+/**
+ * The remote after a push of a few files: each planned key listed on its own (a request that returns
+ * one object), merged into the listing the plan was made from, instead of listing everything again.
+ * Against moto a page of 1000 objects costs about what 100 such requests do; beyond a hundredth of the
+ * destination, or where labsync cannot list S3 itself, the whole listing is taken again. The other
+ * entries are the plan's own listing, already compared with the local side.
+ */
+export async function remoteAfterPush(lister: Lister, ctx: AttemptContext, before: Listing, keys: readonly string[], show: Show): Promise<{ value: Listing } | { stop: Body }> {
+  const target = lister.s3 && keys.length <= Math.max(1, before.entries.length / 100) ? directTarget(lister.s3, process.env, awsConfigText(process.env)) : undefined;
+  if (!target || 'reason' in target) return remoteListing(lister, ctx, show);
+  const wanted = new Set(keys);
+  const found: Entry[] = [];
+  try {
+    for (const key of wanted) {
+      const got = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs), under: key });
+      for (const e of got) if (e.path === key) found.push(e);
+    }
+  } catch {
+    return remoteListing(lister, ctx, show);
+  }
+  show([`GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 of ${wanted.size} planned key${wanted.size === 1 ? '' : 's'} (labsync's own listing)`]);
+  return { value: listingOf([...before.entries.filter((e) => !wanted.has(e.path)), ...found]) };
 }
 
 function awsConfigText(env: NodeJS.ProcessEnv): string {

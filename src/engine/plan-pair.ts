@@ -12,7 +12,7 @@ import { attempt, type AttemptContext } from './attempt.js';
 import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
 import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
-import { hasDigest, localListing, remoteListing, withBlobIds } from './listings.js';
+import { hasDigest, localListing, remoteAfterPush, remoteListing, withBlobIds } from './listings.js';
 import { forgetRemoteCommit } from './receipt.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
@@ -79,7 +79,8 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const relist = direction === 'push' && !isEmptyPlan(plan);
   // The commit the push made is the one the relisting is taken at; the first listing's is stale now.
   if (direction === 'push' && !isEmptyPlan(plan)) forgetRemoteCommit(pair);
-  const after = relist ? await remoteListing(lister, ctx, lines) : { value: remote.value };
+  const touched = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
+  const after = relist ? await remoteAfterPush(lister, ctx, remote.value, touched, lines) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
   const here = isEmptyPlan(plan) ? local : await withBlobIds(pair, await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed), after.value, hashed);
   const judged = await compareListed(adapter, pair, here.entries, after.value.entries, mode, ctx);

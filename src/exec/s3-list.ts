@@ -12,13 +12,16 @@ export interface S3ListOptions {
   readonly now?: () => Date;
   /** Objects per page (S3's default and most: 1000); smaller only to test the paging. */
   readonly pageSize?: number;
+  /** Only keys starting with this, below the target's prefix (one object looked up by its key). */
+  readonly under?: string;
 }
 
 /** The URL of one page (query in canonical order, so the signed string is the sent one). */
-export function pageUrl(t: S3Target, token?: string, pageSize?: number): URL {
+export function pageUrl(t: S3Target, token?: string, pageSize?: number, under = ''): URL {
+  const prefix = `${t.prefix ? `${t.prefix}/` : ''}${under}`;
   const query: Record<string, string> = {
     // No prefix at all for the whole bucket: moto reads an empty one as "/".
-    'list-type': '2', ...(t.prefix ? { prefix: `${t.prefix}/` } : {}),
+    'list-type': '2', ...(prefix ? { prefix } : {}),
     ...(token ? { 'continuation-token': token } : {}), ...(pageSize ? { 'max-keys': String(pageSize) } : {}),
   };
   const path = t.pathStyle ? `${t.base.pathname.replace(/\/$/, '')}/${uriEncode(t.bucket)}` : '/';
@@ -30,7 +33,7 @@ export async function listS3(t: S3Target, o: S3ListOptions, pages: { n: number }
   const out: Entry[] = [];
   let token: string | undefined;
   do {
-    const url = pageUrl(t, token, o.pageSize);
+    const url = pageUrl(t, token, o.pageSize, o.under);
     const headers = signGet(url, t.region, t.creds, (o.now ?? (() => new Date()))());
     const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.requestTimeoutMs)]);
     const res = await fetch(url, { headers, signal, redirect: 'manual' });
