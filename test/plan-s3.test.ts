@@ -156,12 +156,13 @@ ${extra}`;
     expect(noop.exitCode, noop.stderr).toBe(0);
     expect(pair(noop)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', checked: 12 } });
     expect(pair(noop).commands).toHaveLength(1);
-    // One HEAD: rclone asks once whether the remote's root is a file. None per object, one listing.
-    expect(requests(lab.outside('noop.log'))).toEqual({ head: 1, list: 1, put: 0, del: 0 });
+    // No HEAD: the listing names the remote as a folder (trailing slash), so rclone does not ask whether
+    // its root is a file; none per object either, and one listing.
+    expect(requests(lab.outside('noop.log'))).toEqual({ head: 0, list: 1, put: 0, del: 0 });
 
     const check = await lab.cli(['check', '--json'], { env: logged('check.log') });
     expect(pair(check)).toMatchObject({ status: 'in_sync', verify: { checked: 12, bytesHashed: { local: 0, remote: 0 }, proof: 'cached' } });
-    expect(requests(lab.outside('check.log'))).toEqual({ head: 1, list: 1, put: 0, del: 0 });
+    expect(requests(lab.outside('check.log'))).toEqual({ head: 0, list: 1, put: 0, del: 0 });
 
     lab.write(lab.path('raw/d0/f0'), 'changed');
     unlinkSync(lab.path('raw/d1/f1'));
