@@ -140,6 +140,9 @@ ${extra}`;
     const bucket = await makeBucket(server, lab.env);
     lab.manifest(manifest(bucket, 'rclone', '    delete: true\n    max_delete: 100%\n'));
     for (let i = 0; i < 12; i++) lab.write(lab.path('raw', `d${i % 4}`, `f${i}`), randomBytes(64 + i));
+    // Past the hash cache's racy second (it goes by ctime too, which no utimes can set back): the push
+    // remembers every file, and the check below reads none, however fast the runs follow each other.
+    await new Promise((r) => setTimeout(r, 1100));
     // rclone takes every flag from the environment too: a debug log of its HTTP requests, in a file.
     const logged = (name: string): Record<string, string> => ({ ...S3_KEYS, RCLONE_DUMP: 'headers', RCLONE_LOG_LEVEL: 'DEBUG', RCLONE_LOG_FILE: lab.outside(name) });
     // A first push lists the empty destination instead of looking up each of the 12 files (argv.ts traverses).
@@ -148,8 +151,8 @@ ${extra}`;
     expect(pair(first).commands[1]).not.toMatch(/--no-traverse/);
     // No HEAD per object either, before (--no-traverse) or after (rclone's own check; --s3-no-head) its upload.
     expect(requests(lab.outside('first.log'))).toMatchObject({ put: 12, del: 0 });
-    // Only each of the three rclone runs (list, copy, list) asking whether the remote's root is a file.
-    expect(requests(lab.outside('first.log')).head).toBe(3);
+    // Only the copy asks whether the remote's root is a file: the listings name it as a folder (argv.ts folderPath).
+    expect(requests(lab.outside('first.log')).head).toBe(1);
     expect(pair(first)).toMatchObject({ status: 'ok', verify: { status: 'in_sync', checked: 12 } });
 
     const noop = await lab.cli(['data', 'push', '--json'], { env: logged('noop.log') });
