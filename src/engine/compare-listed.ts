@@ -53,8 +53,7 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
   await saveCaches(local, remote, ctx, pair);
   if (mode === 'checksum') {
     // The receipt's sums digest from what was just proved, when every local file's hash is known.
-    const sha = local.paths.map((p, i) => cachedSha(local, i) ?? here.sha256.get(p));
-    if (sha.every(Boolean)) rememberLocalSums(pair, local.paths, sha as string[]);
+    rememberLocalSums(pair, local.paths, (i) => cachedSha(local, i) ?? here.sha256.get(local.paths[i] as string));
   }
   const bytesHashed = { local: here.bytes + (local.freshBytes ?? 0), remote: far.bytes + (remote.freshBytes ?? 0) };
   return { value: { checked: local.paths.length, missing: missing.sort(), extra: extra.sort(), changed: changed.sort(), bytesHashed } };

@@ -17,6 +17,8 @@ import { guardChanges } from './guards.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
 import { cachedSha, holdsLinks, listLocal, listRemote, type Side } from './sides.js';
+import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
+import type { TreeStats } from '../verify/stat-tree.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -27,8 +29,9 @@ export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
 type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: Body };
 
 /** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[]): Promise<Sides> {
-  const [local, links, remote] = await Promise.all([listLocal(pair, pair.local), holdsLinks(pair.local), listRemote(pair, ctx, hashRemote)]);
+/** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }): Promise<Sides> {
+  const [local, links, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local), holdsLinks(pair.local), listRemote(pair, ctx, hashRemote, found?.remote)]);
   if (links) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
 }
@@ -54,6 +57,8 @@ export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull
   if (full && mode === 'checksum') await recordFullCheck(pair, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
+  // Proved equal by content: each local tree is summed up, so the next run that finds them untouched reads nothing.
+  if (!drift && mode === 'checksum') await rememberSides(pair, [local, remote], ctx);
   return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: full ? 'full' : 'cached' };
 }
 
@@ -79,7 +84,9 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
 export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
-  const listed = await listBoth(pair, ctx);
+  const known = await recognisePair(pair, ctx, fullCheckDue(pair, o.plan.full));
+  if ('same' in known) return unchangedBody(pair, o, known.same);
+  const listed = await listBoth(pair, ctx, undefined, known.stats);
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed.stop;
   const { local, remote } = listed;

@@ -7,7 +7,7 @@ import type { RemoteTree } from '../adapters/types.js';
 import { readOutput } from '../exec/run.js';
 import type { Endpoint, ResolvedPair } from '../types.js';
 import { HashCache, type Row } from '../verify/hash-cache.js';
-import { BATCH, dispatch, statTree } from '../verify/stat-tree.js';
+import { BATCH, dispatch, treeStats, type TreeStats } from '../verify/stat-tree.js';
 import { vanished } from '../verify/batch.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
@@ -31,6 +31,8 @@ export interface Side {
   /** Hashed in the listing's own call (too fresh to remember, trusted for this run under the same key). */
   readonly fresh?: ReadonlyMap<string, { readonly key: Key; readonly sha256: string }>;
   readonly freshBytes?: number;
+  /** A local side listed by find: the digest of find's raw output (a tree summary recognises it unparsed). */
+  readonly rawDigest?: string;
 }
 
 export const keyAt = (s: Side, i: number): Key => [s.keys[i * 4] as number, s.keys[i * 4 + 1] as number, s.keys[i * 4 + 2] as number, s.keys[i * 4 + 3] as number];
@@ -56,19 +58,26 @@ export async function holdsLinks(path: string): Promise<boolean> {
   return r.exitCode !== 0 || r.stdout.length > 0;
 }
 
-export async function listLocal(pair: ResolvedPair, path: string): Promise<Side> {
+/** A damaged cache is told as the pair's warning (and rebuilt); without a context, on nobody's screen. */
+const warnOf = (pair: ResolvedPair, ctx?: Pick<AttemptContext, 'emit'>): { warn?: (message: string) => void } =>
+  ctx ? { warn: (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }) } : {};
+
+/** `stats`: the tree as already found (unchanged.ts), so it is not listed twice. */
+export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<AttemptContext, 'emit'>, stats?: TreeStats): Promise<Side> {
   const nowMs = Date.now();
-  const l = await statTree(path, treeExcludes(pair));
-  return { where: 'local', path, missing: !existsSync(path), paths: l.paths, keys: l.keys, nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path };
+  const found = stats ?? (await treeStats(path, treeExcludes(pair)));
+  const l = found.listing();
+  const cache = HashCache.open(cacheDir(pair), path, { listing: l, ...warnOf(pair, ctx) });
+  return { where: 'local', path, missing: !existsSync(path), paths: l.paths, keys: l.keys, nowMs, cache, cacheRoot: path, ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}) };
 }
 
 export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 
 /** `hash`: files to hash in the same call (what a transfer just wrote there). */
-export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[]): Promise<Listed> {
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats): Promise<Listed> {
   if (pair.remote.type === 'local') {
     if (await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
-    return { side: await listLocal(pair, pair.remote.path) };
+    return { side: await listLocal(pair, pair.remote.path, ctx, stats) };
   }
   if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
   const remote = pair.remote;
@@ -78,7 +87,7 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   if ('unsupported' in answer) return answer;
   const root = sshRoot(remote);
   const tree: RemoteTree = 'missing' in answer ? { nowMs: 0, paths: [], keys: new Float64Array(0) } : answer;
-  const cache = HashCache.open(cacheDir(pair), root);
+  const cache = HashCache.open(cacheDir(pair), root, { listing: tree, ...warnOf(pair, ctx) });
   const fresh = new Map<string, { key: Key; sha256: string }>();
   let freshBytes = 0;
   for (const [p, key] of tree.hashes?.keys ?? []) {

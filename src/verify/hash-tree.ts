@@ -2,7 +2,6 @@
 // with stat keys first (stat-tree.ts), looked up, and only the rest hashed; where none can, the walk
 // hands batches of 256 files to the pool's workers as it goes. Either way the per-file system calls
 // run on two cores while this thread walks, looks up and takes results in.
-import { existsSync } from 'node:fs';
 import type { BatchError, BatchResult } from './batch.js';
 import { HashCache, rowHasKey, type Row, type Warn } from './hash-cache.js';
 import type { Digests } from './hash-file.js';
@@ -63,7 +62,9 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
   const want = { sha256: Boolean(o.sha256), md5: Boolean(o.md5), ...(o.etagPartSize ? { etagPartSize: o.etagPartSize } : {}) };
   const hash = (paths: string[], only: boolean): Promise<BatchResult> => dispatch({ op: 'hash', root, paths, ...want }, only).then((r) => count(r, o.hashed));
   let cache: HashCache | undefined;
-  const cached = (): HashCache => (cache ??= HashCache.open(o.cacheDir, root));
+  let list = listed;
+  // Opened once the listing is known: the file is merged into it as it streams in (hash-cache.ts).
+  const cached = (): HashCache => (cache ??= HashCache.open(o.cacheDir, root, { ...(list ? { listing: list } : {}), ...(o.warn ? { warn: o.warn } : {}) }));
 
   // Looks up a listed chunk in the cache; the files it cannot answer for are hashed next.
   const lookupThenHash = async (paths: readonly string[], keys: Float64Array, only: boolean): Promise<Chunk> => {
@@ -94,12 +95,7 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
   };
 
   // A cache that may answer: list with stat keys first (find, or the workers), then look up, then hash the rest.
-  let list = listed;
-  if (!list && o.cacheDir && existsSync(HashCache.fileFor(o.cacheDir, root))) {
-    const listing = statTree(root, o.excludes);
-    cached(); // parsed here while find lists the tree in its own process
-    list = await listing;
-  }
+  if (!list && o.cacheDir && HashCache.exists(o.cacheDir, root)) list = await statTree(root, o.excludes);
   let pending: Promise<Chunk>[];
   if (list) {
     pending = [];
