@@ -31,8 +31,9 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 /** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
 /** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
 export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }): Promise<Sides> {
-  const [local, links, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local), holdsLinks(pair.local), listRemote(pair, ctx, hashRemote, found?.remote)]);
-  if (links) return { unsupported: 'the folder holds symlinks' };
+  const links = found?.local.links === undefined ? holdsLinks(pair.local) : Promise.resolve(found.local.links > 0);
+  const [local, linked, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local), links, listRemote(pair, ctx, hashRemote, found?.remote)]);
+  if (linked) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
 }
 

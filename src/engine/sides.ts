@@ -76,7 +76,7 @@ export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 /** `hash`: files to hash in the same call (what a transfer just wrote there). */
 export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats): Promise<Listed> {
   if (pair.remote.type === 'local') {
-    if (await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
+    if (stats?.links !== undefined ? stats.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
     return { side: await listLocal(pair, pair.remote.path, ctx, stats) };
   }
   if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };

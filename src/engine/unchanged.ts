@@ -27,12 +27,13 @@ export async function recognisePair(pair: ResolvedPair, ctx: Pick<AttemptContext
   if (!hasSummary(dir, pair.local) || !hasSummary(dir, there)) return {};
   const excludes = treeExcludes(pair);
   // Symlinks are not in find's listing of files: a tree holding any goes the way it always went.
-  const [local, remote, links] = await Promise.all([
-    treeStats(pair.local, excludes), treeStats(there, excludes), Promise.all([holdsLinks(pair.local), holdsLinks(there)]),
-  ]);
+  const [local, remote] = await Promise.all([treeStats(pair.local, excludes), treeStats(there, excludes)]);
   const warn = warnOf(pair, ctx);
   const [a, b] = await Promise.all([recognise(local, dir, warn), recognise(remote, dir, warn)]);
-  if (a && b && !links.some(Boolean) && a.files === b.files && a.sha256 === b.sha256) return { same: { files: a.files, ...(a.sums ? { sums: a.sums } : {}) } };
+  if (!a || !b || a.files !== b.files || a.sha256 !== b.sha256) return { stats: { local, remote } };
+  // find counts them in the same walk; without find, one more walk each asks.
+  const links = await Promise.all([local, remote].map((t) => (t.links === undefined ? holdsLinks(t.root) : t.links > 0)));
+  if (!links.some(Boolean)) return { same: { files: a.files, ...(a.sums ? { sums: a.sums } : {}) } };
   return { stats: { local, remote } };
 }
 

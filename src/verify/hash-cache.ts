@@ -104,7 +104,9 @@ export class HashCache {
       if (named !== root) cache.clear(); // another tree's file under a colliding name: not this tree's hashes
     } catch (error) {
       cache.clear();
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') cache.migrate(cacheDir, root);
+      const code = (error as NodeJS.ErrnoException).code;
+      // None yet (ENOTDIR: a file where the cache folder should be, which saving will report).
+      if (code === 'ENOENT' || code === 'ENOTDIR') cache.migrate(cacheDir, root);
       else {
         // Never trusted in part: a damaged line may sit among good ones. Rebuilt by this run's hashing.
         o.warn?.(`ignored the damaged hash cache ${file} (${(error as Error).message}); its files are read again and the cache rebuilt`);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
 import { readOutput } from '../exec/run.js';
 import { vanished, type Batch, type BatchError, type BatchResult } from './batch.js';
-import { findArgv, parseFindListing } from './find-list.js';
+import { countLinks, findArgv, parseFindListing } from './find-list.js';
 import { runHere, sharedPool } from './hash-pool.js';
 import { assertAddressable, walkFiles } from './walk.js';
 
@@ -62,6 +62,8 @@ export interface TreeStats {
   readonly root: string;
   /** sha256 of the excludes and find's raw output: the same digest means the same files with the same keys. */
   readonly rawDigest?: string;
+  /** Symlinks in the tree (those find saw: not in folders pruned by an exclude); undefined: not known (no find). */
+  readonly links?: number;
   /** The listing, parsed on first use. */
   listing(): StatListing;
 }
@@ -71,7 +73,7 @@ async function findRaw(root: string, excludes: readonly string[]): Promise<Buffe
   if (!existsSync(root)) return Buffer.alloc(0);
   let r: Awaited<ReturnType<typeof readOutput>>;
   try {
-    r = await readOutput(findArgv(excludes), root);
+    r = await readOutput(findArgv(excludes, { links: true }), root);
   } catch {
     return undefined; // no room for find's listing (an unwritable TMPDIR): the workers list the tree instead
   }
@@ -92,7 +94,7 @@ export async function treeStats(root: string, excludes: readonly string[] = []):
       for (const path of listed.paths) assertAddressable(root, path);
       return { root, ...listed };
     };
-    return { root, rawDigest, listing: () => (parsed ??= parse()) };
+    return { root, rawDigest, links: countLinks(raw), listing: () => (parsed ??= parse()) };
   }
   const listed = await poolStatTree(root, excludes);
   return { root, listing: () => listed };
