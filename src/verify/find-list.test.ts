@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countLinks, findArgv, numberAt, parseFindListing } from './find-list.js';
+import { countLinks, findArgv, LinkCounter, numberAt, parseFindListing } from './find-list.js';
 
 const entry = (size: number, mtime: string, ctime: string, ino: number, path: string): string => `${size} ${mtime} ${ctime} ${ino} ${path}\0`;
 
@@ -44,5 +44,11 @@ describe('find listing', () => {
     expect(countLinks(Buffer.from(file))).toBe(0); // a file named "l" is not a link
     expect(countLinks(Buffer.alloc(0))).toBe(0);
     expect(parseFindListing(out, []).paths).toEqual(['l', 'x']);
+    // The same count when the listing arrives in pieces cut anywhere, a marker cut between two included.
+    for (const size of [1, 2, 3, 5]) {
+      const c = new LinkCounter();
+      for (let at = 0; at < out.length; at += size) c.push(out.subarray(at, at + size));
+      expect(c.count, `pieces of ${size}`).toBe(3);
+    }
   });
 });

@@ -55,11 +55,29 @@ export function numberAt(text: string, from: number, to: number): number {
 
 /** How many symlink markers a listing made with `links` holds, without parsing it (an entry never starts with "l" otherwise). */
 export function countLinks(out: Buffer): number {
-  let n = out.length >= 2 && out[0] === 108 && out[1] === 0 ? 1 : 0;
-  const marker = Buffer.from('\0l\0');
-  for (let at = out.indexOf(marker); at >= 0; at = out.indexOf(marker, at + 2)) n++;
-  return n;
+  const c = new LinkCounter();
+  c.push(out);
+  return c.count;
 }
+
+/** countLinks over a listing that arrives in pieces (a marker may be cut between two), without joining them. */
+export class LinkCounter {
+  count = 0;
+  /** The last bytes seen (at most 2); at the start, as if a NUL came before the first entry. */
+  private tail: Buffer = Buffer.from([0]);
+
+  push(piece: Buffer): void {
+    // A marker begun in the tail and finished in this piece: 3 bytes, so it starts in the tail's last 2.
+    const joined = Buffer.concat([this.tail, piece.subarray(0, 2)]);
+    for (let p = 0; p < this.tail.length; p++) {
+      if (p + 3 > this.tail.length && joined[p] === 0 && joined[p + 1] === 108 && joined[p + 2] === 0) this.count++;
+    }
+    for (let at = piece.indexOf(MARKER); at >= 0; at = piece.indexOf(MARKER, at + 2)) this.count++;
+    this.tail = Buffer.from(piece.length >= 2 ? piece.subarray(piece.length - 2) : Buffer.concat([this.tail, piece]).subarray(-2));
+  }
+}
+
+const MARKER = Buffer.from('\0l\0');
 
 /** find's listing → paths in byte order with their [size, mtimeMs, ctimeMs, ino] keys, excludes applied (symlink markers skipped). */
 export function parseFindListing(out: Buffer, excludes: readonly string[]): { paths: string[]; keys: Float64Array } {
