@@ -122,9 +122,11 @@ export class HashCache {
     let at = 0;
     return (r) => {
       if (!this.n) return void this.extra.set(r[0], r);
-      // A row out of order (a file not written by labsync) is looked up, never misplaced.
-      if (at > 0 && at <= this.n && byteOrder(this.paths[at - 1] as string, r[0]) >= 0) at = 0;
-      while (at < this.n && byteOrder(this.paths[at] as string, r[0]) < 0) at++;
+      // A row out of order (a file not written by labsync) is looked up, never misplaced. UTF-16 order
+      // (plain <) differs from byte order only past U+D7FF: there a row may be missed (a re-hash),
+      // never attached to another path, since the paths must be equal.
+      if (at > 0 && at <= this.n && (this.paths[at - 1] as string) >= r[0]) at = 0;
+      while (at < this.n && (this.paths[at] as string) < r[0]) at++;
       if (at < this.n && this.paths[at] === r[0]) this.set(at++, r);
       else this.dirty = true; // a file no longer listed: forgotten on the next save
     };

@@ -6,6 +6,7 @@ import type { BatchError, BatchResult } from './batch.js';
 import { HashCache, rowHasKey, type Row, type Warn } from './hash-cache.js';
 import type { Digests } from './hash-file.js';
 import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
+import { sumsDigestOf } from './sums-file.js';
 import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
 
 export { statTree, treeStats, walkTree, type StatListing, type TreeFile, type TreeStats } from './stat-tree.js';
@@ -120,7 +121,10 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
     if (o.summary && o.sha256) {
       const remembered = parts.every((p) => p.remembered);
       const keys = Float64Array.from(parts.flatMap((p) => p.keys));
-      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(out.map((f) => f.path), keys), sha256: contentDigest(out), files: out.length } : undefined, o.warn);
+      const paths = out.map((f) => f.path);
+      // The sums digest too: a push that later recognises the tree writes its receipt without loading a cache.
+      const sums = sumsDigestOf(paths, (i) => out[i]?.sha256);
+      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(paths, keys), sha256: contentDigest(out), files: out.length, ...(sums ? { sums } : {}) } : undefined, o.warn);
     }
   }
   return out;
