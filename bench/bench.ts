@@ -1,9 +1,11 @@
 // npm run bench: labsync against the tools a user would reach for instead, on the same trees, in one run.
 // Prints medians and ratios (labsync ÷ the other tool; below 1 is faster) and each goal from issues 5 and 12.
-// LABSYNC_BENCH_ONLY=local|sync|watch runs one group of rows (comma-separated for several).
+// LABSYNC_BENCH_ONLY=local|sync|watch|huge runs one group of rows (comma-separated for several);
+// LABSYNC_BENCH_HUGE=1 adds the 1M-file rows (bench/huge.ts) to the sync and watch groups.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { add, BIN, makeTree, ROOT, RUNS, sh, table, time } from './measure.js';
+import { hugeRows } from './huge.js';
 import { syncRows } from './sync.js';
 import { watchRows } from './watch.js';
 
@@ -39,5 +41,6 @@ mkdirSync(ROOT, { recursive: true });
 process.stderr.write(`bench: trees under ${ROOT} (made once, reused)\n`);
 if (wanted('local')) localRows();
 if (wanted('sync')) await syncRows();
+if (process.env.LABSYNC_BENCH_HUGE === '1' && (wanted('sync') || wanted('huge'))) hugeRows();
 if (wanted('watch')) await watchRows();
 process.stdout.write(table());

@@ -1,7 +1,7 @@
 // What every bench module shares: timing a shell command, medians, the trees, and the table of rows.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -23,6 +23,26 @@ export function sh(script: string, options: ShOptions = {}): number {
   const r = spawnSync('sh', ['-c', script], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'ignore', 'pipe'], env, maxBuffer: 64 * 1024 * 1024 });
   if (!(options.expect ?? [0, 1, 4]).includes(r.status ?? -1)) throw new Error(`${script} exited ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+export interface Usage { readonly ms: number; readonly cpuMs: number; readonly peakMb: number }
+
+/**
+ * `script` under /usr/bin/time: wall time, CPU time (user + sys of every process it waited for, which
+ * is what the machine's load does not inflate) and the peak RSS of its largest single process.
+ */
+export function usage(script: string, options: ShOptions = {}): Usage {
+  const out = join(tmpdir(), `labsync-bench-time-${process.pid}`);
+  const ms = sh(`/usr/bin/time -f '%U %S %M' -o ${out} sh -c '${script.replace(/'/g, "'\\''")}'`, options);
+  const [user, sys, kb] = (readFileSync(out, 'utf8').trim().split('\n').pop() as string).split(' ').map(Number) as [number, number, number];
+  rmSync(out, { force: true });
+  return { ms, cpuMs: (user + sys) * 1000, peakMb: kb / 1024 };
+}
+
+/** The median of each of RUNS measurements (each taken on its own). */
+export function medianUsage(script: string, options: ShOptions = {}, runs = RUNS): Usage {
+  const all = Array.from({ length: runs }, () => usage(script, options));
+  return { ms: median(all.map((u) => u.ms)), cpuMs: median(all.map((u) => u.cpuMs)), peakMb: median(all.map((u) => u.peakMb)) };
 }
 
 export function median(xs: number[]): number {

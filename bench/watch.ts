@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hugeTree } from './huge.js';
 import { add, BIN, makeTree, median, ROOT, RUNS } from './measure.js';
 
 interface Ready { ms: number; mb: number }
@@ -78,7 +79,7 @@ export async function watchRows(): Promise<void> {
   if (process.env.LABSYNC_BENCH_HUGE === '1') {
     // A million small files (about 4 GB on disk): made once, minutes. chokidar is not run on it.
     process.stderr.write('bench: the 1M-file tree (LABSYNC_BENCH_HUGE=1)\n');
-    const huge = makeTree('huge-1M-1-4KiB', 1_000_000, 1024, 4096, { ageSeconds: 24 * 3600 });
+    const huge = hugeTree();
     await rowsFor('1M × 1–4 KiB', 'huge-1M', join(huge, 'src'), ['parcel'], { ms: 5000, mb: 200 });
   }
 }

@@ -112,10 +112,11 @@ describe('the hash cache', () => {
     const first = (await lab.cli(['sums', 'tree'])).stdout;
     const [cacheFile] = readdirSync(lab.path('.labsync/cache'));
     const path = lab.path('.labsync/cache', cacheFile as string);
-    const doc = JSON.parse(readFileSync(path, 'utf8'));
     const fake = 'f'.repeat(64);
-    for (const row of doc.rows) row[5] = fake; // [path, size, mtimeMs, ctimeMs, ino, sha256, …]
-    writeFileSync(path, JSON.stringify(doc));
+    // One line a file after the header: path, size, mtimeMs, ctimeMs, ino, sha256, … (tab-separated).
+    const [header, ...rows] = readFileSync(path, 'utf8').trimEnd().split('\n');
+    expect(header).toMatch(/^labsync-hashes\t3\t/);
+    writeFileSync(path, `${[header, ...rows.map((l) => l.split('\t').map((f, i) => (i === 5 ? fake : f)).join('\t'))].join('\n')}\n`);
 
     const t = statSync(lab.path('tree/rewritten')).mtime;
     utimesSync(lab.path('tree/touched'), new Date(), new Date());

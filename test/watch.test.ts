@@ -120,3 +120,31 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     expect(r.stderr).not.toContain('watching raw');
   });
 });
+
+describe('watch runs (issue 12: cost grows with the change)', () => {
+  /** The pair_end results in the watch log, in order. */
+  const results = (lab: Lab): { status: string; changes?: { transfer: string[]; delete: string[] } }[] =>
+    logEvents(lab).filter((e) => e.kind === 'pair_end').map((e) => (e as unknown as { result: { status: string; changes?: { transfer: string[]; delete: string[] } } }).result);
+
+  it('hands the tool only the changed files, and never runs a pair twice at once (a change during a run gets the next run)', async () => {
+    const lab = new Lab();
+    const runs = lab.outside('runs.log');
+    // The hooks mark each run's start, its pushed files, and its end after a pause: an overlap would show as two starts in a row.
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    hooks:\n      before: ["sh", "-c", "echo start >> ${runs}"]\n      after: ["sh", "-c", "echo pushed >> ${runs}; sleep 1; echo end >> ${runs}"]\n`);
+    for (let i = 0; i < 30; i++) lab.write(lab.path(`raw/d${i % 3}/f${i}.csv`), `${i}\n`);
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    rmSync(runs);
+    const { run } = await startWatch(lab, '0.3', {});
+    lab.write(lab.path('raw/d1/f4.csv'), 'changed\n');
+    await until('the first run to have pushed', () => existsSync(runs) && readFileSync(runs, 'utf8').includes('pushed'), 30_000);
+    lab.write(lab.path('raw/d2/new.csv'), 'new\n'); // during the first run (its after hook is pausing)
+    await until('two runs', () => finishedRuns(lab) === 2, 30_000);
+    await stop(lab, run);
+    expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['start', 'pushed', 'end', 'start', 'pushed', 'end']);
+    const [first, second] = results(lab);
+    expect(first).toMatchObject({ status: 'ok', changes: { transfer: ['d1/f4.csv'], delete: [] } });
+    expect(second).toMatchObject({ status: 'ok', changes: { transfer: ['d2/new.csv'], delete: [] } });
+    expect(changedSteps(lab)).toEqual(['1 changed path: d1/f4.csv', '1 changed path: d2/new.csv']);
+    expect(lab.tree(lab.outside('nas/raw'))).toMatchObject({ 'd1/f4.csv': 'changed\n', 'd2/new.csv': 'new\n' });
+  });
+});

@@ -17,9 +17,11 @@ import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
-import { rememberLocalDigest, warmVersion } from './receipt.js';
+import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
+import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
+import type { TreeStats } from '../verify/stat-tree.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -30,9 +32,11 @@ export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
 type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: Body };
 
 /** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[]): Promise<Sides> {
-  const [local, links, remote] = await Promise.all([listLocal(pair, pair.local), holdsLinks(pair.local), listRemote(pair, ctx, hashRemote)]);
-  if (links) return { unsupported: 'the folder holds symlinks' };
+/** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }): Promise<Sides> {
+  const links = found?.local.links === undefined ? holdsLinks(pair.local) : Promise.resolve(found.local.links > 0);
+  const [local, linked, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local), links, listRemote(pair, ctx, hashRemote, found?.remote)]);
+  if (linked) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
 }
 
@@ -53,7 +57,7 @@ export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode}${full ? ', every byte' : ''})` });
   const same = !full && !written && mode === 'checksum' ? sameBySummary(pair, local, remote) : undefined;
   if (same) {
-    if (same.sums) rememberLocalDigest(pair, same.sums, same.files);
+    if (same.sums) rememberSumsDigest(pair, same.sums, same.files);
     return { checked: same.files, missing: [], extra: [], changed: [], bytesHashed: { local: 0, remote: 0 }, status: 'in_sync', mode, proof: 'cached' };
   }
   const got = await compareListed(pair, local, remote, mode, full, ctx, written);
@@ -62,6 +66,8 @@ export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull
   if (full && mode === 'checksum') await recordFullCheck(pair, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
+  // Proved equal by content: each local tree is summed up, so the next run that finds them untouched reads nothing.
+  if (!drift && mode === 'checksum') await rememberSides(pair, [local, remote], ctx);
   const proof = full ? 'full' : got.value.provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached';
   return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof };
 }
@@ -90,7 +96,10 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
 export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
   warmVersion(pair, ctx.redact);
-  const listed = await listBoth(pair, ctx);
+  // A saved plan is judged by its listings' digests, which the summaries do not keep: never the shortcut.
+  const known = o.seam ? {} : await recognisePair(pair, ctx, fullCheckDue(pair, o.plan.full));
+  if ('same' in known) return unchangedBody(pair, o, known.same);
+  const listed = await listBoth(pair, ctx, undefined, known.stats);
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed.stop;
   const { local, remote } = listed;

@@ -1,10 +1,10 @@
 // Gathers a receipt's facts for one finished run: the local tree's sums digest, git HEAD, tool versions.
 import { makeRedactor, type Redactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
-import { digestOfList, writeReceipt, type Receipt } from '../state/receipts.js';
+import { writeReceipt, type Receipt } from '../state/receipts.js';
 import type { ResolvedPair } from '../types.js';
 import { hashTree } from '../verify/hash-tree.js';
-import { sumsLine } from '../verify/sums-file.js';
+import { sumsDigestOf } from '../verify/sums-file.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
 import { versionOf } from './versions.js';
 import type { PairResult } from './events.js';
@@ -19,20 +19,19 @@ async function gitHead(dir: string, redact: Redactor): Promise<string | null> {
   return out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(out.stdout.trim()) ? out.stdout.trim() : null;
 }
 
-/** The same, as the digest a tree summary remembered (an unchanged pair: no per-file hashes loaded). */
-const seenDigest = new Map<string, { readonly digest: string; readonly files: number }>();
+/** The local tree's sums digest as the verify just saw the tree, by pair: no third listing, no list kept. */
+const seen = new Map<string, { readonly digest: string; readonly files: number }>();
 
-/** The local tree's sums as the verify just saw them (every file's sha256, byte order), by pair: no third listing. */
-const seen = new Map<string, { readonly paths: readonly string[]; readonly sha256: readonly string[] }>();
-
-export function rememberLocalSums(pair: ResolvedPair, paths: readonly string[], sha256: readonly string[]): void {
-  seen.set(`${pair.root}\0${pair.name}`, { paths, sha256 });
-  seenDigest.delete(`${pair.root}\0${pair.name}`);
+/** `shaAt(i)` is the digest of `paths[i]` (byte order): the digest is taken now, nothing per file is kept. Says whether every file had one. */
+export function rememberLocalSums(pair: ResolvedPair, paths: readonly string[], shaAt: (i: number) => string | undefined): boolean {
+  const digest = sumsDigestOf(paths, shaAt);
+  if (digest) rememberSumsDigest(pair, digest, paths.length);
+  return digest !== undefined;
 }
 
-export function rememberLocalDigest(pair: ResolvedPair, digest: string, files: number): void {
-  seenDigest.set(`${pair.root}\0${pair.name}`, { digest, files });
-  seen.delete(`${pair.root}\0${pair.name}`);
+/** For a tree recognised from its summary (unchanged.ts, side-summary.ts): the digest it was summed up with. */
+export function rememberSumsDigest(pair: ResolvedPair, digest: string, files: number): void {
+  seen.set(`${pair.root}\0${pair.name}`, { digest, files });
 }
 
 /** The remote's commit id at the end of a run (an hf repo's), by pair, from its last listing. */
@@ -44,21 +43,17 @@ export const forgetRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>): v
 export async function recordReceipt(pair: ResolvedPair, result: PairResult, stamp: string, redact: Redactor = makeRedactor(process.env), appliedPlan?: string): Promise<string> {
   const ok = result.status === 'ok';
   const known = ok ? seen.get(`${pair.root}\0${pair.name}`) : undefined;
-  const digest = ok && !known ? seenDigest.get(`${pair.root}\0${pair.name}`) : undefined;
   // What one run proved is not the next run's (watch runs many in one process).
   seen.delete(`${pair.root}\0${pair.name}`);
-  seenDigest.delete(`${pair.root}\0${pair.name}`);
-  const tree = known
-    ? known.paths.map((path, i) => ({ path, sha256: known.sha256[i] as string }))
-    : ok && !digest ? await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) }) : undefined;
+  const tree = known || !ok ? undefined : await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) });
   const [version, gitCommit] = await Promise.all([versionOf(pair.tool, redact), gitHead(pair.local, redact)]);
   const receipt: Receipt = {
     pair: pair.name, category: pair.category, tool: pair.tool, action: result.action, status: result.status,
     startedAt: result.startedAt, durationMs: result.durationMs, local: pair.local, remote: redact(pair.remoteLabel),
     files: result.files, bytes: result.bytes,
     gitCommit,
-    sumsDigest: digest ? digest.digest : tree ? digestOfList(tree.map((f) => sumsLine(f.sha256 as string, f.path))) : null,
-    sumsFiles: digest ? digest.files : tree ? tree.length : null,
+    sumsDigest: known ? known.digest : tree ? (sumsDigestOf(tree.map((f) => f.path), (i) => tree[i]?.sha256) ?? null) : null,
+    sumsFiles: known ? known.files : tree ? tree.length : null,
     toolVersions: version ? { [pair.tool]: version } : {},
     ...(result.record ? { registry: result.record } : {}),
     proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,

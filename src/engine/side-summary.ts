@@ -26,6 +26,7 @@ export function sameBySummary(pair: ResolvedPair, local: Side, remote: Side): Tr
  * cache under its current key (none racy, none unread). A side not fully remembered keeps no summary.
  */
 export async function rememberSummaries(pair: ResolvedPair, local: Side, remote: Side, warn: Warn): Promise<void> {
+  if (pair.remote.type === 'local') return; // local↔local pairs keep theirs through unchanged.ts (rememberSides)
   for (const side of [local, remote]) {
     if (!side.rawDigest || side.missing) continue;
     const files: { path: string; size: number; sha256: string }[] = [];

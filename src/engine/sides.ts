@@ -7,7 +7,7 @@ import type { RemoteTree } from '../adapters/types.js';
 import { readOutput } from '../exec/run.js';
 import type { Endpoint, ResolvedPair } from '../types.js';
 import { HashCache, type Row } from '../verify/hash-cache.js';
-import { BATCH, dispatch, treeStats } from '../verify/stat-tree.js';
+import { BATCH, dispatch, treeStats, type TreeStats } from '../verify/stat-tree.js';
 import { vanished } from '../verify/batch.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
@@ -31,7 +31,7 @@ export interface Side {
   /** Hashed in the listing's own call (too fresh to remember, trusted for this run under the same key). */
   readonly fresh?: ReadonlyMap<string, { readonly key: Key; readonly sha256: string }>;
   readonly freshBytes?: number;
-  /** sha256 of the excludes and find's raw listing, where find listed it (side-summary.ts recognises it). */
+  /** sha256 of the excludes and find's raw listing, where find listed it (a tree summary recognises it unparsed). */
   readonly rawDigest?: string;
 }
 
@@ -58,24 +58,31 @@ export async function holdsLinks(path: string): Promise<boolean> {
   return r.exitCode !== 0 || r.stdout.length > 0;
 }
 
-export async function listLocal(pair: ResolvedPair, path: string): Promise<Side> {
+/** A damaged cache is told as the pair's warning (and rebuilt); without a context, on nobody's screen. */
+const warnOf = (pair: ResolvedPair, ctx?: Pick<AttemptContext, 'emit'>): { warn?: (message: string) => void } =>
+  ctx ? { warn: (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }) } : {};
+
+/** `stats`: the tree as already found (unchanged.ts), so it is not listed twice. */
+export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<AttemptContext, 'emit'>, stats?: TreeStats): Promise<Side> {
   const nowMs = Date.now();
-  const t = await treeStats(path, treeExcludes(pair));
-  // paths and keys parse find's listing on first use: an unchanged pair never asks (side-summary.ts).
+  const found = stats ?? (await treeStats(path, treeExcludes(pair)));
+  let cache: HashCache | undefined;
+  // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), nowMs, cache: HashCache.open(cacheDir(pair), path), cacheRoot: path, ...(t.rawDigest ? { rawDigest: t.rawDigest } : {}),
-    get paths() { return t.listing().paths; },
-    get keys() { return t.listing().keys; },
+    where: 'local', path, missing: !existsSync(path), nowMs, cacheRoot: path, ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}),
+    get paths() { return found.listing().paths; },
+    get keys() { return found.listing().keys; },
+    get cache() { return (cache ??= HashCache.open(cacheDir(pair), path, { listing: found.listing(), ...warnOf(pair, ctx) })); },
   };
 }
 
 export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 
 /** `hash`: files to hash in the same call (what a transfer just wrote there). */
-export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[]): Promise<Listed> {
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats): Promise<Listed> {
   if (pair.remote.type === 'local') {
-    if (await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
-    return { side: await listLocal(pair, pair.remote.path) };
+    if (stats?.links !== undefined ? stats.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
+    return { side: await listLocal(pair, pair.remote.path, ctx, stats) };
   }
   if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
   const remote = pair.remote;
@@ -85,7 +92,6 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   if ('unsupported' in answer) return answer;
   const root = sshRoot(remote);
   const tree: RemoteTree = 'missing' in answer ? { nowMs: 0, paths: [], keys: new Float64Array(0) } : answer;
-  const cache = HashCache.open(cacheDir(pair), root);
   const fresh = new Map<string, { key: Key; sha256: string }>();
   let freshBytes = 0;
   for (const [p, key] of tree.hashes?.keys ?? []) {
@@ -93,15 +99,21 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
     if (!sha256) continue;
     fresh.set(p, { key, sha256 });
     freshBytes += key[0];
-    cache.put([p, key[0], key[1], key[2], key[3], sha256, '', '', 0], tree.nowMs);
   }
-  // Not spread: the listing's paths and keys are parsed on first use.
+  let cache: HashCache | undefined;
+  const openCache = (): HashCache => {
+    const c = HashCache.open(cacheDir(pair), root, { listing: tree, ...warnOf(pair, ctx) });
+    for (const [p, f] of fresh) c.put([p, f.key[0], f.key[1], f.key[2], f.key[3], f.sha256, '', '', 0], tree.nowMs);
+    return c;
+  };
+  // Not spread: the listing's paths and keys, and the cache lined up with them, come on first use.
   return {
     side: {
-      where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cache, cacheRoot: root, fresh, freshBytes,
+      where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cacheRoot: root, fresh, freshBytes,
       ...(tree.rawDigest ? { rawDigest: tree.rawDigest } : {}),
       get paths() { return tree.paths; },
       get keys() { return tree.keys; },
+      get cache() { return (cache ??= openCache()); },
     },
   };
 }

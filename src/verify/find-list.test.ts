@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findArgv, numberAt, parseFindListing } from './find-list.js';
+import { countLinks, findArgv, LinkCounter, numberAt, parseFindListing } from './find-list.js';
 
 const entry = (size: number, mtime: string, ctime: string, ino: number, path: string): string => `${size} ${mtime} ${ctime} ${ino} ${path}\0`;
 
@@ -34,5 +34,21 @@ describe('find listing', () => {
       'find', '.', '-type', 'd', '(', '-name', '.git', '-o', '-path', './.labsync-backup', '-o', '-name', 'node_modules', ')', '-prune', '-o',
       '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0',
     ]);
+  });
+
+  it('asked to, marks each symlink in the same walk: counted without parsing, skipped by the parser', () => {
+    expect(findArgv([], { links: true })).toEqual(['find', '.', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0', '-o', '-type', 'l', '-printf', 'l\\0']);
+    const file = entry(1, '1700000000.0000000000', '1700000000.0000000000', 13, 'l');
+    const out = Buffer.from(`l\0${file}l\0${entry(2, '1.0', '1.0', 14, 'x')}l\0`);
+    expect(countLinks(out)).toBe(3);
+    expect(countLinks(Buffer.from(file))).toBe(0); // a file named "l" is not a link
+    expect(countLinks(Buffer.alloc(0))).toBe(0);
+    expect(parseFindListing(out, []).paths).toEqual(['l', 'x']);
+    // The same count when the listing arrives in pieces cut anywhere, a marker cut between two included.
+    for (const size of [1, 2, 3, 5]) {
+      const c = new LinkCounter();
+      for (let at = 0; at < out.length; at += size) c.push(out.subarray(at, at + size));
+      expect(c.count, `pieces of ${size}`).toBe(3);
+    }
   });
 });

@@ -11,8 +11,15 @@ const FORMAT = '%s %T@ %C@ %i %P\\0';
 
 const PLAIN = /^[^*?[\]\\/]+$/;
 
-/** find's arguments for `cwd` = the tree's root; folders excluded by a plain name are not descended. */
-export function findArgv(excludes: readonly string[]): [string, ...string[]] {
+/** What find prints for a symlink when asked to (`links`): a marker only, no path. */
+const LINK = 'l\\0';
+
+/**
+ * find's arguments for `cwd` = the tree's root; folders excluded by a plain name are not descended.
+ * `links`: also print a marker per symlink, so a local tree is not walked a second time to learn whether
+ * it holds any (parseFindListing counts them; a remote host's listing never asks).
+ */
+export function findArgv(excludes: readonly string[], o: { links?: boolean } = {}): [string, ...string[]] {
   const prune: string[] = [];
   for (const p of excludes) {
     const name = p.replace(/^\//, '').replace(/\/$/, '');
@@ -20,7 +27,7 @@ export function findArgv(excludes: readonly string[]): [string, ...string[]] {
     prune.push(...(prune.length ? ['-o'] : []), ...(p.startsWith('/') ? ['-path', `./${name}`] : ['-name', name]));
   }
   const pruned = prune.length ? ['-type', 'd', '(', ...prune, ')', '-prune', '-o'] : [];
-  return ['find', '.', ...pruned, '-type', 'f', '-printf', FORMAT];
+  return ['find', '.', ...pruned, '-type', 'f', '-printf', FORMAT, ...(o.links ? ['-o', '-type', 'l', '-printf', LINK] : [])];
 }
 
 /**
@@ -46,7 +53,33 @@ export function numberAt(text: string, from: number, to: number): number {
   return whole * 1000 + nsec / 1e6;
 }
 
-/** find's listing → paths in byte order with their [size, mtimeMs, ctimeMs, ino] keys, excludes applied. */
+/** How many symlink markers a listing made with `links` holds, without parsing it (an entry never starts with "l" otherwise). */
+export function countLinks(out: Buffer): number {
+  const c = new LinkCounter();
+  c.push(out);
+  return c.count;
+}
+
+/** countLinks over a listing that arrives in pieces (a marker may be cut between two), without joining them. */
+export class LinkCounter {
+  count = 0;
+  /** The last bytes seen (at most 2); at the start, as if a NUL came before the first entry. */
+  private tail: Buffer = Buffer.from([0]);
+
+  push(piece: Buffer): void {
+    // A marker begun in the tail and finished in this piece: 3 bytes, so it starts in the tail's last 2.
+    const joined = Buffer.concat([this.tail, piece.subarray(0, 2)]);
+    for (let p = 0; p < this.tail.length; p++) {
+      if (p + 3 > this.tail.length && joined[p] === 0 && joined[p + 1] === 108 && joined[p + 2] === 0) this.count++;
+    }
+    for (let at = piece.indexOf(MARKER); at >= 0; at = piece.indexOf(MARKER, at + 2)) this.count++;
+    this.tail = Buffer.from(piece.length >= 2 ? piece.subarray(piece.length - 2) : Buffer.concat([this.tail, piece]).subarray(-2));
+  }
+}
+
+const MARKER = Buffer.from('\0l\0');
+
+/** find's listing → paths in byte order with their [size, mtimeMs, ctimeMs, ino] keys, excludes applied (symlink markers skipped). */
 export function parseFindListing(out: Buffer, excludes: readonly string[]): { paths: string[]; keys: Float64Array } {
   const text = out.toString('utf8');
   const matcher = excludes.length ? compileExcludes(excludes) : undefined;
@@ -64,6 +97,7 @@ export function parseFindListing(out: Buffer, excludes: readonly string[]): { pa
   const at = new Map<string, number>();
   const raw: number[] = [];
   for (let from = 0, end = text.indexOf('\0'); end >= 0; from = end + 1, end = text.indexOf('\0', from)) {
+    if (text.charCodeAt(from) === 108) continue; // a symlink's marker
     const s1 = text.indexOf(' ', from);
     const s2 = text.indexOf(' ', s1 + 1);
     const s3 = text.indexOf(' ', s2 + 1);

@@ -2,11 +2,11 @@
 // with stat keys first (stat-tree.ts), looked up, and only the rest hashed; where none can, the walk
 // hands batches of 256 files to the pool's workers as it goes. Either way the per-file system calls
 // run on two cores while this thread walks, looks up and takes results in.
-import { existsSync } from 'node:fs';
 import type { BatchError, BatchResult } from './batch.js';
 import { HashCache, rowHasKey, type Row, type Warn } from './hash-cache.js';
 import type { Digests } from './hash-file.js';
 import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
+import { sumsDigestOf } from './sums-file.js';
 import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
 
 export { statTree, treeStats, walkTree, type StatListing, type TreeFile, type TreeStats } from './stat-tree.js';
@@ -63,7 +63,9 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
   const want = { sha256: Boolean(o.sha256), md5: Boolean(o.md5), ...(o.etagPartSize ? { etagPartSize: o.etagPartSize } : {}) };
   const hash = (paths: string[], only: boolean): Promise<BatchResult> => dispatch({ op: 'hash', root, paths, ...want }, only).then((r) => count(r, o.hashed));
   let cache: HashCache | undefined;
-  const cached = (): HashCache => (cache ??= HashCache.open(o.cacheDir, root));
+  let list = listed;
+  // Opened once the listing is known: the file is merged into it as it streams in (hash-cache.ts).
+  const cached = (): HashCache => (cache ??= HashCache.open(o.cacheDir, root, { ...(list ? { listing: list } : {}), ...(o.warn ? { warn: o.warn } : {}) }));
 
   // Looks up a listed chunk in the cache; the files it cannot answer for are hashed next.
   const lookupThenHash = async (paths: readonly string[], keys: Float64Array, only: boolean): Promise<Chunk> => {
@@ -94,12 +96,7 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
   };
 
   // A cache that may answer: list with stat keys first (find, or the workers), then look up, then hash the rest.
-  let list = listed;
-  if (!list && o.cacheDir && existsSync(HashCache.fileFor(o.cacheDir, root))) {
-    const listing = statTree(root, o.excludes);
-    cached(); // parsed here while find lists the tree in its own process
-    list = await listing;
-  }
+  if (!list && o.cacheDir && HashCache.exists(o.cacheDir, root)) list = await statTree(root, o.excludes);
   let pending: Promise<Chunk>[];
   if (list) {
     pending = [];
@@ -124,7 +121,10 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
     if (o.summary && o.sha256) {
       const remembered = parts.every((p) => p.remembered);
       const keys = Float64Array.from(parts.flatMap((p) => p.keys));
-      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(out.map((f) => f.path), keys), sha256: contentDigest(out), files: out.length } : undefined, o.warn);
+      const paths = out.map((f) => f.path);
+      // The sums digest too: a push that later recognises the tree writes its receipt without loading a cache.
+      const sums = sumsDigestOf(paths, (i) => out[i]?.sha256);
+      await writeSummary(o.cacheDir, root, remembered ? { fingerprint: fingerprint(paths, keys), sha256: contentDigest(out), files: out.length, ...(sums ? { sums } : {}) } : undefined, o.warn);
     }
   }
   return out;

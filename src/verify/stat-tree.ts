@@ -2,9 +2,9 @@
 // (find-list.ts), else from lstat calls on the hash workers while this thread walks.
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
-import { readOutput } from '../exec/run.js';
+import { spawn } from 'node:child_process';
 import { vanished, type Batch, type BatchError, type BatchResult } from './batch.js';
-import { findArgv, parseFindListing } from './find-list.js';
+import { findArgv, LinkCounter, parseFindListing } from './find-list.js';
 import { runHere, sharedPool } from './hash-pool.js';
 import { assertAddressable, walkFiles } from './walk.js';
 
@@ -62,23 +62,52 @@ export interface TreeStats {
   readonly root: string;
   /** sha256 of the excludes and find's raw output: the same digest means the same files with the same keys. */
   readonly rawDigest?: string;
+  /** Symlinks in the tree (those find saw: not in folders pruned by an exclude); undefined: not known (no find). */
+  readonly links?: number;
   /** The listing, parsed on first use. */
   listing(): StatListing;
 }
 
-/** find's raw listing, or undefined where find cannot give it (not GNU find, or a failure it reports). */
-async function findRaw(root: string, excludes: readonly string[]): Promise<Buffer | undefined> {
-  if (!existsSync(root)) return Buffer.alloc(0);
-  let r: Awaited<ReturnType<typeof readOutput>>;
-  try {
-    r = await readOutput(findArgv(excludes), root);
-  } catch {
-    return undefined; // no room for find's listing (an unwritable TMPDIR): the workers list the tree instead
-  }
-  if (r.exitCode === 0) return r.stdout;
-  // No find, or one without -printf (BSD, busybox): not worth asking again in this process.
-  if (r.exitCode === 127 || /printf/.test(r.stderr)) findWorks = false;
-  return undefined;
+/** find's raw listing, hashed as it came (with the excludes first), its symlink markers counted. */
+interface Raw { readonly digest: string; readonly pieces: Buffer[]; readonly bytes: number; readonly links: number }
+
+/**
+ * find's listing through a pipe, each piece hashed on arrival: no temporary file written, read back and
+ * freed (on a 1M-file tree that cost more than the hashing), and nothing parsed unless asked.
+ * undefined where find cannot give it (not GNU find, or a failure it reports).
+ */
+function findRaw(root: string, excludes: readonly string[]): Promise<Raw | undefined> {
+  const hash = createHash('sha256').update(JSON.stringify(excludes)).update('\0');
+  if (!existsSync(root)) return Promise.resolve({ digest: hash.digest('hex'), pieces: [], bytes: 0, links: 0 });
+  const [cmd, ...args] = findArgv(excludes, { links: true });
+  return new Promise((resolve) => {
+    // In labsync's process group, so a terminal's Ctrl-C stops it too; LC_ALL=C: its messages in English.
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    // Kept as the pieces that came, joined only if parsed. (Copying them into 4 MiB blocks, or into one
+    // buffer doubling as it filled, did not lower the garbage collector's share and raised the peak.)
+    const pieces: Buffer[] = [];
+    const links = new LinkCounter();
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      hash.update(b);
+      links.push(b);
+      pieces.push(b);
+      bytes += b.length;
+    });
+    child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
+    let settled = false;
+    const done = (exitCode: number): void => {
+      if (settled) return;
+      settled = true;
+      if (exitCode === 0) return resolve({ digest: hash.digest('hex'), pieces, bytes, links: links.count });
+      // No find, or one without -printf (BSD, busybox): not worth asking again in this process.
+      if (exitCode === 127 || /printf/.test(stderr)) findWorks = false;
+      resolve(undefined);
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ENOENT' ? 127 : 126));
+    child.on('close', (code) => done(code ?? 128));
+  });
 }
 
 /** Every file's stat key without reading any content or any cache: from find, else from the workers. */
@@ -86,13 +115,14 @@ export async function treeStats(root: string, excludes: readonly string[] = []):
   const raw = findWorks ? await findRaw(root, excludes) : undefined;
   if (raw) {
     let parsed: StatListing | undefined;
-    const rawDigest = createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(raw).digest('hex');
     const parse = (): StatListing => {
-      const listed = parseFindListing(raw, excludes);
+      const whole = Buffer.concat(raw.pieces, raw.bytes);
+      raw.pieces.length = 0; // one copy is enough
+      const listed = parseFindListing(whole, excludes);
       for (const path of listed.paths) assertAddressable(root, path);
       return { root, ...listed };
     };
-    return { root, rawDigest, listing: () => (parsed ??= parse()) };
+    return { root, rawDigest: raw.digest, links: raw.links, listing: () => (parsed ??= parse()) };
   }
   const listed = await poolStatTree(root, excludes);
   return { root, listing: () => listed };

@@ -1,5 +1,6 @@
 // The coreutils md5sum/sha256sum list format, byte for byte (coreutils 9.1: a name holding "\",
 // newline or carriage return is escaped and its line starts with "\").
+import { createHash } from 'node:crypto';
 import type { Algo } from './hash-file.js';
 
 export function escapeName(name: string): { escaped: string; marked: boolean } {
@@ -10,6 +11,25 @@ export function escapeName(name: string): { escaped: string; marked: boolean } {
 export function sumsLine(hex: string, name: string): string {
   const { escaped, marked } = escapeName(name);
   return `${marked ? '\\' : ''}${hex}  ${escaped}`;
+}
+
+/**
+ * The sha256 of the sums list of `paths` (one sumsLine and a newline each, as a receipt's sumsDigest),
+ * hashed as it is made rather than built whole; undefined if a file has no sha256.
+ */
+export function sumsDigestOf(paths: readonly string[], shaAt: (i: number) => string | undefined): string | undefined {
+  const h = createHash('sha256');
+  let text = '';
+  for (let i = 0; i < paths.length; i++) {
+    const sha = shaAt(i);
+    if (!sha) return undefined;
+    text += `${sumsLine(sha, paths[i] as string)}\n`;
+    if (text.length > 1 << 20) {
+      h.update(text);
+      text = '';
+    }
+  }
+  return h.update(text).digest('hex');
 }
 
 /** A name as `sha256sum -c` prints it in its OK/FAILED lines: escaped (and marked) only when it holds a newline. */

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { treeKey, writeCacheFile, type Warn } from './hash-cache.js';
 import type { TreeStats } from './stat-tree.js';
+import { sumsDigestOf } from './sums-file.js';
 
 const VERSION = 1;
 
@@ -17,7 +18,7 @@ export interface TreeSummary {
   readonly files: number;
   /** The raw digest of a find listing already seen to match `fingerprint` (stat-tree.ts TreeStats.rawDigest). */
   readonly listing?: string;
-  /** The receipt's sums digest of this tree (receipts.ts digestOfList of its sha256sum lines), where known. */
+  /** The digest of the tree's `labsync sums` list (a receipt's sumsDigest), so a recognised tree needs no hashes loaded. */
   readonly sums?: string;
 }
 
@@ -40,6 +41,26 @@ export function contentDigest(files: readonly { readonly path: string; readonly 
   return h.update(text).digest('hex');
 }
 
+/**
+ * A listed tree's summary from each file's sha256 as remembered for its listed key (`shaAt`); undefined
+ * when any file has none (racy, or not hashed), since a summary must vouch for every file.
+ */
+export function summarise(paths: readonly string[], keys: Float64Array, shaAt: (i: number) => string | undefined, listing?: string): TreeSummary | undefined {
+  const content = createHash('sha256');
+  let text = '';
+  for (let i = 0; i < paths.length; i++) {
+    const sha = shaAt(i);
+    if (!sha) return undefined;
+    text += `${paths[i]}\0${keys[i * 4]}\0${sha}\n`;
+    if (text.length > 1 << 20) {
+      content.update(text);
+      text = '';
+    }
+  }
+  const sums = sumsDigestOf(paths, shaAt) as string;
+  return { fingerprint: fingerprint(paths, keys), sha256: content.update(text).digest('hex'), files: paths.length, ...(listing ? { listing } : {}), sums };
+}
+
 const fileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.tree.json`);
 
 export const hasSummary = (cacheDir: string, root: string): boolean => existsSync(fileFor(cacheDir, root));
@@ -48,7 +69,10 @@ export function readSummary(cacheDir: string, root: string): TreeSummary | undef
   try {
     const doc = JSON.parse(readFileSync(fileFor(cacheDir, root), 'utf8')) as Partial<TreeSummary> & { version?: number; root?: string };
     if (doc.version !== VERSION || doc.root !== root || typeof doc.fingerprint !== 'string' || typeof doc.sha256 !== 'string' || typeof doc.files !== 'number') return undefined;
-    return { fingerprint: doc.fingerprint, sha256: doc.sha256, files: doc.files, ...(typeof doc.listing === 'string' ? { listing: doc.listing } : {}), ...(typeof doc.sums === 'string' ? { sums: doc.sums } : {}) };
+    return {
+      fingerprint: doc.fingerprint, sha256: doc.sha256, files: doc.files,
+      ...(typeof doc.listing === 'string' ? { listing: doc.listing } : {}), ...(typeof doc.sums === 'string' ? { sums: doc.sums } : {}),
+    };
   } catch {
     return undefined; // absent or damaged: the full comparison runs
   }

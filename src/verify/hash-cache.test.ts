@@ -1,0 +1,147 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHUNK, readRows, RowReader, rowLine, headerLine, type Row } from './cache-file.js';
+import { HashCache, treeKey } from './hash-cache.js';
+
+const SHA = (n: number): string => n.toString(16).padStart(64, '0');
+const row = (path: string, n: number): Row => [path, n, 1_600_000_000_000.125 + n, 1_600_000_000_000.5, 1000 + n, SHA(n), '', '', 0];
+const keysOf = (rows: readonly Row[]): Float64Array => Float64Array.from(rows.flatMap((r) => [r[1], r[2], r[3], r[4]]));
+const OLD = 10_000; // scan time far after every row's mtime: nothing is racy
+
+describe('hash cache file', () => {
+  it('reads rows from pieces split anywhere, even inside a character, as each line completes', () => {
+    const rows = [row('a', 1), row('dir/é tab\there', 2), row('new\nline\\x', 3), row('日本/語', 4)];
+    const bytes = Buffer.from(headerLine('/root') + rows.map(rowLine).join(''));
+    for (const size of [1, 2, 3, 7, 64]) {
+      const got: Row[] = [];
+      const reader = new RowReader((r) => got.push(r));
+      for (let at = 0; at < bytes.length; at += size) reader.push(bytes.subarray(at, at + size));
+      reader.end();
+      expect(reader.root).toBe('/root');
+      expect(got).toEqual(rows);
+    }
+  });
+
+  it('streams a file in fixed-size reads, so a big cache is never one string', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const rows = Array.from({ length: 5000 }, (_, i) => row(`d/f${String(i).padStart(5, '0')}`, i));
+    const file = join(dir, 'c.hashes');
+    writeFileSync(file, headerLine('/t') + rows.map(rowLine).join(''));
+    const stats = { reads: 0, bytes: 0 };
+    let seen = 0;
+    let firstAfterReads = 0;
+    readRows(file, () => {
+      if (seen++ === 0) firstAfterReads = stats.reads;
+    }, stats, 4096);
+    const size = readFileSync(file).length;
+    expect(seen).toBe(5000);
+    expect(stats.bytes).toBe(size);
+    expect(stats.reads).toBe(Math.ceil(size / 4096) + 1); // the last read returns 0
+    expect(firstAfterReads).toBe(1); // the first row came out of the first piece, before the rest was read
+    expect(CHUNK).toBeLessThanOrEqual(1 << 20);
+  });
+
+  it('refuses a cut-short, a malformed or a foreign file, naming the line', () => {
+    const parse = (text: string): () => void => () => {
+      const r = new RowReader(() => undefined);
+      r.push(Buffer.from(text));
+      r.end();
+    };
+    expect(parse(`${headerLine('/t')}${rowLine(row('a', 1)).slice(0, -3)}`)).toThrow(/line 2 is cut short/);
+    expect(parse(`${headerLine('/t')}a\t1\t2\n`)).toThrow(/line 2: 3 fields/);
+    expect(parse(`${headerLine('/t')}a\t1\t2\t3\t4\tnothex\t\t\t0\n`)).toThrow(/line 2: a sha256/);
+    expect(parse(`${headerLine('/t')}a\tbig\t2\t3\t4\t\t\t\t0\n`)).toThrow(/line 2: size is not a number/);
+    expect(parse('{"version":2}\n')).toThrow(/line 1: not a labsync hash cache/);
+    expect(parse('labsync-hashes\t9\t/t\n')).toThrow(/format 9/);
+    expect(parse('')).toThrow(/no header/);
+  });
+});
+
+describe('HashCache', () => {
+  const listed = (n: number): Row[] => Array.from({ length: n }, (_, i) => row(`f${String(i).padStart(4, '0')}`, i));
+
+  it('saves sorted lines and reads them back lined up with the listing: a row only under its exact key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const rows = listed(300);
+    const listing = { paths: rows.map((r) => r[0]) };
+    const c = HashCache.open(dir, '/t', { listing });
+    for (const r of [...rows].reverse()) expect(c.put(r, OLD + 1_600_000_000_000)).toBe(true);
+    await c.save('/t');
+    const text = readFileSync(HashCache.fileFor(dir, '/t'), 'utf8').split('\n');
+    expect(text[0]).toBe('labsync-hashes\t3\t/t');
+    expect(text.slice(1, -1).map((l) => l.split('\t')[0])).toEqual(listing.paths);
+
+    // The next run lists one file fewer and one changed: the gone one is dropped, the changed one not answered.
+    const now = rows.filter((_, i) => i !== 5);
+    const keys = keysOf(now);
+    keys[10 * 4 + 2] = (keys[10 * 4 + 2] as number) + 1; // ctime moved
+    const d = HashCache.open(dir, '/t', { listing: { paths: now.map((r) => r[0]) } });
+    expect(d.lookup(now[0]?.[0] as string, keys, 0)).toEqual(now[0]);
+    expect(d.lookup(now[10]?.[0] as string, keys, 10)).toBeUndefined();
+    expect(d.lookup(now[11]?.[0] as string, keys, 11)?.[5]).toBe(SHA(12));
+    expect(d.lookup('f0005', keysOf([rows[5] as Row]), 0)).toBeUndefined();
+    await d.save('/t'); // dirty: the row of the file that is gone was dropped
+    expect(readFileSync(HashCache.fileFor(dir, '/t'), 'utf8')).not.toContain('f0005\t');
+  });
+
+  it('ignores a damaged cache with a warning, never trusting a row of it, and rebuilds it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const rows = listed(3);
+    const listing = { paths: rows.map((r) => r[0]) };
+    const file = HashCache.fileFor(dir, '/t');
+    writeFileSync(file, `${headerLine('/t')}${rowLine(rows[0] as Row)}garbage line\n${rowLine(rows[2] as Row)}`);
+    const warnings: string[] = [];
+    const c = HashCache.open(dir, '/t', { listing, warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([expect.stringMatching(/ignored the damaged hash cache .*line 3: 1 fields where 9 belong.*rebuilt/)]);
+    const keys = keysOf(rows);
+    expect(c.lookup('f0000', keys, 0)).toBeUndefined(); // a good-looking row of a damaged file is not trusted
+    expect(c.lookup('f0002', keys, 2)).toBeUndefined();
+    c.put(rows[1] as Row, OLD + 1_600_000_000_000);
+    await c.save('/t');
+    expect(readFileSync(file, 'utf8')).toBe(headerLine('/t') + rowLine(rows[1] as Row));
+    const again: string[] = [];
+    HashCache.open(dir, '/t', { listing, warn: (m) => again.push(m) });
+    expect(again).toEqual([]);
+  });
+
+  it('reads the JSON cache of labsync before format 3 once, then replaces it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const rows = listed(4);
+    const old = join(dir, `${treeKey('/t')}.json`);
+    writeFileSync(old, JSON.stringify({ version: 2, root: '/t', rows: [...rows].reverse() }));
+    expect(HashCache.exists(dir, '/t')).toBe(true);
+    const c = HashCache.open(dir, '/t', { listing: { paths: rows.map((r) => r[0]) } });
+    expect(c.lookup('f0003', keysOf(rows), 3)).toEqual(rows[3]);
+    expect(existsSync(old)).toBe(false);
+    await c.save('/t');
+    expect(readFileSync(HashCache.fileFor(dir, '/t'), 'utf8')).toBe(headerLine('/t') + rows.map(rowLine).join(''));
+  });
+
+  it('a damaged old JSON cache costs a re-hash, not a wrong answer', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    writeFileSync(join(dir, `${treeKey('/t')}.json`), '{"version":2,"root":"/t","rows":[["f0000",0,');
+    const rows = listed(1);
+    expect(HashCache.open(dir, '/t', { listing: { paths: ['f0000'] } }).lookup('f0000', keysOf(rows), 0)).toBeUndefined();
+  });
+
+  it('another tree under the same file name is not this tree', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const rows = listed(2);
+    writeFileSync(HashCache.fileFor(dir, '/t'), headerLine('/elsewhere') + rows.map(rowLine).join(''));
+    expect(HashCache.open(dir, '/t', { listing: { paths: rows.map((r) => r[0]) } }).lookup('f0000', keysOf(rows), 0)).toBeUndefined();
+  });
+
+  it('works without a listing (rows by path) and keeps racy files out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const c = HashCache.open(dir, '/t');
+    const r = row('x', 1);
+    expect(c.put(r, r[2] + 10)).toBe(false); // changed 10 ms before the scan: racy
+    expect(c.put(row('y', 2), OLD + 1_600_000_000_000)).toBe(true);
+    await c.save('/t');
+    const d = HashCache.open(dir, '/t');
+    expect(d.lookup('y', keysOf([row('y', 2)]), 0)?.[5]).toBe(SHA(2));
+    expect(d.lookup('x', keysOf([r]), 0)).toBeUndefined();
+  });
+});
