@@ -125,7 +125,7 @@ describe.skipIf(!ssh)('an unchanged ssh pair is answered from each side\'s tree 
     await settle();
     await lab.cli(['check']); // every file now remembered on both sides: the summaries are written
     const cache = lab.path('.labsync', 'cache');
-    const rows = readdirSync(cache).filter((f) => /^[0-9a-f]{16}\.json$/.test(f));
+    const rows = readdirSync(cache).filter((f) => /^[0-9a-f]{16}\.hashes$/.test(f));
     expect(rows).toHaveLength(2);
     // A per-file cache that were read would now cost a re-hash of every file (bytesHashed > 0).
     for (const f of rows) writeFileSync(join(cache, f), '{damaged');
