@@ -24,7 +24,7 @@ describe('output', () => {
     const r = await smallLab().cli(['sync']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z raw: sync started \(rsync\)$/m);
-    expect(r.stdout).toMatch(/^\S+ raw: ok — 1 file, 2 B in \S+, verified \(checksum, 1 file; read 2 B here, 2 B on the remote\)$/m);
+    expect(r.stdout).toMatch(/^\S+ raw: ok — 1 file, 2 B in \S+, verified \(checksum, 1 file; read 2 B here, 0 B on the remote; 1 written file proved by rsync's transfer checksum\)$/m);
     expect(r.stdout).toMatch(/^PAIR\s+ACTION\s+STATUS/m);
     expect(r.stdout + r.stderr).not.toContain(ESC);
   });
@@ -101,7 +101,7 @@ describe('doctor', () => {
     const doc = json<{ ok: boolean; tools: { program: string; path?: string; version?: string; neededBy: string[]; install: string }[] }>(r);
     const rsync = doc.tools.find((t) => t.program === 'rsync');
     expect(rsync).toMatchObject({ path: expect.stringMatching(/rsync$/), version: expect.stringMatching(/^\d+\.\d+/), neededBy: ['raw'] });
-    expect(doc.tools.map((t) => t.program).sort()).toEqual(['aws', 'dvc', 'git', 'mlflow', 'rclone', 'rsync', 'ssh']);
+    expect(doc.tools.map((t) => t.program).sort()).toEqual(['aws', 'dvc', 'git', 'hf', 'mlflow', 'rclone', 'rsync', 'ssh']);
     // MLflow pairs talk REST from labsync itself: nothing to install on the client side.
     expect(doc.tools.find((t) => t.program === 'mlflow')).toMatchObject({ path: '(built in)', version: expect.stringMatching(/REST client/), install: expect.stringMatching(/nothing to install/) });
   });

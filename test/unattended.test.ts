@@ -126,8 +126,9 @@ describe('where nobody is watching', () => {
     expect(receipt).toMatchObject({
       pair: 'raw', status: 'ok', files: 2, bytes: 5, gitCommit: head, sumsFiles: 2,
       sumsDigest: createHash('sha256').update(sums).digest('hex'), toolVersions: { rsync: expect.stringMatching(/^\d+\.\d+/) },
-      // The verify read both new files on both sides; its hashes give the digest (no third listing).
-      proof: 'cached', bytesHashed: { local: 5, remote: 5 },
+      // The verify read both new files here; at the copy rsync's own transfer checksum proved them (not
+      // read back); the local hashes give the digest (no third listing).
+      proof: 'rsync-transfer-checksum', bytesHashed: { local: 5, remote: 0 },
     });
   });
 });
