@@ -109,6 +109,8 @@ ${o.extra ?? ''}`;
     // check compares with one listing and downloads nothing; once the hash cache holds the files (the
     // first check: files just written are too new to be trusted by their stat keys), no LFS file is read
     // again; the small git files are read for their blob ids (30 bytes).
+    // Past the racy second (files that new are never remembered), however fast the runs follow each other.
+    await new Promise((r) => setTimeout(r, 1100));
     expect((await cli(other, ['check'])).exitCode).toBe(0);
     const check = await cli(other, ['check', '--json']);
     expect(check.exitCode, check.stdout).toBe(0);

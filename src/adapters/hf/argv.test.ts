@@ -28,7 +28,7 @@ describe('hf argv', () => {
   });
 
   it('downloads exactly the planned files at the revision', () => {
-    expect(downloadArgv(pair(), ['w?.bin'])).toEqual(['download', 'org/m', '--repo-type', 'model', '--revision', 'main', '--local-dir', '/lab/models/release', '--include=w[?].bin']);
+    expect(downloadArgv(pair(), ['w?.bin'])).toEqual(['download', 'org/m', '--repo-type', 'model', '--revision', 'main', '--local-dir', '/lab/models/release', '--force-download', '--include=w[?].bin']);
     expect(literal('plain/name.txt')).toBe('plain/name.txt');
   });
 

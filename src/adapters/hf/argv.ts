@@ -59,10 +59,15 @@ export function uploadArgv(pair: ResolvedPair, plan: PairPlan, text: CommitText)
   ];
 }
 
-/** `hf download` of exactly the plan's files into the pair's folder, at the pair's revision. */
+/**
+ * `hf download` of exactly the plan's files into the pair's folder, at the pair's revision.
+ * --force-download: hf skips a file whose local metadata names the remote's etag and whose mtime is
+ * within a second of that metadata, so a copy damaged right after a pull would be kept. Every file
+ * here is one labsync found different: it must be fetched.
+ */
 export function downloadArgv(pair: ResolvedPair, paths: readonly string[]): string[] {
   const r = hfRemote(pair);
-  return ['download', r.repo, ...typeArgs(r), '--revision', r.revision, '--local-dir', pair.local, ...paths.map((p) => `--include=${literal(p)}`)];
+  return ['download', r.repo, ...typeArgs(r), '--revision', r.revision, '--local-dir', pair.local, '--force-download', ...paths.map((p) => `--include=${literal(p)}`)];
 }
 
 /** Creating the repo is explicit (`create: true`), private, and never fails on one that exists. */
