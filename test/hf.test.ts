@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, repoDir } from './harness/hub-git.js';
 import { treeOf } from './harness/hub-standin.js';
 import { HF_TEST_TOKEN, hfEnv, startHub, stopHub, type Hub } from './harness/hub.js';
+import { pastRacyWindow } from './harness/wait.js';
 import { json, Lab } from './harness/lab.js';
 import { freePort } from './harness/sshd.js';
 import { which } from '../src/exec/which.js';
@@ -109,8 +110,7 @@ ${o.extra ?? ''}`;
     // check compares with one listing and downloads nothing; once the hash cache holds the files (the
     // first check: files just written are too new to be trusted by their stat keys), no LFS file is read
     // again; the small git files are read for their blob ids (30 bytes).
-    // Past the racy second (files that new are never remembered), however fast the runs follow each other.
-    await new Promise((r) => setTimeout(r, 1100));
+    await pastRacyWindow(); // the first check remembers every file
     expect((await cli(other, ['check'])).exitCode).toBe(0);
     const check = await cli(other, ['check', '--json']);
     expect(check.exitCode, check.stdout).toBe(0);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab, type CliResult } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
-import type { SshHost } from './harness/sshd.js';
+import { sshRemote, type SshHost } from './harness/sshd.js';
 
 const ssh = inject('sshHost');
 const s3 = inject('s3');
@@ -215,7 +215,7 @@ describe.skipIf(!ssh)('plan --save and apply: rsync over ssh (test sshd)', () =>
 defaults:
   retries: 0
 remotes:
-  gpu: { type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: "${lab.outside('gpu')}" }
+  gpu: ${sshRemote(host, lab.outside('gpu'))}
 data:
   - name: raw
     local: raw

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync, utimesSync, statSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
+import { pastRacyWindow } from './harness/wait.js';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 
@@ -140,9 +141,7 @@ ${extra}`;
     const bucket = await makeBucket(server, lab.env);
     lab.manifest(manifest(bucket, 'rclone', '    delete: true\n    max_delete: 100%\n'));
     for (let i = 0; i < 12; i++) lab.write(lab.path('raw', `d${i % 4}`, `f${i}`), randomBytes(64 + i));
-    // Past the hash cache's racy second (it goes by ctime too, which no utimes can set back): the push
-    // remembers every file, and the check below reads none, however fast the runs follow each other.
-    await new Promise((r) => setTimeout(r, 1100));
+    await pastRacyWindow(); // the push remembers every file: the check below reads none of them
     // rclone takes every flag from the environment too: a debug log of its HTTP requests, in a file.
     const logged = (name: string): Record<string, string> => ({ ...S3_KEYS, RCLONE_DUMP: 'headers', RCLONE_LOG_LEVEL: 'DEBUG', RCLONE_LOG_FILE: lab.outside(name) });
     // A first push lists the empty destination instead of looking up each of the 12 files (argv.ts traverses).

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
-import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+import { pastRacyWindow } from './harness/wait.js';
+import { startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
 
 const ssh = inject('sshHost');
 
@@ -18,7 +19,7 @@ function manifest(host: SshHost, lab: Lab, extra = ''): string {
 defaults:
   retries: 0
 remotes:
-  gpu: { type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: "${lab.outside('gpu')}" }
+  gpu: ${sshRemote(host, lab.outside('gpu'))}
 data:
   - name: raw
     local: raw
@@ -27,8 +28,7 @@ data:
 ${extra}`;
 }
 
-// The racy window: a file changed within a second of being hashed is not remembered (hash-cache.ts).
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 1100));
+const settle = pastRacyWindow;
 
 const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
 

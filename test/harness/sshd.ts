@@ -78,3 +78,7 @@ export async function startSshd(dir: string, extra: readonly string[] = []): Pro
 export function stopSshd(host: SshHost): void {
   killExact(host.pid, join(host.dir, 'sshd_config'));
 }
+
+/** A manifest's `remotes:` entry for this host, its files under `path`. */
+export const sshRemote = (host: SshHost, path: string): string =>
+  `{ type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: "${path}" }`;

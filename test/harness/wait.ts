@@ -7,3 +7,10 @@ export async function until(what: string, ok: () => boolean, ms = 15_000): Promi
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Past the hash cache's racy window (hash-cache.ts: a file changed within a second of being hashed is
+ * never remembered, judged by mtime and ctime): after this, what a run hashes it remembers, however
+ * fast the next run follows.
+ */
+export const pastRacyWindow = (): Promise<void> => new Promise((r) => setTimeout(r, 1100));
