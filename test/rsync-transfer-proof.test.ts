@@ -157,12 +157,12 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
   const count = (what: RegExp): number => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(what) ?? []).length;
   const logins = (): number => count(/Accepted publickey/g);
 
-  it('listing, rsync and the listing after it share one connection, closed at the end; LABSYNC_SSH_SHARE=0 logs in for each', async () => {
+  it('with LABSYNC_SSH_SHARE=1 listing, rsync and the listing after it share one connection, closed at the end; by default each logs in', async () => {
     const lab = new Lab();
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a'), 'one');
     const before = logins();
-    const push = await lab.cli(['data', 'push', '--json']);
+    const push = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_SSH_SHARE: '1' } });
     expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
     expect(logins() - before).toBe(1);
     // The shared connection was told to exit when the pair ended: no master lingers on the host.
@@ -170,7 +170,7 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
 
     lab.write(lab.path('raw/b'), 'two');
     const mid = logins();
-    const apart = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_SSH_SHARE: '0' } });
+    const apart = await lab.cli(['data', 'push', '--json']);
     expect(pairOf(apart)).toMatchObject({ status: 'ok', files: 1 });
     // The listing, rsync and the listing after it; one more when a copy from the first push, too fresh
     // to remember then, must now be read on the host.

@@ -18,11 +18,16 @@ const PERSIST_S = 30;
 /** Whether the user's own options already decide connection sharing (theirs win; labsync adds nothing). */
 const ownSharing = (options: readonly string[]): boolean => options.some((o) => /^\s*control(master|path|persist)\b/i.test(o));
 
-/** Runs `body` with a pair whose ssh commands share one connection; the master is stopped after. */
+/**
+ * Runs `body` with a pair whose ssh commands share one connection; the master is stopped after.
+ * Opt-in (LABSYNC_SSH_SHARE=1): on loopback, idle machine, 10k files, a no-op push took 1423 ms with
+ * the shared connection and 616 ms without (one changed file: 1429 against 1594 ms); where logins are
+ * dear (a long round trip, a slow key agent) it pays.
+ */
 export async function withSharedSsh<T>(pair: ResolvedPair, redact: Redactor, body: (pair: ResolvedPair) => Promise<T>): Promise<T> {
   const remote = pair.remote;
   // rsync only: its -e ssh, the listing and the hashing are all OpenSSH clients labsync starts itself.
-  if (remote.type !== 'ssh' || pair.tool !== 'rsync' || process.platform === 'win32' || process.env.LABSYNC_SSH_SHARE === '0' || ownSharing(remote.sshOptions)) return body(pair);
+  if (remote.type !== 'ssh' || pair.tool !== 'rsync' || process.platform === 'win32' || process.env.LABSYNC_SSH_SHARE !== '1' || ownSharing(remote.sshOptions)) return body(pair);
   // Short: a unix socket path has ~104 bytes, and ssh appends a random suffix while it sets up.
   const dir = mkdtempSync(join(tmpdir(), 'lsm-'));
   const socket = join(dir, 's');
