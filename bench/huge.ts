@@ -1,10 +1,8 @@
 // The scale rows of issue 12 (LABSYNC_BENCH_HUGE=1, not in CI): a 1,000,000-file tree pushed
 // local↔local with the rsync tool, against `rsync -a` on the same two folders. Wall time is noisy on a
 // shared machine, so each row also shows CPU time (user + sys) and the peak RSS of the largest process.
-import { randomBytes } from 'node:crypto';
-import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { add, BIN, makeTree, medianUsage, sh, type Usage } from './measure.js';
+import { add, BIN, makeTree, medianUsage, sh, type Usage, fileChanger } from './measure.js';
 
 const DAY = 24 * 3600;
 
@@ -30,14 +28,7 @@ export function hugeRows(): void {
 
   // One changed file: new content and size, its mtime past the racy window; each tool sees one change.
   const changed = join(dir, 'src', 'd0', 'f0.bin');
-  const size = statSync(changed).size;
-  let k = 0;
-  const change = (): void => {
-    k += 1;
-    writeFileSync(changed, randomBytes(size + (k % 2)));
-    const when = new Date(Date.now() - 2000);
-    utimesSync(changed, when, when);
-  };
+  const change = fileChanger(changed);
   change();
   const ours = medianUsage(push, { ...at, expect: [0] }, 1);
   change();

@@ -1,7 +1,7 @@
 // What every bench module shares: timing a shell command, medians, the trees, and the table of rows.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -122,4 +122,20 @@ export function table(): string {
     }),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Rewrites `path` on each call with new content and a size alternating by one byte (aws s3 sync would
+ * miss a same-size file with an older mtime than the object), its mtime past the racy window: each
+ * run then sees exactly one changed file.
+ */
+export function fileChanger(path: string): () => void {
+  const size = statSync(path).size;
+  let k = 0;
+  return () => {
+    k += 1;
+    writeFileSync(path, randomBytes(size + (k % 2)));
+    const when = new Date(Date.now() - 2000);
+    utimesSync(path, when, when);
+  };
 }

@@ -1,12 +1,11 @@
 // The sync rows of issue 12: labsync push/check against the raw tool on a loopback sshd and moto, same trees.
 // Every labsync run has verify on (the default); the raw tools run bare, as a user's own script would.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { makeBucket, S3_KEYS, startMoto, stopMoto, type S3Server } from '../test/harness/moto.js';
 import { startSshd, stopSshd, type SshHost } from '../test/harness/sshd.js';
-import { add, BIN, makeTree, ROOT, RUNS, runsNote, sh, type ShOptions } from './measure.js';
+import { add, BIN, makeTree, ROOT, RUNS, runsNote, sh, type ShOptions, fileChanger } from './measure.js';
 
 type Backend = 'ssh' | 'aws' | 'rclone';
 /** no-op and one-changed goals: labsync ÷ the raw tool's own no-op, which verifies nothing. */
@@ -130,14 +129,7 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
   // One changed file: new content and a new size (aws s3 sync would miss a same-size file with an older
   // mtime than the object), its mtime past the racy window; each run changes it again for both tools.
   const changed = join(src, 'd0', 'f0.bin');
-  const size = statSync(changed).size;
-  let k = 0;
-  const change = (): void => {
-    k += 1;
-    writeFileSync(changed, randomBytes(size + (k % 2)));
-    const when = new Date(Date.now() - 2000);
-    utimesSync(changed, when, when);
-  };
+  const change = fileChanger(changed);
   const oneLabsync = measure(labsync('data push'), { ...opts, before: change });
   // The raw tool catches up on the same changes first, so each timed run sees exactly one changed file.
   sh(raw.push, { ...opts, expect: [0] });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
+import { bisyncLab } from './harness/bisync.js';
 import { killExact, processesMentioning } from './harness/processes.js';
 import { rcloneUnderTest } from './harness/tools.js';
 import { until } from './harness/wait.js';
@@ -12,19 +13,6 @@ import { until } from './harness/wait.js';
 const rclone = rcloneUnderTest();
 interface Doc { pairs: { status: string; error: string | null; hint?: string; warnings: string[] }[] }
 
-function bisyncLab(extra = ''): Lab {
-  const lab = new Lab();
-  lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: shared\n    tool: rclone\n    local: notes\n    remote: file://${lab.outside('other')}\n    mode: bisync\n${extra}`);
-  // One mtime on both sides: rclone ≥ 1.66's --resync checks its result and aborts on equal files
-  // whose mtimes differ by milliseconds (1.75.2, README: Two rclones).
-  const when = new Date('2026-01-01T00:00:00Z');
-  for (const f of ['a', 'b', 'c', 'd', 'e']) {
-    lab.write(lab.path('notes', f), f).write(lab.outside('other', f), f);
-    utimesSync(lab.path('notes', f), when, when);
-    utimesSync(lab.outside('other', f), when, when);
-  }
-  return lab;
-}
 
 async function succeeds(lab: Lab, args: string[]): Promise<void> {
   const r = await lab.cli([...args, '--json']);

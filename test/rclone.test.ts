@@ -1,8 +1,9 @@
 // rclone: local folders, the loopback S3 (moto) through an env-defined remote, and bisync.
-import { existsSync, readFileSync, readdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
+import { bisyncLab } from './harness/bisync.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { processesMentioning } from './harness/processes.js';
 import { rcloneUnderTest } from './harness/tools.js';
@@ -97,19 +98,6 @@ ${extra}`;
 });
 
 describe('rclone bisync', () => {
-  function bisyncLab(): Lab {
-    const lab = new Lab();
-    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: shared\n    tool: rclone\n    local: notes\n    remote: file://${lab.outside('other')}\n    mode: bisync\n`);
-    // One mtime on both sides: rclone ≥ 1.66's --resync checks its result and aborts on equal files
-    // whose mtimes differ by milliseconds (1.75.2, README: Two rclones).
-    const when = new Date('2026-01-01T00:00:00Z');
-    for (const f of ['a', 'b', 'c', 'd', 'e']) {
-      lab.write(lab.path('notes', f), f).write(lab.outside('other', f), f);
-      utimesSync(lab.path('notes', f), when, when);
-      utimesSync(lab.outside('other', f), when, when);
-    }
-    return lab;
-  }
 
   it('refuses a first run without an explicit --resync (exit 3, naming the command), then converges both ways', async () => {
     const lab = bisyncLab();
