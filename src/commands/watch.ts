@@ -101,7 +101,12 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   }
   process.stderr.write(`watching ${watched.map((p) => `${p.name} (${p.local})`).join(', ')}; changes are pushed ${wait / 1000}s after they settle. Ctrl-C stops.\n`);
 
+  // Signal listeners do not keep node running: once the Linux watcher has lost its root it holds no
+  // handle, node would leave on its own (exit 0, no cleanup, the log unflushed) and a Ctrl-C landing
+  // in that teardown killed the process by the signal. This timer keeps watch alive until it is stopped.
+  const alive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+  clearInterval(alive);
   for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
   await Promise.all(subscriptions.map((w) => w.unsubscribe()));
   while ([...state.values()].some((s) => s.running)) await new Promise((r) => setTimeout(r, 50));
