@@ -132,6 +132,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await watchCommand(names, globals(cmd), o.debounce));
     });
   program
+    .command('unlock')
+    .description("remove a pair's lock at the remote (and its local lock if the owner is gone), after saying whose it was")
+    .argument('<name>', 'the pair')
+    .option('--force', 'remove without asking (needed without a terminal)')
+    .action(async (name: string, o: { force?: boolean }, cmd: Command) => {
+      const { unlockCommand } = await import('./commands/unlock.js');
+      setExit(await unlockCommand(name, globals(cmd), Boolean(o.force)));
+    });
+  program
     .command('validate')
     .description('parse and check the manifest; report every problem at once')
     .action(async (_o: unknown, cmd: Command) => {

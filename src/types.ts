@@ -117,6 +117,8 @@ export interface ResolvedPair {
   readonly conflict?: ConflictPolicy;
   /** bisync (rclone ≥ 1.66): what it compares; absent: the tool's default (size and modtime). */
   readonly compare?: readonly CompareKey[];
+  /** A lock at the remote as well as the local one: `asked` (remote_lock: true), `default` (a mirror or bisync); absent: off. */
+  readonly remoteLock?: 'asked' | 'default';
   readonly source: SourceRef;
 }
 

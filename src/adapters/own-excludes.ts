@@ -4,6 +4,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { STATE_DIR_NAME } from '../state/own-folder.js';
 import type { ResolvedPair } from '../types.js';
+import { REMOTE_LOCK_NAME } from '../remote-lock/holder.js';
 
 /** Kept replaced and deleted files, at the top of a destination (rsync --backup-dir, rclone --backup-dir, aws). */
 export const BACKUP_DIR = '.labsync-backup';
@@ -16,5 +17,6 @@ export function ownExcludes(pair: Pick<ResolvedPair, 'local' | 'root'> & { reado
   // hf download keeps its own bookkeeping in <local-dir>/.cache/huggingface/; .gitattributes at a
   // repo's root is the Hub's (which paths go to LFS), never pushed from or pulled into the folder.
   const hf = pair.tool === 'hf' ? ['/.cache/huggingface/', '/.gitattributes'] : [];
-  return [`/${BACKUP_DIR}/`, ...state, ...hf];
+  // The remote lock (remote-lock/holder.ts): an object on S3, a folder elsewhere; never data, never deleted by a mirror.
+  return [`/${BACKUP_DIR}/`, `/${REMOTE_LOCK_NAME}`, ...state, ...hf];
 }

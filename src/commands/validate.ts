@@ -1,4 +1,5 @@
 import { versionIssues } from '../engine/versions.js';
+import { whyNoRemoteLock } from '../remote-lock/backend-for.js';
 import { ManifestError, type ExitCode } from '../errors.js';
 import { displayName } from '../manifest/load.js';
 import { openManifest, redactor, type GlobalOptions } from './context.js';
@@ -8,11 +9,17 @@ export async function validateCommand(opts: GlobalOptions): Promise<ExitCode> {
   // What the installed tools cannot do is a manifest problem too: said now, not mid-run.
   const tooOld = await versionIssues(manifest.pairs, redactor());
   if (tooOld.length) throw new ManifestError(tooOld);
+  // Not errors: the run goes on with the local lock alone, and says so where the manifest asked for more.
+  const notes = manifest.pairs.filter((p) => p.remoteLock).flatMap((p) => {
+    const why = whyNoRemoteLock(p);
+    return why ? [`${p.category}.${p.name}: remote_lock: ${why}`] : [];
+  });
   const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel }));
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file: manifest.file, pairs }, null, 2)}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file: manifest.file, pairs, ...(notes.length ? { warnings: notes } : {}) }, null, 2)}\n`);
   else if (!opts.quiet) {
     process.stdout.write(`${displayName(manifest.file)}: ok, ${pairs.length} pair${pairs.length === 1 ? '' : 's'}\n`);
     for (const p of pairs) process.stdout.write(`  ${p.category}.${p.name}  ${p.tool} ${p.mode}  ${p.remote}\n`);
+    for (const n of notes) process.stderr.write(`warning: ${n}\n`);
   }
   return 0;
 }

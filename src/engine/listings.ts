@@ -130,7 +130,7 @@ export async function remoteAfterPush(lister: Lister, ctx: AttemptContext, befor
   return { value: listingOf([...before.entries.filter((e) => !wanted.has(e.path)), ...found]) };
 }
 
-function awsConfigText(env: NodeJS.ProcessEnv): string {
+export function awsConfigText(env: NodeJS.ProcessEnv): string {
   const file = env.AWS_CONFIG_FILE ?? (env.HOME ? join(env.HOME, '.aws', 'config') : undefined);
   try {
     return file ? readFileSync(file, 'utf8') : '';

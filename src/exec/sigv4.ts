@@ -1,4 +1,4 @@
-// Pure: AWS Signature Version 4 for one unsigned-payload GET, enough for labsync's own S3 listing.
+// Pure: AWS Signature Version 4 for one request, enough for labsync's own S3 listing and its remote lock.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
 import { createHash, createHmac } from 'node:crypto';
 
@@ -21,6 +21,14 @@ export function canonicalQuery(query: Readonly<Record<string, string>>): string 
 
 /** The headers a GET of `url` (path already encoded, query from `canonicalQuery`) must carry, Authorization included. */
 export function signGet(url: URL, region: string, creds: S3Credentials, now: Date, payload = 'UNSIGNED-PAYLOAD'): Record<string, string> {
+  return signRequest('GET', url, region, creds, now, payload);
+}
+
+/** The body's SHA-256, as `payload` for a request that carries one. */
+export const payloadHash = (body: string): string => sha256(body);
+
+/** Any method; headers not signed here (If-Match, If-None-Match) may be added to the result and are sent as they are. */
+export function signRequest(method: string, url: URL, region: string, creds: S3Credentials, now: Date, payload = 'UNSIGNED-PAYLOAD'): Record<string, string> {
   const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const headers: Record<string, string> = {
@@ -28,7 +36,7 @@ export function signGet(url: URL, region: string, creds: S3Credentials, now: Dat
     ...(creds.sessionToken ? { 'x-amz-security-token': creds.sessionToken } : {}),
   };
   const names = Object.keys(headers).sort();
-  const request = ['GET', url.pathname, url.search.replace(/^\?/, ''), ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), payload].join('\n');
+  const request = [method, url.pathname, url.search.replace(/^\?/, ''), ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), payload].join('\n');
   const scope = `${day}/${region}/s3/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(request)].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, day), region), 's3'), 'aws4_request');

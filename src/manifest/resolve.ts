@@ -168,7 +168,17 @@ export function resolvePair(
     ...(raw.alias ? { alias: raw.alias } : {}),
     ...(raw.version ? { version: raw.version } : {}),
     ...(raw.conflict ? { conflict: raw.conflict } : {}),
+    ...remoteLockOf(raw, tool, remote, pick('delete') ?? tool === 'mlflow'),
     ...(raw.compare ? { compare: [...new Set(raw.compare.split(','))] as CompareKey[] } : {}),
     source,
   };
+}
+
+/** Tools whose pairs may lock at the remote: they write files beside the lock, which they exclude. */
+export const REMOTE_LOCK_TOOLS: readonly ToolName[] = ['rsync', 'rclone', 'aws'];
+
+function remoteLockOf(raw: RawPair, tool: ToolName, remote: Endpoint, mirror: boolean): { remoteLock?: 'asked' | 'default' } {
+  if (raw.remote_lock === false || raw.snapshots || !REMOTE_LOCK_TOOLS.includes(tool) || !['s3', 'ssh', 'local', 'rclone'].includes(remote.type)) return {};
+  if (raw.remote_lock) return { remoteLock: 'asked' };
+  return mirror || (raw.mode ?? 'push') === 'bisync' ? { remoteLock: 'default' } : {};
 }

@@ -4,7 +4,7 @@ import type { ManifestIssue } from '../errors.js';
 import { CATEGORIES, type Category, type Endpoint } from '../types.js';
 import { cronProblem } from '../util/cron.js';
 import { parseDuration } from '../util/duration.js';
-import { resolveRemote, toolFor } from './resolve.js';
+import { REMOTE_LOCK_TOOLS, resolveRemote, toolFor } from './resolve.js';
 import { manifestShape, pairSchema, remoteSchema, type RawManifest, type RawPair, type RawRemote } from './schema.js';
 import { issueAt } from './issues.js';
 import type { ParsedYaml } from './yaml-doc.js';
@@ -49,6 +49,10 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     // Said only where the pair itself asks: from defaults these simply do not apply to a snapshot pair.
     if (pair.backup) at('backup', 'does not apply to snapshots: the previous snapshot keeps every replaced and deleted file');
   }
+  if (pair.remote_lock && (!REMOTE_LOCK_TOOLS.includes(tool) || !['s3', 'ssh', 'local', 'rclone'].includes(remoteType ?? ''))) {
+    at('remote_lock', `a lock at the remote is taken by rsync, rclone and aws pairs on s3, ssh, local and rclone remotes (this pair: ${tool} to a ${remoteType ?? 'unknown'} remote)`);
+  }
+  if (pair.remote_lock && pair.snapshots) at('remote_lock', 'does not apply to snapshots: each run writes its own new folder');
   const verify = pair.verify ?? defaults.verify;
   if (verify && verify !== 'none' && !caps.verify.includes(verify) && pair.verify) {
     at('verify', `verify: ${verify} is not supported by ${tool} (supported: ${[...caps.verify, 'none'].join(', ')})`);

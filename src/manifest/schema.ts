@@ -73,6 +73,8 @@ export const pairSchema = strict({
   compare: compare.optional(),
   // Push to a local or ssh remote only: dated complete trees, unchanged files hard-linked (rsync --link-dest).
   snapshots: strict({ keep: z.int().min(1).max(10000) }).optional(),
+  // A lock at the remote too (issue 16): default on for mirrors (delete: true) and bisync with rsync, rclone, aws.
+  remote_lock: z.boolean().optional(),
   ...pairOptions,
 });
 

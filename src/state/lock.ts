@@ -1,10 +1,10 @@
 // One lock file per pair (SPEC §4). Created with link(2), which is atomic and never half-written.
 import { readFileSync } from 'node:fs';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { makeFolder } from './own-folder.js';
 import { sleep } from '../exec/retry.js';
+import { hostId } from '../remote-lock/holder.js';
 
 export interface LockInfo {
   readonly pid: number;
@@ -49,7 +49,7 @@ export function pidAlive(pid: number): boolean {
 
 /** Only a lock from this host can be judged: the same boot with a dead PID, or an earlier boot. */
 export function isStale(info: LockInfo): boolean {
-  if (info.host !== hostname()) return false;
+  if (info.host !== hostId()) return false;
   if (info.bootId && BOOT_ID && info.bootId !== BOOT_ID) return true;
   return !pidAlive(info.pid);
 }
@@ -97,7 +97,7 @@ async function removeStale(path: string, stale: LockInfo, me: LockInfo): Promise
 export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string }): Promise<LockResult> {
   await makeFolder(dir);
   const path = join(dir, `${name}.lock`);
-  const me: LockInfo = { pid: process.pid, host: hostname(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command };
+  const me: LockInfo = { pid: process.pid, host: hostId(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
@@ -127,4 +127,14 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
     }
     await sleep(Math.min(250, Math.max(10, deadline - Date.now())));
   }
+}
+
+/** `labsync unlock`: the pair's local lock, removed when its owner is gone; what it held, and whether it was removed. */
+export async function removeIfStale(dir: string, name: string): Promise<{ info: LockInfo; removed: boolean } | undefined> {
+  const path = join(dir, `${name}.lock`);
+  const info = await readInfo(path);
+  if (!info) return undefined;
+  if (!isStale(info)) return { info, removed: false };
+  await unlink(path).catch(() => undefined);
+  return { info, removed: true };
 }

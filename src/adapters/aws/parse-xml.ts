@@ -38,7 +38,7 @@ export function parseListPage(xml: string, prefix: string): ListPage {
     if (key === undefined || !Number.isFinite(size)) throw new Error(`an object without a key or size in the listing: ${block.slice(0, 200)}`);
     if (!key.startsWith(base) || key.endsWith('/')) continue;
     const path = key.slice(base.length);
-    if (path.startsWith('.labsync-backup/')) continue;
+    if (path.startsWith('.labsync-backup/') || path === '.labsync-lock') continue;
     const mtimeMs = Date.parse(field(block, 'LastModified') ?? '');
     const etag = field(block, 'ETag')?.replace(/"/g, '');
     // versitygw lists an empty <ChecksumAlgorithm> for an object it holds no checksum of.

@@ -29,7 +29,7 @@ export function parseListing(stdout: string, prefix: string): Entry[] {
         ...(o.ChecksumAlgorithm?.some(Boolean) ? { checksums: o.ChecksumAlgorithm.filter(Boolean) } : {}),
       };
     })
-    .filter((e) => !e.path.startsWith('.labsync-backup/'));
+    .filter((e) => !e.path.startsWith('.labsync-backup/') && e.path !== '.labsync-lock');
 }
 
 /**

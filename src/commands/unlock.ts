@@ -1,0 +1,54 @@
+// `labsync unlock NAME`: say whose lock it was, ask (or --force), remove the remote lock, and the local one if its owner is gone.
+import { createInterface } from 'node:readline/promises';
+import { selectPairs } from '../engine/select.js';
+import { UsageError, type ExitCode } from '../errors.js';
+import { backendFor, lockRequestMs } from '../remote-lock/backend-for.js';
+import { describeHolder } from '../remote-lock/holder.js';
+import { removeIfStale } from '../state/lock.js';
+import { locksDir } from '../state/paths.js';
+import { openManifest, redactor, type GlobalOptions } from './context.js';
+
+async function ask(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export async function unlockCommand(name: string, opts: GlobalOptions, force: boolean): Promise<ExitCode> {
+  const manifest = openManifest(opts);
+  const [pair] = selectPairs(manifest, { names: [name] });
+  if (!pair) throw new UsageError(`unknown name '${name}'`);
+  const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  const local = await removeIfStale(locksDir(pair.root), pair.name);
+  if (local?.removed) say(`removed the local lock of PID ${local.info.pid} on ${local.info.host} (no longer running)`);
+  else if (local) say(`the local lock is held by PID ${local.info.pid} on ${local.info.host}, which is running: left alone`);
+  const b = backendFor(pair, { redact: redactor(), requestTimeoutMs: lockRequestMs(pair) });
+  if ('fallback' in b) {
+    say(`${pair.name}: no lock at the remote (${b.fallback})`);
+    return 0;
+  }
+  const found = await b.read();
+  if (!found) {
+    say(`${pair.name}: no lock at ${b.where}`);
+    return 0;
+  }
+  const whose = found.holder ? describeHolder(found.holder, new Date()) : 'an unreadable lock';
+  say(`${b.where}: ${whose}`);
+  if (!force) {
+    if (!process.stdin.isTTY) throw new UsageError(`not removed: without a terminal to ask, \`labsync unlock ${pair.name} --force\` removes the lock at ${b.where}`);
+    if (!(await ask('Remove it? A run still holding it would go on unlocked. [y/N] '))) {
+      say('not removed');
+      return 1;
+    }
+  }
+  const r = await b.release(found.tag);
+  if (r === 'changed') {
+    say(`not removed: the lock changed meanwhile (another run took it); run unlock again to see whose it is now`);
+    return 1;
+  }
+  say(r === 'gone' ? 'it was already gone' : `removed the lock at ${b.where}`);
+  return 0;
+}

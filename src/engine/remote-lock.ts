@@ -1,0 +1,116 @@
+// The lock at a pair's remote (issue 16): taken after the local lock, renewed by a timer here (never in
+// an adapter) at a third of its lease, released on every way out of runPair. Backends: remote-lock/.
+import type { Redactor } from '../exec/redact.js';
+import { sleep } from '../exec/retry.js';
+import { backendFor, lockRequestMs } from '../remote-lock/backend-for.js';
+import { describeHolder, expired, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
+import type { LockBackend } from '../remote-lock/types.js';
+import type { ResolvedPair } from '../types.js';
+import { VERSION } from '../version.js';
+import type { Emit } from './events.js';
+
+export interface HeldRemoteLock {
+  readonly where: string;
+  /** Stop renewing and remove the lock if it is still ours. Never throws: a lock left behind expires. */
+  release(): Promise<void>;
+}
+
+export type RemoteLockResult =
+  | { readonly held: HeldRemoteLock }
+  | { readonly none: true }
+  | { readonly locked: string }
+  | { readonly failed: string };
+
+interface Options {
+  readonly command: string;
+  readonly waitMs: number;
+  readonly emit: Emit;
+  readonly redact: Redactor;
+  readonly signal: AbortSignal;
+  /** Lock requests made (one S3 request or one ssh/sh process each), for measurements. */
+  readonly count?: { n: number };
+}
+
+export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<RemoteLockResult> {
+  if (!pair.remoteLock) return { none: true };
+  const b = backendFor(pair, { redact: o.redact, requestTimeoutMs: lockRequestMs(pair), ...(o.count ? { count: o.count } : {}) });
+  if ('fallback' in b) {
+    // Said on every run only where the manifest asked for it; validate says it for the default too.
+    if (pair.remoteLock === 'asked') o.emit({ kind: 'warning', pair: pair.name, message: `remote_lock: ${b.fallback}` });
+    return { none: true };
+  }
+  let lease: number;
+  try {
+    lease = leaseMs();
+  } catch (error) {
+    return { failed: (error as Error).message };
+  }
+  const deadline = Date.now() + o.waitMs;
+  let me = makeHolder({ command: o.command, version: VERSION, now: new Date(), lease });
+  try {
+    for (;;) {
+      me = renewed(me, new Date(), lease);
+      const got = await b.acquire(me);
+      if (got !== 'exists') return { held: holding(b, me, got.ok, lease, pair, o) };
+      const found = await b.read();
+      if (found?.holder && expired(found.holder, new Date())) {
+        me = renewed(me, new Date(), lease);
+        const taken = await b.takeOver(me, found);
+        if (taken !== 'changed') {
+          o.emit({ kind: 'warning', pair: pair.name, message: `took over the lock at ${b.where}: ${describeHolder(found.holder, new Date())}` });
+          return { held: holding(b, me, taken.ok, lease, pair, o) };
+        }
+        continue;
+      }
+      if (found && (Date.now() >= deadline || o.signal.aborted)) {
+        return { locked: found.holder ? `${describeHolder(found.holder, new Date())}, at ${b.where}` : `an unreadable lock at ${b.where}; \`labsync unlock ${pair.name}\` shows and removes it` };
+      }
+      // Gone since the create failed: try again at once; held: poll, never past the wait.
+      if (found) await sleep(Math.max(10, Math.min(1000, deadline - Date.now())));
+    }
+  } catch (error) {
+    return { failed: `could not take the lock at ${b.where} (${o.redact((error as Error).message)}); nothing was run` };
+  }
+}
+
+function holding(b: LockBackend, first: Holder, firstTag: string, lease: number, pair: ResolvedPair, o: Options): HeldRemoteLock {
+  let me = first;
+  let tag = firstTag;
+  let lost = false;
+  let inFlight: Promise<void> = Promise.resolve();
+  const renew = async (): Promise<void> => {
+    try {
+      const next = renewed(me, new Date(), lease);
+      const r = await b.renew(next, tag);
+      if (r === 'lost') {
+        lost = true;
+        clearInterval(timer);
+        o.emit({ kind: 'warning', pair: pair.name, message: `lost the lock at ${b.where}: another run took it over (this run's lease had run out); its changes and this run's may mix` });
+        return;
+      }
+      me = next;
+      tag = r.ok;
+    } catch (error) {
+      // Not fatal yet: two more renewals come before the lease runs out.
+      o.emit({ kind: 'warning', pair: pair.name, message: `could not renew the lock at ${b.where} (${o.redact((error as Error).message)}); trying again` });
+    }
+  };
+  const timer = setInterval(() => {
+    inFlight = inFlight.then(renew);
+  }, renewEveryMs(lease));
+  timer.unref();
+  return {
+    where: b.where,
+    async release() {
+      clearInterval(timer);
+      await inFlight;
+      if (lost) return;
+      try {
+        const r = await b.release(tag);
+        if (r === 'changed') o.emit({ kind: 'warning', pair: pair.name, message: `left the lock at ${b.where} alone: it is no longer this run's` });
+      } catch (error) {
+        o.emit({ kind: 'warning', pair: pair.name, message: `could not remove the lock at ${b.where} (${o.redact((error as Error).message)}); it expires at ${me.leaseUntil}` });
+      }
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// Pure: a lock folder on a POSIX filesystem, each operation one sh script (so an ssh host needs
+// nothing installed, and one operation is one connection). mkdir(2) is atomic: exactly one of two
+// racing runs creates the folder. A takeover renames the stale folder aside (rename(2) is atomic
+// too), checks it is the stale holder it read, and only then removes it and creates its own.
+import { posix } from 'node:path';
+import { shQuote } from '../adapters/rsync/remote.js';
+import { REMOTE_LOCK_NAME, type Holder } from './holder.js';
+
+/** Every script ends by printing one of these after `labsync-lock `. */
+export type DirAnswer = 'ok' | 'exists' | 'changed' | 'lost' | 'gone' | 'none' | 'found';
+
+export const lockDir = (remotePath: string): string => posix.join(remotePath, REMOTE_LOCK_NAME);
+
+const say = (a: DirAnswer): string => `echo 'labsync-lock ${a}'`;
+const owns = (token: string): string => `grep -q ${shQuote(`"token":"${token}"`)} "$D/holder" 2>/dev/null`;
+// The holder is written beside and renamed into place: a reader sees a whole record or the old one.
+const write = (h: Holder): string => `printf '%s' ${shQuote(JSON.stringify(h))} > "$D/holder.tmp" && mv -f -- "$D/holder.tmp" "$D/holder"`;
+const head = (dir: string): string => `D=${shQuote(dir)}`;
+const create = (h: Holder, ifExists: DirAnswer): string =>
+  `mkdir -p -- "$(dirname -- "$D")" && if mkdir -- "$D" 2>/dev/null; then ${write(h)} && ${say('ok')}; else ${say(ifExists)}; fi`;
+
+export function dirScript(dir: string, op: { kind: 'read' } | { kind: 'acquire'; holder: Holder } | { kind: 'takeover'; holder: Holder; staleToken: string } | { kind: 'renew'; holder: Holder; token: string } | { kind: 'release'; token: string | undefined }): string {
+  switch (op.kind) {
+    case 'read':
+      return [head(dir), `if [ -d "$D" ]; then ${say('found')}; cat -- "$D/holder" 2>/dev/null; else ${say('none')}; fi`].join('; ');
+    case 'acquire':
+      return [head(dir), create(op.holder, 'exists')].join('; ');
+    case 'takeover':
+      return [
+        head(dir), 'A="$D.stale.$$"',
+        `mv -- "$D" "$A" 2>/dev/null || { ${say('changed')}; exit 0; }`,
+        // Not the stale holder read a moment ago (another run took over first): put it back.
+        `if grep -q ${shQuote(`"token":"${op.staleToken}"`)} "$A/holder" 2>/dev/null; then rm -rf -- "$A"; ${create(op.holder, 'changed')}; else mv -- "$A" "$D" 2>/dev/null || rm -rf -- "$A"; ${say('changed')}; fi`,
+      ].join('; ');
+    case 'renew':
+      return [head(dir), `if ${owns(op.token)}; then ${write(op.holder)} && ${say('ok')}; else ${say('lost')}; fi`].join('; ');
+    case 'release':
+      return [
+        head(dir), `[ -d "$D" ] || { ${say('gone')}; exit 0; }`,
+        ...(op.token === undefined ? [] : [`${owns(op.token)} || { ${say('changed')}; exit 0; }`]),
+        `rm -rf -- "$D" && ${say('ok')}`,
+      ].join('; ');
+  }
+}
+
+/** The answer word and what followed it (the holder's text, for `read`). */
+export function parseAnswer(stdout: string): { answer: DirAnswer; rest: string } | undefined {
+  const m = /^labsync-lock (ok|exists|changed|lost|gone|none|found)\n?([\s\S]*)$/m.exec(stdout);
+  return m ? { answer: m[1] as DirAnswer, rest: m[2] ?? '' } : undefined;
+}

@@ -1,0 +1,91 @@
+// The lock as one S3 object written conditionally: If-None-Match: * creates it only where none is,
+// If-Match: <ETag> renews, takes over and deletes it only while it is the one read. Both moto 5.2 and
+// versitygw answer 412 PreconditionFailed to a condition that does not hold (tried on loopback). A
+// server that ignored the headers is caught by reading the holder back after each create.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+import type { S3Target } from '../exec/s3-direct.js';
+import { payloadHash, signRequest, uriEncode } from '../exec/sigv4.js';
+import { parseHolder, REMOTE_LOCK_NAME, type Holder } from './holder.js';
+import type { Found, LockBackend } from './types.js';
+
+export interface S3LockOptions {
+  /** Each request's own bound: a server that stops answering fails the lock, never hangs it. */
+  readonly requestTimeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** Requests made, for the cost measurement and the tests. */
+  readonly count?: { n: number };
+}
+
+export function lockUrl(t: S3Target): URL {
+  const key = `${t.prefix ? `${t.prefix}/` : ''}${REMOTE_LOCK_NAME}`;
+  const path = t.pathStyle ? `${t.base.pathname.replace(/\/$/, '')}/${uriEncode(t.bucket)}/${uriEncode(key, true)}` : `/${uriEncode(key, true)}`;
+  return new URL(`${t.base.origin}${path}`);
+}
+
+export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
+  const url = lockUrl(t);
+  const where = `s3://${t.bucket}/${t.prefix ? `${t.prefix}/` : ''}${REMOTE_LOCK_NAME}`;
+  const send = async (method: 'GET' | 'PUT' | 'DELETE', conditions: Record<string, string>, body?: string): Promise<{ status: number; etag: string; text: string }> => {
+    const headers = { ...signRequest(method, url, t.region, t.creds, new Date(), body === undefined ? 'UNSIGNED-PAYLOAD' : payloadHash(body)), ...conditions };
+    const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(o.requestTimeoutMs)]) : AbortSignal.timeout(o.requestTimeoutMs);
+    if (o.count) o.count.n += 1;
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' }, signal, redirect: 'manual', ...(body === undefined ? {} : { body }) });
+    } catch (error) {
+      const why = (error as Error).name === 'TimeoutError' ? `no answer in ${o.requestTimeoutMs} ms` : String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+      throw new Error(`${method} ${where}: ${why}`);
+    }
+    const text = await res.text();
+    return { status: res.status, etag: res.headers.get('etag') ?? '', text };
+  };
+  const fail = (what: string, r: { status: number; text: string }): Error => {
+    const code = /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
+    return new Error(`${what} ${where}: HTTP ${r.status}${code ? ` ${code}` : ''}`);
+  };
+  const read = async (): Promise<Found | undefined> => {
+    const r = await send('GET', {});
+    if (r.status === 404) return undefined;
+    if (r.status !== 200) throw fail('reading', r);
+    return { holder: parseHolder(r.text), tag: r.etag };
+  };
+  /** Write-then-read: a server that ignored the condition shows another holder (or ours over theirs, which a read cannot tell). */
+  const confirm = async (h: Holder, etag: string): Promise<{ ok: string } | 'changed'> => {
+    const now = await read();
+    if (now?.holder?.token !== h.token) return 'changed';
+    return { ok: now.tag || etag };
+  };
+  const put = async (h: Holder, conditions: Record<string, string>): Promise<{ ok: string } | 'failed'> => {
+    const r = await send('PUT', conditions, JSON.stringify(h));
+    if (r.status === 200) return { ok: r.etag };
+    // 409 ConditionalRequestConflict: another conditional write to the key was under way (AWS).
+    if (r.status === 412 || r.status === 409) return 'failed';
+    throw fail('writing', r);
+  };
+  return {
+    where,
+    read,
+    async acquire(h) {
+      const r = await put(h, { 'if-none-match': '*' });
+      if (r === 'failed') return 'exists';
+      const c = await confirm(h, r.ok);
+      if (c === 'changed') throw new Error(`the S3 server at ${t.base.origin} ignored If-None-Match (another holder's lock was overwritten or overwrote this one): it cannot hold a lock; set remote_lock: false for this pair`);
+      return c;
+    },
+    async takeOver(h, stale) {
+      const r = await put(h, { 'if-match': stale.tag });
+      return r === 'failed' ? 'changed' : confirm(h, r.ok);
+    },
+    async renew(h, tag) {
+      const r = await put(h, { 'if-match': tag });
+      return r === 'failed' ? 'lost' : r;
+    },
+    async release(tag) {
+      const r = await send('DELETE', tag === undefined ? {} : { 'if-match': tag });
+      if (r.status === 204 || r.status === 200) return 'ok';
+      if (r.status === 404) return 'gone';
+      if (r.status === 412) return 'changed';
+      throw fail('removing', r);
+    },
+  };
+}

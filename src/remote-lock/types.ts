@@ -1,0 +1,23 @@
+// One interface for a lock at a pair's remote; one small backend per kind of remote (s3.ts, ssh.ts, local.ts).
+import type { Holder } from './holder.js';
+
+/** A holder as read, with what a conditional change must name (S3: the ETag; a lock folder: the holder's token). */
+export interface Found { readonly holder: Holder | undefined; readonly tag: string }
+
+export interface LockBackend {
+  /** Where the lock lives, in the user's words: s3://bucket/prefix/.labsync-lock, host:/path/.labsync-lock. */
+  readonly where: string;
+  /** Create the lock if there is none: `ok` (with the tag to renew by) or `exists`. */
+  acquire(h: Holder): Promise<{ ok: string } | 'exists'>;
+  /** The lock as it stands; undefined when there is none. `holder` undefined: something unreadable is there. */
+  read(): Promise<Found | undefined>;
+  /** Take over a lock whose lease ran out, only if it is still the one read (`tag`). */
+  takeOver(h: Holder, stale: Found): Promise<{ ok: string } | 'changed'>;
+  /** Write the renewed holder, only if the lock is still ours. */
+  renew(h: Holder, tag: string): Promise<{ ok: string } | 'lost'>;
+  /** Remove the lock if it is still `tag` (ours, or the one `unlock` showed); undefined tag: whatever is there. */
+  release(tag: string | undefined): Promise<'ok' | 'changed' | 'gone'>;
+}
+
+/** A remote that cannot hold a lock (rclone: no conditional writes labsync can use), and why. */
+export interface NoRemoteLock { readonly fallback: string }
