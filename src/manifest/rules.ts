@@ -53,6 +53,10 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     at('remote_lock', `a lock at the remote is taken by rsync, rclone and aws pairs on s3, ssh, local and rclone remotes (this pair: ${tool} to a ${remoteType ?? 'unknown'} remote)`);
   }
   if (pair.remote_lock && pair.snapshots) at('remote_lock', 'does not apply to snapshots: each run writes its own new folder');
+  if (pair.shards !== undefined && pair.shards > 1) {
+    const plans = mode !== 'bisync' && !pair.snapshots && (tool === 'aws' || tool === 'rclone' || (tool === 'rsync' && (remoteType === 'local' || remoteType === 'ssh')));
+    if (!plans) at('shards', `a pair is split only where labsync plans the files itself: rsync (local or ssh remote), aws or rclone, push or pull, without snapshots (this pair: ${tool} ${mode} to a ${remoteType ?? 'unknown'} remote${pair.snapshots ? ', snapshots' : ''})`);
+  }
   const verify = pair.verify ?? defaults.verify;
   if (verify && verify !== 'none' && !caps.verify.includes(verify) && pair.verify) {
     at('verify', `verify: ${verify} is not supported by ${tool} (supported: ${[...caps.verify, 'none'].join(', ')})`);

@@ -75,6 +75,8 @@ export const pairSchema = strict({
   snapshots: strict({ keep: z.int().min(1).max(10000) }).optional(),
   // A lock at the remote too (issue 16): default on for mirrors (delete: true) and bisync with rsync, rclone, aws.
   remote_lock: z.boolean().optional(),
+  // Split across N workers (a Slurm array, a Kubernetes Indexed Job): each moves the files whose path hash falls in its slice.
+  shards: z.int().min(1).max(10000).optional(),
   ...pairOptions,
 });
 
