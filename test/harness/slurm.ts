@@ -25,7 +25,7 @@ const DAEMONS = { munged: '/usr/sbin/munged', slurmctld: '/usr/sbin/slurmctld', 
 
 /** Why this machine cannot run the cluster, or null when it can. */
 export function slurmMissing(): string | null {
-  const absent = Object.values(DAEMONS).filter((d) => !existsSync(d));
+  const absent: string[] = Object.values(DAEMONS).filter((d) => !existsSync(d));
   try {
     execFileSync('sh', ['-c', 'command -v sbatch squeue scancel'], { stdio: 'ignore' });
   } catch {
