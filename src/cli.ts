@@ -29,10 +29,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], o: { resync?: boolean; commit?: string; snapshot?: string }, cmd: Command) => {
+  const run = (category: (typeof CATEGORIES)[number] | undefined) => async (action: string, names: string[], o: { resync?: boolean; commit?: string; snapshot?: string; shard?: string }, cmd: Command) => {
     const { runCommand } = await import('./commands/run.js');
-    setExit(await runCommand(category, action, names, { ...globals(cmd), resync: Boolean(o.resync), ...(o.commit !== undefined ? { commit: o.commit } : {}), ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}) }));
+    setExit(await runCommand(category, action, names, { ...globals(cmd), resync: Boolean(o.resync), ...(o.commit !== undefined ? { commit: o.commit } : {}), ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}), ...(o.shard !== undefined ? { shard: o.shard } : {}) }));
   };
+  const SHARD_HELP = "this worker's slice of each pair: K of N workers (0-based); else from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX for pairs with shards:";
   for (const category of CATEGORIES) {
     program
       .command(category)
@@ -42,6 +43,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--resync', 'with sync: the explicit first run of a bisync pair')
       .option('--commit <message>', 'with push/sync: commit local changes first (git: add -A and commit; dvc: commit the .dvc file)')
       .option('--snapshot <timestamp>', "with pull/status: a snapshots: pair's snapshot instead of its latest")
+      .option('--shard <K/N>', SHARD_HELP)
       .action(run(category));
   }
   program
@@ -49,9 +51,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('every pair (or the named ones), each in its configured mode — what cron and CI call')
     .argument('[names...]', 'only these pairs')
     .option('--resync', 'the explicit first run of a bisync pair (rclone bisync --resync); never added by labsync')
-    .action(async (names: string[], o: { resync?: boolean }, cmd: Command) => {
+    .option('--shard <K/N>', SHARD_HELP)
+    .action(async (names: string[], o: { resync?: boolean; shard?: string }, cmd: Command) => {
       const { runCommand } = await import('./commands/run.js');
-      setExit(await runCommand(undefined, 'sync', names, { ...globals(cmd), resync: Boolean(o.resync) }));
+      setExit(await runCommand(undefined, 'sync', names, { ...globals(cmd), resync: Boolean(o.resync), ...(o.shard !== undefined ? { shard: o.shard } : {}) }));
     });
   program
     .command('check')
@@ -62,7 +65,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--dir <dir>', 'with --sums: the folder the names are relative to (default: here)')
     .option('--full', 'download to compare where the remote offers no checksum')
     .option('--snapshot <timestamp>', "a snapshots: pair's snapshot instead of its latest")
-    .action(async (category: string | undefined, names: string[], o: { sums?: string; dir?: string; full?: boolean; snapshot?: string }, cmd: Command) => {
+    .option('--shard <K/N>', "check only this worker's slice (see sync --shard)")
+    .action(async (category: string | undefined, names: string[], o: { sums?: string; dir?: string; full?: boolean; snapshot?: string; shard?: string }, cmd: Command) => {
       if (o.sums) {
         const { checkSumsCommand } = await import('./commands/check-sums.js');
         return setExit(await checkSumsCommand(o.sums, o.dir, globals(cmd)));
@@ -70,7 +74,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { runCommand } = await import('./commands/run.js');
       const isCategory = (CATEGORIES as readonly (string | undefined)[]).includes(category);
       const words = isCategory || category === undefined ? names : [category, ...names];
-      setExit(await runCommand(isCategory ? (category as (typeof CATEGORIES)[number]) : undefined, 'check', words, { ...globals(cmd), full: Boolean(o.full), ...(o.snapshot ? { snapshot: o.snapshot } : {}) }));
+      setExit(await runCommand(isCategory ? (category as (typeof CATEGORIES)[number]) : undefined, 'check', words, { ...globals(cmd), full: Boolean(o.full), ...(o.snapshot ? { snapshot: o.snapshot } : {}), ...(o.shard !== undefined ? { shard: o.shard } : {}) }));
     });
   program
     .command('sums')

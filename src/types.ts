@@ -94,6 +94,8 @@ export interface ResolvedPair {
   readonly snapshots?: { readonly keep: number };
   /** Set by the engine for a snapshot run: the previous snapshot, relative to the one being written. */
   readonly linkDest?: string;
+  /** `shards: N`: the pair is meant to run as N workers (`--shard K/N`, or K from a Slurm array / Indexed Job). */
+  readonly shards?: number;
   readonly exclude: readonly string[];
   readonly retries: number;
   readonly retryDelayMs: number;

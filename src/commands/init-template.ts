@@ -25,6 +25,7 @@ data:
     delete: true           # mirror: remove at the destination what the source lacks...
     max_delete: 10%        # ...but refuse a run that would delete more than this
     backup: true           # replaced and deleted files go to .labsync-backup/<time>/ at the destination
+    # shards: 4            # split across 4 workers: \`--shard K/4\`, or K from a Slurm array / Kubernetes Indexed Job
 
 models:
   - name: checkpoints

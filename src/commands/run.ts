@@ -3,16 +3,21 @@ import { selectPairs } from '../engine/select.js';
 import { runPairs } from '../engine/run.js';
 import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
 import type { Action, Category } from '../types.js';
+import { parseShard, shardFromEnv, type Shard } from '../engine/shard.js';
+import type { ResolvedPair } from '../types.js';
 import { openManifest, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 
 export const ACTIONS: readonly Action[] = ['push', 'pull', 'sync', 'status'];
 
-export async function runCommand(category: Category | undefined, action: string, names: readonly string[], opts: GlobalOptions & { resync?: boolean; full?: boolean; commit?: string; snapshot?: string }): Promise<ExitCode> {
+export async function runCommand(category: Category | undefined, action: string, names: readonly string[], opts: GlobalOptions & { resync?: boolean; full?: boolean; commit?: string; snapshot?: string; shard?: string }): Promise<ExitCode> {
   if (action !== 'check' && !(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown action '${action}' for ${category ?? 'labsync'}; use one of: ${ACTIONS.join(', ')}`);
   }
+  if (opts.shard !== undefined && action === 'status') throw new UsageError('--shard applies to push, pull, sync and check; status shows the whole pair');
+  const asked = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const manifest = openManifest(opts);
   const pairs = selectPairs(manifest, { ...(category ? { category } : {}), names, ...(opts.tag ? { tag: opts.tag } : {}) });
+  const shards = action === 'status' ? new Map() : shardsFor(pairs, asked, process.env);
   const redact = redactor();
   const { emit, close } = await reporters(opts, manifest.root, redact);
   const controller = new AbortController();
@@ -34,6 +39,7 @@ export async function runCommand(category: Category | undefined, action: string,
         full: Boolean(opts.full),
         ...(opts.commit ? { commitMessage: opts.commit } : {}),
         ...(opts.snapshot ? { snapshot: opts.snapshot } : {}),
+        ...(shards.size ? { shards } : {}),
       },
       emit,
       redact,
@@ -44,4 +50,22 @@ export async function runCommand(category: Category | undefined, action: string,
     untrap();
     close();
   }
+}
+
+/** Each pair's slice: `--shard` for every selected pair, else from the environment for pairs with shards: (shard.ts). */
+export function shardsFor(pairs: readonly ResolvedPair[], asked: Shard | undefined, env: NodeJS.ProcessEnv): Map<string, Shard> {
+  const out = new Map<string, Shard>();
+  for (const p of pairs) {
+    if (asked && p.shards !== undefined && p.shards !== asked.count) {
+      throw new UsageError(`--shard ${asked.index}/${asked.count} splits ${p.category}.${p.name} into ${asked.count}, but the manifest says shards: ${p.shards}; every worker must use the same N`);
+    }
+    let s: Shard | undefined;
+    try {
+      s = asked ?? shardFromEnv(env, p.shards);
+    } catch (error) {
+      throw new UsageError(`${p.category}.${p.name}: ${(error as Error).message}`);
+    }
+    if (s) out.set(p.name, s);
+  }
+  return out;
 }

@@ -25,6 +25,7 @@ import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
 import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
+import { lockName, shardRefusal, type Shard } from './shard.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -38,6 +39,8 @@ export interface PairRunOptions {
   readonly signal: AbortSignal;
   /** `plan --save` / `apply`: the run stops at its plan, or carries out the given one (plan-seam.ts). */
   readonly seam?: PlanSeam;
+  /** This worker's slice of the pair (shard.ts): the whole plan is computed and guarded, only the slice is moved. */
+  readonly shard?: Shard;
 }
 
 export function directionOf(pair: ResolvedPair, action: Action): Direction {
@@ -105,6 +108,7 @@ async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const lister = direction !== 'bisync' && adapter.transferPlan && process.env.LABSYNC_PLAN !== '0' ? adapter.lister?.(pair, direction) : undefined;
   if (lister && direction !== 'bisync') return plannedBody(pair, adapter, lister, direction, o, ctx, show);
   if (o.seam) return unplannable(pair, o.seam);
+  if (o.shard) return { status: 'refused', error: `${pair.category}.${pair.name} cannot run as a shard here: ${pair.tool} compares ${pair.remoteLabel} by itself (labsync could not list it to plan, e.g. the folder holds symlinks), so there is no file plan to split; nothing was changed` };
 
   if (o.action !== 'status' && !o.dryRun) {
     for (const gone of await clearStaleToolLocks(adapter, pair, direction, o.plan)) {
@@ -225,10 +229,16 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
   const tooOld = versionRefusal(pair, o.plan.toolVersions);
   if (tooOld) return finish({ status: 'refused', error: tooOld.error, hint: tooOld.hint });
 
+  const shardNo = o.shard ? shardRefusal(pair, directionOf(pair, o.action === 'check' ? 'check' : o.action)) : undefined;
+  if (shardNo) return finish({ status: 'refused', error: shardNo });
+  if (o.shard && o.seam) return finish({ status: 'refused', error: 'a saved plan is carried out whole; --shard does not apply to plan --save or apply' });
+
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   let got: Awaited<ReturnType<typeof acquireLock>> | undefined;
   try {
-    got = readOnly ? undefined : await acquireLock(locksDir(pair.root), pair.name, { waitMs: o.waitMs, command: o.command });
+    // Shards of one pair run at once by design (a Slurm array on one node): each takes its own lock,
+    // so two copies of one shard still exclude each other while different slices never wait.
+    got = readOnly ? undefined : await acquireLock(locksDir(pair.root), lockName(pair, o.shard), { waitMs: o.waitMs, command: o.command });
   } catch (error) {
     // No lock, no run: two unlocked runs of one pair could delete each other's files. The other pairs go on.
     // The fs error names the path it could not create.

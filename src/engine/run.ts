@@ -10,6 +10,7 @@ import type { Emit, PairResult, RunResult } from './events.js';
 import { mapPool } from './pool.js';
 import { recordReceipt } from './receipt.js';
 import { runPair } from './run-pair.js';
+import type { Shard } from './shard.js';
 import type { PlanSeam } from './plan-seam.js';
 import { versionsFor } from './versions.js';
 
@@ -35,6 +36,8 @@ export interface RunRequest {
   readonly appliedPlan?: string;
   /** `pull|check|status --snapshot STAMP`. */
   readonly snapshot?: string;
+  /** `--shard K/N` (or K/N from a Slurm array / Indexed Job), by pair name: the slice each pair's run handles. */
+  readonly shards?: ReadonlyMap<string, Shard>;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -55,6 +58,11 @@ function toRecord(r: PairResult): PairRecord {
 function seamOf(req: RunRequest, pair: ResolvedPair): { seam?: PlanSeam } {
   const seam = req.seams?.get(pair.name);
   return seam ? { seam } : {};
+}
+
+function shardOf(req: RunRequest, pair: ResolvedPair): { shard?: Shard } {
+  const shard = req.shards?.get(pair.name);
+  return shard ? { shard } : {};
 }
 
 /** One folder inside (or equal to) the other. */
@@ -82,7 +90,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   const results = await mapPool(
     req.pairs,
     req.concurrency,
-    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair) }),
+    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair) }),
     (a, b) => nested(a.local, b.local),
   );
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));

@@ -147,6 +147,7 @@ export function resolvePair(
     // From defaults, compress applies only where it can (rsync over ssh); rules refuse it elsewhere on a pair.
     ...(raw.compress ?? (defaults.compress && tool === 'rsync' && remote.type === 'ssh') ? { compress: true } : {}),
     ...(raw.snapshots ? { snapshots: { keep: raw.snapshots.keep } } : {}),
+    ...(raw.shards !== undefined ? { shards: raw.shards } : {}),
     ...(pick('transfers') !== undefined ? { transfers: pick('transfers') as number } : {}),
     exclude: pick('exclude') ?? [],
     retries: pick('retries') ?? DEFAULTS.retries,

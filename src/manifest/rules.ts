@@ -49,6 +49,10 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     // Said only where the pair itself asks: from defaults these simply do not apply to a snapshot pair.
     if (pair.backup) at('backup', 'does not apply to snapshots: the previous snapshot keeps every replaced and deleted file');
   }
+  if (pair.shards !== undefined && pair.shards > 1) {
+    const plans = mode !== 'bisync' && !pair.snapshots && (tool === 'aws' || tool === 'rclone' || (tool === 'rsync' && (remoteType === 'local' || remoteType === 'ssh')));
+    if (!plans) at('shards', `a pair is split only where labsync plans the files itself: rsync (local or ssh remote), aws or rclone, push or pull, without snapshots (this pair: ${tool} ${mode} to a ${remoteType ?? 'unknown'} remote${pair.snapshots ? ', snapshots' : ''})`);
+  }
   const verify = pair.verify ?? defaults.verify;
   if (verify && verify !== 'none' && !caps.verify.includes(verify) && pair.verify) {
     at('verify', `verify: ${verify} is not supported by ${tool} (supported: ${[...caps.verify, 'none'].join(', ')})`);

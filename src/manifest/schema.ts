@@ -73,6 +73,8 @@ export const pairSchema = strict({
   compare: compare.optional(),
   // Push to a local or ssh remote only: dated complete trees, unchanged files hard-linked (rsync --link-dest).
   snapshots: strict({ keep: z.int().min(1).max(10000) }).optional(),
+  // Split across N workers (a Slurm array, a Kubernetes Indexed Job): each moves the files whose path hash falls in its slice.
+  shards: z.int().min(1).max(10000).optional(),
   ...pairOptions,
 });
 
