@@ -13,7 +13,7 @@ export function cronJobName(pair: string): string {
   return `labsync-${slug.slice(0, 52 - 'labsync-'.length - tag.length).replace(/-+$/, '')}${tag}`.replace(/-+$/, '');
 }
 
-const shardsOf = (pair: ResolvedPair): number => (pair as { shards?: number }).shards ?? 1;
+const shardsOf = (pair: ResolvedPair): number => pair.shards ?? 1;
 
 /** The CronJob as a plain object (what `kubectl apply` reads, once turned into YAML). */
 export function cronJob(manifest: Manifest, pair: ResolvedPair, image: string, timeZone?: string): Record<string, unknown> {

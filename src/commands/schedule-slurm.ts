@@ -28,7 +28,7 @@ export function slurmTime(ms: number): string {
 /** An #SBATCH value with a space in it: sbatch takes a double-quoted value whole. */
 const directiveValue = (v: string): string => (/[\s"']/.test(v) ? `"${v.replace(/"/g, '\\"')}"` : v);
 
-const shardsOf = (pair: ResolvedPair): number => (pair as { shards?: number }).shards ?? 1;
+const shardsOf = (pair: ResolvedPair): number => pair.shards ?? 1;
 
 export function sbatchScript(manifest: Manifest, pair: ResolvedPair, env: NodeJS.ProcessEnv = process.env): BatchScript {
   const shards = shardsOf(pair);
