@@ -21,6 +21,9 @@ if [ "$purpose" = test ]; then
   need_bin ssh-keygen openssh-client
   need_bin git-lfs git-lfs
   need_bin crontab cron
+  # A one-node Slurm on 127.0.0.1 for the sharded-sync tests (test/harness/slurm.ts); munge is its auth.
+  [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && command -v sbatch >/dev/null 2>&1 || apt_missing="$apt_missing slurm-wlm"
+  [ -x /usr/sbin/munged ] || apt_missing="$apt_missing munge"
 fi
 
 # One line per Python tool: "link-name venv-name package[:entry-point]" (the entry point when it is
@@ -66,7 +69,8 @@ fi
 
 if [ -n "$apt_missing" ]; then
   echo "installing:$apt_missing" >&2
-  # policy-rc.d: keep the system sshd from starting on :22; the tests run their own on 127.0.0.1.
+  # policy-rc.d: keep the packaged sshd, munged, slurmctld and slurmd from starting (sshd on :22); the
+  # tests run their own on 127.0.0.1.
   prc=/usr/sbin/policy-rc.d
   created=0
   if [ ! -e "$prc" ]; then printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; created=1; fi

@@ -122,7 +122,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--crontab-file <file>', 'edit this file instead of your crontab')
     .option('--crontab-user <user>', 'edit this user\'s crontab (crontab -u, as root)')
     .option('--unit-dir <dir>', 'with --systemd --install: where to write units (default ~/.config/systemd/user)')
-    .action(async (o: { install?: boolean; remove?: boolean; systemd?: boolean; crontabFile?: string; crontabUser?: string; unitDir?: string }, cmd: Command) => {
+    .option('--slurm', 'sbatch scripts, a job array of `shards:` tasks per pair (--install writes .labsync/slurm/NAME.sbatch)')
+    .option('--kubernetes', 'CronJobs whose Job is Indexed, one pod per shard (needs --image)')
+    .option('--image <image>', 'with --kubernetes: the container image that runs labsync')
+    .action(async (o: { install?: boolean; remove?: boolean; systemd?: boolean; crontabFile?: string; crontabUser?: string; unitDir?: string; slurm?: boolean; kubernetes?: boolean; image?: string }, cmd: Command) => {
       const { scheduleCommand } = await import('./commands/schedule.js');
       setExit(await scheduleCommand(globals(cmd), o));
     });

@@ -22,6 +22,11 @@ export interface ScheduleOptions {
   readonly crontabUser?: string;
   /** Where --systemd writes units (default ~/.config/systemd/user). */
   readonly unitDir?: string;
+  /** sbatch scripts (a job array per sharded pair) instead of crontab lines. */
+  readonly slurm?: boolean;
+  /** CronJobs running an Indexed Job per pair, in `image`. */
+  readonly kubernetes?: boolean;
+  readonly image?: string;
 }
 
 /** Pairs that share an expression share a line, in manifest order. */
@@ -32,6 +37,7 @@ export function scheduleGroups(manifest: Manifest): [string, string[]][] {
 }
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+export const shellQuote = q;
 const BIN = fileURLToPath(new URL('../bin/labsync.js', import.meta.url));
 
 /** The command a scheduler runs: absolute node and labsync, the PATH of the shell that installed it. */
@@ -43,7 +49,12 @@ export function runLine(manifest: Manifest, names: readonly string[], env: NodeJ
 
 /** The same command as an argv, for schedulers that take one (systemd). */
 export function runArgv(manifest: Manifest, names: readonly string[]): string[] {
-  return [process.execPath, BIN, '-c', manifest.file, '--quiet', '--log-file', join(logsDir(manifest.root), 'cron.log'), 'sync', ...names];
+  return [...labsyncArgv(manifest), '--quiet', '--log-file', join(logsDir(manifest.root), 'cron.log'), 'sync', ...names];
+}
+
+/** Absolute node, labsync and manifest: what any scheduler starts, before the options and the subcommand. */
+export function labsyncArgv(manifest: Manifest): string[] {
+  return [process.execPath, BIN, '-c', manifest.file];
 }
 
 /** systemd's own quoting: double quotes with backslash escapes, and %% for a literal %. */
@@ -115,6 +126,13 @@ export function systemdUnits(manifest: Manifest): { name: string; service: strin
 export async function scheduleCommand(opts: GlobalOptions, o: ScheduleOptions): Promise<ExitCode> {
   if (o.install && o.remove) throw new UsageError('--install and --remove cannot be used together');
   if (o.crontabFile && o.crontabUser) throw new UsageError('--crontab-file and --crontab-user cannot be used together');
+  const chosen = [o.systemd && '--systemd', o.slurm && '--slurm', o.kubernetes && '--kubernetes'].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: pick one scheduler`);
+  if (o.image !== undefined && !o.kubernetes) throw new UsageError('--image is for --kubernetes');
+  if (o.slurm || o.kubernetes) {
+    const { otherScheduler } = await import('./schedule-other.js');
+    return otherScheduler(openManifest(opts), o);
+  }
   const manifest = openManifest(opts);
   const groups = scheduleGroups(manifest);
   if (o.systemd) {
