@@ -157,7 +157,7 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
   const count = (what: RegExp): number => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(what) ?? []).length;
   const logins = (): number => count(/Accepted publickey/g);
 
-  it('with LABSYNC_SSH_SHARE=1 listing, rsync and the listing after it share one connection, closed at the end; by default each logs in', async () => {
+  it('with LABSYNC_SSH_SHARE=1 listing, rsync and the listing after it share one connection, closed at the end; with =0 each logs in', async () => {
     const lab = new Lab();
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a'), 'one');
@@ -170,10 +170,52 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
 
     lab.write(lab.path('raw/b'), 'two');
     const mid = logins();
-    const apart = await lab.cli(['data', 'push', '--json']);
+    const apart = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_SSH_SHARE: '0' } });
     expect(pairOf(apart)).toMatchObject({ status: 'ok', files: 1 });
-    // The listing, rsync and the listing after it; one more when a copy from the first push, too fresh
-    // to remember then, must now be read on the host.
-    expect(logins() - mid).toBeGreaterThanOrEqual(3);
+    // The listing (which also hashes the first push's copy, too fresh to remember then), rsync, the listing after it.
+    expect(logins() - mid).toBe(3);
+  });
+
+  it('by default a push that sends logs in twice (the listing after the transfer rides rsync\'s connection), and the runs after it once', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/sub/b'), 'b'.repeat(20));
+    await settle();
+    const first = logins();
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 2, verify: { status: 'in_sync', bytesHashed: { remote: 0 } } });
+    expect(logins() - first).toBe(2);
+    await until('the shared connection to close', () => count(/Disconnected from user/g) === logins());
+
+    // The copies were written within the racy window of the listing after the transfer: not remembered
+    // then, so the next listing hashes them on the host in its own call, not in a second login.
+    await settle();
+    const next = logins();
+    const again = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(again)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', bytesHashed: { local: 0, remote: 30 } } });
+    expect(logins() - next).toBe(1);
+
+    // Now every file is remembered on both sides: one login, nothing read anywhere.
+    const last = logins();
+    const quiet = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(quiet)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', bytesHashed: { local: 0, remote: 0 } } });
+    expect(logins() - last).toBe(1);
+    expect(readdirSync(lab.path('.labsync', 'cache')).filter((f) => f.endsWith('.racy'))).toEqual([]);
+  });
+
+  it('a racy copy changed on the host before the next run (same size and mtime) is found, not taken from the carried hash', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'good');
+    await settle();
+    expect(pairOf(await lab.cli(['data', 'push', '--json']))).toMatchObject({ status: 'ok', files: 1 });
+    expect(readdirSync(lab.path('.labsync', 'cache')).filter((f) => f.endsWith('.racy'))).toHaveLength(1);
+    const target = lab.outside('gpu/raw/a');
+    const stamp = new Date(statSync(target).mtimeMs).toISOString();
+    writeFileSync(target, 'evil');
+    execFileSync('touch', ['-d', stamp, target]);
+    const check = await lab.cli(['check', '--json']);
+    expect(check.exitCode).toBe(4);
+    expect(pairOf(check)?.verify).toMatchObject({ status: 'drift', changed: ['a'] });
   });
 });

@@ -8,7 +8,7 @@ import type { AttemptContext } from './attempt.js';
 import type { Body } from './outcome.js';
 import { rememberLocalSums } from './receipt.js';
 import { rememberSummaries } from './side-summary.js';
-import { cachedSha, hashOn, keyAt, type Hashed, type Key, type Side } from './sides.js';
+import { cachedSha, hashOn, keyAt, remember, saveRacy, type Hashed, type Key, type Side } from './sides.js';
 
 export interface BytesHashed { readonly local: number; readonly remote: number }
 
@@ -124,7 +124,7 @@ function takeFromSource(derived: ReadonlyMap<string, [number, number]>, written:
     }
     dstHashed.sha256.set(p, sha);
     const k = keyAt(dst, di);
-    dst.cache.put([p, k[0], k[1], k[2], k[3], sha, '', '', 0], dst.nowMs);
+    remember(dst, [p, k[0], k[1], k[2], k[3], sha, '', '', 0], dst.nowMs);
   }
   return late;
 }
@@ -135,5 +135,6 @@ async function saveCaches(local: Side, remote: Side, ctx: AttemptContext, pair: 
     if (side.missing) continue;
     side.cache.retain(side.paths.map((path) => ({ path })));
     await side.cache.save(side.cacheRoot, warn);
+    await saveRacy(pair, side, warn);
   }
 }

@@ -21,6 +21,7 @@ import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
+import { withSharedSsh } from './ssh-mux.js';
 import type { TreeStats } from '../verify/stat-tree.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
@@ -118,7 +119,16 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   if (refusal) return { status: 'refused', error: refusal, changes };
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
+  if (isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { plan, changes, local, remote });
+  // Something to send: the transfer's ssh becomes the master and the listing after it rides it (ssh-mux.ts).
+  return withSharedSsh(pair, ctx.redact, (p) => sendAndVerify(p, adapter, o, direction, { ...ctx, pair: p }, show, { plan, changes, local, remote }), 'transfer');
+}
 
+interface Planned { readonly plan: PairPlan; readonly changes: Changes; readonly local: Side; readonly remote: Side }
+
+/** Transfer, delete, then verify from listings taken again (none when nothing moved), repairing once. */
+async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void, planned: Planned): Promise<Body> {
+  const { plan, changes, local, remote } = planned;
   const moved: Moved = { attempts: 1, files: 0, bytes: 0, warnings: [], written: [] };
   const sending = [...plan.send, ...plan.replace].map((f) => f.path);
   if (sending.length) {

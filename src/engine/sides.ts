@@ -2,11 +2,12 @@
 // workers), an ssh host through one ssh connection running GNU find. Each side keeps its own hash
 // cache keyed by stat keys (size, mtime, ctime, inode), so what was hashed before and has not changed
 // is never read again, here or on the host.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RemoteTree } from '../adapters/types.js';
 import { readOutput } from '../exec/run.js';
 import type { Endpoint, ResolvedPair } from '../types.js';
-import { HashCache, type Row } from '../verify/hash-cache.js';
+import { HashCache, treeKey, writeCacheFile, type Row, type Warn } from '../verify/hash-cache.js';
 import { BATCH, dispatch, treeStats, type TreeStats } from '../verify/stat-tree.js';
 import { vanished } from '../verify/batch.js';
 import type { AttemptContext } from './attempt.js';
@@ -33,6 +34,33 @@ export interface Side {
   readonly freshBytes?: number;
   /** sha256 of the excludes and find's raw listing, where find listed it (a tree summary recognises it unparsed). */
   readonly rawDigest?: string;
+  /** Files hashed in this run too soon after they changed to be remembered (racy); see saveRacy. */
+  readonly racy: Set<string>;
+}
+
+/** Remembers a hash in the side's cache, or notes the file as racy (changed within the window). */
+export function remember(side: Side, row: Row, nowMs: number): void {
+  if (side.cache.put(row, nowMs)) side.racy.delete(row[0]);
+  else side.racy.add(row[0]);
+}
+
+/** The ssh side's racy files of the last run: its next listing hashes them in the same call (no second login). */
+const racyFile = (pair: ResolvedPair, root: string): string => join(cacheDir(pair), `${treeKey(root)}.racy`);
+
+function readRacy(pair: ResolvedPair, root: string): string[] {
+  try {
+    return readFileSync(racyFile(pair, root), 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return []; // none kept (or unreadable: those files are then hashed in a call of their own, as before)
+  }
+}
+
+/** Keeps an ssh side's racy paths for its next listing (a file's hash is still judged by its key then). */
+export async function saveRacy(pair: ResolvedPair, side: Side, warn: Warn): Promise<void> {
+  if (side.where !== 'ssh') return;
+  const file = racyFile(pair, side.cacheRoot);
+  if (!side.racy.size) return void rmSync(file, { force: true });
+  await writeCacheFile(file, [...side.racy].map((p) => `${p}\0`).join(''), warn);
 }
 
 export const keyAt = (s: Side, i: number): Key => [s.keys[i * 4] as number, s.keys[i * 4 + 1] as number, s.keys[i * 4 + 2] as number, s.keys[i * 4 + 3] as number];
@@ -69,7 +97,7 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
   let cache: HashCache | undefined;
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), nowMs, cacheRoot: path, ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}),
+    where: 'local', path, missing: !existsSync(path), nowMs, cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}),
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= HashCache.open(cacheDir(pair), path, { listing: found.listing(), ...warnOf(pair, ctx) })); },
@@ -86,11 +114,13 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   }
   if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
   const remote = pair.remote;
-  const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair), hash), ctx);
+  const root = sshRoot(remote);
+  // The last run's racy files ride this listing's call; hashed after find, each is used only under the key find gives it.
+  const ask = [...new Set([...(hash ?? []), ...readRacy(pair, root)])];
+  const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair), ask.length ? ask : undefined), ctx);
   if ('stop' in got) return got;
   const answer = got.value;
   if ('unsupported' in answer) return answer;
-  const root = sshRoot(remote);
   const tree: RemoteTree = 'missing' in answer ? { nowMs: 0, paths: [], keys: new Float64Array(0) } : answer;
   const fresh = new Map<string, { key: Key; sha256: string }>();
   let freshBytes = 0;
@@ -101,15 +131,16 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
     freshBytes += key[0];
   }
   let cache: HashCache | undefined;
+  const racy = new Set<string>();
   const openCache = (): HashCache => {
     const c = HashCache.open(cacheDir(pair), root, { listing: tree, ...warnOf(pair, ctx) });
-    for (const [p, f] of fresh) c.put([p, f.key[0], f.key[1], f.key[2], f.key[3], f.sha256, '', '', 0], tree.nowMs);
+    for (const [p, f] of fresh) if (!c.put([p, f.key[0], f.key[1], f.key[2], f.key[3], f.sha256, '', '', 0], tree.nowMs)) racy.add(p);
     return c;
   };
   // Not spread: the listing's paths and keys, and the cache lined up with them, come on first use.
   return {
     side: {
-      where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cacheRoot: root, fresh, freshBytes,
+      where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cacheRoot: root, fresh, freshBytes, racy,
       ...(tree.rawDigest ? { rawDigest: tree.rawDigest } : {}),
       get paths() { return tree.paths; },
       get keys() { return tree.keys; },
@@ -163,8 +194,7 @@ export async function hashOn(side: Side, pair: ResolvedPair, paths: readonly str
   let bytes = 0;
   for (const [p, k] of out.keys) {
     bytes += k[0];
-    const row: Row = [p, k[0], k[1], k[2], k[3], out.sha256.get(p) as string, '', '', 0];
-    side.cache.put(row, nowMs);
+    remember(side, [p, k[0], k[1], k[2], k[3], out.sha256.get(p) as string, '', '', 0], nowMs);
   }
   return { ...out, bytes };
 }

@@ -1,8 +1,13 @@
-// One ssh connection per pair run, shared by the listing, rsync and the listing after it: each ssh
-// after the first rides the first one's connection (OpenSSH ControlMaster), so a push pays for one
-// key exchange and login instead of three. The socket lives in a private temp folder (mode 0700) that
-// is removed at the end; the master is told to exit then, and ControlPersist bounds its life if labsync
-// dies first. https://man.openbsd.org/ssh_config#ControlMaster
+// One ssh login where a run needs several: each ssh after the first rides the first one's connection
+// (OpenSSH ControlMaster), so it pays for one key exchange and login instead of one each. The socket
+// lives in a private temp folder (mode 0700) that is removed at the end; the master is told to exit
+// then, and ControlPersist bounds its life if labsync dies first. https://man.openbsd.org/ssh_config#ControlMaster
+//
+// When (measured on loopback, 10k files; see README "Speed"): a run with nothing to send lists the
+// host once, and a master set up for that one listing only adds its start and `-O exit` (a no-op push
+// took 1423 ms shared against 616 ms). A run that sends lists once, transfers, and lists again (and
+// a snapshot push, a repair): there the transfer's ssh becomes the master and the listing after it
+// rides it, one login fewer. LABSYNC_SSH_SHARE=1 shares from the first listing on, =0 never.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,16 +23,19 @@ const PERSIST_S = 30;
 /** Whether the user's own options already decide connection sharing (theirs win; labsync adds nothing). */
 const ownSharing = (options: readonly string[]): boolean => options.some((o) => /^\s*control(master|path|persist)\b/i.test(o));
 
+/** Whether this pair's ssh calls already share a connection (the user's options, or labsync's from an outer call). */
+export const sharesSsh = (pair: ResolvedPair): boolean => pair.remote.type === 'ssh' && ownSharing(pair.remote.sshOptions);
+
 /**
- * Runs `body` with a pair whose ssh commands share one connection; the master is stopped after.
- * Opt-in (LABSYNC_SSH_SHARE=1): on loopback, idle machine, 10k files, a no-op push took 1423 ms with
- * the shared connection and 616 ms without (one changed file: 1429 against 1594 ms); where logins are
- * dear (a long round trip, a slow key agent) it pays.
+ * `from`: 'run' (the whole pair, only with LABSYNC_SSH_SHARE=1) or 'transfer' (from the transfer on,
+ * unless LABSYNC_SSH_SHARE=0). Runs `body` with a pair whose ssh commands share one connection; the
+ * master is stopped after. A pair already sharing (theirs, or an outer call's) runs as it is.
  */
-export async function withSharedSsh<T>(pair: ResolvedPair, redact: Redactor, body: (pair: ResolvedPair) => Promise<T>): Promise<T> {
+export async function withSharedSsh<T>(pair: ResolvedPair, redact: Redactor, body: (pair: ResolvedPair) => Promise<T>, from: 'run' | 'transfer' = 'run'): Promise<T> {
   const remote = pair.remote;
+  const wanted = from === 'run' ? process.env.LABSYNC_SSH_SHARE === '1' : process.env.LABSYNC_SSH_SHARE !== '0';
   // rsync only: its -e ssh, the listing and the hashing are all OpenSSH clients labsync starts itself.
-  if (remote.type !== 'ssh' || pair.tool !== 'rsync' || process.platform === 'win32' || process.env.LABSYNC_SSH_SHARE !== '1' || ownSharing(remote.sshOptions)) return body(pair);
+  if (remote.type !== 'ssh' || pair.tool !== 'rsync' || process.platform === 'win32' || !wanted || ownSharing(remote.sshOptions)) return body(pair);
   // Short: a unix socket path has ~104 bytes, and ssh appends a random suffix while it sets up.
   const dir = mkdtempSync(join(tmpdir(), 'lsm-'));
   const socket = join(dir, 's');
