@@ -2,6 +2,7 @@ import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '
 import type { PairPlan } from '../plan/types.js';
 import type { Entry } from '../verify/compare.js';
 import type { StoreChecksum } from '../verify/s3-judge.js';
+import type { S3Target } from '../exec/s3-direct.js';
 
 /** A program labsync may start: the five tools, ssh (which rsync, git and dvc ride on), or a hook's own program. */
 export type Program = ToolName | 'ssh' | (string & {});
@@ -201,6 +202,12 @@ export interface Lister {
   readonly modifyWindowMs: number;
   /** An S3 remote labsync may list itself over HTTP (exec/s3-list.ts); `remote` is the fallback. */
   readonly s3?: Extract<ResolvedPair['remote'], { type: 's3' }>;
+  /**
+   * An S3 remote behind another tool (rclone) that labsync may list itself: where, from the environment
+   * and files' text (pure); its entries are the tool's (an MD5 from a plain-MD5 ETag, no mtime), and an
+   * object whose ETag is no MD5 (the tool reads those from metadata) leaves the listing to `remote`.
+   */
+  readonly s3Direct?: { target(env: Readonly<Record<string, string | undefined>>, read: (path: string) => string): S3Target | { reason: string } };
 }
 
 /** A remote listing; `revision`: the commit it was taken at, where the remote has commits (hf): the receipt records it. */

@@ -9,7 +9,7 @@ import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { Emit, VerifyResult } from './events.js';
 import { compareS3 } from './compare-s3.js';
-import { digestLister, localListing, remoteListing, withBlobIds } from './listings.js';
+import { digestLister, localListing, remoteListing, withBlobIds, type Show } from './listings.js';
 import { probe, type Body } from './outcome.js';
 
 export const cacheDir = (pair: ResolvedPair): string => stateCacheDir(pair.root);
@@ -44,7 +44,7 @@ async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum
 }
 
 /** Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing. */
-export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
+export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext, show?: Show): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
   if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles) {
     const sides = await bothTrees(pair, pair.remote.path, mode, ctx);
     return { value: 'same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode) };
@@ -55,7 +55,7 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
   if (lister && !(plan.full && adapter.verify)) {
     const hashed = { bytes: 0 };
     // Both sides at once: the local walk (and any hashing) overlaps the server's answer.
-    const [remote, listed] = await Promise.all([remoteListing(lister, ctx), localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed)]);
+    const [remote, listed] = await Promise.all([remoteListing(lister, ctx, show), localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed)]);
     if ('stop' in remote) return remote;
     const local = await withBlobIds(pair, listed, remote.value, hashed);
     // The remote's checksums come with its listing: nothing is read there (but for S3 objects whose
@@ -87,12 +87,12 @@ export function driftOf(r: VerifyReport, pair: ResolvedPair, direction: Directio
   };
 }
 
-export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction: Direction, ctx: AttemptContext, plan: PlanContext): Promise<VerifyResult | { stop: Body }> {
+export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction: Direction, ctx: AttemptContext, plan: PlanContext, show?: Show): Promise<VerifyResult | { stop: Body }> {
   const mode = pair.verify === 'none' ? undefined : pair.verify;
   const skipped: VerifyResult = { status: 'skipped', checked: 0, missing: [], extra: [], changed: [] };
   if (!mode) return skipped;
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
-  const got = await compareSides(adapter, pair, mode, { ...ctx, progress: false }, plan);
+  const got = await compareSides(adapter, pair, mode, { ...ctx, progress: false }, plan, show);
   if (!got) return skipped;
   if ('stop' in got) return got;
   const d = driftOf(got.value, pair, direction);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Adapter, Lister, RemoteEntries, ToolOutput } from '../adapters/types.js';
-import { directTarget } from '../exec/s3-direct.js';
+import { directTarget, type S3Target } from '../exec/s3-direct.js';
 import { listS3, pageUrl } from '../exec/s3-list.js';
 import { formatCommand } from '../exec/format.js';
 import type { Entry } from '../verify/compare.js';
@@ -41,7 +41,7 @@ export const hasDigest = (want: Lister['local']): boolean => Boolean(want.md5 ||
  * error messages then apply. `show` receives what was run, as the pair's commands.
  */
 export async function remoteListing(lister: Lister, ctx: AttemptContext, show: Show = () => undefined): Promise<{ value: Listing; outputs: readonly ToolOutput[] } | { stop: Body }> {
-  const direct = lister.s3 ? await listDirect(lister.s3, ctx) : undefined;
+  const direct = await listDirect(lister, ctx);
   if (direct?.entries) {
     show([direct.shown as string]);
     return { value: listingOf(unexcluded(ctx.pair, direct.entries)), outputs: [] };
@@ -51,6 +51,7 @@ export async function remoteListing(lister: Lister, ctx: AttemptContext, show: S
   const got = await probe<RemoteEntries>(lister.remote, ctx);
   if ('stop' in got) return got;
   if (got.value.revision) rememberRemoteCommit(ctx.pair, got.value.revision);
+  // aws-cli's listing holds every key under the prefix; rclone filters its own.
   const value = listingOf(lister.s3 ? unexcluded(ctx.pair, got.value) : got.value);
   // A listing's digest leaves out sha256s (the local side's come from a cache); where the remote has
   // commits (hf), its commit id stands for the content, so a saved plan goes stale when it moves.
@@ -90,19 +91,45 @@ function unexcluded(pair: ResolvedPair, entries: readonly Entry[]): Entry[] {
 
 export type Show = (lines: readonly string[]) => void;
 
+/** Where labsync's own listing of this lister's remote goes, or why it cannot take it; undefined: not S3. */
+export function targetOf(lister: Lister, env: NodeJS.ProcessEnv = process.env): S3Target | { reason: string } | undefined {
+  if (lister.s3) return directTarget(lister.s3, env, awsConfigText(env));
+  return lister.s3Direct?.target(env, readText);
+}
+
+/**
+ * Entries as the lister's tool would give them. For rclone: the MD5 it takes from a plain-MD5 ETag and
+ * no mtime (its --use-server-modtime listing); undefined when an ETag is no MD5, whose MD5 rclone reads
+ * from the object's metadata (X-Amz-Meta-Md5chksum, a HEAD each), so rclone lists after all.
+ */
+function asTool(lister: Lister, entries: Entry[]): Entry[] | undefined {
+  if (lister.s3) return entries;
+  const out: Entry[] = [];
+  for (const e of entries) {
+    if (!e.etag || !PLAIN_MD5.test(e.etag)) return undefined;
+    out.push({ path: e.path, size: e.size, md5: e.etag });
+  }
+  return out;
+}
+
+const PLAIN_MD5 = /^[0-9a-f]{32}$/;
+
 /** Listings labsync took itself in this process (the tests count them through --json's commands). */
-async function listDirect(remote: NonNullable<Lister['s3']>, ctx: AttemptContext): Promise<{ entries?: Entry[]; shown?: string }> {
-  const target = directTarget(remote, process.env, awsConfigText(process.env));
-  if ('reason' in target) return {};
+async function listDirect(lister: Lister, ctx: AttemptContext): Promise<{ entries?: Entry[]; shown?: string } | undefined> {
+  const target = targetOf(lister);
+  if (!target || 'reason' in target) return undefined;
   const pages = { n: 0 };
   const what = `GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 prefix=${target.prefix ? `${target.prefix}/` : ''} (labsync's own listing`;
+  const tool = lister.s3 ? 'aws-cli' : ctx.pair.tool;
   try {
-    const entries = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) }, pages);
+    const listed = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) }, pages);
+    const entries = asTool(lister, listed);
+    if (!entries) return { shown: `${what}, ${pages.n} page${pages.n === 1 ? '' : 's'}: an ETag is no MD5; ${tool} lists instead)` };
     return { entries, shown: `${what}, ${pages.n} page${pages.n === 1 ? '' : 's'})` };
   } catch (error) {
     if (ctx.signal.aborted) return {};
     const why = (error as Error).name === 'TimeoutError' ? 'no answer in time' : ctx.redact((error as Error).message);
-    return { shown: `${what} failed: ${why}; aws-cli lists instead)` };
+    return { shown: `${what} failed: ${why}; ${tool} lists instead)` };
   }
 }
 
@@ -114,26 +141,33 @@ async function listDirect(remote: NonNullable<Lister['s3']>, ctx: AttemptContext
  * entries are the plan's own listing, already compared with the local side.
  */
 export async function remoteAfterPush(lister: Lister, ctx: AttemptContext, before: Listing, keys: readonly string[], show: Show): Promise<{ value: Listing } | { stop: Body }> {
-  const target = lister.s3 && keys.length <= Math.max(1, before.entries.length / 100) ? directTarget(lister.s3, process.env, awsConfigText(process.env)) : undefined;
+  const target = keys.length <= Math.max(1, before.entries.length / 100) ? targetOf(lister) : undefined;
   if (!target || 'reason' in target) return remoteListing(lister, ctx, show);
   const wanted = new Set(keys);
-  const found: Entry[] = [];
+  const listed: Entry[] = [];
   try {
     for (const key of wanted) {
       const got = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs), under: key });
-      for (const e of got) if (e.path === key) found.push(e);
+      for (const e of got) if (e.path === key) listed.push(e);
     }
   } catch {
     return remoteListing(lister, ctx, show);
   }
+  const found = asTool(lister, listed);
+  if (!found) return remoteListing(lister, ctx, show);
   show([`GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 of ${wanted.size} planned key${wanted.size === 1 ? '' : 's'} (labsync's own listing)`]);
   return { value: listingOf([...before.entries.filter((e) => !wanted.has(e.path)), ...found]) };
 }
 
 export function awsConfigText(env: NodeJS.ProcessEnv): string {
   const file = env.AWS_CONFIG_FILE ?? (env.HOME ? join(env.HOME, '.aws', 'config') : undefined);
+  return file ? readText(file) : '';
+}
+
+/** A file's text, '' when it cannot be read (no file is a configuration of nothing). */
+function readText(file: string): string {
   try {
-    return file ? readFileSync(file, 'utf8') : '';
+    return readFileSync(file, 'utf8');
   } catch {
     return '';
   }

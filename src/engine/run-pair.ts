@@ -49,14 +49,15 @@ export function directionOf(pair: ResolvedPair, action: Action): Direction {
 }
 
 /** `labsync check`: only the comparison (SPEC §6). A pair with verify: none is still checked, by checksum. */
-async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions): Promise<Body> {
+async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
   const direction = directionOf(pair, 'check');
   const read = await snapshotRead(pair, { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false }, o, () => undefined);
   if ('stop' in read) return read.stop;
   if ('none' in read) return { status: 'drift', error: read.none };
   const checked = { ...read.pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
   const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
-  const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan));
+  // The remote's listing says which lister took it (labsync's own S3 listing or the tool's) in --json's commands.
+  const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan, (l) => void commands.push(...l)));
   if ('stop' in v) return v.stop;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
   const warnings = sayUnproven(v, pair, o.emit);
@@ -262,7 +263,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     if (atRemote && 'held' in atRemote) remote = atRemote.held;
     // A check lists once (one connection); a push or pull lists, transfers and lists again over one shared connection.
     const run = (): Promise<Body> => o.action === 'check'
-      ? withLocal(pair, adapter, o, readOnly, () => checkBody(pair, adapter, o))
+      ? withLocal(pair, adapter, o, readOnly, () => checkBody(pair, adapter, o, commands))
       : withSharedSsh(pair, o.redact, (shared) => withLocal(shared, adapter, o, readOnly, () => body(shared, adapter, o, commands)));
     return finish(await (readOnly ? run() : withHooks(pair, o, run)));
   } catch (error) {

@@ -5,6 +5,7 @@ import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
 import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, traverses, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
+import { rcloneS3Target } from './s3-target.js';
 import { atLeast, BISYNC_MODERN, INSTALL_HINT, versionProblems } from './features.js';
 import { changesFromDryRun, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
@@ -89,6 +90,7 @@ export const rclone: Adapter = {
       // A remote folder not made yet holds nothing: the first push creates it.
       remote: { commands: [command(pair, lsjsonArgv(pair, configPath()), `list ${pair.remoteLabel}`, false, /directory not found/)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
       local: md5 ? { md5: true } : {},
+      ...(md5 ? { s3Direct: { target: (env, read) => rcloneS3Target(pair.remote, env, configPath(env), read) } } : {}),
       // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
       modifyWindowMs: pair.remote.type === 'local' ? 1 : 1000,
     };
