@@ -132,6 +132,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await watchCommand(names, globals(cmd), o.debounce));
     });
   program
+    .command('drain')
+    .description('push pairs newest files first and stop cleanly before the budget ends (a spot host\'s notice); exit 5 when files were left')
+    .argument('[names...]', 'only these pairs (default: the pairs tagged drain)')
+    .option('--budget <duration>', 'time until the host goes, e.g. 25s, 90s, 2m (default 25s)')
+    .action(async (names: string[], o: { budget?: string }, cmd: Command) => {
+      const { drainCommand } = await import('./commands/drain.js');
+      setExit(await drainCommand(names, globals(cmd), o.budget));
+    });
+  program
     .command('validate')
     .description('parse and check the manifest; report every problem at once')
     .action(async (_o: unknown, cmd: Command) => {

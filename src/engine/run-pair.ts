@@ -25,6 +25,7 @@ import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
 import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
+import { drainBody, type DrainOptions } from './drain-pair.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -38,6 +39,8 @@ export interface PairRunOptions {
   readonly signal: AbortSignal;
   /** `plan --save` / `apply`: the run stops at its plan, or carries out the given one (plan-seam.ts). */
   readonly seam?: PlanSeam;
+  /** `drain`: push newest first until the deadline (drain-pair.ts). */
+  readonly drain?: DrainOptions;
 }
 
 export function directionOf(pair: ResolvedPair, action: Action): Direction {
@@ -81,6 +84,7 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
   if ('stop' in chosen) return chosen.stop;
   const pair = chosen.pair;
   const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+  if (o.drain) return drainBody(pair, adapter, o, o.drain, ctx, show);
   if (pair.snapshots && direction === 'push' && o.action !== 'status') {
     if (o.plan.snapshot) return { status: 'refused', error: '--snapshot picks what pull, check and status read; a push always writes a new snapshot' };
     return snapshotPush(pair, adapter, o, ctx, show, (target, base) => {

@@ -12,6 +12,7 @@ import { recordReceipt } from './receipt.js';
 import { runPair } from './run-pair.js';
 import type { PlanSeam } from './plan-seam.js';
 import { versionsFor } from './versions.js';
+import type { DrainOptions } from './drain-pair.js';
 
 export interface RunRequest {
   readonly command: string;
@@ -35,6 +36,8 @@ export interface RunRequest {
   readonly appliedPlan?: string;
   /** `pull|check|status --snapshot STAMP`. */
   readonly snapshot?: string;
+  /** `drain`: each pair pushed newest first until this deadline (drain-pair.ts). */
+  readonly drain?: DrainOptions;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -82,7 +85,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   const results = await mapPool(
     req.pairs,
     req.concurrency,
-    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair) }),
+    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
     (a, b) => nested(a.local, b.local),
   );
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
