@@ -127,9 +127,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('re-run push pairs when their local files change, debounced')
     .argument('[names...]', 'only these pairs')
     .option('--debounce <seconds>', 'wait this long after the last change (default 5)')
-    .action(async (names: string[], o: { debounce?: string }, cmd: Command) => {
+    .option('--drain-budget <duration>', 'on SIGTERM or a termination notice, drain the watched pairs within this (default 25s)')
+    .option('--drain-on-notice <url>', "poll this termination-notice URL every 5 s (AWS spot instance-action, GCP preempted); a notice drains, then watch exits")
+    .action(async (names: string[], o: { debounce?: string; drainBudget?: string; drainOnNotice?: string }, cmd: Command) => {
       const { watchCommand } = await import('./commands/watch.js');
-      setExit(await watchCommand(names, globals(cmd), o.debounce));
+      setExit(await watchCommand(names, globals(cmd), o.debounce, { ...(o.drainBudget ? { budget: o.drainBudget } : {}), ...(o.drainOnNotice ? { noticeUrl: o.drainOnNotice } : {}) }));
     });
   program
     .command('drain')

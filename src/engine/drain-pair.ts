@@ -49,9 +49,23 @@ export function batches<T>(items: readonly T[], max: number): T[][] {
 export async function drainBody(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, drain: DrainOptions, ctx: AttemptContext, show: (c: readonly (Command | string)[]) => void): Promise<Body> {
   const refusal = drainRefusal(asWritten, adapter);
   if (refusal) return { status: 'refused', error: refusal };
+  // Not AbortSignal.any with AbortSignal.timeout: node holds the timeout signal only weakly there, and
+  // once collected it never fires (seen: a 6 s budget ran its 12 s drain to the end).
+  const budget = new AbortController();
+  const stop = (): void => budget.abort();
+  const timer = setTimeout(stop, Math.max(0, drain.deadline - Date.now()));
+  o.signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await drainWithin(asWritten, adapter, o, budget.signal, ctx, show);
+  } finally {
+    clearTimeout(timer);
+    o.signal.removeEventListener('abort', stop);
+  }
+}
+
+async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, budget: AbortSignal, ctx: AttemptContext, show: (c: readonly (Command | string)[]) => void): Promise<Body> {
   // Deletions never run in a drain: under a deadline they save nothing, and extras are not what is at risk.
   const pair: ResolvedPair = { ...asWritten, delete: false };
-  const budget = AbortSignal.any([o.signal, AbortSignal.timeout(Math.max(0, drain.deadline - Date.now()))]);
   const inBudget: AttemptContext = { ...ctx, pair, signal: budget };
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
   const listed = await listBoth(pair, inBudget);
