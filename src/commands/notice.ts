@@ -55,8 +55,9 @@ export function pollNotice(url: URL, intervalMs: number, onNotice: (body: string
         onNotice(body.trim());
       } else if (r.status !== 200 && r.status !== 404) problem(`termination notice ${url.href}: HTTP ${r.status}`);
     } catch (error) {
-      const e = error as Error & { cause?: { code?: string } };
-      problem(`termination notice ${url.href}: ${e.name === 'TimeoutError' ? 'no answer within 2s' : (e.cause?.code ?? e.message)}`);
+      // fetch says only 'fetch failed'; its cause says why (ECONNREFUSED, 'bad port').
+      const e = error as Error & { cause?: { code?: string; message?: string } };
+      problem(`termination notice ${url.href}: ${e.name === 'TimeoutError' ? 'no answer within 2s' : (e.cause?.code ?? e.cause?.message ?? e.message)}`);
     } finally {
       busy = false;
     }

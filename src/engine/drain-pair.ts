@@ -82,7 +82,8 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
 
   // The marker goes first: from here until it is written again the destination is not known whole,
   // and a host that dies mid-drain must not leave an earlier run's marker claiming it is.
-  if (pair.drainMarker) {
+  // A destination not made yet holds no marker (and rsync could not delete in it).
+  if (pair.drainMarker && !listed.remote.missing) {
     const removed = await removeMarker(asWritten, pair.drainMarker, adapter, o, ctx, show);
     if (removed) return removed;
   }
