@@ -107,6 +107,20 @@ describe('drain: what it refuses', () => {
   });
 });
 
+describe('drain_marker in the manifest tools', () => {
+  it('validate shows it, schema describes it, and init\'s template mentions it', async () => {
+    const { lab } = drainLab((l) => `{ type: local, path: "${l.outside('far')}" }`);
+    const v = await lab.cli(['validate']);
+    expect(v.exitCode, v.stderr).toBe(0);
+    expect(v.stdout).toContain('data.ckpt  rsync push  far:ckpt  (drain marker COMPLETE)');
+    const schema = JSON.parse((await lab.cli(['schema'])).stdout) as { $defs?: unknown };
+    expect(JSON.stringify(schema)).toContain('"drain_marker"');
+    const fresh = new Lab();
+    expect((await fresh.cli(['init'])).exitCode).toBe(0);
+    expect(readFileSync(fresh.path('labsync.yaml'), 'utf8')).toContain('# drain_marker: COMPLETE');
+  });
+});
+
 /** A termination-notice endpoint on 127.0.0.1: `answer` decides each reply; `hits` counts the polls. */
 async function noticeServer(answer: () => { status: number; body: string }): Promise<{ url: string; hits: () => number; server: Server }> {
   let hits = 0;

@@ -8,11 +8,11 @@ export async function validateCommand(opts: GlobalOptions): Promise<ExitCode> {
   // What the installed tools cannot do is a manifest problem too: said now, not mid-run.
   const tooOld = await versionIssues(manifest.pairs, redactor());
   if (tooOld.length) throw new ManifestError(tooOld);
-  const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel }));
+  const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel, ...(p.drainMarker ? { drainMarker: p.drainMarker } : {}) }));
   if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file: manifest.file, pairs }, null, 2)}\n`);
   else if (!opts.quiet) {
     process.stdout.write(`${displayName(manifest.file)}: ok, ${pairs.length} pair${pairs.length === 1 ? '' : 's'}\n`);
-    for (const p of pairs) process.stdout.write(`  ${p.category}.${p.name}  ${p.tool} ${p.mode}  ${p.remote}\n`);
+    for (const p of pairs) process.stdout.write(`  ${p.category}.${p.name}  ${p.tool} ${p.mode}  ${p.remote}${p.drainMarker ? `  (drain marker ${p.drainMarker})` : ''}\n`);
   }
   return 0;
 }
