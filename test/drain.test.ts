@@ -178,7 +178,7 @@ describe('watch drains', () => {
     expect(entries(dest)).toEqual(['COMPLETE', ...NEWEST_FIRST.slice().reverse()]);
   });
 
-  it('a notice URL that does not answer is said once, and watch goes on until stopped', async () => {
+  it('a notice URL that does not answer is said once (per kind of failure), and watch goes on until stopped', async () => {
     const { lab, dest } = drainLab(local, '');
     // A port that was just free: nothing listens there now (fetch refuses port 1 itself as a "bad port").
     const gone = await noticeServer(() => ({ status: 404, body: '' }));
@@ -188,7 +188,22 @@ describe('watch drains', () => {
     run.kill('SIGINT');
     const done = await run;
     expect(done.exitCode, stderr()).toBe(0);
-    expect(stderr().split(`termination notice ${gone.url}`).length - 1).toBe(1);
+    const said = stderr().split('\n').filter((line) => line.includes(`termination notice ${gone.url}`)).map((line) => line.replace(/^\S+ /, ''));
+    expect(said.length).toBeGreaterThan(0);
+    expect(new Set(said).size, stderr()).toBe(said.length);
+    expect(entries(dest)).toEqual([]);
+  });
+
+  it('an endpoint that answers with an error is said once over many polls, and is no notice', async () => {
+    const { lab, dest } = drainLab(local, '');
+    const notice = await noticeServer(() => ({ status: 503, body: 'unavailable' }));
+    servers.push(notice.server);
+    const { run, stderr } = await startWatch(lab, ['--drain-on-notice', notice.url], { LABSYNC_NOTICE_INTERVAL_MS: '100' });
+    await until('five polls', () => notice.hits() >= 5, 30_000);
+    run.kill('SIGINT');
+    const done = await run;
+    expect(done.exitCode, stderr()).toBe(0);
+    expect(stderr().split(`termination notice ${notice.url}: HTTP 503`).length - 1, stderr()).toBe(1);
     expect(entries(dest)).toEqual([]);
   });
 

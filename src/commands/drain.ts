@@ -45,7 +45,7 @@ export async function drainPairs(d: DrainRun, emit: Emit, redact: Redactor, sign
     command: 'drain', action: 'push', root: d.manifest.root, pairs: d.pairs,
     concurrency: positiveInt(d.opts.concurrency, '--concurrency') ?? d.manifest.concurrency,
     dryRun: Boolean(d.opts.dryRun), verify: true, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(d.opts.verbose),
-    resync: false, full: false, drain: { deadline: d.startedAt + d.budgetMs - stopMargin(d.budgetMs) },
+    resync: false, full: false, drain: { deadline: d.startedAt + d.budgetMs - stopMargin(d.budgetMs), end: d.startedAt + d.budgetMs },
   }, emit, redact, signal);
   return exitCodeFor(result.pairs.map((p) => p.status));
 }

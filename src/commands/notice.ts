@@ -30,8 +30,8 @@ export function noticeIntervalMs(env = process.env): number {
 }
 
 /**
- * Polls until a notice (`onNotice`, once) or `stop()`. A request that does not answer within 2 s (or
- * the interval, if shorter) is abandoned; each kind of failure is said once, then polling goes on.
+ * Polls until a notice (`onNotice`, once) or `stop()`. A request that does not answer within 2 s is
+ * abandoned (the next starts only after it); each kind of failure is said once, then polling goes on.
  */
 export function pollNotice(url: URL, intervalMs: number, onNotice: (body: string) => void, onProblem: (message: string) => void): () => void {
   let stopped = false;
@@ -46,7 +46,7 @@ export function pollNotice(url: URL, intervalMs: number, onNotice: (body: string
     if (busy || stopped) return;
     busy = true;
     try {
-      const r = await fetch(url, { headers: { 'Metadata-Flavor': 'Google' }, signal: AbortSignal.timeout(Math.min(2000, intervalMs)), redirect: 'error' });
+      const r = await fetch(url, { headers: { 'Metadata-Flavor': 'Google' }, signal: AbortSignal.timeout(2000), redirect: 'error' });
       const body = await r.text();
       if (stopped) return;
       if (isNotice(r.status, body)) {

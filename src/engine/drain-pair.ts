@@ -17,6 +17,8 @@ import type { PairRunOptions } from './run-pair.js';
 export interface DrainOptions {
   /** Date.now() after which no transfer may still run: the budget's end less the margin to stop and clean up. */
   readonly deadline: number;
+  /** Date.now() of the budget's end: the last steps (what arrived, the marker) are stopped by then. */
+  readonly end: number;
 }
 
 /** Files per rsync call: the first calls carry 1, 2, 4 … files (the newest exactly first), up to this. */
@@ -52,18 +54,25 @@ export async function drainBody(asWritten: ResolvedPair, adapter: Adapter, o: Pa
   // Not AbortSignal.any with AbortSignal.timeout: node holds the timeout signal only weakly there, and
   // once collected it never fires (seen: a 6 s budget ran its 12 s drain to the end).
   const budget = new AbortController();
+  const end = new AbortController();
   const stop = (): void => budget.abort();
-  const timer = setTimeout(stop, Math.max(0, drain.deadline - Date.now()));
-  o.signal.addEventListener('abort', stop, { once: true });
+  const stopAll = (): void => {
+    budget.abort();
+    end.abort();
+  };
+  const timers = [setTimeout(stop, Math.max(0, drain.deadline - Date.now())), setTimeout(stopAll, Math.max(0, drain.end - Date.now()))];
+  o.signal.addEventListener('abort', stopAll, { once: true });
   try {
-    return await drainWithin(asWritten, adapter, o, budget.signal, ctx, show);
+    return await drainWithin(asWritten, adapter, o, budget.signal, { ...ctx, signal: end.signal }, show);
   } finally {
-    clearTimeout(timer);
-    o.signal.removeEventListener('abort', stop);
+    for (const t of timers) clearTimeout(t);
+    o.signal.removeEventListener('abort', stopAll);
   }
 }
 
-async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, budget: AbortSignal, ctx: AttemptContext, show: (c: readonly (Command | string)[]) => void): Promise<Body> {
+/** `budget` stops the transfers at the deadline; `last` (ctx.signal) the steps after them at the budget's end. */
+async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, budget: AbortSignal, last: AttemptContext, show: (c: readonly (Command | string)[]) => void): Promise<Body> {
+  const ctx = last;
   // Deletions never run in a drain: under a deadline they save nothing, and extras are not what is at risk.
   const pair: ResolvedPair = { ...asWritten, delete: false };
   const inBudget: AttemptContext = { ...ctx, pair, signal: budget };
@@ -85,7 +94,7 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
   // A destination not made yet holds no marker (and rsync could not delete in it).
   if (pair.drainMarker && !listed.remote.missing) {
     const removed = await removeMarker(asWritten, pair.drainMarker, adapter, o, ctx, show);
-    if (removed) return removed;
+    if (removed) return overBudget(removed, o, order, 'removal of the old marker');
   }
   const moved = { attempts: 1, files: 0, bytes: 0, warnings: [] as string[] };
   const left = [...order];
@@ -98,7 +107,7 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
     if (done.kind === 'interrupted') {
       await removeTemps(pair, batch);
       // rsync wrote some of the batch before it was stopped: what is at the destination whole is not left.
-      const sent = new Set(await arrived(pair, inBudget, batch));
+      const sent = new Set(await arrived(pair, { ...last, pair }, batch));
       left.splice(0, left.length, ...left.filter((p) => !sent.has(p)));
       break;
     }
@@ -129,7 +138,7 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
   }
   if (pair.drainMarker) {
     const written = await writeMarker(asWritten, pair.drainMarker, relisted.local.paths.length, adapter, o, ctx, show);
-    if (written) return { ...written, ...moved, verify: verified, changes };
+    if (written) return { ...overBudget(written, o, [], 'marker write', moved), verify: verified, changes };
   }
   return { status: 'ok', verify: verified, ...moved, changes };
 }
@@ -145,10 +154,12 @@ function overBudget(stop: Body, o: PairRunOptions, left: readonly string[], step
   return { ...moved, status: 'partial', error: `the budget ended during the ${step}; no marker written`, left };
 }
 
-/** Which of `paths` are at the destination now, complete (same size and mtime as here). */
+/**
+ * Which of `paths` are at the destination now, complete (same size and mtime as here). Listed after the
+ * transfers' deadline, until the budget's end; a listing that does not finish counts none as arrived.
+ */
 async function arrived(pair: ResolvedPair, ctx: AttemptContext, paths: readonly string[]): Promise<string[]> {
-  // Listed without the budget's signal: it has already fired, and this listing is what the report rests on.
-  const listed = await listBoth(pair, { ...ctx, signal: new AbortController().signal });
+  const listed = await listBoth(pair, ctx);
   if (!('local' in listed)) return [];
   const plan = planOf(pair, 'push', listed.local, listed.remote);
   const still = new Set(changesOf(plan).transfer);
