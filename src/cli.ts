@@ -134,9 +134,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('re-run push pairs when their local files change, debounced')
     .argument('[names...]', 'only these pairs')
     .option('--debounce <seconds>', 'wait this long after the last change (default 5)')
-    .action(async (names: string[], o: { debounce?: string }, cmd: Command) => {
+    .option('--drain-budget <duration>', 'on SIGTERM or a termination notice, drain the watched pairs within this (default 25s)')
+    .option('--drain-on-notice <url>', "poll this termination-notice URL every 5 s (AWS spot instance-action, GCP preempted); a notice drains, then watch exits")
+    .action(async (names: string[], o: { debounce?: string; drainBudget?: string; drainOnNotice?: string }, cmd: Command) => {
       const { watchCommand } = await import('./commands/watch.js');
-      setExit(await watchCommand(names, globals(cmd), o.debounce));
+      setExit(await watchCommand(names, globals(cmd), o.debounce, { ...(o.drainBudget ? { budget: o.drainBudget } : {}), ...(o.drainOnNotice ? { noticeUrl: o.drainOnNotice } : {}) }));
+    });
+  program
+    .command('drain')
+    .description('push pairs newest files first and stop cleanly before the budget ends (a spot host\'s notice); exit 5 when files were left')
+    .argument('[names...]', 'only these pairs (default: the pairs tagged drain)')
+    .option('--budget <duration>', 'time until the host goes, e.g. 25s, 90s, 2m (default 25s)')
+    .action(async (names: string[], o: { budget?: string }, cmd: Command) => {
+      const { drainCommand } = await import('./commands/drain.js');
+      setExit(await drainCommand(names, globals(cmd), o.budget));
     });
   program
     .command('unlock')

@@ -12,8 +12,12 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(['drift'])).toBe(4);
     expect(exitCodeFor(['locked'])).toBe(75);
     expect(exitCodeFor(['interrupted'])).toBe(130);
+    expect(exitCodeFor(['partial'])).toBe(5);
   });
-  it('applies the precedence 130 > 2 > 3 > 1 > 4 > 75', () => {
+  it('applies the precedence 130 > 2 > 3 > 1 > 4 > 5 > 75', () => {
+    expect(exitCodeFor(['partial', 'locked'])).toBe(5);
+    expect(exitCodeFor(['partial', 'drift'])).toBe(4);
+    expect(exitCodeFor(['partial', 'failed'])).toBe(1);
     expect(exitCodeFor(['locked', 'drift'])).toBe(4);
     expect(exitCodeFor(['drift', 'failed', 'locked'])).toBe(1);
     expect(exitCodeFor(['failed', 'refused'])).toBe(3);

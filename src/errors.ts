@@ -44,13 +44,15 @@ export const EXIT = {
   usage: 2,
   safety: 3,
   drift: 4,
+  /** `drain`: the budget ended before every planned file was sent; nothing half-written was left. */
+  partial: 5,
   locked: 75,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** Precedence when several apply (SPEC §2): the first in this list wins. */
-const PRECEDENCE: readonly ExitCode[] = [EXIT.interrupted, EXIT.usage, EXIT.safety, EXIT.failed, EXIT.drift, EXIT.locked];
+const PRECEDENCE: readonly ExitCode[] = [EXIT.interrupted, EXIT.usage, EXIT.safety, EXIT.failed, EXIT.drift, EXIT.partial, EXIT.locked];
 
 const STATUS_EXIT: Record<PairStatus, ExitCode> = {
   ok: EXIT.ok,
@@ -62,6 +64,7 @@ const STATUS_EXIT: Record<PairStatus, ExitCode> = {
   drift: EXIT.drift,
   locked: EXIT.locked,
   interrupted: EXIT.interrupted,
+  partial: EXIT.partial,
 };
 
 function errorExit(error: unknown): ExitCode {

@@ -16,6 +16,8 @@ export type Direction = Mode;
 
 export const PAIR_STATUSES = [
   'ok', 'failed', 'refused', 'skipped', 'in_sync', 'drift', 'locked', 'interrupted', 'planned',
+  // `drain`: the budget ended before every planned file was sent (PairResult.left names the rest).
+  'partial',
 ] as const;
 export type PairStatus = (typeof PAIR_STATUSES)[number];
 
@@ -107,6 +109,8 @@ export interface ResolvedPair {
   readonly fullCheckMs?: number;
   readonly schedule?: string;
   readonly tags: readonly string[];
+  /** `drain_marker`: a file `drain` writes at the destination last, only when every planned file was sent and verified. */
+  readonly drainMarker?: string;
   readonly hooks: Hooks;
   readonly notify: Notify;
   readonly branch?: string;

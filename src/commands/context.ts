@@ -93,12 +93,12 @@ function openLog(opts: GlobalOptions, root: string, redact: Redactor): { emit: E
 }
 
 /** First SIGINT/SIGTERM: stop children gracefully and record. Second: kill everything now. */
-export function trapSignals(controller: AbortController, onFirst: () => void): () => void {
+export function trapSignals(controller: AbortController, onFirst: (signal: NodeJS.Signals) => void): () => void {
   let count = 0;
-  const handler = (): void => {
+  const handler = (signal: NodeJS.Signals): void => {
     count++;
     if (count === 1) {
-      onFirst();
+      onFirst(signal);
       controller.abort();
       return;
     }

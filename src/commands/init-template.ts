@@ -35,7 +35,8 @@ models:
     # snapshots: { keep: 7 }  # dated complete trees, unchanged files hard-linked; \`latest\` names the newest (local/ssh push)
     # compress: true          # on an ssh remote: compress on the wire (weights and archives go uncompressed)
     # schedule: "0 * * * *"   # for \`labsync schedule\`
-    # tags: [hourly]          # run with --tag hourly
+    # tags: [hourly, drain]   # run with --tag hourly; \`labsync drain\` pushes the pairs tagged drain, newest files first
+    # drain_marker: COMPLETE  # written at the destination last by \`labsync drain\`, only when everything was sent and verified
   # - name: classifier         # an MLflow model registry: each push that changes the folder is a new version
   #   local: models/classifier
   #   remote: reg

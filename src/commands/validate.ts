@@ -14,11 +14,11 @@ export async function validateCommand(opts: GlobalOptions): Promise<ExitCode> {
     const why = whyNoRemoteLock(p);
     return why ? [`${p.category}.${p.name}: remote_lock: ${why}`] : [];
   });
-  const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel, ...(p.shards ? { shards: p.shards } : {}) }));
+  const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel, ...(p.shards ? { shards: p.shards } : {}), ...(p.drainMarker ? { drainMarker: p.drainMarker } : {}) }));
   if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file: manifest.file, pairs, ...(notes.length ? { warnings: notes } : {}) }, null, 2)}\n`);
   else if (!opts.quiet) {
     process.stdout.write(`${displayName(manifest.file)}: ok, ${pairs.length} pair${pairs.length === 1 ? '' : 's'}\n`);
-    for (const p of pairs) process.stdout.write(`  ${p.category}.${p.name}  ${p.tool} ${p.mode}  ${p.remote}${p.shards ? `  (${p.shards} shards)` : ''}\n`);
+    for (const p of pairs) process.stdout.write(`  ${p.category}.${p.name}  ${p.tool} ${p.mode}  ${p.remote}${p.shards ? `  (${p.shards} shards)` : ''}${p.drainMarker ? `  (drain marker ${p.drainMarker})` : ''}\n`);
     for (const n of notes) process.stderr.write(`warning: ${n}\n`);
   }
   return 0;

@@ -13,6 +13,9 @@ import { compileExcludes } from '../verify/glob.js';
 import { subscribeDirs } from './dir-watcher.js';
 import { describeChanged, nativeIgnores, pairPath, type WatchEventType } from './watch-filter.js';
 import { openManifest, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
+import { budgetMs, drainPairs } from './drain.js';
+import { drains } from '../manifest/rules.js';
+import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
 
 const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '/.rsync-partial/', '/.git/', '/.dvc/cache/'];
 
@@ -20,8 +23,17 @@ export function debounceMs(text: string | undefined): number {
   return text === undefined ? 5000 : seconds(text, '--debounce');
 }
 
-export async function watchCommand(names: readonly string[], opts: GlobalOptions, debounce: string | undefined): Promise<ExitCode> {
+export interface WatchDrain {
+  /** `--drain-budget`: the budget of the drain a SIGTERM or a notice starts. */
+  readonly budget?: string;
+  /** `--drain-on-notice URL`: poll this termination-notice endpoint. */
+  readonly noticeUrl?: string;
+}
+
+export async function watchCommand(names: readonly string[], opts: GlobalOptions, debounce: string | undefined, drainOpts: WatchDrain = {}): Promise<ExitCode> {
   const wait = debounceMs(debounce);
+  const drainBudget = budgetMs(drainOpts.budget, '--drain-budget');
+  const notice = drainOpts.noticeUrl === undefined ? undefined : noticeUrl(drainOpts.noticeUrl);
   const manifest = openManifest(opts);
   const pairs = selectPairs(manifest, { names, ...(opts.tag ? { tag: opts.tag } : {}) }).filter((p) => p.mode === 'push');
   if (!pairs.length) throw new UsageError('nothing to watch: watch re-runs pairs whose mode is push, and none is selected');
@@ -31,7 +43,13 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   const { emit, close } = await reporters(opts, manifest.root, redact);
   const controller = new AbortController();
   let interrupted = false;
-  const untrap = trapSignals(controller, () => emit({ kind: 'warning', message: 'stopping: finishing nothing new, stopping any running transfer' }));
+  // SIGTERM (systemd's stop, Kubernetes' preStop, Slurm's --signal) and a termination notice drain
+  // the watched pairs once watching has stopped; SIGINT (Ctrl-C) only stops.
+  let drainFrom: number | undefined;
+  const untrap = trapSignals(controller, (signal) => {
+    if (signal === 'SIGTERM') drainFrom = Date.now();
+    emit({ kind: 'warning', message: `stopping: finishing nothing new, stopping any running transfer${signal === 'SIGTERM' ? '; then draining' : ''}` });
+  });
 
   // changed: the pair's paths the events named since its last run began. The engine cannot yet limit a
   // run to them, so the run is told (a step in the log and on a terminal) and pushes the whole pair.
@@ -105,14 +123,30 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   // handle, node would leave on its own (exit 0, no cleanup, the log unflushed) and a Ctrl-C landing
   // in that teardown killed the process by the signal. This timer keeps watch alive until it is stopped.
   const alive = setInterval(() => undefined, 1 << 30);
+  const stopPolling = notice
+    ? pollNotice(notice, noticeIntervalMs(), (body) => {
+        drainFrom = Date.now();
+        emit({ kind: 'warning', message: `termination notice from ${notice.href} (${body.slice(0, 200)}): stopping, then draining` });
+        controller.abort();
+      }, (message) => emit({ kind: 'warning', message }))
+    : undefined;
   await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(alive);
+  stopPolling?.();
   for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
   await Promise.all(subscriptions.map((w) => w.unsubscribe()));
   while ([...state.values()].some((s) => s.running)) await new Promise((r) => setTimeout(r, 50));
-  untrap();
-  close();
-  return interrupted ? 130 : 0;
+  try {
+    if (drainFrom === undefined) return interrupted ? 130 : 0;
+    const drainable = watched.filter((p) => drains(p.tool, p.remote.type, p.mode) && !p.snapshots);
+    for (const p of watched.filter((w) => !drainable.includes(w))) emit({ kind: 'warning', pair: p.name, message: 'not drained: drain pushes rsync pairs to a local or ssh remote' });
+    if (!drainable.length) return interrupted ? 130 : 0;
+    // The budget counts from the signal or the notice: the host's clock started then, not now.
+    return await drainPairs({ manifest, pairs: drainable, opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, new AbortController().signal);
+  } finally {
+    untrap();
+    close();
+  }
 }
 
 /** A path that is gone again by the time its event is read counts as a file (see pairPath). */

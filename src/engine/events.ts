@@ -39,6 +39,8 @@ export interface PairResult {
   readonly record?: RunRecord;
   /** A `snapshots:` pair: the snapshot this run wrote (push) or read (pull, check, status). */
   readonly snapshot?: string;
+  /** `drain` stopped by its budget (status `partial`): the planned files not sent, newest first. */
+  readonly left?: readonly string[];
 }
 
 export interface RunResult {

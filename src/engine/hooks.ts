@@ -65,7 +65,7 @@ export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 
   emit({ kind: 'warning', pair, message: `health ping to ${showUrl(url)} failed (${last}); the sync itself is unaffected` });
 }
 
-export const failedStatuses: ReadonlySet<PairStatus> = new Set(['failed', 'refused', 'drift', 'interrupted']);
+export const failedStatuses: ReadonlySet<PairStatus> = new Set(['failed', 'refused', 'drift', 'interrupted', 'partial']);
 
 export function factsOf(r: PairResult): HookFacts {
   return { status: r.status, files: r.files, bytes: r.bytes, error: r.error, action: r.action };

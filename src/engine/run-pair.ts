@@ -27,6 +27,7 @@ import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { takeRemoteLock, type HeldRemoteLock } from './remote-lock.js';
 import { lockName, shardRefusal, type Shard } from './shard.js';
+import { drainBody, type DrainOptions } from './drain-pair.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -42,6 +43,8 @@ export interface PairRunOptions {
   readonly seam?: PlanSeam;
   /** This worker's slice of the pair (shard.ts): the whole plan is computed and guarded, only the slice is moved. */
   readonly shard?: Shard;
+  /** `drain`: push newest first until the deadline (drain-pair.ts). */
+  readonly drain?: DrainOptions;
 }
 
 export function directionOf(pair: ResolvedPair, action: Action): Direction {
@@ -86,6 +89,7 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
   if ('stop' in chosen) return chosen.stop;
   const pair = chosen.pair;
   const ctx: AttemptContext = { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
+  if (o.drain) return drainBody(pair, adapter, o, o.drain, ctx, show);
   if (pair.snapshots && direction === 'push' && o.action !== 'status') {
     if (o.plan.snapshot) return { status: 'refused', error: '--snapshot picks what pull, check and status read; a push always writes a new snapshot' };
     return snapshotPush(pair, adapter, o, ctx, show, (target, base) => {

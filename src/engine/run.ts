@@ -13,6 +13,7 @@ import { runPair } from './run-pair.js';
 import type { Shard } from './shard.js';
 import type { PlanSeam } from './plan-seam.js';
 import { versionsFor } from './versions.js';
+import type { DrainOptions } from './drain-pair.js';
 
 export interface RunRequest {
   readonly command: string;
@@ -38,6 +39,8 @@ export interface RunRequest {
   readonly snapshot?: string;
   /** `--shard K/N` (or K/N from a Slurm array / Indexed Job), by pair name: the slice each pair's run handles. */
   readonly shards?: ReadonlyMap<string, Shard>;
+  /** `drain`: each pair pushed newest first until this deadline (drain-pair.ts). */
+  readonly drain?: DrainOptions;
 }
 
 /** Dated folder names must sort, be valid everywhere (no colons), and differ between two runs in one second. */
@@ -90,7 +93,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   const results = await mapPool(
     req.pairs,
     req.concurrency,
-    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair) }),
+    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
     (a, b) => nested(a.local, b.local),
   );
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));

@@ -149,7 +149,8 @@ export function resolvePair(
     ...(raw.snapshots ? { snapshots: { keep: raw.snapshots.keep } } : {}),
     ...(raw.shards !== undefined ? { shards: raw.shards } : {}),
     ...(pick('transfers') !== undefined ? { transfers: pick('transfers') as number } : {}),
-    exclude: pick('exclude') ?? [],
+    // The marker is drain's own: never sent, deleted as extra or counted as drift by the other runs.
+    exclude: [...(pick('exclude') ?? []), ...(raw.drain_marker ? [`/${raw.drain_marker}`] : [])],
     retries: pick('retries') ?? DEFAULTS.retries,
     retryDelayMs: parseDuration(pick('retry_delay') ?? DEFAULTS.retryDelay) as number,
     timeoutMs: parseDuration(pick('timeout') ?? DEFAULTS.timeout) as number,
@@ -158,6 +159,7 @@ export function resolvePair(
     ...(pick('full_check') ? { fullCheckMs: parseDuration(pick('full_check') as string) as number } : {}),
     ...(raw.schedule ? { schedule: raw.schedule } : {}),
     tags: raw.tags ?? [],
+    ...(raw.drain_marker ? { drainMarker: raw.drain_marker } : {}),
     hooks: {
       ...(hooks.before ? { before: hooks.before } : {}),
       ...(hooks.after ? { after: hooks.after } : {}),

@@ -57,6 +57,9 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     const plans = mode !== 'bisync' && !pair.snapshots && (tool === 'aws' || tool === 'rclone' || (tool === 'rsync' && (remoteType === 'local' || remoteType === 'ssh')));
     if (!plans) at('shards', `a pair is split only where labsync plans the files itself: rsync (local or ssh remote), aws or rclone, push or pull, without snapshots (this pair: ${tool} ${mode} to a ${remoteType ?? 'unknown'} remote${pair.snapshots ? ', snapshots' : ''})`);
   }
+  if (pair.drain_marker !== undefined && !drains(tool, remoteType, mode)) {
+    at('drain_marker', `drain pushes rsync pairs to a local or ssh remote (this pair: ${tool} ${mode} to a ${remoteType ?? 'unknown'} remote)`);
+  }
   const verify = pair.verify ?? defaults.verify;
   if (verify && verify !== 'none' && !caps.verify.includes(verify) && pair.verify) {
     at('verify', `verify: ${verify} is not supported by ${tool} (supported: ${[...caps.verify, 'none'].join(', ')})`);
@@ -78,6 +81,11 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     at('compare', `checksum needs a remote that keeps hashes; ${describeNoHashes(endpoint)}`);
   }
   return out;
+}
+
+/** What `labsync drain` can push newest first and stop cleanly: rsync to a local or ssh remote, mode push. */
+export function drains(tool: string, remoteType: string | undefined, mode: string): boolean {
+  return tool === 'rsync' && (remoteType === 'local' || remoteType === 'ssh') && mode === 'push';
 }
 
 /** alias / version name an MLflow model version: only mlflow pairs have them, and a push makes its own version. */

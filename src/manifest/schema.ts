@@ -64,6 +64,8 @@ export const pairSchema = strict({
   mode: z.enum(MODES).optional(),
   schedule: z.string().optional(),
   tags: z.array(name).optional(),
+  // `labsync drain`: a file written at the destination's top last, only when the drain sent and verified everything.
+  drain_marker: z.string().regex(/^(?!\.\.?$)[A-Za-z0-9._-]+$/, { error: 'must be a plain file name (letters, digits, ".", "_", "-"), written at the top of the destination' }).optional(),
   branch: z.string().min(1).optional(),
   lfs: z.boolean().optional(),
   alias: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'must be an MLflow alias: letters, digits, "_" and "-"' }).optional(),

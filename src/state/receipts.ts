@@ -34,6 +34,8 @@ export interface Receipt {
   readonly bytesHashed: { readonly local: number; readonly remote: number } | null;
   /** `labsync apply`: sha256 of the plan file this run carried out. */
   readonly appliedPlan?: string;
+  /** `drain` ended by its budget (status `partial`): the planned files not sent, newest first. */
+  readonly left?: readonly string[];
   /** The remote's commit id the run ended at, where the remote has commits: an hf push's new commit, a pull's fetched one. */
   readonly remoteCommit?: string;
 }

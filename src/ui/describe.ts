@@ -5,7 +5,7 @@ import type { PairStatus } from '../types.js';
 import { formatBytes, formatDuration } from '../util/duration.js';
 import { fileLines, fileListsOf, LIST_LIMIT, type FileLine } from './file-list.js';
 
-export const BAD: ReadonlySet<PairStatus> = new Set(['failed', 'refused', 'drift', 'locked', 'interrupted']);
+export const BAD: ReadonlySet<PairStatus> = new Set(['failed', 'refused', 'drift', 'locked', 'interrupted', 'partial']);
 
 export function describeProgress(p: Progress): string {
   const parts = [

@@ -7,7 +7,7 @@ import type { FileVerb } from './file-list.js';
 import type { Handlers, Output } from './handlers.js';
 
 const MARK: Record<PairStatus, string> = {
-  ok: '✔', in_sync: '✔', planned: '•', skipped: '-', drift: '≠', failed: '✖', refused: '⛔', locked: '⏳', interrupted: '✖',
+  ok: '✔', in_sync: '✔', planned: '•', skipped: '-', drift: '≠', failed: '✖', refused: '⛔', locked: '⏳', interrupted: '✖', partial: '◐',
 };
 
 export function ttyReporter(output: Output, chalk: ChalkInstance, verbose = false): Handlers {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../../types.js';
-import { previewArgv, rshQuote, transferArgv, verifyArgv } from './argv.js';
+import { filesArgv, previewArgv, rshQuote, transferArgv, verifyArgv } from './argv.js';
 
 const base: ResolvedPair = {
   name: 'raw', category: 'data', tool: 'rsync', root: '/lab', local: '/lab/data/-raw dir', remote: { type: 'local', path: '/nas/raw' },
@@ -45,6 +45,11 @@ describe('rsync argv', () => {
     expect(verifyArgv(base, 'checksum')).toEqual(expect.arrayContaining(['--checksum', '--delete', '--dry-run']));
     expect(verifyArgv(base, 'size')).toContain('--size-only');
     expect(verifyArgv(base, 'size')).not.toContain('--archive');
+  });
+
+  it('keeps no partial aside when asked for whole files only (drain): a stopped file leaves nothing', () => {
+    expect(filesArgv(base, 'push', ctx, false)).toContain('--partial-dir=.rsync-partial');
+    expect(filesArgv(base, 'push', ctx, false, true, false).some((a) => a.startsWith('--partial'))).toBe(false);
   });
 
   it('quotes for rsync\'s own -e splitter', () => {

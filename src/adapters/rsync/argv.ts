@@ -60,8 +60,9 @@ function filters(pair: ResolvedPair): string[] {
   return [...pair.exclude, ...ownExcludes(pair)].map((p) => `--exclude=${p}`);
 }
 
-function shared(pair: ResolvedPair): string[] {
-  const args = ['--archive', '--mkpath', `--partial-dir=${PARTIAL_DIR}`, ...filters(pair)];
+function shared(pair: ResolvedPair, keepPartial = true): string[] {
+  // Without --partial-dir rsync removes the temp file (.name.XXXXXX) of a file it is stopped in (SIGTERM).
+  const args = ['--archive', '--mkpath', ...(keepPartial ? [`--partial-dir=${PARTIAL_DIR}`] : []), ...filters(pair)];
   if (pair.bwlimit) args.push(`--bwlimit=${pair.bwlimit}`);
   return args;
 }
@@ -105,9 +106,9 @@ export function verifyArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>
  * --relative, so "sub/x" lands at "<dest>/sub/x"; -a no longer recurses). `ignoreTimes`: some are
  * planned for their content though size and time match, which rsync's quick check would skip.
  */
-export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean, compress = true): string[] {
+export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean, compress = true, keepPartial = true): string[] {
   // --itemize-changes: which files rsync wrote, so the verify can lean on its transfer checksum.
-  const args = [...shared(pair), ...(compress ? compressArgs(pair, false) : []), '--files-from=-', '--from0', '--itemize-changes', '--stats', '--info=progress2'];
+  const args = [...shared(pair, keepPartial), ...(compress ? compressArgs(pair, false) : []), '--files-from=-', '--from0', '--itemize-changes', '--stats', '--info=progress2'];
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];

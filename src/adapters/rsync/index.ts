@@ -45,7 +45,7 @@ export const rsync: Adapter = {
   },
   transferFiles: (pair, direction, ctx, files) => {
     const call = (paths: readonly string[], compress: boolean, note: string): Command => ({
-      tool: 'rsync', args: filesArgv(pair, direction, ctx, files.compareContent, compress), cwd: pair.root, mutates: true,
+      tool: 'rsync', args: filesArgv(pair, direction, ctx, files.compareContent, compress, !files.whole), cwd: pair.root, mutates: true,
       label: `${direction} ${paths.length} file${paths.length === 1 ? '' : 's'} of ${pair.name}${note}`, input: nulList(paths),
     });
     if (!pair.compress) return [call(files.paths, false, '')];
