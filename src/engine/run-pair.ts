@@ -285,7 +285,8 @@ async function withHooks(pair: ResolvedPair, o: PairRunOptions, run: () => Promi
   const before = pair.hooks.before
     ? await runHook('before', pair.hooks.before, pair, { status: 'running', files: 0, bytes: 0, action: o.action }, o.redact, o.signal)
     : undefined;
-  const b: Body = before ? { status: 'failed', error: `${before}; the pair was skipped` } : await run();
+  // A hook stopped by Ctrl-C/SIGTERM is an interruption (exit 130), not the hook's failure.
+  const b: Body = before ? (o.signal.aborted ? { status: 'interrupted', error: 'interrupted' } : { status: 'failed', error: `${before}; the pair was skipped` }) : await run();
   const facts = { status: b.status, files: b.files ?? 0, bytes: b.bytes ?? 0, error: b.error ?? null, action: o.action };
   const ok = b.status === 'ok' || b.status === 'in_sync';
   const warnings = [...(b.warnings ?? [])];
