@@ -206,6 +206,35 @@ for (const kind of KINDS) {
   });
 }
 
+describe('remote lock: renewal', () => {
+  it('the holder renews its lease while it runs: past two leases, another machine is still refused', async () => {
+    const nas = mkdtempSync(join(tmpdir(), 'labsync-nas-'));
+    const m = machines(`{ type: local, path: ${nas} }`);
+    const lease = { LABSYNC_LOCK_LEASE: '3' };
+    const held = m.a.spawn(['data', 'push'], { env: lease });
+    const holder = join(nas, 'ds', '.labsync-lock', 'holder');
+    await until('the holder inside its lock', () => inHook(m.a) && existsSync(holder));
+    // Counted, not timed: the lease end written by each renewal, until it has moved six times: two leases' worth.
+    const first = JSON.parse(readFileSync(holder, 'utf8')) as { leaseUntil: string; token: string };
+    const seen = new Set([first.leaseUntil]);
+    await until('six renewals (two leases)', () => {
+      try {
+        const h = JSON.parse(readFileSync(holder, 'utf8')) as { leaseUntil: string; token: string };
+        expect(h.token).toBe(first.token);
+        seen.add(h.leaseUntil);
+      } catch (error) {
+        if (!(error instanceof SyntaxError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      return seen.size >= 7;
+    }, 60_000);
+    const refused = await m.b.cli(['data', 'push', '--json'], { env: lease });
+    expect(refused.exitCode, refused.stderr).toBe(75);
+    m.open();
+    expect((await held).exitCode).toBe(0);
+    expect(existsSync(join(nas, 'ds', '.labsync-lock'))).toBe(false);
+  });
+});
+
 describe('remote lock: failures', () => {
   it('an S3 server that accepts and never answers fails the lock within the pair\'s bound; nothing runs', async () => {
     const { createServer } = await import('node:net');

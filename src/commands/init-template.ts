@@ -25,6 +25,7 @@ data:
     delete: true           # mirror: remove at the destination what the source lacks...
     max_delete: 10%        # ...but refuse a run that would delete more than this
     backup: true           # replaced and deleted files go to .labsync-backup/<time>/ at the destination
+    # remote_lock: true    # lock at the remote too, so two machines never run this pair at once (default for mirrors and bisync)
 
 models:
   - name: checkpoints
