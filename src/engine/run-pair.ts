@@ -248,7 +248,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     // Second, after the local lock (issue 16): another machine's run of this pair against the same remote.
     const atRemote = readOnly ? undefined : await takeRemoteLock(pair, { command: o.command, waitMs: o.waitMs, emit: o.emit, redact: o.redact, signal: o.signal });
     if (atRemote && 'locked' in atRemote) return finish({ status: 'locked', error: atRemote.locked });
-    if (atRemote && 'failed' in atRemote) return finish({ status: 'failed', error: atRemote.failed });
+    if (atRemote && 'failed' in atRemote) return finish({ status: 'failed', error: atRemote.failed, attempts: atRemote.attempts });
     if (atRemote && 'held' in atRemote) remote = atRemote.held;
     // A check lists once (one connection); a push or pull lists, transfers and lists again over one shared connection.
     const run = (): Promise<Body> => o.action === 'check'
