@@ -26,6 +26,7 @@ data:
     max_delete: 10%        # ...but refuse a run that would delete more than this
     backup: true           # replaced and deleted files go to .labsync-backup/<time>/ at the destination
     # shards: 4            # split across 4 workers: \`--shard K/4\`, or K from a Slurm array / Kubernetes Indexed Job
+    # remote_lock: true    # lock at the remote too, so two machines never run this pair at once (default for mirrors and bisync)
 
 models:
   - name: checkpoints

@@ -1,7 +1,8 @@
 // The lock at a pair's remote (issue 16): taken after the local lock, renewed by a timer here (never in
 // an adapter) at a third of its lease, released on every way out of runPair. Backends: remote-lock/.
 import type { Redactor } from '../exec/redact.js';
-import { sleep } from '../exec/retry.js';
+import { backoffDelay, sleep } from '../exec/retry.js';
+import { NoBucketError } from '../remote-lock/s3.js';
 import { backendFor, lockRequestMs } from '../remote-lock/backend-for.js';
 import { describeHolder, expired, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
 import type { LockBackend } from '../remote-lock/types.js';
@@ -19,7 +20,7 @@ export type RemoteLockResult =
   | { readonly held: HeldRemoteLock }
   | { readonly none: true }
   | { readonly locked: string }
-  | { readonly failed: string };
+  | { readonly failed: string; readonly attempts: number };
 
 interface Options {
   readonly command: string;
@@ -43,33 +44,48 @@ export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<Re
   try {
     lease = leaseMs();
   } catch (error) {
-    return { failed: (error as Error).message };
+    return { failed: (error as Error).message, attempts: 0 };
   }
   const deadline = Date.now() + o.waitMs;
-  let me = makeHolder({ command: o.command, version: VERSION, now: new Date(), lease });
-  try {
-    for (;;) {
-      me = renewed(me, new Date(), lease);
-      const got = await b.acquire(me);
-      if (got !== 'exists') return { held: holding(b, me, got.ok, lease, pair, o) };
-      const found = await b.read();
-      if (found?.holder && expired(found.holder, new Date())) {
-        me = renewed(me, new Date(), lease);
-        const taken = await b.takeOver(me, found);
-        if (taken !== 'changed') {
-          o.emit({ kind: 'warning', pair: pair.name, message: `took over the lock at ${b.where}: ${describeHolder(found.holder, new Date())}` });
-          return { held: holding(b, me, taken.ok, lease, pair, o) };
-        }
-        continue;
+  // A remote that cannot be reached is a transient failure like any other: the pair's retries and backoff.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await acquire(b, pair, o, lease, deadline);
+    } catch (error) {
+      if (error instanceof NoBucketError) {
+        o.emit({ kind: 'warning', pair: pair.name, message: `no lock at ${b.where}: ${error.message}` });
+        return { none: true };
       }
-      if (found && (Date.now() >= deadline || o.signal.aborted)) {
-        return { locked: found.holder ? `${describeHolder(found.holder, new Date())}, at ${b.where}` : `an unreadable lock at ${b.where}; \`labsync unlock ${pair.name}\` shows and removes it` };
-      }
-      // Gone since the create failed: try again at once; held: poll, never past the wait.
-      if (found) await sleep(Math.max(10, Math.min(1000, deadline - Date.now())));
+      const reason = o.redact((error as Error).message);
+      if (attempt > pair.retries || o.signal.aborted) return { failed: `could not take the lock at ${b.where} (${reason}); nothing was run`, attempts: attempt };
+      const delayMs = backoffDelay(attempt, pair.retryDelayMs);
+      o.emit({ kind: 'pair_retry', pair: pair.name, attempt, delayMs, reason: `the lock at ${b.where}: ${reason}` });
+      await sleep(delayMs, o.signal);
     }
-  } catch (error) {
-    return { failed: `could not take the lock at ${b.where} (${o.redact((error as Error).message)}); nothing was run` };
+  }
+}
+
+async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, lease: number, deadline: number): Promise<RemoteLockResult> {
+  let me = makeHolder({ command: o.command, version: VERSION, now: new Date(), lease });
+  for (;;) {
+    me = renewed(me, new Date(), lease);
+    const got = await b.acquire(me);
+    if (got !== 'exists') return { held: holding(b, me, got.ok, lease, pair, o) };
+    const found = await b.read();
+    if (found?.holder && expired(found.holder, new Date())) {
+      me = renewed(me, new Date(), lease);
+      const taken = await b.takeOver(me, found);
+      if (taken !== 'changed') {
+        o.emit({ kind: 'warning', pair: pair.name, message: `took over the lock at ${b.where}: ${describeHolder(found.holder, new Date())}` });
+        return { held: holding(b, me, taken.ok, lease, pair, o) };
+      }
+      continue;
+    }
+    if (found && (Date.now() >= deadline || o.signal.aborted)) {
+      return { locked: found.holder ? `${describeHolder(found.holder, new Date())}, at ${b.where}` : `an unreadable lock at ${b.where}; \`labsync unlock ${pair.name}\` shows and removes it` };
+    }
+    // Gone since the create failed: try again at once; held: poll, never past the wait.
+    if (found) await sleep(Math.max(10, Math.min(1000, deadline - Date.now())));
   }
 }
 

@@ -263,7 +263,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     // Second, after the local lock (issue 16): another machine's run of this pair against the same remote.
     const atRemote = readOnly ? undefined : await takeRemoteLock(pair, { command: o.command, waitMs: o.waitMs, emit: o.emit, redact: o.redact, signal: o.signal });
     if (atRemote && 'locked' in atRemote) return finish({ status: 'locked', error: atRemote.locked });
-    if (atRemote && 'failed' in atRemote) return finish({ status: 'failed', error: atRemote.failed });
+    if (atRemote && 'failed' in atRemote) return finish({ status: 'failed', error: atRemote.failed, attempts: atRemote.attempts });
     if (atRemote && 'held' in atRemote) remote = atRemote.held;
     // A check lists once (one connection); a push or pull lists, transfers and lists again over one shared connection.
     const run = (): Promise<Body> => o.action === 'check'
@@ -300,7 +300,8 @@ async function withHooks(pair: ResolvedPair, o: PairRunOptions, run: () => Promi
   const before = pair.hooks.before
     ? await runHook('before', pair.hooks.before, pair, { status: 'running', files: 0, bytes: 0, action: o.action }, o.redact, o.signal)
     : undefined;
-  const b: Body = before ? { status: 'failed', error: `${before}; the pair was skipped` } : await run();
+  // A hook stopped by Ctrl-C/SIGTERM is an interruption (exit 130), not the hook's failure.
+  const b: Body = before ? (o.signal.aborted ? { status: 'interrupted', error: 'interrupted' } : { status: 'failed', error: `${before}; the pair was skipped` }) : await run();
   const facts = { status: b.status, files: b.files ?? 0, bytes: b.bytes ?? 0, error: b.error ?? null, action: o.action };
   const ok = b.status === 'ok' || b.status === 'in_sync';
   const warnings = [...(b.warnings ?? [])];

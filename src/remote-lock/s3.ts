@@ -16,6 +16,9 @@ export interface S3LockOptions {
   readonly count?: { n: number };
 }
 
+/** Nothing to lock: the bucket is not there (the tool's own run then says so, or makes it). */
+export class NoBucketError extends Error {}
+
 export function lockUrl(t: S3Target): URL {
   const key = `${t.prefix ? `${t.prefix}/` : ''}${REMOTE_LOCK_NAME}`;
   const path = t.pathStyle ? `${t.base.pathname.replace(/\/$/, '')}/${uriEncode(t.bucket)}/${uriEncode(key, true)}` : `/${uriEncode(key, true)}`;
@@ -60,6 +63,7 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
     if (r.status === 200) return { ok: r.etag };
     // 409 ConditionalRequestConflict: another conditional write to the key was under way (AWS).
     if (r.status === 412 || r.status === 409) return 'failed';
+    if (r.status === 404 && r.text.includes('<Code>NoSuchBucket</Code>')) throw new NoBucketError(`bucket ${t.bucket} does not exist`);
     throw fail('writing', r);
   };
   return {

@@ -1,0 +1,292 @@
+// The lock at the remote (issue 16), against every kind that holds one: a local remote, the loopback
+// ssh host, moto and versitygw. Two checkouts (two temp folders, one manifest, two LABSYNC_HOST_IDs) stand
+// for two machines. A `before` hook that waits for a file holds a run inside its lock for as long as a
+// test needs: no sleeps, no timed assertions.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { json, Lab, type CliResult } from './harness/lab.js';
+import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { sshRemote } from './harness/sshd.js';
+import { until } from './harness/wait.js';
+
+const ssh = inject('sshHost');
+const moto = inject('s3');
+const vgw = inject('versitygw');
+
+interface Kind {
+  readonly name: string;
+  readonly skip: boolean;
+  /** A fresh shared remote: its `remotes:` entry and how to look at it behind labsync's back. */
+  make(lab: Lab): Promise<{ remote: string; lock(): Promise<string | undefined>; files(): Promise<string[]> }>;
+}
+
+const onDisk = (dir: string) => ({
+  lock: async () => (existsSync(join(dir, 'ds', '.labsync-lock')) ? 'held' : undefined),
+  files: async () => (existsSync(join(dir, 'ds')) ? readdirSync(join(dir, 'ds')).sort() : []),
+});
+
+function s3Kind(name: string, server: S3Server | null): Kind {
+  return {
+    name, skip: !server,
+    async make(lab) {
+      const s = server as S3Server;
+      const bucket = await makeBucket(s, lab.env);
+      const get = async (): Promise<string | undefined> => {
+        try {
+          return await awsCli(s, lab.env, ['s3', 'cp', `s3://${bucket}/lab/ds/.labsync-lock`, '-']);
+        } catch {
+          return undefined;
+        }
+      };
+      const files = async (): Promise<string[]> =>
+        (await awsCli(s, lab.env, ['s3', 'ls', `s3://${bucket}/lab/ds/`])).trim().split('\n').filter(Boolean).map((l) => l.slice(31)).sort();
+      return { remote: `{ type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${s.endpoint}" }`, lock: get, files };
+    },
+  };
+}
+
+const KINDS: Kind[] = [
+  { name: 'local remote', skip: false, async make() { const dir = mkdtempSync(join(tmpdir(), 'labsync-nas-')); return { remote: `{ type: local, path: ${dir} }`, ...onDisk(dir) }; } },
+  { name: 'ssh host', skip: !ssh, async make() { const dir = mkdtempSync(join(tmpdir(), 'labsync-sshnas-')); return { remote: sshRemote(ssh!, dir), ...onDisk(dir) }; } },
+  s3Kind('moto', moto),
+  s3Kind('versitygw', vgw),
+];
+
+/** Two checkouts of one manifest: a mirror pair `ds` whose before hook waits for `<gate>/go`. */
+function machines(remote: string, extra = ''): { a: Lab; b: Lab; gate: string; open(): void } {
+  const gate = mkdtempSync(join(tmpdir(), 'labsync-gate-'));
+  const text = `version: 1
+defaults:
+  retries: 0
+remotes:
+  store: ${remote}
+data:
+  - name: ds
+    local: data
+    remote: store:ds
+    delete: true
+    stall_timeout: 5s
+    hooks:
+      before: ["sh", "-c", "touch in-hook; while [ ! -e ${gate}/go ]; do sleep 0.05; done"]
+${extra}`;
+  const make = (host: string): Lab => {
+    const lab = new Lab().manifest(text);
+    Object.assign(lab.env, S3_KEYS, { LABSYNC_HOST_ID: host });
+    lab.write(lab.path('data/a.txt'), `a from ${host}`).write(lab.path('data/b.txt'), 'b');
+    return lab;
+  };
+  return { a: make('gpu-a'), b: make('gpu-b'), gate, open: () => writeFileSync(join(gate, 'go'), '') };
+}
+
+const inHook = (lab: Lab): boolean => existsSync(lab.path('in-hook'));
+const pairOf = (r: CliResult) => json<{ pairs: { status: string; error: string | null; commands: string[]; files: number }[] }>(r).pairs[0];
+
+for (const kind of KINDS) {
+  describe.skipIf(kind.skip)(`remote lock: ${kind.name}`, () => {
+    it('two machines run one pair at once: exactly one transfers, the other exits 75 naming the holder; the lock goes with the run', async () => {
+      const r = await kind.make(new Lab());
+      const m = machines(r.remote);
+      const runs = [m.a, m.b].map((lab) => lab.spawn(['data', 'push', '--json']));
+      // The loser returns on its own; the winner waits in its hook until the gate opens.
+      const first = await Promise.race(runs.map((p, i) => p.then((x) => ({ i, x }))));
+      expect(first.x.exitCode, String(first.x.stderr)).toBe(75);
+      const winner = first.i === 0 ? m.b : m.a;
+      const loser = first.i === 0 ? m.a : m.b;
+      expect(inHook(winner) && !inHook(loser)).toBe(true);
+      const lost = pairOf({ exitCode: 75, stdout: String(first.x.stdout), stderr: '', durationMs: 0 });
+      expect(lost?.status).toBe('locked');
+      expect(lost?.error).toMatch(new RegExp(`^locked by ${winner === m.a ? 'gpu-a' : 'gpu-b'} \\(pid \\d+\\) since \\d\\d:\\d\\d, lease until \\d\\d:\\d\\d`));
+      expect(lost?.commands).toEqual([]);
+      expect(await r.lock()).toBeDefined();
+      m.open();
+      const won = await runs[1 - first.i]!;
+      expect(won.exitCode, String(won.stderr)).toBe(0);
+      expect(await r.files()).toEqual(['a.txt', 'b.txt']);
+      expect(await r.lock()).toBeUndefined();
+    });
+
+    it('a holder killed with SIGKILL: the other is refused while the lease runs, and takes over only once it ran out, with a warning', async () => {
+      const r = await kind.make(new Lab());
+      // Killed inside its lock, with a lease of `seconds`; the orphaned hook is let go after.
+      const killHolder = async (seconds: string): Promise<void> => {
+        const k = machines(r.remote);
+        const held = k.a.spawn(['data', 'push'], { env: { LABSYNC_LOCK_LEASE: seconds } });
+        await until('the holder inside its lock', () => inHook(k.a));
+        held.kill('SIGKILL');
+        await held;
+        k.open();
+        expect(await r.lock()).toBeDefined();
+      };
+      const m = machines(r.remote);
+      m.open();
+      // A lease no test outlives: the refusal cannot depend on how loaded the machine is.
+      await killHolder('600');
+      const refused = await m.b.cli(['data', 'push', '--json']);
+      expect(refused.exitCode, refused.stderr).toBe(75);
+      expect(pairOf(refused)?.error).toMatch(/^locked by gpu-a \(pid \d+\) since \d\d:\d\d, lease until/);
+      expect((await m.b.cli(['unlock', 'ds', '--force'])).exitCode).toBe(0);
+      // A short lease: --wait polls until it runs out, then takes over; the warning shows it had run out.
+      await killHolder('2');
+      const took = await m.b.cli(['data', 'push', '--wait', '60']);
+      expect(took.exitCode, took.stderr + took.stdout).toBe(0);
+      expect(took.stdout + took.stderr).toMatch(/took over the lock at \S+: locked by gpu-a \(pid \d+\) since \d\d:\d\d, lease ran out at/);
+      expect(await r.files()).toEqual(['a.txt', 'b.txt']);
+      expect(await r.lock()).toBeUndefined();
+    });
+
+    it('a lock left behind is never pulled, counted by the verifier, or deleted by a mirror', async () => {
+      const r = await kind.make(new Lab());
+      const m = machines(r.remote);
+      m.open();
+      expect((await m.a.cli(['data', 'push'])).exitCode).toBe(0);
+      // A holder gone without releasing (SIGKILL), its lease long: only `remote_lock: false` runs pass it.
+      const k = machines(r.remote);
+      const held = k.a.spawn(['data', 'push'], { env: { LABSYNC_LOCK_LEASE: '600' } });
+      await until('the holder inside its lock', () => inHook(k.a));
+      held.kill('SIGKILL');
+      await held;
+      k.open();
+      const off = machines(r.remote, '    remote_lock: false\n');
+      off.open();
+      const check = await off.a.cli(['check', '--json']);
+      expect(pairOf(check)?.status, check.stdout).toBe('in_sync');
+      // Into a folder without a.txt: a same-size local copy is the verifier's business, not this test's.
+      unlinkSync(off.b.path('data/a.txt'));
+      const pulled = await off.b.cli(['data', 'pull']);
+      expect(pulled.exitCode, pulled.stderr).toBe(0);
+      expect(existsSync(off.b.path('data/.labsync-lock'))).toBe(false);
+      // A mirror that deletes one of two files (max_delete: 1): the lock is neither deleted nor counted.
+      const mirror = machines(r.remote, '    remote_lock: false\n    max_delete: 1\n');
+      mirror.open();
+      unlinkSync(mirror.a.path('data/b.txt'));
+      const pushed = await mirror.a.cli(['data', 'push', '--json']);
+      expect(pushed.exitCode, pushed.stdout).toBe(0);
+      expect(await r.files()).toEqual(['.labsync-lock', 'a.txt']);
+      expect(await r.lock()).toBeDefined();
+      // unlock: without a terminal it needs --force (exit 2), then says whose it was and removes it.
+      const asked = await m.b.cli(['unlock', 'ds']);
+      expect(asked.exitCode).toBe(2);
+      expect(asked.stderr).toMatch(/locked by gpu-a \(pid \d+\)[\s\S]*--force/);
+      expect(await r.lock()).toBeDefined();
+      const forced = await m.b.cli(['unlock', 'ds', '--force']);
+      expect(forced.exitCode, forced.stderr).toBe(0);
+      expect(forced.stderr).toMatch(/locked by gpu-a \(pid \d+\)[\s\S]*removed the lock/);
+      expect(await r.lock()).toBeUndefined();
+    });
+
+    it('released on every way out labsync controls: a failed hook, SIGINT, SIGTERM, a guard refusal', async () => {
+      const r = await kind.make(new Lab());
+      // A failing before hook: the pair fails (exit 1), the lock goes.
+      const failing = machines(r.remote).a;
+      failing.manifest(readFileSync(failing.path('labsync.yaml'), 'utf8').replace(/before: \[.*\]/, 'before: ["false"]'));
+      const failed = await failing.cli(['data', 'push']);
+      expect(failed.exitCode).toBe(1);
+      expect(await r.lock()).toBeUndefined();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        const m = machines(r.remote);
+        const p = m.a.spawn(['data', 'push']);
+        await until('the run inside its lock', () => inHook(m.a));
+        expect(await r.lock()).toBeDefined();
+        p.kill(signal);
+        m.open();
+        expect((await p).exitCode).toBe(130);
+        expect(await r.lock(), signal).toBeUndefined();
+      }
+      // A mirror that would delete more than max_delete: refused (exit 3), the lock goes.
+      const m = machines(r.remote, '    max_delete: 0\n');
+      m.open();
+      expect((await m.a.cli(['data', 'push'])).exitCode).toBe(0);
+      unlinkSync(m.a.path('data/b.txt'));
+      const refused = await m.a.cli(['data', 'push']);
+      expect(refused.exitCode, refused.stderr).toBe(3);
+      expect(await r.lock()).toBeUndefined();
+    });
+  });
+}
+
+describe('remote lock: renewal', () => {
+  it('the holder renews its lease while it runs: past two leases, another machine is still refused', async () => {
+    const nas = mkdtempSync(join(tmpdir(), 'labsync-nas-'));
+    const m = machines(`{ type: local, path: ${nas} }`);
+    const lease = { LABSYNC_LOCK_LEASE: '3' };
+    const held = m.a.spawn(['data', 'push'], { env: lease });
+    const holder = join(nas, 'ds', '.labsync-lock', 'holder');
+    await until('the holder inside its lock', () => inHook(m.a) && existsSync(holder));
+    // Counted, not timed: the lease end written by each renewal, until it has moved six times: two leases' worth.
+    const first = JSON.parse(readFileSync(holder, 'utf8')) as { leaseUntil: string; token: string };
+    const seen = new Set([first.leaseUntil]);
+    await until('six renewals (two leases)', () => {
+      try {
+        const h = JSON.parse(readFileSync(holder, 'utf8')) as { leaseUntil: string; token: string };
+        expect(h.token).toBe(first.token);
+        seen.add(h.leaseUntil);
+      } catch (error) {
+        if (!(error instanceof SyntaxError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      return seen.size >= 7;
+    }, 60_000);
+    const refused = await m.b.cli(['data', 'push', '--json'], { env: lease });
+    expect(refused.exitCode, refused.stderr).toBe(75);
+    m.open();
+    expect((await held).exitCode).toBe(0);
+    expect(existsSync(join(nas, 'ds', '.labsync-lock'))).toBe(false);
+  });
+});
+
+describe('remote lock: failures', () => {
+  it('an S3 server that accepts and never answers fails the lock within the pair\'s bound; nothing runs', async () => {
+    const { createServer } = await import('node:net');
+    const held: import('node:net').Socket[] = [];
+    const server = createServer((s) => void held.push(s));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const lab = new Lab().manifest(`version: 1
+defaults: { retries: 0 }
+remotes:
+  store: { type: s3, bucket: b, region: us-east-1, endpoint: "http://127.0.0.1:${port}" }
+data:
+  - { name: ds, local: data, remote: store:ds, delete: true, stall_timeout: 2s }
+`);
+      Object.assign(lab.env, S3_KEYS);
+      lab.write(lab.path('data/a.txt'), 'a');
+      const r = await lab.cli(['data', 'push', '--json']);
+      expect(r.exitCode).toBe(1);
+      expect(pairOf(r)).toMatchObject({ status: 'failed', commands: [] });
+      expect(pairOf(r)?.error).toMatch(/could not take the lock at s3:\/\/b\/ds\/\.labsync-lock \(PUT .*no answer in 2000 ms\); nothing was run/);
+      expect(held.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      for (const s of held) s.destroy();
+      server.close();
+    }
+  });
+
+  it('rclone remotes fall back to the local lock: validate says so, a run that asked warns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labsync-rc-'));
+    const lab = new Lab().manifest(`version: 1
+remotes:
+  gd: { type: rclone, remote: gd, config: { type: local } }
+data:
+  - { name: ds, local: data, remote: "gd:${dir}", remote_lock: true }
+`);
+    lab.write(lab.path('data/a.txt'), 'a');
+    const v = await lab.cli(['validate']);
+    expect(v.exitCode).toBe(0);
+    expect(v.stderr).toMatch(/warning: data\.ds: remote_lock: rclone remote 'gd' offers no conditional write/);
+    const run = await lab.cli(['data', 'push']);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/remote_lock: rclone remote 'gd' offers no conditional write labsync can use; only the local lock/);
+  });
+
+  it('remote_lock on a git pair is a manifest error naming where', async () => {
+    const lab = new Lab().manifest(`version: 1
+code:
+  - { name: repo, local: ., remote: origin, remote_lock: true }
+`);
+    const v = await lab.cli(['validate']);
+    expect(v.exitCode).toBe(2);
+    expect(v.stderr).toMatch(/labsync\.yaml:3:\d+ code\.repo: remote_lock: a lock at the remote is taken by rsync, rclone and aws pairs/);
+  });
+});
