@@ -148,6 +148,7 @@ describe('shards: rsync to a local remote', () => {
     lab.manifest(manifest(`file://${lab.outside('nas')}`, '    delete: true\n    max_delete: 3\n'));
     fill(lab);
     for (let i = 0; i < 6; i++) lab.write(lab.outside('nas', `old${i}.bin`), 'stale');
+    for (let i = 0; i < 3; i++) lab.write(lab.outside('nas', 'olddir', 'deep', `g${i}`), 'stale'); // a folder the source lacks: deleted whole by one shard
     const verdicts: string[] = [];
     for (let k = 0; k < 3; k++) {
       const r = await lab.cli(['data', 'push', '--shard', `${k}/3`, '--json']);
@@ -155,12 +156,13 @@ describe('shards: rsync to a local remote', () => {
       verdicts.push(pairOf(r).error ?? '');
     }
     expect(new Set(verdicts).size).toBe(1);
-    expect(verdicts[0]).toMatch(/would delete 6 of 6 files at the destination \(100%\), over max_delete 3/);
-    expect(Object.keys(lab.tree(lab.outside('nas'))).sort()).toEqual(['old0.bin', 'old1.bin', 'old2.bin', 'old3.bin', 'old4.bin', 'old5.bin']);
+    expect(verdicts[0]).toMatch(/would delete 9 of 9 files at the destination \(100%\), over max_delete 3/);
+    expect(Object.keys(lab.tree(lab.outside('nas')))).toHaveLength(9);
     // Under the limit, the deletions are split too: each removed exactly once.
     lab.manifest(manifest(`file://${lab.outside('nas')}`, '    delete: true\n    max_delete: 10\n'));
     const shards = await runShards(lab, 3, ['data', 'push']);
-    expect(shards.flatMap((s) => s.changes?.delete ?? []).sort()).toEqual(['old0.bin', 'old1.bin', 'old2.bin', 'old3.bin', 'old4.bin', 'old5.bin']);
+    expect(shards.flatMap((s) => s.changes?.delete ?? []).sort()).toEqual(['old0.bin', 'old1.bin', 'old2.bin', 'old3.bin', 'old4.bin', 'old5.bin', 'olddir/deep/g0', 'olddir/deep/g1', 'olddir/deep/g2']);
+    expect(shards.filter((s) => s.changes?.delete.some((p) => p.startsWith('olddir/')))).toHaveLength(1);
     expect(lab.tree(lab.outside('nas'))).toEqual(lab.tree(lab.path('raw')));
   });
 

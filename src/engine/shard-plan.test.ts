@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
-import { slicePlan, sliceTargets, sliceVerify } from './shard-plan.js';
+import { deletionKey, slicePlan, sliceVerify } from './shard-plan.js';
 import { shardOf } from './shard.js';
 
 const paths = Array.from({ length: 300 }, (_, i) => `d${i % 7}/f${i}`);
@@ -24,9 +24,15 @@ describe('slicePlan', () => {
       expect(s).toMatchObject({ sourceFiles: 200, destFiles: 200, sourceDigest: 's', destDigest: 'd' });
     }
   });
-  it('gives each deletion target (a file or a whole folder) to exactly one shard', () => {
-    const targets = ['gone/', 'old', 'x/y'];
-    expect([0, 1].flatMap((index) => sliceTargets(targets, { index, count: 2 })).sort()).toEqual([...targets].sort());
+  it('gives a folder the source lacks entirely to one shard whole, and each other deletion by its own path', () => {
+    const withFolder: PairPlan = { ...plan, delete: ['gone/a', 'gone/b', 'gone/deep/c', 'kept/x', 'kept/y'].map((path) => ({ path, size: 1, reason: 'extra' })) };
+    const key = deletionKey(['kept/z', 'top']);
+    expect(['gone/a', 'gone/deep/c', 'kept/x', 'top'].map(key)).toEqual(['gone', 'gone', 'kept/x', 'top']);
+    const slices = [0, 1, 2, 3].map((index) => slicePlan(withFolder, { index, count: 4 }, key).delete.map((f) => f.path));
+    expect(slices.flat().sort()).toEqual(['gone/a', 'gone/b', 'gone/deep/c', 'kept/x', 'kept/y']);
+    const gone = slices.filter((s) => s.some((p) => p.startsWith('gone/')));
+    expect(gone).toHaveLength(1);
+    expect(gone[0]?.filter((p) => p.startsWith('gone/'))).toHaveLength(3);
   });
 });
 
