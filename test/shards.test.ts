@@ -98,6 +98,9 @@ describe('shards: rsync to a local remote', () => {
     expect(status.stdout).toMatch(/data\.raw: last split run [0-9a-f]{12} incomplete, 2\/3 shards ok: shard 1 missing; rerun those with --shard K\/3/);
     const asJson = json<{ pairs: { shards: { complete: boolean; missing: number[] } }[] }>(await lab.cli(['status', '--json']));
     expect(asJson.pairs[0]?.shards).toMatchObject({ complete: false, missing: [1] });
+    const stale = await lab.cli(['status', '--max-age', '1h']);
+    expect(stale.exitCode).toBe(1); // two shards ok are not a success of the pair
+    expect(stale.stderr).toContain('raw: last success never');
     const check = await lab.cli(['check']);
     expect(check.exitCode).toBe(4); // shard 1's files are not there: drift, and the shard to rerun is named
     expect(check.stdout + check.stderr).toContain('shard 1 missing');
@@ -107,6 +110,7 @@ describe('shards: rsync to a local remote', () => {
 
     expect((await lab.cli(['data', 'push', '--shard', '1/3'])).exitCode).toBe(0);
     expect((await lab.cli(['status'])).stdout).toContain('ok (3 shards)');
+    expect((await lab.cli(['status', '--max-age', '1h'])).exitCode).toBe(0);
     expect(lab.tree(lab.outside('nas'))).toEqual(lab.tree(lab.path('raw')));
     expect((await lab.cli(['check'])).exitCode).toBe(0);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeShardedRun, lastShardedRun, type ReadReceipt } from './shard-runs.js';
+import { describeShardedRun, lastShardedRun, lastWholeSuccess, type ReadReceipt } from './shard-runs.js';
 
 let seq = 0;
 function receipt(over: Partial<ReadReceipt> & { at: number }): ReadReceipt {
@@ -47,5 +47,23 @@ describe('lastShardedRun', () => {
   it('reads only this pair, and not checks', () => {
     const got = lastShardedRun([receipt({ at: 1, ...shard(0, 'A') }), receipt({ at: 2, pair: 'other', ...shard(1, 'A') }), receipt({ at: 3, action: 'check', ...shard(1, 'A') })], 'raw');
     expect(got).toMatchObject({ ok: [0], missing: [1, 2] });
+  });
+});
+
+describe('lastWholeSuccess', () => {
+  const at = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, s) + 1000).toISOString();
+  it('is the end of the last run that ended whole: unsplit ok, or every shard of a split run ok', () => {
+    const whole = receipt({ at: 1 });
+    const split = [0, 1, 2].map((k) => receipt({ at: 10 + k, ...shard(k, 'A') }));
+    expect(lastWholeSuccess([whole, ...split], 'raw')).toBe(at(12));
+    // A newer split run with a shard missing does not count; the older whole one still does.
+    expect(lastWholeSuccess([whole, ...split, receipt({ at: 20, ...shard(0, 'B') }), receipt({ at: 21, ...shard(1, 'B') })], 'raw')).toBe(at(12));
+    expect(lastWholeSuccess([whole, receipt({ at: 20, ...shard(0, 'B') })], 'raw')).toBe(at(1));
+    expect(lastWholeSuccess([receipt({ at: 20, ...shard(0, 'B') })], 'raw')).toBeUndefined();
+  });
+  it('a failed shard, later rerun ok, completes its run', () => {
+    const got = [receipt({ at: 1, ...shard(0, 'A', 2) }), receipt({ at: 2, status: 'failed', ...shard(1, 'A', 2) }), receipt({ at: 5, ...shard(1, 'A', 2) })];
+    expect(lastWholeSuccess(got, 'raw')).toBe(at(5));
+    expect(lastWholeSuccess(got.slice(0, 2), 'raw')).toBeUndefined();
   });
 });
