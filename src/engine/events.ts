@@ -41,6 +41,8 @@ export interface PairResult {
   readonly snapshot?: string;
   /** `drain` stopped by its budget (status `partial`): the planned files not sent, newest first. */
   readonly left?: readonly string[];
+  /** A shard's run (`--shard K/N`): which slice, and the fingerprint its run shares with the other shards (null: it stopped before listing). */
+  readonly shard?: { readonly index: number; readonly count: number; readonly run: string | null };
 }
 
 export interface RunResult {

@@ -60,6 +60,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     bytesHashed: result.verify?.bytesHashed ?? null,
     ...(appliedPlan ? { appliedPlan } : {}),
     ...(result.left ? { left: result.left } : {}),
+    ...(result.shard ? { shard: result.shard } : {}),
     ...(remoteCommits.has(pairKey(pair)) && result.status !== 'failed' ? { remoteCommit: remoteCommits.get(pairKey(pair)) as string } : {}),
   };
   return writeReceipt(pair.root, `${stamp}`, receipt);

@@ -26,8 +26,9 @@ import { withCompressChoice } from './compress-choice.js';
 import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { takeRemoteLock, type HeldRemoteLock } from './remote-lock.js';
-import { lockName, shardRefusal, type Shard } from './shard.js';
 import { drainBody, type DrainOptions } from './drain-pair.js';
+import { lockName, type Shard } from './shard.js';
+import { asShard, shardFacts, sliceVerify, type ShardRun } from './shard-plan.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -45,6 +46,8 @@ export interface PairRunOptions {
   readonly shard?: Shard;
   /** `drain`: push newest first until the deadline (drain-pair.ts). */
   readonly drain?: DrainOptions;
+  /** Set by runPair for a shard: the planning paths write the run's fingerprint here. */
+  readonly shardRun?: ShardRun;
 }
 
 export function directionOf(pair: ResolvedPair, action: Action): Direction {
@@ -60,8 +63,10 @@ async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   const checked = { ...read.pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
   const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   // The remote's listing says which lister took it (labsync's own S3 listing or the tool's) in --json's commands.
-  const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan, (l) => void commands.push(...l)));
-  if ('stop' in v) return v.stop;
+  const got = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan, (l) => void commands.push(...l)));
+  if ('stop' in got) return got.stop;
+  // `check --shard K/N` answers for its slice: what the other workers move is theirs to check.
+  const v = o.shard ? sliceVerify(got, o.shard, pair, direction) : got;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
   const warnings = sayUnproven(v, pair, o.emit);
   const snapshot = read.name ? { snapshot: read.name } : {};
@@ -221,11 +226,14 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
   const startedAt = new Date(started).toISOString();
   o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action, source: pair.source } });
   const commands: string[] = [];
+  const split = asShard(pair, o, directionOf(pair, o.action));
+  o = split.o;
   const finish = (b: Body): PairResult => {
     const result: PairResult = {
       name: pair.name, category: pair.category, tool: pair.tool, action: o.action, startedAt,
       attempts: 0, files: 0, bytes: 0, error: null, verify: null, warnings: [],
       ...b, commands, durationMs: Date.now() - started,
+      ...shardFacts(o.shardRun),
     };
     o.emit({ kind: 'pair_end', result });
     return result;
@@ -235,9 +243,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
   const tooOld = versionRefusal(pair, o.plan.toolVersions);
   if (tooOld) return finish({ status: 'refused', error: tooOld.error, hint: tooOld.hint });
 
-  const shardNo = o.shard ? shardRefusal(pair, directionOf(pair, o.action === 'check' ? 'check' : o.action)) : undefined;
-  if (shardNo) return finish({ status: 'refused', error: shardNo });
-  if (o.shard && o.seam) return finish({ status: 'refused', error: 'a saved plan is carried out whole; --shard does not apply to plan --save or apply' });
+  if (split.refused) return finish({ status: 'refused', error: split.refused });
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   let got: Awaited<ReturnType<typeof acquireLock>> | undefined;
