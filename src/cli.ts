@@ -95,6 +95,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await statusCommand(globals(cmd), o.maxAge, names));
     });
   program
+    .command('receipts')
+    .description('the receipts of past runs (time, pair, shard, outcome, files, bytes), oldest first')
+    .argument('[names...]', 'only these pairs')
+    .action(async (names: string[], _o: unknown, cmd: Command) => {
+      const { receiptsCommand } = await import('./commands/receipts.js');
+      setExit(await receiptsCommand(globals(cmd), names));
+    });
+  program
     .command('plan')
     .description('the exact commands a run would execute, secrets redacted; runs nothing')
     .argument('[category]', 'code | data | models')

@@ -5,6 +5,8 @@ import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
 import type { Action, Category } from '../types.js';
 import { parseShard, shardFromEnv, type Shard } from '../engine/shard.js';
 import type { ResolvedPair } from '../types.js';
+import type { Emit } from '../engine/events.js';
+import { describeShardedRun, lastShardedRun, readReceipts } from '../state/shard-runs.js';
 import { openManifest, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 
 export const ACTIONS: readonly Action[] = ['push', 'pull', 'sync', 'status'];
@@ -23,6 +25,7 @@ export async function runCommand(category: Category | undefined, action: string,
   const controller = new AbortController();
   const untrap = trapSignals(controller, () => emit({ kind: 'warning', message: 'interrupted: stopping running transfers (press Ctrl-C again to kill them now)' }));
   try {
+    if (action === 'check') await sayShardedRuns(manifest.root, pairs, emit);
     const result = await runPairs(
       {
         command: [category, action].filter(Boolean).join(' '),
@@ -68,4 +71,13 @@ export function shardsFor(pairs: readonly ResolvedPair[], asked: Shard | undefin
     if (s) out.set(p.name, s);
   }
   return out;
+}
+
+/** `check` also says when a split pair's last run is not whole: the comparison shows drift, this names the shards to rerun. */
+async function sayShardedRuns(root: string, pairs: readonly ResolvedPair[], emit: Emit): Promise<void> {
+  const receipts = await readReceipts(root).catch(() => []);
+  for (const p of pairs) {
+    const s = lastShardedRun(receipts, p.name);
+    if (s && !s.complete) emit({ kind: 'warning', pair: p.name, message: `the last split run (${s.run.slice(0, 12)}) is ${describeShardedRun(s)}; rerun those with --shard K/${s.count}` });
+  }
 }

@@ -1,6 +1,7 @@
 // `labsync status [NAME...]`: each selected pair's last run, from .labsync/state.json.
 import { selectPairs } from '../engine/select.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
+import { describeShardedRun, lastShardedRun, readReceipts, type ShardedRun } from '../state/shard-runs.js';
 import { readState, type PairRecord } from '../state/store.js';
 import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
@@ -12,12 +13,16 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
   // Selected before the state is read: an unknown name is a usage error, whatever the state holds.
   const pairs = selectPairs(manifest, { names, ...(opts.tag ? { tag: opts.tag } : {}) });
   const state = await readState(manifest.root);
+  // A split pair's last run is the union of its shards' receipts (shard-runs.ts), not the last shard's record.
+  const receipts = pairs.some((p) => state.pairs[p.name]) ? await readReceipts(manifest.root) : [];
   const now = Date.now();
   const rows = pairs.map((p) => {
-    const last: PairRecord | undefined = state.pairs[p.name];
+    const sharded = lastShardedRun(receipts, p.name);
+    const recorded: PairRecord | undefined = state.pairs[p.name];
+    const last = recorded && sharded ? asRecord(recorded, sharded) : recorded;
     const successAge = last?.lastSuccessAt ? now - Date.parse(last.lastSuccessAt) : undefined;
     const stale = maxAgeMs !== undefined && (successAge === undefined || successAge > maxAgeMs);
-    return { name: p.name, category: p.category, tool: p.tool, last, lastSuccessAgeMs: successAge ?? null, stale };
+    return { name: p.name, category: p.category, tool: p.tool, last, lastSuccessAgeMs: successAge ?? null, stale, ...(sharded ? { shards: sharded } : {}) };
   });
   const anyStale = rows.some((r) => r.stale);
   if (opts.json) {
@@ -29,7 +34,7 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
   const table = rows.map((r) => [
     `${r.category}.${r.name}`, r.tool,
     r.last ? `${r.last.action} ${r.last.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : 'never',
-    r.last?.status ?? '-', r.last ? String(r.last.files) : '-', r.last ? formatBytes(r.last.bytes) : '-',
+    r.shards ? (r.shards.complete ? `ok (${r.shards.count} shards)` : `incomplete (${r.shards.ok.length}/${r.shards.count} shards)`) : (r.last?.status ?? '-'), r.last ? String(r.last.files) : '-', r.last ? formatBytes(r.last.bytes) : '-',
     r.last ? formatDuration(r.last.durationMs) : '-',
     r.lastSuccessAgeMs === null ? 'never' : `${formatDuration(r.lastSuccessAgeMs)} ago`,
   ]);
@@ -42,8 +47,20 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
       process.stdout.write(`${rows[i]?.stale ? chalk.red(text) : text}\n`);
     }
   }
+  for (const r of rows) {
+    if (r.shards && !r.shards.complete && !opts.quiet) process.stdout.write(`${r.category}.${r.name}: last split run ${r.shards.run.slice(0, 12)} ${describeShardedRun(r.shards)}; rerun those with --shard K/${r.shards.count}\n`);
+  }
   for (const r of rows.filter((x) => x.stale)) {
     process.stderr.write(`${r.name}: last success ${r.lastSuccessAgeMs === null ? 'never' : `${formatDuration(r.lastSuccessAgeMs)} ago`}, older than --max-age ${maxAge}\n`);
   }
   return anyStale ? EXIT.failed : EXIT.ok;
+}
+
+/** The pair's record with the split run's union in place of its last shard's: files and bytes summed, ok only when every shard is. */
+function asRecord(last: PairRecord, s: ShardedRun): PairRecord {
+  return {
+    ...last, status: s.complete ? 'ok' : 'failed', files: s.files, bytes: s.bytes, startedAt: s.startedAt, finishedAt: s.finishedAt,
+    durationMs: Date.parse(s.finishedAt) - Date.parse(s.startedAt),
+    ...(s.complete ? {} : { error: describeShardedRun(s) }),
+  };
 }

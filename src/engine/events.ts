@@ -39,6 +39,8 @@ export interface PairResult {
   readonly record?: RunRecord;
   /** A `snapshots:` pair: the snapshot this run wrote (push) or read (pull, check, status). */
   readonly snapshot?: string;
+  /** A shard's run (`--shard K/N`): which slice, and the fingerprint its run shares with the other shards (null: it stopped before listing). */
+  readonly shard?: { readonly index: number; readonly count: number; readonly run: string | null };
 }
 
 export interface RunResult {

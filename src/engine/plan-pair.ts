@@ -12,6 +12,8 @@ import { attempt, type AttemptContext } from './attempt.js';
 import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
 import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
+import { inSlice, runFingerprint } from './shard.js';
+import { slicePlan, sliceVerify, type ShardRun } from './shard-plan.js';
 import { hasDigest, localListing, remoteAfterPush, remoteListing, withBlobIds } from './listings.js';
 import { forgetRemoteCommit } from './receipt.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
@@ -35,15 +37,19 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   if ('stop' in remote) return remote.stop;
   const local = await withBlobIds(pair, listed, remote.value, hashed);
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
-  const plan = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs });
-  const changes = changesOf(plan);
-  const pending = changes.transfer.length + changes.delete.length;
+  const whole = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs });
+  const wholeChanges = changesOf(whole);
+  const pending = wholeChanges.transfer.length + wholeChanges.delete.length;
 
-  if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
-  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
-  const held = atPlan(o.seam, pair, direction, plan, refusal);
-  if (held) return { ...held, changes };
-  if (refusal) return { status: 'refused', error: refusal, changes };
+  if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes: wholeChanges };
+  if (o.shardRun) o.shardRun.run = runFingerprint(direction, pair.delete, source.entries);
+  // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
+  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges });
+  const held = atPlan(o.seam, pair, direction, whole, refusal);
+  if (held) return { ...held, changes: wholeChanges };
+  if (refusal) return { status: 'refused', error: refusal, changes: wholeChanges };
+  const plan = o.shardRun ? slicePlan(whole, o.shardRun.shard) : whole;
+  const changes = o.shardRun ? changesOf(plan) : wholeChanges;
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
@@ -83,7 +89,9 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const after = relist ? await remoteAfterPush(lister, ctx, remote.value, touched, lines) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
   const here = isEmptyPlan(plan) ? local : await withBlobIds(pair, await localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed), after.value, hashed);
-  const judged = await compareListed(adapter, pair, here.entries, after.value.entries, mode, ctx);
+  // A shard answers for its slice only: the other workers' files may not have landed yet.
+  const mine = <T extends { readonly path: string }>(list: readonly T[]): readonly T[] => (o.shardRun ? list.filter((e) => inSlice(e.path, (o.shardRun as ShardRun).shard)) : list);
+  const judged = await compareListed(adapter, pair, mine(here.entries), mine(after.value.entries), mode, ctx);
   if ('stop' in judged) return { ...base, ...judged.stop };
   const report = { ...judged.value, bytesHashed: { local: hashed.bytes, remote: 0 } };
   const d = driftOf(report, pair, direction);
@@ -95,8 +103,9 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
 /** Where the listings carry no checksum (an sftp remote through rclone): the tool's own comparison. */
 async function fromTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' | 'pull', ctx: AttemptContext, o: PairRunOptions, base: Omit<Body, 'status'>): Promise<Body> {
-  const v = await verifyPair(adapter, pair, direction, ctx, o.plan);
-  if ('stop' in v) return { ...base, ...v.stop };
+  const got = await verifyPair(adapter, pair, direction, ctx, o.plan);
+  if ('stop' in got) return { ...base, ...got.stop };
+  const v = o.shardRun ? sliceVerify(got, o.shardRun.shard, pair, direction) : got;
   if (v.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(v, pair, direction)}`, verify: v, ...base };
   return { status: 'ok', verify: v, ...base };
 }

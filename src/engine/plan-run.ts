@@ -15,6 +15,8 @@ import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
+import { runFingerprint } from './shard.js';
+import { slicePlan, sliceTargets, sliceVerify } from './shard-plan.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
@@ -97,7 +99,8 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
   warmVersion(pair, ctx.redact);
   // A saved plan is judged by its listings' digests, which the summaries do not keep: never the shortcut.
-  const known = o.seam ? {} : await recognisePair(pair, ctx, fullCheckDue(pair, o.plan.full));
+  // A shard needs the source listing for its run's fingerprint: never the shortcut either.
+  const known = o.seam || o.shardRun ? {} : await recognisePair(pair, ctx, fullCheckDue(pair, o.plan.full));
   if ('same' in known) return unchangedBody(pair, o, known.same);
   const listed = await listBoth(pair, ctx, undefined, known.stats);
   if ('unsupported' in listed) return undefined;
@@ -108,14 +111,18 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   }
   // Both sides as remembered, with the same content (side-summary.ts): nothing to send, replace or delete.
   // Not for a saved plan: its digests are the listings' own, which the summaries do not keep.
-  const same = o.seam ? undefined : sameBySummary(pair, local, remote);
-  const plan = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : planOf(pair, direction, local, remote);
+  const same = o.seam || o.shardRun ? undefined : sameBySummary(pair, local, remote);
+  const whole = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : planOf(pair, direction, local, remote);
+  if (o.action === 'status') return { status: isEmptyPlan(whole) ? 'in_sync' : 'drift', changes: changesOf(whole) };
+  const src = direction === 'push' ? local : remote;
+  if (o.shardRun) o.shardRun.run = runFingerprint(direction, pair.delete, entries(src));
+  // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
+  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: changesOf(whole) });
+  const held = atPlan(o.seam, pair, direction, whole, refusal);
+  if (held) return { ...held, changes: changesOf(whole) };
+  if (refusal) return { status: 'refused', error: refusal, changes: changesOf(whole) };
+  const plan = o.shardRun ? slicePlan(whole, o.shardRun.shard) : whole;
   const changes: Changes = changesOf(plan);
-  if (o.action === 'status') return { status: isEmptyPlan(plan) ? 'in_sync' : 'drift', changes };
-  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes });
-  const held = atPlan(o.seam, pair, direction, plan, refusal);
-  if (held) return { ...held, changes };
-  if (refusal) return { status: 'refused', error: refusal, changes };
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
@@ -128,9 +135,9 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
     if (stop) return { ...stop, changes };
   }
   // Deletions only after every transfer succeeded (the --delete-delay promise).
-  if (plan.delete.length) {
-    const [src] = direction === 'push' ? [local] : [remote];
-    const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, deletionTargets(plan, src.paths)) ?? [], ctx, show, moved);
+  const targets = o.shardRun ? sliceTargets(deletionTargets(whole, src.paths), o.shardRun.shard) : deletionTargets(plan, src.paths);
+  if (targets.length) {
+    const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, targets) ?? [], ctx, show, moved);
     if (stop) return { ...stop, changes };
   }
   const tally = (): Omit<Moved, 'written'> => ({ attempts: moved.attempts, files: moved.files, bytes: moved.bytes, warnings: moved.warnings });
@@ -147,8 +154,11 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
   const written = writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
+  // A shard answers for its slice: drift in another worker's files is that worker's to fix.
+  const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
   let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, fullCheckDue(pair, o.plan.full), ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
+  verified = mine(verified);
   if (verified.status === 'drift') {
     const d = driftOf(verified, pair, direction);
     const again = direction === 'push' ? [...d.changed, ...d.missing] : [...d.changed, ...d.extra];
@@ -160,6 +170,7 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
       if ('stop' in relisted) return { ...base, ...relisted.stop };
       verified = ('local' in relisted ? await verifyListed(pair, direction, relisted.local, relisted.remote, mode, false, ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
       if ('stop' in verified) return { ...base, ...verified.stop };
+      verified = mine(verified);
       if (verified.status === 'in_sync') base.warnings.push(`repaired ${again.length} file${again.length === 1 ? '' : 's'} that differed after the transfer: ${again.slice(0, 3).join(', ')}${again.length > 3 ? ', …' : ''}`);
     }
   }

@@ -59,6 +59,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,
     bytesHashed: result.verify?.bytesHashed ?? null,
     ...(appliedPlan ? { appliedPlan } : {}),
+    ...(result.shard ? { shard: result.shard } : {}),
     ...(remoteCommits.has(pairKey(pair)) && result.status !== 'failed' ? { remoteCommit: remoteCommits.get(pairKey(pair)) as string } : {}),
   };
   return writeReceipt(pair.root, `${stamp}`, receipt);

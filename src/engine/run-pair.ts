@@ -25,7 +25,8 @@ import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
 import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { lockName, shardRefusal, type Shard } from './shard.js';
+import { lockName, shardRefusal, shardSuffix, type Shard } from './shard.js';
+import { sliceVerify, type ShardRun } from './shard-plan.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -41,6 +42,8 @@ export interface PairRunOptions {
   readonly seam?: PlanSeam;
   /** This worker's slice of the pair (shard.ts): the whole plan is computed and guarded, only the slice is moved. */
   readonly shard?: Shard;
+  /** Set by runPair for a shard: the planning paths write the run's fingerprint here. */
+  readonly shardRun?: ShardRun;
 }
 
 export function directionOf(pair: ResolvedPair, action: Action): Direction {
@@ -55,8 +58,10 @@ async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   if ('none' in read) return { status: 'drift', error: read.none };
   const checked = { ...read.pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
   const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
-  const v = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan));
-  if ('stop' in v) return v.stop;
+  const got = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan));
+  if ('stop' in got) return got.stop;
+  // `check --shard K/N` answers for its slice: what the other workers move is theirs to check.
+  const v = o.shard ? sliceVerify(got, o.shard, pair, direction) : got;
   if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
   const warnings = sayUnproven(v, pair, o.emit);
   const snapshot = read.name ? { snapshot: read.name } : {};
@@ -215,11 +220,15 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
   const startedAt = new Date(started).toISOString();
   o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action, source: pair.source } });
   const commands: string[] = [];
+  const shardRun: ShardRun | undefined = o.shard ? { shard: o.shard, run: null } : undefined;
+  // Per shard: what a run names by its stamp (aws's staging folder, rclone's backup folder) must not be shared by two shards started in one millisecond.
+  if (shardRun) o = { ...o, shardRun, plan: { ...o.plan, stamp: `${o.plan.stamp}.${shardSuffix(shardRun.shard)}` } };
   const finish = (b: Body): PairResult => {
     const result: PairResult = {
       name: pair.name, category: pair.category, tool: pair.tool, action: o.action, startedAt,
       attempts: 0, files: 0, bytes: 0, error: null, verify: null, warnings: [],
       ...b, commands, durationMs: Date.now() - started,
+      ...(shardRun ? { shard: { index: shardRun.shard.index, count: shardRun.shard.count, run: shardRun.run } } : {}),
     };
     o.emit({ kind: 'pair_end', result });
     return result;

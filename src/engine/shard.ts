@@ -101,9 +101,9 @@ export function shardRefusal(pair: ResolvedPair, direction: string): string | un
  * earlier workers already changed, so the destination cannot be part of it; the source is what every
  * worker makes the destination equal to.
  */
-export function runFingerprint(direction: 'push' | 'pull', mirror: boolean, source: Iterable<{ readonly path: string; readonly size: number; readonly mtimeMs: number }>): string {
+export function runFingerprint(direction: 'push' | 'pull', mirror: boolean, source: Iterable<{ readonly path: string; readonly size: number; readonly mtimeMs?: number | undefined }>): string {
   const rows: string[] = [];
-  for (const e of source) rows.push(`${e.path}\0${e.size}\0${Math.floor(e.mtimeMs / 1000)}`);
+  for (const e of source) rows.push(`${e.path}\0${e.size}\0${e.mtimeMs === undefined ? '' : Math.floor(e.mtimeMs / 1000)}`);
   rows.sort();
   const h = createHash('sha256').update(`${direction}\0${mirror ? 'mirror' : 'copy'}\n`);
   for (const r of rows) h.update(`${r}\n`);
@@ -111,4 +111,7 @@ export function runFingerprint(direction: 'push' | 'pull', mirror: boolean, sour
 }
 
 /** The local lock a run takes: per pair, and per pair and shard for a shard. */
-export const lockName = (pair: Pick<ResolvedPair, 'name'>, shard: Shard | undefined): string => (shard ? `${pair.name}.shard-${shard.index}-of-${shard.count}` : pair.name);
+export const lockName = (pair: Pick<ResolvedPair, 'name'>, shard: Shard | undefined): string => (shard ? `${pair.name}.${shardSuffix(shard)}` : pair.name);
+
+/** How a shard is named in file names (locks, receipts, staging folders). */
+export const shardSuffix = (s: Shard): string => `shard-${s.index}-of-${s.count}`;

@@ -35,7 +35,11 @@ export interface Receipt {
   /** `labsync apply`: sha256 of the plan file this run carried out. */
   readonly appliedPlan?: string;
   /** The remote's commit id the run ended at, where the remote has commits: an hf push's new commit, a pull's fetched one. */
-  readonly remoteCommit?: string;
+  readonly remoteCommit?: string;  /**
+   * A shard's run (`--shard K/N`): its slice, and `run`, the fingerprint every shard of one run shares
+   * (the source listing, direction and mirror; null when the shard stopped before listing).
+   */
+  readonly shard?: { readonly index: number; readonly count: number; readonly run: string | null };
 }
 
 export function digestOfList(lines: readonly string[]): string {
@@ -43,7 +47,8 @@ export function digestOfList(lines: readonly string[]): string {
 }
 
 export async function writeReceipt(root: string, stamp: string, receipt: Receipt): Promise<string> {
-  const file = join(receiptsDir(root), `${stamp}-${receipt.pair}.json`);
+  const shard = receipt.shard ? `.shard-${receipt.shard.index}-of-${receipt.shard.count}` : '';
+  const file = join(receiptsDir(root), `${stamp}-${receipt.pair}${shard}.json`);
   await writeFileAtomic(file, `${JSON.stringify(receipt, null, 2)}\n`);
   return file;
 }

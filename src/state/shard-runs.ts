@@ -1,0 +1,99 @@
+// Reading receipts back: the list `labsync receipts` prints, and a split pair's last run as the
+// union of its shards' receipts (issue 16 §3). Shards write nothing shared but their receipts, so
+// this is the only place that sees a run whole.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { receiptsDir } from './paths.js';
+import type { Receipt } from './receipts.js';
+
+export interface ReadReceipt extends Receipt {
+  /** The file name under `.labsync/receipts/`. */
+  readonly file: string;
+}
+
+const isReceipt = (x: unknown): x is Receipt =>
+  typeof x === 'object' && x !== null && typeof (x as Receipt).pair === 'string' && typeof (x as Receipt).startedAt === 'string' && typeof (x as Receipt).status === 'string';
+
+/** Every readable receipt, oldest first. A file that is not a receipt (half-copied, edited) is skipped, not fatal. */
+export async function readReceipts(root: string): Promise<ReadReceipt[]> {
+  const dir = receiptsDir(root);
+  const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+  const out: ReadReceipt[] = [];
+  for (const file of names.filter((n) => n.endsWith('.json'))) {
+    try {
+      const doc: unknown = JSON.parse(await readFile(join(dir, file), 'utf8'));
+      if (isReceipt(doc)) out.push({ ...doc, file });
+    } catch {
+      // Unreadable: not a receipt this listing can speak for.
+    }
+  }
+  return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.file.localeCompare(b.file));
+}
+
+const DONE = new Set(['ok', 'in_sync']);
+
+export interface ShardedRun {
+  /** The fingerprint the shards share (shard.ts runFingerprint). */
+  readonly run: string;
+  readonly count: number;
+  readonly complete: boolean;
+  /** Shards whose latest receipt in this run is ok. */
+  readonly ok: readonly number[];
+  /** Shards that wrote no receipt for this run. */
+  readonly missing: readonly number[];
+  /** Shards whose latest receipt in this run is not ok, with its status. */
+  readonly failed: readonly { readonly index: number; readonly status: string; readonly error?: string }[];
+  readonly files: number;
+  readonly bytes: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
+
+/**
+ * A pair's last run when its newest receipt is a shard's: every receipt of that run (same
+ * fingerprint and N), the latest per shard. A shard that stopped before it could list (no
+ * fingerprint) counts against the run it came after. Undefined: the last run was not split.
+ */
+export function lastShardedRun(receipts: readonly ReadReceipt[], pair: string): ShardedRun | undefined {
+  const mine = receipts.filter((r) => r.pair === pair && r.action !== 'check');
+  const newest = mine.at(-1);
+  if (!newest?.shard) return undefined;
+  const count = newest.shard.count;
+  const keyed = [...mine].reverse().find((r) => r.shard?.count === count && r.shard.run !== null);
+  const run = keyed?.shard?.run ?? null;
+  const since = keyed ? Math.min(...mine.filter((r) => r.shard?.run === run && r.shard.count === count).map((r) => Date.parse(r.startedAt))) : 0;
+  const members = mine.filter((r) => r.shard?.count === count && (r.shard.run === run || (r.shard.run === null && Date.parse(r.startedAt) >= since)));
+  const latest = new Map<number, ReadReceipt>();
+  for (const r of members) latest.set((r.shard as NonNullable<Receipt['shard']>).index, r);
+  const ok: number[] = [];
+  const missing: number[] = [];
+  const failed: { index: number; status: string }[] = [];
+  let files = 0;
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const r = latest.get(i);
+    if (!r) missing.push(i);
+    else {
+      files += r.files;
+      bytes += r.bytes;
+      if (DONE.has(r.status)) ok.push(i);
+      else failed.push({ index: i, status: r.status });
+    }
+  }
+  const times = [...latest.values()];
+  return {
+    run: run ?? 'unknown', count, complete: ok.length === count, ok, missing, failed, files, bytes,
+    startedAt: times.map((r) => r.startedAt).sort()[0] ?? newest.startedAt,
+    finishedAt: times.map((r) => new Date(Date.parse(r.startedAt) + r.durationMs).toISOString()).sort().at(-1) ?? newest.startedAt,
+  };
+}
+
+/** "3/3 shards ok" or "2/3 shards: 1 missing; 2 failed (refused)", for status and check. */
+export function describeShardedRun(s: ShardedRun): string {
+  if (s.complete) return `${s.count}/${s.count} shards ok`;
+  const parts = [
+    ...(s.missing.length ? [`shard${s.missing.length === 1 ? '' : 's'} ${s.missing.join(', ')} missing`] : []),
+    ...s.failed.map((f) => `shard ${f.index} ${f.status}`),
+  ];
+  return `incomplete, ${s.ok.length}/${s.count} shards ok: ${parts.join('; ')}`;
+}
