@@ -7,7 +7,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { shardOf } from '../src/engine/shard.js';
+import { processesMentioning } from './harness/processes.js';
+import { until } from './harness/wait.js';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { finished, queued, sbatch, slurm, slurmMissing, startSlurm, stopSlurm, waitDone, type SlurmCluster } from './harness/slurm.js';
@@ -120,7 +123,8 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
   }
 
   it('the array against a local remote: the union of its shards equals one worker\'s run', async () => {
-    const lab = new Lab();
+    // A space in every path: the #SBATCH --output value and the script's cd must both survive it.
+    const lab = new Lab('labsync slurm-');
     writeCorpus(lab);
     lab.manifest(manifest(LOCAL));
     const doctor = json<{ tools: { program: string; path?: string; version?: string }[] }>(await lab.cli(['doctor', '--json']));
@@ -129,6 +133,10 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     const job = await runArray(lab, script);
     expectCompleted(job, ['0', '1', '2']);
     for (const k of [0, 1, 2]) expect(existsSync(lab.path('.labsync', 'logs', 'slurm', `corpus-${job}_${k}.log`)), `log of task ${k}`).toBe(true);
+    // The directives as Slurm read them: the job name, and the limit from timeout 2h × (retries 0 + 1).
+    const shown = await slurm(cluster, 'scontrol', ['show', 'job', `${job}_0`]);
+    expect(shown.stdout).toMatch(/JobName=labsync-corpus\b/);
+    expect(shown.stdout).toMatch(/TimeLimit=02:00:00\b/);
     const source = hashes(lab.path('data', 'corpus'));
     expect(Object.keys(source)).toHaveLength(40);
     expect(hashes(lab.outside('store', 'corpus'))).toEqual(source);
@@ -202,6 +210,38 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     expectCompleted(again, ['2']);
     expect(hashes(lab.outside('store', 'corpus'))).toEqual(source);
     await expectWholeRun(lab);
+  });
+
+  it('a shard cancelled while it transfers (scancel J_1): no file half-written under its name, the pair incomplete; resubmitted, complete', async () => {
+    const lab = new Lab();
+    writeCorpus(lab);
+    // A file big enough, at the pair's bwlimit, to be mid-transfer when the cancel lands; in shard 1's slice.
+    const big = [...Array(100).keys()].map((i) => `big-${i}.bin`).find((n) => shardOf(n, SHARDS) === 1) as string;
+    lab.write(lab.path('data', 'corpus', big), randomBytes(1536 * 1024));
+    lab.manifest(manifest(LOCAL, '    bwlimit: 200K\n'));
+    const script = await install(lab);
+    const job = await sbatch(cluster, [script], lab.env);
+    const log = lab.path('.labsync', 'logs', 'slurm', `corpus-${job}_1.log`);
+    await until('shard 1 to be running', () => existsSync(log) && readFileSync(log, 'utf8').includes('started'), 60_000);
+    await until('an rsync at the bwlimit', () => processesMentioning(lab.outside('store')).some((p) => p.cmdline.startsWith('rsync') && p.cmdline.includes('--bwlimit')), 30_000);
+    const cancel = await slurm(cluster, 'scancel', [`${job}_1`]);
+    expect(cancel.exitCode, cancel.stderr).toBe(0);
+    await waitDone(cluster, job);
+    const records = finished(cluster, job);
+    expect(records.find((r) => r.arrayTaskId === '1')?.state).toBe('CANCELLED');
+    expect(records.filter((r) => r.arrayTaskId !== '1').map((r) => r.state)).toEqual(['COMPLETED', 'COMPLETED']);
+    // Slurm's SIGTERM reached labsync (exec'd by the script) and its rsync: nothing of theirs is left.
+    expect(processesMentioning(lab.outside('store'))).toEqual([]);
+    expect(existsSync(lab.outside('store', 'corpus', big))).toBe(false);
+    const incomplete = json<StatusDoc>(await lab.cli(['status', '--json'])).pairs[0]?.shards;
+    expect(incomplete).toMatchObject({ complete: false, count: SHARDS });
+    expect(incomplete?.ok).not.toContain(1);
+
+    const again = await runArray(lab, script, ['--array=1']);
+    expectCompleted(again, ['1']);
+    expect(hashes(lab.outside('store', 'corpus'))).toEqual(hashes(lab.path('data', 'corpus')));
+    const status = json<StatusDoc>(await lab.cli(['status', '--json'])).pairs[0]?.shards;
+    expect(status).toMatchObject({ complete: true, ok: [0, 1, 2] });
   });
 });
 
