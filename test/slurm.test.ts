@@ -2,12 +2,12 @@
 // 127.0.0.1, test/harness/slurm.ts): a job array of N shards against a local remote and against S3 (moto)
 // ends with what one worker alone leaves, every shard's receipt written; a shard cancelled before it
 // started leaves the pair incomplete, and that shard resubmitted alone completes it.
-import { createHash } from 'node:crypto';
+import { execa } from 'execa';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import { shardOf } from '../src/engine/shard.js';
 import { processesMentioning } from './harness/processes.js';
 import { until } from './harness/wait.js';
@@ -242,6 +242,33 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     expect(hashes(lab.outside('store', 'corpus'))).toEqual(hashes(lab.path('data', 'corpus')));
     const status = json<StatusDoc>(await lab.cli(['status', '--json'])).pairs[0]?.shards;
     expect(status).toMatchObject({ complete: true, ok: [0, 1, 2] });
+  });
+});
+
+describe('schedule --slurm without a cluster', () => {
+  it('prints the scripts, --install writes them and the log folder, --remove deletes them; run outside an array it refuses', async () => {
+    const lab = new Lab().manifest(manifest(LOCAL));
+    const script = lab.path('.labsync', 'slurm', 'corpus.sbatch');
+    const printed = await lab.cli(['schedule', '--slurm']);
+    expect(printed.exitCode, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain(`# ${script}\n#!/bin/sh\n`);
+    expect(printed.stdout).toContain('#SBATCH --array=0-2\n');
+    expect(existsSync(lab.path('.labsync', 'slurm'))).toBe(false);
+    const installed = await lab.cli(['schedule', '--slurm', '--install']);
+    expect(installed.stdout).toBe(`wrote 1 sbatch script to ${lab.path('.labsync', 'slurm')}; submit with: sbatch ${script}`);
+    // What was printed (its final newline stripped by the harness) is what was written.
+    expect(readFileSync(script, 'utf8')).toBe(`${printed.stdout.slice(`# ${script}\n`.length)}\n`);
+    expect(statSync(script).mode & 0o777).toBe(0o755);
+    expect(statSync(lab.path('.labsync', 'logs', 'slurm')).isDirectory()).toBe(true);
+    // Run by hand, not as an array task: the shell stops before labsync, naming why.
+    const byHand = await execa('sh', [script], { env: lab.env, extendEnv: false, reject: false });
+    expect(byHand.exitCode).toBe(2);
+    expect(byHand.stderr).toMatch(/SLURM_ARRAY_TASK_ID: not a Slurm array task/);
+    expect(existsSync(lab.outside('store'))).toBe(false);
+    const removed = await lab.cli(['schedule', '--slurm', '--remove']);
+    expect([removed.exitCode, existsSync(script)]).toEqual([0, false]);
+    const none = await new Lab().manifest(manifest(LOCAL).replace(/ {4}schedule: .*\n/, '')).cli(['schedule', '--slurm']);
+    expect(none.stdout).toBe('# no pair in this manifest has a schedule:');
   });
 });
 
