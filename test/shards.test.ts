@@ -98,6 +98,9 @@ describe('shards: rsync to a local remote', () => {
     expect(status.stdout).toMatch(/data\.raw: last split run [0-9a-f]{12} incomplete, 2\/3 shards ok: shard 1 missing; rerun those with --shard K\/3/);
     const asJson = json<{ pairs: { shards: { complete: boolean; missing: number[] } }[] }>(await lab.cli(['status', '--json']));
     expect(asJson.pairs[0]?.shards).toMatchObject({ complete: false, missing: [1] });
+    const stale = await lab.cli(['status', '--max-age', '1h']);
+    expect(stale.exitCode).toBe(1); // two shards ok are not a success of the pair
+    expect(stale.stderr).toContain('raw: last success never');
     const check = await lab.cli(['check']);
     expect(check.exitCode).toBe(4); // shard 1's files are not there: drift, and the shard to rerun is named
     expect(check.stdout + check.stderr).toContain('shard 1 missing');
@@ -107,6 +110,7 @@ describe('shards: rsync to a local remote', () => {
 
     expect((await lab.cli(['data', 'push', '--shard', '1/3'])).exitCode).toBe(0);
     expect((await lab.cli(['status'])).stdout).toContain('ok (3 shards)');
+    expect((await lab.cli(['status', '--max-age', '1h'])).exitCode).toBe(0);
     expect(lab.tree(lab.outside('nas'))).toEqual(lab.tree(lab.path('raw')));
     expect((await lab.cli(['check'])).exitCode).toBe(0);
   });
@@ -148,6 +152,7 @@ describe('shards: rsync to a local remote', () => {
     lab.manifest(manifest(`file://${lab.outside('nas')}`, '    delete: true\n    max_delete: 3\n'));
     fill(lab);
     for (let i = 0; i < 6; i++) lab.write(lab.outside('nas', `old${i}.bin`), 'stale');
+    for (let i = 0; i < 3; i++) lab.write(lab.outside('nas', 'olddir', 'deep', `g${i}`), 'stale'); // a folder the source lacks: deleted whole by one shard
     const verdicts: string[] = [];
     for (let k = 0; k < 3; k++) {
       const r = await lab.cli(['data', 'push', '--shard', `${k}/3`, '--json']);
@@ -155,12 +160,13 @@ describe('shards: rsync to a local remote', () => {
       verdicts.push(pairOf(r).error ?? '');
     }
     expect(new Set(verdicts).size).toBe(1);
-    expect(verdicts[0]).toMatch(/would delete 6 of 6 files at the destination \(100%\), over max_delete 3/);
-    expect(Object.keys(lab.tree(lab.outside('nas'))).sort()).toEqual(['old0.bin', 'old1.bin', 'old2.bin', 'old3.bin', 'old4.bin', 'old5.bin']);
+    expect(verdicts[0]).toMatch(/would delete 9 of 9 files at the destination \(100%\), over max_delete 3/);
+    expect(Object.keys(lab.tree(lab.outside('nas')))).toHaveLength(9);
     // Under the limit, the deletions are split too: each removed exactly once.
     lab.manifest(manifest(`file://${lab.outside('nas')}`, '    delete: true\n    max_delete: 10\n'));
     const shards = await runShards(lab, 3, ['data', 'push']);
-    expect(shards.flatMap((s) => s.changes?.delete ?? []).sort()).toEqual(['old0.bin', 'old1.bin', 'old2.bin', 'old3.bin', 'old4.bin', 'old5.bin']);
+    expect(shards.flatMap((s) => s.changes?.delete ?? []).sort()).toEqual(['old0.bin', 'old1.bin', 'old2.bin', 'old3.bin', 'old4.bin', 'old5.bin', 'olddir/deep/g0', 'olddir/deep/g1', 'olddir/deep/g2']);
+    expect(shards.filter((s) => s.changes?.delete.some((p) => p.startsWith('olddir/')))).toHaveLength(1);
     expect(lab.tree(lab.outside('nas'))).toEqual(lab.tree(lab.path('raw')));
   });
 

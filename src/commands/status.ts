@@ -1,7 +1,7 @@
 // `labsync status [NAME...]`: each selected pair's last run, from .labsync/state.json.
 import { selectPairs } from '../engine/select.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
-import { describeShardedRun, lastShardedRun, readReceipts, type ShardedRun } from '../state/shard-runs.js';
+import { describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, type ShardedRun } from '../state/shard-runs.js';
 import { readState, type PairRecord } from '../state/store.js';
 import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
@@ -20,7 +20,9 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
     const sharded = lastShardedRun(receipts, p.name);
     const recorded: PairRecord | undefined = state.pairs[p.name];
     const last = recorded && sharded ? asRecord(recorded, sharded) : recorded;
-    const successAge = last?.lastSuccessAt ? now - Date.parse(last.lastSuccessAt) : undefined;
+    // A split pair succeeded when a whole run did: one shard's ok is not the pair's.
+    const successAt = sharded ? lastWholeSuccess(receipts, p.name) : last?.lastSuccessAt;
+    const successAge = successAt ? now - Date.parse(successAt) : undefined;
     const stale = maxAgeMs !== undefined && (successAge === undefined || successAge > maxAgeMs);
     return { name: p.name, category: p.category, tool: p.tool, last, lastSuccessAgeMs: successAge ?? null, stale, ...(sharded ? { shards: sharded } : {}) };
   });

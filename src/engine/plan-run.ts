@@ -16,7 +16,7 @@ import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
 import { runFingerprint } from './shard.js';
-import { slicePlan, sliceTargets, sliceVerify } from './shard-plan.js';
+import { deletionKey, slicePlan, sliceVerify } from './shard-plan.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
@@ -121,7 +121,7 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   const held = atPlan(o.seam, pair, direction, whole, refusal);
   if (held) return { ...held, changes: changesOf(whole) };
   if (refusal) return { status: 'refused', error: refusal, changes: changesOf(whole) };
-  const plan = o.shardRun ? slicePlan(whole, o.shardRun.shard) : whole;
+  const plan = o.shardRun ? slicePlan(whole, o.shardRun.shard, deletionKey(src.paths)) : whole;
   const changes: Changes = changesOf(plan);
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
@@ -135,9 +135,8 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
     if (stop) return { ...stop, changes };
   }
   // Deletions only after every transfer succeeded (the --delete-delay promise).
-  const targets = o.shardRun ? sliceTargets(deletionTargets(whole, src.paths), o.shardRun.shard) : deletionTargets(plan, src.paths);
-  if (targets.length) {
-    const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, targets) ?? [], ctx, show, moved);
+  if (plan.delete.length) {
+    const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, deletionTargets(plan, src.paths)) ?? [], ctx, show, moved);
     if (stop) return { ...stop, changes };
   }
   const tally = (): Omit<Moved, 'written'> => ({ attempts: moved.attempts, files: moved.files, bytes: moved.bytes, warnings: moved.warnings });

@@ -13,19 +13,30 @@ export interface ShardRun {
   run: string | null;
 }
 
-/** The plan's files in this slice. The listings' counts and digests stay the whole pair's. */
-export function slicePlan(plan: PairPlan, shard: Shard): PairPlan {
-  const mine = <T extends { readonly path: string }>(list: readonly T[]): T[] => list.filter((f) => inSlice(f.path, shard));
-  return { ...plan, send: mine(plan.send), replace: mine(plan.replace), delete: mine(plan.delete) };
+/**
+ * The plan's files in this slice. A deletion falls in the slice of what is named to delete it
+ * (`deleteKey`: for rsync, the topmost folder the source lacks entirely, plan/changes.ts
+ * deletionTargets), so a folder goes whole to one worker and no two workers delete the same thing.
+ * The listings' counts and digests stay the whole pair's.
+ */
+export function slicePlan(plan: PairPlan, shard: Shard, deleteKey: (path: string) => string = (p) => p): PairPlan {
+  const mine = <T extends { readonly path: string }>(list: readonly T[], key: (path: string) => string = (p) => p): T[] => list.filter((f) => inSlice(key(f.path), shard));
+  return { ...plan, send: mine(plan.send), replace: mine(plan.replace), delete: mine(plan.delete, deleteKey) };
 }
 
-/**
- * What to name to delete, for this slice: the whole plan's targets (a file, or a folder the source
- * lacks entirely, plan/changes.ts deletionTargets) that fall in the slice by their own path. A
- * folder target goes whole to one worker, so no two workers delete the same thing.
- */
-export function sliceTargets(targets: readonly string[], shard: Shard): string[] {
-  return targets.filter((t) => inSlice(t, shard));
+/** What names a deleted path's deletion: its topmost folder that holds no source file, else the path itself. */
+export function deletionKey(sourcePaths: readonly string[]): (path: string) => string {
+  const sourceDirs = new Set<string>();
+  for (const p of sourcePaths) {
+    for (let at = p.indexOf('/'); at >= 0; at = p.indexOf('/', at + 1)) sourceDirs.add(p.slice(0, at));
+  }
+  return (path) => {
+    for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) {
+      const dir = path.slice(0, at);
+      if (!sourceDirs.has(dir)) return dir;
+    }
+    return path;
+  };
 }
 
 /** A verify result narrowed to this slice: drift in another worker's files is that worker's to fix. */

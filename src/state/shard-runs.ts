@@ -88,6 +88,32 @@ export function lastShardedRun(receipts: readonly ReadReceipt[], pair: string): 
   };
 }
 
+/**
+ * When the pair last finished whole: a run without shards that ended ok, or a split run every shard
+ * of which ended ok (at its last shard's end). A shard's own success is not the pair's.
+ */
+export function lastWholeSuccess(receipts: readonly ReadReceipt[], pair: string): string | undefined {
+  const mine = receipts.filter((r) => r.pair === pair && r.action !== 'check');
+  const end = (r: ReadReceipt): string => new Date(Date.parse(r.startedAt) + r.durationMs).toISOString();
+  let best: string | undefined;
+  const later = (t: string): void => void (best === undefined || t > best ? (best = t) : undefined);
+  for (const r of mine) if (!r.shard && DONE.has(r.status)) later(end(r));
+  const groups = new Map<string, Map<number, ReadReceipt>>();
+  for (const r of mine) {
+    if (!r.shard?.run) continue;
+    const key = `${r.shard.run}/${r.shard.count}`;
+    const g = groups.get(key) ?? new Map<number, ReadReceipt>();
+    g.set(r.shard.index, r); // oldest first: the latest per shard wins
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) {
+    const all = [...g.values()];
+    const count = all[0]?.shard?.count ?? 0;
+    if (all.length === count && all.every((r) => DONE.has(r.status))) later(all.map(end).sort().at(-1) as string);
+  }
+  return best;
+}
+
 /** "3/3 shards ok" or "2/3 shards: 1 missing; 2 failed (refused)", for status and check. */
 export function describeShardedRun(s: ShardedRun): string {
   if (s.complete) return `${s.count}/${s.count} shards ok`;
