@@ -21,6 +21,8 @@ const missing = slurmMissing();
 const canRun = missing === null || process.getuid?.() === 0;
 const s3 = inject('s3');
 const SHARDS = 3;
+// A whole array, a single-worker run and the checks: well under a minute alone, more with the full suite beside it.
+const SLOW = 240_000;
 
 /** relative path → sha256 of every file under `dir`. */
 function hashes(dir: string): Record<string, string> {
@@ -149,7 +151,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     const r = await single.cli(['sync', 'corpus']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(hashes(single.outside('store', 'corpus'))).toEqual(hashes(lab.outside('store', 'corpus')));
-  });
+  }, SLOW);
 
   it.skipIf(!s3)('the array against S3 (moto): the union of its shards equals one worker\'s run', async () => {
     const server = s3 as S3Server;
@@ -176,7 +178,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     const r = await single.cli(['sync', 'corpus'], { env: S3_KEYS });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await download(single, singleBucket, single.outside('downloaded'))).toEqual(sharded);
-  });
+  }, SLOW);
 
   it('a shard cancelled before it starts leaves the pair incomplete; that shard resubmitted alone completes it', async () => {
     const lab = new Lab();
@@ -210,7 +212,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     expectCompleted(again, ['2']);
     expect(hashes(lab.outside('store', 'corpus'))).toEqual(source);
     await expectWholeRun(lab);
-  });
+  }, SLOW);
 
   it('a shard cancelled while it transfers (scancel J_1): no file half-written under its name, the pair incomplete; resubmitted, complete', async () => {
     const lab = new Lab();
@@ -242,7 +244,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     expect(hashes(lab.outside('store', 'corpus'))).toEqual(hashes(lab.path('data', 'corpus')));
     const status = json<StatusDoc>(await lab.cli(['status', '--json'])).pairs[0]?.shards;
     expect(status).toMatchObject({ complete: true, ok: [0, 1, 2] });
-  });
+  }, SLOW);
 });
 
 describe('schedule --slurm without a cluster', () => {
