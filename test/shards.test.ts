@@ -92,7 +92,11 @@ describe('shards: rsync to a local remote', () => {
     const lab = new Lab();
     lab.manifest(manifest(`file://${lab.outside('nas')}`));
     fill(lab);
-    for (const k of [0, 2]) expect((await lab.cli(['data', 'push', '--shard', `${k}/3`])).exitCode).toBe(0);
+    for (const k of [0, 2]) {
+      const r = await lab.cli(['data', 'push', '--shard', `${k}/3`]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`raw \\(shard ${k}/3\\): ok — \\d+ files`));
+    }
     const status = await lab.cli(['status']);
     expect(status.stdout).toContain('incomplete (2/3 shards)');
     expect(status.stdout).toMatch(/data\.raw: last split run [0-9a-f]{12} incomplete, 2\/3 shards ok: shard 1 missing; rerun those with --shard K\/3/);
@@ -271,7 +275,7 @@ describe.skipIf(!s3)('shards: aws and rclone against S3 (moto)', () => {
     expect(back.tree(back.path('raw'))).toEqual(lab.tree(lab.path('raw')));
   });
 
-  it('rclone: three shards push to S3 and verify their slices', async () => {
+  it('rclone: three shards push to S3 and verify their slices, then three pull it back', async () => {
     const lab = new Lab();
     const bucket = await makeBucket(server, lab.env);
     lab.manifest(manifest('store:raw', '    tool: rclone\n', store(bucket)));
@@ -280,5 +284,10 @@ describe.skipIf(!s3)('shards: aws and rclone against S3 (moto)', () => {
     expectPartition(shards, FILES);
     expect(shards.every((s) => s.verify?.status === 'in_sync')).toBe(true);
     expect((await lab.cli(['check'], { env: S3_KEYS })).exitCode).toBe(0);
+
+    const back = new Lab();
+    back.manifest(manifest('store:raw', '    tool: rclone\n    mode: pull\n', store(bucket)));
+    expectPartition(await runShards(back, 3, ['data', 'pull'], S3_KEYS), FILES);
+    expect(back.tree(back.path('raw'))).toEqual(lab.tree(lab.path('raw')));
   });
 });

@@ -25,8 +25,8 @@ import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
 import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { lockName, shardRefusal, shardSuffix, type Shard } from './shard.js';
-import { sliceVerify, type ShardRun } from './shard-plan.js';
+import { lockName, type Shard } from './shard.js';
+import { asShard, shardFacts, sliceVerify, type ShardRun } from './shard-plan.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -220,15 +220,14 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
   const startedAt = new Date(started).toISOString();
   o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action, source: pair.source } });
   const commands: string[] = [];
-  const shardRun: ShardRun | undefined = o.shard ? { shard: o.shard, run: null } : undefined;
-  // Per shard: what a run names by its stamp (aws's staging folder, rclone's backup folder) must not be shared by two shards started in one millisecond.
-  if (shardRun) o = { ...o, shardRun, plan: { ...o.plan, stamp: `${o.plan.stamp}.${shardSuffix(shardRun.shard)}` } };
+  const split = asShard(pair, o, directionOf(pair, o.action));
+  o = split.o;
   const finish = (b: Body): PairResult => {
     const result: PairResult = {
       name: pair.name, category: pair.category, tool: pair.tool, action: o.action, startedAt,
       attempts: 0, files: 0, bytes: 0, error: null, verify: null, warnings: [],
       ...b, commands, durationMs: Date.now() - started,
-      ...(shardRun ? { shard: { index: shardRun.shard.index, count: shardRun.shard.count, run: shardRun.run } } : {}),
+      ...shardFacts(o.shardRun),
     };
     o.emit({ kind: 'pair_end', result });
     return result;
@@ -238,9 +237,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
   const tooOld = versionRefusal(pair, o.plan.toolVersions);
   if (tooOld) return finish({ status: 'refused', error: tooOld.error, hint: tooOld.hint });
 
-  const shardNo = o.shard ? shardRefusal(pair, directionOf(pair, o.action === 'check' ? 'check' : o.action)) : undefined;
-  if (shardNo) return finish({ status: 'refused', error: shardNo });
-  if (o.shard && o.seam) return finish({ status: 'refused', error: 'a saved plan is carried out whole; --shard does not apply to plan --save or apply' });
+  if (split.refused) return finish({ status: 'refused', error: split.refused });
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   let got: Awaited<ReturnType<typeof acquireLock>> | undefined;

@@ -4,7 +4,9 @@ import type { VerifyReport } from '../adapters/types.js';
 import type { PairPlan } from '../plan/types.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { driftOf } from './compare-pair.js';
-import { inSlice, type Shard } from './shard.js';
+import type { PairResult } from './events.js';
+import type { PairRunOptions } from './run-pair.js';
+import { inSlice, shardRefusal, shardSuffix, type Shard } from './shard.js';
 
 /** Where a shard's run writes what identifies it (shard.ts runFingerprint); read by runPair for the result. */
 export interface ShardRun {
@@ -12,6 +14,18 @@ export interface ShardRun {
   /** The fingerprint of the run this worker belongs to, once both sides were listed; null before. */
   run: string | null;
 }
+
+/** A shard's run options (its ShardRun, a stamp of its own), and why the pair cannot be split, if it cannot. */
+export function asShard(pair: ResolvedPair, o: PairRunOptions, direction: Direction): { o: PairRunOptions; refused?: string } {
+  if (!o.shard) return { o };
+  const refused = shardRefusal(pair, direction) ?? (o.seam ? 'a saved plan is carried out whole; --shard does not apply to plan --save or apply' : undefined);
+  // What a run names by its stamp (aws's staging folder, rclone's backup folder) is not shared by two shards started in one millisecond.
+  const plan = { ...o.plan, stamp: `${o.plan.stamp}.${shardSuffix(o.shard)}` };
+  return { o: { ...o, plan, shardRun: { shard: o.shard, run: null } }, ...(refused ? { refused } : {}) };
+}
+
+/** The result's `shard` field. */
+export const shardFacts = (r: ShardRun | undefined): Pick<PairResult, 'shard'> => (r ? { shard: { index: r.shard.index, count: r.shard.count, run: r.run } } : {});
 
 /**
  * The plan's files in this slice. A deletion falls in the slice of what is named to delete it

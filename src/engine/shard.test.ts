@@ -64,6 +64,10 @@ describe('shardFromEnv', () => {
   });
   it('counts Slurm indices from SLURM_ARRAY_TASK_MIN', () => {
     expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_COUNT: '4', SLURM_ARRAY_TASK_MIN: '1' }, 4)).toEqual({ index: 3, count: 4 });
+    expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '6', SLURM_ARRAY_TASK_COUNT: '4', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_STEP: '2' }, 4)).toEqual({ index: 3, count: 4 });
+    expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_COUNT: '4', SLURM_ARRAY_TASK_STEP: '2' }, 4)).toThrow(/not on the array's step/);
+    // An irregular list (--array=1,3,5: no step) is not guessed at.
+    expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '1' }, 3)).toThrow(/K must be a whole number from 0 to 2/);
   });
   it('refuses an array of another size than the pair, and indices out of range', () => {
     expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '2' }, 3)).toThrow(/array has 2 tasks .* split into 3 shards; submit it with --array=0-2/);

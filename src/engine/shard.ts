@@ -51,7 +51,8 @@ function checkedShard(k: string, n: string, where: string, text: string): Shard 
 /**
  * Where this worker's K/N comes from when `--shard` is not given. Never guessed:
  * - Slurm: only when both `SLURM_ARRAY_TASK_ID` and `SLURM_ARRAY_TASK_COUNT` are set; K counts from
- *   `SLURM_ARRAY_TASK_MIN` (0 when unset), so `--array=1-4` works as well as `--array=0-3`.
+ *   `SLURM_ARRAY_TASK_MIN` (0 when unset) in steps of `SLURM_ARRAY_TASK_STEP` (1 when unset), so
+ *   `--array=1-4` and `--array=0-6:2` work as well as `--array=0-3`; an id off the step is refused.
  * - Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` is K; N must be said explicitly, by the pair's
  *   `shards:` or `LABSYNC_SHARDS` (the Job's completions are not in the pod's environment).
  * - A CI matrix passes `--shard K/N`.
@@ -76,7 +77,9 @@ export function shardFromEnv(env: NodeJS.ProcessEnv, declared: number | undefine
     const raw = wholeNumber(id.trim());
     if (min === undefined) throw new UsageError(`SLURM_ARRAY_TASK_MIN must be a whole number, got '${env.SLURM_ARRAY_TASK_MIN}'`);
     if (raw === undefined || raw < min) throw new UsageError(`SLURM_ARRAY_TASK_ID must be a whole number of at least SLURM_ARRAY_TASK_MIN (${min}), got '${id}'`);
-    const s = checkedShard(String(raw - min), total.trim(), 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT', `${id}/${total}`);
+    const step = wholeNumber((env.SLURM_ARRAY_TASK_STEP ?? '1').trim());
+    if (step === undefined || step < 1 || (raw - min) % step !== 0) throw new UsageError(`SLURM_ARRAY_TASK_ID ${id} is not on the array's step (SLURM_ARRAY_TASK_MIN ${min}, SLURM_ARRAY_TASK_STEP ${env.SLURM_ARRAY_TASK_STEP ?? 'unset'}); submit the pair with --array=0-${wanted - 1}`);
+    const s = checkedShard(String((raw - min) / step), total.trim(), 'SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT', `${id}/${total}`);
     if (s.count !== wanted) throw new UsageError(`the Slurm array has ${s.count} tasks (SLURM_ARRAY_TASK_COUNT) but the pair is split into ${wanted} shards; submit it with --array=0-${wanted - 1}`);
     return s;
   }

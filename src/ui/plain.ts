@@ -31,7 +31,8 @@ export function plainReporter(output: Output, heartbeatMs = 60_000, verbose = fa
     warning: (e) => output.err(`${stamp()} warning: ${e.pair ? `${e.pair}: ` : ''}${e.message}`),
     pair_end: (e) => {
       running.delete(e.result.name);
-      const text = `${e.result.name}: ${e.result.status}${describeResult(e.result) ? ` — ${describeResult(e.result)}` : ''}`;
+      // A Slurm array's logs are one file per task: each line says which shard it was.
+      const text = `${e.result.name}${e.result.shard ? ` (shard ${e.result.shard.index}/${e.result.shard.count})` : ''}: ${e.result.status}${describeResult(e.result) ? ` — ${describeResult(e.result)}` : ''}`;
       // The file lines follow their pair's line on the same stream, as one write: never split by another pair's.
       const files = describeFiles(e.result, verbose).map((f) => f.text);
       const print = BAD.has(e.result.status) ? output.err : output.out;
