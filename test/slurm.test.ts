@@ -1,7 +1,7 @@
 // The sbatch scripts `labsync schedule --slurm` writes, run by a real Slurm (slurm-wlm + munge, one node on
 // 127.0.0.1, test/harness/slurm.ts): a job array of N shards against a local remote and against S3 (moto)
 // ends with what one worker alone leaves, every shard's receipt written; a shard cancelled before it
-// started leaves the pair incomplete, and that shard resubmitted alone completes it.
+// started, or while it transfers, leaves the pair incomplete, and that shard resubmitted alone completes it.
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
