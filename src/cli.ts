@@ -123,7 +123,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
   program
     .command('schedule')
-    .description('crontab lines (or systemd timer units with --systemd) for the pairs that have a schedule:')
+    .description('crontab lines (or systemd timer units with --systemd, sbatch scripts with --slurm, CronJobs with --kubernetes) for the pairs that have a schedule:')
     .option('--install', 'add or update this manifest\'s block in your crontab (or write the units)')
     .option('--remove', 'remove this manifest\'s block from your crontab')
     .option('--systemd', 'systemd .service and .timer units instead of crontab lines')

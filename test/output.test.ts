@@ -101,7 +101,7 @@ describe('doctor', () => {
     const doc = json<{ ok: boolean; tools: { program: string; path?: string; version?: string; neededBy: string[]; install: string }[] }>(r);
     const rsync = doc.tools.find((t) => t.program === 'rsync');
     expect(rsync).toMatchObject({ path: expect.stringMatching(/rsync$/), version: expect.stringMatching(/^\d+\.\d+/), neededBy: ['raw'] });
-    expect(doc.tools.map((t) => t.program).sort()).toEqual(['aws', 'dvc', 'git', 'hf', 'mlflow', 'rclone', 'rsync', 'ssh']);
+    expect(doc.tools.map((t) => t.program).sort()).toEqual(['aws', 'dvc', 'git', 'hf', 'mlflow', 'rclone', 'rsync', 'slurm', 'ssh']);
     // MLflow pairs talk REST from labsync itself: nothing to install on the client side.
     expect(doc.tools.find((t) => t.program === 'mlflow')).toMatchObject({ path: '(built in)', version: expect.stringMatching(/REST client/), install: expect.stringMatching(/nothing to install/) });
   });

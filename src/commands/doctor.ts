@@ -10,11 +10,12 @@ import { constants } from 'node:fs';
 import { LabsyncError } from '../errors.js';
 import { TOOLS, type Manifest, type ToolName } from '../types.js';
 
-/** What doctor looks for: the five tools, and ssh for ssh remotes. */
-type Program = ToolName | 'ssh';
+/** What doctor looks for: the five tools, ssh for ssh remotes, and Slurm's sbatch for `schedule --slurm`. */
+type Program = ToolName | 'ssh' | 'slurm';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
 import { cronProblems } from './doctor-cron.js';
 import { hostProblems } from './doctor-hosts.js';
+import { sbatchVersion } from './doctor-slurm.js';
 
 const INSTALL: Record<Program, string> = {
   rsync: 'apt-get install -y rsync   (macOS: brew install rsync)',
@@ -29,6 +30,8 @@ const INSTALL: Record<Program, string> = {
   mlflow: 'nothing to install: labsync talks to the tracking server over REST',
   // The hf CLI comes with huggingface_hub (its [cli] extra is gone).
   hf: 'pipx install huggingface_hub   (pipx: apt-get install -y pipx)',
+  // Only where jobs are submitted (`labsync schedule --slurm`); a site's own Slurm has it already.
+  slurm: 'apt-get install -y --no-install-recommends slurm-client   (the cluster\'s own, on a Slurm site)',
 };
 
 /** Tools labsync carries itself: present wherever labsync runs. */
@@ -40,6 +43,7 @@ function firstLine(text: string): string | undefined {
 
 /** LABSYNC_RCLONE names a binary by path: that one is the rclone labsync drives, not the PATH's. */
 async function locate(program: Program): Promise<string | undefined> {
+  if (program === 'slurm') return which('sbatch');
   const chosen = programOf(program);
   if (!chosen.includes('/')) return which(chosen);
   return access(chosen, constants.X_OK).then(() => chosen, () => undefined);
@@ -48,6 +52,7 @@ async function locate(program: Program): Promise<string | undefined> {
 async function probe(program: Program): Promise<{ path?: string; version?: string; chosenBy?: string }> {
   if (BUILT_IN.has(program)) return { path: '(built in)', version: adapters[program as ToolName].version().parse([]) ?? '' };
   const path = await locate(program);
+  if (program === 'slurm') return path ? { path, version: (await sbatchVersion()) ?? '' } : {};
   const chosenBy = programOf(program) !== program ? `LABSYNC_${program.toUpperCase()}` : undefined;
   if (!path) return chosenBy ? { chosenBy } : {};
   const adapter = program === 'ssh' ? undefined : adapters[program];
@@ -78,7 +83,7 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
     manifestNote = error instanceof LabsyncError ? error.message : String(error);
   }
   const wanted = needs(manifest);
-  const programs: Program[] = [...TOOLS, 'ssh'];
+  const programs: Program[] = [...TOOLS, 'ssh', 'slurm'];
   const found = await Promise.all(programs.map(async (p) => ({ program: p, ...(await probe(p)), neededBy: wanted.get(p) ?? [] })));
   const missing = found.filter((f) => !f.path && f.neededBy.length);
   const underCron = cron && manifest ? await cronProblems(manifest) : [];
