@@ -35,9 +35,9 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 /** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
 /** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
 export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }): Promise<Sides> {
-  const links = found?.local.links === undefined ? holdsLinks(pair.local) : Promise.resolve(found.local.links > 0);
-  const [local, linked, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local), links, listRemote(pair, ctx, hashRemote, found?.remote)]);
-  if (linked) return { unsupported: 'the folder holds symlinks' };
+  const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local), listRemote(pair, ctx, hashRemote, found?.remote)]);
+  // find marks symlinks in the listing's own walk; only without GNU find does a second walk ask.
+  if (local.links !== undefined ? local.links > 0 : await holdsLinks(pair.local)) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
 }
 

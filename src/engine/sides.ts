@@ -36,6 +36,8 @@ export interface Side {
   readonly rawDigest?: string;
   /** Files hashed in this run too soon after they changed to be remembered (racy); see saveRacy. */
   readonly racy: Set<string>;
+  /** Symlinks find met in the same walk (a local side); undefined: not known (no GNU find). */
+  readonly links?: number;
 }
 
 /** Remembers a hash in the side's cache, or notes the file as racy (changed within the window). */
@@ -97,7 +99,7 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
   let cache: HashCache | undefined;
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), nowMs, cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}),
+    where: 'local', path, missing: !existsSync(path), nowMs, cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= HashCache.open(cacheDir(pair), path, { listing: found.listing(), ...warnOf(pair, ctx) })); },
@@ -109,8 +111,9 @@ export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 /** `hash`: files to hash in the same call (what a transfer just wrote there). */
 export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats): Promise<Listed> {
   if (pair.remote.type === 'local') {
-    if (stats?.links !== undefined ? stats.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
-    return { side: await listLocal(pair, pair.remote.path, ctx, stats) };
+    const side = await listLocal(pair, pair.remote.path, ctx, stats);
+    if (side.links !== undefined ? side.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
+    return { side };
   }
   if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
   const remote = pair.remote;
