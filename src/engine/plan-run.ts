@@ -34,10 +34,11 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 
 /** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
 /** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }): Promise<Sides> {
+/** `earlier`: the sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }, earlier?: { local: Side; remote: Side }): Promise<Sides> {
   // The host's listing first: its ssh login is the longest wait of the run, the local walk goes on meanwhile.
-  const there = listRemote(pair, ctx, hashRemote, found?.remote);
-  const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local), there]);
+  const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote);
+  const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local, earlier?.local), there]);
   // find marks symlinks in the listing's own walk; only without GNU find does a second walk ask.
   if (local.links !== undefined ? local.links > 0 : await holdsLinks(pair.local)) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
@@ -158,7 +159,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
-  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx);
+  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx, undefined, undefined, { local, remote });
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
