@@ -71,6 +71,35 @@ describe.skipIf(!ssh)('rsync over ssh: one listing per side, cached verify on bo
     expect([after.ino, after.mtimeMs, after.ctimeMs]).toEqual([before.ino, before.mtimeMs, before.ctimeMs]);
   });
 
+  it('a no-op push walks the local tree once (find marks symlinks in the listing\'s own walk); a symlink found there still goes to rsync', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'one').write(lab.path('raw/sub/b'), 'two');
+    await settle();
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    // A PATH whose find logs each call, then runs the real one (labsync's local listing and any probe).
+    const bin = mkdtempSync(join(tmpdir(), 'labsync-find-log-'));
+    const real = execFileSync('sh', ['-c', 'command -v find']).toString().trim();
+    writeFileSync(join(bin, 'find'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${bin}/calls'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const calls = (): string[] => {
+      try {
+        return execFileSync('cat', [join(bin, 'calls')]).toString().split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    const r = await lab.cli(['data', 'push', '--json'], { env });
+    expect(pairOf(r)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync' } });
+    expect(calls()).toHaveLength(1);
+    expect(calls()[0]).toContain('-printf');
+
+    symlinkSync('a', lab.path('raw/link'));
+    const linked = await lab.cli(['data', 'push', '--json'], { env });
+    expect(linked.exitCode, linked.stdout + linked.stderr).toBe(0);
+    expect(pairOf(linked)?.commands.some((c) => c.includes('--dry-run --itemize-changes'))).toBe(true);
+  });
+
   it('a cached remote hash is not trusted across a changed stat key: a same-size flip with its mtime restored is caught and replaced', async () => {
     const lab = new Lab();
     lab.manifest(manifest(host, lab));

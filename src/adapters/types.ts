@@ -18,6 +18,12 @@ export interface Command {
   readonly unsetEnv?: readonly string[];
   /** false: safe under --dry-run (versions, listings, the tool's own dry run). */
   readonly mutates: boolean;
+  /**
+   * stdout is data, not a message (a host's NUL-separated listing): kept as bytes in ToolOutput.bytes,
+   * neither decoded nor redacted (a file name that is not UTF-8 stays itself; 10k names cost ~50 ms
+   * of decoding and matching secrets' patterns otherwise). stderr is decoded and redacted as always.
+   */
+  readonly binaryStdout?: boolean;
   /** In the user's words: "push data/raw to lab-s3:dvcstore". */
   readonly label: string;
   /** The pair it works for, so a classification can name the exact command to run next. */
@@ -40,6 +46,8 @@ export interface Command {
 export interface ToolOutput {
   readonly exitCode: number;
   readonly stdout: string;
+  /** stdout as bytes, for a command with `binaryStdout` (its `stdout` is then empty). */
+  readonly bytes?: Buffer;
   readonly stderr: string;
   readonly durationMs: number;
   readonly signal?: string;

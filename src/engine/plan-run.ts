@@ -36,10 +36,13 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 
 /** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
 /** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }): Promise<Sides> {
-  const links = found?.local.links === undefined ? holdsLinks(pair.local) : Promise.resolve(found.local.links > 0);
-  const [local, linked, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local), links, listRemote(pair, ctx, hashRemote, found?.remote)]);
-  if (linked) return { unsupported: 'the folder holds symlinks' };
+/** `earlier`: the sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }, earlier?: { local: Side; remote: Side }): Promise<Sides> {
+  // The host's listing first: its ssh login is the longest wait of the run, the local walk goes on meanwhile.
+  const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote);
+  const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local, earlier?.local), there]);
+  // find marks symlinks in the listing's own walk; only without GNU find does a second walk ask.
+  if (local.links !== undefined ? local.links > 0 : await holdsLinks(pair.local)) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
 }
 
@@ -98,12 +101,17 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
 export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
-  warmVersion(pair, ctx.redact);
   // A saved plan is judged by its listings' digests, which the summaries do not keep: never the shortcut.
   // A shard needs the source listing for its run's fingerprint: never the shortcut either.
   const known = o.seam || o.shardRun ? {} : await recognisePair(pair, ctx, fullCheckDue(pair, o.plan.full));
-  if ('same' in known) return unchangedBody(pair, o, known.same);
-  const listed = await listBoth(pair, ctx, undefined, known.stats);
+  if ('same' in known) {
+    warmVersion(pair, ctx.redact);
+    return unchangedBody(pair, o, known.same);
+  }
+  const listing = listBoth(pair, ctx, undefined, known.stats);
+  // The receipt's tool version, read while the listings run (after their processes started).
+  warmVersion(pair, ctx.redact);
+  const listed = await listing;
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed.stop;
   const { local, remote } = listed;
@@ -158,7 +166,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
-  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx);
+  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx, undefined, undefined, { local, remote });
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };

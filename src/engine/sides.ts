@@ -36,6 +36,8 @@ export interface Side {
   readonly rawDigest?: string;
   /** Files hashed in this run too soon after they changed to be remembered (racy); see saveRacy. */
   readonly racy: Set<string>;
+  /** Symlinks find met in the same walk (a local side); undefined: not known (no GNU find). */
+  readonly links?: number;
 }
 
 /** Remembers a hash in the side's cache, or notes the file as racy (changed within the window). */
@@ -90,27 +92,34 @@ export async function holdsLinks(path: string): Promise<boolean> {
 const warnOf = (pair: ResolvedPair, ctx?: Pick<AttemptContext, 'emit'>): { warn?: (message: string) => void } =>
   ctx ? { warn: (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }) } : {};
 
-/** `stats`: the tree as already found (unchanged.ts), so it is not listed twice. */
-export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<AttemptContext, 'emit'>, stats?: TreeStats): Promise<Side> {
+/** A side's cache for a new listing: the earlier listing's cache of the same tree realigned (not read again), else opened. */
+function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: readonly string[] }, earlier: Side | undefined, ctx?: Pick<AttemptContext, 'emit'>): HashCache {
+  if (earlier && earlier.cacheRoot === root && !earlier.missing) return earlier.cache.realign(listing);
+  return HashCache.open(cacheDir(pair), root, { listing, ...warnOf(pair, ctx) });
+}
+
+/** `stats`: the tree as already found (unchanged.ts), so it is not listed twice; `earlier`: this tree's side from before a transfer. */
+export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<AttemptContext, 'emit'>, stats?: TreeStats, earlier?: Side): Promise<Side> {
   const nowMs = Date.now();
   const found = stats ?? (await treeStats(path, treeExcludes(pair)));
   let cache: HashCache | undefined;
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), nowMs, cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}),
+    where: 'local', path, missing: !existsSync(path), nowMs, cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
-    get cache() { return (cache ??= HashCache.open(cacheDir(pair), path, { listing: found.listing(), ...warnOf(pair, ctx) })); },
+    get cache() { return (cache ??= cacheFor(pair, path, found.listing(), earlier, ctx)); },
   };
 }
 
 export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 
 /** `hash`: files to hash in the same call (what a transfer just wrote there). */
-export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats): Promise<Listed> {
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats, earlier?: Side): Promise<Listed> {
   if (pair.remote.type === 'local') {
-    if (stats?.links !== undefined ? stats.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
-    return { side: await listLocal(pair, pair.remote.path, ctx, stats) };
+    const side = await listLocal(pair, pair.remote.path, ctx, stats, earlier);
+    if (side.links !== undefined ? side.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
+    return { side };
   }
   if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
   const remote = pair.remote;
@@ -133,7 +142,7 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   let cache: HashCache | undefined;
   const racy = new Set<string>();
   const openCache = (): HashCache => {
-    const c = HashCache.open(cacheDir(pair), root, { listing: tree, ...warnOf(pair, ctx) });
+    const c = cacheFor(pair, root, tree, earlier, ctx);
     for (const [p, f] of fresh) if (!c.put([p, f.key[0], f.key[1], f.key[2], f.key[3], f.sha256, '', '', 0], tree.nowMs)) racy.add(p);
     return c;
   };

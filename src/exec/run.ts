@@ -63,6 +63,7 @@ export async function run(command: Command, options: RunOptions): Promise<ToolOu
     detached: true,
     stripFinalNewline: false,
     maxBuffer: 512 * 1024 * 1024,
+    ...(command.binaryStdout ? { encoding: 'buffer' as const } : {}),
   });
   const pid = child.pid;
   if (pid !== undefined) liveGroups.add(pid);
@@ -129,10 +130,13 @@ export async function run(command: Command, options: RunOptions): Promise<ToolOu
 
   const spawnCode = (result as { code?: string }).code;
   const spawnError = result.failed && result.exitCode === undefined && !result.signal && spawnCode ? spawnCode : undefined;
+  const text = (out: unknown): string => (out instanceof Uint8Array ? Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('utf8') : String(out ?? ''));
+  const bytes = command.binaryStdout && result.stdout instanceof Uint8Array ? Buffer.from(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength) : undefined;
   return {
     exitCode: result.exitCode ?? (spawnError === 'ENOENT' ? 127 : 128 + signalNumber(result.signal)),
-    stdout: redact(String(result.stdout ?? '')),
-    stderr: redact(String(result.stderr ?? '')),
+    stdout: bytes ? '' : redact(text(result.stdout)),
+    ...(bytes ? { bytes } : {}),
+    stderr: redact(text(result.stderr)),
     durationMs: Date.now() - started,
     ...(result.signal ? { signal: result.signal } : {}),
     timedOut,

@@ -86,6 +86,34 @@ describe('HashCache', () => {
     expect(readFileSync(HashCache.fileFor(dir, '/t'), 'utf8')).not.toContain('f0005\t');
   });
 
+  it('realign: lined up with a new listing exactly as saving and opening again would, without reading the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const rows = listed(50);
+    const c = HashCache.open(dir, '/t', { listing: { paths: rows.map((r) => r[0]) } });
+    for (const r of rows) c.put(r, OLD + 1_600_000_000_000);
+    const extra: Row = ['zz-unlisted', 7, 1_600_000_000_000, 1_600_000_000_000, 7, SHA(99), '', '', 0];
+    c.put(extra, OLD + 1_600_000_000_000);
+    // The listing after a transfer: one file gone, one new (not hashed yet), the rest as before.
+    const now = [...rows.filter((_, i) => i !== 3).map((r) => r[0]), 'f0003b'].sort();
+    const moved = c.realign({ paths: now });
+    await c.save('/t');
+    const reopened = HashCache.open(dir, '/t', { listing: { paths: now } });
+    const keys = keysOf(rows.filter((_, i) => i !== 3));
+    for (const [i, p] of now.filter((x) => x !== 'f0003b').entries()) {
+      const at = now.indexOf(p);
+      expect(moved.lookup(p, keys, i)).toEqual(reopened.lookup(p, keys, i));
+      expect(moved.lookup(p, keys, i)?.[5]).toBe(SHA(Number(p.slice(1))));
+      expect(at).toBeGreaterThanOrEqual(0);
+    }
+    expect(moved.lookup('f0003', keysOf([rows[3] as Row]), 0)).toBeUndefined();
+    // Dropped rows (the gone file, the unlisted one) make it dirty: its save writes exactly what a reopen keeps.
+    await moved.save('/t');
+    const text = readFileSync(HashCache.fileFor(dir, '/t'), 'utf8');
+    expect(text).not.toContain('f0003\t');
+    expect(text).not.toContain('zz-unlisted');
+    expect(text.split('\n').length - 2).toBe(49);
+  });
+
   it('ignores a damaged cache with a warning, never trusting a row of it, and rebuilds it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hc-'));
     const rows = listed(3);

@@ -117,6 +117,39 @@ export class HashCache {
     return cache;
   }
 
+  /**
+   * This cache lined up with a new listing of the same tree (the listing after a transfer), as if it
+   * were saved and opened again with it, without reading or parsing the file: rows are copied by
+   * path; a row whose path is no longer listed is dropped, and the next save writes the change.
+   */
+  realign(listing: Listed): HashCache {
+    const next = new HashCache(this.file, listing);
+    next.dirty = this.dirty;
+    for (let i = 0; i < this.n; i++) {
+      const f = this.flags[i] as number;
+      if (!f) continue;
+      const j = next.indexOf(this.paths[i] as string);
+      if (j < 0) {
+        next.dirty = true;
+        continue;
+      }
+      next.keys.set(this.keys.subarray(i * 4, i * 4 + 4), j * 4);
+      this.sha.copy(next.sha, j * 32, i * 32, i * 32 + 32);
+      if (f & HAS_MD5 && this.md5) this.md5.copy((next.md5 ??= Buffer.alloc(next.n * 16)), j * 16, i * 16, i * 16 + 16);
+      const e = this.etags.get(i);
+      if (e) next.etags.set(j, e);
+      next.flags[j] = f;
+    }
+    for (const r of this.extra.values()) {
+      const j = next.n ? next.indexOf(r[0]) : -1;
+      if (j >= 0) next.set(j, r);
+      else if (next.n) next.dirty = true;
+      else next.extra.set(r[0], r);
+    }
+    next.cursor = 0;
+    return next;
+  }
+
   /** Takes rows in file order, lining them up with the listing as both go (both are in byte order). */
   private merger(): (r: Row) => void {
     let at = 0;

@@ -37,11 +37,11 @@ export const rsync: Adapter = {
   verify: (pair, mode) => one('rsync', verifyArgv(pair, mode), pair.root, `verify ${pair.name} (${mode})`, verifyFromItemized),
   listTree: (pair, excludes, hash) => {
     if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are listed through the adapter');
-    return { commands: [listCommand(pair, pair.remote, excludes, hash)], parse: ([o]) => parseRemoteListing(Buffer.from(o?.stdout ?? '', 'utf8'), excludes) };
+    return { commands: [listCommand(pair, pair.remote, excludes, hash)], parse: ([o]) => parseRemoteListing(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8'), excludes) };
   },
   hashFiles: (pair, paths) => {
     if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are hashed through the adapter');
-    return { commands: [hashCommand(pair, pair.remote, paths)], parse: ([o]) => parseRemoteHashes(Buffer.from(o?.stdout ?? '', 'utf8')) };
+    return { commands: [hashCommand(pair, pair.remote, paths)], parse: ([o]) => parseRemoteHashes(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8')) };
   },
   transferFiles: (pair, direction, ctx, files) => {
     const call = (paths: readonly string[], compress: boolean, note: string): Command => ({

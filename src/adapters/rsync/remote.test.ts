@@ -26,6 +26,18 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect(listScript('/x', [], true)).toMatch(/; find .*; printf 'labsync-end\\0'; .*exec xargs -0/);
   });
 
+  it('digests a listing taken with hashes as the same listing alone (a tree summary still recognises it)', () => {
+    const alone = parseRemoteListing(fixture('list-remote.out'), EXCLUDES);
+    const listed = fixture('list-remote.out');
+    const withHashes = parseRemoteListing(Buffer.concat([listed, Buffer.from('labsync-end\0'), fixture('hash-remote.out')]), EXCLUDES);
+    if (!('paths' in alone) || !('paths' in withHashes)) throw new Error('expected listings');
+    expect(withHashes.rawDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(withHashes.rawDigest).toBe(alone.rawDigest);
+    expect(withHashes.hashes?.sha256.get('a')).toBe('ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb');
+    // Other excludes, another digest: a summary is never taken across a change of excludes.
+    expect((parseRemoteListing(listed, []) as { rawDigest?: string }).rawDigest).not.toBe(alone.rawDigest);
+  });
+
   it('says when the folder is not there', () => {
     expect(parseRemoteListing(fixture('list-nodir.out'), [])).toEqual({ missing: true });
   });

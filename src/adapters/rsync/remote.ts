@@ -20,10 +20,15 @@ export type { RemoteHashes, RemoteListing, RemoteTree } from '../types.js';
 
 export const sshTarget = (remote: SshEndpoint): string => `${remote.user ? `${remote.user}@` : ''}${remote.host}`;
 
-function sshRun(pair: ResolvedPair, remote: SshEndpoint, script: string, label: string, input?: string): Command {
+/**
+ * A POSIX sh script run on the pair's host through one ssh call, nothing installed there. The pair's
+ * ssh options carry the run's shared connection where there is one (engine/ssh-mux.ts), so a caller
+ * handed the pair a run is using rides it. `binary`: stdout is a listing, kept as bytes.
+ */
+export function sshScript(pair: ResolvedPair, remote: SshEndpoint, script: string, label: string, input?: string, binary = false): Command {
   const [, ...options] = sshCommand(remote, pair.stallTimeoutMs);
   // ssh joins its arguments into one string for the login shell there: the script is that string.
-  return { tool: 'ssh', args: [...options, '--', sshTarget(remote), script], cwd: pair.root, mutates: false, label, pair: pair.name, ...(input === undefined ? {} : { input }) };
+  return { tool: 'ssh', args: [...options, '--', sshTarget(remote), script], cwd: pair.root, mutates: false, label, pair: pair.name, ...(binary ? { binaryStdout: true } : {}), ...(input === undefined ? {} : { input }) };
 }
 
 const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }`;
@@ -64,12 +69,12 @@ function hashPart(): string {
 }
 
 export function listCommand(pair: ResolvedPair, remote: SshEndpoint, excludes: readonly string[], hash?: readonly string[]): Command {
-  if (!hash?.length) return sshRun(pair, remote, listScript(remote.path, excludes), `list ${pair.remoteLabel}`);
-  return sshRun(pair, remote, listScript(remote.path, excludes, true), `list ${pair.remoteLabel} and hash ${hash.length} file${hash.length === 1 ? '' : 's'}`, hash.map((p) => `${p}\0`).join(''));
+  if (!hash?.length) return sshScript(pair, remote, listScript(remote.path, excludes), `list ${pair.remoteLabel}`, undefined, true);
+  return sshScript(pair, remote, listScript(remote.path, excludes, true), `list ${pair.remoteLabel} and hash ${hash.length} file${hash.length === 1 ? '' : 's'}`, hash.map((p) => `${p}\0`).join(''), true);
 }
 
 export function hashCommand(pair: ResolvedPair, remote: SshEndpoint, paths: readonly string[]): Command {
-  return sshRun(pair, remote, hashScript(remote.path), `hash ${paths.length} file${paths.length === 1 ? '' : 's'} on ${pair.remoteLabel}`, paths.map((p) => `${p}\0`).join(''));
+  return sshScript(pair, remote, hashScript(remote.path), `hash ${paths.length} file${paths.length === 1 ? '' : 's'} on ${pair.remoteLabel}`, paths.map((p) => `${p}\0`).join(''), true);
 }
 
 // Read exactly as find's %T@ is read locally, so a key from stat and one from find compare equal.
@@ -138,7 +143,7 @@ export function capabilityCommand(pair: ResolvedPair, remote: SshEndpoint): Comm
     "find . -maxdepth 0 -printf '' >/dev/null 2>&1 || echo 'labsync nofind'",
     "{ printf '' | sha256sum -z >/dev/null 2>&1 && stat --printf '%.9Y' . >/dev/null 2>&1; } || echo 'labsync nosum'",
   ].join('; ');
-  return sshRun(pair, remote, script, `what ${sshTarget(remote)} can do`);
+  return sshScript(pair, remote, script, `what ${sshTarget(remote)} can do`);
 }
 
 export function parseCapabilities(stdout: string): string[] {
