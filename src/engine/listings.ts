@@ -100,19 +100,21 @@ export function targetOf(lister: Lister, env: NodeJS.ProcessEnv = process.env): 
 /**
  * Entries as the lister's tool would give them. For rclone: the MD5 it takes from a plain-MD5 ETag and
  * no mtime (its --use-server-modtime listing); undefined when an ETag is no MD5, whose MD5 rclone reads
- * from the object's metadata (X-Amz-Meta-Md5chksum, a HEAD each), so rclone lists after all.
+ * from the object's metadata (X-Amz-Meta-Md5chksum, a HEAD each), or when a key has a path segment
+ * rclone would name otherwise (empty, "." or ".."), so rclone lists after all.
  */
 function asTool(lister: Lister, entries: Entry[]): Entry[] | undefined {
   if (lister.s3) return entries;
   const out: Entry[] = [];
   for (const e of entries) {
-    if (!e.etag || !PLAIN_MD5.test(e.etag)) return undefined;
+    if (!e.etag || !PLAIN_MD5.test(e.etag) || ODD_SEGMENT.test(`/${e.path}/`)) return undefined;
     out.push({ path: e.path, size: e.size, md5: e.etag });
   }
   return out;
 }
 
 const PLAIN_MD5 = /^[0-9a-f]{32}$/;
+const ODD_SEGMENT = /\/(\.{0,2})\//;
 
 /** Listings labsync took itself in this process (the tests count them through --json's commands). */
 async function listDirect(lister: Lister, ctx: AttemptContext): Promise<{ entries?: Entry[]; shown?: string } | undefined> {
@@ -124,7 +126,7 @@ async function listDirect(lister: Lister, ctx: AttemptContext): Promise<{ entrie
   try {
     const listed = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) }, pages);
     const entries = asTool(lister, listed);
-    if (!entries) return { shown: `${what}, ${pages.n} page${pages.n === 1 ? '' : 's'}: an ETag is no MD5; ${tool} lists instead)` };
+    if (!entries) return { shown: `${what}, ${pages.n} page${pages.n === 1 ? '' : 's'}: an ETag is no MD5, or a key no file name; ${tool} lists instead)` };
     return { entries, shown: `${what}, ${pages.n} page${pages.n === 1 ? '' : 's'})` };
   } catch (error) {
     if (ctx.signal.aborted) return {};
