@@ -1,11 +1,12 @@
 // The sync rows of issue 12: labsync push/check against the raw tool on a loopback sshd and moto, same trees.
 // Every labsync run has verify on (the default); the raw tools run bare, as a user's own script would.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { makeBucket, S3_KEYS, startMoto, stopMoto, type S3Server } from '../test/harness/moto.js';
 import { startSshd, stopSshd, type SshHost } from '../test/harness/sshd.js';
-import { add, BIN, makeTree, ROOT, RUNS, runsNote, sh, type ShOptions, fileChanger } from './measure.js';
+import { add, BIN, makeTree, ROOT, RUNS, runsNote, sh, type ShOptions, fileChanger, usage } from './measure.js';
 
 type Backend = 'ssh' | 'aws' | 'rclone';
 /** no-op and one-changed goals: labsync ÷ the raw tool's own no-op, which verifies nothing. */
@@ -20,15 +21,40 @@ const TREES = process.env.LABSYNC_BENCH_SYNC_TREES?.split(',').map((s) => s.trim
 const TOOLS = process.env.LABSYNC_BENCH_SYNC_TOOLS?.split(',').map((s) => s.trim());
 const wanted = (b: Backend): boolean => !TOOLS || TOOLS.includes(b);
 
+/**
+ * LABSYNC_BENCH_SYNC_CPU=1: each row in CPU milliseconds instead of wall time — user + sys of every
+ * process of the run (/usr/bin/time) plus what the server spent meanwhile (moto's own, sshd's reaped
+ * children's, from /proc/PID/stat). On a shared machine the load inflates wall time, not CPU time.
+ */
+const CPU = process.env.LABSYNC_BENCH_SYNC_CPU === '1';
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
+
+/** utime + stime + cutime + cstime of `pid`, in ms. */
+function serverCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
+}
+
 interface Timed { ms: number; runs: number }
 
 /** The median of up to RUNS runs of `script` (or of the script for each run); a run over SLOW_MS ends the series. */
-function measure(script: string | ((run: number) => string), options: ShOptions & { before?: (run: number) => void } = {}): Timed {
+function measure(script: string | ((run: number) => string), options: ShOptions & { before?: (run: number) => void; server?: number } = {}): Timed {
   const times: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     options.before?.(run);
-    times.push(sh(typeof script === 'string' ? script : script(run), { ...options, expect: [0] }));
-    if ((times[times.length - 1] as number) > SLOW_MS && run + 1 < RUNS) {
+    const text = typeof script === 'string' ? script : script(run);
+    let wall: number;
+    if (CPU) {
+      const before = options.server ? serverCpuMs(options.server) : 0;
+      const u = usage(text, { ...options, expect: [0] });
+      wall = u.ms;
+      times.push(u.cpuMs + (options.server ? serverCpuMs(options.server) - before : 0));
+    } else {
+      wall = sh(text, { ...options, expect: [0] });
+      times.push(wall);
+    }
+    if (wall > SLOW_MS && run + 1 < RUNS) {
       process.stderr.write(`  (run ${run + 1} took over ${SLOW_MS / 1000} s: not repeated)\n`);
       break;
     }
@@ -39,7 +65,7 @@ function measure(script: string | ((run: number) => string), options: ShOptions 
 
 function row(what: string, labsync: Timed, other: string, raw: Timed, goal: number | undefined): void {
   const runs = Math.min(labsync.runs, raw.runs);
-  add(`${what}${runsNote(runs)}`, labsync.ms, other, raw.ms, goal);
+  add(`${what}${runsNote(runs)}`, labsync.ms, other, raw.ms, goal, CPU ? { unit: 'ms CPU' } : undefined);
 }
 
 const sum = (a: Timed, b: Timed): Timed => ({ ms: a.ms + b.ms, runs: Math.min(a.runs, b.runs) });
@@ -53,6 +79,8 @@ interface Target {
   raw(src: string, name: string): { push: string; pushLabel: string; compare?: string; compareLabel?: string; check: string; checkLabel: string };
   /** Forget destination `name`, so the next push into it is a first push. */
   clear(name: string): void;
+  /** The server's process, whose CPU a row counts under LABSYNC_BENCH_SYNC_CPU=1. */
+  readonly server: number;
 }
 
 function sshTarget(host: SshHost, remoteDir: string): Target {
@@ -70,6 +98,7 @@ function sshTarget(host: SshHost, remoteDir: string): Target {
       check: `rsync -rn -e '${rsh}' ${src}/ ${at(name)}`, checkLabel: 'rsync -rn',
     }),
     clear: (name) => rmSync(join(remoteDir, name), { recursive: true, force: true }),
+    server: host.pid,
   };
 }
 
@@ -93,6 +122,7 @@ function s3Target(backend: 'aws' | 'rclone', server: S3Server, bucket: string): 
         },
     // A fresh prefix per first push: deleting 10k objects from moto would cost more than the push.
     clear: () => undefined,
+    server: server.pid,
   };
 }
 
@@ -105,7 +135,7 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
     writeFileSync(join(lab, 'labsync.yaml'), `version: 1\ndefaults:\n  retries: 0\n${remotes}data:\n  - name: t\n    local: ${src}\n${pair}`);
   };
   const labsync = (args: string): string => `node ${BIN} ${args} -q`;
-  const opts = { cwd: lab, env };
+  const opts = { cwd: lab, env, server: target.server };
 
   // First push: a destination (and labsync state) that has never seen the tree, every run; the rows
   // after this one use the last run's destinations.

@@ -1,13 +1,16 @@
 // rclone pairs on S3 (issue 12): labsync lists the bucket itself where it reads the remote's endpoint
 // and keys as rclone would (adapters/rclone/s3-target.ts); everywhere else `rclone lsjson --hash` lists,
 // as before. Which lister ran is read from --json's commands; the work from bytesHashed.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
+import { directTarget } from '../src/exec/s3-direct.js';
+import { readMd5Meta } from '../src/exec/s3-meta.js';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { pastRacyWindow } from './harness/wait.js';
 
 const s3 = inject('s3');
+const vgw = inject('versitygw');
 interface Pair { status: string; error: string | null; warnings: string[]; verify: { status: string; checked: number; bytesHashed?: { local: number; remote: number }; unproven?: string[] } | null; commands: string[] }
 const pair = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
 const OWN = /^GET http:\/\/127\.0\.0\.1:\d+\/\S+ list-objects-v2 prefix=lab\/raw\/ \(labsync's own listing, 1 page\)$/;
@@ -71,19 +74,50 @@ data:
     expect(pair(again).commands).toEqual([expect.stringMatching(LSJSON)]);
   });
 
-  it('an object with a multipart ETag (no MD5) hands the listing to rclone, which reads its metadata', async () => {
+  it('an object with a multipart ETag: its MD5 comes from the metadata rclone writes, never from the ETag', async () => {
     const lab = new Lab();
     const bucket = await makeBucket(server, lab.env);
-    lab.manifest(pairs(s3Remote(bucket)));
+    // rclone uploads in 5 MiB parts above 5 MiB here, and keeps the whole file's MD5 in X-Amz-Meta-Md5chksum.
+    lab.manifest(pairs(rcloneRemote(bucket, ', upload_cutoff: 5M, chunk_size: 5M')));
     lab.write(lab.path('raw/small'), 'small');
-    // aws-cli uploads anything over 8 MiB in parts: an ETag "…-2", and no MD5 beside it.
-    lab.write(lab.path('raw/big'), randomBytes(9 * 1024 * 1024));
-    await awsCli(server, lab.env, ['s3', 'cp', lab.path('raw/big'), `s3://${bucket}/lab/raw/big`]);
-    const check = await lab.cli(['check', '--json'], { env: S3_KEYS });
-    const commands = pair(check).commands;
-    expect(commands[0]).toMatch(/\(labsync's own listing, 1 page: an ETag is no MD5; rclone lists instead\)$/);
-    expect(commands[1]).toMatch(LSJSON);
-    // Never taken for an MD5: what rclone could not learn is compared by size only, and said so.
-    expect(pair(check)).toMatchObject({ verify: { unproven: ['big'] } });
+    lab.write(lab.path('raw/big'), randomBytes(6 * 1024 * 1024));
+    await pastRacyWindow();
+    const push = await lab.cli(['data', 'push', '--json'], { env: NO_KEYS });
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    const check = await lab.cli(['check', '--json'], { env: NO_KEYS });
+    expect(pair(check).commands).toEqual([expect.stringMatching(/\(labsync's own listing, 1 page, the MD5 of 1 object from its metadata\)$/)]);
+    expect(pair(check)).toMatchObject({ status: 'in_sync', warnings: [], verify: { checked: 2, bytesHashed: { local: 0, remote: 0 } } });
+    expect(pair(check).verify?.unproven).toBeUndefined();
+
+    // Same size, other bytes, uploaded by aws-cli in parts: an ETag "…-2" and no MD5 beside it.
+    const other = lab.outside('other');
+    lab.write(other, randomBytes(6 * 1024 * 1024));
+    lab.write(lab.outside('aws-config'), '[default]\ns3 =\n  multipart_threshold = 5MB\n  multipart_chunksize = 5MB\n');
+    await awsCli(server, { ...lab.env, AWS_CONFIG_FILE: lab.outside('aws-config') }, ['s3', 'cp', other, `s3://${bucket}/lab/raw/big`]);
+    const after = await lab.cli(['check', '--json'], { env: NO_KEYS });
+    // Not provable (rclone knows no MD5 for it either), so compared by size and said so, never taken for drift by ETag.
+    expect(pair(after)).toMatchObject({ status: 'in_sync', verify: { unproven: ['big'] } });
+    expect(pair(after).commands[0]).toMatch(/the MD5 of 1 object from its metadata\)$/);
+  });
+});
+
+describe.skipIf(!vgw)('the metadata read is signed as S3 wants it (versitygw checks the signature)', () => {
+  it('reads md5chksum of a key with a space and non-ASCII letters; a wrong secret is refused with 403', async () => {
+    const server = vgw as S3Server;
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.write(lab.outside('obj'), 'content');
+    const md5 = createHash('md5').update('content').digest();
+    await awsCli(server, lab.env, ['s3', 'cp', '--metadata', `md5chksum=${md5.toString('base64')}`, lab.outside('obj'), `s3://${bucket}/p/sub dir/ü+b`]);
+    await awsCli(server, lab.env, ['s3', 'cp', lab.outside('obj'), `s3://${bucket}/p/plain`]);
+    const at = (keys: Record<string, string>) => {
+      const t = directTarget({ type: 's3', bucket, prefix: 'p', endpoint: server.endpoint, region: 'us-east-1' }, keys, '');
+      if ('reason' in t) throw new Error(t.reason);
+      return t;
+    };
+    const o = { signal: new AbortController().signal, requestTimeoutMs: 30_000 };
+    expect(await readMd5Meta(at(S3_KEYS), 'sub dir/ü+b', o)).toBe(md5.toString('hex'));
+    expect(await readMd5Meta(at(S3_KEYS), 'plain', o)).toBeUndefined();
+    await expect(readMd5Meta(at({ ...S3_KEYS, AWS_SECRET_ACCESS_KEY: 'wrong' }), 'plain', o)).rejects.toThrow(/HTTP 403/);
   });
 });

@@ -212,8 +212,8 @@ export interface Lister {
   readonly s3?: Extract<ResolvedPair['remote'], { type: 's3' }>;
   /**
    * An S3 remote behind another tool (rclone) that labsync may list itself: where, from the environment
-   * and files' text (pure); its entries are the tool's (an MD5 from a plain-MD5 ETag, no mtime), and an
-   * object whose ETag is no MD5 (the tool reads those from metadata) leaves the listing to `remote`.
+   * and files' text (pure); its entries are the tool's (an MD5 from a plain-MD5 ETag or, as the tool
+   * does, from the object's metadata; no mtime: engine/listings.ts).
    */
   readonly s3Direct?: { target(env: Readonly<Record<string, string | undefined>>, read: (path: string) => string): S3Target | { reason: string } };
 }

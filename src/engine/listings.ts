@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Adapter, Lister, RemoteEntries, ToolOutput } from '../adapters/types.js';
 import { directTarget, type S3Target } from '../exec/s3-direct.js';
 import { listS3, pageUrl } from '../exec/s3-list.js';
+import { readMd5Meta } from '../exec/s3-meta.js';
 import { formatCommand } from '../exec/format.js';
 import type { Entry } from '../verify/compare.js';
 import { listingOf } from '../plan/compute.js';
@@ -98,34 +99,46 @@ export function targetOf(lister: Lister, env: NodeJS.ProcessEnv = process.env): 
 }
 
 /**
- * Entries as the lister's tool would give them. For rclone: the MD5 it takes from a plain-MD5 ETag and
- * no mtime (its --use-server-modtime listing); undefined when an ETag is no MD5, whose MD5 rclone reads
- * from the object's metadata (X-Amz-Meta-Md5chksum, a HEAD each), so rclone lists after all.
+ * Entries as the lister's tool would give them. For rclone: an MD5 from an ETag that is a plain MD5,
+ * else the MD5 rclone keeps in the object's metadata (X-Amz-Meta-Md5chksum; rclone reads it with a
+ * HEAD each, labsync with a one-byte GET each: s3-meta.ts), else none — never a multipart ETag taken
+ * for an MD5; and no mtime (rclone's --use-server-modtime listing). A key with a path segment rclone
+ * names otherwise (empty, "." or "..") leaves the listing to rclone: `why`.
  */
-function asTool(lister: Lister, entries: Entry[]): Entry[] | undefined {
-  if (lister.s3) return entries;
-  const out: Entry[] = [];
-  for (const e of entries) {
-    if (!e.etag || !PLAIN_MD5.test(e.etag)) return undefined;
-    out.push({ path: e.path, size: e.size, md5: e.etag });
+async function asTool(lister: Lister, target: S3Target, entries: Entry[], ctx: AttemptContext, read: { n: number }): Promise<{ entries: Entry[] } | { why: string }> {
+  if (lister.s3) return { entries };
+  if (entries.some((e) => ODD_SEGMENT.test(`/${e.path}/`))) return { why: 'a key is no file name for rclone' };
+  const out: Entry[] = entries.map((e) => ({ path: e.path, size: e.size, ...(e.etag && PLAIN_MD5.test(e.etag) ? { md5: e.etag } : {}) }));
+  const unknown = out.map((e, i) => [e, i] as const).filter(([e]) => !e.md5);
+  const options = { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) };
+  // A few at a time, as rclone's listing checks them (--checkers 8).
+  for (let at = 0; at < unknown.length; at += 8) {
+    await Promise.all(unknown.slice(at, at + 8).map(async ([e, i]) => {
+      const md5 = await readMd5Meta(target, e.path, options);
+      read.n += 1;
+      if (md5) out[i] = { ...e, md5 };
+    }));
   }
-  return out;
+  return { entries: out };
 }
 
 const PLAIN_MD5 = /^[0-9a-f]{32}$/;
+const ODD_SEGMENT = /\/(\.{0,2})\//;
 
 /** Listings labsync took itself in this process (the tests count them through --json's commands). */
 async function listDirect(lister: Lister, ctx: AttemptContext): Promise<{ entries?: Entry[]; shown?: string } | undefined> {
   const target = targetOf(lister);
   if (!target || 'reason' in target) return undefined;
   const pages = { n: 0 };
+  const read = { n: 0 };
   const what = `GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 prefix=${target.prefix ? `${target.prefix}/` : ''} (labsync's own listing`;
   const tool = lister.s3 ? 'aws-cli' : ctx.pair.tool;
   try {
     const listed = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) }, pages);
-    const entries = asTool(lister, listed);
-    if (!entries) return { shown: `${what}, ${pages.n} page${pages.n === 1 ? '' : 's'}: an ETag is no MD5; ${tool} lists instead)` };
-    return { entries, shown: `${what}, ${pages.n} page${pages.n === 1 ? '' : 's'})` };
+    const got = await asTool(lister, target, listed, ctx, read);
+    const taken = `${pages.n} page${pages.n === 1 ? '' : 's'}${read.n ? `, the MD5 of ${read.n} object${read.n === 1 ? '' : 's'} from its metadata` : ''}`;
+    if ('why' in got) return { shown: `${what}, ${taken}: ${got.why}; ${tool} lists instead)` };
+    return { entries: got.entries, shown: `${what}, ${taken})` };
   } catch (error) {
     if (ctx.signal.aborted) return {};
     const why = (error as Error).name === 'TimeoutError' ? 'no answer in time' : ctx.redact((error as Error).message);
@@ -145,16 +158,18 @@ export async function remoteAfterPush(lister: Lister, ctx: AttemptContext, befor
   if (!target || 'reason' in target) return remoteListing(lister, ctx, show);
   const wanted = new Set(keys);
   const listed: Entry[] = [];
+  const found: Entry[] = [];
   try {
     for (const key of wanted) {
       const got = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs), under: key });
       for (const e of got) if (e.path === key) listed.push(e);
     }
+    const got = await asTool(lister, target, listed, ctx, { n: 0 });
+    if ('why' in got) return remoteListing(lister, ctx, show);
+    found.push(...got.entries);
   } catch {
     return remoteListing(lister, ctx, show);
   }
-  const found = asTool(lister, listed);
-  if (!found) return remoteListing(lister, ctx, show);
   show([`GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 of ${wanted.size} planned key${wanted.size === 1 ? '' : 's'} (labsync's own listing)`]);
   return { value: listingOf([...before.entries.filter((e) => !wanted.has(e.path)), ...found]) };
 }
