@@ -4,9 +4,10 @@
 // before its own watch was in place are still reported.
 // At the start only folders need a watch, and on the filesystems whose folder link count is exact
 // (see folderLinks) a folder's count says how many subfolders it holds: a folder with none is not read
-// at all, one with some is read only until they are all found. On a 1M-file tree of 1000 folders that
-// reads 1 folder instead of 1001 (1M names) before watch is ready.
-import { type Dirent, existsSync, type FSWatcher, lstatSync, opendirSync, readdirSync, statfsSync, watch } from 'node:fs';
+// at all. On a 1M-file tree of 1000 folders that reads 1 folder instead of 1001 (1M names) before watch
+// is ready. A folder with subfolders is read whole: stopping once the count is reached could miss one
+// when another is made and a third removed during the read.
+import { type Dirent, existsSync, type FSWatcher, lstatSync, readdirSync, statfsSync, watch } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { WatchEventType } from './watch-filter.js';
 
@@ -102,11 +103,15 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
         }
         if (subfolders === 0) continue;
         work.foldersRead += 1;
+        let names: Dirent[];
         try {
-          for (const sub of subfoldersOf(dir, subfolders)) stack.push(sub);
+          names = readdirSync(dir, { withFileTypes: true });
         } catch (error) {
           if (dir === root) throw error;
+          continue;
         }
+        // No path is built for a file: only folders are needed here.
+        for (const entry of names) if (entry.isDirectory()) stack.push(join(dir, entry.name));
         continue;
       }
       let entries: Dirent[];
@@ -140,18 +145,3 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
   };
 }
 
-/** The subfolders of `dir`; with `expected` known, reading stops once that many are found (no path built for a file). */
-function subfoldersOf(dir: string, expected: number | undefined): string[] {
-  const found: string[] = [];
-  const d = opendirSync(dir, { bufferSize: 1024 });
-  try {
-    for (let e = d.readSync(); e !== null; e = d.readSync()) {
-      if (!e.isDirectory()) continue;
-      found.push(join(dir, e.name));
-      if (found.length === expected) break;
-    }
-  } finally {
-    d.closeSync();
-  }
-  return found;
-}
