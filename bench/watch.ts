@@ -6,12 +6,18 @@ import { join } from 'node:path';
 import { hugeTree } from './huge.js';
 import { add, BIN, makeTree, median, ROOT, RUNS } from './measure.js';
 
-interface Ready { ms: number; mb: number }
+interface Ready { ms: number; mb: number; cpuMs: number }
 
 /** Peak resident memory of a live process we started, from the kernel's own high-water mark. */
 function peakMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:')) ?? 'VmHWM: 0 kB';
   return Number(line.replace(/\D+/g, '')) / 1024;
+}
+
+/** CPU time (user + sys) a live process has used so far, ms: what the machine's load does not inflate. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Starts `args`, waits for `ready` on its stdout or stderr, notes the time and peak RSS, then stops it. */
@@ -27,8 +33,9 @@ function untilReady(args: readonly string[], ready: string, cwd: string): Promis
       done = true;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const mb = peakMb(child.pid as number);
+      const cpu = cpuMs(child.pid as number);
       child.kill('SIGINT');
-      child.once('exit', () => resolve({ ms, mb }));
+      child.once('exit', () => resolve({ ms, mb, cpuMs: cpu }));
     };
     child.stdout.on('data', look);
     child.stderr.on('data', look);
@@ -47,7 +54,7 @@ const bare = (code: string, dir: string): Promise<Ready> => untilReady(['--input
 async function medianOf(start: () => Promise<Ready>): Promise<Ready> {
   const runs: Ready[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await start());
-  return { ms: median(runs.map((r) => r.ms)), mb: median(runs.map((r) => r.mb)) };
+  return { ms: median(runs.map((r) => r.ms)), mb: median(runs.map((r) => r.mb)), cpuMs: median(runs.map((r) => r.cpuMs)) };
 }
 
 /** `labsync watch` on one push pair whose folder is `src`, ready when it prints that it is watching. */
@@ -66,6 +73,7 @@ async function rowsFor(label: string, name: string, src: string, alternatives: r
     const [otherName, code] = ALTERNATIVES[alternative];
     const other = await medianOf(() => bare(code, src));
     add(`watch ready, ${label}`, ours.ms, otherName, other.ms, undefined, limits ? { limit: limits.ms } : undefined);
+    add(`watch CPU user+sys until ready, ${label}`, ours.cpuMs, otherName, other.cpuMs, undefined);
     add(`watch peak RSS, ${label}`, ours.mb, otherName, other.mb, undefined, { unit: 'MB', ...(limits ? { limit: limits.mb } : {}) });
   }
 }

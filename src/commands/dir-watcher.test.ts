@@ -1,0 +1,98 @@
+// Linux's per-folder watcher, in this process: one inotify watch per folder (counted by the kernel, in
+// /proc/self/fdinfo), no folder read at the start unless it holds subfolders, and what happens in a
+// folder it never read is still reported.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { folderLinks, subscribeDirs, type WatchEvent } from './dir-watcher.js';
+
+/** The inotify watches this process holds, as the kernel lists them. */
+function kernelWatches(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    try {
+      n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+    } catch {
+      // an fd closed meanwhile
+    }
+  }
+  return n;
+}
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!done()) throw new Error(`never saw ${what}`);
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** root/{x.bin, a/{1,2,3}.bin, a/b/{1,2}.bin, a/b/c/{1..40}.bin, d/{1..40}.bin, skip/{1}.bin}: 6 folders, 2 of them leaves with many files. */
+function tree(): string {
+  const root = mkdtempSync(join(tmpdir(), 'labsync-dirwatch-'));
+  dirs.push(root);
+  const files = (dir: string, n: number): void => {
+    mkdirSync(join(root, dir), { recursive: true });
+    for (let i = 1; i <= n; i++) writeFileSync(join(root, dir, `${i}.bin`), 'x');
+  };
+  writeFileSync(join(root, 'x.bin'), 'x');
+  files('a', 3);
+  files('a/b', 2);
+  files('a/b/c', 40);
+  files('d', 40);
+  files('skip', 1);
+  return root;
+}
+
+const linux = process.platform === 'linux';
+// The count of folders read holds where link counts are exact (ext4, xfs, tmpfs: where tests run here).
+const exactLinks = (dir: string): boolean => linux && [0xef53, 0x58465342, 0x01021994].includes(statfsSync(dir).type);
+
+describe.runIf(linux)('subscribeDirs (Linux)', () => {
+  it('adds one watch per folder, none per file, skips an excluded folder, and removes them all on unsubscribe', async () => {
+    const root = tree();
+    const before = kernelWatches();
+    const sub = subscribeDirs(root, () => undefined, (dir) => dir === join(root, 'skip'));
+    expect(sub.work.watches).toBe(5); // root, a, a/b, a/b/c, d
+    expect(kernelWatches() - before).toBe(5);
+    if (exactLinks(root)) expect(sub.work.foldersRead).toBe(3); // root, a, a/b: the two leaves are never read
+    await sub.unsubscribe();
+    expect(kernelWatches()).toBe(before);
+  });
+
+  it('reports a file written into a leaf folder it never read, and a folder made there with what is in it', async () => {
+    const root = tree();
+    const events: WatchEvent[] = [];
+    const sub = subscribeDirs(root, (error, got) => {
+      if (error) throw error;
+      events.push(...got);
+    }, () => false);
+    try {
+      writeFileSync(join(root, 'd', 'new.bin'), 'y');
+      await until('the new file in d/', () => events.some((e) => e.path === join(root, 'd', 'new.bin')));
+      mkdirSync(join(root, 'a', 'b', 'c', 'late'));
+      await until('the folder made in a/b/c/', () => sub.work.watches === 7);
+      writeFileSync(join(root, 'a', 'b', 'c', 'late', 'in.bin'), 'z');
+      await until('the file in the late folder', () => events.some((e) => e.path === join(root, 'a', 'b', 'c', 'late', 'in.bin')));
+    } finally {
+      await sub.unsubscribe();
+    }
+  });
+
+  it('fails the subscription for a missing folder, holding no watch', () => {
+    const root = tree();
+    const before = kernelWatches();
+    expect(() => subscribeDirs(join(root, 'missing'), () => undefined, () => false)).toThrow(/ENOENT/);
+    expect(kernelWatches()).toBe(before);
+  });
+
+  it('reads subfolder counts from the link count where the filesystem keeps them exact', () => {
+    const root = tree();
+    const counts = new Map<number, boolean>();
+    if (!exactLinks(root)) return expect(folderLinks(root, counts)).toBeUndefined();
+    expect([folderLinks(root, counts), folderLinks(join(root, 'a'), counts), folderLinks(join(root, 'd'), counts)]).toEqual([3, 1, 0]);
+  });
+});
