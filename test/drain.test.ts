@@ -78,6 +78,17 @@ describe.each(remotes)('drain to %s', (_label, remote) => {
   });
 });
 
+describe('drain --dry-run', () => {
+  it('lists the files it would send, newest first, and sends nothing (the old marker stays)', async () => {
+    const { lab, dest } = drainLab((l) => `{ type: local, path: "${l.outside('far')}" }`);
+    lab.write(`${dest}/COMPLETE`, 'from an earlier drain\n');
+    const r = await lab.cli(['drain', '--dry-run', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(json<{ pairs: { status: string; changes: { transfer: string[] } }[] }>(r).pairs[0]).toMatchObject({ status: 'planned', changes: { transfer: NEWEST_FIRST } });
+    expect(entries(dest)).toEqual(['COMPLETE']);
+  });
+});
+
 describe('drain: what it refuses', () => {
   it('names what to do when no pair is tagged drain, and rejects a bad budget (exit 2, nothing run)', async () => {
     const lab = new Lab();
