@@ -163,7 +163,8 @@ describe('watch drains', () => {
   it('on SIGTERM: pushes everything within --drain-budget and writes the marker (SIGINT would only stop)', async () => {
     const { lab, dest } = drainLab(local, '');
     const { run, stderr } = await startWatch(lab, ['--drain-budget', '60s']);
-    run.kill('SIGTERM');
+    // Not run.kill: execa follows its SIGTERM with a SIGKILL after 5 s, and a drain may take longer.
+    process.kill(run.pid as number, 'SIGTERM');
     const done = await run;
     expect(done.exitCode, stderr()).toBe(0);
     expect(stderr()).toContain('stopping: finishing nothing new, stopping any running transfer; then draining');
@@ -186,6 +187,20 @@ describe('watch drains', () => {
     const done = await run; // exits by itself once drained
     expect(done.exitCode, stderr()).toBe(0);
     expect(stderr()).toMatch(/termination notice from http:\/\/127\.0\.0\.1:\d+\/notice \(.+\): stopping, then draining/);
+    expect(entries(dest)).toEqual(['COMPLETE', ...NEWEST_FIRST.slice().reverse()]);
+  });
+
+  it('the SIGTERM that follows a notice (Kubernetes, systemd) lets the drain it started go on to the end', async () => {
+    const { lab, dest } = drainLab(local, '    bwlimit: 40K\n');
+    const notice = await noticeServer(() => ({ status: 200, body: 'TRUE' }));
+    servers.push(notice.server);
+    const { run, stderr } = await startWatch(lab, ['--drain-on-notice', notice.url, '--drain-budget', '90s'], { LABSYNC_NOTICE_INTERVAL_MS: '100' });
+    await until('the drain to have begun', () => entries(dest).length > 0, 30_000);
+    // Not run.kill: execa follows its SIGTERM with a SIGKILL after 5 s, and a drain may take longer.
+    process.kill(run.pid as number, 'SIGTERM');
+    const done = await run;
+    expect(done.exitCode, stderr()).toBe(0);
+    expect(stderr()).toContain('warning: SIGTERM: draining already');
     expect(entries(dest)).toEqual(['COMPLETE', ...NEWEST_FIRST.slice().reverse()]);
   });
 
