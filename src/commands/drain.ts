@@ -19,16 +19,17 @@ export const DRAIN_TAG = 'drain';
 
 export function budgetMs(text: string | undefined, flag: string): number {
   const ms = parseDuration(text ?? DEFAULT_BUDGET);
-  if (ms === undefined || ms < 2000) throw new UsageError(`${flag} needs a duration of at least 2s, like 25s, 90s or 2m; got '${text}'`);
+  if (ms === undefined || ms < 4000) throw new UsageError(`${flag} needs a duration of at least 4s, like 25s, 90s or 2m; got '${text}'`);
   return ms;
 }
 
 /**
  * Transfers stop this long before the budget ends: time for the tool to remove its temp file on
- * SIGTERM, for labsync to see what arrived, record the run, and exit. A tenth of the budget, 1–10 s.
+ * SIGTERM, for labsync to list what arrived (over ssh: a connection, which took over 1 s on a loaded
+ * machine), record the run, and exit. A tenth of the budget, 2–10 s.
  */
 export function stopMargin(budget: number): number {
-  return Math.min(10_000, Math.max(1000, Math.round(budget / 10)));
+  return Math.min(10_000, Math.max(2000, Math.round(budget / 10)));
 }
 
 export interface DrainRun {

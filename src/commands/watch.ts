@@ -46,7 +46,14 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   // SIGTERM (systemd's stop, Kubernetes' preStop, Slurm's --signal) and a termination notice drain
   // the watched pairs once watching has stopped; SIGINT (Ctrl-C) only stops.
   let drainFrom: number | undefined;
+  const drainStop = new AbortController();
   const untrap = trapSignals(controller, (signal) => {
+    // A notice already started the drain: the SIGTERM that follows it lets it go on; Ctrl-C stops it.
+    if (controller.signal.aborted) {
+      if (signal === 'SIGINT') drainStop.abort();
+      emit({ kind: 'warning', message: signal === 'SIGINT' ? 'interrupted: stopping the drain (press Ctrl-C again to kill the transfers now)' : 'SIGTERM: draining already' });
+      return;
+    }
     if (signal === 'SIGTERM') drainFrom = Date.now();
     emit({ kind: 'warning', message: `stopping: finishing nothing new, stopping any running transfer${signal === 'SIGTERM' ? '; then draining' : ''}` });
   });
@@ -142,7 +149,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     for (const p of watched.filter((w) => !drainable.includes(w))) emit({ kind: 'warning', pair: p.name, message: 'not drained: drain pushes rsync pairs to a local or ssh remote' });
     if (!drainable.length) return interrupted ? 130 : 0;
     // The budget counts from the signal or the notice: the host's clock started then, not now.
-    return await drainPairs({ manifest, pairs: drainable, opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, new AbortController().signal);
+    return await drainPairs({ manifest, pairs: drainable, opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, drainStop.signal);
   } finally {
     untrap();
     close();

@@ -16,15 +16,15 @@ describe('drain order and batches', () => {
 });
 
 describe('drain budget', () => {
-  it('stops a tenth of the budget early, between 1 s and 10 s', () => {
-    expect(stopMargin(2000)).toBe(1000);
+  it('stops a tenth of the budget early, between 2 s and 10 s', () => {
+    expect(stopMargin(4000)).toBe(2000);
     expect(stopMargin(25_000)).toBe(2500);
     expect(stopMargin(600_000)).toBe(10_000);
   });
-  it('takes durations of at least 2 s; 25 s by default', () => {
+  it('takes durations of at least 4 s; 25 s by default', () => {
     expect(budgetMs(undefined, '--budget')).toBe(25_000);
     expect(budgetMs('90s', '--budget')).toBe(90_000);
-    expect(() => budgetMs('1s', '--budget')).toThrow(/--budget needs a duration of at least 2s/);
+    expect(() => budgetMs('3s', '--budget')).toThrow(/--budget needs a duration of at least 4s/);
     expect(() => budgetMs('90', '--drain-budget')).toThrow(/--drain-budget needs a duration/);
   });
 });
