@@ -3,7 +3,7 @@
 import type { Redactor } from '../exec/redact.js';
 import { backoffDelay, sleep } from '../exec/retry.js';
 import { NoBucketError } from '../remote-lock/s3.js';
-import { backendFor, lockRequestMs } from '../remote-lock/backend-for.js';
+import { backendFor, FatalLockError, lockRequestMs } from '../remote-lock/backend-for.js';
 import { describeHolder, expired, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
 import type { LockBackend } from '../remote-lock/types.js';
 import type { ResolvedPair } from '../types.js';
@@ -56,6 +56,7 @@ export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<Re
         o.emit({ kind: 'warning', pair: pair.name, message: `no lock at ${b.where}: ${error.message}` });
         return { none: true };
       }
+      if (error instanceof FatalLockError) return { failed: o.redact(error.message), attempts: attempt };
       const reason = o.redact((error as Error).message);
       if (attempt > pair.retries || o.signal.aborted) return { failed: `could not take the lock at ${b.where} (${reason}); nothing was run`, attempts: attempt };
       const delayMs = backoffDelay(attempt, pair.retryDelayMs);
