@@ -235,6 +235,23 @@ describe('remote lock: renewal', () => {
   });
 });
 
+describe('remote lock: lost', () => {
+  it('a holder whose lock is removed under it (unlock --force) stops at its next renewal: exit 1, nothing sent', async () => {
+    const nas = mkdtempSync(join(tmpdir(), 'labsync-nas-'));
+    const m = machines(`{ type: local, path: ${nas} }`);
+    const held = m.a.spawn(['data', 'push', '--json'], { env: { LABSYNC_LOCK_LEASE: '3' } });
+    await until('the holder inside its lock', () => inHook(m.a) && existsSync(join(nas, 'ds', '.labsync-lock', 'holder')));
+    const forced = await m.b.cli(['unlock', 'ds', '--force']);
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    const r = await held;
+    m.open();
+    expect(r.exitCode, String(r.stderr)).toBe(1);
+    expect(pairOf({ exitCode: 1, stdout: String(r.stdout), stderr: '', durationMs: 0 })?.error).toMatch(/^stopped: another run took over the lock at \S+\.labsync-lock/);
+    expect(String(r.stderr)).toMatch(/lost the lock at .*stopping/);
+    expect(existsSync(join(nas, 'ds', 'a.txt'))).toBe(false);
+  });
+});
+
 describe('remote lock: failures', () => {
   it('an S3 server that accepts and never answers fails the lock within the pair\'s bound; nothing runs', async () => {
     const { createServer } = await import('node:net');

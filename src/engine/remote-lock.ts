@@ -3,12 +3,13 @@
 import type { Redactor } from '../exec/redact.js';
 import { backoffDelay, sleep } from '../exec/retry.js';
 import { NoBucketError } from '../remote-lock/s3.js';
-import { backendFor, lockRequestMs } from '../remote-lock/backend-for.js';
+import { backendFor, FatalLockError, lockRequestMs } from '../remote-lock/backend-for.js';
 import { describeHolder, expired, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
 import type { LockBackend } from '../remote-lock/types.js';
 import type { ResolvedPair } from '../types.js';
 import { VERSION } from '../version.js';
 import type { Emit } from './events.js';
+import type { Body } from './outcome.js';
 
 export interface HeldRemoteLock {
   readonly where: string;
@@ -30,6 +31,27 @@ interface Options {
   readonly signal: AbortSignal;
   /** Lock requests made (one S3 request or one ssh/sh process each), for measurements. */
   readonly count?: { n: number };
+  /** Called once when another run took the lock over while this one held it. */
+  readonly onLost?: () => void;
+}
+
+/**
+ * Runs `fn` under the pair's remote lock and releases it after, whatever happens. A lock taken over
+ * by another run meanwhile aborts `fn`'s signal and makes its result a failure: two writers must not mix.
+ */
+export async function underRemoteLock(pair: ResolvedPair, o: Options, fn: (signal: AbortSignal) => Promise<Body>): Promise<Body> {
+  const lost = new AbortController();
+  const got = await takeRemoteLock(pair, { ...o, onLost: () => lost.abort() });
+  if ('locked' in got) return { status: 'locked', error: got.locked };
+  if ('failed' in got) return { status: 'failed', error: got.failed, attempts: got.attempts };
+  if ('none' in got) return fn(o.signal);
+  try {
+    const b = await fn(AbortSignal.any([o.signal, lost.signal]));
+    if (!lost.signal.aborted || o.signal.aborted) return b;
+    return { ...b, status: 'failed', error: `stopped: another run took over the lock at ${got.held.where}${b.error && b.error !== 'interrupted' ? ` (${b.error})` : ''}` };
+  } finally {
+    await got.held.release();
+  }
 }
 
 export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<RemoteLockResult> {
@@ -56,6 +78,7 @@ export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<Re
         o.emit({ kind: 'warning', pair: pair.name, message: `no lock at ${b.where}: ${error.message}` });
         return { none: true };
       }
+      if (error instanceof FatalLockError) return { failed: o.redact(error.message), attempts: attempt };
       const reason = o.redact((error as Error).message);
       if (attempt > pair.retries || o.signal.aborted) return { failed: `could not take the lock at ${b.where} (${reason}); nothing was run`, attempts: attempt };
       const delayMs = backoffDelay(attempt, pair.retryDelayMs);
@@ -101,7 +124,8 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
       if (r === 'lost') {
         lost = true;
         clearInterval(timer);
-        o.emit({ kind: 'warning', pair: pair.name, message: `lost the lock at ${b.where}: another run took it over (this run's lease had run out); its changes and this run's may mix` });
+        o.emit({ kind: 'warning', pair: pair.name, message: `lost the lock at ${b.where}: another run took it over (this run's lease had run out, or \`labsync unlock\` removed it); stopping` });
+        o.onLost?.();
         return;
       }
       me = next;

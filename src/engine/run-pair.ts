@@ -25,10 +25,10 @@ import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
 import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { takeRemoteLock, type HeldRemoteLock } from './remote-lock.js';
 import { drainBody, type DrainOptions } from './drain-pair.js';
 import { lockName, type Shard } from './shard.js';
 import { asShard, shardFacts, sliceVerify, type ShardRun } from './shard-plan.js';
+import { underRemoteLock } from './remote-lock.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -264,23 +264,21 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     const t = got.lock.tookOverFrom;
     o.emit({ kind: 'warning', pair: pair.name, message: `took over a stale lock from PID ${t.pid} (started ${t.startedAt}), which is no longer running` });
   }
-  let remote: HeldRemoteLock | undefined;
   try {
-    // Second, after the local lock (issue 16): another machine's run of this pair against the same remote.
-    const atRemote = readOnly ? undefined : await takeRemoteLock(pair, { command: o.command, waitMs: o.waitMs, emit: o.emit, redact: o.redact, signal: o.signal });
-    if (atRemote && 'locked' in atRemote) return finish({ status: 'locked', error: atRemote.locked });
-    if (atRemote && 'failed' in atRemote) return finish({ status: 'failed', error: atRemote.failed, attempts: atRemote.attempts });
-    if (atRemote && 'held' in atRemote) remote = atRemote.held;
     // A check lists once (one connection); a push or pull lists, transfers and lists again over one shared connection.
-    const run = (): Promise<Body> => o.action === 'check'
-      ? withLocal(pair, adapter, o, readOnly, () => checkBody(pair, adapter, o, commands))
-      : withSharedSsh(pair, o.redact, (shared) => withLocal(shared, adapter, o, readOnly, () => body(shared, adapter, o, commands)));
-    return finish(await (readOnly ? run() : withHooks(pair, o, run)));
+    const run = (p: PairRunOptions) => (): Promise<Body> => p.action === 'check'
+      ? withLocal(pair, adapter, p, readOnly, () => checkBody(pair, adapter, p, commands))
+      : withSharedSsh(pair, p.redact, (shared) => withLocal(shared, adapter, p, readOnly, () => body(shared, adapter, p, commands)));
+    if (readOnly) return finish(await run(o)());
+    // Second, after the local lock (issue 16): another machine's run of this pair against the same remote.
+    return finish(await underRemoteLock(pair, o, (signal) => {
+      const p = signal === o.signal ? o : { ...o, signal };
+      return withHooks(pair, p, run(p));
+    }));
   } catch (error) {
     if (error instanceof PairSetupError) return finish({ status: 'refused', error: error.message, ...(error.hint ? { hint: error.hint } : {}) });
     return finish({ status: 'failed', error: `internal error: ${(error as Error).message}` });
   } finally {
-    await remote?.release();
     await got?.lock.release();
   }
 }

@@ -5,11 +5,16 @@ import { awsConfigText } from '../engine/listings.js';
 import type { Redactor } from '../exec/redact.js';
 import { directTarget } from '../exec/s3-direct.js';
 import { run } from '../exec/run.js';
+import { adapterFor } from '../adapters/index.js';
+import { formatCommand } from '../exec/format.js';
 import type { ResolvedPair } from '../types.js';
 import { dirLock, type RunScript } from './dir-lock.js';
 import { lockDir } from './dir-script.js';
 import { s3Lock } from './s3.js';
 import type { LockBackend, NoRemoteLock } from './types.js';
+
+/** A failure retrying cannot mend (a refused ssh key): the pair fails with it at once. */
+export class FatalLockError extends Error {}
 
 export interface BackendOptions {
   readonly redact: Redactor;
@@ -40,9 +45,15 @@ export function backendFor(pair: ResolvedPair, o: BackendOptions): LockBackend |
   const script = (argv: readonly string[], label: string): RunScript => async (text) => {
     const [tool, ...args] = argv as [string, ...string[]];
     if (o.count) o.count.n += 1;
-    const out = await run({ tool, args: [...args, text], cwd: pair.root, mutates: true, label, pair: pair.name }, { redact: o.redact, timeoutMs: o.requestTimeoutMs });
+    const command = { tool, args: [...args, text], cwd: pair.root, mutates: true, label, pair: pair.name };
+    const out = await run(command, { redact: o.redact, timeoutMs: o.requestTimeoutMs });
     if (out.timedOut) throw new Error(`${label}: no answer in ${o.requestTimeoutMs} ms`);
-    if (out.exitCode !== 0) throw new Error(`${label}: exit ${out.exitCode}: ${o.redact(out.stderr.trim().split('\n').slice(-2).join(' ')) || '(no message)'}`);
+    if (out.exitCode !== 0) {
+      // ssh's own failures are read as rsync's are (a refused key is fatal: never retried).
+      const outcome = tool === 'ssh' ? adapterFor('rsync').classify(out, command) : undefined;
+      if (outcome?.kind === 'fatal') throw new FatalLockError(`${outcome.reason} — ${formatCommand({ ...command, args: [...args, '<lock script>'] }, o.redact)}`);
+      throw new Error(`${label}: exit ${out.exitCode}: ${o.redact(out.stderr.trim().split('\n').slice(-2).join(' ')) || '(no message)'}`);
+    }
     return out.stdout;
   };
   switch (r.type) {

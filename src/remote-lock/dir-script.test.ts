@@ -20,6 +20,10 @@ describe('lock folder scripts', () => {
     expect(dirScript('/x', { kind: 'release', token: 'abc' })).toContain(`grep -q '"token":"abc"'`);
     expect(dirScript('/x', { kind: 'release', token: undefined })).not.toContain('grep');
   });
+  it('a release undoes only the folders the lock itself made (kept in the lock folder), emptiest first', () => {
+    expect(dirScript('/x/y', { kind: 'acquire', holder: h })).toContain(`printf '%s' "$M" > "$D/made"`);
+    expect(dirScript('/x/y', { kind: 'release', token: 'abc' })).toMatch(/M=\$\(cat -- "\$D\/made".*rm -rf -- "\$D" && \{ if \[ -n "\$M" \]; then .*rmdir -- "\$Q"/);
+  });
   it('parses the answer line and what follows it', () => {
     expect(parseAnswer("labsync-lock found\n{\"a\":1}")).toEqual({ answer: 'found', rest: '{"a":1}' });
     expect(parseAnswer('motd banner\nlabsync-lock ok\n')).toEqual({ answer: 'ok', rest: '' });

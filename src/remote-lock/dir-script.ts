@@ -16,8 +16,12 @@ const owns = (token: string): string => `grep -q ${shQuote(`"token":"${token}"`)
 // The holder is written beside and renamed into place: a reader sees a whole record or the old one.
 const write = (h: Holder): string => `printf '%s' ${shQuote(JSON.stringify(h))} > "$D/holder.tmp" && mv -f -- "$D/holder.tmp" "$D/holder"`;
 const head = (dir: string): string => `D=${shQuote(dir)}`;
+// The topmost folder the lock had to make (a first push): kept in the lock folder, so a release leaves
+// no empty folders behind a run that wrote nothing (a refusal, a failure).
 const create = (h: Holder, ifExists: DirAnswer): string =>
-  `mkdir -p -- "$(dirname -- "$D")" && if mkdir -- "$D" 2>/dev/null; then ${write(h)} && ${say('ok')}; else ${say(ifExists)}; fi`;
+  `P=$(dirname -- "$D"); M=; Q=$P; while [ ! -d "$Q" ]; do M=$Q; Q=$(dirname -- "$Q"); done; ` +
+  `mkdir -p -- "$P" && if mkdir -- "$D" 2>/dev/null; then printf '%s' "$M" > "$D/made" && ${write(h)} && ${say('ok')}; else ${say(ifExists)}; fi`;
+const unmake = 'if [ -n "$M" ]; then Q=$(dirname -- "$D"); while rmdir -- "$Q" 2>/dev/null && [ "$Q" != "$M" ]; do Q=$(dirname -- "$Q"); done; fi';
 
 export function dirScript(dir: string, op: { kind: 'read' } | { kind: 'acquire'; holder: Holder } | { kind: 'takeover'; holder: Holder; staleToken: string } | { kind: 'renew'; holder: Holder; token: string } | { kind: 'release'; token: string | undefined }): string {
   switch (op.kind) {
@@ -38,7 +42,7 @@ export function dirScript(dir: string, op: { kind: 'read' } | { kind: 'acquire';
       return [
         head(dir), `[ -d "$D" ] || { ${say('gone')}; exit 0; }`,
         ...(op.token === undefined ? [] : [`${owns(op.token)} || { ${say('changed')}; exit 0; }`]),
-        `rm -rf -- "$D" && ${say('ok')}`,
+        `M=$(cat -- "$D/made" 2>/dev/null); rm -rf -- "$D" && { ${unmake}; ${say('ok')}; }`,
       ].join('; ');
   }
 }
