@@ -220,6 +220,10 @@ code:
     remote: origin
 `);
     fill(lab);
+    expect((await lab.cli(['receipts'])).stdout).toBe('no receipts yet');
+    const typo = await lab.cli(['receipts', 'rwa']);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain("no pair named 'rwa'");
     for (const [arg, message] of [['3/3', 'K must be a whole number from 0 to 2'], ['x', 'needs K/N'], ['0/0', 'N must be a whole number from 1 to 10000'], ['-1/2', 'K must be']] as const) {
       const r = await lab.cli(['data', 'push', '--shard', arg]);
       expect(r.exitCode, arg).toBe(2);

@@ -17,6 +17,10 @@ export async function receiptsCommand(opts: GlobalOptions, names: readonly strin
     return 0;
   }
   if (opts.quiet) return 0;
+  if (!rows.length) {
+    process.stdout.write('no receipts yet\n');
+    return 0;
+  }
   const chalk = await chalkFor(opts);
   const head = ['TIME', 'PAIR', 'ACTION', 'SHARD', 'RESULT', 'FILES', 'BYTES', 'RUN'];
   const table = rows.map((r) => [
@@ -28,6 +32,5 @@ export async function receiptsCommand(opts: GlobalOptions, names: readonly strin
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
   process.stdout.write(`${chalk.dim(line(head))}\n`);
   for (const row of table) process.stdout.write(`${line(row)}\n`);
-  if (!rows.length) process.stdout.write('no receipts yet\n');
   return 0;
 }
