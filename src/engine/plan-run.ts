@@ -113,16 +113,17 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   // Not for a saved plan: its digests are the listings' own, which the summaries do not keep.
   const same = o.seam || o.shardRun ? undefined : sameBySummary(pair, local, remote);
   const whole = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : planOf(pair, direction, local, remote);
-  if (o.action === 'status') return { status: isEmptyPlan(whole) ? 'in_sync' : 'drift', changes: changesOf(whole) };
+  const wholeChanges: Changes = changesOf(whole);
+  if (o.action === 'status') return { status: isEmptyPlan(whole) ? 'in_sync' : 'drift', changes: wholeChanges };
   const src = direction === 'push' ? local : remote;
   if (o.shardRun) o.shardRun.run = runFingerprint(direction, pair.delete, entries(src));
   // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
-  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: changesOf(whole) });
+  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges });
   const held = atPlan(o.seam, pair, direction, whole, refusal);
-  if (held) return { ...held, changes: changesOf(whole) };
-  if (refusal) return { status: 'refused', error: refusal, changes: changesOf(whole) };
+  if (held) return { ...held, changes: wholeChanges };
+  if (refusal) return { status: 'refused', error: refusal, changes: wholeChanges };
   const plan = o.shardRun ? slicePlan(whole, o.shardRun.shard, deletionKey(src.paths)) : whole;
-  const changes: Changes = changesOf(plan);
+  const changes: Changes = o.shardRun ? changesOf(plan) : wholeChanges;
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 

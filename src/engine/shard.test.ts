@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
-import { inSlice, lockName, parseShard, runFingerprint, shardFromEnv, shardOf } from './shard.js';
+import type { ResolvedPair } from '../types.js';
+import { inSlice, lockName, parseShard, runFingerprint, shardFromEnv, shardOf, shardRefusal } from './shard.js';
 
 const paths = Array.from({ length: 10_000 }, (_, i) => `data/part-${String(i).padStart(5, '0')}/shard_${i % 97}.parquet`);
 
@@ -99,5 +100,22 @@ describe('runFingerprint and lockName', () => {
   it('names one lock per shard', () => {
     expect(lockName({ name: 'raw' }, undefined)).toBe('raw');
     expect(lockName({ name: 'raw' }, { index: 1, count: 3 })).toBe('raw.shard-1-of-3');
+  });
+});
+
+describe('shardRefusal', () => {
+  const pair = (tool: string, remote: string, extra: Partial<ResolvedPair> = {}): ResolvedPair => ({ name: 'p', category: 'data', tool, remote: { type: remote }, ...extra }) as unknown as ResolvedPair;
+  it('splits the pairs labsync plans itself', () => {
+    for (const [tool, remote] of [['rsync', 'local'], ['rsync', 'ssh'], ['aws', 's3'], ['rclone', 's3'], ['rclone', 'local']]) {
+      for (const d of ['push', 'pull']) expect(shardRefusal(pair(tool as string, remote as string), d)).toBeUndefined();
+    }
+  });
+  it('refuses tools that own their diff, bisync and snapshots, naming the pair', () => {
+    expect(shardRefusal(pair('git', 'git'), 'push')).toMatch(/^data\.p cannot run as a shard: git moves the whole repository state itself/);
+    expect(shardRefusal(pair('dvc', 's3'), 'pull')).toMatch(/dvc moves the whole repository state/);
+    expect(shardRefusal(pair('hf', 'hf'), 'push')).toMatch(/hf moves the whole revision/);
+    expect(shardRefusal(pair('mlflow', 'mlflow'), 'push')).toMatch(/mlflow moves the whole model version/);
+    expect(shardRefusal(pair('rclone', 'local'), 'bisync')).toMatch(/a bisync is one unit/);
+    expect(shardRefusal(pair('rsync', 'local', { snapshots: { keep: 2 } }), 'push')).toMatch(/a snapshot is one dated tree/);
   });
 });

@@ -95,7 +95,8 @@ export function shardRefusal(pair: ResolvedPair, direction: string): string | un
   if (pair.snapshots) return why('a snapshot is one dated tree written by one run');
   if (pair.tool === 'rsync' && (pair.remote.type === 'local' || pair.remote.type === 'ssh')) return undefined;
   if (pair.tool === 'aws' || pair.tool === 'rclone') return undefined;
-  return why(`${pair.tool} moves the whole ${pair.tool === 'git' || pair.tool === 'dvc' ? 'repository state' : 'revision'} itself, so labsync has no file plan to split`);
+  const whole = pair.tool === 'git' || pair.tool === 'dvc' ? 'repository state' : pair.tool === 'mlflow' ? 'model version' : 'revision';
+  return why(`${pair.tool} moves the whole ${whole} itself, so labsync has no file plan to split`);
 }
 
 /**
