@@ -109,6 +109,7 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
       // rsync wrote some of the batch before it was stopped: what is at the destination whole is not left.
       const sent = new Set(await arrived(pair, { ...last, pair }, batch));
       left.splice(0, left.length, ...left.filter((p) => !sent.has(p)));
+      moved.files += sent.size; // their bytes are not told: rsync's stats are printed at its end
       break;
     }
     if (done.kind !== 'ok') return { ...stopped(done), ...moved, changes, left };
