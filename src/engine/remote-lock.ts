@@ -2,7 +2,7 @@
 // an adapter) at a third of its lease, released on every way out of runPair. Backends: remote-lock/.
 import type { Redactor } from '../exec/redact.js';
 import { backoffDelay, sleep } from '../exec/retry.js';
-import { NoBucketError } from '../remote-lock/s3.js';
+import { NothingToLockError } from '../remote-lock/types.js';
 import { backendFor, FatalLockError, lockRequestMs } from '../remote-lock/backend-for.js';
 import { describeHolder, expired, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
 import type { LockBackend } from '../remote-lock/types.js';
@@ -33,6 +33,8 @@ interface Options {
   readonly count?: { n: number };
   /** Called once when another run took the lock over while this one held it. */
   readonly onLost?: () => void;
+  /** A pull: a missing remote folder is not made for the lock. */
+  readonly pull?: boolean;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function underRemoteLock(pair: ResolvedPair, o: Options, fn: (signa
 
 export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<RemoteLockResult> {
   if (!pair.remoteLock) return { none: true };
-  const b = backendFor(pair, { redact: o.redact, requestTimeoutMs: lockRequestMs(pair), ...(o.count ? { count: o.count } : {}) });
+  const b = backendFor(pair, { redact: o.redact, requestTimeoutMs: lockRequestMs(pair), pull: Boolean(o.pull), ...(o.count ? { count: o.count } : {}) });
   if ('fallback' in b) {
     // Said on every run only where the manifest asked for it; validate says it for the default too.
     if (pair.remoteLock === 'asked') o.emit({ kind: 'warning', pair: pair.name, message: `remote_lock: ${b.fallback}` });
@@ -74,7 +76,7 @@ export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<Re
     try {
       return await acquire(b, pair, o, lease, deadline);
     } catch (error) {
-      if (error instanceof NoBucketError) {
+      if (error instanceof NothingToLockError) {
         o.emit({ kind: 'warning', pair: pair.name, message: `no lock at ${b.where}: ${error.message}` });
         return { none: true };
       }

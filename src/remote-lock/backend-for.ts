@@ -11,7 +11,7 @@ import type { ResolvedPair } from '../types.js';
 import { dirLock, type RunScript } from './dir-lock.js';
 import { lockDir } from './dir-script.js';
 import { s3Lock } from './s3.js';
-import type { LockBackend, NoRemoteLock } from './types.js';
+import { NothingToLockError, type LockBackend, type NoRemoteLock } from './types.js';
 
 /** A failure retrying cannot mend (a refused ssh key): the pair fails with it at once. */
 export class FatalLockError extends Error {}
@@ -22,6 +22,8 @@ export interface BackendOptions {
   readonly requestTimeoutMs: number;
   /** Requests and processes made, for the cost measurement and the tests. */
   readonly count?: { n: number };
+  /** A pull: a remote folder that is not there is not made (nothing to lock; the pull says what is wrong). */
+  readonly pull?: boolean;
 }
 
 /** The bound of one lock request: the pair's stall timeout, at most 30 s. */
@@ -48,6 +50,8 @@ export function backendFor(pair: ResolvedPair, o: BackendOptions): LockBackend |
     const command = { tool, args: [...args, text], cwd: pair.root, mutates: true, label, pair: pair.name };
     const out = await run(command, { redact: o.redact, timeoutMs: o.requestTimeoutMs });
     if (out.timedOut) throw new Error(`${label}: no answer in ${o.requestTimeoutMs} ms`);
+    // 127: the host's shell lacks mkdir, mv, rm or the like; such a host holds no lock (the run says so).
+    if (out.exitCode === 127) throw new NothingToLockError(`the shell there cannot run the lock's script (${o.redact(out.stderr.trim().split('\n').pop() ?? '')})`);
     if (out.exitCode !== 0) {
       // ssh's own failures are read as rsync's are (a refused key is fatal: never retried).
       const outcome = tool === 'ssh' ? adapterFor('rsync').classify(out, command) : undefined;
@@ -66,10 +70,10 @@ export function backendFor(pair: ResolvedPair, o: BackendOptions): LockBackend |
       const [, ...options] = sshCommand(r, pair.stallTimeoutMs);
       const where = `${sshTarget(r)}:${lockDir(r.path)}`;
       // ssh joins its arguments into one string for the login shell there: the script is that string.
-      return dirLock(where, r.path, script(['ssh', ...options, '--', sshTarget(r)], `the lock at ${where}`));
+      return dirLock(where, r.path, script(['ssh', ...options, '--', sshTarget(r)], `the lock at ${where}`), !o.pull);
     }
     case 'local':
-      return dirLock(lockDir(r.path), r.path, script(['sh', '-c'], `the lock at ${lockDir(r.path)}`));
+      return dirLock(lockDir(r.path), r.path, script(['sh', '-c'], `the lock at ${lockDir(r.path)}`), !o.pull);
     default:
       return { fallback: `a ${r.type} remote holds no lock` };
   }

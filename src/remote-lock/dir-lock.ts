@@ -1,16 +1,17 @@
 // A lock folder, through whatever runs its scripts: `sh` for a local remote, one ssh call for an ssh host.
 import { parseHolder } from './holder.js';
 import { dirScript, lockDir, parseAnswer, type DirAnswer } from './dir-script.js';
-import type { LockBackend } from './types.js';
+import { NothingToLockError, type LockBackend } from './types.js';
 
 /** Runs one script; resolves with its stdout, throws (naming the host or path) when it could not run. */
 export type RunScript = (script: string) => Promise<string>;
 
-export function dirLock(where: string, remotePath: string, runScript: RunScript): LockBackend {
+export function dirLock(where: string, remotePath: string, runScript: RunScript, makeFolder = true): LockBackend {
   const dir = lockDir(remotePath);
   const ask = async (script: string, expected: readonly DirAnswer[]): Promise<{ answer: DirAnswer; rest: string }> => {
     const out = await runScript(script);
     const a = parseAnswer(out);
+    if (a?.answer === 'notools') throw new NothingToLockError(`the host's shell lacks mkdir, mv, rm, rmdir or cat`);
     if (!a || !expected.includes(a.answer)) throw new Error(`the lock folder ${where} answered: ${out.trim().slice(0, 200) || '(nothing)'}`);
     return a;
   };
@@ -23,7 +24,8 @@ export function dirLock(where: string, remotePath: string, runScript: RunScript)
       return { holder, tag: holder?.token ?? '' };
     },
     async acquire(h) {
-      const a = await ask(dirScript(dir, { kind: 'acquire', holder: h }), ['ok', 'exists']);
+      const a = await ask(dirScript(dir, { kind: 'acquire', holder: h, makeFolder }), ['ok', 'exists', 'nodir']);
+      if (a.answer === 'nodir') throw new NothingToLockError(`${remotePath} does not exist`);
       return a.answer === 'ok' ? { ok: h.token } : 'exists';
     },
     async takeOver(h, stale) {

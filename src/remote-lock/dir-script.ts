@@ -7,34 +7,40 @@ import { shQuote } from '../adapters/rsync/remote.js';
 import { REMOTE_LOCK_NAME, type Holder } from './holder.js';
 
 /** Every script ends by printing one of these after `labsync-lock `. */
-export type DirAnswer = 'ok' | 'exists' | 'changed' | 'lost' | 'gone' | 'none' | 'found';
+export type DirAnswer = 'ok' | 'exists' | 'changed' | 'lost' | 'gone' | 'none' | 'found' | 'nodir' | 'notools';
 
 export const lockDir = (remotePath: string): string => posix.join(remotePath, REMOTE_LOCK_NAME);
 
 const say = (a: DirAnswer): string => `echo 'labsync-lock ${a}'`;
-const owns = (token: string): string => `grep -q ${shQuote(`"token":"${token}"`)} "$D/holder" 2>/dev/null`;
+// Shell builtins and cat only: a bare host's PATH may lack grep and dirname.
+const holds = (file: string, token: string): string => `case "$(cat -- "${file}" 2>/dev/null)" in *${shQuote(`"token":"${token}"`)}*) true;; *) false;; esac`;
+const owns = (token: string): string => holds('$D/holder', token);
 // The holder is written beside and renamed into place: a reader sees a whole record or the old one.
 const write = (h: Holder): string => `printf '%s' ${shQuote(JSON.stringify(h))} > "$D/holder.tmp" && mv -f -- "$D/holder.tmp" "$D/holder"`;
-const head = (dir: string): string => `D=${shQuote(dir)}`;
+// `up`: a path's parent without dirname. A host without mv, rm or rmdir cannot hold a lock: said before anything is made.
+const head = (dir: string): string =>
+  `D=${shQuote(dir)}; up() { case "$1" in */*) set -- "\${1%/*}"; echo "\${1:-/}";; *) echo .;; esac; }; ` +
+  `for c in mkdir mv rm rmdir cat; do command -v "$c" >/dev/null 2>&1 || { echo 'labsync-lock notools'; exit 0; }; done`;
 // The topmost folder the lock had to make (a first push): kept in the lock folder, so a release leaves
 // no empty folders behind a run that wrote nothing (a refusal, a failure).
 const create = (h: Holder, ifExists: DirAnswer): string =>
-  `P=$(dirname -- "$D"); M=; Q=$P; while [ ! -d "$Q" ]; do M=$Q; Q=$(dirname -- "$Q"); done; ` +
+  `P=$(up "$D"); M=; Q=$P; while [ ! -d "$Q" ] && [ "$Q" != / ] && [ "$Q" != . ]; do M=$Q; Q=$(up "$Q"); done; ` +
   `mkdir -p -- "$P" && if mkdir -- "$D" 2>/dev/null; then printf '%s' "$M" > "$D/made" && ${write(h)} && ${say('ok')}; else ${say(ifExists)}; fi`;
-const unmake = 'if [ -n "$M" ]; then Q=$(dirname -- "$D"); while rmdir -- "$Q" 2>/dev/null && [ "$Q" != "$M" ]; do Q=$(dirname -- "$Q"); done; fi';
+const unmake = 'if [ -n "$M" ]; then Q=$(up "$D"); while rmdir -- "$Q" 2>/dev/null && [ "$Q" != "$M" ]; do Q=$(up "$Q"); done; fi';
 
-export function dirScript(dir: string, op: { kind: 'read' } | { kind: 'acquire'; holder: Holder } | { kind: 'takeover'; holder: Holder; staleToken: string } | { kind: 'renew'; holder: Holder; token: string } | { kind: 'release'; token: string | undefined }): string {
+export function dirScript(dir: string, op: { kind: 'read' } | { kind: 'acquire'; holder: Holder; makeFolder?: boolean } | { kind: 'takeover'; holder: Holder; staleToken: string } | { kind: 'renew'; holder: Holder; token: string } | { kind: 'release'; token: string | undefined }): string {
   switch (op.kind) {
     case 'read':
       return [head(dir), `if [ -d "$D" ]; then ${say('found')}; cat -- "$D/holder" 2>/dev/null; else ${say('none')}; fi`].join('; ');
     case 'acquire':
-      return [head(dir), create(op.holder, 'exists')].join('; ');
+      // A pull from a remote folder that is not there: nothing to lock, and nothing is made.
+      return [head(dir), ...(op.makeFolder === false ? [`[ -d "$(up "$D")" ] || { ${say('nodir')}; exit 0; }`] : []), create(op.holder, 'exists')].join('; ');
     case 'takeover':
       return [
         head(dir), 'A="$D.stale.$$"',
         `mv -- "$D" "$A" 2>/dev/null || { ${say('changed')}; exit 0; }`,
         // Not the stale holder read a moment ago (another run took over first): put it back.
-        `if grep -q ${shQuote(`"token":"${op.staleToken}"`)} "$A/holder" 2>/dev/null; then rm -rf -- "$A"; ${create(op.holder, 'changed')}; else mv -- "$A" "$D" 2>/dev/null || rm -rf -- "$A"; ${say('changed')}; fi`,
+        `if ${holds('$A/holder', op.staleToken)}; then rm -rf -- "$A"; ${create(op.holder, 'changed')}; else mv -- "$A" "$D" 2>/dev/null || rm -rf -- "$A"; ${say('changed')}; fi`,
       ].join('; ');
     case 'renew':
       return [head(dir), `if ${owns(op.token)}; then ${write(op.holder)} && ${say('ok')}; else ${say('lost')}; fi`].join('; ');
@@ -49,6 +55,6 @@ export function dirScript(dir: string, op: { kind: 'read' } | { kind: 'acquire';
 
 /** The answer word and what followed it (the holder's text, for `read`). */
 export function parseAnswer(stdout: string): { answer: DirAnswer; rest: string } | undefined {
-  const m = /^labsync-lock (ok|exists|changed|lost|gone|none|found)\n?([\s\S]*)$/m.exec(stdout);
+  const m = /^labsync-lock (ok|exists|changed|lost|gone|none|found|nodir|notools)\n?([\s\S]*)$/m.exec(stdout);
   return m ? { answer: m[1] as DirAnswer, rest: m[2] ?? '' } : undefined;
 }

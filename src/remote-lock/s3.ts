@@ -6,7 +6,7 @@
 import type { S3Target } from '../exec/s3-direct.js';
 import { payloadHash, signRequest, uriEncode } from '../exec/sigv4.js';
 import { parseHolder, REMOTE_LOCK_NAME, type Holder } from './holder.js';
-import type { Found, LockBackend } from './types.js';
+import { NothingToLockError, type Found, type LockBackend } from './types.js';
 
 export interface S3LockOptions {
   /** Each request's own bound: a server that stops answering fails the lock, never hangs it. */
@@ -16,8 +16,6 @@ export interface S3LockOptions {
   readonly count?: { n: number };
 }
 
-/** Nothing to lock: the bucket is not there (the tool's own run then says so, or makes it). */
-export class NoBucketError extends Error {}
 
 export function lockUrl(t: S3Target): URL {
   const key = `${t.prefix ? `${t.prefix}/` : ''}${REMOTE_LOCK_NAME}`;
@@ -63,7 +61,7 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
     if (r.status === 200) return { ok: r.etag };
     // 409 ConditionalRequestConflict: another conditional write to the key was under way (AWS).
     if (r.status === 412 || r.status === 409) return 'failed';
-    if (r.status === 404 && r.text.includes('<Code>NoSuchBucket</Code>')) throw new NoBucketError(`bucket ${t.bucket} does not exist`);
+    if (r.status === 404 && r.text.includes('<Code>NoSuchBucket</Code>')) throw new NothingToLockError(`bucket ${t.bucket} does not exist`);
     throw fail('writing', r);
   };
   return {

@@ -19,5 +19,8 @@ export interface LockBackend {
   release(tag: string | undefined): Promise<'ok' | 'changed' | 'gone'>;
 }
 
+/** Nothing to lock here (a bucket or a pull's remote folder that does not exist; a host without mkdir, mv, rm): the tool's own run says what is wrong. */
+export class NothingToLockError extends Error {}
+
 /** A remote that cannot hold a lock (rclone: no conditional writes labsync can use), and why. */
 export interface NoRemoteLock { readonly fallback: string }
