@@ -15,7 +15,7 @@ import type { Emit, PairResult, VerifyResult } from './events.js';
 import { guardChanges } from './guards.js';
 import { plannedBody } from './plan-pair.js';
 import { unplannable, type PlanSeam } from './plan-seam.js';
-import { failedStatuses, ping, runHook } from './hooks.js';
+import { failedStatuses, withHooks } from './hooks.js';
 import { movedStats } from './sizes.js';
 import { prepareLocal } from './source.js';
 import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
@@ -295,27 +295,4 @@ async function withLocal(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   } finally {
     await local.undo(body === undefined || failedStatuses.has(body.status));
   }
-}
-
-/** A real run wrapped in its pings and hooks: a failing `before` hook skips the pair; the others only warn. */
-async function withHooks(pair: ResolvedPair, o: PairRunOptions, run: () => Promise<Body>): Promise<Body> {
-  const pings: Promise<void>[] = [];
-  if (pair.notify.start) pings.push(ping(pair.notify.start, o.emit, pair.name));
-  const before = pair.hooks.before
-    ? await runHook('before', pair.hooks.before, pair, { status: 'running', files: 0, bytes: 0, action: o.action }, o.redact, o.signal)
-    : undefined;
-  // A hook stopped by Ctrl-C/SIGTERM is an interruption (exit 130), not the hook's failure.
-  const b: Body = before ? (o.signal.aborted ? { status: 'interrupted', error: 'interrupted' } : { status: 'failed', error: `${before}; the pair was skipped` }) : await run();
-  const facts = { status: b.status, files: b.files ?? 0, bytes: b.bytes ?? 0, error: b.error ?? null, action: o.action };
-  const ok = b.status === 'ok' || b.status === 'in_sync';
-  const warnings = [...(b.warnings ?? [])];
-  const after = ok ? pair.hooks.after : failedStatuses.has(b.status) ? pair.hooks.onFailure : undefined;
-  if (after && !o.signal.aborted) {
-    const problem = await runHook(ok ? 'after' : 'on_failure', after, pair, facts, o.redact, o.signal);
-    if (problem) warnings.push(problem);
-  }
-  const url = ok ? pair.notify.success : failedStatuses.has(b.status) ? pair.notify.failure : undefined;
-  if (url) pings.push(ping(url, o.emit, pair.name));
-  await Promise.all(pings);
-  return { ...b, warnings };
 }

@@ -8,6 +8,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { makeFolder } from '../state/own-folder.js';
+import { writeFileAtomic } from '../state/atomic.js';
 
 /** One row per file: [path, size, mtimeMs, ctimeMs, ino, sha256, md5, etag, etagPartSize]. */
 export type Row = [string, number, number, number, number, string, string, string, number];
@@ -161,5 +162,25 @@ export async function writeRows(file: string, root: string, rows: Iterable<Row>)
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Where a problem that costs speed, not correctness, is told (a pair's warnings, or stderr). */
+export type Warn = (message: string) => void;
+
+const warnedAbout = new Set<string>();
+
+/**
+ * Writes a cache file. The caches only save time, so one that cannot be written (a read-only checkout,
+ * a full disk, a file where the folder should be) is a warning, never a failed scan: the answer already
+ * computed stands, and the next scan reads the files again. Said once per cache folder and process.
+ */
+export async function writeCacheFile(path: string, data: string | (() => Promise<void>), warn: Warn | undefined): Promise<void> {
+  try {
+    await (typeof data === 'string' ? writeFileAtomic(path, data, { durable: false }) : data());
+  } catch (error) {
+    if (!warn || warnedAbout.has(dirname(path))) return;
+    warnedAbout.add(dirname(path));
+    warn(`could not save hashes under ${dirname(path)} (${(error as Error).message}); the next scan reads these files again`);
   }
 }

@@ -7,41 +7,21 @@
 // typed arrays beside the listing (~70 bytes a file: no string, object or map entry per file); rows for
 // paths not listed are dropped. Without a listing, rows go into a map (small trees, other callers).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../state/atomic.js';
-import { readRows, writeRows, type ReadStats, type Row } from './cache-file.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRows, writeRows, writeCacheFile, type ReadStats, type Row, type Warn } from './cache-file.js';
+import { takeOldRows } from './cache-old.js';
 import { byteOrder, sortBytewise } from './walk.js';
 
-export type { Row } from './cache-file.js';
+export type { Row, Warn } from './cache-file.js';
+export { writeCacheFile } from './cache-file.js';
 
-/** Where a problem that costs speed, not correctness, is told (a pair's warnings, or stderr). */
-export type Warn = (message: string) => void;
 
-/** The JSON caches labsync wrote before format 3: read once (migrated), then removed. */
-const OLD_VERSION = 2;
 const RACY_WINDOW_MS = 1000;
 
 /** Whether a row was remembered for exactly the stat key at `keys[at * 4…]`. */
 export const rowHasKey = (r: Row, keys: Float64Array, at: number): boolean =>
   r[1] === keys[at * 4] && r[2] === keys[at * 4 + 1] && r[3] === keys[at * 4 + 2] && r[4] === keys[at * 4 + 3];
-
-const warnedAbout = new Set<string>();
-
-/**
- * Writes a cache file. The caches only save time, so one that cannot be written (a read-only checkout,
- * a full disk, a file where the folder should be) is a warning, never a failed scan: the answer already
- * computed stands, and the next scan reads the files again. Said once per cache folder and process.
- */
-export async function writeCacheFile(path: string, data: string | (() => Promise<void>), warn: Warn | undefined): Promise<void> {
-  try {
-    await (typeof data === 'string' ? writeFileAtomic(path, data, { durable: false }) : data());
-  } catch (error) {
-    if (!warn || warnedAbout.has(dirname(path))) return;
-    warnedAbout.add(dirname(path));
-    warn(`could not save hashes under ${dirname(path)} (${(error as Error).message}); the next scan reads these files again`);
-  }
-}
 
 /** A short stable name for a tree's files under the cache folder. */
 export const treeKey = (root: string): string => createHash('sha256').update(root).digest('hex').slice(0, 16);
@@ -169,21 +149,13 @@ export class HashCache {
   private migrate(cacheDir: string, root: string): void {
     const old = oldFile(cacheDir, root);
     if (!existsSync(old)) return;
-    try {
-      const doc = JSON.parse(readFileSync(old, 'utf8')) as { version: number; root: string; rows: Row[] };
-      if (doc.version === OLD_VERSION && doc.root === root && Array.isArray(doc.rows)) {
-        const merge = this.merger();
-        for (const r of sortRows(doc.rows.filter(validOldRow))) merge(r);
-      }
-    } catch {
-      this.clear(); // damaged: a re-hash, never a wrong answer
+    const rows = takeOldRows(old, root);
+    if (rows === undefined) this.clear(); // damaged: a re-hash, never a wrong answer
+    else {
+      const merge = this.merger();
+      for (const r of rows) merge(r);
     }
     this.dirty = true;
-    try {
-      rmSync(old, { force: true });
-    } catch {
-      // an old file that stays is never read again once the new one exists
-    }
   }
 
   private clear(): void {
@@ -315,9 +287,3 @@ export class HashCache {
 }
 
 const oldFile = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.json`);
-
-const validOldRow = (r: unknown): r is Row => Array.isArray(r) && r.length === 9 && typeof r[0] === 'string' && typeof r[5] === 'string';
-
-function sortRows(rows: Row[]): Row[] {
-  return rows.sort((a, b) => byteOrder(a[0], b[0]));
-}
