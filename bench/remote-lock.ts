@@ -2,8 +2,7 @@
 // 20-file mirror with remote_lock true and false, interleaved, CPU = user+sys of labsync and every
 // child it waited for (python's getrusage(RUSAGE_CHILDREN) around each run), round trips from moto's
 // request log and sshd's "Starting session" lines. Standalone (not in `npm run bench`):
-//   npx tsup --silent && npx tsup bench/remote-lock.ts --format esm --platform node --out-dir .bench/dist --silent \
-//     && PATH=$PWD/.tools/bin:$PATH node .bench/dist/remote-lock.js [RUNS]
+//   sh scripts/bench-one.sh remote-lock [RUNS]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,5 @@
 // The listing figures of the README's "Scale on paper" (issue 16), measured by hand, not in CI:
-//   npx tsup bench/scale-listing.ts --format esm --platform node --target node20 --out-dir .bench/dist --silent
-//   node .bench/dist/scale-listing.js TREE   (TREE: a folder holding src/, e.g. the 1M-file bench tree)
+//   sh scripts/bench-one.sh scale-listing TREE   (TREE: a folder holding src/, e.g. the 1M-file bench tree)
 // 1. S3: labsync's own ListObjectsV2 listing (exec/s3-list.ts) of a versitygw bucket of SCALE_S3_KEYS
 //    objects: client CPU (this process) and server CPU (versitygw's /proc stat) per 1000-key page, and
 //    the parse alone of recorded real pages. 2. GNU find -printf over TREE/src, here and through a loopback

@@ -1,7 +1,7 @@
 // Per-shard throughput (issue 16 §3): one pair pushed as N = 1, 2, 4 shards, one after another,
 // to a local remote (rsync) and to moto (aws). Per shard: files and bytes it moved (from --json),
 // wall time, and CPU (user+sys of labsync and every tool it ran, from /usr/bin/time; for S3 also
-// moto's own CPU, from /proc/PID/stat). Run: sh scripts/bench-shards.sh
+// moto's own CPU, from /proc/PID/stat). Run: sh scripts/bench-one.sh shards
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

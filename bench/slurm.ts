@@ -3,7 +3,7 @@
 // --slurm --install` writes, plus an empty array for Slurm's own overhead and one worker without Slurm.
 // CPU per task is user+sys of labsync and its tools, from bash's `times` around the installed script
 // (run under `sbatch --wrap`, so the script's #SBATCH lines give way to the measurement's).
-// Run: sh scripts/bench-slurm.sh
+// Run: sh scripts/bench-one.sh slurm
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
