@@ -22,14 +22,14 @@ const NEWEST_FIRST = Array.from({ length: FILES }, (_, i) => `f${FILES - 1 - i}.
 type Doc = { pairs: { name: string; status: string; error: string | null; left?: string[]; files: number }[] };
 
 /** A `ckpt` pair (tagged drain, marker COMPLETE) of 8 files of 30 kB; at 10 KiB/s each takes about 3 s. */
-function drainLab(remote: (lab: Lab) => string, extra = '    bwlimit: 10K\n'): { lab: Lab; dest: string; content: Map<string, Buffer> } {
+function drainLab(remote: (lab: Lab) => string, extra = '    bwlimit: 10K\n', size = 30_000): { lab: Lab; dest: string; content: Map<string, Buffer> } {
   const lab = new Lab();
   const dest = lab.outside('far', 'ckpt');
   lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  far: ${remote(lab)}\ndata:\n  - name: ckpt\n    local: ckpt\n    remote: far:ckpt\n    tags: [drain]\n    drain_marker: COMPLETE\n${extra}`);
   const content = new Map<string, Buffer>();
   for (let i = 0; i < FILES; i++) {
     const name = `f${i}.bin`;
-    const bytes = randomBytes(30_000);
+    const bytes = randomBytes(size);
     content.set(name, bytes);
     lab.write(lab.path('ckpt', name), bytes);
     const t = new Date(Date.UTC(2026, 0, 1, 0, i));
@@ -85,18 +85,19 @@ describe.each(remotes)('drain to %s', (_label, remote, budget) => {
 
 // aws and rclone to S3 (moto): an object appears only when its PUT completes, so whatever is listed is
 // whole. rclone is slowed by the pair's bwlimit; aws by its own config (max_bandwidth), in the lab's
-// AWS_CONFIG_FILE, since aws has no bwlimit flag.
-const slowS3: [string, string, (lab: Lab) => void][] = [
-  ['rclone', '    tool: rclone\n    bwlimit: 10K\n', () => undefined],
-  ['aws', '    tool: aws\n', (lab) => lab.write(lab.env.AWS_CONFIG_FILE as string, '[default]\ns3 =\n  max_bandwidth = 10KB/s\n')],
+// AWS_CONFIG_FILE, since aws has no bwlimit flag. aws (s3transfer) throttles only past 256 KiB read,
+// so its files are 1 MB at 256 KB/s: a 1 MB `aws s3 cp` to moto took 3.5 s with it, 0.7 s without.
+const slowS3: [string, string, number, (lab: Lab) => void][] = [
+  ['rclone', '    tool: rclone\n    bwlimit: 10K\n', 30_000, () => undefined],
+  ['aws', '    tool: aws\n', 1_000_000, (lab) => lab.write(lab.env.AWS_CONFIG_FILE as string, '[default]\ns3 =\n  max_bandwidth = 256KB/s\n')],
 ];
 
-describe.skipIf(!s3).each(slowS3)('drain to s3 with %s', (_tool, extra, slow) => {
+describe.skipIf(!s3).each(slowS3)('drain to s3 with %s', (_tool, extra, size, slow) => {
   it('with a budget too short for everything: the newest objects arrive whole, the rest is named, exit 5, no marker; a second drain completes and writes it', async () => {
     const server = s3 as S3Server;
     const probe = new Lab();
     const bucket = await makeBucket(server, probe.env);
-    const { lab, content } = drainLab(() => `{ type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }`, extra);
+    const { lab, content } = drainLab(() => `{ type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }`, extra, size);
     slow(lab);
     const old = lab.outside('old-marker');
     lab.write(old, 'from an earlier drain\n');
