@@ -8,11 +8,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
+import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { processesMentioning } from './harness/processes.js';
 import { sshRemote } from './harness/sshd.js';
 import { until } from './harness/wait.js';
 
 const ssh = inject('sshHost');
+const s3 = inject('s3');
 const FILES = 8;
 /** f7 newest … f0 oldest: name order (rsync's own order within one call) is the opposite of newest first. */
 const NEWEST_FIRST = Array.from({ length: FILES }, (_, i) => `f${FILES - 1 - i}.bin`);
@@ -20,14 +22,14 @@ const NEWEST_FIRST = Array.from({ length: FILES }, (_, i) => `f${FILES - 1 - i}.
 type Doc = { pairs: { name: string; status: string; error: string | null; left?: string[]; files: number }[] };
 
 /** A `ckpt` pair (tagged drain, marker COMPLETE) of 8 files of 30 kB; at 10 KiB/s each takes about 3 s. */
-function drainLab(remote: (lab: Lab) => string, extra = '    bwlimit: 10K\n'): { lab: Lab; dest: string; content: Map<string, Buffer> } {
+function drainLab(remote: (lab: Lab) => string, extra = '    bwlimit: 10K\n', size = 30_000): { lab: Lab; dest: string; content: Map<string, Buffer> } {
   const lab = new Lab();
   const dest = lab.outside('far', 'ckpt');
   lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  far: ${remote(lab)}\ndata:\n  - name: ckpt\n    local: ckpt\n    remote: far:ckpt\n    tags: [drain]\n    drain_marker: COMPLETE\n${extra}`);
   const content = new Map<string, Buffer>();
   for (let i = 0; i < FILES; i++) {
     const name = `f${i}.bin`;
-    const bytes = randomBytes(30_000);
+    const bytes = randomBytes(size);
     content.set(name, bytes);
     lab.write(lab.path('ckpt', name), bytes);
     const t = new Date(Date.UTC(2026, 0, 1, 0, i));
@@ -81,6 +83,57 @@ describe.each(remotes)('drain to %s', (_label, remote, budget) => {
   });
 });
 
+// aws and rclone to S3 (moto): an object appears only when its PUT completes, so whatever is listed is
+// whole. rclone is slowed by the pair's bwlimit; aws by its own config (max_bandwidth), in the lab's
+// AWS_CONFIG_FILE, since aws has no bwlimit flag. aws (s3transfer) throttles only past 256 KiB read,
+// so its files are 1 MB at 256 KB/s: a 1 MB `aws s3 cp` to moto took 3.5 s with it, 0.7 s without.
+const slowS3: [string, string, number, (lab: Lab) => void][] = [
+  ['rclone', '    tool: rclone\n    bwlimit: 10K\n', 30_000, () => undefined],
+  ['aws', '    tool: aws\n', 1_000_000, (lab) => lab.write(lab.env.AWS_CONFIG_FILE as string, '[default]\ns3 =\n  max_bandwidth = 256KB/s\n')],
+];
+
+describe.skipIf(!s3).each(slowS3)('drain to s3 with %s', (_tool, extra, size, slow) => {
+  it('with a budget too short for everything: the newest objects arrive whole, the rest is named, exit 5, no marker; a second drain completes and writes it', async () => {
+    const server = s3 as S3Server;
+    const probe = new Lab();
+    const bucket = await makeBucket(server, probe.env);
+    const { lab, content } = drainLab(() => `{ type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }`, extra, size);
+    slow(lab);
+    const old = lab.outside('old-marker');
+    lab.write(old, 'from an earlier drain\n');
+    await awsCli(server, lab.env, ['s3', 'cp', old, `s3://${bucket}/lab/ckpt/COMPLETE`]);
+    const objects = async (): Promise<string[]> => (await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/lab/ckpt/`])).trim().split('\n').filter(Boolean).map((l) => l.slice(31).replace(/^lab\/ckpt\//, '')).sort();
+    const env = { ...S3_KEYS, LABSYNC_DRAIN_BATCH: '1' };
+    const r = await lab.cli(['drain', '--budget', '15s', '--json'], { env });
+    expect(r.exitCode, r.stderr + r.stdout).toBe(5);
+    const pair = json<Doc>(r).pairs[0];
+    expect(pair?.status).toBe('partial');
+    const arrived = await objects();
+    // The old marker was removed first, and no new one written.
+    expect(arrived.every((name) => /^f\d\.bin$/.test(name)), arrived.join(' ')).toBe(true);
+    for (const name of arrived) {
+      const got = lab.outside(`got-${name}`);
+      await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/ckpt/${name}`, got]);
+      expect(readFileSync(got).equals(content.get(name) as Buffer), name).toBe(true);
+    }
+    expect(arrived.length).toBeGreaterThan(0);
+    expect(arrived.length).toBeLessThan(FILES);
+    expect(new Set(arrived)).toEqual(new Set(NEWEST_FIRST.slice(0, arrived.length)));
+    expect(pair?.left).toEqual(NEWEST_FIRST.slice(arrived.length));
+    expect(pair?.error).toMatch(new RegExp(`the budget ended with ${FILES - arrived.length} of ${FILES} planned files not sent: ${NEWEST_FIRST[arrived.length]}`));
+    await until('no process of this lab left', () => processesMentioning(lab.root).length === 0, 15_000);
+
+    const done = await lab.cli(['drain', 'ckpt', '--budget', '90s', '--json'], { env: S3_KEYS });
+    expect(done.exitCode, done.stderr + done.stdout).toBe(0);
+    expect(json<Doc>(done).pairs[0]).toMatchObject({ status: 'ok', files: FILES - arrived.length });
+    expect(await objects()).toEqual(['COMPLETE', ...NEWEST_FIRST.slice().reverse()]);
+    expect(JSON.parse(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/ckpt/COMPLETE`, '-']))).toMatchObject({ pair: 'ckpt', files: FILES });
+    // The marker is drain's own: a check does not count it as drift; validate accepts drain_marker here.
+    expect((await lab.cli(['check', 'ckpt'], { env: S3_KEYS })).exitCode).toBe(0);
+    expect((await lab.cli(['validate'])).exitCode).toBe(0);
+  });
+});
+
 describe('drain --dry-run', () => {
   it('lists the files it would send, newest first, and sends nothing (the old marker stays)', async () => {
     const { lab, dest } = drainLab((l) => `{ type: local, path: "${l.outside('far')}" }`);
@@ -108,15 +161,15 @@ describe('drain: what it refuses', () => {
 
   it('refuses a pair it cannot drain (exit 3), and says at validate that drain_marker needs such a pair', async () => {
     const lab = new Lab();
-    lab.manifest(`version: 1\ndata:\n  - { name: s3pair, local: raw, remote: "s3://bucket/raw" }\n`);
+    lab.manifest(`version: 1\ndata:\n  - { name: s3pull, local: raw, remote: "s3://bucket/raw", mode: pull }\n`);
     lab.write(lab.path('raw', 'a'), 'a');
-    const r = await lab.cli(['drain', 's3pair']);
+    const r = await lab.cli(['drain', 's3pull']);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toContain('drain pushes rsync pairs to a local or ssh remote, newest files first (this pair: aws push to a s3 remote)');
-    lab.manifest(`version: 1\ndata:\n  - { name: s3pair, local: raw, remote: "s3://bucket/raw", drain_marker: DONE }\n  - { name: bad, local: raw, remote: "file:///x", drain_marker: ../up }\n`);
+    expect(r.stderr).toContain('drain pushes rsync pairs to a local or ssh remote, and aws or rclone pairs to an s3 remote, newest files first (this pair: aws pull to a s3 remote)');
+    lab.manifest(`version: 1\ndata:\n  - { name: s3pull, local: raw, remote: "s3://bucket/raw", mode: pull, drain_marker: DONE }\n  - { name: bad, local: raw, remote: "file:///x", drain_marker: ../up }\n`);
     const v = await lab.cli(['validate']);
     expect(v.exitCode).toBe(2);
-    expect(v.stderr).toMatch(/labsync\.yaml:3:\d+ data\.s3pair: drain_marker: drain pushes rsync pairs to a local or ssh remote \(this pair: aws push to a s3 remote\)/);
+    expect(v.stderr).toMatch(/labsync\.yaml:3:\d+ data\.s3pull: drain_marker: drain pushes rsync pairs to a local or ssh remote, and aws or rclone pairs to an s3 remote \(this pair: aws pull to a s3 remote\)/);
     expect(v.stderr).toMatch(/labsync\.yaml:4:\d+ data\.bad: drain_marker: must be a plain file name/);
   });
 });

@@ -11,6 +11,7 @@ import { attempt, type AttemptContext } from './attempt.js';
 import { describeDrift, driftOf } from './compare-pair.js';
 import { guardChanges } from './guards.js';
 import { stopped, type Body } from './outcome.js';
+import { drainPlanned } from './drain-planned.js';
 import { listBoth, planOf, plansItself, verifyListed } from './plan-run.js';
 import type { PairRunOptions } from './run-pair.js';
 
@@ -26,12 +27,14 @@ const MAX_BATCH = Number(process.env.LABSYNC_DRAIN_BATCH ?? 64) || 64;
 
 /**
  * Why a pair cannot be drained, or undefined. rsync moves an explicit file list in order and stops
- * cleanly on SIGTERM (its temp file removed); the other tools have no such list here yet.
+ * cleanly on SIGTERM (its temp file removed); aws and rclone move a planned list to S3, where an
+ * object appears only whole. The other tools have no such list here yet.
  */
 export function drainRefusal(pair: ResolvedPair, adapter: Adapter): string | undefined {
   if (pair.snapshots) return 'a snapshots: pair is pushed whole into a new snapshot; drain does not apply';
-  if (!drains(pair.tool, pair.remote.type, pair.mode) || !plansItself(pair, adapter)) {
-    return `drain pushes rsync pairs to a local or ssh remote, newest files first (this pair: ${pair.tool} ${pair.mode} to a ${pair.remote.type} remote)`;
+  const s3 = pair.remote.type === 's3' && Boolean(adapter.transferPlan && adapter.lister?.(pair, 'push')) && process.env.LABSYNC_PLAN !== '0';
+  if (!drains(pair.tool, pair.remote.type, pair.mode) || !(s3 || plansItself(pair, adapter))) {
+    return `drain pushes rsync pairs to a local or ssh remote, and aws or rclone pairs to an s3 remote, newest files first (this pair: ${pair.tool} ${pair.mode} to a ${pair.remote.type} remote)`;
   }
   return undefined;
 }
@@ -73,6 +76,8 @@ export async function drainBody(asWritten: ResolvedPair, adapter: Adapter, o: Pa
 /** `budget` stops the transfers at the deadline; `last` (ctx.signal) the steps after them at the budget's end. */
 async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, budget: AbortSignal, last: AttemptContext, show: (c: readonly (Command | string)[]) => void): Promise<Body> {
   const ctx = last;
+  const lister = s3Lister(asWritten, adapter);
+  if (lister) return drainPlanned(asWritten, adapter, lister, o, budget, last, show, (stop, left, step, moved) => overBudget(stop, o, left, step, moved), leftMessage);
   // Deletions never run in a drain: under a deadline they save nothing, and extras are not what is at risk.
   const pair: ResolvedPair = { ...asWritten, delete: false };
   const inBudget: AttemptContext = { ...ctx, pair, signal: budget };
@@ -142,6 +147,11 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
     if (written) return { ...overBudget(written, o, [], 'marker write', moved), verify: verified, changes };
   }
   return { status: 'ok', verify: verified, ...moved, changes };
+}
+
+/** aws and rclone pairs to S3 are drained through their planned transfers (drain-planned.ts). */
+function s3Lister(pair: ResolvedPair, adapter: Adapter): ReturnType<NonNullable<Adapter['lister']>> {
+  return pair.remote.type === 's3' && adapter.transferPlan ? adapter.lister?.(pair, 'push') : undefined;
 }
 
 function leftMessage(left: readonly string[], planned: number): string {

@@ -20,7 +20,7 @@ import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
 
-async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['stage']>): Promise<void> {
+export async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['stage']>): Promise<void> {
   await rm(stage.dir, { recursive: true, force: true });
   for (const path of stage.paths) {
     const at = join(stage.dir, path);

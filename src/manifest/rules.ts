@@ -58,7 +58,7 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     if (!plans) at('shards', `a pair is split only where labsync plans the files itself: rsync (local or ssh remote), aws or rclone, push or pull, without snapshots (this pair: ${tool} ${mode} to a ${remoteType ?? 'unknown'} remote${pair.snapshots ? ', snapshots' : ''})`);
   }
   if (pair.drain_marker !== undefined && !drains(tool, remoteType, mode)) {
-    at('drain_marker', `drain pushes rsync pairs to a local or ssh remote (this pair: ${tool} ${mode} to a ${remoteType ?? 'unknown'} remote)`);
+    at('drain_marker', `drain pushes rsync pairs to a local or ssh remote, and aws or rclone pairs to an s3 remote (this pair: ${tool} ${mode} to a ${remoteType ?? 'unknown'} remote)`);
   }
   const verify = pair.verify ?? defaults.verify;
   if (verify && verify !== 'none' && !caps.verify.includes(verify) && pair.verify) {
@@ -83,9 +83,10 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   return out;
 }
 
-/** What `labsync drain` can push newest first and stop cleanly: rsync to a local or ssh remote, mode push. */
+/** What `labsync drain` can push newest first and stop cleanly: rsync to a local or ssh remote, aws or rclone to s3; mode push. */
 export function drains(tool: string, remoteType: string | undefined, mode: string): boolean {
-  return tool === 'rsync' && (remoteType === 'local' || remoteType === 'ssh') && mode === 'push';
+  if (mode !== 'push') return false;
+  return (tool === 'rsync' && (remoteType === 'local' || remoteType === 'ssh')) || ((tool === 'aws' || tool === 'rclone') && remoteType === 's3');
 }
 
 /** alias / version name an MLflow model version: only mlflow pairs have them, and a push makes its own version. */
