@@ -235,6 +235,24 @@ describe('remote lock: renewal', () => {
   });
 });
 
+describe('remote lock: the same machine', () => {
+  it('a holder on this host killed with SIGKILL is taken over at once by the next run here (its PID is gone), with a warning; another host still waits for the lease', async () => {
+    const nas = mkdtempSync(join(tmpdir(), 'labsync-nas-'));
+    const m = machines(`{ type: local, path: ${nas} }`);
+    const held = m.a.spawn(['data', 'push'], { env: { LABSYNC_LOCK_LEASE: '600' } });
+    await until('the holder inside its lock', () => inHook(m.a) && existsSync(join(nas, 'ds', '.labsync-lock', 'holder')));
+    held.kill('SIGKILL');
+    await held;
+    m.open();
+    const other = await m.b.cli(['data', 'push', '--json']);
+    expect(other.exitCode, other.stderr).toBe(75);
+    const again = await m.a.cli(['data', 'push']);
+    expect(again.exitCode, again.stderr + again.stdout).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/took over the lock at \S+: its process on this host is no longer running \(locked by gpu-a \(pid \d+\)/);
+    expect(readdirSync(join(nas, 'ds')).sort()).toEqual(['a.txt', 'b.txt']);
+  });
+});
+
 describe('remote lock: lost', () => {
   it('a holder whose lock is removed under it (unlock --force) stops at its next renewal: exit 1, nothing sent', async () => {
     const nas = mkdtempSync(join(tmpdir(), 'labsync-nas-'));

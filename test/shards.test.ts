@@ -119,14 +119,16 @@ describe('shards: rsync to a local remote', () => {
     expect((await lab.cli(['check'])).exitCode).toBe(0);
   });
 
-  it('two shards at once: each takes its own lock (pair + shard), so one slice never waits for another', async () => {
+  it('two shards of a mirror at once: each takes its own lock (pair + shard) and none the remote lock, so one slice never waits for another', async () => {
     const lab = new Lab();
     const go = lab.outside('go');
     // A worker started with HOLD=1 keeps its lock until the test says go: what runs meanwhile is decided by the locks, not by timing.
-    lab.manifest(manifest(`file://${lab.outside('nas')}`, `    hooks: { before: ["sh", "-c", "while [ -n \\"$HOLD\\" ] && [ ! -e '${go}' ]; do sleep 0.05; done"] }\n`));
+    // A mirror: remote_lock is on by default, and must not serialise the shards of one run.
+    lab.manifest(manifest(`file://${lab.outside('nas')}`, `    delete: true\n    hooks: { before: ["sh", "-c", "while [ -n \\"$HOLD\\" ] && [ ! -e '${go}' ]; do touch '${go}.held'; sleep 0.05; done"] }\n`));
     fill(lab);
     const first = lab.spawn(['data', 'push', '--shard', '0/2', '--json'], { env: { HOLD: '1' } });
-    await until('shard 0 holds its lock', () => existsSync(lab.path('.labsync/locks/raw.shard-0-of-2.lock')));
+    // In its hook: past every lock it takes (local, and at the remote if it took one).
+    await until('shard 0 in its hook, holding its locks', () => existsSync(`${go}.held`) && existsSync(lab.path('.labsync/locks/raw.shard-0-of-2.lock')));
     const other = await lab.cli(['data', 'push', '--shard', '1/2', '--json']);
     expect(other.exitCode, other.stderr).toBe(0);
     expect(existsSync(lab.path('.labsync/locks/raw.shard-0-of-2.lock'))).toBe(true); // shard 1 finished while shard 0 held its lock

@@ -4,7 +4,8 @@ import type { Redactor } from '../exec/redact.js';
 import { backoffDelay, sleep } from '../exec/retry.js';
 import { NothingToLockError } from '../remote-lock/types.js';
 import { backendFor, FatalLockError, lockRequestMs } from '../remote-lock/backend-for.js';
-import { describeHolder, expired, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
+import { describeHolder, expired, hostId, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
+import { pidAlive } from '../state/lock.js';
 import type { LockBackend } from '../remote-lock/types.js';
 import type { ResolvedPair } from '../types.js';
 import { VERSION } from '../version.js';
@@ -35,6 +36,8 @@ interface Options {
   readonly onLost?: () => void;
   /** A pull: a missing remote folder is not made for the lock. */
   readonly pull?: boolean;
+  /** A shard's run (`--shard K/N`): the shards of one run go at once, so none takes the pair's remote lock. */
+  readonly shard?: boolean;
 }
 
 /**
@@ -58,6 +61,10 @@ export async function underRemoteLock(pair: ResolvedPair, o: Options, fn: (signa
 
 export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<RemoteLockResult> {
   if (!pair.remoteLock) return { none: true };
+  if (o.shard) {
+    if (pair.remoteLock === 'asked') o.emit({ kind: 'warning', pair: pair.name, message: 'remote_lock: a shard takes no lock at the remote (the shards of one run go at once); do not run the whole pair while its shards run' });
+    return { none: true };
+  }
   const b = backendFor(pair, { redact: o.redact, requestTimeoutMs: lockRequestMs(pair), pull: Boolean(o.pull), ...(o.count ? { count: o.count } : {}) });
   if ('fallback' in b) {
     // Said on every run only where the manifest asked for it; validate says it for the default too.
@@ -97,11 +104,15 @@ async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, lease: nu
     const got = await b.acquire(me);
     if (got !== 'exists') return { held: holding(b, me, got.ok, lease, pair, o) };
     const found = await b.read();
-    if (found?.holder && expired(found.holder, new Date())) {
+    // A holder on this machine whose process is gone (killed, crashed) is stale now, as the local lock
+    // judges it; another machine's holder only once its lease ran out.
+    const deadHere = found?.holder ? found.holder.host === hostId() && !pidAlive(found.holder.pid) : false;
+    if (found?.holder && (deadHere || expired(found.holder, new Date()))) {
       me = renewed(me, new Date(), lease);
       const taken = await b.takeOver(me, found);
       if (taken !== 'changed') {
-        o.emit({ kind: 'warning', pair: pair.name, message: `took over the lock at ${b.where}: ${describeHolder(found.holder, new Date())}` });
+        const why = deadHere ? `its process on this host is no longer running (${describeHolder(found.holder, new Date())})` : describeHolder(found.holder, new Date());
+        o.emit({ kind: 'warning', pair: pair.name, message: `took over the lock at ${b.where}: ${why}` });
         return { held: holding(b, me, taken.ok, lease, pair, o) };
       }
       continue;

@@ -271,7 +271,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
       : withSharedSsh(pair, p.redact, (shared) => withLocal(shared, adapter, p, readOnly, () => body(shared, adapter, p, commands)));
     if (readOnly) return finish(await run(o)());
     // Second, after the local lock (issue 16): another machine's run of this pair against the same remote.
-    return finish(await underRemoteLock(pair, { ...o, pull: directionOf(pair, o.action) === 'pull' }, (signal) => {
+    return finish(await underRemoteLock(pair, { ...o, pull: directionOf(pair, o.action) === 'pull', shard: Boolean(o.shard) }, (signal) => {
       const p = signal === o.signal ? o : { ...o, signal };
       return withHooks(pair, p, run(p));
     }));
