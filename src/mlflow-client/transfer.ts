@@ -58,18 +58,34 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
   if (!files.length) throw new ClientError(`${a.dir} holds no files to register`, false);
   const exp = await experimentId(server, a.experiment);
   const tags = Object.entries(a.tags).map(([key, value]) => ({ key, value }));
-  const created = await api<{ run: { info: { run_id: string; artifact_uri: string } } }>(server, 'POST', 'runs/create', {
-    experiment_id: exp, run_name: `labsync-${a.tags['labsync.pair'] ?? 'push'}`, start_time: Date.now(), tags,
-  }, `create a run in experiment '${a.experiment}'`);
-  const { run_id: runId, artifact_uri: artifactUri } = created.run.info;
-  const root = proxyPath(artifactUri);
-  const moved = { bytes: 0, files: 0 };
-  const lines: string[] = [];
-  // Stopped by labsync (Ctrl-C, timeout, stall): the run is closed as FAILED, never left RUNNING.
+  // Stopped by labsync (Ctrl-C, timeout, stall): the run is closed as FAILED, never left RUNNING. The
+  // handler is in place before the run is created: a SIGTERM while the create is answered is held until
+  // the run's id is known (the run exists on the server the moment it answers).
+  let runId: string | undefined;
+  let stopping = false;
+  const failRun = (id: string): Promise<unknown> => api(server, 'POST', 'runs/update', { run_id: id, status: 'FAILED', end_time: Date.now() }, 'mark the run failed');
   const stop = (): void => {
-    void api(server, 'POST', 'runs/update', { run_id: runId, status: 'FAILED', end_time: Date.now() }, 'mark the run failed').finally(() => process.exit(EXIT_TRANSIENT));
+    stopping = true;
+    if (runId) void failRun(runId).finally(() => process.exit(EXIT_TRANSIENT));
   };
   process.once('SIGTERM', stop);
+  let created: { run: { info: { run_id: string; artifact_uri: string } } };
+  try {
+    created = await api<{ run: { info: { run_id: string; artifact_uri: string } } }>(server, 'POST', 'runs/create', {
+      experiment_id: exp, run_name: `labsync-${a.tags['labsync.pair'] ?? 'push'}`, start_time: Date.now(), tags,
+    }, `create a run in experiment '${a.experiment}'`);
+  } catch (error) {
+    process.off('SIGTERM', stop);
+    throw error;
+  }
+  runId = created.run.info.run_id;
+  if (stopping) {
+    await failRun(runId).catch(() => undefined);
+    process.exit(EXIT_TRANSIENT);
+  }
+  const root = proxyPath(created.run.info.artifact_uri);
+  const moved = { bytes: 0, files: 0 };
+  const lines: string[] = [];
   try {
     for (const f of files) {
       const hash = createHash('sha256');
@@ -82,7 +98,7 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
     await put(server, fileUrl(root, SUMS_NAME), `${lines.join('\n')}\n`, `upload ${SUMS_NAME}`);
   } catch (error) {
     process.off('SIGTERM', stop);
-    await api(server, 'POST', 'runs/update', { run_id: runId, status: 'FAILED', end_time: Date.now() }, 'mark the run failed').catch(() => undefined);
+    await failRun(runId).catch(() => undefined);
     throw error;
   }
   process.off('SIGTERM', stop);
@@ -93,7 +109,7 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
     if (!(error instanceof ClientError) || error.code !== 'RESOURCE_ALREADY_EXISTS') throw error;
   }
   const made = await api<{ model_version: { version: string } }>(server, 'POST', 'model-versions/create', {
-    name: a.model, source: `${artifactUri}/${FILES_DIR}`, run_id: runId, tags, description: `pushed by labsync from ${hostname()}`,
+    name: a.model, source: `${created.run.info.artifact_uri}/${FILES_DIR}`, run_id: runId, tags, description: `pushed by labsync from ${hostname()}`,
   }, `create a version of model '${a.model}'`);
   const version = Number(made.model_version.version);
   if (a.alias) await api(server, 'POST', 'registered-models/alias', { name: a.model, alias: a.alias, version: String(version) }, `point alias '${a.alias}' at version ${version}`);
