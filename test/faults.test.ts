@@ -146,7 +146,12 @@ describe('faults', () => {
   });
 
   it('6. labsync killed with SIGKILL: the next run takes the stale lock over, says so, and completes', async () => {
-    const lab = folderLab('rsync', '    bwlimit: 200K\n');
+    // The destination is filled first: a kill inside rsync leaves its temp file (.big.bin.XXXXXX), which
+    // the next mirror deletes as rsync --delete would; into an empty destination that one file would be
+    // 100% of it, and the guard (rightly) refuses — not what this case is about.
+    const lab = folderLab('rsync');
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    lab.manifest(`${readFileSync(lab.path('labsync.yaml'), 'utf8')}    bwlimit: 200K\n`);
     lab.write(lab.path('raw/big.bin'), randomBytes(2 * 1024 * 1024));
     const run = lab.spawn(['data', 'push']);
     await until('the lock', () => existsSync(lab.path('.labsync/locks/raw.lock')));
