@@ -276,6 +276,6 @@ describe('schedule --slurm without a cluster', () => {
 
 if (!canRun) {
   describe('a sharded pair on a real Slurm', () => {
-    it.skip(`cannot run: ${missing ?? ''}`, () => undefined);
+    it.skip(`cannot run: ${missing ?? 'slurm-wlm or munge is not installed'}`, () => undefined);
   });
 }
