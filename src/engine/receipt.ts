@@ -6,15 +6,19 @@ import type { ResolvedPair } from '../types.js';
 import { hashTree } from '../verify/hash-tree.js';
 import { sumsDigestOf } from '../verify/sums-file.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
+import { ASK_GIT, readGitHead } from './git-head.js';
 import { versionOf } from './versions.js';
 import type { PairResult } from './events.js';
 
 /** Asks the tool's version while the pair runs, so the receipt does not wait for it after. */
 export function warmVersion(pair: ResolvedPair, redact: Redactor): void {
-  versionOf(pair.tool, redact).catch(() => undefined); // the receipt, which awaits it, reports a failure
+  versionOf(pair.tool, redact, pair.root).catch(() => undefined); // the receipt, which awaits it, reports a failure
 }
 
+/** From .git's files where they say it plainly (git-head.ts), else from git. */
 async function gitHead(dir: string, redact: Redactor): Promise<string | null> {
+  const read = readGitHead(dir);
+  if (read !== ASK_GIT) return read;
   const out = await run({ tool: 'git', args: ['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'], cwd: '/', mutates: false, label: 'git HEAD' }, { redact, timeoutMs: 15_000 });
   return out.exitCode === 0 && /^[0-9a-f]{40,64}$/.test(out.stdout.trim()) ? out.stdout.trim() : null;
 }
@@ -46,7 +50,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
   // What one run proved is not the next run's (watch runs many in one process).
   seen.delete(`${pair.root}\0${pair.name}`);
   const tree = known || !ok ? undefined : await hashTree(pair.local, { excludes: treeExcludes(pair), sha256: true, cacheDir: cacheDir(pair) });
-  const [version, gitCommit] = await Promise.all([versionOf(pair.tool, redact), gitHead(pair.local, redact)]);
+  const [version, gitCommit] = await Promise.all([versionOf(pair.tool, redact, pair.root), gitHead(pair.local, redact)]);
   const receipt: Receipt = {
     pair: pair.name, category: pair.category, tool: pair.tool, action: result.action, status: result.status,
     startedAt: result.startedAt, durationMs: result.durationMs, local: pair.local, remote: redact(pair.remoteLabel),
