@@ -22,5 +22,17 @@ export default defineConfig({
   noExternal: [/^(?!@parcel\/watcher)/],
   external: ['@parcel/watcher'],
   // Some dependencies (cross-spawn, signal-exit) still call require(); give the ESM bundle one.
+  // zod's classic build re-exports every locale's messages (`z.locales`, 60-odd modules): labsync uses
+  // none but the default English one, which zod imports on its own. Evaluating them cost every command
+  // that loads the manifest ~10 ms; they resolve to an empty module instead.
+  esbuildPlugins: [
+    {
+      name: 'zod-without-locales',
+      setup(build) {
+        build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined));
+        build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({ contents: 'export {};', loader: 'js' }));
+      },
+    },
+  ],
   banner: { js: "import { createRequire as __labsyncCreateRequire } from 'node:module'; const require = __labsyncCreateRequire(import.meta.url);" },
 });

@@ -6,7 +6,7 @@ import type { Action, Category } from '../types.js';
 import { parseShard, shardFromEnv, type Shard } from '../engine/shard.js';
 import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
-import { describeShardedRun, lastShardedRun, readReceipts } from '../state/shard-runs.js';
+import { anyShardReceipt, describeShardedRun, lastShardedRun, readReceipts } from '../state/shard-runs.js';
 import { openManifest, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 
 export const ACTIONS: readonly Action[] = ['push', 'pull', 'sync', 'status'];
@@ -75,7 +75,7 @@ export function shardsFor(pairs: readonly ResolvedPair[], asked: Shard | undefin
 
 /** `check` also says when a split pair's last run is not whole: the comparison shows drift, this names the shards to rerun. */
 async function sayShardedRuns(root: string, pairs: readonly ResolvedPair[], emit: Emit): Promise<void> {
-  const receipts = await readReceipts(root).catch(() => []);
+  const receipts = (await anyShardReceipt(root).catch(() => true)) ? await readReceipts(root).catch(() => []) : [];
   for (const p of pairs) {
     const s = lastShardedRun(receipts, p.name);
     if (s && !s.complete) emit({ kind: 'warning', pair: p.name, message: `the last split run (${s.run.slice(0, 12)}) is ${describeShardedRun(s)}; rerun those with --shard K/${s.count}` });

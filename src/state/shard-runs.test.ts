@@ -1,5 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeShardedRun, lastShardedRun, lastWholeSuccess, type ReadReceipt } from './shard-runs.js';
+import { writeReceipt } from './receipts.js';
+import { anyShardReceipt, describeShardedRun, lastShardedRun, lastWholeSuccess, type ReadReceipt } from './shard-runs.js';
 
 let seq = 0;
 function receipt(over: Partial<ReadReceipt> & { at: number }): ReadReceipt {
@@ -65,5 +69,23 @@ describe('lastWholeSuccess', () => {
     const got = [receipt({ at: 1, ...shard(0, 'A', 2) }), receipt({ at: 2, status: 'failed', ...shard(1, 'A', 2) }), receipt({ at: 5, ...shard(1, 'A', 2) })];
     expect(lastWholeSuccess(got, 'raw')).toBe(at(5));
     expect(lastWholeSuccess(got.slice(0, 2), 'raw')).toBeUndefined();
+  });
+});
+
+describe('anyShardReceipt', () => {
+  it("says whether a shard's receipt is there, from the file names alone", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'labsync-shardnames-'));
+    try {
+      expect(await anyShardReceipt(root)).toBe(false); // no receipts folder yet
+      mkdirSync(join(root, '.labsync', 'receipts'), { recursive: true });
+      const { file: _f, ...whole } = receipt({ at: 1 });
+      await writeReceipt(root, '2026-01-01T00-00-01.000Z', whole);
+      expect(await anyShardReceipt(root)).toBe(false);
+      const { file: _g, ...part } = receipt({ at: 2, ...shard(1, 'A') });
+      await writeReceipt(root, '2026-01-01T00-00-02.000Z', part);
+      expect(await anyShardReceipt(root)).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -30,6 +30,16 @@ export async function readReceipts(root: string): Promise<ReadReceipt[]> {
   return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.file.localeCompare(b.file));
 }
 
+/**
+ * Whether any receipt is a shard's (writeReceipt names those `….shard-K-of-N.json`): when none is,
+ * no pair has a split run to speak of, and `check` reads no receipt at all (a year of hourly runs is
+ * thousands of files).
+ */
+export async function anyShardReceipt(root: string): Promise<boolean> {
+  const names = await readdir(receiptsDir(root)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+  return names.some((n) => /\.shard-\d+-of-\d+\.json$/.test(n));
+}
+
 const DONE = new Set(['ok', 'in_sync']);
 
 export interface ShardedRun {
