@@ -1,7 +1,8 @@
 // Runs with nobody watching: hooks, health pings, CI output, heartbeats, receipts, schedules, watch.
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
@@ -130,6 +131,34 @@ describe('where nobody is watching', () => {
       // read back); the local hashes give the digest (no third listing).
       proof: 'rsync-transfer-checksum', bytesHashed: { local: 5, remote: 0 },
     });
+  });
+
+  it('a second run starts no process to learn the version or the commit: both remembered or read from .git', async () => {
+    const lab = pairLab();
+    await execa('git', ['init', '-q', lab.path()], { env: lab.env });
+    await execa('git', ['-C', lab.path(), 'commit', '-q', '--allow-empty', '-m', 'start'], { env: lab.env });
+    const head = (await execa('git', ['-C', lab.path(), 'rev-parse', 'HEAD'], { env: lab.env })).stdout.trim();
+    // Real rsync and git behind scripts first on PATH that note each start's arguments.
+    const bin = lab.outside('wrapbin');
+    const starts = lab.outside('starts.log');
+    for (const tool of ['rsync', 'git']) {
+      const real = (await execa('sh', ['-c', `command -v ${tool}`], { env: lab.env })).stdout.trim();
+      lab.write(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> '${starts}'\nexec '${real}' "$@"\n`);
+      chmodSync(join(bin, tool), 0o755);
+    }
+    const env = { PATH: `${bin}:${lab.env.PATH}` };
+    const started = (): string[] => (existsSync(starts) ? readFileSync(starts, 'utf8').split('\n').filter(Boolean) : []);
+    expect((await lab.cli(['data', 'push'], { env })).exitCode).toBe(0);
+    expect(started().filter((l) => l === 'rsync --version')).toHaveLength(1);
+    lab.write(lab.path('raw/c.csv'), 'ccc\n');
+    expect((await lab.cli(['data', 'push'], { env })).exitCode).toBe(0);
+    expect(started().filter((l) => l === 'rsync --version')).toHaveLength(1);
+    expect(started().filter((l) => l.startsWith('git '))).toEqual([]);
+    const names = readdirSync(lab.path('.labsync/receipts')).sort();
+    expect(names).toHaveLength(2);
+    for (const name of names) {
+      expect(JSON.parse(readFileSync(lab.path('.labsync/receipts', name), 'utf8'))).toMatchObject({ gitCommit: head, toolVersions: { rsync: expect.stringMatching(/^\d+\.\d+/) } });
+    }
   });
 });
 
