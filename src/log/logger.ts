@@ -1,6 +1,8 @@
-// pino NDJSON: every run event, redacted, to --log-file or .labsync/logs/labsync-YYYY-MM-DD.log.
+// NDJSON log: every run event, redacted, to --log-file or .labsync/logs/labsync-YYYY-MM-DD.log.
+// pino's line format ({"level":30,"time":…,"pid":…,…,"msg":…}), written by hand: one synchronous
+// append per event is all labsync ever asked of pino, and loading pino cost every run ~12 ms of CPU.
+import { openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import pino from 'pino';
 import type { Emit } from '../engine/events.js';
 import { redactDeep, type Redactor } from '../exec/redact.js';
 import { makeFolderSync } from '../state/own-folder.js';
@@ -10,17 +12,32 @@ export function defaultLogFile(root: string, date = new Date()): string {
   return join(logsDir(root), `labsync-${date.toISOString().slice(0, 10)}.log`);
 }
 
+/** pino's numbers, so existing readers of the log (jq filters on .level) keep working. */
+const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
+
 export function logSink(file: string, redact: Redactor, verbose: boolean): { emit: Emit; flush: () => void } {
   makeFolderSync(dirname(file));
-  const destination = pino.destination({ dest: file, sync: true });
-  const logger = pino({ level: verbose ? 'debug' : 'info', base: { pid: process.pid } }, destination);
+  // Opened now, so a log that cannot be written is reported before the run (context.ts), as before.
+  const fd = openSync(file, 'a');
+  const min = verbose ? LEVELS.debug : LEVELS.info;
+  const write = (level: number, fields: object, msg: string): void => {
+    if (level < min) return;
+    // Appends of one line each (O_APPEND): two labsync runs logging to one file interleave whole lines.
+    try {
+      writeSync(fd, `${JSON.stringify({ level, time: Date.now(), pid: process.pid, ...fields, msg })}\n`);
+    } catch {
+      // A full disk mid-run loses log lines, not the run (the file opened, so the folder was writable).
+    }
+  };
   return {
     emit: (event) => {
-      const level = event.kind === 'pair_progress' ? 'debug' : event.kind === 'warning' ? 'warn' : 'info';
-      const clean = redactDeep(event, redact);
-      if (event.kind === 'pair_end' && event.result.error) logger.error(clean, `${event.result.name}: ${event.result.status}`);
-      else logger[level](clean, event.kind);
+      const level = event.kind === 'pair_progress' ? LEVELS.debug : event.kind === 'warning' ? LEVELS.warn : LEVELS.info;
+      const clean = redactDeep(event, redact) as object;
+      if (event.kind === 'pair_end' && event.result.error) write(LEVELS.error, clean, `${event.result.name}: ${event.result.status}`);
+      else write(level, clean, event.kind);
     },
-    flush: () => destination.flushSync(),
+    // Every line is written when emitted; the descriptor stays open for a watch's later runs.
+    flush: () => undefined,
   };
 }
+
