@@ -61,8 +61,11 @@ describe('a local pair after a small change', () => {
     await sumsAgree(lab, 'raw');
     // Both copies were just written (within the racy window): kept in the summaries, compared again once.
     await wait();
+    // (Unless the machine was so slow that the copies were read past the window: then nothing is left to read.)
     const again = await run(lab);
-    expect(again).toMatchObject({ status: 'ok', changes: { replace: [], transfer: [] }, verify: { status: 'in_sync', bytesHashed: { local: 18, remote: 18 }, work: { entries: 0, cacheRows: 2 } } });
+    expect(again).toMatchObject({ status: 'ok', changes: { replace: [], transfer: [] }, verify: { status: 'in_sync' } });
+    expect([0, 18]).toContain(again.verify?.bytesHashed?.local);
+    expect(again.verify?.work?.entries).toBe(0);
     await sumsAgree(lab, 'raw');
     const quiet = await run(lab);
     expect(quiet.verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 } });
@@ -160,8 +163,9 @@ data:
     lab.write(lab.outside('gpu/raw/d0/f4.csv'), 'tampered\n');
     lab.write(lab.path('raw/new.csv'), 'new\n');
     const q = await run(lab);
-    // 6 + 4 bytes of the two files, and the 14 of the last run's racy copy, compared once more.
-    expect(q).toMatchObject({ status: 'ok', changes: { replace: ['d0/f4.csv'] }, verify: { status: 'in_sync', checked: FILES + 1, bytesHashed: { local: 24, remote: 24 } } });
+    // 6 + 4 bytes of the two files, and the 14 of the last run's racy copy (if it was racy), compared once more.
+    expect(q).toMatchObject({ status: 'ok', changes: { replace: ['d0/f4.csv'] }, verify: { status: 'in_sync', checked: FILES + 1 } });
+    expect([10, 24]).toContain(q.verify?.bytesHashed?.local);
     expect(q.changes?.transfer.sort()).toEqual(['d0/f4.csv', 'new.csv']);
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual(lab.tree(lab.path('raw')));
     await sumsAgree(lab, 'raw');
