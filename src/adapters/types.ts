@@ -152,6 +152,8 @@ export interface RemoteTree {
   readonly hashes?: RemoteHashes;
   /** sha256 of the excludes and the raw listing: the same digest means the same files with the same keys. */
   readonly rawDigest?: string;
+  /** The raw listing itself (find's records), which a tree's next listing is compared with record by record. */
+  readonly raw?: Buffer;
 }
 
 /** A listing; or the folder is not there; or the remote cannot list this way (the tool's dry run decides then). */

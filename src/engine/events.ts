@@ -15,6 +15,8 @@ export interface VerifyResult extends VerifyReport {
   readonly proof?: 'cached' | 'full' | 'tool' | 'rsync-transfer-checksum';
   /** Destination files proved by the transfer's checksum (proof `rsync-transfer-checksum`). */
   readonly provenByTransfer?: number;
+  /** Per-file work of the run (verify/work-count.ts): entries built to plan, hash cache rows parsed or made. */
+  readonly work?: { readonly entries: number; readonly cacheRows: number };
 }
 
 /** One pair's outcome: the `pairs[]` entries of the --json document (SPEC §5). */

@@ -24,6 +24,8 @@ import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
+import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental } from './incremental.js';
+import { work, workSince, type Work } from '../verify/work-count.js';
 import type { TreeStats } from '../verify/stat-tree.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
@@ -47,6 +49,7 @@ export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemo
 }
 
 function entries(side: Side): Entry[] {
+  work.entries += side.paths.length;
   return side.paths.map((path, i) => {
     const sha256 = cachedSha(side, i);
     return { path, size: side.keys[i * 4] as number, mtimeMs: side.keys[i * 4 + 1] as number, ...(sha256 ? { sha256 } : {}) };
@@ -101,6 +104,7 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
 export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
+  const began = { ...work };
   // A saved plan is judged by its listings' digests, which the summaries do not keep: never the shortcut.
   // A shard needs the source listing for its run's fingerprint: never the shortcut either.
   const known = o.seam || o.shardRun ? {} : await recognisePair(pair, ctx, fullCheckDue(pair, o.plan.full));
@@ -121,7 +125,10 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   // Both sides as remembered, with the same content (side-summary.ts): nothing to send, replace or delete.
   // Not for a saved plan: its digests are the listings' own, which the summaries do not keep.
   const same = o.seam || o.shardRun ? undefined : sameBySummary(pair, local, remote);
-  const whole = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : planOf(pair, direction, local, remote);
+  // Few records changed since both sides were proved equal: only those are planned (incremental.ts).
+  const inc = same || o.seam || o.shardRun || fullCheckDue(pair, o.plan.full) ? undefined : incrementalOf(pair, local, remote);
+  const small = inc && incrementalPlan(pair, direction, inc);
+  const whole = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : small ?? planOf(pair, direction, local, remote);
   const wholeChanges: Changes = changesOf(whole);
   if (o.action === 'status') return { status: isEmptyPlan(whole) ? 'in_sync' : 'drift', changes: wholeChanges };
   const src = direction === 'push' ? local : remote;
@@ -135,12 +142,22 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   const changes: Changes = o.shardRun ? changesOf(plan) : wholeChanges;
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
-  if (isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { plan, changes, local, remote });
+  const planned: Planned = { plan, changes, local, remote, incremental: small !== undefined, began };
+  if (isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, planned);
   // Something to send: the transfer's ssh becomes the master and the listing after it rides it (ssh-mux.ts).
-  return withSharedSsh(pair, ctx.redact, (p) => sendAndVerify(p, adapter, o, direction, { ...ctx, pair: p }, show, { plan, changes, local, remote }), 'transfer');
+  return withSharedSsh(pair, ctx.redact, (p) => sendAndVerify(p, adapter, o, direction, { ...ctx, pair: p }, show, planned), 'transfer');
 }
 
-interface Planned { readonly plan: PairPlan; readonly changes: Changes; readonly local: Side; readonly remote: Side }
+interface Planned {
+  readonly plan: PairPlan;
+  readonly changes: Changes;
+  readonly local: Side;
+  readonly remote: Side;
+  /** Planned from the changed records only (incremental.ts): verified the same way when it can be. */
+  readonly incremental: boolean;
+  /** The work counters when the run began (verify.work reports the difference). */
+  readonly began: Work;
+}
 
 /** Transfer, delete, then verify from listings taken again (none when nothing moved), repairing once. */
 async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void, planned: Planned): Promise<Body> {
@@ -156,7 +173,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Deletions only after every transfer succeeded (the --delete-delay promise).
   if (plan.delete.length) {
     const src = direction === 'push' ? local : remote;
-    const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, deletionTargets(plan, src.paths)) ?? [], ctx, show, moved);
+    const targets = planned.incremental ? deletionTargetsAt(plan, src.path) : deletionTargets(plan, src.paths);
+    const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, targets) ?? [], ctx, show, moved);
     if (stop) return { ...stop, changes };
   }
   const tally = (): Omit<Moved, 'written'> => ({ attempts: moved.attempts, files: moved.files, bytes: moved.bytes, warnings: moved.warnings });
@@ -175,7 +193,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
-  let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, fullCheckDue(pair, o.plan.full), ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
+  const full = fullCheckDue(pair, o.plan.full);
+  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx) : undefined;
+  let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
   if (verified.status === 'drift') {
@@ -196,7 +216,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   if (verified.status === 'drift') {
     return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base, ...tally() };
   }
-  return { status: 'ok', verify: verified, ...base, ...tally() };
+  return { status: 'ok', verify: { ...verified, work: workSince(planned.began) }, ...base, ...tally() };
 }
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */

@@ -8,17 +8,26 @@ import type { Warn } from '../verify/hash-cache.js';
 import { sumsLine } from '../verify/sums-file.js';
 import { contentDigest, fingerprint, readSummary, writeSummary, type TreeSummary } from '../verify/tree-summary.js';
 import { cacheDir } from './compare-pair.js';
+import { dropListing, saveListing } from '../verify/listing-file.js';
 import type { Side } from './sides.js';
 
 /** The local side's summary when both sides are as remembered and hold the same content; else undefined. */
 export function sameBySummary(pair: ResolvedPair, local: Side, remote: Side): TreeSummary | undefined {
   if (!local.rawDigest || !remote.rawDigest || local.missing || remote.missing) return undefined;
   const a = readSummary(cacheDir(pair), local.cacheRoot);
-  if (!a || a.listing !== local.rawDigest) return undefined;
+  // A racy file's key alone does not vouch for its content: such a tree is compared again (incremental.ts).
+  if (!a || a.listing !== local.rawDigest || a.racy) return undefined;
   const b = readSummary(cacheDir(pair), remote.cacheRoot);
-  if (!b || b.listing !== remote.rawDigest) return undefined;
+  if (!b || b.listing !== remote.rawDigest || b.racy) return undefined;
   // Not local.paths.length: that would parse the listing this answer exists to skip.
   return a.sha256 === b.sha256 && a.files === b.files ? a : undefined;
+}
+
+/** The raw listing a side was summed up with, for the next run's record-by-record comparison (incremental.ts). */
+export async function keepListing(pair: ResolvedPair, side: Side, summed: boolean, warn: Warn): Promise<void> {
+  const raw = summed ? side.raw?.() : undefined;
+  if (raw) await saveListing(cacheDir(pair), side.cacheRoot, raw, warn);
+  else dropListing(cacheDir(pair), side.cacheRoot);
 }
 
 /**
@@ -39,5 +48,6 @@ export async function rememberSummaries(pair: ResolvedPair, local: Side, remote:
     const sums = side === local && whole ? digestOfList(files.map((f) => sumsLine(f.sha256, f.path))) : undefined;
     const summary = whole ? { fingerprint: fingerprint(side.paths, side.keys), sha256: contentDigest(files), files: files.length, listing: side.rawDigest, ...(sums ? { sums } : {}) } : undefined;
     await writeSummary(cacheDir(pair), side.cacheRoot, summary, warn);
+    await keepListing(pair, side, summary !== undefined, warn);
   }
 }

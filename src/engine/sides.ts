@@ -38,6 +38,8 @@ export interface Side {
   readonly racy: Set<string>;
   /** Symlinks find met in the same walk (a local side); undefined: not known (no GNU find). */
   readonly links?: number;
+  /** find's raw listing that rawDigest digests (after the excludes); undefined where find did not list. */
+  raw?(): Buffer | undefined;
 }
 
 /** Remembers a hash in the side's cache, or notes the file as racy (changed within the window). */
@@ -109,6 +111,7 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= cacheFor(pair, path, found.listing(), earlier, ctx)); },
+    raw: () => found.raw?.(),
   };
 }
 
@@ -154,6 +157,7 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
       get paths() { return tree.paths; },
       get keys() { return tree.keys; },
       get cache() { return (cache ??= openCache()); },
+      raw: () => tree.raw,
     },
   };
 }
@@ -163,11 +167,16 @@ export interface Hashed {
   readonly sha256: Map<string, string>;
   readonly keys: Map<string, Key>;
   readonly bytes: number;
+  /** The side's clock when the hashing began (what is racy is judged by it). */
+  readonly nowMs: number;
 }
 
-/** Hashes `paths` on their side (the workers here, sha256sum on the host) and remembers what is not racy. */
-export async function hashOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext): Promise<Hashed | { unsupported: string } | { stop: Body }> {
-  const out: Hashed = { sha256: new Map(), keys: new Map(), bytes: 0 };
+/**
+ * Hashes `paths` on their side (the workers here, sha256sum on the host) and remembers what is not
+ * racy in the side's cache; `keep: false`: the caller keeps them (engine/incremental.ts, which never loads the cache).
+ */
+export async function hashOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext, keep = true): Promise<Hashed | { unsupported: string } | { stop: Body }> {
+  const out = { sha256: new Map<string, string>(), keys: new Map<string, Key>(), bytes: 0, nowMs: 0 };
   if (!paths.length) return out;
   let nowMs: number;
   if (side.where === 'local') {
@@ -203,7 +212,7 @@ export async function hashOn(side: Side, pair: ResolvedPair, paths: readonly str
   let bytes = 0;
   for (const [p, k] of out.keys) {
     bytes += k[0];
-    remember(side, [p, k[0], k[1], k[2], k[3], out.sha256.get(p) as string, '', '', 0], nowMs);
+    if (keep) remember(side, [p, k[0], k[1], k[2], k[3], out.sha256.get(p) as string, '', '', 0], nowMs);
   }
-  return { ...out, bytes };
+  return { ...out, bytes, nowMs };
 }

@@ -13,6 +13,7 @@ import type { Body } from './outcome.js';
 import { rememberSumsDigest } from './receipt.js';
 import type { PairRunOptions } from './run-pair.js';
 import { holdsLinks, type Side } from './sides.js';
+import { keepListing } from './side-summary.js';
 
 /** same: both trees recognised and equal; else the find listings already taken (for the full run to reuse). */
 export type Recognised = { same: { files: number; sums?: string } } | { stats?: { local: TreeStats; remote: TreeStats } };
@@ -63,6 +64,8 @@ export async function rememberSides(pair: ResolvedPair, sides: readonly Side[], 
     if (side.where !== 'local' || side.missing) continue;
     if (side.rawDigest && readSummary(dir, side.path)?.listing === side.rawDigest) continue;
     const shaAt = (i: number): string | undefined => side.cache.lookup(side.paths[i] as string, side.keys, i)?.[5] || undefined;
-    await writeSummary(dir, side.path, summarise(side.paths, side.keys, shaAt, side.rawDigest), warn);
+    const summary = summarise(side.paths, side.keys, shaAt, side.rawDigest);
+    await writeSummary(dir, side.path, summary, warn);
+    await keepListing(pair, side, summary !== undefined, warn);
   }
 }

@@ -80,12 +80,13 @@ export class LinkCounter {
 const MARKER = Buffer.from('\0l\0');
 
 /** find's listing → paths in byte order with their [size, mtimeMs, ctimeMs, ino] keys, excludes applied (symlink markers skipped). */
-export function parseFindListing(out: Buffer, excludes: readonly string[]): { paths: string[]; keys: Float64Array } {
-  const text = out.toString('utf8');
-  const matcher = excludes.length ? compileExcludes(excludes) : undefined;
+/** The excludes as one test of a listed file's path (its folders judged too), as find's listing is filtered; undefined: none. */
+export function excludedPath(excludes: readonly string[]): ((path: string) => boolean) | undefined {
+  if (!excludes.length) return undefined;
+  const matcher = compileExcludes(excludes);
   const folderOut = new Map<string, boolean>();
   const excludedFolder = (dir: string): boolean => {
-    if (!dir || !matcher) return false;
+    if (!dir) return false;
     let verdict = folderOut.get(dir);
     if (verdict === undefined) {
       const slash = dir.lastIndexOf('/');
@@ -94,6 +95,16 @@ export function parseFindListing(out: Buffer, excludes: readonly string[]): { pa
     }
     return verdict;
   };
+  return (path) => {
+    const slash = path.lastIndexOf('/');
+    return excludedFolder(slash < 0 ? '' : path.slice(0, slash)) || matcher.excludes(path, false);
+  };
+}
+
+/** find's listing → paths in byte order with their [size, mtimeMs, ctimeMs, ino] keys, excludes applied (symlink markers skipped). */
+export function parseFindListing(out: Buffer, excludes: readonly string[]): { paths: string[]; keys: Float64Array } {
+  const text = out.toString('utf8');
+  const excluded = excludedPath(excludes);
   const at = new Map<string, number>();
   const raw: number[] = [];
   for (let from = 0, end = text.indexOf('\0'); end >= 0; from = end + 1, end = text.indexOf('\0', from)) {
@@ -103,10 +114,7 @@ export function parseFindListing(out: Buffer, excludes: readonly string[]): { pa
     const s3 = text.indexOf(' ', s2 + 1);
     const s4 = text.indexOf(' ', s3 + 1);
     const path = text.slice(s4 + 1, end);
-    if (matcher) {
-      const slash = path.lastIndexOf('/');
-      if (excludedFolder(slash < 0 ? '' : path.slice(0, slash)) || matcher.excludes(path, false)) continue;
-    }
+    if (excluded?.(path)) continue;
     at.set(path, raw.length);
     raw.push(numberAt(text, from, s1), numberAt(text, s1 + 1, s2), numberAt(text, s2 + 1, s3), numberAt(text, s3 + 1, s4));
   }

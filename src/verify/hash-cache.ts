@@ -12,12 +12,16 @@ import { join } from 'node:path';
 import { readRows, writeRows, writeCacheFile, type ReadStats, type Row, type Warn } from './cache-file.js';
 import { takeOldRows } from './cache-old.js';
 import { byteOrder, sortBytewise } from './walk.js';
+import { work } from './work-count.js';
 
 export type { Row, Warn } from './cache-file.js';
 export { writeCacheFile } from './cache-file.js';
 
 
 const RACY_WINDOW_MS = 1000;
+
+/** Changed too close to `scanStartMs` to be remembered (a later change within the same tick would look unchanged). */
+export const isRacy = (mtimeMs: number, ctimeMs: number, scanStartMs: number): boolean => mtimeMs >= scanStartMs - RACY_WINDOW_MS || ctimeMs >= scanStartMs - RACY_WINDOW_MS;
 
 /** Whether a row was remembered for exactly the stat key at `keys[at * 4…]`. */
 export const rowHasKey = (r: Row, keys: Float64Array, at: number): boolean =>
@@ -134,6 +138,7 @@ export class HashCache {
   private merger(): (r: Row) => void {
     let at = 0;
     return (r) => {
+      work.cacheRows++;
       if (!this.n) return void this.extra.set(r[0], r);
       // A row out of order (a file not written by labsync) is looked up, never misplaced. UTF-16 order
       // (plain <) differs from byte order only past U+D7FF: there a row may be missed (a re-hash),
@@ -227,7 +232,7 @@ export class HashCache {
   /** Remembers a row, unless its file changed too close to the scan to be trusted; says whether it did. */
   put(row: Row, scanStartMs: number): boolean {
     const i = this.indexOf(row[0]);
-    if (row[2] >= scanStartMs - RACY_WINDOW_MS || row[3] >= scanStartMs - RACY_WINDOW_MS) {
+    if (isRacy(row[2], row[3], scanStartMs)) {
       if (i >= 0 && this.flags[i]) {
         this.flags[i] = 0;
         this.etags.delete(i);

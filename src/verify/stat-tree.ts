@@ -66,6 +66,8 @@ export interface TreeStats {
   readonly links?: number;
   /** The listing, parsed on first use. */
   listing(): StatListing;
+  /** find's raw output (what rawDigest digests after the excludes); undefined without find. */
+  raw?(): Buffer;
 }
 
 /** find's raw listing, hashed as it came (with the excludes first), its symlink markers counted. */
@@ -115,14 +117,19 @@ export async function treeStats(root: string, excludes: readonly string[] = []):
   const raw = findWorks ? await findRaw(root, excludes) : undefined;
   if (raw) {
     let parsed: StatListing | undefined;
-    const parse = (): StatListing => {
-      const whole = Buffer.concat(raw.pieces, raw.bytes);
+    let whole: Buffer | undefined;
+    const joined = (): Buffer => {
+      if (whole) return whole;
+      whole = Buffer.concat(raw.pieces, raw.bytes);
       raw.pieces.length = 0; // one copy is enough
-      const listed = parseFindListing(whole, excludes);
+      return whole;
+    };
+    const parse = (): StatListing => {
+      const listed = parseFindListing(joined(), excludes);
       for (const path of listed.paths) assertAddressable(root, path);
       return { root, ...listed };
     };
-    return { root, rawDigest: raw.digest, links: raw.links, listing: () => (parsed ??= parse()) };
+    return { root, rawDigest: raw.digest, links: raw.links, listing: () => (parsed ??= parse()), raw: joined };
   }
   const listed = await poolStatTree(root, excludes);
   return { root, listing: () => listed };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { treeKey, writeCacheFile, type Warn } from './hash-cache.js';
 import type { TreeStats } from './stat-tree.js';
 import { sumsDigestOf } from './sums-file.js';
+import type { RacyRow } from './cache-update.js';
 
 const VERSION = 1;
 
@@ -20,6 +21,11 @@ export interface TreeSummary {
   readonly listing?: string;
   /** The digest of the tree's `labsync sums` list (a receipt's sumsDigest), so a recognised tree needs no hashes loaded. */
   readonly sums?: string;
+  /**
+   * Listed files hashed too soon after they changed to be kept in the hash cache, with the sha256 read:
+   * in the digests above, and compared again by the next run (listing-file.ts, engine/incremental.ts).
+   */
+  readonly racy?: readonly RacyRow[];
 }
 
 /** Hash of the file list and their [size, mtimeMs, ctimeMs, ino] keys, in list order. */
@@ -61,6 +67,11 @@ export function summarise(paths: readonly string[], keys: Float64Array, shaAt: (
   return { fingerprint: fingerprint(paths, keys), sha256: content.update(text).digest('hex'), files: paths.length, ...(listing ? { listing } : {}), sums };
 }
 
+const racyRow = (r: unknown): r is RacyRow => {
+  const x = r as Partial<RacyRow> | null;
+  return typeof x?.path === 'string' && typeof x.size === 'number' && typeof x.sha256 === 'string';
+};
+
 const fileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.tree.json`);
 
 export const hasSummary = (cacheDir: string, root: string): boolean => existsSync(fileFor(cacheDir, root));
@@ -72,6 +83,7 @@ export function readSummary(cacheDir: string, root: string): TreeSummary | undef
     return {
       fingerprint: doc.fingerprint, sha256: doc.sha256, files: doc.files,
       ...(typeof doc.listing === 'string' ? { listing: doc.listing } : {}), ...(typeof doc.sums === 'string' ? { sums: doc.sums } : {}),
+      ...(Array.isArray(doc.racy) && doc.racy.length ? { racy: doc.racy.filter(racyRow) } : {}),
     };
   } catch {
     return undefined; // absent or damaged: the full comparison runs
@@ -98,7 +110,8 @@ export async function writeSummary(cacheDir: string, root: string, s: TreeSummar
  */
 export async function recognise(stats: TreeStats, cacheDir: string, warn?: Warn): Promise<TreeSummary | undefined> {
   const s = readSummary(cacheDir, stats.root);
-  if (!s) return undefined;
+  // Racy files are compared again before the tree counts as unchanged (engine/incremental.ts).
+  if (!s || s.racy) return undefined;
   if (stats.rawDigest && s.listing === stats.rawDigest) return s;
   const l = stats.listing();
   if (s.files !== l.paths.length || s.fingerprint !== fingerprint(l.paths, l.keys)) return undefined;

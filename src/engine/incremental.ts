@@ -1,0 +1,250 @@
+// A run after a small change costs what the change costs (issue 12, item 6). Two sides last proved
+// equal (summaries with equal content digests, tree-summary.ts) and each listed now with few records
+// other than the listing it was proved with (listing-diff.ts): every file whose record is byte for byte
+// as then still holds what both sides held, so only the changed paths are planned (by their entries
+// on both sides), hashed (on both sides) and compared, and each side's cache and summary are brought up
+// to date by streaming the cache once (cache-update.ts). Neither listing is parsed and no hash cache is
+// loaded. Anything not as remembered answers undefined, and the whole listings are planned as before.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PairPlan } from '../plan/types.js';
+import { computePlan, listingOf } from '../plan/compute.js';
+import type { ResolvedPair } from '../types.js';
+import { rewriteCache, type RacyRow, type Rewritten } from '../verify/cache-update.js';
+import type { Entry } from '../verify/compare.js';
+import { excludedPath } from '../verify/find-list.js';
+import { HashCache, isRacy, type Row } from '../verify/hash-cache.js';
+import { diffListings, keysIn, type Change, type Key } from '../verify/listing-diff.js';
+import { dropListing, readListing, saveListing } from '../verify/listing-file.js';
+import { readSummary, writeSummary, type TreeSummary } from '../verify/tree-summary.js';
+import { sortBytewise } from '../verify/walk.js';
+import { work } from '../verify/work-count.js';
+import type { AttemptContext } from './attempt.js';
+import { cacheDir, treeExcludes } from './compare-pair.js';
+import type { VerifyResult } from './events.js';
+import type { Body } from './outcome.js';
+import { rememberSumsDigest } from './receipt.js';
+import { hashOn, saveRacy, type Side } from './sides.js';
+
+/**
+ * The most records that may differ from the remembered listings before the whole listings are
+ * planned instead: a changed path costs a lookup in the other side's raw listing and a file hashed on
+ * each side, the whole plan ~50 µs a listed file (1M files: 54 s of CPU); a twentieth of the tree,
+ * at most 20,000 paths, keeps the changed paths' work well under that.
+ */
+export const limitFor = (files: number): number => Math.max(256, Math.min(20_000, Math.floor(files / 20)));
+
+interface Delta {
+  readonly side: Side;
+  readonly summary: TreeSummary;
+  readonly changes: ReadonlyMap<string, Change>;
+  /** Files listed now. */
+  readonly files: number;
+}
+
+export interface Incremental {
+  readonly local: Delta;
+  readonly remote: Delta;
+  /** Paths whose record changed on either side, in byte order. */
+  readonly paths: readonly string[];
+}
+
+function deltaOf(pair: ResolvedPair, side: Side, summary: TreeSummary, limit: number): Delta | undefined {
+  const now = side.raw?.();
+  if (!now || !side.rawDigest || !summary.listing) return undefined;
+  const excludes = treeExcludes(pair);
+  const before = summary.listing === side.rawDigest ? now : readListing(cacheDir(pair), side.cacheRoot, summary.listing, excludes);
+  if (!before) return undefined;
+  const changes = before === now ? new Map<string, Change>() : diffListings(before, now, limit, excludedPath(excludes));
+  if (!changes) return undefined;
+  let files = summary.files;
+  for (const c of changes.values()) files += (c.now ? 1 : 0) - (c.before ? 1 : 0);
+  return { side, summary, changes, files };
+}
+
+/** The two sides' changes since they were last proved equal; undefined: plan the whole listings. */
+export function incrementalOf(pair: ResolvedPair, local: Side, remote: Side): Incremental | undefined {
+  if (local.missing || remote.missing || pair.verify !== 'checksum') return undefined;
+  const a = readSummary(cacheDir(pair), local.cacheRoot);
+  const b = readSummary(cacheDir(pair), remote.cacheRoot);
+  if (!a?.listing || !b?.listing || a.sha256 !== b.sha256 || a.files !== b.files) return undefined;
+  const limit = limitFor(a.files);
+  const l = deltaOf(pair, local, a, limit);
+  const r = l && deltaOf(pair, remote, b, limit);
+  if (!l || !r) return undefined;
+  const paths = sortBytewise([...new Set([...l.changes.keys(), ...r.changes.keys()])]);
+  if (paths.length > limit) return undefined;
+  // Both sides were proved to hold the same paths: a path new on one side and not on the other is not that proof.
+  for (const p of paths) {
+    const x = l.changes.get(p);
+    const y = r.changes.get(p);
+    if (x && y && (x.before === null) !== (y.before === null)) return undefined;
+  }
+  return { local: l, remote: r, paths };
+}
+
+/** Whether `p` was in both trees when they were proved equal. */
+const wasListed = (inc: Incremental, p: string): boolean => {
+  const c = inc.local.changes.get(p) ?? inc.remote.changes.get(p);
+  return c ? c.before !== null : true; // not flagged on either side: a racy file of the proof, listed then
+};
+
+/** The keys `paths` have in this side's listing now (a path not listed there is left out); undefined: one not found. */
+function keysNow(d: Delta, inc: Incremental, paths: readonly string[]): Map<string, Key> | undefined {
+  const out = new Map<string, Key>();
+  const look: string[] = [];
+  for (const p of paths) {
+    const c = d.changes.get(p);
+    if (c) {
+      if (c.now) out.set(p, c.now);
+    } else if (wasListed(inc, p)) look.push(p);
+  }
+  if (!look.length) return out;
+  const found = keysIn(d.side.raw?.() as Buffer, look);
+  if (found.size !== look.length) return undefined;
+  for (const [p, k] of found) out.set(p, k);
+  return out;
+}
+
+/** The plan over the changed paths only; undefined where that cannot stand in for the whole plan. */
+export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', inc: Incremental): PairPlan | undefined {
+  const [s, d] = direction === 'push' ? [inc.local, inc.remote] : [inc.remote, inc.local];
+  const ks = keysNow(s, inc, inc.paths);
+  const kd = keysNow(d, inc, inc.paths);
+  if (!ks || !kd) return undefined;
+  const entry = ([path, k]: [string, Key]): Entry => ({ path, size: k[0], mtimeMs: k[1] });
+  const src = [...ks].map(entry);
+  const dst = [...kd].map(entry);
+  work.entries += src.length + dst.length;
+  const plan = computePlan(listingOf(src), listingOf(dst), { mirror: pair.delete });
+  // A deleted folder goes as a whole, which needs the source's folders: known here only for a local source.
+  if (plan.delete.length && s.side.where !== 'local') return undefined;
+  return { ...plan, sourceFiles: s.files, destFiles: d.files, sourceDigest: s.side.rawDigest as string, destDigest: d.side.rawDigest as string };
+}
+
+/** What to delete for a plan made here: a file, or its topmost folder the (local) source does not have. */
+export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] {
+  const out = new Set<string>();
+  for (const { path } of plan.delete) {
+    let target = path;
+    for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) {
+      if (!existsSync(join(sourceRoot, path.slice(0, at)))) {
+        target = path.slice(0, at);
+        break;
+      }
+    }
+    out.add(target);
+  }
+  return [...out].sort();
+}
+
+/** A side's files hashed in this run: path → key when read, sha256, and the clock the racy window is judged by. */
+type Read = Map<string, { key: Key; sha256: string; nowMs: number }>;
+
+async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext): Promise<{ read: Read; bytes: number } | { unsupported: string } | { stop: Body }> {
+  const read: Read = new Map();
+  let bytes = 0;
+  const ask: string[] = [];
+  for (const p of paths) {
+    // Hashed in the listing's own call (the host's racy files of the last run): not read again.
+    const f = side.fresh?.get(p);
+    if (f) {
+      read.set(p, { key: f.key, sha256: f.sha256, nowMs: side.nowMs });
+      bytes += f.key[0];
+    } else ask.push(p);
+  }
+  const got = await hashOn(side, pair, ask, ctx, false);
+  if (!('sha256' in got)) return got;
+  for (const [p, key] of got.keys) read.set(p, { key, sha256: got.sha256.get(p) as string, nowMs: got.nowMs });
+  return { read, bytes: bytes + got.bytes };
+}
+
+/**
+ * Verify after an incremental plan: the changed paths (and the last proof's racy files) hashed on both
+ * sides and compared; every other file is equal by the proof. undefined: verify the whole listings.
+ */
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext): Promise<VerifyResult | { stop: Body } | undefined> {
+  const inc = incrementalOf(pair, local, remote);
+  if (!inc) return undefined;
+  const racy = [...(inc.local.summary.racy ?? []), ...(inc.remote.summary.racy ?? [])].map((r) => r.path);
+  const check = sortBytewise([...new Set([...inc.paths, ...racy])]);
+  const kl = keysNow(inc.local, inc, check);
+  const kr = keysNow(inc.remote, inc, check);
+  if (!kl || !kr) return undefined;
+  ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (checksum, ${check.length} changed file${check.length === 1 ? '' : 's'})` });
+  const [here, far] = await Promise.all([readOn(local, pair, [...kl.keys()], ctx), readOn(remote, pair, [...kr.keys()], ctx)]);
+  if ('stop' in here) return here;
+  if ('stop' in far) return far;
+  if ('unsupported' in here || 'unsupported' in far) return undefined;
+  const missing: string[] = [];
+  const extra: string[] = [];
+  const changed: string[] = [];
+  for (const p of check) {
+    const [inL, inR] = [kl.has(p), kr.has(p)];
+    const x = here.read.get(p)?.sha256;
+    const y = far.read.get(p)?.sha256;
+    if (inL && !inR) missing.push(p);
+    else if (!inL && inR) extra.push(p);
+    else if (!inL || (x === undefined && y === undefined)) continue; // gone from both since listed
+    else if (y === undefined) missing.push(p);
+    else if (x !== y) changed.push(p);
+  }
+  const drift = missing.length + extra.length + changed.length > 0;
+  if (!drift) await rememberIncremental(pair, inc, check, [[kl, here.read], [kr, far.read]], ctx);
+  return { checked: inc.local.files, missing, extra, changed, bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum', proof: 'cached' };
+}
+
+const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);
+
+/**
+ * Each side's cache and summary brought up to date after the changed paths were proved equal. A
+ * summary is written only when the cache streamed is the tree its old summary vouched for, every
+ * changed file was read under the key it is listed with, and both sides now sum up alike.
+ */
+async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: readonly string[], read: [Map<string, Key>, Read][], ctx: AttemptContext): Promise<void> {
+  const dir = cacheDir(pair);
+  const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
+  const done: { d: Delta; r?: Rewritten; racy: RacyRow[]; ok: boolean }[] = [];
+  for (const [at, d] of [inc.local, inc.remote].entries()) {
+    const [listed, got] = read[at] as [Map<string, Key>, Read];
+    const rows = new Map<string, Row | null>();
+    const racy: RacyRow[] = [];
+    let ok = true;
+    for (const p of check) {
+      const k = listed.get(p);
+      const h = got.get(p);
+      if (!k || !h || !sameKey(k, h.key)) {
+        ok &&= !k; // listed, but changed since (or gone): this run cannot sum the side up
+        rows.set(p, null);
+        continue;
+      }
+      work.cacheRows++;
+      if (isRacy(k[1], k[2], h.nowMs)) {
+        rows.set(p, null);
+        racy.push({ path: p, size: k[0], sha256: h.sha256 });
+      } else rows.set(p, [p, k[0], k[1], k[2], k[3], h.sha256, '', '', 0]);
+    }
+    let r: Rewritten | undefined;
+    try {
+      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy });
+    } catch (error) {
+      warn(`could not update the hash cache of ${d.side.path} (${(error as Error).message}); the next run compares every file`);
+    }
+    ok &&= r !== undefined && r.content !== undefined && r.before === d.summary.sha256 && r.beforeFiles === d.summary.files && r.files === d.files;
+    done.push({ d, ...(r ? { r } : {}), racy, ok });
+    // The host's racy files ride its next listing's call (sides.ts readRacy).
+    d.side.racy.clear();
+    for (const x of racy) d.side.racy.add(x.path);
+    await saveRacy(pair, d.side, warn);
+  }
+  const [l, r] = done as [(typeof done)[number], (typeof done)[number]];
+  const agree = l.ok && r.ok && l.r?.content === r.r?.content;
+  for (const s of done) {
+    const summary = agree && s.r?.content ? { fingerprint: '', sha256: s.r.content, files: s.r.files, listing: s.d.side.rawDigest as string, ...(s === l && s.r.sums ? { sums: s.r.sums } : {}), ...(s.racy.length ? { racy: s.racy } : {}) } : undefined;
+    await writeSummary(dir, s.d.side.cacheRoot, summary, warn);
+    const raw = s.d.side.raw?.();
+    if (summary && raw) await saveListing(dir, s.d.side.cacheRoot, raw, warn);
+    else dropListing(dir, s.d.side.cacheRoot);
+  }
+  if (agree && l.r?.sums) rememberSumsDigest(pair, l.r.sums, l.r.files);
+}

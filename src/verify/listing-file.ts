@@ -1,0 +1,49 @@
+// The raw find listing a tree was last proved with, kept beside its summary (tree-summary.ts), so the
+// next run can tell which few records changed (listing-diff.ts) without parsing either listing. It is
+// trusted only while it digests to the summary's `listing`: a damaged or other listing is never used.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { makeFolder } from '../state/own-folder.js';
+import { treeKey, writeCacheFile, type Warn } from './hash-cache.js';
+
+const fileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.listing`);
+
+/** The digest a side's raw listing is known by (stat-tree.ts, adapters/rsync/remote.ts): excludes, then find's bytes. */
+export const rawDigestOf = (excludes: readonly string[], raw: Buffer): string => createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(raw).digest('hex');
+
+/** The listing kept for `root` if it is the one digested as `digest` under these excludes; else undefined. */
+export function readListing(cacheDir: string, root: string, digest: string, excludes: readonly string[]): Buffer | undefined {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(fileFor(cacheDir, root));
+  } catch {
+    return undefined;
+  }
+  return rawDigestOf(excludes, raw) === digest ? raw : undefined;
+}
+
+export async function saveListing(cacheDir: string, root: string, raw: Buffer, warn?: Warn): Promise<void> {
+  const file = fileFor(cacheDir, root);
+  await writeCacheFile(file, async () => {
+    await makeFolder(dirname(file));
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(tmp, raw);
+      await rename(tmp, file);
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+  }, warn);
+}
+
+/** A listing whose summary went away is of no use (and a stale one is refused by its digest anyway). */
+export function dropListing(cacheDir: string, root: string): void {
+  try {
+    rmSync(fileFor(cacheDir, root), { force: true });
+  } catch {
+    // unreadable folder: the digest check refuses it later
+  }
+}
