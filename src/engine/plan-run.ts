@@ -24,7 +24,7 @@ import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { holdsSession, relayFits, relayTransfer, takeSession, type Held, type Relayed } from './ssh-held.js';
+import { holdsSession, listAgain, relayFits, relayTransfer, takeSession, type Held, type Relayed } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
@@ -153,10 +153,8 @@ async function planned(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, 
   const changes: Changes = o.shardRun ? changesOf(plan) : wholeChanges;
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
-  const sending = [...plan.send, ...plan.replace].map((f) => f.path);
-  const files = sending.length ? (adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? []) : [];
-  // One rsync call of a few files: it rides the listing's session, and the host lists again in it (ssh-held.ts).
-  if (held && !isEmptyPlan(plan) && relayFits(plan, files)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { plan, changes, local, remote, held });
+  // The listing's session kept: a small transfer rides it, and the host lists again in it (ssh-held.ts).
+  if (held && !isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { plan, changes, local, remote, held });
   held?.session.release();
   if (isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { plan, changes, local, remote });
   // Something to send: the transfer's ssh becomes the master and the listing after it rides it (ssh-mux.ts).
@@ -170,15 +168,17 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const { plan, changes, local, remote, held } = planned;
   const moved: Moved = { attempts: 1, files: 0, bytes: 0, warnings: [], written: [] };
   const sending = [...plan.send, ...plan.replace].map((f) => f.path);
-  let after: RemoteListing | undefined;
+  // The host's listing after the transfer: taken in the relayed session, or asked of the held one after
+  // a transfer that went its own way; undefined: a listing of its own.
+  let after: Promise<RemoteListing | undefined> | undefined;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
     const files = adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [];
-    const relayed = held && files.length === 1 ? await relayOnce(pair, files, held, ctx, show) : undefined;
+    const relayed = held && relayFits(plan, files) ? await relayOnce(pair, files, held, ctx, show) : undefined;
     if (relayed && 'interrupted' in relayed) return { status: 'interrupted', error: 'interrupted', changes };
     if (relayed && 'ok' in relayed) {
       record(adapter, [relayed.ok], relayed.warnings, moved);
-      after = relayed.after;
+      after = Promise.resolve(relayed.after);
     } else {
       // Not relayed, or it failed once there: the usual transfer, with its retries and classification.
       const stop = await move(adapter, files, ctx, show, moved);
@@ -199,7 +199,11 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
-  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined);
+  if (!isEmptyPlan(plan)) {
+    // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
+    after ??= held ? listAgain(pair, held, treeExcludes(pair)) : undefined;
+    sides = await listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined);
+  }
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };

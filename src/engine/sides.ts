@@ -117,9 +117,10 @@ export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 
 /**
  * `hash`: files to hash in the same call (what a transfer just wrote there). `held`: `hold` keeps the
- * host's session open for the transfer (ssh-held.ts); `answer`: the host already listed (in that session).
+ * host's session open for the transfer (ssh-held.ts); `answer`: the host's listing in that session
+ * (undefined: the session failed, and the usual call lists).
  */
-export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats, earlier?: Side, held?: { hold: true } | { answer: RemoteListing }): Promise<Listed> {
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats, earlier?: Side, held?: { hold: true } | { answer: Promise<RemoteListing | undefined> }): Promise<Listed> {
   if (pair.remote.type === 'local') {
     const side = await listLocal(pair, pair.remote.path, ctx, stats, earlier);
     if (side.links !== undefined ? side.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
@@ -131,10 +132,8 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   // The last run's racy files ride this listing's call; hashed after find, each is used only under the key find gives it.
   const ask = [...new Set([...(hash ?? []), ...readRacy(pair, root)])];
   const kept = held && 'hold' in held ? await holdListing(pair, ctx, treeExcludes(pair), ask) : undefined;
-  let answer: RemoteListing;
-  if (held && 'answer' in held) answer = held.answer;
-  else if (kept) answer = kept.answer;
-  else {
+  let answer = held && 'answer' in held ? await held.answer : kept?.answer;
+  if (!answer) {
     const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair), ask.length ? ask : undefined), ctx);
     if ('stop' in got) return got;
     answer = got.value;

@@ -3,7 +3,7 @@
 // Where anything does not fit (several rsync calls, deletions, a large plan, a session that died, an
 // rsync that failed) the run goes its usual way (ssh-mux.ts), with its retries and classification.
 import { randomBytes } from 'node:crypto';
-import { afterMark, heldScript, holdable, listedMark, relayArgv } from '../adapters/rsync/held.js';
+import { afterMark, heldScript, holdable, LIST_AGAIN, listedMark, relayArgv } from '../adapters/rsync/held.js';
 import { parseRemoteListing, sshScript } from '../adapters/rsync/remote.js';
 import type { Command, RemoteListing, ToolOutput } from '../adapters/types.js';
 import { holdSession, type Session } from '../exec/held.js';
@@ -16,7 +16,13 @@ import type { Side } from './sides.js';
  * Past this many planned bytes the relay's two `cat` copies (client side) cost more than the second
  * login they save; measured on loopback, see README "Speed" (one ssh session per run).
  */
-export const RELAY_MAX_BYTES = 64 * 1024 * 1024;
+export const RELAY_MAX_BYTES = 256 * 1024 * 1024;
+
+/** LABSYNC_SSH_RELAY_MAX (bytes) moves the cut-over, for measuring it. */
+const relayMaxBytes = (): number => {
+  const n = Number(process.env.LABSYNC_SSH_RELAY_MAX);
+  return process.env.LABSYNC_SSH_RELAY_MAX && Number.isFinite(n) && n >= 0 ? n : RELAY_MAX_BYTES;
+};
 
 /** A session kept open, with the token its host's markers carry. */
 export interface Held {
@@ -68,7 +74,7 @@ export function takeSession(side: Side): Held | undefined {
 /** Whether the plan's transfer is one rsync call worth relaying (no deletions: those are a second call). */
 export function relayFits(plan: PairPlan, commands: readonly Command[]): boolean {
   const bytes = [...plan.send, ...plan.replace].reduce((n, f) => n + f.size, 0);
-  return commands.length === 1 && plan.delete.length === 0 && bytes <= RELAY_MAX_BYTES;
+  return commands.length === 1 && plan.delete.length === 0 && bytes <= relayMaxBytes();
 }
 
 export type Relayed =
@@ -97,6 +103,11 @@ export async function relayTransfer(pair: ResolvedPair, command: Command, { sess
   const outcome = answered(output, command) ? { kind: 'ok' as const } : adapter.classify(output, command);
   if (outcome.kind !== 'ok' || output.timedOut || output.stalled) return { failed: output.stderr.trim().split('\n').pop() ?? `exit ${output.exitCode}` };
   return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], ...afterListing(after, excludes, token) };
+}
+
+/** The host's listing after a transfer that went over its own login: the held session lists again, and ends. */
+export async function listAgain(pair: ResolvedPair, { session, token }: Held, excludes: readonly string[]): Promise<RemoteListing | undefined> {
+  return afterListing(await session.ask(LIST_AGAIN, pair.timeoutMs), excludes, token).after;
 }
 
 /** The host's listing after rsync --server exited 0, from the session's stderr; none if anything is off. */

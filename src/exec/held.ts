@@ -22,6 +22,8 @@ export interface Session {
    * the host's stderr once the session ended, when it ended well (exit 0); else undefined.
    */
   relay(command: Command, options: RunOptions): Promise<{ output: ToolOutput; after?: Buffer }>;
+  /** Writes `line` and waits (at most `timeoutMs`) for the session to end: its stderr if it ended well (undefined if already used). */
+  ask(line: string, timeoutMs: number): Promise<Buffer | undefined>;
 }
 
 type Ended = { code: number; signal: NodeJS.Signals | null };
@@ -111,6 +113,19 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       const end = await ended;
       clearTimeout(timer);
       return { output, ...(end.code === 0 && !end.signal ? { after: Buffer.concat(errs) } : {}) };
+    },
+    async ask(line, timeoutMs) {
+      if (used) return undefined; // spent on a relay that failed: the caller lists its usual way
+      used = true;
+      errs.length = 0;
+      child.stdout.destroy();
+      child.stdin.end(line);
+      child.ref();
+      (child.stderr as unknown as { ref?: () => void }).ref?.();
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const end = await ended;
+      clearTimeout(timer);
+      return end.code === 0 && !end.signal ? Buffer.concat(errs) : undefined;
     },
   };
 }

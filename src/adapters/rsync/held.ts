@@ -17,6 +17,9 @@ export const RELAY_FDS = [3, 4] as const;
 /** The host name rsync is given: it only reaches the relay, which ignores it. */
 const RELAY_HOST = 'labsync-held';
 
+/** The line that asks a held session for its listing after a transfer that went another way. */
+export const LIST_AGAIN = 'labsync-list\n';
+
 /** What ends the first listing on stdout (the token keeps a file name from forging it). */
 export const listedMark = (token: string): Buffer => Buffer.from(`\0labsync-held ${token}\n`);
 
@@ -38,9 +41,8 @@ export function heldScript(path: string, excludes: readonly string[], hashBytes:
     first,
     `printf '\\0labsync-held %s\\n' ${token}`,
     'IFS= read -r line || exit 0',
-    `case $line in 'labsync-run '*) ;; *) exit 0 ;; esac`,
-    'eval "${line#labsync-run }"',
-    'rc=$?',
+    // `labsync-list`: the transfer went over a login of its own (a large one); only list again here.
+    `case $line in 'labsync-run '*) eval "\${line#labsync-run }"; rc=$? ;; labsync-list) rc=0 ;; *) exit 0 ;; esac`,
     // The relay's copy of our stdout ends here: rsync sees the end of its stream, the relay exits.
     'exec >&-',
     `printf 'labsync-after %s %s\\n' ${token} "$rc" >&2`,
