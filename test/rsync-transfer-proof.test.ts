@@ -103,7 +103,9 @@ describe.skipIf(!ssh)('push over ssh: verify leans on rsync\'s transfer checksum
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a'), 'good').write(lab.path('raw/b'), 'fine');
     await settle();
-    const env = rsyncThen(`printf evil > '${lab.outside('gpu/raw/a')}'`);
+    // The rewrite comes after the local rsync exits: on the held session the host has listed by then
+    // (that case is in 'one ssh session per push' below); here the listing after it is a login of its own.
+    const env = { ...rsyncThen(`printf evil > '${lab.outside('gpu/raw/a')}'`), LABSYNC_SSH_HOLD: '0' };
     const push = await lab.cli(['data', 'push', '--json'], { env });
     expect(push.exitCode, push.stdout + push.stderr).toBe(0);
     const pair = pairOf(push);
@@ -156,50 +158,62 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
   afterAll(() => stopSshd(host));
   const count = (what: RegExp): number => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(what) ?? []).length;
   const logins = (): number => count(/Accepted publickey/g);
+  // A session per command sshd runs, over a login of its own or a shared one: what this host pays for.
+  const sessions = (): number => count(/Starting session: command/g);
 
   it('with LABSYNC_SSH_SHARE=1 listing, rsync and the listing after it share one connection, closed at the end; with =0 each logs in', async () => {
     const lab = new Lab();
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a'), 'one');
     const before = logins();
+    const beforeSessions = sessions();
     const push = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_SSH_SHARE: '1' } });
     expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
     expect(logins() - before).toBe(1);
+    expect(sessions() - beforeSessions).toBe(3);
     // The shared connection was told to exit when the pair ended: no master lingers on the host.
     await until('the shared connection to close', () => count(/Disconnected from user/g) === logins());
 
     lab.write(lab.path('raw/b'), 'two');
     const mid = logins();
+    const midSessions = sessions();
     const apart = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_SSH_SHARE: '0' } });
     expect(pairOf(apart)).toMatchObject({ status: 'ok', files: 1 });
     // The listing (which also hashes the first push's copy, too fresh to remember then), rsync, the listing after it.
     expect(logins() - mid).toBe(3);
+    expect(sessions() - midSessions).toBe(3);
   });
 
-  it('by default a push that sends logs in twice (the listing after the transfer rides rsync\'s connection), and the runs after it once', async () => {
+  it('by default a push that sends is one ssh session (listing, rsync through it, the listing after), and so are the runs after it', async () => {
     const lab = new Lab();
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/sub/b'), 'b'.repeat(20));
     await settle();
     const first = logins();
+    const firstSessions = sessions();
     const push = await lab.cli(['data', 'push', '--json']);
     expect(pairOf(push)).toMatchObject({ status: 'ok', files: 2, verify: { status: 'in_sync', bytesHashed: { remote: 0 } } });
-    expect(logins() - first).toBe(2);
+    expect(logins() - first).toBe(1);
+    expect(sessions() - firstSessions).toBe(1);
     await until('the shared connection to close', () => count(/Disconnected from user/g) === logins());
 
     // The copies were written within the racy window of the listing after the transfer: not remembered
     // then, so the next listing hashes them on the host in its own call, not in a second login.
     await settle();
     const next = logins();
+    const nextSessions = sessions();
     const again = await lab.cli(['data', 'push', '--json']);
     expect(pairOf(again)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', bytesHashed: { local: 0, remote: 30 } } });
     expect(logins() - next).toBe(1);
+    expect(sessions() - nextSessions).toBe(1);
 
     // Now every file is remembered on both sides: one login, nothing read anywhere.
     const last = logins();
+    const lastSessions = sessions();
     const quiet = await lab.cli(['data', 'push', '--json']);
     expect(pairOf(quiet)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', bytesHashed: { local: 0, remote: 0 } } });
     expect(logins() - last).toBe(1);
+    expect(sessions() - lastSessions).toBe(1);
     expect(readdirSync(lab.path('.labsync', 'cache')).filter((f) => f.endsWith('.racy'))).toEqual([]);
   });
 

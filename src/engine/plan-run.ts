@@ -2,7 +2,7 @@
 // listed once, the plan is computed from the two listings and both hash caches, the guard judges the
 // plan, the tool moves exactly the planned files and deletes last, and verify reads only what the
 // plan touched or what changed since it was last hashed.
-import type { Adapter, Changes, Command } from '../adapters/types.js';
+import type { Adapter, Changes, Command, RemoteListing, ToolOutput } from '../adapters/types.js';
 import { changesOf, deletionTargets, needsContentCompare } from '../plan/changes.js';
 import { computePlan, isEmptyPlan, listingOf } from '../plan/compute.js';
 import type { PairPlan } from '../plan/types.js';
@@ -10,7 +10,7 @@ import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { compareListed, type Written } from './compare-listed.js';
-import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
+import { describeDrift, driftOf, treeExcludes, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
@@ -26,6 +26,7 @@ import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental } from './incremental.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
+import { holdsSession, listAgain, relayFits, relayTransfer, takeSession, type Held, type Relayed } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
@@ -39,9 +40,10 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 /** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
 /** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
 /** `earlier`: the sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }, earlier?: { local: Side; remote: Side }): Promise<Sides> {
+/** `held`: the host's session kept for the transfer, or the host's listing already taken in it (ssh-held.ts). */
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5]): Promise<Sides> {
   // The host's listing first: its ssh login is the longest wait of the run, the local walk goes on meanwhile.
-  const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote);
+  const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote, held);
   const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local, earlier?.local), there]);
   // find marks symlinks in the listing's own walk; only without GNU find does a second walk ask.
   if (local.links !== undefined ? local.links > 0 : await holdsLinks(pair.local)) return { unsupported: 'the folder holds symlinks' };
@@ -89,8 +91,13 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
   const done = await attempt(commands, { ...ctx, progress: true, watchStall: true });
   if (done.kind !== 'ok') return stopped(done);
   into.attempts = Math.max(into.attempts, done.attempts);
-  into.warnings.push(...done.warnings);
-  for (const out of done.outputs) {
+  record(adapter, done.outputs, done.warnings, into);
+  return undefined;
+}
+
+function record(adapter: Adapter, outputs: readonly ToolOutput[], warnings: readonly string[], into: Moved): void {
+  into.warnings.push(...warnings);
+  for (const out of outputs) {
     into.written.push(...(adapter.parseWritten?.(out) ?? []));
     const s = adapter.parseStats?.(out);
     if (s) {
@@ -98,7 +105,6 @@ async function move(adapter: Adapter, commands: readonly Command[], ctx: Attempt
       into.bytes += s.bytes ?? 0;
     }
   }
-  return undefined;
 }
 
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
@@ -112,13 +118,25 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
     warmVersion(pair, ctx.redact);
     return unchangedBody(pair, o, known.same);
   }
-  const listing = listBoth(pair, ctx, undefined, known.stats);
+  const hold = o.action !== 'status' && holdsSession(pair, { dryRun: o.dryRun, seam: Boolean(o.seam), shard: Boolean(o.shardRun) });
+  const listing = listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined);
   // The receipt's tool version, read while the listings run (after their processes started).
   warmVersion(pair, ctx.redact);
   const listed = await listing;
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed.stop;
   const { local, remote } = listed;
+  // Every way out of the run ends the host's held session, used or not (release after use does nothing).
+  const held = takeSession(remote);
+  try {
+    return await planned(pair, adapter, o, direction, ctx, show, local, remote, held, began);
+  } finally {
+    held?.session.release();
+  }
+}
+
+/** From the listings to the result; `held`: the host's listing session, kept for a transfer that fits it. */
+async function planned(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void, local: Side, remote: Side, held: Held | undefined, began: Work): Promise<Body> {
   if (direction === 'pull' && remote.missing) {
     return { status: 'refused', error: `the source does not exist: ${pair.remoteLabel}; refusing to ${pair.delete ? 'mirror' : 'pull'} it` };
   }
@@ -135,14 +153,17 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   if (o.shardRun) o.shardRun.run = runFingerprint(direction, pair.delete, entries(src));
   // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
   const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges });
-  const held = atPlan(o.seam, pair, direction, whole, refusal);
-  if (held) return { ...held, changes: wholeChanges };
+  const atSeam = atPlan(o.seam, pair, direction, whole, refusal);
+  if (atSeam) return { ...atSeam, changes: wholeChanges };
   if (refusal) return { status: 'refused', error: refusal, changes: wholeChanges };
   const plan = o.shardRun ? slicePlan(whole, o.shardRun.shard, deletionKey(src.paths)) : whole;
   const changes: Changes = o.shardRun ? changesOf(plan) : wholeChanges;
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
   const planned: Planned = { plan, changes, local, remote, incremental: small !== undefined, began };
+  // The listing's session kept: a small transfer rides it, and the host lists again in it (ssh-held.ts).
+  if (held && !isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { ...planned, held });
+  held?.session.release();
   if (isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, planned);
   // Something to send: the transfer's ssh becomes the master and the listing after it rides it (ssh-mux.ts).
   return withSharedSsh(pair, ctx.redact, (p) => sendAndVerify(p, adapter, o, direction, { ...ctx, pair: p }, show, planned), 'transfer');
@@ -157,18 +178,30 @@ interface Planned {
   readonly incremental: boolean;
   /** The work counters when the run began (verify.work reports the difference). */
   readonly began: Work;
+  readonly held?: Held;
 }
 
 /** Transfer, delete, then verify from listings taken again (none when nothing moved), repairing once. */
 async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void, planned: Planned): Promise<Body> {
-  const { plan, changes, local, remote } = planned;
+  const { plan, changes, local, remote, held } = planned;
   const moved: Moved = { attempts: 1, files: 0, bytes: 0, warnings: [], written: [] };
   const sending = [...plan.send, ...plan.replace].map((f) => f.path);
+  // The host's listing after the transfer: taken in the relayed session, or asked of the held one after
+  // a transfer that went its own way; undefined: a listing of its own.
+  let after: Promise<RemoteListing | undefined> | undefined;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
     const files = adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [];
-    const stop = await move(adapter, files, ctx, show, moved);
-    if (stop) return { ...stop, changes };
+    const relayed = held && relayFits(plan, files) ? await relayOnce(pair, files, held, ctx, show) : undefined;
+    if (relayed && 'interrupted' in relayed) return { status: 'interrupted', error: 'interrupted', changes };
+    if (relayed && 'ok' in relayed) {
+      record(adapter, [relayed.ok], relayed.warnings, moved);
+      after = Promise.resolve(relayed.after);
+    } else {
+      // Not relayed, or it failed once there: the usual transfer, with its retries and classification.
+      const stop = await move(adapter, files, ctx, show, moved);
+      if (stop) return { ...stop, changes };
+    }
   }
   // Deletions only after every transfer succeeded (the --delete-delay promise).
   if (plan.delete.length) {
@@ -185,7 +218,11 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
-  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx, undefined, undefined, { local, remote });
+  if (!isEmptyPlan(plan)) {
+    // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
+    after ??= held ? listAgain(pair, held, treeExcludes(pair)) : undefined;
+    sides = await listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined);
+  }
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
@@ -217,6 +254,13 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
     return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base, ...tally() };
   }
   return { status: 'ok', verify: { ...verified, work: workSince(planned.began) }, ...base, ...tally() };
+}
+
+async function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Relayed> {
+  show(files);
+  const relayed = await relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair));
+  if ('failed' in relayed) ctx.emit({ kind: 'pair_step', pair: pair.name, step: `sending again over a new connection (the held one: ${relayed.failed})` });
+  return relayed;
 }
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */

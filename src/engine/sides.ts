@@ -4,7 +4,7 @@
 // is never read again, here or on the host.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RemoteTree } from '../adapters/types.js';
+import type { RemoteListing, RemoteTree } from '../adapters/types.js';
 import { readOutput } from '../exec/run.js';
 import type { Endpoint, ResolvedPair } from '../types.js';
 import { HashCache, treeKey, writeCacheFile, type Row, type Warn } from '../verify/hash-cache.js';
@@ -13,6 +13,7 @@ import { vanished } from '../verify/batch.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
+import { holdListing } from './ssh-held.js';
 
 export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino: number];
 
@@ -117,8 +118,12 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
 
 export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
 
-/** `hash`: files to hash in the same call (what a transfer just wrote there). */
-export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats, earlier?: Side): Promise<Listed> {
+/**
+ * `hash`: files to hash in the same call (what a transfer just wrote there). `held`: `hold` keeps the
+ * host's session open for the transfer (ssh-held.ts); `answer`: the host's listing in that session
+ * (undefined: the session failed, and the usual call lists).
+ */
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats, earlier?: Side, held?: { hold: true } | { answer: Promise<RemoteListing | undefined> }): Promise<Listed> {
   if (pair.remote.type === 'local') {
     const side = await listLocal(pair, pair.remote.path, ctx, stats, earlier);
     if (side.links !== undefined ? side.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
@@ -129,9 +134,13 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   const root = sshRoot(remote);
   // The last run's racy files ride this listing's call; hashed after find, each is used only under the key find gives it.
   const ask = [...new Set([...(hash ?? []), ...readRacy(pair, root)])];
-  const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair), ask.length ? ask : undefined), ctx);
-  if ('stop' in got) return got;
-  const answer = got.value;
+  const kept = held && 'hold' in held ? await holdListing(pair, ctx, treeExcludes(pair), ask) : undefined;
+  let answer = held && 'answer' in held ? await held.answer : kept?.answer;
+  if (!answer) {
+    const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair), ask.length ? ask : undefined), ctx);
+    if ('stop' in got) return got;
+    answer = got.value;
+  }
   if ('unsupported' in answer) return answer;
   const tree: RemoteTree = 'missing' in answer ? { nowMs: 0, paths: [], keys: new Float64Array(0) } : answer;
   const fresh = new Map<string, { key: Key; sha256: string }>();
@@ -150,16 +159,16 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
     return c;
   };
   // Not spread: the listing's paths and keys, and the cache lined up with them, come on first use.
-  return {
-    side: {
-      where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cacheRoot: root, fresh, freshBytes, racy,
-      ...(tree.rawDigest ? { rawDigest: tree.rawDigest } : {}),
-      get paths() { return tree.paths; },
-      get keys() { return tree.keys; },
-      get cache() { return (cache ??= openCache()); },
-      raw: () => tree.raw,
-    },
+  const side: Side = {
+    where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cacheRoot: root, fresh, freshBytes, racy,
+    ...(tree.rawDigest ? { rawDigest: tree.rawDigest } : {}),
+    get paths() { return tree.paths; },
+    get keys() { return tree.keys; },
+    get cache() { return (cache ??= openCache()); },
+    raw: () => tree.raw,
   };
+  kept?.keep(side);
+  return { side };
 }
 
 export interface Hashed {

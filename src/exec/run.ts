@@ -1,4 +1,5 @@
-// The ONLY place labsync starts a process. Tool failures come back as values (ToolOutput).
+// The ONLY place labsync starts a process (with held.ts, the ssh session a push keeps open). Tool
+// failures come back as values (ToolOutput).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
@@ -19,10 +20,20 @@ export interface RunOptions {
   readonly killGraceMs?: number;
   /** The stall watchdog: no progress (see stall.ts) for `ms` stops the child's process group. */
   readonly stall?: { readonly ms: number; readonly progress?: ParseProgress };
+  /**
+   * Open fds the child gets as 3, 4, … (a held ssh session's pipes, exec/held.ts): set blocking first
+   * (libuv made them non-blocking, and a `cat` reading them would fail with EAGAIN), then `spawned`
+   * runs in the same tick as the spawn, before this process could read any of them again.
+   */
+  readonly handOver?: { readonly fds: readonly number[]; readonly spawned: () => void };
 }
 
 /** Process groups of the children now running, so a second Ctrl-C can kill them all at once. */
 const liveGroups = new Set<number>();
+
+/** A child started elsewhere in exec/ (held.ts) is stopped with the rest on a second Ctrl-C. */
+export const trackGroup = (pid: number): void => void liveGroups.add(pid);
+export const untrackGroup = (pid: number): void => void liveGroups.delete(pid);
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -52,19 +63,27 @@ export async function run(command: Command, options: RunOptions): Promise<ToolOu
   const redact: Redactor = own ? (text) => own(options.redact(text)) : options.redact;
   let timedOut = false;
   let aborted = false;
+  const handOver = options.handOver;
+  // libuv clears O_NONBLOCK only on a child's fds 0-2: a throwaway child given them as 0 and 1 does
+  // it for the open file descriptions they share with the real child's 3 and 4.
+  if (handOver) spawn('true', [], { stdio: [handOver.fds[0] ?? 'ignore', handOver.fds[1] ?? 'ignore', 'ignore'] }).on('error', () => undefined);
   const child = execa(programOf(command.tool), command.args, {
     cwd: command.cwd,
     env: childEnv(command),
     extendEnv: false,
     reject: false,
-    ...(command.input === undefined ? { stdin: 'ignore' as const } : { input: command.input }),
+    ...(command.input === undefined ? (handOver ? {} : { stdin: 'ignore' as const }) : { input: command.input }),
     // Its own process group: a terminal's Ctrl-C reaches labsync only, and labsync stops the
     // whole group (rsync and its ssh, git and its helpers) on the way out.
     detached: true,
     stripFinalNewline: false,
     maxBuffer: 512 * 1024 * 1024,
     ...(command.binaryStdout ? { encoding: 'buffer' as const } : {}),
+    // execa takes a stdio array or stdin, not both; an fd as a number goes to the child as it is
+    // (node's spawn dups it), which execa's types leave out for fds past 2.
+    ...(handOver ? { stdio: [command.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...handOver.fds] as unknown as ['pipe', 'pipe', 'pipe'] } : {}),
   });
+  handOver?.spawned();
   const pid = child.pid;
   if (pid !== undefined) liveGroups.add(pid);
 

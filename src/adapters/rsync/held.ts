@@ -1,0 +1,87 @@
+// Pure: one ssh session for a push's listing, its transfer and the listing after it. The host lists
+// (as listScript does), prints a marker carrying a token of this run, then waits for one line: the
+// remote command rsync would have given ssh. rsync runs with `-e` a relay (a small sh script here)
+// that sends that line and then moves rsync's bytes through the session's open pipes; after rsync
+// --server ends, the host closes its stdout (the relay's end of file) and lists again on stderr.
+// Each session costs this testbed's host ~0.12 s CPU (the login shell's rc file) and the client a
+// login: see README "Speed" (one ssh session per run).
+import type { Endpoint } from '../../types.js';
+import { rshQuote } from './argv.js';
+import { listScript } from './remote.js';
+
+type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
+
+/** The fds the transfer's rsync gets the session on (its relay inherits them): the session's stdout, its stdin. */
+export const RELAY_FDS = [3, 4] as const;
+
+/** The host name rsync is given: it only reaches the relay, which ignores it. */
+const RELAY_HOST = 'labsync-held';
+
+/** The line that asks a held session for its listing after a transfer that went another way. */
+export const LIST_AGAIN = 'labsync-list\n';
+
+/** What ends the first listing on stdout (the token keeps a file name from forging it). */
+export const listedMark = (token: string): Buffer => Buffer.from(`\0labsync-held ${token}\n`);
+
+/** What starts the listing after the transfer on stderr: `labsync-after <token> <rsync's exit code>`. */
+export const afterMark = (token: string): RegExp => new RegExp(`(?:^|\\n)labsync-after ${token} (\\d+)\\n`);
+
+/** Whether a folder can ride a held session: the line the host reads is one line. */
+export const holdable = (remote: SshEndpoint): boolean => !/[\n\r]/.test(remote.path);
+
+/**
+ * The host's side. `hashBytes`: the length of the NUL-separated paths to hash written first on
+ * standard input (read with GNU head -c, exact on a pipe; a host with sha256sum -z has it); the line
+ * comes after them. A line that is not the relay's ends the session (the engine then uses its own
+ * path). Everything after the marker goes to stderr, which labsync still reads.
+ */
+export function heldScript(path: string, excludes: readonly string[], hashBytes: number, token: string): string {
+  const first = hashBytes > 0 ? `head -c ${hashBytes} | ( ${listScript(path, excludes, true)} )` : `( ${listScript(path, excludes)} ) </dev/null`;
+  return [
+    first,
+    `printf '\\0labsync-held %s\\n' ${token}`,
+    'IFS= read -r line || exit 0',
+    // `labsync-list`: the transfer went over a login of its own (a large one); only list again here.
+    `case $line in 'labsync-run '*) eval "\${line#labsync-run }"; rc=$? ;; labsync-list) rc=0 ;; *) exit 0 ;; esac`,
+    // The relay's copy of our stdout ends here: rsync sees the end of its stream, the relay exits.
+    'exec >&-',
+    `printf 'labsync-after %s %s\\n' ${token} "$rc" >&2`,
+    `( ${listScript(path, excludes)} ) </dev/null >&2`,
+  ].join('\n');
+}
+
+/**
+ * rsync's `-e`: a relay run as `sh -c SCRIPT relay HOST CMD…`. It sends the remote command, joined as
+ * ssh joins it, as one line; then copies rsync's stdin to the session (fd 4) and the session (fd 3) to
+ * rsync, and ends when the host closes its stdout. A command with a newline is refused (rsync then
+ * fails and the engine sends the files its usual way).
+ */
+export function relayRsh(): string {
+  const [sessionOut, sessionIn] = RELAY_FDS;
+  const script = [
+    'shift',
+    `case "$*" in *'\n'*) echo 'labsync: the remote command holds a newline' >&2; exit 1 ;; esac`,
+    `printf 'labsync-run %s\\n' "$*" >&${sessionIn} || exit 1`,
+    // An asynchronous list's stdin is /dev/null unless redirected: rsync's stream is kept on fd 5.
+    `exec 5<&0; cat <&5 >&${sessionIn} & w=$!`,
+    `cat <&${sessionOut}`,
+    'kill $w 2>/dev/null',
+    'exit 0',
+  ].join('; ');
+  return ['sh', '-c', script, 'labsync-relay'].map(rshQuote).join(' ');
+}
+
+/**
+ * A transfer's rsync argv made to ride the held session: `-e` the relay, the remote end named by a
+ * host the relay ignores (no user: rsync would pass `-l user`). undefined: not an argv of the shape
+ * labsync builds (argv.ts), so it runs its own way.
+ */
+export function relayArgv(args: readonly string[], remote: SshEndpoint): string[] | undefined {
+  const e = args.indexOf('-e');
+  const dashes = args.indexOf('--');
+  if (e < 0 || dashes < e) return undefined;
+  const prefix = `${remote.user ? `${remote.user}@` : ''}${remote.host}:`;
+  const ends = args.slice(dashes + 1);
+  if (ends.filter((a) => a.startsWith(prefix)).length !== 1) return undefined;
+  return [...args.slice(0, e), '-e', relayRsh(), ...args.slice(e + 2, dashes + 1), ...ends.map((a) => (a.startsWith(prefix) ? `${RELAY_HOST}:${a.slice(prefix.length)}` : a))];
+}

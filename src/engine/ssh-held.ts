@@ -1,0 +1,123 @@
+// One ssh session for a push or pull that sends a few files (adapters/rsync/held.ts): the host's
+// listing session stays open, the transfer's rsync talks through it, and the host lists again in it.
+// Where anything does not fit (several rsync calls, deletions, a large plan, a session that died, an
+// rsync that failed) the run goes its usual way (ssh-mux.ts), with its retries and classification.
+import { randomBytes } from 'node:crypto';
+import { afterMark, heldScript, holdable, LIST_AGAIN, listedMark, relayArgv } from '../adapters/rsync/held.js';
+import { parseRemoteListing, sshScript } from '../adapters/rsync/remote.js';
+import type { Command, RemoteListing, ToolOutput } from '../adapters/types.js';
+import { holdSession, type Session } from '../exec/held.js';
+import type { PairPlan } from '../plan/types.js';
+import type { ResolvedPair } from '../types.js';
+import { answered, type AttemptContext } from './attempt.js';
+import type { Side } from './sides.js';
+
+/**
+ * Past this many planned bytes the relay's two `cat` copies (client side) cost more than the second
+ * login they save; measured on loopback, see README "Speed" (one ssh session per run).
+ */
+export const RELAY_MAX_BYTES = 256 * 1024 * 1024;
+
+/** LABSYNC_SSH_RELAY_MAX (bytes) moves the cut-over, for measuring it. */
+const relayMaxBytes = (): number => {
+  const n = Number(process.env.LABSYNC_SSH_RELAY_MAX);
+  return process.env.LABSYNC_SSH_RELAY_MAX && Number.isFinite(n) && n >= 0 ? n : RELAY_MAX_BYTES;
+};
+
+/** A session kept open, with the token its host's markers carry. */
+export interface Held {
+  readonly session: Session;
+  readonly token: string;
+}
+
+const sessions = new WeakMap<Side, Held>();
+
+/** Whether this pair's first listing keeps its session for the transfer. */
+export function holdsSession(pair: ResolvedPair, action: { dryRun: boolean; seam: boolean; shard: boolean }): boolean {
+  const share = process.env.LABSYNC_SSH_SHARE;
+  // =0 / =1 choose the older ways (a login each, or one master from the start); LABSYNC_SSH_HOLD=0 turns this off.
+  if (share === '0' || share === '1' || process.env.LABSYNC_SSH_HOLD === '0') return false;
+  if (action.dryRun || action.seam || action.shard || process.platform === 'win32') return false;
+  return pair.tool === 'rsync' && pair.remote.type === 'ssh' && holdable(pair.remote);
+}
+
+/** The first listing through a session kept open; undefined: it failed, and the usual listing answers. */
+export async function holdListing(pair: ResolvedPair, ctx: AttemptContext, excludes: readonly string[], ask: readonly string[]): Promise<{ answer: RemoteListing; keep: (side: Side) => void } | undefined> {
+  if (pair.remote.type !== 'ssh') return undefined;
+  const token = randomBytes(8).toString('hex');
+  const input = ask.map((p) => `${p}\0`).join('');
+  const script = heldScript(pair.remote.path, excludes, Buffer.byteLength(input), token);
+  const command = sshScript(pair, pair.remote, script, `list ${pair.remoteLabel}`, input || undefined, true);
+  const got = await holdSession(command, listedMark(token), { timeoutMs: pair.timeoutMs, signal: ctx.signal });
+  if (!('listed' in got)) return undefined;
+  let answer: RemoteListing;
+  try {
+    answer = parseRemoteListing(got.listed, excludes);
+  } catch {
+    got.release();
+    return undefined;
+  }
+  if ('unsupported' in answer) {
+    got.release();
+    return { answer, keep: () => undefined };
+  }
+  return { answer, keep: (side) => void sessions.set(side, { session: got, token }) };
+}
+
+/** The held session of a side listed through one, taken (whoever takes it releases or uses it). */
+export function takeSession(side: Side): Held | undefined {
+  const s = sessions.get(side);
+  sessions.delete(side);
+  return s;
+}
+
+/** Whether the plan's transfer is one rsync call worth relaying (no deletions: those are a second call). */
+export function relayFits(plan: PairPlan, commands: readonly Command[]): boolean {
+  const bytes = [...plan.send, ...plan.replace].reduce((n, f) => n + f.size, 0);
+  return commands.length === 1 && plan.delete.length === 0 && bytes <= relayMaxBytes();
+}
+
+export type Relayed =
+  | { readonly ok: ToolOutput; readonly warnings: readonly string[]; readonly after?: RemoteListing }
+  | { readonly interrupted: true }
+  | { readonly failed: string };
+
+/** Runs the transfer on the session (once: a failure is for the caller's usual path to retry). */
+export async function relayTransfer(pair: ResolvedPair, command: Command, { session, token }: Held, ctx: AttemptContext, excludes: readonly string[]): Promise<Relayed> {
+  if (pair.remote.type !== 'ssh') return { failed: 'not an ssh pair' };
+  const args = relayArgv(command.args, pair.remote);
+  if (!args) {
+    session.release();
+    return { failed: 'the transfer is not of the shape the relay takes' };
+  }
+  const { adapter, emit, redact, signal } = ctx;
+  const onLine = adapter.parseProgress
+    ? (line: string): void => {
+        const progress = adapter.parseProgress?.(line);
+        if (progress) emit({ kind: 'pair_progress', pair: pair.name, progress });
+      }
+    : undefined;
+  const stall = { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) };
+  const { output, after } = await session.relay({ ...command, args }, { signal, timeoutMs: pair.timeoutMs, redact, stall, ...(onLine ? { onLine } : {}) });
+  if (output.aborted) return { interrupted: true };
+  const outcome = answered(output, command) ? { kind: 'ok' as const } : adapter.classify(output, command);
+  if (outcome.kind !== 'ok' || output.timedOut || output.stalled) return { failed: output.stderr.trim().split('\n').pop() ?? `exit ${output.exitCode}` };
+  return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], ...afterListing(after, excludes, token) };
+}
+
+/** The host's listing after a transfer that went over its own login: the held session lists again, and ends. */
+export async function listAgain(pair: ResolvedPair, { session, token }: Held, excludes: readonly string[]): Promise<RemoteListing | undefined> {
+  return afterListing(await session.ask(LIST_AGAIN, pair.timeoutMs), excludes, token).after;
+}
+
+/** The host's listing after rsync --server exited 0, from the session's stderr; none if anything is off. */
+function afterListing(after: Buffer | undefined, excludes: readonly string[], token: string): { after?: RemoteListing } {
+  if (!after) return {};
+  const m = afterMark(token).exec(after.toString('latin1'));
+  if (!m || m[1] !== '0') return {};
+  try {
+    return { after: parseRemoteListing(after.subarray(m.index + m[0].length), excludes) };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,136 @@
+// An ssh session kept open after its first answer (adapters/rsync/held.ts is what runs there): read
+// until the host's marker, then either released (the host's `read` meets end of file and it exits) or
+// handed to one rsync child as fds 3 and 4, whose relay talks through it; what the host says after
+// that comes on stderr, which this process reads to the end.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Command, ToolOutput } from '../adapters/types.js';
+import { programOf } from './program.js';
+import { childEnv, run, trackGroup, untrackGroup, type RunOptions } from './run.js';
+
+export interface HeldFailure {
+  readonly exitCode: number;
+  readonly stderr: string;
+}
+
+export interface Session {
+  /** stdout up to (without) the marker. */
+  readonly listed: Buffer;
+  /** Ends the session unused: the host reads end of file where it waited for a line, and exits. */
+  release(): void;
+  /**
+   * Runs `command` (an rsync whose `-e` is the relay) with the session as its fds 3 and 4. `after`:
+   * the host's stderr once the session ended, when it ended well (exit 0); else undefined.
+   */
+  relay(command: Command, options: RunOptions): Promise<{ output: ToolOutput; after?: Buffer }>;
+  /** Writes `line` and waits (at most `timeoutMs`) for the session to end: its stderr if it ended well (undefined if already used). */
+  ask(line: string, timeoutMs: number): Promise<Buffer | undefined>;
+}
+
+type Ended = { code: number; signal: NodeJS.Signals | null };
+
+/** `timeoutMs`: for the first answer; the relayed rsync has its own bounds (its RunOptions). */
+export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: number; signal?: AbortSignal }): Promise<Session | HeldFailure> {
+  const child = spawn(programOf(command.tool), command.args, { cwd: command.cwd, env: childEnv(command), stdio: ['pipe', 'pipe', 'pipe'], detached: true }) as ChildProcessWithoutNullStreams;
+  const pid = child.pid;
+  if (pid !== undefined) trackGroup(pid);
+  const stop = (): void => {
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const errs: Buffer[] = [];
+  child.stderr.on('data', (b: Buffer) => errs.push(b));
+  const ended = new Promise<Ended>((resolve) => {
+    child.on('error', () => resolve({ code: 127, signal: null }));
+    child.on('close', (code, signal) => {
+      if (pid !== undefined) untrackGroup(pid);
+      resolve({ code: code ?? 128, signal });
+    });
+  });
+  child.stdin.on('error', () => undefined); // the host gone: its end of file or exit says so
+  if (command.input !== undefined) child.stdin.write(command.input);
+  return new Promise((resolve) => {
+    let out: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(stop, o.timeoutMs);
+    const onAbort = (): void => stop();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+    };
+    const onData = (b: Buffer): void => {
+      out = out.length ? Buffer.concat([out, b]) : b;
+      // The host prints nothing after the marker until it is given a line: the marker ends what came.
+      if (out.length < mark.length || !out.subarray(out.length - mark.length).equals(mark)) return;
+      child.stdout.off('data', onData);
+      child.stdout.pause();
+      done();
+      // Unused from here, the session must not keep labsync alive: if labsync ends, its pipes close
+      // and the host's `read` ends the session.
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+      resolve(session(child, out.subarray(0, out.length - mark.length), errs, ended));
+    };
+    child.stdout.on('data', onData);
+    void ended.then((e) => {
+      done();
+      resolve({ exitCode: e.code, stderr: Buffer.concat(errs).toString('utf8') });
+    });
+  });
+}
+
+function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Buffer[], ended: Promise<Ended>): Session {
+  let used = false;
+  return {
+    listed,
+    release() {
+      if (used) return;
+      used = true;
+      child.stdin.end();
+      child.stdout.destroy();
+    },
+    async relay(command, options) {
+      if (used) throw new Error('the held ssh session was already used');
+      used = true;
+      const fds = [fdOf(child.stdout), fdOf(child.stdin)];
+      if (fds.some((fd) => fd < 0)) throw new Error('the held ssh session has no pipes to hand over');
+      errs.length = 0;
+      const output = await run(command, {
+        ...options,
+        // This process's copies closed in the spawn's tick: from then on only rsync's relay reads them.
+        handOver: { fds, spawned: () => {
+          child.stdout.destroy();
+          child.stdin.destroy();
+        } },
+      });
+      child.ref();
+      (child.stderr as unknown as { ref?: () => void }).ref?.();
+      // The relayed rsync is over: the host lists once more and exits (bounded as the rsync was).
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+      const end = await ended;
+      clearTimeout(timer);
+      return { output, ...(end.code === 0 && !end.signal ? { after: Buffer.concat(errs) } : {}) };
+    },
+    async ask(line, timeoutMs) {
+      if (used) return undefined; // spent on a relay that failed: the caller lists its usual way
+      used = true;
+      errs.length = 0;
+      child.stdout.destroy();
+      child.stdin.end(line);
+      child.ref();
+      (child.stderr as unknown as { ref?: () => void }).ref?.();
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const end = await ended;
+      clearTimeout(timer);
+      return end.code === 0 && !end.signal ? Buffer.concat(errs) : undefined;
+    },
+  };
+}
+
+function fdOf(stream: unknown): number {
+  const fd = (stream as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
+}
