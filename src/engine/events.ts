@@ -15,6 +15,8 @@ export interface VerifyResult extends VerifyReport {
   readonly proof?: 'cached' | 'full' | 'tool' | 'rsync-transfer-checksum';
   /** Destination files proved by the transfer's checksum (proof `rsync-transfer-checksum`). */
   readonly provenByTransfer?: number;
+  /** The source's bytes read while the transfer ran rather than after it (early-hash.ts); within bytesHashed, unless a repair's verify answered. */
+  readonly readWhileSending?: number;
 }
 
 /** One pair's outcome: the `pairs[]` entries of the --json document (SPEC §5). */

@@ -25,6 +25,7 @@ import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Sid
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import type { TreeStats } from '../verify/stat-tree.js';
+import { earlyFiles, hashWhileSending, withEarly, type EarlyHash } from './early-hash.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -147,10 +148,16 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const { plan, changes, local, remote } = planned;
   const moved: Moved = { attempts: 1, files: 0, bytes: 0, warnings: [], written: [] };
   const sending = [...plan.send, ...plan.replace].map((f) => f.path);
+  const full = fullCheckDue(pair, o.plan.full);
+  const source = direction === 'push' ? local : remote;
+  // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which reads after.
+  const early = sending.length && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
     const files = adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [];
-    const stop = await move(adapter, files, ctx, show, moved);
+    const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
+    const stop = await move(adapter, files, paced, show, moved);
+    early?.end(!stop);
     if (stop) return { ...stop, changes };
   }
   // Deletions only after every transfer succeeded (the --delete-delay promise).
@@ -167,15 +174,18 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
-  if (!isEmptyPlan(plan)) sides = await listBoth(pair, ctx, undefined, undefined, { local, remote });
+  // The early reads finish while the sides are listed again; they go into the source's cache, which the new listing takes over.
+  const [relisted, read] = await Promise.all([isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, undefined, { local, remote }), early?.done]);
+  sides = relisted;
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
+  if ('local' in sides && read) sides = direction === 'push' ? { ...sides, local: withEarly(sides.local, read) } : { ...sides, remote: withEarly(sides.remote, read) };
   const written = writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
-  let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, fullCheckDue(pair, o.plan.full), ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
+  let verified = ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
   if (verified.status === 'drift') {
@@ -193,11 +203,19 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
       if (verified.status === 'in_sync') base.warnings.push(`repaired ${again.length} file${again.length === 1 ? '' : 's'} that differed after the transfer: ${again.slice(0, 3).join(', ')}${again.length > 3 ? ', …' : ''}`);
     }
   }
+  // Counted in bytesHashed already (the side's fresh bytes); said apart so a reader sees where the read went.
+  if (read?.bytes && verified.bytesHashed && verified.proof !== 'tool') verified = { ...verified, readWhileSending: read.bytes };
   if (verified.status === 'drift') {
     return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base, ...tally() };
   }
   return { status: 'ok', verify: verified, ...base, ...tally() };
 }
+
+/** The transfer's progress paces the early reads (they keep near the bytes sent, in the page cache). */
+const pacedBy = (early: EarlyHash, emit: AttemptContext['emit']): AttemptContext['emit'] => (e) => {
+  if (e.kind === 'pair_progress' && e.progress.bytes !== undefined) early.sent(e.progress.bytes);
+  emit(e);
+};
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
 const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);
