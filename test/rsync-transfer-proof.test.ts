@@ -12,7 +12,7 @@ import { startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js'
 
 const ssh = inject('sshHost');
 
-type Verify = { status: string; changed: string[]; bytesHashed?: { local: number; remote: number }; proof?: string; provenByTransfer?: number };
+type Verify = { status: string; changed: string[]; bytesHashed?: { local: number; remote: number }; proof?: string; provenByTransfer?: number; readWhileSending?: number };
 type Doc = { pairs: { status: string; files: number; warnings: string[]; verify: Verify | null }[] };
 
 const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
@@ -60,7 +60,8 @@ describe.skipIf(!ssh)('push over ssh: verify leans on rsync\'s transfer checksum
     await settle();
     const push = await lab.cli(['data', 'push', '--json']);
     expect(push.exitCode, push.stdout + push.stderr).toBe(0);
-    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync', proof: 'rsync-transfer-checksum', provenByTransfer: 3, bytesHashed: { local: 60, remote: 0 } } });
+    // The source is read once, while rsync sends it (early-hash.ts), and not again after the transfer.
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync', proof: 'rsync-transfer-checksum', provenByTransfer: 3, bytesHashed: { local: 60, remote: 0 }, readWhileSending: 60 } });
     const receipts = lab.path('.labsync', 'receipts');
     const receipt = JSON.parse(readFileSync(join(receipts, readdirSync(receipts)[0] as string), 'utf8')) as { proof: string; bytesHashed: unknown };
     expect(receipt).toMatchObject({ proof: 'rsync-transfer-checksum', bytesHashed: { local: 60, remote: 0 } });
@@ -81,7 +82,55 @@ describe.skipIf(!ssh)('push over ssh: verify leans on rsync\'s transfer checksum
     lab.write(lab.path('raw/b'), 'B'.repeat(25));
     await settle();
     const push = await lab.cli(['data', 'push', '-v', '--json']);
-    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync', provenByTransfer: 1, bytesHashed: { local: 25, remote: 0 } } });
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync', provenByTransfer: 1, bytesHashed: { local: 25, remote: 0 }, readWhileSending: 25 } });
+  });
+
+  it('a first push of more files than one batch reads each source byte once, on the workers while rsync sends, and nothing on the host', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    let total = 0;
+    for (let i = 0; i < 700; i++) {
+      const body = String(i).repeat(1 + (i % 7));
+      lab.write(lab.path(`raw/d${i % 3}/f${i}`), body);
+      total += body.length;
+    }
+    await settle();
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 700, verify: { status: 'in_sync', checked: 700, provenByTransfer: 700, bytesHashed: { local: total, remote: 0 }, readWhileSending: total } });
+    // Remembered as read: the next run reads nothing here.
+    await settle();
+    const again = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(again)?.verify?.bytesHashed?.local).toBe(0);
+  });
+
+  it('files written just before the push (too fresh to remember) are still read once, and the run after reads them again here', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/b'), 'b'.repeat(20));
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    // Hashed while sending, trusted for this run under the key they still have after it, not remembered.
+    expect(pairOf(push)).toMatchObject({ status: 'ok', files: 2, verify: { status: 'in_sync', provenByTransfer: 2, bytesHashed: { local: 30, remote: 0 }, readWhileSending: 30 } });
+    await settle();
+    const again = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(again)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', bytesHashed: { local: 30 } } });
+  });
+
+  it('a transfer that fails while the source is being read ends the run with its error; nothing is verified', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    for (let i = 0; i < 600; i++) lab.write(lab.path(`raw/f${i}`), 'x'.repeat(100));
+    await settle();
+    const dir = mkdtempSync(join(tmpdir(), 'labsync-rsync-fails-'));
+    writeFileSync(join(dir, 'rsync'), `#!/bin/sh
+case " $* " in *" --files-from=- "*) echo 'rsync: connection unexpectedly closed' >&2; exit 12 ;; esac
+exec "${execFileSync('sh', ['-c', 'command -v rsync']).toString().trim()}" "$@"
+`);
+    chmodSync(join(dir, 'rsync'), 0o755);
+    const push = await lab.cli(['data', 'push', '--json'], { env: { PATH: `${dir}:${process.env.PATH ?? ''}` } });
+    expect(push.exitCode).not.toBe(0);
+    expect(pairOf(push)).toMatchObject({ status: 'failed', verify: null });
   });
 
   it('a source file rewritten just after rsync sent it is not taken on trust: the copy is read, found different, and sent again', async () => {
@@ -94,7 +143,8 @@ describe.skipIf(!ssh)('push over ssh: verify leans on rsync\'s transfer checksum
     expect(push.exitCode, push.stdout + push.stderr).toBe(0);
     const pair = pairOf(push);
     expect(pair?.warnings.join('\n')).toContain('repaired 1 file that differed after the transfer: a');
-    expect(pair?.verify).toMatchObject({ status: 'in_sync' });
+    // Both were read while rsync sent them; a's hash is of the bytes sent, under a key it no longer has.
+    expect(pair?.verify).toMatchObject({ status: 'in_sync', readWhileSending: 10 });
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'FIRST', b: 'other' });
   });
 

@@ -17,6 +17,8 @@ export interface VerifyResult extends VerifyReport {
   readonly provenByTransfer?: number;
   /** Per-file work of the run (verify/work-count.ts): entries built to plan, hash cache rows parsed or made. */
   readonly work?: { readonly entries: number; readonly cacheRows: number };
+  /** The source's bytes read while the transfer ran rather than after it (early-hash.ts); within bytesHashed, unless a repair's verify answered. */
+  readonly readWhileSending?: number;
 }
 
 /** One pair's outcome: the `pairs[]` entries of the --json document (SPEC §5). */

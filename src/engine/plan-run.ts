@@ -28,6 +28,7 @@ import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental } 
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, relayTransfer, takeSession, type Held, type Relayed } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
+import { earlyFiles, hashWhileSending, withEarly, type EarlyHash } from './early-hash.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -186,20 +187,28 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const { plan, changes, local, remote, held } = planned;
   const moved: Moved = { attempts: 1, files: 0, bytes: 0, warnings: [], written: [] };
   const sending = [...plan.send, ...plan.replace].map((f) => f.path);
+  const full = fullCheckDue(pair, o.plan.full);
+  const source = direction === 'push' ? local : remote;
   // The host's listing after the transfer: taken in the relayed session, or asked of the held one after
   // a transfer that went its own way; undefined: a listing of its own.
   let after: Promise<RemoteListing | undefined> | undefined;
+  const files = sending.length ? adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [] : [];
+  const relay = held !== undefined && sending.length > 0 && relayFits(plan, files);
+  // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which
+  // reads after, nor for a small plan (relayed or incremental), whose few files are read after the transfer.
+  const early = sending.length && !relay && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-    const files = adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [];
-    const relayed = held && relayFits(plan, files) ? await relayOnce(pair, files, held, ctx, show) : undefined;
+    const relayed = relay && held ? await relayOnce(pair, files, held, ctx, show) : undefined;
     if (relayed && 'interrupted' in relayed) return { status: 'interrupted', error: 'interrupted', changes };
     if (relayed && 'ok' in relayed) {
       record(adapter, [relayed.ok], relayed.warnings, moved);
       after = Promise.resolve(relayed.after);
     } else {
       // Not relayed, or it failed once there: the usual transfer, with its retries and classification.
-      const stop = await move(adapter, files, ctx, show, moved);
+      const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
+      const stop = await move(adapter, files, paced, show, moved);
+      early?.end(!stop);
       if (stop) return { ...stop, changes };
     }
   }
@@ -218,19 +227,19 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
-  if (!isEmptyPlan(plan)) {
-    // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
-    after ??= held ? listAgain(pair, held, treeExcludes(pair)) : undefined;
-    sides = await listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined);
-  }
+  // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
+  if (!isEmptyPlan(plan)) after ??= held ? listAgain(pair, held, treeExcludes(pair)) : undefined;
+  // The early reads finish while the sides are listed again; they go into the source's cache, which the new listing takes over.
+  const [relisted, read] = await Promise.all([isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined), early?.done]);
+  sides = relisted;
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
+  if ('local' in sides && read) sides = direction === 'push' ? { ...sides, local: withEarly(sides.local, read) } : { ...sides, remote: withEarly(sides.remote, read) };
   const written = writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
-  const full = fullCheckDue(pair, o.plan.full);
   const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx) : undefined;
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
@@ -250,6 +259,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
       if (verified.status === 'in_sync') base.warnings.push(`repaired ${again.length} file${again.length === 1 ? '' : 's'} that differed after the transfer: ${again.slice(0, 3).join(', ')}${again.length > 3 ? ', …' : ''}`);
     }
   }
+  // Counted in bytesHashed already (the side's fresh bytes); said apart so a reader sees where the read went.
+  if (read?.bytes && verified.bytesHashed && verified.proof !== 'tool') verified = { ...verified, readWhileSending: read.bytes };
   if (verified.status === 'drift') {
     return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base, ...tally() };
   }
@@ -262,6 +273,12 @@ async function relayOnce(pair: ResolvedPair, files: readonly Command[], held: He
   if ('failed' in relayed) ctx.emit({ kind: 'pair_step', pair: pair.name, step: `sending again over a new connection (the held one: ${relayed.failed})` });
   return relayed;
 }
+
+/** The transfer's progress paces the early reads (they keep near the bytes sent, in the page cache). */
+const pacedBy = (early: EarlyHash, emit: AttemptContext['emit']): AttemptContext['emit'] => (e) => {
+  if (e.kind === 'pair_progress' && e.progress.bytes !== undefined) early.sent(e.progress.bytes);
+  emit(e);
+};
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
 const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);

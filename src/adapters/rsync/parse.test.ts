@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { changesFromItemized, parseProgress, parseStats, parseVersion, unescapeName, verifyFromItemized, writtenFromItemized } from './parse.js';
+import { changesFromItemized, parseItemized, parseProgress, parseStats, parseVersion, unescapeName, verifyFromItemized, writtenFromItemized } from './parse.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rsync-3.5.0/${name}`, import.meta.url), 'utf8');
 
@@ -23,6 +23,19 @@ describe('rsync parse (recorded rsync 3.5.0 output)', () => {
     const out = fixture('transfer-files-from.txt');
     expect(writtenFromItemized(out)).toEqual(['new.txt', 'touched', 'with space.txt']);
     expect(parseStats(out)).toEqual({ files: 3, bytes: 9 });
+  });
+
+  it('reads the written files in place as the full itemized parse does (escaped names, links, deletions, a progress line run in)', () => {
+    const full = (out: string): string[] => parseItemized(out).filter((e) => e.type === 'f' && (e.update === '<' || e.update === '>')).map((e) => e.path);
+    for (const name of ['transfer-files-from.txt', 'transfer.txt', 'preview-mirror.txt', 'verify-checksum.txt']) {
+      expect(writtenFromItemized(fixture(name)), name).toEqual(full(fixture(name)));
+    }
+    const odd = [
+      '<f+++++++++ new\\#012line', '>f.st...... got', 'cL+++++++++ link -> target', 'hf+++++++++ hard => other', '.f          same',
+      '*deleting   gone', '<f+++++++++ cut\r      3  30%    0.00kB/s    0:00:00', '<f+++++++++ ', 'cd+++++++++ dir/', '<f+++++++++ ünï',
+    ].join('\n');
+    expect(writtenFromItemized(odd)).toEqual(['new\nline', 'got', 'ünï']);
+    expect(writtenFromItemized(odd)).toEqual(full(odd));
   });
 
   it('reads a checksum comparison into missing, extra and changed', () => {

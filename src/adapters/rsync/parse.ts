@@ -3,6 +3,7 @@ import type { Changes, Progress, TransferStats, VerifyReport } from '../types.js
 
 /** rsync prints unprintable bytes in names as \#ooo (octal). */
 export function unescapeName(name: string): string {
+  if (!name.includes('\\#')) return name;
   const bytes: number[] = [];
   const raw = Buffer.from(name, 'utf8');
   for (let i = 0; i < raw.length; i++) {
@@ -55,7 +56,21 @@ const isFile = (e: ItemizedEntry): boolean => e.type !== 'd';
  * skipped by the quick check, or one only touched up (times, modes: '.'), is not among them.
  */
 export function writtenFromItemized(stdout: string): string[] {
-  return parseItemized(stdout).filter((e) => e.type === 'f' && (e.update === '<' || e.update === '>')).map((e) => e.path);
+  // Read in place, not through parseItemized: a first push prints a line (and a progress line) per
+  // file, and only the sent regular files matter here. Same lines as ITEM matches: '<f' or '>f', nine
+  // attribute letters, a space, a name without a carriage return (a progress line run into it).
+  const out: string[] = [];
+  for (let at = 0; at < stdout.length; ) {
+    let end = stdout.indexOf('\n', at);
+    if (end < 0) end = stdout.length;
+    const c = stdout.charCodeAt(at);
+    if ((c === 0x3c || c === 0x3e) && stdout.charCodeAt(at + 1) === 0x66 && stdout.charCodeAt(at + 11) === 0x20 && end > at + 12) {
+      const line = stdout.slice(at, end);
+      if (!line.includes('\r')) out.push(unescapeName(line.slice(12)).replace(/\/$/, ''));
+    }
+    at = end + 1;
+  }
+  return out;
 }
 
 export function changesFromItemized(stdout: string): Changes {

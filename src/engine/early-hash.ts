@@ -1,0 +1,120 @@
+// The source's read for the verify, taken while the transfer runs (issue 12, first push): the files a
+// plan sends are known before rsync starts, and verify needs each one's sha256 at the source anyway
+// (the receipt's digest; the destination's copy is proved by rsync's own whole-file checksum). Read
+// after the transfer, that was the last ~0.4 s of a 500 MB push; read meanwhile, it rides the wait for
+// the ssh login and the network. Each hash is kept with the stat key the file had when read, so it
+// answers only for a listing after the transfer that shows that same key: a file changed during the
+// transfer is read again (and never taken as the copy's content), as before.
+import type { PlannedFile } from '../plan/types.js';
+import { BATCH, dispatch } from '../verify/stat-tree.js';
+import { remember, type Key, type Side } from './sides.js';
+
+/** How far the reading may run ahead of the bytes the transfer reports sent: both then find the file in the page cache. */
+const LEAD_BYTES = 256 * 1024 * 1024;
+/** Batches out at once (one per worker): a stopped transfer waits for at most these. */
+const IN_FLIGHT = 2;
+/** A batch is cut at this many bytes too, so pacing and a stop stay fine-grained. */
+const BATCH_BYTES = 32 * 1024 * 1024;
+/** A larger file is left to the verify after the transfer: its one read could not be stopped with the run. */
+export const EARLY_MAX_FILE = 64 * 1024 * 1024;
+
+export type Fresh = ReadonlyMap<string, { readonly key: Key; readonly sha256: string }>;
+
+export interface EarlyHashed {
+  /** Each file read, with the key it had when read (racy ones too: trusted for this run under that key only). */
+  readonly fresh: Fresh;
+  readonly bytes: number;
+  /** Files read (tests count them). */
+  readonly files: number;
+}
+
+export interface EarlyHash {
+  /** The transfer's bytes so far (rsync's progress): reading stays within LEAD_BYTES of them. */
+  sent(bytes: number): void;
+  /** The transfer ended: well, read the rest at full speed; else read no more. */
+  end(ok: boolean): void;
+  /** Settles once nothing more will be read (after end, or when every file is read); never rejects. */
+  readonly done: Promise<EarlyHashed>;
+}
+
+/** The planned files worth reading early: regular sends and replaces whose source hash is not already known. */
+export function earlyFiles(plan: { readonly send: readonly PlannedFile[]; readonly replace: readonly PlannedFile[] }): PlannedFile[] {
+  // 'content': both sides' hashes were known to plan it, so the source's is cached already.
+  return [...plan.send, ...plan.replace].filter((f) => f.reason !== 'content' && f.size <= EARLY_MAX_FILE);
+}
+
+/** Starts reading `files` at `side` (a local folder), remembering each hash in the side's cache. */
+export function hashWhileSending(side: Side, files: readonly PlannedFile[]): EarlyHash {
+  const fresh = new Map<string, { key: Key; sha256: string }>();
+  let bytes = 0;
+  let next = 0;
+  let queued = 0;
+  let allowed = LEAD_BYTES;
+  let busy = 0;
+  let stopped = false;
+  let finish: (h: EarlyHashed) => void = () => undefined;
+  const done = new Promise<EarlyHashed>((resolve) => (finish = resolve));
+  // A handful of files is read on this thread: starting the workers would cost more.
+  const here = files.length <= BATCH;
+  const take = (paths: readonly string[], r: Awaited<ReturnType<typeof dispatch>>, nowMs: number): void => {
+    const failed = new Set(r.errors.map((e) => e[0]));
+    paths.forEach((p, i) => {
+      const k = r.keys;
+      // Gone or unreadable: the verify after the transfer reads it again and says so.
+      if (failed.has(i) || Number.isNaN(k[i * 4])) return;
+      const key: Key = [k[i * 4] as number, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number];
+      const sha256 = r.sha256?.[i];
+      if (!sha256) return;
+      fresh.set(p, { key, sha256 });
+      bytes += key[0];
+      remember(side, [p, key[0], key[1], key[2], key[3], sha256, '', '', 0], nowMs);
+    });
+  };
+  const pump = (): void => {
+    while (!stopped && busy < IN_FLIGHT && next < files.length && queued < allowed) {
+      const paths: string[] = [];
+      let size = 0;
+      while (next < files.length && paths.length < BATCH && (paths.length === 0 || size < BATCH_BYTES)) {
+        const f = files[next++] as PlannedFile;
+        paths.push(f.path);
+        size += f.size;
+      }
+      queued += size;
+      busy++;
+      // The racy window is judged from before this batch's reads began.
+      const nowMs = Date.now();
+      dispatch({ op: 'hash', root: side.path, paths, sha256: true }, here)
+        .then((r) => take(paths, r, nowMs), () => undefined) // a lost worker: the verify reads these
+        .finally(() => {
+          busy--;
+          pump();
+        });
+    }
+    if (busy === 0 && (stopped || next >= files.length)) finish({ fresh, bytes, files: fresh.size });
+  };
+  // After the caller's next step (the transfer's spawn): a small set is read on this thread.
+  setImmediate(pump);
+  return {
+    sent(n) {
+      if (queued < n + LEAD_BYTES) {
+        allowed = Math.max(allowed, n + LEAD_BYTES);
+        pump();
+      }
+    },
+    end(ok) {
+      if (ok) allowed = Number.POSITIVE_INFINITY;
+      else stopped = true;
+      pump();
+    },
+    done,
+  };
+}
+
+/** `side` with the early hashes as hashed-in-this-run (its own `fresh`, counted in its bytes read). */
+export function withEarly(side: Side, early: EarlyHashed | undefined): Side {
+  if (!early || !early.fresh.size) return side;
+  const fresh = new Map(side.fresh ?? []);
+  for (const [p, f] of early.fresh) if (!fresh.has(p)) fresh.set(p, f);
+  // Not spread: the side's listing and cache are getters that would be evaluated (parsed, opened) now.
+  return Object.create(side, { fresh: { value: fresh }, freshBytes: { value: (side.freshBytes ?? 0) + early.bytes } }) as Side;
+}
