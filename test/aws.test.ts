@@ -33,9 +33,14 @@ ${extra}`;
     const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync', checked: 3 } });
-    // Exactly the planned files, from a staged folder of links (planned.ts): no sync of its own deciding again.
-    expect(json<Doc>(r).pairs[0]?.commands.join('\n')).toMatch(/^AWS_EC2_METADATA_DISABLED=true aws s3 cp --recursive --endpoint-url http:\/\/127\.0\.0\.1.* -- \S+\/\.labsync\/stage\/raw\/\S+ s3:\/\//m);
+    // Exactly the planned files, PUT by labsync's own client (a small push: engine/s3-push.ts).
+    expect(json<Doc>(r).pairs[0]?.commands[1]).toMatch(/^PUT 3 objects \(3 bytes\) under http:\/\/127\.0\.0\.1:\d+\/\S+\/lab\/raw\/ \(labsync's own S3 client, not aws-cli\)$/);
     expect((await objects(lab, bucket)).sort()).toEqual(['lab/raw/-dash.csv', 'lab/raw/sub/c.csv', 'lab/raw/with space.csv']);
+    // aws-cli moving them: from a staged folder of links (planned.ts), no sync of its own deciding again.
+    lab.write(lab.path('raw/with space.csv'), 'a2').write(lab.path('raw/-dash.csv'), 'b2').write(lab.path('raw/sub/c.csv'), 'c2');
+    const byAws = await lab.cli(['data', 'push', '--json'], { env: { ...S3_KEYS, LABSYNC_S3_PUT: '0' } });
+    expect(json<Doc>(byAws).pairs[0]).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync', checked: 3 } });
+    expect(json<Doc>(byAws).pairs[0]?.commands.join('\n')).toMatch(/^AWS_EC2_METADATA_DISABLED=true aws s3 cp --recursive --endpoint-url http:\/\/127\.0\.0\.1.* -- \S+\/\.labsync\/stage\/raw\/\S+ s3:\/\//m);
     expect((await lab.cli(['data', 'status'], { env: S3_KEYS })).exitCode).toBe(0);
   });
 

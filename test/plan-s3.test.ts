@@ -57,9 +57,14 @@ ${extra}`;
     const some = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(some.exitCode, some.stderr).toBe(0);
     expect(pair(some)).toMatchObject({ status: 'ok', files: 3, changes: { transfer: ['new', 'd0/f0', 'd1/f4'], replace: ['d0/f0', 'd1/f4'], delete: [] }, verify: { status: 'in_sync', checked: 11 } });
-    // list, one copy of the staged three, list again to verify.
-    expect(pair(some).commands.map((c) => c.replace(/^.* aws (s3api \S+|s3 \S+).*$/, '$1').replace(/^GET .*list-objects-v2.*$/, 'GET list'))).toEqual(['GET list', 's3 cp', 'GET list']);
-    expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/raw/d1/f4`, '-'])).toBe('changed too');
+    // list, three PUTs by labsync's own client (a small push: no aws-cli start, test/s3-put.test.ts), list again to verify.
+    expect(pair(some).commands.map((c) => c.replace(/^.* aws (s3api \S+|s3 \S+).*$/, '$1').replace(/^GET .*list-objects-v2.*$/, 'GET list').replace(/^PUT (\d+) objects .*own S3 client.*$/, 'PUT $1'))).toEqual(['GET list', 'PUT 3', 'GET list']);
+    // The same with aws-cli moving the files: one copy of the staged three.
+    lab.write(lab.path('raw/d0/f0'), 'changed again').write(lab.path('raw/d1/f4'), 'changed too, again').write(lab.path('raw/new'), 'n2');
+    const byAws = await lab.cli(['data', 'push', '--json'], { env: { ...S3_KEYS, LABSYNC_S3_PUT: '0' } });
+    expect(pair(byAws)).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync', checked: 11 } });
+    expect(pair(byAws).commands.map((c) => c.replace(/^.* aws (s3api \S+|s3 \S+).*$/, '$1').replace(/^GET .*list-objects-v2.*$/, 'GET list'))).toEqual(['GET list', 's3 cp', 'GET list']);
+    expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/raw/d1/f4`, '-'])).toBe('changed too, again');
   });
 
   it('aws: after a push of a few files, verify looks up only the planned keys, and still sees what differs', async () => {
@@ -70,7 +75,8 @@ ${extra}`;
     expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
     lab.write(lab.path('raw/d0/f0'), 'changed');
     unlinkSync(lab.path('raw/d1/f1'));
-    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    // aws-cli moving the files (LABSYNC_S3_PUT=0): its copy and delete-objects, then the planned keys.
+    const r = await lab.cli(['data', 'push', '--json'], { env: { ...S3_KEYS, LABSYNC_S3_PUT: '0' } });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(pair(r)).toMatchObject({ status: 'ok', files: 1, changes: { transfer: ['d0/f0'], delete: ['d1/f1'] }, verify: { status: 'in_sync', checked: 249 } });
     // One listing to plan; after the copy and the delete, the two planned keys, not the 250 objects again.
@@ -124,7 +130,7 @@ ${extra}`;
     for (let i = 0; i < 5; i++) lab.write(lab.path('raw', `f${i}`), `v${i}`);
     expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
     for (let i = 0; i < 3; i++) unlinkSync(lab.path('raw', `f${i}`));
-    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    const r = await lab.cli(['data', 'push', '--json'], { env: { ...S3_KEYS, LABSYNC_S3_PUT: '0' } });
     expect(pair(r)).toMatchObject({ status: 'ok', changes: { delete: ['f0', 'f1', 'f2'] }, verify: { status: 'in_sync', checked: 2 } });
     expect(pair(r).commands.filter((c) => c.includes('delete-objects'))).toHaveLength(1);
     // The other way: the bucket gains one object; a mirror pull deletes the local extra, backed up first.

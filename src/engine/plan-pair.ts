@@ -6,9 +6,10 @@ import { dirname, join } from 'node:path';
 import type { Adapter, Command, Lister, PlannedTransfer } from '../adapters/types.js';
 import { computePlan, isEmptyPlan, planBytes } from '../plan/compute.js';
 import { changesOf } from '../plan/changes.js';
-import type { Listing } from '../plan/types.js';
+import type { Listing, PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
-import { attempt, type AttemptContext } from './attempt.js';
+import { attempt, type Attempted, type AttemptContext } from './attempt.js';
+import { describePush, directPush, pushDirect } from './s3-push.js';
 import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
 import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
@@ -62,17 +63,11 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
       const kept = await backupLocal(pair.local, changes, o.plan.stamp);
       if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });
     }
-    const planned = (adapter.transferPlan as NonNullable<Adapter['transferPlan']>)(pair, direction, plan, o.plan);
-    show(planned.commands);
-    o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-    if (direction === 'pull') await mkdir(pair.local, { recursive: true });
-    if (planned.stage) await stageLinks(pair.local, planned.stage);
-    const moved = await attempt(planned.commands, { ...ctx, progress: true, watchStall: true }).finally(() => (planned.stage ? rm(planned.stage.dir, { recursive: true, force: true }) : undefined));
+    const moved = (direction === 'push' ? await ownPut(pair, lister, plan, o, ctx, show) : undefined) ?? (await viaTool(pair, adapter, direction, plan, o, ctx, show));
     if (moved.kind !== 'ok') return { ...stopped(moved), changes };
     attempts = moved.attempts;
     warnings.push(...moved.warnings);
     record = adapter.record?.(moved.outputs) ?? record;
-    for (const path of planned.deleteLocal ?? []) await unlink(join(pair.local, path)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
   }
   const base = { attempts, changes, warnings, files: changes.transfer.length, bytes: planBytes(plan), ...(record ? { record } : {}) };
   if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
@@ -99,6 +94,30 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   if (verify.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verify, pair, direction)}`, verify, ...base };
   base.warnings.push(...sayUnproven(verify, pair, o.emit));
   return { status: 'ok', verify, ...base };
+}
+
+/** The tool moves exactly the planned files. */
+async function viaTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' | 'pull', plan: PairPlan, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Attempted> {
+  const planned = (adapter.transferPlan as NonNullable<Adapter['transferPlan']>)(pair, direction, plan, o.plan);
+  show(planned.commands);
+  o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
+  if (direction === 'pull') await mkdir(pair.local, { recursive: true });
+  if (planned.stage) await stageLinks(pair.local, planned.stage);
+  const moved = await attempt(planned.commands, { ...ctx, progress: true, watchStall: true }).finally(() => (planned.stage ? rm(planned.stage.dir, { recursive: true, force: true }) : undefined));
+  if (moved.kind === 'ok') for (const path of planned.deleteLocal ?? []) await unlink(join(pair.local, path)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  return moved;
+}
+
+/** A small aws push PUT by labsync itself (s3-push.ts); undefined: the tool moves it (also after a store refused labsync's request). */
+async function ownPut(pair: ResolvedPair, lister: Lister, plan: PairPlan, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Attempted | undefined> {
+  const direct = directPush(pair, lister, plan);
+  if ('reason' in direct) return undefined;
+  show([describePush(direct)]);
+  o.emit({ kind: 'pair_step', pair: pair.name, step: 'pushing' });
+  const got = await pushDirect(direct, ctx);
+  if (got.kind !== 'fallback') return got;
+  show([`(the store answered labsync's own request ${ctx.redact(got.reason)}: aws-cli moves the files instead)`]);
+  return undefined;
 }
 
 /** Where the listings carry no checksum (an sftp remote through rclone): the tool's own comparison. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalQuery, signGet, uriEncode } from './sigv4.js';
+import { canonicalQuery, signGet, signRequest, uriEncode } from './sigv4.js';
 
 describe('SigV4 for a GET', () => {
   it('signs the S3 documentation\'s GET Bucket example to its published signature', () => {
@@ -16,5 +16,11 @@ describe('SigV4 for a GET', () => {
     expect(h['x-amz-security-token']).toBe('t');
     expect(uriEncode("a/b c*!'()~")).toBe('a%2Fb%20c%2A%21%27%28%29~');
     expect(canonicalQuery({ prefix: 'lab/x y/', 'list-type': '2', 'continuation-token': 'a+b=' })).toBe('continuation-token=a%2Bb%3D&list-type=2&prefix=lab%2Fx%20y%2F');
+  });
+  it('signs the headers it is given (S3 wants Content-MD5 and every x-amz-* header signed) and returns them', () => {
+    const h = signRequest('PUT', new URL('http://127.0.0.1:9/b/k'), 'us-east-1', { accessKeyId: 'k', secretAccessKey: 's' }, new Date(0), 'abc', { 'content-md5': 'bQ==', 'x-amz-checksum-sha256': 'c2hh' });
+    expect(h.authorization).toContain('SignedHeaders=content-md5;host;x-amz-checksum-sha256;x-amz-content-sha256;x-amz-date,');
+    expect(h).toMatchObject({ 'content-md5': 'bQ==', 'x-amz-checksum-sha256': 'c2hh', 'x-amz-content-sha256': 'abc' });
+    expect(h).not.toHaveProperty('host');
   });
 });

@@ -27,12 +27,16 @@ export function signGet(url: URL, region: string, creds: S3Credentials, now: Dat
 /** The body's SHA-256, as `payload` for a request that carries one. */
 export const payloadHash = (body: string): string => sha256(body);
 
-/** Any method; headers not signed here (If-Match, If-None-Match) may be added to the result and are sent as they are. */
-export function signRequest(method: string, url: URL, region: string, creds: S3Credentials, now: Date, payload = 'UNSIGNED-PAYLOAD'): Record<string, string> {
+/**
+ * Any method; headers not signed here (If-Match, If-None-Match) may be added to the result and are sent
+ * as they are. `signed`: headers (lower-case names) signed and returned with the rest — S3 wants every
+ * x-amz-* header and a Content-MD5 signed.
+ */
+export function signRequest(method: string, url: URL, region: string, creds: S3Credentials, now: Date, payload = 'UNSIGNED-PAYLOAD', signed: Readonly<Record<string, string>> = {}): Record<string, string> {
   const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const headers: Record<string, string> = {
-    host: url.host, 'x-amz-content-sha256': payload, 'x-amz-date': amzDate,
+    ...signed, host: url.host, 'x-amz-content-sha256': payload, 'x-amz-date': amzDate,
     ...(creds.sessionToken ? { 'x-amz-security-token': creds.sessionToken } : {}),
   };
   const names = Object.keys(headers).sort();

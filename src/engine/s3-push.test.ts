@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { copyOneArgv } from '../adapters/aws/argv.js';
+import type { Lister } from '../adapters/types.js';
+import type { PairPlan, PlannedFile } from '../plan/types.js';
+import type { ResolvedPair } from '../types.js';
+import { AWS_MULTIPART_THRESHOLD, directPush, foreignOption, PUT_MAX_OBJECTS } from './s3-push.js';
+
+const remote = { type: 's3' as const, bucket: 'b', prefix: 'lab', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000' };
+const pair = { name: 'raw', root: '/lab', local: '/lab/raw', remote, backup: false, stallTimeoutMs: 60_000 } as unknown as ResolvedPair;
+const lister = { s3: remote } as unknown as Lister;
+const env = { AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', HOME: '/nonexistent' };
+const files = (n: number, size = 10): PlannedFile[] => Array.from({ length: n }, (_, i) => ({ path: `f${i}`, size, reason: 'missing' as const }));
+const plan = (p: Partial<PairPlan>): PairPlan => ({ send: [], replace: [], delete: [], sourceFiles: 0, destFiles: 0, sourceDigest: '', destDigest: '', ...p });
+const reason = (d: ReturnType<typeof directPush>): string | undefined => ('reason' in d ? d.reason : undefined);
+
+describe('when labsync PUTs a push itself, and when aws-cli moves it', () => {
+  it('PUTs a small plan whose objects aws-cli would upload whole, deleting after', () => {
+    const d = directPush(pair, lister, plan({ send: files(2), replace: files(1), delete: [{ path: 'old', size: 1, reason: 'extra' }] }), env);
+    expect(d).toMatchObject({ send: ['f0', 'f1', 'f0'], gone: ['old'], bytes: 30 });
+  });
+  it('leaves to aws-cli: many objects, a multipart file, a backup to keep, a foreign option, an unreachable store, LABSYNC_S3_PUT=0', () => {
+    expect(reason(directPush(pair, lister, plan({ send: files(PUT_MAX_OBJECTS + 1) }), env))).toMatch(/more than 1000 objects/);
+    expect(reason(directPush(pair, lister, plan({ send: files(1, AWS_MULTIPART_THRESHOLD) }), env))).toMatch(/in parts/);
+    expect(directPush(pair, lister, plan({ send: files(1, AWS_MULTIPART_THRESHOLD - 1) }), env)).toHaveProperty('target');
+    const backup = { ...pair, backup: true } as ResolvedPair;
+    expect(reason(directPush(backup, lister, plan({ replace: files(1) }), env))).toMatch(/backup/);
+    expect(directPush(backup, lister, plan({ send: files(1) }), env)).toHaveProperty('target');
+    expect(reason(directPush(pair, lister, plan({ send: files(1) }), { ...env, LABSYNC_S3_PUT: '0' }))).toBe('LABSYNC_S3_PUT=0');
+    expect(reason(directPush(pair, lister, plan({ send: files(1) }), { HOME: '/nonexistent' }))).toMatch(/no keys/);
+    expect(reason(directPush({ ...pair, remote: { ...remote, profile: 'lab' } } as ResolvedPair, { s3: { ...remote, profile: 'lab' } } as unknown as Lister, plan({ send: files(1) }), env))).toMatch(/profile|--profile/);
+    expect(reason(directPush(pair, {} as Lister, plan({ send: files(1) }), env))).toMatch(/not an aws pair/);
+  });
+  it("reads the aws argv: only options that leave the object as labsync's PUT does", () => {
+    expect(foreignOption(copyOneArgv(pair, 'push', 'k'))).toBeUndefined();
+    const cp = ['s3', 'cp', '--endpoint-url', 'http://x', '--checksum-algorithm', 'SHA256'];
+    expect(foreignOption([...cp, '--sse', 'AES256', '--', 'a', 'b'])).toBe('--sse');
+    expect(foreignOption([...cp, '--storage-class=GLACIER', '--', 'a', 'b'])).toBe('--storage-class');
+    expect(foreignOption([...cp, '--acl', 'public-read', '--', 'a', 'b'])).toBe('--acl');
+    expect(foreignOption(['s3', 'cp', '--checksum-algorithm', 'CRC32', '--', 'a', 'b'])).toBe('--checksum-algorithm');
+    expect(foreignOption(['s3', 'cp', '--profile', 'lab', '--', 'a', 'b'])).toBe('--profile');
+    expect(foreignOption(['s3', 'cp', '--', '--sse', 'b'])).toBeUndefined();
+  });
+});
