@@ -22,6 +22,7 @@ import { work } from '../verify/work-count.js';
 import type { AttemptContext } from './attempt.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
+import type { Written } from './compare-listed.js';
 import type { Body } from './outcome.js';
 import { rememberSumsDigest } from './receipt.js';
 import { hashOn, saveRacy, type Side } from './sides.js';
@@ -163,7 +164,7 @@ async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], 
  * Verify after an incremental plan: the changed paths (and the last proof's racy files) hashed on both
  * sides and compared; every other file is equal by the proof. undefined: verify the whole listings.
  */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext): Promise<VerifyResult | { stop: Body } | undefined> {
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written): Promise<VerifyResult | { stop: Body } | undefined> {
   const inc = incrementalOf(pair, local, remote);
   if (!inc) return undefined;
   const racy = [...(inc.local.summary.racy ?? []), ...(inc.remote.summary.racy ?? [])].map((r) => r.path);
@@ -172,10 +173,38 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   const kr = keysNow(inc.remote, inc, check);
   if (!kl || !kr) return undefined;
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (checksum, ${check.length} changed file${check.length === 1 ? '' : 's'})` });
-  const [here, far] = await Promise.all([readOn(local, pair, [...kl.keys()], ctx), readOn(remote, pair, [...kr.keys()], ctx)]);
+  // What the tool wrote and checked against the source's whole-file checksum (rsync): its copy is not
+  // read back when the source still has the key it was planned with and the copy the source's mtime.
+  const [ks, kd] = written?.from === 'remote' ? [kr, kl] : [kl, kr];
+  const derived = new Set<string>();
+  for (const [p, planned] of written?.keys ?? []) {
+    const a = ks.get(p);
+    const b = kd.get(p);
+    if (a && b && a[1] === b[1] && sameKey(planned, a)) derived.add(p);
+  }
+  const want = (keys: Map<string, Key>, dst: boolean): string[] => [...keys.keys()].filter((p) => !(dst && derived.has(p)));
+  const fromRemote = written?.from === 'remote';
+  const [here, far] = await Promise.all([readOn(local, pair, want(kl, fromRemote), ctx), readOn(remote, pair, want(kr, !fromRemote), ctx)]);
   if ('stop' in here) return here;
   if ('stop' in far) return far;
   if ('unsupported' in here || 'unsupported' in far) return undefined;
+  // The copy's hash is the source's as read now under the planned key; a source read under another key
+  // (changed since it was sent) leaves the copy to be read where it is after all.
+  const [src, dst, dstSide, dstKeys] = fromRemote ? [far, here, local, kl] : [here, far, remote, kr];
+  const late: string[] = [];
+  for (const p of derived) {
+    const got = src.read.get(p);
+    if (got && sameKey(got.key, written?.keys.get(p) as Key)) dst.read.set(p, { key: dstKeys.get(p) as Key, sha256: got.sha256, nowMs: dstSide.nowMs });
+    else late.push(p);
+  }
+  if (late.length) {
+    const again = await readOn(dstSide, pair, late, ctx);
+    if ('stop' in again) return again;
+    if ('unsupported' in again) return undefined;
+    for (const [p, r] of again.read) dst.read.set(p, r);
+    dst.bytes += again.bytes;
+  }
+  const provenByTransfer = derived.size - late.length;
   const missing: string[] = [];
   const extra: string[] = [];
   const changed: string[] = [];
@@ -191,7 +220,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   }
   const drift = missing.length + extra.length + changed.length > 0;
   if (!drift) await rememberIncremental(pair, inc, check, [[kl, here.read], [kr, far.read]], ctx);
-  return { checked: inc.local.files, missing, extra, changed, bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum', proof: 'cached' };
+  return { checked: inc.local.files, missing, extra, changed, bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum', proof: provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached', ...(provenByTransfer > 0 ? { provenByTransfer } : {}) };
 }
 
 const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);

@@ -195,18 +195,22 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const files = sending.length ? adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [] : [];
   const relay = held !== undefined && sending.length > 0 && relayFits(plan, files);
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which
-  // reads after, nor for a small plan (relayed or incremental), whose few files are read after the transfer.
-  const early = sending.length && !relay && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
+  // reads after, nor for an incremental plan, whose few files are read after the transfer.
+  const early = sending.length && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
+  const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-    const relayed = relay && held ? await relayOnce(pair, files, held, ctx, show) : undefined;
-    if (relayed && 'interrupted' in relayed) return { status: 'interrupted', error: 'interrupted', changes };
+    const relayed = relay && held ? await relayOnce(pair, files, held, paced, show) : undefined;
+    if (relayed && 'interrupted' in relayed) {
+      early?.end(false);
+      return { status: 'interrupted', error: 'interrupted', changes };
+    }
     if (relayed && 'ok' in relayed) {
       record(adapter, [relayed.ok], relayed.warnings, moved);
       after = Promise.resolve(relayed.after);
+      early?.end(true);
     } else {
       // Not relayed, or it failed once there: the usual transfer, with its retries and classification.
-      const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
       const stop = await move(adapter, files, paced, show, moved);
       early?.end(!stop);
       if (stop) return { ...stop, changes };
@@ -240,7 +244,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
-  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx) : undefined;
+  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx, written) : undefined;
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
