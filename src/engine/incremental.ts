@@ -226,11 +226,13 @@ async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: 
     }
     let r: Rewritten | undefined;
     try {
-      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy });
+      const cacheKey = d.summary.cacheKey ? { cacheKey: d.summary.cacheKey } : {};
+      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy, sums: d === inc.local, ...cacheKey });
     } catch (error) {
       warn(`could not update the hash cache of ${d.side.path} (${(error as Error).message}); the next run compares every file`);
     }
-    ok &&= r !== undefined && r.content !== undefined && r.before === d.summary.sha256 && r.beforeFiles === d.summary.files && r.files === d.files;
+    // The file is the one summed up: written with the summary (its stat key), or holding its digest.
+    ok &&= r !== undefined && r.content !== undefined && (r.before === undefined || r.before === d.summary.sha256) && r.beforeFiles === d.summary.files && r.files === d.files;
     done.push({ d, ...(r ? { r } : {}), racy, ok });
     // The host's racy files ride its next listing's call (sides.ts readRacy).
     d.side.racy.clear();
@@ -240,7 +242,7 @@ async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: 
   const [l, r] = done as [(typeof done)[number], (typeof done)[number]];
   const agree = l.ok && r.ok && l.r?.content === r.r?.content;
   for (const s of done) {
-    const summary = agree && s.r?.content ? { fingerprint: '', sha256: s.r.content, files: s.r.files, listing: s.d.side.rawDigest as string, ...(s === l && s.r.sums ? { sums: s.r.sums } : {}), ...(s.racy.length ? { racy: s.racy } : {}) } : undefined;
+    const summary = agree && s.r?.content ? { fingerprint: '', sha256: s.r.content, files: s.r.files, listing: s.d.side.rawDigest as string, ...(s === l && s.r.sums ? { sums: s.r.sums } : {}), ...(s.racy.length ? { racy: s.racy } : {}), cacheKey: s.r.cacheKey } : undefined;
     await writeSummary(dir, s.d.side.cacheRoot, summary, warn);
     const raw = s.d.side.raw?.();
     if (summary && raw) await saveListing(dir, s.d.side.cacheRoot, raw, warn);

@@ -189,7 +189,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
-  const written = writtenFrom(direction === 'push' ? local : remote, direction, wrote);
+  // (Not for an incremental plan: its verify reads the changed files on both sides, and this would parse the whole source listing.)
+  const written = planned.incremental ? undefined : writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
