@@ -85,5 +85,13 @@ describe('diffListings', () => {
       const i = parsed.paths.indexOf(p);
       expect([...v]).toEqual([...parsed.keys.subarray(i * 4, i * 4 + 4)]);
     }
+    // Many paths: one pass over the listing, the same answer.
+    const many = [...now.map((r) => r[0]), 'c d.bin', 'absent'];
+    const all = keysIn(raw, many);
+    expect([...all.keys()].sort()).toEqual(now.map((r) => r[0]).sort());
+    for (const [p, v] of all) {
+      const i = parsed.paths.indexOf(p);
+      expect([...v]).toEqual([...parsed.keys.subarray(i * 4, i * 4 + 4)]);
+    }
   });
 });

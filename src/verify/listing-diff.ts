@@ -141,13 +141,33 @@ export function diffListings(before: Buffer, now: Buffer, limit: number, exclude
   return out;
 }
 
+/** Past this many paths, one pass over the listing beats a search per path. */
+const SEARCHES = 16;
+
 /**
  * The keys of `paths` as `raw` lists them (paths not flagged by diffListings, so listed as before);
- * a path not found is left out. Each is looked up by its record's tail (" path\0"), natively.
+ * a path not found is left out. A few are looked up by their record's tail (" path\0"), natively;
+ * more in one pass that makes a string only of a record whose path has the byte length of one sought.
  */
 export function keysIn(raw: Buffer, paths: Iterable<string>): Map<string, Key> {
+  const wanted = new Set(paths);
   const out = new Map<string, Key>();
-  for (const path of paths) {
+  if (wanted.size > SEARCHES) {
+    const lengths = new Set([...wanted].map((p) => Buffer.byteLength(p)));
+    for (let at = 0; at < raw.length; ) {
+      const end = raw.indexOf(0, at);
+      if (end < 0) break;
+      let sp = at;
+      for (let f = 0; f < 4 && sp >= 0; f++) sp = raw.indexOf(32, sp + (f ? 1 : 0));
+      if (sp >= 0 && sp < end && lengths.has(end - sp - 1)) {
+        const r = recordAt(raw, at, end);
+        if (r && wanted.has(r.path)) out.set(r.path, r.key);
+      }
+      at = end + 1;
+    }
+    return out;
+  }
+  for (const path of wanted) {
     const needle = Buffer.from(` ${path}\0`);
     for (let q = raw.indexOf(needle); q >= 0; q = raw.indexOf(needle, q + 1)) {
       const start = q === 0 ? 0 : raw.lastIndexOf(0, q - 1) + 1;
