@@ -23,6 +23,7 @@ import type { AttemptContext } from './attempt.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import type { Body } from './outcome.js';
+import type { Written } from './compare-listed.js';
 import { rememberSumsDigest } from './receipt.js';
 import { hashOn, saveRacy, type Side } from './sides.js';
 
@@ -106,8 +107,8 @@ function keysNow(d: Delta, inc: Incremental, paths: readonly string[]): Map<stri
   return out;
 }
 
-/** The plan over the changed paths only; undefined where that cannot stand in for the whole plan. */
-export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', inc: Incremental): PairPlan | undefined {
+/** The plan over the changed paths only, with the source's keys of those paths; undefined where that cannot stand in for the whole plan. */
+export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', inc: Incremental): { plan: PairPlan; sourceKeys: ReadonlyMap<string, Key> } | undefined {
   const [s, d] = direction === 'push' ? [inc.local, inc.remote] : [inc.remote, inc.local];
   const ks = keysNow(s, inc, inc.paths);
   const kd = keysNow(d, inc, inc.paths);
@@ -119,7 +120,7 @@ export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', 
   const plan = computePlan(listingOf(src), listingOf(dst), { mirror: pair.delete });
   // A deleted folder goes as a whole, which needs the source's folders: known here only for a local source.
   if (plan.delete.length && s.side.where !== 'local') return undefined;
-  return { ...plan, sourceFiles: s.files, destFiles: d.files, sourceDigest: s.side.rawDigest as string, destDigest: d.side.rawDigest as string };
+  return { plan: { ...plan, sourceFiles: s.files, destFiles: d.files, sourceDigest: s.side.rawDigest as string, destDigest: d.side.rawDigest as string }, sourceKeys: ks };
 }
 
 /** What to delete for a plan made here: a file, or its topmost folder the (local) source does not have. */
@@ -142,6 +143,7 @@ export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] 
 type Read = Map<string, { key: Key; sha256: string; nowMs: number }>;
 
 async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext): Promise<{ read: Read; bytes: number } | { unsupported: string } | { stop: Body }> {
+  if (!paths.length) return { read: new Map(), bytes: 0 };
   const read: Read = new Map();
   let bytes = 0;
   const ask: string[] = [];
@@ -163,7 +165,7 @@ async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], 
  * Verify after an incremental plan: the changed paths (and the last proof's racy files) hashed on both
  * sides and compared; every other file is equal by the proof. undefined: verify the whole listings.
  */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext): Promise<VerifyResult | { stop: Body } | undefined> {
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written): Promise<VerifyResult | { stop: Body } | undefined> {
   const inc = incrementalOf(pair, local, remote);
   if (!inc) return undefined;
   const racy = [...(inc.local.summary.racy ?? []), ...(inc.remote.summary.racy ?? [])].map((r) => r.path);
@@ -172,10 +174,40 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   const kr = keysNow(inc.remote, inc, check);
   if (!kl || !kr) return undefined;
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (checksum, ${check.length} changed file${check.length === 1 ? '' : 's'})` });
-  const [here, far] = await Promise.all([readOn(local, pair, [...kl.keys()], ctx), readOn(remote, pair, [...kr.keys()], ctx)]);
+  const fromLocal = written?.from !== 'remote';
+  const [ks, kd] = fromLocal ? [kl, kr] : [kr, kl];
+  // What the transfer wrote and checked against the sender's whole-file checksum (compare-listed.ts
+  // Written): while the source keeps the key it was planned with and the copy the size and mtime rsync
+  // gave it, the copy holds the source's bytes, so it is not read back.
+  const derived = new Set<string>();
+  for (const [p, planned] of written?.keys ?? []) {
+    const a = ks.get(p);
+    const b = kd.get(p);
+    if (a && b && sameKey(a, planned) && a[0] === b[0] && a[1] === b[1]) derived.add(p);
+  }
+  const need = (k: Map<string, Key>, dst: boolean): string[] => [...k.keys()].filter((p) => !(dst && derived.has(p)));
+  const [here, far] = await Promise.all([readOn(local, pair, need(kl, !fromLocal), ctx), readOn(remote, pair, need(kr, fromLocal), ctx)]);
   if ('stop' in here) return here;
   if ('stop' in far) return far;
   if ('unsupported' in here || 'unsupported' in far) return undefined;
+  const [src, dst] = fromLocal ? [here, far] : [far, here];
+  const dstSide = fromLocal ? remote : local;
+  // The source read under another key than planned (changed since): the copy is read after all.
+  const late = [...derived].filter((p) => {
+    const r = src.read.get(p);
+    if (r && sameKey(r.key, written?.keys.get(p) as Key)) {
+      dst.read.set(p, { key: kd.get(p) as Key, sha256: r.sha256, nowMs: dstSide.nowMs });
+      return false;
+    }
+    return true;
+  });
+  if (late.length) {
+    const again = await readOn(dstSide, pair, late, ctx);
+    if ('stop' in again) return again;
+    if ('unsupported' in again) return undefined;
+    for (const [p, r] of again.read) dst.read.set(p, r);
+    dst.bytes += again.bytes;
+  }
   const missing: string[] = [];
   const extra: string[] = [];
   const changed: string[] = [];
@@ -191,7 +223,11 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   }
   const drift = missing.length + extra.length + changed.length > 0;
   if (!drift) await rememberIncremental(pair, inc, check, [[kl, here.read], [kr, far.read]], ctx);
-  return { checked: inc.local.files, missing, extra, changed, bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum', proof: 'cached' };
+  const provenByTransfer = derived.size - late.length;
+  return {
+    checked: inc.local.files, missing, extra, changed, bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum',
+    proof: provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached', provenByTransfer,
+  };
 }
 
 const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);
