@@ -50,28 +50,46 @@ export interface Incremental {
   readonly paths: readonly string[];
 }
 
-function deltaOf(pair: ResolvedPair, side: Side, summary: TreeSummary, limit: number): Delta | undefined {
+/**
+ * A side's changes since its proof. `earlier`: this side's changes as found before the transfer; the
+ * listing after it is compared with that listing (in memory) and the two differences composed, so
+ * the remembered listing is not read again.
+ */
+function deltaOf(pair: ResolvedPair, side: Side, summary: TreeSummary, limit: number, earlier?: Delta): Delta | undefined {
   const now = side.raw?.();
   if (!now || !side.rawDigest || !summary.listing) return undefined;
   const excludes = treeExcludes(pair);
-  const before = summary.listing === side.rawDigest ? now : readListing(cacheDir(pair), side.cacheRoot, summary.listing, excludes);
-  if (!before) return undefined;
-  const changes = before === now ? new Map<string, Change>() : diffListings(before, now, limit, excludedPath(excludes));
+  let changes: Map<string, Change> | undefined;
+  const then = earlier?.side.raw?.();
+  if (earlier && then && earlier.summary.listing === summary.listing) {
+    if (earlier.side.rawDigest === side.rawDigest) return { ...earlier, side };
+    const since = diffListings(then, now, limit, excludedPath(excludes));
+    if (!since) return undefined;
+    changes = new Map(earlier.changes);
+    for (const [p, c] of since) {
+      const first = earlier.changes.get(p);
+      changes.set(p, { before: first ? first.before : c.before, now: c.now });
+    }
+  } else {
+    const before = summary.listing === side.rawDigest ? now : readListing(cacheDir(pair), side.cacheRoot, summary.listing, excludes);
+    if (!before) return undefined;
+    changes = before === now ? new Map<string, Change>() : diffListings(before, now, limit, excludedPath(excludes));
+  }
   if (!changes) return undefined;
   let files = summary.files;
   for (const c of changes.values()) files += (c.now ? 1 : 0) - (c.before ? 1 : 0);
   return { side, summary, changes, files };
 }
 
-/** The two sides' changes since they were last proved equal; undefined: plan the whole listings. */
-export function incrementalOf(pair: ResolvedPair, local: Side, remote: Side): Incremental | undefined {
+/** The two sides' changes since they were last proved equal; undefined: plan the whole listings. `earlier`: as found before a transfer. */
+export function incrementalOf(pair: ResolvedPair, local: Side, remote: Side, earlier?: Incremental): Incremental | undefined {
   if (local.missing || remote.missing || pair.verify !== 'checksum') return undefined;
   const a = readSummary(cacheDir(pair), local.cacheRoot);
   const b = readSummary(cacheDir(pair), remote.cacheRoot);
   if (!a?.listing || !b?.listing || a.sha256 !== b.sha256 || a.files !== b.files) return undefined;
   const limit = limitFor(a.files);
-  const l = deltaOf(pair, local, a, limit);
-  const r = l && deltaOf(pair, remote, b, limit);
+  const l = deltaOf(pair, local, a, limit, earlier?.local);
+  const r = l && deltaOf(pair, remote, b, limit, earlier?.remote);
   if (!l || !r) return undefined;
   const paths = sortBytewise([...new Set([...l.changes.keys(), ...r.changes.keys()])]);
   if (paths.length > limit) return undefined;
@@ -108,7 +126,7 @@ function keysNow(d: Delta, inc: Incremental, paths: readonly string[]): Map<stri
 }
 
 /** The plan over the changed paths only, with the source's keys of those paths; undefined where that cannot stand in for the whole plan. */
-export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', inc: Incremental): { plan: PairPlan; sourceKeys: ReadonlyMap<string, Key> } | undefined {
+export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', inc: Incremental): Planned | undefined {
   const [s, d] = direction === 'push' ? [inc.local, inc.remote] : [inc.remote, inc.local];
   const ks = keysNow(s, inc, inc.paths);
   const kd = keysNow(d, inc, inc.paths);
@@ -120,8 +138,11 @@ export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', 
   const plan = computePlan(listingOf(src), listingOf(dst), { mirror: pair.delete });
   // A deleted folder goes as a whole, which needs the source's folders: known here only for a local source.
   if (plan.delete.length && s.side.where !== 'local') return undefined;
-  return { plan: { ...plan, sourceFiles: s.files, destFiles: d.files, sourceDigest: s.side.rawDigest as string, destDigest: d.side.rawDigest as string }, sourceKeys: ks };
+  return { plan: { ...plan, sourceFiles: s.files, destFiles: d.files, sourceDigest: s.side.rawDigest as string, destDigest: d.side.rawDigest as string }, sourceKeys: ks, inc };
 }
+
+/** An incremental plan, the source's keys of its paths (what a transfer wrote is judged by them) and the changes it was made from. */
+export interface Planned { readonly plan: PairPlan; readonly sourceKeys: ReadonlyMap<string, Key>; readonly inc: Incremental }
 
 /** What to delete for a plan made here: a file, or its topmost folder the (local) source does not have. */
 export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] {
@@ -165,8 +186,8 @@ async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], 
  * Verify after an incremental plan: the changed paths (and the last proof's racy files) hashed on both
  * sides and compared; every other file is equal by the proof. undefined: verify the whole listings.
  */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written): Promise<VerifyResult | { stop: Body } | undefined> {
-  const inc = incrementalOf(pair, local, remote);
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental): Promise<VerifyResult | { stop: Body } | undefined> {
+  const inc = incrementalOf(pair, local, remote, earlier);
   if (!inc) return undefined;
   const racy = [...(inc.local.summary.racy ?? []), ...(inc.remote.summary.racy ?? [])].map((r) => r.path);
   const check = sortBytewise([...new Set([...inc.paths, ...racy])]);

@@ -24,7 +24,7 @@ import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental } from './incremental.js';
+import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental, type Planned as IncrementalPlan } from './incremental.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import type { TreeStats } from '../verify/stat-tree.js';
 
@@ -142,7 +142,7 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
   const changes: Changes = o.shardRun ? changesOf(plan) : wholeChanges;
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
-  const planned: Planned = { plan, changes, local, remote, ...(small ? { incremental: small.sourceKeys } : {}), began };
+  const planned: Planned = { plan, changes, local, remote, ...(small ? { incremental: small } : {}), began };
   if (isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, planned);
   // Something to send: the transfer's ssh becomes the master and the listing after it rides it (ssh-mux.ts).
   return withSharedSsh(pair, ctx.redact, (p) => sendAndVerify(p, adapter, o, direction, { ...ctx, pair: p }, show, planned), 'transfer');
@@ -154,7 +154,7 @@ interface Planned {
   readonly local: Side;
   readonly remote: Side;
   /** Planned from the changed records only (incremental.ts), with the source's keys of those paths: verified the same way when it can be. */
-  readonly incremental?: ReadonlyMap<string, Key>;
+  readonly incremental?: IncrementalPlan;
   /** The work counters when the run began (verify.work reports the difference). */
   readonly began: Work;
 }
@@ -190,12 +190,12 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
   // An incremental plan knows the source keys of what it sent (writtenFrom would parse the whole source listing).
-  const written = planned.incremental ? writtenIn(planned.incremental, direction, wrote) : writtenFrom(direction === 'push' ? local : remote, direction, wrote);
+  const written = planned.incremental ? writtenIn(planned.incremental.sourceKeys, direction, wrote) : writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
   const full = fullCheckDue(pair, o.plan.full);
-  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx, written) : undefined;
+  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc) : undefined;
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
