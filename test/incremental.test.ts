@@ -49,13 +49,14 @@ async function sumsAgree(lab: Lab, tree: string): Promise<void> {
 }
 
 describe('a local pair after a small change', () => {
-  it('plans, hashes and updates only the changed file; the racy copy is compared once more; then nothing is read', async () => {
+  it('plans, hashes and updates only the changed file; the racy files are compared once more; then nothing is read', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);
     lab.write(lab.path('raw/d1/f5.csv'), 'row 5, longer now\n');
     const p = await run(lab);
     expect(p).toMatchObject({ status: 'ok', changes: { replace: ['d1/f5.csv'], transfer: ['d1/f5.csv'], delete: [] }, verify: { status: 'in_sync', checked: FILES, proof: 'rsync-transfer-checksum', provenByTransfer: 1, bytesHashed: { local: 18, remote: 0 } } });
     // One entry per side for the plan, one cache row per side made; no listing parsed into entries, no cache loaded.
+    // The copy is proved by rsync's whole-file checksum of what it wrote (compare-listed.ts Written), not read back.
     expect(p.verify?.work).toEqual({ entries: 2, cacheRows: 2 });
     expect(readFileSync(lab.outside('nas/raw/d1/f5.csv'), 'utf8')).toBe('row 5, longer now\n');
     await sumsAgree(lab, 'raw');
@@ -81,7 +82,7 @@ describe('a local pair after a small change', () => {
     for (const i of [3, 7, 11, 15, 19, 23, 27, 31, 35, 39]) rmSync(lab.path(`raw/d3/f${i}.csv`));
     rmSync(lab.path('raw/d3'), { recursive: true });
     const p = await run(lab);
-    expect(p).toMatchObject({ status: 'ok', changes: { transfer: ['d2/moved.csv'], replace: [] }, verify: { status: 'in_sync', checked: FILES - 11, bytesHashed: { local: 6, remote: 0 }, provenByTransfer: 1 } });
+    expect(p).toMatchObject({ status: 'ok', changes: { transfer: ['d2/moved.csv'], replace: [] }, verify: { status: 'in_sync', checked: FILES - 11, bytesHashed: { local: 6, remote: 0 } } });
     expect(p.changes?.delete).toHaveLength(12);
     expect(p.verify?.work?.entries).toBeLessThan(30);
     expect(lab.tree(lab.outside('nas/raw'))).toEqual(lab.tree(lab.path('raw')));
@@ -149,13 +150,13 @@ data:
     delete: true
 `;
 
-  it('hashes the changed file here only (the host\'s copy is proved by rsync\'s transfer checksum) and builds entries for it alone', async () => {
+  it('hashes the changed file here, proves the copy by the transfer, and builds entries for it alone', async () => {
     const lab = new Lab();
     lab.manifest(manifest(lab.outside('gpu')));
     await proved(lab);
     lab.write(lab.path('raw/d1/f9.csv'), 'row 9 changed\n');
     const p = await run(lab);
-    expect(p).toMatchObject({ status: 'ok', changes: { replace: ['d1/f9.csv'] }, verify: { status: 'in_sync', checked: FILES, bytesHashed: { local: 14, remote: 0 }, provenByTransfer: 1, work: { entries: 2, cacheRows: 2 } } });
+    expect(p).toMatchObject({ status: 'ok', changes: { replace: ['d1/f9.csv'] }, verify: { status: 'in_sync', checked: FILES, proof: 'rsync-transfer-checksum', bytesHashed: { local: 14, remote: 0 }, work: { entries: 2, cacheRows: 2 } } });
     expect(readFileSync(lab.outside('gpu/raw/d1/f9.csv'), 'utf8')).toBe('row 9 changed\n');
     await sumsAgree(lab, 'raw');
     // A change on the host and a new file here, in one run.

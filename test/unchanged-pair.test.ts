@@ -66,7 +66,7 @@ describe('an unchanged local pair', () => {
     const p = await push(lab);
     expect(p.status).toBe('ok');
     expect(p.stderr).toMatch(/could not update the hash cache .*the next run compares every file/);
-    expect(p.verify).toMatchObject({ status: 'in_sync', checked: 40, bytesHashed: { local: 6, remote: 6 } });
+    expect(p.verify).toMatchObject({ status: 'in_sync', checked: 40, bytesHashed: { local: 6, remote: 0 }, proof: 'rsync-transfer-checksum' });
     const rebuilt = await push(lab);
     expect(rebuilt.stderr).toMatch(/ignored the damaged hash cache/);
     // Proved again (and summed up again, its ctime now past the racy window): the next run reads nothing once more.

@@ -22,8 +22,8 @@ import { work } from '../verify/work-count.js';
 import type { AttemptContext } from './attempt.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
-import type { Written } from './compare-listed.js';
 import type { Body } from './outcome.js';
+import type { Written } from './compare-listed.js';
 import { rememberSumsDigest } from './receipt.js';
 import { hashOn, saveRacy, type Side } from './sides.js';
 
@@ -50,28 +50,46 @@ export interface Incremental {
   readonly paths: readonly string[];
 }
 
-function deltaOf(pair: ResolvedPair, side: Side, summary: TreeSummary, limit: number): Delta | undefined {
+/**
+ * A side's changes since its proof. `earlier`: this side's changes as found before the transfer; the
+ * listing after it is compared with that listing (in memory) and the two differences composed, so
+ * the remembered listing is not read again.
+ */
+function deltaOf(pair: ResolvedPair, side: Side, summary: TreeSummary, limit: number, earlier?: Delta): Delta | undefined {
   const now = side.raw?.();
   if (!now || !side.rawDigest || !summary.listing) return undefined;
   const excludes = treeExcludes(pair);
-  const before = summary.listing === side.rawDigest ? now : readListing(cacheDir(pair), side.cacheRoot, summary.listing, excludes);
-  if (!before) return undefined;
-  const changes = before === now ? new Map<string, Change>() : diffListings(before, now, limit, excludedPath(excludes));
+  let changes: Map<string, Change> | undefined;
+  const then = earlier?.side.raw?.();
+  if (earlier && then && earlier.summary.listing === summary.listing) {
+    if (earlier.side.rawDigest === side.rawDigest) return { ...earlier, side };
+    const since = diffListings(then, now, limit, excludedPath(excludes));
+    if (!since) return undefined;
+    changes = new Map(earlier.changes);
+    for (const [p, c] of since) {
+      const first = earlier.changes.get(p);
+      changes.set(p, { before: first ? first.before : c.before, now: c.now });
+    }
+  } else {
+    const before = summary.listing === side.rawDigest ? now : readListing(cacheDir(pair), side.cacheRoot, summary.listing, excludes);
+    if (!before) return undefined;
+    changes = before === now ? new Map<string, Change>() : diffListings(before, now, limit, excludedPath(excludes));
+  }
   if (!changes) return undefined;
   let files = summary.files;
   for (const c of changes.values()) files += (c.now ? 1 : 0) - (c.before ? 1 : 0);
   return { side, summary, changes, files };
 }
 
-/** The two sides' changes since they were last proved equal; undefined: plan the whole listings. */
-export function incrementalOf(pair: ResolvedPair, local: Side, remote: Side): Incremental | undefined {
+/** The two sides' changes since they were last proved equal; undefined: plan the whole listings. `earlier`: as found before a transfer. */
+export function incrementalOf(pair: ResolvedPair, local: Side, remote: Side, earlier?: Incremental): Incremental | undefined {
   if (local.missing || remote.missing || pair.verify !== 'checksum') return undefined;
   const a = readSummary(cacheDir(pair), local.cacheRoot);
   const b = readSummary(cacheDir(pair), remote.cacheRoot);
   if (!a?.listing || !b?.listing || a.sha256 !== b.sha256 || a.files !== b.files) return undefined;
   const limit = limitFor(a.files);
-  const l = deltaOf(pair, local, a, limit);
-  const r = l && deltaOf(pair, remote, b, limit);
+  const l = deltaOf(pair, local, a, limit, earlier?.local);
+  const r = l && deltaOf(pair, remote, b, limit, earlier?.remote);
   if (!l || !r) return undefined;
   const paths = sortBytewise([...new Set([...l.changes.keys(), ...r.changes.keys()])]);
   if (paths.length > limit) return undefined;
@@ -107,8 +125,8 @@ function keysNow(d: Delta, inc: Incremental, paths: readonly string[]): Map<stri
   return out;
 }
 
-/** The plan over the changed paths only; undefined where that cannot stand in for the whole plan. */
-export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', inc: Incremental): PairPlan | undefined {
+/** The plan over the changed paths only, with the source's keys of those paths; undefined where that cannot stand in for the whole plan. */
+export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', inc: Incremental): Planned | undefined {
   const [s, d] = direction === 'push' ? [inc.local, inc.remote] : [inc.remote, inc.local];
   const ks = keysNow(s, inc, inc.paths);
   const kd = keysNow(d, inc, inc.paths);
@@ -120,8 +138,11 @@ export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', 
   const plan = computePlan(listingOf(src), listingOf(dst), { mirror: pair.delete });
   // A deleted folder goes as a whole, which needs the source's folders: known here only for a local source.
   if (plan.delete.length && s.side.where !== 'local') return undefined;
-  return { ...plan, sourceFiles: s.files, destFiles: d.files, sourceDigest: s.side.rawDigest as string, destDigest: d.side.rawDigest as string };
+  return { plan: { ...plan, sourceFiles: s.files, destFiles: d.files, sourceDigest: s.side.rawDigest as string, destDigest: d.side.rawDigest as string }, sourceKeys: ks, inc };
 }
+
+/** An incremental plan, the source's keys of its paths (what a transfer wrote is judged by them) and the changes it was made from. */
+export interface Planned { readonly plan: PairPlan; readonly sourceKeys: ReadonlyMap<string, Key>; readonly inc: Incremental }
 
 /** What to delete for a plan made here: a file, or its topmost folder the (local) source does not have. */
 export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] {
@@ -143,6 +164,7 @@ export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] 
 type Read = Map<string, { key: Key; sha256: string; nowMs: number }>;
 
 async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext): Promise<{ read: Read; bytes: number } | { unsupported: string } | { stop: Body }> {
+  if (!paths.length) return { read: new Map(), bytes: 0 };
   const read: Read = new Map();
   let bytes = 0;
   const ask: string[] = [];
@@ -164,8 +186,8 @@ async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], 
  * Verify after an incremental plan: the changed paths (and the last proof's racy files) hashed on both
  * sides and compared; every other file is equal by the proof. undefined: verify the whole listings.
  */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written): Promise<VerifyResult | { stop: Body } | undefined> {
-  const inc = incrementalOf(pair, local, remote);
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental): Promise<VerifyResult | { stop: Body } | undefined> {
+  const inc = incrementalOf(pair, local, remote, earlier);
   if (!inc) return undefined;
   const racy = [...(inc.local.summary.racy ?? []), ...(inc.remote.summary.racy ?? [])].map((r) => r.path);
   const check = sortBytewise([...new Set([...inc.paths, ...racy])]);
@@ -173,30 +195,33 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   const kr = keysNow(inc.remote, inc, check);
   if (!kl || !kr) return undefined;
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (checksum, ${check.length} changed file${check.length === 1 ? '' : 's'})` });
-  // What the tool wrote and checked against the source's whole-file checksum (rsync): its copy is not
-  // read back when the source still has the key it was planned with and the copy the source's mtime.
-  const [ks, kd] = written?.from === 'remote' ? [kr, kl] : [kl, kr];
+  const fromLocal = written?.from !== 'remote';
+  const [ks, kd] = fromLocal ? [kl, kr] : [kr, kl];
+  // What the transfer wrote and checked against the sender's whole-file checksum (compare-listed.ts
+  // Written): while the source keeps the key it was planned with and the copy the size and mtime rsync
+  // gave it, the copy holds the source's bytes, so it is not read back.
   const derived = new Set<string>();
   for (const [p, planned] of written?.keys ?? []) {
     const a = ks.get(p);
     const b = kd.get(p);
-    if (a && b && a[1] === b[1] && sameKey(planned, a)) derived.add(p);
+    if (a && b && sameKey(a, planned) && a[0] === b[0] && a[1] === b[1]) derived.add(p);
   }
-  const want = (keys: Map<string, Key>, dst: boolean): string[] => [...keys.keys()].filter((p) => !(dst && derived.has(p)));
-  const fromRemote = written?.from === 'remote';
-  const [here, far] = await Promise.all([readOn(local, pair, want(kl, fromRemote), ctx), readOn(remote, pair, want(kr, !fromRemote), ctx)]);
+  const need = (k: Map<string, Key>, dst: boolean): string[] => [...k.keys()].filter((p) => !(dst && derived.has(p)));
+  const [here, far] = await Promise.all([readOn(local, pair, need(kl, !fromLocal), ctx), readOn(remote, pair, need(kr, fromLocal), ctx)]);
   if ('stop' in here) return here;
   if ('stop' in far) return far;
   if ('unsupported' in here || 'unsupported' in far) return undefined;
-  // The copy's hash is the source's as read now under the planned key; a source read under another key
-  // (changed since it was sent) leaves the copy to be read where it is after all.
-  const [src, dst, dstSide, dstKeys] = fromRemote ? [far, here, local, kl] : [here, far, remote, kr];
-  const late: string[] = [];
-  for (const p of derived) {
-    const got = src.read.get(p);
-    if (got && sameKey(got.key, written?.keys.get(p) as Key)) dst.read.set(p, { key: dstKeys.get(p) as Key, sha256: got.sha256, nowMs: dstSide.nowMs });
-    else late.push(p);
-  }
+  const [src, dst] = fromLocal ? [here, far] : [far, here];
+  const dstSide = fromLocal ? remote : local;
+  // The source read under another key than planned (changed since): the copy is read after all.
+  const late = [...derived].filter((p) => {
+    const r = src.read.get(p);
+    if (r && sameKey(r.key, written?.keys.get(p) as Key)) {
+      dst.read.set(p, { key: kd.get(p) as Key, sha256: r.sha256, nowMs: dstSide.nowMs });
+      return false;
+    }
+    return true;
+  });
   if (late.length) {
     const again = await readOn(dstSide, pair, late, ctx);
     if ('stop' in again) return again;
@@ -204,7 +229,6 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
     for (const [p, r] of again.read) dst.read.set(p, r);
     dst.bytes += again.bytes;
   }
-  const provenByTransfer = derived.size - late.length;
   const missing: string[] = [];
   const extra: string[] = [];
   const changed: string[] = [];
@@ -220,7 +244,11 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   }
   const drift = missing.length + extra.length + changed.length > 0;
   if (!drift) await rememberIncremental(pair, inc, check, [[kl, here.read], [kr, far.read]], ctx);
-  return { checked: inc.local.files, missing, extra, changed, bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum', proof: provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached', ...(provenByTransfer > 0 ? { provenByTransfer } : {}) };
+  const provenByTransfer = derived.size - late.length;
+  return {
+    checked: inc.local.files, missing, extra, changed, bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum',
+    proof: provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached', provenByTransfer,
+  };
 }
 
 const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);
@@ -255,11 +283,13 @@ async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: 
     }
     let r: Rewritten | undefined;
     try {
-      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy });
+      const cacheKey = d.summary.cacheKey ? { cacheKey: d.summary.cacheKey } : {};
+      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy, sums: d === inc.local, ...cacheKey });
     } catch (error) {
       warn(`could not update the hash cache of ${d.side.path} (${(error as Error).message}); the next run compares every file`);
     }
-    ok &&= r !== undefined && r.content !== undefined && r.before === d.summary.sha256 && r.beforeFiles === d.summary.files && r.files === d.files;
+    // The file is the one summed up: written with the summary (its stat key), or holding its digest.
+    ok &&= r !== undefined && r.content !== undefined && (r.before === undefined || r.before === d.summary.sha256) && r.beforeFiles === d.summary.files && r.files === d.files;
     done.push({ d, ...(r ? { r } : {}), racy, ok });
     // The host's racy files ride its next listing's call (sides.ts readRacy).
     d.side.racy.clear();
@@ -269,7 +299,7 @@ async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: 
   const [l, r] = done as [(typeof done)[number], (typeof done)[number]];
   const agree = l.ok && r.ok && l.r?.content === r.r?.content;
   for (const s of done) {
-    const summary = agree && s.r?.content ? { fingerprint: '', sha256: s.r.content, files: s.r.files, listing: s.d.side.rawDigest as string, ...(s === l && s.r.sums ? { sums: s.r.sums } : {}), ...(s.racy.length ? { racy: s.racy } : {}) } : undefined;
+    const summary = agree && s.r?.content ? { fingerprint: '', sha256: s.r.content, files: s.r.files, listing: s.d.side.rawDigest as string, ...(s === l && s.r.sums ? { sums: s.r.sums } : {}), ...(s.racy.length ? { racy: s.racy } : {}), cacheKey: s.r.cacheKey } : undefined;
     await writeSummary(dir, s.d.side.cacheRoot, summary, warn);
     const raw = s.d.side.raw?.();
     if (summary && raw) await saveListing(dir, s.d.side.cacheRoot, raw, warn);

@@ -24,7 +24,7 @@ import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental } from './incremental.js';
+import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental, type Planned as IncrementalPlan } from './incremental.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, relayTransfer, takeSession, type Held, type Relayed } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
@@ -147,7 +147,7 @@ async function planned(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, 
   // Few records changed since both sides were proved equal: only those are planned (incremental.ts).
   const inc = same || o.seam || o.shardRun || fullCheckDue(pair, o.plan.full) ? undefined : incrementalOf(pair, local, remote);
   const small = inc && incrementalPlan(pair, direction, inc);
-  const whole = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : small ?? planOf(pair, direction, local, remote);
+  const whole = same ? { send: [], replace: [], delete: [], sourceFiles: same.files, destFiles: same.files, sourceDigest: same.sha256, destDigest: same.sha256 } : small?.plan ?? planOf(pair, direction, local, remote);
   const wholeChanges: Changes = changesOf(whole);
   if (o.action === 'status') return { status: isEmptyPlan(whole) ? 'in_sync' : 'drift', changes: wholeChanges };
   const src = direction === 'push' ? local : remote;
@@ -161,7 +161,7 @@ async function planned(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, 
   const changes: Changes = o.shardRun ? changesOf(plan) : wholeChanges;
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
-  const planned: Planned = { plan, changes, local, remote, incremental: small !== undefined, began };
+  const planned: Planned = { plan, changes, local, remote, ...(small ? { incremental: small } : {}), began };
   // The listing's session kept: a small transfer rides it, and the host lists again in it (ssh-held.ts).
   if (held && !isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { ...planned, held });
   held?.session.release();
@@ -175,8 +175,8 @@ interface Planned {
   readonly changes: Changes;
   readonly local: Side;
   readonly remote: Side;
-  /** Planned from the changed records only (incremental.ts): verified the same way when it can be. */
-  readonly incremental: boolean;
+  /** Planned from the changed records only (incremental.ts), with the source's keys of those paths: verified the same way when it can be. */
+  readonly incremental?: IncrementalPlan;
   /** The work counters when the run began (verify.work reports the difference). */
   readonly began: Work;
   readonly held?: Held;
@@ -240,11 +240,12 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
   if ('local' in sides && read) sides = direction === 'push' ? { ...sides, local: withEarly(sides.local, read) } : { ...sides, remote: withEarly(sides.remote, read) };
-  const written = writtenFrom(direction === 'push' ? local : remote, direction, wrote);
+  // An incremental plan knows the source keys of what it sent (writtenFrom would parse the whole source listing).
+  const written = planned.incremental ? writtenIn(planned.incremental.sourceKeys, direction, wrote) : writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
-  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx, written) : undefined;
+  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc) : undefined;
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
@@ -286,6 +287,15 @@ const pacedBy = (early: EarlyHash, emit: AttemptContext['emit']): AttemptContext
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
 const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);
+
+function writtenIn(sourceKeys: ReadonlyMap<string, Key>, direction: 'push' | 'pull', paths: readonly string[]): Written | undefined {
+  const keys = new Map<string, Key>();
+  for (const p of paths) {
+    const k = sourceKeys.get(p);
+    if (k) keys.set(p, k);
+  }
+  return keys.size ? { from: direction === 'push' ? 'local' : 'remote', keys } : undefined;
+}
 
 /** The files the tool says it wrote and checked, each with the key its source had when planned (`source`: the listing before the transfer). */
 function writtenFrom(source: Side, direction: 'push' | 'pull', paths: readonly string[]): Written | undefined {

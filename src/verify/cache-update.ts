@@ -5,7 +5,7 @@
 // the content digest it has now, and its `labsync sums` digest. A line is cut at its tabs, never
 // parsed into a row; only the changed rows are made.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { CHUNK, headerLine, rowLine, type Row } from './cache-file.js';
@@ -22,12 +22,21 @@ export interface CacheUpdate {
   readonly racyBefore: readonly RacyRow[];
   /** Listed files outside the cache now, with the sha256 this run read. */
   readonly racyNow: readonly RacyRow[];
+  /** The file's stat key when it was written with the summary: while it has it, `before` is not computed. */
+  readonly cacheKey?: readonly number[];
+  /** Compute the `labsync sums` digest (the local side's, for the receipt). */
+  readonly sums: boolean;
 }
 
 export interface Rewritten {
-  /** Content digest (tree-summary.ts contentDigest) of the tree as the cache and racyBefore held it. */
-  readonly before: string;
+  /**
+   * Content digest (tree-summary.ts contentDigest) of the tree as the cache and racyBefore held it;
+   * undefined when the file still had `cacheKey` (it is the file written with the summary).
+   */
+  readonly before?: string;
   readonly beforeFiles: number;
+  /** The new file's stat key, for the summary written with it. */
+  readonly cacheKey: readonly number[];
   /** Content and sums digests of the tree now; undefined when a file has no sha256. */
   readonly content?: string;
   readonly sums?: string;
@@ -68,6 +77,7 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
   let files = 0;
   let lines = 0;
   let unknown = false;
+  const trusted = update.cacheKey !== undefined && sameStat(file, update.cacheKey);
   const racyBefore = new Map(update.racyBefore.map((r) => [r.path, r]));
   const racyNow = new Map(update.racyNow.map((r) => [r.path, r]));
   const special = sortBytewise([...new Set([...update.rows.keys(), ...racyBefore.keys(), ...racyNow.keys()])]);
@@ -81,13 +91,13 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     out = '';
   };
   const countBefore = (path: string, size: string | number, sha: string): void => {
-    before.add(`${path}\0${size}\0${sha}\n`);
+    if (!trusted) before.add(`${path}\0${size}\0${sha}\n`);
     beforeFiles++;
   };
   const countNow = (path: string, size: string | number, sha: string): void => {
     after.add(`${path}\0${size}\0${sha}\n`);
-    if (sha) sums.add(`${sumsLine(sha, path)}\n`);
-    else unknown = true;
+    if (!sha) unknown = true;
+    else if (update.sums) sums.add(`${sumsLine(sha, path)}\n`);
     files++;
   };
   /** A changed or racy path, with the cache's line for it if it has one ([size, sha256, the line]). */
@@ -168,5 +178,21 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     await unlink(tmp).catch(() => undefined);
     throw error;
   }
-  return { before: before.done(), beforeFiles, files, lines, ...(unknown ? {} : { content: after.done(), sums: sums.done() }) };
+  return {
+    ...(trusted ? {} : { before: before.done() }), beforeFiles, files, lines, cacheKey: statKey(file),
+    ...(unknown ? {} : { content: after.done(), ...(update.sums ? { sums: sums.done() } : {}) }),
+  };
+}
+
+const statKey = (file: string): number[] => {
+  const s = statSync(file);
+  return [s.size, s.mtimeMs, s.ctimeMs, s.ino];
+};
+
+function sameStat(file: string, key: readonly number[]): boolean {
+  try {
+    return statKey(file).every((v, i) => v === key[i]);
+  } catch {
+    return false;
+  }
 }

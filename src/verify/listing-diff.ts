@@ -14,7 +14,7 @@ export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino:
 export interface Change { readonly before: Key | null; readonly now: Key | null }
 
 /** How far ahead a record is looked for when the listings part (an inserted or removed run of records). */
-const WINDOW = 1 << 16;
+const WINDOW = 1 << 14;
 
 /** The length of the common prefix of a[i…] and b[j…], by comparing ever longer slices natively. */
 function common(a: Buffer, i: number, b: Buffer, j: number): number {
@@ -53,8 +53,9 @@ function recordAt(buf: Buffer, from: number, end: number): Record | undefined | 
 }
 
 /** Where the whole record `rec` (with its NUL) starts in buf[from, to), at a record's start; -1: not there. */
-function findRecord(buf: Buffer, rec: Buffer, from: number, to: number): number {
+function findRecord(buf: Buffer, rec: Buffer, from: number, to: number, budget: { bytes: number }): number {
   const window = buf.subarray(0, Math.min(buf.length, to));
+  budget.bytes -= Math.max(0, window.length - from);
   for (let q = window.indexOf(rec, from); q >= 0; q = window.indexOf(rec, q + 1)) {
     if (q === 0 || buf[q - 1] === 0) return q;
   }
@@ -64,13 +65,16 @@ function findRecord(buf: Buffer, rec: Buffer, from: number, to: number): number 
 /**
  * The paths whose records differ between `before` and `now` (find -printf listings, NUL-terminated
  * records "size mtime ctime ino path"), each with its key in both; paths `excluded` are left out.
- * undefined when more than `limit` records differ (the caller then lists and plans the whole tree) or
- * a listing is not of that form.
+ * undefined when more than `limit` records differ (the caller then lists and plans the whole tree), the
+ * listings part in too many places to line up cheaply, or a listing is not of that form.
  */
 export function diffListings(before: Buffer, now: Buffer, limit: number, excluded?: (path: string) => boolean): Map<string, Change> | undefined {
   const gone = new Map<string, Key>();
   const came = new Map<string, Key>();
   let flagged = 0;
+  // Searches for an anchor may read this much in all (a listing in a new order would otherwise cost
+  // a window per record): past it, the whole listings are cheaper.
+  const budget = { bytes: Math.max(1 << 22, 4 * (before.length + now.length)) };
   // false: a listing not of find's form (the caller trusts neither then).
   const take = (into: Map<string, Key>, buf: Buffer, from: number, end: number): boolean => {
     const r = recordAt(buf, from, end);
@@ -111,13 +115,13 @@ export function diffListings(before: Buffer, now: Buffer, limit: number, exclude
     const ea = before.indexOf(0, i);
     const eb = now.indexOf(0, j);
     if (ea < 0 || eb < 0) return undefined; // a last record without its NUL: not find's listing
-    const q = findRecord(now, before.subarray(i, ea + 1), eb + 1, j + WINDOW);
+    const q = findRecord(now, before.subarray(i, ea + 1), eb + 1, j + WINDOW, budget);
     if (q >= 0) {
       // Records inserted before one still listed as it was.
       if (!takeAll(came, now, j, q)) return undefined;
       j = q;
     } else {
-      const p = findRecord(before, now.subarray(j, eb + 1), ea + 1, i + WINDOW);
+      const p = findRecord(before, now.subarray(j, eb + 1), ea + 1, i + WINDOW, budget);
       if (p >= 0) {
         if (!takeAll(gone, before, i, p)) return undefined;
         i = p;
@@ -128,7 +132,7 @@ export function diffListings(before: Buffer, now: Buffer, limit: number, exclude
         j = eb + 1;
       }
     }
-    if (flagged > limit) return undefined;
+    if (flagged > limit || budget.bytes < 0) return undefined;
   }
   if (flagged > limit) return undefined;
   const out = new Map<string, Change>();
@@ -137,13 +141,33 @@ export function diffListings(before: Buffer, now: Buffer, limit: number, exclude
   return out;
 }
 
+/** Past this many paths, one pass over the listing beats a search per path. */
+const SEARCHES = 16;
+
 /**
  * The keys of `paths` as `raw` lists them (paths not flagged by diffListings, so listed as before);
- * a path not found is left out. Each is looked up by its record's tail (" path\0"), natively.
+ * a path not found is left out. A few are looked up by their record's tail (" path\0"), natively;
+ * more in one pass that makes a string only of a record whose path has the byte length of one sought.
  */
 export function keysIn(raw: Buffer, paths: Iterable<string>): Map<string, Key> {
+  const wanted = new Set(paths);
   const out = new Map<string, Key>();
-  for (const path of paths) {
+  if (wanted.size > SEARCHES) {
+    const lengths = new Set([...wanted].map((p) => Buffer.byteLength(p)));
+    for (let at = 0; at < raw.length; ) {
+      const end = raw.indexOf(0, at);
+      if (end < 0) break;
+      let sp = at;
+      for (let f = 0; f < 4 && sp >= 0; f++) sp = raw.indexOf(32, sp + (f ? 1 : 0));
+      if (sp >= 0 && sp < end && lengths.has(end - sp - 1)) {
+        const r = recordAt(raw, at, end);
+        if (r && wanted.has(r.path)) out.set(r.path, r.key);
+      }
+      at = end + 1;
+    }
+    return out;
+  }
+  for (const path of wanted) {
     const needle = Buffer.from(` ${path}\0`);
     for (let q = raw.indexOf(needle); q >= 0; q = raw.indexOf(needle, q + 1)) {
       const start = q === 0 ? 0 : raw.lastIndexOf(0, q - 1) + 1;

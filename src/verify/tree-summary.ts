@@ -26,6 +26,11 @@ export interface TreeSummary {
    * in the digests above, and compared again by the next run (listing-file.ts, engine/incremental.ts).
    */
   readonly racy?: readonly RacyRow[];
+  /**
+   * The stat key [size, mtimeMs, ctimeMs, ino] of the hash cache file written with this summary: while
+   * the file has it, it holds exactly the rows summed up, and is not checked against `sha256` again.
+   */
+  readonly cacheKey?: readonly number[];
 }
 
 /** Hash of the file list and their [size, mtimeMs, ctimeMs, ino] keys, in list order. */
@@ -84,6 +89,7 @@ export function readSummary(cacheDir: string, root: string): TreeSummary | undef
       fingerprint: doc.fingerprint, sha256: doc.sha256, files: doc.files,
       ...(typeof doc.listing === 'string' ? { listing: doc.listing } : {}), ...(typeof doc.sums === 'string' ? { sums: doc.sums } : {}),
       ...(Array.isArray(doc.racy) && doc.racy.length ? { racy: doc.racy.filter(racyRow) } : {}),
+      ...(Array.isArray(doc.cacheKey) && doc.cacheKey.length === 4 && doc.cacheKey.every((n) => typeof n === 'number') ? { cacheKey: doc.cacheKey } : {}),
     };
   } catch {
     return undefined; // absent or damaged: the full comparison runs
@@ -113,6 +119,9 @@ export async function recognise(stats: TreeStats, cacheDir: string, warn?: Warn)
   // Racy files are compared again before the tree counts as unchanged (engine/incremental.ts).
   if (!s || s.racy) return undefined;
   if (stats.rawDigest && s.listing === stats.rawDigest) return s;
+  // Listed by find, and not as then: the records that changed are found without parsing (engine/incremental.ts).
+  // (Parsing here only recognised a tree whose excluded files or listing order alone changed.)
+  if (stats.rawDigest && s.listing) return undefined;
   const l = stats.listing();
   if (s.files !== l.paths.length || s.fingerprint !== fingerprint(l.paths, l.keys)) return undefined;
   if (stats.rawDigest) await writeSummary(cacheDir, stats.root, { ...s, listing: stats.rawDigest }, warn);
