@@ -1,8 +1,20 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
 // One ESM bundle with lazy chunks: `--help`/`--version` load only cli.js + commander,
-// every command handler (and execa, pino, zod with it) is a dynamic import.
-export default defineConfig({
+// every command handler (and zod with it) is a dynamic import. scripts/build-script.mjs makes the same
+// CLI as one classic script for bin/labsync.js to start with V8's code cache.
+// zod's classic build re-exports every locale's messages (`z.locales`, 60-odd modules): labsync uses
+// none but the default English one, which zod imports on its own. Evaluating them cost every command
+// that loads the manifest ~10 ms; they resolve to an empty module instead.
+const zodWithoutLocales: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'zod-without-locales',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
+const esm: Options = {
   // Worker threads load their code by path: dist/hash-worker.js is an entry of their own.
   // dist/mlflow-client.js is the MLflow REST client the mlflow adapter's commands start (with node itself).
   entry: { cli: 'src/cli.ts', 'hash-worker': 'src/verify/hash-worker.ts', 'mlflow-client': 'src/mlflow-client/main.ts' },
@@ -21,18 +33,9 @@ export default defineConfig({
   // at run time, so it stays a dependency resolved from node_modules.
   noExternal: [/^(?!@parcel\/watcher)/],
   external: ['@parcel/watcher'],
-  // Some dependencies (cross-spawn, signal-exit) still call require(); give the ESM bundle one.
-  // zod's classic build re-exports every locale's messages (`z.locales`, 60-odd modules): labsync uses
-  // none but the default English one, which zod imports on its own. Evaluating them cost every command
-  // that loads the manifest ~10 ms; they resolve to an empty module instead.
-  esbuildPlugins: [
-    {
-      name: 'zod-without-locales',
-      setup(build) {
-        build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined));
-        build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({ contents: 'export {};', loader: 'js' }));
-      },
-    },
-  ],
+  esbuildPlugins: [zodWithoutLocales],
+  // Some dependencies still call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __labsyncCreateRequire } from 'node:module'; const require = __labsyncCreateRequire(import.meta.url);" },
-});
+};
+
+export default defineConfig(esm);

@@ -1,2 +1,89 @@
 #!/usr/bin/env node
-import('../dist/cli.js').then((m) => m.main(process.argv));
+// Starts the CLI from dist/cli-script.js (the whole CLI as one classic script) compiled with V8's code
+// cache, kept per labsync build, node version and command in the user's cache folder
+// ($XDG_CACHE_HOME/labsync, else ~/.cache/labsync): Node 20 caches no compiled code for ES modules,
+// and compiling what a run loads cost ~50 ms of CPU each time. A cache that is missing, rejected by V8
+// or unwritable only costs that compile; anything wrong with the script itself falls back to the ES
+// module build (dist/cli.js), as does LABSYNC_CODE_CACHE=0 (`report`: say on stderr which it was).
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants as vmConstants, Script } from 'node:vm';
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+
+function cacheFolder() {
+  const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(base, 'labsync');
+}
+
+/** The CLI's exports from the script, or undefined when it cannot be used (then the ESM build runs). */
+function fromScript() {
+  // The script's own import() (@parcel/watcher, left outside the bundle) needs node's loader (≥ 20.13).
+  const loader = vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  if (process.env.LABSYNC_CODE_CACHE === '0' || !loader) return undefined;
+  const file = join(dist, 'cli-script.js');
+  let source;
+  let st;
+  try {
+    st = statSync(file);
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // A build is its file's identity: V8 itself only checks the source's length, not its bytes.
+  const build = `cli-${st.dev}-${st.ino}-${st.size}-${Math.round(st.mtimeMs)}-${process.version}-${process.arch}`;
+  // One cache per command: each holds the functions its own first run compiled.
+  const command = (process.argv.slice(2).find((a) => /^[a-z]+$/.test(a)) ?? 'none').slice(0, 20);
+  let folder;
+  try {
+    folder = cacheFolder();
+  } catch {
+    folder = undefined; // no home to speak of: compiled every run
+  }
+  const cacheFile = folder && join(folder, `${build}-${command}.v8cache`);
+  let cachedData;
+  try {
+    if (cacheFile) cachedData = readFileSync(cacheFile);
+  } catch {
+    // none yet: made at exit
+  }
+  let script;
+  const module = { exports: {} };
+  try {
+    script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, importModuleDynamically: loader, ...(cachedData ? { cachedData } : {}) });
+    script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dist);
+  } catch {
+    return undefined;
+  }
+  if (typeof module.exports.main !== 'function') return undefined;
+  // For tests and measurements: whether this start compiled or took the cache.
+  if (process.env.LABSYNC_CODE_CACHE === 'report') process.stderr.write(`code cache: ${!cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}\n`);
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    // At exit the cache holds what this run compiled too, not only the top level.
+    process.once('exit', () => {
+      try {
+        mkdirSync(folder, { recursive: true });
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+        // Caches of other builds (an upgrade, another node) unused for a week go; two installs in use
+        // side by side keep theirs.
+        const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;
+        for (const name of readdirSync(folder)) {
+          const other = join(folder, name);
+          if (name.startsWith('cli-') && name.endsWith('.v8cache') && !name.startsWith(`${build}-`) && statSync(other).mtimeMs < weekAgo) unlinkSync(other);
+        }
+      } catch {
+        // a read-only home: every run compiles, as without the cache
+      }
+    });
+  }
+  return module.exports;
+}
+
+const cli = fromScript();
+if (cli) cli.main(process.argv);
+else import('../dist/cli.js').then((m) => m.main(process.argv));

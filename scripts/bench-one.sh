@@ -11,5 +11,6 @@ shift
 PATH="${LABSYNC_TOOLS:-$PWD/.tools}/bin:$PATH"
 export PATH
 npx tsup --silent
+node scripts/build-script.mjs
 npx tsup "bench/$name.ts" --format esm --platform node --target node20 --out-dir .bench/dist --silent
 exec node ".bench/dist/$name.js" "$@"

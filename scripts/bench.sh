@@ -9,5 +9,6 @@ PATH="${LABSYNC_TOOLS:-$PWD/.tools}/bin:$PATH"
 export PATH
 sh scripts/node-deps.sh
 npx tsup --silent
+node scripts/build-script.mjs
 npx tsup bench/bench.ts --format esm --platform node --target node20 --out-dir .bench/dist --silent
 exec node .bench/dist/bench.js

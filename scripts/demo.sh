@@ -8,4 +8,5 @@ PATH="${LABSYNC_TOOLS:-$PWD/.tools}/bin:$PATH"
 export PATH
 sh scripts/node-deps.sh
 npx tsup --silent
+node scripts/build-script.mjs
 exec node bin/labsync.js demo "$@"

@@ -154,6 +154,9 @@ describe('where nobody is watching', () => {
     expect((await lab.cli(['data', 'push'], { env })).exitCode).toBe(0);
     expect(started().filter((l) => l === 'rsync --version')).toHaveLength(1);
     expect(started().filter((l) => l.startsWith('git '))).toEqual([]);
+    // doctor asks afresh, whatever is remembered.
+    await lab.cli(['doctor'], { env });
+    expect(started().filter((l) => l === 'rsync --version')).toHaveLength(2);
     const names = readdirSync(lab.path('.labsync/receipts')).sort();
     expect(names).toHaveLength(2);
     for (const name of names) {

@@ -20,8 +20,10 @@ function isExecutableFile(path: string): boolean {
 /** The file `program` names through `PATH` (execvp's search), undefined when none. */
 export function whichSync(program: string, env: NodeJS.ProcessEnv, cwd: string, skip?: (dir: string) => boolean): string | undefined {
   if (program.includes('/')) return isExecutableFile(resolve(cwd, program)) ? resolve(cwd, program) : undefined;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir || skip?.(dir)) continue;
+  for (const entry of (env.PATH ?? '').split(delimiter)) {
+    // An empty entry is the current folder, to execvp as to the shell.
+    const dir = entry || '.';
+    if (skip?.(dir)) continue;
     const path = join(isAbsolute(dir) ? dir : resolve(cwd, dir), program);
     if (isExecutableFile(path)) return path;
   }

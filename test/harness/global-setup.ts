@@ -32,6 +32,8 @@ function onPath(program: string): boolean {
 export default async function setup(project: TestProject): Promise<() => void> {
   process.env.PATH = withTools(process.env.PATH);
   execFileSync('npx', ['tsup', '--silent'], { stdio: 'inherit' });
+  // The script bin/labsync.js starts with V8's code cache, as `npm run build` makes it.
+  execFileSync('node', ['scripts/build-script.mjs'], { stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'labsync-servers-'));
   let ssh: SshHost | null = null;
   if (sshdAvailable()) ssh = await startSshd(join(dir, 'ssh'));

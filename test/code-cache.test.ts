@@ -1,0 +1,41 @@
+// bin/labsync.js starts the CLI from one script with V8's code cache kept in the user's cache folder.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Lab } from './harness/lab.js';
+
+const caches = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.v8cache')) : []);
+
+describe('code cache', () => {
+  it('is made by the first start of a command, used by the next, and replaced when damaged', async () => {
+    const lab = new Lab();
+    const env = { XDG_CACHE_HOME: lab.outside('xdg'), LABSYNC_CODE_CACHE: 'report' };
+    const dir = lab.outside('xdg', 'labsync');
+    const first = await lab.cli(['validate'], { env });
+    expect(first.stderr).toContain('code cache: none');
+    expect(caches(dir)).toHaveLength(1);
+    const second = await lab.cli(['validate'], { env });
+    expect(second.stderr).toContain('code cache: used');
+    expect(second.exitCode).toBe(first.exitCode);
+    // Another command keeps a cache of its own (the functions its run compiled).
+    expect((await lab.cli(['--version'], { env })).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(caches(dir)).toHaveLength(2);
+    for (const name of caches(dir)) writeFileSync(join(dir, name), 'not a code cache');
+    const damaged = await lab.cli(['validate'], { env });
+    expect(damaged.stderr).toContain('code cache: rejected');
+    expect(damaged.exitCode).toBe(first.exitCode);
+    expect((await lab.cli(['validate'], { env })).stderr).toContain('code cache: used');
+  });
+
+  it('runs without one: switched off, or with a cache folder that cannot be made', async () => {
+    const lab = new Lab();
+    const off = await lab.cli(['--version'], { env: { XDG_CACHE_HOME: lab.outside('xdg'), LABSYNC_CODE_CACHE: '0' } });
+    expect(off.exitCode).toBe(0);
+    expect(caches(lab.outside('xdg', 'labsync'))).toEqual([]);
+    writeFileSync(lab.outside('a-file'), '');
+    const blocked = await lab.cli(['--version'], { env: { XDG_CACHE_HOME: lab.outside('a-file'), LABSYNC_CODE_CACHE: 'report' } });
+    expect(blocked.exitCode).toBe(0);
+    expect(blocked.stderr).toContain('code cache: none');
+    expect(blocked.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
