@@ -12,13 +12,14 @@ import { json, Lab } from './harness/lab.js';
 import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
 import { pastRacyWindow, until } from './harness/wait.js';
 
-type Doc = { pairs: { status: string; files: number; error?: string; warnings: string[]; verify: { status: string; bytesHashed?: { local: number; remote: number } } | null }[] };
+type Doc = { pairs: { status: string; files: number; attempts?: number; error?: string; warnings: string[]; verify: { status: string; bytesHashed?: { local: number; remote: number } } | null }[] };
 const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
 
-function manifest(host: SshHost, lab: Lab, extra = ''): string {
+function manifest(host: SshHost, lab: Lab, extra = '', retries = 0): string {
   return `version: 1
 defaults:
-  retries: 0
+  retries: ${retries}
+  retry_delay: 100ms
 remotes:
   gpu: ${sshRemote(host, lab.outside('gpu'))}
 data:
@@ -89,9 +90,9 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
     return { pair: pairOf(r), sessions: sessions() - s, logins: logins() - l };
   }
 
-  function newLab(extra = ''): Lab {
+  function newLab(extra = '', retries = 0): Lab {
     const lab = new Lab();
-    lab.manifest(manifest(host, lab, extra));
+    lab.manifest(manifest(host, lab, extra, retries));
     return lab;
   }
 
@@ -136,34 +137,49 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha' });
   });
 
-  it('the session dies as rsync --server starts: the files go over a login of their own, then are listed and proved', async () => {
-    const lab = newLab();
+  it('the session dies as rsync --server starts: that was the first attempt; the retry goes over a login of its own, then is listed and proved', async () => {
+    const lab = newLab('', 1);
     lab.write(lab.path('raw/a'), 'alpha');
     flip('server-kill');
     const r = await pushed(lab);
-    expect(r.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, attempts: 2, verify: { status: 'in_sync' } });
     expect(existsSync(join(switches, 'server-kill'))).toBe(false);
     expect([r.sessions, r.logins]).toEqual([3, 3]);
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha' });
   });
 
-  it('rsync --server exits non-zero on the session: the files are sent again their usual way and proved', async () => {
+  it('with retries: 0 the session dying mid-transfer fails the pair, as a connection lost mid-rsync does', async () => {
     const lab = newLab();
+    lab.write(lab.path('raw/a'), 'alpha');
+    flip('server-kill');
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(r.pair?.error).toMatch(/rsync/);
+    expect(r.pair?.verify ?? null).toBeNull();
+    expect(existsSync(lab.outside('gpu/raw/a'))).toBe(false);
+    // The next run sends it (one session again).
+    const again = await pushed(lab);
+    expect(again.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect([again.sessions, again.logins]).toEqual([1, 1]);
+  });
+
+  it('rsync --server exits non-zero on the session: the retry sends the files their usual way, and they are proved', async () => {
+    const lab = newLab('', 1);
     lab.write(lab.path('raw/a'), 'alpha');
     flip('server-fail');
     const r = await pushed(lab);
-    expect(r.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, attempts: 2, verify: { status: 'in_sync' } });
     expect([r.sessions, r.logins]).toEqual([3, 3]);
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha' });
   });
 
   it('rsync --server fails on the session and again on its own login: the pair fails as the usual path says, nothing is taken as sent', async () => {
-    const lab = newLab();
+    const lab = newLab('', 1);
     lab.write(lab.path('raw/a'), 'alpha');
     flip('server-fail-always');
     try {
       const r = await pushed(lab);
-      expect(r.pair?.status).toBe('failed');
+      expect(r.pair).toMatchObject({ status: 'failed', attempts: 2 });
       expect(r.pair?.error).toMatch(/rsync/);
       expect(r.pair?.verify ?? null).toBeNull();
       expect(existsSync(lab.outside('gpu/raw/a'))).toBe(false);

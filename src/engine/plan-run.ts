@@ -18,6 +18,7 @@ import { atPlan } from './plan-seam.js';
 import { runFingerprint } from './shard.js';
 import { deletionKey, slicePlan, sliceVerify } from './shard-plan.js';
 import { stopped, type Body } from './outcome.js';
+import { backoffDelay, sleep } from '../exec/retry.js';
 import type { PairRunOptions } from './run-pair.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
@@ -174,13 +175,22 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
     const files = adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [];
-    const relayed = held && relayFits(plan, files) ? await relayOnce(pair, files, held, ctx, show) : undefined;
+    const relayed = held && relayFits(pair, plan, files) ? await relayOnce(pair, files, held, ctx, show) : undefined;
     if (relayed && 'interrupted' in relayed) return { status: 'interrupted', error: 'interrupted', changes };
     if (relayed && 'ok' in relayed) {
       record(adapter, [relayed.ok], relayed.warnings, moved);
       after = Promise.resolve(relayed.after);
+    } else if (relayed) {
+      // The relayed try was the first attempt: the usual transfer is the retry, within the pair's retries.
+      const { failed, command } = relayed;
+      if (failed.kind === 'fatal' || pair.retries < 1) return { ...stopped({ kind: 'failed', outcome: failed, command, attempts: 1 }), changes };
+      const delayMs = backoffDelay(1, pair.retryDelayMs);
+      o.emit({ kind: 'pair_retry', pair: pair.name, attempt: 1, delayMs, reason: failed.reason });
+      if (!(await sleep(delayMs, o.signal))) return { status: 'interrupted', error: 'interrupted', attempts: 1, changes };
+      const stop = await move(adapter, files, { ...ctx, pair: { ...pair, retries: pair.retries - 1 } }, show, moved);
+      moved.attempts += 1;
+      if (stop) return { ...stop, attempts: (stop.attempts ?? 1) + 1, changes };
     } else {
-      // Not relayed, or it failed once there: the usual transfer, with its retries and classification.
       const stop = await move(adapter, files, ctx, show, moved);
       if (stop) return { ...stop, changes };
     }
@@ -235,11 +245,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   return { status: 'ok', verify: verified, ...base, ...tally() };
 }
 
-async function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Relayed> {
+function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Relayed> {
   show(files);
-  const relayed = await relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair));
-  if ('failed' in relayed) ctx.emit({ kind: 'pair_step', pair: pair.name, step: `sending again over a new connection (the held one: ${relayed.failed})` });
-  return relayed;
+  return relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair));
 }
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */

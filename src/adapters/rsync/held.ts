@@ -48,6 +48,8 @@ export function heldScript(path: string, excludes: readonly string[], hashBytes:
     // redirection of a closed fd 1): rsync sees the end of its stream, the relay exits.
     'exec >/dev/null',
     `printf 'labsync-after %s %s\\n' ${token} "$rc" >&2`,
+    // A failed rsync's listing would not be used (the transfer is retried its usual way): end now.
+    '[ "$rc" = 0 ] || exit "$rc"',
     `( ${listScript(path, excludes)} ) </dev/null >&2`,
   ].join('\n');
 }
