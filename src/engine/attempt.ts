@@ -56,6 +56,12 @@ function stopFailure(output: ToolOutput, pair: ResolvedPair): Extract<Outcome, {
   return { kind: 'retry', reason: `no progress for ${shortDuration(output.stalled.ms)}${said}` };
 }
 
+/** What one run of `command` came to, as the loop below judges it (a held session's relayed rsync too). */
+export function judge(output: ToolOutput, command: Command, adapter: Adapter, pair: ResolvedPair): Outcome {
+  const outcome: Outcome = answered(output, command) ? { kind: 'ok' } : (spawnFailure(output, command, adapter) ?? adapter.classify(output, command));
+  return outcome.kind === 'ok' ? outcome : (stopFailure(output, pair) ?? outcome);
+}
+
 /** Runs `commands` in order; a transient failure reruns them all after a backoff, up to the pair's retries. */
 export async function attempt(commands: readonly Command[], ctx: AttemptContext): Promise<Attempted> {
   const { adapter, pair, emit, redact, signal } = ctx;

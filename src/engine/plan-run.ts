@@ -18,6 +18,7 @@ import { atPlan } from './plan-seam.js';
 import { runFingerprint } from './shard.js';
 import { deletionKey, slicePlan, sliceVerify } from './shard-plan.js';
 import { stopped, type Body } from './outcome.js';
+import { backoffDelay, sleep } from '../exec/retry.js';
 import type { PairRunOptions } from './run-pair.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
@@ -193,7 +194,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // a transfer that went its own way; undefined: a listing of its own.
   let after: Promise<RemoteListing | undefined> | undefined;
   const files = sending.length ? adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [] : [];
-  const relay = held !== undefined && sending.length > 0 && relayFits(plan, files);
+  const relay = held !== undefined && sending.length > 0 && relayFits(pair, plan, files);
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which
   // reads after, nor for an incremental plan, whose few files are read after the transfer.
   const early = sending.length && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
@@ -209,8 +210,24 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
       record(adapter, [relayed.ok], relayed.warnings, moved);
       after = Promise.resolve(relayed.after);
       early?.end(true);
+    } else if (relayed) {
+      // The relayed try was the first attempt: the usual transfer is the retry, within the pair's retries.
+      const { failed, command } = relayed;
+      if (failed.kind === 'fatal' || pair.retries < 1) {
+        early?.end(false);
+        return { ...stopped({ kind: 'failed', outcome: failed, command, attempts: 1 }), changes };
+      }
+      const delayMs = backoffDelay(1, pair.retryDelayMs);
+      o.emit({ kind: 'pair_retry', pair: pair.name, attempt: 1, delayMs, reason: failed.reason });
+      if (!(await sleep(delayMs, o.signal))) {
+        early?.end(false);
+        return { status: 'interrupted', error: 'interrupted', attempts: 1, changes };
+      }
+      const stop = await move(adapter, files, { ...paced, pair: { ...pair, retries: pair.retries - 1 } }, show, moved);
+      early?.end(!stop);
+      moved.attempts += 1;
+      if (stop) return { ...stop, attempts: (stop.attempts ?? 1) + 1, changes };
     } else {
-      // Not relayed, or it failed once there: the usual transfer, with its retries and classification.
       const stop = await move(adapter, files, paced, show, moved);
       early?.end(!stop);
       if (stop) return { ...stop, changes };
@@ -272,11 +289,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   return { status: 'ok', verify: { ...verified, work: workSince(planned.began) }, ...base, ...tally() };
 }
 
-async function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Relayed> {
+function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Relayed> {
   show(files);
-  const relayed = await relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair));
-  if ('failed' in relayed) ctx.emit({ kind: 'pair_step', pair: pair.name, step: `sending again over a new connection (the held one: ${relayed.failed})` });
-  return relayed;
+  return relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair));
 }
 
 /** The transfer's progress paces the early reads (they keep near the bytes sent, in the page cache). */

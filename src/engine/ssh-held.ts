@@ -9,7 +9,9 @@ import type { Command, RemoteListing, ToolOutput } from '../adapters/types.js';
 import { holdSession, type Session } from '../exec/held.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
-import { answered, type AttemptContext } from './attempt.js';
+import { formatCommand } from '../exec/format.js';
+import type { Outcome } from '../adapters/types.js';
+import { judge, type AttemptContext } from './attempt.js';
 import type { Side } from './sides.js';
 
 /**
@@ -72,24 +74,21 @@ export function takeSession(side: Side): Held | undefined {
 }
 
 /** Whether the plan's transfer is one rsync call worth relaying (no deletions: those are a second call). */
-export function relayFits(plan: PairPlan, commands: readonly Command[]): boolean {
+export function relayFits(pair: ResolvedPair, plan: PairPlan, commands: readonly Command[]): boolean {
+  if (pair.remote.type !== 'ssh' || commands.length !== 1 || !relayArgv((commands[0] as Command).args, pair.remote)) return false;
   const bytes = [...plan.send, ...plan.replace].reduce((n, f) => n + f.size, 0);
-  return commands.length === 1 && plan.delete.length === 0 && bytes <= relayMaxBytes();
+  return plan.delete.length === 0 && bytes <= relayMaxBytes();
 }
 
 export type Relayed =
   | { readonly ok: ToolOutput; readonly warnings: readonly string[]; readonly after?: RemoteListing }
   | { readonly interrupted: true }
-  | { readonly failed: string };
+  | { readonly failed: Extract<Outcome, { kind: 'fatal' | 'retry' }>; readonly command: string };
 
 /** Runs the transfer on the session (once: a failure is for the caller's usual path to retry). */
 export async function relayTransfer(pair: ResolvedPair, command: Command, { session, token }: Held, ctx: AttemptContext, excludes: readonly string[]): Promise<Relayed> {
-  if (pair.remote.type !== 'ssh') return { failed: 'not an ssh pair' };
-  const args = relayArgv(command.args, pair.remote);
-  if (!args) {
-    session.release();
-    return { failed: 'the transfer is not of the shape the relay takes' };
-  }
+  const args = pair.remote.type === 'ssh' ? relayArgv(command.args, pair.remote) : undefined;
+  if (!args) throw new Error(`the transfer of ${pair.name} is not of the shape the relay takes`);
   const { adapter, emit, redact, signal } = ctx;
   const onLine = adapter.parseProgress
     ? (line: string): void => {
@@ -100,8 +99,8 @@ export async function relayTransfer(pair: ResolvedPair, command: Command, { sess
   const stall = { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) };
   const { output, after } = await session.relay({ ...command, args }, { signal, timeoutMs: pair.timeoutMs, redact, stall, ...(onLine ? { onLine } : {}) });
   if (output.aborted) return { interrupted: true };
-  const outcome = answered(output, command) ? { kind: 'ok' as const } : adapter.classify(output, command);
-  if (outcome.kind !== 'ok' || output.timedOut || output.stalled) return { failed: output.stderr.trim().split('\n').pop() ?? `exit ${output.exitCode}` };
+  const outcome = judge(output, command, adapter, pair);
+  if (outcome.kind !== 'ok') return { failed: outcome, command: formatCommand(command, redact) };
   return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], ...afterListing(after, excludes, token) };
 }
 

@@ -33,14 +33,7 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
   const child = spawn(programOf(command.tool), command.args, { cwd: command.cwd, env: childEnv(command), stdio: ['pipe', 'pipe', 'pipe'], detached: true }) as ChildProcessWithoutNullStreams;
   const pid = child.pid;
   if (pid !== undefined) trackGroup(pid);
-  const stop = (): void => {
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
+  const stop = (): void => stopGroup(pid);
   const errs: Buffer[] = [];
   child.stderr.on('data', (b: Buffer) => errs.push(b));
   const ended = new Promise<Ended>((resolve) => {
@@ -108,6 +101,9 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       });
       child.ref();
       (child.stderr as unknown as { ref?: () => void }).ref?.();
+      // rsync failed: its listing would not be used, and a link gone silent would hold this ssh until
+      // its keep-alive gives up. Ended now.
+      if (output.exitCode !== 0 || output.stalled || output.timedOut || output.aborted) stopGroup(child.pid);
       // The relayed rsync is over: the host lists once more and exits (bounded as the rsync was).
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
       const end = await ended;
@@ -128,6 +124,15 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       return end.code === 0 && !end.signal ? Buffer.concat(errs) : undefined;
     },
   };
+}
+
+function stopGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 function fdOf(stream: unknown): number {

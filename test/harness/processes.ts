@@ -16,6 +16,19 @@ export function processesMentioning(needle: string): { pid: number; cmdline: str
   return found;
 }
 
+/** Whether `pid` is `ancestor` or runs under it (a loopback sshd's sessions: the host's side, not this machine's client). */
+export function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+    if (p === ancestor) return true;
+    try {
+      p = Number(readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 /** Kill only a PID we started, and only while its command line is still ours (PIDs get reused). */
 export function killExact(pid: number, needle: string, signal: NodeJS.Signals = 'SIGTERM'): void {
   try {

@@ -36,16 +36,20 @@ export const holdable = (remote: SshEndpoint): boolean => !/[\n\r]/.test(remote.
  * path). Everything after the marker goes to stderr, which labsync still reads.
  */
 export function heldScript(path: string, excludes: readonly string[], hashBytes: number, token: string): string {
-  const first = hashBytes > 0 ? `head -c ${hashBytes} | ( ${listScript(path, excludes, true)} )` : `( ${listScript(path, excludes)} ) </dev/null`;
+  // No head -c: the paths could not be taken off stdin before the line; the session ends unused.
+  const first = hashBytes > 0 ? `head -c 0 </dev/null >/dev/null 2>&1 || exit 0\nhead -c ${hashBytes} | ( ${listScript(path, excludes, true)} )` : `( ${listScript(path, excludes)} ) </dev/null`;
   return [
     first,
     `printf '\\0labsync-held %s\\n' ${token}`,
     'IFS= read -r line || exit 0',
     // `labsync-list`: the transfer went over a login of its own (a large one); only list again here.
     `case $line in 'labsync-run '*) eval "\${line#labsync-run }"; rc=$? ;; labsync-list) rc=0 ;; *) exit 0 ;; esac`,
-    // The relay's copy of our stdout ends here: rsync sees the end of its stream, the relay exits.
-    'exec >&-',
+    // The session's stdout ends here (this shell's copy goes; /dev/null, as some shells fail a
+    // redirection of a closed fd 1): rsync sees the end of its stream, the relay exits.
+    'exec >/dev/null',
     `printf 'labsync-after %s %s\\n' ${token} "$rc" >&2`,
+    // A failed rsync's listing would not be used (the transfer is retried its usual way): end now.
+    '[ "$rc" = 0 ] || exit "$rc"',
     `( ${listScript(path, excludes)} ) </dev/null >&2`,
   ].join('\n');
 }

@@ -1,0 +1,277 @@
+// One ssh session per push (engine/ssh-held.ts): the listing's session is kept, a small transfer's
+// rsync talks through it, and the host lists again in it. These cases break it where it can break —
+// the session dying while it lists or while rsync runs, rsync --server failing, a line the host does
+// not take, a dead host — and count sshd's sessions and logins from its log.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heldScript, listedMark, relayRsh } from '../src/adapters/rsync/held.js';
+import { json, Lab } from './harness/lab.js';
+import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
+import { pastRacyWindow, until } from './harness/wait.js';
+
+type Doc = { pairs: { status: string; files: number; attempts?: number; error?: string; warnings: string[]; verify: { status: string; bytesHashed?: { local: number; remote: number } } | null }[] };
+const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
+
+function manifest(host: SshHost, lab: Lab, extra = '', retries = 0): string {
+  return `version: 1
+defaults:
+  retries: ${retries}
+  retry_delay: 100ms
+remotes:
+  gpu: ${sshRemote(host, lab.outside('gpu'))}
+data:
+  - name: raw
+    local: raw
+    remote: "gpu:raw"
+${extra}`;
+}
+
+/**
+ * A host whose `find` and `rsync` are wrappers that misbehave once when a switch file is there:
+ * `find-kill` kills the session's processes mid-listing, `server-kill` kills them as rsync --server
+ * starts, `server-fail` makes rsync --server exit 23 before it speaks, `after-server` is a script run
+ * on the host just after rsync --server exits (before the listing after it).
+ */
+function wrappedHost(): { dir: string; bin: string; switches: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'labsync-held-host-'));
+  const bin = join(dir, 'bin');
+  const switches = join(dir, 'switches');
+  mkdirSync(bin);
+  mkdirSync(switches);
+  const real = (tool: string): string => execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim();
+  // The session's own sshd process (the nearest ancestor named sshd) killed: the connection drops.
+  const killSession = `p=$$; while [ "$p" -gt 1 ]; do case "$(cat /proc/$p/comm)" in sshd*) echo killed >> ${switches}/kills; kill -9 "$p"; exit 1 ;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done`;
+  writeFileSync(join(bin, 'find'), `#!/bin/sh
+if [ -e ${switches}/find-kill ] && [ "$1" = . ]; then rm -f ${switches}/find-kill; printf '12 1.0 1.0 1 partial'; ${killSession}; fi
+exec ${real('find')} "$@"
+`);
+  writeFileSync(join(bin, 'rsync'), `#!/bin/sh
+case " $* " in *" --server "*)
+  if [ -e ${switches}/server-kill ]; then rm -f ${switches}/server-kill; ${killSession}; fi
+  if [ -e ${switches}/server-fail ]; then rm -f ${switches}/server-fail; echo 'rsync: cannot start here' >&2; exit 23; fi
+  if [ -e ${switches}/server-fail-always ]; then echo 'rsync: cannot start here' >&2; exit 23; fi
+  ${real('rsync')} "$@"; rc=$?
+  if [ -e ${switches}/after-server ]; then sh ${switches}/after-server; rm -f ${switches}/after-server; fi
+  exit $rc ;;
+esac
+exec ${real('rsync')} "$@"
+`);
+  chmodSync(join(bin, 'find'), 0o755);
+  chmodSync(join(bin, 'rsync'), 0o755);
+  return { dir, bin, switches };
+}
+
+describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure paths', () => {
+  let host: SshHost;
+  let switches: string;
+  beforeAll(async () => {
+    const w = wrappedHost();
+    switches = w.switches;
+    host = await startSshd(join(w.dir, 'sshd'), [`SetEnv PATH=${w.bin}:/usr/local/bin:/usr/bin:/bin`]);
+  });
+  afterAll(() => stopSshd(host));
+  const count = (what: RegExp): number => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(what) ?? []).length;
+  const sessions = (): number => count(/Starting session: command/g);
+  const logins = (): number => count(/Accepted publickey/g);
+  // A killed session's sshd logs no disconnect: the wrapper counts those it killed.
+  const killed = (): number => (existsSync(join(switches, 'kills')) ? readFileSync(join(switches, 'kills'), 'utf8').split('\n').length - 1 : 0);
+  // A client that exits without a goodbye (rsync stops its ssh on an error) is logged as "Closing connection".
+  const quiet = (): Promise<void> => until('every session to end', () => count(/Disconnected from user|Closing connection to/g) + killed() === logins());
+  const flip = (name: string, body = ''): void => writeFileSync(join(switches, name), body);
+
+  async function pushed(lab: Lab, env: Record<string, string> = {}): Promise<{ pair: ReturnType<typeof pairOf>; sessions: number; logins: number }> {
+    await quiet();
+    const [s, l] = [sessions(), logins()];
+    const r = await lab.cli(['data', 'push', '--json'], { env });
+    await quiet();
+    return { pair: pairOf(r), sessions: sessions() - s, logins: logins() - l };
+  }
+
+  function newLab(extra = '', retries = 0): Lab {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab, extra, retries));
+    return lab;
+  }
+
+  it('a push that sends a few files: one session, one login; the next run one session too', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'one').write(lab.path('raw/sub/b'), 'two');
+    await pastRacyWindow();
+    const first = await pushed(lab);
+    expect(first.pair).toMatchObject({ status: 'ok', files: 2, verify: { status: 'in_sync', bytesHashed: { remote: 0 } } });
+    expect([first.sessions, first.logins]).toEqual([1, 1]);
+    lab.write(lab.path('raw/a'), 'ONE!');
+    await pastRacyWindow();
+    const one = await pushed(lab);
+    expect(one.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect([one.sessions, one.logins]).toEqual([1, 1]);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'ONE!', 'sub/b': 'two' });
+  });
+
+  it('the session dies while the host lists: the usual listing and transfer take over, and the copy is proved', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'alpha');
+    expect((await pushed(lab)).pair).toMatchObject({ status: 'ok', files: 1 });
+    lab.write(lab.path('raw/b'), 'beta');
+    flip('find-kill');
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect(existsSync(join(switches, 'find-kill'))).toBe(false);
+    // The dead session, the listing again, rsync (the master) and the listing after it over the master.
+    expect([r.sessions, r.logins]).toEqual([4, 3]);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha', b: 'beta' });
+  });
+
+  it('the session dies in the listing after the relayed transfer: the files are there, a listing of its own proves them', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'alpha');
+    // The folder is not on the host yet: the first listing never runs find there, the one after does.
+    flip('find-kill');
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect(existsSync(join(switches, 'find-kill'))).toBe(false);
+    expect([r.sessions, r.logins]).toEqual([2, 2]);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha' });
+  });
+
+  it('the session dies as rsync --server starts: that was the first attempt; the retry goes over a login of its own, then is listed and proved', async () => {
+    const lab = newLab('', 1);
+    lab.write(lab.path('raw/a'), 'alpha');
+    flip('server-kill');
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, attempts: 2, verify: { status: 'in_sync' } });
+    expect(existsSync(join(switches, 'server-kill'))).toBe(false);
+    expect([r.sessions, r.logins]).toEqual([3, 3]);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha' });
+  });
+
+  it('with retries: 0 the session dying mid-transfer fails the pair, as a connection lost mid-rsync does', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'alpha');
+    flip('server-kill');
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(r.pair?.error).toMatch(/rsync/);
+    expect(r.pair?.verify ?? null).toBeNull();
+    expect(existsSync(lab.outside('gpu/raw/a'))).toBe(false);
+    // The next run sends it (one session again).
+    const again = await pushed(lab);
+    expect(again.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect([again.sessions, again.logins]).toEqual([1, 1]);
+  });
+
+  it('rsync --server exits non-zero on the session: the retry sends the files their usual way, and they are proved', async () => {
+    const lab = newLab('', 1);
+    lab.write(lab.path('raw/a'), 'alpha');
+    flip('server-fail');
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, attempts: 2, verify: { status: 'in_sync' } });
+    expect([r.sessions, r.logins]).toEqual([3, 3]);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha' });
+  });
+
+  it('rsync --server fails on the session and again on its own login: the pair fails as the usual path says, nothing is taken as sent', async () => {
+    const lab = newLab('', 1);
+    lab.write(lab.path('raw/a'), 'alpha');
+    flip('server-fail-always');
+    try {
+      const r = await pushed(lab);
+      expect(r.pair).toMatchObject({ status: 'failed', attempts: 2 });
+      expect(r.pair?.error).toMatch(/rsync/);
+      expect(r.pair?.verify ?? null).toBeNull();
+      expect(existsSync(lab.outside('gpu/raw/a'))).toBe(false);
+    } finally {
+      rmSync(join(switches, 'server-fail-always'), { force: true });
+    }
+  });
+
+  it('a copy rewritten on the host between rsync --server and the listing after it is read there and repaired', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'good').write(lab.path('raw/b'), 'fine');
+    await pastRacyWindow();
+    flip('after-server', `printf evil > '${lab.outside('gpu/raw/a')}'`);
+    const r = await pushed(lab);
+    expect(r.pair?.status).toBe('ok');
+    expect(r.pair?.warnings.join('\n')).toContain('repaired 1 file that differed after the transfer: a');
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'good', b: 'fine' });
+  });
+
+  it('a mirror that deletes, and backups: rsync goes its own way, the held session lists after', async () => {
+    const lab = newLab('    delete: true\n    backup: true\n');
+    lab.write(lab.path('raw/a'), 'v1').write(lab.path('raw/old'), 'x');
+    expect((await pushed(lab)).pair).toMatchObject({ status: 'ok', files: 2 });
+    rmSync(lab.path('raw/old'));
+    lab.write(lab.path('raw/a'), 'v2!');
+    await pastRacyWindow();
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    // The mirror's lock at the remote (taken and let go: 2), the held listing, rsync for the file,
+    // rsync for the deletion; the listing after is the held session's.
+    expect([r.sessions, r.logins]).toEqual([5, 5]);
+    const tree = lab.tree(lab.outside('gpu/raw'));
+    expect(tree.a).toBe('v2!');
+    expect(Object.keys(tree).filter((k) => k.startsWith('.labsync-backup/')).map((k) => tree[k]).sort()).toEqual(['v1', 'x']);
+  });
+
+  it('a backup pair whose replacement rides the session keeps the old copy', async () => {
+    const lab = newLab('    backup: true\n');
+    lab.write(lab.path('raw/a'), 'v1');
+    expect((await pushed(lab)).pair).toMatchObject({ status: 'ok', files: 1 });
+    lab.write(lab.path('raw/a'), 'v2!');
+    await pastRacyWindow();
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect([r.sessions, r.logins]).toEqual([1, 1]);
+    const tree = lab.tree(lab.outside('gpu/raw'));
+    expect(Object.entries(tree).filter(([k]) => k.startsWith('.labsync-backup/')).map(([, v]) => v)).toEqual(['v1']);
+  });
+
+  it('a transfer past the relay\'s cut-over goes over its own login; the held session waits and lists after it (two sessions)', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'alpha').write(lab.path('raw/b'), 'beta');
+    await pastRacyWindow();
+    const r = await pushed(lab, { LABSYNC_SSH_RELAY_MAX: '0' });
+    expect(r.pair).toMatchObject({ status: 'ok', files: 2, verify: { status: 'in_sync', bytesHashed: { remote: 0 } } });
+    expect([r.sessions, r.logins]).toEqual([2, 2]);
+  });
+
+  it('a dead host: the pair fails (no hang), naming the connection', async () => {
+    const lab = new Lab();
+    const dead = { ...host, port: await freePort() };
+    lab.manifest(manifest(dead, lab));
+    lab.write(lab.path('raw/a'), 'alpha');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode).not.toBe(0);
+    expect(pairOf(r)?.status).toBe('failed');
+    expect(pairOf(r)?.error).toMatch(/connect|Connection refused|ssh/i);
+  });
+});
+
+describe('the held session\'s host script and relay, run by a local sh', () => {
+  it('the host takes only the relay\'s line: anything else ends the session without running it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labsync-held-script-'));
+    mkdirSync(join(dir, 'tree'));
+    writeFileSync(join(dir, 'tree', 'f'), 'x');
+    const script = heldScript(join(dir, 'tree'), [], 0, 'tok');
+    const r = spawnSync('sh', ['-c', script], { input: `touch ${join(dir, 'ran')}\n` });
+    expect(r.status).toBe(0);
+    expect(r.stdout.includes(listedMark('tok'))).toBe(true);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(r.stderr.toString()).not.toContain('labsync-after');
+    // The line it takes: the command runs, then the listing after it comes on stderr.
+    const ok = spawnSync('sh', ['-c', script], { input: `labsync-run touch ${join(dir, 'ran')}\n` });
+    expect(existsSync(join(dir, 'ran'))).toBe(true);
+    expect(ok.stderr.toString()).toMatch(/labsync-after tok 0\nlabsync list /);
+  });
+
+  it('the relay refuses a remote command holding a newline', () => {
+    const rsh = relayRsh();
+    // rsync would split -e itself; sh does the same with these quotes.
+    const r = spawnSync('sh', ['-c', `${rsh} host rsync --server 'a\nb' 3>/dev/null 4>/dev/null`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.toString()).toContain('newline');
+  });
+});
