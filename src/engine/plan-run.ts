@@ -154,7 +154,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const early = sending.length && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-    const files = adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [];
+    // Every source file, none at the destination, no saved plan or shard to hold to: the tool may walk the tree itself.
+    const tree = !o.seam && !o.shardRun && plan.destFiles === 0 && !plan.replace.length && !plan.delete.length && plan.send.length === plan.sourceFiles;
+    const files = adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan), tree }) ?? [];
     const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
     const stop = await move(adapter, files, paced, show, moved);
     early?.end(!stop);
