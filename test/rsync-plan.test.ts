@@ -183,7 +183,9 @@ describe.skipIf(!ssh)('a host without GNU find or sha256sum falls back to rsync\
     lab.write(lab.path('raw/a'), 'A');
     const r = await lab.cli(['data', 'push', '--json']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
-    expect(pairOf(r)?.commands.some((c) => c.includes('--files-from=-'))).toBe(true);
+    // labsync's planned transfer (a first push: the whole tree, itemized), not rsync's preview.
+    expect(pairOf(r)?.commands.some((c) => c.includes('--no-specials --itemize-changes --stats'))).toBe(true);
+    expect(pairOf(r)?.commands.some((c) => c.includes('--dry-run'))).toBe(false);
     expect(pairOf(r)?.verify).toMatchObject({ status: 'in_sync', proof: 'rsync-transfer-checksum' });
     utimesSync(lab.outside('gpu/raw/a'), new Date(), new Date());
     const check = await lab.cli(['check', '--json']);

@@ -279,7 +279,8 @@ export interface Adapter {
   listTree?(pair: ResolvedPair, excludes: readonly string[], hash?: readonly string[]): Probe<RemoteListing>;
   hashFiles?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
   /** `whole`: an interrupted file leaves nothing at the destination, not even a partial kept aside to resume (drain). */
-  transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean; readonly whole?: boolean }): readonly Command[];
+  /** `tree`: the paths are every file of the source and the destination holds none: the tool may send the tree as it walks it. */
+  transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean; readonly whole?: boolean; readonly tree?: boolean }): readonly Command[];
   deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];
   /** The compression both ends of an ssh pair with `compress: true` offer (rsync: zstd), asked once per run. */
   compressChoice?(pair: ResolvedPair): Probe<string | undefined>;

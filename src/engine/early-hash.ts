@@ -113,8 +113,13 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[]): Ear
 /** `side` with the early hashes as hashed-in-this-run (its own `fresh`, counted in its bytes read). */
 export function withEarly(side: Side, early: EarlyHashed | undefined): Side {
   if (!early || !early.fresh.size) return side;
-  const fresh = new Map(side.fresh ?? []);
-  for (const [p, f] of early.fresh) if (!fresh.has(p)) fresh.set(p, f);
+  // A local side has none of its own (only an ssh listing hashes in its call): no copy then.
+  let fresh: Fresh = early.fresh;
+  if (side.fresh?.size) {
+    const both = new Map(side.fresh);
+    for (const [p, f] of early.fresh) if (!both.has(p)) both.set(p, f);
+    fresh = both;
+  }
   // Not spread: the side's listing and cache are getters that would be evaluated (parsed, opened) now.
   return Object.create(side, { fresh: { value: fresh }, freshBytes: { value: (side.freshBytes ?? 0) + early.bytes } }) as Side;
 }

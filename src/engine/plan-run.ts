@@ -193,7 +193,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // The host's listing after the transfer: taken in the relayed session, or asked of the held one after
   // a transfer that went its own way; undefined: a listing of its own.
   let after: Promise<RemoteListing | undefined> | undefined;
-  const files = sending.length ? adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan) }) ?? [] : [];
+  // Every source file, none at the destination, no saved plan or shard to hold to: the tool may walk the tree itself.
+  const tree = !o.seam && !o.shardRun && plan.destFiles === 0 && !plan.replace.length && !plan.delete.length && plan.send.length === plan.sourceFiles;
+  const files = sending.length ? adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan), tree }) ?? [] : [];
   const relay = held !== undefined && sending.length > 0 && relayFits(pair, plan, files);
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which
   // reads after, nor for an incremental plan, whose few files are read after the transfer.

@@ -52,6 +52,13 @@ describe('rsync argv', () => {
     expect(filesArgv(base, 'push', ctx, false, true, false).some((a) => a.startsWith('--partial'))).toBe(false);
   });
 
+  it('sends the whole tree, its regular files and folders, when the plan is every file into an empty destination', () => {
+    const tree = filesArgv(base, 'push', ctx, false, true, true, true);
+    expect(tree).not.toContain('--files-from=-');
+    expect(tree).toEqual(expect.arrayContaining(['--archive', '--no-links', '--no-devices', '--no-specials', '--itemize-changes', '--partial-dir=.rsync-partial']));
+    expect(filesArgv(base, 'push', ctx, false)).toEqual(expect.arrayContaining(['--files-from=-', '--from0']));
+  });
+
   it('quotes for rsync\'s own -e splitter', () => {
     expect(rshQuote('plain-word')).toBe('plain-word');
     expect(rshQuote("it's")).toBe(`'it'"'"'s'`);

@@ -44,11 +44,11 @@ export const rsync: Adapter = {
     return { commands: [hashCommand(pair, pair.remote, paths)], parse: ([o]) => parseRemoteHashes(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8')) };
   },
   transferFiles: (pair, direction, ctx, files) => {
-    const call = (paths: readonly string[], compress: boolean, note: string): Command => ({
-      tool: 'rsync', args: filesArgv(pair, direction, ctx, files.compareContent, compress, !files.whole), cwd: pair.root, mutates: true,
-      label: `${direction} ${paths.length} file${paths.length === 1 ? '' : 's'} of ${pair.name}${note}`, input: nulList(paths),
+    const call = (paths: readonly string[], compress: boolean, note: string, tree = false): Command => ({
+      tool: 'rsync', args: filesArgv(pair, direction, ctx, files.compareContent, compress, !files.whole, tree), cwd: pair.root, mutates: true,
+      label: `${direction} ${paths.length} file${paths.length === 1 ? '' : 's'} of ${pair.name}${note}`, ...(tree ? {} : { input: nulList(paths) }),
     });
-    if (!pair.compress) return [call(files.paths, false, '')];
+    if (!pair.compress) return [call(files.paths, false, files.tree ? ' (the whole tree)' : '', files.tree)];
     // Files in formats that do not compress go in a call of their own, uncompressed (see compress.ts).
     const squeeze = files.paths.filter((p) => !incompressible(p));
     const asIs = files.paths.filter(incompressible);
