@@ -2,7 +2,7 @@
 // 127.0.0.1: no aws-cli process for it (counted through a logging `aws` first on PATH), objects equal
 // to what `aws s3 cp` makes (HEAD both), a wrong Content-MD5 refused, a dead or silent server a bounded
 // failure, and whatever labsync's PUT would not reproduce left to aws-cli.
-import { chmodSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -79,6 +79,11 @@ for (const [name, found] of servers) {
       expect(pair(r).commands[1]).toMatch(/^PUT 1 object \(19 bytes\) under http:\/\/127\.0\.0\.1:\d+\/\S+\/lab\/raw\/ \(labsync's own S3 client, not aws-cli\)$/);
       // aws-cli started for its version at most (the receipt's), never to move a file.
       expect(aws.calls().slice(before).filter((c) => c !== '--version')).toEqual([]);
+      // --json and the receipt say who moved the file.
+      expect(json<{ pairs: { movedBy?: string }[] }>(r as never).pairs[0]?.movedBy).toBe('labsync-s3');
+      const receipts = readdirSync(lab.path('.labsync/receipts')).sort();
+      const receipt = JSON.parse(readFileSync(lab.path('.labsync/receipts', receipts[receipts.length - 1] as string), 'utf8')) as { movedBy?: string; status: string };
+      expect(receipt).toMatchObject({ status: 'ok', movedBy: 'labsync-s3' });
       expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/lab/raw/d0/f0.bin`, '-'])).toBe('changed, and longer');
 
       lab.write(lab.path('raw/d1/f1.bin'), 'v1 again, new');
@@ -202,5 +207,6 @@ describe.skipIf(!moto)('labsync\'s own PUT meets a dead or silent server, and op
     lab.write(lab.path('raw/b.csv'), 'b');
     const off = await lab.cli(['data', 'push', '--json'], { env: { ...S3_KEYS, LABSYNC_S3_PUT: '0' } });
     expect(pair(off).commands[1]).toMatch(/ aws s3 cp .*b\.csv s3:\/\//);
+    expect(json<{ pairs: { movedBy?: string }[] }>(off as never).pairs[0]?.movedBy).toBeUndefined();
   });
 });

@@ -41,6 +41,8 @@ export interface PairResult {
   readonly warnings: readonly string[];
   /** A registry's names for what the run pushed or pulled (mlflow: model, version, alias). */
   readonly record?: RunRecord;
+  /** The files were moved by labsync's own S3 client, not by the pair's tool (a small aws push: engine/s3-push.ts). */
+  readonly movedBy?: 'labsync-s3';
   /** A `snapshots:` pair: the snapshot this run wrote (push) or read (pull, check, status). */
   readonly snapshot?: string;
   /** `drain` stopped by its budget (status `partial`): the planned files not sent, newest first. */

@@ -57,19 +57,22 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   let attempts = 1;
   const warnings: string[] = [];
   let record = adapter.record?.(remote.outputs);
+  let movedBy: 'labsync-s3' | undefined;
   // Nothing to do means nothing run: the listings just taken already compared every file.
   if (!isEmptyPlan(plan)) {
     if (direction === 'pull' && pair.backup && adapter.localBackup) {
       const kept = await backupLocal(pair.local, changes, o.plan.stamp);
       if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });
     }
-    const moved = (direction === 'push' ? await ownPut(pair, lister, plan, o, ctx, show) : undefined) ?? (await viaTool(pair, adapter, direction, plan, o, ctx, show));
+    const own = direction === 'push' ? await ownPut(pair, lister, plan, o, ctx, show) : undefined;
+    if (own?.kind === 'ok') movedBy = 'labsync-s3';
+    const moved = own ?? (await viaTool(pair, adapter, direction, plan, o, ctx, show));
     if (moved.kind !== 'ok') return { ...stopped(moved), changes };
     attempts = moved.attempts;
     warnings.push(...moved.warnings);
     record = adapter.record?.(moved.outputs) ?? record;
   }
-  const base = { attempts, changes, warnings, files: changes.transfer.length, bytes: planBytes(plan), ...(record ? { record } : {}) };
+  const base = { attempts, changes, warnings, files: changes.transfer.length, bytes: planBytes(plan), ...(record ? { record } : {}), ...(movedBy ? { movedBy } : {}) };
   if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
 
   // Verify from listings: a push lists the remote once more; a pull compares what landed with the

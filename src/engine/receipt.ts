@@ -59,6 +59,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     sumsDigest: known ? known.digest : tree ? (sumsDigestOf(tree.map((f) => f.path), (i) => tree[i]?.sha256) ?? null) : null,
     sumsFiles: known ? known.files : tree ? tree.length : null,
     toolVersions: version ? { [pair.tool]: version } : {},
+    ...(result.movedBy ? { movedBy: result.movedBy } : {}),
     ...(result.record ? { registry: result.record } : {}),
     proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,
     bytesHashed: result.verify?.bytesHashed ?? null,

@@ -4,10 +4,11 @@
 // Content-Type (Python's mimetypes, exec/mime-type.ts) and SHA-256 checksum, no other option on the
 // aws argv — and where labsync reaches the store as aws-cli would (exec/s3-direct.ts). Anything else
 // (a backup to keep, a big file, many files, a store that refuses a header) goes to aws-cli as before.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyOneArgv } from '../adapters/aws/argv.js';
 import type { Lister } from '../adapters/types.js';
+import { bounded } from '../exec/bounded.js';
 import { guessContentType } from '../exec/mime-type.js';
 import { backoffDelay, sleep } from '../exec/retry.js';
 import type { S3Target } from '../exec/s3-direct.js';
@@ -91,14 +92,16 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
   // A silent server fails a request within the stall bound, plus time for its bytes at 128 KiB/s.
   const bound = (size: number): number => Math.min(60_000, pair.stallTimeoutMs) + Math.ceil(size / 128);
   // The pair's timeout bounds each attempt as a whole, as it bounds each aws-cli command.
-  let deadline = pair.timeoutMs > 0 ? AbortSignal.timeout(pair.timeoutMs) : undefined;
-  const live = (): AbortSignal => (deadline ? AbortSignal.any([ctx.signal, deadline]) : ctx.signal);
+  let deadline = pair.timeoutMs > 0 ? bounded(ctx.signal, pair.timeoutMs) : undefined;
+  const live = (): AbortSignal => deadline?.signal ?? ctx.signal;
   const put = (path: string): Step => ({
     path,
     run: async () => {
       let body: Buffer;
       try {
-        body = await readFile(join(pair.local, path));
+        // Synchronous: a file under 8 MiB reads in milliseconds, and a FileHandle per file cost more CPU
+        // than the read itself (a first push of 1000 × 50 KiB: ~0.3 s in open/close, from a CPU profile).
+        body = readFileSync(join(pair.local, path));
       } catch (error) {
         return { ok: false, retry: false, reason: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
       }
@@ -118,8 +121,11 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
       for (let at = 0; at < todo.length && !failed; at += PARALLEL) {
         const batch = todo.slice(at, at + PARALLEL);
         const answers = await Promise.all(batch.map((s) => s.run()));
-        if (ctx.signal.aborted) return { kind: 'interrupted', attempts: n };
-        if (deadline?.aborted) {
+        if (ctx.signal.aborted) {
+          deadline?.done();
+          return { kind: 'interrupted', attempts: n };
+        }
+        if (deadline?.timedOut()) {
           failed = { step: batch[0] as Step, answer: { ok: false, retry: true, reason: `timed out after ${Math.round(pair.timeoutMs / 1000)}s` }, verb: i === 0 ? 'PUT' : 'DELETE' };
           break;
         }
@@ -131,6 +137,7 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
       }
       if (failed) break;
     }
+    deadline?.done();
     if (!failed) return { kind: 'ok', outputs: [], attempts: n, warnings: [] };
     const { answer, step, verb } = failed;
     const code = answer.code ?? '';
@@ -145,6 +152,6 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
     const delayMs = backoffDelay(n, pair.retryDelayMs);
     emit({ kind: 'pair_retry', pair: pair.name, attempt: n, delayMs, reason: answer.reason });
     if (!(await sleep(delayMs, ctx.signal))) return { kind: 'interrupted', attempts: n };
-    deadline = pair.timeoutMs > 0 ? AbortSignal.timeout(pair.timeoutMs) : undefined;
+    deadline = pair.timeoutMs > 0 ? bounded(ctx.signal, pair.timeoutMs) : undefined;
   }
 }

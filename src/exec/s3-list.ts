@@ -3,6 +3,7 @@
 import { parseListPage } from '../adapters/aws/parse-xml.js';
 import type { Entry } from '../verify/compare.js';
 import type { S3Target } from './s3-direct.js';
+import { bounded } from './bounded.js';
 import { canonicalQuery, signGet, uriEncode } from './sigv4.js';
 
 export interface S3ListOptions {
@@ -35,9 +36,19 @@ export async function listS3(t: S3Target, o: S3ListOptions, pages: { n: number }
   do {
     const url = pageUrl(t, token, o.pageSize, o.under);
     const headers = signGet(url, t.region, t.creds, (o.now ?? (() => new Date()))());
-    const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.requestTimeoutMs)]);
-    const res = await fetch(url, { headers, signal, redirect: 'manual' });
-    const body = await res.text();
+    const bound = bounded(o.signal, o.requestTimeoutMs);
+    let res: Response;
+    let body: string;
+    try {
+      res = await fetch(url, { headers, signal: bound.signal, redirect: 'manual' });
+      body = await res.text();
+    } catch (error) {
+      // The callers tell a silent server by this name.
+      if (bound.timedOut()) throw Object.assign(new Error(`no answer in ${o.requestTimeoutMs} ms`), { name: 'TimeoutError' });
+      throw error;
+    } finally {
+      bound.done();
+    }
     pages.n += 1;
     if (res.status !== 200) {
       const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1];

@@ -3,6 +3,7 @@
 // labsync asks for the first byte instead (a signed GET with a Range), which answers the same
 // headers through the one signer it has (sigv4.ts signs GETs).
 import type { S3Target } from './s3-direct.js';
+import { bounded } from './bounded.js';
 import { signGet, uriEncode } from './sigv4.js';
 
 export interface S3MetaOptions {
@@ -22,9 +23,17 @@ export function objectUrl(t: S3Target, path: string): URL {
 export async function readMd5Meta(t: S3Target, path: string, o: S3MetaOptions): Promise<string | undefined> {
   const url = objectUrl(t, path);
   const headers = { ...signGet(url, t.region, t.creds, (o.now ?? (() => new Date()))()), range: 'bytes=0-0' };
-  const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.requestTimeoutMs)]);
-  const res = await fetch(url, { headers, signal, redirect: 'manual' });
-  await res.arrayBuffer();
+  const bound = bounded(o.signal, o.requestTimeoutMs);
+  let res: Response;
+  try {
+    res = await fetch(url, { headers, signal: bound.signal, redirect: 'manual' });
+    await res.arrayBuffer();
+  } catch (error) {
+    if (bound.timedOut()) throw Object.assign(new Error(`no answer in ${o.requestTimeoutMs} ms`), { name: 'TimeoutError' });
+    throw error;
+  } finally {
+    bound.done();
+  }
   if (res.status !== 200 && res.status !== 206) throw new Error(`HTTP ${res.status} reading the metadata of ${path}`);
   const b64 = res.headers.get('x-amz-meta-md5chksum');
   if (!b64) return undefined;

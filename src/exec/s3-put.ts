@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { S3Target } from './s3-direct.js';
 import { objectUrl } from './s3-meta.js';
+import { bounded } from './bounded.js';
 import { signRequest } from './sigv4.js';
 
 export interface S3WriteOptions {
@@ -36,21 +37,19 @@ const TRANSIENT_CODES = /^(SlowDown|RequestTimeout|InternalError|ServiceUnavaila
 
 /** One request with its bound; a network failure or a silent server is an answer, not a throw. */
 async function send(method: 'PUT' | 'DELETE', url: URL, headers: Record<string, string>, o: S3WriteOptions, body?: Buffer): Promise<S3Written> {
-  const signal = AbortSignal.any([o.signal, AbortSignal.timeout(o.requestTimeoutMs)]);
+  const bound = bounded(o.signal, o.requestTimeoutMs);
   let res: Response;
+  let text = '';
   try {
-    res = await fetch(url, { method, headers, signal, redirect: 'manual', ...(body ? { body: new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer> } : {}) });
+    res = await fetch(url, { method, headers, signal: bound.signal, redirect: 'manual', ...(body ? { body: new Uint8Array(body.buffer, body.byteOffset, body.length) as Uint8Array<ArrayBuffer> } : {}) });
+    text = await res.text();
   } catch (error) {
     if (o.signal.aborted) return { ok: false, retry: false, reason: 'interrupted' };
     const e = error as Error & { cause?: { code?: string; message?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer in ${Math.round(o.requestTimeoutMs / 1000)} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    const why = bound.timedOut() ? `no answer in ${Math.round(o.requestTimeoutMs / 1000)} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
     return { ok: false, retry: true, reason: `could not reach ${url.origin}: ${why}` };
-  }
-  let text = '';
-  try {
-    text = await res.text();
-  } catch (error) {
-    return { ok: false, retry: true, reason: `the answer broke off: ${(error as Error).message}` };
+  } finally {
+    bound.done();
   }
   if (res.status >= 200 && res.status < 300) return { ok: true };
   const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];

@@ -4,6 +4,7 @@
 // server that ignored the headers is caught by reading the holder back after each create.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
 import type { S3Target } from '../exec/s3-direct.js';
+import { bounded } from '../exec/bounded.js';
 import { payloadHash, signRequest, uriEncode } from '../exec/sigv4.js';
 import { parseHolder, REMOTE_LOCK_NAME, type Holder } from './holder.js';
 import { NothingToLockError, type Found, type LockBackend } from './types.js';
@@ -28,16 +29,19 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
   const where = `s3://${t.bucket}/${t.prefix ? `${t.prefix}/` : ''}${REMOTE_LOCK_NAME}`;
   const send = async (method: 'GET' | 'PUT' | 'DELETE', conditions: Record<string, string>, body?: string): Promise<{ status: number; etag: string; text: string }> => {
     const headers = { ...signRequest(method, url, t.region, t.creds, new Date(), body === undefined ? 'UNSIGNED-PAYLOAD' : payloadHash(body)), ...conditions };
-    const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(o.requestTimeoutMs)]) : AbortSignal.timeout(o.requestTimeoutMs);
+    const bound = bounded(o.signal ?? new AbortController().signal, o.requestTimeoutMs);
     if (o.count) o.count.n += 1;
     let res: Response;
+    let text: string;
     try {
-      res = await fetch(url, { method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' }, signal, redirect: 'manual', ...(body === undefined ? {} : { body }) });
+      res = await fetch(url, { method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' }, signal: bound.signal, redirect: 'manual', ...(body === undefined ? {} : { body }) });
+      text = await res.text();
     } catch (error) {
-      const why = (error as Error).name === 'TimeoutError' ? `no answer in ${o.requestTimeoutMs} ms` : String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+      const why = bound.timedOut() ? `no answer in ${o.requestTimeoutMs} ms` : String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
       throw new Error(`${method} ${where}: ${why}`);
+    } finally {
+      bound.done();
     }
-    const text = await res.text();
     return { status: res.status, etag: res.headers.get('etag') ?? '', text };
   };
   const fail = (what: string, r: { status: number; text: string }): Error => {

@@ -22,6 +22,8 @@ export interface Receipt {
   readonly sumsDigest: string | null;
   readonly sumsFiles: number | null;
   readonly toolVersions: Readonly<Record<string, string>>;
+  /** `labsync-s3`: labsync's own S3 client moved the files, not the tool (a small aws push); absent: the tool did. */
+  readonly movedBy?: 'labsync-s3';
   /** A registry's names for what was moved (mlflow: model, version, alias); absent for other tools. */
   readonly registry?: Readonly<Record<string, string | number | null>>;
   /**
