@@ -133,11 +133,19 @@ for (const [name, found] of servers) {
   });
 }
 
-/** A server in front of `target` that passes listings through and answers every PUT and DELETE by `onWrite`. */
-function frontOf(target: S3Server, onWrite: 'reset' | 'silent'): Promise<{ server: Server; endpoint: string; writes: () => number }> {
+/**
+ * A server in front of `target` that passes listings through and answers every PUT and DELETE by
+ * `onWrite`; `refuse-md5`: a store that does not take Content-MD5 (501), passing aws-cli's PUTs, which carry none.
+ */
+function frontOf(target: S3Server, onWrite: 'reset' | 'silent' | 'refuse-md5'): Promise<{ server: Server; endpoint: string; writes: () => number }> {
   let writes = 0;
   const server = createServer((req, res) => {
-    if (req.method === 'PUT' || req.method === 'DELETE') {
+    if (onWrite === 'refuse-md5' && req.headers['content-md5']) {
+      writes += 1;
+      res.writeHead(501, { 'content-type': 'application/xml' }).end('<Error><Code>NotImplemented</Code></Error>');
+      return;
+    }
+    if ((req.method === 'PUT' || req.method === 'DELETE') && onWrite !== 'refuse-md5') {
       writes += 1;
       if (onWrite === 'reset') req.socket.destroy();
       return; // silent: the request is read and never answered
@@ -173,6 +181,26 @@ describe.skipIf(!moto)('labsync\'s own PUT meets a dead or silent server, and op
       expect(pair(r).error).toMatch(/ — PUT http:\/\/127\.0\.0\.1:\d+\/\S+\/lab\/raw\/a\.csv \(labsync's own S3 client\)$/);
       expect(front.writes()).toBe(2);
       expect(r.stdout + r.stderr).not.toContain(S3_KEYS.AWS_SECRET_ACCESS_KEY);
+    } finally {
+      front.server.closeAllConnections();
+      front.server.close();
+    }
+  }, 60_000);
+
+  it('a store that refuses a header of labsync\'s PUT (501 NotImplemented): aws-cli moves the files instead, and the run says so', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    const front = await frontOf(server, 'refuse-md5');
+    try {
+      lab.manifest(manifest(front.endpoint, bucket));
+      lab.write(lab.path('raw/a.csv'), 'a').write(lab.path('raw/b.csv'), 'b');
+      const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(pair(r)).toMatchObject({ status: 'ok', files: 2, verify: { status: 'in_sync', checked: 2 } });
+      expect(pair(r).commands[2]).toMatch(/^\(labsync's own PUT stopped: HTTP 501 NotImplemented; aws-cli moves the files instead\)$/);
+      expect(pair(r).commands[3]).toMatch(/ aws s3 cp --recursive /);
+      expect(front.writes()).toBeGreaterThanOrEqual(1);
+      expect(json<{ pairs: { movedBy?: string }[] }>(r as never).pairs[0]?.movedBy).toBeUndefined();
     } finally {
       front.server.closeAllConnections();
       front.server.close();

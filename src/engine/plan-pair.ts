@@ -119,7 +119,7 @@ async function ownPut(pair: ResolvedPair, lister: Lister, plan: PairPlan, o: Pai
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'pushing' });
   const got = await pushDirect(direct, ctx);
   if (got.kind !== 'fallback') return got;
-  show([`(the store answered labsync's own request ${ctx.redact(got.reason)}: aws-cli moves the files instead)`]);
+  show([`(labsync's own PUT stopped: ${ctx.redact(got.reason)}; aws-cli moves the files instead)`]);
   return undefined;
 }
 

@@ -103,7 +103,8 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
         // than the read itself (a first push of 1000 × 50 KiB: ~0.3 s in open/close, from a CPU profile).
         body = readFileSync(join(pair.local, path));
       } catch (error) {
-        return { ok: false, retry: false, reason: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
+        // Gone or unreadable since the listing: aws-cli meets it as before, with its own message and exit.
+        return { ok: false, retry: false, reason: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, code: 'Unreadable' };
       }
       // Grown past the threshold since it was listed: aws-cli would upload it in parts.
       if (body.length >= AWS_MULTIPART_THRESHOLD) return { ok: false, retry: false, reason: 'grown', code: 'Grown' };
@@ -141,7 +142,7 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
     if (!failed) return { kind: 'ok', outputs: [], attempts: n, warnings: [] };
     const { answer, step, verb } = failed;
     const code = answer.code ?? '';
-    if (code === 'Grown' || (verb === 'PUT' && NOT_LIKE_AWS.test(code))) return { kind: 'fallback', reason: code === 'Grown' ? `${step.path} grew past ${AWS_MULTIPART_THRESHOLD} bytes` : answer.reason };
+    if (code === 'Grown' || code === 'Unreadable' || (verb === 'PUT' && NOT_LIKE_AWS.test(code))) return { kind: 'fallback', reason: code === 'Grown' ? `${step.path} grew past ${AWS_MULTIPART_THRESHOLD} bytes` : answer.reason };
     const command = `${verb} ${ctx.redact(objectUrl(d.target, step.path).href)} (labsync's own S3 client)`;
     if (!answer.retry || REFUSED.test(code) || n > pair.retries) {
       const hint = REFUSED.test(code) && code !== 'NoSuchBucket' ? { hint: 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment' } : {};
