@@ -7,7 +7,8 @@
 // host once, and a master set up for that one listing only adds its start and `-O exit` (a no-op push
 // took 1423 ms shared against 616 ms). A run that sends lists once, transfers, and lists again (and
 // a snapshot push, a repair): there the transfer's ssh becomes the master and the listing after it
-// rides it, one login fewer. LABSYNC_SSH_SHARE=1 shares from the first listing on, =0 never.
+// rides it, one login fewer. LABSYNC_SSH_SHARE=1 shares from the first listing on, =0 never. A push
+// whose listing session is held (ssh-held.ts, the default) needs none of this: one session does it all.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -46,7 +46,9 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
   child.stdin.on('error', () => undefined); // the host gone: its end of file or exit says so
   if (command.input !== undefined) child.stdin.write(command.input);
   return new Promise((resolve) => {
-    let out: Buffer = Buffer.alloc(0);
+    // Chunks kept apart (a host's listing can be tens of MB): only the tail is looked at for the marker.
+    const chunks: Buffer[] = [];
+    let tail: Buffer = Buffer.alloc(0);
     const timer = setTimeout(stop, o.timeoutMs);
     const onAbort = (): void => stop();
     o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -55,9 +57,11 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
       o.signal?.removeEventListener('abort', onAbort);
     };
     const onData = (b: Buffer): void => {
-      out = out.length ? Buffer.concat([out, b]) : b;
+      chunks.push(b);
+      tail = b.length >= mark.length ? b.subarray(b.length - mark.length) : Buffer.concat([tail, b]).subarray(-mark.length);
       // The host prints nothing after the marker until it is given a line: the marker ends what came.
-      if (out.length < mark.length || !out.subarray(out.length - mark.length).equals(mark)) return;
+      if (!tail.equals(mark)) return;
+      const out = Buffer.concat(chunks);
       child.stdout.off('data', onData);
       child.stdout.pause();
       done();
