@@ -199,5 +199,12 @@ data:
     expect(q.changes?.transfer.sort()).toEqual(['d0/f4.csv', 'new.csv']);
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual(lab.tree(lab.path('raw')));
     await sumsAgree(lab, 'raw');
+    // A pull of a file changed on the host: planned from the changed record, the local copy proved by the transfer.
+    await wait();
+    lab.write(lab.outside('gpu/raw/d3/f3.csv'), 'from the host\n');
+    const pulled = await run(lab, ['data', 'pull']);
+    expect(pulled).toMatchObject({ status: 'ok', changes: { replace: ['d3/f3.csv'] }, verify: { status: 'in_sync', checked: FILES + 1 } });
+    expect(pulled.verify?.work?.entries).toBeLessThanOrEqual(6);
+    expect(readFileSync(lab.path('raw/d3/f3.csv'), 'utf8')).toBe('from the host\n');
   });
 });
