@@ -2,8 +2,11 @@
 // sides last proved equal, only the records that differ from the remembered listings are planned, only
 // those files are hashed (on each side), and the caches and summaries are updated in place, while every
 // guarantee holds. Counted, never timed: bytes hashed, entries built, cache rows parsed or made.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
@@ -48,7 +51,33 @@ async function sumsAgree(lab: Lab, tree: string): Promise<void> {
   expect(receipt.sumsDigest).toBe(createHash('sha256').update(`${sums.stdout}\n`).digest('hex'));
 }
 
+/** A PATH whose rsync runs `after` once, right after the transfer of a file list (as rsync-transfer-proof.test.ts does). */
+function rsyncThen(after: string): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'labsync-rsync-then-'));
+  const real = execFileSync('sh', ['-c', 'command -v rsync']).toString().trim();
+  const script = join(dir, 'rsync');
+  writeFileSync(script, `#!/bin/sh\n"${real}" "$@"\nrc=$?\ncase " $* " in *" --files-from=- "*) if [ ! -e "${dir}/done" ]; then : > "${dir}/done"; ${after}; fi ;; esac\nexit $rc\n`);
+  chmodSync(script, 0o755);
+  return { PATH: `${dir}:${process.env.PATH ?? ''}` };
+}
+
 describe('a local pair after a small change', () => {
+  it('never calls a file verified that changed during the transfer, sent or not: it is read, found different and sent again', async () => {
+    const lab = new Lab().manifest(local());
+    await proved(lab);
+    lab.write(lab.path('raw/d1/f5.csv'), 'row 5 changed\n');
+    // Same sizes: only the stat keys tell. f5 was just sent; f6 was not in the plan at all.
+    const env = rsyncThen(`printf 'ROW 5 CHANGED\\n' > '${lab.path('raw/d1/f5.csv')}'; printf 'ROW 6\\n' > '${lab.path('raw/d2/f6.csv')}'`);
+    const r = await lab.cli(['data', 'push', '--json'], { env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const p = json<{ pairs: (Pair & { warnings: string[] })[] }>(r).pairs[0];
+    expect(p?.warnings.join('\n')).toContain('repaired 2 files that differed after the transfer: d1/f5.csv, d2/f6.csv');
+    expect(p?.verify).toMatchObject({ status: 'in_sync' });
+    expect(p?.verify?.work?.entries).toBe(2); // planned from the changed record alone
+    expect(readFileSync(lab.outside('nas/raw/d1/f5.csv'), 'utf8')).toBe('ROW 5 CHANGED\n');
+    expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('ROW 6\n');
+  });
+
   it('plans, hashes and updates only the changed file; the racy files are compared once more; then nothing is read', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);
@@ -170,5 +199,12 @@ data:
     expect(q.changes?.transfer.sort()).toEqual(['d0/f4.csv', 'new.csv']);
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual(lab.tree(lab.path('raw')));
     await sumsAgree(lab, 'raw');
+    // A pull of a file changed on the host: planned from the changed record, the local copy proved by the transfer.
+    await wait();
+    lab.write(lab.outside('gpu/raw/d3/f3.csv'), 'from the host\n');
+    const pulled = await run(lab, ['data', 'pull']);
+    expect(pulled).toMatchObject({ status: 'ok', changes: { replace: ['d3/f3.csv'] }, verify: { status: 'in_sync', checked: FILES + 1 } });
+    expect(pulled.verify?.work?.entries).toBeLessThanOrEqual(6);
+    expect(readFileSync(lab.path('raw/d3/f3.csv'), 'utf8')).toBe('from the host\n');
   });
 });

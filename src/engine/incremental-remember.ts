@@ -1,0 +1,72 @@
+// After an incremental verify found the changed paths equal (incremental.ts): each side's hash cache
+// streamed once with the changed rows put in place (cache-update.ts), and its summary and remembered
+// listing replaced, only when the stream shows the cache is the tree the old summary vouched for.
+import type { ResolvedPair } from '../types.js';
+import { rewriteCache, type RacyRow, type Rewritten } from '../verify/cache-update.js';
+import { HashCache, isRacy, type Row } from '../verify/hash-cache.js';
+import type { Key } from '../verify/listing-diff.js';
+import { dropListing, saveListing } from '../verify/listing-file.js';
+import { writeSummary } from '../verify/tree-summary.js';
+import { work } from '../verify/work-count.js';
+import type { AttemptContext } from './attempt.js';
+import { cacheDir } from './compare-pair.js';
+import type { Delta, Incremental, Read } from './incremental.js';
+import { rememberSumsDigest } from './receipt.js';
+import { saveRacy } from './sides.js';
+
+export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);
+
+/**
+ * Each side's cache and summary brought up to date after the changed paths were proved equal. A
+ * summary is written only when the cache streamed is the tree its old summary vouched for, every
+ * changed file was read under the key it is listed with, and both sides now sum up alike.
+ */
+export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: readonly string[], read: [Map<string, Key>, Read][], ctx: AttemptContext): Promise<void> {
+  const dir = cacheDir(pair);
+  const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
+  const done: { d: Delta; r?: Rewritten; racy: RacyRow[]; ok: boolean }[] = [];
+  for (const [at, d] of [inc.local, inc.remote].entries()) {
+    const [listed, got] = read[at] as [Map<string, Key>, Read];
+    const rows = new Map<string, Row | null>();
+    const racy: RacyRow[] = [];
+    let ok = true;
+    for (const p of check) {
+      const k = listed.get(p);
+      const h = got.get(p);
+      if (!k || !h || !sameKey(k, h.key)) {
+        ok &&= !k; // listed, but changed since (or gone): this run cannot sum the side up
+        rows.set(p, null);
+        continue;
+      }
+      work.cacheRows++;
+      if (isRacy(k[1], k[2], h.nowMs)) {
+        rows.set(p, null);
+        racy.push({ path: p, size: k[0], sha256: h.sha256 });
+      } else rows.set(p, [p, k[0], k[1], k[2], k[3], h.sha256, '', '', 0]);
+    }
+    let r: Rewritten | undefined;
+    try {
+      const cacheKey = d.summary.cacheKey ? { cacheKey: d.summary.cacheKey } : {};
+      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy, sums: d === inc.local, ...cacheKey });
+    } catch (error) {
+      warn(`could not update the hash cache of ${d.side.path} (${(error as Error).message}); the next run compares every file`);
+    }
+    // The file is the one summed up: written with the summary (its stat key), or holding its digest.
+    ok &&= r !== undefined && r.content !== undefined && (r.before === undefined || r.before === d.summary.sha256) && r.beforeFiles === d.summary.files && r.files === d.files;
+    done.push({ d, ...(r ? { r } : {}), racy, ok });
+    // The host's racy files ride its next listing's call (sides.ts readRacy).
+    d.side.racy.clear();
+    for (const x of racy) d.side.racy.add(x.path);
+    await saveRacy(pair, d.side, warn);
+  }
+  const [l, r] = done as [(typeof done)[number], (typeof done)[number]];
+  const agree = l.ok && r.ok && l.r?.content === r.r?.content;
+  for (const s of done) {
+    const summary = agree && s.r?.content ? { fingerprint: '', sha256: s.r.content, files: s.r.files, listing: s.d.side.rawDigest as string, ...(s === l && s.r.sums ? { sums: s.r.sums } : {}), ...(s.racy.length ? { racy: s.racy } : {}), cacheKey: s.r.cacheKey } : undefined;
+    await writeSummary(dir, s.d.side.cacheRoot, summary, warn);
+    const raw = s.d.side.raw?.();
+    if (summary && raw) await saveListing(dir, s.d.side.cacheRoot, raw, warn);
+    else dropListing(dir, s.d.side.cacheRoot);
+  }
+  if (agree && l.r?.sums) rememberSumsDigest(pair, l.r.sums, l.r.files);
+}
