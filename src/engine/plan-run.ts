@@ -151,7 +151,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const full = fullCheckDue(pair, o.plan.full);
   const source = direction === 'push' ? local : remote;
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which reads after.
-  const early = sending.length && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
+  // LABSYNC_EARLY_HASH=0: read it after the transfer instead, as before (to measure what the overlap pays).
+  const early = sending.length && process.env.LABSYNC_EARLY_HASH !== '0' && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
     // Every source file, none at the destination, no saved plan or shard to hold to: the tool may walk the tree itself.
