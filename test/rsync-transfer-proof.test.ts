@@ -114,6 +114,18 @@ describe.skipIf(!ssh)('push over ssh: verify leans on rsync\'s transfer checksum
     expect(pairOf(again)?.verify?.bytesHashed?.local).toBe(0);
   });
 
+  it('with LABSYNC_EARLY_HASH=0 the source is read after the transfer instead: the same bytes, none while sending', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/sub/b'), 'b'.repeat(20));
+    await settle();
+    const push = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_EARLY_HASH: '0' } });
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    const verify = pairOf(push)?.verify;
+    expect(verify).toMatchObject({ status: 'in_sync', provenByTransfer: 2, bytesHashed: { local: 30, remote: 0 } });
+    expect(verify?.readWhileSending).toBeUndefined();
+  });
+
   it('files written just before the push (too fresh to remember) are still read once, while sending, and the copies proved by the transfer', async () => {
     const lab = new Lab();
     lab.manifest(manifest(host, lab));

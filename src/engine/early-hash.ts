@@ -15,6 +15,8 @@ const LEAD_BYTES = 256 * 1024 * 1024;
 const IN_FLIGHT = 2;
 /** A batch is cut at this many bytes too, so pacing and a stop stay fine-grained. */
 const BATCH_BYTES = 32 * 1024 * 1024;
+/** Up to this much in all is read on this thread. */
+const HERE_BYTES = 8 * 1024 * 1024;
 /** A larger file is left to the verify after the transfer: its one read could not be stopped with the run. */
 export const EARLY_MAX_FILE = 64 * 1024 * 1024;
 
@@ -54,8 +56,9 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[]): Ear
   let stopped = false;
   let finish: (h: EarlyHashed) => void = () => undefined;
   const done = new Promise<EarlyHashed>((resolve) => (finish = resolve));
-  // A handful of files is read on this thread: starting the workers would cost more.
-  const here = files.length <= BATCH;
+  // A handful of small files is read on this thread (starting the workers would cost more); anything
+  // bigger on the workers, so this thread keeps reading the tool's output meanwhile.
+  const here = files.length <= BATCH && files.reduce((n, f) => n + f.size, 0) <= HERE_BYTES;
   const take = (paths: readonly string[], r: Awaited<ReturnType<typeof dispatch>>, nowMs: number): void => {
     const failed = new Set(r.errors.map((e) => e[0]));
     paths.forEach((p, i) => {

@@ -199,7 +199,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const relay = held !== undefined && sending.length > 0 && relayFits(pair, plan, files);
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which
   // reads after, nor for an incremental plan, whose few files are read after the transfer.
-  const early = sending.length && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
+  // LABSYNC_EARLY_HASH=0: read it after the transfer instead, as before (to measure what the overlap pays).
+  const early = sending.length && process.env.LABSYNC_EARLY_HASH !== '0' && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
   const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
