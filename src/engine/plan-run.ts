@@ -2,13 +2,13 @@
 // listed once, the plan is computed from the two listings and both hash caches, the guard judges the
 // plan, the tool moves exactly the planned files and deletes last, and verify reads only what the
 // plan touched or what changed since it was last hashed.
-import type { Adapter, Changes, Command, RemoteListing, ToolOutput } from '../adapters/types.js';
+import type { Adapter, Changes, Command, RemoteListing } from '../adapters/types.js';
 import { changesOf, deletionTargets, needsContentCompare } from '../plan/changes.js';
 import { computePlan, isEmptyPlan, listingOf } from '../plan/compute.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
-import { attempt, type AttemptContext } from './attempt.js';
+import type { AttemptContext } from './attempt.js';
 import { compareListed, type Written } from './compare-listed.js';
 import { describeDrift, driftOf, treeExcludes, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
@@ -17,8 +17,7 @@ import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
 import { runFingerprint } from './shard.js';
 import { deletionKey, slicePlan, sliceVerify } from './shard-plan.js';
-import { stopped, type Body } from './outcome.js';
-import { backoffDelay, sleep } from '../exec/retry.js';
+import type { Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
@@ -27,9 +26,10 @@ import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental, type Planned as IncrementalPlan } from './incremental.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
-import { holdsSession, listAgain, relayFits, relayTransfer, takeSession, type Held, type Relayed } from './ssh-held.js';
+import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
-import { earlyFiles, hashWhileSending, withEarly, type EarlyHash } from './early-hash.js';
+import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
+import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -83,30 +83,6 @@ export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull
   if (!drift && mode === 'checksum') await rememberSides(pair, [local, remote], ctx);
   const proof = full ? 'full' : got.value.provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached';
   return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof };
-}
-
-interface Moved { attempts: number; files: number; bytes: number; warnings: string[]; written: string[] }
-
-async function move(adapter: Adapter, commands: readonly Command[], ctx: AttemptContext, show: (c: readonly Command[]) => void, into: Moved): Promise<Body | undefined> {
-  if (!commands.length) return undefined;
-  show(commands);
-  const done = await attempt(commands, { ...ctx, progress: true, watchStall: true });
-  if (done.kind !== 'ok') return stopped(done);
-  into.attempts = Math.max(into.attempts, done.attempts);
-  record(adapter, done.outputs, done.warnings, into);
-  return undefined;
-}
-
-function record(adapter: Adapter, outputs: readonly ToolOutput[], warnings: readonly string[], into: Moved): void {
-  into.warnings.push(...warnings);
-  for (const out of outputs) {
-    into.written.push(...(adapter.parseWritten?.(out) ?? []));
-    const s = adapter.parseStats?.(out);
-    if (s) {
-      into.files += s.files;
-      into.bytes += s.bytes ?? 0;
-    }
-  }
 }
 
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
@@ -204,37 +180,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-    const relayed = relay && held ? await relayOnce(pair, files, held, paced, show) : undefined;
-    if (relayed && 'interrupted' in relayed) {
-      early?.end(false);
-      return { status: 'interrupted', error: 'interrupted', changes };
-    }
-    if (relayed && 'ok' in relayed) {
-      record(adapter, [relayed.ok], relayed.warnings, moved);
-      after = Promise.resolve(relayed.after);
-      early?.end(true);
-    } else if (relayed) {
-      // The relayed try was the first attempt: the usual transfer is the retry, within the pair's retries.
-      const { failed, command } = relayed;
-      if (failed.kind === 'fatal' || pair.retries < 1) {
-        early?.end(false);
-        return { ...stopped({ kind: 'failed', outcome: failed, command, attempts: 1 }), changes };
-      }
-      const delayMs = backoffDelay(1, pair.retryDelayMs);
-      o.emit({ kind: 'pair_retry', pair: pair.name, attempt: 1, delayMs, reason: failed.reason });
-      if (!(await sleep(delayMs, o.signal))) {
-        early?.end(false);
-        return { status: 'interrupted', error: 'interrupted', attempts: 1, changes };
-      }
-      const stop = await move(adapter, files, { ...paced, pair: { ...pair, retries: pair.retries - 1 } }, show, moved);
-      early?.end(!stop);
-      moved.attempts += 1;
-      if (stop) return { ...stop, attempts: (stop.attempts ?? 1) + 1, changes };
-    } else {
-      const stop = await move(adapter, files, paced, show, moved);
-      early?.end(!stop);
-      if (stop) return { ...stop, changes };
-    }
+    const sent = await sendFiles(pair, adapter, o, files, relay ? held : undefined, early, paced, show, moved);
+    if ('stop' in sent) return { ...sent.stop, changes };
+    after = sent.after;
   }
   // Deletions only after every transfer succeeded (the --delete-delay promise).
   if (plan.delete.length) {
@@ -291,17 +239,6 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   }
   return { status: 'ok', verify: { ...verified, work: workSince(planned.began) }, ...base, ...tally() };
 }
-
-function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Relayed> {
-  show(files);
-  return relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair));
-}
-
-/** The transfer's progress paces the early reads (they keep near the bytes sent, in the page cache). */
-const pacedBy = (early: EarlyHash, emit: AttemptContext['emit']): AttemptContext['emit'] => (e) => {
-  if (e.kind === 'pair_progress' && e.progress.bytes !== undefined) early.sent(e.progress.bytes);
-  emit(e);
-};
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
 const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);
