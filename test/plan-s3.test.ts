@@ -49,7 +49,9 @@ ${extra}`;
     expect(pair(noop).commands).toHaveLength(1);
     // The keys are in the environment: labsync lists the bucket itself, one page of ListObjectsV2.
     expect(pair(noop).commands[0]).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/\S+ list-objects-v2 prefix=lab\/raw\/ \(labsync's own listing, 1 page\)$/);
-    // The files are older than the hash cache's racy second now: check reads none of them.
+    // Once the files are older than the hash cache's racy second (labsync's own PUTs made the runs
+    // above quick enough to come within it), check reads none of them.
+    await pastRacyWindow();
     const check = await lab.cli(['check', '--json'], { env: S3_KEYS });
     expect(pair(check)).toMatchObject({ status: 'in_sync', verify: { checked: 10, bytesHashed: { local: 0, remote: 0 }, proof: 'cached' } });
 
