@@ -138,6 +138,19 @@ describe('a local pair after a small change', () => {
     expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('row 6\n');
   });
 
+  it('keeps a file only the destination has when the pair does not delete: in sync, not drift, run after run', async () => {
+    const lab = new Lab().manifest(local().replace('    delete: true\n', ''));
+    await proved(lab);
+    lab.write(lab.outside('nas/raw/d1/theirs.csv'), 'kept\n');
+    lab.write(lab.path('raw/d0/f0.csv'), 'ROW 0 changed\n');
+    const p = await run(lab);
+    expect(p).toMatchObject({ status: 'ok', changes: { transfer: ['d0/f0.csv'], delete: [] }, verify: { status: 'in_sync' } });
+    expect(p.verify?.work?.entries).toBeLessThan(FILES);
+    expect(readFileSync(lab.outside('nas/raw/d1/theirs.csv'), 'utf8')).toBe('kept\n');
+    // The next run finds it so again (the destination's extra file keeps the sides from a new proof).
+    expect(await run(lab)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+  });
+
   it('compares a same-size, same-mtime rewrite (its ctime and inode differ) and never calls it verified unsent', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairPlan } from '../plan/types.js';
 import { computePlan, listingOf } from '../plan/compute.js';
-import type { ResolvedPair } from '../types.js';
+import type { Direction, ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import { excludedPath } from '../verify/find-list.js';
 import { diffListings, keysIn, type Change, type Key } from '../verify/listing-diff.js';
@@ -18,7 +18,7 @@ import { readSummary, type TreeSummary } from '../verify/tree-summary.js';
 import { sortBytewise } from '../verify/walk.js';
 import { work } from '../verify/work-count.js';
 import type { AttemptContext } from './attempt.js';
-import { cacheDir, treeExcludes } from './compare-pair.js';
+import { cacheDir, driftOf, treeExcludes } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import type { Body } from './outcome.js';
 import type { Written } from './compare-listed.js';
@@ -249,3 +249,12 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   };
 }
 
+/**
+ * The result judged as the pair's direction and mode judge drift (compare-pair.ts driftOf): a push
+ * without delete keeps files only the destination has, a pull files only the local side has.
+ */
+export function judgedFor(v: VerifyResult | { stop: Body } | undefined, pair: ResolvedPair, direction: Direction): VerifyResult | { stop: Body } | undefined {
+  if (!v || 'stop' in v || v.status !== 'drift') return v;
+  const d = driftOf(v, pair, direction);
+  return d.missing.length + d.extra.length + d.changed.length ? v : { ...v, status: 'in_sync' };
+}

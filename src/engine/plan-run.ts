@@ -24,7 +24,7 @@ import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { deletionTargetsAt, incrementalOf, incrementalPlan, verifyIncremental, type Planned as IncrementalPlan } from './incremental.js';
+import { deletionTargetsAt, incrementalOf, incrementalPlan, judgedFor, verifyIncremental, type Planned as IncrementalPlan } from './incremental.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
@@ -213,7 +213,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
-  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc) : undefined;
+  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc), pair, direction) : undefined;
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
