@@ -4,7 +4,7 @@
 //   labsync-hashes <TAB> 3 <TAB> root
 //   path <TAB> size <TAB> mtimeMs <TAB> ctimeMs <TAB> ino <TAB> sha256 <TAB> md5 <TAB> etag <TAB> etagPartSize
 import { closeSync, openSync, readSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { makeFolder } from '../state/own-folder.js';
@@ -136,11 +136,34 @@ export function readRows(file: string, onRow: (row: Row) => void, stats?: ReadSt
   return reader.root as string;
 }
 
+/**
+ * A temp file beside `file`, to write it whole: `commit` closes it and renames it over `file`, `discard`
+ * closes and removes it; a failed rename removes it too, so no temp file is left either way.
+ */
+export async function tempFor(file: string): Promise<{ handle: FileHandle; commit: () => Promise<void>; discard: () => Promise<void> }> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'w', 0o644);
+  const discard = async (): Promise<void> => {
+    await handle.close();
+    await unlink(tmp).catch(() => undefined);
+  };
+  const commit = async (): Promise<void> => {
+    await handle.close();
+    try {
+      await rename(tmp, file);
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+  };
+  return { handle, commit, discard };
+}
+
 /** Writes the header and `rows` (in the order given) to `file` through a temp file and a rename; no fsync (a cache). */
 export async function writeRows(file: string, root: string, rows: Iterable<Row>): Promise<void> {
   await makeFolder(dirname(file));
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'w', 0o644);
+  const temp = await tempFor(file);
+  const { handle } = temp;
   try {
     let text = headerLine(root);
     for (const r of rows) {
@@ -152,17 +175,10 @@ export async function writeRows(file: string, root: string, rows: Iterable<Row>)
     }
     await handle.write(text);
   } catch (error) {
-    await handle.close();
-    await unlink(tmp).catch(() => undefined);
+    await temp.discard();
     throw error;
   }
-  await handle.close();
-  try {
-    await rename(tmp, file);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
+  await temp.commit();
 }
 
 /** Where a problem that costs speed, not correctness, is told (a pair's warnings, or stderr). */

@@ -6,9 +6,7 @@
 // parsed into a row; only the changed rows are made.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { CHUNK, headerLine, rowLine, type Row } from './cache-file.js';
+import { CHUNK, headerLine, rowLine, tempFor, type Row } from './cache-file.js';
 import { sumsLine } from './sums-file.js';
 import { byteOrder, sortBytewise } from './walk.js';
 
@@ -83,8 +81,8 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
   const special = sortBytewise([...new Set([...update.rows.keys(), ...racyBefore.keys(), ...racyNow.keys()])]);
   let k = 0;
   let out = headerLine(root);
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'w', 0o644);
+  const temp = await tempFor(file);
+  const { handle } = temp;
   const flush = async (): Promise<void> => {
     if (out.length < CHUNK) return;
     await handle.write(out);
@@ -167,17 +165,10 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     while (k < special.length) special1(special[k++] as string);
     await handle.write(out);
   } catch (error) {
-    await handle.close();
-    await unlink(tmp).catch(() => undefined);
+    await temp.discard();
     throw error;
   }
-  await handle.close();
-  try {
-    await rename(tmp, file);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
+  await temp.commit();
   return {
     ...(trusted ? {} : { before: before.done() }), beforeFiles, files, lines, cacheKey: statKey(file),
     ...(unknown ? {} : { content: after.done(), ...(update.sums ? { sums: sums.done() } : {}) }),
