@@ -8,6 +8,14 @@ PATH="${LABSYNC_TOOLS:-$PWD/.tools}/bin:$PATH"
 export PATH
 sh scripts/node-deps.sh
 npx tsc --noEmit
+# Every temp folder the tests make (a lab per test, the servers' state) goes under one folder for the
+# run: removed when the run passes, kept and named when it fails, so a run never leaves /tmp fuller.
+base_tmp=${TMPDIR:-/tmp}
+run_tmp=$(mktemp -d "$base_tmp/labsync-tests.XXXXXX")
+trap 'rm -rf "$run_tmp"; exit 130' INT TERM
+TMPDIR=$run_tmp
+LABSYNC_TEST_TMP=$run_tmp
+export TMPDIR LABSYNC_TEST_TMP
 results=.vitest-results.json
 rm -f "$results"
 status=0
@@ -32,4 +40,6 @@ fi
   const skipped = runs[0].numPendingTests + runs[0].numTodoTests;
   console.log(`Tests: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed${skipped ? `, ${skipped} skipped` : ""}`);
 ' "$results" "${second:-}"
+if [ "$status" -eq 0 ] && [ -z "${LABSYNC_KEEP_TMP:-}" ]; then rm -rf "$run_tmp"
+else echo "temp files of this run kept in $run_tmp (remove it when done)"; fi
 exit "$status"

@@ -31,6 +31,10 @@ function onPath(program: string): boolean {
 
 export default async function setup(project: TestProject): Promise<() => void> {
   process.env.PATH = withTools(process.env.PATH);
+  // Every temp folder of the run (a lab per test, the servers' state) under one folder, removed after
+  // it; `npm test` makes that folder itself (LABSYNC_TEST_TMP) and keeps it when the run fails.
+  const ownTmp = process.env.LABSYNC_TEST_TMP ? undefined : mkdtempSync(join(tmpdir(), 'labsync-tests.'));
+  if (ownTmp) process.env.TMPDIR = ownTmp;
   execFileSync('npx', ['tsup', '--silent'], { stdio: 'inherit' });
   // The script bin/labsync.js starts with V8's code cache, as `npm run build` makes it.
   execFileSync('node', ['scripts/build-script.mjs'], { stdio: 'inherit' });
@@ -58,5 +62,6 @@ export default async function setup(project: TestProject): Promise<() => void> {
     if (s3) stopMoto(s3);
     if (vgw) stopVersitygw(vgw);
     rmSync(dir, { recursive: true, force: true });
+    if (ownTmp && !process.env.LABSYNC_KEEP_TMP) rmSync(ownTmp, { recursive: true, force: true });
   };
 }
