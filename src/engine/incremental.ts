@@ -2,14 +2,15 @@
 // equal (summaries with equal content digests, tree-summary.ts) and each listed now with few records
 // other than the listing it was proved with (listing-diff.ts): every file whose record is byte for byte
 // as then still holds what both sides held, so only the changed paths are planned (by their entries
-// on both sides), hashed (on both sides) and compared, and each side's cache and summary are brought up
-// to date by streaming the cache once (cache-update.ts). Neither listing is parsed and no hash cache is
-// loaded. Anything not as remembered answers undefined, and the whole listings are planned as before.
+// on both sides) and compared (incremental-verify.ts: read on the side where they changed, the other
+// side's hash from its cache row), and each side's cache and summary are brought up to date by streaming
+// the cache once (cache-update.ts). Neither listing is parsed and no hash cache is loaded whole.
+// Anything not as remembered answers undefined, and the whole listings are planned as before.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairPlan } from '../plan/types.js';
 import { computePlan, listingOf } from '../plan/compute.js';
-import type { Direction, ResolvedPair } from '../types.js';
+import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import { excludedPath } from '../verify/find-list.js';
 import { diffListings, keysIn, type Change, type Key } from '../verify/listing-diff.js';
@@ -17,13 +18,8 @@ import { readListing } from '../verify/listing-file.js';
 import { readSummary, type TreeSummary } from '../verify/tree-summary.js';
 import { sortBytewise } from '../verify/walk.js';
 import { work } from '../verify/work-count.js';
-import type { AttemptContext } from './attempt.js';
-import { cacheDir, driftOf, treeExcludes } from './compare-pair.js';
-import type { VerifyResult } from './events.js';
-import type { Body } from './outcome.js';
-import type { Written } from './compare-listed.js';
-import { hashOn, type Side } from './sides.js';
-import { rememberIncremental, sameKey } from './incremental-remember.js';
+import { cacheDir, treeExcludes } from './compare-pair.js';
+import type { Side } from './sides.js';
 
 /**
  * The most records that may differ from the remembered listings before the whole listings are
@@ -107,7 +103,7 @@ const wasListed = (inc: Incremental, p: string): boolean => {
 };
 
 /** The keys `paths` have in this side's listing now (a path not listed there is left out); undefined: one not found. */
-function keysNow(d: Delta, inc: Incremental, paths: readonly string[]): Map<string, Key> | undefined {
+export function keysNow(d: Delta, inc: Incremental, paths: readonly string[]): Map<string, Key> | undefined {
   const out = new Map<string, Key>();
   const look: string[] = [];
   for (const p of paths) {
@@ -160,101 +156,3 @@ export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] 
 
 /** A side's files hashed in this run: path → key when read, sha256, and the clock the racy window is judged by. */
 export type Read = Map<string, { key: Key; sha256: string; nowMs: number }>;
-
-async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext): Promise<{ read: Read; bytes: number } | { unsupported: string } | { stop: Body }> {
-  if (!paths.length) return { read: new Map(), bytes: 0 };
-  const read: Read = new Map();
-  let bytes = 0;
-  const ask: string[] = [];
-  for (const p of paths) {
-    // Hashed in the listing's own call (the host's racy files of the last run): not read again.
-    const f = side.fresh?.get(p);
-    if (f) {
-      read.set(p, { key: f.key, sha256: f.sha256, nowMs: side.nowMs });
-      bytes += f.key[0];
-    } else ask.push(p);
-  }
-  const got = await hashOn(side, pair, ask, ctx, false);
-  if (!('sha256' in got)) return got;
-  for (const [p, key] of got.keys) read.set(p, { key, sha256: got.sha256.get(p) as string, nowMs: got.nowMs });
-  return { read, bytes: bytes + got.bytes };
-}
-
-/**
- * Verify after an incremental plan: the changed paths (and the last proof's racy files) hashed on both
- * sides and compared; every other file is equal by the proof. undefined: verify the whole listings.
- */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental): Promise<VerifyResult | { stop: Body } | undefined> {
-  const inc = incrementalOf(pair, local, remote, earlier);
-  if (!inc) return undefined;
-  const racy = [...(inc.local.summary.racy ?? []), ...(inc.remote.summary.racy ?? [])].map((r) => r.path);
-  const check = sortBytewise([...new Set([...inc.paths, ...racy])]);
-  const kl = keysNow(inc.local, inc, check);
-  const kr = keysNow(inc.remote, inc, check);
-  if (!kl || !kr) return undefined;
-  ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (checksum, ${check.length} changed file${check.length === 1 ? '' : 's'})` });
-  const fromLocal = written?.from !== 'remote';
-  const [ks, kd] = fromLocal ? [kl, kr] : [kr, kl];
-  // What the transfer wrote and checked against the sender's whole-file checksum (compare-listed.ts
-  // Written): while the source keeps the key it was planned with and the copy the size and mtime rsync
-  // gave it, the copy holds the source's bytes, so it is not read back.
-  const derived = new Set<string>();
-  for (const [p, planned] of written?.keys ?? []) {
-    const a = ks.get(p);
-    const b = kd.get(p);
-    if (a && b && sameKey(a, planned) && a[0] === b[0] && a[1] === b[1]) derived.add(p);
-  }
-  const need = (k: Map<string, Key>, dst: boolean): string[] => [...k.keys()].filter((p) => !(dst && derived.has(p)));
-  const [here, far] = await Promise.all([readOn(local, pair, need(kl, !fromLocal), ctx), readOn(remote, pair, need(kr, fromLocal), ctx)]);
-  if ('stop' in here) return here;
-  if ('stop' in far) return far;
-  if ('unsupported' in here || 'unsupported' in far) return undefined;
-  const [src, dst] = fromLocal ? [here, far] : [far, here];
-  const dstSide = fromLocal ? remote : local;
-  // The source read under another key than planned (changed since): the copy is read after all.
-  const late = [...derived].filter((p) => {
-    const r = src.read.get(p);
-    if (r && sameKey(r.key, written?.keys.get(p) as Key)) {
-      dst.read.set(p, { key: kd.get(p) as Key, sha256: r.sha256, nowMs: dstSide.nowMs });
-      return false;
-    }
-    return true;
-  });
-  if (late.length) {
-    const again = await readOn(dstSide, pair, late, ctx);
-    if ('stop' in again) return again;
-    if ('unsupported' in again) return undefined;
-    for (const [p, r] of again.read) dst.read.set(p, r);
-    dst.bytes += again.bytes;
-  }
-  const missing: string[] = [];
-  const extra: string[] = [];
-  const changed: string[] = [];
-  for (const p of check) {
-    const [inL, inR] = [kl.has(p), kr.has(p)];
-    const x = here.read.get(p)?.sha256;
-    const y = far.read.get(p)?.sha256;
-    if (inL && !inR) missing.push(p);
-    else if (!inL && inR) extra.push(p);
-    else if (!inL || (x === undefined && y === undefined)) continue; // gone from both since listed
-    else if (y === undefined) missing.push(p);
-    else if (x !== y) changed.push(p);
-  }
-  const drift = missing.length + extra.length + changed.length > 0;
-  if (!drift) await rememberIncremental(pair, inc, check, [[kl, here.read], [kr, far.read]], ctx);
-  const provenByTransfer = derived.size - late.length;
-  return {
-    checked: inc.local.files, missing, extra, changed, bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum',
-    proof: provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached', provenByTransfer,
-  };
-}
-
-/**
- * The result judged as the pair's direction and mode judge drift (compare-pair.ts driftOf): a push
- * without delete keeps files only the destination has, a pull files only the local side has.
- */
-export function judgedFor(v: VerifyResult | { stop: Body } | undefined, pair: ResolvedPair, direction: Direction): VerifyResult | { stop: Body } | undefined {
-  if (!v || 'stop' in v || v.status !== 'drift') return v;
-  const d = driftOf(v, pair, direction);
-  return d.missing.length + d.extra.length + d.changed.length ? v : { ...v, status: 'in_sync' };
-}

@@ -24,7 +24,8 @@ import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { deletionTargetsAt, incrementalOf, incrementalPlan, judgedFor, verifyIncremental, type Planned as IncrementalPlan } from './incremental.js';
+import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as IncrementalPlan } from './incremental.js';
+import { judgedFor, verifyIncremental } from './incremental-verify.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
@@ -68,11 +69,16 @@ export function planOf(pair: ResolvedPair, direction: 'push' | 'pull', local: Si
 /** Compare the sides as listed: a VerifyResult, or undefined where the remote cannot hash (the tool's comparison then). */
 export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull', local: Side, remote: Side, mode: 'checksum' | 'size', full: boolean, ctx: AttemptContext, written?: Written): Promise<VerifyResult | { stop: Body } | undefined> {
   ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode}${full ? ', every byte' : ''})` });
+  // What the comparison built (check's --json shows it as a push does): the whole path parses every cache row.
+  const began = { ...work };
   const same = !full && !written && mode === 'checksum' ? sameBySummary(pair, local, remote) : undefined;
   if (same) {
     if (same.sums) rememberSumsDigest(pair, same.sums, same.files);
-    return { checked: same.files, missing: [], extra: [], changed: [], bytesHashed: { local: 0, remote: 0 }, status: 'in_sync', mode, proof: 'cached' };
+    return { checked: same.files, missing: [], extra: [], changed: [], bytesHashed: { local: 0, remote: 0 }, status: 'in_sync', mode, proof: 'cached', work: workSince(began) };
   }
+  // A few records changed since the last proof (or its racy files): only those are compared (incremental-verify.ts).
+  const small = !full && !written && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, local, remote, ctx), pair, direction) : undefined;
+  if (small) return 'stop' in small ? small : { ...small, work: workSince(began) };
   const got = await compareListed(pair, local, remote, mode, full, ctx, written);
   if ('unsupported' in got) return undefined;
   if ('stop' in got) return got;
@@ -82,7 +88,7 @@ export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull
   // Proved equal by content: each local tree is summed up, so the next run that finds them untouched reads nothing.
   if (!drift && mode === 'checksum') await rememberSides(pair, [local, remote], ctx);
   const proof = full ? 'full' : got.value.provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached';
-  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof };
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof, work: workSince(began) };
 }
 
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */

@@ -1,0 +1,164 @@
+// `check` after a small change (engine/incremental-verify.ts), over ssh against the harness's sshd:
+// only the paths whose record changed since the last proof are compared, each read on the side where
+// it changed, the other side's hash taken from its cache row under the same stat key. Counted, never
+// timed: bytes hashed on each side (verify.bytesHashed), hash cache rows parsed (verify.work.cacheRows:
+// the whole-listing comparison parses every row of both caches).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import type { SshHost } from './harness/sshd.js';
+import { json, Lab } from './harness/lab.js';
+
+interface Verify {
+  status: string;
+  checked: number;
+  missing: string[];
+  extra: string[];
+  changed: string[];
+  mode: string;
+  proof?: string;
+  bytesHashed: { local: number; remote: number };
+  work?: { entries: number; cacheRows: number };
+}
+interface Checked { exit: number; status: string; error?: string; verify: Verify }
+
+const FILES = 40;
+/** Distinct sizes, so a byte count names the files read. */
+const size = (i: number): number => 1000 + i;
+const old = new Date(Date.now() - 3600_000);
+const wait = (): Promise<void> => new Promise((r) => setTimeout(r, 1200));
+const ssh = inject('sshHost');
+
+async function check(lab: Lab): Promise<Checked> {
+  const r = await lab.cli(['check', '--json']);
+  const p = json<{ pairs: { status: string; error?: string; verify: Verify }[] }>(r).pairs[0] as { status: string; error?: string; verify: Verify };
+  return { exit: r.exitCode, status: p.status, ...(p.error ? { error: p.error } : {}), verify: p.verify };
+}
+
+/** What the whole-listing comparison and the incremental one must agree on (not how much they read). */
+const verdict = (c: Checked) => {
+  const { work: _w, bytesHashed: _b, ...v } = c.verify;
+  return { exit: c.exit, status: c.status, verify: v };
+};
+
+/** The next check compares the whole listings: the remembered ones no longer digest to the summaries'. */
+function forgetListings(lab: Lab): void {
+  for (const f of readdirSync(lab.path('.labsync/cache')).filter((n) => n.endsWith('.listing'))) lab.write(lab.path('.labsync/cache', f), 'garbage\0');
+}
+
+describe.skipIf(!ssh)('check after a small change, over ssh', () => {
+  const host = ssh as SshHost;
+  const manifest = (dir: string): string => `version: 1
+defaults:
+  retries: 0
+remotes:
+  gpu: { type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: ${dir} }
+data:
+  - name: raw
+    local: raw
+    remote: gpu:raw
+    delete: true
+`;
+
+  /** FILES old files pushed, then proved once past the racy window: a check now reads nothing. */
+  async function proved(): Promise<Lab> {
+    const lab = new Lab();
+    lab.manifest(manifest(lab.outside('gpu')));
+    for (let i = 0; i < FILES; i++) {
+      const f = lab.path(`raw/d${i % 4}/f${i}.bin`);
+      lab.write(f, 'x'.repeat(size(i)));
+      utimesSync(f, old, old);
+    }
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    await wait();
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 } });
+    return lab;
+  }
+
+  /** A file rewritten with other bytes of the same size, its mtime put back (only ctime and maybe inode tell). */
+  const corrupt = (path: string): void => {
+    const { mtime } = statSync(path);
+    writeFileSync(path, 'y'.repeat(statSync(path).size));
+    utimesSync(path, mtime, mtime);
+  };
+
+  it('a file changed here is read here only, and drift is reported as the whole comparison reports it', async () => {
+    const lab = await proved();
+    corrupt(lab.path('raw/d1/f5.bin'));
+    const small = await check(lab);
+    expect(small).toMatchObject({ exit: 4, status: 'drift', verify: { status: 'drift', checked: FILES, changed: ['d1/f5.bin'], missing: [], extra: [], bytesHashed: { local: size(5), remote: 0 } } });
+    // The host's copy came from its cache row, found without loading the cache: one row, not 2 × FILES.
+    expect(small.verify.work?.cacheRows).toBe(1);
+    forgetListings(lab);
+    const whole = await check(lab);
+    expect(whole.verify.work?.cacheRows).toBeGreaterThanOrEqual(2 * FILES - 1);
+    expect(verdict(small)).toEqual(verdict(whole));
+  });
+
+  it('on the host: a same-size same-mtime rewrite, a deletion and a new file; only the rewritten file is read, there', async () => {
+    const lab = await proved();
+    const at = (p: string): string => lab.outside('gpu/raw', p);
+    corrupt(at('d2/f6.bin'));
+    rmSync(at('d3/f7.bin'));
+    writeFileSync(at('d0/theirs.bin'), 'z'.repeat(77));
+    const small = await check(lab);
+    expect(small).toMatchObject({ exit: 4, status: 'drift', verify: { changed: ['d2/f6.bin'], missing: ['d3/f7.bin'], extra: ['d0/theirs.bin'], bytesHashed: { local: 0, remote: size(6) } } });
+    expect(small.verify.work?.cacheRows).toBe(1);
+    expect(small.error).toContain('1 missing on the remote, 1 only on the remote, 1 changed');
+    forgetListings(lab);
+    expect(verdict(small)).toEqual(verdict(await check(lab)));
+  });
+
+  it('a file touched on the host with its bytes unchanged is read there only, and the pair is proved again: then nothing is read', async () => {
+    const lab = await proved();
+    const f = lab.outside('gpu/raw/d1/f9.bin');
+    const { mtime } = statSync(f);
+    writeFileSync(f, readFileSync(f));
+    utimesSync(f, mtime, mtime);
+    await wait(); // past the racy window, so the new key is remembered
+    const small = await check(lab);
+    expect(small).toMatchObject({ exit: 0, status: 'in_sync', verify: { status: 'in_sync', checked: FILES, bytesHashed: { local: 0, remote: size(9) } } });
+    expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } });
+  });
+
+  it('the check right after a one-file push compares that file alone; a racy file is hashed again every time it is asked', async () => {
+    const lab = await proved();
+    // An mtime ahead of the clock keeps the file (and rsync's copy, which gets its mtime) racy for the whole test.
+    const f = lab.path('raw/d2/f10.bin');
+    lab.write(f, 'n'.repeat(size(10) + 5));
+    const ahead = new Date(Date.now() + 3600_000);
+    utimesSync(f, ahead, ahead);
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(push.exitCode, push.stderr).toBe(0);
+    for (let round = 0; round < 2; round++) {
+      const c = await check(lab);
+      expect(c).toMatchObject({ exit: 0, status: 'in_sync', verify: { checked: FILES, bytesHashed: { local: size(10) + 5, remote: size(10) + 5 } } });
+      expect(c.verify.work?.cacheRows).toBeLessThanOrEqual(2);
+    }
+    // Changed on the host under the racy key's cover (same size; mtime put back): found, not taken from a cache.
+    corrupt(lab.outside('gpu/raw/d2/f10.bin'));
+    expect(await check(lab)).toMatchObject({ exit: 4, verify: { changed: ['d2/f10.bin'] } });
+  });
+
+  it('a damaged cache row on the unchanged side is not trusted: that side reads the file', async () => {
+    const lab = await proved();
+    const cache = readdirSync(lab.path('.labsync/cache')).filter((n) => n.endsWith('.hashes')).map((n) => lab.path('.labsync/cache', n)).find((p) => readFileSync(p, 'utf8').split('\n')[0]?.endsWith(lab.path('raw')));
+    expect(cache).toBeDefined();
+    const text = readFileSync(cache as string, 'utf8');
+    writeFileSync(cache as string, text.replace(`d3/f11.bin\t${size(11)}\t`, 'd3/f11.bin\tbroken\t'));
+    corrupt(lab.outside('gpu/raw/d3/f11.bin'));
+    expect(await check(lab)).toMatchObject({ exit: 4, verify: { changed: ['d3/f11.bin'], bytesHashed: { local: size(11), remote: size(11) } } });
+  });
+
+  it('the push after a change at the destination proves the copy by the transfer and reads neither side', async () => {
+    const lab = await proved();
+    writeFileSync(lab.outside('gpu/raw/d0/f12.bin'), 'theirs');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const p = json<{ pairs: { status: string; changes: { replace: string[] }; verify: Verify & { provenByTransfer: number } }[] }>(r).pairs[0];
+    expect(p).toMatchObject({ status: 'ok', changes: { replace: ['d0/f12.bin'] }, verify: { status: 'in_sync', proof: 'rsync-transfer-checksum', provenByTransfer: 1, bytesHashed: { local: 0, remote: 0 } } });
+    expect(readFileSync(lab.outside('gpu/raw/d0/f12.bin'), 'utf8')).toBe('x'.repeat(size(12)));
+    expect(execFileSync('sh', ['-c', `cmp '${lab.path('raw/d0/f12.bin')}' '${lab.outside('gpu/raw/d0/f12.bin')}' && echo same`]).toString().trim()).toBe('same');
+  });
+});
