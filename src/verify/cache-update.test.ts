@@ -40,11 +40,11 @@ describe('rewriteCache', () => {
     expect(trusted.before).toBeUndefined();
   });
 
-  it('gives the same rows and digests when the file spans many pieces, names escaped or not ASCII', async () => {
+  it('gives the same rows and digests when the file spans many pieces, names escaped, not ASCII or long', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cu-'));
     const file = join(dir, 'c.hashes');
     // ~40k rows of ~150 bytes: several 1 MiB pieces, so lines and changes fall across their seams.
-    const names = Array.from({ length: 40_000 }, (_, i) => (i % 997 === 0 ? `d${i}/tab\tname` : i % 1009 === 0 ? `d${i}/é-${i}` : `d${i}/f${i}.bin`));
+    const names = Array.from({ length: 40_000 }, (_, i) => (i === 12_345 ? `d${i}/${'x'.repeat(4500)}` : i % 997 === 0 ? `d${i}/tab\tname` : i % 1009 === 0 ? `d${i}/é-${i}` : `d${i}/f${i}.bin`));
     const all = sortBytewise(names).map((p, i) => row(p, i + 1));
     const byPath = new Map(all.map((x) => [x[0], x]));
     await writeRows(file, '/root', all);

@@ -68,9 +68,30 @@ class Digest {
     if (to - from < 48) for (let i = from; i < to; i++) this.buf[this.n++] = src[i] as number;
     else this.n += src.copy(this.buf, this.n, from, to);
   }
-  byte(c: number): void {
-    this.room(1);
-    this.buf[this.n++] = c;
+  /** `path \0 size \0 sha256 \n` from a cache line cut at its tabs (contentDigest's line). */
+  line(b: Buffer, s: number, t1: number, t2: number, t5: number, t6: number): void {
+    this.room(t6 - s + 3);
+    const o = this.buf;
+    let n = this.n;
+    for (let i = s; i < t1; i++) o[n++] = b[i] as number;
+    o[n++] = 0;
+    for (let i = t1 + 1; i < t2; i++) o[n++] = b[i] as number;
+    o[n++] = 0;
+    for (let i = t5 + 1; i < t6; i++) o[n++] = b[i] as number;
+    o[n++] = NL;
+    this.n = n;
+  }
+  /** `sha256 ␠␠ path \n` (sumsLine's, for a name that needs no escape). */
+  sumsLine(b: Buffer, s: number, t1: number, t5: number, t6: number): void {
+    this.room(t6 - s + 3);
+    const o = this.buf;
+    let n = this.n;
+    for (let i = t5 + 1; i < t6; i++) o[n++] = b[i] as number;
+    o[n++] = 32;
+    o[n++] = 32;
+    for (let i = s; i < t1; i++) o[n++] = b[i] as number;
+    o[n++] = NL;
+    this.n = n;
   }
   text(s: string): void {
     const b = Buffer.from(s);
@@ -130,27 +151,13 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     files++;
   };
   /** An unchanged line whose name holds no escape: its fields go into the digests as the bytes they are. */
-  const digestLine = (d: Digest, b: Buffer, s: number, t1: number, t2: number, t5: number, t6: number): void => {
-    d.bytes(b, s, t1);
-    d.byte(0);
-    d.bytes(b, t1 + 1, t2);
-    d.byte(0);
-    d.bytes(b, t5 + 1, t6);
-    d.byte(NL);
-  };
   const countLine = (b: Buffer, s: number, t1: number, t2: number, t5: number, t6: number): void => {
-    if (!trusted) digestLine(before, b, s, t1, t2, t5, t6);
-    digestLine(after, b, s, t1, t2, t5, t6);
+    if (!trusted) before.line(b, s, t1, t2, t5, t6);
+    after.line(b, s, t1, t2, t5, t6);
     beforeFiles++;
     files++;
     if (t6 === t5 + 1) unknown = true;
-    else if (update.sums) {
-      sums.bytes(b, t5 + 1, t6);
-      sums.byte(32);
-      sums.byte(32);
-      sums.bytes(b, s, t1);
-      sums.byte(NL);
-    }
+    else if (update.sums) sums.sumsLine(b, s, t1, t5, t6);
   };
   /** A changed or racy path, with the cache's line for it if it has one ([size, sha256, the line]). */
   const special1 = (path: string, line?: [string, string, string]): void => {
@@ -199,7 +206,8 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
           for (let f = 2; f < 5 && t >= 0 && t < e; f++) t = b.indexOf(TAB, t + 1);
           const t6 = t < 0 || t > e ? -1 : b.indexOf(TAB, t + 1);
           if (t1 <= s || t1 > e || t6 < 0 || t6 > e) throw new Error(`line ${lines + 1}: not a cache row`);
-          let plain = true;
+          // A line copied whole into a digest's buffer fits it (4096 bytes of slack past CHUNK).
+          let plain = t6 - s < 4000;
           for (let i = s; i < t1 && plain; i++) plain = b[i] !== BACKSLASH;
           const order = k < special.length ? (plain ? (specialBytes[k] as Buffer).compare(b, s, t1) : -2) : 1;
           if (order > 0) {
