@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heldScript, listedMark, relayRsh } from '../src/adapters/rsync/held.js';
+import { transferEnded } from '../src/engine/ssh-held.js';
 import { json, Lab } from './harness/lab.js';
 import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
 import { pastRacyWindow, until } from './harness/wait.js';
@@ -32,8 +33,9 @@ ${extra}`;
 /**
  * A host whose `find` and `rsync` are wrappers that misbehave once when a switch file is there:
  * `find-kill` kills the session's processes mid-listing, `server-kill` kills them as rsync --server
- * starts, `server-fail` makes rsync --server exit 23 before it speaks, `after-server` is a script run
- * on the host just after rsync --server exits (before the listing after it).
+ * starts, `server-fail` makes rsync --server exit 23 before it speaks, `before-server` and `after-server`
+ * are scripts run on the host just before rsync --server starts and just after it exits (before the
+ * listing after it).
  */
 function wrappedHost(): { dir: string; bin: string; switches: string } {
   const dir = mkdtempSync(join(tmpdir(), 'labsync-held-host-'));
@@ -53,6 +55,7 @@ case " $* " in *" --server "*)
   if [ -e ${switches}/server-kill ]; then rm -f ${switches}/server-kill; ${killSession}; fi
   if [ -e ${switches}/server-fail ]; then rm -f ${switches}/server-fail; echo 'rsync: cannot start here' >&2; exit 23; fi
   if [ -e ${switches}/server-fail-always ]; then echo 'rsync: cannot start here' >&2; exit 23; fi
+  if [ -e ${switches}/before-server ]; then sh ${switches}/before-server; rm -f ${switches}/before-server; fi
   ${real('rsync')} "$@"; rc=$?
   if [ -e ${switches}/after-server ]; then sh ${switches}/after-server; rm -f ${switches}/after-server; fi
   exit $rc ;;
@@ -199,6 +202,21 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'good', b: 'fine' });
   });
 
+  it('a source file changed while the relayed rsync runs is caught by the source\'s listing after it (taken once rsync is done) and repaired', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'v1').write(lab.path('raw/c'), 'same');
+    expect((await pushed(lab)).pair).toMatchObject({ status: 'ok', files: 2 });
+    lab.write(lab.path('raw/a'), 'v2!');
+    await pastRacyWindow();
+    // Only a is planned; c changes at the source (this host is the same machine) as rsync --server starts.
+    flip('before-server', `printf changed > '${lab.path('raw/c')}'`);
+    const r = await pushed(lab);
+    expect(existsSync(join(switches, 'before-server'))).toBe(false);
+    expect(r.pair?.status).toBe('ok');
+    expect(r.pair?.warnings.join('\n')).toContain('repaired 1 file that differed after the transfer: c');
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'v2!', c: 'changed' });
+  });
+
   it('a mirror that deletes, and backups: rsync goes its own way, the held session lists after', async () => {
     const lab = newLab('    delete: true\n    backup: true\n');
     lab.write(lab.path('raw/a'), 'v1').write(lab.path('raw/old'), 'x');
@@ -265,6 +283,15 @@ describe('the held session\'s host script and relay, run by a local sh', () => {
     const ok = spawnSync('sh', ['-c', script], { input: `labsync-run touch ${join(dir, 'ran')}\n` });
     expect(existsSync(join(dir, 'ran'))).toBe(true);
     expect(ok.stderr.toString()).toMatch(/labsync-after tok 0\nlabsync list /);
+  });
+
+  it('rsync\'s last --stats line, which tells the source may be listed again, is the one transferEnded knows', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labsync-held-stats-'));
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'a', 'f'), 'x'.repeat(5000));
+    const out = execFileSync('rsync', ['-a', '--stats', '--info=progress2', '--itemize-changes', `${join(dir, 'a')}/`, `${join(dir, 'b')}/`]).toString();
+    const lines = out.split(/[\r\n]/).filter((l) => l.trim());
+    expect(lines.filter(transferEnded)).toEqual([lines[lines.length - 1]]);
   });
 
   it('the relay refuses a remote command holding a newline', () => {

@@ -6,6 +6,7 @@ import { readRows, writeRows, type Row } from './cache-file.js';
 import { rewriteCache } from './cache-update.js';
 import { sumsDigestOf } from './sums-file.js';
 import { contentDigest } from './tree-summary.js';
+import { byteOrder, sortBytewise } from './walk.js';
 
 const SHA = (n: number): string => n.toString(16).padStart(64, '0');
 const row = (path: string, n: number): Row => [path, n, 1_600_000_000_000.125 + n, 1_600_000_000_000.5, 1000 + n, SHA(n), '', '', 0];
@@ -37,6 +38,31 @@ describe('rewriteCache', () => {
     // Untouched since written with its summary (same stat key): not digested again.
     const trusted = await rewriteCache(file, '/root', { rows: new Map(), racyBefore: [], racyNow: [], sums: false, cacheKey: again.cacheKey });
     expect(trusted.before).toBeUndefined();
+  });
+
+  it('gives the same rows and digests when the file spans many pieces, names escaped, not ASCII or long', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const file = join(dir, 'c.hashes');
+    // ~40k rows of ~150 bytes: several 1 MiB pieces, so lines and changes fall across their seams.
+    const names = Array.from({ length: 40_000 }, (_, i) => (i === 12_345 ? `d${i}/${'x'.repeat(4500)}` : i % 997 === 0 ? `d${i}/tab\tname` : i % 1009 === 0 ? `d${i}/é-${i}` : `d${i}/f${i}.bin`));
+    const all = sortBytewise(names).map((p, i) => row(p, i + 1));
+    const byPath = new Map(all.map((x) => [x[0], x]));
+    await writeRows(file, '/root', all);
+    const pick = (i: number): Row => all[i] as Row;
+    const changed = new Map<string, Row | null>([[pick(0)[0], row(pick(0)[0], 90_001)], [pick(7000)[0], null], [pick(20_000)[0], row(pick(20_000)[0], 90_002)], [pick(39_999)[0], null], ['zz-new', row('zz-new', 90_003)], ['d0', null]]);
+    for (let i = 0; i < all.length; i += 997) changed.set(pick(i)[0], row(pick(i)[0], 95_000 + i));
+    const racy = { path: pick(30_000)[0], size: 3, sha256: SHA(3) };
+    changed.set(racy.path, null);
+    const r = await rewriteCache(file, '/root', { rows: changed, racyBefore: [], racyNow: [racy], sums: true });
+    const expected = sortBytewise([...new Set([...all.map((x) => x[0]), ...changed.keys()])]).flatMap((p) => {
+      const c = changed.has(p) ? changed.get(p) : byPath.get(p);
+      return c ? [c] : [];
+    });
+    const got: Row[] = [];
+    readRows(file, (x) => got.push(x));
+    expect(got).toEqual(expected);
+    const now = [...files(expected), racy].sort((x, y) => byteOrder(x.path, y.path));
+    expect(r).toMatchObject({ before: contentDigest(files(all)), beforeFiles: all.length, content: contentDigest(now), sums: sums(now), files: now.length });
   });
 
   it('refuses another tree\'s cache or a damaged one, leaving it as it was', async () => {

@@ -5,7 +5,7 @@
 // the content digest it has now, and its `labsync sums` digest. A line is cut at its tabs, never
 // parsed into a row; only the changed rows are made.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { CHUNK, headerLine, rowLine, tempFor, type Row } from './cache-file.js';
 import { sumsLine } from './sums-file.js';
 import { byteOrder, sortBytewise } from './walk.js';
@@ -43,19 +43,62 @@ export interface Rewritten {
   readonly lines: number;
 }
 
-/** A sha256 fed in pieces of about 1 MiB. */
+/**
+ * A sha256 fed through a buffer of about 1 MiB: a line's fields are copied in as bytes (the cache file's
+ * own UTF-8, which is what hashing the decoded text would feed), so an unchanged line is never a string.
+ */
 class Digest {
   private readonly h = createHash('sha256');
-  private text = '';
-  add(s: string): void {
-    this.text += s;
-    if (this.text.length > CHUNK) {
-      this.h.update(this.text);
-      this.text = '';
+  private readonly buf = Buffer.allocUnsafe(CHUNK + 4096);
+  private n = 0;
+  private room(more: number): void {
+    if (this.n + more <= this.buf.length) return;
+    this.h.update(this.buf.subarray(0, this.n));
+    this.n = 0;
+  }
+  /** Bytes [from, to) of `src`; a piece larger than the buffer is hashed as it is. */
+  bytes(src: Buffer, from: number, to: number): void {
+    if (to - from > 4096) {
+      this.room(this.buf.length);
+      this.h.update(src.subarray(from, to));
+      return;
     }
+    this.room(to - from);
+    // Short fields (a name, a size) are copied faster by hand than by a native call each.
+    if (to - from < 48) for (let i = from; i < to; i++) this.buf[this.n++] = src[i] as number;
+    else this.n += src.copy(this.buf, this.n, from, to);
+  }
+  /** `path \0 size \0 sha256 \n` from a cache line cut at its tabs (contentDigest's line). */
+  line(b: Buffer, s: number, t1: number, t2: number, t5: number, t6: number): void {
+    this.room(t6 - s + 3);
+    const o = this.buf;
+    let n = this.n;
+    for (let i = s; i < t1; i++) o[n++] = b[i] as number;
+    o[n++] = 0;
+    for (let i = t1 + 1; i < t2; i++) o[n++] = b[i] as number;
+    o[n++] = 0;
+    for (let i = t5 + 1; i < t6; i++) o[n++] = b[i] as number;
+    o[n++] = NL;
+    this.n = n;
+  }
+  /** `sha256 ␠␠ path \n` (sumsLine's, for a name that needs no escape). */
+  sumsLine(b: Buffer, s: number, t1: number, t5: number, t6: number): void {
+    this.room(t6 - s + 3);
+    const o = this.buf;
+    let n = this.n;
+    for (let i = t5 + 1; i < t6; i++) o[n++] = b[i] as number;
+    o[n++] = 32;
+    o[n++] = 32;
+    for (let i = s; i < t1; i++) o[n++] = b[i] as number;
+    o[n++] = NL;
+    this.n = n;
+  }
+  text(s: string): void {
+    const b = Buffer.from(s);
+    this.bytes(b, 0, b.length);
   }
   done(): string {
-    return this.h.update(this.text).digest('hex');
+    return this.h.update(this.buf.subarray(0, this.n)).digest('hex');
   }
 }
 
@@ -63,9 +106,15 @@ function unescapeField(s: string): string {
   return s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : s;
 }
 
+const TAB = 9;
+const NL = 10;
+const BACKSLASH = 0x5c;
+
 /**
  * Rewrites `file` (the cache of the tree at `root`) with `update` applied, through a temp file and a
  * rename. Throws for a file that is not this tree's cache or a damaged line (nothing is replaced then).
+ * The file is read and copied in pieces of bytes: an unchanged line is cut at its tabs and its fields
+ * copied into the digests, never decoded (a run after one changed file streams the whole cache).
  */
 export async function rewriteCache(file: string, root: string, update: CacheUpdate): Promise<Rewritten> {
   const before = new Digest();
@@ -79,24 +128,36 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
   const racyBefore = new Map(update.racyBefore.map((r) => [r.path, r]));
   const racyNow = new Map(update.racyNow.map((r) => [r.path, r]));
   const special = sortBytewise([...new Set([...update.rows.keys(), ...racyBefore.keys(), ...racyNow.keys()])]);
+  const specialBytes = special.map((p) => Buffer.from(p));
   let k = 0;
-  let out = headerLine(root);
   const temp = await tempFor(file);
-  const { handle } = temp;
-  const flush = async (): Promise<void> => {
-    if (out.length < CHUNK) return;
-    await handle.write(out);
-    out = '';
+  const { fd } = temp.handle;
+  let out = headerLine(root);
+  const put = (b: Buffer, from: number, to: number): void => {
+    if (out) {
+      writeAll(fd, Buffer.from(out));
+      out = '';
+    }
+    if (to > from) writeAll(fd, b.subarray(from, to));
   };
   const countBefore = (path: string, size: string | number, sha: string): void => {
-    if (!trusted) before.add(`${path}\0${size}\0${sha}\n`);
+    if (!trusted) before.text(`${path}\0${size}\0${sha}\n`);
     beforeFiles++;
   };
   const countNow = (path: string, size: string | number, sha: string): void => {
-    after.add(`${path}\0${size}\0${sha}\n`);
+    after.text(`${path}\0${size}\0${sha}\n`);
     if (!sha) unknown = true;
-    else if (update.sums) sums.add(`${sumsLine(sha, path)}\n`);
+    else if (update.sums) sums.text(`${sumsLine(sha, path)}\n`);
     files++;
+  };
+  /** An unchanged line whose name holds no escape: its fields go into the digests as the bytes they are. */
+  const countLine = (b: Buffer, s: number, t1: number, t2: number, t5: number, t6: number): void => {
+    if (!trusted) before.line(b, s, t1, t2, t5, t6);
+    after.line(b, s, t1, t2, t5, t6);
+    beforeFiles++;
+    files++;
+    if (t6 === t5 + 1) unknown = true;
+    else if (update.sums) sums.sumsLine(b, s, t1, t5, t6);
   };
   /** A changed or racy path, with the cache's line for it if it has one ([size, sha256, the line]). */
   const special1 = (path: string, line?: [string, string, string]): void => {
@@ -112,58 +173,71 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     else if (row === undefined && line) countNow(path, line[0], line[1]);
   };
   try {
-    const fd = openSync(file, 'r');
+    const rfd = openSync(file, 'r');
     try {
-      const buf = Buffer.allocUnsafe(CHUNK);
-      let carry = '';
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      let carry = Buffer.alloc(0);
       let header = true;
       for (;;) {
-        const n = readSync(fd, buf, 0, CHUNK, null);
+        const n = readSync(rfd, chunk, 0, CHUNK, null);
         if (n === 0) break;
-        // A piece may end inside a character: cut at its last newline (a byte that is never inside one).
-        const last = buf.lastIndexOf(10, n - 1);
+        const last = chunk.lastIndexOf(NL, n - 1);
         if (last < 0) {
-          carry += buf.toString('utf8', 0, n);
+          carry = Buffer.concat([carry, chunk.subarray(0, n)]);
           continue;
         }
-        const text = carry + buf.toString('utf8', 0, last);
-        carry = buf.toString('utf8', last + 1, n);
-        for (let from = 0; from <= text.length; ) {
-          let nl = text.indexOf('\n', from);
-          if (nl < 0) nl = text.length;
-          const line = text.slice(from, nl);
-          from = nl + 1;
+        // The piece's whole lines, after what the last piece left of a line.
+        const b = carry.length ? Buffer.concat([carry, chunk.subarray(0, last + 1)]) : chunk.subarray(0, last + 1);
+        carry = Buffer.from(chunk.subarray(last + 1, n));
+        // [kept, s): lines copied to the new file as they are, written at the next change or the piece's end.
+        let kept = 0;
+        for (let s = 0; s < b.length; ) {
+          const e = b.indexOf(NL, s);
           if (header) {
-            if (`${line}\n` !== headerLine(root)) throw new Error(`not the hash cache of ${root}`);
+            if (`${b.toString('utf8', s, e)}\n` !== headerLine(root)) throw new Error(`not the hash cache of ${root}`);
             header = false;
+            s = kept = e + 1;
             continue;
           }
           lines++;
-          const t1 = line.indexOf('\t');
-          let t = t1;
-          for (let f = 1; f < 5 && t >= 0; f++) t = line.indexOf('\t', t + 1);
-          const t6 = t < 0 ? -1 : line.indexOf('\t', t + 1);
-          if (t1 <= 0 || t6 < 0) throw new Error(`line ${lines + 1}: not a cache row`);
-          const path = unescapeField(line.slice(0, t1));
-          const size = line.slice(t1 + 1, line.indexOf('\t', t1 + 1));
-          const sha = line.slice(t + 1, t6);
+          const t1 = b.indexOf(TAB, s);
+          const t2 = t1 < 0 || t1 > e ? -1 : b.indexOf(TAB, t1 + 1);
+          let t = t2;
+          for (let f = 2; f < 5 && t >= 0 && t < e; f++) t = b.indexOf(TAB, t + 1);
+          const t6 = t < 0 || t > e ? -1 : b.indexOf(TAB, t + 1);
+          if (t1 <= s || t1 > e || t6 < 0 || t6 > e) throw new Error(`line ${lines + 1}: not a cache row`);
+          // A line copied whole into a digest's buffer fits it (4096 bytes of slack past CHUNK).
+          let plain = t6 - s < 4000;
+          for (let i = s; i < t1 && plain; i++) plain = b[i] !== BACKSLASH;
+          const order = k < special.length ? (plain ? (specialBytes[k] as Buffer).compare(b, s, t1) : -2) : 1;
+          if (order > 0) {
+            countLine(b, s, t1, t2, t, t6);
+            s = e + 1;
+            continue;
+          }
+          // A changed name comes at or before this line (or the name is escaped): the line as text.
+          const path = unescapeField(b.toString('utf8', s, t1));
+          const size = b.toString('latin1', t1 + 1, t2);
+          const sha = b.toString('latin1', t + 1, t6);
+          const line = b.toString('utf8', s, e);
+          put(b, kept, s);
           while (k < special.length && byteOrder(special[k] as string, path) < 0) special1(special[k++] as string);
-          if (k < special.length && special[k] === path) {
-            special1(special[k++] as string, [size, sha, line]);
-          } else {
+          if (k < special.length && special[k] === path) special1(special[k++] as string, [size, sha, line]);
+          else {
             countBefore(path, size, sha);
             countNow(path, size, sha);
             out += `${line}\n`;
           }
-          await flush();
+          s = kept = e + 1;
         }
+        put(b, kept, b.length);
       }
-      if (carry || header) throw new Error(header ? 'no header' : 'its last line is cut short');
+      if (carry.length || header) throw new Error(header ? 'no header' : 'its last line is cut short');
     } finally {
-      closeSync(fd);
+      closeSync(rfd);
     }
     while (k < special.length) special1(special[k++] as string);
-    await handle.write(out);
+    put(Buffer.alloc(0), 0, 0);
   } catch (error) {
     await temp.discard();
     throw error;
@@ -173,6 +247,10 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     ...(trusted ? {} : { before: before.done() }), beforeFiles, files, lines, cacheKey: statKey(file),
     ...(unknown ? {} : { content: after.done(), ...(update.sums ? { sums: sums.done() } : {}) }),
   };
+}
+
+function writeAll(fd: number, b: Buffer): void {
+  for (let at = 0; at < b.length; ) at += writeSync(fd, b, at, b.length - at);
 }
 
 const statKey = (file: string): number[] => {
