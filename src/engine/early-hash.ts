@@ -11,8 +11,16 @@ import { remember, type Key, type Side } from './sides.js';
 
 /** How far the reading may run ahead of the bytes the transfer reports sent: both then find the file in the page cache. */
 const LEAD_BYTES = 256 * 1024 * 1024;
-/** Batches out at once (one per worker): a stopped transfer waits for at most these. */
-const IN_FLIGHT = 2;
+/**
+ * Batches out at once while the transfer runs: one. The reads keep within LEAD_BYTES of what the tool
+ * sent, which one worker outpaces (~1 GB/s of sha256 against the wire's tens to hundreds of MB/s), and
+ * the pool boots a second worker only for a second batch out (~40 ms of CPU, on cores the transfer's
+ * processes need). After the transfer, what is left is read two batches at a time when there is much.
+ */
+const IN_FLIGHT = 1;
+const IN_FLIGHT_AFTER = 2;
+/** Left to read after the transfer, above which a second worker pays for its boot. */
+const AFTER_TWO_BYTES = 64 * 1024 * 1024;
 /** A batch is cut at this many bytes too, so pacing and a stop stay fine-grained. */
 const BATCH_BYTES = 32 * 1024 * 1024;
 /** Up to this much in all is read on this thread. */
@@ -45,8 +53,10 @@ export function earlyFiles(plan: { readonly send: readonly PlannedFile[]; readon
   return [...plan.send, ...plan.replace].filter((f) => f.reason !== 'content' && f.size <= EARLY_MAX_FILE);
 }
 
-/** Starts reading `files` at `side` (a local folder), remembering each hash in the side's cache. */
-export function hashWhileSending(side: Side, files: readonly PlannedFile[]): EarlyHash {
+type Run = typeof dispatch;
+
+/** Starts reading `files` at `side` (a local folder), remembering each hash in the side's cache; `run`: where batches go (tests give their own pool). */
+export function hashWhileSending(side: Side, files: readonly PlannedFile[], run: Run = dispatch): EarlyHash {
   const fresh = new Map<string, { key: Key; sha256: string }>();
   let bytes = 0;
   let next = 0;
@@ -54,11 +64,13 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[]): Ear
   let allowed = LEAD_BYTES;
   let busy = 0;
   let stopped = false;
+  let ended = false;
+  let left = files.reduce((n, f) => n + f.size, 0);
   let finish: (h: EarlyHashed) => void = () => undefined;
   const done = new Promise<EarlyHashed>((resolve) => (finish = resolve));
   // A handful of small files is read on this thread (starting the workers would cost more); anything
   // bigger on the workers, so this thread keeps reading the tool's output meanwhile.
-  const here = files.length <= BATCH && files.reduce((n, f) => n + f.size, 0) <= HERE_BYTES;
+  const here = files.length <= BATCH && left <= HERE_BYTES;
   const take = (paths: readonly string[], r: Awaited<ReturnType<typeof dispatch>>, nowMs: number): void => {
     const failed = new Set(r.errors.map((e) => e[0]));
     paths.forEach((p, i) => {
@@ -74,7 +86,7 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[]): Ear
     });
   };
   const pump = (): void => {
-    while (!stopped && busy < IN_FLIGHT && next < files.length && queued < allowed) {
+    while (!stopped && busy < (ended && left > AFTER_TWO_BYTES ? IN_FLIGHT_AFTER : IN_FLIGHT) && next < files.length && queued < allowed) {
       const paths: string[] = [];
       let size = 0;
       while (next < files.length && paths.length < BATCH && (paths.length === 0 || size < BATCH_BYTES)) {
@@ -83,10 +95,11 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[]): Ear
         size += f.size;
       }
       queued += size;
+      left -= size;
       busy++;
       // The racy window is judged from before this batch's reads began.
       const nowMs = Date.now();
-      dispatch({ op: 'hash', root: side.path, paths, sha256: true }, here)
+      run({ op: 'hash', root: side.path, paths, sha256: true }, here)
         .then((r) => take(paths, r, nowMs), () => undefined) // a lost worker: the verify reads these
         .finally(() => {
           busy--;
@@ -105,6 +118,7 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[]): Ear
       }
     },
     end(ok) {
+      ended = true;
       if (ok) allowed = Number.POSITIVE_INFINITY;
       else stopped = true;
       pump();

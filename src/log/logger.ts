@@ -32,6 +32,8 @@ export function logSink(file: string, redact: Redactor, verbose: boolean): { emi
   return {
     emit: (event) => {
       const level = event.kind === 'pair_progress' ? LEVELS.debug : event.kind === 'warning' ? LEVELS.warn : LEVELS.info;
+      // A progress line comes per file a transfer sends (10k on a first push of 10k files): not redacted to be dropped.
+      if (level < min) return;
       const clean = redactDeep(event, redact) as object;
       if (event.kind === 'pair_end' && event.result.error) write(LEVELS.error, clean, `${event.result.name}: ${event.result.status}`);
       else write(level, clean, event.kind);

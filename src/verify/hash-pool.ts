@@ -1,8 +1,9 @@
 // Stats and hashes files on worker threads (two by default: measured fastest on these 2-core machines).
-// One pool per process, shared by every tree being scanned (both sides of a local pair), started
-// at the first batch (early by `sums`, so the workers boot while it looks for a manifest). Each batch
-// goes to the live worker with the fewest files outstanding. Where the worker file is absent
-// (running from sources), batches run on this thread.
+// One pool per process, shared by every tree being scanned (both sides of a local pair). The process's
+// pool boots a worker only when every one it has is busy (a worker's boot costs ~40 ms of CPU, and a
+// first push's reads, paced by the transfer, keep one busy at most); `sums` boots them all at once, so
+// they start while it looks for a manifest. Each batch goes to the live worker with the fewest files
+// outstanding. Where the worker file is absent (running from sources), batches run on this thread.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,15 +22,33 @@ export class HashPool {
   private nextId = 0;
   private buffer: Buffer | undefined;
 
-  private constructor(private readonly slots: readonly Slot[]) {
-    for (const slot of slots) {
-      slot.worker.on('message', (msg: { id: number; result: BatchResult }) => this.settle(msg.id, (p) => p.resolve(msg.result)));
-      // A worker that dies fails its batches still out, rather than leaving the run waiting forever,
-      // and gets no more: the next batches go to the others, or run here.
-      slot.worker.on('error', (error) => this.lose(slot, error));
-      slot.worker.on('exit', (code) => this.lose(slot, new Error(`a hash worker stopped (exit code ${code})`)));
-      slot.worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
-    }
+  private readonly slots: Slot[] = [];
+
+  /** `threads`: the most workers it boots; `script`: undefined where there is none (batches run here). */
+  private constructor(private readonly threads: number, private readonly script: URL | undefined) {}
+
+  /** Boots one more worker; a worker that dies later is not replaced (its place counts as taken). */
+  private boot(): Slot {
+    const slot: Slot = { worker: new Worker(this.script as URL), load: 0, gone: false };
+    this.slots.push(slot);
+    slot.worker.on('message', (msg: { id: number; result: BatchResult }) => this.settle(msg.id, (p) => p.resolve(msg.result)));
+    // A worker that dies fails its batches still out, rather than leaving the run waiting forever,
+    // and gets no more: the next batches go to the others, or run here.
+    slot.worker.on('error', (error) => this.lose(slot, error));
+    slot.worker.on('exit', (code) => this.lose(slot, new Error(`a hash worker stopped (exit code ${code})`)));
+    slot.worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
+    return slot;
+  }
+
+  /** Boots every worker it may have, now (so their boot overlaps what the command does next). */
+  warm(): this {
+    while (this.script && this.slots.length < this.threads) this.boot();
+    return this;
+  }
+
+  /** Workers booted so far, live or not (tests count them). */
+  get booted(): number {
+    return this.slots.length;
   }
 
   private lose(slot: Slot, error: Error): void {
@@ -48,14 +67,17 @@ export class HashPool {
     how(p);
   }
 
-  static start(threads = Math.min(2, availableParallelism()), script: URL = WORKER): HashPool {
+  /** `lazy`: workers boot as batches need them (else all now). */
+  static start(threads = Math.min(2, availableParallelism()), script: URL = WORKER, lazy = false): HashPool {
     const usable = threads > 0 && existsSync(fileURLToPath(script));
-    return new HashPool(usable ? Array.from({ length: threads }, () => ({ worker: new Worker(script), load: 0, gone: false })) : []);
+    const pool = new HashPool(usable ? threads : 0, usable ? script : undefined);
+    return lazy ? pool : pool.warm();
   }
 
-  /** Runs a batch on the least-loaded live worker, or on this thread without one. */
+  /** Runs a batch on the least-loaded live worker (a new one when all are busy and it may boot one), or on this thread without one. */
   run(batch: Batch): Promise<BatchResult> {
-    const slot = this.slots.reduce<Slot | undefined>((best, s) => (!s.gone && (!best || s.load < best.load) ? s : best), undefined);
+    let slot = this.slots.reduce<Slot | undefined>((best, s) => (!s.gone && (!best || s.load < best.load) ? s : best), undefined);
+    if ((!slot || slot.load > 0) && this.script && this.slots.length < this.threads) slot = this.boot();
     if (!slot) {
       try {
         return Promise.resolve(runBatch(batch, (this.buffer ??= Buffer.allocUnsafe(1024 * 1024))));
@@ -88,13 +110,13 @@ let inline: HashPool | undefined;
 /** Runs a batch on this thread: a small tree is done before a worker would have booted. */
 export const runHere = (batch: Batch): Promise<BatchResult> => (inline ??= HashPool.start(0)).run(batch);
 
-/** The process's pool, started on first use (or early, by `check` and `sums`). */
+/** The process's pool, made on first use; its workers boot as its batches need them. */
 export function sharedPool(): HashPool {
-  return (shared ??= HashPool.start());
+  return (shared ??= HashPool.start(undefined, undefined, true));
 }
 
 /** Starts the workers now, so their boot overlaps whatever the command does next. */
-export const prewarmHashPool = (): void => void sharedPool();
+export const prewarmHashPool = (): void => void sharedPool().warm();
 
 export const isPoolStarted = (): boolean => shared !== undefined;
 
