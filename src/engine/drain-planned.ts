@@ -1,6 +1,6 @@
 // `labsync drain` for pairs whose adapter lists the remote and moves a plan (aws and rclone to S3):
 // the same newest-first batches as rsync's drain (drain-pair.ts), each handed to the adapter's own
-// transferPlan. An S3 object appears only when its PUT (or a multipart upload's completion) succeeds,
+// files.transfer. An S3 object appears only when its PUT (or a multipart upload's completion) succeeds,
 // so a tool killed at the deadline leaves no half object: an unfinished multipart upload is invisible.
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
