@@ -199,15 +199,22 @@ export interface Capabilities {
   readonly verify: readonly VerifyMode[];
 }
 
-/** How labsync lists a pair's two sides to make its own plan (issue 12): list → plan → transfer. */
+/** What the local side computes to compare with a listing's entries (from its hash cache); none: size and mtime. */
+export interface LocalKeys {
+  readonly md5?: boolean;
+  /** The multipart ETag at this part size (S3). */
+  readonly etagPartSize?: number;
+  /** Entries with a git blob id (hf) get the local file's blob id computed beside its sha256. */
+  readonly sha256?: boolean;
+}
+
+/**
+ * A store listed with the keys it keeps itself (an ETag, an MD5, an LFS sha256): compared with the
+ * local side's cached digests, nothing read at the remote.
+ */
 export interface Lister {
-  /** The remote's files, listed once per run (and once more to verify a push). */
   readonly remote: Probe<RemoteEntries>;
-  /**
-   * What the local side must know to compare with those entries (from the hash cache); none: size and
-   * mtime. Remote entries with a git blob id (hf) get the local file's blob id computed beside them.
-   */
-  readonly local: { readonly md5?: boolean; readonly etagPartSize?: number; readonly sha256?: boolean };
+  readonly local: LocalKeys;
   /** Modification times closer than this count as equal where no checksum decides. */
   readonly modifyWindowMs: number;
   /** An S3 remote labsync may list itself over HTTP (exec/s3-list.ts); `remote` is the fallback. */
@@ -220,16 +227,57 @@ export interface Lister {
   readonly s3Direct?: { target(env: Readonly<Record<string, string | undefined>>, read: (path: string) => string): S3Target | { reason: string } };
 }
 
+/**
+ * A host's folder listed with stat keys [size, mtimeMs, ctimeMs, ino]: labsync hashes its files there
+ * (`FileSync.hash`) and remembers each sha256 under that key, so an unchanged file is never read again.
+ */
+export interface TreeList {
+  readonly tree: Probe<RemoteListing>;
+}
+
+/** One listing of the remote, in the form its keys take. */
+export type RemoteList = TreeList | Lister;
+
 /** A remote listing; `revision`: the commit it was taken at, where the remote has commits (hf): the receipt records it. */
 export type RemoteEntries = readonly Entry[] & { readonly revision?: string };
 
+/** How a plan is carried out beyond its files, where the engine knows more than the plan. */
+export interface TransferHow {
+  /** What to name to delete (plan/changes.ts deletionTargets: the topmost folders the source lacks); default: the plan's deletions. */
+  readonly deleteTargets?: readonly string[];
+  /** The plan is every file of the source and the destination holds none: the tool may send the tree as it walks it. */
+  readonly tree?: boolean;
+  /** An interrupted file leaves nothing at the destination, not even a partial kept aside to resume (drain). */
+  readonly whole?: boolean;
+}
+
 /** The commands that carry out a plan, and what the engine prepares or finishes around them. */
 export interface PlannedTransfer {
-  readonly commands: readonly Command[];
+  /** Sends and replacements (and a tool's backups first), in order. */
+  readonly send: readonly Command[];
+  /** Run only after every `send` command succeeded; empty where the tool deletes in the same call (rclone sync, an hf commit). */
+  readonly delete: readonly Command[];
   /** Links the engine makes before the commands run (dir/path → local/path), and removes after. */
   readonly stage?: { readonly dir: string; readonly paths: readonly string[] };
   /** Local files the engine deletes once every command succeeded (a mirror pull by a tool that cannot). */
   readonly deleteLocal?: readonly string[];
+}
+
+/**
+ * list → plan → transfer (issue 12): what a tool gives for labsync to own the diff. All pure: argv,
+ * parse. The engine lists each side once, plans, guards, runs the commands and verifies.
+ */
+export interface FileSync {
+  /**
+   * The remote's files; undefined: the tool compares by itself (bisync), or the remote is a folder on
+   * this machine that labsync walks itself (rsync). `excludes`: a tree's prunes; `hash`: files to hash
+   * in the same call (those a transfer just wrote).
+   */
+  list(pair: ResolvedPair, direction: Direction, opts?: { readonly excludes?: readonly string[]; readonly hash?: readonly string[] }): RemoteList | undefined;
+  /** sha256 of `paths` computed on the remote's side (a host: stat, then sha256sum); only where it can. */
+  hash?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
+  /** The commands for exactly `plan`: sends, then deletions. */
+  transfer(pair: ResolvedPair, direction: 'push' | 'pull', plan: PairPlan, ctx: PlanContext, how?: TransferHow): PlannedTransfer;
 }
 
 export interface Adapter {
@@ -256,10 +304,8 @@ export interface Adapter {
   preview(pair: ResolvedPair, direction: Direction, ctx: PlanContext): Probe<Changes>;
   /** Compare both sides with the tool's own comparison (rsync -c dry run, rclone check). */
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
-  /** How to list this pair's sides for labsync's own plan and verify; undefined: the tool compares (bisync, git, dvc). */
-  lister?(pair: ResolvedPair, direction: Direction): Lister | undefined;
-  /** Moves exactly the plan's files (send and replace), then deletes its deletions; with `lister`. */
-  transferPlan?(pair: ResolvedPair, direction: 'push' | 'pull', plan: PairPlan, ctx: PlanContext): PlannedTransfer;
+  /** list → plan → transfer: labsync owns the diff; without it, the tool's `preview` and `verify` decide. */
+  readonly files?: FileSync;
   /**
    * The stored checksums of `paths` the listing could not prove (S3: one HEAD each, so only for
    * objects whose ETag is not their MD5). A path with none is left out of the map.
@@ -270,24 +316,12 @@ export interface Adapter {
    * equal: a same-size, same-mtime corruption at the destination. Compares content this time.
    */
   repair?(pair: ResolvedPair, direction: 'push' | 'pull', paths: readonly string[], ctx: PlanContext): readonly Command[];
-  /**
-   * list → plan → transfer (issue 12): the remote folder's files with stat keys, listed once per run
-   * (local remotes are walked by labsync itself); files hashed where they are, remembered by labsync;
-   * and transfers of exactly the planned files, deletions last. An adapter with these three lets
-   * labsync own the diff; without them its preview (the tool's dry run) decides.
-   */
-  listTree?(pair: ResolvedPair, excludes: readonly string[], hash?: readonly string[]): Probe<RemoteListing>;
-  hashFiles?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
-  /** `whole`: an interrupted file leaves nothing at the destination, not even a partial kept aside to resume (drain). */
-  /** `tree`: the paths are every file of the source and the destination holds none: the tool may send the tree as it walks it. */
-  transferFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, files: { readonly paths: readonly string[]; readonly compareContent: boolean; readonly whole?: boolean; readonly tree?: boolean }): readonly Command[];
-  deleteFiles?(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, targets: readonly string[]): readonly Command[];
   /** The compression both ends of an ssh pair with `compress: true` offer (rsync: zstd), asked once per run. */
   compressChoice?(pair: ResolvedPair): Probe<string | undefined>;
   /** `snapshots:` pairs: dated complete trees with a `latest` pointer. */
   readonly snapshots?: SnapshotSteps;
   /**
-   * The files a transferFiles command wrote and checked against the sender's whole-file checksum
+   * The files a `files.transfer` command wrote and checked against the sender's whole-file checksum
    * (rsync does so for every file it transfers): the verify need not read them back at the destination.
    */
   parseWritten?(output: ToolOutput): readonly string[];

@@ -2,6 +2,7 @@
 // verdict, write them to FILE, change nothing. `labsync apply FILE` carries the file out.
 import { relative } from 'node:path';
 import { adapterFor } from '../adapters/index.js';
+import { storeLister } from '../adapters/lists.js';
 import type { PlanSeam } from '../engine/plan-seam.js';
 import { plansItself } from '../engine/plan-run.js';
 import { directionOf } from '../engine/run-pair.js';
@@ -19,7 +20,7 @@ export function plannable(pair: ResolvedPair, action: Action): boolean {
   const direction = directionOf(pair, action);
   if (direction !== 'push' && direction !== 'pull') return false;
   const adapter = adapterFor(pair.tool);
-  return plansItself(pair, adapter) || Boolean(adapter.transferPlan && adapter.lister?.(pair, direction));
+  return plansItself(pair, adapter) || Boolean(storeLister(adapter, pair, direction));
 }
 
 export async function planSaveCommand(file: string, action: Action, manifest: Manifest, pairs: readonly ResolvedPair[], opts: GlobalOptions): Promise<ExitCode> {

@@ -3,9 +3,10 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Adapter, Command } from '../adapters/types.js';
+import type { Adapter, Command, Lister } from '../adapters/types.js';
 import { drains } from '../manifest/rules.js';
-import { needsContentCompare, changesOf } from '../plan/changes.js';
+import { filesPlan, needsContentCompare, changesOf } from '../plan/changes.js';
+import { storeLister } from '../adapters/lists.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { describeDrift, driftOf } from './compare-pair.js';
@@ -32,7 +33,7 @@ const MAX_BATCH = Number(process.env.LABSYNC_DRAIN_BATCH ?? 64) || 64;
  */
 export function drainRefusal(pair: ResolvedPair, adapter: Adapter): string | undefined {
   if (pair.snapshots) return 'a snapshots: pair is pushed whole into a new snapshot; drain does not apply';
-  const s3 = pair.remote.type === 's3' && Boolean(adapter.transferPlan && adapter.lister?.(pair, 'push')) && process.env.LABSYNC_PLAN !== '0';
+  const s3 = pair.remote.type === 's3' && Boolean(storeLister(adapter, pair, 'push')) && process.env.LABSYNC_PLAN !== '0';
   if (!drains(pair.tool, pair.remote.type, pair.mode) || !(s3 || plansItself(pair, adapter))) {
     return `drain pushes rsync pairs to a local or ssh remote, and aws or rclone pairs to an s3 remote, newest files first (this pair: ${pair.tool} ${pair.mode} to a ${pair.remote.type} remote)`;
   }
@@ -106,7 +107,7 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
   for (const batch of batches(order, MAX_BATCH)) {
     if (budget.aborted) break;
     o.emit({ kind: 'pair_step', pair: pair.name, step: `pushing ${order.length - left.length + 1}–${order.length - left.length + batch.length} of ${order.length}, newest first` });
-    const commands = adapter.transferFiles?.(pair, 'push', o.plan, { paths: batch, compareContent: needsContentCompare(plan), whole: true }) ?? [];
+    const commands = adapter.files?.transfer(pair, 'push', filesPlan(batch, needsContentCompare(plan) ? 'content' : 'missing'), o.plan, { whole: true }).send ?? [];
     show(commands);
     const done = await attempt(commands, { ...inBudget, progress: true, watchStall: true });
     if (done.kind === 'interrupted') {
@@ -150,8 +151,8 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
 }
 
 /** aws and rclone pairs to S3 are drained through their planned transfers (drain-planned.ts). */
-function s3Lister(pair: ResolvedPair, adapter: Adapter): ReturnType<NonNullable<Adapter['lister']>> {
-  return pair.remote.type === 's3' && adapter.transferPlan ? adapter.lister?.(pair, 'push') : undefined;
+function s3Lister(pair: ResolvedPair, adapter: Adapter): Lister | undefined {
+  return pair.remote.type === 's3' ? storeLister(adapter, pair, 'push') : undefined;
 }
 
 function leftMessage(left: readonly string[], planned: number): string {
@@ -196,7 +197,7 @@ async function removeTemps(pair: ResolvedPair, batch: readonly string[]): Promis
 async function removeMarker(pair: ResolvedPair, marker: string, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
   // The pair's own exclude hides the marker from every run, deletions included: not this one.
   const bare: ResolvedPair = { ...pair, exclude: pair.exclude.filter((e) => e !== `/${marker}`) };
-  const commands = adapter.deleteFiles?.(bare, 'push', o.plan, [marker]) ?? [];
+  const commands = adapter.files?.transfer(bare, 'push', filesPlan([], 'missing', [marker]), o.plan).delete ?? [];
   show(commands);
   const done = await attempt(commands, { ...ctx, pair: bare });
   return done.kind === 'ok' ? undefined : { ...stopped(done), error: `could not remove the old ${marker} marker before the drain: ${stopped(done).error ?? ''}` };
@@ -209,7 +210,7 @@ async function writeMarker(pair: ResolvedPair, marker: string, files: number, ad
     await writeFile(join(dir, marker), `${JSON.stringify({ pair: pair.name, completedAt: new Date().toISOString(), host: hostname(), files })}\n`);
     const from: ResolvedPair = { ...pair, local: dir, exclude: [], delete: false, backup: false };
     const { bwlimit: _slow, compress: _zip, ...plain } = from;
-    const commands = adapter.transferFiles?.(plain, 'push', o.plan, { paths: [marker], compareContent: true, whole: true }) ?? [];
+    const commands = adapter.files?.transfer(plain, 'push', filesPlan([marker], 'content'), o.plan, { whole: true }).send ?? [];
     show(commands);
     const done = await attempt(commands, { ...ctx, pair: plain });
     return done.kind === 'ok' ? undefined : { ...stopped(done), error: `everything was sent and verified, but the ${marker} marker could not be written: ${stopped(done).error ?? ''}` };

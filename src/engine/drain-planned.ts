@@ -1,6 +1,6 @@
 // `labsync drain` for pairs whose adapter lists the remote and moves a plan (aws and rclone to S3):
 // the same newest-first batches as rsync's drain (drain-pair.ts), each handed to the adapter's own
-// transferPlan. An S3 object appears only when its PUT (or a multipart upload's completion) succeeds,
+// files.transfer. An S3 object appears only when its PUT (or a multipart upload's completion) succeeds,
 // so a tool killed at the deadline leaves no half object: an unfinished multipart upload is invisible.
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -24,10 +24,11 @@ const plan = (send: readonly PlannedFile[], replace: readonly PlannedFile[], del
 
 /** Runs one planned transfer (aws stages a batch as links in a folder of its own), removed afterwards. */
 async function run(pair: ResolvedPair, adapter: Adapter, p: PairPlan, o: PairRunOptions, ctx: AttemptContext, show: Show, progress: boolean): ReturnType<typeof attempt> {
-  const planned = (adapter.transferPlan as NonNullable<Adapter['transferPlan']>)(pair, 'push', p, o.plan);
-  show(planned.commands);
+  const planned = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, 'push', p, o.plan);
+  const commands = [...planned.send, ...planned.delete];
+  show(commands);
   if (planned.stage) await stageLinks(pair.local, planned.stage);
-  return attempt(planned.commands, { ...ctx, pair, progress, watchStall: progress }).finally(() => (planned.stage ? rm(planned.stage.dir, { recursive: true, force: true }) : undefined));
+  return attempt(commands, { ...ctx, pair, progress, watchStall: progress }).finally(() => (planned.stage ? rm(planned.stage.dir, { recursive: true, force: true }) : undefined));
 }
 
 /** Both sides listed; the local one with the checksums the remote's listing carries. */

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Adapter, Lister, RemoteEntries, ToolOutput } from '../adapters/types.js';
+import { storeLister } from '../adapters/lists.js';
 import { directTarget, type S3Target } from '../exec/s3-direct.js';
 import { listS3, pageUrl } from '../exec/s3-list.js';
 import { readMd5Meta } from '../exec/s3-meta.js';
@@ -12,7 +13,7 @@ import { formatCommand } from '../exec/format.js';
 import type { Entry } from '../verify/compare.js';
 import { listingOf } from '../plan/compute.js';
 import type { Listing } from '../plan/types.js';
-import type { ResolvedPair } from '../types.js';
+import type { Direction, ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
 import { hashTree, statTree } from '../verify/hash-tree.js';
 import type { AttemptContext } from './attempt.js';
@@ -189,8 +190,8 @@ function readText(file: string): string {
 }
 
 /** The lister this pair's comparison can use without the tool: one whose local side knows a digest. */
-export function digestLister(adapter: Adapter, pair: ResolvedPair, direction: Parameters<NonNullable<Adapter['lister']>>[1]): Lister | undefined {
-  const l = adapter.lister?.(pair, direction);
+export function digestLister(adapter: Adapter, pair: ResolvedPair, direction: Direction): Lister | undefined {
+  const l = storeLister(adapter, pair, direction);
   return l && hasDigest(l.local) ? l : undefined;
 }
 

@@ -101,12 +101,13 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
 /** The tool moves exactly the planned files. */
 async function viaTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' | 'pull', plan: PairPlan, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Attempted> {
-  const planned = (adapter.transferPlan as NonNullable<Adapter['transferPlan']>)(pair, direction, plan, o.plan);
-  show(planned.commands);
+  const planned = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan);
+  const commands = [...planned.send, ...planned.delete];
+  show(commands);
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
   if (direction === 'pull') await mkdir(pair.local, { recursive: true });
   if (planned.stage) await stageLinks(pair.local, planned.stage);
-  const moved = await attempt(planned.commands, { ...ctx, progress: true, watchStall: true }).finally(() => (planned.stage ? rm(planned.stage.dir, { recursive: true, force: true }) : undefined));
+  const moved = await attempt(commands, { ...ctx, progress: true, watchStall: true }).finally(() => (planned.stage ? rm(planned.stage.dir, { recursive: true, force: true }) : undefined));
   if (moved.kind === 'ok') for (const path of planned.deleteLocal ?? []) await unlink(join(pair.local, path)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
   return moved;
 }

@@ -3,7 +3,7 @@
 // plan, the tool moves exactly the planned files and deletes last, and verify reads only what the
 // plan touched or what changed since it was last hashed.
 import type { Adapter, Changes, Command, RemoteListing } from '../adapters/types.js';
-import { changesOf, deletionTargets, needsContentCompare } from '../plan/changes.js';
+import { changesOf, deletionTargets, filesPlan } from '../plan/changes.js';
 import { computePlan, isEmptyPlan, listingOf } from '../plan/compute.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
@@ -34,8 +34,9 @@ import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
-  if (!adapter.transferFiles || !adapter.deleteFiles || process.env.LABSYNC_PLAN === '0') return false;
-  return pair.remote.type === 'local' || (pair.remote.type === 'ssh' && Boolean(adapter.listTree && adapter.hashFiles));
+  // A tool that hashes on the remote's side lists it as a tree (ssh); a local remote labsync walks and hashes itself.
+  if (!adapter.files?.hash || process.env.LABSYNC_PLAN === '0') return false;
+  return pair.remote.type === 'local' || pair.remote.type === 'ssh';
 }
 
 type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: Body };
@@ -177,7 +178,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   let after: Promise<RemoteListing | undefined> | undefined;
   // Every source file, none at the destination, no saved plan or shard to hold to: the tool may walk the tree itself.
   const tree = !o.seam && !o.shardRun && plan.destFiles === 0 && !plan.replace.length && !plan.delete.length && plan.send.length === plan.sourceFiles;
-  const files = sending.length ? adapter.transferFiles?.(pair, direction, o.plan, { paths: sending, compareContent: needsContentCompare(plan), tree }) ?? [] : [];
+  const src = direction === 'push' ? local : remote;
+  const targets = !plan.delete.length ? [] : planned.incremental ? deletionTargetsAt(plan, src.path) : deletionTargets(plan, src.paths);
+  const { send: files, delete: deletions } = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan, { tree, deleteTargets: targets });
   const relay = held !== undefined && sending.length > 0 && relayFits(pair, plan, files);
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which
   // reads after, nor for an incremental plan, whose few files are read after the transfer.
@@ -196,10 +199,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
     if (!sent.relayed) localAgain = undefined;
   }
   // Deletions only after every transfer succeeded (the --delete-delay promise).
-  if (plan.delete.length) {
-    const src = direction === 'push' ? local : remote;
-    const targets = planned.incremental ? deletionTargetsAt(plan, src.path) : deletionTargets(plan, src.paths);
-    const stop = await move(adapter, adapter.deleteFiles?.(pair, direction, o.plan, targets) ?? [], ctx, show, moved);
+  if (deletions.length) {
+    const stop = await move(adapter, deletions, ctx, show, moved);
     if (stop) return { ...stop, changes };
   }
   const tally = (): Omit<Moved, 'written'> => ({ attempts: moved.attempts, files: moved.files, bytes: moved.bytes, warnings: moved.warnings });
@@ -234,7 +235,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
     const again = direction === 'push' ? [...d.changed, ...d.missing] : [...d.changed, ...d.extra];
     if (again.length) {
       o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
-      const stop = await move(adapter, adapter.transferFiles?.(pair, direction, o.plan, { paths: again, compareContent: true }) ?? [], ctx, show, moved);
+      const stop = await move(adapter, adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], ctx, show, moved);
       if (stop) return { ...base, ...stop };
       const relisted = await listBoth(pair, ctx);
       if ('stop' in relisted) return { ...base, ...relisted.stop };

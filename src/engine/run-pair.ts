@@ -1,5 +1,6 @@
 // One pair, start to end: lock → guards → preview → transfer → verify. Returns a PairResult, never throws.
 import { adapterFor } from '../adapters/index.js';
+import { storeLister } from '../adapters/lists.js';
 import { PairSetupError } from '../errors.js';
 import type { Adapter, Changes, Command, PlanContext } from '../adapters/types.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
@@ -116,7 +117,7 @@ async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
     if (planned) return planned;
   }
   // aws and rclone: labsync lists the remote with the checksums it keeps (ETags, MD5s) and plans (plan-pair.ts).
-  const lister = direction !== 'bisync' && adapter.transferPlan && process.env.LABSYNC_PLAN !== '0' ? adapter.lister?.(pair, direction) : undefined;
+  const lister = direction !== 'bisync' && process.env.LABSYNC_PLAN !== '0' ? storeLister(adapter, pair, direction) : undefined;
   if (lister && direction !== 'bisync') return plannedBody(pair, adapter, lister, direction, o, ctx, show);
   if (o.seam) return unplannable(pair, o.seam);
   if (o.shard) return { status: 'refused', error: `${pair.category}.${pair.name} cannot run as a shard here: ${pair.tool} compares ${pair.remoteLabel} by itself (labsync could not list it to plan, e.g. the folder holds symlinks), so there is no file plan to split; nothing was changed` };

@@ -129,7 +129,7 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
     if (side.links !== undefined ? side.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
     return { side };
   }
-  if (pair.remote.type !== 'ssh' || !ctx.adapter.listTree) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
+  if (pair.remote.type !== 'ssh' || !ctx.adapter.files?.hash) return { unsupported: `${pair.tool} does not list ${pair.remote.type} remotes` };
   const remote = pair.remote;
   const root = sshRoot(remote);
   // The last run's racy files ride this listing's call; hashed after find, each is used only under the key find gives it.
@@ -137,7 +137,9 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   const kept = held && 'hold' in held ? await holdListing(pair, ctx, treeExcludes(pair), ask) : undefined;
   let answer = held && 'answer' in held ? await held.answer : kept?.answer;
   if (!answer) {
-    const got = await probe(ctx.adapter.listTree(pair, treeExcludes(pair), ask.length ? ask : undefined), ctx);
+    const list = ctx.adapter.files?.list(pair, pair.mode, { excludes: treeExcludes(pair), hash: ask });
+    if (!list || !('tree' in list)) return { unsupported: `${pair.tool} does not list ${pair.remoteLabel} as a tree` };
+    const got = await probe(list.tree, ctx);
     if ('stop' in got) return got;
     answer = got.value;
   }
@@ -205,8 +207,8 @@ export async function hashOn(side: Side, pair: ResolvedPair, paths: readonly str
     }
     await Promise.all(parts);
   } else {
-    if (!ctx.adapter.hashFiles) return { unsupported: `${pair.tool} cannot hash files on ${pair.remoteLabel}` };
-    const got = await probe(ctx.adapter.hashFiles(pair, paths), ctx);
+    if (!ctx.adapter.files?.hash) return { unsupported: `${pair.tool} cannot hash files on ${pair.remoteLabel}` };
+    const got = await probe(ctx.adapter.files.hash(pair, paths), ctx);
     if ('stop' in got) return got;
     const answer = got.value;
     if ('unsupported' in answer) return answer;

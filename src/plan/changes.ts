@@ -1,7 +1,7 @@
 // Pure: the plan in the shapes the rest of labsync already reads (Changes for the guard, the
 // reporters and --dry-run), and what a tool is handed to carry it out.
 import type { Changes } from '../adapters/types.js';
-import type { PairPlan } from './types.js';
+import type { PairPlan, PlannedFile, PlanReason } from './types.js';
 
 export function changesOf(plan: PairPlan): Changes {
   return {
@@ -13,8 +13,17 @@ export function changesOf(plan: PairPlan): Changes {
   };
 }
 
-/** Some replace is planned for its content alone: the tool's quick check (size, time) would skip it. */
-export const needsContentCompare = (plan: PairPlan): boolean => plan.replace.some((f) => f.reason === 'content');
+/** Some file is planned for its content alone: the tool's quick check (size, time) would skip it. */
+export const needsContentCompare = (plan: PairPlan): boolean => plan.replace.some((f) => f.reason === 'content') || plan.send.some((f) => f.reason === 'content');
+
+/**
+ * A plan of just these files in this order, not made from two listings (a drain's batch, a repair's
+ * re-send, a marker): no digests. `reason` 'content' makes the tool compare content, not size and time.
+ */
+export function filesPlan(send: readonly string[], reason: PlanReason, del: readonly string[] = []): PairPlan {
+  const files = (paths: readonly string[], why: PlanReason): PlannedFile[] => paths.map((path) => ({ path, size: 0, reason: why }));
+  return { send: files(send, reason), replace: [], delete: files(del, 'extra'), sourceFiles: send.length, destFiles: del.length, sourceDigest: '', destDigest: '' };
+}
 
 /**
  * What to name to delete the planned files: a file, or the topmost of its folders that holds no source

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
-import type { Adapter, Changes, Command } from '../types.js';
+import type { Adapter, Changes, Command, FileSync } from '../types.js';
 import type { StoreChecksum } from '../../verify/s3-judge.js';
 import { backupArgv, copyOneArgv, headArgv, listArgv, s3Remote, s3Url, syncArgv } from './argv.js';
 import { classify } from './classify.js';
@@ -17,6 +17,30 @@ function command(pair: ResolvedPair, args: string[], label: string, mutates: boo
 
 /** How aws will print the local folder: relative to its working folder (the manifest's). */
 const localPrefix = (pair: ResolvedPair): string => relative(pair.root, pair.local);
+
+/** The commands for exactly the plan: backups, copies (one staged `s3 cp --recursive` for many), then batched deletions. */
+const transferPlan: FileSync['transfer'] = (pair, direction, plan, ctx) => {
+  const files = plannedPaths(plan);
+  const gone = plan.delete.map((f) => f.path);
+  if (direction === 'pull') {
+    const copies = files.length <= PULL_PER_OBJECT
+      ? files.map((key) => command(pair, copyOneArgv(pair, 'pull', key), `pull ${key}`, true))
+      : filteredPullArgvs(pair, files).map((args, i) => command(pair, args, `pull ${pair.name} (part ${i + 1})`, true));
+    return { send: copies, delete: [], deleteLocal: gone };
+  }
+  // Backups first: a replaced or deleted object is copied (server-side) into the dated prefix.
+  const keep = pair.backup ? [...plan.replace.map((f) => f.path), ...gone] : [];
+  const stage = files.length > 1 ? stageDir(pair, ctx) : undefined;
+  const sends = stage
+    ? [command(pair, stagedPushArgv(pair, stage), `push ${pair.name} (${files.length} files)`, true)]
+    : files.map((key) => command(pair, copyOneArgv(pair, 'push', key), `push ${key}`, true));
+  return {
+    send: [...keep.map((key) => command(pair, backupArgv(pair, key, ctx), `back up ${key}`, true)), ...sends],
+    // Only after every copy succeeded: the engine stops at the first command that fails.
+    delete: deleteObjectsArgvs(pair, gone).map((args) => command(pair, args, `delete ${gone.length} objects from ${pair.remoteLabel}`, true)),
+    ...(stage ? { stage: { dir: stage, paths: files } } : {}),
+  };
+};
 
 export const aws: Adapter = {
   tool: 'aws',
@@ -65,15 +89,18 @@ export const aws: Adapter = {
   },
   repair: (pair, direction, paths) => paths.map((key) => command(pair, copyOneArgv(pair, direction, key), `repair ${key}`, true)),
   // S3 keeps an MD5 (or a multipart ETag) of every object in its listing: the plan compares content.
-  lister: (pair) => ({
-    remote: {
-      commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
-      parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
-    },
-    local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE },
-    modifyWindowMs: 1000,
-    s3: s3Remote(pair),
-  }),
+  files: {
+    list: (pair) => ({
+      remote: {
+        commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
+        parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
+      },
+      local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE },
+      modifyWindowMs: 1000,
+      s3: s3Remote(pair),
+    }),
+    transfer: transferPlan,
+  },
   // An object gone since the listing has no checksum to read: "Not Found" is an answer, not a failure.
   readChecksums: (pair, paths) => ({
     commands: paths.map((key) => command(pair, headArgv(pair, key), `read the checksum of ${key}`, false, /\(404\)|Not Found/)),
@@ -87,31 +114,6 @@ export const aws: Adapter = {
       return found;
     },
   }),
-  transferPlan: (pair, direction, plan, ctx) => {
-    const files = plannedPaths(plan);
-    const gone = plan.delete.map((f) => f.path);
-    if (direction === 'pull') {
-      const copies = files.length <= PULL_PER_OBJECT
-        ? files.map((key) => command(pair, copyOneArgv(pair, 'pull', key), `pull ${key}`, true))
-        : filteredPullArgvs(pair, files).map((args, i) => command(pair, args, `pull ${pair.name} (part ${i + 1})`, true));
-      return { commands: copies, deleteLocal: gone };
-    }
-    // Backups first: a replaced or deleted object is copied (server-side) into the dated prefix.
-    const keep = pair.backup ? [...plan.replace.map((f) => f.path), ...gone] : [];
-    const stage = files.length > 1 ? stageDir(pair, ctx) : undefined;
-    const sends = stage
-      ? [command(pair, stagedPushArgv(pair, stage), `push ${pair.name} (${files.length} files)`, true)]
-      : files.map((key) => command(pair, copyOneArgv(pair, 'push', key), `push ${key}`, true));
-    return {
-      commands: [
-        ...keep.map((key) => command(pair, backupArgv(pair, key, ctx), `back up ${key}`, true)),
-        ...sends,
-        // Only after every copy succeeded: the engine stops at the first command that fails.
-        ...deleteObjectsArgvs(pair, gone).map((args) => command(pair, args, `delete ${gone.length} objects from ${pair.remoteLabel}`, true)),
-      ],
-      ...(stage ? { stage: { dir: stage, paths: files } } : {}),
-    };
-  },
   classify,
   parseStats: (output) => parseStats(output.stdout),
   parseProgress,

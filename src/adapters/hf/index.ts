@@ -55,31 +55,36 @@ export const hf: Adapter = {
     commands: [{ tool: 'hf', args: ['version'], cwd: process.cwd(), env: hfEnv({ root: process.cwd() }), mutates: false, label: 'hf version' }],
     parse: (outs) => parseVersion(`${outs[0]?.stdout ?? ''} ${outs[0]?.stderr ?? ''}`),
   }),
-  // Everything goes through the plan (lister + transferPlan); these answer only if asked directly.
+  // Everything goes through the plan (files.list + files.transfer); these answer only if asked directly.
   transfer: () => {
-    throw new Error('hf pairs move planned files only (transferPlan)');
+    throw new Error('hf pairs move planned files only (files.transfer)');
   },
   preview: (pair, direction) => {
     if (direction === 'bisync') throw new Error('hf has no bisync');
     const l = lister(pair, direction);
     return { commands: l.remote.commands, parse: (outs) => ({ transfer: [], delete: [], destFiles: l.remote.parse(outs).length }) };
   },
-  lister: (pair, direction) => lister(pair, direction),
-  transferPlan: (pair, direction, plan, ctx) => {
-    const r = hfRemote(pair);
-    if (direction === 'pull') {
-      const paths = [...plan.send, ...plan.replace].map((f) => f.path);
+  files: {
+    list: lister,
+    transfer: (pair, direction, plan, ctx) => {
+      const r = hfRemote(pair);
+      if (direction === 'pull') {
+        const paths = [...plan.send, ...plan.replace].map((f) => f.path);
+        return {
+          send: paths.length ? [command(pair, 'hf', downloadArgv(pair, paths), `pull ${paths.length} files from hf repo ${at(pair)}`, true)] : [],
+          delete: [],
+          deleteLocal: plan.delete.map((f) => f.path),
+        };
+      }
+      // One commit uploads and deletes: nothing in `delete`.
       return {
-        commands: paths.length ? [command(pair, 'hf', downloadArgv(pair, paths), `pull ${paths.length} files from hf repo ${at(pair)}`, true)] : [],
-        deleteLocal: plan.delete.map((f) => f.path),
+        send: [
+          ...(r.create ? [command(pair, 'hf', createArgv(r), `create hf repo ${r.repo} (private) unless it exists`, true)] : []),
+          command(pair, 'hf', uploadArgv(pair, plan, commitText(pair, ctx.stamp)), `push ${pair.name} to hf repo ${at(pair)}`, true),
+        ],
+        delete: [],
       };
-    }
-    return {
-      commands: [
-        ...(r.create ? [command(pair, 'hf', createArgv(r), `create hf repo ${r.repo} (private) unless it exists`, true)] : []),
-        command(pair, 'hf', uploadArgv(pair, plan, commitText(pair, ctx.stamp)), `push ${pair.name} to hf repo ${at(pair)}`, true),
-      ],
-    };
+    },
   },
   classify,
 };

@@ -47,18 +47,20 @@ export const mlflow: Adapter = {
   install: { url: 'https://mlflow.org/docs/latest/ml/tracking/server/ (labsync talks to the server over REST: no client to install)' },
   // Nothing to ask a program: the client is labsync's own.
   version: () => ({ commands: [], parse: () => `labsync ${VERSION} REST client` }),
-  lister: (pair, direction) => ({
-    remote: {
-      commands: [client(pair, 'list', pickOf(pair, direction), `list ${describeVersion(pair, direction)} of ${endpointOf(pair).model}`, false)],
-      parse: (outs) => parseListed(outs[0]?.stdout ?? '').files,
+  files: {
+    list: (pair, direction) => ({
+      remote: {
+        commands: [client(pair, 'list', pickOf(pair, direction), `list ${describeVersion(pair, direction)} of ${endpointOf(pair).model}`, false)],
+        parse: (outs) => parseListed(outs[0]?.stdout ?? '').files,
+      },
+      local: { sha256: true },
+      modifyWindowMs: 0,
+    }),
+    transfer: (pair, direction, plan) => {
+      // A version is the whole folder: any change registers all of it again (a new version).
+      if (direction === 'push') return { send: [pushCommand(pair)], delete: [] };
+      return { send: [pullCommand(pair, [...plan.send, ...plan.replace].map((f) => f.path))], delete: [], deleteLocal: plan.delete.map((f) => f.path) };
     },
-    local: { sha256: true },
-    modifyWindowMs: 0,
-  }),
-  transferPlan: (pair, direction, plan) => {
-    // A version is the whole folder: any change registers all of it again (a new version).
-    if (direction === 'push') return { commands: [pushCommand(pair)] };
-    return { commands: [pullCommand(pair, [...plan.send, ...plan.replace].map((f) => f.path))], deleteLocal: plan.delete.map((f) => f.path) };
   },
   // Without labsync's own plan (LABSYNC_PLAN=0): the whole folder or the whole version.
   preview: (pair, direction) => ({

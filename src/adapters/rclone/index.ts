@@ -83,22 +83,25 @@ export const rclone: Adapter = {
       },
     };
   },
-  lister: (pair, direction) => {
-    if (direction === 'bisync') return undefined; // bisync keeps its own listings and path
-    const md5 = listsMd5(pair.remote);
-    return {
-      // A remote folder not made yet holds nothing: the first push creates it.
-      remote: { commands: [command(pair, lsjsonArgv(pair, configPath()), `list ${pair.remoteLabel}`, false, /directory not found/)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
-      local: md5 ? { md5: true } : {},
-      ...(md5 ? { s3Direct: { target: (env, read) => rcloneS3Target(pair.remote, env, configPath(env), read) } } : {}),
-      // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
-      modifyWindowMs: pair.remote.type === 'local' ? 1 : 1000,
-    };
-  },
-  transferPlan: (pair, direction, plan, ctx) => {
-    const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
-    const args = plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles));
-    return { commands: [command(pair, args, `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx)] };
+  files: {
+    list: (pair, direction) => {
+      if (direction === 'bisync') return undefined; // bisync keeps its own listings and path
+      const md5 = listsMd5(pair.remote);
+      return {
+        // A remote folder not made yet holds nothing: the first push creates it.
+        remote: { commands: [command(pair, lsjsonArgv(pair, configPath()), `list ${pair.remoteLabel}`, false, /directory not found/)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
+        local: md5 ? { md5: true } : {},
+        ...(md5 ? { s3Direct: { target: (env, read) => rcloneS3Target(pair.remote, env, configPath(env), read) } } : {}),
+        // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
+        modifyWindowMs: pair.remote.type === 'local' ? 1 : 1000,
+      };
+    },
+    // One copy, or a sync when the plan deletes (its deletions come after its transfers): nothing in `delete`.
+    transfer: (pair, direction, plan, ctx) => {
+      const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
+      const args = plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles));
+      return { send: [command(pair, args, `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx)], delete: [] };
+    },
   },
   repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true, undefined, undefined, ctx)],
   verify: (pair, mode, ctx) => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../../types.js';
+import { filesPlan } from '../../plan/changes.js';
 import { rsync } from './index.js';
 import { compressArgs, compressList, incompressible, SKIP_COMPRESS } from './compress.js';
 
@@ -43,13 +44,13 @@ describe('rsync compression', () => {
   });
 
   it('moves incompressible files in a call of their own without --compress', () => {
-    const calls = rsync.transferFiles?.(pair, 'push', ctx, { paths: ['a.csv', 'w.safetensors', 'b.json', 'c.pt'], compareContent: false }) ?? [];
+    const calls = rsync.files?.transfer(pair, 'push', filesPlan(['a.csv', 'w.safetensors', 'b.json', 'c.pt'], 'missing'), ctx).send ?? [];
     expect(calls.map((c) => c.input)).toEqual(['a.csv\0b.json\0', 'w.safetensors\0c.pt\0']);
     expect(calls[0]?.args).toContain('--compress');
     expect(calls[1]?.args).not.toContain('--compress');
-    const only = rsync.transferFiles?.(pair, 'push', ctx, { paths: ['w.safetensors'], compareContent: false }) ?? [];
+    const only = rsync.files?.transfer(pair, 'push', filesPlan(['w.safetensors'], 'missing'), ctx).send ?? [];
     expect(only).toHaveLength(1);
     expect(only[0]?.args).not.toContain('--compress');
-    expect(rsync.transferFiles?.({ ...pair, compress: false }, 'push', ctx, { paths: ['a.csv', 'c.pt'], compareContent: false })).toHaveLength(1);
+    expect(rsync.files?.transfer({ ...pair, compress: false }, 'push', filesPlan(['a.csv', 'c.pt'], 'missing'), ctx).send).toHaveLength(1);
   });
 });

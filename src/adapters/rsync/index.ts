@@ -1,5 +1,5 @@
-import { nulList } from '../../plan/changes.js';
-import type { Adapter, Command, Probe } from '../types.js';
+import { needsContentCompare, nulList } from '../../plan/changes.js';
+import type { Adapter, Command, FileSync, Probe } from '../types.js';
 import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
 import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from './remote.js';
 import { classify } from './classify.js';
@@ -10,6 +10,42 @@ import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFro
 function one<T>(tool: 'rsync', args: string[], cwd: string, label: string, parse: (stdout: string) => T): Probe<T> {
   return { commands: [{ tool, args, cwd, mutates: false, label }], parse: (outputs) => parse(outputs[0]?.stdout ?? '') };
 }
+
+/** A host's folder as a tree with stat keys; a local folder is walked by labsync itself. */
+const list: FileSync['list'] = (pair, _direction, opts) => {
+  if (pair.remote.type !== 'ssh') return undefined;
+  const excludes = opts?.excludes ?? [];
+  const ask = opts?.hash?.length ? opts.hash : undefined;
+  return { tree: { commands: [listCommand(pair, pair.remote, excludes, ask)], parse: ([o]) => parseRemoteListing(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8'), excludes) } };
+};
+
+const hash: NonNullable<FileSync['hash']> = (pair, paths) => {
+  if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are hashed through the adapter');
+  return { commands: [hashCommand(pair, pair.remote, paths)], parse: ([o]) => parseRemoteHashes(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8')) };
+};
+
+/** Exactly the plan's files through --files-from (or the whole tree as rsync walks it), then its deletions through --delete-missing-args. */
+const planned: FileSync['transfer'] = (pair, direction, plan, ctx, how = {}) => {
+  const paths = [...plan.send, ...plan.replace].map((f) => f.path);
+  const targets = how.deleteTargets ?? plan.delete.map((f) => f.path);
+  const content = needsContentCompare(plan);
+  const call = (files: readonly string[], compress: boolean, note: string, tree = false): Command => ({
+    tool: 'rsync', args: filesArgv(pair, direction, ctx, content, compress, !how.whole, tree), cwd: pair.root, mutates: true,
+    label: `${direction} ${files.length} file${files.length === 1 ? '' : 's'} of ${pair.name}${note}`, ...(tree ? {} : { input: nulList(files) }),
+  });
+  const send = (): Command[] => {
+    if (!paths.length) return [];
+    if (!pair.compress) return [call(paths, false, how.tree ? ' (the whole tree)' : '', how.tree)];
+    // Files in formats that do not compress go in a call of their own, uncompressed (see compress.ts).
+    const squeeze = paths.filter((p) => !incompressible(p));
+    const asIs = paths.filter(incompressible);
+    return [...(squeeze.length ? [call(squeeze, true, ' (compressed)')] : []), ...(asIs.length ? [call(asIs, false, ' (uncompressed)')] : [])];
+  };
+  const del: Command[] = targets.length
+    ? [{ tool: 'rsync', args: deleteArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `delete ${targets.length} extra in ${pair.name}`, input: nulList(targets) }]
+    : [];
+  return { send: send(), delete: del };
+};
 
 export const rsync: Adapter = {
   tool: 'rsync',
@@ -35,28 +71,7 @@ export const rsync: Adapter = {
   },
   repair: (pair, direction, _paths, ctx) => [{ tool: 'rsync', args: repairArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `repair ${pair.name}` }],
   verify: (pair, mode) => one('rsync', verifyArgv(pair, mode), pair.root, `verify ${pair.name} (${mode})`, verifyFromItemized),
-  listTree: (pair, excludes, hash) => {
-    if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are listed through the adapter');
-    return { commands: [listCommand(pair, pair.remote, excludes, hash)], parse: ([o]) => parseRemoteListing(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8'), excludes) };
-  },
-  hashFiles: (pair, paths) => {
-    if (pair.remote.type !== 'ssh') throw new Error('only ssh remotes are hashed through the adapter');
-    return { commands: [hashCommand(pair, pair.remote, paths)], parse: ([o]) => parseRemoteHashes(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8')) };
-  },
-  transferFiles: (pair, direction, ctx, files) => {
-    const call = (paths: readonly string[], compress: boolean, note: string, tree = false): Command => ({
-      tool: 'rsync', args: filesArgv(pair, direction, ctx, files.compareContent, compress, !files.whole, tree), cwd: pair.root, mutates: true,
-      label: `${direction} ${paths.length} file${paths.length === 1 ? '' : 's'} of ${pair.name}${note}`, ...(tree ? {} : { input: nulList(paths) }),
-    });
-    if (!pair.compress) return [call(files.paths, false, files.tree ? ' (the whole tree)' : '', files.tree)];
-    // Files in formats that do not compress go in a call of their own, uncompressed (see compress.ts).
-    const squeeze = files.paths.filter((p) => !incompressible(p));
-    const asIs = files.paths.filter(incompressible);
-    return [...(squeeze.length ? [call(squeeze, true, ' (compressed)')] : []), ...(asIs.length ? [call(asIs, false, ' (uncompressed)')] : [])];
-  },
-  deleteFiles: (pair, direction, ctx, targets) => [{
-    tool: 'rsync', args: deleteArgv(pair, direction, ctx), cwd: pair.root, mutates: true, label: `delete ${targets.length} extra in ${pair.name}`, input: nulList(targets),
-  }],
+  files: { list, hash, transfer: planned },
   compressChoice: (pair) => compressProbe(pair),
   snapshots: { incomplete: INCOMPLETE, state: stateProbe, publish: publishCommand, prune: pruneCommand },
   parseWritten: (output) => writtenFromItemized(output.stdout),
