@@ -5,6 +5,8 @@
 // and compiling what a run loads cost ~50 ms of CPU each time. A cache that is missing, rejected by V8
 // or unwritable only costs that compile; anything wrong with the script itself falls back to the ES
 // module build (dist/cli.js), as does LABSYNC_CODE_CACHE=0 (`report`: say on stderr which it was).
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -84,6 +86,64 @@ function fromScript() {
   return module.exports;
 }
 
+/**
+ * The ssh sessions this command line opened last time, started now, before the CLI loads: the host's
+ * login is the longest wait of a run over ssh, and it goes on while node compiles the CLI. Each only
+ * logs in and waits for its go line; the engine uses it where it would start exactly that command
+ * (after the lock and hooks), and kills any it did not use (src/exec/early.ts). The hint is kept per
+ * command line, folder and environment (a digest of them names its file) and used only while the
+ * manifest it names is byte for byte the same. LABSYNC_EARLY_SSH=0: none.
+ */
+function earlySessions() {
+  if (process.env.LABSYNC_EARLY_SSH === '0' || process.platform === 'win32') return undefined;
+  let hintFile;
+  try {
+    const env = Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = createHash('sha256').update(JSON.stringify([process.argv.slice(2), process.cwd(), env])).digest('hex').slice(0, 32);
+    hintFile = join(cacheFolder(), `session-${key}.json`);
+  } catch {
+    return undefined; // no home, or no current folder: nothing early
+  }
+  let hint;
+  try {
+    hint = JSON.parse(readFileSync(hintFile, 'utf8'));
+  } catch {
+    return { hintFile, early: [] }; // none yet: this run writes it
+  }
+  const early = [];
+  try {
+    if (!hint.manifest || createHash('sha256').update(readFileSync(hint.manifest)).digest('hex') !== hint.manifestDigest) return { hintFile, hint, early };
+    for (const s of hint.sessions.slice(0, 4)) {
+      const child = spawn(s.program, s.args, { cwd: s.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const errs = [];
+      child.stderr.on('data', (b) => errs.push(b));
+      child.stdin.on('error', () => undefined);
+      const ended = new Promise((resolve) => {
+        child.on('error', () => resolve({ code: 127, signal: null }));
+        child.on('close', (code, signal) => resolve({ code: code ?? 128, signal }));
+      });
+      // Never what keeps labsync running: the engine refs the one it takes.
+      child.unref();
+      for (const stream of [child.stdin, child.stdout, child.stderr]) stream.unref?.();
+      early.push({ program: s.program, args: s.args, cwd: s.cwd, child, errs, ended });
+    }
+  } catch {
+    // a hint of another shape, or a folder gone: what started is used or killed as usual
+  }
+  // However labsync ends, no early session outlives it.
+  process.once('exit', () => {
+    for (const e of early) {
+      try {
+        process.kill(-e.child.pid, 'SIGKILL');
+      } catch {
+        // gone already, or taken and ended
+      }
+    }
+  });
+  return { hintFile, hint, early };
+}
+
+const start = earlySessions();
 const cli = fromScript();
-if (cli) cli.main(process.argv);
-else import('../dist/cli.js').then((m) => m.main(process.argv));
+if (cli) cli.main(process.argv, start);
+else import('../dist/cli.js').then((m) => m.main(process.argv, start));

@@ -6,6 +6,8 @@ import type { GlobalOptions } from './commands/context.js';
 import { CATEGORIES } from './types.js';
 import { dropOutputWhenReaderGoes } from './ui/pipe.js';
 import { VERSION } from './version.js';
+import { mark } from './util/trace.js';
+import { endEarly, setStart, type Start } from './exec/early.js';
 
 function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
@@ -225,7 +227,10 @@ function report(error: unknown, json: boolean): void {
   }
 }
 
-export async function main(argv: readonly string[]): Promise<void> {
+/** `start`: what bin/labsync.js did before the CLI loaded (ssh sessions started early, exec/early.ts). */
+export async function main(argv: readonly string[], start?: Start): Promise<void> {
+  mark(`main (ssh sessions started early: ${start?.early.length ?? 0})`);
+  setStart(start);
   let code = 0;
   dropOutputWhenReaderGoes(process.stdout);
   dropOutputWhenReaderGoes(process.stderr);
@@ -242,6 +247,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       report(error, argv.includes('--json'));
       code = exitCodeFor([], error);
     }
+  } finally {
+    endEarly();
   }
   process.exitCode = code;
 }

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heldScript, listedMark, relayRsh } from '../src/adapters/rsync/held.js';
+import { goLine, heldScript, listedMark, relayRsh } from '../src/adapters/rsync/held.js';
 import { transferEnded } from '../src/engine/ssh-held.js';
 import { json, Lab } from './harness/lab.js';
 import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
@@ -273,16 +273,37 @@ describe('the held session\'s host script and relay, run by a local sh', () => {
     const dir = mkdtempSync(join(tmpdir(), 'labsync-held-script-'));
     mkdirSync(join(dir, 'tree'));
     writeFileSync(join(dir, 'tree', 'f'), 'x');
-    const script = heldScript(join(dir, 'tree'), [], 0, 'tok');
-    const r = spawnSync('sh', ['-c', script], { input: `touch ${join(dir, 'ran')}\n` });
+    const script = heldScript(join(dir, 'tree'), []);
+    const go = goLine('ab12', 0);
+    const r = spawnSync('sh', ['-c', script], { input: `${go}touch ${join(dir, 'ran')}\n` });
     expect(r.status).toBe(0);
-    expect(r.stdout.includes(listedMark('tok'))).toBe(true);
+    expect(r.stdout.includes(listedMark('ab12'))).toBe(true);
     expect(existsSync(join(dir, 'ran'))).toBe(false);
     expect(r.stderr.toString()).not.toContain('labsync-after');
     // The line it takes: the command runs, then the listing after it comes on stderr.
-    const ok = spawnSync('sh', ['-c', script], { input: `labsync-run touch ${join(dir, 'ran')}\n` });
+    const ok = spawnSync('sh', ['-c', script], { input: `${go}labsync-run touch ${join(dir, 'ran')}\n` });
     expect(existsSync(join(dir, 'ran'))).toBe(true);
-    expect(ok.stderr.toString()).toMatch(/labsync-after tok 0\nlabsync list /);
+    expect(ok.stderr.toString()).toMatch(/labsync-after ab12 0\nlabsync list /);
+  });
+
+  it('the host lists nothing until its go line, and nothing at all for a line that is not one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labsync-held-go-'));
+    mkdirSync(join(dir, 'tree'));
+    writeFileSync(join(dir, 'tree', 'f'), 'x');
+    const script = heldScript(join(dir, 'tree'), []);
+    // End of file where the go line was awaited (labsync ended, or killed an unused early session).
+    const none = spawnSync('sh', ['-c', script], { input: '' });
+    expect(none.status).toBe(0);
+    expect(none.stdout.length).toBe(0);
+    for (const bad of ['labsync-run true\n', 'labsync-go x;y 0\n', 'labsync-go ab12 4x\n']) {
+      const r = spawnSync('sh', ['-c', script], { input: bad });
+      expect(r.status).toBe(0);
+      expect(r.stdout.length).toBe(0);
+    }
+    // Paths to hash after the go line, by length: the listing comes with their hashes.
+    const asked = spawnSync('sh', ['-c', script], { input: `${goLine('ab12', 2)}f\0` });
+    expect(asked.stdout.toString('latin1')).toMatch(/labsync-end\0labsync hash /);
+    expect(asked.stdout.includes(listedMark('ab12'))).toBe(true);
   });
 
   it('rsync\'s last --stats line, which tells the source may be listed again, is the one transferEnded knows', () => {

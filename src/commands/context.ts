@@ -11,6 +11,7 @@ import { fanOut, processOutput, toEmit, type Output } from '../ui/handlers.js';
 import { githubReporter } from '../ui/github.js';
 import { jsonReporter } from '../ui/json.js';
 import { plainReporter, quietReporter } from '../ui/plain.js';
+import { noteManifest } from '../exec/early.js';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -37,7 +38,10 @@ export async function chalkFor(opts: GlobalOptions): Promise<import('chalk').Cha
 }
 
 export function openManifest(opts: GlobalOptions, cwd = process.cwd()): Manifest {
-  return loadManifest(findManifest(opts.config, cwd));
+  const file = findManifest(opts.config, cwd);
+  // Sessions started early are trusted for the next run only while this file is unchanged (exec/early.ts).
+  noteManifest(file);
+  return loadManifest(file);
 }
 
 export function positiveInt(text: string | undefined, flag: string): number | undefined {

@@ -31,6 +31,7 @@ import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ss
 import { treeStats, type TreeStats } from '../verify/stat-tree.js';
 import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
 import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
+import { mark } from '../util/trace.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -73,6 +74,7 @@ export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull
   // What the comparison built (check's --json shows it as a push does): the whole path parses every cache row.
   const began = { ...work };
   const same = !full && !written && mode === 'checksum' ? sameBySummary(pair, local, remote) : undefined;
+  mark('summary compared');
   if (same) {
     if (same.sums) rememberSumsDigest(pair, same.sums, same.files);
     return { checked: same.files, missing: [], extra: [], changed: [], bytesHashed: { local: 0, remote: 0 }, status: 'in_sync', mode, proof: 'cached', work: workSince(began) };
@@ -103,11 +105,14 @@ export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunO
     warmVersion(pair, ctx.redact);
     return unchangedBody(pair, o, known.same);
   }
-  const hold = o.action !== 'status' && holdsSession(pair, { dryRun: o.dryRun, seam: Boolean(o.seam), shard: Boolean(o.shardRun) });
+  // status holds too (and releases it after the listing): the same ssh command as a push's, which
+  // bin/labsync.js may have started early (exec/early.ts).
+  const hold = holdsSession(pair, { dryRun: o.dryRun, seam: Boolean(o.seam), shard: Boolean(o.shardRun) });
   const listing = listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined);
   // The receipt's tool version, read while the listings run (after their processes started).
   warmVersion(pair, ctx.redact);
   const listed = await listing;
+  mark('both listed');
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed.stop;
   const { local, remote } = listed;

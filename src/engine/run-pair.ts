@@ -26,10 +26,12 @@ import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
 import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
+import { holdsSession, takeSession } from './ssh-held.js';
 import { drainBody, type DrainOptions } from './drain-pair.js';
 import { lockName, type Shard } from './shard.js';
 import { asShard, shardFacts, sliceVerify, type ShardRun } from './shard-plan.js';
 import { underRemoteLock } from './remote-lock.js';
+import { mark } from '../util/trace.js';
 
 export interface PairRunOptions {
   readonly action: Action;
@@ -81,9 +83,13 @@ async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Dire
   // Local folders keep their tree summaries (tree-summary.ts): an unchanged local pair is answered
   // without loading either cache, cheaper still than two listings.
   if ((direction !== 'push' && direction !== 'pull') || pair.remote.type !== 'ssh' || !plansItself(pair, adapter) || pair.verify === 'none') return undefined;
-  const listed = await listBoth(pair, ctx);
+  // The host lists in a held session, as a push's does: the same ssh command, so bin/labsync.js may have
+  // started it already (exec/early.ts); it ends as soon as the listing is in.
+  const hold = holdsSession(pair, { dryRun: false, seam: false, shard: Boolean(o.shard) });
+  const listed = await listBoth(pair, ctx, undefined, undefined, undefined, hold ? { hold: true } : undefined);
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed;
+  takeSession(listed.remote)?.session.release();
   return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, fullCheckDue(pair, o.plan.full), ctx);
 }
 
@@ -257,6 +263,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     // The fs error names the path it could not create.
     return finish({ status: 'failed', error: `could not take this pair's lock (${(error as Error).message}); nothing was run` });
   }
+  mark('lock');
   if (got && 'heldBy' in got) {
     const h = got.heldBy;
     return finish({ status: 'locked', error: `locked by PID ${h.pid} on ${h.host} since ${h.startedAt} (${h.command})` });
@@ -281,6 +288,7 @@ export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<Pa
     return finish({ status: 'failed', error: `internal error: ${(error as Error).message}` });
   } finally {
     await got?.lock.release();
+    mark('lock released');
   }
 }
 

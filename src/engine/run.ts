@@ -8,6 +8,7 @@ import { recordRuns, type PairRecord } from '../state/store.js';
 import type { Action, ResolvedPair } from '../types.js';
 import type { Emit, PairResult, RunResult } from './events.js';
 import { mapPool } from './pool.js';
+import { mark } from '../util/trace.js';
 import { recordReceipt } from './receipt.js';
 import { runPair } from './run-pair.js';
 import type { Shard } from './shard.js';
@@ -86,6 +87,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   // Before any tool runs (rclone makes its bisync workdir itself): the folder with its ignore files.
   // A folder that cannot be made is reported by whatever then fails to write there.
   await makeFolder(stateDir(req.root)).catch(() => undefined);
+  mark('versions, state folder');
   emit({
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
     pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action, source: p.source })),
@@ -96,18 +98,21 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
     (a, b) => nested(a.local, b.local),
   );
+  mark('pairs done');
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
   try {
     await recordRuns(req.root, recorded.map(toRecord));
   } catch (error) {
     emit({ kind: 'warning', message: `could not record state: ${(error as Error).message}` });
   }
+  mark('state recorded');
   for (const r of recorded) {
     const pair = req.pairs.find((p) => p.name === r.name);
     if (!pair || r.status === 'interrupted') continue;
     // A receipt is a record, not a condition of success: failing to write one only warns.
     await recordReceipt(pair, r, plan.stamp, redact, req.appliedPlan).catch((error: Error) => emit({ kind: 'warning', pair: r.name, message: `could not write a receipt: ${error.message}` }));
   }
+  mark('receipts');
   const result: RunResult = {
     command: req.command,
     ok: results.every((r) => ['ok', 'in_sync', 'planned', 'skipped'].includes(r.status)),

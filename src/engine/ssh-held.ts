@@ -3,7 +3,7 @@
 // Where anything does not fit (several rsync calls, deletions, a large plan, a session that died, an
 // rsync that failed) the run goes its usual way (ssh-mux.ts), with its retries and classification.
 import { randomBytes } from 'node:crypto';
-import { afterMark, heldScript, holdable, LIST_AGAIN, listedMark, relayArgv } from '../adapters/rsync/held.js';
+import { afterMark, goLine, heldScript, holdable, LIST_AGAIN, listedMark, relayArgv } from '../adapters/rsync/held.js';
 import { parseRemoteListing, sshScript } from '../adapters/rsync/remote.js';
 import type { Command, RemoteListing, ToolOutput } from '../adapters/types.js';
 import { holdSession, type Session } from '../exec/held.js';
@@ -47,9 +47,10 @@ export function holdsSession(pair: ResolvedPair, action: { dryRun: boolean; seam
 export async function holdListing(pair: ResolvedPair, ctx: AttemptContext, excludes: readonly string[], ask: readonly string[]): Promise<{ answer: RemoteListing; keep: (side: Side) => void } | undefined> {
   if (pair.remote.type !== 'ssh') return undefined;
   const token = randomBytes(8).toString('hex');
-  const input = ask.map((p) => `${p}\0`).join('');
-  const script = heldScript(pair.remote.path, excludes, Buffer.byteLength(input), token);
-  const command = sshScript(pair, pair.remote, script, `list ${pair.remoteLabel}`, input || undefined, true);
+  const paths = ask.map((p) => `${p}\0`).join('');
+  // The script is the same every run (bin/labsync.js may have started this very session already); what
+  // this run asks comes on standard input.
+  const command = sshScript(pair, pair.remote, heldScript(pair.remote.path, excludes), `list ${pair.remoteLabel}`, goLine(token, Buffer.byteLength(paths)) + paths, true);
   const got = await holdSession(command, listedMark(token), { timeoutMs: pair.timeoutMs, signal: ctx.signal });
   if (!('listed' in got)) return undefined;
   let answer: RemoteListing;

@@ -5,7 +5,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Command, ToolOutput } from '../adapters/types.js';
 import { programOf } from './program.js';
+import { mark as trace } from '../util/trace.js';
 import { childEnv, run, trackGroup, untrackGroup, type RunOptions } from './run.js';
+import { takeEarly, type EarlyChild, type Ended } from './early.js';
 
 export interface HeldFailure {
   readonly exitCode: number;
@@ -26,23 +28,37 @@ export interface Session {
   ask(line: string, timeoutMs: number): Promise<Buffer | undefined>;
 }
 
-type Ended = { code: number; signal: NodeJS.Signals | null };
-
-/** `timeoutMs`: for the first answer; the relayed rsync has its own bounds (its RunOptions). */
-export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: number; signal?: AbortSignal }): Promise<Session | HeldFailure> {
-  const child = spawn(programOf(command.tool), command.args, { cwd: command.cwd, env: childEnv(command), stdio: ['pipe', 'pipe', 'pipe'], detached: true }) as ChildProcessWithoutNullStreams;
-  const pid = child.pid;
-  if (pid !== undefined) trackGroup(pid);
-  const stop = (): void => stopGroup(pid);
+/** Starts the session's child, or takes the one bin/labsync.js started early for this very command (early.ts). */
+function started(command: Command): EarlyChild {
+  const program = programOf(command.tool);
+  const early = takeEarly(program, command);
+  if (early) {
+    early.child.ref();
+    for (const s of [early.child.stdin, early.child.stdout, early.child.stderr]) (s as unknown as { ref?: () => void }).ref?.();
+    trace('ssh taken (early)');
+    return early;
+  }
+  const child = spawn(program, command.args, { cwd: command.cwd, env: childEnv(command), stdio: ['pipe', 'pipe', 'pipe'], detached: true }) as ChildProcessWithoutNullStreams;
+  trace('ssh spawned (held)');
   const errs: Buffer[] = [];
   child.stderr.on('data', (b: Buffer) => errs.push(b));
   const ended = new Promise<Ended>((resolve) => {
     child.on('error', () => resolve({ code: 127, signal: null }));
-    child.on('close', (code, signal) => {
-      if (pid !== undefined) untrackGroup(pid);
-      resolve({ code: code ?? 128, signal });
-    });
+    child.on('close', (code, signal) => resolve({ code: code ?? 128, signal }));
   });
+  return { program, args: command.args, cwd: command.cwd, child, errs, ended };
+}
+
+/** `timeoutMs`: for the first answer; the relayed rsync has its own bounds (its RunOptions). */
+export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: number; signal?: AbortSignal }): Promise<Session | HeldFailure> {
+  const { child, errs, ended: over } = started(command);
+  const pid = child.pid;
+  if (pid !== undefined) trackGroup(pid);
+  const ended = over.then((e) => {
+    if (pid !== undefined) untrackGroup(pid);
+    return e;
+  });
+  const stop = (): void => stopGroup(pid);
   child.stdin.on('error', () => undefined); // the host gone: its end of file or exit says so
   if (command.input !== undefined) child.stdin.write(command.input);
   return new Promise((resolve) => {
@@ -61,6 +77,7 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
       tail = b.length >= mark.length ? b.subarray(b.length - mark.length) : Buffer.concat([tail, b]).subarray(-mark.length);
       // The host prints nothing after the marker until it is given a line: the marker ends what came.
       if (!tail.equals(mark)) return;
+      trace('held listing arrived');
       const out = Buffer.concat(chunks);
       child.stdout.off('data', onData);
       child.stdout.pause();

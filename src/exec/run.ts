@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, ToolOutput } from '../adapters/types.js';
 import { programOf } from './program.js';
+import { mark } from '../util/trace.js';
 import { makeRedactor, type Redactor } from './redact.js';
 import { groupReads, readSince, StallWatch, type ParseProgress } from './stall.js';
 
@@ -111,6 +112,7 @@ export async function run(command: Command, options: RunOptions): Promise<ToolOu
   // whole group (rsync and its ssh, git and its helpers) on the way out.
   const child = startChild(programOf(command.tool), command.args, { cwd: command.cwd, env: childEnv(command), ...(command.input === undefined ? {} : { input: command.input }), ...(handOver ? { fds: handOver.fds } : {}) });
   handOver?.spawned();
+  mark(`spawned ${command.tool}`);
   const pid = child.pid;
   if (pid !== undefined) liveGroups.add(pid);
 

@@ -7,6 +7,7 @@ import { vanished, type Batch, type BatchError, type BatchResult } from './batch
 import { findArgv, LinkCounter, parseFindListing } from './find-list.js';
 import { runHere, sharedPool } from './hash-pool.js';
 import { assertAddressable, walkFiles } from './walk.js';
+import { mark } from '../util/trace.js';
 
 /** A tree's files in byte order with their [size, mtimeMs, ctimeMs, ino] keys. */
 export interface StatListing { readonly root: string; readonly paths: readonly string[]; readonly keys: Float64Array }
@@ -85,6 +86,7 @@ function findRaw(root: string, excludes: readonly string[]): Promise<Raw | undef
   return new Promise((resolve) => {
     // In labsync's process group, so a terminal's Ctrl-C stops it too; LC_ALL=C: its messages in English.
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    mark('find spawned');
     // Kept as the pieces that came, joined only if parsed. (Copying them into 4 MiB blocks, or into one
     // buffer doubling as it filled, did not lower the garbage collector's share and raised the peak.)
     const pieces: Buffer[] = [];
@@ -102,6 +104,7 @@ function findRaw(root: string, excludes: readonly string[]): Promise<Raw | undef
     const done = (exitCode: number): void => {
       if (settled) return;
       settled = true;
+      mark('find done');
       if (exitCode === 0) return resolve({ digest: hash.digest('hex'), pieces, bytes, links: links.count });
       // No find, or one without -printf (BSD, busybox): not worth asking again in this process.
       if (exitCode === 127 || /printf/.test(stderr)) findWorks = false;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../../types.js';
 import { filesArgv } from './argv.js';
-import { afterMark, heldScript, holdable, listedMark, relayArgv, relayRsh } from './held.js';
+import { afterMark, goLine, heldScript, holdable, listedMark, relayArgv, relayRsh } from './held.js';
 
 const remote = { type: 'ssh' as const, host: 'gpu1', user: 'ml', port: 2222, path: '/srv/raw', sshOptions: [] };
 const pair: ResolvedPair = {
@@ -29,13 +29,17 @@ describe('one ssh session for listing, transfer and the listing after', () => {
     expect(relayArgv(['-e', 'ssh', '--', '/a/', 'other:/x/'], remote)).toBeUndefined();
   });
 
-  it('the host script: listing, marker, one line, the listing after on stderr; paths to hash taken off stdin by length', () => {
-    const script = heldScript("/srv/it's", ['*.tmp'], 0, 'abc');
+  it('the host script: go line, listing, marker, one line, the listing after on stderr; paths to hash taken off stdin by length', () => {
+    const script = heldScript("/srv/it's", ['*.tmp']);
+    expect(script.split('\n')[0]).toBe('IFS= read -r lsgo || exit 0');
     expect(script).toContain(`cd -- '/srv/it'\\''s'`);
-    expect(script).toContain("printf '\\0labsync-held %s\\n' abc");
+    expect(script).toContain(`printf '\\0labsync-held %s\\n' "$lst"`);
     expect(script).toMatch(/case \$line in 'labsync-run '\*\) eval "\$\{line#labsync-run \}"; rc=\$\? ;; labsync-list\) rc=0 ;; \*\) exit 0 ;; esac/);
     expect(script.split('\n').at(-1)).toMatch(/ \) <\/dev\/null >&2$/);
-    expect(heldScript('/srv/raw', [], 42, 'abc')).toContain('head -c 42 | (');
+    expect(script).toContain('head -c "$lsn" | (');
+    // The same script for every run of the pair: what a run asks comes in its go line.
+    expect(heldScript('/srv/raw', [])).toBe(heldScript('/srv/raw', []));
+    expect(goLine('abc', 42)).toBe('labsync-go abc 42\n');
     expect(listedMark('abc').toString()).toBe('\0labsync-held abc\n');
     expect(afterMark('abc').exec('rsync: note\nlabsync-after abc 23\nlabsync list 1.0\n')?.[1]).toBe('23');
   });

@@ -29,25 +29,36 @@ export const afterMark = (token: string): RegExp => new RegExp(`(?:^|\\n)labsync
 /** Whether a folder can ride a held session: the line the host reads is one line. */
 export const holdable = (remote: SshEndpoint): boolean => !/[\n\r]/.test(remote.path);
 
+/** The first line a held session's host reads: the run's token and how many bytes of NUL-separated paths to hash follow it. */
+export const goLine = (token: string, hashBytes: number): string => `labsync-go ${token} ${hashBytes}\n`;
+
 /**
- * The host's side. `hashBytes`: the length of the NUL-separated paths to hash written first on
- * standard input (read with GNU head -c, exact on a pipe; a host with sha256sum -z has it); the line
- * comes after them. A line that is not the relay's ends the session (the engine then uses its own
- * path). Everything after the marker goes to stderr, which labsync still reads.
+ * The host's side. It first waits for the go line (goLine): the session can be opened before the
+ * run holds its lock (bin/labsync.js starts it while the CLI loads), and lists only once told to.
+ * The token and the length of the paths to hash come in that line, so the script (and ssh's argv)
+ * is the same for every run of a pair. The paths are read with GNU head -c, exact on a pipe (a host
+ * with sha256sum -z has it); the relay's line comes after them. A line that is not the relay's ends
+ * the session (the engine then uses its own path). Everything after the marker goes to stderr,
+ * which labsync still reads.
  */
-export function heldScript(path: string, excludes: readonly string[], hashBytes: number, token: string): string {
-  // No head -c: the paths could not be taken off stdin before the line; the session ends unused.
-  const first = hashBytes > 0 ? `head -c 0 </dev/null >/dev/null 2>&1 || exit 0\nhead -c ${hashBytes} | ( ${listScript(path, excludes, true)} )` : `( ${listScript(path, excludes)} ) </dev/null`;
+export function heldScript(path: string, excludes: readonly string[]): string {
   return [
-    first,
-    `printf '\\0labsync-held %s\\n' ${token}`,
+    'IFS= read -r lsgo || exit 0',
+    // Split by hand: the token is hex and the length digits, anything else ends the session.
+    "case $lsgo in 'labsync-go '*) ;; *) exit 0 ;; esac",
+    'lsgo=${lsgo#labsync-go }; lst=${lsgo%% *}; lsn=${lsgo#* }',
+    "case $lst in ''|*[!0-9a-f]*) exit 0 ;; esac",
+    "case $lsn in ''|*[!0-9]*) exit 0 ;; esac",
+    // No head -c: the paths could not be taken off stdin before the line; the session ends unused.
+    `if [ "$lsn" -gt 0 ]; then head -c 0 </dev/null >/dev/null 2>&1 || exit 0; head -c "$lsn" | ( ${listScript(path, excludes, true)} ); else ( ${listScript(path, excludes)} ) </dev/null; fi`,
+    `printf '\\0labsync-held %s\\n' "$lst"`,
     'IFS= read -r line || exit 0',
     // `labsync-list`: the transfer went over a login of its own (a large one); only list again here.
     `case $line in 'labsync-run '*) eval "\${line#labsync-run }"; rc=$? ;; labsync-list) rc=0 ;; *) exit 0 ;; esac`,
     // The session's stdout ends here (this shell's copy goes; /dev/null, as some shells fail a
     // redirection of a closed fd 1): rsync sees the end of its stream, the relay exits.
     'exec >/dev/null',
-    `printf 'labsync-after %s %s\\n' ${token} "$rc" >&2`,
+    `printf 'labsync-after %s %s\\n' "$lst" "$rc" >&2`,
     // A failed rsync's listing would not be used (the transfer is retried its usual way): end now.
     '[ "$rc" = 0 ] || exit "$rc"',
     `( ${listScript(path, excludes)} ) </dev/null >&2`,

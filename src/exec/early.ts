@@ -1,0 +1,110 @@
+// ssh sessions started before the CLI loads. A run over ssh waits mostly for its host's login (key
+// exchange, the login shell's rc files): bin/labsync.js starts the sessions the same command line
+// opened last time (a hint in the user's cache folder, kept per command line, folder and environment,
+// and only while the manifest is byte for byte the same) while node compiles and loads the CLI. Such
+// a session only logs in and waits for its go line (adapters/rsync/held.ts); it is used where the
+// engine would start exactly that command (same program, arguments and folder, no environment of its
+// own), after the lock and the hooks, as it would have been started there. Any session not used by
+// the end of the run (the lock was held, the manifest changed, the run stopped early) is killed:
+// its host reads end of file where it waited and exits. LABSYNC_EARLY_SSH=0 turns this off.
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from '../adapters/types.js';
+
+export type Ended = { code: number; signal: NodeJS.Signals | null };
+
+/** What bin/labsync.js started: the child with its stderr collected and its end noted from the start. */
+export interface EarlyChild {
+  readonly program: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly errs: Buffer[];
+  readonly ended: Promise<Ended>;
+}
+
+/** A session as the hint keeps it: what to start. */
+export interface HintSession { readonly program: string; readonly args: readonly string[]; readonly cwd: string }
+
+/** The hint file: the sessions this command line opened, and the manifest they were read from. */
+export interface Hint { readonly manifest?: string; readonly manifestDigest?: string; readonly sessions: readonly HintSession[] }
+
+/** From bin/labsync.js: where this command line's hint lives, the hint it read, the sessions it started. */
+export interface Start { readonly hintFile?: string; readonly hint?: Hint; readonly early: EarlyChild[] }
+
+let start: Start | undefined;
+const opened: HintSession[] = [];
+let manifestFile: string | undefined;
+
+/** At most this many sessions are started early (a manifest of many ssh pairs runs them two at a time). */
+export const MAX_EARLY = 4;
+
+export function setStart(s: Start | undefined): void {
+  start = s;
+}
+
+export const digestOf = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
+
+/** The manifest this run read (the hint is trusted only while it is unchanged). */
+export function noteManifest(file: string): void {
+  manifestFile = file;
+}
+
+const sameSession = (a: HintSession, b: HintSession): boolean => a.program === b.program && a.cwd === b.cwd && a.args.length === b.args.length && a.args.every((w, i) => w === b.args[i]);
+
+/**
+ * The session started early for exactly this command, taken (undefined: none, start it now). A
+ * command with an environment of its own never matches: the early one has labsync's environment.
+ * Either way the command is noted for the next run's hint.
+ */
+export function takeEarly(program: string, command: Command): EarlyChild | undefined {
+  if (command.env || command.unsetEnv?.length) return undefined;
+  const wanted: HintSession = { program, args: command.args, cwd: command.cwd };
+  opened.push(wanted);
+  const list = start?.early;
+  const at = list ? list.findIndex((e) => sameSession(e, wanted)) : -1;
+  if (!list || at < 0) return undefined;
+  const [taken] = list.splice(at, 1);
+  return taken;
+}
+
+/** Kills every early session nobody took (its host reads end of file and exits). */
+export function killUnused(): void {
+  for (const e of start?.early.splice(0) ?? []) {
+    try {
+      if (e.child.pid !== undefined) process.kill(-e.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** At the end of the run: unused sessions killed, and the hint rewritten when this run opened other sessions. */
+export function endEarly(): void {
+  killUnused();
+  const file = start?.hintFile;
+  if (!file) return;
+  const before = start?.hint;
+  let manifestDigest: string | undefined;
+  try {
+    manifestDigest = manifestFile ? digestOf(readFileSync(manifestFile)) : undefined;
+  } catch {
+    manifestDigest = undefined;
+  }
+  const same = before && before.manifest === manifestFile && before.manifestDigest === manifestDigest && before.sessions.length === opened.length && before.sessions.every((s, i) => sameSession(s, opened[i] as HintSession));
+  // A run that opened none (its lock was held, it stopped early) leaves the hint as it was: a stale
+  // one is never used once the manifest changed, and a wrong one only costs a login that is killed.
+  if (same || !opened.length) return;
+  const hint: Hint = { ...(manifestFile && manifestDigest ? { manifest: manifestFile, manifestDigest } : {}), sessions: opened.slice(0, MAX_EARLY) };
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(hint));
+    renameSync(tmp, file);
+  } catch {
+    // a read-only cache folder: every run starts its sessions when it gets to them, as without hints
+  }
+  start = { ...start, hint, early: [] };
+}

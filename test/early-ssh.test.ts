@@ -1,0 +1,133 @@
+// ssh sessions started before the CLI loads (exec/early.ts, bin/labsync.js): the second run of a command
+// line starts the session the first one opened while node loads, and the engine takes it where it would
+// have started it. Each case counts sshd's logins and sessions from its log, and looks for any process
+// left mentioning the pair's remote folder (the local ssh, or the host's shell waiting for its go line).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { processesMentioning } from './harness/processes.js';
+import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
+import { until } from './harness/wait.js';
+
+type Doc = { pairs: { status: string; error?: string; verify: { status: string } | null }[] };
+
+function manifest(host: SshHost, lab: Lab, port = host.port): string {
+  return `version: 1
+defaults:
+  retries: 0
+remotes:
+  gpu: ${sshRemote({ ...host, port }, lab.outside('gpu'))}
+data:
+  - name: raw
+    local: raw
+    remote: "gpu:raw"
+`;
+}
+
+describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', () => {
+  let host: SshHost;
+  beforeAll(async () => {
+    host = await startSshd(join(new Lab('labsync-early-sshd-').root, 'sshd'));
+  });
+  afterAll(() => stopSshd(host));
+  const count = (what: RegExp): number => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(what) ?? []).length;
+  const logins = (): number => count(/Accepted publickey/g);
+  const sessions = (): number => count(/Starting session: command/g);
+  const trace = { LABSYNC_TRACE: '1' };
+  // Nothing of the pair's ssh is left: neither the local client nor the host's shell (the same machine here).
+  const noneLeft = (lab: Lab): Promise<void> => until('no process mentioning the remote folder', () => processesMentioning(lab.outside('gpu')).length === 0);
+
+  function newLab(): Lab {
+    const lab = new Lab('labsync-early-');
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a.txt'), 'alpha');
+    lab.write(lab.path('raw/sub/b.txt'), 'beta');
+    return lab;
+  }
+
+  it('a push and a check the second time: the session the first one opened is started early and used, one login each', async () => {
+    const lab = newLab();
+    const first = await lab.cli(['data', 'push', '--json'], { env: trace });
+    expect(first.exitCode).toBe(0);
+    expect(first.stderr).not.toContain('ssh taken (early)');
+    await noneLeft(lab);
+    for (const args of [['data', 'push', '--json'], ['check', '--json']]) {
+      if (args[0] === 'check') expect((await lab.cli(args, { env: trace })).exitCode).toBe(0); // its own command line: its own hint
+      const [l, s] = [logins(), sessions()];
+      const r = await lab.cli(args, { env: trace });
+      expect(r.exitCode).toBe(0);
+      expect(json<Doc>(r).pairs[0]?.verify?.status).toBe('in_sync');
+      expect(r.stderr).toContain('ssh taken (early)');
+      expect(r.stderr).not.toContain('ssh spawned (held)');
+      await noneLeft(lab);
+      expect([logins() - l, sessions() - s]).toEqual([1, 1]);
+    }
+    // A change rides the early session too: the file is sent and proved.
+    lab.write(lab.path('raw/a.txt'), 'alpha, again');
+    const changed = await lab.cli(['data', 'push', '--json'], { env: trace });
+    expect(changed.exitCode).toBe(0);
+    expect(changed.stderr).toContain('ssh taken (early)');
+    expect(readFileSync(lab.outside('gpu', 'raw', 'a.txt'), 'utf8')).toBe('alpha, again');
+    await noneLeft(lab);
+  });
+
+  it('LABSYNC_EARLY_SSH=0 starts nothing early', async () => {
+    const lab = newLab();
+    const off = { ...trace, LABSYNC_EARLY_SSH: '0' };
+    expect((await lab.cli(['data', 'push'], { env: off })).exitCode).toBe(0);
+    const r = await lab.cli(['data', 'push'], { env: off });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('ssh spawned (held)');
+  });
+
+  it('the pair is locked by another run: the early session is killed unused, the host listed nothing, exit 75', async () => {
+    const lab = newLab();
+    expect((await lab.cli(['data', 'push', '--json'], { env: trace })).exitCode).toBe(0);
+    await noneLeft(lab);
+    // A live holder (this test's own process) of the pair's lock.
+    lab.write(lab.path('.labsync/locks/raw.lock'), JSON.stringify({ pid: process.pid, host: hostname(), bootId: '', startedAt: new Date().toISOString(), command: 'data push' }));
+    const s = sessions();
+    const r = await lab.cli(['data', 'push', '--json'], { env: trace });
+    expect(r.exitCode).toBe(75);
+    expect(r.stderr).toContain('ssh sessions started early: 1');
+    expect(json<Doc>(r).pairs[0]?.status).toBe('locked');
+    await noneLeft(lab);
+    // At most the login it started (killed before or after its session began), never a second one.
+    expect(sessions() - s).toBeLessThanOrEqual(1);
+  });
+
+  it('the manifest changed or turned invalid: nothing is started early, no login for an invalid one, nothing left', async () => {
+    const lab = newLab();
+    // The same environment in every run (LABSYNC_TRACE too): a hint is kept per environment.
+    expect((await lab.cli(['data', 'push'], { env: trace })).exitCode).toBe(0);
+    const text = readFileSync(lab.path('labsync.yaml'), 'utf8');
+    // Changed (a comment): the hint no longer applies; the run opens its session itself.
+    writeFileSync(lab.path('labsync.yaml'), `# edited\n${text}`);
+    const changed = await lab.cli(['data', 'push'], { env: trace });
+    expect(changed.exitCode).toBe(0);
+    expect(changed.stderr).toContain('ssh spawned (held)');
+    // Invalid: exit 2, and not a single login.
+    const l = logins();
+    writeFileSync(lab.path('labsync.yaml'), text.replace('remote: "gpu:raw"', 'remote: "gpu:raw"\n    bogus: 1'));
+    const bad = await lab.cli(['data', 'push'], { env: trace });
+    expect(bad.exitCode).toBe(2);
+    await noneLeft(lab);
+    expect(logins() - l).toBe(0);
+  });
+
+  it('a dead host: the early session fails, the run falls back and fails naming the connection, nothing is left', async () => {
+    const lab = newLab();
+    lab.manifest(manifest(host, lab, await freePort()));
+    const first = await lab.cli(['data', 'push', '--json'], { env: trace });
+    expect(first.exitCode).not.toBe(0);
+    // The second run starts the same ssh early (the first one opened it), which is refused at once.
+    const r = await lab.cli(['data', 'push', '--json'], { env: trace });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain('ssh taken (early)');
+    expect(json<Doc>(r).pairs[0]?.status).toBe('failed');
+    expect(json<Doc>(r).pairs[0]?.error).toMatch(/connect|Connection refused|ssh/i);
+    await noneLeft(lab);
+  });
+});
