@@ -5,6 +5,7 @@
 // the whole-listing comparison parses every row of both caches).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
@@ -44,6 +45,14 @@ const verdict = (c: Checked) => {
 /** The next check compares the whole listings: the remembered ones no longer digest to the summaries'. */
 function forgetListings(lab: Lab): void {
   for (const f of readdirSync(lab.path('.labsync/cache')).filter((n) => n.endsWith('.listing'))) lab.write(lab.path('.labsync/cache', f), 'garbage\0');
+}
+
+/** The local tree's hash cache file. */
+function cacheOf(lab: Lab): string {
+  const dir = lab.path('.labsync/cache');
+  const file = readdirSync(dir).filter((n) => n.endsWith('.hashes')).map((n) => join(dir, n)).find((p) => readFileSync(p, 'utf8').split('\n')[0]?.endsWith(lab.path('raw')));
+  expect(file).toBeDefined();
+  return file as string;
 }
 
 describe.skipIf(!ssh)('check after a small change, over ssh', () => {
@@ -117,8 +126,12 @@ data:
     writeFileSync(f, readFileSync(f));
     utimesSync(f, mtime, mtime);
     await wait(); // past the racy window, so the new key is remembered
+    const localCache = cacheOf(lab);
+    const before = statSync(localCache);
     const small = await check(lab);
     expect(small).toMatchObject({ exit: 0, status: 'in_sync', verify: { status: 'in_sync', checked: FILES, bytesHashed: { local: 0, remote: size(9) } } });
+    // Nothing changed here: the local cache (and summary) stand as they are, not streamed and rewritten.
+    expect(statSync(localCache)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs, size: before.size });
     expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } });
   });
 
@@ -143,10 +156,9 @@ data:
 
   it('a damaged cache row on the unchanged side is not trusted: that side reads the file', async () => {
     const lab = await proved();
-    const cache = readdirSync(lab.path('.labsync/cache')).filter((n) => n.endsWith('.hashes')).map((n) => lab.path('.labsync/cache', n)).find((p) => readFileSync(p, 'utf8').split('\n')[0]?.endsWith(lab.path('raw')));
-    expect(cache).toBeDefined();
-    const text = readFileSync(cache as string, 'utf8');
-    writeFileSync(cache as string, text.replace(`d3/f11.bin\t${size(11)}\t`, 'd3/f11.bin\tbroken\t'));
+    const cache = cacheOf(lab);
+    const text = readFileSync(cache, 'utf8');
+    writeFileSync(cache, text.replace(`d3/f11.bin\t${size(11)}\t`, 'd3/f11.bin\tbroken\t'));
     corrupt(lab.outside('gpu/raw/d3/f11.bin'));
     expect(await check(lab)).toMatchObject({ exit: 4, verify: { changed: ['d3/f11.bin'], bytesHashed: { local: size(11), remote: size(11) } } });
   });
