@@ -174,3 +174,35 @@ data:
     expect(execFileSync('sh', ['-c', `cmp '${lab.path('raw/d0/f12.bin')}' '${lab.outside('gpu/raw/d0/f12.bin')}' && echo same`]).toString().trim()).toBe('same');
   });
 });
+
+describe('check after a small change, local folders', () => {
+  const manifest = `version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    delete: true\n`;
+
+  it('an unchanged pair reads nothing; a change on either side is read on that side only, and judged as the whole comparison judges it', async () => {
+    const lab = new Lab().manifest(manifest);
+    for (let i = 0; i < FILES; i++) {
+      const f = lab.path(`raw/d${i % 4}/f${i}.bin`);
+      lab.write(f, 'x'.repeat(size(i)));
+      utimesSync(f, old, old);
+    }
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    await wait();
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } });
+    const corrupt = (path: string): void => {
+      const { mtime } = statSync(path);
+      writeFileSync(path, 'y'.repeat(statSync(path).size));
+      utimesSync(path, mtime, mtime);
+    };
+    corrupt(lab.outside('nas/raw/d1/f13.bin'));
+    corrupt(lab.path('raw/d2/f14.bin'));
+    rmSync(lab.outside('nas/raw/d3/f15.bin'));
+    const small = await check(lab);
+    expect(small).toMatchObject({ exit: 4, status: 'drift', verify: { changed: ['d1/f13.bin', 'd2/f14.bin'], missing: ['d3/f15.bin'], extra: [], bytesHashed: { local: size(14), remote: size(13) } } });
+    expect(small.verify.work?.cacheRows).toBe(2);
+    forgetListings(lab);
+    const whole = await check(lab);
+    expect(whole.verify.work?.cacheRows).toBeGreaterThanOrEqual(2 * FILES - 2);
+    expect(verdict(small)).toEqual(verdict(whole));
+  });
+});
