@@ -23,6 +23,7 @@ const serverCpu = (pid: number): number => {
   return (Number(f[14]) + Number(f[15])) * 10; // cutime + cstime, in ms (USER_HZ 100)
 };
 
+rmSync(join(root, 'sshd'), { recursive: true, force: true }); // a host key left by an earlier run stops ssh-keygen
 const host = await startSshd(join(root, 'sshd'));
 try {
   const env = { ...isolatedEnv(join(root, 'home')), PATH: process.env.PATH ?? '' };

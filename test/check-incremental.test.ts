@@ -5,6 +5,7 @@
 // the whole-listing comparison parses every row of both caches).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
@@ -44,6 +45,14 @@ const verdict = (c: Checked) => {
 /** The next check compares the whole listings: the remembered ones no longer digest to the summaries'. */
 function forgetListings(lab: Lab): void {
   for (const f of readdirSync(lab.path('.labsync/cache')).filter((n) => n.endsWith('.listing'))) lab.write(lab.path('.labsync/cache', f), 'garbage\0');
+}
+
+/** The local tree's hash cache file. */
+function cacheOf(lab: Lab): string {
+  const dir = lab.path('.labsync/cache');
+  const file = readdirSync(dir).filter((n) => n.endsWith('.hashes')).map((n) => join(dir, n)).find((p) => readFileSync(p, 'utf8').split('\n')[0]?.endsWith(lab.path('raw')));
+  expect(file).toBeDefined();
+  return file as string;
 }
 
 describe.skipIf(!ssh)('check after a small change, over ssh', () => {
@@ -117,8 +126,12 @@ data:
     writeFileSync(f, readFileSync(f));
     utimesSync(f, mtime, mtime);
     await wait(); // past the racy window, so the new key is remembered
+    const localCache = cacheOf(lab);
+    const before = statSync(localCache);
     const small = await check(lab);
     expect(small).toMatchObject({ exit: 0, status: 'in_sync', verify: { status: 'in_sync', checked: FILES, bytesHashed: { local: 0, remote: size(9) } } });
+    // Nothing changed here: the local cache (and summary) stand as they are, not streamed and rewritten.
+    expect(statSync(localCache)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs, size: before.size });
     expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } });
   });
 
@@ -143,10 +156,9 @@ data:
 
   it('a damaged cache row on the unchanged side is not trusted: that side reads the file', async () => {
     const lab = await proved();
-    const cache = readdirSync(lab.path('.labsync/cache')).filter((n) => n.endsWith('.hashes')).map((n) => lab.path('.labsync/cache', n)).find((p) => readFileSync(p, 'utf8').split('\n')[0]?.endsWith(lab.path('raw')));
-    expect(cache).toBeDefined();
-    const text = readFileSync(cache as string, 'utf8');
-    writeFileSync(cache as string, text.replace(`d3/f11.bin\t${size(11)}\t`, 'd3/f11.bin\tbroken\t'));
+    const cache = cacheOf(lab);
+    const text = readFileSync(cache, 'utf8');
+    writeFileSync(cache, text.replace(`d3/f11.bin\t${size(11)}\t`, 'd3/f11.bin\tbroken\t'));
     corrupt(lab.outside('gpu/raw/d3/f11.bin'));
     expect(await check(lab)).toMatchObject({ exit: 4, verify: { changed: ['d3/f11.bin'], bytesHashed: { local: size(11), remote: size(11) } } });
   });
@@ -160,5 +172,37 @@ data:
     expect(p).toMatchObject({ status: 'ok', changes: { replace: ['d0/f12.bin'] }, verify: { status: 'in_sync', proof: 'rsync-transfer-checksum', provenByTransfer: 1, bytesHashed: { local: 0, remote: 0 } } });
     expect(readFileSync(lab.outside('gpu/raw/d0/f12.bin'), 'utf8')).toBe('x'.repeat(size(12)));
     expect(execFileSync('sh', ['-c', `cmp '${lab.path('raw/d0/f12.bin')}' '${lab.outside('gpu/raw/d0/f12.bin')}' && echo same`]).toString().trim()).toBe('same');
+  });
+});
+
+describe('check after a small change, local folders', () => {
+  const manifest = `version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    delete: true\n`;
+
+  it('an unchanged pair reads nothing; a change on either side is read on that side only, and judged as the whole comparison judges it', async () => {
+    const lab = new Lab().manifest(manifest);
+    for (let i = 0; i < FILES; i++) {
+      const f = lab.path(`raw/d${i % 4}/f${i}.bin`);
+      lab.write(f, 'x'.repeat(size(i)));
+      utimesSync(f, old, old);
+    }
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    await wait();
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } });
+    const corrupt = (path: string): void => {
+      const { mtime } = statSync(path);
+      writeFileSync(path, 'y'.repeat(statSync(path).size));
+      utimesSync(path, mtime, mtime);
+    };
+    corrupt(lab.outside('nas/raw/d1/f13.bin'));
+    corrupt(lab.path('raw/d2/f14.bin'));
+    rmSync(lab.outside('nas/raw/d3/f15.bin'));
+    const small = await check(lab);
+    expect(small).toMatchObject({ exit: 4, status: 'drift', verify: { changed: ['d1/f13.bin', 'd2/f14.bin'], missing: ['d3/f15.bin'], extra: [], bytesHashed: { local: size(14), remote: size(13) } } });
+    expect(small.verify.work?.cacheRows).toBe(2);
+    forgetListings(lab);
+    const whole = await check(lab);
+    expect(whole.verify.work?.cacheRows).toBeGreaterThanOrEqual(2 * FILES - 2);
+    expect(verdict(small)).toEqual(verdict(whole));
   });
 });

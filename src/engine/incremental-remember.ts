@@ -24,9 +24,16 @@ export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]
 export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: readonly string[], read: [Map<string, Key>, Read][], ctx: AttemptContext): Promise<void> {
   const dir = cacheDir(pair);
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
-  const done: { d: Delta; r?: Rewritten; racy: RacyRow[]; ok: boolean }[] = [];
+  const done: { d: Delta; r?: Rewritten; racy: RacyRow[]; ok: boolean; kept?: true }[] = [];
   for (const [at, d] of [inc.local, inc.remote].entries()) {
     const [listed, got] = read[at] as [Map<string, Key>, Read];
+    // Nothing changed on this side since its proof and every path compared came from its cache rows:
+    // its cache, summary and listing stand as they are (streaming the cache would rewrite the same file).
+    if (!d.changes.size && !d.summary.racy?.length && check.every((p) => got.get(p)?.cached)) {
+      const r = { content: d.summary.sha256, files: d.summary.files, beforeFiles: d.summary.files, lines: 0, cacheKey: d.summary.cacheKey ?? [], ...(d.summary.sums ? { sums: d.summary.sums } : {}) };
+      done.push({ d, r, racy: [], ok: true, kept: true });
+      continue;
+    }
     const rows = new Map<string, Row | null>();
     const racy: RacyRow[] = [];
     let ok = true;
@@ -62,10 +69,15 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
   const [l, r] = done as [(typeof done)[number], (typeof done)[number]];
   const agree = l.ok && r.ok && l.r?.content === r.r?.content;
   for (const s of done) {
+    if (s.kept && agree) continue;
     const summary = agree && s.r?.content ? { fingerprint: '', sha256: s.r.content, files: s.r.files, listing: s.d.side.rawDigest as string, ...(s === l && s.r.sums ? { sums: s.r.sums } : {}), ...(s.racy.length ? { racy: s.racy } : {}), cacheKey: s.r.cacheKey } : undefined;
     await writeSummary(dir, s.d.side.cacheRoot, summary, warn);
     const raw = s.d.side.raw?.();
-    if (summary && raw) await saveListing(dir, s.d.side.cacheRoot, raw, warn);
+    // A listing byte for byte the one kept with the old summary is not written again (a damaged copy
+    // on disk would fail its digest when next read, and cost the whole comparison, never a wrong answer).
+    if (summary && raw) {
+      if (s.d.summary.listing !== s.d.side.rawDigest) await saveListing(dir, s.d.side.cacheRoot, raw, warn);
+    }
     else dropListing(dir, s.d.side.cacheRoot);
   }
   if (agree && l.r?.sums) rememberSumsDigest(pair, l.r.sums, l.r.files);

@@ -52,7 +52,7 @@ function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string, Key>,
     const k = keys.get(p);
     if (!k || !sameKey(k, [row[1], row[2], row[3], row[4]])) continue;
     work.cacheRows++;
-    out.set(p, { key: k, sha256: row[5], nowMs: d.side.nowMs });
+    out.set(p, { key: k, sha256: row[5], nowMs: d.side.nowMs, cached: true });
   }
   return out;
 }

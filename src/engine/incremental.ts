@@ -154,5 +154,8 @@ export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] 
   return [...out].sort();
 }
 
-/** A side's files hashed in this run: path → key when read, sha256, and the clock the racy window is judged by. */
-export type Read = Map<string, { key: Key; sha256: string; nowMs: number }>;
+/**
+ * A side's files hashed in this run: path → key when read, sha256, and the clock the racy window is
+ * judged by; `cached`: not read, the side's cache row under that key (incremental-verify.ts fromCache).
+ */
+export type Read = Map<string, { key: Key; sha256: string; nowMs: number; cached?: true }>;

@@ -21,6 +21,8 @@ import { movedStats } from './sizes.js';
 import { prepareLocal } from './source.js';
 import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
 import { fullCheckDue } from './full-check.js';
+import { rememberSumsDigest } from './receipt.js';
+import { recognisePair } from './unchanged.js';
 import { clearStaleToolLocks } from './tool-locks.js';
 import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
@@ -80,17 +82,23 @@ async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
 
 /** Both sides listed once and compared through their hash caches; undefined where the tool's own comparison must answer. */
 async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Direction, ctx: AttemptContext, o: PairRunOptions): Promise<VerifyResult | { stop: Body } | undefined> {
-  // Local folders keep their tree summaries (tree-summary.ts): an unchanged local pair is answered
-  // without loading either cache, cheaper still than two listings.
-  if ((direction !== 'push' && direction !== 'pull') || pair.remote.type !== 'ssh' || !plansItself(pair, adapter) || pair.verify === 'none') return undefined;
+  if ((direction !== 'push' && direction !== 'pull') || (pair.remote.type !== 'ssh' && pair.remote.type !== 'local') || !plansItself(pair, adapter) || pair.verify === 'none') return undefined;
+  const full = fullCheckDue(pair, o.plan.full);
+  // Local folders keep their tree summaries (unchanged.ts): an unchanged local pair is answered from
+  // its two find listings without parsing either or loading a cache; else those listings are compared.
+  const known = await recognisePair(pair, ctx, full);
+  if ('same' in known) {
+    if (known.same.sums) rememberSumsDigest(pair, known.same.sums, known.same.files);
+    return { status: 'in_sync', checked: known.same.files, missing: [], extra: [], changed: [], mode: pair.verify, proof: 'cached', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } };
+  }
   // The host lists in a held session, as a push's does: the same ssh command, so bin/labsync.js may have
   // started it already (exec/early.ts); it ends as soon as the listing is in.
   const hold = holdsSession(pair, { dryRun: false, seam: false, shard: Boolean(o.shard) });
-  const listed = await listBoth(pair, ctx, undefined, undefined, undefined, hold ? { hold: true } : undefined);
+  const listed = await listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined);
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed;
   takeSession(listed.remote)?.session.release();
-  return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, fullCheckDue(pair, o.plan.full), ctx);
+  return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, full, ctx);
 }
 
 async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {

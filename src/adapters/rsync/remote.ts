@@ -109,8 +109,11 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
     return { nowMs: h.nowMs, rawDigest, raw, get paths() { return listing().paths; }, get keys() { return listing().keys; } };
   }
   const hashes = parseRemoteHashes(h.rest.subarray(at + END.length));
-  // The listing part digested alone: the same tree with files to hash is recognised as without.
-  return { nowMs: h.nowMs, rawDigest, raw, ...parseFindListing(raw, excludes), ...('keys' in hashes ? { hashes } : {}) };
+  // The listing part digested alone: the same tree with files to hash is recognised as without, and
+  // parsed on first use too (a check that compares a few changed records never asks).
+  let parsed: ReturnType<typeof parseFindListing> | undefined;
+  const listing = (): ReturnType<typeof parseFindListing> => (parsed ??= parseFindListing(raw, excludes));
+  return { nowMs: h.nowMs, rawDigest, raw, get paths() { return listing().paths; }, get keys() { return listing().keys; }, ...('keys' in hashes ? { hashes } : {}) };
 }
 
 const SUM = /^[0-9a-f]{64} {2}/;
