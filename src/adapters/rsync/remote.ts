@@ -31,8 +31,8 @@ export function sshScript(pair: ResolvedPair, remote: SshEndpoint, script: strin
   return { tool: 'ssh', args: [...options, '--', sshTarget(remote), script], cwd: pair.root, mutates: false, label, pair: pair.name, ...(binary ? { binaryStdout: true } : {}), ...(input === undefined ? {} : { input }) };
 }
 
-const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }`;
-const clock = "$(date +%s.%N 2>/dev/null || date +%s)";
+export const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }`;
+export const clock = "$(date +%s.%N 2>/dev/null || date +%s)";
 
 /**
  * The whole tree's files with stat keys, excludes pruned as the local walker prunes them. With
