@@ -217,6 +217,20 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'v2!', c: 'changed' });
   });
 
+  it('a symlink made on the host between rsync --server and the listing after it: that listing marks it, and the pair is verified as a folder with links is', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'alpha');
+    await pastRacyWindow();
+    flip('after-server', `ln -s a '${lab.outside('gpu/raw/link')}'`);
+    const r = await pushed(lab);
+    expect(existsSync(join(switches, 'after-server'))).toBe(false);
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1 });
+    expect(r.pair?.verify?.status).toBe('in_sync');
+    // Not the listings' proof: the listing after said "symlinks", so rsync's own comparison answered.
+    expect((r.pair?.verify as { proof?: string } | null)?.proof).toBe('tool');
+    rmSync(lab.outside('gpu/raw/link'));
+  });
+
   it('a mirror that deletes, and backups: rsync goes its own way, the held session lists after', async () => {
     const lab = newLab('    delete: true\n    backup: true\n');
     lab.write(lab.path('raw/a'), 'v1').write(lab.path('raw/old'), 'x');

@@ -10,6 +10,7 @@ import { holdSession, type Session } from '../exec/held.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { formatCommand } from '../exec/format.js';
+import { countLinks } from '../verify/find-list.js';
 import type { Outcome } from '../adapters/types.js';
 import { judge, type AttemptContext } from './attempt.js';
 import type { Side } from './sides.js';
@@ -128,7 +129,10 @@ function afterListing(after: Buffer | undefined, excludes: readonly string[], to
   const m = afterMark(token).exec(after.toString('latin1'));
   if (!m || m[1] !== '0') return {};
   try {
-    return { after: parseRemoteListing(after.subarray(m.index + m[0].length), excludes) };
+    const listing = parseRemoteListing(after.subarray(m.index + m[0].length), excludes);
+    // find marked symlinks in its walk (afterScript): a folder holding any is not listed this way.
+    if ('paths' in listing && listing.raw && countLinks(listing.raw) > 0) return { after: { unsupported: 'the folder holds symlinks' } };
+    return { after: listing };
   } catch {
     return {};
   }

@@ -7,7 +7,8 @@
 // login: see README "Speed" (one ssh session per run).
 import type { Endpoint } from '../../types.js';
 import { rshQuote } from './argv.js';
-import { listScript } from './remote.js';
+import { findArgv } from '../../verify/find-list.js';
+import { clock, enter, listScript, shQuote } from './remote.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 
@@ -61,8 +62,18 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     `printf 'labsync-after %s %s\\n' "$lst" "$rc" >&2`,
     // A failed rsync's listing would not be used (the transfer is retried its usual way): end now.
     '[ "$rc" = 0 ] || exit "$rc"',
-    `( ${listScript(path, excludes)} ) </dev/null >&2`,
+    `( ${afterScript(path, excludes)} ) </dev/null >&2`,
   ].join('\n');
+}
+
+/**
+ * The listing after the transfer, leaner than the first: that one proved GNU find on this host, and a
+ * symlink is marked in find's own walk (`l` records, as the local walker marks them) rather than looked
+ * for in a walk of its own; the engine refuses a listing that holds any (ssh-held.ts afterListing).
+ */
+export function afterScript(path: string, excludes: readonly string[]): string {
+  const find = findArgv(excludes, { links: true }).map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
+  return [enter(path), `echo "labsync list ${clock}"`, `exec ${find}`].join('; ');
 }
 
 /**

@@ -23,6 +23,9 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect(l.paths).toEqual(['-dash', 'a', "quote'd", 'sub/new\nline', 'with space/b c']);
     expect([...(l.hashes?.keys.keys() ?? [])].sort()).toEqual(['a', 'with space/b c']);
     expect(l.hashes?.sha256.get('a')).toBe('ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb');
+    // With hashes too, the files are parsed on first use only: a run after a small change compares bytes.
+    const lazy = parseRemoteListing(fixture('list-and-hash.out'), EXCLUDES);
+    expect(typeof Object.getOwnPropertyDescriptor(lazy, 'paths')?.get).toBe('function');
     expect(listScript('/x', [], true)).toMatch(/; find .*; printf 'labsync-end\\0'; .*exec xargs -0/);
   });
 

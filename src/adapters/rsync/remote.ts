@@ -31,8 +31,8 @@ export function sshScript(pair: ResolvedPair, remote: SshEndpoint, script: strin
   return { tool: 'ssh', args: [...options, '--', sshTarget(remote), script], cwd: pair.root, mutates: false, label, pair: pair.name, ...(binary ? { binaryStdout: true } : {}), ...(input === undefined ? {} : { input }) };
 }
 
-const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }`;
-const clock = "$(date +%s.%N 2>/dev/null || date +%s)";
+export const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }`;
+export const clock = "$(date +%s.%N 2>/dev/null || date +%s)";
 
 /**
  * The whole tree's files with stat keys, excludes pruned as the local walker prunes them. With
@@ -102,18 +102,12 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
   // Digested as the local walker digests find's output (stat-tree.ts), the host's clock left out.
   const raw = at < 0 ? h.rest : h.rest.subarray(0, at);
   const rawDigest = createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(raw).digest('hex');
-  if (at < 0) {
-    // Parsed on first use: an unchanged pair is recognised by rawDigest alone (engine/side-summary.ts).
-    let parsed: ReturnType<typeof parseFindListing> | undefined;
-    const listing = (): ReturnType<typeof parseFindListing> => (parsed ??= parseFindListing(h.rest, excludes));
-    return { nowMs: h.nowMs, rawDigest, raw, get paths() { return listing().paths; }, get keys() { return listing().keys; } };
-  }
-  const hashes = parseRemoteHashes(h.rest.subarray(at + END.length));
-  // The listing part digested alone: the same tree with files to hash is recognised as without, and
-  // parsed on first use too (a check that compares a few changed records never asks).
+  // Parsed on first use: an unchanged pair is recognised by rawDigest alone (engine/side-summary.ts), and
+  // a run after a small change compares the listing's bytes with the remembered ones (incremental.ts).
   let parsed: ReturnType<typeof parseFindListing> | undefined;
   const listing = (): ReturnType<typeof parseFindListing> => (parsed ??= parseFindListing(raw, excludes));
-  return { nowMs: h.nowMs, rawDigest, raw, get paths() { return listing().paths; }, get keys() { return listing().keys; }, ...('keys' in hashes ? { hashes } : {}) };
+  const hashes = at < 0 ? undefined : parseRemoteHashes(h.rest.subarray(at + END.length));
+  return { nowMs: h.nowMs, rawDigest, raw, get paths() { return listing().paths; }, get keys() { return listing().keys; }, ...(hashes && 'keys' in hashes ? { hashes } : {}) };
 }
 
 const SUM = /^[0-9a-f]{64} {2}/;
