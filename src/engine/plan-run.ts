@@ -32,6 +32,7 @@ import { treeStats, type TreeStats } from '../verify/stat-tree.js';
 import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
 import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
 import { mark } from '../util/trace.js';
+import { withFastCipher } from './ssh-cipher.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -95,7 +96,10 @@ export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull
 }
 
 /** The run of a pair whose tool plans itself; undefined: the remote cannot be listed this way (the preview path runs). */
-export async function planBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
+export async function planBody(given: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: 'push' | 'pull', givenCtx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Body | undefined> {
+  // Every ssh connection of the run (the listing's, the transfer's) with the cheaper cipher where labsync may choose it.
+  const pair = withFastCipher(given);
+  const ctx = pair === given ? givenCtx : { ...givenCtx, pair };
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
   const began = { ...work };
   // A saved plan is judged by its listings' digests, which the summaries do not keep: never the shortcut.
