@@ -225,6 +225,11 @@ export interface Lister {
    * does, from the object's metadata; no mtime: engine/listings.ts).
    */
   readonly s3Direct?: { target(env: Readonly<Record<string, string | undefined>>, read: (path: string) => string): S3Target | { reason: string } };
+  /**
+   * The stored checksums of `paths` the listing could not prove (S3: one HEAD each, so only for
+   * objects whose ETag is not their MD5). A path with none is left out of the map.
+   */
+  checksums?(paths: readonly string[]): Probe<ReadonlyMap<string, StoreChecksum>>;
 }
 
 /**
@@ -306,11 +311,6 @@ export interface Adapter {
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
   /** list → plan → transfer: labsync owns the diff; without it, the tool's `preview` and `verify` decide. */
   readonly files?: FileSync;
-  /**
-   * The stored checksums of `paths` the listing could not prove (S3: one HEAD each, so only for
-   * objects whose ETag is not their MD5). A path with none is left out of the map.
-   */
-  readChecksums?(pair: ResolvedPair, paths: readonly string[]): Probe<ReadonlyMap<string, StoreChecksum>>;
   /**
    * Re-send `paths` that verify found changed though the tool's quick check (size and time) saw them
    * equal: a same-size, same-mtime corruption at the destination. Compares content this time.
