@@ -4,7 +4,7 @@ import { filesPlan } from '../plan/changes.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { adapters } from './index.js';
-import { storeLister } from './lists.js';
+import { storeLister } from './files.js';
 
 const base = {
   name: 'raw', category: 'data', root: '/lab', local: '/lab/raw', remoteLabel: 'r', mode: 'push', delete: true, maxDelete: { percent: 50 }, backup: false,

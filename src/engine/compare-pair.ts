@@ -1,6 +1,6 @@
 // The verifier for one pair (SPEC §6): are the two sides the same bytes?
 import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
-import { storeLister } from '../adapters/lists.js';
+import { storeLister } from '../adapters/files.js';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import { cacheDir as stateCacheDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Adapter, Command, Lister } from '../adapters/types.js';
 import { drains } from '../manifest/rules.js';
 import { filesPlan, needsContentCompare, changesOf } from '../plan/changes.js';
-import { storeLister } from '../adapters/lists.js';
+import { storeLister } from '../adapters/files.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { describeDrift, driftOf } from './compare-pair.js';
