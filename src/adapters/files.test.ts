@@ -4,7 +4,7 @@ import { filesPlan } from '../plan/changes.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { adapters } from './index.js';
-import { storeLister } from './lists.js';
+import { storeLister } from './files.js';
 
 const base = {
   name: 'raw', category: 'data', root: '/lab', local: '/lab/raw', remoteLabel: 'r', mode: 'push', delete: true, maxDelete: { percent: 50 }, backup: false,
@@ -36,6 +36,11 @@ describe('files: list → plan → transfer', () => {
     expect(storeLister(adapters.rclone, { ...s3, tool: 'rclone' } as ResolvedPair, 'bisync')).toBeUndefined();
     expect(adapters.rsync.files?.hash).toBeDefined();
     expect(adapters.aws.files?.hash).toBeUndefined();
+    // S3: the stored checksums of objects whose ETag proves nothing, one HEAD each; "Not Found" answers.
+    const head = storeLister(adapters.aws, s3, 'push')?.checksums?.(['a', 'b']);
+    expect(head?.commands.map((c) => c.args.slice(0, 2))).toEqual([['s3api', 'head-object'], ['s3api', 'head-object']]);
+    expect(head?.commands[0]?.answers?.test('An error occurred (404) when calling the HeadObject operation: Not Found')).toBe(true);
+    expect(storeLister(adapters.rclone, { ...s3, tool: 'rclone' } as ResolvedPair, 'push')?.checksums).toBeUndefined();
   });
 
   it('rsync: exactly the plan\'s files (content compared where a replace asks), deletions in their own call after', () => {

@@ -1,8 +1,7 @@
 import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
-import type { PairPlan } from '../plan/types.js';
-import type { Entry } from '../verify/compare.js';
-import type { StoreChecksum } from '../verify/s3-judge.js';
-import type { S3Target } from '../exec/s3-direct.js';
+import type { FileSync } from './files.js';
+
+export type { FileSync, LocalKeys, Lister, PlannedTransfer, RemoteEntries, RemoteHashes, RemoteList, RemoteListing, RemoteTree, TransferHow, TreeList } from './files.js';
 
 /** A program labsync may start: the five tools, ssh (which rsync, git and dvc ride on), or a hook's own program. */
 export type Program = ToolName | 'ssh' | (string & {});
@@ -142,30 +141,6 @@ export interface Probe<T> {
   parse(outputs: readonly ToolOutput[]): T;
 }
 
-/** A folder's regular files as one listing: paths in byte order with [size, mtimeMs, ctimeMs, ino] keys. */
-export interface RemoteTree {
-  /** The remote's clock when the listing started, in ms: the racy window of its hash cache is judged by it. */
-  readonly nowMs: number;
-  readonly paths: readonly string[];
-  readonly keys: Float64Array;
-  /** Files hashed in the same call, when asked (the files a transfer just wrote). */
-  readonly hashes?: RemoteHashes;
-  /** sha256 of the excludes and the raw listing: the same digest means the same files with the same keys. */
-  readonly rawDigest?: string;
-  /** The raw listing itself (find's records), which a tree's next listing is compared with record by record. */
-  readonly raw?: Buffer;
-}
-
-/** A listing; or the folder is not there; or the remote cannot list this way (the tool's dry run decides then). */
-export type RemoteListing = RemoteTree | { readonly missing: true } | { readonly unsupported: string };
-
-/** Files hashed where they are: the key each had when read, and its sha256. */
-export interface RemoteHashes {
-  readonly nowMs: number;
-  readonly keys: ReadonlyMap<string, readonly [number, number, number, number]>;
-  readonly sha256: ReadonlyMap<string, string>;
-}
-
 /** A snapshot pair's remote folder (rsync --link-dest snapshots). */
 export interface SnapshotState {
   /** The base folder is not there yet: no snapshot was ever made. */
@@ -199,87 +174,6 @@ export interface Capabilities {
   readonly verify: readonly VerifyMode[];
 }
 
-/** What the local side computes to compare with a listing's entries (from its hash cache); none: size and mtime. */
-export interface LocalKeys {
-  readonly md5?: boolean;
-  /** The multipart ETag at this part size (S3). */
-  readonly etagPartSize?: number;
-  /** Entries with a git blob id (hf) get the local file's blob id computed beside its sha256. */
-  readonly sha256?: boolean;
-}
-
-/**
- * A store listed with the keys it keeps itself (an ETag, an MD5, an LFS sha256): compared with the
- * local side's cached digests, nothing read at the remote.
- */
-export interface Lister {
-  readonly remote: Probe<RemoteEntries>;
-  readonly local: LocalKeys;
-  /** Modification times closer than this count as equal where no checksum decides. */
-  readonly modifyWindowMs: number;
-  /** An S3 remote labsync may list itself over HTTP (exec/s3-list.ts); `remote` is the fallback. */
-  readonly s3?: Extract<ResolvedPair['remote'], { type: 's3' }>;
-  /**
-   * An S3 remote behind another tool (rclone) that labsync may list itself: where, from the environment
-   * and files' text (pure); its entries are the tool's (an MD5 from a plain-MD5 ETag or, as the tool
-   * does, from the object's metadata; no mtime: engine/listings.ts).
-   */
-  readonly s3Direct?: { target(env: Readonly<Record<string, string | undefined>>, read: (path: string) => string): S3Target | { reason: string } };
-}
-
-/**
- * A host's folder listed with stat keys [size, mtimeMs, ctimeMs, ino]: labsync hashes its files there
- * (`FileSync.hash`) and remembers each sha256 under that key, so an unchanged file is never read again.
- */
-export interface TreeList {
-  readonly tree: Probe<RemoteListing>;
-}
-
-/** One listing of the remote, in the form its keys take. */
-export type RemoteList = TreeList | Lister;
-
-/** A remote listing; `revision`: the commit it was taken at, where the remote has commits (hf): the receipt records it. */
-export type RemoteEntries = readonly Entry[] & { readonly revision?: string };
-
-/** How a plan is carried out beyond its files, where the engine knows more than the plan. */
-export interface TransferHow {
-  /** What to name to delete (plan/changes.ts deletionTargets: the topmost folders the source lacks); default: the plan's deletions. */
-  readonly deleteTargets?: readonly string[];
-  /** The plan is every file of the source and the destination holds none: the tool may send the tree as it walks it. */
-  readonly tree?: boolean;
-  /** An interrupted file leaves nothing at the destination, not even a partial kept aside to resume (drain). */
-  readonly whole?: boolean;
-}
-
-/** The commands that carry out a plan, and what the engine prepares or finishes around them. */
-export interface PlannedTransfer {
-  /** Sends and replacements (and a tool's backups first), in order. */
-  readonly send: readonly Command[];
-  /** Run only after every `send` command succeeded; empty where the tool deletes in the same call (rclone sync, an hf commit). */
-  readonly delete: readonly Command[];
-  /** Links the engine makes before the commands run (dir/path → local/path), and removes after. */
-  readonly stage?: { readonly dir: string; readonly paths: readonly string[] };
-  /** Local files the engine deletes once every command succeeded (a mirror pull by a tool that cannot). */
-  readonly deleteLocal?: readonly string[];
-}
-
-/**
- * list → plan → transfer (issue 12): what a tool gives for labsync to own the diff. All pure: argv,
- * parse. The engine lists each side once, plans, guards, runs the commands and verifies.
- */
-export interface FileSync {
-  /**
-   * The remote's files; undefined: the tool compares by itself (bisync), or the remote is a folder on
-   * this machine that labsync walks itself (rsync). `excludes`: a tree's prunes; `hash`: files to hash
-   * in the same call (those a transfer just wrote).
-   */
-  list(pair: ResolvedPair, direction: Direction, opts?: { readonly excludes?: readonly string[]; readonly hash?: readonly string[] }): RemoteList | undefined;
-  /** sha256 of `paths` computed on the remote's side (a host: stat, then sha256sum); only where it can. */
-  hash?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
-  /** The commands for exactly `plan`: sends, then deletions. */
-  transfer(pair: ResolvedPair, direction: 'push' | 'pull', plan: PairPlan, ctx: PlanContext, how?: TransferHow): PlannedTransfer;
-}
-
 export interface Adapter {
   readonly tool: ToolName;
   readonly capabilities: Capabilities;
@@ -306,11 +200,6 @@ export interface Adapter {
   verify?(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, ctx: PlanContext): Probe<VerifyReport>;
   /** list → plan → transfer: labsync owns the diff; without it, the tool's `preview` and `verify` decide. */
   readonly files?: FileSync;
-  /**
-   * The stored checksums of `paths` the listing could not prove (S3: one HEAD each, so only for
-   * objects whose ETag is not their MD5). A path with none is left out of the map.
-   */
-  readChecksums?(pair: ResolvedPair, paths: readonly string[]): Probe<ReadonlyMap<string, StoreChecksum>>;
   /**
    * Re-send `paths` that verify found changed though the tool's quick check (size and time) saw them
    * equal: a same-size, same-mtime corruption at the destination. Compares content this time.

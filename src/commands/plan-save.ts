@@ -2,7 +2,7 @@
 // verdict, write them to FILE, change nothing. `labsync apply FILE` carries the file out.
 import { relative } from 'node:path';
 import { adapterFor } from '../adapters/index.js';
-import { storeLister } from '../adapters/lists.js';
+import { storeLister } from '../adapters/files.js';
 import type { PlanSeam } from '../engine/plan-seam.js';
 import { plansItself } from '../engine/plan-run.js';
 import { directionOf } from '../engine/run-pair.js';

@@ -1,5 +1,6 @@
 // The verifier for one pair (SPEC §6): are the two sides the same bytes?
 import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
+import { storeLister } from '../adapters/files.js';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import { cacheDir as stateCacheDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
@@ -70,7 +71,8 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
 
 /** Two listings compared: S3 objects whose ETag proves nothing go through the store's own checksums (compareS3). */
 export async function compareListed(adapter: Adapter, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], mode: 'checksum' | 'size', ctx: AttemptContext): Promise<{ value: VerifyReport } | { stop: Body }> {
-  if (pair.remote.type === 's3' && mode === 'checksum' && adapter.readChecksums) return compareS3(adapter, pair, local, remote, ctx);
+  const stored = pair.remote.type === 's3' && mode === 'checksum' ? storeLister(adapter, pair, pair.mode)?.checksums : undefined;
+  if (stored) return compareS3(stored, pair, local, remote, ctx);
   return { value: compareEntries(local, remote, mode) };
 }
 

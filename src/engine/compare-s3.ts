@@ -1,7 +1,7 @@
 // The verifier's S3 side: the listing proves what its ETags can; the stored checksums of the rest are
 // read one object at a time (a HEAD each, so only those), and what neither proves is said, not guessed.
 import { join } from 'node:path';
-import type { Adapter, VerifyReport } from '../adapters/types.js';
+import type { Lister, VerifyReport } from '../adapters/types.js';
 import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import { AWS_PART_SIZE } from '../verify/etag.js';
@@ -10,13 +10,13 @@ import { checksumsNeeded, judgeS3, type StoreChecksum } from '../verify/s3-judge
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
 
-export async function compareS3(adapter: Adapter, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], ctx: AttemptContext): Promise<{ value: VerifyReport } | { stop: Body }> {
+export async function compareS3(stored: NonNullable<Lister['checksums']>, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], ctx: AttemptContext): Promise<{ value: VerifyReport } | { stop: Body }> {
   if (pair.remote.type !== 's3') throw new Error(`compareS3 needs an s3 remote (pair ${pair.name})`);
   const { partSize = AWS_PART_SIZE, etag = 'auto' } = pair.remote;
   const { listed, toRead } = checksumsNeeded(local, remote);
   const store = new Map<string, StoreChecksum>(listed);
-  if (toRead.length && adapter.readChecksums) {
-    const read = await probe(adapter.readChecksums(pair, toRead), ctx);
+  if (toRead.length) {
+    const read = await probe(stored(toRead), ctx);
     if ('stop' in read) return read;
     for (const [path, sum] of read.value) store.set(path, sum);
   }

@@ -4,9 +4,9 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter, Command, Lister } from '../adapters/types.js';
+import { storeLister } from '../adapters/files.js';
 import { drains } from '../manifest/rules.js';
 import { filesPlan, needsContentCompare, changesOf } from '../plan/changes.js';
-import { storeLister } from '../adapters/lists.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { describeDrift, driftOf } from './compare-pair.js';
@@ -107,6 +107,7 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
   for (const batch of batches(order, MAX_BATCH)) {
     if (budget.aborted) break;
     o.emit({ kind: 'pair_step', pair: pair.name, step: `pushing ${order.length - left.length + 1}–${order.length - left.length + batch.length} of ${order.length}, newest first` });
+    // Each batch in its newest-first order, compared by content when any of the whole plan is (as one call would be).
     const commands = adapter.files?.transfer(pair, 'push', filesPlan(batch, needsContentCompare(plan) ? 'content' : 'missing'), o.plan, { whole: true }).send ?? [];
     show(commands);
     const done = await attempt(commands, { ...inBudget, progress: true, watchStall: true });

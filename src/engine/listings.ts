@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Adapter, Lister, RemoteEntries, ToolOutput } from '../adapters/types.js';
-import { storeLister } from '../adapters/lists.js';
+import { storeLister } from '../adapters/files.js';
 import { directTarget, type S3Target } from '../exec/s3-direct.js';
 import { listS3, pageUrl } from '../exec/s3-list.js';
 import { readMd5Meta } from '../exec/s3-meta.js';

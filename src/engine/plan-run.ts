@@ -187,8 +187,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   let after: Promise<RemoteListing | undefined> | undefined;
   // Every source file, none at the destination, no saved plan or shard to hold to: the tool may walk the tree itself.
   const tree = !o.seam && !o.shardRun && plan.destFiles === 0 && !plan.replace.length && !plan.delete.length && plan.send.length === plan.sourceFiles;
-  const src = direction === 'push' ? local : remote;
-  const targets = !plan.delete.length ? [] : planned.incremental ? deletionTargetsAt(plan, src.path) : deletionTargets(plan, src.paths);
+  const targets = !plan.delete.length ? [] : planned.incremental ? deletionTargetsAt(plan, source.path) : deletionTargets(plan, source.paths);
   const { send: files, delete: deletions } = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan, { tree, deleteTargets: targets });
   const relay = held !== undefined && sending.length > 0 && relayFits(pair, plan, files);
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which

@@ -1,6 +1,6 @@
 // One pair, start to end: lock → guards → preview → transfer → verify. Returns a PairResult, never throws.
 import { adapterFor } from '../adapters/index.js';
-import { storeLister } from '../adapters/lists.js';
+import { storeLister } from '../adapters/files.js';
 import { PairSetupError } from '../errors.js';
 import type { Adapter, Changes, Command, PlanContext } from '../adapters/types.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
-import type { Adapter, Changes, Command, FileSync } from '../types.js';
+import type { Adapter, Changes, Command, FileSync, Probe } from '../types.js';
 import type { StoreChecksum } from '../../verify/s3-judge.js';
 import { backupArgv, copyOneArgv, headArgv, listArgv, s3Remote, s3Url, syncArgv } from './argv.js';
 import { classify } from './classify.js';
@@ -41,6 +41,22 @@ const transferPlan: FileSync['transfer'] = (pair, direction, plan, ctx) => {
     ...(stage ? { stage: { dir: stage, paths: files } } : {}),
   };
 };
+
+/** An object gone since the listing has no checksum to read: "Not Found" is an answer, not a failure. */
+function readChecksums(pair: ResolvedPair, paths: readonly string[]): Probe<ReadonlyMap<string, StoreChecksum>> {
+  return {
+    commands: paths.map((key) => command(pair, headArgv(pair, key), `read the checksum of ${key}`, false, /\(404\)|Not Found/)),
+    parse: (outs) => {
+      const found = new Map<string, StoreChecksum>();
+      paths.forEach((key, i) => {
+        const out = outs[i];
+        const sum = out?.exitCode === 0 ? parseHead(out.stdout) : undefined;
+        if (sum) found.set(key, sum);
+      });
+      return found;
+    },
+  };
+}
 
 export const aws: Adapter = {
   tool: 'aws',
@@ -98,22 +114,10 @@ export const aws: Adapter = {
       local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE },
       modifyWindowMs: 1000,
       s3: s3Remote(pair),
+      checksums: (paths) => readChecksums(pair, paths),
     }),
     transfer: transferPlan,
   },
-  // An object gone since the listing has no checksum to read: "Not Found" is an answer, not a failure.
-  readChecksums: (pair, paths) => ({
-    commands: paths.map((key) => command(pair, headArgv(pair, key), `read the checksum of ${key}`, false, /\(404\)|Not Found/)),
-    parse: (outs) => {
-      const found = new Map<string, StoreChecksum>();
-      paths.forEach((key, i) => {
-        const out = outs[i];
-        const sum = out?.exitCode === 0 ? parseHead(out.stdout) : undefined;
-        if (sum) found.set(key, sum);
-      });
-      return found;
-    },
-  }),
   classify,
   parseStats: (output) => parseStats(output.stdout),
   parseProgress,
