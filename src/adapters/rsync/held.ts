@@ -7,7 +7,7 @@
 // login: see README "Speed" (one ssh session per run).
 import type { Endpoint } from '../../types.js';
 import { rshQuote } from './argv.js';
-import { listScript } from './remote.js';
+import { FIND_PROBE, listScript } from './remote.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 
@@ -43,6 +43,8 @@ export const goLine = (token: string, hashBytes: number): string => `labsync-go 
  */
 export function heldScript(path: string, excludes: readonly string[]): string {
   return [
+    // Whether find is GNU find, asked while the run has not yet said go (it changes nothing there).
+    `${FIND_PROBE} && lsf=1`,
     'IFS= read -r lsgo || exit 0',
     // Split by hand: the token is hex and the length digits, anything else ends the session.
     "case $lsgo in 'labsync-go '*) ;; *) exit 0 ;; esac",
@@ -50,7 +52,7 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     "case $lst in ''|*[!0-9a-f]*) exit 0 ;; esac",
     "case $lsn in ''|*[!0-9]*) exit 0 ;; esac",
     // No head -c: the paths could not be taken off stdin before the line; the session ends unused.
-    `if [ "$lsn" -gt 0 ]; then head -c 0 </dev/null >/dev/null 2>&1 || exit 0; head -c "$lsn" | ( ${listScript(path, excludes, true)} ); else ( ${listScript(path, excludes)} ) </dev/null; fi`,
+    `if [ "$lsn" -gt 0 ]; then head -c 0 </dev/null >/dev/null 2>&1 || exit 0; head -c "$lsn" | ( ${listScript(path, excludes, true, true)} ); else ( ${listScript(path, excludes, false, true)} ) </dev/null; fi`,
     `printf '\\0labsync-held %s\\n' "$lst"`,
     'IFS= read -r line || exit 0',
     // `labsync-list`: the transfer went over a login of its own (a large one); only list again here.
@@ -61,7 +63,7 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     `printf 'labsync-after %s %s\\n' "$lst" "$rc" >&2`,
     // A failed rsync's listing would not be used (the transfer is retried its usual way): end now.
     '[ "$rc" = 0 ] || exit "$rc"',
-    `( ${listScript(path, excludes)} ) </dev/null >&2`,
+    `( ${listScript(path, excludes, false, true)} ) </dev/null >&2`,
   ].join('\n');
 }
 
