@@ -31,7 +31,8 @@ function fromScript() {
   let st;
   try {
     st = statSync(file);
-    source = readFileSync(file, 'utf8');
+    // ASCII by construction (scripts/build-script.mjs): latin1 is the same text without decoding UTF-8.
+    source = readFileSync(file, 'latin1');
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@
 // line starts the session the first one opened while node loads, and the engine takes it where it would
 // have started it. Each case counts sshd's logins and sessions from its log, and looks for any process
 // left mentioning the pair's remote folder (the local ssh, or the host's shell waiting for its go line).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,16 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
     expect(bad.exitCode).toBe(2);
     await noneLeft(lab);
     expect(logins() - l).toBe(0);
+  });
+
+  it('a symlink in the host\'s folder is seen in the listing\'s one find walk: the pair goes rsync\'s own way', async () => {
+    const lab = newLab();
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    symlinkSync('a.txt', lab.outside('gpu', 'raw', 'link'));
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<{ pairs: { commands: string[] }[] }>(r).pairs[0]?.commands.some((c) => c.includes('--dry-run --itemize-changes'))).toBe(true);
+    await noneLeft(lab);
   });
 
   it('a dead host: the early session fails, the run falls back and fails naming the connection, nothing is left', async () => {

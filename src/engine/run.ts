@@ -100,18 +100,19 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   );
   mark('pairs done');
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
-  try {
-    await recordRuns(req.root, recorded.map(toRecord));
-  } catch (error) {
-    emit({ kind: 'warning', message: `could not record state: ${(error as Error).message}` });
-  }
-  mark('state recorded');
-  for (const r of recorded) {
+  // The state and the receipts are separate files, each written durably: at once, so the run waits for
+  // one round of fsyncs, not one after the other.
+  const state = recordRuns(req.root, recorded.map(toRecord)).then(
+    () => mark('state recorded'),
+    (error: Error) => emit({ kind: 'warning', message: `could not record state: ${error.message}` }),
+  );
+  const receipts = recorded.map((r) => {
     const pair = req.pairs.find((p) => p.name === r.name);
-    if (!pair || r.status === 'interrupted') continue;
+    if (!pair || r.status === 'interrupted') return undefined;
     // A receipt is a record, not a condition of success: failing to write one only warns.
-    await recordReceipt(pair, r, plan.stamp, redact, req.appliedPlan).catch((error: Error) => emit({ kind: 'warning', pair: r.name, message: `could not write a receipt: ${error.message}` }));
-  }
+    return recordReceipt(pair, r, plan.stamp, redact, req.appliedPlan).catch((error: Error) => emit({ kind: 'warning', pair: r.name, message: `could not write a receipt: ${error.message}` }));
+  });
+  await Promise.all([state, ...receipts]);
   mark('receipts');
   const result: RunResult = {
     command: req.command,

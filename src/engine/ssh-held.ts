@@ -130,7 +130,7 @@ function afterListing(after: Buffer | undefined, excludes: readonly string[], to
   if (!m || m[1] !== '0') return {};
   try {
     const listing = parseRemoteListing(after.subarray(m.index + m[0].length), excludes);
-    // find marked symlinks in its walk (afterScript): a folder holding any is not listed this way.
+    // find marked symlinks in its walk (listScript): a folder holding any is not listed this way.
     if ('paths' in listing && listing.raw && countLinks(listing.raw) > 0) return { after: { unsupported: 'the folder holds symlinks' } };
     return { after: listing };
   } catch {

@@ -9,8 +9,8 @@
 // its host reads end of file where it waited and exits. LABSYNC_EARLY_SSH=0 turns this off.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from '../adapters/types.js';
 
 export type Ended = { code: number; signal: NodeJS.Signals | null };
@@ -62,7 +62,8 @@ const sameSession = (a: HintSession, b: HintSession): boolean => a.program === b
 export function takeEarly(program: string, command: Command): EarlyChild | undefined {
   if (command.env || command.unsetEnv?.length) return undefined;
   const wanted: HintSession = { program, args: command.args, cwd: command.cwd };
-  opened.push(wanted);
+  // Once each: a watch runs a pair many times in one process, and the next start needs it once.
+  if (!opened.some((o) => sameSession(o, wanted))) opened.push(wanted);
   const list = start?.early;
   const at = list ? list.findIndex((e) => sameSession(e, wanted)) : -1;
   if (!list || at < 0) return undefined;
@@ -96,15 +97,41 @@ export function endEarly(): void {
   const same = before && before.manifest === manifestFile && before.manifestDigest === manifestDigest && before.sessions.length === opened.length && before.sessions.every((s, i) => sameSession(s, opened[i] as HintSession));
   // A run that opened none (its lock was held, it stopped early) leaves the hint as it was: a stale
   // one is never used once the manifest changed, and a wrong one only costs a login that is killed.
-  if (same || !opened.length) return;
+  if (same) return void keepFresh(file);
+  if (!opened.length) return;
   const hint: Hint = { ...(manifestFile && manifestDigest ? { manifest: manifestFile, manifestDigest } : {}), sessions: opened.slice(0, MAX_EARLY) };
   try {
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(hint));
     renameSync(tmp, file);
+    pruneHints(dirname(file));
   } catch {
     // a read-only cache folder: every run starts its sessions when it gets to them, as without hints
   }
   start = { ...start, hint, early: [] };
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** A hint in use is touched once a day, so pruneHints keeps it. */
+function keepFresh(file: string): void {
+  try {
+    if (statSync(file).mtimeMs < Date.now() - DAY_MS) utimesSync(file, new Date(), new Date());
+  } catch {
+    // gone or read-only: it is written again by the next run that opens a session
+  }
+}
+
+/** Hints unused for a month go (each command line, folder and environment has its own file). */
+function pruneHints(folder: string): void {
+  const monthAgo = Date.now() - 30 * DAY_MS;
+  for (const name of readdirSync(folder)) {
+    if (!name.startsWith('session-') || !name.endsWith('.json')) continue;
+    try {
+      if (statSync(join(folder, name)).mtimeMs < monthAgo) unlinkSync(join(folder, name));
+    } catch {
+      // another run pruned it first
+    }
+  }
 }

@@ -7,8 +7,7 @@
 // login: see README "Speed" (one ssh session per run).
 import type { Endpoint } from '../../types.js';
 import { rshQuote } from './argv.js';
-import { findArgv } from '../../verify/find-list.js';
-import { clock, enter, listScript, shQuote } from './remote.js';
+import { FIND_PROBE, listScript } from './remote.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 
@@ -44,6 +43,8 @@ export const goLine = (token: string, hashBytes: number): string => `labsync-go 
  */
 export function heldScript(path: string, excludes: readonly string[]): string {
   return [
+    // Whether find is GNU find, asked while the run has not yet said go (it changes nothing there).
+    `${FIND_PROBE} && lsf=1`,
     'IFS= read -r lsgo || exit 0',
     // Split by hand: the token is hex and the length digits, anything else ends the session.
     "case $lsgo in 'labsync-go '*) ;; *) exit 0 ;; esac",
@@ -51,7 +52,7 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     "case $lst in ''|*[!0-9a-f]*) exit 0 ;; esac",
     "case $lsn in ''|*[!0-9]*) exit 0 ;; esac",
     // No head -c: the paths could not be taken off stdin before the line; the session ends unused.
-    `if [ "$lsn" -gt 0 ]; then head -c 0 </dev/null >/dev/null 2>&1 || exit 0; head -c "$lsn" | ( ${listScript(path, excludes, true)} ); else ( ${listScript(path, excludes)} ) </dev/null; fi`,
+    `if [ "$lsn" -gt 0 ]; then head -c 0 </dev/null >/dev/null 2>&1 || exit 0; head -c "$lsn" | ( ${listScript(path, excludes, true, true)} ); else ( ${listScript(path, excludes, false, true)} ) </dev/null; fi`,
     `printf '\\0labsync-held %s\\n' "$lst"`,
     'IFS= read -r line || exit 0',
     // `labsync-list`: the transfer went over a login of its own (a large one); only list again here.
@@ -62,18 +63,8 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     `printf 'labsync-after %s %s\\n' "$lst" "$rc" >&2`,
     // A failed rsync's listing would not be used (the transfer is retried its usual way): end now.
     '[ "$rc" = 0 ] || exit "$rc"',
-    `( ${afterScript(path, excludes)} ) </dev/null >&2`,
+    `( ${listScript(path, excludes, false, true)} ) </dev/null >&2`,
   ].join('\n');
-}
-
-/**
- * The listing after the transfer, leaner than the first: that one proved GNU find on this host, and a
- * symlink is marked in find's own walk (`l` records, as the local walker marks them) rather than looked
- * for in a walk of its own; the engine refuses a listing that holds any (ssh-held.ts afterListing).
- */
-export function afterScript(path: string, excludes: readonly string[]): string {
-  const find = findArgv(excludes, { links: true }).map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
-  return [enter(path), `echo "labsync list ${clock}"`, `exec ${find}`].join('; ');
 }
 
 /**

@@ -41,6 +41,16 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect((parseRemoteListing(listed, []) as { rawDigest?: string }).rawDigest).not.toBe(alone.rawDigest);
   });
 
+  it('a symlink marked in the same walk leaves the folder to rsync\'s own listing (no second walk on the host)', () => {
+    const listed = fixture('list-remote.out');
+    expect(parseRemoteListing(Buffer.concat([listed, Buffer.from('l\0')]), EXCLUDES)).toEqual({ unsupported: 'the folder holds symlinks' });
+    const script = listScript('/srv/x', []);
+    expect(script).toContain("'-o' '-type' 'l' '-printf' 'l\\0'");
+    expect(script).not.toContain('-type l -print -quit');
+    // Held sessions ask whether find is GNU find before their go line: the listing only reads the answer.
+    expect(listScript('/srv/x', [], false, true)).not.toContain('find / -maxdepth 0');
+  });
+
   it('says when the folder is not there', () => {
     expect(parseRemoteListing(fixture('list-nodir.out'), [])).toEqual({ missing: true });
   });

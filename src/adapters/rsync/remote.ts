@@ -4,7 +4,7 @@
 // marker line, and the engine falls back to rsync's own dry run and checksum comparison.
 import { createHash } from 'node:crypto';
 import type { Endpoint, ResolvedPair } from '../../types.js';
-import { findArgv, numberAt, parseFindListing } from '../../verify/find-list.js';
+import { countLinks, findArgv, numberAt, parseFindListing } from '../../verify/find-list.js';
 import type { Command, RemoteHashes, RemoteListing } from '../types.js';
 import { sshCommand } from './argv.js';
 
@@ -14,7 +14,7 @@ type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 export const shQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** What a host said before its records: `labsync <kind> <host clock, seconds.nanoseconds>`. */
-const HEADER = /^labsync (list|hash|nodir|nofind|nosum|links) ?(\S*)\n/;
+const HEADER = /^labsync (list|hash|nodir|nofind|nosum) ?(\S*)\n/;
 
 export type { RemoteHashes, RemoteListing, RemoteTree } from '../types.js';
 
@@ -35,24 +35,28 @@ export const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/nu
 export const clock = "$(date +%s.%N 2>/dev/null || date +%s)";
 
 /**
- * The whole tree's files with stat keys, excludes pruned as the local walker prunes them. With
+ * The whole tree's files with stat keys, excludes pruned as the local walker prunes them; a symlink
+ * is marked in the same walk (find-list.ts), and a listing holding any is left to rsync's own. With
  * `thenHash`, the same connection then hashes the paths on standard input (after a `labsync-end`
  * record): the listing after a transfer and the hashes of the files it wrote, in one round trip.
+ * `probed`: the script has already asked whether find is GNU find, and set $lsf if so (held.ts asks
+ * before its go line, off the run's critical path).
  */
-export function listScript(path: string, excludes: readonly string[], thenHash = false): string {
-  const find = findArgv(excludes).map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
-  if (thenHash) return [listScript(path, excludes).replace(/; exec find /, '; find '), "printf 'labsync-end\\0'", hashPart()].join('; ');
+export function listScript(path: string, excludes: readonly string[], thenHash = false, probed = false): string {
+  const find = findArgv(excludes, { links: true }).map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
+  if (thenHash) return [listScript(path, excludes, false, probed).replace(/; exec find /, '; find '), "printf 'labsync-end\\0'", hashPart()].join('; ');
   return [
     // -printf is GNU find's: a BSD or busybox find fails this probe and labsync uses rsync's listing.
     // Asked first, so a folder not made yet does not hide it until the next run.
-    "find / -maxdepth 0 -printf '' >/dev/null 2>&1 || { echo 'labsync nofind'; exit 0; }",
+    probed ? `[ -n "$lsf" ] || { echo 'labsync nofind'; exit 0; }` : `${FIND_PROBE} || { echo 'labsync nofind'; exit 0; }`,
     enter(path),
-    // The plan carries regular files only: a folder holding symlinks is left to rsync's own listing.
-    "if [ -n \"$(find . -type l -print -quit 2>/dev/null)\" ]; then echo 'labsync links'; exit 0; fi",
     `echo "labsync list ${clock}"`,
     `exec ${find}`,
   ].join('; ');
 }
+
+/** Succeeds where find is GNU find (it has -printf). */
+export const FIND_PROBE = "find / -maxdepth 0 -printf '' >/dev/null 2>&1";
 
 /** Stat then sha256 of every NUL-separated path on standard input; a path gone meanwhile is left out. */
 export function hashScript(path: string): string {
@@ -95,12 +99,13 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
   const h = header(stdout);
   if (h.kind === 'nodir') return { missing: true };
   if (h.kind === 'nofind') return { unsupported: 'the host has no GNU find (find -printf)' };
-  if (h.kind === 'links') return { unsupported: 'the folder holds symlinks' };
   // find's records start with a digit, so a record "labsync-end" can only be the script's own.
   const end = h.rest.indexOf(END);
   const at = end === 0 || (end > 0 && h.rest[end - 1] === 0) ? end : -1;
   // Digested as the local walker digests find's output (stat-tree.ts), the host's clock left out.
   const raw = at < 0 ? h.rest : h.rest.subarray(0, at);
+  // The plan carries regular files only: a folder holding symlinks is left to rsync's own listing.
+  if (countLinks(raw) > 0) return { unsupported: 'the folder holds symlinks' };
   const rawDigest = createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(raw).digest('hex');
   // Parsed on first use: an unchanged pair is recognised by rawDigest alone (engine/side-summary.ts), and
   // a run after a small change compares the listing's bytes with the remembered ones (incremental.ts).
