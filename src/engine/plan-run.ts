@@ -223,8 +223,13 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   if (!isEmptyPlan(plan)) after ??= held ? listAgain(pair, held, treeExcludes(pair)) : undefined;
   // The early reads finish while the sides are listed again; they go into the source's cache, which the new listing takes over.
   const found = localAgain && (await localAgain);
-  const [relisted, read] = await Promise.all([isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, found ? { local: found } : undefined, { local, remote }, after ? { answer: after } : undefined), early?.done]);
-  sides = relisted;
+  // The new sides only through `sides`: one listed again byte for byte as before is dropped for the
+  // earlier one below, and its raw listing (73 MB at 1M files) must not stay reachable from this frame.
+  let read: Awaited<NonNullable<typeof early>['done']> | undefined;
+  sides = await Promise.all([isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, found ? { local: found } : undefined, { local, remote }, after ? { answer: after } : undefined), early?.done]).then(([s, r]) => {
+    read = r;
+    return s;
+  });
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
