@@ -9,6 +9,9 @@
 set -eu
 purpose=${1:-test}
 tools=${LABSYNC_TOOLS:-$(cd "$(dirname "$0")/.." && pwd)/.tools}
+# Its physical path: a venv's scripts name their python by the path the venv was made at, and a
+# .tools reached through a link (a git worktree sharing the main checkout's) must not name the link.
+[ -d "$tools" ] && tools=$(cd "$tools" && pwd -P)
 PATH="$tools/bin:$PATH"
 
 apt_missing=""
@@ -29,7 +32,14 @@ fi
 # One line per Python tool: "link-name venv-name package[:entry-point]" (the entry point when it is
 # not the link's name).
 py_missing=""
-need_py() { command -v "$1" >/dev/null 2>&1 || py_missing="$py_missing $1:$2:$3${4:+:$4}"; }
+# A Python tool is there when its entry point can start: a venv moved or copied with its folder keeps
+# entry points whose #! names the old place, which command -v still finds.
+starts() {
+  p=$(command -v "$1" 2>/dev/null) || return 1
+  i=$(sed -n '1s/^#![[:space:]]*\([^[:space:]]*\).*/\1/p' "$p" 2>/dev/null) || return 1
+  [ -z "$i" ] || [ -x "$i" ]
+}
+need_py() { starts "$1" || py_missing="$py_missing $1:$2:$3${4:+:$4}"; }
 need_py dvc dvc 'dvc[s3]'
 if [ "$purpose" = test ]; then
   need_py aws awscli awscli
@@ -62,7 +72,7 @@ if [ "$(id -u)" != 0 ]; then
     bin=${spec%%:*} rest=${spec#*:}
     venv=$tools/venvs/${rest%%:*} pkg=${rest#*:} entry=$bin
     case $pkg in *:*) entry=${pkg#*:} pkg=${pkg%%:*} ;; esac
-    echo "  python3 -m venv $venv && $venv/bin/pip install '$pkg' && mkdir -p $tools/bin && ln -sf $venv/bin/$entry $tools/bin/$bin" >&2
+    echo "  python3 -m venv --clear $venv && $venv/bin/pip install '$pkg' && mkdir -p $tools/bin && ln -sf $venv/bin/$entry $tools/bin/$bin" >&2
   done
   exit 1
 fi
@@ -84,8 +94,9 @@ for spec in $py_missing; do
   venv=$tools/venvs/${rest%%:*} pkg=${rest#*:} entry=$bin
   case $pkg in *:*) entry=${pkg#*:} pkg=${pkg%%:*} ;; esac
   echo "installing: $pkg into $venv" >&2
-  # A venv left half-made by an interrupted run is made again.
-  [ -x "$venv/bin/pip" ] || python3 -m venv --clear "$venv"
+  # A venv left half-made by an interrupted run, or moved from another folder (its scripts' #! name
+  # the old place), is made again.
+  "$venv/bin/pip" --version >/dev/null 2>&1 || python3 -m venv --clear "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "$pkg"
   mkdir -p "$tools/bin"
   ln -sf "$venv/bin/$entry" "$tools/bin/$bin"

@@ -12,6 +12,8 @@ npx tsc --noEmit
 # run: removed when the run passes, kept and named when it fails, so a run never leaves /tmp fuller.
 base_tmp=${TMPDIR:-/tmp}
 run_tmp=$(mktemp -d "$base_tmp/labsync-tests.XXXXXX")
+# Readable by all, as /tmp is: a test runs a script as another user (ensure-tools.test.ts).
+chmod 755 "$run_tmp"
 trap 'rm -rf "$run_tmp"; exit 130' INT TERM
 TMPDIR=$run_tmp
 LABSYNC_TEST_TMP=$run_tmp

@@ -85,8 +85,31 @@ describe('ensure-tools.sh', () => {
     expect(r.stderr.split('\n')).toEqual([
       "labsync's demo needs tools this machine lacks. Install them, then run again:",
       "  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends python3 python3-venv'",
-      `  python3 -m venv ${tools}/venvs/dvc && ${tools}/venvs/dvc/bin/pip install 'dvc[s3]' && mkdir -p ${tools}/bin && ln -sf ${tools}/venvs/dvc/bin/dvc ${tools}/bin/dvc`,
+      `  python3 -m venv --clear ${tools}/venvs/dvc && ${tools}/venvs/dvc/bin/pip install 'dvc[s3]' && mkdir -p ${tools}/bin && ln -sf ${tools}/venvs/dvc/bin/dvc ${tools}/bin/dvc`,
     ]);
     expect(existsSync(tools)).toBe(false);
+  });
+
+  it('takes a tool whose venv moved (its entry point\'s #! names the old folder) as missing, and says to make the venv again', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const script = join(dir, 'ensure-tools.sh');
+    copyFileSync(SCRIPT, script);
+    const bin = await binWith(dir, ['rsync', 'rclone', 'git', 'id', 'python3', 'sed', 'head']);
+    const tools = join(dir, 'tools');
+    // What a .tools folder made elsewhere and moved here holds: the link resolves, its interpreter does not.
+    mkdirSync(join(tools, 'venvs', 'dvc', 'bin'), { recursive: true });
+    mkdirSync(join(tools, 'bin'));
+    writeFileSync(join(tools, 'venvs', 'dvc', 'bin', 'dvc'), '#!/gone/venvs/dvc/bin/python3\nimport sys\n', { mode: 0o755 });
+    symlinkSync(join(tools, 'venvs', 'dvc', 'bin', 'dvc'), join(tools, 'bin', 'dvc'));
+    const setpriv = await which('setpriv');
+    if (!setpriv) throw new Error('setpriv (util-linux) is missing');
+    const r = await execa(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', '/bin/sh', script, 'demo'], {
+      env: { PATH: bin, HOME: dir, LABSYNC_TOOLS: tools }, extendEnv: false, reject: false,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.split('\n')).toContain(
+      `  python3 -m venv --clear ${tools}/venvs/dvc && ${tools}/venvs/dvc/bin/pip install 'dvc[s3]' && mkdir -p ${tools}/bin && ln -sf ${tools}/venvs/dvc/bin/dvc ${tools}/bin/dvc`,
+    );
   });
 });

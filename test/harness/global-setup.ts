@@ -1,6 +1,6 @@
 // Once per test run: build the CLI the tests drive, start the loopback servers, stop exactly them after.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -34,6 +34,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   // Every temp folder of the run (a lab per test, the servers' state) under one folder, removed after
   // it; `npm test` makes that folder itself (LABSYNC_TEST_TMP) and keeps it when the run fails.
   const ownTmp = process.env.LABSYNC_TEST_TMP ? undefined : mkdtempSync(join(tmpdir(), 'labsync-tests.'));
+  // Readable by all, as /tmp is: a test runs a script as another user (ensure-tools.test.ts).
+  if (ownTmp) chmodSync(ownTmp, 0o755);
   if (ownTmp) process.env.TMPDIR = ownTmp;
   execFileSync('npx', ['tsup', '--silent'], { stdio: 'inherit' });
   // The script bin/labsync.js starts with V8's code cache, as `npm run build` makes it.
