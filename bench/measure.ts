@@ -1,7 +1,7 @@
 // What every bench module shares: timing a shell command, medians, the trees, and the table of rows.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -27,16 +27,67 @@ export function sh(script: string, options: ShOptions = {}): number {
 
 export interface Usage { readonly ms: number; readonly cpuMs: number; readonly peakMb: number }
 
+/** A CPU-accounting cgroup the bench may make (cgroup v1 cpuacct, or v2), or undefined. */
+const CGROUP_ROOT = ((): { dir: string; v2: boolean } | undefined => {
+  if (process.env.LABSYNC_BENCH_CGROUP === '0') return undefined;
+  for (const [dir, v2] of [['/sys/fs/cgroup/cpuacct', false], ['/sys/fs/cgroup', true]] as const) {
+    const probe = join(dir, `labsync-bench-probe-${process.pid}`);
+    try {
+      if (!existsSync(join(dir, v2 ? 'cgroup.controllers' : 'cpuacct.usage'))) continue;
+      mkdirSync(probe);
+      rmdirSync(probe);
+      return { dir, v2 };
+    } catch {
+      // not ours to make: /usr/bin/time's count alone
+    }
+  }
+  return undefined;
+})();
+let cgroups = 0;
+const leftCgroups: string[] = [];
+process.on('exit', () => {
+  for (const d of leftCgroups) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // a process still in it (an ssh master about to time out): the kernel keeps an empty group, harmless
+    }
+  }
+});
+
+/** CPU ms a cgroup's processes used, from its accounting file. */
+function cgroupCpuMs(dir: string, v2: boolean): number {
+  if (!v2) return Number(readFileSync(join(dir, 'cpuacct.usage'), 'utf8').trim()) / 1e6;
+  const m = /^usage_usec (\d+)/m.exec(readFileSync(join(dir, 'cpu.stat'), 'utf8'));
+  return m ? Number(m[1]) / 1000 : 0;
+}
+
 /**
- * `script` under /usr/bin/time: wall time, CPU time (user + sys of every process it waited for, which
- * is what the machine's load does not inflate) and the peak RSS of its largest single process.
+ * `script` under /usr/bin/time: wall time, CPU time (user + sys, what the machine's load does not
+ * inflate) and the peak RSS of its largest single process. Where the bench may make a cgroup, the CPU
+ * is the cgroup's: every process the script started, also one that left it running and was never
+ * waited for (ssh's ControlPersist master, which /usr/bin/time's count misses); else /usr/bin/time's.
  */
 export function usage(script: string, options: ShOptions = {}): Usage {
   const out = join(tmpdir(), `labsync-bench-time-${process.pid}`);
-  const ms = sh(`/usr/bin/time -f '%U %S %M' -o ${out} sh -c '${script.replace(/'/g, "'\\''")}'`, options);
+  // Groups a lingering process kept busy are removed once it has gone.
+  for (const d of leftCgroups.splice(0)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      leftCgroups.push(d);
+    }
+  }
+  const group = CGROUP_ROOT ? join(CGROUP_ROOT.dir, `labsync-bench-${process.pid}-${cgroups++}`) : undefined;
+  if (group) mkdirSync(group);
+  const timed = `/usr/bin/time -f '%U %S %M' -o ${out} sh -c '${script.replace(/'/g, "'\\''")}'`;
+  const ms = sh(group ? `echo $$ > ${group}/cgroup.procs && exec ${timed}` : timed, options);
   const [user, sys, kb] = (readFileSync(out, 'utf8').trim().split('\n').pop() as string).split(' ').map(Number) as [number, number, number];
   rmSync(out, { force: true });
-  return { ms, cpuMs: (user + sys) * 1000, peakMb: kb / 1024 };
+  if (!group || !CGROUP_ROOT) return { ms, cpuMs: (user + sys) * 1000, peakMb: kb / 1024 };
+  const cpuMs = cgroupCpuMs(group, CGROUP_ROOT.v2);
+  leftCgroups.push(group);
+  return { ms, cpuMs, peakMb: kb / 1024 };
 }
 
 /** The median of each of RUNS measurements (each taken on its own). */

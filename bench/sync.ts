@@ -23,8 +23,9 @@ const wanted = (b: Backend): boolean => !TOOLS || TOOLS.includes(b);
 
 /**
  * LABSYNC_BENCH_SYNC_CPU=1: each row in CPU milliseconds instead of wall time — user + sys of every
- * process of the run (/usr/bin/time) plus what the server spent meanwhile (moto's own, sshd's reaped
- * children's, from /proc/PID/stat). On a shared machine the load inflates wall time, not CPU time.
+ * process of the run (a cgroup's count where the bench may make one, so a process never waited for,
+ * ssh's ControlPersist master, counts too; else /usr/bin/time's) plus what the server spent meanwhile
+ * (moto's own, sshd's reaped children's, from /proc/PID/stat). On a shared machine the load inflates wall time, not CPU time.
  */
 const CPU = process.env.LABSYNC_BENCH_SYNC_CPU === '1';
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
