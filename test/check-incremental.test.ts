@@ -205,4 +205,23 @@ describe('check after a small change, local folders', () => {
     expect(whole.verify.work?.cacheRows).toBeGreaterThanOrEqual(2 * FILES - 2);
     expect(verdict(small)).toEqual(verdict(whole));
   });
+
+  it('past the cut-over (more changed records than max(256, files ÷ 20)) compares the whole listings', async () => {
+    const lab = new Lab().manifest(manifest);
+    const n = 300;
+    for (let i = 0; i < n; i++) {
+      const f = lab.path(`raw/d${i % 3}/g${i}`);
+      lab.write(f, `${i}`);
+      utimesSync(f, old, old);
+    }
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    await wait();
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    for (let i = 0; i < n; i++) lab.write(lab.outside(`nas/raw/d${i % 3}/g${i}`), `${i}`); // same bytes, new ctimes: 300 changed records
+    lab.write(lab.outside('nas/raw/d0/g0'), 'X');
+    const c = await check(lab);
+    expect(c).toMatchObject({ exit: 4, verify: { changed: ['d0/g0'], bytesHashed: { local: 0 } } });
+    expect(c.verify.bytesHashed.remote).toBeGreaterThanOrEqual(n);
+    expect(c.verify.work?.cacheRows).toBeGreaterThanOrEqual(2 * n - 1); // both caches loaded: the whole comparison
+  });
 });
