@@ -61,7 +61,47 @@ function rsyncThen(after: string): Record<string, string> {
   return { PATH: `${dir}:${process.env.PATH ?? ''}` };
 }
 
+/**
+ * Every tree summary's content digest is the one its hash cache and racy rows sum up to (as
+ * tree-summary.ts contentDigest makes it), and the pair's two summaries agree: the far side's digest
+ * may be taken from the near side's without streaming its cache (incremental-remember.ts implied).
+ */
+function summariesTrue(lab: Lab): void {
+  const dir = lab.path('.labsync/cache');
+  const digests = readdirSync(dir).filter((f) => f.endsWith('.tree.json')).map((f) => {
+    const summary = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { sha256: string; files: number; racy?: { path: string; size: number; sha256: string }[] };
+    const rows = new Map<string, string>();
+    for (const line of readFileSync(join(dir, f.replace(/\.tree\.json$/, '.hashes')), 'utf8').split('\n').slice(1)) {
+      const c = line.split('\t');
+      if (c.length > 5) rows.set(c[0] as string, `${c[1]}\0${c[5]}`);
+    }
+    for (const r of summary.racy ?? []) rows.set(r.path, `${r.size}\0${r.sha256}`);
+    const h = createHash('sha256');
+    for (const p of [...rows.keys()].sort()) h.update(`${p}\0${rows.get(p)}\n`);
+    expect(summary.files).toBe(rows.size);
+    expect(summary.sha256).toBe(h.digest('hex'));
+    return summary.sha256;
+  });
+  expect(digests).toHaveLength(2);
+  expect(digests[0]).toBe(digests[1]);
+}
+
 describe('a local pair after a small change', () => {
+  it('keeps both summaries true to their caches over successive small changes (the far one only spliced)', async () => {
+    const lab = new Lab().manifest(local());
+    await proved(lab);
+    for (const [i, body] of ['row 3, now longer\n', 'r7\n', 'row 3 again\n'].entries()) {
+      lab.write(lab.path(`raw/d${[3, 3, 3][i]}/f${[3, 7, 3][i]}.csv`), body);
+      await wait();
+      expect(await run(lab)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+      summariesTrue(lab);
+    }
+    await wait();
+    expect(await run(lab)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    summariesTrue(lab);
+    expect((await run(lab, ['check', '--full'])).verify).toMatchObject({ status: 'in_sync' });
+  });
+
   it('never calls a file verified that changed during the transfer, sent or not: it is read, found different and sent again', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);

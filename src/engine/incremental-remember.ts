@@ -24,14 +24,15 @@ export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]
 export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: readonly string[], read: [Map<string, Key>, Read][], ctx: AttemptContext): Promise<void> {
   const dir = cacheDir(pair);
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
-  const done: { d: Delta; r?: Rewritten; racy: RacyRow[]; ok: boolean; kept?: true }[] = [];
+  const done: { d: Delta; r?: Rewritten; racy: RacyRow[]; ok: boolean; rows: Map<string, Row | null>; kept?: true }[] = [];
   for (const [at, d] of [inc.local, inc.remote].entries()) {
     const [listed, got] = read[at] as [Map<string, Key>, Read];
     // Nothing changed on this side since its proof and every path compared came from its cache rows:
     // its cache, summary and listing stand as they are (streaming the cache would rewrite the same file).
     if (!d.changes.size && !d.summary.racy?.length && check.every((p) => got.get(p)?.cached)) {
       const r = { content: d.summary.sha256, files: d.summary.files, beforeFiles: d.summary.files, lines: 0, cacheKey: d.summary.cacheKey ?? [], ...(d.summary.sums ? { sums: d.summary.sums } : {}) };
-      done.push({ d, r, racy: [], ok: true, kept: true });
+      // No rows to put in: the far side's digest is then streamed (implied() finds nothing to vouch with).
+      done.push({ d, r, racy: [], ok: true, rows: new Map(), kept: true });
       continue;
     }
     const rows = new Map<string, Row | null>();
@@ -52,15 +53,19 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
       } else rows.set(p, [p, k[0], k[1], k[2], k[3], h.sha256, '', '', 0]);
     }
     let r: Rewritten | undefined;
+    // The far side's content digest follows from the near side's (implied below): its rows are only put in.
+    const near = at === 1 ? done[0] : undefined;
+    const content = near && implied(near, d, check, rows, racy);
     try {
       const cacheKey = d.summary.cacheKey ? { cacheKey: d.summary.cacheKey } : {};
-      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy, sums: d === inc.local, ...cacheKey });
+      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy, sums: d === inc.local, ...cacheKey, ...(content ? { digests: false as const } : {}) });
+      if (r.spliced) r = content ? { ...r, content } : undefined;
     } catch (error) {
       warn(`could not update the hash cache of ${d.side.path} (${(error as Error).message}); the next run compares every file`);
     }
     // The file is the one summed up: written with the summary (its stat key), or holding its digest.
     ok &&= r !== undefined && r.content !== undefined && (r.before === undefined || r.before === d.summary.sha256) && r.beforeFiles === d.summary.files && r.files === d.files;
-    done.push({ d, ...(r ? { r } : {}), racy, ok });
+    done.push({ d, ...(r ? { r } : {}), racy, ok, rows });
     // The host's racy files ride its next listing's call (sides.ts readRacy).
     d.side.racy.clear();
     for (const x of racy) d.side.racy.add(x.path);
@@ -81,4 +86,29 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
     else dropListing(dir, s.d.side.cacheRoot);
   }
   if (agree && l.r?.sums) rememberSumsDigest(pair, l.r.sums, l.r.files);
+}
+
+/** What a path sums up as on a side after the verify: its row's or its racy entry's size and sha256; '' when absent. */
+function entryOf(p: string, rows: ReadonlyMap<string, Row | null>, racy: readonly RacyRow[]): string {
+  const row = rows.get(p);
+  if (row) return `${row[1]}\0${row[5]}`;
+  const r = racy.find((x) => x.path === p);
+  return r ? `${r.size}\0${r.sha256}` : '';
+}
+
+/**
+ * The far side's new content digest, known without streaming its cache: the near side was summed up
+ * from its own cache (ok), both old summaries vouched for the same content, every file either summary
+ * held as racy is among the checked paths, and every checked path now sums up alike on both sides.
+ * Then both trees are the old one with the same entries put in for the checked paths, and the far
+ * side's cache (still the file its summary was written with, which rewriteCache checks by its stat key)
+ * only needs those rows. undefined: stream and digest it as the near side was.
+ */
+function implied(near: { d: Delta; r?: Rewritten; ok: boolean; racy: RacyRow[]; rows: ReadonlyMap<string, Row | null> }, far: Delta, check: readonly string[], rows: ReadonlyMap<string, Row | null>, racy: readonly RacyRow[]): string | undefined {
+  const content = near.r?.content;
+  if (!near.ok || !content || !far.summary.cacheKey || near.d.summary.sha256 !== far.summary.sha256 || near.d.summary.files !== far.summary.files) return undefined;
+  const checked = new Set(check);
+  if ([...(near.d.summary.racy ?? []), ...(far.summary.racy ?? [])].some((x) => !checked.has(x.path))) return undefined;
+  for (const p of check) if (entryOf(p, near.rows, near.racy) !== entryOf(p, rows, racy)) return undefined;
+  return content;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,27 @@ describe('rewriteCache', () => {
     expect(got).toEqual(expected);
     const now = [...files(expected), racy].sort((x, y) => byteOrder(x.path, y.path));
     expect(r).toMatchObject({ before: contentDigest(files(all)), beforeFiles: all.length, content: contentDigest(now), sums: sums(now), files: now.length });
+  });
+
+  it('splices the rows in without digests only into a file that still has its summary\'s stat key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const [a, b] = [join(dir, 'a.hashes'), join(dir, 'b.hashes')];
+    const many = Array.from({ length: 30_000 }, (_, i) => row(`d${String(i).padStart(5, '0')}/f`, i + 1));
+    await writeRows(a, '/root', many);
+    await writeRows(b, '/root', many);
+    const key = (f: string): number[] => [statSync(f).size, statSync(f).mtimeMs, statSync(f).ctimeMs, statSync(f).ino];
+    const rows = new Map<string, Row | null>([[many[5]![0], row(many[5]![0], 99)], [many[20_000]![0], null], ['d0/new', row('d0/new', 7)]]);
+    const racy = { path: many[9]![0], size: 3, sha256: SHA(3) };
+    rows.set(racy.path, null);
+    const full = await rewriteCache(a, '/root', { rows, racyBefore: [], racyNow: [racy], sums: false, cacheKey: key(a) });
+    const spliced = await rewriteCache(b, '/root', { rows, racyBefore: [], racyNow: [racy], sums: false, cacheKey: key(b), digests: false });
+    expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
+    expect(spliced).toMatchObject({ spliced: true, beforeFiles: full.beforeFiles, files: full.files });
+    expect(spliced.content).toBeUndefined();
+    expect(full.content).toMatch(/^[0-9a-f]{64}$/);
+    // Another stat key (the file is not the one its summary was written with), or sums asked: digested.
+    expect((await rewriteCache(b, '/root', { rows: new Map(), racyBefore: [], racyNow: [], sums: false, cacheKey: [0, 0, 0, 0], digests: false })).spliced).toBeUndefined();
+    expect((await rewriteCache(b, '/root', { rows: new Map(), racyBefore: [], racyNow: [], sums: true, cacheKey: key(b), digests: false })).sums).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('refuses another tree\'s cache or a damaged one, leaving it as it was', async () => {

@@ -24,6 +24,12 @@ export interface CacheUpdate {
   readonly cacheKey?: readonly number[];
   /** Compute the `labsync sums` digest (the local side's, for the receipt). */
   readonly sums: boolean;
+  /**
+   * false: only put the rows in, no digest (the caller knows the tree's content another way). Taken only
+   * for a file that still has `cacheKey` and without `sums`; the lines after the last changed one are
+   * then copied without being cut at all.
+   */
+  readonly digests?: false;
 }
 
 export interface Rewritten {
@@ -39,8 +45,10 @@ export interface Rewritten {
   readonly content?: string;
   readonly sums?: string;
   readonly files: number;
-  /** Lines cut at their tabs, and rows made (the changed ones only). */
+  /** Lines read (cut at their tabs unless spliced), and rows made (the changed ones only). */
   readonly lines: number;
+  /** The rows were put in without digests (`digests: false` taken): `content` is the caller's to know. */
+  readonly spliced?: true;
 }
 
 /**
@@ -125,6 +133,7 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
   let lines = 0;
   let unknown = false;
   const trusted = update.cacheKey !== undefined && sameStat(file, update.cacheKey);
+  const splice = update.digests === false && trusted && !update.sums;
   const racyBefore = new Map(update.racyBefore.map((r) => [r.path, r]));
   const racyNow = new Map(update.racyNow.map((r) => [r.path, r]));
   const special = sortBytewise([...new Set([...update.rows.keys(), ...racyBefore.keys(), ...racyNow.keys()])]);
@@ -145,19 +154,20 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     beforeFiles++;
   };
   const countNow = (path: string, size: string | number, sha: string): void => {
-    after.text(`${path}\0${size}\0${sha}\n`);
+    if (!splice) after.text(`${path}\0${size}\0${sha}\n`);
     if (!sha) unknown = true;
     else if (update.sums) sums.text(`${sumsLine(sha, path)}\n`);
     files++;
   };
   /** An unchanged line whose name holds no escape: its fields go into the digests as the bytes they are. */
   const countLine = (b: Buffer, s: number, t1: number, t2: number, t5: number, t6: number): void => {
-    if (!trusted) before.line(b, s, t1, t2, t5, t6);
-    after.line(b, s, t1, t2, t5, t6);
     beforeFiles++;
     files++;
     if (t6 === t5 + 1) unknown = true;
-    else if (update.sums) sums.sumsLine(b, s, t1, t5, t6);
+    if (splice) return;
+    if (!trusted) before.line(b, s, t1, t2, t5, t6);
+    after.line(b, s, t1, t2, t5, t6);
+    if (t6 !== t5 + 1 && update.sums) sums.sumsLine(b, s, t1, t5, t6);
   };
   /** A changed or racy path, with the cache's line for it if it has one ([size, sha256, the line]). */
   const special1 = (path: string, line?: [string, string, string]): void => {
@@ -200,6 +210,13 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
             continue;
           }
           lines++;
+          if (splice && k === special.length) {
+            // Past the last changed name, a spliced file's lines are only counted and copied.
+            beforeFiles++;
+            files++;
+            s = e + 1;
+            continue;
+          }
           const t1 = b.indexOf(TAB, s);
           const t2 = t1 < 0 || t1 > e ? -1 : b.indexOf(TAB, t1 + 1);
           let t = t2;
@@ -245,7 +262,7 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
   await temp.commit();
   return {
     ...(trusted ? {} : { before: before.done() }), beforeFiles, files, lines, cacheKey: statKey(file),
-    ...(unknown ? {} : { content: after.done(), ...(update.sums ? { sums: sums.done() } : {}) }),
+    ...(splice ? { spliced: true as const } : unknown ? {} : { content: after.done(), ...(update.sums ? { sums: sums.done() } : {}) }),
   };
 }
 
