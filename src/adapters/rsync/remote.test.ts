@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashScript, listScript, parseRemoteHashes, parseRemoteListing, shQuote } from './remote.js';
 
@@ -49,6 +52,20 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect(script).not.toContain('-type l -print -quit');
     // Held sessions ask whether find is GNU find before their go line: the listing only reads the answer.
     expect(listScript('/srv/x', [], false, true)).not.toContain('find / -maxdepth 0');
+  });
+
+  it('reads the host\'s clock from bash\'s EPOCHREALTIME, or from date under any other sh', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labsync-clock-'));
+    writeFileSync(join(dir, 'f'), 'x');
+    for (const shell of ['sh', 'bash']) {
+      const out = spawnSync(shell, ['-c', listScript(dir, [])]).stdout;
+      const l = parseRemoteListing(out, []);
+      if (!('paths' in l)) throw new Error(`expected a listing from ${shell}`);
+      expect(l.paths).toEqual(['f']);
+      expect(Math.abs(l.nowMs - Date.now())).toBeLessThan(60_000);
+    }
+    // A decimal comma (bash in a locale that writes one) is not a clock this parser reads: date answers then.
+    expect(listScript(dir, [])).toContain("case $lsc in ''|*[!0-9.]*) lsc=$(date +%s.%N");
   });
 
   it('says when the folder is not there', () => {
