@@ -7,6 +7,7 @@ import type { PairStatus, ResolvedPair } from '../types.js';
 import type { Emit, PairResult } from './events.js';
 import type { Body } from './outcome.js';
 import type { PairRunOptions } from './run-pair.js';
+import { killUnused } from '../exec/early.js';
 
 export interface HookFacts { readonly status: PairStatus | 'running'; readonly files: number; readonly bytes: number; readonly error?: string | null; readonly action: string }
 
@@ -77,6 +78,9 @@ export function factsOf(r: PairResult): HookFacts {
 export async function withHooks(pair: ResolvedPair, o: PairRunOptions, run: () => Promise<Body>): Promise<Body> {
   const pings: Promise<void>[] = [];
   if (pair.notify.start) pings.push(ping(pair.notify.start, o.emit, pair.name));
+  // A before hook may change what a login meets (wake the host, open a tunnel, mount the folder): a
+  // session bin/labsync.js started before it is not used, the run logs in after the hook.
+  if (pair.hooks.before) killUnused();
   const before = pair.hooks.before
     ? await runHook('before', pair.hooks.before, pair, { status: 'running', files: 0, bytes: 0, action: o.action }, o.redact, o.signal)
     : undefined;

@@ -32,7 +32,10 @@ export interface Session {
 function started(command: Command): EarlyChild {
   const program = programOf(command.tool);
   const early = takeEarly(program, command);
-  if (early) {
+  // One that has ended already (a host that refused it while the CLI loaded) is as good as none: a
+  // login now may meet a host that is up by now.
+  if (early && (early.child.exitCode !== null || early.child.signalCode !== null)) trace('ssh early session had ended: not taken');
+  else if (early) {
     early.child.ref();
     for (const s of [early.child.stdin, early.child.stdout, early.child.stderr]) (s as unknown as { ref?: () => void }).ref?.();
     trace('ssh taken (early)');
