@@ -107,6 +107,9 @@ function earlySessions() {
   }
   let hint;
   try {
+    // The hint names a program to start: only one this user wrote, that no one else may change.
+    const st = statSync(hintFile);
+    if ((process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return { hintFile, early: [] };
     hint = JSON.parse(readFileSync(hintFile, 'utf8'));
   } catch {
     return { hintFile, early: [] }; // none yet: this run writes it

@@ -2,7 +2,7 @@
 // line starts the session the first one opened while node loads, and the engine takes it where it would
 // have started it. Each case counts sshd's logins and sessions from its log, and looks for any process
 // left mentioning the pair's remote folder (the local ssh, or the host's shell waiting for its go line).
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,12 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
   const trace = { LABSYNC_TRACE: '1' };
   // Nothing of the pair's ssh is left: neither the local client nor the host's shell (the same machine here).
   const noneLeft = (lab: Lab): Promise<void> => until('no process mentioning the remote folder', () => processesMentioning(lab.outside('gpu')).length === 0);
+
+  // The hints this lab's runs wrote (the cache folder under its own HOME, or XDG_CACHE_HOME).
+  const hintFiles = (lab: Lab): string[] => {
+    const dirs = [lab.env.XDG_CACHE_HOME, join(lab.home, '.cache')].filter((d): d is string => Boolean(d)).map((d) => join(d, 'labsync'));
+    return dirs.filter((d) => existsSync(d)).flatMap((d) => readdirSync(d).filter((n) => n.startsWith('session-') && n.endsWith('.json')).map((n) => join(d, n)));
+  };
 
   function newLab(): Lab {
     const lab = new Lab('labsync-early-');
@@ -161,5 +167,19 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
     // The early login (killed, perhaps before its session began) and the run's own.
     expect(logins() - l).toBeLessThanOrEqual(2);
     expect(sessions() - s).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a hint another user could have written (group- or world-writable) is not used', async () => {
+    const lab = newLab();
+    expect((await lab.cli(['data', 'push', '--json'], { env: trace })).exitCode).toBe(0);
+    await noneLeft(lab);
+    const hints = hintFiles(lab);
+    expect(hints.length).toBe(1);
+    for (const f of hints) expect(statSync(f).mode & 0o077).toBe(0);
+    for (const f of hints) chmodSync(f, 0o666);
+    const r = await lab.cli(['data', 'push', '--json'], { env: trace });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('ssh sessions started early: 0');
+    await noneLeft(lab);
   });
 });

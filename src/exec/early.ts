@@ -103,7 +103,7 @@ export function endEarly(): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(hint));
+    writeFileSync(tmp, JSON.stringify(hint), { mode: 0o600 });
     renameSync(tmp, file);
     pruneHints(dirname(file));
   } catch {
