@@ -28,7 +28,7 @@ import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as Incr
 import { judgedFor, verifyIncremental } from './incremental-verify.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
-import { treeStats, type TreeStats } from '../verify/stat-tree.js';
+import type { TreeStats } from '../verify/stat-tree.js';
 import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
 import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
 import { mark } from '../util/trace.js';
@@ -47,7 +47,7 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 /** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
 /** `earlier`: the sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
 /** `held`: the host's session kept for the transfer, or the host's listing already taken in it (ssh-held.ts). */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote?: TreeStats }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5]): Promise<Sides> {
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5]): Promise<Sides> {
   // The host's listing first: its ssh login is the longest wait of the run, the local walk goes on meanwhile.
   const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote, held);
   const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local, earlier?.local), there]);
@@ -195,16 +195,11 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // LABSYNC_EARLY_HASH=0: read it after the transfer instead, as before (to measure what the overlap pays).
   const early = sending.length && process.env.LABSYNC_EARLY_HASH !== '0' && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing ? hashWhileSending(source, earlyFiles(plan)) : undefined;
   const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
-  // A push's source listed again as soon as rsync says it is done, beside the host's own listing after.
-  let localAgain: Promise<TreeStats | undefined> | undefined;
-  const relisting = relay && direction === 'push' && o.verify && pair.verify !== 'none' ? (): void => void (localAgain ??= treeStats(pair.local, treeExcludes(pair)).catch(() => undefined)) : undefined;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-    const sent = await sendFiles(pair, adapter, o, files, relay ? held : undefined, early, paced, show, moved, relisting);
+    const sent = await sendFiles(pair, adapter, o, files, relay ? held : undefined, early, paced, show, moved);
     if ('stop' in sent) return { ...sent.stop, changes };
     after = sent.after;
-    // Listed during a relay that failed (the usual transfer then ran): not the source as it is now.
-    if (!sent.relayed) localAgain = undefined;
   }
   // Deletions only after every transfer succeeded (the --delete-delay promise).
   if (deletions.length) {
@@ -222,11 +217,10 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
   if (!isEmptyPlan(plan)) after ??= held ? listAgain(pair, held, treeExcludes(pair)) : undefined;
   // The early reads finish while the sides are listed again; they go into the source's cache, which the new listing takes over.
-  const found = localAgain && (await localAgain);
   // The new sides only through `sides`: one listed again byte for byte as before is dropped for the
   // earlier one below, and its raw listing (73 MB at 1M files) must not stay reachable from this frame.
   let read: Awaited<NonNullable<typeof early>['done']> | undefined;
-  sides = await Promise.all([isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, found ? { local: found } : undefined, { local, remote }, after ? { answer: after } : undefined), early?.done]).then(([s, r]) => {
+  sides = await Promise.all([isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined), early?.done]).then(([s, r]) => {
     read = r;
     return s;
   });

@@ -42,28 +42,27 @@ export const pacedBy = (early: EarlyHash, emit: AttemptContext['emit']): Attempt
   emit(e);
 };
 
-function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void, sent?: () => void): Promise<Relayed> {
+function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Relayed> {
   show(files);
-  return relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair), sent);
+  return relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair));
 }
 
 /**
  * Send `files` (the adapter's commands for the plan): relayed through `held` when given, a failed relay
  * counting as the first attempt; `after` is the host's listing the relayed session took once rsync ended.
- * `early` is ended either way: with the transfer's success, or stopped. `sent`: see relayTransfer (a
- * relay only; `relayed` says whether the files went that way, so what `sent` began may be used).
+ * `early` is ended either way: with the transfer's success, or stopped.
  */
-export async function sendFiles(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, files: readonly Command[], held: Held | undefined, early: EarlyHash | undefined, paced: AttemptContext, show: (c: readonly Command[]) => void, moved: Moved, sent?: () => void): Promise<{ stop: Body } | { after?: Promise<RemoteListing | undefined>; relayed?: true }> {
+export async function sendFiles(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, files: readonly Command[], held: Held | undefined, early: EarlyHash | undefined, paced: AttemptContext, show: (c: readonly Command[]) => void, moved: Moved): Promise<{ stop: Body } | { after?: Promise<RemoteListing | undefined> }> {
   const stop = (body: Body): { stop: Body } => {
     early?.end(false);
     return { stop: body };
   };
-  const relayed = held ? await relayOnce(pair, files, held, paced, show, sent) : undefined;
+  const relayed = held ? await relayOnce(pair, files, held, paced, show) : undefined;
   if (relayed && 'interrupted' in relayed) return stop({ status: 'interrupted', error: 'interrupted' });
   if (relayed && 'ok' in relayed) {
     record(adapter, [relayed.ok], relayed.warnings, moved);
     early?.end(true);
-    return { after: Promise.resolve(relayed.after), relayed: true };
+    return { after: Promise.resolve(relayed.after) };
   }
   if (relayed) {
     // The relayed try was the first attempt: the usual transfer is the retry, within the pair's retries.

@@ -87,24 +87,15 @@ export type Relayed =
   | { readonly interrupted: true }
   | { readonly failed: Extract<Outcome, { kind: 'fatal' | 'retry' }>; readonly command: string };
 
-/**
- * Runs the transfer on the session (once: a failure is for the caller's usual path to retry). `sent`:
- * called once rsync prints its last summary line, i.e. the host's rsync has ended; the host then lists
- * again before the session ends, and the caller may list its own side meanwhile.
- */
-export async function relayTransfer(pair: ResolvedPair, command: Command, { session, token }: Held, ctx: AttemptContext, excludes: readonly string[], sent?: () => void): Promise<Relayed> {
+/** Runs the transfer on the session (once: a failure is for the caller's usual path to retry). */
+export async function relayTransfer(pair: ResolvedPair, command: Command, { session, token }: Held, ctx: AttemptContext, excludes: readonly string[]): Promise<Relayed> {
   const args = pair.remote.type === 'ssh' ? relayArgv(command.args, pair.remote) : undefined;
   if (!args) throw new Error(`the transfer of ${pair.name} is not of the shape the relay takes`);
   const { adapter, emit, redact, signal } = ctx;
-  let ended = false;
-  const onLine = adapter.parseProgress || sent
-    ? (line: string, stream: 'stdout' | 'stderr'): void => {
+  const onLine = adapter.parseProgress
+    ? (line: string): void => {
         const progress = adapter.parseProgress?.(line);
         if (progress) emit({ kind: 'pair_progress', pair: pair.name, progress });
-        else if (sent && !ended && stream === 'stdout' && transferEnded(line)) {
-          ended = true;
-          sent();
-        }
       }
     : undefined;
   const stall = { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) };
@@ -114,9 +105,6 @@ export async function relayTransfer(pair: ResolvedPair, command: Command, { sess
   if (outcome.kind !== 'ok') return { failed: outcome, command: formatCommand(command, redact) };
   return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], ...afterListing(after, excludes, token) };
 }
-
-/** rsync's last line of `--stats` ("total size is N  speedup is M"): printed after the far end's goodbye. */
-export const transferEnded = (line: string): boolean => /^total size is [\d,]+ {2}speedup is /.test(line);
 
 /** The host's listing after a transfer that went over its own login: the held session lists again, and ends. */
 export async function listAgain(pair: ResolvedPair, { session, token }: Held, excludes: readonly string[]): Promise<RemoteListing | undefined> {
