@@ -8,7 +8,7 @@ import type { AttemptContext } from './attempt.js';
 import type { Body } from './outcome.js';
 import { rememberLocalSums } from './receipt.js';
 import { rememberSummaries } from './side-summary.js';
-import { cachedSha, hashOn, keyAt, remember, saveRacy, type Hashed, type Key, type Side } from './sides.js';
+import { cachedSha, hashOn, remember, saveRacy, type Hashed, type Key, type Side } from './sides.js';
 
 export interface BytesHashed { readonly local: number; readonly remote: number }
 
@@ -29,7 +29,10 @@ export interface Written {
   readonly keys: ReadonlyMap<string, Key>;
 }
 
-const sameKey = (a: Key | undefined, b: Key): boolean => a !== undefined && a.every((v, k) => v === b[k]);
+const sameKey = (a: Key | undefined, b: Key): boolean => a !== undefined && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+
+/** sameKey(a, the key listed at i) without building that key (once per file of a first push). */
+const isKeyAt = (a: Key, keys: Float64Array, i: number): boolean => a[0] === keys[i * 4] && a[1] === keys[i * 4 + 1] && a[2] === keys[i * 4 + 2] && a[3] === keys[i * 4 + 3];
 
 export type Compared = { value: ListedReport } | { unsupported: string } | { stop: Body };
 
@@ -44,11 +47,15 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
   const needThere: string[] = [];
   // Destination files whose sha256 is taken from the source (Written): path → [local index, remote index].
   const derived = new Map<string, [number, number]>();
+  // The listings' keys once (a side's getter per file and per field showed in profiles of a first push).
+  const lk = local.keys;
+  const rk = remote.keys;
+  const fromRemote = written?.from === 'remote';
   local.paths.forEach((p, i) => {
     const j = there.get(p);
     if (j === undefined) return void missing.push(p);
     there.delete(p);
-    if (local.keys[i * 4] !== remote.keys[j * 4]) return void changed.push(p);
+    if (lk[i * 4] !== rk[j * 4]) return void changed.push(p);
     if (mode === 'size') return;
     // --full: only what was read in this run counts (hashes taken with the listing just now).
     const a = full ? local.fresh?.get(p)?.sha256 : cachedSha(local, i);
@@ -56,13 +63,13 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
     // Both known: judged now, nothing kept (a million pending entries held ~0.3 GB on a 1M-file tree).
     if (a && b) return void (a !== b && changed.push(p));
     const planned = full ? undefined : written?.keys.get(p);
-    const [src, dst, si] = written?.from === 'remote' ? [remote, local, j] : [local, remote, i];
-    const unknownAtDst = written?.from === 'remote' ? !a : !b;
+    const unknownAtDst = fromRemote ? !a : !b;
     // Same mtime too: rsync -a gave the copy the source's, so a different one means someone else wrote it since.
-    if (planned && unknownAtDst && local.keys[i * 4 + 1] === remote.keys[j * 4 + 1] && sameKey(planned, keyAt(src, si))) {
+    if (planned && unknownAtDst && lk[i * 4 + 1] === rk[j * 4 + 1] && isKeyAt(planned, fromRemote ? rk : lk, fromRemote ? j : i)) {
       derived.set(p, [i, j]);
-      if (dst === local ? false : !a) needHere.push(p);
-      if (dst === remote ? false : !b) needThere.push(p);
+      // Only the source side is read (dst is local when written from the remote).
+      if (!fromRemote && !a) needHere.push(p);
+      if (fromRemote && !b) needThere.push(p);
       pending.push([p, a, b]);
       return;
     }
@@ -114,8 +121,10 @@ function takeFromSource(derived: ReadonlyMap<string, [number, number]>, written:
   if (!written) return late;
   const fromLocal = written.from === 'local';
   const [src, dst, srcHashed, dstHashed] = fromLocal ? [local, remote, here, far] : [remote, local, far, here];
+  const k = dst.keys;
   for (const [p, [i, j]] of derived) {
-    const [si, di] = fromLocal ? [i, j] : [j, i];
+    const si = fromLocal ? i : j;
+    const di = fromLocal ? j : i;
     const readKey = srcHashed.keys.get(p);
     const sha = readKey ? (sameKey(written.keys.get(p), readKey) ? srcHashed.sha256.get(p) : undefined) : cachedSha(src, si);
     if (!sha) {
@@ -123,8 +132,7 @@ function takeFromSource(derived: ReadonlyMap<string, [number, number]>, written:
       continue;
     }
     dstHashed.sha256.set(p, sha);
-    const k = keyAt(dst, di);
-    remember(dst, [p, k[0], k[1], k[2], k[3], sha, '', '', 0], dst.nowMs);
+    remember(dst, [p, k[di * 4] as number, k[di * 4 + 1] as number, k[di * 4 + 2] as number, k[di * 4 + 3] as number, sha, '', '', 0], dst.nowMs);
   }
   return late;
 }

@@ -40,7 +40,7 @@ export async function rememberSummaries(pair: ResolvedPair, local: Side, remote:
     if (!side.rawDigest || side.missing) continue;
     const files: { path: string; size: number; sha256: string }[] = [];
     for (let i = 0; i < side.paths.length; i++) {
-      const sha256 = side.cache.lookup(side.paths[i] as string, side.keys, i)?.[5];
+      const sha256 = side.cache.shaOf(side.paths[i] as string, side.keys, i);
       if (!sha256) break;
       files.push({ path: side.paths[i] as string, size: side.keys[i * 4] as number, sha256 });
     }

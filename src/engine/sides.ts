@@ -73,7 +73,7 @@ export const keyAt = (s: Side, i: number): Key => [s.keys[i * 4] as number, s.ke
 /** The cached sha256 of the file listed at `i`, if it was hashed with exactly this stat key. */
 export function cachedSha(s: Side, i: number): string | undefined {
   const path = s.paths[i] as string;
-  const known = s.cache.lookup(path, s.keys, i)?.[5];
+  const known = s.cache.shaOf(path, s.keys, i);
   if (known) return known;
   const f = s.fresh?.get(path);
   return f && f.key.every((v, k) => v === s.keys[i * 4 + k]) ? f.sha256 : undefined;

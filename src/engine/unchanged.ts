@@ -63,7 +63,7 @@ export async function rememberSides(pair: ResolvedPair, sides: readonly Side[], 
   for (const side of sides) {
     if (side.where !== 'local' || side.missing) continue;
     if (side.rawDigest && readSummary(dir, side.path)?.listing === side.rawDigest) continue;
-    const shaAt = (i: number): string | undefined => side.cache.lookup(side.paths[i] as string, side.keys, i)?.[5] || undefined;
+    const shaAt = (i: number): string | undefined => side.cache.shaOf(side.paths[i] as string, side.keys, i) || undefined;
     const summary = summarise(side.paths, side.keys, shaAt, side.rawDigest);
     await writeSummary(dir, side.path, summary, warn);
     await keepListing(pair, side, summary !== undefined, warn);

@@ -34,7 +34,8 @@ export function makeRedactor(...envs: ReadonlyArray<Readonly<Record<string, stri
   const sorted = [...values].sort((a, b) => b.length - a.length);
   const pattern = sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined;
   return (text) => {
-    let out = text.replace(URL_PASSWORD, `$1${MASK}$3`);
+    // Most lines (rsync prints two per file) hold no URL: skip the regex when it cannot match.
+    let out = text.includes('://') ? text.replace(URL_PASSWORD, `$1${MASK}$3`) : text;
     if (pattern) out = out.replace(pattern, MASK);
     return out;
   };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { computePlan, differs, isEmptyPlan, listingOf, planBytes } from './compute.js';
 
@@ -9,6 +10,16 @@ describe('listingOf', () => {
     const b = listingOf([e('a', 3, 5), e('b', 1, 5), e('a/z', 2, 5)]);
     expect(a.entries.map((x) => x.path)).toEqual(['a', 'a/z', 'b']);
     expect(a.digest).toBe(b.digest);
+  });
+  it('digests a long listing line by line as before (saved plans compare it), in order or not', () => {
+    const many = Array.from({ length: 30_000 }, (_, i) => e(`d${String(i % 97).padStart(2, '0')}/file-${String(i).padStart(6, '0')}.bin`, i, 1_700_000_000_000 + i, i % 3 ? {} : { md5: 'ab', etag: 'cd' }));
+    const sorted = [...many].sort((a, b) => (a.path < b.path ? -1 : 1));
+    const h = createHash('sha256');
+    for (const x of sorted) h.update(`${x.path}\0${x.size}\0${x.mtimeMs ?? ''}\0${x.md5 ?? ''}\0${x.etag ?? ''}\n`);
+    const want = h.digest('hex');
+    expect(listingOf(sorted).digest).toBe(want); // over 1 MB of lines: several updates
+    expect(listingOf(many).digest).toBe(want);
+    expect(listingOf(many).entries).toEqual(sorted);
   });
   it('changes its digest when a size, mtime or checksum changes', () => {
     const base = listingOf([e('a', 1, 5, { md5: 'x' })]).digest;

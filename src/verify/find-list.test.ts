@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countLinks, findArgv, LinkCounter, numberAt, parseFindListing } from './find-list.js';
+import { countLinks, excludedPath, findArgv, LinkCounter, numberAt, parseFindListing } from './find-list.js';
 
 const entry = (size: number, mtime: string, ctime: string, ino: number, path: string): string => `${size} ${mtime} ${ctime} ${ino} ${path}\0`;
 
@@ -26,6 +26,18 @@ describe('find listing', () => {
     expect(paths).toEqual(['a-b', 'a/x', 'b/new\nline', 'ünï ✓']);
     expect([...keys.subarray(8, 12)]).toEqual([3, 1700000000500, 1700000001000, 11]);
     expect(parseFindListing(Buffer.alloc(0), [])).toEqual({ paths: [], keys: new Float64Array(0) });
+  });
+
+  it('answers top-level-only excludes by the first segment exactly as the general matcher does', () => {
+    const top = ['/.labsync-backup/', '/.lock', '/.rsync-partial/', '/st?te/', '/*.tmp'];
+    const fast = excludedPath(top) as (p: string) => boolean;
+    // A pattern that matches nothing here but is not top-level-only puts every path through the general walk.
+    const general = excludedPath([...top, 'zz/**/never']) as (p: string) => boolean;
+    const paths = ['.lock', 'a/.lock', '.lock/x', '.labsync-backup', '.labsync-backup/f', '.labsync-backup/d/f', '.labsync-backupx/f',
+      'state/f', 'stbte/d/f', 'state', 'a.tmp', 'a.tmp/f', 'd/a.tmp', '.rsync-partial/x', 'x/.rsync-partial/y', 'a/b/c', 'a', '.labsync-backup/f'];
+    const verdicts = paths.map(fast);
+    expect(verdicts).toEqual(paths.map(general));
+    expect(paths.filter((_, i) => verdicts[i])).toEqual(['.lock', '.lock/x', '.labsync-backup/f', '.labsync-backup/d/f', 'state/f', 'stbte/d/f', 'a.tmp', 'a.tmp/f', '.rsync-partial/x', '.labsync-backup/f']);
   });
 
   it('prunes folders excluded by a plain name, and leaves wildcards to labsync’s own matcher', () => {

@@ -79,11 +79,32 @@ export class LinkCounter {
 
 const MARKER = Buffer.from('\0l\0');
 
-/** find's listing → paths in byte order with their [size, mtimeMs, ctimeMs, ino] keys, excludes applied (symlink markers skipped). */
+/** An anchored pattern of one segment ("/.labsync/", "/name"): it can match only a name at the top of the tree. */
+const TOP_ONLY = /^\/(?!.*\*\*)[^/]+\/?$/;
+
+/**
+ * excludedPath when every pattern is TOP_ONLY (labsync's own excludes, the usual case): a path is out only
+ * by its first segment, so one test per top-level name instead of one per file and per folder.
+ */
+function topOnly(matcher: ReturnType<typeof compileExcludes>): (path: string) => boolean {
+  let top: string | undefined;
+  let out = false;
+  return (path) => {
+    const slash = path.indexOf('/');
+    if (slash < 0) return matcher.excludes(path, false);
+    if (top === undefined || slash !== top.length || !path.startsWith(top)) {
+      top = path.slice(0, slash);
+      out = matcher.excludes(top, true);
+    }
+    return out;
+  };
+}
+
 /** The excludes as one test of a listed file's path (its folders judged too), as find's listing is filtered; undefined: none. */
 export function excludedPath(excludes: readonly string[]): ((path: string) => boolean) | undefined {
   if (!excludes.length) return undefined;
   const matcher = compileExcludes(excludes);
+  if (excludes.every((p) => TOP_ONLY.test(p))) return topOnly(matcher);
   const folderOut = new Map<string, boolean>();
   const excludedFolder = (dir: string): boolean => {
     if (!dir) return false;

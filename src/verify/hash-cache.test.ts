@@ -82,6 +82,10 @@ describe('HashCache', () => {
     expect(d.lookup(now[10]?.[0] as string, keys, 10)).toBeUndefined();
     expect(d.lookup(now[11]?.[0] as string, keys, 11)?.[5]).toBe(SHA(12));
     expect(d.lookup('f0005', keysOf([rows[5] as Row]), 0)).toBeUndefined();
+    // shaOf answers as lookup(…)?.[5] does, for every listed file, the changed one and the gone one.
+    now.forEach((r, i) => expect(d.shaOf(r[0], keys, i)).toBe(d.lookup(r[0], keys, i)?.[5]));
+    expect(d.shaOf(now[10]?.[0] as string, keys, 10)).toBeUndefined();
+    expect(d.shaOf('f0005', keysOf([rows[5] as Row]), 0)).toBeUndefined();
     await d.save('/t'); // dirty: the row of the file that is gone was dropped
     expect(readFileSync(HashCache.fileFor(dir, '/t'), 'utf8')).not.toContain('f0005\t');
   });

@@ -202,9 +202,8 @@ export class HashCache {
   /** The listing's index of `path`: lookups come in listing order, so the next slot is tried before a search. */
   private indexOf(path: string): number {
     if (!this.n) return -1;
-    for (const i of [this.cursor, this.cursor + 1]) {
-      if (this.paths[i] === path) return (this.cursor = i);
-    }
+    if (this.paths[this.cursor] === path) return this.cursor;
+    if (this.paths[this.cursor + 1] === path) return ++this.cursor;
     let lo = 0;
     let hi = this.n - 1;
     while (lo <= hi) {
@@ -227,6 +226,15 @@ export class HashCache {
     const k = this.keys;
     if (!((this.flags[i] as number) & HAS_ROW) || k[i * 4] !== keys[at * 4] || k[i * 4 + 1] !== keys[at * 4 + 1] || k[i * 4 + 2] !== keys[at * 4 + 2] || k[i * 4 + 3] !== keys[at * 4 + 3]) return undefined;
     return this.rowAt(i);
+  }
+
+  /** lookup's sha256 alone ('' when the row has none): no row is built (10k lookups built 10k rows to drop). */
+  shaOf(path: string, keys: Float64Array, at: number): string | undefined {
+    const i = this.indexOf(path);
+    if (i < 0) return this.lookup(path, keys, at)?.[5];
+    const k = this.keys;
+    if (!((this.flags[i] as number) & HAS_ROW) || k[i * 4] !== keys[at * 4] || k[i * 4 + 1] !== keys[at * 4 + 1] || k[i * 4 + 2] !== keys[at * 4 + 2] || k[i * 4 + 3] !== keys[at * 4 + 3]) return undefined;
+    return (this.flags[i] as number) & HAS_SHA ? this.sha.toString('hex', i * 32, i * 32 + 32) : '';
   }
 
   /** Remembers a row, unless its file changed too close to the scan to be trusted; says whether it did. */

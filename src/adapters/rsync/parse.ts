@@ -110,7 +110,18 @@ export function parseStats(stdout: string): TransferStats {
 // "      1,234,567  45%   10.50MB/s    0:00:03 (xfr#3, to-chk=5/10)"; ir-chk while the file list still grows.
 const PROGRESS = /^\s*([\d,]+)\s+(\d+)%\s+(\S+\/s)\s+(\d+:\d{2}:\d{2})(?:\s+\(xfr#(\d+)(?:, (?:ir|to)-chk=(\d+)\/(\d+))?)?/;
 
+/** The last line asked and its answer: each progress line is asked twice (the stall watch, then the event). */
+let lastLine: string | undefined;
+let lastProgress: Progress | undefined;
+
 export function parseProgress(line: string): Progress | undefined {
+  if (line === lastLine) return lastProgress;
+  lastLine = line;
+  lastProgress = progressOf(line);
+  return lastProgress;
+}
+
+function progressOf(line: string): Progress | undefined {
   const m = PROGRESS.exec(line);
   if (!m) return undefined;
   return {
