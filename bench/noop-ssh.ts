@@ -62,8 +62,8 @@ async function measured(argv: string[], cwd: string, env: NodeJS.ProcessEnv, hos
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-const tree = makeTree('sync-10k-50KiB', 10_000, 40 * 1024, 60 * 1024, { ageSeconds: 24 * 3600 });
-const src = join(tree, 'src');
+// NOOP_SRC: a tree of its own (the sync bench changes d0/f0.bin of the shared one while it runs).
+const src = process.env.NOOP_SRC ?? join(makeTree('sync-10k-50KiB', 10_000, 40 * 1024, 60 * 1024, { ageSeconds: 24 * 3600 }), 'src');
 rmSync(root, { recursive: true, force: true });
 mkdirSync(root, { recursive: true });
 const host = await startSshd(join(root, 'sshd'));
