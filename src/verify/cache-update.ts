@@ -6,7 +6,7 @@
 // parsed into a row; only the changed rows are made.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { CHUNK, headerLine, rowLine, tempFor, type Row } from './cache-file.js';
+import { headerLine, rowLine, tempFor, type Row } from './cache-file.js';
 import { sumsLine } from './sums-file.js';
 import { byteOrder, sortBytewise } from './walk.js';
 
@@ -44,10 +44,11 @@ export interface Rewritten {
 }
 
 /**
- * How much text is gathered before it is hashed or written: small enough that the lines' strings die
- * young. At 1 MiB (CHUNK) they outlived the young generation and the old one swung by ~100 MB while
- * a 1M-line cache streamed; at 64 KiB a 1M-file change run took 0.3–1.2 s less CPU and 32–46 MB less
- * peak RSS, the run after it 0.6–1.4 s and 45–62 MB (docs/speed-notes.md, "The 1M-file tree again").
+ * How much of the file is read, and how much text gathered before it is hashed or written, at a time:
+ * small enough that the lines' strings (slices of what was read) die young. At 1 MiB (cache-file.ts
+ * CHUNK) they outlived the young generation and the old one swung by ~100 MB while a 1M-line cache
+ * streamed; gathering 64 KiB took a 1M-file change run 0.3–1.2 s of CPU and 32–46 MB of peak RSS
+ * lower, reading 64 KiB another ~40 MB (docs/speed-notes.md, "The 1M-file tree again").
  */
 const PIECE = 1 << 16;
 
@@ -122,11 +123,11 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
   try {
     const fd = openSync(file, 'r');
     try {
-      const buf = Buffer.allocUnsafe(CHUNK);
+      const buf = Buffer.allocUnsafe(PIECE);
       let carry = '';
       let header = true;
       for (;;) {
-        const n = readSync(fd, buf, 0, CHUNK, null);
+        const n = readSync(fd, buf, 0, PIECE, null);
         if (n === 0) break;
         // A piece may end inside a character: cut at its last newline (a byte that is never inside one).
         const last = buf.lastIndexOf(10, n - 1);
