@@ -86,6 +86,22 @@ describe('rewriteCache', () => {
     expect((await rewriteCache(b, '/root', { rows: new Map(), racyBefore: [], racyNow: [], sums: true, cacheKey: key(b), digests: false })).sums).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('a cache many reads long (lines and characters cut at every boundary) digests as if summed up whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const file = join(dir, 'c.hashes');
+    // ~200 bytes a row with multibyte names: lines and characters fall across the 64 KiB reads.
+    const many = Array.from({ length: 6000 }, (_, i) => row(`dir-é✓-${String(i).padStart(5, '0')}/${'ü'.repeat(i % 13)}file.bin`, i + 1));
+    await writeRows(file, '/root', many);
+    expect(statSync(file).size).toBeGreaterThan(12 * 65536);
+    const changed = row(many[4500]?.[0] as string, 99_999);
+    const r = await rewriteCache(file, '/root', { rows: new Map([[changed[0], changed]]), racyBefore: [], racyNow: [], sums: true });
+    const cached = many.map((x, i) => (i === 4500 ? changed : x));
+    const got: Row[] = [];
+    readRows(file, (x) => got.push(x));
+    expect(got).toEqual(cached);
+    expect(r).toMatchObject({ before: contentDigest(files(many)), content: contentDigest(files(cached)), sums: sums(files(cached)), files: 6000, lines: 6000 });
+  });
+
   it('refuses another tree\'s cache or a damaged one, leaving it as it was', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cu-'));
     const file = join(dir, 'c.hashes');
