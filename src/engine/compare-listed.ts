@@ -6,7 +6,7 @@ import type { VerifyReport } from '../adapters/types.js';
 import type { ResolvedPair } from '../types.js';
 import type { AttemptContext } from './attempt.js';
 import type { Body } from './outcome.js';
-import { rememberLocalSums } from './receipt.js';
+import { rememberLocalSums, rememberSumsDigest } from './receipt.js';
 import { rememberSummaries } from './side-summary.js';
 import { cachedSha, hashOn, remember, saveRacy, type Hashed, type Key, type Side } from './sides.js';
 
@@ -95,13 +95,14 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
     else if (x !== y) changed.push(p);
   }
   await saveCaches(local, remote, ctx, pair);
+  let sums: string | undefined;
   if (mode === 'checksum' && !missing.length && !extra.length && !changed.length) {
-    await rememberSummaries(pair, local, remote, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
+    sums = await rememberSummaries(pair, local, remote, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
   }
-  if (mode === 'checksum') {
-    // The receipt's sums digest from what was just proved, when every local file's hash is known.
-    rememberLocalSums(pair, local.paths, (i) => cachedSha(local, i) ?? here.sha256.get(local.paths[i] as string));
-  }
+  // The receipt's sums digest from what was just proved, when every local file's hash is known (the
+  // summary's, when it took one from the whole cache: the same lines, as cachedSha answers from the cache first).
+  if (sums) rememberSumsDigest(pair, sums, local.paths.length);
+  else if (mode === 'checksum') rememberLocalSums(pair, local.paths, (i) => cachedSha(local, i) ?? here.sha256.get(local.paths[i] as string));
   const late2 = again?.bytes ?? 0;
   const bytesHashed = {
     local: here.bytes + (local.freshBytes ?? 0) + (written?.from === 'remote' ? late2 : 0),

@@ -2,10 +2,9 @@
 // listing's digest beside the digest of its content (tree-summary.ts, as local pairs do). When both
 // sides list byte for byte as remembered, every file has the stat key it was hashed under, so each
 // content digest still holds; equal digests mean equal trees, and neither hash cache is loaded.
-import { digestOfList } from '../state/receipts.js';
 import type { ResolvedPair } from '../types.js';
 import type { Warn } from '../verify/hash-cache.js';
-import { sumsLine } from '../verify/sums-file.js';
+import { sumsDigestOf } from '../verify/sums-file.js';
 import { contentDigest, fingerprint, readSummary, writeSummary, type TreeSummary } from '../verify/tree-summary.js';
 import { cacheDir } from './compare-pair.js';
 import { dropListing, saveListing } from '../verify/listing-file.js';
@@ -33,9 +32,11 @@ export async function keepListing(pair: ResolvedPair, side: Side, summed: boolea
 /**
  * After a comparison found the sides equal: each side's summary, if every one of its files is in its
  * cache under its current key (none racy, none unread). A side not fully remembered keeps no summary.
+ * Returns the local side's sums digest when it took one (the receipt's: the caller need not take it again).
  */
-export async function rememberSummaries(pair: ResolvedPair, local: Side, remote: Side, warn: Warn): Promise<void> {
-  if (pair.remote.type === 'local') return; // local↔local pairs keep theirs through unchanged.ts (rememberSides)
+export async function rememberSummaries(pair: ResolvedPair, local: Side, remote: Side, warn: Warn): Promise<string | undefined> {
+  if (pair.remote.type === 'local') return undefined; // local↔local pairs keep theirs through unchanged.ts (rememberSides)
+  let localSums: string | undefined;
   for (const side of [local, remote]) {
     if (!side.rawDigest || side.missing) continue;
     const files: { path: string; size: number; sha256: string }[] = [];
@@ -45,9 +46,12 @@ export async function rememberSummaries(pair: ResolvedPair, local: Side, remote:
       files.push({ path: side.paths[i] as string, size: side.keys[i * 4] as number, sha256 });
     }
     const whole = files.length === side.paths.length;
-    const sums = side === local && whole ? digestOfList(files.map((f) => sumsLine(f.sha256, f.path))) : undefined;
+    // Hashed as the lines are made (the same bytes as the joined list), not built whole first.
+    const sums = side === local && whole ? sumsDigestOf(side.paths, (i) => files[i]?.sha256) : undefined;
+    if (sums) localSums = sums;
     const summary = whole ? { fingerprint: fingerprint(side.paths, side.keys), sha256: contentDigest(files), files: files.length, listing: side.rawDigest, ...(sums ? { sums } : {}) } : undefined;
     await writeSummary(cacheDir(pair), side.cacheRoot, summary, warn);
     await keepListing(pair, side, summary !== undefined, warn);
   }
+  return localSums;
 }
