@@ -8,23 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { processesMentioning } from './harness/processes.js';
-import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
+import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
 import { until } from './harness/wait.js';
 
 type Doc = { pairs: { status: string; error?: string; verify: { status: string } | null }[] };
 
-function manifest(host: SshHost, lab: Lab, port = host.port): string {
-  return `version: 1
-defaults:
-  retries: 0
-remotes:
-  gpu: ${sshRemote({ ...host, port }, lab.outside('gpu'))}
-data:
-  - name: raw
-    local: raw
-    remote: "gpu:raw"
-`;
-}
+const manifest = (host: SshHost, lab: Lab, port = host.port): string => sshPairManifest(host, lab, { port });
 
 describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', () => {
   let host: SshHost;

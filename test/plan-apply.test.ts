@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab, type CliResult } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
-import { sshRemote, type SshHost } from './harness/sshd.js';
+import { type SshHost } from './harness/sshd.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
 
 const ssh = inject('sshHost');
 const s3 = inject('s3');
@@ -211,17 +212,7 @@ describe.skipIf(!ssh)('plan --save and apply: rsync over ssh (test sshd)', () =>
   const host = ssh as SshHost;
   const setup = (): Lab => {
     const lab = new Lab();
-    lab.manifest(`version: 1
-defaults:
-  retries: 0
-remotes:
-  gpu: ${sshRemote(host, lab.outside('gpu'))}
-data:
-  - name: raw
-    local: raw
-    remote: "gpu:raw"
-    delete: true
-`);
+    lab.manifest(sshPairManifest(host, lab, { pair: '    delete: true\n' }));
     return lab;
   };
 

@@ -7,26 +7,15 @@ import { mkdtempSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { pastRacyWindow } from './harness/wait.js';
-import { startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
+import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
 
 const ssh = inject('sshHost');
 
 type Verify = { status: string; changed: string[]; bytesHashed?: { local: number; remote: number }; proof?: string };
 type Doc = { pairs: { status: string; files: number; commands: string[]; verify: Verify | null; changes?: { transfer: string[]; delete: string[] } }[] };
 
-function manifest(host: SshHost, lab: Lab, extra = ''): string {
-  return `version: 1
-defaults:
-  retries: 0
-remotes:
-  gpu: ${sshRemote(host, lab.outside('gpu'))}
-data:
-  - name: raw
-    local: raw
-    remote: "gpu:raw"
-    delete: true
-${extra}`;
-}
+const manifest = (host: SshHost, lab: Lab, extra = ''): string => sshPairManifest(host, lab, { pair: `    delete: true\n${extra}` });
 
 const settle = pastRacyWindow;
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { pastRacyWindow, until } from './harness/wait.js';
-import { startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
+import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
 
 const ssh = inject('sshHost');
 
@@ -19,18 +20,7 @@ const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
 
 const settle = pastRacyWindow;
 
-function manifest(host: SshHost, lab: Lab): string {
-  return `version: 1
-defaults:
-  retries: 0
-remotes:
-  gpu: ${sshRemote(host, lab.outside('gpu'))}
-data:
-  - name: raw
-    local: raw
-    remote: "gpu:raw"
-`;
-}
+const manifest = (host: SshHost, lab: Lab): string => sshPairManifest(host, lab);
 
 /**
  * A PATH whose `rsync` runs the real rsync, then (once, after the first transfer) runs

@@ -9,25 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goLine, heldScript, listedMark, relayRsh } from '../src/adapters/rsync/held.js';
 import { json, Lab } from './harness/lab.js';
-import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost, sshRemote } from './harness/sshd.js';
+import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
 import { pastRacyWindow, until } from './harness/wait.js';
 
 type Doc = { pairs: { status: string; files: number; attempts?: number; error?: string; warnings: string[]; verify: { status: string; bytesHashed?: { local: number; remote: number } } | null }[] };
 const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
 
-function manifest(host: SshHost, lab: Lab, extra = '', retries = 0): string {
-  return `version: 1
-defaults:
-  retries: ${retries}
-  retry_delay: 100ms
-remotes:
-  gpu: ${sshRemote(host, lab.outside('gpu'))}
-data:
-  - name: raw
-    local: raw
-    remote: "gpu:raw"
-${extra}`;
-}
+const manifest = (host: SshHost, lab: Lab, extra = '', retries = 0): string => sshPairManifest(host, lab, { pair: extra, retries, retryDelay: '100ms' });
 
 /**
  * A host whose `find` and `rsync` are wrappers that misbehave once when a switch file is there:
