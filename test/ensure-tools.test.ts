@@ -1,7 +1,7 @@
 // scripts/ensure-tools.sh puts the Python tools (dvc, …) in venvs of their own and never changes the
 // machine's Python: run for real with dvc missing from PATH, as root and as another user.
 import { execa } from 'execa';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,7 +57,8 @@ describe('ensure-tools.sh', () => {
     expect(first.exitCode, first.stderr).toBe(0);
     const dvc = join(TOOLS_BIN, 'dvc');
     expect(String((await execa(dvc, ['--version'])).stdout)).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(await pythonOf('dvc', TOOLS_BIN)).toMatch(new RegExp(`^${join(REPO, '.tools', 'venvs', 'dvc', 'bin')}/python[\\d.]*$`));
+    // The venv is named by .tools' physical path (a worktree may reach it through a link).
+    expect(await pythonOf('dvc', TOOLS_BIN)).toMatch(new RegExp(`^${join(realpathSync(join(REPO, '.tools')), 'venvs', 'dvc', 'bin')}/python[\\d.]*$`));
     // Only the entry points are linked: .tools/bin first on PATH shadows no python, pip or aws.
     for (const p of ['python', 'python3', 'pip', 'aws']) expect(existsSync(join(TOOLS_BIN, p))).toBe(false);
 
