@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
 
 interface Verify {
   status: string;
@@ -57,22 +58,11 @@ function cacheOf(lab: Lab): string {
 
 describe.skipIf(!ssh)('check after a small change, over ssh', () => {
   const host = ssh as SshHost;
-  const manifest = (dir: string): string => `version: 1
-defaults:
-  retries: 0
-remotes:
-  gpu: { type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: ${dir} }
-data:
-  - name: raw
-    local: raw
-    remote: gpu:raw
-    delete: true
-`;
 
   /** FILES old files pushed, then proved once past the racy window: a check now reads nothing. */
   async function proved(): Promise<Lab> {
     const lab = new Lab();
-    lab.manifest(manifest(lab.outside('gpu')));
+    lab.manifest(sshPairManifest(host, lab, { pair: '    delete: true\n' }));
     for (let i = 0; i < FILES; i++) {
       const f = lab.path(`raw/d${i % 4}/f${i}.bin`);
       lab.write(f, 'x'.repeat(size(i)));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
 
 interface Pair {
   status: string;
@@ -220,21 +221,10 @@ const ssh = inject('sshHost');
 
 describe.skipIf(!ssh)('an ssh pair after a small change', () => {
   const host = ssh as SshHost;
-  const manifest = (dir: string): string => `version: 1
-defaults:
-  retries: 0
-remotes:
-  gpu: { type: ssh, host: 127.0.0.1, user: ${host.user}, port: ${host.port}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: ${dir} }
-data:
-  - name: raw
-    local: raw
-    remote: gpu:raw
-    delete: true
-`;
 
   it('hashes the changed file here, proves the copy by the transfer, and builds entries for it alone', async () => {
     const lab = new Lab();
-    lab.manifest(manifest(lab.outside('gpu')));
+    lab.manifest(sshPairManifest(host, lab, { pair: '    delete: true\n' }));
     await proved(lab);
     lab.write(lab.path('raw/d1/f9.csv'), 'row 9 changed\n');
     const p = await run(lab);
