@@ -99,7 +99,8 @@ function earlySessions() {
   if (process.env.LABSYNC_EARLY_SSH === '0' || process.platform === 'win32') return undefined;
   let hintFile;
   try {
-    const env = Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // A shell's own bookkeeping (the last command, the folder before) changes between runs and not the session.
+    const env = Object.entries(process.env).filter(([k]) => k !== '_' && k !== 'OLDPWD').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const key = createHash('sha256').update(JSON.stringify([process.argv.slice(2), process.cwd(), env])).digest('hex').slice(0, 32);
     hintFile = join(cacheFolder(), `session-${key}.json`);
   } catch {

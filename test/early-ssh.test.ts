@@ -172,4 +172,14 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
     expect(r.stderr).toContain('ssh sessions started early: 0');
     await noneLeft(lab);
   });
+
+  it('a shell\'s own bookkeeping ($_ and $OLDPWD) changing between runs still finds the hint', async () => {
+    const lab = newLab();
+    expect((await lab.cli(['data', 'push'], { env: { ...trace, _: '/usr/bin/env', OLDPWD: '/somewhere' } })).exitCode).toBe(0);
+    await noneLeft(lab);
+    const r = await lab.cli(['data', 'push'], { env: { ...trace, _: '/usr/local/bin/labsync', OLDPWD: '/elsewhere' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('ssh taken (early)');
+    await noneLeft(lab);
+  });
 });
