@@ -56,24 +56,26 @@ function cacheOf(lab: Lab): string {
   return file as string;
 }
 
+/** FILES old files pushed, then proved once past the racy window: a check now reads nothing. */
+async function provedLab(manifest: (lab: Lab) => string): Promise<Lab> {
+  const lab = new Lab();
+  lab.manifest(manifest(lab));
+  for (let i = 0; i < FILES; i++) {
+    const f = lab.path(`raw/d${i % 4}/f${i}.bin`);
+    lab.write(f, 'x'.repeat(size(i)));
+    utimesSync(f, old, old);
+  }
+  expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+  await wait();
+  expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+  expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 } });
+  return lab;
+}
+
 describe.skipIf(!ssh)('check after a small change, over ssh', () => {
   const host = ssh as SshHost;
 
-  /** FILES old files pushed, then proved once past the racy window: a check now reads nothing. */
-  async function proved(): Promise<Lab> {
-    const lab = new Lab();
-    lab.manifest(sshPairManifest(host, lab, { pair: '    delete: true\n' }));
-    for (let i = 0; i < FILES; i++) {
-      const f = lab.path(`raw/d${i % 4}/f${i}.bin`);
-      lab.write(f, 'x'.repeat(size(i)));
-      utimesSync(f, old, old);
-    }
-    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
-    await wait();
-    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
-    expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 } });
-    return lab;
-  }
+  const proved = (): Promise<Lab> => provedLab((lab) => sshPairManifest(host, lab, { pair: '    delete: true\n' }));
 
   /** A file rewritten with other bytes of the same size, its mtime put back (only ctime and maybe inode tell). */
   const corrupt = (path: string): void => {
@@ -169,15 +171,7 @@ describe('check after a small change, local folders', () => {
   const manifest = `version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    delete: true\n`;
 
   it('an unchanged pair reads nothing; a change on either side is read on that side only, and judged as the whole comparison judges it', async () => {
-    const lab = new Lab().manifest(manifest);
-    for (let i = 0; i < FILES; i++) {
-      const f = lab.path(`raw/d${i % 4}/f${i}.bin`);
-      lab.write(f, 'x'.repeat(size(i)));
-      utimesSync(f, old, old);
-    }
-    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
-    await wait();
-    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    const lab = await provedLab(() => manifest);
     expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } });
     const corrupt = (path: string): void => {
       const { mtime } = statSync(path);
