@@ -4,7 +4,7 @@
 // longer lists as it did when the plan was made (exit 3).
 import { relative } from 'node:path';
 import type { PlanSeam } from '../engine/plan-seam.js';
-import { directionOf } from '../engine/run-pair.js';
+import { directionOf } from '../engine/pair-options.js';
 import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
 import { manifestDigest, pairFingerprint, planOfSaved, readPlan, type SavedPlan } from '../plan/saved.js';
 import type { Manifest, ResolvedPair } from '../types.js';

@@ -5,7 +5,7 @@ import { adapterFor } from '../adapters/index.js';
 import { storeLister } from '../adapters/files.js';
 import type { PlanSeam } from '../engine/plan-seam.js';
 import { plansItself } from '../engine/plan-run.js';
-import { directionOf } from '../engine/run-pair.js';
+import { directionOf } from '../engine/pair-options.js';
 import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { manifestDigest, planDigest, planText, savedPairOf, type SavedPair } from '../plan/saved.js';

@@ -4,7 +4,7 @@ import { adapterFor } from '../adapters/index.js';
 import type { Adapter, Command, PlanContext } from '../adapters/types.js';
 import { under } from '../engine/snapshots.js';
 import { runStamp } from '../engine/run.js';
-import { directionOf } from '../engine/run-pair.js';
+import { directionOf } from '../engine/pair-options.js';
 import { selectPairs } from '../engine/select.js';
 import { versionIssues, versionsFor } from '../engine/versions.js';
 import { ManifestError, type ExitCode } from '../errors.js';

@@ -14,14 +14,10 @@ import { guardChanges } from './guards.js';
 import { stopped, type Body } from './outcome.js';
 import { drainPlanned } from './drain-planned.js';
 import { listBoth, planOf, plansItself, verifyListed } from './plan-run.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { DrainOptions, PairRunOptions } from './pair-options.js';
 
-export interface DrainOptions {
-  /** Date.now() after which no transfer may still run: the budget's end less the margin to stop and clean up. */
-  readonly deadline: number;
-  /** Date.now() of the budget's end: the last steps (what arrived, the marker) are stopped by then. */
-  readonly end: number;
-}
+// run.ts names the options by this module.
+export type { DrainOptions } from './pair-options.js';
 
 /** Files per rsync call: the first calls carry 1, 2, 4 … files (the newest exactly first), up to this. */
 const MAX_BATCH = Number(process.env.LABSYNC_DRAIN_BATCH ?? 64) || 64;

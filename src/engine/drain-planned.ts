@@ -17,7 +17,7 @@ import { guardChanges } from './guards.js';
 import { localListing, remoteListing, withBlobIds } from './listings.js';
 import { stopped, type Body } from './outcome.js';
 import { stageLinks } from './plan-pair.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { PairRunOptions } from './pair-options.js';
 
 type Show = (c: readonly (Command | string)[]) => void;
 const plan = (send: readonly PlannedFile[], replace: readonly PlannedFile[], del: readonly PlannedFile[] = []): PairPlan => ({ send, replace, delete: del, sourceFiles: send.length + replace.length, destFiles: replace.length + del.length, sourceDigest: '', destDigest: '' });

@@ -6,7 +6,7 @@ import { run } from '../exec/run.js';
 import type { PairStatus, ResolvedPair } from '../types.js';
 import type { Emit, PairResult } from './events.js';
 import type { Body } from './outcome.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { PairRunOptions } from './pair-options.js';
 import { killUnused } from '../exec/early.js';
 
 export interface HookFacts { readonly status: PairStatus | 'running'; readonly files: number; readonly bytes: number; readonly error?: string | null; readonly action: string }

@@ -14,12 +14,12 @@ import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from '
 import { guardChanges } from './guards.js';
 import { atPlan } from './plan-seam.js';
 import { inSlice, runFingerprint } from './shard.js';
-import { slicePlan, sliceVerify, type ShardRun } from './shard-plan.js';
+import { slicePlan, sliceVerify } from './shard-plan.js';
 import { hasDigest, localListing, remoteAfterPush, remoteListing, withBlobIds } from './listings.js';
 import { forgetRemoteCommit } from './receipt.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { PairRunOptions, ShardRun } from './pair-options.js';
 
 export async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['stage']>): Promise<void> {
   await rm(stage.dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import { atPlan } from './plan-seam.js';
 import { runFingerprint } from './shard.js';
 import { deletionKey, slicePlan, sliceVerify } from './shard-plan.js';
 import type { Body } from './outcome.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { PairRunOptions } from './pair-options.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
 import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';

@@ -2,104 +2,31 @@
 import { adapterFor } from '../adapters/index.js';
 import { storeLister } from '../adapters/files.js';
 import { PairSetupError } from '../errors.js';
-import type { Adapter, Changes, Command, PlanContext } from '../adapters/types.js';
-import { backupLocal, BACKUP_DIR } from './local-backup.js';
+import type { Adapter, Command } from '../adapters/types.js';
 import { formatCommand } from '../exec/format.js';
-import type { Redactor } from '../exec/redact.js';
 import { acquireLock } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
-import type { Action, Direction, ResolvedPair } from '../types.js';
-import { attempt, type AttemptContext } from './attempt.js';
-import { describeDrift, localFiles, sayUnproven, verifyPair } from './compare-pair.js';
-import { probe, stopped, type Body } from './outcome.js';
-import type { Emit, PairResult, VerifyResult } from './events.js';
-import { guardChanges } from './guards.js';
+import type { Direction, ResolvedPair } from '../types.js';
+import type { AttemptContext } from './attempt.js';
+import { afterTransfer } from './after-transfer.js';
+import { checkBody } from './check-pair.js';
+import type { Body } from './outcome.js';
+import type { PairResult } from './events.js';
+import { directionOf, type PairRunOptions } from './pair-options.js';
 import { plannedBody } from './plan-pair.js';
-import { unplannable, type PlanSeam } from './plan-seam.js';
 import { failedStatuses, withHooks } from './hooks.js';
-import { movedStats } from './sizes.js';
+import { previewBody } from './preview-pair.js';
 import { prepareLocal } from './source.js';
-import { listBoth, planBody, plansItself, verifyListed } from './plan-run.js';
-import { fullCheckDue } from './full-check.js';
-import { rememberSumsDigest } from './receipt.js';
-import { recognisePair } from './unchanged.js';
-import { clearStaleToolLocks } from './tool-locks.js';
+import { planBody, plansItself } from './plan-run.js';
 import { versionRefusal } from './versions.js';
 import { withCompressChoice } from './compress-choice.js';
-import { snapshotPush, snapshotSource, verifySnapshot } from './snapshots.js';
+import { snapshotPush, snapshotRead, verifySnapshot } from './snapshots.js';
 import { withSharedSsh } from './ssh-mux.js';
-import { holdsSession, takeSession } from './ssh-held.js';
-import { drainBody, type DrainOptions } from './drain-pair.js';
-import { lockName, type Shard } from './shard.js';
-import { asShard, shardFacts, sliceVerify, type ShardRun } from './shard-plan.js';
+import { drainBody } from './drain-pair.js';
+import { lockName } from './shard.js';
+import { asShard, shardFacts } from './shard-plan.js';
 import { underRemoteLock } from './remote-lock.js';
 import { mark } from '../util/trace.js';
-
-export interface PairRunOptions {
-  readonly action: Action;
-  readonly dryRun: boolean;
-  readonly verify: boolean;
-  readonly waitMs: number;
-  readonly command: string;
-  readonly plan: PlanContext;
-  readonly emit: Emit;
-  readonly redact: Redactor;
-  readonly signal: AbortSignal;
-  /** `plan --save` / `apply`: the run stops at its plan, or carries out the given one (plan-seam.ts). */
-  readonly seam?: PlanSeam;
-  /** This worker's slice of the pair (shard.ts): the whole plan is computed and guarded, only the slice is moved. */
-  readonly shard?: Shard;
-  /** `drain`: push newest first until the deadline (drain-pair.ts). */
-  readonly drain?: DrainOptions;
-  /** Set by runPair for a shard: the planning paths write the run's fingerprint here. */
-  readonly shardRun?: ShardRun;
-}
-
-export function directionOf(pair: ResolvedPair, action: Action): Direction {
-  return action === 'push' || action === 'pull' ? action : pair.mode;
-}
-
-/** `labsync check`: only the comparison (SPEC §6). A pair with verify: none is still checked, by checksum. */
-async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
-  const direction = directionOf(pair, 'check');
-  const read = await snapshotRead(pair, { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false }, o, () => undefined);
-  if ('stop' in read) return read.stop;
-  if ('none' in read) return { status: 'drift', error: read.none };
-  const checked = { ...read.pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
-  const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
-  // The remote's listing says which lister took it (labsync's own S3 listing or the tool's) in --json's commands.
-  const got = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan, (l) => void commands.push(...l)));
-  if ('stop' in got) return got.stop;
-  // `check --shard K/N` answers for its slice: what the other workers move is theirs to check.
-  const v = o.shard ? sliceVerify(got, o.shard, pair, direction) : got;
-  if (v.status === 'skipped') return { status: 'skipped', error: `${pair.tool} cannot compare this remote without downloading it` };
-  const warnings = sayUnproven(v, pair, o.emit);
-  const snapshot = read.name ? { snapshot: read.name } : {};
-  return v.status === 'drift'
-    ? { status: 'drift', error: `differs: ${describeDrift(v, checked, direction)}`, verify: v, warnings, ...snapshot }
-    : { status: 'in_sync', verify: v, warnings, ...snapshot };
-}
-
-/** Both sides listed once and compared through their hash caches; undefined where the tool's own comparison must answer. */
-async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Direction, ctx: AttemptContext, o: PairRunOptions): Promise<VerifyResult | { stop: Body } | undefined> {
-  if ((direction !== 'push' && direction !== 'pull') || (pair.remote.type !== 'ssh' && pair.remote.type !== 'local') || !plansItself(pair, adapter) || pair.verify === 'none') return undefined;
-  const full = fullCheckDue(pair, o.plan.full);
-  // Local folders keep their tree summaries (unchanged.ts): an unchanged local pair is answered from
-  // its two find listings without parsing either or loading a cache; else those listings are compared.
-  const known = await recognisePair(pair, ctx, full);
-  if ('same' in known) {
-    if (known.same.sums) rememberSumsDigest(pair, known.same.sums, known.same.files);
-    return { status: 'in_sync', checked: known.same.files, missing: [], extra: [], changed: [], mode: pair.verify, proof: 'cached', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } };
-  }
-  // The host lists in a held session, as a push's does: the same ssh command, so bin/labsync.js may have
-  // started it already (exec/early.ts); it ends as soon as the listing is in.
-  const hold = holdsSession(pair, { dryRun: false, seam: false, shard: Boolean(o.shard) });
-  const listed = await listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined);
-  if ('unsupported' in listed) return undefined;
-  if ('stop' in listed) return listed;
-  takeSession(listed.remote)?.session.release();
-  return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, full, ctx);
-}
 
 async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
   const direction = directionOf(asWritten, o.action);
@@ -133,107 +60,7 @@ async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   // aws and rclone: labsync lists the remote with the checksums it keeps (ETags, MD5s) and plans (plan-pair.ts).
   const lister = direction !== 'bisync' && process.env.LABSYNC_PLAN !== '0' ? storeLister(adapter, pair, direction) : undefined;
   if (lister && direction !== 'bisync') return plannedBody(pair, adapter, lister, direction, o, ctx, show);
-  if (o.seam) return unplannable(pair, o.seam);
-  if (o.shard) return { status: 'refused', error: `${pair.category}.${pair.name} cannot run as a shard here: ${pair.tool} compares ${pair.remoteLabel} by itself (labsync could not list it to plan, e.g. the folder holds symlinks), so there is no file plan to split; nothing was changed` };
-
-  if (o.action !== 'status' && !o.dryRun) {
-    for (const gone of await clearStaleToolLocks(adapter, pair, direction, o.plan)) {
-      o.emit({ kind: 'warning', pair: pair.name, message: `removed ${pair.tool}'s lock left by PID ${gone.pid}, which is no longer running (${gone.file}); this run recovers from its listings` });
-    }
-  }
-  const preview = adapter.preview(pair, direction, o.plan);
-  show(preview.commands);
-  o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
-  const looked = await probe<Changes>(preview, ctx);
-  if ('stop' in looked) return looked.stop;
-  const changes = direction === 'pull' ? withLocalDestination(looked.value, pair, adapter) : looked.value;
-  const pending = changes.transfer.length + changes.delete.length + (changes.uncommitted?.length ?? 0);
-
-  if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
-  // The tool's own state says no (git: uncommitted changes, diverged history): a stop for a human.
-  if (changes.blockers?.length) return { status: 'refused', error: changes.blockers.join('; '), changes };
-  const refusal = guardChanges({ direction, mirror: pair.delete || direction === 'bisync', maxDelete: pair.maxDelete, changes });
-  if (refusal) return { status: 'refused', error: refusal, changes };
-  if (o.dryRun) return { status: 'planned', changes };
-  if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
-
-  // Nothing to send or delete: the transfer step does not run (issue 12). Its hooks, lock, state and
-  // receipt behave as for any run, and verify still runs: a corruption the preview's quick check
-  // misses is found there and repaired. A bisync's explicit --resync always runs: it rebuilds the
-  // tool's own listings even when nothing differs.
-  const resyncing = direction === 'bisync' && o.plan.resync;
-  // git's preview counts commits, not LFS objects: a clone made without them still needs `git lfs pull`.
-  const lfsFetch = pair.tool === 'git' && pair.lfs && direction !== 'push';
-  if (pending === 0 && !resyncing && !lfsFetch) return afterTransfer(pair, adapter, o, ctx, show, { attempts: 1, changes, warnings: [], files: 0, bytes: 0 }, direction);
-
-  if (direction === 'pull' && pair.backup && adapter.localBackup) {
-    const kept = await backupLocal(pair.local, changes, o.plan.stamp);
-    if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });
-  }
-  const transfer = adapter.transfer(pair, direction, o.plan, changes);
-  show(transfer);
-  o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });
-  const moved = await attempt(transfer, { ...ctx, progress: true, watchStall: true });
-  if (moved.kind !== 'ok') return { ...stopped(moved), changes };
-  const stats = await movedStats(adapter, pair, moved.outputs, changes);
-  return afterTransfer(pair, adapter, o, ctx, show, { attempts: moved.attempts, changes, warnings: [...moved.warnings], ...stats }, direction);
-}
-
-interface Moved { attempts: number; changes: Changes; warnings: string[]; files: number; bytes: number }
-
-/** A snapshot pair is read at `latest` (or --snapshot); any other pair as it is. */
-async function snapshotRead(pair: ResolvedPair, ctx: AttemptContext, o: PairRunOptions, show: (c: readonly Command[]) => void): ReturnType<typeof snapshotSource> {
-  if (!pair.snapshots) {
-    if (o.plan.snapshot) return { stop: { status: 'refused', error: `--snapshot applies to pairs with snapshots:, and ${pair.name} has none` } };
-    return { pair, name: '' };
-  }
-  // A snapshot is the whole tree: check and status count files only there as drift too. A pull deletes
-  // local files only when the pair says delete.
-  return snapshotSource(o.action === 'pull' ? pair : { ...pair, delete: true }, ctx, o.plan.snapshot, show);
-}
-
-/** How a transfer's result is compared; the pair's own verifier unless a caller knows better (snapshots). */
-type Compare = () => Promise<VerifyResult | { stop: Body }>;
-
-/** Verify (and repair once) what the transfer left, or what a run with nothing to send found. */
-async function afterTransfer(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly Command[]) => void, base: Moved, direction: Direction, compare?: Compare): Promise<Body> {
-  if (!o.verify) return { status: 'ok', ...base };
-  const check: Compare = compare ?? (() => verifyPair(adapter, pair, direction, ctx, o.plan));
-  let verified = await check();
-  if ('stop' in verified) return { ...base, ...verified.stop };
-  // Files the transfer skipped as equal (same size and time) yet differing in content: send them
-  // again comparing content, once, then verify again. Never reported as verified while they differ.
-  if (verified.status === 'drift' && verified.changed.length && adapter.repair && direction !== 'bisync') {
-    const changed = [...verified.changed];
-    o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${changed.length} changed file${changed.length === 1 ? '' : 's'}` });
-    const repair = adapter.repair(pair, direction, changed, o.plan);
-    show(repair);
-    const fixed = await attempt(repair, { ...ctx, watchStall: true });
-    if (fixed.kind !== 'ok') return { ...base, ...stopped(fixed) };
-    verified = await check();
-    if ('stop' in verified) return { ...base, ...verified.stop };
-    if (verified.status === 'in_sync') base.warnings.push(`repaired ${changed.length} file${changed.length === 1 ? '' : 's'} that differed in content though size and time matched: ${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`);
-  }
-  base.warnings.push(...sayUnproven(verified, pair, o.emit));
-  if (verified.status === 'drift') {
-    return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base };
-  }
-  return { status: 'ok', verify: verified, ...base };
-}
-
-/**
- * Where the tool cannot tell about a local destination (aws pull), labsync looks itself: how many
- * files are there (for the delete guard), and which transfers replace one (for the dry run's list).
- */
-function withLocalDestination(changes: Changes, pair: ResolvedPair, adapter: Adapter): Changes {
-  if (changes.destFiles !== undefined && (changes.replace !== undefined || !adapter.capabilities.copiesFiles)) return changes;
-  const here = localFiles(pair);
-  const paths = new Set(here.map((f) => f.path));
-  return {
-    ...changes,
-    destFiles: changes.destFiles ?? here.length,
-    ...(changes.replace === undefined && adapter.capabilities.copiesFiles ? { replace: changes.transfer.filter((p) => paths.has(p)) } : {}),
-  };
+  return previewBody(pair, adapter, o, direction, ctx, show);
 }
 
 export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<PairResult> {

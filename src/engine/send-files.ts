@@ -8,7 +8,7 @@ import { attempt, type AttemptContext } from './attempt.js';
 import { treeExcludes } from './compare-pair.js';
 import type { EarlyHash } from './early-hash.js';
 import { stopped, type Body } from './outcome.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { PairRunOptions } from './pair-options.js';
 import { relayTransfer, type Held, type Relayed } from './ssh-held.js';
 
 export interface Moved { attempts: number; files: number; bytes: number; warnings: string[]; written: string[] }

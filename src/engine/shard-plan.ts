@@ -5,15 +5,9 @@ import type { PairPlan } from '../plan/types.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { driftOf } from './compare-pair.js';
 import type { PairResult } from './events.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { PairRunOptions, ShardRun } from './pair-options.js';
 import { inSlice, shardRefusal, shardSuffix, type Shard } from './shard.js';
 
-/** Where a shard's run writes what identifies it (shard.ts runFingerprint); read by runPair for the result. */
-export interface ShardRun {
-  readonly shard: Shard;
-  /** The fingerprint of the run this worker belongs to, once both sides were listed; null before. */
-  run: string | null;
-}
 
 /** A shard's run options (its ShardRun, a stamp of its own), and why the pair cannot be split, if it cannot. */
 export function asShard(pair: ResolvedPair, o: PairRunOptions, direction: Direction): { o: PairRunOptions; refused?: string } {

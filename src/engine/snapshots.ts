@@ -12,7 +12,7 @@ import type { VerifyResult } from './events.js';
 import { listBoth, plansItself, verifyListed } from './plan-run.js';
 import { guardChanges } from './guards.js';
 import { probe, stopped, type Body } from './outcome.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { PairRunOptions } from './pair-options.js';
 import { movedStats } from './sizes.js';
 
 /** The pair pointed at one folder under its remote path. */
@@ -56,6 +56,17 @@ export async function snapshotSource(pair: ResolvedPair, ctx: AttemptContext, wa
   }
   if (!s.latest) return { none: `no snapshot at ${pair.remoteLabel} yet${s.incomplete ? ' (only an unfinished one, which the next push completes)' : ''}` };
   return { pair: under(pair, s.latest), name: s.latest };
+}
+
+/** A snapshot pair is read at `latest` (or --snapshot); any other pair as it is. */
+export async function snapshotRead(pair: ResolvedPair, ctx: AttemptContext, o: PairRunOptions, show: (c: readonly Command[]) => void): ReturnType<typeof snapshotSource> {
+  if (!pair.snapshots) {
+    if (o.plan.snapshot) return { stop: { status: 'refused', error: `--snapshot applies to pairs with snapshots:, and ${pair.name} has none` } };
+    return { pair, name: '' };
+  }
+  // A snapshot is the whole tree: check and status count files only there as drift too. A pull deletes
+  // local files only when the pair says delete.
+  return snapshotSource(o.action === 'pull' ? pair : { ...pair, delete: true }, ctx, o.plan.snapshot, show);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { AttemptContext } from './attempt.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
 import type { Body } from './outcome.js';
 import { rememberSumsDigest } from './receipt.js';
-import type { PairRunOptions } from './run-pair.js';
+import type { PairRunOptions } from './pair-options.js';
 import { holdsLinks, type Side } from './sides.js';
 import { keepListing } from './side-summary.js';
 
