@@ -1,0 +1,18 @@
+// What a hash cache is keyed by: a tree's name for its files, and each file's stat key, which a
+// remembered hash must match and which is not trusted while it is "racy" (git's term): a file
+// changed within a second of the scan is not remembered, because a later change within the same
+// timestamp tick would look unchanged.
+import { createHash } from 'node:crypto';
+import type { Row } from './cache-file.js';
+
+const RACY_WINDOW_MS = 1000;
+
+/** Changed too close to `scanStartMs` to be remembered (a later change within the same tick would look unchanged). */
+export const isRacy = (mtimeMs: number, ctimeMs: number, scanStartMs: number): boolean => mtimeMs >= scanStartMs - RACY_WINDOW_MS || ctimeMs >= scanStartMs - RACY_WINDOW_MS;
+
+/** Whether a row was remembered for exactly the stat key at `keys[at * 4…]`. */
+export const rowHasKey = (r: Row, keys: Float64Array, at: number): boolean =>
+  r[1] === keys[at * 4] && r[2] === keys[at * 4 + 1] && r[3] === keys[at * 4 + 2] && r[4] === keys[at * 4 + 3];
+
+/** A short stable name for a tree's files under the cache folder. */
+export const treeKey = (root: string): string => createHash('sha256').update(root).digest('hex').slice(0, 16);
