@@ -71,6 +71,25 @@ export interface Lister {
  */
 export interface TreeList {
   readonly tree: Probe<RemoteListing>;
+  /** Asked with `hold`: the same listing in a session the engine may keep open for the transfer. */
+  readonly held?: HeldList;
+}
+
+/**
+ * A host's listing in a session kept open (engine/ssh-held.ts): one login for a run's listing, its
+ * transfer and the listing after it. The markers carry the run's token, so a file name cannot forge them.
+ */
+export interface HeldList {
+  /** The same for every run of the pair (so bin/labsync.js may have started it early, exec/early.ts); what a run asks is its input. */
+  readonly command: Command;
+  /** What ends the listing on the session's stdout; the host then waits for one line. */
+  readonly mark: Buffer;
+  /** The listing, from what came before the mark. */
+  parse(listed: Buffer): RemoteListing;
+  /** The line that asks the session to list again (after a transfer that went over a login of its own). */
+  readonly again: string;
+  /** The listing after the transfer, from the session's stderr once it ended; undefined: none (the transfer failed). */
+  after(stderr: Buffer): RemoteListing | undefined;
 }
 
 /** One listing of the remote, in the form its keys take. */
@@ -109,9 +128,10 @@ export interface FileSync {
   /**
    * The remote's files; undefined: the tool compares by itself (bisync), or the remote is a folder on
    * this machine that labsync walks itself (rsync). `excludes`: a tree's prunes; `hash`: files to hash
-   * in the same call (those a transfer just wrote).
+   * in the same call (those a transfer just wrote); `hold`: a token of this run, asking for the listing
+   * in a session kept open too (`TreeList.held`, where the remote can).
    */
-  list(pair: ResolvedPair, direction: Direction, opts?: { readonly excludes?: readonly string[]; readonly hash?: readonly string[] }): RemoteList | undefined;
+  list(pair: ResolvedPair, direction: Direction, opts?: { readonly excludes?: readonly string[]; readonly hash?: readonly string[]; readonly hold?: string }): RemoteList | undefined;
   /** sha256 of `paths` computed on the remote's side (a host: stat, then sha256sum); only where it can. */
   hash?(pair: ResolvedPair, paths: readonly string[]): Probe<RemoteHashes | { readonly unsupported: string }>;
   /** The commands for exactly `plan`: sends, then deletions. */

@@ -10,7 +10,7 @@ import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import type { AttemptContext } from './attempt.js';
 import { compareListed, type Written } from './compare-listed.js';
-import { describeDrift, driftOf, treeExcludes, verifyPair } from './compare-pair.js';
+import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
 import { guardChanges } from './guards.js';
@@ -215,7 +215,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // at the source during the transfer shows a new key there and is compared, never assumed.
   let sides: Sides = { local, remote };
   // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
-  if (!isEmptyPlan(plan)) after ??= held ? listAgain(pair, held, treeExcludes(pair)) : undefined;
+  if (!isEmptyPlan(plan)) after ??= held ? listAgain(pair, held) : undefined;
   // The early reads finish while the sides are listed again; they go into the source's cache, which the new listing takes over.
   // The new sides only through `sides`: one listed again byte for byte as before is dropped for the
   // earlier one below, and its raw listing (73 MB at 1M files) must not stay reachable from this frame.

@@ -5,7 +5,6 @@ import type { Adapter, Command, RemoteListing, ToolOutput } from '../adapters/ty
 import { backoffDelay, sleep } from '../exec/retry.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
-import { treeExcludes } from './compare-pair.js';
 import type { EarlyHash } from './early-hash.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './pair-options.js';
@@ -44,7 +43,7 @@ export const pacedBy = (early: EarlyHash, emit: AttemptContext['emit']): Attempt
 
 function relayOnce(pair: ResolvedPair, files: readonly Command[], held: Held, ctx: AttemptContext, show: (c: readonly Command[]) => void): Promise<Relayed> {
   show(files);
-  return relayTransfer(pair, files[0] as Command, held, ctx, treeExcludes(pair));
+  return relayTransfer(pair, files[0] as Command, held, ctx);
 }
 
 /**

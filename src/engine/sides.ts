@@ -13,7 +13,7 @@ import { vanished } from '../verify/batch.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
-import { holdListing } from './ssh-held.js';
+import { heldToken, holdListing } from './ssh-held.js';
 
 export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino: number];
 
@@ -134,11 +134,12 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   const root = sshRoot(remote);
   // The last run's racy files ride this listing's call; hashed after find, each is used only under the key find gives it.
   const ask = [...new Set([...(hash ?? []), ...readRacy(pair, root)])];
-  const kept = held && 'hold' in held ? await holdListing(pair, ctx, treeExcludes(pair), ask) : undefined;
+  // One listing, which the adapter may also give as a session kept open for the transfer (ssh-held.ts).
+  const list = ctx.adapter.files?.list(pair, pair.mode, { excludes: treeExcludes(pair), hash: ask, ...(held && 'hold' in held ? { hold: heldToken() } : {}) });
+  if (!list || !('tree' in list)) return { unsupported: `${pair.tool} does not list ${pair.remoteLabel} as a tree` };
+  const kept = list.held ? await holdListing(pair, list.held, ctx) : undefined;
   let answer = held && 'answer' in held ? await held.answer : kept?.answer;
   if (!answer) {
-    const list = ctx.adapter.files?.list(pair, pair.mode, { excludes: treeExcludes(pair), hash: ask });
-    if (!list || !('tree' in list)) return { unsupported: `${pair.tool} does not list ${pair.remoteLabel} as a tree` };
     const got = await probe(list.tree, ctx);
     if ('stop' in got) return got;
     answer = got.value;

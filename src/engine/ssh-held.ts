@@ -3,17 +3,14 @@
 // Where anything does not fit (several rsync calls, deletions, a large plan, a session that died, an
 // rsync that failed) the run goes its usual way (ssh-mux.ts), with its retries and classification.
 import { randomBytes } from 'node:crypto';
-import { afterMark, goLine, heldScript, holdable, LIST_AGAIN, listedMark, relayArgv } from '../adapters/rsync/held.js';
-import { parseRemoteListing, sshScript } from '../adapters/rsync/remote.js';
-import type { Command, RemoteListing, ToolOutput } from '../adapters/types.js';
+import { relayArgv } from '../adapters/rsync/held.js';
+import type { Command, HeldList, RemoteListing, ToolOutput } from '../adapters/types.js';
 import { holdSession, type Session } from '../exec/held.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { formatCommand } from '../exec/format.js';
-import { countLinks } from '../verify/find-list.js';
 import type { Outcome } from '../adapters/types.js';
 import { judge, type AttemptContext } from './attempt.js';
-import type { Side } from './sides.js';
 
 /**
  * Past this many planned bytes the relay's two `cat` copies (client side) cost more than the second
@@ -27,36 +24,34 @@ const relayMaxBytes = (): number => {
   return process.env.LABSYNC_SSH_RELAY_MAX && Number.isFinite(n) && n >= 0 ? n : RELAY_MAX_BYTES;
 };
 
-/** A session kept open, with the token its host's markers carry. */
+/** A session kept open, with the listing it was opened for (what its host says after a transfer is read by it). */
 export interface Held {
   readonly session: Session;
-  readonly token: string;
+  readonly list: HeldList;
 }
 
-const sessions = new WeakMap<Side, Held>();
+/** Keyed by the side (engine/sides.ts) that was listed in the session. */
+const sessions = new WeakMap<object, Held>();
 
-/** Whether this pair's first listing keeps its session for the transfer. */
+/** Whether this pair's first listing keeps its session for the transfer (where the adapter's listing can be held: files.list's `held`). */
 export function holdsSession(pair: ResolvedPair, action: { dryRun: boolean; seam: boolean; shard: boolean }): boolean {
   const share = process.env.LABSYNC_SSH_SHARE;
   // =0 / =1 choose the older ways (a login each, or one master from the start); LABSYNC_SSH_HOLD=0 turns this off.
   if (share === '0' || share === '1' || process.env.LABSYNC_SSH_HOLD === '0') return false;
   if (action.dryRun || action.seam || action.shard || process.platform === 'win32') return false;
-  return pair.tool === 'rsync' && pair.remote.type === 'ssh' && holdable(pair.remote);
+  return pair.remote.type === 'ssh';
 }
 
+/** A token of this run for files.list's `hold`: the host's markers carry it, so a file name cannot forge them. */
+export const heldToken = (): string => randomBytes(8).toString('hex');
+
 /** The first listing through a session kept open; undefined: it failed, and the usual listing answers. */
-export async function holdListing(pair: ResolvedPair, ctx: AttemptContext, excludes: readonly string[], ask: readonly string[]): Promise<{ answer: RemoteListing; keep: (side: Side) => void } | undefined> {
-  if (pair.remote.type !== 'ssh') return undefined;
-  const token = randomBytes(8).toString('hex');
-  const paths = ask.map((p) => `${p}\0`).join('');
-  // The script is the same every run (bin/labsync.js may have started this very session already); what
-  // this run asks comes on standard input.
-  const command = sshScript(pair, pair.remote, heldScript(pair.remote.path, excludes), `list ${pair.remoteLabel}`, goLine(token, Buffer.byteLength(paths)) + paths, true);
-  const got = await holdSession(command, listedMark(token), { timeoutMs: pair.timeoutMs, signal: ctx.signal });
+export async function holdListing(pair: ResolvedPair, list: HeldList, ctx: AttemptContext): Promise<{ answer: RemoteListing; keep: (side: object) => void } | undefined> {
+  const got = await holdSession(list.command, list.mark, { timeoutMs: pair.timeoutMs, signal: ctx.signal });
   if (!('listed' in got)) return undefined;
   let answer: RemoteListing;
   try {
-    answer = parseRemoteListing(got.listed, excludes);
+    answer = list.parse(got.listed);
   } catch {
     got.release();
     return undefined;
@@ -65,11 +60,11 @@ export async function holdListing(pair: ResolvedPair, ctx: AttemptContext, exclu
     got.release();
     return { answer, keep: () => undefined };
   }
-  return { answer, keep: (side) => void sessions.set(side, { session: got, token }) };
+  return { answer, keep: (side) => void sessions.set(side, { session: got, list }) };
 }
 
 /** The held session of a side listed through one, taken (whoever takes it releases or uses it). */
-export function takeSession(side: Side): Held | undefined {
+export function takeSession(side: object): Held | undefined {
   const s = sessions.get(side);
   sessions.delete(side);
   return s;
@@ -88,7 +83,7 @@ export type Relayed =
   | { readonly failed: Extract<Outcome, { kind: 'fatal' | 'retry' }>; readonly command: string };
 
 /** Runs the transfer on the session (once: a failure is for the caller's usual path to retry). */
-export async function relayTransfer(pair: ResolvedPair, command: Command, { session, token }: Held, ctx: AttemptContext, excludes: readonly string[]): Promise<Relayed> {
+export async function relayTransfer(pair: ResolvedPair, command: Command, held: Held, ctx: AttemptContext): Promise<Relayed> {
   const args = pair.remote.type === 'ssh' ? relayArgv(command.args, pair.remote) : undefined;
   if (!args) throw new Error(`the transfer of ${pair.name} is not of the shape the relay takes`);
   const { adapter, emit, redact, signal } = ctx;
@@ -99,28 +94,24 @@ export async function relayTransfer(pair: ResolvedPair, command: Command, { sess
       }
     : undefined;
   const stall = { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) };
-  const { output, after } = await session.relay({ ...command, args }, { signal, timeoutMs: pair.timeoutMs, redact, stall, ...(onLine ? { onLine } : {}) });
+  const { output, after } = await held.session.relay({ ...command, args }, { signal, timeoutMs: pair.timeoutMs, redact, stall, ...(onLine ? { onLine } : {}) });
   if (output.aborted) return { interrupted: true };
   const outcome = judge(output, command, adapter, pair);
   if (outcome.kind !== 'ok') return { failed: outcome, command: formatCommand(command, redact) };
-  return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], ...afterListing(after, excludes, token) };
+  return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], ...afterListing(after, held.list) };
 }
 
 /** The host's listing after a transfer that went over its own login: the held session lists again, and ends. */
-export async function listAgain(pair: ResolvedPair, { session, token }: Held, excludes: readonly string[]): Promise<RemoteListing | undefined> {
-  return afterListing(await session.ask(LIST_AGAIN, pair.timeoutMs), excludes, token).after;
+export async function listAgain(pair: ResolvedPair, { session, list }: Held): Promise<RemoteListing | undefined> {
+  return afterListing(await session.ask(list.again, pair.timeoutMs), list).after;
 }
 
 /** The host's listing after rsync --server exited 0, from the session's stderr; none if anything is off. */
-function afterListing(after: Buffer | undefined, excludes: readonly string[], token: string): { after?: RemoteListing } {
+function afterListing(after: Buffer | undefined, list: HeldList): { after?: RemoteListing } {
   if (!after) return {};
-  const m = afterMark(token).exec(after.toString('latin1'));
-  if (!m || m[1] !== '0') return {};
   try {
-    const listing = parseRemoteListing(after.subarray(m.index + m[0].length), excludes);
-    // find marked symlinks in its walk (listScript): a folder holding any is not listed this way.
-    if ('paths' in listing && listing.raw && countLinks(listing.raw) > 0) return { after: { unsupported: 'the folder holds symlinks' } };
-    return { after: listing };
+    const listing = list.after(after);
+    return listing ? { after: listing } : {};
   } catch {
     return {};
   }

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../../types.js';
+import type { RemoteListing, TreeList } from '../types.js';
 import { filesArgv } from './argv.js';
-import { afterMark, goLine, heldScript, holdable, listedMark, relayArgv, relayRsh } from './held.js';
+import { afterMark, goLine, heldScript, holdable, LIST_AGAIN, listedMark, relayArgv, relayRsh } from './held.js';
+import { rsync } from './index.js';
+import { parseRemoteListing } from './remote.js';
 
 const remote = { type: 'ssh' as const, host: 'gpu1', user: 'ml', port: 2222, path: '/srv/raw', sshOptions: [] };
 const pair: ResolvedPair = {
@@ -47,5 +51,33 @@ describe('one ssh session for listing, transfer and the listing after', () => {
   it('a folder whose name holds a newline is never held (the host reads one line)', () => {
     expect(holdable(remote)).toBe(true);
     expect(holdable({ ...remote, path: '/srv/a\nb' })).toBe(false);
+  });
+
+  it('is one way files.list serves the listing: asked with a token, the same listing in a session kept open', () => {
+    const fixture = readFileSync(new URL('../../../fixtures/tool-output/findutils-4.9.0/list-remote.out', import.meta.url));
+    const list = (opts: { hash?: string[]; hold?: string }, p: ResolvedPair = pair): TreeList => rsync.files?.list(p, 'push', { excludes: ['*.tmp'], ...opts }) as TreeList;
+    const held = list({ hash: ['a b'], hold: 'abc' }).held;
+    if (!held) throw new Error('expected a held listing');
+    const usual = list({ hash: ['a b'] });
+    expect(usual.held).toBeUndefined();
+    // The same ssh options as the usual listing; the script is the held one, the run's token and paths its input.
+    expect(held.command.args.slice(0, -1)).toEqual(usual.tree.commands[0]?.args.slice(0, -1));
+    expect(held.command.args.at(-1)).toBe(heldScript('/srv/raw', ['*.tmp']));
+    expect(held.command.input).toBe('labsync-go abc 4\na b\0');
+    // The same command for any token and paths: bin/labsync.js may have started it (exec/early.ts).
+    expect(list({ hold: 'def' }).held?.command.args).toEqual(held.command.args);
+    expect(list({ hold: 'def' }).held?.command.input).toBe('labsync-go def 0\n');
+    expect(held.mark).toEqual(listedMark('abc'));
+    expect(held.again).toBe(LIST_AGAIN);
+    expect(held.parse(fixture)).toEqual(parseRemoteListing(fixture, ['*.tmp']));
+    // The listing after the transfer: only after this run's marker, and only when rsync exited 0.
+    const after = (token: string, rc: number): Buffer => Buffer.concat([Buffer.from(`rsync: note\nlabsync-after ${token} ${rc}\n`), fixture]);
+    const paths = (l: RemoteListing | undefined): readonly string[] | undefined => (l && 'paths' in l ? l.paths : undefined);
+    expect(paths(held.after(after('abc', 0)))).toEqual(paths(parseRemoteListing(fixture, ['*.tmp'])));
+    expect(paths(held.after(after('abc', 0)))).toHaveLength(5);
+    expect(held.after(after('abc', 23))).toBeUndefined();
+    expect(held.after(after('other', 0))).toBeUndefined();
+    // Not held where the host could not read the folder's path as one line.
+    expect(list({ hold: 'abc' }, { ...pair, remote: { ...remote, path: '/srv/a\nb' } }).held).toBeUndefined();
   });
 });

@@ -5,9 +5,10 @@
 // --server ends, the host closes its stdout (the relay's end of file) and lists again on stderr.
 // Each session costs this testbed's host ~0.12 s CPU (the login shell's rc file) and the client a
 // login: see README "Speed" (one ssh session per run).
-import type { Endpoint } from '../../types.js';
+import type { Endpoint, ResolvedPair } from '../../types.js';
+import type { HeldList } from '../types.js';
 import { rshQuote } from './argv.js';
-import { FIND_PROBE, listScript } from './remote.js';
+import { FIND_PROBE, listScript, parseRemoteListing, sshScript } from './remote.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 
@@ -65,6 +66,24 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     '[ "$rc" = 0 ] || exit "$rc"',
     `( ${listScript(path, excludes, false, true)} ) </dev/null >&2`,
   ].join('\n');
+}
+
+/** The host's listing as a held session gives it (files.list with `hold`); `ask`: paths to hash after the listing. */
+export function heldList(pair: ResolvedPair, remote: SshEndpoint, excludes: readonly string[], token: string, ask: readonly string[]): HeldList {
+  const paths = ask.map((p) => `${p}\0`).join('');
+  return {
+    // The script is the same every run; what this run asks comes on standard input.
+    command: sshScript(pair, remote, heldScript(remote.path, excludes), `list ${pair.remoteLabel}`, goLine(token, Buffer.byteLength(paths)) + paths, true),
+    mark: listedMark(token),
+    parse: (listed) => parseRemoteListing(listed, excludes),
+    again: LIST_AGAIN,
+    after: (stderr) => {
+      const m = afterMark(token).exec(stderr.toString('latin1'));
+      // rsync failed: its listing would not be used (the transfer is retried its usual way).
+      if (!m || m[1] !== '0') return undefined;
+      return parseRemoteListing(stderr.subarray(m.index + m[0].length), excludes);
+    },
+  };
 }
 
 /**

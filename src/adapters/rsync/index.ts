@@ -1,7 +1,8 @@
 import { needsContentCompare, nulList } from '../../plan/changes.js';
-import type { Adapter, Command, FileSync, Probe } from '../types.js';
+import type { Adapter, Command, FileSync, Probe, ToolOutput } from '../types.js';
 import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
 import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from './remote.js';
+import { heldList, holdable } from './held.js';
 import { classify } from './classify.js';
 import { compressProbe, incompressible } from './compress.js';
 import { INCOMPLETE, publishCommand, pruneCommand, stateProbe } from './snapshots.js';
@@ -16,7 +17,9 @@ const list: FileSync['list'] = (pair, _direction, opts) => {
   if (pair.remote.type !== 'ssh') return undefined;
   const excludes = opts?.excludes ?? [];
   const ask = opts?.hash?.length ? opts.hash : undefined;
-  return { tree: { commands: [listCommand(pair, pair.remote, excludes, ask)], parse: ([o]) => parseRemoteListing(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8'), excludes) } };
+  const tree = { commands: [listCommand(pair, pair.remote, excludes, ask)], parse: ([o]: readonly ToolOutput[]) => parseRemoteListing(o?.bytes ?? Buffer.from(o?.stdout ?? '', 'utf8'), excludes) };
+  // A folder whose path holds a newline is never held: the host reads its lines one by one.
+  return opts?.hold && holdable(pair.remote) ? { tree, held: heldList(pair, pair.remote, excludes, opts.hold, ask ?? []) } : { tree };
 };
 
 const hash: NonNullable<FileSync['hash']> = (pair, paths) => {
