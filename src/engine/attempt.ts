@@ -62,15 +62,20 @@ export function judge(output: ToolOutput, command: Command, adapter: Adapter, pa
   return outcome.kind === 'ok' ? outcome : (stopFailure(output, pair) ?? outcome);
 }
 
-/** Runs `commands` in order; a transient failure reruns them all after a backoff, up to the pair's retries. */
-export async function attempt(commands: readonly Command[], ctx: AttemptContext): Promise<Attempted> {
-  const { adapter, pair, emit, redact, signal } = ctx;
-  const onLine = ctx.progress && adapter.parseProgress
+/** The pair's progress events from a tool's output lines; undefined where its adapter reads none from them. */
+export function progressLines({ adapter, pair, emit }: Pick<AttemptContext, 'adapter' | 'pair' | 'emit'>): ((line: string) => void) | undefined {
+  return adapter.parseProgress
     ? (line: string): void => {
         const progress = adapter.parseProgress?.(line);
         if (progress) emit({ kind: 'pair_progress', pair: pair.name, progress });
       }
     : undefined;
+}
+
+/** Runs `commands` in order; a transient failure reruns them all after a backoff, up to the pair's retries. */
+export async function attempt(commands: readonly Command[], ctx: AttemptContext): Promise<Attempted> {
+  const { adapter, pair, emit, redact, signal } = ctx;
+  const onLine = ctx.progress ? progressLines(ctx) : undefined;
   for (let n = 1; ; n++) {
     const outputs: ToolOutput[] = [];
     const warnings: string[] = [];

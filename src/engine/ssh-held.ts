@@ -10,7 +10,7 @@ import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { formatCommand } from '../exec/format.js';
 import type { Outcome } from '../adapters/types.js';
-import { judge, type AttemptContext } from './attempt.js';
+import { judge, progressLines, type AttemptContext } from './attempt.js';
 
 /**
  * Past this many planned bytes the relay's two `cat` copies (client side) cost more than the second
@@ -86,13 +86,8 @@ export type Relayed =
 export async function relayTransfer(pair: ResolvedPair, command: Command, held: Held, ctx: AttemptContext): Promise<Relayed> {
   const args = pair.remote.type === 'ssh' ? relayArgv(command.args, pair.remote) : undefined;
   if (!args) throw new Error(`the transfer of ${pair.name} is not of the shape the relay takes`);
-  const { adapter, emit, redact, signal } = ctx;
-  const onLine = adapter.parseProgress
-    ? (line: string): void => {
-        const progress = adapter.parseProgress?.(line);
-        if (progress) emit({ kind: 'pair_progress', pair: pair.name, progress });
-      }
-    : undefined;
+  const { adapter, redact, signal } = ctx;
+  const onLine = progressLines(ctx);
   const stall = { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) };
   const { output, after } = await held.session.relay({ ...command, args }, { signal, timeoutMs: pair.timeoutMs, redact, stall, ...(onLine ? { onLine } : {}) });
   if (output.aborted) return { interrupted: true };
