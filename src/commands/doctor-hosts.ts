@@ -1,5 +1,6 @@
 // `doctor`: what each ssh host of an rsync pair lacks for labsync's own listing and hashing, said once per host.
-import { capabilityCommand, parseCapabilities, sshTarget } from '../adapters/rsync/remote.js';
+import { capabilityCommand, parseCapabilities } from '../adapters/rsync/remote.js';
+import { sshTarget } from '../adapters/rsync/ssh.js';
 import { makeRedactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
 import type { Manifest } from '../types.js';

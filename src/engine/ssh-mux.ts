@@ -12,8 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sshCommand } from '../adapters/rsync/argv.js';
-import { sshTarget } from '../adapters/rsync/remote.js';
+import { sshCommand, sshTarget } from '../adapters/rsync/ssh.js';
 import type { Redactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
 import type { ResolvedPair } from '../types.js';

@@ -1,6 +1,5 @@
 // Which lock backend a pair's remote gets, or why it gets none (rclone; S3 that labsync's own client cannot reach).
-import { sshCommand } from '../adapters/rsync/argv.js';
-import { sshTarget } from '../adapters/rsync/remote.js';
+import { sshCommand, sshTarget } from '../adapters/rsync/ssh.js';
 import { awsConfigText } from '../engine/listings.js';
 import type { Redactor } from '../exec/redact.js';
 import { directTarget } from '../exec/s3-direct.js';

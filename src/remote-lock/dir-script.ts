@@ -3,7 +3,7 @@
 // racing runs creates the folder. A takeover renames the stale folder aside (rename(2) is atomic
 // too), checks it is the stale holder it read, and only then removes it and creates its own.
 import { posix } from 'node:path';
-import { shQuote } from '../adapters/rsync/remote.js';
+import { shQuote } from '../adapters/rsync/ssh.js';
 import { REMOTE_LOCK_NAME, type Holder } from './holder.js';
 
 /** Every script ends by printing one of these after `labsync-lock `. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../../types.js';
-import { filesArgv, previewArgv, rshQuote, transferArgv, verifyArgv } from './argv.js';
+import { filesArgv, previewArgv, transferArgv, verifyArgv } from './argv.js';
+import { rshQuote } from './ssh.js';
 
 const base: ResolvedPair = {
   name: 'raw', category: 'data', tool: 'rsync', root: '/lab', local: '/lab/data/-raw dir', remote: { type: 'local', path: '/nas/raw' },

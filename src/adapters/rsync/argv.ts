@@ -1,32 +1,14 @@
 // Pure: a pair and a direction → rsync argv. https://download.samba.org/pub/rsync/rsync.1
 import type { Endpoint, ResolvedPair, VerifyMode } from '../../types.js';
 import type { PlanContext } from '../types.js';
-import { sshKeepAlive } from '../bounds.js';
 
 type RsyncEndpoint = Extract<Endpoint, { type: 'local' | 'ssh' }>;
 
 import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
 import { compressArgs } from './compress.js';
+import { rshQuote, sshCommand } from './ssh.js';
 // Relative, so rsync keeps it inside the destination and excludes it from --delete by itself.
 export const PARTIAL_DIR = '.rsync-partial';
-
-/** rsync splits -e itself, honouring quotes: quote anything that is not plainly safe. */
-export function rshQuote(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
-}
-
-export function sshCommand(remote: Extract<Endpoint, { type: 'ssh' }>, stallTimeoutMs: number): string[] {
-  // BatchMode: never wait for a password or a host-key prompt nobody will answer (cron, CI).
-  const words = ['ssh', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
-  if (remote.sshConfig) words.push('-F', remote.sshConfig);
-  if (remote.port) words.push('-p', String(remote.port));
-  if (remote.identity) words.push('-i', remote.identity, '-o', 'IdentitiesOnly=yes');
-  if (remote.knownHosts) words.push('-o', `UserKnownHostsFile=${remote.knownHosts}`);
-  for (const option of remote.sshOptions) words.push('-o', option);
-  // After the user's options: ssh keeps the first value given, so theirs win.
-  words.push(...sshKeepAlive(stallTimeoutMs));
-  return words;
-}
 
 function location(endpoint: RsyncEndpoint): string {
   // The trailing slash: copy the folder's contents, not the folder into itself.

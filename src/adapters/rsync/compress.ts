@@ -4,8 +4,7 @@
 // compress in a second rsync call without --compress instead.
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { Command, Probe } from '../types.js';
-import { sshCommand } from './argv.js';
-import { sshTarget } from './remote.js';
+import { sshCommand, sshTarget } from './ssh.js';
 
 /** rsync's own default list (default-dont-compress.h, 3.2.x), all already compressed. */
 const RSYNC_DEFAULT = '3g2 3gp 7z aac ace apk avi bz2 deb dmg ear f4v flac flv gpg gz iso jar jpeg jpg lrz lz lz4 lzma lzo m1a m1v m2a m2ts m2v m4a m4b m4p m4r m4v mka mkv mov mp1 mp2 mp3 mp4 mpa mpeg mpg mpv mts odb odf odg odi odm odp ods odt oga ogg ogm ogv ogx opus otg oth otp ots ott oxt png qt rar rpm rz rzip spx squashfs sxc sxd sxg sxm sxw sz tbz tbz2 tgz tlz ts txz tzo vob war webm webp xz z zip zst';

@@ -7,8 +7,8 @@
 // login: see README "Speed" (one ssh session per run).
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { HeldList } from '../types.js';
-import { rshQuote } from './argv.js';
-import { FIND_PROBE, listScript, parseRemoteListing, sshScript } from './remote.js';
+import { FIND_PROBE, listScript, parseRemoteListing } from './remote.js';
+import { rshQuote, sshScript } from './ssh.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashScript, listScript, parseRemoteHashes, parseRemoteListing, shQuote } from './remote.js';
+import { hashScript, listScript, parseRemoteHashes, parseRemoteListing } from './remote.js';
+import { shQuote } from './ssh.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../../fixtures/tool-output/findutils-4.9.0/${name}`, import.meta.url));
 const EXCLUDES = ['*.tmp', '/skip/', '/.labsync-backup/', '/.rsync-partial/'];

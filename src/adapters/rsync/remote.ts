@@ -6,30 +6,14 @@ import { createHash } from 'node:crypto';
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import { countLinks, findArgv, numberAt, parseFindListing } from '../../verify/find-list.js';
 import type { Command, RemoteHashes, RemoteListing } from '../types.js';
-import { sshCommand } from './argv.js';
+import { shQuote, sshScript, sshTarget } from './ssh.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
-
-/** A word for the host's POSIX shell: always single-quoted. */
-export const shQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** What a host said before its records: `labsync <kind> <host clock, seconds.nanoseconds>`. */
 const HEADER = /^labsync (list|hash|nodir|nofind|nosum) ?(\S*)\n/;
 
 export type { RemoteHashes, RemoteListing, RemoteTree } from '../types.js';
-
-export const sshTarget = (remote: SshEndpoint): string => `${remote.user ? `${remote.user}@` : ''}${remote.host}`;
-
-/**
- * A POSIX sh script run on the pair's host through one ssh call, nothing installed there. The pair's
- * ssh options carry the run's shared connection where there is one (engine/ssh-mux.ts), so a caller
- * handed the pair a run is using rides it. `binary`: stdout is a listing, kept as bytes.
- */
-export function sshScript(pair: ResolvedPair, remote: SshEndpoint, script: string, label: string, input?: string, binary = false): Command {
-  const [, ...options] = sshCommand(remote, pair.stallTimeoutMs);
-  // ssh joins its arguments into one string for the login shell there: the script is that string.
-  return { tool: 'ssh', args: [...options, '--', sshTarget(remote), script], cwd: pair.root, mutates: false, label, pair: pair.name, ...(binary ? { binaryStdout: true } : {}), ...(input === undefined ? {} : { input }) };
-}
 
 const enter = (path: string): string => `cd -- ${shQuote(path)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }`;
 /**

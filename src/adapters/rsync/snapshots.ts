@@ -5,8 +5,7 @@
 // which is atomic: a reader sees the old snapshot or the new one, never a half.
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { Command, Probe, SnapshotState } from '../types.js';
-import { sshCommand } from './argv.js';
-import { shQuote, sshTarget } from './remote.js';
+import { shQuote, sshCommand, sshTarget } from './ssh.js';
 
 export const INCOMPLETE = '.labsync-incomplete';
 export const LATEST = 'latest';
