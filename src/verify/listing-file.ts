@@ -8,7 +8,9 @@ import { dirname, join } from 'node:path';
 import { makeFolder } from '../state/own-folder.js';
 import { treeKey, writeCacheFile, type Warn } from './hash-cache.js';
 
-const fileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.listing`);
+/** Where the listing a tree was last proved with is kept. */
+export const listingFileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.listing`);
+const fileFor = listingFileFor;
 
 /** The digest a side's raw listing is known by (stat-tree.ts, adapters/rsync/remote.ts): excludes, then find's bytes. */
 export const rawDigestOf = (excludes: readonly string[], raw: Buffer): string => createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(raw).digest('hex');
