@@ -68,6 +68,7 @@ function deltaOf(pair: ResolvedPair, side: Side, summary: TreeSummary, limit: nu
   let changes: Map<string, Change> | undefined;
   const kept = side.rawListing?.();
   if (summary.listing === side.rawDigest) changes = new Map();
+  else if (kept?.unlined) return undefined; // mostly new records, or another order: the whole listings
   else if (kept?.reference) {
     if (!isListing(kept.reference, excludes, summary.listing)) return undefined;
     changes = diffRaw(kept, limit, excludedPath(excludes));

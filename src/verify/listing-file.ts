@@ -26,7 +26,8 @@ export function readListing(cacheDir: string, root: string, digest: string, excl
   return rawDigestOf(excludes, raw) === digest ? raw : undefined;
 }
 
-export async function saveListing(cacheDir: string, root: string, raw: Buffer, warn?: Warn): Promise<void> {
+/** `raw`: the listing, or its parts in order (listing-match.ts; written as they are, not joined first). */
+export async function saveListing(cacheDir: string, root: string, raw: Buffer | readonly Buffer[], warn?: Warn): Promise<void> {
   const file = fileFor(cacheDir, root);
   await writeCacheFile(file, async () => {
     await makeFolder(dirname(file));

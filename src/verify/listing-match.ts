@@ -18,6 +18,11 @@ export interface RawListing {
   /** The parts that are not slices of the reference (records new or changed; all of them without one). */
   readonly own: readonly Buffer[];
   readonly bytes: number;
+  /**
+   * The listing stopped lining up with its reference (mostly new records, or another order): kept whole
+   * as its own bytes, the reference let go (a run that must compare whole listings holds one copy).
+   */
+  readonly unlined?: true;
 }
 
 /** How far into the reference a record is looked for after the listings part (records inserted or removed). */
@@ -68,7 +73,8 @@ export class ListingMatcher {
   private readonly parts: Buffer[] = [];
   private readonly own: Buffer[] = [];
   private readonly gaps: [number, number][] = [];
-  private readonly ref: Buffer;
+  private ref: Buffer;
+  private unlined = false;
   private mode: 'match' | 'diverged' | 'own';
   /** match: the next reference byte expected; otherwise the first one not accounted for. */
   private r = 0;
@@ -85,7 +91,7 @@ export class ListingMatcher {
   constructor(reference?: Buffer) {
     this.ref = reference ?? Buffer.alloc(0);
     this.mode = this.ref.length ? 'match' : 'own';
-    this.budget = Math.max(1 << 22, 4 * this.ref.length);
+    this.budget = Math.max(1 << 22, 8 * this.ref.length);
   }
 
   push(piece: Buffer): void {
@@ -133,6 +139,7 @@ export class ListingMatcher {
     if (this.r < this.ref.length) this.gaps.push([this.r, this.ref.length]);
     this.mode = 'own';
     const reference = this.ref.length ? { reference: this.ref } : {};
+    if (this.unlined) return { parts: this.parts, gaps: [], own: this.parts, bytes: this.bytes, unlined: true };
     return { parts: this.parts, ...reference, gaps: this.gaps, own: this.own, bytes: this.bytes };
   }
 
@@ -193,8 +200,8 @@ export class ListingMatcher {
   private lineUp(): Buffer | undefined {
     let from = this.scanned;
     const carried = this.carry.view();
-    // Past the reference's end nothing can line up: the rest is new records.
-    if (this.r >= this.ref.length) return this.giveUp();
+    // Past the reference's end nothing can line up: the rest is new records (still lined up: no gap follows).
+    if (this.r >= this.ref.length) return this.giveUp(false);
     for (let end = carried.indexOf(0, from); end >= 0; end = carried.indexOf(0, from)) {
       const q = this.find(this.carry.view(from, end + 1));
       if (q >= 0) {
@@ -209,14 +216,23 @@ export class ListingMatcher {
         return rest;
       }
       from = end + 1;
-      if (this.budget < 0 || from > MAX_CARRY) return this.giveUp();
+      if (this.budget < 0 || from > MAX_CARRY) return this.giveUp(true);
     }
     this.scanned = from;
     return undefined;
   }
 
-  private giveUp(): undefined {
+  /** The rest is kept as it comes; `unline`: the reference is let go (the slices kept so far copied). */
+  private giveUp(unline: boolean): undefined {
     this.mode = 'own';
+    if (unline) {
+      this.unlined = true;
+      for (let i = 0; i < this.parts.length; i++) {
+        const p = this.parts[i] as Buffer;
+        if (p.buffer === this.ref.buffer) this.parts[i] = Buffer.from(p);
+      }
+      this.ref = EMPTY;
+    }
     const carried = this.carry.view();
     this.carry = new Grow();
     this.keepAligned(Buffer.from(carried));
