@@ -104,3 +104,38 @@ describe('ListingMatcher', () => {
     expect(matched(Buffer.alloc(0), ref, rng(7)).own.length).toBeGreaterThan(0);
   });
 });
+
+describe('treeStats over a remembered listing', () => {
+  it('gives find output exactly, held over the reference; a missing reference file keeps it whole', async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync, utimesSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { treeStats } = await import('./stat-tree.js');
+    const root = mkdtempSync(join(tmpdir(), 'labsync-match-'));
+    for (let d = 0; d < 5; d++) {
+      mkdirSync(join(root, `d${d}`));
+      for (let f = 0; f < 200; f++) writeFileSync(join(root, `d${d}`, `f${f}.bin`), `${d}/${f}`);
+    }
+    const first = await treeStats(root, []);
+    const remembered = join(root, '..', `${root.split('/').pop()}.listing`);
+    writeFileSync(remembered, first.raw?.() as Buffer);
+    const same = await treeStats(root, [], remembered);
+    expect(same.rawDigest).toBe(first.rawDigest);
+    expect(same.rawListing?.().own).toHaveLength(0);
+    writeFileSync(join(root, 'd3', 'f7.bin'), 'changed, longer');
+    utimesSync(join(root, 'd3', 'f7.bin'), 1_700_000_000, 1_700_000_000);
+    const changed = await treeStats(root, [], remembered);
+    const plain = await treeStats(root, []);
+    expect(changed.rawDigest).toBe(plain.rawDigest);
+    expect(changed.raw?.().equals(plain.raw?.() as Buffer)).toBe(true);
+    const kept = changed.rawListing?.() as RawListing;
+    expect([...(diffRaw(kept, 10)?.keys() ?? [])]).toEqual(['d3/f7.bin']);
+    expect(ownBytes(kept)).toBeLessThan(100);
+    // No file to match against: kept whole, as it comes.
+    const none = await treeStats(root, [], join(root, 'no-such.listing'));
+    expect(none.rawListing?.().reference).toBeUndefined();
+    expect(none.raw?.().equals(plain.raw?.() as Buffer)).toBe(true);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(remembered, { force: true });
+  });
+});
