@@ -77,7 +77,8 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
     if (s.kept && agree) continue;
     const summary = agree && s.r?.content ? { fingerprint: '', sha256: s.r.content, files: s.r.files, listing: s.d.side.rawDigest as string, ...(s === l && s.r.sums ? { sums: s.r.sums } : {}), ...(s.racy.length ? { racy: s.racy } : {}), cacheKey: s.r.cacheKey } : undefined;
     await writeSummary(dir, s.d.side.cacheRoot, summary, warn);
-    const raw = s.d.side.raw?.();
+    // A local side's listing as kept over the remembered one (listing-match.ts): written in parts, not joined.
+    const raw = s.d.side.rawListing?.()?.parts ?? s.d.side.raw?.();
     // A listing byte for byte the one kept with the old summary is not written again (a damaged copy
     // on disk would fail its digest when next read, and cost the whole comparison, never a wrong answer).
     if (summary && raw) {

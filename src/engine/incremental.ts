@@ -13,8 +13,8 @@ import { computePlan, listingOf } from '../plan/compute.js';
 import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import { excludedPath } from '../verify/find-list.js';
-import { diffListings, keysIn, type Change, type Key } from '../verify/listing-diff.js';
-import { readListing } from '../verify/listing-file.js';
+import { diffListings, diffRaw, keysIn, keysInParts, type Change, type Key } from '../verify/listing-diff.js';
+import { rawDigestOf, readListing } from '../verify/listing-file.js';
 import { readSummary, type TreeSummary } from '../verify/tree-summary.js';
 import { sortBytewise } from '../verify/walk.js';
 import { work } from '../verify/work-count.js';
@@ -44,30 +44,51 @@ export interface Incremental {
   readonly paths: readonly string[];
 }
 
+/** The reference's digest under these excludes, taken once per buffer (a side listed twice in a run shares it). */
+const digests = new WeakMap<Buffer, { excludes: string; digest: string }>();
+
+/** Whether `ref` is the listing digested as `digest` (the one the tree was proved with). */
+function isListing(ref: Buffer, excludes: readonly string[], digest: string): boolean {
+  const key = JSON.stringify(excludes);
+  let known = digests.get(ref);
+  if (known?.excludes !== key) digests.set(ref, (known = { excludes: key, digest: rawDigestOf(excludes, ref) }));
+  return known.digest === digest;
+}
+
 /**
- * A side's changes since its proof. `earlier`: this side's changes as found before the transfer; the
- * listing after it is compared with that listing (in memory) and the two differences composed, so
- * the remembered listing is not read again.
+ * A side's changes since its proof. A local side's listing was kept over the remembered listing as it
+ * came (listing-match.ts): its differing records are already apart, nothing else is read. Otherwise the
+ * remembered listing is read and compared with the raw one; `earlier`: this side's changes as found
+ * before the transfer, whose listing the one after it is compared with (in memory), the two composed.
  */
 function deltaOf(pair: ResolvedPair, side: Side, summary: TreeSummary, limit: number, earlier?: Delta): Delta | undefined {
-  const now = side.raw?.();
-  if (!now || !side.rawDigest || !summary.listing) return undefined;
+  if (!side.rawDigest || !summary.listing) return undefined;
   const excludes = treeExcludes(pair);
+  if (earlier && earlier.summary.listing === summary.listing && earlier.side.rawDigest === side.rawDigest) return { ...earlier, side };
   let changes: Map<string, Change> | undefined;
-  const then = earlier?.side.raw?.();
-  if (earlier && then && earlier.summary.listing === summary.listing) {
-    if (earlier.side.rawDigest === side.rawDigest) return { ...earlier, side };
-    const since = diffListings(then, now, limit, excludedPath(excludes));
-    if (!since) return undefined;
-    changes = new Map(earlier.changes);
-    for (const [p, c] of since) {
-      const first = earlier.changes.get(p);
-      changes.set(p, { before: first ? first.before : c.before, now: c.now });
-    }
+  const kept = side.rawListing?.();
+  if (summary.listing === side.rawDigest) changes = new Map();
+  else if (kept?.unlined) return undefined; // mostly new records, or another order: the whole listings
+  else if (kept?.reference) {
+    if (!isListing(kept.reference, excludes, summary.listing)) return undefined;
+    changes = diffRaw(kept, limit, excludedPath(excludes));
   } else {
-    const before = summary.listing === side.rawDigest ? now : readListing(cacheDir(pair), side.cacheRoot, summary.listing, excludes);
-    if (!before) return undefined;
-    changes = before === now ? new Map<string, Change>() : diffListings(before, now, limit, excludedPath(excludes));
+    const now = side.raw?.();
+    if (!now) return undefined;
+    const then = earlier?.side.raw?.();
+    if (earlier && then && earlier.summary.listing === summary.listing) {
+      const since = diffListings(then, now, limit, excludedPath(excludes));
+      if (!since) return undefined;
+      changes = new Map(earlier.changes);
+      for (const [p, c] of since) {
+        const first = earlier.changes.get(p);
+        changes.set(p, { before: first ? first.before : c.before, now: c.now });
+      }
+    } else {
+      const before = readListing(cacheDir(pair), side.cacheRoot, summary.listing, excludes);
+      if (!before) return undefined;
+      changes = diffListings(before, now, limit, excludedPath(excludes));
+    }
   }
   if (!changes) return undefined;
   let files = summary.files;
@@ -113,7 +134,8 @@ export function keysNow(d: Delta, inc: Incremental, paths: readonly string[]): M
     } else if (wasListed(inc, p)) look.push(p);
   }
   if (!look.length) return out;
-  const found = keysIn(d.side.raw?.() as Buffer, look);
+  const kept = d.side.rawListing?.();
+  const found = kept ? keysInParts(kept.parts, look) : keysIn(d.side.raw?.() as Buffer, look);
   if (found.size !== look.length) return undefined;
   for (const [p, k] of found) out.set(p, k);
   return out;

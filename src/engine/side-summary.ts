@@ -24,7 +24,7 @@ export function sameBySummary(pair: ResolvedPair, local: Side, remote: Side): Tr
 
 /** The raw listing a side was summed up with, for the next run's record-by-record comparison (incremental.ts). */
 export async function keepListing(pair: ResolvedPair, side: Side, summed: boolean, warn: Warn): Promise<void> {
-  const raw = summed ? side.raw?.() : undefined;
+  const raw = summed ? (side.rawListing?.()?.parts ?? side.raw?.()) : undefined;
   if (raw) await saveListing(cacheDir(pair), side.cacheRoot, raw, warn);
   else dropListing(cacheDir(pair), side.cacheRoot);
 }

@@ -10,6 +10,8 @@ import type { Endpoint, ResolvedPair } from '../types.js';
 import { HashCache, treeKey, writeCacheFile, type Row, type Warn } from '../verify/hash-cache.js';
 import { BATCH, dispatch, treeStats, type TreeStats } from '../verify/stat-tree.js';
 import { vanished } from '../verify/batch.js';
+import { listingFileFor } from '../verify/listing-file.js';
+import type { RawListing } from '../verify/listing-match.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
@@ -41,6 +43,8 @@ export interface Side {
   readonly links?: number;
   /** find's raw listing that rawDigest digests (after the excludes); undefined where find did not list. */
   raw?(): Buffer | undefined;
+  /** The same listing as parts over the remembered one (a local side listed by find; listing-match.ts). */
+  rawListing?(): RawListing | undefined;
 }
 
 /** Remembers a hash in the side's cache, or notes the file as racy (changed within the window). */
@@ -104,7 +108,9 @@ function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: r
 /** `stats`: the tree as already found (unchanged.ts), so it is not listed twice; `earlier`: this tree's side from before a transfer. */
 export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<AttemptContext, 'emit'>, stats?: TreeStats, earlier?: Side): Promise<Side> {
   const nowMs = Date.now();
-  const found = stats ?? (await treeStats(path, treeExcludes(pair)));
+  // find's output is kept over the listing this tree was last proved with: the one already in memory
+  // from before a transfer, else its file (one copy of it per tree and run, however often listed).
+  const found = stats ?? (await treeStats(path, treeExcludes(pair), earlier?.rawListing?.()?.reference ?? listingFileFor(cacheDir(pair), path)));
   let cache: HashCache | undefined;
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
@@ -113,6 +119,7 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= cacheFor(pair, path, found.listing(), earlier, ctx)); },
     raw: () => found.raw?.(),
+    rawListing: () => found.rawListing?.(),
   };
 }
 

@@ -5,6 +5,7 @@
 // and two trees whose content digests match hold the same bytes (tree-summary.ts).
 import type { Changes } from '../adapters/types.js';
 import type { ResolvedPair } from '../types.js';
+import { listingFileFor } from '../verify/listing-file.js';
 import { treeStats, type TreeStats } from '../verify/stat-tree.js';
 import { hasSummary, readSummary, recognise, summarise, writeSummary } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
@@ -28,7 +29,8 @@ export async function recognisePair(pair: ResolvedPair, ctx: Pick<AttemptContext
   if (!hasSummary(dir, pair.local) || !hasSummary(dir, there)) return {};
   const excludes = treeExcludes(pair);
   // Symlinks are not in find's listing of files: a tree holding any goes the way it always went.
-  const [local, remote] = await Promise.all([treeStats(pair.local, excludes), treeStats(there, excludes)]);
+  // Each kept over the listing it was last proved with (listing-match.ts): a no-op holds one copy of each.
+  const [local, remote] = await Promise.all([treeStats(pair.local, excludes, listingFileFor(dir, pair.local)), treeStats(there, excludes, listingFileFor(dir, there))]);
   const warn = warnOf(pair, ctx);
   const [a, b] = await Promise.all([recognise(local, dir, warn), recognise(remote, dir, warn)]);
   if (!a || !b || a.files !== b.files || a.sha256 !== b.sha256) return { stats: { local, remote } };

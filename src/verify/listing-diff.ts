@@ -7,6 +7,7 @@
 // a record not flagged was found, whole and byte for byte, in both listings, so its path was listed
 // with the same size, mtime, ctime and inode.
 import { numberAt } from './find-list.js';
+import type { RawListing } from './listing-match.js';
 
 export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino: number];
 
@@ -138,6 +139,52 @@ export function diffListings(before: Buffer, now: Buffer, limit: number, exclude
   const out = new Map<string, Change>();
   for (const [path, key] of gone) out.set(path, { before: key, now: came.get(path) ?? null });
   for (const [path, key] of came) if (!gone.has(path)) out.set(path, { before: null, now: key });
+  return out;
+}
+
+/**
+ * diffListings for a listing kept over its reference (listing-match.ts): the records that differ are
+ * already apart (the reference's gaps, the listing's own parts), so only they are read. The reference
+ * must be the listing the tree was proved with. undefined past `limit` or for a record not of find's form.
+ */
+export function diffRaw(raw: RawListing, limit: number, excluded?: (path: string) => boolean): Map<string, Change> | undefined {
+  const gone = new Map<string, Key>();
+  const came = new Map<string, Key>();
+  let flagged = 0;
+  const takeAll = (into: Map<string, Key>, buf: Buffer): boolean => {
+    for (let at = 0; at < buf.length; ) {
+      const end = buf.indexOf(0, at);
+      if (end < 0) return false;
+      const r = recordAt(buf, at, end);
+      if (r === null) return false;
+      if (r && !excluded?.(r.path)) {
+        into.set(r.path, r.key);
+        if (++flagged > limit) return false;
+      }
+      at = end + 1;
+    }
+    return true;
+  };
+  const ref = raw.reference ?? Buffer.alloc(0);
+  for (const [from, to] of raw.gaps) if (!takeAll(gone, ref.subarray(from, to))) return undefined;
+  for (const part of raw.own) if (!takeAll(came, part)) return undefined;
+  const out = new Map<string, Change>();
+  for (const [path, key] of gone) out.set(path, { before: key, now: came.get(path) ?? null });
+  for (const [path, key] of came) if (!gone.has(path)) out.set(path, { before: null, now: key });
+  return out;
+}
+
+/** keysIn over a listing held in parts (each starting at a record's start). */
+export function keysInParts(parts: readonly Buffer[], paths: Iterable<string>): Map<string, Key> {
+  const left = new Set(paths);
+  const out = new Map<string, Key>();
+  for (const part of parts) {
+    if (!left.size) break;
+    for (const [p, k] of keysIn(part, left)) {
+      out.set(p, k);
+      left.delete(p);
+    }
+  }
   return out;
 }
 

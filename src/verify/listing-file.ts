@@ -8,7 +8,9 @@ import { dirname, join } from 'node:path';
 import { makeFolder } from '../state/own-folder.js';
 import { treeKey, writeCacheFile, type Warn } from './hash-cache.js';
 
-const fileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.listing`);
+/** Where the listing a tree was last proved with is kept. */
+export const listingFileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.listing`);
+const fileFor = listingFileFor;
 
 /** The digest a side's raw listing is known by (stat-tree.ts, adapters/rsync/remote.ts): excludes, then find's bytes. */
 export const rawDigestOf = (excludes: readonly string[], raw: Buffer): string => createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(raw).digest('hex');
@@ -24,7 +26,8 @@ export function readListing(cacheDir: string, root: string, digest: string, excl
   return rawDigestOf(excludes, raw) === digest ? raw : undefined;
 }
 
-export async function saveListing(cacheDir: string, root: string, raw: Buffer, warn?: Warn): Promise<void> {
+/** `raw`: the listing, or its parts in order (listing-match.ts; written as they are, not joined first). */
+export async function saveListing(cacheDir: string, root: string, raw: Buffer | readonly Buffer[], warn?: Warn): Promise<void> {
   const file = fileFor(cacheDir, root);
   await writeCacheFile(file, async () => {
     await makeFolder(dirname(file));

@@ -2,9 +2,11 @@
 // (find-list.ts), else from lstat calls on the hash workers while this thread walks.
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { vanished, type Batch, type BatchError, type BatchResult } from './batch.js';
 import { findArgv, LinkCounter, parseFindListing } from './find-list.js';
+import { joinRaw, ListingMatcher, type RawListing } from './listing-match.js';
 import { runHere, sharedPool } from './hash-pool.js';
 import { assertAddressable, walkFiles } from './walk.js';
 import { mark } from '../util/trace.js';
@@ -69,35 +71,53 @@ export interface TreeStats {
   listing(): StatListing;
   /** find's raw output (what rawDigest digests after the excludes); undefined without find. */
   raw?(): Buffer;
+  /** The same output as parts over the reference it was matched against (listing-match.ts). */
+  rawListing?(): RawListing;
 }
 
 /** find's raw listing, hashed as it came (with the excludes first), its symlink markers counted. */
-interface Raw { readonly digest: string; readonly pieces: Buffer[]; readonly bytes: number; readonly links: number }
+interface Raw { readonly digest: string; readonly listing: RawListing; readonly links: number }
+
+/** The listing find's new output is matched against: the remembered one in memory, or its file (read beside find). */
+export type Reference = Buffer | string;
+
+async function referenceOf(ref: Reference | undefined): Promise<Buffer | undefined> {
+  if (ref === undefined || Buffer.isBuffer(ref)) return ref;
+  try {
+    return await readFile(ref);
+  } catch {
+    return undefined; // none kept yet (or unreadable): find's output is kept whole, as it comes
+  }
+}
 
 /**
- * find's listing through a pipe, each piece hashed on arrival: no temporary file written, read back and
- * freed (on a 1M-file tree that cost more than the hashing), and nothing parsed unless asked.
- * undefined where find cannot give it (not GNU find, or a failure it reports).
+ * find's listing through a pipe, each piece hashed on arrival and kept as slices of `reference` where
+ * it is byte for byte the same (listing-match.ts): no temporary file written, read back and freed (on a
+ * 1M-file tree that cost more than the hashing), and nothing parsed unless asked. undefined where find
+ * cannot give it (not GNU find, or a failure it reports).
  */
-function findRaw(root: string, excludes: readonly string[]): Promise<Raw | undefined> {
+function findRaw(root: string, excludes: readonly string[], reference?: Reference): Promise<Raw | undefined> {
   const hash = createHash('sha256').update(JSON.stringify(excludes)).update('\0');
-  if (!existsSync(root)) return Promise.resolve({ digest: hash.digest('hex'), pieces: [], bytes: 0, links: 0 });
+  if (!existsSync(root)) return Promise.resolve({ digest: hash.digest('hex'), listing: new ListingMatcher().finish(), links: 0 });
   const [cmd, ...args] = findArgv(excludes, { links: true });
   return new Promise((resolve) => {
     // In labsync's process group, so a terminal's Ctrl-C stops it too; LC_ALL=C: its messages in English.
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     mark('find spawned');
-    // Kept as the pieces that came, joined only if parsed. (Copying them into 4 MiB blocks, or into one
-    // buffer doubling as it filled, did not lower the garbage collector's share and raised the peak.)
-    const pieces: Buffer[] = [];
+    // Pieces that come before the reference is read wait for it (read on the thread pool, beside find).
+    let matcher: ListingMatcher | undefined;
+    const early: Buffer[] = [];
+    const ready = referenceOf(reference).then((ref) => {
+      matcher = new ListingMatcher(ref);
+      for (const b of early.splice(0)) matcher.push(b);
+    });
     const links = new LinkCounter();
-    let bytes = 0;
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => {
       hash.update(b);
       links.push(b);
-      pieces.push(b);
-      bytes += b.length;
+      if (matcher) matcher.push(b);
+      else early.push(b);
     });
     child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
     let settled = false;
@@ -105,7 +125,7 @@ function findRaw(root: string, excludes: readonly string[]): Promise<Raw | undef
       if (settled) return;
       settled = true;
       mark('find done');
-      if (exitCode === 0) return resolve({ digest: hash.digest('hex'), pieces, bytes, links: links.count });
+      if (exitCode === 0) return void ready.then(() => resolve({ digest: hash.digest('hex'), listing: (matcher as ListingMatcher).finish(), links: links.count }));
       // No find, or one without -printf (BSD, busybox): not worth asking again in this process.
       if (exitCode === 127 || /printf/.test(stderr)) findWorks = false;
       resolve(undefined);
@@ -115,24 +135,21 @@ function findRaw(root: string, excludes: readonly string[]): Promise<Raw | undef
   });
 }
 
-/** Every file's stat key without reading any content or any cache: from find, else from the workers. */
-export async function treeStats(root: string, excludes: readonly string[] = []): Promise<TreeStats> {
-  const raw = findWorks ? await findRaw(root, excludes) : undefined;
+/**
+ * Every file's stat key without reading any content or any cache: from find, else from the workers.
+ * `reference`: the listing the tree was last proved with (or its file), which find's output is kept over.
+ */
+export async function treeStats(root: string, excludes: readonly string[] = [], reference?: Reference): Promise<TreeStats> {
+  const raw = findWorks ? await findRaw(root, excludes, reference) : undefined;
   if (raw) {
     let parsed: StatListing | undefined;
-    let whole: Buffer | undefined;
-    const joined = (): Buffer => {
-      if (whole) return whole;
-      whole = Buffer.concat(raw.pieces, raw.bytes);
-      raw.pieces.length = 0; // one copy is enough
-      return whole;
-    };
     const parse = (): StatListing => {
-      const listed = parseFindListing(joined(), excludes);
+      const listed = parseFindListing(joinRaw(raw.listing), excludes);
       for (const path of listed.paths) assertAddressable(root, path);
       return { root, ...listed };
     };
-    return { root, rawDigest: raw.digest, links: raw.links, listing: () => (parsed ??= parse()), raw: joined };
+    // Joined on each call, not kept: a listing over its reference costs no second copy unless asked.
+    return { root, rawDigest: raw.digest, links: raw.links, listing: () => (parsed ??= parse()), raw: () => joinRaw(raw.listing), rawListing: () => raw.listing };
   }
   const listed = await poolStatTree(root, excludes);
   return { root, listing: () => listed };
