@@ -122,22 +122,28 @@ export function excludedPath(excludes: readonly string[]): ((path: string) => bo
   };
 }
 
-/** find's listing → paths in byte order with their [size, mtimeMs, ctimeMs, ino] keys, excludes applied (symlink markers skipped). */
-export function parseFindListing(out: Buffer, excludes: readonly string[]): { paths: string[]; keys: Float64Array } {
-  const text = out.toString('utf8');
+/**
+ * find's listing → paths in byte order with their [size, mtimeMs, ctimeMs, ino] keys, excludes applied
+ * (symlink markers skipped). `out` may come in parts, each starting at a record's start (listing-match.ts):
+ * they are read one by one, so a listing held in parts is not joined into a second copy to be parsed.
+ */
+export function parseFindListing(out: Buffer | readonly Buffer[], excludes: readonly string[]): { paths: string[]; keys: Float64Array } {
   const excluded = excludedPath(excludes);
   const at = new Map<string, number>();
   const raw: number[] = [];
-  for (let from = 0, end = text.indexOf('\0'); end >= 0; from = end + 1, end = text.indexOf('\0', from)) {
-    if (text.charCodeAt(from) === 108) continue; // a symlink's marker
-    const s1 = text.indexOf(' ', from);
-    const s2 = text.indexOf(' ', s1 + 1);
-    const s3 = text.indexOf(' ', s2 + 1);
-    const s4 = text.indexOf(' ', s3 + 1);
-    const path = text.slice(s4 + 1, end);
-    if (excluded?.(path)) continue;
-    at.set(path, raw.length);
-    raw.push(numberAt(text, from, s1), numberAt(text, s1 + 1, s2), numberAt(text, s2 + 1, s3), numberAt(text, s3 + 1, s4));
+  for (const part of Buffer.isBuffer(out) ? [out] : out) {
+    const text = part.toString('utf8');
+    for (let from = 0, end = text.indexOf('\0'); end >= 0; from = end + 1, end = text.indexOf('\0', from)) {
+      if (text.charCodeAt(from) === 108) continue; // a symlink's marker
+      const s1 = text.indexOf(' ', from);
+      const s2 = text.indexOf(' ', s1 + 1);
+      const s3 = text.indexOf(' ', s2 + 1);
+      const s4 = text.indexOf(' ', s3 + 1);
+      const path = text.slice(s4 + 1, end);
+      if (excluded?.(path)) continue;
+      at.set(path, raw.length);
+      raw.push(numberAt(text, from, s1), numberAt(text, s1 + 1, s2), numberAt(text, s2 + 1, s3), numberAt(text, s3 + 1, s4));
+    }
   }
   // find lists in folder order; the keys follow their paths into byte order.
   const paths = sortBytewise([...at.keys()]);

@@ -139,3 +139,15 @@ describe('treeStats over a remembered listing', () => {
     rmSync(remembered, { force: true });
   });
 });
+
+describe('parseFindListing over parts', () => {
+  it('parses a listing held in parts as it parses the joined listing', async () => {
+    const { parseFindListing } = await import('./find-list.js');
+    const base: Rec[] = Array.from({ length: 500 }, (_, i) => [`d${i % 3}/f ${i}.bin`, key(i)]);
+    const ref = listing(base);
+    const now = listing(base.map((x, i): Rec => (i % 97 === 0 ? [x[0], key(i + 50_000)] : x)));
+    const raw = matched(ref, now, rng(9));
+    expect(raw.parts.length).toBeGreaterThan(1);
+    expect(parseFindListing(raw.parts, ['d2/'])).toEqual(parseFindListing(now, ['d2/']));
+  });
+});

@@ -144,7 +144,7 @@ export async function treeStats(root: string, excludes: readonly string[] = [], 
   if (raw) {
     let parsed: StatListing | undefined;
     const parse = (): StatListing => {
-      const listed = parseFindListing(joinRaw(raw.listing), excludes);
+      const listed = parseFindListing(raw.listing.parts, excludes);
       for (const path of listed.paths) assertAddressable(root, path);
       return { root, ...listed };
     };
