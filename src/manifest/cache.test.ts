@@ -112,6 +112,13 @@ describe('the resolved-manifest cache', () => {
     writeFileSync(file, MANIFEST.replace('${NAS_ROOT:-/mnt/nas}', '${NAS_TOKEN:-/mnt/nas}'));
     load(env({ NAS_TOKEN: '/secret/path' }));
     expect(() => readdirSync(folder)).toThrow();
+    // A secret's value reached through a variable of another name, or a URL's password, is not kept either.
+    writeFileSync(file, MANIFEST);
+    load(env({ NAS_ROOT: '/srv/hunter22', API_TOKEN: 'hunter22' }));
+    expect(() => readdirSync(folder)).toThrow();
+    writeFileSync(file, MANIFEST.replace('  - name: raw', '  - name: raw\n    notify: { success: "https://u:pw1234@ping.example/x" }'));
+    expect(load().pairs[0]?.notify).toEqual({ success: 'https://u:pw1234@ping.example/x' });
+    expect(() => readdirSync(folder)).toThrow();
   });
 
   it('never serves a manifest that has become invalid', () => {

@@ -6,9 +6,10 @@
 // environment variable resolution looked up (name and value, set or not), and this build of labsync.
 // Only a manifest that resolved without a problem is remembered; any doubt (no entry, another key, a
 // file of another shape, one not this user's alone) means the usual load, quietly.
-// A manifest that interpolates a secret-named variable is not remembered (its value would be at rest
-// in the file); the file is written 0600 and used only when this user owns it and no one else may
-// write it (it holds the hooks labsync runs). LABSYNC_MANIFEST_CACHE=0 turns it off.
+// A manifest that interpolates a secret-named variable, or resolves to anything the logs would hide (a
+// secret's value, a URL's password), is not remembered (it would be at rest in the file). The file is
+// written 0600 and used only when this user owns it and no one else may write it (it holds the hooks
+// labsync runs). LABSYNC_MANIFEST_CACHE=0 turns it off.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { ManifestError } from '../errors.js';
-import { isSecretName } from '../exec/redact.js';
+import { isSecretName, makeRedactor } from '../exec/redact.js';
 import type { Manifest } from '../types.js';
 import { VERSION } from '../version.js';
 import { displayName, loadManifestText } from './load.js';
@@ -101,7 +102,7 @@ export function loadManifestCached(file: string, o: CacheOptions = {}): Manifest
     },
   });
   const manifest = loadManifestText(text, file, watched, cwd);
-  if (where && key && ![...names].some(isSecretName)) writeEntry(where, { ...key, envNames: [...names].sort(), envDigest: envDigestOf([...names].sort(), env), manifest });
+  if (where && key && ![...names].some(isSecretName)) writeEntry(where, { ...key, envNames: [...names].sort(), envDigest: envDigestOf([...names].sort(), env), manifest }, env);
   return manifest;
 }
 
@@ -123,11 +124,13 @@ function readEntry(where: string, key: Omit<Entry, 'envNames' | 'envDigest' | 'm
   return m;
 }
 
-function writeEntry(where: string, entry: Entry): void {
+function writeEntry(where: string, entry: Entry, env: NodeJS.ProcessEnv): void {
   try {
     const json = JSON.stringify(entry);
     // A value JSON cannot carry as it is (an undefined, a non-finite number) would come back changed: not remembered.
     if (!isDeepStrictEqual((JSON.parse(json) as Entry).manifest, entry.manifest)) return;
+    // Nor anything the logs would hide: a secret-named variable's value, wherever it came from, or a URL's password.
+    if (makeRedactor(env)(json) !== json) return;
     const folder = join(where, '..');
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const tmp = `${where}.${process.pid}.tmp`;
