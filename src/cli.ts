@@ -265,7 +265,17 @@ function exitWhenWritten(code: number): void {
   const pending = [process.stdout, process.stderr].filter((s) => !s.destroyed && s.writableLength > 0);
   let left = pending.length;
   if (!left) return void process.exit(code);
-  // A write's callback comes after every write before it: an empty one marks the end of what was written.
-  for (const s of pending) s.write('', () => --left || process.exit(code));
+  for (const s of pending) {
+    let seen = false;
+    const one = (): void => {
+      if (seen) return;
+      seen = true;
+      if (--left === 0) process.exit(code);
+    };
+    // A write's callback comes after every write before it: an empty one marks the end of what was
+    // written. A reader that went away closes the stream instead (ui/pipe.ts).
+    s.write('', one);
+    s.once('close', one);
+  }
 }
 
