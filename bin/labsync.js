@@ -5,16 +5,18 @@
 // and compiling what a run loads cost ~50 ms of CPU each time. A cache that is missing, rejected by V8
 // or unwritable only costs that compile; anything wrong with the script itself falls back to the ES
 // module build (dist/cli.js), as does LABSYNC_CODE_CACHE=0 (`report`: say on stderr which it was).
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { constants as vmConstants, Script } from 'node:vm';
+// This file is CommonJS (bin/package.json): node starts a CommonJS entry without its ES module loader,
+// ~10 ms of CPU less on every run (measured with perf stat, 20 runs each).
+'use strict';
+const { spawn } = require('node:child_process');
+const { createHash } = require('node:crypto');
+const { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { homedir } = require('node:os');
+const { join } = require('node:path');
+const { constants: vmConstants, Script } = require('node:vm');
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const dist = join(__dirname, '..', 'dist');
 
 function cacheFolder() {
   const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');

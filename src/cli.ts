@@ -251,5 +251,31 @@ export async function main(argv: readonly string[], start?: Start): Promise<void
     endEarly();
   }
   process.exitCode = code;
+  mark('done');
+  exitWhenWritten(code);
+}
+
+/**
+ * Exits as soon as stdout and stderr are written: the run is over (every file it writes is written and
+ * closed, its children waited for), and letting node end by itself costs its teardown of the heap
+ * (~5 ms of CPU, measured with perf stat) and any handle left open by mistake. process.exit still runs
+ * the 'exit' handlers (the code cache, the trace, the early sessions' kill).
+ */
+function exitWhenWritten(code: number): void {
+  const pending = [process.stdout, process.stderr].filter((s) => !s.destroyed && s.writableLength > 0);
+  let left = pending.length;
+  if (!left) return void process.exit(code);
+  for (const s of pending) {
+    let seen = false;
+    const one = (): void => {
+      if (seen) return;
+      seen = true;
+      if (--left === 0) process.exit(code);
+    };
+    // A write's callback comes after every write before it: an empty one marks the end of what was
+    // written. A reader that went away closes the stream instead (ui/pipe.ts).
+    s.write('', one);
+    s.once('close', one);
+  }
 }
 

@@ -1,5 +1,6 @@
 // What every command shares: global options → manifest, redactor, reporters, signals.
 import { loadManifest } from '../manifest/load.js';
+import { loadManifestCached } from '../manifest/cache.js';
 import { findManifest } from '../manifest/find.js';
 import { UsageError } from '../errors.js';
 import type { Emit } from '../engine/events.js';
@@ -37,11 +38,12 @@ export async function chalkFor(opts: GlobalOptions): Promise<import('chalk').Cha
   return new Chalk({ level: useColor(opts) ? 1 : 0 });
 }
 
-export function openManifest(opts: GlobalOptions, cwd = process.cwd()): Manifest {
+/** `fresh`: parse and check the manifest itself (validate), not the resolved copy remembered from the last run (manifest/cache.ts). */
+export function openManifest(opts: GlobalOptions, cwd = process.cwd(), fresh = false): Manifest {
   const file = findManifest(opts.config, cwd);
   // Sessions started early are trusted for the next run only while this file is unchanged (exec/early.ts).
   noteManifest(file);
-  return loadManifest(file);
+  return fresh ? loadManifest(file) : loadManifestCached(file, { cwd });
 }
 
 export function positiveInt(text: string | undefined, flag: string): number | undefined {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { ExitCode } from '../errors.js';
-import { manifestSchema } from '../manifest/schema.js';
+import { schemas } from '../manifest/schema.js';
 
 export function manifestJsonSchema(): Record<string, unknown> {
   return {
-    ...z.toJSONSchema(manifestSchema, { io: 'input' }),
+    ...z.toJSONSchema(schemas().manifestSchema, { io: 'input' }),
     $id: 'https://labsync.dev/schema/labsync.v1.json',
     title: 'labsync manifest (labsync.yaml), version 1',
   };

@@ -5,7 +5,8 @@ import { displayName } from '../manifest/load.js';
 import { openManifest, redactor, type GlobalOptions } from './context.js';
 
 export async function validateCommand(opts: GlobalOptions): Promise<ExitCode> {
-  const manifest = openManifest(opts);
+  // Every problem reported, always: validate never takes the remembered copy.
+  const manifest = openManifest(opts, process.cwd(), true);
   // What the installed tools cannot do is a manifest problem too: said now, not mid-run.
   const tooOld = await versionIssues(manifest.pairs, redactor());
   if (tooOld.length) throw new ManifestError(tooOld);

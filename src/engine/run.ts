@@ -2,7 +2,7 @@
 import { sep } from 'node:path';
 import type { PlanContext } from '../adapters/types.js';
 import type { Redactor } from '../exec/redact.js';
-import { makeFolder } from '../state/own-folder.js';
+import { makeFolderSync } from '../state/own-folder.js';
 import { stateDir } from '../state/paths.js';
 import { recordRuns, type PairRecord } from '../state/store.js';
 import type { Action, ResolvedPair } from '../types.js';
@@ -85,8 +85,13 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     ...(req.snapshot ? { snapshot: req.snapshot } : {}),
   };
   // Before any tool runs (rclone makes its bisync workdir itself): the folder with its ignore files.
-  // A folder that cannot be made is reported by whatever then fails to write there.
-  await makeFolder(stateDir(req.root)).catch(() => undefined);
+  // A folder that cannot be made is reported by whatever then fails to write there. Synchronous: a
+  // mkdir and two small files, each a thread-pool round trip as a promise (state/atomic.ts).
+  try {
+    makeFolderSync(stateDir(req.root));
+  } catch {
+    // said later, by the first write there
+  }
   mark('versions, state folder');
   emit({
     kind: 'run_start', command: req.command, dryRun: req.dryRun,

@@ -7,7 +7,7 @@ import { expandEnv } from './expand.js';
 import { issueAt, zodIssues } from './issues.js';
 import { DEFAULTS, resolvePair } from './resolve.js';
 import { checkRules, ruleInput } from './rules.js';
-import { manifestSchema } from './schema.js';
+import { schemas } from './schema.js';
 import { locate, parseYaml } from './yaml-doc.js';
 
 /** How the manifest is named in messages: relative to the working folder when inside it. */
@@ -16,8 +16,9 @@ export function displayName(file: string, cwd = process.cwd()): string {
   return rel && !rel.startsWith('..') ? rel : file;
 }
 
-export function loadManifestText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Manifest {
-  const display = displayName(file);
+/** `cwd`: what names in messages are relative to. */
+export function loadManifestText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Manifest {
+  const display = displayName(file, cwd);
   const { parsed, issues } = parseYaml(text, display);
   if (!parsed) throw new ManifestError(issues);
 
@@ -26,7 +27,7 @@ export function loadManifestText(text: string, file: string, env: NodeJS.Process
     ...issues,
     ...expanded.missing.map((m) => issueAt(parsed, m.path, `environment variable ${m.name} is not set (give a default with \${${m.name}:-value})`)),
   ];
-  const result = manifestSchema.safeParse(expanded.value);
+  const result = schemas().manifestSchema.safeParse(expanded.value);
   if (!result.success) all.push(...zodIssues(parsed, expanded.value, result.error));
   all.push(...checkRules(parsed, ruleInput(expanded.value)));
   if (all.length || !result.success) throw new ManifestError(all.sort((a, b) => a.line - b.line || a.col - b.col));

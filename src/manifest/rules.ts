@@ -5,7 +5,7 @@ import { CATEGORIES, type Category, type Endpoint } from '../types.js';
 import { cronProblem } from '../util/cron.js';
 import { parseDuration } from '../util/duration.js';
 import { REMOTE_LOCK_TOOLS, resolveRemote, toolFor } from './resolve.js';
-import { manifestShape, pairSchema, remoteSchema, type RawManifest, type RawPair, type RawRemote } from './schema.js';
+import { schemas, type RawManifest, type RawPair, type RawRemote } from './schema.js';
 import { issueAt } from './issues.js';
 import type { ParsedYaml } from './yaml-doc.js';
 
@@ -152,10 +152,10 @@ export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
 /** The parts of a manifest that pass the schema on their own, so rules can run even when other parts do not. */
 export function ruleInput(value: unknown): RuleInput {
   const v = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
-  const defaults = manifestShape.defaults.safeParse(v.defaults);
+  const defaults = schemas().manifestShape.defaults.safeParse(v.defaults);
   const remotes: Record<string, RawRemote> = {};
   for (const [name, raw] of Object.entries((v.remotes && typeof v.remotes === 'object' ? v.remotes : {}) as Record<string, unknown>)) {
-    const r = remoteSchema.safeParse(raw);
+    const r = schemas().remoteSchema.safeParse(raw);
     if (r.success) remotes[name] = r.data;
   }
   const pairs: RuleInput['pairs'][number][] = [];
@@ -165,7 +165,7 @@ export function ruleInput(value: unknown): RuleInput {
     for (const [index, raw] of list.entries()) {
       const name = (raw as { name?: unknown } | null)?.name;
       if (typeof name === 'string') names.push({ category, index, name });
-      const p = pairSchema.safeParse(raw);
+      const p = schemas().pairSchema.safeParse(raw);
       if (p.success) pairs.push({ category, index, pair: p.data });
     }
   }

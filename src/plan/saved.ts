@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { lazy } from '../util/lazy.js';
 import type { Redactor } from '../exec/redact.js';
 import type { Action, ResolvedPair } from '../types.js';
 import type { PairPlan, PlannedFile } from './types.js';
@@ -13,38 +14,42 @@ import type { PairPlan, PlannedFile } from './types.js';
 /** Bumped when a plan file's meaning changes: an older labsync must not guess at a newer plan. */
 export const PLAN_FORMAT = 1;
 
-const file = z.strictObject({ path: z.string().min(1), size: z.number().int().nonnegative(), reason: z.enum(['missing', 'size', 'mtime', 'content', 'extra']) });
-const digest = z.string().regex(/^[0-9a-f]{64}$/);
+// Built on first use (util/lazy.ts): a run that reads no plan builds no schema.
+const schemas = lazy(() => {
+  const file = z.strictObject({ path: z.string().min(1), size: z.number().int().nonnegative(), reason: z.enum(['missing', 'size', 'mtime', 'content', 'extra']) });
+  const digest = z.string().regex(/^[0-9a-f]{64}$/);
 
-const savedPair = z.strictObject({
-  name: z.string().min(1),
-  category: z.enum(['code', 'data', 'models']),
-  tool: z.string(),
-  direction: z.enum(['push', 'pull']),
-  remote: z.string(),
-  /** sha256 of what the pair is (tool, direction, folders, delete, max_delete, excludes): see pairFingerprint. */
-  fingerprint: digest,
-  sourceDigest: digest,
-  destDigest: digest,
-  sourceFiles: z.number().int().nonnegative(),
-  destFiles: z.number().int().nonnegative(),
-  send: z.array(file),
-  replace: z.array(file),
-  delete: z.array(file),
-  guard: z.discriminatedUnion('verdict', [z.strictObject({ verdict: z.literal('ok') }), z.strictObject({ verdict: z.literal('refused'), reason: z.string() })]),
+  const savedPair = z.strictObject({
+    name: z.string().min(1),
+    category: z.enum(['code', 'data', 'models']),
+    tool: z.string(),
+    direction: z.enum(['push', 'pull']),
+    remote: z.string(),
+    /** sha256 of what the pair is (tool, direction, folders, delete, max_delete, excludes): see pairFingerprint. */
+    fingerprint: digest,
+    sourceDigest: digest,
+    destDigest: digest,
+    sourceFiles: z.number().int().nonnegative(),
+    destFiles: z.number().int().nonnegative(),
+    send: z.array(file),
+    replace: z.array(file),
+    delete: z.array(file),
+    guard: z.discriminatedUnion('verdict', [z.strictObject({ verdict: z.literal('ok') }), z.strictObject({ verdict: z.literal('refused'), reason: z.string() })]),
+  });
+
+  const savedPlan = z.strictObject({
+    labsyncPlan: z.literal(PLAN_FORMAT),
+    labsyncVersion: z.string(),
+    createdAt: z.string(),
+    action: z.enum(['push', 'pull', 'sync']),
+    manifest: z.strictObject({ file: z.string(), sha256: digest }),
+    pairs: z.array(savedPair).min(1),
+  });
+  return { savedPair, savedPlan };
 });
 
-const savedPlan = z.strictObject({
-  labsyncPlan: z.literal(PLAN_FORMAT),
-  labsyncVersion: z.string(),
-  createdAt: z.string(),
-  action: z.enum(['push', 'pull', 'sync']),
-  manifest: z.strictObject({ file: z.string(), sha256: digest }),
-  pairs: z.array(savedPair).min(1),
-});
-
-export type SavedPlan = z.infer<typeof savedPlan>;
-export type SavedPair = z.infer<typeof savedPair>;
+export type SavedPlan = z.infer<ReturnType<typeof schemas>['savedPlan']>;
+export type SavedPair = z.infer<ReturnType<typeof schemas>['savedPair']>;
 export type GuardVerdict = SavedPair['guard'];
 
 /** sha256 of the manifest's bytes: the plan is for this manifest and no other (a changed max_delete is another). */
@@ -105,7 +110,7 @@ export function parsePlan(text: string, name: string): SavedPlan {
   if ((value as { labsyncPlan: unknown }).labsyncPlan !== PLAN_FORMAT) {
     throw new UsageError(`${name}: a labsync plan of format ${String((value as { labsyncPlan: unknown }).labsyncPlan)}, this labsync reads format ${PLAN_FORMAT}; make the plan again with this version`);
   }
-  const got = savedPlan.safeParse(value);
+  const got = schemas().savedPlan.safeParse(value);
   if (!got.success) {
     const issue = got.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : '(top)';

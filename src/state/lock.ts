@@ -1,8 +1,10 @@
 // One lock file per pair (SPEC §4). Created with link(2), which is atomic and never half-written.
-import { readFileSync } from 'node:fs';
-import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+// Its few small-file calls are synchronous (microseconds each): as promises, each was a round trip
+// through the thread pool and the event loop, a few ms of every run's wall clock before its first
+// listing and after its last, more under load.
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeFolder } from './own-folder.js';
+import { makeFolderSync } from './own-folder.js';
 import { sleep } from '../exec/retry.js';
 import { hostId } from '../remote-lock/holder.js';
 
@@ -54,73 +56,89 @@ export function isStale(info: LockInfo): boolean {
   return !pidAlive(info.pid);
 }
 
-async function readInfo(path: string): Promise<LockInfo | undefined> {
+function readInfo(path: string): LockInfo | undefined {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as LockInfo;
+    return JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
   } catch {
     return undefined;
   }
 }
 
-async function tryCreate(path: string, info: LockInfo): Promise<boolean> {
-  const tmp = `${path}.${info.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(info));
+const unlinkQuietly = (path: string): void => {
   try {
-    await link(tmp, path);
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
+};
+
+const mtimeOf = (path: string): number | undefined => {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+
+function tryCreate(path: string, info: LockInfo): boolean {
+  const tmp = `${path}.${info.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(info));
+  try {
+    linkSync(tmp, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    unlinkQuietly(tmp);
   }
 }
 
 /** Removes a stale lock under a second lock, so two runs cannot both take it over. */
-async function removeStale(path: string, stale: LockInfo, me: LockInfo): Promise<boolean> {
+function removeStale(path: string, stale: LockInfo, me: LockInfo): boolean {
   const guard = `${path}.takeover`;
-  if (!(await tryCreate(guard, me))) {
-    const s = await stat(guard).catch(() => undefined);
-    if (s && Date.now() - s.mtimeMs > 30_000) await unlink(guard).catch(() => undefined);
+  if (!tryCreate(guard, me)) {
+    const m = mtimeOf(guard);
+    if (m !== undefined && Date.now() - m > 30_000) unlinkQuietly(guard);
     return false;
   }
   try {
-    const now = await readInfo(path);
+    const now = readInfo(path);
     if (!now || now.pid !== stale.pid || now.startedAt !== stale.startedAt) return false;
-    await unlink(path);
+    unlinkSync(path);
     return true;
   } finally {
-    await unlink(guard).catch(() => undefined);
+    unlinkQuietly(guard);
   }
 }
 
 export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string }): Promise<LockResult> {
-  await makeFolder(dir);
+  makeFolderSync(dir);
   const path = join(dir, `${name}.lock`);
   const me: LockInfo = { pid: process.pid, host: hostId(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
-    if (await tryCreate(path, me)) {
+    if (tryCreate(path, me)) {
       return {
         lock: {
           path,
           ...(tookOverFrom ? { tookOverFrom } : {}),
           release: async () => {
-            const current = await readInfo(path);
-            if (current?.pid === me.pid && current.startedAt === me.startedAt) await unlink(path).catch(() => undefined);
+            const current = readInfo(path);
+            if (current?.pid === me.pid && current.startedAt === me.startedAt) unlinkQuietly(path);
           },
         },
       };
     }
-    const holder = await readInfo(path);
+    const holder = readInfo(path);
     if (!holder) {
       // Unreadable: link(2) only ever publishes a complete file, so this is damage (a full disk, a hand
       // edit). Take it away once it is old enough that no writer can be mid-flight.
-      const s = await stat(path).catch(() => undefined);
-      if (s && Date.now() - s.mtimeMs > 10_000) await unlink(path).catch(() => undefined);
+      const m = mtimeOf(path);
+      if (m !== undefined && Date.now() - m > 10_000) unlinkQuietly(path);
     } else if (isStale(holder)) {
-      if (await removeStale(path, holder, me)) tookOverFrom = holder;
+      if (removeStale(path, holder, me)) tookOverFrom = holder;
       continue;
     } else if (Date.now() >= deadline) {
       return { heldBy: holder };
@@ -132,9 +150,9 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
 /** `labsync unlock`: the pair's local lock, removed when its owner is gone; what it held, and whether it was removed. */
 export async function removeIfStale(dir: string, name: string): Promise<{ info: LockInfo; removed: boolean } | undefined> {
   const path = join(dir, `${name}.lock`);
-  const info = await readInfo(path);
+  const info = readInfo(path);
   if (!info) return undefined;
   if (!isStale(info)) return { info, removed: false };
-  await unlink(path).catch(() => undefined);
+  unlinkQuietly(path);
   return { info, removed: true };
 }

@@ -1,5 +1,5 @@
 // `.labsync/state.json`: each pair's last run. Read-modify-write under a short lock, written atomically.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Category, PairStatus, ToolName } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
 import { acquireLock } from './lock.js';
@@ -29,7 +29,8 @@ export interface StateDoc {
 
 export async function readState(root: string): Promise<StateDoc> {
   try {
-    const doc = JSON.parse(await readFile(stateFile(root), 'utf8')) as StateDoc;
+    // One small file: read at once, not through the thread pool (atomic.ts says why).
+    const doc = JSON.parse(readFileSync(stateFile(root), 'utf8')) as StateDoc;
     return doc.version === 1 && doc.pairs ? doc : { version: 1, pairs: {} };
   } catch {
     return { version: 1, pairs: {} };

@@ -5,7 +5,7 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import * as zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 
 /** The algorithms labsync can recompute; a store's other ones (CRC32C, CRC64NVME, …) cannot prove anything here. */
 export const CHECKSUM_ALGORITHMS = ['SHA256', 'CRC32'] as const;
@@ -15,9 +15,12 @@ export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 export interface LocalChecksums { readonly SHA256: readonly string[]; readonly CRC32: readonly string[] }
 
 // zlib.crc32 exists from Node 20.15; the table is the fallback for the older 20.x that labsync allows.
-const nativeCrc = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+// zlib is loaded on first use: loading it cost every run ~5 ms of CPU, and few runs compute a CRC.
+type Crc = (data: Uint8Array, value?: number) => number;
+let nativeCrc: Crc | null | undefined;
 let table: Uint32Array | undefined;
 function crc32(data: Uint8Array, value = 0): number {
+  nativeCrc ??= (createRequire(import.meta.url)('node:zlib') as { crc32?: Crc }).crc32 ?? null;
   if (nativeCrc) return nativeCrc(data, value);
   table ??= Uint32Array.from({ length: 256 }, (_, n) => {
     let c = n;

@@ -1,12 +1,13 @@
 // Pure: aws-cli output → changes, listings, stats, progress. Fixtures: fixtures/tool-output/aws-1.45.11/
 import { z } from 'zod';
+import { lazy } from '../../util/lazy.js';
 import type { Entry } from '../../verify/compare.js';
 import type { StoreChecksum } from '../../verify/s3-judge.js';
 import type { Progress, TransferStats } from '../types.js';
 
-const Listing = z.object({
+const Listing = lazy(() => z.object({
   Contents: z.array(z.object({ Key: z.string(), Size: z.number(), ETag: z.string().optional(), LastModified: z.string().optional(), ChecksumAlgorithm: z.array(z.string()).optional() })).optional(),
-});
+}));
 
 /**
  * Objects under `prefix/`, as paths relative to it; the backup prefix is left out. aws-cli follows
@@ -17,7 +18,7 @@ export function parseListing(stdout: string, prefix: string): Entry[] {
   const text = stdout.trim();
   if (!text) return [];
   const base = prefix ? `${prefix}/` : '';
-  return (Listing.parse(JSON.parse(text)).Contents ?? [])
+  return (Listing().parse(JSON.parse(text)).Contents ?? [])
     .filter((o) => o.Key.startsWith(base) && !o.Key.endsWith('/'))
     .map((o) => {
       const mtimeMs = o.LastModified ? Date.parse(o.LastModified) : NaN;
@@ -82,7 +83,7 @@ export function parseVersion(text: string): string | undefined {
   return /aws-cli\/(\S+)/.exec(text)?.[1];
 }
 
-const Head = z.object({ ChecksumSHA256: z.string().optional(), ChecksumCRC32: z.string().optional() });
+const Head = lazy(() => z.object({ ChecksumSHA256: z.string().optional(), ChecksumCRC32: z.string().optional() }));
 
 /**
  * `head-object --checksum-mode ENABLED`: the object's additional checksum, SHA-256 preferred. A
@@ -92,7 +93,7 @@ const Head = z.object({ ChecksumSHA256: z.string().optional(), ChecksumCRC32: z.
 export function parseHead(stdout: string): StoreChecksum | undefined {
   const text = stdout.trim();
   if (!text) return undefined;
-  const h = Head.parse(JSON.parse(text));
+  const h = Head().parse(JSON.parse(text));
   const bare = (v: string): string => v.replace(/-\d+$/, '');
   if (h.ChecksumSHA256) return { algorithm: 'SHA256', value: bare(h.ChecksumSHA256) };
   if (h.ChecksumCRC32) return { algorithm: 'CRC32', value: bare(h.ChecksumCRC32) };

@@ -1,9 +1,10 @@
 // Pure: dvc's --json status output → what differs. Fixtures: fixtures/tool-output/dvc-3.67.1/
 import { z } from 'zod';
+import { lazy } from '../../util/lazy.js';
 import type { VerifyReport } from '../types.js';
 
-const Cloud = z.record(z.string(), z.string());
-const Workspace = z.record(z.string(), z.array(z.union([z.string(), z.record(z.string(), z.record(z.string(), z.string()))])));
+const Cloud = lazy(() => z.record(z.string(), z.string()));
+const Workspace = lazy(() => z.record(z.string(), z.array(z.union([z.string(), z.record(z.string(), z.record(z.string(), z.string()))]))));
 
 function json(text: string): unknown {
   const t = text.trim();
@@ -12,7 +13,7 @@ function json(text: string): unknown {
 
 /** `dvc status --cloud --json`: "new" is in the local cache only (to push), "deleted"/"missing" on the remote only (to pull). */
 export function cloudStatus(stdout: string): { toPush: string[]; toPull: string[] } {
-  const entries = Object.entries(Cloud.parse(json(stdout)));
+  const entries = Object.entries(Cloud().parse(json(stdout)));
   return {
     toPush: entries.filter(([, s]) => s === 'new' || s === 'modified').map(([p]) => p),
     toPull: entries.filter(([, s]) => s === 'deleted' || s === 'missing').map(([p]) => p),
@@ -24,7 +25,7 @@ export interface OutState { readonly path: string; readonly state: string }
 /** `dvc status --json`: each output whose workspace differs from its .dvc file, with dvc's word for how. */
 export function workspaceStates(stdout: string): OutState[] {
   const out: OutState[] = [];
-  for (const [, items] of Object.entries(Workspace.parse(json(stdout)))) {
+  for (const [, items] of Object.entries(Workspace().parse(json(stdout)))) {
     for (const item of items) {
       if (typeof item === 'string') continue;
       for (const outs of Object.values(item)) for (const [path, state] of Object.entries(outs)) out.push({ path, state });

@@ -1,13 +1,14 @@
 // Pure: hf's output → entries, commit ids, versions. The listing is list-tree.ts's JSON.
 import { z } from 'zod';
+import { lazy } from '../../util/lazy.js';
 import type { RemoteEntries } from '../types.js';
 import type { Entry } from '../../verify/compare.js';
 import { compileExcludes } from '../../verify/glob.js';
 
-const Listed = z.object({
+const Listed = lazy(() => z.object({
   revision: z.string().regex(/^[0-9a-f]{40}$/),
   files: z.array(z.object({ path: z.string(), size: z.number().int().min(0), blob: z.string(), sha256: z.string().optional() })),
-});
+}));
 
 /** A file is excluded by a pattern on its path or on any folder above it (rsync's reading). */
 function excluder(patterns: readonly string[]): (path: string) => boolean {
@@ -25,7 +26,7 @@ function excluder(patterns: readonly string[]): (path: string) => boolean {
  * to LFS), which own-excludes.ts lists for hf pairs.
  */
 export function parseListing(stdout: string, sub: string, excludes: readonly string[] = []): RemoteEntries {
-  const doc = Listed.parse(JSON.parse(stdout.trim().split('\n').pop() ?? ''));
+  const doc = Listed().parse(JSON.parse(stdout.trim().split('\n').pop() ?? ''));
   const prefix = sub ? `${sub}/` : '';
   const excluded = excluder(excludes);
   const entries: Entry[] = [];

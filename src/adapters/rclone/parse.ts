@@ -2,17 +2,18 @@
 // Fixtures: fixtures/tool-output/rclone-1.60.1/ and rclone-1.75.2/
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { lazy } from '../../util/lazy.js';
 import type { Entry } from '../../verify/compare.js';
 import type { Changes, Progress, TransferStats, VerifyReport } from '../types.js';
 
-const Stats = z.object({
+const Stats = lazy(() => z.object({
   bytes: z.number(), totalBytes: z.number().optional(), speed: z.number().optional(), eta: z.number().nullable().optional(),
   checks: z.number().optional(), transfers: z.number(), totalTransfers: z.number().optional(), deletes: z.number().optional(), errors: z.number().optional(),
-});
-const LogLine = z.object({
-  level: z.string(), msg: z.string(), object: z.string().optional(), skipped: z.string().optional(), stats: Stats.optional(),
-});
-export type LogLine = z.infer<typeof LogLine>;
+}));
+const LogLine = lazy(() => z.object({
+  level: z.string(), msg: z.string(), object: z.string().optional(), skipped: z.string().optional(), stats: Stats().optional(),
+}));
+export type LogLine = z.infer<ReturnType<typeof LogLine>>;
 
 // bisync ≥ 1.66 colours its messages even into a pipe and a JSON log.
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -29,7 +30,7 @@ export function logLines(stderr: string): LogLine[] {
     if (!line) continue;
     if (line.startsWith('{')) {
       try {
-        const parsed = LogLine.safeParse(JSON.parse(line));
+        const parsed = LogLine().safeParse(JSON.parse(line));
         if (parsed.success) {
           out.push({ ...parsed.data, msg: stripAnsi(parsed.data.msg) });
           continue;
@@ -52,24 +53,24 @@ export function changesFromDryRun(stderr: string): Pick<Changes, 'transfer' | 'd
   return { transfer: paths(['copy', 'move', 'rename']), delete: paths(['delete']) };
 }
 
-const SizeDoc = z.object({ count: z.number(), bytes: z.number() });
+const SizeDoc = lazy(() => z.object({ count: z.number(), bytes: z.number() }));
 /** `rclone size --json`; an absent destination counts as empty (its classify lets exit 3 through). */
 export function sizeCount(stdout: string): number {
   const text = stdout.trim();
-  return text ? SizeDoc.parse(JSON.parse(text)).count : 0;
+  return text ? SizeDoc().parse(JSON.parse(text)).count : 0;
 }
 
-const ListDoc = z.array(z.object({ Path: z.string(), IsDir: z.boolean().optional() }));
+const ListDoc = lazy(() => z.array(z.object({ Path: z.string(), IsDir: z.boolean().optional() })));
 /**
  * `rclone lsjson -R --files-only`: the paths, in rclone's own encoding (a local name's newline is
  * "␊"), the same as its dry run names them. An absent destination lists nothing.
  */
 export function listedPaths(stdout: string): string[] {
   const text = stdout.trim();
-  return text ? ListDoc.parse(JSON.parse(text)).filter((e) => !e.IsDir).map((e) => e.Path) : [];
+  return text ? ListDoc().parse(JSON.parse(text)).filter((e) => !e.IsDir).map((e) => e.Path) : [];
 }
 
-export function lastStats(stderr: string): z.infer<typeof Stats> | undefined {
+export function lastStats(stderr: string): z.infer<ReturnType<typeof Stats>> | undefined {
   return logLines(stderr).filter((l) => l.stats).at(-1)?.stats;
 }
 
@@ -182,10 +183,10 @@ export function parseVersion(stdout: string): string | undefined {
   return /rclone v?(\S+)/.exec(stdout)?.[1];
 }
 
-const LsjsonItem = z.object({
+const Lsjson = lazy(() => z.array(z.object({
   Path: z.string(), Size: z.number(), ModTime: z.string().optional(), IsDir: z.boolean().optional(),
   Hashes: z.record(z.string(), z.string()).optional(),
-});
+})));
 
 /**
  * `rclone lsjson -R --files-only`: one JSON array. `serverTime`: ModTime is the upload time (S3 with
@@ -194,7 +195,7 @@ const LsjsonItem = z.object({
 export function parseLsjson(stdout: string, serverTime: boolean): Entry[] {
   const text = stdout.trim();
   if (!text) return [];
-  return z.array(LsjsonItem).parse(JSON.parse(text)).filter((i) => !i.IsDir).map((i) => {
+  return Lsjson().parse(JSON.parse(text)).filter((i) => !i.IsDir).map((i) => {
     const mtimeMs = !serverTime && i.ModTime ? Date.parse(i.ModTime) : NaN;
     const md5 = i.Hashes?.md5;
     return { path: i.Path, size: i.Size, ...(Number.isNaN(mtimeMs) ? {} : { mtimeMs }), ...(md5 ? { md5 } : {}) };
