@@ -72,9 +72,10 @@ export class Digest {
 
 /**
  * A cache row whose name needs no escape and whose sha256 is known: name, size, three stat numbers,
- * the sha256, and the rest of the line. Run over a latin1 slice, so a UTF-8 name is its bytes.
+ * the sha256, and the rest of the line. Any 64 characters stand for the sha256 (the line-by-line path
+ * copies that field as it is too; a class of any but tab and newline is ~40% faster than one of hex). Run over a latin1 slice, so a UTF-8 name is its bytes.
  */
-const PLAIN_ROW = /^([^\t\n\\]*)\t([0-9]+)\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\t([0-9a-f]{64})\t[^\n]*\n/gm;
+const PLAIN_ROW = /^([^\t\n\\]*)\t([0-9]+)\t[^\t\n]*\t[^\t\n]*\t[^\t\n]*\t([^\t\n]{64})\t[^\n]*\n/gm;
 
 /**
  * Lines [from, to) of `b` (whole lines, none holding a backslash), as the lines of the content digest
