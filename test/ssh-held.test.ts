@@ -258,6 +258,24 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
     expect([r.sessions, r.logins]).toEqual([2, 2]);
   });
 
+  it('the last run\'s racy copy, hashed in the listing\'s call, is not hashed again after another file is sent: still one session', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'alpha').write(lab.path('raw/b'), 'beta');
+    await pastRacyWindow();
+    expect((await pushed(lab)).pair).toMatchObject({ status: 'ok', files: 2 });
+    await pastRacyWindow();
+    expect((await pushed(lab)).pair).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync' } });
+    // a's copy is written within the racy second: the next run hashes it on the host, in its listing's call.
+    lab.write(lab.path('raw/a'), 'ALPHA!');
+    expect((await pushed(lab)).pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    lab.write(lab.path('raw/b'), 'BETA!!!');
+    await pastRacyWindow();
+    const r = await pushed(lab);
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync', bytesHashed: { remote: 'ALPHA!'.length } } });
+    expect([r.sessions, r.logins]).toEqual([1, 1]);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'ALPHA!', b: 'BETA!!!' });
+  });
+
   it('a dead host: the pair fails (no hang), naming the connection', async () => {
     const lab = new Lab();
     const dead = { ...host, port: await freePort() };

@@ -21,7 +21,7 @@ import type { Body } from './outcome.js';
 import type { PairRunOptions } from './pair-options.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
-import { cachedSha, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
+import { cachedSha, carryFresh, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as IncrementalPlan } from './incremental.js';
@@ -226,7 +226,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   });
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
-  if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: unchanged(sides.remote, remote) };
+  // The host listed anew keeps what its first listing's call hashed, under the same keys (sides.ts carryFresh).
+  if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: carryFresh(unchanged(sides.remote, remote), remote) };
   if ('local' in sides && read) sides = direction === 'push' ? { ...sides, local: withEarly(sides.local, read) } : { ...sides, remote: withEarly(sides.remote, read) };
   // An incremental plan knows the source keys of what it sent (writtenFrom would parse the whole source listing).
   const written = planned.incremental ? writtenIn(planned.incremental.sourceKeys, direction, wrote) : writtenFrom(direction === 'push' ? local : remote, direction, wrote);

@@ -12,6 +12,7 @@ import { BATCH, dispatch, treeStats, type TreeStats } from '../verify/stat-tree.
 import { vanished } from '../verify/batch.js';
 import { listingFileFor } from '../verify/listing-file.js';
 import type { RawListing } from '../verify/listing-match.js';
+import { keysIn } from '../verify/listing-diff.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './compare-pair.js';
@@ -179,6 +180,28 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   };
   kept?.keep(side);
   return { side };
+}
+
+/**
+ * `now`, the host listed again after a transfer, with what `before` (its listing earlier in the run)
+ * hashed in the listing's own call, where the file is listed now under the very key it was hashed with:
+ * the last run's racy copy is not hashed again over a session of its own when another file was sent.
+ */
+export function carryFresh(now: Side, before: Side): Side {
+  if (now === before || !before.fresh?.size || now.fresh?.size) return now;
+  const raw = now.raw?.();
+  if (!raw) return now;
+  const keys = keysIn(raw, before.fresh.keys());
+  const fresh = new Map<string, { key: Key; sha256: string }>();
+  let freshBytes = 0;
+  for (const [p, f] of before.fresh) {
+    const k = keys.get(p);
+    if (!k || !k.every((v, i) => v === f.key[i])) continue;
+    fresh.set(p, f);
+    freshBytes += f.key[0];
+  }
+  // Not spread: `now`'s listing and cache come on first use (its getters), as listRemote made them.
+  return fresh.size ? Object.create(now, { fresh: { value: fresh }, freshBytes: { value: freshBytes } }) as Side : now;
 }
 
 export interface Hashed {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRows, writeRows, type Row } from './cache-file.js';
+import { readRows, rowLine, writeRows, type Row } from './cache-file.js';
 import { rewriteCache } from './cache-update.js';
 import { sumsDigestOf } from './sums-file.js';
 import { contentDigest } from './tree-summary.js';
@@ -100,6 +100,35 @@ describe('rewriteCache', () => {
     readRows(file, (x) => got.push(x));
     expect(got).toEqual(cached);
     expect(r).toMatchObject({ before: contentDigest(files(many)), content: contentDigest(files(cached)), sums: sums(files(cached)), files: 6000, lines: 6000 });
+  });
+
+  it('digests runs of plain lines in bulk exactly as line by line: changes at the ends and across pieces, odd rows judged one by one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const file = join(dir, 'c.hashes');
+    // ~25k rows without an escaped name (some not ASCII): several 1 MiB pieces, every run taken in bulk.
+    const plain = sortBytewise(Array.from({ length: 25_000 }, (_, i) => (i % 501 === 0 ? `dé/${i}✓.bin` : `d${i % 40}/f${i}.bin`))).map((p, i) => row(p, i + 1));
+    await writeRows(file, '/root', plain);
+    const byPath = new Map(plain.map((x) => [x[0], x]));
+    const at = (i: number): string => plain[i]![0];
+    const changed = new Map<string, Row | null>([[at(0), row(at(0), 80_001)], [at(7000), null], [`${at(7000)}-new`, row(`${at(7000)}-new`, 80_002)], [at(24_999), row(at(24_999), 80_003)], ['zzz', row('zzz', 80_004)], ['0first', row('0first', 80_005)]]);
+    const r = await rewriteCache(file, '/root', { rows: changed, racyBefore: [], racyNow: [], sums: true });
+    const expected = sortBytewise([...new Set([...byPath.keys(), ...changed.keys()])]).flatMap((p) => {
+      const c = changed.has(p) ? changed.get(p) : byPath.get(p);
+      return c ? [c] : [];
+    });
+    const got: Row[] = [];
+    readRows(file, (x) => got.push(x));
+    expect(got).toEqual(expected);
+    expect(r).toMatchObject({ before: contentDigest(files(plain)), beforeFiles: plain.length, content: contentDigest(files(expected)), sums: sums(files(expected)), files: expected.length, lines: plain.length });
+    // A row without a sha256 in a bulk run: the tree has no content digest, the rows are still put in.
+    const unknown = expected.map((x, i) => (i === 20_000 ? ([...x.slice(0, 5), '', '', '', 0] as Row) : x));
+    await writeRows(file, '/root', unknown);
+    const u = await rewriteCache(file, '/root', { rows: new Map([[at(1), row(at(1), 80_006)]]), racyBefore: [], racyNow: [], sums: true });
+    expect(u.content).toBeUndefined();
+    expect(u.files).toBe(unknown.length);
+    // A damaged line inside a bulk run is still refused by name.
+    writeFileSync(file, `labsync-hashes\t3\t/root\n${plain.slice(0, 5000).map((x) => rowLine(x)).join('')}no tabs here\n${plain.slice(5000, 6000).map((x) => rowLine(x)).join('')}`);
+    await expect(rewriteCache(file, '/root', { rows: new Map(), racyBefore: [], racyNow: [], sums: true })).rejects.toThrow(/line 5002: not a cache row/);
   });
 
   it('refuses another tree\'s cache or a damaged one, leaving it as it was', async () => {

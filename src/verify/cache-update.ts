@@ -4,8 +4,8 @@
 // had before (which must be its summary's, else the cache is not the tree the summary vouched for),
 // the content digest it has now, and its `labsync sums` digest. A line is cut at its tabs, never
 // parsed into a row; only the changed rows are made.
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { bulkLines, countLines, Digest } from './cache-digest.js';
 import { CHUNK, headerLine, rowLine, tempFor, type Row } from './cache-file.js';
 import { sumsLine } from './sums-file.js';
 import { byteOrder, sortBytewise } from './walk.js';
@@ -49,65 +49,6 @@ export interface Rewritten {
   readonly lines: number;
   /** The rows were put in without digests (`digests: false` taken): `content` is the caller's to know. */
   readonly spliced?: true;
-}
-
-/**
- * A sha256 fed through a buffer of about 1 MiB: a line's fields are copied in as bytes (the cache file's
- * own UTF-8, which is what hashing the decoded text would feed), so an unchanged line is never a string.
- */
-class Digest {
-  private readonly h = createHash('sha256');
-  private readonly buf = Buffer.allocUnsafe(CHUNK + 4096);
-  private n = 0;
-  private room(more: number): void {
-    if (this.n + more <= this.buf.length) return;
-    this.h.update(this.buf.subarray(0, this.n));
-    this.n = 0;
-  }
-  /** Bytes [from, to) of `src`; a piece larger than the buffer is hashed as it is. */
-  bytes(src: Buffer, from: number, to: number): void {
-    if (to - from > 4096) {
-      this.room(this.buf.length);
-      this.h.update(src.subarray(from, to));
-      return;
-    }
-    this.room(to - from);
-    // Short fields (a name, a size) are copied faster by hand than by a native call each.
-    if (to - from < 48) for (let i = from; i < to; i++) this.buf[this.n++] = src[i] as number;
-    else this.n += src.copy(this.buf, this.n, from, to);
-  }
-  /** `path \0 size \0 sha256 \n` from a cache line cut at its tabs (contentDigest's line). */
-  line(b: Buffer, s: number, t1: number, t2: number, t5: number, t6: number): void {
-    this.room(t6 - s + 3);
-    const o = this.buf;
-    let n = this.n;
-    for (let i = s; i < t1; i++) o[n++] = b[i] as number;
-    o[n++] = 0;
-    for (let i = t1 + 1; i < t2; i++) o[n++] = b[i] as number;
-    o[n++] = 0;
-    for (let i = t5 + 1; i < t6; i++) o[n++] = b[i] as number;
-    o[n++] = NL;
-    this.n = n;
-  }
-  /** `sha256 ␠␠ path \n` (sumsLine's, for a name that needs no escape). */
-  sumsLine(b: Buffer, s: number, t1: number, t5: number, t6: number): void {
-    this.room(t6 - s + 3);
-    const o = this.buf;
-    let n = this.n;
-    for (let i = t5 + 1; i < t6; i++) o[n++] = b[i] as number;
-    o[n++] = 32;
-    o[n++] = 32;
-    for (let i = s; i < t1; i++) o[n++] = b[i] as number;
-    o[n++] = NL;
-    this.n = n;
-  }
-  text(s: string): void {
-    const b = Buffer.from(s);
-    this.bytes(b, 0, b.length);
-  }
-  done(): string {
-    return this.h.update(this.buf.subarray(0, this.n)).digest('hex');
-  }
 }
 
 function unescapeField(s: string): string {
@@ -169,6 +110,25 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     after.line(b, s, t1, t2, t5, t6);
     if (t6 !== t5 + 1 && update.sums) sums.sumsLine(b, s, t1, t5, t6);
   };
+  /** Lines [from, to) of unchanged rows in one pass each (cache-digest.ts); false: not all plain rows. */
+  const bulk = (b: Buffer, from: number, to: number): boolean => {
+    let n: number;
+    if (splice) {
+      if (k < special.length) return false; // before the last changed name, each line is still judged
+      n = countLines(b, from, to);
+    } else {
+      const got = bulkLines(b, from, to, update.sums);
+      if (!got) return false;
+      n = got.lines;
+      if (!trusted) before.latin1(got.content);
+      after.latin1(got.content);
+      if (got.sums !== undefined) sums.latin1(got.sums);
+    }
+    lines += n;
+    beforeFiles += n;
+    files += n;
+    return true;
+  };
   /** A changed or racy path, with the cache's line for it if it has one ([size, sha256, the line]). */
   const special1 = (path: string, line?: [string, string, string]): void => {
     const rb = racyBefore.get(path);
@@ -201,12 +161,24 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
         carry = Buffer.from(chunk.subarray(last + 1, n));
         // [kept, s): lines copied to the new file as they are, written at the next change or the piece's end.
         let kept = 0;
+        // A piece without a backslash holds no escaped name: its lines are in byte order as they lie, so
+        // the run of lines before the next changed name is found by bisecting and digested in bulk.
+        let bulkFrom = header || b.indexOf(BACKSLASH) >= 0 ? b.length : 0;
         for (let s = 0; s < b.length; ) {
+          if (s >= bulkFrom) {
+            const stop = k < special.length ? firstAtOrAfter(b, s, specialBytes[k] as Buffer) : b.length;
+            const done = stop > s ? bulk(b, s, stop) : true;
+            // A line that is not a plain row with a sha256: these lines go one by one (which judges them).
+            bulkFrom = done ? stop + 1 : stop;
+            if (done) s = stop;
+            if (s >= b.length) break;
+          }
           const e = b.indexOf(NL, s);
           if (header) {
             if (`${b.toString('utf8', s, e)}\n` !== headerLine(root)) throw new Error(`not the hash cache of ${root}`);
             header = false;
             s = kept = e + 1;
+            if (b.indexOf(BACKSLASH, s) < 0) bulkFrom = s;
             continue;
           }
           lines++;
@@ -264,6 +236,22 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     ...(trusted ? {} : { before: before.done() }), beforeFiles, files, lines, cacheKey: statKey(file),
     ...(splice ? { spliced: true as const } : unknown ? {} : { content: after.done(), ...(update.sums ? { sums: sums.done() } : {}) }),
   };
+}
+
+/** The start of the first line in [from, b.length) whose name sorts at or after `name` (b.length: none); lines in byte order. */
+function firstAtOrAfter(b: Buffer, from: number, name: Buffer): number {
+  let lo = from;
+  let hi = b.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = mid > lo ? Math.max(lo, b.lastIndexOf(NL, mid - 1) + 1) : lo;
+    const e = b.indexOf(NL, at);
+    const tab = b.indexOf(TAB, at);
+    // A line without a name field stops the bisection there: the line-by-line path judges it.
+    if (tab >= 0 && tab < e && name.compare(b, at, tab) > 0) lo = e + 1;
+    else hi = at;
+  }
+  return lo;
 }
 
 function writeAll(fd: number, b: Buffer): void {
