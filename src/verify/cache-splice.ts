@@ -6,13 +6,11 @@
 // that still has the stat key it was written with (the caller knows its digests from its summary).
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { headerLine, rowLine, tempFor, type Row } from './cache-file.js';
+import { unescapeField } from './cache-lookup.js';
 import { byteOrder, sortBytewise } from './walk.js';
 
 const NL = 10;
 const TAB = 9;
-
-const unescapeField = (s: string): string =>
-  s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : s;
 
 /** The stat key a cache's summary keeps: [size, mtimeMs, ctimeMs, ino]. */
 const keyOf = (s: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): number[] => [s.size, s.mtimeMs, s.ctimeMs, s.ino];
