@@ -48,12 +48,18 @@ function forgetListings(lab: Lab): void {
   for (const f of readdirSync(lab.path('.labsync/cache')).filter((n) => n.endsWith('.listing'))) lab.write(lab.path('.labsync/cache', f), 'garbage\0');
 }
 
-/** The local tree's hash cache file. */
-function cacheOf(lab: Lab): string {
+/** The hash cache file of the tree whose root ends with `root` (the local tree's by default). */
+function cacheOf(lab: Lab, root = lab.path('raw')): string {
   const dir = lab.path('.labsync/cache');
-  const file = readdirSync(dir).filter((n) => n.endsWith('.hashes')).map((n) => join(dir, n)).find((p) => readFileSync(p, 'utf8').split('\n')[0]?.endsWith(lab.path('raw')));
+  const file = readdirSync(dir).filter((n) => n.endsWith('.hashes')).map((n) => join(dir, n)).find((p) => readFileSync(p, 'utf8').split('\n')[0]?.endsWith(root));
   expect(file).toBeDefined();
   return file as string;
+}
+
+/** Every file of the cache folder with its inode and mtime: what a run that writes nothing leaves as it was. */
+function cacheFiles(lab: Lab): Record<string, string> {
+  const dir = lab.path('.labsync/cache');
+  return Object.fromEntries(readdirSync(dir).map((n) => [n, `${statSync(join(dir, n)).ino} ${statSync(join(dir, n)).mtimeMs}`]));
 }
 
 /** FILES old files pushed, then proved once past the racy window: a check now reads nothing. */
@@ -136,14 +142,61 @@ describe.skipIf(!ssh)('check after a small change, over ssh', () => {
     utimesSync(f, ahead, ahead);
     const push = await lab.cli(['data', 'push', '--json']);
     expect(push.exitCode, push.stderr).toBe(0);
+    const pushed = cacheFiles(lab);
     for (let round = 0; round < 2; round++) {
       const c = await check(lab);
       expect(c).toMatchObject({ exit: 0, status: 'in_sync', verify: { checked: FILES, bytesHashed: { local: size(10) + 5, remote: size(10) + 5 } } });
       expect(c.verify.work?.cacheRows).toBeLessThanOrEqual(2);
+      // Read again with what the push counted, and still racy: no cache, summary or listing is written.
+      expect(cacheFiles(lab)).toEqual(pushed);
     }
     // Changed on the host under the racy key's cover (same size; mtime put back): found, not taken from a cache.
     corrupt(lab.outside('gpu/raw/d2/f10.bin'));
     expect(await check(lab)).toMatchObject({ exit: 4, verify: { changed: ['d2/f10.bin'] } });
+  });
+
+  /** One file changed here and pushed, each side then left past the racy window: only the host's copy is racy. */
+  async function pushedOne(lab: Lab, bytes: number): Promise<void> {
+    const f = lab.path('raw/d0/f16.bin');
+    lab.write(f, 'p'.repeat(bytes));
+    utimesSync(f, old, old);
+    await wait();
+    const push = await lab.cli(['data', 'push', '--json']);
+    expect(push.exitCode, push.stderr).toBe(0);
+    await wait();
+  }
+
+  it('past the racy window after a push: the copy is read once, its row put into the host cache alone, then nothing is read', async () => {
+    const lab = await proved();
+    await pushedOne(lab, size(16) + 3);
+    const here = statSync(cacheOf(lab));
+    const c = await check(lab);
+    expect(c).toMatchObject({ exit: 0, status: 'in_sync', verify: { checked: FILES, bytesHashed: { local: 0, remote: size(16) + 3 } } });
+    expect(statSync(cacheOf(lab))).toMatchObject({ ino: here.ino, mtimeMs: here.mtimeMs });
+    expect(readFileSync(cacheOf(lab, '/gpu/raw'), 'utf8')).toContain(`d0/f16.bin\t${size(16) + 3}\t`);
+    expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } });
+    forgetListings(lab);
+    expect(await check(lab)).toMatchObject({ exit: 0, status: 'in_sync', verify: { checked: FILES, missing: [], extra: [], changed: [] } });
+  });
+
+  it('past the racy window, a host cache rewritten since its summary is streamed instead; a damaged one costs the next check the whole comparison', async () => {
+    const lab = await proved();
+    await pushedOne(lab, size(16) + 3);
+    const there = cacheOf(lab, '/gpu/raw');
+    // The same rows in a new file (another inode): not the file the summary was written with, yet the same tree.
+    writeFileSync(`${there}.copy`, readFileSync(there));
+    execFileSync('mv', [`${there}.copy`, there]);
+    expect(await check(lab)).toMatchObject({ exit: 0, status: 'in_sync', verify: { bytesHashed: { local: 0, remote: size(16) + 3 } } });
+    expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 }, work: { entries: 0, cacheRows: 0 } });
+
+    await pushedOne(lab, size(16) + 4);
+    writeFileSync(cacheOf(lab, '/gpu/raw'), 'garbage\n');
+    const c = await check(lab);
+    expect(c).toMatchObject({ exit: 0, status: 'in_sync', verify: { bytesHashed: { local: 0, remote: size(16) + 4 } } });
+    expect(c.verify.work?.cacheRows).toBeLessThanOrEqual(2);
+    const whole = await check(lab);
+    expect(whole).toMatchObject({ exit: 0, status: 'in_sync' });
+    expect(whole.verify.work?.cacheRows).toBeGreaterThanOrEqual(FILES);
   });
 
   it('a damaged cache row on the unchanged side is not trusted: that side reads the file', async () => {

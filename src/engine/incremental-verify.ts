@@ -16,6 +16,7 @@ import { cacheDir, driftOf } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { incrementalOf, keysNow, type Delta, type Incremental, type Read } from './incremental.js';
 import { rememberIncremental, sameKey } from './incremental-remember.js';
+import { rememberSettled } from './incremental-settled.js';
 import type { Body } from './outcome.js';
 import { hashOn, type Side } from './sides.js';
 
@@ -129,7 +130,11 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
     else if (x !== y) changed.push(p);
   }
   const drift = missing.length + extra.length + changed.length > 0;
-  if (!drift) await rememberIncremental(pair, inc, check, [[kl, here.read], [kr, far.read]], ctx);
+  if (!drift) {
+    const read: [Map<string, Key>, Read][] = [[kl, here.read], [kr, far.read]];
+    // Only the proof's racy files compared, holding what was counted: the summaries stand (incremental-settled.ts).
+    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx);
+  }
   const provenByTransfer = derived.size - late.length;
   return {
     checked: inc.local.files, missing: missing.sort(), extra: extra.sort(), changed: changed.sort(), bytesHashed: { local: here.bytes, remote: far.bytes }, status: drift ? 'drift' : 'in_sync', mode: 'checksum',

@@ -15,7 +15,8 @@ const SCAN = 1 << 14;
 /** The first read for a line; doubled until the line's end is in it. */
 const PIECE = 1 << 10;
 
-const unescapeField = (s: string): string =>
+/** A cache line's first field as the path it names (cache-file.ts escapes tabs, newlines and backslashes). */
+export const unescapeField = (s: string): string =>
   s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : s;
 
 const pathOf = (line: string): string => unescapeField(line.slice(0, Math.max(0, line.indexOf('\t'))));
