@@ -251,9 +251,10 @@ export class HashCache {
       const hex = Buffer.from(digests.buffer, digests.byteOffset + from, 32).toString('hex');
       return this.put([path, keys[at * 4] as number, keys[at * 4 + 1] as number, keys[at * 4 + 2] as number, keys[at * 4 + 3] as number, hex, '', '', 0], scanStartMs);
     }
-    this.keys.set(keys.subarray(at * 4, at * 4 + 4), i * 4);
-    this.sha.set(digests.subarray(from, from + 32), i * 32);
-    this.etags.delete(i);
+    // Element by element: a subarray per file (a Buffer's especially) cost more than the copy.
+    for (let k = 0; k < 4; k++) this.keys[i * 4 + k] = keys[at * 4 + k] as number;
+    for (let b = 0; b < 32; b++) this.sha[i * 32 + b] = digests[from + b] as number;
+    if (this.etags.size) this.etags.delete(i);
     this.flags[i] = HAS_ROW | HAS_SHA;
     this.dirty = true;
     return true;
