@@ -43,10 +43,11 @@ describe('reading the source while the transfer runs', () => {
     const got = await early.done;
     expect(got.files).toBe(300);
     expect(got.bytes).toBe([...bodies.values()].reduce((n, b) => n + b.length, 0));
+    // Each went into the cache as bytes, under exactly the key it was read with; none is kept twice.
+    expect(got.fresh.size).toBe(0);
     side.paths.forEach((p, i) => {
-      expect(got.fresh.get(p)?.sha256).toBe(sha(bodies.get(p) as string));
-      expect(got.fresh.get(p)?.key).toEqual([...side.keys.subarray(i * 4, i * 4 + 4)]);
       expect(side.cache.lookup(p, side.keys, i)?.[5]).toBe(sha(bodies.get(p) as string));
+      expect(side.cache.shaSlot(p, side.keys, i)).toBe(i);
     });
   });
 
@@ -58,7 +59,7 @@ describe('reading the source while the transfer runs', () => {
   });
 
   it('a planned file gone before its read is skipped (the verify reads and names it), the rest are read', async () => {
-    const { side, files } = await tree(10);
+    const { side, files, bodies } = await tree(10);
     const early = hashWhileSending(side, [{ path: 'gone/missing', size: 5, reason: 'missing' }, ...files]);
     early.end(true);
     const got = await early.done;
@@ -67,6 +68,10 @@ describe('reading the source while the transfer runs', () => {
     // Changed just now (ctime): trusted for this run under its key, not remembered, as the verify's own read.
     expect(side.cache.lookup(side.paths[0] as string, side.keys, 0)).toBeUndefined();
     expect(side.racy.size).toBe(10);
+    side.paths.forEach((p, i) => {
+      expect(got.fresh.get(p)?.sha256).toBe(sha(bodies.get(p) as string));
+      expect(got.fresh.get(p)?.key).toEqual([...side.keys.subarray(i * 4, i * 4 + 4)]);
+    });
   });
 
   it('leaves out what is known already (planned for its content) and files too big to stop with the run', () => {

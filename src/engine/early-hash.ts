@@ -7,7 +7,7 @@
 // transfer is read again (and never taken as the copy's content), as before.
 import type { PlannedFile } from '../plan/types.js';
 import { BATCH, dispatch } from '../verify/stat-tree.js';
-import { remember, type Key, type Side } from './sides.js';
+import type { Key, Side } from './sides.js';
 
 /** How far the reading may run ahead of the bytes the transfer reports sent: both then find the file in the page cache. */
 const LEAD_BYTES = 256 * 1024 * 1024;
@@ -31,7 +31,7 @@ export const EARLY_MAX_FILE = 64 * 1024 * 1024;
 export type Fresh = ReadonlyMap<string, { readonly key: Key; readonly sha256: string }>;
 
 export interface EarlyHashed {
-  /** Each file read, with the key it had when read (racy ones too: trusted for this run under that key only). */
+  /** The files read that the side's cache refused (racy), each with the key it had when read: trusted for this run under that key only. The rest are in the cache. */
   readonly fresh: Fresh;
   readonly bytes: number;
   /** Files read (tests count them). */
@@ -59,6 +59,7 @@ type Run = typeof dispatch;
 export function hashWhileSending(side: Side, files: readonly PlannedFile[], run: Run = dispatch): EarlyHash {
   const fresh = new Map<string, { key: Key; sha256: string }>();
   let bytes = 0;
+  let read = 0;
   let next = 0;
   let queued = 0;
   let allowed = LEAD_BYTES;
@@ -73,16 +74,19 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[], run:
   const here = files.length <= BATCH && left <= HERE_BYTES;
   const take = (paths: readonly string[], r: Awaited<ReturnType<typeof dispatch>>, nowMs: number): void => {
     const failed = new Set(r.errors.map((e) => e[0]));
+    const k = r.keys;
+    const digests = r.shaBytes;
+    if (!digests) return;
     paths.forEach((p, i) => {
-      const k = r.keys;
       // Gone or unreadable: the verify after the transfer reads it again and says so.
       if (failed.has(i) || Number.isNaN(k[i * 4])) return;
-      const key: Key = [k[i * 4] as number, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number];
-      const sha256 = r.sha256?.[i];
-      if (!sha256) return;
-      fresh.set(p, { key, sha256 });
-      bytes += key[0];
-      remember(side, [p, key[0], key[1], key[2], key[3], sha256, '', '', 0], nowMs);
+      read++;
+      bytes += k[i * 4] as number;
+      // Into the side's cache as bytes, under the key the file was read with; a file changed within the
+      // racy window is refused there and kept here instead, trusted for this run under that key only.
+      if (side.cache.putSha(p, k, i, digests, i * 32, nowMs)) return void side.racy.delete(p);
+      side.racy.add(p);
+      fresh.set(p, { key: [k[i * 4] as number, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number], sha256: Buffer.from(digests.buffer, digests.byteOffset + i * 32, 32).toString('hex') });
     });
   };
   const pump = (): void => {
@@ -99,14 +103,14 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[], run:
       busy++;
       // The racy window is judged from before this batch's reads began.
       const nowMs = Date.now();
-      run({ op: 'hash', root: side.path, paths, sha256: true }, here)
+      run({ op: 'hash', root: side.path, paths, sha256: true, sha256Bytes: true }, here)
         .then((r) => take(paths, r, nowMs), () => undefined) // a lost worker: the verify reads these
         .finally(() => {
           busy--;
           pump();
         });
     }
-    if (busy === 0 && (stopped || next >= files.length)) finish({ fresh, bytes, files: fresh.size });
+    if (busy === 0 && (stopped || next >= files.length)) finish({ fresh, bytes, files: read });
   };
   // After the caller's next step (the transfer's spawn): a small set is read on this thread.
   setImmediate(pump);
@@ -129,7 +133,7 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[], run:
 
 /** `side` with the early hashes as hashed-in-this-run (its own `fresh`, counted in its bytes read). */
 export function withEarly(side: Side, early: EarlyHashed | undefined): Side {
-  if (!early || !early.fresh.size) return side;
+  if (!early || !early.bytes) return side;
   // A local side has none of its own (only an ssh listing hashes in its call): no copy then.
   let fresh: Fresh = early.fresh;
   if (side.fresh?.size) {

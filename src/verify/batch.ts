@@ -2,7 +2,7 @@
 // flat arrays (a Float64Array of stat keys is transferred, not copied): one object per file cost more
 // to clone between threads than the stat call itself.
 import { lstatSync } from 'node:fs';
-import { hashFileSync, putKey } from './hash-file.js';
+import { hashFileSync, putKey, sha256IntoSync } from './hash-file.js';
 
 export interface Batch {
   readonly op: 'stat' | 'hash';
@@ -13,6 +13,8 @@ export interface Batch {
   readonly sha256?: boolean;
   readonly md5?: boolean;
   readonly etagPartSize?: number;
+  /** sha256 alone, as bytes (`shaBytes`) rather than hex strings: the early reads of a first push. */
+  readonly sha256Bytes?: boolean;
 }
 
 export type BatchError = [index: number, code: string, message: string];
@@ -26,6 +28,8 @@ export interface BatchResult {
   readonly sha256?: string[];
   readonly md5?: string[];
   readonly etag?: string[];
+  /** With `sha256Bytes`: 32 bytes per file (zeros where it could not be read), transferred rather than copied. */
+  readonly shaBytes?: Uint8Array;
   /** [index, errno code, message] for files that could not be read; code ENOENT/ENOTDIR: gone meanwhile. */
   readonly errors: BatchError[];
 }
@@ -52,6 +56,7 @@ export function runBatch(b: Batch, buffer: Buffer): BatchResult {
     statBatch(b, keys, errors);
     return { keys, errors };
   }
+  if (b.sha256Bytes) return shaBytesBatch(b, buffer, keys, errors);
   const sha256: string[] | undefined = b.sha256 ? [] : undefined;
   const md5: string[] | undefined = b.md5 ? [] : undefined;
   const etag: string[] | undefined = b.etagPartSize ? [] : undefined;
@@ -72,4 +77,17 @@ export function runBatch(b: Batch, buffer: Buffer): BatchResult {
     }
   });
   return { keys, errors, ...(sha256 ? { sha256 } : {}), ...(md5 ? { md5 } : {}), ...(etag ? { etag } : {}) };
+}
+
+function shaBytesBatch(b: Batch, buffer: Buffer, keys: Float64Array, errors: BatchError[]): BatchResult {
+  const shaBytes = new Uint8Array(b.paths.length * 32);
+  b.paths.forEach((p, i) => {
+    try {
+      sha256IntoSync(b.root ? `${b.root}/${p}` : p, buffer, keys, i, shaBytes);
+    } catch (error) {
+      keys[i * 4] = Number.NaN;
+      errors.push(failure(i, error));
+    }
+  });
+  return { keys, errors, shaBytes };
 }

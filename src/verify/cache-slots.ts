@@ -104,6 +104,25 @@ export class ListedRows {
     return ((this.flags[i] as number) & HAS_ROW) !== 0 && k[i * 4] === keys[at * 4] && k[i * 4 + 1] === keys[at * 4 + 1] && k[i * 4 + 2] === keys[at * 4 + 2] && k[i * 4 + 3] === keys[at * 4 + 3];
   }
 
+  /** Whether the row at `i` holds a sha256 taken under exactly the key at `keys[at * 4…]`. */
+  hasShaFor(i: number, keys: Float64Array, at: number): boolean {
+    return ((this.flags[i] as number) & HAS_SHA) !== 0 && this.matches(i, keys, at);
+  }
+
+  /** A sha256-only row at `i` from bytes (`digests[from…from + 32]`), keyed by `keys[at * 4…]`: no hex string built. */
+  setSha(i: number, keys: Float64Array, at: number, digests: Uint8Array, from: number): void {
+    // Element by element: a subarray per file (a Buffer's especially) cost more than the copy.
+    for (let k = 0; k < 4; k++) this.keys[i * 4 + k] = keys[at * 4 + k] as number;
+    for (let b = 0; b < 32; b++) this.sha[i * 32 + b] = digests[from + b] as number;
+    if (this.etags.size) this.etags.delete(i);
+    this.flags[i] = HAS_ROW | HAS_SHA;
+  }
+
+  /** Every slot's sha256 bytes, 32 per slot (the buffer itself: read, never kept). */
+  shaBytes(): Buffer {
+    return this.sha;
+  }
+
   /** The sha256 at `i`, '' when the row has none. */
   shaAt(i: number): string {
     return (this.flags[i] as number) & HAS_SHA ? this.sha.toString('hex', i * 32, i * 32 + 32) : '';

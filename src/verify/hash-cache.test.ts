@@ -90,6 +90,42 @@ describe('HashCache', () => {
     expect(readFileSync(HashCache.fileFor(dir, '/t'), 'utf8')).not.toContain('f0005\t');
   });
 
+  it('putSha and copySha: a digest as bytes is the row put() would make, saved alike; a racy one is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const rows = listed(50);
+    const listing = { paths: rows.map((r) => r[0]) };
+    const keys = keysOf(rows);
+    const digests = Buffer.concat(rows.map((r) => Buffer.from(r[5], 'hex')));
+    const now = OLD + 1_600_000_000_000;
+    const byBytes = HashCache.open(dir, '/bytes', { listing });
+    const byRows = HashCache.open(dir, '/rows', { listing });
+    rows.forEach((r, i) => {
+      expect(byBytes.putSha(r[0], keys, i, digests, i * 32, now)).toBe(true);
+      byRows.put(r, now);
+      expect(byBytes.shaSlot(r[0], keys, i)).toBe(i);
+      expect(byBytes.lookup(r[0], keys, i)).toEqual(byRows.lookup(r[0], keys, i));
+    });
+    // Under another key, or for a path off the listing: no slot.
+    const moved = keys.slice();
+    moved[3 * 4 + 1] = (moved[3 * 4 + 1] as number) + 1;
+    expect(byBytes.shaSlot('f0003', moved, 3)).toBe(-1);
+    expect(byBytes.shaSlot('nope', keys, 0)).toBe(-1);
+    await byBytes.save('/t');
+    await byRows.save('/t');
+    expect(readFileSync(HashCache.fileFor(dir, '/bytes'), 'utf8')).toBe(readFileSync(HashCache.fileFor(dir, '/rows'), 'utf8'));
+    // A destination lined up with the same paths takes the digest under its own key.
+    const dst = HashCache.open(undefined, '/dst', { listing });
+    const dstKeys = keys.map((v, k) => (k % 4 === 3 ? v + 7 : v));
+    expect(byBytes.copySha(4, dst, 'f0004', dstKeys, 4, now)).toBe(true);
+    expect(dst.shaOf('f0004', dstKeys, 4)).toBe(SHA(4));
+    expect(dst.shaOf('f0004', keys, 4)).toBeUndefined();
+    // Changed within the racy window of the scan: not remembered, as put() refuses it; off the listing: kept aside, as put() does.
+    expect(dst.putSha('f0005', keys, 5, digests, 5 * 32, (keys[5 * 4 + 1] as number) + 10)).toBe(false);
+    expect(dst.shaSlot('f0005', keys, 5)).toBe(-1);
+    expect(dst.putSha('other', keys, 6, digests, 6 * 32, now)).toBe(true);
+    expect(dst.shaOf('other', keys, 6)).toBe(SHA(6));
+  });
+
   it('realign: lined up with a new listing exactly as saving and opening again would, without reading the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hc-'));
     const rows = listed(50);

@@ -151,6 +151,29 @@ export class HashCache {
     return this.slots.matches(i, keys, at) ? this.slots.shaAt(i) : undefined;
   }
 
+  /** The slot holding a sha256 taken under exactly the key at `keys[at * 4…]`, else -1 (rows off the listing too: shaOf answers those). */
+  shaSlot(path: string, keys: Float64Array, at: number): number {
+    const i = this.slots.indexOf(path);
+    return i >= 0 && this.slots.hasShaFor(i, keys, at) ? i : -1;
+  }
+
+  /** put() of a sha256-only row from bytes (`digests[from…from + 32]`), keyed by `keys[at * 4…]`: no row or hex string built. */
+  putSha(path: string, keys: Float64Array, at: number, digests: Uint8Array, from: number, scanStartMs: number): boolean {
+    const i = this.slots.indexOf(path);
+    if (i < 0 || isRacy(keys[at * 4 + 1] as number, keys[at * 4 + 2] as number, scanStartMs)) {
+      const hex = Buffer.from(digests.buffer, digests.byteOffset + from, 32).toString('hex');
+      return this.put([path, keys[at * 4] as number, keys[at * 4 + 1] as number, keys[at * 4 + 2] as number, keys[at * 4 + 3] as number, hex, '', '', 0], scanStartMs);
+    }
+    this.slots.setSha(i, keys, at, digests, from);
+    this.dirty = true;
+    return true;
+  }
+
+  /** putSha into `to` of this cache's digest at `slot` (a destination file proved to hold the source's bytes). */
+  copySha(slot: number, to: HashCache, path: string, keys: Float64Array, at: number, scanStartMs: number): boolean {
+    return to.putSha(path, keys, at, this.slots.shaBytes(), slot * 32, scanStartMs);
+  }
+
   /** Remembers a row, unless its file changed too close to the scan to be trusted; says whether it did. */
   put(row: Row, scanStartMs: number): boolean {
     const i = this.slots.indexOf(row[0]);

@@ -5,5 +5,5 @@ import { runBatch, type Batch } from './batch.js';
 const buffer = Buffer.allocUnsafe(1024 * 1024);
 parentPort?.on('message', ({ id, batch }: { id: number; batch: Batch }) => {
   const result = runBatch(batch, buffer);
-  parentPort?.postMessage({ id, result }, [result.keys.buffer as ArrayBuffer]);
+  parentPort?.postMessage({ id, result }, result.shaBytes ? [result.keys.buffer as ArrayBuffer, result.shaBytes.buffer as ArrayBuffer] : [result.keys.buffer as ArrayBuffer]);
 });
