@@ -5,7 +5,8 @@
 // back) before each round, so every contender sees exactly one changed file, as the bench's row does.
 // Per run: wall ms, client CPU (a cpuacct cgroup holding the command: every process it started) and the
 // server's (the loopback sshd's reaped children, /proc/PID/stat cutime+cstime, once they are gone).
-// CHANGE_ROUNDS (default 5), CHANGE_DIR (default /tmp/change-bench), CHANGE_NOOP=1 adds a no-op row.
+// CHANGE_ROUNDS (default 5), CHANGE_DIR (default /tmp/change-bench), CHANGE_NOOP=1 adds a no-op row,
+// CHANGE_OTHER=1 rewrites d0/f0.bin and d1/f500.bin in turn (the last run's racy copy is then another file).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -82,15 +83,16 @@ try {
   for (const k of all) await measured(runs[k]!.argv, runs[k]!.cwd, env, host);
   await sleep(1200);
   for (const k of [...all, ...all]) await measured(runs[k]!.argv, runs[k]!.cwd, env, host);
-  const file = join(src, 'd0', 'f0.bin');
-  const size = statSync(file).size;
+  const files = process.env.CHANGE_OTHER === '1' ? [join(src, 'd0', 'f0.bin'), join(src, 'd1', 'f500.bin')] : [join(src, 'd0', 'f0.bin')];
+  const sizes = files.map((f) => statSync(f).size);
   const samples: Record<string, Sample[]> = {};
   const kinds = process.env.CHANGE_NOOP === '1' ? ['noop', 'change'] : ['change'];
   for (let r = 0; r < rounds; r++) {
     const order = [...all.slice(r % all.length), ...all.slice(0, r % all.length)];
     for (const kind of kinds) {
       if (kind === 'change') {
-        writeFileSync(file, randomBytes(size + ((r + 1) % 2)));
+        const file = files[r % files.length] as string;
+        writeFileSync(file, randomBytes((sizes[r % files.length] as number) + ((r + 1) % 2)));
         const when = new Date(Date.now() - 2000);
         utimesSync(file, when, when);
       }
