@@ -72,6 +72,9 @@ export function progressLines({ adapter, pair, emit }: Pick<AttemptContext, 'ada
     : undefined;
 }
 
+/** A transfer's stdout (its progress and the files it names) is read this often, not at each of its writes (exec/run.ts). */
+const STDOUT_EVERY_MS = 25;
+
 /** Runs `commands` in order; a transient failure reruns them all after a backoff, up to the pair's retries. */
 export async function attempt(commands: readonly Command[], ctx: AttemptContext): Promise<Attempted> {
   const { adapter, pair, emit, redact, signal } = ctx;
@@ -82,7 +85,7 @@ export async function attempt(commands: readonly Command[], ctx: AttemptContext)
     let failure: { outcome: Extract<Outcome, { kind: 'fatal' | 'retry' }>; command: Command } | undefined;
     for (const command of commands) {
       const output = await run(command, {
-        signal, timeoutMs: pair.timeoutMs, redact, ...(onLine ? { onLine } : {}),
+        signal, timeoutMs: pair.timeoutMs, redact, ...(onLine ? { onLine } : {}), ...(ctx.progress ? { stdoutEveryMs: STDOUT_EVERY_MS } : {}),
         ...(ctx.watchStall ? { stall: { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) } } : {}),
       });
       if (output.aborted) return { kind: 'interrupted', attempts: n };
