@@ -1,25 +1,16 @@
 // The verifier for one pair (SPEC §6): are the two sides the same bytes?
 import type { Adapter, PlanContext, VerifyReport } from '../adapters/types.js';
 import { storeLister } from '../adapters/files.js';
-import { ownExcludes } from '../adapters/own-excludes.js';
-import { cacheDir as stateCacheDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { compareEntries, type Entry } from '../verify/compare.js';
-import { hashTree, treeStats, walkTree, type HashedFile, type HashTreeOptions, type StatListing } from '../verify/hash-tree.js';
+import { hashTree, treeStats, type HashedFile, type HashTreeOptions, type StatListing } from '../verify/hash-tree.js';
 import { hasSummary, recognise } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
 import type { Emit, VerifyResult } from './events.js';
 import { compareS3 } from './compare-s3.js';
 import { digestLister, localListing, remoteListing, withBlobIds, type Show } from './listings.js';
 import { probe, type Body } from './outcome.js';
-
-export const cacheDir = (pair: ResolvedPair): string => stateCacheDir(pair.root);
-
-/** Excludes as every tool applies them, plus labsync's own folders (and rsync's partials) at the top of a tree. */
-export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, ...ownExcludes(pair), '/.rsync-partial/'];
-
-/** The pair's local files (for counting a destination the tool cannot count). */
-export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
+import { cacheDir, treeExcludes } from './pair-tree.js';
 
 function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, digests: { md5?: boolean; etagPartSize?: number } = {}): HashTreeOptions {
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });

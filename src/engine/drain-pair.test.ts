@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batches, newestFirst } from './drain-pair.js';
+import { batches, newestFirst } from './drain-order.js';
 import { budgetMs, stopMargin } from '../commands/drain.js';
 
 describe('drain order and batches', () => {

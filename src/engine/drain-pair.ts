@@ -10,6 +10,7 @@ import { filesPlan, needsContentCompare, changesOf } from '../plan/changes.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { describeDrift, driftOf } from './compare-pair.js';
+import { batches, MAX_BATCH, newestFirst } from './drain-order.js';
 import { guardChanges } from './guards.js';
 import { stopped, type Body } from './outcome.js';
 import { drainPlanned } from './drain-planned.js';
@@ -18,9 +19,6 @@ import type { DrainOptions, PairRunOptions } from './pair-options.js';
 
 // run.ts names the options by this module.
 export type { DrainOptions } from './pair-options.js';
-
-/** Files per rsync call: the first calls carry 1, 2, 4 … files (the newest exactly first), up to this. */
-const MAX_BATCH = Number(process.env.LABSYNC_DRAIN_BATCH ?? 64) || 64;
 
 /**
  * Why a pair cannot be drained, or undefined. rsync moves an explicit file list in order and stops
@@ -34,18 +32,6 @@ export function drainRefusal(pair: ResolvedPair, adapter: Adapter): string | und
     return `drain pushes rsync pairs to a local or ssh remote, and aws or rclone pairs to an s3 remote, newest files first (this pair: ${pair.tool} ${pair.mode} to a ${pair.remote.type} remote)`;
   }
   return undefined;
-}
-
-/** The planned paths, newest modification time first (ties by path, so the order is the same every run). */
-export function newestFirst(paths: readonly string[], mtimeOf: (path: string) => number): string[] {
-  return [...paths].sort((a, b) => mtimeOf(b) - mtimeOf(a) || (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Batches of 1, 2, 4 … files up to `max`: the newest files go exactly first, the rest in fewer calls. */
-export function batches<T>(items: readonly T[], max: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0, size = 1; i < items.length; i += size, size = Math.min(size * 2, max)) out.push(items.slice(i, i + size));
-  return out;
 }
 
 export async function drainBody(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, drain: DrainOptions, ctx: AttemptContext, show: (c: readonly (Command | string)[]) => void): Promise<Body> {

@@ -12,7 +12,7 @@ import type { Listing, PairPlan, PlannedFile } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { compareListed, describeDrift, driftOf } from './compare-pair.js';
-import { batches, newestFirst } from './drain-pair.js';
+import { batches, MAX_BATCH, newestFirst } from './drain-order.js';
 import { guardChanges } from './guards.js';
 import { localListing, remoteListing, withBlobIds } from './listings.js';
 import { stopped, type Body } from './outcome.js';
@@ -65,7 +65,7 @@ export async function drainPlanned(asWritten: ResolvedPair, adapter: Adapter, li
   const replaced = new Set(whole.replace.map((f) => f.path));
   const moved = { attempts: 1, files: 0, bytes: 0, warnings: [] as string[] };
   const left = [...order];
-  for (const batch of batches(order, Number(process.env.LABSYNC_DRAIN_BATCH ?? 64) || 64)) {
+  for (const batch of batches(order, MAX_BATCH)) {
     if (budget.aborted) break;
     o.emit({ kind: 'pair_step', pair: pair.name, step: `pushing ${order.length - left.length + 1}–${order.length - left.length + batch.length} of ${order.length}, newest first` });
     const files = batch.map((p) => byPath.get(p) as PlannedFile);

@@ -14,7 +14,7 @@ import { dropListing, saveListing } from '../verify/listing-file.js';
 import { writeSummary, type TreeSummary } from '../verify/tree-summary.js';
 import { work } from '../verify/work-count.js';
 import type { AttemptContext } from './attempt.js';
-import { cacheDir } from './compare-pair.js';
+import { cacheDir } from './pair-tree.js';
 import type { Delta, Incremental, Read } from './incremental.js';
 import { sameKey } from './incremental-remember.js';
 import { rememberSumsDigest } from './receipt.js';

@@ -18,7 +18,7 @@ import { rawDigestOf, readListing } from '../verify/listing-file.js';
 import { readSummary, type TreeSummary } from '../verify/tree-summary.js';
 import { sortBytewise } from '../verify/walk.js';
 import { work } from '../verify/work-count.js';
-import { cacheDir, treeExcludes } from './compare-pair.js';
+import { cacheDir, treeExcludes } from './pair-tree.js';
 import type { Side } from './sides.js';
 
 /**

@@ -17,7 +17,7 @@ import type { Direction, ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
 import { hashTree, statTree } from '../verify/hash-tree.js';
 import type { AttemptContext } from './attempt.js';
-import { cacheDir, treeExcludes } from './compare-pair.js';
+import { cacheDir, treeExcludes } from './pair-tree.js';
 import { probe, type Body } from './outcome.js';
 import { rememberRemoteCommit } from './receipt.js';
 

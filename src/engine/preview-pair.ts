@@ -5,7 +5,7 @@ import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
 import { afterTransfer } from './after-transfer.js';
-import { localFiles } from './compare-pair.js';
+import { localFiles } from './pair-tree.js';
 import { guardChanges } from './guards.js';
 import { probe, stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './pair-options.js';

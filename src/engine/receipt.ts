@@ -5,7 +5,7 @@ import { writeReceipt, type Receipt } from '../state/receipts.js';
 import type { ResolvedPair } from '../types.js';
 import { hashTree } from '../verify/hash-tree.js';
 import { sumsDigestOf } from '../verify/sums-file.js';
-import { cacheDir, treeExcludes } from './compare-pair.js';
+import { cacheDir, treeExcludes } from './pair-tree.js';
 import { ASK_GIT, readGitHead } from './git-head.js';
 import { versionOf } from './versions.js';
 import type { PairResult } from './events.js';

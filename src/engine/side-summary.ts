@@ -6,7 +6,7 @@ import type { ResolvedPair } from '../types.js';
 import type { Warn } from '../verify/hash-cache.js';
 import { sumsDigestOf } from '../verify/sums-file.js';
 import { contentDigest, fingerprint, readSummary, writeSummary, type TreeSummary } from '../verify/tree-summary.js';
-import { cacheDir } from './compare-pair.js';
+import { cacheDir } from './pair-tree.js';
 import { dropListing, saveListing } from '../verify/listing-file.js';
 import type { Side } from './sides.js';
 

@@ -15,7 +15,7 @@ import type { RawListing } from '../verify/listing-match.js';
 import { keysIn } from '../verify/listing-diff.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
-import { cacheDir, treeExcludes } from './compare-pair.js';
+import { cacheDir, treeExcludes } from './pair-tree.js';
 import { heldToken, holdListing } from './ssh-held.js';
 
 export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino: number];

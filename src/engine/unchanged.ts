@@ -9,7 +9,7 @@ import { listingFileFor } from '../verify/listing-file.js';
 import { treeStats, type TreeStats } from '../verify/stat-tree.js';
 import { hasSummary, readSummary, recognise, summarise, writeSummary } from '../verify/tree-summary.js';
 import type { AttemptContext } from './attempt.js';
-import { cacheDir, treeExcludes } from './compare-pair.js';
+import { cacheDir, treeExcludes } from './pair-tree.js';
 import type { Body } from './outcome.js';
 import { rememberSumsDigest } from './receipt.js';
 import type { PairRunOptions } from './pair-options.js';

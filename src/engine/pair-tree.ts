@@ -1,0 +1,14 @@
+// A pair's local tree as labsync reads it: where its caches live and what it leaves out. Its own
+// module so that the verifier (compare-pair.ts), the listings and the receipt all import it from below.
+import { ownExcludes } from '../adapters/own-excludes.js';
+import { cacheDir as stateCacheDir } from '../state/paths.js';
+import type { ResolvedPair } from '../types.js';
+import { walkTree } from '../verify/hash-tree.js';
+
+export const cacheDir = (pair: ResolvedPair): string => stateCacheDir(pair.root);
+
+/** Excludes as every tool applies them, plus labsync's own folders (and rsync's partials) at the top of a tree. */
+export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, ...ownExcludes(pair), '/.rsync-partial/'];
+
+/** The pair's local files (for counting a destination the tool cannot count). */
+export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
