@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedPair } from '../types.js';
-import { writeCacheFile, type Warn } from '../verify/hash-cache.js';
+import { writeCacheFile, type Warn } from '../verify/cache-file.js';
 import { cacheDir } from './pair-tree.js';
 
 const fileOf = (pair: ResolvedPair): string => join(cacheDir(pair), `full-check-${pair.name}.json`);

@@ -3,7 +3,9 @@
 // listing replaced, only when the stream shows the cache is the tree the old summary vouched for.
 import type { ResolvedPair } from '../types.js';
 import { rewriteCache, type RacyRow, type Rewritten } from '../verify/cache-update.js';
-import { HashCache, isRacy, type Row } from '../verify/hash-cache.js';
+import type { Row } from '../verify/cache-file.js';
+import { isRacy } from '../verify/cache-key.js';
+import { HashCache } from '../verify/hash-cache.js';
 import type { Key } from '../verify/listing-diff.js';
 import { dropListing, saveListing } from '../verify/listing-file.js';
 import { writeSummary } from '../verify/tree-summary.js';

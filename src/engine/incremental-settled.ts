@@ -8,7 +8,9 @@
 import type { ResolvedPair } from '../types.js';
 import { rewriteCache, type RacyRow } from '../verify/cache-update.js';
 import { spliceRows } from '../verify/cache-splice.js';
-import { HashCache, isRacy, type Row } from '../verify/hash-cache.js';
+import type { Row } from '../verify/cache-file.js';
+import { isRacy } from '../verify/cache-key.js';
+import { HashCache } from '../verify/hash-cache.js';
 import type { Key } from '../verify/listing-diff.js';
 import { dropListing, saveListing } from '../verify/listing-file.js';
 import { writeSummary, type TreeSummary } from '../verify/tree-summary.js';

@@ -3,7 +3,7 @@
 // sides list byte for byte as remembered, every file has the stat key it was hashed under, so each
 // content digest still holds; equal digests mean equal trees, and neither hash cache is loaded.
 import type { ResolvedPair } from '../types.js';
-import type { Warn } from '../verify/hash-cache.js';
+import type { Warn } from '../verify/cache-file.js';
 import { sumsDigestOf } from '../verify/sums-file.js';
 import { contentDigest, fingerprint, readSummary, writeSummary, type TreeSummary } from '../verify/tree-summary.js';
 import { cacheDir } from './pair-tree.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHUNK, readRows, RowReader, rowLine, headerLine, type Row } from './cache-file.js';
-import { HashCache, treeKey } from './hash-cache.js';
+import { treeKey } from './cache-key.js';
+import { HashCache } from './hash-cache.js';
 
 const SHA = (n: number): string => n.toString(16).padStart(64, '0');
 const row = (path: string, n: number): Row => [path, n, 1_600_000_000_000.125 + n, 1_600_000_000_000.5, 1000 + n, SHA(n), '', '', 0];

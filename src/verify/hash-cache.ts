@@ -14,10 +14,6 @@ import { ListedRows, type Listed } from './cache-slots.js';
 import { byteOrder, sortBytewise } from './walk.js';
 import { work } from './work-count.js';
 
-export type { Row, Warn } from './cache-file.js';
-export { writeCacheFile } from './cache-file.js';
-export { isRacy, rowHasKey, treeKey } from './cache-key.js';
-
 export interface OpenOptions {
   readonly listing?: Listed;
   /** Told when a damaged cache file is thrown away. */

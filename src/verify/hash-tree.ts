@@ -3,7 +3,9 @@
 // hands batches of 256 files to the pool's workers as it goes. Either way the per-file system calls
 // run on two cores while this thread walks, looks up and takes results in.
 import type { BatchError, BatchResult } from './batch.js';
-import { HashCache, rowHasKey, type Row, type Warn } from './hash-cache.js';
+import type { Row, Warn } from './cache-file.js';
+import { rowHasKey } from './cache-key.js';
+import { HashCache } from './hash-cache.js';
 import type { Digests } from './hash-file.js';
 import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
 import { sumsDigestOf } from './sums-file.js';

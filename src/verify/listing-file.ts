@@ -6,7 +6,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { makeFolder } from '../state/own-folder.js';
-import { treeKey, writeCacheFile, type Warn } from './hash-cache.js';
+import { writeCacheFile, type Warn } from './cache-file.js';
+import { treeKey } from './cache-key.js';
 
 /** Where the listing a tree was last proved with is kept. */
 export const listingFileFor = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.listing`);

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { treeKey, writeCacheFile, type Warn } from './hash-cache.js';
+import { writeCacheFile, type Warn } from './cache-file.js';
+import { treeKey } from './cache-key.js';
 import type { TreeStats } from './stat-tree.js';
 import { sumsDigestOf } from './sums-file.js';
 import type { RacyRow } from './cache-update.js';
