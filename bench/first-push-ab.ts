@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { startSshd, stopSshd } from '../test/harness/sshd.js';
 import { makeTree, median, ROOT, usage } from './measure.js';
+import { rshOf } from './ssh-runs.js';
 
 const ROUNDS = Number(process.env.LABSYNC_AB_ROUNDS ?? 3);
 const SCALE = Number(process.env.LABSYNC_BENCH_SYNC_SCALE ?? 1);
@@ -35,7 +36,7 @@ const host = await startSshd(join(servers, 'ssh'));
 const env = isolatedEnv(join(servers, 'home'));
 const remoteDir = join(servers, 'remote');
 mkdirSync(remoteDir, { recursive: true });
-const rsh = `ssh -o BatchMode=yes -F ${host.sshConfig} -p ${host.port} -i ${host.identity} -o IdentitiesOnly=yes -o UserKnownHostsFile=${host.knownHosts}`;
+const rsh = rshOf(host);
 
 type Sample = { wall: number; cpu: number; host: number };
 const samples = new Map<string, Sample[]>();
