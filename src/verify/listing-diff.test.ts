@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { diffListings, keysIn, type Key } from './listing-diff.js';
+import { diffListings, keysIn } from './listing-diff.js';
+import { key, listing, rng, type Rec } from './find-records.fixture.js';
 import { parseFindListing } from './find-list.js';
-
-type Rec = [path: string, key: Key];
-const rec = ([path, k]: Rec): string => `${k[0]} ${(k[1] / 1000).toFixed(3)} ${(k[2] / 1000).toFixed(3)} ${k[3]} ${path}\0`;
-const listing = (recs: readonly Rec[]): Buffer => Buffer.from(recs.map(rec).join(''));
-const key = (n: number): Key => [n, 1_700_000_000_000 + n, 1_700_000_000_500 + n, 5000 + n];
-
-/** A deterministic pseudo-random generator (the same cases on every run). */
-function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return s / 0x7fffffff;
-  };
-}
 
 describe('diffListings', () => {
   const base: Rec[] = Array.from({ length: 2000 }, (_, i) => [`d${i % 7}/file number ${i}.bin`, key(i)]);

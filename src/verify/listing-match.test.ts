@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { diffRaw, keysInParts, type Key } from './listing-diff.js';
+import { diffRaw, keysInParts } from './listing-diff.js';
+import { key, listing, rec, rng, type Rec } from './find-records.fixture.js';
 import { joinRaw, ListingMatcher, type RawListing } from './listing-match.js';
-
-type Rec = [path: string, key: Key];
-const rec = ([path, k]: Rec): string => `${k[0]} ${(k[1] / 1000).toFixed(3)} ${(k[2] / 1000).toFixed(3)} ${k[3]} ${path}\0`;
-const listing = (recs: readonly Rec[]): Buffer => Buffer.from(recs.map(rec).join(''));
-const key = (n: number): Key => [n, 1_700_000_000_000 + n, 1_700_000_000_500 + n, 5000 + n];
-
-function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return s / 0x7fffffff;
-  };
-}
 
 /** `now` fed to a matcher over `ref` in pieces of random sizes (as a pipe gives them). */
 function matched(ref: Buffer | undefined, now: Buffer, r: () => number): RawListing {
