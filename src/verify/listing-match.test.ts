@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffRaw, keysInParts } from './listing-diff.js';
-import { key, listing, rec, rng, type Rec } from './find-records.fixture.js';
+import { edited, expectFlagged, key, listing, rec, rng, type Rec } from './find-records.fixture.js';
 import { joinRaw, ListingMatcher, type RawListing } from './listing-match.js';
 
 /** `now` fed to a matcher over `ref` in pieces of random sizes (as a pipe gives them). */
@@ -38,14 +38,7 @@ describe('ListingMatcher', () => {
   it('joins to find output exactly and never misses a change under random edits and random pieces', () => {
     for (let seed = 1; seed <= 30; seed++) {
       const r = rng(seed);
-      const now: Rec[] = [];
-      for (const x of base) {
-        const roll = r();
-        if (roll < 0.004) continue; // deleted
-        if (roll < 0.008) now.push([x[0], key(Math.floor(r() * 1e6))]); // changed
-        else now.push(x);
-        if (r() < 0.004) now.push([`new/${seed}/${now.length}`, key(7)]); // inserted
-      }
+      const now = edited(base, seed, r);
       if (seed % 10 === 0) now.splice(100, 400); // a run longer than the search window gone
       if (seed % 7 === 0) now.reverse(); // another order: kept whole, still exact
       const bytes = listing(now);
@@ -60,14 +53,7 @@ describe('ListingMatcher', () => {
       }
       const d = diffRaw(raw, 10_000);
       expect(d).toBeDefined();
-      const before = new Map(base);
-      const after = new Map(now);
-      for (const p of new Set([...before.keys(), ...after.keys()])) {
-        const c = d?.get(p);
-        const same = before.has(p) && after.has(p) && String(before.get(p)) === String(after.get(p));
-        if (!c && !same) expect.fail(`seed ${seed}: ${p} changed, not flagged`);
-        if (c && (String(c.before) !== String(before.get(p) ?? null) || String(c.now) !== String(after.get(p) ?? null))) expect(c).toEqual({ before: before.get(p) ?? null, now: after.get(p) ?? null });
-      }
+      expectFlagged(base, now, d, `seed ${seed}: `);
       // Lined up again after each edit: what is held apart stays small (but for another order).
       if (seed % 7 && seed % 10) expect(ownBytes(raw)).toBeLessThan(bytes.length / 10);
       const k = keysInParts(raw.parts, [now[5]?.[0] as string, now[now.length - 1]?.[0] as string]);
