@@ -54,12 +54,13 @@ async function putRows(pair: ResolvedPair, d: Delta, rows: Map<string, Row>, rac
   const was = d.summary;
   // The same tree: the summary's digests, its files now past the window out of `racy`.
   const kept: TreeSummary = { fingerprint: was.fingerprint, sha256: was.sha256, files: was.files, listing: d.side.rawDigest as string, ...(was.sums ? { sums: was.sums } : {}), ...(racy.length ? { racy } : {}) };
+  const file = HashCache.fileFor(cacheDir(pair), d.side.cacheRoot);
   try {
     // The file still written with the summary: its rows put in place, nothing else read (cache-splice.ts).
-    const spliced = was.cacheKey && (await spliceRows(HashCache.fileFor(cacheDir(pair), d.side.cacheRoot), d.side.cacheRoot, was.cacheKey, rows));
+    const spliced = was.cacheKey && (await spliceRows(file, d.side.cacheRoot, was.cacheKey, rows));
     if (spliced) return { ...kept, cacheKey: spliced };
     // Else streamed (cache-update.ts); a file not the one written with the summary must digest to it.
-    const r = await rewriteCache(HashCache.fileFor(cacheDir(pair), d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: was.racy ?? [], racyNow: racy, sums: false, ...(was.cacheKey ? { cacheKey: was.cacheKey } : {}), digests: false });
+    const r = await rewriteCache(file, d.side.cacheRoot, { rows, racyBefore: was.racy ?? [], racyNow: racy, sums: false, ...(was.cacheKey ? { cacheKey: was.cacheKey } : {}), digests: false });
     const same = r.spliced || (r.before === was.sha256 && r.content === was.sha256);
     if (!same || r.beforeFiles !== was.files || r.files !== d.files) return undefined;
     return { ...kept, cacheKey: r.cacheKey };
