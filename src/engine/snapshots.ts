@@ -45,7 +45,7 @@ async function readState(pair: ResolvedPair, ctx: AttemptContext, show: (c: read
  * What pull, check and status read: the snapshot `latest` names, or `wanted` (--snapshot).
  * `none`: there is no snapshot yet.
  */
-export async function snapshotSource(pair: ResolvedPair, ctx: AttemptContext, wanted: string | undefined, show: (c: readonly Command[]) => void): Promise<{ pair: ResolvedPair; name: string } | { none: string } | { stop: Body }> {
+async function snapshotSource(pair: ResolvedPair, ctx: AttemptContext, wanted: string | undefined, show: (c: readonly Command[]) => void): Promise<{ pair: ResolvedPair; name: string } | { none: string } | { stop: Body }> {
   const got = await readState(pair, ctx, show);
   if ('stop' in got) return got;
   const s = got.value;
