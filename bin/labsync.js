@@ -100,26 +100,30 @@ function fromScript() {
 function earlySessions() {
   if (process.env.LABSYNC_EARLY_SSH === '0' || process.platform === 'win32') return undefined;
   let hintFile;
+  let sharedFile;
   try {
     // A shell's own bookkeeping (the last command, the folder before) changes between runs and not the session.
     const env = Object.entries(process.env).filter(([k]) => k !== '_' && k !== 'OLDPWD').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const key = createHash('sha256').update(JSON.stringify([process.argv.slice(2), process.cwd(), env])).digest('hex').slice(0, 32);
     hintFile = join(cacheFolder(), `session-${key}.json`);
+    // The sessions any run in this folder and environment opened last: a pair's ssh command is made
+    // from the manifest, the pair and the environment, not from the verb (cron's push then check open
+    // the very same one), so a command line's first run starts those. A wrong guess (another pair, a
+    // verb that opens none) costs one login that is killed unused, and only until its own hint exists.
+    const shared = createHash('sha256').update(JSON.stringify(['any', process.cwd(), env])).digest('hex').slice(0, 32);
+    sharedFile = join(cacheFolder(), `session-any-${shared}.json`);
   } catch {
     return undefined; // no home, or no current folder: nothing early
   }
-  let hint;
-  try {
-    // The hint names a program to start: only one this user wrote, that no one else may change.
-    const st = statSync(hintFile);
-    if ((process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return { hintFile, early: [] };
-    hint = JSON.parse(readFileSync(hintFile, 'utf8'));
-  } catch {
-    return { hintFile, early: [] }; // none yet: this run writes it
-  }
+  const own = readHint(hintFile);
+  // Only verbs that run pairs try the shared hint, and only before their command line has its own.
+  const shared = own === 'none' && PAIR_VERBS.has(process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '') ? readHint(sharedFile) : 'none';
+  const from = own !== 'none' ? 'own' : shared !== 'none' ? 'shared' : undefined;
+  const hint = from === 'own' ? own : from === 'shared' ? shared : undefined;
+  if (!hint || hint === 'unsafe') return { hintFile, sharedFile, early: [] }; // none yet: this run writes it
   const early = [];
   try {
-    if (!hint.manifest || createHash('sha256').update(readFileSync(hint.manifest)).digest('hex') !== hint.manifestDigest) return { hintFile, hint, early };
+    if (!hint.manifest || createHash('sha256').update(readFileSync(hint.manifest)).digest('hex') !== hint.manifestDigest) return { hintFile, sharedFile, ...(from === 'own' ? { hint } : { shared: hint }), early };
     for (const s of hint.sessions.slice(0, 4)) {
       const child = spawn(s.program, s.args, { cwd: s.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const errs = [];
@@ -147,7 +151,23 @@ function earlySessions() {
       }
     }
   });
-  return { hintFile, hint, early };
+  return { hintFile, sharedFile, ...(from === 'own' ? { hint } : { shared: hint }), early };
+}
+
+/** The commands that run pairs (src/cli.ts): the only ones a shared hint is started for. */
+const PAIR_VERBS = new Set(['sync', 'check', 'code', 'data', 'models', 'plan', 'apply', 'watch', 'drain']);
+
+/** A hint file read: 'none' (not there, or not readable as one), 'unsafe' (not only this user's), or the hint. */
+function readHint(file) {
+  try {
+    // The hint names a program to start: only one this user wrote, that no one else may change.
+    const st = statSync(file);
+    if ((process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return 'unsafe';
+    const hint = JSON.parse(readFileSync(file, 'utf8'));
+    return hint && Array.isArray(hint.sessions) ? hint : 'none';
+  } catch {
+    return 'none';
+  }
 }
 
 const start = earlySessions();

@@ -164,12 +164,57 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
     expect((await lab.cli(['data', 'push', '--json'], { env: trace })).exitCode).toBe(0);
     await noneLeft(lab);
     const hints = hintFiles(lab);
-    expect(hints.length).toBe(1);
+    // The command line's own hint and the shared one of this folder and environment.
+    expect(hints.length).toBe(2);
     for (const f of hints) expect(statSync(f).mode & 0o077).toBe(0);
     for (const f of hints) chmodSync(f, 0o666);
     const r = await lab.cli(['data', 'push', '--json'], { env: trace });
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain('ssh sessions started early: 0');
+    await noneLeft(lab);
+    // That push wrote both again (0600): made writable again, another command line's first run does not take the shared one.
+    for (const f of hintFiles(lab)) chmodSync(f, 0o666);
+    const c = await lab.cli(['check', '--json'], { env: trace });
+    expect(c.exitCode).toBe(0);
+    expect(c.stderr).toContain('ssh sessions started early: 0');
+    await noneLeft(lab);
+  });
+
+  it('cron\'s push then check: the check\'s first run starts the session the push opened (one login), a command that opens none stops guessing', async () => {
+    const lab = newLab();
+    expect((await lab.cli(['data', 'push', '--json'], { env: trace })).exitCode).toBe(0);
+    await noneLeft(lab);
+    const [l, s] = [logins(), sessions()];
+    const c = await lab.cli(['check', '--json'], { env: trace });
+    expect(c.exitCode).toBe(0);
+    expect(json<Doc>(c).pairs[0]?.verify?.status).toBe('in_sync');
+    expect(c.stderr).toContain('ssh taken (early)');
+    expect(c.stderr).not.toContain('ssh spawned (held)');
+    await noneLeft(lab);
+    expect([logins() - l, sessions() - s]).toEqual([1, 1]);
+    // Not a command that runs pairs: nothing started from the shared hint, not a login.
+    const l2 = logins();
+    const v = await lab.cli(['validate'], { env: trace });
+    expect(v.exitCode).toBe(0);
+    expect(v.stderr).toContain('ssh sessions started early: 0');
+    // A pair command that opens no session (plan runs nothing): its first run's guess is killed unused,
+    // its own (empty) hint then stops it; the second run starts nothing.
+    const p1 = await lab.cli(['plan'], { env: trace });
+    expect(p1.exitCode).toBe(0);
+    expect(p1.stderr).toContain('ssh sessions started early: 1');
+    await noneLeft(lab);
+    const p2 = await lab.cli(['plan'], { env: trace });
+    expect(p2.exitCode).toBe(0);
+    expect(p2.stderr).toContain('ssh sessions started early: 0');
+    await noneLeft(lab);
+    // At most the killed guess logged in (killed before or after its login).
+    expect(logins() - l2).toBeLessThanOrEqual(1);
+    // The manifest changed: the shared hint is not used by a new command line either.
+    writeFileSync(lab.path('labsync.yaml'), `# edited\n${readFileSync(lab.path('labsync.yaml'), 'utf8')}`);
+    const d = await lab.cli(['check', 'data', '--json'], { env: trace });
+    expect(d.exitCode).toBe(0);
+    expect(d.stderr).toContain('ssh sessions started early: 0');
+    expect(d.stderr).toContain('ssh spawned (held)');
     await noneLeft(lab);
   });
 

@@ -12,6 +12,7 @@ import { listBoth, plansItself, verifyListed } from './plan-run.js';
 import { rememberSumsDigest } from './receipt.js';
 import { sliceVerify } from './shard-plan.js';
 import { snapshotRead } from './snapshots.js';
+import { withFastCipher } from './ssh-cipher.js';
 import { holdsSession, takeSession } from './ssh-held.js';
 import { recognisePair } from './unchanged.js';
 
@@ -21,7 +22,9 @@ export async function checkBody(pair: ResolvedPair, adapter: Adapter, o: PairRun
   const read = await snapshotRead(pair, { adapter, pair, emit: o.emit, redact: o.redact, signal: o.signal, progress: false }, o, () => undefined);
   if ('stop' in read) return read.stop;
   if ('none' in read) return { status: 'drift', error: read.none };
-  const checked = { ...read.pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) };
+  // The cipher a push's connections take (plan-run.ts): the held session's ssh command is then the very
+  // same as the push's, so cron's push then check starts it early from either's hint (exec/early.ts).
+  const checked = withFastCipher({ ...read.pair, verify: pair.verify === 'size' ? ('size' as const) : ('checksum' as const) });
   const ctx: AttemptContext = { adapter, pair: checked, emit: o.emit, redact: o.redact, signal: o.signal, progress: false };
   // The remote's listing says which lister took it (labsync's own S3 listing or the tool's) in --json's commands.
   const got = (await checkListed(checked, adapter, direction, ctx, o)) ?? (await verifyPair(adapter, checked, direction, ctx, o.plan, (l) => void commands.push(...l)));

@@ -1,7 +1,8 @@
 // ssh sessions started before the CLI loads. A run over ssh waits mostly for its host's login (key
 // exchange, the login shell's rc files): bin/labsync.js starts the sessions the same command line
 // opened last time (a hint in the user's cache folder, kept per command line, folder and environment,
-// and only while the manifest is byte for byte the same) while node compiles and loads the CLI. Such
+// and only while the manifest is byte for byte the same; a command line's first run takes the one any
+// run in that folder and environment wrote last) while node compiles and loads the CLI. Such
 // a session only logs in and waits for its go line (adapters/rsync/held.ts); it is used where the
 // engine would start exactly that command (same program, arguments and folder, no environment of its
 // own), after the lock and the hooks, as it would have been started there. Any session not used by
@@ -31,8 +32,12 @@ export interface HintSession { readonly program: string; readonly args: readonly
 /** The hint file: the sessions this command line opened, and the manifest they were read from. */
 export interface Hint { readonly manifest?: string; readonly manifestDigest?: string; readonly sessions: readonly HintSession[] }
 
-/** From bin/labsync.js: where this command line's hint lives, the hint it read, the sessions it started. */
-export interface Start { readonly hintFile?: string; readonly hint?: Hint; readonly early: EarlyChild[] }
+/**
+ * From bin/labsync.js: where this command line's hint lives, the hint it read, the sessions it started.
+ * `sharedFile`: the hint any run in this folder and environment writes; `shared`: the one read from it
+ * when this command line had none of its own yet (its sessions are what `early` holds then).
+ */
+export interface Start { readonly hintFile?: string; readonly hint?: Hint; readonly sharedFile?: string; readonly shared?: Hint; readonly early: EarlyChild[] }
 
 let start: Start | undefined;
 const opened: HintSession[] = [];
@@ -98,8 +103,17 @@ export function endEarly(): void {
   // A run that opened none (its lock was held, it stopped early) leaves the hint as it was: a stale
   // one is never used once the manifest changed, and a wrong one only costs a login that is killed.
   if (same) return void keepFresh(file);
-  if (!opened.length) return;
+  // A first run that opened none after trying the shared hint writes an empty hint of its own, so a
+  // command line that opens no session (or another one) does not start the shared guess every time.
+  if (!opened.length && !start?.shared) return;
   const hint: Hint = { ...(manifestFile && manifestDigest ? { manifest: manifestFile, manifestDigest } : {}), sessions: opened.slice(0, MAX_EARLY) };
+  writeHint(file, hint);
+  // What any other command line's first run in this folder and environment starts (bin/labsync.js).
+  if (opened.length && start?.sharedFile) writeHint(start.sharedFile, hint);
+  start = { ...start, hint, early: [] };
+}
+
+function writeHint(file: string, hint: Hint): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
@@ -109,7 +123,6 @@ export function endEarly(): void {
   } catch {
     // a read-only cache folder: every run starts its sessions when it gets to them, as without hints
   }
-  start = { ...start, hint, early: [] };
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -123,7 +136,7 @@ function keepFresh(file: string): void {
   }
 }
 
-/** Hints unused for a month go (each command line, folder and environment has its own file). */
+/** Hints unused for a month go (each command line, folder and environment has its own file, and each folder and environment a shared one). */
 function pruneHints(folder: string): void {
   const monthAgo = Date.now() - 30 * DAY_MS;
   for (const name of readdirSync(folder)) {

@@ -35,7 +35,13 @@ describe('one ssh session for listing, transfer and the listing after', () => {
 
   it('the host script: go line, listing, marker, one line, the listing after on stderr; paths to hash taken off stdin by length', () => {
     const script = heldScript("/srv/it's", ['*.tmp']);
-    expect(script.split('\n').slice(0, 2)).toEqual(["find / -maxdepth 0 -printf '' >/dev/null 2>&1 && lsf=1", 'IFS= read -r lsgo || exit 0']);
+    // What find and sha256sum can do, asked once before the go line; the hash step then needs no probe of its own.
+    expect(script.split('\n').slice(0, 2)).toEqual([
+      "if find -files0-from /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then lsf=2; elif find / -maxdepth 0 -printf '' >/dev/null 2>&1; then lsf=1; fi",
+      'IFS= read -r lsgo || exit 0',
+    ]);
+    expect(script).toContain('if [ "$lsf" = 2 ]; then sha256sum -z </dev/null >/dev/null 2>&1 ||');
+    expect(script).toContain("exec find -files0-from - -maxdepth 0 -type f -printf '8000 %s %T@ %C@ %i %p\\0' -exec sha256sum -z -- {} +");
     expect(script).toContain(`cd -- '/srv/it'\\''s'`);
     expect(script).toContain(`printf '\\0labsync-held %s\\n' "$lst"`);
     expect(script).toMatch(/case \$line in 'labsync-run '\*\) eval "\$\{line#labsync-run \}"; rc=\$\? ;; labsync-list\) rc=0 ;; \*\) exit 0 ;; esac/);

@@ -7,7 +7,7 @@
 // login: see README "Speed" (one ssh session per run).
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { HeldList } from '../types.js';
-import { FIND_PROBE, listScript, parseRemoteListing } from './remote.js';
+import { HOST_PROBE, listScript, parseRemoteListing } from './remote.js';
 import { rshQuote, sshScript } from './ssh.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
@@ -44,8 +44,8 @@ export const goLine = (token: string, hashBytes: number): string => `labsync-go 
  */
 export function heldScript(path: string, excludes: readonly string[]): string {
   return [
-    // Whether find is GNU find, asked while the run has not yet said go (it changes nothing there).
-    `${FIND_PROBE} && lsf=1`,
+    // What find and sha256sum can do, asked while the run has not yet said go (it changes nothing there).
+    HOST_PROBE,
     'IFS= read -r lsgo || exit 0',
     // Split by hand: the token is hex and the length digits, anything else ends the session.
     "case $lsgo in 'labsync-go '*) ;; *) exit 0 ;; esac",

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashScript, listScript, parseRemoteHashes, parseRemoteListing } from './remote.js';
+import { HOST_PROBE, hashScript, listScript, parseRemoteHashes, parseRemoteListing } from './remote.js';
 import { shQuote } from './ssh.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../../fixtures/tool-output/findutils-4.9.0/${name}`, import.meta.url));
@@ -83,6 +83,38 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     if (!('paths' in l)) throw new Error('expected a listing');
     const at = l.paths.indexOf('a');
     expect(h.keys.get('a')).toEqual([...l.keys.subarray(at * 4, at * 4 + 4)]);
+  });
+
+  it('a held session hashes with one find (-files0-from) where the host has it: the same keys and sums as stat and sha256sum give', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'labsync-hashfind-'));
+    for (const [name, text] of [['a', 'a'], ['-dash', 'd'], ["quote'd", 'q'], ['sub/new\nline', 'n']] as const) {
+      mkdirSync(join(dir, 'sub'), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
+    // (A symlink in the folder would leave it to rsync's listing: the listing's test covers that.)
+    const asked = ['a', '-dash', "quote'd", 'sub/new\nline', 'sub', 'gone'].map((p) => `${p}\0`).join('');
+    // As held.ts runs it: the probe before, then the listing and the hashes of the paths on stdin.
+    const run = (set: string, env?: NodeJS.ProcessEnv): ReturnType<typeof parseRemoteListing> =>
+      parseRemoteListing(spawnSync('/bin/sh', ['-c', `${HOST_PROBE}\n${set}( ${listScript(dir, [], true, true)} )`], { input: asked, ...(env ? { env } : {}) }).stdout, []);
+    const viaFind = run('');
+    const viaXargs = run('lsf=1\n');
+    // A host whose PATH has GNU find but no sha256sum.
+    const bin = mkdtempSync(join(tmpdir(), 'labsync-nosum-'));
+    for (const tool of ['find', 'head', 'stat', 'xargs', 'date']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+    const noSum = run('', { PATH: bin });
+    if (!('hashes' in viaFind) || !viaFind.hashes || !('hashes' in viaXargs) || !viaXargs.hashes) throw new Error('expected hashes both ways');
+    expect([...viaFind.hashes.keys.keys()].sort()).toEqual(['-dash', 'a', "quote'd", 'sub/new\nline']);
+    expect([...viaFind.hashes.keys.entries()].sort()).toEqual([...viaXargs.hashes.keys.entries()].sort());
+    expect([...viaFind.hashes.sha256.entries()].sort()).toEqual([...viaXargs.hashes.sha256.entries()].sort());
+    expect(viaFind.hashes.sha256.get('a')).toBe('ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb');
+    // The listing's own key of a file is the hash step's key of it.
+    if (!('paths' in viaFind)) throw new Error('expected a listing');
+    const at = viaFind.paths.indexOf('a');
+    expect(viaFind.hashes.keys.get('a')).toEqual([...viaFind.keys.subarray(at * 4, at * 4 + 4)]);
+    // No sha256sum: the host says so (the listing still comes) and the engine falls back.
+    if (!('paths' in noSum)) throw new Error('expected the listing without sha256sum');
+    expect(noSum.hashes).toBeUndefined();
+    expect(noSum.paths.length).toBe(4);
   });
 
   it('says when the host lacks GNU find or sha256sum, and fails loudly on anything else', () => {

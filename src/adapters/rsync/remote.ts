@@ -32,7 +32,7 @@ const clock = "lsc=${EPOCHREALTIME:-}; case $lsc in ''|*[!0-9.]*) lsc=$(date +%s
  */
 export function listScript(path: string, excludes: readonly string[], thenHash = false, probed = false): string {
   const find = findArgv(excludes, { links: true }).map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
-  if (thenHash) return [listScript(path, excludes, false, probed).replace(/; exec find /, '; find '), "printf 'labsync-end\\0'", hashPart()].join('; ');
+  if (thenHash) return [listScript(path, excludes, false, probed).replace(/; exec find /, '; find '), "printf 'labsync-end\\0'", hashPart(probed)].join('; ');
   return [
     // -printf is GNU find's: a BSD or busybox find fails this probe and labsync uses rsync's listing.
     // Asked first, so a folder not made yet does not hide it until the next run.
@@ -47,19 +47,49 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
 /** Succeeds where find is GNU find (it has -printf). */
 export const FIND_PROBE = "find / -maxdepth 0 -printf '' >/dev/null 2>&1";
 
+/**
+ * What a held session asks once, before its go line (off the run's critical path): $lsf is 2 where
+ * find also reads its starting points from standard input (-files0-from, findutils 4.9), 1 where it
+ * is GNU find without that. One find on a current GNU host, as FIND_PROBE alone was; an older find is
+ * asked twice.
+ */
+export const HOST_PROBE = `if find -files0-from /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then lsf=2; elif ${FIND_PROBE}; then lsf=1; fi`;
+
+/**
+ * A stat record as find prints it, in the shape stat's is read (parseRemoteHashes): `8000` is a
+ * regular file's type in hex (only those are printed), the times as the listing's own %T@.
+ */
+const FIND_STAT = "8000 %s %T@ %C@ %i %p\\0";
+
 /** Stat then sha256 of every NUL-separated path on standard input; a path gone meanwhile is left out. */
 export function hashScript(path: string): string {
   return [enter(path), hashPart()].join('; ');
 }
 
-function hashPart(): string {
+/**
+ * `probed` (HOST_PROBE asked already): where find reads its paths from standard input, one sha256sum
+ * probe, then that one find prints the stat records and runs sha256sum on them (3 processes; find
+ * flushes its output before it runs one, so the records never interleave); elsewhere two probes,
+ * xargs, sh, stat and sha256sum as before (6, and the probe's pipe).
+ */
+function hashPart(probed = false): string {
   const each = `stat --printf '%f %s %.9Y %.9Z %i %n\\0' -- "$@" 2>/dev/null; sha256sum -z -- "$@" 2>/dev/null; exit 0`;
-  return [
+  const viaXargs = [
     "{ printf '' | sha256sum -z >/dev/null 2>&1 && stat --printf '%.9Y' . >/dev/null 2>&1; } || { echo 'labsync nosum'; exit 0; }",
     clock,
     'echo "labsync hash $lsc"',
     `exec xargs -0 -r sh -c ${shQuote(each)} sh`,
   ].join('; ');
+  if (!probed) return viaXargs;
+  const viaFind = [
+    // Asked here, not before the go line: only a run with racy files to hash pays for it.
+    "sha256sum -z </dev/null >/dev/null 2>&1 || { echo 'labsync nosum'; exit 0; }",
+    clock,
+    'echo "labsync hash $lsc"',
+    // A path gone meanwhile is left out (find says so on stderr, discarded); only regular files, never followed.
+    `exec find -files0-from - -maxdepth 0 -type f -printf '${FIND_STAT}' -exec sha256sum -z -- {} + 2>/dev/null`,
+  ].join('; ');
+  return `if [ "$lsf" = 2 ]; then ${viaFind}; else ${viaXargs}; fi`;
 }
 
 export function listCommand(pair: ResolvedPair, remote: SshEndpoint, excludes: readonly string[], hash?: readonly string[]): Command {
