@@ -4,7 +4,7 @@
 // timed: bytes hashed on each side (verify.bytesHashed), hash cache rows parsed (verify.work.cacheRows:
 // the whole-listing comparison parses every row of both caches).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
@@ -22,7 +22,7 @@ interface Verify {
   bytesHashed: { local: number; remote: number };
   work?: { entries: number; cacheRows: number };
 }
-interface Checked { exit: number; status: string; error?: string; verify: Verify }
+interface Checked { exit: number; status: string; error?: string; verify: Verify; stderr: string }
 
 const FILES = 40;
 /** Distinct sizes, so a byte count names the files read. */
@@ -34,7 +34,7 @@ const ssh = inject('sshHost');
 async function check(lab: Lab): Promise<Checked> {
   const r = await lab.cli(['check', '--json']);
   const p = json<{ pairs: { status: string; error?: string; verify: Verify }[] }>(r).pairs[0] as { status: string; error?: string; verify: Verify };
-  return { exit: r.exitCode, status: p.status, ...(p.error ? { error: p.error } : {}), verify: p.verify };
+  return { exit: r.exitCode, status: p.status, ...(p.error ? { error: p.error } : {}), verify: p.verify, stderr: String(r.stderr) };
 }
 
 /** What the whole-listing comparison and the incremental one must agree on (not how much they read). */
@@ -196,6 +196,22 @@ describe.skipIf(!ssh)('check after a small change, over ssh', () => {
     expect(c.verify.work?.cacheRows).toBeLessThanOrEqual(2);
     const whole = await check(lab);
     expect(whole).toMatchObject({ exit: 0, status: 'in_sync' });
+    expect(whole.verify.work?.cacheRows).toBeGreaterThanOrEqual(FILES);
+  });
+
+  it('past the racy window, a host cache that cannot be rewritten is told once, and the next check compares the whole listings', async () => {
+    const lab = await proved();
+    await pushedOne(lab, size(16) + 5);
+    const there = cacheOf(lab, '/gpu/raw');
+    // A folder where the cache file was: neither spliced in place nor streamed (EISDIR, even for root).
+    rmSync(there);
+    mkdirSync(there);
+    const c = await check(lab);
+    expect(c).toMatchObject({ exit: 0, status: 'in_sync', verify: { bytesHashed: { local: 0, remote: size(16) + 5 } } });
+    expect(c.stderr).toMatch(/could not update the hash cache of .*the next run compares every file/);
+    rmSync(there, { recursive: true });
+    const whole = await check(lab);
+    expect(whole).toMatchObject({ exit: 0, status: 'in_sync', verify: { checked: FILES, missing: [], extra: [], changed: [] } });
     expect(whole.verify.work?.cacheRows).toBeGreaterThanOrEqual(FILES);
   });
 
