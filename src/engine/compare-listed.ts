@@ -38,11 +38,13 @@ export type Compared = { value: ListedReport } | { unsupported: string } | { sto
 
 /** local vs remote: missing = here only, extra = there only, changed = different content (or size). */
 export async function compareListed(pair: ResolvedPair, local: Side, remote: Side, mode: 'checksum' | 'size', full: boolean, ctx: AttemptContext, written?: Written): Promise<Compared> {
-  const there = new Map<string, number>();
-  remote.paths.forEach((p, j) => there.set(p, j));
+  // Index pairs and a flag per file, not a map of paths or a tuple per file (~0.3 GB at 1M, docs/speed-notes.md).
+  const { at, seen } = matchListings(local.paths, remote.paths);
   const missing: string[] = [];
   const changed: string[] = [];
-  const pending: [path: string, here: string | undefined, far: string | undefined][] = [];
+  // Local indexes judged once the unknown hashes are read (in listing order).
+  const pending = new Int32Array(local.paths.length);
+  let pendingN = 0;
   const needHere: string[] = [];
   const needThere: string[] = [];
   // Destination files whose sha256 is taken from the source (Written): path → [local index, remote index].
@@ -71,46 +73,53 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
     else dst.racy.add(p);
     return true;
   };
+  // The hashes known before reading (the same answer before and after: what is read later is remembered under its own key).
+  const knownHere = (i: number): string | undefined => (full ? local.fresh?.get(local.paths[i] as string)?.sha256 : cachedSha(local, i));
+  const knownThere = (j: number): string | undefined => (full ? remote.fresh?.get(remote.paths[j] as string)?.sha256 : cachedSha(remote, j));
   local.paths.forEach((p, i) => {
-    const j = there.get(p);
-    if (j === undefined) return void missing.push(p);
-    there.delete(p);
+    const j = at[i] as number;
+    if (j < 0) return void missing.push(p);
     if (lk[i * 4] !== rk[j * 4]) return void changed.push(p);
     if (mode === 'size') return;
     if (written && !full && copiedFromSource(p, i, j)) return void proven++;
     // --full: only what was read in this run counts (hashes taken with the listing just now).
-    const a = full ? local.fresh?.get(p)?.sha256 : cachedSha(local, i);
-    const b = full ? remote.fresh?.get(p)?.sha256 : cachedSha(remote, j);
+    const a = knownHere(i);
+    const b = knownThere(j);
     // Both known: judged now, nothing kept (a million pending entries held ~0.3 GB on a 1M-file tree).
     if (a && b) return void (a !== b && changed.push(p));
     const planned = full ? undefined : written?.keys.get(p);
     const unknownAtDst = fromRemote ? !a : !b;
+    pending[pendingN++] = i;
     // Same mtime too: rsync -a gave the copy the source's, so a different one means someone else wrote it since.
     if (planned && unknownAtDst && lk[i * 4 + 1] === rk[j * 4 + 1] && isKeyAt(planned, fromRemote ? rk : lk, fromRemote ? j : i)) {
       derived.set(p, [i, j]);
       // Only the source side is read (dst is local when written from the remote).
       if (!fromRemote && !a) needHere.push(p);
       if (fromRemote && !b) needThere.push(p);
-      pending.push([p, a, b]);
       return;
     }
     if (!a) needHere.push(p);
     if (!b) needThere.push(p);
-    pending.push([p, a, b]);
   });
-  const extra = [...there.keys()];
+  const extra: string[] = [];
+  remote.paths.forEach((p, j) => void (seen[j] || extra.push(p)));
   const [here, far] = await Promise.all([hashOn(local, pair, needHere, ctx), hashOn(remote, pair, needThere, ctx)]);
   if ('stop' in here) return here;
   if ('stop' in far) return far;
   if ('unsupported' in here) return here;
   if ('unsupported' in far) return far;
-  const late = takeFromSource(derived, written, local, remote, here, far);
+  const { late, taken } = takeFromSource(derived, written, local, remote, here, far);
   const again = late.length ? await hashOn(written?.from === 'remote' ? local : remote, pair, late, ctx) : undefined;
   if (again && 'stop' in again) return again;
   if (again && 'unsupported' in again) return again;
-  for (const [p, a, b] of pending) {
-    const x = a ?? here.sha256.get(p) ?? again?.sha256.get(p);
-    const y = b ?? far.sha256.get(p) ?? again?.sha256.get(p);
+  const takenHere = written?.from === 'remote' ? taken : undefined;
+  const takenThere = written?.from === 'remote' ? undefined : taken;
+  for (let k = 0; k < pendingN; k++) {
+    const i = pending[k] as number;
+    const p = local.paths[i] as string;
+    // Asked again rather than kept: a hash this run's reads remembered since is the one those reads answer.
+    const x = knownHere(i) ?? here.files.sha(p) ?? takenHere?.get(p) ?? again?.files.sha(p);
+    const y = knownThere(at[i] as number) ?? far.files.sha(p) ?? takenThere?.get(p) ?? again?.files.sha(p);
     // Gone from the far side since the listing: missing there; gone here: nothing to compare with.
     if (y === undefined && x !== undefined) missing.push(p);
     else if (x !== y) changed.push(p);
@@ -123,7 +132,7 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
   // The receipt's sums digest from what was just proved, when every local file's hash is known (the
   // summary's, when it took one from the whole cache: the same lines, as cachedSha answers from the cache first).
   if (sums) rememberSumsDigest(pair, sums, local.paths.length);
-  else if (mode === 'checksum') rememberLocalSums(pair, local.paths, (i) => cachedSha(local, i) ?? here.sha256.get(local.paths[i] as string));
+  else if (mode === 'checksum') rememberLocalSums(pair, local.paths, (i) => cachedSha(local, i) ?? here.files.sha(local.paths[i] as string));
   const late2 = again?.bytes ?? 0;
   const bytesHashed = {
     local: here.bytes + (local.freshBytes ?? 0) + (written?.from === 'remote' ? late2 : 0),
@@ -134,36 +143,74 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
 }
 
 /**
- * Gives each derived destination file its source's sha256 (in `here`/`far`, as if hashed there) and
- * remembers it under the destination's key; returns the paths whose source was read under another key
- * than the planned one (changed since), which must be read at the destination after all.
+ * Gives each derived destination file its source's sha256 (`taken`, as if hashed there) and remembers
+ * it under the destination's key; `late`: the paths whose source was read under another key than the
+ * planned one (changed since), which must be read at the destination after all.
  */
-function takeFromSource(derived: ReadonlyMap<string, [number, number]>, written: Written | undefined, local: Side, remote: Side, here: Hashed, far: Hashed): string[] {
+function takeFromSource(derived: ReadonlyMap<string, [number, number]>, written: Written | undefined, local: Side, remote: Side, here: Hashed, far: Hashed): { late: string[]; taken: Map<string, string> } {
   const late: string[] = [];
-  if (!written) return late;
+  const taken = new Map<string, string>();
+  if (!written) return { late, taken };
   const fromLocal = written.from === 'local';
-  const [src, dst, srcHashed, dstHashed] = fromLocal ? [local, remote, here, far] : [remote, local, far, here];
+  const [src, dst, srcHashed] = fromLocal ? [local, remote, here] : [remote, local, far];
   const k = dst.keys;
   for (const [p, [i, j]] of derived) {
     const si = fromLocal ? i : j;
     const di = fromLocal ? j : i;
-    const readKey = srcHashed.keys.get(p);
-    const sha = readKey ? (sameKey(written.keys.get(p), readKey) ? srcHashed.sha256.get(p) : undefined) : cachedSha(src, si);
+    const readKey = srcHashed.files.key(p);
+    const sha = readKey ? (sameKey(written.keys.get(p), readKey) ? srcHashed.files.sha(p) : undefined) : cachedSha(src, si);
     if (!sha) {
       late.push(p);
       continue;
     }
-    dstHashed.sha256.set(p, sha);
+    taken.set(p, sha);
     remember(dst, [p, k[di * 4] as number, k[di * 4 + 1] as number, k[di * 4 + 2] as number, k[di * 4 + 3] as number, sha, '', '', 0], dst.nowMs);
   }
-  return late;
+  return { late, taken };
+}
+
+/**
+ * For each local index, the remote index of the same path (-1: missing there), and which remote
+ * entries were matched. Both listings come sorted: walked side by side then; else through a map.
+ */
+export function matchListings(here: readonly string[], there: readonly string[]): { at: Int32Array; seen: Uint8Array } {
+  const at = new Int32Array(here.length).fill(-1);
+  const seen = new Uint8Array(there.length);
+  if (ascending(here) && ascending(there)) {
+    let j = 0;
+    for (let i = 0; i < here.length; i++) {
+      const p = here[i] as string;
+      while (j < there.length && (there[j] as string) < p) j++;
+      if (j < there.length && there[j] === p) {
+        at[i] = j;
+        seen[j++] = 1;
+      }
+    }
+    return { at, seen };
+  }
+  const index = new Map<string, number>();
+  there.forEach((p, j) => index.set(p, j));
+  here.forEach((p, i) => {
+    const j = index.get(p);
+    if (j === undefined) return;
+    index.delete(p);
+    at[i] = j;
+    seen[j] = 1;
+  });
+  return { at, seen };
+}
+
+/** Strictly ascending in UTF-16 order (the order the walk above compares by; no duplicates). */
+function ascending(paths: readonly string[]): boolean {
+  for (let i = 1; i < paths.length; i++) if (!((paths[i - 1] as string) < (paths[i] as string))) return false;
+  return true;
 }
 
 async function saveCaches(local: Side, remote: Side, ctx: AttemptContext, pair: ResolvedPair): Promise<void> {
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
   for (const side of [local, remote]) {
     if (side.missing) continue;
-    side.cache.retain(side.paths.map((path) => ({ path })));
+    side.cache.retainPaths(side.paths);
     await side.cache.save(side.cacheRoot, warn);
     await saveRacy(pair, side, warn);
   }

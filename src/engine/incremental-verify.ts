@@ -35,8 +35,8 @@ async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], 
     } else ask.push(p);
   }
   const got = await hashOn(side, pair, ask, ctx, false);
-  if (!('sha256' in got)) return got;
-  for (const [p, key] of got.keys) read.set(p, { key, sha256: got.sha256.get(p) as string, nowMs: got.nowMs });
+  if (!('files' in got)) return got;
+  for (const [p, key, sha256] of got.files.entries()) read.set(p, { key, sha256, nowMs: got.nowMs });
   return { read, bytes: bytes + got.bytes };
 }
 

@@ -18,6 +18,7 @@ import { keysIn } from '../verify/listing-diff.js';
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
+import { HashedFiles } from './hashed-files.js';
 import { heldToken, holdListing } from './ssh-held.js';
 
 export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino: number];
@@ -207,9 +208,8 @@ export function carryFresh(now: Side, before: Side): Side {
 }
 
 export interface Hashed {
-  /** path → sha256 of the file as read now, with the key it had when read. */
-  readonly sha256: Map<string, string>;
-  readonly keys: Map<string, Key>;
+  /** What was read, by the index of the asked path (hashed-files.ts). */
+  readonly files: HashedFiles;
   readonly bytes: number;
   /** The side's clock when the hashing began (what is racy is judged by it). */
   readonly nowMs: number;
@@ -220,22 +220,23 @@ export interface Hashed {
  * racy in the side's cache; `keep: false`: the caller keeps them (engine/incremental.ts, which never loads the cache).
  */
 export async function hashOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext, keep = true): Promise<Hashed | { unsupported: string } | { stop: Body }> {
-  const out = { sha256: new Map<string, string>(), keys: new Map<string, Key>(), bytes: 0, nowMs: 0 };
-  if (!paths.length) return out;
+  const files = new HashedFiles(paths);
+  if (!paths.length) return { files, bytes: 0, nowMs: 0 };
   let nowMs: number;
   if (side.where === 'local') {
     nowMs = Date.now();
     const parts: Promise<void>[] = [];
     for (let at = 0; at < paths.length; at += BATCH) {
+      const from = at;
       const batch = paths.slice(at, at + BATCH);
-      parts.push(dispatch({ op: 'hash', root: side.path, paths: batch, sha256: true }, paths.length <= BATCH).then((r) => {
+      // Digests as bytes (no hex string per file, here or in the worker's answer).
+      parts.push(dispatch({ op: 'hash', root: side.path, paths: batch, sha256: true, sha256Bytes: true }, paths.length <= BATCH).then((r) => {
         const bad = r.errors.find((e) => !vanished(e));
         if (bad) throw new Error(`cannot read ${side.path}/${batch[bad[0]]}: ${bad[2]}`);
-        batch.forEach((p, i) => {
-          if (Number.isNaN(r.keys[i * 4])) return;
-          out.keys.set(p, [r.keys[i * 4] as number, r.keys[i * 4 + 1] as number, r.keys[i * 4 + 2] as number, r.keys[i * 4 + 3] as number]);
-          out.sha256.set(p, r.sha256?.[i] ?? '');
-        });
+        for (let i = 0; i < batch.length; i++) {
+          if (Number.isNaN(r.keys[i * 4])) continue;
+          files.setBytes(from + i, r.keys, i, r.shaBytes as Uint8Array);
+        }
       }));
     }
     await Promise.all(parts);
@@ -246,17 +247,23 @@ export async function hashOn(side: Side, pair: ResolvedPair, paths: readonly str
     const answer = got.value;
     if ('unsupported' in answer) return answer;
     nowMs = answer.nowMs;
-    for (const [p, k] of answer.keys) {
+    paths.forEach((p, i) => {
+      const k = answer.keys.get(p);
       const sha = answer.sha256.get(p);
-      if (!sha) continue;
-      out.keys.set(p, k);
-      out.sha256.set(p, sha);
-    }
+      if (k && sha) files.set(i, k, sha);
+    });
   }
   let bytes = 0;
-  for (const [p, k] of out.keys) {
-    bytes += k[0];
-    if (keep) remember(side, [p, k[0], k[1], k[2], k[3], out.sha256.get(p) as string, '', '', 0], nowMs);
+  const { keys, digests } = files;
+  for (let i = 0; i < paths.length; i++) {
+    if (!files.readAt(i)) continue;
+    bytes += keys[i * 4] as number;
+    if (!keep) continue;
+    const p = paths[i] as string;
+    // From the bytes: no row or hex string per file (a whole comparison remembers every file it read).
+    const kept = files.hasShaAt(i) ? side.cache.putSha(p, keys, i, digests, i * 32, nowMs) : side.cache.put([p, keys[i * 4] as number, keys[i * 4 + 1] as number, keys[i * 4 + 2] as number, keys[i * 4 + 3] as number, '', '', '', 0], nowMs);
+    if (kept) side.racy.delete(p);
+    else side.racy.add(p);
   }
-  return { ...out, bytes, nowMs };
+  return { files, bytes, nowMs };
 }

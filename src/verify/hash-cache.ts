@@ -189,12 +189,17 @@ export class HashCache {
 
   /** Forget paths no longer in the tree. */
   retain(files: readonly { readonly path: string }[]): void {
+    this.retainPaths(files.map((f) => f.path));
+  }
+
+  /** retain() by the paths alone (a listing's own array: no object per file). */
+  retainPaths(files: readonly string[]): void {
     const rows = this.extra.size + this.slots.count();
     if (files.length >= rows) {
       // Every row may still be a listed file: only rows outside the files need a look.
       if (!this.extra.size) return;
     }
-    const paths = new Set(files.map((f) => f.path));
+    const paths = new Set(files);
     for (const p of this.extra.keys()) {
       if (!paths.has(p)) {
         this.extra.delete(p);
