@@ -1,37 +1,14 @@
 // How many hash workers a first push's early reads boot (each boot costs CPU the transfer's processes
 // need on a 2-core machine): the pool's own worker script from the build, counted by the pool.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashWhileSending, withEarly } from '../src/engine/early-hash.js';
-import { cachedSha, type Side } from '../src/engine/sides.js';
-import { HashCache } from '../src/verify/hash-cache.js';
+import { cachedSha } from '../src/engine/sides.js';
 import { HashPool } from '../src/verify/hash-pool.js';
-import { statTree } from '../src/verify/stat-tree.js';
+import { oldSide as tree } from '../src/engine/old-side.fixture.js';
 
 const WORKER = new URL('../dist/hash-worker.js', import.meta.url); // built by the global setup
 
-async function tree(n: number): Promise<{ side: Side; files: { path: string; size: number; reason: 'missing' }[]; bodies: Map<string, string> }> {
-  const root = mkdtempSync(join(tmpdir(), 'early-workers-'));
-  const bodies = new Map<string, string>();
-  const old = new Date(Date.now() - 86_400_000);
-  for (let i = 0; i < n; i++) {
-    const path = `d${i % 3}/f${i}`;
-    mkdirSync(join(root, `d${i % 3}`), { recursive: true });
-    const body = `body ${i} `.repeat(1 + (i % 7));
-    writeFileSync(join(root, path), body);
-    utimesSync(join(root, path), old, old);
-    bodies.set(path, body);
-  }
-  const listing = await statTree(root);
-  const side: Side = {
-    where: 'local', path: root, missing: false, paths: listing.paths, keys: listing.keys, nowMs: Date.now(), cacheRoot: root, racy: new Set(),
-    cache: HashCache.open(undefined, root, { listing }),
-  };
-  return { side, files: listing.paths.map((path, i) => ({ path, size: listing.keys[i * 4] as number, reason: 'missing' as const })), bodies };
-}
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
