@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { evictLeftovers } from './kept-ssh.js';
 
 export const BIN = resolve('bin/labsync.js');
 export const ROOT = process.env.LABSYNC_BENCH_DIR ?? join(tmpdir(), 'labsync-bench');
@@ -44,16 +45,6 @@ const CGROUP_ROOT = ((): { dir: string; v2: boolean } | undefined => {
   return undefined;
 })();
 let cgroups = 0;
-const leftCgroups: string[] = [];
-process.on('exit', () => {
-  for (const d of leftCgroups) {
-    try {
-      rmdirSync(d);
-    } catch {
-      // a process still in it (an ssh master about to time out): the kernel keeps an empty group, harmless
-    }
-  }
-});
 
 /** CPU ms a cgroup's processes used, from its accounting file. */
 function cgroupCpuMs(dir: string, v2: boolean): number {
@@ -65,29 +56,48 @@ function cgroupCpuMs(dir: string, v2: boolean): number {
 /**
  * `script` under /usr/bin/time: wall time, CPU time (user + sys, what the machine's load does not
  * inflate) and the peak RSS of its largest single process. Where the bench may make a cgroup, the CPU
- * is the cgroup's: every process the script started, also one that left it running and was never
- * waited for (ssh's ControlPersist master, which /usr/bin/time's count misses); else /usr/bin/time's.
+ * is the cgroup's (`inCgroup`): every process the script started, also one it left running and never
+ * waited for (a kept ssh master, which /usr/bin/time's count misses), up to the script's end; such a
+ * process then moves to the root group, and its later work is the caller's to count (kept-ssh.ts).
+ * Nothing here waits for it.
  */
-export function usage(script: string, options: ShOptions = {}): Usage {
+export function usage(script: string, options: ShOptions = {}): Usage & { readonly inCgroup: boolean } {
   const out = join(tmpdir(), `labsync-bench-time-${process.pid}`);
-  // Groups a lingering process kept busy are removed once it has gone.
-  for (const d of leftCgroups.splice(0)) {
-    try {
-      rmdirSync(d);
-    } catch {
-      leftCgroups.push(d);
-    }
-  }
   const group = CGROUP_ROOT ? join(CGROUP_ROOT.dir, `labsync-bench-${process.pid}-${cgroups++}`) : undefined;
   if (group) mkdirSync(group);
   const timed = `/usr/bin/time -f '%U %S %M' -o ${out} sh -c '${script.replace(/'/g, "'\\''")}'`;
-  const ms = sh(group ? `echo $$ > ${group}/cgroup.procs && exec ${timed}` : timed, options);
+  let ms: number;
+  try {
+    ms = sh(group ? `echo $$ > ${group}/cgroup.procs && exec ${timed}` : timed, options);
+  } catch (e) {
+    if (group && CGROUP_ROOT) dropGroup(group, CGROUP_ROOT.dir);
+    throw e;
+  }
   const [user, sys, kb] = (readFileSync(out, 'utf8').trim().split('\n').pop() as string).split(' ').map(Number) as [number, number, number];
   rmSync(out, { force: true });
-  if (!group || !CGROUP_ROOT) return { ms, cpuMs: (user + sys) * 1000, peakMb: kb / 1024 };
+  if (!group || !CGROUP_ROOT) return { ms, cpuMs: (user + sys) * 1000, peakMb: kb / 1024, inCgroup: false };
   const cpuMs = cgroupCpuMs(group, CGROUP_ROOT.v2);
-  leftCgroups.push(group);
-  return { ms, cpuMs, peakMb: kb / 1024 };
+  dropGroup(group, CGROUP_ROOT.dir);
+  return { ms, cpuMs, peakMb: kb / 1024, inCgroup: true };
+}
+
+/** Groups a leftover was still leaving (a zombie cannot move): removed on a later call, or at exit. */
+const leftGroups: string[] = [];
+const removeLeft = (): void => {
+  for (const d of leftGroups.splice(0)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      leftGroups.push(d);
+    }
+  }
+};
+process.on('exit', removeLeft);
+
+function dropGroup(group: string, root: string): void {
+  evictLeftovers(group, root);
+  leftGroups.push(group);
+  removeLeft();
 }
 
 /** The median of each of RUNS measurements (each taken on its own). */

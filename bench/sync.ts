@@ -1,14 +1,32 @@
 // The sync rows of issue 12: labsync push/check against the raw tool on a loopback sshd and moto, same trees.
 // Every labsync run has verify on (the default); the raw tools run bare, as a user's own script would.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//
+// Over ssh labsync keeps its connection between runs by default (an OpenSSH master, ControlPersist=60),
+// so the rows say which state they measure. A first push starts cold (any kept master closed first: it
+// is the first contact). No-op, one changed file and check are measured warm, over the connection the
+// run before kept, as the default gives them, and judged against plain `rsync -a` / `rsync -rn` (the
+// issue's goal); the same runs cold (the master closed before each run) and a warm rsync with the same
+// three Control options in its -e (what a user who sets ControlPersist for rsync gets) are shown beside,
+// not judged. Nothing waits for a kept master to end, nor stops one in the middle of a series.
+//
+// LABSYNC_BENCH_SYNC_CPU=1: each row in CPU milliseconds instead of wall time (the machine's load
+// inflates wall time, not CPU time), user + sys of
+// - every process of the run: a cgroup's count where the bench may make one, so a kept ssh master the
+//   run itself forked counts for its work up to the run's end (it then leaves the run's group); else
+//   /usr/bin/time's, plus all the CPU of a master the run left behind;
+// - the kept ssh masters of earlier runs: their utime+stime delta across the run;
+// - the server meanwhile, its whole process tree's utime+stime+cutime+cstime delta: moto's own; the
+//   loopback sshd's listener, its long-lived per-connection processes (a kept connection's) and every
+//   session they reaped, read once the run's sessions there are over (never waiting for a kept connection).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { makeBucket, S3_KEYS, startMoto, stopMoto, type S3Server } from '../test/harness/moto.js';
-import { startSshd, stopSshd, type SshHost } from '../test/harness/sshd.js';
+import { startSshd, stopSshd } from '../test/harness/sshd.js';
+import { closeMasters, costEnd, costStart } from './kept-ssh.js';
 import { add, BIN, makeTree, ROOT, RUNS, runsNote, sh, type ShOptions, fileChanger, usage } from './measure.js';
+import { s3Target, sshTarget, type Backend, type Target } from './sync-targets.js';
 
-type Backend = 'ssh' | 'aws' | 'rclone';
 /** no-op and one-changed goals: labsync ÷ the raw tool's own no-op, which verifies nothing. */
 const STEADY_GOAL: Record<Backend, number> = { ssh: 1.0, aws: 1.1, rclone: 1.1 };
 /** A run slower than this is not repeated (moto makes the big S3 rows take minutes): the row says so. */
@@ -21,36 +39,35 @@ const TREES = process.env.LABSYNC_BENCH_SYNC_TREES?.split(',').map((s) => s.trim
 const TOOLS = process.env.LABSYNC_BENCH_SYNC_TOOLS?.split(',').map((s) => s.trim());
 const wanted = (b: Backend): boolean => !TOOLS || TOOLS.includes(b);
 
-/**
- * LABSYNC_BENCH_SYNC_CPU=1: each row in CPU milliseconds instead of wall time — user + sys of every
- * process of the run (a cgroup's count where the bench may make one, so a process never waited for,
- * ssh's ControlPersist master, counts too; else /usr/bin/time's) plus what the server spent meanwhile
- * (moto's own, sshd's reaped children's, from /proc/PID/stat). On a shared machine the load inflates wall time, not CPU time.
- */
+/** CPU mode: what a row counts is said at the top of this file. */
 const CPU = process.env.LABSYNC_BENCH_SYNC_CPU === '1';
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-
-/** utime + stime + cutime + cstime of `pid`, in ms. */
-function serverCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
-}
+/** LABSYNC_BENCH_SYNC_CPU_PARTS=1: each CPU run's three parts on stderr. */
+const PARTS = CPU && process.env.LABSYNC_BENCH_SYNC_CPU_PARTS === '1';
 
 interface Timed { ms: number; runs: number }
 
+interface MeasureOptions extends ShOptions {
+  before?: (run: number) => void;
+  /** The server's pid, whose tree's CPU a run counts in CPU mode. */
+  server?: number;
+  /** Where the bench's kept ssh masters have their sockets, whose CPU a run counts in CPU mode. */
+  mux?: string;
+}
+
 /** The median of up to RUNS runs of `script` (or of the script for each run); a run over SLOW_MS ends the series. */
-function measure(script: string | ((run: number) => string), options: ShOptions & { before?: (run: number) => void; server?: number } = {}): Timed {
+function measure(script: string | ((run: number) => string), options: MeasureOptions = {}): Timed {
   const times: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     options.before?.(run);
     const text = typeof script === 'string' ? script : script(run);
     let wall: number;
     if (CPU) {
-      const before = options.server ? serverCpuMs(options.server) : 0;
+      const start = options.server ? costStart(options.server, options.mux) : undefined;
       const u = usage(text, { ...options, expect: [0] });
+      const kept = start && options.server ? costEnd(start, options.server, options.mux, u.inCgroup) : { masters: 0, host: 0 };
       wall = u.ms;
-      times.push(u.cpuMs + (options.server ? serverCpuMs(options.server) - before : 0));
+      times.push(u.cpuMs + kept.masters + kept.host);
+      if (PARTS) process.stderr.write(`    run ${run + 1}: ${u.cpuMs.toFixed(0)} ms the run's processes + ${kept.masters.toFixed(0)} ms kept masters + ${kept.host.toFixed(0)} ms server\n`);
     } else {
       wall = sh(text, { ...options, expect: [0] });
       times.push(wall);
@@ -71,62 +88,6 @@ function row(what: string, labsync: Timed, other: string, raw: Timed, goal: numb
 
 const sum = (a: Timed, b: Timed): Timed => ({ ms: a.ms + b.ms, runs: Math.min(a.runs, b.runs) });
 
-/** Where one backend's copies go, and how to point labsync and the raw tool there. */
-interface Target {
-  readonly backend: Backend;
-  /** The labsync.yaml remotes: block and the pair's remote: (and tool:) lines, for a destination named `name`. */
-  manifest(name: string): { remotes: string; pair: string };
-  /** The raw tool's transfer of `src` into destination `name`, its checksum compare (if it has one), its listing. */
-  raw(src: string, name: string): { push: string; pushLabel: string; compare?: string; compareLabel?: string; check: string; checkLabel: string };
-  /** Forget destination `name`, so the next push into it is a first push. */
-  clear(name: string): void;
-  /** The server's process, whose CPU a row counts under LABSYNC_BENCH_SYNC_CPU=1. */
-  readonly server: number;
-}
-
-function sshTarget(host: SshHost, remoteDir: string): Target {
-  const rsh = `ssh -o BatchMode=yes -F ${host.sshConfig} -p ${host.port} -i ${host.identity} -o IdentitiesOnly=yes -o UserKnownHostsFile=${host.knownHosts}`;
-  const at = (name: string): string => `${host.user}@127.0.0.1:${join(remoteDir, name)}/`;
-  return {
-    backend: 'ssh',
-    manifest: (name) => ({
-      remotes: `remotes:\n  gpu:\n    type: ssh\n    host: 127.0.0.1\n    user: ${host.user}\n    port: ${host.port}\n    identity: ${host.identity}\n    known_hosts: ${host.knownHosts}\n    ssh_config: ${host.sshConfig}\n    path: ${remoteDir}\n`,
-      pair: `    remote: "gpu:${name}"\n`,
-    }),
-    raw: (src, name) => ({
-      push: `rsync -a -e '${rsh}' ${src}/ ${at(name)}`, pushLabel: 'rsync -a',
-      compare: `rsync -rcn -e '${rsh}' ${src}/ ${at(name)}`, compareLabel: 'rsync -a + rsync -rcn',
-      check: `rsync -rn -e '${rsh}' ${src}/ ${at(name)}`, checkLabel: 'rsync -rn',
-    }),
-    clear: (name) => rmSync(join(remoteDir, name), { recursive: true, force: true }),
-    server: host.pid,
-  };
-}
-
-function s3Target(backend: 'aws' | 'rclone', server: S3Server, bucket: string): Target {
-  const url = (name: string): string => `s3://${bucket}/${name}/`;
-  const rclone = `rclonebench:${bucket}`;
-  const list = (name: string): string => `aws --endpoint-url ${server.endpoint} s3api list-objects-v2 --bucket ${bucket} --prefix ${name}/ --output json >/dev/null`;
-  return {
-    backend,
-    // labsync's pair "store:NAME" lands under the prefix bench/; the raw tools write beside it, under NAME/.
-    manifest: (name) => ({
-      remotes: `remotes:\n  store: { type: s3, bucket: ${bucket}, prefix: bench, region: us-east-1, endpoint: "${server.endpoint}" }\n`,
-      pair: `    remote: "store:${name}"\n    tool: ${backend}\n`,
-    }),
-    raw: (src, name) => backend === 'aws'
-      ? { push: `aws --endpoint-url ${server.endpoint} s3 sync --no-progress ${src}/ ${url(name)} >/dev/null`, pushLabel: 'aws s3 sync', check: list(name), checkLabel: 'aws s3api list-objects-v2' }
-      : {
-          push: `rclone copy ${src} ${rclone}/${name}`, pushLabel: 'rclone copy',
-          compare: `rclone check -q ${src} ${rclone}/${name}`, compareLabel: 'rclone copy + rclone check',
-          check: list(name), checkLabel: 'aws s3api list-objects-v2',
-        },
-    // A fresh prefix per first push: deleting 10k objects from moto would cost more than the push.
-    clear: () => undefined,
-    server: server.pid,
-  };
-}
-
 /** The rows for one tree and one backend: first push, no-op, one changed file, check. */
 function backendRows(target: Target, label: string, src: string, lab: string, env: Record<string, string>): void {
   const b = target.backend;
@@ -136,12 +97,16 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
     writeFileSync(join(lab, 'labsync.yaml'), `version: 1\ndefaults:\n  retries: 0\n${remotes}data:\n  - name: t\n    local: ${src}\n${pair}`);
   };
   const labsync = (args: string): string => `node ${BIN} ${args} -q`;
-  const opts = { cwd: lab, env, server: target.server };
+  const kept = target.kept;
+  const opts: MeasureOptions = { cwd: lab, env, server: target.server, ...(kept ? { mux: kept.prefix } : {}) };
+  const run = (script: string): void => void sh(script, { ...opts, expect: [0] });
 
-  // First push: a destination (and labsync state) that has never seen the tree, every run; the rows
-  // after this one use the last run's destinations.
+  // First push: a destination (and labsync state) that has never seen the tree, every run, and no
+  // connection kept from an earlier run (a first push is the first contact); the rows after this one
+  // use the last run's destinations.
   let last = 0;
   const first = measure(labsync('data push'), { ...opts, before: (run) => {
+    kept?.closeLabsync();
     target.clear(`labsync-${run}`);
     rmSync(join(lab, '.labsync'), { recursive: true, force: true });
     writeManifest(`labsync-${run}`);
@@ -151,24 +116,44 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
     target.clear(`raw-${run}`);
   } });
   const raw = target.raw(src, `raw-${last}`);
+  const rawKept = kept?.raw(src, `raw-${last}`);
   row(`first push ${over}, ${label}`, first, `${raw.pushLabel}, no verify`, rawFirst, 1.3);
   if (raw.compare) row(`first push ${over}, ${label}`, first, raw.compareLabel as string, sum(rawFirst, measure(raw.compare, opts)), 1.0);
 
+  /**
+   * A steady row: labsync's `ours` against the raw tool's `theirs` (`theirsKept`: over a kept connection),
+   * `change` before each run. Over ssh labsync runs warm, on the connection the run before kept (logging
+   * in again only if its window ran out), and is judged; then the same runs cold, and the raw tool warm.
+   */
+  const steady = (what: string, ours: string, theirs: string, theirsLabel: string, theirsKept: string | undefined, goal: number, change?: () => void): void => {
+    const warm = measure(ours, { ...opts, before: () => {
+      if (kept && !kept.labsyncKept()) run(labsync('data push'));
+      change?.();
+    } });
+    const cold = kept ? measure(ours, { ...opts, before: () => {
+      kept.closeLabsync();
+      change?.();
+    } }) : undefined;
+    // The raw tool catches up on labsync's changes first, so each timed run sees exactly one changed file.
+    if (change) run(raw.push);
+    const bare = measure(theirs, { ...opts, before: change });
+    const rawWarm = kept && theirsKept ? measure(theirsKept, { ...opts, before: () => {
+      if (!kept.rawKept()) run(rawKept?.push as string);
+      change?.();
+    } }) : undefined;
+    if (change) run(labsync('data push'));
+    row(`${what}${kept ? ' (connection kept from the last run)' : ''}, ${label}`, warm, theirsLabel, bare, goal);
+    if (rawWarm) row(`${what} (connection kept from the last run), ${label}`, warm, `${theirsLabel}, its connection kept too (ControlPersist=60 in -e)`, rawWarm, undefined);
+    if (cold) row(`${what} (cold: no kept connection), ${label}`, cold, theirsLabel, bare, undefined);
+  };
+
   // No-op: both destinations already hold the tree.
-  row(`no-op push ${over}, ${label}`, measure(labsync('data push'), opts), raw.pushLabel, measure(raw.push, opts), STEADY_GOAL[b]);
-
+  steady(`no-op push ${over}`, labsync('data push'), raw.push, raw.pushLabel, rawKept?.push, STEADY_GOAL[b]);
   // One changed file: new content and a new size (aws s3 sync would miss a same-size file with an older
-  // mtime than the object), its mtime past the racy window; each run changes it again for both tools.
-  const changed = join(src, 'd0', 'f0.bin');
-  const change = fileChanger(changed);
-  const oneLabsync = measure(labsync('data push'), { ...opts, before: change });
-  // The raw tool catches up on the same changes first, so each timed run sees exactly one changed file.
-  sh(raw.push, { ...opts, expect: [0] });
-  row(`one changed file, push ${over}, ${label}`, oneLabsync, raw.pushLabel, measure(raw.push, { ...opts, before: change }), STEADY_GOAL[b]);
-  sh(labsync('data push'), { ...opts, expect: [0] });
-
+  // mtime than the object), its mtime past the racy window; each run changes it again for every contender.
+  steady(`one changed file, push ${over}`, labsync('data push'), raw.push, raw.pushLabel, rawKept?.push, STEADY_GOAL[b], fileChanger(join(src, 'd0', 'f0.bin')));
   // check on an unchanged pair, against what the tool needs just to list both sides.
-  row(`check, unchanged ${over}, ${label}`, measure(labsync('check'), opts), raw.checkLabel, measure(raw.check, opts), 1.0);
+  steady(`check, unchanged ${over}`, labsync('check'), raw.check, raw.checkLabel, rawKept?.check, 1.0);
 }
 
 export async function syncRows(): Promise<void> {
@@ -178,7 +163,9 @@ export async function syncRows(): Promise<void> {
   ].filter((t) => !TREES || TREES.includes(t.short))
     .map((t) => ({ ...t, count: Math.max(10, Math.round(t.count * SCALE)), name: SCALE === 1 ? t.name : `${t.name}-x${SCALE}` }));
   const servers = mkdtempSync(join(ROOT, 'servers-'));
-  const env = { ...isolatedEnv(join(servers, 'home')), ...S3_KEYS };
+  // XDG_CACHE_HOME: where labsync keeps its ssh sockets, said rather than inherited.
+  const cache = join(servers, 'home', '.cache');
+  const env = { ...isolatedEnv(join(servers, 'home')), ...S3_KEYS, XDG_CACHE_HOME: cache };
   // The raw rclone reaches moto the way labsync's rclone pairs do: an env-defined remote, no config file content.
   const rcloneEnv = {
     RCLONE_CONFIG_RCLONEBENCH_TYPE: 's3', RCLONE_CONFIG_RCLONEBENCH_PROVIDER: 'Other', RCLONE_CONFIG_RCLONEBENCH_ENV_AUTH: 'true',
@@ -187,9 +174,14 @@ export async function syncRows(): Promise<void> {
   const host = await startSshd(join(servers, 'ssh'));
   // The servers run detached: a Ctrl-C of a long bench must still stop exactly them.
   let moto: S3Server | undefined;
+  // The kept ssh masters are the bench's runs' own: closed by pid before the sshd they talk to stops.
+  const stopSsh = (): void => {
+    closeMasters(`${servers}/`);
+    stopSshd(host);
+  };
   const onSignal = (): void => {
     if (moto) stopMoto(moto);
-    stopSshd(host);
+    stopSsh();
     rmSync(servers, { recursive: true, force: true });
     process.exit(130);
   };
@@ -209,7 +201,8 @@ export async function syncRows(): Promise<void> {
         mkdirSync(d, { recursive: true });
         return d;
       };
-      if (wanted('ssh')) backendRows(sshTarget(host, remoteDir), label, src, lab('ssh'), env);
+      if (wanted('ssh')) backendRows(sshTarget(host, remoteDir, servers, cache), label, src, lab('ssh'), env);
+      closeMasters(`${servers}/`);
       rmSync(remoteDir, { recursive: true, force: true });
       for (const b of (['aws', 'rclone'] as const).filter(wanted)) {
         // One moto per tree and tool: it keeps every object in memory, so each gets a fresh one.
@@ -228,7 +221,7 @@ export async function syncRows(): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    stopSshd(host);
+    stopSsh();
     rmSync(servers, { recursive: true, force: true });
   }
 }

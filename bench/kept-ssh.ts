@@ -1,0 +1,146 @@
+// What a run over ssh costs once the connection is kept between runs (OpenSSH ControlPersist, labsync's
+// default). The run that logs in forks the master, `ssh: <ControlPath> [mux]`: it detaches (stdio on
+// /dev/null, parent init, so nothing waiting on the run's pipes or children waits for it), stays in that
+// run's cgroup and carries the sessions of the runs after it until it has been idle ControlPersist
+// seconds; the loopback sshd's process for that connection lives as long. So a run's cost is its own
+// processes, plus what the kept masters spent during it, plus the delta of the whole sshd tree (the
+// per-connection processes' own time and their reaped sessions'), not only the listener's reaped children.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+interface Stat { comm: string; state: string; own: number; children: number }
+
+function stat(pid: number): Stat | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    return {
+      comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')),
+      state: f[0] as string,
+      own: (Number(f[11]) + Number(f[12])) * TICK_MS,
+      children: (Number(f[13]) + Number(f[14])) * TICK_MS,
+    };
+  } catch {
+    return undefined; // gone
+  }
+}
+
+const alive = (pid: number): boolean => {
+  const s = stat(pid);
+  return s !== undefined && s.state !== 'Z';
+};
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const descendants = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...descendants(c)]);
+
+/**
+ * utime + stime + cutime + cstime summed over `pid` and every process under it, in ms. A process reaped
+ * meanwhile moved its share into its parent's cutime/cstime, so the sum only grows by work done.
+ */
+export function treeCpuMs(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((sum, p) => {
+    const s = stat(p);
+    return sum + (s ? s.own + s.children : 0);
+  }, 0);
+}
+
+/** The kept masters whose ControlPath starts with `prefix`: pid → their own CPU ms (a master forks nothing). */
+export function masters(prefix: string): Map<number, number> {
+  const found = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let title: string;
+    try {
+      title = readFileSync(join('/proc', name, 'cmdline'), 'utf8');
+    } catch {
+      continue;
+    }
+    // setproctitle pads the title with spaces or NULs.
+    const m = /^ssh: (\S+) \[mux\]/.exec(title);
+    const s = m?.[1]?.startsWith(prefix) ? stat(Number(name)) : undefined;
+    if (s && s.state !== 'Z') found.set(Number(name), s.own);
+  }
+  return found;
+}
+
+/**
+ * Ends the kept masters under `prefix` (processes the bench's own runs started, each by its pid) and
+ * waits, at most 3 s, until they are gone: SIGTERM makes ssh remove its socket, so the next run logs in
+ * afresh, as the first run after ControlPersist ran out does.
+ */
+export function closeMasters(prefix: string): void {
+  const pids = [...masters(prefix).keys()];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // ended by itself meanwhile
+    }
+  }
+  for (let i = 0; i < 300 && pids.some(alive); i++) sleepSync(10);
+}
+
+/**
+ * Waits, at most 3 s, until the host's part of the last run is over: no session left under `sshd`
+ * (only sshd's own per-connection processes) and no more connections than there are kept masters
+ * (`kept`), so a connection that is closing is counted in full. Never waits for a kept connection.
+ */
+export function settleHost(sshd: number, kept: number): void {
+  for (let i = 0; i < 300; i++) {
+    const busy = descendants(sshd).some((p) => stat(p)?.comm !== 'sshd');
+    if (!busy && childrenOf(sshd).filter(alive).length <= kept) return;
+    sleepSync(10);
+  }
+}
+
+export interface SshCostStart { readonly masters: Map<number, number>; readonly host: number }
+
+/** Before a run: the kept masters under `prefix` (if any) and the server tree's CPU. */
+export function costStart(server: number, prefix: string | undefined): SshCostStart {
+  return { masters: prefix ? masters(prefix) : new Map(), host: treeCpuMs(server) };
+}
+
+/**
+ * After a run: the CPU ms the kept masters spent during it and the server tree's delta. A master that
+ * was already there counts by its delta; one the run started counts in full only when `counted` is
+ * false (no cgroup held the run, so /usr/bin/time's count left it out). A master ending by its timeout
+ * during the run loses its last ticks: at most one per ControlPersist window.
+ */
+export function costEnd(start: SshCostStart, server: number, prefix: string | undefined, counted: boolean): { masters: number; host: number } {
+  if (prefix) settleHost(server, masters(prefix).size);
+  let spent = 0;
+  for (const [pid, cpu] of prefix ? masters(prefix) : []) {
+    const before = start.masters.get(pid);
+    spent += before !== undefined ? cpu - before : counted ? 0 : cpu;
+  }
+  return { masters: spent, host: treeCpuMs(server) - start.host };
+}
+
+/**
+ * The processes left in a run's cgroup once the run has ended (a kept master) go to the hierarchy's root
+ * cgroup `root`, so the run's group can be removed; what they used so far stays charged to that group.
+ */
+export function evictLeftovers(group: string, root: string): void {
+  for (const pid of readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+    try {
+      writeFileSync(join(root, 'cgroup.procs'), pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** The three options labsync's kept connection uses, for a socket at `path`. */
+export const keptOptions = (path: string): string[] => ['ControlMaster=auto', `ControlPath=${path}`, 'ControlPersist=60'];
