@@ -6,7 +6,8 @@
 // processes, plus what the kept masters spent during it, plus the delta of the whole sshd tree (the
 // per-connection processes' own time and their reaped sessions'), not only the listener's reaped children.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
@@ -56,6 +57,9 @@ export function treeCpuMs(pid: number): number {
   }, 0);
 }
 
+/** The ControlPath of a kept master's title (setproctitle pads it with spaces or NULs). */
+const masterPath = (title: string): string | undefined => /^ssh: (\S+) \[mux\]/.exec(title)?.[1];
+
 /** The kept masters whose ControlPath starts with `prefix`: pid → their own CPU ms (a master forks nothing). */
 export function masters(prefix: string): Map<number, number> {
   const found = new Map<number, number>();
@@ -67,9 +71,8 @@ export function masters(prefix: string): Map<number, number> {
     } catch {
       continue;
     }
-    // setproctitle pads the title with spaces or NULs.
-    const m = /^ssh: (\S+) \[mux\]/.exec(title);
-    const s = m?.[1]?.startsWith(prefix) ? stat(Number(name)) : undefined;
+    const path = masterPath(title);
+    const s = path?.startsWith(prefix) ? stat(Number(name)) : undefined;
     if (s && s.state !== 'Z') found.set(Number(name), s.own);
   }
   return found;
@@ -142,5 +145,33 @@ export function evictLeftovers(group: string, root: string): void {
   }
 }
 
+/** Whether a run's cgroup still holds a process of the run's own: anything but a kept master. */
+export function runBusy(group: string): boolean {
+  return readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).some((pid) => {
+    try {
+      return masterPath(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) === undefined;
+    } catch {
+      return false; // gone
+    }
+  });
+}
+
 /** The three options labsync's kept connection uses, for a socket at `path`. */
 export const keptOptions = (path: string): string[] => ['ControlMaster=auto', `ControlPath=${path}`, 'ControlPersist=60'];
+
+/**
+ * Development only, until labsync keeps its connection by default: LABSYNC_BENCH_EMULATE_PERSIST=1 gives
+ * a bench's ssh remote the options labsync's default will use, its socket in the same folder
+ * (XDG_CACHE_HOME `cache`/labsync/ssh), so the kept rows can be seen with a build that does not keep it
+ * yet. Returns the manifest's `ssh_options:` line for the remote (indented 4), or '' without the switch.
+ */
+export function emulatedPersist(cache: string, user: string, port: number): string {
+  if (process.env.LABSYNC_BENCH_EMULATE_PERSIST !== '1') return '';
+  const dir = join(cache, 'labsync', 'ssh');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const digest = createHash('sha256').update(`${user}@127.0.0.1:${port}`).digest('hex').slice(0, 20);
+  return `    ssh_options: [${keptOptions(join(dir, digest)).map((o) => JSON.stringify(o)).join(', ')}]\n`;
+}
+
+/** Where labsync keeps its sockets under XDG_CACHE_HOME `cache`: the prefix of its masters' ControlPath. */
+export const labsyncSockets = (cache: string): string => `${join(cache, 'labsync', 'ssh')}/`;

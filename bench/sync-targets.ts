@@ -1,11 +1,10 @@
 // Where the sync rows' copies go (bench/sync.ts): a loopback sshd or moto, and how labsync and the raw
 // tool reach it. Over ssh, also the kept connections: labsync's own, and the raw rsync's reference one.
-import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Server } from '../test/harness/moto.js';
 import type { SshHost } from '../test/harness/sshd.js';
-import { closeMasters, keptOptions, masters } from './kept-ssh.js';
+import { closeMasters, emulatedPersist, keptOptions, labsyncSockets, masters } from './kept-ssh.js';
 
 export type Backend = 'ssh' | 'aws' | 'rclone';
 
@@ -36,27 +35,15 @@ export interface Target {
   readonly kept?: KeptConnections;
 }
 
-/**
- * Development only, until labsync keeps its connection by default: LABSYNC_BENCH_EMULATE_PERSIST=1 gives
- * the bench's ssh remote the options labsync's default will use (same socket folder), so the kept rows
- * can be seen with a build that does not keep it yet. Without it the bench measures labsync's default.
- */
-const EMULATE_PERSIST = process.env.LABSYNC_BENCH_EMULATE_PERSIST === '1';
-
 /** `cache`: the runs' XDG_CACHE_HOME, where labsync keeps its sockets; `servers`: the bench's folder. */
 export function sshTarget(host: SshHost, remoteDir: string, servers: string, cache: string): Target {
   const rsh = `ssh -o BatchMode=yes -F ${host.sshConfig} -p ${host.port} -i ${host.identity} -o IdentitiesOnly=yes -o UserKnownHostsFile=${host.knownHosts}`;
   const at = (name: string): string => `${host.user}@127.0.0.1:${join(remoteDir, name)}/`;
-  const ours = join(cache, 'labsync', 'ssh');
+  const ours = labsyncSockets(cache);
   const rawSocket = join(servers, 'rsync-cm', 'c');
   mkdirSync(join(servers, 'rsync-cm'), { recursive: true, mode: 0o700 });
   const keptRsh = `${rsh} ${keptOptions(rawSocket).map((o) => `-o ${o}`).join(' ')}`;
-  let emulated = '';
-  if (EMULATE_PERSIST) {
-    mkdirSync(ours, { recursive: true, mode: 0o700 });
-    const digest = createHash('sha256').update(`${host.user}@127.0.0.1:${host.port}`).digest('hex').slice(0, 20);
-    emulated = `    ssh_options: [${keptOptions(join(ours, digest)).map((o) => JSON.stringify(o)).join(', ')}]\n`;
-  }
+  const emulated = emulatedPersist(cache, host.user, host.port);
   return {
     backend: 'ssh',
     manifest: (name) => ({
@@ -72,8 +59,8 @@ export function sshTarget(host: SshHost, remoteDir: string, servers: string, cac
     server: host.pid,
     kept: {
       prefix: `${servers}/`,
-      closeLabsync: () => closeMasters(`${ours}/`),
-      labsyncKept: () => masters(`${ours}/`).size > 0,
+      closeLabsync: () => closeMasters(ours),
+      labsyncKept: () => masters(ours).size > 0,
       raw: (src, name) => ({ push: `rsync -a -e '${keptRsh}' ${src}/ ${at(name)}`, check: `rsync -rn -e '${keptRsh}' ${src}/ ${at(name)}` }),
       rawKept: () => masters(rawSocket).size > 0,
     },

@@ -99,7 +99,7 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
   const labsync = (args: string): string => `node ${BIN} ${args} -q`;
   const kept = target.kept;
   const opts: MeasureOptions = { cwd: lab, env, server: target.server, ...(kept ? { mux: kept.prefix } : {}) };
-  const run = (script: string): void => void sh(script, { ...opts, expect: [0] });
+  const untimed = (script: string): void => void sh(script, { ...opts, expect: [0] });
 
   // First push: a destination (and labsync state) that has never seen the tree, every run, and no
   // connection kept from an earlier run (a first push is the first contact); the rows after this one
@@ -111,6 +111,10 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
     rmSync(join(lab, '.labsync'), { recursive: true, force: true });
     writeManifest(`labsync-${run}`);
   } });
+  // Whether this build keeps its connection (labsync's default; a build before it does not): the rows say.
+  const keeps = kept?.labsyncKept() === true;
+  if (kept && !keeps) process.stderr.write('  (labsync kept no ssh connection after its first push: no cold rows, the steady rows say so)\n');
+  const state = !kept ? '' : keeps ? ' (connection kept from the last run)' : ' (labsync kept no connection)';
   const rawFirst = measure((run) => target.raw(src, `raw-${run}`).push, { ...opts, before: (run) => {
     last = run;
     target.clear(`raw-${run}`);
@@ -127,23 +131,23 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
    */
   const steady = (what: string, ours: string, theirs: string, theirsLabel: string, theirsKept: string | undefined, goal: number, change?: () => void): void => {
     const warm = measure(ours, { ...opts, before: () => {
-      if (kept && !kept.labsyncKept()) run(labsync('data push'));
+      if (keeps && !kept?.labsyncKept()) untimed(labsync('data push'));
       change?.();
     } });
-    const cold = kept ? measure(ours, { ...opts, before: () => {
+    const cold = kept && keeps ? measure(ours, { ...opts, before: () => {
       kept.closeLabsync();
       change?.();
     } }) : undefined;
     // The raw tool catches up on labsync's changes first, so each timed run sees exactly one changed file.
-    if (change) run(raw.push);
+    if (change) untimed(raw.push);
     const bare = measure(theirs, { ...opts, before: change });
     const rawWarm = kept && theirsKept ? measure(theirsKept, { ...opts, before: () => {
-      if (!kept.rawKept()) run(rawKept?.push as string);
+      if (!kept.rawKept()) untimed(rawKept?.push as string);
       change?.();
     } }) : undefined;
-    if (change) run(labsync('data push'));
-    row(`${what}${kept ? ' (connection kept from the last run)' : ''}, ${label}`, warm, theirsLabel, bare, goal);
-    if (rawWarm) row(`${what} (connection kept from the last run), ${label}`, warm, `${theirsLabel}, its connection kept too (ControlPersist=60 in -e)`, rawWarm, undefined);
+    if (change) untimed(labsync('data push'));
+    row(`${what}${state}, ${label}`, warm, theirsLabel, bare, goal);
+    if (rawWarm) row(`${what}${state}, ${label}`, warm, `${theirsLabel}, its connection kept (ControlPersist=60 in -e)`, rawWarm, undefined);
     if (cold) row(`${what} (cold: no kept connection), ${label}`, cold, theirsLabel, bare, undefined);
   };
 
