@@ -108,24 +108,42 @@ export function settleHost(sshd: number, kept: number): void {
   }
 }
 
-export interface SshCostStart { readonly masters: Map<number, number>; readonly host: number }
+/** Processes a run left in its cgroup and the bench moved out (evictLeftovers): kept, whatever their name. */
+const leftBehind = new Set<number>();
 
-/** Before a run: the kept masters under `prefix` (if any) and the server tree's CPU. */
+/**
+ * The processes kept between runs: the masters under `prefix`, and whatever a run left behind in its
+ * cgroup (a master whose socket is elsewhere, anything else a run did not wait for); pid → CPU ms.
+ */
+function keptNow(prefix: string | undefined): Map<number, number> {
+  const found = prefix ? masters(prefix) : new Map<number, number>();
+  for (const pid of leftBehind) {
+    const s = stat(pid);
+    if (!s || s.state === 'Z') leftBehind.delete(pid);
+    else if (!found.has(pid)) found.set(pid, s.own + s.children);
+  }
+  return found;
+}
+
+export interface SshCostStart { readonly kept: Map<number, number>; readonly host: number }
+
+/** Before a run: the kept processes' CPU and the server tree's. */
 export function costStart(server: number, prefix: string | undefined): SshCostStart {
-  return { masters: prefix ? masters(prefix) : new Map(), host: treeCpuMs(server) };
+  return { kept: keptNow(prefix), host: treeCpuMs(server) };
 }
 
 /**
- * After a run: the CPU ms the kept masters spent during it and the server tree's delta. A master that
- * was already there counts by its delta; one the run started counts in full only when `counted` is
- * false (no cgroup held the run, so /usr/bin/time's count left it out). A master ending by its timeout
- * during the run loses its last ticks: at most one per ControlPersist window.
+ * After a run: the CPU ms the kept processes spent during it and the server tree's delta, read once the
+ * host's part is over (with a `prefix`: an ssh server). One kept from before counts by its delta; one
+ * the run started counts in full only when `counted` is false (no cgroup held the run, so
+ * /usr/bin/time's count left it out). A master ending by its timeout during the run loses its last
+ * ticks: at most one per ControlPersist window.
  */
 export function costEnd(start: SshCostStart, server: number, prefix: string | undefined, counted: boolean): { masters: number; host: number } {
-  if (prefix) settleHost(server, masters(prefix).size);
+  if (prefix) settleHost(server, keptNow(prefix).size);
   let spent = 0;
-  for (const [pid, cpu] of prefix ? masters(prefix) : []) {
-    const before = start.masters.get(pid);
+  for (const [pid, cpu] of keptNow(prefix)) {
+    const before = start.kept.get(pid);
     spent += before !== undefined ? cpu - before : counted ? 0 : cpu;
   }
   return { masters: spent, host: treeCpuMs(server) - start.host };
@@ -133,12 +151,14 @@ export function costEnd(start: SshCostStart, server: number, prefix: string | un
 
 /**
  * The processes left in a run's cgroup once the run has ended (a kept master) go to the hierarchy's root
- * cgroup `root`, so the run's group can be removed; what they used so far stays charged to that group.
+ * cgroup `root`, so the run's group can be removed; what they used so far stays charged to that group,
+ * what they use later is counted by their CPU delta (costStart, costEnd).
  */
 export function evictLeftovers(group: string, root: string): void {
   for (const pid of readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
     try {
       writeFileSync(join(root, 'cgroup.procs'), pid);
+      leftBehind.add(Number(pid));
     } catch {
       // gone meanwhile
     }
