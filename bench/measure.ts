@@ -1,7 +1,7 @@
 // What every bench module shares: timing a shell command, medians, the trees, and the table of rows.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { evictLeftovers } from './kept-ssh.js';
@@ -17,13 +17,27 @@ export interface ShOptions {
   readonly expect?: readonly number[];
 }
 
-/** Milliseconds `script` took. */
+/**
+ * Milliseconds `script` took, to its exit. Its stderr goes to a file, not a pipe: a process it leaves
+ * running that kept the pipe (a kept ssh master, if it did not detach its stdio) would hold spawnSync
+ * until that process ends.
+ */
 export function sh(script: string, options: ShOptions = {}): number {
   const t = process.hrtime.bigint();
   const env = options.env ?? { ...process.env, RCLONE_CONFIG: '/dev/null' };
-  const r = spawnSync('sh', ['-c', script], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'ignore', 'pipe'], env, maxBuffer: 64 * 1024 * 1024 });
-  if (!(options.expect ?? [0, 1, 4]).includes(r.status ?? -1)) throw new Error(`${script} exited ${r.status}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - t) / 1e6;
+  const errFile = join(tmpdir(), `labsync-bench-stderr-${process.pid}`);
+  const fd = openSync(errFile, 'w');
+  let r: ReturnType<typeof spawnSync>;
+  try {
+    r = spawnSync('sh', ['-c', script], { cwd: options.cwd ?? ROOT, stdio: ['ignore', 'ignore', fd], env });
+  } finally {
+    closeSync(fd);
+  }
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const stderr = readFileSync(errFile, 'utf8');
+  rmSync(errFile, { force: true });
+  if (!(options.expect ?? [0, 1, 4]).includes(r.status ?? -1)) throw new Error(`${script} exited ${r.status}: ${stderr}`);
+  return ms;
 }
 
 export interface Usage { readonly ms: number; readonly cpuMs: number; readonly peakMb: number }

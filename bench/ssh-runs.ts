@@ -3,7 +3,8 @@
 // labsync keeps its ssh connection between runs by default (kept-ssh.ts): every contender has its own
 // XDG_CACHE_HOME, so its runs are warm on its own connection; a "-cold" twin closes it before each run.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshHost } from '../test/harness/sshd.js';
 import { costEnd, costStart, emulatedPersist, evictLeftovers, keptOptions, runBusy } from './kept-ssh.js';
@@ -47,11 +48,15 @@ export async function measured(name: string, argv: string[], cwd: string, env: N
   mkdirSync(cg);
   const start = costStart(host.pid, options.mux);
   const t = process.hrtime.bigint();
-  const child = spawn('sh', ['-c', `echo $$ > ${cg}/cgroup.procs && exec "$@"`, 'sh', ...argv], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => void (err += b.toString()));
-  const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 128)));
+  // stderr to a file, and the end is the command's exit: a process it leaves running never holds the bench.
+  const errFile = join(tmpdir(), `${name}-${process.pid}.stderr`);
+  const fd = openSync(errFile, 'w');
+  const child = spawn('sh', ['-c', `echo $$ > ${cg}/cgroup.procs && exec "$@"`, 'sh', ...argv], { cwd, env, stdio: ['ignore', 'ignore', fd] });
+  closeSync(fd);
+  const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 128)));
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
+  const err = readFileSync(errFile, 'utf8');
+  rmSync(errFile, { force: true });
   if (code !== 0) throw new Error(`${argv.join(' ')}: exit ${code} ${err}`);
   if (err && options.echoStderr) process.stderr.write(err);
   for (let i = 0; i < 200 && runBusy(cg); i++) await sleep(10);
