@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
 const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -60,7 +60,7 @@ export function treeCpuMs(pid: number): number {
 /** The ControlPath of a kept master's title (setproctitle pads it with spaces or NULs). */
 const masterPath = (title: string): string | undefined => /^ssh: (\S+) \[mux\]/.exec(title)?.[1];
 
-/** The kept masters whose ControlPath starts with `prefix`: pid → their own CPU ms (a master forks nothing). */
+/** The kept masters whose ControlPath starts with `prefix`: pid → CPU ms (utime+stime+cutime+cstime). */
 export function masters(prefix: string): Map<number, number> {
   const found = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
@@ -73,7 +73,7 @@ export function masters(prefix: string): Map<number, number> {
     }
     const path = masterPath(title);
     const s = path?.startsWith(prefix) ? stat(Number(name)) : undefined;
-    if (s && s.state !== 'Z') found.set(Number(name), s.own);
+    if (s && s.state !== 'Z') found.set(Number(name), s.own + s.children);
   }
   return found;
 }
@@ -102,7 +102,11 @@ export function closeMasters(prefix: string): void {
  */
 export function settleHost(sshd: number, kept: number): void {
   for (let i = 0; i < 300; i++) {
-    const busy = descendants(sshd).some((p) => stat(p)?.comm !== 'sshd');
+    // OpenSSH 9.8 on names the per-connection processes sshd-session.
+    const busy = descendants(sshd).some((p) => {
+      const comm = stat(p)?.comm;
+      return comm !== undefined && !comm.startsWith('sshd');
+    });
     if (!busy && childrenOf(sshd).filter(alive).length <= kept) return;
     sleepSync(10);
   }
@@ -127,8 +131,9 @@ function keptNow(prefix: string | undefined): Map<number, number> {
 
 export interface SshCostStart { readonly kept: Map<number, number>; readonly host: number }
 
-/** Before a run: the kept processes' CPU and the server tree's. */
+/** Before a run: the kept processes' CPU and the server tree's (a connection just closed has ended first). */
 export function costStart(server: number, prefix: string | undefined): SshCostStart {
+  if (prefix) settleHost(server, keptNow(prefix).size);
   return { kept: keptNow(prefix), host: treeCpuMs(server) };
 }
 
