@@ -4,37 +4,36 @@
 // round, for each build in turn (order alternating): one file changed as bench/sync.ts changes it (new
 // bytes and size, mtime 2 s back), `data push`, then right away `check --json` (the bench's order: the
 // copy the push wrote is within the racy second), then `rsync -rn` of the same trees. Prints client CPU
-// (user+sys of the run's process tree incl. ssh, /usr/bin/time), the server's (sshd's reaped
-// children, /proc/PID/stat cutime+cstime), and check's bytesHashed and work (cache rows parsed).
+// (user+sys of the run's process tree incl. ssh, /usr/bin/time, plus what a kept ssh master spent), the
+// server's (the loopback sshd's whole process tree, kept-ssh.ts), and check's bytesHashed and work (cache rows parsed).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { startSshd, stopSshd } from '../test/harness/sshd.js';
+import { closeMasters, costEnd, costStart } from './kept-ssh.js';
 
 const root = process.env.CHECK_DIR ?? '/tmp/checkinc-bench';
 const from = process.env.CHECK_SRC ?? '/tmp/labsync-bench/sync-10k-50KiB/src';
 const builds = { a: process.env.LABSYNC_A as string, b: process.env.LABSYNC_B as string };
 const rounds = Number(process.env.CHECK_ROUNDS ?? 3);
 
-const serverCpu = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[14]) + Number(f[15])) * 10; // cutime + cstime, in ms (USER_HZ 100)
-};
-
 rmSync(join(root, 'sshd'), { recursive: true, force: true }); // a host key left by an earlier run stops ssh-keygen
 const host = await startSshd(join(root, 'sshd'));
 try {
-  const env = { ...isolatedEnv(join(root, 'home')), PATH: process.env.PATH ?? '' };
+  // Its own XDG_CACHE_HOME: a connection labsync keeps lives under root, its CPU counted, closed at the end.
+  const env = { ...isolatedEnv(join(root, 'home')), PATH: process.env.PATH ?? '', XDG_CACHE_HOME: join(root, 'home', '.cache') };
+  const mux = `${root}/`;
   const timed = (name: 'a' | 'b', label: string, argv: string[]): { stdout: string; cpu: number; server: number } => {
     const dir = join(root, name);
-    const before = serverCpu(host.pid);
+    const start = costStart(host.pid, mux);
     const out = join(root, `time-${name}`);
     const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', out, ...argv], { cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0 && !(label === 'check' && r.status === 4)) throw new Error(`${name} ${label}: exit ${r.status} ${r.stderr}`);
     const [u, s] = readFileSync(out, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [];
-    return { stdout: r.stdout, cpu: Math.round(((u ?? 0) + (s ?? 0)) * 1000), server: serverCpu(host.pid) - before };
+    const kept = costEnd(start, host.pid, mux, false); // /usr/bin/time misses a master the run left: counted here
+    return { stdout: r.stdout, cpu: Math.round(((u ?? 0) + (s ?? 0)) * 1000 + kept.masters), server: Math.round(kept.host) };
   };
   const rsh = `ssh -o BatchMode=yes -F ${host.sshConfig} -p ${host.port} -i ${host.identity} -o IdentitiesOnly=yes -o UserKnownHostsFile=${host.knownHosts}`;
   for (const name of ['a', 'b'] as const) {
@@ -65,5 +64,6 @@ try {
     }
   }
 } finally {
+  closeMasters(`${root}/`);
   stopSshd(host);
 }

@@ -1,26 +1,21 @@
 // The ssh first push, builds back to back (issue 12): each round runs every labsync build named in
 // LABSYNC_AB_BUILDS (`name=path/to/bin/labsync.js[,…]`, an optional `+VAR=value` after a path for
 // that run's environment) into a fresh host folder and state, then `rsync -a` into a fresh folder and
-// `rsync -rcn` over its copy; the order of the builds turns each round. Each run: wall ms, CPU ms of
-// every process it started (a cgroup, as bench/sync.ts counts) and the loopback sshd's reaped children.
+// `rsync -rcn` over its copy; the order of the builds turns each round. A first push is the first
+// contact: a connection labsync kept from an earlier run is closed first. Each run: wall ms, CPU ms of
+// every process it started (a cgroup, as bench/sync.ts counts, plus kept masters' work) and the loopback
+// sshd's whole process tree (kept-ssh.ts).
 // LABSYNC_AB_ROUNDS (3). `npx tsup bench/first-push-ab.ts --format esm --platform node --target node20 --out-dir .bench/dist && node .bench/dist/first-push-ab.js`
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { startSshd, stopSshd } from '../test/harness/sshd.js';
+import { closeMasters, costEnd, costStart, emulatedPersist, labsyncSockets } from './kept-ssh.js';
 import { makeTree, median, ROOT, usage } from './measure.js';
 import { rshOf } from './ssh-runs.js';
 
 const ROUNDS = Number(process.env.LABSYNC_AB_ROUNDS ?? 3);
 const SCALE = Number(process.env.LABSYNC_BENCH_SYNC_SCALE ?? 1);
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim() || 100);
-
-function serverCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[13]) + Number(f[14])) * TICK_MS;
-}
 
 const builds = (process.env.LABSYNC_AB_BUILDS ?? 'main=/work/main/bin/labsync.js,this=bin/labsync.js').split(',').map((spec) => {
   const [name, rest] = spec.split('=', 2) as [string, string];
@@ -33,7 +28,9 @@ const count = Math.max(10, Math.round(10_000 * SCALE));
 const src = process.env.LABSYNC_AB_SRC ?? join(makeTree(SCALE === 1 ? 'sync-10k-50KiB' : `sync-10k-50KiB-x${SCALE}`, count, 40 * 1024, 60 * 1024, { ageSeconds: 24 * 3600 }), 'src');
 const servers = mkdtempSync(join(ROOT, 'ab-'));
 const host = await startSshd(join(servers, 'ssh'));
-const env = isolatedEnv(join(servers, 'home'));
+const cache = join(servers, 'home', '.cache');
+const env = { ...isolatedEnv(join(servers, 'home')), XDG_CACHE_HOME: cache };
+const mux = `${servers}/`;
 const remoteDir = join(servers, 'remote');
 mkdirSync(remoteDir, { recursive: true });
 const rsh = rshOf(host);
@@ -41,9 +38,11 @@ const rsh = rshOf(host);
 type Sample = { wall: number; cpu: number; host: number };
 const samples = new Map<string, Sample[]>();
 const take = (name: string, script: string, cwd: string, extra: Record<string, string> = {}): void => {
-  const before = serverCpuMs(host.pid);
+  closeMasters(labsyncSockets(cache));
+  const start = costStart(host.pid, mux);
   const u = usage(script, { cwd, env: { ...env, ...extra }, expect: [0] });
-  const s = { wall: u.ms, cpu: u.cpuMs, host: serverCpuMs(host.pid) - before };
+  const kept = costEnd(start, host.pid, mux, u.inCgroup);
+  const s = { wall: u.ms, cpu: u.cpuMs + kept.masters, host: kept.host };
   samples.set(name, [...(samples.get(name) ?? []), s]);
   process.stderr.write(`  ${name}: wall ${s.wall.toFixed(0)} ms, client CPU ${s.cpu.toFixed(0)} ms, host CPU ${s.host.toFixed(0)} ms, all ${(s.cpu + s.host).toFixed(0)} ms\n`);
 };
@@ -58,7 +57,7 @@ try {
       rmSync(lab, { recursive: true, force: true });
       rmSync(dest, { recursive: true, force: true });
       mkdirSync(lab, { recursive: true });
-      writeFileSync(join(lab, 'labsync.yaml'), `version: 1\ndefaults:\n  retries: 0\nremotes:\n  gpu:\n    type: ssh\n    host: 127.0.0.1\n    user: ${host.user}\n    port: ${host.port}\n    identity: ${host.identity}\n    known_hosts: ${host.knownHosts}\n    ssh_config: ${host.sshConfig}\n    path: ${remoteDir}\ndata:\n  - name: t\n    local: ${src}\n    remote: "gpu:labsync-${b.name}"\n`);
+      writeFileSync(join(lab, 'labsync.yaml'), `version: 1\ndefaults:\n  retries: 0\nremotes:\n  gpu:\n    type: ssh\n    host: 127.0.0.1\n    user: ${host.user}\n    port: ${host.port}\n    identity: ${host.identity}\n    known_hosts: ${host.knownHosts}\n    ssh_config: ${host.sshConfig}\n    path: ${remoteDir}\n${emulatedPersist(cache, host.user, host.port)}data:\n  - name: t\n    local: ${src}\n    remote: "gpu:labsync-${b.name}"\n`);
       take(b.name, `node ${b.bin} data push -q`, lab, b.env);
     }
     const raw = join(remoteDir, 'raw');
@@ -67,6 +66,7 @@ try {
     take('rsync -rcn', `rsync -rcn -e '${rsh}' ${src}/ ${host.user}@127.0.0.1:${raw}/`, servers);
   }
 } finally {
+  closeMasters(mux);
   stopSshd(host);
   rmSync(servers, { recursive: true, force: true });
 }

@@ -1,36 +1,36 @@
 // Hand measurement (not part of `npm run bench`): one changed file pushed over the loopback sshd by two
 // labsync builds back to back (LABSYNC_A, LABSYNC_B: paths of bin/labsync.js), each with its own project
 // and remote folder, the same source tree. Prints client CPU (user+sys of the run's process tree, from
-// /usr/bin/time) and the server's (sshd's reaped children, /proc/PID/stat cutime+cstime) per run.
+// /usr/bin/time, plus what a kept ssh master spent) and the server's (the loopback sshd's whole process
+// tree, kept-ssh.ts) per run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { startSshd, stopSshd } from '../test/harness/sshd.js';
+import { closeMasters, costEnd, costStart } from './kept-ssh.js';
 
 const root = process.env.INCR_DIR ?? '/tmp/incr-bench/ssh';
 const src = process.env.INCR_SRC ?? '/tmp/labsync-bench/sync-10k-50KiB/src';
 const builds = { a: process.env.LABSYNC_A as string, b: process.env.LABSYNC_B as string };
 const rounds = Number(process.env.INCR_ROUNDS ?? 3);
 
-const serverCpu = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[14]) + Number(f[15])) * 10; // cutime + cstime, in ms (USER_HZ 100)
-};
-
 const host = await startSshd(join(root, 'sshd'));
 try {
-  const env = { ...isolatedEnv(join(root, 'home')), PATH: process.env.PATH ?? '' };
+  // Its own XDG_CACHE_HOME: a connection labsync keeps lives under root, its CPU counted, closed at the end.
+  const env = { ...isolatedEnv(join(root, 'home')), PATH: process.env.PATH ?? '', XDG_CACHE_HOME: join(root, 'home', '.cache') };
+  const mux = `${root}/`;
   const run = (name: 'a' | 'b', label: string): void => {
     const dir = join(root, name);
-    const before = serverCpu(host.pid);
+    const start = costStart(host.pid, mux);
     const out = join(root, `time-${name}`);
     const t = Date.now();
     const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', out, 'node', builds[name], 'data', 'push', '-q'], { cwd: dir, env, encoding: 'utf8' });
     const ms = Date.now() - t;
     if (r.status !== 0) throw new Error(`${name} ${label}: exit ${r.status} ${r.stderr}`);
     const [u, s, kb] = readFileSync(out, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [];
-    process.stdout.write(`${label} ${name}: wall ${ms} ms, client CPU ${Math.round(((u ?? 0) + (s ?? 0)) * 1000)} ms, peak ${Math.round((kb ?? 0) / 1024)} MB, server CPU ${serverCpu(host.pid) - before} ms\n`);
+    const kept = costEnd(start, host.pid, mux, false); // /usr/bin/time misses a master the run left: counted here
+    process.stdout.write(`${label} ${name}: wall ${ms} ms, client CPU ${Math.round(((u ?? 0) + (s ?? 0)) * 1000 + kept.masters)} ms, peak ${Math.round((kb ?? 0) / 1024)} MB, server CPU ${Math.round(kept.host)} ms\n`);
   };
   for (const name of ['a', 'b'] as const) {
     const dir = join(root, name);
@@ -52,5 +52,6 @@ try {
     for (const name of ['a', 'b'] as const) run(name, `after ${k}`);
   }
 } finally {
+  closeMasters(`${root}/`);
   stopSshd(host);
 }
