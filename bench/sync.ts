@@ -14,10 +14,12 @@
 // - every process of the run: a cgroup's count where the bench may make one, so a kept ssh master the
 //   run itself forked counts for its work up to the run's end (it then leaves the run's group); else
 //   /usr/bin/time's, plus all the CPU of a master the run left behind;
-// - the kept ssh masters of earlier runs: their utime+stime delta across the run;
+// - what earlier runs left running (the kept ssh masters under the bench's folder, anything else a run
+//   left in its cgroup): its utime+stime+cutime+cstime delta across the run;
 // - the server meanwhile, its whole process tree's utime+stime+cutime+cstime delta: moto's own; the
 //   loopback sshd's listener, its long-lived per-connection processes (a kept connection's) and every
 //   session they reaped, read once the run's sessions there are over (never waiting for a kept connection).
+// LABSYNC_BENCH_SYNC_CPU_PARTS=1 prints the three parts of each run.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
@@ -41,7 +43,6 @@ const wanted = (b: Backend): boolean => !TOOLS || TOOLS.includes(b);
 
 /** CPU mode: what a row counts is said at the top of this file. */
 const CPU = process.env.LABSYNC_BENCH_SYNC_CPU === '1';
-/** LABSYNC_BENCH_SYNC_CPU_PARTS=1: each CPU run's three parts on stderr. */
 const PARTS = CPU && process.env.LABSYNC_BENCH_SYNC_CPU_PARTS === '1';
 
 interface Timed { ms: number; runs: number }
