@@ -62,9 +62,20 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
 
   it('(a) two pushes and a check within the window: one login, one socket, one master that outlives the runs', async () => {
     const lab = newLab();
-    expect(await runs(lab, [['data', 'push']])).toBe(1);
+    const trace = { LABSYNC_TRACE: '1' };
+    expect(await runs(lab, [['data', 'push']], trace)).toBe(1);
     lab.write(lab.path('raw/a.txt'), 'alpha, again');
-    expect(await runs(lab, [['data', 'push'], ['check'], ['data', 'push']])).toBe(0);
+    const before = logins();
+    // The session started early (bin/labsync.js replays the command the last run recorded) rides the
+    // kept connection, and is taken: the engine's command is the same, for a push and for the check
+    // after it (the same cipher, the same socket).
+    for (const args of [['data', 'push'], ['check'], ['data', 'push']]) {
+      const r = await lab.cli([...args, '--json'], { env: trace });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(json<Doc>(r).pairs[0]?.verify?.status).toBe('in_sync');
+      expect(r.stderr).toContain('ssh taken (early)');
+    }
+    expect(logins() - before).toBe(0);
     expect(readFileSync(lab.outside('gpu', 'raw', 'a.txt'), 'utf8')).toBe('alpha, again');
     expect(sockets(lab)).toHaveLength(1);
     expect(sockets(lab)[0]).toMatch(/^[0-9a-f]{20}$/);
