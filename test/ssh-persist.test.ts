@@ -133,6 +133,18 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
     chmodSync(dir, 0o700);
     const fixed = await lab.cli(['doctor']);
     expect(fixed.stdout).toMatch(new RegExp(`ssh connection to .* kept 60s after a run \\(sockets in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+    // A kept connection and its hint; then the folder turns writable by others: the session the hint
+    // names (it rides the socket there) is not even started early, and the run logs in on its own.
+    const trace = { LABSYNC_TRACE: '1' };
+    expect((await lab.cli(['data', 'push'], { env: trace })).exitCode).toBe(0);
+    expect((await lab.cli(['data', 'push'], { env: trace })).stderr).toContain('ssh sessions started early: 1');
+    expect(readdirSync(dir)).toHaveLength(1);
+    chmodSync(dir, 0o770);
+    const l = logins();
+    const unsafe = await lab.cli(['data', 'push'], { env: trace });
+    expect(unsafe.exitCode, unsafe.stderr).toBe(0);
+    expect(unsafe.stderr).toContain('ssh sessions started early: 0');
+    expect(logins() - l).toBe(1);
   });
 
   it('(e) the host dies while its connection is kept: the master ends with it, the next run fails as an unreachable host does, and a run after the host is back logs in anew', async () => {
