@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync }
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
-import { keptMasters, processesMentioning } from './harness/processes.js';
+import { descendsFrom, keptMasters, processesMentioning } from './harness/processes.js';
 import { restartSshd, sshdAvailable, sshRemote, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { until } from './harness/wait.js';
 
@@ -168,6 +168,45 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
       expect(ownLogins() - before).toBe(1);
       expect(keptMasters(lab.root)).toHaveLength(1);
     } finally {
+      stopSshd(own);
+    }
+  });
+
+  it('(e2) the host hangs while its connection is kept (its sessions stopped, its listener up): the master\'s keepalives drop it, and the next run ends over a new connection', async () => {
+    const own = await startSshd(join(new Lab('labsync-persist-hung-').root, 'sshd'));
+    const stopped: number[] = [];
+    try {
+      // stall_timeout 2s: keepalives every second, three missed drop the connection (adapters/bounds.ts).
+      const lab = newLab({ pair: '    stall_timeout: 2s\n' }, own);
+      const ownLogins = (): number => (readFileSync(join(own.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+      expect((await lab.cli(['data', 'push', '--json'])).exitCode).toBe(0);
+      const [master] = keptMasters(lab.root);
+      expect(master).toBeDefined();
+      for (const e of readdirSync('/proc')) {
+        const pid = Number(e);
+        if (/^\d+$/.test(e) && pid !== own.pid && descendsFrom(pid, own.pid)) {
+          process.kill(pid, 'SIGSTOP');
+          stopped.push(pid);
+        }
+      }
+      expect(stopped.length).toBeGreaterThan(0);
+      lab.write(lab.path('raw/a.txt'), 'alpha, while the host hung');
+      const before = ownLogins();
+      const r = await lab.cli(['data', 'push', '--json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(readFileSync(lab.outside('gpu', 'raw', 'a.txt'), 'utf8')).toBe('alpha, while the host hung');
+      // The hung master is gone; the run's new connection is the one kept now.
+      expect(keptMasters(lab.root).map((p) => p.pid)).not.toContain(master?.pid);
+      expect(ownLogins() - before).toBe(1);
+    } finally {
+      // Each was stopped by this test (so still alive, the same process): let go, they find their connection gone.
+      for (const pid of stopped) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // ended meanwhile
+        }
+      }
       stopSshd(own);
     }
   });
