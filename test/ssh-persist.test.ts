@@ -86,6 +86,16 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
     expect(processesMentioning(lab.outside('gpu'))).toEqual([]);
   });
 
+  it('(a2) a mirror (its remote lock taken and released over ssh too) and a second pair on the same host share the one kept connection', async () => {
+    const lab = newLab({ pair: '    delete: true\n  - name: more\n    local: more\n    remote: "gpu:more"\n' });
+    lab.write(lab.path('more/c.txt'), 'gamma');
+    // The first run's two pairs start at once, before either connection is up: a login each (one of
+    // them becomes the kept master, the other goes on alone). Every run after it: none.
+    expect(await runs(lab, [['data', 'push']], { LABSYNC_EARLY_SSH: '0' })).toBeLessThanOrEqual(2);
+    expect(await runs(lab, [['data', 'push'], ['check'], ['data', 'push']], { LABSYNC_EARLY_SSH: '0' })).toBe(0);
+    expect(sockets(lab)).toHaveLength(1);
+  });
+
   it('(b) control_persist: 0 and LABSYNC_SSH_PERSIST=0: a login each run, no socket', async () => {
     const off = newLab({ remote: 'control_persist: 0' });
     expect(await runs(off, [['data', 'push'], ['data', 'push']], { LABSYNC_EARLY_SSH: '0' })).toBe(2);
