@@ -84,6 +84,14 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
     expect(keptMasters(lab.root)).toHaveLength(1);
     // Nothing else of the runs is left: neither a client nor the host's side of a session.
     expect(processesMentioning(lab.outside('gpu'))).toEqual([]);
+    // A master killed outright leaves its socket behind: the next run finds nobody there, removes it
+    // and logs in (ssh's ControlMaster=auto), and its connection is the one kept now.
+    const [master] = keptMasters(lab.root);
+    process.kill((master as { pid: number }).pid, 'SIGKILL');
+    await until('the killed master to be gone', () => keptMasters(lab.root).length === 0);
+    expect(sockets(lab)).toHaveLength(1);
+    expect(await runs(lab, [['data', 'push'], ['data', 'push']], trace)).toBe(1);
+    expect(keptMasters(lab.root)).toHaveLength(1);
   });
 
   it('(a2) a mirror (its remote lock taken and released over ssh too) and a second pair on the same host share the one kept connection', async () => {
@@ -155,6 +163,19 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
     expect(unsafe.exitCode, unsafe.stderr).toBe(0);
     expect(unsafe.stderr).toContain('ssh sessions started early: 0');
     expect(logins() - l).toBe(1);
+  });
+
+  it('(d2) a cache folder too deep for a unix socket path: no kept connection (said at -v), never a socket moved elsewhere', async () => {
+    const lab = newLab();
+    lab.env.XDG_CACHE_HOME = lab.outside('c', 'a-cache-folder-deep-enough-that-a-socket-in-it-would-not-fit-in-sun-path');
+    const before = logins();
+    const r = await lab.cli(['data', 'push', '-v'], { env: { LABSYNC_EARLY_SSH: '0' } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/ssh connections are not kept between runs: a socket in .* would be longer than a unix socket path may be/);
+    expect(await runs(lab, [['data', 'push']], { LABSYNC_EARLY_SSH: '0' })).toBe(1);
+    expect(logins() - before).toBe(2);
+    expect(keptMasters(lab.root)).toEqual([]);
+    expect((await lab.cli(['plan'])).stdout).not.toContain('ControlPath');
   });
 
   it('(e) the host dies while its connection is kept: the master ends with it, the next run fails as an unreachable host does, and a run after the host is back logs in anew', async () => {
