@@ -104,6 +104,16 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
     expect(sockets(lab)).toHaveLength(1);
   });
 
+  it('(a3) no held session (LABSYNC_SSH_HOLD=0): rsync\'s own ssh, the listings and the hashing all ride the kept connection', async () => {
+    const lab = newLab();
+    const env = { LABSYNC_SSH_HOLD: '0', LABSYNC_EARLY_SSH: '0' };
+    expect(await runs(lab, [['data', 'push']], env)).toBe(1);
+    lab.write(lab.path('raw/a.txt'), 'alpha, again');
+    lab.write(lab.path('raw/new.txt'), 'new');
+    expect(await runs(lab, [['data', 'push'], ['check', '--full']], env)).toBe(0);
+    expect(readFileSync(lab.outside('gpu', 'raw', 'new.txt'), 'utf8')).toBe('new');
+  });
+
   it('(b) control_persist: 0 and LABSYNC_SSH_PERSIST=0: a login each run, no socket', async () => {
     const off = newLab({ remote: 'control_persist: 0' });
     expect(await runs(off, [['data', 'push'], ['data', 'push']], { LABSYNC_EARLY_SSH: '0' })).toBe(2);
