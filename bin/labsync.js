@@ -10,10 +10,10 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { homedir } = require('node:os');
-const { join } = require('node:path');
+const { dirname, join } = require('node:path');
 const { constants: vmConstants, Script } = require('node:vm');
 
 const dist = join(__dirname, '..', 'dist');
@@ -125,6 +125,7 @@ function earlySessions() {
   try {
     if (!hint.manifest || createHash('sha256').update(readFileSync(hint.manifest)).digest('hex') !== hint.manifestDigest) return { hintFile, sharedFile, ...(from === 'own' ? { hint } : { shared: hint }), early };
     for (const s of hint.sessions.slice(0, 4)) {
+      if (!socketSafe(s.args)) continue;
       const child = spawn(s.program, s.args, { cwd: s.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const errs = [];
       child.stderr.on('data', (b) => errs.push(b));
@@ -152,6 +153,22 @@ function earlySessions() {
     }
   });
   return { hintFile, sharedFile, ...(from === 'own' ? { hint } : { shared: hint }), early };
+}
+
+/**
+ * A session that rides a kept connection (ControlPath=, src/engine/ssh-keep.ts) only while the socket's
+ * folder is still this user's alone, as the engine checks it: a socket someone else could have put
+ * there would be handed this session.
+ */
+function socketSafe(args) {
+  const word = args.find((a) => typeof a === 'string' && a.startsWith('ControlPath='));
+  if (!word) return true;
+  try {
+    const st = lstatSync(dirname(word.slice('ControlPath='.length)));
+    return st.isDirectory() && (!process.getuid || st.uid === process.getuid()) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The commands that run pairs (src/cli.ts): the only ones a shared hint is started for. */

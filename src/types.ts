@@ -37,6 +37,10 @@ export type Endpoint =
       readonly type: 'ssh'; readonly host: string; readonly user?: string; readonly port?: number;
       readonly identity?: string; readonly path: string; readonly knownHosts?: string;
       readonly sshConfig?: string; readonly sshOptions: readonly string[];
+      /** `control_persist`: seconds a connection stays open after its last session (0: not kept); absent: the default, 60. */
+      readonly controlPersist?: number;
+      /** Set at run time (engine/ssh-keep.ts), never by the manifest: the checked folder its kept connection's socket lives in. */
+      readonly keptIn?: string;
     }
   | {
       readonly type: 's3'; readonly bucket: string; readonly prefix: string; readonly region?: string;

@@ -2,11 +2,13 @@
 // line starts the session the first one opened while node loads, and the engine takes it where it would
 // have started it. Each case counts sshd's logins and sessions from its log, and looks for any process
 // left mentioning the pair's remote folder (the local ssh, or the host's shell waiting for its go line).
+// Every lab here runs cold (coldLab: LABSYNC_SSH_PERSIST=0): the early session is what saves the login when no
+// connection is kept between runs, and these cases count each run's logins (test/ssh-persist.test.ts has the kept one).
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
+import { coldLab, json, Lab } from './harness/lab.js';
 import { processesMentioning } from './harness/processes.js';
 import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
@@ -36,7 +38,7 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
   };
 
   function newLab(): Lab {
-    const lab = new Lab('labsync-early-');
+    const lab = coldLab('labsync-early-');
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a.txt'), 'alpha');
     lab.write(lab.path('raw/sub/b.txt'), 'beta');

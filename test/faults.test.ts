@@ -7,9 +7,10 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { Lab } from './harness/lab.js';
+import { coldLab, Lab } from './harness/lab.js';
 import { awsCli, S3_KEYS, startMoto, stopMoto } from './harness/moto.js';
-import { processesMentioning } from './harness/processes.js';
+import { processesLeft, processesMentioning } from './harness/processes.js';
+// processesLeft: a kept ssh connection's master (ssh: <socket> [mux]) outlives a run by design (engine/ssh-keep.ts).
 import type { SshHost } from './harness/sshd.js';
 import { until } from './harness/wait.js';
 import { pushWhileServerDies, rcloneToBucket } from './harness/s3-faults.js';
@@ -104,7 +105,9 @@ describe('faults', () => {
 
   it.skipIf(!ssh)('4b. the ssh connection killed mid-transfer: transient failure, no truncated file under its name, the next run completes', async () => {
     const host = ssh as SshHost;
-    const lab = new Lab();
+    // Cold (no connection kept between runs): killing the client must cut the connection itself, not one
+    // session riding a kept master.
+    const lab = coldLab();
     const manifest = (extra: string): string => `version: 1\ndefaults:\n  retries: 0\nremotes:\n  gpu: { type: ssh, host: 127.0.0.1, port: ${host.port}, user: ${host.user}, identity: ${host.identity}, known_hosts: ${host.knownHosts}, ssh_config: ${host.sshConfig}, path: ${lab.outside('remote')} }\nmodels:\n  - name: m\n    local: m\n    remote: "gpu:m"\n${extra}`;
     lab.manifest(manifest('    bwlimit: 300K\n'));
     lab.write(lab.path('m/big.ckpt'), randomBytes(3 * 1024 * 1024));
@@ -126,7 +129,7 @@ describe('faults', () => {
     expect(existsSync(lab.outside('remote/m/big.ckpt'))).toBe(false);
     // The host's side of a held session (its script names the folder) ends as sshd tears the dropped
     // connection down, a moment after labsync's own children are gone.
-    await until('no process of this lab left, here or on the host', () => processesMentioning(lab.root).length === 0, 5000);
+    await until('no process of this lab left, here or on the host', () => processesLeft(lab.root).length === 0, 5000);
     lab.manifest(manifest(''));
     const again = await lab.cli(['models', 'push', '--json']);
     expect(again.exitCode, again.stdout).toBe(0);
@@ -144,7 +147,7 @@ describe('faults', () => {
     const done = await run;
     expect(done.exitCode).toBe(130);
     expect(Date.now() - t).toBeLessThan(3000);
-    await until('children to be gone', () => processesMentioning(lab.root).length === 0, 3000);
+    await until('children to be gone', () => processesLeft(lab.root).length === 0, 3000);
     expect(existsSync(lab.outside('nas/raw/big.bin'))).toBe(false);
   });
 

@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
+import { coldLab, json, Lab } from './harness/lab.js';
 import { pastRacyWindow, until } from './harness/wait.js';
 import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
@@ -218,6 +218,8 @@ describe.skipIf(!ssh)('an unchanged ssh pair is answered from each side\'s tree 
   });
 });
 
+// Cold runs (coldLab: LABSYNC_SSH_PERSIST=0): these count each run's own logins, which a connection kept
+// between runs would save (test/ssh-persist.test.ts).
 describe.skipIf(!ssh)('a push logs in to the host once', () => {
   let host: SshHost;
   beforeAll(async () => {
@@ -231,7 +233,7 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
   const sessions = (): number => count(/Starting session: command/g);
 
   it('with LABSYNC_SSH_SHARE=1 listing, rsync and the listing after it share one connection, closed at the end; with =0 each logs in', async () => {
-    const lab = new Lab();
+    const lab = coldLab();
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a'), 'one');
     const before = logins();
@@ -254,7 +256,7 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
   });
 
   it('by default a push that sends is one ssh session (listing, rsync through it, the listing after), and so are the runs after it', async () => {
-    const lab = new Lab();
+    const lab = coldLab();
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a'), 'a'.repeat(10)).write(lab.path('raw/sub/b'), 'b'.repeat(20));
     await settle();
@@ -287,7 +289,7 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
   });
 
   it('a racy copy changed on the host before the next run (same size and mtime) is found, not taken from the carried hash', async () => {
-    const lab = new Lab();
+    const lab = coldLab();
     lab.manifest(manifest(host, lab));
     lab.write(lab.path('raw/a'), 'good');
     await settle();

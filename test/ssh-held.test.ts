@@ -2,13 +2,15 @@
 // rsync talks through it, and the host lists again in it. These cases break it where it can break —
 // the session dying while it lists or while rsync runs, rsync --server failing, a line the host does
 // not take, a dead host — and count sshd's sessions and logins from its log.
+// Every lab here runs cold (coldLab: LABSYNC_SSH_PERSIST=0): the held session is what saves logins when no
+// connection is kept between runs, and these cases count each run's logins (test/ssh-persist.test.ts has the kept one).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goLine, heldScript, listedMark, relayRsh } from '../src/adapters/rsync/held.js';
-import { json, Lab } from './harness/lab.js';
+import { coldLab, json, Lab } from './harness/lab.js';
 import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
 import { pastRacyWindow, until } from './harness/wait.js';
@@ -82,7 +84,7 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
   }
 
   function newLab(extra = '', retries = 0): Lab {
-    const lab = new Lab();
+    const lab = coldLab();
     lab.manifest(manifest(host, lab, extra, retries));
     return lab;
   }
@@ -277,7 +279,7 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
   });
 
   it('a dead host: the pair fails (no hang), naming the connection', async () => {
-    const lab = new Lab();
+    const lab = coldLab();
     const dead = { ...host, port: await freePort() };
     lab.manifest(manifest(dead, lab));
     lab.write(lab.path('raw/a'), 'alpha');

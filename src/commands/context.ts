@@ -13,6 +13,7 @@ import { githubReporter } from '../ui/github.js';
 import { jsonReporter } from '../ui/json.js';
 import { plainReporter, quietReporter } from '../ui/plain.js';
 import { noteManifest } from '../exec/early.js';
+import { keepConnections } from '../engine/ssh-keep.js';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -43,7 +44,12 @@ export function openManifest(opts: GlobalOptions, cwd = process.cwd(), fresh = f
   const file = findManifest(opts.config, cwd);
   // Sessions started early are trusted for the next run only while this file is unchanged (exec/early.ts).
   noteManifest(file);
-  return fresh ? loadManifest(file) : loadManifestCached(file, { cwd });
+  if (fresh) return loadManifest(file);
+  // Outside resolution (and its cache): whether ssh connections are kept depends on this run's
+  // environment and the socket folder as it is now (engine/ssh-keep.ts).
+  const kept = keepConnections(loadManifestCached(file, { cwd }));
+  if (opts.verbose) for (const note of kept.notes) process.stderr.write(`labsync: ${note}\n`);
+  return kept.manifest;
 }
 
 export function positiveInt(text: string | undefined, flag: string): number | undefined {

@@ -16,6 +16,7 @@ import { chalkFor, openManifest, type GlobalOptions } from './context.js';
 import { cronProblems } from './doctor-cron.js';
 import { hostProblems } from './doctor-hosts.js';
 import { sbatchVersion } from './doctor-slurm.js';
+import { keptLines } from './doctor-kept.js';
 
 const INSTALL: Record<Program, string> = {
   rsync: 'apt-get install -y rsync   (macOS: brew install rsync)',
@@ -88,9 +89,10 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
   const missing = found.filter((f) => !f.path && f.neededBy.length);
   const underCron = cron && manifest ? await cronProblems(manifest) : [];
   const hosts = manifest ? await hostProblems(manifest) : [];
+  const kept = manifest ? keptLines(manifest) : [];
   const bad = missing.length > 0 || underCron.length > 0;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: !bad, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })), hosts, ...(cron ? { cron: underCron } : {}) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: !bad, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })), hosts, keptConnections: kept, ...(cron ? { cron: underCron } : {}) }, null, 2)}\n`);
     return bad ? 1 : 0;
   }
   const chalk = await chalkFor(opts);
@@ -103,6 +105,7 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
   }
   // Not a failure: labsync falls back to rsync's own listing and comparison there, only slower.
   for (const h of hosts) process.stdout.write(`${chalk.yellow('!')} ${h}\n`);
+  for (const k of kept) process.stdout.write(`${k.kept ? chalk.green('✔') : chalk.dim('-')} ${k.line}\n`);
   if (!manifest) process.stdout.write(chalk.dim(`(no manifest checked: ${manifestNote.split('\n')[0]})\n`));
   if (missing.length) process.stderr.write(`missing for this manifest: ${missing.map((m) => m.program).join(', ')}\n`);
   if (cron) {

@@ -13,6 +13,7 @@ defaults:                  # every pair gets these unless it says otherwise
 remotes:
   nas: { type: local, path: "\${LABSYNC_NAS:-../labsync-remote}" }
   # gpu:    { type: ssh, host: cloud-gpu, user: ubuntu, port: 22, identity: ~/.ssh/cloud-key.pem, path: /home/ubuntu/ai-lab }
+  #         # control_persist: 60s (default) keeps the connection open after a run for the next one (no login); 0: off
   # lab-s3: { type: s3, bucket: my-bucket, prefix: ai-lab, region: us-west-2, profile: lab }
   # reg:    { type: mlflow, tracking_uri: "\${MLFLOW_TRACKING_URI}", model: my-classifier, experiment: labsync }
   # hub:    { type: hf, repo: my-org/my-model, repo_type: model, revision: main }   # token: HF_TOKEN or \`hf auth login\`; create: true lets a push make the repo (private)

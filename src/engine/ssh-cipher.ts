@@ -18,7 +18,6 @@ export function cpuHasAes(cpuinfo: string | undefined, platform: string = proces
   return cpuinfo !== undefined && /^(flags|features)\s*:.*\baes\b/im.test(cpuinfo);
 }
 
-const namesCiphers = (text: string): boolean => /^\s*ciphers\b/im.test(text);
 
 /** The files an `Include` line names: absolute, or relative to `base` (~/.ssh or /etc/ssh); `*` in the last part. */
 function included(text: string, base: string): string[] {
@@ -43,7 +42,10 @@ function included(text: string, base: string): string[] {
 }
 
 /** Whether any of `files` (or what they include, three deep) sets Ciphers. An unreadable file is taken as setting it. */
-export function configNamesCiphers(files: readonly { path: string; base: string }[], depth = 3): boolean {
+export const configNamesCiphers = (files: readonly { path: string; base: string }[], depth = 3): boolean => configNames(files, /^\s*ciphers\b/im, depth);
+
+/** Whether any of `files` (or what they include, three deep) has a line `keyword` matches. An unreadable file is taken as having one. */
+export function configNames(files: readonly { path: string; base: string }[], keyword: RegExp, depth = 3): boolean {
   for (const { path, base } of files) {
     if (!existsSync(path)) continue;
     let text: string;
@@ -52,8 +54,8 @@ export function configNamesCiphers(files: readonly { path: string; base: string 
     } catch {
       return true; // not known: leave the choice to ssh
     }
-    if (namesCiphers(text)) return true;
-    if (depth > 0 && configNamesCiphers(included(text, base).map((p) => ({ path: p, base })), depth - 1)) return true;
+    if (keyword.test(text)) return true;
+    if (depth > 0 && configNames(included(text, base).map((p) => ({ path: p, base })), keyword, depth - 1)) return true;
   }
   return false;
 }
@@ -76,15 +78,18 @@ export function withFastCipher(pair: ResolvedPair): ResolvedPair {
     aes = cpuHasAes(cpuinfo);
   }
   if (!aes) return pair;
-  // -F replaces both the user's and the system's file, as ssh reads them.
   const key = remote.sshConfig ?? '';
   let named = configs.get(key);
   if (named === undefined) {
-    const files = remote.sshConfig
-      ? [{ path: remote.sshConfig, base: join(homedir(), '.ssh') }]
-      : [{ path: join(homedir(), '.ssh', 'config'), base: join(homedir(), '.ssh') }, { path: '/etc/ssh/ssh_config', base: '/etc/ssh' }];
-    named = configNamesCiphers(files);
+    named = configNamesCiphers(sshConfigFiles(remote.sshConfig));
     configs.set(key, named);
   }
   return named ? pair : { ...pair, remote: { ...remote, sshOptions: [...remote.sshOptions, AES_FIRST] } };
+}
+
+/** The ssh config files in effect for a remote: -F replaces both the user's and the system's file, as ssh reads them. */
+export function sshConfigFiles(sshConfig: string | undefined): { path: string; base: string }[] {
+  return sshConfig
+    ? [{ path: sshConfig, base: join(homedir(), '.ssh') }]
+    : [{ path: join(homedir(), '.ssh', 'config'), base: join(homedir(), '.ssh') }, { path: '/etc/ssh/ssh_config', base: '/etc/ssh' }];
 }

@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sshCommand, sshTarget } from '../adapters/rsync/ssh.js';
+import { keepsConnection, ownSharing, sshCommand, sshTarget } from '../adapters/rsync/ssh.js';
 import type { Redactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
 import type { ResolvedPair } from '../types.js';
@@ -20,11 +20,12 @@ import type { ResolvedPair } from '../types.js';
 /** Seconds an idle master waits for another client: long enough for verify after a transfer, short if labsync is killed. */
 const PERSIST_S = 30;
 
-/** Whether the user's own options already decide connection sharing (theirs win; labsync adds nothing). */
-const ownSharing = (options: readonly string[]): boolean => options.some((o) => /^\s*control(master|path|persist)\b/i.test(o));
-
-/** Whether this pair's ssh calls already share a connection (the user's options, or labsync's from an outer call). */
-export const sharesSsh = (pair: ResolvedPair): boolean => pair.remote.type === 'ssh' && ownSharing(pair.remote.sshOptions);
+/**
+ * Whether this pair's ssh calls already share a connection: the user's options, labsync's from an
+ * outer call, or the connection kept between runs (ssh-keep.ts), whose master outlives the run and
+ * is never told to exit here.
+ */
+export const sharesSsh = (pair: ResolvedPair): boolean => pair.remote.type === 'ssh' && (ownSharing(pair.remote.sshOptions) || keepsConnection(pair.remote));
 
 /**
  * `from`: 'run' (the whole pair, only with LABSYNC_SSH_SHARE=1) or 'transfer' (from the transfer on,
@@ -35,7 +36,7 @@ export async function withSharedSsh<T>(pair: ResolvedPair, redact: Redactor, bod
   const remote = pair.remote;
   const wanted = from === 'run' ? process.env.LABSYNC_SSH_SHARE === '1' : process.env.LABSYNC_SSH_SHARE !== '0';
   // rsync only: its -e ssh, the listing and the hashing are all OpenSSH clients labsync starts itself.
-  if (remote.type !== 'ssh' || pair.tool !== 'rsync' || process.platform === 'win32' || !wanted || ownSharing(remote.sshOptions)) return body(pair);
+  if (remote.type !== 'ssh' || pair.tool !== 'rsync' || process.platform === 'win32' || !wanted || sharesSsh(pair)) return body(pair);
   // Short: a unix socket path has ~104 bytes, and ssh appends a random suffix while it sets up.
   const dir = mkdtempSync(join(tmpdir(), 'lsm-'));
   const socket = join(dir, 's');

@@ -42,6 +42,7 @@ function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint | st
         ...(remote.known_hosts ? { knownHosts: resolvePath(root, expandHome(remote.known_hosts)) } : {}),
         ...(remote.ssh_config ? { sshConfig: resolvePath(root, expandHome(remote.ssh_config)) } : {}),
         sshOptions: remote.ssh_options ?? [],
+        ...(remote.control_persist === undefined ? {} : { controlPersist: remote.control_persist === 0 ? 0 : Math.ceil((parseDuration(remote.control_persist) as number) / 1000) }),
       };
     case 's3':
       return {

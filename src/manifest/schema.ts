@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { CATEGORIES, COMPARE_KEYS, CONFLICT_POLICIES, MODES, TOOLS } from '../types.js';
 import { lazy } from '../util/lazy.js';
 
+const KEEP_ERROR = 'must be a duration like 60s or 10m, or 0 (no kept connection)';
+
 /** Marks the message of an unknown-key issue so issues.ts can suggest from the known keys. */
 export const KNOWN_KEYS_TAG = 'known-keys:';
 
@@ -112,6 +114,8 @@ export const schemas = lazy(() => {
     known_hosts: z.string().optional(),
     ssh_config: z.string().optional(),
     ssh_options: z.array(z.string().regex(/^[A-Za-z]+=.+$/, { error: 'must be Option=value, as for ssh -o' })).optional(),
+    // How long the connection stays open after a run for the next one to ride (OpenSSH ControlPersist); 0: not kept.
+    control_persist: z.union([z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: KEEP_ERROR }), z.literal(0)], { error: KEEP_ERROR }).optional(),
   });
   const rcloneRemote = strict({
     type: z.literal('rclone'),

@@ -80,3 +80,13 @@ export function json<T = Record<string, unknown>>(r: CliResult): T {
     throw new Error(`stdout is not one JSON document:\n${r.stdout}\nstderr:\n${r.stderr}`);
   }
 }
+
+/**
+ * A lab whose runs log in every time (LABSYNC_SSH_PERSIST=0: no connection kept between runs), for
+ * the tests of that cold path: they count each run's logins and sessions.
+ */
+export function coldLab(prefix?: string): Lab {
+  const lab = new Lab(prefix);
+  lab.env.LABSYNC_SSH_PERSIST = '0';
+  return lab;
+}

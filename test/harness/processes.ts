@@ -38,3 +38,12 @@ export function killExact(pid: number, needle: string, signal: NodeJS.Signals = 
     // already gone
   }
 }
+
+/** An OpenSSH ControlMaster kept in the background: its title is `ssh: <ControlPath> [mux]`. */
+export const isKeptMaster = (p: { cmdline: string }): boolean => /^ssh: .* \[mux\]\s*$/.test(p.cmdline);
+
+/** The kept ssh masters whose socket lies under `folder` (a lab's HOME: labsync's socket folder is in it). */
+export const keptMasters = (folder: string): { pid: number; cmdline: string }[] => processesMentioning(folder).filter(isKeptMaster);
+
+/** Processes mentioning `needle` other than kept ssh masters, which outlive a run by design (engine/ssh-keep.ts). */
+export const processesLeft = (needle: string): { pid: number; cmdline: string }[] => processesMentioning(needle).filter((p) => !isKeptMaster(p));

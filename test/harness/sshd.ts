@@ -1,10 +1,10 @@
 // A throw-away sshd on 127.0.0.1: temp host key, temp authorized key, free port. Nothing outside its folder.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { killExact } from './processes.js';
+import { descendsFrom, killExact } from './processes.js';
 
 export interface SshHost {
   readonly pid: number;
@@ -46,37 +46,62 @@ export async function startSshd(dir: string, extra: readonly string[] = []): Pro
   const user = userInfo().username;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await freePort();
-    const config = join(dir, 'sshd_config');
-    writeFileSync(config, [
+    writeFileSync(join(dir, 'sshd_config'), [
       `Port ${port}`, 'ListenAddress 127.0.0.1', 'AddressFamily inet', `HostKey ${join(dir, 'host_ed25519')}`,
       `PidFile ${join(dir, 'sshd.pid')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
       'PubkeyAuthentication yes', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
       'X11Forwarding no', 'AllowTcpForwarding no', 'MaxStartups 100', 'Subsystem sftp internal-sftp', 'LogLevel VERBOSE', ...extra, '',
     ].join('\n'));
-    const log = join(dir, 'sshd.log');
-    const out = openSync(log, 'a');
-    // sshd needs /run/sshd: a private mount namespace with its own /run gives it one without touching the host.
-    const privateRun = process.getuid?.() === 0 && !existsSync('/run/sshd');
-    const child = privateRun
-      ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=1m,mode=755 tmpfs /run && mkdir -m 755 /run/sshd && exec "$0" -D -e -f "$1"', SSHD, config], { stdio: ['ignore', out, out], detached: true })
-      : spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', out, out], detached: true });
-    child.unref();
-    const pid = child.pid as number;
-    for (let i = 0; i < 100; i++) {
-      if (readFileSync(log, 'utf8').includes(`Server listening on 127.0.0.1 port ${port}`)) {
-        const hostKey = readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-        writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
-        return { pid, port, user, identity: join(dir, 'id_ed25519'), knownHosts: join(dir, 'known_hosts'), sshConfig: join(dir, 'ssh_config'), dir };
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    const pid = await launch(dir, port);
+    if (pid !== undefined) {
+      const hostKey = readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+      writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey}\n`);
+      return { pid, port, user, identity: join(dir, 'id_ed25519'), knownHosts: join(dir, 'known_hosts'), sshConfig: join(dir, 'ssh_config'), dir };
     }
-    killExact(pid, config);
   }
   throw new Error(`sshd did not start; see ${join(dir, 'sshd.log')}`);
 }
 
+/** Starts sshd on the config in `dir`; its PID once it listens on `port`, else undefined (nothing left running). */
+async function launch(dir: string, port: number): Promise<number | undefined> {
+  const config = join(dir, 'sshd_config');
+  const log = join(dir, 'sshd.log');
+  const listening = `Server listening on 127.0.0.1 port ${port}`;
+  const before = existsSync(log) ? readFileSync(log, 'utf8').split(listening).length : 1;
+  const out = openSync(log, 'a');
+  // sshd needs /run/sshd: a private mount namespace with its own /run gives it one without touching the host.
+  const privateRun = process.getuid?.() === 0 && !existsSync('/run/sshd');
+  const child = privateRun
+    ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=1m,mode=755 tmpfs /run && mkdir -m 755 /run/sshd && exec "$0" -D -e -f "$1"', SSHD, config], { stdio: ['ignore', out, out], detached: true })
+    : spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', out, out], detached: true });
+  child.unref();
+  const pid = child.pid as number;
+  for (let i = 0; i < 100; i++) {
+    if (readFileSync(log, 'utf8').split(listening).length > before) return pid;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  killExact(pid, config);
+  return undefined;
+}
+
+/**
+ * Stops the listener and every session it started (the per-connection sshd and what runs under it):
+ * their connections close, so an ssh ControlMaster kept by a client (labsync's kept connection)
+ * reads end of file and exits too, and nothing of a test outlives its host.
+ */
 export function stopSshd(host: SshHost): void {
-  killExact(host.pid, join(host.dir, 'sshd_config'));
+  const config = join(host.dir, 'sshd_config');
+  // Found before the listener goes: its orphans would no longer descend from it.
+  const sessions = readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== host.pid && descendsFrom(Number(e), host.pid)).map(Number);
+  killExact(host.pid, config);
+  for (const pid of sessions) killExact(pid, 'sshd');
+}
+
+/** The same host again, on its port, after stopSshd (a host that comes back). */
+export async function restartSshd(host: SshHost): Promise<SshHost> {
+  const pid = await launch(host.dir, host.port);
+  if (pid === undefined) throw new Error(`sshd did not start again on port ${host.port}; see ${join(host.dir, 'sshd.log')}`);
+  return { ...host, pid };
 }
 
 /** A manifest's `remotes:` entry for this host, its files under `path`. */

@@ -1,5 +1,7 @@
 // Pure: how labsync reaches an rsync pair's host: ssh's argv (for rsync's -e and labsync's own calls),
 // the target it names, and a script run there through one ssh call.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { Command } from '../types.js';
 import { sshKeepAlive } from '../bounds.js';
@@ -21,7 +23,33 @@ export function sshCommand(remote: SshEndpoint, stallTimeoutMs: number): string[
   for (const option of remote.sshOptions) words.push('-o', option);
   // After the user's options: ssh keeps the first value given, so theirs win.
   words.push(...sshKeepAlive(stallTimeoutMs));
+  const socket = keptSocket(remote, words);
+  // The first run's connection stays open `controlPersist` seconds after its last session, and the
+  // next run within them rides it: no key exchange, no login (engine/ssh-keep.ts decides where).
+  if (socket) words.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${socket}`, '-o', `ControlPersist=${remote.controlPersist ?? CONTROL_PERSIST_S}`);
   return words;
+}
+
+/** Seconds a kept connection waits for the next run when the manifest does not say (Ansible's default too). */
+export const CONTROL_PERSIST_S = 60;
+
+/** Whether ssh options already decide connection sharing (the user's own: theirs win, labsync adds nothing). */
+export const ownSharing = (options: readonly string[]): boolean => options.some((o) => /^\s*control(master|path|persist)\b/i.test(o));
+
+/** Whether this remote's ssh commands ride a connection kept between runs. */
+export const keepsConnection = (remote: SshEndpoint): boolean => Boolean(remote.keptIn) && remote.controlPersist !== 0 && !ownSharing(remote.sshOptions);
+
+/** Characters of the socket's name: a digest of everything that makes the connection. */
+export const SOCKET_NAME_CHARS = 20;
+
+/**
+ * The kept connection's socket: named by a digest of the whole ssh command and its target, so two
+ * pairs that log in differently (identity, config, options, port) never share one master.
+ */
+function keptSocket(remote: SshEndpoint, words: readonly string[]): string | undefined {
+  if (!keepsConnection(remote)) return undefined;
+  const name = createHash('sha256').update(JSON.stringify([words, sshTarget(remote)])).digest('hex').slice(0, SOCKET_NAME_CHARS);
+  return join(remote.keptIn as string, name);
 }
 
 /** A word for the host's POSIX shell: always single-quoted. */

@@ -1,0 +1,35 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ResolvedPair } from '../types.js';
+import { keptFor } from './ssh-keep.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'labsync-keep-'));
+const config = (name: string, text: string): string => {
+  writeFileSync(join(dir, name), text);
+  return join(dir, name);
+};
+const plainConfig = config('plain', 'Host *\n  ServerAliveInterval 30\n  # ControlMaster auto (a comment)\n');
+function sshPair(o: { sshOptions?: string[]; sshConfig?: string; controlPersist?: number; tool?: ResolvedPair['tool'] } = {}): ResolvedPair {
+  return { name: 'raw', tool: o.tool ?? 'rsync', remote: { type: 'ssh', host: 'gpu', path: '/data', sshOptions: o.sshOptions ?? [], sshConfig: o.sshConfig ?? plainConfig, ...(o.controlPersist === undefined ? {} : { controlPersist: o.controlPersist }) } } as unknown as ResolvedPair;
+}
+const folder = () => ({ dir: '/home/me/.cache/labsync/ssh' });
+
+describe('which ssh remotes keep their connection', () => {
+  it('by default: 60 s, in the socket folder; control_persist sets how long', () => {
+    expect(keptFor(sshPair(), {}, folder)).toEqual({ dir: '/home/me/.cache/labsync/ssh', seconds: 60 });
+    expect(keptFor(sshPair({ controlPersist: 600 }), {}, folder)).toEqual({ dir: '/home/me/.cache/labsync/ssh', seconds: 600 });
+  });
+
+  it('not kept, and why: LABSYNC_SSH_PERSIST=0, control_persist: 0, the user\'s own sharing, the folder', () => {
+    expect(keptFor(sshPair(), { LABSYNC_SSH_PERSIST: '0' }, folder)).toEqual({ off: 'LABSYNC_SSH_PERSIST=0' });
+    expect(keptFor(sshPair({ controlPersist: 0 }), {}, folder)).toEqual({ off: 'control_persist: 0' });
+    expect(keptFor(sshPair({ sshOptions: ['ControlPersist=10m'] }), {}, folder)).toMatchObject({ off: expect.stringMatching(/ssh_options/) });
+    const sharing = config('sharing', `Include ${join(dir, 'site.conf')}\n`);
+    config('site.conf', 'Host gpu\n  ControlPath ~/.ssh/cm-%C\n');
+    expect(keptFor(sshPair({ sshConfig: sharing }), {}, folder)).toMatchObject({ off: expect.stringMatching(/ssh config in effect/) });
+    expect(keptFor(sshPair(), {}, () => ({ off: '/x is writable by group or others' }))).toEqual({ off: '/x is writable by group or others', folder: true });
+    expect(keptFor(sshPair({ tool: 'rclone' }), {}, folder)).toMatchObject({ off: expect.any(String) });
+  });
+});

@@ -1,0 +1,60 @@
+// Which ssh remotes keep their connection open between runs (an OpenSSH ControlMaster with
+// ControlPersist, as Ansible does by default): the first run logs in, and every run within
+// `control_persist` (default 60s) of the last session rides that connection, skipping key exchange
+// and login. adapters/rsync/ssh.ts adds the options; this decides, once per run, where that applies.
+// The user's own sharing wins (Control* in ssh_options or in the ssh config in effect: we add nothing).
+import { CONTROL_PERSIST_S, ownSharing, SOCKET_NAME_CHARS } from '../adapters/rsync/ssh.js';
+import { socketFolder, type SocketFolder } from '../state/ssh-sockets.js';
+import type { Manifest, ResolvedPair } from '../types.js';
+import { configNames, sshConfigFiles, withFastCipher } from './ssh-cipher.js';
+
+export type Kept = { readonly dir: string; readonly seconds: number } | { readonly off: string; readonly folder?: true };
+
+const configs = new Map<string, boolean>();
+
+/** Whether the ssh config in effect for this remote sets connection sharing itself. */
+function configShares(sshConfig: string | undefined): boolean {
+  const key = sshConfig ?? '';
+  let named = configs.get(key);
+  if (named === undefined) {
+    named = configNames(sshConfigFiles(sshConfig), /^\s*control(master|path|persist)\b/im);
+    configs.set(key, named);
+  }
+  return named;
+}
+
+/** Whether this pair's connection is kept, for how long and where; or why not. */
+export function keptFor(pair: ResolvedPair, env: NodeJS.ProcessEnv = process.env, folder: () => SocketFolder = () => socketFolder(SOCKET_NAME_CHARS, env)): Kept {
+  const remote = pair.remote;
+  if (remote.type !== 'ssh' || pair.tool !== 'rsync') return { off: 'not an ssh remote' };
+  if (env.LABSYNC_SSH_PERSIST === '0') return { off: 'LABSYNC_SSH_PERSIST=0' };
+  if (process.platform === 'win32') return { off: 'not on Windows' };
+  if (remote.controlPersist === 0) return { off: 'control_persist: 0' };
+  if (ownSharing(remote.sshOptions)) return { off: 'its ssh_options share connections their own way (Control*), and those are used' };
+  if (configShares(remote.sshConfig)) return { off: 'the ssh config in effect sets ControlMaster, ControlPath or ControlPersist, and that is used' };
+  const got = folder();
+  if ('off' in got) return { off: got.off, folder: true };
+  return { dir: got.dir, seconds: remote.controlPersist ?? CONTROL_PERSIST_S };
+}
+
+/**
+ * The manifest with each kept remote's socket folder set (its ssh commands then carry the Control
+ * options), and the reasons worth a line at -v (the folder cannot be used: no pair keeps its connection).
+ */
+export function keepConnections(manifest: Manifest, env: NodeJS.ProcessEnv = process.env): { manifest: Manifest; notes: string[] } {
+  const notes = new Set<string>();
+  let changed = false;
+  const pairs = manifest.pairs.map((pair) => {
+    if (pair.remote.type !== 'ssh') return pair;
+    const kept = keptFor(pair, env);
+    if ('off' in kept) {
+      if (kept.folder) notes.add(`ssh connections are not kept between runs: ${kept.off}`);
+      return pair;
+    }
+    changed = true;
+    // The cipher before the first connection: the kept master carries it for every later session.
+    const fast = withFastCipher(pair);
+    return { ...fast, remote: { ...(fast.remote as typeof pair.remote), keptIn: kept.dir } };
+  });
+  return { manifest: changed ? { ...manifest, pairs } : manifest, notes: [...notes] };
+}
