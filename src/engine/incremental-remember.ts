@@ -15,6 +15,7 @@ import { cacheDir } from './pair-tree.js';
 import type { Delta, Incremental, Read } from './incremental.js';
 import { rememberSumsDigest } from './receipt.js';
 import { saveRacy } from './sides.js';
+import { mark } from '../util/trace.js';
 
 export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);
 
@@ -72,6 +73,7 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
     d.side.racy.clear();
     for (const x of racy) d.side.racy.add(x.path);
     await saveRacy(pair, d.side, warn);
+    mark(`remembered side ${at}`);
   }
   const [l, r] = done as [(typeof done)[number], (typeof done)[number]];
   const agree = l.ok && r.ok && l.r?.content === r.r?.content;
@@ -88,6 +90,7 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
     }
     else dropListing(dir, s.d.side.cacheRoot);
   }
+  mark('summaries and listings written');
   if (agree && l.r?.sums) rememberSumsDigest(pair, l.r.sums, l.r.files);
 }
 

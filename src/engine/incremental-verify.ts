@@ -20,6 +20,7 @@ import { rememberIncremental, sameKey } from './incremental-remember.js';
 import { rememberSettled } from './incremental-settled.js';
 import type { Body } from './outcome.js';
 import { hashOn, type Side } from './sides.js';
+import { mark } from '../util/trace.js';
 
 async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext): Promise<{ read: Read; bytes: number } | { unsupported: string } | { stop: Body }> {
   if (!paths.length) return { read: new Map(), bytes: 0 };
@@ -67,6 +68,7 @@ function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string, Key>,
  */
 export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental): Promise<VerifyResult | { stop: Body } | undefined> {
   const inc = incrementalOf(pair, local, remote, earlier);
+  mark('incremental delta');
   if (!inc) return undefined;
   const racy = [...(inc.local.summary.racy ?? []), ...(inc.remote.summary.racy ?? [])].map((r) => r.path);
   const check = sortBytewise([...new Set([...inc.paths, ...racy])]);
@@ -115,6 +117,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
     for (const [p, r] of again.read) dst.read.set(p, r);
     dst.bytes += again.bytes;
   }
+  mark('incremental read');
   const missing: string[] = [];
   const extra: string[] = [];
   const changed: string[] = [];
@@ -135,6 +138,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
     const read: [Map<string, Key>, Read][] = [[kl, here.read], [kr, far.read]];
     // Only the proof's racy files compared, holding what was counted: the summaries stand (incremental-settled.ts).
     if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx);
+    mark('incremental remembered');
   }
   const provenByTransfer = derived.size - late.length;
   return {

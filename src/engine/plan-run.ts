@@ -224,6 +224,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
     read = r;
     return s;
   });
+  mark('listed again');
   if ('stop' in sides) return { ...base, ...sides.stop };
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   // The host listed anew keeps what its first listing's call hashed, under the same keys (sides.ts carryFresh).
