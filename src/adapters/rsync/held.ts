@@ -109,7 +109,9 @@ export function relayRsh(): string {
     `printf 'labsync-run %s\\n' "$*" >&${sessionIn} || exit 1`,
     // An asynchronous list's stdin is /dev/null unless redirected: rsync's stream is kept on fd 5.
     'exec 5<&0',
-    `( cat <&5 >&${sessionIn} & w=$!; cat <&${sessionOut}; kill $w ) </dev/null 2>/dev/null & exit 0`,
+    // The host's side ends when the session's stdout does; rsync's side when rsync closes its end (or,
+    // rsync gone first, at its next write): neither needs the other stopped.
+    `( cat <&5 >&${sessionIn} & exec cat <&${sessionOut} ) </dev/null 2>/dev/null & exit 0`,
   ].join('; ');
   return ['sh', '-c', script, 'labsync-relay'].map(rshQuote).join(' ');
 }
