@@ -103,6 +103,67 @@ describe('a local pair after a small change', () => {
     expect((await run(lab, ['check', '--full'])).verify).toMatchObject({ status: 'in_sync' });
   });
 
+  it('puts in place the source\'s cache rewrite made while the listings after the transfer ran, the same as one made after the verify', async () => {
+    const labs = [new Lab().manifest(local()), new Lab().manifest(local())];
+    for (const lab of labs) await proved(lab);
+    // Each side's summary (its digests, files and racy rows) and cache rows (path, size, sha256), by side.
+    const remembered = (lab: Lab): Record<string, unknown> => Object.fromEntries(readdirSync(lab.path('.labsync/cache')).filter((f) => f.endsWith('.tree.json')).map((f) => {
+      const { root, sha256, files, sums, racy } = JSON.parse(readFileSync(lab.path('.labsync/cache', f), 'utf8')) as Record<string, unknown>;
+      const rows = readFileSync(lab.path('.labsync/cache', f.replace(/\.tree\.json$/, '.hashes')), 'utf8').split('\n').slice(1).map((l) => l.split('\t')).map((c) => [c[0], c[1], c[5]]);
+      return [(root as string).startsWith(lab.path()) ? 'here' : 'there', { sha256, files, sums, racy, rows }];
+    }));
+    for (const [i, body] of ['row 3, now longer\n', 'r7\n'].entries()) {
+      for (const lab of labs) lab.write(lab.path(`raw/d3/f${[3, 7][i]}.csv`), body);
+      await wait();
+      const [ahead, after] = await Promise.all([
+        labs[0]!.cli(['data', 'push', '--json'], { env: { LABSYNC_TRACE: '1' } }),
+        labs[1]!.cli(['data', 'push', '--json'], { env: { LABSYNC_TRACE: '1', LABSYNC_PREPARE: '0' } }),
+      ]);
+      expect(ahead.stderr).toContain('near cache put in place as prepared');
+      expect(after.stderr).not.toContain('near cache prepared');
+      const [x, y] = [ahead, after].map((r) => json<{ pairs: Pair[] }>(r).pairs[0]);
+      for (const p of [x, y]) expect(p).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+      // The same work counted: the rows made ahead are not counted twice.
+      expect(x?.verify?.work).toEqual(y?.verify?.work);
+      expect(x?.verify?.bytesHashed).toEqual(y?.verify?.bytesHashed);
+      for (const lab of labs) summariesTrue(lab);
+      // Both labs remember the same: one rewrote the source's cache ahead, the other after the verify.
+      expect(remembered(labs[0]!)).toEqual(remembered(labs[1]!));
+      for (const lab of labs) expect(readdirSync(lab.path('.labsync/cache')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    }
+  });
+
+  it('a transfer that fails prepares nothing and leaves the caches as they were; a prepared rewrite the verify does not ask for leaves no file', async () => {
+    const lab = new Lab().manifest(local());
+    await proved(lab);
+    const dir = lab.path('.labsync/cache');
+    // The hash caches, summaries and remembered listings (the tool's version is noted apart, per rsync found on the PATH).
+    const files = (): Record<string, string> => Object.fromEntries(readdirSync(dir).filter((f) => f !== 'tool-versions.json').sort().map((f) => [f, readFileSync(join(dir, f), 'latin1')]));
+    const before = files();
+    lab.write(lab.path('raw/d1/f5.csv'), 'row 5, longer now\n');
+    await wait();
+    // rsync sends the file, then says it failed: the pair fails, nothing is verified or remembered.
+    const failing = rsyncThen('exit 23');
+    const failed = await lab.cli(['data', 'push', '--json'], { env: { ...failing, LABSYNC_TRACE: '1' } });
+    expect(failed.exitCode).not.toBe(0);
+    expect(json<{ pairs: Pair[] }>(failed).pairs[0]).toMatchObject({ status: 'failed', verify: null });
+    expect(failed.stderr).not.toContain('near cache prepared');
+    expect(files()).toEqual(before);
+    // A source file rewritten as rsync ends (same size): the rewrite prepared from the planned read is not the one asked for.
+    lab.write(lab.path('raw/d2/f6.csv'), 'row 6, longer now\n');
+    await wait();
+    const env = rsyncThen(`printf 'ROW 6, LONGER NOW\\n' > '${lab.path('raw/d2/f6.csv')}'`);
+    const r = await lab.cli(['data', 'push', '--json'], { env: { ...env, LABSYNC_TRACE: '1' } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(json<{ pairs: (Pair & { warnings: string[] })[] }>(r).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(r.stderr).not.toContain('near cache put in place as prepared');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('ROW 6, LONGER NOW\n');
+    await wait();
+    expect(await run(lab)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    summariesTrue(lab);
+  });
+
   it('never calls a file verified that changed during the transfer, sent or not: it is read, found different and sent again', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);

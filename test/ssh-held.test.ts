@@ -207,6 +207,28 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'v2!', c: 'changed' });
   });
 
+  it('the local rsync ends at the protocol\'s goodbye, not when the host has ended rsync --server and listed: the relay\'s own process is not what it waits for', async () => {
+    const lab = newLab();
+    lab.write(lab.path('raw/a'), 'alpha');
+    await pastRacyWindow();
+    // The local rsync notes its end; the host, after rsync --server and before its listing after it,
+    // waits (at most 10 s) for that note. A relay that lived until the host's stdout ended would hold
+    // rsync until then, so the host would see no note.
+    const shim = mkdtempSync(join(tmpdir(), 'labsync-rsync-ended-'));
+    const real = execFileSync('sh', ['-c', 'command -v rsync']).toString().trim();
+    // Only the transfer's rsync (not the receipt's `rsync --version`).
+    writeFileSync(join(shim, 'rsync'), `#!/bin/sh\n"${real}" "$@"\nrc=$?\ncase " $* " in *" --info=progress2 "*) : > ${switches}/client-ended ;; esac\nexit $rc\n`);
+    chmodSync(join(shim, 'rsync'), 0o755);
+    flip('after-server', `i=0; while [ ! -e ${switches}/client-ended ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; if [ -e ${switches}/client-ended ]; then echo ended; else echo waiting; fi > ${switches}/seen`);
+    const r = await pushed(lab, { PATH: `${shim}:${process.env.PATH ?? ''}` });
+    rmSync(join(switches, 'client-ended'), { force: true });
+    expect(readFileSync(join(switches, 'seen'), 'utf8')).toBe('ended\n');
+    rmSync(join(switches, 'seen'));
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect([r.sessions, r.logins]).toEqual([1, 1]);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha' });
+  });
+
   it('a symlink made on the host between rsync --server and the listing after it: that listing marks it, and the pair is verified as a folder with links is', async () => {
     const lab = newLab();
     lab.write(lab.path('raw/a'), 'alpha');

@@ -2,7 +2,7 @@
 // streamed once with the changed rows put in place (cache-update.ts), and its summary and remembered
 // listing replaced, only when the stream shows the cache is the tree the old summary vouched for.
 import type { ResolvedPair } from '../types.js';
-import { rewriteCache, type RacyRow, type Rewritten } from '../verify/cache-update.js';
+import { rewriteCache, sameUpdate, type CacheUpdate, type PreparedRewrite, type RacyRow, type Rewritten } from '../verify/cache-update.js';
 import type { Row } from '../verify/cache-file.js';
 import { isRacy } from '../verify/cache-key.js';
 import { HashCache } from '../verify/hash-cache.js';
@@ -15,6 +15,7 @@ import { cacheDir } from './pair-tree.js';
 import type { Delta, Incremental, Read } from './incremental.js';
 import { rememberSumsDigest } from './receipt.js';
 import { saveRacy } from './sides.js';
+import { mark } from '../util/trace.js';
 
 export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);
 
@@ -23,7 +24,7 @@ export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]
  * summary is written only when the cache streamed is the tree its old summary vouched for, every
  * changed file was read under the key it is listed with, and both sides now sum up alike.
  */
-export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: readonly string[], read: [Map<string, Key>, Read][], ctx: AttemptContext): Promise<void> {
+export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: readonly string[], read: [Map<string, Key>, Read][], ctx: AttemptContext, prepared?: PreparedRewrite): Promise<void> {
   const dir = cacheDir(pair);
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
   const done: { d: Delta; r?: Rewritten; racy: RacyRow[]; ok: boolean; rows: Map<string, Row | null>; kept?: true }[] = [];
@@ -37,30 +38,20 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
       done.push({ d, r, racy: [], ok: true, rows: new Map(), kept: true });
       continue;
     }
-    const rows = new Map<string, Row | null>();
-    const racy: RacyRow[] = [];
-    let ok = true;
-    for (const p of check) {
-      const k = listed.get(p);
-      const h = got.get(p);
-      if (!k || !h || !sameKey(k, h.key)) {
-        ok &&= !k; // listed, but changed since (or gone): this run cannot sum the side up
-        rows.set(p, null);
-        continue;
-      }
-      work.cacheRows++;
-      if (isRacy(k[1], k[2], h.nowMs)) {
-        rows.set(p, null);
-        racy.push({ path: p, size: k[0], sha256: h.sha256 });
-      } else rows.set(p, [p, k[0], k[1], k[2], k[3], h.sha256, '', '', 0]);
-    }
+    const byRead = rowsFor(check, listed, got);
+    const { rows, racy } = byRead;
+    work.cacheRows += byRead.made;
+    let ok = byRead.ok;
     let r: Rewritten | undefined;
     // The far side's content digest follows from the near side's (implied below): its rows are only put in.
     const near = at === 1 ? done[0] : undefined;
     const content = near && implied(near, d, check, rows, racy);
     try {
-      const cacheKey = d.summary.cacheKey ? { cacheKey: d.summary.cacheKey } : {};
-      r = await rewriteCache(HashCache.fileFor(dir, d.side.cacheRoot), d.side.cacheRoot, { rows, racyBefore: d.summary.racy ?? [], racyNow: racy, sums: d === inc.local, ...cacheKey, ...(content ? { digests: false as const } : {}) });
+      const file = HashCache.fileFor(dir, d.side.cacheRoot);
+      const update = updateFor(d, rows, racy, d === inc.local, content !== undefined);
+      // Made while the listings after the transfer ran (incremental-prepare.ts): put in place when it was made from exactly this.
+      const ready = d === inc.local && prepared ? await fromPrepared(prepared, file, update) : undefined;
+      r = ready ?? (await rewriteCache(file, d.side.cacheRoot, update));
       if (r.spliced) r = content ? { ...r, content } : undefined;
     } catch (error) {
       warn(`could not update the hash cache of ${d.side.path} (${(error as Error).message}); the next run compares every file`);
@@ -72,6 +63,7 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
     d.side.racy.clear();
     for (const x of racy) d.side.racy.add(x.path);
     await saveRacy(pair, d.side, warn);
+    mark(`remembered side ${at}`);
   }
   const [l, r] = done as [(typeof done)[number], (typeof done)[number]];
   const agree = l.ok && r.ok && l.r?.content === r.r?.content;
@@ -88,7 +80,52 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
     }
     else dropListing(dir, s.d.side.cacheRoot);
   }
+  mark('summaries and listings written');
   if (agree && l.r?.sums) rememberSumsDigest(pair, l.r.sums, l.r.files);
+}
+
+/**
+ * What the checked paths put into a side's cache: each read under the key it is listed with gets its
+ * row, or (within the racy window of its read) a racy entry and no row; `ok`: no listed path was read
+ * under another key (or not at all); `made`: the rows and entries made.
+ */
+export function rowsFor(check: readonly string[], listed: ReadonlyMap<string, Key>, got: Read): { rows: Map<string, Row | null>; racy: RacyRow[]; ok: boolean; made: number } {
+  const rows = new Map<string, Row | null>();
+  const racy: RacyRow[] = [];
+  let ok = true;
+  let made = 0;
+  for (const p of check) {
+    const k = listed.get(p);
+    const h = got.get(p);
+    if (!k || !h || !sameKey(k, h.key)) {
+      ok &&= !k; // listed, but changed since (or gone): this run cannot sum the side up
+      rows.set(p, null);
+      continue;
+    }
+    made++;
+    if (isRacy(k[1], k[2], h.nowMs)) {
+      rows.set(p, null);
+      racy.push({ path: p, size: k[0], sha256: h.sha256 });
+    } else rows.set(p, [p, k[0], k[1], k[2], k[3], h.sha256, '', '', 0]);
+  }
+  return { rows, racy, ok, made };
+}
+
+/** The cache update of a side after the verify; `spliced`: its content digest is known otherwise (implied). */
+export function updateFor(d: Delta, rows: ReadonlyMap<string, Row | null>, racy: readonly RacyRow[], sums: boolean, spliced: boolean): CacheUpdate {
+  return { rows, racyBefore: d.summary.racy ?? [], racyNow: racy, sums, ...(d.summary.cacheKey ? { cacheKey: d.summary.cacheKey } : {}), ...(spliced ? { digests: false as const } : {}) };
+}
+
+/** The prepared rewrite put in place when it was made of this very update for this file (and the file is as it was read); else dropped. */
+async function fromPrepared(prepared: PreparedRewrite, file: string, update: CacheUpdate): Promise<Rewritten | undefined> {
+  if (prepared.file !== file || !sameUpdate(prepared.update, update)) {
+    mark('near cache prepared for another update');
+    await prepared.discard();
+    return undefined;
+  }
+  const r = await prepared.commit();
+  mark(r ? 'near cache put in place as prepared' : 'near cache changed since prepared');
+  return r;
 }
 
 /** What a path sums up as on a side after the verify: its row's or its racy entry's size and sha256; '' when absent. */

@@ -6,6 +6,7 @@
 // destination does not read the source's copy, and one here does not read the host's.
 import type { Direction, ResolvedPair } from '../types.js';
 import { lookupRows } from '../verify/cache-lookup.js';
+import type { PreparedRewrite } from '../verify/cache-update.js';
 import { HashCache } from '../verify/hash-cache.js';
 import type { Key } from '../verify/listing-diff.js';
 import { sortBytewise } from '../verify/walk.js';
@@ -20,6 +21,7 @@ import { rememberIncremental, sameKey } from './incremental-remember.js';
 import { rememberSettled } from './incremental-settled.js';
 import type { Body } from './outcome.js';
 import { hashOn, type Side } from './sides.js';
+import { mark } from '../util/trace.js';
 
 async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], ctx: AttemptContext): Promise<{ read: Read; bytes: number } | { unsupported: string } | { stop: Body }> {
   if (!paths.length) return { read: new Map(), bytes: 0 };
@@ -44,8 +46,9 @@ async function readOn(side: Side, pair: ResolvedPair, paths: readonly string[], 
  * The hashes of `paths` this side need not read: its record is the one it was proved with (not
  * flagged), it was not racy then, and its cache holds a row under exactly the key listed now (a row
  * under any other key is never trusted). A path hashed in the listing's own call is read, not looked up.
+ * `count`: the rows count as this run's work (not for a rewrite prepared ahead, incremental-prepare.ts).
  */
-function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string, Key>, paths: readonly string[]): Read {
+export function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string, Key>, paths: readonly string[], count = true): Read {
   const racy = new Set((d.summary.racy ?? []).map((r) => r.path));
   const ask = paths.filter((p) => !d.changes.has(p) && !racy.has(p) && !d.side.fresh?.has(p));
   const out: Read = new Map();
@@ -53,7 +56,7 @@ function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string, Key>,
   for (const [p, row] of lookupRows(HashCache.fileFor(cacheDir(pair), d.side.cacheRoot), d.side.cacheRoot, ask)) {
     const k = keys.get(p);
     if (!k || !sameKey(k, [row[1], row[2], row[3], row[4]])) continue;
-    work.cacheRows++;
+    if (count) work.cacheRows++;
     out.set(p, { key: k, sha256: row[5], nowMs: d.side.nowMs, cached: true });
   }
   return out;
@@ -65,8 +68,9 @@ function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string, Key>,
  * the whole-listing comparison judges (compare-listed.ts): a path on one side only is missing or extra,
  * two sizes are a change, and only files on both sides with one size are hashed.
  */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental): Promise<VerifyResult | { stop: Body } | undefined> {
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental, prepared?: Promise<PreparedRewrite | undefined>): Promise<VerifyResult | { stop: Body } | undefined> {
   const inc = incrementalOf(pair, local, remote, earlier);
+  mark('incremental delta');
   if (!inc) return undefined;
   const racy = [...(inc.local.summary.racy ?? []), ...(inc.remote.summary.racy ?? [])].map((r) => r.path);
   const check = sortBytewise([...new Set([...inc.paths, ...racy])]);
@@ -115,6 +119,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
     for (const [p, r] of again.read) dst.read.set(p, r);
     dst.bytes += again.bytes;
   }
+  mark('incremental read');
   const missing: string[] = [];
   const extra: string[] = [];
   const changed: string[] = [];
@@ -134,7 +139,8 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   if (!drift) {
     const read: [Map<string, Key>, Read][] = [[kl, here.read], [kr, far.read]];
     // Only the proof's racy files compared, holding what was counted: the summaries stand (incremental-settled.ts).
-    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx);
+    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, await prepared);
+    mark('incremental remembered');
   }
   const provenByTransfer = derived.size - late.length;
   return {

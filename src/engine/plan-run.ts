@@ -26,6 +26,8 @@ import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as IncrementalPlan } from './incremental.js';
 import { judgedFor, verifyIncremental } from './incremental-verify.js';
+import { prepareNear } from './incremental-prepare.js';
+import type { PreparedRewrite } from '../verify/cache-update.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
@@ -220,11 +222,19 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // The new sides only through `sides`: one listed again byte for byte as before is dropped for the
   // earlier one below, and its raw listing (73 MB at 1M files) must not stay reachable from this frame.
   let read: Awaited<NonNullable<typeof early>['done']> | undefined;
-  sides = await Promise.all([isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined), early?.done]).then(([s, r]) => {
+  const listing = isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined);
+  // The source's cache rewrite, made while those listings run (incremental-prepare.ts): only put in place when the verify asks for exactly it.
+  // LABSYNC_PREPARE=0: made after the verify instead, as before (to measure what the overlap pays).
+  const prepared = planned.incremental && sending.length && direction === 'push' && !full && mode === 'checksum' && process.env.LABSYNC_PREPARE !== '0' ? prepareSoon(pair, planned.incremental, local, ctx) : undefined;
+  sides = await Promise.all([listing, early?.done]).then(([s, r]) => {
     read = r;
     return s;
   });
-  if ('stop' in sides) return { ...base, ...sides.stop };
+  mark('listed again');
+  if ('stop' in sides) {
+    await (await prepared)?.discard();
+    return { ...base, ...sides.stop };
+  }
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
   // The host listed anew keeps what its first listing's call hashed, under the same keys (sides.ts carryFresh).
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: carryFresh(unchanged(sides.remote, remote), remote) };
@@ -234,7 +244,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
-  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc), pair, direction) : undefined;
+  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc, prepared), pair, direction) : undefined;
+  // Not taken (drift, the whole comparison, a stop): its temp file goes.
+  await (await prepared)?.discard();
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
@@ -260,6 +272,10 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   }
   return { status: 'ok', verify: { ...verified, work: workSince(planned.began) }, ...base, ...tally() };
 }
+
+/** prepareNear once the listings after the transfer have started their processes (they come first: this thread then streams a cache). */
+const prepareSoon = (pair: ResolvedPair, planned: IncrementalPlan, local: Side, ctx: AttemptContext): Promise<PreparedRewrite | undefined> =>
+  new Promise<void>((resolve) => setImmediate(resolve)).then(() => prepareNear(pair, planned, local, ctx));
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
 const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);

@@ -61,7 +61,7 @@ export async function sendFiles(pair: ResolvedPair, adapter: Adapter, o: PairRun
   if (relayed && 'ok' in relayed) {
     record(adapter, [relayed.ok], relayed.warnings, moved);
     early?.end(true);
-    return { after: Promise.resolve(relayed.after) };
+    return { after: relayed.after };
   }
   if (relayed) {
     // The relayed try was the first attempt: the usual transfer is the retry, within the pair's retries.

@@ -78,7 +78,7 @@ export function relayFits(pair: ResolvedPair, plan: PairPlan, commands: readonly
 }
 
 export type Relayed =
-  | { readonly ok: ToolOutput; readonly warnings: readonly string[]; readonly after?: RemoteListing }
+  | { readonly ok: ToolOutput; readonly warnings: readonly string[]; readonly after: Promise<RemoteListing | undefined> }
   | { readonly interrupted: true }
   | { readonly failed: Extract<Outcome, { kind: 'fatal' | 'retry' }>; readonly command: string };
 
@@ -93,7 +93,8 @@ export async function relayTransfer(pair: ResolvedPair, command: Command, held: 
   if (output.aborted) return { interrupted: true };
   const outcome = judge(output, command, adapter, pair);
   if (outcome.kind !== 'ok') return { failed: outcome, command: formatCommand(command, redact) };
-  return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], ...afterListing(after, held.list) };
+  // The host's listing after rsync may still be coming: what follows rsync's end (the local listing) starts now.
+  return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], after: after.then((b) => afterListing(b, held.list).after) };
 }
 
 /** The host's listing after a transfer that went over its own login: the held session lists again, and ends. */

@@ -20,10 +20,11 @@ export interface Session {
   /** Ends the session unused: the host reads end of file where it waited for a line, and exits. */
   release(): void;
   /**
-   * Runs `command` (an rsync whose `-e` is the relay) with the session as its fds 3 and 4. `after`:
-   * the host's stderr once the session ended, when it ended well (exit 0); else undefined.
+   * Runs `command` (an rsync whose `-e` is the relay) with the session as its fds 3 and 4; settles when
+   * rsync has ended. `after`: the host's stderr once the session ended, when it ended well (exit 0);
+   * else undefined. The session may still be listing when rsync ends: `after` waits for it.
    */
-  relay(command: Command, options: RunOptions): Promise<{ output: ToolOutput; after?: Buffer }>;
+  relay(command: Command, options: RunOptions): Promise<{ output: ToolOutput; after: Promise<Buffer | undefined> }>;
   /** Writes `line` and waits (at most `timeoutMs`) for the session to end: its stderr if it ended well (undefined if already used). */
   ask(line: string, timeoutMs: number): Promise<Buffer | undefined>;
 }
@@ -123,6 +124,7 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
           child.stdin.destroy();
         } },
       });
+      trace('relayed rsync ended');
       child.ref();
       (child.stderr as unknown as { ref?: () => void }).ref?.();
       // rsync failed: its listing would not be used, and a link gone silent would hold this ssh until
@@ -130,9 +132,12 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       if (output.exitCode !== 0 || output.stalled || output.timedOut || output.aborted) stopGroup(child.pid);
       // The relayed rsync is over: the host lists once more and exits (bounded as the rsync was).
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-      const end = await ended;
-      clearTimeout(timer);
-      return { output, ...(end.code === 0 && !end.signal ? { after: Buffer.concat(errs) } : {}) };
+      const after = ended.then((end) => {
+        trace('held session ended');
+        clearTimeout(timer);
+        return end.code === 0 && !end.signal ? Buffer.concat(errs) : undefined;
+      });
+      return { output, after };
     },
     async ask(line, timeoutMs) {
       if (used) return undefined; // spent on a relay that failed: the caller lists its usual way

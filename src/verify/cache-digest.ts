@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { CHUNK } from './cache-file.js';
 
 const NL = 10;
+const TAB = 9;
 
 /**
  * A sha256 fed through a buffer of about 1 MiB: a line's fields are copied in as bytes (the cache file's
@@ -102,3 +103,19 @@ function linesIn(text: string): number {
 
 /** The lines in [from, to) of `b`. */
 export const countLines = (b: Buffer, from: number, to: number): number => linesIn(b.toString('latin1', from, to));
+
+/** The start of the first line in [from, b.length) whose name sorts at or after `name` (b.length: none); lines in byte order. */
+export function firstAtOrAfter(b: Buffer, from: number, name: Buffer): number {
+  let lo = from;
+  let hi = b.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = mid > lo ? Math.max(lo, b.lastIndexOf(NL, mid - 1) + 1) : lo;
+    const e = b.indexOf(NL, at);
+    const tab = b.indexOf(TAB, at);
+    // A line without a name field stops the bisection there: the line-by-line path judges it.
+    if (tab >= 0 && tab < e && name.compare(b, at, tab) > 0) lo = e + 1;
+    else hi = at;
+  }
+  return lo;
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRows, rowLine, writeRows, type Row } from './cache-file.js';
-import { rewriteCache } from './cache-update.js';
+import { prepareRewrite, rewriteCache, sameUpdate, type CacheUpdate } from './cache-update.js';
 import { sumsDigestOf } from './sums-file.js';
 import { contentDigest } from './tree-summary.js';
 import { byteOrder, sortBytewise } from './walk.js';
@@ -143,5 +143,50 @@ describe('rewriteCache', () => {
     await expect(rewriteCache(file, '/root', update)).rejects.toThrow(/cut short/);
     await expect(rewriteCache(join(dir, 'none'), '/root', update)).rejects.toThrow(/ENOENT/);
     expect(readdirSync(dir)).toEqual(['c.hashes']);
+  });
+
+  it('a rewrite prepared ahead is put in place as rewriteCache would, only while the cache is the file it read; else it leaves nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const [a, b] = [join(dir, 'a.hashes'), join(dir, 'b.hashes')];
+    await writeRows(a, '/root', rows);
+    await writeRows(b, '/root', rows);
+    const update = { rows: new Map([['c/d', row('c/d', 99)], ['new', row('new', 7)]]), racyBefore: [], racyNow: [], sums: true };
+    const ready = await prepareRewrite(b, '/root', update);
+    // Nothing replaced yet: the cache is as it was, the temp file beside it.
+    expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
+    const direct = await rewriteCache(a, '/root', update);
+    const put = await ready.commit();
+    expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
+    expect(put).toMatchObject({ before: direct.before, content: direct.content, sums: direct.sums, files: direct.files, beforeFiles: direct.beforeFiles, lines: direct.lines });
+    expect(put?.cacheKey).toEqual([statSync(b).size, statSync(b).mtimeMs, statSync(b).ctimeMs, statSync(b).ino]);
+    // The cache rewritten meanwhile (by another run, say): the prepared file is dropped, the cache kept.
+    const stale = await prepareRewrite(b, '/root', { ...update, rows: new Map([['a', row('a', 5)]]) });
+    await writeRows(b, '/root', rows);
+    const written = readFileSync(b, 'utf8');
+    expect(await stale.commit()).toBeUndefined();
+    expect(readFileSync(b, 'utf8')).toBe(written);
+    const unused = await prepareRewrite(b, '/root', update);
+    await unused.discard();
+    await unused.discard();
+    await expect(unused.commit()).rejects.toThrow(/once/);
+    expect(readdirSync(dir).sort()).toEqual(['a.hashes', 'b.hashes']);
+  });
+
+  it('tells the same update from another: rows, racy entries, stat key and the way it is digested', () => {
+    const base: CacheUpdate = { rows: new Map<string, Row | null>([['a', row('a', 1)], ['b', null]]), racyBefore: [{ path: 'r', size: 1, sha256: SHA(1) }], racyNow: [], sums: true, cacheKey: [1, 2, 3, 4] };
+    const copy: CacheUpdate = { ...base, rows: new Map<string, Row | null>([['b', null], ['a', row('a', 1)]]), racyBefore: [{ path: 'r', size: 1, sha256: SHA(1) }], cacheKey: [1, 2, 3, 4] };
+    expect(sameUpdate(base, copy)).toBe(true);
+    for (const other of [
+      { ...base, rows: new Map<string, Row | null>([['a', row('a', 2)], ['b', null]]) },
+      { ...base, rows: new Map<string, Row | null>([['a', row('a', 1)], ['c', null]]) },
+      { ...base, rows: new Map<string, Row | null>([['a', row('a', 1)], ['b', row('b', 1)]]) },
+      { ...base, rows: new Map<string, Row | null>([['a', row('a', 1)]]) },
+      { ...base, racyBefore: [] },
+      { ...base, racyNow: [{ path: 'r', size: 1, sha256: SHA(2) }] },
+      { ...base, sums: false },
+      { ...base, cacheKey: [1, 2, 3, 5] },
+      { rows: base.rows, racyBefore: base.racyBefore, racyNow: base.racyNow, sums: true },
+      { ...base, digests: false as const },
+    ]) expect(sameUpdate(base, other)).toBe(false);
   });
 });

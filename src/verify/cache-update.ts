@@ -4,8 +4,8 @@
 // had before (which must be its summary's, else the cache is not the tree the summary vouched for),
 // the content digest it has now, and its `labsync sums` digest. A line is cut at its tabs, never
 // parsed into a row; only the changed rows are made.
-import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { bulkLines, countLines, Digest } from './cache-digest.js';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync, type Stats } from 'node:fs';
+import { bulkLines, countLines, Digest, firstAtOrAfter } from './cache-digest.js';
 import { CHUNK, headerLine, rowLine, tempFor, type Row } from './cache-file.js';
 import { sumsLine } from './sums-file.js';
 import { byteOrder, sortBytewise } from './walk.js';
@@ -30,6 +30,19 @@ export interface CacheUpdate {
    * then copied without being cut at all.
    */
   readonly digests?: false;
+}
+
+/** Whether two updates are the same (the rows, the racy entries, and how the file is to be read and digested). */
+export function sameUpdate(a: CacheUpdate, b: CacheUpdate): boolean {
+  const sameRacy = (x: readonly RacyRow[], y: readonly RacyRow[]): boolean => x.length === y.length && x.every((r, i) => r.path === y[i]?.path && r.size === y[i]?.size && r.sha256 === y[i]?.sha256);
+  const sameList = (x?: readonly unknown[], y?: readonly unknown[]): boolean => x === y || (x !== undefined && y !== undefined && x.length === y.length && x.every((v, i) => Object.is(v, y[i])));
+  if (a.sums !== b.sums || a.digests !== b.digests || !sameList(a.cacheKey, b.cacheKey) || !sameRacy(a.racyBefore, b.racyBefore) || !sameRacy(a.racyNow, b.racyNow) || a.rows.size !== b.rows.size) return false;
+  for (const [p, row] of a.rows) {
+    if (!b.rows.has(p)) return false;
+    const other = b.rows.get(p);
+    if (row === null || other === null || other === undefined ? row !== other : !sameList(row, other)) return false;
+  }
+  return true;
 }
 
 export interface Rewritten {
@@ -66,6 +79,24 @@ const BACKSLASH = 0x5c;
  * copied into the digests, never decoded (a run after one changed file streams the whole cache).
  */
 export async function rewriteCache(file: string, root: string, update: CacheUpdate): Promise<Rewritten> {
+  return (await prepareRewrite(file, root, update)).commit(false) as Promise<Rewritten>;
+}
+
+/** A rewrite made in a temp file beside the cache, not yet put in its place (rewriteCache's first half). */
+export interface PreparedRewrite {
+  readonly file: string;
+  readonly update: CacheUpdate;
+  /**
+   * Renames the temp file over the cache and answers what rewriteCache would have. `ifUnchanged`: only
+   * while the cache still has the stat key it was read with (else nothing is replaced: undefined).
+   */
+  commit(ifUnchanged?: boolean): Promise<Rewritten | undefined>;
+  /** Removes the temp file (nothing after a commit). */
+  discard(): Promise<void>;
+}
+
+/** rewriteCache up to the rename: the temp file written and the digests taken; the caller commits or discards. */
+export async function prepareRewrite(file: string, root: string, update: CacheUpdate): Promise<PreparedRewrite> {
   const before = new Digest();
   const after = new Digest();
   const sums = new Digest();
@@ -142,9 +173,11 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     else if (row) countNow(path, row[1], row[5]);
     else if (row === undefined && line) countNow(path, line[0], line[1]);
   };
+  let read: number[] | undefined;
   try {
     const rfd = openSync(file, 'r');
     try {
+      read = keyOf(fstatSync(rfd));
       const chunk = Buffer.allocUnsafe(CHUNK);
       let carry = Buffer.alloc(0);
       let header = true;
@@ -231,37 +264,38 @@ export async function rewriteCache(file: string, root: string, update: CacheUpda
     await temp.discard();
     throw error;
   }
-  await temp.commit();
-  return {
-    ...(trusted ? {} : { before: before.done() }), beforeFiles, files, lines, cacheKey: statKey(file),
+  const made: Omit<Rewritten, 'cacheKey'> = {
+    ...(trusted ? {} : { before: before.done() }), beforeFiles, files, lines,
     ...(splice ? { spliced: true as const } : unknown ? {} : { content: after.done(), ...(update.sums ? { sums: sums.done() } : {}) }),
   };
-}
-
-/** The start of the first line in [from, b.length) whose name sorts at or after `name` (b.length: none); lines in byte order. */
-function firstAtOrAfter(b: Buffer, from: number, name: Buffer): number {
-  let lo = from;
-  let hi = b.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const at = mid > lo ? Math.max(lo, b.lastIndexOf(NL, mid - 1) + 1) : lo;
-    const e = b.indexOf(NL, at);
-    const tab = b.indexOf(TAB, at);
-    // A line without a name field stops the bisection there: the line-by-line path judges it.
-    if (tab >= 0 && tab < e && name.compare(b, at, tab) > 0) lo = e + 1;
-    else hi = at;
-  }
-  return lo;
+  let settled = false;
+  return {
+    file,
+    update,
+    async commit(ifUnchanged = true) {
+      if (settled) throw new Error('a prepared cache rewrite is committed or discarded once');
+      settled = true;
+      if (ifUnchanged && !sameStat(file, read as number[])) {
+        await temp.discard();
+        return undefined;
+      }
+      await temp.commit();
+      return { ...made, cacheKey: statKey(file) };
+    },
+    async discard() {
+      if (settled) return;
+      settled = true;
+      await temp.discard();
+    },
+  };
 }
 
 function writeAll(fd: number, b: Buffer): void {
   for (let at = 0; at < b.length; ) at += writeSync(fd, b, at, b.length - at);
 }
 
-const statKey = (file: string): number[] => {
-  const s = statSync(file);
-  return [s.size, s.mtimeMs, s.ctimeMs, s.ino];
-};
+const keyOf = (s: Stats): number[] => [s.size, s.mtimeMs, s.ctimeMs, s.ino];
+const statKey = (file: string): number[] => keyOf(statSync(file));
 
 function sameStat(file: string, key: readonly number[]): boolean {
   try {

@@ -89,8 +89,17 @@ export function heldList(pair: ResolvedPair, remote: SshEndpoint, excludes: read
 /**
  * rsync's `-e`: a relay run as `sh -c SCRIPT relay HOST CMD…`. It sends the remote command, joined as
  * ssh joins it, as one line; then copies rsync's stdin to the session (fd 4) and the session (fd 3) to
- * rsync, and ends when the host closes its stdout. A command with a newline is refused (rsync then
- * fails and the engine sends the files its usual way).
+ * rsync, until the host closes its stdout. A command with a newline is refused (rsync then fails and
+ * the engine sends the files its usual way).
+ *
+ * The copying runs in the background and the process rsync started exits at once (status 0, the
+ * status the relay always gave): rsync waits for its `-e` child only after the protocol's last
+ * goodbye, polling every 20 ms, and the host's stdout ends only with the session when it runs over
+ * a kept connection (the ssh client holds it open until its session's end, after the host's listing).
+ * rsync ignores a `-e` child that exits early (its SIGCHLD handler only keeps the status), and talks
+ * to the copies through the same pipes. The copies hold no pipe of labsync's (stderr goes to
+ * /dev/null): labsync sees rsync's end when rsync ends. They end with the session (whose end labsync
+ * waits for, or forces on a failure) and are in rsync's process group, which labsync stops on a timeout.
  */
 export function relayRsh(): string {
   const [sessionOut, sessionIn] = RELAY_FDS;
@@ -99,10 +108,10 @@ export function relayRsh(): string {
     `case "$*" in *'\n'*) echo 'labsync: the remote command holds a newline' >&2; exit 1 ;; esac`,
     `printf 'labsync-run %s\\n' "$*" >&${sessionIn} || exit 1`,
     // An asynchronous list's stdin is /dev/null unless redirected: rsync's stream is kept on fd 5.
-    `exec 5<&0; cat <&5 >&${sessionIn} & w=$!`,
-    `cat <&${sessionOut}`,
-    'kill $w 2>/dev/null',
-    'exit 0',
+    'exec 5<&0',
+    // The host's side ends when the session's stdout does; rsync's side when rsync closes its end (or,
+    // rsync gone first, at its next write): neither needs the other stopped.
+    `( cat <&5 >&${sessionIn} & exec cat <&${sessionOut} ) </dev/null 2>/dev/null & exit 0`,
   ].join('; ');
   return ['sh', '-c', script, 'labsync-relay'].map(rshQuote).join(' ');
 }
