@@ -8,7 +8,8 @@
 // took 1423 ms shared against 616 ms). A run that sends lists once, transfers, and lists again (and
 // a snapshot push, a repair): there the transfer's ssh becomes the master and the listing after it
 // rides it, one login fewer. LABSYNC_SSH_SHARE=1 shares from the first listing on, =0 never. A push
-// whose listing session is held (ssh-held.ts, the default) needs none of this: one session does it all.
+// whose listing session is held (ssh-held.ts, the default) needs none of this: one session does it all,
+// and nor does a pair whose connection is kept between runs (ssh-keep.ts): it shares already.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
