@@ -20,15 +20,25 @@ import { cacheDir } from './pair-tree.js';
 import { hashOn, type Side } from './sides.js';
 import { mark } from '../util/trace.js';
 
-/** Past this many planned bytes nothing is prepared: the planned files are read here once more (a second read, not counted as the verify's). */
+/** Past this many planned bytes nothing is prepared (the planned files are read here, before the listings after the transfer end). */
 export const PREPARE_MAX_BYTES = 2 * 1024 * 1024;
+
+/**
+ * A rewrite made ahead, with what was read for it: the verify takes those hashes where the source still
+ * has the key they were read under (the hash cache's own rule), so the planned files are read once, and
+ * counts `bytesRead` as its own (`bytesHashed` is every byte the run read to prove the copy).
+ */
+export interface Prepared extends PreparedRewrite {
+  readonly bytesRead: number;
+  readonly ahead: Read;
+}
 
 /**
  * The local (source) side's cache rewrite as the verify after this push will ask for it, if the source
  * is still as listed and the host holds what the plan sends; undefined where none is made (never
  * throws). `local`: the source as listed before the transfer.
  */
-export async function prepareNear(pair: ResolvedPair, planned: Planned, local: Side, ctx: AttemptContext): Promise<PreparedRewrite | undefined> {
+export async function prepareNear(pair: ResolvedPair, planned: Planned, local: Side, ctx: AttemptContext): Promise<Prepared | undefined> {
   try {
     const { plan, inc } = planned;
     const sent = [...plan.send, ...plan.replace];
@@ -53,11 +63,16 @@ export async function prepareNear(pair: ResolvedPair, planned: Planned, local: S
     const ask = both.filter((p) => !got.has(p));
     const hashed = await hashOn(local, pair, ask, ctx, false);
     if (!('files' in hashed)) return undefined;
-    for (const [p, key, sha256] of hashed.files.entries()) got.set(p, { key: key as Key, sha256, nowMs: hashed.nowMs });
+    const ahead: Read = new Map();
+    for (const [p, key, sha256] of hashed.files.entries()) {
+      const r = { key: key as Key, sha256, nowMs: hashed.nowMs };
+      got.set(p, r);
+      ahead.set(p, r);
+    }
     const { rows, racy: racyNow } = rowsFor(check, kl, got);
     const made = await prepareRewrite(HashCache.fileFor(cacheDir(pair), d.side.cacheRoot), d.side.cacheRoot, updateFor(d, rows, racyNow, true, false));
     mark('near cache prepared');
-    return made;
+    return { ...made, bytesRead: hashed.bytes, ahead };
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@
 // streamed once with the changed rows put in place (cache-update.ts), and its summary and remembered
 // listing replaced, only when the stream shows the cache is the tree the old summary vouched for.
 import type { ResolvedPair } from '../types.js';
-import { rewriteCache, sameUpdate, type CacheUpdate, type PreparedRewrite, type RacyRow, type Rewritten } from '../verify/cache-update.js';
+import { rewriteCache, type CacheUpdate, type PreparedRewrite, type RacyRow, type Rewritten } from '../verify/cache-update.js';
 import type { Row } from '../verify/cache-file.js';
 import { isRacy } from '../verify/cache-key.js';
 import { HashCache } from '../verify/hash-cache.js';
@@ -151,4 +151,17 @@ function implied(near: { d: Delta; r?: Rewritten; ok: boolean; racy: RacyRow[]; 
   if ([...(near.d.summary.racy ?? []), ...(far.summary.racy ?? [])].some((x) => !checked.has(x.path))) return undefined;
   for (const p of check) if (entryOf(p, near.rows, near.racy) !== entryOf(p, rows, racy)) return undefined;
   return content;
+}
+
+/** Whether two updates are the same (the rows, the racy entries, and how the file is to be read and digested). */
+export function sameUpdate(a: CacheUpdate, b: CacheUpdate): boolean {
+  const sameRacy = (x: readonly RacyRow[], y: readonly RacyRow[]): boolean => x.length === y.length && x.every((r, i) => r.path === y[i]?.path && r.size === y[i]?.size && r.sha256 === y[i]?.sha256);
+  const sameList = (x?: readonly unknown[], y?: readonly unknown[]): boolean => x === y || (x !== undefined && y !== undefined && x.length === y.length && x.every((v, i) => Object.is(v, y[i])));
+  if (a.sums !== b.sums || a.digests !== b.digests || !sameList(a.cacheKey, b.cacheKey) || !sameRacy(a.racyBefore, b.racyBefore) || !sameRacy(a.racyNow, b.racyNow) || a.rows.size !== b.rows.size) return false;
+  for (const [p, row] of a.rows) {
+    if (!b.rows.has(p)) return false;
+    const other = b.rows.get(p);
+    if (row === null || other === null || other === undefined ? row !== other : !sameList(row, other)) return false;
+  }
+  return true;
 }

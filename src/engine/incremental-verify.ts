@@ -6,7 +6,6 @@
 // destination does not read the source's copy, and one here does not read the host's.
 import type { Direction, ResolvedPair } from '../types.js';
 import { lookupRows } from '../verify/cache-lookup.js';
-import type { PreparedRewrite } from '../verify/cache-update.js';
 import { HashCache } from '../verify/hash-cache.js';
 import type { Key } from '../verify/listing-diff.js';
 import { sortBytewise } from '../verify/walk.js';
@@ -17,6 +16,7 @@ import { driftOf } from './compare-pair.js';
 import { cacheDir } from './pair-tree.js';
 import type { VerifyResult } from './events.js';
 import { incrementalOf, keysNow, type Delta, type Incremental, type Read } from './incremental.js';
+import type { Prepared } from './incremental-prepare.js';
 import { rememberIncremental, sameKey } from './incremental-remember.js';
 import { rememberSettled } from './incremental-settled.js';
 import type { Body } from './outcome.js';
@@ -68,7 +68,7 @@ export function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string
  * the whole-listing comparison judges (compare-listed.ts): a path on one side only is missing or extra,
  * two sizes are a change, and only files on both sides with one size are hashed.
  */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental, prepared?: Promise<PreparedRewrite | undefined>): Promise<VerifyResult | { stop: Body } | undefined> {
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental, prepared?: Promise<Prepared | undefined>): Promise<VerifyResult | { stop: Body } | undefined> {
   const inc = incrementalOf(pair, local, remote, earlier);
   mark('incremental delta');
   if (!inc) return undefined;
@@ -95,10 +95,19 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   }
   const [cl, cr] = [fromCache(pair, inc.local, kl, both), fromCache(pair, inc.remote, kr, both)];
   const need = (cached: Read, dst: boolean): string[] => both.filter((p) => !cached.has(p) && !(dst && derived.has(p)));
-  const [here, far] = await Promise.all([readOn(local, pair, need(cl, !fromLocal), ctx), readOn(remote, pair, need(cr, fromLocal), ctx)]);
+  // Read here for the cache rewrite made ahead (incremental-prepare.ts): not read again while the file
+  // has the key it was read under; those bytes are this run's reads all the same.
+  const pre = await prepared;
+  const ahead: Read = new Map([...(pre?.ahead ?? [])].filter(([p, r]) => {
+    const k = kl.get(p);
+    return k !== undefined && sameKey(k, r.key);
+  }));
+  const [here, far] = await Promise.all([readOn(local, pair, need(cl, !fromLocal).filter((p) => !ahead.has(p)), ctx), readOn(remote, pair, need(cr, fromLocal), ctx)]);
   if ('stop' in here) return here;
   if ('stop' in far) return far;
   if ('unsupported' in here || 'unsupported' in far) return undefined;
+  for (const [p, r] of ahead) here.read.set(p, r);
+  here.bytes += pre?.bytesRead ?? 0;
   for (const [p, r] of cl) here.read.set(p, r);
   for (const [p, r] of cr) far.read.set(p, r);
   const [src, dst] = fromLocal ? [here, far] : [far, here];
@@ -139,7 +148,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   if (!drift) {
     const read: [Map<string, Key>, Read][] = [[kl, here.read], [kr, far.read]];
     // Only the proof's racy files compared, holding what was counted: the summaries stand (incremental-settled.ts).
-    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, await prepared);
+    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, pre);
     mark('incremental remembered');
   }
   const provenByTransfer = derived.size - late.length;

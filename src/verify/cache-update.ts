@@ -32,19 +32,6 @@ export interface CacheUpdate {
   readonly digests?: false;
 }
 
-/** Whether two updates are the same (the rows, the racy entries, and how the file is to be read and digested). */
-export function sameUpdate(a: CacheUpdate, b: CacheUpdate): boolean {
-  const sameRacy = (x: readonly RacyRow[], y: readonly RacyRow[]): boolean => x.length === y.length && x.every((r, i) => r.path === y[i]?.path && r.size === y[i]?.size && r.sha256 === y[i]?.sha256);
-  const sameList = (x?: readonly unknown[], y?: readonly unknown[]): boolean => x === y || (x !== undefined && y !== undefined && x.length === y.length && x.every((v, i) => Object.is(v, y[i])));
-  if (a.sums !== b.sums || a.digests !== b.digests || !sameList(a.cacheKey, b.cacheKey) || !sameRacy(a.racyBefore, b.racyBefore) || !sameRacy(a.racyNow, b.racyNow) || a.rows.size !== b.rows.size) return false;
-  for (const [p, row] of a.rows) {
-    if (!b.rows.has(p)) return false;
-    const other = b.rows.get(p);
-    if (row === null || other === null || other === undefined ? row !== other : !sameList(row, other)) return false;
-  }
-  return true;
-}
-
 export interface Rewritten {
   /**
    * Content digest (tree-summary.ts contentDigest) of the tree as the cache and racyBefore held it;
