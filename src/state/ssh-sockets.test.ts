@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { folderProblem, socketFits, socketPathMax } from './ssh-sockets.js';
+import { folderProblem, socketFits, socketFolder, socketPathMax } from './ssh-sockets.js';
 
 describe('the socket folder', () => {
   it('fits a socket with ssh\'s temporary suffix and the NUL inside sun_path (108 on Linux, 104 elsewhere)', () => {
@@ -22,5 +25,15 @@ describe('the socket folder', () => {
     expect(folderProblem(st(0o40707), 1000)).toMatch(/writable by group or others/);
     expect(folderProblem(st(0o40700, 0), 1000)).toMatch(/another user/);
     expect(folderProblem(st(0o120777, 1000, false), 1000)).toMatch(/not a folder/);
+  });
+
+  it('is not used (nor made) where its path holds what ssh expands in a ControlPath: % tokens, ${VAR}', () => {
+    const base = mkdtempSync(join(tmpdir(), 'ls-'));
+    for (const cache of [join(base, 'a%h'), join(base, 'b${HOME}')]) {
+      const got = socketFolder(20, { XDG_CACHE_HOME: cache });
+      expect(got).toEqual({ off: `${join(cache, 'labsync', 'ssh')} holds % or \${, which ssh would expand in the socket's path` });
+      expect(existsSync(cache)).toBe(false);
+    }
+    expect(socketFolder(20, { XDG_CACHE_HOME: join(base, 'plain') })).toEqual({ dir: join(base, 'plain', 'labsync', 'ssh') });
   });
 });

@@ -40,6 +40,8 @@ export function socketFolder(nameChars: number, env: NodeJS.ProcessEnv = process
 }
 
 function check(dir: string, nameChars: number): SocketFolder {
+  // ssh expands %-tokens and ${VAR} in a ControlPath: the socket would be made elsewhere than the folder checked here.
+  if (/%|\$\{/.test(dir)) return { off: `${dir} holds % or \${, which ssh would expand in the socket's path` };
   if (!socketFits(dir, nameChars)) return { off: `a socket in ${dir} would be longer than a unix socket path may be (${socketPathMax()} bytes)` };
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
