@@ -243,9 +243,13 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
-  const small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc, prepared), pair, direction) : undefined;
-  // Not taken (drift, the whole comparison, a stop): its temp file goes.
-  await (await prepared)?.discard();
+  let small: ReturnType<typeof judgedFor> | undefined;
+  try {
+    small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc, prepared), pair, direction) : undefined;
+  } finally {
+    // Not taken (drift, the whole comparison, a stop, a throw): its temp file and open handle go.
+    await (await prepared)?.discard();
+  }
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
