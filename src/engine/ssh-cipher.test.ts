@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../types.js';
-import { AES_FIRST, configNamesCiphers, cpuHasAes, withFastCipher } from './ssh-cipher.js';
+import { AES_FIRST, configNames, configNamesCiphers, cpuHasAes, withFastCipher } from './ssh-cipher.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'cipher-'));
 
@@ -86,3 +86,18 @@ function safeCpuinfo(): string | undefined {
     return undefined;
   }
 }
+
+describe('the ssh config files in effect', () => {
+  it('are read once per process: the kept connection\'s scan (ssh-keep.ts) uses the text the cipher\'s scan read', () => {
+    const d = dir();
+    const f = join(d, 'once');
+    writeFileSync(f, 'Host *\n  ServerAliveInterval 30\n');
+    expect(configNamesCiphers([{ path: f, base: d }])).toBe(false);
+    writeFileSync(f, 'Host *\n  ControlMaster auto\n');
+    expect(configNames([{ path: f, base: d }], /^\s*controlmaster\b/im)).toBe(false);
+    // A file not read before is read now.
+    const g = join(d, 'fresh');
+    writeFileSync(g, 'Host *\n  ControlMaster auto\n');
+    expect(configNames([{ path: g, base: d }], /^\s*controlmaster\b/im)).toBe(true);
+  });
+});

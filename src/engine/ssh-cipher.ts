@@ -44,16 +44,28 @@ function included(text: string, base: string): string[] {
 /** Whether any of `files` (or what they include, three deep) sets Ciphers. An unreadable file is taken as setting it. */
 export const configNamesCiphers = (files: readonly { path: string; base: string }[], depth = 3): boolean => configNames(files, /^\s*ciphers\b/im, depth);
 
+/** Config files' texts, read once per process: the cipher and the kept connection (ssh-keep.ts) scan the same files each run. */
+const texts = new Map<string, string | null | undefined>();
+
+/** A config file's text; undefined where it does not exist, null where it cannot be read. */
+function configText(path: string): string | null | undefined {
+  if (texts.has(path)) return texts.get(path);
+  let text: string | null | undefined;
+  try {
+    text = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  } catch {
+    text = null;
+  }
+  texts.set(path, text);
+  return text;
+}
+
 /** Whether any of `files` (or what they include, three deep) has a line `keyword` matches. An unreadable file is taken as having one. */
 export function configNames(files: readonly { path: string; base: string }[], keyword: RegExp, depth = 3): boolean {
   for (const { path, base } of files) {
-    if (!existsSync(path)) continue;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      return true; // not known: leave the choice to ssh
-    }
+    const text = configText(path);
+    if (text === undefined) continue;
+    if (text === null) return true; // not known: leave the choice to ssh
     if (keyword.test(text)) return true;
     if (depth > 0 && configNames(included(text, base).map((p) => ({ path: p, base })), keyword, depth - 1)) return true;
   }
