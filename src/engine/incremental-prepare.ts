@@ -73,7 +73,9 @@ export async function prepareNear(pair: ResolvedPair, planned: Planned, local: S
     const made = await prepareRewrite(HashCache.fileFor(cacheDir(pair), d.side.cacheRoot), d.side.cacheRoot, updateFor(d, rows, racyNow, true, false));
     mark('near cache prepared');
     return { ...made, bytesRead: hashed.bytes, ahead };
-  } catch {
+  } catch (error) {
+    // Only a speed-up: the verify then rewrites the cache as it always did. Said where it is traced.
+    mark(`near cache not prepared: ${(error as Error).message}`);
     return undefined;
   }
 }
