@@ -79,3 +79,7 @@ export async function prepareNear(pair: ResolvedPair, planned: Planned, local: S
     return undefined;
   }
 }
+
+/** prepareNear once the listings after the transfer have started their processes (they come first: this thread then streams a cache). */
+export const prepareSoon = (pair: ResolvedPair, planned: Planned, local: Side, ctx: AttemptContext): Promise<Prepared | undefined> =>
+  new Promise<void>((resolve) => setImmediate(resolve)).then(() => prepareNear(pair, planned, local, ctx));

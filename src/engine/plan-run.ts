@@ -26,7 +26,7 @@ import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as IncrementalPlan } from './incremental.js';
 import { judgedFor, verifyIncremental } from './incremental-verify.js';
-import { prepareNear, type Prepared } from './incremental-prepare.js';
+import { prepareSoon } from './incremental-prepare.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
 import type { TreeStats } from '../verify/stat-tree.js';
@@ -275,10 +275,6 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   }
   return { status: 'ok', verify: { ...verified, work: workSince(planned.began) }, ...base, ...tally() };
 }
-
-/** prepareNear once the listings after the transfer have started their processes (they come first: this thread then streams a cache). */
-const prepareSoon = (pair: ResolvedPair, planned: IncrementalPlan, local: Side, ctx: AttemptContext): Promise<Prepared | undefined> =>
-  new Promise<void>((resolve) => setImmediate(resolve)).then(() => prepareNear(pair, planned, local, ctx));
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
 const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);
