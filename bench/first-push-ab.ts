@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { startSshd, stopSshd } from '../test/harness/sshd.js';
 import { closeMasters, costEnd, costStart, emulatedPersist, labsyncSockets } from './kept-ssh.js';
-import { makeTree, median, ROOT, usage } from './measure.js';
+import { makeTree, median, ROOT, settleDisk, usage } from './measure.js';
 import { rshOf } from './ssh-runs.js';
 
 const ROUNDS = Number(process.env.LABSYNC_AB_ROUNDS ?? 3);
@@ -39,6 +39,7 @@ type Sample = { wall: number; cpu: number; host: number };
 const samples = new Map<string, Sample[]>();
 const take = (name: string, script: string, cwd: string, extra: Record<string, string> = {}): void => {
   closeMasters(labsyncSockets(cache));
+  settleDisk();
   const start = costStart(host.pid, mux);
   const u = usage(script, { cwd, env: { ...env, ...extra }, expect: [0] });
   const kept = costEnd(start, host.pid, mux, u.inCgroup);

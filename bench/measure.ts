@@ -40,6 +40,16 @@ export function sh(script: string, options: ShOptions = {}): number {
   return ms;
 }
 
+/**
+ * Writes every dirty page out (`sync`), untimed: a run that writes a tree leaves hundreds of MB for the
+ * kernel to flush ~30 s later, on its flusher threads' CPU, which then lands on whichever run comes
+ * next (the first push rows swung by up to a second with the series' order). A timed run that writes
+ * or reads a whole tree starts after one, so each pays only for its own writes.
+ */
+export function settleDisk(): void {
+  spawnSync('sync', [], { stdio: 'ignore' });
+}
+
 export interface Usage { readonly ms: number; readonly cpuMs: number; readonly peakMb: number }
 
 /** A CPU-accounting cgroup the bench may make (cgroup v1 cpuacct, or v2), or undefined. */

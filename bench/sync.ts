@@ -26,7 +26,7 @@ import { isolatedEnv } from '../test/harness/env.js';
 import { makeBucket, S3_KEYS, startMoto, stopMoto, type S3Server } from '../test/harness/moto.js';
 import { startSshd, stopSshd } from '../test/harness/sshd.js';
 import { closeMasters, costEnd, costStart } from './kept-ssh.js';
-import { add, BIN, makeTree, ROOT, RUNS, runsNote, sh, type ShOptions, fileChanger, usage } from './measure.js';
+import { add, BIN, makeTree, ROOT, RUNS, runsNote, settleDisk, sh, type ShOptions, fileChanger, usage } from './measure.js';
 import { s3Target, sshTarget, type Backend, type Target } from './sync-targets.js';
 
 /** no-op and one-changed goals: labsync ÷ the raw tool's own no-op, which verifies nothing. */
@@ -106,11 +106,15 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
   // connection kept from an earlier run (a first push is the first contact); the rows after this one
   // use the last run's destinations.
   let last = 0;
+  // Each run starts with the disk settled (the copies before it removed and every dirty page written:
+  // settleDisk), so none pays for an earlier run's writes; the last copy stays for the steady rows.
   const first = measure(labsync('data push'), { ...opts, before: (run) => {
     kept?.closeLabsync();
+    if (run > 0) target.clear(`labsync-${run - 1}`);
     target.clear(`labsync-${run}`);
     rmSync(join(lab, '.labsync'), { recursive: true, force: true });
     writeManifest(`labsync-${run}`);
+    settleDisk();
   } });
   // Whether this build keeps its connection (labsync's default; a build before it does not): the rows say.
   const keeps = kept?.labsyncKept() === true;
@@ -118,12 +122,14 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
   const state = !kept ? '' : keeps ? ' (connection kept from the last run)' : ' (labsync kept no connection)';
   const rawFirst = measure((run) => target.raw(src, `raw-${run}`).push, { ...opts, before: (run) => {
     last = run;
+    if (run > 0) target.clear(`raw-${run - 1}`);
     target.clear(`raw-${run}`);
+    settleDisk();
   } });
   const raw = target.raw(src, `raw-${last}`);
   const rawKept = kept?.raw(src, `raw-${last}`);
   row(`first push ${over}, ${label}`, first, `${raw.pushLabel}, no verify`, rawFirst, 1.3);
-  if (raw.compare) row(`first push ${over}, ${label}`, first, raw.compareLabel as string, sum(rawFirst, measure(raw.compare, opts)), 1.0);
+  if (raw.compare) row(`first push ${over}, ${label}`, first, raw.compareLabel as string, sum(rawFirst, measure(raw.compare, { ...opts, before: settleDisk })), 1.0);
 
   /**
    * A steady row: labsync's `ours` against the raw tool's `theirs` (`theirsKept`: over a kept connection),
