@@ -17,7 +17,12 @@ export interface HeldFailure {
 export interface Session {
   /** stdout up to (without) the marker. */
   readonly listed: Buffer;
-  /** Ends the session unused: the host reads end of file where it waited for a line, and exits. */
+  /**
+   * Ends the session. Unused: the host reads end of file where it waited for a line, and exits. Used,
+   * with what the host says after still to come (`after`, `ask`): ended at once, as on the run's
+   * signal, since nobody reads it any more: a pair that stopped early (no verify, a stop, a throw)
+   * must not leave its ssh behind waiting on a host that may hang.
+   */
   release(): void;
   /**
    * Runs `command` (an rsync whose `-e` is the relay) with the session as its fds 3 and 4; settles when
@@ -90,7 +95,7 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
       // and the host's `read` ends the session.
       child.unref();
       for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
-      resolve(session(child, out.subarray(0, out.length - mark.length), errs, ended));
+      resolve(session(child, out.subarray(0, out.length - mark.length), errs, ended, o.signal));
     };
     child.stdout.on('data', onData);
     void ended.then((e) => {
@@ -100,12 +105,30 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
   });
 }
 
-function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Buffer[], ended: Promise<Ended>): Session {
+function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Buffer[], ended: Promise<Ended>, signal: AbortSignal | undefined): Session {
   let used = false;
+  let over = false;
+  const endNow = (): void => {
+    if (over) return;
+    stopGroup(child.pid);
+    // Over a kept connection the master holds the session's stderr too (ssh hands a mux client's fds
+    // to it): the child's 'close' would wait for the master to let go of it.
+    child.stderr.destroy();
+  };
+  void ended.then(() => {
+    over = true;
+    signal?.removeEventListener('abort', endNow);
+  });
+  // From the relayed rsync's end (or the ask) to the session's: the run's signal ends it at once. Not
+  // before: the relayed rsync is stopped its own graceful way (run.ts), and an unused session is released.
+  const owe = (): void => {
+    if (signal?.aborted) endNow();
+    else signal?.addEventListener('abort', endNow, { once: true });
+  };
   return {
     listed,
     release() {
-      if (used) return;
+      if (used) return void endNow();
       used = true;
       child.stdin.end();
       child.stdout.destroy();
@@ -130,7 +153,9 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       // rsync failed: its listing would not be used, and a link gone silent would hold this ssh until
       // its keep-alive gives up. Ended now.
       if (output.exitCode !== 0 || output.stalled || output.timedOut || output.aborted) stopGroup(child.pid);
-      // The relayed rsync is over: the host lists once more and exits (bounded as the rsync was).
+      // The relayed rsync is over: the host lists once more and exits (bounded as the rsync was, and
+      // ended at once by the run's signal or a release).
+      owe();
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
       const after = ended.then((end) => {
         trace('held session ended');
@@ -147,6 +172,7 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       child.stdin.end(line);
       child.ref();
       (child.stderr as unknown as { ref?: () => void }).ref?.();
+      owe();
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       const end = await ended;
       clearTimeout(timer);
