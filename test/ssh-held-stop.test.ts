@@ -1,9 +1,11 @@
-// A pair that ends while its held ssh session (engine/ssh-held.ts, exec/held.ts) still owes the listing
-// after a relayed transfer: nothing waits for that listing any more (no verify), or the run is
-// interrupted while it waits. The host here hangs right after rsync --server exits (its wrapper stops
-// itself with SIGSTOP), so the session can only end because labsync ends it: each case checks that the
-// host never went on to list. Before, an interrupted run waited for the host until the pair's `timeout`
-// (10m here), and a run without verify left its ssh client waiting on the host after it exited.
+// A pair that ends while its held ssh session (engine/ssh-held.ts, exec/held.ts) is still open on a hung
+// host: nothing waits for the listing after a relayed transfer any more (no verify), or the run is
+// interrupted while it waits for that listing or for the first one. The host here hangs right after
+// rsync --server exits, or in its listing (its wrapper stops itself with SIGSTOP), so the session can
+// only end because labsync ends it: each case checks that the host never went on. Before, an
+// interrupted run waited for the host until the pair's `timeout` (10m here), over a kept connection
+// even after killing its ssh (the master holds the session's output: exec/held.ts endSession), and a
+// run without verify left its ssh waiting on the host after it exited.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +39,14 @@ case " $* " in *" --server "*)
 esac
 exec ${rsync} "$@"
 `);
+  // `hang-find`: the host's listing stops itself the same way (the listing's own find, not a probe).
+  const find = execFileSync('sh', ['-c', 'command -v find']).toString().trim();
+  writeFileSync(join(bin, 'find'), `#!/bin/sh
+if [ -e ${switches}/hang-find ] && [ "$1" = . ]; then rm -f ${switches}/hang-find; echo $$ > ${switches}/hung.tmp; mv ${switches}/hung.tmp ${switches}/hung; kill -STOP $$; echo >> ${switches}/went-on; fi
+exec ${find} "$@"
+`);
   chmodSync(join(bin, 'rsync'), 0o755);
+  chmodSync(join(bin, 'find'), 0o755);
   return { dir, bin, switches };
 }
 
@@ -50,7 +59,7 @@ const stopped = (pid: number): boolean => {
   }
 };
 
-describe.skipIf(!sshdAvailable())('a pair that ends while its held session still owes the listing after the transfer', () => {
+describe.skipIf(!sshdAvailable())('a pair that ends while its held session is open on a hung host', () => {
   let host: SshHost;
   let w: ReturnType<typeof hangingHost>;
   const labs: Lab[] = [];
@@ -133,6 +142,24 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session still
       expect(json<Doc>({ stdout: String(r.stdout) } as never).pairs[0]?.status).toBe('interrupted');
       expect(existsSync(join(w.switches, 'went-on'))).toBe(false);
       expect(readFileSync(lab.outside('gpu', 'raw', 'a'), 'utf8')).toBe('alpha, again');
+      await until('the run\'s ssh client to be gone', () => processesLeft(lab.outside('gpu')).every((p) => !/^ssh /.test(p.cmdline)));
+    });
+
+    it(`${how}: interrupted while the hung host lists in the held session: the run ends at once`, async () => {
+      const lab = await pushedOnce(kept);
+      writeFileSync(join(w.switches, 'hang-find'), '');
+      const run = lab.spawn(['data', 'push', '--json'], { env: { LABSYNC_EARLY_SSH: '0' } });
+      let ended = false;
+      void run.then(() => void (ended = true));
+      await until('the host to hang in its listing', () => existsSync(join(w.switches, 'hung')) && stopped(hungPid()), 30_000);
+      expect(ended).toBe(false);
+      run.kill('SIGINT');
+      await until('the interrupted run to end while its host hangs', () => ended, 30_000);
+      const r = await run;
+      expect(r.exitCode, String(r.stderr)).toBe(130);
+      expect(json<Doc>({ stdout: String(r.stdout) } as never).pairs[0]?.status).toBe('interrupted');
+      expect(existsSync(join(w.switches, 'went-on'))).toBe(false);
+      expect(readFileSync(lab.outside('gpu', 'raw', 'a'), 'utf8')).toBe('alpha');
       await until('the run\'s ssh client to be gone', () => processesLeft(lab.outside('gpu')).every((p) => !/^ssh /.test(p.cmdline)));
     });
   }

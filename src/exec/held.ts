@@ -67,7 +67,7 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
     if (pid !== undefined) untrackGroup(pid);
     return e;
   });
-  const stop = (): void => stopGroup(pid);
+  const stop = (): void => endSession(child);
   child.stdin.on('error', () => undefined); // the host gone: its end of file or exit says so
   if (command.input !== undefined) child.stdin.write(command.input);
   return new Promise((resolve) => {
@@ -109,11 +109,7 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
   let used = false;
   let over = false;
   const endNow = (): void => {
-    if (over) return;
-    stopGroup(child.pid);
-    // Over a kept connection the master holds the session's stderr too (ssh hands a mux client's fds
-    // to it): the child's 'close' would wait for the master to let go of it.
-    child.stderr.destroy();
+    if (!over) endSession(child);
   };
   void ended.then(() => {
     over = true;
@@ -152,11 +148,11 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       (child.stderr as unknown as { ref?: () => void }).ref?.();
       // rsync failed: its listing would not be used, and a link gone silent would hold this ssh until
       // its keep-alive gives up. Ended now.
-      if (output.exitCode !== 0 || output.stalled || output.timedOut || output.aborted) stopGroup(child.pid);
+      if (output.exitCode !== 0 || output.stalled || output.timedOut || output.aborted) endNow();
       // The relayed rsync is over: the host lists once more and exits (bounded as the rsync was, and
       // ended at once by the run's signal or a release).
       owe();
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+      const timer = setTimeout(endNow, options.timeoutMs ?? 60_000);
       const after = ended.then((end) => {
         trace('held session ended');
         clearTimeout(timer);
@@ -173,12 +169,23 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       child.ref();
       (child.stderr as unknown as { ref?: () => void }).ref?.();
       owe();
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const timer = setTimeout(endNow, timeoutMs);
       const end = await ended;
       clearTimeout(timer);
       return end.code === 0 && !end.signal ? Buffer.concat(errs) : undefined;
     },
   };
+}
+
+/**
+ * Kills the session's process group and lets go of its output. Over a kept connection the master holds
+ * the session's stdout and stderr too (ssh hands a mux client's fds to it, and keeps them while a hung
+ * host keeps the channel open): the child's 'close', which waits for both, would not come.
+ */
+function endSession(child: ChildProcessWithoutNullStreams): void {
+  stopGroup(child.pid);
+  child.stdout.destroy();
+  child.stderr.destroy();
 }
 
 function stopGroup(pid: number | undefined): void {
