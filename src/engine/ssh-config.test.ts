@@ -62,5 +62,12 @@ describe('the ssh config in effect', () => {
     writeFileSync(g, 'Host *\n  controlmaster=auto\n');
     expect(configSays(g, 'ControlMaster')).toBe(true);
     expect(configSays(g, 'Ciphers')).toBe(false);
+    // A keyword is the line's whole first word, digits too; a comment names none.
+    const h = join(d, 'words');
+    writeFileSync(h, '# Ciphers aes128-ctr\nForwardX11 no\nControlPathX whatever\n');
+    expect(configSays(h, 'ForwardX11')).toBe(true);
+    expect(configSays(h, 'ForwardX')).toBe(false);
+    expect(configSays(h, 'ControlPath')).toBe(false);
+    expect(configSays(h, 'Ciphers')).toBe(false);
   });
 });

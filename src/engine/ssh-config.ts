@@ -51,7 +51,7 @@ export function keywordsIn(files: readonly { path: string; base: string }[], dep
         return false;
       }
       // `Keyword value` or `Keyword=value`; a comment's `#` is no keyword.
-      for (const m of text.matchAll(/^[ \t]*([A-Za-z]+)/gm)) found.add((m[1] as string).toLowerCase());
+      for (const m of text.matchAll(/^[ \t]*([A-Za-z][A-Za-z0-9]*)/gm)) found.add((m[1] as string).toLowerCase());
       if (left > 0 && !walk(included(text, base).map((p) => ({ path: p, base })), left - 1)) return false;
     }
     return true;
