@@ -157,14 +157,21 @@ function earlySessions() {
 
 /**
  * A session that rides a kept connection (ControlPath=, src/engine/ssh-keep.ts) only while the socket's
- * folder is still this user's alone, as the engine checks it: a socket someone else could have put
- * there would be handed this session.
+ * folder is still this user's alone, as the engine checks it (src/state/ssh-sockets.ts: the same
+ * verdicts, pinned by src/state/socket-folder-pin.test.ts): a socket someone else could have put there
+ * would be handed this session. A near-copy, not an import: bin must not load the build to start these.
  */
 function socketSafe(args) {
   const word = args.find((a) => typeof a === 'string' && a.startsWith('ControlPath='));
   if (!word) return true;
+  const path = word.slice('ControlPath='.length);
+  const dir = dirname(path);
+  // ssh expands %-tokens and ${VAR} in a ControlPath: the socket would be elsewhere than the folder checked.
+  if (/%|\$\{/.test(dir)) return false;
+  // sun_path: ssh binds <path>.<16 characters> first, and the NUL ends it (Linux 108 bytes, elsewhere 104).
+  if (Buffer.byteLength(path) + 17 >= (process.platform === 'linux' ? 108 : 104)) return false;
   try {
-    const st = lstatSync(dirname(word.slice('ControlPath='.length)));
+    const st = lstatSync(dir);
     return st.isDirectory() && (!process.getuid || st.uid === process.getuid()) && (st.mode & 0o022) === 0;
   } catch {
     return false;
@@ -187,7 +194,12 @@ function readHint(file) {
   }
 }
 
-const start = earlySessions();
-const cli = fromScript();
-if (cli) cli.main(process.argv, start);
-else import('../dist/cli.js').then((m) => m.main(process.argv, start));
+if (require.main === module) {
+  const start = earlySessions();
+  const cli = fromScript();
+  if (cli) cli.main(process.argv, start);
+  else import('../dist/cli.js').then((m) => m.main(process.argv, start));
+} else {
+  // Required, not run (a test): what it checks, and nothing started.
+  module.exports = { socketSafe };
+}

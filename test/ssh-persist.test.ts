@@ -252,6 +252,17 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
     }
   });
 
+  it('(g) commands that open no ssh connection (status, validate, receipts, schedule) make no socket folder; a push then does', async () => {
+    const lab = newLab();
+    for (const args of [['status'], ['validate'], ['receipts'], ['schedule'], ['status', '-v']]) {
+      const r = await lab.cli(args, { env: { LABSYNC_EARLY_SSH: '0' } });
+      expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    expect(existsSync(socketDir(lab))).toBe(false);
+    expect(await runs(lab, [['data', 'push']], { LABSYNC_EARLY_SSH: '0' })).toBe(1);
+    expect(sockets(lab)).toHaveLength(1);
+  });
+
   it('(f) a control_persist that is not a duration: validate names the file and line', async () => {
     const lab = newLab({ remote: 'control_persist: soon' });
     const r = await lab.cli(['validate']);

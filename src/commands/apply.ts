@@ -9,7 +9,7 @@ import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
 import { manifestDigest, pairFingerprint, planOfSaved, readPlan, type SavedPlan } from '../plan/saved.js';
 import type { Manifest, ResolvedPair } from '../types.js';
 import { VERSION } from '../version.js';
-import { openManifest, redactor, type GlobalOptions } from './context.js';
+import { openManifestToConnect, redactor, type GlobalOptions } from './context.js';
 import { runSelected } from './run-selected.js';
 
 /** The manifest's pairs the plan names, or a usage error saying how the plan and manifest disagree. */
@@ -34,7 +34,7 @@ export function pairsFor(saved: SavedPlan, file: string, manifest: Manifest, red
 
 export async function applyCommand(file: string, opts: GlobalOptions): Promise<ExitCode> {
   const { plan: saved, digest } = readPlan(file);
-  const manifest = openManifest(opts);
+  const manifest = openManifestToConnect(opts);
   const redact = redactor();
   const pairs = pairsFor(saved, file, manifest, redact);
   const seams = new Map<string, PlanSeam>(saved.pairs.map((p) => [

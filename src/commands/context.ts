@@ -39,15 +39,25 @@ export async function chalkFor(opts: GlobalOptions): Promise<import('chalk').Cha
   return new Chalk({ level: useColor(opts) ? 1 : 0 });
 }
 
-/** `fresh`: parse and check the manifest itself (validate), not the resolved copy remembered from the last run (manifest/cache.ts). */
+/**
+ * The manifest for a command that opens no ssh connection (status, receipts, schedule, validate).
+ * `fresh`: parse and check the manifest itself (validate), not the resolved copy remembered from the last run (manifest/cache.ts).
+ */
 export function openManifest(opts: GlobalOptions, cwd = process.cwd(), fresh = false): Manifest {
   const file = findManifest(opts.config, cwd);
   // Sessions started early are trusted for the next run only while this file is unchanged (exec/early.ts).
   noteManifest(file);
-  if (fresh) return loadManifest(file);
-  // Outside resolution (and its cache): whether ssh connections are kept depends on this run's
-  // environment and the socket folder as it is now (engine/ssh-keep.ts).
-  const kept = keepConnections(loadManifestCached(file, { cwd }));
+  return fresh ? loadManifest(file) : loadManifestCached(file, { cwd });
+}
+
+/**
+ * The manifest for a command that opens ssh connections (the pair-running verbs, plan, apply, watch,
+ * drain, unlock, doctor), with its kept connections decided: only these make the socket folder and
+ * scan the ssh config for Control* (engine/ssh-keep.ts). Outside resolution (and its cache): whether
+ * ssh connections are kept depends on this run's environment and the socket folder as it is now.
+ */
+export function openManifestToConnect(opts: GlobalOptions, cwd = process.cwd()): Manifest {
+  const kept = keepConnections(openManifest(opts, cwd));
   if (opts.verbose) for (const note of kept.notes) process.stderr.write(`labsync: ${note}\n`);
   return kept.manifest;
 }

@@ -12,7 +12,7 @@ import { TOOLS, type Manifest, type ToolName } from '../types.js';
 
 /** What doctor looks for: the five tools, ssh for ssh remotes, and Slurm's sbatch for `schedule --slurm`. */
 type Program = ToolName | 'ssh' | 'slurm';
-import { chalkFor, openManifest, type GlobalOptions } from './context.js';
+import { chalkFor, openManifestToConnect, type GlobalOptions } from './context.js';
 import { cronProblems } from './doctor-cron.js';
 import { hostProblems } from './doctor-hosts.js';
 import { sbatchVersion } from './doctor-slurm.js';
@@ -78,7 +78,7 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
   let manifest: Manifest | undefined;
   let manifestNote = '';
   try {
-    manifest = openManifest(opts);
+    manifest = openManifestToConnect(opts);
   } catch (error) {
     // doctor helps before a manifest exists; a broken one is still worth saying.
     manifestNote = error instanceof LabsyncError ? error.message : String(error);

@@ -7,7 +7,7 @@ import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
 import type { Redactor } from '../exec/redact.js';
 import type { Manifest, ResolvedPair } from '../types.js';
 import { parseDuration } from '../util/duration.js';
-import { openManifest, positiveInt, redactor, reporters, trapSignals, type GlobalOptions } from './context.js';
+import { openManifestToConnect, positiveInt, redactor, reporters, trapSignals, type GlobalOptions } from './context.js';
 
 /**
  * 25 s: inside the shortest notice labsync is written for, GCP's 30 s preemption notice and Kubernetes'
@@ -56,7 +56,7 @@ export async function drainCommand(names: readonly string[], opts: GlobalOptions
   // start and loading the modules took 0.3–0.5 s of a 4 s budget on a loaded machine.
   const startedAt = Math.floor(performance.timeOrigin);
   const ms = budgetMs(budget, '--budget');
-  const manifest = openManifest(opts);
+  const manifest = openManifestToConnect(opts);
   const tag = opts.tag ?? (names.length ? undefined : DRAIN_TAG);
   const pairs = selectPairs(manifest, { names, ...(tag ? { tag } : {}) });
   if (!pairs.length) {

@@ -10,7 +10,7 @@ import { versionIssues, versionsFor } from '../engine/versions.js';
 import { ManifestError, type ExitCode } from '../errors.js';
 import { formatCommand } from '../exec/format.js';
 import { CATEGORIES, type Action, type Category, type ResolvedPair } from '../types.js';
-import { openManifest, redactor, type GlobalOptions } from './context.js';
+import { openManifestToConnect, redactor, type GlobalOptions } from './context.js';
 import { ACTIONS } from './run.js';
 
 /** A snapshot push: where it writes, linked to `latest` (the previous snapshot, when there is one), then published. */
@@ -34,7 +34,7 @@ export async function planCommand(category: string | undefined, action: string |
   if (cat) words.shift();
   const act = ACTIONS.find((a) => a === words[0] && a !== 'status');
   if (act) words.shift();
-  const manifest = openManifest(opts);
+  const manifest = openManifestToConnect(opts);
   const pairs = selectPairs(manifest, { ...(cat ? { category: cat as Category } : {}), names: words, ...(opts.tag ? { tag: opts.tag } : {}) });
   if (save !== undefined) {
     const { planSaveCommand } = await import('./plan-save.js');

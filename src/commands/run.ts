@@ -8,7 +8,7 @@ import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
 import { anyShardReceipt, describeShardedRun, lastShardedRun, readReceipts } from '../state/shard-runs.js';
 import { mark } from '../util/trace.js';
-import { openManifest, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
+import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 
 export const ACTIONS: readonly Action[] = ['push', 'pull', 'sync', 'status'];
 
@@ -19,7 +19,7 @@ export async function runCommand(category: Category | undefined, action: string,
   if (opts.shard !== undefined && action === 'status') throw new UsageError('--shard applies to push, pull, sync and check; status shows the whole pair');
   const asked = opts.shard === undefined ? undefined : parseShard(opts.shard);
   mark('run command loaded');
-  const manifest = openManifest(opts);
+  const manifest = openManifestToConnect(opts);
   mark('manifest');
   const pairs = selectPairs(manifest, { ...(category ? { category } : {}), names, ...(opts.tag ? { tag: opts.tag } : {}) });
   const shards = action === 'status' ? new Map() : shardsFor(pairs, asked, process.env);

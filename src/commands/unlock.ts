@@ -6,7 +6,7 @@ import { backendFor, lockRequestMs } from '../remote-lock/backend-for.js';
 import { describeHolder } from '../remote-lock/holder.js';
 import { removeIfStale } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
-import { openManifest, redactor, type GlobalOptions } from './context.js';
+import { openManifestToConnect, redactor, type GlobalOptions } from './context.js';
 
 async function ask(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -18,7 +18,7 @@ async function ask(question: string): Promise<boolean> {
 }
 
 export async function unlockCommand(name: string, opts: GlobalOptions, force: boolean): Promise<ExitCode> {
-  const manifest = openManifest(opts);
+  const manifest = openManifestToConnect(opts);
   const [pair] = selectPairs(manifest, { names: [name] });
   if (!pair) throw new UsageError(`unknown name '${name}'`);
   const say = (line: string): void => void process.stderr.write(`${line}\n`);

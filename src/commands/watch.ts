@@ -12,7 +12,7 @@ import type { ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
 import { subscribeDirs } from './dir-watcher.js';
 import { describeChanged, nativeIgnores, pairPath, type WatchEventType } from './watch-filter.js';
-import { openManifest, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
+import { openManifestToConnect, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
@@ -34,7 +34,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   const wait = debounceMs(debounce);
   const drainBudget = budgetMs(drainOpts.budget, '--drain-budget');
   const notice = drainOpts.noticeUrl === undefined ? undefined : noticeUrl(drainOpts.noticeUrl);
-  const manifest = openManifest(opts);
+  const manifest = openManifestToConnect(opts);
   const pairs = selectPairs(manifest, { names, ...(opts.tag ? { tag: opts.tag } : {}) }).filter((p) => p.mode === 'push');
   if (!pairs.length) throw new UsageError('nothing to watch: watch re-runs pairs whose mode is push, and none is selected');
   const native = process.platform !== 'linux' || process.env.LABSYNC_WATCHER === 'parcel';

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../types.js';
-import { AES_FIRST, configNames, configNamesCiphers, cpuHasAes, withFastCipher } from './ssh-cipher.js';
+import { AES_FIRST, cpuHasAes, withFastCipher } from './ssh-cipher.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'cipher-'));
 
@@ -20,26 +20,6 @@ describe('which CPU has AES instructions', () => {
     expect(cpuHasAes(undefined, 'linux')).toBe(false);
     expect(cpuHasAes(undefined, 'darwin', 'arm64')).toBe(true);
     expect(cpuHasAes(undefined, 'darwin', 'x64')).toBe(false);
-  });
-});
-
-describe('an ssh config that decides the cipher itself', () => {
-  it('names Ciphers in the file, or in one it includes (a glob, relative to its folder, three deep)', () => {
-    const d = dir();
-    mkdirSync(join(d, 'conf.d'));
-    mkdirSync(join(d, 'policies'));
-    writeFileSync(join(d, 'plain'), 'Host *\n  ServerAliveInterval 30\n  # Ciphers aes128-ctr (a comment)\n');
-    writeFileSync(join(d, 'direct'), 'Host gpu\n\tciphers=aes256-gcm@openssh.com\n');
-    writeFileSync(join(d, 'top'), 'Include conf.d/*.conf\n');
-    writeFileSync(join(d, 'conf.d', '10-site.conf'), 'Include policies/openssh.config\n');
-    writeFileSync(join(d, 'conf.d', 'other.txt'), 'Ciphers aes128-ctr\n'); // not matched by *.conf
-    writeFileSync(join(d, 'policies', 'openssh.config'), 'Ciphers aes256-gcm@openssh.com,aes256-ctr\n');
-    writeFileSync(join(d, 'top-miss'), 'Include conf.d/*.txtx nothing-here\n');
-    expect(configNamesCiphers([{ path: join(d, 'plain'), base: d }])).toBe(false);
-    expect(configNamesCiphers([{ path: join(d, 'direct'), base: d }])).toBe(true);
-    expect(configNamesCiphers([{ path: join(d, 'top'), base: d }])).toBe(true);
-    expect(configNamesCiphers([{ path: join(d, 'top'), base: d }], 1)).toBe(false); // the policy file is two deep
-    expect(configNamesCiphers([{ path: join(d, 'top-miss'), base: d }, { path: join(d, 'absent'), base: d }])).toBe(false);
   });
 });
 
@@ -86,18 +66,3 @@ function safeCpuinfo(): string | undefined {
     return undefined;
   }
 }
-
-describe('the ssh config files in effect', () => {
-  it('are read once per process: the kept connection\'s scan (ssh-keep.ts) uses the text the cipher\'s scan read', () => {
-    const d = dir();
-    const f = join(d, 'once');
-    writeFileSync(f, 'Host *\n  ServerAliveInterval 30\n');
-    expect(configNamesCiphers([{ path: f, base: d }])).toBe(false);
-    writeFileSync(f, 'Host *\n  ControlMaster auto\n');
-    expect(configNames([{ path: f, base: d }], /^\s*controlmaster\b/im)).toBe(false);
-    // A file not read before is read now.
-    const g = join(d, 'fresh');
-    writeFileSync(g, 'Host *\n  ControlMaster auto\n');
-    expect(configNames([{ path: g, base: d }], /^\s*controlmaster\b/im)).toBe(true);
-  });
-});

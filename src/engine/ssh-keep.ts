@@ -6,22 +6,13 @@
 import { CONTROL_PERSIST_S, ownSharing, SOCKET_NAME_CHARS } from '../adapters/rsync/ssh.js';
 import { socketFolder, type SocketFolder } from '../state/ssh-sockets.js';
 import type { Manifest, ResolvedPair } from '../types.js';
-import { configNames, sshConfigFiles, withFastCipher } from './ssh-cipher.js';
+import { withFastCipher } from './ssh-cipher.js';
+import { configSays } from './ssh-config.js';
 
 export type Kept = { readonly dir: string; readonly seconds: number } | { readonly off: string; readonly folder?: true };
 
-const configs = new Map<string, boolean>();
-
 /** Whether the ssh config in effect for this remote sets connection sharing itself. */
-function configShares(sshConfig: string | undefined): boolean {
-  const key = sshConfig ?? '';
-  let named = configs.get(key);
-  if (named === undefined) {
-    named = configNames(sshConfigFiles(sshConfig), /^\s*control(master|path|persist)\b/im);
-    configs.set(key, named);
-  }
-  return named;
-}
+const configShares = (sshConfig: string | undefined): boolean => ['ControlMaster', 'ControlPath', 'ControlPersist'].some((k) => configSays(sshConfig, k));
 
 /** Whether this pair's connection is kept, for how long and where; or why not. */
 export function keptFor(pair: ResolvedPair, env: NodeJS.ProcessEnv = process.env, folder: () => SocketFolder = () => socketFolder(SOCKET_NAME_CHARS, env)): Kept {

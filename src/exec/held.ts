@@ -17,7 +17,12 @@ export interface HeldFailure {
 export interface Session {
   /** stdout up to (without) the marker. */
   readonly listed: Buffer;
-  /** Ends the session unused: the host reads end of file where it waited for a line, and exits. */
+  /**
+   * Ends the session. Unused: the host reads end of file where it waited for a line, and exits. Used,
+   * with what the host says after still to come (`after`, `ask`): ended at once, as on the run's
+   * signal, since nobody reads it any more: a pair that stopped early (no verify, a stop, a throw)
+   * must not leave its ssh behind waiting on a host that may hang.
+   */
   release(): void;
   /**
    * Runs `command` (an rsync whose `-e` is the relay) with the session as its fds 3 and 4; settles when
@@ -62,7 +67,7 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
     if (pid !== undefined) untrackGroup(pid);
     return e;
   });
-  const stop = (): void => stopGroup(pid);
+  const stop = (): void => endSession(child);
   child.stdin.on('error', () => undefined); // the host gone: its end of file or exit says so
   if (command.input !== undefined) child.stdin.write(command.input);
   return new Promise((resolve) => {
@@ -90,7 +95,7 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
       // and the host's `read` ends the session.
       child.unref();
       for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
-      resolve(session(child, out.subarray(0, out.length - mark.length), errs, ended));
+      resolve(session(child, out.subarray(0, out.length - mark.length), errs, ended, o.signal));
     };
     child.stdout.on('data', onData);
     void ended.then((e) => {
@@ -100,12 +105,26 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
   });
 }
 
-function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Buffer[], ended: Promise<Ended>): Session {
+function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Buffer[], ended: Promise<Ended>, signal: AbortSignal | undefined): Session {
   let used = false;
+  let over = false;
+  const endNow = (): void => {
+    if (!over) endSession(child);
+  };
+  void ended.then(() => {
+    over = true;
+    signal?.removeEventListener('abort', endNow);
+  });
+  // From the relayed rsync's end (or the ask) to the session's: the run's signal ends it at once. Not
+  // before: the relayed rsync is stopped its own graceful way (run.ts), and an unused session is released.
+  const owe = (): void => {
+    if (signal?.aborted) endNow();
+    else signal?.addEventListener('abort', endNow, { once: true });
+  };
   return {
     listed,
     release() {
-      if (used) return;
+      if (used) return void endNow();
       used = true;
       child.stdin.end();
       child.stdout.destroy();
@@ -129,9 +148,11 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       (child.stderr as unknown as { ref?: () => void }).ref?.();
       // rsync failed: its listing would not be used, and a link gone silent would hold this ssh until
       // its keep-alive gives up. Ended now.
-      if (output.exitCode !== 0 || output.stalled || output.timedOut || output.aborted) stopGroup(child.pid);
-      // The relayed rsync is over: the host lists once more and exits (bounded as the rsync was).
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+      if (output.exitCode !== 0 || output.stalled || output.timedOut || output.aborted) endNow();
+      // The relayed rsync is over: the host lists once more and exits (bounded as the rsync was, and
+      // ended at once by the run's signal or a release).
+      owe();
+      const timer = setTimeout(endNow, options.timeoutMs ?? 60_000);
       const after = ended.then((end) => {
         trace('held session ended');
         clearTimeout(timer);
@@ -147,12 +168,24 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       child.stdin.end(line);
       child.ref();
       (child.stderr as unknown as { ref?: () => void }).ref?.();
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      owe();
+      const timer = setTimeout(endNow, timeoutMs);
       const end = await ended;
       clearTimeout(timer);
       return end.code === 0 && !end.signal ? Buffer.concat(errs) : undefined;
     },
   };
+}
+
+/**
+ * Kills the session's process group and lets go of its output. Over a kept connection the master holds
+ * the session's stdout and stderr too (ssh hands a mux client's fds to it, and keeps them while a hung
+ * host keeps the channel open): the child's 'close', which waits for both, would not come.
+ */
+function endSession(child: ChildProcessWithoutNullStreams): void {
+  stopGroup(child.pid);
+  child.stdout.destroy();
+  child.stderr.destroy();
 }
 
 function stopGroup(pid: number | undefined): void {

@@ -1,0 +1,73 @@
+// What the ssh config in effect for a remote sets, as far as labsync must know: whether it names a
+// keyword (Ciphers for ssh-cipher.ts, Control* for ssh-keep.ts), in the file itself or one it includes.
+// One scan per config and process collects every keyword its files set, so both questions, asked at
+// every run's start, read each file (and its Includes) once.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+
+/** The ssh config files in effect for a remote: -F replaces both the user's and the system's file, as ssh reads them. */
+export function sshConfigFiles(sshConfig: string | undefined): { path: string; base: string }[] {
+  return sshConfig
+    ? [{ path: sshConfig, base: join(homedir(), '.ssh') }]
+    : [{ path: join(homedir(), '.ssh', 'config'), base: join(homedir(), '.ssh') }, { path: '/etc/ssh/ssh_config', base: '/etc/ssh' }];
+}
+
+/** The files an `Include` line names: absolute, or relative to `base` (~/.ssh or /etc/ssh); `*` in the last part. */
+function included(text: string, base: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/^\s*include\s*[=\s]\s*(.+)$/gim)) {
+    for (const word of (m[1] as string).trim().split(/\s+/)) {
+      const path = word.startsWith('~/') ? join(homedir(), word.slice(2)) : isAbsolute(word) ? word : join(base, word);
+      const name = path.slice(dirname(path).length + 1);
+      if (!name.includes('*') && !name.includes('?')) {
+        out.push(path);
+        continue;
+      }
+      const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      try {
+        for (const f of readdirSync(dirname(path)).sort()) if (re.test(f)) out.push(join(dirname(path), f));
+      } catch {
+        // a folder that is not there includes nothing
+      }
+    }
+  }
+  return out;
+}
+
+/** Keywords set (lower case), or 'unknown' where a file could not be read: then every question is answered yes, leaving the choice to ssh. */
+export type ConfigKeywords = ReadonlySet<string> | 'unknown';
+
+/** The keywords `files` (and what they include, `depth` deep) set: each line's first word. */
+export function keywordsIn(files: readonly { path: string; base: string }[], depth = 3): ConfigKeywords {
+  const found = new Set<string>();
+  const walk = (list: readonly { path: string; base: string }[], left: number): boolean => {
+    for (const { path, base } of list) {
+      let text: string;
+      try {
+        if (!existsSync(path)) continue;
+        text = readFileSync(path, 'utf8');
+      } catch {
+        return false;
+      }
+      // `Keyword value` or `Keyword=value`; a comment's `#` is no keyword.
+      for (const m of text.matchAll(/^[ \t]*([A-Za-z][A-Za-z0-9]*)/gm)) found.add((m[1] as string).toLowerCase());
+      if (left > 0 && !walk(included(text, base).map((p) => ({ path: p, base })), left - 1)) return false;
+    }
+    return true;
+  };
+  return walk(files, depth) ? found : 'unknown';
+}
+
+const scanned = new Map<string, ConfigKeywords>();
+
+/** Whether the ssh config in effect (`ssh_config:`, else the user's and the system's) sets `keyword` (any case). Scanned once per config and process. */
+export function configSays(sshConfig: string | undefined, keyword: string): boolean {
+  const key = sshConfig ?? '';
+  let keywords = scanned.get(key);
+  if (keywords === undefined) {
+    keywords = keywordsIn(sshConfigFiles(sshConfig));
+    scanned.set(key, keywords);
+  }
+  return keywords === 'unknown' || keywords.has(keyword.toLowerCase());
+}

@@ -1,0 +1,76 @@
+// bin/labsync.js checks a kept connection's socket folder itself before it starts a session that rides
+// it (CommonJS, before the build loads: it cannot import this one): both must say the same of the same
+// folders. Each case is a real folder; the engine's verdict is socketFolder's, bin's is socketSafe's on
+// the ControlPath the engine would give ssh in it.
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { socketFolder } from './ssh-sockets.js';
+
+const { socketSafe } = createRequire(import.meta.url)('../../bin/labsync.js') as { socketSafe: (args: readonly string[]) => boolean };
+
+const base = mkdtempSync(join(tmpdir(), 'ls-pin-'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+/** A cache folder whose labsync/ssh is made by `make` (given its path); `name` must be new for each case (the engine checks a folder once per process). */
+function cache(name: string, make: (ssh: string) => void): string {
+  const root = join(base, name);
+  mkdirSync(join(root, 'labsync'), { recursive: true });
+  make(join(root, 'labsync', 'ssh'));
+  return root;
+}
+
+/** Both verdicts on one cache folder: the engine's (a folder to use, or not) and bin's. */
+function verdicts(root: string): { engine: boolean; bin: boolean } {
+  const got = socketFolder(20, { XDG_CACHE_HOME: root });
+  const socket = join(root, 'labsync', 'ssh', '0123456789abcdef0123');
+  return { engine: 'dir' in got, bin: socketSafe(['-o', 'BatchMode=yes', '-o', `ControlPath=${socket}`]) };
+}
+
+const folder = (mode: number) => (ssh: string): void => {
+  mkdirSync(ssh);
+  chmodSync(ssh, mode);
+};
+
+describe('the socket folder: bin/labsync.js and the engine agree', () => {
+  it('a folder of this user\'s that nobody else may write in: used by both', () => {
+    expect(verdicts(cache('own-700', folder(0o700)))).toEqual({ engine: true, bin: true });
+    expect(verdicts(cache('own-755', folder(0o755)))).toEqual({ engine: true, bin: true });
+  });
+
+  it('writable by group or others, a symlink (even to a good folder), a file: used by neither', () => {
+    expect(verdicts(cache('group-770', folder(0o770)))).toEqual({ engine: false, bin: false });
+    expect(verdicts(cache('others-702', folder(0o702)))).toEqual({ engine: false, bin: false });
+    const good = join(base, 'elsewhere');
+    mkdirSync(good, { mode: 0o700 });
+    expect(verdicts(cache('symlink', (ssh) => symlinkSync(good, ssh)))).toEqual({ engine: false, bin: false });
+    expect(verdicts(cache('file', (ssh) => writeFileSync(ssh, '')))).toEqual({ engine: false, bin: false });
+  });
+
+  // Only root can give a folder to another user; elsewhere the engine's own test covers the verdict (ssh-sockets.test.ts).
+  it.skipIf(process.getuid?.() !== 0)('another user\'s folder: used by neither', () => {
+    expect(verdicts(cache('theirs', (ssh) => {
+      folder(0o700)(ssh);
+      chownSync(ssh, 65534, 65534);
+    }))).toEqual({ engine: false, bin: false });
+  });
+
+  it('a path holding % or ${ (ssh expands both in a ControlPath), or too long for a unix socket: used by neither', () => {
+    expect(verdicts(cache('pct%h', folder(0o700)))).toEqual({ engine: false, bin: false });
+    expect(verdicts(cache('var${HOME}', folder(0o700)))).toEqual({ engine: false, bin: false });
+    // The engine's limit: the socket's path, ssh's 17-character temporary suffix and the NUL within sun_path.
+    const long = `deep-${'d'.repeat(110 - base.length)}`;
+    expect(verdicts(cache(long, folder(0o700)))).toEqual({ engine: false, bin: false });
+    // And one byte short of it: a 107-byte path on Linux (a temp folder too deep for it has no such case).
+    const room = (process.platform === 'linux' ? 108 : 104) - 17 - 1 - base.length - '/fits-'.length - '/labsync/ssh/'.length - 20;
+    if (room >= 0) expect(verdicts(cache(`fits-${'f'.repeat(room)}`, folder(0o700)))).toEqual({ engine: true, bin: true });
+  });
+
+  it('no folder at all: bin starts nothing there (the engine would make one, 0700, for its own run)', () => {
+    expect(socketSafe(['-o', `ControlPath=${join(base, 'none', 'labsync', 'ssh', '0123456789abcdef0123')}`])).toBe(false);
+    // A session that rides no kept connection is not bin's to judge.
+    expect(socketSafe(['-o', 'BatchMode=yes'])).toBe(true);
+  });
+});
