@@ -9,6 +9,7 @@
 // listing moment, as a no-op's is, and the next run sees the file's stat key differ from the one
 // remembered and plans it. A host's listing after (ssh) is taken as before, in the same session.
 // LABSYNC_AFTER=whole: every side listed whole again, as before (to measure what this saves).
+import { existsSync } from 'node:fs';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { joinRaw } from '../verify/listing-match.js';
@@ -38,7 +39,8 @@ export function statsAfter(pair: ResolvedPair, direction: 'push' | 'pull', befor
 /** The side's clock is the listing before's: its records not listed again were read then (the racy window judged by the older clock). */
 function sideAfter(pair: ResolvedPair, side: Side, paths: readonly string[]): Stats {
   const raw = side.where === 'local' && !side.missing && side.rawDigest ? side.rawListing?.() : undefined;
-  if (!raw) return undefined;
+  // A side gone meanwhile is listed (as missing) whole.
+  if (!raw || !existsSync(side.path)) return undefined;
   // The same listing again, its paths and keys already read (the unchanged side of plan-run.ts).
   const same = (): TreeStats => ({
     root: side.path, rawDigest: side.rawDigest as string, nowMs: side.nowMs, ...(side.links === undefined ? {} : { links: side.links }),

@@ -92,8 +92,8 @@ export interface Pick { readonly region: Region; readonly gone: boolean }
 /**
  * The folders whose runs are replaced for `touched` paths: each path's folder, else the nearest one
  * above it that the listing holds records of and that is a folder now (or is gone, its run dropped);
- * none nested in another. undefined: that is the root (the whole tree), more than `maxDirs` folders, or
- * runs of more than `maxBytes` in all.
+ * none nested in another. undefined: that is the root (the whole tree), more than `maxDirs` folders
+ * (or `maxDirs` + 8 looked up), or runs of more than `maxBytes` in all.
  */
 export function picksFor(parts: readonly Buffer[], root: string, touched: Iterable<string>, maxDirs: number, maxBytes: number): Pick[] | undefined {
   const known = new Map<string, Region | 'large' | undefined>();
@@ -106,7 +106,7 @@ export function picksFor(parts: readonly Buffer[], root: string, touched: Iterab
   for (const p of touched) starts.add(parentOf(p));
   for (let dir of starts) {
     for (;;) {
-      if (dir === '' || known.size > 4 * maxDirs) return undefined;
+      if (dir === '' || (known.size >= maxDirs + 8 && !known.has(dir))) return undefined;
       if (chosen.has(dir)) break;
       const region = regionAt(dir);
       if (region === 'large') return undefined;
@@ -202,10 +202,11 @@ export function spliced(parts: readonly Buffer[], picks: readonly Pick[], now: r
 /**
  * Folders listed again at most, and the bytes of records they may hold (a quarter of the listing, or
  * 1 MiB, ~13k records, where that is more), before the whole tree is listed instead: each folder's
- * run is looked up in the listing natively (~10 ms at 1M files), and a folder holding most of the
- * tree is listed as fast whole.
+ * run is looked up in the listing natively (up to ~20 ms at 1M files, 72 MB; find of the whole tree
+ * costs ~2.4 s of CPU there), and a folder holding most of the tree is listed as fast whole. picksFor
+ * looks up at most 8 folders more (new ones, taken from their parents).
  */
-export const MAX_DIRS = 64;
+export const MAX_DIRS = 24;
 export const maxBytesFor = (listing: number): number => Math.max(1 << 20, Math.floor(listing / 4));
 
 /**
