@@ -295,12 +295,12 @@ describe('a local pair after a small change', () => {
     expect(p.verify?.work?.entries).toBe(2 * FILES);
   });
 
-  it('lists again after the transfer only the folders it touched, and remembers find\'s very listing of each tree, pushed and pulled', async () => {
-    const lab = new Lab().manifest(local());
+  it('lists again after the transfer only the folders it touched, and remembers find\'s very listing of each tree, pushed and pulled, backups kept', async () => {
+    const lab = new Lab().manifest(local('    backup: true\n'));
     await proved(lab);
     /** Each tree's remembered listing (.labsync/cache/*.listing) is what find prints of it now. */
     const remembered = (): void => {
-      const find = (root: string): string => execFileSync('find', ['.', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0'], { cwd: root }).toString('latin1');
+      const find = (root: string): string => execFileSync('find', ['.', '-path', './.labsync-backup', '-prune', '-o', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0'], { cwd: root }).toString('latin1');
       const dir = lab.path('.labsync/cache');
       const kept = readdirSync(dir).filter((f) => f.endsWith('.listing')).map((f) => readFileSync(join(dir, f)).toString('latin1')).sort();
       expect(kept).toEqual([find(lab.path('raw')), find(lab.outside('nas/raw'))].sort());
@@ -319,13 +319,16 @@ describe('a local pair after a small change', () => {
     // Each side listed whole once, before the plan; after the transfer only its touched folders, in one find per side.
     expect({ whole: pushed.whole, folders: pushed.folders }).toEqual({ whole: 2, folders: 2 });
     remembered();
+    const [stamp] = readdirSync(lab.outside('nas/raw/.labsync-backup'));
+    expect(lab.tree(lab.outside('nas/raw/.labsync-backup', stamp as string))).toEqual({ 'd0/f0.csv': 'row 0\n', 'd1/f5.csv': 'row 5\n' });
     await wait();
     lab.write(lab.outside('nas/raw/d3/f3.csv'), 'from the far side\n');
     const pulled = await traced(['data', 'pull']);
     expect(pulled.pair).toMatchObject({ status: 'ok', changes: { replace: ['d3/f3.csv'] }, verify: { status: 'in_sync' } });
     expect(pulled.folders).toBe(2);
     remembered();
-    expect(lab.tree(lab.outside('nas/raw'))).toEqual(lab.tree(lab.path('raw')));
+    const files = (root: string): Record<string, string> => Object.fromEntries(Object.entries(lab.tree(root)).filter(([k]) => !k.startsWith('.labsync-backup/')));
+    expect(files(lab.outside('nas/raw'))).toEqual(files(lab.path('raw')));
   });
 });
 
