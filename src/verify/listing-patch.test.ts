@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cutPerDir, patchedStats, picksFor, regionOf, spliced } from './listing-patch.js';
+import { cutPerDir, folderListings, patchedStats, picksFor, regionOf, spliced, type Region } from './listing-patch.js';
 import { joinRaw } from './listing-match.js';
 import { treeStats, type TreeStats } from './stat-tree.js';
 
@@ -79,6 +79,25 @@ describe('the listing after a transfer, built from the one before', () => {
     await expectAsFind(dst, before, [...sent, 'd0/f7.bin']);
   });
 
+  it('rewrites the record of a replaced file in place and drops a deleted one\'s, at the top too, with no find spawned', async () => {
+    const { src, dst, before } = await pair(files());
+    write(src, 'top.bin', 'top, changed\n');
+    write(src, 'a b/x y.bin', 'spaces, changed\n');
+    write(src, 'd3/f9.bin', 'nine\n');
+    const sent = ['top.bin', 'a b/x y.bin', 'd3/f9.bin'];
+    transfer(src, dst, sent, ['d4/f4.bin', 'd2/deep']);
+    const spawned = folderListings.n;
+    await expectAsFind(dst, before, [...sent, 'd4/f4.bin', ...[0, 1, 2, 3, 4].map((f) => `d2/deep/er/g${f}.bin`)]);
+    expect(folderListings.n).toBe(spawned);
+    // More paths than a few native searches: one pass over the listing finds their records.
+    const { src: s2, dst: d2, before: b2 } = await pair(files());
+    const many = Array.from({ length: 20 }, (_, f) => `d${f % 6}/f${f}.bin`);
+    for (const p of many) write(s2, p, `${p}, changed\n`);
+    transfer(s2, d2, many);
+    await expectAsFind(d2, b2, many);
+    expect(folderListings.n).toBe(spawned);
+  });
+
   it('drops a folder the transfer deleted whole, and lists a nested new folder from the nearest one listed', async () => {
     const { src, dst, before } = await pair(files());
     rmSync(join(src, 'd2/deep'), { recursive: true });
@@ -105,12 +124,12 @@ describe('the listing after a transfer, built from the one before', () => {
     expect(await patchedStats(dst, EXCLUDES, before.rawListing?.() as never, ['d1/f3.bin', 'd4/f0.bin'])).toBe('same');
   });
 
-  it('lists the whole tree for a path at its top, or too many folders, or too much of the tree', async () => {
+  it('lists the whole tree for a new path at its top, or too many folders, or too much of the tree', async () => {
     const { src, dst, before } = await pair(files());
     const raw = before.rawListing?.() as never;
-    write(src, 'top.bin', 'top changed\n');
-    transfer(src, dst, ['top.bin']);
-    expect(await patchedStats(dst, EXCLUDES, raw, ['top.bin'])).toBe(undefined);
+    write(src, 'new at the top.bin', 'new\n');
+    transfer(src, dst, ['new at the top.bin']);
+    expect(await patchedStats(dst, EXCLUDES, raw, ['new at the top.bin'])).toBe(undefined);
     const parts = before.rawListing?.()?.parts ?? [];
     // Past the bytes allowed (a quarter of a large listing), the whole tree.
     expect(picksFor(parts, dst, ['d0/f1.bin', 'd1/f1.bin'], 64, 2000)).toBe(undefined);
@@ -134,7 +153,8 @@ describe('the listing after a transfer, built from the one before', () => {
     expect(regionOf(parts, 'b', 10)).toBe('large');
     expect(regionOf(parts, 'x')).toBe(undefined);
     const fresh = Buffer.from(rec('b/new'));
-    expect(Buffer.concat(spliced(parts, [{ region: r as never, gone: false }], [fresh])).toString()).toBe(rec('x b/f') + rec('b/new') + rec('c/i'));
+    const region = r as Region;
+    expect(Buffer.concat(spliced(parts, [{ from: region.from, to: region.to, bytes: fresh }])).toString()).toBe(rec('x b/f') + rec('b/new') + rec('c/i'));
     expect(cutPerDir(Buffer.from(rec('b/1') + rec('c/2') + rec('c/3')), ['b', 'c'])?.map(String)).toEqual([rec('b/1'), rec('c/2') + rec('c/3')]);
     expect(cutPerDir(Buffer.from(rec('b/1') + 'l\0'), ['b'])).toBe(undefined);
   });

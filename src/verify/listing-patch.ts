@@ -1,32 +1,26 @@
 // A tree's listing after a transfer, built from its listing before it (issue 12, "cost grows with the
-// change"): only the folders that hold a path the transfer touched are listed again, by find itself
-// (findUnderArgv), and their records take the place of theirs in the listing before. find lists a tree
-// depth first in each folder's own order, so a folder's records are one run in its listing, and find
-// run on the folder prints that very run: the result is byte for byte what find of the whole tree
-// prints, as long as nothing outside those folders changed meanwhile (what did is the next run's to
-// see: its stat key differs from the one remembered). A folder that is new, or no longer a folder, is
-// taken from its parent up; where that reaches the tree's root, or too much of the tree, the answer is
-// undefined and the caller lists the whole tree, as before.
+// change"). A file that was listed and is a file still (one the transfer replaced) gets the record find
+// would print for it now, from one lstat, in its place (listing-records.ts). A path new or gone lists
+// its folder again, by find itself (findUnderArgv): find lists a tree depth first in each folder's own
+// order, so a folder's records are one run in its listing, and find run on the folder prints that very
+// run; a file deleted only drops its record (the rest of its folder keeps its order). The result is byte
+// for byte what find of the whole tree prints, as long as nothing else changed meanwhile (what did is
+// the next run's to see: its stat key differs from the one remembered; on a file system that moves a
+// replaced name in its folder's order, btrfs, the next run also flags that record: it costs a compare,
+// never a change missed). A folder that is new, or no longer a folder, is taken from its parent up;
+// where that reaches the tree's root, or too much of the tree, the answer is undefined and the caller
+// lists the whole tree, as before.
 import { spawn } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { findUnderArgv } from './find-list.js';
 import type { RawListing } from './listing-match.js';
+import { pathStart, recordNow, recordsAt, type Spot } from './listing-records.js';
 import { RawSink, statsOfRaw, type Reference, type TreeStats } from './stat-tree.js';
 import { mark } from '../util/trace.js';
 
 /** A folder's run of records in a listing held as parts: [part, offset] to [part, offset]. */
 export interface Region { readonly dir: string; readonly from: readonly [number, number]; readonly to: readonly [number, number]; readonly bytes: number }
-
-/** Where the path of the record buf[s, end) starts (after its four numbers); -1: not of find's form. */
-function pathStart(buf: Buffer, s: number, end: number): number {
-  let sp = s - 1;
-  for (let f = 0; f < 4; f++) {
-    sp = buf.indexOf(32, sp + 1);
-    if (sp < 0 || sp >= end) return -1;
-  }
-  return sp + 1;
-}
 
 /** Whether the record buf[s, end) is a file under `prefix` ("folder/"); a symlink's marker is not. */
 function isUnder(buf: Buffer, s: number, end: number, prefix: Buffer): boolean {
@@ -127,10 +121,14 @@ export function picksFor(parts: readonly Buffer[], root: string, touched: Iterab
   return picks.sort((a, b) => a.region.from[0] - b.region.from[0] || a.region.from[1] - b.region.from[1]);
 }
 
+/** find processes this one spawned (the tests count them). */
+export const folderListings = { n: 0 };
+
 /** find's records of the folders' subtrees, in the order given, cut per folder; undefined: find failed, or a symlink. */
 export function listUnder(root: string, excludes: readonly string[], dirs: readonly string[]): Promise<Buffer[] | undefined> {
   if (!dirs.length) return Promise.resolve([]);
   const [cmd, ...args] = findUnderArgv(excludes);
+  folderListings.n++;
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
     mark('find spawned (folders)');
@@ -174,27 +172,31 @@ function slices(parts: readonly Buffer[], from: readonly [number, number], to: r
   return out;
 }
 
-/** Whether `bytes` are exactly the listing's bytes in the region. */
-export function sameAs(parts: readonly Buffer[], region: Region, bytes: Buffer): boolean {
-  if (bytes.length !== region.bytes) return false;
+type At = readonly [number, number];
+const earlier = (a: At, b: At): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+/** Bytes of the listing in [from, to) to be replaced by `bytes`. */
+export interface Replace { readonly from: At; readonly to: At; readonly bytes: Buffer }
+
+/** Whether a replacement puts back exactly the bytes it replaces. */
+export function keeps(parts: readonly Buffer[], r: Replace): boolean {
   let at = 0;
-  for (const s of slices(parts, region.from, region.to)) {
-    if (s.compare(bytes, at, at + s.length) !== 0) return false;
+  for (const s of slices(parts, r.from, r.to)) {
+    if (at + s.length > r.bytes.length || s.compare(r.bytes, at, at + s.length) !== 0) return false;
     at += s.length;
   }
-  return true;
+  return at === r.bytes.length;
 }
 
-/** The listing with each pick's run replaced by its folder's records now (none for a folder gone), as pieces in order. */
-export function spliced(parts: readonly Buffer[], picks: readonly Pick[], now: readonly Buffer[]): Buffer[] {
+/** The listing with the replacements (in order, none overlapping) made, as pieces in order. */
+export function spliced(parts: readonly Buffer[], replaces: readonly Replace[]): Buffer[] {
   const out: Buffer[] = [];
-  let at: readonly [number, number] = [0, 0];
-  picks.forEach((pick, i) => {
-    out.push(...slices(parts, at, pick.region.from));
-    const fresh = now[i] as Buffer;
-    if (fresh.length) out.push(fresh);
-    at = pick.region.to;
-  });
+  let at: At = [0, 0];
+  for (const r of replaces) {
+    out.push(...slices(parts, at, r.from));
+    if (r.bytes.length) out.push(r.bytes);
+    at = r.to;
+  }
   if (parts.length) out.push(...slices(parts, at, [parts.length - 1, (parts[parts.length - 1] as Buffer).length]));
   return out;
 }
@@ -209,23 +211,41 @@ export function spliced(parts: readonly Buffer[], picks: readonly Pick[], now: r
 export const MAX_DIRS = 24;
 export const maxBytesFor = (listing: number): number => Math.max(1 << 20, Math.floor(listing / 4));
 
+/** Paths looked up at most (one pass over the listing past a few), before the whole tree is listed instead. */
+export const MAX_PATHS = 20_000;
+
 /**
  * The tree's stats after `touched` paths changed, from its listing `before` (parts over `reference`,
  * the listing it was last proved with: the new one is kept over it the same way, listing-match.ts).
- * 'same': every folder listed again holds exactly the records it held. undefined: list the whole tree.
+ * 'same': every record looked at again is byte for byte as it was. undefined: list the whole tree.
  */
 export async function patchedStats(root: string, excludes: readonly string[], before: RawListing, touched: Iterable<string>, reference?: Reference): Promise<TreeStats | 'same' | undefined> {
   const { parts } = before;
-  const picks = picksFor(parts, root, touched, MAX_DIRS, maxBytesFor(before.bytes));
+  const paths = [...new Set(touched)];
+  if (paths.length > MAX_PATHS) return undefined;
+  const spots = recordsAt(parts, paths);
+  const records: [Spot, Buffer][] = [];
+  const elsewhere: string[] = [];
+  for (const p of paths) {
+    const spot = spots.get(p);
+    const now = spot ? recordNow(root, p) : undefined;
+    if (spot && now) records.push([spot, now === 'gone' ? Buffer.alloc(0) : now]);
+    else elsewhere.push(p);
+  }
+  const picks = elsewhere.length ? picksFor(parts, root, elsewhere, MAX_DIRS, maxBytesFor(before.bytes)) : [];
   if (!picks) return undefined;
   const live = picks.filter((p) => !p.gone);
   const got = await listUnder(root, excludes, live.map((p) => p.region.dir));
   if (!got) return undefined;
   let j = 0;
-  const now = picks.map((p) => (p.gone ? Buffer.alloc(0) : (got[j++] as Buffer)));
+  const replaces: Replace[] = picks.map((p) => ({ from: p.region.from, to: p.region.to, bytes: p.gone ? Buffer.alloc(0) : (got[j++] as Buffer) }));
+  // A record inside a folder listed again is that folder's.
+  const inPick = (at: At): boolean => picks.some((p) => !earlier(at, p.region.from) && earlier(at, p.region.to));
+  for (const [spot, bytes] of records) if (!inPick([spot.part, spot.from])) replaces.push({ from: [spot.part, spot.from], to: [spot.part, spot.to], bytes });
+  replaces.sort((a, b) => (earlier(a.from, b.from) ? -1 : earlier(b.from, a.from) ? 1 : 0));
   mark('listing patched');
-  if (picks.every((p, i) => sameAs(parts, p.region, now[i] as Buffer))) return 'same';
+  if (replaces.every((r) => keeps(parts, r))) return 'same';
   const sink = new RawSink(excludes, reference);
-  for (const piece of spliced(parts, picks, now)) sink.push(piece);
+  for (const piece of spliced(parts, replaces)) sink.push(piece);
   return statsOfRaw(root, excludes, await sink.finish());
 }
