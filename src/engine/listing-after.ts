@@ -1,8 +1,9 @@
 // The local sides' listings after a transfer (issue 12, item 6: a change costs what the change costs).
-// A local side (the folder, or a file:// remote) is not listed again whole: the folders holding a path
-// the transfer touched (the plan's sends, replacements and deletions, what the tool says it wrote) are
-// listed again by find, and their records replace theirs in the listing before (verify/listing-patch.ts),
-// byte for byte what find of the whole tree would print for them. A planned file changed at the source
+// A local side (the folder, or a file:// remote) is not listed again whole: each path the transfer
+// touched (the plan's sends, replacements and deletions, what the tool says it wrote) gets the record
+// find would print for it now, from one lstat, in its place in the listing before; a path new there
+// lists its folder again by find (verify/listing-patch.ts). Byte for byte what find of the whole tree
+// would print. A planned file changed at the source
 // during the transfer so shows a key other than the one planned and is compared, as before.
 // A file NOT planned that changes during the run (outside those folders) keeps its record from the
 // listing at the run's start, which is what this run proves and remembers: the run's proof is of the
