@@ -164,7 +164,7 @@ describe('a local pair after a small change', () => {
     summariesTrue(lab);
   });
 
-  it('never calls a file verified that changed during the transfer, sent or not: it is read, found different and sent again', async () => {
+  it('never calls a file verified that changed during the transfer: a planned one is read, found different and sent again; one not planned, by the next run', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);
     lab.write(lab.path('raw/d1/f5.csv'), 'row 5 changed\n');
@@ -173,10 +173,28 @@ describe('a local pair after a small change', () => {
     const r = await lab.cli(['data', 'push', '--json'], { env });
     expect(r.exitCode, r.stderr).toBe(0);
     const p = json<{ pairs: (Pair & { warnings: string[] })[] }>(r).pairs[0];
-    expect(p?.warnings.join('\n')).toContain('repaired 2 files that differed after the transfer: d1/f5.csv, d2/f6.csv');
+    expect(p?.warnings.join('\n')).toContain('repaired 1 file that differed after the transfer: d1/f5.csv');
     expect(p?.verify).toMatchObject({ status: 'in_sync' });
     expect(p?.verify?.work?.entries).toBe(2); // planned from the changed record alone
     expect(readFileSync(lab.outside('nas/raw/d1/f5.csv'), 'utf8')).toBe('ROW 5 CHANGED\n');
+    // Only d1 was listed again after the transfer (listing-after.ts): the run proved the listing's moment, as a
+    // no-op does, and remembered f6's key of then; the next run sees it differ and sends it.
+    expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('row 6\n');
+    const next = await run(lab);
+    expect(next).toMatchObject({ status: 'ok', changes: { replace: ['d2/f6.csv'], delete: [] }, verify: { status: 'in_sync' } });
+    expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('ROW 6\n');
+  });
+
+  it('with both sides listed whole again after the transfer (LABSYNC_AFTER=whole), also repairs a file not planned that changed meanwhile', async () => {
+    const lab = new Lab().manifest(local());
+    await proved(lab);
+    lab.write(lab.path('raw/d1/f5.csv'), 'row 5 changed\n');
+    const env = rsyncThen(`printf 'ROW 5 CHANGED\\n' > '${lab.path('raw/d1/f5.csv')}'; printf 'ROW 6\\n' > '${lab.path('raw/d2/f6.csv')}'`);
+    const r = await lab.cli(['data', 'push', '--json'], { env: { ...env, LABSYNC_AFTER: 'whole' } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const p = json<{ pairs: (Pair & { warnings: string[] })[] }>(r).pairs[0];
+    expect(p?.warnings.join('\n')).toContain('repaired 2 files that differed after the transfer: d1/f5.csv, d2/f6.csv');
+    expect(p?.verify).toMatchObject({ status: 'in_sync' });
     expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('ROW 6\n');
   });
 
@@ -275,6 +293,44 @@ describe('a local pair after a small change', () => {
     const p = await run(lab);
     expect(p).toMatchObject({ status: 'ok', changes: { replace: ['d1/f1.csv'] }, verify: { status: 'in_sync' } });
     expect(p.verify?.work?.entries).toBe(2 * FILES);
+  });
+
+  it('lists again after the transfer only the folders it touched, and remembers find\'s very listing of each tree, pushed and pulled, backups kept', async () => {
+    const lab = new Lab().manifest(local('    backup: true\n'));
+    await proved(lab);
+    /** Each tree's remembered listing (.labsync/cache/*.listing) is what find prints of it now. */
+    const remembered = (): void => {
+      const find = (root: string): string => execFileSync('find', ['.', '-path', './.labsync-backup', '-prune', '-o', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0'], { cwd: root }).toString('latin1');
+      const dir = lab.path('.labsync/cache');
+      const kept = readdirSync(dir).filter((f) => f.endsWith('.listing')).map((f) => readFileSync(join(dir, f)).toString('latin1')).sort();
+      expect(kept).toEqual([find(lab.path('raw')), find(lab.outside('nas/raw'))].sort());
+    };
+    const traced = async (args: string[]): Promise<{ pair: Pair; whole: number; folders: number }> => {
+      const r = await lab.cli([...args, '--json'], { env: { LABSYNC_TRACE: '1' } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const marks = r.stderr.split('\n');
+      return { pair: json<{ pairs: Pair[] }>(r).pairs[0] as Pair, whole: marks.filter((l) => / find spawned$/.test(l)).length, folders: marks.filter((l) => / find spawned \(folders\)$/.test(l)).length };
+    };
+    lab.write(lab.path('raw/d1/f5.csv'), 'row 5, longer now\n');
+    lab.write(lab.path('raw/d2/new/n.csv'), 'new in a new folder\n');
+    rmSync(lab.path('raw/d0/f0.csv'));
+    const pushed = await traced(['data', 'push']);
+    expect(pushed.pair).toMatchObject({ status: 'ok', changes: { replace: ['d1/f5.csv'], delete: ['d0/f0.csv'] }, verify: { status: 'in_sync' } });
+    // Each side listed whole once, before the plan. After the transfer each record the source listed is
+    // read again by one lstat, as is the replaced copy; only the new copy's folder is listed, by one find.
+    expect({ whole: pushed.whole, folders: pushed.folders }).toEqual({ whole: 2, folders: 1 });
+    remembered();
+    const [stamp] = readdirSync(lab.outside('nas/raw/.labsync-backup'));
+    expect(lab.tree(lab.outside('nas/raw/.labsync-backup', stamp as string))).toEqual({ 'd0/f0.csv': 'row 0\n', 'd1/f5.csv': 'row 5\n' });
+    await wait();
+    lab.write(lab.outside('nas/raw/d3/f3.csv'), 'from the far side\n');
+    const pulled = await traced(['data', 'pull']);
+    expect(pulled.pair).toMatchObject({ status: 'ok', changes: { replace: ['d3/f3.csv'] }, verify: { status: 'in_sync' } });
+    // A replaced file's record is rewritten in place from one lstat on each side: no find at all.
+    expect({ whole: pulled.whole, folders: pulled.folders }).toEqual({ whole: 2, folders: 0 });
+    remembered();
+    const files = (root: string): Record<string, string> => Object.fromEntries(Object.entries(lab.tree(root)).filter(([k]) => !k.startsWith('.labsync-backup/')));
+    expect(files(lab.outside('nas/raw'))).toEqual(files(lab.path('raw')));
   });
 });
 

@@ -21,7 +21,7 @@ import type { Body } from './outcome.js';
 import type { PairRunOptions } from './pair-options.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
-import { cachedSha, carryFresh, holdsLinks, keyAt, listLocal, listRemote, type Key, type Side } from './sides.js';
+import { cachedSha, carryFresh, holdsLinks, keyAt, listLocal, listRemote, type Found, type Key, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as IncrementalPlan } from './incremental.js';
@@ -29,11 +29,11 @@ import { judgedFor, verifyIncremental } from './incremental-verify.js';
 import { prepareSoon } from './incremental-prepare.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
-import type { TreeStats } from '../verify/stat-tree.js';
 import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
 import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
 import { mark } from '../util/trace.js';
 import { withFastCipher } from './ssh-cipher.js';
+import { statsAfter, touchedBy } from './listing-after.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -48,7 +48,7 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 /** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
 /** `earlier`: the sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
 /** `held`: the host's session kept for the transfer, or the host's listing already taken in it (ssh-held.ts). */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local: TreeStats; remote: TreeStats }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5]): Promise<Sides> {
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local?: Found; remote?: Found }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5]): Promise<Sides> {
   // The host's listing first: its ssh login is the longest wait of the run, the local walk goes on meanwhile.
   const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote, held);
   const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local, earlier?.local), there]);
@@ -212,8 +212,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const base = { ...tally(), changes };
   if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
   const mode = pair.verify;
-  // Nothing moved: the listings just taken are the sides as they are. Else list again: a file changed
-  // at the source during the transfer shows a new key there and is compared, never assumed.
+  // Nothing moved: the listings just taken are the sides as they are. Else list again (a local side where the transfer touched
+  // it, listing-after.ts; not for --full or a shard): a file changed at the source meanwhile shows a new key and is compared.
   let sides: Sides = { local, remote };
   // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
   if (!isEmptyPlan(plan)) after ??= held ? listAgain(pair, held) : undefined;
@@ -221,7 +221,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // The new sides only through `sides`: one listed again byte for byte as before is dropped for the
   // earlier one below, and its raw listing (73 MB at 1M files) must not stay reachable from this frame.
   let read: Awaited<NonNullable<typeof early>['done']> | undefined;
-  const listing = isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, undefined, { local, remote }, after ? { answer: after } : undefined);
+  const listing = isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, full || o.shardRun ? undefined : statsAfter(pair, direction, { local, remote }, touchedBy(plan, wrote)), { local, remote }, after ? { answer: after } : undefined);
   // The source's cache rewrite, made while those listings run (incremental-prepare.ts): only put in place when the verify asks for exactly it.
   // LABSYNC_PREPARE=0: made after the verify instead, as before (to measure what the overlap pays).
   const prepared = planned.incremental && sending.length && direction === 'push' && !full && mode === 'checksum' && process.env.LABSYNC_PREPARE !== '0' ? prepareSoon(pair, planned.incremental, local, ctx) : undefined;
@@ -260,7 +260,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
       o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
       const stop = await move(adapter, adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], ctx, show, moved);
       if (stop) return { ...base, ...stop };
-      const relisted = await listBoth(pair, ctx);
+      const relisted = await listBoth(pair, ctx, undefined, 'local' in sides && !o.shardRun ? statsAfter(pair, direction, sides, touchedBy(filesPlan(again, 'content'))) : undefined);
       if ('stop' in relisted) return { ...base, ...relisted.stop };
       verified = ('local' in relisted ? await verifyListed(pair, direction, relisted.local, relisted.remote, mode, false, ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
       if ('stop' in verified) return { ...base, ...verified.stop };

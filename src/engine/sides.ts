@@ -109,16 +109,20 @@ function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: r
   return HashCache.open(cacheDir(pair), root, { listing, ...warnOf(pair, ctx) });
 }
 
-/** `stats`: the tree as already found (unchanged.ts), so it is not listed twice; `earlier`: this tree's side from before a transfer. */
-export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<AttemptContext, 'emit'>, stats?: TreeStats, earlier?: Side): Promise<Side> {
+/** A tree as already found, or being built from an earlier listing (undefined: it could not be: list it). */
+export type Found = TreeStats | Promise<TreeStats | undefined>;
+
+/** `given`: the tree as already found (unchanged.ts, listing-after.ts), so it is not listed twice; `earlier`: this tree's side from before a transfer. */
+export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<AttemptContext, 'emit'>, given?: Found, earlier?: Side): Promise<Side> {
   const nowMs = Date.now();
   // find's output is kept over the listing this tree was last proved with: the one already in memory
   // from before a transfer, else its file (one copy of it per tree and run, however often listed).
-  const found = stats ?? (await treeStats(path, treeExcludes(pair), earlier?.rawListing?.()?.reference ?? listingFileFor(cacheDir(pair), path)));
+  // `given` may answer undefined (a listing after a transfer that could not be built: listing-after.ts).
+  const found = (await given) ?? (await treeStats(path, treeExcludes(pair), earlier?.rawListing?.()?.reference ?? listingFileFor(cacheDir(pair), path)));
   let cache: HashCache | undefined;
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), nowMs, cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
+    where: 'local', path, missing: !existsSync(path), nowMs: found.nowMs ?? nowMs, cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= cacheFor(pair, path, found.listing(), earlier, ctx)); },
@@ -134,7 +138,7 @@ export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
  * host's session open for the transfer (ssh-held.ts); `answer`: the host's listing in that session
  * (undefined: the session failed, and the usual call lists).
  */
-export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: TreeStats, earlier?: Side, held?: { hold: true } | { answer: Promise<RemoteListing | undefined> }): Promise<Listed> {
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: Found, earlier?: Side, held?: { hold: true } | { answer: Promise<RemoteListing | undefined> }): Promise<Listed> {
   if (pair.remote.type === 'local') {
     const side = await listLocal(pair, pair.remote.path, ctx, stats, earlier);
     if (side.links !== undefined ? side.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };

@@ -31,6 +31,18 @@ export function findArgv(excludes: readonly string[], o: { links?: boolean } = {
 }
 
 /**
+ * findArgv for the subtrees of folders named on find's stdin (NUL-separated, relative to the tree's
+ * root, as -files0-from reads them: any name, none taken for an option): each record's path is printed
+ * from the folder's name on (%p), so a folder's records are byte for byte those the whole tree's
+ * listing holds for it (listing-patch.ts). GNU find 4.9 or later; an older one fails and the tree is
+ * listed whole.
+ */
+export function findUnderArgv(excludes: readonly string[]): [string, ...string[]] {
+  const [, , ...rest] = findArgv(excludes, { links: true });
+  return ['find', '-files0-from', '-', ...rest.map((a) => (a === FORMAT ? FORMAT.replace('%P', '%p') : a))];
+}
+
+/**
  * The number in text[from, to): an integer, or seconds with a fraction ("1795568190.8141988130") read
  * as milliseconds exactly as node computes Stats.mtimeMs from (sec, nsec): sec * 1e3 + nsec / 1e6.
  * Digits are read in place (a substring per field cost more than the rest of the parse).

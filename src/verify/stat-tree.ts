@@ -65,6 +65,8 @@ export interface TreeStats {
   readonly root: string;
   /** sha256 of the excludes and find's raw output: the same digest means the same files with the same keys. */
   readonly rawDigest?: string;
+  /** The clock when its oldest record was listed (a listing built from an earlier one: listing-patch.ts); undefined: when asked for. */
+  readonly nowMs?: number;
   /** Symlinks in the tree (those find saw: not in folders pruned by an exclude); undefined: not known (no find). */
   readonly links?: number;
   /** The listing, parsed on first use. */
@@ -76,7 +78,7 @@ export interface TreeStats {
 }
 
 /** find's raw listing, hashed as it came (with the excludes first), its symlink markers counted. */
-interface Raw { readonly digest: string; readonly listing: RawListing; readonly links: number }
+export interface Raw { readonly digest: string; readonly listing: RawListing; readonly links: number }
 
 /** The listing find's new output is matched against: the remembered one in memory, or its file (read beside find). */
 export type Reference = Buffer | string;
@@ -91,41 +93,60 @@ async function referenceOf(ref: Reference | undefined): Promise<Buffer | undefin
 }
 
 /**
- * find's listing through a pipe, each piece hashed on arrival and kept as slices of `reference` where
- * it is byte for byte the same (listing-match.ts): no temporary file written, read back and freed (on a
+ * find's output as it comes, each piece hashed on arrival (after the excludes), its symlink markers
+ * counted, and kept as slices of `reference` where byte for byte the same (listing-match.ts). Pieces
+ * that come before the reference is read wait for it (read on the thread pool, beside find).
+ */
+export class RawSink {
+  private readonly hash;
+  private readonly links = new LinkCounter();
+  private matcher: ListingMatcher | undefined;
+  private readonly early: Buffer[] = [];
+  private readonly ready: Promise<void>;
+
+  constructor(excludes: readonly string[], reference?: Reference) {
+    this.hash = createHash('sha256').update(JSON.stringify(excludes)).update('\0');
+    this.ready = referenceOf(reference).then((ref) => {
+      this.matcher = new ListingMatcher(ref);
+      for (const b of this.early.splice(0)) this.matcher.push(b);
+    });
+  }
+
+  push(b: Buffer): void {
+    this.hash.update(b);
+    this.links.push(b);
+    if (this.matcher) this.matcher.push(b);
+    else this.early.push(b);
+  }
+
+  async finish(): Promise<Raw> {
+    await this.ready;
+    return { digest: this.hash.digest('hex'), listing: (this.matcher as ListingMatcher).finish(), links: this.links.count };
+  }
+}
+
+/**
+ * find's listing through a pipe into a RawSink: no temporary file written, read back and freed (on a
  * 1M-file tree that cost more than the hashing), and nothing parsed unless asked. undefined where find
  * cannot give it (not GNU find, or a failure it reports).
  */
 function findRaw(root: string, excludes: readonly string[], reference?: Reference): Promise<Raw | undefined> {
-  const hash = createHash('sha256').update(JSON.stringify(excludes)).update('\0');
-  if (!existsSync(root)) return Promise.resolve({ digest: hash.digest('hex'), listing: new ListingMatcher().finish(), links: 0 });
+  if (!existsSync(root)) return Promise.resolve({ digest: createHash('sha256').update(JSON.stringify(excludes)).update('\0').digest('hex'), listing: new ListingMatcher().finish(), links: 0 });
   const [cmd, ...args] = findArgv(excludes, { links: true });
   return new Promise((resolve) => {
     // In labsync's process group, so a terminal's Ctrl-C stops it too; LC_ALL=C: its messages in English.
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     mark('find spawned');
-    // Pieces that come before the reference is read wait for it (read on the thread pool, beside find).
-    let matcher: ListingMatcher | undefined;
-    const early: Buffer[] = [];
-    const ready = referenceOf(reference).then((ref) => {
-      matcher = new ListingMatcher(ref);
-      for (const b of early.splice(0)) matcher.push(b);
-    });
-    const links = new LinkCounter();
+    const sink = new RawSink(excludes, reference);
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => {
-      hash.update(b);
-      links.push(b);
-      if (matcher) matcher.push(b);
-      else early.push(b);
-    });
+    child.stdout.on('data', (b: Buffer) => sink.push(b));
     child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
     let settled = false;
     const done = (exitCode: number): void => {
       if (settled) return;
       settled = true;
       mark('find done');
-      if (exitCode === 0) return void ready.then(() => resolve({ digest: hash.digest('hex'), listing: (matcher as ListingMatcher).finish(), links: links.count }));
+      if (exitCode === 0) return void sink.finish().then(resolve);
       // No find, or one without -printf (BSD, busybox): not worth asking again in this process.
       if (exitCode === 127 || /printf/.test(stderr)) findWorks = false;
       resolve(undefined);
@@ -135,22 +156,25 @@ function findRaw(root: string, excludes: readonly string[], reference?: Referenc
   });
 }
 
+/** A tree's stats from find's raw listing (or one built as find would print it: listing-patch.ts). */
+export function statsOfRaw(root: string, excludes: readonly string[], raw: Raw): TreeStats {
+  let parsed: StatListing | undefined;
+  const parse = (): StatListing => {
+    const listed = parseFindListing(raw.listing.parts, excludes);
+    for (const path of listed.paths) assertAddressable(root, path);
+    return { root, ...listed };
+  };
+  // Joined on each call, not kept: a listing over its reference costs no second copy unless asked.
+  return { root, rawDigest: raw.digest, links: raw.links, listing: () => (parsed ??= parse()), raw: () => joinRaw(raw.listing), rawListing: () => raw.listing };
+}
+
 /**
  * Every file's stat key without reading any content or any cache: from find, else from the workers.
  * `reference`: the listing the tree was last proved with (or its file), which find's output is kept over.
  */
 export async function treeStats(root: string, excludes: readonly string[] = [], reference?: Reference): Promise<TreeStats> {
   const raw = findWorks ? await findRaw(root, excludes, reference) : undefined;
-  if (raw) {
-    let parsed: StatListing | undefined;
-    const parse = (): StatListing => {
-      const listed = parseFindListing(raw.listing.parts, excludes);
-      for (const path of listed.paths) assertAddressable(root, path);
-      return { root, ...listed };
-    };
-    // Joined on each call, not kept: a listing over its reference costs no second copy unless asked.
-    return { root, rawDigest: raw.digest, links: raw.links, listing: () => (parsed ??= parse()), raw: () => joinRaw(raw.listing), rawListing: () => raw.listing };
-  }
+  if (raw) return statsOfRaw(root, excludes, raw);
   const listed = await poolStatTree(root, excludes);
   return { root, listing: () => listed };
 }

@@ -1,0 +1,251 @@
+// A tree's listing after a transfer, built from its listing before it (issue 12, "cost grows with the
+// change"). A file that was listed and is a file still (one the transfer replaced) gets the record find
+// would print for it now, from one lstat, in its place (listing-records.ts). A path new or gone lists
+// its folder again, by find itself (findUnderArgv): find lists a tree depth first in each folder's own
+// order, so a folder's records are one run in its listing, and find run on the folder prints that very
+// run; a file deleted only drops its record (the rest of its folder keeps its order). The result is byte
+// for byte what find of the whole tree prints, as long as nothing else changed meanwhile (what did is
+// the next run's to see: its stat key differs from the one remembered; on a file system that moves a
+// replaced name in its folder's order, btrfs, the next run also flags that record: it costs a compare,
+// never a change missed). A folder that is new, or no longer a folder, is taken from its parent up;
+// where that reaches the tree's root, or too much of the tree, the answer is undefined and the caller
+// lists the whole tree, as before.
+import { spawn } from 'node:child_process';
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { findUnderArgv } from './find-list.js';
+import type { RawListing } from './listing-match.js';
+import { pathStart, recordNow, recordsAt, type Spot } from './listing-records.js';
+import { RawSink, statsOfRaw, type Reference, type TreeStats } from './stat-tree.js';
+import { mark } from '../util/trace.js';
+
+/** A folder's run of records in a listing held as parts: [part, offset] to [part, offset]. */
+export interface Region { readonly dir: string; readonly from: readonly [number, number]; readonly to: readonly [number, number]; readonly bytes: number }
+
+/** Whether the record buf[s, end) is a file under `prefix` ("folder/"); a symlink's marker is not. */
+function isUnder(buf: Buffer, s: number, end: number, prefix: Buffer): boolean {
+  if (buf[s] === 108) return false;
+  const p = pathStart(buf, s, end);
+  return p >= 0 && end - p > prefix.length && buf.compare(prefix, 0, prefix.length, p, p + prefix.length) === 0;
+}
+
+/**
+ * The run of `dir`'s records in the listing (parts each starting at a record's start), found natively
+ * by " dir/" at a path's start; undefined: none listed. Past `maxBytes` of records: 'large'.
+ */
+export function regionOf(parts: readonly Buffer[], dir: string, maxBytes = Infinity): Region | 'large' | undefined {
+  const prefix = Buffer.from(`${dir}/`);
+  const needle = Buffer.from(` ${dir}/`);
+  for (let k = 0; k < parts.length; k++) {
+    const part = parts[k] as Buffer;
+    for (let q = part.indexOf(needle); q >= 0; q = part.indexOf(needle, q + 1)) {
+      const s = q === 0 ? 0 : part.lastIndexOf(0, q - 1) + 1;
+      const end = part.indexOf(0, q);
+      if (end < 0 || pathStart(part, s, end) !== q + 1) continue; // inside a path holding spaces
+      let kk = k;
+      let at = s;
+      let bytes = 0;
+      for (;;) {
+        const p = parts[kk] as Buffer;
+        if (at >= p.length) {
+          if (kk + 1 >= parts.length) break;
+          kk++;
+          at = 0;
+          continue;
+        }
+        const e = p.indexOf(0, at);
+        if (e < 0 || !isUnder(p, at, e, prefix)) break;
+        bytes += e + 1 - at;
+        if (bytes > maxBytes) return 'large';
+        at = e + 1;
+      }
+      return { dir, from: [k, s], to: [kk, at], bytes };
+    }
+  }
+  return undefined;
+}
+
+const parentOf = (p: string): string => {
+  const slash = p.lastIndexOf('/');
+  return slash < 0 ? '' : p.slice(0, slash);
+};
+
+type Kind = 'folder' | 'gone' | 'other';
+
+function kindOf(root: string, dir: string): Kind {
+  try {
+    return lstatSync(join(root, dir)).isDirectory() ? 'folder' : 'other';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'gone' : 'other';
+  }
+}
+
+/** A folder to list again (`gone`: no longer there, its records only dropped). */
+export interface Pick { readonly region: Region; readonly gone: boolean }
+
+/**
+ * The folders whose runs are replaced for `touched` paths: each path's folder, else the nearest one
+ * above it that the listing holds records of and that is a folder now (or is gone, its run dropped);
+ * none nested in another. undefined: that is the root (the whole tree), more than `maxDirs` folders
+ * (or `maxDirs` + 8 looked up), or runs of more than `maxBytes` in all.
+ */
+export function picksFor(parts: readonly Buffer[], root: string, touched: Iterable<string>, maxDirs: number, maxBytes: number): Pick[] | undefined {
+  const known = new Map<string, Region | 'large' | undefined>();
+  const regionAt = (dir: string): Region | 'large' | undefined => {
+    if (!known.has(dir)) known.set(dir, regionOf(parts, dir, maxBytes));
+    return known.get(dir);
+  };
+  const chosen = new Map<string, Pick>();
+  const starts = new Set<string>();
+  for (const p of touched) starts.add(parentOf(p));
+  for (let dir of starts) {
+    for (;;) {
+      if (dir === '' || (known.size >= maxDirs + 8 && !known.has(dir))) return undefined;
+      if (chosen.has(dir)) break;
+      const region = regionAt(dir);
+      if (region === 'large') return undefined;
+      const kind = region ? kindOf(root, dir) : 'other';
+      if (region && kind !== 'other') {
+        chosen.set(dir, { region, gone: kind === 'gone' });
+        break;
+      }
+      dir = parentOf(dir);
+    }
+  }
+  // A folder inside another chosen one is listed with it.
+  const picks = [...chosen.entries()].filter(([dir]) => {
+    for (let up = parentOf(dir); up; up = parentOf(up)) if (chosen.has(up)) return false;
+    return true;
+  }).map(([, pick]) => pick);
+  if (picks.length > maxDirs || picks.reduce((n, p) => n + p.region.bytes, 0) > maxBytes) return undefined;
+  return picks.sort((a, b) => a.region.from[0] - b.region.from[0] || a.region.from[1] - b.region.from[1]);
+}
+
+/** find processes this one spawned (the tests count them). */
+export const folderListings = { n: 0 };
+
+/** find's records of the folders' subtrees, in the order given, cut per folder; undefined: find failed, or a symlink. */
+export function listUnder(root: string, excludes: readonly string[], dirs: readonly string[]): Promise<Buffer[] | undefined> {
+  if (!dirs.length) return Promise.resolve([]);
+  const [cmd, ...args] = findUnderArgv(excludes);
+  folderListings.n++;
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    mark('find spawned (folders)');
+    const out: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stdin.on('error', () => undefined); // find gone early: its exit code tells
+    child.stdin.end(Buffer.from(dirs.map((d) => `${d}\0`).join('')));
+    let settled = false;
+    const done = (code: number): void => {
+      if (settled) return;
+      settled = true;
+      resolve(code === 0 ? cutPerDir(Buffer.concat(out), dirs) : undefined);
+    };
+    child.on('error', () => done(127));
+    child.on('close', (code) => done(code ?? 128));
+  });
+}
+
+/** find's output over `dirs` (in their order) cut at each folder's first record; undefined: a record of none, or a symlink. */
+export function cutPerDir(out: Buffer, dirs: readonly string[]): Buffer[] | undefined {
+  const cuts: Buffer[] = [];
+  let at = 0;
+  for (const dir of dirs) {
+    const prefix = Buffer.from(`${dir}/`);
+    const from = at;
+    for (let e = out.indexOf(0, at); e >= 0 && isUnder(out, at, e, prefix); e = out.indexOf(0, at)) at = e + 1;
+    cuts.push(out.subarray(from, at));
+  }
+  return at === out.length ? cuts : undefined;
+}
+
+/** The listing's bytes in [from, to), as slices of its parts. */
+function slices(parts: readonly Buffer[], from: readonly [number, number], to: readonly [number, number]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let k = from[0]; k <= to[0] && k < parts.length; k++) {
+    const part = parts[k] as Buffer;
+    const a = k === from[0] ? from[1] : 0;
+    const b = k === to[0] ? to[1] : part.length;
+    if (b > a) out.push(part.subarray(a, b));
+  }
+  return out;
+}
+
+type At = readonly [number, number];
+const earlier = (a: At, b: At): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+/** Bytes of the listing in [from, to) to be replaced by `bytes`. */
+export interface Replace { readonly from: At; readonly to: At; readonly bytes: Buffer }
+
+/** Whether a replacement puts back exactly the bytes it replaces. */
+export function keeps(parts: readonly Buffer[], r: Replace): boolean {
+  let at = 0;
+  for (const s of slices(parts, r.from, r.to)) {
+    if (at + s.length > r.bytes.length || s.compare(r.bytes, at, at + s.length) !== 0) return false;
+    at += s.length;
+  }
+  return at === r.bytes.length;
+}
+
+/** The listing with the replacements (in order, none overlapping) made, as pieces in order. */
+export function spliced(parts: readonly Buffer[], replaces: readonly Replace[]): Buffer[] {
+  const out: Buffer[] = [];
+  let at: At = [0, 0];
+  for (const r of replaces) {
+    out.push(...slices(parts, at, r.from));
+    if (r.bytes.length) out.push(r.bytes);
+    at = r.to;
+  }
+  if (parts.length) out.push(...slices(parts, at, [parts.length - 1, (parts[parts.length - 1] as Buffer).length]));
+  return out;
+}
+
+/**
+ * Folders listed again at most, and the bytes of records they may hold (a quarter of the listing, or
+ * 1 MiB, ~13k records, where that is more), before the whole tree is listed instead: each folder's
+ * run is looked up in the listing natively (up to ~20 ms at 1M files, 72 MB; find of the whole tree
+ * costs ~2.4 s of CPU there), and a folder holding most of the tree is listed as fast whole. picksFor
+ * looks up at most 8 folders more (new ones, taken from their parents).
+ */
+export const MAX_DIRS = 24;
+export const maxBytesFor = (listing: number): number => Math.max(1 << 20, Math.floor(listing / 4));
+
+/** Paths looked up at most (one pass over the listing past a few), before the whole tree is listed instead. */
+export const MAX_PATHS = 20_000;
+
+/**
+ * The tree's stats after `touched` paths changed, from its listing `before` (parts over `reference`,
+ * the listing it was last proved with: the new one is kept over it the same way, listing-match.ts).
+ * 'same': every record looked at again is byte for byte as it was. undefined: list the whole tree.
+ */
+export async function patchedStats(root: string, excludes: readonly string[], before: RawListing, touched: Iterable<string>, reference?: Reference): Promise<TreeStats | 'same' | undefined> {
+  const { parts } = before;
+  const paths = [...new Set(touched)];
+  if (paths.length > MAX_PATHS) return undefined;
+  const spots = recordsAt(parts, paths);
+  const records: [Spot, Buffer][] = [];
+  const elsewhere: string[] = [];
+  for (const p of paths) {
+    const spot = spots.get(p);
+    const now = spot ? recordNow(root, p) : undefined;
+    if (spot && now) records.push([spot, now === 'gone' ? Buffer.alloc(0) : now]);
+    else elsewhere.push(p);
+  }
+  const picks = elsewhere.length ? picksFor(parts, root, elsewhere, MAX_DIRS, maxBytesFor(before.bytes)) : [];
+  if (!picks) return undefined;
+  const live = picks.filter((p) => !p.gone);
+  const got = await listUnder(root, excludes, live.map((p) => p.region.dir));
+  if (!got) return undefined;
+  let j = 0;
+  const replaces: Replace[] = picks.map((p) => ({ from: p.region.from, to: p.region.to, bytes: p.gone ? Buffer.alloc(0) : (got[j++] as Buffer) }));
+  // A record inside a folder listed again is that folder's.
+  const inPick = (at: At): boolean => picks.some((p) => !earlier(at, p.region.from) && earlier(at, p.region.to));
+  for (const [spot, bytes] of records) if (!inPick([spot.part, spot.from])) replaces.push({ from: [spot.part, spot.from], to: [spot.part, spot.to], bytes });
+  replaces.sort((a, b) => (earlier(a.from, b.from) ? -1 : earlier(b.from, a.from) ? 1 : 0));
+  mark('listing patched');
+  if (replaces.every((r) => keeps(parts, r))) return 'same';
+  const sink = new RawSink(excludes, reference);
+  for (const piece of spliced(parts, replaces)) sink.push(piece);
+  return statsOfRaw(root, excludes, await sink.finish());
+}
