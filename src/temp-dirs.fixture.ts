@@ -12,7 +12,15 @@ export function tempDirs(): (prefix: string) => string {
   const made: string[] = [];
   afterAll(() => {
     if (process.env.LABSYNC_KEEP_TMP) return;
-    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+    for (const dir of made.splice(0)) {
+      try {
+        // Retries: a process a test started may still be ending and writing in it.
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      } catch (error) {
+        // Not a test's failure: the run's temp root (TMPDIR) still takes it at the run's end.
+        process.stderr.write(`left ${dir}: ${(error as Error).message}\n`);
+      }
+    }
   });
   return (prefix) => {
     const dir = mkdtempSync(join(tmpdir(), prefix));

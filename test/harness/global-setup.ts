@@ -54,10 +54,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   }
   project.provide('versitygw', vgw);
   project.provide('versitygwMissing', 'missing' in found ? found.missing : null);
-  return () => {
-    if (ssh) stopSshd(ssh);
-    if (s3) stopMoto(s3);
-    if (vgw) stopVersitygw(vgw);
+  return async () => {
+    await Promise.all([ssh && stopSshd(ssh), s3 && stopMoto(s3), vgw && stopVersitygw(vgw)]);
     rmSync(dir, { recursive: true, force: true });
   };
 }
