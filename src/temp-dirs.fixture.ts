@@ -8,17 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
-export function tempDirs(): (prefix: string) => string {
+// Retries: a process a test started may still be ending and writing in the folder.
+const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+
+/** `remove` is for this module's own test (a folder that will not go). */
+export function tempDirs(remove: (dir: string) => void = removeDir): (prefix: string) => string {
   const made: string[] = [];
   afterAll(() => {
     if (process.env.LABSYNC_KEEP_TMP) return;
     for (const dir of made.splice(0)) {
       try {
-        // Retries: a process a test started may still be ending and writing in it.
-        rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+        remove(dir);
       } catch (error) {
         // Not a test's failure: the run's temp root (TMPDIR) still takes it at the run's end.
-        process.stderr.write(`left ${dir}: ${(error as Error).message}\n`);
+        console.warn(`left ${dir}: ${(error as Error).message}`);
       }
     }
   });
