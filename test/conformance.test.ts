@@ -1,7 +1,5 @@
 // One suite, every mover (STYLE.md habit 9): what a user relies on must hold for each tool alike.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { which } from '../src/exec/which.js';
 import { MLFLOW_QUIET, newestContents, startMlflow, stopMlflow, type MlflowServer } from './harness/mlflow.js';
@@ -9,6 +7,9 @@ import { withTools } from './harness/tools.js';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import type { SshHost } from './harness/sshd.js';
+import { tempDirs } from '../src/temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 // null only off CI on a machine without moto_server (global-setup fails a CI run instead): these cases then skip.
 const s3 = inject('s3');
@@ -78,7 +79,7 @@ const registry = (): Backend => {
   return {
     name: 'mlflow → model registry',
     setup: async (lab) => {
-      const server = await (mlflowServer ??= startMlflow(mkdtempSync(join(tmpdir(), 'labsync-conformance-mlflow-'))));
+      const server = await (mlflowServer ??= startMlflow(tempDir('labsync-conformance-mlflow-')));
       const model = `conformance-${process.pid}-${models.size + 1}`;
       models.set(lab, model);
       return { remotes: `  reg: { type: mlflow, tracking_uri: "${server.uri}", model: ${model}, experiment: conformance }\n`, remote: 'reg', tool: 'mlflow' };

@@ -4,13 +4,15 @@
 // guarantee holds. Counted, never timed: bytes hashed, entries built, cache rows parsed or made.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
+import { tempDirs } from '../src/temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 interface Pair {
   status: string;
@@ -54,7 +56,7 @@ async function sumsAgree(lab: Lab, tree: string): Promise<void> {
 
 /** A PATH whose rsync runs `after` once, right after the transfer of a file list (as rsync-transfer-proof.test.ts does). */
 function rsyncThen(after: string): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'labsync-rsync-then-'));
+  const dir = tempDir('labsync-rsync-then-');
   const real = execFileSync('sh', ['-c', 'command -v rsync']).toString().trim();
   const script = join(dir, 'rsync');
   writeFileSync(script, `#!/bin/sh\n"${real}" "$@"\nrc=$?\ncase " $* " in *" --files-from=- "*) if [ ! -e "${dir}/done" ]; then : > "${dir}/done"; ${after}; fi ;; esac\nexit $rc\n`);

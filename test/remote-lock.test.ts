@@ -2,14 +2,16 @@
 // ssh host, moto and versitygw. Two checkouts (two temp folders, one manifest, two LABSYNC_HOST_IDs) stand
 // for two machines. A `before` hook that waits for a file holds a run inside its lock for as long as a
 // test needs: no sleeps, no timed assertions.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab, type CliResult } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { sshRemote } from './harness/sshd.js';
 import { until } from './harness/wait.js';
+import { tempDirs } from '../src/temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const ssh = inject('sshHost');
 const moto = inject('s3');
@@ -48,15 +50,15 @@ function s3Kind(name: string, server: S3Server | null): Kind {
 }
 
 const KINDS: Kind[] = [
-  { name: 'local remote', skip: false, async make() { const dir = mkdtempSync(join(tmpdir(), 'labsync-nas-')); return { remote: `{ type: local, path: ${dir} }`, ...onDisk(dir) }; } },
-  { name: 'ssh host', skip: !ssh, async make() { const dir = mkdtempSync(join(tmpdir(), 'labsync-sshnas-')); return { remote: sshRemote(ssh!, dir), ...onDisk(dir) }; } },
+  { name: 'local remote', skip: false, async make() { const dir = tempDir('labsync-nas-'); return { remote: `{ type: local, path: ${dir} }`, ...onDisk(dir) }; } },
+  { name: 'ssh host', skip: !ssh, async make() { const dir = tempDir('labsync-sshnas-'); return { remote: sshRemote(ssh!, dir), ...onDisk(dir) }; } },
   s3Kind('moto', moto),
   s3Kind('versitygw', vgw),
 ];
 
 /** Two checkouts of one manifest: a mirror pair `ds` whose before hook waits for `<gate>/go`. */
 function machines(remote: string, extra = ''): { a: Lab; b: Lab; gate: string; open(): void } {
-  const gate = mkdtempSync(join(tmpdir(), 'labsync-gate-'));
+  const gate = tempDir('labsync-gate-');
   const text = `version: 1
 defaults:
   retries: 0
@@ -208,7 +210,7 @@ for (const kind of KINDS) {
 
 describe('remote lock: renewal', () => {
   it('the holder renews its lease while it runs: past two leases, another machine is still refused', async () => {
-    const nas = mkdtempSync(join(tmpdir(), 'labsync-nas-'));
+    const nas = tempDir('labsync-nas-');
     const m = machines(`{ type: local, path: ${nas} }`);
     const lease = { LABSYNC_LOCK_LEASE: '3' };
     const held = m.a.spawn(['data', 'push'], { env: lease });
@@ -237,7 +239,7 @@ describe('remote lock: renewal', () => {
 
 describe('remote lock: the same machine', () => {
   it('a holder on this host killed with SIGKILL is taken over at once by the next run here (its PID is gone), with a warning; another host still waits for the lease', async () => {
-    const nas = mkdtempSync(join(tmpdir(), 'labsync-nas-'));
+    const nas = tempDir('labsync-nas-');
     const m = machines(`{ type: local, path: ${nas} }`);
     const held = m.a.spawn(['data', 'push'], { env: { LABSYNC_LOCK_LEASE: '600' } });
     await until('the holder inside its lock', () => inHook(m.a) && existsSync(join(nas, 'ds', '.labsync-lock', 'holder')));
@@ -255,7 +257,7 @@ describe('remote lock: the same machine', () => {
 
 describe('remote lock: lost', () => {
   it('a holder whose lock is removed under it (unlock --force) stops at its next renewal: exit 1, nothing sent', async () => {
-    const nas = mkdtempSync(join(tmpdir(), 'labsync-nas-'));
+    const nas = tempDir('labsync-nas-');
     const m = machines(`{ type: local, path: ${nas} }`);
     const held = m.a.spawn(['data', 'push', '--json'], { env: { LABSYNC_LOCK_LEASE: '3' } });
     await until('the holder inside its lock', () => inHook(m.a) && existsSync(join(nas, 'ds', '.labsync-lock', 'holder')));
@@ -299,7 +301,7 @@ data:
   });
 
   it('rclone remotes fall back to the local lock: validate says so, a run that asked warns', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-rc-'));
+    const dir = tempDir('labsync-rc-');
     const lab = new Lab().manifest(`version: 1
 remotes:
   gd: { type: rclone, remote: gd, config: { type: local } }

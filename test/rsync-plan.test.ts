@@ -1,14 +1,15 @@
 // list → plan → transfer → cached verify for rsync over a real sshd (issue 12): counted, not timed.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { pastRacyWindow } from './harness/wait.js';
 import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
+import { tempDirs } from '../src/temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const ssh = inject('sshHost');
 
@@ -67,7 +68,7 @@ describe.skipIf(!ssh)('rsync over ssh: one listing per side, cached verify on bo
     await settle();
     expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
     // A PATH whose find logs each call, then runs the real one (labsync's local listing and any probe).
-    const bin = mkdtempSync(join(tmpdir(), 'labsync-find-log-'));
+    const bin = tempDir('labsync-find-log-');
     const real = execFileSync('sh', ['-c', 'command -v find']).toString().trim();
     writeFileSync(join(bin, 'find'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${bin}/calls'\nexec '${real}' "$@"\n`, { mode: 0o755 });
     const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
@@ -128,7 +129,7 @@ describe.skipIf(!ssh)('rsync over ssh: one listing per side, cached verify on bo
 
 /** A host whose PATH lacks some tools: an sshd of this test's own with `SetEnv PATH=…`. */
 function hostWithout(missing: readonly string[]): { dir: string; bin: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'labsync-bare-host-'));
+  const dir = tempDir('labsync-bare-host-');
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   for (const tool of ['sh', 'bash', 'rsync', 'cat', 'date', 'xargs', 'stat', 'sha256sum', 'find', 'mkdir', 'ls']) {

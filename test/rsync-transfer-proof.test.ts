@@ -2,14 +2,16 @@
 // whole-file checksum) instead of reading the copies back on the host; these cases count bytes read
 // on each side and show the guarantee holds: a file changed around the transfer is never taken on trust.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { coldLab, json, Lab } from './harness/lab.js';
 import { pastRacyWindow, until } from './harness/wait.js';
 import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
+import { tempDirs } from '../src/temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const ssh = inject('sshHost');
 
@@ -27,7 +29,7 @@ const manifest = (host: SshHost, lab: Lab): string => sshPairManifest(host, lab)
  * `after`: another process writing a file just after rsync wrote and checked it.
  */
 function rsyncThen(after: string): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'labsync-rsync-then-'));
+  const dir = tempDir('labsync-rsync-then-');
   const real = execFileSync('sh', ['-c', 'command -v rsync']).toString().trim();
   const script = join(dir, 'rsync');
   writeFileSync(script, `#!/bin/sh
@@ -141,7 +143,7 @@ describe.skipIf(!ssh)('push over ssh: verify leans on rsync\'s transfer checksum
     lab.manifest(manifest(host, lab));
     for (let i = 0; i < 600; i++) lab.write(lab.path(`raw/f${i}`), 'x'.repeat(100));
     await settle();
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-rsync-fails-'));
+    const dir = tempDir('labsync-rsync-fails-');
     writeFileSync(join(dir, 'rsync'), `#!/bin/sh
 case " $* " in *" --info=progress2 "*) echo 'rsync: connection unexpectedly closed' >&2; exit 12 ;; esac
 exec "${execFileSync('sh', ['-c', 'command -v rsync']).toString().trim()}" "$@"
@@ -224,7 +226,7 @@ describe.skipIf(!ssh)('a push logs in to the host once', () => {
   let host: SshHost;
   beforeAll(async () => {
     // A host of this file's own: the shared one's log counts other files' logins too.
-    host = await startSshd(join(mkdtempSync(join(tmpdir(), 'labsync-mux-')), 'sshd'));
+    host = await startSshd(join(tempDir('labsync-mux-'), 'sshd'));
   });
   afterAll(() => stopSshd(host));
   const count = (what: RegExp): number => (readFileSync(join(host.dir, 'sshd.log'), 'utf8').match(what) ?? []).length;

@@ -1,13 +1,15 @@
 // The cipher an rsync pair's ssh connections agree on (engine/ssh-cipher.ts), read from ssh's own debug
 // log: an `ssh` first on PATH runs the real one with -v into a file (-E), so rsync's stream is untouched.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuHasAes } from '../src/engine/ssh-cipher.js';
 import { json, Lab } from './harness/lab.js';
 import { sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+import { tempDirs } from '../src/temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 type Doc = { pairs: { status: string; files: number; verify: { status: string; proof?: string } | null }[] };
 
@@ -15,7 +17,7 @@ const aes = process.platform === 'linux' ? cpuHasAes(readFileSync('/proc/cpuinfo
 
 /** Runs the real ssh with its debug lines appended to `log`. */
 function loggingSsh(): { bin: string; log: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'labsync-cipher-'));
+  const dir = tempDir('labsync-cipher-');
   const log = join(dir, 'ssh.log');
   const real = execFileSync('sh', ['-c', 'command -v ssh']).toString().trim();
   writeFileSync(join(dir, 'ssh'), `#!/bin/sh\nexec ${real} -v -E ${log} "$@"\n`);
@@ -44,9 +46,9 @@ describe.skipIf(!sshdAvailable() || !aes)('the ssh cipher of an rsync pair (a CP
   let host: SshHost;
   let noGcm: SshHost;
   beforeAll(async () => {
-    host = await startSshd(mkdtempSync(join(tmpdir(), 'labsync-cipher-sshd-')));
+    host = await startSshd(tempDir('labsync-cipher-sshd-'));
     // A host whose policy refuses AES-GCM: the list labsync gives still holds a cipher it takes.
-    noGcm = await startSshd(mkdtempSync(join(tmpdir(), 'labsync-cipher-sshd-')), ['Ciphers chacha20-poly1305@openssh.com,aes256-ctr']);
+    noGcm = await startSshd(tempDir('labsync-cipher-sshd-'), ['Ciphers chacha20-poly1305@openssh.com,aes256-ctr']);
   });
   afterAll(() => {
     if (host) stopSshd(host);

@@ -5,8 +5,7 @@
 // Every lab here runs cold (coldLab: LABSYNC_SSH_PERSIST=0): the held session is what saves logins when no
 // connection is kept between runs, and these cases count each run's logins (test/ssh-persist.test.ts has the kept one).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goLine, heldScript, listedMark, relayRsh } from '../src/adapters/rsync/held.js';
@@ -14,6 +13,9 @@ import { coldLab, json, Lab } from './harness/lab.js';
 import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
 import { pastRacyWindow, until } from './harness/wait.js';
+import { tempDirs } from '../src/temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 type Doc = { pairs: { status: string; files: number; attempts?: number; error?: string; warnings: string[]; verify: { status: string; bytesHashed?: { local: number; remote: number } } | null }[] };
 const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
@@ -28,7 +30,7 @@ const manifest = (host: SshHost, lab: Lab, extra = '', retries = 0): string => s
  * listing after it).
  */
 function wrappedHost(): { dir: string; bin: string; switches: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'labsync-held-host-'));
+  const dir = tempDir('labsync-held-host-');
   const bin = join(dir, 'bin');
   const switches = join(dir, 'switches');
   mkdirSync(bin);
@@ -214,7 +216,7 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
     // The local rsync notes its end; the host, after rsync --server and before its listing after it,
     // waits (at most 10 s) for that note. A relay that lived until the host's stdout ended would hold
     // rsync until then, so the host would see no note.
-    const shim = mkdtempSync(join(tmpdir(), 'labsync-rsync-ended-'));
+    const shim = tempDir('labsync-rsync-ended-');
     const real = execFileSync('sh', ['-c', 'command -v rsync']).toString().trim();
     // Only the transfer's rsync (not the receipt's `rsync --version`).
     writeFileSync(join(shim, 'rsync'), `#!/bin/sh\n"${real}" "$@"\nrc=$?\ncase " $* " in *" --info=progress2 "*) : > ${switches}/client-ended ;; esac\nexit $rc\n`);
@@ -314,7 +316,7 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
 
 describe('the held session\'s host script and relay, run by a local sh', () => {
   it('the host takes only the relay\'s line: anything else ends the session without running it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-held-script-'));
+    const dir = tempDir('labsync-held-script-');
     mkdirSync(join(dir, 'tree'));
     writeFileSync(join(dir, 'tree', 'f'), 'x');
     const script = heldScript(join(dir, 'tree'), []);
@@ -331,7 +333,7 @@ describe('the held session\'s host script and relay, run by a local sh', () => {
   });
 
   it('the host lists nothing until its go line, and nothing at all for a line that is not one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-held-go-'));
+    const dir = tempDir('labsync-held-go-');
     mkdirSync(join(dir, 'tree'));
     writeFileSync(join(dir, 'tree', 'f'), 'x');
     const script = heldScript(join(dir, 'tree'), []);

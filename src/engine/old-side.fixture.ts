@@ -1,16 +1,18 @@
 // For the early-hash tests (early-hash.test.ts here, test/early-hash-workers.test.ts with the built
 // workers): a local side over `n` files a day old (past any racy window), listed as the planner lists
 // it, every file planned as missing, and what each file holds.
-import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlannedFile } from '../plan/types.js';
 import { HashCache } from '../verify/hash-cache.js';
 import { statTree } from '../verify/stat-tree.js';
 import type { Side } from './sides.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 export async function oldSide(n: number): Promise<{ side: Side; files: PlannedFile[]; bodies: Map<string, string> }> {
-  const root = mkdtempSync(join(tmpdir(), 'early-'));
+  const root = tempDir('early-');
   const bodies = new Map<string, string>();
   const old = new Date(Date.now() - 86_400_000);
   for (let i = 0; i < n; i++) {

@@ -1,11 +1,13 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Adapter, ToolOutput } from '../adapters/types.js';
 import { aws } from '../adapters/aws/index.js';
 import { rsync } from '../adapters/rsync/index.js';
 import { localBytes, toldStats } from './sizes.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const out = (stdout: string): ToolOutput => ({ exitCode: 0, stdout, stderr: '', durationMs: 1, timedOut: false, aborted: false });
 
@@ -25,7 +27,7 @@ describe('toldStats', () => {
 
 describe('localBytes', () => {
   it('adds up the files\' sizes; a file gone since, or a folder, counts nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-sizes-'));
+    const dir = tempDir('labsync-sizes-');
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'a'), 'x'.repeat(10));
     writeFileSync(join(dir, 'sub/b c'), 'x'.repeat(32));

@@ -1,11 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../types.js';
 import { AES_FIRST, cpuHasAes, withFastCipher } from './ssh-cipher.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'cipher-'));
+const tempDir = tempDirs();
+
+const dir = (): string => tempDir('cipher-');
 
 function sshPair(sshOptions: string[], sshConfig?: string, tool: ResolvedPair['tool'] = 'rsync'): ResolvedPair {
   return { name: 'raw', tool, remote: { type: 'ssh', host: 'gpu', path: '/data', sshOptions, ...(sshConfig ? { sshConfig } : {}) } } as unknown as ResolvedPair;

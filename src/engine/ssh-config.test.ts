@@ -1,18 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSays, keywordsIn } from './ssh-config.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
 
-const made: string[] = [];
-const dir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'ssh-config-'));
-  made.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
+const dir = (): string => tempDir('ssh-config-');
 
 /** Whether `files` set Ciphers, as withFastCipher asks it (a file that cannot be read: yes). */
 const namesCiphers = (files: { path: string; base: string }[], depth?: number): boolean => {

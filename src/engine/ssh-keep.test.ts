@@ -1,11 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../types.js';
 import { keptFor } from './ssh-keep.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'labsync-keep-'));
+const tempDir = tempDirs();
+
+const dir = tempDir('labsync-keep-');
 const config = (name: string, text: string): string => {
   writeFileSync(join(dir, name), text);
   return join(dir, name);

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../adapters/types.js';
 import { digestOf, endEarly, noteManifest, setStart, takeEarly, type EarlyChild, type Hint } from './early.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const command = (args: string[], extra: Partial<Command> = {}): Command => ({ tool: 'ssh', args, cwd: '/lab', mutates: false, label: 'list', ...extra });
 
@@ -17,7 +19,7 @@ function waiting(args: string[]): EarlyChild {
 
 describe('ssh sessions started before the CLI loads', () => {
   it('hands over only the exact command, kills the rest at the end, and rewrites the hint only when the run opened others', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-early-'));
+    const dir = tempDir('labsync-early-');
     const manifest = join(dir, 'labsync.yaml');
     writeFileSync(manifest, 'version: 1\n');
     const hintFile = join(dir, 'cache', 'session-x.json');

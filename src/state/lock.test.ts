@@ -1,10 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLock, isStale } from './lock.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'labsync-lock-'));
+const tempDir = tempDirs();
+
+const dir = (): string => tempDir('labsync-lock-');
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
 describe('acquireLock', () => {

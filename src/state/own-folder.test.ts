@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeFolder, makeFolderSync } from './own-folder.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'labsync-own-'));
+const tempDir = tempDirs();
+
+const dir = (): string => tempDir('labsync-own-');
 
 describe('makeFolder', () => {
   it('gives the .labsync folder ignore files of its own for git and dvc, whichever subfolder is made first', async () => {

@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { folderProblem, socketFits, socketFolder, socketPathMax } from './ssh-sockets.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 describe('the socket folder', () => {
   it('fits a socket with ssh\'s temporary suffix and the NUL inside sun_path (108 on Linux, 104 elsewhere)', () => {
@@ -28,7 +30,7 @@ describe('the socket folder', () => {
   });
 
   it('is not used (nor made) where its path holds what ssh expands in a ControlPath: % tokens, ${VAR}', () => {
-    const base = mkdtempSync(join(tmpdir(), 'ls-'));
+    const base = tempDir('ls-');
     for (const cache of [join(base, 'a%h'), join(base, 'b${HOME}')]) {
       const got = socketFolder(20, { XDG_CACHE_HOME: cache });
       expect(got).toEqual({ off: `${join(cache, 'labsync', 'ssh')} holds % or \${, which ssh would expand in the socket's path` });

@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeRows, type Row } from './cache-file.js';
 import { lookupRows } from './cache-lookup.js';
 import { sortBytewise } from './walk.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const SHA = (n: number): string => n.toString(16).padStart(64, '0');
 const row = (path: string, n: number): Row => [path, n, 1_600_000_000_000.125 + n, 1_600_000_000_000.5, 1000 + n, SHA(n), '', '', 0];
@@ -14,7 +16,7 @@ describe('lookupRows', () => {
   // that escape (tab, backslash) and sort past U+D7FF.
   const names = sortBytewise([...Array.from({ length: 20_000 }, (_, i) => `d${i % 97}/f${i}.bin`), 'a\ttab', 'c\\back', 'é', '😀/x', 'long/' + 'n'.repeat(3000)]);
   const rows = names.map((p, i) => row(p, i + 1));
-  const dir = mkdtempSync(join(tmpdir(), 'cl-'));
+  const dir = tempDir('cl-');
   const file = join(dir, 'c.hashes');
 
   it('finds a few rows by searching, and many in one pass, each as written', async () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRows, rowLine, writeRows, type Row } from './cache-file.js';
@@ -8,6 +7,9 @@ import { prepareRewrite, rewriteCache, type CacheUpdate } from './cache-update.j
 import { sumsDigestOf } from './sums-file.js';
 import { contentDigest } from './tree-summary.js';
 import { byteOrder, sortBytewise } from './walk.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const SHA = (n: number): string => n.toString(16).padStart(64, '0');
 const row = (path: string, n: number): Row => [path, n, 1_600_000_000_000.125 + n, 1_600_000_000_000.5, 1000 + n, SHA(n), '', '', 0];
@@ -18,7 +20,7 @@ describe('rewriteCache', () => {
   const rows = ['a', 'b\ttab', 'c/d', 'c/e\\x', 'z', 'é'].map((p, i) => row(p, i + 1));
 
   it('puts the changed rows in place and digests the tree before and after, as if summed up whole', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const dir = tempDir('cu-');
     const file = join(dir, 'c.hashes');
     await writeRows(file, '/root', rows);
     const changed = row('c/d', 99);
@@ -42,7 +44,7 @@ describe('rewriteCache', () => {
   });
 
   it('gives the same rows and digests when the file spans many pieces, names escaped, not ASCII or long', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const dir = tempDir('cu-');
     const file = join(dir, 'c.hashes');
     // ~40k rows of ~150 bytes: several 1 MiB pieces, so lines and changes fall across their seams.
     const names = Array.from({ length: 40_000 }, (_, i) => (i === 12_345 ? `d${i}/${'x'.repeat(4500)}` : i % 997 === 0 ? `d${i}/tab\tname` : i % 1009 === 0 ? `d${i}/é-${i}` : `d${i}/f${i}.bin`));
@@ -67,7 +69,7 @@ describe('rewriteCache', () => {
   });
 
   it('splices the rows in without digests only into a file that still has its summary\'s stat key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const dir = tempDir('cu-');
     const [a, b] = [join(dir, 'a.hashes'), join(dir, 'b.hashes')];
     const many = Array.from({ length: 30_000 }, (_, i) => row(`d${String(i).padStart(5, '0')}/f`, i + 1));
     await writeRows(a, '/root', many);
@@ -88,7 +90,7 @@ describe('rewriteCache', () => {
   });
 
   it('a cache many reads long (lines and characters cut at every boundary) digests as if summed up whole', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const dir = tempDir('cu-');
     const file = join(dir, 'c.hashes');
     // ~200 bytes a row with multibyte names: lines and characters fall across the 64 KiB reads.
     const many = Array.from({ length: 6000 }, (_, i) => row(`dir-é✓-${String(i).padStart(5, '0')}/${'ü'.repeat(i % 13)}file.bin`, i + 1));
@@ -104,7 +106,7 @@ describe('rewriteCache', () => {
   });
 
   it('digests runs of plain lines in bulk exactly as line by line: changes at the ends and across pieces, odd rows judged one by one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const dir = tempDir('cu-');
     const file = join(dir, 'c.hashes');
     // ~25k rows without an escaped name (some not ASCII): several 1 MiB pieces, every run taken in bulk.
     const plain = sortBytewise(Array.from({ length: 25_000 }, (_, i) => (i % 501 === 0 ? `dé/${i}✓.bin` : `d${i % 40}/f${i}.bin`))).map((p, i) => row(p, i + 1));
@@ -133,7 +135,7 @@ describe('rewriteCache', () => {
   });
 
   it('refuses another tree\'s cache or a damaged one, leaving it as it was', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const dir = tempDir('cu-');
     const file = join(dir, 'c.hashes');
     await writeRows(file, '/other', rows);
     const update = { rows: new Map(), racyBefore: [], racyNow: [], sums: true };
@@ -147,7 +149,7 @@ describe('rewriteCache', () => {
   });
 
   it('a rewrite prepared ahead is put in place as rewriteCache would, only while the cache is the file it read; else it leaves nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cu-'));
+    const dir = tempDir('cu-');
     const [a, b] = [join(dir, 'a.hashes'), join(dir, 'b.hashes')];
     await writeRows(a, '/root', rows);
     await writeRows(b, '/root', rows);

@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareEntries } from './compare.js';
 import { hashFileSync } from './hash-file.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 describe('compareEntries', () => {
   it('finds missing, extra and changed by checksum, or by size only', () => {
@@ -22,7 +24,7 @@ describe('compareEntries', () => {
 });
 
 describe('hashFileSync: MD5 and S3 ETag in one pass', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'labsync-etag-'));
+  const dir = tempDir('labsync-etag-');
   it('is the MD5 for a small file', async () => {
     const data = randomBytes(1000);
     writeFileSync(join(dir, 's'), data);

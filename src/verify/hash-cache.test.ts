@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHUNK, readRows, RowReader, rowLine, headerLine, type Row } from './cache-file.js';
 import { treeKey } from './cache-key.js';
 import { HashCache } from './hash-cache.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const SHA = (n: number): string => n.toString(16).padStart(64, '0');
 const row = (path: string, n: number): Row => [path, n, 1_600_000_000_000.125 + n, 1_600_000_000_000.5, 1000 + n, SHA(n), '', '', 0];
@@ -26,7 +28,7 @@ describe('hash cache file', () => {
   });
 
   it('streams a file in fixed-size reads, so a big cache is never one string', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     const rows = Array.from({ length: 5000 }, (_, i) => row(`d/f${String(i).padStart(5, '0')}`, i));
     const file = join(dir, 'c.hashes');
     writeFileSync(file, headerLine('/t') + rows.map(rowLine).join(''));
@@ -64,7 +66,7 @@ describe('HashCache', () => {
   const listed = (n: number): Row[] => Array.from({ length: n }, (_, i) => row(`f${String(i).padStart(4, '0')}`, i));
 
   it('saves sorted lines and reads them back lined up with the listing: a row only under its exact key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     const rows = listed(300);
     const listing = { paths: rows.map((r) => r[0]) };
     const c = HashCache.open(dir, '/t', { listing });
@@ -92,7 +94,7 @@ describe('HashCache', () => {
   });
 
   it('putSha and copySha: a digest as bytes is the row put() would make, saved alike; a racy one is refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     const rows = listed(50);
     const listing = { paths: rows.map((r) => r[0]) };
     const keys = keysOf(rows);
@@ -128,7 +130,7 @@ describe('HashCache', () => {
   });
 
   it('realign: lined up with a new listing exactly as saving and opening again would, without reading the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     const rows = listed(50);
     const c = HashCache.open(dir, '/t', { listing: { paths: rows.map((r) => r[0]) } });
     for (const r of rows) c.put(r, OLD + 1_600_000_000_000);
@@ -156,7 +158,7 @@ describe('HashCache', () => {
   });
 
   it('ignores a damaged cache with a warning, never trusting a row of it, and rebuilds it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     const rows = listed(3);
     const listing = { paths: rows.map((r) => r[0]) };
     const file = HashCache.fileFor(dir, '/t');
@@ -176,7 +178,7 @@ describe('HashCache', () => {
   });
 
   it('reads the JSON cache of labsync before format 3 once, then replaces it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     const rows = listed(4);
     const old = join(dir, `${treeKey('/t')}.json`);
     writeFileSync(old, JSON.stringify({ version: 2, root: '/t', rows: [...rows].reverse() }));
@@ -189,21 +191,21 @@ describe('HashCache', () => {
   });
 
   it('a damaged old JSON cache costs a re-hash, not a wrong answer', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     writeFileSync(join(dir, `${treeKey('/t')}.json`), '{"version":2,"root":"/t","rows":[["f0000",0,');
     const rows = listed(1);
     expect(HashCache.open(dir, '/t', { listing: { paths: ['f0000'] } }).lookup('f0000', keysOf(rows), 0)).toBeUndefined();
   });
 
   it('another tree under the same file name is not this tree', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     const rows = listed(2);
     writeFileSync(HashCache.fileFor(dir, '/t'), headerLine('/elsewhere') + rows.map(rowLine).join(''));
     expect(HashCache.open(dir, '/t', { listing: { paths: rows.map((r) => r[0]) } }).lookup('f0000', keysOf(rows), 0)).toBeUndefined();
   });
 
   it('works without a listing (rows by path) and keeps racy files out', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const dir = tempDir('hc-');
     const c = HashCache.open(dir, '/t');
     const r = row('x', 1);
     expect(c.put(r, r[2] + 10)).toBe(false); // changed 10 ms before the scan: racy

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseHead, parseListing } from '../adapters/aws/parse.js';
 import type { Entry } from './compare.js';
 import { localChecksums, type LocalChecksums } from './s3-checksum.js';
 import { checksumsNeeded, etagChecksum, judgeS3, type StoreChecksum } from './s3-judge.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/tool-output/aws-1.45.11/${name}`, import.meta.url), 'utf8');
 const MiB = 1024 * 1024;
@@ -31,7 +33,7 @@ describe('S3 listings (recorded from versitygw 1.8.0 and moto 5)', () => {
 });
 
 describe('localChecksums: what S3 stores, computed here', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'labsync-s3sum-'));
+  const dir = tempDir('labsync-s3sum-');
   it('matches the whole-object and the composite (multipart) values versitygw recorded', async () => {
     writeFileSync(join(dir, 'big.bin'), big);
     writeFileSync(join(dir, 'plain.csv'), 'row 1\n');
@@ -49,7 +51,7 @@ describe('judgeS3: drift only where the store proves it', () => {
   const files = { 'plain.csv': 'row 1\n', 'with space.csv': 'with sha\n', 'sub/big.bin': big, 'sub/big-crc.bin': big };
 
   it('checksum ETags (versitygw --data-integrity-etag): all proven from the listing alone, none read', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-judge-'));
+    const dir = tempDir('labsync-judge-');
     const local = localOf(files);
     const { listed, toRead } = checksumsNeeded(local, versity);
     expect(toRead).toEqual([]);

@@ -31,6 +31,8 @@ export function isolatedEnv(home: string, extra: Record<string, string> = {}): R
     GIT_TERMINAL_PROMPT: '0',
     RCLONE_CONFIG: join(home, '.config', 'rclone', 'rclone.conf'),
     DVC_NO_ANALYTICS: '1',
+    // dvc keeps a folder per repository in /var/tmp/dvc/repo otherwise (hundreds a test run, never removed).
+    DVC_SITE_CACHE_DIR: join(home, '.cache', 'dvc-site'),
     ...extra,
   };
 }

@@ -1,6 +1,6 @@
 // Once per test run: build the CLI the tests drive, start the loopback servers, stop exactly them after.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -31,12 +31,7 @@ function onPath(program: string): boolean {
 
 export default async function setup(project: TestProject): Promise<() => void> {
   process.env.PATH = withTools(process.env.PATH);
-  // Every temp folder of the run (a lab per test, the servers' state) under one folder, removed after
-  // it; `npm test` makes that folder itself (LABSYNC_TEST_TMP) and keeps it when the run fails.
-  const ownTmp = process.env.LABSYNC_TEST_TMP ? undefined : mkdtempSync(join(tmpdir(), 'labsync-tests.'));
-  // Readable by all, as /tmp is: a test runs a script as another user (ensure-tools.test.ts).
-  if (ownTmp) chmodSync(ownTmp, 0o755);
-  if (ownTmp) process.env.TMPDIR = ownTmp;
+  // The run's temp folder (TMPDIR) is tmp-root.ts's, set up before this and removed after it.
   execFileSync('npx', ['tsup', '--silent'], { stdio: 'inherit' });
   // The script bin/labsync.js starts with V8's code cache, as `npm run build` makes it.
   execFileSync('node', ['scripts/build-script.mjs'], { stdio: 'inherit' });
@@ -59,11 +54,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   }
   project.provide('versitygw', vgw);
   project.provide('versitygwMissing', 'missing' in found ? found.missing : null);
-  return () => {
-    if (ssh) stopSshd(ssh);
-    if (s3) stopMoto(s3);
-    if (vgw) stopVersitygw(vgw);
+  return async () => {
+    await Promise.all([ssh && stopSshd(ssh), s3 && stopMoto(s3), vgw && stopVersitygw(vgw)]);
     rmSync(dir, { recursive: true, force: true });
-    if (ownTmp && !process.env.LABSYNC_KEEP_TMP) rmSync(ownTmp, { recursive: true, force: true });
   };
 }

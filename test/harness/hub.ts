@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killExact } from './processes.js';
+import { exited, killExact } from './processes.js';
 import { freePort } from './sshd.js';
 import { startStandIn, type StandIn } from './hub-standin.js';
 import { TOOLS_BIN } from './tools.js';
@@ -75,4 +75,6 @@ export async function stopHub(hub: Hub): Promise<void> {
   killExact(hub.olah.pid, 'olah');
   hub.standIn.server.closeAllConnections();
   await new Promise((r) => hub.standIn.server.close(r));
+  // Gone, not just signalled, before the test's folder (olah's cache) goes.
+  await exited(hub.olah.pid, 'olah');
 }

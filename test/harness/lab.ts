@@ -1,10 +1,14 @@
 // A temp lab per test: files, a manifest, an isolated HOME, and the real CLI to drive.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDirs } from '../../src/temp-dirs.fixture.js';
 import { isolatedEnv } from './env.js';
+
+// A test removes what it makes: a test file's labs go when it is done, after its own afterAll hooks
+// (registered later, run first) have stopped the servers kept in them.
+const tempDir = tempDirs();
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'labsync.js');
 
@@ -16,7 +20,7 @@ export class Lab {
   readonly env: Record<string, string>;
 
   constructor(prefix = 'labsync-test-') {
-    this.root = mkdtempSync(join(tmpdir(), prefix));
+    this.root = tempDir(prefix);
     this.home = join(this.root, 'home');
     mkdirSync(join(this.root, 'lab'), { recursive: true });
     this.env = isolatedEnv(this.home);

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import { killExact } from './processes.js';
+import { exited, killExact } from './processes.js';
 import { freePort } from './sshd.js';
 
 export interface S3Server { readonly pid: number; readonly endpoint: string; readonly port: number }
@@ -33,8 +33,10 @@ export async function startMoto(dir: string, env: Record<string, string> = {}): 
   throw new Error('moto_server did not start');
 }
 
-export function stopMoto(server: S3Server): void {
+/** Signalled now; the promise says when it is gone (before its folder may go). */
+export function stopMoto(server: S3Server): Promise<void> {
   killExact(server.pid, `-p ${server.port}`);
+  return exited(server.pid, `-p ${server.port}`);
 }
 
 /** An aws CLI call for test setup and inspection (the adapter under test builds its own). */

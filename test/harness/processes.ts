@@ -39,6 +39,26 @@ export function killExact(pid: number, needle: string, signal: NodeJS.Signals = 
   }
 }
 
+/**
+ * Resolves once `pid` has exited (or is no longer ours), SIGKILLing it after `ms`: a server is stopped,
+ * not just signalled, before its folder goes (one still exiting may write in it). Polled: the test
+ * runner reaps the children it started between polls.
+ */
+export async function exited(pid: number, needle: string, ms = 10_000): Promise<void> {
+  const alive = (): boolean => {
+    try {
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[0];
+      return state !== 'Z' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle);
+    } catch {
+      return false;
+    }
+  };
+  for (const [signal, end] of [[undefined, Date.now() + ms], ['SIGKILL', Date.now() + ms + 2_000]] as const) {
+    if (signal && alive()) killExact(pid, needle, signal);
+    while (alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** An OpenSSH ControlMaster kept in the background: its title is `ssh: <ControlPath> [mux]`. */
 export const isKeptMaster = (p: { cmdline: string }): boolean => /^ssh: .* \[mux\]\s*$/.test(p.cmdline);
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSy
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { descendsFrom, killExact } from './processes.js';
+import { descendsFrom, exited, killExact } from './processes.js';
 
 export interface SshHost {
   readonly pid: number;
@@ -89,12 +89,14 @@ async function launch(dir: string, port: number): Promise<number | undefined> {
  * their connections close, so an ssh ControlMaster kept by a client (labsync's kept connection)
  * reads end of file and exits too, and nothing of a test outlives its host.
  */
-export function stopSshd(host: SshHost): void {
+export function stopSshd(host: SshHost): Promise<void> {
   const config = join(host.dir, 'sshd_config');
   // Found before the listener goes: its orphans would no longer descend from it.
   const sessions = readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== host.pid && descendsFrom(Number(e), host.pid)).map(Number);
   killExact(host.pid, config);
   for (const pid of sessions) killExact(pid, 'sshd');
+  // Signalled now; the promise (for whoever removes its folder next) says when the listener is gone.
+  return exited(host.pid, config);
 }
 
 /** The same host again, on its port, after stopSshd (a host that comes back). */

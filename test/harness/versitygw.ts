@@ -6,7 +6,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { S3_KEYS, type S3Server } from './moto.js';
-import { killExact } from './processes.js';
+import { exited, killExact } from './processes.js';
 import { freePort } from './sshd.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'versitygw.sh');
@@ -60,6 +60,8 @@ export async function startVersitygw(bin: string, dir: string, o: VersitygwOptio
   throw new Error('versitygw did not start');
 }
 
-export function stopVersitygw(server: S3Server): void {
+/** Signalled now; the promise says when it is gone (before its folder may go). */
+export function stopVersitygw(server: S3Server): Promise<void> {
   killExact(server.pid, `127.0.0.1:${server.port}`);
+  return exited(server.pid, `127.0.0.1:${server.port}`);
 }

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOST_PROBE, hashScript, listScript, parseRemoteHashes, parseRemoteListing } from './remote.js';
 import { shQuote } from './ssh.js';
+import { tempDirs } from '../../temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../../fixtures/tool-output/findutils-4.9.0/${name}`, import.meta.url));
 const EXCLUDES = ['*.tmp', '/skip/', '/.labsync-backup/', '/.rsync-partial/'];
@@ -56,7 +58,7 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
   });
 
   it('reads the host\'s clock from bash\'s EPOCHREALTIME, or from date under any other sh', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-clock-'));
+    const dir = tempDir('labsync-clock-');
     writeFileSync(join(dir, 'f'), 'x');
     for (const shell of ['sh', 'bash']) {
       const out = spawnSync(shell, ['-c', listScript(dir, [])]).stdout;
@@ -86,7 +88,7 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
   });
 
   it('a held session hashes with one find (-files0-from) where the host has it: the same keys and sums as stat and sha256sum give', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'labsync-hashfind-'));
+    const dir = tempDir('labsync-hashfind-');
     for (const [name, text] of [['a', 'a'], ['-dash', 'd'], ["quote'd", 'q'], ['sub/new\nline', 'n']] as const) {
       mkdirSync(join(dir, 'sub'), { recursive: true });
       writeFileSync(join(dir, name), text);
@@ -99,7 +101,7 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     const viaFind = run('');
     const viaXargs = run('lsf=1\n');
     // A host whose PATH has GNU find but no sha256sum.
-    const bin = mkdtempSync(join(tmpdir(), 'labsync-nosum-'));
+    const bin = tempDir('labsync-nosum-');
     for (const tool of ['find', 'head', 'stat', 'xargs', 'date']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
     const noSum = run('', { PATH: bin });
     if (!('hashes' in viaFind) || !viaFind.hashes || !('hashes' in viaXargs) || !viaXargs.hashes) throw new Error('expected hashes both ways');
