@@ -166,7 +166,7 @@ describe('a local pair after a small change', () => {
     summariesTrue(lab);
   });
 
-  it('never calls a file verified that changed during the transfer: a planned one is read, found different and sent again; one not planned, by the next run', async () => {
+  it('never calls a file verified that changed during the transfer, sent or not: it is read, found different and sent again', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);
     lab.write(lab.path('raw/d1/f5.csv'), 'row 5 changed\n');
@@ -175,29 +175,28 @@ describe('a local pair after a small change', () => {
     const r = await lab.cli(['data', 'push', '--json'], { env });
     expect(r.exitCode, r.stderr).toBe(0);
     const p = json<{ pairs: (Pair & { warnings: string[] })[] }>(r).pairs[0];
-    expect(p?.warnings.join('\n')).toContain('repaired 1 file that differed after the transfer: d1/f5.csv');
+    expect(p?.warnings.join('\n')).toContain('repaired 2 files that differed after the transfer: d1/f5.csv, d2/f6.csv');
     expect(p?.verify).toMatchObject({ status: 'in_sync' });
     expect(p?.verify?.work?.entries).toBe(2); // planned from the changed record alone
     expect(readFileSync(lab.outside('nas/raw/d1/f5.csv'), 'utf8')).toBe('ROW 5 CHANGED\n');
-    // Only d1 was listed again after the transfer (listing-after.ts): the run proved the listing's moment, as a
-    // no-op does, and remembered f6's key of then; the next run sees it differ and sends it.
-    expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('row 6\n');
-    const next = await run(lab);
-    expect(next).toMatchObject({ status: 'ok', changes: { replace: ['d2/f6.csv'], delete: [] }, verify: { status: 'in_sync' } });
     expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('ROW 6\n');
   });
 
-  it('with both sides listed whole again after the transfer (LABSYNC_AFTER=whole), also repairs a file not planned that changed meanwhile', async () => {
+  it('with LABSYNC_AFTER=whole lists the destination whole again too, as the source always is', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);
-    lab.write(lab.path('raw/d1/f5.csv'), 'row 5 changed\n');
-    const env = rsyncThen(`printf 'ROW 5 CHANGED\\n' > '${lab.path('raw/d1/f5.csv')}'; printf 'ROW 6\\n' > '${lab.path('raw/d2/f6.csv')}'`);
-    const r = await lab.cli(['data', 'push', '--json'], { env: { ...env, LABSYNC_AFTER: 'whole' } });
-    expect(r.exitCode, r.stderr).toBe(0);
-    const p = json<{ pairs: (Pair & { warnings: string[] })[] }>(r).pairs[0];
-    expect(p?.warnings.join('\n')).toContain('repaired 2 files that differed after the transfer: d1/f5.csv, d2/f6.csv');
-    expect(p?.verify).toMatchObject({ status: 'in_sync' });
-    expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('ROW 6\n');
+    const finds = async (env: Record<string, string>): Promise<{ whole: number; folders: number }> => {
+      await wait();
+      lab.write(lab.path('raw/d1/f5.csv'), `row 5, changed at ${Date.now()}\n`);
+      const r = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_TRACE: '1', ...env } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(json<{ pairs: Pair[] }>(r).pairs[0]).toMatchObject({ status: 'ok', changes: { replace: ['d1/f5.csv'] }, verify: { status: 'in_sync' } });
+      const marks = r.stderr.split('\n');
+      return { whole: marks.filter((l) => / find spawned$/.test(l)).length, folders: marks.filter((l) => / find spawned \(folders\)$/.test(l)).length };
+    };
+    // Both sides before the plan; after it the source whole, the destination's replaced record from one lstat.
+    expect(await finds({})).toEqual({ whole: 3, folders: 0 });
+    expect(await finds({ LABSYNC_AFTER: 'whole' })).toEqual({ whole: 4, folders: 0 });
   });
 
   it('plans, hashes and updates only the changed file; the racy files are compared once more; then nothing is read', async () => {
@@ -297,7 +296,7 @@ describe('a local pair after a small change', () => {
     expect(p.verify?.work?.entries).toBe(2 * FILES);
   });
 
-  it('lists again after the transfer only the folders it touched, and remembers find\'s very listing of each tree, pushed and pulled, backups kept', async () => {
+  it('lists the destination again after the transfer only in the folders it touched, and remembers find\'s very listing of each tree, pushed and pulled, backups kept', async () => {
     const lab = new Lab().manifest(local('    backup: true\n'));
     await proved(lab);
     /** Each tree's remembered listing (.labsync/cache/*.listing) is what find prints of it now. */
@@ -318,9 +317,10 @@ describe('a local pair after a small change', () => {
     rmSync(lab.path('raw/d0/f0.csv'));
     const pushed = await traced(['data', 'push']);
     expect(pushed.pair).toMatchObject({ status: 'ok', changes: { replace: ['d1/f5.csv'], delete: ['d0/f0.csv'] }, verify: { status: 'in_sync' } });
-    // Each side listed whole once, before the plan. After the transfer each record the source listed is
-    // read again by one lstat, as is the replaced copy; only the new copy's folder is listed, by one find.
-    expect({ whole: pushed.whole, folders: pushed.folders }).toEqual({ whole: 2, folders: 1 });
+    // Each side listed whole before the plan, and the source again after the transfer (its data may change
+    // anywhere meanwhile). At the destination the replaced copy is read again by one lstat; only the new
+    // copy's folder is listed, by one find.
+    expect({ whole: pushed.whole, folders: pushed.folders }).toEqual({ whole: 3, folders: 1 });
     remembered();
     const [stamp] = readdirSync(lab.outside('nas/raw/.labsync-backup'));
     expect(lab.tree(lab.outside('nas/raw/.labsync-backup', stamp as string))).toEqual({ 'd0/f0.csv': 'row 0\n', 'd1/f5.csv': 'row 5\n' });
@@ -328,8 +328,8 @@ describe('a local pair after a small change', () => {
     lab.write(lab.outside('nas/raw/d3/f3.csv'), 'from the far side\n');
     const pulled = await traced(['data', 'pull']);
     expect(pulled.pair).toMatchObject({ status: 'ok', changes: { replace: ['d3/f3.csv'] }, verify: { status: 'in_sync' } });
-    // A replaced file's record is rewritten in place from one lstat on each side: no find at all.
-    expect({ whole: pulled.whole, folders: pulled.folders }).toEqual({ whole: 2, folders: 0 });
+    // The source (the far side now) listed whole again; the destination's replaced record rewritten in place from one lstat.
+    expect({ whole: pulled.whole, folders: pulled.folders }).toEqual({ whole: 3, folders: 0 });
     remembered();
     const files = (root: string): Record<string, string> => Object.fromEntries(Object.entries(lab.tree(root)).filter(([k]) => !k.startsWith('.labsync-backup/')));
     expect(files(lab.outside('nas/raw'))).toEqual(files(lab.path('raw')));

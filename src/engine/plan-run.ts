@@ -212,8 +212,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const base = { ...tally(), changes };
   if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
   const mode = pair.verify;
-  // Nothing moved: the listings just taken are the sides as they are. Else list again (a local side where the transfer touched
-  // it, listing-after.ts; not for --full or a shard): a file changed at the source meanwhile shows a new key and is compared.
+  // Nothing moved: the listings just taken are the sides as they are. Else list again (a local destination only where the
+  // transfer wrote, listing-after.ts; not for --full or a shard): a file changed at the source meanwhile shows a new key and is compared.
   let sides: Sides = { local, remote };
   // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
   if (!isEmptyPlan(plan)) after ??= held ? listAgain(pair, held) : undefined;
@@ -260,7 +260,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
       o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
       const stop = await move(adapter, adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], ctx, show, moved);
       if (stop) return { ...base, ...stop };
-      const relisted = await listBoth(pair, ctx, undefined, 'local' in sides && !o.shardRun ? statsAfter(pair, direction, sides, touchedBy(filesPlan(again, 'content'))) : undefined);
+      const relisted = await listBoth(pair, ctx, undefined, 'local' in sides && !o.shardRun && !full ? statsAfter(pair, direction, sides, touchedBy(filesPlan(again, 'content'))) : undefined);
       if ('stop' in relisted) return { ...base, ...relisted.stop };
       verified = ('local' in relisted ? await verifyListed(pair, direction, relisted.local, relisted.remote, mode, false, ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
       if ('stop' in verified) return { ...base, ...verified.stop };

@@ -2,11 +2,11 @@
 // byte what find of the whole tree prints then: the stored "listing last proved" is compared with the
 // next run's find output byte for byte (listing-match.ts), and the digest with its digest.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cutPerDir, folderListings, patchedStats, picksFor, regionOf, spliced, type Region } from './listing-patch.js';
+import { cutPerDir, filesFrom, folderListings, MAX_PATHS, moreEntries, patchedStats, picksFor, regionOf, spliced, type Region } from './listing-patch.js';
 import { joinRaw } from './listing-match.js';
 import { treeStats, type TreeStats } from './stat-tree.js';
 
@@ -150,12 +150,90 @@ describe('the listing after a transfer, built from the one before', () => {
     const parts = [Buffer.from(rec('x b/f') + rec('b/f') + rec('b/g')), Buffer.from(rec('b/h') + rec('c/i'))];
     const r = regionOf(parts, 'b');
     expect(r).toEqual({ dir: 'b', from: [0, rec('x b/f').length], to: [1, rec('b/h').length], bytes: 3 * rec('b/f').length });
-    expect(regionOf(parts, 'b', 10)).toBe('large');
+    expect(regionOf(parts, 'b', 10)).toBe('whole');
     expect(regionOf(parts, 'x')).toBe(undefined);
     const fresh = Buffer.from(rec('b/new'));
     const region = r as Region;
     expect(Buffer.concat(spliced(parts, [{ from: region.from, to: region.to, bytes: fresh }])).toString()).toBe(rec('x b/f') + rec('b/new') + rec('c/i'));
     expect(cutPerDir(Buffer.from(rec('b/1') + rec('c/2') + rec('c/3')), ['b', 'c'])?.map(String)).toEqual([rec('b/1'), rec('c/2') + rec('c/3')]);
     expect(cutPerDir(Buffer.from(rec('b/1') + 'l\0'), ['b'])).toBe(undefined);
+  });
+
+  it('lists the whole tree where a folder\'s run meets a symlink\'s marker: a deleted folder that held one leaves no stale record', async () => {
+    const { src, dst } = await pair(files());
+    symlinkSync('f1.bin', join(dst, 'd3/link'));
+    const before = await treeStats(dst, EXCLUDES);
+    rmSync(join(src, 'd3'), { recursive: true });
+    transfer(src, dst, [], ['d3']);
+    // The plan's deletions: the files, and the link (no record of its own: its folder's run is looked up).
+    const touched = [...Array.from({ length: 30 }, (_, f) => `d3/f${f}.bin`), 'd3/link'];
+    expect(await patchedStats(dst, EXCLUDES, before.rawListing?.() as never, touched)).toBe(undefined);
+    const rec = (p: string): string => `1 1.0 1.0 1 ${p}\0`;
+    expect(regionOf([Buffer.from(rec('a/x') + rec('b/f') + 'l\0' + rec('b/g') + rec('c/h'))], 'b')).toBe('whole');
+    expect(regionOf([Buffer.from(rec('a/x') + 'l\0'), Buffer.from(rec('b/g') + rec('c/h'))], 'b')).toBe('whole');
+    expect(regionOf([Buffer.from(rec('a/x') + rec('b/g') + rec('c/h'))], 'b')).toMatchObject({ bytes: rec('b/g').length });
+  });
+
+  it('lists again a folder of more than 10,000 entries where a file was replaced (find lists it by inode): as find prints it', async () => {
+    const big: Record<string, string> = { 'other/a.bin': 'a\n' };
+    for (let f = 0; f < 10_050; f++) big[`big/f${f}.bin`] = `${f}\n`;
+    const { src, dst, before } = await pair(big);
+    expect(moreEntries(join(dst, 'big'), 10_000)).toBe(true);
+    expect(moreEntries(join(dst, 'other'), 10_000)).toBe(false);
+    write(src, 'big/f17.bin', 'seventeen, replaced\n');
+    write(src, 'other/a.bin', 'a, replaced\n');
+    transfer(src, dst, ['big/f17.bin', 'other/a.bin']);
+    const spawned = folderListings.n;
+    await expectAsFind(dst, before, ['big/f17.bin', 'other/a.bin']);
+    expect(folderListings.n).toBe(spawned + 1); // big/ listed; other/'s record rewritten in place
+  });
+
+  it('lists the whole tree past 20,000 touched paths, spawning nothing', async () => {
+    const { dst, before } = await pair(files());
+    const spawned = folderListings.n;
+    const many = Array.from({ length: MAX_PATHS + 1 }, (_, i) => `d${i % 6}/x${i}.bin`);
+    expect(await patchedStats(dst, EXCLUDES, before.rawListing?.() as never, many)).toBe(undefined);
+    expect(folderListings.n).toBe(spawned);
+  });
+
+  it('lists the whole tree where find takes no -files0-from (findutils 4.8), and asks such a find no more in this process', async () => {
+    const { src, dst, before } = await pair(files());
+    write(src, 'd4/new.bin', 'new\n');
+    transfer(src, dst, ['d4/new.bin']);
+    const bin = tree({});
+    const count = join(bin, 'count');
+    const fake = (message: string): void => {
+      writeFileSync(join(bin, 'find'), `#!/bin/sh\necho x >> '${count}'\necho "${message}" >&2\nexit 1\n`);
+      chmodSync(join(bin, 'find'), 0o755);
+    };
+    const calls = (): number => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').length - 1 : 0);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const raw = before.rawListing?.() as never;
+      // Another failure (a folder gone meanwhile) is asked again next time.
+      fake('find: ‘d4’: No such file or directory');
+      expect(await patchedStats(dst, EXCLUDES, raw, ['d4/new.bin'])).toBe(undefined);
+      expect(await patchedStats(dst, EXCLUDES, raw, ['d4/new.bin'])).toBe(undefined);
+      expect(calls()).toBe(2);
+      fake("find: unknown predicate \\`-files0-from'");
+      expect(await patchedStats(dst, EXCLUDES, raw, ['d4/new.bin'])).toBe(undefined);
+      expect(await patchedStats(dst, EXCLUDES, raw, ['d4/new.bin'])).toBe(undefined);
+      expect(calls()).toBe(3);
+      expect(filesFrom.works).toBe(false);
+    } finally {
+      process.env.PATH = path;
+      filesFrom.works = true;
+    }
+    // No find at all: the same.
+    process.env.PATH = join(bin, 'none');
+    try {
+      expect(await patchedStats(dst, EXCLUDES, before.rawListing?.() as never, ['d4/new.bin'])).toBe(undefined);
+      expect(filesFrom.works).toBe(false);
+    } finally {
+      process.env.PATH = path;
+      filesFrom.works = true;
+    }
+    await expectAsFind(dst, before, ['d4/new.bin']);
   });
 });

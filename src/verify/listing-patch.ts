@@ -1,21 +1,22 @@
 // A tree's listing after a transfer, built from its listing before it (issue 12, "cost grows with the
 // change"). A file that was listed and is a file still (one the transfer replaced) gets the record find
 // would print for it now, from one lstat, in its place (listing-records.ts). A path new or gone lists
-// its folder again, by find itself (findUnderArgv): find lists a tree depth first in each folder's own
-// order, so a folder's records are one run in its listing, and find run on the folder prints that very
-// run; a file deleted only drops its record (the rest of its folder keeps its order). The result is byte
-// for byte what find of the whole tree prints, as long as nothing else changed meanwhile (what did is
-// the next run's to see: its stat key differs from the one remembered; on a file system that moves a
-// replaced name in its folder's order, btrfs, the next run also flags that record: it costs a compare,
-// never a change missed). A folder that is new, or no longer a folder, is taken from its parent up;
-// where that reaches the tree's root, or too much of the tree, the answer is undefined and the caller
-// lists the whole tree, as before.
+// its folder again, by find itself (findUnderArgv), as does a replaced file in a folder of more than
+// 10,000 entries (find lists those by inode: a new inode moves): find lists a tree depth first in each
+// folder's own order, so a folder's records are one run in its listing, and find run on the folder
+// prints that very run; a file deleted only drops its record (the rest of its folder keeps its order).
+// The result is byte for byte what find of the whole tree prints, as long as nothing else changed
+// meanwhile and the file system keeps a replaced name's place (ext4, xfs). Where it does not (btrfs
+// moves a renamed name to its folder's end), the next run's listing differs from the remembered one
+// in that record: it costs a compare, never a change missed. A folder that is new, or no longer a
+// folder, is taken from its parent up; where that reaches the tree's root, or too much of the tree, or
+// a symlink's marker, the answer is undefined and the caller lists the whole tree, as before.
 import { spawn } from 'node:child_process';
-import { lstatSync } from 'node:fs';
+import { lstatSync, opendirSync, type Dir } from 'node:fs';
 import { join } from 'node:path';
 import { findUnderArgv } from './find-list.js';
 import type { RawListing } from './listing-match.js';
-import { pathStart, recordNow, recordsAt, type Spot } from './listing-records.js';
+import { isGone, pathStart, recordNow, recordsAt, recordWith, type Spot } from './listing-records.js';
 import { RawSink, statsOfRaw, type Reference, type TreeStats } from './stat-tree.js';
 import { mark } from '../util/trace.js';
 
@@ -29,40 +30,45 @@ function isUnder(buf: Buffer, s: number, end: number, prefix: Buffer): boolean {
   return p >= 0 && end - p > prefix.length && buf.compare(prefix, 0, prefix.length, p, p + prefix.length) === 0;
 }
 
+/** Whether the record ending before buf[at] (or the previous part's last) is a symlink's marker ("l\0"). */
+function markerBefore(parts: readonly Buffer[], k: number, at: number): boolean {
+  const [buf, end] = at > 0 ? [parts[k] as Buffer, at] : k > 0 ? [parts[k - 1] as Buffer, (parts[k - 1] as Buffer).length] : [undefined, 0];
+  return !!buf && end >= 2 && buf[end - 2] === 108 && buf[end - 1] === 0 && (end === 2 || buf[end - 3] === 0);
+}
+
 /**
  * The run of `dir`'s records in the listing (parts each starting at a record's start), found natively
- * by " dir/" at a path's start; undefined: none listed. Past `maxBytes` of records: 'large'.
+ * by " dir/" at a path's start; undefined: none listed. 'whole': list the whole tree instead, for a run
+ * past `maxBytes`, or one beside a symlink's marker (it names no path: whose it is is not known, and a
+ * run cut at it would leave the folder's records after it stale).
  */
-export function regionOf(parts: readonly Buffer[], dir: string, maxBytes = Infinity): Region | 'large' | undefined {
+export function regionOf(parts: readonly Buffer[], dir: string, maxBytes = Infinity): Region | 'whole' | undefined {
   const prefix = Buffer.from(`${dir}/`);
-  const needle = Buffer.from(` ${dir}/`);
-  for (let k = 0; k < parts.length; k++) {
-    const part = parts[k] as Buffer;
-    for (let q = part.indexOf(needle); q >= 0; q = part.indexOf(needle, q + 1)) {
-      const s = q === 0 ? 0 : part.lastIndexOf(0, q - 1) + 1;
-      const end = part.indexOf(0, q);
-      if (end < 0 || pathStart(part, s, end) !== q + 1) continue; // inside a path holding spaces
-      let kk = k;
-      let at = s;
-      let bytes = 0;
-      for (;;) {
-        const p = parts[kk] as Buffer;
-        if (at >= p.length) {
-          if (kk + 1 >= parts.length) break;
-          kk++;
-          at = 0;
-          continue;
-        }
-        const e = p.indexOf(0, at);
-        if (e < 0 || !isUnder(p, at, e, prefix)) break;
-        bytes += e + 1 - at;
-        if (bytes > maxBytes) return 'large';
-        at = e + 1;
-      }
-      return { dir, from: [k, s], to: [kk, at], bytes };
+  const first = recordWith(parts, Buffer.from(` ${dir}/`));
+  if (!first) return undefined;
+  if (markerBefore(parts, first.part, first.from)) return 'whole';
+  let kk = first.part;
+  let at = first.from;
+  let bytes = 0;
+  for (;;) {
+    const p = parts[kk] as Buffer;
+    if (at >= p.length) {
+      if (kk + 1 >= parts.length) break;
+      kk++;
+      at = 0;
+      continue;
     }
+    const e = p.indexOf(0, at);
+    if (e < 0) break;
+    if (!isUnder(p, at, e, prefix)) {
+      if (p[at] === 108 && e === at + 1) return 'whole';
+      break;
+    }
+    bytes += e + 1 - at;
+    if (bytes > maxBytes) return 'whole';
+    at = e + 1;
   }
-  return undefined;
+  return { dir, from: [first.part, first.from], to: [kk, at], bytes };
 }
 
 const parentOf = (p: string): string => {
@@ -76,12 +82,12 @@ function kindOf(root: string, dir: string): Kind {
   try {
     return lstatSync(join(root, dir)).isDirectory() ? 'folder' : 'other';
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'gone' : 'other';
+    return isGone(error) ? 'gone' : 'other';
   }
 }
 
 /** A folder to list again (`gone`: no longer there, its records only dropped). */
-export interface Pick { readonly region: Region; readonly gone: boolean }
+export interface FolderPick { readonly region: Region; readonly gone: boolean }
 
 /**
  * The folders whose runs are replaced for `touched` paths: each path's folder, else the nearest one
@@ -89,13 +95,13 @@ export interface Pick { readonly region: Region; readonly gone: boolean }
  * none nested in another. undefined: that is the root (the whole tree), more than `maxDirs` folders
  * (or `maxDirs` + 8 looked up), or runs of more than `maxBytes` in all.
  */
-export function picksFor(parts: readonly Buffer[], root: string, touched: Iterable<string>, maxDirs: number, maxBytes: number): Pick[] | undefined {
-  const known = new Map<string, Region | 'large' | undefined>();
-  const regionAt = (dir: string): Region | 'large' | undefined => {
+export function picksFor(parts: readonly Buffer[], root: string, touched: Iterable<string>, maxDirs: number, maxBytes: number): FolderPick[] | undefined {
+  const known = new Map<string, Region | 'whole' | undefined>();
+  const regionAt = (dir: string): Region | 'whole' | undefined => {
     if (!known.has(dir)) known.set(dir, regionOf(parts, dir, maxBytes));
     return known.get(dir);
   };
-  const chosen = new Map<string, Pick>();
+  const chosen = new Map<string, FolderPick>();
   const starts = new Set<string>();
   for (const p of touched) starts.add(parentOf(p));
   for (let dir of starts) {
@@ -103,7 +109,7 @@ export function picksFor(parts: readonly Buffer[], root: string, touched: Iterab
       if (dir === '' || (known.size >= maxDirs + 8 && !known.has(dir))) return undefined;
       if (chosen.has(dir)) break;
       const region = regionAt(dir);
-      if (region === 'large') return undefined;
+      if (region === 'whole') return undefined;
       const kind = region ? kindOf(root, dir) : 'other';
       if (region && kind !== 'other') {
         chosen.set(dir, { region, gone: kind === 'gone' });
@@ -124,25 +130,36 @@ export function picksFor(parts: readonly Buffer[], root: string, touched: Iterab
 /** find processes this one spawned (the tests count them). */
 export const folderListings = { n: 0 };
 
+/**
+ * Whether find takes -files0-from (GNU findutils 4.9 on; Ubuntu 22.04 and RHEL 9 ship 4.8): one that
+ * said no (or no find at all) is not asked again in this process, as stat-tree.ts's findWorks.
+ */
+export const filesFrom = { works: process.env.LABSYNC_FIND !== '0' };
+
 /** find's records of the folders' subtrees, in the order given, cut per folder; undefined: find failed, or a symlink. */
 export function listUnder(root: string, excludes: readonly string[], dirs: readonly string[]): Promise<Buffer[] | undefined> {
   if (!dirs.length) return Promise.resolve([]);
+  if (!filesFrom.works) return Promise.resolve(undefined);
   const [cmd, ...args] = findUnderArgv(excludes);
   folderListings.n++;
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(cmd, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     mark('find spawned (folders)');
     const out: Buffer[] = [];
+    let stderr = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
     child.stdin.on('error', () => undefined); // find gone early: its exit code tells
     child.stdin.end(Buffer.from(dirs.map((d) => `${d}\0`).join('')));
     let settled = false;
     const done = (code: number): void => {
       if (settled) return;
       settled = true;
+      // "unknown predicate `-files0-from'" (findutils 4.8), or no find: another failure (a folder gone meanwhile) is asked again next time.
+      if (code === 127 || (code !== 0 && /files0-from/.test(stderr))) filesFrom.works = false;
       resolve(code === 0 ? cutPerDir(Buffer.concat(out), dirs) : undefined);
     };
-    child.on('error', () => done(127));
+    child.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ENOENT' ? 127 : 126));
     child.on('close', (code) => done(code ?? 128));
   });
 }
@@ -179,7 +196,7 @@ const earlier = (a: At, b: At): boolean => a[0] < b[0] || (a[0] === b[0] && a[1]
 export interface Replace { readonly from: At; readonly to: At; readonly bytes: Buffer }
 
 /** Whether a replacement puts back exactly the bytes it replaces. */
-export function keeps(parts: readonly Buffer[], r: Replace): boolean {
+function keeps(parts: readonly Buffer[], r: Replace): boolean {
   let at = 0;
   for (const s of slices(parts, r.from, r.to)) {
     if (at + s.length > r.bytes.length || s.compare(r.bytes, at, at + s.length) !== 0) return false;
@@ -211,6 +228,26 @@ export function spliced(parts: readonly Buffer[], replaces: readonly Replace[]):
 export const MAX_DIRS = 24;
 export const maxBytesFor = (listing: number): number => Math.max(1 << 20, Math.floor(listing / 4));
 
+/**
+ * GNU find (gnulib fts) lists a folder of more than this many entries in inode order on most file
+ * systems (all but tmpfs, NFS and CIFS), so a file replaced there (a new inode) moves in the listing.
+ */
+export const SORTED_PAST = 10_000;
+
+/** Whether the folder holds more than `n` entries, reading no more than n + 1 of them; true where it cannot be read (it is then listed, or found gone). */
+export function moreEntries(dir: string, n: number): boolean {
+  let d: Dir | undefined;
+  try {
+    d = opendirSync(dir, { bufferSize: 1024 });
+    for (let seen = 0; d.readSync(); ) if (++seen > n) return true;
+    return false;
+  } catch {
+    return true;
+  } finally {
+    d?.closeSync();
+  }
+}
+
 /** Paths looked up at most (one pass over the listing past a few), before the whole tree is listed instead. */
 export const MAX_PATHS = 20_000;
 
@@ -226,10 +263,17 @@ export async function patchedStats(root: string, excludes: readonly string[], be
   const spots = recordsAt(parts, paths);
   const records: [Spot, Buffer][] = [];
   const elsewhere: string[] = [];
+  const crowded = new Map<string, boolean>();
+  const inCrowd = (p: string): boolean => {
+    const dir = parentOf(p);
+    if (!crowded.has(dir)) crowded.set(dir, moreEntries(join(root, dir), SORTED_PAST));
+    return crowded.get(dir) as boolean;
+  };
   for (const p of paths) {
     const spot = spots.get(p);
     const now = spot ? recordNow(root, p) : undefined;
-    if (spot && now) records.push([spot, now === 'gone' ? Buffer.alloc(0) : now]);
+    // A file replaced in a folder find lists by inode may have moved in its order: its folder is listed again.
+    if (spot && now && (now === 'gone' || !inCrowd(p))) records.push([spot, now === 'gone' ? Buffer.alloc(0) : now]);
     else elsewhere.push(p);
   }
   const picks = elsewhere.length ? picksFor(parts, root, elsewhere, MAX_DIRS, maxBytesFor(before.bytes)) : [];

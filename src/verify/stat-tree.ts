@@ -78,7 +78,7 @@ export interface TreeStats {
 }
 
 /** find's raw listing, hashed as it came (with the excludes first), its symlink markers counted. */
-export interface Raw { readonly digest: string; readonly listing: RawListing; readonly links: number }
+interface Raw { readonly digest: string; readonly listing: RawListing; readonly links: number }
 
 /** The listing find's new output is matched against: the remembered one in memory, or its file (read beside find). */
 export type Reference = Buffer | string;

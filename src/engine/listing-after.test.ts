@@ -1,0 +1,71 @@
+// The listing after a transfer (listing-after.ts): only a local destination is patched; the source, a
+// side gone meanwhile, one holding symlinks, and every side under LABSYNC_AFTER=whole are listed whole.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ResolvedPair } from '../types.js';
+import { treeStats, type TreeStats } from '../verify/stat-tree.js';
+import { statsAfter, touchedBy } from './listing-after.js';
+import { treeExcludes } from './pair-tree.js';
+import type { Side } from './sides.js';
+
+const made: string[] = [];
+afterEach(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  delete process.env.LABSYNC_AFTER;
+});
+
+function lab(): { pair: ResolvedPair; src: string; dst: string } {
+  const root = mkdtempSync(join(tmpdir(), 'labsync-after-'));
+  made.push(root);
+  const src = join(root, 'src');
+  const dst = join(root, 'dst');
+  for (let f = 0; f < 5; f++) {
+    mkdirSync(join(src, 'd'), { recursive: true });
+    writeFileSync(join(src, 'd', `f${f}`), `${f}\n`);
+  }
+  execFileSync('rsync', ['-a', `${src}/`, `${dst}/`]);
+  const pair = { name: 'p', root, local: src, remote: { type: 'local', path: dst }, exclude: [] } as unknown as ResolvedPair;
+  return { pair, src, dst };
+}
+
+/** A local side as sides.ts makes it from find's listing. */
+async function side(pair: ResolvedPair, path: string): Promise<Side> {
+  const t: TreeStats = await treeStats(path, treeExcludes(pair));
+  const l = t.listing();
+  return { where: 'local', path, missing: false, paths: l.paths, keys: l.keys, nowMs: Date.now(), cacheRoot: path, racy: new Set(), rawDigest: t.rawDigest, links: t.links, rawListing: t.rawListing } as unknown as Side;
+}
+
+const plan = { send: [], replace: [{ path: 'd/f1' }], delete: [] } as never;
+
+describe('the listing after a transfer', () => {
+  it('patches only the destination: the remote on a push, the folder on a pull', async () => {
+    const { pair, src, dst } = lab();
+    const before = { local: await side(pair, src), remote: await side(pair, dst) };
+    writeFileSync(join(dst, 'd/f1'), 'one, replaced\n');
+    const pushed = statsAfter(pair, 'push', before, touchedBy(plan));
+    expect(pushed.local).toBe(undefined);
+    const got = (await pushed.remote) as TreeStats;
+    expect(got.rawDigest).toBe((await treeStats(dst, treeExcludes(pair))).rawDigest);
+    const pulled = statsAfter(pair, 'pull', before, touchedBy(plan));
+    expect(pulled.remote).toBe(undefined);
+    expect(await pulled.local).toMatchObject({ rawDigest: before.local.rawDigest }); // the folder untouched: the same listing
+  });
+
+  it('lists whole a destination gone meanwhile, one holding symlinks, and any under LABSYNC_AFTER=whole', async () => {
+    const { pair, dst } = lab();
+    const gone = await side(pair, dst);
+    rmSync(dst, { recursive: true });
+    expect(statsAfter(pair, 'push', { local: gone, remote: gone }, touchedBy(plan)).remote).toBe(undefined);
+    const again = lab();
+    symlinkSync('f0', join(again.dst, 'd/link'));
+    const linked = await side(again.pair, again.dst);
+    expect(linked.links).toBe(1);
+    expect(statsAfter(again.pair, 'push', { local: linked, remote: linked }, touchedBy(plan)).remote).toBe(undefined);
+    const plain = await side(again.pair, again.src);
+    process.env.LABSYNC_AFTER = 'whole';
+    expect(statsAfter(again.pair, 'pull', { local: plain, remote: plain }, touchedBy(plan))).toEqual({});
+  });
+});
