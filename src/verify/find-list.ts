@@ -34,8 +34,8 @@ export function findArgv(excludes: readonly string[], o: { links?: boolean } = {
  * findArgv for the subtrees of folders named on find's stdin (NUL-separated, relative to the tree's
  * root, as -files0-from reads them: any name, none taken for an option): each record's path is printed
  * from the folder's name on (%p), so a folder's records are byte for byte those the whole tree's
- * listing holds for it (listing-patch.ts). GNU find 4.9 or later; an older one fails and the tree is
- * listed whole.
+ * listing holds for it (listing-patch.ts). GNU find 4.9 or later; an older one fails (asked once a
+ * process) and the tree is listed whole.
  */
 export function findUnderArgv(excludes: readonly string[]): [string, ...string[]] {
   const [, , ...rest] = findArgv(excludes, { links: true });

@@ -1,7 +1,8 @@
 // Single records of a find listing (listing-patch.ts): where a path's record is in a listing held as
 // parts, and the record find would print for it now, from one lstat. A file a transfer replaced keeps
 // its place in its folder's order (rename over an existing name reuses its entry on ext4 and xfs, and
-// find lists in that order), so its record is rewritten where it is, with no process spawned.
+// find lists in that order up to 10,000 entries a folder; past that, by inode: listing-patch.ts lists
+// such a folder again), so its record is rewritten where it is, with no process spawned.
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 
