@@ -186,7 +186,7 @@ describe('the listing after a transfer, built from the one before', () => {
     const spawned = folderListings.n;
     await expectAsFind(dst, before, ['big/f17.bin', 'other/a.bin']);
     expect(folderListings.n).toBe(spawned + 1); // big/ listed; other/'s record rewritten in place
-  });
+  }, 60_000); // 10,050 files written, copied and listed: seconds on a loaded machine
 
   it('lists the whole tree past 20,000 touched paths, spawning nothing', async () => {
     const { dst, before } = await pair(files());
