@@ -72,7 +72,7 @@ const bucket = (tool: string, server: S3Server, store: string): Backend => {
 let mlflowServer: Promise<MlflowServer> | undefined;
 const mlflowInstalled = Boolean(await which('mlflow', withTools(process.env.PATH)));
 afterAll(async () => {
-  if (mlflowServer) stopMlflow(await mlflowServer);
+  if (mlflowServer) await stopMlflow(await mlflowServer);
 });
 const registry = (): Backend => {
   const models = new Map<Lab, string>();

@@ -63,7 +63,7 @@ describe.skipIf(!vgw)('faults on versitygw (a real S3 server)', () => {
       expect(pairOf(again)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
       expect(pairOf(again).verify?.unproven).toBeUndefined();
     } finally {
-      stopVersitygw(own);
+      await stopVersitygw(own);
     }
   }, 240_000);
 });

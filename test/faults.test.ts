@@ -99,7 +99,7 @@ describe('faults', () => {
       expect(again.exitCode, again.stdout).toBe(0);
       expect(pairOf(again)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
     } finally {
-      stopMoto(server);
+      await stopMoto(server);
     }
   });
 
@@ -226,7 +226,7 @@ describe('faults', () => {
         expect(c).toContain(`--endpoint-url ${strict.endpoint}`);
       }
     } finally {
-      stopMoto(strict);
+      await stopMoto(strict);
     }
   });
 

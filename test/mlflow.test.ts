@@ -32,8 +32,8 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
   beforeAll(async () => {
     server = await startMlflow(scratch.outside('server'));
   });
-  afterAll(() => {
-    if (server) stopMlflow(server);
+  afterAll(async () => {
+    if (server) await stopMlflow(server);
   });
 
   /** A lab whose `models:` pair `clf` goes to `model`; the URI comes from the environment, as users write it. */

@@ -75,7 +75,7 @@ describe.skipIf(!vgw)('an MD5-shaped ETag that is not the MD5 (a file written be
       lab.manifest(manifest('behind', own.endpoint, 'aws', ', etag: opaque'));
       expect((await lab.cli(['check'], { env: S3_KEYS })).exitCode).toBe(0);
     } finally {
-      stopVersitygw(own);
+      await stopVersitygw(own);
     }
   }, 240_000);
 });

@@ -50,9 +50,9 @@ describe.skipIf(!sshdAvailable() || !aes)('the ssh cipher of an rsync pair (a CP
     // A host whose policy refuses AES-GCM: the list labsync gives still holds a cipher it takes.
     noGcm = await startSshd(tempDir('labsync-cipher-sshd-'), ['Ciphers chacha20-poly1305@openssh.com,aes256-ctr']);
   });
-  afterAll(() => {
-    if (host) stopSshd(host);
-    if (noGcm) stopSshd(noGcm);
+  afterAll(async () => {
+    if (host) await stopSshd(host);
+    if (noGcm) await stopSshd(noGcm);
   });
 
   async function push(on: SshHost, options: string[] = [], env: Record<string, string> = {}): Promise<{ doc: Doc; used: string[] }> {

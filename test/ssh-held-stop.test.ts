@@ -81,7 +81,7 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
     }
   });
   afterAll(async () => {
-    stopSshd(host);
+    await stopSshd(host);
     await until('every kept connection to end with its host', () => labs.every((lab) => keptMasters(lab.root).length === 0));
     rmSync(w.dir, { recursive: true, force: true });
     for (const lab of labs) rmSync(lab.root, { recursive: true, force: true });

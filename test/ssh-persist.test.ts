@@ -31,7 +31,7 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
     host = await startSshd(join(new Lab('labsync-persist-sshd-').root, 'sshd'));
   });
   afterAll(async () => {
-    stopSshd(host);
+    await stopSshd(host);
     // A kept master dies with its host's sessions: nothing of these labs outlives the file.
     await until('every kept connection to end with its host', () => labs.every((lab) => keptMasters(lab.root).length === 0));
   });
@@ -195,7 +195,7 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
       const ownLogins = (): number => (readFileSync(join(own.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
       expect((await lab.cli(['data', 'push', '--json'])).exitCode).toBe(0);
       expect(keptMasters(lab.root)).toHaveLength(1);
-      stopSshd(own);
+      await stopSshd(own);
       await until('the kept master to end with its host', () => keptMasters(lab.root).length === 0);
       const dead = await lab.cli(['data', 'push', '--json']);
       expect(dead.exitCode).toBe(1);
@@ -209,7 +209,7 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
       expect(ownLogins() - before).toBe(1);
       expect(keptMasters(lab.root)).toHaveLength(1);
     } finally {
-      stopSshd(own);
+      await stopSshd(own);
     }
   });
 
@@ -248,7 +248,7 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
           // ended meanwhile
         }
       }
-      stopSshd(own);
+      await stopSshd(own);
     }
   });
 

@@ -80,7 +80,7 @@ describe('stall watchdog', () => {
       const run = lab.spawn(['data', 'push', '--json'], { env: S3_KEYS });
       await until('the upload to be under way', () => processesMentioning(lab.path('raw')).some((p) => p.cmdline.startsWith('rclone copy')), 20_000);
       await new Promise((r) => setTimeout(r, 2000));
-      stopMoto(server);
+      await stopMoto(server);
       const done = await run;
       expect(Date.now() - started).toBeLessThan(HANG_GUARD_MS);
       expect(done.exitCode, String(done.stderr)).toBe(1);
@@ -91,7 +91,7 @@ describe('stall watchdog', () => {
       // A push reads its source only: every byte of it is still there.
       expect(files(lab.path('raw'))).toEqual(source);
     } finally {
-      stopMoto(server);
+      await stopMoto(server);
     }
   });
 

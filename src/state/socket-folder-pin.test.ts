@@ -6,13 +6,23 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writ
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { socketFolder } from './ssh-sockets.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { socketFolder, socketPathMax } from './ssh-sockets.js';
 
 const { socketSafe } = createRequire(import.meta.url)('../../bin/labsync.js') as { socketSafe: (args: readonly string[]) => boolean };
 
 const base = mkdtempSync(join(tmpdir(), 'ls-pin-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
+const SOCKET = '0123456789abcdef0123';
+
+// The engine's limit: the socket's path (<base>/<name>/labsync/ssh/<SOCKET>), ssh's 17-character temporary
+// suffix and the NUL within sun_path. `room`: the longest cache folder <name> whose socket still fits (on
+// Linux 56 bytes less base's). The cases that find a folder used need room for 'own-700': a base of at
+// most 49 bytes, a TMPDIR of at most 35 (the run's own, test/harness/tmp-root.ts, is short for this).
+const room = socketPathMax() - 17 - 1 - Buffer.byteLength(join(base, 'labsync', 'ssh', SOCKET)) - 1;
+beforeAll(() => {
+  if (room < 'own-700'.length) throw new Error(`${base} is too deep for these cases: a socket fits under it only in a folder named with at most ${room} bytes (they need 7); set a shorter TMPDIR`);
+});
 
 /** A cache folder whose labsync/ssh is made by `make` (given its path); `name` must be new for each case (the engine checks a folder once per process). */
 function cache(name: string, make: (ssh: string) => void): string {
@@ -24,8 +34,8 @@ function cache(name: string, make: (ssh: string) => void): string {
 
 /** Both verdicts on one cache folder: the engine's (a folder to use, or not) and bin's. */
 function verdicts(root: string): { engine: boolean; bin: boolean } {
-  const got = socketFolder(20, { XDG_CACHE_HOME: root });
-  const socket = join(root, 'labsync', 'ssh', '0123456789abcdef0123');
+  const got = socketFolder(SOCKET.length, { XDG_CACHE_HOME: root });
+  const socket = join(root, 'labsync', 'ssh', SOCKET);
   return { engine: 'dir' in got, bin: socketSafe(['-o', 'BatchMode=yes', '-o', `ControlPath=${socket}`]) };
 }
 
@@ -60,12 +70,9 @@ describe('the socket folder: bin/labsync.js and the engine agree', () => {
   it('a path holding % or ${ (ssh expands both in a ControlPath), or too long for a unix socket: used by neither', () => {
     expect(verdicts(cache('pct%h', folder(0o700)))).toEqual({ engine: false, bin: false });
     expect(verdicts(cache('var${HOME}', folder(0o700)))).toEqual({ engine: false, bin: false });
-    // The engine's limit: the socket's path, ssh's 17-character temporary suffix and the NUL within sun_path.
-    const long = `deep-${'d'.repeat(110 - base.length)}`;
-    expect(verdicts(cache(long, folder(0o700)))).toEqual({ engine: false, bin: false });
-    // And one byte short of it: a 107-byte path on Linux (a temp folder too deep for it has no such case).
-    const room = (process.platform === 'linux' ? 108 : 104) - 17 - 1 - base.length - '/fits-'.length - '/labsync/ssh/'.length - 20;
-    if (room >= 0) expect(verdicts(cache(`fits-${'f'.repeat(room)}`, folder(0o700)))).toEqual({ engine: true, bin: true });
+    // One byte over the limit, and exactly at it (`room`, above).
+    expect(verdicts(cache('d'.repeat(room + 1), folder(0o700)))).toEqual({ engine: false, bin: false });
+    expect(verdicts(cache('f'.repeat(room), folder(0o700)))).toEqual({ engine: true, bin: true });
   });
 
   it('no folder at all: bin starts nothing there (the engine would make one, 0700, for its own run)', () => {

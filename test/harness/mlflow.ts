@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { groupExited } from './processes.js';
 import { freePort } from './sshd.js';
 import { withTools } from './tools.js';
 
@@ -37,17 +38,22 @@ export async function startMlflow(dir: string): Promise<MlflowServer> {
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  stopMlflow(server);
+  await stopMlflow(server);
   throw new Error(`mlflow server did not start on ${server.uri}:\n${readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000)}`);
 }
 
-/** The whole session the server leads (its id is the server's pid): the server and its workers. */
-export function stopMlflow(server: MlflowServer): void {
+/**
+ * The whole session the server leads (its id is the server's pid): the server and its workers, killed
+ * and gone (not just signalled) when this resolves, before the server's folder goes. Rejects naming what
+ * is left if any of them outlives the SIGKILL by 10 s.
+ */
+export async function stopMlflow(server: MlflowServer): Promise<void> {
   try {
     process.kill(-server.pgid, 'SIGKILL');
   } catch {
     // already gone
   }
+  await groupExited(server.pgid, 'the mlflow server', 10_000);
 }
 
 /** A REST call for setup and inspection (labsync's own client is what the tests exercise). */

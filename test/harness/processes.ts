@@ -59,6 +59,32 @@ export async function exited(pid: number, needle: string, ms = 10_000): Promise<
   }
 }
 
+/**
+ * Resolves once no live (non-zombie) process is left in process group `pgid`; rejects after `ms` naming
+ * those left. For a group already killed: a killed group's members are gone within moments.
+ */
+export async function groupExited(pgid: number, what: string, ms: number): Promise<void> {
+  const members = (): number[] => {
+    const found: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // After the command's closing paren: state, ppid, pgrp.
+        const [state, , pgrp] = readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+        if (state !== 'Z' && Number(pgrp) === pgid) found.push(Number(entry));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return found;
+  };
+  const end = Date.now() + ms;
+  for (let left = members(); left.length > 0; left = members()) {
+    if (Date.now() > end) throw new Error(`${what} (process group ${pgid}) still has processes ${left.join(', ')} ${ms} ms after it was killed`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** An OpenSSH ControlMaster kept in the background: its title is `ssh: <ControlPath> [mux]`. */
 export const isKeptMaster = (p: { cmdline: string }): boolean => /^ssh: .* \[mux\]\s*$/.test(p.cmdline);
 

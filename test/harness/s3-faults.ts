@@ -12,15 +12,15 @@ export const rcloneToBucket = (bucket: string) => (endpoint: string, extra = '')
 
 /**
  * Makes `bucket`, starts an rclone push of 3 MiB at 300 KiB/s, and calls `stop` once the upload is
- * under way. Returns the finished run (its --json on stdout).
+ * under way (the server gone when it resolves). Returns the finished run (its --json on stdout).
  */
-export async function pushWhileServerDies(lab: Lab, server: S3Server, bucket: string, stop: () => void): Promise<{ exitCode?: number; stdout: unknown }> {
+export async function pushWhileServerDies(lab: Lab, server: S3Server, bucket: string, stop: () => Promise<void>): Promise<{ exitCode?: number; stdout: unknown }> {
   await awsCli(server, lab.env, ['s3', 'mb', `s3://${bucket}`]);
   lab.manifest(rcloneToBucket(bucket)(server.endpoint, '    bwlimit: 300K\n'));
   lab.write(lab.path('raw/big.bin'), randomBytes(3 * 1024 * 1024)).write(lab.path('raw/small.txt'), 'small');
   const run = lab.spawn(['data', 'push', '--json'], { env: S3_KEYS });
   await until('the upload to start', () => processesMentioning(lab.path('raw')).some((p) => /^\S*rclone\S* copy /.test(p.cmdline)));
   await new Promise((r) => setTimeout(r, 1500));
-  stop();
+  await stop();
   return run;
 }
