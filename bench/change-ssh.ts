@@ -79,5 +79,5 @@ try {
 } finally {
   // The kept masters are this bench's runs' own: closed by pid before their sshd stops.
   closeMasters(mux);
-  stopSshd(host);
+  await stopSshd(host);
 }

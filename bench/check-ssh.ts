@@ -65,5 +65,5 @@ try {
   }
 } finally {
   closeMasters(`${root}/`);
-  stopSshd(host);
+  await stopSshd(host);
 }

@@ -68,7 +68,7 @@ try {
   }
 } finally {
   closeMasters(mux);
-  stopSshd(host);
+  await stopSshd(host);
   rmSync(servers, { recursive: true, force: true });
 }
 

@@ -53,5 +53,5 @@ try {
   }
 } finally {
   closeMasters(`${root}/`);
-  stopSshd(host);
+  await stopSshd(host);
 }

@@ -55,7 +55,7 @@ try {
     process.stdout.write(`${kind}: ${runs} no-op pushes each; CPU/run with lock ${Math.round((cpuMs.get(true) ?? 0) / runs)} ms, without ${Math.round((cpuMs.get(false) ?? 0) / runs)} ms; ${what}/run with lock ${(trips.get(true) ?? 0) / runs}, without ${(trips.get(false) ?? 0) / runs}\n`);
   }
 } finally {
-  stopSshd(ssh);
-  stopMoto(moto);
+  await stopSshd(ssh);
+  await stopMoto(moto);
   rmSync(dir, { recursive: true, force: true });
 }

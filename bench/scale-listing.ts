@@ -87,7 +87,7 @@ async function s3Rows(): Promise<void> {
     const per = (ownCpu() - c0) / reps;
     say(`S3 page parse alone: ${xml.length} bytes, ${keys / reps} keys, ${per.toFixed(2)} ms CPU per page (${reps} parses) = ${(per * 1000 / 1000).toFixed(1)} s per million keys`);
   } finally {
-    stopVersitygw(server);
+    await stopVersitygw(server);
   }
 }
 
@@ -119,7 +119,7 @@ async function findRows(tree: string): Promise<void> {
     }
     say(`find -printf over loopback ssh: client (ssh) ${median(runs.map((r) => r.client)).toFixed(0)} ms CPU, host (sshd + find) ${median(runs.map((r) => r.host)).toFixed(0)} ms CPU; ${(readFileSync(out).length / 1e6).toFixed(0)} MB`);
   } finally {
-    stopSshd(host);
+    await stopSshd(host);
   }
 }
 

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    stopMoto(moto);
+    await stopMoto(moto);
     rmSync(root, { recursive: true, force: true });
   }
   const f = (x: number, d = 2): string => x.toFixed(d);

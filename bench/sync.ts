@@ -186,13 +186,14 @@ export async function syncRows(): Promise<void> {
   // The servers run detached: a Ctrl-C of a long bench must still stop exactly them.
   let moto: S3Server | undefined;
   // The kept ssh masters are the bench's runs' own: closed by pid before the sshd they talk to stops.
-  const stopSsh = (): void => {
+  const stopSsh = (): Promise<void> => {
     closeMasters(`${servers}/`);
-    stopSshd(host);
+    return stopSshd(host);
   };
+  // A Ctrl-C exits at once: the servers are signalled, not waited for.
   const onSignal = (): void => {
-    if (moto) stopMoto(moto);
-    stopSsh();
+    if (moto) void stopMoto(moto);
+    void stopSsh();
     rmSync(servers, { recursive: true, force: true });
     process.exit(130);
   };
@@ -224,7 +225,7 @@ export async function syncRows(): Promise<void> {
           const s3env = { ...env, RCLONE_CONFIG_RCLONEBENCH_ENDPOINT: server.endpoint, ...rcloneEnv };
           backendRows(s3Target(b, server, bucket), label, src, lab(b), s3env);
         } finally {
-          stopMoto(server);
+          await stopMoto(server);
           moto = undefined;
         }
       }
@@ -232,7 +233,7 @@ export async function syncRows(): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    stopSsh();
+    await stopSsh();
     rmSync(servers, { recursive: true, force: true });
   }
 }

@@ -87,7 +87,7 @@ describe('a test server stopped is awaited before its folder goes', () => {
   });
 
   it('no test or harness file drops one', () => {
-    const files = [...tsFiles(join(ROOT, 'test')), ...tsFiles(join(ROOT, 'src'))];
+    const files = [...tsFiles(join(ROOT, 'test')), ...tsFiles(join(ROOT, 'src')), ...tsFiles(join(ROOT, 'bench'))];
     expect(files.length).toBeGreaterThan(50);
     expect(files.flatMap((f) => droppedStops(parse(f, readFileSync(f, 'utf8')), stops, relative(ROOT, f)))).toEqual([]);
   });
