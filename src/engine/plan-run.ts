@@ -121,8 +121,7 @@ export async function planBody(given: ResolvedPair, adapter: Adapter, o: PairRun
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed.stop;
   const { local, remote } = listed;
-  // Every way out of the run ends the host's held session, used or not: a release after use ends it at
-  // once, the host's listing after the transfer still owed or not (exec/held.ts).
+  // Every way out of the run ends the host's held session, used or not, at once (exec/held.ts).
   const held = takeSession(remote);
   try {
     return await planned(pair, adapter, o, direction, ctx, show, local, remote, held, began);
