@@ -104,6 +104,19 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
 
   const hungPid = (): number => Number(readFileSync(join(w.switches, 'hung'), 'utf8'));
 
+  /** SIGINT to a run whose host hangs: it ends at once, interrupted, the host never let go, the copy's `a` still `content`, no ssh client of the run left. */
+  async function interruptedWhileHung(lab: Lab, run: ReturnType<Lab['spawn']>, ended: () => boolean, content: string): Promise<void> {
+    expect(ended()).toBe(false);
+    run.kill('SIGINT');
+    await until('the interrupted run to end while its host hangs', ended, 30_000);
+    const r = await run;
+    expect(r.exitCode, String(r.stderr)).toBe(130);
+    expect(json<Doc>({ stdout: String(r.stdout) } as never).pairs[0]?.status).toBe('interrupted');
+    expect(existsSync(join(w.switches, 'went-on'))).toBe(false);
+    expect(readFileSync(lab.outside('gpu', 'raw', 'a'), 'utf8')).toBe(content);
+    await until('the run\'s ssh client to be gone', () => processesLeft(lab.outside('gpu')).every((p) => !/^ssh /.test(p.cmdline)));
+  }
+
   for (const kept of [false, true]) {
     const how = kept ? 'over a kept connection' : 'cold';
     it(`${how}: --no-verify, the host hung after the relayed transfer: the run ends at once, the file sent`, async () => {
@@ -134,15 +147,7 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
       // labsync now waits for the host's listing after the transfer.
       const relaying = (): boolean => processesMentioning(lab.root).some((p) => p.cmdline.includes('labsync-relay'));
       await until('the relayed transfer to end and the host to hang', () => existsSync(join(w.switches, 'hung')) && stopped(hungPid()) && !relaying(), 30_000);
-      expect(ended).toBe(false);
-      run.kill('SIGINT');
-      await until('the interrupted run to end while its host hangs', () => ended, 30_000);
-      const r = await run;
-      expect(r.exitCode, String(r.stderr)).toBe(130);
-      expect(json<Doc>({ stdout: String(r.stdout) } as never).pairs[0]?.status).toBe('interrupted');
-      expect(existsSync(join(w.switches, 'went-on'))).toBe(false);
-      expect(readFileSync(lab.outside('gpu', 'raw', 'a'), 'utf8')).toBe('alpha, again');
-      await until('the run\'s ssh client to be gone', () => processesLeft(lab.outside('gpu')).every((p) => !/^ssh /.test(p.cmdline)));
+      await interruptedWhileHung(lab, run, () => ended, 'alpha, again');
     });
 
     it(`${how}: interrupted while the hung host lists in the held session: the run ends at once`, async () => {
@@ -152,15 +157,7 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
       let ended = false;
       void run.then(() => void (ended = true));
       await until('the host to hang in its listing', () => existsSync(join(w.switches, 'hung')) && stopped(hungPid()), 30_000);
-      expect(ended).toBe(false);
-      run.kill('SIGINT');
-      await until('the interrupted run to end while its host hangs', () => ended, 30_000);
-      const r = await run;
-      expect(r.exitCode, String(r.stderr)).toBe(130);
-      expect(json<Doc>({ stdout: String(r.stdout) } as never).pairs[0]?.status).toBe('interrupted');
-      expect(existsSync(join(w.switches, 'went-on'))).toBe(false);
-      expect(readFileSync(lab.outside('gpu', 'raw', 'a'), 'utf8')).toBe('alpha');
-      await until('the run\'s ssh client to be gone', () => processesLeft(lab.outside('gpu')).every((p) => !/^ssh /.test(p.cmdline)));
+      await interruptedWhileHung(lab, run, () => ended, 'alpha');
     });
   }
 });
