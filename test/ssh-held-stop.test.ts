@@ -67,19 +67,24 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
     w = hangingHost();
     host = await startSshd(join(w.dir, 'sshd'), [`SetEnv PATH=${w.bin}:/usr/local/bin:/usr/bin:/bin`]);
   });
-  afterEach(() => {
-    // A case that failed before its host hung leaves its switch: the next case's first push would hang on it.
-    for (const name of ['went-on', 'hang', 'hang-find']) rmSync(join(w.switches, name), { force: true });
-    // The host let go: its stopped shell ends, finding its session gone.
-    const hung = join(w.switches, 'hung');
-    if (existsSync(hung)) {
+  afterEach(async () => {
+    // The host's side of the case just over: each wrapper either stops itself (after rsync --server, or in
+    // its listing) or ends. One can still be on its way when its case ends (a run that ended its session
+    // before the host got there: the --no-verify case); left alone, it would stop itself later and leave
+    // its `hung` for the next case, whose SIGINT would then land before that run had set up its handler.
+    // So: wait until none is still running, then kill them all.
+    const wrappers = (): { pid: number }[] => processesMentioning(`${w.bin}/`);
+    await until('the host\'s wrappers to stop or end', () => wrappers().every((p) => stopped(p.pid)), 10_000);
+    for (const p of wrappers()) {
       try {
-        process.kill(Number(readFileSync(hung, 'utf8')), 'SIGKILL');
+        process.kill(p.pid, 'SIGKILL');
       } catch {
-        // gone already
+        // gone meanwhile
       }
-      rmSync(hung);
     }
+    await until('the host\'s stopped wrappers to be gone', () => wrappers().length === 0, 10_000);
+    // A case that failed before its host hung leaves its switch: the next case's first push would hang on it.
+    for (const name of ['went-on', 'hang', 'hang-find', 'hung']) rmSync(join(w.switches, name), { force: true });
   });
   afterAll(async () => {
     await stopSshd(host);
@@ -138,10 +143,7 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
       await until('the run\'s ssh client to be gone', () => processesLeft(lab.outside('gpu')).every((p) => !/^ssh /.test(p.cmdline)));
     });
 
-// Flaky on a loaded machine (about 1 run in 3 of this file): the run sometimes ends without waiting on the hung
-    // host, so the SIGINT lands after its signal handler is gone (exit by signal, not 130); to be made deterministic
-    // before it runs again. The fix it covers (exec/held.ts ends a used session at once) is also run by the --no-verify case.
-    it.skip(`${how}: interrupted while it waits for the hung host's listing after the transfer: the run ends at once`, async () => {
+    it(`${how}: interrupted while it waits for the hung host's listing after the transfer: the run ends at once`, async () => {
       const lab = await pushedOnce(kept);
       writeFileSync(join(w.switches, 'hang'), '');
       const run = lab.spawn(['data', 'push', '--json'], { env: { LABSYNC_EARLY_SSH: '0', LABSYNC_TRACE: '1' } });
@@ -154,13 +156,10 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
       await interruptedWhileHung(lab, run, () => ended, 'alpha, again');
     });
 
-// Flaky on a loaded machine (about 1 run in 3 of this file): the run sometimes ends without waiting on the hung
-    // host, so the SIGINT lands after its signal handler is gone (exit by signal, not 130); to be made deterministic
-    // before it runs again. The fix it covers (exec/held.ts ends a used session at once) is also run by the --no-verify case.
-    it.skip(`${how}: interrupted while the hung host lists in the held session: the run ends at once`, async () => {
+    it(`${how}: interrupted while the hung host lists in the held session: the run ends at once`, async () => {
       const lab = await pushedOnce(kept);
       writeFileSync(join(w.switches, 'hang-find'), '');
-      const run = lab.spawn(['data', 'push', '--json'], { env: { LABSYNC_EARLY_SSH: '0' } });
+      const run = lab.spawn(['data', 'push', '--json'], { env: { LABSYNC_EARLY_SSH: '0', LABSYNC_TRACE: '1' } });
       let ended = false;
       void run.then(() => void (ended = true));
       await until('the host to hang in its listing', () => existsSync(join(w.switches, 'hung')) && stopped(hungPid()), 30_000);
