@@ -45,6 +45,11 @@ exec ${rsync} "$@"
 if [ -e ${switches}/hang-find ] && [ "$1" = . ]; then rm -f ${switches}/hang-find; echo $$ > ${switches}/hung.tmp; mv ${switches}/hung.tmp ${switches}/hung; kill -STOP $$; echo >> ${switches}/went-on; fi
 exec ${find} "$@"
 `);
+  // `linger`: the listing leaves something of its own holding the session's output, so the session
+  // does not end when the host's shell does (as a host that hangs at that moment).
+  const sleep = execFileSync('sh', ['-c', 'command -v sleep']).toString().trim();
+  writeFileSync(join(bin, 'find'), readFileSync(join(bin, 'find'), 'utf8').replace(`exec ${find}`, `if [ -e ${switches}/linger ] && [ "$1" = . ]; then rm -f ${switches}/linger; sh -c '${sleep} 300; :' labsync-linger ${switches} & fi
+exec ${find}`));
   chmodSync(join(bin, 'rsync'), 0o755);
   chmodSync(join(bin, 'find'), 0o755);
   return { dir, bin, switches };
@@ -73,6 +78,7 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
     // before the host got there: the --no-verify case); left alone, it would stop itself later and leave
     // its `hung` for the next case, whose SIGINT would then land before that run had set up its handler.
     // So: wait until none is still running, then kill them all.
+    for (const p of processesMentioning(`labsync-linger ${w.switches}`)) process.kill(p.pid, 'SIGKILL');
     const wrappers = (): { pid: number }[] => processesMentioning(`${w.bin}/`);
     await until('the host\'s wrappers to stop or end', () => wrappers().every((p) => stopped(p.pid)), 10_000);
     for (const p of wrappers()) {
@@ -84,7 +90,7 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
     }
     await until('the host\'s stopped wrappers to be gone', () => wrappers().length === 0, 10_000);
     // A case that failed before its host hung leaves its switch: the next case's first push would hang on it.
-    for (const name of ['went-on', 'hang', 'hang-find', 'hung']) rmSync(join(w.switches, name), { force: true });
+    for (const name of ['went-on', 'hang', 'hang-find', 'linger', 'hung']) rmSync(join(w.switches, name), { force: true });
   });
   afterAll(async () => {
     await stopSshd(host);
@@ -165,5 +171,26 @@ describe.skipIf(!sshdAvailable())('a pair that ends while its held session is op
       await until('the host to hang in its listing', () => existsSync(join(w.switches, 'hung')) && stopped(hungPid()), 30_000);
       await interruptedWhileHung(lab, run, () => ended, 'alpha');
     });
+
+    // The session listed, then released unused (nothing to send; the guard refused): not waited for, and not left behind.
+    for (const [what, more, code, status] of [
+      ['nothing to send', '', 0, 'ok'],
+      ['the guard refused its deletion', '    delete: true\n    max_delete: 0\n', 3, 'refused'],
+    ] as const) {
+      it(`${how}: ${what}, the host keeping its session open: the run ends, and no ssh of it is left`, async () => {
+        const lab = await pushedOnce(kept);
+        if (more) lab.manifest(sshPairManifest(host, lab, { pair: `    timeout: 10m\n${more}` }));
+        const synced = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_EARLY_SSH: '0' } });
+        expect(synced.exitCode, synced.stderr).toBe(0);
+        if (more) rmSync(lab.path('raw/b'));
+        writeFileSync(join(w.switches, 'linger'), '');
+        const r = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_EARLY_SSH: '0' } });
+        expect(r.exitCode, r.stderr).toBe(code);
+        expect(json<Doc>(r).pairs[0]?.status).toBe(status);
+        expect(processesMentioning(`labsync-linger ${w.switches}`)).toHaveLength(1);
+        await until('the run\'s ssh client to be gone', () => processesLeft(lab.outside('gpu')).every((p) => !/^ssh /.test(p.cmdline)));
+        expect(readFileSync(lab.outside('gpu', 'raw', 'b'), 'utf8')).toBe('beta');
+      });
+    }
   }
 });

@@ -128,6 +128,12 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       used = true;
       child.stdin.end();
       child.stdout.destroy();
+      // Not waited for (the host's `read` meets end of file and it exits, in moments), but not left
+      // behind either: on a host that does not end the session (hung, or something of its own still
+      // holding the session's output), this ssh would outlive the run.
+      const atExit = (): void => stopGroup(child.pid);
+      process.once('exit', atExit);
+      void ended.then(() => process.off('exit', atExit));
     },
     async relay(command, options) {
       if (used) throw new Error('the held ssh session was already used');
