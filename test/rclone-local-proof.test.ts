@@ -15,7 +15,7 @@ const proofs = (lab: Lab): (string | undefined)[] => {
 };
 
 describe('rclone → local folder: the proof named', () => {
-  it('a no-op push and check are proved by labsync\'s cached comparison, and say so; no rclone check runs', async () => {
+  it('a no-op push, check and a one-file push are proved by labsync\'s cached comparison, and say so; no rclone check runs', async () => {
     const lab = new Lab();
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    tool: rclone\n    local: raw\n    remote: nas:raw\n`);
     for (let i = 0; i < 4; i++) lab.write(lab.path('raw', `f${i}.csv`), `row ${i}\n`);
@@ -28,5 +28,10 @@ describe('rclone → local folder: the proof named', () => {
     expect(proofs(lab).at(-1)).toBe('cached');
     const check = await lab.cli(['check', '--json']);
     expect(pairOf(check)).toMatchObject({ status: 'in_sync', verify: { checked: 4, proof: 'cached' } });
+    // A push that sends a file is verified the same way: the changed file read, the others from the caches.
+    lab.write(lab.path('raw/f1.csv'), 'row 1, changed\n');
+    const some = await lab.cli(['data', 'push', '--json']);
+    expect(pairOf(some)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync', checked: 4, proof: 'cached' } });
+    expect(proofs(lab).at(-1)).toBe('cached');
   });
 });
