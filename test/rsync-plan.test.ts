@@ -1,12 +1,13 @@
 // list → plan → transfer → cached verify for rsync over a real sshd (issue 12): counted, not timed.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { pastRacyWindow } from './harness/wait.js';
 import { startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
+import { hostWithout } from './harness/bare-host.js';
 import { tempDirs } from '../src/temp-dirs.fixture.js';
 
 const tempDir = tempDirs();
@@ -127,27 +128,14 @@ describe.skipIf(!ssh)('rsync over ssh: one listing per side, cached verify on bo
   });
 });
 
-/** A host whose PATH lacks some tools: an sshd of this test's own with `SetEnv PATH=…`. */
-function hostWithout(missing: readonly string[]): { dir: string; bin: string } {
-  const dir = tempDir('labsync-bare-host-');
-  const bin = join(dir, 'bin');
-  mkdirSync(bin);
-  for (const tool of ['sh', 'bash', 'rsync', 'cat', 'date', 'xargs', 'stat', 'sha256sum', 'find', 'mkdir', 'ls']) {
-    if (missing.includes(tool)) continue;
-    const path = execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim();
-    symlinkSync(path, join(bin, tool));
-  }
-  return { dir, bin };
-}
-
 describe.skipIf(!ssh)('a host without GNU find or sha256sum falls back to rsync\'s own listing and checksum compare', () => {
   const hosts: SshHost[] = [];
   let noFind: SshHost;
   let noSum: SshHost;
   beforeAll(async () => {
-    const a = hostWithout(['find', 'sha256sum']);
+    const a = hostWithout(tempDir('labsync-bare-host-'), ['find', 'sha256sum']);
     noFind = await startSshd(join(a.dir, 'sshd'), [`SetEnv PATH=${a.bin}`]);
-    const b = hostWithout(['sha256sum']);
+    const b = hostWithout(tempDir('labsync-bare-host-'), ['sha256sum']);
     noSum = await startSshd(join(b.dir, 'sshd'), [`SetEnv PATH=${b.bin}`]);
     hosts.push(noFind, noSum);
   });

@@ -39,7 +39,8 @@ async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum
 export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext, show?: Show): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
   if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles) {
     const sides = await bothTrees(pair, pair.remote.path, mode, ctx);
-    return { value: 'same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode) };
+    // labsync's own comparison of both trees' hash caches, not the tool's: the receipt names it (proof).
+    return { value: { ...('same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode)), proof: plan.full ? 'full' : 'cached' } as VerifyReport };
   }
   // Where the remote lists checksums (S3 ETags, rclone's listed MD5s), one listing of it and the local
   // hash cache answer: an unchanged local file is not read. `check --full` asks the tool to download.

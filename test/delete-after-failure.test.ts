@@ -1,0 +1,143 @@
+// "Deletions only after every transfer succeeded" (issue 12) on the planned paths, as any user can run
+// them (not root only, as faults.test.ts's disk-full case): the pair has a file to send and one to
+// delete, the send fails for real, and nothing is deleted at the destination.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { processesMentioning } from './harness/processes.js';
+import { sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
+import { until } from './harness/wait.js';
+import { tempDirs } from '../src/temp-dirs.fixture.js';
+
+const tempDir = tempDirs();
+const s3 = inject('s3');
+
+interface Pair { status: string; error: string | null; commands: string[] }
+const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
+
+/**
+ * A host whose rsync --server may write files of at most 4 KiB (ulimit -f 8: 512-byte blocks in sh),
+ * with SIGXFSZ ignored so the write fails with EFBIG and rsync says which file; root is bound by it too.
+ */
+function smallFileHost(): { dir: string; bin: string } {
+  const dir = tempDir('labsync-small-file-host-');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const rsync = execFileSync('sh', ['-c', 'command -v rsync']).toString().trim();
+  writeFileSync(join(bin, 'rsync'), `#!/bin/sh
+case " $* " in *" --server "*) trap '' XFSZ; ulimit -f 8 ;; esac
+exec ${rsync} "$@"
+`);
+  chmodSync(join(bin, 'rsync'), 0o755);
+  return { dir, bin };
+}
+
+describe.skipIf(!sshdAvailable())('rsync over ssh: a send that fails deletes nothing', () => {
+  let host: SshHost;
+  beforeAll(async () => {
+    const h = smallFileHost();
+    host = await startSshd(join(h.dir, 'sshd'), [`SetEnv PATH=${h.bin}:/usr/local/bin:/usr/bin:/bin`]);
+  });
+  afterAll(() => stopSshd(host));
+
+  it('the host cannot write the file to send: exit 1, the error names it, the file to delete is still there', async () => {
+    const lab = new Lab();
+    lab.manifest(sshPairManifest(host, lab, { pair: '    delete: true\n    max_delete: 100%\n' }));
+    lab.write(lab.path('raw/keep.txt'), 'kept').write(lab.path('raw/big.bin'), randomBytes(64 * 1024));
+    // The destination as an earlier run left it: keep.txt, and old.txt that the source no longer has.
+    lab.write(lab.outside('gpu/raw/keep.txt'), 'kept').write(lab.outside('gpu/raw/old.txt'), 'to delete');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    const pair = pairOf(r);
+    expect(pair.status).toBe('failed');
+    expect(pair.error).toContain('big.bin');
+    expect(pair.error).toContain('File too large');
+    // The plan had a deletion; it never ran. What rsync wrote of big.bin is in its partial folder, not under the final name.
+    const left = lab.tree(lab.outside('gpu/raw'));
+    expect(Object.keys(left).filter((p) => !p.startsWith('.rsync-partial/')).sort()).toEqual(['keep.txt', 'old.txt']);
+    expect(left['old.txt']).toBe('to delete');
+    expect(pair.commands).toHaveLength(1);
+    expect(pair.commands[0]).not.toContain('--delete');
+    // The same plan with a file the host can write: the deletion runs, after the send.
+    lab.write(lab.path('raw/big.bin'), 'small now');
+    const again = await lab.cli(['data', 'push', '--json']);
+    expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+    expect(pairOf(again).commands).toHaveLength(2);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ 'keep.txt': 'kept', 'big.bin': 'small now' });
+  });
+});
+
+/** Whether a process of rclone has `file` open (it has stat-ed it and started reading). */
+function rcloneHasOpen(file: string): boolean {
+  for (const p of processesMentioning(file.split('/').slice(0, -1).join('/'))) {
+    if (!/rclone/.test(p.cmdline)) continue;
+    try {
+      if (readdirSync(`/proc/${p.pid}/fd`).some((fd) => readlinkOr(`/proc/${p.pid}/fd/${fd}`) === file)) return true;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return false;
+}
+
+const readlinkOr = (path: string): string | undefined => {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
+describe.skipIf(!s3)('rclone → S3 (moto): a send that fails deletes nothing', () => {
+  const server = s3 as S3Server;
+
+  it('the file to send shrinks while rclone reads it: exit 1, the error names it, the object to delete is still there', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(`version: 1
+defaults:
+  retries: 0
+remotes:
+  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
+data:
+  - name: raw
+    tool: rclone
+    local: raw
+    remote: store:raw
+    delete: true
+    max_delete: 100%
+    bwlimit: 300K
+`);
+    lab.write(lab.path('raw/keep.txt'), 'kept');
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    lab.write(lab.outside('old.txt'), 'to delete');
+    await awsCli(server, lab.env, ['s3', 'cp', lab.outside('old.txt'), `s3://${bucket}/lab/raw/old.txt`]);
+    const big = lab.path('raw/big.bin');
+    lab.write(big, randomBytes(3 * 1024 * 1024));
+    const run = lab.spawn(['data', 'push', '--json'], { env: S3_KEYS });
+    // Not a timing: once rclone holds the file open it has its size, and at 300 KiB/s it reads for seconds.
+    await until('rclone to read big.bin', () => rcloneHasOpen(big), 20_000);
+    truncateSync(big, 10);
+    const r = await run;
+    expect(r.exitCode, `${String(r.stdout)}${String(r.stderr)}`).toBe(1);
+    const pair = pairOf({ stdout: String(r.stdout) });
+    expect(pair.status).toBe('failed');
+    expect(pair.error).toContain('big.bin');
+    expect(pair.error).toContain('source file is being updated');
+    const listed = await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/lab/raw/`]);
+    expect(listed).toContain('lab/raw/old.txt');
+    expect(listed).toContain('lab/raw/keep.txt');
+    expect(existsSync(big)).toBe(true);
+    // The same plan once the file holds still: the deletion runs.
+    const again = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+    const now = await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/lab/raw/`]);
+    expect(now).not.toContain('old.txt');
+    expect(now).toContain('lab/raw/big.bin');
+  });
+});
