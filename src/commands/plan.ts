@@ -1,5 +1,7 @@
-// The exact commands a run would execute, secrets redacted. Runs nothing but `rclone version` (its argv
-// depends on it). With --save, the plan as a file instead (plan-save.ts).
+// The commands a run would execute, in order, secrets redacted. Runs nothing but `rclone version` (its
+// argv depends on it) and lists nothing: a pair labsync plans itself shows its listings, the transfer of
+// the files the plan will list, and the verify as labsync's own comparison (plan-steps.ts). With
+// --save, the plan as a file instead (plan-save.ts).
 import { adapterFor } from '../adapters/index.js';
 import type { Adapter, Command, PlanContext } from '../adapters/types.js';
 import { under } from '../engine/snapshots.js';
@@ -12,6 +14,7 @@ import { formatCommand } from '../exec/format.js';
 import { CATEGORIES, type Action, type Category, type ResolvedPair } from '../types.js';
 import { openManifestToConnect, redactor, type GlobalOptions } from './context.js';
 import { ACTIONS } from './run.js';
+import { plannedSteps, stepLine, type PlanStep } from './plan-steps.js';
 
 /** A snapshot push: where it writes, linked to `latest` (the previous snapshot, when there is one), then published. */
 function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): { step: string; command: string }[] {
@@ -50,7 +53,9 @@ export async function planCommand(category: string | undefined, action: string |
     const adapter = adapterFor(pair.tool);
     const direction = directionOf(pair, (act ?? 'sync') as Action);
     if (pair.snapshots && direction === 'push' && adapter.snapshots) return { name: pair.name, category: pair.category, tool: pair.tool, direction, steps: snapshotSteps(pair, adapter, ctx) };
-    const steps = [
+    const own = direction === 'push' || direction === 'pull' ? plannedSteps(pair, adapter, direction, ctx, redact) : undefined;
+    if (own) return { name: pair.name, category: pair.category, tool: pair.tool, direction, planned: true, steps: own };
+    const steps: PlanStep[] = [
       ...adapter.preview(pair, direction, ctx).commands.map((c) => ({ step: 'preview', command: formatCommand(c, redact) })),
       ...adapter.transfer(pair, direction, ctx).map((c) => ({ step: 'transfer', command: formatCommand(c, redact) })),
       ...(pair.verify !== 'none' && adapter.verify
@@ -64,8 +69,9 @@ export async function planCommand(category: string | undefined, action: string |
     return 0;
   }
   for (const p of planned) {
-    process.stdout.write(`# ${p.category}.${p.name}: ${p.direction} with ${p.tool}\n`);
-    for (const s of p.steps) process.stdout.write(`${s.command}    # ${s.step}\n`);
+    const how = 'planned' in p ? ': labsync lists both sides, plans, and has the tool move exactly the planned files' : '';
+    process.stdout.write(`# ${p.category}.${p.name}: ${p.direction} with ${p.tool}${how}\n`);
+    for (const s of p.steps) process.stdout.write(`${stepLine(s)}\n`);
     process.stdout.write('\n');
   }
   if (!planned.length) process.stdout.write('no pairs selected\n');
