@@ -140,8 +140,11 @@ function storeSteps(pair: ResolvedPair, adapter: Adapter, lister: Lister, direct
   const digest = lister.local.md5 ? 'MD5' : lister.local.etagPartSize ? 'ETag' : lister.local.sha256 ? 'sha256' : undefined;
   steps.push({ step: 'list', note: `the local side, walked by labsync${digest ? ` with the ${digest} from its hash cache (only files whose stat key changed are read)` : ' (sizes and modification times)'}` });
   steps.push({ step: 'plan', note: 'labsync compares the two listings: new, changed and (mirror) extra files' });
-  const own = direction === 'push' ? directPush(pair, lister, samplePlan(2, pair.delete)) : undefined;
-  const put: PlanStep[] = own && !('reason' in own) ? [{ step: 'transfer', command: ownPutLine(describePush(own)), note: `plans of at most ${PUT_MAX_OBJECTS} objects, none to back up or upload in parts; larger ones by aws-cli:` }] : [];
+  // labsync's own PUTs (s3-push.ts), and with a mirror's deletions after them.
+  const own = direction === 'push' ? directPush(pair, lister, samplePlan(2, false)) : undefined;
+  const put: PlanStep[] = own && !('reason' in own) ? [{ step: 'transfer', command: ownPutLine(describePush(own)), note: `plans of at most ${PUT_MAX_OBJECTS} objects, none to back up or upload in parts; larger ones by aws-cli, below` }] : [];
+  const mirror = own && !('reason' in own) && pair.delete ? directPush(pair, lister, samplePlan(2, true)) : undefined;
+  if (mirror && !('reason' in mirror)) put.push({ step: 'transfer', command: ownPutLine(describePush(mirror)), note: 'when the plan also deletes (one that only deletes: DELETE the planned deletions under the same address)' });
   steps.push(...transferSteps(pair, files, direction, ctx, redact, { usual: 'exactly the files the plan lists', first: put }));
   const each = (c: Command): string => shown(c, redact);
   if (pair.verify === 'none') return steps;
