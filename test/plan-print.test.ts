@@ -3,7 +3,7 @@
 // (which --json does not name) the argv that find and ssh were started with, recorded by a shim on
 // PATH that then runs the real tool. rsync local and over the test sshd, aws and rclone against moto.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { formatCommand } from '../src/exec/format.js';
@@ -24,12 +24,15 @@ const ranOf = (r: CliResult): Ran => (json<{ pairs: Ran[] }>(r).pairs[0] as Ran)
 const STDIN = '< (the files the plan lists)';
 
 /** A run's command as plan words what only the run knows: how many paths, pages, planned keys, objects. */
-const asPlanned = (line: string): string => line
+const asPlanned = (line: string): string => stampless(line)
   .replace(/< \(\d+ paths\)$/, STDIN)
   .replace(/ \(labsync's own listing, [^)]*\)$/, " (labsync's own listing)")
   .replace(/ list-objects-v2 of \d+ planned keys? /, ' list-objects-v2 of the planned keys ')
   .replace(/^PUT \d+ objects? \(\d+ bytes\)/, 'PUT the planned objects')
   .replace(/DELETE \d+ objects?/, 'DELETE the planned deletions');
+
+/** A run's stamp (its dated stage or backup folder) is the time it started: the plan's is its own. */
+const stampless = (line: string): string => line.replace(/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z/g, '<stamp>');
 
 /** `find` and `ssh` on PATH record their working folder and argv, then run the real tool. */
 function shim(lab: Lab): { env: Record<string, string>; started: (tool: string) => { cwd: string; args: string[] }[] } {
@@ -56,7 +59,7 @@ function shim(lab: Lab): { env: Record<string, string>; started: (tool: string) 
  * plan (not one said to be for another plan: "when …") is one the run logged, with the same argv.
  */
 function sameCommands(plan: Planned, ran: Ran): void {
-  const printed = plan.steps.filter((s) => s.command && s.step !== 'list');
+  const printed = plan.steps.filter((s) => s.command && s.step !== 'list').map((s) => ({ ...s, command: stampless(s.command as string) }));
   const logged = ran.commands.map(asPlanned).filter((c) => !/list-objects-v2 prefix=/.test(c));
   expect(logged.length).toBeGreaterThan(0);
   for (const c of logged) expect(printed.map((s) => s.command)).toContain(c);
@@ -183,4 +186,29 @@ data:
       expect(logged.some((c) => /list-objects-v2 of the planned keys/.test(c))).toBe(true);
     });
   }
+
+  it('aws without labsync\'s own PUT: the staged aws-cli copy and the batched deletions, as printed', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket, 'aws'));
+    for (let i = 0; i < 12; i++) lab.write(lab.path('raw', `f${i}`), `file ${i}`);
+    const env = { ...S3_KEYS, LABSYNC_S3_PUT: '0' };
+    expect((await lab.cli(['data', 'push'], { env })).exitCode).toBe(0);
+    lab.write(lab.path('raw/f3'), 'changed').write(lab.path('raw/f4'), 'changed too');
+    rmSync(lab.path('raw/f5'));
+    const plan = planOf(await lab.cli(['plan', 'data', 'push', '--json'], { env }));
+    expect(plan.steps.some((s) => s.command?.startsWith('PUT '))).toBe(false);
+    const run = await lab.cli(['data', 'push', '--json'], { env });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const ran = ranOf(run);
+    expect(ran).toMatchObject({ status: 'ok', files: 2 });
+    expect(ran.commands.some((c) => c.includes(' s3 cp --recursive '))).toBe(true);
+    // delete-objects names the planned keys in its argv: the plan shows the same call with its placeholder.
+    const [dels, rest] = [ran.commands.filter((c) => c.includes(' delete-objects ')), ran.commands.filter((c) => !c.includes(' delete-objects '))];
+    expect(dels).toHaveLength(1);
+    const printedDel = plan.steps.find((s) => s.step === 'delete')?.command as string;
+    expect((dels[0] as string).replace('lab/raw/f5', 'lab/raw/<planned-file>-extra')).toBe(printedDel);
+    expect(asPlanned(rest[0] as string)).toBe(plan.steps[0]?.command);
+    sameCommands({ ...plan, steps: plan.steps.filter((s) => s.step !== 'delete') }, { ...ran, commands: rest.slice(1) });
+  });
 });

@@ -155,7 +155,7 @@ function storeSteps(pair: ResolvedPair, adapter: Adapter, lister: Lister, direct
   }
   const again = direction === 'push' ? 'after a push labsync lists the remote again' : 'after a pull labsync walks the local side again';
   if (direction === 'push' && target && !('reason' in target)) {
-    steps.push({ step: 'verify', command: `${listUrl(target)} list-objects-v2 of the planned keys (labsync's own listing)`, note: 'one request per key, when they are at most a hundredth of the destination; else the whole listing again, as above' });
+    steps.push({ step: 'verify', command: `${listUrl(target)} list-objects-v2 of the planned keys (labsync's own listing)`, note: 'when the planned keys are at most a hundredth of the destination, one request each; else the whole listing again, as above' });
   }
   const how = pair.verify === 'checksum' ? `compares the ${digest} the listing gives with the local hash cache; nothing read at the remote, locally only files whose stat key changed` : 'compares sizes (and modification times where the remote keeps them); reads no content';
   steps.push({ step: 'verify', note: `${again} and ${how}` });
