@@ -112,7 +112,7 @@ function treeSteps(given: ResolvedPair, adapter: Adapter, direction: 'push' | 'p
     if (list && 'tree' in list) {
       const host = `the host, in one ssh connection (GNU find -printf${ask.length ? `; sha256sum of ${ask.length} file${ask.length === 1 ? '' : 's'} too recent to trust last run` : ''})`;
       if (list.held) steps.push({ step: 'list', command: heldLine(list.held.command, redact), note: `${host}, kept open for the transfer and the listing after it` });
-      else steps.push(...list.tree.commands.map((c) => ({ step: 'list', command: shown(c, redact), note: host })));
+      else steps.push(...list.tree.commands.map((c) => ({ step: 'list', command: formatCommand(c, redact), note: host })));
     }
   }
   steps.push({ step: 'plan', note: 'labsync compares the two listings and its hash caches: new, changed and (mirror) extra files' });
@@ -120,7 +120,7 @@ function treeSteps(given: ResolvedPair, adapter: Adapter, direction: 'push' | 'p
   // Only here may the tool walk the tree itself (plan-run.ts `tree`: a first push).
   steps.push(...transferSteps(pair, files, direction, ctx, redact, { usual: `exactly the files the plan lists${pair.compress ? ' (files that do not compress in a call of their own)' : ''}${relay}`, tree: true }));
   if (pair.verify === 'none') return steps;
-  const where = pair.remote.type === 'ssh' ? ': here by labsync, on the host by sha256sum over the same ssh connection' : ', by labsync';
+  const where = pair.remote.type === 'ssh' ? ": here by labsync, on the host by sha256sum over the same ssh connection (a host without GNU find or sha256sum: rsync's own dry run and --checksum compare, as before; `labsync doctor` says so)" : ', by labsync';
   const what = pair.verify === 'checksum'
     ? `hashes (sha256) only the files the transfer wrote and those whose stat key (size, mtime, ctime, inode) changed since they were last hashed${where}; \`labsync check --full\` reads every byte`
     : 'compares sizes and modification times, reads no content';
@@ -133,7 +133,8 @@ function storeSteps(pair: ResolvedPair, adapter: Adapter, lister: Lister, direct
   const files = adapter.files as NonNullable<Adapter['files']>;
   const steps: PlanStep[] = [];
   const target = targetOf(lister);
-  const toolList = lister.remote.commands.map((c) => shown(c, redact));
+  // A listing's stdin is its own (a script, the files to hash), shown as a run's log shows it.
+  const toolList = lister.remote.commands.map((c) => formatCommand(c, redact));
   if (target && !('reason' in target)) {
     steps.push({ step: 'list', command: `${ownListingLine(target)})`, note: `the remote, by labsync over HTTP (if it fails: ${toolList.join('; ')})` });
   } else steps.push(...toolList.map((command) => ({ step: 'list', command, note: 'the remote' })));
@@ -153,7 +154,7 @@ function storeSteps(pair: ResolvedPair, adapter: Adapter, lister: Lister, direct
     steps.push(...check.map((c) => ({ step: 'verify', command: each(c), note: `${pair.tool}'s own comparison (the listing holds no checksum here)` })));
     return steps;
   }
-  const again = direction === 'push' ? 'after a push labsync lists the remote again' : 'after a pull labsync walks the local side again';
+  const again = direction === 'push' ? 'after a push that moved anything labsync lists the remote again' : 'after a pull labsync walks the local side again';
   if (direction === 'push' && target && !('reason' in target)) {
     steps.push({ step: 'verify', command: `${listUrl(target)} list-objects-v2 of the planned keys (labsync's own listing)`, note: 'when the planned keys are at most a hundredth of the destination, one request each; else the whole listing again, as above' });
   }
