@@ -59,11 +59,12 @@ function shim(lab: Lab): { env: Record<string, string>; started: (tool: string) 
  * plan (not one said to be for another plan: "when …") is one the run logged, with the same argv.
  */
 function sameCommands(plan: Planned, ran: Ran): void {
-  const printed = plan.steps.filter((s) => s.command && s.step !== 'list').map((s) => ({ ...s, command: stampless(s.command as string) }));
+  // Listings and the compression asks are not in --json's commands: sameFinds and the ssh shim check those.
+  const printed = plan.steps.filter((s) => s.command && s.step !== 'list' && s.step !== 'compress').map((s) => ({ ...s, command: stampless(s.command as string) }));
   const logged = ran.commands.map(asPlanned).filter((c) => !/list-objects-v2 prefix=/.test(c));
   expect(logged.length).toBeGreaterThan(0);
   for (const c of logged) expect(printed.map((s) => s.command)).toContain(c);
-  for (const s of printed.filter((p) => !p.note?.startsWith('when '))) expect(logged).toContain(s.command);
+  for (const s of printed.filter((p) => !p.note?.startsWith("when "))) expect(logged, `${s.command}\nnot run; the run ran\n${logged.join("\n")}`).toContain(s.command);
 }
 
 /** The printed listings of folders are exactly the find calls the run started in those folders. */
@@ -142,6 +143,28 @@ describe.skipIf(!ssh)('plan prints what a run executes: rsync over ssh (test ssh
     const sshRan = started('ssh').map((s) => formatCommand({ tool: 'ssh', args: s.args, cwd: s.cwd, mutates: false, label: '' }, (t) => t));
     expect(sshRan).toContain((held[0]?.command as string).replace(/ < \(this run's token and the files to hash\)$/, ''));
   });
+
+  it('compress: both ends asked first, as printed; the transfer as printed but for the compression they agree on, which the plan says it adds', async () => {
+    const lab = new Lab();
+    lab.manifest(sshPairManifest(host, lab, { pair: '    compress: true\n' }));
+    for (let i = 0; i < 3; i++) lab.write(lab.path('raw', `f${i}.txt`), `file ${i}\n`.repeat(50));
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    lab.write(lab.path('raw/f1.txt'), 'changed\n'.repeat(50));
+    const plan = planOf(await lab.cli(['plan', 'data', 'push', '--json']));
+    const asks = plan.steps.filter((s) => s.step === 'compress');
+    expect(asks.length).toBeGreaterThan(0);
+    expect(asks[0]?.note).toMatch(/where both list zstd the transfer adds --compress-choice=zstd/);
+    expect(plan.steps.indexOf(asks[0] as Step)).toBe(0);
+
+    const { env, started } = shim(lab);
+    const run = await lab.cli(['data', 'push', '--json'], { env: { ...env, LABSYNC_EARLY_SSH: '0' } });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const ran = ranOf(run);
+    expect(ran).toMatchObject({ status: 'ok', files: 1 });
+    sameCommands(plan, { ...ran, commands: ran.commands.map((c) => c.replace(/ --compress-choice=zstd/, '')) });
+    const sshRan = started('ssh').map((s) => formatCommand({ tool: 'ssh', args: s.args, cwd: s.cwd, mutates: false, label: '' }, (t) => t));
+    for (const a of asks.filter((s) => s.command?.startsWith('ssh '))) expect(sshRan).toContain(a.command);
+  });
 });
 
 describe.skipIf(!s3)('plan prints what a run executes: aws and rclone against moto', () => {
@@ -180,7 +203,8 @@ data:
       expect(asPlanned(ran.commands[0] as string)).toBe(plan.steps[0]?.command);
       // What moved the files and listed the pushed key again is printed (aws-cli's form of a larger plan too, which this run did not need).
       const logged = ran.commands.slice(1).map(asPlanned);
-      const printed = plan.steps.filter((s) => s.command && s.step !== 'list').map((s) => s.command as string);
+      // Listings and the compression asks are not in --json's commands: sameFinds and the ssh shim check those.
+  const printed = plan.steps.filter((s) => s.command && s.step !== 'list' && s.step !== 'compress').map((s) => s.command as string);
       for (const c of logged) expect(printed, `${c}\nnot in\n${printed.join('\n')}`).toContain(c);
       if (tool === 'rclone') sameCommands(plan, ran);
       expect(logged.some((c) => /list-objects-v2 of the planned keys/.test(c))).toBe(true);

@@ -73,10 +73,12 @@ function transferSteps(pair: ResolvedPair, files: NonNullable<Adapter['files']>,
   for (const f of forms) {
     const t = files.transfer(pair, direction, f.plan, ctx, { ...f.how, ...(f.plan.delete.length ? { deleteTargets: f.plan.delete.map((d) => d.path) } : {}) });
     if (f.plan.delete.length) deletions = t;
-    const lines = t.send.map((c) => shown(c, redact));
-    if (lines.every((l) => seen.has(l))) continue;
-    for (const l of lines) seen.add(l);
-    steps.push(...lines.map((command) => ({ step: 'transfer', command, note: f.when ?? `${o.usual}${t.stage ? `, linked into ${redact(t.stage.dir)}` : ''}; only when the plan lists any` })));
+    const lines = t.send.map((c) => ({ command: shown(c, redact), apart: c.label.endsWith('(uncompressed)') }));
+    if (lines.every((l) => seen.has(l.command))) continue;
+    for (const l of lines) seen.add(l.command);
+    // rsync sends files that do not compress (by their names: compress.ts) in a call of their own.
+    const note = (apart: boolean): string => f.when ?? (apart ? 'when the plan holds files that do not compress (.gz, .zst, images, …): those, in a call of their own without --compress' : `${o.usual}${t.stage ? `, linked into ${redact(t.stage.dir)}` : ''}; only when the plan lists any`);
+    steps.push(...lines.map((l) => ({ step: 'transfer', command: l.command, note: note(l.apart) })));
   }
   steps.push(...(deletions?.delete ?? []).map((c) => ({ step: 'delete', command: shown(c, redact), note: 'what the plan deletes, only after every transfer succeeded' })));
   if (deletions?.deleteLocal) steps.push({ step: 'delete', note: 'labsync deletes the local files the plan deletes, after every transfer succeeded' });
@@ -103,7 +105,10 @@ function treeSteps(given: ResolvedPair, adapter: Adapter, direction: 'push' | 'p
   // The run's ssh commands carry the cheaper cipher where labsync may choose it.
   const pair = withFastCipher(given);
   const files = adapter.files as NonNullable<Adapter['files']>;
-  const steps: PlanStep[] = [findStep(pair, pair.local, 'the local side', redact)];
+  // `compress: true` over ssh: both ends' rsync are asked first, once per run (engine/compress-choice.ts), before any cipher is chosen.
+  const asks = given.compress && given.remote.type === 'ssh' && adapter.compressChoice ? adapter.compressChoice(given).commands : [];
+  const steps: PlanStep[] = asks.map((c) => ({ step: 'compress', command: formatCommand(c, redact), note: "which compression both ends' rsync offer; where both list zstd the transfer adds --compress-choice=zstd" }));
+  steps.push(findStep(pair, pair.local, 'the local side', redact));
   const held = pair.remote.type === 'ssh' && holdsSession(pair, { dryRun: false, seam: false, shard: false });
   if (pair.remote.type === 'local') steps.push(findStep(pair, pair.remote.path, 'the other side', redact));
   else {
@@ -118,7 +123,7 @@ function treeSteps(given: ResolvedPair, adapter: Adapter, direction: 'push' | 'p
   steps.push({ step: 'plan', note: 'labsync compares the two listings and its hash caches: new, changed and (mirror) extra files' });
   const relay = held ? `; up to ${RELAY_MAX_BYTES / 1024 / 1024} MiB and no deletions it runs through the listing's session, else over a login of its own` : '';
   // Only here may the tool walk the tree itself (plan-run.ts `tree`: a first push).
-  steps.push(...transferSteps(pair, files, direction, ctx, redact, { usual: `exactly the files the plan lists${pair.compress ? ' (files that do not compress in a call of their own)' : ''}${relay}`, tree: true }));
+  steps.push(...transferSteps(pair, files, direction, ctx, redact, { usual: `exactly the files the plan lists${relay}`, tree: true }));
   if (pair.verify === 'none') return steps;
   const where = pair.remote.type === 'ssh' ? ": here by labsync, on the host by sha256sum over the same ssh connection (a host without GNU find or sha256sum: rsync's own dry run and --checksum compare, as before; `labsync doctor` says so)" : ', by labsync';
   const what = pair.verify === 'checksum'
