@@ -106,6 +106,22 @@ describe('plan prints what a run executes: rsync to a local folder', () => {
     sameFinds(plan, started('find'));
   });
 
+  it('a pull: the same listings, the transfer from the other side', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\nremotes:\n  nas: { type: local, path: "${lab.outside('nas')}" }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n`);
+    for (let i = 0; i < 4; i++) lab.write(lab.outside('nas', 'raw', `f${i}`), `file ${i}`);
+    expect((await lab.cli(['data', 'pull'])).exitCode).toBe(0);
+    lab.write(lab.outside('nas/raw/f2'), 'changed at the source');
+    const plan = planOf(await lab.cli(['plan', 'data', 'pull', '--json']));
+    expect(plan.steps.map((s) => s.step)).toEqual(['list', 'list', 'plan', 'transfer', 'transfer', 'transfer', 'verify']);
+    const { env, started } = shim(lab);
+    const run = await lab.cli(['data', 'pull', '--json'], { env });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(ranOf(run)).toMatchObject({ status: 'ok', files: 1 });
+    sameCommands(plan, ranOf(run));
+    sameFinds(plan, started('find'));
+  });
+
   it('verify: none prints no verify step; size says it reads no content', async () => {
     const lab = new Lab();
     lab.manifest(`version: 1\nremotes:\n  nas: { type: local, path: "${lab.outside('nas')}" }\ndata:\n  - { name: a, local: a, remote: "nas:a", verify: none }\n  - { name: b, local: b, remote: "nas:b", verify: size }\n`);
