@@ -160,6 +160,15 @@ describe.skipIf(!ssh)('plan prints what a run executes: rsync over ssh (test ssh
     expect(sshRan).toContain((held[0]?.command as string).replace(/ < \(this run's token and the files to hash\)$/, ''));
   });
 
+  it('a snapshot push over ssh: the verify is said as labsync\'s comparison of listings, rsync --checksum only for a host that cannot list', async () => {
+    const lab = new Lab();
+    lab.manifest(sshPairManifest(host, lab, { pair: '    snapshots: { keep: 2 }\n' }));
+    const r = await lab.cli(['plan', 'data', 'push']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^# verify: labsync lists the new snapshot on the host and the local side/m);
+    expect(r.stdout).toMatch(/^rsync .*--checksum .*# verify: when the host has no GNU find or sha256sum$/m);
+  });
+
   it('compress: both ends asked first, as printed; the transfer as printed but for the compression they agree on, which the plan says it adds', async () => {
     const lab = new Lab();
     lab.manifest(sshPairManifest(host, lab, { pair: '    compress: true\n' }));

@@ -7,6 +7,7 @@ import type { Adapter, Command, PlanContext } from '../adapters/types.js';
 import { under } from '../engine/snapshots.js';
 import { runStamp } from '../engine/run.js';
 import { directionOf } from '../engine/pair-options.js';
+import { plansItself } from '../engine/plan-run.js';
 import { selectPairs } from '../engine/select.js';
 import { versionIssues, versionsFor } from '../engine/versions.js';
 import { ManifestError, type ExitCode } from '../errors.js';
@@ -17,7 +18,7 @@ import { ACTIONS } from './run.js';
 import { plannedSteps, stepLine, type PlanStep } from './plan-steps.js';
 
 /** A snapshot push: where it writes, linked to `latest` (the previous snapshot, when there is one), then published. */
-function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): { step: string; command: string }[] {
+function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): PlanStep[] {
   const redact = redactor();
   const steps = adapter.snapshots as NonNullable<Adapter['snapshots']>;
   const target = under({ ...pair, delete: true, backup: false }, steps.incomplete);
@@ -25,7 +26,10 @@ function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): 
   return [
     ...show('snapshots', steps.state(pair).commands),
     ...show('transfer', adapter.transfer({ ...target, linkDest: '../latest' }, 'push', ctx)),
-    ...(pair.verify !== 'none' && adapter.verify ? show('verify', adapter.verify(target, pair.verify, ctx).commands) : []),
+    ...(pair.verify === 'none' || !adapter.verify ? [] : target.remote.type === 'ssh' && plansItself(target, adapter)
+      // engine/snapshots.ts verifySnapshot: from listings, every file on the host read (linking changed their ctimes).
+      ? [{ step: 'verify', note: "labsync lists the new snapshot on the host and the local side, and compares them: every file of the snapshot hashed on the host by sha256sum over ssh, the local side from its hash cache (a host without GNU find or sha256sum: the rsync --checksum below)" }, ...show('verify', adapter.verify(target, pair.verify, ctx).commands).map((s) => ({ ...s, note: 'when the host has no GNU find or sha256sum' }))]
+      : show('verify', adapter.verify(target, pair.verify, ctx).commands)),
     ...show('publish', [steps.publish(pair, ctx.stamp)]),
   ];
 }
