@@ -99,6 +99,9 @@ describe('plan prints what a run executes: rsync to a local folder', () => {
     expect(readFileSync(lab.outside('nas/raw/d0/f0'), 'utf8')).toBe('file 0');
 
     const { env, started } = shim(lab);
+    // plan itself lists nothing: no find started.
+    expect((await lab.cli(['plan', 'data', 'push'], { env })).exitCode).toBe(0);
+    expect(started('find')).toHaveLength(0);
     const run = await lab.cli(['data', 'push', '--json'], { env });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(ranOf(run)).toMatchObject({ status: 'ok', files: 2 });
@@ -151,6 +154,9 @@ describe.skipIf(!ssh)('plan prints what a run executes: rsync over ssh (test ssh
     expect(plan.steps.find((s) => s.step === 'verify')?.note).toMatch(/on the host by sha256sum over the same ssh connection/);
 
     const { env, started } = shim(lab);
+    // plan itself opens no ssh connection and lists nothing.
+    expect((await lab.cli(['plan', 'data', 'push'], { env: { ...env, LABSYNC_EARLY_SSH: '0' } })).exitCode).toBe(0);
+    expect([started('ssh').length, started('find').length]).toEqual([0, 0]);
     const run = await lab.cli(['data', 'push', '--json'], { env: { ...env, LABSYNC_EARLY_SSH: '0' } });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(ranOf(run)).toMatchObject({ status: 'ok', files: 1 });
