@@ -17,6 +17,13 @@ import { openManifestToConnect, redactor, type GlobalOptions } from './context.j
 import { ACTIONS } from './run.js';
 import { plannedSteps, stepLine, type PlanStep } from './plan-steps.js';
 
+/** engine/snapshots.ts verifySnapshot: on an ssh host from listings (every file there read: linking changed their ctimes); rsync's comparison elsewhere. */
+function snapshotVerify(target: ResolvedPair, adapter: Adapter, rsync: PlanStep[]): PlanStep[] {
+  if (target.remote.type !== 'ssh' || !plansItself(target, adapter)) return rsync;
+  const note = 'labsync lists the new snapshot on the host and the local side, and compares them: every file of the snapshot hashed on the host by sha256sum over ssh, the local side from its hash cache';
+  return [{ step: 'verify', note }, ...rsync.map((s) => ({ ...s, note: 'when the host has no GNU find or sha256sum' }))];
+}
+
 /** A snapshot push: where it writes, linked to `latest` (the previous snapshot, when there is one), then published. */
 function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): PlanStep[] {
   const redact = redactor();
@@ -26,10 +33,7 @@ function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): 
   return [
     ...show('snapshots', steps.state(pair).commands),
     ...show('transfer', adapter.transfer({ ...target, linkDest: '../latest' }, 'push', ctx)),
-    ...(pair.verify === 'none' || !adapter.verify ? [] : target.remote.type === 'ssh' && plansItself(target, adapter)
-      // engine/snapshots.ts verifySnapshot: from listings, every file on the host read (linking changed their ctimes).
-      ? [{ step: 'verify', note: "labsync lists the new snapshot on the host and the local side, and compares them: every file of the snapshot hashed on the host by sha256sum over ssh, the local side from its hash cache (a host without GNU find or sha256sum: the rsync --checksum below)" }, ...show('verify', adapter.verify(target, pair.verify, ctx).commands).map((s) => ({ ...s, note: 'when the host has no GNU find or sha256sum' }))]
-      : show('verify', adapter.verify(target, pair.verify, ctx).commands)),
+    ...(pair.verify === 'none' || !adapter.verify ? [] : snapshotVerify(target, adapter, show(`verify`, adapter.verify(target, pair.verify, ctx).commands))),
     ...show('publish', [steps.publish(pair, ctx.stamp)]),
   ];
 }
