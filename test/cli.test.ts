@@ -115,7 +115,7 @@ data:
     expect(folder.stderr).toMatch(/^labsync: \S+\/\.gitignore: cannot read it to merge the missing lines \(EISDIR[^\n]*\)$/);
   });
 
-  it('plan prints the exact commands with secrets redacted, and runs nothing', async () => {
+  it('plan prints the commands a run executes with secrets redacted, and runs nothing', async () => {
     const lab = new Lab().manifest(`version: 1
 remotes:
   nas: { type: local, path: "../nas-\${TEAM_TOKEN}" }
@@ -128,9 +128,10 @@ data:
     const r = await lab.cli(['plan', 'data', 'push'], { env: { TEAM_TOKEN: 's3cr3t-value' } });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('# data.raw: push with rsync');
-    expect(r.stdout).toMatch(/rsync --archive .*--dry-run .*# preview/);
-    expect(r.stdout).toMatch(/rsync --archive .*--delete-delay .*# transfer/);
-    expect(r.stdout).toMatch(/# verify/);
+    expect(r.stdout).toMatch(/find \. .*# list: the local side/);
+    expect(r.stdout).toMatch(/rsync --archive .*--files-from=- .*# transfer/);
+    expect(r.stdout).toMatch(/rsync .*--delete-missing-args .*nas-\*\*\*.*# delete/);
+    expect(r.stdout).toMatch(/^# verify: /m);
     expect(r.stdout).not.toContain('s3cr3t-value');
     expect(r.stdout).toContain('nas-***');
     expect(existsSync(lab.outside('nas-s3cr3t-value'))).toBe(false);

@@ -32,7 +32,9 @@ describe('resolved-manifest cache (CLI)', () => {
   const destOf = async (env: Record<string, string> = {}): Promise<string> => {
     const r = await lab.cli(['plan', 'data', 'push', '--json'], { env });
     expect(r.exitCode, r.stderr).toBe(0);
-    return (JSON.parse(r.stdout).pairs[0].steps[0].command as string).split(' ').at(-1) as string;
+    const steps = JSON.parse(r.stdout).pairs[0].steps as { step: string; command?: string }[];
+    // The transfer's destination: the last word before its file list on stdin.
+    return (steps.find((s) => s.step === 'transfer')?.command as string).replace(/ < \(the files the plan lists\)$/, '').split(' ').at(-1) as string;
   };
 
   it('a changed variable or manifest is seen on the next run; one entry per manifest and folder', async () => {

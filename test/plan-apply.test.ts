@@ -204,7 +204,7 @@ describe('plan --save and apply: rsync to a local folder', () => {
     expect((await lab.cli(['plan', 'data', '--save', 'plan.json'])).exitCode).toBe(0);
     const commands = await lab.cli(['plan', 'data']);
     expect(commands.exitCode).toBe(0);
-    expect(commands.stdout).toMatch(/^rsync .*# transfer$/m);
+    expect(commands.stdout).toMatch(/^rsync .*# transfer: exactly the files the plan lists/m);
   });
 });
 

@@ -1,10 +1,13 @@
-// The exact commands a run would execute, secrets redacted. Runs nothing but `rclone version` (its argv
-// depends on it). With --save, the plan as a file instead (plan-save.ts).
+// The commands a run would execute, in order, secrets redacted. Runs nothing but `rclone version` (its
+// argv depends on it) and lists nothing: a pair labsync plans itself shows its listings, the transfer of
+// the files the plan will list, and the verify as labsync's own comparison (plan-steps.ts). With
+// --save, the plan as a file instead (plan-save.ts).
 import { adapterFor } from '../adapters/index.js';
 import type { Adapter, Command, PlanContext } from '../adapters/types.js';
 import { under } from '../engine/snapshots.js';
 import { runStamp } from '../engine/run.js';
 import { directionOf } from '../engine/pair-options.js';
+import { plansItself } from '../engine/plan-run.js';
 import { selectPairs } from '../engine/select.js';
 import { versionIssues, versionsFor } from '../engine/versions.js';
 import { ManifestError, type ExitCode } from '../errors.js';
@@ -12,9 +15,17 @@ import { formatCommand } from '../exec/format.js';
 import { CATEGORIES, type Action, type Category, type ResolvedPair } from '../types.js';
 import { openManifestToConnect, redactor, type GlobalOptions } from './context.js';
 import { ACTIONS } from './run.js';
+import { plannedSteps, stepLine, type PlanStep } from './plan-steps.js';
+
+/** engine/snapshots.ts verifySnapshot: on an ssh host from listings (every file there read: linking changed their ctimes); rsync's comparison elsewhere. */
+function snapshotVerify(target: ResolvedPair, adapter: Adapter, rsync: PlanStep[]): PlanStep[] {
+  if (target.remote.type !== 'ssh' || !plansItself(target, adapter)) return rsync;
+  const note = 'labsync lists the new snapshot on the host and the local side, and compares them: every file of the snapshot hashed on the host by sha256sum over ssh, the local side from its hash cache';
+  return [{ step: 'verify', note }, ...rsync.map((s) => ({ ...s, note: 'when the host has no GNU find or sha256sum' }))];
+}
 
 /** A snapshot push: where it writes, linked to `latest` (the previous snapshot, when there is one), then published. */
-function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): { step: string; command: string }[] {
+function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): PlanStep[] {
   const redact = redactor();
   const steps = adapter.snapshots as NonNullable<Adapter['snapshots']>;
   const target = under({ ...pair, delete: true, backup: false }, steps.incomplete);
@@ -22,7 +33,7 @@ function snapshotSteps(pair: ResolvedPair, adapter: Adapter, ctx: PlanContext): 
   return [
     ...show('snapshots', steps.state(pair).commands),
     ...show('transfer', adapter.transfer({ ...target, linkDest: '../latest' }, 'push', ctx)),
-    ...(pair.verify !== 'none' && adapter.verify ? show('verify', adapter.verify(target, pair.verify, ctx).commands) : []),
+    ...(pair.verify === 'none' || !adapter.verify ? [] : snapshotVerify(target, adapter, show(`verify`, adapter.verify(target, pair.verify, ctx).commands))),
     ...show('publish', [steps.publish(pair, ctx.stamp)]),
   ];
 }
@@ -50,7 +61,9 @@ export async function planCommand(category: string | undefined, action: string |
     const adapter = adapterFor(pair.tool);
     const direction = directionOf(pair, (act ?? 'sync') as Action);
     if (pair.snapshots && direction === 'push' && adapter.snapshots) return { name: pair.name, category: pair.category, tool: pair.tool, direction, steps: snapshotSteps(pair, adapter, ctx) };
-    const steps = [
+    const own = direction === 'push' || direction === 'pull' ? plannedSteps(pair, adapter, direction, ctx, redact) : undefined;
+    if (own) return { name: pair.name, category: pair.category, tool: pair.tool, direction, planned: true, steps: own };
+    const steps: PlanStep[] = [
       ...adapter.preview(pair, direction, ctx).commands.map((c) => ({ step: 'preview', command: formatCommand(c, redact) })),
       ...adapter.transfer(pair, direction, ctx).map((c) => ({ step: 'transfer', command: formatCommand(c, redact) })),
       ...(pair.verify !== 'none' && adapter.verify
@@ -64,8 +77,9 @@ export async function planCommand(category: string | undefined, action: string |
     return 0;
   }
   for (const p of planned) {
-    process.stdout.write(`# ${p.category}.${p.name}: ${p.direction} with ${p.tool}\n`);
-    for (const s of p.steps) process.stdout.write(`${s.command}    # ${s.step}\n`);
+    const how = 'planned' in p ? ': labsync lists both sides, plans, and has the tool move exactly the planned files' : '';
+    process.stdout.write(`# ${p.category}.${p.name}: ${p.direction} with ${p.tool}${how}\n`);
+    for (const s of p.steps) process.stdout.write(`${stepLine(s)}\n`);
     process.stdout.write('\n');
   }
   if (!planned.length) process.stdout.write('no pairs selected\n');

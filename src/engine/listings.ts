@@ -126,13 +126,19 @@ async function asTool(lister: Lister, target: S3Target, entries: Entry[], ctx: A
 const PLAIN_MD5 = /^[0-9a-f]{32}$/;
 const ODD_SEGMENT = /\/(\.{0,2})\//;
 
+/** How labsync's own listing of `target` is shown (the run adds its pages; `plan` closes it as it is). */
+export const ownListingLine = (target: S3Target): string => `${listUrl(target)} list-objects-v2 prefix=${target.prefix ? `${target.prefix}/` : ''} (labsync's own listing`;
+
+/** The request a listing of `target` starts with, as --json's commands show it. */
+export const listUrl = (target: S3Target): string => `GET ${pageUrl(target).href.replace(/\?.*$/, '')}`;
+
 /** Listings labsync took itself in this process (the tests count them through --json's commands). */
 async function listDirect(lister: Lister, ctx: AttemptContext): Promise<{ entries?: Entry[]; shown?: string } | undefined> {
   const target = targetOf(lister);
   if (!target || 'reason' in target) return undefined;
   const pages = { n: 0 };
   const read = { n: 0 };
-  const what = `GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 prefix=${target.prefix ? `${target.prefix}/` : ''} (labsync's own listing`;
+  const what = ownListingLine(target);
   const tool = lister.s3 ? 'aws-cli' : ctx.pair.tool;
   try {
     const listed = await listS3(target, { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) }, pages);
@@ -171,7 +177,7 @@ export async function remoteAfterPush(lister: Lister, ctx: AttemptContext, befor
   } catch {
     return remoteListing(lister, ctx, show);
   }
-  show([`GET ${pageUrl(target).href.replace(/\?.*$/, '')} list-objects-v2 of ${wanted.size} planned key${wanted.size === 1 ? '' : 's'} (labsync's own listing)`]);
+  show([`${listUrl(target)} list-objects-v2 of ${wanted.size} planned key${wanted.size === 1 ? '' : 's'} (labsync's own listing)`]);
   return { value: listingOf([...before.entries.filter((e) => !wanted.has(e.path)), ...found]) };
 }
 

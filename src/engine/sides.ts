@@ -68,6 +68,9 @@ function readRacy(pair: ResolvedPair, root: string): string[] {
   }
 }
 
+/** What an ssh host's next listing hashes in its own call: the last run's racy files (`plan` shows the argv they make). */
+export const racyAsk = (pair: ResolvedPair): string[] => (pair.remote.type === 'ssh' ? readRacy(pair, sshRoot(pair.remote)) : []);
+
 /** Keeps an ssh side's racy paths for its next listing (a file's hash is still judged by its key then). */
 export async function saveRacy(pair: ResolvedPair, side: Side, warn: Warn): Promise<void> {
   if (side.where !== 'ssh') return;
