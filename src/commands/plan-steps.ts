@@ -125,7 +125,7 @@ function treeSteps(given: ResolvedPair, adapter: Adapter, direction: 'push' | 'p
   // Only here may the tool walk the tree itself (plan-run.ts `tree`: a first push).
   steps.push(...transferSteps(pair, files, direction, ctx, redact, { usual: `exactly the files the plan lists${relay}`, tree: true }));
   if (pair.verify === 'none') return steps;
-  const where = pair.remote.type === 'ssh' ? ": here by labsync, on the host by sha256sum over the same ssh connection (a host without GNU find or sha256sum: rsync's own dry run and --checksum compare, as before; `labsync doctor` says so)" : ', by labsync';
+  const where = pair.remote.type === 'ssh' ? ": here by labsync, on the host by sha256sum over the same ssh connection (a host without GNU find: rsync's own dry run and --checksum compare, as before; with GNU find but no sha256sum: labsync's plan, and a file there that would have to be read compared by rsync --checksum; `labsync doctor` says which)" : ', by labsync';
   const what = pair.verify === 'checksum'
     ? `hashes (sha256) only the files the transfer wrote and those whose stat key (size, mtime, ctime, inode) changed since they were last hashed${where}; \`labsync check --full\` reads every byte`
     : 'compares sizes and modification times, reads no content';
