@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadManifestText } from '../manifest/load.js';
 import type { ResolvedPair } from '../types.js';
-import { fullCheckDue, recordFullCheck } from './full-check.js';
+import { fullCheckDue, fullCheckFile, recordFullCheck } from './full-check.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -65,5 +65,24 @@ describe('full_check', () => {
     expect(fullCheckDue(raw, false, now)).toBe(false);
     expect(fullCheckDue(raw, false, now + 1000)).toBe(true);
     expect(fullCheckDue({ ...raw, fullCheckMs: undefined } as ResolvedPair, false, now + 30 * DAY)).toBe(false);
+  });
+
+  it('a damaged record is no record: due (read everything rather than trust it)', () => {
+    const raw = pairs().get('raw') as ResolvedPair;
+    mkdirSync(join(raw.root, '.labsync', 'cache'), { recursive: true });
+    writeFileSync(fullCheckFile(raw), '{"at": "yesterday"');
+    expect(fullCheckDue(raw, false)).toBe(true);
+  });
+
+  it('a record that cannot be written is said, and the check stays due', async () => {
+    const raw = pairs().get('raw') as ResolvedPair;
+    // The cache folder's place taken by a file: nothing can be written under it.
+    mkdirSync(join(raw.root, '.labsync'), { recursive: true });
+    writeFileSync(join(raw.root, '.labsync', 'cache'), 'not a folder');
+    const warnings: string[] = [];
+    await recordFullCheck(raw, (m) => void warnings.push(m));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(join(raw.root, '.labsync', 'cache'));
+    expect(fullCheckDue(raw, false)).toBe(true);
   });
 });
