@@ -78,13 +78,13 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
   // Verify from listings: a push lists the remote once more; a pull compares what landed with the
   // listing the plan was made from. The local side comes from the hash cache either way.
+  // The commit the push made is the one the relisting is taken at; the first listing's is stale now.
+  if (direction === 'push' && !isEmptyPlan(plan)) forgetRemoteCommit(pair);
   // A due full_check (full-check.ts) verifies as `check --full` does: every local byte read again, or the tool's download.
   if (!hasDigest(lister.local) || (pair.verify === 'checksum' && fullCheckDue(pair, false))) return fromTool(pair, adapter, direction, ctx, o, base);
   const mode = pair.verify;
   o.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
   const relist = direction === 'push' && !isEmptyPlan(plan);
-  // The commit the push made is the one the relisting is taken at; the first listing's is stale now.
-  if (direction === 'push' && !isEmptyPlan(plan)) forgetRemoteCommit(pair);
   const touched = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
   const after = relist ? await remoteAfterPush(lister, ctx, remote.value, touched, lines) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };

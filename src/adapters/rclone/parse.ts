@@ -106,12 +106,6 @@ export function parseProgress(line: string): Progress | undefined {
 }
 
 /**
- * `rclone check --combined -`, local as source: "+" only here (missing there), "-" only there, "*" differs.
- * Where rclone had no hash to compare ("No common hash found", or "N hashes could not be checked": an
- * S3 ETag that is not an MD5 and no md5chksum metadata), its "=" means equal sizes only: those files
- * are unproven. rclone does not name the unhashed ones, so when only some were, all "=" files are.
- */
-/**
  * `rclone check --download`'s count of the bytes it read: it reads the two copies of a same-size file in
  * step (up to their first difference) and counts both, so half of it was read on each side.
  */
@@ -120,6 +114,12 @@ export function downloadRead(stderr: string): { local: number; remote: number } 
   return bytes === undefined ? undefined : { local: bytes / 2, remote: bytes / 2 };
 }
 
+/**
+ * `rclone check --combined -`, local as source: "+" only here (missing there), "-" only there, "*" differs.
+ * Where rclone had no hash to compare ("No common hash found", or "N hashes could not be checked": an
+ * S3 ETag that is not an MD5 and no md5chksum metadata), its "=" means equal sizes only: those files
+ * are unproven. rclone does not name the unhashed ones, so when only some were, all "=" files are.
+ */
 export function parseCombined(stdout: string, stderr = ''): VerifyReport {
   const missing: string[] = [];
   const extra: string[] = [];
