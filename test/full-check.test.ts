@@ -89,6 +89,11 @@ async function cycle(lab: Lab, env: Record<string, string>, full: Partial<Verify
   expect(checked.exitCode, checked.stderr).toBe(0);
   expect(pairOf(checked).verify).toMatchObject({ status: 'in_sync', ...full });
   expect(pairOf(await lab.cli(['check', '--json'], { env })).verify).toMatchObject({ proof: 'cached', bytesHashed: { local: 0, remote: 0 } });
+
+  // Asked for, whether due or not: the same full read.
+  const asked = await lab.cli(['check', '--full', '--json'], { env });
+  expect(asked.exitCode, asked.stderr).toBe(0);
+  expect(pairOf(asked).verify).toMatchObject({ status: 'in_sync', ...full });
 }
 
 describe.skipIf(!s3)('full_check on S3 pairs (moto on 127.0.0.1)', () => {
