@@ -113,6 +113,8 @@ export interface VerifyReport {
   readonly unproven?: readonly string[];
   /** Why the remote could not prove them, in the user's words. */
   readonly unprovenReason?: string;
+  /** Bytes of file content read to answer, on each side, where the comparison counts them. */
+  readonly bytesHashed?: { readonly local: number; readonly remote: number };
 }
 
 export interface PlanContext {

@@ -8,6 +8,7 @@ defaults:                  # every pair gets these unless it says otherwise
   stall_timeout: 2m        # no progress this long: stop the tool, retry
   exclude: ["*.tmp", "__pycache__/**", ".DS_Store", ".ipynb_checkpoints/**"]
   verify: checksum         # checksum | size | none — runs after every transfer
+  # full_check: 7d         # now and then verify as \`check --full\` does (bit rot); not for git or dvc pairs
   concurrency: 2           # pairs at once
 
 remotes:

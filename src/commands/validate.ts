@@ -1,6 +1,7 @@
 import { versionIssues } from '../engine/versions.js';
 import { whyNoRemoteLock } from '../remote-lock/backend-for.js';
 import { ManifestError, type ExitCode } from '../errors.js';
+import { whyNoFullCheck } from '../manifest/full-check-kinds.js';
 import { displayName } from '../manifest/load.js';
 import { openManifest, redactor, type GlobalOptions } from './context.js';
 
@@ -15,6 +16,11 @@ export async function validateCommand(opts: GlobalOptions): Promise<ExitCode> {
     const why = whyNoRemoteLock(p);
     return why ? [`${p.category}.${p.name}: remote_lock: ${why}`] : [];
   });
+  // Set on the pair itself (from defaults it applies only where it can): ignored at run time.
+  for (const p of manifest.pairs) {
+    const why = p.fullCheckMs !== undefined ? whyNoFullCheck(p.tool) : undefined;
+    if (why) notes.push(`${p.category}.${p.name}: full_check: ignored; ${why}`);
+  }
   const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel, ...(p.shards ? { shards: p.shards } : {}), ...(p.drainMarker ? { drainMarker: p.drainMarker } : {}) }));
   if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file: manifest.file, pairs, ...(notes.length ? { warnings: notes } : {}) }, null, 2)}\n`);
   else if (!opts.quiet) {

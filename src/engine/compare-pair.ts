@@ -11,6 +11,7 @@ import { compareS3 } from './compare-s3.js';
 import { digestLister, localListing, remoteListing, withBlobIds, type Show } from './listings.js';
 import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
+import { fullCheckDue, recordFullCheck } from './full-check.js';
 
 function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, digests: { md5?: boolean; etagPartSize?: number } = {}): HashTreeOptions {
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
@@ -22,49 +23,60 @@ function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', ctx: Attempt
  * (tree-summary.ts), both are stat-ed first: if neither changed and their content digests match, they
  * hold the same bytes and neither cache needs loading; otherwise the scan goes on from those stats.
  */
-async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum' | 'size', ctx: AttemptContext): Promise<{ here: readonly HashedFile[]; there: readonly HashedFile[] } | { same: number }> {
-  const o: HashTreeOptions = { ...sideOptions(pair, mode, ctx), summary: mode === 'checksum' };
+async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum' | 'size', ctx: AttemptContext, full: boolean, hashed: { local: { bytes: number }; remote: { bytes: number } }): Promise<{ here: readonly HashedFile[]; there: readonly HashedFile[] } | { same: number }> {
+  // A full check reads every file of both trees again: no summary or cache answers for any.
+  const o: HashTreeOptions = { ...sideOptions(pair, mode, ctx), summary: mode === 'checksum', fresh: full };
   let listed: [StatListing, StatListing] | undefined;
-  if (mode === 'checksum' && hasSummary(cacheDir(pair), pair.local) && hasSummary(cacheDir(pair), remotePath)) {
+  if (mode === 'checksum' && !full && hasSummary(cacheDir(pair), pair.local) && hasSummary(cacheDir(pair), remotePath)) {
     const [here, there] = await Promise.all([treeStats(pair.local, o.excludes), treeStats(remotePath, o.excludes)]);
     const [a, b] = await Promise.all([recognise(here, cacheDir(pair), o.warn), recognise(there, cacheDir(pair), o.warn)]);
     if (a && b && a.sha256 === b.sha256) return { same: a.files };
     listed = [here.listing(), there.listing()];
   }
-  const [here, there] = await Promise.all([hashTree(pair.local, o, listed?.[0]), hashTree(remotePath, o, listed?.[1])]);
+  const [here, there] = await Promise.all([hashTree(pair.local, { ...o, hashed: hashed.local }, listed?.[0]), hashTree(remotePath, { ...o, hashed: hashed.remote }, listed?.[1])]);
   return { here, there };
 }
 
-/** Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing. */
+/**
+ * Local↔local: both trees hashed by labsync (cached); else the tool's comparison, else the remote's listing.
+ * `plan.full` (check --full, or a due full_check): every local byte read again; the remote's too where
+ * labsync reads it (a local folder) or the tool downloads it (rclone, mlflow); an S3 or Hub remote's
+ * checksums are those the store recorded (its listing), not downloaded.
+ */
 export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext, show?: Show): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
+  const full = plan.full && mode === 'checksum';
   if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles) {
-    const sides = await bothTrees(pair, pair.remote.path, mode, ctx);
+    const hashed = { local: { bytes: 0 }, remote: { bytes: 0 } };
+    const sides = await bothTrees(pair, pair.remote.path, mode, ctx, full, hashed);
+    const bytesHashed = { local: hashed.local.bytes, remote: hashed.remote.bytes };
     // labsync's own comparison of both trees' hash caches, not the tool's: the receipt names it (proof).
-    return { value: { ...('same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode)), proof: plan.full ? 'full' : 'cached' } as VerifyReport };
+    return { value: { ...('same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode)), bytesHashed, proof: full ? 'full' : 'cached' } as VerifyReport };
   }
   // Where the remote lists checksums (S3 ETags, rclone's listed MD5s), one listing of it and the local
-  // hash cache answer: an unchanged local file is not read. `check --full` asks the tool to download.
+  // hash cache answer: an unchanged local file is not read. A full check reads every local file again,
+  // or asks the tool to download where it can (rclone check --download, mlflow).
   const lister = digestLister(adapter, pair, pair.mode);
   if (lister && !(plan.full && adapter.verify)) {
     const hashed = { bytes: 0 };
     // Both sides at once: the local walk (and any hashing) overlaps the server's answer.
-    const [remote, listed] = await Promise.all([remoteListing(lister, ctx, show), localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed)]);
+    const [remote, listed] = await Promise.all([remoteListing(lister, ctx, show), localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed, full)]);
     if ('stop' in remote) return remote;
     const local = await withBlobIds(pair, listed, remote.value, hashed);
     // The remote's checksums come with its listing: nothing is read there (but for S3 objects whose
-    // ETag proves nothing, whose stored checksums compareS3 reads one by one).
+    // ETag proves nothing, whose stored checksums compareS3 reads one by one, and their local files).
+    const judged = await compareListed(adapter, pair, local.entries, remote.value.entries, mode, ctx, hashed);
     const bytesHashed = { local: hashed.bytes, remote: 0 };
-    const judged = await compareListed(adapter, pair, local.entries, remote.value.entries, mode, ctx);
-    return 'stop' in judged ? judged : { value: { ...judged.value, bytesHashed, proof: 'cached' } as VerifyReport };
+    return 'stop' in judged ? judged : { value: { ...judged.value, bytesHashed, proof: full ? 'full' : 'cached' } as VerifyReport };
   }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
   return undefined;
 }
 
 /** Two listings compared: S3 objects whose ETag proves nothing go through the store's own checksums (compareS3). */
-export async function compareListed(adapter: Adapter, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], mode: 'checksum' | 'size', ctx: AttemptContext): Promise<{ value: VerifyReport } | { stop: Body }> {
+/** `hashed`: counts the local bytes compareS3 reads. */
+export async function compareListed(adapter: Adapter, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], mode: 'checksum' | 'size', ctx: AttemptContext, hashed?: { bytes: number }): Promise<{ value: VerifyReport } | { stop: Body }> {
   const stored = pair.remote.type === 's3' && mode === 'checksum' ? storeLister(adapter, pair, pair.mode)?.checksums : undefined;
-  if (stored) return compareS3(stored, pair, local, remote, ctx);
+  if (stored) return compareS3(stored, pair, local, remote, ctx, hashed);
   return { value: compareEntries(local, remote, mode) };
 }
 
@@ -85,13 +97,16 @@ export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction
   const mode = pair.verify === 'none' ? undefined : pair.verify;
   const skipped: VerifyResult = { status: 'skipped', checked: 0, missing: [], extra: [], changed: [] };
   if (!mode) return skipped;
-  ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
-  const got = await compareSides(adapter, pair, mode, { ...ctx, progress: false }, plan, show);
+  // check --full, or a pair's full_check that is due (full-check.ts): every byte read, then remembered as done.
+  const full = plan.full || (mode === 'checksum' && fullCheckDue(pair, false));
+  ctx.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode}${full ? ', every byte' : ''})` });
+  const got = await compareSides(adapter, pair, mode, { ...ctx, progress: false }, full === plan.full ? plan : { ...plan, full }, show);
   if (!got) return skipped;
   if ('stop' in got) return got;
+  if (full && mode === 'checksum') await recordFullCheck(pair, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
-  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: (got.value as VerifyResult).proof ?? (plan.full ? 'full' : 'tool') };
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: (got.value as VerifyResult).proof ?? (full ? 'full' : 'tool') };
 }
 
 /** The warning for files only their sizes could vouch for: "content not provable by the store: compared sizes …". */

@@ -10,7 +10,8 @@ import { checksumsNeeded, judgeS3, type StoreChecksum } from '../verify/s3-judge
 import type { AttemptContext } from './attempt.js';
 import { probe, type Body } from './outcome.js';
 
-export async function compareS3(stored: NonNullable<Lister['checksums']>, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], ctx: AttemptContext): Promise<{ value: VerifyReport } | { stop: Body }> {
+/** `hashed`: counts the local bytes read here (the files whose checksums the store's are compared with). */
+export async function compareS3(stored: NonNullable<Lister['checksums']>, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], ctx: AttemptContext, hashed?: { bytes: number }): Promise<{ value: VerifyReport } | { stop: Body }> {
   if (pair.remote.type !== 's3') throw new Error(`compareS3 needs an s3 remote (pair ${pair.name})`);
   const { partSize = AWS_PART_SIZE, etag = 'auto' } = pair.remote;
   const { listed, toRead } = checksumsNeeded(local, remote);
@@ -21,7 +22,11 @@ export async function compareS3(stored: NonNullable<Lister['checksums']>, pair: 
     for (const [path, sum] of read.value) store.set(path, sum);
   }
   const mine = new Map<string, LocalChecksums>();
-  for (const path of store.keys()) mine.set(path, await localChecksums(join(pair.local, path), partSize));
+  const sizes = hashed ? new Map(local.map((e) => [e.path, e.size])) : undefined;
+  for (const path of store.keys()) {
+    mine.set(path, await localChecksums(join(pair.local, path), partSize));
+    if (hashed) hashed.bytes += sizes?.get(path) ?? 0;
+  }
   const { etags, byEtagOnly, ...report } = judgeS3(local, remote, { store, mine, trust: etag });
   if (byEtagOnly.length && etag === 'auto') {
     const n = byEtagOnly.length;

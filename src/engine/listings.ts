@@ -21,8 +21,8 @@ import { cacheDir, treeExcludes } from './pair-tree.js';
 import { probe, type Body } from './outcome.js';
 import { rememberRemoteCommit } from './receipt.js';
 
-/** The local folder as entries: the digests the remote can be compared with, else size and mtime. */
-export async function localListing(pair: ResolvedPair, want: Lister['local'], ctx: Pick<AttemptContext, 'emit'>, hashed?: { bytes: number }): Promise<Listing> {
+/** The local folder as entries: the digests the remote can be compared with, else size and mtime. `fresh`: every file read again (a full check). */
+export async function localListing(pair: ResolvedPair, want: Lister['local'], ctx: Pick<AttemptContext, 'emit'>, hashed?: { bytes: number }, fresh = false): Promise<Listing> {
   if (!existsSync(pair.local)) return listingOf([]);
   const excludes = treeExcludes(pair);
   if (!hasDigest(want)) {
@@ -30,7 +30,7 @@ export async function localListing(pair: ResolvedPair, want: Lister['local'], ct
     return listingOf(l.paths.map((path, i) => ({ path, size: l.keys[i * 4] as number, mtimeMs: l.keys[i * 4 + 1] as number })));
   }
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
-  const files = await hashTree(pair.local, { excludes, sha256: Boolean(want.sha256), md5: Boolean(want.md5), ...(want.etagPartSize ? { etagPartSize: want.etagPartSize } : {}), cacheDir: cacheDir(pair), warn, ...(hashed ? { hashed } : {}) });
+  const files = await hashTree(pair.local, { excludes, sha256: Boolean(want.sha256), md5: Boolean(want.md5), ...(want.etagPartSize ? { etagPartSize: want.etagPartSize } : {}), cacheDir: cacheDir(pair), warn, ...(hashed ? { hashed } : {}), fresh });
   return listingOf(files);
 }
 

@@ -20,6 +20,7 @@ import { forgetRemoteCommit } from './receipt.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions, ShardRun } from './pair-options.js';
+import { fullCheckDue } from './full-check.js';
 
 export async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['stage']>): Promise<void> {
   await rm(stage.dir, { recursive: true, force: true });
@@ -77,12 +78,13 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
   // Verify from listings: a push lists the remote once more; a pull compares what landed with the
   // listing the plan was made from. The local side comes from the hash cache either way.
-  if (!hasDigest(lister.local)) return fromTool(pair, adapter, direction, ctx, o, base);
+  // The commit the push made is the one the relisting is taken at; the first listing's is stale now.
+  if (direction === 'push' && !isEmptyPlan(plan)) forgetRemoteCommit(pair);
+  // A due full_check (full-check.ts) verifies as `check --full` does: every local byte read again, or the tool's download.
+  if (!hasDigest(lister.local) || (pair.verify === 'checksum' && fullCheckDue(pair, false))) return fromTool(pair, adapter, direction, ctx, o, base);
   const mode = pair.verify;
   o.emit({ kind: 'pair_step', pair: pair.name, step: `verifying (${mode})` });
   const relist = direction === 'push' && !isEmptyPlan(plan);
-  // The commit the push made is the one the relisting is taken at; the first listing's is stale now.
-  if (direction === 'push' && !isEmptyPlan(plan)) forgetRemoteCommit(pair);
   const touched = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
   const after = relist ? await remoteAfterPush(lister, ctx, remote.value, touched, lines) : { value: remote.value };
   if ('stop' in after) return { ...base, ...after.stop };
@@ -124,11 +126,12 @@ async function ownPut(pair: ResolvedPair, lister: Lister, plan: PairPlan, o: Pai
   return undefined;
 }
 
-/** Where the listings carry no checksum (an sftp remote through rclone): the tool's own comparison. */
-async function fromTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' | 'pull', ctx: AttemptContext, o: PairRunOptions, base: Omit<Body, 'status'>): Promise<Body> {
+/** Where the listings carry no checksum (an sftp remote through rclone), or a full check is due: verifyPair's comparison. */
+async function fromTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' | 'pull', ctx: AttemptContext, o: PairRunOptions, base: Omit<Body, 'status'> & { warnings: string[] }): Promise<Body> {
   const got = await verifyPair(adapter, pair, direction, ctx, o.plan);
   if ('stop' in got) return { ...base, ...got.stop };
   const v = o.shardRun ? sliceVerify(got, o.shardRun.shard, pair, direction) : got;
   if (v.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(v, pair, direction)}`, verify: v, ...base };
+  base.warnings.push(...sayUnproven(v, pair, o.emit));
   return { status: 'ok', verify: v, ...base };
 }

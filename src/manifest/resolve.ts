@@ -4,6 +4,7 @@ import { isAbsolute, join, posix, resolve as resolvePath } from 'node:path';
 import type { Category, CompareKey, Endpoint, MaxDelete, RemoteType, ResolvedPair, SourceRef, ToolName } from '../types.js';
 import { parseDuration } from '../util/duration.js';
 import type { RawDefaults, RawPair, RawRemote } from './schema.js';
+import { whyNoFullCheck } from './full-check-kinds.js';
 
 export const DEFAULTS = {
   retries: 3,
@@ -157,7 +158,8 @@ export function resolvePair(
     timeoutMs: parseDuration(pick('timeout') ?? DEFAULTS.timeout) as number,
     stallTimeoutMs: parseDuration(pick('stall_timeout') ?? DEFAULTS.stallTimeout) as number,
     verify: pick('verify') ?? DEFAULTS.verify,
-    ...(pick('full_check') ? { fullCheckMs: parseDuration(pick('full_check') as string) as number } : {}),
+    // From defaults, full_check applies only where it means something; set on a git or dvc pair, validate says so.
+    ...(raw.full_check ?? (defaults.full_check && !whyNoFullCheck(tool) ? defaults.full_check : undefined) ? { fullCheckMs: parseDuration(pick('full_check') as string) as number } : {}),
     ...(raw.schedule ? { schedule: raw.schedule } : {}),
     tags: raw.tags ?? [],
     ...(raw.drain_marker ? { drainMarker: raw.drain_marker } : {}),

@@ -36,6 +36,8 @@ export interface HashTreeOptions {
   readonly hashed?: { bytes: number };
   /** Told when a cache cannot be saved (the scan's answer stands; the next scan costs more). */
   readonly warn?: Warn;
+  /** A full check (bit rot): every file read again, the cache answering none; what is read is remembered. */
+  readonly fresh?: boolean;
 }
 
 /** One batch's worth of files as they come back: keys and digests by index. */
@@ -75,7 +77,7 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
     const misses: number[] = [];
     paths.forEach((path, i) => {
       const row = cached().lookup(path, keys, i);
-      if (row && covers(row, o)) {
+      if (row && covers(row, o) && !o.fresh) {
         chunk.sha256[i] = row[5];
         chunk.md5[i] = row[6];
         chunk.etag[i] = row[7];

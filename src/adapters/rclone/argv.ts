@@ -136,9 +136,12 @@ export function modernBisync(pair: ResolvedPair, version: string | undefined): s
   ];
 }
 
-/** rclone check: both sides' hashes where they share one, else sizes. */
+/**
+ * rclone check: both sides' hashes where they share one, else sizes. `full`: every file downloaded and
+ * compared byte for byte, with the bytes read in the last stats line (JSON, so they are exact).
+ */
 export function checkArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>, config: string, full = false): string[] {
-  const how = full ? ['--download'] : mode === 'size' ? ['--size-only'] : [];
+  const how = full ? ['--download', '--use-json-log', ...STATS] : mode === 'size' ? ['--size-only'] : [];
   return ['check', '--config', config, ...bounds(pair), ...filters(pair), '--combined', '-', ...how, '--', pair.local, location(pair.remote).path];
 }
 

@@ -7,7 +7,7 @@ import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd
 import { classify } from './classify.js';
 import { rcloneS3Target } from './s3-target.js';
 import { atLeast, BISYNC_MODERN, INSTALL_HINT, versionProblems } from './features.js';
-import { changesFromDryRun, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
+import { changesFromDryRun, downloadRead, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
 /**
  * Always an explicit config path: a bare rclone call creates ~/.config/rclone (TESTBED.md).
@@ -106,7 +106,11 @@ export const rclone: Adapter = {
   repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true, undefined, undefined, ctx)],
   verify: (pair, mode, ctx) => ({
     commands: [command(pair, checkArgv(pair, mode, configPath(), ctx.full), `verify ${pair.name} (${mode})`, false, undefined, undefined, ctx)],
-    parse: ([o]) => parseCombined(o?.stdout ?? '', o?.stderr ?? ''),
+    parse: ([o]) => {
+      const report = parseCombined(o?.stdout ?? '', o?.stderr ?? '');
+      const read = ctx.full ? downloadRead(o?.stderr ?? '') : undefined;
+      return read ? { ...report, bytesHashed: read } : report;
+    },
   }),
   classify,
   parseStats: (output) => parseStats(output.stderr),

@@ -106,6 +106,15 @@ export function parseProgress(line: string): Progress | undefined {
 }
 
 /**
+ * `rclone check --download`'s count of the bytes it read: it reads the two copies of a same-size file in
+ * step (up to their first difference) and counts both, so half of it was read on each side.
+ */
+export function downloadRead(stderr: string): { local: number; remote: number } | undefined {
+  const bytes = lastStats(stderr)?.bytes;
+  return bytes === undefined ? undefined : { local: bytes / 2, remote: bytes / 2 };
+}
+
+/**
  * `rclone check --combined -`, local as source: "+" only here (missing there), "-" only there, "*" differs.
  * Where rclone had no hash to compare ("No common hash found", or "N hashes could not be checked": an
  * S3 ETag that is not an MD5 and no md5chksum metadata), its "=" means equal sizes only: those files
