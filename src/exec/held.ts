@@ -29,9 +29,9 @@ export interface Session {
    * rsync has ended. `after`: the host's stderr once the session ended, when it ended well (exit 0);
    * else undefined. The session may still be listing when rsync ends: `after` waits for it.
    */
-  relay(command: Command, options: RunOptions): Promise<{ output: ToolOutput; after: Promise<Buffer | undefined> }>;
+  relay(command: Command, options: RunOptions, preface?: Buffer): Promise<{ output: ToolOutput; after: Promise<Buffer | undefined> }>;
   /** Writes `line` and waits (at most `timeoutMs`) for the session to end: its stderr if it ended well (undefined if already used). */
-  ask(line: string, timeoutMs: number): Promise<Buffer | undefined>;
+  ask(line: string | Buffer, timeoutMs: number): Promise<Buffer | undefined>;
 }
 
 /** Starts the session's child, or takes the one bin/labsync.js started early for this very command (early.ts). */
@@ -129,12 +129,14 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       child.stdin.end();
       child.stdout.destroy();
     },
-    async relay(command, options) {
+    async relay(command, options, preface) {
       if (used) throw new Error('the held ssh session was already used');
       used = true;
       const fds = [fdOf(child.stdout), fdOf(child.stdin)];
       if (fds.some((fd) => fd < 0)) throw new Error('the held ssh session has no pipes to hand over');
       errs.length = 0;
+      // `preface` (the host's questions for after the transfer: engine/host-after.ts) is in the pipe before rsync's relay writes to it.
+      if (preface?.length) await new Promise<void>((resolve) => child.stdin.write(preface, () => resolve()));
       const output = await run(command, {
         ...options,
         // This process's copies closed in the spawn's tick: from then on only rsync's relay reads them.
