@@ -218,8 +218,12 @@ describe('the host\'s listing after a transfer, patched from what it answers', (
 
   it('answers not of their shape, or a folder listing that failed, are none', () => {
     const q = { paths: ['a'], counts: ['d'], lists: ['d'] };
-    const ok = Buffer.from('3 1.0 1.0 9 a\0labsync-part\0      2 d\0labsync-part\x001 1.0 1.0 8 d/x\0labsync-part 0\0');
+    const ok = Buffer.from('3 1.0 1.0 9 a\0labsync-part\0n d\0n d\0labsync-part\x001 1.0 1.0 8 d/x\0labsync-part 0\0');
     expect(parseAnswers(ok, q)?.lists.get('d')?.toString()).toBe('1 1.0 1.0 8 d/x\0');
+    expect(parseAnswers(ok, q)?.counts.get('d')).toBe(2);
+    expect(parseAnswers(ok, q)?.kinds.get('a')?.toString()).toBe('3 1.0 1.0 9 a\0');
+    // An entry counted for a folder not asked.
+    expect(parseAnswers(Buffer.from(ok.toString('latin1').replace('n d\0n d', 'n d\0n e'), 'latin1'), q)).toBeUndefined();
     expect(parseAnswers(Buffer.from(ok.toString('latin1').replace('part 0', 'part 1'), 'latin1'), q)).toBeUndefined();
     expect(parseAnswers(Buffer.from(ok.toString('latin1').replace(' a\0', ' b\0'), 'latin1'), q)).toBeUndefined();
     expect(parseAnswers(Buffer.from('garbage'), q)).toBeUndefined();

@@ -5,7 +5,7 @@
 // not eaten): paths whose record or kind is asked, folders whose entries are counted, folders listed
 // whole. The host keeps them in files it unlinks at once (open as fds 6-8: nothing left behind, even
 // when the session is killed) and, after rsync --server ended with 0, prints only the answers. A host
-// whose find lacks -files0-from (HOST_PROBE's $lsf), without mktemp or uniq -z, reads the lists off
+// whose find lacks -files0-from (HOST_PROBE's $lsf), or without mktemp, reads the lists off
 // and lists whole, as before; the after marker says which it did.
 import { findUnderArgv } from '../../verify/find-list.js';
 import { cutPerDir } from '../../verify/folder-list.js';
@@ -31,8 +31,10 @@ export const STASH = [
   "case $line in 'labsync-touch '*)",
   '  lsq=${line#labsync-touch }; lsa=${lsq%% *}; lsq=${lsq#* }; lsb=${lsq%% *}; lsz=${lsq#* }',
   "  for lsv in \"$lsa\" \"$lsb\" \"$lsz\"; do case $lsv in ''|*[!0-9]*) exit 0 ;; esac; done",
-  '  if [ "$lsf" = 2 ] && uniq -zc </dev/null >/dev/null 2>&1 && lsd=$(mktemp -d 2>/dev/null); then',
-  '    { head -c "$lsa" >"$lsd/p" && head -c "$lsb" >"$lsd/c" && head -c "$lsz" >"$lsd/l" && exec 6<"$lsd/p" 7<"$lsd/c" 8<"$lsd/l"; } || { rm -rf "$lsd"; exit 0; }',
+  // An empty list is an empty file (no head started for it).
+  '  lsk() { if [ "$1" = 0 ]; then : >"$2"; else head -c "$1" >"$2"; fi; }',
+  '  if [ "$lsf" = 2 ] && lsd=$(mktemp -d 2>/dev/null); then',
+  '    { lsk "$lsa" "$lsd/p" && lsk "$lsb" "$lsd/c" && lsk "$lsz" "$lsd/l" && exec 6<"$lsd/p" 7<"$lsd/c" 8<"$lsd/l"; } || { rm -rf "$lsd"; exit 0; }',
   '    rm -rf "$lsd"; lsp=1',
   '  else head -c "$((lsa + lsb + lsz))" >/dev/null || exit 0; fi',
   '  IFS= read -r line || exit 0 ;;',
@@ -49,17 +51,15 @@ const RECORD = '%s %T@ %C@ %i %p\\0';
 export function answerScript(excludes: readonly string[]): string {
   const [, ...under] = findUnderArgv(excludes).map((w, i) => (i === 0 ? w : shQuote(w)));
   return [
-    `find -files0-from - -maxdepth 0 '(' -type f -printf '${RECORD}' -o -type d -printf 'd %p\\0' -o -printf 'o %p\\0' ')' <&6 2>/dev/null`,
+    `[ "$lsa" = 0 ] || find -files0-from - -maxdepth 0 '(' -type f -printf '${RECORD}' -o -type d -printf 'd %p\\0' -o -printf 'o %p\\0' ')' <&6 2>/dev/null`,
     `printf '${PART}\\0'`,
-    // uniq counts each folder's entries (a folder empty or gone prints none).
-    `find -files0-from - -mindepth 1 -maxdepth 1 -printf '%h\\0' <&7 2>/dev/null | LC_ALL=C uniq -zc`,
+    // "n folder" once per entry, counted here (a folder empty or gone prints none): no stat per entry.
+    `[ "$lsb" = 0 ] || find -files0-from - -mindepth 1 -maxdepth 1 -printf 'n %h\\0' <&7 2>/dev/null`,
     `printf '${PART}\\0'`,
-    `find ${under.join(' ')} <&8 2>/dev/null`,
-    `printf '${PART} %s\\0' "$?"`,
+    `lsr=0; [ "$lsz" = 0 ] || { find ${under.join(' ')} <&8 2>/dev/null; lsr=$?; }`,
+    `printf '${PART} %s\\0' "$lsr"`,
   ].join('; ');
 }
-
-const COUNT = /^ *(\d+) ([^]*)$/;
 
 /** The host's answers to `q`, from what followed the after marker; undefined: anything not of their shape. */
 export function parseAnswers(out: Buffer, q: HostQuestions): HostAnswers | undefined {
@@ -71,7 +71,7 @@ export function parseAnswers(out: Buffer, q: HostQuestions): HostAnswers | undef
     at = end + 1;
   }
   const is = (r: [number, number] | undefined, text: string): boolean => !!r && r[1] - r[0] === text.length && out.toString('latin1', r[0], r[1]) === text;
-  // Parts 1 and 2 never hold a record "labsync-part" (theirs start with a digit, "d ", "o " or spaces).
+  // Parts 1 and 2 never hold a record "labsync-part" (theirs start with a digit, "d ", "o " or "n ").
   const first = records.findIndex((r) => is(r, PART));
   const second = records.findIndex((r, i) => i > first && is(r, PART));
   const last = records[records.length - 1];
@@ -94,11 +94,11 @@ export function parseAnswers(out: Buffer, q: HostQuestions): HostAnswers | undef
   const counts = new Map<string, number>();
   const countAsked = new Set(q.counts);
   for (const [s, e] of records.slice(first + 1, second)) {
-    const m = COUNT.exec(out.toString('utf8', s, e));
-    if (!m) return undefined;
-    const dir = m[2] === '.' ? '' : (m[2] as string);
+    if (out[s] !== 110 || out[s + 1] !== 32) return undefined;
+    const name = out.toString('utf8', s + 2, e);
+    const dir = name === '.' ? '' : name;
     if (!countAsked.has(dir)) return undefined;
-    counts.set(dir, Number(m[1]));
+    counts.set(dir, (counts.get(dir) ?? 0) + 1);
   }
   const listed = out.subarray((records[second] as [number, number])[1] + 1, last[0]);
   const cut = cutPerDir(listed, q.lists);
