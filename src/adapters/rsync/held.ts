@@ -2,7 +2,8 @@
 // (as listScript does), prints a marker carrying a token of this run, then waits for one line: the
 // remote command rsync would have given ssh. rsync runs with `-e` a relay (a small sh script here)
 // that sends that line and then moves rsync's bytes through the session's open pipes; after rsync
-// --server ends, the host closes its stdout (the relay's end of file) and lists again on stderr.
+// --server ends, the host closes its stdout (the relay's end of file) and lists again on stderr, or
+// answers only what the engine asked ahead of that line about the paths it touched (held-after.ts).
 // Each session costs this testbed's host ~0.12 s CPU (the login shell's rc file) and the client a
 // login: see README "Speed" (one ssh session per run).
 import type { Endpoint, ResolvedPair } from '../../types.js';
