@@ -2,8 +2,8 @@
 // (host-after.ts, adapters/rsync/held-after.ts), must be byte for byte what a whole find on the host
 // prints then. The held session's host script runs here under a local sh, with the real find; the
 // transfer is a real rsync of exactly the planned files (as labsync's --files-from), then the deletions.
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -214,6 +214,21 @@ describe('the host\'s listing after a transfer, patched from what it answers', (
     expect(answers).not.toBe('whole');
     expect(answers).toBeDefined();
     expect(await (s.ask as AfterAsk).patch(answers as never)).toBeUndefined();
+  });
+
+  it('a questions line not of its shape, or lists cut short, end the session: the transfer\'s line is never run', () => {
+    const dir = tree({ f: 'x' });
+    const ran = join(dir, 'ran');
+    for (const bad of ['labsync-touch 1 x 0\n', 'labsync-touch 1\n', 'labsync-touch 5 0 0\nab', 'labsync-touch -1 0 0\n']) {
+      const r = spawnSync('sh', ['-c', heldScript(dir, [])], { input: `${goLine(TOKEN, 0)}${bad}labsync-run touch ${ran}\n` });
+      expect(r.status, bad).toBe(0);
+      expect(existsSync(ran), bad).toBe(false);
+      expect(r.stderr.toString(), bad).not.toContain('labsync-after');
+    }
+    // Empty lists: the transfer runs and the host answers (nothing) instead of listing.
+    const ok = spawnSync('sh', ['-c', heldScript(dir, [])], { input: Buffer.concat([Buffer.from(goLine(TOKEN, 0)), touchLines({ paths: [], counts: [], lists: [] }), Buffer.from(`labsync-run touch ${ran}\n`)]) });
+    expect(existsSync(ran)).toBe(true);
+    expect(answersAfter(ok.stderr, TOKEN, { paths: [], counts: [], lists: [] })).toEqual({ kinds: new Map(), counts: new Map(), lists: new Map() });
   });
 
   it('answers not of their shape, or a folder listing that failed, are none', () => {
