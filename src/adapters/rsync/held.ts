@@ -40,8 +40,9 @@ export const goLine = (token: string, hashBytes: number): string => `labsync-go 
  * run holds its lock (bin/labsync.js starts it while the CLI loads), and lists only once told to.
  * The token and the length of the paths to hash come in that line, so the script (and ssh's argv)
  * is the same for every run of a pair. The paths are read with GNU head -c, exact on a pipe (a host
- * with sha256sum -z has it); the relay's line comes after them. A line that is not the relay's ends
- * the session (the engine then uses its own path). Everything after the marker goes to stderr,
+ * with sha256sum -z has it); the relay's line comes after them (and after the questions of the
+ * listing after it, held-after.ts). A line that is not the relay's ends the session (the engine then
+ * uses its own path). Everything after the marker goes to stderr,
  * which labsync still reads.
  */
 export function heldScript(path: string, excludes: readonly string[]): string {
@@ -69,7 +70,7 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     // A failed rsync's listing would not be used (the transfer is retried its usual way): end now.
     '[ "$rc" = 0 ] || exit "$rc"',
     // The folder gone meanwhile: no answers (exit 1, the engine lists its usual way).
-    `if [ -n "$lsp" ]; then ( cd -- ${shQuote(path)} || exit 1; ${answerScript(excludes)} ) >&2; else ( ${listScript(path, excludes, false, true)} ) </dev/null >&2; fi`,
+    `if [ -n "$lsp" ]; then ( cd -- ${shQuote(path)} 2>/dev/null || exit 1; ${answerScript(excludes)} ) >&2; else ( ${listScript(path, excludes, false, true)} ) </dev/null >&2; fi`,
   ].join('\n');
 }
 
