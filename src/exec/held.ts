@@ -135,8 +135,14 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       const fds = [fdOf(child.stdout), fdOf(child.stdin)];
       if (fds.some((fd) => fd < 0)) throw new Error('the held ssh session has no pipes to hand over');
       errs.length = 0;
-      // `preface` (the host's questions for after the transfer: engine/host-after.ts) is in the pipe before rsync's relay writes to it.
-      if (preface?.length) await new Promise<void>((resolve) => child.stdin.write(preface, () => resolve()));
+      // `preface` (the host's questions for after the transfer: engine/host-after.ts) is in the pipe before
+      // rsync's relay writes to it. A host that does not read it in the run's bound is ended and rsync not
+      // started: a timed-out first attempt, and the transfer goes its usual way.
+      if (preface?.length && !(await flushed(child, preface, options.timeoutMs ?? 60_000))) {
+        endNow();
+        const stderr = 'labsync: the held ssh session did not read what was written to it in time';
+        return { output: { exitCode: 255, stdout: '', stderr, durationMs: options.timeoutMs ?? 60_000, timedOut: true, aborted: false }, after: Promise.resolve(undefined) };
+      }
       const output = await run(command, {
         ...options,
         // This process's copies closed in the spawn's tick: from then on only rsync's relay reads them.
@@ -197,6 +203,17 @@ function stopGroup(pid: number | undefined): void {
   } catch {
     // already gone
   }
+}
+
+/** Writes `data` to the session's stdin; false: not taken by the system within `ms` (or the pipe is gone). */
+function flushed(child: ChildProcessWithoutNullStreams, data: Buffer, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.stdin.write(data, (error) => {
+      clearTimeout(timer);
+      resolve(!error);
+    });
+  });
 }
 
 function fdOf(stream: unknown): number {

@@ -85,10 +85,11 @@ export interface FolderPick { readonly region: Region; readonly gone: boolean }
  * The folders whose runs are replaced for `touched` paths: each path's folder, else the nearest one
  * above it that the listing holds records of and that is a folder now (or is gone, its run dropped);
  * none nested in another. undefined: that is the root (the whole tree), more than `maxDirs` folders
- * (or `maxDirs` + 8 looked up), or runs of more than `maxBytes` in all.
+ * (or `maxDirs` + 8 looked up), or runs of more than `maxBytes` in all. `at`: the local tree's root
+ * (its folders lstat'd), or what a folder is now (PatchSource.kindOf).
  */
-export function picksFor(parts: readonly Buffer[], root: string | ((dir: string) => Kind), touched: Iterable<string>, maxDirs: number, maxBytes: number): FolderPick[] | undefined {
-  const kindAt = typeof root === 'string' ? (dir: string): Kind => kindOf(root, dir) : root;
+export function picksFor(parts: readonly Buffer[], at: string | ((dir: string) => Kind), touched: Iterable<string>, maxDirs: number, maxBytes: number): FolderPick[] | undefined {
+  const kindAt = typeof at === 'string' ? (dir: string): Kind => kindOf(at, dir) : at;
   const known = new Map<string, Region | 'whole' | undefined>();
   const regionAt = (dir: string): Region | 'whole' | undefined => {
     if (!known.has(dir)) known.set(dir, regionOf(parts, dir, maxBytes));
