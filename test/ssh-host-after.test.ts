@@ -21,7 +21,8 @@ const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as nev
 /**
  * A host whose find logs each whole listing (`find .`), and each find over paths it is given: the probe,
  * a hash, an answer after a transfer. Switch files: `no-files0` makes find refuse -files0-from (findutils
- * 4.8); `after-server` is a script run just after rsync --server exits (before the listing after it).
+ * 4.8); `junk` makes the next answer of records print one not of their shape; `after-server` is a
+ * script run just after rsync --server exits (before the listing after it).
  */
 function countingHost(): { dir: string; bin: string; log: string; switches: string } {
   const dir = tempDir('labsync-host-after-');
@@ -34,6 +35,7 @@ function countingHost(): { dir: string; bin: string; log: string; switches: stri
   writeFileSync(join(bin, 'find'), `#!/bin/sh
 case "$1 $2 $*" in '. '*) echo whole ;; '-files0-from /dev/null'*) echo probe ;; *' -exec '*) echo hash ;; -files0-from*) echo answer ;; esac >> '${log}'
 if [ -e '${switches}/no-files0' ] && [ "$1" = -files0-from ]; then echo "find: unknown predicate -files0-from" >&2; exit 1; fi
+case "$*" in "-files0-from - -maxdepth 0 ( -type f"*) if [ -e '${switches}/junk' ]; then rm -f '${switches}/junk'; printf 'junk\\0'; exit 0; fi ;; esac
 exec ${real('find')} "$@"
 `);
   writeFileSync(join(bin, 'rsync'), `#!/bin/sh
@@ -158,6 +160,19 @@ describe.skipIf(!sshdAvailable())('the host listed after a push: patched, as a w
     } finally {
       rmSync(join(switches, 'no-files0'), { force: true });
     }
+  });
+
+  it('answers not of their shape: the host is listed by a listing of its own, and the copy is verified', async () => {
+    const lab = await pushedOnce(some);
+    lab.write(lab.path('raw/sub/b'), 'changed');
+    await pastRacyWindow();
+    writeFileSync(join(switches, 'junk'), '');
+    const r = await pushed(lab);
+    expect(existsSync(join(switches, 'junk'))).toBe(false);
+    expect(r.pair).toMatchObject({ status: 'ok', files: 1, warnings: [], verify: { status: 'in_sync' } });
+    // The listing before, and the one a login of its own took after the answers were not used.
+    expect(r.whole).toBe(2);
+    expectCopied(lab);
   });
 
   it('a copy rewritten on the host between rsync --server and the answers is read there and repaired', async () => {
