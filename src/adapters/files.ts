@@ -88,8 +88,31 @@ export interface HeldList {
   parse(listed: Buffer): RemoteListing;
   /** The line that asks the session to list again (after a transfer that went over a login of its own). */
   readonly again: string;
-  /** The listing after the transfer, from the session's stderr once it ended; undefined: none (the transfer failed). */
+  /** The listing after the transfer, from the session's stderr once it ended; undefined: none (the transfer failed, or the host answered `touch`). */
   after(stderr: Buffer): RemoteListing | undefined;
+  /** What to write before the transfer's line so that the host answers `q` after it instead of listing whole (engine/host-after.ts). */
+  touch?(q: AfterQuestions): Buffer;
+  /** The host's answers to `q` from its stderr; 'whole': it listed whole instead (after() reads it); undefined: none, or not of their shape. */
+  answers?(stderr: Buffer, q: AfterQuestions): AfterAnswers | 'whole' | undefined;
+}
+
+/** What the engine asks of a host after a transfer, to patch its listing before (each list in the order answered). */
+export interface AfterQuestions {
+  /** Paths (files or folders) whose record find prints now, or whose kind it says. */
+  readonly paths: readonly string[];
+  /** Folders whose entries are counted ('' is the tree's root). */
+  readonly counts: readonly string[];
+  /** Folders whose subtrees find lists, as the whole tree's find lists them. */
+  readonly lists: readonly string[];
+}
+
+/** What a path is now: find's record (a regular file), a folder, something else; absent: gone. */
+export type AfterKind = Buffer | 'folder' | 'other';
+
+export interface AfterAnswers {
+  readonly kinds: ReadonlyMap<string, AfterKind>;
+  readonly counts: ReadonlyMap<string, number>;
+  readonly lists: ReadonlyMap<string, Buffer>;
 }
 
 /** One listing of the remote, in the form its keys take. */

@@ -1,7 +1,7 @@
 import type { Direction, RemoteType, ResolvedPair, ToolName, VerifyMode } from '../types.js';
 import type { FileSync } from './files.js';
 
-export type { FileSync, HeldList, LocalKeys, Lister, PlannedTransfer, RemoteEntries, RemoteHashes, RemoteList, RemoteListing, RemoteTree, TransferHow, TreeList } from './files.js';
+export type { AfterAnswers, AfterKind, AfterQuestions, FileSync, HeldList, LocalKeys, Lister, PlannedTransfer, RemoteEntries, RemoteHashes, RemoteList, RemoteListing, RemoteTree, TransferHow, TreeList } from './files.js';
 
 /** A program labsync may start: the five tools, ssh (which rsync, git and dvc ride on), or a hook's own program. */
 export type Program = ToolName | 'ssh' | (string & {});

@@ -8,7 +8,7 @@
 // The source is listed whole again, as the user's live data can change anywhere while a run goes: a
 // file changed there meanwhile, planned or not, shows a key other than the one planned and is compared
 // (and sent again), so it is never reported verified while the sides differ. A host's listing after
-// (ssh) is taken as before, in the same session.
+// (ssh, a push over its held session) is patched from what the host answers there (host-after.ts).
 // LABSYNC_AFTER=whole: the destination listed whole again too (to measure what this saves).
 import { existsSync } from 'node:fs';
 import type { PairPlan } from '../plan/types.js';

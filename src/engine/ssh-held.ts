@@ -11,6 +11,7 @@ import type { ResolvedPair } from '../types.js';
 import { formatCommand } from '../exec/format.js';
 import type { Outcome } from '../adapters/types.js';
 import { judge, progressLines, type AttemptContext } from './attempt.js';
+import type { AfterAsk } from './host-after.js';
 
 /**
  * Past this many planned bytes the relay's two `cat` copies (client side) cost more than the second
@@ -28,6 +29,8 @@ const relayMaxBytes = (): number => {
 export interface Held {
   readonly session: Session;
   readonly list: HeldList;
+  /** What the host answers after the transfer instead of listing whole (host-after.ts); undefined: it lists whole. */
+  readonly ask?: AfterAsk;
 }
 
 /** Keyed by the side (engine/sides.ts) that was listed in the session. */
@@ -89,26 +92,31 @@ export async function relayTransfer(pair: ResolvedPair, command: Command, held: 
   const { adapter, redact, signal } = ctx;
   const onLine = progressLines(ctx);
   const stall = { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) };
-  const { output, after } = await held.session.relay({ ...command, args }, { signal, timeoutMs: pair.timeoutMs, redact, stall, ...(onLine ? { onLine } : {}) });
+  const { output, after } = await held.session.relay({ ...command, args }, { signal, timeoutMs: pair.timeoutMs, redact, stall, ...(onLine ? { onLine } : {}) }, questions(held));
   if (output.aborted) return { interrupted: true };
   const outcome = judge(output, command, adapter, pair);
   if (outcome.kind !== 'ok') return { failed: outcome, command: formatCommand(command, redact) };
   // The host's listing after rsync may still be coming: what follows rsync's end (the local listing) starts now.
-  return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], after: after.then((b) => afterListing(b, held.list).after) };
+  return { ok: output, warnings: [...(outcome.warning ? [outcome.warning] : []), ...(command.notice ? [command.notice] : [])], after: after.then((b) => afterListing(b, held)) };
 }
 
-/** The host's listing after a transfer that went over its own login: the held session lists again, and ends. */
-export async function listAgain(pair: ResolvedPair, { session, list }: Held): Promise<RemoteListing | undefined> {
-  return afterListing(await session.ask(list.again, pair.timeoutMs), list).after;
+/** The host's listing after a transfer that went over its own login: the held session lists again (or answers the patch's questions), and ends. */
+export async function listAgain(pair: ResolvedPair, held: Held): Promise<RemoteListing | undefined> {
+  const ask = questions(held);
+  return afterListing(await held.session.ask(ask ? Buffer.concat([ask, Buffer.from(held.list.again)]) : held.list.again, pair.timeoutMs), held);
 }
 
-/** The host's listing after rsync --server exited 0, from the session's stderr; none if anything is off. */
-function afterListing(after: Buffer | undefined, list: HeldList): { after?: RemoteListing } {
-  if (!after) return {};
+/** The lines that ask the host for the patch's answers ahead of the transfer's (or the listing's) line. */
+const questions = ({ ask, list }: Held): Buffer | undefined => (ask && list.touch ? list.touch(ask.q) : undefined);
+
+/** The host's listing after rsync --server exited 0, from the session's stderr; undefined if anything is off (a listing of its own then). */
+async function afterListing(after: Buffer | undefined, { list, ask }: Held): Promise<RemoteListing | undefined> {
+  if (!after) return undefined;
   try {
-    const listing = list.after(after);
-    return listing ? { after: listing } : {};
+    const answers = ask && list.touch && list.answers ? list.answers(after, ask.q) : 'whole';
+    if (answers === undefined) return undefined;
+    return answers === 'whole' ? list.after(after) : await (ask as AfterAsk).patch(answers);
   } catch {
-    return {};
+    return undefined;
   }
 }

@@ -29,9 +29,9 @@ export interface Session {
    * rsync has ended. `after`: the host's stderr once the session ended, when it ended well (exit 0);
    * else undefined. The session may still be listing when rsync ends: `after` waits for it.
    */
-  relay(command: Command, options: RunOptions): Promise<{ output: ToolOutput; after: Promise<Buffer | undefined> }>;
+  relay(command: Command, options: RunOptions, preface?: Buffer): Promise<{ output: ToolOutput; after: Promise<Buffer | undefined> }>;
   /** Writes `line` and waits (at most `timeoutMs`) for the session to end: its stderr if it ended well (undefined if already used). */
-  ask(line: string, timeoutMs: number): Promise<Buffer | undefined>;
+  ask(line: string | Buffer, timeoutMs: number): Promise<Buffer | undefined>;
 }
 
 /** Starts the session's child, or takes the one bin/labsync.js started early for this very command (early.ts). */
@@ -135,12 +135,20 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       process.once('exit', atExit);
       void ended.then(() => process.off('exit', atExit));
     },
-    async relay(command, options) {
+    async relay(command, options, preface) {
       if (used) throw new Error('the held ssh session was already used');
       used = true;
       const fds = [fdOf(child.stdout), fdOf(child.stdin)];
       if (fds.some((fd) => fd < 0)) throw new Error('the held ssh session has no pipes to hand over');
       errs.length = 0;
+      // `preface` (the host's questions for after the transfer: engine/host-after.ts) is in the pipe before
+      // rsync's relay writes to it. A host that does not read it in the run's bound is ended and rsync not
+      // started: a timed-out first attempt, and the transfer goes its usual way.
+      if (preface?.length && !(await flushed(child, preface, options.timeoutMs ?? 60_000))) {
+        endNow();
+        const stderr = 'labsync: the held ssh session did not read what was written to it in time';
+        return { output: { exitCode: 255, stdout: '', stderr, durationMs: options.timeoutMs ?? 60_000, timedOut: true, aborted: false }, after: Promise.resolve(undefined) };
+      }
       const output = await run(command, {
         ...options,
         // This process's copies closed in the spawn's tick: from then on only rsync's relay reads them.
@@ -201,6 +209,17 @@ function stopGroup(pid: number | undefined): void {
   } catch {
     // already gone
   }
+}
+
+/** Writes `data` to the session's stdin; false: not taken by the system within `ms` (or the pipe is gone). */
+function flushed(child: ChildProcessWithoutNullStreams, data: Buffer, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.stdin.write(data, (error) => {
+      clearTimeout(timer);
+      resolve(!error);
+    });
+  });
 }
 
 function fdOf(stream: unknown): number {

@@ -6,7 +6,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cutPerDir, filesFrom, folderListings, MAX_PATHS, moreEntries, patchedStats, picksFor, regionOf, spliced, type Region } from './listing-patch.js';
+import { cutPerDir, filesFrom, folderListings } from './folder-list.js';
+import { MAX_PATHS, moreEntries, patchedStats, picksFor, regionOf, spliced, type Region } from './listing-patch.js';
 import { joinRaw } from './listing-match.js';
 import { treeStats, type TreeStats } from './stat-tree.js';
 

@@ -11,24 +11,16 @@
 // in that record: it costs a compare, never a change missed. A folder that is new, or no longer a
 // folder, is taken from its parent up; where that reaches the tree's root, or too much of the tree, or
 // a symlink's marker, the answer is undefined and the caller lists the whole tree, as before.
-import { spawn } from 'node:child_process';
 import { lstatSync, opendirSync, type Dir } from 'node:fs';
 import { join } from 'node:path';
-import { findUnderArgv } from './find-list.js';
+import { listUnder } from './folder-list.js';
 import type { RawListing } from './listing-match.js';
-import { isGone, pathStart, recordNow, recordsAt, recordWith, type Spot } from './listing-records.js';
+import { isGone, isUnder, recordNow, recordsAt, recordWith, type Spot } from './listing-records.js';
 import { RawSink, statsOfRaw, type Reference, type TreeStats } from './stat-tree.js';
 import { mark } from '../util/trace.js';
 
 /** A folder's run of records in a listing held as parts: [part, offset] to [part, offset]. */
 export interface Region { readonly dir: string; readonly from: readonly [number, number]; readonly to: readonly [number, number]; readonly bytes: number }
-
-/** Whether the record buf[s, end) is a file under `prefix` ("folder/"); a symlink's marker is not. */
-function isUnder(buf: Buffer, s: number, end: number, prefix: Buffer): boolean {
-  if (buf[s] === 108) return false;
-  const p = pathStart(buf, s, end);
-  return p >= 0 && end - p > prefix.length && buf.compare(prefix, 0, prefix.length, p, p + prefix.length) === 0;
-}
 
 /** Whether the record ending before buf[at] (or the previous part's last) is a symlink's marker ("l\0"). */
 function markerBefore(parts: readonly Buffer[], k: number, at: number): boolean {
@@ -76,7 +68,7 @@ const parentOf = (p: string): string => {
   return slash < 0 ? '' : p.slice(0, slash);
 };
 
-type Kind = 'folder' | 'gone' | 'other';
+export type Kind = 'folder' | 'gone' | 'other';
 
 function kindOf(root: string, dir: string): Kind {
   try {
@@ -93,9 +85,11 @@ export interface FolderPick { readonly region: Region; readonly gone: boolean }
  * The folders whose runs are replaced for `touched` paths: each path's folder, else the nearest one
  * above it that the listing holds records of and that is a folder now (or is gone, its run dropped);
  * none nested in another. undefined: that is the root (the whole tree), more than `maxDirs` folders
- * (or `maxDirs` + 8 looked up), or runs of more than `maxBytes` in all.
+ * (or `maxDirs` + 8 looked up), or runs of more than `maxBytes` in all. `at`: the local tree's root
+ * (its folders lstat'd), or what a folder is now (PatchSource.kindOf).
  */
-export function picksFor(parts: readonly Buffer[], root: string, touched: Iterable<string>, maxDirs: number, maxBytes: number): FolderPick[] | undefined {
+export function picksFor(parts: readonly Buffer[], at: string | ((dir: string) => Kind), touched: Iterable<string>, maxDirs: number, maxBytes: number): FolderPick[] | undefined {
+  const kindAt = typeof at === 'string' ? (dir: string): Kind => kindOf(at, dir) : at;
   const known = new Map<string, Region | 'whole' | undefined>();
   const regionAt = (dir: string): Region | 'whole' | undefined => {
     if (!known.has(dir)) known.set(dir, regionOf(parts, dir, maxBytes));
@@ -110,7 +104,7 @@ export function picksFor(parts: readonly Buffer[], root: string, touched: Iterab
       if (chosen.has(dir)) break;
       const region = regionAt(dir);
       if (region === 'whole') return undefined;
-      const kind = region ? kindOf(root, dir) : 'other';
+      const kind = region ? kindAt(dir) : 'other';
       if (region && kind !== 'other') {
         chosen.set(dir, { region, gone: kind === 'gone' });
         break;
@@ -125,56 +119,6 @@ export function picksFor(parts: readonly Buffer[], root: string, touched: Iterab
   }).map(([, pick]) => pick);
   if (picks.length > maxDirs || picks.reduce((n, p) => n + p.region.bytes, 0) > maxBytes) return undefined;
   return picks.sort((a, b) => a.region.from[0] - b.region.from[0] || a.region.from[1] - b.region.from[1]);
-}
-
-/** find processes this one spawned (the tests count them). */
-export const folderListings = { n: 0 };
-
-/**
- * Whether find takes -files0-from (GNU findutils 4.9 on; Ubuntu 22.04 and RHEL 9 ship 4.8): one that
- * said no (or no find at all) is not asked again in this process, as stat-tree.ts's findWorks.
- */
-export const filesFrom = { works: process.env.LABSYNC_FIND !== '0' };
-
-/** find's records of the folders' subtrees, in the order given, cut per folder; undefined: find failed, or a symlink. */
-export function listUnder(root: string, excludes: readonly string[], dirs: readonly string[]): Promise<Buffer[] | undefined> {
-  if (!dirs.length) return Promise.resolve([]);
-  if (!filesFrom.works) return Promise.resolve(undefined);
-  const [cmd, ...args] = findUnderArgv(excludes);
-  folderListings.n++;
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    mark('find spawned (folders)');
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
-    child.stdin.on('error', () => undefined); // find gone early: its exit code tells
-    child.stdin.end(Buffer.from(dirs.map((d) => `${d}\0`).join('')));
-    let settled = false;
-    const done = (code: number): void => {
-      if (settled) return;
-      settled = true;
-      // "unknown predicate `-files0-from'" (findutils 4.8), or no find: another failure (a folder gone meanwhile) is asked again next time.
-      if (code === 127 || (code !== 0 && /files0-from/.test(stderr))) filesFrom.works = false;
-      resolve(code === 0 ? cutPerDir(Buffer.concat(out), dirs) : undefined);
-    };
-    child.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ENOENT' ? 127 : 126));
-    child.on('close', (code) => done(code ?? 128));
-  });
-}
-
-/** find's output over `dirs` (in their order) cut at each folder's first record; undefined: a record of none, or a symlink. */
-export function cutPerDir(out: Buffer, dirs: readonly string[]): Buffer[] | undefined {
-  const cuts: Buffer[] = [];
-  let at = 0;
-  for (const dir of dirs) {
-    const prefix = Buffer.from(`${dir}/`);
-    const from = at;
-    for (let e = out.indexOf(0, at); e >= 0 && isUnder(out, at, e, prefix); e = out.indexOf(0, at)) at = e + 1;
-    cuts.push(out.subarray(from, at));
-  }
-  return at === out.length ? cuts : undefined;
 }
 
 /** The listing's bytes in [from, to), as slices of its parts. */
@@ -252,11 +196,30 @@ export function moreEntries(dir: string, n: number): boolean {
 export const MAX_PATHS = 20_000;
 
 /**
- * The tree's stats after `touched` paths changed, from its listing `before` (parts over `reference`,
- * the listing it was last proved with: the new one is kept over it the same way, listing-match.ts).
- * 'same': every record looked at again is byte for byte as it was. undefined: list the whole tree.
+ * What the patch asks of the tree as it is now: a path's record (find's, from one lstat), whether a
+ * folder holds more than SORTED_PAST entries, what a folder is, find's records under folders. Local:
+ * asked of this machine; a host's: answered from what it printed after the transfer (engine/host-after.ts).
  */
-export async function patchedStats(root: string, excludes: readonly string[], before: RawListing, touched: Iterable<string>, reference?: Reference): Promise<TreeStats | 'same' | undefined> {
+export interface PatchSource {
+  recordNow(path: string): Buffer | 'gone' | undefined;
+  crowded(dir: string): boolean;
+  kindOf(dir: string): Kind;
+  listUnder(dirs: readonly string[]): Promise<Buffer[] | undefined>;
+}
+
+/** The source that asks this machine (a local tree at `root`). */
+export const localSource = (root: string, excludes: readonly string[]): PatchSource => ({
+  recordNow: (p) => recordNow(root, p),
+  crowded: (dir) => moreEntries(join(root, dir), SORTED_PAST),
+  kindOf: (dir) => kindOf(root, dir),
+  listUnder: (dirs) => listUnder(root, excludes, dirs),
+});
+
+/**
+ * The listing `before` (parts) after `touched` paths changed, as pieces in order. 'same': every record
+ * looked at again is byte for byte as it was. undefined: list the whole tree.
+ */
+export async function patchedParts(before: RawListing, touched: Iterable<string>, src: PatchSource): Promise<Buffer[] | 'same' | undefined> {
   const { parts } = before;
   const paths = [...new Set(touched)];
   if (paths.length > MAX_PATHS) return undefined;
@@ -266,20 +229,20 @@ export async function patchedStats(root: string, excludes: readonly string[], be
   const crowded = new Map<string, boolean>();
   const inCrowd = (p: string): boolean => {
     const dir = parentOf(p);
-    if (!crowded.has(dir)) crowded.set(dir, moreEntries(join(root, dir), SORTED_PAST));
+    if (!crowded.has(dir)) crowded.set(dir, src.crowded(dir));
     return crowded.get(dir) as boolean;
   };
   for (const p of paths) {
     const spot = spots.get(p);
-    const now = spot ? recordNow(root, p) : undefined;
+    const now = spot ? src.recordNow(p) : undefined;
     // A file replaced in a folder find lists by inode may have moved in its order: its folder is listed again.
     if (spot && now && (now === 'gone' || !inCrowd(p))) records.push([spot, now === 'gone' ? Buffer.alloc(0) : now]);
     else elsewhere.push(p);
   }
-  const picks = elsewhere.length ? picksFor(parts, root, elsewhere, MAX_DIRS, maxBytesFor(before.bytes)) : [];
+  const picks = elsewhere.length ? picksFor(parts, (dir) => src.kindOf(dir), elsewhere, MAX_DIRS, maxBytesFor(before.bytes)) : [];
   if (!picks) return undefined;
   const live = picks.filter((p) => !p.gone);
-  const got = await listUnder(root, excludes, live.map((p) => p.region.dir));
+  const got = live.length ? await src.listUnder(live.map((p) => p.region.dir)) : [];
   if (!got) return undefined;
   let j = 0;
   const replaces: Replace[] = picks.map((p) => ({ from: p.region.from, to: p.region.to, bytes: p.gone ? Buffer.alloc(0) : (got[j++] as Buffer) }));
@@ -288,8 +251,18 @@ export async function patchedStats(root: string, excludes: readonly string[], be
   for (const [spot, bytes] of records) if (!inPick([spot.part, spot.from])) replaces.push({ from: [spot.part, spot.from], to: [spot.part, spot.to], bytes });
   replaces.sort((a, b) => (earlier(a.from, b.from) ? -1 : earlier(b.from, a.from) ? 1 : 0));
   mark('listing patched');
-  if (replaces.every((r) => keeps(parts, r))) return 'same';
+  return replaces.every((r) => keeps(parts, r)) ? 'same' : spliced(parts, replaces);
+}
+
+/**
+ * The tree's stats after `touched` paths changed, from its listing `before` (parts over `reference`,
+ * the listing it was last proved with: the new one is kept over it the same way, listing-match.ts).
+ * 'same': every record looked at again is byte for byte as it was. undefined: list the whole tree.
+ */
+export async function patchedStats(root: string, excludes: readonly string[], before: RawListing, touched: Iterable<string>, reference?: Reference): Promise<TreeStats | 'same' | undefined> {
+  const pieces = await patchedParts(before, touched, localSource(root, excludes));
+  if (pieces === undefined || pieces === 'same') return pieces;
   const sink = new RawSink(excludes, reference);
-  for (const piece of spliced(parts, replaces)) sink.push(piece);
+  for (const piece of pieces) sink.push(piece);
   return statsOfRaw(root, excludes, await sink.finish());
 }

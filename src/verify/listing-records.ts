@@ -93,3 +93,10 @@ export function recordNow(root: string, path: string): Buffer | 'gone' | undefin
   if (!s.isFile() || s.mtimeNs < 0n || s.ctimeNs < 0n) return undefined;
   return Buffer.from(`${s.size} ${seconds(s.mtimeNs)} ${seconds(s.ctimeNs)} ${s.ino} ${path}\0`);
 }
+
+/** Whether the record buf[s, end) is a file under `prefix` ("folder/"); a symlink's marker is not. */
+export function isUnder(buf: Buffer, s: number, end: number, prefix: Buffer): boolean {
+  if (buf[s] === 108) return false;
+  const p = pathStart(buf, s, end);
+  return p >= 0 && end - p > prefix.length && buf.compare(prefix, 0, prefix.length, p, p + prefix.length) === 0;
+}

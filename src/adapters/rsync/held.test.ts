@@ -44,8 +44,10 @@ describe('one ssh session for listing, transfer and the listing after', () => {
     expect(script).toContain("exec find -files0-from - -maxdepth 0 -type f -printf '8000 %s %T@ %C@ %i %p\\0' -exec sha256sum -z -- {} +");
     expect(script).toContain(`cd -- '/srv/it'\\''s'`);
     expect(script).toContain(`printf '\\0labsync-held %s\\n' "$lst"`);
-    expect(script).toMatch(/case \$line in 'labsync-run '\*\) eval "\$\{line#labsync-run \}"; rc=\$\? ;; labsync-list\) rc=0 ;; \*\) exit 0 ;; esac/);
-    expect(script.split('\n').at(-1)).toMatch(/ \) <\/dev\/null >&2$/);
+    // The rsync command runs without the kept questions' fds (held-after.ts).
+    expect(script).toMatch(/case \$line in 'labsync-run '\*\) eval "\$\{line#labsync-run \}" 6<&- 7<&- 8<&-; rc=\$\? ;; labsync-list\) rc=0 ;; \*\) exit 0 ;; esac/);
+    // After it: the answers where the questions were kept, else the whole listing.
+    expect(script.split('\n').at(-1)).toMatch(/^if \[ -n "\$lsp" \]; then .* \) >&2; else .* \) <\/dev\/null >&2; fi$/);
     expect(script).toContain('head -c "$lsn" | (');
     // The same script for every run of the pair: what a run asks comes in its go line.
     expect(heldScript('/srv/raw', [])).toBe(heldScript('/srv/raw', []));

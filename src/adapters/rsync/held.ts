@@ -2,13 +2,15 @@
 // (as listScript does), prints a marker carrying a token of this run, then waits for one line: the
 // remote command rsync would have given ssh. rsync runs with `-e` a relay (a small sh script here)
 // that sends that line and then moves rsync's bytes through the session's open pipes; after rsync
-// --server ends, the host closes its stdout (the relay's end of file) and lists again on stderr.
+// --server ends, the host closes its stdout (the relay's end of file) and lists again on stderr, or
+// answers only what the engine asked ahead of that line about the paths it touched (held-after.ts).
 // Each session costs this testbed's host ~0.12 s CPU (the login shell's rc file) and the client a
 // login: see README "Speed" (one ssh session per run).
 import type { Endpoint, ResolvedPair } from '../../types.js';
-import type { HeldList } from '../types.js';
+import type { AfterAnswers, AfterQuestions, HeldList } from '../types.js';
 import { HOST_PROBE, listScript, parseRemoteListing } from './remote.js';
-import { rshQuote, sshScript } from './ssh.js';
+import { rshQuote, shQuote, sshScript } from './ssh.js';
+import { answerScript, parseAnswers, STASH, touchLines } from './held-after.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 
@@ -25,7 +27,7 @@ export const LIST_AGAIN = 'labsync-list\n';
 export const listedMark = (token: string): Buffer => Buffer.from(`\0labsync-held ${token}\n`);
 
 /** What starts the listing after the transfer on stderr: `labsync-after <token> <rsync's exit code>`. */
-export const afterMark = (token: string): RegExp => new RegExp(`(?:^|\\n)labsync-after ${token} (\\d+)\\n`);
+export const afterMark = (token: string): RegExp => new RegExp(`(?:^|\\n)labsync-after ${token} (\\d+)( patch)?\\n`);
 
 /** Whether a folder can ride a held session: the line the host reads is one line. */
 export const holdable = (remote: SshEndpoint): boolean => !/[\n\r]/.test(remote.path);
@@ -38,8 +40,9 @@ export const goLine = (token: string, hashBytes: number): string => `labsync-go 
  * run holds its lock (bin/labsync.js starts it while the CLI loads), and lists only once told to.
  * The token and the length of the paths to hash come in that line, so the script (and ssh's argv)
  * is the same for every run of a pair. The paths are read with GNU head -c, exact on a pipe (a host
- * with sha256sum -z has it); the relay's line comes after them. A line that is not the relay's ends
- * the session (the engine then uses its own path). Everything after the marker goes to stderr,
+ * with sha256sum -z has it); the relay's line comes after them (and after the questions of the
+ * listing after it, held-after.ts). A line that is not the relay's ends the session (the engine then
+ * uses its own path). Everything after the marker goes to stderr,
  * which labsync still reads.
  */
 export function heldScript(path: string, excludes: readonly string[]): string {
@@ -56,15 +59,18 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     `if [ "$lsn" -gt 0 ]; then head -c 0 </dev/null >/dev/null 2>&1 || exit 0; head -c "$lsn" | ( ${listScript(path, excludes, true, true)} ); else ( ${listScript(path, excludes, false, true)} ) </dev/null; fi`,
     `printf '\\0labsync-held %s\\n' "$lst"`,
     'IFS= read -r line || exit 0',
+    // The questions of the patch of the listing after, before the transfer's line (held-after.ts).
+    STASH,
     // `labsync-list`: the transfer went over a login of its own (a large one); only list again here.
-    `case $line in 'labsync-run '*) eval "\${line#labsync-run }"; rc=$? ;; labsync-list) rc=0 ;; *) exit 0 ;; esac`,
+    `case $line in 'labsync-run '*) eval "\${line#labsync-run }" 6<&- 7<&- 8<&-; rc=$? ;; labsync-list) rc=0 ;; *) exit 0 ;; esac`,
     // The session's stdout ends here (this shell's copy goes; /dev/null, as some shells fail a
     // redirection of a closed fd 1): rsync sees the end of its stream, the relay exits.
     'exec >/dev/null',
-    `printf 'labsync-after %s %s\\n' "$lst" "$rc" >&2`,
+    `printf 'labsync-after %s %s%s\\n' "$lst" "$rc" "\${lsp:+ patch}" >&2`,
     // A failed rsync's listing would not be used (the transfer is retried its usual way): end now.
     '[ "$rc" = 0 ] || exit "$rc"',
-    `( ${listScript(path, excludes, false, true)} ) </dev/null >&2`,
+    // The folder gone meanwhile: no answers (exit 1, the engine lists its usual way).
+    `if [ -n "$lsp" ]; then ( cd -- ${shQuote(path)} 2>/dev/null || exit 1; ${answerScript(excludes)} ) >&2; else ( ${listScript(path, excludes, false, true)} ) </dev/null >&2; fi`,
   ].join('\n');
 }
 
@@ -80,10 +86,19 @@ export function heldList(pair: ResolvedPair, remote: SshEndpoint, excludes: read
     after: (stderr) => {
       const m = afterMark(token).exec(stderr.toString('latin1'));
       // rsync failed: its listing would not be used (the transfer is retried its usual way).
-      if (!m || m[1] !== '0') return undefined;
+      if (!m || m[1] !== '0' || m[2]) return undefined;
       return parseRemoteListing(stderr.subarray(m.index + m[0].length), excludes);
     },
+    touch: touchLines,
+    answers: (stderr, q) => answersAfter(stderr, token, q),
   };
+}
+
+/** The host's answers to `q` after rsync --server exited 0 (held-after.ts); 'whole': it listed whole instead; undefined: neither. */
+export function answersAfter(stderr: Buffer, token: string, q: AfterQuestions): AfterAnswers | 'whole' | undefined {
+  const m = afterMark(token).exec(stderr.toString('latin1'));
+  if (!m || m[1] !== '0') return undefined;
+  return m[2] ? parseAnswers(stderr.subarray(m.index + m[0].length), q) : 'whole';
 }
 
 /**

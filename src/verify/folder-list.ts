@@ -1,0 +1,58 @@
+// find's records under a few folders of a tree (listing-patch.ts): one find reads the folders from its
+// standard input (-files0-from: any name, none taken for an option) and prints their subtrees as the
+// whole tree's find would; its output is cut per folder. A host's find is asked the same way over ssh
+// (adapters/rsync/held-after.ts) and its answer cut here too.
+import { spawn } from 'node:child_process';
+import { findUnderArgv } from './find-list.js';
+import { isUnder } from './listing-records.js';
+import { mark } from '../util/trace.js';
+
+/** find processes this one spawned (the tests count them). */
+export const folderListings = { n: 0 };
+
+/**
+ * Whether find takes -files0-from (GNU findutils 4.9 on; Ubuntu 22.04 and RHEL 9 ship 4.8): one that
+ * said no (or no find at all) is not asked again in this process, as stat-tree.ts's findWorks.
+ */
+export const filesFrom = { works: process.env.LABSYNC_FIND !== '0' };
+
+/** find's records of the folders' subtrees, in the order given, cut per folder; undefined: find failed, or a symlink. */
+export function listUnder(root: string, excludes: readonly string[], dirs: readonly string[]): Promise<Buffer[] | undefined> {
+  if (!dirs.length) return Promise.resolve([]);
+  if (!filesFrom.works) return Promise.resolve(undefined);
+  const [cmd, ...args] = findUnderArgv(excludes);
+  folderListings.n++;
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    mark('find spawned (folders)');
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
+    child.stdin.on('error', () => undefined); // find gone early: its exit code tells
+    child.stdin.end(Buffer.from(dirs.map((d) => `${d}\0`).join('')));
+    let settled = false;
+    const done = (code: number): void => {
+      if (settled) return;
+      settled = true;
+      // "unknown predicate `-files0-from'" (findutils 4.8), or no find: another failure (a folder gone meanwhile) is asked again next time.
+      if (code === 127 || (code !== 0 && /files0-from/.test(stderr))) filesFrom.works = false;
+      resolve(code === 0 ? cutPerDir(Buffer.concat(out), dirs) : undefined);
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ENOENT' ? 127 : 126));
+    child.on('close', (code) => done(code ?? 128));
+  });
+}
+
+/** find's output over `dirs` (in their order) cut at each folder's first record; undefined: a record of none, or a symlink. */
+export function cutPerDir(out: Buffer, dirs: readonly string[]): Buffer[] | undefined {
+  const cuts: Buffer[] = [];
+  let at = 0;
+  for (const dir of dirs) {
+    const prefix = Buffer.from(`${dir}/`);
+    const from = at;
+    for (let e = out.indexOf(0, at); e >= 0 && isUnder(out, at, e, prefix); e = out.indexOf(0, at)) at = e + 1;
+    cuts.push(out.subarray(from, at));
+  }
+  return at === out.length ? cuts : undefined;
+}
