@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goLine, heldScript, listedMark, relayRsh } from '../src/adapters/rsync/held.js';
+import { goLine, heldScript, relayRsh, touchMark } from '../src/adapters/rsync/held.js';
 import { coldLab, json, Lab } from './harness/lab.js';
 import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
@@ -323,7 +323,7 @@ describe('the held session\'s host script and relay, run by a local sh', () => {
     const go = goLine('ab12', 0);
     const r = spawnSync('sh', ['-c', script], { input: `${go}touch ${join(dir, 'ran')}\n` });
     expect(r.status).toBe(0);
-    expect(r.stdout.includes(listedMark('ab12'))).toBe(true);
+    expect(r.stdout.includes(touchMark('ab12'))).toBe(true);
     expect(existsSync(join(dir, 'ran'))).toBe(false);
     expect(r.stderr.toString()).not.toContain('labsync-after');
     // The line it takes: the command runs, then the listing after it comes on stderr.
@@ -349,7 +349,7 @@ describe('the held session\'s host script and relay, run by a local sh', () => {
     // Paths to hash after the go line, by length: the listing comes with their hashes.
     const asked = spawnSync('sh', ['-c', script], { input: `${goLine('ab12', 2)}f\0` });
     expect(asked.stdout.toString('latin1')).toMatch(/labsync-end\0labsync hash /);
-    expect(asked.stdout.includes(listedMark('ab12'))).toBe(true);
+    expect(asked.stdout.includes(touchMark('ab12'))).toBe(true);
   });
 
   it('the relay refuses a remote command holding a newline', () => {

@@ -21,7 +21,7 @@ const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as nev
 /**
  * A host whose find logs each whole listing (`find .`), and each find over paths it is given: the probe,
  * a hash, an answer after a transfer. Switch files: `no-files0` makes find refuse -files0-from (findutils
- * 4.8); `junk` makes the next answer of records print one not of their shape; `after-server` is a
+ * 4.8); `not-gnu-head` makes head one that is not GNU's; `junk` makes the next answer of records print one not of their shape; `after-server` is a
  * script run just after rsync --server exits (before the listing after it).
  */
 function countingHost(): { dir: string; bin: string; log: string; switches: string } {
@@ -46,8 +46,17 @@ case " $* " in *" --server "*)
 esac
 exec ${real('rsync')} "$@"
 `);
+  // `not-gnu-head`: a head as BSD's: no --version, and -c reads ahead what the pipe holds (stdio).
+  writeFileSync(join(bin, 'head'), `#!/bin/sh
+if [ -e '${switches}/not-gnu-head' ]; then
+  [ "$1" = --version ] && { echo "head: illegal option -- -" >&2; exit 1; }
+  [ "$1" = -c ] && { dd bs=65536 count=1 2>/dev/null | ${real('head')} -c "$2"; exit; }
+fi
+exec ${real('head')} "$@"
+`);
   chmodSync(join(bin, 'find'), 0o755);
   chmodSync(join(bin, 'rsync'), 0o755);
+  chmodSync(join(bin, 'head'), 0o755);
   return { dir, bin, log, switches };
 }
 
@@ -137,7 +146,7 @@ describe.skipIf(!sshdAvailable())('the host listed after a push: patched, as a w
     expectCopied(lab);
   });
 
-  it('lists the host whole after the transfer, and still verifies: LABSYNC_AFTER=whole, a new file at the top, a full check due, a find without -files0-from', async () => {
+  it('lists the host whole after the transfer, and still verifies: LABSYNC_AFTER=whole, a new file at the top, a full check due, a find without -files0-from, a head not GNU\'s', async () => {
     const cases: [string, (lab: Lab) => void, Record<string, string>?, string?][] = [
       ['LABSYNC_AFTER=whole', (lab) => lab.write(lab.path('raw/sub/b'), 'changed'), { LABSYNC_AFTER: 'whole' }],
       ['a new file at the top', (lab) => lab.write(lab.path('raw/top-new'), 'new')],
@@ -145,6 +154,12 @@ describe.skipIf(!sshdAvailable())('the host listed after a push: patched, as a w
       ['no -files0-from', (lab) => {
         lab.write(lab.path('raw/sub/b'), 'changed');
         writeFileSync(join(switches, 'no-files0'), '');
+      }],
+      // Its -c would read the transfer's own line off the session: the host is asked nothing (touchMark).
+      ['a head not GNU\'s', (lab) => {
+        rmSync(join(switches, 'no-files0'), { force: true });
+        lab.write(lab.path('raw/sub/b'), 'changed');
+        writeFileSync(join(switches, 'not-gnu-head'), '');
       }],
     ];
     try {
@@ -159,6 +174,7 @@ describe.skipIf(!sshdAvailable())('the host listed after a push: patched, as a w
       }
     } finally {
       rmSync(join(switches, 'no-files0'), { force: true });
+      rmSync(join(switches, 'not-gnu-head'), { force: true });
     }
   });
 

@@ -84,6 +84,8 @@ export interface HeldList {
   readonly command: Command;
   /** What ends the listing on the session's stdout; the host then waits for one line. */
   readonly mark: Buffer;
+  /** What ends it instead from a host that can answer `touch`'s questions (none: never asked). */
+  readonly markTouch?: Buffer;
   /** The listing, from what came before the mark. */
   parse(listed: Buffer): RemoteListing;
   /** The line that asks the session to list again (after a transfer that went over a login of its own). */

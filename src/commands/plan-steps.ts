@@ -127,7 +127,7 @@ function treeSteps(given: ResolvedPair, adapter: Adapter, direction: 'push' | 'p
   if (pair.verify === 'none') return steps;
   const where = pair.remote.type === 'ssh' ? ": here by labsync, on the host by sha256sum over the same ssh connection (a host without GNU find: rsync's own dry run and --checksum compare, as before; with GNU find but no sha256sum: labsync's plan, and a file there that would have to be read compared by rsync --checksum; `labsync doctor` says which)" : ', by labsync';
   const what = pair.verify === 'checksum'
-    ? `hashes (sha256) only the files the transfer wrote and those whose stat key (size, mtime, ctime, inode) changed since they were last hashed${where}; \`labsync check --full\` reads every byte`
+    ? `proves the files rsync wrote by rsync's own whole-file transfer checksum (proof \`rsync-transfer-checksum\`; their sha256 for the receipt is read at the source), and hashes (sha256) only the other files whose stat key (size, mtime, ctime, inode) changed since they were last hashed${where}; \`labsync check --full\` reads every byte`
     : 'compares sizes and modification times, reads no content';
   steps.push({ step: 'verify', note: `labsync lists both sides again after a transfer (none when nothing moved) and compares the listings; ${what}` });
   return steps;

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { afterMark, answersAfter, goLine, heldScript, listedMark } from '../adapters/rsync/held.js';
+import { afterMark, answersAfter, goLine, heldScript, listedMark, touchMark } from '../adapters/rsync/held.js';
 import { parseAnswers, touchLines } from '../adapters/rsync/held-after.js';
 import { parseRemoteListing } from '../adapters/rsync/remote.js';
 import type { RemoteListing } from '../adapters/types.js';
@@ -56,11 +56,13 @@ async function session(dst: string, plan: Plan, change: () => void, env: NodeJS.
   const err: Buffer[] = [];
   child.stderr.on('data', (b: Buffer) => err.push(b));
   const closed = new Promise((resolve) => child.on('close', resolve));
-  const mark = listedMark(TOKEN);
+  // A host that can take the questions ends its listing with touchMark (this machine's GNU head), any other with listedMark.
+  const marks = [listedMark(TOKEN), touchMark(TOKEN)];
   const listed = new Promise<Buffer>((resolve) => child.stdout.on('data', (b: Buffer) => {
     out.push(b);
     const all = Buffer.concat(out);
-    if (all.subarray(-mark.length).equals(mark)) resolve(all.subarray(0, all.length - mark.length));
+    const mark = marks.find((m) => all.length >= m.length && all.subarray(-m.length).equals(m));
+    if (mark) resolve(all.subarray(0, all.length - mark.length));
   }));
   child.stdin.write(goLine(TOKEN, 0));
   const before = parseRemoteListing(await listed, EXCLUDES);
@@ -225,6 +227,9 @@ describe('the host\'s listing after a transfer, patched from what it answers', (
       expect(existsSync(ran), bad).toBe(false);
       expect(r.stderr.toString(), bad).not.toContain('labsync-after');
     }
+    // A login environment that happens to set the script's own variable asks for no answers: the host lists whole.
+    const leaked = spawnSync('sh', ['-c', heldScript(dir, [])], { input: `${goLine(TOKEN, 0)}labsync-run true\n`, env: { ...process.env, lsp: '1' } });
+    expect(leaked.stderr.toString()).toMatch(new RegExp(`labsync-after ${TOKEN} 0\nlabsync list `));
     // Empty lists: the transfer runs and the host answers (nothing) instead of listing.
     const ok = spawnSync('sh', ['-c', heldScript(dir, [])], { input: Buffer.concat([Buffer.from(goLine(TOKEN, 0)), touchLines({ paths: [], counts: [], lists: [] }), Buffer.from(`labsync-run touch ${ran}\n`)]) });
     expect(existsSync(ran)).toBe(true);

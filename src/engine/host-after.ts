@@ -18,10 +18,11 @@ import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { treeExcludes } from './pair-tree.js';
 import { countLinks, parseFindListing } from '../verify/find-list.js';
-import { patchedParts, regionOf, SORTED_PAST, type PatchSource } from '../verify/listing-patch.js';
+import { parentOf, patchedParts, regionOf, SORTED_PAST, type PatchSource } from '../verify/listing-patch.js';
 import { pathStart } from '../verify/listing-records.js';
 import type { RawListing } from '../verify/listing-match.js';
 import type { Side } from './sides.js';
+import type { Held } from './ssh-held.js';
 import { touchedBy } from './listing-after.js';
 
 /** The questions sent before the transfer, and how the host's answers become its listing after. */
@@ -34,7 +35,6 @@ export interface AfterAsk {
 /** Thrown by the answers' source at a question the host was not asked. */
 class Unasked extends Error {}
 
-const parentOf = (p: string): string => p.slice(0, Math.max(0, p.lastIndexOf('/')));
 
 /**
  * Entries of `dir` as its records in the listing show them (its files, and its folders holding any): as
@@ -150,5 +150,8 @@ export async function askAfter(excludes: readonly string[], remote: Pick<Side, '
   };
 }
 
-/** askAfter for the pair's host (its excludes). */
-export const askFor = (pair: ResolvedPair, remote: Side, plan: PairPlan, full: boolean): Promise<AfterAsk | undefined> => askAfter(treeExcludes(pair), remote, plan, full);
+/** The held session with its questions for the listing after a push it carries, where a verify follows and its host can take them. */
+export async function asking(held: Held, pair: ResolvedPair, remote: Side, plan: PairPlan, o: { verify: boolean; full: boolean }): Promise<Held> {
+  const wanted = o.verify && pair.verify !== 'none' && held.touchable;
+  return { ...held, ask: wanted ? await askAfter(treeExcludes(pair), remote, plan, o.full) : undefined };
+}

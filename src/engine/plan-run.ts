@@ -34,7 +34,7 @@ import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
 import { mark } from '../util/trace.js';
 import { withFastCipher } from './ssh-cipher.js';
 import { statsAfter, touchedBy } from './listing-after.js';
-import { askFor } from './host-after.js';
+import { asking } from './host-after.js';
 
 /** The tool can list, hash and move exact file lists for this pair's remote. */
 export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
@@ -158,7 +158,7 @@ async function planned(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, 
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
   const planned: Planned = { plan, changes, local, remote, ...(small ? { incremental: small } : {}), began };
   // The listing's session kept: a small transfer rides it, and the host lists again in it (ssh-held.ts).
-  if (held && !isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { ...planned, held: { ...held, ask: o.verify && pair.verify !== 'none' && direction === 'push' ? await askFor(pair, remote, plan, fullCheckDue(pair, o.plan.full)) : undefined } });
+  if (held && !isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, { ...planned, held: await asking(held, pair, remote, plan, { verify: o.verify && direction === 'push', full: fullCheckDue(pair, o.plan.full) }) });
   held?.session.release();
   if (isEmptyPlan(plan)) return sendAndVerify(pair, adapter, o, direction, ctx, show, planned);
   // Something to send: the transfer's ssh becomes the master and the listing after it rides it (ssh-mux.ts).

@@ -31,6 +31,8 @@ export interface Held {
   readonly list: HeldList;
   /** What the host answers after the transfer instead of listing whole (host-after.ts); undefined: it lists whole. */
   readonly ask?: AfterAsk;
+  /** Whether its host said it can answer the questions (HeldList.markTouch); if not, none are written to it. */
+  readonly touchable: boolean;
 }
 
 /** Keyed by the side (engine/sides.ts) that was listed in the session. */
@@ -50,7 +52,7 @@ export const heldToken = (): string => randomBytes(8).toString('hex');
 
 /** The first listing through a session kept open; undefined: it failed, and the usual listing answers. */
 export async function holdListing(pair: ResolvedPair, list: HeldList, ctx: AttemptContext): Promise<{ answer: RemoteListing; keep: (side: object) => void } | undefined> {
-  const got = await holdSession(list.command, list.mark, { timeoutMs: pair.timeoutMs, signal: ctx.signal });
+  const got = await holdSession(list.command, list.markTouch ? [list.mark, list.markTouch] : [list.mark], { timeoutMs: pair.timeoutMs, signal: ctx.signal });
   if (!('listed' in got)) return undefined;
   let answer: RemoteListing;
   try {
@@ -63,7 +65,7 @@ export async function holdListing(pair: ResolvedPair, list: HeldList, ctx: Attem
     got.release();
     return { answer, keep: () => undefined };
   }
-  return { answer, keep: (side) => void sessions.set(side, { session: got, list }) };
+  return { answer, keep: (side) => void sessions.set(side, { session: got, list, touchable: got.marked === 1 }) };
 }
 
 /** The held session of a side listed through one, taken (whoever takes it releases or uses it). */
@@ -107,13 +109,13 @@ export async function listAgain(pair: ResolvedPair, held: Held): Promise<RemoteL
 }
 
 /** The lines that ask the host for the patch's answers ahead of the transfer's (or the listing's) line. */
-const questions = ({ ask, list }: Held): Buffer | undefined => (ask && list.touch ? list.touch(ask.q) : undefined);
+const questions = ({ ask, list, touchable }: Held): Buffer | undefined => (touchable && ask && list.touch ? list.touch(ask.q) : undefined);
 
 /** The host's listing after rsync --server exited 0, from the session's stderr; undefined if anything is off (a listing of its own then). */
-async function afterListing(after: Buffer | undefined, { list, ask }: Held): Promise<RemoteListing | undefined> {
+async function afterListing(after: Buffer | undefined, { list, ask, touchable }: Held): Promise<RemoteListing | undefined> {
   if (!after) return undefined;
   try {
-    const answers = ask && list.touch && list.answers ? list.answers(after, ask.q) : 'whole';
+    const answers = touchable && ask && list.touch && list.answers ? list.answers(after, ask.q) : 'whole';
     if (answers === undefined) return undefined;
     return answers === 'whole' ? list.after(after) : await (ask as AfterAsk).patch(answers);
   } catch {

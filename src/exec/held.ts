@@ -17,6 +17,8 @@ export interface HeldFailure {
 export interface Session {
   /** stdout up to (without) the marker. */
   readonly listed: Buffer;
+  /** Which of the marks given to holdSession ended it (its index). */
+  readonly marked: number;
   /**
    * Ends the session. Unused: the host reads end of file where it waited for a line, and exits. Used,
    * with what the host says after still to come (`after`, `ask`): ended at once, as on the run's
@@ -59,7 +61,10 @@ function started(command: Command): EarlyChild {
 }
 
 /** `timeoutMs`: for the first answer; the relayed rsync has its own bounds (its RunOptions). */
-export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: number; signal?: AbortSignal }): Promise<Session | HeldFailure> {
+/** `marks`: what may end the listing (a host says what it can by which it prints); the session keeps which one did. */
+export function holdSession(command: Command, marks: Buffer | readonly Buffer[], o: { timeoutMs: number; signal?: AbortSignal }): Promise<Session | HeldFailure> {
+  const ends = Buffer.isBuffer(marks) ? [marks] : marks;
+  const longest = Math.max(...ends.map((m) => m.length));
   const { child, errs, ended: over } = started(command);
   const pid = child.pid;
   if (pid !== undefined) trackGroup(pid);
@@ -83,9 +88,11 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
     };
     const onData = (b: Buffer): void => {
       chunks.push(b);
-      tail = b.length >= mark.length ? b.subarray(b.length - mark.length) : Buffer.concat([tail, b]).subarray(-mark.length);
+      tail = b.length >= longest ? b.subarray(b.length - longest) : Buffer.concat([tail, b]).subarray(-longest);
       // The host prints nothing after the marker until it is given a line: the marker ends what came.
-      if (!tail.equals(mark)) return;
+      const marked = ends.findIndex((m) => tail.length >= m.length && tail.subarray(tail.length - m.length).equals(m));
+      if (marked < 0) return;
+      const mark = ends[marked] as Buffer;
       trace('held listing arrived');
       const out = Buffer.concat(chunks);
       child.stdout.off('data', onData);
@@ -95,7 +102,7 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
       // and the host's `read` ends the session.
       child.unref();
       for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
-      resolve(session(child, out.subarray(0, out.length - mark.length), errs, ended, o.signal));
+      resolve(session(child, out.subarray(0, out.length - mark.length), marked, errs, ended, o.signal));
     };
     child.stdout.on('data', onData);
     void ended.then((e) => {
@@ -105,7 +112,7 @@ export function holdSession(command: Command, mark: Buffer, o: { timeoutMs: numb
   });
 }
 
-function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Buffer[], ended: Promise<Ended>, signal: AbortSignal | undefined): Session {
+function session(child: ChildProcessWithoutNullStreams, listed: Buffer, marked: number, errs: Buffer[], ended: Promise<Ended>, signal: AbortSignal | undefined): Session {
   let used = false;
   let over = false;
   const endNow = (): void => {
@@ -123,6 +130,7 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
   };
   return {
     listed,
+    marked,
     release() {
       if (used) return void endNow();
       used = true;
@@ -131,9 +139,11 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       // Not waited for (the host's `read` meets end of file and it exits, in moments), but not left
       // behind either: on a host that does not end the session (hung, or something of its own still
       // holding the session's output), this ssh would outlive the run.
-      const atExit = (): void => stopGroup(child.pid);
-      process.once('exit', atExit);
-      void ended.then(() => process.off('exit', atExit));
+      const pid = child.pid;
+      if (pid === undefined) return;
+      releasedAlive.add(pid);
+      if (releasedAlive.size === 1 && !process.listeners('exit').includes(stopReleased)) process.on('exit', stopReleased);
+      void ended.then(() => releasedAlive.delete(pid));
     },
     async relay(command, options, preface) {
       if (used) throw new Error('the held ssh session was already used');
@@ -142,12 +152,15 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
       if (fds.some((fd) => fd < 0)) throw new Error('the held ssh session has no pipes to hand over');
       errs.length = 0;
       // `preface` (the host's questions for after the transfer: engine/host-after.ts) is in the pipe before
-      // rsync's relay writes to it. A host that does not read it in the run's bound is ended and rsync not
-      // started: a timed-out first attempt, and the transfer goes its usual way.
-      if (preface?.length && !(await flushed(child, preface, options.timeoutMs ?? 60_000))) {
+      // rsync's relay writes to it. A host that does not read it within the stall bound (a hung host: no
+      // progress) is ended and rsync not started: a timed-out first attempt, and the transfer goes its
+      // usual way; the run's signal ends the wait at once.
+      const bound = Math.min(options.timeoutMs ?? 60_000, options.stall?.ms ?? Infinity);
+      const wrote = preface?.length ? await flushed(child, preface, bound, options.signal) : 'ok';
+      if (wrote !== 'ok') {
         endNow();
-        const stderr = 'labsync: the held ssh session did not read what was written to it in time';
-        return { output: { exitCode: 255, stdout: '', stderr, durationMs: options.timeoutMs ?? 60_000, timedOut: true, aborted: false }, after: Promise.resolve(undefined) };
+        const stderr = wrote === 'aborted' ? 'interrupted' : 'labsync: the held ssh session did not read what was written to it in time';
+        return { output: { exitCode: 255, stdout: '', stderr, durationMs: bound, timedOut: wrote === 'late', aborted: wrote === 'aborted' }, after: Promise.resolve(undefined) };
       }
       const output = await run(command, {
         ...options,
@@ -191,6 +204,12 @@ function session(child: ChildProcessWithoutNullStreams, listed: Buffer, errs: Bu
   };
 }
 
+/** Sessions released unused and not yet ended: stopped when this process exits (one listener for all, as `watch` releases one a run). */
+const releasedAlive = new Set<number>();
+function stopReleased(): void {
+  for (const pid of releasedAlive) stopGroup(pid);
+}
+
 /**
  * Kills the session's process group and lets go of its output. Over a kept connection the master holds
  * the session's stdout and stderr too (ssh hands a mux client's fds to it, and keeps them while a hung
@@ -211,14 +230,19 @@ function stopGroup(pid: number | undefined): void {
   }
 }
 
-/** Writes `data` to the session's stdin; false: not taken by the system within `ms` (or the pipe is gone). */
-function flushed(child: ChildProcessWithoutNullStreams, data: Buffer, ms: number): Promise<boolean> {
+/** Writes `data` to the session's stdin: 'ok' once the system took it; 'late' past `ms` or the pipe gone; 'aborted' on the run's signal. */
+function flushed(child: ChildProcessWithoutNullStreams, data: Buffer, ms: number, signal: AbortSignal | undefined): Promise<'ok' | 'late' | 'aborted'> {
+  if (signal?.aborted) return Promise.resolve('aborted');
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.stdin.write(data, (error) => {
+    const settle = (how: 'ok' | 'late' | 'aborted'): void => {
       clearTimeout(timer);
-      resolve(!error);
-    });
+      signal?.removeEventListener('abort', onAbort);
+      resolve(how);
+    };
+    const onAbort = (): void => settle('aborted');
+    const timer = setTimeout(() => settle('late'), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdin.write(data, (error) => settle(error ? 'late' : 'ok'));
   });
 }
 

@@ -63,7 +63,7 @@ export function regionOf(parts: readonly Buffer[], dir: string, maxBytes = Infin
   return { dir, from: [first.part, first.from], to: [kk, at], bytes };
 }
 
-const parentOf = (p: string): string => {
+export const parentOf = (p: string): string => {
   const slash = p.lastIndexOf('/');
   return slash < 0 ? '' : p.slice(0, slash);
 };

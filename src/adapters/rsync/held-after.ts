@@ -28,7 +28,8 @@ export function touchLines(q: HostQuestions): Buffer {
  * (or a line not of this shape) ends the session, as any line the host does not take.
  */
 export const STASH = [
-  "case $line in 'labsync-touch '*)",
+  // Three lengths or nothing: a line with fewer would read the lists' bytes wrongly.
+  "case $line in 'labsync-touch '*' '*' '*)",
   '  lsq=${line#labsync-touch }; lsa=${lsq%% *}; lsq=${lsq#* }; lsb=${lsq%% *}; lsz=${lsq#* }',
   "  for lsv in \"$lsa\" \"$lsb\" \"$lsz\"; do case $lsv in ''|*[!0-9]*) exit 0 ;; esac; done",
   // An empty list is an empty file (no head started for it).
@@ -38,6 +39,7 @@ export const STASH = [
   '    rm -rf "$lsd"; lsp=1',
   '  else head -c "$((lsa + lsb + lsz))" >/dev/null || exit 0; fi',
   '  IFS= read -r line || exit 0 ;;',
+  "'labsync-touch '*) exit 0 ;;",
   'esac',
 ].join('\n');
 

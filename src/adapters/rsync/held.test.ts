@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../../types.js';
 import type { RemoteListing, TreeList } from '../types.js';
 import { filesArgv } from './argv.js';
-import { afterMark, goLine, heldScript, holdable, LIST_AGAIN, listedMark, relayArgv, relayRsh } from './held.js';
+import { afterMark, goLine, heldScript, holdable, LIST_AGAIN, listedMark, relayArgv, relayRsh, touchMark } from './held.js';
 import { rsync } from './index.js';
 import { parseRemoteListing } from './remote.js';
 
@@ -43,7 +43,9 @@ describe('one ssh session for listing, transfer and the listing after', () => {
     expect(script).toContain('if [ "$lsf" = 2 ]; then sha256sum -z </dev/null >/dev/null 2>&1 ||');
     expect(script).toContain("exec find -files0-from - -maxdepth 0 -type f -printf '8000 %s %T@ %C@ %i %p\\0' -exec sha256sum -z -- {} +");
     expect(script).toContain(`cd -- '/srv/it'\\''s'`);
-    expect(script).toContain(`printf '\\0labsync-held %s\\n' "$lst"`);
+    expect(script).toContain(`printf '\\0labsync-held %s%s\\n' "$lst" "$lsh"`);
+    // It says it can take the questions of the listing after only with -files0-from, mktemp and GNU head.
+    expect(script).toContain(`lsp=; lsh=; if [ "$lsf" = 2 ] && command -v mktemp >/dev/null 2>&1; then case $(head --version 2>/dev/null) in *GNU*) lsh=' touch' ;; esac; fi`);
     // The rsync command runs without the kept questions' fds (held-after.ts).
     expect(script).toMatch(/case \$line in 'labsync-run '\*\) eval "\$\{line#labsync-run \}" 6<&- 7<&- 8<&-; rc=\$\? ;; labsync-list\) rc=0 ;; \*\) exit 0 ;; esac/);
     // After it: the answers where the questions were kept, else the whole listing.
@@ -53,6 +55,7 @@ describe('one ssh session for listing, transfer and the listing after', () => {
     expect(heldScript('/srv/raw', [])).toBe(heldScript('/srv/raw', []));
     expect(goLine('abc', 42)).toBe('labsync-go abc 42\n');
     expect(listedMark('abc').toString()).toBe('\0labsync-held abc\n');
+    expect(touchMark('abc').toString()).toBe('\0labsync-held abc touch\n');
     expect(afterMark('abc').exec('rsync: note\nlabsync-after abc 23\nlabsync list 1.0\n')?.[1]).toBe('23');
   });
 

@@ -26,6 +26,14 @@ export const LIST_AGAIN = 'labsync-list\n';
 /** What ends the first listing on stdout (the token keeps a file name from forging it). */
 export const listedMark = (token: string): Buffer => Buffer.from(`\0labsync-held ${token}\n`);
 
+/**
+ * The same, from a host that can take the questions of the listing after (held-after.ts): its find has
+ * -files0-from, it has mktemp, and its head is GNU's, whose -c reads a pipe exactly (BSD's reads ahead
+ * through stdio and would swallow the transfer's line that follows; without head the lists could not be
+ * read at all). Any other host is asked nothing and lists whole after the transfer, as before.
+ */
+export const touchMark = (token: string): Buffer => Buffer.from(`\0labsync-held ${token} touch\n`);
+
 /** What starts the listing after the transfer on stderr: `labsync-after <token> <rsync's exit code>`. */
 export const afterMark = (token: string): RegExp => new RegExp(`(?:^|\\n)labsync-after ${token} (\\d+)( patch)?\\n`);
 
@@ -57,7 +65,9 @@ export function heldScript(path: string, excludes: readonly string[]): string {
     "case $lsn in ''|*[!0-9]*) exit 0 ;; esac",
     // No head -c: the paths could not be taken off stdin before the line; the session ends unused.
     `if [ "$lsn" -gt 0 ]; then head -c 0 </dev/null >/dev/null 2>&1 || exit 0; head -c "$lsn" | ( ${listScript(path, excludes, true, true)} ); else ( ${listScript(path, excludes, false, true)} ) </dev/null; fi`,
-    `printf '\\0labsync-held %s\\n' "$lst"`,
+    // Whether this host can take the questions of the listing after (touchMark): asked once the listing is out.
+    "lsp=; lsh=; if [ \"$lsf\" = 2 ] && command -v mktemp >/dev/null 2>&1; then case $(head --version 2>/dev/null) in *GNU*) lsh=' touch' ;; esac; fi",
+    `printf '\\0labsync-held %s%s\\n' "$lst" "$lsh"`,
     'IFS= read -r line || exit 0',
     // The questions of the patch of the listing after, before the transfer's line (held-after.ts).
     STASH,
@@ -81,6 +91,7 @@ export function heldList(pair: ResolvedPair, remote: SshEndpoint, excludes: read
     // The script is the same every run; what this run asks comes on standard input.
     command: sshScript(pair, remote, heldScript(remote.path, excludes), `list ${pair.remoteLabel}`, goLine(token, Buffer.byteLength(paths)) + paths, true),
     mark: listedMark(token),
+    markTouch: touchMark(token),
     parse: (listed) => parseRemoteListing(listed, excludes),
     again: LIST_AGAIN,
     after: (stderr) => {
