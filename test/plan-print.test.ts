@@ -89,7 +89,7 @@ describe('plan prints what a run executes: rsync to a local folder', () => {
     expect(shown.stdout).toMatch(/^LC_ALL=C find \. .*# list: the local side/m);
     expect(shown.stdout).toMatch(/^rsync .*--files-from=- --from0 .*< \(the files the plan lists\) +# transfer: exactly the files the plan lists/m);
     expect(shown.stdout).toMatch(/^rsync .*--delete-missing-args .* +# delete: /m);
-    expect(shown.stdout).toMatch(/^# verify: labsync lists both sides again .*compares the listings; hashes \(sha256\) only/m);
+    expect(shown.stdout).toMatch(/^# verify: labsync lists both sides again .*compares the listings; proves the files rsync wrote by rsync.s own whole-file transfer checksum .*hashes \(sha256\) only the other files/m);
     // The old shape is gone: no dry run, no whole-tree checksum pass.
     expect(shown.stdout).not.toMatch(/--dry-run|--checksum/);
     const plan = planOf(await lab.cli(['plan', 'data', 'push', '--json']));
