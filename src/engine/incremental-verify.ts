@@ -17,6 +17,7 @@ import { cacheDir } from './pair-tree.js';
 import type { VerifyResult } from './events.js';
 import { incrementalOf, keysNow, type Delta, type Incremental, type Read } from './incremental.js';
 import type { Prepared } from './incremental-prepare.js';
+import type { PreparedRewrite } from '../verify/cache-update.js';
 import { rememberIncremental, sameKey } from './incremental-remember.js';
 import { rememberSettled } from './incremental-settled.js';
 import type { Body } from './outcome.js';
@@ -68,7 +69,7 @@ export function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string
  * the whole-listing comparison judges (compare-listed.ts): a path on one side only is missing or extra,
  * two sizes are a change, and only files on both sides with one size are hashed.
  */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental, prepared?: Promise<Prepared | undefined>): Promise<VerifyResult | { stop: Body } | undefined> {
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental, prepared?: Promise<Prepared | undefined>, preparedFar?: Promise<PreparedRewrite | undefined>): Promise<VerifyResult | { stop: Body } | undefined> {
   const inc = incrementalOf(pair, local, remote, earlier);
   mark('incremental delta');
   if (!inc) return undefined;
@@ -148,7 +149,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   if (!drift) {
     const read: [Map<string, Key>, Read][] = [[kl, here.read], [kr, far.read]];
     // Only the proof's racy files compared, holding what was counted: the summaries stand (incremental-settled.ts).
-    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, pre);
+    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, { near: pre, far: await preparedFar });
     mark('incremental remembered');
   }
   const provenByTransfer = derived.size - late.length;
