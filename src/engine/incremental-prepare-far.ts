@@ -77,7 +77,7 @@ export async function prepareFar(pair: ResolvedPair, planned: Planned, local: Si
     const { rows, racy } = rowsFor(check, kr, far);
     // rememberIncremental splices the far cache when its digest follows from the near side's (implied).
     const spliced = nearBy.ok && followsFrom({ d: inc.local, rows: nearBy.rows, racy: nearBy.racy }, inc.remote, check, rows, racy);
-    const made = await prepareRewrite(HashCache.fileFor(cacheDir(pair), inc.remote.side.cacheRoot), inc.remote.side.cacheRoot, updateFor(inc.remote, rows, racy, false, spliced));
+    const made = await prepareRewrite(HashCache.fileFor(cacheDir(pair), inc.remote.side.cacheRoot), inc.remote.side.cacheRoot, updateFor(inc.remote, rows, racy, false, spliced), true);
     mark('far cache prepared');
     return made;
   } catch (error) {

@@ -81,6 +81,7 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
       if (s.d.summary.listing !== s.d.side.rawDigest) await saveListing(dir, s.d.side.cacheRoot, raw, warn);
     }
     else dropListing(dir, s.d.side.cacheRoot);
+    mark(`summary and listing written, side ${s === l ? 0 : 1}`);
   }
   mark('summaries and listings written');
   if (agree && l.r?.sums) rememberSumsDigest(pair, l.r.sums, l.r.files);
