@@ -26,8 +26,7 @@ import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as IncrementalPlan } from './incremental.js';
 import { judgedFor, verifyIncremental } from './incremental-verify.js';
-import { prepareSoon } from './incremental-prepare.js';
-import { prepareFar } from './incremental-prepare-far.js';
+import { prepareAhead } from './incremental-prepare-far.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
 import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
@@ -227,19 +226,18 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   let read: Awaited<NonNullable<typeof early>['done']> | undefined;
   let there: Promise<Listed> | undefined;
   const listing = isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, full || o.shardRun ? undefined : statsAfter(pair, direction, { local, remote }, touchedBy(plan, wrote)), { local, remote }, after ? { answer: after } : undefined, (r) => (there = r));
-  // The source's cache rewrite, made while those listings run (incremental-prepare.ts): only put in place when the verify asks for exactly it.
-  // LABSYNC_PREPARE=0: made after the verify instead, as before (to measure what the overlap pays).
-  const prepared = planned.incremental && sending.length && direction === 'push' && !full && mode === 'checksum' && process.env.LABSYNC_PREPARE !== '0' ? prepareSoon(pair, planned.incremental, local, ctx) : undefined;
-  // The host's, once its listing after is in (incremental-prepare-far.ts); LABSYNC_PREPARE_FAR=0: after the verify, as before.
+  // The caches' rewrites and the listings to keep, made while those listings run (incremental-prepare.ts,
+  // incremental-prepare-far.ts): each only put in place when the verify asks for exactly it.
+  // LABSYNC_PREPARE=0: all made after the verify, as before; LABSYNC_PREPARE_FAR=0: the far side's and the listings.
   const afterThere = there?.then((l) => ('side' in l ? carryFresh(unchanged(l.side, remote), remote) : undefined), () => undefined);
-  const preparedFar = prepared && afterThere && process.env.LABSYNC_PREPARE_FAR !== '0' ? prepareFar(pair, planned.incremental as IncrementalPlan, local, afterThere, prepared, writtenIn(planned.incremental?.sourceKeys ?? new Map(), direction, wrote)) : undefined;
+  const ahead = planned.incremental && sending.length && direction === 'push' && !full && mode === 'checksum' && process.env.LABSYNC_PREPARE !== '0' ? prepareAhead(pair, planned.incremental, local, afterThere, writtenIn(planned.incremental.sourceKeys, direction, wrote), ctx) : undefined;
   sides = await Promise.all([listing, early?.done]).then(([s, r]) => {
     read = r;
     return s;
   });
   mark('listed again');
   if ('stop' in sides) {
-    await Promise.all([prepared, preparedFar].map(async (p) => (await p)?.discard()));
+    await ahead?.drop();
     return { ...base, ...sides.stop };
   }
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
@@ -253,10 +251,10 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
   let small: ReturnType<typeof judgedFor> | undefined;
   try {
-    small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc, prepared, preparedFar), pair, direction) : undefined;
+    small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc, ahead), pair, direction) : undefined;
   } finally {
     // Not taken (drift, the whole comparison, a stop, a throw): their temp files and open handles go.
-    await Promise.all([prepared, preparedFar].map(async (p) => (await p)?.discard()));
+    await ahead?.drop();
   }
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };
