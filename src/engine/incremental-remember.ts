@@ -7,7 +7,7 @@ import type { Row } from '../verify/cache-file.js';
 import { isRacy } from '../verify/cache-key.js';
 import { HashCache } from '../verify/hash-cache.js';
 import type { Key } from '../verify/listing-diff.js';
-import { dropListing, saveListing, type PreparedListing } from '../verify/listing-file.js';
+import { dropListing, saveListing } from '../verify/listing-file.js';
 import { writeSummary } from '../verify/tree-summary.js';
 import { work } from '../verify/work-count.js';
 import type { AttemptContext } from './attempt.js';
@@ -21,7 +21,6 @@ import { mark } from '../util/trace.js';
 export interface MadeAhead {
   readonly near?: PreparedRewrite | undefined;
   readonly far?: PreparedRewrite | undefined;
-  readonly listings?: readonly (PreparedListing | undefined)[] | undefined;
 }
 
 export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);
@@ -85,12 +84,7 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
     // A listing byte for byte the one kept with the old summary is not written again (a damaged copy
     // on disk would fail its digest when next read, and cost the whole comparison, never a wrong answer).
     if (summary && raw) {
-      // Written ahead (incremental-prepare-far.ts prepareListings): renamed into place when it is these very bytes.
-      const ready = prepared?.listings?.find((x) => x?.root === s.d.side.cacheRoot && x.digest === s.d.side.rawDigest);
-      if (s.d.summary.listing === s.d.side.rawDigest) {
-        // kept as it is
-      } else if (ready && (await ready.commit())) mark(`listing put in place as prepared, side ${s === l ? 0 : 1}`);
-      else await saveListing(dir, s.d.side.cacheRoot, raw, warn);
+      if (s.d.summary.listing !== s.d.side.rawDigest) await saveListing(dir, s.d.side.cacheRoot, raw, warn);
     }
     else dropListing(dir, s.d.side.cacheRoot);
     mark(`summary and listing written, side ${s === l ? 0 : 1}`);

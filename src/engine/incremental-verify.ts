@@ -148,7 +148,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   if (!drift) {
     const read: [Map<string, Key>, Read][] = [[kl, here.read], [kr, far.read]];
     // Only the proof's racy files compared, holding what was counted: the summaries stand (incremental-settled.ts).
-    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, { near: pre, far: await made?.far, listings: await made?.listings });
+    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, { near: pre, far: await made?.far });
     mark('incremental remembered');
   }
   const provenByTransfer = derived.size - late.length;

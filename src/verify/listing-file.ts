@@ -43,52 +43,6 @@ export async function saveListing(cacheDir: string, root: string, raw: Buffer | 
   }, warn);
 }
 
-/**
- * A listing written ahead into a temp file beside its place (while the run still waits on another
- * listing), known by its digest: `commit` renames it into place (false: it could not, nothing replaced).
- */
-export interface PreparedListing {
-  readonly root: string;
-  readonly digest: string;
-  commit(): Promise<boolean>;
-  discard(): Promise<void>;
-}
-
-/** saveListing up to the rename; undefined where the temp file could not be written (the usual save then runs). */
-export async function prepareListing(cacheDir: string, root: string, digest: string, raw: Buffer | readonly Buffer[]): Promise<PreparedListing | undefined> {
-  const file = fileFor(cacheDir, root);
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await makeFolder(dirname(file));
-    await writeFile(tmp, raw);
-  } catch {
-    await unlink(tmp).catch(() => undefined);
-    return undefined;
-  }
-  let settled = false;
-  const discard = async (): Promise<void> => {
-    if (settled) return;
-    settled = true;
-    await unlink(tmp).catch(() => undefined);
-  };
-  return {
-    root,
-    digest,
-    async commit() {
-      if (settled) return false;
-      settled = true;
-      try {
-        await rename(tmp, file);
-        return true;
-      } catch {
-        await unlink(tmp).catch(() => undefined);
-        return false;
-      }
-    },
-    discard,
-  };
-}
-
 /** A listing whose summary went away is of no use (and a stale one is refused by its digest anyway). */
 export function dropListing(cacheDir: string, root: string): void {
   try {
