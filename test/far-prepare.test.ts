@@ -141,6 +141,27 @@ describe.skipIf(!ssh)('the far side\'s cache rewrite made ahead, when the source
     return { p: pairOf(r), stderr: r.stderr };
   }
 
+  it('a change pushed within its racy second: what the prepared rewrite holds is the verify\'s, racy entries and all', async () => {
+    const lab = new Lab();
+    lab.manifest(sshPairManifest(host, lab, { pair: '    delete: true\n' }));
+    await proved(lab);
+    // Written and pushed at once: racy here and there; then a run past the window puts both rows in.
+    lab.write(lab.path('raw/d1/f5.csv'), 'row 5 changed\n');
+    const r = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_TRACE: '1' } });
+    expect(pairOf(r)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(r.stderr).toContain('far cache put in place as prepared');
+    const kept = remembered(lab) as { here: { racy?: { path: string }[] }; there: { racy?: { path: string }[] } };
+    // The copy there always (its ctime is the transfer's); the source here unless a second passed before it was listed.
+    expect(kept.there.racy?.map((x) => x.path)).toEqual(['d1/f5.csv']);
+    expect([[], ['d1/f5.csv']]).toContainEqual(kept.here.racy?.map((x) => x.path) ?? []);
+    await pastRacyWindow();
+    const again = pairOf(await lab.cli(['data', 'push', '--json']));
+    expect(again).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    expect(again.changes?.transfer ?? []).toEqual([]);
+    expect(cacheFiles(lab).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    remembered(lab);
+  });
+
   it('the sent file rewritten as rsync ends (same size): nothing prepared from the copy sent, the new bytes sent again', async () => {
     const lab = await sshLab();
     const { p, stderr } = await pushed(lab, `printf 'ROW 5 CHANGED\\n' > '${lab.path('raw/d1/f5.csv')}'`);
