@@ -70,7 +70,7 @@ export async function prepareNear(pair: ResolvedPair, planned: Planned, local: S
       ahead.set(p, r);
     }
     const { rows, racy: racyNow } = rowsFor(check, kl, got);
-    const made = await prepareRewrite(HashCache.fileFor(cacheDir(pair), d.side.cacheRoot), d.side.cacheRoot, updateFor(d, rows, racyNow, true, false));
+    const made = await prepareRewrite(HashCache.fileFor(cacheDir(pair), d.side.cacheRoot), d.side.cacheRoot, updateFor(d, rows, racyNow, true, false), true);
     mark('near cache prepared');
     return { ...made, bytesRead: hashed.bytes, ahead };
   } catch (error) {

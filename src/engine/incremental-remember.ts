@@ -17,6 +17,12 @@ import { rememberSumsDigest } from './receipt.js';
 import { saveRacy } from './sides.js';
 import { mark } from '../util/trace.js';
 
+/** What was made while the listings after the transfer ran, each taken only if it is exactly what is asked for. */
+export interface MadeAhead {
+  readonly near?: PreparedRewrite | undefined;
+  readonly far?: PreparedRewrite | undefined;
+}
+
 export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]);
 
 /**
@@ -24,7 +30,7 @@ export const sameKey = (a: Key, b: Key): boolean => a.every((v, k) => v === b[k]
  * summary is written only when the cache streamed is the tree its old summary vouched for, every
  * changed file was read under the key it is listed with, and both sides now sum up alike.
  */
-export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: readonly string[], read: [Map<string, Key>, Read][], ctx: AttemptContext, prepared?: PreparedRewrite): Promise<void> {
+export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, check: readonly string[], read: [Map<string, Key>, Read][], ctx: AttemptContext, prepared?: MadeAhead): Promise<void> {
   const dir = cacheDir(pair);
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
   const done: { d: Delta; r?: Rewritten; racy: RacyRow[]; ok: boolean; rows: Map<string, Row | null>; kept?: true }[] = [];
@@ -49,8 +55,10 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
     try {
       const file = HashCache.fileFor(dir, d.side.cacheRoot);
       const update = updateFor(d, rows, racy, d === inc.local, content !== undefined);
-      // Made while the listings after the transfer ran (incremental-prepare.ts): put in place when it was made from exactly this.
-      const ready = d === inc.local && prepared ? await fromPrepared(prepared, file, update) : undefined;
+      // Made while the listings after the transfer ran (incremental-prepare.ts, incremental-prepare-far.ts):
+      // put in place when it was made from exactly this.
+      const ahead = at === 0 ? prepared?.near : prepared?.far;
+      const ready = ahead ? await fromPrepared(ahead, file, update, at === 0 ? 'near' : 'far') : undefined;
       r = ready ?? (await rewriteCache(file, d.side.cacheRoot, update));
       if (r.spliced) r = content ? { ...r, content } : undefined;
     } catch (error) {
@@ -79,6 +87,7 @@ export async function rememberIncremental(pair: ResolvedPair, inc: Incremental, 
       if (s.d.summary.listing !== s.d.side.rawDigest) await saveListing(dir, s.d.side.cacheRoot, raw, warn);
     }
     else dropListing(dir, s.d.side.cacheRoot);
+    mark(`summary and listing written, side ${s === l ? 0 : 1}`);
   }
   mark('summaries and listings written');
   if (agree && l.r?.sums) rememberSumsDigest(pair, l.r.sums, l.r.files);
@@ -117,14 +126,14 @@ export function updateFor(d: Delta, rows: ReadonlyMap<string, Row | null>, racy:
 }
 
 /** The prepared rewrite put in place when it was made of this very update for this file (and the file is as it was read); else dropped. */
-async function fromPrepared(prepared: PreparedRewrite, file: string, update: CacheUpdate): Promise<Rewritten | undefined> {
+async function fromPrepared(prepared: PreparedRewrite, file: string, update: CacheUpdate, side: 'near' | 'far'): Promise<Rewritten | undefined> {
   if (prepared.file !== file || !sameUpdate(prepared.update, update)) {
-    mark('near cache prepared for another update');
+    mark(`${side} cache prepared for another update`);
     await prepared.discard();
     return undefined;
   }
   const r = await prepared.commit();
-  mark(r ? 'near cache put in place as prepared' : 'near cache changed since prepared');
+  mark(r ? `${side} cache put in place as prepared` : `${side} cache changed since prepared`);
   return r;
 }
 
@@ -144,13 +153,18 @@ function entryOf(p: string, rows: ReadonlyMap<string, Row | null>, racy: readonl
  * side's cache (still the file its summary was written with, which rewriteCache checks by its stat key)
  * only needs those rows. undefined: stream and digest it as the near side was.
  */
-function implied(near: { d: Delta; r?: Rewritten; ok: boolean; racy: RacyRow[]; rows: ReadonlyMap<string, Row | null> }, far: Delta, check: readonly string[], rows: ReadonlyMap<string, Row | null>, racy: readonly RacyRow[]): string | undefined {
+function implied(near: { d: Delta; r?: Rewritten; ok: boolean; racy: readonly RacyRow[]; rows: ReadonlyMap<string, Row | null> }, far: Delta, check: readonly string[], rows: ReadonlyMap<string, Row | null>, racy: readonly RacyRow[]): string | undefined {
   const content = near.r?.content;
-  if (!near.ok || !content || !far.summary.cacheKey || near.d.summary.sha256 !== far.summary.sha256 || near.d.summary.files !== far.summary.files) return undefined;
+  return near.ok && content && followsFrom(near, far, check, rows, racy) ? content : undefined;
+}
+
+/** implied's rule on the two sides' entries (the near side's digest aside): the far side's digest follows from the near side's. */
+export function followsFrom(near: { d: Delta; racy: readonly RacyRow[]; rows: ReadonlyMap<string, Row | null> }, far: Delta, check: readonly string[], rows: ReadonlyMap<string, Row | null>, racy: readonly RacyRow[]): boolean {
+  if (!far.summary.cacheKey || near.d.summary.sha256 !== far.summary.sha256 || near.d.summary.files !== far.summary.files) return false;
   const checked = new Set(check);
-  if ([...(near.d.summary.racy ?? []), ...(far.summary.racy ?? [])].some((x) => !checked.has(x.path))) return undefined;
-  for (const p of check) if (entryOf(p, near.rows, near.racy) !== entryOf(p, rows, racy)) return undefined;
-  return content;
+  if ([...(near.d.summary.racy ?? []), ...(far.summary.racy ?? [])].some((x) => !checked.has(x.path))) return false;
+  for (const p of check) if (entryOf(p, near.rows, near.racy) !== entryOf(p, rows, racy)) return false;
+  return true;
 }
 
 /** Whether two updates are the same (the rows, the racy entries, and how the file is to be read and digested). */

@@ -16,7 +16,7 @@ import { driftOf } from './compare-pair.js';
 import { cacheDir } from './pair-tree.js';
 import type { VerifyResult } from './events.js';
 import { incrementalOf, keysNow, type Delta, type Incremental, type Read } from './incremental.js';
-import type { Prepared } from './incremental-prepare.js';
+import type { Ahead } from './incremental-prepare-far.js';
 import { rememberIncremental, sameKey } from './incremental-remember.js';
 import { rememberSettled } from './incremental-settled.js';
 import type { Body } from './outcome.js';
@@ -68,7 +68,7 @@ export function fromCache(pair: ResolvedPair, d: Delta, keys: ReadonlyMap<string
  * the whole-listing comparison judges (compare-listed.ts): a path on one side only is missing or extra,
  * two sizes are a change, and only files on both sides with one size are hashed.
  */
-export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental, prepared?: Promise<Prepared | undefined>): Promise<VerifyResult | { stop: Body } | undefined> {
+export async function verifyIncremental(pair: ResolvedPair, local: Side, remote: Side, ctx: AttemptContext, written?: Written, earlier?: Incremental, made?: Ahead): Promise<VerifyResult | { stop: Body } | undefined> {
   const inc = incrementalOf(pair, local, remote, earlier);
   mark('incremental delta');
   if (!inc) return undefined;
@@ -97,7 +97,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   const need = (cached: Read, dst: boolean): string[] => both.filter((p) => !cached.has(p) && !(dst && derived.has(p)));
   // Read here for the cache rewrite made ahead (incremental-prepare.ts): not read again while the file
   // has the key it was read under; those bytes are this run's reads all the same.
-  const pre = await prepared;
+  const pre = await made?.near;
   const ahead: Read = new Map([...(pre?.ahead ?? [])].filter(([p, r]) => {
     const k = kl.get(p);
     return k !== undefined && sameKey(k, r.key);
@@ -148,7 +148,7 @@ export async function verifyIncremental(pair: ResolvedPair, local: Side, remote:
   if (!drift) {
     const read: [Map<string, Key>, Read][] = [[kl, here.read], [kr, far.read]];
     // Only the proof's racy files compared, holding what was counted: the summaries stand (incremental-settled.ts).
-    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, pre);
+    if (!(await rememberSettled(pair, inc, check, read, ctx))) await rememberIncremental(pair, inc, check, read, ctx, { near: pre, far: await made?.far });
     mark('incremental remembered');
   }
   const provenByTransfer = derived.size - late.length;

@@ -21,12 +21,12 @@ import type { Body } from './outcome.js';
 import type { PairRunOptions } from './pair-options.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
-import { cachedSha, carryFresh, holdsLinks, keyAt, listLocal, listRemote, type Found, type Key, type Side } from './sides.js';
+import { cachedSha, carryFresh, holdsLinks, keyAt, listLocal, listRemote, type Found, type Key, type Listed, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as IncrementalPlan } from './incremental.js';
 import { judgedFor, verifyIncremental } from './incremental-verify.js';
-import { prepareSoon } from './incremental-prepare.js';
+import { prepareAhead } from './incremental-prepare-far.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
 import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
@@ -49,9 +49,11 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 /** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
 /** `earlier`: the sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
 /** `held`: the host's session kept for the transfer, or the host's listing already taken in it (ssh-held.ts). */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local?: Found; remote?: Found }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5]): Promise<Sides> {
+/** `seen`: given the remote side's listing as it starts (it may end well before the local one). */
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local?: Found; remote?: Found }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5], seen?: (remote: Promise<Listed>) => void): Promise<Sides> {
   // The host's listing first: its ssh login is the longest wait of the run, the local walk goes on meanwhile.
   const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote, held);
+  seen?.(there);
   const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local, earlier?.local), there]);
   // find marks symlinks in the listing's own walk; only without GNU find does a second walk ask.
   if (local.links !== undefined ? local.links > 0 : await holdsLinks(pair.local)) return { unsupported: 'the folder holds symlinks' };
@@ -222,17 +224,20 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // The new sides only through `sides`: one listed again byte for byte as before is dropped for the
   // earlier one below, and its raw listing (73 MB at 1M files) must not stay reachable from this frame.
   let read: Awaited<NonNullable<typeof early>['done']> | undefined;
-  const listing = isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, full || o.shardRun ? undefined : statsAfter(pair, direction, { local, remote }, touchedBy(plan, wrote)), { local, remote }, after ? { answer: after } : undefined);
-  // The source's cache rewrite, made while those listings run (incremental-prepare.ts): only put in place when the verify asks for exactly it.
-  // LABSYNC_PREPARE=0: made after the verify instead, as before (to measure what the overlap pays).
-  const prepared = planned.incremental && sending.length && direction === 'push' && !full && mode === 'checksum' && process.env.LABSYNC_PREPARE !== '0' ? prepareSoon(pair, planned.incremental, local, ctx) : undefined;
+  let there: Promise<Listed> | undefined;
+  const listing = isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, full || o.shardRun ? undefined : statsAfter(pair, direction, { local, remote }, touchedBy(plan, wrote)), { local, remote }, after ? { answer: after } : undefined, (r) => (there = r));
+  // The caches' rewrites and the listings to keep, made while those listings run (incremental-prepare.ts,
+  // incremental-prepare-far.ts): each only put in place when the verify asks for exactly it.
+  // LABSYNC_PREPARE=0: all made after the verify, as before; LABSYNC_PREPARE_FAR=0: the far side's and the listings.
+  const afterThere = there?.then((l) => ('side' in l ? carryFresh(unchanged(l.side, remote), remote) : undefined), () => undefined);
+  const ahead = planned.incremental && sending.length && direction === 'push' && !full && mode === 'checksum' && process.env.LABSYNC_PREPARE !== '0' ? prepareAhead(pair, planned.incremental, local, afterThere, writtenIn(planned.incremental.sourceKeys, direction, wrote), ctx) : undefined;
   sides = await Promise.all([listing, early?.done]).then(([s, r]) => {
     read = r;
     return s;
   });
   mark('listed again');
   if ('stop' in sides) {
-    await (await prepared)?.discard();
+    await ahead?.drop();
     return { ...base, ...sides.stop };
   }
   // The source listed again byte for byte as before (the usual case): keep the listing already parsed.
@@ -246,10 +251,10 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
   let small: ReturnType<typeof judgedFor> | undefined;
   try {
-    small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc, prepared), pair, direction) : undefined;
+    small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc, ahead), pair, direction) : undefined;
   } finally {
-    // Not taken (drift, the whole comparison, a stop, a throw): its temp file and open handle go.
-    await (await prepared)?.discard();
+    // Not taken (drift, the whole comparison, a stop, a throw): their temp files and open handles go.
+    await ahead?.drop();
   }
   let verified = small ?? ('local' in sides ? await verifyListed(pair, direction, sides.local, sides.remote, mode, full, ctx, written) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
   if ('stop' in verified) return { ...base, ...verified.stop };

@@ -175,6 +175,35 @@ describe('rewriteCache', () => {
     expect(readdirSync(dir).sort()).toEqual(['a.hashes', 'b.hashes']);
   });
 
+  it('a rewrite prepared ahead that lets other work in between its pieces writes and digests the same as one that does not', async () => {
+    const dir = tempDir('cu-');
+    const [a, b] = [join(dir, 'a.hashes'), join(dir, 'b.hashes')];
+    // Over 2 MiB of rows: several pieces, a changed row in the middle and one at the end.
+    const many = sortBytewise(Array.from({ length: 20_000 }, (_, i) => `d${i % 7}/file-${i}.bin`)).map((p, i) => row(p, i + 1));
+    await writeRows(a, '/root', many);
+    await writeRows(b, '/root', many);
+    const size = statSync(b).size;
+    expect(size).toBeGreaterThan(2 << 20);
+    const update = { rows: new Map([[many[9000]?.[0] as string, row(many[9000]?.[0] as string, 1)], ['zz-last', row('zz-last', 2)]]), racyBefore: [], racyNow: [], sums: true };
+    // Other work on this thread, each turn of the loop: it sees the temp file part written (a piece done, the next to come).
+    let partial = 0;
+    let done = false;
+    const look = (): void => {
+      const tmp = readdirSync(dir).find((f) => f.startsWith('b.hashes.') && f.endsWith('.tmp'));
+      const at = tmp ? statSync(join(dir, tmp)).size : 0;
+      if (at > 0 && at < size * 0.9) partial++;
+      if (!done) setImmediate(look);
+    };
+    setImmediate(look);
+    const ready = await prepareRewrite(b, '/root', update, true);
+    done = true;
+    expect(partial).toBeGreaterThan(0);
+    const direct = await rewriteCache(a, '/root', update);
+    const put = await ready.commit();
+    expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
+    expect(put).toMatchObject({ before: direct.before, content: direct.content, sums: direct.sums, files: direct.files, beforeFiles: direct.beforeFiles, lines: direct.lines });
+  });
+
   it('tells the same update from another: rows, racy entries, stat key and the way it is digested', () => {
     const base: CacheUpdate = { rows: new Map<string, Row | null>([['a', row('a', 1)], ['b', null]]), racyBefore: [{ path: 'r', size: 1, sha256: SHA(1) }], racyNow: [], sums: true, cacheKey: [1, 2, 3, 4] };
     const copy: CacheUpdate = { ...base, rows: new Map<string, Row | null>([['b', null], ['a', row('a', 1)]]), racyBefore: [{ path: 'r', size: 1, sha256: SHA(1) }], cacheKey: [1, 2, 3, 4] };
