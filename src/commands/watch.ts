@@ -3,7 +3,7 @@
 // chokidar kept per-file state in node (3.6 s and 411 MB to be ready on 50k files). On Linux each folder
 // gets an inotify watch and no file is remembered (dir-watcher.ts); elsewhere @parcel/watcher (FSEvents,
 // ReadDirectoryChangesW) does the same natively. LABSYNC_WATCHER=parcel picks it on Linux too.
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { runPairs } from '../engine/run.js';
@@ -60,7 +60,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
 
   // changed: the pair's paths the events named since its last run began. The engine cannot yet limit a
   // run to them, so the run is told (a step in the log and on a terminal) and pushes the whole pair.
-  const state = new Map<string, { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string> }>();
+  const state = new Map<string, { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; goneSaid?: boolean }>();
   const runOnce = async (pair: ResolvedPair): Promise<void> => {
     const s = state.get(pair.name) as { running: boolean; again: boolean; changed: Set<string> };
     if (s.running) return void (s.again = true);
@@ -96,12 +96,17 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (error) emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${error.message}` });
       const s = state.get(pair.name);
       let relevant = false;
+      // The native watcher goes deaf once its folder is gone, even if it comes back: say so, once. Not only
+      // on the folder's own delete event, which a loaded CI run once did not see within 30 s after the
+      // folder's files' (@parcel/watcher, the tree removed whole): any deletion looks whether it is still there.
+      const root = resolve(pair.local);
+      const gone = events.some((e) => e.type === 'delete' && resolve(e.path) === root) || (events.some((e) => e.type === 'delete') && !existsSync(pair.local));
+      if (gone && s && !s.goneSaid) {
+        s.goneSaid = true;
+        emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: its changes are no longer seen; start watch again once it is back` });
+      }
       for (const event of events) {
-        // The native watcher goes deaf once its folder is gone, even if it comes back: say so, once.
-        if (event.type === 'delete' && resolve(event.path) === resolve(pair.local)) {
-          emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: its changes are no longer seen; start watch again once it is back` });
-          continue;
-        }
+        if (event.type === 'delete' && resolve(event.path) === root) continue;
         const rel = pairPath(pair.local, matcher, event.path, event.type === 'delete' ? undefined : isDirectory(event.path));
         if (rel === undefined) continue;
         s?.changed.add(rel);
