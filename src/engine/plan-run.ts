@@ -10,6 +10,7 @@ import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import type { AttemptContext } from './attempt.js';
 import { compareListed, type Written } from './compare-listed.js';
+import { writtenFrom, writtenIn } from './written.js';
 import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
@@ -21,7 +22,7 @@ import type { Body } from './outcome.js';
 import type { PairRunOptions } from './pair-options.js';
 import { rememberSumsDigest, warmVersion } from './receipt.js';
 import { sameBySummary } from './side-summary.js';
-import { cachedSha, carryFresh, holdsLinks, keyAt, listLocal, listRemote, type Found, type Key, type Listed, type Side } from './sides.js';
+import { cachedSha, carryFresh, holdsLinks, listLocal, listRemote, type Found, type Listed, type Side } from './sides.js';
 import { recognisePair, rememberSides, unchangedBody } from './unchanged.js';
 import { withSharedSsh } from './ssh-mux.js';
 import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as IncrementalPlan } from './incremental.js';
@@ -284,23 +285,3 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
 
 /** `again` when it differs from `before`; else `before`, whose paths, keys and cache are already read (its older clock only widens the racy window). */
 const unchanged = (again: Side, before: Side): Side => (again.rawDigest !== undefined && again.rawDigest === before.rawDigest && again.missing === before.missing ? before : again);
-
-function writtenIn(sourceKeys: ReadonlyMap<string, Key>, direction: 'push' | 'pull', paths: readonly string[]): Written | undefined {
-  const keys = new Map<string, Key>();
-  for (const p of paths) {
-    const k = sourceKeys.get(p);
-    if (k) keys.set(p, k);
-  }
-  return keys.size ? { from: direction === 'push' ? 'local' : 'remote', keys } : undefined;
-}
-
-/** The files the tool says it wrote and checked, each with the key its source had when planned (`source`: the listing before the transfer). */
-function writtenFrom(source: Side, direction: 'push' | 'pull', paths: readonly string[]): Written | undefined {
-  if (!paths.length) return undefined;
-  const wanted = new Set(paths);
-  const keys = new Map<string, Key>();
-  source.paths.forEach((p, i) => {
-    if (wanted.has(p)) keys.set(p, keyAt(source, i));
-  });
-  return { from: direction === 'push' ? 'local' : 'remote', keys };
-}
