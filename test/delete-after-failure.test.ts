@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3PairManifest } from './harness/s3-manifest.js';
 import { processesMentioning } from './harness/processes.js';
 import { sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
@@ -99,20 +100,7 @@ describe.skipIf(!s3)('rclone → S3 (moto): a send that fails deletes nothing', 
   it('the file to send shrinks while rclone reads it: exit 1, the error names it, the object to delete is still there', async () => {
     const lab = new Lab();
     const bucket = await makeBucket(server, lab.env);
-    lab.manifest(`version: 1
-defaults:
-  retries: 0
-remotes:
-  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
-data:
-  - name: raw
-    tool: rclone
-    local: raw
-    remote: store:raw
-    delete: true
-    max_delete: 100%
-    bwlimit: 300K
-`);
+    lab.manifest(s3PairManifest(server, bucket, 'rclone', '    delete: true\n    max_delete: 100%\n    bwlimit: 300K\n'));
     lab.write(lab.path('raw/keep.txt'), 'kept');
     expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
     lab.write(lab.outside('old.txt'), 'to delete');

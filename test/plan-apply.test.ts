@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab, type CliResult } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3PairManifest } from './harness/s3-manifest.js';
 import { type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
 
@@ -229,18 +230,7 @@ describe.skipIf(!s3)('plan --save and apply: aws and rclone against moto', () =>
   const setup = async (tool: string): Promise<{ lab: Lab; bucket: string }> => {
     const lab = new Lab();
     const bucket = await makeBucket(server, lab.env);
-    lab.manifest(`version: 1
-defaults:
-  retries: 0
-remotes:
-  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
-data:
-  - name: raw
-    tool: ${tool}
-    local: raw
-    remote: store:raw
-    delete: true
-`);
+    lab.manifest(s3PairManifest(server, bucket, tool, '    delete: true\n'));
     return { lab, bucket };
   };
   /** key → MD5 of its content, from one listing (these small single-part uploads have MD5 ETags). */

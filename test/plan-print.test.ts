@@ -9,6 +9,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { formatCommand } from '../src/exec/format.js';
 import { json, Lab, type CliResult } from './harness/lab.js';
 import { makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3PairManifest } from './harness/s3-manifest.js';
 import type { SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
 import { pastRacyWindow } from './harness/wait.js';
@@ -200,18 +201,7 @@ describe.skipIf(!ssh)('plan prints what a run executes: rsync over ssh (test ssh
 
 describe.skipIf(!s3)('plan prints what a run executes: aws and rclone against moto', () => {
   const server = s3 as S3Server;
-  const manifest = (bucket: string, tool: string): string => `version: 1
-defaults:
-  retries: 0
-remotes:
-  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
-data:
-  - name: raw
-    tool: ${tool}
-    local: raw
-    remote: store:raw
-    delete: true
-`;
+  const manifest = (bucket: string, tool: string): string => s3PairManifest(server, bucket, tool, '    delete: true\n');
   for (const tool of ['aws', 'rclone']) {
     it(`${tool}: labsync's own listing, the planned transfer and the verify's listing of the planned keys`, async () => {
       const lab = new Lab();

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3PairManifest } from './harness/s3-manifest.js';
 import { pastRacyWindow } from './harness/wait.js';
 
 const s3 = inject('s3');
@@ -30,17 +31,7 @@ describe.skipIf(!s3)('rclone lsjson on S3 (moto on 127.0.0.1): one listing, no H
   it('a no-op push and check list the bucket once each and HEAD no object; the same listing without the flags HEADs each', async () => {
     const lab = new Lab();
     const bucket = await makeBucket(server, lab.env);
-    lab.manifest(`version: 1
-defaults:
-  retries: 0
-remotes:
-  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
-data:
-  - name: raw
-    tool: rclone
-    local: raw
-    remote: store:raw
-`);
+    lab.manifest(s3PairManifest(server, bucket, 'rclone'));
     lab.write(lab.outside('home/.aws/credentials'), `[default]\naws_access_key_id = ${S3_KEYS.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${S3_KEYS.AWS_SECRET_ACCESS_KEY}\n`);
     for (let i = 0; i < FILES; i++) lab.write(lab.path('raw', `d${i % 3}`, `f${i}`), randomBytes(100 + i));
     await pastRacyWindow(); // the push remembers every file's hash: the runs below read none

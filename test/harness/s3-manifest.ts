@@ -1,0 +1,18 @@
+// The manifest the S3 tests start from: one data pair `raw` pushed to `store:raw` in a bucket of the
+// test's S3 server (moto on 127.0.0.1), by `tool` (rclone or aws). As ssh-manifest.ts for ssh.
+import type { S3Server } from './moto.js';
+
+/** `pair`: more lines of the pair, each indented four spaces (`    delete: true\n`). */
+export function s3PairManifest(server: S3Server, bucket: string, tool: string, pair = ''): string {
+  return `version: 1
+defaults:
+  retries: 0
+remotes:
+  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
+data:
+  - name: raw
+    tool: ${tool}
+    local: raw
+    remote: store:raw
+${pair}`;
+}
