@@ -182,21 +182,46 @@ describe('a local pair after a small change', () => {
     expect(readFileSync(lab.outside('nas/raw/d2/f6.csv'), 'utf8')).toBe('ROW 6\n');
   });
 
-  it('with LABSYNC_AFTER=whole lists the destination whole again too, as the source always is', async () => {
+  it('finds after the transfer a folder made, a folder moved in and a file renamed at the source meanwhile (none planned): sent, the old name not called in sync, deleted next run', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);
-    const finds = async (env: Record<string, string>): Promise<{ whole: number; folders: number }> => {
+    const outside = tempDir('labsync-moved-in-');
+    lab.write(join(outside, 'moved/m.csv'), 'moved in\n');
+    utimesSync(join(outside, 'moved/m.csv'), old, old); // its ctime is older than the run: only its folder's tells
+    await wait();
+    lab.write(lab.path('raw/d1/f5.csv'), 'row 5 changed\n');
+    const env = rsyncThen(`mkdir -p '${lab.path('raw/d2/made')}'; printf 'made\\n' > '${lab.path('raw/d2/made/n.csv')}'; mv '${join(outside, 'moved')}' '${lab.path('raw/d3/moved')}'; mv '${lab.path('raw/d0/f4.csv')}' '${lab.path('raw/d0/f4-renamed.csv')}'`);
+    const r = await lab.cli(['data', 'push', '--json', '-v'], { env });
+    const p = json<{ pairs: (Pair & { commands?: string[] })[] }>(r).pairs[0];
+    // The three new paths are found and sent by the repair; f4's old name is still at the destination (gone
+    // at the source after the plan, deletions come only from a plan): the sides differ, so not verified.
+    expect(r.exitCode, r.stderr).toBe(4);
+    expect(p).toMatchObject({ status: 'drift', verify: { status: 'drift', extra: ['d0/f4.csv'], missing: [], changed: [] } });
+    expect(p?.commands?.[1]).toContain('< (3 paths)');
+    expect(readFileSync(lab.outside('nas/raw/d2/made/n.csv'), 'utf8')).toBe('made\n');
+    const again = await run(lab);
+    expect(again).toMatchObject({ status: 'ok', changes: { delete: ['d0/f4.csv'] }, verify: { status: 'in_sync' } });
+    expect(readFileSync(lab.outside('nas/raw/d3/moved/m.csv'), 'utf8')).toBe('moved in\n');
+  });
+
+  it('lists neither side whole after the transfer; LABSYNC_AFTER=whole lists both, LABSYNC_SOURCE_AFTER=whole the source', async () => {
+    const lab = new Lab().manifest(local());
+    await proved(lab);
+    const finds = async (env: Record<string, string>): Promise<{ whole: number; folders: number; changed: number }> => {
       await wait();
       lab.write(lab.path('raw/d1/f5.csv'), `row 5, changed at ${Date.now()}\n`);
       const r = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_TRACE: '1', ...env } });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(json<{ pairs: Pair[] }>(r).pairs[0]).toMatchObject({ status: 'ok', changes: { replace: ['d1/f5.csv'] }, verify: { status: 'in_sync' } });
       const marks = r.stderr.split('\n');
-      return { whole: marks.filter((l) => / find spawned$/.test(l)).length, folders: marks.filter((l) => / find spawned \(folders\)$/.test(l)).length };
+      const count = (re: RegExp): number => marks.filter((l) => re.test(l)).length;
+      return { whole: count(/ find spawned$/), folders: count(/ find spawned \(folders\)$/), changed: count(/ find spawned \(changed\)$/) };
     };
-    // Both sides before the plan; after it the source whole, the destination's replaced record from one lstat.
-    expect(await finds({})).toEqual({ whole: 3, folders: 0 });
-    expect(await finds({ LABSYNC_AFTER: 'whole' })).toEqual({ whole: 4, folders: 0 });
+    // Both sides before the plan; after it the source's changes since its listing began (one find that
+    // prints only those), the destination's replaced record from one lstat.
+    expect(await finds({})).toEqual({ whole: 2, folders: 0, changed: 1 });
+    expect(await finds({ LABSYNC_SOURCE_AFTER: 'whole' })).toEqual({ whole: 3, folders: 0, changed: 0 });
+    expect(await finds({ LABSYNC_AFTER: 'whole' })).toEqual({ whole: 4, folders: 0, changed: 0 });
   });
 
   it('plans, hashes and updates only the changed file; the racy files are compared once more; then nothing is read', async () => {
@@ -317,10 +342,11 @@ describe('a local pair after a small change', () => {
     rmSync(lab.path('raw/d0/f0.csv'));
     const pushed = await traced(['data', 'push']);
     expect(pushed.pair).toMatchObject({ status: 'ok', changes: { replace: ['d1/f5.csv'], delete: ['d0/f0.csv'] }, verify: { status: 'in_sync' } });
-    // Each side listed whole before the plan, and the source again after the transfer (its data may change
-    // anywhere meanwhile). At the destination the replaced copy is read again by one lstat; only the new
-    // copy's folder is listed, by one find.
-    expect({ whole: pushed.whole, folders: pushed.folders }).toEqual({ whole: 3, folders: 1 });
+    // Each side listed whole before the plan, neither after. The source's changes made just before its
+    // listing began (within its second of margin: changed-since.ts) are found again after the transfer
+    // by ctime: its two folders whose entries changed (d0, d2) listed again by one find. At the
+    // destination the replaced copy is read again by one lstat; only the new copy's folder is listed, by one find.
+    expect({ whole: pushed.whole, folders: pushed.folders }).toEqual({ whole: 2, folders: 2 });
     remembered();
     const [stamp] = readdirSync(lab.outside('nas/raw/.labsync-backup'));
     expect(lab.tree(lab.outside('nas/raw/.labsync-backup', stamp as string))).toEqual({ 'd0/f0.csv': 'row 0\n', 'd1/f5.csv': 'row 5\n' });
@@ -328,7 +354,9 @@ describe('a local pair after a small change', () => {
     lab.write(lab.outside('nas/raw/d3/f3.csv'), 'from the far side\n');
     const pulled = await traced(['data', 'pull']);
     expect(pulled.pair).toMatchObject({ status: 'ok', changes: { replace: ['d3/f3.csv'] }, verify: { status: 'in_sync' } });
-    // The source (the far side now) listed whole again; the destination's replaced record rewritten in place from one lstat.
+    // The source (the far side now) listed whole again: the pair's lock there (.labsync-lock) moved its
+    // root's ctime, and a root whose entries changed is listed whole (changed-since.ts). The destination's
+    // replaced record rewritten in place from one lstat.
     expect({ whole: pulled.whole, folders: pulled.folders }).toEqual({ whole: 3, folders: 0 });
     remembered();
     const files = (root: string): Record<string, string> => Object.fromEntries(Object.entries(lab.tree(root)).filter(([k]) => !k.startsWith('.labsync-backup/')));

@@ -1,22 +1,32 @@
-// The destination's listing after a transfer, when it is a local side (the folder on a pull, a file://
-// remote on a push) (issue 12, item 6: a change costs what the change costs). It is not listed again
-// whole: each path the transfer touched there (the plan's sends, replacements and deletions, what the
-// tool says it wrote) gets the record find would print for it now, from one lstat, in its place in the
-// listing before; a path new there lists its folder again by find (verify/listing-patch.ts). The
-// transfer is the one writer there: the pair's lock keeps other labsync runs out. What the patch does
-// not look for is a file someone else writes into the destination during the run: the next run sees it.
-// The source is listed whole again, as the user's live data can change anywhere while a run goes: a
-// file changed there meanwhile, planned or not, shows a key other than the one planned and is compared
-// (and sent again), so it is never reported verified while the sides differ. A host's listing after
-// (ssh, a push over its held session) is patched from what the host answers there (host-after.ts).
-// LABSYNC_AFTER=whole: the destination listed whole again too (to measure what this saves).
+// The sides' listings after a transfer, when local (issue 12, item 6: a change costs what the change
+// costs). Neither is listed again whole.
+// The destination (the folder on a pull, a file:// remote on a push): each path the transfer touched
+// there (the plan's sends, replacements and deletions, what the tool says it wrote) gets the record find
+// would print for it now, from one lstat, in its place in the listing before; a path new there lists its
+// folder again by find (verify/listing-patch.ts). The transfer is the one writer there: the pair's lock
+// keeps other labsync runs out. What the patch does not look for is a file someone else writes into the
+// destination during the run: the next run sees it.
+// The source (the folder on a push, a local remote on a pull) is the user's live data, which can change
+// anywhere while a run goes: one find names every file and folder whose ctime moved since a second
+// before its listing began (verify/changed-since.ts), and the same patch takes those; a file changed
+// meanwhile, planned or not, so shows a key other than the one planned and is compared (and sent again),
+// never reported verified while the sides differ. Where ctime cannot be trusted to this machine's clock
+// (a network file system: verify/mount-types.ts), or the tree's root itself changed, it is listed whole.
+// The margin of a second covers the kernel's coarse clock and a small step of the wall clock; a clock
+// stepped back further during the run is not covered (the next run's listing still sees the change).
+// A host's listing after (ssh, a push over its held session) is patched from what the host answers there
+// (host-after.ts).
+// LABSYNC_AFTER=whole: both sides listed whole again (to measure what this saves); LABSYNC_SOURCE_AFTER=whole: the source only.
 import { existsSync } from 'node:fs';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { joinRaw } from '../verify/listing-match.js';
 import { listingFileFor } from '../verify/listing-file.js';
+import { changedSince } from '../verify/changed-since.js';
 import { patchedStats } from '../verify/listing-patch.js';
+import { onLocalDisks } from '../verify/mount-types.js';
 import type { TreeStats } from '../verify/stat-tree.js';
+import { mark } from '../util/trace.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
 import type { Side } from './sides.js';
 
@@ -27,24 +37,46 @@ export function touchedBy(plan: Pick<PairPlan, 'send' | 'replace' | 'delete'>, w
 
 type Stats = Promise<TreeStats | undefined> | undefined;
 
-/** The destination's stats after the transfer, built from its listing before, when local (undefined: that side is listed whole). */
+/** Each side's stats after the transfer, built from its listing before, when local (undefined: that side is listed whole). */
 export function statsAfter(pair: ResolvedPair, direction: 'push' | 'pull', before: { local: Side; remote: Side }, touched: readonly string[]): { local?: Stats; remote?: Stats } {
   if (process.env.LABSYNC_AFTER === 'whole') return {};
-  return direction === 'push' ? { remote: sideAfter(pair, before.remote, touched) } : { local: sideAfter(pair, before.local, touched) };
+  return direction === 'push'
+    ? { local: sourceAfter(pair, before.local), remote: sideAfter(pair, before.remote, touched) }
+    : { local: sideAfter(pair, before.local, touched), remote: sourceAfter(pair, before.remote) };
 }
 
-/** The side's clock is the listing before's: its records not listed again were read then (the racy window judged by the older clock). */
-function sideAfter(pair: ResolvedPair, side: Side, paths: readonly string[]): Stats {
-  const raw = side.where === 'local' && !side.missing && side.rawDigest ? side.rawListing?.() : undefined;
+/** Before this listing began, by a second (the kernel's coarse clock stamps up to a tick behind Date.now()). */
+const MARGIN_MS = 1000;
+
+/** The source's stats now: its listing before, patched where find says ctime moved since (undefined: listed whole). */
+function sourceAfter(pair: ResolvedPair, side: Side): Stats {
+  if (process.env.LABSYNC_SOURCE_AFTER === 'whole' || !patchable(side) || !onLocalDisks(side.path)) return void mark('source listed whole: not patchable');
+  return changedSince(side.path, treeExcludes(pair), side.nowMs - MARGIN_MS).then((changed) => {
+    // The root's own entries changed: a patch would list it all again (listing-patch.ts picksFor).
+    if (!changed || changed.folders.includes('')) return void mark(`source listed whole: ${changed ? 'its root changed' : 'find said nothing'}`);
+    return patched(pair, side, changed.files, changed.folders);
+  });
+}
+
+/** Whether the side is local and was listed by find (its raw records held), with no symlinks, and is still there. */
+function patchable(side: Side): boolean {
   // A side gone meanwhile is listed (as missing) whole; so is one holding symlinks: their markers in
   // find's listing name no path, so a patch could not tell which to drop.
-  if (!raw || side.links || !existsSync(side.path)) return undefined;
+  return side.where === 'local' && !side.missing && !!side.rawDigest && !!side.rawListing?.() && !side.links && existsSync(side.path);
+}
+
+/** The destination's stats now, from the paths the transfer touched there. */
+const sideAfter = (pair: ResolvedPair, side: Side, paths: readonly string[]): Stats => (patchable(side) ? patched(pair, side, paths) : undefined);
+
+/** The side's clock is the listing before's: its records not listed again were read then (the racy window judged by the older clock). */
+function patched(pair: ResolvedPair, side: Side, paths: readonly string[], folders: readonly string[] = []): Promise<TreeStats | undefined> {
+  const raw = side.rawListing?.() as NonNullable<ReturnType<NonNullable<Side['rawListing']>>>;
   // The same listing again, its paths and keys already read (the unchanged side of plan-run.ts).
   const same = (): TreeStats => ({
     root: side.path, rawDigest: side.rawDigest as string, nowMs: side.nowMs, ...(side.links === undefined ? {} : { links: side.links }),
     listing: () => ({ root: side.path, paths: side.paths, keys: side.keys }), raw: () => joinRaw(raw), rawListing: () => raw,
   });
-  if (!paths.length) return Promise.resolve(same());
+  if (!paths.length && !folders.length) return Promise.resolve(same());
   const reference = raw.reference ?? listingFileFor(cacheDir(pair), side.path);
-  return patchedStats(side.path, treeExcludes(pair), raw, paths, reference).then((got) => (got === 'same' ? same() : got && { ...got, nowMs: side.nowMs }));
+  return patchedStats(side.path, treeExcludes(pair), raw, paths, reference, folders).then((got) => (got === 'same' ? same() : got && { ...got, nowMs: side.nowMs }));
 }

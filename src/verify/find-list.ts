@@ -20,14 +20,18 @@ const LINK = 'l\\0';
  * it holds any (parseFindListing counts them; a remote host's listing never asks).
  */
 export function findArgv(excludes: readonly string[], o: { links?: boolean } = {}): [string, ...string[]] {
+  return ['find', '.', ...pruneArgs(excludes), '-type', 'f', '-printf', FORMAT, ...(o.links ? ['-o', '-type', 'l', '-printf', LINK] : [])];
+}
+
+/** find's expression that skips folders excluded by a plain name, ending in `-o` (none: empty). */
+export function pruneArgs(excludes: readonly string[]): string[] {
   const prune: string[] = [];
   for (const p of excludes) {
     const name = p.replace(/^\//, '').replace(/\/$/, '');
     if (!PLAIN.test(name)) continue;
     prune.push(...(prune.length ? ['-o'] : []), ...(p.startsWith('/') ? ['-path', `./${name}`] : ['-name', name]));
   }
-  const pruned = prune.length ? ['-type', 'd', '(', ...prune, ')', '-prune', '-o'] : [];
-  return ['find', '.', ...pruned, '-type', 'f', '-printf', FORMAT, ...(o.links ? ['-o', '-type', 'l', '-printf', LINK] : [])];
+  return prune.length ? ['-type', 'd', '(', ...prune, ')', '-prune', '-o'] : [];
 }
 
 /**

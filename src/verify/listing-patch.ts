@@ -84,11 +84,12 @@ export interface FolderPick { readonly region: Region; readonly gone: boolean }
 /**
  * The folders whose runs are replaced for `touched` paths: each path's folder, else the nearest one
  * above it that the listing holds records of and that is a folder now (or is gone, its run dropped);
- * none nested in another. undefined: that is the root (the whole tree), more than `maxDirs` folders
+ * none nested in another; `folders`: folders to list again whatever they hold now (from the folder up
+ * as for a path in it). undefined: that is the root (the whole tree), more than `maxDirs` folders
  * (or `maxDirs` + 8 looked up), or runs of more than `maxBytes` in all. `at`: the local tree's root
  * (its folders lstat'd), or what a folder is now (PatchSource.kindOf).
  */
-export function picksFor(parts: readonly Buffer[], at: string | ((dir: string) => Kind), touched: Iterable<string>, maxDirs: number, maxBytes: number): FolderPick[] | undefined {
+export function picksFor(parts: readonly Buffer[], at: string | ((dir: string) => Kind), touched: Iterable<string>, maxDirs: number, maxBytes: number, folders: Iterable<string> = []): FolderPick[] | undefined {
   const kindAt = typeof at === 'string' ? (dir: string): Kind => kindOf(at, dir) : at;
   const known = new Map<string, Region | 'whole' | undefined>();
   const regionAt = (dir: string): Region | 'whole' | undefined => {
@@ -96,7 +97,7 @@ export function picksFor(parts: readonly Buffer[], at: string | ((dir: string) =
     return known.get(dir);
   };
   const chosen = new Map<string, FolderPick>();
-  const starts = new Set<string>();
+  const starts = new Set<string>(folders);
   for (const p of touched) starts.add(parentOf(p));
   for (let dir of starts) {
     for (;;) {
@@ -216,10 +217,11 @@ export const localSource = (root: string, excludes: readonly string[]): PatchSou
 });
 
 /**
- * The listing `before` (parts) after `touched` paths changed, as pieces in order. 'same': every record
- * looked at again is byte for byte as it was. undefined: list the whole tree.
+ * The listing `before` (parts) after `touched` paths changed, and anything in `folders` (their entries
+ * added, removed or renamed: source-after.ts), as pieces in order. 'same': every record looked at again
+ * is byte for byte as it was. undefined: list the whole tree.
  */
-export async function patchedParts(before: RawListing, touched: Iterable<string>, src: PatchSource): Promise<Buffer[] | 'same' | undefined> {
+export async function patchedParts(before: RawListing, touched: Iterable<string>, src: PatchSource, folders: readonly string[] = []): Promise<Buffer[] | 'same' | undefined> {
   const { parts } = before;
   const paths = [...new Set(touched)];
   if (paths.length > MAX_PATHS) return undefined;
@@ -239,7 +241,7 @@ export async function patchedParts(before: RawListing, touched: Iterable<string>
     if (spot && now && (now === 'gone' || !inCrowd(p))) records.push([spot, now === 'gone' ? Buffer.alloc(0) : now]);
     else elsewhere.push(p);
   }
-  const picks = elsewhere.length ? picksFor(parts, (dir) => src.kindOf(dir), elsewhere, MAX_DIRS, maxBytesFor(before.bytes)) : [];
+  const picks = elsewhere.length || folders.length ? picksFor(parts, (dir) => src.kindOf(dir), elsewhere, MAX_DIRS, maxBytesFor(before.bytes), folders) : [];
   if (!picks) return undefined;
   const live = picks.filter((p) => !p.gone);
   const got = live.length ? await src.listUnder(live.map((p) => p.region.dir)) : [];
@@ -259,8 +261,8 @@ export async function patchedParts(before: RawListing, touched: Iterable<string>
  * the listing it was last proved with: the new one is kept over it the same way, listing-match.ts).
  * 'same': every record looked at again is byte for byte as it was. undefined: list the whole tree.
  */
-export async function patchedStats(root: string, excludes: readonly string[], before: RawListing, touched: Iterable<string>, reference?: Reference): Promise<TreeStats | 'same' | undefined> {
-  const pieces = await patchedParts(before, touched, localSource(root, excludes));
+export async function patchedStats(root: string, excludes: readonly string[], before: RawListing, touched: Iterable<string>, reference?: Reference, folders: readonly string[] = []): Promise<TreeStats | 'same' | undefined> {
+  const pieces = await patchedParts(before, touched, localSource(root, excludes), folders);
   if (pieces === undefined || pieces === 'same') return pieces;
   const sink = new RawSink(excludes, reference);
   for (const piece of pieces) sink.push(piece);

@@ -1,0 +1,49 @@
+// Which trees may be listed after a transfer from ctime (changed-since.ts): mountinfo as the kernel
+// prints it, and this machine's own temp folder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localIn, onLocalDisks, parseMountinfo } from './mount-types.js';
+
+const INFO = [
+  '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard',
+  '25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw,size=24683792k',
+  '60 27 0:50 / /data/nfs\\040share rw,relatime shared:5 - nfs4 srv:/export rw,vers=4.2',
+  '61 27 0:51 / /data/lab/fuse rw,relatime - fuse.sshfs host:/x rw',
+  '62 27 0:52 / /scratch rw - xfs /dev/sdb rw',
+  '63 62 0:53 / /scratch rw - nfs srv:/y rw',
+].join('\n');
+
+describe('mount types', () => {
+  it('reads mount points (octal escapes undone) and types, optional fields and all', () => {
+    const m = parseMountinfo(INFO);
+    expect(m.map((x) => [x.point, x.type])).toEqual([['/', 'ext4'], ['/dev/shm', 'tmpfs'], ['/data/nfs share', 'nfs4'], ['/data/lab/fuse', 'fuse.sshfs'], ['/scratch', 'xfs'], ['/scratch', 'nfs']]);
+  });
+
+  it('trusts a tree on a local file system with nothing foreign mounted inside it', () => {
+    const m = parseMountinfo(INFO);
+    expect(localIn(m, '/home/me/data')).toBe(true);
+    expect(localIn(m, '/dev/shm/x')).toBe(true);
+    expect(localIn(m, '/data/labs')).toBe(true); // not /data/lab/fuse's parent
+  });
+
+  it('not a tree on a network or FUSE file system, one holding such a mount, or one under a mount stacked over a local one', () => {
+    const m = parseMountinfo(INFO);
+    expect(localIn(m, '/data/nfs share/ds')).toBe(false);
+    expect(localIn(m, '/data/lab')).toBe(false); // sshfs mounted inside it
+    expect(localIn(m, '/data')).toBe(false);
+    expect(localIn(m, '/scratch/run')).toBe(false); // nfs over xfs: the last mount is the one seen
+    expect(localIn([], '/x')).toBe(false);
+  });
+
+  it("finds this machine's temp folder local (the tests of the patched source rely on it)", () => {
+    const d = mkdtempSync(join(tmpdir(), 'labsync-mounts-'));
+    try {
+      expect(onLocalDisks(d)).toBe(true);
+      expect(onLocalDisks(join(d, 'not-there'))).toBe(false);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
