@@ -9,7 +9,7 @@
 // hold (the host's tree is not what the plan made of it), or answers not of their shape, and the host
 // is listed whole by a listing of its own: never a wrong listing. The host is the destination; the
 // pair's remote lock keeps other labsync runs out of it (the same reasoning as listing-after.ts); the
-// source (local) is listed whole after every transfer, as before.
+// source (local) is patched from what changed there since its listing began (listing-after.ts).
 // Not asked (the whole listing, as before): --full, a host listed missing before, a listing before
 // holding no raw records, LABSYNC_AFTER=whole, or a patch that would list the whole tree anyway.
 import { createHash } from 'node:crypto';

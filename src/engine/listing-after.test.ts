@@ -1,5 +1,6 @@
-// The listing after a transfer (listing-after.ts): only a local destination is patched; the source, a
-// side gone meanwhile, one holding symlinks, and every side under LABSYNC_AFTER=whole are listed whole.
+// The listing after a transfer (listing-after.ts): a local destination is patched from the paths the
+// transfer touched, a local source from what changed there since its listing began; a side gone
+// meanwhile, one holding symlinks, and every side under LABSYNC_AFTER=whole are listed whole.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ const made: string[] = [];
 afterEach(() => {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
   delete process.env.LABSYNC_AFTER;
+  delete process.env.LABSYNC_SOURCE_AFTER;
 });
 
 function lab(): { pair: ResolvedPair; src: string; dst: string } {
@@ -35,23 +37,43 @@ function lab(): { pair: ResolvedPair; src: string; dst: string } {
 async function side(pair: ResolvedPair, path: string): Promise<Side> {
   const t: TreeStats = await treeStats(path, treeExcludes(pair));
   const l = t.listing();
-  return { where: 'local', path, missing: false, paths: l.paths, keys: l.keys, nowMs: Date.now(), cacheRoot: path, racy: new Set(), rawDigest: t.rawDigest, links: t.links, rawListing: t.rawListing } as unknown as Side;
+  return { where: 'local', path, missing: false, paths: l.paths, keys: l.keys, nowMs: t.nowMs, cacheRoot: path, racy: new Set(), rawDigest: t.rawDigest, links: t.links, rawListing: t.rawListing } as unknown as Side;
 }
 
 const plan = { send: [], replace: [{ path: 'd/f1' }], delete: [] } as never;
 
 describe('the listing after a transfer', () => {
-  it('patches only the destination: the remote on a push, the folder on a pull', async () => {
+  it('patches the destination from what the transfer touched, the source from what changed since it was listed', async () => {
     const { pair, src, dst } = lab();
+    // The trees' ctimes past the second of margin before their listings (else their roots count as changed).
+    await new Promise((r) => setTimeout(r, 1100));
     const before = { local: await side(pair, src), remote: await side(pair, dst) };
     writeFileSync(join(dst, 'd/f1'), 'one, replaced\n');
     const pushed = statsAfter(pair, 'push', before, touchedBy(plan));
-    expect(pushed.local).toBe(undefined);
     const got = (await pushed.remote) as TreeStats;
     expect(got.rawDigest).toBe((await treeStats(dst, treeExcludes(pair))).rawDigest);
-    const pulled = statsAfter(pair, 'pull', before, touchedBy(plan));
-    expect(pulled.remote).toBe(undefined);
-    expect(await pulled.local).toMatchObject({ rawDigest: before.local.rawDigest }); // the folder untouched: the same listing
+    // The source untouched since (its files made within the second before its listing are looked at again): the same listing.
+    expect(await pushed.local).toMatchObject({ rawDigest: before.local.rawDigest, nowMs: before.local.nowMs });
+    writeFileSync(join(src, 'd/f3'), 'three, changed at the source\n');
+    const source = (await statsAfter(pair, 'push', before, []).local) as TreeStats;
+    expect(source.rawDigest).toBe((await treeStats(src, treeExcludes(pair))).rawDigest);
+    expect(source.nowMs).toBe(before.local.nowMs); // the racy window judged by the older clock
+    const pulled = statsAfter(pair, 'pull', { local: await side(pair, src), remote: await side(pair, dst) }, touchedBy(plan));
+    expect(await pulled.remote).toMatchObject({ rawDigest: (await treeStats(dst, treeExcludes(pair))).rawDigest });
+    expect(await pulled.local).toMatchObject({ rawDigest: (await treeStats(src, treeExcludes(pair))).rawDigest });
+  });
+
+  it('lists the source whole when its root changed, and under LABSYNC_SOURCE_AFTER=whole', async () => {
+    const { pair, src, dst } = lab();
+    const before = { local: await side(pair, src), remote: await side(pair, dst) };
+    writeFileSync(join(src, 'top'), 'a new name in the root\n');
+    expect(await statsAfter(pair, 'push', before, []).local).toBe(undefined);
+    rmSync(join(src, 'top'));
+    const again = { local: await side(pair, src), remote: before.remote };
+    process.env.LABSYNC_SOURCE_AFTER = 'whole';
+    const pushed = statsAfter(pair, 'push', again, touchedBy(plan));
+    expect(pushed.local).toBe(undefined);
+    expect(pushed.remote).toBeDefined();
   });
 
   it('lists whole a destination gone meanwhile, one holding symlinks, and any under LABSYNC_AFTER=whole', async () => {

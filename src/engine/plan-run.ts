@@ -217,7 +217,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
   const mode = pair.verify;
   // Nothing moved: the listings just taken are the sides as they are. Else list again (a local destination only where the
-  // transfer wrote, listing-after.ts; not for --full or a shard): a file changed at the source meanwhile shows a new key and is compared.
+  // transfer wrote, a local source where ctime moved since its listing: listing-after.ts; not for --full or a shard): a file
+  // changed at the source meanwhile shows a new key and is compared.
   let sides: Sides = { local, remote };
   // Not relayed (a large or many-call transfer, deletions, a relay that failed): the held session lists.
   if (!isEmptyPlan(plan)) after ??= held ? listAgain(pair, held) : undefined;

@@ -131,6 +131,26 @@ describe('what changed since a moment', () => {
     expect(await changedSince(join(root, 'gone'), EXCLUDES, since)).toBe(undefined);
   });
 
+  it("finds a file changed during the listing's own walk, after find read it: the listing's clock is taken before the walk", async () => {
+    const { root } = await listed();
+    const bin = folder();
+    const real = execFileSync('sh', ['-c', 'command -v find']).toString().trim();
+    // find lists the tree, then the file changes, then find takes longer than the second of margin to end.
+    writeFileSync(join(bin, 'find'), `#!/bin/sh\n'${real}' "$@"; rc=$?\nprintf more >> '${join(root, 'd1/sub/f1.csv')}'\nsleep 1.3\nexit $rc\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    let before: TreeStats;
+    try {
+      before = await treeStats(root, EXCLUDES);
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(before.raw?.().toString('latin1')).not.toContain('more');
+    // (The tree was made just before: its other files are within the second too.)
+    const changed = await changedSince(root, EXCLUDES, (before.nowMs ?? Date.now()) - 1000);
+    expect(changed?.files ?? []).toContain('d1/sub/f1.csv');
+  });
+
   it('is what the shell find prints (the argv runs as given)', async () => {
     const { root, since } = await listed();
     appendFileSync(join(root, 'top.csv'), 'x\n');

@@ -173,10 +173,13 @@ export function statsOfRaw(root: string, excludes: readonly string[], raw: Raw):
  * `reference`: the listing the tree was last proved with (or its file), which find's output is kept over.
  */
 export async function treeStats(root: string, excludes: readonly string[] = [], reference?: Reference): Promise<TreeStats> {
+  // Taken before the walk: a file changed during it is past this clock (the source's listing after a
+  // transfer looks for changes since it, changed-since.ts), whenever the side is made of these stats.
+  const nowMs = Date.now();
   const raw = findWorks ? await findRaw(root, excludes, reference) : undefined;
-  if (raw) return statsOfRaw(root, excludes, raw);
+  if (raw) return { ...statsOfRaw(root, excludes, raw), nowMs };
   const listed = await poolStatTree(root, excludes);
-  return { root, listing: () => listed };
+  return { root, nowMs, listing: () => listed };
 }
 
 export async function statTree(root: string, excludes: readonly string[] = []): Promise<StatListing> {
