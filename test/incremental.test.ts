@@ -24,6 +24,8 @@ interface Pair {
 const FILES = 40;
 const old = new Date(Date.now() - 3600_000);
 const wait = (): Promise<void> => new Promise((r) => setTimeout(r, 1200));
+/** Past the source's margin after its listing (listing-after.ts): what was made before is not looked at again after a transfer. */
+const settled = (): Promise<void> => new Promise((r) => setTimeout(r, 2100));
 
 const local = (extra = ''): string => `version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    delete: true\n${extra}`;
 
@@ -188,11 +190,14 @@ describe('a local pair after a small change', () => {
     const outside = tempDir('labsync-moved-in-');
     lab.write(join(outside, 'moved/m.csv'), 'moved in\n');
     utimesSync(join(outside, 'moved/m.csv'), old, old); // its ctime is older than the run: only its folder's tells
-    await wait();
+    await settled();
     lab.write(lab.path('raw/d1/f5.csv'), 'row 5 changed\n');
     const env = rsyncThen(`mkdir -p '${lab.path('raw/d2/made')}'; printf 'made\\n' > '${lab.path('raw/d2/made/n.csv')}'; mv '${join(outside, 'moved')}' '${lab.path('raw/d3/moved')}'; mv '${lab.path('raw/d0/f4.csv')}' '${lab.path('raw/d0/f4-renamed.csv')}'`);
-    const r = await lab.cli(['data', 'push', '--json', '-v'], { env });
+    const r = await lab.cli(['data', 'push', '--json', '-v'], { env: { ...env, LABSYNC_TRACE: '1' } });
     const p = json<{ pairs: (Pair & { commands?: string[] })[] }>(r).pairs[0];
+    // Found by the source's patch, not a whole listing: one find of what changed, the changed folders listed again.
+    expect(r.stderr).toContain('find spawned (changed)');
+    expect(r.stderr).not.toContain('source listed whole');
     // The three new paths are found and sent by the repair; f4's old name is still at the destination (gone
     // at the source after the plan, deletions come only from a plan): the sides differ, so not verified.
     expect(r.exitCode, r.stderr).toBe(4);
@@ -207,6 +212,7 @@ describe('a local pair after a small change', () => {
   it('lists neither side whole after the transfer; LABSYNC_AFTER=whole lists both, LABSYNC_SOURCE_AFTER=whole the source', async () => {
     const lab = new Lab().manifest(local());
     await proved(lab);
+    await settled();
     const finds = async (env: Record<string, string>): Promise<{ whole: number; folders: number; changed: number }> => {
       await wait();
       lab.write(lab.path('raw/d1/f5.csv'), `row 5, changed at ${Date.now()}\n`);
@@ -337,16 +343,19 @@ describe('a local pair after a small change', () => {
       const marks = r.stderr.split('\n');
       return { pair: json<{ pairs: Pair[] }>(r).pairs[0] as Pair, whole: marks.filter((l) => / find spawned$/.test(l)).length, folders: marks.filter((l) => / find spawned \(folders\)$/.test(l)).length };
     };
+    await settled();
     lab.write(lab.path('raw/d1/f5.csv'), 'row 5, longer now\n');
     lab.write(lab.path('raw/d2/new/n.csv'), 'new in a new folder\n');
     rmSync(lab.path('raw/d0/f0.csv'));
     const pushed = await traced(['data', 'push']);
     expect(pushed.pair).toMatchObject({ status: 'ok', changes: { replace: ['d1/f5.csv'], delete: ['d0/f0.csv'] }, verify: { status: 'in_sync' } });
     // Each side listed whole before the plan, neither after. The source's changes made just before its
-    // listing began (within its second of margin: changed-since.ts) are found again after the transfer
+    // listing began (within its two seconds of margin: listing-after.ts) are found again after the transfer
     // by ctime: its two folders whose entries changed (d0, d2) listed again by one find. At the
     // destination the replaced copy is read again by one lstat; only the new copy's folder is listed, by one find.
-    expect({ whole: pushed.whole, folders: pushed.folders }).toEqual({ whole: 2, folders: 2 });
+    // (Unless the run began listing more than the margin after those changes: then the source's folders are not looked at again.)
+    expect(pushed.whole).toBe(2);
+    expect([1, 2]).toContain(pushed.folders);
     remembered();
     const [stamp] = readdirSync(lab.outside('nas/raw/.labsync-backup'));
     expect(lab.tree(lab.outside('nas/raw/.labsync-backup', stamp as string))).toEqual({ 'd0/f0.csv': 'row 0\n', 'd1/f5.csv': 'row 5\n' });

@@ -37,16 +37,18 @@ function lab(): { pair: ResolvedPair; src: string; dst: string } {
 async function side(pair: ResolvedPair, path: string): Promise<Side> {
   const t: TreeStats = await treeStats(path, treeExcludes(pair));
   const l = t.listing();
-  return { where: 'local', path, missing: false, paths: l.paths, keys: l.keys, nowMs: t.nowMs, cacheRoot: path, racy: new Set(), rawDigest: t.rawDigest, links: t.links, rawListing: t.rawListing } as unknown as Side;
+  return { where: 'local', path, missing: false, paths: l.paths, keys: l.keys, nowMs: t.nowMs, monoMs: t.monoMs, mounts: t.mounts, cacheRoot: path, racy: new Set(), rawDigest: t.rawDigest, links: t.links, rawListing: t.rawListing } as unknown as Side;
 }
 
 const plan = { send: [], replace: [{ path: 'd/f1' }], delete: [] } as never;
 
+/** The trees' ctimes past the margin before their listings (else their roots count as changed since). */
+const past = (): Promise<void> => new Promise((r) => setTimeout(r, 2100));
+
 describe('the listing after a transfer', () => {
   it('patches the destination from what the transfer touched, the source from what changed since it was listed', async () => {
     const { pair, src, dst } = lab();
-    // The trees' ctimes past the second of margin before their listings (else their roots count as changed).
-    await new Promise((r) => setTimeout(r, 1100));
+    await past();
     const before = { local: await side(pair, src), remote: await side(pair, dst) };
     writeFileSync(join(dst, 'd/f1'), 'one, replaced\n');
     const pushed = statsAfter(pair, 'push', before, touchedBy(plan));
@@ -63,17 +65,23 @@ describe('the listing after a transfer', () => {
     expect(await pulled.local).toMatchObject({ rawDigest: (await treeStats(src, treeExcludes(pair))).rawDigest });
   });
 
-  it('lists the source whole when its root changed, and under LABSYNC_SOURCE_AFTER=whole', async () => {
+  it('lists the source whole when its root changed, the wall clock stepped back, a mount came or went, and under LABSYNC_SOURCE_AFTER=whole', async () => {
     const { pair, src, dst } = lab();
+    await past();
     const before = { local: await side(pair, src), remote: await side(pair, dst) };
-    writeFileSync(join(src, 'top'), 'a new name in the root\n');
-    expect(await statsAfter(pair, 'push', before, []).local).toBe(undefined);
-    rmSync(join(src, 'top'));
-    const again = { local: await side(pair, src), remote: before.remote };
+    expect(before.local.mounts).toBeDefined();
+    expect(await statsAfter(pair, 'push', before, []).local).toMatchObject({ rawDigest: before.local.rawDigest });
+    // As if the clock had been set back 5 s after the listing: its changes could be stamped before the margin.
+    expect(statsAfter(pair, 'push', { ...before, local: { ...before.local, nowMs: before.local.nowMs + 5000 } }, []).local).toBe(undefined);
+    // As if a file system had been mounted inside the tree since it was listed (no ctime moves for that).
+    expect(statsAfter(pair, 'push', { ...before, local: { ...before.local, mounts: `${before.local.mounts}\nxfs ${src}/d` } }, []).local).toBe(undefined);
     process.env.LABSYNC_SOURCE_AFTER = 'whole';
-    const pushed = statsAfter(pair, 'push', again, touchedBy(plan));
+    const pushed = statsAfter(pair, 'push', before, touchedBy(plan));
     expect(pushed.local).toBe(undefined);
     expect(pushed.remote).toBeDefined();
+    delete process.env.LABSYNC_SOURCE_AFTER;
+    writeFileSync(join(src, 'top'), 'a new name in the root\n');
+    expect(statsAfter(pair, 'push', before, []).local).toBe(undefined);
   });
 
   it('lists whole a destination gone meanwhile, one holding symlinks, and any under LABSYNC_AFTER=whole', async () => {

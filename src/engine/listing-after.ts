@@ -17,14 +17,14 @@
 // A host's listing after (ssh, a push over its held session) is patched from what the host answers there
 // (host-after.ts).
 // LABSYNC_AFTER=whole: both sides listed whole again (to measure what this saves); LABSYNC_SOURCE_AFTER=whole: the source only.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { joinRaw } from '../verify/listing-match.js';
 import { listingFileFor } from '../verify/listing-file.js';
 import { changedSince } from '../verify/changed-since.js';
 import { patchedStats } from '../verify/listing-patch.js';
-import { onLocalDisks } from '../verify/mount-types.js';
+import { allLocal, treeMounts } from '../verify/mount-types.js';
 import type { TreeStats } from '../verify/stat-tree.js';
 import { mark } from '../util/trace.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
@@ -45,14 +45,35 @@ export function statsAfter(pair: ResolvedPair, direction: 'push' | 'pull', befor
     : { local: sideAfter(pair, before.local, touched), remote: sourceAfter(pair, before.remote) };
 }
 
-/** Before this listing began, by a second (the kernel's coarse clock stamps up to a tick behind Date.now()). */
-const MARGIN_MS = 1000;
+/**
+ * Before the listing began, by two seconds: the kernel stamps ctime from its coarse clock (a tick or so
+ * behind Date.now()), and ext2/ext3 (ext4 with 128-byte inodes, reiserfs) keep ctime in whole seconds.
+ */
+const MARGIN_MS = 2000;
+
+/** A wall clock stepped back by more than this since the listing (against the monotonic clock): its changes may be stamped before the margin. */
+const STEP_MS = 500;
+
+/** Why the source cannot be patched from ctime (it is listed whole), or undefined. */
+function wholeWhy(side: Side, since: number): string | undefined {
+  if (process.env.LABSYNC_SOURCE_AFTER === 'whole') return 'LABSYNC_SOURCE_AFTER=whole';
+  if (!patchable(side)) return 'not listed by find here';
+  if (side.monoMs === undefined || side.mounts === undefined) return 'its clock and mounts not known';
+  if (Date.now() - side.nowMs < performance.now() - side.monoMs - STEP_MS) return 'the wall clock stepped back';
+  const mounts = treeMounts(side.path);
+  if (mounts !== side.mounts) return 'a mount inside it came or went';
+  if (!allLocal(mounts)) return 'not on a local file system';
+  // The root's own entries changed: a patch would list it all again (listing-patch.ts picksFor).
+  if ((lstatSync(side.path, { throwIfNoEntry: false })?.ctimeMs ?? Infinity) > since) return 'its root changed';
+  return undefined;
+}
 
 /** The source's stats now: its listing before, patched where find says ctime moved since (undefined: listed whole). */
 function sourceAfter(pair: ResolvedPair, side: Side): Stats {
-  if (process.env.LABSYNC_SOURCE_AFTER === 'whole' || !patchable(side) || !onLocalDisks(side.path)) return void mark('source listed whole: not patchable');
-  return changedSince(side.path, treeExcludes(pair), side.nowMs - MARGIN_MS).then((changed) => {
-    // The root's own entries changed: a patch would list it all again (listing-patch.ts picksFor).
+  const since = side.nowMs - MARGIN_MS;
+  const why = wholeWhy(side, since);
+  if (why) return void mark(`source listed whole: ${why}`);
+  return changedSince(side.path, treeExcludes(pair), since).then((changed) => {
     if (!changed || changed.folders.includes('')) return void mark(`source listed whole: ${changed ? 'its root changed' : 'find said nothing'}`);
     return patched(pair, side, changed.files, changed.folders);
   });
@@ -68,15 +89,18 @@ function patchable(side: Side): boolean {
 /** The destination's stats now, from the paths the transfer touched there. */
 const sideAfter = (pair: ResolvedPair, side: Side, paths: readonly string[]): Stats => (patchable(side) ? patched(pair, side, paths) : undefined);
 
+/** The listing before's clock and mounts, which a patched listing keeps (its records not listed again were read then). */
+const clockOf = (side: Side): Pick<TreeStats, 'nowMs' | 'monoMs' | 'mounts'> => ({ nowMs: side.nowMs, ...(side.monoMs === undefined ? {} : { monoMs: side.monoMs }), ...(side.mounts === undefined ? {} : { mounts: side.mounts }) });
+
 /** The side's clock is the listing before's: its records not listed again were read then (the racy window judged by the older clock). */
 function patched(pair: ResolvedPair, side: Side, paths: readonly string[], folders: readonly string[] = []): Promise<TreeStats | undefined> {
   const raw = side.rawListing?.() as NonNullable<ReturnType<NonNullable<Side['rawListing']>>>;
   // The same listing again, its paths and keys already read (the unchanged side of plan-run.ts).
   const same = (): TreeStats => ({
-    root: side.path, rawDigest: side.rawDigest as string, nowMs: side.nowMs, ...(side.links === undefined ? {} : { links: side.links }),
+    root: side.path, rawDigest: side.rawDigest as string, ...clockOf(side), ...(side.links === undefined ? {} : { links: side.links }),
     listing: () => ({ root: side.path, paths: side.paths, keys: side.keys }), raw: () => joinRaw(raw), rawListing: () => raw,
   });
   if (!paths.length && !folders.length) return Promise.resolve(same());
   const reference = raw.reference ?? listingFileFor(cacheDir(pair), side.path);
-  return patchedStats(side.path, treeExcludes(pair), raw, paths, reference, folders).then((got) => (got === 'same' ? same() : got && { ...got, nowMs: side.nowMs }));
+  return patchedStats(side.path, treeExcludes(pair), raw, paths, reference, folders).then((got) => (got === 'same' ? same() : got && { ...got, ...clockOf(side) }));
 }

@@ -33,6 +33,9 @@ export interface Side {
   readonly keys: Float64Array;
   /** This side's clock when the listing began: the racy window of its cache is judged by it. */
   readonly nowMs: number;
+  /** A local side's performance.now() then, and the mounts its tree lay on (a local source's listing after: listing-after.ts). */
+  readonly monoMs?: number;
+  readonly mounts?: string;
   readonly cache: HashCache;
   /** The name the cache is kept under. */
   readonly cacheRoot: string;
@@ -118,6 +121,7 @@ export type Found = TreeStats | Promise<TreeStats | undefined>;
 /** `given`: the tree as already found (unchanged.ts, listing-after.ts), so it is not listed twice; `earlier`: this tree's side from before a transfer. */
 export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<AttemptContext, 'emit'>, given?: Found, earlier?: Side): Promise<Side> {
   const nowMs = Date.now();
+  const monoMs = performance.now();
   // find's output is kept over the listing this tree was last proved with: the one already in memory
   // from before a transfer, else its file (one copy of it per tree and run, however often listed).
   // `given` may answer undefined (a listing after a transfer that could not be built: listing-after.ts).
@@ -125,7 +129,7 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
   let cache: HashCache | undefined;
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), nowMs: found.nowMs ?? nowMs, cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
+    where: 'local', path, missing: !existsSync(path), nowMs: found.nowMs ?? nowMs, monoMs: found.monoMs ?? monoMs, ...(found.mounts === undefined ? {} : { mounts: found.mounts }), cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= cacheFor(pair, path, found.listing(), earlier, ctx)); },

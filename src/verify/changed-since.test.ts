@@ -69,6 +69,8 @@ describe('what changed since a moment', () => {
     expect(parseChanged(Buffer.from('d \0f a b/c d\0d a b\0p fifo\0'))).toEqual({ files: ['a b/c d'], folders: ['', 'a b'] });
     expect(parseChanged(Buffer.from(''))).toEqual({ files: [], folders: [] });
     expect(parseChanged(Buffer.from('f x\0l link\0'))).toBe(undefined);
+    // A name that is not UTF-8 decodes to U+FFFD, which another file may be named: not patched by name.
+    expect(parseChanged(Buffer.concat([Buffer.from('f d/'), Buffer.from([0xff]), Buffer.from('.csv\0')]))).toBe(undefined);
   });
 
   it('names nothing in a tree left alone, and only what changed after the moment', async () => {

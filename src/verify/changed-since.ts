@@ -1,13 +1,14 @@
 // What changed in a local tree since a moment (issue 12, "cost grows with the change"): the source's
 // listing after a transfer. Any change to a file — its bytes, size, mtime (even set back), a rename or
-// link onto its name — moves its ctime to the kernel's clock, which the user cannot set; a name added,
+// link onto its name — moves its ctime to the kernel's clock, which no call on a file can set (only a
+// step of the system clock moves it back: listing-after.ts looks for one); a name added,
 // removed or renamed in a folder moves the folder's. So one find that stats every entry but prints only
 // those whose ctime is past the moment names every file to look at again and every folder whose
 // entries may differ (listed again whole, subtree included: a folder moved in from outside the tree
 // keeps its files' old ctimes). It costs a walk without the output: ~80 ms against ~110 ms for find of
 // the whole listing at 50k files here, and node reads a handful of names instead of 50k records.
-// Only on local file systems (mount-types.ts): a network file system stamps ctime with its server's
-// clock, not this machine's.
+// Only on local file systems, the same mounts as when listed (mount-types.ts): a network file system
+// stamps ctime with its server's clock, not this machine's.
 import { spawn } from 'node:child_process';
 import { pruneArgs } from './find-list.js';
 import { mark } from '../util/trace.js';
@@ -30,7 +31,10 @@ export function changedArgv(excludes: readonly string[], sinceMs: number): [stri
   return ['find', '.', ...pruneArgs(excludes), '-newerct', newerArg(sinceMs), '-printf', '%y %P\\0'];
 }
 
-/** find's output → the files and folders changed; undefined: a symlink changed (a listing that holds none would now). */
+/**
+ * find's output → the files and folders changed; undefined: a symlink changed (a listing that holds none
+ * would now), or a name that is not UTF-8 (decoded it could name another file: the tree is listed whole).
+ */
 export function parseChanged(out: Buffer): Changed | undefined {
   const files: string[] = [];
   const folders: string[] = [];
@@ -38,6 +42,7 @@ export function parseChanged(out: Buffer): Changed | undefined {
   for (let from = 0, end = text.indexOf('\0'); end >= 0; from = end + 1, end = text.indexOf('\0', from)) {
     const type = text[from];
     const path = text.slice(from + 2, end);
+    if (path.includes('\uFFFD')) return undefined;
     if (type === 'f') files.push(path);
     else if (type === 'd') folders.push(path);
     else if (type === 'l') return undefined;

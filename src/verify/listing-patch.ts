@@ -218,7 +218,7 @@ export const localSource = (root: string, excludes: readonly string[]): PatchSou
 
 /**
  * The listing `before` (parts) after `touched` paths changed, and anything in `folders` (their entries
- * added, removed or renamed: source-after.ts), as pieces in order. 'same': every record looked at again
+ * added, removed or renamed: a source's listing after, listing-after.ts), as pieces in order. 'same': every record looked at again
  * is byte for byte as it was. undefined: list the whole tree.
  */
 export async function patchedParts(before: RawListing, touched: Iterable<string>, src: PatchSource, folders: readonly string[] = []): Promise<Buffer[] | 'same' | undefined> {

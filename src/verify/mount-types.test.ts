@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localIn, onLocalDisks, parseMountinfo } from './mount-types.js';
+import { allLocal, localIn, onLocalDisks, parseMountinfo, treeMounts, treeMountsIn } from './mount-types.js';
 
 const INFO = [
   '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard',
@@ -35,6 +35,15 @@ describe('mount types', () => {
     expect(localIn(m, '/data')).toBe(false);
     expect(localIn(m, '/scratch/run')).toBe(false); // nfs over xfs: the last mount is the one seen
     expect(localIn([], '/x')).toBe(false);
+  });
+
+  it('gives the mounts a tree lies on, the one at its root first, as a string a later look compares with', () => {
+    const m = parseMountinfo(INFO);
+    expect(treeMountsIn(m, '/data/lab')?.map((x) => x.point)).toEqual(['/', '/data/lab/fuse']);
+    expect(treeMountsIn(m, '/scratch/run')?.map((x) => x.type)).toEqual(['nfs']);
+    expect(allLocal('ext4 /\nxfs /scratch')).toBe(true);
+    expect(allLocal('ext4 /\nfuse.sshfs /data/lab/fuse')).toBe(false);
+    expect(treeMounts('/no/such/folder')).toBe(undefined);
   });
 
   it("finds this machine's temp folder local (the tests of the patched source rely on it)", () => {

@@ -1,6 +1,8 @@
-// Whether a tree lies wholly on file systems that stamp ctime with this machine's clock (changed-since.ts):
-// the mount holding its root and every mount inside it, from /proc/self/mountinfo (Linux). A network or
-// FUSE file system stamps with its server's clock (or its own), so there the tree is listed whole.
+// The file systems a tree lies on (changed-since.ts): the mount holding its root and every mount inside
+// it, from /proc/self/mountinfo (Linux). Its listing after a transfer is taken from ctime only where
+// all of them stamp ctime with this kernel's clock (a network or FUSE file system stamps with its
+// server's, or its own), and only where they are the same mounts as when it was listed (a mount made or
+// removed inside the tree moves no ctime).
 import { readFileSync, realpathSync } from 'node:fs';
 
 /** Kernel file systems whose timestamps come from this kernel's clock. */
@@ -22,22 +24,35 @@ export function parseMountinfo(text: string): Mount[] {
 
 const within = (path: string, point: string): boolean => point === '/' || path === point || path.startsWith(`${point}/`);
 
-/** Whether `root` (a real path) and everything mounted under it is on a LOCAL file system, by `mounts`. */
-export function localIn(mounts: readonly Mount[], root: string): boolean {
+/** The mounts making up the tree at `root` (a real path): the one seen at its root first, then those inside it; undefined: none holds it. */
+export function treeMountsIn(mounts: readonly Mount[], root: string): Mount[] | undefined {
   let holder: Mount | undefined;
+  const inside: Mount[] = [];
   for (const m of mounts) {
     // The last mount on the longest point holding root is the one seen there (mounts stack).
     if (within(root, m.point) && (!holder || m.point.length >= holder.point.length)) holder = m;
-    else if (m.point.startsWith(`${root === '/' ? '' : root}/`) && !LOCAL.has(m.type)) return false;
+    else if (m.point.startsWith(`${root === '/' ? '' : root}/`)) inside.push(m);
   }
-  return !!holder && LOCAL.has(holder.type);
+  return holder && [holder, ...inside];
 }
 
-/** Whether the tree at `root` is wholly on local file systems; false where that cannot be told (not Linux, unreadable). */
-export function onLocalDisks(root: string): boolean {
+/** Whether the tree at `root` lies wholly on LOCAL file systems, by `mounts`. */
+export const localIn = (mounts: readonly Mount[], root: string): boolean => treeMountsIn(mounts, root)?.every((m) => LOCAL.has(m.type)) ?? false;
+
+/** The tree's mounts now, as one comparable string ("type point" lines); undefined: not known (not Linux, unreadable, gone). */
+export function treeMounts(root: string): string | undefined {
   try {
-    return localIn(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')), realpathSync(root));
+    return treeMountsIn(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')), realpathSync(root))?.map((m) => `${m.type} ${m.point}`).join('\n');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Whether mounts as treeMounts gives them are all LOCAL. */
+export const allLocal = (mounts: string): boolean => mounts.split('\n').every((line) => LOCAL.has(line.slice(0, line.indexOf(' '))));
+
+/** Whether the tree at `root` is wholly on local file systems now; false where that cannot be told. */
+export function onLocalDisks(root: string): boolean {
+  const m = treeMounts(root);
+  return m !== undefined && allLocal(m);
 }

@@ -9,6 +9,7 @@ import { findArgv, LinkCounter, parseFindListing } from './find-list.js';
 import { joinRaw, ListingMatcher, type RawListing } from './listing-match.js';
 import { runHere, sharedPool } from './hash-pool.js';
 import { assertAddressable, walkFiles } from './walk.js';
+import { treeMounts } from './mount-types.js';
 import { mark } from '../util/trace.js';
 
 /** A tree's files in byte order with their [size, mtimeMs, ctimeMs, ino] keys. */
@@ -67,6 +68,10 @@ export interface TreeStats {
   readonly rawDigest?: string;
   /** The clock when its oldest record was listed (a listing built from an earlier one: listing-patch.ts); undefined: when asked for. */
   readonly nowMs?: number;
+  /** performance.now() at the same moment (a wall clock stepped back since shows against it: listing-after.ts). */
+  readonly monoMs?: number;
+  /** The mounts the tree lay on when listed (mount-types.ts treeMounts); undefined: not known. */
+  readonly mounts?: string;
   /** Symlinks in the tree (those find saw: not in folders pruned by an exclude); undefined: not known (no find). */
   readonly links?: number;
   /** The listing, parsed on first use. */
@@ -175,11 +180,13 @@ export function statsOfRaw(root: string, excludes: readonly string[], raw: Raw):
 export async function treeStats(root: string, excludes: readonly string[] = [], reference?: Reference): Promise<TreeStats> {
   // Taken before the walk: a file changed during it is past this clock (the source's listing after a
   // transfer looks for changes since it, changed-since.ts), whenever the side is made of these stats.
-  const nowMs = Date.now();
+  const clock = { nowMs: Date.now(), monoMs: performance.now() };
+  const mounts = treeMounts(root);
+  const at = mounts === undefined ? clock : { ...clock, mounts };
   const raw = findWorks ? await findRaw(root, excludes, reference) : undefined;
-  if (raw) return { ...statsOfRaw(root, excludes, raw), nowMs };
+  if (raw) return { ...statsOfRaw(root, excludes, raw), ...at };
   const listed = await poolStatTree(root, excludes);
-  return { root, nowMs, listing: () => listed };
+  return { root, ...at, listing: () => listed };
 }
 
 export async function statTree(root: string, excludes: readonly string[] = []): Promise<StatListing> {
