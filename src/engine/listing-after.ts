@@ -7,13 +7,12 @@
 // keeps other labsync runs out. What the patch does not look for is a file someone else writes into the
 // destination during the run: the next run sees it.
 // The source (the folder on a push, a local remote on a pull) is the user's live data, which can change
-// anywhere while a run goes: one find names every file and folder whose ctime moved since a second
+// anywhere while a run goes: one find names every file and folder whose ctime moved since two seconds
 // before its listing began (verify/changed-since.ts), and the same patch takes those; a file changed
 // meanwhile, planned or not, so shows a key other than the one planned and is compared (and sent again),
-// never reported verified while the sides differ. Where ctime cannot be trusted to this machine's clock
-// (a network file system: verify/mount-types.ts), or the tree's root itself changed, it is listed whole.
-// The margin of a second covers the kernel's coarse clock and a small step of the wall clock; a clock
-// stepped back further during the run is not covered (the next run's listing still sees the change).
+// never reported verified while the sides differ. Where that cannot be trusted it is listed whole
+// (wholeWhy): ctime not stamped by this machine's clock (a network file system: verify/mount-types.ts),
+// a mount inside the tree made or removed since, the wall clock stepped back since, the root changed.
 // A host's listing after (ssh, a push over its held session) is patched from what the host answers there
 // (host-after.ts).
 // LABSYNC_AFTER=whole: both sides listed whole again (to measure what this saves); LABSYNC_SOURCE_AFTER=whole: the source only.
