@@ -3,7 +3,7 @@
 // prints then. The held session's host script runs here under a local sh, with the real find; the
 // transfer is a real rsync of exactly the planned files (as labsync's --files-from), then the deletions.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,29 +13,23 @@ import { parseRemoteListing } from '../adapters/rsync/remote.js';
 import type { RemoteListing } from '../adapters/types.js';
 import { findArgv } from '../verify/find-list.js';
 import { askAfter, entriesAtLeast, type AfterAsk } from './host-after.js';
+import { oldTree, writeOld } from '../verify/old-tree.fixture.js';
 
 const made: string[] = [];
 afterEach(() => {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }, 60_000); // the 10,000-entry folder's trees
 
-const old = new Date(Date.now() - 3600_000);
 const EXCLUDES = ['*.tmp', '/.labsync-backup/'];
 const TOKEN = 'ab12';
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'labsync-host-after-'));
   made.push(root);
-  for (const [p, text] of Object.entries(files)) write(root, p, text);
-  return root;
+  return oldTree(root, files);
 }
 
-function write(root: string, p: string, text: string): void {
-  const f = join(root, p);
-  mkdirSync(join(f, '..'), { recursive: true });
-  writeFileSync(f, text);
-  utimesSync(f, old, old);
-}
+const write = writeOld;
 
 const wholeFind = (root: string): Buffer => {
   const [cmd, ...args] = findArgv(EXCLUDES, { links: true });

@@ -2,13 +2,14 @@
 // (changed-since.ts feeding listing-patch.ts): byte for byte what find of the whole tree prints then,
 // for every kind of change a user can make meanwhile, on this machine's file system with the real find.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { changedArgv, changedSince, newerArg, parseChanged } from './changed-since.js';
 import { patchedStats } from './listing-patch.js';
 import { treeStats, type TreeStats } from './stat-tree.js';
+import { HOUR_AGO, writeOld } from './old-tree.fixture.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -16,7 +17,7 @@ afterEach(() => {
 });
 
 const EXCLUDES = ['*.tmp', '/.labsync/', 'node_modules'];
-const old = new Date(Date.now() - 3600_000);
+const old = HOUR_AGO;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function folder(): string {
@@ -25,12 +26,7 @@ function folder(): string {
   return d;
 }
 
-function write(root: string, p: string, text: string): void {
-  const f = join(root, p);
-  mkdirSync(join(f, '..'), { recursive: true });
-  writeFileSync(f, text);
-  utimesSync(f, old, old);
-}
+const write = writeOld;
 
 /** A tree of four folders of five files (and excluded ones), listed by find; `since`: a moment after it was made. */
 async function listed(): Promise<{ root: string; before: TreeStats; since: number }> {

@@ -2,7 +2,7 @@
 // byte what find of the whole tree prints then: the stored "listing last proved" is compared with the
 // next run's find output byte for byte (listing-match.ts), and the digest with its digest.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,27 +10,21 @@ import { cutPerDir, filesFrom, folderListings } from './folder-list.js';
 import { MAX_PATHS, moreEntries, patchedStats, picksFor, regionOf, spliced, type Region } from './listing-patch.js';
 import { joinRaw } from './listing-match.js';
 import { treeStats, type TreeStats } from './stat-tree.js';
+import { oldTree, writeOld } from './old-tree.fixture.js';
 
 const made: string[] = [];
 afterEach(() => {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const old = new Date(Date.now() - 3600_000);
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'labsync-patch-'));
   made.push(root);
-  for (const [p, text] of Object.entries(files)) write(root, p, text);
-  return root;
+  return oldTree(root, files);
 }
 
-function write(root: string, p: string, text: string): void {
-  const f = join(root, p);
-  mkdirSync(join(f, '..'), { recursive: true });
-  writeFileSync(f, text);
-  utimesSync(f, old, old);
-}
+const write = writeOld;
 
 const EXCLUDES = ['*.tmp', '/.labsync-backup/'];
 
