@@ -16,18 +16,17 @@
 // A host's listing after (ssh, a push over its held session) is patched from what the host answers there
 // (host-after.ts).
 // LABSYNC_AFTER=whole: both sides listed whole again (to measure what this saves); LABSYNC_SOURCE_AFTER=whole: the source only.
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { joinRaw } from '../verify/listing-match.js';
 import { listingFileFor } from '../verify/listing-file.js';
-import { changedSince } from '../verify/changed-since.js';
 import { patchedStats } from '../verify/listing-patch.js';
-import { allLocal, treeMounts } from '../verify/mount-types.js';
 import type { TreeStats } from '../verify/stat-tree.js';
 import { mark } from '../util/trace.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
 import type { Side } from './sides.js';
+import { changedAfter } from './source-after.js';
 
 /** What a transfer touched at the destination: what it sends and deletes, and what the tool says it wrote. */
 export function touchedBy(plan: Pick<PairPlan, 'send' | 'replace' | 'delete'>, wrote: readonly string[] = []): string[] {
@@ -44,38 +43,10 @@ export function statsAfter(pair: ResolvedPair, direction: 'push' | 'pull', befor
     : { local: sideAfter(pair, before.local, touched), remote: sourceAfter(pair, before.remote) };
 }
 
-/**
- * Before the listing began, by two seconds: the kernel stamps ctime from its coarse clock (a tick or so
- * behind Date.now()), and ext2/ext3 (ext4 with 128-byte inodes, reiserfs) keep ctime in whole seconds.
- */
-const MARGIN_MS = 2000;
-
-/** A wall clock stepped back by more than this since the listing (against the monotonic clock): its changes may be stamped before the margin. */
-const STEP_MS = 500;
-
-/** Why the source cannot be patched from ctime (it is listed whole), or undefined. */
-function wholeWhy(side: Side, since: number): string | undefined {
-  if (process.env.LABSYNC_SOURCE_AFTER === 'whole') return 'LABSYNC_SOURCE_AFTER=whole';
-  if (!patchable(side)) return 'not listed by find here';
-  if (side.monoMs === undefined || side.mounts === undefined) return 'its clock and mounts not known';
-  if (Date.now() - side.nowMs < performance.now() - side.monoMs - STEP_MS) return 'the wall clock stepped back';
-  const mounts = treeMounts(side.path);
-  if (mounts !== side.mounts) return 'a mount inside it came or went';
-  if (!allLocal(mounts)) return 'not on a local file system';
-  // The root's own entries changed: a patch would list it all again (listing-patch.ts picksFor).
-  if ((lstatSync(side.path, { throwIfNoEntry: false })?.ctimeMs ?? Infinity) > since) return 'its root changed';
-  return undefined;
-}
-
-/** The source's stats now: its listing before, patched where find says ctime moved since (undefined: listed whole). */
+/** The source's stats now: its listing before, patched where ctime moved since (source-after.ts; undefined: listed whole). */
 function sourceAfter(pair: ResolvedPair, side: Side): Stats {
-  const since = side.nowMs - MARGIN_MS;
-  const why = wholeWhy(side, since);
-  if (why) return void mark(`source listed whole: ${why}`);
-  return changedSince(side.path, treeExcludes(pair), since).then((changed) => {
-    if (!changed || changed.folders.includes('')) return void mark(`source listed whole: ${changed ? 'its root changed' : 'find said nothing'}`);
-    return patched(pair, side, changed.files, changed.folders);
-  });
+  if (!patchable(side)) return void mark('source listed whole: not listed by find here');
+  return changedAfter(pair, side)?.then((changed) => changed && patched(pair, side, changed.files, changed.folders));
 }
 
 /** Whether the side is local and was listed by find (its raw records held), with no symlinks, and is still there. */
@@ -101,5 +72,8 @@ function patched(pair: ResolvedPair, side: Side, paths: readonly string[], folde
   });
   if (!paths.length && !folders.length) return Promise.resolve(same());
   const reference = raw.reference ?? listingFileFor(cacheDir(pair), side.path);
-  return patchedStats(side.path, treeExcludes(pair), raw, paths, reference, folders).then((got) => (got === 'same' ? same() : got && { ...got, ...clockOf(side) }));
+  return patchedStats(side.path, treeExcludes(pair), raw, paths, reference, folders).then((got) => {
+    if (!got) mark(`listed whole: the patch of ${side.path} would list too much, or find failed`);
+    return got === 'same' ? same() : got && { ...got, ...clockOf(side) };
+  });
 }

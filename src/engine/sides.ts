@@ -115,6 +115,13 @@ function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: r
   return HashCache.open(cacheDir(pair), root, { listing, ...warnOf(pair, ctx) });
 }
 
+/** The listing's clock, both readings from one moment: the found tree's, else the ones taken before it was asked for. */
+function clockFrom(found: TreeStats, nowMs: number, monoMs: number): Pick<Side, 'nowMs' | 'monoMs' | 'mounts'> {
+  const mounts = found.mounts === undefined ? {} : { mounts: found.mounts };
+  if (found.nowMs === undefined) return { nowMs, monoMs, ...mounts };
+  return { nowMs: found.nowMs, ...(found.monoMs === undefined ? {} : { monoMs: found.monoMs }), ...mounts };
+}
+
 /** A tree as already found, or being built from an earlier listing (undefined: it could not be: list it). */
 export type Found = TreeStats | Promise<TreeStats | undefined>;
 
@@ -129,7 +136,7 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
   let cache: HashCache | undefined;
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), nowMs: found.nowMs ?? nowMs, monoMs: found.monoMs ?? monoMs, ...(found.mounts === undefined ? {} : { mounts: found.mounts }), cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
+    where: 'local', path, missing: !existsSync(path), ...clockFrom(found, nowMs, monoMs), cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= cacheFor(pair, path, found.listing(), earlier, ctx)); },

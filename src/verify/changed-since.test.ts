@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { changedArgv, changedSince, newerArg, parseChanged } from './changed-since.js';
+import { changedArgv, changedSince as changedOrWhy, newerArg, parseChanged, type Changed } from './changed-since.js';
 import { patchedStats } from './listing-patch.js';
 import { treeStats, type TreeStats } from './stat-tree.js';
 import { HOUR_AGO, writeOld } from './old-tree.fixture.js';
@@ -19,6 +19,13 @@ afterEach(() => {
 const EXCLUDES = ['*.tmp', '/.labsync/', 'node_modules'];
 const old = HOUR_AGO;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What changed, where find could say (its reason to list whole fails the test). */
+async function changedSince(root: string, excludes: readonly string[], since: number): Promise<Changed> {
+  const got = await changedOrWhy(root, excludes, since);
+  if (typeof got === 'string') throw new Error(`listed whole: ${got}`);
+  return got;
+}
 
 function folder(): string {
   const d = mkdtempSync(join(tmpdir(), 'labsync-changed-'));
@@ -45,8 +52,7 @@ async function listed(): Promise<{ root: string; before: TreeStats; since: numbe
 /** What changed since `since`, patched into `before`, against find of the whole tree now. */
 async function expectAsFind(root: string, before: TreeStats, since: number): Promise<void> {
   const changed = await changedSince(root, EXCLUDES, since);
-  expect(changed).toBeDefined();
-  const got = await patchedStats(root, EXCLUDES, before.rawListing?.() as never, changed?.files ?? [], undefined, changed?.folders ?? []);
+  const got = await patchedStats(root, EXCLUDES, before.rawListing?.() as never, changed.files, undefined, changed.folders);
   const whole = await treeStats(root, EXCLUDES);
   expect(got).toBeDefined();
   const patched = got === 'same' ? before : (got as TreeStats);
@@ -64,9 +70,9 @@ describe('what changed since a moment', () => {
   it('reads files and folders (the root as ""), skips what the listing never holds, and gives up on a symlink', () => {
     expect(parseChanged(Buffer.from('d \0f a b/c d\0d a b\0p fifo\0'))).toEqual({ files: ['a b/c d'], folders: ['', 'a b'] });
     expect(parseChanged(Buffer.from(''))).toEqual({ files: [], folders: [] });
-    expect(parseChanged(Buffer.from('f x\0l link\0'))).toBe(undefined);
+    expect(parseChanged(Buffer.from('f x\0l link\0'))).toBe('a symlink changed');
     // A name that is not UTF-8 decodes to U+FFFD, which another file may be named: not patched by name.
-    expect(parseChanged(Buffer.concat([Buffer.from('f d/'), Buffer.from([0xff]), Buffer.from('.csv\0')]))).toBe(undefined);
+    expect(parseChanged(Buffer.concat([Buffer.from('f d/'), Buffer.from([0xff]), Buffer.from('.csv\0')]))).toBe('a name that is not UTF-8 changed');
   });
 
   it('names nothing in a tree left alone, and only what changed after the moment', async () => {
@@ -82,7 +88,7 @@ describe('what changed since a moment', () => {
     const { root, before, since } = await listed();
     writeFileSync(join(root, 'd2/sub/f3.csv'), 'ROW 2 3\n');
     utimesSync(join(root, 'd2/sub/f3.csv'), old, old);
-    expect((await changedSince(root, EXCLUDES, since))?.files).toEqual(['d2/sub/f3.csv']);
+    expect((await changedSince(root, EXCLUDES, since)).files).toEqual(['d2/sub/f3.csv']);
     await expectAsFind(root, before, since);
   });
 
@@ -95,7 +101,7 @@ describe('what changed since a moment', () => {
     rmSync(join(root, 'd1/sub'), { recursive: true });
     write(root, 'd0/sub/skip.tmp', 'excluded by a glob: listed by find, dropped by the parse\n');
     const changed = await changedSince(root, EXCLUDES, since);
-    expect(changed?.folders.sort()).toEqual(['d0/sub', 'd1', 'd2/sub', 'd3', 'd3/fresh', 'd3/fresh/deep']);
+    expect(changed.folders.sort()).toEqual(['d0/sub', 'd1', 'd2/sub', 'd3', 'd3/fresh', 'd3/fresh/deep']);
     await expectAsFind(root, before, since);
   });
 
@@ -106,8 +112,8 @@ describe('what changed since a moment', () => {
     const { root, before, since } = await listed();
     renameSync(join(outside, 'moved'), join(root, 'd1/moved'));
     const changed = await changedSince(root, EXCLUDES, since);
-    expect(changed?.files).toEqual([]); // its files' ctimes are older than the moment: only the folders say
-    expect(changed?.folders.sort()).toEqual(['d1', 'd1/moved']);
+    expect(changed.files).toEqual([]); // its files' ctimes are older than the moment: only the folders say
+    expect(changed.folders.sort()).toEqual(['d1', 'd1/moved']);
     await expectAsFind(root, before, since);
   });
 
@@ -117,16 +123,18 @@ describe('what changed since a moment', () => {
     expect(await changedSince(root, EXCLUDES, since)).toEqual({ files: ['d0/sub/f1.csv'], folders: [] });
     await expectAsFind(root, before, since);
     write(root, 'new-top.csv', 'x\n');
-    expect((await changedSince(root, EXCLUDES, since))?.folders).toContain('');
+    expect((await changedSince(root, EXCLUDES, since)).folders).toContain('');
   });
 
-  it('answers undefined for a new symlink, and when find cannot run (the tree gone)', async () => {
+  it('gives the reason to list whole for a new symlink, and when find cannot run or fails, with its message', async () => {
     const { root, since } = await listed();
     symlinkSync('f0.csv', join(root, 'd0/sub/link'));
-    expect(await changedSince(root, EXCLUDES, since)).toBe(undefined);
+    expect(await changedOrWhy(root, EXCLUDES, since)).toBe('a symlink changed');
     rmSync(join(root, 'd0/sub/link'));
     expect(await changedSince(root, EXCLUDES, since)).toEqual({ files: [], folders: ['d0/sub'] });
-    expect(await changedSince(join(root, 'gone'), EXCLUDES, since)).toBe(undefined);
+    expect(await changedOrWhy(join(root, 'gone'), EXCLUDES, since)).toMatch(/^find failed \(spawn find ENOENT/);
+    // A moment find cannot read: its first line of complaint is the reason.
+    expect(await changedOrWhy(root, EXCLUDES, Number.NaN)).toMatch(/^find failed \(find: .*NaN/);
   });
 
   it("finds a file changed during the listing's own walk, after find read it: the listing's clock is taken before the walk", async () => {
@@ -146,7 +154,7 @@ describe('what changed since a moment', () => {
     expect(before.raw?.().toString('latin1')).not.toContain('more');
     // (The tree was made just before: its other files are within the second too.)
     const changed = await changedSince(root, EXCLUDES, (before.nowMs ?? Date.now()) - 1000);
-    expect(changed?.files ?? []).toContain('d1/sub/f1.csv');
+    expect(changed.files).toContain('d1/sub/f1.csv');
   });
 
   it('is what the shell find prints (the argv runs as given)', async () => {

@@ -32,41 +32,44 @@ export function changedArgv(excludes: readonly string[], sinceMs: number): [stri
 }
 
 /**
- * find's output → the files and folders changed; undefined: a symlink changed (a listing that holds none
- * would now), or a name that is not UTF-8 (decoded it could name another file: the tree is listed whole).
+ * find's output → the files and folders changed; a string: why the tree is to be listed whole instead —
+ * a symlink changed (a listing that holds none would now), or a name that is not UTF-8 (decoded it
+ * could name another file).
  */
-export function parseChanged(out: Buffer): Changed | undefined {
+export function parseChanged(out: Buffer): Changed | string {
   const files: string[] = [];
   const folders: string[] = [];
   const text = out.toString('utf8');
   for (let from = 0, end = text.indexOf('\0'); end >= 0; from = end + 1, end = text.indexOf('\0', from)) {
     const type = text[from];
     const path = text.slice(from + 2, end);
-    if (path.includes('\uFFFD')) return undefined;
+    if (path.includes('\uFFFD')) return 'a name that is not UTF-8 changed';
     if (type === 'f') files.push(path);
     else if (type === 'd') folders.push(path);
-    else if (type === 'l') return undefined;
+    else if (type === 'l') return 'a symlink changed';
     // Sockets, fifos, devices: not in the listing (find lists files and symlinks only).
   }
   return { files, folders };
 }
 
-/** The files and folders under `root` changed since `sinceMs`; undefined: find failed (or a symlink changed): list the tree whole. */
-export function changedSince(root: string, excludes: readonly string[], sinceMs: number): Promise<Changed | undefined> {
+/** The files and folders under `root` changed since `sinceMs`; a string: why to list the tree whole (find failed, or parseChanged's). */
+export function changedSince(root: string, excludes: readonly string[], sinceMs: number): Promise<Changed | string> {
   const [cmd, ...args] = changedArgv(excludes, sinceMs);
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     mark('find spawned (changed)');
     const out: Buffer[] = [];
+    let stderr = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
     let settled = false;
-    const done = (code: number): void => {
+    const done = (code: number, why?: string): void => {
       if (settled) return;
       settled = true;
       mark('find done (changed)');
-      resolve(code === 0 ? parseChanged(Buffer.concat(out)) : undefined);
+      resolve(code === 0 ? parseChanged(Buffer.concat(out)) : `find failed (${why ?? (stderr.trim().split('\n')[0] || `exit ${code}`)})`);
     };
-    child.on('error', () => done(127));
+    child.on('error', (error) => done(127, error.message));
     child.on('close', (code) => done(code ?? 128));
   });
 }

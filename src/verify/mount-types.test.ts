@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allLocal, localIn, onLocalDisks, parseMountinfo, treeMounts, treeMountsIn } from './mount-types.js';
+import { allLocal, localIn, mountsKey, onLocalDisks, parseMountinfo, treeMounts, treeMountsIn } from './mount-types.js';
 
 const INFO = [
   '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard',
@@ -19,6 +19,7 @@ describe('mount types', () => {
   it('reads mount points (octal escapes undone) and types, optional fields and all', () => {
     const m = parseMountinfo(INFO);
     expect(m.map((x) => [x.point, x.type])).toEqual([['/', 'ext4'], ['/dev/shm', 'tmpfs'], ['/data/nfs share', 'nfs4'], ['/data/lab/fuse', 'fuse.sshfs'], ['/scratch', 'xfs'], ['/scratch', 'nfs']]);
+    expect(m[2]).toMatchObject({ id: '60', device: '0:50', root: '/' });
   });
 
   it('trusts a tree on a local file system with nothing foreign mounted inside it', () => {
@@ -41,9 +42,18 @@ describe('mount types', () => {
     const m = parseMountinfo(INFO);
     expect(treeMountsIn(m, '/data/lab')?.map((x) => x.point)).toEqual(['/', '/data/lab/fuse']);
     expect(treeMountsIn(m, '/scratch/run')?.map((x) => x.type)).toEqual(['nfs']);
-    expect(allLocal('ext4 /\nxfs /scratch')).toBe(true);
-    expect(allLocal('ext4 /\nfuse.sshfs /data/lab/fuse')).toBe(false);
+    expect(allLocal(mountsKey(treeMountsIn(m, '/home/me') ?? []))).toBe(true);
+    expect(allLocal(mountsKey(treeMountsIn(m, '/data/lab') ?? []))).toBe(false);
     expect(treeMounts('/no/such/folder')).toBe(undefined);
+  });
+
+  it('tells another disk of the same type mounted at the same point from the one listed (its id and device)', () => {
+    const swapped = INFO.replace('62 27 0:52 / /scratch rw - xfs', '91 27 8:33 / /scratch rw - xfs').replace('63 62 0:53 / /scratch rw - nfs srv:/y rw', '');
+    const was = parseMountinfo(INFO.replace('63 62 0:53 / /scratch rw - nfs srv:/y rw', ''));
+    const now = parseMountinfo(swapped);
+    const line = (ms: ReturnType<typeof parseMountinfo>): string => mountsKey(treeMountsIn(ms, '/scratch/run') ?? []);
+    expect(treeMountsIn(now, '/scratch/run')?.[0]?.type).toBe(treeMountsIn(was, '/scratch/run')?.[0]?.type);
+    expect(line(now)).not.toBe(line(was));
   });
 
   it("finds this machine's temp folder local (the tests of the patched source rely on it)", () => {

@@ -8,7 +8,10 @@ import { readFileSync, realpathSync } from 'node:fs';
 /** Kernel file systems whose timestamps come from this kernel's clock. */
 const LOCAL = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'tmpfs', 'ramfs', 'overlay', 'zfs', 'f2fs', 'bcachefs', 'jfs', 'reiserfs', 'nilfs2']);
 
-export interface Mount { readonly point: string; readonly type: string }
+/** A mount: where, what kind, and which (its id, its device's major:minor, the folder of that device it shows). */
+export interface Mount { readonly point: string; readonly type: string; readonly id: string; readonly device: string; readonly root: string }
+
+const unescape = (field: string): string => field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** mountinfo's lines → mount points (octal escapes undone: "\040" is a space) and types, in its order. */
 export function parseMountinfo(text: string): Mount[] {
@@ -17,7 +20,7 @@ export function parseMountinfo(text: string): Mount[] {
     const f = line.split(' ');
     const dash = f.indexOf('-', 6);
     if (f.length < 10 || dash < 0) continue;
-    out.push({ point: (f[4] as string).replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))), type: f[dash + 1] as string });
+    out.push({ point: unescape(f[4] as string), type: f[dash + 1] as string, id: f[0] as string, device: f[2] as string, root: unescape(f[3] as string) });
   }
   return out;
 }
@@ -39,17 +42,25 @@ export function treeMountsIn(mounts: readonly Mount[], root: string): Mount[] | 
 /** Whether the tree at `root` lies wholly on LOCAL file systems, by `mounts`. */
 export const localIn = (mounts: readonly Mount[], root: string): boolean => treeMountsIn(mounts, root)?.every((m) => LOCAL.has(m.type)) ?? false;
 
-/** The tree's mounts now, as one comparable string ("type point" lines); undefined: not known (not Linux, unreadable, gone). */
+/** Mounts as one comparable string: a line each, type first (allLocal reads it). */
+export const mountsKey = (mounts: readonly Mount[]): string => mounts.map((m) => [m.type, m.id, m.device, m.root, m.point].join('\t')).join('\n');
+
+/**
+ * The tree's mounts now, as one comparable string (a line each: type, id, device, root, point — another
+ * disk of the same type mounted at the same point differs in id and device); undefined: not known (not
+ * Linux, unreadable, gone).
+ */
 export function treeMounts(root: string): string | undefined {
   try {
-    return treeMountsIn(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')), realpathSync(root))?.map((m) => `${m.type} ${m.point}`).join('\n');
+    const mounts = treeMountsIn(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')), realpathSync(root));
+    return mounts && mountsKey(mounts);
   } catch {
     return undefined;
   }
 }
 
 /** Whether mounts as treeMounts gives them are all LOCAL. */
-export const allLocal = (mounts: string): boolean => mounts.split('\n').every((line) => LOCAL.has(line.slice(0, line.indexOf(' '))));
+export const allLocal = (mounts: string): boolean => mounts.split('\n').every((line) => LOCAL.has(line.slice(0, line.indexOf('\t'))));
 
 /** Whether the tree at `root` is wholly on local file systems now; false where that cannot be told. */
 export function onLocalDisks(root: string): boolean {
