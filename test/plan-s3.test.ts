@@ -6,6 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { pastRacyWindow } from './harness/wait.js';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3PairManifest } from './harness/s3-manifest.js';
 
 const s3 = inject('s3');
 interface Pair { status: string; error: string | null; files: number; verify: { status: string; checked: number; changed: string[] } | null; changes?: { transfer: string[]; replace?: string[]; delete: string[] }; commands: string[]; warnings: string[] }
@@ -25,17 +26,7 @@ const asked = (log: string): ReturnType<typeof requests> => (existsSync(log) ? r
 
 describe.skipIf(!s3)('one listing per side, labsync plans (moto on 127.0.0.1)', () => {
   const server = s3 as S3Server;
-  const manifest = (bucket: string, tool: string, extra = ''): string => `version: 1
-defaults:
-  retries: 0
-remotes:
-  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
-data:
-  - name: raw
-    tool: ${tool}
-    local: raw
-    remote: store:raw
-${extra}`;
+  const manifest = (bucket: string, tool: string, extra = ''): string => s3PairManifest(server, bucket, tool, extra);
 
   it('aws: a no-op push runs one listing and nothing else; a change sends exactly the changed files', async () => {
     const lab = new Lab();

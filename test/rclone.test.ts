@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { bisyncLab } from './harness/bisync.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3PairManifest } from './harness/s3-manifest.js';
 import { processesMentioning } from './harness/processes.js';
 import { rcloneUnderTest } from './harness/tools.js';
 
@@ -35,17 +36,7 @@ describe('rclone', () => {
 
   describe.skipIf(!s3)('against S3 (moto on 127.0.0.1)', () => {
     const server = s3 as S3Server;
-    const manifest = (bucket: string, extra = ''): string => `version: 1
-defaults:
-  retries: 0
-remotes:
-  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
-data:
-  - name: raw
-    tool: rclone
-    local: raw
-    remote: store:raw
-${extra}`;
+    const manifest = (bucket: string, extra = ''): string => s3PairManifest(server, bucket, 'rclone', extra);
 
     it('pushes through an env-defined remote with no secret in argv, plan or output; verify catches corruption', async () => {
       const lab = new Lab();

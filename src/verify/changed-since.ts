@@ -9,9 +9,8 @@
 // the whole listing at 50k files here, and node reads a handful of names instead of 50k records.
 // Only on local file systems, the same mounts as when listed (mount-types.ts): a network file system
 // stamps ctime with its server's clock, not this machine's.
-import { spawn } from 'node:child_process';
 import { pruneArgs } from './find-list.js';
-import { mark } from '../util/trace.js';
+import { runFind } from './find-run.js';
 
 export interface Changed {
   /** Files whose ctime is past the moment (paths from the tree's root). */
@@ -54,22 +53,6 @@ export function parseChanged(out: Buffer): Changed | string {
 
 /** The files and folders under `root` changed since `sinceMs`; a string: why to list the tree whole (find failed, or parseChanged's). */
 export function changedSince(root: string, excludes: readonly string[], sinceMs: number): Promise<Changed | string> {
-  const [cmd, ...args] = changedArgv(excludes, sinceMs);
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    mark('find spawned (changed)');
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
-    let settled = false;
-    const done = (code: number, why?: string): void => {
-      if (settled) return;
-      settled = true;
-      mark('find done (changed)');
-      resolve(code === 0 ? parseChanged(Buffer.concat(out)) : `find failed (${why ?? (stderr.trim().split('\n')[0] || `exit ${code}`)})`);
-    };
-    child.on('error', (error) => done(127, error.message));
-    child.on('close', (code) => done(code ?? 128));
-  });
+  const [, ...args] = changedArgv(excludes, sinceMs);
+  return runFind(args, root, 'changed').then(({ code, out, stderr }) => (code === 0 ? parseChanged(out) : `find failed (${stderr.trim().split('\n')[0] || `exit ${code}`})`));
 }

@@ -2,10 +2,9 @@
 // standard input (-files0-from: any name, none taken for an option) and prints their subtrees as the
 // whole tree's find would; its output is cut per folder. A host's find is asked the same way over ssh
 // (adapters/rsync/held-after.ts) and its answer cut here too.
-import { spawn } from 'node:child_process';
 import { findUnderArgv } from './find-list.js';
 import { isUnder } from './listing-records.js';
-import { mark } from '../util/trace.js';
+import { runFind } from './find-run.js';
 
 /** find processes this one spawned (the tests count them). */
 export const folderListings = { n: 0 };
@@ -20,27 +19,12 @@ export const filesFrom = { works: process.env.LABSYNC_FIND !== '0' };
 export function listUnder(root: string, excludes: readonly string[], dirs: readonly string[]): Promise<Buffer[] | undefined> {
   if (!dirs.length) return Promise.resolve([]);
   if (!filesFrom.works) return Promise.resolve(undefined);
-  const [cmd, ...args] = findUnderArgv(excludes);
+  const [, ...args] = findUnderArgv(excludes);
   folderListings.n++;
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    mark('find spawned (folders)');
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => void (stderr += b.toString('utf8')));
-    child.stdin.on('error', () => undefined); // find gone early: its exit code tells
-    child.stdin.end(Buffer.from(dirs.map((d) => `${d}\0`).join('')));
-    let settled = false;
-    const done = (code: number): void => {
-      if (settled) return;
-      settled = true;
-      // "unknown predicate `-files0-from'" (findutils 4.8), or no find: another failure (a folder gone meanwhile) is asked again next time.
-      if (code === 127 || (code !== 0 && /files0-from/.test(stderr))) filesFrom.works = false;
-      resolve(code === 0 ? cutPerDir(Buffer.concat(out), dirs) : undefined);
-    };
-    child.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ENOENT' ? 127 : 126));
-    child.on('close', (code) => done(code ?? 128));
+  return runFind(args, root, 'folders', Buffer.from(dirs.map((d) => `${d}\0`).join(''))).then(({ code, out, stderr }) => {
+    // "unknown predicate `-files0-from'" (findutils 4.8), or no find: another failure (a folder gone meanwhile) is asked again next time.
+    if (code === 127 || (code !== 0 && /files0-from/.test(stderr))) filesFrom.works = false;
+    return code === 0 ? cutPerDir(out, dirs) : undefined;
   });
 }
 
