@@ -4,6 +4,7 @@ import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3PairManifest } from './harness/s3-manifest.js';
 
 // null only off CI on a machine without moto_server (global-setup fails a CI run instead): these cases then skip.
 const s3 = inject('s3');
@@ -11,16 +12,7 @@ interface Doc { pairs: { status: string; error: string | null; files: number; by
 
 describe.skipIf(!s3)('aws s3 sync (moto on 127.0.0.1)', () => {
   const server = s3 as S3Server;
-  const manifest = (bucket: string, extra = ''): string => `version: 1
-defaults:
-  retries: 0
-remotes:
-  store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
-data:
-  - name: raw
-    local: raw
-    remote: store:raw
-${extra}`;
+  const manifest = (bucket: string, extra = ''): string => s3PairManifest(server, bucket, undefined, extra);
   const objects = async (lab: Lab, bucket: string, prefix = 'lab/raw/'): Promise<string[]> =>
     (await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/${prefix}`])).trim().split('\n').filter(Boolean).map((l) => l.slice(31));
 

@@ -2,8 +2,8 @@
 // test's S3 server (moto on 127.0.0.1), by `tool` (rclone or aws). As ssh-manifest.ts for ssh.
 import type { S3Server } from './moto.js';
 
-/** `pair`: more lines of the pair, each indented four spaces (`    delete: true\n`). */
-export function s3PairManifest(server: S3Server, bucket: string, tool: string, pair = ''): string {
+/** `tool` undefined: the pair names none (an s3 remote's default, aws); `pair`: more lines of the pair, each indented four spaces (`    delete: true\n`). */
+export function s3PairManifest(server: S3Server, bucket: string, tool: string | undefined, pair = ''): string {
   return `version: 1
 defaults:
   retries: 0
@@ -11,8 +11,7 @@ remotes:
   store: { type: s3, bucket: ${bucket}, prefix: lab, region: us-east-1, endpoint: "${server.endpoint}" }
 data:
   - name: raw
-    tool: ${tool}
-    local: raw
+${tool === undefined ? '' : `    tool: ${tool}\n`}    local: raw
     remote: store:raw
 ${pair}`;
 }
