@@ -4,7 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allLocal, localIn, mountsKey, onLocalDisks, parseMountinfo, treeMounts, treeMountsIn } from './mount-types.js';
+import { allLocal, mountsKey, parseMountinfo, treeMounts, treeMountsIn, type Mount } from './mount-types.js';
+
+/** Whether the tree at `root` lies wholly on local file systems, by `mounts` (as the source's listing after judges it). */
+const localIn = (mounts: readonly Mount[], root: string): boolean => {
+  const m = treeMountsIn(mounts, root);
+  return m !== undefined && allLocal(mountsKey(m));
+};
+const onLocalDisks = (root: string): boolean => {
+  const m = treeMounts(root);
+  return m !== undefined && allLocal(m);
+};
 
 const INFO = [
   '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard',

@@ -39,8 +39,6 @@ export function treeMountsIn(mounts: readonly Mount[], root: string): Mount[] | 
   return holder && [holder, ...inside];
 }
 
-/** Whether the tree at `root` lies wholly on LOCAL file systems, by `mounts`. */
-export const localIn = (mounts: readonly Mount[], root: string): boolean => treeMountsIn(mounts, root)?.every((m) => LOCAL.has(m.type)) ?? false;
 
 /** Mounts as one comparable string: a line each, type first (allLocal reads it). */
 export const mountsKey = (mounts: readonly Mount[]): string => mounts.map((m) => [m.type, m.id, m.device, m.root, m.point].join('\t')).join('\n');
@@ -61,9 +59,3 @@ export function treeMounts(root: string): string | undefined {
 
 /** Whether mounts as treeMounts gives them are all LOCAL. */
 export const allLocal = (mounts: string): boolean => mounts.split('\n').every((line) => LOCAL.has(line.slice(0, line.indexOf('\t'))));
-
-/** Whether the tree at `root` is wholly on local file systems now; false where that cannot be told. */
-export function onLocalDisks(root: string): boolean {
-  const m = treeMounts(root);
-  return m !== undefined && allLocal(m);
-}
