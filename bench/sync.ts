@@ -60,26 +60,61 @@ function measure(script: string | ((run: number) => string), options: MeasureOpt
   const times: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     options.before?.(run);
-    const text = typeof script === 'string' ? script : script(run);
-    let wall: number;
-    if (CPU) {
-      const start = options.server ? costStart(options.server, options.mux) : undefined;
-      const u = usage(text, { ...options, expect: [0] });
-      const kept = start && options.server ? costEnd(start, options.server, options.mux, u.inCgroup) : { masters: 0, host: 0 };
-      wall = u.ms;
-      times.push(u.cpuMs + kept.masters + kept.host);
-      if (PARTS) process.stderr.write(`    run ${run + 1}: ${u.cpuMs.toFixed(0)} ms the run's processes + ${kept.masters.toFixed(0)} ms kept masters + ${kept.host.toFixed(0)} ms server\n`);
-    } else {
-      wall = sh(text, { ...options, expect: [0] });
-      times.push(wall);
-    }
+    const { wall, counted } = sample(typeof script === 'string' ? script : script(run), options, run);
+    times.push(counted);
     if (wall > SLOW_MS && run + 1 < RUNS) {
       process.stderr.write(`  (run ${run + 1} took over ${SLOW_MS / 1000} s: not repeated)\n`);
       break;
     }
   }
-  const sorted = [...times].sort((a, b) => a - b);
-  return { ms: sorted[Math.floor(sorted.length / 2)] as number, runs: times.length };
+  return timed(times);
+}
+
+const timed = (times: readonly number[]): Timed => ({ ms: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] as number, runs: times.length });
+
+/** One run of `text`: its wall ms, and what the row counts (wall, or CPU in CPU mode). */
+function sample(text: string, options: MeasureOptions, run: number): { wall: number; counted: number } {
+  if (!CPU) {
+    const wall = sh(text, { ...options, expect: [0] });
+    return { wall, counted: wall };
+  }
+  const start = options.server ? costStart(options.server, options.mux) : undefined;
+  const u = usage(text, { ...options, expect: [0] });
+  const kept = start && options.server ? costEnd(start, options.server, options.mux, u.inCgroup) : { masters: 0, host: 0 };
+  if (PARTS) process.stderr.write(`    run ${run + 1}: ${u.cpuMs.toFixed(0)} ms the run's processes + ${kept.masters.toFixed(0)} ms kept masters + ${kept.host.toFixed(0)} ms server\n`);
+  return { wall: u.ms, counted: u.cpuMs + kept.masters + kept.host };
+}
+
+/** A run to time: what it runs in round `run`, and what readies the machine for it (untimed). */
+interface Step { readonly script: (run: number) => string; readonly before: (run: number) => void }
+
+/**
+ * Up to RUNS rounds of every contender, one after the other in each round, the order turned every
+ * round: each median then comes from the same stretch of the machine's state (a disk still writing
+ * back or discarding an earlier tree's blocks slows whichever runs meanwhile; measured in blocks, one
+ * tool's runs met it and the other's did not). A contender is one step or several that belong together
+ * (a raw push, then its compare over that push's copy), timed apart. A round with a run over SLOW_MS is the last.
+ */
+function interleaved(contenders: readonly (readonly Step[])[], options: MeasureOptions): Timed[][] {
+  const times: number[][][] = contenders.map((steps) => steps.map(() => []));
+  for (let run = 0; run < RUNS; run++) {
+    let slow = false;
+    const order = contenders.map((_, i) => i);
+    if (run % 2) order.reverse();
+    for (const i of order) {
+      (contenders[i] as readonly Step[]).forEach((step, k) => {
+        step.before(run);
+        const { wall, counted } = sample(step.script(run), options, run);
+        (times[i]?.[k] as number[]).push(counted);
+        slow ||= wall > SLOW_MS;
+      });
+    }
+    if (slow && run + 1 < RUNS) {
+      process.stderr.write(`  (round ${run + 1} had a run over ${SLOW_MS / 1000} s: not repeated)\n`);
+      break;
+    }
+  }
+  return times.map((steps) => steps.map(timed));
 }
 
 function row(what: string, labsync: Timed, other: string, raw: Timed, goal: number | undefined): void {
@@ -104,32 +139,36 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
 
   // First push: a destination (and labsync state) that has never seen the tree, every run, and no
   // connection kept from an earlier run (a first push is the first contact); the rows after this one
-  // use the last run's destinations.
+  // use the last run's destinations. labsync, the raw push and the raw compare over that push's copy run
+  // in rounds (interleaved). Each run starts with the disk settled (the copies before it removed and every
+  // dirty page written: settleDisk), so none pays for an earlier run's writes; the last copies stay for
+  // the steady rows.
   let last = 0;
-  // Each run starts with the disk settled (the copies before it removed and every dirty page written:
-  // settleDisk), so none pays for an earlier run's writes; the last copy stays for the steady rows.
-  const first = measure(labsync('data push'), { ...opts, before: (run) => {
+  const ours: Step = { script: () => labsync('data push'), before: (run) => {
     kept?.closeLabsync();
     if (run > 0) target.clear(`labsync-${run - 1}`);
     target.clear(`labsync-${run}`);
     rmSync(join(lab, '.labsync'), { recursive: true, force: true });
     writeManifest(`labsync-${run}`);
     settleDisk();
-  } });
-  // Whether this build keeps its connection (labsync's default; a build before it does not): the rows say.
-  const keeps = kept?.labsyncKept() === true;
-  if (kept && !keeps) process.stderr.write('  (labsync kept no ssh connection after its first push: no cold rows, the steady rows say so)\n');
-  const state = !kept ? '' : keeps ? ' (connection kept from the last run)' : ' (labsync kept no connection)';
-  const rawFirst = measure((run) => target.raw(src, `raw-${run}`).push, { ...opts, before: (run) => {
+  } };
+  const theirs: Step[] = [{ script: (run) => target.raw(src, `raw-${run}`).push, before: (run) => {
     last = run;
     if (run > 0) target.clear(`raw-${run - 1}`);
     target.clear(`raw-${run}`);
     settleDisk();
-  } });
+  } }];
+  // The raw compare reads its round's raw copy: right after that push, whichever order the round has.
+  if (target.raw(src, 'raw-0').compare) theirs.push({ script: (run) => target.raw(src, `raw-${run}`).compare as string, before: settleDisk });
+  const [[first], [rawFirst, rawCompare]] = interleaved([[ours], theirs], opts) as [[Timed], [Timed, Timed | undefined]];
+  // Whether this build keeps its connection (labsync's default; a build before it does not): the rows say.
+  const keeps = kept?.labsyncKept() === true;
+  if (kept && !keeps) process.stderr.write('  (labsync kept no ssh connection after its first push: no cold rows, the steady rows say so)\n');
+  const state = !kept ? '' : keeps ? ' (connection kept from the last run)' : ' (labsync kept no connection)';
   const raw = target.raw(src, `raw-${last}`);
   const rawKept = kept?.raw(src, `raw-${last}`);
   row(`first push ${over}, ${label}`, first, `${raw.pushLabel}, no verify`, rawFirst, 1.3);
-  if (raw.compare) row(`first push ${over}, ${label}`, first, raw.compareLabel as string, sum(rawFirst, measure(raw.compare, { ...opts, before: settleDisk })), 1.0);
+  if (raw.compare && rawCompare) row(`first push ${over}, ${label}`, first, raw.compareLabel as string, sum(rawFirst, rawCompare), 1.0);
 
   /**
    * A steady row: labsync's `ours` against the raw tool's `theirs` (`theirsKept`: over a kept connection),
