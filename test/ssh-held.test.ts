@@ -73,10 +73,18 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
   const logins = (): number => count(/Accepted publickey/g);
   // A killed session's sshd logs no disconnect: the wrapper counts those it killed.
   const killed = (): number => (existsSync(join(switches, 'kills')) ? readFileSync(join(switches, 'kills'), 'utf8').split('\n').length - 1 : 0);
-  // A client that exits without a goodbye (rsync stops its ssh on an error) is logged as "Closing connection",
-  // or, when its socket still held bytes the host had sent (the host's error and exit status), closes with a
-  // reset: sshd then logs only "Read error from remote host … Connection reset by peer" (seen in CI and here).
-  const quiet = (): Promise<void> => until('every session to end', () => count(/Disconnected from user|Closing connection to|Read error from remote host/g) + killed() === logins());
+  const ports = (what: RegExp): Set<string> => new Set([...readFileSync(join(host.dir, 'sshd.log'), 'utf8').matchAll(what)].map((m) => m[1] as string));
+  // How sshd (9.x, LogLevel VERBOSE) ends a logged-in connection: a goodbye ("Disconnected from user"); a
+  // client gone without one (rsync stops its ssh on an error) as "Connection closed by" and "Closing
+  // connection to"; or, when the client's socket still held bytes the host sent (rsync --server's error and
+  // exit status), a reset: "Read error from remote host … Connection reset by peer" alone, or, met while
+  // writing, "Connection reset by user …" / "Connection from user …: Broken pipe" alone. Counted by port,
+  // so a connection that logs two of these counts once.
+  const ended = (): Set<string> => ports(/(?:Disconnected from user \S+|Closing connection to|Read error from remote host|Connection (?:closed|reset) by(?: user \S+)?|Connection from user \S+) \S+ port (\d+)/g);
+  const quiet = (): Promise<void> => until('every session to end', () => {
+    const gone = ended();
+    return [...ports(/Accepted publickey for \S+ from \S+ port (\d+)/g)].filter((p) => !gone.has(p)).length === killed();
+  });
   const flip = (name: string, body = ''): void => writeFileSync(join(switches, name), body);
 
   async function pushed(lab: Lab, env: Record<string, string> = {}): Promise<{ pair: ReturnType<typeof pairOf>; sessions: number; logins: number }> {
