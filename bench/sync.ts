@@ -73,7 +73,7 @@ function measure(script: string | ((run: number) => string), options: MeasureOpt
 const timed = (times: readonly number[]): Timed => ({ ms: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] as number, runs: times.length });
 
 /** One run of `text`: its wall ms, and what the row counts (wall, or CPU in CPU mode). */
-function sample(text: string, options: MeasureOptions, run: number): { wall: number; counted: number } {
+function sample(text: string, options: MeasureOptions, run: number, label = ''): { wall: number; counted: number } {
   if (!CPU) {
     const wall = sh(text, { ...options, expect: [0] });
     return { wall, counted: wall };
@@ -81,21 +81,22 @@ function sample(text: string, options: MeasureOptions, run: number): { wall: num
   const start = options.server ? costStart(options.server, options.mux) : undefined;
   const u = usage(text, { ...options, expect: [0] });
   const kept = start && options.server ? costEnd(start, options.server, options.mux, u.inCgroup) : { masters: 0, host: 0 };
-  if (PARTS) process.stderr.write(`    run ${run + 1}: ${u.cpuMs.toFixed(0)} ms the run's processes + ${kept.masters.toFixed(0)} ms kept masters + ${kept.host.toFixed(0)} ms server\n`);
+  if (PARTS) process.stderr.write(`    run ${run + 1}${label ? ` (${label})` : ''}: ${u.cpuMs.toFixed(0)} ms the run's processes + ${kept.masters.toFixed(0)} ms kept masters + ${kept.host.toFixed(0)} ms server\n`);
   return { wall: u.ms, counted: u.cpuMs + kept.masters + kept.host };
 }
 
-/** A run to time: what it runs in round `run`, and what readies the machine for it (untimed). */
-interface Step { readonly script: (run: number) => string; readonly before: (run: number) => void }
+/** A run to time: its name, what it runs in round `run`, what readies the machine for it and what is read right after it (untimed). */
+interface Step { readonly name: string; readonly script: (run: number) => string; readonly before: (run: number) => void; readonly after?: () => void }
 
 /**
  * Up to RUNS rounds of every contender, one after the other in each round, the order turned every
  * round: each median then comes from the same stretch of the machine's state (a disk still writing
  * back or discarding an earlier tree's blocks slows whichever runs meanwhile; measured in blocks, one
  * tool's runs met it and the other's did not). A contender is one step or several that belong together
- * (a raw push, then its compare over that push's copy), timed apart. A round with a run over SLOW_MS is the last.
+ * (a raw push, then its compare over that push's copy), each run's times kept per round. A round with a
+ * run over SLOW_MS (any contender's) is the last.
  */
-function interleaved(contenders: readonly (readonly Step[])[], options: MeasureOptions): Timed[][] {
+function interleaved(contenders: readonly (readonly Step[])[], options: MeasureOptions): number[][][] {
   const times: number[][][] = contenders.map((steps) => steps.map(() => []));
   for (let run = 0; run < RUNS; run++) {
     let slow = false;
@@ -104,7 +105,8 @@ function interleaved(contenders: readonly (readonly Step[])[], options: MeasureO
     for (const i of order) {
       (contenders[i] as readonly Step[]).forEach((step, k) => {
         step.before(run);
-        const { wall, counted } = sample(step.script(run), options, run);
+        const { wall, counted } = sample(step.script(run), options, run, step.name);
+        step.after?.();
         (times[i]?.[k] as number[]).push(counted);
         slow ||= wall > SLOW_MS;
       });
@@ -114,7 +116,7 @@ function interleaved(contenders: readonly (readonly Step[])[], options: MeasureO
       break;
     }
   }
-  return times.map((steps) => steps.map(timed));
+  return times;
 }
 
 function row(what: string, labsync: Timed, other: string, raw: Timed, goal: number | undefined): void {
@@ -122,7 +124,6 @@ function row(what: string, labsync: Timed, other: string, raw: Timed, goal: numb
   add(`${what}${runsNote(runs)}`, labsync.ms, other, raw.ms, goal, CPU ? { unit: 'ms CPU' } : undefined);
 }
 
-const sum = (a: Timed, b: Timed): Timed => ({ ms: a.ms + b.ms, runs: Math.min(a.runs, b.runs) });
 
 /** The rows for one tree and one backend: first push, no-op, one changed file, check. */
 function backendRows(target: Target, label: string, src: string, lab: string, env: Record<string, string>): void {
@@ -144,31 +145,35 @@ function backendRows(target: Target, label: string, src: string, lab: string, en
   // dirty page written: settleDisk), so none pays for an earlier run's writes; the last copies stay for
   // the steady rows.
   let last = 0;
-  const ours: Step = { script: () => labsync('data push'), before: (run) => {
+  // Whether this build keeps its connection (labsync's default; a build before it does not), read right
+  // after its last first push (a round's raw runs after it could outlast control_persist): the rows say.
+  let keeps = false;
+  const ours: Step = { name: 'labsync', script: () => labsync('data push'), before: (run) => {
     kept?.closeLabsync();
     if (run > 0) target.clear(`labsync-${run - 1}`);
     target.clear(`labsync-${run}`);
     rmSync(join(lab, '.labsync'), { recursive: true, force: true });
     writeManifest(`labsync-${run}`);
     settleDisk();
-  } };
-  const theirs: Step[] = [{ script: (run) => target.raw(src, `raw-${run}`).push, before: (run) => {
+  }, after: () => void (keeps = kept?.labsyncKept() === true) };
+  const theirs: Step[] = [{ name: 'raw push', script: (run) => target.raw(src, `raw-${run}`).push, before: (run) => {
     last = run;
     if (run > 0) target.clear(`raw-${run - 1}`);
     target.clear(`raw-${run}`);
     settleDisk();
   } }];
   // The raw compare reads its round's raw copy: right after that push, whichever order the round has.
-  if (target.raw(src, 'raw-0').compare) theirs.push({ script: (run) => target.raw(src, `raw-${run}`).compare as string, before: settleDisk });
-  const [[first], [rawFirst, rawCompare]] = interleaved([[ours], theirs], opts) as [[Timed], [Timed, Timed | undefined]];
-  // Whether this build keeps its connection (labsync's default; a build before it does not): the rows say.
-  const keeps = kept?.labsyncKept() === true;
+  if (target.raw(src, 'raw-0').compare) theirs.push({ name: 'raw compare', script: (run) => target.raw(src, `raw-${run}`).compare as string, before: settleDisk });
+  const [[ourTimes], [pushTimes, compareTimes]] = interleaved([[ours], theirs], opts) as [[number[]], [number[], number[] | undefined]];
+  const first = timed(ourTimes);
+  const rawFirst = timed(pushTimes);
   if (kept && !keeps) process.stderr.write('  (labsync kept no ssh connection after its first push: no cold rows, the steady rows say so)\n');
   const state = !kept ? '' : keeps ? ' (connection kept from the last run)' : ' (labsync kept no connection)';
   const raw = target.raw(src, `raw-${last}`);
   const rawKept = kept?.raw(src, `raw-${last}`);
   row(`first push ${over}, ${label}`, first, `${raw.pushLabel}, no verify`, rawFirst, 1.3);
-  if (raw.compare && rawCompare) row(`first push ${over}, ${label}`, first, raw.compareLabel as string, sum(rawFirst, rawCompare), 1.0);
+  // Each round's push and its compare together, the median of those sums.
+  if (raw.compare && compareTimes) row(`first push ${over}, ${label}`, first, raw.compareLabel as string, timed(pushTimes.map((t, i) => t + (compareTimes[i] as number))), 1.0);
 
   /**
    * A steady row: labsync's `ours` against the raw tool's `theirs` (`theirsKept`: over a kept connection),
