@@ -33,6 +33,9 @@ import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ss
 import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
 import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
 import { mark } from '../util/trace.js';
+import { hasSummary } from '../verify/tree-summary.js';
+import { readWhileWaiting } from './local-ahead.js';
+import { cacheDir } from './pair-tree.js';
 import { withFastCipher } from './ssh-cipher.js';
 import { statsAfter, touchedBy } from './listing-after.js';
 import { asking } from './host-after.js';
@@ -51,11 +54,14 @@ type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: B
 /** `earlier`: the sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
 /** `held`: the host's session kept for the transfer, or the host's listing already taken in it (ssh-held.ts). */
 /** `seen`: given the remote side's listing as it starts (it may end well before the local one). */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local?: Found; remote?: Found }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5], seen?: (remote: Promise<Listed>) => void): Promise<Sides> {
+/** `whole`: the caller will read the whole local listing and its cache (no incremental plan can be made): read while the host's listing is awaited. */
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local?: Found; remote?: Found }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5], seen?: (remote: Promise<Listed>) => void, whole = false): Promise<Sides> {
   // The host's listing first: its ssh login is the longest wait of the run, the local walk goes on meanwhile.
   const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote, held);
   seen?.(there);
-  const [local, remote] = await Promise.all([listLocal(pair, pair.local, ctx, found?.local, earlier?.local), there]);
+  const here = listLocal(pair, pair.local, ctx, found?.local, earlier?.local);
+  if (whole && pair.remote.type === 'ssh') void readWhileWaiting(here, there);
+  const [local, remote] = await Promise.all([here, there]);
   // find marks symlinks in the listing's own walk; only without GNU find does a second walk ask.
   if (local.links !== undefined ? local.links > 0 : await holdsLinks(pair.local)) return { unsupported: 'the folder holds symlinks' };
   return 'side' in remote ? { local, remote: remote.side } : remote;
@@ -117,7 +123,9 @@ export async function planBody(given: ResolvedPair, adapter: Adapter, o: PairRun
   // status holds too (and releases it after the listing): the same ssh command as a push's, which
   // bin/labsync.js may have started early (exec/early.ts).
   const hold = holdsSession(pair, { dryRun: o.dryRun, seam: Boolean(o.seam), shard: Boolean(o.shardRun) });
-  const listing = listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined);
+  // No summary of the local tree (a first push, or the last proof lost): the plan reads the whole listing.
+  const whole = !o.seam && !o.shardRun && !hasSummary(cacheDir(pair), pair.local);
+  const listing = listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined, undefined, whole);
   // The receipt's tool version, read while the listings run (after their processes started).
   warmVersion(pair, ctx.redact);
   const listed = await listing;
