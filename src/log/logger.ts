@@ -15,6 +15,14 @@ export function defaultLogFile(root: string, date = new Date()): string {
 /** pino's numbers, so existing readers of the log (jq filters on .level) keep working. */
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 
+/**
+ * run_end without each pair's file lists: its pair_end line just above holds them (a first push of 50k
+ * files logged 835 KB twice; 1M files, ~17 MB twice), and the run's line keeps every other field.
+ */
+function withoutFileLists(event: Extract<Parameters<Emit>[0], { kind: 'run_end' }>): object {
+  return { ...event, result: { ...event.result, pairs: event.result.pairs.map(({ changes: _, ...pair }) => pair) } };
+}
+
 export function logSink(file: string, redact: Redactor, verbose: boolean): { emit: Emit; flush: () => void } {
   makeFolderSync(dirname(file));
   // Opened now, so a log that cannot be written is reported before the run (context.ts), as before.
@@ -34,7 +42,7 @@ export function logSink(file: string, redact: Redactor, verbose: boolean): { emi
       const level = event.kind === 'pair_progress' ? LEVELS.debug : event.kind === 'warning' ? LEVELS.warn : LEVELS.info;
       // A progress line comes per file a transfer sends (10k on a first push of 10k files): not redacted to be dropped.
       if (level < min) return;
-      const clean = redactDeep(event, redact) as object;
+      const clean = redactDeep(event.kind === 'run_end' ? withoutFileLists(event) : event, redact) as object;
       if (event.kind === 'pair_end' && event.result.error) write(LEVELS.error, clean, `${event.result.name}: ${event.result.status}`);
       else write(level, clean, event.kind);
     },
