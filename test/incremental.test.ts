@@ -378,6 +378,30 @@ const ssh = inject('sshHost');
 describe.skipIf(!ssh)('an ssh pair after a small change', () => {
   const host = ssh as SshHost;
 
+  it("after a first push and the run that proves its fresh copies, each side's summary is true to its own cache and the two agree", async () => {
+    const lab = new Lab();
+    lab.manifest(sshPairManifest(host, lab));
+    for (let i = 0; i < FILES; i++) {
+      const f = lab.path(`raw/d${i % 4}/f${i}.csv`);
+      lab.write(f, `row ${i}\n`);
+      utimesSync(f, old, old);
+    }
+    expect((await run(lab)).verify).toMatchObject({ status: 'in_sync', proof: 'rsync-transfer-checksum' });
+    await wait();
+    // The run that proves the fresh copies: the host's summary borrows the local content digest (side-summary.ts),
+    // both sides having been proved equal file by file.
+    const r = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_TRACE: '1' } });
+    expect(json<{ pairs: Pair[] }>(r).pairs[0]?.verify?.status).toBe('in_sync');
+    expect(r.stderr).toContain('far summary: the near content digest');
+    summariesTrue(lab);
+    lab.write(lab.path('raw/d2/f6.csv'), 'row 6, changed\n');
+    await wait();
+    expect(await run(lab)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    await wait();
+    expect(await run(lab)).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    summariesTrue(lab);
+  });
+
   it('hashes the changed file here, proves the copy by the transfer, and builds entries for it alone', async () => {
     const lab = new Lab();
     lab.manifest(sshPairManifest(host, lab, { pair: '    delete: true\n' }));

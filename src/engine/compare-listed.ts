@@ -127,7 +127,7 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
   await saveCaches(local, remote, ctx, pair);
   let sums: string | undefined;
   if (mode === 'checksum' && !missing.length && !extra.length && !changed.length) {
-    sums = await rememberSummaries(pair, local, remote, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
+    sums = await rememberSummaries(pair, local, remote, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }), sameOrder(at, remote.paths.length));
   }
   // The receipt's sums digest from what was just proved, when every local file's hash is known (the
   // summary's, when it took one from the whole cache: the same lines, as cachedSha answers from the cache first).
@@ -167,6 +167,13 @@ function takeFromSource(derived: ReadonlyMap<string, [number, number]>, written:
     remember(dst, [p, k[di * 4] as number, k[di * 4 + 1] as number, k[di * 4 + 2] as number, k[di * 4 + 3] as number, sha, '', '', 0], dst.nowMs);
   }
   return { late, taken };
+}
+
+/** Whether each local index matched the remote index of its own number, and every remote entry was matched: the same paths in the same order. */
+function sameOrder(at: Int32Array, remoteFiles: number): boolean {
+  if (at.length !== remoteFiles) return false;
+  for (let i = 0; i < at.length; i++) if (at[i] !== i) return false;
+  return true;
 }
 
 /**
