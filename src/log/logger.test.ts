@@ -8,17 +8,23 @@ import { logSink } from './logger.js';
 const tempDir = tempDirs();
 
 describe('the log file', () => {
-  it("keeps each pair's file lists on its pair_end line only; run_end keeps every other field, redacted", () => {
+  it("keeps each pair's path lists on its pair_end line only (run_end counts them); every other field stays, redacted", () => {
     const file = join(tempDir('labsync-log-'), 'run.log');
     const redact = makeRedactor({ LABSYNC_TEST_TOKEN: 'sekrit-value-123' });
     const sink = logSink(file, redact, false);
-    const pair = { name: 't', status: 'ok', files: 2, error: 'token sekrit-value-123 refused', changes: { transfer: ['a', 'b'], delete: ['c'] } };
+    const pair = { name: 't', status: 'ok', files: 2, error: 'token sekrit-value-123 refused', changes: { transfer: ['a', 'b'], delete: ['c'], sourceFiles: 3, blockers: ['dirty'] }, verify: { status: 'drift', checked: 3, missing: ['x'], extra: [], changed: ['y', 'z'] }, left: ['q'] };
     sink.emit({ kind: 'pair_end', result: pair } as never);
     sink.emit({ kind: 'run_end', result: { command: 'data push', ok: true, pairs: [pair] } } as never);
     const [pairEnd, runEnd] = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(pairEnd.result.changes).toEqual({ transfer: ['a', 'b'], delete: ['c'] });
+    expect(pairEnd.result.changes).toEqual({ transfer: ['a', 'b'], delete: ['c'], sourceFiles: 3, blockers: ['dirty'] });
+    expect(pairEnd.result.verify.changed).toEqual(['y', 'z']);
     expect(runEnd.msg).toBe('run_end');
-    expect(runEnd.result.pairs).toEqual([{ name: 't', status: 'ok', files: 2, error: 'token *** refused' }]);
+    expect(runEnd.result.pairs).toEqual([{
+      name: 't', status: 'ok', files: 2, error: 'token *** refused', left: 1,
+      changes: { transfer: 2, delete: 1, sourceFiles: 3, blockers: ['dirty'] },
+      verify: { status: 'drift', checked: 3, missing: 1, extra: 0, changed: 2 },
+    }]);
+    expect(runEnd.result.command).toBe('data push');
     expect(readFileSync(file, 'utf8')).not.toContain('sekrit-value-123');
   });
 });

@@ -16,11 +16,23 @@ export function defaultLogFile(root: string, date = new Date()): string {
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
 
 /**
- * run_end without each pair's file lists: its pair_end line just above holds them (a first push of 50k
- * files logged 835 KB twice; 1M files, ~17 MB twice), and the run's line keeps every other field.
+ * run_end without each pair's path lists: its pair_end line just above holds them (a first push of 50k
+ * files logged its 50k sent paths twice, 835 KB a line; a check against an emptied destination, the
+ * whole tree twice). Each list becomes its length (`transfer: 50000`); every other field stays as it is.
  */
 function withoutFileLists(event: Extract<Parameters<Emit>[0], { kind: 'run_end' }>): object {
-  return { ...event, result: { ...event.result, pairs: event.result.pairs.map(({ changes: _, ...pair }) => pair) } };
+  const counted = (o: object | null | undefined, keys: readonly string[]): object | null | undefined => {
+    if (!o) return o;
+    const out: Record<string, unknown> = { ...o };
+    for (const k of keys) if (Array.isArray(out[k])) out[k] = (out[k] as unknown[]).length;
+    return out;
+  };
+  return { ...event, result: { ...event.result, pairs: event.result.pairs.map((pair) => {
+    const p = counted(pair, ['left']) as Record<string, unknown>;
+    if (pair.changes) p.changes = counted(pair.changes, ['transfer', 'delete', 'replace', 'uncommitted']);
+    if (pair.verify) p.verify = counted(pair.verify, ['missing', 'extra', 'changed']);
+    return p;
+  }) } };
 }
 
 export function logSink(file: string, redact: Redactor, verbose: boolean): { emit: Emit; flush: () => void } {
