@@ -2,7 +2,7 @@
 // whole-file checksum) instead of reading the copies back on the host; these cases count bytes read
 // on each side and show the guarantee holds: a file changed around the transfer is never taken on trust.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { coldLab, json, Lab } from './harness/lab.js';
@@ -15,7 +15,7 @@ const tempDir = tempDirs();
 
 const ssh = inject('sshHost');
 
-type Verify = { status: string; changed: string[]; bytesHashed?: { local: number; remote: number }; proof?: string; provenByTransfer?: number; readWhileSending?: number };
+type Verify = { status: string; changed: string[]; extra?: string[]; bytesHashed?: { local: number; remote: number }; proof?: string; provenByTransfer?: number; readWhileSending?: number };
 type Doc = { pairs: { status: string; files: number; warnings: string[]; verify: Verify | null }[] };
 
 const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
@@ -167,6 +167,26 @@ exec "${execFileSync('sh', ['-c', 'command -v rsync']).toString().trim()}" "$@"
     // Both were read while rsync sent them; a's hash is of the bytes sent, under a key it no longer has.
     expect(pair?.verify).toMatchObject({ status: 'in_sync', readWhileSending: 10 });
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'FIRST', b: 'other' });
+  });
+
+  it('a source file gone between the listing after the transfer and its read is not proved by its copy\'s hash: it is there only', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'alpha').write(lab.path('raw/b'), 'beta');
+    await settle();
+    // The source is read after the transfer (LABSYNC_EARLY_HASH=0). Its second find (the listing after the
+    // transfer) still lists b, then b goes before it is read: b's copy is read on the host, and that hash
+    // must not stand for the source's too (it did: b was judged equal, proved by the transfer).
+    const dir = tempDir('labsync-find-then-');
+    const real = execFileSync('sh', ['-c', 'command -v find']).toString().trim();
+    writeFileSync(join(dir, 'find'), `#!/bin/sh\n"${real}" "$@"\nrc=$?\necho >> '${dir}/calls'\n[ "$(wc -l < '${dir}/calls')" -eq 2 ] && rm -f '${lab.path('raw/b')}'\nexit $rc\n`);
+    chmodSync(join(dir, 'find'), 0o755);
+    const push = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_EARLY_HASH: '0', PATH: `${dir}:${process.env.PATH ?? ''}` } });
+    expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+    expect(existsSync(lab.path('raw/b'))).toBe(false);
+    // A push that does not mirror keeps a copy the source no longer has: there only, not drift.
+    expect(pairOf(push)?.verify).toMatchObject({ status: 'in_sync', extra: ['b'], changed: [], provenByTransfer: 1, bytesHashed: { local: 5, remote: 4 } });
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'alpha', b: 'beta' });
   });
 
   it('a copy rewritten on the host just after rsync wrote it (same size, new mtime) is read there and repaired', async () => {

@@ -114,14 +114,19 @@ export async function compareListed(pair: ResolvedPair, local: Side, remote: Sid
   if (again && 'unsupported' in again) return again;
   const takenHere = written?.from === 'remote' ? taken : undefined;
   const takenThere = written?.from === 'remote' ? undefined : taken;
+  // `again` read the destination only: its hash answers for that side, never for a source file gone since.
+  const againHere = written?.from === 'remote' ? again : undefined;
+  const againThere = written?.from === 'remote' ? undefined : again;
   for (let k = 0; k < pendingN; k++) {
     const i = pending[k] as number;
     const p = local.paths[i] as string;
     // Asked again rather than kept: a hash this run's reads remembered since is the one those reads answer.
-    const x = knownHere(i) ?? here.files.sha(p) ?? takenHere?.get(p) ?? again?.files.sha(p);
-    const y = knownThere(at[i] as number) ?? far.files.sha(p) ?? takenThere?.get(p) ?? again?.files.sha(p);
-    // Gone from the far side since the listing: missing there; gone here: nothing to compare with.
+    const x = knownHere(i) ?? here.files.sha(p) ?? takenHere?.get(p) ?? againHere?.files.sha(p);
+    const y = knownThere(at[i] as number) ?? far.files.sha(p) ?? takenThere?.get(p) ?? againThere?.files.sha(p);
+    // Gone from the far side since the listing: missing there; gone here (a local read fails only on a
+    // file gone, anything else stops the run): there only; gone from both: nothing to compare.
     if (y === undefined && x !== undefined) missing.push(p);
+    else if (x === undefined && y !== undefined) extra.push(p);
     else if (x !== y) changed.push(p);
   }
   await saveCaches(local, remote, ctx, pair);
