@@ -3,10 +3,11 @@ import { readWhileWaiting } from './local-ahead.js';
 import type { Listed, Side } from './sides.js';
 
 /** A side whose listing and cache count how often they are read (what the plan would parse and open). */
-function countedSide(missing = false, throws = false): { side: Side; reads: () => number } {
+function countedSide(missing = false, throws = false, links = 0): { side: Side; reads: () => number } {
   let reads = 0;
   const side = {
     missing,
+    links,
     get paths() {
       reads++;
       if (throws) throw new Error('damaged listing');
@@ -37,10 +38,13 @@ describe('a first push reads its local listing while the host is still listing',
     expect(reads()).toBe(0);
   });
 
-  it('does nothing for a missing folder, a failed listing, or a host that failed first', async () => {
+  it('does nothing for a missing folder, one holding symlinks, a failed listing, or a host that failed first', async () => {
     const missing = countedSide(true);
     await readWhileWaiting(Promise.resolve(missing.side), pending());
     expect(missing.reads()).toBe(0);
+    const linked = countedSide(false, false, 2);
+    await readWhileWaiting(Promise.resolve(linked.side), pending());
+    expect(linked.reads()).toBe(0);
     await expect(readWhileWaiting(Promise.reject(new Error('find failed')), pending())).resolves.toBeUndefined();
     const failedThere = Promise.reject(new Error('ssh failed'));
     failedThere.catch(() => undefined);

@@ -11,12 +11,14 @@ export async function readWhileWaiting(here: Promise<Side>, there: Promise<Liste
   let answered = false;
   void there.then(() => (answered = true), () => (answered = true));
   const side = await here.catch(() => undefined);
-  if (!side || side.missing || answered) return;
+  // A folder with symlinks is not planned this way (the tool's own preview runs, and no summary is ever
+  // kept for it): reading ahead would be thrown away on every run.
+  if (!side || side.missing || answered || (side.links ?? 0) > 0) return;
   try {
     void side.paths;
     void side.cache;
+    mark('local listing read while the host lists');
   } catch {
     // The plan reads them again and says what failed.
   }
-  mark('local listing read while the host lists');
 }
