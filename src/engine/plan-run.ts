@@ -60,7 +60,7 @@ export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemo
   const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote, held);
   seen?.(there);
   const here = listLocal(pair, pair.local, ctx, found?.local, earlier?.local);
-  if (whole && pair.remote.type === 'ssh') void readWhileWaiting(here, there);
+  if (whole) void readWhileWaiting(here, there);
   const [local, remote] = await Promise.all([here, there]);
   // find marks symlinks in the listing's own walk; only without GNU find does a second walk ask.
   if (local.links !== undefined ? local.links > 0 : await holdsLinks(pair.local)) return { unsupported: 'the folder holds symlinks' };
@@ -124,7 +124,8 @@ export async function planBody(given: ResolvedPair, adapter: Adapter, o: PairRun
   // bin/labsync.js may have started early (exec/early.ts).
   const hold = holdsSession(pair, { dryRun: o.dryRun, seam: Boolean(o.seam), shard: Boolean(o.shardRun) });
   // No summary of the local tree (a first push, or the last proof lost): the plan reads the whole listing.
-  const whole = !o.seam && !o.shardRun && !hasSummary(cacheDir(pair), pair.local);
+  // Only an ssh host's listing is a wait worth filling (a local remote is walked as fast as the source).
+  const whole = pair.remote.type === 'ssh' && !o.seam && !o.shardRun && !hasSummary(cacheDir(pair), pair.local);
   const listing = listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined, undefined, whole);
   // The receipt's tool version, read while the listings run (after their processes started).
   warmVersion(pair, ctx.redact);
