@@ -18,9 +18,11 @@ const ROUNDS = Number(process.env.LABSYNC_AB_ROUNDS ?? 3);
 const SCALE = Number(process.env.LABSYNC_BENCH_SYNC_SCALE ?? 1);
 
 const builds = (process.env.LABSYNC_AB_BUILDS ?? 'main=/work/main/bin/labsync.js,this=bin/labsync.js').split(',').map((spec) => {
-  const [name, rest] = spec.split('=', 2) as [string, string];
+  // At the first '=' only: split(s, 2) drops what follows a second one (it did, the `+VAR=value` part).
+  const at = (s: string): [string, string] => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)];
+  const [name, rest] = at(spec);
   const [bin, ...vars] = rest.split('+');
-  return { name, bin: resolve(bin as string), env: Object.fromEntries(vars.map((v) => v.split('=', 2) as [string, string])) };
+  return { name, bin: resolve(bin as string), env: Object.fromEntries(vars.map(at)) };
 });
 
 const count = Math.max(10, Math.round(10_000 * SCALE));
