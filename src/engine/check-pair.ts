@@ -53,7 +53,7 @@ async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Dire
   // The host lists in a held session, as a push's does: the same ssh command, so bin/labsync.js may have
   // started it already (exec/early.ts); it ends as soon as the listing is in.
   const hold = holdsSession(pair, { dryRun: false, seam: false, shard: Boolean(o.shard) });
-  const listed = await listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined);
+  const listed = await listBoth(pair, ctx, { found: known.stats, held: hold ? { hold: true } : undefined });
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed;
   takeSession(listed.remote)?.session.release();

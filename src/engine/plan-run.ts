@@ -49,15 +49,22 @@ export function plansItself(pair: ResolvedPair, adapter: Adapter): boolean {
 
 type Sides = { local: Side; remote: Side } | { unsupported: string } | { stop: Body };
 
-/** `hashRemote`: files to hash on an ssh host in the listing's own call (those a push just wrote). */
-/** `found`: both local trees as find already listed them in this run (unchanged.ts), not listed again. */
-/** `earlier`: the sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
-/** `held`: the host's session kept for the transfer, or the host's listing already taken in it (ssh-held.ts). */
-/** `seen`: given the remote side's listing as it starts (it may end well before the local one). */
-/** `whole`: the caller will read the whole local listing and its cache (no incremental plan can be made): read while the host's listing is awaited. */
-export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, hashRemote?: readonly string[], found?: { local?: Found; remote?: Found }, earlier?: { local: Side; remote: Side }, held?: Parameters<typeof listRemote>[5], seen?: (remote: Promise<Listed>) => void, whole = false): Promise<Sides> {
+export interface ListBothOptions {
+  /** Both local trees as find already listed them in this run (unchanged.ts), not listed again. */
+  readonly found?: { local?: Found; remote?: Found } | undefined;
+  /** The sides as listed before a transfer, whose hash caches the new listings take over (not read again). */
+  readonly earlier?: { local: Side; remote: Side } | undefined;
+  /** The host's session kept for the transfer, or the host's listing already taken in it (ssh-held.ts). */
+  readonly held?: Parameters<typeof listRemote>[4];
+  /** Given the remote side's listing as it starts (it may end well before the local one). */
+  readonly seen?: (remote: Promise<Listed>) => void;
+  /** The caller will read the whole local listing and its cache (no incremental plan can be made): read while the host's listing is awaited. */
+  readonly whole?: boolean;
+}
+
+export async function listBoth(pair: ResolvedPair, ctx: AttemptContext, { found, earlier, held, seen, whole = false }: ListBothOptions = {}): Promise<Sides> {
   // The host's listing first: its ssh login is the longest wait of the run, the local walk goes on meanwhile.
-  const there = listRemote(pair, ctx, hashRemote, found?.remote, earlier?.remote, held);
+  const there = listRemote(pair, ctx, found?.remote, earlier?.remote, held);
   seen?.(there);
   const here = listLocal(pair, pair.local, ctx, found?.local, earlier?.local);
   if (whole) void readWhileWaiting(here, there);
@@ -126,7 +133,7 @@ export async function planBody(given: ResolvedPair, adapter: Adapter, o: PairRun
   // No summary of the local tree (a first push, or the last proof lost): the plan reads the whole listing.
   // Only an ssh host's listing is a wait worth filling (a local remote is walked as fast as the source).
   const whole = pair.remote.type === 'ssh' && !o.seam && !o.shardRun && !hasSummary(cacheDir(pair), pair.local);
-  const listing = listBoth(pair, ctx, undefined, known.stats, undefined, hold ? { hold: true } : undefined, undefined, whole);
+  const listing = listBoth(pair, ctx, { found: known.stats, held: hold ? { hold: true } : undefined, whole });
   // The receipt's tool version, read while the listings run (after their processes started).
   warmVersion(pair, ctx.redact);
   const listed = await listing;
@@ -236,7 +243,12 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // earlier one below, and its raw listing (73 MB at 1M files) must not stay reachable from this frame.
   let read: Awaited<NonNullable<typeof early>['done']> | undefined;
   let there: Promise<Listed> | undefined;
-  const listing = isEmptyPlan(plan) ? sides : listBoth(pair, ctx, undefined, full || o.shardRun ? undefined : statsAfter(pair, direction, { local, remote }, touchedBy(plan, wrote)), { local, remote }, after ? { answer: after } : undefined, (r) => (there = r));
+  const listing = isEmptyPlan(plan) ? sides : listBoth(pair, ctx, {
+    found: full || o.shardRun ? undefined : statsAfter(pair, direction, { local, remote }, touchedBy(plan, wrote)),
+    earlier: { local, remote },
+    held: after ? { answer: after } : undefined,
+    seen: (r) => (there = r),
+  });
   // The caches' rewrites and the listings to keep, made while those listings run (incremental-prepare.ts,
   // incremental-prepare-far.ts): each only put in place when the verify asks for exactly it.
   // LABSYNC_PREPARE=0: all made after the verify, as before; LABSYNC_PREPARE_FAR=0: the far side's and the listings.
@@ -277,7 +289,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
       o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
       const stop = await move(adapter, adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], ctx, show, moved);
       if (stop) return { ...base, ...stop };
-      const relisted = await listBoth(pair, ctx, undefined, 'local' in sides && !o.shardRun && !full ? statsAfter(pair, direction, sides, touchedBy(filesPlan(again, 'content'))) : undefined);
+      const relisted = await listBoth(pair, ctx, { found: 'local' in sides && !o.shardRun && !full ? statsAfter(pair, direction, sides, touchedBy(filesPlan(again, 'content'))) : undefined });
       if ('stop' in relisted) return { ...base, ...relisted.stop };
       verified = ('local' in relisted ? await verifyListed(pair, direction, relisted.local, relisted.remote, mode, false, ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
       if ('stop' in verified) return { ...base, ...verified.stop };

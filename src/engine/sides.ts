@@ -152,7 +152,7 @@ export type Listed = { side: Side } | { unsupported: string } | { stop: Body };
  * host's session open for the transfer (ssh-held.ts); `answer`: the host's listing in that session
  * (undefined: the session failed, and the usual call lists).
  */
-export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?: readonly string[], stats?: Found, earlier?: Side, held?: { hold: true } | { answer: Promise<RemoteListing | undefined> }): Promise<Listed> {
+export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, stats?: Found, earlier?: Side, held?: { hold: true } | { answer: Promise<RemoteListing | undefined> }): Promise<Listed> {
   if (pair.remote.type === 'local') {
     const side = await listLocal(pair, pair.remote.path, ctx, stats, earlier);
     if (side.links !== undefined ? side.links > 0 : await holdsLinks(pair.remote.path)) return { unsupported: 'the folder holds symlinks' };
@@ -162,7 +162,7 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, hash?:
   const remote = pair.remote;
   const root = sshRoot(remote);
   // The last run's racy files ride this listing's call; hashed after find, each is used only under the key find gives it.
-  const ask = [...new Set([...(hash ?? []), ...readRacy(pair, root)])];
+  const ask = [...new Set(readRacy(pair, root))];
   // One listing, which the adapter may also give as a session kept open for the transfer (ssh-held.ts).
   const list = ctx.adapter.files?.list(pair, pair.mode, { excludes: treeExcludes(pair), hash: ask, ...(held && 'hold' in held ? { hold: heldToken() } : {}) });
   if (!list || !('tree' in list)) return { unsupported: `${pair.tool} does not list ${pair.remoteLabel} as a tree` };
