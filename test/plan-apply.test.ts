@@ -2,6 +2,7 @@
 // against moto. A saved plan is carried out exactly; a stale one, or one for another manifest, changes
 // nothing. Counted (files, commands, exit codes), never timed.
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -89,6 +90,24 @@ describe('plan --save and apply: rsync to a local folder', () => {
     const both = async (): Promise<unknown> => [lab.tree(lab.path('raw')), lab.tree(lab.outside('nas'))];
     await staleBy(lab, async () => void lab.write(lab.path('raw/a'), 'A, edited after the plan'), both, 'source');
     await staleBy(lab, async () => void lab.write(lab.outside('nas', 'a'), 'edited at the destination'), both, 'destination');
+  });
+
+  it('a file edited in place after the plan, keeping its size and mtime: apply moves only the planned files and reports the drift (exit 4), never sends it unreviewed', async () => {
+    const lab = setup();
+    lab.write(lab.path('raw/a'), 'aaaa');
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    lab.write(lab.path('raw/added'), 'added');
+    expect((await lab.cli(['plan', 'data', 'push', '--save', 'plan.json'])).exitCode).toBe(0);
+    // The listing the plan's digest covers (size, mtime) is unchanged: the plan is not stale.
+    // touch -r: the mtime to the nanosecond (a Date would round it to the millisecond).
+    execFileSync('touch', ['-r', lab.path('raw/a'), lab.outside('a-times')]);
+    lab.write(lab.path('raw/a'), 'bbbb');
+    execFileSync('touch', ['-r', lab.outside('a-times'), lab.path('raw/a')]);
+    const r = await lab.cli(['apply', 'plan.json', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(4);
+    expect(pairOf(r)).toMatchObject({ status: 'drift', changes: { transfer: ['added'], delete: [] } });
+    expect(pairOf(r).error).toMatch(/changed.*a.*apply moves only the files its plan lists/s);
+    expect(lab.tree(lab.outside('nas'))).toEqual({ a: 'aaaa', added: 'added' });
   });
 
   it('a plan for another manifest or another pair is exit 2 before anything runs', async () => {

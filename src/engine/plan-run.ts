@@ -285,7 +285,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   if (verified.status === 'drift') {
     const d = driftOf(verified, pair, direction);
     const again = direction === 'push' ? [...d.changed, ...d.missing] : [...d.changed, ...d.extra];
-    if (again.length) {
+    // An applied plan moves the files it lists and no others: what changed since (a file edited in place
+    // under the same size and mtime, one added meanwhile) is reported, not sent unreviewed.
+    if (again.length && o.seam?.kind !== 'apply') {
       o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
       const stop = await move(adapter, adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], ctx, show, moved);
       if (stop) return { ...base, ...stop };
@@ -300,7 +302,8 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // Counted in bytesHashed already (the side's fresh bytes); said apart so a reader sees where the read went.
   if (read?.bytes && verified.bytesHashed && verified.proof !== 'tool') verified = { ...verified, readWhileSending: read.bytes };
   if (verified.status === 'drift') {
-    return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}`, verify: verified, ...base, ...tally() };
+    const unplanned = o.seam?.kind === 'apply' ? '; apply moves only the files its plan lists: make a new plan (plan --save) to send these' : '';
+    return { status: 'drift', error: `verify found the destination differs after the transfer: ${describeDrift(verified, pair, direction)}${unplanned}`, verify: verified, ...base, ...tally() };
   }
   return { status: 'ok', verify: { ...verified, work: workSince(planned.began) }, ...base, ...tally() };
 }
