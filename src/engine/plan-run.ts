@@ -208,7 +208,10 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   let after: Promise<RemoteListing | undefined> | undefined;
   // Every source file, none at the destination, no saved plan or shard to hold to: the tool may walk the tree itself.
   const tree = !o.seam && !o.shardRun && plan.destFiles === 0 && !plan.replace.length && !plan.delete.length && plan.send.length === plan.sourceFiles;
-  const targets = !plan.delete.length ? [] : planned.incremental ? deletionTargetsAt(plan, source.path) : deletionTargets(plan, source.paths);
+  // A folder is named whole only where the source lacks it: one that is there but holds no listed file
+  // (emptied, or only excluded files) would make rsync delete nothing (--delete-missing-args). Known on
+  // disk for a local source; a host's folders only from its files.
+  const targets = !plan.delete.length ? [] : source.where === 'local' ? deletionTargetsAt(plan, source.path) : deletionTargets(plan, source.paths);
   const { send: files, delete: deletions } = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan, { tree, deleteTargets: targets });
   const relay = held !== undefined && sending.length > 0 && relayFits(pair, plan, files);
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which

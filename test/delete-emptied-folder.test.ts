@@ -1,0 +1,51 @@
+// A mirror push after files were removed but their folder kept (`rm data/old/*`), or a folder that now
+// holds only excluded files: the planned deletions happen. rsync's --delete-missing-args deletes a named
+// folder only where the source lacks it, so such a folder must be named file by file (a review found
+// the whole folder named, nothing deleted, and drift, exit 4, on every run). Real rsync, a local folder
+// remote and the test sshd.
+import { mkdirSync, rmSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { json, Lab } from './harness/lab.js';
+import { sshPairManifest } from './harness/ssh-manifest.js';
+
+const ssh = inject('sshHost');
+
+interface Pair { status: string; error: string | null; changes?: { delete: string[] }; verify: { status: string } | null }
+const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
+
+/** Pushes a tree, empties two of its folders (one keeps only an excluded file), pushes again. */
+async function emptiedThenPushed(lab: Lab, dest: () => Record<string, string>): Promise<void> {
+  // Enough kept files that three deletions stay under the guard's default max_delete (50%).
+  for (const k of ['k1', 'k2', 'k3']) lab.write(lab.path('raw', k), k);
+  lab.write(lab.path('raw/keep'), 'keep').write(lab.path('raw/old/x'), 'x').write(lab.path('raw/old/deep/y'), 'y').write(lab.path('raw/logs/run.txt'), 'run');
+  const first = await lab.cli(['data', 'push', '--json']);
+  expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+  expect(dest()).toEqual({ k1: 'k1', k2: 'k2', k3: 'k3', keep: 'keep', 'old/x': 'x', 'old/deep/y': 'y', 'logs/run.txt': 'run' });
+
+  rmSync(lab.path('raw/old'), { recursive: true });
+  mkdirSync(lab.path('raw/old/deep'), { recursive: true });
+  rmSync(lab.path('raw/logs/run.txt'));
+  lab.write(lab.path('raw/logs/debug.tmp'), 'excluded');
+  const r = await lab.cli(['data', 'push', '--json']);
+  expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+  expect(pairOf(r)).toMatchObject({ status: 'ok', changes: { delete: ['logs/run.txt', 'old/deep/y', 'old/x'] }, verify: { status: 'in_sync' } });
+  expect(dest()).toEqual({ k1: 'k1', k2: 'k2', k3: 'k3', keep: 'keep' });
+  // And the next run finds nothing to do.
+  const again = await lab.cli(['data', 'push', '--json']);
+  expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+  expect(pairOf(again).changes?.delete).toEqual([]);
+}
+
+describe('a mirror push deletes the files of a folder the source keeps empty', () => {
+  it('rsync to a local folder', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    delete: true\n    exclude: ["*.tmp"]\n`);
+    await emptiedThenPushed(lab, () => lab.tree(lab.outside('nas')));
+  });
+
+  it.skipIf(!ssh)('rsync over ssh (test sshd)', async () => {
+    const lab = new Lab();
+    lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
+    await emptiedThenPushed(lab, () => lab.tree(lab.outside('gpu', 'raw')));
+  });
+});
