@@ -216,4 +216,14 @@ describe('snapshots, bad input', () => {
     expect(json<{ pairs: { status: string; error: string }[] }>(r).pairs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/127\.0\.0\.1.*(refused|port 1)/) });
     expect(existsSync(lab.outside('far'))).toBe(false);
   });
+
+  it('plan --save refuses a snapshot push up front (exit 2, no file written): each push writes a new folder, nothing to plan against', async () => {
+    const lab = snapLab('local');
+    lab.write(lab.path('models/w.bin'), 'w');
+    const r = await lab.cli(['plan', 'models', 'push', '--save', 'plan.json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/plan --save: models\.ckpt \(rsync, push\) cannot be planned ahead/);
+    expect(existsSync(lab.path('plan.json'))).toBe(false);
+    expect(existsSync(lab.outside('far'))).toBe(false);
+  });
 });

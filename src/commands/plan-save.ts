@@ -6,7 +6,7 @@ import { storeLister } from '../adapters/files.js';
 import type { PlanSeam } from '../engine/plan-seam.js';
 import { plansItself } from '../engine/plan-run.js';
 import { directionOf } from '../engine/pair-options.js';
-import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
+import { EXIT, exitCodeFor, UsageError, type ExitCode } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { manifestDigest, planDigest, planText, savedPairOf, type SavedPair } from '../plan/saved.js';
 import type { Action, Manifest, ResolvedPair } from '../types.js';
@@ -19,6 +19,8 @@ import { runSelected } from './run-selected.js';
 export function plannable(pair: ResolvedPair, action: Action): boolean {
   const direction = directionOf(pair, action);
   if (direction !== 'push' && direction !== 'pull') return false;
+  // A snapshot push writes a new dated folder each run (snapshots.ts): nothing to plan against.
+  if (pair.snapshots && direction === 'push') return false;
   const adapter = adapterFor(pair.tool);
   return plansItself(pair, adapter) || Boolean(storeLister(adapter, pair, direction));
 }
@@ -44,7 +46,9 @@ export async function planSaveCommand(file: string, action: Action, manifest: Ma
   const missing = pairs.filter((p) => !kept.has(p.name));
   if (missing.length) {
     process.stderr.write(`labsync: no plan written to ${file}: ${missing.map((p) => p.name).join(', ')} could not be planned (see above)\n`);
-    return exitCodeFor(statuses);
+    // Never 0 without a plan written: CI would carry on with whatever file lies at that path.
+    const code = exitCodeFor(statuses);
+    return code === EXIT.ok ? EXIT.usage : code;
   }
   const text = redact(planText({
     version: VERSION, createdAt: result.startedAt, action, manifestFile: relative(manifest.root, manifest.file), manifestSha256: manifestDigest(manifest.file),

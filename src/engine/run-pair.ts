@@ -9,6 +9,7 @@ import { locksDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import type { AttemptContext } from './attempt.js';
 import { afterTransfer } from './after-transfer.js';
+import { unplannable } from './plan-seam.js';
 import { checkBody } from './check-pair.js';
 import type { Body } from './outcome.js';
 import type { PairResult } from './events.js';
@@ -39,6 +40,8 @@ async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions
   if (o.drain) return drainBody(pair, adapter, o, o.drain, ctx, show);
   if (pair.snapshots && direction === 'push' && o.action !== 'status') {
     if (o.plan.snapshot) return { status: 'refused', error: '--snapshot picks what pull, check and status read; a push always writes a new snapshot' };
+    // A new dated folder each run: no saved plan holds for it (plan --save refuses it up front; a plan made by hand is refused here).
+    if (o.seam) return unplannable(pair, o.seam);
     return snapshotPush(pair, adapter, o, ctx, show, (target, base) => {
       const at: AttemptContext = { ...ctx, pair: target };
       return afterTransfer(target, adapter, o, at, show, base, 'push', () => verifySnapshot(target, adapter, at, o.plan));
