@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hasOddSegment } from '../plan/odd-path.js';
 import type { Adapter, Lister, RemoteEntries, ToolOutput } from '../adapters/types.js';
 import { storeLister } from '../adapters/files.js';
 import { directTarget, type S3Target } from '../exec/s3-direct.js';
@@ -108,7 +109,7 @@ export function targetOf(lister: Lister, env: NodeJS.ProcessEnv = process.env): 
  */
 async function asTool(lister: Lister, target: S3Target, entries: Entry[], ctx: AttemptContext, read: { n: number }): Promise<{ entries: Entry[] } | { why: string }> {
   if (lister.s3) return { entries };
-  if (entries.some((e) => ODD_SEGMENT.test(`/${e.path}/`))) return { why: 'a key is no file name for rclone' };
+  if (entries.some((e) => hasOddSegment(e.path))) return { why: 'a key is no file name for rclone' };
   const out: Entry[] = entries.map((e) => ({ path: e.path, size: e.size, ...(e.etag && PLAIN_MD5.test(e.etag) ? { md5: e.etag } : {}) }));
   const unknown = out.map((e, i) => [e, i] as const).filter(([e]) => !e.md5);
   const options = { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) };
@@ -124,7 +125,6 @@ async function asTool(lister: Lister, target: S3Target, entries: Entry[], ctx: A
 }
 
 const PLAIN_MD5 = /^[0-9a-f]{32}$/;
-const ODD_SEGMENT = /\/(\.{0,2})\//;
 
 /** How labsync's own listing of `target` is shown (the run adds its pages; `plan` closes it as it is). */
 export const ownListingLine = (target: S3Target): string => `${listUrl(target)} list-objects-v2 prefix=${target.prefix ? `${target.prefix}/` : ''} (labsync's own listing`;

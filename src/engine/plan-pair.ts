@@ -5,6 +5,7 @@ import { mkdir, rm, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Adapter, Command, Lister, PlannedTransfer } from '../adapters/types.js';
 import { computePlan, isEmptyPlan, planBytes } from '../plan/compute.js';
+import { firstOdd } from '../plan/odd-path.js';
 import { changesOf } from '../plan/changes.js';
 import type { Listing, PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
@@ -45,6 +46,10 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
   if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes: wholeChanges };
   if (o.shardRun) o.shardRun.run = runFingerprint(direction, pair.delete, source.entries);
+  // A key that names no file inside the local folder (`x/../../.bashrc`): joined to it, it would climb out
+  // or land on another file. Said, and nothing pulled, rather than written where it points.
+  const odd = direction === 'pull' ? firstOdd([...whole.send, ...whole.replace].map((f) => f.path)) : undefined;
+  if (odd !== undefined) return { status: 'refused', error: `${pair.remoteLabel} holds the key ${JSON.stringify(odd)}, which names no file inside ${pair.local} (an empty, "." or ".." segment); nothing was pulled. Rename or remove it there, or exclude it`, changes: wholeChanges };
   // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
   const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges });
   const held = atPlan(o.seam, pair, direction, whole, refusal);

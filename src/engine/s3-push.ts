@@ -14,6 +14,7 @@ import { backoffDelay, sleep } from '../exec/retry.js';
 import type { S3Target } from '../exec/s3-direct.js';
 import { deleteObject, putObject, type S3Written } from '../exec/s3-put.js';
 import { objectUrl } from '../exec/s3-meta.js';
+import { firstOdd } from '../plan/odd-path.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { AWS_PART_SIZE } from '../verify/etag.js';
@@ -58,6 +59,9 @@ export function directPush(pair: ResolvedPair, lister: Lister, plan: PairPlan, e
   if (process.platform === 'win32') return { reason: 'Content-Type would come from the Windows registry' };
   const files = [...plan.send, ...plan.replace];
   if (files.length + plan.delete.length > PUT_MAX_OBJECTS) return { reason: `more than ${PUT_MAX_OBJECTS} objects` };
+  // Its URL would name another object (`tmp/../model.bin` is `model.bin` once parsed): aws-cli sends the key as written.
+  const odd = firstOdd([...files, ...plan.delete].map((f) => f.path));
+  if (odd !== undefined) return { reason: `the key ${JSON.stringify(odd)} has an empty, "." or ".." segment` };
   const bytes = files.reduce((n, f) => n + f.size, 0);
   if (files.some((f) => f.size >= AWS_MULTIPART_THRESHOLD)) return { reason: 'a file aws-cli would upload in parts' };
   if (pair.backup && (plan.replace.length || plan.delete.length)) return { reason: 'aws-cli copies the replaced objects into the backup prefix' };
