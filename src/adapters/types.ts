@@ -27,6 +27,11 @@ export interface Command {
   readonly label: string;
   /** The pair it works for, so a classification can name the exact command to run next. */
   readonly pair?: string;
+  /**
+   * The argv for running it again after a transient failure (attempt 2, 3, …), where the same argv
+   * would undo what the first run did: rclone moving the copies it just wrote over the backups it took.
+   */
+  readonly retryArgs?: (attempt: number) => readonly string[];
   /** Said to the user (as a warning) when this command succeeds: "commit data/raw.dvc …". */
   readonly notice?: string;
   /**

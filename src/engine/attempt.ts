@@ -75,23 +75,33 @@ export function progressLines({ adapter, pair, emit }: Pick<AttemptContext, 'ada
 /** A transfer's stdout (its progress and the files it names) is read this often, not at each of its writes (exec/run.ts). */
 const STDOUT_EVERY_MS = 25;
 
-/** Runs `commands` in order; a transient failure reruns them all after a backoff, up to the pair's retries. */
+/**
+ * Runs `commands` in order; a transient failure runs again, after a backoff and up to the pair's
+ * retries, from the command that failed: the ones before it succeeded and are not repeated (a backup
+ * copy taken again after the object was replaced would hold the new content, the old one lost).
+ */
 export async function attempt(commands: readonly Command[], ctx: AttemptContext): Promise<Attempted> {
   const { adapter, pair, emit, redact, signal } = ctx;
   const onLine = ctx.progress ? progressLines(ctx) : undefined;
+  // The outputs of the commands that succeeded, in order: the next one to run is at outputs.length.
+  const outputs: ToolOutput[] = [];
+  const warnings: string[] = [];
+  const ran = new Set<number>();
   for (let n = 1; ; n++) {
-    const outputs: ToolOutput[] = [];
-    const warnings: string[] = [];
     let failure: { outcome: Extract<Outcome, { kind: 'fatal' | 'retry' }>; command: Command } | undefined;
-    for (const command of commands) {
+    for (let i = outputs.length; i < commands.length; i++) {
+      const given = commands[i] as Command;
+      // The first run of this command (not of the attempt) takes its own argv; a rerun, what it says a rerun needs.
+      const command = n > 1 && given.retryArgs && ran.has(i) ? { ...given, args: given.retryArgs(n) } : given;
+      ran.add(i);
       const output = await run(command, {
         signal, timeoutMs: pair.timeoutMs, redact, ...(onLine ? { onLine } : {}), ...(ctx.progress ? { stdoutEveryMs: STDOUT_EVERY_MS } : {}),
         ...(ctx.watchStall ? { stall: { ms: pair.stallTimeoutMs, ...(adapter.parseProgress ? { progress: adapter.parseProgress } : {}) } } : {}),
       });
       if (output.aborted) return { kind: 'interrupted', attempts: n };
-      outputs.push(output);
       const outcome: Outcome = answered(output, command) ? { kind: 'ok' } : (spawnFailure(output, command, adapter) ?? adapter.classify(output, command));
       if (outcome.kind === 'ok') {
+        outputs.push(output);
         if (outcome.warning) warnings.push(outcome.warning);
         if (command.notice) warnings.push(command.notice);
         continue;

@@ -99,8 +99,9 @@ export const rclone: Adapter = {
     // One copy, or a sync when the plan deletes (its deletions come after its transfers): nothing in `delete`.
     transfer: (pair, direction, plan, ctx) => {
       const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
-      const args = plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles));
-      return { send: [command(pair, args, `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx)], delete: [] };
+      const argv = (attempt: number): string[] => plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles), attempt);
+      const sent = command(pair, argv(1), `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx);
+      return { send: [pair.backup ? { ...sent, retryArgs: argv } : sent], delete: [] };
     },
   },
   repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true, undefined, undefined, ctx)],
