@@ -129,3 +129,28 @@ describe.skipIf(!s3)('rclone → S3 (moto): a send that fails deletes nothing', 
     expect(now).toContain('lab/raw/big.bin');
   });
 });
+
+describe.skipIf(!s3)('aws → S3 (moto): a planned file aws skips deletes nothing', () => {
+  const server = s3 as S3Server;
+
+  it('a file renamed away after the plan (aws: "Skipping file … does not exist", exit 2): exit 1, naming it; the old name is still there', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(s3PairManifest(server, bucket, 'aws', '    delete: true\n    max_delete: 100%\n'));
+    lab.write(lab.path('raw/keep.txt'), 'kept').write(lab.path('raw/old-name.txt'), 'renamed');
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    execFileSync('mv', [lab.path('raw/old-name.txt'), lab.path('raw/new-name.txt')]);
+    lab.write(lab.path('raw/other.txt'), 'other');
+    // The real aws, but its staged copy first finds new-name.txt gone (renamed again before the upload).
+    const real = execFileSync('sh', ['-c', 'command -v aws'], { encoding: 'utf8' }).trim();
+    const dir = tempDir('labsync-aws-skip-');
+    writeFileSync(join(dir, 'aws'), `#!/bin/sh\ncase " $* " in *.labsync/stage*) rm -f '${lab.path('raw/new-name.txt')}';; esac\nexec '${real}' "$@"\n`);
+    chmodSync(join(dir, 'aws'), 0o755);
+    const r = await lab.cli(['data', 'push', '--json'], { env: { ...S3_KEYS, LABSYNC_S3_PUT: '0', PATH: `${dir}:${process.env.PATH ?? ''}` } });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(pairOf(r)).toMatchObject({ status: 'failed', error: expect.stringMatching(/skipped a file it was to copy.*new-name\.txt.*nothing was deleted/s) });
+    const listed = await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/lab/raw/`]);
+    expect(listed).toContain('lab/raw/old-name.txt');
+    expect(listed).toContain('lab/raw/other.txt');
+  });
+});

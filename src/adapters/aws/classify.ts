@@ -1,7 +1,7 @@
 // Pure: aws-cli's exit code + stderr → ok | retry | fatal. aws-cli v1: 1 = an S3 operation failed,
 // 2 = usage error OR some files skipped, 255 = almost everything else; only stderr tells them apart.
 // https://docs.aws.amazon.com/cli/latest/topic/return-codes.html
-import type { Outcome, ToolOutput } from '../types.js';
+import type { Command, Outcome, ToolOutput } from '../types.js';
 
 const TRANSIENT = /Could not connect to the endpoint URL|Connection was closed|Read timeout|Connect timeout|SlowDown|Throttl|RequestTimeout|ServiceUnavailable|InternalError|\(500\)|\(503\)|Connection reset|EndpointConnectionError|Max retries exceeded/i;
 // XAdminUserNotFound: versitygw's answer to an unknown access key (AWS says InvalidAccessKeyId).
@@ -14,7 +14,7 @@ export function excerpt(stderr: string): string {
   return stderr.split('\n').map((l) => l.trim()).filter(Boolean).slice(-2).join(' | ').slice(0, 500);
 }
 
-export function classify(output: ToolOutput): Outcome {
+export function classify(output: ToolOutput, command?: Pick<Command, 'args'>): Outcome {
   const { exitCode, stderr } = output;
   const said = excerpt(stderr) || `aws exit ${exitCode}`;
   if (output.timedOut) return { kind: 'retry', reason: 'timed out' };
@@ -31,6 +31,9 @@ export function classify(output: ToolOutput): Outcome {
   }
   if (TRANSIENT.test(stderr)) return { kind: 'retry', reason: said };
   if (exitCode === 2 && /warning: Skipping file/i.test(stderr) && !/usage:|error:/i.test(stderr)) {
+    // A copy of named files (a plan's, a repair's) that skipped one did not do what it was asked: the
+    // deletions that follow it must not run (a rename's old name deleted, its new one never sent).
+    if (command?.args[1] === 'cp') return { kind: 'fatal', reason: `aws skipped a file it was to copy (gone or unreadable since the plan?): ${said}; nothing was deleted` };
     return { kind: 'ok', warning: `aws skipped some files: ${said}` };
   }
   if (exitCode === 2) return { kind: 'fatal', reason: `aws refused the command: ${said}` };
