@@ -85,7 +85,7 @@ export function copyOneArgv(pair: ResolvedPair, direction: 'push' | 'pull', key:
 /** One object's stored checksum (read only where its ETag cannot prove its content). `--key=`: a key may start with "-". */
 export function headArgv(pair: ResolvedPair, key: string): string[] {
   const remote = s3Remote(pair);
-  return ['s3api', 'head-object', ...globals(remote), '--bucket', remote.bucket, `--key=${remote.prefix ? `${remote.prefix}/` : ''}${key}`, '--checksum-mode', 'ENABLED', '--output', 'json'];
+  return ['s3api', 'head-object', ...globals(remote), ...timeouts(pair), '--bucket', remote.bucket, `--key=${remote.prefix ? `${remote.prefix}/` : ''}${key}`, '--checksum-mode', 'ENABLED', '--output', 'json'];
 }
 
 /** Paginated by aws-cli itself; the backup prefix is not part of the listing. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../../types.js';
+import { headArgv } from './argv.js';
 import { classify } from './classify.js';
 import { deleteObjectsArgvs, filteredPullArgvs, literalPattern, stagedPushArgv } from './planned.js';
 
@@ -13,6 +14,10 @@ describe('aws planned transfers (pure)', () => {
     expect(batches.map((b) => keysOf(b).length)).toEqual([1000, 1000, 1]);
     expect(keysOf(batches[0] as string[])[0]).toBe('lab/raw/k0');
     expect(batches[0]).toEqual(expect.arrayContaining(['s3api', 'delete-objects', '--bucket', 'b', '--endpoint-url', 'http://127.0.0.1:9']));
+  });
+  it('bounds delete-objects and head-object against a dead endpoint (connect and read timeouts; a review found none)', () => {
+    const bounded = { ...pair, stallTimeoutMs: 30_000 } as ResolvedPair;
+    for (const argv of [...deleteObjectsArgvs(bounded, ['k']), headArgv(bounded, 'k')]) expect(argv).toEqual(expect.arrayContaining(['--cli-connect-timeout', '30', '--cli-read-timeout', '30']));
   });
   it('keeps each batch\'s JSON (one argv word) under Linux\'s 128 KiB per word', () => {
     const long = Array.from({ length: 1000 }, (_, i) => `${'x'.repeat(900)}${i}`);

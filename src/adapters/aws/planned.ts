@@ -60,7 +60,7 @@ export function deleteObjectsArgvs(pair: ResolvedPair, keys: readonly string[]):
   }
   if (batch.length) batches.push(batch);
   return batches.map((b) => [
-    's3api', 'delete-objects', ...globals(remote), '--bucket', remote.bucket,
+    's3api', 'delete-objects', ...globals(remote), ...timeouts(pair), '--bucket', remote.bucket,
     '--delete', JSON.stringify({ Objects: b.map((Key) => ({ Key })), Quiet: true }), '--output', 'json',
   ]);
 }

@@ -99,7 +99,7 @@ export function repairArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: 
 
 /** The destination's files, for telling a replacement from a new file (and counting them for the guard). */
 export function listArgv(pair: ResolvedPair, path: string, config: string): string[] {
-  return ['lsjson', '-R', '--files-only', '--no-modtime', '--no-mimetype', '--config', config, ...filters(pair), '--', path];
+  return ['lsjson', '-R', '--files-only', '--no-modtime', '--no-mimetype', '--config', config, ...bounds(pair), ...filters(pair), '--', path];
 }
 
 export function sizeArgv(pair: ResolvedPair, path: string, config: string): string[] {
@@ -171,7 +171,7 @@ export function listsMd5(endpoint: Endpoint): boolean {
  */
 export function lsjsonArgv(pair: ResolvedPair, config: string): string[] {
   const hashed = listsMd5(pair.remote) ? ['--hash', '--hash-type', 'MD5', '--use-server-modtime'] : [];
-  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...filters(pair), '--', folderPath(pair.remote)];
+  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...bounds(pair), ...filters(pair), '--', folderPath(pair.remote)];
 }
 
 /**

@@ -6,7 +6,7 @@ import { answered } from '../../engine/attempt.js';
 import { classify } from './classify.js';
 import { rclone } from './index.js';
 import { changesFromDryRun, conflicts, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
-import { listsMd5, lsjsonArgv, plannedArgv } from './argv.js';
+import { listArgv, listsMd5, lsjsonArgv, plannedArgv } from './argv.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rclone-1.60.1/${name}`, import.meta.url), 'utf8');
 const out = (exitCode: number, stderr: string, stdout = ''): ToolOutput => ({ exitCode, stdout, stderr, durationMs: 1, timedOut: false, aborted: false });
@@ -66,6 +66,13 @@ describe('rclone argv for listings and plans', () => {
     const sftp = lsjsonArgv(pair({ type: 'rclone', remote: 'r', path: 'p', config: { type: 'sftp' } } as ResolvedPair['remote']), '/dev/null');
     expect(sftp).toContain('--no-mimetype');
     expect(sftp).not.toContain('--hash');
+  });
+  it('lists within bounds against a dead endpoint: connect and idle timeouts, few low-level retries (a review found rclone\'s 1 m / 5 m × 10 defaults)', () => {
+    const bounded = { ...s3, stallTimeoutMs: 30_000 } as ResolvedPair;
+    for (const argv of [lsjsonArgv(bounded, '/dev/null'), listArgv(bounded, 'labsyncs3:b/lab/raw', '/dev/null')]) {
+      expect(argv).toEqual(expect.arrayContaining(['--contimeout', '30s', '--timeout', '30s', '--low-level-retries', '3']));
+      expect(argv.indexOf('--timeout')).toBeLessThan(argv.indexOf('--'));
+    }
   });
   it('moves exactly the named files, a sync only when the plan deletes, backups kept', () => {
     const ctx = { stamp: 'S', tty: false, verbose: false, resync: false, full: false };
