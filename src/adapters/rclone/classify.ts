@@ -57,7 +57,7 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   if (usageExit(command.toolVersion).includes(exitCode) && USAGE.test(stderr)) {
     return { kind: 'fatal', reason: `rclone ${command.toolVersion ?? ''} refused the command line: ${said}`.replace('  ', ' '), hint: 'a flag this rclone does not know: run `labsync doctor` to see which rclone labsync found' };
   }
-  if (/directory not found/.test(stderr) && ['sync', 'copy', 'size', 'bisync'].includes(verb ?? '')) {
+  if (/directory not found/.test(stderr) && ['sync', 'copy', 'size', 'bisync', 'lsjson'].includes(verb ?? '')) {
     return { kind: 'fatal', safety: true, reason: `the source does not exist: ${said}` };
   }
   if (/NoSuchBucket|bucket does not exist/i.test(stderr)) return { kind: 'fatal', reason: `the bucket does not exist: ${said}` };

@@ -88,8 +88,9 @@ export const rclone: Adapter = {
       if (direction === 'bisync') return undefined; // bisync keeps its own listings and path
       const md5 = listsMd5(pair.remote);
       return {
-        // A remote folder not made yet holds nothing: the first push creates it.
-        remote: { commands: [command(pair, lsjsonArgv(pair, configPath()), `list ${pair.remoteLabel}`, false, /directory not found/)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
+        // A remote folder not made yet holds nothing to a push (which creates it); to a pull it is a
+        // source that does not exist (a typo in the path), never an empty one that would report in sync.
+        remote: { commands: [command(pair, lsjsonArgv(pair, configPath()), `list ${pair.remoteLabel}`, false, direction === 'push' ? /directory not found/ : undefined)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
         local: md5 ? { md5: true } : {},
         ...(md5 ? { s3Direct: { target: (env, read) => rcloneS3Target(pair.remote, env, configPath(env), read) } } : {}),
         // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
