@@ -39,6 +39,8 @@ export interface LocalKeys {
   readonly etagPartSize?: number;
   /** Entries with a git blob id (hf) get the local file's blob id computed beside its sha256. */
   readonly sha256?: boolean;
+  /** Each file's mtime too: where the remote lists only upload times, a file changed since is told by it (plan/compute.ts). */
+  readonly mtime?: boolean;
 }
 
 /**

@@ -31,7 +31,7 @@ export async function localListing(pair: ResolvedPair, want: Lister['local'], ct
     return listingOf(l.paths.map((path, i) => ({ path, size: l.keys[i * 4] as number, mtimeMs: l.keys[i * 4 + 1] as number })));
   }
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
-  const files = await hashTree(pair.local, { excludes, sha256: Boolean(want.sha256), md5: Boolean(want.md5), ...(want.etagPartSize ? { etagPartSize: want.etagPartSize } : {}), cacheDir: cacheDir(pair), warn, ...(hashed ? { hashed } : {}), fresh });
+  const files = await hashTree(pair.local, { excludes, sha256: Boolean(want.sha256), md5: Boolean(want.md5), ...(want.etagPartSize ? { etagPartSize: want.etagPartSize } : {}), ...(want.mtime ? { mtime: true } : {}), cacheDir: cacheDir(pair), warn, ...(hashed ? { hashed } : {}), fresh });
   return listingOf(files);
 }
 
@@ -104,13 +104,13 @@ export function targetOf(lister: Lister, env: NodeJS.ProcessEnv = process.env): 
  * Entries as the lister's tool would give them. For rclone: an MD5 from an ETag that is a plain MD5,
  * else the MD5 rclone keeps in the object's metadata (X-Amz-Meta-Md5chksum; rclone reads it with a
  * HEAD each, labsync with a one-byte GET each: s3-meta.ts), else none — never a multipart ETag taken
- * for an MD5; and no mtime (rclone's --use-server-modtime listing). A key with a path segment rclone
+ * for an MD5; and the upload time, not as an mtime (rclone's --use-server-modtime listing). A key with a path segment rclone
  * names otherwise (empty, "." or "..") leaves the listing to rclone: `why`.
  */
 async function asTool(lister: Lister, target: S3Target, entries: Entry[], ctx: AttemptContext, read: { n: number }): Promise<{ entries: Entry[] } | { why: string }> {
   if (lister.s3) return { entries };
   if (entries.some((e) => hasOddSegment(e.path))) return { why: 'a key is no file name for rclone' };
-  const out: Entry[] = entries.map((e) => ({ path: e.path, size: e.size, ...(e.etag && PLAIN_MD5.test(e.etag) ? { md5: e.etag } : {}) }));
+  const out: Entry[] = entries.map((e) => ({ path: e.path, size: e.size, ...(e.mtimeMs === undefined ? {} : { uploadedMs: e.mtimeMs }), ...(e.etag && PLAIN_MD5.test(e.etag) ? { md5: e.etag } : {}) }));
   const unknown = out.map((e, i) => [e, i] as const).filter(([e]) => !e.md5);
   const options = { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) };
   // A few at a time, as rclone's listing checks them (--checkers 8).

@@ -45,6 +45,23 @@ describe('differs', () => {
   });
 });
 
+describe('differs, against a store that lists only upload times', () => {
+  const up = (path: string, size: number, uploadedMs: number, md5?: string) => ({ path, size, uploadedMs, ...(md5 ? { md5 } : {}) });
+  it('a push sends a same-size file changed since its upload (rclone over S3, no MD5 known): aws s3 sync\'s rule', () => {
+    expect(differs(e('a', 1, 5_000), up('a', 1, 9_000))).toBeUndefined();
+    expect(differs(e('a', 1, 12_000), up('a', 1, 9_000))).toBe('mtime');
+    expect(differs(e('a', 1, 9_500), up('a', 1, 9_000), 1000)).toBeUndefined();
+    // A checksum both know still decides first.
+    expect(differs(e('a', 1, 12_000, { md5: 'x' }), up('a', 1, 9_000, 'x'))).toBeUndefined();
+  });
+  it('a pull never compares an upload time with a file\'s mtime (a pulled file keeps its own older one)', () => {
+    expect(differs(up('a', 1, 9_000), e('a', 1, 5_000))).toBeUndefined();
+  });
+  it('an upload time is part of the listing\'s digest (a re-upload of the same size makes a saved plan stale)', () => {
+    expect(listingOf([up('a', 1, 9_000)]).digest).not.toBe(listingOf([up('a', 1, 9_001)]).digest);
+  });
+});
+
 describe('differs, with S3 ETags', () => {
   it('compares MD5 ETags; an ETag that is no MD5 leaves only the size (its mtime is the upload time)', () => {
     const md5 = 'a'.repeat(32);

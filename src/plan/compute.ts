@@ -27,7 +27,7 @@ export function listingOf(entries: readonly Entry[]): Listing {
   const h = createHash('sha256');
   let text = '';
   for (const e of sorted) {
-    text += `${e.path}\0${e.size}\0${e.mtimeMs ?? ''}\0${e.md5 ?? ''}\0${e.etag ?? ''}${e.gitSha1 ? `\0${e.gitSha1}` : ''}\n`;
+    text += `${e.path}\0${e.size}\0${e.mtimeMs ?? ''}\0${e.md5 ?? ''}\0${e.etag ?? ''}${e.gitSha1 ? `\0${e.gitSha1}` : ''}${e.uploadedMs === undefined ? '' : `\0u${e.uploadedMs}`}\n`;
     if (text.length > 1 << 20) {
       h.update(text);
       text = '';
@@ -49,6 +49,10 @@ export function differs(source: Entry, dest: Entry, windowMs = 0): PlanReason | 
   if (source.size !== dest.size) return 'size';
   const known = commonChecksum(source, dest);
   if (known) return known[0] === known[1] ? undefined : 'content';
+  // A destination that lists only when each object was uploaded (rclone over S3 for an object whose MD5
+  // it cannot tell, as one aws-cli uploaded in parts): a file changed since is newer than its upload
+  // (aws s3 sync's rule for an upload). Not the other way: a pulled file keeps its own older mtime.
+  if (dest.uploadedMs !== undefined && dest.mtimeMs === undefined && source.mtimeMs !== undefined) return source.mtimeMs > dest.uploadedMs + windowMs ? 'mtime' : undefined;
   // An S3 object whose ETag is no MD5 (SSE-KMS, versitygw's checksum ETags) lists its upload time, not
   // the file's: its size is all the plan can compare (verify then proves content by stored checksum).
   if (opaque(source) || opaque(dest)) return undefined;

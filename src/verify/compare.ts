@@ -12,6 +12,11 @@ export interface Entry {
   readonly sha256?: string;
   /** git's blob id (sha1 of "blob <size>\0" + content): what the Hugging Face Hub lists for a file not in LFS. */
   readonly gitSha1?: string;
+  /**
+   * When the store received the object (S3's LastModified, rclone's server modtime), where that is all
+   * the listing tells of its time: not the file's mtime, so never compared as one (plan/compute.ts differs).
+   */
+  readonly uploadedMs?: number;
   /** S3: the additional checksum algorithms the listing says the object carries (SHA256, CRC32, …). */
   readonly checksums?: readonly string[];
 }

@@ -19,13 +19,15 @@ function count(r: BatchResult, counter: { bytes: number } | undefined): BatchRes
   return r;
 }
 
-export interface HashedFile extends Digests { readonly path: string; readonly size: number }
+export interface HashedFile extends Digests { readonly path: string; readonly size: number; readonly mtimeMs?: number }
 
 export interface HashTreeOptions {
   readonly excludes?: readonly string[];
   readonly sha256?: boolean;
   readonly md5?: boolean;
   readonly etagPartSize?: number;
+  /** Each file's mtime (ms) beside its digests. */
+  readonly mtime?: boolean;
   /** Where hashes are remembered between runs; none: hash everything. */
   readonly cacheDir?: string;
   /** Only stat, hash nothing (verify: size). */
@@ -149,7 +151,7 @@ function absorb(root: string, o: HashTreeOptions, c: Chunk, cache: HashCache, sc
     const sha256 = c.sha256[i] as string;
     // One object shape per kind of run: building each from spreads cost more than hashing a small file.
     files.push(shaOnly ? { path, size, sha256 } : {
-      path, size, ...(o.sha256 ? { sha256 } : {}), ...(o.md5 ? { md5: c.md5[i] as string } : {}), ...(o.etagPartSize ? { etag: c.etag[i] as string } : {}),
+      path, size, ...(o.mtime ? { mtimeMs: k[i * 4 + 1] as number } : {}), ...(o.sha256 ? { sha256 } : {}), ...(o.md5 ? { md5: c.md5[i] as string } : {}), ...(o.etagPartSize ? { etag: c.etag[i] as string } : {}),
     });
     if (o.summary) keys.push(size, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number);
     if (!o.cacheDir || (c.fresh !== 'all' && !c.fresh[i])) return;

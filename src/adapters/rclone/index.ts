@@ -91,7 +91,7 @@ export const rclone: Adapter = {
         // A remote folder not made yet holds nothing to a push (which creates it); to a pull it is a
         // source that does not exist (a typo in the path), never an empty one that would report in sync.
         remote: { commands: [command(pair, lsjsonArgv(pair, configPath()), `list ${pair.remoteLabel}`, false, direction === 'push' ? /directory not found/ : undefined)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
-        local: md5 ? { md5: true } : {},
+        local: md5 ? { md5: true, mtime: true } : {},
         ...(md5 ? { s3Direct: { target: (env, read) => rcloneS3Target(pair.remote, env, configPath(env), read) } } : {}),
         // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
         modifyWindowMs: pair.remote.type === 'local' ? 1 : 1000,

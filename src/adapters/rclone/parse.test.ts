@@ -39,10 +39,10 @@ describe('rclone parse (recorded rclone 1.60.1 output)', () => {
 });
 
 describe('rclone lsjson (recorded rclone 1.60.1 output)', () => {
-  it('reads an S3 listing with MD5s and no mtime (the server\'s is the upload time)', () => {
+  it('reads an S3 listing with MD5s and no mtime: the server\'s time is the upload time, kept as that', () => {
     const entries = parseLsjson(fixture('lsjson-hash.json'), true);
     expect(entries.map((e) => e.path)).toEqual(['-dash', 'with space.txt', 'ünï.bin', 'sub/c']);
-    expect(entries[3]).toEqual({ path: 'sub/c', size: 1, md5: '4a8a08f09d37b73795649038408b5f33' });
+    expect(entries[3]).toEqual({ path: 'sub/c', size: 1, uploadedMs: Date.parse('2026-11-30T06:54:50Z'), md5: '4a8a08f09d37b73795649038408b5f33' });
   });
   it('reads a listing without hashes with its nanosecond mtimes to the millisecond', () => {
     const entries = parseLsjson(fixture('lsjson-local.json'), false);

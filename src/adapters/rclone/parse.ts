@@ -205,8 +205,10 @@ export function parseLsjson(stdout: string, serverTime: boolean): Entry[] {
   const text = stdout.trim();
   if (!text) return [];
   return Lsjson().parse(JSON.parse(text)).filter((i) => !i.IsDir).map((i) => {
-    const mtimeMs = !serverTime && i.ModTime ? Date.parse(i.ModTime) : NaN;
+    // --use-server-modtime: the time the store took the object, not the file's.
+    const time = i.ModTime ? Date.parse(i.ModTime) : NaN;
     const md5 = i.Hashes?.md5;
-    return { path: i.Path, size: i.Size, ...(Number.isNaN(mtimeMs) ? {} : { mtimeMs }), ...(md5 ? { md5 } : {}) };
+    const when = Number.isNaN(time) ? {} : serverTime ? { uploadedMs: time } : { mtimeMs: time };
+    return { path: i.Path, size: i.Size, ...when, ...(md5 ? { md5 } : {}) };
   });
 }
