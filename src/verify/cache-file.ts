@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { makeFolder } from '../state/own-folder.js';
 import { writeFileAtomic } from '../state/atomic.js';
 
-/** One row per file: [path, size, mtimeMs, ctimeMs, ino, sha256, md5, etag, etagPartSize]. */
+/** One row per file: [path, size, mtimeMs, ctimeMs, ino, sha256, md5, etag, etagPartSize] (the part size the ETag was cut with: etag.ts partSizeFor). */
 export type Row = [string, number, number, number, number, string, string, string, number];
 
 export const MAGIC = 'labsync-hashes';

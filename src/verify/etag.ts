@@ -3,3 +3,17 @@
 
 /** aws-cli's defaults: multipart_threshold = multipart_chunksize = 8 MiB. */
 export const AWS_PART_SIZE = 8 * 1024 * 1024;
+
+/** S3 takes at most this many parts per upload. */
+const MAX_PARTS = 10_000;
+
+/**
+ * The part size aws-cli (s3transfer's ChunksizeAdjuster) uploads a file of `fileSize` bytes with:
+ * `chunk`, doubled until the file fits in 10,000 parts. A 100 GiB file goes in 16 MiB parts, not 8:
+ * an ETag recomputed with 8 MiB parts never matched, and the file was sent again on every run.
+ */
+export function partSizeFor(fileSize: number, chunk: number): number {
+  let size = chunk;
+  while (Math.ceil(fileSize / size) > MAX_PARTS) size *= 2;
+  return size;
+}

@@ -4,7 +4,7 @@
 import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { AWS_PART_SIZE } from './etag.js';
+import { AWS_PART_SIZE, partSizeFor } from './etag.js';
 
 export type Algo = 'sha256' | 'md5';
 
@@ -48,9 +48,9 @@ export function hashFileSync(request: HashRequest, buffer: Buffer, keys?: Float6
           ...(request.md5 ? { md5: oneShot('md5', data, 'hex') } : {}),
         };
       }
-      return hashStreaming(request, buffer, fd, n);
+      return hashStreaming(request, buffer, fd, n, s.size);
     }
-    return hashStreaming(request, buffer, fd, 0);
+    return hashStreaming(request, buffer, fd, 0, s.size);
   } finally {
     closeSync(fd);
   }
@@ -85,10 +85,12 @@ export function sha256IntoSync(path: string, buffer: Buffer, keys: Float64Array,
 }
 
 /** Streams the rest of `fd`; the first `already` bytes are in `buffer` (read by the caller). */
-function hashStreaming(request: HashRequest, buffer: Buffer, fd: number, already: number): Digests {
+function hashStreaming(request: HashRequest, buffer: Buffer, fd: number, already: number, size: number): Digests {
   const sha = request.sha256 ? createHash('sha256') : undefined;
   const md5 = request.md5 || request.etagPartSize ? createHash('md5') : undefined;
-  const partSize = request.etagPartSize ?? AWS_PART_SIZE;
+  // The uploader's threshold is the configured part size; its parts, that size as it adjusts it to the file.
+  const threshold = request.etagPartSize ?? AWS_PART_SIZE;
+  const partSize = partSizeFor(size, threshold);
   const parts: Buffer[] = [];
   let part: Hash | undefined = request.etagPartSize ? createHash('md5') : undefined;
   let inPart = 0;
@@ -121,7 +123,7 @@ function hashStreaming(request: HashRequest, buffer: Buffer, fd: number, already
   let etag: string | undefined;
   if (request.etagPartSize && md5Hex) {
     if (inPart > 0) parts.push((part as Hash).digest());
-    etag = total >= partSize ? `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}` : md5Hex;
+    etag = total >= threshold ? `${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-${parts.length}` : md5Hex;
   }
   return {
     ...(sha ? { sha256: sha.digest('hex') } : {}),

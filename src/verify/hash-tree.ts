@@ -10,6 +10,7 @@ import type { Digests } from './hash-file.js';
 import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
 import { sumsDigestOf } from './sums-file.js';
 import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
+import { partSizeFor } from './etag.js';
 
 export { statTree, treeStats, walkTree, type StatListing, type TreeFile, type TreeStats } from './stat-tree.js';
 
@@ -57,7 +58,7 @@ interface Chunk {
 }
 
 function covers(r: Row, o: HashTreeOptions): boolean {
-  return (!o.sha256 || Boolean(r[5])) && (!o.md5 || Boolean(r[6])) && (!o.etagPartSize || (Boolean(r[7]) && r[8] === o.etagPartSize));
+  return (!o.sha256 || Boolean(r[5])) && (!o.md5 || Boolean(r[6])) && (!o.etagPartSize || (Boolean(r[7]) && r[8] === partSizeFor(r[1], o.etagPartSize)));
 }
 
 export async function hashTree(root: string, o: HashTreeOptions, listed?: StatListing): Promise<HashedFile[]> {
@@ -160,7 +161,7 @@ function absorb(root: string, o: HashTreeOptions, c: Chunk, cache: HashCache, sc
     const same = was !== undefined && rowHasKey(was, k, i);
     const row: Row = [
       path, size, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number,
-      sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ?? (same ? was[8] : 0),
+      sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ? partSizeFor(size, o.etagPartSize) : same ? was[8] : 0,
     ];
     if (!cache.put(row, scanStartMs)) remembered = false;
   });

@@ -5,7 +5,9 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { partSizeFor } from './etag.js';
 
 /** The algorithms labsync can recompute; a store's other ones (CRC32C, CRC64NVME, …) cannot prove anything here. */
 export const CHECKSUM_ALGORITHMS = ['SHA256', 'CRC32'] as const;
@@ -39,10 +41,12 @@ const crcBytes = (n: number): Buffer => {
 };
 
 /**
- * Both forms of both algorithms for one file. `partSize`: the uploader's multipart chunk size; a file
+ * Both forms of both algorithms for one file. `threshold`: the uploader's multipart chunk size; a file
  * shorter than that was sent in one part and has only the whole-object form.
  */
-export async function localChecksums(path: string, partSize: number): Promise<LocalChecksums> {
+export async function localChecksums(path: string, threshold: number): Promise<LocalChecksums> {
+  // Parts as the uploader cut them (aws-cli doubles its chunk size for a file of over 10,000 parts).
+  const partSize = partSizeFor((await stat(path)).size, threshold);
   const whole = createHash('sha256');
   let wholeCrc = 0;
   const partShas: Buffer[] = [];
@@ -72,7 +76,7 @@ export async function localChecksums(path: string, partSize: number): Promise<Lo
   }
   const SHA256 = [whole.digest('base64')];
   const CRC32 = [crcBytes(wholeCrc).toString('base64')];
-  if (total >= partSize) {
+  if (total >= threshold) {
     if (inPart > 0) {
       partShas.push(part.digest());
       partCrcs.push(crcBytes(partCrc));
