@@ -110,7 +110,7 @@ export function targetOf(lister: Lister, env: NodeJS.ProcessEnv = process.env): 
 async function asTool(lister: Lister, target: S3Target, entries: Entry[], ctx: AttemptContext, read: { n: number }): Promise<{ entries: Entry[] } | { why: string }> {
   if (lister.s3) return { entries };
   if (entries.some((e) => hasOddSegment(e.path))) return { why: 'a key is no file name for rclone' };
-  const out: Entry[] = entries.map((e) => ({ path: e.path, size: e.size, ...(e.mtimeMs === undefined ? {} : { uploadedMs: e.mtimeMs }), ...(e.etag && PLAIN_MD5.test(e.etag) ? { md5: e.etag } : {}) }));
+  const out: Entry[] = entries.map((e) => ({ path: e.path, size: e.size, ...(e.uploadedMs === undefined ? {} : { uploadedMs: e.uploadedMs }), ...(e.etag && PLAIN_MD5.test(e.etag) ? { md5: e.etag } : {}) }));
   const unknown = out.map((e, i) => [e, i] as const).filter(([e]) => !e.md5);
   const options = { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) };
   // A few at a time, as rclone's listing checks them (--checkers 8).

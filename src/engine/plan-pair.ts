@@ -40,7 +40,7 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   if ('stop' in remote) return remote.stop;
   const local = await withBlobIds(pair, listed, remote.value, hashed);
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
-  const whole = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs });
+  const whole = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs, opaqueEtags: pair.remote.type === 's3' && pair.remote.etag === 'opaque' });
   const wholeChanges = changesOf(whole);
   const pending = wholeChanges.transfer.length + wholeChanges.delete.length;
 

@@ -105,9 +105,12 @@ export function shardRefusal(pair: ResolvedPair, direction: string): string | un
  * earlier workers already changed, so the destination cannot be part of it; the source is what every
  * worker makes the destination equal to.
  */
-export function runFingerprint(direction: 'push' | 'pull', mirror: boolean, source: Iterable<{ readonly path: string; readonly size: number; readonly mtimeMs?: number | undefined }>): string {
+export function runFingerprint(direction: 'push' | 'pull', mirror: boolean, source: Iterable<{ readonly path: string; readonly size: number; readonly mtimeMs?: number | undefined; readonly uploadedMs?: number | undefined }>): string {
   const rows: string[] = [];
-  for (const e of source) rows.push(`${e.path}\0${e.size}\0${e.mtimeMs === undefined ? '' : Math.floor(e.mtimeMs / 1000)}`);
+  for (const e of source) {
+    const t = e.mtimeMs ?? e.uploadedMs;
+    rows.push(`${e.path}\0${e.size}\0${t === undefined ? '' : Math.floor(t / 1000)}`);
+  }
   rows.sort();
   const h = createHash('sha256').update(`${direction}\0${mirror ? 'mirror' : 'copy'}\n`);
   for (const r of rows) h.update(`${r}\n`);

@@ -54,6 +54,14 @@ describe('differs, against a store that lists only upload times', () => {
     // A checksum both know still decides first.
     expect(differs(e('a', 1, 12_000, { md5: 'x' }), up('a', 1, 9_000, 'x'))).toBeUndefined();
   });
+  it('an ETag that is no MD5 (or any, under `etag: opaque`) decides nothing: the upload time does, for a push', () => {
+    const md5Like = 'a'.repeat(32);
+    const object = { path: 'a', size: 1, uploadedMs: 9_000, etag: md5Like };
+    expect(differs(e('a', 1, 12_000, { etag: md5Like }), object)).toBeUndefined(); // the ETags are MD5s and equal
+    expect(differs(e('a', 1, 12_000, { etag: md5Like }), object, 0, true)).toBe('mtime');
+    expect(differs(e('a', 1, 5_000, { etag: 'b'.repeat(32) }), object, 0, true)).toBeUndefined();
+    expect(differs(e('a', 1, 12_000, { etag: md5Like }), { ...object, etag: 'SHA256-abc' })).toBe('mtime');
+  });
   it('a pull never compares an upload time with a file\'s mtime (a pulled file keeps its own older one)', () => {
     expect(differs(up('a', 1, 9_000), e('a', 1, 5_000))).toBeUndefined();
   });

@@ -12,6 +12,8 @@ export interface PlanOptions {
    * and a FAT disk two seconds (rsync's --modify-window). 0: exact to the millisecond.
    */
   readonly modifyWindowMs?: number;
+  /** The store's ETags are not MD5s of the content (a remote's `etag: opaque`: SSE-KMS, SSE-C): never compared as checksums. */
+  readonly opaqueEtags?: boolean;
 }
 
 /**
@@ -45,30 +47,31 @@ function inOrder(entries: readonly Entry[]): boolean {
  * Same content, as far as both sides can tell: a checksum both know decides; without one, the
  * tools' own quick check (size, then modification time) does. undefined: the same.
  */
-export function differs(source: Entry, dest: Entry, windowMs = 0): PlanReason | undefined {
+export function differs(source: Entry, dest: Entry, windowMs = 0, opaqueEtags = false): PlanReason | undefined {
   if (source.size !== dest.size) return 'size';
-  const known = commonChecksum(source, dest);
+  const known = commonChecksum(source, dest, opaqueEtags);
   if (known) return known[0] === known[1] ? undefined : 'content';
-  // A destination that lists only when each object was uploaded (rclone over S3 for an object whose MD5
-  // it cannot tell, as one aws-cli uploaded in parts): a file changed since is newer than its upload
-  // (aws s3 sync's rule for an upload). Not the other way: a pulled file keeps its own older mtime.
+  // A store lists when each object was uploaded, not the file's mtime. Where no checksum decides (an
+  // ETag that is no MD5: SSE-KMS, `etag: opaque`, versitygw's; an MD5 rclone cannot tell, as for an
+  // object aws-cli uploaded in parts), a file changed since is newer than its upload (aws s3 sync's rule
+  // for an upload). Not the other way: a pulled file keeps its own older mtime.
   if (dest.uploadedMs !== undefined && dest.mtimeMs === undefined && source.mtimeMs !== undefined) return source.mtimeMs > dest.uploadedMs + windowMs ? 'mtime' : undefined;
-  // An S3 object whose ETag is no MD5 (SSE-KMS, versitygw's checksum ETags) lists its upload time, not
-  // the file's: its size is all the plan can compare (verify then proves content by stored checksum).
-  if (opaque(source) || opaque(dest)) return undefined;
+  // A pull of an object whose ETag is no MD5: its size is all the plan can compare (verify then proves
+  // content by stored checksum).
+  if (opaque(source, opaqueEtags) || opaque(dest, opaqueEtags)) return undefined;
   if (source.mtimeMs !== undefined && dest.mtimeMs !== undefined && Math.abs(source.mtimeMs - dest.mtimeMs) > windowMs) return 'mtime';
   return undefined;
 }
 
-function commonChecksum(a: Entry, b: Entry): [string, string] | undefined {
+function commonChecksum(a: Entry, b: Entry, opaqueEtags: boolean): [string, string] | undefined {
   if (a.sha256 && b.sha256) return [a.sha256, b.sha256];
   if (a.gitSha1 && b.gitSha1) return [a.gitSha1, b.gitSha1];
   if (a.md5 && b.md5) return [a.md5, b.md5];
-  if (a.etag && b.etag && MD5_ETAG.test(a.etag) && MD5_ETAG.test(b.etag)) return [a.etag, b.etag];
+  if (!opaqueEtags && a.etag && b.etag && MD5_ETAG.test(a.etag) && MD5_ETAG.test(b.etag)) return [a.etag, b.etag];
   return undefined;
 }
 
-const opaque = (e: Entry): boolean => e.etag !== undefined && !MD5_ETAG.test(e.etag);
+const opaque = (e: Entry, opaqueEtags: boolean): boolean => e.etag !== undefined && (opaqueEtags || !MD5_ETAG.test(e.etag));
 
 export function computePlan(source: Listing, dest: Listing, o: PlanOptions): PairPlan {
   const there = new Map(dest.entries.map((e) => [e.path, e]));
@@ -81,7 +84,7 @@ export function computePlan(source: Listing, dest: Listing, o: PlanOptions): Pai
       continue;
     }
     there.delete(s.path);
-    const reason = differs(s, d, o.modifyWindowMs);
+    const reason = differs(s, d, o.modifyWindowMs, o.opaqueEtags);
     if (reason) replace.push({ path: s.path, size: s.size, reason });
   }
   const remove: PlannedFile[] = o.mirror ? [...there.values()].map((d) => ({ path: d.path, size: d.size, reason: 'extra' as const })) : [];

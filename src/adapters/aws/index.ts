@@ -111,7 +111,7 @@ export const aws: Adapter = {
         commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
         parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
       },
-      local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE },
+      local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE, mtime: true },
       modifyWindowMs: 1000,
       s3: s3Remote(pair),
       checksums: (paths) => readChecksums(pair, paths),

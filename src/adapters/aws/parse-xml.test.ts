@@ -9,8 +9,8 @@ describe('ListObjectsV2 pages (recorded from moto 5.2 and versitygw)', () => {
     const first = parseListPage(fixture('moto-list-objects-v2-page0.xml'), 'lab/raw');
     expect(first.next).toMatch(/^[0-9a-f]{32}$/);
     expect(first.entries).toEqual([
-      { path: 'a&b <c>.txt', size: 1, mtimeMs: Date.parse('2026-12-04T18:17:07.000Z'), etag: '0cc175b9c0f1b6a831c399e269772661', checksums: ['CRC32'] },
-      { path: 'd/x1', size: 1, mtimeMs: Date.parse('2026-12-04T18:17:13.000Z'), etag: '0cc175b9c0f1b6a831c399e269772661', checksums: ['CRC32'] },
+      { path: 'a&b <c>.txt', size: 1, uploadedMs: Date.parse('2026-12-04T18:17:07.000Z'), etag: '0cc175b9c0f1b6a831c399e269772661', checksums: ['CRC32'] },
+      { path: 'd/x1', size: 1, uploadedMs: Date.parse('2026-12-04T18:17:13.000Z'), etag: '0cc175b9c0f1b6a831c399e269772661', checksums: ['CRC32'] },
     ]);
     const last = parseListPage(fixture('moto-list-objects-v2-page1.xml'), 'lab/raw');
     expect(last.next).toBeUndefined();
@@ -21,8 +21,8 @@ describe('ListObjectsV2 pages (recorded from moto 5.2 and versitygw)', () => {
     expect(first).toEqual({
       next: 'lab/raw/sub/c',
       entries: [
-        { path: 'a&b <c>.txt', size: 1, mtimeMs: Date.parse('2026-12-04T18:17:37Z'), etag: '0cc175b9c0f1b6a831c399e269772661', checksums: ['CRC32'] },
-        { path: 'sub/c', size: 1, mtimeMs: Date.parse('2026-12-04T18:17:39Z'), etag: '0cc175b9c0f1b6a831c399e269772661', checksums: ['SHA256'] },
+        { path: 'a&b <c>.txt', size: 1, uploadedMs: Date.parse('2026-12-04T18:17:37Z'), etag: '0cc175b9c0f1b6a831c399e269772661', checksums: ['CRC32'] },
+        { path: 'sub/c', size: 1, uploadedMs: Date.parse('2026-12-04T18:17:39Z'), etag: '0cc175b9c0f1b6a831c399e269772661', checksums: ['SHA256'] },
       ],
     });
     expect(parseListPage(fixture('versitygw-list-objects-v2-page1.xml'), 'lab/raw')).toEqual({ entries: [expect.objectContaining({ path: 'é ü' })] });

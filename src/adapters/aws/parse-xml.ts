@@ -39,11 +39,11 @@ export function parseListPage(xml: string, prefix: string): ListPage {
     if (!key.startsWith(base) || key.endsWith('/')) continue;
     const path = key.slice(base.length);
     if (path.startsWith('.labsync-backup/') || path === '.labsync-lock') continue;
-    const mtimeMs = Date.parse(field(block, 'LastModified') ?? '');
+    const uploadedMs = Date.parse(field(block, 'LastModified') ?? '');
     const etag = field(block, 'ETag')?.replace(/"/g, '');
     // versitygw lists an empty <ChecksumAlgorithm> for an object it holds no checksum of.
     const checksums = [...block.matchAll(/<ChecksumAlgorithm>([^<]*)<\/ChecksumAlgorithm>/g)].map((m) => m[1] as string).filter(Boolean);
-    entries.push({ path, size, ...(Number.isNaN(mtimeMs) ? {} : { mtimeMs }), ...(etag ? { etag } : {}), ...(checksums.length ? { checksums } : {}) });
+    entries.push({ path, size, ...(Number.isNaN(uploadedMs) ? {} : { uploadedMs }), ...(etag ? { etag } : {}), ...(checksums.length ? { checksums } : {}) });
   }
   const truncated = field(xml, 'IsTruncated') === 'true';
   const next = truncated ? field(xml, 'NextContinuationToken') : undefined;

@@ -25,14 +25,14 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
   it('reads listings relative to the prefix, ETags unquoted, an empty prefix as nothing', () => {
     const entries = parseListing(fixture('list-objects-v2.json'), 'lab/raw');
     expect(entries.map((e) => e.path).sort()).toEqual(['-dash', 'a to b.txt', 'gone', 'sub/c', 'with space.txt']);
-    expect(entries.find((e) => e.path === 'sub/c')).toEqual({ path: 'sub/c', size: 1, mtimeMs: Date.parse('2026-11-25T00:47:28.000Z'), etag: '4a8a08f09d37b73795649038408b5f33', checksums: ['CRC32'] });
+    expect(entries.find((e) => e.path === 'sub/c')).toEqual({ path: 'sub/c', size: 1, uploadedMs: Date.parse('2026-11-25T00:47:28.000Z'), etag: '4a8a08f09d37b73795649038408b5f33', checksums: ['CRC32'] });
     expect(parseListing(fixture('list-objects-v2-empty.json'), 'none')).toEqual([]);
   });
   it('reads a listing aws-cli fetched in pages as one, multipart ETags kept whole, backups left out', () => {
     const entries = parseListing(fixture('list-objects-v2-paged.json'), 'lab/raw');
     expect(entries.map((e) => e.path).sort()).toEqual(['-dash', 'big.bin', 'sub/c', 'with space.txt', 'ünï.bin']);
     expect(entries.find((e) => e.path === 'big.bin')).toMatchObject({ size: 9437184, etag: '476ba074686b61121dd386ee43384d0f-2' });
-    expect(entries.every((e) => typeof e.mtimeMs === 'number' && e.mtimeMs % 1000 === 0)).toBe(true);
+    expect(entries.every((e) => typeof e.uploadedMs === 'number' && e.uploadedMs % 1000 === 0)).toBe(true);
   });
   it('refuses a listing that is not what list-objects-v2 prints', () => {
     expect(() => parseListing('{"Contents":[{"Key":"a"}]}', '')).toThrow();

@@ -12,7 +12,8 @@ const Listing = lazy(() => z.object({
 /**
  * Objects under `prefix/`, as paths relative to it; the backup prefix is left out. aws-cli follows
  * the continuation tokens itself and prints one document (list-objects-v2-paged.json: three pages of 2).
- * LastModified is the upload time in whole seconds, kept for the record: the plan compares ETags.
+ * LastModified is the upload time in whole seconds, kept as that (not a file's mtime): the plan compares
+ * ETags, and where an ETag tells nothing, whether the file changed after its upload.
  */
 export function parseListing(stdout: string, prefix: string): Entry[] {
   const text = stdout.trim();
@@ -21,10 +22,10 @@ export function parseListing(stdout: string, prefix: string): Entry[] {
   return (Listing().parse(JSON.parse(text)).Contents ?? [])
     .filter((o) => o.Key.startsWith(base) && !o.Key.endsWith('/'))
     .map((o) => {
-      const mtimeMs = o.LastModified ? Date.parse(o.LastModified) : NaN;
+      const uploadedMs = o.LastModified ? Date.parse(o.LastModified) : NaN;
       return {
         path: o.Key.slice(base.length), size: o.Size,
-        ...(Number.isNaN(mtimeMs) ? {} : { mtimeMs }),
+        ...(Number.isNaN(uploadedMs) ? {} : { uploadedMs }),
         ...(o.ETag ? { etag: o.ETag.replace(/"/g, '') } : {}),
         // versitygw lists [""] for an object it holds no checksum of.
         ...(o.ChecksumAlgorithm?.some(Boolean) ? { checksums: o.ChecksumAlgorithm.filter(Boolean) } : {}),
