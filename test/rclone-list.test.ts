@@ -62,4 +62,24 @@ describe.skipIf(!s3)('rclone lsjson on S3 (moto on 127.0.0.1): one listing, no H
     expect(JSON.parse(String(plain.stdout))).toHaveLength(FILES);
     expect(requests(lab.outside('plain.log')).head).toBeGreaterThanOrEqual(FILES);
   });
+
+  it('a remote defined in the rclone config file (not the manifest) is listed the same way: --hash, no HEAD per object', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    // list_chunk: a setting labsync's own listing does not read, so rclone lists (s3-target.ts).
+    lab.write(lab.outside('rclone.conf'), `[mys3]\ntype = s3\nprovider = Other\nendpoint = ${server.endpoint}\nregion = us-east-1\nforce_path_style = true\naccess_key_id = ${S3_KEYS.AWS_ACCESS_KEY_ID}\nsecret_access_key = ${S3_KEYS.AWS_SECRET_ACCESS_KEY}\nlist_chunk = 1000\n`);
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  store: { type: rclone, remote: mys3, path: ${bucket}/lab }\ndata:\n  - name: raw\n    tool: rclone\n    local: raw\n    remote: store:raw\n`);
+    for (let i = 0; i < FILES; i++) lab.write(lab.path('raw', `f${i}`), randomBytes(100 + i));
+    await pastRacyWindow();
+    const env = { ...NO_KEYS, RCLONE_CONFIG: lab.outside('rclone.conf') };
+    const first = await lab.cli(['data', 'push', '--json'], { env });
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+    expect(pair(first).commands.join('\n')).toMatch(/--s3-no-head/);
+    const logged = { ...env, RCLONE_DUMP: 'headers', RCLONE_LOG_LEVEL: 'DEBUG', RCLONE_LOG_FILE: lab.outside('noop.log') };
+    const noop = await lab.cli(['data', 'push', '--json'], { env: logged });
+    expect(noop.exitCode, noop.stdout + noop.stderr).toBe(0);
+    expect(pair(noop)).toMatchObject({ status: 'ok', files: 0, verify: { status: 'in_sync', checked: FILES } });
+    expect(pair(noop).commands[0]).toMatch(LSJSON);
+    expect(requests(lab.outside('noop.log'))).toEqual({ head: 0, list: 1 });
+  });
 });

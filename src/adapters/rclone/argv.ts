@@ -148,8 +148,9 @@ export function checkArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>,
 /** Backends whose listing carries each object's MD5 (from its ETag or metadata): hashes cost no reads there. */
 const LISTED_MD5 = new Set(['s3', 'google cloud storage', 'gcs', 'azureblob']);
 
-/** Whether a listing of this remote carries MD5s; elsewhere (local, sftp) --hash would read every file. */
-const isS3 = (e: Endpoint): boolean => e.type === 's3' || (e.type === 'rclone' && String(e.config?.type ?? '').toLowerCase() === 's3');
+/** `backend`: the remote's backend type where the rclone config file names it (s3-target.ts backendType). */
+const typeOf = (e: Endpoint, backend?: string): string => (e.type === 'rclone' ? String(e.config?.type ?? backend ?? '').toLowerCase() : e.type);
+const isS3 = (e: Endpoint, backend?: string): boolean => typeOf(e, backend) === 's3';
 
 /**
  * No HEAD of each object after its upload (rclone's own check, one request per file): rclone still
@@ -158,9 +159,10 @@ const isS3 = (e: Endpoint): boolean => e.type === 's3' || (e.type === 'rclone' &
  */
 const NO_HEAD = ['--s3-no-head'];
 
-export function listsMd5(endpoint: Endpoint): boolean {
+/** Whether a listing of this remote carries MD5s; elsewhere (local, sftp) --hash would read every file. */
+export function listsMd5(endpoint: Endpoint, backend?: string): boolean {
   if (endpoint.type === 's3') return true;
-  return endpoint.type === 'rclone' && LISTED_MD5.has(String(endpoint.config?.type ?? '').toLowerCase());
+  return endpoint.type === 'rclone' && LISTED_MD5.has(typeOf(endpoint, backend));
 }
 
 /**
@@ -169,9 +171,9 @@ export function listsMd5(endpoint: Endpoint): boolean {
  * headers; test/rclone-list.test.ts counts the requests). The server's modtime is the upload time, so
  * those entries carry no mtime: the plan compares MD5s there.
  */
-export function lsjsonArgv(pair: ResolvedPair, config: string): string[] {
-  const hashed = listsMd5(pair.remote) ? ['--hash', '--hash-type', 'MD5', '--use-server-modtime'] : [];
-  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...bounds(pair), ...filters(pair), '--', folderPath(pair.remote)];
+export function lsjsonArgv(pair: ResolvedPair, config: string, backend?: string): string[] {
+  const hashed = listsMd5(pair.remote, backend) ? ['--hash', '--hash-type', 'MD5', '--use-server-modtime'] : [];
+  return ['lsjson', '--config', config, '-R', '--files-only', '--no-mimetype', '--fast-list', ...hashed, ...bounds(pair), ...filters(pair), '--', folderPath(pair.remote, backend)];
 }
 
 /**
@@ -179,9 +181,9 @@ export function lsjsonArgv(pair: ResolvedPair, config: string): string[] {
  * a file, and rclone ≥ 1.69 takes a refused HEAD (a wrong secret) for "a file", failing with "can't limit
  * to single files when using filters" instead of the store's own 403.
  */
-function folderPath(endpoint: Endpoint): string {
+function folderPath(endpoint: Endpoint, backend?: string): string {
   const path = location(endpoint).path;
-  return endpoint.type === 's3' && !path.endsWith('/') && !path.endsWith(':') ? `${path}/` : path;
+  return isS3(endpoint, backend) && !path.endsWith('/') && !path.endsWith(':') ? `${path}/` : path;
 }
 
 /**
@@ -191,7 +193,7 @@ function folderPath(endpoint: Endpoint): string {
  * at all after an error: rclone's --delete-after), into --backup-dir like the rest. --files-from-raw
  * takes no other filter: the plan was made from filtered listings. `attempt`: which run of it (see retryArgs).
  */
-export function plannedArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, deletes: boolean, traverse = false, attempt = 1): string[] {
+export function plannedArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, deletes: boolean, traverse = false, attempt = 1, backend?: string): string[] {
   const [src, dst] = ends(pair, direction);
   // A rerun sends every listed file again (--ignore-times), and rclone moves what it replaces over a
   // backup of the same name: the copies the failed run already wrote would take the old versions'
@@ -200,7 +202,7 @@ export function plannedArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx:
   const backup = pair.backup ? ['--backup-dir', `${dst}/${BACKUP_DIR}/${ctx.stamp}`, ...suffix] : [];
   return [
     deletes ? 'sync' : 'copy', ...base(config, pair), ...tuning(pair), ...STATS, '--files-from-raw', '-', ...(traverse ? [] : ['--no-traverse']), '--ignore-times',
-    ...(direction === 'push' && isS3(pair.remote) ? NO_HEAD : []),
+    ...(direction === 'push' && isS3(pair.remote, backend) ? NO_HEAD : []),
     ...backup, '--', src, dst,
   ];
 }

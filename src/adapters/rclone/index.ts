@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
 import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, traverses, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
-import { rcloneS3Target } from './s3-target.js';
+import { backendType, rcloneS3Target } from './s3-target.js';
 import { atLeast, BISYNC_MODERN, INSTALL_HINT, versionProblems } from './features.js';
 import { changesFromDryRun, downloadRead, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
@@ -26,6 +26,20 @@ function command(pair: ResolvedPair, args: string[], label: string, mutates: boo
     tool: 'rclone', args, cwd: pair.root, env: location(pair.remote).env, unsetEnv: ['AWS_CA_BUNDLE'], mutates, label, pair: pair.name,
     ...(answers ? { answers } : {}), ...(input === undefined ? {} : { input }), ...(version ? { toolVersion: version } : {}),
   };
+}
+
+/**
+ * The backend of the pair's remote as rclone will find it (its config file names most remotes, not the
+ * manifest): an S3 one is listed with --hash and sent without a HEAD per object, as the manifest's are.
+ */
+function backendOf(pair: ResolvedPair): string {
+  return backendType(pair.remote, process.env, configPath(), (file) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  });
 }
 
 /** bisync ≥ 1.66's lock file: {"Session":…,"PID":"1234",…}. */
@@ -86,11 +100,12 @@ export const rclone: Adapter = {
   files: {
     list: (pair, direction) => {
       if (direction === 'bisync') return undefined; // bisync keeps its own listings and path
-      const md5 = listsMd5(pair.remote);
+      const backend = backendOf(pair);
+      const md5 = listsMd5(pair.remote, backend);
       return {
         // A remote folder not made yet holds nothing to a push (which creates it); to a pull it is a
         // source that does not exist (a typo in the path), never an empty one that would report in sync.
-        remote: { commands: [command(pair, lsjsonArgv(pair, configPath()), `list ${pair.remoteLabel}`, false, direction === 'push' ? /directory not found/ : undefined)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
+        remote: { commands: [command(pair, lsjsonArgv(pair, configPath(), backend), `list ${pair.remoteLabel}`, false, direction === 'push' ? /directory not found/ : undefined)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
         local: md5 ? { md5: true, mtime: true } : {},
         ...(md5 ? { s3Direct: { target: (env, read) => rcloneS3Target(pair.remote, env, configPath(env), read) } } : {}),
         // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
@@ -100,7 +115,8 @@ export const rclone: Adapter = {
     // One copy, or a sync when the plan deletes (its deletions come after its transfers): nothing in `delete`.
     transfer: (pair, direction, plan, ctx) => {
       const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
-      const argv = (attempt: number): string[] => plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles), attempt);
+      const backend = backendOf(pair);
+      const argv = (attempt: number): string[] => plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles), attempt, backend);
       const sent = command(pair, argv(1), `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx);
       return { send: [pair.backup ? { ...sent, retryArgs: argv } : sent], delete: [] };
     },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configSection, rcloneS3Target } from './s3-target.js';
+import type { Endpoint } from '../../types.js';
+import { backendType, configSection, rcloneS3Target } from './s3-target.js';
 
 const KEYS = { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' };
 const none = (): string => '';
@@ -42,5 +43,17 @@ describe('rcloneS3Target', () => {
   it('reads one INI section, keys lowercased, comments skipped', () => {
     expect(configSection('# c\n[a]\nKey = v = w\n; x\n[b]\nk = 2\n', 'a')).toEqual({ key: 'v = w' });
     expect(configSection('[a]\n', 'b')).toBeUndefined();
+  });
+});
+
+describe('backendType', () => {
+  const named = { type: 'rclone', remote: 'mys3', path: 'b/p' } as Endpoint;
+  const read = (text: string) => (): string => text;
+  it('finds a named remote\'s type where rclone does: the config file, RCLONE_CONFIG_<NAME>_TYPE, the manifest', () => {
+    expect(backendType(named, {}, '/c/rclone.conf', read('[other]\ntype = sftp\n[mys3]\ntype = S3\n'))).toBe('s3');
+    expect(backendType(named, { RCLONE_CONFIG_MYS3_TYPE: 'gcs' }, '/dev/null', read(''))).toBe('gcs');
+    expect(backendType({ ...named, config: { type: 'azureblob' } } as Endpoint, {}, '/c/rclone.conf', read('[mys3]\ntype = s3\n'))).toBe('azureblob');
+    expect(backendType(named, {}, '/c/rclone.conf', read(''))).toBe('');
+    expect(backendType({ type: 's3', bucket: 'b' } as Endpoint, {}, '/dev/null', read(''))).toBe('s3');
   });
 });

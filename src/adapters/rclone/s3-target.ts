@@ -56,6 +56,17 @@ function awsConfigText(env: Env, read: Read): string {
 }
 
 /**
+ * The backend of a `type: rclone` remote (s3, sftp, …, lowercased), found where rclone finds it: the
+ * config file, then RCLONE_CONFIG_<NAME>_TYPE, then the manifest's `config:`. '' when none says.
+ */
+export function backendType(remote: Endpoint, env: Env, configFile: string, read: Read): string {
+  if (remote.type !== 'rclone') return remote.type;
+  const text = configFile === '/dev/null' || remote.config?.type ? '' : read(configFile);
+  const o = { ...configSection(text, remote.remote), ...envSection(env, remote.remote), ...lower(remote.config ?? {}) };
+  return String(o.type ?? '').toLowerCase();
+}
+
+/**
  * The target of labsync's own listing for an rclone pair, or why there is none. `env` is labsync's
  * environment, `configFile` the rclone config path labsync passes (`--config`), `read` a file's text
  * ('' when there is none). A manifest `type: s3` remote is the env-defined remote argv.ts builds
