@@ -28,12 +28,15 @@ export interface Command {
   /** The pair it works for, so a classification can name the exact command to run next. */
   readonly pair?: string;
   /**
-   * The argv for running it again after a transient failure (attempt 2, 3, …), where the same argv
-   * would undo what the first run did: rclone moving the copies it just wrote over the backups it took.
+   * The argv for running it again (a retry, a repair), where the same argv would undo what the first
+   * run did: rsync or rclone sending a file again would move the copy just written over the backup of
+   * the old one. What a rerun moves aside is named with `.<rerun>` (`model.bin.attempt2`).
    */
-  readonly retryArgs?: (attempt: number) => readonly string[];
+  readonly retryArgs?: (rerun: string) => readonly string[];
   /** Said to the user (as a warning) when this command succeeds: "commit data/raw.dvc …". */
   readonly notice?: string;
+  /** Deletions follow this copy: a file it skipped (gone, unreadable) fails it, so they do not run. */
+  readonly skipFails?: boolean;
   /**
    * A non-zero exit whose output matches this is an answer, not a failure: a branch not on the
    * remote yet, a destination folder not made yet, a file dvc did not write. The engine checks it

@@ -28,6 +28,10 @@ export function plannable(pair: ResolvedPair, action: Action): boolean {
 export async function planSaveCommand(file: string, action: Action, manifest: Manifest, pairs: readonly ResolvedPair[], opts: GlobalOptions): Promise<ExitCode> {
   if (!pairs.length) throw new UsageError('no pairs selected; nothing to plan');
   const left = pairs.filter((p) => !plannable(p, action));
+  const snapshot = left.find((p) => p.snapshots && directionOf(p, action) === 'push');
+  if (snapshot) {
+    throw new UsageError(`plan --save: ${snapshot.category}.${snapshot.name} (${snapshot.tool}, push) cannot be planned ahead: a snapshot push writes a new dated folder each run, so no listing holds for it; select the other pairs by name or category`);
+  }
   if (left.length) {
     throw new UsageError(
       `plan --save: ${left.map((p) => `${p.category}.${p.name} (${p.tool}, ${directionOf(p, action)})`).join(', ')} cannot be planned ahead: ${left.length === 1 ? 'its tool compares' : 'their tools compare'} by itself, without a listing labsync can plan from; select the other pairs by name or category`,

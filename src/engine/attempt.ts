@@ -92,7 +92,7 @@ export async function attempt(commands: readonly Command[], ctx: AttemptContext)
     for (let i = outputs.length; i < commands.length; i++) {
       const given = commands[i] as Command;
       // The first run of this command (not of the attempt) takes its own argv; a rerun, what it says a rerun needs.
-      const command = n > 1 && given.retryArgs && ran.has(i) ? { ...given, args: given.retryArgs(n) } : given;
+      const command = n > 1 && given.retryArgs && ran.has(i) ? { ...given, args: given.retryArgs(`attempt${n}`) } : given;
       ran.add(i);
       const output = await run(command, {
         signal, timeoutMs: pair.timeoutMs, redact, ...(onLine ? { onLine } : {}), ...(ctx.progress ? { stdoutEveryMs: STDOUT_EVERY_MS } : {}),
@@ -118,4 +118,15 @@ export async function attempt(commands: readonly Command[], ctx: AttemptContext)
     emit({ kind: 'pair_retry', pair: pair.name, attempt: n, delayMs, reason: failure.outcome.reason });
     if (!(await sleep(delayMs, signal))) return { kind: 'interrupted', attempts: n };
   }
+}
+
+/**
+ * `commands` run again as a whole (after a relayed try failed, as a repair): each with the argv its
+ * rerun needs (Command.retryArgs) under `label`, and its own retries named after that.
+ */
+export function asRerun(commands: readonly Command[], label: string): Command[] {
+  return commands.map((c) => {
+    const again = c.retryArgs;
+    return again ? { ...c, args: again(label), retryArgs: (rerun: string) => again(`${label}-${rerun}`) } : c;
+  });
 }

@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Adapter, Command, Lister } from '../adapters/types.js';
 import { changesOf } from '../plan/changes.js';
-import { computePlan } from '../plan/compute.js';
+import { computePlan, opaqueEtagsOf } from '../plan/compute.js';
 import type { Listing, PairPlan, PlannedFile } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
@@ -45,7 +45,7 @@ export async function drainPlanned(asWritten: ResolvedPair, adapter: Adapter, li
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'listing' });
   const listed = await sides(pair, lister, inBudget, show);
   if ('stop' in listed) return overBudget(listed.stop, [], 'listing');
-  const whole = computePlan(listed.local, listed.remote, { mirror: false, modifyWindowMs: lister.modifyWindowMs });
+  const whole = computePlan(listed.local, listed.remote, { mirror: false, modifyWindowMs: lister.modifyWindowMs, opaqueEtags: opaqueEtagsOf(pair.remote) });
   const changes = changesOf(whole);
   const guard = guardChanges({ direction: 'push', mirror: false, maxDelete: pair.maxDelete, changes });
   if (guard) return { status: 'refused', error: guard, changes };
@@ -73,7 +73,7 @@ export async function drainPlanned(asWritten: ResolvedPair, adapter: Adapter, li
     if (done.kind === 'interrupted') {
       // Some of the batch may have been PUT before the tool was stopped: those objects are whole.
       const now = await sides(pair, lister, { ...last, pair }, show);
-      const still = 'stop' in now ? new Set(batch) : new Set(changesOf(computePlan(now.local, now.remote, { mirror: false, modifyWindowMs: lister.modifyWindowMs })).transfer);
+      const still = 'stop' in now ? new Set(batch) : new Set(changesOf(computePlan(now.local, now.remote, { mirror: false, modifyWindowMs: lister.modifyWindowMs, opaqueEtags: opaqueEtagsOf(pair.remote) })).transfer);
       const sent = batch.filter((p) => !still.has(p));
       left.splice(0, left.length, ...left.filter((p) => !sent.includes(p)));
       moved.files += sent.length;

@@ -12,7 +12,7 @@ import { listS3, pageUrl } from '../exec/s3-list.js';
 import { readMd5Meta } from '../exec/s3-meta.js';
 import { formatCommand } from '../exec/format.js';
 import type { Entry } from '../verify/compare.js';
-import { listingOf } from '../plan/compute.js';
+import { listingOf, opaqueEtagsOf } from '../plan/compute.js';
 import type { Listing } from '../plan/types.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
@@ -111,6 +111,9 @@ async function asTool(lister: Lister, target: S3Target, entries: Entry[], ctx: A
   if (lister.s3) return { entries };
   if (entries.some((e) => hasOddSegment(e.path))) return { why: 'a key is no file name for rclone' };
   const out: Entry[] = entries.map((e) => ({ path: e.path, size: e.size, ...(e.uploadedMs === undefined ? {} : { uploadedMs: e.uploadedMs }), ...(e.etag && PLAIN_MD5.test(e.etag) ? { md5: e.etag } : {}) }));
+  // `etag: opaque`: no ETag is an MD5 there, and a request per object for the metadata's would be the
+  // per-object cost the listing exists to avoid: no MD5 at all (the plan goes by upload times).
+  if (opaqueEtagsOf(ctx.pair.remote)) return { entries: out.map(({ md5: _md5, ...e }) => e) };
   const unknown = out.map((e, i) => [e, i] as const).filter(([e]) => !e.md5);
   const options = { signal: ctx.signal, requestTimeoutMs: Math.min(60_000, ctx.pair.stallTimeoutMs) };
   // A few at a time, as rclone's listing checks them (--checkers 8).

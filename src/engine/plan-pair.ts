@@ -4,7 +4,7 @@
 import { mkdir, rm, symlink, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Adapter, Command, Lister, PlannedTransfer } from '../adapters/types.js';
-import { computePlan, isEmptyPlan, planBytes } from '../plan/compute.js';
+import { computePlan, isEmptyPlan, opaqueEtagsOf, planBytes } from '../plan/compute.js';
 import { firstOdd } from '../plan/odd-path.js';
 import { changesOf } from '../plan/changes.js';
 import type { Listing, PairPlan } from '../plan/types.js';
@@ -40,7 +40,7 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   if ('stop' in remote) return remote.stop;
   const local = await withBlobIds(pair, listed, remote.value, hashed);
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
-  const whole = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs, opaqueEtags: pair.remote.type === 's3' && pair.remote.etag === 'opaque' });
+  const whole = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs, opaqueEtags: opaqueEtagsOf(pair.remote) });
   const wholeChanges = changesOf(whole);
   const pending = wholeChanges.transfer.length + wholeChanges.delete.length;
 

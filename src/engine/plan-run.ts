@@ -8,7 +8,7 @@ import { computePlan, isEmptyPlan, listingOf } from '../plan/compute.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
-import type { AttemptContext } from './attempt.js';
+import { asRerun, type AttemptContext } from './attempt.js';
 import { compareListed, type Written } from './compare-listed.js';
 import { writtenFrom, writtenIn } from './written.js';
 import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
@@ -287,12 +287,15 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   verified = mine(verified);
   if (verified.status === 'drift') {
     const d = driftOf(verified, pair, direction);
-    const again = direction === 'push' ? [...d.changed, ...d.missing] : [...d.changed, ...d.extra];
-    // An applied plan moves the files it lists and no others: what changed since (a file edited in place
-    // under the same size and mtime, one added meanwhile) is reported, not sent unreviewed.
-    if (again.length && o.seam?.kind !== 'apply') {
+    const differing = direction === 'push' ? [...d.changed, ...d.missing] : [...d.changed, ...d.extra];
+    // An applied plan moves the files it lists and no others: a planned file is sent again, anything else
+    // that changed since (a file edited in place under the same size and mtime, one added meanwhile) is
+    // reported, not sent unreviewed.
+    const approved = o.seam?.kind === 'apply' ? new Set(sending) : undefined;
+    const again = approved ? differing.filter((p) => approved.has(p)) : differing;
+    if (again.length) {
       o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
-      const stop = await move(adapter, adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], ctx, show, moved);
+      const stop = await move(adapter, asRerun(adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], 'repair'), ctx, show, moved);
       if (stop) return { ...base, ...stop };
       const relisted = await listBoth(pair, ctx, { found: 'local' in sides && !o.shardRun && !full ? statsAfter(pair, direction, sides, touchedBy(filesPlan(again, 'content'))) : undefined });
       if ('stop' in relisted) return { ...base, ...relisted.stop };

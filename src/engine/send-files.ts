@@ -4,7 +4,7 @@
 import type { Adapter, Command, RemoteListing, ToolOutput } from '../adapters/types.js';
 import { backoffDelay, sleep } from '../exec/retry.js';
 import type { ResolvedPair } from '../types.js';
-import { attempt, type AttemptContext } from './attempt.js';
+import { asRerun, attempt, type AttemptContext } from './attempt.js';
 import type { EarlyHash } from './early-hash.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions } from './pair-options.js';
@@ -70,7 +70,7 @@ export async function sendFiles(pair: ResolvedPair, adapter: Adapter, o: PairRun
     const delayMs = backoffDelay(1, pair.retryDelayMs);
     o.emit({ kind: 'pair_retry', pair: pair.name, attempt: 1, delayMs, reason: failed.reason });
     if (!(await sleep(delayMs, o.signal))) return stop({ status: 'interrupted', error: 'interrupted', attempts: 1 });
-    const failedAgain = await move(adapter, files, { ...paced, pair: { ...pair, retries: pair.retries - 1 } }, show, moved);
+    const failedAgain = await move(adapter, asRerun(files, 'retry'), { ...paced, pair: { ...pair, retries: pair.retries - 1 } }, show, moved);
     early?.end(!failedAgain);
     moved.attempts += 1;
     return failedAgain ? { stop: { ...failedAgain, attempts: (failedAgain.attempts ?? 1) + 1 } } : {};

@@ -73,6 +73,9 @@ function commonChecksum(a: Entry, b: Entry, opaqueEtags: boolean): [string, stri
 
 const opaque = (e: Entry, opaqueEtags: boolean): boolean => e.etag !== undefined && (opaqueEtags || !MD5_ETAG.test(e.etag));
 
+/** A remote whose ETags its manifest says are no MD5s (`etag: opaque`). */
+export const opaqueEtagsOf = (remote: { readonly type: string; readonly etag?: string }): boolean => remote.type === 's3' && remote.etag === 'opaque';
+
 export function computePlan(source: Listing, dest: Listing, o: PlanOptions): PairPlan {
   const there = new Map(dest.entries.map((e) => [e.path, e]));
   const send: PlannedFile[] = [];

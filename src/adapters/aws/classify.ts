@@ -14,7 +14,7 @@ export function excerpt(stderr: string): string {
   return stderr.split('\n').map((l) => l.trim()).filter(Boolean).slice(-2).join(' | ').slice(0, 500);
 }
 
-export function classify(output: ToolOutput, command?: Pick<Command, 'args'>): Outcome {
+export function classify(output: ToolOutput, command?: Pick<Command, 'skipFails'>): Outcome {
   const { exitCode, stderr } = output;
   const said = excerpt(stderr) || `aws exit ${exitCode}`;
   if (output.timedOut) return { kind: 'retry', reason: 'timed out' };
@@ -31,9 +31,8 @@ export function classify(output: ToolOutput, command?: Pick<Command, 'args'>): O
   }
   if (TRANSIENT.test(stderr)) return { kind: 'retry', reason: said };
   if (exitCode === 2 && /warning: Skipping file/i.test(stderr) && !/usage:|error:/i.test(stderr)) {
-    // A copy of named files (a plan's, a repair's) that skipped one did not do what it was asked: the
-    // deletions that follow it must not run (a rename's old name deleted, its new one never sent).
-    if (command?.args[1] === 'cp') return { kind: 'fatal', reason: `aws skipped a file it was to copy (gone or unreadable since the plan?): ${said}; nothing was deleted` };
+    // A copy with deletions after it (Command.skipFails) did not do what it was asked: they must not run.
+    if (command?.skipFails) return { kind: 'fatal', reason: `aws skipped a file it was to copy (gone or unreadable since the plan?): ${said}; nothing was deleted` };
     return { kind: 'ok', warning: `aws skipped some files: ${said}` };
   }
   if (exitCode === 2) return { kind: 'fatal', reason: `aws refused the command: ${said}` };

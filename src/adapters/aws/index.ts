@@ -34,8 +34,11 @@ const transferPlan: FileSync['transfer'] = (pair, direction, plan, ctx) => {
   const sends = stage
     ? [command(pair, stagedPushArgv(pair, stage), `push ${pair.name} (${files.length} files)`, true)]
     : files.map((key) => command(pair, copyOneArgv(pair, 'push', key), `push ${key}`, true));
+  // A skipped upload must stop the deletions after it (a rename's old name deleted, the new one never
+  // sent); with none to follow, a file gone since the listing is a warning, as rsync's exit 24 is.
+  const strict = (c: Command): Command => (gone.length ? { ...c, skipFails: true } : c);
   return {
-    send: [...keep.map((key) => command(pair, backupArgv(pair, key, ctx), `back up ${key}`, true)), ...sends],
+    send: [...keep.map((key) => command(pair, backupArgv(pair, key, ctx), `back up ${key}`, true)), ...sends.map(strict)],
     // Only after every copy succeeded: the engine stops at the first command that fails.
     delete: deleteObjectsArgvs(pair, gone).map((args) => command(pair, args, `delete ${gone.length} objects from ${pair.remoteLabel}`, true)),
     ...(stage ? { stage: { dir: stage, paths: files } } : {}),

@@ -60,8 +60,9 @@ describe('aws classify (recorded stderr)', () => {
     expect(classify(out(255, fixture('missing-source.stderr')))).toMatchObject({ kind: 'fatal', safety: true });
     expect(classify(out(255, fixture('no-credentials.stderr')))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^credentials refused/) });
     expect(classify(out(2, 'warning: Skipping file /x/y. File does not exist.'))).toMatchObject({ kind: 'ok', warning: expect.stringMatching(/skipped/) });
-    // A copy of named files that skipped one failed at what it was asked: the deletions after it must not run.
-    expect(classify(out(2, 'warning: Skipping file /x/y. File does not exist.'), { args: ['s3', 'cp', '--recursive', '--', '/stage', 's3://b/p'] })).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/skipped a file it was to copy.*nothing was deleted/) });
+    // A copy with deletions after it that skipped one failed at what it was asked: they must not run.
+    expect(classify(out(2, 'warning: Skipping file /x/y. File does not exist.'), { skipFails: true })).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/skipped a file it was to copy.*nothing was deleted/) });
+    expect(classify(out(2, 'warning: Skipping file /x/y. File does not exist.'), {})).toMatchObject({ kind: 'ok' });
     expect(classify(out(2, 'usage: aws [options]\naws: error: argument --bogus'))).toMatchObject({ kind: 'fatal' });
     expect(classify(out(1, 'An error occurred (SlowDown) when calling the PutObject operation')).kind).toBe('retry');
   });

@@ -191,14 +191,14 @@ function folderPath(endpoint: Endpoint, backend?: string): string {
  * the destination (one request per file: cheaper only for a few files, see `traverses`), --ignore-times sends a same-size same-mtime replacement the quick check would skip.
  * With deletions it is a sync: a listed path the source lacks is deleted (after every transfer, and not
  * at all after an error: rclone's --delete-after), into --backup-dir like the rest. --files-from-raw
- * takes no other filter: the plan was made from filtered listings. `attempt`: which run of it (see retryArgs).
+ * takes no other filter: the plan was made from filtered listings. `rerun`: see Command.retryArgs.
  */
-export function plannedArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, deletes: boolean, traverse = false, attempt = 1, backend?: string): string[] {
+export function plannedArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, deletes: boolean, traverse = false, rerun?: string, backend?: string): string[] {
   const [src, dst] = ends(pair, direction);
   // A rerun sends every listed file again (--ignore-times), and rclone moves what it replaces over a
   // backup of the same name: the copies the failed run already wrote would take the old versions'
   // place. A rerun's backups get a suffix of their own instead (`model.bin.attempt2`).
-  const suffix = attempt > 1 ? ['--suffix', `.attempt${attempt}`] : [];
+  const suffix = rerun ? ['--suffix', `.${rerun}`] : [];
   const backup = pair.backup ? ['--backup-dir', `${dst}/${BACKUP_DIR}/${ctx.stamp}`, ...suffix] : [];
   return [
     deletes ? 'sync' : 'copy', ...base(config, pair), ...tuning(pair), ...STATS, '--files-from-raw', '-', ...(traverse ? [] : ['--no-traverse']), '--ignore-times',

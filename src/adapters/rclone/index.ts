@@ -6,6 +6,8 @@ import type { Adapter, Command, PlanContext } from '../types.js';
 import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, traverses, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
 import { backendType, rcloneS3Target } from './s3-target.js';
+import { opaqueEtagsOf } from '../../plan/compute.js';
+import type { Entry } from '../../verify/compare.js';
 import { atLeast, BISYNC_MODERN, INSTALL_HINT, versionProblems } from './features.js';
 import { changesFromDryRun, downloadRead, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
 
@@ -102,10 +104,12 @@ export const rclone: Adapter = {
       if (direction === 'bisync') return undefined; // bisync keeps its own listings and path
       const backend = backendOf(pair);
       const md5 = listsMd5(pair.remote, backend);
+      // `etag: opaque`: rclone takes a single-part object's ETag for its MD5, which such a store's is not.
+      const untrusted = (entries: Entry[]): Entry[] => (opaqueEtagsOf(pair.remote) ? entries.map(({ md5: _md5, ...e }) => e) : entries);
       return {
         // A remote folder not made yet holds nothing to a push (which creates it); to a pull it is a
         // source that does not exist (a typo in the path), never an empty one that would report in sync.
-        remote: { commands: [command(pair, lsjsonArgv(pair, configPath(), backend), `list ${pair.remoteLabel}`, false, direction === 'push' ? /directory not found/ : undefined)], parse: ([o]) => (o?.exitCode === 0 ? parseLsjson(o.stdout, md5) : []) },
+        remote: { commands: [command(pair, lsjsonArgv(pair, configPath(), backend), `list ${pair.remoteLabel}`, false, direction === 'push' ? /directory not found/ : undefined)], parse: ([o]) => (o?.exitCode === 0 ? untrusted(parseLsjson(o.stdout, md5)) : []) },
         local: md5 ? { md5: true, mtime: true } : {},
         ...(md5 ? { s3Direct: { target: (env, read) => rcloneS3Target(pair.remote, env, configPath(env), read) } } : {}),
         // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
@@ -116,8 +120,8 @@ export const rclone: Adapter = {
     transfer: (pair, direction, plan, ctx) => {
       const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
       const backend = backendOf(pair);
-      const argv = (attempt: number): string[] => plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles), attempt, backend);
-      const sent = command(pair, argv(1), `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx);
+      const argv = (rerun?: string): string[] => plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles), rerun, backend);
+      const sent = command(pair, argv(), `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx);
       return { send: [pair.backup ? { ...sent, retryArgs: argv } : sent], delete: [] };
     },
   },

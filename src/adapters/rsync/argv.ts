@@ -88,7 +88,7 @@ export function verifyArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>
  * --relative, so "sub/x" lands at "<dest>/sub/x"; -a no longer recurses). `ignoreTimes`: some are
  * planned for their content though size and time match, which rsync's quick check would skip.
  */
-export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean, compress = true, keepPartial = true, tree = false): string[] {
+export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean, compress = true, keepPartial = true, tree = false, rerun?: string): string[] {
   // `tree`: the plan is every file of the source, into a destination holding none (a first push):
   // rsync walks the tree itself instead of reading the list, which it reads one byte per read(2)
   // (50k paths: ~1 s of CPU). Regular files and their folders only, as the plan has them.
@@ -97,6 +97,9 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   const args = [...shared(pair, keepPartial), ...(compress ? compressArgs(pair, false) : []), ...which, '--itemize-changes', '--stats', '--info=progress2'];
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
+  // A rerun (Command.retryArgs) that sends a file again moves the copy just written aside under a name
+  // of its own, never over the first run's backup of the old version (with --ignore-times it would).
+  if (pair.backup && rerun) args.push(`--suffix=.${rerun}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }
 

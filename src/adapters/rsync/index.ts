@@ -35,6 +35,7 @@ const planned: FileSync['transfer'] = (pair, direction, plan, ctx, how = {}) => 
   const call = (files: readonly string[], compress: boolean, note: string, tree = false): Command => ({
     tool: 'rsync', args: filesArgv(pair, direction, ctx, content, compress, !how.whole, tree), cwd: pair.root, mutates: true,
     label: `${direction} ${files.length} file${files.length === 1 ? '' : 's'} of ${pair.name}${note}`, ...(tree ? {} : { input: nulList(files) }),
+    ...(pair.backup ? { retryArgs: (rerun: string) => filesArgv(pair, direction, ctx, content, compress, !how.whole, tree, rerun) } : {}),
   });
   const send = (): Command[] => {
     if (!paths.length) return [];
