@@ -1,6 +1,6 @@
 // aws-cli against moto_server on 127.0.0.1: sync both ways, guards, backups, ETag verification.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
@@ -34,6 +34,22 @@ describe.skipIf(!s3)('aws s3 sync (moto on 127.0.0.1)', () => {
     expect(json<Doc>(byAws).pairs[0]).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync', checked: 3 } });
     expect(json<Doc>(byAws).pairs[0]?.commands.join('\n')).toMatch(/^AWS_EC2_METADATA_DISABLED=true aws s3 cp --recursive --endpoint-url http:\/\/127\.0\.0\.1.* -- \S+\/\.labsync\/stage\/raw\/\S+ s3:\/\//m);
     expect((await lab.cli(['data', 'status'], { env: S3_KEYS })).exitCode).toBe(0);
+  });
+
+  it('after a push the local cache holds each file\'s sha256 beside its MD5 and ETag, and the receipt its checksum list (the listing computes all three in its one read)', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(manifest(bucket));
+    for (const f of ['a', 'b/c']) lab.write(lab.path('raw', f), `content of ${f}`);
+    await new Promise((r) => setTimeout(r, 1100)); // past the racy window: the listing's hashes are remembered
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const cache = readdirSync(lab.path('.labsync', 'cache')).find((f) => f.endsWith('.hashes')) as string;
+    const rows = readFileSync(lab.path('.labsync', 'cache', cache), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+    expect(rows.map((c) => c[0]).sort()).toEqual(['a', 'b/c']);
+    for (const c of rows) expect([c[5], c[6], c[7]].map((h) => /^[0-9a-f]{32,64}$/.test(h ?? ''))).toEqual([true, true, true]);
+    const receipt = JSON.parse(readFileSync(lab.path('.labsync', 'receipts', readdirSync(lab.path('.labsync', 'receipts')).sort().at(-1) as string), 'utf8')) as { sumsDigest: string; sumsFiles: number };
+    expect(receipt).toMatchObject({ sumsDigest: expect.stringMatching(/^[0-9a-f]{64}$/), sumsFiles: 2 });
   });
 
   it('verifies a multipart (>8 MiB) upload by its recomputed ETag, and catches a same-size corruption', async () => {

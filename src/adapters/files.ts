@@ -37,7 +37,7 @@ export interface LocalKeys {
   readonly md5?: boolean;
   /** The multipart ETag at this part size (S3). */
   readonly etagPartSize?: number;
-  /** Entries with a git blob id (hf) get the local file's blob id computed beside its sha256. */
+  /** Each file's sha256 too (the receipt's checksum list); entries with a git blob id (hf) get the local file's blob id computed beside it. */
   readonly sha256?: boolean;
   /** Each file's mtime too: where the remote lists only upload times, a file changed since is told by it (plan/compute.ts). */
   readonly mtime?: boolean;

@@ -17,7 +17,7 @@ import { atPlan } from './plan-seam.js';
 import { inSlice, runFingerprint } from './shard.js';
 import { slicePlan, sliceVerify } from './shard-plan.js';
 import { hasDigest, localListing, remoteAfterPush, remoteListing, withBlobIds } from './listings.js';
-import { forgetRemoteCommit } from './receipt.js';
+import { forgetRemoteCommit, warmVersion } from './receipt.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions, ShardRun } from './pair-options.js';
@@ -36,7 +36,11 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const lines = (l: readonly string[]): void => show(l);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
   const hashed = { bytes: 0 };
-  const [remote, listed] = await Promise.all([remoteListing(lister, ctx, lines), localListing(pair, lister.local, ctx, hashed)]);
+  const listing = Promise.all([remoteListing(lister, ctx, lines), localListing(pair, lister.local, ctx, hashed)]);
+  // The receipt's tool version, asked while the listings run rather than after the pair (aws's own
+  // start is ~0.4 s; with the version remembered from an earlier run, nothing is run).
+  warmVersion(pair, ctx.redact);
+  const [remote, listed] = await listing;
   if ('stop' in remote) return remote.stop;
   const local = await withBlobIds(pair, listed, remote.value, hashed);
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];

@@ -114,7 +114,8 @@ export const aws: Adapter = {
         commands: [command(pair, listArgv(pair), `list ${pair.remoteLabel}`, false)],
         parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
       },
-      local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE, mtime: true },
+      // sha256 too, in the same read: the receipt's checksum list takes it from the cache (else a second read of the tree).
+      local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE, mtime: true, sha256: true },
       modifyWindowMs: 1000,
       s3: s3Remote(pair),
       checksums: (paths) => readChecksums(pair, paths),

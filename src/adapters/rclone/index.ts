@@ -110,7 +110,8 @@ export const rclone: Adapter = {
         // A remote folder not made yet holds nothing to a push (which creates it); to a pull it is a
         // source that does not exist (a typo in the path), never an empty one that would report in sync.
         remote: { commands: [command(pair, lsjsonArgv(pair, configPath(), backend), `list ${pair.remoteLabel}`, false, direction === 'push' ? /directory not found/ : undefined)], parse: ([o]) => (o?.exitCode === 0 ? untrusted(parseLsjson(o.stdout, md5)) : []) },
-        local: md5 ? { md5: true, mtime: true } : {},
+        // sha256 too, in the same read: the receipt's checksum list takes it from the cache (else a second read of the tree).
+        local: md5 ? { md5: true, mtime: true, sha256: true } : {},
         ...(md5 ? { s3Direct: { target: (env, read) => rcloneS3Target(pair.remote, env, configPath(env), read) } } : {}),
         // Local folders keep nanoseconds; most remotes (sftp, ftp, many clouds) whole seconds.
         modifyWindowMs: pair.remote.type === 'local' ? 1 : 1000,
