@@ -8,7 +8,8 @@ import { computePlan, isEmptyPlan, listingOf } from '../plan/compute.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
-import { asRerun, type AttemptContext } from './attempt.js';
+import type { AttemptContext } from './attempt.js';
+import { repairOnce } from './repair-drift.js';
 import { compareListed, type Written } from './compare-listed.js';
 import { writtenFrom, writtenIn } from './written.js';
 import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
@@ -286,24 +287,15 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   if ('stop' in verified) return { ...base, ...verified.stop };
   verified = mine(verified);
   if (verified.status === 'drift') {
-    const d = driftOf(verified, pair, direction);
-    const differing = direction === 'push' ? [...d.changed, ...d.missing] : [...d.changed, ...d.extra];
-    // An applied plan moves the files it lists and no others: a planned file is sent again, anything else
-    // that changed since (a file edited in place under the same size and mtime, one added meanwhile) is
-    // reported, not sent unreviewed.
-    const approved = o.seam?.kind === 'apply' ? new Set(sending) : undefined;
-    const again = approved ? differing.filter((p) => approved.has(p)) : differing;
-    if (again.length) {
-      o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
-      const stop = await move(adapter, asRerun(adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], 'repair'), ctx, show, moved);
-      if (stop) return { ...base, ...stop };
-      const relisted = await listBoth(pair, ctx, { found: 'local' in sides && !o.shardRun && !full ? statsAfter(pair, direction, sides, touchedBy(filesPlan(again, 'content'))) : undefined });
-      if ('stop' in relisted) return { ...base, ...relisted.stop };
-      verified = ('local' in relisted ? await verifyListed(pair, direction, relisted.local, relisted.remote, mode, false, ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
-      if ('stop' in verified) return { ...base, ...verified.stop };
-      verified = mine(verified);
-      if (verified.status === 'in_sync') base.warnings.push(`repaired ${again.length} file${again.length === 1 ? '' : 's'} that differed after the transfer: ${again.slice(0, 3).join(', ')}${again.length > 3 ? ', …' : ''}`);
-    }
+    const verifyAgain = async (repaired: readonly string[]): Promise<VerifyResult | { stop: Body }> => {
+      const relisted = await listBoth(pair, ctx, { found: 'local' in sides && !o.shardRun && !full ? statsAfter(pair, direction, sides, touchedBy(filesPlan(repaired, 'content'))) : undefined });
+      if ('stop' in relisted) return relisted;
+      const v = ('local' in relisted ? await verifyListed(pair, direction, relisted.local, relisted.remote, mode, false, ctx) : undefined) ?? (await verifyPair(adapter, pair, direction, ctx, o.plan));
+      return 'stop' in v ? v : mine(v);
+    };
+    const repaired = await repairOnce({ pair, adapter, direction, o, ctx, show, moved, sending, verifyAgain, warnings: base.warnings }, verified);
+    if ('stop' in repaired) return { ...base, ...repaired.stop };
+    verified = repaired;
   }
   // Counted in bytesHashed already (the side's fresh bytes); said apart so a reader sees where the read went.
   if (read?.bytes && verified.bytesHashed && verified.proof !== 'tool') verified = { ...verified, readWhileSending: read.bytes };
