@@ -36,6 +36,43 @@ async function emptiedThenPushed(lab: Lab, dest: () => Record<string, string>): 
   expect(pairOf(again).changes?.delete).toEqual([]);
 }
 
+/** The same from the other end: the host's folders are emptied, and a mirror pull deletes their local copies. */
+async function emptiedThenPulled(lab: Lab, host: (...p: string[]) => string): Promise<void> {
+  for (const k of ['k1', 'k2', 'k3']) lab.write(host(k), k);
+  lab.write(host('keep'), 'keep').write(host('old/x'), 'x').write(host('old/deep/y'), 'y').write(host('logs/run.txt'), 'run');
+  const first = await lab.cli(['data', 'pull', '--json']);
+  expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+  expect(lab.tree(lab.path('raw'))).toEqual({ k1: 'k1', k2: 'k2', k3: 'k3', keep: 'keep', 'old/x': 'x', 'old/deep/y': 'y', 'logs/run.txt': 'run' });
+
+  rmSync(host('old'), { recursive: true });
+  mkdirSync(host('old/deep'), { recursive: true });
+  rmSync(host('logs/run.txt'));
+  lab.write(host('logs/debug.tmp'), 'excluded');
+  lab.write(lab.path('raw/logs/local.tmp'), 'excluded here too');
+  const r = await lab.cli(['data', 'pull', '--json']);
+  expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+  expect(pairOf(r)).toMatchObject({ status: 'ok', changes: { delete: ['logs/run.txt', 'old/deep/y', 'old/x'] }, verify: { status: 'in_sync' } });
+  // An excluded file is never deleted by a mirror (rsync's rule without --delete-excluded).
+  expect(lab.tree(lab.path('raw'))).toEqual({ k1: 'k1', k2: 'k2', k3: 'k3', keep: 'keep', 'logs/local.tmp': 'excluded here too' });
+  const again = await lab.cli(['data', 'pull', '--json']);
+  expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+  expect(pairOf(again).changes?.delete).toEqual([]);
+}
+
+describe('a mirror pull deletes the local files of a folder the host keeps empty', () => {
+  it('rsync from a local folder', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    delete: true\n    exclude: ["*.tmp"]\n`);
+    await emptiedThenPulled(lab, (...p) => lab.outside('nas', ...p));
+  });
+
+  it.skipIf(!ssh)('rsync over ssh (test sshd)', async () => {
+    const lab = new Lab();
+    lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
+    await emptiedThenPulled(lab, (...p) => lab.outside('gpu', 'raw', ...p));
+  });
+});
+
 describe('a mirror push deletes the files of a folder the source keeps empty', () => {
   it('rsync to a local folder', async () => {
     const lab = new Lab();
@@ -47,5 +84,34 @@ describe('a mirror push deletes the files of a folder the source keeps empty', (
     const lab = new Lab();
     lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
     await emptiedThenPushed(lab, () => lab.tree(lab.outside('gpu', 'raw')));
+  });
+});
+
+/** A folder gone from the source is deleted whole at the destination, but never its excluded files (rsync's rule without --delete-excluded). */
+async function goneWithExcludedKept(lab: Lab, dest: (...p: string[]) => string): Promise<void> {
+  for (const k of ['k1', 'k2', 'k3', 'k4']) lab.write(lab.path('raw', k), k);
+  lab.write(lab.path('raw/old/a.bin'), 'a');
+  expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+  lab.write(dest('old/events.tmp'), 'excluded there').write(dest('old/sub/p.tmp'), 'excluded too');
+  rmSync(lab.path('raw/old'), { recursive: true });
+  const r = await lab.cli(['data', 'push', '--json']);
+  expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+  expect(pairOf(r)).toMatchObject({ status: 'ok', changes: { delete: ['old/a.bin'] }, verify: { status: 'in_sync' } });
+  expect(lab.tree(dest())).toEqual({ k1: 'k1', k2: 'k2', k3: 'k3', k4: 'k4', 'old/events.tmp': 'excluded there', 'old/sub/p.tmp': 'excluded too' });
+}
+
+describe('a mirror push deletes a folder the source lacks, but not the excluded files in it', () => {
+  it('rsync to a local folder', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    delete: true\n    exclude: ["*.tmp"]\n`);
+    await goneWithExcludedKept(lab, (...p) => lab.outside('nas', ...p));
+  });
+
+  // A review found the host's rsync receiver without the excludes here: rsync sends its filter rules to
+  // a remote receiver only when it deletes (--delete), and --delete-missing-args alone did not.
+  it.skipIf(!ssh)('rsync over ssh (test sshd)', async () => {
+    const lab = new Lab();
+    lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
+    await goneWithExcludedKept(lab, (...p) => lab.outside('gpu', 'raw', ...p));
   });
 });

@@ -209,9 +209,10 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   let after: Promise<RemoteListing | undefined> | undefined;
   // Every source file, none at the destination, no saved plan or shard to hold to: the tool may walk the tree itself.
   const tree = !o.seam && !o.shardRun && plan.destFiles === 0 && !plan.replace.length && !plan.delete.length && plan.send.length === plan.sourceFiles;
-  // A folder is named whole only where the source lacks it: one that is there but holds no listed file
-  // (emptied, or only excluded files) would make rsync delete nothing (--delete-missing-args). Known on
-  // disk for a local source; a host's folders only from its files.
+  // A folder is named whole where the source holds none of its listed files. A local source's folder that
+  // is still on disk (emptied, or holding only excluded files) is named file by file, so a file written
+  // there since the listing is not deleted; a host's folders are known only from its files, and rsync
+  // empties a named folder the host still has of what the host lacks (deleteArgv's --delete).
   const targets = !plan.delete.length ? [] : source.where === 'local' ? deletionTargetsAt(plan, source.path) : deletionTargets(plan, source.paths);
   const { send: files, delete: deletions } = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan, { tree, deleteTargets: targets });
   const relay = held !== undefined && sending.length > 0 && relayFits(pair, plan, files);

@@ -105,13 +105,17 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
 
 /**
  * Deletes the listed destination files, and only those, after every transfer succeeded: each path
- * missing at the source becomes a deletion (--delete-missing-args); --existing with --ignore-existing
+ * missing at the source becomes a deletion (--delete-missing-args), a named folder is emptied of what
+ * the source lacks there (--delete); --existing with --ignore-existing
  * keeps rsync from sending anything (a path that came back at the source meanwhile is left alone).
  * With backup, the deleted files go to the dated folder as with --delete.
  */
 export function deleteArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext): string[] {
   // --force: a listed folder gone at the source is emptied as --delete would (excluded files kept).
-  const args = ['--recursive', '--files-from=-', '--from0', '--delete-missing-args', '--force', '--existing', '--ignore-existing', ...filters(pair)];
+  // --delete: a named folder the source still has, holding none of its listed files (a host's folders
+  // are known only from its files), is emptied within; rsync deletes nothing of a folder named that way
+  // with --delete-missing-args alone.
+  const args = ['--recursive', '--files-from=-', '--from0', '--delete', '--delete-missing-args', '--force', '--existing', '--ignore-existing', ...filters(pair)];
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }
