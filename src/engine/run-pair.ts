@@ -28,6 +28,7 @@ import { lockName } from './shard.js';
 import { asShard, shardFacts } from './shard-plan.js';
 import { underRemoteLock } from './remote-lock.js';
 import { mark } from '../util/trace.js';
+import { withAwsPartSize } from './aws-part-size.js';
 
 async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
   const direction = directionOf(asWritten, o.action);
@@ -66,7 +67,8 @@ async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   return previewBody(pair, adapter, o, direction, ctx, show);
 }
 
-export async function runPair(pair: ResolvedPair, o: PairRunOptions): Promise<PairResult> {
+export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Promise<PairResult> {
+  const pair = withAwsPartSize(inManifest, process.env);
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action, source: pair.source } });

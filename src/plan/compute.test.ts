@@ -62,6 +62,21 @@ describe('differs, against a store that lists only upload times', () => {
     expect(differs(e('a', 1, 5_000, { etag: 'b'.repeat(32) }), object, 0, true)).toBeUndefined();
     expect(differs(e('a', 1, 12_000, { etag: md5Like }), { ...object, etag: 'SHA256-abc' })).toBe('mtime');
   });
+  it('multipart ETags of another part count decide nothing (another uploader\'s part size); a plain ETag is compared with the file\'s MD5', () => {
+    const m = (c: string): string => c.repeat(32);
+    const object = (etag: string) => ({ path: 'a', size: 9, uploadedMs: 9_000, etag });
+    // 8 MiB parts here, 5 MiB there: not a content change; the upload time decides, as aws s3 sync's does.
+    expect(differs(e('a', 9, 5_000, { md5: m('1'), etag: `${m('2')}-2` }), object(`${m('3')}-3`))).toBeUndefined();
+    expect(differs(e('a', 9, 12_000, { md5: m('1'), etag: `${m('2')}-2` }), object(`${m('3')}-3`))).toBe('mtime');
+    // As many parts: compared.
+    expect(differs(e('a', 9, 5_000, { md5: m('1'), etag: `${m('2')}-2` }), object(`${m('3')}-2`))).toBe('content');
+    expect(differs(e('a', 9, 5_000, { md5: m('1'), etag: `${m('2')}-2` }), object(`${m('2')}-2`))).toBeUndefined();
+    // Sent whole (below aws's threshold) while this side cut it into parts: the MD5 decides, either way.
+    expect(differs(e('a', 9, 12_000, { md5: m('1'), etag: `${m('2')}-2` }), object(m('1')))).toBeUndefined();
+    expect(differs(e('a', 9, 5_000, { md5: m('1'), etag: `${m('2')}-2` }), object(m('4')))).toBe('content');
+    // A pull the same way round.
+    expect(differs(object(m('1')), e('a', 9, 5_000, { md5: m('1'), etag: `${m('2')}-2` }))).toBeUndefined();
+  });
   it('a pull never compares an upload time with a file\'s mtime (a pulled file keeps its own older one)', () => {
     expect(differs(up('a', 1, 9_000), e('a', 1, 5_000))).toBeUndefined();
   });

@@ -67,9 +67,23 @@ function commonChecksum(a: Entry, b: Entry, opaqueEtags: boolean): [string, stri
   if (a.sha256 && b.sha256) return [a.sha256, b.sha256];
   if (a.gitSha1 && b.gitSha1) return [a.gitSha1, b.gitSha1];
   if (a.md5 && b.md5) return [a.md5, b.md5];
-  if (!opaqueEtags && a.etag && b.etag && MD5_ETAG.test(a.etag) && MD5_ETAG.test(b.etag)) return [a.etag, b.etag];
+  if (opaqueEtags) return undefined;
+  const ea = a.etag && MD5_ETAG.test(a.etag) ? a.etag : undefined;
+  const eb = b.etag && MD5_ETAG.test(b.etag) ? b.etag : undefined;
+  // ETags cut into as many parts (or none) compare; another count is another uploader's part size
+  // (rclone's 5 MiB, a multipart_chunksize of its own), where no checksum decides and the tools' quick
+  // check does. A plain ETag is the object's MD5, whatever the other side's part size.
+  if (ea && eb && partsOf(ea) === partsOf(eb)) return [ea, eb];
+  if (ea && !partsOf(ea) && b.md5) return [ea, b.md5];
+  if (eb && !partsOf(eb) && a.md5) return [a.md5, eb];
   return undefined;
 }
+
+/** The part count of an MD5-shaped ETag; 0 for a plain one (a single PUT). */
+export const partsOf = (etag: string): number => {
+  const at = etag.indexOf('-');
+  return at < 0 ? 0 : Number(etag.slice(at + 1));
+};
 
 const opaque = (e: Entry, opaqueEtags: boolean): boolean => e.etag !== undefined && (opaqueEtags || !MD5_ETAG.test(e.etag));
 

@@ -84,6 +84,15 @@ describe('judgeS3: drift only where the store proves it', () => {
     expect(judgeS3(both, listing, { ...none, trust: 'opaque' })).toMatchObject({ changed: [], unproven: ['placed.csv'] });
   });
 
+  it('a plain ETag equal to the file\'s MD5 proves it, whatever part size this side cut it into (aws-cli\'s multipart_threshold above its part size)', () => {
+    const local: Entry[] = [{ path: 'a', size: 9, md5: '1'.repeat(32), etag: `${'2'.repeat(32)}-2` }];
+    expect(judgeS3(local, [{ path: 'a', size: 9, etag: '1'.repeat(32) }], { ...none, trust: 'auto' })).toMatchObject({ changed: [], unproven: [], etags: 'md5' });
+    expect(checksumsNeeded(local, [{ path: 'a', size: 9, etag: '1'.repeat(32), checksums: ['SHA256'] }]).toRead).toEqual([]);
+    expect(judgeS3(local, [{ path: 'a', size: 9, etag: '3'.repeat(32) }], { ...none, trust: 'md5' })).toMatchObject({ changed: ['a'], unproven: [] });
+    // Cut into another number of parts there: nothing to compare.
+    expect(judgeS3(local, [{ path: 'a', size: 9, etag: `${'3'.repeat(32)}-3` }], { ...none, trust: 'md5' })).toMatchObject({ changed: [], unproven: ['a'] });
+  });
+
   it('a checksum proving an object equal despite its MD5-shaped ETag marks the store\'s ETags as not MD5s (SSE-KMS)', () => {
     const kms: Entry[] = [
       { path: 'a', size: 1, etag: '11111111111111111111111111111111', checksums: ['SHA256'] },

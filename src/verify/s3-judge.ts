@@ -32,6 +32,12 @@ export interface S3Report extends VerifyReport {
 const MD5_SHAPED = /^[0-9a-f]{32}(-\d+)?$/;
 const parts = (etag: string): number => Number(/-(\d+)$/.exec(etag)?.[1] ?? 1);
 
+/**
+ * What this side's file compares with the object's ETag: its MD5 where the object was sent whole (a
+ * plain ETag: aws-cli's multipart_threshold may lie above its part size), else its multipart ETag.
+ */
+const localEtag = (l: Entry, r: Entry): string | undefined => (r.etag && l.md5 && !r.etag.includes('-') ? l.md5 : l.etag);
+
 /** The algorithm to read back for an object, where the listing says it has one labsync can recompute. */
 export function readableChecksum(r: Entry): ChecksumAlgorithm | undefined {
   return CHECKSUM_ALGORITHMS.find((a) => r.checksums?.includes(a));
@@ -56,7 +62,7 @@ export function checksumsNeeded(local: readonly Entry[], remote: readonly Entry[
   const toRead: string[] = [];
   for (const l of local) {
     const r = there.get(l.path);
-    if (!r || r.size !== l.size || (r.etag && r.etag === l.etag)) continue;
+    if (!r || r.size !== l.size || (r.etag && r.etag === localEtag(l, r))) continue;
     const inEtag = etagChecksum(r.etag);
     if (inEtag) listed.set(l.path, inEtag);
     else if (readableChecksum(r)) toRead.push(l.path);
@@ -87,15 +93,16 @@ export function judgeS3(local: readonly Entry[], remote: readonly Entry[], e: Ev
     const r = there.get(l.path);
     if (!r) missing.push(l.path);
     else if (r.size !== l.size) changed.push(l.path);
-    else if (r.etag && r.etag === l.etag) md5Seen = true;
+    else if (r.etag && r.etag === localEtag(l, r)) md5Seen = true;
     else {
       const read = e.store.get(l.path);
       const mine = e.mine.get(l.path);
       if (read && mine) {
         // Proven the same, yet the ETag is not its MD5 ETag (unless it was cut into other parts).
-        if (mine[read.algorithm].includes(read.value)) otherSeen ||= Boolean(r.etag && l.etag && (!MD5_SHAPED.test(r.etag) || parts(r.etag) === parts(l.etag)));
+        const ours = localEtag(l, r);
+        if (mine[read.algorithm].includes(read.value)) otherSeen ||= Boolean(r.etag && ours && (!MD5_SHAPED.test(r.etag) || parts(r.etag) === parts(ours)));
         else changed.push(l.path);
-      } else if (!r.etag || !l.etag || !MD5_SHAPED.test(r.etag) || parts(r.etag) !== parts(l.etag)) {
+      } else if (!r.etag || !localEtag(l, r) || !MD5_SHAPED.test(r.etag) || parts(r.etag) !== parts(localEtag(l, r) as string)) {
         if (r.etag && !MD5_SHAPED.test(r.etag)) otherSeen = true;
         incomparable.push(l.path);
       } else open.push(l.path);
