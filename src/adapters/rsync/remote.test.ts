@@ -57,6 +57,26 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect(listScript('/srv/x', [], false, true)).not.toContain('find / -maxdepth 0');
   });
 
+  it('a listing find could not finish (exit 1: a folder it may not read) is refused, alone or followed by hashes', () => {
+    const listed = fixture('list-remote.out');
+    const failed = Buffer.concat([listed, Buffer.from('!labsync-find-failed 1\0')]);
+    expect(parseRemoteListing(failed, EXCLUDES)).toMatchObject({ unsupported: expect.stringMatching(/find could not list the whole folder .*exit 1/) });
+    // A name that is not UTF-8 (Latin-1 "café"): left to rsync's own listing, which keeps names as bytes.
+    const latin1 = Buffer.concat([listed, Buffer.from('4 1767323045.1 1767323045.1 77 caf'), Buffer.from([0xe9, 0])]);
+    expect(parseRemoteListing(latin1, EXCLUDES)).toEqual({ unsupported: 'a file name on the host is not valid UTF-8' });
+    // A path holding the record's text is a path: find's records start with their size.
+    expect('paths' in parseRemoteListing(listed, EXCLUDES)).toBe(true);
+    // The script says so and keeps find's exit code, also where the hash part follows it.
+    for (const script of [listScript('/srv/x', []), listScript('/srv/x', [], true)]) expect(script).toContain(`lsr=$?; [ "$lsr" = 0 ] || { printf '!labsync-find-failed %s\\0' "$lsr"; exit "$lsr"; }`);
+    const dir = tempDir('labsync-find-fails-');
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'f'), 'f');
+    // A real find that fails: a starting point that is not there, under the same script.
+    const run = spawnSync('sh', ['-c', listScript(dir, []).replace("find '.'", "find '.' ./gone")], { encoding: 'buffer' });
+    expect(run.status).toBe(1);
+    expect(parseRemoteListing(run.stdout, [])).toHaveProperty('unsupported');
+  });
+
   it('reads the host\'s clock from bash\'s EPOCHREALTIME, or from date under any other sh', () => {
     const dir = tempDir('labsync-clock-');
     writeFileSync(join(dir, 'f'), 'x');

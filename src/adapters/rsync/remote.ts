@@ -2,6 +2,7 @@
 // installed there: GNU find -printf lists (the same format the local walker reads, find-list.ts), and
 // GNU stat + sha256sum hash the paths read from standard input. A host without them answers with a
 // marker line, and the engine falls back to rsync's own dry run and checksum comparison.
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import { countLinks, findArgv, numberAt, parseFindListing } from '../../verify/find-list.js';
@@ -32,7 +33,7 @@ const clock = "lsc=${EPOCHREALTIME:-}; case $lsc in ''|*[!0-9.]*) lsc=$(date +%s
  */
 export function listScript(path: string, excludes: readonly string[], thenHash = false, probed = false): string {
   const find = findArgv(excludes, { links: true }).map((w, i) => (i === 0 ? w : shQuote(w))).join(' ');
-  if (thenHash) return [listScript(path, excludes, false, probed).replace(/; exec find /, '; find '), "printf 'labsync-end\\0'", hashPart(probed)].join('; ');
+  if (thenHash) return [listScript(path, excludes, false, probed), "printf 'labsync-end\\0'", hashPart(probed)].join('; ');
   return [
     // -printf is GNU find's: a BSD or busybox find fails this probe and labsync uses rsync's listing.
     // Asked first, so a folder not made yet does not hide it until the next run.
@@ -40,9 +41,15 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
     enter(path),
     clock,
     'echo "labsync list $lsc"',
-    `exec ${find}`,
+    // A find that could not read everything (a folder it may not enter, an I/O error) printed what it
+    // could: a record says so after them, as its exit code does, wherever the listing is read (held.ts
+    // reads it from a subshell, and the hash part follows it), and parseRemoteListing refuses it.
+    `${find}; lsr=$?; [ "$lsr" = 0 ] || { printf '${FAILED} %s\\0' "$lsr"; exit "$lsr"; }`,
   ].join('; ');
 }
+
+/** The record a listing ends with when find failed; find's own start with a digit or "l". */
+const FAILED = '!labsync-find-failed';
 
 /** Succeeds where find is GNU find (it has -printf). */
 export const FIND_PROBE = "find / -maxdepth 0 -printf '' >/dev/null 2>&1";
@@ -124,6 +131,11 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
   const at = end === 0 || (end > 0 && h.rest[end - 1] === 0) ? end : -1;
   // Digested as the local walker digests find's output (stat-tree.ts), the host's clock left out.
   const raw = at < 0 ? h.rest : h.rest.subarray(0, at);
+  const failed = findFailed(raw);
+  if (failed !== undefined) return { unsupported: `find could not list the whole folder on the host (exit ${failed}: a folder it may not read?)` };
+  // A name that is not UTF-8 would be read as another (U+FFFD), which the host does not have, and two
+  // such names as one: rsync's own listing carries names as bytes. (A local one is refused: walk.ts.)
+  if (!isUtf8(raw)) return { unsupported: 'a file name on the host is not valid UTF-8' };
   // The plan carries regular files only: a folder holding symlinks is left to rsync's own listing.
   if (countLinks(raw) > 0) return { unsupported: 'the folder holds symlinks' };
   const rawDigest = createHash('sha256').update(JSON.stringify(excludes)).update('\0').update(raw).digest('hex');
@@ -133,6 +145,14 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
   const listing = (): ReturnType<typeof parseFindListing> => (parsed ??= parseFindListing(raw, excludes));
   const hashes = at < 0 ? undefined : parseRemoteHashes(h.rest.subarray(at + END.length));
   return { nowMs: h.nowMs, rawDigest, raw, get paths() { return listing().paths; }, get keys() { return listing().keys; }, ...(hashes && 'keys' in hashes ? { hashes } : {}) };
+}
+
+/** find's exit code where the listing ends with the record saying it failed. */
+function findFailed(raw: Buffer): string | undefined {
+  if (raw.length < 2 || raw[raw.length - 1] !== 0) return undefined;
+  const from = raw.lastIndexOf(0, raw.length - 2) + 1;
+  const last = raw.toString('latin1', from, raw.length - 1);
+  return last.startsWith(`${FAILED} `) ? last.slice(FAILED.length + 1) : undefined;
 }
 
 const SUM = /^[0-9a-f]{64} {2}/;
