@@ -75,11 +75,17 @@ describe('files: list → plan → transfer', () => {
     expect(pull?.deleteLocal).toEqual(['gone/a']);
   });
 
-  it('rclone: one sync that deletes after its copies, so nothing in delete', () => {
+  it('rclone: a copy of what is sent, then a sync over the deleted paths alone (a replacement gone meanwhile is never deleted)', () => {
     const t = adapters.rclone.files?.transfer({ ...s3, tool: 'rclone' } as ResolvedPair, 'push', plan, ctx);
     expect(t?.send).toHaveLength(1);
-    expect(t?.send[0]?.args).toContain('sync');
-    expect(t?.send[0]?.input).toBe('new\nmore\nflip\ngone/a\n');
-    expect(t?.delete).toEqual([]);
+    expect(t?.send[0]?.args[0]).toBe('copy');
+    expect(t?.send[0]?.input).toBe('new\nmore\nflip\n');
+    expect(t?.delete).toHaveLength(1);
+    expect(t?.delete[0]?.args[0]).toBe('sync');
+    expect(t?.delete[0]?.input).toBe('gone/a\n');
+    // Nothing to send: no copy at all.
+    const only = adapters.rclone.files?.transfer({ ...s3, tool: 'rclone' } as ResolvedPair, 'push', { ...plan, send: [], replace: [] }, ctx);
+    expect(only?.send).toEqual([]);
+    expect(only?.delete).toHaveLength(1);
   });
 });

@@ -80,7 +80,7 @@ function transferSteps(pair: ResolvedPair, files: NonNullable<Adapter['files']>,
     const note = (apart: boolean): string => f.when ?? (apart ? 'when the plan holds files that do not compress (.gz, .zst, images, …): those, in a call of their own without --compress' : `${o.usual}${t.stage ? `, linked into ${redact(t.stage.dir)}` : ''}; only when the plan lists any`);
     steps.push(...lines.map((l) => ({ step: 'transfer', command: l.command, note: note(l.apart) })));
   }
-  steps.push(...(deletions?.delete ?? []).map((c) => ({ step: 'delete', command: shown(c, redact), note: 'what the plan deletes, only after every transfer succeeded' })));
+  steps.push(...(deletions?.delete ?? []).map((c) => ({ step: 'delete', command: shown(c, redact), note: 'when the plan deletes: what it deletes, only after every transfer succeeded' })));
   if (deletions?.deleteLocal) steps.push({ step: 'delete', note: 'labsync deletes the local files the plan deletes, after every transfer succeeded' });
   return steps;
 }

@@ -188,24 +188,39 @@ function folderPath(endpoint: Endpoint, backend?: string): string {
 
 /**
  * Exactly the plan's files, named on standard input: --no-traverse looks each one up instead of listing
- * the destination (one request per file: cheaper only for a few files, see `traverses`), --ignore-times sends a same-size same-mtime replacement the quick check would skip.
- * With deletions it is a sync: a listed path the source lacks is deleted (after every transfer, and not
- * at all after an error: rclone's --delete-after), into --backup-dir like the rest. --files-from-raw
+ * the destination (one request per file: cheaper only for a few files, see `traverses`), --ignore-times
+ * sends a same-size same-mtime replacement the quick check would skip. A copy: it never deletes (a
+ * planned replacement whose source went meanwhile stays where it is; deleteArgv deletes). --files-from-raw
  * takes no other filter: the plan was made from filtered listings. `rerun`: see Command.retryArgs.
  */
-export function plannedArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, deletes: boolean, traverse = false, rerun?: string, backend?: string): string[] {
+export function plannedArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, traverse = false, rerun?: string, backend?: string): string[] {
   const [src, dst] = ends(pair, direction);
   // A rerun sends every listed file again (--ignore-times), and rclone moves what it replaces over a
   // backup of the same name: the copies the failed run already wrote would take the old versions'
   // place. A rerun's backups get a suffix of their own instead (`model.bin.attempt2`).
-  const suffix = rerun ? ['--suffix', `.${rerun}`] : [];
-  const backup = pair.backup ? ['--backup-dir', `${dst}/${BACKUP_DIR}/${ctx.stamp}`, ...suffix] : [];
   return [
-    deletes ? 'sync' : 'copy', ...base(config, pair), ...tuning(pair), ...STATS, '--files-from-raw', '-', ...(traverse ? [] : ['--no-traverse']), '--ignore-times',
+    'copy', ...base(config, pair), ...tuning(pair), ...STATS, '--files-from-raw', '-', ...(traverse ? [] : ['--no-traverse']), '--ignore-times',
     ...(direction === 'push' && isS3(pair.remote, backend) ? NO_HEAD : []),
-    ...backup, '--', src, dst,
+    ...backupArgs(pair, dst, ctx, rerun), '--', src, dst,
   ];
 }
+
+/**
+ * The plan's deletions, after every transfer succeeded: a sync over exactly the listed paths deletes
+ * those the source lacks (into --backup-dir like the rest); --ignore-existing leaves a path that came
+ * back at the source meanwhile as it is, neither sent nor deleted (rsync's --existing --ignore-existing).
+ */
+export function plannedDeleteArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, config: string, traverse = false, backend?: string): string[] {
+  const [src, dst] = ends(pair, direction);
+  return [
+    'sync', ...base(config, pair), ...tuning(pair), ...STATS, '--files-from-raw', '-', ...(traverse ? [] : ['--no-traverse']), '--ignore-existing',
+    ...(direction === 'push' && isS3(pair.remote, backend) ? NO_HEAD : []),
+    ...backupArgs(pair, dst, ctx), '--', src, dst,
+  ];
+}
+
+const backupArgs = (pair: ResolvedPair, dst: string, ctx: PlanContext, rerun?: string): string[] =>
+  pair.backup ? ['--backup-dir', `${dst}/${BACKUP_DIR}/${ctx.stamp}`, ...(rerun ? ['--suffix', `.${rerun}`] : [])] : [];
 
 /**
  * Whether the transfer should list the destination rather than look up each planned file. Against moto

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
-import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, traverses, repairArgv, sizeArgv } from './argv.js';
+import { bisyncArgv, bisyncWorkdir, checkArgv, copyArgv, ends, listArgv, listsMd5, location, lsjsonArgv, plannedArgv, plannedDeleteArgv, traverses, repairArgv, sizeArgv } from './argv.js';
 import { classify } from './classify.js';
 import { backendType, rcloneS3Target } from './s3-target.js';
 import { opaqueEtagsOf } from '../../plan/compute.js';
@@ -117,13 +117,17 @@ export const rclone: Adapter = {
         modifyWindowMs: pair.remote.type === 'local' ? 1 : 1000,
       };
     },
-    // One copy, or a sync when the plan deletes (its deletions come after its transfers): nothing in `delete`.
+    // A copy of what the plan sends, then a sync of what it deletes: one sync over both deleted a planned
+    // replacement whose source went during the transfer, a deletion no guard had counted.
     transfer: (pair, direction, plan, ctx) => {
-      const paths = [...plan.send, ...plan.replace, ...plan.delete].map((f) => f.path);
+      const sending = [...plan.send, ...plan.replace].map((f) => f.path);
+      const deleting = plan.delete.map((f) => f.path);
       const backend = backendOf(pair);
-      const argv = (rerun?: string): string[] => plannedArgv(pair, direction, ctx, configPath(), plan.delete.length > 0, traverses(paths.length, plan.destFiles), rerun, backend);
-      const sent = command(pair, argv(), `${direction} ${pair.name} (${paths.length} planned)`, true, undefined, `${paths.join('\n')}\n`, ctx);
-      return { send: [pair.backup ? { ...sent, retryArgs: argv } : sent], delete: [] };
+      const lines = (paths: readonly string[]): string => `${paths.join('\n')}\n`;
+      const argv = (rerun?: string): string[] => plannedArgv(pair, direction, ctx, configPath(), traverses(sending.length, plan.destFiles), rerun, backend);
+      const sent = command(pair, argv(), `${direction} ${pair.name} (${sending.length} planned)`, true, undefined, lines(sending), ctx);
+      const deleted = command(pair, plannedDeleteArgv(pair, direction, ctx, configPath(), traverses(deleting.length, plan.destFiles), backend), `delete ${deleting.length} from ${pair.name}`, true, undefined, lines(deleting), ctx);
+      return { send: sending.length ? [pair.backup ? { ...sent, retryArgs: argv } : sent] : [], delete: deleting.length ? [deleted] : [] };
     },
   },
   repair: (pair, direction, _paths, ctx) => [command(pair, repairArgv(pair, direction, ctx, configPath()), `repair ${pair.name}`, true, undefined, undefined, ctx)],

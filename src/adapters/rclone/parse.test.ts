@@ -6,7 +6,7 @@ import { answered } from '../../engine/attempt.js';
 import { classify } from './classify.js';
 import { rclone } from './index.js';
 import { changesFromDryRun, conflicts, listedPaths, parseCombined, parseLsjson, parseProgress, parseStats, parseVersion, sizeCount } from './parse.js';
-import { listArgv, listsMd5, lsjsonArgv, plannedArgv } from './argv.js';
+import { listArgv, listsMd5, lsjsonArgv, plannedArgv, plannedDeleteArgv } from './argv.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/rclone-1.60.1/${name}`, import.meta.url), 'utf8');
 const out = (exitCode: number, stderr: string, stdout = ''): ToolOutput => ({ exitCode, stdout, stderr, durationMs: 1, timedOut: false, aborted: false });
@@ -74,13 +74,19 @@ describe('rclone argv for listings and plans', () => {
       expect(argv.indexOf('--timeout')).toBeLessThan(argv.indexOf('--'));
     }
   });
-  it('moves exactly the named files, a sync only when the plan deletes, backups kept', () => {
+  it('moves exactly the named files with a copy, then deletes with a sync over the deleted paths alone, backups kept', () => {
     const ctx = { stamp: 'S', tty: false, verbose: false, resync: false, full: false };
     const copy = plannedArgv(s3, 'push', ctx, '/dev/null', false);
     expect(copy[0]).toBe('copy');
     expect(copy).toEqual(expect.arrayContaining(['--files-from-raw', '-', '--no-traverse', '--ignore-times', '--backup-dir', 'labsyncs3:b/lab/raw/.labsync-backup/S']));
     expect(copy).not.toContain('--exclude');
-    expect(plannedArgv(s3, 'pull', ctx, '/dev/null', true).slice(0, 1).concat(plannedArgv(s3, 'pull', ctx, '/dev/null', true).slice(-2))).toEqual(['sync', 'labsyncs3:b/lab/raw', '/m/raw']);
+    expect(copy).not.toContain('--suffix');
+    expect(plannedArgv(s3, 'push', ctx, '/dev/null', false, 'attempt2')).toEqual(expect.arrayContaining(['--suffix', '.attempt2']));
+    const del = plannedDeleteArgv(s3, 'pull', ctx, '/dev/null');
+    expect([del[0], ...del.slice(-2)]).toEqual(['sync', 'labsyncs3:b/lab/raw', '/m/raw']);
+    // A path back at the source meanwhile is neither sent nor deleted.
+    expect(del).toEqual(expect.arrayContaining(['--files-from-raw', '-', '--ignore-existing', '--backup-dir', '/m/raw/.labsync-backup/S']));
+    expect(del).not.toContain('--ignore-times');
   });
 });
 
