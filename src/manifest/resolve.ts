@@ -184,7 +184,9 @@ export function resolvePair(
 export const REMOTE_LOCK_TOOLS: readonly ToolName[] = ['rsync', 'rclone', 'aws'];
 
 function remoteLockOf(raw: RawPair, tool: ToolName, remote: Endpoint, mirror: boolean): { remoteLock?: 'asked' | 'default' } {
-  if (raw.remote_lock === false || raw.snapshots || !REMOTE_LOCK_TOOLS.includes(tool) || !['s3', 'ssh', 'local', 'rclone'].includes(remote.type)) return {};
+  if (raw.remote_lock === false || !REMOTE_LOCK_TOOLS.includes(tool) || !['s3', 'ssh', 'local', 'rclone'].includes(remote.type)) return {};
   if (raw.remote_lock) return { remoteLock: 'asked' };
-  return mirror || (raw.mode ?? 'push') === 'bisync' ? { remoteLock: 'default' } : {};
+  // Snapshots: every run writes the one unfinished folder and renames it when done, so a second
+  // machine's run would write into the snapshot the first just verified and published.
+  return mirror || raw.snapshots || (raw.mode ?? 'push') === 'bisync' ? { remoteLock: 'default' } : {};
 }

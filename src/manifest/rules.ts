@@ -52,7 +52,6 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   if (pair.remote_lock && (!REMOTE_LOCK_TOOLS.includes(tool) || !['s3', 'ssh', 'local', 'rclone'].includes(remoteType ?? ''))) {
     at('remote_lock', `a lock at the remote is taken by rsync, rclone and aws pairs on s3, ssh, local and rclone remotes (this pair: ${tool} to a ${remoteType ?? 'unknown'} remote)`);
   }
-  if (pair.remote_lock && pair.snapshots) at('remote_lock', 'does not apply to snapshots: each run writes its own new folder');
   if (pair.shards !== undefined && pair.shards > 1) {
     const plans = mode !== 'bisync' && !pair.snapshots && (tool === 'aws' || tool === 'rclone' || (tool === 'rsync' && (remoteType === 'local' || remoteType === 'ssh')));
     if (!plans) at('shards', `a pair is split only where labsync plans the files itself: rsync (local or ssh remote), aws or rclone, push or pull, without snapshots (this pair: ${tool} ${mode} to a ${remoteType ?? 'unknown'} remote${pair.snapshots ? ', snapshots' : ''})`);
