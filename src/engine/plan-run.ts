@@ -276,7 +276,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   const written = planned.incremental ? writtenIn(planned.incremental.sourceKeys, direction, wrote) : writtenFrom(direction === 'push' ? local : remote, direction, wrote);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
-  const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction) : v);
+  const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction, deletionKey(source.paths)) : v);
   let small: ReturnType<typeof judgedFor> | undefined;
   try {
     small = 'local' in sides && planned.incremental && !full && mode === 'checksum' ? judgedFor(await verifyIncremental(pair, sides.local, sides.remote, ctx, written, planned.incremental?.inc, ahead), pair, direction) : undefined;

@@ -46,4 +46,16 @@ describe('sliceVerify', () => {
     expect(sliceVerify({ ...v, changed: mine }, { index: 0, count: 2 }, pair, 'push')).toMatchObject({ status: 'drift', missing: [], changed: mine });
     expect(sliceVerify({ ...v, status: 'skipped' as const }, { index: 0, count: 2 }, pair, 'push').status).toBe('skipped');
   });
+  it('answers for a file only the destination has in the slice of the worker that deletes it: a folder the source lacks goes whole', () => {
+    // A folder whose name falls in one slice and whose file in the other (found by a review: the file's worker reported drift).
+    const folder = Array.from({ length: 50 }, (_, i) => `gone${i}`).find((d) => shardOf(d, 2) === 1 && shardOf(`${d}/x`, 2) === 0) as string;
+    const key = deletionKey(['keep']);
+    const v = { status: 'drift' as const, checked: 1, missing: [], extra: [`${folder}/x`], changed: [] };
+    expect(sliceVerify(v, { index: 0, count: 2 }, pair, 'push', key)).toMatchObject({ status: 'in_sync', extra: [] });
+    expect(sliceVerify(v, { index: 1, count: 2 }, pair, 'push', key)).toMatchObject({ status: 'drift', extra: [`${folder}/x`] });
+    // A pull deletes what only the local side has: the report's `missing`.
+    const pulled = { ...v, missing: [`${folder}/x`], extra: [] };
+    expect(sliceVerify(pulled, { index: 0, count: 2 }, pair, 'pull', key)).toMatchObject({ status: 'in_sync', missing: [] });
+    expect(sliceVerify(pulled, { index: 1, count: 2 }, pair, 'pull', key)).toMatchObject({ status: 'drift', missing: [`${folder}/x`] });
+  });
 });

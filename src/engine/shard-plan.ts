@@ -47,11 +47,17 @@ export function deletionKey(sourcePaths: readonly string[]): (path: string) => s
   };
 }
 
-/** A verify result narrowed to this slice: drift in another worker's files is that worker's to fix. */
-export function sliceVerify<T extends VerifyReport & { readonly status: 'in_sync' | 'drift' | 'skipped' }>(v: T, shard: Shard, pair: ResolvedPair, direction: Direction): T {
+/**
+ * A verify result narrowed to this slice: drift in another worker's files is that worker's to fix. A
+ * file only the destination has is the slice's of what deletes it (`deleteKey`, as slicePlan): a
+ * folder the source lacks goes whole to one worker, and another's files in it are not its drift.
+ */
+export function sliceVerify<T extends VerifyReport & { readonly status: 'in_sync' | 'drift' | 'skipped' }>(v: T, shard: Shard, pair: ResolvedPair, direction: Direction, deleteKey: (path: string) => string = (p) => p): T {
   if (v.status === 'skipped') return v;
-  const mine = (list: readonly string[] | undefined): string[] => (list ?? []).filter((p) => inSlice(p, shard));
-  const sliced = { ...v, missing: mine(v.missing), extra: mine(v.extra), changed: mine(v.changed), ...(v.unproven ? { unproven: mine(v.unproven) } : {}) };
+  const mine = (list: readonly string[] | undefined, key: (path: string) => string = (p) => p): string[] => (list ?? []).filter((p) => inSlice(key(p), shard));
+  // The report's `extra` is what only the remote has, `missing` what only the local side has.
+  const [extraKey, missingKey] = direction === 'pull' ? [undefined, deleteKey] : [deleteKey, undefined];
+  const sliced = { ...v, missing: mine(v.missing, missingKey), extra: mine(v.extra, extraKey), changed: mine(v.changed), ...(v.unproven ? { unproven: mine(v.unproven) } : {}) };
   const d = driftOf(sliced, pair, direction);
   return { ...sliced, status: d.missing.length + d.extra.length + d.changed.length ? 'drift' : 'in_sync' };
 }
