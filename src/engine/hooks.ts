@@ -51,11 +51,14 @@ const PING_TIMEOUT_MS = 10_000;
 const PING_ATTEMPTS = 3;
 
 /** GET with a short timeout and a few retries; a ping that cannot be sent is a warning, never a failed sync. */
-export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 1000): Promise<void> {
+/** `ends`: no attempt past it (a drain's budget); the ping then warns as failed. */
+export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 1000, ends?: AbortSignal): Promise<void> {
   let last = '';
   for (let attempt = 1; attempt <= PING_ATTEMPTS; attempt++) {
+    if (ends?.aborted) break;
     try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(PING_TIMEOUT_MS), redirect: 'follow' });
+      const timeout = AbortSignal.timeout(PING_TIMEOUT_MS);
+      const r = await fetch(url, { signal: ends ? AbortSignal.any([timeout, ends]) : timeout, redirect: 'follow' });
       if (r.ok) return;
       last = `HTTP ${r.status}`;
     } catch (error) {
@@ -63,8 +66,9 @@ export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       last = (error as Error).name === 'TimeoutError' ? 'timed out' : (cause?.code ?? cause?.message ?? (error as Error).message);
     }
-    if (attempt < PING_ATTEMPTS) await sleep(backoffDelay(attempt, retryBaseMs));
+    if (attempt < PING_ATTEMPTS) await sleep(backoffDelay(attempt, retryBaseMs), ends);
   }
+  if (ends?.aborted) last = "not answered before the drain's budget ended";
   emit({ kind: 'warning', pair, message: `health ping to ${showUrl(url)} failed (${last}); the sync itself is unaffected` });
 }
 
@@ -76,26 +80,34 @@ export function factsOf(r: PairResult): HookFacts {
 
 /** A real run wrapped in its pings and hooks: a failing `before` hook skips the pair; the others only warn. */
 export async function withHooks(pair: ResolvedPair, o: PairRunOptions, run: () => Promise<Body>): Promise<Body> {
+  // A drain's hooks and pings stop at its budget's end: a spot host is gone then, and the run's
+  // receipt is written after them (a review saw an on_failure hook carry a 4 s drain to 10.6 s).
+  const budget = o.drain ? AbortSignal.timeout(Math.max(0, o.drain.end - Date.now())) : undefined;
+  const hookSignal = budget ? AbortSignal.any([o.signal, budget]) : o.signal;
   const pings: Promise<void>[] = [];
-  if (pair.notify.start) pings.push(ping(pair.notify.start, o.emit, pair.name));
+  if (pair.notify.start) pings.push(ping(pair.notify.start, o.emit, pair.name, undefined, budget));
   // A before hook may change what a login meets (wake the host, open a tunnel, mount the folder): a
   // session bin/labsync.js started before it is not used, the run logs in after the hook.
   if (pair.hooks.before) killUnused();
   const before = pair.hooks.before
-    ? await runHook('before', pair.hooks.before, pair, { status: 'running', files: 0, bytes: 0, action: o.action }, o.redact, o.signal)
+    ? await runHook('before', pair.hooks.before, pair, { status: 'running', files: 0, bytes: 0, action: o.action }, o.redact, hookSignal)
     : undefined;
   // A hook stopped by Ctrl-C/SIGTERM is an interruption (exit 130), not the hook's failure.
-  const b: Body = before ? (o.signal.aborted ? { status: 'interrupted', error: 'interrupted' } : { status: 'failed', error: `${before}; the pair was skipped` }) : await run();
+  const b: Body = before
+    ? o.signal.aborted ? { status: 'interrupted', error: 'interrupted' }
+      : budget?.aborted ? { status: 'failed', error: 'the drain\'s budget ended during the before hook; nothing was sent' }
+        : { status: 'failed', error: `${before}; the pair was skipped` }
+    : await run();
   const facts = { status: b.status, files: b.files ?? 0, bytes: b.bytes ?? 0, error: b.error ?? null, action: o.action };
   const ok = b.status === 'ok' || b.status === 'in_sync';
   const warnings = [...(b.warnings ?? [])];
   const after = ok ? pair.hooks.after : failedStatuses.has(b.status) ? pair.hooks.onFailure : undefined;
   if (after && !o.signal.aborted) {
-    const problem = await runHook(ok ? 'after' : 'on_failure', after, pair, facts, o.redact, o.signal);
-    if (problem) warnings.push(problem);
+    const problem = await runHook(ok ? 'after' : 'on_failure', after, pair, facts, o.redact, hookSignal);
+    if (problem) warnings.push(budget?.aborted ? `${ok ? 'after' : 'on_failure'} hook stopped at the end of the drain's budget` : problem);
   }
   const url = ok ? pair.notify.success : failedStatuses.has(b.status) ? pair.notify.failure : undefined;
-  if (url) pings.push(ping(url, o.emit, pair.name));
+  if (url) pings.push(ping(url, o.emit, pair.name, undefined, budget));
   await Promise.all(pings);
   return { ...b, warnings };
 }
