@@ -49,6 +49,8 @@ export type Endpoint =
       readonly instanceCredentials?: boolean;
       /** The part size the uploader used, for recomputing multipart ETags (aws-cli: 8 MiB). */
       readonly partSize?: number;
+      /** aws-cli's multipart_threshold from its config file, where it is not the part size. */
+      readonly partThreshold?: number;
       /** Whether the store's ETags are MD5s (`md5`), are not (`opaque`), or are judged from each listing (absent). */
       readonly etag?: 'md5' | 'opaque';
     }

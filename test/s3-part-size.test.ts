@@ -47,4 +47,29 @@ describe.skipIf(!s3)('aws push with a part size of its own in the aws config fil
     expect(pairOf(check)).toMatchObject({ status: 'in_sync' });
     expect(pairOf(check).verify?.unproven ?? []).toEqual([]);
   });
+
+  it('a part size above aws\'s default threshold alone: a 20 MiB file goes in one part ("-1"), proved, sent once', async () => {
+    const server = s3 as S3Server;
+    const lab = new Lab();
+    const config = lab.env.AWS_CONFIG_FILE as string;
+    mkdirSync(dirname(config), { recursive: true });
+    writeFileSync(config, '[default]\nregion = us-east-1\ns3 =\n  multipart_chunksize = 64MB\n');
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(s3PairManifest(server, bucket, 'aws'));
+    const hourAgo = new Date(Date.now() - 3600_000);
+    for (const [name, size] of [['one-part.bin', 20 * MiB], ['small.txt', 10]] as const) {
+      lab.write(lab.path('raw', name), randomBytes(size));
+      utimesSync(lab.path('raw', name), hourAgo, hourAgo);
+    }
+    const first = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+    expect(JSON.parse(await awsCli(server, lab.env, ['s3api', 'head-object', '--bucket', bucket, '--key', 'lab/raw/one-part.bin'])).ETag).toMatch(/-1"$/);
+    expect(pairOf(first).verify?.unproven ?? []).toEqual([]);
+    const again = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+    expect(pairOf(again).changes?.transfer).toEqual([]);
+    const check = await lab.cli(['check', '--json'], { env: S3_KEYS });
+    expect(pairOf(check)).toMatchObject({ status: 'in_sync' });
+    expect(pairOf(check).verify?.unproven ?? []).toEqual([]);
+  });
 });

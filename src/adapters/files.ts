@@ -37,6 +37,8 @@ export interface LocalKeys {
   readonly md5?: boolean;
   /** The multipart ETag at this part size (S3). */
   readonly etagPartSize?: number;
+  /** aws-cli's multipart_threshold, where it is not the part size: a smaller file's ETag is its MD5. */
+  readonly etagThreshold?: number;
   /** Each file's sha256 too (the receipt's checksum list); entries with a git blob id (hf) get the local file's blob id computed beside it. */
   readonly sha256?: boolean;
   /** Each file's mtime too: where the remote lists only upload times, a file changed since is told by it (plan/compute.ts). */

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { awsChunkSize, awsSize } from './aws-part-size.js';
+import type { ResolvedPair } from '../types.js';
+import { awsChunkSize, awsS3Settings, awsSize, withAwsPartSize } from './aws-part-size.js';
+import { tempDirs } from '../temp-dirs.fixture.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const tempDir = tempDirs();
 
 const MiB = 1024 * 1024;
 
@@ -30,5 +36,25 @@ describe('aws-cli\'s part size from its config file', () => {
     expect(awsChunkSize('', 'default')).toBeUndefined();
     expect(awsChunkSize('[profile default]\ns3 =\n  multipart_chunksize = 10MB\n', 'default')).toBe(10 * MiB);
     expect(awsChunkSize('[profile a.b]\ns3 =\n  multipart_chunksize = 10MB\n', 'a.b')).toBe(10 * MiB);
+  });
+  it('reads multipart_threshold too, and quoted profile names as botocore does', () => {
+    const text = '[profile "my lab"]\ns3 =\n  multipart_threshold = 64MB\n  multipart_chunksize = 16MB\n';
+    expect(awsS3Settings(text, 'my lab')).toEqual({ chunk: 16 * MiB, threshold: 64 * MiB });
+  });
+  it('gives an aws pair the part size and threshold aws-cli will use; the manifest\'s part_size wins; the profile as botocore picks it', () => {
+    const dir = tempDir('labsync-aws-config-');
+    const config = join(dir, 'config');
+    writeFileSync(config, '[default]\ns3 =\n  multipart_chunksize = 64MB\n[profile b]\ns3 =\n  multipart_chunksize = 16MB\n  multipart_threshold = 16MB\n');
+    const pair = { tool: 'aws', remote: { type: 's3', bucket: 'b', prefix: '' } } as unknown as ResolvedPair;
+    const remote = (p: ResolvedPair): unknown => p.remote;
+    // A part size alone brings aws's default threshold (8 MiB): a 20 MiB file goes in one part of 64.
+    expect(remote(withAwsPartSize(pair, { AWS_CONFIG_FILE: config }))).toMatchObject({ partSize: 64 * MiB, partThreshold: 8 * MiB });
+    expect(remote(withAwsPartSize(pair, { AWS_CONFIG_FILE: config, AWS_PROFILE: 'b' }))).toEqual({ type: 's3', bucket: 'b', prefix: '', partSize: 16 * MiB });
+    expect(remote(withAwsPartSize(pair, { AWS_CONFIG_FILE: config, AWS_PROFILE: 'b', AWS_DEFAULT_PROFILE: 'default' }))).toMatchObject({ partSize: 64 * MiB });
+    const set = { ...pair, remote: { type: 's3', bucket: 'b', prefix: '', partSize: 32 * MiB } } as unknown as ResolvedPair;
+    expect(withAwsPartSize(set, { AWS_CONFIG_FILE: config })).toBe(set);
+    expect(remote(withAwsPartSize(set, { AWS_CONFIG_FILE: config, AWS_PROFILE: 'b' }))).toMatchObject({ partSize: 32 * MiB, partThreshold: 16 * MiB });
+    expect(withAwsPartSize(pair, { AWS_CONFIG_FILE: join(dir, 'none') })).toBe(pair);
+    expect(withAwsPartSize({ ...pair, tool: 'rclone' } as ResolvedPair, { AWS_CONFIG_FILE: config })).toMatchObject({ remote: { type: 's3' } });
   });
 });

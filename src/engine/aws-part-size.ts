@@ -3,6 +3,7 @@
 // size never matches, so every such file was planned as changed and sent again on every run. A pair
 // whose manifest does not say `part_size` takes the part size aws-cli will use.
 import type { ResolvedPair } from '../types.js';
+import { AWS_PART_SIZE } from '../verify/etag.js';
 import { awsConfigText } from './listings.js';
 
 /** s3transfer's bounds on a part (ChunksizeAdjuster): at least 5 MiB, at most 5 GiB. */
@@ -17,34 +18,61 @@ export function awsSize(text: string): number | undefined {
   return Number(m[1]) * 1024 ** power;
 }
 
-/** multipart_chunksize in the `s3 =` block of `profile`'s section of an aws config file; undefined: not set (or not a size). */
-export function awsChunkSize(configText: string, profile: string): number | undefined {
-  const section = profile === 'default' ? /^\s*\[\s*(?:profile\s+)?default\s*\]\s*$/ : new RegExp(`^\\s*\\[\\s*profile\\s+${profile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\]\\s*$`);
+/** aws-cli's transfer settings that decide an ETag: the `s3 =` block of `profile`'s section of its config file. */
+export interface AwsS3Settings { readonly chunk?: number; readonly threshold?: number }
+
+/** multipart_chunksize and multipart_threshold of `profile` (clamped as s3transfer clamps a part); absent: not set, or not a size. */
+export function awsS3Settings(configText: string, profile: string): AwsS3Settings {
   let inSection = false;
   let inS3 = false;
+  const out: { chunk?: number; threshold?: number } = {};
   for (const line of configText.split(/\r?\n/)) {
     if (/^\s*[#;]/.test(line) || !line.trim()) continue;
-    if (/^\s*\[/.test(line)) {
-      inSection = section.test(line);
+    const head = /^\s*\[\s*(.*?)\s*\]\s*$/.exec(line);
+    if (head) {
+      inSection = sectionProfile(head[1] as string) === profile;
       inS3 = false;
       continue;
     }
     if (!inSection) continue;
-    const indented = /^\s/.test(line);
     const kv = /^\s*([A-Za-z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!indented) inS3 = Boolean(kv && kv[1] === 's3' && !kv[2]);
-    else if (inS3 && kv?.[1] === 'multipart_chunksize') {
+    if (!/^\s/.test(line)) inS3 = Boolean(kv && kv[1] === 's3' && !kv[2]);
+    else if (inS3 && kv) {
       const size = awsSize(kv[2] as string);
-      return size === undefined ? undefined : Math.min(MAX_PART, Math.max(MIN_PART, size));
+      if (size === undefined) continue;
+      if (kv[1] === 'multipart_chunksize') out.chunk = Math.min(MAX_PART, Math.max(MIN_PART, size));
+      if (kv[1] === 'multipart_threshold') out.threshold = size;
     }
   }
-  return undefined;
+  return out;
 }
 
-/** The pair as aws-cli will upload it: its part size from aws's config where the manifest gives none. */
+/** The profile a config section is for: `[default]`, `[profile name]`, `[profile "a name"]` (botocore reads it with shlex). */
+function sectionProfile(head: string): string | undefined {
+  if (head === 'default') return 'default';
+  const m = /^profile\s+(.+)$/.exec(head);
+  if (!m) return undefined;
+  const name = (m[1] as string).trim();
+  return /^(["']).*\1$/.test(name) ? name.slice(1, -1) : name;
+}
+
+/** multipart_chunksize of `profile`; undefined: not set. */
+export const awsChunkSize = (configText: string, profile: string): number | undefined => awsS3Settings(configText, profile).chunk;
+
+/**
+ * The pair as aws-cli will upload it: its part size from aws's config where the manifest gives none,
+ * and aws's multipart_threshold where it is not that part size (a file below it goes whole: its ETag is
+ * its MD5; at or above it, in parts, even one). The profile as botocore picks it: the remote's, else
+ * AWS_DEFAULT_PROFILE, else AWS_PROFILE.
+ */
 export function withAwsPartSize(pair: ResolvedPair, env: NodeJS.ProcessEnv): ResolvedPair {
-  if (pair.tool !== 'aws' || pair.remote.type !== 's3' || pair.remote.partSize !== undefined) return pair;
-  const profile = pair.remote.profile ?? env.AWS_PROFILE ?? env.AWS_DEFAULT_PROFILE ?? 'default';
-  const partSize = awsChunkSize(awsConfigText(env), profile);
-  return partSize === undefined ? pair : { ...pair, remote: { ...pair.remote, partSize } };
+  if (pair.tool !== 'aws' || pair.remote.type !== 's3') return pair;
+  const profile = pair.remote.profile ?? env.AWS_DEFAULT_PROFILE ?? env.AWS_PROFILE ?? 'default';
+  const set = awsS3Settings(awsConfigText(env), profile);
+  const partSize = pair.remote.partSize ?? set.chunk;
+  // The manifest's part_size alone keeps its old meaning (threshold = part size); aws's own settings bring its default threshold.
+  const threshold = set.threshold ?? (pair.remote.partSize === undefined && set.chunk !== undefined ? AWS_PART_SIZE : undefined);
+  const partThreshold = threshold === undefined || threshold === (partSize ?? AWS_PART_SIZE) ? undefined : threshold;
+  if (partSize === pair.remote.partSize && partThreshold === undefined) return pair;
+  return { ...pair, remote: { ...pair.remote, ...(partSize === undefined ? {} : { partSize }), ...(partThreshold === undefined ? {} : { partThreshold }) } };
 }

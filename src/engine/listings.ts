@@ -31,7 +31,7 @@ export async function localListing(pair: ResolvedPair, want: Lister['local'], ct
     return listingOf(l.paths.map((path, i) => ({ path, size: l.keys[i * 4] as number, mtimeMs: l.keys[i * 4 + 1] as number })));
   }
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
-  const files = await hashTree(pair.local, { excludes, sha256: Boolean(want.sha256), md5: Boolean(want.md5), ...(want.etagPartSize ? { etagPartSize: want.etagPartSize } : {}), ...(want.mtime ? { mtime: true } : {}), cacheDir: cacheDir(pair), warn, ...(hashed ? { hashed } : {}), fresh });
+  const files = await hashTree(pair.local, { excludes, sha256: Boolean(want.sha256), md5: Boolean(want.md5), ...(want.etagPartSize ? { etagPartSize: want.etagPartSize } : {}), ...(want.etagThreshold ? { etagThreshold: want.etagThreshold } : {}), ...(want.mtime ? { mtime: true } : {}), cacheDir: cacheDir(pair), warn, ...(hashed ? { hashed } : {}), fresh });
   return listingOf(files);
 }
 

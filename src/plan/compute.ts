@@ -56,6 +56,12 @@ export function differs(source: Entry, dest: Entry, windowMs = 0, opaqueEtags = 
   // object aws-cli uploaded in parts), a file changed since is newer than its upload (aws s3 sync's rule
   // for an upload). Not the other way: a pulled file keeps its own older mtime.
   if (dest.uploadedMs !== undefined && dest.mtimeMs === undefined && source.mtimeMs !== undefined) return source.mtimeMs > dest.uploadedMs + windowMs ? 'mtime' : undefined;
+  // A pull of an object cut into another number of parts than this side's ETag (another uploader's part
+  // size): aws-cli gives a file it downloads the object's LastModified as its mtime, so a file whose
+  // mtime is not that upload time was not pulled from this very object (a re-upload of the same size).
+  if (source.uploadedMs !== undefined && source.mtimeMs === undefined && dest.mtimeMs !== undefined && otherParts(source, dest, opaqueEtags)) {
+    return Math.abs(dest.mtimeMs - source.uploadedMs) < Math.max(windowMs, 1000) ? undefined : 'content';
+  }
   // A pull of an object whose ETag is no MD5: its size is all the plan can compare (verify then proves
   // content by stored checksum).
   if (opaque(source, opaqueEtags) || opaque(dest, opaqueEtags)) return undefined;
@@ -77,6 +83,11 @@ function commonChecksum(a: Entry, b: Entry, opaqueEtags: boolean): [string, stri
   if (ea && !partsOf(ea) && b.md5) return [ea, b.md5];
   if (eb && !partsOf(eb) && a.md5) return [a.md5, eb];
   return undefined;
+}
+
+/** Both sides know a multipart ETag, cut into different numbers of parts. */
+function otherParts(a: Entry, b: Entry, opaqueEtags: boolean): boolean {
+  return !opaqueEtags && Boolean(a.etag && b.etag && MD5_ETAG.test(a.etag) && MD5_ETAG.test(b.etag)) && partsOf(a.etag as string) !== partsOf(b.etag as string);
 }
 
 /** The part count of an MD5-shaped ETag; 0 for a plain one (a single PUT). */

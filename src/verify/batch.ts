@@ -13,6 +13,7 @@ export interface Batch {
   readonly sha256?: boolean;
   readonly md5?: boolean;
   readonly etagPartSize?: number;
+  readonly etagThreshold?: number;
   /** sha256 alone, as bytes (`shaBytes`) rather than hex strings: the early reads of a first push. */
   readonly sha256Bytes?: boolean;
 }
@@ -60,7 +61,7 @@ export function runBatch(b: Batch, buffer: Buffer): BatchResult {
   const sha256: string[] | undefined = b.sha256 ? [] : undefined;
   const md5: string[] | undefined = b.md5 ? [] : undefined;
   const etag: string[] | undefined = b.etagPartSize ? [] : undefined;
-  const request = { path: '', sha256: Boolean(b.sha256), md5: Boolean(b.md5), ...(b.etagPartSize ? { etagPartSize: b.etagPartSize } : {}) };
+  const request = { path: '', sha256: Boolean(b.sha256), md5: Boolean(b.md5), ...(b.etagPartSize ? { etagPartSize: b.etagPartSize } : {}), ...(b.etagThreshold ? { etagThreshold: b.etagThreshold } : {}) };
   b.paths.forEach((p, i) => {
     try {
       request.path = b.root ? `${b.root}/${p}` : p;

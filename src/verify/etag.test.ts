@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AWS_PART_SIZE, partSizeFor } from './etag.js';
+import { AWS_PART_SIZE, etagKey, partSizeFor } from './etag.js';
 import { hashFileSync } from './hash-file.js';
 import { hashTree } from './hash-tree.js';
 import { localChecksums } from './s3-checksum.js';
@@ -56,5 +56,24 @@ describe('partSizeFor (aws-cli: at most 10,000 parts)', () => {
     const again = { bytes: 0 };
     expect((await hashTree(root, { etagPartSize: 1, cacheDir, hashed: again }))[0]?.etag).toBe(etagOf(data, 4));
     expect(again.bytes).toBe(0);
+  });
+
+  it('a threshold above or below the part size: a file below it is sent whole (its MD5), one at or above it in parts, even one', async () => {
+    const data = randomBytes(3000);
+    const file = join(dir, 'threshold');
+    writeFileSync(file, data);
+    const md5 = createHash('md5').update(data).digest('hex');
+    const at = (etagPartSize: number, etagThreshold?: number): string | undefined => hashFileSync({ path: file, sha256: false, md5: false, etagPartSize, ...(etagThreshold ? { etagThreshold } : {}) }, Buffer.alloc(4096)).etag;
+    expect(at(4000)).toBe(md5);
+    // aws's default threshold (8 MiB) under a larger multipart_chunksize: one part, "-1".
+    expect(at(4000, 1000)).toBe(etagOf(data, 4000));
+    expect(at(4000, 1000)).toMatch(/-1$/);
+    expect(at(1000, 4000)).toBe(md5);
+    expect(at(1000)).toBe(etagOf(data, 1000));
+    // The cache keeps which way: the default threshold as rows always had it, the other way negative.
+    expect(etagKey(3000, 4000)).toBe(4000);
+    expect(etagKey(3000, 4000, 1000)).toBe(-4000);
+    expect(etagKey(30000, 4000, 1000)).toBe(4000);
+    expect(etagKey(3000, 1000, 4000)).toBe(-1000);
   });
 });

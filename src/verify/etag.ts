@@ -17,3 +17,14 @@ export function partSizeFor(fileSize: number, chunk: number): number {
   while (Math.ceil(fileSize / size) > MAX_PARTS) size *= 2;
   return size;
 }
+
+/**
+ * What a hash cache row keeps beside a file's ETag (row[8]): the part size it was cut with, negative
+ * where aws-cli's multipart_threshold sends the file the other way (whole, or in parts) than a
+ * threshold equal to the part size would. A row made under another threshold is then not taken; with
+ * the default (threshold = part size) the value is the part size, as rows written before it.
+ */
+export function etagKey(fileSize: number, chunk: number, threshold = chunk): number {
+  const size = partSizeFor(fileSize, chunk);
+  return fileSize >= threshold === fileSize >= chunk ? size : -size;
+}

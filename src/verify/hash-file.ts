@@ -14,6 +14,8 @@ export interface HashRequest {
   readonly md5: boolean;
   /** Also compute the multipart ETag aws-cli would produce with this part size. */
   readonly etagPartSize?: number;
+  /** aws-cli's multipart_threshold: a file this size or more goes in parts (default: the part size). */
+  readonly etagThreshold?: number;
 }
 
 export interface Digests { readonly sha256?: string; readonly md5?: string; readonly etag?: string }
@@ -88,9 +90,10 @@ export function sha256IntoSync(path: string, buffer: Buffer, keys: Float64Array,
 function hashStreaming(request: HashRequest, buffer: Buffer, fd: number, already: number, size: number): Digests {
   const sha = request.sha256 ? createHash('sha256') : undefined;
   const md5 = request.md5 || request.etagPartSize ? createHash('md5') : undefined;
-  // The uploader's threshold is the configured part size; its parts, that size as it adjusts it to the file.
-  const threshold = request.etagPartSize ?? AWS_PART_SIZE;
-  const partSize = partSizeFor(size, threshold);
+  // A file of the uploader's threshold or more goes in parts of its part size, as it adjusts it to the file.
+  const chunk = request.etagPartSize ?? AWS_PART_SIZE;
+  const threshold = request.etagThreshold ?? chunk;
+  const partSize = partSizeFor(size, chunk);
   const parts: Buffer[] = [];
   let part: Hash | undefined = request.etagPartSize ? createHash('md5') : undefined;
   let inPart = 0;

@@ -128,8 +128,8 @@ export async function hashMany(requests: readonly HashRequest[]): Promise<HashRe
   for (let i = 0; i < requests.length; i += 256) {
     const slice = requests.slice(i, i + 256);
     // A list may mix algorithms (a sums file of md5 and sha256 lines): a batch computes what any of its files needs.
-    const partSize = slice.find((r) => r.etagPartSize)?.etagPartSize;
-    const batch: Batch = { op: 'hash', root: '', paths: slice.map((r) => r.path), sha256: slice.some((r) => r.sha256), md5: slice.some((r) => r.md5), ...(partSize ? { etagPartSize: partSize } : {}) };
+    const cut = slice.find((r) => r.etagPartSize);
+    const batch: Batch = { op: 'hash', root: '', paths: slice.map((r) => r.path), sha256: slice.some((r) => r.sha256), md5: slice.some((r) => r.md5), ...(cut?.etagPartSize ? { etagPartSize: cut.etagPartSize } : {}), ...(cut?.etagThreshold ? { etagThreshold: cut.etagThreshold } : {}) };
     const at = i;
     jobs.push(run(batch).then((r) => {
       const errors = new Map(r.errors.map(([k, , message]) => [k, message]));

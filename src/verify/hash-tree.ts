@@ -10,7 +10,7 @@ import type { Digests } from './hash-file.js';
 import { BATCH, dispatch, failWith, statTree, walkInBatches, type StatListing } from './stat-tree.js';
 import { sumsDigestOf } from './sums-file.js';
 import { contentDigest, fingerprint, writeSummary } from './tree-summary.js';
-import { partSizeFor } from './etag.js';
+import { etagKey } from './etag.js';
 
 export { statTree, treeStats, walkTree, type StatListing, type TreeFile, type TreeStats } from './stat-tree.js';
 
@@ -27,6 +27,8 @@ export interface HashTreeOptions {
   readonly sha256?: boolean;
   readonly md5?: boolean;
   readonly etagPartSize?: number;
+  /** aws-cli's multipart_threshold where it is not the part size. */
+  readonly etagThreshold?: number;
   /** Each file's mtime (ms) beside its digests. */
   readonly mtime?: boolean;
   /** Where hashes are remembered between runs; none: hash everything. */
@@ -58,7 +60,7 @@ interface Chunk {
 }
 
 function covers(r: Row, o: HashTreeOptions): boolean {
-  return (!o.sha256 || Boolean(r[5])) && (!o.md5 || Boolean(r[6])) && (!o.etagPartSize || (Boolean(r[7]) && r[8] === partSizeFor(r[1], o.etagPartSize)));
+  return (!o.sha256 || Boolean(r[5])) && (!o.md5 || Boolean(r[6])) && (!o.etagPartSize || (Boolean(r[7]) && r[8] === etagKey(r[1], o.etagPartSize, o.etagThreshold)));
 }
 
 export async function hashTree(root: string, o: HashTreeOptions, listed?: StatListing): Promise<HashedFile[]> {
@@ -67,7 +69,7 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
     return l.paths.map((path, i) => ({ path, size: l.keys[i * 4] as number }));
   }
   const scanStartMs = Date.now();
-  const want = { sha256: Boolean(o.sha256), md5: Boolean(o.md5), ...(o.etagPartSize ? { etagPartSize: o.etagPartSize } : {}) };
+  const want = { sha256: Boolean(o.sha256), md5: Boolean(o.md5), ...(o.etagPartSize ? { etagPartSize: o.etagPartSize } : {}), ...(o.etagThreshold ? { etagThreshold: o.etagThreshold } : {}) };
   const hash = (paths: string[], only: boolean): Promise<BatchResult> => dispatch({ op: 'hash', root, paths, ...want }, only).then((r) => count(r, o.hashed));
   let cache: HashCache | undefined;
   let list = listed;
@@ -161,7 +163,7 @@ function absorb(root: string, o: HashTreeOptions, c: Chunk, cache: HashCache, sc
     const same = was !== undefined && rowHasKey(was, k, i);
     const row: Row = [
       path, size, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number,
-      sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ? partSizeFor(size, o.etagPartSize) : same ? was[8] : 0,
+      sha256 || (same ? was[5] : ''), c.md5[i] || (same ? was[6] : ''), c.etag[i] || (same ? was[7] : ''), o.etagPartSize ? etagKey(size, o.etagPartSize, o.etagThreshold) : same ? was[8] : 0,
     ];
     if (!cache.put(row, scanStartMs)) remembered = false;
   });

@@ -30,7 +30,8 @@ export interface S3Report extends VerifyReport {
 }
 
 const MD5_SHAPED = /^[0-9a-f]{32}(-\d+)?$/;
-const parts = (etag: string): number => Number(/-(\d+)$/.exec(etag)?.[1] ?? 1);
+/** An ETag's part count; 0 for a plain one (sent whole: a multipart upload of one part is "-1"). */
+const parts = (etag: string): number => Number(/-(\d+)$/.exec(etag)?.[1] ?? 0);
 
 /**
  * What this side's file compares with the object's ETag: its MD5 where the object was sent whole (a

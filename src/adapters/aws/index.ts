@@ -115,7 +115,7 @@ export const aws: Adapter = {
         parse: ([o]) => parseListing(o?.stdout ?? '', s3Remote(pair).prefix),
       },
       // sha256 too, in the same read: the receipt's checksum list takes it from the cache (else a second read of the tree).
-      local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE, mtime: true, sha256: true },
+      local: { md5: true, etagPartSize: s3Remote(pair).partSize ?? AWS_PART_SIZE, ...(s3Remote(pair).partThreshold ? { etagThreshold: s3Remote(pair).partThreshold } : {}), mtime: true, sha256: true },
       modifyWindowMs: 1000,
       s3: s3Remote(pair),
       checksums: (paths) => readChecksums(pair, paths),
