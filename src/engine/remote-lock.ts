@@ -97,13 +97,23 @@ export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<Re
   }
 }
 
-async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, lease: number, deadline: number): Promise<RemoteLockResult> {
+/** Exported for its test with an in-memory backend (remote-lock.test.ts). */
+export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, lease: number, deadline: number): Promise<RemoteLockResult> {
   let me = makeHolder({ command: o.command, version: VERSION, now: new Date(), lease });
+  // A create that fails with no lock there, again and again, is not a race: the remote cannot be
+  // written (a read-only mount, no permission). A pull reads it without a lock (no labsync run can
+  // write there either); a push cannot go on. A review saw this loop spawn sh/ssh forever.
+  let vanished = 0;
   for (;;) {
     me = renewed(me, new Date(), lease);
     const got = await b.acquire(me);
     if (got !== 'exists') return { held: holding(b, me, got.ok, lease, pair, o) };
     const found = await b.read();
+    if (!found && ++vanished >= 3) {
+      if (o.pull) throw new NothingToLockError('the lock could not be created there and none is held (a read-only remote?); this pull reads without it');
+      throw new FatalLockError(`could not create the lock at ${b.where}, and none is held there: is the remote read-only, or not writable by this user? Nothing was run`);
+    }
+    if (found) vanished = 0;
     // A holder on this machine whose process is gone (killed, crashed) is stale now, as the local lock
     // judges it; another machine's holder only once its lease ran out.
     const deadHere = found?.holder ? found.holder.host === hostId() && !pidAlive(found.holder.pid) : false;
