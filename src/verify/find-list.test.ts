@@ -41,15 +41,15 @@ describe('find listing', () => {
   });
 
   it('prunes folders excluded by a plain name, and leaves wildcards to labsync’s own matcher', () => {
-    expect(findArgv([])).toEqual(['find', '.', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0']);
+    expect(findArgv([])).toEqual(['find', '.', '-ignore_readdir_race', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0']);
     expect(findArgv(['.git/', '/.labsync-backup/', '*.tmp', 'data/*.csv', 'node_modules'])).toEqual([
-      'find', '.', '-type', 'd', '(', '-name', '.git', '-o', '-path', './.labsync-backup', '-o', '-name', 'node_modules', ')', '-prune', '-o',
+      'find', '.', '-ignore_readdir_race', '-type', 'd', '(', '-name', '.git', '-o', '-path', './.labsync-backup', '-o', '-name', 'node_modules', ')', '-prune', '-o',
       '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0',
     ]);
   });
 
   it('asked to, marks each symlink in the same walk: counted without parsing, skipped by the parser', () => {
-    expect(findArgv([], { links: true })).toEqual(['find', '.', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0', '-o', '-type', 'l', '-printf', 'l\\0']);
+    expect(findArgv([], { links: true })).toEqual(['find', '.', '-ignore_readdir_race', '-type', 'f', '-printf', '%s %T@ %C@ %i %P\\0', '-o', '-type', 'l', '-printf', 'l\\0']);
     const file = entry(1, '1700000000.0000000000', '1700000000.0000000000', 13, 'l');
     const out = Buffer.from(`l\0${file}l\0${entry(2, '1.0', '1.0', 14, 'x')}l\0`);
     expect(countLinks(out)).toBe(3);

@@ -20,7 +20,9 @@ const LINK = 'l\\0';
  * it holds any (parseFindListing counts them; a remote host's listing never asks).
  */
 export function findArgv(excludes: readonly string[], o: { links?: boolean } = {}): [string, ...string[]] {
-  return ['find', '.', ...pruneArgs(excludes), '-type', 'f', '-printf', FORMAT, ...(o.links ? ['-o', '-type', 'l', '-printf', LINK] : [])];
+  // -ignore_readdir_race: a file removed between reading its folder and its stat (a job rotating its
+  // checkpoints) is left out, not an error; a folder it may not read still is (exit 1).
+  return ['find', '.', '-ignore_readdir_race', ...pruneArgs(excludes), '-type', 'f', '-printf', FORMAT, ...(o.links ? ['-o', '-type', 'l', '-printf', LINK] : [])];
 }
 
 /** find's expression that skips folders excluded by a plain name, ending in `-o` (none: empty). */
