@@ -6,7 +6,7 @@
 // side's hash from its cache row), and each side's cache and summary are brought up to date by streaming
 // the cache once (cache-update.ts). Neither listing is parsed and no hash cache is loaded whole.
 // Anything not as remembered answers undefined, and the whole listings are planned as before.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairPlan } from '../plan/types.js';
 import { computePlan, listingOf } from '../plan/compute.js';
@@ -164,6 +164,8 @@ export interface Planned { readonly plan: PairPlan; readonly sourceKeys: Readonl
 export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] {
   const out = new Set<string>();
   for (const { path } of plan.delete) {
+    // A file whose path is a folder at the source: the transfer put the folder in its place.
+    if (isFolder(join(sourceRoot, path))) continue;
     let target = path;
     for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) {
       if (!existsSync(join(sourceRoot, path.slice(0, at)))) {
@@ -175,6 +177,14 @@ export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] 
   }
   return [...out].sort();
 }
+
+const isFolder = (path: string): boolean => {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
 
 /**
  * A side's files hashed in this run: path → key when read, sha256, and the clock the racy window is

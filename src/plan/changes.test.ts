@@ -21,4 +21,7 @@ describe('the plan as Changes and as a tool\'s lists', () => {
     expect(deletionTargets(plan, ['new', 'same', 'kept/x'])).toEqual(['gone', 'kept/old', 'top']);
     expect(nulList(['a', 'b c'])).toBe('a\0b c\0');
   });
+  it('never names a file the source now has as a folder: the transfer put the folder in its place (--delete would empty it)', () => {
+    expect(deletionTargets(plan, ['new', 'same', 'kept/x', 'top/now-a-folder'])).toEqual(['gone', 'kept/old']);
+  });
 });

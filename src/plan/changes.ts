@@ -37,6 +37,9 @@ export function deletionTargets(plan: PairPlan, sourcePaths: readonly string[]):
   }
   const out = new Set<string>();
   for (const { path } of plan.delete) {
+    // A file whose path is a folder at the source: the transfer put the folder in its place (naming it
+    // here would empty the new folder of whatever the source lacks there).
+    if (sourceDirs.has(path)) continue;
     let target = path;
     for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) {
       const dir = path.slice(0, at);
