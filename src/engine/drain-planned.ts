@@ -11,7 +11,7 @@ import { computePlan, opaqueEtagsOf } from '../plan/compute.js';
 import type { Listing, PairPlan, PlannedFile } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { attempt, type AttemptContext } from './attempt.js';
-import { compareListed, describeDrift, driftOf } from './compare-pair.js';
+import { compareListed, describeDrift, driftOf, sayUnproven } from './compare-pair.js';
 import { batches, MAX_BATCH, newestFirst } from './drain-order.js';
 import { guardChanges } from './guards.js';
 import { localListing, remoteListing, withBlobIds } from './listings.js';
@@ -99,11 +99,13 @@ export async function drainPlanned(asWritten: ResolvedPair, adapter: Adapter, li
   const d = driftOf(judged.value, pair, 'push');
   const verify = { ...judged.value, status: d.missing.length || d.changed.length ? ('drift' as const) : ('in_sync' as const), mode, proof: 'cached' as const };
   if (verify.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the drain: ${describeDrift(verify, pair, 'push')}; no marker written`, verify, ...moved, changes };
+  // As a plain push says it: files only their sizes could vouch for (an opaque ETag, no checksum).
+  const warnings = [...moved.warnings, ...sayUnproven(verify, pair, o.emit)];
   if (pair.drainMarker) {
     const written = await writeMarker(pair, pair.drainMarker, after.local.entries.length, adapter, o, last, show);
-    if (written) return { ...overBudget(written, [], 'marker write', moved), verify, changes };
+    if (written) return { ...overBudget(written, [], 'marker write', moved), verify, changes, warnings };
   }
-  return { status: 'ok', verify, ...moved, changes };
+  return { status: 'ok', verify, ...moved, changes, warnings };
 }
 
 /** The marker, one PUT of a small object at the destination's top: it exists whole or not at all. */

@@ -49,16 +49,20 @@ export function showUrl(url: string): string {
 
 const PING_TIMEOUT_MS = 10_000;
 const PING_ATTEMPTS = 3;
+/** A ping's one try after a drain's budget ended. */
+const LATE_PING_MS = 2000;
 
 /** GET with a short timeout and a few retries; a ping that cannot be sent is a warning, never a failed sync. */
 /** `ends`: no attempt past it (a drain's budget); the ping then warns as failed. */
 export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 1000, ends?: AbortSignal): Promise<void> {
   let last = '';
   for (let attempt = 1; attempt <= PING_ATTEMPTS; attempt++) {
-    if (ends?.aborted) break;
+    // Past the end, one short try still: a drain's failure ping is the one that matters most.
+    const late = ends?.aborted === true;
+    if (late && attempt > 1) break;
     try {
-      const timeout = AbortSignal.timeout(PING_TIMEOUT_MS);
-      const r = await fetch(url, { signal: ends ? AbortSignal.any([timeout, ends]) : timeout, redirect: 'follow' });
+      const timeout = AbortSignal.timeout(late ? LATE_PING_MS : PING_TIMEOUT_MS);
+      const r = await fetch(url, { signal: ends && !late ? AbortSignal.any([timeout, ends]) : timeout, redirect: 'follow' });
       if (r.ok) return;
       last = `HTTP ${r.status}`;
     } catch (error) {
