@@ -18,4 +18,16 @@ describe('compileExcludes', () => {
     expect(m.excludes('build', false)).toBe(false);
     expect(m.excludes('a.tmpx', false)).toBe(false);
   });
+  it('reads [classes], [!negated] ones and \\ escapes as rsync does (checked with rsync 3.5 -n); an unclosed [ matches nothing', () => {
+    const c = compileExcludes(['*.[oa]', 'foo[1]', 'bar\\[2\\]', '[!a]bc', 'v[0-9][0-9]', 'a[b', 'x[]]y', 'q[!]]r']);
+    expect(['x.o', 'd/x.a', 'x.c'].map((p) => c.excludes(p, false))).toEqual([true, true, false]);
+    expect(['foo1', 'foo[1]'].map((p) => c.excludes(p, false))).toEqual([true, false]);
+    expect(['bar[2]', 'bar2'].map((p) => c.excludes(p, false))).toEqual([true, false]);
+    expect(['xbc', 'abc', 'd/abc'].map((p) => c.excludes(p, false))).toEqual([true, false, false]);
+    expect(['v07', 'v7', 'vab'].map((p) => c.excludes(p, false))).toEqual([true, false, false]);
+    expect(c.excludes('a[b', false)).toBe(false);
+    expect(['x]y', 'qzr', 'q]r'].map((p) => c.excludes(p, false))).toEqual([true, true, false]);
+    // A class is one character of a name, never a "/".
+    expect(compileExcludes(['a[!x]b']).excludes('a/b', false)).toBe(false);
+  });
 });
