@@ -54,8 +54,9 @@ export async function remoteListing(lister: Lister, ctx: AttemptContext, show: S
   const got = await probe<RemoteEntries>(lister.remote, ctx);
   if ('stop' in got) return got;
   if (got.value.revision) rememberRemoteCommit(ctx.pair, got.value.revision);
-  // aws-cli's listing holds every key under the prefix; rclone filters its own.
-  const value = listingOf(lister.s3 ? unexcluded(ctx.pair, got.value) : got.value);
+  // aws-cli's listing holds every key under the prefix; rclone filters its own, by its own reading of
+  // the patterns: labsync's matcher is the one rule for what the plan may send or delete.
+  const value = listingOf(unexcluded(ctx.pair, got.value));
   // A listing's digest leaves out sha256s (the local side's come from a cache); where the remote has
   // commits (hf), its commit id stands for the content, so a saved plan goes stale when it moves.
   const digest = got.value.revision ? createHash('sha256').update(`${value.digest}\0${got.value.revision}`).digest('hex') : value.digest;
@@ -79,9 +80,9 @@ export async function withBlobIds(pair: ResolvedPair, local: Listing, remote: Li
 }
 
 /**
- * An S3 listing holds every key under the prefix: the pair's excludes apply to it as to the local
- * walk (a key, or any folder above it), so an excluded object is neither sent over nor deleted by a
- * mirror, as `aws s3 sync --exclude` left it. rclone filters its own listing.
+ * A remote listing (an S3 listing holds every key under the prefix) under the pair's excludes, as the
+ * local walk (a key, or any folder above it): an excluded object is neither sent over nor deleted by a
+ * mirror, as `aws s3 sync --exclude` left it, whatever the tool made of the patterns.
  */
 function unexcluded(pair: ResolvedPair, entries: readonly Entry[]): Entry[] {
   const m = compileExcludes(treeExcludes(pair));

@@ -30,4 +30,11 @@ describe('compileExcludes', () => {
     // A class is one character of a name, never a "/".
     expect(compileExcludes(['a[!x]b']).excludes('a/b', false)).toBe(false);
   });
+  it('reads POSIX classes, escapes and ranges inside a class as rsync 3.5 does (-n over the same names)', () => {
+    const c = compileExcludes(['[[:digit:]]*', '[\\]]x', '[z-a]x', 'a[/]b', '[[:upper:]]b', 'p[+-,]r']);
+    const names = ['1.ckpt', ']x', 'zx', 'Ab', 'p+r', 'p,r', '\\]x', 'a/b', 'ab', 'ax', 'd]x', 'q-r', 'x1'];
+    expect(names.filter((p) => c.excludes(p, false))).toEqual(['1.ckpt', ']x', 'zx', 'Ab', 'p+r', 'p,r']);
+    // An unknown class name matches nothing; nothing here throws.
+    expect(compileExcludes(['[[:nope:]]x']).excludes('nx', false)).toBe(false);
+  });
 });

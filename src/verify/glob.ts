@@ -7,24 +7,53 @@
 
 const literal = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
-/** Where the class opened at `open` closes ("]" first, or after "!"/"^", is a member); -1: no class. */
+/** POSIX classes rsync's wildmatch knows, as members of a JS class. */
+const POSIX: Readonly<Record<string, string>> = {
+  alnum: 'a-zA-Z0-9', alpha: 'a-zA-Z', blank: ' \\t', cntrl: '\\x00-\\x1f\\x7f', digit: '0-9', graph: '!-~',
+  lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`{-~', space: ' \\t\\n\\r\\f\\v', upper: 'A-Z', xdigit: '0-9A-Fa-f',
+};
+
+/** Where the class opened at `open` closes ("]" first, or after "!"/"^", is a member; "\\]" and "[:x:]" too); -1: no class. */
 function classEnd(pattern: string, open: number): number {
   let i = open + 1;
   if (pattern[i] === '!' || pattern[i] === '^') i++;
   if (pattern[i] === ']') i++;
-  return pattern.indexOf(']', i);
+  for (; i < pattern.length; i++) {
+    if (pattern[i] === '\\') i++;
+    else if (pattern.startsWith('[:', i) && pattern.indexOf(':]', i + 2) > 0) i = pattern.indexOf(':]', i + 2) + 1;
+    else if (pattern[i] === ']') return i;
+  }
+  return -1;
 }
 
+/** A class as a JS one that never matches "/"; an unknown [:name:] or nothing left: matches nothing (rsync). */
 function classOf(inner: string): string {
   const negated = inner.startsWith('!') || inner.startsWith('^');
-  const members = negated ? inner.slice(1) : inner;
+  const m = negated ? inner.slice(1) : inner;
   let out = '';
-  for (let i = 0; i < members.length; i++) {
-    const c = members[i] as string;
-    // A range keeps its dash; anything else is the character itself.
-    out += c === '-' && i > 0 && i < members.length - 1 ? '-' : literal(c);
+  const take = (i: number): [string, number] => (m[i] === '\\' && i + 1 < m.length ? [m[i + 1] as string, i + 1] : [m[i] as string, i]);
+  for (let i = 0; i < m.length; i++) {
+    if (m.startsWith('[:', i) && m.indexOf(':]', i + 2) > 0) {
+      const close = m.indexOf(':]', i + 2);
+      const members = POSIX[m.slice(i + 2, close)];
+      if (members === undefined) return '(?!)';
+      out += members;
+      i = close + 1;
+      continue;
+    }
+    const [c, at] = take(i);
+    if (m[at + 1] === '-' && at + 2 < m.length) {
+      const [d, to] = take(at + 2);
+      // A reversed range holds only its first character (rsync's wildmatch); a JS class would throw.
+      out += d >= c ? `${literal(c)}-${literal(d)}` : literal(c);
+      i = to;
+      continue;
+    }
+    if (c !== '/') out += literal(c);
+    i = at;
   }
-  return negated ? `[^/${out}]` : `[${out}]`;
+  if (negated) return `[^/${out}]`;
+  return out ? `(?:(?!/)[${out}])` : '(?!)';
 }
 
 function body(pattern: string): string {

@@ -49,7 +49,36 @@ export function location(endpoint: Endpoint): Location {
 
 export function filters(pair: ResolvedPair): string[] {
   // rclone reads "/dir/" as a folder rule too; "/dir/**" says the same for its file filters.
-  return [...pair.exclude.flatMap((p) => ['--exclude', p]), ...ownExcludes(pair).flatMap((p) => ['--exclude', `${p}**`])];
+  return [...pair.exclude.flatMap((p) => ['--exclude', asRclonePattern(p)]), ...ownExcludes(pair).flatMap((p) => ['--exclude', `${p}**`])];
+}
+
+/**
+ * A pattern as rsync reads it (labsync's dialect, verify/glob.ts), in rclone's: a negated class is
+ * "[^…]" there ("[!a]" is "! or a"), and "{a,b}" is a list of choices there, plain text here.
+ */
+export function asRclonePattern(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\' && i + 1 < pattern.length) {
+      out += c + (pattern[++i] as string);
+    } else if (!inClass && c === '[') {
+      inClass = true;
+      out += c;
+      if (pattern[i + 1] === '!') {
+        out += '^';
+        i++;
+      }
+      // A "]" first in the class is a member.
+      if (pattern[i + 1] === ']') out += pattern[++i] as string;
+    } else if (inClass && c === ']') {
+      inClass = false;
+      out += c;
+    } else if (!inClass && (c === '{' || c === '}')) out += `\\${c}`;
+    else out += c;
+  }
+  return out;
 }
 
 /** --retries 1: labsync's own loop (backoff, events) is the only retry loop. https://rclone.org/docs/#retries-int */
