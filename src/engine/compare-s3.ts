@@ -13,7 +13,7 @@ import { probe, type Body } from './outcome.js';
 /** `hashed`: counts the local bytes read here (the files whose checksums the store's are compared with). */
 export async function compareS3(stored: NonNullable<Lister['checksums']>, pair: ResolvedPair, local: readonly Entry[], remote: readonly Entry[], ctx: AttemptContext, hashed?: { bytes: number }): Promise<{ value: VerifyReport } | { stop: Body }> {
   if (pair.remote.type !== 's3') throw new Error(`compareS3 needs an s3 remote (pair ${pair.name})`);
-  const { partSize = AWS_PART_SIZE, etag = 'auto' } = pair.remote;
+  const { partSize = AWS_PART_SIZE, partThreshold, etag = 'auto' } = pair.remote;
   const { listed, toRead } = checksumsNeeded(local, remote);
   const store = new Map<string, StoreChecksum>(listed);
   if (toRead.length) {
@@ -24,7 +24,7 @@ export async function compareS3(stored: NonNullable<Lister['checksums']>, pair: 
   const mine = new Map<string, LocalChecksums>();
   const sizes = hashed ? new Map(local.map((e) => [e.path, e.size])) : undefined;
   for (const path of store.keys()) {
-    mine.set(path, await localChecksums(join(pair.local, path), partSize));
+    mine.set(path, await localChecksums(join(pair.local, path), partSize, partThreshold ?? partSize));
     if (hashed) hashed.bytes += sizes?.get(path) ?? 0;
   }
   const { etags, byEtagOnly, ...report } = judgeS3(local, remote, { store, mine, trust: etag });

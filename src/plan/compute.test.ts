@@ -80,6 +80,11 @@ describe('differs, against a store that lists only upload times', () => {
     // any other mtime (the object re-uploaded since, same size) pulls it again.
     expect(differs(object(`${m('3')}-3`), e('a', 9, 9_000, { md5: m('1'), etag: `${m('2')}-2` }))).toBeUndefined();
     expect(differs(object(`${m('3')}-3`), e('a', 9, 5_000, { md5: m('1'), etag: `${m('2')}-2` }))).toBe('content');
+    // As many parts of another size (another machine's part size): the same rule, never a pull on every run.
+    expect(differs(object(`${m('3')}-2`), e('a', 9, 9_000, { md5: m('1'), etag: `${m('2')}-2` }))).toBeUndefined();
+    expect(differs(object(`${m('3')}-2`), e('a', 9, 5_000, { md5: m('1'), etag: `${m('2')}-2` }))).toBe('content');
+    // A plain ETag on a pull is the MD5: it decides whatever the mtime.
+    expect(differs(object(m('1')), e('a', 9, 5_000, { md5: m('1'), etag: `${m('2')}-2` }))).toBeUndefined();
   });
   it('a pull never compares an upload time with a file\'s mtime (a pulled file keeps its own older one)', () => {
     expect(differs(up('a', 1, 9_000), e('a', 1, 5_000))).toBeUndefined();

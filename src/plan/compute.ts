@@ -49,6 +49,13 @@ function inOrder(entries: readonly Entry[]): boolean {
  */
 export function differs(source: Entry, dest: Entry, windowMs = 0, opaqueEtags = false): PlanReason | undefined {
   if (source.size !== dest.size) return 'size';
+  // A pull of an object in parts whose ETag is not this side's: its part size may not be this side's
+  // (another machine's multipart_chunksize cuts as many parts of another size). aws-cli gives a file it
+  // downloads the object's LastModified as its mtime, so a file whose mtime is not that upload time was
+  // not pulled from this very object (a re-upload, of the same size or not).
+  if (source.uploadedMs !== undefined && source.mtimeMs === undefined && dest.mtimeMs !== undefined && partsDiffer(source, dest, opaqueEtags)) {
+    return Math.abs(dest.mtimeMs - source.uploadedMs) < Math.max(windowMs, 1000) ? undefined : 'content';
+  }
   const known = commonChecksum(source, dest, opaqueEtags);
   if (known) return known[0] === known[1] ? undefined : 'content';
   // A store lists when each object was uploaded, not the file's mtime. Where no checksum decides (an
@@ -56,12 +63,6 @@ export function differs(source: Entry, dest: Entry, windowMs = 0, opaqueEtags = 
   // object aws-cli uploaded in parts), a file changed since is newer than its upload (aws s3 sync's rule
   // for an upload). Not the other way: a pulled file keeps its own older mtime.
   if (dest.uploadedMs !== undefined && dest.mtimeMs === undefined && source.mtimeMs !== undefined) return source.mtimeMs > dest.uploadedMs + windowMs ? 'mtime' : undefined;
-  // A pull of an object cut into another number of parts than this side's ETag (another uploader's part
-  // size): aws-cli gives a file it downloads the object's LastModified as its mtime, so a file whose
-  // mtime is not that upload time was not pulled from this very object (a re-upload of the same size).
-  if (source.uploadedMs !== undefined && source.mtimeMs === undefined && dest.mtimeMs !== undefined && otherParts(source, dest, opaqueEtags)) {
-    return Math.abs(dest.mtimeMs - source.uploadedMs) < Math.max(windowMs, 1000) ? undefined : 'content';
-  }
   // A pull of an object whose ETag is no MD5: its size is all the plan can compare (verify then proves
   // content by stored checksum).
   if (opaque(source, opaqueEtags) || opaque(dest, opaqueEtags)) return undefined;
@@ -85,9 +86,10 @@ function commonChecksum(a: Entry, b: Entry, opaqueEtags: boolean): [string, stri
   return undefined;
 }
 
-/** Both sides know a multipart ETag, cut into different numbers of parts. */
-function otherParts(a: Entry, b: Entry, opaqueEtags: boolean): boolean {
-  return !opaqueEtags && Boolean(a.etag && b.etag && MD5_ETAG.test(a.etag) && MD5_ETAG.test(b.etag)) && partsOf(a.etag as string) !== partsOf(b.etag as string);
+/** The object's ETag is of an upload in parts and not this side's (a plain one is the content's MD5, which decides). */
+function partsDiffer(object: Entry, file: Entry, opaqueEtags: boolean): boolean {
+  if (opaqueEtags || !object.etag || !file.etag || !MD5_ETAG.test(object.etag) || !MD5_ETAG.test(file.etag) || object.etag === file.etag) return false;
+  return partsOf(object.etag) > 0;
 }
 
 /** The part count of an MD5-shaped ETag; 0 for a plain one (a single PUT). */

@@ -75,5 +75,9 @@ describe('partSizeFor (aws-cli: at most 10,000 parts)', () => {
     expect(etagKey(3000, 4000, 1000)).toBe(-4000);
     expect(etagKey(30000, 4000, 1000)).toBe(4000);
     expect(etagKey(3000, 1000, 4000)).toBe(-1000);
+    // The composite checksum a store keeps for a file sent in one part (SSE-KMS buckets prove by it).
+    const oneSha = createHash('sha256').update(createHash('sha256').update(data).digest()).digest('base64');
+    expect((await localChecksums(file, 4000, 1000)).SHA256).toContain(oneSha);
+    expect((await localChecksums(file, 4000)).SHA256).not.toContain(oneSha);
   });
 });

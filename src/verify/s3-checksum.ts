@@ -41,12 +41,12 @@ const crcBytes = (n: number): Buffer => {
 };
 
 /**
- * Both forms of both algorithms for one file. `threshold`: the uploader's multipart chunk size; a file
- * shorter than that was sent in one part and has only the whole-object form.
+ * Both forms of both algorithms for one file. `chunk`: the uploader's multipart chunk size; `threshold`
+ * (default: the chunk): a file shorter than that was sent whole and has only the whole-object form.
  */
-export async function localChecksums(path: string, threshold: number): Promise<LocalChecksums> {
+export async function localChecksums(path: string, chunk: number, threshold = chunk): Promise<LocalChecksums> {
   // Parts as the uploader cut them (aws-cli doubles its chunk size for a file of over 10,000 parts).
-  const partSize = partSizeFor((await stat(path)).size, threshold);
+  const partSize = partSizeFor((await stat(path)).size, chunk);
   const whole = createHash('sha256');
   let wholeCrc = 0;
   const partShas: Buffer[] = [];
