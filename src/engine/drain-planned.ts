@@ -100,10 +100,14 @@ export async function drainPlanned(asWritten: ResolvedPair, adapter: Adapter, li
   const verify = { ...judged.value, status: d.missing.length || d.changed.length ? ('drift' as const) : ('in_sync' as const), mode, proof: 'cached' as const };
   if (verify.status === 'drift') return { status: 'drift', error: `verify found the destination differs after the drain: ${describeDrift(verify, pair, 'push')}; no marker written`, verify, ...moved, changes };
   // As a plain push says it: files only their sizes could vouch for (an opaque ETag, no checksum).
-  const warnings = [...moved.warnings, ...sayUnproven(verify, pair, o.emit)];
+  const unproven = sayUnproven(verify, pair, o.emit);
+  const warnings = [...moved.warnings, ...unproven];
   if (pair.drainMarker) {
     const written = await writeMarker(pair, pair.drainMarker, after.local.entries.length, adapter, o, last, show);
-    if (written) return { ...overBudget(written, [], 'marker write', moved), verify, changes, warnings };
+    if (written) {
+      const stopped = overBudget(written, [], 'marker write', moved);
+      return { ...stopped, verify, changes, warnings: [...(stopped.warnings ?? []), ...unproven] };
+    }
   }
   return { status: 'ok', verify, ...moved, changes, warnings };
 }

@@ -49,19 +49,25 @@ export function showUrl(url: string): string {
 
 const PING_TIMEOUT_MS = 10_000;
 const PING_ATTEMPTS = 3;
-/** A ping's one try after a drain's budget ended. */
+/** How long past a drain's budget a ping may still try once (one window for every pair of the run). */
 const LATE_PING_MS = 2000;
 
 /** GET with a short timeout and a few retries; a ping that cannot be sent is a warning, never a failed sync. */
-/** `ends`: no attempt past it (a drain's budget); the ping then warns as failed. */
-export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 1000, ends?: AbortSignal): Promise<void> {
+/** A drain's budget: no attempt once it ended but one short try before `lateUntil` (Date.now()), shared by every ping of the run. */
+export interface PingBudget { readonly ended: AbortSignal; readonly lateUntil: number }
+
+/** `budget`: a drain's (the ping then warns as failed past it). */
+export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 1000, budget?: PingBudget): Promise<void> {
   let last = '';
+  let triedLate = false;
+  const ends = budget?.ended;
   for (let attempt = 1; attempt <= PING_ATTEMPTS; attempt++) {
     // Past the end, one short try still: a drain's failure ping is the one that matters most.
     const late = ends?.aborted === true;
-    if (late && attempt > 1) break;
+    if (late && (triedLate || Date.now() >= (budget as PingBudget).lateUntil)) break;
+    triedLate ||= late;
     try {
-      const timeout = AbortSignal.timeout(late ? LATE_PING_MS : PING_TIMEOUT_MS);
+      const timeout = AbortSignal.timeout(late ? Math.max(1, (budget as PingBudget).lateUntil - Date.now()) : PING_TIMEOUT_MS);
       const r = await fetch(url, { signal: ends && !late ? AbortSignal.any([timeout, ends]) : timeout, redirect: 'follow' });
       if (r.ok) return;
       last = `HTTP ${r.status}`;
@@ -87,9 +93,10 @@ export async function withHooks(pair: ResolvedPair, o: PairRunOptions, run: () =
   // A drain's hooks and pings stop at its budget's end: a spot host is gone then, and the run's
   // receipt is written after them (a review saw an on_failure hook carry a 4 s drain to 10.6 s).
   const budget = o.drain ? AbortSignal.timeout(Math.max(0, o.drain.end - Date.now())) : undefined;
+  const pingBudget = o.drain && budget ? { ended: budget, lateUntil: o.drain.end + LATE_PING_MS } : undefined;
   const hookSignal = budget ? AbortSignal.any([o.signal, budget]) : o.signal;
   const pings: Promise<void>[] = [];
-  if (pair.notify.start) pings.push(ping(pair.notify.start, o.emit, pair.name, undefined, budget));
+  if (pair.notify.start) pings.push(ping(pair.notify.start, o.emit, pair.name, undefined, pingBudget));
   // A before hook may change what a login meets (wake the host, open a tunnel, mount the folder): a
   // session bin/labsync.js started before it is not used, the run logs in after the hook.
   if (pair.hooks.before) killUnused();
@@ -111,7 +118,7 @@ export async function withHooks(pair: ResolvedPair, o: PairRunOptions, run: () =
     if (problem) warnings.push(budget?.aborted ? `${ok ? 'after' : 'on_failure'} hook stopped at the end of the drain's budget` : problem);
   }
   const url = ok ? pair.notify.success : failedStatuses.has(b.status) ? pair.notify.failure : undefined;
-  if (url) pings.push(ping(url, o.emit, pair.name, undefined, budget));
+  if (url) pings.push(ping(url, o.emit, pair.name, undefined, pingBudget));
   await Promise.all(pings);
   return { ...b, warnings };
 }

@@ -6,7 +6,7 @@
 // side's hash from its cache row), and each side's cache and summary are brought up to date by streaming
 // the cache once (cache-update.ts). Neither listing is parsed and no hash cache is loaded whole.
 // Anything not as remembered answers undefined, and the whole listings are planned as before.
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairPlan } from '../plan/types.js';
 import { computePlan, listingOf } from '../plan/compute.js';
@@ -163,9 +163,11 @@ export interface Planned { readonly plan: PairPlan; readonly sourceKeys: Readonl
 /** What to delete for a plan made here: a file, or its topmost folder the (local) source does not have. */
 export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] {
   const out = new Set<string>();
+  // Folders the plan sends files into: a file at the destination by such a name the transfer replaced.
+  const into = new Set<string>();
+  for (const { path } of [...plan.send, ...plan.replace]) for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) into.add(path.slice(0, at));
   for (const { path } of plan.delete) {
-    // A file whose path is a folder at the source: the transfer put the folder in its place.
-    if (isFolder(join(sourceRoot, path))) continue;
+    if (into.has(path)) continue;
     let target = path;
     for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) {
       if (!existsSync(join(sourceRoot, path.slice(0, at)))) {
@@ -177,14 +179,6 @@ export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] 
   }
   return [...out].sort();
 }
-
-const isFolder = (path: string): boolean => {
-  try {
-    return lstatSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-};
 
 /**
  * A side's files hashed in this run: path → key when read, sha256, and the clock the racy window is
