@@ -59,34 +59,6 @@ async function emptiedThenPulled(lab: Lab, host: (...p: string[]) => string): Pr
   expect(pairOf(again).changes?.delete).toEqual([]);
 }
 
-describe('a mirror pull deletes the local files of a folder the host keeps empty', () => {
-  it('rsync from a local folder', async () => {
-    const lab = new Lab();
-    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    delete: true\n    exclude: ["*.tmp"]\n`);
-    await emptiedThenPulled(lab, (...p) => lab.outside('nas', ...p));
-  });
-
-  it.skipIf(!ssh)('rsync over ssh (test sshd)', async () => {
-    const lab = new Lab();
-    lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
-    await emptiedThenPulled(lab, (...p) => lab.outside('gpu', 'raw', ...p));
-  });
-});
-
-describe('a mirror push deletes the files of a folder the source keeps empty', () => {
-  it('rsync to a local folder', async () => {
-    const lab = new Lab();
-    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    delete: true\n    exclude: ["*.tmp"]\n`);
-    await emptiedThenPushed(lab, () => lab.tree(lab.outside('nas')));
-  });
-
-  it.skipIf(!ssh)('rsync over ssh (test sshd)', async () => {
-    const lab = new Lab();
-    lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
-    await emptiedThenPushed(lab, () => lab.tree(lab.outside('gpu', 'raw')));
-  });
-});
-
 /** A folder gone from the source is deleted whole at the destination, but never its excluded files (rsync's rule without --delete-excluded). */
 async function goneWithExcludedKept(lab: Lab, dest: (...p: string[]) => string): Promise<void> {
   for (const k of ['k1', 'k2', 'k3', 'k4']) lab.write(lab.path('raw', k), k);
@@ -100,18 +72,38 @@ async function goneWithExcludedKept(lab: Lab, dest: (...p: string[]) => string):
   expect(lab.tree(dest())).toEqual({ k1: 'k1', k2: 'k2', k3: 'k3', k4: 'k4', 'old/events.tmp': 'excluded there', 'old/sub/p.tmp': 'excluded too' });
 }
 
-describe('a mirror push deletes a folder the source lacks, but not the excluded files in it', () => {
-  it('rsync to a local folder', async () => {
-    const lab = new Lab();
+/** A mirror pair `raw` excluding *.tmp, to a local folder or to the test sshd; `far(...)`: a path in its remote folder. */
+function mirrorLab(kind: 'local' | 'ssh'): { lab: Lab; far: (...p: string[]) => string } {
+  const lab = new Lab();
+  if (kind === 'local') {
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    delete: true\n    exclude: ["*.tmp"]\n`);
-    await goneWithExcludedKept(lab, (...p) => lab.outside('nas', ...p));
-  });
+    return { lab, far: (...p) => lab.outside('nas', ...p) };
+  }
+  lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
+  return { lab, far: (...p) => lab.outside('gpu', 'raw', ...p) };
+}
 
+const KINDS = [['rsync, a local folder remote', 'local', true], ['rsync over ssh (test sshd)', 'ssh', Boolean(ssh)]] as const;
+
+describe('a mirror pull deletes the local files of a folder the host keeps empty', () => {
+  for (const [name, kind, can] of KINDS) it.skipIf(!can)(name, async () => {
+    const { lab, far } = mirrorLab(kind);
+    await emptiedThenPulled(lab, far);
+  });
+});
+
+describe('a mirror push deletes the files of a folder the source keeps empty', () => {
+  for (const [name, kind, can] of KINDS) it.skipIf(!can)(name, async () => {
+    const { lab, far } = mirrorLab(kind);
+    await emptiedThenPushed(lab, () => lab.tree(far()));
+  });
+});
+
+describe('a mirror push deletes a folder the source lacks, but not the excluded files in it', () => {
   // A review found the host's rsync receiver without the excludes here: rsync sends its filter rules to
   // a remote receiver only when it deletes (--delete), and --delete-missing-args alone did not.
-  it.skipIf(!ssh)('rsync over ssh (test sshd)', async () => {
-    const lab = new Lab();
-    lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
-    await goneWithExcludedKept(lab, (...p) => lab.outside('gpu', 'raw', ...p));
+  for (const [name, kind, can] of KINDS) it.skipIf(!can)(name, async () => {
+    const { lab, far } = mirrorLab(kind);
+    await goneWithExcludedKept(lab, far);
   });
 });

@@ -16,20 +16,26 @@ interface Pair { status: string; changes?: { transfer: string[] }; verify: { sta
 const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
 const MiB = 1024 * 1024;
 
+/** An aws pair whose lab's own aws config holds `s3` settings, and random files of the given sizes, an hour old. */
+async function awsLab(server: S3Server, settings: string, files: readonly (readonly [string, number])[]): Promise<{ lab: Lab; bucket: string }> {
+  const lab = new Lab();
+  const config = lab.env.AWS_CONFIG_FILE as string;
+  mkdirSync(dirname(config), { recursive: true });
+  writeFileSync(config, `[default]\nregion = us-east-1\ns3 =\n${settings}`);
+  const bucket = await makeBucket(server, lab.env);
+  lab.manifest(s3PairManifest(server, bucket, 'aws'));
+  const hourAgo = new Date(Date.now() - 3600_000);
+  for (const [name, size] of files) {
+    lab.write(lab.path('raw', name), randomBytes(size));
+    utimesSync(lab.path('raw', name), hourAgo, hourAgo);
+  }
+  return { lab, bucket };
+}
+
 describe.skipIf(!s3)('aws push with a part size of its own in the aws config file (moto)', () => {
   it('sends each file once and proves it by its ETag: parts of 5 MiB, a file sent whole below a 16 MiB threshold', async () => {
     const server = s3 as S3Server;
-    const lab = new Lab();
-    const config = lab.env.AWS_CONFIG_FILE as string;
-    mkdirSync(dirname(config), { recursive: true });
-    writeFileSync(config, '[default]\nregion = us-east-1\ns3 =\n  multipart_chunksize = 5MB\n  multipart_threshold = 16MB\n');
-    const bucket = await makeBucket(server, lab.env);
-    lab.manifest(s3PairManifest(server, bucket, 'aws'));
-    const hourAgo = new Date(Date.now() - 3600_000);
-    for (const [name, size] of [['whole.bin', 12 * MiB], ['parts.bin', 21 * MiB], ['small.txt', 10]] as const) {
-      lab.write(lab.path('raw', name), randomBytes(size));
-      utimesSync(lab.path('raw', name), hourAgo, hourAgo);
-    }
+    const { lab, bucket } = await awsLab(server, '  multipart_chunksize = 5MB\n  multipart_threshold = 16MB\n', [['whole.bin', 12 * MiB], ['parts.bin', 21 * MiB], ['small.txt', 10]]);
     const first = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(first.exitCode, first.stdout + first.stderr).toBe(0);
     const etag = async (key: string): Promise<string> => JSON.parse(await awsCli(server, lab.env, ['s3api', 'head-object', '--bucket', bucket, '--key', `lab/raw/${key}`])).ETag;
@@ -50,17 +56,7 @@ describe.skipIf(!s3)('aws push with a part size of its own in the aws config fil
 
   it('a part size above aws\'s default threshold alone: a 20 MiB file goes in one part ("-1"), proved, sent once', async () => {
     const server = s3 as S3Server;
-    const lab = new Lab();
-    const config = lab.env.AWS_CONFIG_FILE as string;
-    mkdirSync(dirname(config), { recursive: true });
-    writeFileSync(config, '[default]\nregion = us-east-1\ns3 =\n  multipart_chunksize = 64MB\n');
-    const bucket = await makeBucket(server, lab.env);
-    lab.manifest(s3PairManifest(server, bucket, 'aws'));
-    const hourAgo = new Date(Date.now() - 3600_000);
-    for (const [name, size] of [['one-part.bin', 20 * MiB], ['small.txt', 10]] as const) {
-      lab.write(lab.path('raw', name), randomBytes(size));
-      utimesSync(lab.path('raw', name), hourAgo, hourAgo);
-    }
+    const { lab, bucket } = await awsLab(server, '  multipart_chunksize = 64MB\n', [['one-part.bin', 20 * MiB], ['small.txt', 10]]);
     const first = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(first.exitCode, first.stdout + first.stderr).toBe(0);
     expect(JSON.parse(await awsCli(server, lab.env, ['s3api', 'head-object', '--bucket', bucket, '--key', 'lab/raw/one-part.bin'])).ETag).toMatch(/-1"$/);
