@@ -37,4 +37,10 @@ describe('compileExcludes', () => {
     // An unknown class name matches nothing; nothing here throws.
     expect(compileExcludes(['[[:nope:]]x']).excludes('nx', false)).toBe(false);
   });
+  it('compares a pattern without * ? [ as it is, backslashes included; a POSIX name is never looked up on Object\'s prototype', () => {
+    expect(compileExcludes(['a\\{b']).excludes('a\\{b', false)).toBe(true);
+    expect(compileExcludes(['a\\{b']).excludes('a{b', false)).toBe(false);
+    expect(compileExcludes(['[[:constructor:]]x']).excludes('f }]x', false)).toBe(false);
+    expect(compileExcludes(['[[:toString:]]x']).excludes('tx', false)).toBe(false);
+  });
 });

@@ -8,13 +8,13 @@
 const literal = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 /** POSIX classes rsync's wildmatch knows, as members of a JS class. */
-const POSIX: Readonly<Record<string, string>> = {
-  alnum: 'a-zA-Z0-9', alpha: 'a-zA-Z', blank: ' \\t', cntrl: '\\x00-\\x1f\\x7f', digit: '0-9', graph: '!-~',
-  lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`{-~', space: ' \\t\\n\\r\\f\\v', upper: 'A-Z', xdigit: '0-9A-Fa-f',
-};
+const POSIX = new Map<string, string>([
+  ['alnum', 'a-zA-Z0-9'], ['alpha', 'a-zA-Z'], ['blank', ' \\t'], ['cntrl', '\\x00-\\x1f\\x7f'], ['digit', '0-9'], ['graph', '!-~'],
+  ['lower', 'a-z'], ['print', ' -~'], ['punct', '!-\\/:-@\\[-`{-~'], ['space', ' \\t\\n\\r\\f\\v'], ['upper', 'A-Z'], ['xdigit', '0-9A-Fa-f'],
+]);
 
 /** Where the class opened at `open` closes ("]" first, or after "!"/"^", is a member; "\\]" and "[:x:]" too); -1: no class. */
-function classEnd(pattern: string, open: number): number {
+export function classEnd(pattern: string, open: number): number {
   let i = open + 1;
   if (pattern[i] === '!' || pattern[i] === '^') i++;
   if (pattern[i] === ']') i++;
@@ -26,37 +26,55 @@ function classEnd(pattern: string, open: number): number {
   return -1;
 }
 
-/** A class as a JS one that never matches "/"; an unknown [:name:] or nothing left: matches nothing (rsync). */
-function classOf(inner: string): string {
+/** One member of a class: a character, a range, or a POSIX class name. */
+export type ClassItem = { readonly char: string } | { readonly from: string; readonly to: string } | { readonly posix: string };
+
+/**
+ * A class's text between its brackets, as rsync's wildmatch reads it: negated by "!" or "^", "\\"
+ * escapes, a reversed range holds only its first character, "/" is never a member. undefined: it
+ * matches no name at all (an unknown [:name:]).
+ */
+export function parseClass(inner: string): { negated: boolean; items: ClassItem[] } | undefined {
   const negated = inner.startsWith('!') || inner.startsWith('^');
   const m = negated ? inner.slice(1) : inner;
-  let out = '';
+  const items: ClassItem[] = [];
   const take = (i: number): [string, number] => (m[i] === '\\' && i + 1 < m.length ? [m[i + 1] as string, i + 1] : [m[i] as string, i]);
   for (let i = 0; i < m.length; i++) {
     if (m.startsWith('[:', i) && m.indexOf(':]', i + 2) > 0) {
       const close = m.indexOf(':]', i + 2);
-      const members = POSIX[m.slice(i + 2, close)];
-      if (members === undefined) return '(?!)';
-      out += members;
+      const name = m.slice(i + 2, close);
+      if (!POSIX.has(name)) return undefined;
+      items.push({ posix: name });
       i = close + 1;
       continue;
     }
     const [c, at] = take(i);
     if (m[at + 1] === '-' && at + 2 < m.length) {
       const [d, to] = take(at + 2);
-      // A reversed range holds only its first character (rsync's wildmatch); a JS class would throw.
-      out += d >= c ? `${literal(c)}-${literal(d)}` : literal(c);
+      items.push(d >= c ? { from: c, to: d } : { char: c });
       i = to;
       continue;
     }
-    if (c !== '/') out += literal(c);
+    if (c !== '/') items.push({ char: c });
     i = at;
   }
-  if (negated) return `[^/${out}]`;
+  return { negated, items };
+}
+
+/** A class as a JS one that never matches "/"; nothing left, or an unknown [:name:]: matches nothing. */
+function classOf(inner: string): string {
+  const parsed = parseClass(inner);
+  if (!parsed) return '(?!)';
+  const out = parsed.items.map((it) => ('posix' in it ? POSIX.get(it.posix) : 'from' in it ? `${literal(it.from)}-${literal(it.to)}` : literal(it.char))).join('');
+  if (parsed.negated) return `[^/${out}]`;
   return out ? `(?:(?!/)[${out}])` : '(?!)';
 }
 
+/** A pattern with none of * ? [ is compared as it is, a backslash too (rsync compares it with strcmp). */
+export const isPlainPattern = (pattern: string): boolean => !/[*?[]/.test(pattern);
+
 function body(pattern: string): string {
+  if (isPlainPattern(pattern)) return [...pattern].map(literal).join('');
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;

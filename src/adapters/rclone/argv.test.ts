@@ -13,7 +13,13 @@ describe('rclone planned transfer: list the destination or look up each file', (
 });
 
 describe('exclude patterns in rclone\'s dialect', () => {
-  it('a negated class is [^…] there, {a,b} plain text; the rest as written (rclone lsf and rsync -n agree on the results)', () => {
-    expect(['[!a]bc', '*.{tmp,log}', 'v[0-9]', 'a\\{b', '**/cache/'].map(asRclonePattern)).toEqual(['[^a]bc', '*.\\{tmp,log\\}', 'v[0-9]', 'a\\{b', '**/cache/']);
+  it('classes as Go regexp ones that never match "/", members as \\xHH, braces escaped; a pattern no name matches is left out (rclone lsf and rsync -n agree on the results)', () => {
+    expect(['[!a]bc', '*.{tmp,log}', 'ckpt[!_]*', '[]]x', 'q[!]]r', '[[:digit:]]*', '[z-a]x', 'v[0-9]', '**/cache/'].map(asRclonePattern)).toEqual([
+      '[^/\\x61]bc', '*.\\{tmp,log\\}', 'ckpt[^/\\x5f]*', '[\\x5d]x', 'q[^/\\x5d]r', '[[:digit:]]*', '[\\x7a]x', 'v[\\x30-\\x39]', '**/cache/',
+    ]);
+    // A pattern with none of * ? [ is a name, backslashes and braces too (rsync compares it as it is).
+    expect(asRclonePattern('a\\{b')).toBe('a\\\\\\{b');
+    // An unclosed or an empty class: rsync matches no name; rclone is not given it.
+    expect([asRclonePattern('[!]'), asRclonePattern('a[/]b'), asRclonePattern('[[:nope:]]x')]).toEqual([undefined, undefined, undefined]);
   });
 });

@@ -1,4 +1,5 @@
 // Pure: a pair and a direction → rclone argv and environment. https://rclone.org/docs/
+import { classEnd, isPlainPattern, parseClass } from '../../verify/glob.js';
 import { join, posix } from 'node:path';
 import type { Endpoint, ResolvedPair, VerifyMode } from '../../types.js';
 import { stateDir } from '../../state/paths.js';
@@ -49,33 +50,34 @@ export function location(endpoint: Endpoint): Location {
 
 export function filters(pair: ResolvedPair): string[] {
   // rclone reads "/dir/" as a folder rule too; "/dir/**" says the same for its file filters.
-  return [...pair.exclude.flatMap((p) => ['--exclude', asRclonePattern(p)]), ...ownExcludes(pair).flatMap((p) => ['--exclude', `${p}**`])];
+  const own = pair.exclude.map(asRclonePattern).filter((p): p is string => p !== undefined);
+  return [...own.flatMap((p) => ['--exclude', p]), ...ownExcludes(pair).flatMap((p) => ['--exclude', `${p}**`])];
 }
 
 /**
- * A pattern as rsync reads it (labsync's dialect, verify/glob.ts), in rclone's: a negated class is
- * "[^…]" there ("[!a]" is "! or a"), and "{a,b}" is a list of choices there, plain text here.
+ * A pattern as rsync reads it (labsync's dialect, verify/glob.ts), in rclone's, where a class is a Go
+ * regexp's: negated "[^/…]" ("[!a]" is "! or a" there, and "[^a]" would match "/"), members written as
+ * \\xHH (rclone's bracket counting never sees them), braces escaped ("{a,b}" is a list of choices
+ * there, plain text here). undefined: a pattern no name matches (an unclosed or empty class).
  */
-export function asRclonePattern(pattern: string): string {
+export function asRclonePattern(pattern: string): string | undefined {
+  const hex = (c: string): string => {
+    const n = c.codePointAt(0) as number;
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\x{${n.toString(16)}}`;
+  };
+  if (isPlainPattern(pattern)) return pattern.replace(/[\\{}]/g, '\\$&');
   let out = '';
-  let inClass = false;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
-    if (c === '\\' && i + 1 < pattern.length) {
-      out += c + (pattern[++i] as string);
-    } else if (!inClass && c === '[') {
-      inClass = true;
-      out += c;
-      if (pattern[i + 1] === '!') {
-        out += '^';
-        i++;
-      }
-      // A "]" first in the class is a member.
-      if (pattern[i + 1] === ']') out += pattern[++i] as string;
-    } else if (inClass && c === ']') {
-      inClass = false;
-      out += c;
-    } else if (!inClass && (c === '{' || c === '}')) out += `\\${c}`;
+    if (c === '\\' && i + 1 < pattern.length) out += c + (pattern[++i] as string);
+    else if (c === '[') {
+      const end = classEnd(pattern, i);
+      const parsed = end > 0 ? parseClass(pattern.slice(i + 1, end)) : undefined;
+      if (!parsed || (!parsed.negated && !parsed.items.length)) return undefined;
+      const members = parsed.items.map((it) => ('posix' in it ? `[:${it.posix}:]` : 'from' in it ? `${hex(it.from)}-${hex(it.to)}` : hex(it.char))).join('');
+      out += parsed.negated ? `[^/${members}]` : `[${members}]`;
+      i = end;
+    } else if (c === '{' || c === '}') out += `\\${c}`;
     else out += c;
   }
   return out;
