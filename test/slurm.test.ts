@@ -107,10 +107,19 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     return job;
   }
 
-  function expectCompleted(job: string, tasks: readonly string[]): void {
+  /** Every task of `job` completed; a failed one's message carries its log (.labsync/logs/slurm/). */
+  function expectCompleted(job: string, tasks: readonly string[], lab?: Lab): void {
     const records = finished(cluster, job);
     expect(records.map((r) => r.arrayTaskId).sort()).toEqual([...tasks].sort());
-    for (const r of records) expect([r.state, r.exitCode], `task ${r.arrayTaskId}`).toEqual(['COMPLETED', '0:0']);
+    const logOf = (task: string): string => {
+      const dir = lab?.path('.labsync', 'logs', 'slurm');
+      const file = dir && existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith(`-${job}_${task}.log`)) : undefined;
+      return dir && file ? readFileSync(join(dir, file), 'utf8').slice(-3000) : '(no log)';
+    };
+    for (const r of records) {
+      const ok = r.state === 'COMPLETED' && r.exitCode === '0:0';
+      expect([r.state, r.exitCode], ok ? `task ${r.arrayTaskId}` : `task ${r.arrayTaskId}:\n${logOf(String(r.arrayTaskId))}`).toEqual(['COMPLETED', '0:0']);
+    }
   }
 
   async function expectWholeRun(lab: Lab): Promise<void> {
@@ -133,7 +142,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     expect(doctor.tools.find((t) => t.program === 'slurm')).toMatchObject({ path: expect.stringMatching(/\/sbatch$/), version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
     const script = await install(lab);
     const job = await runArray(lab, script);
-    expectCompleted(job, ['0', '1', '2']);
+    expectCompleted(job, ['0', '1', '2'], lab);
     for (const k of [0, 1, 2]) expect(existsSync(lab.path('.labsync', 'logs', 'slurm', `corpus-${job}_${k}.log`)), `log of task ${k}`).toBe(true);
     // The directives as Slurm read them: the job name, and the limit from timeout 2h × (retries 0 + 1).
     const shown = await slurm(cluster, 'scontrol', ['show', 'job', `${job}_0`]);
@@ -166,7 +175,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     lab.manifest(manifest(remote(bucket)));
     const script = await install(lab);
     const job = await runArray(lab, script, [], S3_KEYS);
-    expectCompleted(job, ['0', '1', '2']);
+    expectCompleted(job, ['0', '1', '2'], lab);
     const sharded = await download(lab, bucket, lab.outside('downloaded'));
     expect(sharded).toEqual(hashes(lab.path('data', 'corpus')));
     await expectWholeRun(lab);
@@ -195,7 +204,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     await waitDone(cluster, job);
     timings.push(`--array=0-2%1 with task 2 cancelled ${Date.now() - started} ms`);
     // A pending task cancelled leaves no record: only tasks 0 and 1 ran.
-    expectCompleted(job, ['0', '1']);
+    expectCompleted(job, ['0', '1'], lab);
 
     const source = hashes(lab.path('data', 'corpus'));
     const sliceOf2 = Object.keys(source).filter((p) => shardOf(p, SHARDS) === 2);
@@ -209,7 +218,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
 
     // The script names its shard from the task's own index: one task resubmitted alone still knows N.
     const again = await runArray(lab, script, ['--array=2']);
-    expectCompleted(again, ['2']);
+    expectCompleted(again, ['2'], lab);
     expect(hashes(lab.outside('store', 'corpus'))).toEqual(source);
     await expectWholeRun(lab);
   }, SLOW);
@@ -240,7 +249,7 @@ describe.skipIf(!canRun)('a sharded pair on a real Slurm (one node on 127.0.0.1)
     expect(incomplete?.ok).not.toContain(1);
 
     const again = await runArray(lab, script, ['--array=1']);
-    expectCompleted(again, ['1']);
+    expectCompleted(again, ['1'], lab);
     expect(hashes(lab.outside('store', 'corpus'))).toEqual(hashes(lab.path('data', 'corpus')));
     const status = json<StatusDoc>(await lab.cli(['status', '--json'])).pairs[0]?.shards;
     expect(status).toMatchObject({ complete: true, ok: [0, 1, 2] });

@@ -51,6 +51,8 @@ const PING_TIMEOUT_MS = 10_000;
 const PING_ATTEMPTS = 3;
 /** How long past a drain's budget a ping may still try once (one window for every pair of the run). */
 const LATE_PING_MS = 2000;
+/** The least a late try is given, past the shared window too (a pair whose tool took its kill grace). */
+const LATE_PING_MIN_MS = 500;
 
 /** GET with a short timeout and a few retries; a ping that cannot be sent is a warning, never a failed sync. */
 /** A drain's budget: no attempt once it ended but one short try before `lateUntil` (Date.now()), shared by every ping of the run. */
@@ -64,10 +66,11 @@ export async function ping(url: string, emit: Emit, pair: string, retryBaseMs = 
   for (let attempt = 1; attempt <= PING_ATTEMPTS; attempt++) {
     // Past the end, one short try still: a drain's failure ping is the one that matters most.
     const late = ends?.aborted === true;
-    if (late && (triedLate || Date.now() >= (budget as PingBudget).lateUntil)) break;
+    if (late && triedLate) break;
     triedLate ||= late;
     try {
-      const timeout = AbortSignal.timeout(late ? Math.max(1, (budget as PingBudget).lateUntil - Date.now()) : PING_TIMEOUT_MS);
+      // The late window is shared by every pair of the run; each still gets a short try.
+      const timeout = AbortSignal.timeout(late ? Math.max(LATE_PING_MIN_MS, (budget as PingBudget).lateUntil - Date.now()) : PING_TIMEOUT_MS);
       const r = await fetch(url, { signal: ends && !late ? AbortSignal.any([timeout, ends]) : timeout, redirect: 'follow' });
       if (r.ok) return;
       last = `HTTP ${r.status}`;

@@ -93,6 +93,17 @@ describe('judgeS3: drift only where the store proves it', () => {
     expect(judgeS3(local, [{ path: 'a', size: 9, etag: `${'3'.repeat(32)}-3` }], { ...none, trust: 'md5' })).toMatchObject({ changed: [], unproven: ['a'] });
   });
 
+  it('a file pulled from an object cut into as many parts of another size (its mtime is the upload time): unproven, never drift', () => {
+    const md5Like = (c: string): string => c.repeat(32);
+    const other = { path: 'plain', size: 1, etag: md5Like('9') };
+    const local: Entry[] = [{ path: 'b.bin', size: 9, md5: md5Like('1'), etag: `${md5Like('2')}-2`, mtimeMs: 1_700_000_000_000 }, { path: 'plain', size: 1, md5: md5Like('9'), etag: md5Like('9') }];
+    const pulled = [{ path: 'b.bin', size: 9, etag: `${md5Like('3')}-2`, uploadedMs: 1_700_000_000_000 }, other];
+    expect(judgeS3(local, pulled, { ...none, trust: 'auto' })).toMatchObject({ changed: [], unproven: ['b.bin'], etags: 'md5' });
+    // Not pulled from it (another mtime): with MD5 ETags in the listing, a mismatch is drift as before.
+    const since = [{ ...pulled[0], uploadedMs: 1_700_000_500_000 }, other] as Entry[];
+    expect(judgeS3(local, since, { ...none, trust: 'auto' })).toMatchObject({ changed: ['b.bin'] });
+  });
+
   it('a checksum proving an object equal despite its MD5-shaped ETag marks the store\'s ETags as not MD5s (SSE-KMS)', () => {
     const kms: Entry[] = [
       { path: 'a', size: 1, etag: '11111111111111111111111111111111', checksums: ['SHA256'] },

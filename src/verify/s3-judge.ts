@@ -34,6 +34,12 @@ const MD5_SHAPED = /^[0-9a-f]{32}(-\d+)?$/;
 const parts = (etag: string): number => Number(/-(\d+)$/.exec(etag)?.[1] ?? 0);
 
 /**
+ * A file aws-cli wrote from this very object in parts (its mtime is the object's upload time): as many
+ * parts of another machine's part size make another ETag of the same bytes, so a mismatch proves nothing.
+ */
+const pulledFrom = (l: Entry, r: Entry): boolean => Boolean(r.etag && parts(r.etag) > 0) && l.mtimeMs !== undefined && r.uploadedMs !== undefined && Math.abs(l.mtimeMs - r.uploadedMs) < 1000;
+
+/**
  * What this side's file compares with the object's ETag: its MD5 where the object was sent whole (a
  * plain ETag: aws-cli's multipart_threshold may lie above its part size), else its multipart ETag.
  */
@@ -103,7 +109,7 @@ export function judgeS3(local: readonly Entry[], remote: readonly Entry[], e: Ev
         const ours = localEtag(l, r);
         if (mine[read.algorithm].includes(read.value)) otherSeen ||= Boolean(r.etag && ours && (!MD5_SHAPED.test(r.etag) || parts(r.etag) === parts(ours)));
         else changed.push(l.path);
-      } else if (!r.etag || !localEtag(l, r) || !MD5_SHAPED.test(r.etag) || parts(r.etag) !== parts(localEtag(l, r) as string)) {
+      } else if (!r.etag || !localEtag(l, r) || !MD5_SHAPED.test(r.etag) || parts(r.etag) !== parts(localEtag(l, r) as string) || pulledFrom(l, r)) {
         if (r.etag && !MD5_SHAPED.test(r.etag)) otherSeen = true;
         incomparable.push(l.path);
       } else open.push(l.path);
