@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../types.js';
-import { awsChunkSize, awsS3Settings, awsSize, withAwsPartSize } from './aws-part-size.js';
+import { awsS3Settings, awsSize, withAwsPartSize } from './aws-part-size.js';
+
+const awsChunkSize = (text: string, profile: string): number | undefined => awsS3Settings(text, profile).chunk;
 import { tempDirs } from '../temp-dirs.fixture.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

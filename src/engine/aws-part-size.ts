@@ -56,9 +56,6 @@ function sectionProfile(head: string): string | undefined {
   return /^(["']).*\1$/.test(name) ? name.slice(1, -1) : name;
 }
 
-/** multipart_chunksize of `profile`; undefined: not set. */
-export const awsChunkSize = (configText: string, profile: string): number | undefined => awsS3Settings(configText, profile).chunk;
-
 /**
  * The pair as aws-cli will upload it: its part size from aws's config where the manifest gives none,
  * and aws's multipart_threshold where it is not that part size (a file below it goes whole: its ETag is
