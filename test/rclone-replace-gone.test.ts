@@ -7,20 +7,18 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
-import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
-import { s3PairManifest } from './harness/s3-manifest.js';
+import { firstPair } from './harness/lab.js';
+import { awsCli, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3Lab } from './harness/s3-manifest.js';
 
 const s3 = inject('s3');
 interface Pair { status: string; error?: string; changes?: { transfer: string[]; delete: string[] } }
-const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
+const pairOf = firstPair<Pair>;
 
 describe.skipIf(!s3)('rclone mirror push: a planned replacement whose source goes during the transfer (moto)', () => {
   it('keeps its old copy at the remote; only the planned deletion happens; the next run plans the rest', async () => {
     const server = s3 as S3Server;
-    const lab = new Lab();
-    const bucket = await makeBucket(server, lab.env);
-    lab.manifest(s3PairManifest(server, bucket, 'rclone', '    delete: true\n'));
+    const { lab, bucket } = await s3Lab(server, 'rclone', '    delete: true\n');
     for (const f of ['a', 'b', 'c', 'd', 'e']) lab.write(lab.path('raw', f), `old ${f}`);
     expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
     lab.write(lab.path('raw/a'), 'new, longer a');

@@ -5,20 +5,18 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, utimesSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
-import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
-import { s3PairManifest } from './harness/s3-manifest.js';
+import { firstPair } from './harness/lab.js';
+import { awsCli, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3Lab } from './harness/s3-manifest.js';
 
 const s3 = inject('s3');
 interface Pair { status: string; changes?: { transfer: string[] } }
-const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
+const pairOf = firstPair<Pair>;
 
 describe.skipIf(!s3)('rclone push over an object uploaded in parts by aws-cli (moto)', () => {
   it('sends the file once it changed after the upload, at the same size; not before', async () => {
     const server = s3 as S3Server;
-    const lab = new Lab();
-    const bucket = await makeBucket(server, lab.env);
-    lab.manifest(s3PairManifest(server, bucket, 'rclone'));
+    const { lab, bucket } = await s3Lab(server, 'rclone');
     const big = lab.path('raw/big.bin');
     lab.write(big, randomBytes(9 * 1024 * 1024));
     const hourAgo = new Date(Date.now() - 3600_000);

@@ -6,20 +6,18 @@
 // not the content's is never compared is src/plan/compute.test.ts's (no store here makes one).
 import { utimesSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
-import { awsCli, makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
-import { s3PairManifest } from './harness/s3-manifest.js';
+import { firstPair } from './harness/lab.js';
+import { awsCli, S3_KEYS, type S3Server } from './harness/moto.js';
+import { s3Lab } from './harness/s3-manifest.js';
 
 const s3 = inject('s3');
 interface Pair { status: string; changes?: { transfer: string[] } }
-const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
+const pairOf = firstPair<Pair>;
 
 describe.skipIf(!s3)('aws push to a remote with `etag: opaque` (moto)', () => {
   it('sends nothing when nothing changed, and a same-size edit made after the upload', async () => {
     const server = s3 as S3Server;
-    const lab = new Lab();
-    const bucket = await makeBucket(server, lab.env);
-    lab.manifest(s3PairManifest(server, bucket, 'aws').replace('endpoint: ', 'etag: opaque, endpoint: '));
+    const { lab, bucket } = await s3Lab(server, 'aws', '', (t) => t.replace('endpoint: ', 'etag: opaque, endpoint: '));
     const hourAgo = new Date(Date.now() - 3600_000);
     for (const f of ['a', 'b']) {
       lab.write(lab.path('raw', f), `old ${f}`);

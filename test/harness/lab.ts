@@ -77,6 +77,9 @@ export class Lab {
   }
 }
 
+/** The first pair of a run's `--json` document. */
+export const firstPair = <T>(r: { stdout: string }): T => json<{ pairs: T[] }>(r as CliResult).pairs[0] as T;
+
 export function json<T = Record<string, unknown>>(r: CliResult): T {
   try {
     return JSON.parse(r.stdout) as T;
