@@ -4,11 +4,9 @@
 // the whole folder named, nothing deleted, and drift, exit 4, on every run). Real rsync, a local folder
 // remote and the test sshd.
 import { mkdirSync, rmSync } from 'node:fs';
-import { describe, expect, inject, it } from 'vitest';
-import { json, Lab } from './harness/lab.js';
-import { sshPairManifest } from './harness/ssh-manifest.js';
-
-const ssh = inject('sshHost');
+import { describe, expect, it } from 'vitest';
+import { json, type Lab } from './harness/lab.js';
+import { mirrorLab, MIRROR_KINDS } from './harness/mirror-lab.js';
 
 interface Pair { status: string; error: string | null; changes?: { delete: string[] }; verify: { status: string } | null }
 const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
@@ -72,28 +70,15 @@ async function goneWithExcludedKept(lab: Lab, dest: (...p: string[]) => string):
   expect(lab.tree(dest())).toEqual({ k1: 'k1', k2: 'k2', k3: 'k3', k4: 'k4', 'old/events.tmp': 'excluded there', 'old/sub/p.tmp': 'excluded too' });
 }
 
-/** A mirror pair `raw` excluding *.tmp, to a local folder or to the test sshd; `far(...)`: a path in its remote folder. */
-function mirrorLab(kind: 'local' | 'ssh'): { lab: Lab; far: (...p: string[]) => string } {
-  const lab = new Lab();
-  if (kind === 'local') {
-    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    delete: true\n    exclude: ["*.tmp"]\n`);
-    return { lab, far: (...p) => lab.outside('nas', ...p) };
-  }
-  lab.manifest(sshPairManifest(ssh as NonNullable<typeof ssh>, lab, { pair: '    delete: true\n    exclude: ["*.tmp"]\n' }));
-  return { lab, far: (...p) => lab.outside('gpu', 'raw', ...p) };
-}
-
-const KINDS = [['rsync, a local folder remote', 'local', true], ['rsync over ssh (test sshd)', 'ssh', Boolean(ssh)]] as const;
-
 describe('a mirror pull deletes the local files of a folder the host keeps empty', () => {
-  for (const [name, kind, can] of KINDS) it.skipIf(!can)(name, async () => {
+  for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
     const { lab, far } = mirrorLab(kind);
     await emptiedThenPulled(lab, far);
   });
 });
 
 describe('a mirror push deletes the files of a folder the source keeps empty', () => {
-  for (const [name, kind, can] of KINDS) it.skipIf(!can)(name, async () => {
+  for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
     const { lab, far } = mirrorLab(kind);
     await emptiedThenPushed(lab, () => lab.tree(far()));
   });
@@ -102,7 +87,7 @@ describe('a mirror push deletes the files of a folder the source keeps empty', (
 describe('a mirror push deletes a folder the source lacks, but not the excluded files in it', () => {
   // A review found the host's rsync receiver without the excludes here: rsync sends its filter rules to
   // a remote receiver only when it deletes (--delete), and --delete-missing-args alone did not.
-  for (const [name, kind, can] of KINDS) it.skipIf(!can)(name, async () => {
+  for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
     const { lab, far } = mirrorLab(kind);
     await goneWithExcludedKept(lab, far);
   });

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairPlan } from '../plan/types.js';
 import { computePlan, listingOf } from '../plan/compute.js';
+import { underSentFile } from '../plan/changes.js';
 import type { ResolvedPair } from '../types.js';
 import type { Entry } from '../verify/compare.js';
 import { excludedPath } from '../verify/find-list.js';
@@ -166,8 +167,9 @@ export function deletionTargetsAt(plan: PairPlan, sourceRoot: string): string[] 
   // Folders the plan sends files into: a file at the destination by such a name the transfer replaced.
   const into = new Set<string>();
   for (const { path } of [...plan.send, ...plan.replace]) for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) into.add(path.slice(0, at));
+  const replaced = underSentFile(plan);
   for (const { path } of plan.delete) {
-    if (into.has(path)) continue;
+    if (into.has(path) || replaced(path)) continue;
     let target = path;
     for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) {
       if (!existsSync(join(sourceRoot, path.slice(0, at)))) {

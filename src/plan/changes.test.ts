@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changesOf, deletionTargets, needsContentCompare, nulList } from './changes.js';
+import { changesOf, deletionTargets, needsContentCompare, nulList, underSentFile } from './changes.js';
 import { computePlan, listingOf } from './compute.js';
 
 const e = (path: string, size = 1, mtimeMs = 1000, sha256?: string) => ({ path, size, mtimeMs, ...(sha256 ? { sha256 } : {}) });
@@ -23,5 +23,12 @@ describe('the plan as Changes and as a tool\'s lists', () => {
   });
   it('never names a file the source now has as a folder: the transfer put the folder in its place (--delete would empty it)', () => {
     expect(deletionTargets(plan, ['new', 'same', 'kept/x', 'top/now-a-folder'])).toEqual(['gone', 'kept/old']);
+  });
+  it('never names the files of a folder the plan sends a file in place of: the transfer made way for it (rsync --force)', () => {
+    const swapped = computePlan(listingOf([e('k'), e('x', 2)]), listingOf([e('k'), e('x/f1'), e('x/sub/f2')]), { mirror: true });
+    expect(changesOf(swapped)).toMatchObject({ transfer: ['x'], delete: ['x/f1', 'x/sub/f2'] });
+    expect(deletionTargets(swapped, ['k', 'x'])).toEqual([]);
+    expect(underSentFile(swapped)('x/sub/f2')).toBe(true);
+    expect(underSentFile(swapped)('xy/f')).toBe(false);
   });
 });

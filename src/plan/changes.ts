@@ -36,10 +36,11 @@ export function deletionTargets(plan: PairPlan, sourcePaths: readonly string[]):
     for (let at = p.indexOf('/'); at >= 0; at = p.indexOf('/', at + 1)) sourceDirs.add(p.slice(0, at));
   }
   const out = new Set<string>();
+  const replaced = underSentFile(plan);
   for (const { path } of plan.delete) {
     // A file whose path is a folder at the source: the transfer put the folder in its place (naming it
     // here would empty the new folder of whatever the source lacks there).
-    if (sourceDirs.has(path)) continue;
+    if (sourceDirs.has(path) || replaced(path)) continue;
     let target = path;
     for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) {
       const dir = path.slice(0, at);
@@ -51,6 +52,19 @@ export function deletionTargets(plan: PairPlan, sourcePaths: readonly string[]):
     out.add(target);
   }
   return [...out].sort();
+}
+
+/**
+ * Whether a deletion lies in a folder the plan sends a file in place of: the transfer deleted that folder
+ * to make way (rsync --force), and naming its files again stops rsync ("Not a directory" at the source).
+ */
+export function underSentFile(plan: PairPlan): (path: string) => boolean {
+  const sent = new Set<string>();
+  for (const { path } of [...plan.send, ...plan.replace]) sent.add(path);
+  return (path) => {
+    for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) if (sent.has(path.slice(0, at))) return true;
+    return false;
+  };
 }
 
 /** A NUL-separated list for a tool's --files-from=- --from0. */

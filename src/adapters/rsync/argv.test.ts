@@ -60,6 +60,11 @@ describe('rsync argv', () => {
     expect(filesArgv(base, 'push', ctx, false)).toEqual(expect.arrayContaining(['--files-from=-', '--from0']));
   });
 
+  it('lets a mirror\'s planned file replace a folder (rsync deletes it to make way); a pair without delete never deletes', () => {
+    expect(filesArgv({ ...base, delete: true }, 'push', ctx, false)).toContain('--force');
+    expect(filesArgv(base, 'push', ctx, false)).not.toContain('--force');
+  });
+
   it('quotes for rsync\'s own -e splitter', () => {
     expect(rshQuote('plain-word')).toBe('plain-word');
     expect(rshQuote("it's")).toBe(`'it'"'"'s'`);

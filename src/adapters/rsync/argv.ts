@@ -95,6 +95,10 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   const which = tree ? ['--no-links', '--no-devices', '--no-specials'] : ['--files-from=-', '--from0'];
   // --itemize-changes: which files rsync wrote, so the verify can lean on its transfer checksum.
   const args = [...shared(pair, keepPartial), ...(compress ? compressArgs(pair, false) : []), ...which, '--itemize-changes', '--stats', '--info=progress2'];
+  // A mirror's planned file where the destination has a folder: rsync deletes the folder's files (the
+  // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
+  // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
+  if (pair.delete) args.push('--force');
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   // A rerun (Command.retryArgs) that sends a file again moves the copy just written aside under a name
@@ -106,8 +110,10 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
 /**
  * Deletes the listed destination files, and only those, after every transfer succeeded: each path
  * missing at the source becomes a deletion (--delete-missing-args), a named folder is emptied of what
- * the source lacks there (--delete); --existing with --ignore-existing
- * keeps rsync from sending anything (a path that came back at the source meanwhile is left alone).
+ * the source lacks there (--delete); --existing keeps rsync from creating any file. A file named where
+ * the source now has a folder (emptied, or holding only excluded files) is replaced by that folder, as
+ * `rsync -a --delete` would (with --ignore-existing too, rsync stopped on "Not a directory" on every
+ * run); a file that came back at the source meanwhile is brought up to date, as a mirror would.
  * With backup, the deleted files go to the dated folder as with --delete.
  */
 export function deleteArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext): string[] {
@@ -115,7 +121,7 @@ export function deleteArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: 
   // --delete: a named folder the source still has, holding none of its listed files (a host's folders
   // are known only from its files), is emptied within; rsync deletes nothing of a folder named that way
   // with --delete-missing-args alone.
-  const args = ['--recursive', '--files-from=-', '--from0', '--delete', '--delete-missing-args', '--force', '--existing', '--ignore-existing', ...filters(pair)];
+  const args = ['--recursive', '--files-from=-', '--from0', '--delete', '--delete-missing-args', '--force', '--existing', ...filters(pair)];
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }

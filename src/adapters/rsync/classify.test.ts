@@ -23,6 +23,10 @@ describe('rsync classify', () => {
     expect(classify(out(255, 'Host key verification failed.')).kind).toBe('fatal');
     expect(classify(out(11, 'rsync: [receiver] write failed on "/d/f": No space left on device (28)'))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^disk full/) });
   });
+  it('says which folder is in the way of a source file, and what replaces it', () => {
+    const stderr = 'cannot delete non-empty directory: x\ncould not make way for new regular file: x\nrsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]\n';
+    expect(classify(out(23, stderr))).toMatchObject({ kind: 'fatal', reason: expect.stringMatching(/^could not replace the folder x with the source's file of that name/), hint: expect.stringMatching(/delete: true/) });
+  });
   it('treats unknown codes as fatal with the tool\'s own words', () => {
     expect(classify(out(1, 'rsync: --bogus: unknown option\nrsync error: syntax or usage error (code 1) at main.c(1795) [client=3.5.0]'))).toEqual({ kind: 'fatal', reason: 'rsync: --bogus: unknown option' });
   });

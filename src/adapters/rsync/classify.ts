@@ -31,6 +31,11 @@ export function classify(output: ToolOutput): Outcome {
   if (/\[sender\] (change_dir|link_stat) .* failed: No such file or directory/.test(stderr)) {
     return { kind: 'fatal', reason: `the source does not exist: ${said}`, safety: true };
   }
+  const way = /could not make way for new [a-z ]+: (.+)/.exec(stderr);
+  if (way) {
+    const hint = 'a folder at the destination has the name of a file at the source: a pair with delete: true replaces it (its files deleted, backed up with backup: true) unless it holds excluded files; else move or remove it';
+    return { kind: 'fatal', reason: `could not replace the folder ${way[1]?.trim()} with the source's file of that name: ${said}`, hint };
+  }
   switch (exitCode) {
     case 10: // socket I/O
     case 12: // protocol data stream (the connection dropped)
