@@ -27,7 +27,10 @@ function fill(lab: Lab): number {
 }
 
 /** The pair's last full check, moved back to `daysAgo` days before now (as full-check.ts keeps it). */
-const age = (lab: Lab, daysAgo: number): void => writeFileSync(lab.path('.labsync', 'cache', 'full-check-raw.json'), JSON.stringify({ at: Date.now() - daysAgo * DAY }));
+const age = (lab: Lab, daysAgo: number): void => {
+  const file = lab.path('.labsync', 'cache', 'full-check-raw.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), at: Date.now() - daysAgo * DAY }));
+};
 
 /** The pair's local hash cache (one tree: raw/), as its tab-separated rows (cache-file.ts). */
 function cacheFile(lab: Lab): string {
@@ -165,6 +168,46 @@ describe('full_check on a local rsync pair', () => {
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    full_check: 7d\n`);
     const total = fill(lab);
     await cycle(lab, {}, { proof: 'full', bytesHashed: { local: total, remote: total } }, true);
+  });
+});
+
+describe('full_check on a pair verified by size', () => {
+  it('never comes due on its own (nothing is read: no run says full), and check --full compares content', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\n  full_check: 7d\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    verify: size\n`);
+    fill(lab);
+    await pastRacyWindow();
+    for (let run = 0; run < 2; run++) {
+      const r = await lab.cli(['data', 'push', '--json']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(pairOf(r).verify).toMatchObject({ status: 'in_sync', mode: 'size', proof: 'cached', bytesHashed: { local: 0, remote: 0 } });
+      expect(lastReceipt(lab)).toMatchObject({ proof: 'cached' });
+    }
+    // A copy's bytes changed under its size: only a content comparison sees it.
+    const copy = lab.outside('nas', 'd0', 'f0');
+    writeFileSync(copy, Buffer.alloc(readFileSync(copy).length, 7));
+    expect((await lab.cli(['check'])).exitCode).toBe(0);
+    const full = await lab.cli(['check', '--full', '--json']);
+    expect(full.exitCode, full.stdout + full.stderr).toBe(4);
+    expect(pairOf(full).verify).toMatchObject({ status: 'drift', mode: 'checksum', changed: ['d0/f0'] });
+  });
+});
+
+describe('a full check of another folder under the pair\'s name, or dated after now, is not this one\'s', () => {
+  it('is due again once the pair points elsewhere, or its record lies in the future', async () => {
+    const lab = new Lab();
+    const manifest = (to: string): string => `version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside(to)}"\n    full_check: 7d\n`;
+    lab.manifest(manifest('nas'));
+    const total = fill(lab);
+    await pastRacyWindow();
+    expect(pairOf(await lab.cli(['data', 'push', '--json'])).verify).toMatchObject({ proof: 'full' });
+    expect(pairOf(await lab.cli(['data', 'push', '--json'])).verify).toMatchObject({ proof: 'cached' });
+    age(lab, -1);
+    expect(pairOf(await lab.cli(['data', 'push', '--json'])).verify).toMatchObject({ proof: 'full', bytesHashed: { local: total, remote: total } });
+    lab.manifest(manifest('nas2'));
+    const moved = await lab.cli(['data', 'push', '--json']);
+    expect(moved.exitCode, moved.stdout + moved.stderr).toBe(0);
+    expect(pairOf(moved).verify).toMatchObject({ status: 'in_sync', proof: 'full' });
   });
 });
 

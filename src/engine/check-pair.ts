@@ -57,5 +57,6 @@ async function checkListed(pair: ResolvedPair, adapter: Adapter, direction: Dire
   if ('unsupported' in listed) return undefined;
   if ('stop' in listed) return listed;
   takeSession(listed.remote)?.session.release();
-  return verifyListed(pair, direction, listed.local, listed.remote, pair.verify, full, ctx);
+  // check --full compares content even where the pair's own verify goes by size.
+  return verifyListed(pair, direction, listed.local, listed.remote, full ? 'checksum' : pair.verify, full, ctx);
 }

@@ -12,6 +12,7 @@ import { digestLister, localListing, remoteListing, withBlobIds, type Show } fro
 import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
+import { holdsLinks } from './sides.js';
 
 function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, digests: { md5?: boolean; etagPartSize?: number } = {}): HashTreeOptions {
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
@@ -45,7 +46,11 @@ async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum
  */
 export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext, show?: Show): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
   const full = plan.full && mode === 'checksum';
-  if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles) {
+  // A symlink is copied by the tool (rsync --archive) but is in neither of labsync's lists: such trees
+  // are compared by the tool (rsync -c --links --delete), as over ssh. A review found a re-pointed or
+  // deleted link reported in sync by `check`, then put back by the next push.
+  const links = pair.remote.type === 'local' && adapter.verify !== undefined && (await Promise.all([holdsLinks(pair.local), holdsLinks(pair.remote.path)])).some(Boolean);
+  if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles && !links) {
     const hashed = { local: { bytes: 0 }, remote: { bytes: 0 } };
     const sides = await bothTrees(pair, pair.remote.path, mode, ctx, full, hashed);
     const bytesHashed = { local: hashed.local.bytes, remote: hashed.remote.bytes };
@@ -94,7 +99,8 @@ export function driftOf(r: VerifyReport, pair: ResolvedPair, direction: Directio
 }
 
 export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction: Direction, ctx: AttemptContext, plan: PlanContext, show?: Show): Promise<VerifyResult | { stop: Body }> {
-  const mode = pair.verify === 'none' ? undefined : pair.verify;
+  // check --full compares content even where the pair's own verify goes by size.
+  const mode = pair.verify === 'none' ? undefined : plan.full ? 'checksum' : pair.verify;
   const skipped: VerifyResult = { status: 'skipped', checked: 0, missing: [], extra: [], changed: [] };
   if (!mode) return skipped;
   // check --full, or a pair's full_check that is due (full-check.ts): every byte read, then remembered as done.
@@ -106,7 +112,7 @@ export async function verifyPair(adapter: Adapter, pair: ResolvedPair, direction
   if (full && mode === 'checksum') await recordFullCheck(pair, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
   const d = driftOf(got.value, pair, direction);
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
-  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: (got.value as VerifyResult).proof ?? (full ? 'full' : 'tool') };
+  return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof: (got.value as VerifyResult).proof ?? (full && mode === 'checksum' ? 'full' : 'tool') };
 }
 
 /** The warning for files only their sizes could vouch for: "content not provable by the store: compared sizes …". */

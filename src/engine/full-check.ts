@@ -15,16 +15,24 @@ export const fullCheckFile = (pair: ResolvedPair): string => join(cacheDir(pair)
 /** Whether this run's verify must read everything: asked for (check --full), or due. */
 export function fullCheckDue(pair: ResolvedPair, asked: boolean, nowMs = Date.now()): boolean {
   if (asked) return true;
-  // git and dvc: nothing to re-read (validate says so where the pair sets it).
-  if (pair.fullCheckMs === undefined || whyNoFullCheck(pair.tool)) return false;
+  // git and dvc: nothing to re-read (validate says so where the pair sets it). A pair verified by size
+  // reads no bytes (a full_check from `defaults` reaches it too): never due, so never claimed (a review
+  // found every run of such a pair "full", with nothing read, and its no-op shortcut lost).
+  if (pair.fullCheckMs === undefined || pair.verify !== 'checksum' || whyNoFullCheck(pair.tool)) return false;
   try {
-    const last = (JSON.parse(readFileSync(fullCheckFile(pair), 'utf8')) as { at: number }).at;
-    return !(nowMs - last < pair.fullCheckMs);
+    const last = JSON.parse(readFileSync(fullCheckFile(pair), 'utf8')) as { at: number; of?: string };
+    // A check of another folder or remote under this pair's name (the manifest changed since) is not
+    // this one's; one dated after now (the clock was set back since) proves no age.
+    if (last.of !== targetOf(pair) || !(last.at <= nowMs)) return true;
+    return !(nowMs - last.at < pair.fullCheckMs);
   } catch {
     return true; // never ran (or unreadable): due
   }
 }
 
+/** What a full check was of: the pair's two ends. */
+const targetOf = (pair: ResolvedPair): string => `${pair.local}\0${pair.remoteLabel}`;
+
 export async function recordFullCheck(pair: ResolvedPair, warn: Warn, nowMs = Date.now()): Promise<void> {
-  await writeCacheFile(fullCheckFile(pair), JSON.stringify({ at: nowMs }), warn);
+  await writeCacheFile(fullCheckFile(pair), JSON.stringify({ at: nowMs, of: targetOf(pair) }), warn);
 }

@@ -110,7 +110,7 @@ export async function verifyListed(pair: ResolvedPair, direction: 'push' | 'pull
   const drift = d.missing.length + d.extra.length + d.changed.length > 0;
   // Proved equal by content: each local tree is summed up, so the next run that finds them untouched reads nothing.
   if (!drift && mode === 'checksum') await rememberSides(pair, [local, remote], ctx);
-  const proof = full ? 'full' : got.value.provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached';
+  const proof = full && mode === 'checksum' ? 'full' : got.value.provenByTransfer > 0 ? 'rsync-transfer-checksum' : 'cached';
   return { ...got.value, status: drift ? 'drift' : 'in_sync', mode, proof, work: workSince(began) };
 }
 

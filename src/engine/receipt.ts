@@ -63,6 +63,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     ...(result.record ? { registry: result.record } : {}),
     proof: result.verify?.status === 'in_sync' ? (result.verify.proof ?? 'tool') : null,
     bytesHashed: result.verify?.bytesHashed ?? null,
+    ...(result.verify?.status === 'in_sync' && result.verify.unproven?.length ? { unproven: result.verify.unproven.length } : {}),
     ...(appliedPlan ? { appliedPlan } : {}),
     ...(result.left ? { left: result.left } : {}),
     ...(result.shard ? { shard: result.shard } : {}),

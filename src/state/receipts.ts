@@ -34,6 +34,8 @@ export interface Receipt {
    */
   readonly proof: 'cached' | 'full' | 'tool' | 'rsync-transfer-checksum' | null;
   readonly bytesHashed: { readonly local: number; readonly remote: number } | null;
+  /** Files only their sizes could vouch for (a store that keeps no checksum of them): the proof is not theirs. */
+  readonly unproven?: number;
   /** `labsync apply`: sha256 of the plan file this run carried out. */
   readonly appliedPlan?: string;
   /** `drain` ended by its budget (status `partial`): the planned files not sent, newest first. */
