@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Lab } from './harness/lab.js';
-import { processesMentioning } from './harness/processes.js';
 import { until } from './harness/wait.js';
+import { finishedRuns, logEvents, startWatch, stopWatch as stop, watchResults } from './harness/watch.js';
 
 /** A push pair raw → ../nas/raw whose before hook counts the runs in `runs.log`. */
 function watchLab(extra = ''): Lab {
@@ -16,38 +16,9 @@ function watchLab(extra = ''): Lab {
   return lab;
 }
 
-/** Starts watch with its own log file; resolves once it says it is watching (its subscriptions are in place). */
-// Wrapped: the execa process is itself a promise, which an async function would wait for to the end.
-async function startWatch(lab: Lab, debounce: string, env: Record<string, string>): Promise<{ run: ReturnType<Lab['spawn']> }> {
-  const run = lab.spawn(['watch', '--debounce', debounce, '--log-file', lab.outside('watch.log')], { env });
-  let stderr = '';
-  run.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-  await until('watch to be ready', () => stderr.includes('watching raw'), 30_000);
-  return { run };
-}
-
 const runCount = (lab: Lab): number => (existsSync(lab.outside('runs.log')) ? readFileSync(lab.outside('runs.log'), 'utf8').trim().split('\n').length : 0);
-/** The log's events so far; a line still being written is left for the next look. */
-function logEvents(lab: Lab): { kind: string; step?: string }[] {
-  if (!existsSync(lab.outside('watch.log'))) return [];
-  return readFileSync(lab.outside('watch.log'), 'utf8').split('\n').flatMap((line) => {
-    try {
-      return [JSON.parse(line) as { kind: string; step?: string }];
-    } catch {
-      return [];
-    }
-  });
-}
 const changedSteps = (lab: Lab): string[] =>
   logEvents(lab).filter((e) => e.kind === 'pair_step' && e.step?.includes('changed path')).map((e) => e.step as string);
-const finishedRuns = (lab: Lab): number => logEvents(lab).filter((e) => e.kind === 'run_end').length;
-
-async function stop(lab: Lab, run: ReturnType<Lab['spawn']>): Promise<void> {
-  run.kill('SIGINT');
-  const done = await run;
-  expect(done.exitCode, String(done.stderr)).toBe(0);
-  expect(processesMentioning(lab.root)).toEqual([]);
-}
 
 describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
   const env = { LABSYNC_WATCHER: watcher };
@@ -57,7 +28,7 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     // The folders exist first: a new folder is itself a change the pair sends, even if only excluded files go in it.
     mkdirSync(lab.path('raw/cache/deep'), { recursive: true });
     mkdirSync(lab.path('raw/sub'), { recursive: true });
-    const { run } = await startWatch(lab, '0.3', env);
+    const { run } = await startWatch(lab, '0.3', { env });
     lab.write(lab.path('raw/scratch.tmp'), 'x').write(lab.path('raw/sub/more.tmp'), 'y').write(lab.path('raw/cache/deep/c.bin'), 'z');
     // Well past the debounce: a run for these would have started by now (not an assertion on time:
     // the counts below are what is checked).
@@ -74,7 +45,7 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     const lab = watchLab();
     // Into a folder that exists: files written into a brand-new folder may be named only as that folder.
     mkdirSync(lab.path('raw/burst'));
-    const { run } = await startWatch(lab, '2', env);
+    const { run } = await startWatch(lab, '2', { env });
     for (let i = 0; i < 40; i++) lab.write(lab.path(`raw/burst/f${String(i).padStart(2, '0')}.csv`), `${i}\n`);
     lab.write(lab.path('raw/a.csv'), 'changed\n');
     await until('the push of the burst', () => finishedRuns(lab) === 1, 30_000);
@@ -90,7 +61,7 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
   // parcel's backends (FSEvents, ReadDirectoryChangesW) watch the whole tree natively.
   it.skipIf(watcher === 'parcel')('sees a folder made while watching, and changes inside it after that', async () => {
     const lab = watchLab();
-    const { run } = await startWatch(lab, '0.3', env);
+    const { run } = await startWatch(lab, '0.3', { env });
     lab.write(lab.path('raw/new/deeper/x.csv'), 'x\n');
     await until('the push of the new folder', () => existsSync(lab.outside('nas/raw/new/deeper/x.csv')) && finishedRuns(lab) === 1, 30_000);
     expect(changedSteps(lab)[0]).toMatch(/changed paths?: new\b/);
@@ -103,7 +74,7 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
 
   it('warns when the watched folder is removed (it would see nothing more), and still stops cleanly', async () => {
     const lab = watchLab();
-    const { run } = await startWatch(lab, '0.3', env);
+    const { run } = await startWatch(lab, '0.3', { env });
     rmSync(lab.path('raw'), { recursive: true });
     await until('the warning', () => logEvents(lab).some((e) => e.kind === 'warning'), 30_000);
     await stop(lab, run);
@@ -125,10 +96,6 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
 });
 
 describe('watch runs (issue 12: cost grows with the change)', () => {
-  /** The pair_end results in the watch log, in order. */
-  const results = (lab: Lab): { status: string; changes?: { transfer: string[]; delete: string[] } }[] =>
-    logEvents(lab).filter((e) => e.kind === 'pair_end').map((e) => (e as unknown as { result: { status: string; changes?: { transfer: string[]; delete: string[] } } }).result);
-
   it('hands the tool only the changed files, and never runs a pair twice at once (a change during a run gets the next run)', async () => {
     const lab = new Lab();
     const runs = lab.outside('runs.log');
@@ -137,14 +104,14 @@ describe('watch runs (issue 12: cost grows with the change)', () => {
     for (let i = 0; i < 30; i++) lab.write(lab.path(`raw/d${i % 3}/f${i}.csv`), `${i}\n`);
     expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
     rmSync(runs);
-    const { run } = await startWatch(lab, '0.3', {});
+    const { run } = await startWatch(lab, '0.3');
     lab.write(lab.path('raw/d1/f4.csv'), 'changed\n');
     await until('the first run to have pushed', () => existsSync(runs) && readFileSync(runs, 'utf8').includes('pushed'), 30_000);
     lab.write(lab.path('raw/d2/new.csv'), 'new\n'); // during the first run (its after hook is pausing)
     await until('two runs', () => finishedRuns(lab) === 2, 30_000);
     await stop(lab, run);
     expect(readFileSync(runs, 'utf8').trim().split('\n')).toEqual(['start', 'pushed', 'end', 'start', 'pushed', 'end']);
-    const [first, second] = results(lab);
+    const [first, second] = watchResults(lab);
     expect(first).toMatchObject({ status: 'ok', changes: { transfer: ['d1/f4.csv'], delete: [] } });
     expect(second).toMatchObject({ status: 'ok', changes: { transfer: ['d2/new.csv'], delete: [] } });
     expect(changedSteps(lab)).toEqual(['1 changed path: d1/f4.csv', '1 changed path: d2/new.csv']);

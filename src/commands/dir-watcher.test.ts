@@ -1,7 +1,7 @@
 // Linux's per-folder watcher, in this process: one inotify watch per folder (counted by the kernel, in
 // /proc/self/fdinfo), no folder read at the start unless it holds subfolders, and what happens in a
 // folder it never read is still reported.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,8 +20,8 @@ function kernelWatches(): number {
   return n;
 }
 
-async function until(what: string, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
+async function until(what: string, done: () => boolean, ms = 5000): Promise<void> {
+  for (let i = 0; i < ms / 25 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
   if (!done()) throw new Error(`never saw ${what}`);
 }
 
@@ -81,6 +81,77 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
       await sub.unsubscribe();
     }
   });
+
+  /** Events into `events` from a watch of `root`; any error fails the test. */
+  const watching = (root: string, events: WatchEvent[]): ReturnType<typeof subscribeDirs> => subscribeDirs(root, (error, got) => {
+    if (error) throw error;
+    events.push(...got);
+  }, () => false);
+  const seen = (events: WatchEvent[], path: string): boolean => events.some((e) => e.path === path);
+
+  it('watches a folder removed and made again under the same name (rm -rf, mkdir; its inode number may be the old one\'s), a leaf never read too', async () => {
+    const root = tree();
+    const events: WatchEvent[] = [];
+    const sub = watching(root, events);
+    try {
+      // Both before the events are read: the old watch is on an inode that is gone.
+      rmSync(join(root, 'd'), { recursive: true });
+      mkdirSync(join(root, 'd'));
+      await until('the folder made again', () => seen(events, join(root, 'd')));
+      writeFileSync(join(root, 'd', 'after.bin'), 'y');
+      await until('a file written in the new d/', () => seen(events, join(root, 'd', 'after.bin')));
+      rmSync(join(root, 'a', 'b', 'c'), { recursive: true });
+      mkdirSync(join(root, 'a', 'b', 'c'));
+      writeFileSync(join(root, 'a', 'b', 'c', 'new.bin'), 'z');
+      await until('a file written in the new a/b/c/', () => seen(events, join(root, 'a', 'b', 'c', 'new.bin')));
+    } finally {
+      await sub.unsubscribe();
+    }
+  });
+
+  it('watches its own folder anew when another takes its place (mv root root.old && mkdir root)', async () => {
+    const root = tree();
+    const events: WatchEvent[] = [];
+    const sub = watching(root, events);
+    try {
+      renameSync(root, `${root}.old`);
+      dirs.push(`${root}.old`);
+      mkdirSync(root);
+      writeFileSync(join(root, 'new.bin'), 'n');
+      await until('a file in the new folder', () => seen(events, join(root, 'new.bin')));
+      const before = events.length;
+      writeFileSync(join(`${root}.old`, 'd', 'old.bin'), 'o');
+      writeFileSync(join(root, 'last.bin'), 'l');
+      await until('the last file', () => seen(events, join(root, 'last.bin')));
+      // The old folder's write is not taken for one in the new folder.
+      expect(events.slice(before).filter((e) => e.path.startsWith(join(root, 'd')))).toEqual([]);
+    } finally {
+      await sub.unsubscribe();
+    }
+  });
+
+  it('watches a folder whose creation the kernel dropped in an overflowing burst, once the burst settles', async () => {
+    const root = tree();
+    const events: WatchEvent[] = [];
+    const sub = watching(root, events);
+    try {
+      // Written without yielding: node reads no event meanwhile, so the kernel's queue (16384 by default)
+      // overflows before the folder is made, and its creation is lost.
+      const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+      const base = sub.work.watches;
+      mkdirSync(join(root, 'many'));
+      await until('the burst folder', () => sub.work.watches === base + 1);
+      for (let i = 0; i <= queue; i++) writeFileSync(join(root, 'many', `${i}`), '');
+      mkdirSync(join(root, 'late'));
+      writeFileSync(join(root, 'late', 'early.bin'), 'e');
+      await until('the late folder watched', () => sub.work.watches === base + 2, 20_000);
+      expect(seen(events, join(root, 'late', 'early.bin'))).toBe(true);
+      writeFileSync(join(root, 'late', 'after.bin'), 'a');
+      await until('a file written in it', () => seen(events, join(root, 'late', 'after.bin')));
+    } finally {
+      await sub.unsubscribe();
+    }
+  }, 60_000);
 
   it('fails the subscription for a missing folder, holding no watch', () => {
     const root = tree();

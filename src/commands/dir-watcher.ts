@@ -8,7 +8,7 @@
 // is ready. A folder with subfolders is read whole: stopping once the count is reached could miss one
 // when another is made and a third removed during the read.
 import { type Dirent, existsSync, type FSWatcher, lstatSync, readdirSync, statfsSync, watch } from 'node:fs';
-import { join, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import type { WatchEventType } from './watch-filter.js';
 
 export interface WatchEvent { readonly path: string; readonly type: WatchEventType }
@@ -35,22 +35,48 @@ export function folderLinks(dir: string, exactByDev: Map<number, boolean>): numb
 
 /** skipDir: an absolute folder path the pair excludes; it gets no watch, nor do its subfolders. */
 export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: string) => boolean): Subscription & { readonly work: WatchWork } {
-  const watchers = new Map<string, FSWatcher>();
+  // Each watch with the folder it was put on: a watch follows its inode, so a folder removed and made
+  // again under the same name (`rm -rf out && mkdir out`, `mv ckpt ckpt.old && mkdir ckpt`) must be
+  // watched anew, or its writes go unseen (a review found such a folder, and the root, silent for good).
+  const watchers = new Map<string, { w: FSWatcher; ino: number }>();
   const exactByDev = new Map<number, boolean>();
   const work: WatchWork = { watches: 0, foldersRead: 0 };
   let closed = false;
 
   const forget = (dir: string): void => {
-    for (const [path, w] of watchers) {
+    for (const [path, { w }] of watchers) {
       if (path === dir || path.startsWith(`${dir}${sep}`)) {
         w.close();
         watchers.delete(path);
       }
     }
   };
+  const inoOf = (path: string): number | undefined => {
+    try {
+      const st = lstatSync(path);
+      return st.isDirectory() ? st.ino : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  /**
+   * A watched folder that is no longer the one watched (gone, or another in its place): watched anew,
+   * what it holds reported. `dead`: its watch said the folder itself went (the inode of a folder made
+   * right after may be the old one's number).
+   */
+  const replaced = (dir: string, dead = false): WatchEvent[] | undefined => {
+    const had = watchers.get(dir);
+    if (!had) return undefined;
+    const now = inoOf(dir);
+    if (now === had.ino && !dead) return undefined;
+    forget(dir);
+    if (now === undefined) return dir === root ? [] : [{ path: dir, type: 'delete' }];
+    return [{ path: dir, type: 'create' }, ...add(dir, true)];
+  };
 
   const onChange = (dir: string, filename: string | Buffer | null): void => {
     if (closed) return;
+    burst.count();
     if (!existsSync(root)) {
       forget(root);
       onEvents(null, [{ path: root, type: 'delete' }]);
@@ -58,15 +84,23 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
     }
     if (filename === null) return onEvents(null, [{ path: dir, type: 'update' }]);
     const path = join(dir, filename.toString());
+    // The event came from a watch on a folder since removed or moved (libuv names the folder itself
+    // then), or another folder now has its name: the one there now is watched from here on.
+    const dead = filename.toString() === basename(dir) && !existsSync(path);
+    const anew = replaced(dir, dead) ?? (dir !== root ? replaced(root) : undefined);
+    if (anew) return onEvents(null, anew);
     let stat;
     try {
       stat = lstatSync(path);
     } catch {
-      forget(path);
+      // Only a folder has watches to drop (looking through them for every deleted file cost seconds on a big tree).
+      if (watchers.has(path)) forget(path);
       return onEvents(null, [{ path, type: 'delete' }]);
     }
-    if (stat.isDirectory() && !watchers.has(path)) onEvents(null, [{ path, type: 'create' }, ...add(path, true)]);
-    else onEvents(null, [{ path, type: 'update' }]);
+    if (!stat.isDirectory()) return onEvents(null, [{ path, type: 'update' }]);
+    const had = watchers.get(path);
+    if (!had) return onEvents(null, [{ path, type: 'create' }, ...add(path, true)]);
+    onEvents(null, had.ino === stat.ino ? [{ path, type: 'update' }] : (replaced(path) as WatchEvent[]));
   };
 
   /** Watches `dir` and every folder below it; `report`: also return what is inside (a folder made late). */
@@ -83,14 +117,19 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
         // Out of inotify watches (ENOSPC) or a folder gone meanwhile: at the start that fails the whole
         // subscription (watching part of a tree silently would be worse); later it is reported.
         if (!report) throw error;
-        onEvents(error as Error, []);
+        if (existsSync(dir)) onEvents(unseen(dir, error as Error), []);
         continue;
       }
       w.on('error', (error) => {
         forget(dir);
-        if (dir === root) onEvents(error, []);
+        if (dir === root || existsSync(dir)) onEvents(unseen(dir, error), []);
       });
-      watchers.set(dir, w);
+      const ino = inoOf(dir);
+      if (ino === undefined) {
+        w.close();
+        continue;
+      }
+      watchers.set(dir, { w, ino });
       work.watches += 1;
       if (!report) {
         // Counted after the watch is in place: a subfolder made from here on is reported by it.
@@ -130,6 +169,35 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
     return found;
   };
 
+  /**
+   * After a burst of events (a dataset unpacked, a tree deleted), folders whose creation the kernel's
+   * queue dropped (inotify overflows silently through node) have no watch: once the burst settles, the
+   * tree is walked again and any folder without one is watched, what it holds reported.
+   */
+  const rescan = (): void => {
+    if (closed || !existsSync(root)) return;
+    const found: WatchEvent[] = [];
+    const stack = [root];
+    while (stack.length) {
+      const dir = stack.pop() as string;
+      if (dir !== root && skipDir(dir)) continue;
+      if (!watchers.has(dir)) {
+        found.push({ path: dir, type: 'create' }, ...add(dir, true));
+        continue;
+      }
+      let names: Dirent[];
+      try {
+        if (folderLinks(dir, exactByDev) === 0) continue;
+        names = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const entry of names) if (entry.isDirectory()) stack.push(join(dir, entry.name));
+    }
+    if (found.length) onEvents(null, found);
+  };
+  const burst = burstWatch(rescan);
+
   try {
     add(root, false);
   } catch (error) {
@@ -140,7 +208,36 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
     work,
     unsubscribe: async () => {
       closed = true;
+      burst.stop();
       forget(root);
+    },
+  };
+}
+
+/** A later watch's failure, saying what it means: changes under the folder are not seen. */
+const unseen = (dir: string, error: Error): Error => new Error(`${error.message}: changes under ${dir} are not seen until watch is restarted`);
+
+/** Events this many within a burst: the kernel's queue may have overflowed (16384 by default), so the tree is looked at again. */
+export const BURST_EVENTS = 1024;
+
+/** Counts events; after BURST_EVENTS or more came with no pause of a second, calls `settled` once they pause. */
+function burstWatch(settled: () => void): { count(): void; stop(): void } {
+  let n = 0;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    count: () => {
+      n += 1;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        const big = n >= BURST_EVENTS;
+        n = 0;
+        if (big) settled();
+      }, 1000);
+      timer.unref();
+    },
+    stop: () => {
+      if (timer) clearTimeout(timer);
     },
   };
 }

@@ -1,12 +1,15 @@
-// `labsync watch [NAME...]`: re-run push pairs when their local files change, debounced; never two runs
-// of one pair at once (a change during a run queues one more); Ctrl-C stops watching and any run cleanly.
+// `labsync watch [NAME...]`: re-run push pairs when their local files change, debounced (at most 12
+// debounces after the first change); never two runs of one pair, or of two nested pairs, at once (a
+// change during a run queues one more); a run that ends locked or failed is tried again, backing off;
+// Ctrl-C stops watching and any run cleanly.
 // chokidar kept per-file state in node (3.6 s and 411 MB to be ready on 50k files). On Linux each folder
 // gets an inotify watch and no file is remembered (dir-watcher.ts); elsewhere @parcel/watcher (FSEvents,
 // ReadDirectoryChangesW) does the same natively. LABSYNC_WATCHER=parcel picks it on Linux too.
 import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
-import { runPairs } from '../engine/run.js';
+import { nested, runPairs } from '../engine/run.js';
+import { ownExcludes } from '../adapters/own-excludes.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
@@ -18,6 +21,8 @@ import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
 
 const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '/.rsync-partial/', '/.git/', '/.dvc/cache/'];
+
+interface WatchState { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; goneSaid?: boolean; since?: number; fails: number }
 
 export function debounceMs(text: string | undefined): number {
   return text === undefined ? 5000 : seconds(text, '--debounce');
@@ -60,37 +65,81 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
 
   // changed: the pair's paths the events named since its last run began. The engine cannot yet limit a
   // run to them, so the run is told (a step in the log and on a terminal) and pushes the whole pair.
-  const state = new Map<string, { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; goneSaid?: boolean }>();
+  // since: when the first of them came; fails: runs in a row that ended locked or failed.
+  const state = new Map<string, WatchState>();
+  // A folder that never settles (a training log written every second) is still pushed, this long after
+  // its first unsent change: a review found such a folder's checkpoint never pushed.
+  const maxWait = 12 * wait;
+  const running = new Set<ResolvedPair>();
   const runOnce = async (pair: ResolvedPair): Promise<void> => {
-    const s = state.get(pair.name) as { running: boolean; again: boolean; changed: Set<string> };
-    if (s.running) return void (s.again = true);
+    const s = state.get(pair.name) as WatchState;
+    // One run of a pair at a time, and none beside a pair nested in it or around it, as `labsync push`
+    // runs them (a git pair at a repo's root and a dvc pair inside it both touch the index).
+    if (s.running || [...running].some((o) => nested(o.local, pair.local))) return void (s.again = true);
     s.running = true;
+    running.add(pair);
+    s.since = undefined;
     const changed = [...s.changed].sort();
     s.changed = new Set();
-    emit({ kind: 'pair_step', pair: pair.name, step: describeChanged(changed) });
-    const result = await runPairs({
-      command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [pair], concurrency: 1, dryRun: Boolean(opts.dryRun),
-      verify: opts.verify !== false, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(opts.verbose), resync: false, full: false,
-    }, emit, redact, controller.signal);
-    if (result.pairs.some((p) => p.status === 'interrupted')) interrupted = true;
-    s.running = false;
-    // A failed run is simply tried again on the next change; a change during the run gets its own run.
-    if (s.again && !controller.signal.aborted) {
+    let unfinished: string | undefined;
+    try {
+      emit({ kind: 'pair_step', pair: pair.name, step: describeChanged(changed) });
+      const result = await runPairs({
+        command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [pair], concurrency: 1, dryRun: Boolean(opts.dryRun),
+        verify: opts.verify !== false, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(opts.verbose), resync: false, full: false,
+      }, emit, redact, controller.signal);
+      if (result.pairs.some((p) => p.status === 'interrupted')) interrupted = true;
+      unfinished = result.pairs.find((p) => p.status === 'locked' || p.status === 'failed')?.status;
+    } catch (error) {
+      unfinished = 'failed';
+      emit({ kind: 'warning', pair: pair.name, message: `watch could not run the pair: ${(error as Error).message}` });
+    } finally {
+      s.running = false;
+      running.delete(pair);
+    }
+    if (controller.signal.aborted) return;
+    if (unfinished) {
+      // Its changes are still unsent (another labsync held the pair, a connection dropped): tried again,
+      // later each time, not only on the next change (a review found the last save before a quiet spell lost).
+      for (const c of changed) s.changed.add(c);
+      s.fails += 1;
+      const ms = Math.min(maxWait, Math.max(wait, 2000) * 2 ** (s.fails - 1));
+      emit({ kind: 'warning', pair: pair.name, message: `${pair.name} ended ${unfinished}: trying again in ${Math.round(ms / 1000)}s (or on the next change)` });
+      later(pair, ms);
+    } else {
+      s.fails = 0;
+      if (s.again) schedule(pair);
       s.again = false;
-      schedule(pair);
+    }
+    // A pair that waited for this one (nested in it, or around it) runs now.
+    for (const other of pairs) {
+      const o = state.get(other.name);
+      if (other !== pair && o?.again && !o.running && nested(other.local, pair.local)) {
+        o.again = false;
+        schedule(other);
+      }
     }
   };
-  const schedule = (pair: ResolvedPair): void => {
+  const later = (pair: ResolvedPair, ms: number): void => {
     const s = state.get(pair.name);
     if (!s || controller.signal.aborted) return;
     if (s.timer) clearTimeout(s.timer);
-    s.timer = setTimeout(() => void runOnce(pair), wait);
+    s.timer = setTimeout(() => void runOnce(pair), ms);
+  };
+  const schedule = (pair: ResolvedPair): void => {
+    const s = state.get(pair.name);
+    if (!s) return;
+    const now = Date.now();
+    s.since ??= now;
+    later(pair, Math.max(0, Math.min(wait, s.since + maxWait - now)));
   };
 
   const subscriptions: { unsubscribe(): Promise<void> }[] = [];
   for (const pair of pairs) {
-    state.set(pair.name, { running: false, again: false, changed: new Set() });
-    const excludes = [...pair.exclude, ...ALWAYS_IGNORED];
+    state.set(pair.name, { running: false, again: false, changed: new Set(), fails: 0 });
+    // ownExcludes: the manifest's .labsync/ where it lies below the pair's top (`local: ..`): its logs,
+    // state and receipts, written by every run, started the next one without end.
+    const excludes = [...pair.exclude, ...ownExcludes(pair), ...ALWAYS_IGNORED];
     const matcher = compileExcludes(excludes);
     const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
       if (error) emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${error.message}` });
@@ -129,7 +178,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     close();
     return 1;
   }
-  process.stderr.write(`watching ${watched.map((p) => `${p.name} (${p.local})`).join(', ')}; changes are pushed ${wait / 1000}s after they settle. Ctrl-C stops.\n`);
+  process.stderr.write(`watching ${watched.map((p) => `${p.name} (${p.local})`).join(', ')}; changes are pushed ${wait / 1000}s after they settle (at most ${maxWait / 1000}s after the first). Ctrl-C stops.\n`);
 
   // Signal listeners do not keep node running: once the Linux watcher has lost its root it holds no
   // handle, node would leave on its own (exit 0, no cleanup, the log unflushed) and a Ctrl-C landing

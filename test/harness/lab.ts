@@ -72,8 +72,8 @@ export class Lab {
   }
 
   /** Starts the CLI and hands back the running process, for signals and races. */
-  spawn(args: readonly string[], options: { env?: Record<string, string> } = {}) {
-    return execa(process.execPath, [BIN, ...args], { cwd: this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore' });
+  spawn(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+    return execa(process.execPath, [BIN, ...args], { cwd: options.cwd ?? this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore' });
   }
 }
 

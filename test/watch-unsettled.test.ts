@@ -1,0 +1,92 @@
+// watch where runs meet the world (a review's findings): a folder that never settles, a pair another
+// labsync holds, the manifest's own folder inside the watched tree, and two nested pairs. Real rsync
+// into a local folder remote.
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Lab } from './harness/lab.js';
+import { until } from './harness/wait.js';
+import { finishedRuns, logEvents, startWatch, stopWatch, watchResults } from './harness/watch.js';
+
+const pairLines = (lab: Lab, extra = ''): string => `version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ${lab.outside('nas')} }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n${extra}`;
+
+describe('watch: runs that the tree or another labsync would hold back', () => {
+  it('pushes a folder that never settles (a log written every 100 ms) 12 debounces after its first change', async () => {
+    const lab = new Lab();
+    lab.manifest(pairLines(lab));
+    lab.write(lab.path('raw/log.txt'), '');
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    const { run } = await startWatch(lab, '0.3');
+    const began = Date.now();
+    lab.write(lab.path('raw/model.pt'), 'weights');
+    // A debounce of 0.3 s never passes between these writes; the cap is 3.6 s.
+    while (finishedRuns(lab) === 0 && Date.now() - began < 20_000) {
+      appendFileSync(lab.path('raw/log.txt'), 'step\n');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await stopWatch(lab, run);
+    expect(finishedRuns(lab)).toBeGreaterThan(0);
+    expect(readFileSync(lab.outside('nas/raw/model.pt'), 'utf8')).toBe('weights');
+  });
+
+  it('tries a run that ended locked (another labsync held the pair) again, without another change', async () => {
+    const lab = new Lab();
+    const hold = lab.outside('hold');
+    const holding = lab.outside('holding');
+    // The other labsync: the same pair, whose before hook holds it (and its lock) while `hold` exists.
+    lab.manifest(pairLines(lab, `    hooks:\n      before: ["sh", "-c", "if [ -f ${hold} ]; then touch ${holding}; sleep 4; fi"]\n`));
+    lab.write(lab.path('raw/a.csv'), 'a\n');
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    const { run } = await startWatch(lab, '0.3');
+    writeFileSync(hold, '');
+    const other = lab.spawn(['data', 'push', '-q']);
+    await until('the other labsync to hold the pair', () => existsSync(holding), 30_000);
+    // Watch's own runs must not hold the pair through the hook.
+    rmSync(hold);
+    lab.write(lab.path('raw/a.csv'), 'saved while held\n');
+    await until('a run after the locked one that pushed', () => watchResults(lab).at(-1)?.status === 'ok', 30_000);
+    expect((await other).exitCode).toBe(0);
+    await stopWatch(lab, run);
+    const statuses = watchResults(lab).map((r) => r.status);
+    expect(statuses[0]).toBe('locked');
+    expect(statuses.at(-1)).toBe('ok');
+    expect(logEvents(lab).some((e) => e.kind === 'warning' && e.message?.includes('ended locked: trying again in 2s'))).toBe(true);
+    expect(readFileSync(lab.outside('nas/raw/a.csv'), 'utf8')).toBe('saved while held\n');
+  });
+
+  it('is not started again by its own writes where the manifest\'s folder lies below the pair\'s top (local: ..)', async () => {
+    const lab = new Lab();
+    lab.write(lab.path('sync/labsync.yaml'), `version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ${lab.outside('nas')} }\ndata:\n  - name: raw\n    local: ..\n    remote: nas:raw\n    exclude: ["/raw/"]\n`);
+    lab.write(lab.path('notes.txt'), 'v1\n');
+    const cwd = lab.path('sync');
+    expect((await lab.cli(['data', 'push', '-q'], { cwd })).exitCode).toBe(0);
+    const { run } = await startWatch(lab, '0.3', { cwd });
+    lab.write(lab.path('notes.txt'), 'v2\n');
+    await until('the push of the edit', () => finishedRuns(lab) === 1, 30_000);
+    // Each run writes its log, state and receipt in sync/.labsync/: none of that may start another.
+    await new Promise((r) => setTimeout(r, 2500));
+    await stopWatch(lab, run);
+    expect(finishedRuns(lab)).toBe(1);
+    expect(readFileSync(lab.outside('nas/raw/notes.txt'), 'utf8')).toBe('v2\n');
+  });
+
+  it('never runs two nested pairs at once (as a push runs them): the one inside waits for the one around it', async () => {
+    const lab = new Lab();
+    const runs = lab.outside('runs.log');
+    const hooks = (name: string): string => `    hooks:\n      before: ["sh", "-c", "echo start ${name} >> ${runs}; sleep 1; echo end ${name} >> ${runs}"]\n`;
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ${lab.outside('nas')} }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    exclude: ["/ckpt/"]\n${hooks('raw')}  - name: ckpt\n    local: raw/ckpt\n    remote: nas:ckpt\n${hooks('ckpt')}`);
+    lab.write(lab.path('raw/a.csv'), 'a\n').write(lab.path('raw/ckpt/e1.pt'), '1');
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    writeFileSync(runs, '');
+    const { run } = await startWatch(lab, '0.3', { ready: 'ckpt (' });
+    // One save in each, at once: both pairs are due together.
+    lab.write(lab.path('raw/a.csv'), 'b\n').write(lab.path('raw/ckpt/e2.pt'), '2');
+    await until('both runs', () => finishedRuns(lab) === 2, 30_000);
+    await stopWatch(lab, run);
+    const lines = readFileSync(runs, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(4);
+    // Each start is followed by its own end: no run began while the other was on.
+    expect(lines[1]).toBe(lines[0]?.replace('start', 'end'));
+    expect(lines[3]).toBe(lines[2]?.replace('start', 'end'));
+    expect(lab.tree(lab.outside('nas'))).toMatchObject({ 'raw/a.csv': 'b\n', 'ckpt/e2.pt': '2' });
+  });
+});
