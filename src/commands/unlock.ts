@@ -1,10 +1,11 @@
-// `labsync unlock NAME`: say whose lock it was, ask (or --force), remove the remote lock, and the local one if its owner is gone.
+// `labsync unlock NAME`: say whose lock it was, ask (or --force), remove the remote lock, and the local one
+// if its owner is gone (or, asked, another machine's).
 import { createInterface } from 'node:readline/promises';
 import { selectPairs } from '../engine/select.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import { backendFor, lockRequestMs } from '../remote-lock/backend-for.js';
 import { describeHolder } from '../remote-lock/holder.js';
-import { removeIfStale } from '../state/lock.js';
+import { removeIfStale, removeLockOf } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
 import { openManifestToConnect, redactor, type GlobalOptions } from './context.js';
 
@@ -24,7 +25,15 @@ export async function unlockCommand(name: string, opts: GlobalOptions, force: bo
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const local = await removeIfStale(locksDir(pair.root), pair.name);
   if (local?.removed) say(`removed the local lock of PID ${local.info.pid} on ${local.info.host} (no longer running)`);
-  else if (local) say(`the local lock is held by PID ${local.info.pid} on ${local.info.host}, which is running: left alone`);
+  else if (local && !local.elsewhere) say(`the local lock is held by PID ${local.info.pid} on ${local.info.host}, which is running: left alone`);
+  else if (local) {
+    // A lock folder shared between machines (an NFS home, a volume a pod was moved with): only the user
+    // can say whether that run is over.
+    say(`the local lock is held by PID ${local.info.pid} on ${local.info.host} (another machine: labsync cannot see whether it still runs), since ${local.info.startedAt}`);
+    const yes = force || (process.stdin.isTTY && (await ask('Remove the local lock? A run still holding it would go on unlocked. [y/N] ')));
+    if (!yes) say(process.stdin.isTTY ? 'local lock not removed' : `local lock not removed: \`labsync unlock ${pair.name} --force\` removes it`);
+    else say(removeLockOf(locksDir(pair.root), pair.name, local.info) ? 'removed the local lock' : 'the local lock changed meanwhile: left alone');
+  }
   const b = backendFor(pair, { redact: redactor(), requestTimeoutMs: lockRequestMs(pair) });
   if ('fallback' in b) {
     say(`${pair.name}: no lock at the remote (${b.fallback})`);

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock, isStale } from './lock.js';
+import { acquireLock, isStale, pidStartOf } from './lock.js';
 import { tempDirs } from '../temp-dirs.fixture.js';
 
 const tempDir = tempDirs();
@@ -42,6 +43,26 @@ describe('acquireLock', () => {
 });
 
 describe('isStale', () => {
+  it('takes over a lock whose PID another process now has (started at another time: a container\'s PID 1 after a kill -9)', async () => {
+    const d = dir();
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const pid = other.pid as number;
+      const real = pidStartOf(pid) as number;
+      expect(real).toBeGreaterThan(0);
+      const theirs = { pid, host: hostname(), bootId, startedAt: '2026-01-01T00:00:00.000Z', command: 'live', pidStart: real };
+      writeFileSync(join(d, 'raw.lock'), JSON.stringify(theirs));
+      expect(await acquireLock(d, 'raw', { command: 'new' })).toEqual({ heldBy: theirs });
+      const reused = { ...theirs, pidStart: real - 1 };
+      writeFileSync(join(d, 'raw.lock'), JSON.stringify(reused));
+      const got = await acquireLock(d, 'raw', { command: 'new' });
+      expect(got).toEqual({ lock: expect.objectContaining({ tookOverFrom: reused }) });
+      expect(JSON.parse(readFileSync(join(d, 'raw.lock'), 'utf8'))).toMatchObject({ pid: process.pid, pidStart: pidStartOf(process.pid) });
+    } finally {
+      other.kill();
+    }
+  });
+
   it('never judges another host, and treats an earlier boot as stale', () => {
     expect(isStale({ pid: 1, host: 'elsewhere', bootId, startedAt: '', command: '' })).toBe(false);
     expect(isStale({ pid: process.pid, host: hostname(), bootId: 'another-boot', startedAt: '', command: '' })).toBe(true);

@@ -2,6 +2,7 @@
 // Its few small-file calls are synchronous (microseconds each): as promises, each was a round trip
 // through the thread pool and the event loop, a few ms of every run's wall clock before its first
 // listing and after its last, more under load.
+import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolderSync } from './own-folder.js';
@@ -14,6 +15,11 @@ export interface LockInfo {
   readonly bootId: string;
   readonly startedAt: string;
   readonly command: string;
+  /**
+   * When the holding process started (/proc/PID/stat, clock ticks since boot): a PID alive with another
+   * start is another process that got the number (a container's labsync, PID 1 again after a kill -9).
+   */
+  readonly pidStart?: number;
 }
 
 export interface HeldLock {
@@ -49,11 +55,23 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Only a lock from this host can be judged: the same boot with a dead PID, or an earlier boot. */
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat); undefined where there is no /proc. */
+export function pidStartOf(pid: number): number | undefined {
+  try {
+    const n = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[19]);
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only a lock from this host can be judged: the same boot with a dead PID (or one another process now has), or an earlier boot. */
 export function isStale(info: LockInfo): boolean {
   if (info.host !== hostId()) return false;
   if (info.bootId && BOOT_ID && info.bootId !== BOOT_ID) return true;
-  return !pidAlive(info.pid);
+  if (!pidAlive(info.pid)) return true;
+  const now = info.pidStart === undefined ? undefined : pidStartOf(info.pid);
+  return now !== undefined && now !== info.pidStart;
 }
 
 function readInfo(path: string): LockInfo | undefined {
@@ -81,7 +99,8 @@ const mtimeOf = (path: string): number | undefined => {
 };
 
 function tryCreate(path: string, info: LockInfo): boolean {
-  const tmp = `${path}.${info.pid}.tmp`;
+  // The PID alone is not unique across PID namespaces sharing the folder (two containers' PID 1).
+  const tmp = `${path}.${info.pid}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(tmp, JSON.stringify(info));
   try {
     linkSync(tmp, path);
@@ -115,7 +134,8 @@ function removeStale(path: string, stale: LockInfo, me: LockInfo): boolean {
 export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string }): Promise<LockResult> {
   makeFolderSync(dir);
   const path = join(dir, `${name}.lock`);
-  const me: LockInfo = { pid: process.pid, host: hostId(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command };
+  const start = pidStartOf(process.pid);
+  const me: LockInfo = { pid: process.pid, host: hostId(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command, ...(start !== undefined ? { pidStart: start } : {}) };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
@@ -147,12 +167,25 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
   }
 }
 
-/** `labsync unlock`: the pair's local lock, removed when its owner is gone; what it held, and whether it was removed. */
-export async function removeIfStale(dir: string, name: string): Promise<{ info: LockInfo; removed: boolean } | undefined> {
+/**
+ * `labsync unlock`: the pair's local lock, removed when its owner is gone; what it held, whether it was
+ * removed, and whether its owner can be judged here (`elsewhere`: another host's, on a shared folder).
+ */
+export async function removeIfStale(dir: string, name: string): Promise<{ info: LockInfo; removed: boolean; elsewhere: boolean } | undefined> {
   const path = join(dir, `${name}.lock`);
   const info = readInfo(path);
   if (!info) return undefined;
-  if (!isStale(info)) return { info, removed: false };
+  const elsewhere = info.host !== hostId();
+  if (!isStale(info)) return { info, removed: false, elsewhere };
   unlinkQuietly(path);
-  return { info, removed: true };
+  return { info, removed: true, elsewhere };
+}
+
+/** Removes the pair's local lock if it is still `info`'s (unlock, asked to, for another host's lock). */
+export function removeLockOf(dir: string, name: string, info: LockInfo): boolean {
+  const path = join(dir, `${name}.lock`);
+  const now = readInfo(path);
+  if (!now || now.pid !== info.pid || now.startedAt !== info.startedAt || now.host !== info.host) return false;
+  unlinkQuietly(path);
+  return true;
 }
