@@ -272,6 +272,62 @@ describe('remote lock: lost', () => {
   });
 });
 
+/**
+ * moto behind a loopback proxy that refuses (403 AccessDenied, as S3 answers credentials without
+ * s3:PutObject) every write of a lock object and passes everything else through: a bucket these
+ * credentials may read but not write. (moto's own IAM enforcement rejects aws-cli's signed listings
+ * of a prefix, so the refusal is put in front of it.)
+ */
+async function readOnlyLocks(server: S3Server): Promise<{ endpoint: string; refused: () => number; close: () => void }> {
+  const http = await import('node:http');
+  let refused = 0;
+  const proxy = http.createServer((req, res) => {
+    if (req.method === 'PUT' && (req.url ?? '').split('?')[0]?.endsWith('/.labsync-lock')) {
+      refused += 1;
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      return;
+    }
+    const out = http.request({ host: '127.0.0.1', port: server.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+  return { endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, refused: () => refused, close: () => void proxy.close() };
+}
+
+describe.skipIf(!moto)('remote lock: a bucket these credentials may read but not write (moto behind a proxy refusing lock writes)', () => {
+  it('a pull goes on without the lock, saying so; a push fails at once (not retried), nothing sent', async () => {
+    const server = moto as S3Server;
+    const ro = await readOnlyLocks(server);
+    try {
+      const lab = new Lab();
+      const bucket = await makeBucket(server, lab.env);
+      await awsCli(server, lab.env, ['s3api', 'put-object', '--bucket', bucket, '--key', 'p/ds/shared.csv', '--body', '/etc/hostname']);
+      lab.manifest(`version: 1\ndefaults: { retries: 3, retry_delay: 1s }\nremotes:\n  st: { type: s3, bucket: ${bucket}, prefix: p, endpoint: "${ro.endpoint}" }\ndata:\n  - { name: ds, local: data, remote: "st:ds", remote_lock: true }\n`);
+      Object.assign(lab.env, S3_KEYS);
+      const pull = await lab.cli(['data', 'pull', '--json']);
+      expect(pull.exitCode, pull.stdout + pull.stderr).toBe(0);
+      expect(pull.stderr).toContain('HTTP 403 AccessDenied: these credentials may not write the lock; this pull reads without it');
+      expect(existsSync(lab.path('data/shared.csv'))).toBe(true);
+      expect(ro.refused()).toBe(1);
+
+      lab.write(lab.path('data/new.csv'), 'new\n');
+      const push = await lab.cli(['data', 'push', '--json']);
+      expect(push.exitCode).toBe(1);
+      expect(pairOf(push)).toMatchObject({ status: 'failed', attempts: 1, commands: [] });
+      expect(pairOf(push)?.error).toMatch(/HTTP 403 AccessDenied: these credentials may not write there; nothing was run/);
+      expect(ro.refused()).toBe(2);
+      expect(await awsCli(server, lab.env, ['s3', 'ls', `s3://${bucket}/p/ds/`])).not.toContain('new.csv');
+    } finally {
+      ro.close();
+    }
+  });
+});
+
 describe('remote lock: failures', () => {
   it('an S3 server that accepts and never answers fails the lock within the pair\'s bound; nothing runs', async () => {
     const { createServer } = await import('node:net');

@@ -10,10 +10,9 @@ import type { ResolvedPair } from '../types.js';
 import { dirLock, type RunScript } from './dir-lock.js';
 import { lockDir } from './dir-script.js';
 import { s3Lock } from './s3.js';
-import { NothingToLockError, type LockBackend, type NoRemoteLock } from './types.js';
+import { FatalLockError, NothingToLockError, type LockBackend, type NoRemoteLock } from './types.js';
 
-/** A failure retrying cannot mend (a refused ssh key): the pair fails with it at once. */
-export class FatalLockError extends Error {}
+export { FatalLockError };
 
 export interface BackendOptions {
   readonly redact: Redactor;
@@ -63,7 +62,7 @@ export function backendFor(pair: ResolvedPair, o: BackendOptions): LockBackend |
     case 's3': {
       const t = directTarget(r, process.env, awsConfigText(process.env));
       if ('reason' in t) return { fallback: t.reason };
-      return s3Lock(t, { requestTimeoutMs: o.requestTimeoutMs, ...(o.count ? { count: o.count } : {}) });
+      return s3Lock(t, { requestTimeoutMs: o.requestTimeoutMs, pull: Boolean(o.pull), ...(o.count ? { count: o.count } : {}) });
     }
     case 'ssh': {
       const [, ...options] = sshCommand(r, pair.stallTimeoutMs);

@@ -7,7 +7,7 @@ import type { S3Target } from '../exec/s3-direct.js';
 import { bounded } from '../exec/bounded.js';
 import { payloadHash, signRequest, uriEncode } from '../exec/sigv4.js';
 import { parseHolder, REMOTE_LOCK_NAME, type Holder } from './holder.js';
-import { NothingToLockError, type Found, type LockBackend } from './types.js';
+import { FatalLockError, NothingToLockError, type Found, type LockBackend } from './types.js';
 
 export interface S3LockOptions {
   /** Each request's own bound: a server that stops answering fails the lock, never hangs it. */
@@ -15,6 +15,8 @@ export interface S3LockOptions {
   readonly signal?: AbortSignal;
   /** Requests made, for the cost measurement and the tests. */
   readonly count?: { n: number };
+  /** A pull: credentials that may read the bucket but not write its lock read it without one. */
+  readonly pull?: boolean;
 }
 
 
@@ -46,7 +48,11 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
   };
   const fail = (what: string, r: { status: number; text: string }): Error => {
     const code = /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
-    return new Error(`${what} ${where}: HTTP ${r.status}${code ? ` ${code}` : ''}`);
+    const said = `${what} ${where}: HTTP ${r.status}${code ? ` ${code}` : ''}`;
+    // Refused (403: AccessDenied, a wrong key): asking again changes nothing (a review saw a read-only
+    // pull retried, then failed). A pull reads without the lock; a push cannot go on.
+    if (r.status !== 403) return new Error(said);
+    return o.pull ? new NothingToLockError(`${said}: these credentials may not write the lock; this pull reads without it`) : new FatalLockError(`${said}: these credentials may not write there; nothing was run`);
   };
   const read = async (): Promise<Found | undefined> => {
     const r = await send('GET', {});

@@ -24,3 +24,6 @@ export class NothingToLockError extends Error {}
 
 /** A remote that cannot hold a lock (rclone: no conditional writes labsync can use), and why. */
 export interface NoRemoteLock { readonly fallback: string }
+
+/** A failure retrying cannot mend (a refused ssh key, credentials that may not write the lock): the pair fails with it at once. */
+export class FatalLockError extends Error {}
