@@ -12,7 +12,7 @@ import { digestLister, localListing, remoteListing, withBlobIds, type Show } fro
 import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
-import { holdsLinks } from './sides.js';
+import { compareLinks, listLinks } from '../verify/links.js';
 
 function sideOptions(pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, digests: { md5?: boolean; etagPartSize?: number } = {}): HashTreeOptions {
   const warn = (message: string): void => ctx.emit({ kind: 'warning', pair: pair.name, message });
@@ -46,16 +46,16 @@ async function bothTrees(pair: ResolvedPair, remotePath: string, mode: 'checksum
  */
 export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: 'checksum' | 'size', ctx: AttemptContext, plan: PlanContext, show?: Show): Promise<{ value: VerifyReport } | { stop: Body } | undefined> {
   const full = plan.full && mode === 'checksum';
-  // A symlink is copied by the tool (rsync --archive) but is in neither of labsync's lists: such trees
-  // are compared by the tool (rsync -c --links --delete), as over ssh. A review found a re-pointed or
-  // deleted link reported in sync by `check`, then put back by the next push.
-  const links = pair.remote.type === 'local' && adapter.verify !== undefined && (await Promise.all([holdsLinks(pair.local), holdsLinks(pair.remote.path)])).some(Boolean);
-  if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles && !links) {
+  if (pair.remote.type === 'local' && adapter.capabilities.copiesFiles) {
     const hashed = { local: { bytes: 0 }, remote: { bytes: 0 } };
-    const sides = await bothTrees(pair, pair.remote.path, mode, ctx, full, hashed);
+    // rsync --archive copies symlinks, which labsync's lists leave out: compared beside the files by
+    // their targets (a review found a re-pointed or deleted link in sync by `check`, put back by the
+    // next push). rclone copies none without -l.
+    const [sides, links] = await Promise.all([bothTrees(pair, pair.remote.path, mode, ctx, full, hashed), adapter.tool === 'rsync' ? linksOf(pair, pair.remote.path) : undefined]);
     const bytesHashed = { local: hashed.local.bytes, remote: hashed.remote.bytes };
     // labsync's own comparison of both trees' hash caches, not the tool's: the receipt names it (proof).
-    return { value: { ...('same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode)), bytesHashed, proof: full ? 'full' : 'cached' } as VerifyReport };
+    const files: VerifyReport = 'same' in sides ? { checked: sides.same, missing: [], extra: [], changed: [] } : compareEntries(sides.here, sides.there, mode);
+    return { value: { ...(links ? withLinks(files, links) : files), bytesHashed, proof: full ? 'full' : 'cached' } as VerifyReport };
   }
   // Where the remote lists checksums (S3 ETags, rclone's listed MD5s), one listing of it and the local
   // hash cache answer: an unchanged local file is not read. A full check reads every local file again,
@@ -75,6 +75,18 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
   }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
   return undefined;
+}
+
+/** Both local trees' symlinks (path → target), the pair's excludes applied. */
+async function linksOf(pair: ResolvedPair, remotePath: string): Promise<{ here: Map<string, string>; there: Map<string, string> }> {
+  const [here, there] = await Promise.all([listLinks(pair.local, treeExcludes(pair)), listLinks(remotePath, treeExcludes(pair))]);
+  return { here, there };
+}
+
+/** A files' comparison with the links' drift added (each link here counted as checked). */
+function withLinks(files: VerifyReport, links: { here: Map<string, string>; there: Map<string, string> }): VerifyReport {
+  const d = compareLinks(links.here, links.there);
+  return { ...files, checked: files.checked + links.here.size, missing: [...files.missing, ...d.missing], extra: [...files.extra, ...d.extra], changed: [...files.changed, ...d.changed] };
 }
 
 /** Two listings compared: S3 objects whose ETag proves nothing go through the store's own checksums (compareS3). */

@@ -67,6 +67,15 @@ describe('full_check', () => {
     expect(fullCheckDue({ ...raw, fullCheckMs: undefined } as ResolvedPair, false, now + 30 * DAY)).toBe(false);
   });
 
+  it('a record written before records named their ends counts as the pair\'s (an upgrade re-reads nothing); one of other ends does not', () => {
+    const raw = pairs().get('raw') as ResolvedPair;
+    mkdirSync(join(raw.root, '.labsync', 'cache'), { recursive: true });
+    writeFileSync(fullCheckFile(raw), JSON.stringify({ at: Date.now() - DAY }));
+    expect(fullCheckDue(raw, false)).toBe(false);
+    writeFileSync(fullCheckFile(raw), JSON.stringify({ at: Date.now() - DAY, of: 'another folder\0another remote' }));
+    expect(fullCheckDue(raw, false)).toBe(true);
+  });
+
   it('a damaged record is no record: due (read everything rather than trust it)', () => {
     const raw = pairs().get('raw') as ResolvedPair;
     mkdirSync(join(raw.root, '.labsync', 'cache'), { recursive: true });

@@ -23,7 +23,8 @@ export function fullCheckDue(pair: ResolvedPair, asked: boolean, nowMs = Date.no
     const last = JSON.parse(readFileSync(fullCheckFile(pair), 'utf8')) as { at: number; of?: string };
     // A check of another folder or remote under this pair's name (the manifest changed since) is not
     // this one's; one dated after now (the clock was set back since) proves no age.
-    if (last.of !== targetOf(pair) || !(last.at <= nowMs)) return true;
+    // A record from before `of` was kept is taken as this pair's (else every pair re-read all on upgrade).
+    if ((last.of !== undefined && last.of !== targetOf(pair)) || !(last.at <= nowMs)) return true;
     return !(nowMs - last.at < pair.fullCheckMs);
   } catch {
     return true; // never ran (or unreadable): due

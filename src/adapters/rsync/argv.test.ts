@@ -50,19 +50,20 @@ describe('rsync argv', () => {
 
   it('keeps no partial aside when asked for whole files only (drain): a stopped file leaves nothing', () => {
     expect(filesArgv(base, 'push', ctx, false)).toContain('--partial-dir=.rsync-partial');
-    expect(filesArgv(base, 'push', ctx, false, true, false).some((a) => a.startsWith('--partial'))).toBe(false);
+    expect(filesArgv(base, 'push', ctx, false, { keepPartial: false }).some((a) => a.startsWith('--partial'))).toBe(false);
   });
 
   it('sends the whole tree, its regular files and folders, when the plan is every file into an empty destination', () => {
-    const tree = filesArgv(base, 'push', ctx, false, true, true, true);
+    const tree = filesArgv(base, 'push', ctx, false, { tree: true });
     expect(tree).not.toContain('--files-from=-');
     expect(tree).toEqual(expect.arrayContaining(['--archive', '--no-links', '--no-devices', '--no-specials', '--itemize-changes', '--partial-dir=.rsync-partial']));
     expect(filesArgv(base, 'push', ctx, false)).toEqual(expect.arrayContaining(['--files-from=-', '--from0']));
   });
 
-  it('lets a mirror\'s planned file replace a folder (rsync deletes it to make way); a pair without delete never deletes', () => {
-    expect(filesArgv({ ...base, delete: true }, 'push', ctx, false)).toContain('--force');
-    expect(filesArgv(base, 'push', ctx, false)).not.toContain('--force');
+  it('lets a mirror\'s planned file replace a folder (rsync deletes it to make way); a pair without delete, or a plan with no such file, never deletes', () => {
+    expect(filesArgv({ ...base, delete: true }, 'push', ctx, false, { makeWay: true })).toContain('--force');
+    expect(filesArgv({ ...base, delete: true }, 'push', ctx, false)).not.toContain('--force');
+    expect(filesArgv(base, 'push', ctx, false, { makeWay: true })).not.toContain('--force');
   });
 
   it('quotes for rsync\'s own -e splitter', () => {

@@ -88,7 +88,17 @@ export function verifyArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>
  * --relative, so "sub/x" lands at "<dest>/sub/x"; -a no longer recurses). `ignoreTimes`: some are
  * planned for their content though size and time match, which rsync's quick check would skip.
  */
-export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean, compress = true, keepPartial = true, tree = false, rerun?: string): string[] {
+export interface FilesHow {
+  readonly compress?: boolean;
+  readonly keepPartial?: boolean;
+  readonly tree?: boolean;
+  readonly rerun?: string;
+  /** The plan sends a file where the destination has a folder whose files it deletes (a mirror's): rsync may make way. */
+  readonly makeWay?: boolean;
+}
+
+export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext, ignoreTimes: boolean, how: FilesHow = {}): string[] {
+  const { compress = true, keepPartial = true, tree = false, rerun } = how;
   // `tree`: the plan is every file of the source, into a destination holding none (a first push):
   // rsync walks the tree itself instead of reading the list, which it reads one byte per read(2)
   // (50k paths: ~1 s of CPU). Regular files and their folders only, as the plan has them.
@@ -98,7 +108,8 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   // A mirror's planned file where the destination has a folder: rsync deletes the folder's files (the
   // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
   // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
-  if (pair.delete) args.push('--force');
+  // Only for such a plan: a repair's re-send must not delete a folder made since (the guard never saw it).
+  if (pair.delete && how.makeWay) args.push('--force');
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   // A rerun (Command.retryArgs) that sends a file again moves the copy just written aside under a name
@@ -110,10 +121,12 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
 /**
  * Deletes the listed destination files, and only those, after every transfer succeeded: each path
  * missing at the source becomes a deletion (--delete-missing-args), a named folder is emptied of what
- * the source lacks there (--delete); --existing keeps rsync from creating any file. A file named where
- * the source now has a folder (emptied, or holding only excluded files) is replaced by that folder, as
- * `rsync -a --delete` would (with --ignore-existing too, rsync stopped on "Not a directory" on every
- * run); a file that came back at the source meanwhile is brought up to date, as a mirror would.
+ * the source lacks there (--delete); --existing keeps rsync from creating any file, and a size window
+ * no file fits (--min-size=1 --max-size=1b-1) from writing any: a file that came back at the source
+ * meanwhile, or one the host has in a named folder its listing did not show, is left as it is. A file
+ * named where the source now has a folder (emptied, or holding only excluded files) is replaced by that
+ * folder, as `rsync -a --delete` would (--ignore-existing, the earlier way to write nothing, stopped
+ * rsync there with "Not a directory" on every run).
  * With backup, the deleted files go to the dated folder as with --delete.
  */
 export function deleteArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: PlanContext): string[] {
@@ -121,7 +134,7 @@ export function deleteArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: 
   // --delete: a named folder the source still has, holding none of its listed files (a host's folders
   // are known only from its files), is emptied within; rsync deletes nothing of a folder named that way
   // with --delete-missing-args alone.
-  const args = ['--recursive', '--files-from=-', '--from0', '--delete', '--delete-missing-args', '--force', '--existing', ...filters(pair)];
+  const args = ['--recursive', '--files-from=-', '--from0', '--delete', '--delete-missing-args', '--force', '--existing', '--min-size=1', '--max-size=1b-1', ...filters(pair)];
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }

@@ -1,4 +1,4 @@
-import { needsContentCompare, nulList } from '../../plan/changes.js';
+import { needsContentCompare, nulList, underSentFile } from '../../plan/changes.js';
 import type { Adapter, Command, FileSync, Probe, ToolOutput } from '../types.js';
 import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
 import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from './remote.js';
@@ -32,10 +32,12 @@ const planned: FileSync['transfer'] = (pair, direction, plan, ctx, how = {}) => 
   const paths = [...plan.send, ...plan.replace].map((f) => f.path);
   const targets = how.deleteTargets ?? plan.delete.map((f) => f.path);
   const content = needsContentCompare(plan);
+  const replaced = underSentFile(plan);
+  const makeWay = plan.delete.some((f) => replaced(f.path));
   const call = (files: readonly string[], compress: boolean, note: string, tree = false): Command => ({
-    tool: 'rsync', args: filesArgv(pair, direction, ctx, content, compress, !how.whole, tree), cwd: pair.root, mutates: true,
+    tool: 'rsync', args: filesArgv(pair, direction, ctx, content, { compress, keepPartial: !how.whole, tree, makeWay }), cwd: pair.root, mutates: true,
     label: `${direction} ${files.length} file${files.length === 1 ? '' : 's'} of ${pair.name}${note}`, ...(tree ? {} : { input: nulList(files) }),
-    ...(pair.backup ? { retryArgs: (rerun: string) => filesArgv(pair, direction, ctx, content, compress, !how.whole, tree, rerun) } : {}),
+    ...(pair.backup ? { retryArgs: (rerun: string) => filesArgv(pair, direction, ctx, content, { compress, keepPartial: !how.whole, tree, makeWay, rerun }) } : {}),
   });
   const send = (): Command[] => {
     if (!paths.length) return [];
