@@ -6,6 +6,7 @@ import { NothingToLockError } from '../remote-lock/types.js';
 import { backendFor, FatalLockError, lockRequestMs } from '../remote-lock/backend-for.js';
 import { describeHolder, expired, hostId, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
 import { pidAlive } from '../state/lock.js';
+import { samePidSpace } from '../state/pid-space.js';
 import type { LockBackend } from '../remote-lock/types.js';
 import type { ResolvedPair } from '../types.js';
 import { VERSION } from '../version.js';
@@ -116,7 +117,7 @@ export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, le
     if (found) vanished = 0;
     // A holder on this machine whose process is gone (killed, crashed) is stale now, as the local lock
     // judges it; another machine's holder only once its lease ran out.
-    const deadHere = found?.holder ? found.holder.host === hostId() && !pidAlive(found.holder.pid) : false;
+    const deadHere = found?.holder ? found.holder.host === hostId() && samePidSpace(found.holder.pidNs) && !pidAlive(found.holder.pid) : false;
     if (found?.holder && (deadHere || expired(found.holder, new Date()))) {
       me = renewed(me, new Date(), lease);
       const taken = await b.takeOver(me, found);

@@ -1,5 +1,6 @@
 // Pure: the record a remote lock holds, its lease arithmetic, and how a holder is named to a user.
 import { hostname, userInfo } from 'node:os';
+import { PID_NS } from '../state/pid-space.js';
 import { randomBytes } from 'node:crypto';
 
 /** The file name (S3: the object, local/ssh: the folder) beside a pair's data; excluded from every transfer and listing. */
@@ -9,6 +10,8 @@ export interface Holder {
   readonly host: string;
   readonly user: string;
   readonly pid: number;
+  /** The PID's namespace (state/pid-space.ts): a holder "on this host" in another container is judged by its lease only. */
+  readonly pidNs?: string;
   readonly version: string;
   readonly command: string;
   readonly startedAt: string;
@@ -45,7 +48,7 @@ export function makeHolder(o: { command: string; version: string; now: Date; lea
     // No passwd entry (a container's uid): the name stays empty.
   }
   return {
-    host: hostId(o.env), user, pid: process.pid, version: o.version, command: o.command,
+    host: hostId(o.env), user, pid: process.pid, ...(PID_NS ? { pidNs: PID_NS } : {}), version: o.version, command: o.command,
     startedAt: o.now.toISOString(), leaseUntil: new Date(o.now.getTime() + o.lease).toISOString(), token: randomBytes(12).toString('hex'),
   };
 }
@@ -64,7 +67,7 @@ export function parseHolder(text: string): Holder | undefined {
   try {
     const v = JSON.parse(text) as Partial<Holder>;
     if (typeof v.host !== 'string' || typeof v.pid !== 'number' || typeof v.startedAt !== 'string' || typeof v.leaseUntil !== 'string' || typeof v.token !== 'string') return undefined;
-    return { host: v.host, user: String(v.user ?? ''), pid: v.pid, version: String(v.version ?? ''), command: String(v.command ?? ''), startedAt: v.startedAt, leaseUntil: v.leaseUntil, token: v.token };
+    return { host: v.host, user: String(v.user ?? ''), pid: v.pid, ...(typeof v.pidNs === 'string' ? { pidNs: v.pidNs } : {}), version: String(v.version ?? ''), command: String(v.command ?? ''), startedAt: v.startedAt, leaseUntil: v.leaseUntil, token: v.token };
   } catch {
     return undefined;
   }

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock, isStale, pidStartOf } from './lock.js';
+import { acquireLock, isStale, pidStartOf, removeIfStale } from './lock.js';
+import { PID_NS } from './pid-space.js';
 import { tempDirs } from '../temp-dirs.fixture.js';
 
 const tempDir = tempDirs();
@@ -61,6 +62,19 @@ describe('isStale', () => {
     } finally {
       other.kill();
     }
+  });
+
+  it('never judges a PID of another PID namespace (another container on this kernel and hostname): its PID 1 is not ours', async () => {
+    const d = dir();
+    const theirs = { pid: 1, host: hostname(), bootId, startedAt: '2026-01-01T00:00:00.000Z', command: 'in a container', pidStart: 1, pidNs: 'pid:[1]' };
+    expect(isStale(theirs)).toBe(false);
+    expect(isStale({ ...theirs, pid: 2 ** 22 + 17 })).toBe(false);
+    writeFileSync(join(d, 'raw.lock'), JSON.stringify(theirs));
+    expect(await acquireLock(d, 'raw', { command: 'new' })).toEqual({ heldBy: theirs });
+    expect(await removeIfStale(d, 'raw')).toEqual({ info: theirs, removed: false, elsewhere: true });
+    // The same lock taken in this namespace (or by a labsync that kept none): judged as before.
+    expect(isStale({ ...theirs, pid: 2 ** 22 + 17, pidNs: PID_NS })).toBe(true);
+    expect(isStale({ ...theirs, pid: 2 ** 22 + 17, pidNs: undefined })).toBe(true);
   });
 
   it('never judges another host, and treats an earlier boot as stale', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { makeFolderSync } from './own-folder.js';
 import { sleep } from '../exec/retry.js';
 import { hostId } from '../remote-lock/holder.js';
+import { PID_NS, samePidSpace } from './pid-space.js';
 
 export interface LockInfo {
   readonly pid: number;
@@ -20,6 +21,8 @@ export interface LockInfo {
    * start is another process that got the number (a container's labsync, PID 1 again after a kill -9).
    */
   readonly pidStart?: number;
+  /** The PID namespace the PID belongs to (pid-space.ts): another one's PID cannot be judged here. */
+  readonly pidNs?: string;
 }
 
 export interface HeldLock {
@@ -65,9 +68,9 @@ export function pidStartOf(pid: number): number | undefined {
   }
 }
 
-/** Only a lock from this host can be judged: the same boot with a dead PID (or one another process now has), or an earlier boot. */
+/** Only a lock from this host and PID namespace can be judged: the same boot with a dead PID (or one another process now has), or an earlier boot. */
 export function isStale(info: LockInfo): boolean {
-  if (info.host !== hostId()) return false;
+  if (info.host !== hostId() || !samePidSpace(info.pidNs)) return false;
   if (info.bootId && BOOT_ID && info.bootId !== BOOT_ID) return true;
   if (!pidAlive(info.pid)) return true;
   const now = info.pidStart === undefined ? undefined : pidStartOf(info.pid);
@@ -135,7 +138,7 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
   makeFolderSync(dir);
   const path = join(dir, `${name}.lock`);
   const start = pidStartOf(process.pid);
-  const me: LockInfo = { pid: process.pid, host: hostId(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command, ...(start !== undefined ? { pidStart: start } : {}) };
+  const me: LockInfo = { pid: process.pid, host: hostId(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command, ...(start !== undefined ? { pidStart: start } : {}), ...(PID_NS ? { pidNs: PID_NS } : {}) };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
@@ -175,7 +178,7 @@ export async function removeIfStale(dir: string, name: string): Promise<{ info: 
   const path = join(dir, `${name}.lock`);
   const info = readInfo(path);
   if (!info) return undefined;
-  const elsewhere = info.host !== hostId();
+  const elsewhere = info.host !== hostId() || !samePidSpace(info.pidNs);
   if (!isStale(info)) return { info, removed: false, elsewhere };
   unlinkQuietly(path);
   return { info, removed: true, elsewhere };
