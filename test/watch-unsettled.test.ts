@@ -69,6 +69,46 @@ describe('watch: runs that the tree or another labsync would hold back', () => {
     expect(readFileSync(lab.outside('nas/raw/notes.txt'), 'utf8')).toBe('v2\n');
   });
 
+  it('backs off a pair that keeps failing, even with --debounce 0 (its own bound, not the max wait)', async () => {
+    const lab = new Lab();
+    lab.write(lab.outside('not-a-folder'), 'a file where the remote folder should be');
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('not-a-folder')}/raw"\n`);
+    lab.write(lab.path('raw/a.csv'), 'a\n');
+    const { run } = await startWatch(lab, '0');
+    lab.write(lab.path('raw/a.csv'), 'b\n');
+    await until('the first failed run', () => watchResults(lab).length >= 1, 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    await stopWatch(lab, run);
+    // The first run, then one retry 2 s later (the next would be 4 s after that): never a loop.
+    expect(watchResults(lab).map((r) => r.status)).toEqual(expect.arrayContaining(['failed']));
+    expect(watchResults(lab).length).toBeLessThanOrEqual(2);
+  });
+
+  it('runs a nested pair that keeps changing even while the pair around it runs longer than the max wait (first come, first served)', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ${lab.outside('nas')} }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    hooks:\n      before: ["sleep", "1.5"]\n  - name: ckpt\n    local: raw/ckpt\n    remote: nas:ckpt\n`);
+    lab.write(lab.path('raw/a.csv'), 'a\n').write(lab.path('raw/ckpt/log.txt'), '');
+    const { run } = await startWatch(lab, '0.1', { ready: 'ckpt (' });
+    const ckptRuns = (): number => watchResults(lab).filter((r) => r.name === 'ckpt').length;
+    // A log line every 100 ms in ckpt/: both pairs see it; raw's runs (1.5 s) outlast the max wait (1.2 s).
+    const began = Date.now();
+    while (ckptRuns() === 0 && Date.now() - began < 20_000) {
+      appendFileSync(lab.path('raw/ckpt/log.txt'), 'step\n');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const whileWriting = ckptRuns();
+    // The writes stopped: the runs they started end (none for 2.5 s, longer than raw's), then watch stops cleanly.
+    let seen = -1;
+    await until('the runs to settle', () => {
+      const n = watchResults(lab).length;
+      const still = n === seen;
+      seen = n;
+      return still;
+    }, 30_000, 2500);
+    await stopWatch(lab, run);
+    expect(whileWriting).toBeGreaterThan(0);
+  });
+
   it('never runs two nested pairs at once (as a push runs them): the one inside waits for the one around it', async () => {
     const lab = new Lab();
     const runs = lab.outside('runs.log');

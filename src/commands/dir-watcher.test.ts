@@ -1,7 +1,7 @@
 // Linux's per-folder watcher, in this process: one inotify watch per folder (counted by the kernel, in
 // /proc/self/fdinfo), no folder read at the start unless it holds subfolders, and what happens in a
 // folder it never read is still reported.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -104,6 +104,26 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
       mkdirSync(join(root, 'a', 'b', 'c'));
       writeFileSync(join(root, 'a', 'b', 'c', 'new.bin'), 'z');
       await until('a file written in the new a/b/c/', () => seen(events, join(root, 'a', 'b', 'c', 'new.bin')));
+    } finally {
+      await sub.unsubscribe();
+    }
+  });
+
+  it('takes a file removed from a folder of its own name (out/out) for that file, not for the folder going (where folders have birth times)', async () => {
+    const root = tree();
+    mkdirSync(join(root, 'out'));
+    // Without birth times the folder's own removal is told by that name alone: there this test says nothing.
+    if (!lstatSync(join(root, 'out')).birthtimeMs) return;
+    for (let i = 0; i < 50; i++) writeFileSync(join(root, 'out', `${i}.bin`), 'x');
+    writeFileSync(join(root, 'out', 'out'), 'same name');
+    const events: WatchEvent[] = [];
+    const sub = watching(root, events);
+    try {
+      rmSync(join(root, 'out', 'out'));
+      writeFileSync(join(root, 'last.bin'), 'l');
+      await until('the last file', () => seen(events, join(root, 'last.bin')));
+      expect(events.filter((e) => e.type === 'create')).toEqual([]);
+      expect(seen(events, join(root, 'out', 'out'))).toBe(true);
     } finally {
       await sub.unsubscribe();
     }

@@ -38,7 +38,10 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
   // Each watch with the folder it was put on: a watch follows its inode, so a folder removed and made
   // again under the same name (`rm -rf out && mkdir out`, `mv ckpt ckpt.old && mkdir ckpt`) must be
   // watched anew, or its writes go unseen (a review found such a folder, and the root, silent for good).
-  const watchers = new Map<string, { w: FSWatcher; ino: number }>();
+  const watchers = new Map<string, { w: FSWatcher } & Identity>();
+  // Folders whose watch could not be placed (out of inotify watches, no permission): said once, looked
+  // at again by a rescan only once they are another folder.
+  const unwatchable = new Map<string, Identity>();
   const exactByDev = new Map<number, boolean>();
   const work: WatchWork = { watches: 0, foldersRead: 0 };
   let closed = false;
@@ -51,26 +54,19 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
       }
     }
   };
-  const inoOf = (path: string): number | undefined => {
-    try {
-      const st = lstatSync(path);
-      return st.isDirectory() ? st.ino : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   /**
    * A watched folder that is no longer the one watched (gone, or another in its place): watched anew,
-   * what it holds reported. `dead`: its watch said the folder itself went (the inode of a folder made
-   * right after may be the old one's number).
+   * what it holds reported. A folder made right after another was removed may get its inode number:
+   * its birth time tells them apart; where the filesystem keeps none, `dead` (its watch said the folder
+   * itself went) does.
    */
   const replaced = (dir: string, dead = false): WatchEvent[] | undefined => {
     const had = watchers.get(dir);
     if (!had) return undefined;
-    const now = inoOf(dir);
-    if (now === had.ino && !dead) return undefined;
+    const now = identityOf(dir);
+    if (now && now.ino === had.ino && now.birth === had.birth && !(dead && !had.birth)) return undefined;
     forget(dir);
-    if (now === undefined) return dir === root ? [] : [{ path: dir, type: 'delete' }];
+    if (!now) return dir === root ? [] : [{ path: dir, type: 'delete' }];
     return [{ path: dir, type: 'create' }, ...add(dir, true)];
   };
 
@@ -100,7 +96,7 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
     if (!stat.isDirectory()) return onEvents(null, [{ path, type: 'update' }]);
     const had = watchers.get(path);
     if (!had) return onEvents(null, [{ path, type: 'create' }, ...add(path, true)]);
-    onEvents(null, had.ino === stat.ino ? [{ path, type: 'update' }] : (replaced(path) as WatchEvent[]));
+    onEvents(null, replaced(path) ?? [{ path, type: 'update' }]);
   };
 
   /** Watches `dir` and every folder below it; `report`: also return what is inside (a folder made late). */
@@ -117,19 +113,26 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
         // Out of inotify watches (ENOSPC) or a folder gone meanwhile: at the start that fails the whole
         // subscription (watching part of a tree silently would be worse); later it is reported.
         if (!report) throw error;
-        if (existsSync(dir)) onEvents(unseen(dir, error as Error), []);
+        const id = identityOf(dir);
+        if (id) {
+          unwatchable.set(dir, id);
+          onEvents(unseen(dir, error as Error), []);
+        }
         continue;
       }
       w.on('error', (error) => {
         forget(dir);
-        if (dir === root || existsSync(dir)) onEvents(unseen(dir, error), []);
+        const id = identityOf(dir);
+        if (id) unwatchable.set(dir, id);
+        if (dir === root || id) onEvents(unseen(dir, error), []);
       });
-      const ino = inoOf(dir);
-      if (ino === undefined) {
+      const id = identityOf(dir);
+      if (!id) {
         w.close();
         continue;
       }
-      watchers.set(dir, { w, ino });
+      unwatchable.delete(dir);
+      watchers.set(dir, { w, ...id });
       work.watches += 1;
       if (!report) {
         // Counted after the watch is in place: a subfolder made from here on is reported by it.
@@ -182,7 +185,9 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
       const dir = stack.pop() as string;
       if (dir !== root && skipDir(dir)) continue;
       if (!watchers.has(dir)) {
-        found.push({ path: dir, type: 'create' }, ...add(dir, true));
+        const failed = unwatchable.get(dir);
+        const id = failed && identityOf(dir);
+        if (!failed || !id || id.ino !== failed.ino || id.birth !== failed.birth) found.push({ path: dir, type: 'create' }, ...add(dir, true));
         continue;
       }
       let names: Dirent[];
@@ -212,6 +217,18 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
       forget(root);
     },
   };
+}
+
+/** A folder as a watch follows it: its inode, and its birth time (0 where the filesystem keeps none). */
+interface Identity { readonly ino: number; readonly birth: number }
+
+function identityOf(path: string): Identity | undefined {
+  try {
+    const st = lstatSync(path);
+    return st.isDirectory() ? { ino: st.ino, birth: st.birthtimeMs } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A later watch's failure, saying what it means: changes under the folder are not seen. */

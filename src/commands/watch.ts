@@ -22,7 +22,10 @@ import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
 
 const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '/.rsync-partial/', '/.git/', '/.dvc/cache/'];
 
-interface WatchState { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; goneSaid?: boolean; since?: number; fails: number }
+interface WatchState { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
+
+/** The longest pause before a pair that keeps ending locked or failed is tried again. */
+const RETRY_MAX_MS = 15 * 60_000;
 
 export function debounceMs(text: string | undefined): number {
   return text === undefined ? 5000 : seconds(text, '--debounce');
@@ -71,11 +74,27 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   // its first unsent change: a review found such a folder's checkpoint never pushed.
   const maxWait = 12 * wait;
   const running = new Set<ResolvedPair>();
+  /** A pair nested with `pair` that has waited for its turn longer than `pair` (first come, first served). */
+  const waitedLonger = (pair: ResolvedPair, s: WatchState): ResolvedPair | undefined =>
+    pairs.find((o) => {
+      const w = state.get(o.name);
+      return o !== pair && nested(o.local, pair.local) && w?.again && !w.running && w.waitingSince !== undefined && (s.waitingSince === undefined || w.waitingSince < s.waitingSince);
+    });
   const runOnce = async (pair: ResolvedPair): Promise<void> => {
     const s = state.get(pair.name) as WatchState;
-    // One run of a pair at a time, and none beside a pair nested in it or around it, as `labsync push`
-    // runs them (a git pair at a repo's root and a dvc pair inside it both touch the index).
-    if (s.running || [...running].some((o) => nested(o.local, pair.local))) return void (s.again = true);
+    if (s.running) return void (s.again = true);
+    // None beside a pair nested in it or around it, as `labsync push` runs them (a git pair at a repo's
+    // root and a dvc pair inside it both touch the index); and a nested pair that waited longer goes
+    // first (a review found the inner pair starved by an outer one whose runs outlast the max wait).
+    const first = [...running].some((o) => nested(o.local, pair.local)) ? undefined : waitedLonger(pair, s);
+    if (first || [...running].some((o) => nested(o.local, pair.local))) {
+      s.again = true;
+      s.waitingSince ??= Date.now();
+      if (first) later(first, 0);
+      return;
+    }
+    s.waitingSince = undefined;
+    s.again = false;
     s.running = true;
     running.add(pair);
     s.since = undefined;
@@ -103,7 +122,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       // later each time, not only on the next change (a review found the last save before a quiet spell lost).
       for (const c of changed) s.changed.add(c);
       s.fails += 1;
-      const ms = Math.min(maxWait, Math.max(wait, 2000) * 2 ** (s.fails - 1));
+      // Its own bound, not the max wait (0 with --debounce 0: a failing pair was retried without pause).
+      const ms = Math.min(RETRY_MAX_MS, Math.max(wait, 2000) * 2 ** (s.fails - 1));
       emit({ kind: 'warning', pair: pair.name, message: `${pair.name} ended ${unfinished}: trying again in ${Math.round(ms / 1000)}s (or on the next change)` });
       later(pair, ms);
     } else {
@@ -111,13 +131,11 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (s.again) schedule(pair);
       s.again = false;
     }
-    // A pair that waited for this one (nested in it, or around it) runs now.
+    // A pair that waited for this one (nested in it, or around it) runs now; it keeps its `again` until
+    // it starts, so this pair's own next run sees it waiting and lets it go first.
     for (const other of pairs) {
       const o = state.get(other.name);
-      if (other !== pair && o?.again && !o.running && nested(other.local, pair.local)) {
-        o.again = false;
-        schedule(other);
-      }
+      if (other !== pair && o?.again && !o.running && nested(other.local, pair.local)) later(other, 0);
     }
   };
   const later = (pair: ResolvedPair, ms: number): void => {

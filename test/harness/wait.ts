@@ -1,10 +1,11 @@
 // Waiting for something a real process does (a lock file, a child started): polled, with a bound, so
 // a test that never sees it fails naming what it waited for instead of hanging.
-export async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+/** Polls `ok` every `everyMs` (50) until it holds; fails after `ms`. */
+export async function until(what: string, ok: () => boolean, ms = 15_000, everyMs = 50): Promise<void> {
   const deadline = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 

@@ -17,7 +17,7 @@ export async function startWatch(lab: Lab, debounce: string, o: WatchStart = {})
   return { run };
 }
 
-export interface LogEvent { kind: string; step?: string; message?: string; pair?: string; result?: { status: string; changes?: { transfer: string[]; delete: string[] } } }
+export interface LogEvent { kind: string; step?: string; message?: string; pair?: string; result?: { name: string; status: string; changes?: { transfer: string[]; delete: string[] } } }
 
 /** The log's events so far; a line still being written is left for the next look. */
 export function logEvents(lab: Lab): LogEvent[] {
