@@ -184,6 +184,24 @@ ${o.extra ?? ''}`;
     ]);
   });
 
+  it('a clone\'s .git and a nested .cache/huggingface are never planned (hf skips them at any depth): a push converges, a mirror pull keeps them', async () => {
+    const repo = newRepo();
+    const { lab } = seeded(repo, { create: true, extra: '    delete: true\n' });
+    lab.write(lab.path('models/release/.git/HEAD'), 'ref: refs/heads/main\n').write(lab.path('models/release/-dash/.cache/huggingface/x.lock'), '');
+    const first = await cli(lab, ['models', 'push', '--json']);
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+    expect(json<Doc>(first).pairs[0]?.verify?.status).toBe('in_sync');
+    expect([...remoteTree(repo).keys()].some((p) => p.includes('.git/') || p.includes('.cache/'))).toBe(false);
+    const again = await cli(lab, ['models', 'push', '--json']);
+    expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', changes: { transfer: [], delete: [] } });
+    const clone = new Lab();
+    clone.manifest(manifest(repo, { mode: 'pull', extra: '    delete: true\n' }));
+    clone.write(clone.path('models/release/.git/HEAD'), 'ref: refs/heads/main\n');
+    const pulled = await cli(clone, ['models', 'pull', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
+    expect(existsSync(clone.path('models/release/.git/HEAD'))).toBe(true);
+  });
+
   it('check catches a corrupted local copy, by LFS sha256 and by git blob id, without downloading', async () => {
     const repo = newRepo();
     const { lab } = seeded(repo, { create: true });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { which } from '../src/exec/which.js';
 import { json, Lab } from './harness/lab.js';
-import { MLFLOW_QUIET, mlflowApi, overwriteArtifact, startMlflow, stopMlflow, versionsOf, type MlflowServer } from './harness/mlflow.js';
+import { mlflowApi, mlflowLab, overwriteArtifact, startMlflow, stopMlflow, versionsOf, type MlflowServer } from './harness/mlflow.js';
 import { freePort } from './harness/sshd.js';
 import { withTools } from './harness/tools.js';
 
@@ -36,23 +36,7 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     if (server) await stopMlflow(server);
   });
 
-  /** A lab whose `models:` pair `clf` goes to `model`; the URI comes from the environment, as users write it. */
-  function lab(model: string, pair = '', uri?: string): Lab {
-    const l = new Lab();
-    l.env.MLFLOW_TRACKING_URI = uri ?? server.uri;
-    Object.assign(l.env, MLFLOW_QUIET);
-    l.manifest(`version: 1
-defaults:
-  retries: 0
-remotes:
-  reg: { type: mlflow, tracking_uri: "\${MLFLOW_TRACKING_URI}", model: ${model}, experiment: labsync-tests }
-models:
-  - name: clf
-    local: models/clf
-    remote: reg
-${pair}`);
-    return l;
-  }
+  const lab = (model: string, pair = '', uri?: string): Lab => mlflowLab(server, model, pair, uri);
   const files = (l: Lab): void => {
     l.write(l.path('models/clf/config.json'), '{"layers": 3}\n');
     l.write(l.path('models/clf/with space.txt'), 'awkward name\n');

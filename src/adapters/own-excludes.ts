@@ -16,7 +16,12 @@ export function ownExcludes(pair: Pick<ResolvedPair, 'local' | 'root'> & { reado
   const state = inside ? [`/${rel ? `${rel.split(sep).join('/')}/` : ''}${STATE_DIR_NAME}/`] : [];
   // hf download keeps its own bookkeeping in <local-dir>/.cache/huggingface/; .gitattributes at a
   // repo's root is the Hub's (which paths go to LFS), never pushed from or pulled into the folder.
-  const hf = pair.tool === 'hf' ? ['/.cache/huggingface/', '/.gitattributes'] : [];
+  // huggingface_hub itself skips .git and .cache/huggingface at any depth (DEFAULT_IGNORE_PATTERNS):
+  // planned anyway, such files were never uploaded (drift on every push) and a mirror pull deleted a
+  // clone's .git (a review).
+  const hf = pair.tool === 'hf' ? ['.cache/huggingface/', '/.gitattributes', '.git'] : [];
+  // An mlflow pull writes each file beside its place first: one left by a killed pull is never data.
+  const mlflow = pair.tool === 'mlflow' ? ['.labsync-part-*'] : [];
   // The remote lock (remote-lock/holder.ts): an object on S3, a folder elsewhere; never data, never deleted by a mirror.
-  return [`/${BACKUP_DIR}/`, `/${REMOTE_LOCK_NAME}`, ...state, ...hf];
+  return [`/${BACKUP_DIR}/`, `/${REMOTE_LOCK_NAME}`, ...state, ...hf, ...mlflow];
 }

@@ -17,6 +17,8 @@ describe('makeRedactor', () => {
   it('hides passwords in URLs but keeps the user', () => {
     expect(redact('git push https://alice:hunter22@example.com/repo.git')).toBe('git push https://alice:***@example.com/repo.git');
     expect(redact('ssh://bob@host:22/path')).toBe('ssh://bob@host:22/path');
+    expect(redact('tracking at http://:s3cr3t-pw@127.0.0.1:5000 failed')).toBe('tracking at http://:***@127.0.0.1:5000 failed');
+    expect(redact('https://host:443/a@b')).toBe('https://host:443/a@b');
   });
   it('redacts nested values', () => {
     expect(redactDeep({ a: ['tok-1234'], b: { c: 'x tok-1234' }, n: 3 }, redact)).toEqual({ a: ['***'], b: { c: 'x ***' }, n: 3 });

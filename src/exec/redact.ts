@@ -11,8 +11,9 @@ export function isSecretName(name: string): boolean {
   return name === 'AWS_SECRET_ACCESS_KEY' || name === 'AWS_SESSION_TOKEN' || SECRET_NAME.test(name);
 }
 
-// `scheme://user:password@host` — keep the user, hide the password.
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)(@)/gi;
+// `scheme://user:password@host` — keep the user, hide the password (also with no user: `http://:pw@host`,
+// which the mlflow client takes with MLFLOW_TRACKING_USERNAME).
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)(@)/gi;
 
 export type Redactor = (text: string) => string;
 

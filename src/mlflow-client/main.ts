@@ -13,8 +13,13 @@ async function list(server: Server, a: ListArgs): Promise<{ model: string; alias
   const v: Version | undefined = a.latest ? await latestVersion(server, a.model) : await wantedVersion(server, a.model, a);
   const named = { model: a.model, alias: a.alias ?? null };
   if (!v) return { ...named, version: null, sums: false, files: [] };
-  const listed = await versionFiles(server, await versionFolder(server, a.model, v));
-  return { ...named, version: v.version, runId: v.runId, ...listed };
+  const { files, sums, gone } = await versionFiles(server, await versionFolder(server, a.model, v));
+  // The version read (a pull's, a check's) lacks files it was registered with: taken as it lists, a
+  // mirror pull deleted the only local copies (a review). A push compares with it only to send anew.
+  if (gone.length && !a.latest) {
+    throw new ClientError(`version ${v.version} of model '${a.model}' was registered with ${gone.length} file${gone.length === 1 ? '' : 's'} its artifacts no longer hold (${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ', …' : ''}; deleted on the server since): nothing was changed here`, false);
+  }
+  return { ...named, version: v.version, runId: v.runId, sums, files };
 }
 
 async function full(server: Server, a: ListArgs): Promise<Record<string, unknown>> {

@@ -118,8 +118,13 @@ export async function readSums(server: Server, folder: string): Promise<Map<stri
   return new Map(entries.map((e) => [e.name, e.hex.toLowerCase()]));
 }
 
-/** The version's files with their listed sizes and the sha256 its SHA256SUMS gives each. */
-export async function versionFiles(server: Server, folder: string): Promise<{ files: RemoteFile[]; sums: boolean }> {
+/**
+ * The version's files with their listed sizes and the sha256 its SHA256SUMS gives each; `gone`: files
+ * its SHA256SUMS names that the server no longer lists (artifacts deleted after registration).
+ */
+export async function versionFiles(server: Server, folder: string): Promise<{ files: RemoteFile[]; sums: boolean; gone: string[] }> {
   const [listed, sums] = await Promise.all([listFiles(server, folder), readSums(server, folder)]);
-  return { files: listed.map((f) => ({ ...f, ...(sums?.get(f.path) ? { sha256: sums.get(f.path) as string } : {}) })), sums: Boolean(sums) };
+  const present = new Set(listed.map((f) => f.path));
+  const gone = sums ? [...sums.keys()].filter((p) => !present.has(p)).sort() : [];
+  return { files: listed.map((f) => ({ ...f, ...(sums?.get(f.path) ? { sha256: sums.get(f.path) as string } : {}) })), sums: Boolean(sums), gone };
 }

@@ -46,7 +46,13 @@ function networkError(error: unknown, what: string): ClientError {
   return new ClientError(`cannot reach the MLflow server (${why}) — ${what}`, true, cause?.code);
 }
 
-export async function request(server: Server, method: string, path: string, body?: BodyInit | Readable, what = `${method} ${path}`): Promise<Response> {
+/**
+ * One HTTP call, bounded: no answer within the server's timeout (restarted by each chunk of an upload)
+ * fails it, transient. The answer's body is read within the same bound, except `stream` (a download,
+ * which idleGuard watches): a server that sent its headers and then stopped hung the call (a review
+ * measured a listing waiting out the pair's whole 2 h timeout).
+ */
+export async function request(server: Server, method: string, path: string, body?: BodyInit | Readable, what = `${method} ${path}`, o: { stream?: boolean } = {}): Promise<Response> {
   const abort = new AbortController();
   let timer = setTimeout(() => abort.abort(new DOMException('timeout', 'TimeoutError')), server.timeoutMs);
   // An upload is answered only after its last byte: the clock restarts with every chunk sent, so
@@ -66,7 +72,11 @@ export async function request(server: Server, method: string, path: string, body
       init.body = body;
     }
     if (typeof body === 'string') (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    return await fetch(`${server.base}${path}`, init);
+    const res = await fetch(`${server.base}${path}`, init);
+    if (o.stream) return res;
+    const whole = await res.arrayBuffer();
+    const empty = [101, 204, 205, 304].includes(res.status);
+    return new Response(empty ? null : whole, { status: res.status, statusText: res.statusText, headers: res.headers });
   } catch (error) {
     throw networkError(error, what);
   } finally {

@@ -1,6 +1,6 @@
 // Moving a folder to a new model version and a version's files back, each byte hashed as it passes.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -118,7 +118,7 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
 
 /** Streams one file of `folder`, hashing it; `to` undefined: only hashed (check --full). */
 async function fetchFile(server: Server, folder: string, path: string, to: string | undefined, moved: { bytes: number; files: number }): Promise<string> {
-  const res = await request(server, 'GET', fileUrl(folder, path), undefined, `download ${path}`);
+  const res = await request(server, 'GET', fileUrl(folder, path), undefined, `download ${path}`, { stream: true });
   if (!res.ok || !res.body) throw await failure(res, `download ${path}`);
   const hash = createHash('sha256');
   const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
@@ -140,10 +140,28 @@ export async function pull(server: Server, a: PullArgs): Promise<Record<string, 
   const sums = await readSums(server, folder);
   const moved = { bytes: 0, files: 0 };
   const unchecked: string[] = [];
-  for (const path of a.paths) {
+  // Stopped (the stall watchdog, Ctrl-C): the file being written goes with the process, never left in
+  // the user's folder (a review found one; a later push of the folder would have sent it).
+  let writing: string | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (writing) rmSync(writing, { force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    for (const path of a.paths) await pullOne(path);
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+  return { model: a.model, version: v.version, alias: a.alias ?? null, runId: v.runId, files: moved.files, bytes: moved.bytes, unchecked };
+
+  async function pullOne(path: string): Promise<void> {
     const target = join(a.dir, path);
     const part = join(dirname(target), `.labsync-part-${process.pid}-${path.slice(path.lastIndexOf('/') + 1)}`);
     await mkdir(dirname(target), { recursive: true });
+    writing = part;
     try {
       const got = await fetchFile(server, folder, path, part, moved);
       const want = sums?.get(path);
@@ -151,11 +169,11 @@ export async function pull(server: Server, a: PullArgs): Promise<Record<string, 
       if (!want) unchecked.push(path);
       await rename(part, target);
     } finally {
+      writing = undefined;
       await rm(part, { force: true });
     }
     process.stderr.write(progressLine(moved.bytes, moved.files));
   }
-  return { model: a.model, version: v.version, alias: a.alias ?? null, runId: v.runId, files: moved.files, bytes: moved.bytes, unchecked };
 }
 
 /** check --full: every file of the version downloaded (not kept) and hashed. */

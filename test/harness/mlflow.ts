@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Lab } from './lab.js';
 import { groupExited } from './processes.js';
 import { freePort } from './sshd.js';
 import { withTools } from './tools.js';
@@ -96,4 +97,28 @@ export async function newestContents(server: MlflowServer, model: string): Promi
   };
   await walk('');
   return out;
+}
+
+/** A lab whose `models:` pair `clf` goes to `model` at `server` (or `uri`); the URI comes from the environment, as users write it. */
+export function mlflowLab(server: MlflowServer, model: string, pair = '', uri?: string): Lab {
+  const l = new Lab();
+  l.env.MLFLOW_TRACKING_URI = uri ?? server.uri;
+  Object.assign(l.env, MLFLOW_QUIET);
+  l.manifest(`version: 1
+defaults:
+  retries: 0
+remotes:
+  reg: { type: mlflow, tracking_uri: "\${MLFLOW_TRACKING_URI}", model: ${model}, experiment: labsync-tests }
+models:
+  - name: clf
+    local: models/clf
+    remote: reg
+${pair}`);
+  return l;
+}
+
+/** The artifact folder of a version (through the proxy), for changing it behind labsync's back. */
+export async function versionArtifacts(server: MlflowServer, model: string, version: string): Promise<string> {
+  const { artifact_uri: uri } = await mlflowApi<{ artifact_uri: string }>(server, 'GET', 'model-versions/get-download-uri', { name: model, version });
+  return `${server.uri}/api/2.0/mlflow-artifacts/artifacts/${uri.replace(/^mlflow-artifacts:(\/\/[^/]*)?\//, '')}`;
 }

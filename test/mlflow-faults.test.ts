@@ -1,0 +1,83 @@
+// MLflow pairs where the server's state or behaviour is wrong (a review's findings), against a real
+// `mlflow server` 3.17.2 on 127.0.0.1, or a loopback socket that answers half a response.
+import { existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { which } from '../src/exec/which.js';
+import { json, Lab } from './harness/lab.js';
+import { mlflowLab, startMlflow, stopMlflow, versionArtifacts, type MlflowServer } from './harness/mlflow.js';
+import { withTools } from './harness/tools.js';
+import { until } from './harness/wait.js';
+
+interface Pair { status: string; error: string | null; attempts: number; changes?: { transfer: string[]; delete: string[] } }
+const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
+
+const installed = Boolean(await which('mlflow', withTools(process.env.PATH)));
+if (!installed && process.env.CI) throw new Error('mlflow is missing: run the tests through `npm test`, which installs it');
+
+let models = 0;
+const modelName = (): string => `faults-${process.pid}-${++models}`;
+
+describe.skipIf(!installed)('mlflow pairs and a server gone wrong (mlflow server 3.17.2 on 127.0.0.1)', () => {
+  let server: MlflowServer;
+  const scratch = new Lab('labsync-mlflow-server-');
+  beforeAll(async () => {
+    server = await startMlflow(scratch.outside('server'));
+  });
+  afterAll(async () => {
+    if (server) await stopMlflow(server);
+  });
+  const lab = (model: string, pair = '', uri?: string): Lab => mlflowLab(server, model, pair, uri);
+
+  it('a pull of a version whose artifact was deleted on the server since it was registered fails naming it, and deletes no local copy', async () => {
+    const model = modelName();
+    const a = lab(model);
+    a.write(a.path('models/clf/a.bin'), 'a').write(a.path('models/clf/b.bin'), 'b');
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    const b = lab(model, '    mode: pull\n');
+    expect((await b.cli(['models', 'pull'])).exitCode).toBe(0);
+    const gone = await fetch(`${await versionArtifacts(server, model, '1')}/b.bin`, { method: 'DELETE' });
+    expect(gone.ok).toBe(true);
+    const r = await b.cli(['models', 'pull', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(pairOf(r).error).toMatch(/version 1 of model '.*' was registered with 1 file its artifacts no longer hold \(b\.bin;/);
+    expect(b.tree(b.path('models/clf'))).toEqual({ 'a.bin': 'a', 'b.bin': 'b' });
+  });
+
+  it('a pull stopped mid-download leaves no partial file in the folder', async () => {
+    const model = modelName();
+    const a = lab(model);
+    a.write(a.path('models/clf/big.bin'), randomBytes(200 * 1024 * 1024));
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    const b = lab(model, '    mode: pull\n');
+    const child = b.spawn(['models', 'pull']);
+    const parts = (): string[] => (existsSync(b.path('models/clf')) ? readdirSync(b.path('models/clf')).filter((n) => n.startsWith('.labsync-part-')) : []);
+    await until('the download to begin', () => parts().length > 0, 60_000);
+    child.kill('SIGINT');
+    const done = await child;
+    expect(done.exitCode, String(done.stderr)).toBe(130);
+    expect(parts()).toEqual([]);
+    expect(existsSync(b.path('models/clf/big.bin'))).toBe(false);
+  }, 120_000);
+});
+
+describe('mlflow: a server that answers its headers and then stops', () => {
+  it('fails within LABSYNC_MLFLOW_TIMEOUT_MS, not the pair\'s timeout (the body is read within the same bound)', async () => {
+    const sockets: Socket[] = [];
+    const half = createServer((s) => {
+      sockets.push(s);
+      s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"registered_model": {"na'));
+    });
+    await new Promise<void>((r) => half.listen(0, '127.0.0.1', r));
+    try {
+      const a = mlflowLab({ uri: '' } as MlflowServer, 'm', '    mode: pull\n', `http://127.0.0.1:${(half.address() as AddressInfo).port}`); // no real server: the URI given
+      const r = await a.cli(['models', 'pull', '--json'], { env: { LABSYNC_MLFLOW_TIMEOUT_MS: '1000' } });
+      expect(r.exitCode).toBe(1);
+      expect(pairOf(r)).toMatchObject({ status: 'failed', attempts: 1, error: expect.stringMatching(/cannot reach the MLflow server \(no answer in time\)/) });
+    } finally {
+      for (const s of sockets) s.destroy();
+      half.close();
+    }
+  }, 60_000);
+});
