@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { which } from '../src/exec/which.js';
 import { json, Lab } from './harness/lab.js';
-import { mlflowLab, startMlflow, stopMlflow, versionArtifacts, type MlflowServer } from './harness/mlflow.js';
+import { mlflowLab, registerAsOthersDo, startMlflow, stopMlflow, versionArtifacts, versionsOf, type MlflowServer } from './harness/mlflow.js';
 import { withTools } from './harness/tools.js';
 import { until } from './harness/wait.js';
 
@@ -43,6 +43,37 @@ describe.skipIf(!installed)('mlflow pairs and a server gone wrong (mlflow server
     expect(r.exitCode, r.stdout + r.stderr).toBe(1);
     expect(pairOf(r).error).toMatch(/version 1 of model '.*' was registered with 1 file its artifacts no longer hold \(b\.bin;/);
     expect(b.tree(b.path('models/clf'))).toEqual({ 'a.bin': 'a', 'b.bin': 'b' });
+  });
+
+  it('a version another client registered (no SHA256SUMS): a new one of the same sizes is pulled (status says drift), the same one is not fetched again', async () => {
+    const model = modelName();
+    await registerAsOthersDo(server, model, { 'weights.bin': 'AAAAAAAA' }, 'prod');
+    const b = lab(model, '    mode: pull\n    alias: prod\n');
+    expect((await b.cli(['models', 'pull'])).exitCode).toBe(0);
+    expect(b.tree(b.path('models/clf'))).toEqual({ 'weights.bin': 'AAAAAAAA' });
+    const again = await b.cli(['models', 'pull', '--json']);
+    expect(pairOf(again)).toMatchObject({ status: 'ok', changes: { transfer: [] } });
+    // Retrained: the same size, other bytes; the alias moves to it.
+    await registerAsOthersDo(server, model, { 'weights.bin': 'BBBBBBBB' }, 'prod');
+    expect((await b.cli(['models', 'status'])).exitCode).toBe(4);
+    const pulled = await b.cli(['models', 'pull', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
+    expect(pairOf(pulled)).toMatchObject({ status: 'ok', changes: { transfer: ['weights.bin'] } });
+    expect(b.tree(b.path('models/clf'))).toEqual({ 'weights.bin': 'BBBBBBBB' });
+    expect(pairOf(await b.cli(['models', 'pull', '--json']))).toMatchObject({ status: 'ok', changes: { transfer: [] } });
+  });
+
+  it('a push over a newest version without SHA256SUMS registers the folder once (equal sizes prove nothing), then none', async () => {
+    const model = modelName();
+    await registerAsOthersDo(server, model, { 'weights.bin': 'AAAAAAAA' });
+    const a = lab(model);
+    a.write(a.path('models/clf/weights.bin'), 'CCCCCCCC');
+    const pushed = await a.cli(['models', 'push', '--json']);
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+    expect(pairOf(pushed)).toMatchObject({ status: 'ok', changes: { transfer: ['weights.bin'] } });
+    expect((await versionsOf(server, model)).length).toBe(2);
+    expect(pairOf(await a.cli(['models', 'push', '--json']))).toMatchObject({ status: 'ok', changes: { transfer: [] } });
+    expect((await versionsOf(server, model)).length).toBe(2);
   });
 
   it('a pull stopped mid-download leaves no partial file in the folder', async () => {

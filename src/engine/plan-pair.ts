@@ -22,6 +22,7 @@ import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions, ShardRun } from './pair-options.js';
 import { fullCheckDue } from './full-check.js';
+import { rememberPulled, unknownAsChanged } from './mlflow-unknown.js';
 
 export async function stageLinks(local: string, stage: NonNullable<PlannedTransfer['stage']>): Promise<void> {
   await rm(stage.dir, { recursive: true, force: true });
@@ -33,6 +34,15 @@ export async function stageLinks(local: string, stage: NonNullable<PlannedTransf
 }
 
 export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: Lister, direction: 'push' | 'pull', o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Body> {
+  const body = await listPlanMove(pair, adapter, lister, direction, o, ctx, show);
+  // An mlflow pull that ended well holds its version whole: files of it without a listed sha256 are not fetched again (mlflow-unknown.ts).
+  if (pair.tool === 'mlflow' && direction === 'pull' && body.status === 'ok' && !o.dryRun && !o.shardRun && o.action !== 'status') {
+    await rememberPulled(pair, body.record?.version, (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }));
+  }
+  return body;
+}
+
+async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister, direction: 'push' | 'pull', o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Body> {
   const lines = (l: readonly string[]): void => show(l);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
   const hashed = { bytes: 0 };
@@ -43,7 +53,9 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
   const [remote, listed] = await listing;
   if ('stop' in remote) return remote.stop;
   const local = await withBlobIds(pair, listed, remote.value, hashed);
-  const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, remote.value] : [remote.value, local];
+  let record = adapter.record?.(remote.outputs);
+  const known = unknownAsChanged(pair, direction, remote.value, record?.version);
+  const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, known] : [known, local];
   const whole = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs, opaqueEtags: opaqueEtagsOf(pair.remote) });
   const wholeChanges = changesOf(whole);
   const pending = wholeChanges.transfer.length + wholeChanges.delete.length;
@@ -66,7 +78,6 @@ export async function plannedBody(pair: ResolvedPair, adapter: Adapter, lister: 
 
   let attempts = 1;
   const warnings: string[] = [];
-  let record = adapter.record?.(remote.outputs);
   let movedBy: 'labsync-s3' | undefined;
   // Nothing to do means nothing run: the listings just taken already compared every file.
   if (!isEmptyPlan(plan)) {

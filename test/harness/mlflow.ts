@@ -122,3 +122,22 @@ export async function versionArtifacts(server: MlflowServer, model: string, vers
   const { artifact_uri: uri } = await mlflowApi<{ artifact_uri: string }>(server, 'GET', 'model-versions/get-download-uri', { name: model, version });
   return `${server.uri}/api/2.0/mlflow-artifacts/artifacts/${uri.replace(/^mlflow-artifacts:(\/\/[^/]*)?\//, '')}`;
 }
+
+/**
+ * A version registered as another client (the mlflow library) does: the files under the run's model/,
+ * no SHA256SUMS beside them; `alias` pointed at it. Returns the version number.
+ */
+export async function registerAsOthersDo(server: MlflowServer, model: string, files: Record<string, string>, alias?: string): Promise<number> {
+  const exp = await mlflowApi<{ experiment_id: string }>(server, 'POST', 'experiments/create', { name: `others-${model}-${Date.now()}` });
+  const run = await mlflowApi<{ run: { info: { run_id: string; artifact_uri: string } } }>(server, 'POST', 'runs/create', { experiment_id: exp.experiment_id, start_time: Date.now() });
+  const folder = run.run.info.artifact_uri.replace(/^mlflow-artifacts:(\/\/[^/]*)?\//, '');
+  for (const [path, content] of Object.entries(files)) {
+    const r = await fetch(`${server.uri}/api/2.0/mlflow-artifacts/artifacts/${folder}/model/${path}`, { method: 'PUT', body: content });
+    if (!r.ok) throw new Error(`PUT ${path}: HTTP ${r.status}`);
+  }
+  await mlflowApi(server, 'POST', 'runs/update', { run_id: run.run.info.run_id, status: 'FINISHED', end_time: Date.now() });
+  await mlflowApi(server, 'POST', 'registered-models/create', { name: model }).catch(() => undefined);
+  const made = await mlflowApi<{ model_version: { version: string } }>(server, 'POST', 'model-versions/create', { name: model, source: `${run.run.info.artifact_uri}/model`, run_id: run.run.info.run_id });
+  if (alias) await mlflowApi(server, 'POST', 'registered-models/alias', { name: model, alias, version: made.model_version.version });
+  return Number(made.model_version.version);
+}
