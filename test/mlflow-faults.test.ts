@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { which } from '../src/exec/which.js';
 import { json, Lab } from './harness/lab.js';
-import { mlflowLab, registerAsOthersDo, startMlflow, stopMlflow, versionArtifacts, versionsOf, type MlflowServer } from './harness/mlflow.js';
+import { mlflowApi, mlflowLab, registerAsOthersDo, startMlflow, stopMlflow, versionArtifacts, versionsOf, type MlflowServer } from './harness/mlflow.js';
 import { withTools } from './harness/tools.js';
 import { until } from './harness/wait.js';
 
@@ -76,6 +76,26 @@ describe.skipIf(!installed)('mlflow pairs and a server gone wrong (mlflow server
     expect((await versionsOf(server, model)).length).toBe(2);
   });
 
+  for (const route of ['model-versions/create', 'registered-models/alias']) {
+    it(`a push whose ${route} the server carried out but whose answer was lost (503) is retried without a second version, the alias set`, async () => {
+      const lossy = await losingAnswer(server, `/api/2.0/mlflow/${route}`);
+      try {
+        const model = modelName();
+        const a = lab(model, '    alias: prod\n    retries: 1\n    retry_delay: 100ms\n', lossy.uri);
+        a.write(a.path('models/clf/w.bin'), 'weights');
+        const r = await a.cli(['models', 'push', '--json']);
+        expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+        expect(pairOf(r)).toMatchObject({ status: 'ok', attempts: 2 });
+        expect(lossy.lost()).toBe(1);
+        expect((await versionsOf(server, model)).map((v) => v.version)).toEqual(['1']);
+        const alias = await mlflowApi<{ model_version: { version: string } }>(server, 'GET', 'registered-models/alias', { name: model, alias: 'prod' });
+        expect(alias.model_version.version).toBe('1');
+      } finally {
+        lossy.close();
+      }
+    });
+  }
+
   it('a pull stopped mid-download leaves no partial file in the folder', async () => {
     const model = modelName();
     const a = lab(model);
@@ -92,6 +112,28 @@ describe.skipIf(!installed)('mlflow pairs and a server gone wrong (mlflow server
     expect(existsSync(b.path('models/clf/big.bin'))).toBe(false);
   }, 120_000);
 });
+
+/** A proxy to `server` that carries out the first POST to `path` and answers it 503, as if its answer were lost. */
+async function losingAnswer(server: MlflowServer, path: string): Promise<{ uri: string; lost: () => number; close: () => void }> {
+  const http = await import('node:http');
+  let lost = 0;
+  const proxy = http.createServer((req, res) => {
+    const out = http.request({ host: '127.0.0.1', port: server.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      if (req.method === 'POST' && (req.url ?? '').split('?')[0] === path && lost === 0) {
+        lost += 1;
+        answer.resume();
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('upstream answer lost');
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+  return { uri: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, lost: () => lost, close: () => void proxy.close() };
+}
 
 describe('mlflow: a server that answers its headers and then stops', () => {
   it('fails within LABSYNC_MLFLOW_TIMEOUT_MS, not the pair\'s timeout (the body is read within the same bound)', async () => {

@@ -46,7 +46,11 @@ async function experimentId(server: Server, name: string): Promise<string> {
   return made.experiment_id;
 }
 
-export interface PushArgs { dir: string; model: string; experiment: string; alias?: string; excludes: string[]; tags: Record<string, string> }
+export interface PushArgs {
+  dir: string; model: string; experiment: string; alias?: string; excludes: string[]; tags: Record<string, string>;
+  /** The same for every attempt of one labsync run's push: a retry finds the run an earlier attempt finished. */
+  pushId?: string;
+}
 
 /**
  * A run in `experiment` holding the folder under model/ and SHA256SUMS beside it, registered as the
@@ -57,7 +61,12 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
   const files = walkTree(a.dir, a.excludes);
   if (!files.length) throw new ClientError(`${a.dir} holds no files to register`, false);
   const exp = await experimentId(server, a.experiment);
-  const tags = Object.entries(a.tags).map(([key, value]) => ({ key, value }));
+  const tags = Object.entries({ ...a.tags, ...(a.pushId ? { [PUSH_TAG]: a.pushId } : {}) }).map(([key, value]) => ({ key, value }));
+  // An earlier attempt of this push whose answer was lost (a timeout, a 503 after the server acted):
+  // its run is registered (once) and aliased, not uploaded and registered again (a review saw two
+  // versions of one folder, and an alias left behind).
+  const earlier = a.pushId ? await resumed(server, a, exp, tags) : undefined;
+  if (earlier) return earlier;
   // Stopped by labsync (Ctrl-C, timeout, stall): the run is closed as FAILED, never left RUNNING. The
   // handler is in place before the run is created: a SIGTERM while the create is answered is held until
   // the run's id is known (the run exists on the server the moment it answers).
@@ -103,17 +112,45 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
   }
   process.off('SIGTERM', stop);
   await api(server, 'POST', 'runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() }, 'finish the run');
-  try {
-    await api(server, 'POST', 'registered-models/create', { name: a.model }, `register model '${a.model}'`);
-  } catch (error) {
-    if (!(error instanceof ClientError) || error.code !== 'RESOURCE_ALREADY_EXISTS') throw error;
-  }
-  const made = await api<{ model_version: { version: string } }>(server, 'POST', 'model-versions/create', {
-    name: a.model, source: `${created.run.info.artifact_uri}/${FILES_DIR}`, run_id: runId, tags, description: `pushed by labsync from ${hostname()}`,
-  }, `create a version of model '${a.model}'`);
-  const version = Number(made.model_version.version);
-  if (a.alias) await api(server, 'POST', 'registered-models/alias', { name: a.model, alias: a.alias, version: String(version) }, `point alias '${a.alias}' at version ${version}`);
+  const version = await register(server, a, runId, created.run.info.artifact_uri, tags);
   return { model: a.model, version, alias: a.alias ?? null, runId, files: moved.files, bytes: moved.bytes };
+}
+
+/** The run's tag naming the labsync push that made it (PushArgs.pushId). */
+const PUSH_TAG = 'labsync.push';
+const quoted = (s: string): string => `'${s.replace(/'/g, "\\'")}'`;
+
+/** The finished run's version (made now if the earlier attempt stopped before), the alias pointed at it. */
+async function register(server: Server, a: PushArgs, runId: string, artifactUri: string, tags: { key: string; value: string }[], existing?: number): Promise<number> {
+  let version = existing;
+  if (version === undefined) {
+    try {
+      await api(server, 'POST', 'registered-models/create', { name: a.model }, `register model '${a.model}'`);
+    } catch (error) {
+      if (!(error instanceof ClientError) || error.code !== 'RESOURCE_ALREADY_EXISTS') throw error;
+    }
+    const made = await api<{ model_version: { version: string } }>(server, 'POST', 'model-versions/create', {
+      name: a.model, source: `${artifactUri}/${FILES_DIR}`, run_id: runId, tags, description: `pushed by labsync from ${hostname()}`,
+    }, `create a version of model '${a.model}'`);
+    version = Number(made.model_version.version);
+  }
+  if (a.alias) await api(server, 'POST', 'registered-models/alias', { name: a.model, alias: a.alias, version: String(version) }, `point alias '${a.alias}' at version ${version}`);
+  return version;
+}
+
+/** This push's run as an earlier attempt finished it (uploads and SHA256SUMS in, marked FINISHED), carried to its end; undefined: none. */
+async function resumed(server: Server, a: PushArgs, exp: string, tags: { key: string; value: string }[]): Promise<Record<string, unknown> | undefined> {
+  const found = await api<{ runs?: { info: { run_id: string; status: string; artifact_uri: string } }[] }>(server, 'POST', 'runs/search', {
+    experiment_ids: [exp], filter: `tags.\`${PUSH_TAG}\` = ${quoted(a.pushId as string)}`, max_results: 10,
+  }, `look for an earlier attempt of this push`);
+  const run = found.runs?.find((r) => r.info.status === 'FINISHED');
+  if (!run) return undefined;
+  const versions = await api<{ model_versions?: { version: string }[] }>(server, 'GET', 'model-versions/search', {
+    filter: `name=${quoted(a.model)} and run_id=${quoted(run.info.run_id)}`,
+  }, `look for the version of run ${run.info.run_id}`);
+  const had = versions.model_versions?.[0];
+  const version = await register(server, a, run.info.run_id, run.info.artifact_uri, tags, had ? Number(had.version) : undefined);
+  return { model: a.model, version, alias: a.alias ?? null, runId: run.info.run_id, files: 0, bytes: 0, resumed: true };
 }
 
 /** Streams one file of `folder`, hashing it; `to` undefined: only hashed (check --full). */

@@ -18,11 +18,12 @@ import { parseListed, parseRecord } from './parse.js';
 
 const excludesOf = (pair: Parameters<Adapter['transfer']>[0]): string[] => [...pair.exclude, ...ownExcludes(pair)];
 
-function pushCommand(pair: Parameters<Adapter['transfer']>[0]) {
+/** `pushId`: the run's stamp, the same in every attempt of this command (a retry resumes, mlflow-client/transfer.ts). */
+function pushCommand(pair: Parameters<Adapter['transfer']>[0], pushId: string) {
   const r = endpointOf(pair);
   const commit = headCommit(pair.local);
   const tags = { 'labsync.pair': pair.name, 'labsync.host': hostname(), ...(commit ? { 'labsync.commit': commit } : {}) };
-  return client(pair, 'push', { dir: pair.local, experiment: r.experiment, excludes: excludesOf(pair), tags, ...(pair.alias ? { alias: pair.alias } : {}) },
+  return client(pair, 'push', { dir: pair.local, experiment: r.experiment, excludes: excludesOf(pair), tags, pushId: `${hostname()} ${pair.name} ${pushId}`, ...(pair.alias ? { alias: pair.alias } : {}) },
     `register ${pair.local} as a new version of ${r.model}${pair.alias ? ` @${pair.alias}` : ''}`, true);
 }
 
@@ -56,9 +57,9 @@ export const mlflow: Adapter = {
       local: { sha256: true },
       modifyWindowMs: 0,
     }),
-    transfer: (pair, direction, plan) => {
+    transfer: (pair, direction, plan, ctx) => {
       // A version is the whole folder: any change registers all of it again (a new version).
-      if (direction === 'push') return { send: [pushCommand(pair)], delete: [] };
+      if (direction === 'push') return { send: [pushCommand(pair, ctx.stamp)], delete: [] };
       return { send: [pullCommand(pair, [...plan.send, ...plan.replace].map((f) => f.path))], delete: [], deleteLocal: plan.delete.map((f) => f.path) };
     },
   },
@@ -70,7 +71,7 @@ export const mlflow: Adapter = {
       return direction === 'push' ? { transfer: walkTree(pair.local, excludesOf(pair)).map((f) => f.path), delete: [] } : { transfer: listed.files.map((f) => f.path), delete: [] };
     },
   }),
-  transfer: (pair, direction, _ctx, changes) => (direction === 'push' ? [pushCommand(pair)] : [pullCommand(pair, changes?.transfer ?? [])]),
+  transfer: (pair, direction, ctx, changes) => (direction === 'push' ? [pushCommand(pair, ctx.stamp)] : [pullCommand(pair, changes?.transfer ?? [])]),
   // check --full: every file of the version downloaded and hashed, against every local byte read.
   verify: (pair, mode) => ({
     commands: [client(pair, 'full', pickOf(pair, pair.mode), `download and hash ${describeVersion(pair, pair.mode)} of ${endpointOf(pair).model}`, false)],
