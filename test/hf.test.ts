@@ -117,6 +117,18 @@ ${o.extra ?? ''}`;
     expect(json<{ pairs: { verify: { bytesHashed: { local: number; remote: number } } }[] }>(check).pairs[0]?.verify.bytesHashed).toEqual({ local: 30, remote: 0 });
   });
 
+  it('the receipt of a push with verify off names the commit the push made (not the one listed before it)', async () => {
+    const repo = newRepo();
+    const { lab } = seeded(repo, { create: true, extra: '    verify: none\n' });
+    expect((await cli(lab, ['models', 'push'])).exitCode).toBe(0);
+    const dirOf = repoDir(hub.mirrors, 'model', repo);
+    expect(receipts(lab).at(-1)).toMatchObject({ status: 'ok', remoteCommit: git(dirOf, ['rev-parse', 'main']) });
+    lab.write(lab.path('models/release/config.json'), '{"layers": 3}\n');
+    expect((await cli(lab, ['models', 'push'])).exitCode).toBe(0);
+    expect(receipts(lab).at(-1)).toMatchObject({ status: 'ok', remoteCommit: git(dirOf, ['rev-parse', 'main']) });
+    expect(receipts(lab).at(-1)?.remoteCommit).not.toBe(receipts(lab).at(-2)?.remoteCommit);
+  });
+
   it('a no-op push makes no commit and runs no upload; one changed file makes exactly one commit sending only it', async () => {
     const repo = newRepo();
     const { lab } = seeded(repo, { create: true });

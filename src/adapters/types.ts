@@ -227,6 +227,8 @@ export interface Adapter {
   classify(output: ToolOutput, command: Command): Outcome;
   /** What a receipt records beyond files and bytes (mlflow: model, version, alias), from the transfer's or else the listing's outputs. */
   record?(outputs: readonly ToolOutput[]): RunRecord | undefined;
+  /** The remote revision a push made (hf: the commit `hf upload --json` names): the receipt's, not the newest one a later listing sees. */
+  madeRevision?(outputs: readonly ToolOutput[]): string | undefined;
   parseStats?(output: ToolOutput): TransferStats;
   parseProgress?(line: string): Progress | undefined;
 }

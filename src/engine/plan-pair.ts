@@ -17,7 +17,7 @@ import { atPlan } from './plan-seam.js';
 import { inSlice, runFingerprint } from './shard.js';
 import { slicePlan, sliceVerify } from './shard-plan.js';
 import { hasDigest, localListing, remoteAfterPush, remoteListing, withBlobIds } from './listings.js';
-import { forgetRemoteCommit, warmVersion } from './receipt.js';
+import { forgetRemoteCommit, madeRemoteCommit, warmVersion } from './receipt.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import { stopped, type Body } from './outcome.js';
 import type { PairRunOptions, ShardRun } from './pair-options.js';
@@ -92,14 +92,18 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
     attempts = moved.attempts;
     warnings.push(...moved.warnings);
     record = adapter.record?.(moved.outputs) ?? record;
+    // The first listing's commit is stale now; the one the push made is the receipt's (verify or not).
+    if (direction === 'push') {
+      forgetRemoteCommit(pair);
+      const made = adapter.madeRevision?.(moved.outputs);
+      if (made) madeRemoteCommit(pair, made);
+    }
   }
   const base = { attempts, changes, warnings, files: changes.transfer.length, bytes: planBytes(plan), ...(record ? { record } : {}), ...(movedBy ? { movedBy } : {}) };
   if (!o.verify || pair.verify === 'none') return { status: 'ok', ...base };
 
   // Verify from listings: a push lists the remote once more; a pull compares what landed with the
   // listing the plan was made from. The local side comes from the hash cache either way.
-  // The commit the push made is the one the relisting is taken at; the first listing's is stale now.
-  if (direction === 'push' && !isEmptyPlan(plan)) forgetRemoteCommit(pair);
   // A due full_check (full-check.ts) verifies as `check --full` does: every local byte read again, or the tool's download.
   if (!hasDigest(lister.local) || (pair.verify === 'checksum' && fullCheckDue(pair, false))) return fromTool(pair, adapter, direction, ctx, o, base);
   const mode = pair.verify;

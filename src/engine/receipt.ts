@@ -40,9 +40,21 @@ export function rememberSumsDigest(pair: ResolvedPair, digest: string, files: nu
 
 /** The remote's commit id at the end of a run (an hf repo's), by pair, from its last listing. */
 const remoteCommits = new Map<string, string>();
+/** Pairs whose commit is the one their push made: a listing after it (the verify's) may see a newer one of someone else's. */
+const madeCommits = new Set<string>();
 const pairKey = (pair: Pick<ResolvedPair, 'root' | 'name'>): string => `${pair.root}\0${pair.name}`;
-export const rememberRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>, commit: string): void => void remoteCommits.set(pairKey(pair), commit);
-export const forgetRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>): void => void remoteCommits.delete(pairKey(pair));
+export const rememberRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>, commit: string): void => {
+  if (!madeCommits.has(pairKey(pair))) remoteCommits.set(pairKey(pair), commit);
+};
+/** The commit this run's push made: the receipt's, whatever a listing after it sees. */
+export const madeRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>, commit: string): void => {
+  remoteCommits.set(pairKey(pair), commit);
+  madeCommits.add(pairKey(pair));
+};
+export const forgetRemoteCommit = (pair: Pick<ResolvedPair, 'root' | 'name'>): void => {
+  remoteCommits.delete(pairKey(pair));
+  madeCommits.delete(pairKey(pair));
+};
 
 export async function recordReceipt(pair: ResolvedPair, result: PairResult, stamp: string, redact: Redactor = makeRedactor(process.env), appliedPlan?: string): Promise<string> {
   const ok = result.status === 'ok';
@@ -69,5 +81,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     ...(result.shard ? { shard: result.shard } : {}),
     ...(remoteCommits.has(pairKey(pair)) && result.status !== 'failed' ? { remoteCommit: remoteCommits.get(pairKey(pair)) as string } : {}),
   };
+  // The next run of the pair (watch) takes its commit from its own listings again.
+  madeCommits.delete(pairKey(pair));
   return writeReceipt(pair.root, `${stamp}`, receipt);
 }

@@ -9,7 +9,7 @@ import { createArgv, downloadArgv, hfEnv, hfRemote, listArgv, uploadArgv } from 
 import { classify } from './classify.js';
 import { commitText } from './commit-text.js';
 import { LIST_TREE_PY } from './list-tree.js';
-import { parseListing, parseVersion } from './parse.js';
+import { parseListing, parseUploadCommit, parseVersion } from './parse.js';
 import { hfPython } from './python.js';
 
 function command(pair: ResolvedPair, tool: string, args: string[], label: string, mutates: boolean, answers?: RegExp, input?: string): Command {
@@ -86,5 +86,6 @@ export const hf: Adapter = {
       };
     },
   },
+  madeRevision: (outputs) => parseUploadCommit(outputs.at(-1)?.stdout ?? ''),
   classify,
 };
