@@ -296,7 +296,7 @@ ${o.extra ?? ''}`;
     expect(remoteTree(repo).has('config.json')).toBe(true);
   });
 
-  it('a Hub that stops answering fails the pair (exit 1) within the retries, never a hang; hf download\'s "Returning existing local_dir" is a failure', async () => {
+  it('a Hub that stops answering fails the pair (exit 1) within the retries, never a hang; one that fails after the listing fails the pull, nothing written', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const lab = new Lab();
     lab.manifest(manifest(newRepo(), { mode: 'pull', extra: '    retries: 1\n    retry_delay: 1s\n    stall_timeout: 10s\n' }));
@@ -318,18 +318,20 @@ ${o.extra ?? ''}`;
       silent.close();
     }
 
-    // The listing answers, then the Hub fails: hf download exits 0 into the non-empty folder.
+    // The listing answers, then the Hub fails its downloads: the pull fails, nothing lands (hf download
+    // pinned to the listed commit asks no revision; unpinned, it once exited 0 with "Returning existing
+    // local_dir", which classify takes for a failure).
     const repo = newRepo();
     expect((await cli(seeded(repo, { create: true }).lab, ['models', 'push'])).exitCode).toBe(0);
     lab.manifest(manifest(repo, { mode: 'pull' }));
-    hub.standIn.failRevisionsAfter(1);
+    hub.standIn.failReadsAfter(1);
     try {
       const trap = await cli(lab, ['models', 'pull', '--json']);
       expect(trap.exitCode, trap.stdout).toBe(1);
-      expect(json<Doc>(trap).pairs[0]?.error).toMatch(/Returning existing local_dir/);
+      expect(json<Doc>(trap).pairs[0]?.status).toBe('failed');
       expect(readdirSync(lab.path('models/release'))).not.toContain('config.json');
     } finally {
-      hub.standIn.failRevisionsAfter(undefined);
+      hub.standIn.failReadsAfter(undefined);
     }
   });
 

@@ -135,6 +135,11 @@ export interface TransferHow {
   readonly tree?: boolean;
   /** An interrupted file leaves nothing at the destination, not even a partial kept aside to resume (drain). */
   readonly whole?: boolean;
+  /**
+   * The remote revision the plan was made from (hf: the listed commit; mlflow: the listed version): a
+   * pull reads exactly it, not whatever the branch or alias names by the time the download starts.
+   */
+  readonly at?: string | number;
 }
 
 /** The commands that carry out a plan, and what the engine prepares or finishes around them. */

@@ -43,7 +43,7 @@ export const hasDigest = (want: Lister['local']): boolean => Boolean(want.md5 ||
  * aws-cli would (s3-direct.ts); else, or when that fails in any way, by the tool, whose retries and
  * error messages then apply. `show` receives what was run, as the pair's commands.
  */
-export async function remoteListing(lister: Lister, ctx: AttemptContext, show: Show = () => undefined): Promise<{ value: Listing; outputs: readonly ToolOutput[] } | { stop: Body }> {
+export async function remoteListing(lister: Lister, ctx: AttemptContext, show: Show = () => undefined): Promise<{ value: Listing; outputs: readonly ToolOutput[]; revision?: string } | { stop: Body }> {
   const direct = await listDirect(lister, ctx);
   if (direct?.entries) {
     show([direct.shown as string]);
@@ -60,7 +60,7 @@ export async function remoteListing(lister: Lister, ctx: AttemptContext, show: S
   // A listing's digest leaves out sha256s (the local side's come from a cache); where the remote has
   // commits (hf), its commit id stands for the content, so a saved plan goes stale when it moves.
   const digest = got.value.revision ? createHash('sha256').update(`${value.digest}\0${got.value.revision}`).digest('hex') : value.digest;
-  return { value: { ...value, digest }, outputs: got.outputs };
+  return { value: { ...value, digest }, outputs: got.outputs, ...(got.value.revision ? { revision: got.value.revision } : {}) };
 }
 
 /**

@@ -87,7 +87,9 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
     }
     const own = direction === 'push' ? await ownPut(pair, lister, plan, o, ctx, show) : undefined;
     if (own?.kind === 'ok') movedBy = 'labsync-s3';
-    const moved = own ?? (await viaTool(pair, adapter, direction, plan, o, ctx, show));
+    // A pull reads the revision it planned from (hf's commit, mlflow's version), never a newer one.
+    const at = direction === 'pull' ? (remote.revision ?? (typeof record?.version === 'number' ? record.version : undefined)) : undefined;
+    const moved = own ?? (await viaTool(pair, adapter, direction, plan, o, ctx, show, at));
     if (moved.kind !== 'ok') return { ...stopped(moved), changes };
     attempts = moved.attempts;
     warnings.push(...moved.warnings);
@@ -126,8 +128,8 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
 }
 
 /** The tool moves exactly the planned files. */
-async function viaTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' | 'pull', plan: PairPlan, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Attempted> {
-  const planned = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan);
+async function viaTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' | 'pull', plan: PairPlan, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void, at?: string | number): Promise<Attempted> {
+  const planned = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan, at === undefined ? {} : { at });
   const commands = [...planned.send, ...planned.delete];
   show(commands);
   o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });

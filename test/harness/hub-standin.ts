@@ -13,8 +13,11 @@ export interface StandIn {
   readonly port: number;
   /** Commits made through the API so far (every repo). */
   readonly commits: () => number;
-  /** From the (n+1)th revision lookup on, answer 503: a Hub that fails between labsync's listing and hf's download. */
-  failRevisionsAfter(n: number | undefined): void;
+  /**
+   * From the (n+1)th read on (a revision lookup or a file download), answer 503: a Hub that fails
+   * between labsync's listing and hf's download.
+   */
+  failReadsAfter(n: number | undefined): void;
   /** Take uploads (preupload) and never answer: a Hub gone silent mid-push. */
   silentUploads(on: boolean): void;
 }
@@ -39,7 +42,7 @@ const notFound = (res: ServerResponse, code: 'RepoNotFound' | 'RevisionNotFound'
 
 export function startStandIn(mirrors: string, port: number, olahPort: number): Promise<StandIn> {
   let commits = 0;
-  let revisionsLeft: number | undefined;
+  let readsLeft: number | undefined;
   let silent = false;
   const base = `http://127.0.0.1:${port}`;
 
@@ -134,7 +137,7 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
       return send(res, 200, {});
     }
 
-    if (revisionsLeft !== undefined && /\/revision\//.test(p) && revisionsLeft-- <= 0) return send(res, 503, { error: 'Service Unavailable' });
+    if (readsLeft !== undefined && /\/(revision|resolve)\//.test(p) && readsLeft-- <= 0) return send(res, 503, { error: 'Service Unavailable' });
     // Reads go to olah, but a missing repo or revision is answered as the Hub answers it.
     if ((m = /^\/api\/(models|datasets|spaces)\/([^/]+\/[^/]+)(?:\/(?:revision|tree|paths-info)\/([^/]+).*)?$/.exec(p))
       ?? (m = /^\/(?:(datasets|spaces)\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\//.exec(p))) {
@@ -158,7 +161,7 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failRevisionsAfter: (n) => void (revisionsLeft = n), silentUploads: (on) => void (silent = on) }));
+    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failReadsAfter: (n) => void (readsLeft = n), silentUploads: (on) => void (silent = on) }));
   });
 }
 

@@ -29,6 +29,9 @@ describe('hf argv', () => {
 
   it('downloads exactly the planned files at the revision', () => {
     expect(downloadArgv(pair(), ['w?.bin'])).toEqual(['download', 'org/m', '--repo-type', 'model', '--revision', 'main', '--local-dir', '/lab/models/release', '--force-download', '--include=w[?].bin']);
+    // At the commit the plan was listed at (the branch may move before the download).
+    const listedAt = 'a'.repeat(40);
+    expect(downloadArgv(pair(), ['w.bin'], listedAt).slice(0, 6)).toEqual(['download', 'org/m', '--repo-type', 'model', '--revision', listedAt]);
     expect(literal('plain/name.txt')).toBe('plain/name.txt');
   });
 

@@ -65,9 +65,10 @@ export function uploadArgv(pair: ResolvedPair, plan: PairPlan, text: CommitText)
  * within a second of that metadata, so a copy damaged right after a pull would be kept. Every file
  * here is one labsync found different: it must be fetched.
  */
-export function downloadArgv(pair: ResolvedPair, paths: readonly string[]): string[] {
+/** `at`: the commit the plan was listed at (the branch may move meanwhile); else the pair's revision. */
+export function downloadArgv(pair: ResolvedPair, paths: readonly string[], at?: string): string[] {
   const r = hfRemote(pair);
-  return ['download', r.repo, ...typeArgs(r), '--revision', r.revision, '--local-dir', pair.local, '--force-download', ...paths.map((p) => `--include=${literal(p)}`)];
+  return ['download', r.repo, ...typeArgs(r), '--revision', at ?? r.revision, '--local-dir', pair.local, '--force-download', ...paths.map((p) => `--include=${literal(p)}`)];
 }
 
 /** Creating the repo is explicit (`create: true`), private, and never fails on one that exists. */

@@ -66,12 +66,12 @@ export const hf: Adapter = {
   },
   files: {
     list: lister,
-    transfer: (pair, direction, plan, ctx) => {
+    transfer: (pair, direction, plan, ctx, how) => {
       const r = hfRemote(pair);
       if (direction === 'pull') {
         const paths = [...plan.send, ...plan.replace].map((f) => f.path);
         return {
-          send: paths.length ? [command(pair, 'hf', downloadArgv(pair, paths), `pull ${paths.length} files from hf repo ${at(pair)}`, true)] : [],
+          send: paths.length ? [command(pair, 'hf', downloadArgv(pair, paths, typeof how?.at === 'string' ? how.at : undefined), `pull ${paths.length} files from hf repo ${at(pair)}`, true)] : [],
           delete: [],
           deleteLocal: plan.delete.map((f) => f.path),
         };

@@ -27,9 +27,10 @@ function pushCommand(pair: Parameters<Adapter['transfer']>[0], pushId: string) {
     `register ${pair.local} as a new version of ${r.model}${pair.alias ? ` @${pair.alias}` : ''}`, true);
 }
 
-function pullCommand(pair: Parameters<Adapter['transfer']>[0], paths: readonly string[]) {
+/** `at`: the version the plan was listed from (an alias may move meanwhile); the alias stays named for the record. */
+function pullCommand(pair: Parameters<Adapter['transfer']>[0], paths: readonly string[], at?: number) {
   const r = endpointOf(pair);
-  return client(pair, 'pull', { dir: pair.local, ...pickOf(pair, 'pull') }, `pull ${describeVersion(pair, 'pull')} of ${r.model} into ${pair.local}`, true, paths.map((p) => `${p}\0`).join(''));
+  return client(pair, 'pull', { dir: pair.local, ...pickOf(pair, 'pull'), ...(at !== undefined ? { version: at } : {}) }, `pull ${describeVersion(pair, 'pull')} of ${r.model} into ${pair.local}`, true, paths.map((p) => `${p}\0`).join(''));
 }
 
 export const mlflow: Adapter = {
@@ -57,10 +58,10 @@ export const mlflow: Adapter = {
       local: { sha256: true },
       modifyWindowMs: 0,
     }),
-    transfer: (pair, direction, plan, ctx) => {
+    transfer: (pair, direction, plan, ctx, how) => {
       // A version is the whole folder: any change registers all of it again (a new version).
       if (direction === 'push') return { send: [pushCommand(pair, ctx.stamp)], delete: [] };
-      return { send: [pullCommand(pair, [...plan.send, ...plan.replace].map((f) => f.path))], delete: [], deleteLocal: plan.delete.map((f) => f.path) };
+      return { send: [pullCommand(pair, [...plan.send, ...plan.replace].map((f) => f.path), typeof how?.at === 'number' ? how.at : undefined)], delete: [], deleteLocal: plan.delete.map((f) => f.path) };
     },
   },
   // Without labsync's own plan (LABSYNC_PLAN=0): the whole folder or the whole version.

@@ -98,6 +98,9 @@ describe('mlflow manifest', () => {
     expect(cmd?.args[0]).toMatch(/mlflow-client\.js$/);
     expect(cmd?.args.slice(1)).toEqual(['pull', JSON.stringify({ model: 'clf', dir: '/lab/models/clf', alias: 'prod' })]);
     expect(pulled?.deleteLocal).toEqual(['old']);
+    // The version the plan was listed from: read exactly it, even if the alias moves before the download.
+    const pinned = mlflow.files?.transfer(pair, 'pull', plan, { stamp: 's', tty: false, verbose: false, resync: false, full: false }, { at: 7 });
+    expect(JSON.parse(pinned?.send[0]?.args[2] ?? '{}')).toEqual({ model: 'clf', dir: '/lab/models/clf', alias: 'prod', version: 7 });
     const pushed = mlflow.files?.transfer(pair, 'push', plan, { stamp: 's', tty: false, verbose: false, resync: false, full: false });
     const args = JSON.parse(pushed?.send[0]?.args[2] ?? '{}') as Record<string, unknown>;
     expect(args).toMatchObject({ model: 'clf', dir: '/lab/models/clf', experiment: 'labsync', alias: 'prod', tags: { 'labsync.pair': 'clf' } });
