@@ -42,6 +42,16 @@ describe('check on a local folder remote sees its symlinks', () => {
     await checked(lab, 0);
   });
 
+  it('a link whose target differs in a byte that is not UTF-8 is drift (targets compared byte for byte)', async () => {
+    const lab = linkLab(false);
+    symlinkSync(Buffer.from('t\xff', 'latin1'), lab.path('raw/odd'));
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    await checked(lab, 0);
+    rmSync(lab.outside('nas', 'odd'));
+    symlinkSync(Buffer.from('t\xfe', 'latin1'), lab.outside('nas', 'odd'));
+    expect((await checked(lab, 4)).verify?.changed).toEqual(['odd']);
+  });
+
   it('a mirror\'s link only at the destination is drift too', async () => {
     const lab = linkLab(true);
     expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);

@@ -56,10 +56,12 @@ describe.skipIf(!installed)('mlflow pairs and a server gone wrong (mlflow server
     // Retrained: the same size, other bytes; the alias moves to it.
     await registerAsOthersDo(server, model, { 'weights.bin': 'BBBBBBBB' }, 'prod');
     expect((await b.cli(['models', 'status'])).exitCode).toBe(4);
+    // Part files of a pull killed outright (no handler ran) go with the next pull; a live writer's stay.
+    b.write(b.path('models/clf/.labsync-part-4194303-weights.bin'), 'AAAA').write(b.path(`models/clf/.labsync-part-${process.pid}-x.bin`), 'live');
     const pulled = await b.cli(['models', 'pull', '--json']);
     expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
     expect(pairOf(pulled)).toMatchObject({ status: 'ok', changes: { transfer: ['weights.bin'] } });
-    expect(b.tree(b.path('models/clf'))).toEqual({ 'weights.bin': 'BBBBBBBB' });
+    expect(b.tree(b.path('models/clf'))).toEqual({ 'weights.bin': 'BBBBBBBB', [`.labsync-part-${process.pid}-x.bin`]: 'live' });
     expect(pairOf(await b.cli(['models', 'pull', '--json']))).toMatchObject({ status: 'ok', changes: { transfer: [] } });
   });
 

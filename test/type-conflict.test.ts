@@ -63,6 +63,19 @@ describe('a mirror push replaces a destination folder with the file the source h
   });
 });
 
+describe('a mirror push replaces a destination folder holding only empty folders (no listing shows it) with the source\'s file', () => {
+  for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
+    const { lab, far } = mirrorLab(kind);
+    for (const k of KEPT) lab.write(lab.path('raw', k), k);
+    await pushed(lab);
+    mkdirSync(far('a', 'b', 'c'), { recursive: true });
+    lab.write(lab.path('raw/a'), 'now a file');
+    expect(await pushed(lab)).toMatchObject({ status: 'ok', changes: { transfer: ['a'] }, verify: { status: 'in_sync' } });
+    expect(lab.tree(far())).toMatchObject({ a: 'now a file' });
+    await settled(lab, 'push');
+  });
+});
+
 describe('a mirror pull replaces a local file with the (empty) folder the host has there', () => {
   for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
     const { lab, far } = mirrorLab(kind);

@@ -140,6 +140,8 @@ export interface TransferHow {
    * pull reads exactly it, not whatever the branch or alias names by the time the download starts.
    */
   readonly at?: string | number;
+  /** A re-send after the verify found drift: it never deletes a folder to make way (one made since the plan; the guard never saw it). */
+  readonly repair?: boolean;
 }
 
 /** The commands that carry out a plan, and what the engine prepares or finishes around them. */

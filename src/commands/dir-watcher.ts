@@ -7,7 +7,8 @@
 // at all. On a 1M-file tree of 1000 folders that reads 1 folder instead of 1001 (1M names) before watch
 // is ready. A folder with subfolders is read whole: stopping once the count is reached could miss one
 // when another is made and a third removed during the read.
-import { type Dirent, existsSync, type FSWatcher, lstatSync, readdirSync, statfsSync, watch } from 'node:fs';
+import { chmodSync, type Dirent, existsSync, type FSWatcher, lstatSync, mkdtempSync, readdirSync, rmSync, statfsSync, watch } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
 import type { WatchEventType } from './watch-filter.js';
 
@@ -225,10 +226,34 @@ interface Identity { readonly ino: number; readonly birth: number }
 function identityOf(path: string): Identity | undefined {
   try {
     const st = lstatSync(path);
-    return st.isDirectory() ? { ino: st.ino, birth: st.birthtimeMs } : undefined;
+    return st.isDirectory() ? { ino: st.ino, birth: birthTimesReal() ? st.birthtimeMs : 0 } : undefined;
   } catch {
     return undefined;
   }
+}
+
+let realBirth: boolean | undefined;
+/**
+ * Whether this system's birth times are real: without statx (Linux before 4.11, or statx refused by a
+ * seccomp filter) libuv gives the ctime instead, which every change in the folder moves: taken for a
+ * birth time, every event would look like a new folder (a review). Asked once: a folder's chmod.
+ */
+function birthTimesReal(): boolean {
+  if (realBirth !== undefined) return realBirth;
+  let dir: string | undefined;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'labsync-birth-'));
+    const before = lstatSync(dir);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // the ctime must move past the clock's grain
+    chmodSync(dir, 0o700);
+    const after = lstatSync(dir);
+    realBirth = before.birthtimeMs > 0 && after.birthtimeMs === before.birthtimeMs && after.ctimeMs !== before.ctimeMs;
+  } catch {
+    realBirth = false;
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+  return realBirth;
 }
 
 /** A later watch's failure, saying what it means: changes under the folder are not seen. */

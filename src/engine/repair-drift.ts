@@ -37,7 +37,7 @@ export async function repairOnce(r: Repair, verified: VerifyResult): Promise<Ver
   const again = approved ? differing.filter((p) => approved.has(p)) : differing;
   if (!again.length) return verified;
   o.emit({ kind: 'pair_step', pair: pair.name, step: `repairing ${again.length} file${again.length === 1 ? '' : 's'}` });
-  const stop = await move(r.adapter, asRerun(r.adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan).send ?? [], 'repair'), r.ctx, r.show, r.moved);
+  const stop = await move(r.adapter, asRerun(r.adapter.files?.transfer(pair, direction, filesPlan(again, 'content'), o.plan, { repair: true }).send ?? [], 'repair'), r.ctx, r.show, r.moved);
   if (stop) return { stop };
   const after = await r.verifyAgain(again);
   if (!('stop' in after) && after.status === 'in_sync') r.warnings.push(`repaired ${again.length} file${again.length === 1 ? '' : 's'} that differed after the transfer: ${again.slice(0, 3).join(', ')}${again.length > 3 ? ', …' : ''}`);

@@ -1,6 +1,6 @@
 // Moving a folder to a new model version and a version's files back, each byte hashed as it passes.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, readdirSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -145,10 +145,11 @@ async function resumed(server: Server, a: PushArgs, exp: string, tags: { key: st
   }, `look for an earlier attempt of this push`);
   const run = found.runs?.find((r) => r.info.status === 'FINISHED');
   if (!run) return undefined;
-  const versions = await api<{ model_versions?: { version: string }[] }>(server, 'GET', 'model-versions/search', {
-    filter: `name=${quoted(a.model)} and run_id=${quoted(run.info.run_id)}`,
+  // By run alone, the model's name checked here: older servers take one expression in this filter.
+  const versions = await api<{ model_versions?: { name: string; version: string }[] }>(server, 'GET', 'model-versions/search', {
+    filter: `run_id=${quoted(run.info.run_id)}`,
   }, `look for the version of run ${run.info.run_id}`);
-  const had = versions.model_versions?.[0];
+  const had = versions.model_versions?.find((v) => v.name === a.model);
   const version = await register(server, a, run.info.run_id, run.info.artifact_uri, tags, had ? Number(had.version) : undefined);
   return { model: a.model, version, alias: a.alias ?? null, runId: run.info.run_id, files: 0, bytes: 0, resumed: true };
 }
@@ -187,6 +188,7 @@ export async function pull(server: Server, a: PullArgs): Promise<Record<string, 
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   try {
+    sweepParts(new Set(a.paths.map((p) => dirname(join(a.dir, p)))));
     for (const path of a.paths) await pullOne(path);
   } finally {
     process.off('SIGTERM', stop);
@@ -210,6 +212,34 @@ export async function pull(server: Server, a: PullArgs): Promise<Record<string, 
       await rm(part, { force: true });
     }
     process.stderr.write(progressLine(moved.bytes, moved.files));
+  }
+}
+
+/**
+ * Part files a killed pull left (SIGKILL, power loss: no handler ran) in the folders this pull writes to:
+ * removed when the process that wrote them is gone, else they stay for good (the pair excludes them).
+ */
+function sweepParts(dirs: ReadonlySet<string>): void {
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue; // not made yet
+    }
+    for (const name of names) {
+      const pid = Number(/^\.labsync-part-(\d+)-/.exec(name)?.[1]);
+      if (pid && pid !== process.pid && !alive(pid)) rmSync(join(dir, name), { force: true });
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,17 +3,20 @@
 // or gone at one side is drift, without reading any file (rsync -c over both trees read every byte).
 import { existsSync } from 'node:fs';
 import { readOutput } from '../exec/run.js';
-import { excludedPath } from './find-list.js';
+import { excludedPath, pruneArgs } from './find-list.js';
 
 export async function listLinks(root: string, excludes: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (!existsSync(root)) return out;
-  const r = await readOutput(['find', '.', '-type', 'l', '-printf', '%P\\0%l\\0'], root);
+  // As the files' listing walks (find-list.ts): excluded folders pruned, a folder removed mid-walk (a job
+  // rotating checkpoints) no failure.
+  const r = await readOutput(['find', '.', '-ignore_readdir_race', ...pruneArgs(excludes), '-type', 'l', '-printf', '%P\\0%l\\0'], root);
   if (r.exitCode !== 0) throw new Error(`find could not list the symlinks under ${root}: ${r.stderr.trim()}`);
   const excluded = excludedPath(excludes);
-  const parts = r.stdout.toString('utf8').split('\0');
+  // A target is compared byte for byte (latin1 keeps every byte); a name is read as UTF-8 to be shown.
+  const parts = r.stdout.toString('latin1').split('\0');
   for (let i = 0; i + 1 < parts.length; i += 2) {
-    const path = parts[i] as string;
+    const path = Buffer.from(parts[i] as string, 'latin1').toString('utf8');
     if (!excluded?.(path)) out.set(path, parts[i + 1] as string);
   }
   return out;

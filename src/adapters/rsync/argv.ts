@@ -93,7 +93,7 @@ export interface FilesHow {
   readonly keepPartial?: boolean;
   readonly tree?: boolean;
   readonly rerun?: string;
-  /** The plan sends a file where the destination has a folder whose files it deletes (a mirror's): rsync may make way. */
+  /** A mirror's planned file may replace a folder at the destination (not a repair's re-send): rsync may make way. */
   readonly makeWay?: boolean;
 }
 
@@ -108,7 +108,7 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   // A mirror's planned file where the destination has a folder: rsync deletes the folder's files (the
   // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
   // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
-  // Only for such a plan: a repair's re-send must not delete a folder made since (the guard never saw it).
+  // Not for a repair's re-send: it must not delete a folder made since (the guard never saw it).
   if (pair.delete && how.makeWay) args.push('--force');
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);

@@ -1,4 +1,4 @@
-import { needsContentCompare, nulList, underSentFile } from '../../plan/changes.js';
+import { needsContentCompare, nulList } from '../../plan/changes.js';
 import type { Adapter, Command, FileSync, Probe, ToolOutput } from '../types.js';
 import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
 import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from './remote.js';
@@ -32,8 +32,9 @@ const planned: FileSync['transfer'] = (pair, direction, plan, ctx, how = {}) => 
   const paths = [...plan.send, ...plan.replace].map((f) => f.path);
   const targets = how.deleteTargets ?? plan.delete.map((f) => f.path);
   const content = needsContentCompare(plan);
-  const replaced = underSentFile(plan);
-  const makeWay = plan.delete.some((f) => replaced(f.path));
+  // A mirror's file may replace a folder at the destination: one the plan empties (its files planned
+  // deletions), or one holding only empty folders, which no listing shows. Not a repair's re-send.
+  const makeWay = !how.repair;
   const call = (files: readonly string[], compress: boolean, note: string, tree = false): Command => ({
     tool: 'rsync', args: filesArgv(pair, direction, ctx, content, { compress, keepPartial: !how.whole, tree, makeWay }), cwd: pair.root, mutates: true,
     label: `${direction} ${files.length} file${files.length === 1 ? '' : 's'} of ${pair.name}${note}`, ...(tree ? {} : { input: nulList(files) }),
