@@ -1,33 +1,23 @@
 // MLflow pairs where the server's state or behaviour is wrong (a review's findings), against a real
 // `mlflow server` 3.17.2 on 127.0.0.1, or a loopback socket that answers half a response.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { which } from '../src/exec/which.js';
+import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
-import { mlflowApi, mlflowLab, registerAsOthersDo, startMlflow, stopMlflow, versionArtifacts, versionsOf, type MlflowServer } from './harness/mlflow.js';
-import { withTools } from './harness/tools.js';
+import { mlflowApi, mlflowInstalled, mlflowLab, registerAsOthersDo, useMlflowServer, versionArtifacts, versionsOf, type MlflowServer } from './harness/mlflow.js';
 import { until } from './harness/wait.js';
 
 interface Pair { status: string; error: string | null; attempts: number; changes?: { transfer: string[]; delete: string[] } }
 const pairOf = (r: { stdout: string }): Pair => json<{ pairs: Pair[] }>(r as never).pairs[0] as Pair;
 
-const installed = Boolean(await which('mlflow', withTools(process.env.PATH)));
-if (!installed && process.env.CI) throw new Error('mlflow is missing: run the tests through `npm test`, which installs it');
+const installed = await mlflowInstalled();
 
 let models = 0;
 const modelName = (): string => `faults-${process.pid}-${++models}`;
 
 describe.skipIf(!installed)('mlflow pairs and a server gone wrong (mlflow server 3.17.2 on 127.0.0.1)', () => {
-  let server: MlflowServer;
-  const scratch = new Lab('labsync-mlflow-server-');
-  beforeAll(async () => {
-    server = await startMlflow(scratch.outside('server'));
-  });
-  afterAll(async () => {
-    if (server) await stopMlflow(server);
-  });
+  const server = useMlflowServer();
   const lab = (model: string, pair = '', uri?: string): Lab => mlflowLab(server, model, pair, uri);
 
   it('a pull of a version whose artifact was deleted on the server since it was registered fails naming it, and deletes no local copy', async () => {
@@ -56,8 +46,10 @@ describe.skipIf(!installed)('mlflow pairs and a server gone wrong (mlflow server
     // Retrained: the same size, other bytes; the alias moves to it.
     await registerAsOthersDo(server, model, { 'weights.bin': 'BBBBBBBB' }, 'prod');
     expect((await b.cli(['models', 'status'])).exitCode).toBe(4);
-    // Part files of a pull killed outright (no handler ran) go with the next pull; a live writer's stay.
+    // Part files of a pull killed outright (no handler ran, untouched for hours) go with the next pull; a fresh one (a live pull's) stays.
     b.write(b.path('models/clf/.labsync-part-4194303-weights.bin'), 'AAAA').write(b.path(`models/clf/.labsync-part-${process.pid}-x.bin`), 'live');
+    const hoursAgo = new Date(Date.now() - 3 * 3600_000);
+    utimesSync(b.path('models/clf/.labsync-part-4194303-weights.bin'), hoursAgo, hoursAgo);
     const pulled = await b.cli(['models', 'pull', '--json']);
     expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(0);
     expect(pairOf(pulled)).toMatchObject({ status: 'ok', changes: { transfer: ['weights.bin'] } });

@@ -4,12 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { which } from '../src/exec/which.js';
+import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
-import { mlflowApi, mlflowLab, overwriteArtifact, startMlflow, stopMlflow, versionsOf, type MlflowServer } from './harness/mlflow.js';
+import { mlflowApi, mlflowInstalled, mlflowLab, overwriteArtifact, useMlflowServer, versionsOf, type MlflowServer } from './harness/mlflow.js';
 import { freePort } from './harness/sshd.js';
-import { withTools } from './harness/tools.js';
 
 interface Pair {
   status: string; error: string | null; files: number; bytes: number; attempts: number; commands: string[];
@@ -19,22 +17,13 @@ interface Pair {
 }
 interface Doc { pairs: Pair[] }
 
-// scripts/ensure-tools.sh test installs mlflow==3.17.2 into .tools/venvs/mlflow; CI must have it.
-const installed = Boolean(await which('mlflow', withTools(process.env.PATH)));
-if (!installed && process.env.CI) throw new Error('mlflow is missing: run the tests through `npm test`, which installs it');
+const installed = await mlflowInstalled();
 
 let models = 0;
 const modelName = (): string => `clf-${process.pid}-${++models}`;
 
 describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.0.0.1)', () => {
-  let server: MlflowServer;
-  const scratch = new Lab('labsync-mlflow-server-');
-  beforeAll(async () => {
-    server = await startMlflow(scratch.outside('server'));
-  });
-  afterAll(async () => {
-    if (server) await stopMlflow(server);
-  });
+  const server = useMlflowServer();
 
   const lab = (model: string, pair = '', uri?: string): Lab => mlflowLab(server, model, pair, uri);
   const files = (l: Lab): void => {

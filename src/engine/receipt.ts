@@ -81,7 +81,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
     ...(result.shard ? { shard: result.shard } : {}),
     ...(remoteCommits.has(pairKey(pair)) && result.status !== 'failed' ? { remoteCommit: remoteCommits.get(pairKey(pair)) as string } : {}),
   };
-  // The next run of the pair (watch) takes its commit from its own listings again.
-  madeCommits.delete(pairKey(pair));
+  // The next run of the pair (watch) takes its commit from its own listings, never this one's.
+  forgetRemoteCommit(pair);
   return writeReceipt(pair.root, `${stamp}`, receipt);
 }

@@ -5,6 +5,9 @@ import { PairSetupError } from '../errors.js';
 import type { Adapter, Command } from '../adapters/types.js';
 import { formatCommand } from '../exec/format.js';
 import { acquireLock } from '../state/lock.js';
+import { forgetRemoteCommit } from './receipt.js';
+import { samePidSpace } from '../state/pid-space.js';
+import { hostId } from '../remote-lock/holder.js';
 import { locksDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import type { AttemptContext } from './attempt.js';
@@ -93,6 +96,8 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   if (split.refused) return finish({ status: 'refused', error: split.refused });
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
+  // A commit an earlier run of this pair saw or made (watch runs many in one process) is not this run's.
+  forgetRemoteCommit(pair);
   let got: Awaited<ReturnType<typeof acquireLock>> | undefined;
   try {
     // Shards of one pair run at once by design (a Slurm array on one node): each takes its own lock,
@@ -106,7 +111,9 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   mark('lock');
   if (got && 'heldBy' in got) {
     const h = got.heldBy;
-    return finish({ status: 'locked', error: `locked by PID ${h.pid} on ${h.host} since ${h.startedAt} (${h.command})` });
+    // Another host's or PID namespace's lock is never judged here: say how to end it once its run is over.
+    const foreign = h.host !== hostId() || !samePidSpace(h.pidNs);
+    return finish({ status: 'locked', error: `locked by PID ${h.pid} on ${h.host}${foreign ? ' (another machine or container: labsync cannot tell whether it still runs; once it has stopped, `labsync unlock ' + pair.name + '` removes the lock)' : ''} since ${h.startedAt} (${h.command})` });
   }
   if (got?.lock.tookOverFrom) {
     const t = got.lock.tookOverFrom;

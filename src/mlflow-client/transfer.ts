@@ -1,6 +1,6 @@
 // Moving a folder to a new model version and a version's files back, each byte hashed as it passes.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -215,11 +215,16 @@ export async function pull(server: Server, a: PullArgs): Promise<Record<string, 
   }
 }
 
+/** A part file untouched this long was left by a pull that died (a live one writes on, or its stall watchdog stops it far sooner). */
+const PART_LEFT_MS = 60 * 60_000;
+
 /**
- * Part files a killed pull left (SIGKILL, power loss: no handler ran) in the folders this pull writes to:
- * removed when the process that wrote them is gone, else they stay for good (the pair excludes them).
+ * Part files a killed pull left (SIGKILL, power loss: no handler ran) in the folders this pull writes to,
+ * else there for good (the pair excludes them). Judged by age, not PID: the folder may be shared with
+ * another host or container, whose PIDs mean nothing here.
  */
 function sweepParts(dirs: ReadonlySet<string>): void {
+  const before = Date.now() - PART_LEFT_MS;
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -228,18 +233,13 @@ function sweepParts(dirs: ReadonlySet<string>): void {
       continue; // not made yet
     }
     for (const name of names) {
-      const pid = Number(/^\.labsync-part-(\d+)-/.exec(name)?.[1]);
-      if (pid && pid !== process.pid && !alive(pid)) rmSync(join(dir, name), { force: true });
+      if (!name.startsWith('.labsync-part-')) continue;
+      try {
+        if (statSync(join(dir, name)).mtimeMs < before) rmSync(join(dir, name), { force: true });
+      } catch {
+        // gone meanwhile
+      }
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

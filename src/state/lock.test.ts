@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,7 +64,7 @@ describe('isStale', () => {
     }
   });
 
-  it('never judges a PID of another PID namespace (another container on this kernel and hostname): its PID 1 is not ours; only a lock its holder stopped touching is left behind', async () => {
+  it('never judges a PID of another PID namespace (another container on this kernel and hostname): its PID 1 is not ours, and an old lock file is no sign of death either', async () => {
     const d = dir();
     const theirs = { pid: 1, host: hostname(), bootId, startedAt: '2026-01-01T00:00:00.000Z', command: 'in a container', pidStart: 1, pidNs: 'pid:[1]' };
     expect(isStale(theirs)).toBe(false);
@@ -72,25 +72,13 @@ describe('isStale', () => {
     writeFileSync(join(d, 'raw.lock'), JSON.stringify(theirs));
     expect(await acquireLock(d, 'raw', { command: 'new' })).toEqual({ heldBy: theirs });
     expect(await removeIfStale(d, 'raw')).toEqual({ info: theirs, removed: false, elsewhere: true });
-    // Its holder gone (a container restarted under the same hostname): the file untouched for minutes.
+    // Untouched for minutes: its holder may be hashing, or suspended: still not ours to take (unlock asks).
     const old = new Date(Date.now() - 10 * 60_000);
     utimesSync(join(d, 'raw.lock'), old, old);
-    expect(await acquireLock(d, 'raw', { command: 'new' })).toEqual({ lock: expect.objectContaining({ tookOverFrom: theirs }) });
+    expect(await acquireLock(d, 'raw', { command: 'new' })).toEqual({ heldBy: theirs });
     // The same lock taken in this namespace (or by a labsync that kept none): judged as before.
     expect(isStale({ ...theirs, pid: 2 ** 22 + 17, pidNs: PID_NS })).toBe(true);
     expect(isStale({ ...theirs, pid: 2 ** 22 + 17, pidNs: undefined })).toBe(true);
-  });
-
-  it('a holder touches its lock while it holds it, and stops once it lets go', async () => {
-    const d = dir();
-    const got = await acquireLock(d, 'raw', { command: 'one', heartbeatMs: 50 });
-    if (!('lock' in got)) throw new Error('expected the lock');
-    const old = new Date(Date.now() - 10 * 60_000);
-    utimesSync(join(d, 'raw.lock'), old, old);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(Date.now() - statSync(join(d, 'raw.lock')).mtimeMs).toBeLessThan(60_000);
-    await got.lock.release();
-    expect(existsSync(join(d, 'raw.lock'))).toBe(false);
   });
 
   it('never judges another host, and treats an earlier boot as stale', () => {

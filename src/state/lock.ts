@@ -3,7 +3,7 @@
 // through the thread pool and the event loop, a few ms of every run's wall clock before its first
 // listing and after its last, more under load.
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolderSync } from './own-folder.js';
 import { sleep } from '../exec/retry.js';
@@ -68,19 +68,15 @@ export function pidStartOf(pid: number): number | undefined {
   }
 }
 
-/** How often a holder touches its lock file, and how long untouched a lock of another PID namespace counts as left behind. */
-export const HEARTBEAT_MS = 30_000;
-const FOREIGN_STALE_MS = 4 * HEARTBEAT_MS;
-
 /**
- * Only a lock from this host can be judged: in this PID namespace, the same boot with a dead PID (or one
- * another process now has), or an earlier boot; from another PID namespace on this kernel (a container
- * restarted under the same hostname, a neighbour), its PID means nothing here: only a lock file its
- * holder stopped touching (`mtimeMs`: HEARTBEAT_MS) is left behind.
+ * Only a lock from this host and PID namespace can be judged: the same boot with a dead PID (or one
+ * another process now has), or an earlier boot. A PID of another PID namespace on this kernel (a
+ * neighbour container, or this one before a restart under the same hostname) means nothing here: such a
+ * lock is never taken over on its own (a review found a live neighbour's taken; an age rule then took
+ * live holders that slept or hashed for minutes). `labsync unlock NAME` asks and removes it.
  */
-export function isStale(info: LockInfo, mtimeMs?: number, nowMs = Date.now()): boolean {
-  if (info.host !== hostId()) return false;
-  if (!samePidSpace(info.pidNs)) return mtimeMs !== undefined && nowMs - mtimeMs > FOREIGN_STALE_MS;
+export function isStale(info: LockInfo): boolean {
+  if (info.host !== hostId() || !samePidSpace(info.pidNs)) return false;
   if (info.bootId && BOOT_ID && info.bootId !== BOOT_ID) return true;
   if (!pidAlive(info.pid)) return true;
   const now = info.pidStart === undefined ? undefined : pidStartOf(info.pid);
@@ -144,7 +140,7 @@ function removeStale(path: string, stale: LockInfo, me: LockInfo): boolean {
   }
 }
 
-export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string; heartbeatMs?: number }): Promise<LockResult> {
+export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string }): Promise<LockResult> {
   makeFolderSync(dir);
   const path = join(dir, `${name}.lock`);
   const start = pidStartOf(process.pid);
@@ -153,22 +149,11 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
     if (tryCreate(path, me)) {
-      // Touched while held: how a labsync in another PID namespace tells a live holder from a dead one.
-      const beat = setInterval(() => {
-        try {
-          const now = new Date();
-          utimesSync(path, now, now);
-        } catch {
-          // gone (unlock --force): the run goes on; nothing to touch
-        }
-      }, options.heartbeatMs ?? HEARTBEAT_MS);
-      beat.unref();
       return {
         lock: {
           path,
           ...(tookOverFrom ? { tookOverFrom } : {}),
           release: async () => {
-            clearInterval(beat);
             const current = readInfo(path);
             if (current?.pid === me.pid && current.startedAt === me.startedAt) unlinkQuietly(path);
           },
@@ -181,7 +166,7 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
       // edit). Take it away once it is old enough that no writer can be mid-flight.
       const m = mtimeOf(path);
       if (m !== undefined && Date.now() - m > 10_000) unlinkQuietly(path);
-    } else if (isStale(holder, mtimeOf(path))) {
+    } else if (isStale(holder)) {
       if (removeStale(path, holder, me)) tookOverFrom = holder;
       continue;
     } else if (Date.now() >= deadline) {
@@ -200,7 +185,7 @@ export async function removeIfStale(dir: string, name: string): Promise<{ info: 
   const info = readInfo(path);
   if (!info) return undefined;
   const elsewhere = info.host !== hostId() || !samePidSpace(info.pidNs);
-  if (!isStale(info, mtimeOf(path))) return { info, removed: false, elsewhere };
+  if (!isStale(info)) return { info, removed: false, elsewhere };
   unlinkQuietly(path);
   return { info, removed: true, elsewhere };
 }

@@ -4,6 +4,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { which } from '../../src/exec/which.js';
 import { Lab } from './lab.js';
 import { groupExited } from './processes.js';
 import { freePort } from './sshd.js';
@@ -140,4 +142,28 @@ export async function registerAsOthersDo(server: MlflowServer, model: string, fi
   const made = await mlflowApi<{ model_version: { version: string } }>(server, 'POST', 'model-versions/create', { name: model, source: `${run.run.info.artifact_uri}/model`, run_id: run.run.info.run_id });
   if (alias) await mlflowApi(server, 'POST', 'registered-models/alias', { name: model, alias, version: made.model_version.version });
   return Number(made.model_version.version);
+}
+
+/** Whether mlflow is installed (scripts/ensure-tools.sh test puts 3.17.2 in .tools/venvs/mlflow); CI must have it. */
+export async function mlflowInstalled(): Promise<boolean> {
+  const installed = Boolean(await which('mlflow', withTools(process.env.PATH)));
+  if (!installed && process.env.CI) throw new Error('mlflow is missing: run the tests through `npm test`, which installs it');
+  return installed;
+}
+
+/** A real `mlflow server` for the enclosing describe: started before its tests, stopped after; read it in the tests. */
+export function useMlflowServer(): MlflowServer {
+  let server: MlflowServer | undefined;
+  const scratch = new Lab('labsync-mlflow-server-');
+  beforeAll(async () => {
+    server = await startMlflow(scratch.outside('server'));
+  });
+  afterAll(async () => {
+    if (server) await stopMlflow(server);
+  });
+  const started = (): MlflowServer => {
+    if (!server) throw new Error('the mlflow server is read before it started (outside a test)');
+    return server;
+  };
+  return { get pgid() { return started().pgid; }, get uri() { return started().uri; }, get port() { return started().port; }, get dir() { return started().dir; } };
 }
