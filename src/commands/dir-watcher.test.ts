@@ -82,18 +82,24 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
     }
   });
 
-  /** Events into `events` from a watch of `root`; any error fails the test. */
-  const watching = (root: string, events: WatchEvent[]): ReturnType<typeof subscribeDirs> => subscribeDirs(root, (error, got) => {
-    if (error) throw error;
-    events.push(...got);
-  }, () => false);
+  /** Runs `steps` while `root` is watched, its events collected (any error fails the test); the watch ends after. */
+  const whileWatching = async (root: string, steps: (events: WatchEvent[], sub: ReturnType<typeof subscribeDirs>) => Promise<void>): Promise<void> => {
+    const events: WatchEvent[] = [];
+    const sub = subscribeDirs(root, (error, got) => {
+      if (error) throw error;
+      events.push(...got);
+    }, () => false);
+    try {
+      await steps(events, sub);
+    } finally {
+      await sub.unsubscribe();
+    }
+  };
   const seen = (events: WatchEvent[], path: string): boolean => events.some((e) => e.path === path);
 
   it('watches a folder removed and made again under the same name (rm -rf, mkdir; its inode number may be the old one\'s), a leaf never read too', async () => {
     const root = tree();
-    const events: WatchEvent[] = [];
-    const sub = watching(root, events);
-    try {
+    await whileWatching(root, async (events) => {
       // Both before the events are read: the old watch is on an inode that is gone.
       rmSync(join(root, 'd'), { recursive: true });
       mkdirSync(join(root, 'd'));
@@ -104,9 +110,7 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
       mkdirSync(join(root, 'a', 'b', 'c'));
       writeFileSync(join(root, 'a', 'b', 'c', 'new.bin'), 'z');
       await until('a file written in the new a/b/c/', () => seen(events, join(root, 'a', 'b', 'c', 'new.bin')));
-    } finally {
-      await sub.unsubscribe();
-    }
+    });
   });
 
   it('takes a file removed from a folder of its own name (out/out) for that file, not for the folder going (where folders have birth times)', async () => {
@@ -116,24 +120,18 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
     if (!lstatSync(join(root, 'out')).birthtimeMs) return;
     for (let i = 0; i < 50; i++) writeFileSync(join(root, 'out', `${i}.bin`), 'x');
     writeFileSync(join(root, 'out', 'out'), 'same name');
-    const events: WatchEvent[] = [];
-    const sub = watching(root, events);
-    try {
+    await whileWatching(root, async (events) => {
       rmSync(join(root, 'out', 'out'));
       writeFileSync(join(root, 'last.bin'), 'l');
       await until('the last file', () => seen(events, join(root, 'last.bin')));
       expect(events.filter((e) => e.type === 'create')).toEqual([]);
       expect(seen(events, join(root, 'out', 'out'))).toBe(true);
-    } finally {
-      await sub.unsubscribe();
-    }
+    });
   });
 
   it('watches its own folder anew when another takes its place (mv root root.old && mkdir root)', async () => {
     const root = tree();
-    const events: WatchEvent[] = [];
-    const sub = watching(root, events);
-    try {
+    await whileWatching(root, async (events) => {
       renameSync(root, `${root}.old`);
       dirs.push(`${root}.old`);
       mkdirSync(root);
@@ -145,16 +143,12 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
       await until('the last file', () => seen(events, join(root, 'last.bin')));
       // The old folder's write is not taken for one in the new folder.
       expect(events.slice(before).filter((e) => e.path.startsWith(join(root, 'd')))).toEqual([]);
-    } finally {
-      await sub.unsubscribe();
-    }
+    });
   });
 
   it('watches a folder whose creation the kernel dropped in an overflowing burst, once the burst settles', async () => {
     const root = tree();
-    const events: WatchEvent[] = [];
-    const sub = watching(root, events);
-    try {
+    await whileWatching(root, async (events, sub) => {
       // Written without yielding: node reads no event meanwhile, so the kernel's queue (16384 by default)
       // overflows before the folder is made, and its creation is lost.
       const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
@@ -168,9 +162,7 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
       expect(seen(events, join(root, 'late', 'early.bin'))).toBe(true);
       writeFileSync(join(root, 'late', 'after.bin'), 'a');
       await until('a file written in it', () => seen(events, join(root, 'late', 'after.bin')));
-    } finally {
-      await sub.unsubscribe();
-    }
+    });
   }, 60_000);
 
   it('fails the subscription for a missing folder, holding no watch', () => {

@@ -9,24 +9,22 @@ import { join } from 'node:path';
 import type { Listing } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { writeCacheFile, type Warn } from '../verify/cache-file.js';
-import { cacheDir } from './pair-tree.js';
+import { cacheDir, pairEnds } from './pair-tree.js';
 
 const recordFile = (pair: ResolvedPair): string => join(cacheDir(pair), `mlflow-pulled-${pair.name}.json`);
-/** What the record was of: the pair's two ends (a pair pointed elsewhere starts afresh). */
-const endsOf = (pair: ResolvedPair): string => `${pair.local}\0${pair.remoteLabel}`;
 
 /** The version this folder last pulled whole, if recorded for these ends. */
 export function lastPulled(pair: ResolvedPair): number | undefined {
   try {
     const r = JSON.parse(readFileSync(recordFile(pair), 'utf8')) as { version?: unknown; of?: unknown };
-    return r.of === endsOf(pair) && typeof r.version === 'number' ? r.version : undefined;
+    return r.of === pairEnds(pair) && typeof r.version === 'number' ? r.version : undefined;
   } catch {
     return undefined;
   }
 }
 
 export async function rememberPulled(pair: ResolvedPair, version: unknown, warn: Warn): Promise<void> {
-  if (typeof version === 'number') await writeCacheFile(recordFile(pair), JSON.stringify({ version, of: endsOf(pair) }), warn);
+  if (typeof version === 'number') await writeCacheFile(recordFile(pair), JSON.stringify({ version, of: pairEnds(pair) }), warn);
 }
 
 /** The remote listing as the plan must read it: files without a listed sha256 marked as of unknown content where that matters. */

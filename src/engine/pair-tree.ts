@@ -12,3 +12,6 @@ export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, 
 
 /** The pair's local files (for counting a destination the tool cannot count). */
 export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
+
+/** The pair's two ends, as a record kept beside its caches names them: a pair pointed elsewhere since is another pair's record. */
+export const pairEnds = (pair: Pick<ResolvedPair, 'local' | 'remoteLabel'>): string => `${pair.local}\0${pair.remoteLabel}`;

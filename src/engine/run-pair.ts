@@ -4,10 +4,8 @@ import { storeLister } from '../adapters/files.js';
 import { PairSetupError } from '../errors.js';
 import type { Adapter, Command } from '../adapters/types.js';
 import { formatCommand } from '../exec/format.js';
-import { acquireLock } from '../state/lock.js';
+import { acquireLock, elsewhere } from '../state/lock.js';
 import { forgetRemoteCommit } from './receipt.js';
-import { samePidSpace } from '../state/pid-space.js';
-import { hostId } from '../remote-lock/holder.js';
 import { locksDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
 import type { AttemptContext } from './attempt.js';
@@ -112,8 +110,8 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   if (got && 'heldBy' in got) {
     const h = got.heldBy;
     // Another host's or PID namespace's lock is never judged here: say how to end it once its run is over.
-    const foreign = h.host !== hostId() || !samePidSpace(h.pidNs);
-    return finish({ status: 'locked', error: `locked by PID ${h.pid} on ${h.host}${foreign ? ' (another machine or container: labsync cannot tell whether it still runs; once it has stopped, `labsync unlock ' + pair.name + '` removes the lock)' : ''} since ${h.startedAt} (${h.command})` });
+    const unjudged = elsewhere(h) ? ` (another machine or container: labsync cannot tell whether it still runs; once it has stopped, \`labsync unlock ${pair.name}\` removes the lock)` : '';
+    return finish({ status: 'locked', error: `locked by PID ${h.pid} on ${h.host}${unjudged} since ${h.startedAt} (${h.command})` });
   }
   if (got?.lock.tookOverFrom) {
     const t = got.lock.tookOverFrom;

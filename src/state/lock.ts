@@ -76,12 +76,15 @@ export function pidStartOf(pid: number): number | undefined {
  * live holders that slept or hashed for minutes). `labsync unlock NAME` asks and removes it.
  */
 export function isStale(info: LockInfo): boolean {
-  if (info.host !== hostId() || !samePidSpace(info.pidNs)) return false;
+  if (elsewhere(info)) return false;
   if (info.bootId && BOOT_ID && info.bootId !== BOOT_ID) return true;
   if (!pidAlive(info.pid)) return true;
   const now = info.pidStart === undefined ? undefined : pidStartOf(info.pid);
   return now !== undefined && now !== info.pidStart;
 }
+
+/** A lock taken on another host, or in another PID namespace here: its PID cannot be looked at from this process. */
+export const elsewhere = (info: Pick<LockInfo, 'host' | 'pidNs'>): boolean => info.host !== hostId() || !samePidSpace(info.pidNs);
 
 function readInfo(path: string): LockInfo | undefined {
   try {
@@ -184,10 +187,9 @@ export async function removeIfStale(dir: string, name: string): Promise<{ info: 
   const path = join(dir, `${name}.lock`);
   const info = readInfo(path);
   if (!info) return undefined;
-  const elsewhere = info.host !== hostId() || !samePidSpace(info.pidNs);
-  if (!isStale(info)) return { info, removed: false, elsewhere };
+  if (!isStale(info)) return { info, removed: false, elsewhere: elsewhere(info) };
   unlinkQuietly(path);
-  return { info, removed: true, elsewhere };
+  return { info, removed: true, elsewhere: elsewhere(info) };
 }
 
 /** Removes the pair's local lock if it is still `info`'s (unlock, asked to, for another host's lock). */
