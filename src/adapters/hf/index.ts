@@ -1,13 +1,15 @@
 // The Hugging Face Hub through the real `hf` CLI (issue 14): list → plan → transfer, labsync owning the
 // diff. The listing (list-tree.ts) gives sizes, LFS sha256 and git blob ids at the revision, so preview,
 // status and check never download; a push is one `hf upload` commit of exactly the planned files and
-// deletions; a pull is `hf download --local-dir` of exactly the planned files.
+// deletions; a pull is `hf download --local-dir` of exactly the planned files. A plan of more files than
+// hf's patterns scale to calls the same client with the exact paths instead (exact-files.ts).
 import type { ResolvedPair } from '../../types.js';
 import { ownExcludes } from '../own-excludes.js';
 import type { Adapter, Command, Lister } from '../types.js';
 import { createArgv, downloadArgv, hfEnv, hfRemote, listArgv, uploadArgv } from './argv.js';
 import { classify } from './classify.js';
 import { commitText } from './commit-text.js';
+import { byScript, commitCall, downloadCall } from './exact-files.js';
 import { LIST_TREE_PY } from './list-tree.js';
 import { parseListing, parseUploadCommit, parseVersion } from './parse.js';
 import { hfPython } from './python.js';
@@ -70,17 +72,23 @@ export const hf: Adapter = {
       const r = hfRemote(pair);
       if (direction === 'pull') {
         const paths = [...plan.send, ...plan.replace].map((f) => f.path);
+        const pinned = typeof how?.at === 'string' ? how.at : undefined;
+        const label = `pull ${paths.length} files from hf repo ${at(pair)}`;
+        const call = byScript(paths.length) ? downloadCall(pair, paths, pinned) : undefined;
         return {
-          send: paths.length ? [command(pair, 'hf', downloadArgv(pair, paths, typeof how?.at === 'string' ? how.at : undefined), `pull ${paths.length} files from hf repo ${at(pair)}`, true)] : [],
+          send: !paths.length ? [] : call ? [command(pair, hfPython(), call.args, label, true, undefined, call.input)] : [command(pair, 'hf', downloadArgv(pair, paths, pinned), label, true)],
           delete: [],
           deleteLocal: plan.delete.map((f) => f.path),
         };
       }
       // One commit uploads and deletes: nothing in `delete`.
+      const text = commitText(pair, ctx.stamp);
+      const label = `push ${pair.name} to hf repo ${at(pair)}`;
+      const call = byScript(plan.send.length + plan.replace.length + plan.delete.length) ? commitCall(pair, plan, text) : undefined;
       return {
         send: [
           ...(r.create ? [command(pair, 'hf', createArgv(r), `create hf repo ${r.repo} (private) unless it exists`, true)] : []),
-          command(pair, 'hf', uploadArgv(pair, plan, commitText(pair, ctx.stamp)), `push ${pair.name} to hf repo ${at(pair)}`, true),
+          call ? command(pair, hfPython(), call.args, label, true, undefined, call.input) : command(pair, 'hf', uploadArgv(pair, plan, text), label, true),
         ],
         delete: [],
       };

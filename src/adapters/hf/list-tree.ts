@@ -7,19 +7,10 @@
 // Prints one JSON document; failures exit 3 with {"error": kind, "message"} for classify.ts.
 // huggingface_hub's HTTP client has no timeout (timeout=None) and labsync's stall watchdog watches
 // transfers, not listings: the last argument bounds every connect and read (the pair's stall_timeout).
-export const LIST_TREE_PY = `
-import json, sys
+import { PY_PRELUDE } from './py-prelude.js';
+
+export const LIST_TREE_PY = `${PY_PRELUDE}
 repo, repo_type, revision, sub, wait = sys.argv[1:6]
-def fail(kind, message):
-    print(json.dumps({"error": kind, "message": [l for l in str(message).splitlines() if l.strip()][0:3]}))
-    sys.exit(3)
-try:
-    import httpx2
-    from huggingface_hub import HfApi, set_client_factory
-    from huggingface_hub.utils._http import default_client_factory
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError, HfHubHTTPError
-except Exception as e:
-    fail("client", e)
 # Calls pass timeout=None per request, which overrides a client default: set it on each request.
 def bound(request):
     request.extensions["timeout"] = httpx2.Timeout(float(wait)).as_dict()
@@ -43,16 +34,6 @@ try:
     except EntryNotFoundError:
         pass
     print(json.dumps({"revision": sha, "files": files}))
-except RevisionNotFoundError as e:
-    fail("revision_not_found", e)
-except RepositoryNotFoundError as e:
-    fail("repo_not_found", e)
-except HfHubHTTPError as e:
-    code = getattr(getattr(e, "response", None), "status_code", 0) or 0
-    fail("unreachable" if code >= 500 or code == 429 else "auth" if code in (401, 403) else "http", e)
-except OSError as e:
-    fail("unreachable", e)
 except Exception as e:
-    name = type(e).__name__
-    fail("unreachable" if "Connect" in name or "Timeout" in name or "Network" in name else "other", f"{name}: {e}")
+    failed(e)
 `;

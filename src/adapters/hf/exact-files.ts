@@ -1,0 +1,79 @@
+// Plans too large for hf's patterns. `hf upload --include` and `hf download --include` take one
+// fnmatch pattern per planned file and test every pattern against every file of the folder or repo
+// (filter_repo_objects): 20k files are 400M matches, and past ~2 MB of arguments the command cannot
+// start at all (E2BIG). Such a plan runs on the same huggingface_hub the CLI runs, called the way the
+// CLI calls it, with the exact paths on stdin: one create_commit of exactly the planned additions and
+// deletions (the branch made first when missing, as `hf upload --revision` does), or one
+// hf_hub_download per planned file, eight at a time (as snapshot_download does).
+import type { PairPlan } from '../../plan/types.js';
+import type { ResolvedPair } from '../../types.js';
+import { hfRemote, type CommitText } from './argv.js';
+import { PY_PRELUDE } from './py-prelude.js';
+
+/** Above this many paths a plan goes through the scripts below (the CLI's matching costs files × patterns). */
+export const PATTERNS_MAX = 100;
+
+export const byScript = (paths: number): boolean => paths > PATTERNS_MAX;
+
+// huggingface_hub calls pass no timeout: as with `hf upload`, the stall watchdog bounds a silent Hub.
+const COMMIT_PY = `${PY_PRELUDE}
+repo, repo_type, revision = sys.argv[1:4]
+def run(doc):
+    doc = json.loads(doc)
+    try:
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+        api = HfApi()
+        try:
+            api.repo_info(repo, repo_type=repo_type, revision=revision)
+        except RevisionNotFoundError:
+            api.create_branch(repo, repo_type=repo_type, branch=revision, exist_ok=True)
+        pre = doc["prefix"]
+        ops = [CommitOperationDelete(path_in_repo=pre + p) for p in doc["delete"]]
+        ops += [CommitOperationAdd(path_in_repo=pre + p, path_or_fileobj=os.path.join(doc["root"], p)) for p in doc["add"]]
+        info = api.create_commit(repo, ops, commit_message=doc["summary"], commit_description=doc["description"], revision=revision, repo_type=repo_type)
+    except Exception as e:
+        failed(e)
+    print(json.dumps({"url": info.commit_url}))
+`;
+
+const DOWNLOAD_PY = `${PY_PRELUDE}
+repo, repo_type, revision, local_dir = sys.argv[1:5]
+def run(doc):
+    from concurrent.futures import ThreadPoolExecutor
+    from huggingface_hub import hf_hub_download
+    paths = json.loads(doc)
+    def one(p):
+        hf_hub_download(repo, p, repo_type=repo_type, revision=revision, local_dir=local_dir, force_download=True)
+    pool = ThreadPoolExecutor(8)
+    try:
+        for _ in pool.map(one, paths):
+            pass
+    except Exception as e:
+        failed(e)
+    print(json.dumps({"downloaded": len(paths)}))
+`;
+
+/** The script with its data as one Python string literal (JSON's escapes are Python's), called last. */
+export const withData = (script: string, data: unknown): string => `${script}\nrun(${JSON.stringify(JSON.stringify(data))})\n`;
+
+export interface ScriptCall { readonly args: string[]; readonly input: string }
+
+/** One commit of exactly the plan's sends and deletions; prints {"url": ".../commit/<sha>"} as `hf upload --json` does. */
+export function commitCall(pair: ResolvedPair, plan: PairPlan, text: CommitText): ScriptCall {
+  const r = hfRemote(pair);
+  const doc = {
+    root: pair.local,
+    prefix: r.path ? `${r.path}/` : '',
+    add: [...plan.send, ...plan.replace].map((f) => f.path),
+    delete: plan.delete.map((f) => f.path),
+    summary: text.summary,
+    description: text.description,
+  };
+  return { args: ['-', r.repo, r.repoType, r.revision], input: withData(COMMIT_PY, doc) };
+}
+
+/** Exactly `paths` into the pair's folder at `at` (the listed commit), each fetched again (--force-download's reason, argv.ts). */
+export function downloadCall(pair: ResolvedPair, paths: readonly string[], at?: string): ScriptCall {
+  const r = hfRemote(pair);
+  return { args: ['-', r.repo, r.repoType, at ?? r.revision, pair.local], input: withData(DOWNLOAD_PY, paths) };
+}
