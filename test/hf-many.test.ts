@@ -3,14 +3,12 @@
 // huggingface_hub called with the exact paths, one commit per push, one download per file per pull.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PATTERNS_MAX } from '../src/adapters/hf/exact-files.js';
-import { which } from '../src/exec/which.js';
 import { git, repoDir } from './harness/hub-git.js';
 import { treeOf } from './harness/hub-standin.js';
-import { hfEnv, startHub, stopHub, type Hub } from './harness/hub.js';
+import { hfEnv, hubMissing, useHub } from './harness/hub.js';
 import { json, Lab } from './harness/lab.js';
-import { withTools } from './harness/tools.js';
 
 interface Pair {
   status: string; error: string | null; files: number;
@@ -19,21 +17,13 @@ interface Pair {
 }
 interface Doc { pairs: Pair[] }
 
-const hfMissing = !(await which('hf', withTools(process.env.PATH))) || !(await which('olah-cli', withTools(process.env.PATH)));
+const hfMissing = await hubMissing();
 const MANY = PATTERNS_MAX + 30;
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
 // Missing tools skip with the reason: scripts/ensure-tools.sh test installs both (CI runs it first).
-describe.skipIf(hfMissing)(`hf plans of over ${PATTERNS_MAX} files: exact paths through huggingface_hub, no patterns`, { timeout: 180_000 }, () => {
-  let hub: Hub;
-  let dir: Lab;
-  beforeAll(async () => {
-    dir = new Lab('labsync-hub-many-');
-    hub = await startHub(dir.outside('hub'));
-  });
-  afterAll(async () => {
-    if (hub) await stopHub(hub);
-  });
+describe.skipIf(hfMissing !== undefined)(`hf plans of over ${PATTERNS_MAX} files: exact paths through huggingface_hub, no patterns`, { timeout: 180_000 }, () => {
+  const hub = useHub();
 
   const manifest = (repo: string, mode: string, extra = ''): string => `version: 1
 defaults:

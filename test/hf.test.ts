@@ -7,15 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { git, repoDir } from './harness/hub-git.js';
 import { treeOf } from './harness/hub-standin.js';
-import { HF_TEST_TOKEN, hfEnv, startHub, stopHub, type Hub } from './harness/hub.js';
+import { HF_TEST_TOKEN, hfEnv, hubMissing, useHub } from './harness/hub.js';
 import { pastRacyWindow } from './harness/wait.js';
 import { json, Lab } from './harness/lab.js';
 import { freePort } from './harness/sshd.js';
-import { which } from '../src/exec/which.js';
-import { withTools } from './harness/tools.js';
 
 interface Pair {
   attempts?: number;
@@ -25,23 +23,15 @@ interface Pair {
 }
 interface Doc { pairs: Pair[] }
 
-const hfMissing = !(await which('hf', withTools(process.env.PATH))) || !(await which('olah-cli', withTools(process.env.PATH)));
+const hfMissing = await hubMissing();
 const MiB = 1024 * 1024;
 let repos = 0;
 
 // Missing tools skip with the reason: scripts/ensure-tools.sh test installs both (CI runs it first).
 // Each case runs the CLI several times, and every hf call starts a Python (about 0.35 s of CPU): on a
 // shared 2-core machine a case took up to 56 s, so each gets twice the project's 90 s.
-describe.skipIf(hfMissing)('hf ⇄ a Hub on 127.0.0.1 (olah + write stand-in)', { timeout: 180_000 }, () => {
-  let hub: Hub;
-  let dir: Lab;
-  beforeAll(async () => {
-    dir = new Lab('labsync-hub-');
-    hub = await startHub(dir.outside('hub'));
-  });
-  afterAll(async () => {
-    if (hub) await stopHub(hub);
-  });
+describe.skipIf(hfMissing !== undefined)('hf ⇄ a Hub on 127.0.0.1 (olah + write stand-in)', { timeout: 180_000 }, () => {
+  const hub = useHub();
 
   const newRepo = (): string => `lab/model-${process.pid}-${++repos}`;
   const manifest = (repo: string, o: { mode?: string; revision?: string; create?: boolean; extra?: string; local?: string; sub?: string } = {}): string => `version: 1

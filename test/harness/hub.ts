@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { exited, killExact } from './processes.js';
 import { freePort } from './sshd.js';
 import { startStandIn, type StandIn } from './hub-standin.js';
-import { TOOLS_BIN } from './tools.js';
+import { afterAll, beforeAll } from 'vitest';
+import { which } from '../../src/exec/which.js';
+import { Lab } from './lab.js';
+import { TOOLS_BIN, withTools } from './tools.js';
 
 export interface Hub {
   readonly endpoint: string;
@@ -77,4 +80,27 @@ export async function stopHub(hub: Hub): Promise<void> {
   await new Promise((r) => hub.standIn.server.close(r));
   // Gone, not just signalled, before the test's folder (olah's cache) goes.
   await exited(hub.olah.pid, 'olah');
+}
+
+/** Why the Hub's tests cannot run here, if they cannot (scripts/ensure-tools.sh test installs both). */
+export async function hubMissing(): Promise<string | undefined> {
+  for (const tool of ['hf', 'olah-cli']) if (!(await which(tool, withTools(process.env.PATH)))) return `${tool} is not installed`;
+  return undefined;
+}
+
+/** One Hub for the tests of the describe block this is called in: started before them, stopped after. */
+export function useHub(): Hub {
+  let hub: Hub | undefined;
+  const scratch = new Lab('labsync-hub-');
+  beforeAll(async () => {
+    hub = await startHub(scratch.outside('hub'));
+  });
+  afterAll(async () => {
+    if (hub) await stopHub(hub);
+  });
+  const started = (): Hub => {
+    if (!hub) throw new Error('the Hub is read before it started (outside a test)');
+    return hub;
+  };
+  return { get endpoint() { return started().endpoint; }, get mirrors() { return started().mirrors; }, get standIn() { return started().standIn; }, get olah() { return started().olah; } };
 }
