@@ -10,10 +10,10 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { homedir } = require('node:os');
-const { dirname, join } = require('node:path');
+const { dirname, join, resolve } = require('node:path');
 const { constants: vmConstants, Script } = require('node:vm');
 
 const dist = join(__dirname, '..', 'dist');
@@ -48,10 +48,12 @@ function fromScript() {
   } catch {
     folder = undefined; // no home to speak of: compiled every run
   }
+  // A cache another user could have written is code this process would run: none is read from such a folder.
   const cacheFile = folder && join(folder, `${build}-${command}.v8cache`);
+  const trusted = folder !== undefined && existsSync(folder) && trustedFolder(folder);
   let cachedData;
   try {
-    if (cacheFile) cachedData = readFileSync(cacheFile);
+    if (cacheFile && trusted) cachedData = readFileSync(cacheFile);
   } catch {
     // none yet: made at exit
   }
@@ -70,9 +72,11 @@ function fromScript() {
     // At exit the cache holds what this run compiled too, not only the top level.
     process.once('exit', () => {
       try {
-        mkdirSync(folder, { recursive: true });
+        mkdirSync(folder, { recursive: true, mode: 0o700 });
+        if (!trustedFolder(folder)) return;
         const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, script.createCachedData());
+        // 'wx': never through a name someone placed there first (a symlink to a file of this user's).
+        writeFileSync(tmp, script.createCachedData(), { flag: 'wx', mode: 0o600 });
         renameSync(tmp, cacheFile);
         // Caches of other builds (an upgrade, another node) unused for a week go; two installs in use
         // side by side keep theirs.
@@ -99,6 +103,8 @@ function fromScript() {
  */
 function earlySessions() {
   if (process.env.LABSYNC_EARLY_SSH === '0' || process.platform === 'win32') return undefined;
+  // watch runs its pairs only when files change, maybe never: a session started now would wait unused for its whole life.
+  if (process.argv.slice(2).includes('watch')) return undefined;
   let hintFile;
   let sharedFile;
   try {
@@ -112,6 +118,8 @@ function earlySessions() {
     // verb that opens none) costs one login that is killed unused, and only until its own hint exists.
     const shared = createHash('sha256').update(JSON.stringify(['any', process.cwd(), env])).digest('hex').slice(0, 32);
     sharedFile = join(cacheFolder(), `session-any-${shared}.json`);
+    // Hints name programs to start: only from a folder nobody else could have written in.
+    if (existsSync(dirname(hintFile)) && !trustedFolder(dirname(hintFile))) return undefined;
   } catch {
     return undefined; // no home, or no current folder: nothing early
   }
@@ -123,7 +131,8 @@ function earlySessions() {
   if (!hint || hint === 'unsafe') return { hintFile, sharedFile, early: [] }; // none yet: this run writes it
   const early = [];
   try {
-    if (!hint.manifest || createHash('sha256').update(readFileSync(hint.manifest)).digest('hex') !== hint.manifestDigest) return { hintFile, sharedFile, ...(from === 'own' ? { hint } : { shared: hint }), early };
+    // The sessions of the manifest this command line will read, and only while it is as it was.
+    if (!hint.manifest || manifestNow() !== hint.manifest || createHash('sha256').update(readFileSync(hint.manifest)).digest('hex') !== hint.manifestDigest) return { hintFile, sharedFile, ...(from === 'own' ? { hint } : { shared: hint }), early };
     for (const s of hint.sessions.slice(0, 4)) {
       if (!socketSafe(s.args)) continue;
       const child = spawn(s.program, s.args, { cwd: s.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
@@ -171,22 +180,73 @@ function socketSafe(args) {
   // sun_path: ssh binds <path>.<16 characters> first, and the NUL ends it (Linux 108 bytes, elsewhere 104).
   if (Buffer.byteLength(path) + 17 >= (process.platform === 'linux' ? 108 : 104)) return false;
   try {
-    const st = lstatSync(dir);
-    return st.isDirectory() && (!process.getuid || st.uid === process.getuid()) && (st.mode & 0o022) === 0;
+    return trustedFolder(dir);
   } catch {
     return false;
   }
 }
 
+/**
+ * A folder of this user's that nobody else could have written in or swapped for their own: it, and every
+ * folder above it on the path as given and on its real path, is this user's or root's and not writable by
+ * group or others (but for a root-owned sticky folder above it, /tmp). A near-copy of
+ * src/state/trusted-folder.ts, pinned by src/state/socket-folder-pin.test.ts.
+ */
+function trustedFolder(dir) {
+  if (!process.getuid) return true;
+  const uid = process.getuid();
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return false;
+    for (const start of new Set([resolve(dir), realpathSync(dir)])) {
+      for (let p = dirname(start); ; p = dirname(p)) {
+        const up = lstatSync(p);
+        if (!up.isSymbolicLink()) {
+          if (!up.isDirectory() || (up.uid !== uid && up.uid !== 0)) return false;
+          if ((up.mode & 0o022) !== 0 && !(up.uid === 0 && (up.mode & 0o1000) !== 0)) return false;
+        }
+        if (dirname(p) === p) break;
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The manifest this command line will read, as src/manifest/find.ts finds it: -c/--config (the last one
+ * given), else $LABSYNC_CONFIG, else labsync.yaml/.yml searched upward. undefined where bin cannot tell
+ * (a group of short options holding c): then nothing is started early.
+ */
+function manifestNow() {
+  const args = process.argv.slice(2);
+  let given;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') break;
+    if (a === '-c' || a === '--config') given = args[++i];
+    else if (a.startsWith('--config=')) given = a.slice('--config='.length);
+    else if (/^-[A-Za-z]*c/.test(a) && !a.startsWith('--')) return undefined;
+  }
+  given ??= process.env.LABSYNC_CONFIG || undefined;
+  if (given !== undefined) return resolve(process.cwd(), given);
+  for (let dir = resolve(process.cwd()); ; dir = dirname(dir)) {
+    for (const name of ['labsync.yaml', 'labsync.yml']) if (existsSync(join(dir, name))) return join(dir, name);
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
 /** The commands that run pairs (src/cli.ts): the only ones a shared hint is started for. */
-const PAIR_VERBS = new Set(['sync', 'check', 'code', 'data', 'models', 'plan', 'apply', 'watch', 'drain']);
+const PAIR_VERBS = new Set(['sync', 'check', 'code', 'data', 'models', 'plan', 'apply', 'drain']);
 
 /** A hint file read: 'none' (not there, or not readable as one), 'unsafe' (not only this user's), or the hint. */
 function readHint(file) {
   try {
     // The hint names a program to start: only one this user wrote, that no one else may change.
-    const st = statSync(file);
-    if ((process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return 'unsafe';
+    // lstat: a symlink there could point at another project's hint.
+    const st = lstatSync(file);
+    if (!st.isFile() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return 'unsafe';
     const hint = JSON.parse(readFileSync(file, 'utf8'));
     return hint && Array.isArray(hint.sessions) ? hint : 'none';
   } catch {
@@ -201,5 +261,5 @@ if (require.main === module) {
   else import('../dist/cli.js').then((m) => m.main(process.argv, start));
 } else {
   // Required, not run (a test): what it checks, and nothing started.
-  module.exports = { socketSafe };
+  module.exports = { socketSafe, trustedFolder, manifestNow };
 }

@@ -41,6 +41,8 @@ export type Endpoint =
       readonly controlPersist?: number;
       /** Set at run time (engine/ssh-keep.ts), never by the manifest: the checked folder its kept connection's socket lives in. */
       readonly keptIn?: string;
+      /** With keptIn: a digest of the files ssh reads for this connection (engine/ssh-keep.ts), in the socket's name. */
+      readonly keptKey?: string;
     }
   | {
       readonly type: 's3'; readonly bucket: string; readonly prefix: string; readonly region?: string;

@@ -1,5 +1,5 @@
 // bin/labsync.js starts the CLI from one script with V8's code cache kept in the user's cache folder.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Lab } from './harness/lab.js';
@@ -37,5 +37,25 @@ describe('code cache', () => {
     expect(blocked.exitCode).toBe(0);
     expect(blocked.stderr).toContain('code cache: none');
     expect(blocked.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  // A cache is code this process runs: one another user could have planted (sudo -E with a user's
+  // XDG_CACHE_HOME, a folder under theirs, one others may write in) is never read, and none is written there.
+  it('is neither read nor written in a cache folder another user could write in or swap', async () => {
+    const lab = new Lab();
+    const open = lab.outside('open');
+    mkdirSync(join(open, 'labsync'), { recursive: true });
+    chmodSync(open, 0o777);
+    const env = { XDG_CACHE_HOME: open, LABSYNC_CODE_CACHE: 'report' };
+    for (let i = 0; i < 2; i++) {
+      const r = await lab.cli(['--version'], { env });
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toContain('code cache: none');
+    }
+    expect(caches(join(open, 'labsync'))).toEqual([]);
+    // The same folder made safe: used from the second run on.
+    chmodSync(open, 0o755);
+    expect((await lab.cli(['--version'], { env })).stderr).toContain('code cache: none');
+    expect((await lab.cli(['--version'], { env })).stderr).toContain('code cache: used');
   });
 });

@@ -13,6 +13,7 @@ import { processesMentioning } from './harness/processes.js';
 import { freePort, sshdAvailable, startSshd, stopSshd, type SshHost } from './harness/sshd.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
 import { until } from './harness/wait.js';
+import { startWatch, stopWatch } from './harness/watch.js';
 
 type Doc = { pairs: { status: string; error?: string; verify: { status: string } | null }[] };
 
@@ -218,6 +219,37 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
     expect(d.stderr).toContain('ssh sessions started early: 0');
     expect(d.stderr).toContain('ssh spawned (held)');
     await noneLeft(lab);
+  });
+
+  it('only the sessions of the manifest this command line reads: never another -c/--config file\'s, a nearer manifest made since, or watch\'s', async () => {
+    const lab = newLab();
+    expect((await lab.cli(['data', 'push', '--json'], { env: trace })).exitCode).toBe(0);
+    await noneLeft(lab);
+    // Another manifest, naming no ssh host: a new command line's first run must not start the shared hint's session.
+    const local = (dir: string): string => `version: 1\nremotes:\n  here: { type: local, path: ${lab.outside(dir)} }\ndata:\n  - name: raw\n    local: raw\n    remote: here\n`;
+    writeFileSync(lab.path('other.yaml'), local('other'));
+    const l = logins();
+    for (const args of [['data', 'push', '--config', 'other.yaml'], ['data', 'push', '--config=other.yaml'], ['check', '-c', 'other.yaml']]) {
+      const r = await lab.cli(args, { env: trace });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toContain('ssh sessions started early: 0');
+    }
+    // A manifest made nearer the folder the command runs in than the one the hint was read from.
+    lab.write(lab.path('sub/raw/c.txt'), 'gamma');
+    expect((await lab.cli(['data', 'push', '--json'], { env: trace, cwd: lab.path('sub') })).exitCode).toBe(0);
+    await noneLeft(lab);
+    writeFileSync(lab.path('sub/labsync.yaml'), local('nearer'));
+    const near = await lab.cli(['data', 'push', '--json'], { env: trace, cwd: lab.path('sub') });
+    expect(near.exitCode, near.stderr).toBe(0);
+    expect(near.stderr).toContain('ssh sessions started early: 0');
+    expect(readFileSync(lab.outside('nearer', 'c.txt'), 'utf8')).toBe('gamma');
+    // watch runs pairs only when files change: it starts no session from any hint.
+    const { run } = await startWatch(lab, '0.2', { env: trace });
+    await stopWatch(lab, run);
+    expect(String((await run).stderr)).toContain('ssh sessions started early: 0');
+    await noneLeft(lab);
+    // The sub folder's first push logged in once; nothing else did.
+    expect(logins() - l).toBe(1);
   });
 
   it('a shell\'s own bookkeeping ($_ and $OLDPWD) changing between runs still finds the hint', async () => {

@@ -2,7 +2,8 @@
 // connection stays open control_persist (default 60s) after its last session, and the next run rides
 // it. Each case counts sshd's logins from its log (a host of this file's own: the shared one's log
 // counts other files' logins too) and looks at the sockets in the lab's own cache folder.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
@@ -250,6 +251,42 @@ describe.skipIf(!sshdAvailable())('the ssh connection kept between runs', () => 
       }
       await stopSshd(own);
     }
+  });
+
+  it('(h) an ssh config or known_hosts edited while a connection is kept: the next run never rides the master made before the edit', async () => {
+    const lab = newLab();
+    // Each run's own logins only: a session started early from the last run's hint would log in too.
+    lab.env.LABSYNC_EARLY_SSH = '0';
+    // The lab's own copies of the host's ssh config and known_hosts, named by the manifest.
+    const config = lab.outside('ssh_config');
+    const known = lab.outside('known_hosts');
+    writeFileSync(config, readFileSync(host.sshConfig));
+    writeFileSync(known, readFileSync(host.knownHosts));
+    lab.manifest(manifest({ ...host, sshConfig: config, knownHosts: known }, lab));
+    expect(await runs(lab, [['data', 'push']])).toBe(1);
+    expect(keptMasters(lab.root)).toHaveLength(1);
+
+    // The config now sends this host elsewhere (nothing listens on 127.0.0.2): the run goes there and fails
+    // there, instead of riding the master to the old address (ssh's mux client never reads the config again).
+    writeFileSync(config, `Host 127.0.0.1\n  HostName 127.0.0.2\n${readFileSync(host.sshConfig, 'utf8')}`);
+    lab.write(lab.path('raw/a.txt'), 'alpha 2');
+    const moved = await lab.cli(['data', 'push', '--json']);
+    expect(moved.exitCode, moved.stdout).toBe(1);
+    expect(json<Doc>(moved).pairs[0]?.error).toMatch(/connection refused/i);
+    expect(readFileSync(lab.outside('gpu', 'raw', 'a.txt'), 'utf8')).toBe('alpha');
+
+    // Back as it was (the first master still up), then the host's key in known_hosts replaced (a rebuilt
+    // or impostor host): the run checks the key again and refuses, nothing sent.
+    writeFileSync(config, readFileSync(host.sshConfig));
+    expect(await runs(lab, [['data', 'push']])).toBe(0);
+    const other = lab.outside('other_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    writeFileSync(known, `[127.0.0.1]:${host.port} ${readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+    lab.write(lab.path('raw/a.txt'), 'alpha 3');
+    const rekeyed = await lab.cli(['data', 'push', '--json']);
+    expect(rekeyed.exitCode, rekeyed.stdout).toBe(1);
+    expect(json<Doc>(rekeyed).pairs[0]?.error).toMatch(/host key/i);
+    expect(readFileSync(lab.outside('gpu', 'raw', 'a.txt'), 'utf8')).toBe('alpha 2');
   });
 
   it('(g) commands that open no ssh connection (status, validate, receipts, schedule) make no socket folder; a push then does', async () => {

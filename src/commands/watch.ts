@@ -8,6 +8,7 @@
 import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
+import { withFreshKey } from '../engine/ssh-keep.js';
 import { nested, runPairs } from '../engine/run.js';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import { UsageError, type ExitCode } from '../errors.js';
@@ -104,7 +105,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     try {
       emit({ kind: 'pair_step', pair: pair.name, step: describeChanged(changed) });
       const result = await runPairs({
-        command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [pair], concurrency: 1, dryRun: Boolean(opts.dryRun),
+        command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [withFreshKey(pair)], concurrency: 1, dryRun: Boolean(opts.dryRun),
         verify: opts.verify !== false, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(opts.verbose), resync: false, full: false,
       }, emit, redact, controller.signal);
       if (result.pairs.some((p) => p.status === 'interrupted')) interrupted = true;

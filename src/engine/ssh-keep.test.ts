@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../types.js';
-import { keptFor } from './ssh-keep.js';
+import { keptFor, whatSshReads } from './ssh-keep.js';
+import { sshHome } from './ssh-config.js';
 import { tempDirs } from '../temp-dirs.fixture.js';
 
 const tempDir = tempDirs();
@@ -33,5 +35,42 @@ describe('which ssh remotes keep their connection', () => {
     expect(keptFor(sshPair({ sshConfig: sharing }), {}, folder)).toMatchObject({ off: expect.stringMatching(/ssh config in effect/) });
     expect(keptFor(sshPair(), {}, () => ({ off: '/x is writable by group or others' }))).toEqual({ off: '/x is writable by group or others', folder: true });
     expect(keptFor(sshPair({ tool: 'rclone' }), {}, folder)).toMatchObject({ off: expect.any(String) });
+  });
+});
+
+describe('what ssh reads for a kept connection (its socket is named by it too)', () => {
+  const remoteOf = (o: { sshConfig: string; knownHosts?: string; identity?: string; sshOptions?: string[] }) => ({ type: 'ssh' as const, host: 'gpu', path: '/data', sshOptions: o.sshOptions ?? [], sshConfig: o.sshConfig, ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}), ...(o.identity ? { identity: o.identity } : {}) });
+
+  it('the same while nothing changes; another digest when the config (or a file it includes), known_hosts or the identity changes', () => {
+    const inc = config('inc', 'Port 22\n');
+    const cfg = config('cfg', `Include ${inc}\nHost gpu\n  HostName 10.0.0.1\n`);
+    const kh = config('kh', 'gpu ssh-ed25519 AAAAone\n');
+    const id = config('id', 'key one');
+    const extra = config('kh2', 'gpu ssh-ed25519 AAAAtwo\n');
+    const r = remoteOf({ sshConfig: cfg, knownHosts: kh, identity: id, sshOptions: [`GlobalKnownHostsFile=${extra}`] });
+    const first = whatSshReads(r);
+    expect(whatSshReads(r)).toBe(first);
+    const seen = new Set([first]);
+    const changed = (edit: () => void): void => {
+      edit();
+      const now = whatSshReads(r);
+      expect(seen.has(now)).toBe(false);
+      seen.add(now);
+    };
+    changed(() => writeFileSync(cfg, `Include ${inc}\nHost gpu\n  HostName 10.0.0.2\n`));
+    changed(() => writeFileSync(inc, 'Port 2222\n'));
+    changed(() => writeFileSync(kh, 'gpu ssh-ed25519 AAAAother\n'));
+    changed(() => writeFileSync(extra, 'gpu ssh-ed25519 AAAAthird\n'));
+    changed(() => writeFileSync(id, 'key two, another size'));
+  });
+
+  it('ssh reads ~/.ssh from the account\'s home, not $HOME', () => {
+    const before = process.env.HOME;
+    try {
+      process.env.HOME = '/nonexistent-home';
+      expect(sshHome()).toBe(userInfo().homedir);
+    } finally {
+      process.env.HOME = before;
+    }
   });
 });

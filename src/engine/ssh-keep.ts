@@ -3,11 +3,14 @@
 // `control_persist` (default 60s) of the last session rides that connection, skipping key exchange
 // and login. adapters/rsync/ssh.ts adds the options; this decides, once per run, where that applies.
 // The user's own sharing wins (Control* in ssh_options or in the ssh config in effect: we add nothing).
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { CONTROL_PERSIST_S, ownSharing, SOCKET_NAME_CHARS } from '../adapters/rsync/ssh.js';
 import { socketFolder, type SocketFolder } from '../state/ssh-sockets.js';
 import type { Manifest, ResolvedPair } from '../types.js';
 import { withFastCipher } from './ssh-cipher.js';
-import { configSays } from './ssh-config.js';
+import { configSays, knownHostsWords, scanConfig, sshConfigFiles, sshHome } from './ssh-config.js';
 
 export type Kept = { readonly dir: string; readonly seconds: number } | { readonly off: string; readonly folder?: true };
 
@@ -45,7 +48,40 @@ export function keepConnections(manifest: Manifest, env: NodeJS.ProcessEnv = pro
     changed = true;
     // The cipher before the first connection: the kept master carries it for every later session.
     const fast = withFastCipher(pair);
-    return { ...fast, remote: { ...(fast.remote as typeof pair.remote), keptIn: kept.dir } };
+    return { ...fast, remote: { ...(fast.remote as typeof pair.remote), keptIn: kept.dir, keptKey: whatSshReads(fast.remote as SshRemote) } };
   });
   return { manifest: changed ? { ...manifest, pairs } : manifest, notes: [...notes] };
+}
+
+type SshRemote = Extract<ResolvedPair['remote'], { type: 'ssh' }>;
+
+/**
+ * A digest of what ssh reads to make this remote's connection besides its command line: the ssh config
+ * files in effect (and their Includes) byte for byte, and the known_hosts and identity files by their
+ * stat keys. It names the kept socket with the command line (adapters/rsync/ssh.ts): ssh's mux client
+ * rides any master at its ControlPath without looking at settings again, so a config that now names
+ * another host or port, or a host key removed from known_hosts, must find no master made before it.
+ * Read at every run (a watch too), never cached.
+ */
+export function whatSshReads(remote: SshRemote): string {
+  const scan = scanConfig(sshConfigFiles(remote.sshConfig));
+  const fromOptions = remote.sshOptions.flatMap((o) => /^\s*(?:user|global)knownhostsfile\s*[=\s]\s*(.+)$/i.exec(o)?.[1] ?? []).flatMap(knownHostsWords);
+  const dot = join(sshHome(), '.ssh');
+  const files = [
+    ...(remote.knownHosts ? [remote.knownHosts] : [join(dot, 'known_hosts'), join(dot, 'known_hosts2')]),
+    '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2', ...scan.knownHosts, ...fromOptions,
+    ...(remote.identity ? [remote.identity] : []),
+  ];
+  const hash = createHash('sha256').update(scan.digest);
+  for (const f of files) {
+    const st = statSync(f, { throwIfNoEntry: false });
+    hash.update(`${f}\0${st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'absent'}\0`);
+  }
+  return hash.digest('hex');
+}
+
+/** A kept remote's pair with what ssh reads taken again: a watch runs for days on the manifest it read once. */
+export function withFreshKey(pair: ResolvedPair): ResolvedPair {
+  const remote = pair.remote;
+  return remote.type === 'ssh' && remote.keptIn ? { ...pair, remote: { ...remote, keptKey: whatSshReads(remote) } } : pair;
 }

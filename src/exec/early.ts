@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from '../adapters/types.js';
+import { trustedFolder } from '../state/trusted-folder.js';
 
 export type Ended = { code: number; signal: NodeJS.Signals | null };
 
@@ -115,9 +116,12 @@ export function endEarly(): void {
 
 function writeHint(file: string, hint: Hint): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // bin/labsync.js starts what a hint names: never one in a folder another user could write in.
+    if (!trustedFolder(dirname(file))) return;
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(hint), { mode: 0o600 });
+    // 'wx': never through a name someone placed there first.
+    writeFileSync(tmp, JSON.stringify(hint), { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);
     pruneHints(dirname(file));
   } catch {

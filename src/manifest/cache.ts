@@ -11,13 +11,14 @@
 // written 0600 and used only when this user owns it and no one else may write it (it holds the hooks
 // labsync runs). LABSYNC_MANIFEST_CACHE=0 turns it off.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { ManifestError } from '../errors.js';
 import { isSecretName, makeRedactor } from '../exec/redact.js';
+import { trustedFolder } from '../state/trusted-folder.js';
 import type { Manifest } from '../types.js';
 import { VERSION } from '../version.js';
 import { displayName, loadManifestText } from './load.js';
@@ -109,9 +110,10 @@ export function loadManifestCached(file: string, o: CacheOptions = {}): Manifest
 function readEntry(where: string, key: Omit<Entry, 'envNames' | 'envDigest' | 'manifest'>, env: NodeJS.ProcessEnv): Manifest | undefined {
   let raw: string;
   try {
-    const st = statSync(where);
-    // It names commands labsync runs (hooks): only an entry this user wrote, that no one else may change.
-    if ((process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return undefined;
+    const st = lstatSync(where);
+    // It names commands labsync runs (hooks): only an entry this user wrote, that no one else may change,
+    // in a folder no one else could have put it in (lstat: nor a symlink to another of this user's files).
+    if (!st.isFile() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0 || !trustedFolder(dirname(where))) return undefined;
     raw = readFileSync(where, 'utf8');
   } catch {
     return undefined; // none yet
@@ -133,8 +135,9 @@ function writeEntry(where: string, entry: Entry, env: NodeJS.ProcessEnv): void {
     if (makeRedactor(env)(json) !== json) return;
     const folder = join(where, '..');
     mkdirSync(folder, { recursive: true, mode: 0o700 });
+    if (!trustedFolder(folder)) return;
     const tmp = `${where}.${process.pid}.tmp`;
-    writeFileSync(tmp, json, { mode: 0o600 });
+    writeFileSync(tmp, json, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, where);
     prune(folder);
   } catch {

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { socketFolder, socketPathMax } from './ssh-sockets.js';
+import { trustedFolder } from './trusted-folder.js';
 
-const { socketSafe } = createRequire(import.meta.url)('../../bin/labsync.js') as { socketSafe: (args: readonly string[]) => boolean };
+const { socketSafe, trustedFolder: binTrusted } = createRequire(import.meta.url)('../../bin/labsync.js') as { socketSafe: (args: readonly string[]) => boolean; trustedFolder: (dir: string) => boolean };
 
 const base = mkdtempSync(join(tmpdir(), 'ls-pin-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -67,6 +68,13 @@ describe('the socket folder: bin/labsync.js and the engine agree', () => {
     }))).toEqual({ engine: false, bin: false });
   });
 
+  // A folder above owned by another user (its owner could rename ours away and put theirs there): only root can make one.
+  it.skipIf(process.getuid?.() !== 0)('a cache folder under another user\'s folder: used by neither', () => {
+    const root = cache('under-theirs', folder(0o700));
+    chownSync(join(root, 'labsync'), 65534, 65534);
+    expect(verdicts(root)).toEqual({ engine: false, bin: false });
+  });
+
   it('a path holding % or ${ (ssh expands both in a ControlPath), or too long for a unix socket: used by neither', () => {
     expect(verdicts(cache('pct%h', folder(0o700)))).toEqual({ engine: false, bin: false });
     expect(verdicts(cache('var${HOME}', folder(0o700)))).toEqual({ engine: false, bin: false });
@@ -79,5 +87,45 @@ describe('the socket folder: bin/labsync.js and the engine agree', () => {
     expect(socketSafe(['-o', `ControlPath=${join(base, 'none', 'labsync', 'ssh', '0123456789abcdef0123')}`])).toBe(false);
     // A session that rides no kept connection is not bin's to judge.
     expect(socketSafe(['-o', 'BatchMode=yes'])).toBe(true);
+  });
+});
+
+describe('a cache folder trusted to hold what labsync runs (V8 cache, hints, manifest cache): bin/labsync.js and the engine agree', () => {
+  const made = (path: string, mode: number): string => {
+    mkdirSync(path, { recursive: true });
+    chmodSync(path, mode);
+    return path;
+  };
+  const both = (dir: string): { engine: boolean; bin: boolean } => ({ engine: trustedFolder(dir), bin: binTrusted(dir) });
+
+  it('this user\'s, under folders nobody else may write in (or a root-owned sticky one, as /tmp): trusted by both', () => {
+    expect(both(made(join(base, 't-own', 'labsync'), 0o700))).toEqual({ engine: true, bin: true });
+    made(join(base, 't-sticky'), 0o1777);
+    expect(both(made(join(base, 't-sticky', 'labsync'), 0o700))).toEqual({ engine: true, bin: true });
+  });
+
+  it('a folder above writable by group or others (not sticky), the folder a symlink, or missing: trusted by neither', () => {
+    made(join(base, 't-group'), 0o775);
+    expect(both(made(join(base, 't-group', 'labsync'), 0o700))).toEqual({ engine: false, bin: false });
+    made(join(base, 't-open'), 0o777);
+    expect(both(made(join(base, 't-open', 'labsync'), 0o700))).toEqual({ engine: false, bin: false });
+    const good = made(join(base, 't-good'), 0o700);
+    symlinkSync(good, join(base, 't-link'));
+    expect(both(join(base, 't-link'))).toEqual({ engine: false, bin: false });
+    expect(both(join(base, 't-none'))).toEqual({ engine: false, bin: false });
+  });
+
+  it('a symlinked folder above, to a folder others may write in: its real path is judged too', () => {
+    made(join(base, 't-real'), 0o777);
+    made(join(base, 't-real', 'labsync'), 0o700);
+    symlinkSync(join(base, 't-real'), join(base, 't-alias'));
+    expect(both(join(base, 't-alias', 'labsync'))).toEqual({ engine: false, bin: false });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('under another user\'s folder: trusted by neither', () => {
+    const theirs = made(join(base, 't-theirs'), 0o755);
+    const mine = made(join(theirs, 'labsync'), 0o700);
+    chownSync(theirs, 65534, 65534);
+    expect(both(mine)).toEqual({ engine: false, bin: false });
   });
 });

@@ -5,6 +5,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { userCacheFolder } from '../manifest/cache.js';
+import { aboveFolderProblem } from './trusted-folder.js';
 
 export type SocketFolder = { readonly dir: string } | { readonly off: string };
 
@@ -52,6 +53,10 @@ function check(dir: string, nameChars: number): SocketFolder {
   try {
     // lstat: a symlink there may point anywhere, including a folder others can write in.
     problem = folderProblem(lstatSync(dir), process.getuid?.());
+    if (!problem) {
+      const above = aboveFolderProblem(dir);
+      if (above) return { off: `${dir} ${above}: another user could put their socket in its place` };
+    }
   } catch (error) {
     problem = `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
   }

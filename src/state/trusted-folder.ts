@@ -1,0 +1,61 @@
+// The folders labsync keeps what it later runs or trusts in (the V8 code cache bin/labsync.js runs,
+// the hints it starts ssh sessions from, the manifest cache, kept connections' sockets) are used only
+// where nobody but this user (or root) could have put anything in them or swapped them for their own:
+// a check of the folder alone missed a parent another user owns (a cache under their home, `sudo -E`
+// with a user's XDG_CACHE_HOME, a folder someone made in /tmp first), whose owner can rename the
+// folder away and put theirs in its place. bin/labsync.js holds a near-copy (pinned by
+// src/state/socket-folder-pin.test.ts).
+import { lstatSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+interface Stat { isDirectory(): boolean; isSymbolicLink(): boolean; uid: number; mode: number }
+
+/** What is wrong with one folder above a used one, if anything. */
+function aboveProblem(st: Stat, uid: number): string | undefined {
+  // Replacing a symlink needs its parent's write permission, which the next step up is checked for.
+  if (st.isSymbolicLink()) return undefined;
+  if (!st.isDirectory()) return 'is not a folder';
+  if (st.uid !== uid && st.uid !== 0) return 'belongs to another user';
+  // A root-owned sticky folder (/tmp): others may add entries but never rename or remove this user's.
+  if ((st.mode & 0o022) !== 0 && !(st.uid === 0 && (st.mode & 0o1000) !== 0)) return 'is writable by group or others';
+  return undefined;
+}
+
+/**
+ * Why the folders above `dir` (up to /, on the path as given and on its real path) would let someone
+ * else swap it; undefined: none would. `dir` itself is its caller's to judge (ssh-sockets.ts folderProblem).
+ */
+export function aboveFolderProblem(dir: string, uid: number | undefined = process.getuid?.()): string | undefined {
+  if (uid === undefined) return undefined; // no owners to judge (Windows)
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch (error) {
+    return `cannot be resolved (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+  for (const start of new Set([resolve(dir), real])) {
+    for (let p = dirname(start); ; p = dirname(p)) {
+      let problem: string | undefined;
+      try {
+        problem = aboveProblem(lstatSync(p), uid);
+      } catch (error) {
+        problem = `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+      }
+      if (problem) return `lies in ${p}, which ${problem}`;
+      if (dirname(p) === p) break;
+    }
+  }
+  return undefined;
+}
+
+/** A folder of this user's that nobody else could have written in or swapped: it and everything above it. */
+export function trustedFolder(dir: string, uid: number | undefined = process.getuid?.()): boolean {
+  if (uid === undefined) return true;
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return false;
+  } catch {
+    return false;
+  }
+  return aboveFolderProblem(dir, uid) === undefined;
+}
