@@ -4,13 +4,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
 import { PATTERNS_MAX } from '../src/adapters/hf/exact-files.js';
+import { hf } from '../src/adapters/hf/index.js';
+import type { Command, PlanContext } from '../src/adapters/types.js';
+import type { ResolvedPair } from '../src/types.js';
 import { git, repoDir } from './harness/hub-git.js';
 import { treeOf } from './harness/hub-standin.js';
 import { hfEnv, hubMissing, useHub } from './harness/hub.js';
 import { json, Lab } from './harness/lab.js';
 
 interface Pair {
+  attempts?: number;
   status: string; error: string | null; files: number;
   verify: { status: string; checked: number } | null;
   changes?: { transfer: string[]; delete: string[] }; commands: string[];
@@ -107,6 +112,31 @@ ${extra}`;
     expect([...tree.keys()].filter((k) => k.startsWith('shards/'))).toEqual([]);
   });
 
+  it('a commit whose connection the Hub drops is tried again and lands once; one sent again after it landed deletes nothing twice', async () => {
+    const repo = `lab/many-drop-${process.pid}`;
+    const lab = new Lab();
+    lab.manifest(manifest(repo, 'push', '    delete: true\n    max_delete: 1000\n    retries: 1\n    retry_delay: 1s\n'));
+    for (let i = 0; i < MANY; i++) lab.write(lab.path('models/release', shard(i)), `shard ${i}\n`);
+    hub.standIn.dropCommits(1);
+    const pushed = await cli(lab, ['models', 'push', '--json']);
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+    expect(json<Doc>(pushed).pairs[0]).toMatchObject({ status: 'ok', attempts: 2, verify: { status: 'in_sync' } });
+    const dirOf = repoDir(hub.mirrors, 'model', repo);
+    expect(git(dirOf, ['rev-list', '--count', 'main..dev'])).toBe('1');
+
+    // The same deleting commit twice, as a retry after a lost answer sends it: the second deletes nothing
+    // (the Hub refuses a whole commit that deletes a missing file) and still succeeds.
+    const gone = Array.from({ length: MANY - 1 }, (_, i) => ({ path: shard(i), size: 0, reason: 'extra' as const }));
+    const plan = { send: [], replace: [], delete: gone, sourceFiles: 1, destFiles: MANY, sourceDigest: '', destDigest: '' };
+    const resolved = { name: 'release', tool: 'hf', local: lab.path('models/release'), root: lab.path(), exclude: [], remote: { type: 'hf', repo, repoType: 'model', revision: 'dev', path: '', create: false } } as unknown as ResolvedPair;
+    const call = (hf.files as NonNullable<typeof hf.files>).transfer(resolved, 'push', plan, { stamp: 'now' } as PlanContext).send.at(-1) as Command;
+    for (let round = 0; round < 2; round++) {
+      const r = await execa(call.tool, call.args, { input: call.input, env: { ...lab.env, ...call.env, ...hfEnv(hub, lab.home) }, extendEnv: false, reject: false, cwd: lab.path() });
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    }
+    expect([...treeOf(dirOf, 'dev').keys()].sort()).toEqual(['.gitattributes', shard(MANY - 1)]);
+  });
+
   it('a Hub that fails its downloads after the listing fails the pull (exit 1) and leaves no file under its final name', async () => {
     const repo = `lab/many-fail-${process.pid}`;
     const lab = new Lab();
@@ -116,12 +146,15 @@ ${extra}`;
 
     const other = new Lab();
     other.manifest(manifest(repo, 'pull'));
-    hub.standIn.failReadsAfter(0);
+    // The listing's one revision read answers; every download after it fails.
+    hub.standIn.failReadsAfter(1);
     try {
       const failed = await cli(other, ['models', 'pull', '--json']);
       expect(failed.exitCode, failed.stdout).toBe(1);
       expect(json<Doc>(failed).pairs[0]?.status).toBe('failed');
-      expect(json<Doc>(failed).pairs[0]?.error).toMatch(/could not be reached|503/);
+      // The client's "Force download failed" is judged by its cause, a 503: the Hub could not be reached.
+      expect(json<Doc>(failed).pairs[0]?.error).toMatch(/could not be reached.*503/);
+      expect(json<Doc>(failed).pairs[0]?.commands.join('\n')).toContain(`(script: ${MANY} files to download)`);
       const landed = existsSync(other.path('models/release/shards')) ? readdirSync(other.path('models/release/shards')) : [];
       expect(landed).toEqual([]);
     } finally {

@@ -47,6 +47,8 @@ export interface Command {
   readonly toolVersion?: string;
   /** Standard input for the child: a file list (NUL-separated for rsync --files-from=-, lines for rclone --files-from-raw -); none: no stdin. */
   readonly input?: string;
+  /** How the input is shown in the command's text (a script, say), instead of its count of paths. */
+  readonly inputNote?: string;
 }
 
 /** What a finished child process left behind. run() never throws for a non-zero exit. */

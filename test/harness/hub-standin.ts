@@ -20,6 +20,8 @@ export interface StandIn {
   failReadsAfter(n: number | undefined): void;
   /** Take uploads (preupload) and never answer: a Hub gone silent mid-push. */
   silentUploads(on: boolean): void;
+  /** Cut the connection of the next `n` commit requests without an answer (nothing committed): a Hub that drops a connection. */
+  dropCommits(n: number): void;
 }
 
 const TYPES: Record<string, string> = { models: 'model', datasets: 'dataset', spaces: 'space' };
@@ -37,13 +39,14 @@ function send(res: ServerResponse, status: number, value: unknown, headers: Reco
   res.end(JSON.stringify(value));
 }
 
-const notFound = (res: ServerResponse, code: 'RepoNotFound' | 'RevisionNotFound', message: string): void =>
+const notFound = (res: ServerResponse, code: 'RepoNotFound' | 'RevisionNotFound' | 'EntryNotFound', message: string): void =>
   send(res, 404, { error: message }, { 'x-error-code': code, 'x-error-message': message });
 
 export function startStandIn(mirrors: string, port: number, olahPort: number): Promise<StandIn> {
   let commits = 0;
   let readsLeft: number | undefined;
   let silent = false;
+  let drops = 0;
   const base = `http://127.0.0.1:${port}`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -51,6 +54,10 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
     const p = url.pathname;
     let m: RegExpExecArray | null;
     if (silent && /\/preupload\//.test(p)) return;
+    if (drops > 0 && req.method === 'POST' && /\/commit\//.test(p)) {
+      drops--;
+      return void req.socket.destroy();
+    }
     if (req.method === 'POST' && p === '/api/repos/create') {
       const b = JSON.parse((await body(req)).toString()) as { name: string; organization?: string; type?: string };
       const repo = b.organization ? `${b.organization}/${b.name}` : b.name;
@@ -104,7 +111,11 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
           const oid = String(value.oid);
           if (!existsSync(lfsPath(dir, oid))) return send(res, 400, { error: `LFS object ${oid} was never uploaded` });
           ops.push({ kind: 'lfsFile', path, oid, size: Number(value.size) });
-        } else if (key === 'deletedFile') ops.push({ kind: 'deletedFile', path });
+        } else if (key === 'deletedFile') {
+          // As the Hub: deleting a file the parent commit does not hold fails the whole commit.
+          if (!existing(dir, at, path)) return notFound(res, 'EntryNotFound', "A file with this name doesn't exist");
+          ops.push({ kind: 'deletedFile', path });
+        }
         else if (key === 'deletedFolder') ops.push({ kind: 'deletedFolder', path });
       }
       const branch = /^[0-9a-f]{40}$/.test(rev) ? 'main' : rev;
@@ -161,7 +172,7 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failReadsAfter: (n) => void (readsLeft = n), silentUploads: (on) => void (silent = on) }));
+    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failReadsAfter: (n) => void (readsLeft = n), silentUploads: (on) => void (silent = on), dropCommits: (n) => void (drops = n) }));
   });
 }
 

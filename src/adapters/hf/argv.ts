@@ -24,7 +24,10 @@ export function hfEnv(pair: Pick<ResolvedPair, 'root'>, env: Readonly<Record<str
   };
   return {
     HF_HUB_DISABLE_XET: '1', HF_HUB_DISABLE_TELEMETRY: '1', HF_HUB_DISABLE_UPDATE_CHECK: '1',
-    HF_HUB_DISABLE_PROGRESS_BARS: '1', DO_NOT_TRACK: '1', NO_COLOR: '1', ...home,
+    HF_HUB_DISABLE_PROGRESS_BARS: '1', DO_NOT_TRACK: '1', NO_COLOR: '1',
+    // Paths as UTF-8 whatever the locale (node names files in UTF-8; under LC_ALL=C or latin-1 Python
+    // would encode a non-ASCII name otherwise and find no such file).
+    PYTHONUTF8: '1', ...home,
   };
 }
 

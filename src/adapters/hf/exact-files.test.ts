@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { PairPlan } from '../../plan/types.js';
 import type { ResolvedPair } from '../../types.js';
-import { PATTERNS_MAX, withData } from './exact-files.js';
+import { formatCommand } from '../../exec/format.js';
+import type { Command } from '../types.js';
+import { BOOT, PATTERNS_MAX, withData } from './exact-files.js';
 import { hf } from './index.js';
 
 const pair = (path = ''): ResolvedPair => ({
@@ -21,14 +23,16 @@ describe('hf plans too large for patterns', () => {
 
   it('a 60k-file push or pull starts with a short command line; the exact paths go on stdin, once each', () => {
     const push = transfer(pair('ckpt'), 'push', plan(paths.slice(0, 40_000), paths.slice(40_000))).send.at(-1);
-    expect(argBytes(push?.args ?? [])).toBeLessThan(200);
-    expect(push?.args).toEqual(['-', 'org/m', 'model', 'main']);
+    expect(argBytes(push?.args ?? [])).toBeLessThan(300);
+    expect(push?.args).toEqual(['-c', BOOT, 'org/m', 'model', 'main']);
+    expect(formatCommand(push as Command, (t) => t)).toMatch(/< \(script: one commit adding 40000 files, deleting 20000\)$/);
     const doc = JSON.parse(JSON.parse(/\nrun\((.*)\)\n$/.exec(push?.input ?? '')?.[1] ?? '""')) as { prefix: string; add: string[]; delete: string[] };
     expect(doc).toMatchObject({ prefix: 'ckpt/', add: paths.slice(0, 40_000), delete: paths.slice(40_000) });
 
     const pull = transfer(pair(), 'pull', plan(paths)).send[0];
-    expect(argBytes(pull?.args ?? [])).toBeLessThan(200);
-    expect(pull?.args).toEqual(['-', 'org/m', 'model', 'main', '/lab/models/release']);
+    expect(argBytes(pull?.args ?? [])).toBeLessThan(300);
+    expect(pull?.args).toEqual(['-c', BOOT, 'org/m', 'model', 'main', '/lab/models/release']);
+    expect(formatCommand(pull as Command, (t) => t)).toMatch(/< \(script: 60000 files to download\)$/);
     expect(JSON.parse(JSON.parse(/\nrun\((.*)\)\n$/.exec(pull?.input ?? '')?.[1] ?? '""'))).toEqual(paths);
   });
 
@@ -38,12 +42,14 @@ describe('hf plans too large for patterns', () => {
     expect(push?.tool).toBe('hf');
     expect(push?.args.filter((a) => a.startsWith('--include='))).toHaveLength(PATTERNS_MAX);
     // One more: the script (on the hf install's Python; 'hf' where none is on PATH, which then fails as not installed).
-    expect(transfer(pair(), 'pull', plan([...few, 'one more'])).send[0]?.args[0]).toBe('-');
+    expect(transfer(pair(), 'pull', plan([...few, 'one more'])).send[0]?.args[0]).toBe('-c');
   });
 
   it('Python reads the data back byte for byte: quotes, backslashes, newlines, triple quotes, non-ASCII, control characters', () => {
     const awkward = ['a "q" b', 'back\\slash\\', 'line\nbreak', '"""', "'''", 'übung/模型.bin', 'tab\there', '\u0001ctl', 'end\\'];
-    const out = execFileSync('python3', ['-'], { input: withData('import json\ndef run(doc):\n    print(json.dumps(json.loads(doc)))\n', awkward) }).toString();
+    // Through the same start as the real scripts, in a locale that is not UTF-8 (Python's own reading would be ASCII there).
+    const env = { ...process.env, LC_ALL: 'C', PYTHONUTF8: '0', PYTHONCOERCECLOCALE: '0' };
+    const out = execFileSync('python3', ['-c', BOOT, 'arg'], { env, input: withData('import json\ndef run(doc):\n    print(json.dumps(json.loads(doc)))\n', awkward) }).toString();
     expect(JSON.parse(out)).toEqual(awkward);
   });
 });

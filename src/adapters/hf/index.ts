@@ -14,8 +14,9 @@ import { LIST_TREE_PY } from './list-tree.js';
 import { parseListing, parseUploadCommit, parseVersion } from './parse.js';
 import { hfPython } from './python.js';
 
-function command(pair: ResolvedPair, tool: string, args: string[], label: string, mutates: boolean, answers?: RegExp, input?: string): Command {
-  return { tool, args, cwd: pair.root, env: hfEnv(pair), mutates, label, pair: pair.name, ...(answers ? { answers } : {}), ...(input ? { input } : {}) };
+/** `input`: a Python program for the hf install's Python, and how the command's text shows it. */
+function command(pair: ResolvedPair, tool: string, args: string[], label: string, mutates: boolean, answers?: RegExp, input?: { readonly input: string; readonly inputNote: string }): Command {
+  return { tool, args, cwd: pair.root, env: hfEnv(pair), mutates, label, pair: pair.name, ...(answers ? { answers } : {}), ...(input ? { input: input.input, inputNote: input.inputNote } : {}) };
 }
 
 const at = (pair: ResolvedPair): string => {
@@ -32,7 +33,7 @@ function lister(pair: ResolvedPair, direction: 'push' | 'pull' | 'bisync'): List
     : undefined;
   return {
     remote: {
-      commands: [command(pair, hfPython(), listArgv(r, pair.stallTimeoutMs), `list hf repo ${at(pair)}`, false, absent, LIST_TREE_PY)],
+      commands: [command(pair, hfPython(), listArgv(r, pair.stallTimeoutMs), `list hf repo ${at(pair)}`, false, absent, { input: LIST_TREE_PY, inputNote: '(listing script)' })],
       parse: ([o]) => (o && o.exitCode !== 0 ? Object.assign([], {}) : parseListing(o?.stdout ?? '', r.path, [...pair.exclude, ...ownExcludes(pair)])),
     },
     local: { sha256: true },
@@ -76,7 +77,7 @@ export const hf: Adapter = {
         const label = `pull ${paths.length} files from hf repo ${at(pair)}`;
         const call = byScript(paths.length) ? downloadCall(pair, paths, pinned) : undefined;
         return {
-          send: !paths.length ? [] : call ? [command(pair, hfPython(), call.args, label, true, undefined, call.input)] : [command(pair, 'hf', downloadArgv(pair, paths, pinned), label, true)],
+          send: !paths.length ? [] : call ? [command(pair, hfPython(), call.args, label, true, undefined, call)] : [command(pair, 'hf', downloadArgv(pair, paths, pinned), label, true)],
           delete: [],
           deleteLocal: plan.delete.map((f) => f.path),
         };
@@ -88,7 +89,7 @@ export const hf: Adapter = {
       return {
         send: [
           ...(r.create ? [command(pair, 'hf', createArgv(r), `create hf repo ${r.repo} (private) unless it exists`, true)] : []),
-          call ? command(pair, hfPython(), call.args, label, true, undefined, call.input) : command(pair, 'hf', uploadArgv(pair, plan, text), label, true),
+          call ? command(pair, hfPython(), call.args, label, true, undefined, call) : command(pair, 'hf', uploadArgv(pair, plan, text), label, true),
         ],
         delete: [],
       };

@@ -16,6 +16,10 @@ try:
 except Exception as e:
     fail("client", e)
 def failed(e):
+    # The client wraps some failures (force_download's "Force download failed", a local entry not
+    # found) in a ValueError whose cause is the real one: judged by that.
+    while isinstance(e, ValueError) and e.__cause__ is not None:
+        e = e.__cause__
     if isinstance(e, RevisionNotFoundError):
         fail("revision_not_found", e)
     if isinstance(e, RepositoryNotFoundError):
@@ -26,6 +30,9 @@ def failed(e):
     # A local file gone or unreadable is not the Hub's: trying again sends the same list.
     if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
         fail("other", f"{type(e).__name__}: {e}")
+    # A connection reset, refused or cut mid-answer (httpx2 raises its own, not OSError): try again.
+    if isinstance(e, httpx2.TransportError) and not isinstance(e, (httpx2.ProxyError, httpx2.UnsupportedProtocol)):
+        fail("unreachable", f"{type(e).__name__}: {e}")
     if isinstance(e, OSError):
         fail("unreachable", e)
     name = type(e).__name__
