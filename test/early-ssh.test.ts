@@ -252,6 +252,20 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
     expect(logins() - l).toBe(1);
   });
 
+  it('a session whose ssh options hold a secret (from a secret-named variable) is never written to a hint', async () => {
+    const lab = newLab();
+    const secret = 'hint-secret-value-4711';
+    lab.env.LAB_API_TOKEN = secret;
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace(/ }\n/, ', ssh_options: ["SetEnv=LAB_TOKEN=${LAB_API_TOKEN}"] }\n'));
+    for (let i = 0; i < 2; i++) {
+      const r = await lab.cli(['data', 'push', '--json'], { env: trace });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toContain('ssh sessions started early: 0');
+      await noneLeft(lab);
+    }
+    for (const f of hintFiles(lab)) expect(readFileSync(f, 'utf8')).not.toContain(secret);
+  });
+
   it('a shell\'s own bookkeeping ($_ and $OLDPWD) changing between runs still finds the hint', async () => {
     const lab = newLab();
     expect((await lab.cli(['data', 'push'], { env: { ...trace, _: '/usr/bin/env', OLDPWD: '/somewhere' } })).exitCode).toBe(0);

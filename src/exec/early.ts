@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
 import { dirname, join } from 'node:path';
 import type { Command } from '../adapters/types.js';
 import { trustedFolder } from '../state/trusted-folder.js';
+import { makeRedactor } from './redact.js';
 
 export type Ended = { code: number; signal: NodeJS.Signals | null };
 
@@ -115,13 +116,17 @@ export function endEarly(): void {
 }
 
 function writeHint(file: string, hint: Hint): void {
+  // A hint holding a secret (an ssh option made from a secret-named variable, a URL's password) is not
+  // kept: no file of labsync's holds one (the manifest cache refuses the same).
+  const text = JSON.stringify(hint);
+  if (makeRedactor(process.env)(text) !== text) return;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // bin/labsync.js starts what a hint names: never one in a folder another user could write in.
     if (!trustedFolder(dirname(file))) return;
     const tmp = `${file}.${process.pid}.tmp`;
     // 'wx': never through a name someone placed there first.
-    writeFileSync(tmp, JSON.stringify(hint), { mode: 0o600, flag: 'wx' });
+    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);
     pruneHints(dirname(file));
   } catch {
