@@ -9,7 +9,7 @@
 // ~10 ms of CPU less on every run (measured with perf stat, 20 runs each).
 'use strict';
 const { spawn } = require('node:child_process');
-const { createHash } = require('node:crypto');
+const { createHash, randomBytes } = require('node:crypto');
 const { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { homedir } = require('node:os');
@@ -74,7 +74,7 @@ function fromScript() {
       try {
         mkdirSync(folder, { recursive: true, mode: 0o700 });
         if (!trustedFolder(folder)) return;
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        const tmp = `${cacheFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
         // 'wx': never through a name someone placed there first (a symlink to a file of this user's).
         writeFileSync(tmp, script.createCachedData(), { flag: 'wx', mode: 0o600 });
         renameSync(tmp, cacheFile);
@@ -84,6 +84,8 @@ function fromScript() {
         for (const name of readdirSync(folder)) {
           const other = join(folder, name);
           if (name.startsWith('cli-') && name.endsWith('.v8cache') && !name.startsWith(`${build}-`) && statSync(other).mtimeMs < weekAgo) unlinkSync(other);
+          // A temporary file a killed start left (each start's has a name of its own).
+          else if (name.startsWith('cli-') && name.endsWith('.tmp') && statSync(other).mtimeMs < Date.now() - 24 * 3600 * 1000) unlinkSync(other);
         }
       } catch {
         // a read-only home: every run compiles, as without the cache

@@ -1,5 +1,5 @@
 // bin/labsync.js starts the CLI from one script with V8's code cache kept in the user's cache folder.
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Lab } from './harness/lab.js';
@@ -57,5 +57,21 @@ describe('code cache', () => {
     chmodSync(open, 0o755);
     expect((await lab.cli(['--version'], { env })).stderr).toContain('code cache: none');
     expect((await lab.cli(['--version'], { env })).stderr).toContain('code cache: used');
+  });
+
+  it('a temporary file a killed start left is removed after a day; a fresh one is left to its writer', async () => {
+    const lab = new Lab();
+    const dir = lab.outside('xdg', 'labsync');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stale = join(dir, 'cli-old-build-validate.v8cache.7.0123456789ab.tmp');
+    const fresh = join(dir, 'cli-old-build-validate.v8cache.7.ba9876543210.tmp');
+    writeFileSync(stale, 'half a cache');
+    writeFileSync(fresh, 'being written');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    utimesSync(stale, twoDaysAgo, twoDaysAgo);
+    expect((await lab.cli(['--version'], { env: { XDG_CACHE_HOME: lab.outside('xdg') } })).exitCode).toBe(0);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    expect(caches(dir)).toHaveLength(1);
   });
 });

@@ -9,7 +9,7 @@
 // the end of the run (the lock was held, the manifest changed, the run stopped early) is killed:
 // its host reads end of file where it waited and exits. LABSYNC_EARLY_SSH=0 turns this off.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from '../adapters/types.js';
@@ -124,7 +124,7 @@ function writeHint(file: string, hint: Hint): void {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // bin/labsync.js starts what a hint names: never one in a folder another user could write in.
     if (!trustedFolder(dirname(file))) return;
-    const tmp = `${file}.${process.pid}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     // 'wx': never through a name someone placed there first.
     writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, file);
@@ -149,9 +149,11 @@ function keepFresh(file: string): void {
 function pruneHints(folder: string): void {
   const monthAgo = Date.now() - 30 * DAY_MS;
   for (const name of readdirSync(folder)) {
-    if (!name.startsWith('session-') || !name.endsWith('.json')) continue;
+    // A temporary file a killed run left (each run's has a name of its own) goes after a day.
+    const tmp = name.endsWith('.tmp');
+    if (!name.startsWith('session-') || !(tmp || name.endsWith('.json'))) continue;
     try {
-      if (statSync(join(folder, name)).mtimeMs < monthAgo) unlinkSync(join(folder, name));
+      if (statSync(join(folder, name)).mtimeMs < (tmp ? Date.now() - DAY_MS : monthAgo)) unlinkSync(join(folder, name));
     } catch {
       // another run pruned it first
     }

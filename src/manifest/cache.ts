@@ -10,7 +10,7 @@
 // secret's value, a URL's password), is not remembered (it would be at rest in the file). The file is
 // written 0600 and used only when this user owns it and no one else may write it (it holds the hooks
 // labsync runs). LABSYNC_MANIFEST_CACHE=0 turns it off.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -136,7 +136,7 @@ function writeEntry(where: string, entry: Entry, env: NodeJS.ProcessEnv): void {
     const folder = join(where, '..');
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     if (!trustedFolder(folder)) return;
-    const tmp = `${where}.${process.pid}.tmp`;
+    const tmp = `${where}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     writeFileSync(tmp, json, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, where);
     prune(folder);
@@ -145,15 +145,18 @@ function writeEntry(where: string, entry: Entry, env: NodeJS.ProcessEnv): void {
   }
 }
 
-const MONTH_MS = 30 * 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+const MONTH_MS = 30 * DAY_MS;
 
 /** Entries not rewritten for a month go (each manifest and folder has its own file). */
 function prune(folder: string): void {
   const monthAgo = Date.now() - MONTH_MS;
   for (const name of readdirSync(folder)) {
-    if (!name.startsWith('manifest-') || !name.endsWith('.json')) continue;
+    // A temporary file a killed run left (each run's has a name of its own) goes after a day.
+    const tmp = name.endsWith('.tmp');
+    if (!name.startsWith('manifest-') || !(tmp || name.endsWith('.json'))) continue;
     try {
-      if (statSync(join(folder, name)).mtimeMs < monthAgo) unlinkSync(join(folder, name));
+      if (statSync(join(folder, name)).mtimeMs < (tmp ? Date.now() - DAY_MS : monthAgo)) unlinkSync(join(folder, name));
     } catch {
       // another run pruned it first
     }
