@@ -53,6 +53,10 @@ describe('code cache', () => {
       expect(r.stderr).toContain('code cache: none');
     }
     expect(caches(join(open, 'labsync'))).toEqual([]);
+    // doctor says so, and why.
+    const doctor = await lab.cli(['doctor', '--json'], { env });
+    expect(JSON.parse(doctor.stdout).cacheFolder).toEqual({ path: join(open, 'labsync'), used: false, why: expect.stringMatching(/lies in .*open, which is writable by group or others/) });
+    expect((await lab.cli(['doctor'], { env })).stdout).toMatch(/cache folder not used .*writable by group or others/);
     // The same folder made safe: used from the second run on.
     chmodSync(open, 0o755);
     expect((await lab.cli(['--version'], { env })).stderr).toContain('code cache: none');

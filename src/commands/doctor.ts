@@ -6,7 +6,7 @@ import { run } from '../exec/run.js';
 import { which } from '../exec/which.js';
 import { programOf } from '../exec/program.js';
 import { access } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { LabsyncError } from '../errors.js';
 import { TOOLS, type Manifest, type ToolName } from '../types.js';
 
@@ -17,6 +17,8 @@ import { cronProblems } from './doctor-cron.js';
 import { hostProblems } from './doctor-hosts.js';
 import { sbatchVersion } from './doctor-slurm.js';
 import { keptLines } from './doctor-kept.js';
+import { userCacheFolder } from '../manifest/cache.js';
+import { untrustedWhy } from '../state/trusted-folder.js';
 
 const INSTALL: Record<Program, string> = {
   rsync: 'apt-get install -y rsync   (macOS: brew install rsync)',
@@ -90,9 +92,14 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
   const underCron = cron && manifest ? await cronProblems(manifest) : [];
   const hosts = manifest ? await hostProblems(manifest) : [];
   const kept = manifest ? keptLines(manifest) : [];
+  // Not a failure either: without its cache folder labsync only starts slower (no code cache, no
+  // sessions started early, no manifest cache).
+  const cacheDir = userCacheFolder();
+  const cacheWhy = existsSync(cacheDir) ? untrustedWhy(cacheDir) : undefined;
+  const cache = { path: cacheDir, used: cacheWhy === undefined, ...(cacheWhy ? { why: cacheWhy } : {}) };
   const bad = missing.length > 0 || underCron.length > 0;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: !bad, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })), hosts, keptConnections: kept, ...(cron ? { cron: underCron } : {}) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ command: 'doctor', ok: !bad, tools: found.map((f) => ({ ...f, install: INSTALL[f.program] })), hosts, keptConnections: kept, cacheFolder: cache, ...(cron ? { cron: underCron } : {}) }, null, 2)}\n`);
     return bad ? 1 : 0;
   }
   const chalk = await chalkFor(opts);
@@ -106,6 +113,7 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
   // Not a failure: labsync falls back to rsync's own listing and comparison there, only slower.
   for (const h of hosts) process.stdout.write(`${chalk.yellow('!')} ${h}\n`);
   for (const k of kept) process.stdout.write(`${k.kept ? chalk.green('✔') : chalk.dim('-')} ${k.line}\n`);
+  if (cacheWhy) process.stdout.write(`${chalk.yellow('!')} cache folder not used (no code cache, no early ssh sessions, no manifest cache): ${cacheWhy}\n`);
   if (!manifest) process.stdout.write(chalk.dim(`(no manifest checked: ${manifestNote.split('\n')[0]})\n`));
   if (missing.length) process.stderr.write(`missing for this manifest: ${missing.map((m) => m.program).join(', ')}\n`);
   if (cron) {

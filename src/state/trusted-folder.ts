@@ -48,14 +48,20 @@ export function aboveFolderProblem(dir: string, uid: number | undefined = proces
   return undefined;
 }
 
-/** A folder of this user's that nobody else could have written in or swapped: it and everything above it. */
-export function trustedFolder(dir: string, uid: number | undefined = process.getuid?.()): boolean {
-  if (uid === undefined) return true;
+/** Why `dir` is not a folder of this user's that nobody else could have written in or swapped; undefined: it is. */
+export function untrustedWhy(dir: string, uid: number | undefined = process.getuid?.()): string | undefined {
+  if (uid === undefined) return undefined;
   try {
     const st = lstatSync(dir);
-    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return false;
-  } catch {
-    return false;
+    if (!st.isDirectory()) return `${dir} is not a folder`;
+    if (st.uid !== uid) return `${dir} belongs to another user`;
+    if ((st.mode & 0o022) !== 0) return `${dir} is writable by group or others (chmod 700 it)`;
+  } catch (error) {
+    return `${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
   }
-  return aboveFolderProblem(dir, uid) === undefined;
+  const above = aboveFolderProblem(dir, uid);
+  return above ? `${dir} ${above}` : undefined;
 }
+
+/** A folder of this user's that nobody else could have written in or swapped: it and everything above it. */
+export const trustedFolder = (dir: string, uid: number | undefined = process.getuid?.()): boolean => untrustedWhy(dir, uid) === undefined;
