@@ -222,7 +222,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     for (const p of watched.filter((w) => !drainable.includes(w))) emit({ kind: 'warning', pair: p.name, message: 'not drained: drain pushes rsync pairs to a local or ssh remote' });
     if (!drainable.length) return interrupted ? 130 : 0;
     // The budget counts from the signal or the notice: the host's clock started then, not now.
-    return await drainPairs({ manifest, pairs: drainable, opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, drainStop.signal);
+    return await drainPairs({ manifest, pairs: drainable.map(withFreshKey), opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, drainStop.signal);
   } finally {
     untrap();
     close();

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,22 @@ describe('what ssh reads for a kept connection (its socket is named by it too)',
     changed(() => writeFileSync(kh, 'gpu ssh-ed25519 AAAAother\n'));
     changed(() => writeFileSync(extra, 'gpu ssh-ed25519 AAAAthird\n'));
     changed(() => writeFileSync(id, 'key two, another size'));
+  });
+
+  it('a known_hosts file ssh cannot read (a path through a file, a folder it may not enter) counts by its error, as ssh skips it: never a failure', () => {
+    const notDir = config('plainfile', 'x');
+    const cfg = config('cfg-unreadable', `Host other\n  UserKnownHostsFile ${join(notDir, 'known_hosts')}\n`);
+    expect(() => whatSshReads(remoteOf({ sshConfig: cfg }))).not.toThrow();
+    expect(whatSshReads(remoteOf({ sshConfig: cfg }))).toBe(whatSshReads(remoteOf({ sshConfig: cfg })));
+  });
+
+  it('known_hosts rewritten with the same bytes (ssh-keyscan from cron) names the same socket', () => {
+    const kh = config('kh-same', 'gpu ssh-ed25519 AAAAsame\n');
+    const cfg = config('cfg-same', 'Host gpu\n');
+    const before = whatSshReads(remoteOf({ sshConfig: cfg, knownHosts: kh }));
+    rmSync(kh);
+    config('kh-same', 'gpu ssh-ed25519 AAAAsame\n');
+    expect(whatSshReads(remoteOf({ sshConfig: cfg, knownHosts: kh }))).toBe(before);
   });
 
   it('ssh reads ~/.ssh from the account\'s home, not $HOME', () => {

@@ -4,7 +4,7 @@
 // and login. adapters/rsync/ssh.ts adds the options; this decides, once per run, where that applies.
 // The user's own sharing wins (Control* in ssh_options or in the ssh config in effect: we add nothing).
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTROL_PERSIST_S, ownSharing, SOCKET_NAME_CHARS } from '../adapters/rsync/ssh.js';
 import { socketFolder, type SocketFolder } from '../state/ssh-sockets.js';
@@ -57,8 +57,8 @@ type SshRemote = Extract<ResolvedPair['remote'], { type: 'ssh' }>;
 
 /**
  * A digest of what ssh reads to make this remote's connection besides its command line: the ssh config
- * files in effect (and their Includes) byte for byte, and the known_hosts and identity files by their
- * stat keys. It names the kept socket with the command line (adapters/rsync/ssh.ts): ssh's mux client
+ * files in effect (and their Includes) and the known_hosts files byte for byte, and the identity by its
+ * stat key. It names the kept socket with the command line (adapters/rsync/ssh.ts): ssh's mux client
  * rides any master at its ControlPath without looking at settings again, so a config that now names
  * another host or port, or a host key removed from known_hosts, must find no master made before it.
  * Read at every run (a watch too), never cached.
@@ -67,17 +67,31 @@ export function whatSshReads(remote: SshRemote): string {
   const scan = scanConfig(sshConfigFiles(remote.sshConfig));
   const fromOptions = remote.sshOptions.flatMap((o) => /^\s*(?:user|global)knownhostsfile\s*[=\s]\s*(.+)$/i.exec(o)?.[1] ?? []).flatMap(knownHostsWords);
   const dot = join(sshHome(), '.ssh');
-  const files = [
+  const knownHosts = [
     ...(remote.knownHosts ? [remote.knownHosts] : [join(dot, 'known_hosts'), join(dot, 'known_hosts2')]),
     '/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2', ...scan.knownHosts, ...fromOptions,
-    ...(remote.identity ? [remote.identity] : []),
   ];
   const hash = createHash('sha256').update(scan.digest);
-  for (const f of files) {
-    const st = statSync(f, { throwIfNoEntry: false });
-    hash.update(`${f}\0${st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'absent'}\0`);
-  }
+  // known_hosts by its bytes (a tool that rewrites it unchanged, ssh-keyscan from cron, moves no
+  // socket), the identity by its stat key. A file ssh cannot read either counts by the error: ssh
+  // skips an unreadable known_hosts, and labsync must not fail where ssh would not.
+  for (const f of knownHosts) hash.update(`${f}\0${readState(f, true)}\0`);
+  if (remote.identity) hash.update(`${remote.identity}\0${readState(remote.identity, false)}\0`);
   return hash.digest('hex');
+}
+
+/** Past this size a known_hosts file is judged by its stat key alone. */
+const KNOWN_HOSTS_READ_MAX = 4 * 1024 * 1024;
+
+function readState(file: string, bytes: boolean): string {
+  try {
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) return 'absent';
+    if (bytes && st.isFile() && st.size <= KNOWN_HOSTS_READ_MAX) return createHash('sha256').update(readFileSync(file)).digest('hex');
+    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch (error) {
+    return `error:${(error as NodeJS.ErrnoException).code ?? 'unknown'}`;
+  }
 }
 
 /** A kept remote's pair with what ssh reads taken again: a watch runs for days on the manifest it read once. */

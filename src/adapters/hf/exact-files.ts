@@ -30,7 +30,15 @@ def run(doc):
         pre = doc["prefix"]
         # Only files the branch still holds: the Hub refuses a whole commit that deletes a missing one
         # (this commit landed but its answer was lost, or another client deleted it since the listing).
-        there = set(api.list_repo_files(repo, revision=revision, repo_type=repo_type)) if doc["delete"] else set()
+        there = set()
+        if doc["delete"]:
+            # The pair's own subfolder only (a subfolder of a large repo would list the whole repo).
+            try:
+                for e in api.list_repo_tree(repo, path_in_repo=pre.rstrip("/") or None, recursive=True, revision=revision, repo_type=repo_type):
+                    if hasattr(e, "blob_id"):
+                        there.add(e.path)
+            except EntryNotFoundError:
+                pass
         ops = [CommitOperationDelete(path_in_repo=pre + p) for p in doc["delete"] if pre + p in there]
         ops += [CommitOperationAdd(path_in_repo=pre + p, path_or_fileobj=os.path.join(doc["root"], p)) for p in doc["add"]]
         info = api.create_commit(repo, ops, commit_message=doc["summary"], commit_description=doc["description"], revision=revision, repo_type=repo_type)
@@ -42,7 +50,7 @@ def run(doc):
 const DOWNLOAD_PY = `${PY_PRELUDE}
 repo, repo_type, revision, local_dir = sys.argv[1:5]
 def run(doc):
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+    from concurrent.futures import ThreadPoolExecutor, as_completed, wait
     from huggingface_hub import hf_hub_download
     paths = json.loads(doc)
     def one(p):
@@ -53,9 +61,11 @@ def run(doc):
         for f in as_completed(futures):
             f.result()
     except Exception as e:
-        # The first failure ends the pull: nothing more is started, and the downloads under way finish
-        # (each has already removed the file it replaces) before the exit.
-        pool.shutdown(wait=True, cancel_futures=True)
+        # The first failure ends the pull: nothing more is started, and the downloads under way may
+        # finish (each has already removed the file it replaces) for up to 30 s, so the failure is
+        # said well within the stall watchdog's time even when the Hub hangs them.
+        pool.shutdown(wait=False, cancel_futures=True)
+        wait([f for f in futures if f.running()], timeout=30)
         failed(e)
     pool.shutdown(wait=True)
     print(json.dumps({"downloaded": len(paths)}))
