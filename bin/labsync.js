@@ -12,7 +12,7 @@ const { spawn } = require('node:child_process');
 const { createHash, randomBytes } = require('node:crypto');
 const { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
-const { homedir } = require('node:os');
+const { homedir, userInfo } = require('node:os');
 const { dirname, join, resolve } = require('node:path');
 const { constants: vmConstants, Script } = require('node:vm');
 
@@ -205,7 +205,8 @@ function trustedFolder(dir) {
         const up = lstatSync(p);
         if (!up.isSymbolicLink()) {
           if (!up.isDirectory() || (up.uid !== uid && up.uid !== 0)) return false;
-          if ((up.mode & 0o022) !== 0 && !(up.uid === 0 && (up.mode & 0o1000) !== 0)) return false;
+          const sticky = up.uid === 0 && (up.mode & 0o1000) !== 0;
+          if (!sticky && ((up.mode & 0o002) !== 0 || ((up.mode & 0o020) !== 0 && up.gid !== ownPrivateGroup()))) return false;
         }
         if (dirname(p) === p) break;
       }
@@ -214,6 +215,25 @@ function trustedFolder(dir) {
   } catch {
     return false;
   }
+}
+
+let privateGid = null;
+
+/** This user's own group if no one else is in it (user-private groups: umask 002 leaves ~/.cache 0775). A near-copy of src/state/trusted-folder.ts. */
+function ownPrivateGroup() {
+  if (privateGid !== null) return privateGid;
+  privateGid = undefined;
+  try {
+    const gid = process.getgid();
+    const me = userInfo().username;
+    const group = readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => Number(f[2]) === gid && f[2] !== '');
+    if (!group || (group[3] || '').split(',').some((m) => m && m !== me)) return undefined;
+    const others = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).some((f) => f[3] === String(gid) && f[0] !== me);
+    if (!others) privateGid = gid;
+  } catch {
+    // unreadable: no group counts as private
+  }
+  return privateGid;
 }
 
 /**

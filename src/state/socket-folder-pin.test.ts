@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { socketFolder, socketPathMax } from './ssh-sockets.js';
-import { trustedFolder } from './trusted-folder.js';
+import { ownPrivateGroup, trustedFolder } from './trusted-folder.js';
 
 const { socketSafe, trustedFolder: binTrusted } = createRequire(import.meta.url)('../../bin/labsync.js') as { socketSafe: (args: readonly string[]) => boolean; trustedFolder: (dir: string) => boolean };
 
@@ -105,14 +105,24 @@ describe('a cache folder trusted to hold what labsync runs (V8 cache, hints, man
   });
 
   it('a folder above writable by group or others (not sticky), the folder a symlink, or missing: trusted by neither', () => {
-    made(join(base, 't-group'), 0o775);
-    expect(both(made(join(base, 't-group', 'labsync'), 0o700))).toEqual({ engine: false, bin: false });
+    // Writable by a group others are in (only root can give a folder to another group).
+    if (process.getuid?.() === 0) {
+      chownSync(made(join(base, 't-group'), 0o775), 0, 65534);
+      expect(both(made(join(base, 't-group', 'labsync'), 0o700))).toEqual({ engine: false, bin: false });
+    }
     made(join(base, 't-open'), 0o777);
     expect(both(made(join(base, 't-open', 'labsync'), 0o700))).toEqual({ engine: false, bin: false });
     const good = made(join(base, 't-good'), 0o700);
     symlinkSync(good, join(base, 't-link'));
     expect(both(join(base, 't-link'))).toEqual({ engine: false, bin: false });
     expect(both(join(base, 't-none'))).toEqual({ engine: false, bin: false });
+  });
+
+  // Debian, Ubuntu, RHEL and Fedora give each user a group of their own and umask 002: ~/.cache is then 0775.
+  it.skipIf(ownPrivateGroup() === undefined)('a folder above writable by this user\'s own private group (no one else in it): trusted by both', () => {
+    const home = made(join(base, 't-private'), 0o775);
+    chownSync(home, process.getuid?.() ?? 0, ownPrivateGroup() as number);
+    expect(both(made(join(home, 'labsync'), 0o700))).toEqual({ engine: true, bin: true });
   });
 
   it('a symlinked folder above, to a folder others may write in: its real path is judged too', () => {

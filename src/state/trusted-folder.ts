@@ -5,10 +5,44 @@
 // with a user's XDG_CACHE_HOME, a folder someone made in /tmp first), whose owner can rename the
 // folder away and put theirs in its place. bin/labsync.js holds a near-copy (pinned by
 // src/state/socket-folder-pin.test.ts).
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 
-interface Stat { isDirectory(): boolean; isSymbolicLink(): boolean; uid: number; mode: number }
+interface Stat { isDirectory(): boolean; isSymbolicLink(): boolean; uid: number; gid: number; mode: number }
+
+let privateGid: number | undefined | null = null;
+
+/**
+ * This user's own group, if no one else is in it (the user-private groups of Debian, Ubuntu, RHEL and
+ * Fedora, whose umask 002 leaves ~/.cache group-writable): writable by it is writable by this user
+ * alone, as OpenSSH's Debian build also judges. Read from /etc/group and /etc/passwd once; a group found
+ * in neither (from a directory service) is not taken for private.
+ */
+export function ownPrivateGroup(): number | undefined {
+  if (privateGid !== null) return privateGid;
+  privateGid = undefined;
+  try {
+    const gid = process.getgid?.();
+    const me = userInfo().username;
+    if (gid === undefined) return undefined;
+    const group = readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => Number(f[2]) === gid && f[2] !== '');
+    if (!group || (group[3] ?? '').split(',').some((m) => m && m !== me)) return undefined;
+    const others = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).some((f) => f[3] === String(gid) && f[0] !== me);
+    if (!others) privateGid = gid;
+  } catch {
+    // unreadable: no group counts as private
+  }
+  return privateGid;
+}
+
+/** Whether someone other than this user (or root) could add, rename or remove entries in a folder. */
+function othersMayWrite(st: Stat): boolean {
+  // A root-owned sticky folder (/tmp): others may add entries but never rename or remove this user's.
+  if (st.uid === 0 && (st.mode & 0o1000) !== 0) return false;
+  if ((st.mode & 0o002) !== 0) return true;
+  return (st.mode & 0o020) !== 0 && st.gid !== ownPrivateGroup();
+}
 
 /** What is wrong with one folder above a used one, if anything. */
 function aboveProblem(st: Stat, uid: number): string | undefined {
@@ -16,8 +50,7 @@ function aboveProblem(st: Stat, uid: number): string | undefined {
   if (st.isSymbolicLink()) return undefined;
   if (!st.isDirectory()) return 'is not a folder';
   if (st.uid !== uid && st.uid !== 0) return 'belongs to another user';
-  // A root-owned sticky folder (/tmp): others may add entries but never rename or remove this user's.
-  if ((st.mode & 0o022) !== 0 && !(st.uid === 0 && (st.mode & 0o1000) !== 0)) return 'is writable by group or others';
+  if (othersMayWrite(st)) return 'is writable by group or others (chmod go-w it)';
   return undefined;
 }
 
