@@ -6,7 +6,7 @@
 // connection is kept between runs, and these cases count each run's logins (test/ssh-persist.test.ts has the kept one).
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coldLab, json, Lab } from './harness/lab.js';
 import { processesMentioning } from './harness/processes.js';
@@ -264,6 +264,17 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
       await noneLeft(lab);
     }
     for (const f of hintFiles(lab)) expect(readFileSync(f, 'utf8')).not.toContain(secret);
+
+    // A secret-named variable whose value is only in labsync's own words (here the lab's folder name, in
+    // the hint's cwd and the host's script; GCM_CREDENTIAL_STORE=cache against ".cache"): hints still work.
+    const other = newLab();
+    other.env.LAB_CREDENTIAL_STORE = basename(other.root);
+    expect((await other.cli(['data', 'push', '--json'], { env: trace })).exitCode).toBe(0);
+    await noneLeft(other);
+    const again = await other.cli(['data', 'push', '--json'], { env: trace });
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain('ssh taken (early)');
+    await noneLeft(other);
   });
 
   it('a shell\'s own bookkeeping ($_ and $OLDPWD) changing between runs still finds the hint', async () => {

@@ -115,11 +115,25 @@ export function endEarly(): void {
   start = { ...start, hint, early: [] };
 }
 
+/**
+ * Whether a session's words that came from the manifest (ssh's options and the target, before and just
+ * after `--`) hold a secret. Not labsync's own words: its socket path or the script it runs there would
+ * match a short secret value such as GCM_CREDENTIAL_STORE=cache (".cache/labsync/ssh"), refusing every hint.
+ */
+function holdsSecret(hint: Hint): boolean {
+  const redact = makeRedactor(process.env);
+  return hint.sessions.some((s) => {
+    const end = s.args.indexOf('--');
+    const words = (end < 0 ? s.args : s.args.slice(0, end + 2)).filter((w) => !/^Control(Path|Master|Persist)=/i.test(w));
+    return words.some((w) => redact(w) !== w);
+  });
+}
+
 function writeHint(file: string, hint: Hint): void {
   // A hint holding a secret (an ssh option made from a secret-named variable, a URL's password) is not
   // kept: no file of labsync's holds one (the manifest cache refuses the same).
+  if (holdsSecret(hint)) return;
   const text = JSON.stringify(hint);
-  if (makeRedactor(process.env)(text) !== text) return;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // bin/labsync.js starts what a hint names: never one in a folder another user could write in.
