@@ -107,7 +107,99 @@ describe.skipIf(!rclone.modern)(`rclone ${rclone.version} bisync (current rclone
   });
 });
 
+describe(`rclone ${rclone.version} bisync: labsync's own guards`, () => {
+  const ten = (extra = ''): Lab => {
+    const lab = bisyncLab(extra);
+    const when = new Date('2026-01-01T00:00:00Z');
+    for (const f of ['f', 'g', 'h', 'i', 'j']) {
+      lab.write(lab.path('notes', f), f).write(lab.outside('other', f), f);
+      utimesSync(lab.path('notes', f), when, when);
+      utimesSync(lab.outside('other', f), when, when);
+    }
+    return lab;
+  };
+
+  it('max_delete as a percentage counts both sides\' deletions against what both held after the last sync (rclone judges each side alone: 3 of 10 here, 6 of 10 in all)', async () => {
+    const lab = ten('    max_delete: 50%\n');
+    await succeeds(lab, ['sync', '--resync']);
+    for (const f of ['a', 'b', 'c']) unlinkSync(lab.path('notes', f));
+    for (const f of ['f', 'g', 'h']) unlinkSync(lab.outside('other', f));
+    const r = await lab.cli(['sync', '--json']);
+    expect(r.exitCode, r.stdout).toBe(3);
+    expect(json<Doc>(r).pairs[0]?.error).toMatch(/would delete 6 files on the two sides, of the 10 they held after the last sync \(60%\), over max_delete 50%/);
+    expect(Object.keys(lab.tree(lab.path('notes'))).sort()).toEqual(['d', 'e', 'f', 'g', 'h', 'i', 'j']);
+    expect(Object.keys(lab.tree(lab.outside('other'))).sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'i', 'j']);
+    // Under the limit it goes: one deletion from each side.
+    lab.write(lab.path('notes/a'), 'a').write(lab.path('notes/b'), 'b').write(lab.path('notes/c'), 'c');
+    await succeeds(lab, ['sync', '--resync']);
+    unlinkSync(lab.path('notes/a'));
+    unlinkSync(lab.outside('other/j'));
+    await succeeds(lab, ['sync']);
+    expect(lab.tree(lab.path('notes'))).toEqual(lab.tree(lab.outside('other')));
+    expect(Object.keys(lab.tree(lab.path('notes')))).not.toContain('j');
+  });
+
+  it('its listings lost: sync and its dry run refuse with the resync hint; never a plan read from an earlier dry run\'s leftovers', async () => {
+    const lab = bisyncLab();
+    await succeeds(lab, ['sync', '--resync']);
+    lab.write(lab.path('notes/new'), 'new');
+    expect((await lab.cli(['sync', '--dry-run'])).exitCode).toBe(0);
+    const work = lab.path('.labsync/bisync/shared');
+    for (const name of readdirSync(work).filter((n) => /\.path[12]\.lst$/.test(n))) unlinkSync(`${work}/${name}`);
+    expect(readdirSync(work).some((n) => n.includes('.lst-dry'))).toBe(true);
+    for (const args of [['sync', '--dry-run', '--json'], ['sync', '--json']]) {
+      const r = await lab.cli(args);
+      expect(r.exitCode, args.join(' ')).toBe(3);
+      expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/no listing of a last sync/), hint: expect.stringContaining('labsync sync shared --resync') });
+    }
+    expect(existsSync(lab.outside('other/new'))).toBe(false);
+  });
+});
+
+describe.skipIf(!rclone.modern)(`rclone ${rclone.version} bisync: backups and --resync (current rclone)`, () => {
+  it('backup: true keeps each side\'s replaced and deleted files on that side', async () => {
+    const lab = bisyncLab('    backup: true\n');
+    await succeeds(lab, ['sync', '--resync']);
+    lab.write(lab.outside('other/c'), 'remote edit');
+    unlinkSync(lab.outside('other/d'));
+    lab.write(lab.path('notes/e'), 'local edit');
+    await succeeds(lab, ['sync']);
+    expect(lab.tree(lab.path('notes'))).toMatchObject({ c: 'remote edit', e: 'local edit' });
+    const kept = (root: string): Record<string, string> => {
+      const dir = `${root}/.labsync-backup`;
+      const [stamp] = readdirSync(dir);
+      return lab.tree(`${dir}/${stamp as string}`);
+    };
+    expect(kept(lab.path('notes'))).toEqual({ c: 'c', d: 'd' });
+    expect(kept(lab.outside('other'))).toEqual({ e: 'e' });
+  });
+
+  it('--resync keeps the newer copy of a file that differs (not always the local one), as its hint says', async () => {
+    const lab = bisyncLab();
+    lab.write(lab.path('notes/c'), 'old local');
+    utimesSync(lab.path('notes/c'), new Date('2025-01-01'), new Date('2025-01-01'));
+    lab.write(lab.outside('other/c'), 'NEW remote edit');
+    utimesSync(lab.outside('other/c'), new Date('2026-06-01'), new Date('2026-06-01'));
+    const r = await lab.cli(['sync', '--json']);
+    expect(json<Doc>(r).pairs[0]?.hint).toMatch(/the newer copy wins/);
+    await succeeds(lab, ['sync', '--resync']);
+    expect(readFileSync(lab.path('notes/c'), 'utf8')).toBe('NEW remote edit');
+    expect(readFileSync(lab.outside('other/c'), 'utf8')).toBe('NEW remote edit');
+  });
+});
+
 describe.skipIf(rclone.modern)(`rclone ${rclone.version} bisync (before 1.66)`, () => {
+  it('backup: true is refused (this bisync keeps no backups), and the resync hint says the local copy replaces the remote one', async () => {
+    const lab = bisyncLab('    backup: true\n');
+    const v = await lab.cli(['validate']);
+    expect(v.exitCode).toBe(2);
+    expect(v.stderr).toMatch(/backup: true on a bisync pair needs rclone 1\.66\.0 or newer/);
+    const plain = bisyncLab();
+    const r = await plain.cli(['sync', '--json']);
+    expect(r.exitCode).toBe(3);
+    expect(json<Doc>(r).pairs[0]?.hint).toMatch(/the local copy of each file that differs replaces the remote's/);
+  });
+
   it('refuses conflict: newer and compare at validate, plan and sync, naming the version needed; runs no bisync', async () => {
     const lab = bisyncLab('    conflict: newer\n    compare: size,modtime,checksum\n');
     for (const args of [['validate'], ['plan']]) {

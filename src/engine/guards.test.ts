@@ -23,7 +23,12 @@ describe('guardChanges', () => {
   it('leaves a percentage to the tool when the destination cannot be counted, but applies a count', () => {
     const bisync = { transfer: [], delete: ['a', 'b', 'c'] };
     expect(guardChanges({ direction: 'bisync', mirror: true, maxDelete: { percent: 50 }, changes: bisync })).toBeUndefined();
-    expect(guardChanges({ direction: 'bisync', mirror: true, maxDelete: { count: 2 }, changes: bisync })).toMatch(/would delete 3 of 3 files/);
+    expect(guardChanges({ direction: 'bisync', mirror: true, maxDelete: { count: 2 }, changes: bisync })).toMatch(/^would delete 3 files on the two sides, over max_delete 2;/);
+  });
+  it('judges a bisync\'s deletions on both sides against what both held after the last sync', () => {
+    const bisync = { transfer: [], delete: ['a', 'b', 'c', 'f', 'g', 'h'], destFiles: 10 };
+    expect(guardChanges({ direction: 'bisync', mirror: true, maxDelete: { percent: 50 }, changes: bisync })).toMatch(/would delete 6 files on the two sides, of the 10 they held after the last sync \(60%\), over max_delete 50%/);
+    expect(guardChanges({ direction: 'bisync', mirror: true, maxDelete: { percent: 50 }, changes: { ...bisync, delete: ['a', 'f'] } })).toBeUndefined();
   });
   it('computes limits', () => {
     expect(deleteLimit({ percent: 10 }, 99)).toBe(9);

@@ -24,13 +24,15 @@ export function guardChanges({ direction, mirror, maxDelete, changes }: GuardInp
   }
   if (!mirror) return undefined;
   const deletions = changes.delete.length;
-  // A percentage needs the destination's size; where the tool cannot tell it (bisync), the tool's own
-  // all-or-nothing limit applies instead (rclone bisync --max-delete PERCENT).
+  // A percentage needs the destination's size (a bisync's: what both sides held after the last sync,
+  // bisync-listings.ts); without it, the tool's own limit applies instead.
   if (changes.destFiles === undefined && 'percent' in maxDelete) return undefined;
   const dest = changes.destFiles ?? deletions;
   const limit = deleteLimit(maxDelete, dest);
   if (deletions > limit) {
     const pct = dest ? ` (${Math.round((deletions / dest) * 100)}%)` : '';
+    const held = changes.destFiles === undefined ? '' : `, of the ${dest} they held after the last sync${pct}`;
+    if (direction === 'bisync') return `would delete ${deletions} files on the two sides${held}, over ${describeLimit(maxDelete)}; nothing was deleted. Check both sides, or raise max_delete for this pair`;
     return `would delete ${deletions} of ${dest} files at the destination${pct}, over ${describeLimit(maxDelete)}; nothing was deleted. Check the source, or raise max_delete for this pair`;
   }
   return undefined;

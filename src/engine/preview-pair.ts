@@ -12,6 +12,8 @@ import type { PairRunOptions } from './pair-options.js';
 import { unplannable } from './plan-seam.js';
 import { movedStats } from './sizes.js';
 import { clearStaleToolLocks } from './tool-locks.js';
+import { lastSynced } from './bisync-listings.js';
+import { resyncHint } from '../adapters/rclone/classify.js';
 
 /** Preview, guard, transfer, verify: the run of a pair whose tool compares by itself. */
 export async function previewBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: Direction, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Body> {
@@ -23,12 +25,18 @@ export async function previewBody(pair: ResolvedPair, adapter: Adapter, o: PairR
       o.emit({ kind: 'warning', pair: pair.name, message: `removed ${pair.tool}'s lock left by PID ${gone.pid}, which is no longer running (${gone.file}); this run recovers from its listings` });
     }
   }
+  // A bisync judged against both sides as the last sync left them (bisync-listings.ts); without its
+  // listings there is nothing to judge by, and the dry run would read an earlier dry run's leftovers.
+  const synced = direction === 'bisync' && !o.plan.resync ? lastSynced(pair) : undefined;
+  if (direction === 'bisync' && !o.plan.resync && synced === undefined) {
+    return { status: 'refused', error: `bisync has no listing of a last sync of ${pair.name} (a first run, or its listings were lost or set aside after a failure): it cannot tell a deleted file from a new one; nothing was changed`, hint: resyncHint(pair.name, o.plan.toolVersions?.rclone) };
+  }
   const preview = adapter.preview(pair, direction, o.plan);
   show(preview.commands);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'comparing' });
   const looked = await probe<Changes>(preview, ctx);
   if ('stop' in looked) return looked.stop;
-  const changes = direction === 'pull' ? withLocalDestination(looked.value, pair, adapter) : looked.value;
+  const changes = direction === 'pull' ? withLocalDestination(looked.value, pair, adapter) : synced !== undefined ? { ...looked.value, destFiles: synced } : looked.value;
   const pending = changes.transfer.length + changes.delete.length + (changes.uncommitted?.length ?? 0);
 
   if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };

@@ -139,10 +139,18 @@ export function sizeArgv(pair: ResolvedPair, path: string, config: string): stri
 
 export function bisyncArgv(pair: ResolvedPair, ctx: PlanContext, config: string, dryRun: boolean): string[] {
   const maxDelete = 'percent' in pair.maxDelete ? ['--max-delete', String(Math.floor(pair.maxDelete.percent))] : [];
+  const modern = atLeast(ctx.toolVersions?.rclone, BISYNC_MODERN);
+  const remote = location(pair.remote).path;
+  // Each side's replaced and deleted files, kept on that side (the sync filters leave BACKUP_DIR out);
+  // before 1.66 bisync keeps none, and such a pair is refused first (features.ts versionProblems).
+  const backup = pair.backup && modern && !dryRun ? ['--backup-dir1', `${pair.local}/${BACKUP_DIR}/${ctx.stamp}`, '--backup-dir2', `${remote.replace(/\/+$/, '')}/${BACKUP_DIR}/${ctx.stamp}`] : [];
+  // --resync alone is path1 (local) wins: a remote file edited later would be overwritten. From 1.66
+  // the newer copy of each differing file wins, as the hint that asks for --resync says.
+  const resync = ctx.resync ? ['--resync', ...(modern ? ['--resync-mode', 'newer'] : [])] : [];
   return [
     'bisync', ...base(config, pair), ...filters(pair), ...tuning(pair), '--workdir', bisyncWorkdir(pair), ...maxDelete,
-    ...modernBisync(pair, ctx.toolVersions?.rclone),
-    ...(ctx.resync ? ['--resync'] : []), ...(dryRun ? ['--dry-run'] : STATS), '--', pair.local, location(pair.remote).path,
+    ...modernBisync(pair, ctx.toolVersions?.rclone), ...backup,
+    ...resync, ...(dryRun ? ['--dry-run'] : STATS), '--', pair.local, remote,
   ];
 }
 

@@ -4,7 +4,7 @@
 // log decides and the code (read with the version the command carries) only confirms.
 // Fixtures: fixtures/tool-output/rclone-1.60.1/, rclone-1.75.2/ (scripts/record-rclone-fixtures.sh).
 import type { Command, Outcome, ToolOutput } from '../types.js';
-import { atLeast, EXIT_SWAP } from './features.js';
+import { atLeast, BISYNC_MODERN, EXIT_SWAP } from './features.js';
 import { conflictsOf, logLines, type Conflict } from './parse.js';
 
 const TRANSIENT = /connection refused|connection reset|i\/o timeout|TLS handshake timeout|unexpected EOF|\bEOF\b|503|SlowDown|RequestTimeout|Throttl|no such host|network is unreachable|context deadline exceeded|server misbehaving/i;
@@ -44,7 +44,7 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   if (verb === 'bisync') {
     // ≥ 1.66 with --resilient calls a first run without listings "retryable": it never is without --resync.
     if (/Must run --resync|cannot find prior Path1 or Path2 listings/i.test(stderr)) {
-      return { kind: 'fatal', safety: true, reason: `bisync needs a human: ${said}`, hint: `check both sides, then run the pair once with --resync (\`labsync sync ${command.pair ?? 'NAME'} --resync\`); the newer side of each file wins` };
+      return { kind: 'fatal', safety: true, reason: `bisync needs a human: ${said}`, hint: resyncHint(command.pair ?? 'NAME', command.toolVersion) };
     }
     if (/Safety abort|too many deletes|prior lock file found/i.test(stderr)) {
       return { kind: 'fatal', safety: true, reason: `bisync stopped itself: ${said}`, hint: 'nothing was changed; look at both sides before forcing anything' };
@@ -74,4 +74,12 @@ export function describeConflict(c: Conflict): string {
   const copies = c.renamed.map((r) => `${r.path} (${SIDE[r.side]})`);
   if (c.winner) return `${c.path}: kept the ${SIDE[c.winner]} copy as ${c.path}${copies.length ? `, the other as ${copies.join(', ')}` : ''}`;
   return `${c.path}: kept both, as ${copies.length ? copies.join(' and ') : `${c.path}..path1 and ${c.path}..path2`}`;
+}
+
+/** What to do when bisync has no listings to go on, and what --resync then does on this rclone. */
+export function resyncHint(pair: string, version: string | undefined): string {
+  const what = atLeast(version, BISYNC_MODERN)
+    ? 'of each file that differs the newer copy wins (--resync-mode newer)'
+    : `the local copy of each file that differs replaces the remote's (rclone ${version ?? 'before 1.66'} has no other resync mode)`;
+  return `check both sides (\`labsync sync ${pair} --resync --dry-run\` lists what it would copy), then run the pair once with --resync (\`labsync sync ${pair} --resync\`): ${what}, and a file on one side only is copied to the other`;
 }

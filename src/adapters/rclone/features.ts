@@ -29,9 +29,11 @@ export function atLeast(version: string | undefined, min: string): boolean {
 }
 
 /** What this pair asks that `version` cannot do, each naming the version it needs. */
-export function versionProblems(pair: Pick<ResolvedPair, 'mode' | 'conflict' | 'compare'>, version: string): string[] {
+export function versionProblems(pair: Pick<ResolvedPair, 'mode' | 'conflict' | 'compare' | 'backup'>, version: string): string[] {
   if (pair.mode !== 'bisync' || atLeast(version, BISYNC_MODERN)) return [];
   const out: string[] = [];
+  // A backup silently not taken loses files: bisync keeps replaced and deleted files only from 1.66 on (--backup-dir1/2).
+  if (pair.backup) out.push(`backup: true on a bisync pair needs rclone ${BISYNC_MODERN} or newer (found ${version}, whose bisync keeps no backups)`);
   if (pair.conflict && pair.conflict !== 'keep-both') out.push(`conflict: ${pair.conflict} needs rclone ${BISYNC_MODERN} or newer (found ${version}, which only keeps both copies)`);
   if (pair.compare) out.push(`compare: ${pair.compare.join(',')} needs rclone ${BISYNC_MODERN} or newer (found ${version})`);
   return out;
