@@ -234,6 +234,22 @@ describe('schedule', () => {
     if (analyze.failed && /not found|ENOENT/.test(String(analyze.stderr) + String(analyze.shortMessage))) return; // no systemd-analyze on this machine
     expect(String(analyze.stderr).split('\n').filter((l) => /error|Failed|invalid/i.test(l) && !/Failed to (connect|get|open).*bus|Cannot find unit/i.test(l))).toEqual([]);
   });
+
+  it('--systemd: a schedule dropped from the manifest loses its units on the next --install, and --remove removes them all (no one else\'s)', async () => {
+    const lab = scheduled();
+    const dir = lab.outside('units');
+    expect((await lab.cli(['schedule', '--systemd', '--install', '--unit-dir', dir])).exitCode).toBe(0);
+    writeFileSync(`${dir}/theirs.timer`, '[Unit]\nDescription=not labsync\n');
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace(', schedule: "30 2 * * mon-fri"', ''));
+    const again = await lab.cli(['schedule', '--systemd', '--install', '--unit-dir', dir]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toMatch(/systemctl --user disable --now labsync-[0-9a-f]{8}-2\.timer/);
+    expect(readdirSync(dir).sort()).toEqual([expect.stringMatching(/^labsync-[0-9a-f]{8}-1\.service$/), expect.stringMatching(/^labsync-[0-9a-f]{8}-1\.timer$/), 'theirs.timer']);
+    const removed = await lab.cli(['schedule', '--systemd', '--remove', '--unit-dir', dir]);
+    expect(removed.exitCode).toBe(0);
+    expect(removed.stdout).toMatch(/removed 2 units/);
+    expect(readdirSync(dir)).toEqual(['theirs.timer']);
+  });
 });
 
 describe('doctor --cron', () => {

@@ -1,6 +1,6 @@
 // `labsync schedule`: cron lines (or systemd timers) for the pairs that have a `schedule:`.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -32,7 +32,8 @@ export interface ScheduleOptions {
 /** Pairs that share an expression share a line, in manifest order. */
 export function scheduleGroups(manifest: Manifest): [string, string[]][] {
   const groups = new Map<string, string[]>();
-  for (const p of manifest.pairs) if (p.schedule) groups.set(p.schedule, [...(groups.get(p.schedule) ?? []), p.name]);
+  // Trimmed as validate reads it: `schedule: |` leaves a line break that would split the cron line.
+  for (const p of manifest.pairs) if (p.schedule?.trim()) groups.set(p.schedule.trim(), [...(groups.get(p.schedule.trim()) ?? []), p.name]);
   return [...groups];
 }
 
@@ -57,9 +58,9 @@ export function labsyncArgv(manifest: Manifest): string[] {
   return [process.execPath, BIN, '-c', manifest.file];
 }
 
-/** systemd's own quoting: double quotes with backslash escapes, and %% for a literal %. */
+/** systemd's own quoting: double quotes with backslash escapes, %% for a literal % and $$ for a literal $ (systemd expands $VAR even in quotes). */
 export function unitQuote(word: string): string {
-  const escaped = word.replace(/%/g, '%%');
+  const escaped = word.replace(/%/g, '%%').replace(/\$/g, '$$$$');
   return /^[A-Za-z0-9_./:=@+,-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
@@ -69,15 +70,28 @@ export function cronBlock(manifest: Manifest, env: NodeJS.ProcessEnv = process.e
   return [`# BEGIN ${mark}`, '# managed by `labsync schedule --install`: edit the manifest, not these lines', ...lines, `# END ${mark}`];
 }
 
-/** The crontab text with this manifest's block replaced (or removed), everything else untouched. */
+/**
+ * The crontab text with this manifest's block replaced (or removed), everything else untouched. A
+ * block whose markers were edited by hand (one missing, doubled, out of order) is never guessed at:
+ * a guess appended a second live block, or removed the user's own lines between two blocks' markers.
+ */
 export function editCrontab(current: string, manifest: Manifest, block: readonly string[] | undefined): string {
   const mark = `labsync ${manifest.file}`;
   const lines = current.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  const begin = lines.indexOf(`# BEGIN ${mark}`);
-  const end = lines.indexOf(`# END ${mark}`);
-  const kept = begin >= 0 && end > begin ? [...lines.slice(0, begin), ...lines.slice(end + 1)] : lines;
-  const at = begin >= 0 && end > begin ? begin : kept.length;
+  // A table saved with CRLF line ends still has its markers.
+  const at0 = (want: string): number[] => lines.flatMap((l, i) => (l.replace(/\r$/, '') === want ? [i] : []));
+  const begins = at0(`# BEGIN ${mark}`);
+  const ends = at0(`# END ${mark}`);
+  const found = begins.length + ends.length > 0;
+  if (found && (begins.length !== 1 || ends.length !== 1 || (ends[0] as number) < (begins[0] as number))) {
+    const where = [...begins.map((i) => `BEGIN at line ${i + 1}`), ...ends.map((i) => `END at line ${i + 1}`)].join(', ');
+    throw new UsageError(`the crontab's labsync block for ${manifest.file} was edited by hand (${where}): it needs exactly one BEGIN and, after it, one END line`, 'fix or remove those lines with `crontab -e`, then run `labsync schedule --install` (or --remove) again; nothing was changed');
+  }
+  const begin = found ? (begins[0] as number) : -1;
+  const end = found ? (ends[0] as number) : -1;
+  const kept = found ? [...lines.slice(0, begin), ...lines.slice(end + 1)] : lines;
+  const at = found ? begin : kept.length;
   const next = block ? [...kept.slice(0, at), ...block, ...kept.slice(at)] : kept;
   return next.length ? `${next.join('\n')}\n` : '';
 }
@@ -94,16 +108,28 @@ async function readCrontab(o: ScheduleOptions): Promise<string> {
 
 async function writeCrontab(o: ScheduleOptions, text: string): Promise<void> {
   if (o.crontabFile) return writeFileSync(o.crontabFile, text);
-  const tmp = join(tmpdir(), `labsync-crontab-${process.pid}`);
-  writeFileSync(tmp, text, { mode: 0o600 });
+  // On stdin: a file under a predictable name in /tmp could be another user's, read by crontab as ours.
   const user = o.crontabUser ? ['-u', o.crontabUser] : [];
-  const out = await run({ tool: 'crontab', args: [...user, tmp], cwd: process.cwd(), mutates: true, label: 'install crontab' }, { redact: makeRedactor(process.env) });
-  rmSync(tmp, { force: true });
+  const out = await run({ tool: 'crontab', args: [...user, '-'], cwd: process.cwd(), mutates: true, label: 'install crontab', input: text }, { redact: makeRedactor(process.env) });
   if (out.exitCode !== 0) throw new UsageError(`crontab refused the new table: ${out.stderr.trim()}`);
 }
 
+const unitSlug = (manifest: Manifest): string => createHash('sha256').update(manifest.file).digest('hex').slice(0, 8);
+
+/** The units in `dir` that labsync wrote for this manifest (its name prefix and its description line). */
+function ownUnits(dir: string, manifest: Manifest): string[] {
+  const prefix = `labsync-${unitSlug(manifest)}-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.startsWith(prefix) && /^\d+\.(service|timer)$/.test(n.slice(prefix.length)) && /^Description=labsync /m.test(readFileSync(join(dir, n), 'utf8')));
+}
+
 export function systemdUnits(manifest: Manifest): { name: string; service: string; timer: string }[] {
-  const slug = createHash('sha256').update(manifest.file).digest('hex').slice(0, 8);
+  const slug = unitSlug(manifest);
   return scheduleGroups(manifest).map(([expr, names], i) => {
     const name = `labsync-${slug}-${i + 1}`;
     const calendars = onCalendar(expr);
@@ -138,13 +164,24 @@ export async function scheduleCommand(opts: GlobalOptions, o: ScheduleOptions): 
   if (o.systemd) {
     const dir = o.unitDir ?? join(homedir(), '.config', 'systemd', 'user');
     const units = systemdUnits(manifest);
-    if (o.install) {
+    if (o.install || o.remove) {
+      // This manifest's units no longer wanted (all with --remove; past the new count on install: a pair
+      // whose schedule went kept running from the unit written for it).
+      const wanted = new Set(o.remove ? [] : units.flatMap((u) => [`${u.name}.service`, `${u.name}.timer`]));
+      const stale = ownUnits(dir, manifest).filter((n) => !wanted.has(n));
+      for (const n of stale) rmSync(join(dir, n), { force: true });
+      const timers = stale.filter((n) => n.endsWith('.timer'));
+      const stop = timers.length ? `; stop the removed timers with: systemctl --user disable --now ${timers.join(' ')}` : '';
+      if (o.remove) {
+        process.stdout.write(stale.length ? `removed ${stale.length} units from ${dir}${stop}\n` : `no labsync units for ${manifest.file} in ${dir}\n`);
+        return 0;
+      }
       mkdirSync(dir, { recursive: true });
       for (const u of units) {
         writeFileSync(join(dir, `${u.name}.service`), u.service);
         writeFileSync(join(dir, `${u.name}.timer`), u.timer);
       }
-      process.stdout.write(`wrote ${units.length * 2} units to ${dir}; enable with: systemctl --user daemon-reload && systemctl --user enable --now ${units.map((u) => `${u.name}.timer`).join(' ')}\n`);
+      process.stdout.write(`wrote ${units.length * 2} units to ${dir}; enable with: systemctl --user daemon-reload && systemctl --user enable --now ${units.map((u) => `${u.name}.timer`).join(' ')}${stop}\n`);
     } else {
       for (const u of units) process.stdout.write(`# ${u.name}.service\n${u.service}\n# ${u.name}.timer\n${u.timer}\n`);
     }

@@ -7,6 +7,9 @@ describe('cronProblem', () => {
   });
   it('names what is wrong', () => {
     expect(cronProblem('0 * * *')).toMatch(/5 fields/);
+    // YAML's `schedule: |` leaves a trailing line break (trimmed, as the cron line is); one inside would split the line.
+    expect(cronProblem('0 * * * *\n')).toBeUndefined();
+    expect(cronProblem('0 *\n* * *')).toMatch(/one line/);
     expect(cronProblem('61 * * * *')).toMatch(/minute '61' is out of range/);
     expect(cronProblem('* * * * */0')).toMatch(/step/);
     expect(cronProblem('* * * foo *')).toMatch(/month 'foo'/);

@@ -11,6 +11,7 @@ const SHORTHANDS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@dai
 /** Undefined when valid, else what is wrong. */
 export function cronProblem(expression: string): string | undefined {
   const text = expression.trim();
+  if (/[\r\n\0]/.test(text)) return 'a cron expression is one line: this one holds a line break';
   if (SHORTHANDS.has(text)) return undefined;
   const parts = text.split(/\s+/);
   if (parts.length !== 5) return `a cron expression has 5 fields (minute hour day month weekday), got ${parts.length}`;
