@@ -185,6 +185,17 @@ describe('schedule', () => {
     expect(r.stdout).not.toContain("'d'");
   });
 
+  it('a scheduled run keeps the rclone labsync drives (LABSYNC_RCLONE) and rclone\'s config file, in cron lines and units alike', async () => {
+    const lab = scheduled();
+    const env = { LABSYNC_RCLONE: '/opt/rclone 1.75/rclone', RCLONE_CONFIG: '/home/me/rclone.conf' };
+    const line = (await lab.cli(['schedule'], { env })).stdout.split('\n').find((l) => l.startsWith('0 * * * * ')) as string;
+    expect(line).toContain(`LABSYNC_RCLONE='/opt/rclone 1.75/rclone' RCLONE_CONFIG='/home/me/rclone.conf' exec `);
+    const units = (await lab.cli(['schedule', '--systemd'], { env })).stdout;
+    expect(units).toContain('Environment="LABSYNC_RCLONE=/opt/rclone 1.75/rclone"');
+    expect(units).toContain('Environment=RCLONE_CONFIG=/home/me/rclone.conf');
+    expect((await lab.cli(['schedule'], { env: { LABSYNC_RCLONE: '', RCLONE_CONFIG: '' } })).stdout).not.toMatch(/LABSYNC_RCLONE|RCLONE_CONFIG/);
+  });
+
   it('--install and --remove edit only its own block, idempotently', async () => {
     const lab = scheduled();
     const tab = lab.outside('crontab');

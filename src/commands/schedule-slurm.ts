@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { logsDir, stateDir } from '../state/paths.js';
 import type { Manifest, ResolvedPair } from '../types.js';
-import { labsyncArgv, shellQuote } from './schedule.js';
+import { carriedEnv, labsyncArgv, shellQuote } from './schedule.js';
 
 /** Where `--install` writes the scripts: beside the rest of labsync's state for this manifest. */
 export const slurmDir = (root: string): string => join(stateDir(root), 'slurm');
@@ -58,7 +58,7 @@ export function sbatchScript(manifest: Manifest, pair: ResolvedPair, env: NodeJS
     // SIGKILLed mid-file KillWait seconds after the limit's own SIGTERM.
     '#SBATCH --signal=B:TERM@60',
     `cd ${shellQuote(manifest.root)} || exit 2`,
-    `PATH=${shellQuote(env.PATH ?? '/usr/bin:/bin')} exec ${[...argv, 'sync', ...shard, shellQuote(pair.name)].join(' ')}`,
+    `${carriedEnv(env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')} exec ${[...argv, 'sync', ...shard, shellQuote(pair.name)].join(' ')}`,
     '',
   ].join('\n');
   return { pair: pair.name, shards, file, text };

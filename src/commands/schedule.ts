@@ -41,11 +41,23 @@ const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 export const shellQuote = q;
 const BIN = fileURLToPath(new URL('../bin/labsync.js', import.meta.url));
 
-/** The command a scheduler runs: absolute node and labsync, the PATH of the shell that installed it. */
+/**
+ * What a scheduled run needs of the installing shell's environment besides PATH: which rclone labsync
+ * drives (LABSYNC_RCLONE: a pair needing rclone ≥ 1.66 was refused under cron, or ran another bisync)
+ * and rclone's config file. Nothing secret: those stay with the user's own setup.
+ */
+export const CARRIED = ['LABSYNC_RCLONE', 'RCLONE_CONFIG'] as const;
+
+/** NAME=value words for the scheduler: PATH, then each of CARRIED that is set. */
+export function carriedEnv(env: NodeJS.ProcessEnv = process.env): [string, string][] {
+  return [['PATH', env.PATH ?? '/usr/bin:/bin'], ...CARRIED.flatMap((k): [string, string][] => (env[k] ? [[k, env[k] as string]] : []))];
+}
+
+/** The command a scheduler runs: absolute node and labsync, the PATH (and CARRIED) of the shell that installed it. */
 export function runLine(manifest: Manifest, names: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
   // Flags and the subcommand are labsync's own words; every value (paths, names) is quoted.
   const words = runArgv(manifest, names).map((w) => (w.startsWith('-') || w === 'sync' ? w : q(w)));
-  return `cd ${q(manifest.root)} && PATH=${q(env.PATH ?? '/usr/bin:/bin')} exec ${words.join(' ')}`;
+  return `cd ${q(manifest.root)} && ${carriedEnv(env).map(([k, v]) => `${k}=${q(v)}`).join(' ')} exec ${words.join(' ')}`;
 }
 
 /** The same command as an argv, for schedulers that take one (systemd). */
@@ -136,7 +148,7 @@ export function systemdUnits(manifest: Manifest): { name: string; service: strin
     const service = [
       '[Unit]', `Description=labsync sync ${names.join(' ')} (${manifest.file.replace(/%/g, '%%')})`, '',
       '[Service]', 'Type=oneshot', `WorkingDirectory=${unitQuote(manifest.root)}`,
-      `Environment=${unitQuote(`PATH=${process.env.PATH ?? '/usr/bin:/bin'}`)}`,
+      ...carriedEnv().map(([k, v]) => `Environment=${unitQuote(`${k}=${v}`)}`),
       `ExecStart=${runArgv(manifest, names).map(unitQuote).join(' ')}`, '',
     ].join('\n');
     const timer = [
