@@ -43,14 +43,14 @@ export const keepsConnection = (remote: SshEndpoint): boolean => Boolean(remote.
 export const SOCKET_NAME_CHARS = 20;
 
 /**
- * The kept connection's socket: named by a digest of the whole ssh command, its target, how long it
- * is kept and what ssh reads besides (keptKey: the config files' bytes, known_hosts and identity), so
+ * The kept connection's socket: named by a digest of the whole ssh command, its target and what ssh
+ * reads besides (keptKey: the config files' and known_hosts' bytes, the identity), so
  * two pairs that log in differently (identity, config, options, port) never share one master, and an
  * edited config or known_hosts never rides a master made before the edit.
  */
 function keptSocket(remote: SshEndpoint, words: readonly string[]): string | undefined {
   if (!keepsConnection(remote)) return undefined;
-  const name = createHash('sha256').update(JSON.stringify([words, sshTarget(remote), remote.controlPersist ?? CONTROL_PERSIST_S, remote.keptKey ?? ''])).digest('hex').slice(0, SOCKET_NAME_CHARS);
+  const name = createHash('sha256').update(JSON.stringify([words, sshTarget(remote), remote.keptKey ?? ''])).digest('hex').slice(0, SOCKET_NAME_CHARS);
   return join(remote.keptIn as string, name);
 }
 
