@@ -213,6 +213,19 @@ describe.skipIf(rclone.modern)(`rclone ${rclone.version} bisync (before 1.66)`, 
     expect(existsSync(lab.path('.labsync/bisync/shared'))).toBe(false);
   });
 
+  it('a second conflict on one file is refused: 1.60 would rename both copies onto the names the first conflict kept', async () => {
+    const lab = bisyncLab();
+    await succeeds(lab, ['sync', '--resync']);
+    lab.write(lab.path('notes/c'), 'local v1').write(lab.outside('other/c'), 'remote v1');
+    await succeeds(lab, ['sync']);
+    expect(lab.tree(lab.path('notes'))).toMatchObject({ 'c..path1': 'local v1', 'c..path2': 'remote v1' });
+    lab.write(lab.path('notes/c'), 'local v2').write(lab.outside('other/c'), 'remote v2');
+    const r = await lab.cli(['sync', '--json']);
+    expect(r.exitCode, r.stdout).toBe(3);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/renamed onto c\.\.path1, c\.\.path2/) });
+    for (const side of [lab.path('notes'), lab.outside('other')]) expect(lab.tree(side)).toMatchObject({ 'c..path1': 'local v1', 'c..path2': 'remote v1' });
+  });
+
   it('keep-both is fine on 1.60', async () => {
     const lab = bisyncLab('    conflict: keep-both\n');
     expect((await lab.cli(['validate'])).exitCode).toBe(0);

@@ -95,6 +95,8 @@ export interface Changes {
   readonly blockers?: readonly string[];
   /** Local changes not yet recorded (git: uncommitted files), shown by status. */
   readonly uncommitted?: readonly string[];
+  /** bisync: the names the copies of files changed on both sides would get (relative to the pair's roots). */
+  readonly conflictCopies?: readonly string[];
 }
 
 /** What a transfer's own output says it moved; `bytes` undefined where the tool does not say it exactly. */

@@ -1,5 +1,7 @@
 // A pair labsync cannot plan itself (git, dvc, a bisync, a folder holding symlinks…): the tool's own
 // dry run says what would change; labsync guards that, runs the tool's transfer, then verifies.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Adapter, Changes, Command } from '../adapters/types.js';
 import { backupLocal, BACKUP_DIR } from './local-backup.js';
 import type { Direction, ResolvedPair } from '../types.js';
@@ -42,6 +44,10 @@ export async function previewBody(pair: ResolvedPair, adapter: Adapter, o: PairR
   if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes };
   // The tool's own state says no (git: uncommitted changes, diverged history): a stop for a human.
   if (changes.blockers?.length) return { status: 'refused', error: changes.blockers.join('; '), changes };
+  // rclone before 1.66 names a conflict's copies NAME..path1 and NAME..path2 every time: a second
+  // conflict on one file overwrote the copies the first one kept, on both sides.
+  const taken = (changes.conflictCopies ?? []).filter((p) => existsSync(join(pair.local, p)));
+  if (taken.length) return { status: 'refused', error: `a file changed on both sides would be renamed onto ${taken.join(', ')}, which an earlier conflict left; this rclone reuses those names and would overwrite them; nothing was changed`, hint: 'move those copies aside (or merge them) and run again; rclone 1.66 or newer numbers its copies instead (LABSYNC_RCLONE)', changes };
   const refusal = guardChanges({ direction, mirror: pair.delete || direction === 'bisync', maxDelete: pair.maxDelete, changes });
   if (refusal) return { status: 'refused', error: refusal, changes };
   if (o.dryRun) return { status: 'planned', changes };

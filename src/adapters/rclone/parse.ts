@@ -46,11 +46,12 @@ export function logLines(stderr: string): LogLine[] {
 }
 
 /** A dry run's planned actions: "Skipped copy/move/delete as --dry-run is set". */
-export function changesFromDryRun(stderr: string): Pick<Changes, 'transfer' | 'delete'> {
+export function changesFromDryRun(stderr: string): Pick<Changes, 'transfer' | 'delete' | 'conflictCopies'> {
   const lines = logLines(stderr);
   const paths = (kinds: string[]): string[] => [...new Set(lines.filter((l) => l.skipped && kinds.includes(l.skipped) && l.object).map((l) => l.object as string))];
   // bisync ≥ 1.66 renames both copies of a conflict ("Skipped rename"): that is a change to make too.
-  return { transfer: paths(['copy', 'move', 'rename']), delete: paths(['delete']) };
+  const copies = conflictsOf(stderr).flatMap((c) => c.renamed.map((r) => r.path));
+  return { transfer: paths(['copy', 'move', 'rename']), delete: paths(['delete']), ...(copies.length ? { conflictCopies: copies } : {}) };
 }
 
 const SizeDoc = lazy(() => z.object({ count: z.number(), bytes: z.number() }));
