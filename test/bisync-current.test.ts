@@ -139,6 +139,17 @@ describe(`rclone ${rclone.version} bisync: labsync's own guards`, () => {
     expect(Object.keys(lab.tree(lab.path('notes')))).not.toContain('j');
   });
 
+  it('rclone --resync of more than one bisync pair needs their names (exit 2, nothing run); one pair alone needs none', async () => {
+    const lab = bisyncLab();
+    lab.manifest(`${readFileSync(lab.path('labsync.yaml'), 'utf8')}  - name: second\n    tool: rclone\n    local: notes2\n    remote: file://${lab.outside('other2')}\n    mode: bisync\n`);
+    lab.write(lab.path('notes2/x'), 'x');
+    const r = await lab.cli(['sync', '--resync']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/name the pairs to resync \(shared, second\)/);
+    expect(existsSync(lab.path('.labsync/bisync'))).toBe(false);
+    await succeeds(lab, ['sync', 'shared', '--resync']);
+  });
+
   it('its listings lost: sync and its dry run refuse with the resync hint; never a plan read from an earlier dry run\'s leftovers', async () => {
     const lab = bisyncLab();
     await succeeds(lab, ['sync', '--resync']);

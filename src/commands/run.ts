@@ -22,6 +22,11 @@ export async function runCommand(category: Category | undefined, action: string,
   const manifest = openManifestToConnect(opts);
   mark('manifest');
   const pairs = selectPairs(manifest, { ...(category ? { category } : {}), names, ...(opts.tag ? { tag: opts.tag } : {}) });
+  // --resync replaces files that differ on the way: one pair at a time by name, never all at once by default.
+  const resyncing = pairs.filter((p) => p.mode === 'bisync');
+  if (opts.resync && !names.length && resyncing.length > 1) {
+    throw new UsageError(`--resync rebuilds a bisync pair's listings and on the way replaces files that differ: name the pairs to resync (${resyncing.map((p) => p.name).join(', ')})`, `labsync sync ${resyncing[0]?.name} --resync`);
+  }
   const shards = action === 'status' ? new Map() : shardsFor(pairs, asked, process.env);
   const redact = redactor();
   const { emit, close } = await reporters(opts, manifest.root, redact);
