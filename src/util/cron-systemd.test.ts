@@ -13,6 +13,8 @@ describe('onCalendar', () => {
   });
   it('keeps cron\'s OR of day-of-month and day-of-week as two events', () => {
     expect(onCalendar('0 12 1 * 1')).toEqual(['*-*-01 12:00:00', 'Mon *-*-* 12:00:00']);
+    // A field starting with * counts as unrestricted for that OR (crontab(5)): cron ANDs here, every other day that is a Monday.
+    expect(onCalendar('0 0 */2 * 1')).toEqual(['Mon *-*-01,03,05,07,09,11,13,15,17,19,21,23,25,27,29,31 00:00:00']);
   });
   it('expands ranges with steps', () => {
     expect(expandField('1-10/3', 0, 59)).toEqual([1, 4, 7, 10]);

@@ -1,6 +1,7 @@
 // A cron expression as systemd OnCalendar= lines. Fields are expanded into explicit lists, which
-// systemd always accepts; cron ORs day-of-month with day-of-week when both are given, systemd ANDs
-// them, so that case becomes two lines. https://www.freedesktop.org/software/systemd/man/systemd.time.html
+// systemd always accepts; cron ORs day-of-month with day-of-week when both are given (neither field
+// starting with *: `*/2` counts as not given, as crontab(5) says), systemd ANDs them, so that case
+// becomes two lines. https://www.freedesktop.org/software/systemd/man/systemd.time.html
 const SHORTHAND: Record<string, string> = {
   '@hourly': 'hourly', '@daily': 'daily', '@midnight': 'daily', '@weekly': 'weekly', '@monthly': 'monthly', '@yearly': 'yearly', '@annually': 'yearly',
 };
@@ -49,6 +50,6 @@ export function onCalendar(expression: string): string[] {
   const time = `${list(hours, two)}:${list(minutes, two)}:00`;
   const date = (d: '*' | number[]): string => `*-${list(months, two)}-${list(d, two)}`;
   const wd = weekdays === '*' ? '' : `${[...new Set(weekdays.map((d) => SYSTEMD_DAYS[d % 7] as string))].join(',')} `;
-  if (days !== '*' && weekdays !== '*') return [`${date(days)} ${time}`, `${wd}${date('*')} ${time}`];
+  if (days !== '*' && weekdays !== '*' && !dom.startsWith('*') && !dow.startsWith('*')) return [`${date(days)} ${time}`, `${wd}${date('*')} ${time}`];
   return [`${wd}${date(days)} ${time}`];
 }
