@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configSays, keywordsIn } from './ssh-config.js';
+import { configSays, keywordsIn, scanConfig } from './ssh-config.js';
 import { tempDirs } from '../temp-dirs.fixture.js';
 
 const tempDir = tempDirs();
@@ -30,6 +30,19 @@ describe('an ssh config that decides the cipher itself', () => {
     expect(namesCiphers([{ path: join(d, 'top'), base: d }])).toBe(true);
     expect(namesCiphers([{ path: join(d, 'top'), base: d }], 1)).toBe(false); // the policy file is two deep
     expect(namesCiphers([{ path: join(d, 'top-miss'), base: d }, { path: join(d, 'absent'), base: d }])).toBe(false);
+  });
+
+  it('an Include with a glob in a folder part (~/.ssh/*/config), as ssh expands it; dotfiles (an editor\'s swap file) are not matched', () => {
+    const d = dir();
+    mkdirSync(join(d, 'hosts', 'gpu'), { recursive: true });
+    writeFileSync(join(d, 'hosts', 'gpu', 'config'), 'Ciphers aes256-ctr\n');
+    writeFileSync(join(d, 'top'), 'Include hosts/*/config\n');
+    expect(namesCiphers([{ path: join(d, 'top'), base: d }])).toBe(true);
+    const before = scanConfig([{ path: join(d, 'top'), base: d }]).digest;
+    writeFileSync(join(d, 'hosts', 'gpu', '.config.swp'), 'junk');
+    mkdirSync(join(d, 'hosts', '.cache'));
+    writeFileSync(join(d, 'hosts', '.cache', 'config'), 'Ciphers none\n');
+    expect(scanConfig([{ path: join(d, 'top'), base: d }]).digest).toBe(before);
   });
 
   it('a file that cannot be read (here a folder), even one included: every keyword is taken as set, leaving the choice to ssh', () => {

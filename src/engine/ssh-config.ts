@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 /** The home ssh reads ~/.ssh from: the account's (getpwuid), not $HOME, which ssh ignores. */
 export function sshHome(): string {
@@ -24,26 +24,37 @@ export function sshConfigFiles(sshConfig: string | undefined): { path: string; b
     : [{ path: join(dot, 'config'), base: dot }, { path: '/etc/ssh/ssh_config', base: '/etc/ssh' }];
 }
 
-/** The files an `Include` line names: absolute, or relative to `base` (~/.ssh or /etc/ssh); `*` in the last part. */
+/** The files an `Include` line names: absolute, or relative to `base` (~/.ssh or /etc/ssh); `*` and `?` in any part, as glob(3) reads them (no dotfiles). */
 function included(text: string, base: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/^\s*include\s*[=\s]\s*(.+)$/gim)) {
     for (const word of (m[1] as string).trim().split(/\s+/)) {
       const path = word.startsWith('~/') ? join(sshHome(), word.slice(2)) : isAbsolute(word) ? word : join(base, word);
-      const name = path.slice(dirname(path).length + 1);
-      if (!name.includes('*') && !name.includes('?')) {
-        out.push(path);
-        continue;
-      }
-      const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-      try {
-        for (const f of readdirSync(dirname(path)).sort()) if (re.test(f)) out.push(join(dirname(path), f));
-      } catch {
-        // a folder that is not there includes nothing
-      }
+      out.push(...globbed(path));
     }
   }
   return out;
+}
+
+/** An absolute path with * and ? in any of its parts, expanded part by part in sorted order (glob(3)); a path without them as it is. */
+function globbed(path: string): string[] {
+  if (!/[*?]/.test(path)) return [path];
+  let found = ['/'];
+  for (const part of path.split('/').filter(Boolean)) {
+    if (!/[*?]/.test(part)) {
+      found = found.map((d) => join(d, part));
+      continue;
+    }
+    const re = new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    found = found.flatMap((d) => {
+      try {
+        return readdirSync(d).sort().filter((f) => !f.startsWith('.') && re.test(f)).map((f) => join(d, f));
+      } catch {
+        return []; // a folder that is not there includes nothing
+      }
+    });
+  }
+  return found;
 }
 
 /** Keywords set (lower case), or 'unknown' where a file could not be read: then every question is answered yes, leaving the choice to ssh. */
@@ -58,7 +69,7 @@ export interface ConfigScan {
 }
 
 /** What `files` (and what they include, `depth` deep) set: each line's first word, their digest, the known_hosts files they name. */
-export function scanConfig(files: readonly { path: string; base: string }[], depth = 3): ConfigScan {
+export function scanConfig(files: readonly { path: string; base: string }[], depth = 16): ConfigScan {
   const found = new Set<string>();
   const knownHosts: string[] = [];
   const hash = createHash('sha256');
@@ -92,7 +103,7 @@ export function knownHostsWords(value: string): string[] {
 }
 
 /** The keywords `files` (and what they include, `depth` deep) set: each line's first word. */
-export function keywordsIn(files: readonly { path: string; base: string }[], depth = 3): ConfigKeywords {
+export function keywordsIn(files: readonly { path: string; base: string }[], depth = 16): ConfigKeywords {
   return scanConfig(files, depth).keywords;
 }
 
