@@ -226,9 +226,15 @@ function ownPrivateGroup() {
   try {
     const gid = process.getgid();
     const me = userInfo().username;
-    const group = readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).find((f) => Number(f[2]) === gid && f[2] !== '');
-    if (!group || (group[3] || '').split(',').some((m) => m && m !== me)) return undefined;
-    const others = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).some((f) => f[3] === String(gid) && f[0] !== me);
+    const groups = readFileSync('/etc/group', 'utf8').split('\n');
+    const users = readFileSync('/etc/passwd', 'utf8').split('\n');
+    // NIS compat lines (+/-) bring members these files do not list: nothing counts as private then.
+    if ([...groups, ...users].some((l) => l.startsWith('+') || l.startsWith('-'))) return undefined;
+    // The user-private-group convention: named as the user (Debian's `users`, gid 100, lists none of
+    // the directory service's users who share it).
+    const group = groups.map((l) => l.split(':')).find((f) => Number(f[2]) === gid && f[2] !== '');
+    if (!group || group[0] !== me || (group[3] || '').split(',').some((m) => m && m !== me)) return undefined;
+    const others = users.map((l) => l.split(':')).some((f) => f[3] === String(gid) && f[0] !== me);
     if (!others) privateGid = gid;
   } catch {
     // unreadable: no group counts as private

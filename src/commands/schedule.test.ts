@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../types.js';
-import { editCrontab, unitQuote } from './schedule.js';
+import { carriedEnv, editCrontab, systemdUnits, unitQuote } from './schedule.js';
 
 const manifest = { file: '/lab/labsync.yaml', root: '/lab', concurrency: 2, pairs: [] } as Manifest;
 const block = ['# BEGIN labsync /lab/labsync.yaml', '0 * * * * run', '# END labsync /lab/labsync.yaml'];
@@ -35,8 +35,27 @@ describe('unitQuote', () => {
     expect(unitQuote('/usr/bin/node')).toBe('/usr/bin/node');
     expect(unitQuote('/my lab/x')).toBe('"/my lab/x"');
     expect(unitQuote('50%')).toBe('"50%%"');
-    // systemd expands $VAR in ExecStart= even inside quotes.
-    expect(unitQuote('/lab/$HOME/x')).toBe('"/lab/$$HOME/x"');
+    // systemd expands $VAR in ExecStart= even inside quotes; Environment= expands nothing.
+    expect(unitQuote('/lab/$HOME/x', true)).toBe('"/lab/$$HOME/x"');
+    expect(unitQuote('PATH=/opt/$x/bin')).toBe('"PATH=/opt/$x/bin"');
     expect(unitQuote('say "hi"\\')).toBe('"say \\"hi\\"\\\\"');
+  });
+});
+
+describe('carriedEnv', () => {
+  it('carries PATH, and LABSYNC_RCLONE and RCLONE_CONFIG when set, a relative path made absolute; a line break is refused', () => {
+    expect(carriedEnv({ PATH: '/bin', LABSYNC_RCLONE: './tools/rclone', RCLONE_CONFIG: '/etc/rclone.conf' }, '/home/me/proj')).toEqual([['PATH', '/bin'], ['LABSYNC_RCLONE', '/home/me/proj/tools/rclone'], ['RCLONE_CONFIG', '/etc/rclone.conf']]);
+    // A bare name is looked up on PATH, as labsync itself does: left as it is.
+    expect(carriedEnv({ PATH: '/bin', LABSYNC_RCLONE: 'rclone' }, '/x')).toEqual([['PATH', '/bin'], ['LABSYNC_RCLONE', 'rclone']]);
+    expect(() => carriedEnv({ PATH: '/bin', RCLONE_CONFIG: '/a\n/b' })).toThrow(/RCLONE_CONFIG holds a line break/);
+  });
+});
+
+describe('systemdUnits', () => {
+  it('WorkingDirectory= takes the folder as it is (quotes would be part of the path); ExecStart= quotes each word', () => {
+    const spaced = { file: '/my lab/labsync.yaml', root: '/my lab', concurrency: 2, pairs: [{ name: 'a', schedule: '0 * * * *' }] } as unknown as Manifest;
+    const [unit] = systemdUnits(spaced);
+    expect(unit?.service).toContain('\nWorkingDirectory=/my lab\n');
+    expect(unit?.service).toMatch(/ExecStart=.* -c "\/my lab\/labsync\.yaml"/);
   });
 });

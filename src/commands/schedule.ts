@@ -1,7 +1,7 @@
 // `labsync schedule`: cron lines (or systemd timers) for the pairs that have a `schedule:`.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { UsageError, type ExitCode } from '../errors.js';
@@ -48,9 +48,21 @@ const BIN = fileURLToPath(new URL('../bin/labsync.js', import.meta.url));
  */
 export const CARRIED = ['LABSYNC_RCLONE', 'RCLONE_CONFIG'] as const;
 
-/** NAME=value words for the scheduler: PATH, then each of CARRIED that is set. */
-export function carriedEnv(env: NodeJS.ProcessEnv = process.env): [string, string][] {
-  return [['PATH', env.PATH ?? '/usr/bin:/bin'], ...CARRIED.flatMap((k): [string, string][] => (env[k] ? [[k, env[k] as string]] : []))];
+/**
+ * NAME=value words for the scheduler: PATH, then each of CARRIED that is set, a relative path made
+ * absolute (the scheduled run starts in the manifest's folder, not the one installing it). A value
+ * holding a line break would split the cron line or the unit: refused.
+ */
+export function carriedEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): [string, string][] {
+  const out: [string, string][] = [['PATH', env.PATH ?? '/usr/bin:/bin']];
+  for (const k of CARRIED) {
+    const v = env[k];
+    if (!v) continue;
+    out.push([k, v.includes('/') && !isAbsolute(v) ? resolve(cwd, v) : v]);
+  }
+  const broken = out.find(([, v]) => /[\r\n]/.test(v));
+  if (broken) throw new UsageError(`${broken[0]} holds a line break, which a scheduled command cannot carry`, `set ${broken[0]} to a plain path and run labsync schedule again`);
+  return out;
 }
 
 /** The command a scheduler runs: absolute node and labsync, the PATH (and CARRIED) of the shell that installed it. */
@@ -70,9 +82,13 @@ export function labsyncArgv(manifest: Manifest): string[] {
   return [process.execPath, BIN, '-c', manifest.file];
 }
 
-/** systemd's own quoting: double quotes with backslash escapes, %% for a literal % and $$ for a literal $ (systemd expands $VAR even in quotes). */
-export function unitQuote(word: string): string {
-  const escaped = word.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+/**
+ * systemd's own quoting: double quotes with backslash escapes, %% for a literal %; `exec`: an
+ * ExecStart= word, where $$ is a literal $ (systemd expands $VAR there even in quotes; Environment=
+ * expands nothing, and $$ would stay two).
+ */
+export function unitQuote(word: string, exec = false): string {
+  const escaped = exec ? word.replace(/%/g, '%%').replace(/\$/g, '$$$$') : word.replace(/%/g, '%%');
   return /^[A-Za-z0-9_./:=@+,-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
@@ -147,9 +163,10 @@ export function systemdUnits(manifest: Manifest): { name: string; service: strin
     const calendars = onCalendar(expr);
     const service = [
       '[Unit]', `Description=labsync sync ${names.join(' ')} (${manifest.file.replace(/%/g, '%%')})`, '',
-      '[Service]', 'Type=oneshot', `WorkingDirectory=${unitQuote(manifest.root)}`,
+      // WorkingDirectory= takes the path as it is (quotes would be part of it): only % is special there.
+      '[Service]', 'Type=oneshot', `WorkingDirectory=${manifest.root.replace(/%/g, '%%')}`,
       ...carriedEnv().map(([k, v]) => `Environment=${unitQuote(`${k}=${v}`)}`),
-      `ExecStart=${runArgv(manifest, names).map(unitQuote).join(' ')}`, '',
+      `ExecStart=${runArgv(manifest, names).map((w) => unitQuote(w, true)).join(' ')}`, '',
     ].join('\n');
     const timer = [
       '[Unit]', `Description=labsync schedule "${expr}" for ${names.join(' ')}`, '',

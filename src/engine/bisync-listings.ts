@@ -2,7 +2,7 @@
 // pair's workdir as <path1>..<path2>.path1.lst and .path2.lst). rclone's --max-delete judges each side
 // by itself: 5 of 10 files deleted on each side passed 50%, and both sides ended empty. labsync judges
 // the deletions of both sides together against what both held after the last sync.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { bisyncWorkdir } from '../adapters/rclone/argv.js';
 import type { ResolvedPair } from '../types.js';
@@ -14,8 +14,12 @@ export const listedFiles = (text: string): number => text.split('\n').filter((l)
  * How many files the last sync left (the larger side's listing), or undefined where rclone has no
  * listing of both sides (a first run, or listings lost or set aside after a failure): then a dry run
  * would read leftovers of an earlier dry run (`.lst-dry`) and the run itself needs --resync.
+ * The workdir is the pair's, but rclone names listings by its two paths: a folder moved or a remote
+ * edited leaves an earlier session's listings beside the current one. The newest complete session is
+ * the one rclone last synced. `recovers` (rclone ≥ 1.66 with --recover): a session whose listings were
+ * set aside as `.lst-old` is one rclone picks up from.
  */
-export function lastSynced(pair: ResolvedPair): number | undefined {
+export function lastSynced(pair: ResolvedPair, recovers = false): number | undefined {
   const dir = bisyncWorkdir(pair);
   let names: string[];
   try {
@@ -23,15 +27,21 @@ export function lastSynced(pair: ResolvedPair): number | undefined {
   } catch {
     return undefined;
   }
-  const counts: number[] = [];
-  for (const side of ['.path1.lst', '.path2.lst']) {
-    const name = names.find((n) => n.endsWith(side));
-    if (!name) return undefined;
+  const suffixes = recovers ? ['', '-old'] : [''];
+  let best: { mtimeMs: number; files: number } | undefined;
+  for (const name of names) {
+    const m = /^(.*)\.path1\.lst(-old)?$/.exec(name);
+    if (!m || !suffixes.includes(m[2] ?? '')) continue;
+    const other = join(dir, `${m[1]}.path2.lst${m[2] ?? ''}`);
     try {
-      counts.push(listedFiles(readFileSync(join(dir, name), 'utf8')));
+      const one = statSync(join(dir, name));
+      const files = Math.max(listedFiles(readFileSync(join(dir, name), 'utf8')), listedFiles(readFileSync(other, 'utf8')));
+      // A live listing beats its own set-aside copy; otherwise the newer session wins.
+      const rank = one.mtimeMs + (m[2] ? 0 : 1);
+      if (!best || rank > best.mtimeMs) best = { mtimeMs: rank, files };
     } catch {
-      return undefined;
+      // half a session (path2 missing): not one rclone can sync from
     }
   }
-  return Math.max(...counts);
+  return best?.files;
 }

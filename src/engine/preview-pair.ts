@@ -16,6 +16,7 @@ import { movedStats } from './sizes.js';
 import { clearStaleToolLocks } from './tool-locks.js';
 import { lastSynced } from './bisync-listings.js';
 import { resyncHint } from '../adapters/rclone/classify.js';
+import { atLeast, BISYNC_MODERN } from '../adapters/rclone/features.js';
 
 /** Preview, guard, transfer, verify: the run of a pair whose tool compares by itself. */
 export async function previewBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, direction: Direction, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Body> {
@@ -29,9 +30,9 @@ export async function previewBody(pair: ResolvedPair, adapter: Adapter, o: PairR
   }
   // A bisync judged against both sides as the last sync left them (bisync-listings.ts); without its
   // listings there is nothing to judge by, and the dry run would read an earlier dry run's leftovers.
-  const synced = direction === 'bisync' && !o.plan.resync ? lastSynced(pair) : undefined;
+  const synced = direction === 'bisync' && !o.plan.resync ? lastSynced(pair, atLeast(o.plan.toolVersions?.rclone, BISYNC_MODERN)) : undefined;
   if (direction === 'bisync' && !o.plan.resync && synced === undefined) {
-    return { status: 'refused', error: `bisync has no listing of a last sync of ${pair.name} (a first run, or its listings were lost or set aside after a failure): it cannot tell a deleted file from a new one; nothing was changed`, hint: resyncHint(pair.name, o.plan.toolVersions?.rclone) };
+    return { status: 'refused', error: `bisync has no listing of a last sync of ${pair.name} (a first run, or its listings were lost or set aside after a failure): it cannot tell a deleted file from a new one; nothing was changed`, hint: resyncHint(pair, o.plan.toolVersions?.rclone) };
   }
   const preview = adapter.preview(pair, direction, o.plan);
   show(preview.commands);

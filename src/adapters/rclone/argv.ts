@@ -7,7 +7,7 @@ import type { PlanContext } from '../types.js';
 import { stallSeconds } from '../bounds.js';
 
 import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
-import { atLeast, BISYNC_MODERN } from './features.js';
+import { atLeast, BISYNC_MODERN, resyncsNewer } from './features.js';
 /** The env-defined remote labsync uses for a manifest `type: s3` remote: no config file content, no secrets in argv. */
 export const S3_REMOTE = 'labsyncs3';
 
@@ -143,10 +143,12 @@ export function bisyncArgv(pair: ResolvedPair, ctx: PlanContext, config: string,
   const remote = location(pair.remote).path;
   // Each side's replaced and deleted files, kept on that side (the sync filters leave BACKUP_DIR out);
   // before 1.66 bisync keeps none, and such a pair is refused first (features.ts versionProblems).
-  const backup = pair.backup && modern && !dryRun ? ['--backup-dir1', `${pair.local}/${BACKUP_DIR}/${ctx.stamp}`, '--backup-dir2', `${remote.replace(/\/+$/, '')}/${BACKUP_DIR}/${ctx.stamp}`] : [];
+  // A remote at its root (`sftp:`) takes the folder without a slash (`sftp:/…` is the host's root).
+  const under = (root: string): string => (root.endsWith(':') ? root : `${root.replace(/\/+$/, '')}/`);
+  const backup = pair.backup && modern && !dryRun ? ['--backup-dir1', `${under(pair.local)}${BACKUP_DIR}/${ctx.stamp}`, '--backup-dir2', `${under(remote)}${BACKUP_DIR}/${ctx.stamp}`] : [];
   // --resync alone is path1 (local) wins: a remote file edited later would be overwritten. From 1.66
-  // the newer copy of each differing file wins, as the hint that asks for --resync says.
-  const resync = ctx.resync ? ['--resync', ...(modern ? ['--resync-mode', 'newer'] : [])] : [];
+  // the newer copy of each differing file wins where modtimes are compared, as the hint says.
+  const resync = ctx.resync ? ['--resync', ...(resyncsNewer(ctx.toolVersions?.rclone, pair.compare) ? ['--resync-mode', 'newer'] : [])] : [];
   return [
     'bisync', ...base(config, pair), ...filters(pair), ...tuning(pair), '--workdir', bisyncWorkdir(pair), ...maxDelete,
     ...modernBisync(pair, ctx.toolVersions?.rclone), ...backup,

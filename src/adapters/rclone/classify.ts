@@ -4,7 +4,7 @@
 // log decides and the code (read with the version the command carries) only confirms.
 // Fixtures: fixtures/tool-output/rclone-1.60.1/, rclone-1.75.2/ (scripts/record-rclone-fixtures.sh).
 import type { Command, Outcome, ToolOutput } from '../types.js';
-import { atLeast, BISYNC_MODERN, EXIT_SWAP } from './features.js';
+import { atLeast, BISYNC_MODERN, EXIT_SWAP, resyncsNewer } from './features.js';
 import { conflictsOf, logLines, type Conflict } from './parse.js';
 
 const TRANSIENT = /connection refused|connection reset|i\/o timeout|TLS handshake timeout|unexpected EOF|\bEOF\b|503|SlowDown|RequestTimeout|Throttl|no such host|network is unreachable|context deadline exceeded|server misbehaving/i;
@@ -76,10 +76,14 @@ export function describeConflict(c: Conflict): string {
   return `${c.path}: kept both, as ${copies.length ? copies.join(' and ') : `${c.path}..path1 and ${c.path}..path2`}`;
 }
 
-/** What to do when bisync has no listings to go on, and what --resync then does on this rclone. */
-export function resyncHint(pair: string, version: string | undefined): string {
-  const what = atLeast(version, BISYNC_MODERN)
-    ? 'of each file that differs the newer copy wins (--resync-mode newer)'
-    : `the local copy of each file that differs replaces the remote's (rclone ${version ?? 'before 1.66'} has no other resync mode)`;
-  return `check both sides (\`labsync sync ${pair} --resync --dry-run\` lists what it would copy), then run the pair once with --resync (\`labsync sync ${pair} --resync\`): ${what}, and a file on one side only is copied to the other`;
+/** What to do when bisync has no listings to go on, and what --resync then does on this rclone for this pair. */
+export function resyncHint(pair: { readonly name: string; readonly compare?: readonly string[] } | string, version: string | undefined): string {
+  const name = typeof pair === 'string' ? pair : pair.name;
+  const compare = typeof pair === 'string' ? undefined : pair.compare;
+  const what = resyncsNewer(version, compare)
+    ? 'of each file that differs the newer copy wins (--resync-mode newer; with equal times the remote\'s)'
+    : atLeast(version, BISYNC_MODERN)
+      ? 'the local copy of each file that differs replaces the remote\'s (compare: leaves out modtime, so there is no newer one to keep)'
+      : `the local copy of each file that differs replaces the remote's (rclone ${version ?? 'before 1.66'} has no other resync mode)`;
+  return `check both sides (\`labsync sync ${name} --resync --dry-run\` lists what it would copy), then run the pair once with --resync (\`labsync sync ${name} --resync\`): ${what}, and a file on one side only is copied to the other`;
 }

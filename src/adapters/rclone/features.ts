@@ -38,3 +38,6 @@ export function versionProblems(pair: Pick<ResolvedPair, 'mode' | 'conflict' | '
   if (pair.compare) out.push(`compare: ${pair.compare.join(',')} needs rclone ${BISYNC_MODERN} or newer (found ${version})`);
   return out;
 }
+
+/** Whether --resync keeps the newer copy: rclone ≥ 1.66, comparing modtimes (rclone ignores --resync-mode newer otherwise). */
+export const resyncsNewer = (version: string | undefined, compare: readonly string[] | undefined): boolean => atLeast(version, BISYNC_MODERN) && (!compare || compare.includes('modtime'));

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Command, PlanContext, ToolOutput } from '../types.js';
 import type { ResolvedPair } from '../../types.js';
 import { bisyncArgv } from './argv.js';
-import { classify, describeConflict, usageExit } from './classify.js';
+import { classify, describeConflict, resyncHint, usageExit } from './classify.js';
 import { atLeast, versionProblems } from './features.js';
 import { rclone } from './index.js';
 import { changesFromDryRun, conflictsOf } from './parse.js';
@@ -20,6 +20,26 @@ const pair = (extra: Partial<ResolvedPair> = {}): ResolvedPair => ({
   name: 'notes', root: '/lab', local: '/lab/notes', remote: { type: 'local', path: '/nas/notes' }, mode: 'bisync', exclude: [],
   maxDelete: { percent: 50 }, stallTimeoutMs: 60_000, ...extra,
 } as unknown as ResolvedPair);
+
+describe('bisync --resync and backups by version', () => {
+  const resyncCtx = (rclone: string): PlanContext => ({ ...ctx(rclone), resync: true });
+  it('--resync keeps the newer copy where rclone can (>= 1.66, modtimes compared), and the hint says what happens either way', () => {
+    expect(bisyncArgv(pair(), resyncCtx('1.75.2'), '/c', false)).toEqual(expect.arrayContaining(['--resync', '--resync-mode', 'newer']));
+    expect(bisyncArgv(pair(), resyncCtx('1.60.1'), '/c', false)).not.toContain('--resync-mode');
+    // rclone ignores --resync-mode newer without modtime in --compare: path1 (local) wins then.
+    expect(bisyncArgv(pair({ compare: ['size', 'checksum'] }), resyncCtx('1.75.2'), '/c', false)).not.toContain('--resync-mode');
+    expect(resyncHint(pair(), '1.75.2')).toMatch(/the newer copy wins .*with equal times the remote's/);
+    expect(resyncHint(pair({ compare: ['size', 'checksum'] }), '1.75.2')).toMatch(/the local copy of each file that differs replaces the remote's \(compare: leaves out modtime/);
+    expect(resyncHint(pair(), '1.60.1')).toMatch(/the local copy of each file that differs replaces the remote's \(rclone 1\.60\.1 has no other resync mode\)/);
+  });
+  it('backup: true keeps each side\'s files on that side; a remote at its root takes no slash', () => {
+    const args = bisyncArgv(pair({ backup: true }), ctx('1.75.2'), '/c', false);
+    expect(args).toEqual(expect.arrayContaining(['--backup-dir1', '/lab/notes/.labsync-backup/S', '--backup-dir2', '/nas/notes/.labsync-backup/S']));
+    const atRoot = bisyncArgv(pair({ backup: true, remote: { type: 'rclone', remote: 'box', path: '' } as ResolvedPair['remote'] }), ctx('1.75.2'), '/c', false);
+    expect(atRoot[atRoot.indexOf('--backup-dir2') + 1]).toBe('box:.labsync-backup/S');
+    expect(bisyncArgv(pair({ backup: true }), ctx('1.75.2'), '/c', true)).not.toContain('--backup-dir1');
+  });
+});
 
 describe('rclone versions', () => {
   it('compares versions numerically, an unreadable one as old', () => {
