@@ -272,22 +272,13 @@ describe('remote lock: lost', () => {
   });
 });
 
-/**
- * moto behind a loopback proxy that refuses (403 AccessDenied, as S3 answers credentials without
- * s3:PutObject) every write of a lock object and passes everything else through: a bucket these
- * credentials may read but not write. (moto's own IAM enforcement rejects aws-cli's signed listings
- * of a prefix, so the refusal is put in front of it.)
- */
-async function readOnlyLocks(server: S3Server): Promise<{ endpoint: string; refused: () => number; close: () => void }> {
+type Proxied = { endpoint: string; close: () => void };
+
+/** moto behind a loopback proxy: `intercept` answers a request itself (true) or changes its headers before it is passed on. */
+async function proxied(server: S3Server, intercept: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean): Promise<Proxied> {
   const http = await import('node:http');
-  let refused = 0;
   const proxy = http.createServer((req, res) => {
-    if (req.method === 'PUT' && (req.url ?? '').split('?')[0]?.endsWith('/.labsync-lock')) {
-      refused += 1;
-      req.resume();
-      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
-      return;
-    }
+    if (intercept(req, res)) return;
     const out = http.request({ host: '127.0.0.1', port: server.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -296,7 +287,25 @@ async function readOnlyLocks(server: S3Server): Promise<{ endpoint: string; refu
     req.pipe(out);
   });
   await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
-  return { endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, refused: () => refused, close: () => void proxy.close() };
+  return { endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, close: () => void proxy.close() };
+}
+
+/**
+ * A proxy that refuses (403 AccessDenied, as S3 answers credentials without s3:PutObject) every write
+ * of a lock object and passes everything else through: a bucket these credentials may read but not
+ * write. (moto's own IAM enforcement rejects aws-cli's signed listings of a prefix, so the refusal is
+ * put in front of it.)
+ */
+async function readOnlyLocks(server: S3Server): Promise<Proxied & { refused: () => number }> {
+  let refused = 0;
+  const p = await proxied(server, (req, res) => {
+    if (req.method !== 'PUT' || !(req.url ?? '').split('?')[0]?.endsWith('/.labsync-lock')) return false;
+    refused += 1;
+    req.resume();
+    res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    return true;
+  });
+  return { ...p, refused: () => refused };
 }
 
 describe.skipIf(!moto)('remote lock: a bucket these credentials may read but not write (moto behind a proxy refusing lock writes)', () => {
@@ -328,6 +337,42 @@ describe.skipIf(!moto)('remote lock: a bucket these credentials may read but not
   });
 });
 
+describe.skipIf(!moto)('remote lock: a store that ignores conditional writes (moto behind a proxy dropping If-None-Match and If-Match)', () => {
+  it('holds no lock there, says so, and goes on; a lock another run left is never written over; the probe key is removed', async () => {
+    const server = moto as S3Server;
+    const ignoring = await proxied(server, (req) => {
+      delete req.headers['if-none-match'];
+      delete req.headers['if-match'];
+      return false;
+    });
+    try {
+      const lab = new Lab();
+      const bucket = await makeBucket(server, lab.env);
+      lab.manifest(`version: 1\ndefaults: { retries: 0 }\nremotes:\n  st: { type: s3, bucket: ${bucket}, prefix: p, endpoint: "${ignoring.endpoint}" }\ndata:\n  - { name: ds, local: data, remote: "st:ds", delete: true }\n`);
+      Object.assign(lab.env, S3_KEYS);
+      lab.write(lab.path('data/a.csv'), 'a\n');
+      const push = await lab.cli(['data', 'push', '--json']);
+      expect(push.exitCode, push.stdout + push.stderr).toBe(0);
+      expect(push.stderr).toMatch(/ignores If-None-Match \(conditional writes\), so it cannot hold a lock/);
+      const keys = await awsCli(server, lab.env, ['s3', 'ls', '--recursive', `s3://${bucket}/`]);
+      expect(keys).toContain('p/ds/a.csv');
+      expect(keys).not.toMatch(/labsync-lock/);
+
+      // Another machine's live lock (as a store that honours the headers would have let it take): read, never overwritten.
+      const other = { host: 'elsewhere', user: 'them', pid: 1, version: '0.0.0', command: 'data push', startedAt: new Date().toISOString(), leaseUntil: new Date(Date.now() + 3_600_000).toISOString(), token: 'other-machine' };
+      lab.write(lab.outside('their-lock.json'), JSON.stringify(other));
+      await awsCli(server, lab.env, ['s3api', 'put-object', '--bucket', bucket, '--key', 'p/ds/.labsync-lock', '--body', lab.outside('their-lock.json')]);
+      lab.write(lab.path('data/b.csv'), 'b\n');
+      const locked = await lab.cli(['data', 'push', '--json']);
+      expect(locked.exitCode).toBe(75);
+      expect(await awsCli(server, lab.env, ['s3', 'cp', `s3://${bucket}/p/ds/.labsync-lock`, '-'])).toContain('other-machine');
+      expect(await awsCli(server, lab.env, ['s3', 'ls', `s3://${bucket}/p/ds/`])).not.toContain('b.csv');
+    } finally {
+      ignoring.close();
+    }
+  });
+});
+
 describe('remote lock: failures', () => {
   it('an S3 server that accepts and never answers fails the lock within the pair\'s bound; nothing runs', async () => {
     const { createServer } = await import('node:net');
@@ -348,7 +393,7 @@ data:
       const r = await lab.cli(['data', 'push', '--json']);
       expect(r.exitCode).toBe(1);
       expect(pairOf(r)).toMatchObject({ status: 'failed', commands: [] });
-      expect(pairOf(r)?.error).toMatch(/could not take the lock at s3:\/\/b\/ds\/\.labsync-lock \(PUT .*no answer in 2000 ms\); nothing was run/);
+      expect(pairOf(r)?.error).toMatch(/could not take the lock at s3:\/\/b\/ds\/\.labsync-lock \((GET|PUT) .*no answer in 2000 ms\); nothing was run/);
       expect(held.length).toBeGreaterThanOrEqual(1);
     } finally {
       for (const s of held) s.destroy();

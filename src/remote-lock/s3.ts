@@ -1,8 +1,13 @@
 // The lock as one S3 object written conditionally: If-None-Match: * creates it only where none is,
 // If-Match: <ETag> renews, takes over and deletes it only while it is the one read. Both moto 5.2 and
-// versitygw answer 412 PreconditionFailed to a condition that does not hold (tried on loopback). A
-// server that ignored the headers is caught by reading the holder back after each create.
+// versitygw answer 412 PreconditionFailed to a condition that does not hold (tried on loopback). Some
+// stores ignore the headers (older MinIO, Ceph and NAS gateways): a review saw a second run write over
+// a live holder's lock and both go on. So a lock already there is never written over by a create (it
+// is read first, and judged by the caller), and before its first create each run asks the store
+// whether it honours If-None-Match, on a key of its own; one that does not holds no lock (said, as
+// for rclone remotes). The holder is read back after each create too.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+import { randomBytes } from 'node:crypto';
 import type { S3Target } from '../exec/s3-direct.js';
 import { bounded } from '../exec/bounded.js';
 import { payloadHash, signRequest, uriEncode } from '../exec/sigv4.js';
@@ -20,8 +25,8 @@ export interface S3LockOptions {
 }
 
 
-export function lockUrl(t: S3Target): URL {
-  const key = `${t.prefix ? `${t.prefix}/` : ''}${REMOTE_LOCK_NAME}`;
+export function lockUrl(t: S3Target, name = REMOTE_LOCK_NAME): URL {
+  const key = `${t.prefix ? `${t.prefix}/` : ''}${name}`;
   const path = t.pathStyle ? `${t.base.pathname.replace(/\/$/, '')}/${uriEncode(t.bucket)}/${uriEncode(key, true)}` : `/${uriEncode(key, true)}`;
   return new URL(`${t.base.origin}${path}`);
 }
@@ -29,14 +34,14 @@ export function lockUrl(t: S3Target): URL {
 export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
   const url = lockUrl(t);
   const where = `s3://${t.bucket}/${t.prefix ? `${t.prefix}/` : ''}${REMOTE_LOCK_NAME}`;
-  const send = async (method: 'GET' | 'PUT' | 'DELETE', conditions: Record<string, string>, body?: string): Promise<{ status: number; etag: string; text: string }> => {
-    const headers = { ...signRequest(method, url, t.region, t.creds, new Date(), body === undefined ? 'UNSIGNED-PAYLOAD' : payloadHash(body)), ...conditions };
+  const send = async (method: 'GET' | 'PUT' | 'DELETE', conditions: Record<string, string>, body?: string, at: URL = url): Promise<{ status: number; etag: string; text: string }> => {
+    const headers = { ...signRequest(method, at, t.region, t.creds, new Date(), body === undefined ? 'UNSIGNED-PAYLOAD' : payloadHash(body)), ...conditions };
     const bound = bounded(o.signal ?? new AbortController().signal, o.requestTimeoutMs);
     if (o.count) o.count.n += 1;
     let res: Response;
     let text: string;
     try {
-      res = await fetch(url, { method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' }, signal: bound.signal, redirect: 'manual', ...(body === undefined ? {} : { body }) });
+      res = await fetch(at, { method, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' }, signal: bound.signal, redirect: 'manual', ...(body === undefined ? {} : { body }) });
       text = await res.text();
     } catch (error) {
       const why = bound.timedOut() ? `no answer in ${o.requestTimeoutMs} ms` : String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
@@ -74,10 +79,33 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
     if (r.status === 404 && r.text.includes('<Code>NoSuchBucket</Code>')) throw new NothingToLockError(`bucket ${t.bucket} does not exist`);
     throw fail('writing', r);
   };
+  /** Whether the store refuses a second create of one key under If-None-Match: * (on a key of this run's own, removed after). */
+  const honoursConditions = async (): Promise<boolean> => {
+    const probe = lockUrl(t, `${REMOTE_LOCK_NAME}.probe-${randomBytes(6).toString('hex')}`);
+    const body = '{"probe":"labsync: does this store honour If-None-Match?"}';
+    try {
+      for (const round of [1, 2]) {
+        const r = await send('PUT', { 'if-none-match': '*' }, body, probe);
+        if (round === 2) return r.status === 412 || r.status === 409;
+        if (r.status !== 200) throw fail('writing', r);
+      }
+      return false;
+    } finally {
+      await send('DELETE', {}, undefined, probe).catch(() => undefined);
+    }
+  };
+  let checked = false;
   return {
     where,
     read,
     async acquire(h) {
+      // A lock already there is the caller's to judge (live, or stale and taken over by its ETag): never
+      // written over by a create, even on a store that ignores If-None-Match.
+      if (await read()) return 'exists';
+      if (!checked) {
+        if (!(await honoursConditions())) throw new NothingToLockError(`the S3 store at ${t.base.origin} ignores If-None-Match (conditional writes), so it cannot hold a lock; runs on other machines are not kept out (remote_lock: false says so for good)`);
+        checked = true;
+      }
       const r = await put(h, { 'if-none-match': '*' });
       if (r === 'failed') return 'exists';
       const c = await confirm(h, r.ok);
