@@ -81,7 +81,9 @@ export function describePush(d: DirectPush): string {
 }
 
 /** A store that answers a request labsync makes differently from aws-cli's (a header it does not take): aws-cli does it. */
-const NOT_LIKE_AWS = /^(NotImplemented|InvalidRequest|InvalidArgument|SignatureDoesNotMatch|MissingContentLength|InvalidDigest)$/;
+// PermanentRedirect / AuthorizationHeaderMalformed: the bucket lives in another region than labsync
+// signed for; aws-cli follows S3's answer there.
+const NOT_LIKE_AWS = /^(NotImplemented|InvalidRequest|InvalidArgument|SignatureDoesNotMatch|MissingContentLength|InvalidDigest|PermanentRedirect|AuthorizationHeaderMalformed|IllegalLocationConstraintException)$/;
 const REFUSED = /^(AccessDenied|InvalidAccessKeyId|XAdminUserNotFound|ExpiredToken|InvalidToken|NoSuchBucket)$/;
 
 type Step = { readonly path: string; readonly run: () => Promise<S3Written> };

@@ -30,4 +30,21 @@ describe('when labsync lists S3 itself, and when it leaves it to aws-cli', () =>
     expect(reason(directTarget({ ...remote, endpoint: 'ftp://x' }, KEYS, ''))).toMatch(/not http/);
     expect(reason(directTarget({ ...remote, endpoint: 'not a url' }, KEYS, ''))).toMatch(/not a URL/);
   });
+  it('signs for the region aws-cli (botocore) would, addresses only what it can name as aws-cli does (review 22)', () => {
+    const onAws = { type: 's3' as const, bucket: 'data', prefix: '' };
+    // botocore reads AWS_DEFAULT_REGION only: another AWS_REGION (for other SDKs) leaves the listing to aws-cli; an empty one is none.
+    expect(reason(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-west-2' }, ''))).toMatch(/AWS_REGION/);
+    expect(directTarget(onAws, { ...KEYS, AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1' }, '')).toMatchObject({ region: 'eu-west-1' });
+    expect(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-1' }, '')).toMatchObject({ region: 'eu-west-1' });
+    // Regions whose hosts end elsewhere than amazonaws.com, and anything that is no region name.
+    expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'cn-north-1' }, ''))).toMatch(/outside the AWS partition/);
+    expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'x.example.net#' }, ''))).toMatch(/no region name/);
+    expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'us-east-1', AWS_USE_FIPS_ENDPOINT: 'true' }, ''))).toMatch(/FIPS/);
+    expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'us-east-1' }, '[default]\nuse_dualstack_endpoint = true\n'))).toMatch(/dual-stack/);
+    // An access point ARN is aws-cli's; a bucket no host name can carry goes path style.
+    expect(reason(directTarget({ ...onAws, bucket: 'arn:aws:s3:us-west-2:123456789012:accesspoint/myap' }, { ...KEYS, AWS_DEFAULT_REGION: 'us-west-2' }, ''))).toMatch(/ARN/);
+    const legacy = directTarget({ ...onAws, bucket: 'My_Legacy_Bucket' }, { ...KEYS, AWS_DEFAULT_REGION: 'us-east-1' }, '');
+    expect(legacy).toMatchObject({ pathStyle: true });
+    expect('base' in legacy && legacy.base.href).toBe('https://s3.us-east-1.amazonaws.com/');
+  });
 });

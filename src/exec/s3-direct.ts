@@ -28,10 +28,22 @@ export function directTarget(remote: S3, env: Readonly<Record<string, string | u
   if (!remote.endpoint && (env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3 || /^\s*endpoint_url\s*=/m.test(configText))) return { reason: 'an endpoint from the environment or config' };
   // Settings aws-cli would apply to the request that labsync would not (addressing style, CA bundle).
   if (/^\s*(ca_bundle|s3)\s*=/m.test(configText)) return { reason: 'S3 settings in the aws config file' };
-  const region = remote.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  // FIPS and dual-stack endpoints: aws-cli builds other host names than labsync would.
+  if (['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'].some((k) => /^true$/i.test(env[k] ?? '')) || /^\s*use_(fips|dualstack)_endpoint\s*=/m.test(configText)) return { reason: 'FIPS or dual-stack endpoints' };
+  // The region aws-cli (botocore) signs for: AWS_DEFAULT_REGION; it does not read AWS_REGION, which
+  // other SDKs do. An empty value is none.
+  const fromEnv = env.AWS_DEFAULT_REGION || undefined;
+  if (!remote.region && env.AWS_REGION && env.AWS_REGION !== fromEnv) return { reason: 'AWS_REGION says another region than AWS_DEFAULT_REGION (aws-cli reads only the latter)' };
+  const region = remote.region || fromEnv;
   // Without one aws-cli takes the config file's region, else signs for us-east-1.
   if (!region && /^\s*region\s*=/m.test(configText)) return { reason: 'a region from the aws config file' };
   if (!region && !remote.endpoint) return { reason: 'no region' };
+  // A region becomes part of a host name: only a plain one, and on AWS itself only its main partition
+  // (China and GovCloud names end elsewhere than amazonaws.com).
+  if (region && !/^[a-z0-9-]{1,63}$/.test(region)) return { reason: `region '${region}' is no region name` };
+  if (region && !remote.endpoint && !/^(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d+$/.test(region)) return { reason: `region ${region} is outside the AWS partition labsync addresses` };
+  // An access point or an Outposts ARN, or anything else a URL cannot carry as a bucket: aws-cli's.
+  if (/[:/]/.test(remote.bucket)) return { reason: 'the bucket is an ARN' };
   let base: URL;
   try {
     base = new URL(remote.endpoint ?? `https://s3.${region}.amazonaws.com`);
@@ -41,8 +53,9 @@ export function directTarget(remote: S3, env: Readonly<Record<string, string | u
   if (base.protocol !== 'http:' && base.protocol !== 'https:') return { reason: `endpoint ${remote.endpoint} is not http(s)` };
   if (base.protocol === 'https:' && env.AWS_CA_BUNDLE) return { reason: 'AWS_CA_BUNDLE' };
   if (PROXIES.some((p) => env[p]) && !bypassesProxy(base.hostname, env)) return { reason: 'a proxy' };
-  // AWS itself: virtual-hosted names where the bucket allows; a custom endpoint: path style, as aws-cli.
-  const pathStyle = Boolean(remote.endpoint) || remote.bucket.includes('.');
+  // AWS itself: virtual-hosted names where the bucket allows (a DNS label: no dots, capitals or
+  // underscores, which a host name would lose or refuse); a custom endpoint: path style, as aws-cli.
+  const pathStyle = Boolean(remote.endpoint) || !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(remote.bucket);
   if (!pathStyle) base = new URL(`https://${remote.bucket}.s3.${region}.amazonaws.com`);
   const sessionToken = env.AWS_SESSION_TOKEN ?? env.AWS_SECURITY_TOKEN;
   return { base, pathStyle, bucket: remote.bucket, prefix: remote.prefix, region: region ?? 'us-east-1', creds: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };

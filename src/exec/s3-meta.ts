@@ -20,9 +20,10 @@ export function objectUrl(t: S3Target, path: string): URL {
 }
 
 /** The object's md5chksum as hex; undefined when it has none. Throws on any answer but 200/206. */
-export async function readMd5Meta(t: S3Target, path: string, o: S3MetaOptions): Promise<string | undefined> {
+export async function readMd5Meta(t: S3Target, path: string, o: S3MetaOptions, ranged = true): Promise<string | undefined> {
   const url = objectUrl(t, path);
-  const headers = { ...signGet(url, t.region, t.creds, (o.now ?? (() => new Date()))()), range: 'bytes=0-0' };
+  // One byte of the body, not all of it; an empty object has no byte 0 (416): asked again whole.
+  const headers = { ...signGet(url, t.region, t.creds, (o.now ?? (() => new Date()))()), ...(ranged ? { range: 'bytes=0-0' } : {}) };
   const bound = bounded(o.signal, o.requestTimeoutMs);
   let res: Response;
   try {
@@ -34,6 +35,7 @@ export async function readMd5Meta(t: S3Target, path: string, o: S3MetaOptions): 
   } finally {
     bound.done();
   }
+  if (res.status === 416 && ranged) return readMd5Meta(t, path, o, false);
   if (res.status !== 200 && res.status !== 206) throw new Error(`HTTP ${res.status} reading the metadata of ${path}`);
   const b64 = res.headers.get('x-amz-meta-md5chksum');
   if (!b64) return undefined;

@@ -54,6 +54,9 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
   const fail = (what: string, r: { status: number; text: string }): Error => {
     const code = /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
     const said = `${what} ${where}: HTTP ${r.status}${code ? ` ${code}` : ''}`;
+    // The bucket lives in another region than labsync signs for: aws-cli, which moves the files, follows
+    // S3 there; the lock cannot. Said, and the run goes on without it (it could never run otherwise).
+    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed') return new NothingToLockError(`${said}: the bucket answers from another region than this one (set region: on the remote to lock it)`);
     // Refused (403: AccessDenied, a wrong key): asking again changes nothing (a review saw a read-only
     // pull retried, then failed). A pull reads without the lock; a push cannot go on.
     if (r.status !== 403) return new Error(said);
