@@ -8,6 +8,7 @@
 // for rclone remotes). The holder is read back after each create too.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
 import { randomBytes } from 'node:crypto';
+import { BACKUP_DIR } from '../adapters/own-excludes.js';
 import type { S3Target } from '../exec/s3-direct.js';
 import { bounded } from '../exec/bounded.js';
 import { payloadHash, signRequest, uriEncode } from '../exec/sigv4.js';
@@ -84,7 +85,9 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
   };
   /** Whether the store refuses a second create of one key under If-None-Match: * (on a key of this run's own, removed after). */
   const honoursConditions = async (): Promise<boolean> => {
-    const probe = lockUrl(t, `${REMOTE_LOCK_NAME}.probe-${randomBytes(6).toString('hex')}`);
+    // Inside labsync's backup folder, which every listing and transfer leaves out: a probe a killed run
+    // left there is never pulled, counted or deleted as data.
+    const probe = lockUrl(t, `${BACKUP_DIR}/${REMOTE_LOCK_NAME}-probe-${randomBytes(6).toString('hex')}`);
     const body = '{"probe":"labsync: does this store honour If-None-Match?"}';
     try {
       for (const round of [1, 2]) {
