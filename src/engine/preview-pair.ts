@@ -30,8 +30,10 @@ export async function previewBody(pair: ResolvedPair, adapter: Adapter, o: PairR
   }
   // A bisync judged against both sides as the last sync left them (bisync-listings.ts); without its
   // listings there is nothing to judge by, and the dry run would read an earlier dry run's leftovers.
-  const synced = direction === 'bisync' && !o.plan.resync ? lastSynced(pair, atLeast(o.plan.toolVersions?.rclone, BISYNC_MODERN)) : undefined;
-  if (direction === 'bisync' && !o.plan.resync && synced === undefined) {
+  // rclone's bisync only: a code pair's `sync` is git's own pull and push.
+  const rcloneBisync = direction === 'bisync' && pair.tool === 'rclone' && !o.plan.resync;
+  const synced = rcloneBisync ? lastSynced(pair, atLeast(o.plan.toolVersions?.rclone, BISYNC_MODERN)) : undefined;
+  if (rcloneBisync && synced === undefined) {
     return { status: 'refused', error: `bisync has no listing of a last sync of ${pair.name} (a first run, or its listings were lost or set aside after a failure): it cannot tell a deleted file from a new one; nothing was changed`, hint: resyncHint(pair, o.plan.toolVersions?.rclone) };
   }
   const preview = adapter.preview(pair, direction, o.plan);
