@@ -64,7 +64,9 @@ if [ "$purpose" = test ]; then sh "$(dirname "$0")/versitygw.sh" >/dev/null || t
 
 [ -z "$apt_missing$py_missing" ] && exit 0
 
-apt_cmd="apt-get update && apt-get install -y --no-install-recommends$apt_missing"
+# The packaged services (sshd on :22, munged, slurmctld, slurmd, cron) are kept from starting, as the
+# root path below does: the tests run their own on 127.0.0.1.
+apt_cmd='p=/usr/sbin/policy-rc.d; made=0; [ -e $p ] || { printf "#!/bin/sh\nexit 101\n" > $p && chmod +x $p && made=1; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends'"$apt_missing"'; s=$?; [ $made = 1 ] && rm -f $p; exit $s'
 if [ "$(id -u)" != 0 ]; then
   echo "labsync's $purpose needs tools this machine lacks. Install them, then run again:" >&2
   [ -n "$apt_missing" ] && echo "  sudo sh -c '$apt_cmd'" >&2
@@ -72,7 +74,7 @@ if [ "$(id -u)" != 0 ]; then
     bin=${spec%%:*} rest=${spec#*:}
     venv=$tools/venvs/${rest%%:*} pkg=${rest#*:} entry=$bin
     case $pkg in *:*) entry=${pkg#*:} pkg=${pkg%%:*} ;; esac
-    echo "  python3 -m venv --clear $venv && $venv/bin/pip install '$pkg' && mkdir -p $tools/bin && ln -sf $venv/bin/$entry $tools/bin/$bin" >&2
+    echo "  python3 -m venv --clear '$venv' && '$venv/bin/pip' install '$pkg' && mkdir -p '$tools/bin' && ln -sf '$venv/bin/$entry' '$tools/bin/$bin'" >&2
   done
   exit 1
 fi
@@ -83,11 +85,16 @@ if [ -n "$apt_missing" ]; then
   # tests run their own on 127.0.0.1.
   prc=/usr/sbin/policy-rc.d
   created=0
-  if [ ! -e "$prc" ]; then printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; created=1; fi
+  if [ ! -e "$prc" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; created=1
+    # A failed or interrupted apt run must not leave every later service on this machine unstartable.
+    trap 'rm -f "$prc"' EXIT
+    trap 'rm -f "$prc"; exit 130' INT TERM
+  fi
   apt-get update -qq
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $apt_missing >/dev/null
-  [ "$created" = 1 ] && rm -f "$prc"
+  if [ "$created" = 1 ]; then rm -f "$prc"; trap - EXIT INT TERM; fi
 fi
 for spec in $py_missing; do
   bin=${spec%%:*} rest=${spec#*:}
