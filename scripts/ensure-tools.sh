@@ -69,7 +69,8 @@ if [ "$purpose" = test ]; then sh "$(dirname "$0")/versitygw.sh" >/dev/null || t
 apt_cmd='p=/usr/sbin/policy-rc.d; made=0; [ -e $p ] || { printf "#!/bin/sh\nexit 101\n" > $p && chmod +x $p && made=1; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends'"$apt_missing"'; s=$?; [ $made = 1 ] && rm -f $p; exit $s'
 if [ "$(id -u)" != 0 ]; then
   echo "labsync's $purpose needs tools this machine lacks. Install them, then run again:" >&2
-  [ -n "$apt_missing" ] && echo "  sudo sh -c '$apt_cmd'" >&2
+  # printf, not echo: dash's echo would turn the \n in the command into line breaks.
+  [ -n "$apt_missing" ] && printf "  sudo sh -c '%s'\n" "$apt_cmd" >&2
   for spec in $py_missing; do
     bin=${spec%%:*} rest=${spec#*:}
     venv=$tools/venvs/${rest%%:*} pkg=${rest#*:} entry=$bin

@@ -85,8 +85,9 @@ describe('ensure-tools.sh', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr.split('\n')).toEqual([
       "labsync's demo needs tools this machine lacks. Install them, then run again:",
-      "  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends python3 python3-venv'",
-      `  python3 -m venv --clear ${tools}/venvs/dvc && ${tools}/venvs/dvc/bin/pip install 'dvc[s3]' && mkdir -p ${tools}/bin && ln -sf ${tools}/venvs/dvc/bin/dvc ${tools}/bin/dvc`,
+      // The packaged services kept from starting, as the root path does (policy-rc.d, removed after).
+      "  sudo sh -c 'p=/usr/sbin/policy-rc.d; made=0; [ -e $p ] || { printf \"#!/bin/sh\\nexit 101\\n\" > $p && chmod +x $p && made=1; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv; s=$?; [ $made = 1 ] && rm -f $p; exit $s'",
+      `  python3 -m venv --clear '${tools}/venvs/dvc' && '${tools}/venvs/dvc/bin/pip' install 'dvc[s3]' && mkdir -p '${tools}/bin' && ln -sf '${tools}/venvs/dvc/bin/dvc' '${tools}/bin/dvc'`,
     ]);
     expect(existsSync(tools)).toBe(false);
   });
@@ -110,7 +111,7 @@ describe('ensure-tools.sh', () => {
     });
     expect(r.exitCode).toBe(1);
     expect(r.stderr.split('\n')).toContain(
-      `  python3 -m venv --clear ${tools}/venvs/dvc && ${tools}/venvs/dvc/bin/pip install 'dvc[s3]' && mkdir -p ${tools}/bin && ln -sf ${tools}/venvs/dvc/bin/dvc ${tools}/bin/dvc`,
+      `  python3 -m venv --clear '${tools}/venvs/dvc' && '${tools}/venvs/dvc/bin/pip' install 'dvc[s3]' && mkdir -p '${tools}/bin' && ln -sf '${tools}/venvs/dvc/bin/dvc' '${tools}/bin/dvc'`,
     );
   });
 });
