@@ -46,6 +46,12 @@ describe('status NAME...', () => {
     const tagged = await lab.cli(['status', '--tag', 'nightly', '--max-age', '1h', '--json']);
     expect(tagged.exitCode).toBe(0);
     expect(json<StatusDoc>(tagged).pairs.map((p) => p.name)).toEqual(['fresh']);
+    // A tag no pair carries (a typo in a cron line) is a usage error naming the tags, not an empty success.
+    for (const args of [['status', '--tag', 'nightli', '--max-age', '1h'], ['sync', '--tag', 'nightli']]) {
+      const typo = await lab.cli(args);
+      expect(typo.exitCode, args.join(' ')).toBe(2);
+      expect(typo.stderr).toContain("no pair has the tag 'nightli'; tags in the manifest: nightly");
+    }
   });
 
   it('an unknown name is a usage error (exit 2) naming the known pairs; nothing is printed as a table', async () => {

@@ -18,6 +18,11 @@ export function selectPairs(manifest: Manifest, selection: Selection): ResolvedP
       `unknown ${unknown.length > 1 ? 'names' : 'name'} ${unknown.map((n) => `'${n}'`).join(', ')}; ${where} in the manifest: ${known.length ? known.join(', ') : '(none)'}`,
     );
   }
+  // A tag no pair carries is a typo, not an empty selection: a cron line with one did nothing, exit 0.
+  if (selection.tag && !manifest.pairs.some((p) => p.tags.includes(selection.tag as string))) {
+    const tags = [...new Set(manifest.pairs.flatMap((p) => p.tags))].sort();
+    throw new UsageError(`no pair has the tag '${selection.tag}'; tags in the manifest: ${tags.length ? tags.join(', ') : '(none)'}`);
+  }
   return pool.filter(
     (p) => (!selection.names.length || selection.names.includes(p.name)) && (!selection.tag || p.tags.includes(selection.tag)),
   );
