@@ -58,7 +58,9 @@ export function carriedEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   for (const k of CARRIED) {
     const v = env[k];
     if (!v) continue;
-    out.push([k, v.includes('/') && !isAbsolute(v) ? resolve(cwd, v) : v]);
+    // labsync resolves a relative LABSYNC_RCLONE against the folder it runs in; RCLONE_CONFIG goes to
+    // rclone as it is, and rclone runs in the manifest's folder either way: left alone.
+    out.push([k, k === 'LABSYNC_RCLONE' && v.includes('/') && !isAbsolute(v) ? resolve(cwd, v) : v]);
   }
   const broken = out.find(([, v]) => /[\r\n]/.test(v));
   if (broken) throw new UsageError(`${broken[0]} holds a line break, which a scheduled command cannot carry`, `set ${broken[0]} to a plain path and run labsync schedule again`);

@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { bisyncWorkdir } from '../adapters/rclone/argv.js';
 import { tempDirs } from '../temp-dirs.fixture.js';
 import type { ResolvedPair } from '../types.js';
-import { lastSynced, listedFiles } from './bisync-listings.js';
+import { lastSynced, listedFiles, sessionName } from './bisync-listings.js';
 
 const tempDir = tempDirs();
 const listing = (n: number): string => `# bisync listing v1 from 2026-12-06\n${Array.from({ length: n }, (_, i) => `-        2 - - 2026-12-06T09:00:34.459646959+0000 "f${i}"`).join('\n')}\n`;
 
 function workdir(): { pair: ResolvedPair; put: (name: string, files: number, at: string) => void } {
-  const pair = { name: 'shared', root: tempDir('labsync-bisync-') } as unknown as ResolvedPair;
+  const pair = { name: 'shared', root: tempDir('labsync-bisync-'), local: '/home/u/new proj', remote: { type: 'local', path: '/nas/x' } } as unknown as ResolvedPair;
   const dir = bisyncWorkdir(pair);
   mkdirSync(dir, { recursive: true });
   return {
@@ -42,6 +42,18 @@ describe('what a bisync pair held after its last sync', () => {
     // Dry-run and error leftovers never count.
     put('zzz_newest..remote_x.path2.lst-dry', 5, '2026-07-01');
     expect(lastSynced(pair)).toBe(12);
+  });
+
+  it('rclone\'s own session of the pair\'s two paths when it is there, even beside a newer one of other paths', () => {
+    // As rclone 1.60 and 1.75 name it (seen on this machine): /tmp/s17/bi/x y:z and /tmp/s17/bi/b.
+    expect(sessionName('/tmp/s17/bi/x y:z', '/tmp/s17/bi/b')).toBe('tmp_s17_bi_x_y_z..tmp_s17_bi_b');
+    expect(sessionName('/lab/notes/', 'box:')).toBe('lab_notes..box_');
+    const { pair, put } = workdir();
+    put('home_u_new_proj..nas_x.path1.lst', 4, '2026-01-01');
+    put('home_u_new_proj..nas_x.path2.lst', 4, '2026-01-01');
+    put('other..nas_x.path1.lst', 900, '2026-06-01');
+    put('other..nas_x.path2.lst', 900, '2026-06-01');
+    expect(lastSynced(pair)).toBe(4);
   });
 
   it('listings set aside as .lst-old count only where rclone recovers from them (>= 1.66, --recover)', () => {

@@ -4,7 +4,7 @@
 // the deletions of both sides together against what both held after the last sync.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bisyncWorkdir } from '../adapters/rclone/argv.js';
+import { bisyncWorkdir, location } from '../adapters/rclone/argv.js';
 import type { ResolvedPair } from '../types.js';
 
 /** Files in a bisync listing: one line each, after its `#` header. */
@@ -28,8 +28,12 @@ export function lastSynced(pair: ResolvedPair, recovers = false): number | undef
     return undefined;
   }
   const suffixes = recovers ? ['', '-old'] : [''];
+  // rclone's own name for this pair's session, where it can be told; else (a path rclone writes
+  // otherwise than computed here) the newest complete session.
+  const own = sessionName(pair.local, location(pair.remote).path);
+  const mine = names.filter((n) => n.startsWith(`${own}.path`));
   let best: { mtimeMs: number; files: number } | undefined;
-  for (const name of names) {
+  for (const name of mine.length ? mine : names) {
     const m = /^(.*)\.path1\.lst(-old)?$/.exec(name);
     if (!m || !suffixes.includes(m[2] ?? '')) continue;
     const other = join(dir, `${m[1]}.path2.lst${m[2] ?? ''}`);
@@ -44,4 +48,13 @@ export function lastSynced(pair: ResolvedPair, recovers = false): number | undef
     }
   }
   return best?.files;
+}
+
+/**
+ * rclone's name for a bisync session of two paths (bilib SessionName): each path with a trailing
+ * slash, trimmed of slashes and backslashes at both ends, whitespace and \\ / : ? * made `_`.
+ */
+export function sessionName(path1: string, path2: string): string {
+  const canonical = (p: string): string => `${p}/`.replace(/^[\\/]+|[\\/]+$/g, '').replace(/[\s\\/:?*]/g, '_');
+  return `${canonical(path1)}..${canonical(path2)}`;
 }

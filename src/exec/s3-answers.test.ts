@@ -39,4 +39,52 @@ describe('labsync\'s own S3 client reads S3\'s answers', () => {
     await expect(lock.acquire(makeHolder({ command: 'data push', version: '0', now: new Date(), lease: 60_000 }))).rejects.toThrow(NothingToLockError);
     await expect(lock.acquire(makeHolder({ command: 'data push', version: '0', now: new Date(), lease: 60_000 }))).rejects.toThrow(/PermanentRedirect: the bucket answers from another region/);
   });
+
+  /** A store that keeps objects in memory, honours or ignores conditions, and answers a scripted status for chosen requests. */
+  function store(o: { honours: boolean; script?: (method: string, key: string, n: number) => number | undefined }): Map<string, string> {
+    const objects = new Map<string, string>();
+    let n = 0;
+    answer = (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const key = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/b\//, ''));
+        const scripted = o.script?.(req.method ?? '', key, ++n);
+        if (scripted) return void res.writeHead(scripted, { 'content-type': 'application/xml' }).end(`<Error><Code>${scripted === 404 ? 'NoSuchBucket' : scripted === 403 ? 'AccessDenied' : 'SlowDown'}</Code></Error>`);
+        const has = objects.has(key);
+        if (req.method === 'GET') return void (has ? res.writeHead(200, { etag: '"e1"' }).end(objects.get(key)) : res.writeHead(404).end('<Error><Code>NoSuchKey</Code></Error>'));
+        if (req.method === 'DELETE') return void (objects.delete(key), res.writeHead(204).end());
+        if (o.honours && ((req.headers['if-none-match'] === '*' && has) || (req.headers['if-match'] !== undefined && !has))) return void res.writeHead(412).end('<Error><Code>PreconditionFailed</Code></Error>');
+        objects.set(key, Buffer.concat(chunks).toString());
+        res.writeHead(200, { etag: '"e1"' }).end();
+      });
+    };
+    return objects;
+  }
+  const holder = () => makeHolder({ command: 'data push', version: '0', now: new Date(), lease: 60_000 });
+
+  it('the conditional-write probe: a 503 on its second create is tried again as any lock request, never taken for "ignores conditions"', async () => {
+    store({ honours: true, script: (m, key, n) => (m === 'PUT' && key.includes('probe') && n === 3 ? 503 : undefined) });
+    const lock = s3Lock(target, { requestTimeoutMs: 2000 });
+    const first = await lock.acquire(holder()).then(() => 'ok', (e: Error) => e);
+    expect(first).toBeInstanceOf(Error);
+    expect(first).not.toBeInstanceOf(NothingToLockError);
+    expect(String(first)).toMatch(/HTTP 503/);
+  });
+
+  it('a read refused with 403 (a missing key without s3:ListBucket) is no answer: the conditional create goes on', async () => {
+    const objects = store({ honours: true, script: (m, key, n) => (m === 'GET' && n === 1 ? 403 : undefined) });
+    const lock = s3Lock(target, { requestTimeoutMs: 2000 });
+    expect(await lock.acquire(holder())).toMatchObject({ ok: expect.any(String) });
+    expect([...objects.keys()]).toEqual(['p/.labsync-lock']);
+  });
+
+  it('a store that ignores conditions: no create and no takeover of a stale lock there; no bucket: nothing to lock', async () => {
+    store({ honours: false });
+    const lock = s3Lock(target, { requestTimeoutMs: 2000 });
+    await expect(lock.acquire(holder())).rejects.toThrow(/ignores If-None-Match/);
+    await expect(lock.takeOver(holder(), { holder: undefined, tag: '"old"' })).rejects.toThrow(NothingToLockError);
+    store({ honours: true, script: (m) => (m === 'PUT' ? 404 : undefined) });
+    await expect(s3Lock(target, { requestTimeoutMs: 2000 }).acquire(holder())).rejects.toThrow(/bucket b does not exist/);
+  });
 });

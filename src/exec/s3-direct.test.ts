@@ -34,11 +34,19 @@ describe('when labsync lists S3 itself, and when it leaves it to aws-cli', () =>
     const onAws = { type: 's3' as const, bucket: 'data', prefix: '' };
     // botocore reads AWS_DEFAULT_REGION only: another AWS_REGION (for other SDKs) leaves the listing to aws-cli; an empty one is none.
     expect(reason(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-west-2' }, ''))).toMatch(/AWS_REGION/);
+    // Only AWS_REGION (aws-cli v2 reads it): taken, as before.
+    expect(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1' }, '')).toMatchObject({ region: 'eu-west-1' });
+    expect(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'us-gov-west-1' }, '')).toMatchObject({ region: 'us-gov-west-1' });
+    // With an endpoint the region is only signed: a store's own names are fine.
+    expect(directTarget(remote, { ...KEYS }, '')).toMatchObject({ region: 'us-east-1' });
+    expect(directTarget({ ...remote, region: 'my_zonegroup' }, KEYS, '')).toMatchObject({ region: 'my_zonegroup' });
     expect(directTarget(onAws, { ...KEYS, AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1' }, '')).toMatchObject({ region: 'eu-west-1' });
     expect(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-1' }, '')).toMatchObject({ region: 'eu-west-1' });
     // Regions whose hosts end elsewhere than amazonaws.com, and anything that is no region name.
     expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'cn-north-1' }, ''))).toMatch(/outside the AWS partition/);
-    expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'x.example.net#' }, ''))).toMatch(/no region name/);
+    expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'x.example.net#' }, ''))).toMatch(/outside the AWS partition/);
+    expect(reason(directTarget(remote, { ...KEYS, AWS_DEFAULT_REGION: 'x y' }, ''))).toBeUndefined();
+    expect(reason(directTarget({ ...remote, region: 'us east/1' }, KEYS, ''))).toMatch(/no region name/);
     expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'us-east-1', AWS_USE_FIPS_ENDPOINT: 'true' }, ''))).toMatch(/FIPS/);
     expect(reason(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'us-east-1' }, '[default]\nuse_dualstack_endpoint = true\n'))).toMatch(/dual-stack/);
     // An access point ARN is aws-cli's; a bucket no host name can carry goes path style.

@@ -30,18 +30,18 @@ export function directTarget(remote: S3, env: Readonly<Record<string, string | u
   if (/^\s*(ca_bundle|s3)\s*=/m.test(configText)) return { reason: 'S3 settings in the aws config file' };
   // FIPS and dual-stack endpoints: aws-cli builds other host names than labsync would.
   if (['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'].some((k) => /^true$/i.test(env[k] ?? '')) || /^\s*use_(fips|dualstack)_endpoint\s*=/m.test(configText)) return { reason: 'FIPS or dual-stack endpoints' };
-  // The region aws-cli (botocore) signs for: AWS_DEFAULT_REGION; it does not read AWS_REGION, which
-  // other SDKs do. An empty value is none.
+  // The region aws-cli signs for: v1 (botocore) reads AWS_DEFAULT_REGION only, v2 AWS_REGION first.
+  // Both set and different: which one aws-cli takes depends on its version, left to it. An empty value is none.
   const fromEnv = env.AWS_DEFAULT_REGION || undefined;
-  if (!remote.region && env.AWS_REGION && env.AWS_REGION !== fromEnv) return { reason: 'AWS_REGION says another region than AWS_DEFAULT_REGION (aws-cli reads only the latter)' };
-  const region = remote.region || fromEnv;
+  if (!remote.region && env.AWS_REGION && fromEnv && env.AWS_REGION !== fromEnv) return { reason: 'AWS_REGION and AWS_DEFAULT_REGION name different regions (aws-cli v1 and v2 take different ones)' };
+  const region = remote.region || fromEnv || env.AWS_REGION || undefined;
   // Without one aws-cli takes the config file's region, else signs for us-east-1.
   if (!region && /^\s*region\s*=/m.test(configText)) return { reason: 'a region from the aws config file' };
   if (!region && !remote.endpoint) return { reason: 'no region' };
-  // A region becomes part of a host name: only a plain one, and on AWS itself only its main partition
-  // (China and GovCloud names end elsewhere than amazonaws.com).
-  if (region && !/^[a-z0-9-]{1,63}$/.test(region)) return { reason: `region '${region}' is no region name` };
-  if (region && !remote.endpoint && !/^(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d+$/.test(region)) return { reason: `region ${region} is outside the AWS partition labsync addresses` };
+  // On AWS itself the region becomes part of a host name: only a plain one, and only where S3's hosts
+  // end in amazonaws.com (China's end in amazonaws.com.cn). With an endpoint it is only signed.
+  if (region && /[\s/]/.test(region)) return { reason: `region '${region}' is no region name` };
+  if (region && !remote.endpoint && !/^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-[a-z]+-\d+$/.test(region)) return { reason: `region ${region} is outside the AWS partition labsync addresses` };
   // An access point or an Outposts ARN, or anything else a URL cannot carry as a bucket: aws-cli's.
   if (/[:/]/.test(remote.bucket)) return { reason: 'the bucket is an ARN' };
   let base: URL;

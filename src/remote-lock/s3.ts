@@ -55,13 +55,16 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
   const fail = (what: string, r: { status: number; text: string }): Error => {
     const code = /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
     const said = `${what} ${where}: HTTP ${r.status}${code ? ` ${code}` : ''}`;
+    // No bucket: the tool's own run says what is wrong.
+    if (code === 'NoSuchBucket') return new NothingToLockError(`bucket ${t.bucket} does not exist`);
     // The bucket lives in another region than labsync signs for: aws-cli, which moves the files, follows
     // S3 there; the lock cannot. Said, and the run goes on without it (it could never run otherwise).
-    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed') return new NothingToLockError(`${said}: the bucket answers from another region than this one (set region: on the remote to lock it)`);
+    if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || code === 'IllegalLocationConstraintException') return new NothingToLockError(`${said}: the bucket answers from another region than this one (set region: on the remote to lock it)`);
     // Refused (403: AccessDenied, a wrong key): asking again changes nothing (a review saw a read-only
     // pull retried, then failed). A pull reads without the lock; a push cannot go on.
     if (r.status !== 403) return new Error(said);
-    return o.pull ? new NothingToLockError(`${said}: these credentials may not write the lock; this pull reads without it`) : new FatalLockError(`${said}: these credentials may not write there; nothing was run`);
+    const verb = what === 'reading' ? 'read' : 'write';
+    return o.pull ? new NothingToLockError(`${said}: these credentials may not ${verb} the lock; this pull reads without it`) : new FatalLockError(`${said}: these credentials may not ${verb} there; nothing was run`);
   };
   const read = async (): Promise<Found | undefined> => {
     const r = await send('GET', {});
@@ -92,7 +95,9 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
     try {
       for (const round of [1, 2]) {
         const r = await send('PUT', { 'if-none-match': '*' }, body, probe);
-        if (round === 2) return r.status === 412 || r.status === 409;
+        // 412 (or 409, a conflicting conditional write) honours the header; a 200 ignored it; anything
+        // else (503 SlowDown, a reset) says neither: failed, and tried again as any lock request.
+        if (round === 2 && (r.status === 412 || r.status === 409)) return true;
         if (r.status !== 200) throw fail('writing', r);
       }
       return false;
@@ -101,17 +106,26 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
     }
   };
   let checked = false;
+  /** Before a run's first create or takeover: a store that ignores conditions holds no lock. */
+  const mustHonour = async (): Promise<void> => {
+    if (checked) return;
+    if (!(await honoursConditions())) throw new NothingToLockError(`the S3 store at ${t.base.origin} ignores If-None-Match (conditional writes), so it cannot hold a lock; runs on other machines are not kept out (remote_lock: false says so for good)`);
+    checked = true;
+  };
   return {
     where,
     read,
     async acquire(h) {
       // A lock already there is the caller's to judge (live, or stale and taken over by its ETag): never
-      // written over by a create, even on a store that ignores If-None-Match.
-      if (await read()) return 'exists';
-      if (!checked) {
-        if (!(await honoursConditions())) throw new NothingToLockError(`the S3 store at ${t.base.origin} ignores If-None-Match (conditional writes), so it cannot hold a lock; runs on other machines are not kept out (remote_lock: false says so for good)`);
-        checked = true;
-      }
+      // written over by a create, even on a store that ignores If-None-Match. A read refused (403: AWS
+      // answers a missing key so without s3:ListBucket) says nothing either way: the conditional create
+      // and its read-back judge then.
+      const there = await read().catch((error: unknown) => {
+        if (error instanceof FatalLockError || error instanceof NothingToLockError) return undefined;
+        throw error;
+      });
+      if (there) return 'exists';
+      await mustHonour();
       const r = await put(h, { 'if-none-match': '*' });
       if (r === 'failed') return 'exists';
       const c = await confirm(h, r.ok);
@@ -119,6 +133,7 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
       return c;
     },
     async takeOver(h, stale) {
+      await mustHonour();
       const r = await put(h, { 'if-match': stale.tag });
       return r === 'failed' ? 'changed' : confirm(h, r.ok);
     },

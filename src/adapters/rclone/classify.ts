@@ -80,6 +80,10 @@ export function describeConflict(c: Conflict): string {
 export function resyncHint(pair: { readonly name: string; readonly compare?: readonly string[] } | string, version: string | undefined): string {
   const name = typeof pair === 'string' ? pair : pair.name;
   const compare = typeof pair === 'string' ? undefined : pair.compare;
+  // Only the name (rclone's own "must run --resync", where the pair's compare is not at hand): both outcomes.
+  if (typeof pair === 'string' && atLeast(version, BISYNC_MODERN)) {
+    return `check both sides (\`labsync sync ${name} --resync --dry-run\` lists what it would copy), then run the pair once with --resync (\`labsync sync ${name} --resync\`): where modtimes are compared the newer copy of each file that differs wins (--resync-mode newer; with equal times the remote's), else (compare: without modtime, or a side that keeps none) the local copy does; a file on one side only is copied to the other`;
+  }
   const what = resyncsNewer(version, compare)
     ? 'of each file that differs the newer copy wins (--resync-mode newer; with equal times the remote\'s)'
     : atLeast(version, BISYNC_MODERN)
