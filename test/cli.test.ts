@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 
@@ -108,11 +109,44 @@ data:
     const lab = new Lab();
     const missing = await lab.cli(['init', '-c', 'no/such/folder/labsync.yaml']);
     expect(missing.exitCode).toBe(1);
-    expect(missing.stderr).toMatch(/^labsync: ENOENT: no such file or directory, open '\S+\/no\/such\/folder\/labsync\.yaml'$/);
+    expect(missing.stderr).toMatch(/^labsync: \S+\/no\/such\/folder\/labsync\.yaml: cannot write the starter manifest \(ENOENT\)$/);
     mkdirSync(lab.path('.gitignore'));
     const folder = await lab.cli(['init']);
     expect(folder.exitCode).toBe(1);
     expect(folder.stderr).toMatch(/^labsync: \S+\/\.gitignore: cannot read it to merge the missing lines \(EISDIR[^\n]*\)$/);
+  });
+
+  it('init writes where the other commands look (-c absolute or relative, $LABSYNC_CONFIG), the ignore files beside it; --dry-run writes nothing; a user\'s bytes are kept', async () => {
+    const lab = new Lab();
+    const elsewhere = lab.outside('proj');
+    mkdirSync(elsewhere);
+    const abs = await lab.cli(['init', '-c', join(elsewhere, 'lab.yaml')]);
+    expect(abs.exitCode, abs.stderr).toBe(0);
+    expect(existsSync(join(elsewhere, 'lab.yaml'))).toBe(true);
+    expect(existsSync(join(elsewhere, '.gitignore'))).toBe(true);
+    expect(existsSync(lab.path('.gitignore'))).toBe(false);
+    const viaEnv = await lab.cli(['init'], { env: { LABSYNC_CONFIG: 'conf/labsync.yaml' } });
+    expect(viaEnv.exitCode, viaEnv.stderr).toBe(1); // conf/ does not exist: said, nothing half-made
+    mkdirSync(lab.path('conf'));
+    expect((await lab.cli(['init'], { env: { LABSYNC_CONFIG: 'conf/labsync.yaml' } })).exitCode).toBe(0);
+    expect((await lab.cli(['validate'], { env: { LABSYNC_CONFIG: 'conf/labsync.yaml' } })).exitCode).toBe(0);
+
+    const dry = new Lab();
+    const before = Buffer.from('donn\xe9es/\n', 'latin1'); // not UTF-8: kept byte for byte
+    writeFileSync(dry.path('.gitignore'), before);
+    const planned = await dry.cli(['--dry-run', 'init']);
+    expect(planned.stdout).toMatch(/labsync.yaml: would be created/);
+    expect(planned.stdout).toMatch(/\.gitignore: would add \d+ entries/);
+    expect(existsSync(dry.path('labsync.yaml'))).toBe(false);
+    expect(readFileSync(dry.path('.gitignore'))).toEqual(before);
+    expect((await dry.cli(['init'])).exitCode).toBe(0);
+    expect(readFileSync(dry.path('.gitignore')).subarray(0, before.length)).toEqual(before);
+
+    const folder = new Lab();
+    mkdirSync(folder.path('labsync.yaml'));
+    const r = await folder.cli(['init']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/labsync\.yaml is a folder, not a manifest; nothing was written/);
   });
 
   it('plan prints the commands a run executes with secrets redacted, and runs nothing', async () => {

@@ -1,37 +1,61 @@
 // `labsync init`: a starter manifest and the AI-project ignore files. Never clobbers; merges missing lines.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { LabsyncError, type ExitCode } from '../errors.js';
 import { MANIFEST_NAMES } from '../manifest/find.js';
 import { DVCIGNORE_LINES, GITIGNORE_LINES, missingLines } from './ai-ignores.js';
 import type { GlobalOptions } from './context.js';
 import { STARTER_MANIFEST } from './init-template.js';
 
-function mergeLines(file: string, wanted: readonly string[]): string {
+/**
+ * The lines `wanted` that `file` lacks, appended (never the file rewritten: a kill or a full disk mid-write
+ * would lose the user's lines, and bytes that are not UTF-8 would come back changed). Read as latin1:
+ * every byte kept as it is, and the wanted lines are ASCII. `dryRun`: only said.
+ */
+function mergeLines(file: string, wanted: readonly string[], dryRun: boolean): string {
   let existing: string;
   try {
-    existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    existing = existsSync(file) ? readFileSync(file, 'latin1') : '';
   } catch (error) {
     throw new LabsyncError(`${file}: cannot read it to merge the missing lines (${(error as Error).message})`);
   }
   const add = missingLines(existing, wanted);
   if (!add.length) return 'up to date';
+  const what = existing ? `${dryRun ? 'would add' : 'added'} ${add.filter((l) => !l.startsWith('#')).length} entries` : dryRun ? 'would be created' : 'created';
+  if (dryRun) return what;
   const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
-  writeFileSync(file, `${existing}${sep}${existing ? '\n# added by labsync init\n' : ''}${add.join('\n')}\n`);
-  return existing ? `added ${add.filter((l) => !l.startsWith('#')).length} entries` : 'created';
+  try {
+    appendFileSync(file, `${sep}${existing ? '\n# added by labsync init\n' : ''}${add.join('\n')}\n`);
+  } catch (error) {
+    throw new LabsyncError(`${file}: cannot add the missing lines (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return what;
 }
 
-export async function initCommand(opts: GlobalOptions, cwd = process.cwd()): Promise<ExitCode> {
-  const target = opts.config ? join(cwd, opts.config) : join(cwd, MANIFEST_NAMES[0]);
-  const already = [target, ...MANIFEST_NAMES.map((n) => join(cwd, n))].find((f) => existsSync(f));
+export async function initCommand(opts: GlobalOptions, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+  // Where the other commands will look for it: -c (absolute or relative), else $LABSYNC_CONFIG, else here.
+  const given = opts.config ?? (env.LABSYNC_CONFIG || undefined);
+  const target = resolve(cwd, given ?? MANIFEST_NAMES[0]);
+  const folder = dirname(target);
+  // Only a named file is looked for as given; without one, either name in the folder counts.
+  const candidates = given ? [target] : MANIFEST_NAMES.map((n) => join(folder, n));
+  const already = candidates.find((f) => existsSync(f));
+  const dryRun = Boolean(opts.dryRun);
   const results: [string, string][] = [];
+  if (already && statSync(already).isDirectory()) throw new LabsyncError(`${already} is a folder, not a manifest; nothing was written`);
   if (already) results.push([already, 'exists, left as it is']);
+  else if (dryRun) results.push([target, 'would be created']);
   else {
-    writeFileSync(target, STARTER_MANIFEST, { flag: 'wx' });
+    try {
+      writeFileSync(target, STARTER_MANIFEST, { flag: 'wx' });
+    } catch (error) {
+      throw new LabsyncError(`${target}: cannot write the starter manifest (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
     results.push([target, 'created']);
   }
-  results.push([join(cwd, '.gitignore'), mergeLines(join(cwd, '.gitignore'), GITIGNORE_LINES)]);
-  results.push([join(cwd, '.dvcignore'), mergeLines(join(cwd, '.dvcignore'), DVCIGNORE_LINES)]);
+  // Beside the manifest: its folder is the project the ignore files are for.
+  results.push([join(folder, '.gitignore'), mergeLines(join(folder, '.gitignore'), GITIGNORE_LINES, dryRun)]);
+  results.push([join(folder, '.dvcignore'), mergeLines(join(folder, '.dvcignore'), DVCIGNORE_LINES, dryRun)]);
   if (opts.json) process.stdout.write(`${JSON.stringify({ command: 'init', ok: true, files: Object.fromEntries(results) }, null, 2)}\n`);
   else if (!opts.quiet) {
     for (const [file, what] of results) process.stdout.write(`${file}: ${what}\n`);
