@@ -1,5 +1,5 @@
 // rclone: local folders, the loopback S3 (moto) through an env-defined remote, and bisync.
-import { existsSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
@@ -32,6 +32,15 @@ describe('rclone', () => {
     expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
     const [stamp] = readdirSync(lab.outside('nas raw/.labsync-backup'));
     expect(lab.tree(lab.outside('nas raw/.labsync-backup', stamp as string))).toEqual({ 'f1.csv': 'row 1\n', 'f2.csv': 'row 2\n' });
+
+    // A home with no rclone config at all: no call of labsync's (not even `rclone version`) makes one.
+    const fresh = new Lab();
+    rmSync(fresh.outside('home/.config/rclone'), { recursive: true, force: true });
+    delete fresh.env.RCLONE_CONFIG; // the harness names an empty one; a user may have none at all
+    fresh.manifest(`version: 1\ndata:\n  - name: raw\n    tool: rclone\n    local: raw\n    remote: file://${fresh.outside('nas')}\n`);
+    fresh.write(fresh.path('raw/a.csv'), 'a\n');
+    expect((await fresh.cli(['data', 'push'])).exitCode).toBe(0);
+    expect(existsSync(fresh.outside('home/.config/rclone'))).toBe(false);
   });
 
   describe.skipIf(!s3)('against S3 (moto on 127.0.0.1)', () => {

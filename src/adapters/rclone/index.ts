@@ -68,7 +68,8 @@ export const rclone: Adapter = {
   },
   install: { apt: 'apt-get install -y rclone', brew: 'brew install rclone', url: 'https://rclone.org/install/' },
   version: () => ({
-    commands: [{ tool: 'rclone', args: ['version'], cwd: process.cwd(), env: {}, unsetEnv: [], mutates: false, label: 'rclone version' }],
+    // --config too: a bare `rclone version` makes ~/.config/rclone (seen in a fresh HOME by a review).
+    commands: [{ tool: 'rclone', args: ['version', '--config', configPath()], cwd: process.cwd(), env: {}, unsetEnv: [], mutates: false, label: 'rclone version' }],
     parse: (outs) => parseVersion(outs[0]?.stdout ?? ''),
   }),
   versioned: { problems: versionProblems, hint: INSTALL_HINT },
