@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
@@ -147,6 +147,17 @@ data:
     const r = await folder.cli(['init']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/labsync\.yaml is a folder, not a manifest; nothing was written/);
+  });
+
+  it('a manifest that is not UTF-8 is refused at the first bad byte, by validate and by a run alike (a latin1 name became a folder named with U+FFFD)', async () => {
+    const lab = new Lab();
+    writeFileSync(lab.path('labsync.yaml'), Buffer.from('version: 1\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: a\n    local: donn\xe9es\n    remote: nas:a\n', 'latin1'));
+    for (const args of [['validate'], ['data', 'pull', 'a']]) {
+      const r = await lab.cli(args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/labsync\.yaml:6:16 not UTF-8 text: save the manifest as UTF-8/);
+    }
+    expect(readdirSync(lab.path())).not.toContain('donn\uFFFDes');
   });
 
   it('plan prints the commands a run executes with secrets redacted, and runs nothing', async () => {

@@ -21,7 +21,7 @@ import { isSecretName, makeRedactor } from '../exec/redact.js';
 import { trustedFolder } from '../state/trusted-folder.js';
 import type { Manifest } from '../types.js';
 import { VERSION } from '../version.js';
-import { displayName, loadManifestText } from './load.js';
+import { displayName, loadManifestText, manifestText } from './load.js';
 
 /** Bumped when what an entry holds changes shape. */
 const FORMAT = 1;
@@ -82,7 +82,7 @@ export function loadManifestCached(file: string, o: CacheOptions = {}): Manifest
   } catch (error) {
     throw new ManifestError([{ file: displayName(file, cwd), line: 1, col: 1, message: `cannot read: ${(error as Error).message}` }]);
   }
-  const text = bytes.toString('utf8');
+  const text = manifestText(bytes, displayName(file, cwd));
   if (env.LABSYNC_MANIFEST_CACHE === '0') return loadManifestText(text, file, env, cwd);
   let where: string | undefined;
   let key: Omit<Entry, 'envNames' | 'envDigest' | 'manifest'> | undefined;

@@ -45,11 +45,26 @@ export function loadManifestText(text: string, file: string, env: NodeJS.Process
 }
 
 export function loadManifest(file: string, env: NodeJS.ProcessEnv = process.env): Manifest {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (error) {
     throw new ManifestError([{ file: displayName(file), line: 1, col: 1, message: `cannot read: ${(error as Error).message}` }]);
   }
-  return loadManifestText(text, file, env);
+  return loadManifestText(manifestText(bytes, displayName(file)), file, env);
+}
+
+/**
+ * The manifest's bytes as text, which must be UTF-8: a latin1 `données` decoded leniently became a
+ * folder named `donn\uFFFDes` that a pull then made. Said with the line and column of the first bad byte.
+ */
+export function manifestText(bytes: Buffer, display: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Where the lenient decoding first put a replacement character: the first bad byte.
+    const lenient = bytes.toString('utf8');
+    const lines = lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD'))).split('\n');
+    throw new ManifestError([{ file: display, line: lines.length, col: (lines.at(-1)?.length ?? 0) + 1, message: 'not UTF-8 text: save the manifest as UTF-8' }]);
+  }
 }
