@@ -1,4 +1,5 @@
 // `labsync status NAME...` and `--tag`: the same selection as every other command, --max-age over it.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 
@@ -60,5 +61,23 @@ describe('status NAME...', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("unknown name 'frsh'; pairs in the manifest: fresh, never");
     expect(r.stdout).toBe('');
+  });
+
+  it('a damaged receipt or state record (a field missing) is left out: status and receipts answer, no internal error', async () => {
+    const lab = twoPairs();
+    expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
+    const dir = lab.path('.labsync/receipts');
+    const [good] = readdirSync(dir);
+    const doc = JSON.parse(readFileSync(`${dir}/${good as string}`, 'utf8')) as Record<string, unknown>;
+    delete doc.action;
+    writeFileSync(`${dir}/2020-01-01T00-00-00.000Z-fresh.json`, JSON.stringify(doc));
+    const state = JSON.parse(readFileSync(lab.path('.labsync/state.json'), 'utf8')) as { pairs: Record<string, Record<string, unknown>> };
+    delete (state.pairs.fresh as Record<string, unknown>).finishedAt;
+    writeFileSync(lab.path('.labsync/state.json'), JSON.stringify(state));
+    for (const args of [['receipts'], ['status'], ['receipts', 'fresh']]) {
+      const r = await lab.cli(args);
+      expect(r.stderr, args.join(' ')).not.toMatch(/internal error/);
+      expect([0, 1], args.join(' ')).toContain(r.exitCode);
+    }
   });
 });

@@ -11,8 +11,11 @@ export interface ReadReceipt extends Receipt {
   readonly file: string;
 }
 
-const isReceipt = (x: unknown): x is Receipt =>
-  typeof x === 'object' && x !== null && typeof (x as Receipt).pair === 'string' && typeof (x as Receipt).startedAt === 'string' && typeof (x as Receipt).status === 'string';
+/** Every field a listing of receipts shows: an edited or damaged one is skipped, never a crash (one without `action` was). */
+const isReceipt = (x: unknown): x is Receipt => {
+  const r = x as Record<string, unknown> | null;
+  return typeof r === 'object' && r !== null && ['pair', 'category', 'action', 'status', 'startedAt'].every((k) => typeof r[k] === 'string') && ['files', 'bytes'].every((k) => typeof r[k] === 'number');
+};
 
 /** Every readable receipt, oldest first. A file that is not a receipt (half-copied, edited) is skipped, not fatal. */
 export async function readReceipts(root: string): Promise<ReadReceipt[]> {

@@ -27,11 +27,19 @@ export interface StateDoc {
   readonly pairs: Readonly<Record<string, PairRecord>>;
 }
 
+/** A record with every field status and the next run read (an edited or damaged one is left out, not a crash). */
+const isRecord = (r: unknown): r is PairRecord => {
+  const x = r as Record<string, unknown> | null;
+  return typeof x === 'object' && x !== null && ['name', 'category', 'tool', 'action', 'status', 'startedAt', 'finishedAt'].every((k) => typeof x[k] === 'string')
+    && ['durationMs', 'attempts', 'files', 'bytes'].every((k) => typeof x[k] === 'number') && (x.lastSuccessAt === undefined || typeof x.lastSuccessAt === 'string');
+};
+
 export async function readState(root: string): Promise<StateDoc> {
   try {
     // One small file: read at once, not through the thread pool (atomic.ts says why).
     const doc = JSON.parse(readFileSync(stateFile(root), 'utf8')) as StateDoc;
-    return doc.version === 1 && doc.pairs ? doc : { version: 1, pairs: {} };
+    if (doc.version !== 1 || !doc.pairs || typeof doc.pairs !== 'object') return { version: 1, pairs: {} };
+    return { version: 1, pairs: Object.fromEntries(Object.entries(doc.pairs).filter(([, r]) => isRecord(r))) };
   } catch {
     return { version: 1, pairs: {} };
   }
