@@ -71,8 +71,7 @@ async function sh(cwd: string, tool: string, ...args: string[]): Promise<void> {
   if (out.exitCode !== 0) throw new UsageError(`demo setup failed: ${tool} ${args.join(' ')}: ${out.stderr.trim() || out.spawnError}`);
 }
 
-async function buildLab(): Promise<{ lab: string; top: string }> {
-  const top = mkdtempSync(join(tmpdir(), 'labsync-demo-'));
+async function buildLab(top: string): Promise<string> {
   const lab = join(top, 'lab');
   file(join(lab, 'labsync.yaml'), MANIFEST);
   file(join(lab, 'train.py'), 'print("training")\n');
@@ -91,7 +90,7 @@ async function buildLab(): Promise<{ lab: string; top: string }> {
   await sh(lab, 'dvc', 'init', '--quiet');
   await sh(lab, 'git', 'add', '--all');
   await sh(lab, 'git', 'commit', '--quiet', '--message', 'a lab with labsync');
-  return { lab, top };
+  return lab;
 }
 
 export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<ExitCode> {
@@ -102,7 +101,20 @@ export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<E
   for (const [k, v] of [['GIT_AUTHOR_NAME', 'labsync demo'], ['GIT_AUTHOR_EMAIL', 'demo@labsync.invalid'], ['GIT_COMMITTER_NAME', 'labsync demo'], ['GIT_COMMITTER_EMAIL', 'demo@labsync.invalid']] as const) {
     process.env[k] ??= v;
   }
-  const { lab, top } = await buildLab();
+  // The demo's own world: the user's git config (commit signing, hooks), dvc's site cache in /var/tmp
+  // and labsync's manifest cache are not the demo's to use or leave things in (a signing config failed
+  // the setup; the caches outlived the demo).
+  const top = mkdtempSync(join(tmpdir(), 'labsync-demo-'));
+  Object.assign(process.env, { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', DVC_SITE_CACHE_DIR: join(top, 'dvc-site'), LABSYNC_MANIFEST_CACHE: '0' });
+  try {
+    return await demoSteps(opts, keep, top);
+  } finally {
+    if (!keep) rmSync(top, { recursive: true, force: true });
+  }
+}
+
+async function demoSteps(opts: GlobalOptions, keep: boolean, top: string): Promise<ExitCode> {
+  const lab = await buildLab(top);
   const base: GlobalOptions = { ...opts, config: join(lab, 'labsync.yaml') };
   const plain = !useColor(opts);
   const say = (text: string): void => void process.stdout.write(plain ? `\n${text}\n` : `\n\x1b[1m${text}\x1b[0m\n`);
@@ -133,6 +145,11 @@ export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<E
     step.before?.();
     say(step.title);
     const code = await step.run();
+    // Ctrl-C ends the demo, not only the step it came in.
+    if (code === 130) {
+      say('demo: interrupted');
+      return 130;
+    }
     if (code !== step.expect) {
       ok = false;
       process.stderr.write(`demo: expected exit ${step.expect}, got ${code}\n`);
@@ -140,6 +157,5 @@ export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<E
   }
   say(ok ? `demo: every step did what it should (lab: ${keep ? lab : 'removed'})` : 'demo: a step did not do what it should');
   process.stdout.write(MLFLOW_TRY);
-  if (!keep) rmSync(top, { recursive: true, force: true });
   return ok ? 0 : 1;
 }
