@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
@@ -147,6 +148,25 @@ data:
     const r = await folder.cli(['init']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/labsync\.yaml is a folder, not a manifest; nothing was written/);
+  });
+
+  it('init adds no ignore rule for a folder git tracks files in (a models/ of code, a src/runs/ package): new files there would be hidden', async () => {
+    const lab = new Lab();
+    lab.write(lab.path('models/yolo.py'), 'x = 1\n').write(lab.path('src/runs/launch.py'), 'y = 2\n').write(lab.path('data/raw.csv'), 'a\n');
+    for (const args of [['init', '-q'], ['add', 'models/yolo.py', 'src/runs/launch.py'], ['commit', '-qm', 'code']]) {
+      if (args[0] === 'init') execFileSync('git', ['init', '-q'], { cwd: lab.path(), env: lab.env });
+      else execFileSync('git', args, { cwd: lab.path(), env: lab.env });
+    }
+    const r = await lab.cli(['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/no rule for models\/ added: git tracks files in it/);
+    expect(r.stdout).toMatch(/no rule for runs\/ added/);
+    const gitignore = readFileSync(lab.path('.gitignore'), 'utf8').split('\n');
+    expect(gitignore).not.toContain('/models/**');
+    expect(gitignore).not.toContain('runs/');
+    expect(gitignore).toContain('/data/**'); // data/ holds no tracked file: its rules stay
+    lab.write(lab.path('models/new_arch.py'), 'z = 3\n');
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: lab.path(), env: lab.env, encoding: 'utf8' })).toContain('models/new_arch.py');
   });
 
   it('a manifest that is not UTF-8 is refused at the first bad byte, by validate and by a run alike (a latin1 name became a folder named with U+FFFD)', async () => {

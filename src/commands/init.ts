@@ -1,4 +1,5 @@
 // `labsync init`: a starter manifest and the AI-project ignore files. Never clobbers; merges missing lines.
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LabsyncError, type ExitCode } from '../errors.js';
@@ -53,13 +54,37 @@ export async function initCommand(opts: GlobalOptions, cwd = process.cwd(), env:
     }
     results.push([target, 'created']);
   }
-  // Beside the manifest: its folder is the project the ignore files are for.
-  results.push([join(folder, '.gitignore'), mergeLines(join(folder, '.gitignore'), GITIGNORE_LINES, dryRun)]);
+  // Beside the manifest: its folder is the project the ignore files are for. A folder the rules would
+  // hide that already holds tracked files (a models/ of .py files, a src/runs/ package) keeps its rules
+  // out: new files there would be ignored without a word.
+  const held = trackedFolders(folder);
+  const gitLines = GITIGNORE_LINES.filter((l) => !held.some((f) => ruleFolder(l) === f));
+  results.push([join(folder, '.gitignore'), mergeLines(join(folder, '.gitignore'), gitLines, dryRun)]);
+  const notes = held.map((f) => `${join(folder, '.gitignore')}: no rule for ${f}/ added: git tracks files in it, and new ones there would be ignored`);
   results.push([join(folder, '.dvcignore'), mergeLines(join(folder, '.dvcignore'), DVCIGNORE_LINES, dryRun)]);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ command: 'init', ok: true, files: Object.fromEntries(results) }, null, 2)}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ command: 'init', ok: true, files: Object.fromEntries(results), ...(notes.length ? { notes } : {}) }, null, 2)}\n`);
   else if (!opts.quiet) {
     for (const [file, what] of results) process.stdout.write(`${file}: ${what}\n`);
+    for (const note of notes) process.stdout.write(`${note}\n`);
     process.stdout.write('next: edit labsync.yaml, then `labsync validate` and `labsync plan`\n');
   }
   return 0;
+}
+
+/** The folder a starter ignore rule hides (`data`, `models`, `runs`…), if it is one of those. */
+function ruleFolder(line: string): string | undefined {
+  return /^!?\/?(data|models|checkpoints|wandb|mlruns|runs|outputs|lightning_logs)\//.exec(line)?.[1];
+}
+
+/** Of those folders, the ones git tracks files in (`data` and `models` at the top; the others at any depth). */
+function trackedFolders(folder: string): string[] {
+  const r = spawnSync('git', ['ls-files', '-z'], { cwd: folder, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  if (r.status !== 0 || !r.stdout) return [];
+  const found = new Set<string>();
+  for (const path of r.stdout.split('\0')) {
+    const parts = path.split('/').slice(0, -1);
+    if (parts[0] === 'data' || parts[0] === 'models') found.add(parts[0]);
+    for (const p of parts) if (['checkpoints', 'wandb', 'mlruns', 'runs', 'outputs', 'lightning_logs'].includes(p)) found.add(p);
+  }
+  return [...found].sort();
 }
