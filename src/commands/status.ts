@@ -1,7 +1,7 @@
 // `labsync status [NAME...]`: each selected pair's last run, from .labsync/state.json.
 import { selectPairs } from '../engine/select.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
-import { describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, type ShardedRun } from '../state/shard-runs.js';
+import { anyShardReceipt, describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, type ShardedRun } from '../state/shard-runs.js';
 import { readState, type PairRecord } from '../state/store.js';
 import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
@@ -14,7 +14,8 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
   const pairs = selectPairs(manifest, { names, ...(opts.tag ? { tag: opts.tag } : {}) });
   const state = await readState(manifest.root);
   // A split pair's last run is the union of its shards' receipts (shard-runs.ts), not the last shard's record.
-  const receipts = pairs.some((p) => state.pairs[p.name]) ? await readReceipts(manifest.root) : [];
+  // Read only where some receipt is a shard's (a name scan): 20,000 receipts parsed took 3.3 s a status.
+  const receipts = pairs.some((p) => state.pairs[p.name]) && (await anyShardReceipt(manifest.root)) ? await readReceipts(manifest.root) : [];
   const now = Date.now();
   const rows = pairs.map((p) => {
     const sharded = lastShardedRun(receipts, p.name);
