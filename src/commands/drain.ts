@@ -57,8 +57,9 @@ export async function drainCommand(names: readonly string[], opts: GlobalOptions
   const startedAt = Math.floor(performance.timeOrigin);
   const ms = budgetMs(budget, '--budget');
   const manifest = openManifestToConnect(opts);
-  const tag = opts.tag ?? (names.length ? undefined : DRAIN_TAG);
-  const pairs = selectPairs(manifest, { names, ...(tag ? { tag } : {}) });
+  // The drain tag is a default, not the user's --tag: none carrying it is said below, as what to do.
+  const byDefault = opts.tag === undefined && !names.length;
+  const pairs = selectPairs(manifest, { names, ...(opts.tag ? { tag: opts.tag } : {}) }).filter((p) => !byDefault || p.tags.includes(DRAIN_TAG));
   if (!pairs.length) {
     throw new UsageError(names.length || opts.tag ? 'no pair selected to drain' : `no pair to drain: name them, or tag them "${DRAIN_TAG}" in the manifest (tags: [${DRAIN_TAG}])`);
   }
