@@ -91,4 +91,15 @@ describe('status NAME...', () => {
     expect(r.exitCode).toBe(0);
     expect(json<StatusDoc>(r).pairs.map((p) => p.name)).toEqual(['fresh', 'never']);
   }, 20_000);
+
+  it('a pair whose remote was edited since its last run has no last run: --max-age is stale until the new remote was written', async () => {
+    const lab = twoPairs();
+    expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('remote: "nas:fresh"', 'remote: "nas:fresh2"'));
+    const r = await lab.cli(['status', 'fresh', '--max-age', '1h', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(json<StatusDoc>(r).pairs[0]).toMatchObject({ name: 'fresh', stale: true, lastRun: null });
+    expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
+    expect((await lab.cli(['status', 'fresh', '--max-age', '1h'])).exitCode).toBe(0);
+  });
 });

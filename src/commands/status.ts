@@ -2,7 +2,7 @@
 import { selectPairs } from '../engine/select.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { anyShardReceipt, describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, type ShardedRun } from '../state/shard-runs.js';
-import { readState, type PairRecord } from '../state/store.js';
+import { readState, sameEnds, type PairRecord } from '../state/store.js';
 import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
 
@@ -19,7 +19,9 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
   const now = Date.now();
   const rows = pairs.map((p) => {
     const sharded = lastShardedRun(receipts, p.name);
-    const recorded: PairRecord | undefined = state.pairs[p.name];
+    // A record of other ends (the pair's remote or folder edited since) says nothing of this pair: never.
+    const found: PairRecord | undefined = state.pairs[p.name];
+    const recorded = sameEnds(found, { local: p.local, remote: p.remoteLabel }) ? found : undefined;
     const last = recorded && sharded ? asRecord(recorded, sharded) : recorded;
     // A split pair succeeded when a whole run did: one shard's ok is not the pair's.
     const successAt = sharded ? lastWholeSuccess(receipts, p.name) : last?.lastSuccessAt;

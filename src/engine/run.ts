@@ -51,11 +51,12 @@ export function runStamp(date: Date): string {
 
 const NOT_RECORDED = new Set(['planned', 'locked', 'skipped']);
 
-function toRecord(r: PairResult): PairRecord {
+function toRecord(r: PairResult, pair: ResolvedPair | undefined): PairRecord {
   return {
     name: r.name, category: r.category, tool: r.tool, action: r.action, status: r.status, startedAt: r.startedAt,
     finishedAt: new Date(Date.parse(r.startedAt) + r.durationMs).toISOString(), durationMs: r.durationMs,
     attempts: r.attempts, files: r.files, bytes: r.bytes, ...(r.error ? { error: r.error } : {}),
+    ...(pair ? { ends: { local: pair.local, remote: pair.remoteLabel } } : {}),
   };
 }
 
@@ -107,7 +108,8 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
   // The state and the receipts are separate files, each written durably: at once, so the run waits for
   // one round of fsyncs, not one after the other.
-  const state = recordRuns(req.root, recorded.map(toRecord)).then(
+  const pairOf = new Map(req.pairs.map((p) => [p.name, p]));
+  const state = recordRuns(req.root, recorded.map((r) => toRecord(r, pairOf.get(r.name)))).then(
     () => mark('state recorded'),
     (error: Error) => emit({ kind: 'warning', message: `could not record state: ${error.message}` }),
   );

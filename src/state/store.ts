@@ -20,7 +20,12 @@ export interface PairRecord {
   readonly error?: string;
   /** When this pair last finished ok (carried over across failed runs). */
   readonly lastSuccessAt?: string;
+  /** The pair's two ends as they were for this run: a record of other ends says nothing of the pair as it is now. */
+  readonly ends?: { readonly local: string; readonly remote: string };
 }
+
+/** Whether a record was made for these ends (a record from before ends were kept counts). */
+export const sameEnds = (r: Pick<PairRecord, 'ends'> | undefined, ends: { local: string; remote: string }): boolean => !r?.ends || (r.ends.local === ends.local && r.ends.remote === ends.remote);
 
 export interface StateDoc {
   readonly version: 1;
@@ -56,7 +61,8 @@ export async function recordRuns(root: string, records: readonly PairRecord[]): 
     const doc = await readState(root);
     const pairs: Record<string, PairRecord> = { ...doc.pairs };
     for (const r of records) {
-      const previous = pairs[r.name]?.lastSuccessAt;
+      // A success of other ends (the pair's remote or folder changed since) is not this pair's.
+      const previous = r.ends && !sameEnds(pairs[r.name], r.ends) ? undefined : pairs[r.name]?.lastSuccessAt;
       const lastSuccessAt = SUCCESS.includes(r.status) ? r.finishedAt : previous;
       pairs[r.name] = { ...r, ...(lastSuccessAt ? { lastSuccessAt } : {}) };
     }
