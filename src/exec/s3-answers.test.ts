@@ -87,4 +87,17 @@ describe('labsync\'s own S3 client reads S3\'s answers', () => {
     store({ honours: true, script: (m) => (m === 'PUT' ? 404 : undefined) });
     await expect(s3Lock(target, { requestTimeoutMs: 2000 }).acquire(holder())).rejects.toThrow(/bucket b does not exist/);
   });
+
+  it('a store already known to honour conditions is not probed or read first: the create and its read-back, two requests', async () => {
+    store({ honours: true });
+    const count = { n: 0 };
+    let remembered = 0;
+    const fresh = s3Lock(target, { requestTimeoutMs: 2000, count, onHonours: () => void remembered++ });
+    expect(await fresh.acquire(holder())).toMatchObject({ ok: expect.any(String) });
+    expect([count.n, remembered]).toEqual([6, 1]); // read, probe (2 creates, 1 delete), create, read-back
+    store({ honours: true });
+    count.n = 0;
+    expect(await s3Lock(target, { requestTimeoutMs: 2000, count, honours: true }).acquire(holder())).toMatchObject({ ok: expect.any(String) });
+    expect(count.n).toBe(2);
+  });
 });

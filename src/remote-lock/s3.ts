@@ -23,6 +23,10 @@ export interface S3LockOptions {
   readonly count?: { n: number };
   /** A pull: credentials that may read the bucket but not write its lock read it without one. */
   readonly pull?: boolean;
+  /** This store was found to honour If-None-Match before (s3-conditions.ts): no probe, no read before a create. */
+  readonly honours?: boolean;
+  /** Called once a probe found that it does, to be remembered. */
+  readonly onHonours?: () => void;
 }
 
 
@@ -105,12 +109,13 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
       await send('DELETE', {}, undefined, probe).catch(() => undefined);
     }
   };
-  let checked = false;
+  let checked = Boolean(o.honours);
   /** Before a run's first create or takeover: a store that ignores conditions holds no lock. */
   const mustHonour = async (): Promise<void> => {
     if (checked) return;
     if (!(await honoursConditions())) throw new NothingToLockError(`the S3 store at ${t.base.origin} ignores If-None-Match (conditional writes), so it cannot hold a lock; runs on other machines are not kept out (remote_lock: false says so for good)`);
     checked = true;
+    o.onHonours?.();
   };
   return {
     where,
@@ -120,7 +125,8 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
       // written over by a create, even on a store that ignores If-None-Match. A read refused (403: AWS
       // answers a missing key so without s3:ListBucket) says nothing either way: the conditional create
       // and its read-back judge then.
-      const there = await read().catch((error: unknown) => {
+      // A store known to honour the condition needs no read first: the create itself refuses.
+      const there = checked ? undefined : await read().catch((error: unknown) => {
         if (error instanceof FatalLockError || error instanceof NothingToLockError) return undefined;
         throw error;
       });
