@@ -3,9 +3,10 @@
 // versitygw answer 412 PreconditionFailed to a condition that does not hold (tried on loopback). Some
 // stores ignore the headers (older MinIO, Ceph and NAS gateways): a review saw a second run write over
 // a live holder's lock and both go on. So a lock already there is never written over by a create (it
-// is read first, and judged by the caller), and before its first create each run asks the store
+// is read first, and judged by the caller), and before its first create a run asks the store
 // whether it honours If-None-Match, on a key of its own; one that does not holds no lock (said, as
-// for rclone remotes). The holder is read back after each create too.
+// for rclone remotes). A yes is remembered (s3-conditions.ts): later runs neither ask nor read first.
+// The holder is read back after each create too.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
 import { randomBytes } from 'node:crypto';
 import { BACKUP_DIR } from '../adapters/own-excludes.js';
