@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { exited, killExact } from './processes.js';
 import { freePort } from './sshd.js';
 import { startStandIn, type StandIn } from './hub-standin.js';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { which } from '../../src/exec/which.js';
 import { Lab } from './lab.js';
 import { TOOLS_BIN, withTools } from './tools.js';
@@ -103,4 +103,20 @@ export function useHub(): Hub {
     return hub;
   };
   return { get endpoint() { return started().endpoint; }, get mirrors() { return started().mirrors; }, get standIn() { return started().standIn; }, get olah() { return started().olah; } };
+}
+
+/**
+ * Runs `push` (a push with `stall_timeout: 3s`) against a Hub that takes uploads and never answers:
+ * the stall watchdog must stop it, exit 1, saying so. The Hub answers again afterwards.
+ */
+export async function pushStallsOnSilentHub(hub: Hub, push: () => Promise<{ exitCode: number; stdout: string }>): Promise<void> {
+  hub.standIn.silentUploads(true);
+  try {
+    const r = await push();
+    expect(r.exitCode, r.stdout).toBe(1);
+    const doc = JSON.parse(r.stdout) as { pairs: { status: string; error: string | null }[] };
+    expect(doc.pairs[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/no progress for 3s/) });
+  } finally {
+    hub.standIn.silentUploads(false);
+  }
 }
