@@ -133,6 +133,15 @@ describe('loadManifestText', () => {
     expect(problems('version: 1\ndata:\n\t- name: a\n')[0]).toMatch(/:3:1 .*[Tt]ab/);
   });
 
+  it('says a second document, a missing version and a category of comments only in the manifest\'s terms', () => {
+    expect(problems('version: 1\ndata: []\n---\nversion: 1\n')).toEqual([expect.stringMatching(/:3:1 a second YAML document starts here: a manifest is one document/)]);
+    expect(problems('data: []\n')).toEqual([expect.stringMatching(/:1:1 version: missing \(a manifest starts with `version: 1`\)/)]);
+    expect(problems('version: 2\n')).toEqual([expect.stringMatching(/version: must be 1/)]);
+    // Every pair commented out leaves `data:` null: no pairs, not "expected array, got null".
+    const m = loadManifestText('version: 1\ndata:\n  # - name: a\nmodels:\n', FILE, {});
+    expect(m.pairs).toEqual([]);
+  });
+
   it('does not coerce YAML 1.1 booleans or octal-looking numbers', () => {
     const text = 'version: 1\ndata:\n  - name: a\n    local: x\n    remote: file:///r\n    delete: yes\n    retries: 010\n';
     const out = problems(text);

@@ -145,10 +145,11 @@ export const schemas = lazy(() => {
 
   const pairs = z.array(pairSchema);
   const manifestSchema = strict({
-    version: z.literal(1, { error: 'must be 1 (the only manifest version)' }),
+    version: z.literal(1, { error: (issue) => (issue.input === undefined ? 'missing (a manifest starts with `version: 1`)' : 'must be 1 (the only manifest version)') }),
     defaults: defaults.optional(),
     remotes: z.record(name, remoteSchema).optional(),
-    ...(Object.fromEntries(CATEGORIES.map((c) => [c, pairs.optional()])) as Record<(typeof CATEGORIES)[number], z.ZodOptional<typeof pairs>>),
+    // `data:` with nothing under it (its pairs commented out) is YAML's null: no pairs, as users mean it.
+    ...(Object.fromEntries(CATEGORIES.map((c) => [c, pairs.nullish()])) as Record<(typeof CATEGORIES)[number], z.ZodOptional<z.ZodNullable<typeof pairs>>>),
   });
   return { manifestShape, pairSchema, remoteSchema, manifestSchema, defaults };
 });

@@ -25,7 +25,12 @@ export function parseYaml(text: string, file: string): { parsed?: ParsedYaml; is
   const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines, prettyErrors: false, version: '1.2', merge: true });
   const issues: ManifestIssue[] = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
-    const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: each key may appear once in a mapping' : (e.message.split('\n')[0] ?? e.message);
+    const message =
+      e.code === 'DUPLICATE_KEY'
+        ? 'duplicate key: each key may appear once in a mapping'
+        : e.code === 'MULTIPLE_DOCS'
+          ? 'a second YAML document starts here: a manifest is one document (remove this `---` and what follows it, or move that into a file of its own)'
+          : (e.message.split('\n')[0] ?? e.message);
     return at(pos.line, pos.col, message);
   });
   if (issues.length) return { issues };
