@@ -59,10 +59,11 @@ if [ -n "$py_missing" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1
   apt_missing="$apt_missing python3 python3-venv"
 fi
 
-# versitygw, the tests' second S3 server, is built with go when missing; without go its cases say so and skip.
-if [ "$purpose" = test ]; then sh "$(dirname "$0")/versitygw.sh" >/dev/null || true; fi
+# versitygw, the tests' second S3 server, is built with go when missing (minutes, once); without go its
+# cases say so and skip. Built last: a user told to install tools first does not wait for it.
+versitygw() { if [ "$purpose" = test ]; then sh "$(dirname "$0")/versitygw.sh" >/dev/null || true; fi; }
 
-[ -z "$apt_missing$py_missing" ] && exit 0
+if [ -z "$apt_missing$py_missing" ]; then versitygw; exit 0; fi
 
 # The packaged services (sshd on :22, munged, slurmctld, slurmd, cron) are kept from starting, as the
 # root path below does: the tests run their own on 127.0.0.1.
@@ -109,3 +110,4 @@ for spec in $py_missing; do
   mkdir -p "$tools/bin"
   ln -sf "$venv/bin/$entry" "$tools/bin/$bin"
 done
+versitygw

@@ -92,6 +92,26 @@ describe('ensure-tools.sh', () => {
     expect(existsSync(tools)).toBe(false);
   });
 
+  it('as another user with tools missing, stops before building versitygw (minutes with go) so the install command comes at once', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const script = join(dir, 'ensure-tools.sh');
+    copyFileSync(SCRIPT, script);
+    copyFileSync(join(REPO, 'scripts', 'versitygw.sh'), join(dir, 'versitygw.sh'));
+    const bin = await binWith(dir, ['rsync', 'rclone', 'git', 'id']);
+    // A go that leaves a mark: versitygw.sh asks it first thing.
+    const mark = join(dir, 'go-ran');
+    writeFileSync(join(bin, 'go'), `#!/bin/sh\n: > '${mark}'\nexit 1\n`, { mode: 0o755 });
+    const setpriv = await which('setpriv');
+    if (!setpriv) throw new Error('setpriv (util-linux) is missing');
+    const r = await execa(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', '/bin/sh', script, 'test'], {
+      env: { PATH: bin, HOME: dir, LABSYNC_TOOLS: join(dir, 'tools') }, extendEnv: false, reject: false,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^labsync's test needs tools this machine lacks/);
+    expect(existsSync(mark)).toBe(false);
+  });
+
   it('takes a tool whose venv moved (its entry point\'s #! names the old folder) as missing, and says to make the venv again', async () => {
     const dir = tempDir();
     chmodSync(dir, 0o755);
