@@ -249,10 +249,12 @@ function ownPrivateGroup() {
  */
 function manifestNow() {
   const args = process.argv.slice(2);
+  // `--` may be an option's value (`--log-file -- -c other.yaml` reads other.yaml): where it stands
+  // is commander's to say, so no guess is made and nothing starts early.
+  if (args.includes('--')) return undefined;
   let given;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--') break;
     if (a === '-c' || a === '--config') given = args[++i];
     else if (a.startsWith('--config=')) given = a.slice('--config='.length);
     else if (/^-[A-Za-z]*c/.test(a) && !a.startsWith('--')) return undefined;

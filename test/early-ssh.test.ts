@@ -229,7 +229,8 @@ describe.skipIf(!sshdAvailable())('ssh sessions started before the CLI loads', (
     const local = (dir: string): string => `version: 1\nremotes:\n  here: { type: local, path: ${lab.outside(dir)} }\ndata:\n  - name: raw\n    local: raw\n    remote: here\n`;
     writeFileSync(lab.path('other.yaml'), local('other'));
     const l = logins();
-    for (const args of [['data', 'push', '--config', 'other.yaml'], ['data', 'push', '--config=other.yaml'], ['check', '-c', 'other.yaml']]) {
+    const dashes = [['data', 'push', '--log-file', '--', '-c', 'other.yaml']]; // `--` as an option's value: commander reads other.yaml
+    for (const args of [['data', 'push', '--config', 'other.yaml'], ['data', 'push', '--config=other.yaml'], ['check', '-c', 'other.yaml'], ...dashes]) {
       const r = await lab.cli(args, { env: trace });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stderr).toContain('ssh sessions started early: 0');
