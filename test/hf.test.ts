@@ -4,7 +4,7 @@
 // not the Hub's storage backend.
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -138,6 +138,22 @@ ${o.extra ?? ''}`;
     expect(upload.match(/--include=/g)).toHaveLength(1);
     expect(upload).toContain('--include=config.json');
     expect(hub.standIn.commits()).toBe(before + 1);
+  });
+
+  it('a saved push plan goes stale (exit 3, no commit) when a planned file is rewritten at its size before apply', async () => {
+    const repo = newRepo();
+    const { lab } = seeded(repo, { create: true });
+    expect((await cli(lab, ['models', 'push'])).exitCode).toBe(0);
+    lab.write(lab.path('models/release/config.json'), '{"layers": 3}\n');
+    expect((await cli(lab, ['plan', 'models', 'push', '--save', 'plan.json'])).exitCode).toBe(0);
+    const before = hub.standIn.commits();
+    // Not what was reviewed, at the same size: only its mtime tells the listing it changed.
+    lab.write(lab.path('models/release/config.json'), '{"layers": 9}\n');
+    utimesSync(lab.path('models/release/config.json'), new Date(), new Date(Date.now() + 5000));
+    const applied = await cli(lab, ['apply', 'plan.json', '--json']);
+    expect(applied.exitCode, applied.stdout + applied.stderr).toBe(3);
+    expect(json<Doc>(applied).pairs[0]?.error).toMatch(/the plan is stale: the source .* changed/);
+    expect(hub.standIn.commits()).toBe(before);
   });
 
   it('delete: true over max_delete is refused with nothing removed; under it the deletions ride in the same commit', async () => {

@@ -1,12 +1,12 @@
 // MLflow model registry pairs against a real `mlflow server` 3.17.2 on 127.0.0.1 (one per file).
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
-import { mlflowApi, mlflowInstalled, mlflowLab, overwriteArtifact, useMlflowServer, versionsOf, type MlflowServer } from './harness/mlflow.js';
+import { mlflowApi, mlflowInstalled, mlflowLab, overwriteArtifact, registerAsOthersDo, useMlflowServer, versionsOf, type MlflowServer } from './harness/mlflow.js';
 import { freePort } from './harness/sshd.js';
 
 interface Pair {
@@ -218,6 +218,34 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     const runs = await running();
     expect(runs.map((x) => x.info.status)).toEqual(['FAILED']);
     expect(await versionsOf(server, model)).toEqual([]);
+  });
+
+  it('a saved plan goes stale (exit 3, nothing registered or written) when another version lands with the same names and sizes, or a planned file is rewritten at its size', async () => {
+    const model = modelName();
+    const a = lab(model, '    alias: champion\n');
+    a.write(a.path('models/clf/w.bin'), 'AAAAAAAA');
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    // A pull planned from v1; a colleague's v2 (same name, same size) takes the alias before apply.
+    const b = lab(model, '    mode: pull\n    alias: champion\n');
+    expect((await b.cli(['plan', 'models', 'pull', '--save', 'plan.json'])).exitCode).toBe(0);
+    await registerAsOthersDo(server, model, { 'w.bin': 'BBBBBBBB' }, 'champion');
+    const pulled = await b.cli(['apply', 'plan.json', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(3);
+    expect(json<Doc>(pulled).pairs[0]?.error).toMatch(/the plan is stale: the source .* changed/);
+    expect(existsSync(b.path('models/clf/w.bin'))).toBe(false);
+    // A push planned from a reviewed file that is then rewritten at its size, a newer mtime.
+    a.write(a.path('models/clf/w.bin'), 'REVIEWED');
+    expect((await a.cli(['plan', 'models', 'push', '--save', 'plan.json'])).exitCode).toBe(0);
+    a.write(a.path('models/clf/w.bin'), 'UNSEEN!!');
+    utimesSync(a.path('models/clf/w.bin'), new Date(), new Date(Date.now() + 5000));
+    const pushed = await a.cli(['apply', 'plan.json', '--json']);
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(3);
+    expect((await versionsOf(server, model)).length).toBe(2);
+    // A push planned against v2, then another version registered before apply: stale too.
+    expect((await a.cli(['plan', 'models', 'push', '--save', 'plan.json'])).exitCode).toBe(0);
+    await registerAsOthersDo(server, model, { 'w.bin': 'CCCCCCCC' });
+    expect((await a.cli(['apply', 'plan.json'])).exitCode).toBe(3);
+    expect((await versionsOf(server, model)).length).toBe(3);
   });
 
   it('a password planted in the tracking URI appears nowhere: output, JSON, logs, state, receipts', async () => {

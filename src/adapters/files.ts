@@ -124,8 +124,12 @@ export interface AfterAnswers {
 /** One listing of the remote, in the form its keys take. */
 export type RemoteList = TreeList | Lister;
 
-/** A remote listing; `revision`: the commit it was taken at, where the remote has commits (hf): the receipt records it. */
-export type RemoteEntries = readonly Entry[] & { readonly revision?: string };
+/**
+ * A remote listing; `revision`: the commit it was taken at, where the remote has commits (hf): the
+ * receipt records it. `version`: what else names the listed content (mlflow's version number): a saved
+ * plan goes stale when it moves, though a new version's files may list with the same names and sizes.
+ */
+export type RemoteEntries = readonly Entry[] & { readonly revision?: string; readonly version?: string };
 
 /** How a plan is carried out beyond its files, where the engine knows more than the plan. */
 export interface TransferHow {

@@ -35,7 +35,7 @@ export async function planSaveCommand(file: string, action: Action, manifest: Ma
   if (left.length) {
     throw new UsageError(
       `plan --save: ${left.map((p) => `${p.category}.${p.name} (${p.tool}, ${directionOf(p, action)})`).join(', ')} cannot be planned ahead: ${left.length === 1 ? 'its tool compares' : 'their tools compare'} by itself, without a listing labsync can plan from; select the other pairs by name or category`,
-      'git, dvc and bisync pairs run through their own tool; plan --save covers rsync, rclone and aws push/pull pairs',
+      'git, dvc and bisync pairs run through their own tool; plan --save covers rsync, rclone, aws, hf and mlflow push/pull pairs',
     );
   }
   const redact = redactor();

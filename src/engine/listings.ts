@@ -58,8 +58,9 @@ export async function remoteListing(lister: Lister, ctx: AttemptContext, show: S
   // the patterns: labsync's matcher is the one rule for what the plan may send or delete.
   const value = listingOf(unexcluded(ctx.pair, got.value));
   // A listing's digest leaves out sha256s (the local side's come from a cache); where the remote has
-  // commits (hf), its commit id stands for the content, so a saved plan goes stale when it moves.
-  const digest = got.value.revision ? createHash('sha256').update(`${value.digest}\0${got.value.revision}`).digest('hex') : value.digest;
+  // commits (hf) or versions (mlflow), that name stands for the content, so a saved plan goes stale when it moves.
+  const names = got.value.revision ?? (got.value.version === undefined ? undefined : `version ${got.value.version}`);
+  const digest = names ? createHash('sha256').update(`${value.digest}\0${names}`).digest('hex') : value.digest;
   return { value: { ...value, digest }, outputs: got.outputs, ...(got.value.revision ? { revision: got.value.revision } : {}) };
 }
 

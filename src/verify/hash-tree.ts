@@ -119,7 +119,7 @@ export async function hashTree(root: string, o: HashTreeOptions, listed?: StatLi
       hash(paths, only).then((r): Chunk => ({ paths, keys: r.keys, sha256: r.sha256 ?? [], md5: r.md5 ?? [], etag: r.etag ?? [], errors: r.errors, fresh: 'all', known: new Map() })));
   }
   cached(); // parsed while the workers are busy with the batches just handed out (before any lookup runs)
-  const shaOnly = Boolean(o.sha256) && !o.md5 && !o.etagPartSize;
+  const shaOnly = Boolean(o.sha256) && !o.md5 && !o.etagPartSize && !o.mtime;
   // Each chunk is taken in as it comes back, while the workers go on with the next ones.
   const parts = await Promise.all(pending.map((p) => p.then((chunk) => absorb(root, o, chunk, cached(), scanStartMs, shaOnly))));
   const out = parts.length === 1 ? (parts[0] as Absorbed).files : parts.flatMap((p) => p.files);

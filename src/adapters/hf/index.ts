@@ -36,7 +36,8 @@ function lister(pair: ResolvedPair, direction: 'push' | 'pull' | 'bisync'): List
       commands: [command(pair, hfPython(), listArgv(r, pair.stallTimeoutMs), `list hf repo ${at(pair)}`, false, absent, { input: LIST_TREE_PY, inputNote: '(listing script)' })],
       parse: ([o]) => (o && o.exitCode !== 0 ? Object.assign([], {}) : parseListing(o?.stdout ?? '', r.path, [...pair.exclude, ...ownExcludes(pair)])),
     },
-    local: { sha256: true },
+    // mtime too: a saved plan goes stale when a planned file is rewritten at its size (sha256s are not in a listing's digest).
+    local: { sha256: true, mtime: true },
     modifyWindowMs: 0,
   };
 }

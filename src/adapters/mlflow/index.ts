@@ -53,9 +53,13 @@ export const mlflow: Adapter = {
     list: (pair, direction) => ({
       remote: {
         commands: [client(pair, 'list', pickOf(pair, direction), `list ${describeVersion(pair, direction)} of ${endpointOf(pair).model}`, false)],
-        parse: (outs) => parseListed(outs[0]?.stdout ?? '').files,
+        parse: (outs) => {
+          const listed = parseListed(outs[0]?.stdout ?? '');
+          return Object.assign([...listed.files], listed.version === null ? {} : { version: String(listed.version) });
+        },
       },
-      local: { sha256: true },
+      // mtime too: a saved plan goes stale when a planned file is rewritten at its size (sha256s are not in a listing's digest).
+      local: { sha256: true, mtime: true },
       modifyWindowMs: 0,
     }),
     transfer: (pair, direction, plan, ctx, how) => {
