@@ -84,6 +84,11 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     const old = lab(model, '    mode: pull\n    version: 1\n');
     expect((await old.cli(['models', 'pull'])).exitCode).toBe(0);
     expect(readFileSync(old.path('models/clf/w.bin'), 'utf8')).toBe('one');
+    // A pull deletes nothing of the user's unless the pair says delete: true (a push's default only).
+    old.write(old.path('models/clf/notes.txt'), 'mine');
+    const kept = await old.cli(['models', 'pull', '--json']);
+    expect(kept.exitCode, kept.stdout + kept.stderr).toBe(0);
+    expect(readFileSync(old.path('models/clf/notes.txt'), 'utf8')).toBe('mine');
   });
 
   it('dry run lists the files and registers nothing', async () => {

@@ -131,6 +131,7 @@ export function resolvePair(
   const remote = resolveRemote(raw.remote, remotes, root, tool) as Endpoint;
   const pick = <K extends keyof RawDefaults & keyof RawPair>(key: K): RawPair[K] | RawDefaults[K] => raw[key] ?? defaults[key];
   const hooks = pick('hooks') ?? {};
+  const mlflowPush = tool === 'mlflow' && (raw.mode ?? 'push') === 'push';
   return {
     name: raw.name,
     category,
@@ -142,7 +143,8 @@ export function resolvePair(
     // A git pair's sync is pull (fast-forward only), then push.
     mode: raw.mode ?? (tool === 'git' ? 'bisync' : 'push'),
     // A model version is a snapshot of the whole folder: a file removed here is absent from the next one.
-    delete: pick('delete') ?? tool === 'mlflow',
+    // Not a pull's default: it would delete files of the user's that the version does not hold.
+    delete: pick('delete') ?? mlflowPush,
     maxDelete: parseMaxDelete(pick('max_delete') ?? DEFAULTS.maxDelete),
     backup: raw.snapshots ? false : (pick('backup') ?? false),
     ...(raw.bwlimit !== undefined || defaults.bwlimit !== undefined ? { bwlimit: String(pick('bwlimit')) } : {}),
@@ -174,7 +176,7 @@ export function resolvePair(
     ...(raw.alias ? { alias: raw.alias } : {}),
     ...(raw.version ? { version: raw.version } : {}),
     ...(raw.conflict ? { conflict: raw.conflict } : {}),
-    ...remoteLockOf(raw, tool, remote, pick('delete') ?? tool === 'mlflow'),
+    ...remoteLockOf(raw, tool, remote, pick('delete') ?? mlflowPush),
     ...(raw.compare ? { compare: [...new Set(raw.compare.split(','))] as CompareKey[] } : {}),
     source,
   };
