@@ -3,7 +3,7 @@
 // local folder and over the loopback sshd; the transfers are slowed with the pair's bwlimit so a budget
 // ends mid-drain. Nothing here is timed: what arrived is compared with the order it should arrive in.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -81,6 +81,24 @@ describe.each(remotes)('drain to %s', (_label, remote, budget) => {
     expect(JSON.parse(readFileSync(`${dest}/COMPLETE`, 'utf8'))).toMatchObject({ pair: 'ckpt', files: FILES });
     // The marker is drain's own: a check neither counts it as drift nor a push as something to send.
     expect((await lab.cli(['check', 'ckpt'])).exitCode).toBe(0);
+  });
+});
+
+describe('drain while the folder changes', () => {
+  it('a planned file deleted mid-drain (a trainer rotating checkpoints) is skipped, the rest still goes, the marker is written; a mirror\'s extras are said', async () => {
+    const { lab, dest } = drainLab((l) => `{ type: local, path: "${l.outside('far')}" }`, '    bwlimit: 10K\n    delete: true\n');
+    lab.write(`${dest}/stale.bin`, 'only at the destination\n');
+    const run = lab.cli(['drain', '--budget', '60s', '--json'], { env: { LABSYNC_DRAIN_BATCH: '1' } });
+    // The newest file arrived: f3 is still waiting its turn; it goes away here.
+    await until('the newest file arrived', () => existsSync(`${dest}/${NEWEST_FIRST[0]}`), 30_000);
+    rmSync(lab.path('ckpt', 'f3.bin'));
+    const r = await run;
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const pair = json<{ pairs: { status: string; warnings: string[] }[] }>(r).pairs[0];
+    expect(pair?.status).toBe('ok');
+    expect(entries(dest)).toEqual(['COMPLETE', ...NEWEST_FIRST.filter((n) => n !== 'f3.bin').reverse(), 'stale.bin'].sort());
+    expect(JSON.parse(readFileSync(`${dest}/COMPLETE`, 'utf8'))).toMatchObject({ files: FILES - 1 });
+    expect(pair?.warnings.join('\n')).toMatch(/1 file only at the destination \(stale\.bin\): a drain deletes nothing; the pair's next push does/);
   });
 });
 

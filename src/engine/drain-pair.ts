@@ -126,6 +126,11 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
   if (d.missing.length || d.changed.length) {
     return { status: 'drift', error: `verify found the destination differs after the drain: ${describeDrift(verified, pair, 'push')}; no marker written`, verify: verified, ...moved, changes };
   }
+  // A mirror's deletions wait for its next push: said, so a marker is not read as "the two sides are equal".
+  if (asWritten.delete && verified.extra.length) {
+    const shown = verified.extra.slice(0, 3).join(', ');
+    moved.warnings.push(`${verified.extra.length} file${verified.extra.length === 1 ? '' : 's'} only at the destination (${shown}${verified.extra.length > 3 ? ', …' : ''}): a drain deletes nothing; the pair's next push does`);
+  }
   if (pair.drainMarker) {
     const written = await writeMarker(asWritten, pair.drainMarker, relisted.local.paths.length, adapter, o, ctx, show);
     if (written) return { ...overBudget(written, o, [], 'marker write', moved), verify: verified, changes };

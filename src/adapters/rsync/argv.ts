@@ -102,7 +102,11 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   // `tree`: the plan is every file of the source, into a destination holding none (a first push):
   // rsync walks the tree itself instead of reading the list, which it reads one byte per read(2)
   // (50k paths: ~1 s of CPU). Regular files and their folders only, as the plan has them.
-  const which = tree ? ['--no-links', '--no-devices', '--no-specials'] : ['--files-from=-', '--from0'];
+  // --ignore-missing-args: a planned file gone since the listing (a trainer rotating checkpoints) is
+  // skipped, as `rsync -a` would never have seen it, not the whole transfer failed (exit 23, the
+  // source-missing verdict); the listing after the transfer judges what is there. A missing source
+  // folder is still an error (change_dir).
+  const which = tree ? ['--no-links', '--no-devices', '--no-specials'] : ['--files-from=-', '--from0', '--ignore-missing-args'];
   // --itemize-changes: which files rsync wrote, so the verify can lean on its transfer checksum.
   const args = [...shared(pair, keepPartial), ...(compress ? compressArgs(pair, false) : []), ...which, '--itemize-changes', '--stats', '--info=progress2'];
   // A mirror's planned file where the destination has a folder: rsync deletes the folder's files (the
