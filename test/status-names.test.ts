@@ -82,6 +82,19 @@ describe('status NAME...', () => {
     }
   });
 
+  it('a shard receipt without its duration (its end cannot be told) is left out: status and check answer, no internal error', async () => {
+    const lab = twoPairs();
+    expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
+    const dir = lab.path('.labsync/receipts');
+    const { durationMs: _gone, ...doc } = JSON.parse(readFileSync(`${dir}/${readdirSync(dir)[0] as string}`, 'utf8')) as Record<string, unknown>;
+    for (const index of [0, 1]) writeFileSync(`${dir}/2099-01-01T00-00-0${index}.000Z-fresh.shard-${index}-of-2.json`, JSON.stringify({ ...doc, shard: { index, count: 2, run: 'r' } }));
+    for (const args of [['status'], ['check', 'fresh']]) {
+      const r = await lab.cli(args);
+      expect(r.stderr, args.join(' ')).not.toMatch(/internal error/);
+      expect(r.exitCode, args.join(' ')).toBe(0);
+    }
+  });
+
   it('status reads no receipt when none is a shard\'s (it parsed every one: 3.3 s at 20,000)', async () => {
     const lab = twoPairs();
     expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
@@ -101,5 +114,30 @@ describe('status NAME...', () => {
     expect(json<StatusDoc>(r).pairs[0]).toMatchObject({ name: 'fresh', stale: true, lastRun: null });
     expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
     expect((await lab.cli(['status', 'fresh', '--max-age', '1h'])).exitCode).toBe(0);
+  });
+
+  it('a remotes: entry edited (the usual way to move a remote) counts as other ends, for state and for shard receipts alike', async () => {
+    const lab = twoPairs();
+    expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
+    // Two shard receipts of the same ends (a split run, both ok), as `sync --shard K/2` writes them.
+    const dir = lab.path('.labsync/receipts');
+    const doc = JSON.parse(readFileSync(`${dir}/${readdirSync(dir)[0] as string}`, 'utf8')) as Record<string, unknown>;
+    for (const index of [0, 1]) writeFileSync(`${dir}/2099-01-01T00-00-0${index}.000Z-fresh.shard-${index}-of-2.json`, JSON.stringify({ ...doc, startedAt: new Date().toISOString(), shard: { index, count: 2, run: 'r1' } }));
+    expect((await lab.cli(['status', 'fresh', '--max-age', '1h'])).exitCode).toBe(0);
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('path: ../nas }', 'path: ../nas2 }'));
+    const r = await lab.cli(['status', 'fresh', '--max-age', '1h', '--json']);
+    expect(r.exitCode, r.stdout).toBe(1);
+    expect(json<StatusDoc>(r).pairs[0]).toMatchObject({ name: 'fresh', stale: true, lastRun: null });
+  });
+
+  it('the state file keeps no secret of the remote\'s words (a token in a URL or path is redacted before its ends are kept)', async () => {
+    const secret = 'hf_SecretValue1234567890';
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndata:\n  - { name: raw, local: raw, remote: "file://${lab.outside('nas')}-\${HF_TOKEN}/raw" }\n`);
+    lab.write(lab.path('raw/a.csv'), 'a\n');
+    const r = await lab.cli(['data', 'push'], { env: { HF_TOKEN: secret } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(lab.path('.labsync/state.json'), 'utf8')).not.toContain(secret);
+    expect((await lab.cli(['status', '--max-age', '1h'], { env: { HF_TOKEN: secret } })).exitCode).toBe(0);
   });
 });

@@ -2,9 +2,9 @@
 import { selectPairs } from '../engine/select.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { anyShardReceipt, describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, type ShardedRun } from '../state/shard-runs.js';
-import { readState, sameEnds, type PairRecord } from '../state/store.js';
+import { endsKey, readState, sameEnds, type PairRecord } from '../state/store.js';
 import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
-import { chalkFor, openManifest, type GlobalOptions } from './context.js';
+import { chalkFor, openManifest, redactor, type GlobalOptions } from './context.js';
 
 export async function statusCommand(opts: GlobalOptions, maxAge: string | undefined, names: readonly string[] = []): Promise<ExitCode> {
   const maxAgeMs = maxAge === undefined ? undefined : parseDuration(maxAge);
@@ -17,14 +17,17 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
   // Read only where some receipt is a shard's (a name scan): 20,000 receipts parsed took 3.3 s a status.
   const receipts = pairs.some((p) => state.pairs[p.name]) && (await anyShardReceipt(manifest.root)) ? await readReceipts(manifest.root) : [];
   const now = Date.now();
+  const redact = redactor();
   const rows = pairs.map((p) => {
-    const sharded = lastShardedRun(receipts, p.name);
-    // A record of other ends (the pair's remote or folder edited since) says nothing of this pair: never.
+    // A record or receipt of other ends (the pair's remote or folder edited since) says nothing of this pair: never.
+    const ends = endsKey(p, redact);
+    const own = receipts.filter((r) => sameEnds(r, ends));
+    const sharded = lastShardedRun(own, p.name);
     const found: PairRecord | undefined = state.pairs[p.name];
-    const recorded = sameEnds(found, { local: p.local, remote: p.remoteLabel }) ? found : undefined;
+    const recorded = sameEnds(found, ends) ? found : undefined;
     const last = recorded && sharded ? asRecord(recorded, sharded) : recorded;
     // A split pair succeeded when a whole run did: one shard's ok is not the pair's.
-    const successAt = sharded ? lastWholeSuccess(receipts, p.name) : last?.lastSuccessAt;
+    const successAt = sharded ? lastWholeSuccess(own, p.name) : last?.lastSuccessAt;
     const successAge = successAt ? now - Date.parse(successAt) : undefined;
     const stale = maxAgeMs !== undefined && (successAge === undefined || successAge > maxAgeMs);
     return { name: p.name, category: p.category, tool: p.tool, last, lastSuccessAgeMs: successAge ?? null, stale, ...(sharded ? { shards: sharded } : {}) };

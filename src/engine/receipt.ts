@@ -1,5 +1,6 @@
 // Gathers a receipt's facts for one finished run: the local tree's sums digest, git HEAD, tool versions.
 import { makeRedactor, type Redactor } from '../exec/redact.js';
+import { endsKey } from '../state/store.js';
 import { run } from '../exec/run.js';
 import { writeReceipt, type Receipt } from '../state/receipts.js';
 import type { ResolvedPair } from '../types.js';
@@ -65,7 +66,7 @@ export async function recordReceipt(pair: ResolvedPair, result: PairResult, stam
   const [version, gitCommit] = await Promise.all([versionOf(pair.tool, redact, pair.root), gitHead(pair.local, redact)]);
   const receipt: Receipt = {
     pair: pair.name, category: pair.category, tool: pair.tool, action: result.action, status: result.status,
-    startedAt: result.startedAt, durationMs: result.durationMs, local: pair.local, remote: redact(pair.remoteLabel),
+    startedAt: result.startedAt, durationMs: result.durationMs, local: pair.local, remote: redact(pair.remoteLabel), ends: endsKey(pair, redact),
     files: result.files, bytes: result.bytes,
     gitCommit,
     sumsDigest: known ? known.digest : tree ? (sumsDigestOf(tree.map((f) => f.path), (i) => tree[i]?.sha256) ?? null) : null,

@@ -4,7 +4,7 @@ import type { PlanContext } from '../adapters/types.js';
 import type { Redactor } from '../exec/redact.js';
 import { makeFolderSync } from '../state/own-folder.js';
 import { stateDir } from '../state/paths.js';
-import { recordRuns, type PairRecord } from '../state/store.js';
+import { endsKey, recordRuns, type PairRecord } from '../state/store.js';
 import type { Action, ResolvedPair } from '../types.js';
 import type { Emit, PairResult, RunResult } from './events.js';
 import { mapPool } from './pool.js';
@@ -51,12 +51,12 @@ export function runStamp(date: Date): string {
 
 const NOT_RECORDED = new Set(['planned', 'locked', 'skipped']);
 
-function toRecord(r: PairResult, pair: ResolvedPair | undefined): PairRecord {
+function toRecord(r: PairResult, pair: ResolvedPair | undefined, redact: Redactor): PairRecord {
   return {
     name: r.name, category: r.category, tool: r.tool, action: r.action, status: r.status, startedAt: r.startedAt,
     finishedAt: new Date(Date.parse(r.startedAt) + r.durationMs).toISOString(), durationMs: r.durationMs,
     attempts: r.attempts, files: r.files, bytes: r.bytes, ...(r.error ? { error: r.error } : {}),
-    ...(pair ? { ends: { local: pair.local, remote: pair.remoteLabel } } : {}),
+    ...(pair ? { ends: endsKey(pair, redact) } : {}),
   };
 }
 
@@ -109,7 +109,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   // The state and the receipts are separate files, each written durably: at once, so the run waits for
   // one round of fsyncs, not one after the other.
   const pairOf = new Map(req.pairs.map((p) => [p.name, p]));
-  const state = recordRuns(req.root, recorded.map((r) => toRecord(r, pairOf.get(r.name)))).then(
+  const state = recordRuns(req.root, recorded.map((r) => toRecord(r, pairOf.get(r.name), redact))).then(
     () => mark('state recorded'),
     (error: Error) => emit({ kind: 'warning', message: `could not record state: ${error.message}` }),
   );

@@ -46,6 +46,8 @@ export interface Receipt {
    * (the source listing, direction and mirror; null when the shard stopped before listing).
    */
   readonly shard?: { readonly index: number; readonly count: number; readonly run: string | null };
+  /** Where the pair's ends were (store.ts endsKey): status counts only receipts of the ends the pair has now. */
+  readonly ends?: string;
 }
 
 export function digestOfList(lines: readonly string[]): string {

@@ -14,7 +14,12 @@ export interface ReadReceipt extends Receipt {
 /** Every field a listing of receipts shows: an edited or damaged one is skipped, never a crash (one without `action` was). */
 const isReceipt = (x: unknown): x is Receipt => {
   const r = x as Record<string, unknown> | null;
-  return typeof r === 'object' && r !== null && ['pair', 'category', 'action', 'status', 'startedAt'].every((k) => typeof r[k] === 'string') && ['files', 'bytes'].every((k) => typeof r[k] === 'number');
+  if (typeof r !== 'object' || r === null) return false;
+  if (!['pair', 'category', 'action', 'status', 'startedAt'].every((k) => typeof r[k] === 'string') || !['files', 'bytes', 'durationMs'].every((k) => Number.isFinite(r[k]))) return false;
+  // Its end time is shown and compared: a date that does not parse would throw there.
+  if (!Number.isFinite(Date.parse(r.startedAt as string))) return false;
+  const shard = r.shard as Record<string, unknown> | undefined;
+  return shard === undefined || (typeof shard === 'object' && shard !== null && Number.isInteger(shard.index) && Number.isInteger(shard.count) && (shard.run === null || typeof shard.run === 'string'));
 };
 
 /** Every readable receipt, oldest first. A file that is not a receipt (half-copied, edited) is skipped, not fatal. */

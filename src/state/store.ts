@@ -1,6 +1,8 @@
 // `.labsync/state.json`: each pair's last run. Read-modify-write under a short lock, written atomically.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Category, PairStatus, ToolName } from '../types.js';
+import type { Redactor } from '../exec/redact.js';
+import type { Category, PairStatus, ResolvedPair, ToolName } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
 import { acquireLock } from './lock.js';
 import { locksDir, stateFile } from './paths.js';
@@ -20,12 +22,23 @@ export interface PairRecord {
   readonly error?: string;
   /** When this pair last finished ok (carried over across failed runs). */
   readonly lastSuccessAt?: string;
-  /** The pair's two ends as they were for this run: a record of other ends says nothing of the pair as it is now. */
-  readonly ends?: { readonly local: string; readonly remote: string };
+  /** The pair's two ends as they were for this run (endsKey): a record of other ends says nothing of the pair as it is now. */
+  readonly ends?: string;
 }
 
-/** Whether a record was made for these ends (a record from before ends were kept counts). */
-export const sameEnds = (r: Pick<PairRecord, 'ends'> | undefined, ends: { local: string; remote: string }): boolean => !r?.ends || (r.ends.local === ends.local && r.ends.remote === ends.remote);
+/**
+ * A digest of where the pair's two ends are: the local folder and the resolved remote (a `remotes:` entry's
+ * host, bucket or path edited counts, not only the pair's `remote:` words), secrets redacted first (a
+ * token that changes each CI job is the same ends; state files hold no secret), the manifest's folder
+ * written as <root> (the project moved, or reached through a link, is the same pair).
+ */
+export function endsKey(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, redact: Redactor): string {
+  const here = (s: string): string => s.split(pair.root).join('<root>');
+  return createHash('sha256').update(JSON.stringify([here(pair.local), here(redact(JSON.stringify(pair.remote)))])).digest('hex').slice(0, 32);
+}
+
+/** Whether a record was made for these ends (a record from before ends were kept, or kept in another form, counts). */
+export const sameEnds = (r: { readonly ends?: unknown } | undefined, ends: string): boolean => typeof r?.ends !== 'string' || r.ends === ends;
 
 export interface StateDoc {
   readonly version: 1;
