@@ -1,11 +1,12 @@
 // MLflow pairs where the server's state or behaviour is wrong (a review's findings), against a real
 // `mlflow server` 3.17.2 on 127.0.0.1, or a loopback socket that answers half a response.
-import { existsSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, unlinkSync, utimesSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { mlflowApi, mlflowInstalled, mlflowLab, registerAsOthersDo, useMlflowServer, versionArtifacts, versionsOf, type MlflowServer } from './harness/mlflow.js';
+import { startRelay } from './harness/relay.js';
 import { until } from './harness/wait.js';
 
 interface Pair { status: string; error: string | null; attempts: number; changes?: { transfer: string[]; delete: string[] } }
@@ -33,6 +34,55 @@ describe.skipIf(!installed)('mlflow pairs and a server gone wrong (mlflow server
     expect(r.exitCode, r.stdout + r.stderr).toBe(1);
     expect(pairOf(r).error).toMatch(/version 1 of model '.*' was registered with 1 file its artifacts no longer hold \(b\.bin;/);
     expect(b.tree(b.path('models/clf'))).toEqual({ 'a.bin': 'a', 'b.bin': 'b' });
+  });
+
+  it('names the artifact proxy cannot keep (%XX decoded twice, #) are refused before any run is made: no broken version, nothing registered', async () => {
+    const model = modelName();
+    const a = lab(model);
+    a.write(a.path('models/clf/a%20b.txt'), 'escaped').write(a.path('models/clf/ok.txt'), 'fine');
+    const before = await runsIn(server, 'labsync-tests');
+    const r = await a.cli(['models', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(pairOf(r).error).toMatch(/MLflow's artifact proxy cannot store a file named "a%20b\.txt" .*rename or exclude it; nothing was uploaded/);
+    expect(await versionsOf(server, model)).toEqual([]);
+    expect(await runsIn(server, 'labsync-tests')).toBe(before);
+  });
+
+  it('an experiment whose artifacts are not proxied: the push fails naming its artifact location, and its run is closed FAILED, not left RUNNING', async () => {
+    const model = modelName();
+    const experiment = `plain-files-${process.pid}`;
+    await mlflowApi(server, 'POST', 'experiments/create', { name: experiment, artifact_location: `file://${server.dir}/plain-${process.pid}` });
+    const a = lab(model);
+    a.manifest(readFileSync(a.path('labsync.yaml'), 'utf8').replace('experiment: labsync-tests', `experiment: ${experiment}`));
+    a.write(a.path('models/clf/w.bin'), 'w');
+    const r = await a.cli(['models', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(pairOf(r).error).toMatch(/the files are at file:\/\/.*an experiment whose artifact location is mlflow-artifacts:/);
+    const runs = await mlflowApi<{ runs?: { info: { status: string } }[] }>(server, 'POST', 'runs/search', { experiment_ids: [await experimentIdOf(server, experiment)] });
+    expect((runs.runs ?? []).map((run) => run.info.status)).toEqual(['FAILED']);
+    expect(await versionsOf(server, model)).toEqual([]);
+  });
+
+  it('a file deleted while the push uploads (a trainer rotating checkpoints): the run is closed FAILED naming the file, no version, never a crash', async () => {
+    const model = modelName();
+    // 200 kB/s between labsync and the server: the first file's upload takes ~3 s, the second is read after.
+    const relay = await startRelay(server.port, 200_000);
+    try {
+      const a = lab(model, '', `http://127.0.0.1:${relay.port}`);
+      a.write(a.path('models/clf/a.bin'), randomBytes(600_000)).write(a.path('models/clf/b.txt'), 'rotated away');
+      const run = a.cli(['models', 'push', '--json']);
+      await until('the first upload under way', () => relay.bytes.up > 100_000, 30_000);
+      unlinkSync(a.path('models/clf/b.txt'));
+      const r = await run;
+      expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+      expect(pairOf(r).error).toMatch(/b\.txt/);
+      expect(r.stderr).not.toMatch(/Unhandled|emitErrorNT/);
+      const runs = await mlflowApi<{ runs?: { info: { status: string; run_name: string } }[] }>(server, 'POST', 'runs/search', { experiment_ids: [await experimentIdOf(server, 'labsync-tests')], max_results: 1000 });
+      expect((runs.runs ?? []).filter((x) => x.info.status === 'RUNNING')).toEqual([]);
+      expect(await versionsOf(server, model)).toEqual([]);
+    } finally {
+      await relay.close();
+    }
   });
 
   it('a version another client registered (no SHA256SUMS): a new one of the same sizes is pulled (status says drift), the same one is not fetched again', async () => {
@@ -148,3 +198,14 @@ describe('mlflow: a server that answers its headers and then stops', () => {
     }
   }, 60_000);
 });
+
+async function experimentIdOf(server: MlflowServer, name: string): Promise<string> {
+  return (await mlflowApi<{ experiment: { experiment_id: string } }>(server, 'GET', 'experiments/get-by-name', { experiment_name: name })).experiment.experiment_id;
+}
+
+/** How many runs the experiment holds (0 before it exists). */
+async function runsIn(server: MlflowServer, name: string): Promise<number> {
+  const id = await experimentIdOf(server, name).catch(() => undefined);
+  if (id === undefined) return 0;
+  return ((await mlflowApi<{ runs?: unknown[] }>(server, 'POST', 'runs/search', { experiment_ids: [id], max_results: 1000 })).runs ?? []).length;
+}

@@ -75,7 +75,7 @@ export async function wantedVersion(server: Server, model: string, pick: { alias
 /** `mlflow-artifacts:/1/<run>/artifacts/model` → `1/<run>/artifacts/model`: a path the artifact proxy serves. */
 export function proxyPath(uri: string): string {
   const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(uri);
-  if (!m) throw new ClientError(`the version's files are at ${uri}, which labsync reads only through the server's artifact proxy (start the server with --serve-artifacts)`, false);
+  if (!m) throw new ClientError(`the files are at ${uri}, which labsync reads and writes only through the server's artifact proxy (a server started with --serve-artifacts, and an experiment whose artifact location is mlflow-artifacts:, the default there)`, false);
   return (m[1] as string).replace(/\/+$/, '');
 }
 

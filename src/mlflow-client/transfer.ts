@@ -60,6 +60,7 @@ export interface PushArgs {
 export async function push(server: Server, a: PushArgs): Promise<Record<string, unknown>> {
   const files = walkTree(a.dir, a.excludes);
   if (!files.length) throw new ClientError(`${a.dir} holds no files to register`, false);
+  refuseUnstorable(files.map((f) => f.path));
   const exp = await experimentId(server, a.experiment);
   const tags = Object.entries({ ...a.tags, ...(a.pushId ? { [PUSH_TAG]: a.pushId } : {}) }).map(([key, value]) => ({ key, value }));
   // An earlier attempt of this push whose answer was lost (a timeout, a 503 after the server acted):
@@ -92,13 +93,17 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
     await failRun(runId).catch(() => undefined);
     process.exit(EXIT_TRANSIENT);
   }
-  const root = proxyPath(created.run.info.artifact_uri);
   const moved = { bytes: 0, files: 0 };
   const lines: string[] = [];
   try {
+    // In here: an experiment whose artifacts are not proxied fails the run it was made in, not leaves it RUNNING.
+    const root = proxyPath(created.run.info.artifact_uri);
     for (const f of files) {
       const hash = createHash('sha256');
-      const body = createReadStream(join(a.dir, f.path)).pipe(hashing(hash, moved));
+      const body = hashing(hash, moved);
+      // pipe() passes no read error on: a file gone mid-push would end the client with an unhandled error, its run left RUNNING.
+      const read = createReadStream(join(a.dir, f.path)).on('error', (e) => body.destroy(new ClientError(`cannot read ${f.path}: ${e.message}`, false)));
+      read.pipe(body);
       await put(server, fileUrl(`${root}/${FILES_DIR}`, f.path), body, `upload ${f.path}`);
       lines.push(sumsLine(hash.digest('hex'), f.path));
       moved.files++;
@@ -114,6 +119,19 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
   await api(server, 'POST', 'runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() }, 'finish the run');
   const version = await register(server, a, runId, created.run.info.artifact_uri, tags);
   return { model: a.model, version, alias: a.alias ?? null, runId, files: moved.files, bytes: moved.bytes };
+}
+
+/**
+ * Names MLflow's artifact proxy cannot keep: it decodes a path's %XX escapes twice (`a%20b.txt` is stored
+ * as `a b.txt`, and the version's SHA256SUMS then names a file it does not hold), refuses `#`, and 404s on
+ * control characters. Refused before a run is made: the version would be registered, broken, on every push.
+ */
+export function refuseUnstorable(paths: readonly string[]): void {
+  // eslint-disable-next-line no-control-regex
+  const bad = paths.filter((p) => /%[0-9A-Fa-f]{2}|#|[\x00-\x1f\x7f]/.test(p));
+  if (!bad.length) return;
+  const shown = bad.slice(0, 3).map((p) => JSON.stringify(p)).join(', ');
+  throw new ClientError(`MLflow's artifact proxy cannot store ${bad.length === 1 ? 'a file named' : `${bad.length} files named`} ${shown}${bad.length > 3 ? ', …' : ''} (it decodes % escapes twice, refuses # and control characters): rename or exclude ${bad.length === 1 ? 'it' : 'them'}; nothing was uploaded`, false);
 }
 
 /** The run's tag naming the labsync push that made it (PushArgs.pushId). */
