@@ -225,6 +225,17 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     expect(await versionsOf(server, model)).toEqual([]);
   });
 
+  it('a model name with an apostrophe finds its versions: a second push of the same folder registers none', async () => {
+    const model = `o'brien-${process.pid}-${++models}`;
+    const a = lab(model);
+    a.write(a.path('models/clf/w.bin'), 'weights');
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    const again = await a.cli(['models', 'push', '--json']);
+    expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+    expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', files: 0, record: { model, version: 1 } });
+    expect((await versionsOf(server, model)).length).toBe(1);
+  });
+
   it('a saved plan goes stale (exit 3, nothing registered or written) when another version lands with the same names and sizes, or a planned file is rewritten at its size', async () => {
     const model = modelName();
     const a = lab(model, '    alias: champion\n');

@@ -142,6 +142,14 @@ describe('loadManifestText', () => {
     expect(m.pairs).toEqual([]);
   });
 
+  it('refuses an MLflow alias MLflow reserves (latest, v1…), located', () => {
+    const text = (alias: string): string => `version: 1\nremotes:\n  reg: { type: mlflow, tracking_uri: "http://127.0.0.1:5000", model: m }\nmodels:\n  - name: clf\n    local: m\n    remote: reg\n    alias: ${alias}\n`;
+    expect(problems(text('Latest'))).toEqual([expect.stringMatching(/:8:12 models\.clf: alias: is reserved by MLflow/)]);
+    expect(problems(text('v3'))).toEqual([expect.stringMatching(/alias: is reserved by MLflow/)]);
+    expect(problems(text('champion'))).toEqual([]);
+    expect(problems(text('v3-candidate'))).toEqual([]);
+  });
+
   it('does not coerce YAML 1.1 booleans or octal-looking numbers', () => {
     const text = 'version: 1\ndata:\n  - name: a\n    local: x\n    remote: file:///r\n    delete: yes\n    retries: 010\n';
     const out = problems(text);

@@ -14,13 +14,23 @@ interface RawVersion { version: string; run_id?: string; source?: string; status
 
 const toVersion = (v: RawVersion): Version => ({ version: Number(v.version), runId: v.run_id ?? '', source: v.source ?? '' });
 
+/**
+ * A string in an MLflow search filter. Its parser takes no backslash escapes (`'o\\'brien'` matched
+ * nothing, so every push registered another version): a value with `'` is quoted with `"` instead.
+ */
+export function filterString(s: string): string {
+  if (!s.includes("'")) return `'${s}'`;
+  if (!s.includes('"')) return `"${s}"`;
+  throw new ClientError(`${s} holds both ' and ": MLflow's search cannot name it`, false);
+}
+
 /** Every version of `model` (none when the model is not registered yet). */
 async function versions(server: Server, model: string): Promise<RawVersion[]> {
   const out: RawVersion[] = [];
   let token: string | undefined;
   do {
     const page = await api<{ model_versions?: RawVersion[]; next_page_token?: string }>(server, 'GET', 'model-versions/search', {
-      filter: `name='${model.replace(/'/g, "\\'")}'`, max_results: 1000, ...(token ? { page_token: token } : {}),
+      filter: `name=${filterString(model)}`, max_results: 1000, ...(token ? { page_token: token } : {}),
     }, `list the versions of model '${model}'`);
     out.push(...(page.model_versions ?? []));
     token = page.next_page_token;
@@ -28,9 +38,10 @@ async function versions(server: Server, model: string): Promise<RawVersion[]> {
   return out;
 }
 
-/** The newest version; undefined when the model has none (or is not registered). */
+/** The newest version ready to read; undefined when the model has none (or is not registered). */
 export async function latestVersion(server: Server, model: string): Promise<Version | undefined> {
-  const all = await versions(server, model);
+  // A registry that registers asynchronously (PENDING_REGISTRATION, FAILED_REGISTRATION) has versions whose files are not all there.
+  const all = (await versions(server, model)).filter((v) => v.status === undefined || v.status === 'READY');
   const newest = all.reduce<RawVersion | undefined>((a, v) => (!a || Number(v.version) > Number(a.version) ? v : a), undefined);
   return newest ? toVersion(newest) : undefined;
 }

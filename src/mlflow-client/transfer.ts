@@ -8,7 +8,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sumsLine } from '../verify/sums-file.js';
 import { walkTree } from '../verify/stat-tree.js';
-import { FILES_DIR, fileUrl, proxyPath, readSums, SUMS_NAME, wantedVersion, versionFolder, type Version } from './registry.js';
+import { FILES_DIR, fileUrl, filterString, proxyPath, readSums, SUMS_NAME, wantedVersion, versionFolder, type Version } from './registry.js';
 import { api, ClientError, EXIT_TRANSIENT, failure, idleGuard, request, type Server } from './rest.js';
 
 /** A line the adapter's parseProgress reads, so the stall watchdog sees a long upload move. */
@@ -136,7 +136,6 @@ export function refuseUnstorable(paths: readonly string[]): void {
 
 /** The run's tag naming the labsync push that made it (PushArgs.pushId). */
 const PUSH_TAG = 'labsync.push';
-const quoted = (s: string): string => `'${s.replace(/'/g, "\\'")}'`;
 
 /** The finished run's version (made now if the earlier attempt stopped before), the alias pointed at it. */
 async function register(server: Server, a: PushArgs, runId: string, artifactUri: string, tags: { key: string; value: string }[], existing?: number): Promise<number> {
@@ -159,13 +158,13 @@ async function register(server: Server, a: PushArgs, runId: string, artifactUri:
 /** This push's run as an earlier attempt finished it (uploads and SHA256SUMS in, marked FINISHED), carried to its end; undefined: none. */
 async function resumed(server: Server, a: PushArgs, exp: string, tags: { key: string; value: string }[]): Promise<Record<string, unknown> | undefined> {
   const found = await api<{ runs?: { info: { run_id: string; status: string; artifact_uri: string } }[] }>(server, 'POST', 'runs/search', {
-    experiment_ids: [exp], filter: `tags.\`${PUSH_TAG}\` = ${quoted(a.pushId as string)}`, max_results: 10,
+    experiment_ids: [exp], filter: `tags.\`${PUSH_TAG}\` = ${filterString(a.pushId as string)}`, max_results: 10,
   }, `look for an earlier attempt of this push`);
   const run = found.runs?.find((r) => r.info.status === 'FINISHED');
   if (!run) return undefined;
   // By run alone, the model's name checked here: older servers take one expression in this filter.
   const versions = await api<{ model_versions?: { name: string; version: string }[] }>(server, 'GET', 'model-versions/search', {
-    filter: `run_id=${quoted(run.info.run_id)}`,
+    filter: `run_id=${filterString(run.info.run_id)}`,
   }, `look for the version of run ${run.info.run_id}`);
   const had = versions.model_versions?.find((v) => v.name === a.model);
   const version = await register(server, a, run.info.run_id, run.info.artifact_uri, tags, had ? Number(had.version) : undefined);

@@ -69,7 +69,7 @@ export async function mlflowApi<T = Record<string, unknown>>(server: MlflowServe
 
 /** Every version of `model`, newest first. */
 export async function versionsOf(server: MlflowServer, model: string): Promise<{ version: string; run_id: string; tags?: { key: string; value: string }[] }[]> {
-  const got = await mlflowApi<{ model_versions?: { version: string; run_id: string }[] }>(server, 'GET', 'model-versions/search', { filter: `name='${model}'` });
+  const got = await mlflowApi<{ model_versions?: { version: string; run_id: string }[] }>(server, 'GET', 'model-versions/search', { filter: model.includes("'") ? `name="${model}"` : `name='${model}'` });
   return (got.model_versions ?? []).sort((a, b) => Number(b.version) - Number(a.version));
 }
 
