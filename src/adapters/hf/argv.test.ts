@@ -43,5 +43,7 @@ describe('hf argv', () => {
     const env = hfEnv({ root: '/lab' }, { HOME: '/home/u' });
     expect(env).toMatchObject({ HF_HUB_DISABLE_XET: '1', HF_HUB_DISABLE_TELEMETRY: '1', HF_HUB_DISABLE_UPDATE_CHECK: '1', HF_HOME: '/lab/.labsync/hf-home', HF_TOKEN_PATH: '/home/u/.cache/huggingface/token' });
     expect(hfEnv({ root: '/lab' }, { HF_HOME: '/mine' }).HF_HOME).toBeUndefined();
+    // huggingface_hub's own default home is $XDG_CACHE_HOME/huggingface when set: `hf auth login` wrote the token there.
+    expect(hfEnv({ root: '/lab' }, { HOME: '/home/u', XDG_CACHE_HOME: '/scratch/u/.cache' }).HF_TOKEN_PATH).toBe('/scratch/u/.cache/huggingface/token');
   });
 });

@@ -20,7 +20,8 @@ export function hfRemote(pair: ResolvedPair): HfRemote {
 export function hfEnv(pair: Pick<ResolvedPair, 'root'>, env: Readonly<Record<string, string | undefined>> = process.env): Record<string, string> {
   const home = env.HF_HOME ? {} : {
     HF_HOME: join(pair.root, '.labsync', 'hf-home'),
-    ...(env.HF_TOKEN_PATH || !env.HOME ? {} : { HF_TOKEN_PATH: join(env.HOME, '.cache', 'huggingface', 'token') }),
+    // Where `hf auth login` put it: huggingface_hub's default HF_HOME is $XDG_CACHE_HOME/huggingface when that is set.
+    ...(env.HF_TOKEN_PATH || !(env.XDG_CACHE_HOME || env.HOME) ? {} : { HF_TOKEN_PATH: join(env.XDG_CACHE_HOME || join(env.HOME as string, '.cache'), 'huggingface', 'token') }),
   };
   return {
     HF_HUB_DISABLE_XET: '1', HF_HUB_DISABLE_TELEMETRY: '1', HF_HUB_DISABLE_UPDATE_CHECK: '1',
