@@ -19,6 +19,8 @@ describe('makeRedactor', () => {
     expect(redact('ssh://bob@host:22/path')).toBe('ssh://bob@host:22/path');
     expect(redact('tracking at http://:s3cr3t-pw@127.0.0.1:5000 failed')).toBe('tracking at http://:***@127.0.0.1:5000 failed');
     expect(redact('https://host:443/a@b')).toBe('https://host:443/a@b');
+    // A raw @ in the password: URL parsers read up to the authority's last @, and so must the mask.
+    expect(redact('MLFLOW_TRACKING_URI=http://alice:p@ss@host:5000 x http://b:q@h/y@z')).toBe('MLFLOW_TRACKING_URI=http://alice:***@host:5000 x http://b:***@h/y@z');
   });
   it('redacts nested values', () => {
     expect(redactDeep({ a: ['tok-1234'], b: { c: 'x tok-1234' }, n: 3 }, redact)).toEqual({ a: ['***'], b: { c: 'x ***' }, n: 3 });

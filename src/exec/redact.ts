@@ -13,7 +13,8 @@ export function isSecretName(name: string): boolean {
 
 // `scheme://user:password@host` — keep the user, hide the password (also with no user: `http://:pw@host`,
 // which the mlflow client takes with MLFLOW_TRACKING_USERNAME).
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@/]+)(@)/gi;
+// The password runs to the authority's last `@` (`http://u:p@ss@host`: a URL parser reads `p@ss`).
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s/]+)(@)/gi;
 
 export type Redactor = (text: string) => string;
 
