@@ -172,6 +172,22 @@ describe('plan --save and apply: rsync to a local folder', () => {
     expect(lab.tree(lab.outside('nas'))).toEqual({ keep: 'k' });
   });
 
+  it('a plan saved inside the pair\'s own folder (local: .) is left out of its listings: apply goes ahead, the plan file is never sent; apply --tag is exit 2', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: here\n    local: .\n    remote: "file://${lab.outside('nas')}"\n    exclude: ["/labsync.yaml"]\n`);
+    lab.write(lab.path('a.csv'), 'a');
+    // An old plan lies where the new one goes: neither is planned as data.
+    lab.write(lab.path('plan.json'), '{}');
+    expect((await lab.cli(['plan', 'data', 'push', '--save', 'plan.json'])).exitCode).toBe(0);
+    expect(paths(readPlan(lab.path('plan.json')).pairs[0]?.send ?? [])).toEqual(['a.csv']);
+    const tagged = await lab.cli(['apply', 'plan.json', '--tag', 'nightly']);
+    expect([tagged.exitCode, tagged.stderr]).toEqual([2, expect.stringMatching(/apply carries out the whole saved plan; --tag nightly would be ignored/)]);
+    const r = await lab.cli(['apply', 'plan.json', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(pairOf(r)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
+    expect(lab.tree(lab.outside('nas'))).toEqual({ 'a.csv': 'a' });
+  });
+
   it('apply runs as a run does: a pull plan, --dry-run moves nothing, a held lock is exit 75, the after hook runs', async () => {
     const lab = new Lab();
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    mode: pull\n    hooks:\n      after: ["sh", "-c", "echo $LABSYNC_STATUS $LABSYNC_FILES >> ${lab.outside('hook.log')}"]\n`);

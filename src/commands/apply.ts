@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import type { PlanSeam } from '../engine/plan-seam.js';
 import { directionOf } from '../engine/pair-options.js';
 import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
-import { manifestDigest, pairFingerprint, planOfSaved, readPlan, type SavedPlan } from '../plan/saved.js';
+import { manifestDigest, pairFingerprint, planOfSaved, readPlan, withoutPlanFile, type SavedPlan } from '../plan/saved.js';
 import type { Manifest, ResolvedPair } from '../types.js';
 import { VERSION } from '../version.js';
 import { openManifestToConnect, redactor, type GlobalOptions } from './context.js';
@@ -33,10 +33,12 @@ export function pairsFor(saved: SavedPlan, file: string, manifest: Manifest, red
 }
 
 export async function applyCommand(file: string, opts: GlobalOptions): Promise<ExitCode> {
+  // A reviewed plan is carried out whole: narrowing it here would move pairs nobody approved on their own.
+  if (opts.tag) throw new UsageError(`apply carries out the whole saved plan; --tag ${opts.tag} would be ignored, so nothing was run`, 'make a plan of just those pairs: `labsync plan --tag TAG --save FILE`');
   const { plan: saved, digest } = readPlan(file);
   const manifest = openManifestToConnect(opts);
   const redact = redactor();
-  const pairs = pairsFor(saved, file, manifest, redact);
+  const pairs = pairsFor(saved, file, manifest, redact).map((p) => withoutPlanFile(p, file));
   const seams = new Map<string, PlanSeam>(saved.pairs.map((p) => [
     p.name,
     { kind: 'apply', plan: planOfSaved(p), ...(p.guard.verdict === 'refused' ? { refused: p.guard.reason } : {}) },

@@ -8,7 +8,7 @@ import { plansItself } from '../engine/plan-run.js';
 import { directionOf } from '../engine/pair-options.js';
 import { EXIT, exitCodeFor, UsageError, type ExitCode } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { manifestDigest, planDigest, planText, savedPairOf, type SavedPair } from '../plan/saved.js';
+import { manifestDigest, planDigest, planText, savedPairOf, withoutPlanFile, type SavedPair } from '../plan/saved.js';
 import type { Action, Manifest, ResolvedPair } from '../types.js';
 import { VERSION } from '../version.js';
 import type { GlobalOptions } from './context.js';
@@ -44,7 +44,7 @@ export async function planSaveCommand(file: string, action: Action, manifest: Ma
     const direction = directionOf(pair, action) as 'push' | 'pull';
     return [pair.name, { kind: 'save', keep: (plan, refusal) => void kept.set(pair.name, savedPairOf(pair, direction, plan, refusal, redact)) }];
   }));
-  const result = await runSelected(manifest, opts, redact, { command: `plan --save ${file}`, action, pairs, dryRun: true, seams });
+  const result = await runSelected(manifest, opts, redact, { command: `plan --save ${file}`, action, pairs: pairs.map((p) => withoutPlanFile(p, file)), dryRun: true, seams });
   const statuses = result.pairs.map((p) => p.status);
   const say = (line: string): boolean => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
   const missing = pairs.filter((p) => !kept.has(p.name));

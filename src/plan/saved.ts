@@ -4,6 +4,7 @@
 // refuse one whose sides have moved on since.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { lazy } from '../util/lazy.js';
@@ -68,6 +69,18 @@ export function pairFingerprint(pair: ResolvedPair, direction: 'push' | 'pull', 
     delete: pair.delete, maxDelete: pair.maxDelete, exclude: pair.exclude,
   };
   return createHash('sha256').update(JSON.stringify(what)).digest('hex');
+}
+
+/**
+ * The pair with the plan file itself left out of its listings, where the file lies in its local folder
+ * (`local: .` and `plan --save plan.json`, or CI's download of the plan into the workspace): written
+ * after the listing, it made every apply stale, and a push would have sent it. Not in the pair's
+ * fingerprint: the plan and apply judge the same pair. A name with glob characters is left as it is.
+ */
+export function withoutPlanFile(pair: ResolvedPair, file: string): ResolvedPair {
+  const rel = relative(pair.local, resolve(file));
+  if (!rel || rel.startsWith('..') || isAbsolute(rel) || /[*?[\\]/.test(rel)) return pair;
+  return { ...pair, exclude: [...pair.exclude, `/${rel.split(sep).join('/')}`] };
 }
 
 export function savedPairOf(pair: ResolvedPair, direction: 'push' | 'pull', plan: PairPlan, refusal: string | undefined, redact: Redactor): SavedPair {
