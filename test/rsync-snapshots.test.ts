@@ -1,7 +1,8 @@
 // Hard-linked snapshots (snapshots: { keep }) with the real rsync, to a local folder and over the
 // loopback sshd: complete dated trees, unchanged files hard-linked (same inode, link counts), `latest`
 // moved only after a verified run, old ones pruned, check and pull reading latest or --snapshot.
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -186,15 +187,54 @@ describe('snapshots, bad input', () => {
     expect(json<{ pairs: { error: string }[] }>(r).pairs[0]?.error).toMatch(/--snapshot applies to pairs with snapshots:/);
   });
 
-  it('a latest that is not the link labsync made is never replaced: the run fails, saying why', async () => {
+  it('a latest that is not the link labsync made is never replaced: push and pull are refused before anything is written, saying why', async () => {
     const lab = snapLab('local');
     lab.write(lab.path('models/a.ckpt'), 'A');
-    // Something that is not labsync's link sits where latest goes: it is never replaced.
+    expect((await push(lab)).status).toBe('ok');
+    const first = snapshots(lab);
+    // A folder restored with cp -r sits where latest goes: it is never replaced, and no full copy is written beside it.
+    rmSync(join(snapsDir(lab), 'latest'));
     lab.write(join(snapsDir(lab), 'latest', 'mine.txt'), 'not a snapshot');
+    lab.write(lab.path('models/b.ckpt'), 'B');
     const r = await push(lab);
-    expect(r).toMatchObject({ status: 'failed', error: expect.stringMatching(/cannot overwrite directory .*latest.* — sh -c /) });
+    expect(r).toMatchObject({ status: 'refused', error: expect.stringMatching(/latest at backup:snaps is a folder or file, not the symlink labsync keeps .* \(the newest snapshot there: .*\); nothing was changed/) });
     expect(readFileSync(join(snapsDir(lab), 'latest', 'mine.txt'), 'utf8')).toBe('not a snapshot');
+    expect(snapshots(lab)).toEqual(first);
     expect(existsSync(join(snapsDir(lab), '.labsync-incomplete'))).toBe(false);
+    const checked = await lab.cli(['check', '--json']);
+    expect(checked.exitCode).toBe(3);
+    expect(json<{ pairs: { status: string; error: string }[] }>(checked).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/not the symlink labsync keeps/) });
+  });
+
+  it('an unfinished folder left by a stopped push: its links into older snapshots are broken first (a chmod since never reaches them), its partial files never published', async () => {
+    const lab = snapLab('local', '    exclude: []\n');
+    lab.write(lab.path('models/a.ckpt'), 'A');
+    expect((await push(lab)).status).toBe('ok');
+    const [first] = snapshots(lab);
+    // What a push stopped mid-file leaves: hard links to the last snapshot, and rsync's part of a file since deleted here.
+    execFileSync('cp', ['-al', join(snapsDir(lab), first as string), join(snapsDir(lab), '.labsync-incomplete')]);
+    lab.write(join(snapsDir(lab), '.labsync-incomplete', '.rsync-partial', 'gone.bin'), 'part of a file');
+    chmodSync(lab.path('models/a.ckpt'), 0o600);
+    const r = await push(lab);
+    expect(r.status, r.error ?? '').toBe('ok');
+    const second = r.snapshot as string;
+    expect(statSync(join(snapsDir(lab), first as string, 'a.ckpt')).mode & 0o777).toBe(0o644);
+    expect(statSync(join(snapsDir(lab), second, 'a.ckpt')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(snapsDir(lab), second)).sort()).toEqual(['a.ckpt']);
+  });
+
+  it('a snapshot dated after this run (a clock ahead elsewhere) stops the pruning, said in a warning; nothing recent is removed', async () => {
+    const lab = snapLab('local');
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('keep: 2', 'keep: 1'));
+    lab.write(lab.path('models/a.ckpt'), 'A');
+    lab.write(join(snapsDir(lab), '2099-01-01T00-00-00.000Z', 'a.ckpt'), 'from a machine whose clock is ahead');
+    expect((await push(lab)).status).toBe('ok');
+    lab.write(lab.path('models/a.ckpt'), 'A2');
+    const r = await lab.cli(['models', 'push', '--json']);
+    const pair = json<{ pairs: (Pushed & { warnings: string[] })[] }>(r).pairs[0];
+    expect(pair?.status).toBe('ok');
+    expect(pair?.warnings.join('\n')).toMatch(/not pruning: the snapshot 2099-01-01T00-00-00\.000Z is dated after this run's/);
+    expect(snapshots(lab)).toHaveLength(3);
   });
 
   it('plan shows where a snapshot push writes, what it links to, and how it publishes; runs nothing', async () => {

@@ -165,6 +165,8 @@ export interface SnapshotState {
   readonly names: readonly string[];
   /** A run that did not finish left its folder (the next run writes into it again). */
   readonly incomplete: boolean;
+  /** `latest` is there but no symlink (a folder restored with cp -r, say): labsync never writes over it. */
+  readonly latestNotLink?: boolean;
 }
 
 /** The steps around a snapshot run; the engine decides when each runs (snapshots.ts). */
@@ -174,6 +176,8 @@ export interface SnapshotSteps {
   state(pair: ResolvedPair): Probe<SnapshotState>;
   publish(pair: ResolvedPair, name: string): Command;
   prune(pair: ResolvedPair, names: readonly string[]): Command;
+  /** Makes an unfinished run's folder safe to write into again: no file in it shares an inode with a finished snapshot. */
+  unlink(pair: ResolvedPair): Command;
 }
 
 export interface Capabilities {

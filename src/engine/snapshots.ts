@@ -54,9 +54,13 @@ async function snapshotSource(pair: ResolvedPair, ctx: AttemptContext, wanted: s
     const there = s.names.slice(-5).join(', ');
     return { stop: { status: 'refused', error: `no snapshot ${wanted} at ${pair.remoteLabel}${there ? ` (the newest there: ${there})` : ' (there is none yet)'}` } };
   }
+  if (s.latestNotLink) return { stop: { status: 'refused', error: notLink(pair, s.names) } };
   if (!s.latest) return { none: `no snapshot at ${pair.remoteLabel} yet${s.incomplete ? ' (only an unfinished one, which the next push completes)' : ''}` };
   return { pair: under(pair, s.latest), name: s.latest };
 }
+
+const notLink = (pair: ResolvedPair, names: readonly string[]): string =>
+  `latest at ${pair.remoteLabel} is a folder or file, not the symlink labsync keeps (restored with cp -r?): move it aside, it may hold the only copy of something, and run again${names.length ? ` (the newest snapshot there: ${names.at(-1) as string}; --snapshot reads one by name)` : ''}; nothing was changed`;
 
 /** A snapshot pair is read at `latest` (or --snapshot); any other pair as it is. */
 export async function snapshotRead(pair: ResolvedPair, ctx: AttemptContext, o: PairRunOptions, show: (c: readonly Command[]) => void): ReturnType<typeof snapshotSource> {
@@ -96,7 +100,9 @@ export async function snapshotPush(pair: ResolvedPair, adapter: Adapter, o: Pair
   const got = await readState(pair, ctx, show);
   if ('stop' in got) return got.stop;
   const state = got.value;
-  const prev = state.latest;
+  if (state.latestNotLink) return { status: 'refused', error: notLink(pair, state.names) };
+  // `latest` gone or dangling (removed by hand): the newest snapshot is still what this one links to and is guarded against.
+  const prev = state.latest ?? state.names.at(-1);
   // A snapshot is a complete tree: what the source no longer has is not in it.
   const complete: ResolvedPair = { ...pair, delete: true, backup: false };
   const target = under(complete, steps.incomplete);
@@ -117,6 +123,12 @@ export async function snapshotPush(pair: ResolvedPair, adapter: Adapter, o: Pair
   const name = o.plan.stamp;
   // mv into an existing folder would nest the new tree inside it: only a clock set back gets here.
   if (state.names.includes(name)) return { status: 'failed', error: `a snapshot named ${name} is already at ${pair.remoteLabel} (was the clock set back?); nothing was written`, changes };
+  if (state.incomplete) {
+    const unlink = [steps.unlink(pair)];
+    show(unlink);
+    const unshared = await attempt(unlink, ctx);
+    if (unshared.kind !== 'ok') return { ...stopped(unshared), changes };
+  }
   const transfer = adapter.transfer(prev ? { ...target, linkDest: `../${prev}` } : target, 'push', o.plan);
   show(transfer);
   o.emit({ kind: 'pair_step', pair: pair.name, step: `writing snapshot ${name}${prev ? ` (unchanged files linked to ${prev})` : ''}` });
@@ -133,7 +145,11 @@ export async function snapshotPush(pair: ResolvedPair, adapter: Adapter, o: Pair
   if (published.kind !== 'ok') return { ...after, ...stopped(published), changes };
   o.emit({ kind: 'pair_step', pair: pair.name, step: `snapshot ${name} is latest` });
   const warnings = [...(after.warnings ?? [])];
-  const old = beyondKeep([...state.names, name], keep, name);
+  // Snapshots are ordered by name (their stamps): one dated after this run (a clock ahead elsewhere, or
+  // set back here) would keep its place as "newest" and this run's recent ones would be pruned instead.
+  const ahead = state.names.filter((n) => n > name);
+  const old = ahead.length ? [] : beyondKeep([...state.names, name], keep, name);
+  if (ahead.length) warnings.push(`not pruning: ${ahead.length === 1 ? 'the snapshot' : `${ahead.length} snapshots`} ${ahead.slice(0, 3).join(', ')} ${ahead.length === 1 ? 'is' : 'are'} dated after this run's ${name} (a clock ahead on another machine, or set back here); keep counts by date, so remove ${ahead.length === 1 ? 'it' : 'them'} by hand or let the clock pass`);
   if (old.length) {
     const prune = [steps.prune(pair, old)];
     show(prune);

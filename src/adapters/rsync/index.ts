@@ -5,7 +5,7 @@ import { hashCommand, listCommand, parseRemoteHashes, parseRemoteListing } from 
 import { heldList, holdable } from './held.js';
 import { classify } from './classify.js';
 import { compressProbe, incompressible } from './compress.js';
-import { INCOMPLETE, publishCommand, pruneCommand, stateProbe } from './snapshots.js';
+import { INCOMPLETE, publishCommand, pruneCommand, stateProbe, unlinkCommand } from './snapshots.js';
 import { changesFromItemized, parseProgress, parseStats, parseVersion, verifyFromItemized, writtenFromItemized } from './parse.js';
 
 function one<T>(tool: 'rsync', args: string[], cwd: string, label: string, parse: (stdout: string) => T): Probe<T> {
@@ -80,7 +80,7 @@ export const rsync: Adapter = {
   verify: (pair, mode) => one('rsync', verifyArgv(pair, mode), pair.root, `verify ${pair.name} (${mode})`, verifyFromItemized),
   files: { list, hash, transfer: planned },
   compressChoice: (pair) => compressProbe(pair),
-  snapshots: { incomplete: INCOMPLETE, state: stateProbe, publish: publishCommand, prune: pruneCommand },
+  snapshots: { incomplete: INCOMPLETE, state: stateProbe, publish: publishCommand, prune: pruneCommand, unlink: unlinkCommand },
   parseWritten: (output) => writtenFromItemized(output.stdout),
   classify,
   parseStats: (output) => parseStats(output.stdout),

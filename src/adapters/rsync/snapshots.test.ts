@@ -32,7 +32,7 @@ describe('rsync snapshots', () => {
   it('quotes the base folder, renames then swaps latest by rename, links to the previous snapshot relatively', () => {
     const publish = publishCommand(pair, '2026-11-25T10-00-00.000Z');
     expect(publish.tool).toBe('sh');
-    expect(publish.args[1]).toContain(`cd -- '/nas/it'\\''s snaps' && mv -- .labsync-incomplete '2026-11-25T10-00-00.000Z'`);
+    expect(publish.args[1]).toContain(`cd -- '/nas/it'\\''s snaps' && find .labsync-incomplete -depth -type d -name .rsync-partial -exec rm -rf -- {} + && mv -- .labsync-incomplete '2026-11-25T10-00-00.000Z'`);
     expect(publish.args[1]).toMatch(/ln -s '2026-11-25T10-00-00.000Z' \.labsync-latest\.tmp && if mv --version >\/dev\/null 2>&1; then mv -T \.labsync-latest\.tmp latest; else mv -h \.labsync-latest\.tmp latest; fi$/);
     expect(pruneCommand(pair, ['a b']).args[1]).toMatch(/&& rm -rf -- 'a b'$/);
     expect(stateProbe(pair).commands[0]?.mutates).toBe(false);

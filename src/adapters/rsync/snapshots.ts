@@ -23,7 +23,7 @@ const base = (pair: ResolvedPair): string => (pair.remote as { path: string }).p
 const enter = (pair: ResolvedPair): string => `cd -- ${shQuote(base(pair))}`;
 
 export function stateProbe(pair: ResolvedPair): Probe<SnapshotState> {
-  const script = `${enter(pair)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }; echo 'labsync snapshots'; printf 'latest %s\\n' "$(readlink ${LATEST} 2>/dev/null)"; ls -1A`;
+  const script = `${enter(pair)} 2>/dev/null || { echo 'labsync nodir'; exit 0; }; echo 'labsync snapshots'; if [ -e ${LATEST} ] && [ ! -L ${LATEST} ]; then echo 'latest-not-a-link'; else printf 'latest %s\\n' "$(readlink ${LATEST} 2>/dev/null)"; fi; ls -1A`;
   return { commands: [shell(pair, script, `snapshots of ${pair.remoteLabel}`, false)], parse: ([o]) => parseState(o?.stdout ?? '') };
 }
 
@@ -31,10 +31,21 @@ export function parseState(stdout: string): SnapshotState {
   const lines = stdout.split('\n');
   if (lines[0] === 'labsync nodir') return { missing: true, names: [], incomplete: false };
   if (lines[0] !== 'labsync snapshots') throw new Error(`unexpected answer: ${JSON.stringify(stdout.slice(0, 80))}`);
-  const target = (lines[1] ?? '').replace(/^latest ?/, '');
+  const notLink = lines[1] === 'latest-not-a-link';
+  const target = notLink ? '' : (lines[1] ?? '').replace(/^latest ?/, '');
   const entries = lines.slice(2);
   const names = entries.filter((n) => SNAPSHOT_NAME.test(n)).sort();
-  return { missing: false, names, incomplete: entries.includes(INCOMPLETE), ...(names.includes(target) ? { latest: target } : {}) };
+  return { missing: false, names, incomplete: entries.includes(INCOMPLETE), ...(names.includes(target) ? { latest: target } : {}), ...(notLink ? { latestNotLink: true } : {}) };
+}
+
+/**
+ * An unfinished run's folder holds hard links into the snapshot it was linked against: rsync would
+ * change their mode or owner in place (a chmod here since), and with them the older snapshot. Each such
+ * file is removed; rsync links or copies it again. Files copied fresh (one link) stay: their bytes are kept.
+ */
+export function unlinkCommand(pair: ResolvedPair): Command {
+  const script = `${enter(pair)} && find ${INCOMPLETE} -type f -links +1 -exec rm -f -- {} +`;
+  return shell(pair, script, `unshare ${pair.name}'s unfinished snapshot from the finished ones`, true);
 }
 
 /** The finished folder gets its name, then `latest` moves to it: a new link renamed over the old one. */
@@ -43,7 +54,10 @@ export function publishCommand(pair: ResolvedPair, name: string): Command {
   // GNU mv -T (BSD mv -h) renames over the link itself instead of moving into the folder it names;
   // only GNU mv answers --version.
   const swap = `if mv --version >/dev/null 2>&1; then mv -T ${tmp} ${LATEST}; else mv -h ${tmp} ${LATEST}; fi`;
-  const script = `${enter(pair)} && mv -- ${INCOMPLETE} ${shQuote(name)} && rm -f ${tmp} && ln -s ${shQuote(name)} ${tmp} && ${swap}`;
+  // rsync keeps an interrupted file's part in .rsync-partial/ to resume it, and protects that folder from
+  // --delete: one whose file the source no longer has would be published inside the snapshot.
+  const partials = `find ${INCOMPLETE} -depth -type d -name .rsync-partial -exec rm -rf -- {} +`;
+  const script = `${enter(pair)} && ${partials} && mv -- ${INCOMPLETE} ${shQuote(name)} && rm -f ${tmp} && ln -s ${shQuote(name)} ${tmp} && ${swap}`;
   return shell(pair, script, `snapshot ${name} of ${pair.name} as ${LATEST}`, true);
 }
 
