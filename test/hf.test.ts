@@ -156,6 +156,29 @@ ${o.extra ?? ''}`;
     expect(hub.standIn.commits()).toBe(before);
   });
 
+  it('a push to a branch not made yet plans against main, which it starts from: a mirror\'s first commit holds exactly the folder', async () => {
+    const repo = newRepo();
+    const main = new Lab();
+    main.manifest(manifest(repo, { create: true }));
+    main.write(main.path('models/release/README.md'), '# main\n').write(main.path('models/release/old.bin'), 'old');
+    expect((await cli(main, ['models', 'push'])).exitCode).toBe(0);
+    const dev = new Lab();
+    dev.manifest(manifest(repo, { revision: 'dev', extra: '    delete: true\n    max_delete: 100%\n' }));
+    dev.write(dev.path('models/release/new.bin'), 'new');
+    const r = await cli(dev, ['models', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'ok', changes: { transfer: ['new.bin'], delete: ['README.md', 'old.bin'] }, verify: { status: 'in_sync' } });
+    expect([...remoteTree(repo, 'dev').keys()].filter((p) => p !== '.gitattributes').sort()).toEqual(['new.bin']);
+    expect([...remoteTree(repo).keys()].filter((p) => p !== '.gitattributes').sort()).toEqual(['README.md', 'old.bin']);
+    // A folder equal to the default branch makes no commit, so no branch: said, not passed over.
+    const same = new Lab();
+    same.manifest(manifest(repo, { revision: 'feature' }));
+    same.write(same.path('models/release/README.md'), '# main\n').write(same.path('models/release/old.bin'), 'old');
+    const quiet = await cli(same, ['models', 'push', '--json']);
+    expect(quiet.exitCode, quiet.stdout + quiet.stderr).toBe(0);
+    expect(quiet.stderr + quiet.stdout).toMatch(/feature is not made yet at .*nothing was pushed, so the branch was not made/);
+  });
+
   it('delete: true over max_delete is refused with nothing removed; under it the deletions ride in the same commit', async () => {
     const repo = newRepo();
     const { lab } = seeded(repo, { create: true, extra: '    delete: true\n    max_delete: 1\n' });

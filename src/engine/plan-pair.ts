@@ -79,6 +79,8 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   let attempts = 1;
   const warnings: string[] = [];
   let movedBy: 'labsync-s3' | undefined;
+  // A branch not made yet whose base already equals the folder: nothing is sent, so nothing makes it.
+  if (isEmptyPlan(whole) && remote.unmade) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unmade} is not made yet at ${pair.remoteLabel}, and the folder equals main, which it would start from: nothing was pushed, so the branch was not made` });
   // Nothing to do means nothing run: the listings just taken already compared every file.
   if (!isEmptyPlan(plan)) {
     if (direction === 'pull' && pair.backup && adapter.localBackup) {

@@ -41,8 +41,9 @@ const NOTHING = '/';
 export const typeArgs = (r: HfRemote): string[] => ['--repo-type', r.repoType];
 
 /** The listing script comes on stdin ("-"), so commands and errors show one short line; `waitMs` bounds each connect and read. */
-export function listArgv(r: HfRemote, waitMs: number): string[] {
-  return ['-', r.repo, r.repoType, r.revision, r.path, String(Math.max(1, Math.round(waitMs / 1000)))];
+/** `base`: a branch not made yet is listed as the default branch it will be made from (a push's listing). */
+export function listArgv(r: HfRemote, waitMs: number, base = false): string[] {
+  return ['-', r.repo, r.repoType, r.revision, r.path, String(Math.max(1, Math.round(waitMs / 1000))), ...(base ? ['base'] : [])];
 }
 
 export interface CommitText { readonly summary: string; readonly description: string }

@@ -26,14 +26,14 @@ const at = (pair: ResolvedPair): string => {
 
 function lister(pair: ResolvedPair, direction: 'push' | 'pull' | 'bisync'): Lister {
   const r = hfRemote(pair);
-  // A push may start a repo (create: true) or a branch (hf upload creates it from the default
-  // branch): their absence is an answer, an empty listing. A pull needs both to exist.
+  // A push may start a repo (create: true): its absence is an answer, an empty listing. A branch not
+  // made yet is listed as main, which it is made from (list-tree.ts). A pull needs both to exist.
   const absent = direction === 'push'
     ? new RegExp(`"error": "(${r.create ? 'repo_not_found|' : ''}${/^[0-9a-f]{40}$/.test(r.revision) ? '' : 'revision_not_found'})"`)
     : undefined;
   return {
     remote: {
-      commands: [command(pair, hfPython(), listArgv(r, pair.stallTimeoutMs), `list hf repo ${at(pair)}`, false, absent, { input: LIST_TREE_PY, inputNote: '(listing script)' })],
+      commands: [command(pair, hfPython(), listArgv(r, pair.stallTimeoutMs, direction === 'push' && !/^[0-9a-f]{40}$/.test(r.revision)), `list hf repo ${at(pair)}`, false, absent, { input: LIST_TREE_PY, inputNote: '(listing script)' })],
       parse: ([o]) => (o && o.exitCode !== 0 ? Object.assign([], {}) : parseListing(o?.stdout ?? '', r.path, [...pair.exclude, ...ownExcludes(pair)])),
     },
     // mtime too: a saved plan goes stale when a planned file is rewritten at its size (sha256s are not in a listing's digest).

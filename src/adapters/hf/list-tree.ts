@@ -11,6 +11,8 @@ import { PY_PRELUDE } from './py-prelude.js';
 
 export const LIST_TREE_PY = `${PY_PRELUDE}
 repo, repo_type, revision, sub, wait = sys.argv[1:6]
+base = sys.argv[6:7] == ["base"]
+unmade = None
 # Calls pass timeout=None per request, which overrides a client default: set it on each request.
 def bound(request):
     request.extensions["timeout"] = httpx2.Timeout(float(wait)).as_dict()
@@ -21,7 +23,16 @@ def bounded():
 set_client_factory(bounded)
 api = HfApi()
 try:
-    sha = api.repo_info(repo, repo_type=repo_type, revision=revision).sha
+    try:
+        sha = api.repo_info(repo, repo_type=repo_type, revision=revision).sha
+    except RevisionNotFoundError:
+        # A push makes the branch from main's head (create_branch's base when none is named, as hf
+        # upload and labsync's own commit path call it): its files are what the branch starts with,
+        # so the plan (and its deletions) is made against them, not against nothing.
+        if not base:
+            raise
+        sha = api.repo_info(repo, repo_type=repo_type, revision="main").sha
+        unmade = revision
     files = []
     try:
         for e in api.list_repo_tree(repo, path_in_repo=sub or None, recursive=True, repo_type=repo_type, revision=sha):
@@ -33,7 +44,7 @@ try:
             files.append(f)
     except EntryNotFoundError:
         pass
-    print(json.dumps({"revision": sha, "files": files}))
+    print(json.dumps({"revision": sha, "files": files, **({"unmade": unmade} if unmade else {})}))
 except Exception as e:
     failed(e)
 `;

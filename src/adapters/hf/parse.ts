@@ -7,6 +7,8 @@ import { compileExcludes } from '../../verify/glob.js';
 
 const Listed = lazy(() => z.object({
   revision: z.string().regex(/^[0-9a-f]{40}$/),
+  /** The branch is not made yet; `revision` is the default branch's head it will be made from. */
+  unmade: z.string().optional(),
   files: z.array(z.object({ path: z.string(), size: z.number().int().min(0), blob: z.string(), sha256: z.string().optional() })),
 }));
 
@@ -36,7 +38,7 @@ export function parseListing(stdout: string, sub: string, excludes: readonly str
     if (excluded(path)) continue;
     entries.push(f.sha256 ? { path, size: f.size, sha256: f.sha256 } : { path, size: f.size, gitSha1: f.blob });
   }
-  return Object.assign(entries, { revision: doc.revision });
+  return Object.assign(entries, { revision: doc.revision, ...(doc.unmade ? { unmade: doc.unmade } : {}) });
 }
 
 /** list-tree.ts's failure document: {"error": kind, "message": [...]}. */
