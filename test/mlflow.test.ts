@@ -225,6 +225,27 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     expect(await versionsOf(server, model)).toEqual([]);
   });
 
+  it('an alias that is not set (its call failed, or added to the manifest since) is set by the next push; one moved by hand stays where it was put', async () => {
+    const model = modelName();
+    const a = lab(model, '    alias: champion\n');
+    a.write(a.path('models/clf/w.bin'), 'weights');
+    expect((await a.cli(['models', 'push'])).exitCode).toBe(0);
+    // What a failed alias call leaves: the version, no alias.
+    const gone = await fetch(`${server.uri}/api/2.0/mlflow/registered-models/alias`, { method: 'DELETE', body: JSON.stringify({ name: model, alias: 'champion' }), headers: { 'content-type': 'application/json' } });
+    expect(gone.ok, await gone.text()).toBe(true);
+    const again = await a.cli(['models', 'push', '--json']);
+    expect(again.exitCode, again.stdout + again.stderr).toBe(0);
+    expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', record: { model, version: 2, alias: 'champion' } });
+    const at = async (): Promise<string> => (await mlflowApi<{ model_version: { version: string } }>(server, 'GET', 'registered-models/alias', { name: model, alias: 'champion' })).model_version.version;
+    expect(await at()).toBe('2');
+    // Rolled back by hand to version 1: an unchanged folder's push leaves it there and registers nothing.
+    await mlflowApi(server, 'POST', 'registered-models/alias', { name: model, alias: 'champion', version: '1' });
+    const steady = await a.cli(['models', 'push', '--json']);
+    expect(json<Doc>(steady).pairs[0]).toMatchObject({ status: 'ok', files: 0 });
+    expect(await at()).toBe('1');
+    expect((await versionsOf(server, model)).length).toBe(2);
+  });
+
   it('a model name with an apostrophe finds its versions: a second push of the same folder registers none', async () => {
     const model = `o'brien-${process.pid}-${++models}`;
     const a = lab(model);

@@ -1,18 +1,20 @@
 // labsync's MLflow client: `node dist/mlflow-client.js OP '<json args>'`, the tracking URI in
 // MLFLOW_TRACKING_URI. Run by the engine like any tool (retries, timeouts, stall watchdog, redaction),
 // it answers one JSON document on stdout; exit 75 is transient (retry), 1 fatal with the reason on stderr.
-import { latestVersion, versionFiles, versionFolder, wantedVersion, type RemoteFile, type Version } from './registry.js';
+import { aliasVersion, latestVersion, versionFiles, versionFolder, wantedVersion, type RemoteFile, type Version } from './registry.js';
 import { ClientError, EXIT_FATAL, EXIT_TRANSIENT, serverOf, type Server } from './rest.js';
 import { hashRemote, pull, push, type PullArgs, type PushArgs } from './transfer.js';
 
 export interface ListArgs { model: string; alias?: string; version?: number; latest?: boolean }
 
 /** What a side of the plan needs: which version, and its files with sizes and listed sha256. */
-async function list(server: Server, a: ListArgs): Promise<{ model: string; alias: string | null; version: number | null; runId?: string; sums: boolean; files: RemoteFile[] }> {
+async function list(server: Server, a: ListArgs): Promise<{ model: string; alias: string | null; version: number | null; aliasAt?: number | null; runId?: string; sums: boolean; files: RemoteFile[] }> {
   // A push compares with the newest version, and a model with none yet is an empty remote.
   const v: Version | undefined = a.latest ? await latestVersion(server, a.model) : await wantedVersion(server, a.model, a);
   const named = { model: a.model, alias: a.alias ?? null };
   if (!v) return { ...named, version: null, sums: false, files: [] };
+  // A push's alias: where it points now, so a folder equal to the newest version still gets it there.
+  if (a.latest && a.alias) Object.assign(named, { aliasAt: await aliasVersion(server, a.model, a.alias) });
   const { files, sums, gone } = await versionFiles(server, await versionFolder(server, a.model, v));
   // The version read (a pull's, a check's) lacks files it was registered with: taken as it lists, a
   // mirror pull deleted the only local copies (a review). A push compares with it only to send anew.

@@ -56,6 +56,18 @@ async function modelExists(server: Server, model: string): Promise<boolean> {
   }
 }
 
+/** The version `alias` names now, or null when the alias is not set (a push's alias call that failed, or one added to the manifest since). */
+export async function aliasVersion(server: Server, model: string, alias: string): Promise<number | null> {
+  try {
+    const got = await api<{ model_version: RawVersion }>(server, 'GET', 'registered-models/alias', { name: model, alias }, `resolve alias '${alias}' of model '${model}'`);
+    return Number(got.model_version.version);
+  } catch (error) {
+    // MLflow 3 answers a missing alias with INVALID_PARAMETER_VALUE "… alias X not found".
+    if (error instanceof ClientError && (error.code === 'RESOURCE_DOES_NOT_EXIST' || (error.code === 'INVALID_PARAMETER_VALUE' && /not found/i.test(error.message)))) return null;
+    throw error;
+  }
+}
+
 /** The version a pull reads: `version`, else the one `alias` names, else the newest. A missing one is a clear error. */
 export async function wantedVersion(server: Server, model: string, pick: { alias?: string; version?: number }): Promise<Version> {
   const at = server.base;

@@ -16,7 +16,7 @@ export function endpointOf(pair: ResolvedPair): MlflowEndpoint {
 
 /** Which version a side means: a push compares with the newest; a pull reads version, alias or the newest. */
 export function pickOf(pair: ResolvedPair, direction: string): Record<string, unknown> {
-  if (direction === 'push') return { latest: true };
+  if (direction === 'push') return { latest: true, ...(pair.alias !== undefined ? { alias: pair.alias } : {}) };
   return { ...(pair.version !== undefined ? { version: pair.version } : {}), ...(pair.alias !== undefined ? { alias: pair.alias } : {}) };
 }
 

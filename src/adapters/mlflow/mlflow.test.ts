@@ -59,10 +59,12 @@ function problems(text: string, env: NodeJS.ProcessEnv = { MLFLOW_TRACKING_URI: 
 }
 
 describe('mlflow manifest', () => {
-  it('resolves the remote (experiment labsync by default) and the tool; a version is a snapshot, so delete defaults to true', () => {
+  it('resolves the remote (experiment labsync by default) and the tool; a version is a snapshot, so delete defaults to true on a push (not a pull)', () => {
     const m = loadManifestText(manifest('    alias: champion\n'), '/lab/labsync.yaml', { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000/' });
     expect(m.pairs[0]).toMatchObject({ tool: 'mlflow', alias: 'champion', delete: true, remote: { type: 'mlflow', trackingUri: 'http://127.0.0.1:5000', model: 'clf', experiment: 'labsync' } });
-    expect(pickOf(m.pairs[0] as never, 'push')).toEqual({ latest: true });
+    expect(loadManifestText(manifest('    mode: pull\n'), '/lab/labsync.yaml', { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000/' }).pairs[0]).toMatchObject({ delete: false });
+    // A push lists the newest version, and where its alias points (set again when it is not set).
+    expect(pickOf(m.pairs[0] as never, 'push')).toEqual({ latest: true, alias: 'champion' });
     expect(pickOf(m.pairs[0] as never, 'pull')).toEqual({ alias: 'champion' });
   });
 

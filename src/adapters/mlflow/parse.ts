@@ -4,6 +4,8 @@ import type { Entry } from '../../verify/compare.js';
 
 export interface Listed {
   readonly version: number | null;
+  /** A push's alias: the version it names, null when it is not set; undefined when not asked. */
+  readonly aliasAt?: number | null;
   readonly sums: boolean;
   readonly files: readonly Entry[];
 }
@@ -25,7 +27,10 @@ function files(value: unknown): Entry[] {
 
 export function parseListed(stdout: string): Listed {
   const v = lastJson(stdout);
-  return { version: typeof v.version === 'number' ? v.version : null, sums: v.sums === true, files: files(v.files) };
+  return {
+    version: typeof v.version === 'number' ? v.version : null, sums: v.sums === true, files: files(v.files),
+    ...(v.aliasAt === null || typeof v.aliasAt === 'number' ? { aliasAt: v.aliasAt } : {}),
+  };
 }
 
 /** What a receipt records of a run: the model, the version pushed or pulled, the alias. */
