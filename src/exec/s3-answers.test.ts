@@ -88,7 +88,7 @@ describe('labsync\'s own S3 client reads S3\'s answers', () => {
     await expect(s3Lock(target, { requestTimeoutMs: 2000 }).acquire(holder())).rejects.toThrow(/bucket b does not exist/);
   });
 
-  it('a store already known to honour conditions is not probed or read first: the create and its read-back, two requests', async () => {
+  it('a store already known to honour conditions is not probed, but still read first: read, create, read-back', async () => {
     store({ honours: true });
     const count = { n: 0 };
     let remembered = 0;
@@ -98,6 +98,23 @@ describe('labsync\'s own S3 client reads S3\'s answers', () => {
     store({ honours: true });
     count.n = 0;
     expect(await s3Lock(target, { requestTimeoutMs: 2000, count, honours: true }).acquire(holder())).toMatchObject({ ok: expect.any(String) });
-    expect(count.n).toBe(2);
+    expect(count.n).toBe(3);
+  });
+
+  it('remembered wrongly (the endpoint now names a store that ignores conditions): a live lock is read and never written over, and the answer is forgotten when a create is seen ignored', async () => {
+    const objects = store({ honours: false });
+    objects.set('p/.labsync-lock', JSON.stringify(holder()));
+    expect(await s3Lock(target, { requestTimeoutMs: 2000, honours: true }).acquire(holder())).toBe('exists');
+    expect(objects.get('p/.labsync-lock')).toContain('data push');
+    // Another run's create lands between this one's and its read-back: the condition was ignored.
+    let forgotten = 0;
+    const racing = store({ honours: false });
+    const inner = answer;
+    answer = (req, res) => {
+      inner(req, res);
+      if (req.method === 'PUT') req.on('end', () => void racing.set('p/.labsync-lock', JSON.stringify(holder())));
+    };
+    await expect(s3Lock(target, { requestTimeoutMs: 2000, honours: true, onIgnored: () => void forgotten++ }).acquire(holder())).rejects.toThrow(/ignored If-None-Match/);
+    expect(forgotten).toBe(1);
   });
 });

@@ -10,7 +10,7 @@ import type { ResolvedPair } from '../types.js';
 import { dirLock, type RunScript } from './dir-lock.js';
 import { lockDir } from './dir-script.js';
 import { s3Lock } from './s3.js';
-import { honoursConditions, rememberHonours } from './s3-conditions.js';
+import { forgetHonours, honoursConditions, rememberHonours } from './s3-conditions.js';
 import { FatalLockError, NothingToLockError, type LockBackend, type NoRemoteLock } from './types.js';
 
 export { FatalLockError };
@@ -63,8 +63,12 @@ export function backendFor(pair: ResolvedPair, o: BackendOptions): LockBackend |
     case 's3': {
       const t = directTarget(r, process.env, awsConfigText(process.env));
       if ('reason' in t) return { fallback: t.reason };
-      const store = `${t.base.origin}/${t.bucket}`;
-      return s3Lock(t, { requestTimeoutMs: o.requestTimeoutMs, pull: Boolean(o.pull), ...(o.count ? { count: o.count } : {}), honours: honoursConditions(pair.root, store), onHonours: () => rememberHonours(pair.root, store) });
+      // The whole endpoint URL: two path-style stores on one host are two stores.
+      const store = `${t.base.href} ${t.bucket}`;
+      return s3Lock(t, {
+        requestTimeoutMs: o.requestTimeoutMs, pull: Boolean(o.pull), ...(o.count ? { count: o.count } : {}),
+        honours: honoursConditions(pair.root, store), onHonours: () => rememberHonours(pair.root, store), onIgnored: () => forgetHonours(pair.root, store),
+      });
     }
     case 'ssh': {
       const [, ...options] = sshCommand(r, pair.stallTimeoutMs);

@@ -24,10 +24,12 @@ export interface S3LockOptions {
   readonly count?: { n: number };
   /** A pull: credentials that may read the bucket but not write its lock read it without one. */
   readonly pull?: boolean;
-  /** This store was found to honour If-None-Match before (s3-conditions.ts): no probe, no read before a create. */
+  /** This store was found to honour If-None-Match before (s3-conditions.ts): no probe (the read before a create stays). */
   readonly honours?: boolean;
   /** Called once a probe found that it does, to be remembered. */
   readonly onHonours?: () => void;
+  /** Called when a create was found to have ignored the condition: what was remembered is forgotten. */
+  readonly onIgnored?: () => void;
 }
 
 
@@ -126,8 +128,8 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
       // written over by a create, even on a store that ignores If-None-Match. A read refused (403: AWS
       // answers a missing key so without s3:ListBucket) says nothing either way: the conditional create
       // and its read-back judge then.
-      // A store known to honour the condition needs no read first: the create itself refuses.
-      const there = checked ? undefined : await read().catch((error: unknown) => {
+      // Even on a store known to honour the condition: what was remembered may no longer hold for it.
+      const there = await read().catch((error: unknown) => {
         if (error instanceof FatalLockError || error instanceof NothingToLockError) return undefined;
         throw error;
       });
@@ -136,6 +138,7 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
       const r = await put(h, { 'if-none-match': '*' });
       if (r === 'failed') return 'exists';
       const c = await confirm(h, r.ok);
+      if (c === 'changed') o.onIgnored?.();
       if (c === 'changed') throw new Error(`the S3 server at ${t.base.origin} ignored If-None-Match (another holder's lock was overwritten or overwrote this one): it cannot hold a lock; set remote_lock: false for this pair`);
       return c;
     },
