@@ -159,8 +159,8 @@ data:
     }
     const r = await lab.cli(['init']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/no rule for models\/ added: git tracks files in it/);
-    expect(r.stdout).toMatch(/no rule for runs\/ added/);
+    expect(r.stdout).toMatch(/no rule \/models\/\*\* added: git tracks models\/yolo\.py \(and any like it\)/);
+    expect(r.stdout).toMatch(/no rule runs\/ added: git tracks src\/runs\/launch\.py/);
     const gitignore = readFileSync(lab.path('.gitignore'), 'utf8').split('\n');
     expect(gitignore).not.toContain('/models/**');
     expect(gitignore).not.toContain('runs/');
@@ -168,6 +168,25 @@ data:
     lab.write(lab.path('models/new_arch.py'), 'z = 3\n');
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: lab.path(), env: lab.env, encoding: 'utf8' })).toContain('models/new_arch.py');
   });
+
+  it('init keeps out a file rule that matches tracked files (a test fixture .pt), and asks git only of its rules: a repo of 1 MB of tracked names is read right', async () => {
+    const lab = new Lab();
+    lab.write(lab.path('tests/fixtures/tiny.pt'), 'w');
+    // ~1.2 MB of tracked names under models/: more than a child's default output buffer.
+    const long = 'n'.repeat(200);
+    for (let i = 0; i < 5000; i++) lab.write(lab.path(`models/${String(i % 50)}/${long}-${i}.py`), '');
+    execFileSync('git', ['init', '-q'], { cwd: lab.path(), env: lab.env });
+    execFileSync('git', ['add', '-A'], { cwd: lab.path(), env: lab.env });
+    execFileSync('git', ['commit', '-qm', 'code'], { cwd: lab.path(), env: lab.env });
+    const r = await lab.cli(['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/no rule \*\.pt added: git tracks tests\/fixtures\/tiny\.pt/);
+    expect(r.stdout).toMatch(/no rule \/models\/\*\* added/);
+    const gitignore = readFileSync(lab.path('.gitignore'), 'utf8').split('\n');
+    expect(gitignore).not.toContain('*.pt');
+    expect(gitignore).not.toContain('/models/**');
+    expect(gitignore).toContain('*.ckpt');
+  }, 60_000);
 
   it('a manifest that is not UTF-8 is refused at the first bad byte, by validate and by a run alike (a latin1 name became a folder named with U+FFFD)', async () => {
     const lab = new Lab();

@@ -57,10 +57,10 @@ export async function initCommand(opts: GlobalOptions, cwd = process.cwd(), env:
   // Beside the manifest: its folder is the project the ignore files are for. A folder the rules would
   // hide that already holds tracked files (a models/ of .py files, a src/runs/ package) keeps its rules
   // out: new files there would be ignored without a word.
-  const held = trackedFolders(folder);
-  const gitLines = GITIGNORE_LINES.filter((l) => !held.some((f) => ruleFolder(l) === f));
+  const held = heldRules(folder, GITIGNORE_LINES);
+  const gitLines = GITIGNORE_LINES.filter((l) => !held.some((h) => h.lines.includes(l)));
   results.push([join(folder, '.gitignore'), mergeLines(join(folder, '.gitignore'), gitLines, dryRun)]);
-  const notes = held.map((f) => `${join(folder, '.gitignore')}: no rule for ${f}/ added: git tracks files in it, and new ones there would be ignored`);
+  const notes = held.map((h) => `${join(folder, '.gitignore')}: no rule ${h.lines[0] as string} added: git tracks ${h.example} (and any like it), and new ones there would be ignored`);
   results.push([join(folder, '.dvcignore'), mergeLines(join(folder, '.dvcignore'), DVCIGNORE_LINES, dryRun)]);
   if (opts.json) process.stdout.write(`${JSON.stringify({ command: 'init', ok: true, files: Object.fromEntries(results), ...(notes.length ? { notes } : {}) }, null, 2)}\n`);
   else if (!opts.quiet) {
@@ -71,20 +71,30 @@ export async function initCommand(opts: GlobalOptions, cwd = process.cwd(), env:
   return 0;
 }
 
-/** The folder a starter ignore rule hides (`data`, `models`, `runs`…), if it is one of those. */
-function ruleFolder(line: string): string | undefined {
-  return /^!?\/?(data|models|checkpoints|wandb|mlruns|runs|outputs|lightning_logs)\//.exec(line)?.[1];
-}
-
-/** Of those folders, the ones git tracks files in (`data` and `models` at the top; the others at any depth). */
-function trackedFolders(folder: string): string[] {
-  const r = spawnSync('git', ['ls-files', '-z'], { cwd: folder, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  if (r.status !== 0 || !r.stdout) return [];
-  const found = new Set<string>();
-  for (const path of r.stdout.split('\0')) {
-    const parts = path.split('/').slice(0, -1);
-    if (parts[0] === 'data' || parts[0] === 'models') found.add(parts[0]);
-    for (const p of parts) if (['checkpoints', 'wandb', 'mlruns', 'runs', 'outputs', 'lightning_logs'].includes(p)) found.add(p);
+/**
+ * The starter's rules that would hide files git already tracks (a models/ of .py files, a tracked
+ * test fixture.pt): each rule with the `!` exceptions after it, asked of git itself (`ls-files -i`,
+ * which applies them as .gitignore would). A git that cannot answer keeps every rule out.
+ */
+function heldRules(folder: string, lines: readonly string[]): { lines: string[]; example: string }[] {
+  const groups: string[][] = [];
+  for (const l of lines) {
+    if (!l || l.startsWith('#')) continue;
+    if (l.startsWith('!') && groups.length) (groups.at(-1) as string[]).push(l);
+    else groups.push([l]);
   }
-  return [...found].sort();
+  const inRepo = spawnSync('git', ['rev-parse', '--show-prefix'], { cwd: folder, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  if (inRepo.status !== 0) return [];
+  // Command-line patterns anchor at the repository's top; the .gitignore's, at this folder.
+  const prefix = inRepo.stdout.trim();
+  const anchored = (l: string): string => l.replace(/^(!?)\//, `$1/${prefix}`);
+  const held: { lines: string[]; example: string }[] = [];
+  for (const group of groups) {
+    // Only whether any matched: past the buffer (ENOBUFS) there were many.
+    const r = spawnSync('git', ['ls-files', '-z', '--cached', '--ignored', ...group.map((l) => `--exclude=${anchored(l)}`)], { cwd: folder, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 20 });
+    const first = r.stdout?.split('\0')[0];
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOBUFS' || r.status !== 0) held.push({ lines: group, example: first || 'files' });
+    else if (first) held.push({ lines: group, example: first });
+  }
+  return held;
 }
