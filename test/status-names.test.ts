@@ -54,6 +54,13 @@ describe('status NAME...', () => {
       expect(typo.exitCode, args.join(' ')).toBe(2);
       expect(typo.stderr).toContain("no pair has the tag 'nightli'; tags in the manifest: nightly");
     }
+    // The tag is there, but not on what the names or category pick: as much a typo.
+    for (const [args, said] of [[['status', 'never', '--tag', 'nightly', '--max-age', '1h'], 'none of the pairs named never has'], [['models', 'push', '--tag', 'nightly'], 'none of the models pairs has'], [['receipts', '--tag', 'nightli'], "no pair has the tag 'nightli'"]] as const) {
+      const r = await lab.cli([...args]);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(said);
+    }
+    expect(await lab.cli(['status', 'never', '--tag', 'nightly'])).toMatchObject({ stderr: expect.stringContaining("the tag 'nightly'; it is on data.fresh") });
   });
 
   it('an unknown name is a usage error (exit 2) naming the known pairs; nothing is printed as a table', async () => {

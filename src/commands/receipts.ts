@@ -1,5 +1,6 @@
 // `labsync receipts [NAME...]`: the receipts in .labsync/receipts, oldest first, one line each.
 import { UsageError, type ExitCode } from '../errors.js';
+import { selectPairs } from '../engine/select.js';
 import { readReceipts } from '../state/shard-runs.js';
 import { formatBytes } from '../util/duration.js';
 import { chalkFor, openManifest, type GlobalOptions } from './context.js';
@@ -11,6 +12,7 @@ export async function receiptsCommand(opts: GlobalOptions, names: readonly strin
   const known = new Set([...manifest.pairs.map((p) => p.name), ...all.map((r) => r.pair)]);
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length) throw new UsageError(`no pair named ${unknown.map((n) => `'${n}'`).join(', ')} in ${manifest.file} and no receipts for it`);
+  if (opts.tag) selectPairs(manifest, { names: names.filter((n) => manifest.pairs.some((p) => p.name === n)), tag: opts.tag });
   const rows = all.filter((r) => (!opts.tag || manifest.pairs.some((p) => p.name === r.pair && p.tags.includes(opts.tag as string))) && (!names.length || names.includes(r.pair)));
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ command: 'receipts', receipts: rows }, null, 2)}\n`);

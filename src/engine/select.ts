@@ -23,7 +23,15 @@ export function selectPairs(manifest: Manifest, selection: Selection): ResolvedP
     const tags = [...new Set(manifest.pairs.flatMap((p) => p.tags))].sort();
     throw new UsageError(`no pair has the tag '${selection.tag}'; tags in the manifest: ${tags.length ? tags.join(', ') : '(none)'}`);
   }
-  return pool.filter(
+  const chosen = pool.filter(
     (p) => (!selection.names.length || selection.names.includes(p.name)) && (!selection.tag || p.tags.includes(selection.tag)),
   );
+  // The tag is there, but not among the pairs the category or names pick: as much a typo (`data push
+  // --tag hourly` with only a models pair hourly ran nothing, exit 0; a health check passed on it).
+  if (selection.tag && !chosen.length) {
+    const narrowed = `${selection.category ?? ''}${selection.category ? ' ' : ''}pairs${selection.names.length ? ` named ${selection.names.join(', ')}` : ''}`;
+    const carriers = manifest.pairs.filter((p) => p.tags.includes(selection.tag as string)).map((p) => `${p.category}.${p.name}`);
+    throw new UsageError(`none of the ${narrowed} has the tag '${selection.tag}'; it is on ${carriers.join(', ')}`);
+  }
+  return chosen;
 }
