@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { which } from '../src/exec/which.js';
 import { pythonOf, REPO, TOOLS_BIN } from './harness/tools.js';
+import { until } from './harness/wait.js';
 
 const SCRIPT = join(REPO, 'scripts', 'ensure-tools.sh');
 const temps: string[] = [];
@@ -86,10 +87,21 @@ describe('ensure-tools.sh', () => {
     expect(r.stderr.split('\n')).toEqual([
       "labsync's demo needs tools this machine lacks. Install them, then run again:",
       // The packaged services kept from starting, as the root path does (policy-rc.d, removed after).
-      "  sudo sh -c 'p=/usr/sbin/policy-rc.d; made=0; [ -e $p ] || { printf \"#!/bin/sh\\nexit 101\\n\" > $p && chmod +x $p && made=1; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv; s=$?; [ $made = 1 ] && rm -f $p; exit $s'",
+      "  sudo sh -c 'p=/usr/sbin/policy-rc.d; made=0; trap \"[ \\$made = 1 ] && rm -f \\$p\" EXIT; trap \"exit 130\" INT TERM HUP; [ -e $p ] || { printf \"#!/bin/sh\\nexit 101\\n\" > $p && chmod +x $p && made=1; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv'",
       `  python3 -m venv --clear '${tools}/venvs/dvc' && '${tools}/venvs/dvc/bin/pip' install 'dvc[s3]' && mkdir -p '${tools}/bin' && ln -sf '${tools}/venvs/dvc/bin/dvc' '${tools}/bin/dvc'`,
     ]);
     expect(existsSync(tools)).toBe(false);
+    // The printed command, run (its policy-rc.d moved into the test's folder, apt-get a stand-in that
+    // hangs) and stopped as a Ctrl-C or a dropped session stops it: the file it made is gone.
+    const printed = (r.stderr.split('\n')[1] ?? '').replace(/^ {2}sudo sh -c '(.*)'$/, '$1').replaceAll('/usr/sbin/policy-rc.d', join(dir, 'policy-rc.d'));
+    writeFileSync(join(bin, 'apt-get'), '#!/bin/sh\nsleep 30\n', { mode: 0o755 });
+    for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+      const run = execa('sh', ['-c', printed], { env: { PATH: `${bin}:/usr/bin:/bin` }, extendEnv: false, reject: false });
+      await until('policy-rc.d made', () => existsSync(join(dir, 'policy-rc.d')), 10_000);
+      run.kill(signal);
+      expect((await run).exitCode).toBe(130);
+      expect(existsSync(join(dir, 'policy-rc.d')), signal).toBe(false);
+    }
   });
 
   it('as another user with tools missing, stops before building versitygw (minutes with go) so the install command comes at once', async () => {
