@@ -105,15 +105,31 @@ export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<E
   // and labsync's manifest cache are not the demo's to use or leave things in (a signing config failed
   // the setup; the caches outlived the demo).
   const top = mkdtempSync(join(tmpdir(), 'labsync-demo-'));
-  Object.assign(process.env, { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', DVC_SITE_CACHE_DIR: join(top, 'dvc-site'), LABSYNC_MANIFEST_CACHE: '0' });
+  // dvc's global and system config too: a user's `cache.dir` on a shared disk would get the demo's files.
+  Object.assign(process.env, {
+    GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', LABSYNC_MANIFEST_CACHE: '0',
+    DVC_SITE_CACHE_DIR: join(top, 'dvc-site'), DVC_GLOBAL_CONFIG_DIR: join(top, 'dvc-global'), DVC_SYSTEM_CONFIG_DIR: join(top, 'dvc-system'),
+  });
+  // However the demo ends: a second Ctrl-C exits at once (context.ts), and that still runs 'exit' listeners.
+  const removeTop = (): void => void (keep || rmSync(top, { recursive: true, force: true }));
+  process.once('exit', removeTop);
+  // Before a step traps signals (while the lab is built), a Ctrl-C is kept for the next step boundary
+  // instead of ending node with the folder left behind.
+  let stopped = false;
+  const stop = (): void => void (stopped = true);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
-    return await demoSteps(opts, keep, top);
+    return await demoSteps(opts, keep, top, () => stopped);
   } finally {
-    if (!keep) rmSync(top, { recursive: true, force: true });
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    removeTop();
+    process.off('exit', removeTop);
   }
 }
 
-async function demoSteps(opts: GlobalOptions, keep: boolean, top: string): Promise<ExitCode> {
+async function demoSteps(opts: GlobalOptions, keep: boolean, top: string, stopped: () => boolean): Promise<ExitCode> {
   const lab = await buildLab(top);
   const base: GlobalOptions = { ...opts, config: join(lab, 'labsync.yaml') };
   const plain = !useColor(opts);
@@ -142,11 +158,15 @@ async function demoSteps(opts: GlobalOptions, keep: boolean, top: string): Promi
   ];
   let ok = true;
   for (const step of steps) {
+    if (stopped()) {
+      say('demo: interrupted');
+      return 130;
+    }
     step.before?.();
     say(step.title);
     const code = await step.run();
     // Ctrl-C ends the demo, not only the step it came in.
-    if (code === 130) {
+    if (code === 130 || stopped()) {
       say('demo: interrupted');
       return 130;
     }
