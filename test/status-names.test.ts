@@ -112,6 +112,20 @@ describe('status NAME...', () => {
     expect(json<StatusDoc>(r).pairs.map((p) => p.name)).toEqual(['fresh', 'never']);
   }, 20_000);
 
+  it('with a split pair, status and check read only that pair\'s receipts (another pair\'s are never opened)', async () => {
+    const lab = twoPairs();
+    expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);
+    const dir = lab.path('.labsync/receipts');
+    const doc = JSON.parse(readFileSync(`${dir}/${readdirSync(dir)[0] as string}`, 'utf8')) as Record<string, unknown>;
+    for (const index of [0, 1]) writeFileSync(`${dir}/2099-01-01T00-00-0${index}.000Z-fresh.shard-${index}-of-2.json`, JSON.stringify({ ...doc, shard: { index, count: 2, run: 'r1' } }));
+    // Another pair's receipt that cannot be read at all (a FIFO blocks whoever opens it).
+    execFileSync('mkfifo', [`${dir}/2099-01-01T00-00-00.000Z-never.json`]);
+    const r = await lab.cli(['status', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(json<StatusDoc & { pairs: { shards?: { complete: boolean } }[] }>(r).pairs[0]?.shards).toMatchObject({ complete: true });
+    expect((await lab.cli(['check', 'fresh'])).exitCode).toBe(0);
+  }, 20_000);
+
   it('a pair whose remote was edited since its last run has no last run: --max-age is stale until the new remote was written', async () => {
     const lab = twoPairs();
     expect((await lab.cli(['data', 'push', 'fresh'])).exitCode).toBe(0);

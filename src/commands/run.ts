@@ -6,7 +6,7 @@ import type { Action, Category } from '../types.js';
 import { parseShard, shardFromEnv, type Shard } from '../engine/shard.js';
 import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
-import { anyShardReceipt, describeShardedRun, lastShardedRun, readReceipts } from '../state/shard-runs.js';
+import { describeShardedRun, lastShardedRun, readReceipts, shardedPairs } from '../state/shard-runs.js';
 import { mark } from '../util/trace.js';
 import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 
@@ -85,7 +85,9 @@ export function shardsFor(pairs: readonly ResolvedPair[], asked: Shard | undefin
 
 /** `check` also says when a split pair's last run is not whole: the comparison shows drift, this names the shards to rerun. */
 async function sayShardedRuns(root: string, pairs: readonly ResolvedPair[], emit: Emit): Promise<void> {
-  const receipts = (await anyShardReceipt(root).catch(() => true)) ? await readReceipts(root).catch(() => []) : [];
+  const split = await shardedPairs(root).catch(() => new Set<string>());
+  const mine = new Set(pairs.map((p) => p.name).filter((n) => split.has(n)));
+  const receipts = mine.size ? await readReceipts(root, mine).catch(() => []) : [];
   for (const p of pairs) {
     const s = lastShardedRun(receipts, p.name);
     if (s && !s.complete) emit({ kind: 'warning', pair: p.name, message: `the last split run (${s.run.slice(0, 12)}) is ${describeShardedRun(s)}; rerun those with --shard K/${s.count}` });

@@ -1,7 +1,7 @@
 // `labsync status [NAME...]`: each selected pair's last run, from .labsync/state.json.
 import { selectPairs } from '../engine/select.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
-import { anyShardReceipt, describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, type ShardedRun } from '../state/shard-runs.js';
+import { describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, shardedPairs, type ShardedRun } from '../state/shard-runs.js';
 import { endsKey, readState, sameEnds, type PairRecord } from '../state/store.js';
 import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
 import { chalkFor, openManifest, redactor, type GlobalOptions } from './context.js';
@@ -15,7 +15,10 @@ export async function statusCommand(opts: GlobalOptions, maxAge: string | undefi
   const state = await readState(manifest.root);
   // A split pair's last run is the union of its shards' receipts (shard-runs.ts), not the last shard's record.
   // Read only where some receipt is a shard's (a name scan): 20,000 receipts parsed took 3.3 s a status.
-  const receipts = pairs.some((p) => state.pairs[p.name]) && (await anyShardReceipt(manifest.root)) ? await readReceipts(manifest.root) : [];
+  // Only the selected pairs that ever ran split, and only their receipts.
+  const split = pairs.some((p) => state.pairs[p.name]) ? await shardedPairs(manifest.root) : new Set<string>();
+  const mine = new Set(pairs.map((p) => p.name).filter((n) => split.has(n)));
+  const receipts = mine.size ? await readReceipts(manifest.root, mine) : [];
   const now = Date.now();
   const redact = redactor();
   const rows = pairs.map((p) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeReceipt } from './receipts.js';
-import { anyShardReceipt, describeShardedRun, lastShardedRun, lastWholeSuccess, type ReadReceipt } from './shard-runs.js';
+import { describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, shardedPairs, type ReadReceipt } from './shard-runs.js';
 
 let seq = 0;
 function receipt(over: Partial<ReadReceipt> & { at: number }): ReadReceipt {
@@ -72,18 +72,23 @@ describe('lastWholeSuccess', () => {
   });
 });
 
-describe('anyShardReceipt', () => {
-  it("says whether a shard's receipt is there, from the file names alone", async () => {
+describe('shardedPairs and readReceipts by pair', () => {
+  it("tell the pairs with a shard's receipt from the file names alone, and read only the pairs asked for (a pair named as another's suffix apart)", async () => {
     const root = mkdtempSync(join(tmpdir(), 'labsync-shardnames-'));
     try {
-      expect(await anyShardReceipt(root)).toBe(false); // no receipts folder yet
+      expect(await shardedPairs(root)).toEqual(new Set()); // no receipts folder yet
       mkdirSync(join(root, '.labsync', 'receipts'), { recursive: true });
       const { file: _f, ...whole } = receipt({ at: 1 });
       await writeReceipt(root, '2026-01-01T00-00-01.000Z', whole);
-      expect(await anyShardReceipt(root)).toBe(false);
+      expect(await shardedPairs(root)).toEqual(new Set());
       const { file: _g, ...part } = receipt({ at: 2, ...shard(1, 'A') });
       await writeReceipt(root, '2026-01-01T00-00-02.000Z', part);
-      expect(await anyShardReceipt(root)).toBe(true);
+      const { file: _h, ...other } = receipt({ at: 3, pair: 'b-raw', ...shard(0, 'B') });
+      await writeReceipt(root, '2026-01-01T00-00-03.000Z', other);
+      expect(await shardedPairs(root)).toEqual(new Set(['raw', 'b-raw']));
+      expect((await readReceipts(root, new Set(['raw']))).map((r) => r.pair)).toEqual(['raw', 'raw']);
+      expect((await readReceipts(root, new Set(['b-raw']))).map((r) => r.pair)).toEqual(['b-raw']);
+      expect(await readReceipts(root)).toHaveLength(3);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -22,12 +22,28 @@ const isReceipt = (x: unknown): x is Receipt => {
   return shard === undefined || (typeof shard === 'object' && shard !== null && Number.isInteger(shard.index) && Number.isInteger(shard.count) && (shard.run === null || typeof shard.run === 'string'));
 };
 
-/** Every readable receipt, oldest first. A file that is not a receipt (half-copied, edited) is skipped, not fatal. */
-export async function readReceipts(root: string): Promise<ReadReceipt[]> {
+/** A receipt file's name (receipts.ts writeReceipt): `<stamp>-<pair>[.shard-K-of-N].json`. */
+const NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(?:\.\d+)?Z-(.+?)(\.shard-\d+-of-\d+)?\.json$/;
+
+async function receiptNames(root: string): Promise<string[]> {
+  return readdir(receiptsDir(root)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+}
+
+/**
+ * Every readable receipt, oldest first; with `pairs`, only those pairs' (by file name: a year of
+ * hourly runs of other pairs is not parsed). A file that is not a receipt (half-copied, edited) is
+ * skipped, not fatal.
+ */
+export async function readReceipts(root: string, pairs?: ReadonlySet<string>): Promise<ReadReceipt[]> {
   const dir = receiptsDir(root);
-  const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+  const names = await receiptNames(root);
   const out: ReadReceipt[] = [];
-  for (const file of names.filter((n) => n.endsWith('.json'))) {
+  const wanted = (n: string): boolean => {
+    if (!pairs) return n.endsWith('.json');
+    const m = NAME.exec(n);
+    return m !== null && pairs.has(m[1] as string);
+  };
+  for (const file of names.filter(wanted)) {
     try {
       const doc: unknown = JSON.parse(await readFile(join(dir, file), 'utf8'));
       if (isReceipt(doc)) out.push({ ...doc, file });
@@ -38,14 +54,14 @@ export async function readReceipts(root: string): Promise<ReadReceipt[]> {
   return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.file.localeCompare(b.file));
 }
 
-/**
- * Whether any receipt is a shard's (writeReceipt names those `….shard-K-of-N.json`): when none is,
- * no pair has a split run to speak of, and `check` reads no receipt at all (a year of hourly runs is
- * thousands of files).
- */
-export async function anyShardReceipt(root: string): Promise<boolean> {
-  const names = await readdir(receiptsDir(root)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
-  return names.some((n) => /\.shard-\d+-of-\d+\.json$/.test(n));
+/** The pairs with any shard receipt (by file name): only theirs are read to tell a split run. */
+export async function shardedPairs(root: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const n of await receiptNames(root)) {
+    const m = NAME.exec(n);
+    if (m?.[2]) out.add(m[1] as string);
+  }
+  return out;
 }
 
 const DONE = new Set(['ok', 'in_sync']);
