@@ -34,6 +34,8 @@ export function directTarget(remote: S3, env: Readonly<Record<string, string | u
   // Both set and different: which one aws-cli takes depends on its version, left to it. An empty value is none.
   const fromEnv = env.AWS_DEFAULT_REGION || undefined;
   if (!remote.region && env.AWS_REGION && fromEnv && env.AWS_REGION !== fromEnv) return { reason: 'AWS_REGION and AWS_DEFAULT_REGION name different regions (aws-cli v1 and v2 take different ones)' };
+  // AWS_REGION alone beside a region in the config file: v1 takes the file's, v2 the variable.
+  if (!remote.region && env.AWS_REGION && !fromEnv && /^\s*region\s*=/m.test(configText)) return { reason: 'AWS_REGION and a region in the aws config file (aws-cli v1 and v2 take different ones)' };
   const region = remote.region || fromEnv || env.AWS_REGION || undefined;
   // Without one aws-cli takes the config file's region, else signs for us-east-1.
   if (!region && /^\s*region\s*=/m.test(configText)) return { reason: 'a region from the aws config file' };
