@@ -84,6 +84,20 @@ describe.each(remotes)('drain to %s', (_label, remote, budget) => {
   });
 });
 
+describe('labsync drain and the host\'s SIGTERM', () => {
+  it('a SIGTERM while it drains (the spot reclaim it runs for) is told, and the drain goes on to the end: everything sent, the marker written', async () => {
+    const { lab, dest } = drainLab((l) => `{ type: local, path: "${l.outside('far')}" }`, '    bwlimit: 40K\n');
+    const run = lab.spawn(['drain', '--budget', '60s', '--json'], { env: { LABSYNC_DRAIN_BATCH: '1' } });
+    await until('the newest file arrived', () => existsSync(`${dest}/${NEWEST_FIRST[0]}`), 30_000);
+    // Not run.kill: execa follows its SIGTERM with a SIGKILL after 5 s.
+    process.kill(run.pid as number, 'SIGTERM');
+    const r = await run;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stderr)).toContain('SIGTERM: the drain goes on until its budget ends');
+    expect(entries(dest)).toEqual(['COMPLETE', ...NEWEST_FIRST.slice().reverse()]);
+  }, 90_000);
+});
+
 describe('drain while the folder changes', () => {
   it('a planned file deleted mid-drain (a trainer rotating checkpoints) is skipped, the rest still goes, the marker is written; a mirror\'s extras are said', async () => {
     const { lab, dest } = drainLab((l) => `{ type: local, path: "${l.outside('far')}" }`, '    bwlimit: 10K\n    delete: true\n');

@@ -114,10 +114,19 @@ function openLog(opts: GlobalOptions, root: string, redact: Redactor): { emit: E
   }
 }
 
-/** First SIGINT/SIGTERM: stop children gracefully and record. Second: kill everything now. */
-export function trapSignals(controller: AbortController, onFirst: (signal: NodeJS.Signals) => void): () => void {
+/**
+ * First SIGINT/SIGTERM: stop children gracefully and record. Second: kill everything now. `endure`: the
+ * first signal of that kind is only told (`onEndured`), not a stop (drain: SIGTERM is the host's end it runs for).
+ */
+export function trapSignals(controller: AbortController, onFirst: (signal: NodeJS.Signals) => void, o: { endure?: NodeJS.Signals; onEndured?: () => void } = {}): () => void {
   let count = 0;
+  let endured = false;
   const handler = (signal: NodeJS.Signals): void => {
+    if (signal === o.endure && !endured) {
+      endured = true;
+      o.onEndured?.();
+      return;
+    }
     count++;
     if (count === 1) {
       onFirst(signal);

@@ -66,7 +66,10 @@ export async function drainCommand(names: readonly string[], opts: GlobalOptions
   const redact = redactor();
   const { emit, close } = await reporters(opts, manifest.root, redact);
   const controller = new AbortController();
-  const untrap = trapSignals(controller, () => emit({ kind: 'warning', message: 'interrupted: stopping the drain (press Ctrl-C again to kill the transfers now)' }));
+  // The host's SIGTERM (a spot reclaim, a pod's end) is what a drain runs for: it goes on to its budget.
+  const untrap = trapSignals(controller, () => emit({ kind: 'warning', message: 'interrupted: stopping the drain (press Ctrl-C again to kill the transfers now)' }), {
+    endure: 'SIGTERM', onEndured: () => emit({ kind: 'warning', message: 'SIGTERM: the drain goes on until its budget ends (Ctrl-C, or another SIGTERM, stops it)' }),
+  });
   try {
     return await drainPairs({ manifest, pairs, opts, startedAt, budgetMs: ms }, emit, redact, controller.signal);
   } finally {
