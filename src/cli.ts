@@ -2,6 +2,7 @@
 // Exit codes are decided here and nowhere else (errors.ts: exitCodeFor).
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, formatIssue, LabsyncError, ManifestError } from './errors.js';
+import { makeRedactor } from './exec/redact.js';
 import type { GlobalOptions } from './commands/context.js';
 import { CATEGORIES } from './types.js';
 import { dropOutputWhenReaderGoes } from './ui/pipe.js';
@@ -220,10 +221,12 @@ function report(error: unknown, json: boolean): void {
   } else {
     lines.push(`labsync: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
-  process.stderr.write(`${lines.join('\n')}\n`);
+  // A manifest's message quotes the value it found, ${VAR}s expanded (a token in a remote URL): redacted as every output is.
+  const redact = makeRedactor(process.env);
+  process.stderr.write(`${redact(lines.join('\n'))}\n`);
   if (json) {
     const issues = error instanceof ManifestError ? error.issues : undefined;
-    process.stdout.write(`${JSON.stringify({ ok: false, error: error instanceof Error ? error.message : String(error), ...(issues ? { issues } : {}) }, null, 2)}\n`);
+    process.stdout.write(`${redact(JSON.stringify({ ok: false, error: error instanceof Error ? error.message : String(error), ...(issues ? { issues } : {}) }, null, 2))}\n`);
   }
 }
 

@@ -188,6 +188,17 @@ data:
     expect(gitignore).toContain('*.ckpt');
   }, 60_000);
 
+  it('a manifest error quoting a value with a secret in it (a ${TOKEN} expanded) shows it redacted, as text and as --json', async () => {
+    const secret = 'hf_PlantedSecret0123456789';
+    const lab = new Lab().manifest('version: 1\ndata:\n  - { name: a, local: a, remote: "/tmp/x-${HF_TOKEN}/raw" }\n');
+    for (const args of [['validate'], ['validate', '--json'], ['data', 'push']]) {
+      const r = await lab.cli(args, { env: { HF_TOKEN: secret } });
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.stderr + r.stdout).toContain('is neither NAME:SUBPATH');
+      expect(r.stderr + r.stdout, args.join(' ')).not.toContain(secret);
+    }
+  });
+
   it('a manifest that is not UTF-8 is refused at the first bad byte, by validate and by a run alike (a latin1 name became a folder named with U+FFFD)', async () => {
     const lab = new Lab();
     writeFileSync(lab.path('labsync.yaml'), Buffer.from('version: 1\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: a\n    local: donn\xe9es\n    remote: nas:a\n', 'latin1'));
