@@ -156,7 +156,9 @@ export function staleness(saved: PairPlan, now: PairPlan, labels: { source: stri
   const same = (a: readonly PlannedFile[], b: readonly PlannedFile[]): boolean =>
     a.length === b.length && a.every((f, i) => f.path === b[i]?.path && f.size === b[i]?.size && f.reason === b[i]?.reason);
   if (!same(saved.send, now.send) || !same(saved.replace, now.replace) || !same(saved.delete, now.delete)) {
-    return 'the sides match the plan\'s listings, yet this labsync plans them differently (made by another version?); nothing was changed. Make a new plan';
+    // The digests leave out content hashes (a side's cache may know more or less of them between runs):
+    // a file rewritten at its size and mtime plans differently while both listings look the same.
+    return 'the plan is stale: a file\'s content changed since it was made though its size and time did not (or another labsync version plans the sides differently); nothing was changed. Make a new plan';
   }
   return undefined;
 }
