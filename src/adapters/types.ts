@@ -174,7 +174,8 @@ export interface SnapshotSteps {
   /** The folder a run writes into, beside the snapshots, renamed when verified. */
   readonly incomplete: string;
   state(pair: ResolvedPair): Probe<SnapshotState>;
-  publish(pair: ResolvedPair, name: string): Command;
+  /** `partials`: the folder was written into before this transfer: rsync's leftover parts are removed first. */
+  publish(pair: ResolvedPair, name: string, partials?: boolean): Command;
   prune(pair: ResolvedPair, names: readonly string[]): Command;
   /** Makes an unfinished run's folder safe to write into again: no file in it shares an inode with a finished snapshot. */
   unlink(pair: ResolvedPair): Command;

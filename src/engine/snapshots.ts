@@ -139,7 +139,7 @@ export async function snapshotPush(pair: ResolvedPair, adapter: Adapter, o: Pair
   // Unverified, or differing: `latest` stays where it was; the folder is written into again next run.
   if (after.status !== 'ok') return after;
 
-  const publish = [steps.publish(pair, name)];
+  const publish = [steps.publish(pair, name, state.incomplete || moved.attempts > 1)];
   show(publish);
   const published = await attempt(publish, ctx);
   if (published.kind !== 'ok') return { ...after, ...stopped(published), changes };

@@ -30,7 +30,9 @@ describe('rsync snapshots', () => {
   });
 
   it('quotes the base folder, renames then swaps latest by rename, links to the previous snapshot relatively', () => {
-    const publish = publishCommand(pair, '2026-11-25T10-00-00.000Z');
+    // A folder written into before: its leftover parts are removed first; a fresh one's tree is not walked.
+    expect(publishCommand(pair, '2026-11-25T10-00-00.000Z', false).args[1]).not.toContain('find');
+    const publish = publishCommand(pair, '2026-11-25T10-00-00.000Z', true);
     expect(publish.tool).toBe('sh');
     expect(publish.args[1]).toContain(`cd -- '/nas/it'\\''s snaps' && find .labsync-incomplete -depth -type d -name .rsync-partial -exec rm -rf -- {} + && mv -- .labsync-incomplete '2026-11-25T10-00-00.000Z'`);
     expect(publish.args[1]).toMatch(/ln -s '2026-11-25T10-00-00.000Z' \.labsync-latest\.tmp && if mv --version >\/dev\/null 2>&1; then mv -T \.labsync-latest\.tmp latest; else mv -h \.labsync-latest\.tmp latest; fi$/);

@@ -48,16 +48,20 @@ export function unlinkCommand(pair: ResolvedPair): Command {
   return shell(pair, script, `unshare ${pair.name}'s unfinished snapshot from the finished ones`, true);
 }
 
-/** The finished folder gets its name, then `latest` moves to it: a new link renamed over the old one. */
-export function publishCommand(pair: ResolvedPair, name: string): Command {
+/**
+ * The finished folder gets its name, then `latest` moves to it: a new link renamed over the old one.
+ * `partials`: the folder was written into before (a stopped run's, or an attempt of this one): its
+ * leftover parts are looked for (a walk of the whole tree, so only then).
+ */
+export function publishCommand(pair: ResolvedPair, name: string, partials = true): Command {
   const tmp = '.labsync-latest.tmp';
   // GNU mv -T (BSD mv -h) renames over the link itself instead of moving into the folder it names;
   // only GNU mv answers --version.
   const swap = `if mv --version >/dev/null 2>&1; then mv -T ${tmp} ${LATEST}; else mv -h ${tmp} ${LATEST}; fi`;
   // rsync keeps an interrupted file's part in .rsync-partial/ to resume it, and protects that folder from
   // --delete: one whose file the source no longer has would be published inside the snapshot.
-  const partials = `find ${INCOMPLETE} -depth -type d -name .rsync-partial -exec rm -rf -- {} +`;
-  const script = `${enter(pair)} && ${partials} && mv -- ${INCOMPLETE} ${shQuote(name)} && rm -f ${tmp} && ln -s ${shQuote(name)} ${tmp} && ${swap}`;
+  const clean = `find ${INCOMPLETE} -depth -type d -name .rsync-partial -exec rm -rf -- {} +`;
+  const script = `${enter(pair)} && ${partials ? `${clean} && ` : ''}mv -- ${INCOMPLETE} ${shQuote(name)} && rm -f ${tmp} && ln -s ${shQuote(name)} ${tmp} && ${swap}`;
   return shell(pair, script, `snapshot ${name} of ${pair.name} as ${LATEST}`, true);
 }
 
