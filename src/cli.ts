@@ -2,7 +2,7 @@
 // Exit codes are decided here and nowhere else (errors.ts: exitCodeFor).
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, formatIssue, LabsyncError, ManifestError } from './errors.js';
-import { makeRedactor } from './exec/redact.js';
+import { makeRedactor, redactDeep } from './exec/redact.js';
 import type { GlobalOptions } from './commands/context.js';
 import { CATEGORIES } from './types.js';
 import { dropOutputWhenReaderGoes } from './ui/pipe.js';
@@ -226,7 +226,8 @@ function report(error: unknown, json: boolean): void {
   process.stderr.write(`${redact(lines.join('\n'))}\n`);
   if (json) {
     const issues = error instanceof ManifestError ? error.issues : undefined;
-    process.stdout.write(`${redact(JSON.stringify({ ok: false, error: error instanceof Error ? error.message : String(error), ...(issues ? { issues } : {}) }, null, 2))}\n`);
+    // Its values redacted, not its text: a secret-named variable holding `false` would have masked JSON's own words.
+    process.stdout.write(`${JSON.stringify(redactDeep({ ok: false, error: error instanceof Error ? error.message : String(error), ...(issues ? { issues } : {}) }, redact), null, 2)}\n`);
   }
 }
 

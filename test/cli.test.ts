@@ -197,6 +197,14 @@ data:
       expect(r.stderr + r.stdout).toContain('is neither NAME:SUBPATH');
       expect(r.stderr + r.stdout, args.join(' ')).not.toContain(secret);
     }
+    const doctor = await lab.cli(['doctor'], { env: { HF_TOKEN: secret } });
+    expect(doctor.stdout + doctor.stderr).not.toContain(secret);
+    // A value quoted cut short is redacted before it is cut; --json stays JSON whatever a secret-looking variable holds.
+    lab.manifest('version: 1\nremotes:\n  nas: "https://u:${HF_TOKEN}@example.com/path"\ndata: []\n');
+    const cut = await lab.cli(['validate', '--json'], { env: { HF_TOKEN: secret, TOKENIZERS_PARALLELISM: 'false', MY_PASSWORD: 'message' } });
+    expect(cut.exitCode).toBe(2);
+    expect(cut.stderr + cut.stdout).not.toContain(secret.slice(0, 12));
+    expect(JSON.parse(cut.stdout)).toMatchObject({ ok: false, issues: [expect.objectContaining({ message: expect.stringContaining('got the string') })] });
   });
 
   it('a manifest that is not UTF-8 is refused at the first bad byte, by validate and by a run alike (a latin1 name became a folder named with U+FFFD)', async () => {

@@ -83,7 +83,8 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
     manifest = openManifestToConnect(opts);
   } catch (error) {
     // doctor helps before a manifest exists; a broken one is still worth saying.
-    manifestNote = error instanceof LabsyncError ? error.message : String(error);
+    // A manifest's message quotes values with ${VAR}s expanded: redacted as every output is.
+    manifestNote = makeRedactor(process.env)(error instanceof LabsyncError ? error.message : String(error));
   }
   const wanted = needs(manifest);
   const programs: Program[] = [...TOOLS, 'ssh', 'slurm'];

@@ -11,6 +11,11 @@ describe('makeRedactor', () => {
     expect(redact('k=wJalr%2FXUtnFEMI%2BK7MDENG')).toBe('k=***');
     expect(redact('token tok-1234 used')).toBe('token *** used');
   });
+  it('keeps flags in secret-looking names (TOKENIZERS_PARALLELISM=false), which would mask ordinary words', () => {
+    const r = makeRedactor({ TOKENIZERS_PARALLELISM: 'false', HF_TOKEN_ENABLED: 'true', MY_SECRET: 'Off' });
+    expect(r('delete: false, verify: true, off')).toBe('delete: false, verify: true, off');
+  });
+
   it('keeps identifiers and too-short values', () => {
     expect(redact('id AKIDEXAMPLE at /root, ab')).toBe('id AKIDEXAMPLE at /root, ab');
   });

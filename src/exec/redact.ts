@@ -2,7 +2,9 @@
 
 const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|(^|_)PASS$|_KEY$|CREDENTIAL)/i;
 /** Names that look secret but hold identifiers, not secrets. */
-const NOT_SECRET = new Set(['AWS_ACCESS_KEY_ID']);
+const NOT_SECRET = new Set(['AWS_ACCESS_KEY_ID', 'TOKENIZERS_PARALLELISM']);
+/** Values no secret has, though a secret-looking name may hold them (a flag): masking them would mask the words. */
+const NOT_A_SECRET_VALUE = /^(true|false|yes|no|on|off|none|null)$/i;
 const MIN_SECRET_LENGTH = 4;
 export const MASK = '***';
 
@@ -27,7 +29,7 @@ export function makeRedactor(...envs: ReadonlyArray<Readonly<Record<string, stri
   const values = new Set<string>();
   for (const env of envs) {
     for (const [name, value] of Object.entries(env)) {
-      if (!value || value.length < MIN_SECRET_LENGTH || !isSecretName(name)) continue;
+      if (!value || value.length < MIN_SECRET_LENGTH || !isSecretName(name) || NOT_A_SECRET_VALUE.test(value)) continue;
       values.add(value);
       values.add(encodeURIComponent(value));
     }

@@ -1,6 +1,7 @@
 // Zod's issues, said in the manifest's terms and located in the file.
 import type { z } from 'zod';
 import type { ManifestIssue } from '../errors.js';
+import type { Redactor } from '../exec/redact.js';
 import { CATEGORIES } from '../types.js';
 import { KNOWN_KEYS_TAG } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -29,11 +30,15 @@ export function fieldName(path: Path): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function describe(value: unknown): string {
+/** `redact` first, then cut: a token cut short would no longer be recognised as the secret it is. */
+function describe(value: unknown, redact: Redactor): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+  if (typeof value === 'string') {
+    const shown = redact(value);
+    return `the string '${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown}'`;
+  }
   return `${typeof value} ${String(value)}`;
 }
 
@@ -46,7 +51,7 @@ export function issueAt(parsed: ParsedYaml, path: Path, message: string, key?: s
   return { file: parsed.file, line, col, ...(label ? { pair: label } : {}), message: text };
 }
 
-export function zodIssues(parsed: ParsedYaml, value: unknown, error: z.ZodError): ManifestIssue[] {
+export function zodIssues(parsed: ParsedYaml, value: unknown, error: z.ZodError, redact: Redactor = (t) => t): ManifestIssue[] {
   const out: ManifestIssue[] = [];
   for (const issue of error.issues) {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
@@ -64,7 +69,7 @@ export function zodIssues(parsed: ParsedYaml, value: unknown, error: z.ZodError)
       continue;
     }
     if (issue.code === 'invalid_type') {
-      let message = `expected ${issue.expected}, got ${describe(actual)}`;
+      let message = `expected ${issue.expected}, got ${describe(actual, redact)}`;
       if (issue.expected === 'boolean' && typeof actual === 'string' && YAML11_BOOLEANS.has(actual.toLowerCase())) {
         message += ' (YAML 1.2 reads yes/no/on/off as text: write true or false)';
       }
@@ -72,7 +77,7 @@ export function zodIssues(parsed: ParsedYaml, value: unknown, error: z.ZodError)
       continue;
     }
     if (issue.code === 'invalid_value' && issue.message.startsWith('Invalid')) {
-      out.push(issueAt(parsed, path, `${describe(actual)} is not one of: ${issue.values.map(String).join(', ')}${didYouMean(String(actual), issue.values.map(String))}`));
+      out.push(issueAt(parsed, path, `${describe(actual, redact)} is not one of: ${issue.values.map(String).join(', ')}${didYouMean(String(actual), issue.values.map(String))}`));
       continue;
     }
     out.push(issueAt(parsed, path, issue.message.replace(/^Invalid input: /, '')));

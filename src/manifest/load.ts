@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { ManifestError, type ManifestIssue } from '../errors.js';
+import { makeRedactor } from '../exec/redact.js';
 import { CATEGORIES, type Manifest, type ResolvedPair } from '../types.js';
 import { expandEnv } from './expand.js';
 import { issueAt, zodIssues } from './issues.js';
@@ -28,7 +29,7 @@ export function loadManifestText(text: string, file: string, env: NodeJS.Process
     ...expanded.missing.map((m) => issueAt(parsed, m.path, `environment variable ${m.name} is not set (give a default with \${${m.name}:-value})`)),
   ];
   const result = schemas().manifestSchema.safeParse(expanded.value);
-  if (!result.success) all.push(...zodIssues(parsed, expanded.value, result.error));
+  if (!result.success) all.push(...zodIssues(parsed, expanded.value, result.error, makeRedactor(env)));
   all.push(...checkRules(parsed, ruleInput(expanded.value)));
   if (all.length || !result.success) throw new ManifestError(all.sort((a, b) => a.line - b.line || a.col - b.col));
 
