@@ -92,6 +92,8 @@ export interface ResolvedPair {
   readonly remoteLabel: string;
   readonly mode: Mode;
   readonly delete: boolean;
+  /** `delete` was not written for this mlflow pair: it is a push's default (a version is the whole folder), never a pull's. */
+  readonly deleteByDefault?: boolean;
   readonly maxDelete: MaxDelete;
   readonly backup: boolean;
   readonly bwlimit?: string;

@@ -89,6 +89,12 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     const kept = await old.cli(['models', 'pull', '--json']);
     expect(kept.exitCode, kept.stdout + kept.stderr).toBe(0);
     expect(readFileSync(old.path('models/clf/notes.txt'), 'utf8')).toBe('mine');
+    // The same for `models pull` of the push pair itself (one pair, pushed on one machine, pulled on others).
+    a.write(a.path('models/clf/notes.txt'), 'also mine');
+    const pulledHere = await a.cli(['models', 'pull', '--json']);
+    expect(pulledHere.exitCode, pulledHere.stdout + pulledHere.stderr).toBe(0);
+    expect(json<Doc>(pulledHere).pairs[0]?.changes?.delete ?? []).toEqual([]);
+    expect(readFileSync(a.path('models/clf/notes.txt'), 'utf8')).toBe('also mine');
   });
 
   it('dry run lists the files and registers nothing', async () => {

@@ -86,8 +86,9 @@ function heldRules(folder: string, lines: readonly string[]): { lines: string[];
   const inRepo = spawnSync('git', ['rev-parse', '--show-prefix'], { cwd: folder, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   if (inRepo.status !== 0) return [];
   // Command-line patterns anchor at the repository's top; the .gitignore's, at this folder.
-  const prefix = inRepo.stdout.trim();
-  const anchored = (l: string): string => l.replace(/^(!?)\//, `$1/${prefix}`);
+  // Only the line's end trimmed (a folder may begin with a space), its glob characters taken literally.
+  const prefix = inRepo.stdout.replace(/\n$/, '').replace(/[\\*?[\]]/g, '\\$&');
+  const anchored = (l: string): string => l.replace(/^(!?)\//, (_m, bang: string) => `${bang}/${prefix}`);
   const held: { lines: string[]; example: string }[] = [];
   for (const group of groups) {
     // Only whether any matched: past the buffer (ENOBUFS) there were many.

@@ -31,6 +31,13 @@ import { underRemoteLock } from './remote-lock.js';
 import { mark } from '../util/trace.js';
 import { withAwsPartSize } from './aws-part-size.js';
 
+/** An mlflow pair's unwritten `delete` follows the run's direction: `models pull` of a push pair deletes no local file. */
+function deletesAsDirected(pair: ResolvedPair, o: PairRunOptions): ResolvedPair {
+  if (!pair.deleteByDefault) return pair;
+  const push = directionOf(pair, o.action) === 'push';
+  return pair.delete === push ? pair : { ...pair, delete: push };
+}
+
 async function body(asWritten: ResolvedPair, adapter: Adapter, o: PairRunOptions, commands: string[]): Promise<Body> {
   const direction = directionOf(asWritten, o.action);
   // Strings are lines already formatted (labsync's own S3 listing, exec/s3-list.ts).
@@ -69,7 +76,7 @@ async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
 }
 
 export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Promise<PairResult> {
-  const pair = withAwsPartSize(inManifest, process.env);
+  const pair = deletesAsDirected(withAwsPartSize(inManifest, process.env), o);
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   o.emit({ kind: 'pair_start', pair: { name: pair.name, category: pair.category, tool: pair.tool, action: o.action, source: pair.source } });

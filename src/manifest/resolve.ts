@@ -145,6 +145,7 @@ export function resolvePair(
     // A model version is a snapshot of the whole folder: a file removed here is absent from the next one.
     // Not a pull's default: it would delete files of the user's that the version does not hold.
     delete: pick('delete') ?? mlflowPush,
+    ...(tool === 'mlflow' && pick('delete') === undefined ? { deleteByDefault: true } : {}),
     maxDelete: parseMaxDelete(pick('max_delete') ?? DEFAULTS.maxDelete),
     backup: raw.snapshots ? false : (pick('backup') ?? false),
     ...(raw.bwlimit !== undefined || defaults.bwlimit !== undefined ? { bwlimit: String(pick('bwlimit')) } : {}),
