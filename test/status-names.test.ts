@@ -1,8 +1,11 @@
 // `labsync status NAME...` and `--tag`: the same selection as every other command, --max-age over it.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
+import { sshRemote, type SshHost } from './harness/sshd.js';
+
+const ssh = inject('sshHost');
 
 interface StatusDoc { ok: boolean; pairs: { name: string; stale: boolean; lastRun: { status: string } | null }[] }
 
@@ -149,6 +152,16 @@ describe('status NAME...', () => {
     const r = await lab.cli(['status', 'fresh', '--max-age', '1h', '--json']);
     expect(r.exitCode, r.stdout).toBe(1);
     expect(json<StatusDoc>(r).pairs[0]).toMatchObject({ name: 'fresh', stale: true, lastRun: null });
+  });
+
+  it.skipIf(!ssh)('an ssh pair (its connection kept between runs, as by default) has its last run: the kept connection is not where the remote is', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\nremotes:\n  gpu: ${sshRemote(ssh as SshHost, lab.outside('far'))}\ndata:\n  - { name: raw, local: raw, remote: "gpu:raw" }\n`);
+    lab.write(lab.path('raw/a.csv'), 'a\n');
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    const r = await lab.cli(['status', '--max-age', '1h', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<StatusDoc>(r).pairs[0]).toMatchObject({ name: 'raw', stale: false, lastRun: { status: 'ok' } });
   });
 
   it('the state file keeps no secret of the remote\'s words (a token in a URL or path is redacted before its ends are kept)', async () => {

@@ -6,7 +6,9 @@ import type { Action, Category } from '../types.js';
 import { parseShard, shardFromEnv, type Shard } from '../engine/shard.js';
 import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
+import type { Redactor } from '../exec/redact.js';
 import { describeShardedRun, lastShardedRun, readReceipts, shardedPairs } from '../state/shard-runs.js';
+import { endsKey, sameEnds } from '../state/store.js';
 import { mark } from '../util/trace.js';
 import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 
@@ -34,7 +36,7 @@ export async function runCommand(category: Category | undefined, action: string,
   const controller = new AbortController();
   const untrap = trapSignals(controller, () => emit({ kind: 'warning', message: 'interrupted: stopping running transfers (press Ctrl-C again to kill them now)' }));
   try {
-    if (action === 'check') await sayShardedRuns(manifest.root, pairs, emit);
+    if (action === 'check') await sayShardedRuns(manifest.root, pairs, emit, redact);
     const result = await runPairs(
       {
         command: [category, action].filter(Boolean).join(' '),
@@ -84,12 +86,14 @@ export function shardsFor(pairs: readonly ResolvedPair[], asked: Shard | undefin
 }
 
 /** `check` also says when a split pair's last run is not whole: the comparison shows drift, this names the shards to rerun. */
-async function sayShardedRuns(root: string, pairs: readonly ResolvedPair[], emit: Emit): Promise<void> {
+async function sayShardedRuns(root: string, pairs: readonly ResolvedPair[], emit: Emit, redact: Redactor): Promise<void> {
   const split = await shardedPairs(root).catch(() => new Set<string>());
   const mine = new Set(pairs.map((p) => p.name).filter((n) => split.has(n)));
   const receipts = mine.size ? await readReceipts(root, mine).catch(() => []) : [];
   for (const p of pairs) {
-    const s = lastShardedRun(receipts, p.name);
+    // Only runs of the ends the pair has now (a remote edited since: its old shards are no one's to rerun).
+    const ends = endsKey(p, redact);
+    const s = lastShardedRun(receipts.filter((r) => sameEnds(r, ends)), p.name);
     if (s && !s.complete) emit({ kind: 'warning', pair: p.name, message: `the last split run (${s.run.slice(0, 12)}) is ${describeShardedRun(s)}; rerun those with --shard K/${s.count}` });
   }
 }

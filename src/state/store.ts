@@ -33,8 +33,26 @@ export interface PairRecord {
  * written as <root> (the project moved, or reached through a link, is the same pair).
  */
 export function endsKey(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, redact: Redactor): string {
-  const here = (s: string): string => s.split(pair.root).join('<root>');
-  return createHash('sha256').update(JSON.stringify([here(pair.local), here(redact(JSON.stringify(pair.remote)))])).digest('hex').slice(0, 32);
+  // Only at a path's boundary: /data/proj-archive is not <root>-archive of /data/proj.
+  const here = (s: string): string => (s === pair.root ? '<root>' : s.startsWith(`${pair.root}/`) ? `<root>${s.slice(pair.root.length)}` : s);
+  const where = whereOf(pair.remote).map((v) => (typeof v === 'string' ? here(redact(v)) : v));
+  return createHash('sha256').update(JSON.stringify([here(pair.local), ...where])).digest('hex').slice(0, 32);
+}
+
+/**
+ * What says where a remote is, by kind: not how it is reached (identity, ssh options, the kept
+ * connection's socket and digest a run adds, credentials), which may change without moving it.
+ */
+function whereOf(r: ResolvedPair['remote']): readonly unknown[] {
+  switch (r.type) {
+    case 'local': return [r.type, r.path];
+    case 'ssh': return [r.type, r.user ?? '', r.host, r.port ?? 22, r.path];
+    case 's3': return [r.type, r.endpoint ?? '', r.region ?? '', r.bucket, r.prefix];
+    case 'rclone': return [r.type, r.remote, r.path, JSON.stringify(r.config ?? {})];
+    case 'git': return [r.type, r.url];
+    case 'mlflow': return [r.type, r.trackingUri, r.model, r.experiment];
+    case 'hf': return [r.type, r.repo, r.repoType, r.revision, r.path];
+  }
 }
 
 /** Whether a record was made for these ends (a record from before ends were kept, or kept in another form, counts). */
