@@ -28,28 +28,20 @@ describe('what a bisync pair held after its last sync', () => {
     expect(listedFiles('# bisync listing v1\n')).toBe(0);
   });
 
-  it('only the session of the pair\'s own two paths: one a folder moved or a remote edited left beside it is not this pair\'s', () => {
+  it('the newest complete session of the workdir: a folder moved or a remote edited leaves an older one beside it', () => {
     const { pair, put } = workdir();
     expect(lastSynced(pair)).toBeUndefined();
-    put('data_old_proj..nas_x.path1.lst', 1000, '2026-01-01');
-    put('data_old_proj..nas_x.path2.lst', 1000, '2026-01-01');
+    put('data_old_proj..remote_x.path1.lst', 1000, '2026-01-01');
+    put('data_old_proj..remote_x.path2.lst', 1000, '2026-01-01');
     put('home_u_new_proj..remote_x.path1.lst', 10, '2026-06-01');
     put('home_u_new_proj..remote_x.path2.lst', 12, '2026-06-01');
-    expect(lastSynced(pair)).toBeUndefined();
-    put('home_u_new_proj..nas_x.path1.lst', 10, '2026-05-01');
-    put('home_u_new_proj..nas_x.path2.lst-dry', 12, '2026-05-01');
-    // Half a session (path2 gone, a dry run's leftover) is none rclone can sync from.
-    expect(lastSynced(pair)).toBeUndefined();
-    put('home_u_new_proj..nas_x.path2.lst', 12, '2026-05-01');
     expect(lastSynced(pair)).toBe(12);
-  });
-
-  it('a remote rclone may name otherwise (inline options): the newest complete session of the workdir', () => {
-    const { pair, put } = workdir();
-    const inline = { ...pair, tool: 'rclone', remote: { type: 'rclone', remote: ':s3,provider=Other', path: 'bucket/x', config: {} } } as unknown as ResolvedPair;
-    put('whatever..s3_bucket_x.path1.lst', 3, '2026-01-01');
-    put('whatever..s3_bucket_x.path2.lst', 3, '2026-01-01');
-    expect(lastSynced(inline)).toBe(3);
+    // Half a session (path2 gone) is none rclone can sync from.
+    put('zzz_newest..remote_x.path1.lst', 5, '2026-07-01');
+    expect(lastSynced(pair)).toBe(12);
+    // Dry-run and error leftovers never count.
+    put('zzz_newest..remote_x.path2.lst-dry', 5, '2026-07-01');
+    expect(lastSynced(pair)).toBe(12);
   });
 
   it('rclone\'s own session of the pair\'s two paths when it is there, even beside a newer one of other paths', () => {
@@ -66,8 +58,8 @@ describe('what a bisync pair held after its last sync', () => {
 
   it('listings set aside as .lst-old count only where rclone recovers from them (>= 1.66, --recover)', () => {
     const { pair, put } = workdir();
-    put('home_u_new_proj..nas_x.path1.lst-old', 7, '2026-01-01');
-    put('home_u_new_proj..nas_x.path2.lst-old', 7, '2026-01-01');
+    put('a..b.path1.lst-old', 7, '2026-01-01');
+    put('a..b.path2.lst-old', 7, '2026-01-01');
     expect(lastSynced(pair)).toBeUndefined();
     expect(lastSynced(pair, true)).toBe(7);
   });

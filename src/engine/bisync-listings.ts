@@ -15,7 +15,8 @@ export const listedFiles = (text: string): number => text.split('\n').filter((l)
  * listing of both sides (a first run, or listings lost or set aside after a failure): then a dry run
  * would read leftovers of an earlier dry run (`.lst-dry`) and the run itself needs --resync.
  * The workdir is the pair's, but rclone names listings by its two paths: a folder moved or a remote
- * edited leaves an earlier session's listings beside the current one, which are not this pair's. `recovers` (rclone ≥ 1.66 with --recover): a session whose listings were
+ * edited leaves an earlier session's listings beside the current one. The newest complete session is
+ * the one rclone last synced. `recovers` (rclone ≥ 1.66 with --recover): a session whose listings were
  * set aside as `.lst-old` is one rclone picks up from.
  */
 export function lastSynced(pair: ResolvedPair, recovers = false): number | undefined {
@@ -27,16 +28,12 @@ export function lastSynced(pair: ResolvedPair, recovers = false): number | undef
     return undefined;
   }
   const suffixes = recovers ? ['', '-old'] : [''];
-  // rclone's own name for this pair's session. Another session in the workdir is another pair of paths
-  // (a remote edited since: its counts are not this one's, and rclone wants --resync). Only where rclone
-  // may name the path otherwise than computed here (a remote with inline options, `:s3,…:` or
-  // `name,opt=…:`) is the newest complete session taken instead.
-  const path2 = location(pair.remote).path;
-  const own = sessionName(pair.local, path2);
+  // rclone's own name for this pair's session, where it can be told; else (a path rclone writes
+  // otherwise than computed here) the newest complete session.
+  const own = sessionName(pair.local, location(pair.remote).path);
   const mine = names.filter((n) => n.startsWith(`${own}.path`));
-  const told = !/^[^:/]*,|^:/.test(path2);
   let best: { mtimeMs: number; files: number } | undefined;
-  for (const name of mine.length || told ? mine : names) {
+  for (const name of mine.length ? mine : names) {
     const m = /^(.*)\.path1\.lst(-old)?$/.exec(name);
     if (!m || !suffixes.includes(m[2] ?? '')) continue;
     const other = join(dir, `${m[1]}.path2.lst${m[2] ?? ''}`);
