@@ -214,13 +214,17 @@ describe('snapshots, bad input', () => {
     // What a push stopped mid-file leaves: hard links to the last snapshot, and rsync's part of a file since deleted here.
     execFileSync('cp', ['-al', join(snapsDir(lab), first as string), join(snapsDir(lab), '.labsync-incomplete')]);
     lab.write(join(snapsDir(lab), '.labsync-incomplete', '.rsync-partial', 'gone.bin'), 'part of a file');
+    // rsync's partial folder is per folder: one in a subfolder too (its file deleted here since).
+    lab.write(lab.path('models/sub/b.ckpt'), 'B');
+    lab.write(join(snapsDir(lab), '.labsync-incomplete', 'sub', '.rsync-partial', 'gone2.bin'), 'part of another');
     chmodSync(lab.path('models/a.ckpt'), 0o600);
     const r = await push(lab);
     expect(r.status, r.error ?? '').toBe('ok');
     const second = r.snapshot as string;
     expect(statSync(join(snapsDir(lab), first as string, 'a.ckpt')).mode & 0o777).toBe(0o644);
     expect(statSync(join(snapsDir(lab), second, 'a.ckpt')).mode & 0o777).toBe(0o600);
-    expect(readdirSync(join(snapsDir(lab), second)).sort()).toEqual(['a.ckpt']);
+    expect(readdirSync(join(snapsDir(lab), second)).sort()).toEqual(['a.ckpt', 'sub']);
+    expect(readdirSync(join(snapsDir(lab), second, 'sub'))).toEqual(['b.ckpt']);
   });
 
   it('a snapshot dated after this run (a clock ahead elsewhere) stops the pruning, said in a warning; nothing recent is removed', async () => {

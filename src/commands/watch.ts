@@ -21,7 +21,7 @@ import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
 
-const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '/.rsync-partial/', '/.git/', '/.dvc/cache/'];
+const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '.rsync-partial/', '/.git/', '/.dvc/cache/'];
 
 interface WatchState { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
 

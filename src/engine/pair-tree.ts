@@ -7,8 +7,12 @@ import { walkTree } from '../verify/hash-tree.js';
 
 export const cacheDir = (pair: ResolvedPair): string => stateCacheDir(pair.root);
 
-/** Excludes as every tool applies them, plus labsync's own folders (and rsync's partials) at the top of a tree. */
-export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, ...ownExcludes(pair), '/.rsync-partial/'];
+/**
+ * Excludes as every tool applies them, plus labsync's own folders at the top of a tree and rsync's
+ * partials in any folder (its --partial-dir is relative: an interrupted file in sub/ leaves sub/.rsync-partial/,
+ * which rsync protects from --delete; counted as data, a snapshot whose file was deleted since stayed in drift).
+ */
+export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, ...ownExcludes(pair), '.rsync-partial/'];
 
 /** The pair's local files (for counting a destination the tool cannot count). */
 export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
