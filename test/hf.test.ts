@@ -176,7 +176,12 @@ ${o.extra ?? ''}`;
     same.write(same.path('models/release/README.md'), '# main\n').write(same.path('models/release/old.bin'), 'old');
     const quiet = await cli(same, ['models', 'push', '--json']);
     expect(quiet.exitCode, quiet.stdout + quiet.stderr).toBe(0);
-    expect(quiet.stderr + quiet.stdout).toMatch(/feature is not made yet at .*nothing was pushed, so the branch was not made/);
+    expect(quiet.stderr + quiet.stdout).toMatch(/the branch feature is not made yet at .*nothing was pushed, so it was not made/);
+    // check and status say the branch is not there, though its files would match.
+    const checked = await cli(same, ['check', '--json']);
+    expect(checked.exitCode, checked.stdout).toBe(4);
+    expect(json<Doc>(checked).pairs[0]?.error).toMatch(/the branch feature is not made yet/);
+    expect((await cli(same, ['models', 'status'])).exitCode).toBe(4);
   });
 
   it('delete: true over max_delete is refused with nothing removed; under it the deletions ride in the same commit', async () => {

@@ -239,9 +239,15 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     // What a failed alias call leaves: the version, no alias.
     const gone = await fetch(`${server.uri}/api/2.0/mlflow/registered-models/alias`, { method: 'DELETE', body: JSON.stringify({ name: model, alias: 'champion' }), headers: { 'content-type': 'application/json' } });
     expect(gone.ok, await gone.text()).toBe(true);
+    // check and status say so; the files themselves are not called changed.
+    const checked = await a.cli(['check', '--json']);
+    expect(checked.exitCode, checked.stdout).toBe(4);
+    expect(json<Doc>(checked).pairs[0]?.error).toMatch(/the alias @champion is not set/);
+    expect((await a.cli(['models', 'status'])).exitCode).toBe(4);
     const again = await a.cli(['models', 'push', '--json']);
     expect(again.exitCode, again.stdout + again.stderr).toBe(0);
     expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', record: { model, version: 2, alias: 'champion' } });
+    expect((await a.cli(['check'])).exitCode).toBe(0);
     const at = async (): Promise<string> => (await mlflowApi<{ model_version: { version: string } }>(server, 'GET', 'registered-models/alias', { name: model, alias: 'champion' })).model_version.version;
     expect(await at()).toBe('2');
     // Rolled back by hand to version 1: an unchanged folder's push leaves it there and registers nothing.

@@ -128,9 +128,11 @@ export type RemoteList = TreeList | Lister;
  * A remote listing; `revision`: the commit it was taken at, where the remote has commits (hf): the
  * receipt records it. `version`: what else names the listed content (mlflow's version number): a saved
  * plan goes stale when it moves, though a new version's files may list with the same names and sizes.
- * `unmade`: the branch a push names is not there yet (hf): the listing is of the branch it is made from.
+ * `unset`: what the remote lacks though the files list as they should (hf: the branch is not made yet,
+ * listed as the branch it is made from; mlflow: the pair's alias is not set): `status` and `check` say
+ * drift, and a push with nothing to send still runs where `pushSets` (it registers the folder again).
  */
-export type RemoteEntries = readonly Entry[] & { readonly revision?: string; readonly version?: string; readonly unmade?: string };
+export type RemoteEntries = readonly Entry[] & { readonly revision?: string; readonly version?: string; readonly unset?: string; readonly pushSets?: boolean };
 
 /** How a plan is carried out beyond its files, where the engine knows more than the plan. */
 export interface TransferHow {

@@ -66,6 +66,8 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
     // Both sides at once: the local walk (and any hashing) overlaps the server's answer.
     const [remote, listed] = await Promise.all([remoteListing(lister, ctx, show), localListing(pair, mode === 'size' ? {} : lister.local, ctx, hashed, full)]);
     if ('stop' in remote) return remote;
+    // The files may match, yet what the pair names is not there (a branch not made, an alias not set).
+    if (remote.unset) return { stop: { status: 'drift', error: `${remote.unset} at ${pair.remoteLabel}` } };
     const local = await withBlobIds(pair, listed, remote.value, hashed);
     // The remote's checksums come with its listing: nothing is read there (but for S3 objects whose
     // ETag proves nothing, whose stored checksums compareS3 reads one by one, and their local files).

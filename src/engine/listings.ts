@@ -43,7 +43,7 @@ export const hasDigest = (want: Lister['local']): boolean => Boolean(want.md5 ||
  * aws-cli would (s3-direct.ts); else, or when that fails in any way, by the tool, whose retries and
  * error messages then apply. `show` receives what was run, as the pair's commands.
  */
-export async function remoteListing(lister: Lister, ctx: AttemptContext, show: Show = () => undefined): Promise<{ value: Listing; outputs: readonly ToolOutput[]; revision?: string; unmade?: string } | { stop: Body }> {
+export async function remoteListing(lister: Lister, ctx: AttemptContext, show: Show = () => undefined): Promise<{ value: Listing; outputs: readonly ToolOutput[]; revision?: string; unset?: string; pushSets?: boolean } | { stop: Body }> {
   const direct = await listDirect(lister, ctx);
   if (direct?.entries) {
     show([direct.shown as string]);
@@ -59,9 +59,10 @@ export async function remoteListing(lister: Lister, ctx: AttemptContext, show: S
   const value = listingOf(unexcluded(ctx.pair, got.value));
   // A listing's digest leaves out sha256s (the local side's come from a cache); where the remote has
   // commits (hf) or versions (mlflow), that name stands for the content, so a saved plan goes stale when it moves.
-  const names = got.value.revision ?? (got.value.version === undefined ? undefined : `version ${got.value.version}`);
+  const named = got.value.revision ?? (got.value.version === undefined ? undefined : `version ${got.value.version}`);
+  const names = got.value.unset ? `${named ?? ''}\0${got.value.unset}` : named;
   const digest = names ? createHash('sha256').update(`${value.digest}\0${names}`).digest('hex') : value.digest;
-  return { value: { ...value, digest }, outputs: got.outputs, ...(got.value.revision ? { revision: got.value.revision } : {}), ...(got.value.unmade ? { unmade: got.value.unmade } : {}) };
+  return { value: { ...value, digest }, outputs: got.outputs, ...(got.value.revision ? { revision: got.value.revision } : {}), ...(got.value.unset ? { unset: got.value.unset, pushSets: Boolean(got.value.pushSets) } : {}) };
 }
 
 /**

@@ -60,7 +60,7 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   const wholeChanges = changesOf(whole);
   const pending = wholeChanges.transfer.length + wholeChanges.delete.length;
 
-  if (o.action === 'status') return { status: pending ? 'drift' : 'in_sync', changes: wholeChanges };
+  if (o.action === 'status') return { status: pending || remote.unset ? 'drift' : 'in_sync', changes: wholeChanges, ...(remote.unset && !pending ? { error: `${remote.unset} at ${pair.remoteLabel}` } : {}) };
   if (o.shardRun) o.shardRun.run = runFingerprint(direction, pair.delete, source.entries);
   // A key that names no file inside the local folder (`x/../../.bashrc`): joined to it, it would climb out
   // or land on another file. Said, and nothing pulled, rather than written where it points.
@@ -79,10 +79,12 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   let attempts = 1;
   const warnings: string[] = [];
   let movedBy: 'labsync-s3' | undefined;
-  // A branch not made yet whose base already equals the folder: nothing is sent, so nothing makes it.
-  if (isEmptyPlan(whole) && remote.unmade) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unmade} is not made yet at ${pair.remoteLabel}, and the folder equals main, which it would start from: nothing was pushed, so the branch was not made` });
+  // Nothing to send, yet the remote lacks something a push makes (an alias not set): the push runs.
+  // One it does not make (a branch not made yet, whose base equals the folder) is said.
+  const sets = direction === 'push' && isEmptyPlan(whole) && remote.unset !== undefined && remote.pushSets === true;
+  if (direction === 'push' && isEmptyPlan(whole) && remote.unset && !remote.pushSets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}, and the folder equals what it would start from: nothing was pushed, so it was not made` });
   // Nothing to do means nothing run: the listings just taken already compared every file.
-  if (!isEmptyPlan(plan)) {
+  if (!isEmptyPlan(plan) || sets) {
     if (direction === 'pull' && pair.backup && adapter.localBackup) {
       const kept = await backupLocal(pair.local, changes, o.plan.stamp);
       if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });

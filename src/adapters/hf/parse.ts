@@ -38,7 +38,7 @@ export function parseListing(stdout: string, sub: string, excludes: readonly str
     if (excluded(path)) continue;
     entries.push(f.sha256 ? { path, size: f.size, sha256: f.sha256 } : { path, size: f.size, gitSha1: f.blob });
   }
-  return Object.assign(entries, { revision: doc.revision, ...(doc.unmade ? { unmade: doc.unmade } : {}) });
+  return Object.assign(entries, { revision: doc.revision, ...(doc.unmade ? { unset: `the branch ${doc.unmade} is not made yet` } : {}) });
 }
 
 /** list-tree.ts's failure document: {"error": kind, "message": [...]}. */

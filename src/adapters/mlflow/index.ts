@@ -58,9 +58,8 @@ export const mlflow: Adapter = {
           // The alias is not set at all (its call failed after the version was made, or it was added to the
           // manifest since): the folder is registered again so the alias gets a version. One set by hand
           // elsewhere is left there (only a push that makes a version moves it).
-          const unset = direction === 'push' && listed.aliasAt === null;
-          const files = unset ? listed.files.map((f) => ({ ...f, sha256: `alias @${pair.alias ?? ''} is not set` })) : listed.files;
-          return Object.assign([...files], listed.version === null ? {} : { version: String(listed.version) });
+          const unset = direction === 'push' && listed.aliasAt === null && listed.version !== null;
+          return Object.assign([...listed.files], listed.version === null ? {} : { version: String(listed.version) }, unset ? { unset: `the alias @${pair.alias ?? ''} is not set`, pushSets: true } : {});
         },
       },
       // mtime too: a saved plan goes stale when a planned file is rewritten at its size (sha256s are not in a listing's digest).
