@@ -148,6 +148,7 @@ describe('loadManifestText', () => {
     expect(problems(text('v3'))).toEqual([expect.stringMatching(/alias: is reserved by MLflow/)]);
     expect(problems(text('champion'))).toEqual([]);
     expect(problems(text('v3-candidate'))).toEqual([]);
+    expect(problems(text('a'.repeat(256)))).toEqual([expect.stringMatching(/alias: is longer than MLflow takes/)]);
   });
 
   it('does not coerce YAML 1.1 booleans or octal-looking numbers', () => {

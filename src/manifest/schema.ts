@@ -78,7 +78,7 @@ export const schemas = lazy(() => {
     drain_marker: z.string().regex(/^(?!\.\.?$)[A-Za-z0-9._-]+$/, { error: 'must be a plain file name (letters, digits, ".", "_", "-"), written at the top of the destination' }).optional(),
     branch: z.string().min(1).optional(),
     lfs: z.boolean().optional(),
-    alias: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'must be an MLflow alias: letters, digits, "_" and "-"' })
+    alias: z.string().max(255, { error: 'is longer than MLflow takes (255 characters)' }).regex(/^[A-Za-z0-9_-]+$/, { error: 'must be an MLflow alias: letters, digits, "_" and "-"' })
       // MLflow keeps these for itself: setting one fails after the version is registered.
       .refine((a) => !/^(latest|v\d+)$/i.test(a), { error: "is reserved by MLflow ('latest', and v followed by digits): choose another name" }).optional(),
     version: z.int().min(1).optional(),

@@ -78,6 +78,10 @@ export async function request(server: Server, method: string, path: string, body
     const empty = [101, 204, 205, 304].includes(res.status);
     return new Response(empty ? null : whole, { status: res.status, statusText: res.statusText, headers: res.headers });
   } catch (error) {
+    // A body that failed on this side (a local file that cannot be read) is that failure, not the network's.
+    const cause = (error as { cause?: unknown }).cause;
+    if (error instanceof ClientError) throw error;
+    if (cause instanceof ClientError) throw cause;
     throw networkError(error, what);
   } finally {
     clearTimeout(timer);
