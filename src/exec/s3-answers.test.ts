@@ -116,5 +116,8 @@ describe('labsync\'s own S3 client reads S3\'s answers', () => {
     };
     await expect(s3Lock(target, { requestTimeoutMs: 2000, honours: true, onIgnored: () => void forgotten++ }).acquire(holder())).rejects.toThrow(/ignored If-None-Match/);
     expect(forgotten).toBe(1);
+    // A takeover whose If-Match was ignored the same way forgets it too.
+    expect(await s3Lock(target, { requestTimeoutMs: 2000, honours: true, onIgnored: () => void forgotten++ }).takeOver(holder(), { holder: undefined, tag: '"e1"' })).toBe('changed');
+    expect(forgotten).toBe(2);
   });
 });

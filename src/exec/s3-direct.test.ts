@@ -37,7 +37,11 @@ describe('when labsync lists S3 itself, and when it leaves it to aws-cli', () =>
     // Only AWS_REGION (aws-cli v2 reads it): taken, as before.
     expect(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1' }, '')).toMatchObject({ region: 'eu-west-1' });
     // ...unless the config file names a region too: aws-cli v1 takes the file's, v2 the variable.
-    expect(reason(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1' }, '[default]\nregion = us-east-2\n'))).toMatch(/AWS_REGION and a region in the aws config file/);
+    expect(reason(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1' }, '[default]\nregion = us-east-2\n'))).toMatch(/AWS_REGION and another region in the aws config file/);
+    // The same region there, or a region only in another profile: nothing differs.
+    expect(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1' }, '[default]\nregion = eu-west-1\n')).toMatchObject({ region: 'eu-west-1' });
+    expect(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1' }, '[profile other]\nregion = us-east-2\n')).toMatchObject({ region: 'eu-west-1' });
+    expect(reason(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1', AWS_PROFILE: 'other' }, '[profile other]\nregion = us-east-2\n'))).toMatch(/another region/);
     expect(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'us-gov-west-1' }, '')).toMatchObject({ region: 'us-gov-west-1' });
     // With an endpoint the region is only signed: a store's own names are fine.
     expect(directTarget(remote, { ...KEYS }, '')).toMatchObject({ region: 'us-east-1' });

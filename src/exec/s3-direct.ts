@@ -15,6 +15,20 @@ function bypassesProxy(host: string, env: Readonly<Record<string, string | undef
   return list.some((h) => h === '*' || h === host || (h.startsWith('.') ? host.endsWith(h) : host.endsWith(`.${h}`)));
 }
 
+/** The `region` of a profile's section of the aws config file (`[default]`, `[profile NAME]`). */
+export function profileRegion(configText: string, profile: string): string | undefined {
+  const header = profile === 'default' ? /^\s*\[\s*(default|profile\s+default)\s*\]\s*$/ : new RegExp(`^\\s*\\[\\s*profile\\s+${profile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\]\\s*$`);
+  let inside = false;
+  for (const line of configText.split(/\r?\n/)) {
+    if (/^\s*\[/.test(line)) inside = header.test(line);
+    else if (inside) {
+      const m = /^\s*region\s*=\s*(\S+)/.exec(line);
+      if (m) return m[1];
+    }
+  }
+  return undefined;
+}
+
 /**
  * The target of a direct listing, or why there is none. `configText` is the aws config file's
  * content (AWS_CONFIG_FILE, else ~/.aws/config), empty when there is none.
@@ -34,8 +48,9 @@ export function directTarget(remote: S3, env: Readonly<Record<string, string | u
   // Both set and different: which one aws-cli takes depends on its version, left to it. An empty value is none.
   const fromEnv = env.AWS_DEFAULT_REGION || undefined;
   if (!remote.region && env.AWS_REGION && fromEnv && env.AWS_REGION !== fromEnv) return { reason: 'AWS_REGION and AWS_DEFAULT_REGION name different regions (aws-cli v1 and v2 take different ones)' };
-  // AWS_REGION alone beside a region in the config file: v1 takes the file's, v2 the variable.
-  if (!remote.region && env.AWS_REGION && !fromEnv && /^\s*region\s*=/m.test(configText)) return { reason: 'AWS_REGION and a region in the aws config file (aws-cli v1 and v2 take different ones)' };
+  // AWS_REGION alone beside another region in the profile aws-cli reads: v1 takes the file's, v2 the variable.
+  const fileRegion = profileRegion(configText, env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE || 'default');
+  if (!remote.region && env.AWS_REGION && !fromEnv && fileRegion && fileRegion !== env.AWS_REGION) return { reason: 'AWS_REGION and another region in the aws config file (aws-cli v1 and v2 take different ones)' };
   const region = remote.region || fromEnv || env.AWS_REGION || undefined;
   // Without one aws-cli takes the config file's region, else signs for us-east-1.
   if (!region && /^\s*region\s*=/m.test(configText)) return { reason: 'a region from the aws config file' };

@@ -140,6 +140,8 @@ describe('loadManifestText', () => {
     // Every pair commented out leaves `data:` null: no pairs, not "expected array, got null".
     const m = loadManifestText('version: 1\ndata:\n  # - name: a\nmodels:\n', FILE, {});
     expect(m.pairs).toEqual([]);
+    const none = loadManifestText('version: 1\ndefaults:\n  # retries: 3\nremotes:\n  # nas: { type: local, path: /x }\ndata:\n  - { name: a, local: a, remote: "file:///r" }\n', FILE, {});
+    expect(none.pairs.map((p) => p.name)).toEqual(['a']);
   });
 
   it('refuses an MLflow alias MLflow reserves (latest, v1…), located', () => {

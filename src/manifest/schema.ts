@@ -148,8 +148,9 @@ export const schemas = lazy(() => {
   const pairs = z.array(pairSchema);
   const manifestSchema = strict({
     version: z.literal(1, { error: (issue) => (issue.input === undefined ? 'missing (a manifest starts with `version: 1`)' : 'must be 1 (the only manifest version)') }),
-    defaults: defaults.optional(),
-    remotes: z.record(name, remoteSchema).optional(),
+    // `remotes:` or `defaults:` with every entry commented out is YAML's null: none, as for the categories.
+    defaults: defaults.nullish(),
+    remotes: z.record(name, remoteSchema).nullish(),
     // `data:` with nothing under it (its pairs commented out) is YAML's null: no pairs, as users mean it.
     ...(Object.fromEntries(CATEGORIES.map((c) => [c, pairs.nullish()])) as Record<(typeof CATEGORIES)[number], z.ZodOptional<z.ZodNullable<typeof pairs>>>),
   });

@@ -145,7 +145,11 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
     async takeOver(h, stale) {
       await mustHonour();
       const r = await put(h, { 'if-match': stale.tag });
-      return r === 'failed' ? 'changed' : confirm(h, r.ok);
+      if (r === 'failed') return 'changed';
+      const c = await confirm(h, r.ok);
+      // Written, yet another holder reads back: the If-Match was ignored, so what was remembered is wrong.
+      if (c === 'changed') o.onIgnored?.();
+      return c;
     },
     async renew(h, tag) {
       const r = await put(h, { 'if-match': tag });
