@@ -67,7 +67,7 @@ if [ -z "$apt_missing$py_missing" ]; then versitygw; exit 0; fi
 
 # The packaged services (sshd on :22, munged, slurmctld, slurmd, cron) are kept from starting, as the
 # root path below does: the tests run their own on 127.0.0.1.
-apt_cmd='p=/usr/sbin/policy-rc.d; made=0; trap "[ \$made = 1 ] && rm -f \$p" EXIT; trap "exit 130" INT TERM HUP; [ -e $p ] || { printf "#!/bin/sh\nexit 101\n" > $p && chmod +x $p && made=1; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends'"$apt_missing"
+apt_cmd='p=/usr/sbin/policy-rc.d; made=0; trap "[ \$made = 1 ] && rm -f \$p" EXIT; trap "exit 130" INT TERM HUP; [ -e $p ] || { made=1; printf "#!/bin/sh\nexit 101\n" > $p && chmod +x $p; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends'"$apt_missing"
 if [ "$(id -u)" != 0 ]; then
   echo "labsync's $purpose needs tools this machine lacks. Install them, then run again:" >&2
   # printf, not echo: dash's echo would turn the \n in the command into line breaks.
@@ -88,10 +88,12 @@ if [ -n "$apt_missing" ]; then
   prc=/usr/sbin/policy-rc.d
   created=0
   if [ ! -e "$prc" ]; then
-    printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; created=1
-    # A failed or interrupted apt run must not leave every later service on this machine unstartable.
+    # A failed or interrupted apt run must not leave every later service on this machine unstartable:
+    # the traps are set before the file is made, so no signal falls between the two.
+    created=1
     trap 'rm -f "$prc"' EXIT
     trap 'rm -f "$prc"; exit 130' INT TERM HUP
+    printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"
   fi
   apt-get update -qq
   # shellcheck disable=SC2086

@@ -87,18 +87,19 @@ describe('ensure-tools.sh', () => {
     expect(r.stderr.split('\n')).toEqual([
       "labsync's demo needs tools this machine lacks. Install them, then run again:",
       // The packaged services kept from starting, as the root path does (policy-rc.d, removed after).
-      "  sudo sh -c 'p=/usr/sbin/policy-rc.d; made=0; trap \"[ \\$made = 1 ] && rm -f \\$p\" EXIT; trap \"exit 130\" INT TERM HUP; [ -e $p ] || { printf \"#!/bin/sh\\nexit 101\\n\" > $p && chmod +x $p && made=1; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv'",
+      "  sudo sh -c 'p=/usr/sbin/policy-rc.d; made=0; trap \"[ \\$made = 1 ] && rm -f \\$p\" EXIT; trap \"exit 130\" INT TERM HUP; [ -e $p ] || { made=1; printf \"#!/bin/sh\\nexit 101\\n\" > $p && chmod +x $p; }; apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv'",
       `  python3 -m venv --clear '${tools}/venvs/dvc' && '${tools}/venvs/dvc/bin/pip' install 'dvc[s3]' && mkdir -p '${tools}/bin' && ln -sf '${tools}/venvs/dvc/bin/dvc' '${tools}/bin/dvc'`,
     ]);
     expect(existsSync(tools)).toBe(false);
     // The printed command, run (its policy-rc.d moved into the test's folder, apt-get a stand-in that
     // hangs) and stopped as a Ctrl-C or a dropped session stops it: the file it made is gone.
     const printed = (r.stderr.split('\n')[1] ?? '').replace(/^ {2}sudo sh -c '(.*)'$/, '$1').replaceAll('/usr/sbin/policy-rc.d', join(dir, 'policy-rc.d'));
-    writeFileSync(join(bin, 'apt-get'), '#!/bin/sh\nsleep 30\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'apt-get'), '#!/bin/sh\nsleep 3\n', { mode: 0o755 });
     for (const signal of ['SIGINT', 'SIGHUP'] as const) {
-      const run = execa('sh', ['-c', printed], { env: { PATH: `${bin}:/usr/bin:/bin` }, extendEnv: false, reject: false });
+      // Its own process group, signalled whole: a Ctrl-C reaches apt-get and the shell alike.
+      const run = execa('sh', ['-c', printed], { env: { PATH: `${bin}:/usr/bin:/bin` }, extendEnv: false, reject: false, detached: true });
       await until('policy-rc.d made', () => existsSync(join(dir, 'policy-rc.d')), 10_000);
-      run.kill(signal);
+      process.kill(-(run.pid as number), signal);
       expect((await run).exitCode).toBe(130);
       expect(existsSync(join(dir, 'policy-rc.d')), signal).toBe(false);
     }

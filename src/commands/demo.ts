@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { adapters } from '../adapters/index.js';
 import { ToolMissingError, UsageError, type ExitCode } from '../errors.js';
 import { makeRedactor } from '../exec/redact.js';
-import { run } from '../exec/run.js';
+import { killAllChildren, run } from '../exec/run.js';
 import { which } from '../exec/which.js';
 import { useColor, type GlobalOptions } from './context.js';
 import { runCommand } from './run.js';
@@ -111,12 +111,25 @@ export async function demoCommand(opts: GlobalOptions, keep: boolean): Promise<E
     DVC_SITE_CACHE_DIR: join(top, 'dvc-site'), DVC_GLOBAL_CONFIG_DIR: join(top, 'dvc-global'), DVC_SYSTEM_CONFIG_DIR: join(top, 'dvc-system'),
   });
   // However the demo ends: a second Ctrl-C exits at once (context.ts), and that still runs 'exit' listeners.
-  const removeTop = (): void => void (keep || rmSync(top, { recursive: true, force: true }));
+  const removeTop = (): void => {
+    try {
+      if (!keep) rmSync(top, { recursive: true, force: true });
+    } catch {
+      // a file made in it meanwhile: what is left is said by nothing, but never an uncaught error at exit
+    }
+  };
   process.once('exit', removeTop);
   // Before a step traps signals (while the lab is built), a Ctrl-C is kept for the next step boundary
   // instead of ending node with the folder left behind.
   let stopped = false;
-  const stop = (): void => void (stopped = true);
+  // A second one means now (a hung git or dvc there): the children killed, the exit listener removes the folder.
+  const stop = (): void => {
+    if (stopped) {
+      killAllChildren();
+      process.exit(130);
+    }
+    stopped = true;
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   try {
