@@ -2,6 +2,7 @@
 // file and no marker that lies; and watch draining on SIGTERM or a termination notice. Real rsync, to a
 // local folder and over the loopback sshd; the transfers are slowed with the pair's bwlimit so a budget
 // ends mid-drain. Nothing here is timed: what arrived is compared with the order it should arrive in.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -94,6 +95,18 @@ describe('labsync drain and the host\'s SIGTERM', () => {
     const r = await run;
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stderr)).toContain('SIGTERM: the drain goes on until its budget ends');
+    expect(entries(dest)).toEqual(['COMPLETE', ...NEWEST_FIRST.slice().reverse()]);
+  }, 90_000);
+
+  it('a SIGTERM to every process of the unit (systemd, Slurm), rsync included: the batch it stopped is sent again, the drain completes', async () => {
+    const { lab, dest } = drainLab((l) => `{ type: local, path: "${l.outside('far')}" }`, '    bwlimit: 40K\n');
+    const run = lab.spawn(['drain', '--budget', '60s', '--json'], { env: { LABSYNC_DRAIN_BATCH: '1' } });
+    await until('the newest file arrived', () => existsSync(`${dest}/${NEWEST_FIRST[0]}`), 30_000);
+    const rsyncs = execFileSync('pgrep', ['-f', `^rsync .*${dest}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    expect(rsyncs.length).toBeGreaterThan(0);
+    for (const pid of [run.pid as number, ...rsyncs]) process.kill(pid, 'SIGTERM');
+    const r = await run;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(entries(dest)).toEqual(['COMPLETE', ...NEWEST_FIRST.slice().reverse()]);
   }, 90_000);
 });

@@ -92,7 +92,12 @@ async function drainWithin(asWritten: ResolvedPair, adapter: Adapter, o: PairRun
     // Each batch in its newest-first order, compared by content when any of the whole plan is (as one call would be).
     const commands = adapter.files?.transfer(pair, 'push', filesPlan(batch, needsContentCompare(plan) ? 'content' : 'missing'), o.plan, { whole: true }).send ?? [];
     show(commands);
-    const done = await attempt(commands, { ...inBudget, progress: true, watchStall: true });
+    let done = await attempt(commands, { ...inBudget, progress: true, watchStall: true });
+    // The host's SIGTERM reaches the tool too where a whole unit is signalled (systemd, Slurm): labsync
+    // endures it (commands/drain.ts), and a batch it stopped is sent again while the budget lasts.
+    for (let again = 0; again < 2 && done.kind === 'failed' && /interrupted/.test(done.outcome.reason) && !budget.aborted && !o.signal.aborted; again++) {
+      done = await attempt(commands, { ...inBudget, progress: true, watchStall: true });
+    }
     if (done.kind === 'interrupted') {
       await removeTemps(pair, batch);
       // rsync wrote some of the batch before it was stopped: what is at the destination whole is not left.
