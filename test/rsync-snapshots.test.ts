@@ -225,6 +225,12 @@ describe('snapshots, bad input', () => {
     expect(statSync(join(snapsDir(lab), second, 'a.ckpt')).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(snapsDir(lab), second)).sort()).toEqual(['a.ckpt', 'sub']);
     expect(readdirSync(join(snapsDir(lab), second, 'sub'))).toEqual(['b.ckpt']);
+    // latest removed by hand: check names the newest snapshot instead of saying there is none.
+    rmSync(join(snapsDir(lab), 'latest'));
+    const checked = await lab.cli(['check', '--json']);
+    expect(json<{ pairs: { error: string }[] }>(checked).pairs[0]?.error).toMatch(new RegExp(`latest at backup:snaps names no snapshot there .*the newest is ${second}: --snapshot ${second} reads it`));
+    expect((await push(lab)).status).toBe('ok');
+    expect(latest(lab)).not.toBe(second);
   });
 
   it('a snapshot dated after this run (a clock ahead elsewhere) stops the pruning, said in a warning; nothing recent is removed', async () => {

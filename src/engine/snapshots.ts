@@ -55,6 +55,8 @@ async function snapshotSource(pair: ResolvedPair, ctx: AttemptContext, wanted: s
     return { stop: { status: 'refused', error: `no snapshot ${wanted} at ${pair.remoteLabel}${there ? ` (the newest there: ${there})` : ' (there is none yet)'}` } };
   }
   if (s.latestNotLink) return { stop: { status: 'refused', error: notLink(pair, s.names) } };
+  // latest gone or dangling while snapshots are there: said so, not "none yet" (the next push links it again).
+  if (!s.latest && s.names.length) return { stop: { status: 'refused', error: `latest at ${pair.remoteLabel} names no snapshot there (removed by hand?); the newest is ${s.names.at(-1) as string}: --snapshot ${s.names.at(-1) as string} reads it, and the next push points latest again` } };
   if (!s.latest) return { none: `no snapshot at ${pair.remoteLabel} yet${s.incomplete ? ' (only an unfinished one, which the next push completes)' : ''}` };
   return { pair: under(pair, s.latest), name: s.latest };
 }
