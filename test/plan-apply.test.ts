@@ -186,6 +186,14 @@ describe('plan --save and apply: rsync to a local folder', () => {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(pairOf(r)).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
     expect(lab.tree(lab.outside('nas'))).toEqual({ 'a.csv': 'a' });
+    // The manifest named through a link (/home/u → /gpfs/u on a cluster), the plan by the real working folder.
+    symlinkSync(lab.path(), lab.outside('link'));
+    lab.write(lab.path('b.csv'), 'b');
+    const viaLink = ['-c', `${lab.outside('link')}/labsync.yaml`];
+    expect((await lab.cli(['plan', 'data', 'push', '--save', 'plan.json', ...viaLink])).exitCode).toBe(0);
+    expect(paths(readPlan(lab.path('plan.json')).pairs[0]?.send ?? [])).toEqual(['b.csv']);
+    const linked = await lab.cli(['apply', 'plan.json', ...viaLink]);
+    expect(linked.exitCode, linked.stdout + linked.stderr).toBe(0);
   });
 
   it('apply runs as a run does: a pull plan, --dry-run moves nothing, a held lock is exit 75, the after hook runs', async () => {

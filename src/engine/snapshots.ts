@@ -151,7 +151,7 @@ export async function snapshotPush(pair: ResolvedPair, adapter: Adapter, o: Pair
   // set back here) would keep its place as "newest" and this run's recent ones would be pruned instead.
   const ahead = state.names.filter((n) => n > name);
   const old = ahead.length ? [] : beyondKeep([...state.names, name], keep, name);
-  if (ahead.length) warnings.push(`not pruning: ${ahead.length === 1 ? 'the snapshot' : `${ahead.length} snapshots`} ${ahead.slice(0, 3).join(', ')} ${ahead.length === 1 ? 'is' : 'are'} dated after this run's ${name} (a clock ahead on another machine, or set back here); keep counts by date, so remove ${ahead.length === 1 ? 'it' : 'them'} by hand or let the clock pass`);
+  if (ahead.length) warnings.push(`not pruning: ${ahead.length === 1 ? 'the snapshot' : `${ahead.length} snapshots`} ${ahead.slice(0, 3).join(', ')} ${ahead.length === 1 ? 'is' : 'are'} dated after this run's ${name} (a clock ahead on another machine or set back here, or a run that began earlier and finished later); keep counts by date, so remove ${ahead.length === 1 ? 'it' : 'them'} by hand or let the clock pass`);
   if (old.length) {
     const prune = [steps.prune(pair, old)];
     show(prune);

@@ -151,6 +151,7 @@ describe('loadManifestText', () => {
     expect(problems(text('champion'))).toEqual([]);
     expect(problems(text('v3-candidate'))).toEqual([]);
     expect(problems(text('a'.repeat(256)))).toEqual([expect.stringMatching(/alias: is longer than MLflow takes/)]);
+    expect(problems(text('champion').replace('name: clf', 'name: clf.shard-1-of-2'))).toEqual([expect.stringMatching(/name: must not end in \.shard-K-of-N/)]);
   });
 
   it('does not coerce YAML 1.1 booleans or octal-looking numbers', () => {

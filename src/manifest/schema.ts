@@ -24,7 +24,9 @@ export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local', 'mlflow', 'hf'] as 
  * cache (cache.ts) builds none, and building them was most of zod's cost to a run.
  */
 export const schemas = lazy(() => {
-  const name = z.string().regex(NAME_PATTERN, { error: 'must match [A-Za-z0-9._-]+, not start with "-" (it would read as an option) and not be only dots' });
+  const name = z.string().regex(NAME_PATTERN, { error: 'must match [A-Za-z0-9._-]+, not start with "-" (it would read as an option) and not be only dots' })
+    // A shard's receipt is named <stamp>-<pair>.shard-K-of-N.json: such a pair's own receipts would read as another's.
+    .refine((n) => !/\.shard-\d+-of-\d+$/.test(n), { error: 'must not end in .shard-K-of-N (what labsync names a shard\'s receipt with)' });
   const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: 'must be a duration like 30s, 10m or 2h' });
   const argv = z.array(z.string().min(1)).min(1, { error: 'must be an argv array like ["python", "export.py"]' });
   const maxDelete = z.union([z.int().min(0), z.string().regex(/^(\d+(\.\d+)?%|\d+)$/)], {

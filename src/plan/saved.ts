@@ -3,8 +3,8 @@
 // plan for anything else before a tool runs, and carries each side's listing digest, so `apply` can
 // refuse one whose sides have moved on since.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { lazy } from '../util/lazy.js';
@@ -78,8 +78,16 @@ export function pairFingerprint(pair: ResolvedPair, direction: 'push' | 'pull', 
  * fingerprint: the plan and apply judge the same pair. A name with glob characters is left as it is.
  */
 export function withoutPlanFile(pair: ResolvedPair, file: string): ResolvedPair {
-  const rel = relative(pair.local, resolve(file));
-  if (!rel || rel.startsWith('..') || isAbsolute(rel) || /[*?[\\]/.test(rel)) return pair;
+  // Both by their real paths: the manifest may be named through a link (/home/u → /gpfs/u), the plan by the working folder.
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const rel = relative(real(pair.local), join(real(dirname(resolve(file))), basename(file)));
+  if (!rel || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) || /[*?[\\]/.test(rel)) return pair;
   return { ...pair, exclude: [...pair.exclude, `/${rel.split(sep).join('/')}`] };
 }
 
