@@ -266,6 +266,21 @@ describe.skipIf(!ssh)('plan --save and apply: rsync over ssh (test sshd)', () =>
     const both = async (): Promise<unknown> => [lab.tree(lab.path('raw')), lab.tree(lab.outside('gpu', 'raw'))];
     await staleBy(lab, async () => void lab.write(lab.outside('gpu', 'raw', 'keep'), 'edited on the host'), both, 'destination');
   });
+
+  it('the ssh key written again between plan and apply (a CI job per step) is the same pair: apply goes ahead', async () => {
+    const lab = new Lab();
+    // The pair's own copy of the key: a CI secret written to a file in each job.
+    const key = lab.outside('ci-key');
+    writeFileSync(key, readFileSync(host.identity), { mode: 0o600 });
+    lab.manifest(sshPairManifest(host, lab).split(host.identity).join(key));
+    lab.write(lab.path('raw/a'), 'a');
+    expect((await lab.cli(['plan', 'data', 'push', '--save', 'plan.json'])).exitCode).toBe(0);
+    rmSync(key);
+    writeFileSync(key, readFileSync(host.identity), { mode: 0o600 });
+    const r = await lab.cli(['apply', 'plan.json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(lab.tree(lab.outside('gpu', 'raw'))).toEqual({ a: 'a' });
+  });
 });
 
 describe.skipIf(!s3)('plan --save and apply: aws and rclone against moto', () => {

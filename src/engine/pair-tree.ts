@@ -12,7 +12,7 @@ export const cacheDir = (pair: ResolvedPair): string => stateCacheDir(pair.root)
  * partials in any folder (its --partial-dir is relative: an interrupted file in sub/ leaves sub/.rsync-partial/,
  * which rsync protects from --delete; counted as data, a snapshot whose file was deleted since stayed in drift).
  */
-export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, ...ownExcludes(pair), '.rsync-partial/'];
+export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, ...ownExcludes(pair), pair.tool === 'rsync' ? '.rsync-partial/' : '/.rsync-partial/'];
 
 /** The pair's local files (for counting a destination the tool cannot count). */
 export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));

@@ -24,7 +24,9 @@ describe('when labsync lists S3 itself, and when it leaves it to aws-cli', () =>
     expect(reason(directTarget({ ...remote, endpoint: undefined }, KEYS, '[default]\nendpoint_url = http://x\n'))).toMatch(/endpoint/);
     expect(reason(directTarget(remote, KEYS, '[default]\ns3 =\n  addressing_style = virtual\n'))).toMatch(/S3 settings/);
     expect(reason(directTarget({ ...remote, endpoint: undefined, region: undefined }, KEYS, ''))).toMatch(/no region/);
-    expect(reason(directTarget({ ...remote, region: undefined }, KEYS, '[default]\nregion = eu-west-1\n'))).toMatch(/region from the aws config/);
+    // The region of the profile aws-cli reads (what `aws configure` writes) is the one signed for.
+    expect(directTarget({ ...remote, region: undefined }, KEYS, '[default]\nregion = eu-west-1\n')).toMatchObject({ region: 'eu-west-1' });
+    expect(directTarget({ ...remote, region: undefined }, { ...KEYS, AWS_PROFILE: 'dev' }, '[default]\nregion = eu-west-1\n[profile dev] # mine\nregion = us-east-2\n')).toMatchObject({ region: 'us-east-2' });
     expect(reason(directTarget({ ...remote, endpoint: 'https://s3.lab' }, { ...KEYS, AWS_CA_BUNDLE: '/ca.pem' }, ''))).toBe('AWS_CA_BUNDLE');
     expect(reason(directTarget(remote, { ...KEYS, http_proxy: 'http://proxy:3128' }, ''))).toBe('a proxy');
     expect(reason(directTarget({ ...remote, endpoint: 'ftp://x' }, KEYS, ''))).toMatch(/not http/);

@@ -17,7 +17,8 @@ function bypassesProxy(host: string, env: Readonly<Record<string, string | undef
 
 /** The `region` of a profile's section of the aws config file (`[default]`, `[profile NAME]`). */
 export function profileRegion(configText: string, profile: string): string | undefined {
-  const header = profile === 'default' ? /^\s*\[\s*(default|profile\s+default)\s*\]\s*$/ : new RegExp(`^\\s*\\[\\s*profile\\s+${profile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\]\\s*$`);
+  // A comment may follow the header (`[profile dev] # note`), as botocore reads it.
+  const header = profile === 'default' ? /^\s*\[\s*(default|profile\s+default)\s*\]/ : new RegExp(`^\\s*\\[\\s*profile\\s+${profile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\]`);
   let inside = false;
   for (const line of configText.split(/\r?\n/)) {
     if (/^\s*\[/.test(line)) inside = header.test(line);
@@ -51,9 +52,9 @@ export function directTarget(remote: S3, env: Readonly<Record<string, string | u
   // AWS_REGION alone beside another region in the profile aws-cli reads: v1 takes the file's, v2 the variable.
   const fileRegion = profileRegion(configText, env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE || 'default');
   if (!remote.region && env.AWS_REGION && !fromEnv && fileRegion && fileRegion !== env.AWS_REGION) return { reason: 'AWS_REGION and another region in the aws config file (aws-cli v1 and v2 take different ones)' };
-  const region = remote.region || fromEnv || env.AWS_REGION || undefined;
-  // Without one aws-cli takes the config file's region, else signs for us-east-1.
-  if (!region && /^\s*region\s*=/m.test(configText)) return { reason: 'a region from the aws config file' };
+  // Without one from the manifest or the environment, aws-cli takes the region of the profile it reads
+  // (what `aws configure` writes), else signs for us-east-1.
+  const region = remote.region || fromEnv || env.AWS_REGION || fileRegion || undefined;
   if (!region && !remote.endpoint) return { reason: 'no region' };
   // On AWS itself the region becomes part of a host name: only a plain one, and only where S3's hosts
   // end in amazonaws.com (China's end in amazonaws.com.cn). With an endpoint it is only signed.

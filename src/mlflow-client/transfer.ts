@@ -102,7 +102,8 @@ export async function push(server: Server, a: PushArgs): Promise<Record<string, 
       const hash = createHash('sha256');
       const body = hashing(hash, moved);
       // pipe() passes no read error on: a file gone mid-push would end the client with an unhandled error, its run left RUNNING.
-      const read = createReadStream(join(a.dir, f.path)).on('error', (e) => body.destroy(new ClientError(`cannot read ${f.path}: ${e.message}`, false)));
+      // Gone (a trainer rotating checkpoints): transient, so a retry walks the folder again; unreadable: fatal.
+      const read = createReadStream(join(a.dir, f.path)).on('error', (e: NodeJS.ErrnoException) => body.destroy(new ClientError(`cannot read ${f.path}: ${e.message}`, e.code === 'ENOENT')));
       read.pipe(body);
       await put(server, fileUrl(`${root}/${FILES_DIR}`, f.path), body, `upload ${f.path}`);
       lines.push(sumsLine(hash.digest('hex'), f.path));

@@ -8,6 +8,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { lazy } from '../util/lazy.js';
+import { whereOfPair } from '../state/store.js';
 import type { Redactor } from '../exec/redact.js';
 import type { Action, ResolvedPair } from '../types.js';
 import type { PairPlan, PlannedFile } from './types.js';
@@ -63,11 +64,9 @@ export function manifestDigest(manifestFile: string): string {
  * folders): a plan made for one pair must not be carried out on a pair that has since changed.
  */
 export function pairFingerprint(pair: ResolvedPair, direction: 'push' | 'pull', redact: Redactor): string {
-  const here = (s: string): string => s.split(pair.root).join('<root>');
-  const what = {
-    category: pair.category, tool: pair.tool, direction, local: here(pair.local), remote: here(redact(JSON.stringify(pair.remote))),
-    delete: pair.delete, maxDelete: pair.maxDelete, exclude: pair.exclude,
-  };
+  // Where the sides are, not how the remote is reached: a run adds its kept ssh connection's socket and
+  // the digest of the key and config files, which a CI job rewrites between planning and applying.
+  const what = { category: pair.category, tool: pair.tool, direction, where: whereOfPair(pair, redact), delete: pair.delete, maxDelete: pair.maxDelete, exclude: pair.exclude };
   return createHash('sha256').update(JSON.stringify(what)).digest('hex');
 }
 

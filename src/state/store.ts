@@ -33,10 +33,17 @@ export interface PairRecord {
  * written as <root> (the project moved, or reached through a link, is the same pair).
  */
 export function endsKey(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, redact: Redactor): string {
+  // Versioned: a key of another form (an earlier build's) is not "other ends".
+  return `${ENDS_FORM}${createHash('sha256').update(JSON.stringify(whereOfPair(pair, redact))).digest('hex').slice(0, 32)}`;
+}
+
+const ENDS_FORM = 'v2:';
+
+/** The pair's local folder and where its remote is, secrets redacted, the manifest's folder as <root> (saved plans' fingerprints too). */
+export function whereOfPair(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, redact: Redactor): unknown[] {
   // Only at a path's boundary: /data/proj-archive is not <root>-archive of /data/proj.
   const here = (s: string): string => (s === pair.root ? '<root>' : s.startsWith(`${pair.root}/`) ? `<root>${s.slice(pair.root.length)}` : s);
-  const where = whereOf(pair.remote).map((v) => (typeof v === 'string' ? here(redact(v)) : v));
-  return createHash('sha256').update(JSON.stringify([here(pair.local), ...where])).digest('hex').slice(0, 32);
+  return [here(pair.local), ...whereOf(pair.remote).map((v) => (typeof v === 'string' ? here(redact(v)) : v))];
 }
 
 /**
@@ -48,7 +55,8 @@ function whereOf(r: ResolvedPair['remote']): readonly unknown[] {
     case 'local': return [r.type, r.path];
     case 'ssh': return [r.type, r.user ?? '', r.host, r.port ?? 22, r.path];
     case 's3': return [r.type, r.endpoint ?? '', r.region ?? '', r.bucket, r.prefix];
-    case 'rclone': return [r.type, r.remote, r.path, JSON.stringify(r.config ?? {})];
+    // An inline config's credentials change per session (STS keys) without moving the remote.
+    case 'rclone': return [r.type, r.remote, r.path, JSON.stringify(Object.entries(r.config ?? {}).filter(([k]) => !/key|secret|token|pass|credential|auth|client_id|account/i.test(k)).sort())];
     case 'git': return [r.type, r.url];
     case 'mlflow': return [r.type, r.trackingUri, r.model, r.experiment];
     case 'hf': return [r.type, r.repo, r.repoType, r.revision, r.path];
@@ -56,7 +64,7 @@ function whereOf(r: ResolvedPair['remote']): readonly unknown[] {
 }
 
 /** Whether a record was made for these ends (a record from before ends were kept, or kept in another form, counts). */
-export const sameEnds = (r: { readonly ends?: unknown } | undefined, ends: string): boolean => typeof r?.ends !== 'string' || r.ends === ends;
+export const sameEnds = (r: { readonly ends?: unknown } | undefined, ends: string): boolean => typeof r?.ends !== 'string' || !r.ends.startsWith(ENDS_FORM) || r.ends === ends;
 
 export interface StateDoc {
   readonly version: 1;

@@ -45,6 +45,8 @@ describe('rsync argv', () => {
   it('verifies content by checksum or size, never by mtime', () => {
     expect(verifyArgv(base, 'checksum')).toEqual(expect.arrayContaining(['--checksum', '--delete', '--dry-run']));
     expect(verifyArgv(base, 'size')).toContain('--size-only');
+    // rsync keeps a partial file in the folder it belongs to: its partials are left out at any depth.
+    expect(verifyArgv(base, 'checksum')).toContain('--exclude=.rsync-partial/');
     expect(verifyArgv(base, 'size')).not.toContain('--archive');
   });
 

@@ -78,7 +78,7 @@ export function verifyArgv(pair: ResolvedPair, mode: Exclude<VerifyMode, 'none'>
   return [
     '--recursive', '--links', '--dry-run', '--itemize-changes', '--itemize-changes', '--delete',
     mode === 'checksum' ? '--checksum' : '--size-only',
-    ...filters(pair), `--exclude=/${PARTIAL_DIR}/`,
+    ...filters(pair), `--exclude=${PARTIAL_DIR}/`, // at any depth: rsync keeps partials per folder
     ...transport(pair), '--', ...ends(pair, 'push'),
   ];
 }

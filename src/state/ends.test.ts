@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { makeRedactor } from '../exec/redact.js';
+import type { ResolvedPair } from '../types.js';
+import { endsKey, sameEnds } from './store.js';
+
+const at = (remote: object, root = '/lab'): ResolvedPair => ({ root, local: `${root}/data`, remote } as unknown as ResolvedPair);
+const redact = makeRedactor({});
+
+describe('a pair\'s ends (where its two sides are)', () => {
+  it('leave out how the remote is reached: a kept ssh connection, options, an inline config\'s changing credentials', () => {
+    const ssh = { type: 'ssh', host: 'gpu', user: 'u', path: '/d', sshOptions: [] };
+    expect(endsKey(at({ ...ssh, keptIn: '/run/x', keptKey: 'abc', sshOptions: ['Ciphers=aes128-gcm@openssh.com'] }), redact)).toBe(endsKey(at(ssh), redact));
+    expect(endsKey(at({ ...ssh, path: '/e' }), redact)).not.toBe(endsKey(at(ssh), redact));
+    const rclone = (id: string) => ({ type: 'rclone', remote: 'x', path: 'b/p', config: { type: 's3', endpoint: 'http://s3', access_key_id: id, session_token: `t${id}` } });
+    expect(endsKey(at(rclone('AKIA1')), redact)).toBe(endsKey(at(rclone('AKIA2')), redact));
+    expect(endsKey(at({ ...rclone('AKIA1'), config: { type: 's3', endpoint: 'http://other' } }), redact)).not.toBe(endsKey(at(rclone('AKIA1')), redact));
+  });
+  it('write the manifest\'s folder as <root> only at a path boundary: a project moved is the same pair; a sibling folder is not its root', () => {
+    const local = (root: string, path: string) => at({ type: 'local', path }, root);
+    expect(endsKey(local('/a/proj', '/a/proj/nas'), redact)).toBe(endsKey(local('/b/proj', '/b/proj/nas'), redact));
+    expect(endsKey(local('/a/proj', '/a/proj-archive'), redact)).not.toBe(endsKey(local('/b/proj', '/b/proj-archive'), redact));
+  });
+  it('a record kept in an earlier form (an object, or an unversioned digest) counts as these ends', () => {
+    const key = endsKey(at({ type: 'local', path: '/x' }), redact);
+    expect(sameEnds({ ends: { local: '/l', remote: 'r' } }, key)).toBe(true);
+    expect(sameEnds({ ends: '0123456789abcdef0123456789abcdef' }, key)).toBe(true);
+    expect(sameEnds({ ends: key }, key)).toBe(true);
+    expect(sameEnds({ ends: endsKey(at({ type: 'local', path: '/y' }), redact) }, key)).toBe(false);
+  });
+});
