@@ -244,6 +244,8 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     expect(checked.exitCode, checked.stdout).toBe(4);
     expect(json<Doc>(checked).pairs[0]?.error).toMatch(/the alias @champion is not set/);
     expect((await a.cli(['models', 'status'])).exitCode).toBe(4);
+    const dry = await a.cli(['models', 'push', '--dry-run']);
+    expect(dry.stdout + dry.stderr).toMatch(/the alias @champion is not set .*the push would register the folder again to set it/);
     const again = await a.cli(['models', 'push', '--json']);
     expect(again.exitCode, again.stdout + again.stderr).toBe(0);
     expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', record: { model, version: 2, alias: 'champion' } });

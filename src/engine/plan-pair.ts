@@ -73,16 +73,17 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   if (refusal) return { status: 'refused', error: refusal, changes: wholeChanges };
   const plan = o.shardRun ? slicePlan(whole, o.shardRun.shard) : whole;
   const changes = o.shardRun ? changesOf(plan) : wholeChanges;
+  // Nothing to send, yet the remote lacks something a push makes (an alias not set): the push runs,
+  // and a dry run says it would. One it does not make (a branch not made yet, whose base equals the folder) is said.
+  const sets = direction === 'push' && isEmptyPlan(whole) && remote.unset !== undefined && remote.pushSets === true;
+  if (sets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}: the push ${o.dryRun ? 'would register' : 'registers'} the folder again to set it` });
+  if (direction === 'push' && isEmptyPlan(whole) && remote.unset && !remote.pushSets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}, and the folder equals what it would start from: nothing was pushed, so it was not made` });
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
   let attempts = 1;
   const warnings: string[] = [];
   let movedBy: 'labsync-s3' | undefined;
-  // Nothing to send, yet the remote lacks something a push makes (an alias not set): the push runs.
-  // One it does not make (a branch not made yet, whose base equals the folder) is said.
-  const sets = direction === 'push' && isEmptyPlan(whole) && remote.unset !== undefined && remote.pushSets === true;
-  if (direction === 'push' && isEmptyPlan(whole) && remote.unset && !remote.pushSets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}, and the folder equals what it would start from: nothing was pushed, so it was not made` });
   // Nothing to do means nothing run: the listings just taken already compared every file.
   if (!isEmptyPlan(plan) || sets) {
     if (direction === 'pull' && pair.backup && adapter.localBackup) {
