@@ -8,7 +8,7 @@ import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
 import type { Redactor } from '../exec/redact.js';
 import { describeShardedRun, lastShardedRun, readReceipts, shardedPairs } from '../state/shard-runs.js';
-import { endsKey, sameEnds } from '../state/store.js';
+import { endsKey, sameEnds } from '../state/ends.js';
 import { mark } from '../util/trace.js';
 import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 

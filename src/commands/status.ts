@@ -2,7 +2,8 @@
 import { selectPairs } from '../engine/select.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { describeShardedRun, lastShardedRun, lastWholeSuccess, readReceipts, shardedPairs, type ShardedRun } from '../state/shard-runs.js';
-import { endsKey, readState, sameEnds, type PairRecord } from '../state/store.js';
+import { endsKey, sameEnds } from '../state/ends.js';
+import { readState, type PairRecord } from '../state/store.js';
 import { formatBytes, formatDuration, parseDuration } from '../util/duration.js';
 import { chalkFor, openManifest, redactor, type GlobalOptions } from './context.js';
 

@@ -1,6 +1,6 @@
 // Gathers a receipt's facts for one finished run: the local tree's sums digest, git HEAD, tool versions.
 import { makeRedactor, type Redactor } from '../exec/redact.js';
-import { endsKey } from '../state/store.js';
+import { endsKey } from '../state/ends.js';
 import { run } from '../exec/run.js';
 import { writeReceipt, type Receipt } from '../state/receipts.js';
 import type { ResolvedPair } from '../types.js';

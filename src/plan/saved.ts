@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { lazy } from '../util/lazy.js';
-import { whereOfPair } from '../state/store.js';
+import { whereOfPair } from '../state/ends.js';
 import type { Redactor } from '../exec/redact.js';
 import type { Action, ResolvedPair } from '../types.js';
 import type { PairPlan, PlannedFile } from './types.js';

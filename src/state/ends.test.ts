@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeRedactor } from '../exec/redact.js';
 import type { ResolvedPair } from '../types.js';
-import { endsKey, sameEnds } from './store.js';
+import { endsKey, sameEnds } from './ends.js';
 
 const at = (remote: object, root = '/lab'): ResolvedPair => ({ root, local: `${root}/data`, remote } as unknown as ResolvedPair);
 const redact = makeRedactor({});

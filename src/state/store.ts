@@ -1,9 +1,8 @@
 // `.labsync/state.json`: each pair's last run. Read-modify-write under a short lock, written atomically.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redactor } from '../exec/redact.js';
-import type { Category, PairStatus, ResolvedPair, ToolName } from '../types.js';
+import type { Category, PairStatus, ToolName } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
+import { sameEnds } from './ends.js';
 import { acquireLock } from './lock.js';
 import { locksDir, stateFile } from './paths.js';
 
@@ -25,46 +24,6 @@ export interface PairRecord {
   /** The pair's two ends as they were for this run (endsKey): a record of other ends says nothing of the pair as it is now. */
   readonly ends?: string;
 }
-
-/**
- * A digest of where the pair's two ends are: the local folder and the resolved remote (a `remotes:` entry's
- * host, bucket or path edited counts, not only the pair's `remote:` words), secrets redacted first (a
- * token that changes each CI job is the same ends; state files hold no secret), the manifest's folder
- * written as <root> (the project moved, or reached through a link, is the same pair).
- */
-export function endsKey(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, redact: Redactor): string {
-  // Versioned: a key of another form (an earlier build's) is not "other ends".
-  return `${ENDS_FORM}${createHash('sha256').update(JSON.stringify(whereOfPair(pair, redact))).digest('hex').slice(0, 32)}`;
-}
-
-const ENDS_FORM = 'v2:';
-
-/** The pair's local folder and where its remote is, secrets redacted, the manifest's folder as <root> (saved plans' fingerprints too). */
-export function whereOfPair(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, redact: Redactor): unknown[] {
-  // Only at a path's boundary: /data/proj-archive is not <root>-archive of /data/proj.
-  const here = (s: string): string => (s === pair.root ? '<root>' : s.startsWith(`${pair.root}/`) ? `<root>${s.slice(pair.root.length)}` : s);
-  return [here(pair.local), ...whereOf(pair.remote).map((v) => (typeof v === 'string' ? here(redact(v)) : v))];
-}
-
-/**
- * What says where a remote is, by kind: not how it is reached (identity, ssh options, the kept
- * connection's socket and digest a run adds, credentials), which may change without moving it.
- */
-function whereOf(r: ResolvedPair['remote']): readonly unknown[] {
-  switch (r.type) {
-    case 'local': return [r.type, r.path];
-    case 'ssh': return [r.type, r.user ?? '', r.host, r.port ?? 22, r.path];
-    case 's3': return [r.type, r.endpoint ?? '', r.region ?? '', r.bucket, r.prefix];
-    // An inline config's credentials change per session (STS keys) without moving the remote.
-    case 'rclone': return [r.type, r.remote, r.path, JSON.stringify(Object.entries(r.config ?? {}).filter(([k]) => !/key|secret|token|pass|credential|auth|client_id|account/i.test(k)).sort())];
-    case 'git': return [r.type, r.url];
-    case 'mlflow': return [r.type, r.trackingUri, r.model, r.experiment];
-    case 'hf': return [r.type, r.repo, r.repoType, r.revision, r.path];
-  }
-}
-
-/** Whether a record was made for these ends (a record from before ends were kept, or kept in another form, counts). */
-export const sameEnds = (r: { readonly ends?: unknown } | undefined, ends: string): boolean => typeof r?.ends !== 'string' || !r.ends.startsWith(ENDS_FORM) || r.ends === ends;
 
 export interface StateDoc {
   readonly version: 1;
