@@ -1,6 +1,8 @@
 // A pair's local tree as labsync reads it: where its caches live and what it leaves out. Its own
 // module so that the verifier (compare-pair.ts), the listings and the receipt all import it from below.
 import { ownExcludes } from '../adapters/own-excludes.js';
+import { makeRedactor } from '../exec/redact.js';
+import { endsKey } from '../state/ends.js';
 import { cacheDir as stateCacheDir } from '../state/paths.js';
 import type { ResolvedPair } from '../types.js';
 import { walkTree } from '../verify/hash-tree.js';
@@ -18,4 +20,4 @@ export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, 
 export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
 
 /** The pair's two ends, as a record kept beside its caches names them: a pair pointed elsewhere since is another pair's record. */
-export const pairEnds = (pair: Pick<ResolvedPair, 'local' | 'remoteLabel'>): string => `${pair.local}\0${pair.remoteLabel}`;
+export const pairEnds = (pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>): string => endsKey(pair, makeRedactor(process.env));

@@ -27,4 +27,9 @@ describe('a pair\'s ends (where its two sides are)', () => {
     expect(sameEnds({ ends: key }, key)).toBe(true);
     expect(sameEnds({ ends: endsKey(at({ type: 'local', path: '/y' }), redact) }, key)).toBe(false);
   });
+  it('hold no secret: the remote\'s words are redacted, then digested', () => {
+    const key = endsKey(at({ type: 'git', url: 'https://oauth2:glpat-Secret123456@git.lab/x.git' }), makeRedactor({ GITLAB_TOKEN: 'glpat-Secret123456' }));
+    expect(key).toMatch(/^v2:[0-9a-f]{32}$/);
+    expect(key).toBe(endsKey(at({ type: 'git', url: 'https://oauth2:glpat-Other999999@git.lab/x.git' }), makeRedactor({ GITLAB_TOKEN: 'glpat-Other999999' })));
+  });
 });
