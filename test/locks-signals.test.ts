@@ -51,6 +51,27 @@ describe('locks', () => {
     expect(second.exitCode, second.stderr).toBe(0);
   });
 
+  it('a check while a push of the pair moves files says the run is under way (exit 75), not drift (exit 4); with --wait it checks once the push has ended', async () => {
+    const lab = slowLab();
+    const first = lab.spawn(['models', 'push']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    const during = await lab.cli(['models', 'check', '--json']);
+    expect(during.exitCode, during.stderr).toBe(75);
+    expect(json<{ pairs: { status: string; error: string }[] }>(during).pairs[0]).toMatchObject({
+      status: 'locked', error: expect.stringMatching(new RegExp(`^a run of this pair is under way: PID ${first.pid} on .* \\(models push\\); check it once that run has ended`)),
+    });
+    first.kill('SIGINT');
+    expect((await first).exitCode).toBe(130);
+
+    lab.write(lab.path('models/big.ckpt'), randomBytes(300 * 1024));
+    const second = lab.spawn(['models', 'push']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    const waited = await lab.cli(['models', 'check', '--wait', '60', '--json']);
+    expect((await second).exitCode).toBe(0);
+    expect(waited.exitCode, waited.stderr).toBe(0);
+    expect(json<{ pairs: { status: string }[] }>(waited).pairs[0]?.status).toBe('in_sync');
+  });
+
   it('takes over the lock of a labsync that was killed, with a warning', async () => {
     const lab = slowLab();
     const first = lab.spawn(['models', 'push']);

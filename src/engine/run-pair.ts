@@ -4,7 +4,9 @@ import { storeLister } from '../adapters/files.js';
 import { PairSetupError } from '../errors.js';
 import type { Adapter, Command } from '../adapters/types.js';
 import { formatCommand } from '../exec/format.js';
-import { acquireLock, elsewhere } from '../state/lock.js';
+import { acquireLock, awaitNoRun, elsewhere, liveRunOf, type LockInfo } from '../state/lock.js';
+import { readState } from '../state/store.js';
+import { overlapOf } from './check-overlap.js';
 import { forgetRemoteCommit } from './receipt.js';
 import { locksDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
@@ -101,6 +103,13 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   if (split.refused) return finish({ status: 'refused', error: split.refused });
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
+  // A check while a push or pull of this pair moves its files would call the half-made copy drift
+  // (exit 4 from cron for a transfer going well): it waits for that run (--wait) or says it is under way.
+  const checkedFrom = Date.now();
+  if (o.action === 'check') {
+    const busy = await awaitNoRun(locksDir(pair.root), pair.name, o.waitMs ?? 0);
+    if (busy) return finish({ status: 'locked', error: `a run of this pair is under way: ${heldText(busy, pair.name)}; check it once that run has ended (or with --wait SECONDS)` });
+  }
   // A commit an earlier run of this pair saw or made (watch runs many in one process) is not this run's.
   forgetRemoteCommit(pair);
   let got: Awaited<ReturnType<typeof acquireLock>> | undefined;
@@ -115,10 +124,7 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   }
   mark('lock');
   if (got && 'heldBy' in got) {
-    const h = got.heldBy;
-    // Another host's or PID namespace's lock is never judged here: say how to end it once its run is over.
-    const unjudged = elsewhere(h) ? ` (another machine or container: labsync cannot tell whether it still runs; once it has stopped, \`labsync unlock ${pair.name}\` removes the lock)` : '';
-    return finish({ status: 'locked', error: `locked by PID ${h.pid} on ${h.host}${unjudged} since ${h.startedAt} (${h.command})` });
+    return finish({ status: 'locked', error: `locked by ${heldText(got.heldBy, pair.name)}` });
   }
   if (got?.lock.tookOverFrom) {
     const t = got.lock.tookOverFrom;
@@ -129,7 +135,10 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
     const run = (p: PairRunOptions) => (): Promise<Body> => p.action === 'check'
       ? withLocal(pair, adapter, p, readOnly, () => checkBody(pair, adapter, p, commands))
       : withSharedSsh(pair, p.redact, (shared) => withLocal(shared, adapter, p, readOnly, () => body(shared, adapter, p, commands)));
-    if (readOnly) return finish(await run(o)());
+    if (readOnly) {
+      const b = await run(o)();
+      return finish(o.action === 'check' && b.status === 'drift' ? await ranMeanwhile(pair, checkedFrom, b) : b);
+    }
     // Second, after the local lock (issue 16): another machine's run of this pair against the same remote.
     return finish(await underRemoteLock(pair, { ...o, pull: directionOf(pair, o.action) === 'pull', shard: Boolean(o.shard) }, (signal) => {
       const p = signal === o.signal ? o : { ...o, signal };
@@ -142,6 +151,21 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
     await got?.lock.release();
     mark('lock released');
   }
+}
+
+/** Who holds a lock, for its message. Another host's or PID namespace's is never judged here: say how to end it once its run is over. */
+function heldText(h: LockInfo, name: string): string {
+  const unjudged = elsewhere(h) ? ` (another machine or container: labsync cannot tell whether it still runs; once it has stopped, \`labsync unlock ${name}\` removes the lock)` : '';
+  return `PID ${h.pid} on ${h.host}${unjudged} since ${h.startedAt} (${h.command})`;
+}
+
+/** A check's drift when a run of the pair overlapped it: `locked` (check-overlap.ts says why). */
+async function ranMeanwhile(pair: ResolvedPair, from: number, b: Body): Promise<Body> {
+  const live = liveRunOf(locksDir(pair.root), pair.name);
+  const why = overlapOf(live, (await readState(pair.root)).pairs[pair.name], from, Date.now());
+  if (!why) return b;
+  const which = why === 'began' && live ? `a run of this pair began while it was checked: ${heldText(live, pair.name)}` : why;
+  return { ...b, status: 'locked', error: `${which}; what differed may be that run's transfer, so it is not called drift: check again once no run of the pair is under way` };
 }
 
 /** The local folder checked (push) or made (pull) before any tool runs; see source.ts. */

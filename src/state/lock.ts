@@ -3,7 +3,7 @@
 // through the thread pool and the event loop, a few ms of every run's wall clock before its first
 // listing and after its last, more under load.
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolderSync } from './own-folder.js';
 import { sleep } from '../exec/retry.js';
@@ -199,4 +199,31 @@ export function removeLockOf(dir: string, name: string, info: LockInfo): boolean
   if (!now || now.pid !== info.pid || now.startedAt !== info.startedAt || now.host !== info.host) return false;
   unlinkQuietly(path);
   return true;
+}
+
+/** The lock of a live run of pair `name` (its own, or one of its shards'), if one holds now. */
+export function liveRunOf(dir: string, name: string): LockInfo | undefined {
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const shard = /^shard-\d+-of-\d+\.lock$/;
+  for (const f of files) {
+    if (f !== `${name}.lock` && !(f.startsWith(`${name}.`) && shard.test(f.slice(name.length + 1)))) continue;
+    const info = readInfo(join(dir, f));
+    if (info && !isStale(info)) return info;
+  }
+  return undefined;
+}
+
+/** liveRunOf, waited for up to `waitMs` (`--wait`): undefined once no run of the pair holds a lock. */
+export async function awaitNoRun(dir: string, name: string, waitMs: number): Promise<LockInfo | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const holder = liveRunOf(dir, name);
+    if (!holder || Date.now() >= deadline) return holder;
+    await sleep(Math.min(250, Math.max(10, deadline - Date.now())));
+  }
 }
