@@ -231,7 +231,7 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     expect(await versionsOf(server, model)).toEqual([]);
   });
 
-  it('an alias that is not set (its call failed, or added to the manifest since) is set by the next push; one moved by hand stays where it was put', async () => {
+  it('an alias that is not set (its call failed, or added to the manifest since) is set by the next push at the version holding the folder, registering none; one moved by hand stays where it was put', async () => {
     const model = modelName();
     const a = lab(model, '    alias: champion\n');
     a.write(a.path('models/clf/w.bin'), 'weights');
@@ -245,12 +245,19 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     expect(json<Doc>(checked).pairs[0]?.error).toMatch(/the alias @champion is not set/);
     expect((await a.cli(['models', 'status'])).exitCode).toBe(4);
     const dry = await a.cli(['models', 'push', '--dry-run']);
-    expect(dry.stdout + dry.stderr).toMatch(/the alias @champion is not set .*the push would register the folder again to set it/);
+    expect(dry.stdout + dry.stderr).toMatch(/the alias @champion is not set .*the push would point it at version 1, which holds the folder/);
     const again = await a.cli(['models', 'push', '--json']);
     expect(again.exitCode, again.stdout + again.stderr).toBe(0);
-    expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', record: { model, version: 2, alias: 'champion' } });
+    expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', files: 0, record: { model, version: 1, alias: 'champion' } });
     expect((await a.cli(['check'])).exitCode).toBe(0);
     const at = async (): Promise<string> => (await mlflowApi<{ model_version: { version: string } }>(server, 'GET', 'registered-models/alias', { name: model, alias: 'champion' })).model_version.version;
+    expect(await at()).toBe('1');
+    expect((await versionsOf(server, model)).length).toBe(1);
+    // A changed folder, the alias unset again: a new version, the alias on it.
+    await fetch(`${server.uri}/api/2.0/mlflow/registered-models/alias`, { method: 'DELETE', body: JSON.stringify({ name: model, alias: 'champion' }), headers: { 'content-type': 'application/json' } });
+    a.write(a.path('models/clf/w.bin'), 'weights v2');
+    const changed = await a.cli(['models', 'push', '--json']);
+    expect(json<Doc>(changed).pairs[0]).toMatchObject({ status: 'ok', record: { model, version: 2, alias: 'champion' } });
     expect(await at()).toBe('2');
     // Rolled back by hand to version 1: an unchanged folder's push leaves it there and registers nothing.
     await mlflowApi(server, 'POST', 'registered-models/alias', { name: model, alias: 'champion', version: '1' });

@@ -76,7 +76,8 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   // Nothing to send, yet the remote lacks something a push makes (an alias not set): the push runs,
   // and a dry run says it would. One it does not make (a branch not made yet, whose base equals the folder) is said.
   const sets = direction === 'push' && isEmptyPlan(whole) && remote.unset !== undefined && remote.pushSets === true;
-  if (sets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}: the push ${o.dryRun ? 'would register' : 'registers'} the folder again to set it` });
+  const listedAt = typeof record?.version === 'number' ? record.version : undefined;
+  if (sets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}: the push ${o.dryRun ? 'would point' : 'points'} it at ${listedAt !== undefined ? `version ${listedAt}, which holds the folder` : 'a version of the folder'}` });
   if (direction === 'push' && isEmptyPlan(whole) && remote.unset && !remote.pushSets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}, and the folder equals what it would start from: nothing was pushed, so it was not made` });
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
@@ -93,7 +94,8 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
     const own = direction === 'push' ? await ownPut(pair, lister, plan, o, ctx, show) : undefined;
     if (own?.kind === 'ok') movedBy = 'labsync-s3';
     // A pull reads the revision it planned from (hf's commit, mlflow's version), never a newer one.
-    const at = direction === 'pull' ? (remote.revision ?? (typeof record?.version === 'number' ? record.version : undefined)) : undefined;
+    // A push that only sets what the remote lacks (an alias) sets it at the version listed.
+    const at = direction === 'pull' ? (remote.revision ?? listedAt) : sets ? listedAt : undefined;
     const moved = own ?? (await viaTool(pair, adapter, direction, plan, o, ctx, show, at));
     if (moved.kind !== 'ok') return { ...stopped(moved), changes };
     attempts = moved.attempts;

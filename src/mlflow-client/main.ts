@@ -2,7 +2,7 @@
 // MLFLOW_TRACKING_URI. Run by the engine like any tool (retries, timeouts, stall watchdog, redaction),
 // it answers one JSON document on stdout; exit 75 is transient (retry), 1 fatal with the reason on stderr.
 import { aliasVersion, latestVersion, versionFiles, versionFolder, wantedVersion, type RemoteFile, type Version } from './registry.js';
-import { ClientError, EXIT_FATAL, EXIT_TRANSIENT, serverOf, type Server } from './rest.js';
+import { api, ClientError, EXIT_FATAL, EXIT_TRANSIENT, serverOf, type Server } from './rest.js';
 import { hashRemote, pull, push, type PullArgs, type PushArgs } from './transfer.js';
 
 export interface ListArgs { model: string; alias?: string; version?: number; latest?: boolean }
@@ -32,6 +32,18 @@ async function full(server: Server, a: ListArgs): Promise<Record<string, unknown
   return { version: v.version, files: await hashRemote(server, a.model, v, folder, files.map((f) => f.path)) };
 }
 
+export interface AliasArgs { model: string; alias: string; version: number }
+
+/**
+ * A push whose folder equals the newest version but whose alias is not set: the alias is pointed at
+ * that version (no second version of the same files). The version is the one the plan was listed
+ * from; one that has gone since is a clear error, not a new registration.
+ */
+async function alias(server: Server, a: AliasArgs): Promise<Record<string, unknown>> {
+  await api(server, 'POST', 'registered-models/alias', { name: a.model, alias: a.alias, version: String(a.version) }, `point alias '${a.alias}' at version ${a.version}`);
+  return { model: a.model, version: a.version, alias: a.alias, files: 0, bytes: 0, aliased: true };
+}
+
 async function main(op: string | undefined, raw: string | undefined): Promise<unknown> {
   const uri = process.env.MLFLOW_TRACKING_URI;
   if (!uri) throw new ClientError('MLFLOW_TRACKING_URI is not set', false);
@@ -44,11 +56,13 @@ async function main(op: string | undefined, raw: string | undefined): Promise<un
       return full(server, args as unknown as ListArgs);
     case 'push':
       return push(server, args as unknown as PushArgs);
+    case 'alias':
+      return alias(server, args as unknown as AliasArgs);
     case 'pull':
       // The planned paths come on standard input, NUL-separated: a list of any length, any names.
       return pull(server, { ...(args as unknown as Omit<PullArgs, 'paths'>), paths: await stdinPaths() });
     default:
-      throw new ClientError(`unknown operation '${op ?? ''}' (list, full, push, pull)`, false);
+      throw new ClientError(`unknown operation '${op ?? ''}' (list, full, push, pull, alias)`, false);
   }
 }
 

@@ -20,7 +20,7 @@ export function pickOf(pair: ResolvedPair, direction: string): Record<string, un
   return { ...(pair.version !== undefined ? { version: pair.version } : {}), ...(pair.alias !== undefined ? { alias: pair.alias } : {}) };
 }
 
-export function client(pair: ResolvedPair, op: 'list' | 'full' | 'push' | 'pull', args: Record<string, unknown>, label: string, mutates: boolean, input?: string): Command {
+export function client(pair: ResolvedPair, op: 'list' | 'full' | 'push' | 'pull' | 'alias', args: Record<string, unknown>, label: string, mutates: boolean, input?: string): Command {
   const r = endpointOf(pair);
   return {
     tool: process.execPath,

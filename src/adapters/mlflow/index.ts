@@ -12,6 +12,7 @@ import { walkTree } from '../../verify/stat-tree.js';
 import { ownExcludes } from '../own-excludes.js';
 import { headCommit } from '../git/head.js';
 import type { Adapter } from '../types.js';
+import { isEmptyPlan } from '../../plan/compute.js';
 import { classify, parseProgress } from './classify.js';
 import { client, describeVersion, endpointOf, pickOf } from './commands.js';
 import { parseListed, parseRecord } from './parse.js';
@@ -25,6 +26,10 @@ function pushCommand(pair: Parameters<Adapter['transfer']>[0], pushId: string) {
   const tags = { 'labsync.pair': pair.name, 'labsync.host': hostname(), ...(commit ? { 'labsync.commit': commit } : {}) };
   return client(pair, 'push', { dir: pair.local, experiment: r.experiment, excludes: excludesOf(pair), tags, pushId: `${hostname()} ${pair.name} ${pushId}`, ...(pair.alias ? { alias: pair.alias } : {}) },
     `register ${pair.local} as a new version of ${r.model}${pair.alias ? ` @${pair.alias}` : ''}`, true);
+}
+
+function aliasCommand(pair: Parameters<Adapter['transfer']>[0], alias: string, version: number) {
+  return client(pair, 'alias', { alias, version }, `point @${alias} of ${endpointOf(pair).model} at version ${version}, which holds ${pair.local}`, true);
 }
 
 /** `at`: the version the plan was listed from (an alias may move meanwhile); the alias stays named for the record. */
@@ -56,7 +61,7 @@ export const mlflow: Adapter = {
         parse: (outs) => {
           const listed = parseListed(outs[0]?.stdout ?? '');
           // The alias is not set at all (its call failed after the version was made, or it was added to the
-          // manifest since): the folder is registered again so the alias gets a version. One set by hand
+          // manifest since): a push sets it (at the newest version when that holds the folder). One set by hand
           // elsewhere is left there (only a push that makes a version moves it).
           const unset = direction === 'push' && listed.aliasAt === null && listed.version !== null;
           return Object.assign([...listed.files], listed.version === null ? {} : { version: String(listed.version) }, unset ? { unset: `the alias @${pair.alias ?? ''} is not set`, pushSets: true } : {});
@@ -67,7 +72,9 @@ export const mlflow: Adapter = {
       modifyWindowMs: 0,
     }),
     transfer: (pair, direction, plan, ctx, how) => {
-      // A version is the whole folder: any change registers all of it again (a new version).
+      // A version is the whole folder: any change registers all of it again (a new version). Nothing
+      // changed but the alias unset: `at` is the listed version, which holds the folder; the alias goes there.
+      if (direction === 'push' && pair.alias && typeof how?.at === 'number' && isEmptyPlan(plan)) return { send: [aliasCommand(pair, pair.alias, how.at)], delete: [] };
       if (direction === 'push') return { send: [pushCommand(pair, ctx.stamp)], delete: [] };
       return { send: [pullCommand(pair, [...plan.send, ...plan.replace].map((f) => f.path), typeof how?.at === 'number' ? how.at : undefined)], delete: [], deleteLocal: plan.delete.map((f) => f.path) };
     },
