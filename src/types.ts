@@ -88,6 +88,8 @@ export interface ResolvedPair {
   readonly root: string;
   readonly local: string;
   readonly remote: Endpoint;
+  /** Set on a snapshot pair pointed at one snapshot's folder (snapshots.ts `under`): the remote the manifest names. */
+  readonly snapshotOf?: Endpoint;
   /** The remote as the user wrote it, for labels: `lab-s3:data/processed`. */
   readonly remoteLabel: string;
   readonly mode: Mode;

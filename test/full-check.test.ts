@@ -211,6 +211,36 @@ describe('a full check of another folder under the pair\'s name, or dated after 
   });
 });
 
+describe('full_check on a snapshot pair', () => {
+  it('is one record for the pair, whichever snapshot a push wrote or a check read: only the first run is full', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    snapshots: { keep: 3 }\n    full_check: 7d\n`);
+    fill(lab);
+    await pastRacyWindow();
+    const proofs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      if (i) lab.write(lab.path('raw', `new${i}`), randomBytes(100));
+      const pushed = await lab.cli(['data', 'push', '--json']);
+      expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+      proofs.push(String(pairOf(pushed).verify?.proof));
+      const checked = await lab.cli(['data', 'check', '--json']);
+      expect(checked.exitCode, checked.stdout + checked.stderr).toBe(0);
+      proofs.push(String(pairOf(checked).verify?.proof));
+    }
+    expect(proofs[0]).toBe('full');
+    expect(proofs.slice(1)).not.toContain('full');
+  });
+  it('a record an earlier build kept (its ends written as the folder and the remote\'s words) still counts: no full re-read on upgrade', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\ndata:\n  - name: raw\n    local: raw\n    remote: "file://${lab.outside('nas')}"\n    full_check: 7d\n`);
+    fill(lab);
+    await pastRacyWindow();
+    expect(pairOf(await lab.cli(['data', 'push', '--json'])).verify).toMatchObject({ proof: 'full' });
+    writeFileSync(lab.path('.labsync', 'cache', 'full-check-raw.json'), JSON.stringify({ at: Date.now() - DAY, of: `${lab.path('raw')}\0file://${lab.outside('nas')}` }));
+    expect(pairOf(await lab.cli(['data', 'push', '--json'])).verify).toMatchObject({ proof: 'cached' });
+  });
+});
+
 describe('validate and full_check', () => {
   it('warns where a git or dvc pair sets full_check (the pair and the key), not where it comes from defaults', async () => {
     const lab = new Lab();

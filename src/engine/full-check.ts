@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { whyNoFullCheck } from '../manifest/full-check-kinds.js';
 import type { ResolvedPair } from '../types.js';
 import { writeCacheFile, type Warn } from '../verify/cache-file.js';
-import { cacheDir, pairEnds } from './pair-tree.js';
+import { cacheDir, ownRecord, pairEnds } from './pair-tree.js';
 
 /** Where the time of the pair's last full check is kept. */
 export const fullCheckFile = (pair: ResolvedPair): string => join(cacheDir(pair), `full-check-${pair.name}.json`);
@@ -23,8 +23,8 @@ export function fullCheckDue(pair: ResolvedPair, asked: boolean, nowMs = Date.no
     const last = JSON.parse(readFileSync(fullCheckFile(pair), 'utf8')) as { at: number; of?: string };
     // A check of another folder or remote under this pair's name (the manifest changed since) is not
     // this one's; one dated after now (the clock was set back since) proves no age.
-    // A record from before `of` was kept is taken as this pair's (else every pair re-read all on upgrade).
-    if ((last.of !== undefined && last.of !== pairEnds(pair)) || !(last.at <= nowMs)) return true;
+    // A record from before `of` was kept, or kept in an earlier form, is taken as this pair's (else every pair re-read all on upgrade).
+    if ((last.of !== undefined && !ownRecord(last.of, pair)) || !(last.at <= nowMs)) return true;
     return !(nowMs - last.at < pair.fullCheckMs);
   } catch {
     return true; // never ran (or unreadable): due

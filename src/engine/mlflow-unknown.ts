@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Listing } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
 import { writeCacheFile, type Warn } from '../verify/cache-file.js';
-import { cacheDir, pairEnds } from './pair-tree.js';
+import { cacheDir, ownRecord, pairEnds } from './pair-tree.js';
 
 const recordFile = (pair: ResolvedPair): string => join(cacheDir(pair), `mlflow-pulled-${pair.name}.json`);
 
@@ -17,7 +17,7 @@ const recordFile = (pair: ResolvedPair): string => join(cacheDir(pair), `mlflow-
 export function lastPulled(pair: ResolvedPair): number | undefined {
   try {
     const r = JSON.parse(readFileSync(recordFile(pair), 'utf8')) as { version?: unknown; of?: unknown };
-    return r.of === pairEnds(pair) && typeof r.version === 'number' ? r.version : undefined;
+    return ownRecord(r.of, pair) && typeof r.version === 'number' ? r.version : undefined;
   } catch {
     return undefined;
   }

@@ -20,4 +20,11 @@ export const treeExcludes = (pair: ResolvedPair): string[] => [...pair.exclude, 
 export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExcludes(pair));
 
 /** The pair's two ends, as a record kept beside its caches names them: a pair pointed elsewhere since is another pair's record. */
-export const pairEnds = (pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>): string => endsKey(pair, makeRedactor(process.env));
+export const pairEnds = (pair: Pick<ResolvedPair, 'root' | 'local' | 'remote' | 'snapshotOf'>): string => endsKey({ root: pair.root, local: pair.local, remote: pair.snapshotOf ?? pair.remote }, makeRedactor(process.env));
+
+/**
+ * Whether a record beside the caches (`of`) was made for this pair: its ends key, or the form builds
+ * before it wrote (the local folder and the remote's words), so an upgrade re-reads nothing.
+ */
+export const ownRecord = (of: unknown, pair: Pick<ResolvedPair, 'root' | 'local' | 'remote' | 'snapshotOf' | 'remoteLabel'>): boolean =>
+  of === pairEnds(pair) || of === `${pair.local}\0${pair.remoteLabel}`;

@@ -19,7 +19,8 @@ import { movedStats } from './sizes.js';
 export function under(pair: ResolvedPair, name: string): ResolvedPair {
   const r = pair.remote;
   if (r.type !== 'local' && r.type !== 'ssh') throw new Error(`snapshots need a local or ssh remote (pair ${pair.name})`);
-  return { ...pair, remote: { ...r, path: r.type === 'local' ? join(r.path, name) : posix.join(r.path, name) } } as ResolvedPair;
+  // snapshotOf: what the pair's records beside its caches name (pairEnds): every snapshot is the same pair.
+  return { ...pair, snapshotOf: pair.snapshotOf ?? r, remote: { ...r, path: r.type === 'local' ? join(r.path, name) : posix.join(r.path, name) } } as ResolvedPair;
 }
 
 /** Snapshots beyond `keep`, oldest first; never the one `latest` names. */

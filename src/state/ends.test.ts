@@ -20,6 +20,18 @@ describe('a pair\'s ends (where its two sides are)', () => {
     expect(endsKey(local('/a/proj', '/a/proj/nas'), redact)).toBe(endsKey(local('/b/proj', '/b/proj/nas'), redact));
     expect(endsKey(local('/a/proj', '/a/proj-archive'), redact)).not.toBe(endsKey(local('/b/proj', '/b/proj-archive'), redact));
   });
+  it('<root> at a Windows separator too; an ssh host\'s folder named like the project\'s is another place, not <root>', () => {
+    const win = (root: string): ResolvedPair => ({ root, local: `${root}\\data`, remote: { type: 'local', path: `${root}\\nas` } } as unknown as ResolvedPair);
+    expect(endsKey(win('C:\\ci\\job1'), redact)).toBe(endsKey(win('C:\\ci\\job2'), redact));
+    const ssh = (root: string) => at({ type: 'ssh', host: 'login', path: `${root}/data` }, root);
+    expect(endsKey(ssh('/scratch/u/proj'), redact)).not.toBe(endsKey(ssh('/scratch/u/moved'), redact));
+  });
+  it('an rclone inline config\'s credentials (a SAS URL, a connection string) are left out; where it is (an account name, an auth URL) counts', () => {
+    const az = (config: object) => at({ type: 'rclone', remote: 'az', path: 'c/p', config: { type: 'azureblob', ...config } });
+    expect(endsKey(az({ account: 'lab', sas_url: 'https://lab.blob/?sig=1' }), redact)).toBe(endsKey(az({ account: 'lab', sas_url: 'https://lab.blob/?sig=2' }), redact));
+    expect(endsKey(az({ account: 'lab' }), redact)).not.toBe(endsKey(az({ account: 'other' }), redact));
+    expect(endsKey(az({ auth: 'https://a/v3' }), redact)).not.toBe(endsKey(az({ auth: 'https://b/v3' }), redact));
+  });
   it('a record kept in an earlier form (an object, or an unversioned digest) counts as these ends', () => {
     const key = endsKey(at({ type: 'local', path: '/x' }), redact);
     expect(sameEnds({ ends: { local: '/l', remote: 'r' } }, key)).toBe(true);

@@ -19,9 +19,12 @@ const ENDS_FORM = 'v2:';
 
 /** The pair's local folder and where its remote is, secrets redacted, the manifest's folder as <root> (saved plans' fingerprints too). */
 export function whereOfPair(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, redact: Redactor): unknown[] {
-  // Only at a path's boundary: /data/proj-archive is not <root>-archive of /data/proj.
-  const here = (s: string): string => (s === pair.root ? '<root>' : s.startsWith(`${pair.root}/`) ? `<root>${s.slice(pair.root.length)}` : s);
-  return [here(pair.local), ...whereOf(pair.remote).map((v) => (typeof v === 'string' ? here(redact(v)) : v))];
+  // Only at a path's boundary (/data/proj-archive is not <root>-archive of /data/proj), either separator
+  // (a Windows checkout), and only for paths on this machine: an ssh host's folder of the same name is
+  // another place, which moving the project here does not move.
+  const here = (s: string): string => (s === pair.root ? '<root>' : s.startsWith(`${pair.root}/`) || s.startsWith(`${pair.root}\\`) ? `<root>${s.slice(pair.root.length)}` : s);
+  const where = whereOf(pair.remote).map((v) => (typeof v === 'string' ? redact(v) : v));
+  return [here(pair.local), ...(pair.remote.type === 'local' ? where.map((v) => (typeof v === 'string' ? here(v) : v)) : where)];
 }
 
 /**
@@ -34,7 +37,9 @@ function whereOf(r: ResolvedPair['remote']): readonly unknown[] {
     case 'ssh': return [r.type, r.user ?? '', r.host, r.port ?? 22, r.path];
     case 's3': return [r.type, r.endpoint ?? '', r.region ?? '', r.bucket, r.prefix];
     // An inline config's credentials change per session (STS keys) without moving the remote.
-    case 'rclone': return [r.type, r.remote, r.path, JSON.stringify(Object.entries(r.config ?? {}).filter(([k]) => !/key|secret|token|pass|credential|auth|client_id|account/i.test(k)).sort())];
+    // Left out by name: what holds a credential (keys, secrets, tokens, passwords, SAS URLs, connection
+    // strings); kept: what says where (an account name, swift's auth URL, an endpoint, a region).
+    case 'rclone': return [r.type, r.remote, r.path, JSON.stringify(Object.entries(r.config ?? {}).filter(([k]) => !/key|secret|token|pass|credential|client_id|sas_url|connection_string|service_account/i.test(k)).sort())];
     case 'git': return [r.type, r.url];
     case 'mlflow': return [r.type, r.trackingUri, r.model, r.experiment];
     case 'hf': return [r.type, r.repo, r.repoType, r.revision, r.path];
