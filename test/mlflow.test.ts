@@ -244,6 +244,14 @@ describe.skipIf(!installed)('mlflow model registry (mlflow server 3.17.2 on 127.
     expect(checked.exitCode, checked.stdout).toBe(4);
     expect(json<Doc>(checked).pairs[0]?.error).toMatch(/the alias @champion is not set/);
     expect((await a.cli(['models', 'status'])).exitCode).toBe(4);
+    // check --full downloads the files, and still says the alias is not set.
+    const full = await a.cli(['check', '--full', '--json']);
+    expect(full.exitCode, full.stdout).toBe(4);
+    expect(json<Doc>(full).pairs[0]?.error).toMatch(/the alias @champion is not set/);
+    // A saved plan says what its apply will set (its files alone are "nothing to do").
+    const saved = await a.cli(['plan', '--save', a.path('plan.json')]);
+    expect(saved.exitCode, saved.stderr).toBe(0);
+    expect(saved.stdout + saved.stderr).toMatch(/the alias @champion is not set .*the push would point it at version 1/);
     const dry = await a.cli(['models', 'push', '--dry-run']);
     expect(dry.stdout + dry.stderr).toMatch(/the alias @champion is not set .*the push would point it at version 1, which holds the folder/);
     const again = await a.cli(['models', 'push', '--json']);

@@ -75,6 +75,13 @@ export async function compareSides(adapter: Adapter, pair: ResolvedPair, mode: '
     const bytesHashed = { local: hashed.bytes, remote: 0 };
     return 'stop' in judged ? judged : { value: { ...judged.value, bytesHashed, proof: full ? 'full' : 'cached' } as VerifyReport };
   }
+  // The tool's full comparison reads the files only: an alias that is not set (mlflow) is asked of
+  // the listing first, as the cached path does, so `check --full` says drift where `check` does.
+  if (lister && adapter.verify && pair.tool === 'mlflow' && pair.alias) {
+    const remote = await remoteListing(lister, ctx, show);
+    if ('stop' in remote) return remote;
+    if (remote.unset) return { stop: { status: 'drift', error: `${remote.unset} at ${pair.remoteLabel}` } };
+  }
   if (adapter.verify) return probe(adapter.verify(pair, mode, plan), ctx);
   return undefined;
 }

@@ -68,17 +68,18 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   if (odd !== undefined) return { status: 'refused', error: `${pair.remoteLabel} holds the key ${JSON.stringify(odd)}, which names no file inside ${pair.local} (an empty, "." or ".." segment); nothing was pulled. Rename or remove it there, or exclude it`, changes: wholeChanges };
   // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
   const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges });
+  // Said before a saved plan is kept, so `plan --save` shows what its apply will set.
+  // Nothing to send, yet the remote lacks something a push makes (an alias not set): the push runs,
+  // and a dry run says it would. One it does not make (a branch not made yet, whose base equals the folder) is said.
+  const sets = direction === 'push' && isEmptyPlan(whole) && remote.unset !== undefined && remote.pushSets === true;
+  const listedAt = typeof record?.version === 'number' ? record.version : undefined;
+  if (sets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}: the push ${o.dryRun || o.seam?.kind === 'save' ? 'would point' : 'points'} it at ${listedAt !== undefined ? `version ${listedAt}, which holds the folder` : 'a version of the folder'}` });
+  if (direction === 'push' && isEmptyPlan(whole) && remote.unset && !remote.pushSets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}, and the folder equals what it would start from: ${o.dryRun || o.seam?.kind === 'save' ? 'nothing would be pushed, so it would not be made' : 'nothing was pushed, so it was not made'}` });
   const held = atPlan(o.seam, pair, direction, whole, refusal);
   if (held) return { ...held, changes: wholeChanges };
   if (refusal) return { status: 'refused', error: refusal, changes: wholeChanges };
   const plan = o.shardRun ? slicePlan(whole, o.shardRun.shard) : whole;
   const changes = o.shardRun ? changesOf(plan) : wholeChanges;
-  // Nothing to send, yet the remote lacks something a push makes (an alias not set): the push runs,
-  // and a dry run says it would. One it does not make (a branch not made yet, whose base equals the folder) is said.
-  const sets = direction === 'push' && isEmptyPlan(whole) && remote.unset !== undefined && remote.pushSets === true;
-  const listedAt = typeof record?.version === 'number' ? record.version : undefined;
-  if (sets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}: the push ${o.dryRun ? 'would point' : 'points'} it at ${listedAt !== undefined ? `version ${listedAt}, which holds the folder` : 'a version of the folder'}` });
-  if (direction === 'push' && isEmptyPlan(whole) && remote.unset && !remote.pushSets) o.emit({ kind: 'warning', pair: pair.name, message: `${remote.unset} at ${pair.remoteLabel}, and the folder equals what it would start from: nothing was pushed, so it was not made` });
   if (o.dryRun) return { status: 'planned', changes };
   if (o.signal.aborted) return { status: 'interrupted', error: 'interrupted', changes };
 
