@@ -48,6 +48,48 @@ describe('git', () => {
     expect(again?.commands.filter((c) => / push /.test(c))).toEqual([]);
   });
 
+  it('refuses (exit 3) to push or pull while another branch than the pair\'s is checked out: a feature branch\'s commits never land on main', async () => {
+    const lab = await codeLab();
+    await git(lab, lab.path(), 'checkout', '-q', '-b', 'feature');
+    writeFileSync(lab.path('wip.py'), 'print(1)\n');
+    await git(lab, lab.path(), 'add', 'wip.py');
+    await git(lab, lab.path(), 'commit', '-q', '-m', 'unreviewed feature wip');
+    const before = await git(lab, lab.outside('origin.git'), 'rev-parse', 'main');
+    for (const action of ['push', 'pull']) {
+      const r = await lab.cli(['code', action, '--json']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+      expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/has the branch feature checked out, but the pair's branch is main/) });
+    }
+    expect(await git(lab, lab.outside('origin.git'), 'rev-parse', 'main')).toBe(before);
+    // A detached HEAD (a CI checkout) is what branch: is for: pushed there.
+    await git(lab, lab.path(), 'checkout', '-q', '--detach', 'main');
+    const detached = await lab.cli(['code', 'push', '--json']);
+    expect(detached.exitCode, detached.stdout + detached.stderr).toBe(0);
+  });
+
+  it('a commit of a submodule that exists only here is not pushed as a superproject commit no clone could check out (exit 1, nothing pushed)', async () => {
+    const lab = await codeLab();
+    const libOrigin = lab.outside('lib.git');
+    await execa('git', ['init', '-q', '--bare', '--initial-branch=main', libOrigin], { env: lab.env });
+    const libSeed = lab.outside('lib-seed');
+    await execa('git', ['clone', '-q', libOrigin, libSeed], { env: lab.env });
+    writeFileSync(`${libSeed}/lib.py`, 'x = 1\n');
+    await git(lab, libSeed, 'add', '.');
+    await git(lab, libSeed, 'commit', '-q', '-m', 'lib');
+    await git(lab, libSeed, 'push', '-q', 'origin', 'HEAD:main');
+    await git(lab, lab.path(), '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', libOrigin, 'lib');
+    await git(lab, lab.path(), 'commit', '-q', '-m', 'add lib');
+    expect((await lab.cli(['code', 'push'])).exitCode).toBe(0);
+    writeFileSync(lab.path('lib', 'lib.py'), 'x = 2\n');
+    await git(lab, lab.path('lib'), 'commit', '-q', '-am', 'local only');
+    await git(lab, lab.path(), 'commit', '-q', '-am', 'bump lib');
+    const before = await git(lab, lab.outside('origin.git'), 'rev-parse', 'main');
+    const r = await lab.cli(['code', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).not.toBe(0);
+    expect(json<Doc>(r).pairs[0]?.error).toMatch(/submodule/i);
+    expect(await git(lab, lab.outside('origin.git'), 'rev-parse', 'main')).toBe(before);
+  });
+
   it('refuses to push a dirty tree (exit 3) unless --commit is given, which commits and pushes', async () => {
     const lab = await codeLab();
     writeFileSync(lab.path('train.py'), 'print(1)\n');

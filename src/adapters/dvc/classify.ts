@@ -3,7 +3,8 @@
 import type { Command, Outcome, ToolOutput } from '../types.js';
 
 const TRANSIENT = /Could not connect|ConnectTimeout|ConnectionError|EndpointConnectionError|Connection (refused|reset)|timed out|SlowDown|Throttl|ServiceUnavailable|temporarily unavailable/i;
-const CREDENTIALS = /InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|Unable to locate credentials|NoCredentialsError|Forbidden|403/i;
+// A bare 403 matched md5s dvc echoes ("failed to transfer '…403…'"), making a reset connection fatal.
+const CREDENTIALS = /InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|Unable to locate credentials|NoCredentialsError|Forbidden|\b403\b(?![0-9a-f])/i;
 
 export function excerpt(stderr: string): string {
   return stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^(Having any troubles|For more information|Check the page)/.test(l)).slice(-2).join(' | ').slice(0, 500);
@@ -20,7 +21,7 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   const said = excerpt(stderr) || `dvc exit ${exitCode}`;
   if (output.timedOut) return { kind: 'retry', reason: 'timed out' };
   if (exitCode === 0) return { kind: 'ok' };
-  if (/Unable to acquire lock/i.test(stderr)) return { kind: 'fatal', locked: true, reason: `another dvc process holds this repository's lock: ${said}` };
+  if (/Unable to acquire lock|is busy, it is being blocked by/i.test(stderr)) return { kind: 'fatal', locked: true, reason: `another dvc process holds this repository's lock: ${said}` };
   if (exitCode === 253 || /not inside of a DVC repository|not a DVC repository/i.test(stderr)) {
     return { kind: 'fatal', safety: true, reason: `not a DVC repository: ${said}`, hint: 'run `dvc init` in the git repository that holds the data' };
   }

@@ -30,7 +30,8 @@ export const fetchArgv = (t: GitTarget): string[] => ['fetch', '--quiet', '--no-
 /** "<" commits only here (to push), ">" commits only there (to pull). */
 export const aheadBehindArgv = (t: GitTarget): string[] => ['log', '--left-right', '--format=%m %h %s', `HEAD...${t.privateRef}`, '--'];
 export const mergeArgv = (t: GitTarget): string[] => ['merge', '--ff-only', '--quiet', t.privateRef];
-export const pushArgv = (t: GitTarget): string[] => ['push', '--porcelain', '--', t.remote, `HEAD:refs/heads/${t.branch}`];
+// A submodule commit that exists only here would make the pushed commit one no clone can check out.
+export const pushArgv = (t: GitTarget): string[] => ['push', '--porcelain', '--recurse-submodules=check', '--', t.remote, `HEAD:refs/heads/${t.branch}`];
 /** git-lfs reaches a remote that is a plain path only as a file:// URL (its standalone file agent). */
 export const lfsRemote = (remote: string): string => (remote.startsWith('/') ? `file://${remote}` : remote);
 export const lfsPushArgv = (t: GitTarget): string[] => ['lfs', 'push', lfsRemote(t.remote), t.branch];

@@ -3,7 +3,7 @@
 import type { Command, Outcome, ToolOutput } from '../types.js';
 
 const NETWORK = /Could not read from remote repository|early EOF|Connection (refused|reset|timed out)|unable to access|Could not resolve host|remote end hung up|Operation timed out|RPC failed/i;
-const AUTH = /Permission denied \(publickey|Host key verification failed|Authentication failed|could not read Username|terminal prompts disabled/i;
+const AUTH = /Permission denied \(publickey|Host key verification failed|Authentication failed|could not read Username|terminal prompts disabled|returned error: 40[13]\b/i;
 
 export function excerpt(stderr: string): string {
   // git's boilerplate after a network failure says nothing the line before it does not.
@@ -31,7 +31,11 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   }
   if (/would be overwritten by merge|Your local changes/i.test(stderr)) return { kind: 'fatal', reason: `local changes stand in the way: ${said}`, hint: 'commit or stash them first' };
   if (/not a git repository/i.test(stderr)) return { kind: 'fatal', safety: true, reason: `the local folder is not a git repository: ${said}` };
-  if (/does not appear to be a git repository|repository .* not found|No such remote/i.test(stderr)) return { kind: 'fatal', reason: `no such remote repository: ${said}` };
+  // GitHub: "ERROR: Repository not found."; GitLab: "The project you were looking for could not be found".
+  if (/does not appear to be a git repository|repository .*not found|could not be found|No such remote/i.test(stderr)) return { kind: 'fatal', reason: `no such remote repository: ${said}` };
+  if (/submodule paths contain changes that can not be found on any remote/i.test(stderr)) {
+    return { kind: 'fatal', safety: true, reason: `a submodule commit exists only here: ${said}`, hint: 'push the submodule first (git -C <submodule> push), then push again: the commit would name a submodule commit no clone can fetch' };
+  }
   if (/nothing to commit/i.test(`${stderr}${output.stdout}`)) return { kind: 'ok' };
   if (NETWORK.test(stderr)) return { kind: 'retry', reason: said };
   if (command.args.includes('lfs') && /\(missing\)|missing or corrupt|Unable to find source/i.test(stderr)) {

@@ -19,7 +19,14 @@ function cloneOf(pair: ResolvedPair): void {
 
 function branchOf(pair: ResolvedPair): string {
   cloneOf(pair);
-  const b = pair.branch ?? currentBranch(pair.local);
+  const here = currentBranch(pair.local);
+  // HEAD is pushed to (and the checked-out branch fast-forwarded from) the pair's branch: another
+  // branch checked out would land its commits there (a feature branch on main). A detached HEAD (a
+  // CI checkout) is what branch: is set for.
+  if (pair.branch && here && here !== pair.branch) {
+    throw new PairSetupError(`${pair.local} has the branch ${here} checked out, but the pair's branch is ${pair.branch}: labsync would move ${here}'s commits to ${pair.branch} there (or ${pair.branch}'s into ${here}); nothing was run`, `check out ${pair.branch} there, or change branch: on the pair`);
+  }
+  const b = pair.branch ?? here;
   if (!b) throw new PairSetupError(`${pair.local}: HEAD is detached or this is not a git repository`, 'check out a branch, or set branch: on the pair');
   return b;
 }
