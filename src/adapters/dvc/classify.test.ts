@@ -3,7 +3,7 @@ import type { Command } from '../types.js';
 import { classify } from './classify.js';
 
 const push: Command = { tool: 'dvc', args: ['push'], cwd: '/', env: {}, mutates: true, label: 'push', pair: 'raw' };
-const out = (stderr: string, exitCode = 1) => ({ exitCode, stdout: '', stderr, timedOut: false, durationMs: 1 });
+const out = (stderr: string, exitCode = 1) => ({ exitCode, stdout: '', stderr, timedOut: false, aborted: false, durationMs: 1 });
 
 describe('dvc classify', () => {
   it('an md5 holding 403 in a transfer that was reset is retried, not "credentials refused"; a real 403 is fatal', () => {

@@ -3,7 +3,7 @@ import type { Command } from '../types.js';
 import { classify } from './classify.js';
 
 const push: Command = { tool: 'git', args: ['push'], cwd: '/', env: {}, mutates: true, label: 'push', pair: 'repo' };
-const out = (stderr: string, exitCode = 128) => ({ exitCode, stdout: '', stderr, timedOut: false, durationMs: 1 });
+const out = (stderr: string, exitCode = 128) => ({ exitCode, stdout: '', stderr, timedOut: false, aborted: false, durationMs: 1 });
 
 describe('git classify: what is not worth a retry', () => {
   it('a repository the host says is not there (GitHub, GitLab) is fatal, not the network', () => {
