@@ -86,6 +86,31 @@ describe('dvc', () => {
     expect(readFileSync(lab.path('data/raw/part-2.csv'), 'utf8')).toBe('my unsaved work');
   });
 
+  it('a purged cache with the workspace intact, pushed to a new store: added and sent again, never "in sync" with an empty store', async () => {
+    const lab = await dvcLab(localStore);
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    // An HPC scratch purge of the cache, and the pair pointed at a store that has nothing yet.
+    const { rmSync } = await import('node:fs');
+    rmSync(lab.path('.dvc/cache'), { recursive: true, force: true });
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace(lab.outside('store'), lab.outside('store2')));
+    const checked = await lab.cli(['data', 'check', '--json']);
+    expect(checked.exitCode, checked.stdout).toBe(4);
+    const pushed = await lab.cli(['data', 'push', '--json']);
+    expect(pushed.exitCode, pushed.stdout + pushed.stderr).toBe(0);
+    expect(json<Doc>(pushed).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
+    const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+    expect(files(lab.outside('store2')).length).toBe(5); // four parts and the folder's .dir
+  });
+
+  it('a .dvc file whose output names its own DVC remote is refused (exit 3): dvc would push there, and the pair\'s store would be checked empty', async () => {
+    const lab = await dvcLab(localStore);
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    writeFileSync(lab.path('data/raw.dvc'), readFileSync(lab.path('data/raw.dvc'), 'utf8').replace(/^(\s*)- md5:/m, '$1- remote: team\n$1  md5:'));
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+    expect(json<Doc>(r).pairs[0]?.error).toMatch(/^data\/raw\.dvc sends its data to the DVC remote 'team'/);
+  });
+
   it('reports dvc\'s own lock as locked (exit 75), not failed', async () => {
     const lab = await dvcLab(localStore);
     await lab.cli(['data', 'push', '--commit', 'v1']);

@@ -5,7 +5,7 @@ import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
 import { addArgv, cloudStatusArgv, configArgvs, pullArgv, pushArgv, recordPaths, remoteName, wantedSettings, workspaceStatusArgv, type DvcTarget } from './argv.js';
 import { classify } from './classify.js';
-import { alreadyConfigured, cloudStatus, verifyReport, workspaceChanges } from './parse.js';
+import { alreadyConfigured, cloudStatus, ownRemotes, pushPending, verifyReport, workspaceChanges } from './parse.js';
 
 /** The folder holding .dvc/, searched upward from the pair's data. */
 function dvcRoot(local: string): string {
@@ -18,7 +18,23 @@ function dvcRoot(local: string): string {
 function targetOf(pair: ResolvedPair): DvcTarget {
   const root = dvcRoot(pair.local);
   const target = relative(root, pair.local).split('\\').join('/');
-  return { root, target, dvcFile: `${target}.dvc`, remoteName: remoteName(pair) };
+  const t = { root, target, dvcFile: `${target}.dvc`, remoteName: remoteName(pair) };
+  refuseOwnRemote(pair, t);
+  return t;
+}
+
+/** An output that names its own DVC remote goes there, not to the pair's: labsync would push nowhere it checks and call it verified. */
+function refuseOwnRemote(pair: ResolvedPair, t: DvcTarget): void {
+  let text: string;
+  try {
+    text = readFileSync(join(t.root, t.dvcFile), 'utf8');
+  } catch {
+    return; // not tracked yet
+  }
+  const other = ownRemotes(text).filter((r) => r !== t.remoteName);
+  if (other.length) {
+    throw new PairSetupError(`${t.dvcFile} sends its data to the DVC remote '${other[0] as string}' (its outs: remote:), not to ${pair.remoteLabel}: dvc would push and check there; nothing was run`, `remove the remote: line from ${t.dvcFile}, or sync that remote with its own pair`);
+  }
 }
 
 function dvc(pair: ResolvedPair, t: DvcTarget, args: string[], label: string, mutates: boolean, notice?: string): Command {
@@ -106,7 +122,8 @@ export const dvcAdapter: Adapter = {
           return { transfer: cloud.toPull, delete: [], ...(blockers.length ? { blockers } : {}) };
         }
         const blockers = staged.length ? stagedBlocker(outs[0]?.stdout) : [];
-        return { transfer: [...workspace, ...cloud.toPush], delete: [], ...(blockers.length ? { blockers } : {}) };
+        // Any output not clean here (edited, new, or its cache gone): dvc add, then push.
+        return { transfer: [...pushPending(outs.at(-2)?.stdout ?? ''), ...cloud.toPush], delete: [], ...(blockers.length ? { blockers } : {}) };
       },
     };
   },
@@ -117,7 +134,7 @@ export const dvcAdapter: Adapter = {
     }
     return {
       commands: [...configure(pair, t), dvc(pair, t, workspaceStatusArgv(t), `dvc status of ${pair.name}`, false), dvc(pair, t, cloudStatusArgv(t), `dvc status --cloud of ${pair.name}`, false)],
-      parse: (outs) => verifyReport(outs.at(-2)?.stdout ?? '', outs.at(-1)?.stdout ?? ''),
+      parse: (outs) => verifyReport(outs.at(-2)?.stdout ?? '', outs.at(-1)?.stdout ?? '', pair.mode === 'pull' ? 'pull' : 'push'),
     };
   },
   classify,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Command, ToolOutput } from '../types.js';
 import { configArgvs, remoteUrl } from './argv.js';
 import { classify } from './classify.js';
-import { alreadyConfigured, cloudStatus, verifyReport, workspaceChanges } from './parse.js';
+import { alreadyConfigured, cloudStatus, ownRemotes, verifyReport, workspaceChanges } from './parse.js';
 import type { ResolvedPair } from '../../types.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../../fixtures/tool-output/dvc-3.67.1/${name}`, import.meta.url), 'utf8');
@@ -53,5 +53,13 @@ describe('dvc argv and classify', () => {
     expect(classify(out(255, fixture('push-s3-plugin-missing.stderr')), cmd)).toMatchObject({
       kind: 'fatal', reason: expect.stringMatching(/^a DVC plugin is missing: .*requires 'dvc-s3'/), hint: "pipx install --force 'dvc[s3]' (or 'dvc[ssh]')",
     });
+  });
+  it('a push cannot prove what its cache lacks: "not in cache" is missing there (a pull brings it: extra)', () => {
+    expect(verifyReport(fixture('status-workspace-not-in-cache.json'), '{}', 'push')).toMatchObject({ missing: ['data/raw (not in cache)'], extra: [] });
+  });
+  it('the remotes a .dvc file\'s outputs name themselves', () => {
+    expect(ownRemotes('outs:\n- md5: abc.dir\n  size: 1\n  nfiles: 1\n  path: raw\n  remote: team\n')).toEqual(['team']);
+    expect(ownRemotes("outs:\n- remote: 'other'  # the lab's\n  md5: x\n  path: raw\n")).toEqual(['other']);
+    expect(ownRemotes('outs:\n- md5: abc.dir\n  path: raw\n')).toEqual([]);
   });
 });

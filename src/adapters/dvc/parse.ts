@@ -56,11 +56,31 @@ export function alreadyConfigured(configLocal: string, remote: string, wanted: r
   return wanted.every(([key, value]) => have.get(key) === value);
 }
 
-/** Local workspace and cache against the DVC remote. Data absent here ("not in cache", "deleted") is what a pull brings. */
-export function verifyReport(workspace: string, cloud: string): VerifyReport {
+/** Every output whose workspace or cache differs from its .dvc file, any state: what a push must add and send again. */
+export function pushPending(stdout: string): string[] {
+  return workspaceStates(stdout).map((s) => `${s.path} (${s.state})`);
+}
+
+/**
+ * Local workspace and cache against the DVC remote. Data absent here ("not in cache", "deleted") is
+ * what a pull brings; for a push it is unproven: without the cache dvc cannot expand a folder, and its
+ * cloud status then says nothing of what the remote holds (a purged cache read as in sync).
+ */
+export function verifyReport(workspace: string, cloud: string, direction: 'push' | 'pull' = 'pull'): VerifyReport {
   const c = cloudStatus(cloud);
   const states = workspaceStates(workspace);
   const changed = workspaceChanges(workspace);
   const absent = states.filter((s) => s.state !== 'modified' && s.state !== 'new').map((s) => `${s.path} (${s.state})`);
-  return { checked: c.toPush.length + c.toPull.length + states.length || 1, missing: c.toPush, extra: [...c.toPull, ...absent], changed };
+  const checked = c.toPush.length + c.toPull.length + states.length || 1;
+  return direction === 'push' ? { checked, missing: [...c.toPush, ...absent], extra: c.toPull, changed } : { checked, missing: c.toPush, extra: [...c.toPull, ...absent], changed };
+}
+
+/**
+ * The DVC remotes a .dvc file's outputs name themselves (`outs: - remote: team`): dvc pushes such an
+ * output there whatever --remote says, and its cloud status against another remote is empty.
+ */
+export function ownRemotes(dvcFile: string): string[] {
+  const named = new Set<string>();
+  for (const m of dvcFile.matchAll(/^\s*-?\s*remote:\s*['"]?([^'"\s#]+)['"]?\s*(?:#.*)?$/gm)) named.add(m[1] as string);
+  return [...named];
 }
