@@ -111,6 +111,20 @@ describe('dvc', () => {
     expect(json<Doc>(r).pairs[0]?.error).toMatch(/^data\/raw\.dvc sends its data to the DVC remote 'team'/);
   });
 
+  it('several dvc pairs of one repository, run at once (concurrency 4), go one at a time: every remote configured, every folder tracked and pushed', async () => {
+    const lab = await dvcLab(localStore);
+    for (const name of ['a', 'b']) for (let i = 0; i < 2; i++) lab.write(lab.path('data', name, `part-${i}.csv`), randomBytes(500).toString('hex'));
+    lab.manifest(`${readFileSync(lab.path('labsync.yaml'), 'utf8')}  - name: a\n    tool: dvc\n    local: data/a\n    remote: store:a\n  - name: b\n    tool: dvc\n    local: data/b\n    remote: store:b\n`);
+    const r = await lab.cli(['data', 'push', '--concurrency', '4', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json<Doc>(r).pairs.map((p) => p.status)).toEqual(['ok', 'ok', 'ok']);
+    // One at a time: no pair's run overlaps another's.
+    const spans = json<{ pairs: { startedAt: string; durationMs: number }[] }>(r).pairs.map((p) => [Date.parse(p.startedAt), Date.parse(p.startedAt) + p.durationMs] as const).sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]?.[0]).toBeGreaterThanOrEqual(spans[i - 1]?.[1] as number);
+    const config = readFileSync(lab.path('.dvc/config.local'), 'utf8');
+    for (const name of ['raw', 'a', 'b']) expect(config).toContain(`['remote "labsync-${name}"']`);
+  });
+
   it('reports dvc\'s own lock as locked (exit 75), not failed', async () => {
     const lab = await dvcLab(localStore);
     await lab.cli(['data', 'push', '--commit', 'v1']);

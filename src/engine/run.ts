@@ -103,7 +103,9 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     req.pairs,
     req.concurrency,
     (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
-    (a, b) => nested(a.local, b.local),
+    // dvc pairs share their repository's .dvc/config.local and git index (a remote written over another's,
+    // a commit sweeping up a sibling's staged .dvc file): one at a time, as nested folders are.
+    (a, b) => nested(a.local, b.local) || (a.tool === 'dvc' && b.tool === 'dvc'),
   );
   mark('pairs done');
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
