@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedPair } from '../types.js';
 import { FatalLockError } from '../remote-lock/backend-for.js';
-import { NothingToLockError, type LockBackend } from '../remote-lock/types.js';
+import { NothingToLockError, type Found, type LockBackend } from '../remote-lock/types.js';
+import { makeHolder } from '../remote-lock/holder.js';
 import { acquire } from './remote-lock.js';
 
 /** A remote whose lock can never be created and where none is held: a read-only mount (mkdir fails, the folder is not there). */
@@ -32,5 +33,65 @@ describe('taking a remote lock where none can be created', () => {
     const w = readOnly();
     await expect(acquire(w, pair, options(false), 60_000, Date.now() + 60_000)).rejects.toThrow(FatalLockError);
     await expect(acquire(readOnly(), pair, options(false), 60_000, Date.now() + 60_000)).rejects.toThrow(/could not create the lock at \/nas\/snaps\/\.labsync-lock, and none is held there: is the remote read-only/);
+  });
+});
+
+/** An in-memory lock whose next create or renewal lands but whose answer is lost (a slow endpoint's timeout). */
+function lossy(): LockBackend & { current?: Found; loseCreate: boolean; loseRenew: boolean } {
+  let n = 0;
+  const b: LockBackend & { current?: Found; loseCreate: boolean; loseRenew: boolean } = {
+    where: 's3://b/p/.labsync-lock',
+    loseCreate: true,
+    loseRenew: false,
+    acquire: async (h) => {
+      if (b.current) return 'exists';
+      b.current = { holder: h, tag: `t${++n}` };
+      if (b.loseCreate) {
+        b.loseCreate = false;
+        throw new Error('the request timed out');
+      }
+      return { ok: b.current.tag };
+    },
+    read: async () => b.current,
+    takeOver: async () => 'changed',
+    renew: async (h, tag) => {
+      if (b.current?.tag !== tag) return 'lost';
+      b.current = { holder: h, tag: `t${++n}` };
+      if (b.loseRenew) {
+        b.loseRenew = false;
+        throw new Error('the request timed out');
+      }
+      return { ok: b.current.tag };
+    },
+    release: async (tag) => {
+      if (b.current?.tag !== tag) return 'changed';
+      b.current = undefined;
+      return 'ok';
+    },
+  };
+  return b;
+}
+
+describe('a lock request that landed though its answer was lost', () => {
+  it('a create: the next attempt finds its own holder and holds it (not "locked by" itself until the lease ends)', async () => {
+    const b = lossy();
+    const me = makeHolder({ command: 'data push', version: 'x', now: new Date(), lease: 60_000 });
+    await expect(acquire(b, pair, options(false), 60_000, Date.now(), me)).rejects.toThrow(/timed out/);
+    const got = await acquire(b, pair, options(false), 60_000, Date.now(), me);
+    expect('held' in got).toBe(true);
+    if ('held' in got) await got.held.release();
+    expect(b.current).toBeUndefined();
+  });
+  it('a renewal: the next one reads the lock back, finds it its own and goes on (not "lost the lock")', async () => {
+    const b = lossy();
+    b.loseCreate = false;
+    let lost = false;
+    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lost = true) }, 900, Date.now());
+    expect('held' in got).toBe(true);
+    b.loseRenew = true;
+    await new Promise((r) => setTimeout(r, 1000)); // renewals every 300 ms: one lands unanswered, the next finds it
+    expect(lost).toBe(false);
+    if ('held' in got) await got.held.release();
+    expect(b.current).toBeUndefined();
   });
 });

@@ -79,10 +79,13 @@ export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<Re
     return { failed: (error as Error).message, attempts: 0 };
   }
   const deadline = Date.now() + o.waitMs;
+  // One holder (one token) for every attempt: a create that landed though its answer was lost is then
+  // found as this run's own on the next attempt, not as another run's lock until its lease runs out.
+  const me = makeHolder({ command: o.command, version: VERSION, now: new Date(), lease });
   // A remote that cannot be reached is a transient failure like any other: the pair's retries and backoff.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await acquire(b, pair, o, lease, deadline);
+      return await acquire(b, pair, o, lease, deadline, me);
     } catch (error) {
       if (error instanceof NothingToLockError) {
         o.emit({ kind: 'warning', pair: pair.name, message: `no lock at ${b.where}: ${error.message}` });
@@ -99,8 +102,8 @@ export async function takeRemoteLock(pair: ResolvedPair, o: Options): Promise<Re
 }
 
 /** Exported for its test with an in-memory backend (remote-lock.test.ts). */
-export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, lease: number, deadline: number): Promise<RemoteLockResult> {
-  let me = makeHolder({ command: o.command, version: VERSION, now: new Date(), lease });
+export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, lease: number, deadline: number, first = makeHolder({ command: o.command, version: VERSION, now: new Date(), lease })): Promise<RemoteLockResult> {
+  let me = first;
   // A create that fails with no lock there, again and again, is not a race: the remote cannot be
   // written (a read-only mount, no permission). A pull reads it without a lock (no labsync run can
   // write there either); a push cannot go on. A review saw this loop spawn sh/ssh forever.
@@ -115,6 +118,8 @@ export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, le
       throw new FatalLockError(`could not create the lock at ${b.where}, and none is held there: is the remote read-only, or not writable by this user? Nothing was run`);
     }
     if (found) vanished = 0;
+    // This run's own holder: an earlier attempt's create landed, its answer lost (a slow endpoint).
+    if (found?.holder?.token === me.token) return { held: holding(b, found.holder, found.tag, lease, pair, o) };
     // A holder on this machine whose process is gone (killed, crashed) is stale now, as the local lock
     // judges it; another machine's holder only once its lease ran out.
     const deadHere = found?.holder ? found.holder.host === hostId() && samePidSpace(found.holder.pidNs) && !pidAlive(found.holder.pid) : false;
@@ -144,7 +149,12 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
   const renew = async (): Promise<void> => {
     try {
       const next = renewed(me, new Date(), lease);
-      const r = await b.renew(next, tag);
+      let r = await b.renew(next, tag);
+      if (r === 'lost') {
+        // Still this run's (a renewal that landed while its answer was lost left `tag` behind): go on from it.
+        const now = await b.read().catch(() => undefined);
+        if (now?.holder?.token === me.token) r = { ok: now.tag };
+      }
       if (r === 'lost') {
         lost = true;
         clearInterval(timer);
