@@ -153,4 +153,21 @@ describe.skipIf(!s3)('aws → S3 (moto): a planned file aws skips deletes nothin
     expect(listed).toContain('lab/raw/old-name.txt');
     expect(listed).toContain('lab/raw/other.txt');
   });
+
+  it('the one planned file gone before aws reads it, with nothing to delete after: a warning, as rsync gives (it was a stop, exit 3: a drain\'s first batch is one file)', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(s3PairManifest(server, bucket, 'aws'));
+    lab.write(lab.path('raw/keep.txt'), 'kept');
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    lab.write(lab.path('raw/ckpt-9.pt'), 'rotated away');
+    const real = execFileSync('sh', ['-c', 'command -v aws'], { encoding: 'utf8' }).trim();
+    const dir = tempDir('labsync-aws-gone-');
+    writeFileSync(join(dir, 'aws'), `#!/bin/sh\ncase " $* " in *" cp "*) rm -f '${lab.path('raw/ckpt-9.pt')}';; esac\nexec '${real}' "$@"\n`);
+    chmodSync(join(dir, 'aws'), 0o755);
+    const r = await lab.cli(['data', 'push', '--json'], { env: { ...S3_KEYS, LABSYNC_S3_PUT: '0', PATH: `${dir}:${process.env.PATH ?? ''}` } });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(pairOf(r).status).toBe('ok');
+    expect(r.stdout + r.stderr).toMatch(/skipped/i);
+  });
 });

@@ -30,10 +30,10 @@ const transferPlan: FileSync['transfer'] = (pair, direction, plan, ctx) => {
   }
   // Backups first: a replaced or deleted object is copied (server-side) into the dated prefix.
   const keep = pair.backup ? [...plan.replace.map((f) => f.path), ...gone] : [];
-  const stage = files.length > 1 ? stageDir(pair, ctx) : undefined;
-  const sends = stage
-    ? [command(pair, stagedPushArgv(pair, stage), `push ${pair.name} (${files.length} files)`, true)]
-    : files.map((key) => command(pair, copyOneArgv(pair, 'push', key), `push ${key}`, true));
+  // Staged for one file too: `s3 cp FILE` refuses a file gone since the plan ("does not exist", a stop),
+  // where the staged copy skips it with a warning, as rsync does (a drain's first batch is one file, the newest).
+  const stage = files.length > 0 ? stageDir(pair, ctx) : undefined;
+  const sends = stage ? [command(pair, stagedPushArgv(pair, stage), `push ${pair.name} (${files.length} file${files.length === 1 ? '' : 's'})`, true)] : [];
   // A skipped upload must stop the deletions after it (a rename's old name deleted, the new one never
   // sent); with none to follow, a file gone since the listing is a warning, as rsync's exit 24 is.
   const strict = (c: Command): Command => (gone.length ? { ...c, skipFails: true } : c);
