@@ -72,7 +72,7 @@ describe.skipIf(!s3)('aws s3 sync (moto on 127.0.0.1)', () => {
     const again = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(again.exitCode).toBe(0);
     expect(json<Doc>(again).pairs[0]).toMatchObject({ status: 'ok', verify: { status: 'in_sync' } });
-    expect(json<Doc>(again).pairs[0]?.commands.join('\n')).toMatch(/aws s3 cp .* -- .*raw\/big\.bin s3:\/\/.*\/lab\/raw\/big\.bin$/m);
+    expect(json<Doc>(again).pairs[0]?.commands.join('\n')).toMatch(/aws s3 cp --recursive .* -- \S+ s3:\/\/\S+\/lab\/raw\/$/m);
   });
 
   it('mirrors with --delete under the guard: over max_delete is refused, nothing deleted; backup keeps replaced objects', async () => {

@@ -215,7 +215,7 @@ describe.skipIf(!moto)('labsync\'s own PUT meets a dead or silent server, and op
     lab.write(lab.env.AWS_CONFIG_FILE as string, '[default]\ns3 =\n  max_concurrent_requests = 2\n');
     const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
     expect(r.exitCode, r.stdout).toBe(0);
-    expect(pair(r).commands.some((c) => / aws s3 cp .*a\.csv s3:\/\//.test(c))).toBe(true);
+    expect(pair(r).commands.some((c) => / aws s3 cp --recursive .* s3:\/\//.test(c))).toBe(true);
     expect(pair(r).commands.join('\n')).not.toContain("labsync's own S3 client");
   });
 
@@ -234,7 +234,7 @@ describe.skipIf(!moto)('labsync\'s own PUT meets a dead or silent server, and op
     expect(kept).toHaveLength(1);
     lab.write(lab.path('raw/b.csv'), 'b');
     const off = await lab.cli(['data', 'push', '--json'], { env: { ...S3_KEYS, LABSYNC_S3_PUT: '0' } });
-    expect(pair(off).commands[1]).toMatch(/ aws s3 cp .*b\.csv s3:\/\//);
+    expect(pair(off).commands[1]).toMatch(/ aws s3 cp --recursive .* s3:\/\//);
     expect(json<{ pairs: { movedBy?: string }[] }>(off as never).pairs[0]?.movedBy).toBeUndefined();
   });
 });
