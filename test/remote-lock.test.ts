@@ -138,6 +138,24 @@ for (const kind of KINDS) {
       expect(await r.lock()).toBeUndefined();
     });
 
+    it('a machine whose clock runs 5 minutes ahead (no NTP) is refused while the holder\'s lease runs, by the remote\'s own clock', async () => {
+      const r = await kind.make(new Lab());
+      const m = machines(r.remote);
+      const held = m.a.spawn(['data', 'push'], { env: { LABSYNC_LOCK_LEASE: '60' } });
+      await until('the holder inside its lock', () => inHook(m.a));
+      // Every Date in gpu-b's labsync runs 5 minutes ahead: by leaseUntil alone, a live lock looked run out.
+      const skew = tempDir('labsync-skew-');
+      writeFileSync(join(skew, 'ahead.cjs'), 'const D = Date; const off = 300000; class S extends D { constructor(...a) { if (a.length === 0) super(D.now() + off); else super(...a); } static now() { return D.now() + off; } } globalThis.Date = S;\n');
+      // gpu-b's hook does not wait: a lock wrongly taken over ends its run (exit 0) instead of holding the test.
+      m.b.manifest(readFileSync(m.b.path('labsync.yaml'), 'utf8').replace(/^    hooks:\n.*\n/m, ''));
+      const refused = await m.b.cli(['data', 'push', '--json'], { env: { NODE_OPTIONS: `--require ${join(skew, 'ahead.cjs')}` } });
+      expect(refused.exitCode, refused.stderr + refused.stdout).toBe(75);
+      expect(pairOf(refused)?.status).toBe('locked');
+      m.open();
+      expect((await held).exitCode).toBe(0);
+      expect(await r.lock()).toBeUndefined();
+    });
+
     it('a lock left behind is never pulled, counted by the verifier, or deleted by a mirror', async () => {
       const r = await kind.make(new Lab());
       const m = machines(r.remote);

@@ -4,7 +4,7 @@ import type { Redactor } from '../exec/redact.js';
 import { backoffDelay, sleep } from '../exec/retry.js';
 import { NothingToLockError } from '../remote-lock/types.js';
 import { backendFor, FatalLockError, lockRequestMs } from '../remote-lock/backend-for.js';
-import { describeHolder, expired, hostId, leaseMs, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
+import { describeHolder, hostId, leaseMs, leaseOver, makeHolder, renewed, renewEveryMs, type Holder } from '../remote-lock/holder.js';
 import { pidAlive } from '../state/lock.js';
 import { samePidSpace } from '../state/pid-space.js';
 import type { LockBackend } from '../remote-lock/types.js';
@@ -123,7 +123,7 @@ export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, le
     // A holder on this machine whose process is gone (killed, crashed) is stale now, as the local lock
     // judges it; another machine's holder only once its lease ran out.
     const deadHere = found?.holder ? found.holder.host === hostId() && samePidSpace(found.holder.pidNs) && !pidAlive(found.holder.pid) : false;
-    if (found?.holder && (deadHere || expired(found.holder, new Date()))) {
+    if (found?.holder && (deadHere || leaseOver({ holder: found.holder, ...(found.age !== undefined ? { age: found.age } : {}) }, new Date()))) {
       me = renewed(me, new Date(), lease);
       const taken = await b.takeOver(me, found);
       if (taken !== 'changed') {

@@ -8,7 +8,7 @@ export type RunScript = (script: string) => Promise<string>;
 
 export function dirLock(where: string, remotePath: string, runScript: RunScript, makeFolder = true): LockBackend {
   const dir = lockDir(remotePath);
-  const ask = async (script: string, expected: readonly DirAnswer[]): Promise<{ answer: DirAnswer; rest: string }> => {
+  const ask = async (script: string, expected: readonly DirAnswer[]): Promise<{ answer: DirAnswer; rest: string; ageS?: number }> => {
     const out = await runScript(script);
     const a = parseAnswer(out);
     if (a?.answer === 'notools') throw new NothingToLockError(`the host's shell lacks mkdir, mv, rm, rmdir or cat`);
@@ -21,7 +21,7 @@ export function dirLock(where: string, remotePath: string, runScript: RunScript,
       const a = await ask(dirScript(dir, { kind: 'read' }), ['found', 'none']);
       if (a.answer === 'none') return undefined;
       const holder = parseHolder(a.rest);
-      return { holder, tag: holder?.token ?? '' };
+      return { holder, tag: holder?.token ?? '', ...(a.ageS !== undefined && a.ageS > -5 ? { age: Math.max(0, a.ageS) * 1000 } : {}) };
     },
     async acquire(h) {
       const a = await ask(dirScript(dir, { kind: 'acquire', holder: h, makeFolder }), ['ok', 'exists', 'nodir']);

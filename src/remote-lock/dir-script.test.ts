@@ -29,4 +29,8 @@ describe('lock folder scripts', () => {
     expect(parseAnswer('motd banner\nlabsync-lock ok\n')).toEqual({ answer: 'ok', rest: '' });
     expect(parseAnswer('sh: mkdir: Permission denied')).toBeUndefined();
   });
+  it('a read says the holder\'s age by the host\'s clock before its answer, where the host can tell', () => {
+    expect(parseAnswer('labsync-lock-age 12\nlabsync-lock found\n{"token":"t"}')).toEqual({ answer: 'found', rest: '{"token":"t"}', ageS: 12 });
+    expect(parseAnswer('labsync-lock found\n{"token":"t"}')).toEqual({ answer: 'found', rest: '{"token":"t"}' });
+  });
 });

@@ -31,7 +31,8 @@ const unmake = 'if [ -n "$M" ]; then Q=$(up "$D"); while rmdir -- "$Q" 2>/dev/nu
 export function dirScript(dir: string, op: { kind: 'read' } | { kind: 'acquire'; holder: Holder; makeFolder?: boolean } | { kind: 'takeover'; holder: Holder; staleToken: string } | { kind: 'renew'; holder: Holder; token: string } | { kind: 'release'; token: string | undefined }): string {
   switch (op.kind) {
     case 'read':
-      return [head(dir), `if [ -d "$D" ]; then ${say('found')}; cat -- "$D/holder" 2>/dev/null; else ${say('none')}; fi`].join('; ');
+      // The holder's age by the host's own clock (GNU or BSD stat; nothing printed where neither answers).
+      return [head(dir), `if [ -d "$D" ]; then m=$(stat -c %Y -- "$D/holder" 2>/dev/null || stat -f %m -- "$D/holder" 2>/dev/null); n=$(date +%s 2>/dev/null); case "$m$n" in *[!0-9]*|'') ;; *) echo "labsync-lock-age $((n - m))";; esac; ${say('found')}; cat -- "$D/holder" 2>/dev/null; else ${say('none')}; fi`].join('; ');
     case 'acquire':
       // A pull from a remote folder that is not there: nothing to lock, and nothing is made.
       return [head(dir), ...(op.makeFolder === false ? [`[ -d "$(up "$D")" ] || { ${say('nodir')}; exit 0; }`] : []), create(op.holder, 'exists')].join('; ');
@@ -53,8 +54,9 @@ export function dirScript(dir: string, op: { kind: 'read' } | { kind: 'acquire';
   }
 }
 
-/** The answer word and what followed it (the holder's text, for `read`). */
-export function parseAnswer(stdout: string): { answer: DirAnswer; rest: string } | undefined {
+/** The answer word and what followed it (the holder's text, for `read`); `ageS`: the holder's age in seconds by the host's clock, where it said. */
+export function parseAnswer(stdout: string): { answer: DirAnswer; rest: string; ageS?: number } | undefined {
   const m = /^labsync-lock (ok|exists|changed|lost|gone|none|found|nodir|notools)\n?([\s\S]*)$/m.exec(stdout);
-  return m ? { answer: m[1] as DirAnswer, rest: m[2] ?? '' } : undefined;
+  const age = /^labsync-lock-age (-?\d+)$/m.exec(stdout.slice(0, m?.index ?? 0));
+  return m ? { answer: m[1] as DirAnswer, rest: m[2] ?? '', ...(age ? { ageS: Number(age[1]) } : {}) } : undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockTime, DEFAULT_LEASE_MS, describeHolder, expired, hostId, leaseMs, makeHolder, parseHolder, renewed, renewEveryMs, type Holder } from './holder.js';
+import { clockTime, DEFAULT_LEASE_MS, describeHolder, expired, hostId, leaseMs, makeHolder, parseHolder, renewed, renewEveryMs, type Holder, leaseOver } from './holder.js';
 
 const at = (h: number, m: number, day = 4): Date => new Date(2026, 11, day, h, m, 0);
 const holder = (o: Partial<Holder> = {}): Holder => ({
@@ -58,5 +58,18 @@ describe('parseHolder', () => {
     expect(parseHolder('{"host":"x"}')).toBeUndefined();
     expect(parseHolder('not json')).toBeUndefined();
     expect(parseHolder('')).toBeUndefined();
+  });
+});
+
+describe('leaseOver: a lease judged by the store\'s clock where it tells', () => {
+  const holder = { leaseUntil: '2026-12-06T10:01:00Z', leaseMs: 60_000 };
+  it('by the age the store gives, whatever this machine\'s clock says (one second of margin for whole-second stamps)', () => {
+    expect(leaseOver({ holder, age: 30_000 }, new Date('2026-12-06T10:06:00Z'))).toBe(false);
+    expect(leaseOver({ holder, age: 61_000 }, new Date('2026-12-06T10:06:00Z'))).toBe(false);
+    expect(leaseOver({ holder, age: 61_001 }, new Date('2026-12-06T10:00:30Z'))).toBe(true);
+  });
+  it('by leaseUntil where the store gives no age, or the holder no lease length (an earlier build\'s lock)', () => {
+    expect(leaseOver({ holder }, new Date('2026-12-06T10:01:01Z'))).toBe(true);
+    expect(leaseOver({ holder: { leaseUntil: holder.leaseUntil }, age: 1000 }, new Date('2026-12-06T10:01:01Z'))).toBe(true);
   });
 });

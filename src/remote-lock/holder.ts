@@ -18,6 +18,8 @@ export interface Holder {
   readonly leaseUntil: string;
   /** Random per acquisition: what "still ours" is judged by (a pid and a host can repeat). */
   readonly token: string;
+  /** The lease's length: judged against the store's own clock (Found.age), so no two machines' clocks are compared. */
+  readonly leaseMs?: number;
 }
 
 /** Default lease: long enough to ride out a slow renewal, short enough that a dead holder frees the pair soon. */
@@ -49,7 +51,7 @@ export function makeHolder(o: { command: string; version: string; now: Date; lea
   }
   return {
     host: hostId(o.env), user, pid: process.pid, ...(PID_NS ? { pidNs: PID_NS } : {}), version: o.version, command: o.command,
-    startedAt: o.now.toISOString(), leaseUntil: new Date(o.now.getTime() + o.lease).toISOString(), token: randomBytes(12).toString('hex'),
+    startedAt: o.now.toISOString(), leaseUntil: new Date(o.now.getTime() + o.lease).toISOString(), token: randomBytes(12).toString('hex'), leaseMs: o.lease,
   };
 }
 
@@ -62,12 +64,23 @@ export function expired(h: Pick<Holder, 'leaseUntil'>, now: Date): boolean {
   return Number.isNaN(until) || until <= now.getTime();
 }
 
+/**
+ * Whether a lock found at the remote has outlived its lease. By the store's own clock where it says how
+ * long ago the holder was written (`age`, whole seconds: one second of margin) and the holder its lease's
+ * length: a reader whose clock runs minutes ahead (no NTP) would take over a live lock by leaseUntil,
+ * which the holder wrote by its own clock. Else by leaseUntil, as locks written before leaseMs are.
+ */
+export function leaseOver(found: { readonly holder: Pick<Holder, 'leaseUntil' | 'leaseMs'>; readonly age?: number }, now: Date): boolean {
+  if (found.age !== undefined && found.holder.leaseMs !== undefined) return found.age > found.holder.leaseMs + 1000;
+  return expired(found.holder, now);
+}
+
 /** A holder read from the remote, or undefined for anything that is not one (a damaged or foreign file). */
 export function parseHolder(text: string): Holder | undefined {
   try {
     const v = JSON.parse(text) as Partial<Holder>;
     if (typeof v.host !== 'string' || typeof v.pid !== 'number' || typeof v.startedAt !== 'string' || typeof v.leaseUntil !== 'string' || typeof v.token !== 'string') return undefined;
-    return { host: v.host, user: String(v.user ?? ''), pid: v.pid, ...(typeof v.pidNs === 'string' ? { pidNs: v.pidNs } : {}), version: String(v.version ?? ''), command: String(v.command ?? ''), startedAt: v.startedAt, leaseUntil: v.leaseUntil, token: v.token };
+    return { host: v.host, user: String(v.user ?? ''), pid: v.pid, ...(typeof v.pidNs === 'string' ? { pidNs: v.pidNs } : {}), version: String(v.version ?? ''), command: String(v.command ?? ''), startedAt: v.startedAt, leaseUntil: v.leaseUntil, token: v.token, ...(typeof v.leaseMs === 'number' && v.leaseMs > 0 ? { leaseMs: v.leaseMs } : {}) };
   } catch {
     return undefined;
   }

@@ -42,7 +42,7 @@ export function lockUrl(t: S3Target, name = REMOTE_LOCK_NAME): URL {
 export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
   const url = lockUrl(t);
   const where = `s3://${t.bucket}/${t.prefix ? `${t.prefix}/` : ''}${REMOTE_LOCK_NAME}`;
-  const send = async (method: 'GET' | 'PUT' | 'DELETE', conditions: Record<string, string>, body?: string, at: URL = url): Promise<{ status: number; etag: string; text: string }> => {
+  const send = async (method: 'GET' | 'PUT' | 'DELETE', conditions: Record<string, string>, body?: string, at: URL = url): Promise<{ status: number; etag: string; text: string; date: string; lastModified: string }> => {
     const headers = { ...signRequest(method, at, t.region, t.creds, new Date(), body === undefined ? 'UNSIGNED-PAYLOAD' : payloadHash(body)), ...conditions };
     const bound = bounded(o.signal ?? new AbortController().signal, o.requestTimeoutMs);
     if (o.count) o.count.n += 1;
@@ -57,7 +57,7 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
     } finally {
       bound.done();
     }
-    return { status: res.status, etag: res.headers.get('etag') ?? '', text };
+    return { status: res.status, etag: res.headers.get('etag') ?? '', text, date: res.headers.get('date') ?? '', lastModified: res.headers.get('last-modified') ?? '' };
   };
   const fail = (what: string, r: { status: number; text: string }): Error => {
     const code = /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
@@ -77,7 +77,10 @@ export function s3Lock(t: S3Target, o: S3LockOptions): LockBackend {
     const r = await send('GET', {});
     if (r.status === 404) return undefined;
     if (r.status !== 200) throw fail('reading', r);
-    return { holder: parseHolder(r.text), tag: r.etag };
+    // Both stamps are the store's: how old the lock is, whatever this machine's clock says. Whole
+    // seconds each, rounded apart (versitygw): a lock written this second can read a second "ahead".
+    const age = Date.parse(r.date) - Date.parse(r.lastModified);
+    return { holder: parseHolder(r.text), tag: r.etag, ...(Number.isFinite(age) && age > -5000 ? { age: Math.max(0, age) } : {}) };
   };
   /** Write-then-read: a server that ignored the condition shows another holder (or ours over theirs, which a read cannot tell). */
   const confirm = async (h: Holder, etag: string): Promise<{ ok: string } | 'changed'> => {

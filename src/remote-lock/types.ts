@@ -2,7 +2,12 @@
 import type { Holder } from './holder.js';
 
 /** A holder as read, with what a conditional change must name (S3: the ETag; a lock folder: the holder's token). */
-export interface Found { readonly holder: Holder | undefined; readonly tag: string }
+export interface Found {
+  readonly holder: Holder | undefined;
+  readonly tag: string;
+  /** How long ago (ms) the holder was written, by the store's own clock, where it tells (S3's Date and Last-Modified; the host's clock and the file's mtime). */
+  readonly age?: number;
+}
 
 export interface LockBackend {
   /** Where the lock lives, in the user's words: s3://bucket/prefix/.labsync-lock, host:/path/.labsync-lock. */
