@@ -239,4 +239,16 @@ describe('git', () => {
     expect(r.exitCode, r.stdout).toBe(0);
     expect(await git(lab, lab.outside('origin.git'), 'log', '-1', '--format=%s', 'main')).toBe('ignore labsync state');
   });
+
+  it.skipIf(!ssh)('uses the clone\'s core.sshCommand (a CI deploy key\'s usual place), in BatchMode, when GIT_SSH_COMMAND is not set', async () => {
+    const host = ssh as SshHost;
+    const lab = await codeLab((l) => `ssh://${host.user}@127.0.0.1:${host.port}${l.outside('origin.git')}`);
+    const wrapper = lab.outside('deploy-ssh');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$@" >> '${lab.outside('deploy-ssh.log')}'\nexec ssh -i ${host.identity} -o UserKnownHostsFile=${host.knownHosts} -F ${host.sshConfig} -o IdentitiesOnly=yes "$@"\n`, { mode: 0o755 });
+    await git(lab, lab.path(), 'config', 'core.sshCommand', wrapper);
+    const r = await lab.cli(['code', 'push', '--json'], { env: { GIT_SSH_COMMAND: '' } });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(lab.outside('deploy-ssh.log'), 'utf8')).toMatch(/-o BatchMode=yes/);
+    expect(await git(lab, lab.outside('origin.git'), 'log', '-1', '--format=%s', 'main')).toBe('ignore labsync state');
+  });
 });

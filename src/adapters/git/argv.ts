@@ -15,7 +15,25 @@ export function target(pair: ResolvedPair, branch: string): GitTarget {
  * keepalives so a silent server ends the push instead of hanging it (the user's own -o values win).
  */
 export function gitEnv(userSsh: string | undefined, stallTimeoutMs: number): Record<string, string> {
-  return { GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: [userSsh ?? 'ssh', '-o', 'BatchMode=yes', ...sshKeepAlive(stallTimeoutMs)].join(' ') };
+  const seconds = String(Math.max(1, Math.ceil(stallTimeoutMs / 1000)));
+  return {
+    GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: [userSsh ?? 'ssh', '-o', 'BatchMode=yes', ...sshKeepAlive(stallTimeoutMs)].join(' '),
+    // Over https: a server that sends nothing for the stall timeout ends the fetch or push; Git
+    // Credential Manager never opens a window or a prompt.
+    GIT_HTTP_LOW_SPEED_LIMIT: '1', GIT_HTTP_LOW_SPEED_TIME: seconds, GCM_INTERACTIVE: 'never',
+  };
+}
+
+/**
+ * The ssh command git would run here, which labsync puts BatchMode and keepalives on: GIT_SSH_COMMAND,
+ * else the repository's core.sshCommand (a CI deploy key's usual place), else GIT_SSH (a program, no
+ * arguments), else ssh. `configured`: core.sshCommand as git reads it for this clone.
+ */
+export function userSshCommand(env: Readonly<Record<string, string | undefined>>, configured: string | undefined): string | undefined {
+  if (env.GIT_SSH_COMMAND) return env.GIT_SSH_COMMAND;
+  if (configured) return configured;
+  if (env.GIT_SSH) return `'${env.GIT_SSH.replace(/'/g, `'\\''`)}'`;
+  return undefined;
 }
 
 /**

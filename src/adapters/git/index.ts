@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { PairSetupError } from '../../errors.js';
 import type { Direction, ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
 import {
-  aheadBehindArgv, commitArgv, fetchArgv, gitEnv, lfsPullArgv, lfsPushArgv, localHeadArgv, mergeArgv, pushArgv, remoteHeadArgv, statusArgv, target,
+  aheadBehindArgv, commitArgv, fetchArgv, gitEnv, userSshCommand, lfsPullArgv, lfsPushArgv, localHeadArgv, mergeArgv, pushArgv, remoteHeadArgv, statusArgv, target,
 } from './argv.js';
 import { classify } from './classify.js';
 import { aheadBehind, changesFor, dirtyPaths, NEW_BRANCH, verifyReport } from './parse.js';
@@ -31,8 +32,24 @@ function branchOf(pair: ResolvedPair): string {
   return b;
 }
 
+/** core.sshCommand as git reads it in this clone (its config, the user's, the system's), asked once per folder. */
+const sshConfigs = new Map<string, string | undefined>();
+function sshConfigured(local: string): string | undefined {
+  if (process.env.GIT_SSH_COMMAND) return undefined;
+  if (!sshConfigs.has(local)) {
+    let got: string | undefined;
+    try {
+      got = execFileSync('git', ['-C', local, 'config', '--get', 'core.sshCommand'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim() || undefined;
+    } catch {
+      got = undefined; // not set (exit 1), or no repository: ssh
+    }
+    sshConfigs.set(local, got);
+  }
+  return sshConfigs.get(local);
+}
+
 function git(pair: ResolvedPair, args: string[], label: string, mutates: boolean, answers?: RegExp): Command {
-  return { tool: 'git', args: ['-C', pair.local, ...args], cwd: pair.root, env: gitEnv(process.env.GIT_SSH_COMMAND, pair.stallTimeoutMs), mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
+  return { tool: 'git', args: ['-C', pair.local, ...args], cwd: pair.root, env: gitEnv(userSshCommand(process.env, sshConfigured(pair.local)), pair.stallTimeoutMs), mutates, label, pair: pair.name, ...(answers ? { answers } : {}) };
 }
 
 /** A branch not on the remote yet is an answer for the preview: the first push creates it. */
