@@ -44,6 +44,8 @@ describe('when labsync lists S3 itself, and when it leaves it to aws-cli', () =>
     expect(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1' }, '[default]\nregion = eu-west-1\n')).toMatchObject({ region: 'eu-west-1' });
     expect(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1' }, '[profile other]\nregion = us-east-2\n')).toMatchObject({ region: 'eu-west-1' });
     expect(reason(directTarget(onAws, { ...KEYS, AWS_REGION: 'eu-west-1', AWS_PROFILE: 'other' }, '[profile other]\nregion = us-east-2\n'))).toMatch(/another region/);
+    // botocore reads AWS_DEFAULT_PROFILE before AWS_PROFILE: that profile's region is the one aws-cli signs for.
+    expect(directTarget({ ...remote, region: undefined }, { ...KEYS, AWS_DEFAULT_PROFILE: 'a', AWS_PROFILE: 'b' }, '[profile a]\nregion = eu-central-1\n[profile b]\nregion = us-east-2\n')).toMatchObject({ region: 'eu-central-1' });
     expect(directTarget(onAws, { ...KEYS, AWS_DEFAULT_REGION: 'us-gov-west-1' }, '')).toMatchObject({ region: 'us-gov-west-1' });
     // With an endpoint the region is only signed: a store's own names are fine.
     expect(directTarget(remote, { ...KEYS }, '')).toMatchObject({ region: 'us-east-1' });

@@ -50,7 +50,8 @@ export function directTarget(remote: S3, env: Readonly<Record<string, string | u
   const fromEnv = env.AWS_DEFAULT_REGION || undefined;
   if (!remote.region && env.AWS_REGION && fromEnv && env.AWS_REGION !== fromEnv) return { reason: 'AWS_REGION and AWS_DEFAULT_REGION name different regions (aws-cli v1 and v2 take different ones)' };
   // AWS_REGION alone beside another region in the profile aws-cli reads: v1 takes the file's, v2 the variable.
-  const fileRegion = profileRegion(configText, env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE || 'default');
+  // The profile botocore (aws-cli v1) reads: AWS_DEFAULT_PROFILE before AWS_PROFILE (as aws-part-size.ts).
+  const fileRegion = profileRegion(configText, env.AWS_DEFAULT_PROFILE || env.AWS_PROFILE || 'default');
   if (!remote.region && env.AWS_REGION && !fromEnv && fileRegion && fileRegion !== env.AWS_REGION) return { reason: 'AWS_REGION and another region in the aws config file (aws-cli v1 and v2 take different ones)' };
   // Without one from the manifest or the environment, aws-cli takes the region of the profile it reads
   // (what `aws configure` writes), else signs for us-east-1.
