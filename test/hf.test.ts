@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { git, repoDir } from './harness/hub-git.js';
+import { commit, git, repoDir, resolveRev } from './harness/hub-git.js';
 import { treeOf } from './harness/hub-standin.js';
 import { HF_TEST_TOKEN, hfEnv, hubMissing, pushStallsOnSilentHub, useHub } from './harness/hub.js';
 import { pastRacyWindow } from './harness/wait.js';
@@ -134,10 +134,32 @@ ${o.extra ?? ''}`;
     const changed = await cli(lab, ['models', 'push', '--json']);
     expect(changed.exitCode, changed.stdout).toBe(0);
     expect(json<Doc>(changed).pairs[0]).toMatchObject({ status: 'ok', files: 1, verify: { status: 'in_sync' } });
-    const upload = json<Doc>(changed).pairs[0]?.commands.find((c) => / upload /.test(c)) ?? '';
-    expect(upload.match(/--include=/g)).toHaveLength(1);
-    expect(upload).toContain('--include=config.json');
+    // One commit of exactly the planned file, after the commit it was listed at.
+    const upload = json<Doc>(changed).pairs[0]?.commands.find((c) => /one commit/.test(c)) ?? '';
+    expect(upload).toContain('(script: one commit adding 1 files, deleting 0)');
     expect(hub.standIn.commits()).toBe(before + 1);
+  });
+
+  it('a colleague\'s commit landing between the listing and the push\'s commit is never written over: refused (exit 3), nothing committed; the next push plans against it', async () => {
+    const repo = newRepo();
+    const { lab } = seeded(repo, { create: true, extra: '    delete: true\n    max_delete: 100%\n' });
+    expect((await cli(lab, ['models', 'push'])).exitCode).toBe(0);
+    const pushed = remoteTree(repo);
+    lab.write(lab.path('models/release/config.json'), '{"layers": 3}\n');
+    const dir = repoDir(hub.mirrors, 'model', repo);
+    hub.standIn.beforeNextCommit(() => {
+      const head = resolveRev(dir, 'main') as string;
+      commit(dir, 'main', head, 'colleague', '', [{ kind: 'file', path: 'tokenizer.json', content: Buffer.from('{"theirs": true}') }]);
+    });
+    const raced = await cli(lab, ['models', 'push', '--json']);
+    expect(raced.exitCode, raced.stdout + raced.stderr).toBe(3);
+    expect(json<Doc>(raced).pairs[0]?.error).toMatch(/the branch moved since it was listed/);
+    expect(remoteTree(repo).has('tokenizer.json')).toBe(true);
+    expect(remoteTree(repo).get('config.json')).toBe(pushed.get('config.json'));
+    // Run again: planned against the colleague's commit (a mirror would delete tokenizer.json only knowingly: it is listed now).
+    const next = await cli(lab, ['models', 'push', '--json']);
+    expect(next.exitCode, next.stdout + next.stderr).toBe(0);
+    expect(remoteTree(repo).get('config.json')).not.toBe(pushed.get('config.json'));
   });
 
   it('a saved push plan goes stale (exit 3, no commit) when a planned file is rewritten at its size before apply', async () => {

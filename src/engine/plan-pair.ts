@@ -96,7 +96,8 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
     if (own?.kind === 'ok') movedBy = 'labsync-s3';
     // A pull reads the revision it planned from (hf's commit, mlflow's version), never a newer one.
     // A push that only sets what the remote lacks (an alias) sets it at the version listed.
-    const at = direction === 'pull' ? (remote.revision ?? listedAt) : sets ? listedAt : undefined;
+    // A push names the revision it was listed at (hf: the commit its new one must follow).
+    const at = direction === 'pull' ? (remote.revision ?? listedAt) : sets ? listedAt : remote.revision;
     const moved = own ?? (await viaTool(pair, adapter, direction, plan, o, ctx, show, at));
     if (moved.kind !== 'ok') return { ...stopped(moved), changes };
     attempts = moved.attempts;

@@ -22,6 +22,8 @@ export interface StandIn {
   silentUploads(on: boolean): void;
   /** Cut the connection of the next `n` commit requests without an answer (nothing committed): a Hub that drops a connection. */
   dropCommits(n: number): void;
+  /** Right before the next commit request is handled, run `fn` (a colleague's commit landing between labsync's listing and its own). */
+  beforeNextCommit(fn: (() => void) | undefined): void;
 }
 
 const TYPES: Record<string, string> = { models: 'model', datasets: 'dataset', spaces: 'space' };
@@ -47,6 +49,7 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
   let readsLeft: number | undefined;
   let silent = false;
   let drops = 0;
+  let before: (() => void) | undefined;
   const base = `http://127.0.0.1:${port}`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -76,6 +79,11 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
       const dir = repoDir(mirrors, TYPES[t] as string, repo);
       if (!existsSync(dir)) return notFound(res, 'RepoNotFound', `Repository Not Found for url: ${p}`);
       const raw = await body(req);
+      if (op === 'commit' && before) {
+        const fn = before;
+        before = undefined;
+        fn();
+      }
       if (op === 'branch') {
         const from = resolveRev(dir, (JSON.parse(raw.toString() || '{}') as { startingPoint?: string }).startingPoint ?? 'main');
         if (!from) return notFound(res, 'RevisionNotFound', 'Invalid rev id');
@@ -102,7 +110,9 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
       }
       // commit: NDJSON header, then file / lfsFile / deletedFile / deletedFolder lines.
       const lines = raw.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
-      const header = (lines.find((l) => l.key === 'header')?.value ?? {}) as { summary?: string; description?: string };
+      const header = (lines.find((l) => l.key === 'header')?.value ?? {}) as { summary?: string; description?: string; parentCommit?: string };
+      // As the Hub: a commit that names a parent the branch has moved past is refused.
+      if (header.parentCommit && header.parentCommit !== at) return send(res, 412, { error: 'A commit has happened since. Please refresh and try again.' });
       const ops: Operation[] = [];
       for (const { key, value } of lines) {
         const path = String(value.path ?? '');
@@ -172,7 +182,7 @@ export function startStandIn(mirrors: string, port: number, olahPort: number): P
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failReadsAfter: (n) => void (readsLeft = n), silentUploads: (on) => void (silent = on), dropCommits: (n) => void (drops = n) }));
+    server.listen(port, '127.0.0.1', () => resolve({ server, port, commits: () => commits, failReadsAfter: (n) => void (readsLeft = n), silentUploads: (on) => void (silent = on), dropCommits: (n) => void (drops = n), beforeNextCommit: (fn) => void (before = fn) }));
   });
 }
 

@@ -38,6 +38,8 @@ export function classify(output: ToolOutput, command: Command): Outcome {
       return { kind: 'fatal', reason: `${where(command)}: the revision does not exist in the repo (a branch, a tag or a 40-hex commit id): ${said}` };
     case 'auth':
       return { kind: 'fatal', reason: `${where(command)}: the Hub refused the token: ${said}`, hint: 'set HF_TOKEN or run `hf auth login`' };
+    case 'moved':
+      return { kind: 'fatal', safety: true, reason: `${where(command)}: the branch moved since it was listed (another commit landed there); nothing was committed: ${said}`, hint: 'run the push again: it plans against the new head' };
     case 'client':
       return { kind: 'fatal', reason: `the hf install cannot be imported by its own Python: ${said}`, hint: 'pipx reinstall huggingface_hub' };
     default:

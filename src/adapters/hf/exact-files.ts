@@ -20,13 +20,17 @@ const COMMIT_PY = `${PY_PRELUDE}
 repo, repo_type, revision = sys.argv[1:4]
 def run(doc):
     doc = json.loads(doc)
+    # The commit the plan was listed at: the branch's head then (or its base's, a branch not made yet).
+    # The Hub refuses the commit (412) when the branch moved since: a colleague's commit is never
+    # written over by a plan that did not see it.
+    parent = doc.get("parent")
     try:
         from huggingface_hub import CommitOperationAdd, CommitOperationDelete
         api = HfApi()
         try:
             api.repo_info(repo, repo_type=repo_type, revision=revision)
         except RevisionNotFoundError:
-            api.create_branch(repo, repo_type=repo_type, branch=revision, exist_ok=True)
+            api.create_branch(repo, repo_type=repo_type, branch=revision, revision=parent, exist_ok=True)
         pre = doc["prefix"]
         # Only files the branch still holds: the Hub refuses a whole commit that deletes a missing one
         # (this commit landed but its answer was lost, or another client deleted it since the listing).
@@ -41,8 +45,10 @@ def run(doc):
                 pass
         ops = [CommitOperationDelete(path_in_repo=pre + p) for p in doc["delete"] if pre + p in there]
         ops += [CommitOperationAdd(path_in_repo=pre + p, path_or_fileobj=os.path.join(doc["root"], p)) for p in doc["add"]]
-        info = api.create_commit(repo, ops, commit_message=doc["summary"], commit_description=doc["description"], revision=revision, repo_type=repo_type)
+        info = api.create_commit(repo, ops, commit_message=doc["summary"], commit_description=doc["description"], revision=revision, repo_type=repo_type, parent_commit=parent)
     except Exception as e:
+        if isinstance(e, HfHubHTTPError) and (getattr(getattr(e, "response", None), "status_code", 0) or 0) == 412:
+            fail("moved", e)
         failed(e)
     print(json.dumps({"url": info.commit_url}))
 `;
@@ -82,10 +88,14 @@ export const BOOT = 'import sys; exec(compile(sys.stdin.buffer.read().decode("ut
 
 export interface ScriptCall { readonly args: string[]; readonly input: string; readonly inputNote: string }
 
-/** One commit of exactly the plan's sends and deletions; prints {"url": ".../commit/<sha>"} as `hf upload --json` does. */
-export function commitCall(pair: ResolvedPair, plan: PairPlan, text: CommitText): ScriptCall {
+/**
+ * One commit of exactly the plan's sends and deletions; prints {"url": ".../commit/<sha>"} as `hf upload
+ * --json` does. `parent`: the commit the plan was listed at, which the branch must still be at.
+ */
+export function commitCall(pair: ResolvedPair, plan: PairPlan, text: CommitText, parent?: string): ScriptCall {
   const r = hfRemote(pair);
   const doc = {
+    ...(parent ? { parent } : {}),
     root: pair.local,
     prefix: r.path ? `${r.path}/` : '',
     add: [...plan.send, ...plan.replace].map((f) => f.path),

@@ -86,7 +86,10 @@ export const hf: Adapter = {
       // One commit uploads and deletes: nothing in `delete`.
       const text = commitText(pair, ctx.stamp);
       const label = `push ${pair.name} to hf repo ${at(pair)}`;
-      const call = byScript(plan.send.length + plan.replace.length + plan.delete.length) ? commitCall(pair, plan, text) : undefined;
+      // The listed commit known, the push goes through the commit script, which names it as the parent
+      // (`hf upload` cannot): a branch moved since is refused, not written over.
+      const parent = typeof how?.at === 'string' && /^[0-9a-f]{40}$/.test(how.at) ? how.at : undefined;
+      const call = parent || byScript(plan.send.length + plan.replace.length + plan.delete.length) ? commitCall(pair, plan, text, parent) : undefined;
       return {
         send: [
           ...(r.create ? [command(pair, 'hf', createArgv(r), `create hf repo ${r.repo} (private) unless it exists`, true)] : []),
