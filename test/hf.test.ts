@@ -250,12 +250,20 @@ ${o.extra ?? ''}`;
     expect([...remoteTree(repo).keys()].sort()).toEqual([
       '-dash/notes.md', '.gitattributes', 'ckpt/step-1/a.bin', 'ckpt/step-1/theirs.tmp', 'config.json', 'model.safetensors', 'with space [v1].txt',
     ]);
+    // `models pull` of this push pair would write the root's files of the same names: refused, nothing written.
+    const before = readFileSync(join(ckpt, 'a.bin'));
+    const pulled = await cli(lab, ['models', 'pull', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(3);
+    expect(json<Doc>(pulled).pairs[0]?.error).toMatch(/a pull from a subfolder of an hf repo \(ckpt\/step-1\) is not supported/);
+    expect(readFileSync(join(ckpt, 'a.bin')).equals(before)).toBe(true);
   });
 
   it('a clone\'s .git and a nested .cache/huggingface are never planned (hf skips them at any depth): a push converges, a mirror pull keeps them', async () => {
     const repo = newRepo();
     const { lab } = seeded(repo, { create: true, extra: '    delete: true\n' });
     lab.write(lab.path('models/release/.git/HEAD'), 'ref: refs/heads/main\n').write(lab.path('models/release/-dash/.cache/huggingface/x.lock'), '');
+    // The Hub refuses any .cache segment in a commit path: one of a tokenizer's is never planned either.
+    lab.write(lab.path('models/release/tokenizer/.cache/vocab.bin'), 'cache');
     const first = await cli(lab, ['models', 'push', '--json']);
     expect(first.exitCode, first.stdout + first.stderr).toBe(0);
     expect(json<Doc>(first).pairs[0]?.verify?.status).toBe('in_sync');

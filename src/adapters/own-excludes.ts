@@ -19,7 +19,9 @@ export function ownExcludes(pair: Pick<ResolvedPair, 'local' | 'root'> & { reado
   // huggingface_hub itself skips .git and .cache/huggingface at any depth (DEFAULT_IGNORE_PATTERNS):
   // planned anyway, such files were never uploaded (drift on every push) and a mirror pull deleted a
   // clone's .git (a review).
-  const hf = pair.tool === 'hf' ? ['.cache/huggingface/', '/.gitattributes', '.git'] : [];
+  // The Hub refuses any commit path with a .git or .cache segment (FORBIDDEN_FOLDERS): a planned
+  // tokenizer/.cache/x failed every push of the pair. Neither is data here.
+  const hf = pair.tool === 'hf' ? ['.cache', '/.gitattributes', '.git'] : [];
   // An mlflow pull writes each file beside its place first: one left by a killed pull is never data.
   const mlflow = pair.tool === 'mlflow' ? ['.labsync-part-*'] : [];
   // The remote lock (remote-lock/holder.ts): an object on S3, a folder elsewhere; never data, never deleted by a mirror.

@@ -31,4 +31,9 @@ describe('hf classify (recorded output of huggingface_hub 2.4.0)', () => {
     expect(classify(recorded('upload-json', 0), cmd)).toEqual({ kind: 'ok' });
     expect(classify({ ...recorded('upload-json', 1), timedOut: true }, cmd).kind).toBe('retry');
   });
+  it('HF_HUB_OFFLINE set is said and not retried (the client raises a ConnectionError for it)', () => {
+    const out = (stdout: string, stderr = ''): ToolOutput => ({ exitCode: 3, stdout, stderr, durationMs: 1, timedOut: false, aborted: false });
+    expect(classify(out('{"error": "offline", "message": ["Cannot reach https://127.0.0.1/api: offline mode is enabled. To disable it, please unset the `HF_HUB_OFFLINE` environment variable."]}'), cmd)).toMatchObject({ kind: 'fatal', hint: expect.stringMatching(/unset HF_HUB_OFFLINE/) });
+    expect(classify(out('', 'huggingface_hub.errors.OfflineModeIsEnabled: Cannot reach https://127.0.0.1: offline mode is enabled.'), cmd)).toMatchObject({ kind: 'fatal' });
+  });
 });

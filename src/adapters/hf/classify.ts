@@ -24,7 +24,7 @@ export function classify(output: ToolOutput, command: Command): Outcome {
     return { kind: 'ok' };
   }
   const listed = parseListError(output.stdout);
-  const kind = listed?.kind ?? (/RevisionNotFoundError|Revision not found/i.test(both) ? 'revision_not_found'
+  const kind = listed?.kind ?? (/OfflineModeIsEnabled/.test(both) ? 'offline' : /RevisionNotFoundError|Revision not found/i.test(both) ? 'revision_not_found'
     : /RepositoryNotFoundError|Repository Not Found|(Model|Dataset|Space) '[^']+' not found/i.test(both) ? 'repo_not_found'
     : /401 Client Error|403 Client Error|Invalid credentials|Invalid user token/i.test(both) ? 'auth'
     : TRANSIENT.test(both) ? 'unreachable' : 'other');
@@ -38,6 +38,8 @@ export function classify(output: ToolOutput, command: Command): Outcome {
       return { kind: 'fatal', reason: `${where(command)}: the revision does not exist in the repo (a branch, a tag or a 40-hex commit id): ${said}` };
     case 'auth':
       return { kind: 'fatal', reason: `${where(command)}: the Hub refused the token: ${said}`, hint: 'set HF_TOKEN or run `hf auth login`' };
+    case 'offline':
+      return { kind: 'fatal', reason: `${where(command)}: HF_HUB_OFFLINE is set, so the client may not reach the Hub: ${said}`, hint: 'unset HF_HUB_OFFLINE (or set it to 0) for labsync runs' };
     case 'moved':
       return { kind: 'fatal', safety: true, reason: `${where(command)}: the branch moved since it was listed (another commit landed there); nothing was committed: ${said}`, hint: 'run the push again: it plans against the new head' };
     case 'client':

@@ -3,6 +3,7 @@
 // status and check never download; a push is one `hf upload` commit of exactly the planned files and
 // deletions; a pull is `hf download --local-dir` of exactly the planned files. A plan of more files than
 // hf's patterns scale to calls the same client with the exact paths instead (exact-files.ts).
+import { PairSetupError } from '../../errors.js';
 import type { ResolvedPair } from '../../types.js';
 import { ownExcludes } from '../own-excludes.js';
 import type { Adapter, Command, Lister } from '../types.js';
@@ -19,6 +20,17 @@ function command(pair: ResolvedPair, tool: string, args: string[], label: string
   return { tool, args, cwd: pair.root, env: hfEnv(pair), mutates, label, pair: pair.name, ...(answers ? { answers } : {}), ...(input ? { input: input.input, inputNote: input.inputNote } : {}) };
 }
 
+/**
+ * What validate refuses by the pair's mode, refused by the run's direction too (`models pull` of a push
+ * pair): a pull from a subfolder would write the repo root's files of the same names (hf download keeps
+ * repo paths), a push to a pinned commit id has no branch to land on.
+ */
+function refuseDirection(pair: ResolvedPair, direction: string): void {
+  const r = hfRemote(pair);
+  if (direction === 'pull' && r.path) throw new PairSetupError(`a pull from a subfolder of an hf repo (${r.path}) is not supported: it would write the files of the repo's root; nothing was run`, "pull the repo's root into its own folder (a pair of its own)");
+  if (direction === 'push' && /^[0-9a-f]{40}$/.test(r.revision)) throw new PairSetupError(`a push needs a branch as the hf remote's revision, not the commit ${r.revision.slice(0, 12)}…; nothing was run`, 'pin commits for pulls only');
+}
+
 const at = (pair: ResolvedPair): string => {
   const r = hfRemote(pair);
   return `${r.repoType === 'model' ? '' : `${r.repoType}s/`}${r.repo}${r.path ? `/${r.path}` : ''}@${r.revision}`;
@@ -26,6 +38,7 @@ const at = (pair: ResolvedPair): string => {
 
 function lister(pair: ResolvedPair, direction: 'push' | 'pull' | 'bisync'): Lister {
   const r = hfRemote(pair);
+  refuseDirection(pair, direction);
   // A push may start a repo (create: true): its absence is an answer, an empty listing. A branch not
   // made yet is listed as main, which it is made from (list-tree.ts). A pull needs both to exist.
   const absent = direction === 'push'

@@ -20,6 +20,9 @@ def failed(e):
     # found) in a ValueError whose cause is the real one: judged by that.
     while isinstance(e, ValueError) and e.__cause__ is not None:
         e = e.__cause__
+    # HF_HUB_OFFLINE=1 (common on clusters) is a ConnectionError: said, never retried.
+    if type(e).__name__ == "OfflineModeIsEnabled":
+        fail("offline", e)
     if isinstance(e, RevisionNotFoundError):
         fail("revision_not_found", e)
     if isinstance(e, RepositoryNotFoundError):
