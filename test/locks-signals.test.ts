@@ -70,6 +70,16 @@ describe('locks', () => {
     expect((await second).exitCode).toBe(0);
     expect(waited.exitCode, waited.stderr).toBe(0);
     expect(json<{ pairs: { status: string }[] }>(waited).pairs[0]?.status).toBe('in_sync');
+
+    // A push waited for that fails (stopped here) leaves real drift: the check after the wait says so (exit 4), not locked.
+    lab.write(lab.path('models/big.ckpt'), randomBytes(4 * 1024 * 1024));
+    const third = lab.spawn(['models', 'push']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    const after = lab.cli(['models', 'check', '--wait', '60', '--json']);
+    third.kill('SIGINT');
+    expect((await third).exitCode).toBe(130);
+    const drift = await after;
+    expect(drift.exitCode, drift.stdout + drift.stderr).toBe(4);
   });
 
   it('takes over the lock of a labsync that was killed, with a warning', async () => {

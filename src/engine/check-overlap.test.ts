@@ -21,5 +21,8 @@ describe('overlapOf: whether a check that found drift overlapped a run of its pa
     expect(overlapOf(undefined, record('push', '2026-12-06T11:00:00Z'), from, now)).toBeUndefined();
     expect(overlapOf(undefined, record('push', 'yesterday'), from, now)).toBeUndefined();
     expect(overlapOf(undefined, undefined, from, now)).toBeUndefined();
+    // A push refused by its guard, or one that found nothing to do, moved no file: the drift stands.
+    expect(overlapOf(undefined, { ...record('push', '2026-12-06T10:02:00Z'), status: 'refused' }, from, now)).toBeUndefined();
+    expect(overlapOf(undefined, { ...record('push', '2026-12-06T10:02:00Z'), status: 'in_sync' }, from, now)).toBeUndefined();
   });
 });

@@ -4,6 +4,8 @@
 import type { LockInfo } from '../state/lock.js';
 import type { PairRecord } from '../state/store.js';
 
+const MOVED = new Set(['ok', 'failed', 'interrupted', 'drift', 'partial']);
+
 /**
  * Why a check that began at `from` (ms) and found drift at `now` overlapped a run of its pair:
  * 'began' (a run holds the pair's lock now), a sentence naming a run recorded as ended in between,
@@ -12,7 +14,8 @@ import type { PairRecord } from '../state/store.js';
  */
 export function overlapOf(live: LockInfo | undefined, last: PairRecord | undefined, from: number, now: number): 'began' | string | undefined {
   if (live) return 'began';
-  if (!last || last.action === 'check' || last.action === 'status') return undefined;
+  // Only a run that can have moved files: a refused, locked or in-sync one changed nothing here.
+  if (!last || last.action === 'check' || last.action === 'status' || !MOVED.has(last.status)) return undefined;
   const ended = Date.parse(last.finishedAt);
   return Number.isFinite(ended) && ended >= from && ended <= now ? `a ${last.action} of this pair ended while it was checked (at ${last.finishedAt})` : undefined;
 }

@@ -105,11 +105,14 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   // A check while a push or pull of this pair moves its files would call the half-made copy drift
   // (exit 4 from cron for a transfer going well): it waits for that run (--wait) or says it is under way.
-  const checkedFrom = Date.now();
+  // A shard's check answers for its slice: only the whole pair's run or its own shard's stands in its way.
+  const runLocks = o.shard ? [pair.name, lockName(pair, o.shard)] : undefined;
   if (o.action === 'check') {
-    const busy = await awaitNoRun(locksDir(pair.root), pair.name, o.waitMs ?? 0);
+    const busy = await awaitNoRun(locksDir(pair.root), pair.name, o.waitMs ?? 0, o.signal, runLocks);
     if (busy) return finish({ status: 'locked', error: `a run of this pair is under way: ${heldText(busy, pair.name)}; check it once that run has ended (or with --wait SECONDS)` });
   }
+  // From here: a run waited for above ended before this check looked.
+  const checkedFrom = Date.now();
   // A commit an earlier run of this pair saw or made (watch runs many in one process) is not this run's.
   forgetRemoteCommit(pair);
   let got: Awaited<ReturnType<typeof acquireLock>> | undefined;
@@ -137,7 +140,7 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
       : withSharedSsh(pair, p.redact, (shared) => withLocal(shared, adapter, p, readOnly, () => body(shared, adapter, p, commands)));
     if (readOnly) {
       const b = await run(o)();
-      return finish(o.action === 'check' && b.status === 'drift' ? await ranMeanwhile(pair, checkedFrom, b) : b);
+      return finish(o.action === 'check' && b.status === 'drift' ? await ranMeanwhile(pair, checkedFrom, b, runLocks) : b);
     }
     // Second, after the local lock (issue 16): another machine's run of this pair against the same remote.
     return finish(await underRemoteLock(pair, { ...o, pull: directionOf(pair, o.action) === 'pull', shard: Boolean(o.shard) }, (signal) => {
@@ -160,8 +163,8 @@ function heldText(h: LockInfo, name: string): string {
 }
 
 /** A check's drift when a run of the pair overlapped it: `locked` (check-overlap.ts says why). */
-async function ranMeanwhile(pair: ResolvedPair, from: number, b: Body): Promise<Body> {
-  const live = liveRunOf(locksDir(pair.root), pair.name);
+async function ranMeanwhile(pair: ResolvedPair, from: number, b: Body, runLocks?: readonly string[]): Promise<Body> {
+  const live = liveRunOf(locksDir(pair.root), pair.name, runLocks);
   const why = overlapOf(live, (await readState(pair.root)).pairs[pair.name], from, Date.now());
   if (!why) return b;
   const which = why === 'began' && live ? `a run of this pair began while it was checked: ${heldText(live, pair.name)}` : why;

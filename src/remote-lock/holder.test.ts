@@ -63,10 +63,12 @@ describe('parseHolder', () => {
 
 describe('leaseOver: a lease judged by the store\'s clock where it tells', () => {
   const holder = { leaseUntil: '2026-12-06T10:01:00Z', leaseMs: 60_000 };
-  it('by the age the store gives, whatever this machine\'s clock says (one second of margin for whole-second stamps)', () => {
+  it('by the age the store gives as well as leaseUntil: neither clock alone takes over a live lock (one second of margin for whole-second stamps)', () => {
     expect(leaseOver({ holder, age: 30_000 }, new Date('2026-12-06T10:06:00Z'))).toBe(false);
     expect(leaseOver({ holder, age: 61_000 }, new Date('2026-12-06T10:06:00Z'))).toBe(false);
-    expect(leaseOver({ holder, age: 61_001 }, new Date('2026-12-06T10:00:30Z'))).toBe(true);
+    expect(leaseOver({ holder, age: 61_001 }, new Date('2026-12-06T10:01:30Z'))).toBe(true);
+    // A file server whose clock runs behind stamps an old mtime: the age alone does not take over a lease leaseUntil says runs.
+    expect(leaseOver({ holder, age: 600_000 }, new Date('2026-12-06T10:00:30Z'))).toBe(false);
   });
   it('by leaseUntil where the store gives no age, or the holder no lease length (an earlier build\'s lock)', () => {
     expect(leaseOver({ holder }, new Date('2026-12-06T10:01:01Z'))).toBe(true);

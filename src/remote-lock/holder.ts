@@ -65,13 +65,15 @@ export function expired(h: Pick<Holder, 'leaseUntil'>, now: Date): boolean {
 }
 
 /**
- * Whether a lock found at the remote has outlived its lease. By the store's own clock where it says how
- * long ago the holder was written (`age`, whole seconds: one second of margin) and the holder its lease's
- * length: a reader whose clock runs minutes ahead (no NTP) would take over a live lock by leaseUntil,
- * which the holder wrote by its own clock. Else by leaseUntil, as locks written before leaseMs are.
+ * Whether a lock found at the remote has outlived its lease: by leaseUntil (the holder's clock against
+ * this machine's) and, where the store says how long ago the holder was written (`age`, whole seconds:
+ * one second of margin) and the holder its lease's length, by that too. A reader whose clock runs
+ * minutes ahead (no NTP) no longer takes over a live lock; a dead holder's is taken once both agree.
  */
 export function leaseOver(found: { readonly holder: Pick<Holder, 'leaseUntil' | 'leaseMs'>; readonly age?: number }, now: Date): boolean {
-  if (found.age !== undefined && found.holder.leaseMs !== undefined) return found.age > found.holder.leaseMs + 1000;
+  // Both must agree where both can tell: the age's clock may be a file server's that runs behind (an NFS
+  // mount stamps mtimes by its own clock), leaseUntil's the holder's against this machine's.
+  if (found.age !== undefined && found.holder.leaseMs !== undefined) return found.age > found.holder.leaseMs + 1000 && expired(found.holder, now);
   return expired(found.holder, now);
 }
 

@@ -201,8 +201,8 @@ export function removeLockOf(dir: string, name: string, info: LockInfo): boolean
   return true;
 }
 
-/** The lock of a live run of pair `name` (its own, or one of its shards'), if one holds now. */
-export function liveRunOf(dir: string, name: string): LockInfo | undefined {
+/** The lock of a live run of pair `name` (its own, or one of its shards'; `only`: just these lock names), if one holds now. */
+export function liveRunOf(dir: string, name: string, only?: readonly string[]): LockInfo | undefined {
   let files: string[];
   try {
     files = readdirSync(dir);
@@ -211,7 +211,7 @@ export function liveRunOf(dir: string, name: string): LockInfo | undefined {
   }
   const shard = /^shard-\d+-of-\d+\.lock$/;
   for (const f of files) {
-    if (f !== `${name}.lock` && !(f.startsWith(`${name}.`) && shard.test(f.slice(name.length + 1)))) continue;
+    if (only ? !only.some((n) => f === `${n}.lock`) : f !== `${name}.lock` && !(f.startsWith(`${name}.`) && shard.test(f.slice(name.length + 1)))) continue;
     const info = readInfo(join(dir, f));
     if (info && !isStale(info)) return info;
   }
@@ -219,11 +219,12 @@ export function liveRunOf(dir: string, name: string): LockInfo | undefined {
 }
 
 /** liveRunOf, waited for up to `waitMs` (`--wait`): undefined once no run of the pair holds a lock. */
-export async function awaitNoRun(dir: string, name: string, waitMs: number): Promise<LockInfo | undefined> {
+export async function awaitNoRun(dir: string, name: string, waitMs: number, signal?: AbortSignal, only?: readonly string[]): Promise<LockInfo | undefined> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const holder = liveRunOf(dir, name);
-    if (!holder || Date.now() >= deadline) return holder;
-    await sleep(Math.min(250, Math.max(10, deadline - Date.now())));
+    const holder = liveRunOf(dir, name, only);
+    // Ctrl-C ends the wait: the holder is then what is said.
+    if (!holder || Date.now() >= deadline || signal?.aborted) return holder;
+    await sleep(Math.min(250, Math.max(10, deadline - Date.now())), signal).catch(() => undefined);
   }
 }
