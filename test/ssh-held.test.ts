@@ -116,6 +116,18 @@ describe.skipIf(!sshdAvailable())('one ssh session per push, and its failure pat
     expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'ONE!', 'sub/b': 'two' });
   });
 
+  it('pulls of a few MB with retries: 0 succeed every time (a pull does not ride the relay, which broke off mid-transfer on most runs)', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    const { randomBytes } = await import('node:crypto');
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 3; i++) lab.write(lab.outside(`gpu/raw/sub/f${i}.bin`), randomBytes(1024 * 1024 + round));
+      const r = await lab.cli(['data', 'pull', '--json']);
+      expect(r.exitCode, `round ${round}: ${r.stdout}${r.stderr}`).toBe(0);
+      expect(pairOf(r)).toMatchObject({ status: 'ok', files: 3, verify: { status: 'in_sync' } });
+    }
+  });
+
   it('the session dies while the host lists: the usual listing and transfer take over, and the copy is proved', async () => {
     const lab = newLab();
     lab.write(lab.path('raw/a'), 'alpha');

@@ -215,7 +215,9 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // empties a named folder the host still has of what the host lacks (deleteArgv's --delete).
   const targets = !plan.delete.length ? [] : source.where === 'local' ? deletionTargetsAt(plan, source.path) : deletionTargets(plan, source.paths);
   const { send: files, delete: deletions } = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan, { tree, deleteTargets: targets });
-  const relay = held !== undefined && sending.length > 0 && relayFits(pair, plan, files);
+  // A push's only: a relayed pull broke off mid-transfer on most runs ("connection unexpectedly
+  // closed", review 37), where the same pull over its own session did not.
+  const relay = held !== undefined && direction === 'push' && sending.length > 0 && relayFits(pair, plan, files);
   // The verify's read of a local source, taken while the tool sends (early-hash.ts); not for --full, which
   // reads after, nor for an incremental plan, whose few files are read after the transfer.
   // LABSYNC_EARLY_HASH=0: read it after the transfer instead, as before (to measure what the overlap pays).

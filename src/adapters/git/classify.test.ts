@@ -15,6 +15,8 @@ describe('git classify: what is not worth a retry', () => {
     expect(classify(out("fatal: unable to access 'https://git.example/x.git/': Could not resolve host: git.example"), push)).toMatchObject({ kind: 'retry' });
   });
   it('a submodule commit found on no remote is a safety stop', () => {
-    expect(classify(out('The following submodule paths contain changes that can\nnot be found on any remote:\n  lib\n'.replace('can\nnot', 'can not') + 'fatal: Aborting.', 1), push)).toMatchObject({ kind: 'fatal', safety: true });
+    // git 2.39's own text: the line break inside "cannot", then the hang-up that reads as the network.
+    const said = 'The following submodule paths contain changes that can\nnot be found on any remote:\n  lib\n\nPlease try\n\n\tgit push --recurse-submodules=on-demand\n\nor cd to the path and use\n\n\tgit push\n\nto push them to a remote.\n\nfatal: Aborting.\nfatal: the remote end hung up unexpectedly\n';
+    expect(classify(out(said, 128), push)).toMatchObject({ kind: 'fatal', safety: true });
   });
 });

@@ -33,7 +33,8 @@ export function classify(output: ToolOutput, command: Command): Outcome {
   if (/not a git repository/i.test(stderr)) return { kind: 'fatal', safety: true, reason: `the local folder is not a git repository: ${said}` };
   // GitHub: "ERROR: Repository not found."; GitLab: "The project you were looking for could not be found".
   if (/does not appear to be a git repository|repository .*not found|could not be found|No such remote/i.test(stderr)) return { kind: 'fatal', reason: `no such remote repository: ${said}` };
-  if (/submodule paths contain changes that can not be found on any remote/i.test(stderr)) {
+  // git breaks the line inside "cannot" ("can\nnot be found"), then says the remote hung up (the network rule).
+  if (/submodule paths contain changes that can\s*not be found on any remote/i.test(stderr)) {
     return { kind: 'fatal', safety: true, reason: `a submodule commit exists only here: ${said}`, hint: 'push the submodule first (git -C <submodule> push), then push again: the commit would name a submodule commit no clone can fetch' };
   }
   if (/nothing to commit/i.test(`${stderr}${output.stdout}`)) return { kind: 'ok' };
