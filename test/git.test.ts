@@ -61,6 +61,8 @@ describe('git', () => {
       expect(json<Doc>(r).pairs[0]).toMatchObject({ status: 'refused', error: expect.stringMatching(/has the branch feature checked out, but the pair's branch is main/) });
     }
     expect(await git(lab, lab.outside('origin.git'), 'rev-parse', 'main')).toBe(before);
+    // check still compares (drift: HEAD is ahead of main there), as before: a developer on a branch is not refused a look.
+    expect((await lab.cli(['code', 'check'])).exitCode).toBe(4);
     // A detached HEAD (a CI checkout) is what branch: is for: pushed there.
     await git(lab, lab.path(), 'checkout', '-q', '--detach', 'main');
     const detached = await lab.cli(['code', 'push', '--json']);

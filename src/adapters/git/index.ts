@@ -18,13 +18,14 @@ function cloneOf(pair: ResolvedPair): void {
   throw new PairSetupError(`${pair.local} does not exist; a code pair works in a clone of its repository`, `clone the repository there first: git clone ${from} ${pair.local}`);
 }
 
-function branchOf(pair: ResolvedPair): string {
+/** `moves`: for a push, pull or sync (and their previews); a check compares HEAD with the branch as before. */
+function branchOf(pair: ResolvedPair, moves = true): string {
   cloneOf(pair);
   const here = currentBranch(pair.local);
   // HEAD is pushed to (and the checked-out branch fast-forwarded from) the pair's branch: another
   // branch checked out would land its commits there (a feature branch on main). A detached HEAD (a
   // CI checkout) is what branch: is set for.
-  if (pair.branch && here && here !== pair.branch) {
+  if (moves && pair.branch && here && here !== pair.branch) {
     throw new PairSetupError(`${pair.local} has the branch ${here} checked out, but the pair's branch is ${pair.branch}: labsync would move ${here}'s commits to ${pair.branch} there (or ${pair.branch}'s into ${here}); nothing was run`, `check out ${pair.branch} there, or change branch: on the pair`);
   }
   const b = pair.branch ?? here;
@@ -127,7 +128,7 @@ export const gitAdapter: Adapter = {
     };
   },
   verify: (pair) => {
-    const t = target(pair, branchOf(pair));
+    const t = target(pair, branchOf(pair, false));
     return {
       commands: [git(pair, remoteHeadArgv(t), `remote head of ${pair.name}`, false), git(pair, localHeadArgv(), `head of ${pair.name}`, false), git(pair, statusArgv(), `status of ${pair.name}`, false)],
       parse: ([ls, rev, st]) => verifyReport(ls?.stdout ?? '', rev?.stdout ?? '', st?.stdout ?? '', t.branch),
