@@ -1,5 +1,6 @@
 // Runs the selected pairs through the pool, records state, and reports through events.
-import { sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import type { PlanContext } from '../adapters/types.js';
 import type { Redactor } from '../exec/redact.js';
 import { makeFolderSync } from '../state/own-folder.js';
@@ -72,6 +73,23 @@ function shardOf(req: RunRequest, pair: ResolvedPair): { shard?: Shard } {
 }
 
 /** One folder inside (or equal to) the other. */
+/** The folder holding the .dvc/ a pair's data is in (the nearest above it), asked once per folder. */
+const dvcRepos = new Map<string, string | undefined>();
+function dvcRepoOf(local: string): string | undefined {
+  if (!dvcRepos.has(local)) {
+    let found: string | undefined;
+    for (let dir = dirname(local); ; dir = dirname(dir)) {
+      if (existsSync(join(dir, '.dvc'))) {
+        found = dir;
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+    dvcRepos.set(local, found);
+  }
+  return dvcRepos.get(local);
+}
+
 export function nested(a: string, b: string): boolean {
   const inside = (x: string, y: string): boolean => x === y || x.startsWith(y.endsWith(sep) ? y : `${y}${sep}`);
   return inside(a, b) || inside(b, a);
@@ -105,7 +123,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
     // dvc pairs share their repository's .dvc/config.local and git index (a remote written over another's,
     // a commit sweeping up a sibling's staged .dvc file): one at a time, as nested folders are.
-    (a, b) => nested(a.local, b.local) || (a.tool === 'dvc' && b.tool === 'dvc'),
+    (a, b) => nested(a.local, b.local) || (a.tool === 'dvc' && b.tool === 'dvc' && dvcRepoOf(a.local) === dvcRepoOf(b.local)),
   );
   mark('pairs done');
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));

@@ -61,5 +61,8 @@ describe('dvc argv and classify', () => {
     expect(ownRemotes('outs:\n- md5: abc.dir\n  size: 1\n  nfiles: 1\n  path: raw\n  remote: team\n')).toEqual(['team']);
     expect(ownRemotes("outs:\n- remote: 'other'  # the lab's\n  md5: x\n  path: raw\n")).toEqual(['other']);
     expect(ownRemotes('outs:\n- md5: abc.dir\n  path: raw\n')).toEqual([]);
+    expect(ownRemotes('outs: [{md5: x, path: raw, remote: team}]\n')).toEqual(['team']);
+    // An import's upstream remote and a user's meta are not where this output is pushed.
+    expect(ownRemotes('deps:\n- path: data/raw\n  repo:\n    url: ../upstream\n    remote: origin-store\nouts:\n- md5: x\n  path: raw\nmeta:\n  remote: s3://upstream/raw\n')).toEqual([]);
   });
 });

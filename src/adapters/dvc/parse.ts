@@ -1,4 +1,5 @@
 // Pure: dvc's --json status output → what differs. Fixtures: fixtures/tool-output/dvc-3.67.1/
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { lazy } from '../../util/lazy.js';
 import type { VerifyReport } from '../types.js';
@@ -80,7 +81,14 @@ export function verifyReport(workspace: string, cloud: string, direction: 'push'
  * output there whatever --remote says, and its cloud status against another remote is empty.
  */
 export function ownRemotes(dvcFile: string): string[] {
-  const named = new Set<string>();
-  for (const m of dvcFile.matchAll(/^\s*-?\s*remote:\s*['"]?([^'"\s#]+)['"]?\s*(?:#.*)?$/gm)) named.add(m[1] as string);
-  return [...named];
+  let doc: unknown;
+  try {
+    doc = parseYaml(dvcFile);
+  } catch {
+    return []; // dvc itself says what is wrong with it
+  }
+  // outs[].remote only: an import's deps[].repo.remote or a user's meta names no push target.
+  const outs = (doc as { outs?: unknown } | null)?.outs;
+  if (!Array.isArray(outs)) return [];
+  return [...new Set(outs.map((o: { remote?: unknown } | null) => o?.remote).filter((r): r is string => typeof r === 'string' && r !== ''))];
 }
