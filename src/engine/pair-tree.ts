@@ -23,8 +23,8 @@ export const localFiles = (pair: ResolvedPair) => walkTree(pair.local, treeExclu
 export const pairEnds = (pair: Pick<ResolvedPair, 'root' | 'local' | 'remote' | 'snapshotOf'>): string => endsKey({ root: pair.root, local: pair.local, remote: pair.snapshotOf ?? pair.remote }, makeRedactor(process.env));
 
 /**
- * Whether a record beside the caches (`of`) was made for this pair: its ends key, or the form builds
- * before it wrote (the local folder and the remote's words), so an upgrade re-reads nothing.
+ * Whether a record beside the caches (`of`) was made for this pair: its ends key, or a form builds
+ * before it wrote (the local folder and the remote's words; a v2 key), so an upgrade re-reads nothing.
  */
 export const ownRecord = (of: unknown, pair: Pick<ResolvedPair, 'root' | 'local' | 'remote' | 'snapshotOf' | 'remoteLabel'>): boolean =>
-  of === pairEnds(pair) || of === `${pair.local}\0${pair.remoteLabel}`;
+  of === pairEnds(pair) || of === `${pair.local}\0${pair.remoteLabel}` || (typeof of === 'string' && of.startsWith('v2:'));

@@ -26,6 +26,12 @@ describe('a pair\'s ends (where its two sides are)', () => {
     const ssh = (root: string) => at({ type: 'ssh', host: 'login', path: `${root}/data` }, root);
     expect(endsKey(ssh('/scratch/u/proj'), redact)).not.toBe(endsKey(ssh('/scratch/u/moved'), redact));
   });
+  it('a git remote or an MLflow store on this machine, under the project, is <root> too: a project moved is the same pair', () => {
+    const git = (root: string) => at({ type: 'git', url: `${root}/origin.git` }, root);
+    expect(endsKey(git('/a/proj'), redact)).toBe(endsKey(git('/b/proj'), redact));
+    const ml = (root: string) => at({ type: 'mlflow', trackingUri: `file://${root}/mlruns`, model: 'm', experiment: 'e' }, root);
+    expect(endsKey(ml('/a/proj'), redact)).toBe(endsKey(ml('/b/proj'), redact));
+  });
   it('an rclone inline config\'s credentials (a SAS URL, a connection string) are left out; where it is (an account name, an auth URL) counts', () => {
     const az = (config: object) => at({ type: 'rclone', remote: 'az', path: 'c/p', config: { type: 'azureblob', ...config } });
     expect(endsKey(az({ account: 'lab', sas_url: 'https://lab.blob/?sig=1' }), redact)).toBe(endsKey(az({ account: 'lab', sas_url: 'https://lab.blob/?sig=2' }), redact));
@@ -37,11 +43,12 @@ describe('a pair\'s ends (where its two sides are)', () => {
     expect(sameEnds({ ends: { local: '/l', remote: 'r' } }, key)).toBe(true);
     expect(sameEnds({ ends: '0123456789abcdef0123456789abcdef' }, key)).toBe(true);
     expect(sameEnds({ ends: key }, key)).toBe(true);
+    expect(sameEnds({ ends: 'v2:0123456789abcdef0123456789abcdef' }, key)).toBe(true);
     expect(sameEnds({ ends: endsKey(at({ type: 'local', path: '/y' }), redact) }, key)).toBe(false);
   });
   it('hold no secret: the remote\'s words are redacted, then digested', () => {
     const key = endsKey(at({ type: 'git', url: 'https://oauth2:glpat-Secret123456@git.lab/x.git' }), makeRedactor({ GITLAB_TOKEN: 'glpat-Secret123456' }));
-    expect(key).toMatch(/^v2:[0-9a-f]{32}$/);
+    expect(key).toMatch(/^v3:[0-9a-f]{32}$/);
     expect(key).toBe(endsKey(at({ type: 'git', url: 'https://oauth2:glpat-Other999999@git.lab/x.git' }), makeRedactor({ GITLAB_TOKEN: 'glpat-Other999999' })));
   });
 });

@@ -15,7 +15,8 @@ export function endsKey(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, r
   return `${ENDS_FORM}${createHash('sha256').update(JSON.stringify(whereOfPair(pair, redact))).digest('hex').slice(0, 32)}`;
 }
 
-const ENDS_FORM = 'v2:';
+// v3: <root> only for this machine's paths, rclone's location keys kept (v2 keys read as an earlier form).
+const ENDS_FORM = 'v3:';
 
 /** The pair's local folder and where its remote is, secrets redacted, the manifest's folder as <root> (saved plans' fingerprints too). */
 export function whereOfPair(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'>, redact: Redactor): unknown[] {
@@ -24,7 +25,10 @@ export function whereOfPair(pair: Pick<ResolvedPair, 'root' | 'local' | 'remote'
   // another place, which moving the project here does not move.
   const here = (s: string): string => (s === pair.root ? '<root>' : s.startsWith(`${pair.root}/`) || s.startsWith(`${pair.root}\\`) ? `<root>${s.slice(pair.root.length)}` : s);
   const where = whereOf(pair.remote).map((v) => (typeof v === 'string' ? redact(v) : v));
-  return [here(pair.local), ...(pair.remote.type === 'local' ? where.map((v) => (typeof v === 'string' ? here(v) : v)) : where)];
+  // Paths on this machine: a local remote's folder, a git remote or MLflow store given as a path or file: URL.
+  const onThisMachine = pair.remote.type === 'local' || pair.remote.type === 'git' || pair.remote.type === 'mlflow';
+  const local = (v: string): string => (v.startsWith(`file://${pair.root}`) ? `file://${here(v.slice('file://'.length))}` : here(v));
+  return [here(pair.local), ...(onThisMachine ? where.map((v) => (typeof v === 'string' ? local(v) : v)) : where)];
 }
 
 /**
