@@ -100,11 +100,24 @@ describe('a pair without delete: true says which folder is in the way of a file,
     rmSync(lab.path('raw/x'), { recursive: true });
     lab.write(lab.path('raw/x'), 'now a file');
     const r = await lab.cli(['data', 'push', '--json']);
-    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
     const pair = pairOf(r);
-    expect(pair.status).toBe('failed');
-    expect(pair.error).toContain('could not replace the folder x with the source\'s file of that name');
-    expect(pair.hint).toContain('delete: true');
+    expect(pair.status).toBe('refused');
+    expect(pair.error).toMatch(/^x is a file on one side and a folder on the other; this pair deletes nothing .*set delete: true/);
     expect(lab.tree(far())).toEqual({ k1: 'k1', 'x/f1': 'one' });
+  });
+});
+
+describe('a pull without delete: true never removes a local file to make room for the folder the remote has there (review 37: it was lost, the plan said nothing)', () => {
+  for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
+    const { lab, far } = mirrorLab(kind, '');
+    lab.write(lab.path('raw/k1'), 'k1');
+    await pushed(lab);
+    lab.write(join(far(), 'x', 'f'), 'the host\'s');
+    lab.write(lab.path('raw/x'), 'precious local notes');
+    const r = await lab.cli(['data', 'pull', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+    expect(pairOf(r).error).toMatch(/^x is a file on one side and a folder on the other/);
+    expect(lab.tree(lab.path('raw'))).toEqual({ k1: 'k1', x: 'precious local notes' });
   });
 });

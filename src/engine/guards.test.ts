@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { deleteLimit, guardChanges } from './guards.js';
+import { deleteLimit, guardChanges, kindClashRefusal } from './guards.js';
+import { computePlan } from '../plan/compute.js';
+import type { Listing } from '../plan/types.js';
+
+const listing = (paths: string[]): Listing => ({ entries: paths.map((path) => ({ path, size: 1 })), digest: paths.join() });
 
 const changes = (sourceFiles: number, destFiles: number, deletions: number) => ({
   transfer: [], delete: Array.from({ length: deletions }, (_, i) => `f${i}`), sourceFiles, destFiles,
@@ -33,5 +37,13 @@ describe('guardChanges', () => {
   it('computes limits', () => {
     expect(deleteLimit({ percent: 10 }, 99)).toBe(9);
     expect(deleteLimit({ count: 4 }, 1)).toBe(4);
+  });
+  it('a path that is a file on one side and a folder on the other, in a pair that deletes nothing, is refused naming it', () => {
+    const plan = computePlan(listing(['x/f', 'y']), listing(['x', 'y/g']), { mirror: false });
+    expect(plan.kindClashes).toEqual(['x', 'y']);
+    expect(kindClashRefusal(plan)).toMatch(/^x, y are a file on one side and a folder on the other; this pair deletes nothing/);
+    // A mirror counts the destination's side as a deletion (max_delete judges it): no refusal.
+    expect(computePlan(listing(['x/f']), listing(['x']), { mirror: true }).kindClashes).toBeUndefined();
+    expect(kindClashRefusal(computePlan(listing(['a/f']), listing(['a/g', 'b']), { mirror: false }))).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 // Safety stops before anything destructive (SPEC §4). Pure: facts in, a refusal reason or nothing out.
 import type { Changes } from '../adapters/types.js';
 import type { Direction, MaxDelete } from '../types.js';
+import type { PairPlan } from '../plan/types.js';
 
 export function deleteLimit(max: MaxDelete, destFiles: number): number {
   return 'count' in max ? max.count : Math.floor((destFiles * max.percent) / 100);
@@ -36,4 +37,14 @@ export function guardChanges({ direction, mirror, maxDelete, changes }: GuardInp
     return `would delete ${deletions} of ${dest} files at the destination${pct}, over ${describeLimit(maxDelete)}; nothing was deleted. Check the source, or raise max_delete for this pair`;
   }
   return undefined;
+}
+
+/**
+ * A path that is a file on one side and a folder on the other, in a pair that deletes nothing: the tool
+ * would remove the destination's file (or folder) to make room, a deletion no guard counted.
+ */
+export function kindClashRefusal(plan: Pick<PairPlan, 'kindClashes'>): string | undefined {
+  const c = plan.kindClashes;
+  if (!c?.length) return undefined;
+  return `${c.slice(0, 3).join(', ')}${c.length > 3 ? ` and ${c.length - 3} more` : ''} ${c.length === 1 ? 'is' : 'are'} a file on one side and a folder on the other; this pair deletes nothing (delete: false), so labsync will not replace ${c.length === 1 ? 'it' : 'them'}. Move ${c.length === 1 ? 'it' : 'them'} aside at the destination, or set delete: true (a mirror counts it against max_delete); nothing was changed`;
 }

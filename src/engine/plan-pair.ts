@@ -12,7 +12,7 @@ import type { ResolvedPair } from '../types.js';
 import { attempt, type Attempted, type AttemptContext } from './attempt.js';
 import { describePush, directPush, pushDirect } from './s3-push.js';
 import { compareListed, driftOf, describeDrift, sayUnproven, verifyPair } from './compare-pair.js';
-import { guardChanges } from './guards.js';
+import { guardChanges, kindClashRefusal } from './guards.js';
 import { atPlan } from './plan-seam.js';
 import { inSlice, runFingerprint } from './shard.js';
 import { slicePlan, sliceVerify } from './shard-plan.js';
@@ -67,7 +67,7 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   const odd = direction === 'pull' ? firstOdd([...whole.send, ...whole.replace].map((f) => f.path)) : undefined;
   if (odd !== undefined) return { status: 'refused', error: `${pair.remoteLabel} holds the key ${JSON.stringify(odd)}, which names no file inside ${pair.local} (an empty, "." or ".." segment); nothing was pulled. Rename or remove it there, or exclude it`, changes: wholeChanges };
   // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
-  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges });
+  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges }) ?? kindClashRefusal(whole);
   // Said before a saved plan is kept, so `plan --save` shows what its apply will set.
   // Nothing to send, yet the remote lacks something a push makes (an alias not set): the push runs,
   // and a dry run says it would. One it does not make (a branch not made yet, whose base equals the folder) is said.

@@ -15,7 +15,7 @@ import { writtenFrom, writtenIn } from './written.js';
 import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
-import { guardChanges } from './guards.js';
+import { guardChanges, kindClashRefusal } from './guards.js';
 import { atPlan } from './plan-seam.js';
 import { runFingerprint } from './shard.js';
 import { deletionKey, slicePlan, sliceVerify } from './shard-plan.js';
@@ -168,7 +168,7 @@ async function planned(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions, 
   const src = direction === 'push' ? local : remote;
   if (o.shardRun) o.shardRun.run = runFingerprint(direction, pair.delete, entries(src));
   // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
-  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges });
+  const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges }) ?? kindClashRefusal(whole);
   const atSeam = atPlan(o.seam, pair, direction, whole, refusal);
   if (atSeam) return { ...atSeam, changes: wholeChanges };
   if (refusal) return { status: 'refused', error: refusal, changes: wholeChanges };

@@ -118,7 +118,9 @@ export function computePlan(source: Listing, dest: Listing, o: PlanOptions): Pai
     if (reason) replace.push({ path: s.path, size: s.size, reason });
   }
   const remove: PlannedFile[] = o.mirror ? [...there.values()].map((d) => ({ path: d.path, size: d.size, reason: 'extra' as const })) : [];
+  const clashes = !o.mirror && send.length && dest.entries.length ? kindClashes(send, dest.entries) : [];
   return {
+    ...(clashes.length ? { kindClashes: clashes } : {}),
     send,
     replace,
     delete: remove,
@@ -127,6 +129,22 @@ export function computePlan(source: Listing, dest: Listing, o: PlanOptions): Pai
     sourceDigest: source.digest,
     destDigest: dest.digest,
   };
+}
+
+/**
+ * A new file whose folder is a file at the destination (`x/f` sent, `x` there), or whose name is a folder
+ * there (`x` sent, `x/f` there): only new files can clash, so a steady run's few sends cost little.
+ */
+function kindClashes(send: readonly PlannedFile[], dest: readonly Entry[]): string[] {
+  const destFiles = new Set(dest.map((d) => d.path));
+  const destFolders = new Set<string>();
+  for (const d of dest) for (let i = d.path.indexOf('/'); i > 0; i = d.path.indexOf('/', i + 1)) destFolders.add(d.path.slice(0, i));
+  const out: string[] = [];
+  for (const s of send) {
+    if (destFolders.has(s.path)) out.push(s.path);
+    for (let i = s.path.indexOf('/'); i > 0; i = s.path.indexOf('/', i + 1)) if (destFiles.has(s.path.slice(0, i))) out.push(s.path.slice(0, i));
+  }
+  return [...new Set(out)].sort();
 }
 
 /** Nothing to send, replace or delete: the transfer step does not run. */

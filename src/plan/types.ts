@@ -39,4 +39,9 @@ export interface PairPlan {
   /** The listings' digests: `apply` refuses a plan whose sides no longer match them. */
   readonly sourceDigest: string;
   readonly destDigest: string;
+  /**
+   * Not a mirror: paths that are a file on one side and a folder on the other (`x` here, `x/f` there).
+   * Sending would delete the destination's file or folder though the pair deletes nothing: refused.
+   */
+  readonly kindClashes?: readonly string[];
 }
