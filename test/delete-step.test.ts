@@ -32,3 +32,30 @@ describe('the deletion step (real rsync)', () => {
     for (const f of ['back.txt', 'D/y', 'empty-too']) expect(statSync(join(dst, f)).mtimeMs, f).toBe(old.getTime());
   });
 });
+
+describe('a mirror pull\'s deletions in a folder the remote no longer has', () => {
+  it('remove the planned files only: a file written there while the pull ran stays (the folder was emptied whole), the emptied folders go', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    mode: pull\n    delete: true\n    max_delete: 100%\n    bwlimit: 200K\n`);
+    lab.write(lab.outside('nas/raw/keep.bin'), 'k').write(lab.outside('nas/raw/old/a.ckpt'), 'a').write(lab.outside('nas/raw/gone/deep/b'), 'b');
+    expect((await lab.cli(['data', 'pull'])).exitCode).toBe(0);
+    // The remote drops old/ and gone/, and gets a larger file: the pull's transfer takes seconds.
+    const { rmSync } = await import('node:fs');
+    const { randomBytes } = await import('node:crypto');
+    rmSync(lab.outside('nas/raw/old'), { recursive: true });
+    rmSync(lab.outside('nas/raw/gone'), { recursive: true });
+    lab.write(lab.outside('nas/raw/big.bin'), randomBytes(1024 * 1024));
+    const run = lab.spawn(['data', 'pull', '--json']);
+    const { until } = await import('./harness/wait.js');
+    const { processesMentioning } = await import('./harness/processes.js');
+    await until('the transfer', () => processesMentioning(lab.outside('nas')).some((p) => p.cmdline.startsWith('rsync') && p.cmdline.includes('--bwlimit')));
+    lab.write(lab.path('raw/old/today.ckpt'), 'written while the pull ran');
+    const r = await run;
+    // The new file is the remote's to learn of: the verify after says it is there only (drift), never deleted.
+    expect(r.exitCode, String(r.stdout) + String(r.stderr)).toBe(4);
+    expect(lab.tree(lab.path('raw'))).toMatchObject({ 'old/today.ckpt': 'written while the pull ran', 'keep.bin': 'k' });
+    expect(lab.tree(lab.path('raw'))['old/a.ckpt']).toBeUndefined();
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(lab.path('raw/gone'))).toBe(false);
+  });
+});

@@ -1,0 +1,47 @@
+// A pull's deletions, made here: the destination is this machine's folder. Each planned file is removed
+// (or moved into the backup folder) by itself, and only folders left empty are removed after, deepest
+// first. The tool's way named a whole folder the remote lacks and emptied it with `--delete`: a file
+// written there while a long pull ran (a new checkpoint) went with it, counted nowhere (review 37).
+import { lstat, mkdir, rename, rmdir, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+const gone = (e: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * Removes `paths` (relative to `root`): a path gone since, or a folder now (the transfer put the
+ * remote's folder in its place), is left alone. `backupDir`: moved there instead, under the same path.
+ * Returns how many were removed.
+ */
+export async function deleteHere(root: string, paths: readonly string[], backupDir?: string): Promise<number> {
+  let removed = 0;
+  const parents = new Set<string>();
+  for (const p of paths) {
+    const abs = join(root, p);
+    let st;
+    try {
+      st = await lstat(abs);
+    } catch (e) {
+      if (gone(e)) continue;
+      throw e;
+    }
+    if (st.isDirectory()) continue;
+    if (backupDir) {
+      await mkdir(dirname(join(backupDir, p)), { recursive: true });
+      await rename(abs, join(backupDir, p));
+    } else {
+      try {
+        await unlink(abs);
+      } catch (e) {
+        if (gone(e)) continue;
+        throw e;
+      }
+    }
+    removed++;
+    for (let d = dirname(p); d !== '.' && d !== '/' && d !== ''; d = dirname(d)) parents.add(d);
+  }
+  // Deepest first; a folder holding anything (a file written since the listing) stays.
+  for (const d of [...parents].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1))) {
+    await rmdir(join(root, d)).catch(() => undefined);
+  }
+  return removed;
+}
