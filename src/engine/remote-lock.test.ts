@@ -95,3 +95,19 @@ describe('a lock request that landed though its answer was lost', () => {
     expect(b.current).toBeUndefined();
   });
 });
+
+describe('a lock whose renewals fail for the whole lease', () => {
+  it('is given up (onLost: the run stops writing), never held past its lease while another machine may take it', async () => {
+    const b = lossy();
+    b.loseCreate = false;
+    let lost = false;
+    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lost = true) }, 900, Date.now());
+    expect('held' in got).toBe(true);
+    b.renew = async () => {
+      throw new Error('no answer in 30000 ms');
+    };
+    await new Promise((r) => setTimeout(r, 1500)); // renewals every 300 ms; the lease (900 ms) runs out
+    expect(lost).toBe(true);
+    if ('held' in got) await got.held.release();
+  });
+});

@@ -146,6 +146,8 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
   let tag = firstTag;
   let lost = false;
   let inFlight: Promise<void> = Promise.resolve();
+  // When the lease was last known held (monotonic): past its end, another machine may take it over.
+  let heldAt = performance.now();
   const renew = async (): Promise<void> => {
     try {
       const next = renewed(me, new Date(), lease);
@@ -164,7 +166,16 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
       }
       me = next;
       tag = r.ok;
+      heldAt = performance.now();
     } catch (error) {
+      // The lease ran out unrenewed: another run may hold the lock by now, so this one stops writing.
+      if (performance.now() - heldAt >= lease) {
+        lost = true;
+        clearInterval(timer);
+        o.emit({ kind: 'warning', pair: pair.name, message: `lost the lock at ${b.where}: no renewal got through for the whole lease (${o.redact((error as Error).message)}); another run may hold it now; stopping` });
+        o.onLost?.();
+        return;
+      }
       // Not fatal yet: two more renewals come before the lease runs out.
       o.emit({ kind: 'warning', pair: pair.name, message: `could not renew the lock at ${b.where} (${o.redact((error as Error).message)}); trying again` });
     }
