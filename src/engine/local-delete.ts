@@ -4,6 +4,10 @@
 // written there while a long pull ran (a new checkpoint) went with it, counted nowhere (review 37).
 import { lstat, mkdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { BACKUP_DIR } from '../adapters/own-excludes.js';
+import type { PairPlan } from '../plan/types.js';
+import type { ResolvedPair } from '../types.js';
+import type { Emit } from './events.js';
 
 const gone = (e: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
 
@@ -44,4 +48,22 @@ export async function deleteHere(root: string, paths: readonly string[], backupD
     await rmdir(join(root, d)).catch(() => undefined);
   }
   return removed;
+}
+
+/**
+ * A pull's deletion targets (files, or the topmost folder the remote lacks: plan/changes.ts) split into
+ * the folders removed here (`here`) and what is named to the tool (`targets`). Only an rsync pull's: its
+ * destination is this machine's folder.
+ */
+export function splitPullTargets(pair: ResolvedPair, direction: 'push' | 'pull', plan: PairPlan, named: readonly string[]): { here: string[]; targets: string[] } {
+  if (direction !== 'pull' || pair.tool !== 'rsync') return { here: [], targets: [...named] };
+  const files = new Set(plan.delete.map((f) => f.path));
+  return { here: named.filter((t) => !files.has(t)), targets: named.filter((t) => files.has(t)) };
+}
+
+/** The planned deletions under the folders `here`, removed here (into the pair's backup folder when it keeps one). */
+export async function deletePlannedUnder(pair: ResolvedPair, plan: PairPlan, here: readonly string[], stamp: string, emit: Emit): Promise<number> {
+  const under = plan.delete.map((f) => f.path).filter((p) => here.some((t) => p.startsWith(`${t}/`)));
+  emit({ kind: 'pair_step', pair: pair.name, step: `deleting ${under.length} files here` });
+  return deleteHere(pair.local, under, pair.backup ? join(pair.local, BACKUP_DIR, stamp) : undefined);
 }

@@ -30,9 +30,7 @@ import { deletionTargetsAt, incrementalOf, incrementalPlan, type Planned as Incr
 import { judgedFor, verifyIncremental } from './incremental-verify.js';
 import { prepareAhead } from './incremental-prepare-far.js';
 import { work, workSince, type Work } from '../verify/work-count.js';
-import { join } from 'node:path';
-import { BACKUP_DIR } from '../adapters/own-excludes.js';
-import { deleteHere } from './local-delete.js';
+import { deletePlannedUnder, splitPullTargets } from './local-delete.js';
 import { holdsSession, listAgain, relayFits, takeSession, type Held } from './ssh-held.js';
 import { earlyFiles, hashWhileSending, withEarly } from './early-hash.js';
 import { move, pacedBy, sendFiles, type Moved } from './send-files.js';
@@ -217,11 +215,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // there since the listing is not deleted; a host's folders are known only from its files, and rsync
   // empties a named folder the host still has of what the host lacks (deleteArgv's --delete).
   const named = !plan.delete.length ? [] : source.where === 'local' ? deletionTargetsAt(plan, source.path) : deletionTargets(plan, source.paths);
-  // A pull's folder the remote lacks is not named to the tool (which empties it whole, a file written
-  // there meanwhile too): its planned files are removed here, one by one (local-delete.ts).
-  const toDelete = new Set(plan.delete.map((f) => f.path));
-  const here = direction === 'pull' && pair.tool === 'rsync' ? named.filter((t) => !toDelete.has(t)) : [];
-  const targets = here.length ? named.filter((t) => toDelete.has(t)) : named;
+  const { here, targets } = splitPullTargets(pair, direction, plan, named);
   const { send: files, delete: deletions } = (adapter.files as NonNullable<Adapter['files']>).transfer(pair, direction, plan, o.plan, { tree, deleteTargets: targets });
   // A push's only: a relayed pull broke off mid-transfer on most runs ("connection unexpectedly
   // closed", review 37), where the same pull over its own session did not.
@@ -239,11 +233,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   }
   // Deletions only after every transfer succeeded (the --delete-delay promise). A pull's are made here,
   // file by file (local-delete.ts); a push's by the tool at the remote.
-  if (here.length) {
-    const under = plan.delete.map((f) => f.path).filter((p) => here.some((t) => p.startsWith(`${t}/`)));
-    o.emit({ kind: 'pair_step', pair: pair.name, step: `deleting ${under.length} files here` });
-    await deleteHere(pair.local, under, pair.backup ? join(pair.local, BACKUP_DIR, o.plan.stamp) : undefined);
-  }
+  if (here.length) await deletePlannedUnder(pair, plan, here, o.plan.stamp, o.emit);
   if (deletions.length && targets.length) {
     const stop = await move(adapter, deletions, ctx, show, moved);
     if (stop) return { ...stop, changes };
