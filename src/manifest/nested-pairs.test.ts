@@ -16,3 +16,11 @@ describe('a mirror whose folder holds another pair\'s folder', () => {
     expect(() => load('  - { name: a, local: data/a, remote: "nas:a", delete: true }\n  - { name: b, local: data/ab, remote: "nas:ab" }\n')).not.toThrow();
   });
 });
+
+describe('a code pair\'s name', () => {
+  const code = (name: string): unknown => loadManifestText(`version: 1\ncode:\n  - { name: "${name}", local: ., remote: /git/origin.git, branch: main }\n`, '/lab/labsync.yaml', {}, '/lab');
+  it('that git refuses as a ref component is a manifest error naming it (every fetch into refs/labsync/<name> failed)', () => {
+    for (const bad of ['x.lock', 'a..b', 'end.', '.hidden']) expect(() => code(bad), bad).toThrow(/a code pair's name is part of a git ref/);
+    expect(() => code('repo-1')).not.toThrow();
+  });
+});

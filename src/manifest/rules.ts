@@ -33,6 +33,10 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
     at('remote', `${tool} cannot reach a ${endpoint.type} remote (it reaches: ${caps.remoteTypes.join(', ')})`);
   }
   if (tool === 'hf') hfRules(at, category, mode, endpoint);
+  // A code pair's fetches land in refs/labsync/<name>: a name git refuses as a ref component fails every fetch.
+  if (tool === 'git' && typeof pair.name === 'string' && (/^\.|\.\.|\.lock$|\.$|@\{/.test(pair.name))) {
+    at('name', `a code pair's name is part of a git ref (refs/labsync/${pair.name}), which git refuses (a leading ".", "..", a trailing "." or ".lock", "@{"): rename the pair`);
+  }
   // Safety options count wherever they come from: a backup silently not taken loses files.
   if ((pair.delete ?? defaults.delete) && !caps.delete) at('delete', `delete is not supported by ${tool}`);
   if ((pair.backup ?? defaults.backup) && !caps.backup) at('backup', `backup is not supported by ${tool}`);
