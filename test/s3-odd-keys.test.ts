@@ -37,6 +37,19 @@ describe.skipIf(!s3)('keys with "." or ".." segments (moto, aws-cli)', () => {
     expect((await keys(lab, bucket)).sort()).toEqual(['lab/raw/a', 'lab/raw/b', 'lab/raw/c', 'lab/raw/model.bin']);
   });
 
+  it('a push of a file `x` where the bucket holds `x/f` is not a kind clash: a store holds both keys side by side', async () => {
+    const lab = new Lab();
+    const bucket = await makeBucket(server, lab.env);
+    lab.manifest(s3PairManifest(server, bucket, undefined));
+    lab.write(lab.path('raw', 'keep'), 'k');
+    expect((await lab.cli(['data', 'push'], { env: S3_KEYS })).exitCode).toBe(0);
+    await put(lab, bucket, 'lab/raw/x/f', 'theirs');
+    lab.write(lab.path('raw', 'x'), 'mine');
+    const r = await lab.cli(['data', 'push', '--json'], { env: S3_KEYS });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect((await keys(lab, bucket)).sort()).toEqual(['lab/raw/keep', 'lab/raw/x', 'lab/raw/x/f']);
+  });
+
   it('a pull of a key that climbs out of the folder is refused (exit 3), naming the key; nothing is written', async () => {
     const lab = new Lab();
     const bucket = await makeBucket(server, lab.env);

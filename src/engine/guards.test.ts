@@ -39,11 +39,13 @@ describe('guardChanges', () => {
     expect(deleteLimit({ count: 4 }, 1)).toBe(4);
   });
   it('a path that is a file on one side and a folder on the other, in a pair that deletes nothing, is refused naming it', () => {
-    const plan = computePlan(listing(['x/f', 'y']), listing(['x', 'y/g']), { mirror: false });
+    const plan = computePlan(listing(['x/f', 'y']), listing(['x', 'y/g']), { mirror: false, kinds: true });
     expect(plan.kindClashes).toEqual(['x', 'y']);
     expect(kindClashRefusal(plan)).toMatch(/^x, y are a file on one side and a folder on the other; this pair deletes nothing/);
     // A mirror counts the destination's side as a deletion (max_delete judges it): no refusal.
-    expect(computePlan(listing(['x/f']), listing(['x']), { mirror: true }).kindClashes).toBeUndefined();
-    expect(kindClashRefusal(computePlan(listing(['a/f']), listing(['a/g', 'b']), { mirror: false }))).toBeUndefined();
+    expect(computePlan(listing(['x/f']), listing(['x']), { mirror: true, kinds: true }).kindClashes).toBeUndefined();
+    // An object store holds both keys: no clash is looked for there.
+    expect(computePlan(listing(['x/f']), listing(['x']), { mirror: false }).kindClashes).toBeUndefined();
+    expect(kindClashRefusal(computePlan(listing(['a/f']), listing(['a/g', 'b']), { mirror: false, kinds: true }))).toBeUndefined();
   });
 });

@@ -152,7 +152,7 @@ export function incrementalPlan(pair: ResolvedPair, direction: 'push' | 'pull', 
   const src = [...ks].map(entry);
   const dst = [...kd].map(entry);
   work.entries += src.length + dst.length;
-  const plan = computePlan(listingOf(src), listingOf(dst), { mirror: pair.delete });
+  const plan = computePlan(listingOf(src), listingOf(dst), { mirror: pair.delete, kinds: true });
   // A deleted folder goes as a whole, which needs the source's folders: known here only for a local source.
   if (plan.delete.length && s.side.where !== 'local') return undefined;
   return { plan: { ...plan, sourceFiles: s.files, destFiles: d.files, sourceDigest: s.side.rawDigest as string, destDigest: d.side.rawDigest as string }, sourceKeys: ks, inc };

@@ -56,7 +56,9 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   let record = adapter.record?.(remote.outputs);
   const known = unknownAsChanged(pair, direction, remote.value, record?.version);
   const [source, dest]: [Listing, Listing] = direction === 'push' ? [local, known] : [known, local];
-  const whole = computePlan(source, dest, { mirror: pair.delete, modifyWindowMs: lister.modifyWindowMs, opaqueEtags: opaqueEtagsOf(pair.remote) });
+  // An object store holds `x` and `x/f` side by side: only a local or ssh destination can clash.
+  const kinds = direction === 'pull' || pair.remote.type === 'local' || pair.remote.type === 'ssh';
+  const whole = computePlan(source, dest, { mirror: pair.delete, kinds, modifyWindowMs: lister.modifyWindowMs, opaqueEtags: opaqueEtagsOf(pair.remote) });
   const wholeChanges = changesOf(whole);
   const pending = wholeChanges.transfer.length + wholeChanges.delete.length;
 

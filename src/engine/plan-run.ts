@@ -86,7 +86,7 @@ function entries(side: Side): Entry[] {
 
 export function planOf(pair: ResolvedPair, direction: 'push' | 'pull', local: Side, remote: Side): PairPlan {
   const [src, dst] = direction === 'push' ? [local, remote] : [remote, local];
-  return computePlan(listingOf(entries(src)), listingOf(entries(dst)), { mirror: pair.delete });
+  return computePlan(listingOf(entries(src)), listingOf(entries(dst)), { mirror: pair.delete, kinds: true });
 }
 
 /** Compare the sides as listed: a VerifyResult, or undefined where the remote cannot hash (the tool's comparison then). */

@@ -8,6 +8,11 @@ export interface PlanOptions {
   /** A mirror deletes at the destination what the source lacks. */
   readonly mirror: boolean;
   /**
+   * The destination is a file system, where `x` and `x/f` cannot both be (a local folder, an ssh host):
+   * a new file that would change a path's kind is found (kindClashes). An object store holds both keys.
+   */
+  readonly kinds?: boolean;
+  /**
    * Modification times closer than this count as equal: S3 and many rclone backends keep seconds,
    * and a FAT disk two seconds (rsync's --modify-window). 0: exact to the millisecond.
    */
@@ -118,7 +123,7 @@ export function computePlan(source: Listing, dest: Listing, o: PlanOptions): Pai
     if (reason) replace.push({ path: s.path, size: s.size, reason });
   }
   const remove: PlannedFile[] = o.mirror ? [...there.values()].map((d) => ({ path: d.path, size: d.size, reason: 'extra' as const })) : [];
-  const clashes = !o.mirror && send.length && dest.entries.length ? kindClashes(send, dest.entries) : [];
+  const clashes = o.kinds && !o.mirror && send.length && dest.entries.length ? kindClashes(send, dest.entries) : [];
   return {
     ...(clashes.length ? { kindClashes: clashes } : {}),
     send,
