@@ -88,6 +88,8 @@ export interface ResolvedPair {
   readonly root: string;
   readonly local: string;
   readonly remote: Endpoint;
+  /** Other pairs whose folders lie inside this mirror's and are not excluded (`category.name (folder/)`): its pull is refused. */
+  readonly nestedPairs?: readonly string[];
   /** Set on a snapshot pair pointed at one snapshot's folder (snapshots.ts `under`): the remote the manifest names. */
   readonly snapshotOf?: Endpoint;
   /** The remote as the user wrote it, for labels: `lab-s3:data/processed`. */

@@ -59,3 +59,19 @@ describe('a mirror pull\'s deletions in a folder the remote no longer has', () =
     expect(existsSync(lab.path('raw/gone'))).toBe(false);
   });
 });
+
+describe('a mirror pull whose folder holds another pair\'s folder', () => {
+  it('is refused (exit 3) naming the pair and the exclude, the inner pair\'s files untouched; a push of the same mirror and the inner pair run', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: outer\n    local: data\n    remote: nas:data\n    delete: true\n    max_delete: 100%\n  - name: inner\n    local: data/ckpt\n    remote: nas:ckpt\n`);
+    lab.write(lab.outside('nas/data/a.bin'), 'a').write(lab.outside('nas/ckpt/m.pt'), 'm');
+    lab.write(lab.path('data/ckpt/new.pt'), 'written here');
+    const pulled = await lab.cli(['data', 'pull', 'outer', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(3);
+    expect(JSON.parse(pulled.stdout).pairs[0].error).toMatch(/holds the pair data\.inner \(ckpt\/\): a mirror pull would delete its files and backups; nothing was changed\. Add exclude: \["\/ckpt\/"\]/);
+    expect(lab.tree(lab.path('data'))).toEqual({ 'ckpt/new.pt': 'written here' });
+    expect((await lab.cli(['data', 'pull', 'inner'])).exitCode).toBe(0);
+    expect((await lab.cli(['data', 'push', 'outer'])).exitCode).toBe(0);
+    expect((await lab.cli(['validate'])).exitCode).toBe(0);
+  });
+});

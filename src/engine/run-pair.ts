@@ -7,6 +7,7 @@ import { formatCommand } from '../exec/format.js';
 import { acquireLock, awaitNoRun, elsewhere, liveRunOf, type LockInfo } from '../state/lock.js';
 import { readState } from '../state/store.js';
 import { overlapOf } from './check-overlap.js';
+import { nestedRefusal } from '../manifest/nested-pairs.js';
 import { forgetRemoteCommit } from './receipt.js';
 import { locksDir } from '../state/paths.js';
 import type { Direction, ResolvedPair } from '../types.js';
@@ -101,6 +102,8 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   if (tooOld) return finish({ status: 'refused', error: tooOld.error, hint: tooOld.hint });
 
   if (split.refused) return finish({ status: 'refused', error: split.refused });
+  // A mirror pull deletes in this folder: never in another pair's (manifest/nested-pairs.ts).
+  if (pair.nestedPairs?.length && pair.delete && o.action !== 'check' && o.action !== 'status' && directionOf(pair, o.action) === 'pull' && !o.dryRun) return finish({ status: 'refused', error: nestedRefusal(pair.nestedPairs) });
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   // A check while a push or pull of this pair moves its files would call the half-made copy drift

@@ -8,7 +8,7 @@ import { expandEnv } from './expand.js';
 import { issueAt, zodIssues } from './issues.js';
 import { DEFAULTS, resolvePair } from './resolve.js';
 import { checkRules, ruleInput } from './rules.js';
-import { nestedPairIssues } from './nested-pairs.js';
+import { nestedUncovered } from './nested-pairs.js';
 import { schemas } from './schema.js';
 import { locate, parseYaml } from './yaml-doc.js';
 
@@ -43,9 +43,9 @@ export function loadManifestText(text: string, file: string, env: NodeJS.Process
       pairs.push(resolvePair(pair, category, raw.defaults ?? {}, raw.remotes ?? {}, root, { file: display, path: resolve(file), line, col }));
     }
   }
-  const nested = nestedPairIssues(pairs, display);
-  if (nested.length) throw new ManifestError(nested);
-  return { file, root, concurrency: raw.defaults?.concurrency ?? DEFAULTS.concurrency, pairs };
+  const nested = nestedUncovered(pairs);
+  const withNested = nested.size ? pairs.map((p) => (nested.has(p) ? { ...p, nestedPairs: nested.get(p) as string[] } : p)) : pairs;
+  return { file, root, concurrency: raw.defaults?.concurrency ?? DEFAULTS.concurrency, pairs: withNested };
 }
 
 export function loadManifest(file: string, env: NodeJS.ProcessEnv = process.env): Manifest {

@@ -1,19 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestError } from '../errors.js';
 import { loadManifestText } from './load.js';
+import { nestedRefusal } from './nested-pairs.js';
 
 const load = (pairs: string): unknown => loadManifestText(`version: 1\nremotes:\n  nas: { type: local, path: /nas }\ndata:\n${pairs}`, '/lab/labsync.yaml', {}, '/lab');
 
 describe('a mirror whose folder holds another pair\'s folder', () => {
-  it('is a manifest error naming both pairs and the exclude that fixes it (review 37: its deletions removed the inner pair\'s files)', () => {
-    const bad = (): unknown => load('  - { name: outer, local: data, remote: "nas:data", delete: true }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n');
-    expect(bad).toThrow(ManifestError);
-    expect(bad).toThrow(/this pair mirrors \(delete: true\) a folder that holds the pair data\.inner \(ckpt\/\).*Add exclude: \["\/ckpt\/"\]/);
+  const nested = (pairs: string): unknown => (load(pairs) as { pairs: { name: string; nestedPairs?: string[] }[] }).pairs.map((p) => [p.name, p.nestedPairs ?? []]);
+  it('names the inner pair on the mirror (its pull is refused at run time, run-pair.ts); the manifest still loads', () => {
+    expect(nested('  - { name: outer, local: data, remote: "nas:data", delete: true }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n')).toEqual([['outer', ['data.inner (ckpt/)']], ['inner', []]]);
+    expect(nestedRefusal(['data.inner (ckpt/)'])).toMatch(/a mirror pull would delete its files and backups; nothing was changed\. Add exclude: \["\/ckpt\/"\]/);
   });
-  it('is fine with that exclude, without delete: true, or for folders side by side', () => {
-    expect(() => load('  - { name: outer, local: data, remote: "nas:data", delete: true, exclude: ["/ckpt/"] }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n')).not.toThrow();
-    expect(() => load('  - { name: outer, local: data, remote: "nas:data" }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n')).not.toThrow();
-    expect(() => load('  - { name: a, local: data/a, remote: "nas:a", delete: true }\n  - { name: b, local: data/ab, remote: "nas:ab" }\n')).not.toThrow();
+  it('nothing where an exclude leaves the folder out in any usual form, without delete: true, or for folders side by side', () => {
+    for (const ex of ['/ckpt/', 'ckpt/', '/ckpt', 'ckpt', '/ckpt/**', 'ckpt/***', './ckpt/', '/ckpt/*']) {
+      expect(nested(`  - { name: outer, local: data, remote: "nas:data", delete: true, exclude: ["${ex}"] }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n`), ex).toEqual([['outer', []], ['inner', []]]);
+    }
+    // An exclude of a folder above it, or of its name at any depth.
+    expect(nested('  - { name: outer, local: ., remote: "nas:tree", delete: true, exclude: ["/data/"] }\n  - { name: inner, local: data/raw, remote: "nas:raw" }\n')).toEqual([['outer', []], ['inner', []]]);
+    expect(nested('  - { name: outer, local: ., remote: "nas:tree", delete: true, exclude: ["raw/"] }\n  - { name: inner, local: data/raw, remote: "nas:raw" }\n')).toEqual([['outer', []], ['inner', []]]);
+    expect(nested('  - { name: outer, local: data, remote: "nas:data" }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n')).toEqual([['outer', []], ['inner', []]]);
+    expect(nested('  - { name: a, local: data/a, remote: "nas:a", delete: true }\n  - { name: b, local: data/ab, remote: "nas:ab" }\n')).toEqual([['a', []], ['b', []]]);
   });
 });
 
