@@ -111,3 +111,16 @@ describe('a lock whose renewals fail for the whole lease', () => {
     if ('held' in got) await got.held.release();
   });
 });
+
+describe('a lock whose renewal hangs (each may wait out its own bound)', () => {
+  it('is given up before its lease could run out, whatever the renewal in flight is doing', async () => {
+    const b = lossy();
+    b.loseCreate = false;
+    let lost = false;
+    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lost = true) }, 900, Date.now());
+    expect('held' in got).toBe(true);
+    b.renew = () => new Promise(() => undefined); // never answers
+    await new Promise((r) => setTimeout(r, 1000)); // lease 900 ms: given up at ~750 ms (a sixth of it as margin)
+    expect(lost).toBe(true);
+  });
+});

@@ -146,9 +146,10 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
   let tag = firstTag;
   let lost = false;
   let inFlight: Promise<void> = Promise.resolve();
-  // When the lease was last known held (monotonic): past its end, another machine may take it over.
-  let heldAt = performance.now();
+  // When the last renewal that got through was sent (monotonic): the lease it wrote ends a lease after.
+  let heldFrom = performance.now();
   const renew = async (): Promise<void> => {
+    const sentAt = performance.now();
     try {
       const next = renewed(me, new Date(), lease);
       let r = await b.renew(next, tag);
@@ -157,37 +158,39 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
         const now = await b.read().catch(() => undefined);
         if (now?.holder?.token === me.token) r = { ok: now.tag };
       }
-      if (r === 'lost') {
-        lost = true;
-        clearInterval(timer);
-        o.emit({ kind: 'warning', pair: pair.name, message: `lost the lock at ${b.where}: another run took it over (this run's lease had run out, or \`labsync unlock\` removed it); stopping` });
-        o.onLost?.();
-        return;
-      }
+      if (r === 'lost') return giveUp('another run took it over (this run\'s lease had run out, or `labsync unlock` removed it)');
       me = next;
       tag = r.ok;
-      heldAt = performance.now();
+      heldFrom = sentAt;
     } catch (error) {
-      // The lease ran out unrenewed: another run may hold the lock by now, so this one stops writing.
-      if (performance.now() - heldAt >= lease) {
-        lost = true;
-        clearInterval(timer);
-        o.emit({ kind: 'warning', pair: pair.name, message: `lost the lock at ${b.where}: no renewal got through for the whole lease (${o.redact((error as Error).message)}); another run may hold it now; stopping` });
-        o.onLost?.();
-        return;
-      }
-      // Not fatal yet: two more renewals come before the lease runs out.
-      o.emit({ kind: 'warning', pair: pair.name, message: `could not renew the lock at ${b.where} (${o.redact((error as Error).message)}); trying again` });
+      // Not fatal yet: the watch below gives the lock up before its lease could run out.
+      if (!lost) o.emit({ kind: 'warning', pair: pair.name, message: `could not renew the lock at ${b.where} (${o.redact((error as Error).message)}); trying again` });
     }
+  };
+  const giveUp = (why: string): void => {
+    if (lost) return;
+    lost = true;
+    clearInterval(timer);
+    clearInterval(watch);
+    o.emit({ kind: 'warning', pair: pair.name, message: `lost the lock at ${b.where}: ${why}; stopping` });
+    o.onLost?.();
   };
   const timer = setInterval(() => {
     inFlight = inFlight.then(renew);
   }, renewEveryMs(lease));
   timer.unref();
+  // Whatever a renewal in flight is doing (each may wait out its own bound): no renewal got through
+  // for most of the lease, so this run stops before another machine may take the lock over.
+  const margin = renewEveryMs(lease) / 2;
+  const watch = setInterval(() => {
+    if (performance.now() - heldFrom >= lease - margin) giveUp('no renewal got through for most of its lease; another run may hold it soon');
+  }, Math.max(50, margin / 4));
+  watch.unref();
   return {
     where: b.where,
     async release() {
       clearInterval(timer);
+      clearInterval(watch);
       await inFlight;
       if (lost) return;
       try {
