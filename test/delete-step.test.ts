@@ -39,6 +39,9 @@ describe('a mirror pull\'s deletions in a folder the remote no longer has', () =
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    mode: pull\n    delete: true\n    max_delete: 100%\n    bwlimit: 200K\n`);
     lab.write(lab.outside('nas/raw/keep.bin'), 'k').write(lab.outside('nas/raw/old/a.ckpt'), 'a').write(lab.outside('nas/raw/gone/deep/b'), 'b');
     expect((await lab.cli(['data', 'pull'])).exitCode).toBe(0);
+    // What no listing plans: an empty folder in a folder the remote will drop; its removal takes it.
+    const { mkdirSync: mk } = await import('node:fs');
+    mk(lab.path('raw/gone/empty'));
     // The remote drops old/ and gone/, and gets a larger file: the pull's transfer takes seconds.
     const { rmSync } = await import('node:fs');
     const { randomBytes } = await import('node:crypto');

@@ -2,7 +2,7 @@
 // (or moved into the backup folder) by itself, and only folders left empty are removed after, deepest
 // first. The tool's way named a whole folder the remote lacks and emptied it with `--delete`: a file
 // written there while a long pull ran (a new checkpoint) went with it, counted nowhere (review 37).
-import { lstat, mkdir, rename, rmdir, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BACKUP_DIR } from '../adapters/own-excludes.js';
 import type { PairPlan } from '../plan/types.js';
@@ -65,5 +65,27 @@ export function splitPullTargets(pair: ResolvedPair, direction: 'push' | 'pull',
 export async function deletePlannedUnder(pair: ResolvedPair, plan: PairPlan, here: readonly string[], stamp: string, emit: Emit): Promise<number> {
   const under = plan.delete.map((f) => f.path).filter((p) => here.some((t) => p.startsWith(`${t}/`)));
   emit({ kind: 'pair_step', pair: pair.name, step: `deleting ${under.length} files here` });
-  return deleteHere(pair.local, under, pair.backup ? join(pair.local, BACKUP_DIR, stamp) : undefined);
+  const backup = pair.backup ? join(pair.local, BACKUP_DIR, stamp) : undefined;
+  const removed = await deleteHere(pair.local, under, backup);
+  // What no listing plans but the folder's removal took before (rsync --delete): its symlinks and
+  // empty folders. Regular files (one written since the listing) stay, and so does their folder.
+  for (const t of here) await clearLeftovers(pair.local, t, backup);
+  return removed;
+}
+
+/** Under `rel`: symlinks removed (or moved into `backupDir`), then folders left empty, deepest first. */
+async function clearLeftovers(root: string, rel: string, backupDir?: string): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(join(root, rel), { withFileTypes: true });
+  } catch (e) {
+    if (gone(e)) return;
+    throw e;
+  }
+  for (const e of entries) {
+    const p = `${rel}/${e.name}`;
+    if (e.isDirectory()) await clearLeftovers(root, p, backupDir);
+    else if (e.isSymbolicLink()) await deleteHere(root, [p], backupDir);
+  }
+  await rmdir(join(root, rel)).catch(() => undefined);
 }
