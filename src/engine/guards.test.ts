@@ -41,6 +41,8 @@ describe('guardChanges', () => {
   it('a path that is a file on one side and a folder on the other, in a pair that deletes nothing, is refused naming it', () => {
     const plan = computePlan(listing(['x/f', 'y']), listing(['x', 'y/g']), { mirror: false, kinds: true });
     expect(plan.kindClashes).toEqual(['x', 'y']);
+    // A listing not in byte order (an rclone remote's) is searched another way, to the same answer.
+    expect(computePlan(listing(['x/f', 'y']), listing(['y/g', 'x']), { mirror: false, kinds: true }).kindClashes).toEqual(['x', 'y']);
     expect(kindClashRefusal(plan)).toMatch(/^x, y are a file on one side and a folder on the other; this pair deletes nothing/);
     // A mirror counts the destination's side as a deletion (max_delete judges it): no refusal.
     expect(computePlan(listing(['x/f']), listing(['x']), { mirror: true, kinds: true }).kindClashes).toBeUndefined();

@@ -123,7 +123,7 @@ export function computePlan(source: Listing, dest: Listing, o: PlanOptions): Pai
     if (reason) replace.push({ path: s.path, size: s.size, reason });
   }
   const remove: PlannedFile[] = o.mirror ? [...there.values()].map((d) => ({ path: d.path, size: d.size, reason: 'extra' as const })) : [];
-  const clashes = o.kinds && !o.mirror && send.length && dest.entries.length ? kindClashes(send, dest.entries) : [];
+  const clashes = o.kinds && !o.mirror && send.length && dest.entries.length ? kindClashes(send, dest.entries, there) : [];
   return {
     ...(clashes.length ? { kindClashes: clashes } : {}),
     send,
@@ -140,14 +140,34 @@ export function computePlan(source: Listing, dest: Listing, o: PlanOptions): Pai
  * A new file whose folder is a file at the destination (`x/f` sent, `x` there), or whose name is a folder
  * there (`x` sent, `x/f` there): only new files can clash, so a steady run's few sends cost little.
  */
-function kindClashes(send: readonly PlannedFile[], dest: readonly Entry[]): string[] {
-  const destFiles = new Set(dest.map((d) => d.path));
-  const destFolders = new Set<string>();
-  for (const d of dest) for (let i = d.path.indexOf('/'); i > 0; i = d.path.indexOf('/', i + 1)) destFolders.add(d.path.slice(0, i));
+/** `destOnly`: the destination's files the source lacks (a folder of a sent file that is a file there is one). */
+function kindClashes(send: readonly PlannedFile[], dest: readonly Entry[], destOnly: ReadonlyMap<string, Entry>): string[] {
+  // Whether some destination path lies under `p/`: a binary search where the listing is in byte order (a
+  // find or S3 listing), else one set of every destination folder (a million-file tree: ~0.5 s, review 39).
+  const sorted = dest.every((d, i) => i === 0 || (dest[i - 1] as Entry).path < d.path);
+  let folders: Set<string> | undefined;
+  const isFolder = (p: string): boolean => {
+    if (sorted) {
+      const prefix = `${p}/`;
+      let lo = 0;
+      let hi = dest.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((dest[mid] as Entry).path < prefix) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo < dest.length && (dest[lo] as Entry).path.startsWith(prefix);
+    }
+    if (!folders) {
+      folders = new Set<string>();
+      for (const d of dest) for (let i = d.path.indexOf('/'); i > 0; i = d.path.indexOf('/', i + 1)) folders.add(d.path.slice(0, i));
+    }
+    return folders.has(p);
+  };
   const out: string[] = [];
   for (const s of send) {
-    if (destFolders.has(s.path)) out.push(s.path);
-    for (let i = s.path.indexOf('/'); i > 0; i = s.path.indexOf('/', i + 1)) if (destFiles.has(s.path.slice(0, i))) out.push(s.path.slice(0, i));
+    if (isFolder(s.path)) out.push(s.path);
+    for (let i = s.path.indexOf('/'); i > 0; i = s.path.indexOf('/', i + 1)) if (destOnly.has(s.path.slice(0, i))) out.push(s.path.slice(0, i));
   }
   return [...new Set(out)].sort();
 }
