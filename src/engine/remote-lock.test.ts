@@ -72,6 +72,16 @@ function lossy(): LockBackend & { current?: Found; loseCreate: boolean; loseRene
   return b;
 }
 
+/** A lock held on `lossy()` with a 900 ms lease (renewals every 300 ms); `lost()`: whether the run was told to stop. */
+async function heldBriefly(): Promise<{ b: ReturnType<typeof lossy>; got: Awaited<ReturnType<typeof acquire>>; lost: () => boolean }> {
+  const b = lossy();
+  b.loseCreate = false;
+  let lost = false;
+  const got = await acquire(b, pair, { ...options(false), onLost: () => void (lost = true) }, 900, Date.now());
+  expect('held' in got).toBe(true);
+  return { b, got, lost: () => lost };
+}
+
 describe('a lock request that landed though its answer was lost', () => {
   it('a create: the next attempt finds its own holder and holds it (not "locked by" itself until the lease ends)', async () => {
     const b = lossy();
@@ -83,14 +93,10 @@ describe('a lock request that landed though its answer was lost', () => {
     expect(b.current).toBeUndefined();
   });
   it('a renewal: the next one reads the lock back, finds it its own and goes on (not "lost the lock")', async () => {
-    const b = lossy();
-    b.loseCreate = false;
-    let lost = false;
-    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lost = true) }, 900, Date.now());
-    expect('held' in got).toBe(true);
+    const { b, got, lost } = await heldBriefly();
     b.loseRenew = true;
     await new Promise((r) => setTimeout(r, 1000)); // renewals every 300 ms: one lands unanswered, the next finds it
-    expect(lost).toBe(false);
+    expect(lost()).toBe(false);
     if ('held' in got) await got.held.release();
     expect(b.current).toBeUndefined();
   });
@@ -98,29 +104,21 @@ describe('a lock request that landed though its answer was lost', () => {
 
 describe('a lock whose renewals fail for the whole lease', () => {
   it('is given up (onLost: the run stops writing), never held past its lease while another machine may take it', async () => {
-    const b = lossy();
-    b.loseCreate = false;
-    let lost = false;
-    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lost = true) }, 900, Date.now());
-    expect('held' in got).toBe(true);
+    const { b, got, lost } = await heldBriefly();
     b.renew = async () => {
       throw new Error('no answer in 30000 ms');
     };
     await new Promise((r) => setTimeout(r, 1500)); // renewals every 300 ms; the lease (900 ms) runs out
-    expect(lost).toBe(true);
+    expect(lost()).toBe(true);
     if ('held' in got) await got.held.release();
   });
 });
 
 describe('a lock whose renewal hangs (each may wait out its own bound)', () => {
   it('is given up before its lease could run out, whatever the renewal in flight is doing', async () => {
-    const b = lossy();
-    b.loseCreate = false;
-    let lost = false;
-    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lost = true) }, 900, Date.now());
-    expect('held' in got).toBe(true);
+    const { b, lost } = await heldBriefly();
     b.renew = () => new Promise(() => undefined); // never answers
     await new Promise((r) => setTimeout(r, 1000)); // lease 900 ms: given up at ~750 ms (a sixth of it as margin)
-    expect(lost).toBe(true);
+    expect(lost()).toBe(true);
   });
 });
