@@ -11,17 +11,23 @@ async function git(lab: Lab, cwd: string, ...args: string[]): Promise<string> {
   return String((await execa('git', args, { cwd, env: lab.env })).stdout);
 }
 
+/** A bare repository `<name>.git` beside the lab with one commit on main (`file` holding `text`); its path. */
+async function bareWithOneCommit(lab: Lab, name: string, file: string, text: string, message: string): Promise<string> {
+  const origin = lab.outside(`${name}.git`);
+  await execa('git', ['init', '-q', '--bare', '--initial-branch=main', origin], { env: lab.env });
+  const seed = lab.outside(`${name}-seed`);
+  await execa('git', ['clone', '-q', origin, seed], { env: lab.env });
+  writeFileSync(`${seed}/${file}`, text);
+  await git(lab, seed, 'add', '.');
+  await git(lab, seed, 'commit', '-q', '-m', message);
+  await git(lab, seed, 'push', '-q', 'origin', 'HEAD:main');
+  return origin;
+}
+
 /** A lab whose folder is a clone of a fresh bare origin with one commit on main. */
 async function codeLab(remote?: (lab: Lab) => string, extra = ''): Promise<Lab> {
   const lab = new Lab();
-  const origin = lab.outside('origin.git');
-  await execa('git', ['init', '-q', '--bare', '--initial-branch=main', origin], { env: lab.env });
-  const seed = lab.outside('seed');
-  await execa('git', ['clone', '-q', origin, seed], { env: lab.env });
-  writeFileSync(`${seed}/README.md`, '# lab\n');
-  await git(lab, seed, 'add', '.');
-  await git(lab, seed, 'commit', '-q', '-m', 'first');
-  await git(lab, seed, 'push', '-q', 'origin', 'HEAD:main');
+  const origin = await bareWithOneCommit(lab, 'origin', 'README.md', '# lab\n', 'first');
   await execa('git', ['clone', '-q', origin, lab.path()], { env: lab.env, reject: false });
   writeFileSync(lab.path('.gitignore'), '.labsync/\nlabsync.yaml\n');
   lab.manifest(`version: 1\ndefaults:\n  retries: 0\ncode:\n  - name: repo\n    local: .\n    remote: "${remote ? remote(lab) : origin}"\n    branch: main\n${extra}`);
@@ -71,14 +77,7 @@ describe('git', () => {
 
   it('a commit of a submodule that exists only here is not pushed as a superproject commit no clone could check out (exit 1, nothing pushed)', async () => {
     const lab = await codeLab();
-    const libOrigin = lab.outside('lib.git');
-    await execa('git', ['init', '-q', '--bare', '--initial-branch=main', libOrigin], { env: lab.env });
-    const libSeed = lab.outside('lib-seed');
-    await execa('git', ['clone', '-q', libOrigin, libSeed], { env: lab.env });
-    writeFileSync(`${libSeed}/lib.py`, 'x = 1\n');
-    await git(lab, libSeed, 'add', '.');
-    await git(lab, libSeed, 'commit', '-q', '-m', 'lib');
-    await git(lab, libSeed, 'push', '-q', 'origin', 'HEAD:main');
+    const libOrigin = await bareWithOneCommit(lab, 'lib', 'lib.py', 'x = 1\n', 'lib');
     await git(lab, lab.path(), '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', libOrigin, 'lib');
     await git(lab, lab.path(), 'commit', '-q', '-m', 'add lib');
     expect((await lab.cli(['code', 'push'])).exitCode).toBe(0);
