@@ -70,7 +70,11 @@ for (const [name, found] of servers) {
       lab.manifest(manifest(server.endpoint, bucket, '    delete: true\n    max_delete: 100%\n'));
       for (let i = 0; i < 20; i++) lab.write(lab.path('raw', `d${i % 4}`, `f${i}.bin`), `v${i}`);
       const aws = await countingAws(lab);
-      expect((await lab.cli(['data', 'push'], { env: aws.env })).exitCode).toBe(0);
+      const log = lab.outside('push.log');
+      expect((await lab.cli(['data', 'push', '-v', '--log-file', log], { env: aws.env })).exitCode).toBe(0);
+      // Ten requests in flight, each lane starting its next as one ends; the push says how far it is.
+      const progress = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"pair_progress"')).map((l) => JSON.parse(l).progress);
+      expect(progress.at(-1)).toEqual({ files: 20, bytes: 50, percent: 100 });
       const before = aws.calls().length;
       lab.write(lab.path('raw/d0/f0.bin'), 'changed, and longer');
       const r = await lab.cli(['data', 'push', '--json'], { env: aws.env });

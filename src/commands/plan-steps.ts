@@ -9,7 +9,7 @@ import type { Redactor } from '../exec/redact.js';
 import { hasDigest, listUrl, ownListingLine, targetOf } from '../engine/listings.js';
 import { treeExcludes } from '../engine/pair-tree.js';
 import { plansItself } from '../engine/plan-run.js';
-import { describePush, directPush, PUT_MAX_OBJECTS } from '../engine/s3-push.js';
+import { describePush, directPush } from '../engine/s3-push.js';
 import { racyAsk } from '../engine/sides.js';
 import { withFastCipher } from '../engine/ssh-cipher.js';
 import { holdsSession, RELAY_MAX_BYTES } from '../engine/ssh-held.js';
@@ -148,7 +148,7 @@ function storeSteps(pair: ResolvedPair, adapter: Adapter, lister: Lister, direct
   steps.push({ step: 'plan', note: 'labsync compares the two listings: new, changed and (mirror) extra files' });
   // labsync's own PUTs (s3-push.ts), and with a mirror's deletions after them.
   const own = direction === 'push' ? directPush(pair, lister, samplePlan(2, false)) : undefined;
-  const put: PlanStep[] = own && !('reason' in own) ? [{ step: 'transfer', command: ownPutLine(describePush(own)), note: `plans of at most ${PUT_MAX_OBJECTS} objects, none to back up or upload in parts; larger ones by aws-cli, below` }] : [];
+  const put: PlanStep[] = own && !('reason' in own) ? [{ step: 'transfer', command: ownPutLine(describePush(own)), note: 'plans with no file to back up or upload in parts (8 MiB or more); those by aws-cli, below' }] : [];
   const mirror = own && !('reason' in own) && pair.delete ? directPush(pair, lister, samplePlan(2, true)) : undefined;
   if (mirror && !('reason' in mirror)) put.push({ step: 'transfer', command: ownPutLine(describePush(mirror)), note: 'when the plan also deletes (one that only deletes: DELETE the planned deletions under the same address)' });
   steps.push(...transferSteps(pair, files, direction, ctx, redact, { usual: 'exactly the files the plan lists', first: put }));

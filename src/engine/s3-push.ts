@@ -24,11 +24,12 @@ import { targetOf } from './listings.js';
 /** aws-cli uploads a file of this size or more in parts (multipart_threshold, 8 MiB by default). */
 export const AWS_MULTIPART_THRESHOLD = AWS_PART_SIZE;
 /**
- * The cut-over, measured (README "Speed"; moto, 50 KiB objects, CPU of client + server): labsync's
- * PUTs cost less than aws-cli's at 1, 10, 100 and 1000 objects (0.45–1.2 s less). Beyond the measured
- * range aws-cli moves the files, with its own threads and multipart uploads.
+ * No cut-over by count: labsync's PUTs cost less than aws-cli's at every count measured (moto, 50 KiB
+ * objects: 0.45–1.2 s less CPU at 1 to 1000 objects; a 10k first push 35–40 s against 44–48 s through
+ * the staged `aws s3 cp --recursive`, `aws s3 sync` itself 37–40 s: docs/speed-notes.md), each object
+ * costing aws-cli one python request as it costs labsync one. What still goes to aws-cli is what it
+ * does differently: parts, backups, options.
  */
-export const PUT_MAX_OBJECTS = 1000;
 /** Requests in flight at once: aws-cli's max_concurrent_requests, so a real link's latency is hidden alike. */
 const PARALLEL = 10;
 
@@ -58,7 +59,6 @@ export function directPush(pair: ResolvedPair, lister: Lister, plan: PairPlan, e
   // Windows: Python's mimetypes reads the registry there, which labsync does not.
   if (process.platform === 'win32') return { reason: 'Content-Type would come from the Windows registry' };
   const files = [...plan.send, ...plan.replace];
-  if (files.length + plan.delete.length > PUT_MAX_OBJECTS) return { reason: `more than ${PUT_MAX_OBJECTS} objects` };
   // Its URL would name another object (`tmp/../model.bin` is `model.bin` once parsed): aws-cli sends the key as written.
   const odd = firstOdd([...files, ...plan.delete].map((f) => f.path));
   if (odd !== undefined) return { reason: `the key ${JSON.stringify(odd)} has an empty, "." or ".." segment` };
@@ -88,6 +88,24 @@ const REFUSED = /^(AccessDenied|InvalidAccessKeyId|XAdminUserNotFound|ExpiredTok
 
 type Step = { readonly path: string; readonly run: () => Promise<S3Written> };
 
+/** How often the push says how far it is (what aws-cli's and rsync's progress lines give the run's heartbeat and spinner). */
+const PROGRESS_EVERY_MS = 500;
+
+/** Counts the objects written and their bytes, and says so at most every PROGRESS_EVERY_MS. */
+function progressOf(d: DirectPush, { pair, emit }: Pick<AttemptContext, 'pair' | 'emit'>): (bytes: number) => void {
+  let files = 0;
+  let bytes = 0;
+  let said = 0;
+  return (size) => {
+    files += 1;
+    bytes += size;
+    const now = performance.now();
+    if (now - said < PROGRESS_EVERY_MS && files < d.send.length) return;
+    said = now;
+    emit({ kind: 'pair_progress', pair: pair.name, progress: { files, bytes, ...(d.bytes > 0 ? { percent: Math.min(100, Math.floor((bytes * 100) / d.bytes)) } : {}) } });
+  };
+}
+
 /**
  * PUTs, then DELETEs, with the engine's retry loop: a transient failure (no answer, 5xx, a digest the
  * store found wrong) sends what is not done yet again after a backoff, up to the pair's retries.
@@ -95,6 +113,7 @@ type Step = { readonly path: string; readonly run: () => Promise<S3Written> };
  */
 export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<Attempted | { kind: 'fallback'; reason: string }> {
   const { pair, emit } = ctx;
+  const progress = progressOf(d, ctx);
   // A silent server fails a request within the stall bound, plus time for its bytes at 128 KiB/s.
   const bound = (size: number): number => Math.min(60_000, pair.stallTimeoutMs) + Math.ceil(size / 128);
   // The pair's timeout bounds each attempt as a whole, as it bounds each aws-cli command.
@@ -114,7 +133,9 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
       }
       // Grown past the threshold since it was listed: aws-cli would upload it in parts.
       if (body.length >= AWS_MULTIPART_THRESHOLD) return { ok: false, retry: false, reason: 'grown', code: 'Grown' };
-      return putObject(d.target, path, body, guessContentType(join(pair.local, path)), { signal: live(), requestTimeoutMs: bound(body.length) });
+      const answer = await putObject(d.target, path, body, guessContentType(join(pair.local, path)), { signal: live(), requestTimeoutMs: bound(body.length) });
+      if (answer.ok) progress(body.length);
+      return answer;
     },
   });
   const del = (path: string): Step => ({ path, run: () => deleteObject(d.target, path, { signal: live(), requestTimeoutMs: bound(0) }) });
@@ -123,25 +144,30 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
   const phases = [d.send.map(put), d.gone.map(del)];
   for (let n = 1; ; n++) {
     let failed: { step: Step; answer: Extract<S3Written, { ok: false }>; verb: string } | undefined;
+    let timedOut = false;
     for (const [i, phase] of phases.entries()) {
+      const verb = i === 0 ? 'PUT' : 'DELETE';
       const todo = phase.filter((s) => !done.has(s));
-      for (let at = 0; at < todo.length && !failed; at += PARALLEL) {
-        const batch = todo.slice(at, at + PARALLEL);
-        const answers = await Promise.all(batch.map((s) => s.run()));
-        if (ctx.signal.aborted) {
-          deadline?.done();
-          return { kind: 'interrupted', attempts: n };
+      let next = 0;
+      const stopped = (): boolean => Boolean(failed) || timedOut || ctx.signal.aborted;
+      // PARALLEL lanes, each starting the next request as its last one ends (a slow object holds one
+      // lane, not a batch of ten); none starts after a failure, a stop or the attempt's deadline.
+      const lane = async (): Promise<void> => {
+        while (next < todo.length && !stopped()) {
+          const step = todo[next++] as Step;
+          const answer = await step.run();
+          if (deadline?.timedOut()) timedOut = true;
+          if (answer.ok) done.add(step);
+          else failed ??= { step, answer, verb };
         }
-        if (deadline?.timedOut()) {
-          failed = { step: batch[0] as Step, answer: { ok: false, retry: true, reason: `timed out after ${Math.round(pair.timeoutMs / 1000)}s` }, verb: i === 0 ? 'PUT' : 'DELETE' };
-          break;
-        }
-        answers.forEach((a, k) => {
-          const step = batch[k] as Step;
-          if (a.ok) done.add(step);
-          else failed ??= { step, answer: a, verb: i === 0 ? 'PUT' : 'DELETE' };
-        });
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, lane));
+      if (ctx.signal.aborted) {
+        deadline?.done();
+        return { kind: 'interrupted', attempts: n };
       }
+      const left = todo.find((s) => !done.has(s));
+      if (timedOut && !failed && left) failed = { step: left, answer: { ok: false, retry: true, reason: `timed out after ${Math.round(pair.timeoutMs / 1000)}s` }, verb };
       if (failed) break;
     }
     deadline?.done();
