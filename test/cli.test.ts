@@ -207,6 +207,18 @@ data:
     expect(JSON.parse(cut.stdout)).toMatchObject({ ok: false, issues: [expect.objectContaining({ message: expect.stringContaining('got the string') })] });
   });
 
+  it('validate of a good manifest shows its remotes redacted, as text and as --json (review 41: it printed a token expanded into a URL as it was)', async () => {
+    const secret = 'hf_PlantedSecret0123456789';
+    const lab = new Lab().manifest('version: 1\ncode:\n  - { name: c, local: ., remote: "https://x-access-token:${HF_TOKEN}@example.com/org/repo.git" }\n  - { name: d, local: d, remote: "https://${GH_PAT}@example.com/org/d.git" }\n');
+    for (const args of [['validate'], ['validate', '--json']]) {
+      const r = await lab.cli(args, { env: { HF_TOKEN: secret, GH_PAT: 'ghp_PlantedPat0123456789' } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toContain('https://x-access-token:***@example.com/org/repo.git');
+      expect(r.stdout).toContain('https://***@example.com/org/d.git');
+      expect(r.stdout + r.stderr).not.toMatch(/PlantedSecret|PlantedPat/);
+    }
+  });
+
   it('a manifest that is not UTF-8 is refused at the first bad byte, by validate and by a run alike (a latin1 name became a folder named with U+FFFD)', async () => {
     const lab = new Lab();
     writeFileSync(lab.path('labsync.yaml'), Buffer.from('version: 1\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: a\n    local: donn\xe9es\n    remote: nas:a\n', 'latin1'));

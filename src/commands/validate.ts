@@ -1,4 +1,5 @@
 import { versionIssues } from '../engine/versions.js';
+import { redactDeep } from '../exec/redact.js';
 import { whyNoRemoteLock } from '../remote-lock/backend-for.js';
 import { ManifestError, type ExitCode } from '../errors.js';
 import { whyNoFullCheck } from '../manifest/full-check-kinds.js';
@@ -21,12 +22,14 @@ export async function validateCommand(opts: GlobalOptions): Promise<ExitCode> {
     const why = p.fullCheckMs !== undefined ? whyNoFullCheck(p.tool) : undefined;
     if (why) notes.push(`${p.category}.${p.name}: full_check: ignored; ${why}`);
   }
-  const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: p.local, remote: p.remoteLabel, ...(p.shards ? { shards: p.shards } : {}), ...(p.drainMarker ? { drainMarker: p.drainMarker } : {}) }));
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, file: manifest.file, pairs, ...(notes.length ? { warnings: notes } : {}) }, null, 2)}\n`);
+  // A remote's URL may carry a token or password from the environment (`https://x:${GH_PAT}@…`): shown redacted, as every other output.
+  const redact = redactor();
+  const pairs = manifest.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, mode: p.mode, local: redact(p.local), remote: redact(p.remoteLabel), ...(p.shards ? { shards: p.shards } : {}), ...(p.drainMarker ? { drainMarker: p.drainMarker } : {}) }));
+  if (opts.json) process.stdout.write(`${JSON.stringify(redactDeep({ ok: true, file: manifest.file, pairs, ...(notes.length ? { warnings: notes } : {}) }, redact), null, 2)}\n`);
   else if (!opts.quiet) {
     process.stdout.write(`${displayName(manifest.file)}: ok, ${pairs.length} pair${pairs.length === 1 ? '' : 's'}\n`);
     for (const p of pairs) process.stdout.write(`  ${p.category}.${p.name}  ${p.tool} ${p.mode}  ${p.remote}${p.shards ? `  (${p.shards} shards)` : ''}${p.drainMarker ? `  (drain marker ${p.drainMarker})` : ''}\n`);
-    for (const n of notes) process.stderr.write(`warning: ${n}\n`);
+    for (const n of notes) process.stderr.write(`warning: ${redact(n)}\n`);
   }
   return 0;
 }

@@ -27,6 +27,11 @@ describe('makeRedactor', () => {
     // A raw @ in the password: URL parsers read up to the authority's last @, and so must the mask.
     expect(redact('MLFLOW_TRACKING_URI=http://alice:p@ss@host:5000 x http://b:q@h/y@z')).toBe('MLFLOW_TRACKING_URI=http://alice:***@host:5000 x http://b:***@h/y@z');
   });
+  it('hides a token given as an https URL\'s user name (review 41: GitHub\'s https://TOKEN@github.com form), not a plain user', () => {
+    expect(redact('git fetch https://ghp_abcdefSECRET123@github.com/org/repo.git')).toBe('git fetch https://***@github.com/org/repo.git');
+    expect(redact('https://0123456789abcdef0123456789abcdef@gitlab.example/x.git')).toBe('https://***@gitlab.example/x.git');
+    expect(redact('https://alice@bitbucket.org/team/repo.git')).toBe('https://alice@bitbucket.org/team/repo.git');
+  });
   it('redacts nested values', () => {
     expect(redactDeep({ a: ['tok-1234'], b: { c: 'x tok-1234' }, n: 3 }, redact)).toEqual({ a: ['***'], b: { c: 'x ***' }, n: 3 });
   });

@@ -18,6 +18,10 @@ export function isSecretName(name: string): boolean {
 // The password runs to the authority's last `@` (`http://u:p@ss@host`: a URL parser reads `p@ss`).
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s/]+)(@)/gi;
 
+// `https://TOKEN@host`: a token given as the user name (GitHub's and GitLab's documented form). A user
+// name that is a known token's prefix or 20+ characters is hidden; `https://alice@host` stays readable.
+const URL_TOKEN_USER = /(https?:\/\/)((?:ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|hf_)[^\s:/@]+|[^\s:/@]{20,})(@)/gi;
+
 export type Redactor = (text: string) => string;
 
 function escapeRegExp(s: string): string {
@@ -39,7 +43,7 @@ export function makeRedactor(...envs: ReadonlyArray<Readonly<Record<string, stri
   const pattern = sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : undefined;
   return (text) => {
     // Most lines (rsync prints two per file) hold no URL: skip the regex when it cannot match.
-    let out = text.includes('://') ? text.replace(URL_PASSWORD, `$1${MASK}$3`) : text;
+    let out = text.includes('://') ? text.replace(URL_PASSWORD, `$1${MASK}$3`).replace(URL_TOKEN_USER, `$1${MASK}$3`) : text;
     if (pattern) out = out.replace(pattern, MASK);
     return out;
   };
