@@ -227,4 +227,18 @@ data:
     expect(a?.remote).toEqual({ type: 'ssh', host: 'host', user: 'me', port: 2200, path: '/srv/a', sshOptions: [] });
     expect(b?.remote).toEqual({ type: 'local', path: '/srv/b' });
   });
+
+  it('keeps a remote\'s sub-path under it, and a file URL at a folder (review 41: each had pointed a mirror elsewhere)', () => {
+    const remotes = 'remotes:\n  nas: { type: local, path: /mnt/shared/lab }\n  s3: { type: s3, bucket: lab-bucket, prefix: lab }\n  gpu: { type: ssh, host: g, path: /p }\n';
+    const pair = (remote: string): string => `version: 1\n${remotes}data:\n  - { name: a, local: a, remote: "${remote}" }\n`;
+    // A leading slash is under the remote, as on ssh and S3 (it had been /processed itself).
+    expect(loadManifestText(pair('nas:/processed'), FILE, {}).pairs[0]?.remote).toEqual({ type: 'local', path: '/mnt/shared/lab/processed' });
+    for (const sub of ['nas:../../../etc', 's3:../x', 'gpu:a/../../b']) expect(problems(pair(sub)).join('\n'), sub).toMatch(/a sub-path may not hold '\.\.' \(it would leave the remote/);
+    // A remote named like a scheme does not take a URL as its sub-path.
+    expect(loadManifestText(pair('s3://other-bucket/raw'), FILE, {}).pairs[0]?.remote).toEqual({ type: 's3', bucket: 'other-bucket', prefix: 'raw' });
+    expect(problems(pair('file://backup/dir')).join('\n')).toMatch(/names the host 'backup': a file URL is file:\/\/\/absolute\/path/);
+    expect(problems(pair('file://')).join('\n')).toMatch(/names no folder/);
+    expect(problems(pair('file:///')).join('\n')).toMatch(/names no folder/);
+    expect(loadManifestText(pair('file://localhost/srv/b'), FILE, {}).pairs[0]?.remote).toEqual({ type: 'local', path: '/srv/b' });
+  });
 });

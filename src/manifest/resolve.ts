@@ -33,7 +33,8 @@ function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint | st
       if (sub) return `an mlflow remote takes no sub-path (':${sub}'): one remote is one registered model`;
       return { type: 'mlflow', trackingUri: remote.tracking_uri.replace(/\/+$/, ''), model: remote.model, experiment: remote.experiment ?? MLFLOW_EXPERIMENT };
     case 'local':
-      return { type: 'local', path: resolvePath(root, expandHome(remote.path), sub) };
+      // Under the remote's folder, as on every other remote type (`nas:/processed` had meant /processed).
+      return { type: 'local', path: join(resolvePath(root, expandHome(remote.path)), sub) };
     case 'ssh':
       return {
         type: 'ssh', host: remote.host, path: sub ? posix.join(remote.path, sub) : remote.path,
@@ -75,6 +76,9 @@ function fromUrl(text: string): Endpoint | string {
   const path = decodeURIComponent(url.pathname);
   switch (url.protocol) {
     case 'file:':
+      // `file://backup/dir` reads `backup` as a host and would have synced /dir; `file://` would have been /.
+      if (url.hostname && url.hostname !== 'localhost') return `'${text}' names the host '${url.hostname}': a file URL is file:///absolute/path (three slashes)`;
+      if (path === '' || path === '/') return `'${text}' names no folder (the whole file system): give file:///absolute/path`;
       return { type: 'local', path };
     case 'ssh:':
       if (!url.hostname) return `'${text}' has no host`;
@@ -94,11 +98,15 @@ function fromUrl(text: string): Endpoint | string {
 /** `NAME:SUBPATH`, an inline URL, or (for git) a git remote name or URL. A string is a problem. */
 export function resolveRemote(text: string, remotes: Readonly<Record<string, RawRemote>>, root: string, tool?: ToolName): Endpoint | string {
   if (tool === 'git') return { type: 'git', url: text };
+  // A URL first: a remote named `s3` (or `ssh`, `file`) must not take `s3://other-bucket/raw` as its sub-path.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return fromUrl(text);
   const colon = text.indexOf(':');
   const name = colon > 0 ? text.slice(0, colon) : text;
   const remote = remotes[name];
-  if (remote) return fromRemote(remote, colon > 0 ? text.slice(colon + 1) : '', root);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return fromUrl(text);
+  const sub = colon > 0 ? text.slice(colon + 1) : '';
+  // A sub-path stays under its remote: `nas:../../etc` would have been a mirror's destination outside it.
+  if (remote && sub.split(/[/\\]/).includes('..')) return `'${text}': a sub-path may not hold '..' (it would leave the remote '${name}')`;
+  if (remote) return fromRemote(remote, sub, root);
   const known = Object.keys(remotes);
   return colon > 0
     ? `unknown remote '${name}'${known.length ? ` (defined: ${known.join(', ')})` : ' (no remotes: are defined)'}`
