@@ -11,6 +11,11 @@ describe('compileExcludes', () => {
     expect(m.excludes('top-only', false)).toBe(true);
     expect(m.excludes('sub/top-only', false)).toBe(false);
   });
+  it('reads a leading **/ as matching no folder too, as rsync does (review 43: **/*.tmp left a top-level a.tmp to rsync alone)', () => {
+    const m = compileExcludes(['**/*.tmp', '/**/top.bin']);
+    for (const p of ['a.tmp', 'd/a.tmp', 'd/e/a.tmp', 'top.bin', 'd/top.bin']) expect(m.excludes(p, false), p).toBe(true);
+    expect(m.excludes('a.tmpx', false)).toBe(false);
+  });
   it('keeps * inside one segment and honours folder-only patterns', () => {
     expect(m.excludes('data/a.csv', false)).toBe(true);
     expect(m.excludes('data/sub/a.csv', false)).toBe(false);

@@ -103,8 +103,13 @@ export function compileExcludes(patterns: readonly string[]): Matcher {
   const rules = patterns.map((p) => {
     const dirOnly = p.endsWith('/');
     const anchored = p.startsWith('/');
-    const core = p.replace(/^\/+/, '').replace(/\/+$/, '');
-    return { dirOnly, re: new RegExp(`${anchored ? '^' : '(^|/)'}${body(core)}$`) };
+    let core = p.replace(/^\/+/, '').replace(/\/+$/, '');
+    // A leading "**/" may match no folder at all, as rsync reads it (its wildmatch puts a "/" before the
+    // path): `**/*.tmp` takes a top-level a.tmp too (review 43: every push had called it missing).
+    const anyDepth = /^(\*\*\/)+/.test(core);
+    core = core.replace(/^(\*\*\/)+/, '');
+    const start = anchored ? (anyDepth ? '^(?:.*/)?' : '^') : '(^|/)';
+    return { dirOnly, re: new RegExp(`${start}${body(core)}$`) };
   });
   return { excludes: (path, isDir) => rules.some((r) => (!r.dirOnly || isDir) && r.re.test(path)) };
 }

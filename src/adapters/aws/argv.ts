@@ -41,11 +41,18 @@ export function globals(remote: S3): string[] {
 export function filters(excludes: readonly string[]): string[] {
   const out: string[] = [];
   for (const raw of excludes) {
-    const anchored = raw.startsWith('/');
-    let p = raw.replace(/^\/+/, '').replace(/\*\*/g, '*');
-    if (p.endsWith('/')) p = `${p}*`;
-    out.push('--exclude', p);
-    if (!anchored) out.push('--exclude', `*/${p}`);
+    // A leading "**/" matches at the top too, as rsync reads it: the rest at any depth.
+    const anyDepth = /^\/*(\*\*\/)+/.test(raw);
+    const anchored = raw.startsWith('/') && !anyDepth;
+    const bare = raw.replace(/^\/+/, '').replace(/^(\*\*\/)+/, '');
+    const folderOnly = bare.endsWith('/');
+    const p = bare.replace(/\*\*/g, '*').replace(/\/+$/, '');
+    // A name without a trailing "/" is a file's or a folder's with all in it (aws matches whole paths).
+    const forms = folderOnly ? [`${p}/*`] : [p, `${p}/*`];
+    for (const f of forms) {
+      out.push('--exclude', f);
+      if (!anchored) out.push('--exclude', `*/${f}`);
+    }
   }
   return out;
 }

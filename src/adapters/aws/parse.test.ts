@@ -46,10 +46,12 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
     expect(parseProgress('Completed 512.0 KiB/8.0 MiB (34.0 MiB/s) with 1 file(s) remaining')).toEqual({ bytes: 524288, percent: 6, rate: '34.0 MiB/s' });
     expect(parseVersion('aws-cli/1.45.11 Python/3.11.7 Linux/6.1 botocore/1.43.117')).toBe('1.45.11');
   });
-  it('turns excludes into aws filters that match at any depth', () => {
+  it('turns excludes into aws filters that match at any depth, a name\'s folder with all in it, a leading **/ at the top too', () => {
     expect(filters(['*.tmp', '/top', 'build/', '/.labsync-backup/'])).toEqual([
-      '--exclude', '*.tmp', '--exclude', '*/*.tmp', '--exclude', 'top', '--exclude', 'build/*', '--exclude', '*/build/*', '--exclude', '.labsync-backup/*',
+      '--exclude', '*.tmp', '--exclude', '*/*.tmp', '--exclude', '*.tmp/*', '--exclude', '*/*.tmp/*', '--exclude', 'top', '--exclude', 'top/*',
+      '--exclude', 'build/*', '--exclude', '*/build/*', '--exclude', '.labsync-backup/*',
     ]);
+    expect(filters(['**/.env'])).toEqual(['--exclude', '.env', '--exclude', '*/.env', '--exclude', '.env/*', '--exclude', '*/.env/*']);
   });
 });
 

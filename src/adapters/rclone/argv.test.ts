@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { traverses, asRclonePattern } from './argv.js';
+import { asRclonePattern, asRcloneRules, traverses } from './argv.js';
 
 describe('rclone planned transfer: list the destination or look up each file', () => {
   it('lists for a first push or a large share of the destination, looks up a few files in a large one', () => {
@@ -21,5 +21,12 @@ describe('exclude patterns in rclone\'s dialect', () => {
     expect(asRclonePattern('a\\{b')).toBe('a\\\\\\{b');
     // An unclosed or an empty class: rsync matches no name; rclone is not given it.
     expect([asRclonePattern('[!]'), asRclonePattern('a[/]b'), asRclonePattern('[[:nope:]]x')]).toEqual([undefined, undefined, undefined]);
+  });
+  it('a name without a trailing / leaves its folder out with all in it; a leading **/ matches at the top too (test/exclude-dialects.test.ts runs both tools)', () => {
+    expect(asRcloneRules('.git')).toEqual(['.git', '.git/**']);
+    expect(asRcloneRules('cache/')).toEqual(['cache/']);
+    expect(asRcloneRules('**/*.tmp')).toEqual(['*.tmp', '*.tmp/**']);
+    expect(asRcloneRules('/**/c.tmp')).toEqual(['/c.tmp', '/c.tmp/**', 'c.tmp', 'c.tmp/**']);
+    expect(asRcloneRules('[!]')).toEqual([]);
   });
 });

@@ -50,8 +50,27 @@ export function location(endpoint: Endpoint): Location {
 
 export function filters(pair: ResolvedPair): string[] {
   // rclone reads "/dir/" as a folder rule too; "/dir/**" says the same for its file filters.
-  const own = pair.exclude.map(asRclonePattern).filter((p): p is string => p !== undefined);
+  const own = pair.exclude.flatMap(asRcloneRules);
   return [...own.flatMap((p) => ['--exclude', p]), ...ownExcludes(pair).flatMap((p) => ['--exclude', `${p}**`])];
+}
+
+/**
+ * One exclude as the rclone rules that leave out what rsync's reading of it does (review 43): a
+ * pattern without a trailing "/" names folders too, with everything in them (rclone's own takes files
+ * only: `.git` had sent .git/config, both ways in a bisync), and a leading "**" plus slash matches at the top
+ * too (rclone's unanchored pattern matches at any depth already).
+ */
+export function asRcloneRules(pattern: string): string[] {
+  const anchored = pattern.startsWith('/');
+  const bare = pattern.replace(/^\/+/, '');
+  const anyDepth = /^(\*\*\/)+/.test(bare);
+  const rest = bare.replace(/^(\*\*\/)+/, '');
+  const forms = anyDepth ? (anchored ? [`/${rest}`, rest] : [rest]) : [pattern];
+  return forms.flatMap((f) => {
+    const p = asRclonePattern(f);
+    if (p === undefined) return [];
+    return f.endsWith('/') ? [p] : [p, `${p}/**`];
+  });
 }
 
 /**
