@@ -73,6 +73,11 @@ describe('a mirror pull whose folder holds another pair\'s folder', () => {
     expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(3);
     expect(JSON.parse(pulled.stdout).pairs[0].error).toMatch(/holds the pair data\.inner \(ckpt\/\): a mirror pull would delete its files and backups; nothing was changed\. Add exclude: \["\/ckpt\/"\]/);
     expect(lab.tree(lab.path('data'))).toEqual({ 'ckpt/new.pt': 'written here' });
+    // A dry run and a saved plan say so too (review 40: both planned the deletion, exit 0, and apply was refused).
+    const dry = await lab.cli(['data', 'pull', 'outer', '--dry-run']);
+    expect(dry.exitCode, dry.stdout + dry.stderr).toBe(3);
+    expect(dry.stdout + dry.stderr).toMatch(/holds the pair data\.inner/);
+    expect((await lab.cli(['plan', 'data', 'pull', 'outer', '--save', lab.outside('p.json')])).exitCode).toBe(3);
     expect((await lab.cli(['data', 'pull', 'inner'])).exitCode).toBe(0);
     expect((await lab.cli(['data', 'push', 'outer'])).exitCode).toBe(0);
     expect((await lab.cli(['validate'])).exitCode).toBe(0);

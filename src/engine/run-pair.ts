@@ -102,8 +102,9 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   if (tooOld) return finish({ status: 'refused', error: tooOld.error, hint: tooOld.hint });
 
   if (split.refused) return finish({ status: 'refused', error: split.refused });
-  // A mirror pull deletes in this folder: never in another pair's (manifest/nested-pairs.ts).
-  if (pair.nestedPairs?.length && pair.delete && o.action !== 'check' && o.action !== 'status' && directionOf(pair, o.action) === 'pull' && !o.dryRun) return finish({ status: 'refused', error: nestedRefusal(pair.nestedPairs) });
+  // A mirror pull deletes in this folder: never in another pair's (manifest/nested-pairs.ts). A dry run
+  // and a saved plan are refused alike, as the other guards refuse them: they predict the run.
+  if (pair.nestedPairs?.length && pair.delete && o.action !== 'check' && o.action !== 'status' && directionOf(pair, o.action) === 'pull') return finish({ status: 'refused', error: nestedRefusal(pair.nestedPairs) });
 
   const readOnly = o.action === 'status' || o.action === 'check' || o.dryRun;
   // A check while a push or pull of this pair moves its files would call the half-made copy drift

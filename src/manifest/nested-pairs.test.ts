@@ -11,7 +11,7 @@ describe('a mirror whose folder holds another pair\'s folder', () => {
     expect(nestedRefusal(['data.inner (ckpt/)'])).toMatch(/a mirror pull would delete its files and backups; nothing was changed\. Add exclude: \["\/ckpt\/"\]/);
   });
   it('nothing where an exclude leaves the folder out in any usual form, without delete: true, or for folders side by side', () => {
-    for (const ex of ['/ckpt/', 'ckpt/', '/ckpt', 'ckpt', '/ckpt/**', 'ckpt/***', './ckpt/', '/ckpt/*']) {
+    for (const ex of ['/ckpt/', 'ckpt/', '/ckpt', 'ckpt', '/ckpt/**', 'ckpt/***', '/ckpt/*', '**/ckpt', '**/ckpt/', 'ck*']) {
       expect(nested(`  - { name: outer, local: data, remote: "nas:data", delete: true, exclude: ["${ex}"] }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n`), ex).toEqual([['outer', []], ['inner', []]]);
     }
     // An exclude of a folder above it, or of its name at any depth.
@@ -19,6 +19,12 @@ describe('a mirror whose folder holds another pair\'s folder', () => {
     expect(nested('  - { name: outer, local: ., remote: "nas:tree", delete: true, exclude: ["raw/"] }\n  - { name: inner, local: data/raw, remote: "nas:raw" }\n')).toEqual([['outer', []], ['inner', []]]);
     expect(nested('  - { name: outer, local: data, remote: "nas:data" }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n')).toEqual([['outer', []], ['inner', []]]);
     expect(nested('  - { name: a, local: data/a, remote: "nas:a", delete: true }\n  - { name: b, local: data/ab, remote: "nas:ab" }\n')).toEqual([['a', []], ['b', []]]);
+  });
+  it('an exclude that the matcher does not read as that folder leaves it named (review 40: ./ckpt/ excludes nothing, and the pull deleted the inner pair\'s files)', () => {
+    for (const ex of ['./ckpt/', './/ckpt', '*/ckpt', 'ckpt/*.pt', '/other/']) {
+      expect(nested(`  - { name: outer, local: data, remote: "nas:data", delete: true, exclude: ["${ex}"] }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n`), ex).toEqual([['outer', ['data.inner (ckpt/)']], ['inner', []]]);
+    }
+    expect(nestedRefusal(['data.a (x/)', 'data.b (y/z/)'])).toMatch(/Add exclude: \["\/x\/", "\/y\/z\/"\]/);
   });
 });
 

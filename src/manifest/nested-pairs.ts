@@ -4,23 +4,22 @@
 // inner pair's own; pushes, and every other pair, run as before.
 import { relative, sep } from 'node:path';
 import type { ResolvedPair } from '../types.js';
+import { compileExcludes } from '../verify/glob.js';
 
-/** An exclude as the folder path it names (leading "./" or "/", trailing "/", "/*", "/**", "/***" dropped), and whether it is anchored. */
-function folderOf(e: string): { path: string; anchored: boolean } {
-  let p = e.replace(/^\.\//, '');
-  const anchored = p.startsWith('/');
-  p = p.replace(/^\/+/, '').replace(/\/(\*{1,3})?$/, '');
-  return { path: p, anchored: anchored || p.includes('/') };
-}
+/** A child name no exclude written for real files targets: only a pattern that takes every name under a folder matches it. */
+const ANY_CHILD = '\u0001';
 
-/** Whether the excludes leave folder `rel` out: one names it or a folder above it, or (unanchored) one of its folders' names. */
+/**
+ * Whether the excludes leave folder `rel` out, judged by the matcher the plan and the walker use (a
+ * second reading of the patterns had taken `./ckpt/` as covering, which excludes nothing, and refused
+ * `**` plus `/ckpt`, which does, review 40): the folder or one above it excluded as a folder, or every name
+ * inside it (`ckpt/**`, `ckpt/*`).
+ */
 export function covers(exclude: readonly string[], rel: string): boolean {
+  const m = compileExcludes(exclude);
   const parts = rel.split('/');
-  const above = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
-  return exclude.some((e) => {
-    const f = folderOf(e);
-    return f.anchored ? above.includes(f.path) : parts.includes(f.path);
-  });
+  if (parts.some((_, i) => m.excludes(parts.slice(0, i + 1).join('/'), true))) return true;
+  return m.excludes(`${rel}/${ANY_CHILD}`, false) && m.excludes(`${rel}/${ANY_CHILD}`, true);
 }
 
 /**
@@ -47,6 +46,6 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
 
 /** The refusal of a mirror pull over folders of other pairs, naming them and the exclude that fixes it. */
 export function nestedRefusal(nested: readonly string[]): string {
-  const folder = /\(([^)]*)\/\)$/.exec(nested[0] as string)?.[1] ?? '';
-  return `this mirror's folder holds the pair${nested.length === 1 ? '' : 's'} ${nested.join(', ')}: a mirror pull would delete ${nested.length === 1 ? 'its' : 'their'} files and backups; nothing was changed. Add exclude: ["/${folder}/"] to this pair, or set delete: false`;
+  const folders = nested.map((n) => `"/${/\(([^)]*)\/\)$/.exec(n)?.[1] ?? ''}/"`);
+  return `this mirror's folder holds the pair${nested.length === 1 ? '' : 's'} ${nested.join(', ')}: a mirror pull would delete ${nested.length === 1 ? 'its' : 'their'} files and backups; nothing was changed. Add exclude: [${folders.join(', ')}] to this pair, or set delete: false`;
 }
