@@ -63,6 +63,30 @@ describe('a mirror pull\'s deletions in a folder the remote no longer has', () =
   });
 });
 
+describe('a mirror pull\'s removal of a folder the remote dropped keeps what the pair excludes', () => {
+  it('excluded symlinks and folders inside it stay, as rsync --delete keeps them (review 40: a wandb link and an inner checkpoint folder went)', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    mode: pull\n    delete: true\n    max_delete: 100%\n    exclude: ["wandb/", "ckpt/"]\n`);
+    lab.write(lab.outside('nas/raw/keep.bin'), 'k').write(lab.outside('nas/raw/run1/a.bin'), 'a');
+    expect((await lab.cli(['data', 'pull'])).exitCode).toBe(0);
+    const { mkdirSync: mk, rmSync, symlinkSync, lstatSync, existsSync } = await import('node:fs');
+    mk(lab.path('raw/run1/wandb'), { recursive: true });
+    symlinkSync('run-x', lab.path('raw/run1/wandb/latest-run'));
+    mk(lab.path('raw/run1/ckpt/step2'), { recursive: true });
+    symlinkSync('step1.pt', lab.path('raw/run1/ckpt/latest'));
+    mk(lab.path('raw/run1/emptied'));
+    rmSync(lab.outside('nas/raw/run1'), { recursive: true });
+    const r = await lab.cli(['data', 'pull', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(existsSync(lab.path('raw/run1/a.bin'))).toBe(false);
+    expect(lstatSync(lab.path('raw/run1/wandb/latest-run')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(lab.path('raw/run1/ckpt/latest')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(lab.path('raw/run1/ckpt/step2')).isDirectory()).toBe(true);
+    // What the pair does not exclude goes with the folder, as before.
+    expect(existsSync(lab.path('raw/run1/emptied'))).toBe(false);
+  });
+});
+
 describe('a mirror pull whose folder holds another pair\'s folder', () => {
   it('is refused (exit 3) naming the pair and the exclude, the inner pair\'s files untouched; a push of the same mirror and the inner pair run', async () => {
     const lab = new Lab();

@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import { BACKUP_DIR } from '../adapters/own-excludes.js';
 import type { PairPlan } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
+import { compileExcludes } from '../verify/glob.js';
 import type { Emit } from './events.js';
+import { treeExcludes } from './pair-tree.js';
 
 const gone = (e: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
 
@@ -69,12 +71,15 @@ export async function deletePlannedUnder(pair: ResolvedPair, plan: PairPlan, her
   const removed = await deleteHere(pair.local, under, backup);
   // What no listing plans but the folder's removal took before (rsync --delete): its symlinks and
   // empty folders. Regular files (one written since the listing) stay, and so does their folder.
-  for (const t of here) await clearLeftovers(pair.local, t, backup);
+  // What the pair excludes stays, as rsync --delete (without --delete-excluded) keeps it: a run's
+  // `latest` link, an inner pair's folder (review 40).
+  const m = compileExcludes(treeExcludes(pair));
+  for (const t of here) await clearLeftovers(pair.local, t, (p, dir) => m.excludes(p, dir), backup);
   return removed;
 }
 
-/** Under `rel`: symlinks removed (or moved into `backupDir`), then folders left empty, deepest first. */
-async function clearLeftovers(root: string, rel: string, backupDir?: string): Promise<void> {
+/** Under `rel`: symlinks not `kept` removed (or moved into `backupDir`), then folders left empty, deepest first; a kept folder is not entered. */
+async function clearLeftovers(root: string, rel: string, kept: (path: string, isDir: boolean) => boolean, backupDir?: string): Promise<void> {
   let entries;
   try {
     entries = await readdir(join(root, rel), { withFileTypes: true });
@@ -84,7 +89,8 @@ async function clearLeftovers(root: string, rel: string, backupDir?: string): Pr
   }
   for (const e of entries) {
     const p = `${rel}/${e.name}`;
-    if (e.isDirectory()) await clearLeftovers(root, p, backupDir);
+    if (kept(p, e.isDirectory())) continue;
+    if (e.isDirectory()) await clearLeftovers(root, p, kept, backupDir);
     else if (e.isSymbolicLink()) await deleteHere(root, [p], backupDir);
   }
   await rmdir(join(root, rel)).catch(() => undefined);
