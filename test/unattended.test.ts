@@ -56,6 +56,22 @@ describe('hooks', () => {
   });
 });
 
+describe('a hook that leaves a process running', () => {
+  it('ends when the hook does: its background process (a tunnel, a daemon) holding the hook\'s output does not hold the run (review 42: it held it to the pair\'s timeout)', async () => {
+    const lab = pairLab('    hooks:\n      before: ["sh", "-c", "sleep 29.125 & echo tunnel up"]\n      after: ["sh", "-c", "setsid sleep 29.25 & echo done"]\n');
+    try {
+      const r = await lab.cli(['data', 'push', '--json']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      expect(json<{ pairs: { status: string; warnings?: string[] }[] }>(r).pairs[0]).toMatchObject({ status: 'ok' });
+      expect(json<{ pairs: { warnings?: string[] }[] }>(r).pairs[0]?.warnings ?? []).toEqual([]);
+      // Well before either sleep ends (a hang detector, not a speed bound).
+      expect(r.durationMs).toBeLessThan(20_000);
+    } finally {
+      for (const p of [...processesMentioning('sleep 29.125'), ...processesMentioning('sleep 29.25')]) process.kill(p.pid, 'SIGKILL');
+    }
+  });
+});
+
 describe('health pings', () => {
   it('ping start and success, or start and failure, on a server on 127.0.0.1', async () => {
     const { url, hits, server } = await pingServer();

@@ -61,6 +61,9 @@ export function childEnv(command: Command): Record<string, string | undefined> {
   return env;
 }
 
+/** How long a child's output may stay open after it exited (what a background process it left holds). */
+const EXIT_GRACE_MS = 1500;
+
 /** What a finished child gave: execa's answer, without loading execa (~24 ms of CPU at every run's first process). */
 interface Finished { exitCode?: number; signal?: NodeJS.Signals; code?: string; stdout: Buffer; stderr: Buffer }
 
@@ -111,7 +114,22 @@ function startChild(program: string, args: readonly string[], o: { cwd: string; 
       // Only a child that never started ends here; an error after the start still gets its 'close'.
       if (child.pid === undefined) settle({ code: e.code ?? 'ESPAWN' });
     });
-    child.once('close', (exitCode, signal) => settle({ ...(exitCode === null ? {} : { exitCode }), ...(signal ? { signal } : {}) }));
+    const ended = (exitCode: number | null, signal: NodeJS.Signals | null): Omit<Finished, 'stdout' | 'stderr'> => ({ ...(exitCode === null ? {} : { exitCode }), ...(signal ? { signal } : {}) });
+    let grace: NodeJS.Timeout | undefined;
+    // A child that exited while a process it started holds its output open (a hook's `tunnel &`, a
+    // daemon) is done: its last output gets a grace, then its pipes are closed (review 42: a run
+    // waited on them to the pair's timeout, its lock held).
+    child.once('exit', (exitCode, signal) => {
+      grace = setTimeout(() => {
+        for (const s of [stdout, child.stderr]) (s as import('node:stream').Readable | null)?.destroy();
+        settle(ended(exitCode, signal));
+      }, EXIT_GRACE_MS);
+      grace.unref();
+    });
+    child.once('close', (exitCode, signal) => {
+      clearTimeout(grace);
+      settle(ended(exitCode, signal));
+    });
   });
   if (o.input !== undefined && stdin) {
     // A child that exits without reading all of its input (EPIPE) answers with its exit code, as under execa.
