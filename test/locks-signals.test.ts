@@ -90,8 +90,13 @@ describe('locks', () => {
     await until('rsync\'s temp file', () => existsSync(lab.outside('nas/models')) && readdirSync(lab.outside('nas/models')).some((n) => n.startsWith('.big.ckpt.')));
     first.kill('SIGKILL');
     await first;
-    // A SIGKILLed labsync cannot stop its children; a test cleans up what the fault left behind.
-    for (const p of processesMentioning(lab.outside('nas'))) killExact(p.pid, lab.outside('nas'), 'SIGKILL');
+    try {
+      // Its rsync dies with it (PR_SET_PDEATHSIG through setpriv), not writing on beside the next run's
+      // (review 42: it had run to the end, in a group of its own, while the next run took the lock).
+      await until('rsync to end with the labsync that started it', () => !rsyncRunning(lab), 10_000);
+    } finally {
+      for (const p of processesMentioning(lab.outside('nas'))) killExact(p.pid, lab.outside('nas'), 'SIGKILL');
+    }
     expect(existsSync(lab.path('.labsync/locks/ckpt.lock'))).toBe(true);
     lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('    bwlimit: 200K\n', ''));
     const next = await lab.cli(['models', 'push']);
@@ -116,7 +121,8 @@ describe('locks', () => {
 });
 
 describe('signals', () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // SIGHUP: the terminal a run was started from closed (review 42: labsync died of it, its rsync left running).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} mid-transfer stops rsync, releases the lock, records interrupted, exits 130`, async () => {
       const lab = slowLab();
       const run = lab.spawn(['models', 'push']);
@@ -140,4 +146,16 @@ describe('signals', () => {
       expect(readFileSync(lab.outside('nas/models/big.ckpt')).equals(readFileSync(lab.path('models/big.ckpt')))).toBe(true);
     });
   }
+
+  it('a second SIGTERM (Slurm sends two; Ctrl-C twice) kills at once and still leaves no lock behind (review 42)', async () => {
+    const lab = slowLab();
+    const run = lab.spawn(['models', 'push']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    run.kill('SIGTERM');
+    run.kill('SIGTERM');
+    const done = await run;
+    expect(done.exitCode).toBe(130);
+    expect(existsSync(lab.path('.labsync/locks/ckpt.lock'))).toBe(false);
+    await until('rsync to be gone', () => !rsyncRunning(lab));
+  });
 });

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import type { Emit } from '../engine/events.js';
 import { makeRedactor, type Redactor } from '../exec/redact.js';
 import { killAllChildren } from '../exec/run.js';
+import { releaseAllLocksSync } from '../state/lock.js';
 import { defaultLogFile, logSink } from '../log/logger.js';
 import type { Manifest } from '../types.js';
 import { fanOut, processOutput, toEmit, type Output } from '../ui/handlers.js';
@@ -115,7 +116,7 @@ function openLog(opts: GlobalOptions, root: string, redact: Redactor): { emit: E
 }
 
 /**
- * First SIGINT/SIGTERM: stop children gracefully and record. Second: kill everything now. `endure`: the
+ * First SIGINT/SIGTERM/SIGHUP: stop children gracefully and record. Second: kill everything now. `endure`: the
  * first signal of that kind is only told (`onEndured`), not a stop (drain: SIGTERM is the host's end it runs for).
  */
 export function trapSignals(controller: AbortController, onFirst: (signal: NodeJS.Signals) => void, o: { endure?: NodeJS.Signals; onEndured?: () => void } = {}): () => void {
@@ -134,12 +135,15 @@ export function trapSignals(controller: AbortController, onFirst: (signal: NodeJ
       return;
     }
     killAllChildren();
+    // The exit below runs no release: the pairs' locks would stay behind, each next run's to take over.
+    releaseAllLocksSync();
     process.exit(130);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  // SIGHUP too: a run from a terminal that closed (an ssh session dropped, tmux killed) had died with its
+  // children left running (review 42).
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const s of signals) process.off(s, handler);
   };
 }

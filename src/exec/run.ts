@@ -1,12 +1,13 @@
 // The ONLY place labsync starts a process (with held.ts, the ssh session a push keeps open). Tool
 // failures come back as values (ToolOutput).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command, ToolOutput } from '../adapters/types.js';
 import { programOf } from './program.js';
+import { runnableSync } from './which.js';
 import { mark } from '../util/trace.js';
 import { makeRedactor, type Redactor } from './redact.js';
 import { groupReads, readSince, StallWatch, type ParseProgress } from './stall.js';
@@ -55,6 +56,24 @@ export function killAllChildren(): void {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
 }
 
+let deathWrap: readonly string[] | undefined;
+
+/**
+ * The argv prefix that makes a child die with labsync (Linux: util-linux's setpriv, which sets
+ * PR_SET_PDEATHSIG and execs the program, same pid and group). A labsync killed with SIGKILL, by the
+ * OOM killer or a closed terminal cannot stop its children, which run in their own groups: its rsync
+ * wrote on beside the next run's (review 42). Probed once per process (an old setpriv lacks the
+ * option); none where there is no setpriv, or with LABSYNC_PDEATHSIG=0.
+ */
+function dieWithLabsync(): readonly string[] {
+  if (deathWrap) return deathWrap;
+  deathWrap = [];
+  if (process.platform !== 'linux' || process.env.LABSYNC_PDEATHSIG === '0') return deathWrap;
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  if (setpriv && spawnSync(setpriv, ['--pdeathsig', 'TERM', '--', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0) deathWrap = [setpriv, '--pdeathsig', 'TERM', '--'];
+  return deathWrap;
+}
+
 export function childEnv(command: Command): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env, ...command.env };
   for (const name of command.unsetEnv ?? []) delete env[name];
@@ -80,18 +99,21 @@ function startChild(program: string, args: readonly string[], o: { cwd: string; 
   // pid and group). One fork of this process instead of two: node's fork costs CPU with its size
   // (~6 ms at a run's ~100 MB, ~0.8 ms at 45 MB).
   const two = o.fds?.length === 2 ? o.fds : undefined;
+  // Only around a program that exists: one that does not must fail to start (ENOENT), as it did, not
+  // come back as setpriv's exit.
+  const [wrapper, ...wrapped] = runnableSync(program, o.env.PATH) ? dieWithLabsync() : [];
   let stdin: NodeJS.WritableStream | null = null;
   let stdout: NodeJS.ReadableStream | null = null;
   try {
     if (two) {
       const script = `exec 3<&0 4>&1 ${o.input === undefined ? '</dev/null' : '<&5'} >&6 5<&- 6>&- && exec "$0" "$@"`;
-      child = spawn('sh', ['-c', script, program, ...args], { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: [two[0] as number, two[1] as number, 'pipe', 'ignore', 'ignore', o.input === undefined ? 'ignore' : 'pipe', o.stdoutFd ?? 'pipe'], detached: true });
+      child = spawn(wrapper ?? 'sh', [...wrapped, ...(wrapper ? ['sh'] : []), '-c', script, program, ...args], { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: [two[0] as number, two[1] as number, 'pipe', 'ignore', 'ignore', o.input === undefined ? 'ignore' : 'pipe', o.stdoutFd ?? 'pipe'], detached: true });
       const pipes = child.stdio as unknown as readonly (NodeJS.ReadableStream & NodeJS.WritableStream | null | undefined)[];
       stdin = pipes[5] ?? null;
       stdout = pipes[6] ?? null;
     } else {
       // `fds`: open fds the child gets as 3, 4, … as they are (node's spawn dups them).
-      child = spawn(program, args, { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: [o.input === undefined ? 'ignore' : 'pipe', o.stdoutFd ?? 'pipe', 'pipe', ...(o.fds ?? [])], detached: true });
+      child = spawn(wrapper ?? program, [...wrapped, ...(wrapper ? [program] : []), ...args], { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: [o.input === undefined ? 'ignore' : 'pipe', o.stdoutFd ?? 'pipe', 'pipe', ...(o.fds ?? [])], detached: true });
       stdin = child.stdin;
       stdout = child.stdout;
     }

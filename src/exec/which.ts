@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
@@ -15,4 +15,17 @@ export async function which(program: string, path = process.env.PATH ?? ''): Pro
     }
   }
   return undefined;
+}
+
+/** Whether `program` (a path, or a name looked up on `path`) can be executed: a few stat calls, no process. */
+export function runnableSync(program: string, path = process.env.PATH ?? ''): boolean {
+  const candidates = program.includes('/') ? [program] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+  return candidates.some((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

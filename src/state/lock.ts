@@ -143,6 +143,18 @@ function removeStale(path: string, stale: LockInfo, me: LockInfo): boolean {
   }
 }
 
+/** The lock files this process holds, with what it wrote in them: removed at once on a second Ctrl-C. */
+const heldHere = new Map<string, LockInfo>();
+
+/** Removes every lock this process holds that is still its own (a second signal's exit: no release runs after it). */
+export function releaseAllLocksSync(): void {
+  for (const [path, me] of heldHere) {
+    const current = readInfo(path);
+    if (current?.pid === me.pid && current.startedAt === me.startedAt) unlinkQuietly(path);
+  }
+  heldHere.clear();
+}
+
 export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string }): Promise<LockResult> {
   makeFolderSync(dir);
   const path = join(dir, `${name}.lock`);
@@ -152,11 +164,13 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
     if (tryCreate(path, me)) {
+      heldHere.set(path, me);
       return {
         lock: {
           path,
           ...(tookOverFrom ? { tookOverFrom } : {}),
           release: async () => {
+            heldHere.delete(path);
             const current = readInfo(path);
             if (current?.pid === me.pid && current.startedAt === me.startedAt) unlinkQuietly(path);
           },
