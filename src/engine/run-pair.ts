@@ -162,7 +162,8 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
 
 /** Who holds a lock, for its message. Another host's or PID namespace's is never judged here: say how to end it once its run is over. */
 function heldText(h: LockInfo, name: string): string {
-  const unjudged = elsewhere(h) ? ` (another machine or container: labsync cannot tell whether it still runs; once it has stopped, \`labsync unlock ${name}\` removes the lock)` : '';
+  const silence = h.silentMs ? `; it is taken over once untouched for ${Math.round(h.silentMs / 60_000)} minutes` : '';
+  const unjudged = elsewhere(h) ? ` (another machine or container: labsync cannot tell whether it still runs${silence}; once it has stopped, \`labsync unlock ${name}\` removes the lock)` : '';
   return `PID ${h.pid} on ${h.host}${unjudged} since ${h.startedAt} (${h.command})`;
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,25 @@ describe('isStale', () => {
     // The same lock taken in this namespace (or by a labsync that kept none): judged as before.
     expect(isStale({ ...theirs, pid: 2 ** 22 + 17, pidNs: PID_NS })).toBe(true);
     expect(isStale({ ...theirs, pid: 2 ** 22 + 17, pidNs: undefined })).toBe(true);
+  });
+
+  it('takes over another host\'s lock once its holder stopped touching it for the silence it named (review 42: a killed pod\'s lock had held every later run at exit 75)', async () => {
+    const d = dir();
+    const theirs = { pid: 7, host: 'pod-a', bootId: 'their-boot', startedAt: '2026-01-01T00:00:00.000Z', command: 'a killed pod', beatMs: 30_000, silentMs: 600_000 };
+    writeFileSync(join(d, 'raw.lock'), JSON.stringify(theirs));
+    // Touched recently: a live holder elsewhere.
+    expect(await acquireLock(d, 'raw', { command: 'new' })).toEqual({ heldBy: theirs });
+    const old = new Date(Date.now() - 11 * 60_000);
+    utimesSync(join(d, 'raw.lock'), old, old);
+    expect(await acquireLock(d, 'raw', { command: 'new' })).toEqual({ lock: expect.objectContaining({ tookOverFrom: theirs }) });
+    // A holder beats: its file's mtime moves while it holds, and stops when released.
+    const e = dir();
+    const got = await acquireLock(e, 'raw', { command: 'mine', beat: { beatMs: 40, silentMs: 1000 } });
+    if (!('lock' in got)) throw new Error('not taken');
+    utimesSync(join(e, 'raw.lock'), old, old);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(Date.now() - statSync(join(e, 'raw.lock')).mtimeMs).toBeLessThan(60_000);
+    await got.lock.release();
   });
 
   it('never judges another host, and treats an earlier boot as stale', () => {

@@ -3,7 +3,7 @@
 // through the thread pool and the event loop, a few ms of every run's wall clock before its first
 // listing and after its last, more under load.
 import { randomBytes } from 'node:crypto';
-import { linkSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolderSync } from './own-folder.js';
 import { sleep } from '../exec/retry.js';
@@ -23,7 +23,18 @@ export interface LockInfo {
   readonly pidStart?: number;
   /** The PID namespace the PID belongs to (pid-space.ts): another one's PID cannot be judged here. */
   readonly pidNs?: string;
+  /** The holder touches the file every `beatMs` while it runs; untouched for `silentMs`, it is a dead holder's (judged from another host or container). */
+  readonly beatMs?: number;
+  readonly silentMs?: number;
 }
+
+/**
+ * A pair's lock: touched every 30 s, a dead holder's after 10 minutes untouched (a killed Kubernetes pod
+ * or Slurm node: its PID cannot be looked at from here, and every later run had exited 75 until someone
+ * ran unlock, review 42). Generous: the holder's clock may differ from this one's, its event loop may be
+ * busy for a while.
+ */
+export const PAIR_BEAT = { beatMs: 30_000, silentMs: 10 * 60_000 } as const;
 
 export interface HeldLock {
   readonly path: string;
@@ -72,11 +83,12 @@ export function pidStartOf(pid: number): number | undefined {
  * Only a lock from this host and PID namespace can be judged: the same boot with a dead PID (or one
  * another process now has), or an earlier boot. A PID of another PID namespace on this kernel (a
  * neighbour container, or this one before a restart under the same hostname) means nothing here: such a
- * lock is never taken over on its own (a review found a live neighbour's taken; an age rule then took
- * live holders that slept or hashed for minutes). `labsync unlock NAME` asks and removes it.
+ * lock is taken over only when its holder promised a heartbeat (`beatMs`) and its file has gone untouched
+ * for the `silentMs` it named (an age rule without a heartbeat had taken live holders that hashed for minutes).
+ * `labsync unlock NAME` asks and removes it sooner.
  */
-export function isStale(info: LockInfo): boolean {
-  if (elsewhere(info)) return false;
+export function isStale(info: LockInfo, mtimeMs?: number): boolean {
+  if (elsewhere(info)) return info.silentMs !== undefined && mtimeMs !== undefined && Date.now() - mtimeMs > info.silentMs;
   if (info.bootId && BOOT_ID && info.bootId !== BOOT_ID) return true;
   if (!pidAlive(info.pid)) return true;
   const now = info.pidStart === undefined ? undefined : pidStartOf(info.pid);
@@ -155,21 +167,38 @@ export function releaseAllLocksSync(): void {
   heldHere.clear();
 }
 
-export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string }): Promise<LockResult> {
+/** Touches `path` every `beatMs` while held (the file's mtime is the heartbeat); the timer never keeps the process alive. */
+function beat(path: string, beatMs: number): NodeJS.Timeout {
+  const t = setInterval(() => {
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // Gone (released, or taken by unlock): nothing to keep alive.
+    }
+  }, beatMs);
+  t.unref();
+  return t;
+}
+
+export async function acquireLock(dir: string, name: string, options: { waitMs?: number; command: string; beat?: { readonly beatMs: number; readonly silentMs: number } }): Promise<LockResult> {
   makeFolderSync(dir);
   const path = join(dir, `${name}.lock`);
   const start = pidStartOf(process.pid);
-  const me: LockInfo = { pid: process.pid, host: hostId(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command, ...(start !== undefined ? { pidStart: start } : {}), ...(PID_NS ? { pidNs: PID_NS } : {}) };
+  const { beatMs, silentMs } = options.beat ?? PAIR_BEAT;
+  const me: LockInfo = { pid: process.pid, host: hostId(), bootId: BOOT_ID, startedAt: new Date().toISOString(), command: options.command, ...(start !== undefined ? { pidStart: start } : {}), ...(PID_NS ? { pidNs: PID_NS } : {}), beatMs, silentMs };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
     if (tryCreate(path, me)) {
       heldHere.set(path, me);
+      const beating = beat(path, beatMs);
       return {
         lock: {
           path,
           ...(tookOverFrom ? { tookOverFrom } : {}),
           release: async () => {
+            clearInterval(beating);
             heldHere.delete(path);
             const current = readInfo(path);
             if (current?.pid === me.pid && current.startedAt === me.startedAt) unlinkQuietly(path);
@@ -183,7 +212,7 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
       // edit). Take it away once it is old enough that no writer can be mid-flight.
       const m = mtimeOf(path);
       if (m !== undefined && Date.now() - m > 10_000) unlinkQuietly(path);
-    } else if (isStale(holder)) {
+    } else if (isStale(holder, mtimeOf(path))) {
       if (removeStale(path, holder, me)) tookOverFrom = holder;
       continue;
     } else if (Date.now() >= deadline) {
@@ -201,7 +230,7 @@ export async function removeIfStale(dir: string, name: string): Promise<{ info: 
   const path = join(dir, `${name}.lock`);
   const info = readInfo(path);
   if (!info) return undefined;
-  if (!isStale(info)) return { info, removed: false, elsewhere: elsewhere(info) };
+  if (!isStale(info, mtimeOf(path))) return { info, removed: false, elsewhere: elsewhere(info) };
   unlinkQuietly(path);
   return { info, removed: true, elsewhere: elsewhere(info) };
 }
@@ -227,7 +256,7 @@ export function liveRunOf(dir: string, name: string, only?: readonly string[]): 
   for (const f of files) {
     if (only ? !only.some((n) => f === `${n}.lock`) : f !== `${name}.lock` && !(f.startsWith(`${name}.`) && shard.test(f.slice(name.length + 1)))) continue;
     const info = readInfo(join(dir, f));
-    if (info && !isStale(info)) return info;
+    if (info && !isStale(info, mtimeOf(join(dir, f)))) return info;
   }
   return undefined;
 }

@@ -53,7 +53,8 @@ const SUCCESS: readonly PairStatus[] = ['ok', 'in_sync'];
 /** Records finished runs. Status and dry-run looks do not overwrite a pair's last real run. */
 export async function recordRuns(root: string, records: readonly PairRecord[]): Promise<void> {
   if (!records.length) return;
-  const got = await acquireLock(locksDir(root), '.state', { waitMs: 15_000, command: 'state update' });
+  // Held for milliseconds: a dead holder's (another host's, on a shared folder) is known within a minute.
+  const got = await acquireLock(locksDir(root), '.state', { waitMs: 15_000, command: 'state update', beat: { beatMs: 5_000, silentMs: 60_000 } });
   if (!('lock' in got)) throw new Error(`state file is locked by PID ${got.heldBy.pid}`);
   try {
     const doc = await readState(root);
