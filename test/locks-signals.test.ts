@@ -147,6 +147,24 @@ describe('signals', () => {
     });
   }
 
+  it('a pair whose turn comes after SIGTERM is not started: no hook, no lock, not recorded (review 42: its before hook ran and its failure was pinged)', async () => {
+    const lab = slowLab();
+    const hookLog = lab.outside('hook.log');
+    lab.manifest(`${readFileSync(lab.path('labsync.yaml'), 'utf8')}  - name: next\n    local: more\n    remote: nas:more\n    hooks:\n      before: ["sh", "-c", "echo ran >> ${hookLog}"]\n`);
+    lab.write(lab.path('more/x'), 'x');
+    const run = lab.spawn(['models', 'push', '--concurrency', '1', '--json']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    run.kill('SIGTERM');
+    const done = await run;
+    expect(done.exitCode).toBe(130);
+    const pairs = json<{ pairs: { name: string; status: string; error: string }[] }>(done as never).pairs;
+    expect(pairs.find((p) => p.name === 'next')).toMatchObject({ status: 'skipped', error: expect.stringMatching(/not started/) });
+    expect(existsSync(hookLog)).toBe(false);
+    expect(existsSync(lab.outside('nas/more'))).toBe(false);
+    const state = JSON.parse(readFileSync(lab.path('.labsync/state.json'), 'utf8'));
+    expect(state.pairs.next).toBeUndefined();
+  });
+
   it('a second SIGTERM (Slurm sends two; Ctrl-C twice) kills at once and still leaves no lock behind (review 42)', async () => {
     const lab = slowLab();
     const run = lab.spawn(['models', 'push']);

@@ -96,6 +96,9 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
     o.emit({ kind: 'pair_end', result });
     return result;
   };
+  // Its turn came after Ctrl-C/SIGTERM: never started (no lock, hook or ping: a dead-man's switch had
+  // been told of a failure of a pair that never ran, review 42), and not recorded as a run.
+  if (o.signal.aborted) return finish({ status: 'skipped', error: 'not started: the run was stopped before this pair\'s turn' });
   const adapter = adapterFor(pair.tool);
   // Never handed to a tool that would reject it mid-run: the version it needs, and how to get it.
   const tooOld = versionRefusal(pair, o.plan.toolVersions);
