@@ -217,6 +217,11 @@ describe('schedule', () => {
     const tab = lab.outside('crontab');
     writeFileSync(tab, 'MAILTO=me@example.invalid\n15 3 * * * /usr/local/bin/backup\n');
     const opts = ['--crontab-file', tab];
+    // --dry-run prints what --install would write and writes nothing (review 41: it installed the block).
+    const dry = await lab.cli(['--dry-run', 'schedule', '--install', ...opts]);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toMatch(/^# BEGIN labsync/m);
+    expect(readFileSync(tab, 'utf8')).toBe('MAILTO=me@example.invalid\n15 3 * * * /usr/local/bin/backup\n');
     expect((await lab.cli(['schedule', '--install', ...opts])).stdout).toMatch(/installed 2 schedule lines/);
     const once = readFileSync(tab, 'utf8');
     expect((await lab.cli(['schedule', '--install', ...opts])).stdout).toMatch(/already up to date/);

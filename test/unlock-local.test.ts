@@ -22,6 +22,13 @@ describe('unlock: a local lock from another machine', () => {
     expect(asked.stderr).toContain('`labsync unlock raw --force` removes it');
     expect(existsSync(lock)).toBe(true);
 
+    // --dry-run changes nothing anywhere (review 41: unlock removed locks whatever it said).
+    const dry = await lab.cli(['--dry-run', 'unlock', 'raw', '--force']);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stderr).toContain('held by PID 4242 on gpu-node-7');
+    expect(dry.stderr).toContain('--dry-run: nothing was removed');
+    expect(existsSync(lock)).toBe(true);
+
     const forced = await lab.cli(['unlock', 'raw', '--force']);
     expect(forced.stderr).toContain('removed the local lock');
     expect(existsSync(lock)).toBe(false);

@@ -180,8 +180,13 @@ export function systemdUnits(manifest: Manifest): { name: string; service: strin
   });
 }
 
-export async function scheduleCommand(opts: GlobalOptions, o: ScheduleOptions): Promise<ExitCode> {
-  if (o.install && o.remove) throw new UsageError('--install and --remove cannot be used together');
+export async function scheduleCommand(opts: GlobalOptions, given: ScheduleOptions): Promise<ExitCode> {
+  if (given.install && given.remove) throw new UsageError('--install and --remove cannot be used together');
+  // --dry-run changes nothing anywhere (SPEC §1): what --install would write is printed, nothing is
+  // written or removed (review 41: the crontab, units and sbatch scripts were).
+  const dry = opts.dryRun && (given.install || given.remove);
+  if (dry) process.stderr.write(`--dry-run: nothing ${given.install ? 'installed' : 'removed'}; ${given.install ? 'what --install would write' : 'what this manifest schedules'}:\n`);
+  const o: ScheduleOptions = dry ? { ...given, install: false, remove: false } : given;
   if (o.crontabFile && o.crontabUser) throw new UsageError('--crontab-file and --crontab-user cannot be used together');
   const chosen = [o.systemd && '--systemd', o.slurm && '--slurm', o.kubernetes && '--kubernetes'].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot be used together: pick one scheduler`);

@@ -1,12 +1,14 @@
 // `labsync unlock NAME`: say whose lock it was, ask (or --force), remove the remote lock, and the local one
 // if its owner is gone (or, asked, another machine's).
+import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { selectPairs } from '../engine/select.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import { backendFor, lockRequestMs } from '../remote-lock/backend-for.js';
 import { describeHolder } from '../remote-lock/holder.js';
-import { removeIfStale, removeLockOf } from '../state/lock.js';
+import { liveRunOf, readLockInfo, removeIfStale, removeLockOf } from '../state/lock.js';
 import { locksDir } from '../state/paths.js';
+import type { ResolvedPair } from '../types.js';
 import { openManifestToConnect, redactor, type GlobalOptions } from './context.js';
 
 async function ask(question: string): Promise<boolean> {
@@ -23,6 +25,8 @@ export async function unlockCommand(name: string, opts: GlobalOptions, force: bo
   const [pair] = selectPairs(manifest, { names: [name] });
   if (!pair) throw new UsageError(`unknown name '${name}'`);
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  // --dry-run changes nothing anywhere (SPEC §1): whose locks there are, and nothing removed.
+  if (opts.dryRun) return unlockDryRun(pair, say);
   const local = await removeIfStale(locksDir(pair.root), pair.name);
   if (local?.removed) say(`removed the local lock of PID ${local.info.pid} on ${local.info.host} (no longer running)`);
   else if (local && !local.elsewhere) say(`the local lock is held by PID ${local.info.pid} on ${local.info.host}, which is running: left alone`);
@@ -59,5 +63,20 @@ export async function unlockCommand(name: string, opts: GlobalOptions, force: bo
     return 1;
   }
   say(r === 'gone' ? 'it was already gone' : `removed the lock at ${b.where}`);
+  return 0;
+}
+
+/** What unlock would find: the local lock's holder and the remote's, read only. */
+async function unlockDryRun(pair: ResolvedPair, say: (line: string) => void): Promise<ExitCode> {
+  const local = liveRunOf(locksDir(pair.root), pair.name, [pair.name]);
+  const file = readLockInfo(join(locksDir(pair.root), `${pair.name}.lock`));
+  say(file ? `the local lock is held by PID ${file.pid} on ${file.host} since ${file.startedAt}${local ? '' : ' (no longer running: unlock would remove it)'}` : 'no local lock');
+  const b = backendFor(pair, { redact: redactor(), requestTimeoutMs: lockRequestMs(pair) });
+  if ('fallback' in b) say(`${pair.name}: no lock at the remote (${b.fallback})`);
+  else {
+    const found = await b.read();
+    say(found ? `${b.where}: ${found.holder ? describeHolder(found.holder, new Date()) : 'an unreadable lock'}` : `${pair.name}: no lock at ${b.where}`);
+  }
+  say('--dry-run: nothing was removed');
   return 0;
 }

@@ -98,6 +98,8 @@ export function isStale(info: LockInfo, mtimeMs?: number): boolean {
 /** A lock taken on another host, or in another PID namespace here: its PID cannot be looked at from this process. */
 export const elsewhere = (info: Pick<LockInfo, 'host' | 'pidNs'>): boolean => info.host !== hostId() || !samePidSpace(info.pidNs);
 
+export const readLockInfo = (path: string): LockInfo | undefined => readInfo(path);
+
 function readInfo(path: string): LockInfo | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
