@@ -106,4 +106,14 @@ describe('a mirror pull whose folder holds another pair\'s folder', () => {
     expect((await lab.cli(['data', 'push', 'outer'])).exitCode).toBe(0);
     expect((await lab.cli(['validate'])).exitCode).toBe(0);
   });
+
+  it('a mirror pull into the manifest\'s own folder (local: .) is refused before it deletes the manifest and .git (review 41)', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: all\n    local: .\n    remote: nas:all\n    mode: pull\n    delete: true\n    max_delete: 100%\n`);
+    lab.write(lab.outside('nas/all/a.bin'), 'a').write(lab.path('.git/HEAD'), 'ref: refs/heads/main\n');
+    const r = await lab.cli(['data', 'pull', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).pairs[0].error).toMatch(/holds the clone's \.git \(\.git\/\), the manifest \(labsync\.yaml\)/);
+    expect(lab.tree(lab.path())).toMatchObject({ 'labsync.yaml': expect.any(String), '.git/HEAD': 'ref: refs/heads/main\n' });
+  });
 });

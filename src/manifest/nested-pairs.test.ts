@@ -15,8 +15,8 @@ describe('a mirror whose folder holds another pair\'s folder', () => {
       expect(nested(`  - { name: outer, local: data, remote: "nas:data", delete: true, exclude: ["${ex}"] }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n`), ex).toEqual([['outer', []], ['inner', []]]);
     }
     // An exclude of a folder above it, or of its name at any depth.
-    expect(nested('  - { name: outer, local: ., remote: "nas:tree", delete: true, exclude: ["/data/"] }\n  - { name: inner, local: data/raw, remote: "nas:raw" }\n')).toEqual([['outer', []], ['inner', []]]);
-    expect(nested('  - { name: outer, local: ., remote: "nas:tree", delete: true, exclude: ["raw/"] }\n  - { name: inner, local: data/raw, remote: "nas:raw" }\n')).toEqual([['outer', []], ['inner', []]]);
+    expect(nested('  - { name: outer, local: ., remote: "nas:tree", delete: true, exclude: ["/data/", ".git/", "/labsync.yaml"] }\n  - { name: inner, local: data/raw, remote: "nas:raw" }\n')).toEqual([['outer', []], ['inner', []]]);
+    expect(nested('  - { name: outer, local: ., remote: "nas:tree", delete: true, exclude: ["raw/", ".git/", "/labsync.yaml"] }\n  - { name: inner, local: data/raw, remote: "nas:raw" }\n')).toEqual([['outer', []], ['inner', []]]);
     expect(nested('  - { name: outer, local: data, remote: "nas:data" }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n')).toEqual([['outer', []], ['inner', []]]);
     expect(nested('  - { name: a, local: data/a, remote: "nas:a", delete: true }\n  - { name: b, local: data/ab, remote: "nas:ab" }\n')).toEqual([['a', []], ['b', []]]);
   });
@@ -25,6 +25,17 @@ describe('a mirror whose folder holds another pair\'s folder', () => {
       expect(nested(`  - { name: outer, local: data, remote: "nas:data", delete: true, exclude: ["${ex}"] }\n  - { name: inner, local: data/ckpt, remote: "nas:ckpt" }\n`), ex).toEqual([['outer', ['data.inner (ckpt/)']], ['inner', []]]);
     }
     expect(nestedRefusal(['data.a (x/)', 'data.b (y/z/)'])).toMatch(/Add exclude: \["\/x\/", "\/y\/z\/"\]/);
+  });
+});
+
+describe('a mirror whose folder holds the manifest\'s own folder (local: .)', () => {
+  const nested = (pairs: string): unknown => (load(pairs) as { pairs: { name: string; nestedPairs?: string[] }[] }).pairs.map((p) => [p.name, p.nestedPairs ?? []]);
+  it('names the manifest and the clone\'s .git, which its pull would delete (review 41), until excluded', () => {
+    expect(nested('  - { name: all, local: ., remote: "nas:all", delete: true }\n')).toEqual([['all', ["the clone's .git (.git/)", 'the manifest (labsync.yaml)']]]);
+    expect(nestedRefusal(["the clone's .git (.git/)", 'the manifest (labsync.yaml)'])).toMatch(/holds the clone's \.git \(\.git\/\), the manifest \(labsync\.yaml\): a mirror pull would delete them; nothing was changed\. Add exclude: \["\/\.git\/", "\/labsync\.yaml"\]/);
+    expect(nested('  - { name: all, local: ., remote: "nas:all", delete: true, exclude: [".git/", "/labsync.yaml"] }\n')).toEqual([['all', []]]);
+    expect(nested('  - { name: all, local: .., remote: "nas:all", delete: true, exclude: ["/lab/"] }\n')).toEqual([['all', []]]);
+    expect(nested('  - { name: sub, local: data, remote: "nas:all", delete: true }\n')).toEqual([['sub', []]]);
   });
 });
 

@@ -2,7 +2,7 @@
 // (one pulled there, one written since, its backups), and the two pairs would undo each other on every
 // run (review 37). A mirror pull over such a folder is refused, naming the exclude that keeps it the
 // inner pair's own; pushes, and every other pair, run as before.
-import { relative, sep } from 'node:path';
+import { basename, isAbsolute, relative, sep } from 'node:path';
 import type { ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
 
@@ -22,6 +22,13 @@ export function covers(exclude: readonly string[], rel: string): boolean {
   return m.excludes(`${rel}/${ANY_CHILD}`, false) && m.excludes(`${rel}/${ANY_CHILD}`, true);
 }
 
+/** Whether the excludes leave file `rel` out: the file itself, or a folder above it. */
+function coversFile(exclude: readonly string[], rel: string): boolean {
+  const m = compileExcludes(exclude);
+  const parts = rel.split('/');
+  return m.excludes(rel, false) || parts.slice(0, -1).some((_, i) => m.excludes(parts.slice(0, i + 1).join('/'), true));
+}
+
 /**
  * Each mirror pair's folders of other pairs it does not exclude (`category.name (folder/)`). Only a
  * pull deletes in the local folder, so only a mirror's pull is refused over them (run-pair.ts); a push
@@ -32,6 +39,15 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
   for (const outer of pairs) {
     // git and dvc pairs delete nothing in the folder; a pair that deletes nothing only adds files.
     if (!outer.delete || outer.tool === 'git' || outer.tool === 'dvc') continue;
+    // The manifest's own folder inside the mirror's (`local: .`): its pull would delete the manifest
+    // and the clone's .git, which the remote does not have (review 41).
+    const toRoot = relative(outer.local, outer.root);
+    if (!toRoot.startsWith('..') && !isAbsolute(toRoot)) {
+      const at = toRoot ? `${toRoot.split(sep).join('/')}/` : '';
+      const file = `${at}${basename(outer.source.path ?? outer.source.file)}`;
+      const own = [...(covers(outer.exclude, `${at}.git`) ? [] : [`the clone's .git (${at}.git/)`]), ...(coversFile(outer.exclude, file) ? [] : [`the manifest (${file})`])];
+      if (own.length) out.set(outer, own);
+    }
     for (const inner of pairs) {
       if (inner === outer) continue;
       const rel = relative(outer.local, inner.local);
@@ -46,6 +62,9 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
 
 /** The refusal of a mirror pull over folders of other pairs, naming them and the exclude that fixes it. */
 export function nestedRefusal(nested: readonly string[]): string {
-  const folders = nested.map((n) => `"/${/\(([^)]*)\/\)$/.exec(n)?.[1] ?? ''}/"`);
-  return `this mirror's folder holds the pair${nested.length === 1 ? '' : 's'} ${nested.join(', ')}: a mirror pull would delete ${nested.length === 1 ? 'its' : 'their'} files and backups; nothing was changed. Add exclude: [${folders.join(', ')}] to this pair, or set delete: false`;
+  const excludes = nested.map((n) => `"/${/\(([^)]*)\)$/.exec(n)?.[1] ?? ''}"`);
+  const things = nested.map((n) => (n.startsWith('the ') ? n : `the pair ${n}`));
+  const pairsOnly = nested.every((n) => !n.startsWith('the '));
+  const what = pairsOnly ? `${nested.length === 1 ? 'its' : 'their'} files and backups` : 'them';
+  return `this mirror's folder holds ${things.join(', ')}: a mirror pull would delete ${what}; nothing was changed. Add exclude: [${excludes.join(', ')}] to this pair, or set delete: false`;
 }
