@@ -228,6 +228,14 @@ data:
     expect(b?.remote).toEqual({ type: 'local', path: '/srv/b' });
   });
 
+  it('refuses a local remote that is the pair\'s own folder, inside it or around it, located (review 41: a push compared the folder with itself and said in sync)', () => {
+    const pair = (local: string, remote: string): string => `version: 1\nremotes:\n  nas: { type: local, path: /lab }\ndata:\n  - { name: a, local: ${local}, remote: "${remote}" }\n`;
+    expect(problems(pair('data', 'nas:data'))).toEqual(["labsync.yaml:4:37 data.a: the remote folder /lab/data is this pair's own folder: nothing would be copied anywhere"].map((m) => expect.stringContaining(m.slice(m.indexOf('the remote')))));
+    expect(problems(pair('.', 'nas:data/backup')).join('\n')).toMatch(/the remote folder \/lab\/data\/backup is inside this pair's folder \/lab/);
+    expect(problems(pair('data/x', 'file:///lab')).join('\n')).toMatch(/this pair's folder \/lab\/data\/x is inside its remote folder \/lab/);
+    expect(problems(pair('data', 'nas:data-copy'))).toEqual([]);
+  });
+
   it('keeps a remote\'s sub-path under it, and a file URL at a folder (review 41: each had pointed a mirror elsewhere)', () => {
     const remotes = 'remotes:\n  nas: { type: local, path: /mnt/shared/lab }\n  s3: { type: s3, bucket: lab-bucket, prefix: lab }\n  gpu: { type: ssh, host: g, path: /p }\n';
     const pair = (remote: string): string => `version: 1\n${remotes}data:\n  - { name: a, local: a, remote: "${remote}" }\n`;

@@ -8,7 +8,7 @@ import { expandEnv } from './expand.js';
 import { issueAt, zodIssues } from './issues.js';
 import { DEFAULTS, resolvePair } from './resolve.js';
 import { checkRules, ruleInput } from './rules.js';
-import { nestedUncovered } from './nested-pairs.js';
+import { nestedUncovered, overlapOf } from './nested-pairs.js';
 import { schemas } from './schema.js';
 import { locate, parseYaml } from './yaml-doc.js';
 
@@ -43,6 +43,11 @@ export function loadManifestText(text: string, file: string, env: NodeJS.Process
       pairs.push(resolvePair(pair, category, raw.defaults ?? {}, raw.remotes ?? {}, root, { file: display, path: resolve(file), line, col }));
     }
   }
+  const overlaps = pairs.flatMap((p) => {
+    const why = overlapOf(p);
+    return why ? [issueAt(parsed, [p.category, pairs.filter((q) => q.category === p.category).indexOf(p), 'remote'], why)] : [];
+  });
+  if (overlaps.length) throw new ManifestError(overlaps);
   const nested = nestedUncovered(pairs);
   const withNested = nested.size ? pairs.map((p) => (nested.has(p) ? { ...p, nestedPairs: nested.get(p) as string[] } : p)) : pairs;
   return { file, root, concurrency: raw.defaults?.concurrency ?? DEFAULTS.concurrency, pairs: withNested };

@@ -68,3 +68,21 @@ export function nestedRefusal(nested: readonly string[]): string {
   const what = pairsOnly ? `${nested.length === 1 ? 'its' : 'their'} files and backups` : 'them';
   return `this mirror's folder holds ${things.join(', ')}: a mirror pull would delete ${what}; nothing was changed. Add exclude: [${excludes.join(', ')}] to this pair, or set delete: false`;
 }
+
+/**
+ * A remote folder on this machine that is the pair's own folder, or inside it or around it: a push
+ * compared the folder with itself and said in sync, or copied the copy into itself on every run
+ * (review 41). Textual, as the rest of the manifest's paths.
+ */
+export function overlapOf(pair: ResolvedPair): string | undefined {
+  if (pair.remote.type !== 'local') return undefined;
+  const there = pair.remote.path;
+  if (relative(pair.local, there) === '') return `the remote folder ${there} is this pair's own folder: nothing would be copied anywhere`;
+  const inside = (a: string, b: string): boolean => {
+    const r = relative(a, b);
+    return r !== '' && !r.startsWith('..') && !isAbsolute(r);
+  };
+  if (inside(pair.local, there)) return `the remote folder ${there} is inside this pair's folder ${pair.local}: each run would copy the copy into itself`;
+  if (inside(there, pair.local)) return `this pair's folder ${pair.local} is inside its remote folder ${there}: each run would copy the folder into itself`;
+  return undefined;
+}
