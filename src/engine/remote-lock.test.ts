@@ -122,3 +122,44 @@ describe('a lock whose renewal hangs (each may wait out its own bound)', () => {
     expect(lost()).toBe(true);
   });
 });
+
+describe('a lock whose create was answered late', () => {
+  it('is given up a margin before the lease it wrote ends, counted from the send (review 40: from the answer, 250 ms after it)', async () => {
+    const b = lossy();
+    b.loseCreate = false;
+    const real = b.acquire;
+    let sentAt = 0;
+    b.acquire = async (h) => {
+      sentAt = performance.now();
+      const got = await real(h);
+      await new Promise((r) => setTimeout(r, 1500)); // the answer comes 1.5 s after the lock was written
+      return got;
+    };
+    let lostAt = 0;
+    // A 3 s lease, renewed every second: given up half a renewal (500 ms) before the lease written ends.
+    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lostAt = performance.now()) }, 3000, Date.now());
+    b.renew = async () => {
+      throw new Error('no answer in 30000 ms');
+    };
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(lostAt).toBeGreaterThan(0);
+    // The lease written at sentAt ends 3 s later: given up before that (at ~2.5 s), not 1 s after it.
+    expect(lostAt - sentAt).toBeLessThan(3000);
+    if ('held' in got) await got.held.release();
+  }, 15_000);
+  it('a lock given up while a renewal was in flight is still removed once that renewal lands (review 40: it held other runs out a lease more)', async () => {
+    const { b, got, lost } = await heldBriefly();
+    const real = b.renew;
+    let landed = false;
+    b.renew = async (h, tag) => {
+      await new Promise((r) => setTimeout(r, 900)); // answered after the watch gave the lock up
+      landed = true;
+      return real(h, tag);
+    };
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(lost()).toBe(true);
+    expect(landed).toBe(true);
+    if ('held' in got) await got.held.release();
+    expect(b.current).toBeUndefined();
+  });
+});

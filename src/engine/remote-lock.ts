@@ -110,8 +110,11 @@ export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, le
   let vanished = 0;
   for (;;) {
     me = renewed(me, new Date(), lease);
+    // The lease runs from when it was sent, not from its answer (review 40: an answer 400 ms late had
+    // the watch below give up 250 ms after the lease written had ended).
+    const sentAt = performance.now();
     const got = await b.acquire(me);
-    if (got !== 'exists') return { held: holding(b, me, got.ok, lease, pair, o) };
+    if (got !== 'exists') return { held: holding(b, me, got.ok, lease, pair, o, sentAt) };
     const found = await b.read();
     if (!found && ++vanished >= 3) {
       if (o.pull) throw new NothingToLockError('the lock could not be created there and none is held (a read-only remote?); this pull reads without it');
@@ -119,17 +122,18 @@ export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, le
     }
     if (found) vanished = 0;
     // This run's own holder: an earlier attempt's create landed, its answer lost (a slow endpoint).
-    if (found?.holder?.token === me.token) return { held: holding(b, found.holder, found.tag, lease, pair, o) };
+    if (found?.holder?.token === me.token) return { held: holding(b, found.holder, found.tag, lease, pair, o, writtenAt(found.holder, lease)) };
     // A holder on this machine whose process is gone (killed, crashed) is stale now, as the local lock
     // judges it; another machine's holder only once its lease ran out.
     const deadHere = found?.holder ? found.holder.host === hostId() && samePidSpace(found.holder.pidNs) && !pidAlive(found.holder.pid) : false;
     if (found?.holder && (deadHere || leaseOver({ holder: found.holder, ...(found.age !== undefined ? { age: found.age } : {}) }, new Date()))) {
       me = renewed(me, new Date(), lease);
+      const takenAt = performance.now();
       const taken = await b.takeOver(me, found);
       if (taken !== 'changed') {
         const why = deadHere ? `its process on this host is no longer running (${describeHolder(found.holder, new Date())})` : describeHolder(found.holder, new Date());
         o.emit({ kind: 'warning', pair: pair.name, message: `took over the lock at ${b.where}: ${why}` });
-        return { held: holding(b, me, taken.ok, lease, pair, o) };
+        return { held: holding(b, me, taken.ok, lease, pair, o, takenAt) };
       }
       continue;
     }
@@ -141,24 +145,34 @@ export async function acquire(b: LockBackend, pair: ResolvedPair, o: Options, le
   }
 }
 
-function holding(b: LockBackend, first: Holder, firstTag: string, lease: number, pair: ResolvedPair, o: Options): HeldRemoteLock {
+/** When (performance.now()) a holder of this run found at the remote was written: its lease's end, less a lease, on this clock. */
+function writtenAt(holder: Holder, lease: number): number {
+  const ago = Date.now() - (Date.parse(holder.leaseUntil) - lease);
+  return performance.now() - Math.max(0, Number.isFinite(ago) ? ago : lease);
+}
+
+function holding(b: LockBackend, first: Holder, firstTag: string, lease: number, pair: ResolvedPair, o: Options, leaseFrom: number): HeldRemoteLock {
   let me = first;
   let tag = firstTag;
   let lost = false;
   let inFlight: Promise<void> = Promise.resolve();
-  // When the last renewal that got through was sent (monotonic): the lease it wrote ends a lease after.
-  let heldFrom = performance.now();
+  // When the last lease that got through was sent (monotonic): it ends a lease after.
+  let heldFrom = leaseFrom;
   const renew = async (): Promise<void> => {
     const sentAt = performance.now();
     try {
       const next = renewed(me, new Date(), lease);
-      let r = await b.renew(next, tag);
+      const r = await b.renew(next, tag);
       if (r === 'lost') {
-        // Still this run's (a renewal that landed while its answer was lost left `tag` behind): go on from it.
+        // Still this run's (a renewal that landed while its answer was lost left `tag` behind): go on from
+        // the lease found, which may be an earlier renewal's (its end, not this send, says how long it holds).
         const now = await b.read().catch(() => undefined);
-        if (now?.holder?.token === me.token) r = { ok: now.tag };
+        if (now?.holder?.token !== me.token) return giveUp('another run took it over (this run\'s lease had run out, or `labsync unlock` removed it)');
+        me = now.holder;
+        tag = now.tag;
+        heldFrom = Math.min(sentAt, writtenAt(now.holder, lease));
+        return;
       }
-      if (r === 'lost') return giveUp('another run took it over (this run\'s lease had run out, or `labsync unlock` removed it)');
       me = next;
       tag = r.ok;
       heldFrom = sentAt;
@@ -192,10 +206,11 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
       clearInterval(timer);
       clearInterval(watch);
       await inFlight;
-      if (lost) return;
       try {
+        // Also after giving it up: a renewal that landed late left a fresh lease, which would hold other
+        // runs out for a lease more (review 40). Conditional on this run's tag: another's is left alone.
         const r = await b.release(tag);
-        if (r === 'changed') o.emit({ kind: 'warning', pair: pair.name, message: `left the lock at ${b.where} alone: it is no longer this run's` });
+        if (r === 'changed' && !lost) o.emit({ kind: 'warning', pair: pair.name, message: `left the lock at ${b.where} alone: it is no longer this run's` });
       } catch (error) {
         o.emit({ kind: 'warning', pair: pair.name, message: `could not remove the lock at ${b.where} (${o.redact((error as Error).message)}); it expires at ${me.leaseUntil}` });
       }
