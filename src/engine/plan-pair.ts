@@ -68,6 +68,10 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
   // or land on another file. Said, and nothing pulled, rather than written where it points.
   const odd = direction === 'pull' ? firstOdd([...whole.send, ...whole.replace].map((f) => f.path)) : undefined;
   if (odd !== undefined) return { status: 'refused', error: `${pair.remoteLabel} holds the key ${JSON.stringify(odd)}, which names no file inside ${pair.local} (an empty, "." or ".." segment); nothing was pulled. Rename or remove it there, or exclude it`, changes: wholeChanges };
+  // rclone reads its list of planned files line by line (--files-from-raw), a trailing CR dropped: such a
+  // name would be split into others, or never moved and drift on every run (review 43).
+  const unlisted = pair.tool === 'rclone' ? [...whole.send, ...whole.replace, ...whole.delete].find((f) => /[\n]|\r$/.test(f.path)) : undefined;
+  if (unlisted) return { status: 'refused', error: `the file ${JSON.stringify(unlisted.path)} has a line break in its name, which rclone's list of files cannot carry; nothing was sent. Rename it, or exclude it`, changes: wholeChanges };
   // The guard judges the whole pair's plan, so every shard reaches the same verdict; a shard then moves its slice.
   const refusal = guardChanges({ direction, mirror: pair.delete, maxDelete: pair.maxDelete, changes: wholeChanges }) ?? kindClashRefusal(whole);
   // Said before a saved plan is kept, so `plan --save` shows what its apply will set.
@@ -95,12 +99,14 @@ async function listPlanMove(pair: ResolvedPair, adapter: Adapter, lister: Lister
       if (kept) o.emit({ kind: 'pair_step', pair: pair.name, step: `kept ${kept} local files in ${BACKUP_DIR}/${o.plan.stamp}` });
     }
     const own = direction === 'push' ? await ownPut(pair, lister, plan, o, ctx, show) : undefined;
-    if (own?.kind === 'ok') movedBy = 'labsync-s3';
+    if (own && 'kind' in own && own.kind === 'ok') movedBy = 'labsync-s3';
     // A pull reads the revision it planned from (hf's commit, mlflow's version), never a newer one.
     // A push that only sets what the remote lacks (an alias) sets it at the version listed.
     // A push names the revision it was listed at (hf: the commit its new one must follow).
     const at = direction === 'pull' ? (remote.revision ?? listedAt) : sets ? listedAt : remote.revision;
-    const moved = own ?? (await viaTool(pair, adapter, direction, plan, o, ctx, show, at));
+    // After labsync's own PUTs stopped part-way, aws-cli sends only what they had not (review 44: the
+    // whole plan again, 100k objects for one file gone since the listing).
+    const moved = own && 'kind' in own ? own : await viaTool(pair, adapter, direction, own?.rest ?? plan, o, ctx, show, at);
     if (moved.kind !== 'ok') return { ...stopped(moved), changes };
     attempts = moved.attempts;
     warnings.push(...moved.warnings);
@@ -151,16 +157,17 @@ async function viaTool(pair: ResolvedPair, adapter: Adapter, direction: 'push' |
   return moved;
 }
 
-/** A small aws push PUT by labsync itself (s3-push.ts); undefined: the tool moves it (also after a store refused labsync's request). */
-async function ownPut(pair: ResolvedPair, lister: Lister, plan: PairPlan, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Attempted | undefined> {
+/** An aws push PUT by labsync itself (s3-push.ts); undefined: the tool moves it; `rest`: the tool moves what the PUTs had not when a store refused labsync's request or a file changed. */
+async function ownPut(pair: ResolvedPair, lister: Lister, plan: PairPlan, o: PairRunOptions, ctx: AttemptContext, show: (list: readonly (Command | string)[]) => void): Promise<Attempted | { rest: PairPlan } | undefined> {
   const direct = directPush(pair, lister, plan);
   if ('reason' in direct) return undefined;
   show([describePush(direct)]);
   o.emit({ kind: 'pair_step', pair: pair.name, step: 'pushing' });
   const got = await pushDirect(direct, ctx);
   if (got.kind !== 'fallback') return got;
-  show([`(labsync's own PUT stopped: ${ctx.redact(got.reason)}; aws-cli moves the files instead)`]);
-  return undefined;
+  show([`(labsync's own PUT stopped: ${ctx.redact(got.reason)}; aws-cli moves the ${got.sent.size ? 'files not yet sent' : 'files'} instead)`]);
+  const left = (files: PairPlan['send']): PairPlan['send'] => files.filter((f) => !got.sent.has(f.path));
+  return { rest: { ...plan, send: left(plan.send), replace: left(plan.replace) } };
 }
 
 /** Where the listings carry no checksum (an sftp remote through rclone), or a full check is due: verifyPair's comparison. */

@@ -3,7 +3,11 @@ import { copyOneArgv } from '../adapters/aws/argv.js';
 import type { Lister } from '../adapters/types.js';
 import type { PairPlan, PlannedFile } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
-import { AWS_MULTIPART_THRESHOLD, directPush, foreignOption } from './s3-push.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AWS_MULTIPART_THRESHOLD, directPush, foreignOption, pushDirect } from './s3-push.js';
 
 const remote = { type: 's3' as const, bucket: 'b', prefix: 'lab', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000' };
 const pair = { name: 'raw', root: '/lab', local: '/lab/raw', remote, backup: false, stallTimeoutMs: 60_000 } as unknown as ResolvedPair;
@@ -41,5 +45,60 @@ describe('when labsync PUTs a push itself, and when aws-cli moves it', () => {
     expect(foreignOption(['s3', 'cp', '--checksum-algorithm', 'CRC32', '--', 'a', 'b'])).toBe('--checksum-algorithm');
     expect(foreignOption(['s3', 'cp', '--profile', 'lab', '--', 'a', 'b'])).toBe('--profile');
     expect(foreignOption(['s3', 'cp', '--', '--sse', 'b'])).toBeUndefined();
+  });
+});
+
+describe('labsync\'s own PUTs against a stand-in S3 endpoint on 127.0.0.1 (what its loop does with the answers, not S3 itself)', () => {
+  async function standIn(answer: (n: number) => number | undefined): Promise<{ target: unknown; close: () => void }> {
+    let n = 0;
+    const srv = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const status = answer(++n);
+        if (status === 200) res.writeHead(200).end();
+        else if (status) res.writeHead(status, { 'content-type': 'application/xml' }).end('<Error><Code>NotImplemented</Code><Message>no</Message></Error>');
+        // undefined: no answer (a server that stopped answering)
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    const target = { base: new URL(`http://127.0.0.1:${port}`), pathStyle: true, bucket: 'b', prefix: '', region: 'us-east-1', creds: { accessKeyId: 'a', secretAccessKey: 's' } };
+    return { target, close: () => { srv.closeAllConnections(); srv.close(); } };
+  }
+  const files = (n: number): { dir: string; send: string[] } => {
+    const dir = mkdtempSync(join(tmpdir(), 's3-push-'));
+    const send = Array.from({ length: n }, (_, i) => `f${i}`);
+    for (const f of send) writeFileSync(join(dir, f), 'x');
+    return { dir, send };
+  };
+
+  it('the pair\'s timeout cutting PUTs in flight is a time-out, retried (review 44: it had ended the pair as "interrupted", no retry)', async () => {
+    const s = await standIn((n) => (n <= 15 ? 200 : undefined));
+    try {
+      const { dir, send } = files(40);
+      const events: { kind: string }[] = [];
+      const p = { name: 'p', local: dir, timeoutMs: 1500, stallTimeoutMs: 60_000, retries: 2, retryDelayMs: 10 };
+      const got = await pushDirect({ target: s.target, send, gone: [], bytes: 40 } as never, { pair: p, emit: (e: { kind: string }) => events.push(e), redact: (x: string) => x, signal: new AbortController().signal } as never);
+      expect(got).toMatchObject({ kind: 'failed', outcome: { kind: 'retry', reason: expect.stringMatching(/^timed out after 2s/) } });
+      expect(events.filter((e) => e.kind === 'pair_retry')).toHaveLength(2);
+    } finally {
+      s.close();
+    }
+  }, 20_000);
+
+  it('a store refusing labsync\'s request part-way hands aws-cli only the objects not yet sent (review 44: the whole plan again)', async () => {
+    const s = await standIn((n) => (n <= 12 ? 200 : 501));
+    try {
+      const { dir, send } = files(30);
+      const p = { name: 'p', local: dir, timeoutMs: 0, stallTimeoutMs: 60_000, retries: 0, retryDelayMs: 10 };
+      const got = await pushDirect({ target: s.target, send, gone: [], bytes: 30 } as never, { pair: p, emit: () => undefined, redact: (x: string) => x, signal: new AbortController().signal } as never);
+      expect(got.kind).toBe('fallback');
+      if (got.kind === 'fallback') {
+        expect(got.sent.size).toBe(12);
+        for (const f of got.sent) expect(send).toContain(f);
+      }
+    } finally {
+      s.close();
+    }
   });
 });

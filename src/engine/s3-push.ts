@@ -111,7 +111,7 @@ function progressOf(d: DirectPush, { pair, emit }: Pick<AttemptContext, 'pair' |
  * store found wrong) sends what is not done yet again after a backoff, up to the pair's retries.
  * `fallback`: the store refused a request aws-cli would make otherwise; aws-cli should do the push.
  */
-export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<Attempted | { kind: 'fallback'; reason: string }> {
+export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<Attempted | { kind: 'fallback'; reason: string; sent: ReadonlySet<string> }> {
   const { pair, emit } = ctx;
   const progress = progressOf(d, ctx);
   // A silent server fails a request within the stall bound, plus time for its bytes at 128 KiB/s.
@@ -156,9 +156,12 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
         while (next < todo.length && !stopped()) {
           const step = todo[next++] as Step;
           const answer = await step.run();
-          if (deadline?.timedOut()) timedOut = true;
           if (answer.ok) done.add(step);
+          // The deadline cut the requests in flight short ("interrupted"): a time-out, retried as before
+          // (review 44: recorded as the request's own failure, it had ended the pair for good).
+          else if (deadline?.timedOut()) timedOut = true;
           else failed ??= { step, answer, verb };
+          if (deadline?.timedOut()) timedOut = true;
         }
       };
       await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, lane));
@@ -174,7 +177,10 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
     if (!failed) return { kind: 'ok', outputs: [], attempts: n, warnings: [] };
     const { answer, step, verb } = failed;
     const code = answer.code ?? '';
-    if (code === 'Grown' || code === 'Unreadable' || (verb === 'PUT' && NOT_LIKE_AWS.test(code))) return { kind: 'fallback', reason: code === 'Grown' ? `${step.path} grew past ${AWS_MULTIPART_THRESHOLD} bytes` : answer.reason };
+    if (code === 'Grown' || code === 'Unreadable' || (verb === 'PUT' && NOT_LIKE_AWS.test(code))) {
+      const sent = new Set([...done].filter((s) => phases[0]?.includes(s)).map((s) => s.path));
+      return { kind: 'fallback', reason: code === 'Grown' ? `${step.path} grew past ${AWS_MULTIPART_THRESHOLD} bytes` : answer.reason, sent };
+    }
     const command = `${verb} ${ctx.redact(objectUrl(d.target, step.path).href)} (labsync's own S3 client)`;
     if (!answer.retry || REFUSED.test(code) || n > pair.retries) {
       const hint = REFUSED.test(code) && code !== 'NoSuchBucket' ? { hint: 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment' } : {};
