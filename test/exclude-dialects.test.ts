@@ -12,7 +12,7 @@ import type { ResolvedPair } from '../src/types.js';
 import { compileExcludes } from '../src/verify/glob.js';
 import { tmpdir } from 'node:os';
 
-const FILES = ['a.tmp', 'd/b.tmp', 'd/e/c.tmp', '.git/config', '.git/objects/ab/cd', 'node_modules/pkg/i.js', 'src/node_modules/x.js', 'keep/x', 'ckpt/model.pt', 'logs.tmp/run.txt', 'cache/k', 'd/cache/k2'];
+const FILES = ['top.bin', 'c.tmp', 'b.tmp', 'a.tmp', 'd/b.tmp', 'd/e/c.tmp', '.git/config', '.git/objects/ab/cd', 'node_modules/pkg/i.js', 'src/node_modules/x.js', 'keep/x', 'ckpt/model.pt', 'logs.tmp/run.txt', 'cache/k', 'd/cache/k2'];
 
 /** What labsync's matcher leaves in: an excluded folder is not entered, as the walker prunes it. */
 function byLabsync(patterns: readonly string[]): string[] {
@@ -35,7 +35,7 @@ async function tree(): Promise<string> {
 }
 
 describe('an exclude leaves out the same files for labsync, rsync and rclone (the real tools over one tree)', () => {
-  const cases: readonly (readonly string[])[] = [['**/*.tmp'], ['.git', 'node_modules'], ['cache'], ['/cache/'], ['*.tmp'], ['**/cache/'], ['/**/c.tmp']];
+  const cases: readonly (readonly string[])[] = [['**/*.tmp'], ['.git', 'node_modules'], ['cache'], ['/cache/'], ['*.tmp'], ['**/cache/'], ['/**/c.tmp'], ['/**/top.bin'], ['**/'], ['**/**/b.tmp'], ['/**/']];
   it.each(cases)('%s', async (...patterns) => {
     const dir = await tree();
     const src = join(dir, 'src-tree');

@@ -104,12 +104,11 @@ export function compileExcludes(patterns: readonly string[]): Matcher {
     const dirOnly = p.endsWith('/');
     const anchored = p.startsWith('/');
     let core = p.replace(/^\/+/, '').replace(/\/+$/, '');
-    // A leading "**/" may match no folder at all, as rsync reads it (its wildmatch puts a "/" before the
-    // path): `**/*.tmp` takes a top-level a.tmp too (review 43: every push had called it missing).
-    const anyDepth = /^(\*\*\/)+/.test(core);
-    core = core.replace(/^(\*\*\/)+/, '');
-    const start = anchored ? (anyDepth ? '^(?:.*/)?' : '^') : '(^|/)';
-    return { dirOnly, re: new RegExp(`${start}${body(core)}$`) };
+    // An unanchored leading "**/" may match no folder at all, as rsync 3.5 reads it: `**/*.tmp` takes a
+    // top-level a.tmp too (review 43: every push had called it missing). Anchored (`/**/x`) it needs a
+    // folder, and only the first "**/" may match none (review 44, both checked with rsync -n).
+    if (!anchored && /^\*\*\/./.test(core)) core = core.slice(3);
+    return { dirOnly, re: new RegExp(`${anchored ? '^' : '(^|/)'}${body(core)}$`) };
   });
   return { excludes: (path, isDir) => rules.some((r) => (!r.dirOnly || isDir) && r.re.test(path)) };
 }

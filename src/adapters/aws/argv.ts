@@ -41,10 +41,9 @@ export function globals(remote: S3): string[] {
 export function filters(excludes: readonly string[]): string[] {
   const out: string[] = [];
   for (const raw of excludes) {
-    // A leading "**/" matches at the top too, as rsync reads it: the rest at any depth.
-    const anyDepth = /^\/*(\*\*\/)+/.test(raw);
-    const anchored = raw.startsWith('/') && !anyDepth;
-    const bare = raw.replace(/^\/+/, '').replace(/^(\*\*\/)+/, '');
+    // An unanchored leading "**/" with something after it matches at the top too, as rsync reads it.
+    const anchored = raw.startsWith('/');
+    const bare = !anchored && /^\*\*\/[^/]/.test(raw) ? raw.slice(3) : raw.replace(/^\/+/, '');
     const folderOnly = bare.endsWith('/');
     const p = bare.replace(/\*\*/g, '*').replace(/\/+$/, '');
     // A name without a trailing "/" is a file's or a folder's with all in it (aws matches whole paths).

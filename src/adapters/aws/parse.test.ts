@@ -52,6 +52,8 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
       '--exclude', 'build/*', '--exclude', '*/build/*', '--exclude', '.labsync-backup/*',
     ]);
     expect(filters(['**/.env'])).toEqual(['--exclude', '.env', '--exclude', '*/.env', '--exclude', '.env/*', '--exclude', '*/.env/*']);
+    // `**/` alone is every folder: its files, never the top-level ones (review 44: `/*` had matched every path).
+    expect(filters(['**/'])).toEqual(['--exclude', '*/*', '--exclude', '*/*/*']);
   });
 });
 

@@ -61,12 +61,9 @@ export function filters(pair: ResolvedPair): string[] {
  * too (rclone's unanchored pattern matches at any depth already).
  */
 export function asRcloneRules(pattern: string): string[] {
-  const anchored = pattern.startsWith('/');
-  const bare = pattern.replace(/^\/+/, '');
-  const anyDepth = /^(\*\*\/)+/.test(bare);
-  const rest = bare.replace(/^(\*\*\/)+/, '');
-  const forms = anyDepth ? (anchored ? [`/${rest}`, rest] : [rest]) : [pattern];
-  return forms.flatMap((f) => {
+  // Unanchored, with something after it (`**/` alone is every folder, as it is to rclone).
+  const f0 = !pattern.startsWith('/') && /^\*\*\/[^/]/.test(pattern) ? pattern.slice(3) : pattern;
+  return [f0].flatMap((f) => {
     const p = asRclonePattern(f);
     if (p === undefined) return [];
     return f.endsWith('/') ? [p] : [p, `${p}/**`];
