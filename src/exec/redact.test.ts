@@ -31,6 +31,8 @@ describe('makeRedactor', () => {
     expect(redact('git fetch https://ghp_abcdefSECRET123@github.com/org/repo.git')).toBe('git fetch https://***@github.com/org/repo.git');
     expect(redact('https://0123456789abcdef0123456789abcdef@gitlab.example/x.git')).toBe('https://***@gitlab.example/x.git');
     expect(redact('https://alice@bitbucket.org/team/repo.git')).toBe('https://alice@bitbucket.org/team/repo.git');
+    // An @ in a query is no user name (review 44: the host was hidden).
+    expect(redact('https://hc-ping.example.org?email=ops@example.org')).toBe('https://hc-ping.example.org?email=ops@example.org');
   });
   it('redacts nested values', () => {
     expect(redactDeep({ a: ['tok-1234'], b: { c: 'x tok-1234' }, n: 3 }, redact)).toEqual({ a: ['***'], b: { c: 'x ***' }, n: 3 });

@@ -20,7 +20,7 @@ const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s/]+)(@)/gi;
 
 // `https://TOKEN@host`: a token given as the user name (GitHub's and GitLab's documented form). A user
 // name that is a known token's prefix or 20+ characters is hidden; `https://alice@host` stays readable.
-const URL_TOKEN_USER = /(https?:\/\/)((?:ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|hf_)[^\s:/@]+|[^\s:/@]{20,})(@)/gi;
+const URL_TOKEN_USER = /(https?:\/\/)((?:ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-|hf_)[^\s:/@?#]+|[^\s:/@?#]{20,})(@)/gi;
 
 export type Redactor = (text: string) => string;
 

@@ -241,6 +241,8 @@ data:
     const pair = (remote: string): string => `version: 1\n${remotes}data:\n  - { name: a, local: a, remote: "${remote}" }\n`;
     // A leading slash is under the remote, as on ssh and S3 (it had been /processed itself).
     expect(loadManifestText(pair('nas:/processed'), FILE, {}).pairs[0]?.remote).toEqual({ type: 'local', path: '/mnt/shared/lab/processed' });
+    // Normalised as before (review 44: a trailing slash had been kept, and the pair's history keyed anew).
+    expect(loadManifestText(pair('nas:./raw/'), FILE, {}).pairs[0]?.remote).toEqual({ type: 'local', path: '/mnt/shared/lab/raw' });
     for (const sub of ['nas:../../../etc', 's3:../x', 'gpu:a/../../b']) expect(problems(pair(sub)).join('\n'), sub).toMatch(/a sub-path may not hold '\.\.' \(it would leave the remote/);
     // A remote named like a scheme does not take a URL as its sub-path.
     expect(loadManifestText(pair('s3://other-bucket/raw'), FILE, {}).pairs[0]?.remote).toEqual({ type: 's3', bucket: 'other-bucket', prefix: 'raw' });

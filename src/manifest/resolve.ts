@@ -34,7 +34,7 @@ function fromRemote(remote: RawRemote, sub: string, root: string): Endpoint | st
       return { type: 'mlflow', trackingUri: remote.tracking_uri.replace(/\/+$/, ''), model: remote.model, experiment: remote.experiment ?? MLFLOW_EXPERIMENT };
     case 'local':
       // Under the remote's folder, as on every other remote type (`nas:/processed` had meant /processed).
-      return { type: 'local', path: join(resolvePath(root, expandHome(remote.path)), sub) };
+      return { type: 'local', path: resolvePath(resolvePath(root, expandHome(remote.path)), sub.replace(/^[\\/]+/, '')) };
     case 'ssh':
       return {
         type: 'ssh', host: remote.host, path: sub ? posix.join(remote.path, sub) : remote.path,
