@@ -247,6 +247,9 @@ export async function main(argv: readonly string[], start?: Start): Promise<void
     if (error instanceof CommanderError) {
       // --help and --version are not errors; every other parse failure is a usage error.
       code = error.exitCode === 0 ? 0 : 2;
+      // With --json a script reads stdout: it gets its document there too (review 41: nothing at all),
+      // commander having said the same on stderr already.
+      if (code === 2 && argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, error: error.message.replace(/^error: /, '') }, null, 2)}\n`);
     } else {
       report(error, argv.includes('--json'));
       code = exitCodeFor([], error);

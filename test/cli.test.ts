@@ -29,6 +29,12 @@ describe('the CLI surface', () => {
     const lab = new Lab().manifest(SIMPLE);
     expect((await lab.cli(['frobnicate'])).exitCode).toBe(2);
     expect((await lab.cli(['--bogus-flag', 'sync'])).exitCode).toBe(2);
+    // With --json, stdout carries a document for a parse failure too (review 41: it carried nothing).
+    for (const args of [['--json', 'sync', '--bogus'], ['--json', 'frobnicate']]) {
+      const r = await lab.cli(args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ ok: false, error: expect.stringMatching(/unknown (option|command)/) });
+    }
     const badAction = await lab.cli(['data', 'upload']);
     expect(badAction).toMatchObject({ exitCode: 2, stderr: expect.stringContaining("unknown action 'upload' for data; use one of: push, pull, sync, status") });
     const badName = await lab.cli(['data', 'push', 'rwa']);
