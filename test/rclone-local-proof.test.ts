@@ -35,3 +35,20 @@ describe('rclone → local folder: the proof named', () => {
     expect(proofs(lab).at(-1)).toBe('cached');
   });
 });
+
+describe('rclone and a file name with a line break', () => {
+  it('is refused before anything moves, naming the file (review 43: its list of files split the name, drift on every run)', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    tool: rclone\n    local: raw\n    remote: nas:raw\n`);
+    lab.write(lab.path('raw/ok.csv'), 'ok\n').write(lab.path('raw', 'Icon\r'), 'icon').write(lab.path('raw', 'new\nline'), 'x');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(3);
+    expect(pairOf(r)).toMatchObject({ status: 'refused' });
+    expect(json<{ pairs: { error: string }[] }>(r).pairs[0]?.error).toMatch(/has a line break in its name, which rclone's list of files cannot carry; nothing was sent\. Rename it, or exclude it/);
+    // Excluded, the rest goes.
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8') + '    exclude: ["Icon?", "new?line"]\n');
+    const ok = await lab.cli(['data', 'push', '--json']);
+    expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0);
+    expect(readdirSync(lab.outside('nas/raw'))).toEqual(['ok.csv']);
+  });
+});
