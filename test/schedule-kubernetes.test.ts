@@ -55,6 +55,8 @@ describe('schedule --kubernetes', () => {
     expect(tok.spec.schedule).toBe('@hourly');
     expect(corpus.spec.jobTemplate.spec).toMatchObject({ completionMode: 'Indexed', completions: 4, parallelism: 4 });
     expect(tok.spec.jobTemplate.spec).toMatchObject({ completionMode: 'Indexed', completions: 1, parallelism: 1 });
+    // A hung pod ends past every attempt's timeout (default 2 h × 4 attempts, + 10 min): under Forbid it held back every later tick.
+    expect(tok.spec.jobTemplate.spec.activeDeadlineSeconds).toBe(2 * 3600 * 4 + 600);
     const container = corpus.spec.jobTemplate.spec.template.spec.containers[0];
     expect(container).toMatchObject({ image: 'registry.example/lab/labsync:1.0', command: ['labsync'], workingDir: lab.path() });
     expect(container?.args).toEqual(['-c', lab.path('labsync.yaml'), 'sync', '--shard', '$(JOB_COMPLETION_INDEX)/4', 'corpus']);

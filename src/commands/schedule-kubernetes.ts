@@ -39,6 +39,9 @@ export function cronJob(manifest: Manifest, pair: ResolvedPair, image: string, t
           // labsync retries transient failures itself; one more pod per failed shard, and a failed
           // shard does not stop the others (per-index backoff, Kubernetes ≥ 1.29).
           backoffLimitPerIndex: 1,
+          // A pod that hangs past every attempt the pair allows is stopped: under Forbid it would hold
+          // back every later tick (review 42). Ten minutes beyond the attempts' own timeouts.
+          activeDeadlineSeconds: Math.ceil((pair.timeoutMs * (pair.retries + 1)) / 1000) + 600,
           template: {
             spec: {
               restartPolicy: 'Never',

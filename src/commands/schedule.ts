@@ -1,6 +1,6 @@
 // `labsync schedule`: cron lines (or systemd timers) for the pairs that have a `schedule:`.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -217,7 +217,9 @@ export async function scheduleCommand(opts: GlobalOptions, given: ScheduleOption
         writeFileSync(join(dir, `${u.name}.service`), u.service);
         writeFileSync(join(dir, `${u.name}.timer`), u.timer);
       }
-      process.stdout.write(`wrote ${units.length * 2} units to ${dir}; enable with: systemctl --user daemon-reload && systemctl --user enable --now ${units.map((u) => `${u.name}.timer`).join(' ')}${stop}\n`);
+      // A user's timers run only while the user's systemd runs: on a server one logs out of, never without linger (review 42).
+      const linger = `; on a machine you log out of, also run: loginctl enable-linger ${userInfo().username} (else the timers stop at logout)`;
+      process.stdout.write(`wrote ${units.length * 2} units to ${dir}; enable with: systemctl --user daemon-reload && systemctl --user enable --now ${units.map((u) => `${u.name}.timer`).join(' ')}${stop}${linger}\n`);
     } else {
       for (const u of units) process.stdout.write(`# ${u.name}.service\n${u.service}\n# ${u.name}.timer\n${u.timer}\n`);
     }
