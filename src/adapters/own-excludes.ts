@@ -13,7 +13,11 @@ export const BACKUP_DIR = '.labsync-backup';
 export function ownExcludes(pair: Pick<ResolvedPair, 'local' | 'root'> & { readonly tool?: ResolvedPair['tool'] }): string[] {
   const rel = relative(pair.local, pair.root);
   const inside = rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-  const state = inside ? [`/${rel ? `${rel.split(sep).join('/')}/` : ''}${STATE_DIR_NAME}/`] : [];
+  // The folder's path is a pattern here: `exp[1]/` would match exp1/ only (review 43), so a path with
+  // * ? [ has each escaped (a pattern with none of them is compared as it is, backslashes included).
+  const folder = rel.split(sep).join('/');
+  const literal = /[*?[]/.test(folder) ? folder.replace(/[*?[\\]/g, '\\$&') : folder;
+  const state = inside ? [`/${rel ? `${literal}/` : ''}${STATE_DIR_NAME}/`] : [];
   // hf download keeps its own bookkeeping in <local-dir>/.cache/huggingface/; .gitattributes at a
   // repo's root is the Hub's (which paths go to LFS), never pushed from or pulled into the folder.
   // huggingface_hub itself skips .git and .cache/huggingface at any depth (DEFAULT_IGNORE_PATTERNS):
