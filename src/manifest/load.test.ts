@@ -228,6 +228,12 @@ data:
     expect(b?.remote).toEqual({ type: 'local', path: '/srv/b' });
   });
 
+  it('refuses a pair name too long for its lock and receipt file names, located (review 41: validate passed, the run failed ENAMETOOLONG)', () => {
+    const long = 'n'.repeat(101);
+    expect(problems(`version: 1\ndata:\n  - { name: ${long}, local: a, remote: "file:///r" }\n`).join('\n')).toMatch(/must be at most 100 characters/);
+    expect(problems(`version: 1\ndata:\n  - { name: ${'n'.repeat(100)}, local: a, remote: "file:///r" }\n`)).toEqual([]);
+  });
+
   it('refuses a local remote that is the pair\'s own folder, inside it or around it, located (review 41: a push compared the folder with itself and said in sync)', () => {
     const pair = (local: string, remote: string): string => `version: 1\nremotes:\n  nas: { type: local, path: /lab }\ndata:\n  - { name: a, local: ${local}, remote: "${remote}" }\n`;
     expect(problems(pair('data', 'nas:data'))).toEqual(["labsync.yaml:4:37 data.a: the remote folder /lab/data is this pair's own folder: nothing would be copied anywhere"].map((m) => expect.stringContaining(m.slice(m.indexOf('the remote')))));

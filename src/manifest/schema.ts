@@ -25,6 +25,9 @@ export const REMOTE_TYPES = ['s3', 'ssh', 'rclone', 'local', 'mlflow', 'hf'] as 
  */
 export const schemas = lazy(() => {
   const name = z.string().regex(NAME_PATTERN, { error: 'must match [A-Za-z0-9._-]+, not start with "-" (it would read as an option) and not be only dots' })
+    // It names files (its lock, receipts `<stamp>-<pair>.shard-K-of-N.json`): past ~200 bytes a run
+    // failed with ENAMETOOLONG after validate had passed (review 41).
+    .max(100, { error: 'must be at most 100 characters (it names the pair\'s lock and receipt files)' })
     // A shard's receipt is named <stamp>-<pair>.shard-K-of-N.json: such a pair's own receipts would read as another's.
     .refine((n) => !/\.shard-\d+-of-\d+$/.test(n), { error: 'must not end in .shard-K-of-N (what labsync names a shard\'s receipt with)' });
   const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: 'must be a duration like 30s, 10m or 2h' });

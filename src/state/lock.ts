@@ -215,8 +215,11 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
       const m = mtimeOf(path);
       if (m !== undefined && Date.now() - m > 10_000) unlinkQuietly(path);
     } else if (isStale(holder, mtimeOf(path))) {
-      if (removeStale(path, holder, me)) tookOverFrom = holder;
-      continue;
+      if (removeStale(path, holder, me)) {
+        tookOverFrom = holder;
+        continue;
+      }
+      // Another run is taking it over, or a killed one left its guard: wait, never spin (review 42).
     } else if (Date.now() >= deadline) {
       return { heldBy: holder };
     }
