@@ -228,6 +228,10 @@ data:
     expect(b?.remote).toEqual({ type: 'local', path: '/srv/b' });
   });
 
+  it('refuses a YAML tag it does not know instead of keeping its bare text, located (review 41: `!env DATA` became the folder DATA)', () => {
+    expect(problems('version: 1\ndata:\n  - { name: a, local: !env DATA, remote: "file:///r" }\n').join('\n')).toMatch(/labsync\.yaml:3:\d+ .*!env.*a manifest uses plain YAML values/);
+  });
+
   it('refuses a pair name too long for its lock and receipt file names, located (review 41: validate passed, the run failed ENAMETOOLONG)', () => {
     const long = 'n'.repeat(101);
     expect(problems(`version: 1\ndata:\n  - { name: ${long}, local: a, remote: "file:///r" }\n`).join('\n')).toMatch(/must be at most 100 characters/);

@@ -34,6 +34,12 @@ export function parseYaml(text: string, file: string): { parsed?: ParsedYaml; is
     return at(pos.line, pos.col, message);
   });
   if (issues.length) return { issues };
+  // A tag the core schema does not know (`!env DATA`, `!!float abc`) is only a warning to the parser,
+  // which keeps the bare text: `local: !env DATA` had become the folder DATA (review 41).
+  for (const w of doc.warnings) {
+    const pos = lines.linePos(w.pos[0]);
+    issues.push(at(pos.line, pos.col, `${(w.message.split('\n')[0] ?? w.message).replace(/\.$/, '')}: a manifest uses plain YAML values (environment variables as \${VAR})`));
+  }
 
   visit(doc, {
     Scalar(_key, node) {
