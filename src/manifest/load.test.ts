@@ -232,6 +232,10 @@ data:
     expect(problems('version: 1\ndata:\n  - { name: a, local: !env DATA, remote: "file:///r" }\n').join('\n')).toMatch(/labsync\.yaml:3:\d+ .*!env.*a manifest uses plain YAML values/);
   });
 
+  it('refuses a timeout under a second, in a pair and in defaults (review 41: 0s meant none to one step and at once to another)', () => {
+    expect(problems('version: 1\ndefaults:\n  timeout: 0s\ndata:\n  - { name: a, local: a, remote: "file:///r", timeout: 500ms }\n').join('\n')).toMatch(/timeout: must be at least 1s[^]*timeout: must be at least 1s/);
+  });
+
   it('refuses a pair name too long for its lock and receipt file names, located (review 41: validate passed, the run failed ENAMETOOLONG)', () => {
     const long = 'n'.repeat(101);
     expect(problems(`version: 1\ndata:\n  - { name: ${long}, local: a, remote: "file:///r" }\n`).join('\n')).toMatch(/must be at most 100 characters/);

@@ -76,6 +76,8 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) at('max_delete', 'a percentage cannot exceed 100%');
   const stall = stallProblem(pair.stall_timeout);
   if (stall) at('stall_timeout', stall);
+  const timeout = timeoutProblem(pair.timeout);
+  if (timeout) at('timeout', timeout);
   // conflict and compare are rclone bisync's own options; elsewhere they would be silently ignored.
   for (const key of ['conflict', 'compare'] as const) {
     if (pair[key] !== undefined && (tool !== 'rclone' || mode !== 'bisync')) at(key, `applies only to a bisync pair with rclone (this pair: ${tool} ${mode})`);
@@ -134,6 +136,12 @@ function stallProblem(value: string | undefined): string | undefined {
   return ms !== undefined && ms < 1000 ? `must be at least 1s (tools report progress about once a second), got ${value}` : undefined;
 }
 
+/** Under a second, a timeout meant "none" to some steps and "at once" to others (review 41): refused. */
+function timeoutProblem(value: string | undefined): string | undefined {
+  const ms = value === undefined ? undefined : parseDuration(value);
+  return ms !== undefined && ms < 1000 ? `must be at least 1s (for no practical bound give a long one, like 24h), got ${value}` : undefined;
+}
+
 export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
   const out: ManifestIssue[] = [];
   const seen = new Map<string, string>();
@@ -149,6 +157,8 @@ export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
   }
   const stall = stallProblem(m.defaults.stall_timeout);
   if (stall) out.push(issueAt(parsed, ['defaults', 'stall_timeout'], stall));
+  const timeout = timeoutProblem(m.defaults.timeout);
+  if (timeout) out.push(issueAt(parsed, ['defaults', 'timeout'], timeout));
   return out;
 }
 
