@@ -1,5 +1,6 @@
 // `labsync doctor`: every tool, found or not, its version, who needs it, and the exact install command.
 import { adapters } from '../adapters/index.js';
+import { atLeast, INSTALL_HINT } from '../adapters/rclone/features.js';
 import type { ExitCode } from '../errors.js';
 import { makeRedactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
@@ -66,6 +67,23 @@ async function probe(program: Program): Promise<{ path?: string; version?: strin
   return { path, version: parsed ?? firstLine(out.stdout) ?? firstLine(out.stderr) ?? '', ...(chosenBy ? { chosenBy } : {}) };
 }
 
+/** rclone writes a partial file under a temporary name from 1.63 on (local, sftp, ftp, smb backends). */
+const RCLONE_PARTIAL = '1.63.0';
+
+/**
+ * What the rclone found cannot promise these pairs: before 1.63 it writes a file under its final name as
+ * it arrives, so a transfer stopped (Ctrl-C, a timeout, the stall watchdog) leaves a cut-off file there,
+ * and a pull over an existing file loses the old copy (review 42). Pairs whose destination is a folder
+ * rclone writes into directly: a pull's local folder, a push's local remote.
+ */
+function rcloneWarnings(found: readonly { program: Program; version?: string; path?: string }[], manifest: Manifest | undefined): string[] {
+  const rclone = found.find((f) => f.program === 'rclone');
+  if (!rclone?.path || !rclone.version || atLeast(rclone.version, RCLONE_PARTIAL)) return [];
+  const exposed = (manifest?.pairs ?? []).filter((p) => p.tool === 'rclone' && (p.mode !== 'push' || p.remote.type === 'local' || (p.remote.type === 'rclone' && ['local', 'sftp', 'ftp', 'smb'].includes(p.remote.config?.type ?? ''))));
+  if (!exposed.length) return [];
+  return [`rclone ${rclone.version} writes files under their final names as they arrive (1.63 and newer write a partial file first): a stopped transfer of ${exposed.map((p) => p.name).join(', ')} can leave cut-off files there; ${INSTALL_HINT}`];
+}
+
 function needs(manifest: Manifest | undefined): Map<Program, string[]> {
   const map = new Map<Program, string[]>();
   const add = (p: Program, who: string): void => void map.set(p, [...(map.get(p) ?? []), who]);
@@ -113,6 +131,7 @@ export async function doctorCommand(opts: GlobalOptions, cron = false): Promise<
   }
   // Not a failure: labsync falls back to rsync's own listing and comparison there, only slower.
   for (const h of hosts) process.stdout.write(`${chalk.yellow('!')} ${h}\n`);
+  for (const w of rcloneWarnings(found, manifest)) process.stdout.write(`${chalk.yellow('!')} ${w}\n`);
   for (const k of kept) process.stdout.write(`${k.kept ? chalk.green('✔') : chalk.dim('-')} ${k.line}\n`);
   if (cacheWhy) process.stdout.write(`${chalk.yellow('!')} cache folder not used (no code cache, no early ssh sessions, no manifest cache): ${cacheWhy}\n`);
   if (!manifest) process.stdout.write(chalk.dim(`(no manifest checked: ${manifestNote.split('\n')[0]})\n`));
