@@ -136,11 +136,12 @@ describe('a lock whose create was answered late', () => {
       return got;
     };
     let lostAt = 0;
-    // A 3 s lease, renewed every second: given up half a renewal (500 ms) before the lease written ends.
-    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lostAt = performance.now()) }, 3000, Date.now());
+    // Every renewal fails (the one made at once for a lease already old, too).
     b.renew = async () => {
       throw new Error('no answer in 30000 ms');
     };
+    // A 3 s lease, renewed every second: given up half a renewal (500 ms) before the lease written ends.
+    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lostAt = performance.now()) }, 3000, Date.now());
     await new Promise((r) => setTimeout(r, 3500));
     expect(lostAt).toBeGreaterThan(0);
     // The lease written at sentAt ends 3 s later: given up before that (at ~2.5 s), not 1 s after it.
@@ -162,4 +163,20 @@ describe('a lock whose create was answered late', () => {
     if ('held' in got) await got.held.release();
     expect(b.current).toBeUndefined();
   });
+});
+
+describe('a lock request that landed long before its retry found it', () => {
+  it('is renewed at once, not given up before its first renewal (review 45: found at 0.6 of its lease, it was given up at 0.75)', async () => {
+    const b = lossy(); // the first create lands, its answer lost
+    const me = makeHolder({ command: 'data push', version: 'x', now: new Date(), lease: 3000 });
+    await expect(acquire(b, pair, options(false), 3000, Date.now(), me)).rejects.toThrow(/timed out/);
+    await new Promise((r) => setTimeout(r, 1800)); // the pair's retry loop: timeouts and a backoff
+    let lost = false;
+    const got = await acquire(b, pair, { ...options(false), onLost: () => void (lost = true) }, 3000, Date.now(), me);
+    expect('held' in got).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(lost).toBe(false);
+    if ('held' in got) await got.held.release();
+    expect(b.current).toBeUndefined();
+  }, 15_000);
 });

@@ -171,6 +171,8 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
         me = now.holder;
         tag = now.tag;
         heldFrom = Math.min(sentAt, writtenAt(now.holder, lease));
+        // The lease found may be an earlier renewal's: renewed again now from its tag, not an interval later.
+        if (!lost && performance.now() - heldFrom >= renewEveryMs(lease) / 2) setImmediate(renewNow);
         return;
       }
       me = next;
@@ -189,10 +191,14 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
     o.emit({ kind: 'warning', pair: pair.name, message: `lost the lock at ${b.where}: ${why}; stopping` });
     o.onLost?.();
   };
-  const timer = setInterval(() => {
+  const renewNow = (): void => {
     inFlight = inFlight.then(renew);
-  }, renewEveryMs(lease));
+  };
+  const timer = setInterval(renewNow, renewEveryMs(lease));
   timer.unref();
+  // A lease written a while ago (this run's own create found after its answer was lost, review 45):
+  // renewed now, not a whole interval after it was found, by when the watch below may have given it up.
+  if (performance.now() - heldFrom >= renewEveryMs(lease) / 2) renewNow();
   // Whatever a renewal in flight is doing (each may wait out its own bound): no renewal got through
   // for most of the lease, so this run stops before another machine may take the lock over.
   const margin = renewEveryMs(lease) / 2;
