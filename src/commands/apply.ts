@@ -1,11 +1,12 @@
 // `labsync apply FILE`: carry out exactly a saved plan. Before any pair runs, the plan must be for
+import { NOT_STARTED, stoppedBefore } from '../engine/run-pair.js';
 // this manifest and these pairs (else exit 2); each pair then runs as a normal run does (lock, hooks,
 // guard, transfer, verify, receipt) except that it stops, changing nothing, when either side no
 // longer lists as it did when the plan was made (exit 3).
 import { relative } from 'node:path';
 import type { PlanSeam } from '../engine/plan-seam.js';
 import { directionOf } from '../engine/pair-options.js';
-import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
+import { exitCodeFor, InterruptedError, UsageError, type ExitCode } from '../errors.js';
 import { manifestDigest, pairFingerprint, planOfSaved, readPlan, withoutPlanFile, type SavedPlan } from '../plan/saved.js';
 import type { Manifest, ResolvedPair } from '../types.js';
 import { VERSION } from '../version.js';
@@ -50,5 +51,5 @@ export async function applyCommand(file: string, opts: GlobalOptions): Promise<E
       if (saved.labsyncVersion !== VERSION) emit({ kind: 'warning', message: `${file} was made by labsync ${saved.labsyncVersion}; this is ${VERSION}` });
     },
   );
-  return exitCodeFor(result.pairs.map((p) => p.status));
+  return exitCodeFor(result.pairs.map((p) => p.status), stoppedBefore(result.pairs) ? new InterruptedError(NOT_STARTED) : undefined);
 }

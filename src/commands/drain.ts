@@ -1,9 +1,10 @@
 // `labsync drain [NAME...] --budget D`: push pairs newest files first and stop cleanly before the budget
+import { NOT_STARTED, stoppedBefore } from '../engine/run-pair.js';
 // ends (a spot host's termination notice). Also what `watch` runs on SIGTERM or a notice.
 import { selectPairs } from '../engine/select.js';
 import { runPairs } from '../engine/run.js';
 import type { Emit } from '../engine/events.js';
-import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
+import { exitCodeFor, InterruptedError, UsageError, type ExitCode } from '../errors.js';
 import type { Redactor } from '../exec/redact.js';
 import type { Manifest, ResolvedPair } from '../types.js';
 import { parseDuration } from '../util/duration.js';
@@ -48,7 +49,7 @@ export async function drainPairs(d: DrainRun, emit: Emit, redact: Redactor, sign
     dryRun: Boolean(d.opts.dryRun), verify: true, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(d.opts.verbose),
     resync: false, full: false, drain: { deadline: d.startedAt + d.budgetMs - stopMargin(d.budgetMs), end: d.startedAt + d.budgetMs },
   }, emit, redact, signal);
-  return exitCodeFor(result.pairs.map((p) => p.status));
+  return exitCodeFor(result.pairs.map((p) => p.status), stoppedBefore(result.pairs) ? new InterruptedError(NOT_STARTED) : undefined);
 }
 
 export async function drainCommand(names: readonly string[], opts: GlobalOptions, budget: string | undefined): Promise<ExitCode> {

@@ -1,7 +1,8 @@
 // code|data|models push|pull|sync|status, and sync: select pairs, run them, report.
+import { NOT_STARTED, stoppedBefore } from '../engine/run-pair.js';
 import { selectPairs } from '../engine/select.js';
 import { runPairs } from '../engine/run.js';
-import { exitCodeFor, UsageError, type ExitCode } from '../errors.js';
+import { exitCodeFor, InterruptedError, UsageError, type ExitCode } from '../errors.js';
 import type { Action, Category } from '../types.js';
 import { parseShard, shardFromEnv, type Shard } from '../engine/shard.js';
 import type { ResolvedPair } from '../types.js';
@@ -59,7 +60,7 @@ export async function runCommand(category: Category | undefined, action: string,
       redact,
       controller.signal,
     );
-    return exitCodeFor(result.pairs.map((p) => p.status));
+    return exitCodeFor(result.pairs.map((p) => p.status), stoppedBefore(result.pairs) ? new InterruptedError(NOT_STARTED) : undefined);
   } finally {
     untrap();
     close();

@@ -78,6 +78,10 @@ async function plainBody(pair: ResolvedPair, adapter: Adapter, o: PairRunOptions
   return previewBody(pair, adapter, o, direction, ctx, show);
 }
 
+/** A pair whose turn came after the run was stopped: `skipped`, and the run as a whole interrupted (exit 130, not ok). */
+export const NOT_STARTED = 'not started: the run was stopped before this pair\'s turn';
+export const stoppedBefore = (results: readonly PairResult[]): boolean => results.some((r) => r.status === 'skipped' && r.error === NOT_STARTED);
+
 export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Promise<PairResult> {
   const pair = deletesAsDirected(withAwsPartSize(inManifest, process.env), o);
   const started = Date.now();
@@ -98,7 +102,7 @@ export async function runPair(inManifest: ResolvedPair, o: PairRunOptions): Prom
   };
   // Its turn came after Ctrl-C/SIGTERM: never started (no lock, hook or ping: a dead-man's switch had
   // been told of a failure of a pair that never ran, review 42), and not recorded as a run.
-  if (o.signal.aborted) return finish({ status: 'skipped', error: 'not started: the run was stopped before this pair\'s turn' });
+  if (o.signal.aborted) return finish({ status: 'skipped', error: NOT_STARTED });
   const adapter = adapterFor(pair.tool);
   // Never handed to a tool that would reject it mid-run: the version it needs, and how to get it.
   const tooOld = versionRefusal(pair, o.plan.toolVersions);

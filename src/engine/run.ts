@@ -12,7 +12,7 @@ import type { Emit, PairResult, RunResult } from './events.js';
 import { mapPool } from './pool.js';
 import { mark } from '../util/trace.js';
 import { recordReceipt } from './receipt.js';
-import { runPair } from './run-pair.js';
+import { runPair, stoppedBefore } from './run-pair.js';
 import type { Shard } from './shard.js';
 import type { PlanSeam } from './plan-seam.js';
 import { versionsFor } from './versions.js';
@@ -144,7 +144,8 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   mark('receipts');
   const result: RunResult = {
     command: req.command,
-    ok: results.every((r) => ['ok', 'in_sync', 'planned', 'skipped'].includes(r.status)),
+    // Pairs not started because the run was stopped: not ok, though each says `skipped` (review 45).
+    ok: results.every((r) => ['ok', 'in_sync', 'planned', 'skipped'].includes(r.status)) && !stoppedBefore(results),
     startedAt: started.toISOString(),
     durationMs: Date.now() - started.getTime(),
     dryRun: req.dryRun,
