@@ -248,6 +248,8 @@ data:
     expect(problems(pair('.', 'nas:data/backup')).join('\n')).toMatch(/the remote folder \/lab\/data\/backup is inside this pair's folder \/lab/);
     expect(problems(pair('data/x', 'file:///lab')).join('\n')).toMatch(/this pair's folder \/lab\/data\/x is inside its remote folder \/lab/);
     expect(problems(pair('data', 'nas:data-copy'))).toEqual([]);
+    // Inside, but excluded from the pair: no part of what is copied (review 45).
+    expect(problems(`version: 1\ndata:\n  - { name: a, local: ., remote: "file:///lab/.snap", exclude: ["/.snap/"] }\n`)).toEqual([]);
   });
 
   it('keeps a remote\'s sub-path under it, and a file URL at a folder (review 41: each had pointed a mirror elsewhere)', () => {

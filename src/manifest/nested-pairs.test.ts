@@ -32,9 +32,13 @@ describe('a mirror whose folder holds the manifest\'s own folder (local: .)', ()
   const nested = (pairs: string): unknown => (load(pairs) as { pairs: { name: string; nestedPairs?: string[] }[] }).pairs.map((p) => [p.name, p.nestedPairs ?? []]);
   it('names the manifest and the clone\'s .git, which its pull would delete (review 41), until excluded', () => {
     expect(nested('  - { name: all, local: ., remote: "nas:all", delete: true }\n')).toEqual([['all', ["the clone's .git (.git/)", 'the manifest (labsync.yaml)']]]);
-    expect(nestedRefusal(["the clone's .git (.git/)", 'the manifest (labsync.yaml)'])).toMatch(/holds the clone's \.git \(\.git\/\), the manifest \(labsync\.yaml\): a mirror pull would delete them; nothing was changed\. Add exclude: \["\/\.git\/", "\/labsync\.yaml"\]/);
+    expect(nestedRefusal(["the clone's .git (.git/)", 'the manifest (labsync.yaml)'])).toMatch(/holds the clone's \.git \(\.git\/\), the manifest \(labsync\.yaml\): a mirror pull would delete them; nothing was changed\. Add exclude: \["\.git\/", "\/labsync\.yaml"\]/);
     expect(nested('  - { name: all, local: ., remote: "nas:all", delete: true, exclude: [".git/", "/labsync.yaml"] }\n')).toEqual([['all', []]]);
     expect(nested('  - { name: sub, local: data, remote: "nas:all", delete: true }\n')).toEqual([['sub', []]]);
+    // A manifest in a subfolder of the clone (review 45): .git at the pair's top is asked for too.
+    const sub = (ex: string): unknown => (loadManifestText(`version: 1\nremotes:\n  nas: { type: local, path: /nas }\ndata:\n  - { name: all, local: .., remote: "nas:all", delete: true, exclude: [${ex}] }\n`, '/repo/config/labsync.yaml', {}, '/repo') as unknown as { pairs: { nestedPairs?: string[] }[] }).pairs[0]?.nestedPairs ?? [];
+    expect(sub('"/config/.git/", "/config/labsync.yaml"')).toEqual(["the clone's .git (.git/)"]);
+    expect(sub('".git/", "/config/labsync.yaml"')).toEqual([]);
   });
 });
 

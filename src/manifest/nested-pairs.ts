@@ -45,7 +45,11 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
     if (!toRoot.startsWith('..') && !isAbsolute(toRoot)) {
       const at = toRoot ? `${toRoot.split(sep).join('/')}/` : '';
       const file = `${at}${basename(outer.source.path ?? outer.source.file)}`;
-      const own = [...(covers(outer.exclude, `${at}.git`) ? [] : [`the clone's .git (${at}.git/)`]), ...(coversFile(outer.exclude, file) ? [] : [`the manifest (${file})`])];
+      // The clone's .git may be the manifest folder's or one above it, up to the pair's top (a manifest
+      // in config/ of a repository, review 45): covered at both ends, as an unanchored `.git/` covers it.
+      // An hf pair never takes .git (own-excludes.ts).
+      const git = outer.tool === 'hf' || [`${at}.git`, '.git'].every((g) => covers(outer.exclude, g));
+      const own = [...(git ? [] : [`the clone's .git (.git/)`]), ...(coversFile(outer.exclude, file) ? [] : [`the manifest (${file})`])];
       if (own.length) out.set(outer, own);
     }
     for (const inner of pairs) {
@@ -62,7 +66,8 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
 
 /** The refusal of a mirror pull over folders of other pairs, naming them and the exclude that fixes it. */
 export function nestedRefusal(nested: readonly string[]): string {
-  const excludes = nested.map((n) => `"/${/\(([^)]*)\)$/.exec(n)?.[1] ?? ''}"`);
+  // The clone's .git unanchored (it may sit at the pair's top or in the manifest's folder below it).
+  const excludes = nested.map((n) => (n.startsWith("the clone's .git") ? '".git/"' : `"/${/\(([^)]*)\)$/.exec(n)?.[1] ?? ''}"`));
   const things = nested.map((n) => (n.startsWith('the ') ? n : `the pair ${n}`));
   const pairsOnly = nested.every((n) => !n.startsWith('the '));
   const what = pairsOnly ? `${nested.length === 1 ? 'its' : 'their'} files and backups` : 'them';
@@ -82,7 +87,8 @@ export function overlapOf(pair: ResolvedPair): string | undefined {
     const r = relative(a, b);
     return r !== '' && !r.startsWith('..') && !isAbsolute(r);
   };
-  if (inside(pair.local, there)) return `the remote folder ${there} is inside this pair's folder ${pair.local}: each run would copy the copy into itself`;
+  // Excluded from the pair (a snapshot folder kept out of its own copy), it is no part of what is copied (review 45).
+  if (inside(pair.local, there) && !covers(pair.exclude, relative(pair.local, there).split(sep).join('/'))) return `the remote folder ${there} is inside this pair's folder ${pair.local}: each run would copy the copy into itself (or exclude it)`;
   if (inside(there, pair.local)) return `this pair's folder ${pair.local} is inside its remote folder ${there}: each run would copy the folder into itself`;
   return undefined;
 }
