@@ -249,7 +249,7 @@ export async function main(argv: readonly string[], start?: Start): Promise<void
       code = error.exitCode === 0 ? 0 : 2;
       // With --json a script reads stdout: it gets its document there too (review 41: nothing at all),
       // commander having said the same on stderr already.
-      if (code === 2 && argv.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, error: error.message.replace(/^error: /, '') }, null, 2)}\n`);
+      if (code === 2 && argv.includes('--json')) process.stdout.write(`${JSON.stringify(redactDeep({ ok: false, error: error.message.replace(/^error: /, '') }, makeRedactor(process.env)), null, 2)}\n`);
     } else {
       report(error, argv.includes('--json'));
       code = exitCodeFor([], error);

@@ -180,6 +180,15 @@ export function systemdUnits(manifest: Manifest): { name: string; service: strin
   });
 }
 
+/** This user's name; a uid with no passwd entry (a container) has none: $USER, else the shell's. */
+function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? '"$USER"';
+  }
+}
+
 export async function scheduleCommand(opts: GlobalOptions, given: ScheduleOptions): Promise<ExitCode> {
   if (given.install && given.remove) throw new UsageError('--install and --remove cannot be used together');
   // --dry-run changes nothing anywhere (SPEC §1): what --install would write is printed, nothing is
@@ -218,7 +227,7 @@ export async function scheduleCommand(opts: GlobalOptions, given: ScheduleOption
         writeFileSync(join(dir, `${u.name}.timer`), u.timer);
       }
       // A user's timers run only while the user's systemd runs: on a server one logs out of, never without linger (review 42).
-      const linger = `; on a machine you log out of, also run: loginctl enable-linger ${userInfo().username} (else the timers stop at logout)`;
+      const linger = `; on a machine you log out of, also run: loginctl enable-linger ${userName()} (else the timers stop at logout)`;
       process.stdout.write(`wrote ${units.length * 2} units to ${dir}; enable with: systemctl --user daemon-reload && systemctl --user enable --now ${units.map((u) => `${u.name}.timer`).join(' ')}${stop}${linger}\n`);
     } else {
       for (const u of units) process.stdout.write(`# ${u.name}.service\n${u.service}\n# ${u.name}.timer\n${u.timer}\n`);

@@ -178,7 +178,8 @@ export async function pushDirect(d: DirectPush, ctx: AttemptContext): Promise<At
     const { answer, step, verb } = failed;
     const code = answer.code ?? '';
     if (code === 'Grown' || code === 'Unreadable' || (verb === 'PUT' && NOT_LIKE_AWS.test(code))) {
-      const sent = new Set([...done].filter((s) => phases[0]?.includes(s)).map((s) => s.path));
+      // Only the PUT phase falls back: every step done is a PUT.
+      const sent = new Set([...done].map((s) => s.path));
       return { kind: 'fallback', reason: code === 'Grown' ? `${step.path} grew past ${AWS_MULTIPART_THRESHOLD} bytes` : answer.reason, sent };
     }
     const command = `${verb} ${ctx.redact(objectUrl(d.target, step.path).href)} (labsync's own S3 client)`;
