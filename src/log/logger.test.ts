@@ -28,3 +28,23 @@ describe('the log file', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('sekrit-value-123');
   });
 });
+
+describe('log files that would only grow (review 42)', () => {
+  it('a log past 16 MiB is moved to .1 when a run opens it; dated daily logs older than 30 days go on a day\'s first run, nothing else', async () => {
+    const { existsSync, writeFileSync, truncateSync } = await import('node:fs');
+    const dir = tempDir('labsync-logs-');
+    const cron = join(dir, 'cron.log');
+    writeFileSync(cron, 'old\n');
+    truncateSync(cron, 17 * 1024 * 1024);
+    logSink(cron, makeRedactor({}), false).emit({ kind: 'warning', message: 'new' } as never);
+    expect(existsSync(`${cron}.1`)).toBe(true);
+    expect(readFileSync(cron, 'utf8')).toMatch(/"msg":"warning"/);
+    const day = (d: number): string => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10);
+    for (const d of [40, 31.5, 5]) writeFileSync(join(dir, `labsync-${day(d)}.log`), 'x\n');
+    writeFileSync(join(dir, 'mine.log'), 'x\n');
+    logSink(join(dir, `labsync-${day(0)}.log`), makeRedactor({}), false);
+    expect(existsSync(join(dir, `labsync-${day(40)}.log`))).toBe(false);
+    expect(existsSync(join(dir, `labsync-${day(5)}.log`))).toBe(true);
+    expect(existsSync(join(dir, 'mine.log'))).toBe(true);
+  });
+});

@@ -1,8 +1,8 @@
 // NDJSON log: every run event, redacted, to --log-file or .labsync/logs/labsync-YYYY-MM-DD.log.
 // pino's line format ({"level":30,"time":…,"pid":…,…,"msg":…}), written by hand: one synchronous
 // append per event is all labsync ever asked of pino, and loading pino cost every run ~12 ms of CPU.
-import { openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Emit } from '../engine/events.js';
 import { redactDeep, type Redactor } from '../exec/redact.js';
 import { makeFolderSync } from '../state/own-folder.js';
@@ -35,8 +35,35 @@ function withoutFileLists(event: Extract<Parameters<Emit>[0], { kind: 'run_end' 
   }) } };
 }
 
+/** A log file past this is moved to `<file>.1` (the one before that goes): a cron line's fixed log had only grown (review 42). */
+const ROTATE_BYTES = 16 * 1024 * 1024;
+/** Dated daily logs older than this are removed, when a day's first run opens its file. */
+const KEEP_DAYS = 30;
+
+/** Rotates `file` when large, and on a day's first run drops the dated logs beside it older than KEEP_DAYS. Best effort. */
+function tidyLogs(file: string, now = Date.now()): void {
+  try {
+    if (statSync(file).size > ROTATE_BYTES) renameSync(file, `${file}.1`);
+    return; // it exists: not a day's first run
+  } catch {
+    // not there yet (or cannot be read): a first run of the day, or of a new log file
+  }
+  // Only beside labsync's own dated log: a --log-file elsewhere is someone else's folder.
+  if (!/^labsync-\d{4}-\d{2}-\d{2}\.log$/.test(basename(file))) return;
+  try {
+    const dir = dirname(file);
+    for (const name of readdirSync(dir)) {
+      const day = /^labsync-(\d{4}-\d{2}-\d{2})\.log$/.exec(name)?.[1];
+      if (day && now - Date.parse(`${day}T00:00:00Z`) > (KEEP_DAYS + 1) * 86_400_000) unlinkSync(join(dir, name));
+    }
+  } catch {
+    // a log folder that cannot be read or tidied costs nothing more than its size
+  }
+}
+
 export function logSink(file: string, redact: Redactor, verbose: boolean): { emit: Emit; flush: () => void } {
   makeFolderSync(dirname(file));
+  tidyLogs(file);
   // Opened now, so a log that cannot be written is reported before the run (context.ts), as before.
   const fd = openSync(file, 'a');
   const min = verbose ? LEVELS.debug : LEVELS.info;
