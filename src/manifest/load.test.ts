@@ -228,6 +228,12 @@ data:
     expect(b?.remote).toEqual({ type: 'local', path: '/srv/b' });
   });
 
+  it('says what a rate and a deletion limit take, whatever the wrong value is (review 41: "must match pattern /…/")', () => {
+    const text = (extra: string): string => `version: 1\ndata:\n  - name: a\n    local: a\n    remote: "file:///r"\n${extra}`;
+    expect(problems(text('    bwlimit: 10MB\n')).join('\n')).toMatch(/bwlimit: must be a rate per second like 10M, 500K or 2G \(a plain number is KiB\/s/);
+    expect(problems(text('    max_delete: "10 %"\n')).join('\n')).toMatch(/max_delete: must be a count \(10\) or a percentage/);
+  });
+
   it('refuses a YAML tag it does not know instead of keeping its bare text, located (review 41: `!env DATA` became the folder DATA)', () => {
     expect(problems('version: 1\ndata:\n  - { name: a, local: !env DATA, remote: "file:///r" }\n').join('\n')).toMatch(/labsync\.yaml:3:\d+ .*!env.*a manifest uses plain YAML values/);
   });

@@ -32,12 +32,12 @@ export const schemas = lazy(() => {
     .refine((n) => !/\.shard-\d+-of-\d+$/.test(n), { error: 'must not end in .shard-K-of-N (what labsync names a shard\'s receipt with)' });
   const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { error: 'must be a duration like 30s, 10m or 2h' });
   const argv = z.array(z.string().min(1)).min(1, { error: 'must be an argv array like ["python", "export.py"]' });
-  const maxDelete = z.union([z.int().min(0), z.string().regex(/^(\d+(\.\d+)?%|\d+)$/)], {
-    error: 'must be a count (10) or a percentage ("10%")',
-  });
-  const bwlimit = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?[KMGkmg]?$/)], {
-    error: 'must be a rate like 10M, 500K or 2G (bytes per second)',
-  });
+  // Each branch says it itself: a string failing the pattern had shown zod's "must match pattern /…/" (review 41).
+  const maxDeleteError = 'must be a count (10) or a percentage ("10%")';
+  const maxDelete = z.union([z.int().min(0), z.string().regex(/^(\d+(\.\d+)?%|\d+)$/, { error: maxDeleteError })], { error: maxDeleteError });
+  // rsync and rclone read a bare number as KiB/s (review 41: the message had said bytes).
+  const bwlimitError = 'must be a rate per second like 10M, 500K or 2G (a plain number is KiB/s, as rsync and rclone read it)';
+  const bwlimit = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?[KMGkmg]?$/, { error: bwlimitError })], { error: bwlimitError });
 
   const compare = z.string().regex(new RegExp(`^(${COMPARE_KEYS.join('|')})(,(${COMPARE_KEYS.join('|')}))*$`), {
     error: `must be a comma-separated list of ${COMPARE_KEYS.join(', ')} (like "size,modtime,checksum")`,
