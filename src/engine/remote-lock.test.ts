@@ -180,3 +180,26 @@ describe('a lock request that landed long before its retry found it', () => {
     expect(b.current).toBeUndefined();
   }, 15_000);
 });
+
+describe('a release while a renewal reads the lock back', () => {
+  it('waits for that chain, starts no renewal after it, and removes the lock (review 46: a renewal racing it left a fresh lease, or was told "lost" after the pair ended)', async () => {
+    const b = lossy();
+    b.loseCreate = false;
+    const slowRead = b.read;
+    b.read = async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      return slowRead();
+    };
+    const warnings: string[] = [];
+    let lost = false;
+    const got = await acquire(b, pair, { ...options(false), emit: (e: { kind: string; message?: string }) => void (e.kind === 'warning' && warnings.push(e.message ?? '')), onLost: () => void (lost = true) } as never, 900, Date.now());
+    b.loseRenew = true;
+    await new Promise((r) => setTimeout(r, 620)); // the renewal at 300 ms lands unanswered; the one at 600 ms reads back
+    if (!('held' in got)) throw new Error('not held');
+    await got.held.release();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.current).toBeUndefined();
+    expect(lost).toBe(false);
+    expect(warnings.filter((w) => /left the lock|lost the lock/.test(w))).toEqual([]);
+  });
+});

@@ -158,7 +158,12 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
   let inFlight: Promise<void> = Promise.resolve();
   // When the last lease that got through was sent (monotonic): it ends a lease after.
   let heldFrom = leaseFrom;
-  const renew = async (): Promise<void> => {
+  // Set first thing by release(): no renewal starts after it (one racing the release had left a fresh
+  // lease behind, or "lost" it after the pair ended, review 46).
+  let closed = false;
+  /** `again`: the one renewal a read-back makes from an older lease it adopted, in the same chain. */
+  const renew = async (again = false): Promise<void> => {
+    if (closed || lost) return;
     const sentAt = performance.now();
     try {
       const next = renewed(me, new Date(), lease);
@@ -171,8 +176,9 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
         me = now.holder;
         tag = now.tag;
         heldFrom = Math.min(sentAt, writtenAt(now.holder, lease));
-        // The lease found may be an earlier renewal's: renewed again now from its tag, not an interval later.
-        if (!lost && performance.now() - heldFrom >= renewEveryMs(lease) / 2) setImmediate(renewNow);
+        // The lease found may be an earlier renewal's: renewed once more now from its tag (not an interval
+        // later), within this chain so a release waits for it; never a second time from here.
+        if (!again && performance.now() - heldFrom >= renewEveryMs(lease) / 2) return renew(true);
         return;
       }
       me = next;
@@ -192,7 +198,7 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
     o.onLost?.();
   };
   const renewNow = (): void => {
-    inFlight = inFlight.then(renew);
+    inFlight = inFlight.then(() => renew());
   };
   const timer = setInterval(renewNow, renewEveryMs(lease));
   timer.unref();
@@ -209,6 +215,7 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
   return {
     where: b.where,
     async release() {
+      closed = true;
       clearInterval(timer);
       clearInterval(watch);
       await inFlight;
