@@ -1,15 +1,17 @@
 // `labsync doctor`: every tool, found or not, its version, who needs it, and the exact install command.
 import { adapters } from '../adapters/index.js';
 import { atLeast, INSTALL_HINT } from '../adapters/rclone/features.js';
+import { backendType } from '../adapters/rclone/s3-target.js';
+import { configPath } from '../adapters/rclone/index.js';
 import type { ExitCode } from '../errors.js';
 import { makeRedactor } from '../exec/redact.js';
 import { run } from '../exec/run.js';
 import { which } from '../exec/which.js';
 import { programOf } from '../exec/program.js';
 import { access } from 'node:fs/promises';
-import { constants, existsSync } from 'node:fs';
+import { constants, existsSync, readFileSync } from 'node:fs';
 import { LabsyncError } from '../errors.js';
-import { TOOLS, type Manifest, type ToolName } from '../types.js';
+import { TOOLS, type Manifest, type ResolvedPair, type ToolName } from '../types.js';
 
 /** What doctor looks for: the five tools, ssh for ssh remotes, and Slurm's sbatch for `schedule --slurm`. */
 type Program = ToolName | 'ssh' | 'slurm';
@@ -79,7 +81,9 @@ const RCLONE_PARTIAL = '1.63.0';
 function rcloneWarnings(found: readonly { program: Program; version?: string; path?: string }[], manifest: Manifest | undefined): string[] {
   const rclone = found.find((f) => f.program === 'rclone');
   if (!rclone?.path || !rclone.version || atLeast(rclone.version, RCLONE_PARTIAL)) return [];
-  const exposed = (manifest?.pairs ?? []).filter((p) => p.tool === 'rclone' && (p.mode !== 'push' || p.remote.type === 'local' || (p.remote.type === 'rclone' && ['local', 'sftp', 'ftp', 'smb'].includes(p.remote.config?.type ?? ''))));
+  // The remote's backend as rclone resolves it: the manifest's, rclone.conf's or RCLONE_CONFIG_*'s (review 46).
+  const backend = (p: ResolvedPair): string => backendType(p.remote, process.env, configPath(), (f) => (existsSync(f) ? readFileSync(f, 'utf8') : ''));
+  const exposed = (manifest?.pairs ?? []).filter((p) => p.tool === 'rclone' && (p.mode !== 'push' || p.remote.type === 'local' || ['local', 'sftp', 'ftp', 'smb'].includes(backend(p))));
   if (!exposed.length) return [];
   return [`rclone ${rclone.version} writes files under their final names as they arrive (1.63 and newer write a partial file first): a stopped transfer of ${exposed.map((p) => p.name).join(', ')} can leave cut-off files there; ${INSTALL_HINT}`];
 }

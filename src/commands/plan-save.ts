@@ -6,7 +6,8 @@ import { storeLister } from '../adapters/files.js';
 import type { PlanSeam } from '../engine/plan-seam.js';
 import { plansItself } from '../engine/plan-run.js';
 import { directionOf } from '../engine/pair-options.js';
-import { EXIT, exitCodeFor, UsageError, type ExitCode } from '../errors.js';
+import { EXIT, exitCodeFor, InterruptedError, UsageError, type ExitCode } from '../errors.js';
+import { NOT_STARTED, stoppedBefore } from '../engine/run-pair.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { manifestDigest, planDigest, planText, savedPairOf, withoutPlanFile, type SavedPair } from '../plan/saved.js';
 import type { Action, Manifest, ResolvedPair } from '../types.js';
@@ -51,7 +52,8 @@ export async function planSaveCommand(file: string, action: Action, manifest: Ma
   if (missing.length) {
     process.stderr.write(`labsync: no plan written to ${file}: ${missing.map((p) => p.name).join(', ')} could not be planned (see above)\n`);
     // Never 0 without a plan written: CI would carry on with whatever file lies at that path.
-    const code = exitCodeFor(statuses);
+    // Stopped before some pairs' turn: interrupted (130), as any run (review 46).
+    const code = exitCodeFor(statuses, stoppedBefore(result.pairs) ? new InterruptedError(NOT_STARTED) : undefined);
     return code === EXIT.ok ? EXIT.usage : code;
   }
   const text = redact(planText({

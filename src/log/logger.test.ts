@@ -32,7 +32,8 @@ describe('the log file', () => {
 describe('log files that would only grow (review 42)', () => {
   it('a log past 16 MiB is moved to .1 when a run opens it; dated daily logs older than 30 days go on a day\'s first run, nothing else', async () => {
     const { existsSync, writeFileSync, truncateSync } = await import('node:fs');
-    const dir = tempDir('labsync-logs-');
+    const dir = join(tempDir('labsync-logs-'), '.labsync', 'logs');
+    (await import('node:fs')).mkdirSync(dir, { recursive: true });
     const cron = join(dir, 'cron.log');
     writeFileSync(cron, 'old\n');
     truncateSync(cron, 17 * 1024 * 1024);
@@ -41,10 +42,25 @@ describe('log files that would only grow (review 42)', () => {
     expect(readFileSync(cron, 'utf8')).toMatch(/"msg":"warning"/);
     const day = (d: number): string => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10);
     for (const d of [40, 31.5, 5]) writeFileSync(join(dir, `labsync-${day(d)}.log`), 'x\n');
+    writeFileSync(join(dir, `labsync-${day(41)}.log.1`), 'x\n');
     writeFileSync(join(dir, 'mine.log'), 'x\n');
     logSink(join(dir, `labsync-${day(0)}.log`), makeRedactor({}), false);
     expect(existsSync(join(dir, `labsync-${day(40)}.log`))).toBe(false);
     expect(existsSync(join(dir, `labsync-${day(5)}.log`))).toBe(true);
+    expect(existsSync(join(dir, `labsync-${day(41)}.log.1`))).toBe(false);
     expect(existsSync(join(dir, 'mine.log'))).toBe(true);
+    // A dated --log-file of the user's own, elsewhere: its folder is left alone (review 46).
+    const theirs = tempDir('their-logs-');
+    writeFileSync(join(theirs, `labsync-${day(40)}.log`), 'x\n');
+    logSink(join(theirs, `labsync-${day(0)}.log`), makeRedactor({}), false);
+    expect(existsSync(join(theirs, `labsync-${day(40)}.log`))).toBe(true);
+    // A symlinked log is not renamed (the link would have moved, the target kept growing).
+    const target = join(theirs, 'real.log');
+    writeFileSync(target, 'old\n');
+    truncateSync(target, 17 * 1024 * 1024);
+    (await import('node:fs')).symlinkSync(target, join(theirs, 'link.log'));
+    logSink(join(theirs, 'link.log'), makeRedactor({}), false);
+    expect((await import('node:fs')).lstatSync(join(theirs, 'link.log')).isSymbolicLink()).toBe(true);
+    expect(existsSync(join(theirs, 'link.log.1'))).toBe(false);
   });
 });

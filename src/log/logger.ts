@@ -1,7 +1,7 @@
 // NDJSON log: every run event, redacted, to --log-file or .labsync/logs/labsync-YYYY-MM-DD.log.
 // pino's line format ({"level":30,"time":…,"pid":…,…,"msg":…}), written by hand: one synchronous
 // append per event is all labsync ever asked of pino, and loading pino cost every run ~12 ms of CPU.
-import { openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { lstatSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Emit } from '../engine/events.js';
 import { redactDeep, type Redactor } from '../exec/redact.js';
@@ -43,21 +43,30 @@ const KEEP_DAYS = 30;
 /** Rotates `file` when large, and on a day's first run drops the dated logs beside it older than KEEP_DAYS. Best effort. */
 function tidyLogs(file: string, now = Date.now()): void {
   try {
-    if (statSync(file).size > ROTATE_BYTES) renameSync(file, `${file}.1`);
+    // A regular file only, and as named: a symlinked log or /dev/stdout is the user's to rotate (review 46:
+    // the link itself had been renamed, the target left to grow).
+    const st = lstatSync(file);
+    if (st.isFile() && st.size > ROTATE_BYTES) renameSync(file, `${file}.1`);
     return; // it exists: not a day's first run
   } catch {
     // not there yet (or cannot be read): a first run of the day, or of a new log file
   }
-  // Only beside labsync's own dated log: a --log-file elsewhere is someone else's folder.
-  if (!/^labsync-\d{4}-\d{2}-\d{2}\.log$/.test(basename(file))) return;
+  // Only labsync's own dated logs in its own folder: a --log-file elsewhere is someone else's folder.
+  if (!/^labsync-\d{4}-\d{2}-\d{2}\.log$/.test(basename(file)) || !/[\\/]\.labsync[\\/]logs$/.test(dirname(file))) return;
+  let names: string[];
   try {
-    const dir = dirname(file);
-    for (const name of readdirSync(dir)) {
-      const day = /^labsync-(\d{4}-\d{2}-\d{2})\.log$/.exec(name)?.[1];
-      if (day && now - Date.parse(`${day}T00:00:00Z`) > (KEEP_DAYS + 1) * 86_400_000) unlinkSync(join(dir, name));
-    }
+    names = readdirSync(dirname(file));
   } catch {
-    // a log folder that cannot be read or tidied costs nothing more than its size
+    return; // a log folder that cannot be read costs nothing more than its size
+  }
+  for (const name of names) {
+    const day = /^labsync-(\d{4}-\d{2}-\d{2})\.log(\.1)?$/.exec(name)?.[1];
+    if (!day || now - Date.parse(`${day}T00:00:00Z`) <= (KEEP_DAYS + 1) * 86_400_000) continue;
+    try {
+      unlinkSync(join(dirname(file), name));
+    } catch {
+      // gone meanwhile (another run tidied), or not ours to remove: the rest still goes
+    }
   }
 }
 

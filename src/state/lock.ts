@@ -219,7 +219,11 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
         tookOverFrom = holder;
         continue;
       }
-      // Another run is taking it over, or a killed one left its guard: wait, never spin (review 42).
+      // Another run is taking it over, or a killed one left its guard: wait (never spin, review 42), within
+      // the caller's wait (review 46: a `--wait 0` run had waited out a killed run's guard, 30 s).
+      if (Date.now() >= deadline) return { heldBy: holder };
+      await sleep(250);
+      continue;
     } else if (Date.now() >= deadline) {
       return { heldBy: holder };
     }

@@ -45,7 +45,8 @@ export function filters(excludes: readonly string[]): string[] {
     const anchored = raw.startsWith('/');
     const bare = !anchored && /^\*\*\/[^/]/.test(raw) ? raw.slice(3) : raw.replace(/^\/+/, '');
     const folderOnly = bare.endsWith('/');
-    const p = bare.replace(/\*\*/g, '*').replace(/\/+$/, '');
+    // fnmatch reads a backslash as itself: an rsync escape (`\*`, the state folder's `exp\[1]`) becomes a one-member class (review 46).
+    const p = bare.replace(/\*\*/g, '*').replace(/\/+$/, '').replace(/\\(.)/g, '[$1]');
     // A name without a trailing "/" is a file's or a folder's with all in it (aws matches whole paths).
     const forms = folderOnly ? [`${p}/*`] : [p, `${p}/*`];
     for (const f of forms) {

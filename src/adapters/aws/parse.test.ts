@@ -54,6 +54,8 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
     expect(filters(['**/.env'])).toEqual(['--exclude', '.env', '--exclude', '*/.env', '--exclude', '.env/*', '--exclude', '*/.env/*']);
     // `**/` alone is every folder: its files, never the top-level ones (review 44: `/*` had matched every path).
     expect(filters(['**/'])).toEqual(['--exclude', '*/*', '--exclude', '*/*/*']);
+    // An rsync escape as fnmatch reads it: a one-member class (fnmatch takes a backslash as itself).
+    expect(filters(['/exp\\[1]/.labsync/'])).toEqual(['--exclude', 'exp[[]1]/.labsync/*']);
   });
 });
 
