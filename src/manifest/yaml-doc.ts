@@ -38,7 +38,8 @@ export function parseYaml(text: string, file: string): { parsed?: ParsedYaml; is
   // which keeps the bare text: `local: !env DATA` had become the folder DATA (review 41).
   for (const w of doc.warnings) {
     const pos = lines.linePos(w.pos[0]);
-    issues.push(at(pos.line, pos.col, `${(w.message.split('\n')[0] ?? w.message).replace(/\.$/, '')}: a manifest uses plain YAML values (environment variables as \${VAR})`));
+    const said = (w.message.split('\n')[0] ?? w.message).replace(/\.$/, '');
+    issues.push(at(pos.line, pos.col, w.code === 'TAG_RESOLVE_FAILED' ? `${said}: a manifest uses plain YAML values (environment variables as \${VAR})` : said));
   }
 
   visit(doc, {
