@@ -41,6 +41,17 @@ describe('acquireLock', () => {
     const got = await acquireLock(d, 'raw', { command: 'new' });
     expect(got).toEqual({ lock: expect.objectContaining({ tookOverFrom: dead }) });
   });
+
+  it('takes it over at once past a killed run\'s old takeover guard, even without --wait (review 47: exit 75 naming the dead process)', async () => {
+    const d = dir();
+    const dead = { pid: 2 ** 22 + 17, host: hostname(), bootId, startedAt: '2026-01-01T00:00:00.000Z', command: 'old' };
+    writeFileSync(join(d, 'raw.lock'), JSON.stringify(dead));
+    writeFileSync(join(d, 'raw.lock.takeover'), JSON.stringify(dead));
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(d, 'raw.lock.takeover'), old, old);
+    const got = await acquireLock(d, 'raw', { command: 'new', waitMs: 0 });
+    expect(got).toEqual({ lock: expect.objectContaining({ tookOverFrom: dead }) });
+  });
 });
 
 describe('isStale', () => {

@@ -139,19 +139,26 @@ function tryCreate(path: string, info: LockInfo): boolean {
   }
 }
 
-/** Removes a stale lock under a second lock, so two runs cannot both take it over. */
-function removeStale(path: string, stale: LockInfo, me: LockInfo): boolean {
+/**
+ * Removes a stale lock under a second lock, so two runs cannot both take it over. `retry`: look again
+ * now (a killed run's old guard was cleared, or the lock changed meanwhile); `busy`: another run is
+ * taking it over right now.
+ */
+function removeStale(path: string, stale: LockInfo, me: LockInfo): 'taken' | 'retry' | 'busy' {
   const guard = `${path}.takeover`;
   if (!tryCreate(guard, me)) {
     const m = mtimeOf(guard);
-    if (m !== undefined && Date.now() - m > 30_000) unlinkQuietly(guard);
-    return false;
+    if (m !== undefined && Date.now() - m > 30_000) {
+      unlinkQuietly(guard);
+      return 'retry';
+    }
+    return 'busy';
   }
   try {
     const now = readInfo(path);
-    if (!now || now.pid !== stale.pid || now.startedAt !== stale.startedAt) return false;
+    if (!now || now.pid !== stale.pid || now.startedAt !== stale.startedAt) return 'retry';
     unlinkSync(path);
-    return true;
+    return 'taken';
   } finally {
     unlinkQuietly(guard);
   }
@@ -215,10 +222,11 @@ export async function acquireLock(dir: string, name: string, options: { waitMs?:
       const m = mtimeOf(path);
       if (m !== undefined && Date.now() - m > 10_000) unlinkQuietly(path);
     } else if (isStale(holder, mtimeOf(path))) {
-      if (removeStale(path, holder, me)) {
-        tookOverFrom = holder;
-        continue;
-      }
+      const took = removeStale(path, holder, me);
+      if (took === 'taken') tookOverFrom = holder;
+      // Looked at again at once: a killed run's old guard cleared is no holder (review 47: the run had
+      // exited 75 naming the dead process).
+      if (took !== 'busy') continue;
       // Another run is taking it over, or a killed one left its guard: wait (never spin, review 42), within
       // the caller's wait (review 46: a `--wait 0` run had waited out a killed run's guard, 30 s).
       if (Date.now() >= deadline) return { heldBy: holder };
