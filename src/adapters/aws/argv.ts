@@ -2,6 +2,7 @@
 import { posix } from 'node:path';
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { PlanContext } from '../types.js';
+import { classEnd, isPlainPattern } from '../../verify/glob.js';
 import { stallSeconds } from '../bounds.js';
 
 type S3 = Extract<Endpoint, { type: 's3' }>;
@@ -38,6 +39,33 @@ export function globals(remote: S3): string[] {
  * aws filters match the path from the sync root and their "*" crosses "/": a pattern that should match
  * at any depth becomes "p" and "*\/p"; "**" is "*". https://docs.aws.amazon.com/cli/latest/reference/s3/#use-of-exclude-and-include-filters
  */
+/**
+ * An rsync pattern as python's fnmatch (aws-cli's filters) reads it, or undefined where it matches no
+ * name: a plain pattern (none of `* ? [`) as it is, backslashes too, as rsync compares it; otherwise an
+ * escape `\x` is the character (a one-member class for `* ? [`: fnmatch reads a backslash as itself,
+ * review 46/47), `**` is `*`, and a class is copied with `^` negation as fnmatch's `!`.
+ */
+export function asFnmatch(pattern: string): string | undefined {
+  if (isPlainPattern(pattern)) return pattern;
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\' && i + 1 < pattern.length) {
+      const x = pattern[++i] as string;
+      out += '*?['.includes(x) ? `[${x}]` : x;
+    } else if (c === '*') {
+      out += '*';
+      while (pattern[i + 1] === '*') i++;
+    } else if (c === '[') {
+      const end = classEnd(pattern, i);
+      if (end <= 0) return undefined;
+      out += `[${pattern.slice(i + 1, end).replace(/^\^/, '!')}]`;
+      i = end;
+    } else out += c;
+  }
+  return out;
+}
+
 export function filters(excludes: readonly string[]): string[] {
   const out: string[] = [];
   for (const raw of excludes) {
@@ -45,8 +73,9 @@ export function filters(excludes: readonly string[]): string[] {
     const anchored = raw.startsWith('/');
     const bare = !anchored && /^\*\*\/[^/]/.test(raw) ? raw.slice(3) : raw.replace(/^\/+/, '');
     const folderOnly = bare.endsWith('/');
-    // fnmatch reads a backslash as itself: an rsync escape (`\*`, the state folder's `exp\[1]`) becomes a one-member class (review 46).
-    const p = bare.replace(/\*\*/g, '*').replace(/\/+$/, '').replace(/\\(.)/g, '[$1]');
+    const p = asFnmatch(bare.replace(/\/+$/, ''));
+    // A pattern rsync matches no name with (an unclosed class): nothing to exclude.
+    if (p === undefined) continue;
     // A name without a trailing "/" is a file's or a folder's with all in it (aws matches whole paths).
     const forms = folderOnly ? [`${p}/*`] : [p, `${p}/*`];
     for (const f of forms) {

@@ -56,6 +56,11 @@ describe('aws parse (recorded aws-cli 1.45.11 output)', () => {
     expect(filters(['**/'])).toEqual(['--exclude', '*/*', '--exclude', '*/*/*']);
     // An rsync escape as fnmatch reads it: a one-member class (fnmatch takes a backslash as itself).
     expect(filters(['/exp\\[1]/.labsync/'])).toEqual(['--exclude', 'exp[[]1]/.labsync/*']);
+    // A plain pattern keeps its backslash (review 47: `dir\name` had become the class `dir[n]ame`), so does the state folder's.
+    expect(filters(['/dir\\name'])).toEqual(['--exclude', 'dir\\name', '--exclude', 'dir\\name/*']);
+    expect(filters(['/run\\1/.labsync/'])).toEqual(['--exclude', 'run\\1/.labsync/*']);
+    // An escaped star then `*`: a literal star and a wildcard (the wildcard had been lost); a negated class is fnmatch's [!…]; an unclosed one excludes nothing.
+    expect(filters(['/a\\**', '/[^x]y', '/x['])).toEqual(['--exclude', 'a[*]*', '--exclude', 'a[*]*/*', '--exclude', '[!x]y', '--exclude', '[!x]y/*']);
   });
 });
 
