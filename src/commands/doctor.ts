@@ -82,7 +82,14 @@ function rcloneWarnings(found: readonly { program: Program; version?: string; pa
   const rclone = found.find((f) => f.program === 'rclone');
   if (!rclone?.path || !rclone.version || atLeast(rclone.version, RCLONE_PARTIAL)) return [];
   // The remote's backend as rclone resolves it: the manifest's, rclone.conf's or RCLONE_CONFIG_*'s (review 46).
-  const backend = (p: ResolvedPair): string => backendType(p.remote, process.env, configPath(), (f) => (existsSync(f) ? readFileSync(f, 'utf8') : ''));
+  const read = (f: string): string => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return ''; // none, a folder, unreadable: as the adapter reads it (review 47: doctor failed outright)
+    }
+  };
+  const backend = (p: ResolvedPair): string => backendType(p.remote, process.env, configPath(), read);
   const exposed = (manifest?.pairs ?? []).filter((p) => p.tool === 'rclone' && (p.mode !== 'push' || p.remote.type === 'local' || ['local', 'sftp', 'ftp', 'smb'].includes(backend(p))));
   if (!exposed.length) return [];
   return [`rclone ${rclone.version} writes files under their final names as they arrive (1.63 and newer write a partial file first): a stopped transfer of ${exposed.map((p) => p.name).join(', ')} can leave cut-off files there; ${INSTALL_HINT}`];

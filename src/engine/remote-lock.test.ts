@@ -203,3 +203,14 @@ describe('a release while a renewal reads the lock back', () => {
     expect(warnings.filter((w) => /left the lock|lost the lock/.test(w))).toEqual([]);
   });
 });
+
+describe('a release after a renewal that landed with its answer lost', () => {
+  it('finds its own newer lease by its token and removes it (review 47: it warned "no longer this run\'s" and left a fresh lease)', async () => {
+    const { b, got } = await heldBriefly();
+    b.loseRenew = true;
+    await new Promise((r) => setTimeout(r, 350)); // the renewal at 300 ms lands; its answer is lost
+    if (!('held' in got)) throw new Error('not held');
+    await got.held.release();
+    expect(b.current).toBeUndefined();
+  });
+});

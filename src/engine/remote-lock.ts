@@ -222,7 +222,13 @@ function holding(b: LockBackend, first: Holder, firstTag: string, lease: number,
       try {
         // Also after giving it up: a renewal that landed late left a fresh lease, which would hold other
         // runs out for a lease more (review 40). Conditional on this run's tag: another's is left alone.
-        const r = await b.release(tag);
+        let r = await b.release(tag);
+        // A renewal that landed with its answer lost left a newer tag of this run's (review 47): found
+        // by its token, released by that tag; another run's is left alone.
+        if (r === 'changed') {
+          const now = await b.read().catch(() => undefined);
+          if (now?.holder?.token === me.token) r = await b.release(now.tag);
+        }
         if (r === 'changed' && !lost) o.emit({ kind: 'warning', pair: pair.name, message: `left the lock at ${b.where} alone: it is no longer this run's` });
       } catch (error) {
         o.emit({ kind: 'warning', pair: pair.name, message: `could not remove the lock at ${b.where} (${o.redact((error as Error).message)}); it expires at ${me.leaseUntil}` });
