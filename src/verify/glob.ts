@@ -99,15 +99,22 @@ export interface Matcher {
   excludes(path: string, isDir: boolean): boolean;
 }
 
+/**
+ * The pattern less an unanchored leading "**\u002f" with a name after it, which may match no folder at
+ * all as rsync 3.5 reads it: `**\u002f*.tmp` takes a top-level a.tmp too (review 43: every push had called it
+ * missing), i.e. the rest matched at any depth. Anchored (`/**\u002fx`) it needs a folder, and only the
+ * first "**\u002f" may match none (review 44, both checked with rsync -n). One reading for labsync's matcher
+ * and for what rclone and aws are given.
+ */
+export function atAnyDepth(pattern: string): string {
+  return /^\*\*\/[^/]/.test(pattern) ? pattern.slice(3) : pattern;
+}
+
 export function compileExcludes(patterns: readonly string[]): Matcher {
   const rules = patterns.map((p) => {
     const dirOnly = p.endsWith('/');
     const anchored = p.startsWith('/');
-    let core = p.replace(/^\/+/, '').replace(/\/+$/, '');
-    // An unanchored leading "**/" may match no folder at all, as rsync 3.5 reads it: `**/*.tmp` takes a
-    // top-level a.tmp too (review 43: every push had called it missing). Anchored (`/**/x`) it needs a
-    // folder, and only the first "**/" may match none (review 44, both checked with rsync -n).
-    if (!anchored && /^\*\*\/./.test(core)) core = core.slice(3);
+    const core = atAnyDepth(p).replace(/^\/+/, '').replace(/\/+$/, '');
     return { dirOnly, re: new RegExp(`${anchored ? '^' : '(^|/)'}${body(core)}$`) };
   });
   return { excludes: (path, isDir) => rules.some((r) => (!r.dirOnly || isDir) && r.re.test(path)) };

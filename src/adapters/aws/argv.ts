@@ -2,7 +2,7 @@
 import { posix } from 'node:path';
 import type { Endpoint, ResolvedPair } from '../../types.js';
 import type { PlanContext } from '../types.js';
-import { classEnd, isPlainPattern } from '../../verify/glob.js';
+import { atAnyDepth, classEnd, isPlainPattern } from '../../verify/glob.js';
 import { stallSeconds } from '../bounds.js';
 
 type S3 = Extract<Endpoint, { type: 's3' }>;
@@ -71,7 +71,7 @@ export function filters(excludes: readonly string[]): string[] {
   for (const raw of excludes) {
     // An unanchored leading "**/" with something after it matches at the top too, as rsync reads it.
     const anchored = raw.startsWith('/');
-    const bare = !anchored && /^\*\*\/[^/]/.test(raw) ? raw.slice(3) : raw.replace(/^\/+/, '');
+    const bare = atAnyDepth(raw).replace(/^\/+/, '');
     const folderOnly = bare.endsWith('/');
     const p = asFnmatch(bare.replace(/\/+$/, ''));
     // A pattern rsync matches no name with (an unclosed class): nothing to exclude.

@@ -1,5 +1,5 @@
 // Pure: a pair and a direction → rclone argv and environment. https://rclone.org/docs/
-import { classEnd, isPlainPattern, parseClass } from '../../verify/glob.js';
+import { atAnyDepth, classEnd, isPlainPattern, parseClass } from '../../verify/glob.js';
 import { join, posix } from 'node:path';
 import type { Endpoint, ResolvedPair, VerifyMode } from '../../types.js';
 import { stateDir } from '../../state/paths.js';
@@ -62,7 +62,7 @@ export function filters(pair: ResolvedPair): string[] {
  */
 export function asRcloneRules(pattern: string): string[] {
   // Unanchored, with something after it (`**/` alone is every folder, as it is to rclone).
-  const f0 = !pattern.startsWith('/') && /^\*\*\/[^/]/.test(pattern) ? pattern.slice(3) : pattern;
+  const f0 = atAnyDepth(pattern);
   return [f0].flatMap((f) => {
     const p = asRclonePattern(f);
     if (p === undefined) return [];
