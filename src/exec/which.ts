@@ -2,11 +2,12 @@ import { accessSync, constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
+/** Where `program` may be: itself when it is a path, else each PATH folder's entry of that name. */
+const candidates = (program: string, path: string): string[] => (program.includes('/') ? [program] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, program)));
+
 /** The absolute path of `program` on PATH, or undefined. */
 export async function which(program: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, program);
+  for (const candidate of candidates(program, path)) {
     try {
       await access(candidate, constants.X_OK);
       return candidate;
@@ -19,8 +20,7 @@ export async function which(program: string, path = process.env.PATH ?? ''): Pro
 
 /** Whether `program` (a path, or a name looked up on `path`) can be executed: a few stat calls, no process. */
 export function runnableSync(program: string, path = process.env.PATH ?? ''): boolean {
-  const candidates = program.includes('/') ? [program] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, program));
-  return candidates.some((c) => {
+  return candidates(program, path).some((c) => {
     try {
       accessSync(c, constants.X_OK);
       return true;
