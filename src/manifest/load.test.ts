@@ -242,6 +242,19 @@ data:
     expect(problems('version: 1\ndefaults:\n  timeout: 0s\ndata:\n  - { name: a, local: a, remote: "file:///r", timeout: 500ms }\n').join('\n')).toMatch(/timeout: must be at least 1s[^]*timeout: must be at least 1s/);
   });
 
+  it('judges the rest of a pair and of defaults when one key is wrong, every problem at once (a bad max_delete hid a bad timeout until fixed)', () => {
+    const text = 'version: 1\ndefaults:\n  retries: many\n  timeout: 0s\ndata:\n  - { name: a, local: a, remote: "file:///r", max_delete: lots, bogus: 1, timeout: 500ms }\n';
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/:3:\d+ defaults\.retries: /),
+      expect.stringMatching(/:4:\d+ defaults\.timeout: must be at least 1s/),
+      expect.stringMatching(/:6:\d+ data\.a: max_delete: must be a count/),
+      expect.stringMatching(/:6:\d+ data\.a: unknown key 'bogus'/),
+      expect.stringMatching(/:6:\d+ data\.a: timeout: must be at least 1s/),
+    ]);
+    // A wrong key that decides the tool or the remote leaves the pair's rules unjudged: they would judge another pair.
+    expect(problems('version: 1\ndata:\n  - { name: a, local: a, remote: "file:///r", tool: rsink, timeout: 500ms }\n')).toEqual([expect.stringMatching(/tool: /)]);
+  });
+
   it('refuses a pair name too long for its lock and receipt file names, located (review 41: validate passed, the run failed ENAMETOOLONG)', () => {
     const long = 'n'.repeat(101);
     expect(problems(`version: 1\ndata:\n  - { name: ${long}, local: a, remote: "file:///r" }\n`).join('\n')).toMatch(/must be at most 100 characters/);

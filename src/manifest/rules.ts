@@ -165,7 +165,7 @@ export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
 /** The parts of a manifest that pass the schema on their own, so rules can run even when other parts do not. */
 export function ruleInput(value: unknown): RuleInput {
   const v = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
-  const defaults = schemas().manifestShape.defaults.safeParse(v.defaults);
+  const defaults = withoutBadKeys(schemas().manifestShape.defaults, v.defaults, new Set());
   const remotes: Record<string, RawRemote> = {};
   for (const [name, raw] of Object.entries((v.remotes && typeof v.remotes === 'object' ? v.remotes : {}) as Record<string, unknown>)) {
     const r = schemas().remoteSchema.safeParse(raw);
@@ -178,9 +178,35 @@ export function ruleInput(value: unknown): RuleInput {
     for (const [index, raw] of list.entries()) {
       const name = (raw as { name?: unknown } | null)?.name;
       if (typeof name === 'string') names.push({ category, index, name });
-      const p = schemas().pairSchema.safeParse(raw);
-      if (p.success) pairs.push({ category, index, pair: p.data });
+      const p = withoutBadKeys(schemas().pairSchema, raw, SHAPING_KEYS);
+      if (p) pairs.push({ category, index, pair: p });
     }
   }
-  return { defaults: (defaults.success ? defaults.data : undefined) ?? {}, remotes, pairs, names };
+  return { defaults: defaults ?? {}, remotes, pairs, names };
+}
+
+/** Keys that decide which tool, remote and direction a pair has: without them the rules would judge another pair. */
+const SHAPING_KEYS = new Set(['name', 'local', 'remote', 'tool', 'mode']);
+
+type Parser<T> = { safeParse: (v: unknown) => { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; code: string; keys?: readonly string[] }[] } } };
+
+/**
+ * What parses once the keys the schema refused are left out, so the rules also judge the rest of a
+ * part with one bad key (a bad `max_delete` had hidden a bad `timeout` until it was fixed). Undefined
+ * when a key that shapes the rest is among them, or when it still does not parse.
+ */
+function withoutBadKeys<T>(schema: Parser<T>, raw: unknown, shaping: ReadonlySet<string>): T | undefined {
+  const first = schema.safeParse(raw);
+  if (first.success) return first.data;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const bad = new Set<string>();
+  for (const issue of first.error.issues) {
+    if (issue.code === 'unrecognized_keys') for (const k of issue.keys ?? []) bad.add(k);
+    else if (typeof issue.path[0] === 'string') bad.add(issue.path[0]);
+    else return undefined;
+  }
+  if ([...bad].some((k) => shaping.has(k))) return undefined;
+  const rest = Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k)));
+  const again = schema.safeParse(rest);
+  return again.success ? again.data : undefined;
 }
