@@ -255,6 +255,15 @@ data:
     expect(problems('version: 1\ndata:\n  - { name: a, local: a, remote: "file:///r", tool: rsink, timeout: 500ms }\n')).toEqual([expect.stringMatching(/tool: /)]);
   });
 
+  it("refuses rsync's filter-rule prefixes in exclude, located, with the pattern to write (rsync read '- x' as x and '+ x' as an include; the plan read them as names)", () => {
+    const got = problems('version: 1\ndefaults:\n  exclude: ["!"]\ndata:\n  - name: a\n    local: a\n    remote: "file:///r"\n    exclude: ["*.tmp", "- cache/", "+ keep.log", "[-] odd"]\n');
+    expect(got).toEqual([
+      expect.stringMatching(/:3:\d+ defaults\.exclude\[0\]: '!' means "clear the exclude list" to rsync/),
+      expect.stringMatching(/:8:\d+ data\.a: exclude\[1\]: '- cache\/' is an rsync filter rule, not a pattern \(rsync reads it as "exclude cache\/"\): write 'cache\/'/),
+      expect.stringMatching(/:8:\d+ data\.a: exclude\[2\]: '\+ keep\.log' is an rsync filter rule[^]*"include keep\.log"[^]*leave it out/),
+    ]);
+  });
+
   it('refuses a pair name too long for its lock and receipt file names, located (review 41: validate passed, the run failed ENAMETOOLONG)', () => {
     const long = 'n'.repeat(101);
     expect(problems(`version: 1\ndata:\n  - { name: ${long}, local: a, remote: "file:///r" }\n`).join('\n')).toMatch(/must be at most 100 characters/);

@@ -74,6 +74,7 @@ function pairRules(parsed: ParsedYaml, m: RuleInput, category: Category, index: 
   out.push(...registryRules(pair, tool, mode).map(([key, message]) => issueAt(parsed, [category, index, key], message)));
   const md = pair.max_delete;
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) at('max_delete', 'a percentage cannot exceed 100%');
+  for (const [i, message] of excludeProblems(pair.exclude)) out.push(issueAt(parsed, [category, index, 'exclude', i], message));
   const stall = stallProblem(pair.stall_timeout);
   if (stall) at('stall_timeout', stall);
   const timeout = timeoutProblem(pair.timeout);
@@ -130,6 +131,23 @@ function describeNoHashes(endpoint: Exclude<ReturnType<typeof resolveRemote>, st
   return `rclone remote '${endpoint.type === 'rclone' ? endpoint.remote : ''}' (type ${endpoint.type === 'rclone' ? endpoint.config?.type : endpoint.type}) keeps none; use size,modtime`;
 }
 
+/**
+ * rsync reads a leading `- ` or `+ ` of an --exclude as its filter rule's prefix (`+ x` even becomes an
+ * include) and a lone `!` as "clear the list", while labsync's plan and rclone read them as names: the
+ * plan sent files rsync then left out, and the verify called it drift.
+ */
+export function excludeProblems(patterns: readonly string[] | undefined): [number, string][] {
+  const out: [number, string][] = [];
+  for (const [i, p] of (patterns ?? []).entries()) {
+    if (p === '!') out.push([i, "'!' means \"clear the exclude list\" to rsync: leave it out (exclude: [] excludes nothing)"]);
+    else if (/^[-+] /.test(p)) {
+      const fix = p[0] === '-' ? `write '${p.slice(2)}'` : 'exclude has no include rules: leave it out and narrow the pattern it was to undo';
+      out.push([i, `'${p}' is an rsync filter rule, not a pattern (rsync reads it as "${p[0] === '+' ? 'include' : 'exclude'} ${p.slice(2)}"): ${fix}; a name that starts with '${p.slice(0, 2)}' is written '[${p[0]}]${p.slice(1)}'`]);
+    }
+  }
+  return out;
+}
+
 /** Tools report progress once a second: a shorter stall_timeout would stop healthy transfers. */
 function stallProblem(value: string | undefined): string | undefined {
   const ms = value === undefined ? undefined : parseDuration(value);
@@ -155,6 +173,7 @@ export function checkRules(parsed: ParsedYaml, m: RuleInput): ManifestIssue[] {
   if (typeof md === 'string' && md.endsWith('%') && Number(md.slice(0, -1)) > 100) {
     out.push(issueAt(parsed, ['defaults', 'max_delete'], 'a percentage cannot exceed 100%'));
   }
+  for (const [i, message] of excludeProblems(m.defaults.exclude)) out.push(issueAt(parsed, ['defaults', 'exclude', i], message));
   const stall = stallProblem(m.defaults.stall_timeout);
   if (stall) out.push(issueAt(parsed, ['defaults', 'stall_timeout'], stall));
   const timeout = timeoutProblem(m.defaults.timeout);
