@@ -130,6 +130,15 @@ describe('where nobody is watching', () => {
     expect(r.stdout).toMatch(/raw: still running \(pushing\) \d+%/);
   });
 
+  it('with --json too: the heartbeat goes to stderr and stdout stays one JSON document (CI stops a job silent for minutes)', async () => {
+    const lab = pairLab('    bwlimit: 200K\n');
+    lab.write(lab.path('raw/big.bin'), randomBytes(1024 * 1024));
+    const r = await lab.cli(['data', 'push', '--json'], { env: { LABSYNC_HEARTBEAT_SECONDS: '1' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/^\S+Z raw: still running \(pushing\) \d+%/m);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, pairs: [{ name: 'raw', status: 'ok' }] });
+  });
+
   it('writes a receipt for every run: files, bytes, the tree\'s sums digest, git commit, tool version', async () => {
     const lab = pairLab();
     await execa('git', ['init', '-q', lab.path()], { env: lab.env });

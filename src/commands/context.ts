@@ -13,6 +13,7 @@ import { fanOut, processOutput, toEmit, type Output } from '../ui/handlers.js';
 import { githubReporter } from '../ui/github.js';
 import { jsonReporter } from '../ui/json.js';
 import { plainReporter, quietReporter } from '../ui/plain.js';
+import { heartbeatMs } from '../ui/heartbeat.js';
 import { noteManifest } from '../exec/early.js';
 import { keepConnections } from '../engine/ssh-keep.js';
 
@@ -89,12 +90,12 @@ export function interactive(): boolean {
 export async function reporters(opts: GlobalOptions, root: string, redact: Redactor, output: Output = processOutput): Promise<{ emit: Emit; close: () => void }> {
   // The terminal reporter (ora, chalk) is loaded only for a terminal.
   const ui = opts.json
-    ? jsonReporter(output, redact)
+    ? jsonReporter(output, redact, heartbeatMs())
     : opts.quiet
       ? quietReporter(output)
       : interactive()
         ? (await import('../ui/tty.js')).ttyReporter(output, await chalkFor(opts), Boolean(opts.verbose))
-        : plainReporter(output, Number(process.env.LABSYNC_HEARTBEAT_SECONDS ?? 60) * 1000, Boolean(opts.verbose));
+        : plainReporter(output, heartbeatMs(), Boolean(opts.verbose));
   const log = openLog(opts, root, redact);
   const ci = githubReporter(output, process.env);
   const emit = fanOut(toEmit(ui), log.emit, ...(ci ? [toEmit(ci)] : []));

@@ -1,36 +1,23 @@
 // Not a TTY (cron, CI logs): plain lines, no colour, no spinners, a heartbeat during long transfers.
-import type { Progress } from '../adapters/types.js';
-import { BAD, describeFiles, describeProgress, describeResult, PLAIN_STYLE, summaryTable } from './describe.js';
+import { BAD, describeFiles, describeResult, PLAIN_STYLE, summaryTable } from './describe.js';
 import type { Handlers, Output } from './handlers.js';
+import { heartbeat, stamp } from './heartbeat.js';
 
 export function plainReporter(output: Output, heartbeatMs = 60_000, verbose = false): Handlers {
-  const running = new Map<string, { progress?: Progress; step?: string }>();
-  let timer: NodeJS.Timeout | undefined;
-  const stamp = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const line = (text: string): void => output.out(`${stamp()} ${text}`);
+  const beat = heartbeat(line, heartbeatMs);
   return {
-    run_start: () => {
-      timer = setInterval(() => {
-        for (const [name, s] of running) line(`${name}: still running${s.step ? ` (${s.step})` : ''}${s.progress ? ` ${describeProgress(s.progress)}` : ''}`);
-      }, heartbeatMs);
-      timer.unref();
-    },
+    run_start: () => beat.start(),
     pair_start: (e) => {
-      running.set(e.pair.name, {});
+      beat.started(e.pair.name);
       line(`${e.pair.name}: ${e.pair.action} started (${e.pair.tool})`);
     },
-    pair_step: (e) => {
-      const s = running.get(e.pair);
-      if (s) s.step = e.step;
-    },
-    pair_progress: (e) => {
-      const s = running.get(e.pair);
-      if (s) s.progress = e.progress;
-    },
+    pair_step: (e) => beat.step(e.pair, e.step),
+    pair_progress: (e) => beat.progress(e.pair, e.progress),
     pair_retry: (e) => line(`${e.pair}: attempt ${e.attempt} failed (${e.reason}); retrying in ${(e.delayMs / 1000).toFixed(1)}s`),
     warning: (e) => output.err(`${stamp()} warning: ${e.pair ? `${e.pair}: ` : ''}${e.message}`),
     pair_end: (e) => {
-      running.delete(e.result.name);
+      beat.ended(e.result.name);
       // A Slurm array's logs are one file per task: each line says which shard it was.
       const text = `${e.result.name}${e.result.shard ? ` (shard ${e.result.shard.index}/${e.result.shard.count})` : ''}: ${e.result.status}${describeResult(e.result) ? ` — ${describeResult(e.result)}` : ''}`;
       // The file lines follow their pair's line on the same stream, as one write: never split by another pair's.
@@ -39,7 +26,7 @@ export function plainReporter(output: Output, heartbeatMs = 60_000, verbose = fa
       print([`${stamp()} ${text}`, ...files].join('\n'));
     },
     run_end: (e) => {
-      if (timer) clearInterval(timer);
+      beat.stop();
       output.out(summaryTable(e.result, PLAIN_STYLE));
     },
   };
