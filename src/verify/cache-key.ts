@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import type { Row } from './cache-file.js';
 
-const RACY_WINDOW_MS = 1000;
+// A second for file systems stamping whole seconds, plus a margin: the kernel stamps with its coarse
+// clock, up to a tick (10 ms at HZ=100) behind Date.now() (review 48).
+export const RACY_WINDOW_MS = 1050;
 
 /** Changed too close to `scanStartMs` to be remembered (a later change within the same tick would look unchanged). */
 export const isRacy = (mtimeMs: number, ctimeMs: number, scanStartMs: number): boolean => mtimeMs >= scanStartMs - RACY_WINDOW_MS || ctimeMs >= scanStartMs - RACY_WINDOW_MS;
