@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
+import { treeMounts } from '../src/verify/mount-types.js';
 
 interface RunDoc {
   command: string; ok: boolean; startedAt: string; durationMs: number;
@@ -215,6 +216,29 @@ models:
     const r = json<RunDoc>(await lab.cli(['sync', '--tag', 'hourly', '--concurrency', '2', '--json']));
     expect(r.pairs.map((p) => [p.name, p.status])).toEqual([['a', 'ok'], ['c', 'ok']]);
     expect(existsSync(lab.outside('nas/b'))).toBe(false);
+  });
+
+  it('on a file system that keeps no change times (FUSE, FAT; here the test folder\'s own type, named in LABSYNC_TEST_UNKEPT_FS): no hash is remembered, every check reads both trees whole and says why (review 48)', async () => {
+    const lab = mirrorLab();
+    expect((await lab.cli(['data', 'push'])).exitCode).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100)); // past the racy window: hashes taken now would be remembered
+    type Checked = RunDoc & { pairs: { verify: { bytesHashed: { local: number; remote: number } } }[] };
+    const bytes = async (env: Record<string, string>): Promise<[{ local: number; remote: number } | undefined, string]> => {
+      const r = await lab.cli(['check', '--json'], { env });
+      expect(r.exitCode).toBe(0);
+      return [json<Checked>(r).pairs[0]?.verify.bytesHashed, r.stderr];
+    };
+    const type = (treeMounts(lab.path()) ?? '').split('\t')[0] as string;
+    const unkept = { LABSYNC_TEST_UNKEPT_FS: type };
+    await bytes({});
+    // Kept change times: the check after a check reads nothing.
+    expect((await bytes({}))[0]).toEqual({ local: 0, remote: 0 });
+    // Unkept: every byte of both trees, each time, the stat keys being no proof.
+    for (let i = 0; i < 2; i++) {
+      const [read, stderr] = await bytes(unkept);
+      expect(read).toEqual({ local: 60, remote: 60 });
+      expect(stderr).toContain(`is on ${type}, where a rewrite that keeps a file's size and mtime`);
+    }
   });
 
   it('a same-size, same-mtime corruption that rsync\'s quick check misses: check reports it, a push plans it as a replace up front', async () => {

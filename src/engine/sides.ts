@@ -20,6 +20,7 @@ import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
 import { HashedFiles } from './hashed-files.js';
 import { heldToken, holdListing } from './ssh-held.js';
+import { unkeptChangeTimes } from '../verify/mount-types.js';
 
 export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino: number];
 
@@ -136,7 +137,7 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
   let cache: HashCache | undefined;
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), ...clockFrom(found, nowMs, monoMs), cacheRoot: path, racy: new Set(), ...(found.rawDigest ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
+    where: 'local', path, missing: !existsSync(path), ...clockFrom(found, nowMs, monoMs), cacheRoot: path, racy: new Set(), ...(found.rawDigest && !unkeptChangeTimes(found.mounts) ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= cacheFor(pair, path, found.listing(), earlier, ctx)); },

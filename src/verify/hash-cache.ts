@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRows, writeRows, writeCacheFile, type ReadStats, type Row, type Warn } from './cache-file.js';
 import { isRacy, rowHasKey, treeKey } from './cache-key.js';
+import { treeMounts, unkeptChangeTimes } from './mount-types.js';
 import { takeOldRows } from './cache-old.js';
 import { ListedRows, type Listed } from './cache-slots.js';
 import { byteOrder, sortBytewise } from './walk.js';
@@ -45,6 +46,10 @@ export class HashCache {
   /** The cache for the tree at `root`, kept under `cacheDir` (none: an in-memory cache only). */
   static open(cacheDir: string | undefined, root: string, o: OpenOptions = {}): HashCache {
     if (!cacheDir) return new HashCache(undefined, o.listing);
+    const unkept = unkeptOnce(root, o.warn);
+    // Where change times prove nothing, a remembered hash is never trusted: the run hashes what it
+    // needs, in memory only (and a cache left by an earlier labsync is not read).
+    if (unkept) return new HashCache(undefined, o.listing);
     const file = HashCache.fileFor(cacheDir, root);
     const cache = new HashCache(file, o.listing);
     const merge = cache.merger();
@@ -238,3 +243,14 @@ export class HashCache {
 }
 
 const oldFile = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.json`);
+
+const unkeptRoots = new Map<string, string | undefined>();
+
+/** The file system type under `root` that keeps no change times, asked once per tree and process, and said once. */
+function unkeptOnce(root: string, warn: Warn | undefined): string | undefined {
+  if (unkeptRoots.has(root)) return unkeptRoots.get(root);
+  const type = unkeptChangeTimes(treeMounts(root));
+  unkeptRoots.set(root, type);
+  if (type) warn?.(`${root} is on ${type}, where a rewrite that keeps a file's size and mtime (cp -p, rsync -a, a restore) leaves its stat key as it was: no hash is remembered for it, so each checksum verify reads it whole (verify: size compares sizes and times only, as rsync does)`);
+  return type;
+}

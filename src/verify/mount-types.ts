@@ -59,3 +59,16 @@ export function treeMounts(root: string): string | undefined {
 
 /** Whether mounts as treeMounts gives them are all LOCAL. */
 export const allLocal = (mounts: string): boolean => mounts.split('\n').every((line) => LOCAL.has(line.slice(0, line.indexOf('\t'))));
+
+/**
+ * File systems whose change time does not move on every rewrite: FUSE ones stamp their own (sshfs
+ * gives ctime = mtime, rclone mount and s3fs fake it) and FAT/exFAT keep none. There a rewrite that
+ * restores the size and mtime (`cp -p`, `rsync -a`, `touch -r` from a backup) keeps a file's whole stat
+ * key (review 48). LABSYNC_TEST_UNKEPT_FS names more types, for tests on a machine without such a mount.
+ */
+const keepsNoChangeTimes = (type: string): boolean =>
+  type.startsWith('fuse') || type === 'vfat' || type === 'msdos' || type === 'exfat' || (process.env.LABSYNC_TEST_UNKEPT_FS ?? '').split(',').includes(type);
+
+/** The first type among mounts as treeMounts gives them whose change times prove nothing; undefined: all do (or not known). */
+export const unkeptChangeTimes = (mounts: string | undefined): string | undefined =>
+  mounts?.split('\n').map((line) => line.slice(0, line.indexOf('\t'))).find(keepsNoChangeTimes);

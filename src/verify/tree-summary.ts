@@ -11,6 +11,7 @@ import { treeKey } from './cache-key.js';
 import type { TreeStats } from './stat-tree.js';
 import { sumsDigestOf } from './sums-file.js';
 import type { RacyRow } from './cache-update.js';
+import { unkeptChangeTimes } from './mount-types.js';
 
 const VERSION = 1;
 
@@ -116,6 +117,8 @@ export async function writeSummary(cacheDir: string, root: string, s: TreeSummar
  * answers without being parsed; one recognised by its parsed keys is remembered for next time.
  */
 export async function recognise(stats: TreeStats, cacheDir: string, warn?: Warn): Promise<TreeSummary | undefined> {
+  // Where change times prove nothing, the same keys do not mean the same content (mount-types.ts).
+  if (unkeptChangeTimes(stats.mounts)) return undefined;
   const s = readSummary(cacheDir, stats.root);
   // Racy files are compared again before the tree counts as unchanged (engine/incremental.ts).
   if (!s || s.racy) return undefined;
