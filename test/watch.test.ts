@@ -1,7 +1,7 @@
 // watch on both of its watchers (Linux's per-folder inotify, and @parcel/watcher as on macOS and Windows):
 // excludes judged by labsync, bursts debounced into one run, each run told which paths changed, and a
 // folder it cannot watch reported.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Lab } from './harness/lab.js';
 import { until } from './harness/wait.js';
@@ -83,6 +83,35 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     // Still running when Ctrl-C came: with no folder left to watch it once left on its own, and a
     // Ctrl-C landing in that exit killed it by the signal (the flaky case).
     expect(warnings).toContainEqual(expect.stringMatching(/^stopping: /));
+  });
+
+  it('is not started again by its own output written into the pair (`labsync watch >> raw/watch.out 2>&1`: ten runs in ten seconds, review 49)', async () => {
+    const lab = watchLab();
+    const out = lab.path('raw/watch.out');
+    const run = lab.spawn(['watch', '--debounce', '0.3', '--log-file', lab.outside('watch.log')], { env, output: out });
+    await until('watch to be ready', () => existsSync(out) && readFileSync(out, 'utf8').includes('watching raw'), 30_000);
+    lab.write(lab.path('raw/new.csv'), 'new\n');
+    await until('the push of new.csv', () => finishedRuns(lab) === 1, 30_000);
+    // Well past the debounce: a run started by the run's own output lines would have begun by now.
+    await new Promise((r) => setTimeout(r, 2000));
+    run.kill('SIGINT');
+    expect((await run).exitCode).toBe(0);
+    expect(finishedRuns(lab)).toBe(1);
+    expect(changedSteps(lab)).toEqual(['1 changed path: new.csv']);
+    expect(readFileSync(out, 'utf8')).toContain("watch.out is this watch's own output: its changes start no run (a run still pushes it)");
+    expect(lab.tree(lab.outside('nas/raw'))).toMatchObject({ 'new.csv': 'new\n' });
+  });
+
+  it('watches a pair folder that is a symlink (the link had been watched, and nothing seen, silently: review 49)', async () => {
+    const lab = watchLab();
+    renameSync(lab.path('raw'), lab.path('real-raw'));
+    symlinkSync('real-raw', lab.path('raw'));
+    const { run } = await startWatch(lab, '0.3', { env });
+    lab.write(lab.path('raw/new.csv'), 'new\n');
+    await until('the push of new.csv', () => finishedRuns(lab) === 1, 30_000);
+    await stop(lab, run);
+    expect(changedSteps(lab)).toEqual(['1 changed path: new.csv']);
+    expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n', 'new.csv': 'new\n' });
   });
 
   it('says which folder it cannot watch, and exits 1 when it can watch none', async () => {

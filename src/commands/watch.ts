@@ -5,7 +5,7 @@
 // chokidar kept per-file state in node (3.6 s and 411 MB to be ready on 50k files). On Linux each folder
 // gets an inotify watch and no file is remembered (dir-watcher.ts); elsewhere @parcel/watcher (FSEvents,
 // ReadDirectoryChangesW) does the same natively. LABSYNC_WATCHER=parcel picks it on Linux too.
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { withFreshKey } from '../engine/ssh-keep.js';
@@ -154,11 +154,22 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   };
 
   const subscriptions: { unsubscribe(): Promise<void> }[] = [];
+  const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
     state.set(pair.name, { running: false, again: false, changed: new Set(), fails: 0 });
+    // The folder as the kernel names it: a watch on a symlinked folder's link saw nothing, silently (review 49).
+    const local = realFolder(pair.local);
     // ownExcludes: the manifest's .labsync/ where it lies below the pair's top (`local: ..`): its logs,
-    // state and receipts, written by every run, started the next one without end.
-    const excludes = [...pair.exclude, ...ownExcludes(pair), ...ALWAYS_IGNORED];
+    // state and receipts, written by every run, started the next one without end. So did this watch's
+    // own output in the folder (`labsync watch >> watch.out`, nohup.out, --log-file): left out of what
+    // starts a run, still pushed by one (review 49).
+    const base = [...pair.exclude, ...ownExcludes(pair), ...ALWAYS_IGNORED];
+    const mine = outputs.flatMap((file) => {
+      const rel = pairPath(local, compileExcludes(base), file, false);
+      return rel === undefined ? [] : [rel];
+    });
+    for (const rel of mine) emit({ kind: 'warning', pair: pair.name, message: `${rel} is this watch's own output: its changes start no run (a run still pushes it)` });
+    const excludes = [...base, ...mine.map((rel) => `/${rel.replace(/[*?[\\]/g, '\\$&')}`)];
     const matcher = compileExcludes(excludes);
     const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
       if (error) emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${error.message}` });
@@ -167,15 +178,15 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       // The native watcher goes deaf once its folder is gone, even if it comes back: say so, once. Not only
       // on the folder's own delete event, which a loaded CI run once did not see within 30 s after the
       // folder's files' (@parcel/watcher, the tree removed whole): any deletion looks whether it is still there.
-      const root = resolve(pair.local);
-      const gone = events.some((e) => e.type === 'delete' && resolve(e.path) === root) || (events.some((e) => e.type === 'delete') && !existsSync(pair.local));
+      const root = local;
+      const gone = events.some((e) => e.type === 'delete' && resolve(e.path) === root) || (events.some((e) => e.type === 'delete') && !existsSync(local));
       if (gone && s && !s.goneSaid) {
         s.goneSaid = true;
         emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: its changes are no longer seen; start watch again once it is back` });
       }
       for (const event of events) {
         if (event.type === 'delete' && resolve(event.path) === root) continue;
-        const rel = pairPath(pair.local, matcher, event.path, event.type === 'delete' ? undefined : isDirectory(event.path));
+        const rel = pairPath(local, matcher, event.path, event.type === 'delete' ? undefined : isDirectory(event.path));
         if (rel === undefined) continue;
         s?.changed.add(rel);
         relevant = true;
@@ -184,8 +195,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     };
     try {
       subscriptions.push(parcel
-        ? await parcel.subscribe(pair.local, onEvents, { ignore: nativeIgnores(pair.local, excludes) })
-        : subscribeDirs(pair.local, onEvents, (dir) => pairPath(pair.local, matcher, dir, true) === undefined));
+        ? await parcel.subscribe(local, onEvents, { ignore: nativeIgnores(local, excludes) })
+        : subscribeDirs(local, onEvents, (dir) => pairPath(local, matcher, dir, true) === undefined));
     } catch (error) {
       state.delete(pair.name);
       emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
@@ -236,4 +247,28 @@ function isDirectory(path: string): boolean | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The folder with its symlinks resolved (as it is when it does not exist yet: subscribing then says so). */
+function realFolder(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** The files this watch writes itself: its stdout and stderr where they are files (a redirect, nohup.out), and its --log-file. */
+function ownOutputs(logFile: string | undefined): string[] {
+  const out: string[] = [];
+  for (const fd of [1, 2]) {
+    try {
+      const file = realpathSync(`/proc/self/fd/${fd}`);
+      if (statSync(file).isFile()) out.push(file);
+    } catch {
+      // Not Linux, or a pipe or terminal: nothing written into a folder.
+    }
+  }
+  if (logFile) out.push(realFolder(logFile));
+  return [...new Set(out)];
 }

@@ -72,8 +72,11 @@ export class Lab {
   }
 
   /** Starts the CLI and hands back the running process, for signals and races. */
-  spawn(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-    return execa(process.execPath, [BIN, ...args], { cwd: options.cwd ?? this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore' });
+  /** `output`: a file both streams are appended to by the shell (`>> file 2>&1`: the process's own fds are that file), instead of pipes. */
+  spawn(args: readonly string[], options: { env?: Record<string, string>; cwd?: string; output?: string } = {}) {
+    const o = { cwd: options.cwd ?? this.path(), env: { ...this.env, ...options.env }, extendEnv: false, reject: false, stdin: 'ignore' } as const;
+    if (options.output) return execa('sh', ['-c', 'out=$1; shift; exec "$@" >> "$out" 2>&1', 'sh', options.output, process.execPath, BIN, ...args], o);
+    return execa(process.execPath, [BIN, ...args], o);
   }
 }
 
