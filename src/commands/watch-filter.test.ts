@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileExcludes } from '../verify/glob.js';
-import { describeChanged, nativeIgnores, pairPath } from './watch-filter.js';
+import { describeChanged, gitRefFolder, gitRefPath, nativeIgnores, pairPath, watchedTree } from './watch-filter.js';
 
 const LOCAL = '/lab/raw data';
 const PATTERNS = ['*.tmp', 'cache/', '/top.log', 'data/*.csv', '/.git/'];
@@ -38,5 +38,29 @@ describe('describeChanged', () => {
   it('names the first few paths and counts the rest', () => {
     expect(describeChanged(['a'])).toBe('1 changed path: a');
     expect(describeChanged(['a', 'b', 'c'], 2)).toBe('3 changed paths: a, b and 1 more');
+  });
+});
+
+describe('a git pair\'s watch: branch refs only (review 49)', () => {
+  it('names a moved branch ref, packed refs or HEAD; not a ref being written, objects, the index or the tree', () => {
+    expect(gitRefPath('/r/.git', '/r/.git/refs/heads/main')).toBe('.git/refs/heads/main');
+    expect(gitRefPath('/r/.git', '/r/.git/refs/heads/team/x')).toBe('.git/refs/heads/team/x');
+    expect(gitRefPath('/r/.git', '/r/.git/packed-refs')).toBe('.git/packed-refs');
+    expect(gitRefPath('/r/.git', '/r/.git/HEAD')).toBe('.git/HEAD');
+    for (const p of ['/r/.git/refs/heads/main.lock', '/r/.git/index', '/r/.git/objects/ab/cdef', '/r/.git/refs/tags/v1', '/r/train.py']) expect(gitRefPath('/r/.git', p), p).toBeUndefined();
+  });
+
+  it('watches the folders that hold branch refs and nothing else', () => {
+    for (const d of ['/r/.git', '/r/.git/refs', '/r/.git/refs/heads', '/r/.git/refs/heads/team']) expect(gitRefFolder('/r/.git', d), d).toBe(true);
+    for (const d of ['/r/.git/objects', '/r/.git/refs/tags', '/r/.git/logs/refs/heads']) expect(gitRefFolder('/r/.git', d), d).toBe(false);
+  });
+});
+
+describe('watchedTree', () => {
+  it('leaves the watch\'s own output files in the folder out of what starts a run, with a note; glob characters in their names taken literally', () => {
+    const t = watchedTree({ local: '/lab/raw', root: '/lab', tool: 'rsync', exclude: [] }, '/lab/raw', ['/lab/raw/out[1].log', '/elsewhere/x.log']);
+    expect(t.judge('/lab/raw/out[1].log', false)).toBeUndefined();
+    expect(t.judge('/lab/raw/out1.log', false)).toBe('out1.log');
+    expect(t.notes).toEqual(["out[1].log is this watch's own output: its changes start no run (a run still pushes it)"]);
   });
 });

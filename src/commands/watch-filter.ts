@@ -1,7 +1,70 @@
 // Pure: which watcher events matter to a pair. The native watcher is told the cheap excludes so it can
 // skip whole excluded folders, but labsync's own matcher judges every path it reports.
 import { join, relative, sep } from 'node:path';
-import type { Matcher } from '../verify/glob.js';
+import { ownExcludes } from '../adapters/own-excludes.js';
+import type { ResolvedPair } from '../types.js';
+import { compileExcludes, type Matcher } from '../verify/glob.js';
+
+/** Never a reason to run: labsync's own folders, rsync's partials, a repo's and dvc's internals. */
+export const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '.rsync-partial/', '/.git/', '/.dvc/cache/'];
+
+/** What a pair's watch looks at, and which of what it sees starts a run. */
+export interface WatchedTree {
+  /** The folder subscribed to. */
+  readonly top: string;
+  /** The path a run names for an event (relative to the pair's folder), or undefined: no reason to run. */
+  judge(path: string, isDir: boolean | undefined): string | undefined;
+  /** A folder that needs no watch of its own (nor its subfolders). */
+  skipDir(dir: string): boolean;
+  /** @parcel/watcher's cheap ignores. */
+  readonly ignore: readonly string[];
+  /** Said once at the start. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * `local`: the pair's folder with its symlinks resolved; `outputs`: the files this watch writes itself.
+ * A git pair pushes commits: a save only dirties its tree (the push is refused), and a commit touches
+ * only .git, so its watch looks at the branch refs alone: a moved ref is a commit to push (review 49:
+ * watch never pushed a code pair).
+ */
+export function watchedTree(pair: Pick<ResolvedPair, 'local' | 'root' | 'tool' | 'exclude'>, local: string, outputs: readonly string[]): WatchedTree {
+  if (pair.tool === 'git') {
+    const top = join(local, '.git');
+    return { top, judge: (path) => gitRefPath(top, path), skipDir: (dir) => !gitRefFolder(top, dir), ignore: ['objects', 'logs', 'hooks', 'info', 'lfs', 'modules'].map((d) => join(top, d)), notes: [] };
+  }
+  // ownExcludes: the manifest's .labsync/ where it lies below the pair's top (`local: ..`): its logs,
+  // state and receipts, written by every run, started the next one without end. So did this watch's
+  // own output in the folder (`labsync watch >> watch.out`, nohup.out, --log-file): left out of what
+  // starts a run, still pushed by one (review 49).
+  const base = [...pair.exclude, ...ownExcludes(pair), ...ALWAYS_IGNORED];
+  const baseMatcher = compileExcludes(base);
+  const mine = outputs.flatMap((file) => {
+    const rel = pairPath(local, baseMatcher, file, false);
+    return rel === undefined ? [] : [rel];
+  });
+  const excludes = [...base, ...mine.map((rel) => `/${rel.replace(/[*?[\\]/g, '\\$&')}`)];
+  const matcher = compileExcludes(excludes);
+  return {
+    top: local,
+    judge: (path, isDir) => pairPath(local, matcher, path, isDir),
+    skipDir: (dir) => pairPath(local, matcher, dir, true) === undefined,
+    ignore: nativeIgnores(local, excludes),
+    notes: mine.map((rel) => `${rel} is this watch's own output: its changes start no run (a run still pushes it)`),
+  };
+}
+
+/** In a repo's .git: a branch's ref (loose or packed) or HEAD, as `.git/…`; else undefined. A ref's `.lock` is git's write in progress. */
+export function gitRefPath(gitDir: string, path: string): string | undefined {
+  const rel = relative(gitDir, path).split(sep).join('/');
+  return rel === 'HEAD' || rel === 'packed-refs' || (rel.startsWith('refs/heads/') && !rel.endsWith('.lock')) ? `.git/${rel}` : undefined;
+}
+
+/** Whether a folder of a repo's .git can hold a branch's ref (the only ones a git pair's watch needs). */
+export function gitRefFolder(gitDir: string, dir: string): boolean {
+  const rel = relative(gitDir, dir).split(sep).join('/');
+  return rel === '' || rel === 'refs' || rel === 'refs/heads' || rel.startsWith('refs/heads/');
+}
 
 export type WatchEventType = 'create' | 'update' | 'delete';
 

@@ -10,18 +10,14 @@ import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { withFreshKey } from '../engine/ssh-keep.js';
 import { nested, runPairs } from '../engine/run.js';
-import { ownExcludes } from '../adapters/own-excludes.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
-import { compileExcludes } from '../verify/glob.js';
 import { subscribeDirs } from './dir-watcher.js';
-import { describeChanged, nativeIgnores, pairPath, type WatchEventType } from './watch-filter.js';
+import { describeChanged, watchedTree, type WatchEventType } from './watch-filter.js';
 import { openManifestToConnect, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
-
-const ALWAYS_IGNORED = ['/.labsync/', '/.labsync-backup/', '.rsync-partial/', '/.git/', '/.dvc/cache/'];
 
 interface WatchState { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
 
@@ -159,18 +155,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     state.set(pair.name, { running: false, again: false, changed: new Set(), fails: 0 });
     // The folder as the kernel names it: a watch on a symlinked folder's link saw nothing, silently (review 49).
     const local = realFolder(pair.local);
-    // ownExcludes: the manifest's .labsync/ where it lies below the pair's top (`local: ..`): its logs,
-    // state and receipts, written by every run, started the next one without end. So did this watch's
-    // own output in the folder (`labsync watch >> watch.out`, nohup.out, --log-file): left out of what
-    // starts a run, still pushed by one (review 49).
-    const base = [...pair.exclude, ...ownExcludes(pair), ...ALWAYS_IGNORED];
-    const mine = outputs.flatMap((file) => {
-      const rel = pairPath(local, compileExcludes(base), file, false);
-      return rel === undefined ? [] : [rel];
-    });
-    for (const rel of mine) emit({ kind: 'warning', pair: pair.name, message: `${rel} is this watch's own output: its changes start no run (a run still pushes it)` });
-    const excludes = [...base, ...mine.map((rel) => `/${rel.replace(/[*?[\\]/g, '\\$&')}`)];
-    const matcher = compileExcludes(excludes);
+    const tree = watchedTree(pair, local, outputs);
+    for (const message of tree.notes) emit({ kind: 'warning', pair: pair.name, message });
     const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
       if (error) emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${error.message}` });
       const s = state.get(pair.name);
@@ -178,15 +164,15 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       // The native watcher goes deaf once its folder is gone, even if it comes back: say so, once. Not only
       // on the folder's own delete event, which a loaded CI run once did not see within 30 s after the
       // folder's files' (@parcel/watcher, the tree removed whole): any deletion looks whether it is still there.
-      const root = local;
-      const gone = events.some((e) => e.type === 'delete' && resolve(e.path) === root) || (events.some((e) => e.type === 'delete') && !existsSync(local));
+      const root = tree.top;
+      const gone = events.some((e) => e.type === 'delete' && resolve(e.path) === root) || (events.some((e) => e.type === 'delete') && !existsSync(root));
       if (gone && s && !s.goneSaid) {
         s.goneSaid = true;
         emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: its changes are no longer seen; start watch again once it is back` });
       }
       for (const event of events) {
         if (event.type === 'delete' && resolve(event.path) === root) continue;
-        const rel = pairPath(local, matcher, event.path, event.type === 'delete' ? undefined : isDirectory(event.path));
+        const rel = tree.judge(event.path, event.type === 'delete' ? undefined : isDirectory(event.path));
         if (rel === undefined) continue;
         s?.changed.add(rel);
         relevant = true;
@@ -195,8 +181,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     };
     try {
       subscriptions.push(parcel
-        ? await parcel.subscribe(local, onEvents, { ignore: nativeIgnores(local, excludes) })
-        : subscribeDirs(local, onEvents, (dir) => pairPath(local, matcher, dir, true) === undefined));
+        ? await parcel.subscribe(tree.top, onEvents, { ignore: [...tree.ignore] })
+        : subscribeDirs(tree.top, onEvents, tree.skipDir));
     } catch (error) {
       state.delete(pair.name);
       emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
