@@ -5,7 +5,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { folderLinks, subscribeDirs, type WatchEvent } from './dir-watcher.js';
+import { folderLinks, outOfWatches, subscribeDirs, type WatchEvent } from './dir-watcher.js';
 
 /** The inotify watches this process holds, as the kernel lists them. */
 function kernelWatches(): number {
@@ -164,6 +164,53 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
       await until('a file written in it', () => seen(events, join(root, 'late', 'after.bin')));
     });
   }, 60_000);
+
+  it('watches a folder removed and made again within an overflowing burst (both events dropped), once the burst settles (review 49)', async () => {
+    const root = tree();
+    await whileWatching(root, async (events, sub) => {
+      const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+      const base = sub.work.watches;
+      mkdirSync(join(root, 'many'));
+      await until('the burst folder', () => sub.work.watches === base + 1);
+      // Without yielding: the queue overflows before d/ goes and comes back, so neither event is read.
+      for (let i = 0; i <= queue; i++) writeFileSync(join(root, 'many', `${i}`), '');
+      rmSync(join(root, 'd'), { recursive: true });
+      mkdirSync(join(root, 'd'));
+      await until('the new d/ reported', () => events.some((e) => e.path === join(root, 'd') && e.type === 'create'), 20_000);
+      writeFileSync(join(root, 'd', 'after.bin'), 'a');
+      await until('a file written in the new d/', () => seen(events, join(root, 'd', 'after.bin')));
+    });
+  }, 60_000);
+
+  it('leaves out a subfolder gone before its watch is placed at the start, and says which folder it cannot name (not UTF-8), watching the rest (review 49: either failed the pair)', async () => {
+    const root = tree();
+    // A name that is not UTF-8: node reads it back with U+FFFD and cannot watch that path.
+    mkdirSync(Buffer.concat([Buffer.from(`${root}/caf`), Buffer.from([0xe9])]));
+    const errors: string[] = [];
+    const events: WatchEvent[] = [];
+    // The skip check runs just before each folder's watch: a/b goes right then, as a build's temp folder would.
+    const sub = subscribeDirs(root, (error, got) => {
+      if (error) errors.push(error.message);
+      events.push(...got);
+    }, (dir) => {
+      if (dir === join(root, 'a', 'b')) rmSync(dir, { recursive: true, force: true });
+      return false;
+    });
+    try {
+      expect(errors).toEqual([expect.stringMatching(/caf\uFFFD.*its name is not UTF-8; a run still pushes what it holds/)]);
+      writeFileSync(join(root, 'd', 'after.bin'), 'a');
+      await until('a file written in d/', () => seen(events, join(root, 'd', 'after.bin')));
+    } finally {
+      await sub.unsubscribe();
+    }
+  });
+
+  it('says, when out of inotify watches, the limit and how to raise it (not reproduced: lowering it would change this machine for every process)', () => {
+    const limit = readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim();
+    expect(outOfWatches(new Error("ENOSPC: System limit for number of file watchers reached, watch '/x'")).message).toBe(
+      `ENOSPC: System limit for number of file watchers reached, watch '/x': out of inotify watches, one per folder (fs.inotify.max_user_watches is ${limit}); raise the limit with \`sudo sysctl fs.inotify.max_user_watches=1048576\` (and in /etc/sysctl.d/ to keep it)`,
+    );
+  });
 
   it('fails the subscription for a missing folder, holding no watch', () => {
     const root = tree();

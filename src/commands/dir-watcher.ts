@@ -7,7 +7,7 @@
 // at all. On a 1M-file tree of 1000 folders that reads 1 folder instead of 1001 (1M names) before watch
 // is ready. A folder with subfolders is read whole: stopping once the count is reached could miss one
 // when another is made and a third removed during the read.
-import { chmodSync, type Dirent, existsSync, type FSWatcher, lstatSync, mkdtempSync, readdirSync, rmSync, statfsSync, watch } from 'node:fs';
+import { chmodSync, type Dirent, existsSync, type FSWatcher, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
 import type { WatchEventType } from './watch-filter.js';
@@ -46,6 +46,7 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
   const exactByDev = new Map<number, boolean>();
   const work: WatchWork = { watches: 0, foldersRead: 0 };
   let closed = false;
+  let spaceSaid = false;
 
   const forget = (dir: string): void => {
     for (const [path, { w }] of watchers) {
@@ -111,13 +112,22 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
       try {
         w = watch(dir, { persistent: true }, (_type, filename) => onChange(dir, filename));
       } catch (error) {
-        // Out of inotify watches (ENOSPC) or a folder gone meanwhile: at the start that fails the whole
-        // subscription (watching part of a tree silently would be worse); later it is reported.
-        if (!report) throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        // Out of inotify watches at the start fails the whole subscription, saying how to raise the
+        // limit (watching part of a tree silently would be worse); so does the folder itself going. A
+        // subfolder gone meanwhile (a build's temp folder) is simply not there (review 49: it had failed
+        // the pair); one that cannot be watched (a name that is not UTF-8) is said and left out.
+        if (!report && (dir === root || code === 'ENOSPC')) throw code === 'ENOSPC' ? outOfWatches(error as Error) : error;
+        // A name read back with U+FFFD was not UTF-8: node cannot name that folder to watch it.
+        const undecodable = dir.includes('\uFFFD');
+        if (code === 'ENOENT' && !report && !undecodable && !existsSync(dir)) continue;
         const id = identityOf(dir);
-        if (id) {
-          unwatchable.set(dir, id);
-          onEvents(unseen(dir, error as Error), []);
+        if (id || !report) {
+          if (id) unwatchable.set(dir, id);
+          const why = code === 'ENOSPC' ? outOfWatches(error as Error) : undecodable ? new Error(`${(error as Error).message} (its name is not UTF-8; a run still pushes what it holds)`) : (error as Error);
+          // Once per subscription: a tree unpacked past the limit would say it for every folder.
+          if (code !== 'ENOSPC' || !spaceSaid) onEvents(unseen(dir, why), []);
+          if (code === 'ENOSPC') spaceSaid = true;
         }
         continue;
       }
@@ -182,9 +192,18 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
     if (closed || !existsSync(root)) return;
     const found: WatchEvent[] = [];
     const stack = [root];
+    const walked = new Set<string>();
     while (stack.length) {
       const dir = stack.pop() as string;
       if (dir !== root && skipDir(dir)) continue;
+      walked.add(dir);
+      // Removed and made again within the burst, both events dropped with the queue: the old watch
+      // follows the old inode and would never report the new folder (review 49).
+      const anew = replaced(dir);
+      if (anew) {
+        found.push(...anew);
+        continue;
+      }
       if (!watchers.has(dir)) {
         const failed = unwatchable.get(dir);
         const id = failed && identityOf(dir);
@@ -199,6 +218,12 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
         continue;
       }
       for (const entry of names) if (entry.isDirectory()) stack.push(join(dir, entry.name));
+    }
+    // Watches of folders the walk no longer found (removed in the burst, their events dropped): gone.
+    for (const dir of [...watchers.keys()]) {
+      if (walked.has(dir) || !watchers.has(dir) || identityOf(dir)) continue;
+      forget(dir);
+      found.push({ path: dir, type: 'delete' });
     }
     if (found.length) onEvents(null, found);
   };
@@ -254,6 +279,17 @@ function birthTimesReal(): boolean {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
   return realBirth;
+}
+
+/** Out of inotify watches, with the limit and how to raise it. */
+export function outOfWatches(error: Error): Error {
+  let limit = '';
+  try {
+    limit = ` (fs.inotify.max_user_watches is ${readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim()})`;
+  } catch {
+    // not Linux, or hidden
+  }
+  return new Error(`${error.message}: out of inotify watches, one per folder${limit}; raise the limit with \`sudo sysctl fs.inotify.max_user_watches=1048576\` (and in /etc/sysctl.d/ to keep it)`);
 }
 
 /** A later watch's failure, saying what it means: changes under the folder are not seen. */
