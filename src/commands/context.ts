@@ -109,7 +109,7 @@ export async function reporters(opts: GlobalOptions, root: string, redact: Redac
  */
 function openLog(opts: GlobalOptions, root: string, redact: Redactor): { emit: Emit; flush: () => void; problem?: string } {
   try {
-    return logSink(opts.logFile ?? defaultLogFile(root), redact, Boolean(opts.verbose));
+    return logSink(opts.logFile ?? (() => defaultLogFile(root)), redact, Boolean(opts.verbose));
   } catch (error) {
     if (opts.logFile) throw new UsageError(`--log-file ${opts.logFile}: cannot write there (${(error as Error).message})`);
     return { emit: () => undefined, flush: () => undefined, problem: (error as Error).message };

@@ -64,3 +64,22 @@ describe('log files that would only grow (review 42)', () => {
     expect(existsSync(join(theirs, 'link.log.1'))).toBe(false);
   });
 });
+
+describe('a long-lived log (a watch: review 49)', () => {
+  it('follows its file when another run rotates or removes it, and the dated name past midnight', async () => {
+    const { renameSync, unlinkSync, existsSync } = await import('node:fs');
+    const dir = tempDir('labsync-logwatch-');
+    let day = 'labsync-2026-12-06.log';
+    const sink = logSink(() => join(dir, day), makeRedactor({}), false, 0);
+    const say = (message: string): void => sink.emit({ kind: 'warning', message } as never);
+    const lines = (name: string): string[] => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').trim().split('\n').map((l) => JSON.parse(l).message) : []);
+    say('one');
+    renameSync(join(dir, day), join(dir, `${day}.1`)); // a cron run's rotation
+    say('two');
+    unlinkSync(join(dir, day)); // another run's tidy
+    say('three');
+    day = 'labsync-2026-12-07.log';
+    say('four');
+    expect([lines('labsync-2026-12-06.log.1'), lines('labsync-2026-12-06.log'), lines(day)]).toEqual([['one'], ['three'], ['four']]);
+  });
+});

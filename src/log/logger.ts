@@ -1,7 +1,7 @@
 // NDJSON log: every run event, redacted, to --log-file or .labsync/logs/labsync-YYYY-MM-DD.log.
 // pino's line format ({"level":30,"time":…,"pid":…,…,"msg":…}), written by hand: one synchronous
 // append per event is all labsync ever asked of pino, and loading pino cost every run ~12 ms of CPU.
-import { lstatSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Emit } from '../engine/events.js';
 import { redactDeep, type Redactor } from '../exec/redact.js';
@@ -70,14 +70,42 @@ function tidyLogs(file: string, now = Date.now()): void {
   }
 }
 
-export function logSink(file: string, redact: Redactor, verbose: boolean): { emit: Emit; flush: () => void } {
-  makeFolderSync(dirname(file));
-  tidyLogs(file);
+/**
+ * `file`: a name, or how to name it now (the dated default, which a watch running for days must follow
+ * past midnight). A long-lived sink (a watch) looks again at most every `recheckMs`: its file renamed to
+ * `.1` or removed by another run (a cron run's rotation or tidy), or past the rotation size, it opens
+ * the file as named now (review 49: a watch had written on into `.1`, then into a removed file).
+ */
+export function logSink(file: string | (() => string), redact: Redactor, verbose: boolean, recheckMs = 60_000): { emit: Emit; flush: () => void } {
+  const nameNow = (): string => (typeof file === 'string' ? file : file());
+  let name = nameNow();
+  makeFolderSync(dirname(name));
+  tidyLogs(name);
   // Opened now, so a log that cannot be written is reported before the run (context.ts), as before.
-  const fd = openSync(file, 'a');
+  let fd = openSync(name, 'a');
+  let checked = Date.now();
+  const current = (): void => {
+    if (Date.now() - checked < recheckMs) return;
+    checked = Date.now();
+    try {
+      const want = nameNow();
+      const open = fstatSync(fd);
+      const there = statSync(want, { throwIfNoEntry: false });
+      if (want === name && there && there.ino === open.ino && there.dev === open.dev && open.size <= ROTATE_BYTES) return;
+      if (want !== name) makeFolderSync(dirname(want));
+      tidyLogs(want);
+      const next = openSync(want, 'a');
+      closeSync(fd);
+      fd = next;
+      name = want;
+    } catch {
+      // The file as named cannot be opened now: lines go on where they went.
+    }
+  };
   const min = verbose ? LEVELS.debug : LEVELS.info;
   const write = (level: number, fields: object, msg: string): void => {
     if (level < min) return;
+    current();
     // Appends of one line each (O_APPEND): two labsync runs logging to one file interleave whole lines.
     try {
       writeSync(fd, `${JSON.stringify({ level, time: Date.now(), pid: process.pid, ...fields, msg })}\n`);
