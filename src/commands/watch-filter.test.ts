@@ -38,6 +38,8 @@ describe('describeChanged', () => {
   it('names the first few paths and counts the rest', () => {
     expect(describeChanged(['a'])).toBe('1 changed path: a');
     expect(describeChanged(['a', 'b', 'c'], 2)).toBe('3 changed paths: a, b and 1 more');
+    // Past the paths a watch keeps, the rest only counted (some may repeat a kept path: "+").
+    expect(describeChanged(['a', 'b'], 5, 3)).toBe('5+ changed paths: a, b and 3 more');
   });
 });
 

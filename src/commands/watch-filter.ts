@@ -94,9 +94,10 @@ export function pairPath(local: string, matcher: Matcher, path: string, isDir: b
   return matcher.excludes(rel, isDir ?? false) ? undefined : rel;
 }
 
-/** A line's worth of the changed paths: the first few names and how many more. */
-export function describeChanged(paths: readonly string[], shown = 5): string {
+/** A line's worth of the changed paths: the first few names and how many more (`uncounted`: changes past the paths kept). */
+export function describeChanged(paths: readonly string[], shown = 5, uncounted = 0): string {
   const head = paths.slice(0, shown).join(', ');
-  const more = paths.length > shown ? ` and ${paths.length - shown} more` : '';
-  return `${paths.length} changed path${paths.length === 1 ? '' : 's'}: ${head}${more}`;
+  const rest = paths.length - Math.min(shown, paths.length) + uncounted;
+  const total = paths.length + uncounted;
+  return `${total}${uncounted ? '+' : ''} changed path${total === 1 ? '' : 's'}: ${head}${rest ? ` and ${rest} more` : ''}`;
 }

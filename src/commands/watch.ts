@@ -19,7 +19,13 @@ import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
 
-interface WatchState { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
+interface WatchState { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
+
+/**
+ * The changed paths a pair keeps for its next run's step line; past this only counted (review 49: a
+ * pair failing all day while a job wrote new names grew without bound). The run pushes the whole pair.
+ */
+const KEPT_PATHS = 10_000;
 
 /** The longest pause before a pair that keeps ending locked or failed is tried again. */
 const RETRY_MAX_MS = 15 * 60_000;
@@ -96,10 +102,12 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     running.add(pair);
     s.since = undefined;
     const changed = [...s.changed].sort();
+    const more = s.more;
     s.changed = new Set();
+    s.more = 0;
     let unfinished: string | undefined;
     try {
-      emit({ kind: 'pair_step', pair: pair.name, step: describeChanged(changed) });
+      emit({ kind: 'pair_step', pair: pair.name, step: describeChanged(changed, 5, more) });
       const result = await runPairs({
         command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [withFreshKey(pair)], concurrency: 1, dryRun: Boolean(opts.dryRun),
         verify: opts.verify !== false, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(opts.verbose), resync: false, full: false,
@@ -117,7 +125,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     if (unfinished) {
       // Its changes are still unsent (another labsync held the pair, a connection dropped): tried again,
       // later each time, not only on the next change (a review found the last save before a quiet spell lost).
-      for (const c of changed) s.changed.add(c);
+      for (const c of changed) note(s, c);
+      s.more += more;
       s.fails += 1;
       // Its own bound, not the max wait (0 with --debounce 0: a failing pair was retried without pause).
       const ms = Math.min(RETRY_MAX_MS, Math.max(wait, 2000) * 2 ** (s.fails - 1));
@@ -152,7 +161,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   const subscriptions: { unsubscribe(): Promise<void> }[] = [];
   const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
-    state.set(pair.name, { running: false, again: false, changed: new Set(), fails: 0 });
+    state.set(pair.name, { running: false, again: false, changed: new Set(), more: 0, fails: 0 });
     // The folder as the kernel names it: a watch on a symlinked folder's link saw nothing, silently (review 49).
     const local = realFolder(pair.local);
     const tree = watchedTree(pair, local, outputs);
@@ -174,7 +183,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
         if (event.type === 'delete' && resolve(event.path) === root) continue;
         const rel = tree.judge(event.path, event.type === 'delete' ? undefined : isDirectory(event.path));
         if (rel === undefined) continue;
-        s?.changed.add(rel);
+        if (s) note(s, rel);
         relevant = true;
       }
       if (relevant) schedule(pair);
@@ -224,6 +233,12 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     untrap();
     close();
   }
+}
+
+/** A changed path kept for the step line, or counted once KEPT_PATHS are kept. */
+function note(s: WatchState, path: string): void {
+  if (s.changed.size < KEPT_PATHS || s.changed.has(path)) s.changed.add(path);
+  else s.more += 1;
 }
 
 /** A path that is gone again by the time its event is read counts as a file (see pairPath). */
