@@ -72,14 +72,19 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     expect(readFileSync(lab.outside('nas/raw/new/deeper/x.csv'), 'utf8')).toBe('changed\n');
   });
 
-  it('warns when the watched folder is removed (it would see nothing more), and still stops cleanly', async () => {
+  it('warns when the watched folder is removed, watches it again once it is back and pushes it (review 49: it stayed deaf), and still stops cleanly', async () => {
     const lab = watchLab();
     const { run } = await startWatch(lab, '0.3', { env });
     rmSync(lab.path('raw'), { recursive: true });
     await until('the warning', () => logEvents(lab).some((e) => e.kind === 'warning'), 30_000);
+    lab.write(lab.path('raw/back.csv'), 'back\n');
+    await until('the folder watched again and pushed', () => existsSync(lab.outside('nas/raw/back.csv')) && finishedRuns(lab) === 1, 30_000);
+    lab.write(lab.path('raw/later.csv'), 'later\n');
+    await until('a change in it pushed', () => existsSync(lab.outside('nas/raw/later.csv')) && finishedRuns(lab) === 2, 30_000);
     await stop(lab, run);
     const warnings = logEvents(lab).filter((e) => e.kind === 'warning').map((e) => (e as { message?: string }).message);
-    expect(warnings).toContainEqual(expect.stringMatching(/lab\/raw was removed: its changes are no longer seen; start watch again once it is back$/));
+    expect(warnings).toContainEqual(expect.stringMatching(/lab\/raw was removed: watching it again once it is back$/));
+    expect(warnings).toContainEqual(expect.stringMatching(/lab\/raw is back: watching it again$/));
     // Still running when Ctrl-C came: with no folder left to watch it once left on its own, and a
     // Ctrl-C landing in that exit killed it by the signal (the flaky case).
     expect(warnings).toContainEqual(expect.stringMatching(/^stopping: /));

@@ -158,7 +158,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     later(pair, Math.max(0, Math.min(wait, s.since + maxWait - now)));
   };
 
-  const subscriptions: { unsubscribe(): Promise<void> }[] = [];
+  const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
     state.set(pair.name, { running: false, again: false, changed: new Set(), more: 0, fails: 0 });
@@ -177,7 +177,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       const gone = events.some((e) => e.type === 'delete' && resolve(e.path) === root) || (events.some((e) => e.type === 'delete') && !existsSync(root));
       if (gone && s && !s.goneSaid) {
         s.goneSaid = true;
-        emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: its changes are no longer seen; start watch again once it is back` });
+        emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: watching it again once it is back` });
+        awaitReturn(pair, subscribe);
       }
       for (const event of events) {
         if (event.type === 'delete' && resolve(event.path) === root) continue;
@@ -188,15 +189,38 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       }
       if (relevant) schedule(pair);
     };
+    const subscribe = async (): Promise<void> => {
+      const sub = parcel ? await parcel.subscribe(tree.top, onEvents, { ignore: [...tree.ignore] }) : subscribeDirs(tree.top, onEvents, tree.skipDir);
+      await subscriptions.get(pair.name)?.unsubscribe();
+      subscriptions.set(pair.name, sub);
+    };
     try {
-      subscriptions.push(parcel
-        ? await parcel.subscribe(tree.top, onEvents, { ignore: [...tree.ignore] })
-        : subscribeDirs(tree.top, onEvents, tree.skipDir));
+      await subscribe();
     } catch (error) {
       state.delete(pair.name);
       emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
     }
   }
+  /**
+   * A pair's folder removed (a checkpoint folder rotated, a dataset re-extracted): looked for every 2 s,
+   * watched anew once it is back, and pushed then (review 49: watch had stayed alive and deaf).
+   */
+  const awaitReturn = (pair: ResolvedPair, subscribe: () => Promise<void>): void => {
+    const look = setInterval(() => {
+      const s = state.get(pair.name);
+      if (controller.signal.aborted || !s) return void clearInterval(look);
+      if (!existsSync(realFolder(pair.local))) return;
+      clearInterval(look);
+      subscribe().then(() => {
+        s.goneSaid = false;
+        emit({ kind: 'warning', pair: pair.name, message: `${pair.local} is back: watching it again` });
+        schedule(pair);
+      }, (error: Error) => {
+        emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local} again: ${error.message}; trying again` });
+        awaitReturn(pair, subscribe);
+      });
+    }, 2000);
+  };
   const watched = pairs.filter((p) => state.has(p.name));
   if (!watched.length) {
     untrap();
@@ -220,7 +244,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   clearInterval(alive);
   stopPolling?.();
   for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
-  await Promise.all(subscriptions.map((w) => w.unsubscribe()));
+  await Promise.all([...subscriptions.values()].map((w) => w.unsubscribe()));
   while ([...state.values()].some((s) => s.running)) await new Promise((r) => setTimeout(r, 50));
   try {
     if (drainFrom === undefined) return interrupted ? 130 : 0;
