@@ -8,6 +8,7 @@
 import type { PlannedFile } from '../plan/types.js';
 import { BATCH, dispatch } from '../verify/stat-tree.js';
 import type { Key, Side } from './sides.js';
+import { settledAt } from '../verify/cache-key.js';
 
 /** How far the reading may run ahead of the bytes the transfer reports sent: both then find the file in the page cache. */
 const LEAD_BYTES = 256 * 1024 * 1024;
@@ -86,6 +87,9 @@ export function hashWhileSending(side: Side, files: readonly PlannedFile[], run:
       // racy window is refused there and kept here instead, trusted for this run under that key only.
       if (side.cache.putSha(p, k, i, digests, i * 32, nowMs)) return void side.racy.delete(p);
       side.racy.add(p);
+      // Not even for this run where a rewrite after the read could have kept the key (a whole-second
+      // ctime of this very second): the verify reads it again after the transfer (review 50).
+      if (!settledAt(k[i * 4 + 2] as number, nowMs)) return;
       fresh.set(p, { key: [k[i * 4] as number, k[i * 4 + 1] as number, k[i * 4 + 2] as number, k[i * 4 + 3] as number], sha256: Buffer.from(digests.buffer, digests.byteOffset + i * 32, 32).toString('hex') });
     });
   };

@@ -11,7 +11,7 @@ import type { Entry } from '../verify/compare.js';
 import type { AttemptContext } from './attempt.js';
 import { repairOnce } from './repair-drift.js';
 import { compareListed, type Written } from './compare-listed.js';
-import { writtenFrom, writtenIn } from './written.js';
+import { provedBy, writtenFrom, writtenIn } from './written.js';
 import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
@@ -264,7 +264,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // incremental-prepare-far.ts): each only put in place when the verify asks for exactly it.
   // LABSYNC_PREPARE=0: all made after the verify, as before; LABSYNC_PREPARE_FAR=0: the far side's and the listings.
   const afterThere = there?.then((l) => ('side' in l ? carryFresh(unchanged(l.side, remote), remote) : undefined), () => undefined);
-  const ahead = planned.incremental && sending.length && direction === 'push' && !full && mode === 'checksum' && process.env.LABSYNC_PREPARE !== '0' ? prepareAhead(pair, planned.incremental, local, afterThere, writtenIn(planned.incremental.sourceKeys, direction, wrote, source.nowMs), ctx) : undefined;
+  const ahead = planned.incremental && sending.length && direction === 'push' && !full && mode === 'checksum' && process.env.LABSYNC_PREPARE !== '0' ? prepareAhead(pair, planned.incremental, local, afterThere, provedBy(writtenIn(planned.incremental.sourceKeys, direction, wrote, source.nowMs), source), ctx) : undefined;
   sides = await Promise.all([listing, early?.done]).then(([s, r]) => {
     read = r;
     return s;
@@ -279,7 +279,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   if ('local' in sides) sides = { local: unchanged(sides.local, local), remote: carryFresh(unchanged(sides.remote, remote), remote) };
   if ('local' in sides && read) sides = direction === 'push' ? { ...sides, local: withEarly(sides.local, read) } : { ...sides, remote: withEarly(sides.remote, read) };
   // An incremental plan knows the source keys of what it sent (writtenFrom would parse the whole source listing).
-  const written = planned.incremental ? writtenIn(planned.incremental.sourceKeys, direction, wrote, source.nowMs) : writtenFrom(direction === 'push' ? local : remote, direction, wrote);
+  const written = provedBy(planned.incremental ? writtenIn(planned.incremental.sourceKeys, direction, wrote, source.nowMs) : writtenFrom(direction === 'push' ? local : remote, direction, wrote), source);
   // A host without sha256sum (or find): rsync's own checksum comparison answers, as before issue 12.
   // A shard answers for its slice: drift in another worker's files is that worker's to fix.
   const mine = (v: VerifyResult): VerifyResult => (o.shardRun ? sliceVerify(v, o.shardRun.shard, pair, direction, deletionKey(source.paths)) : v);

@@ -21,6 +21,7 @@ import { cacheDir, treeExcludes } from './pair-tree.js';
 import { HashedFiles } from './hashed-files.js';
 import { heldToken, holdListing } from './ssh-held.js';
 import { unkeptChangeTimes } from '../verify/mount-types.js';
+import { settledAt } from '../verify/cache-key.js';
 
 export type Key = readonly [size: number, mtimeMs: number, ctimeMs: number, ino: number];
 
@@ -180,7 +181,8 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, stats?
   let freshBytes = 0;
   for (const [p, key] of tree.hashes?.keys ?? []) {
     const sha256 = tree.hashes?.sha256.get(p);
-    if (!sha256) continue;
+    // A hash the host took of a file whose key a later rewrite could keep is not trusted, even for this run (review 50).
+    if (!sha256 || !settledAt(key[2], tree.hashes?.nowMs ?? 0)) continue;
     fresh.set(p, { key, sha256 });
     freshBytes += key[0];
   }

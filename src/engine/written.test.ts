@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writtenIn } from './written.js';
+import { provedBy, writtenIn } from './written.js';
 import type { Key } from './sides.js';
 
 describe('what the transfer proves (review 48: a whole-second ctime keeps its key through a rewrite within that second)', () => {
@@ -21,5 +21,16 @@ describe('what the transfer proves (review 48: a whole-second ctime keeps its ke
 
   it('is nothing when no sent file proves anything (each copy is read back)', () => {
     expect(writtenIn(new Map([['a', key(listed - 5)]]), 'pull', ['a'], listed)).toBeUndefined();
+  });
+});
+
+describe('no transfer proof where change times prove nothing (review 50)', () => {
+  it('keeps what a source on ext4 proves, and nothing on FUSE or FAT (a rewrite there can keep the whole key)', () => {
+    const written = { from: 'local' as const, keys: new Map([['a', [1, 2, 3, 4] as const]]) };
+    const on = (type: string): string => `${type}\t1\t0:1\t/\t/data`;
+    expect(provedBy(written, { mounts: on('ext4') })).toBe(written);
+    expect(provedBy(written, {})).toBe(written);
+    expect(provedBy(written, { mounts: on('fuse.sshfs') })).toBeUndefined();
+    expect(provedBy(written, { mounts: `${on('ext4')}\n${on('vfat')}` })).toBeUndefined();
   });
 });

@@ -1,19 +1,12 @@
 // What a transfer wrote, each file with the key its source had when planned: what compare-listed.ts
 // takes rsync's whole-file transfer checksum to prove (Written).
-import { RACY_WINDOW_MS } from '../verify/cache-key.js';
+import { settledAt } from '../verify/cache-key.js';
+import { unkeptChangeTimes } from '../verify/mount-types.js';
 import type { Written } from './compare-listed.js';
 import { keyAt, type Key, type Side } from './sides.js';
 
-/**
- * A source key proves what rsync read only if no later change can keep it. After the listing a change
- * gets a ctime of at least the listing's clock less a kernel tick, so on a file system stamping fine
- * times a key whose ctime is older than that is proof. One stamping whole seconds (ext4 with 128-byte
- * inodes, ext3, HFS+, NFS from them) keeps the second's ctime for a rewrite of the same size within
- * it: rsync may have sent the bytes before it while the source holds the bytes after (review 48), so a
- * key whose ctime is a whole second proves only past the racy window, and else its copy is read back.
- */
-const TICK_MS = 50;
-const proves = (k: Key, listedMs: number): boolean => k[2] < listedMs - (k[2] % 1000 === 0 ? RACY_WINDOW_MS : TICK_MS);
+/** The source's key proves what rsync read only where no rewrite since its listing can have kept it (cache-key.ts settledAt). */
+const proves = (k: Key, listedMs: number): boolean => settledAt(k[2], listedMs);
 
 /** From an incremental plan's source keys of what it sent (no parse of the whole source listing); `listedMs`: the source listing's clock. */
 export function writtenIn(sourceKeys: ReadonlyMap<string, Key>, direction: 'push' | 'pull', paths: readonly string[], listedMs: number): Written | undefined {
@@ -37,3 +30,9 @@ export function writtenFrom(source: Side, direction: 'push' | 'pull', paths: rea
   });
   return { from: direction === 'push' ? 'local' : 'remote', keys };
 }
+
+/**
+ * Nothing is proved by the transfer where the source's change times prove nothing (FUSE, FAT: a rewrite
+ * can keep the whole key, mount-types.ts): each copy is read back (review 50).
+ */
+export const provedBy = (written: Written | undefined, source: Pick<Side, 'mounts'>): Written | undefined => (unkeptChangeTimes(source.mounts) ? undefined : written);

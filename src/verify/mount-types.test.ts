@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allLocal, mountsKey, parseMountinfo, treeMounts, treeMountsIn, type Mount } from './mount-types.js';
+import { allLocal, mountsKey, parseMountinfo, treeMounts, treeMountsIn, unkeptChangeTimes, type Mount } from './mount-types.js';
 
 /** Whether the tree at `root` lies wholly on local file systems, by `mounts` (as the source's listing after judges it). */
 const localIn = (mounts: readonly Mount[], root: string): boolean => {
@@ -74,5 +74,15 @@ describe('mount types', () => {
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
+  });
+});
+
+describe('file systems whose change times prove nothing (reviews 48, 50)', () => {
+  const key = (...types: string[]): string => mountsKey(types.map((type, i) => ({ point: i ? `/data/m${i}` : '/data', type, id: String(i), device: '0:1', root: '/' })));
+  it('names FUSE mounts over a remote and FAT/exFAT, anywhere in the tree; not local or change-keeping FUSE ones', () => {
+    for (const t of ['fuse.sshfs', 'fuse.rclone', 'fuse.s3fs', 'fuse.gcsfuse', 'fuseblk', 'fuse', 'vfat', 'exfat']) expect(unkeptChangeTimes(key(t)), t).toBe(t);
+    expect(unkeptChangeTimes(key('ext4', 'fuse.sshfs'))).toBe('fuse.sshfs');
+    for (const t of ['ext4', 'xfs', 'nfs4', 'fuse.mergerfs', 'fuse.juicefs', 'fuse.ceph-fuse', 'overlay']) expect(unkeptChangeTimes(key(t)), t).toBeUndefined();
+    expect(unkeptChangeTimes(undefined)).toBeUndefined();
   });
 });
