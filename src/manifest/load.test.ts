@@ -253,6 +253,8 @@ data:
     ]);
     // A wrong key that decides the tool or the remote leaves the pair's rules unjudged: they would judge another pair.
     expect(problems('version: 1\ndata:\n  - { name: a, local: a, remote: "file:///r", tool: rsink, timeout: 500ms }\n')).toEqual([expect.stringMatching(/tool: /)]);
+    // So does a misspelled one (review 50: `mdoe: bisync` had the pair judged as a push).
+    expect(problems('version: 1\nremotes:\n  s3x: { type: s3, bucket: b }\ndata:\n  - { name: a, local: a, remote: "s3x:p", tool: rclone, mdoe: bisync, conflict: newer }\n')).toEqual([expect.stringMatching(/unknown key 'mdoe'/)]);
   });
 
   it("refuses rsync's filter-rule prefixes in exclude, located, with the pattern to write (rsync read '- x' as x and '+ x' as an include; the plan read them as names)", () => {

@@ -7,6 +7,7 @@ import { parseDuration } from '../util/duration.js';
 import { REMOTE_LOCK_TOOLS, resolveRemote, toolFor } from './resolve.js';
 import { schemas, type RawManifest, type RawPair, type RawRemote } from './schema.js';
 import { issueAt } from './issues.js';
+import { suggest } from './suggest.js';
 import type { ParsedYaml } from './yaml-doc.js';
 
 /** What the rules can see: the pieces that passed the schema, with their original indices. */
@@ -220,8 +221,11 @@ function withoutBadKeys<T>(schema: Parser<T>, raw: unknown, shaping: ReadonlySet
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
   const bad = new Set<string>();
   for (const issue of first.error.issues) {
-    if (issue.code === 'unrecognized_keys') for (const k of issue.keys ?? []) bad.add(k);
-    else if (typeof issue.path[0] === 'string') bad.add(issue.path[0]);
+    if (issue.code === 'unrecognized_keys') {
+      // A misspelled shaping key (`mdoe: bisync`, `tol: rclone`) shaped the pair as much as the real one:
+      // judged without it, the pair would be another one (review 50: "this pair: rclone push").
+      for (const k of issue.keys ?? []) bad.add(suggest(k, [...shaping]) ?? k);
+    } else if (typeof issue.path[0] === 'string') bad.add(issue.path[0]);
     else return undefined;
   }
   if ([...bad].some((k) => shaping.has(k))) return undefined;
