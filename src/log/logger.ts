@@ -91,7 +91,8 @@ export function logSink(file: string | (() => string), redact: Redactor, verbose
       const want = nameNow();
       const open = fstatSync(fd);
       const there = statSync(want, { throwIfNoEntry: false });
-      if (want === name && there && there.ino === open.ino && there.dev === open.dev && open.size <= ROTATE_BYTES) return;
+      // Size only counts for a regular file: a symlinked log or /dev/stdout is never rotated here (tidyLogs), so never reopened for it.
+      if (want === name && there && there.ino === open.ino && there.dev === open.dev && (open.size <= ROTATE_BYTES || !open.isFile() || lstatSync(want).isSymbolicLink())) return;
       if (want !== name) makeFolderSync(dirname(want));
       tidyLogs(want);
       const next = openSync(want, 'a');

@@ -16,8 +16,12 @@ export interface Heartbeat {
 export function heartbeat(line: (text: string) => void, everyMs: number): Heartbeat {
   const running = new Map<string, { progress?: Progress; step?: string }>();
   let timer: NodeJS.Timeout | undefined;
+  // Runs may overlap (a watch runs pairs that are not nested at once): one timer while any is on (review 50).
+  let runs = 0;
   return {
     start: () => {
+      runs += 1;
+      if (timer) return;
       timer = setInterval(() => {
         for (const [name, s] of running) line(`${name}: still running${s.step ? ` (${s.step})` : ''}${s.progress ? ` ${describeProgress(s.progress)}` : ''}`);
       }, everyMs);
@@ -34,7 +38,10 @@ export function heartbeat(line: (text: string) => void, everyMs: number): Heartb
     },
     ended: (pair) => void running.delete(pair),
     stop: () => {
-      if (timer) clearInterval(timer);
+      runs = Math.max(0, runs - 1);
+      if (runs || !timer) return;
+      clearInterval(timer);
+      timer = undefined;
     },
   };
 }
