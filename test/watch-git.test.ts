@@ -40,3 +40,19 @@ describe.each(['dirs', 'parcel'])('watch on a code pair (LABSYNC_WATCHER=%s)', (
     expect(await git(lab, lab.outside('origin.git'), 'log', '--format=%s', 'main')).toBe('train\nfirst');
   });
 });
+
+describe('watch on a code pair in a git worktree (its .git is a file naming the folder)', () => {
+  it('watches the branch refs where the worktree keeps them (the common folder) and pushes its commit (review 50: it watched the .git file, deaf)', async () => {
+    const lab = await repoLab();
+    await git(lab, lab.path(), 'worktree', 'add', '-q', '-b', 'feature', lab.outside('wt'));
+    lab.manifest('version: 1\ndefaults:\n  retries: 0\ncode:\n  - name: repo\n    local: ../wt\n    remote: "../origin.git"\n    branch: feature\n    mode: push\n');
+    const { run } = await startWatch(lab, '0.3', { ready: 'watching repo' });
+    writeFileSync(lab.outside('wt/eval.py'), 'print(2)\n');
+    await git(lab, lab.outside('wt'), 'add', 'eval.py');
+    await git(lab, lab.outside('wt'), 'commit', '-q', '-m', 'eval');
+    await until('the push of the commit', () => finishedRuns(lab) === 1, 30_000);
+    await stopWatch(lab, run);
+    expect(watchResults(lab)).toMatchObject([{ status: 'ok' }]);
+    expect(await git(lab, lab.outside('origin.git'), 'log', '--format=%s', 'feature')).toBe('eval\nfirst');
+  });
+});

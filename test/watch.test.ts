@@ -119,6 +119,24 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n', 'new.csv': 'new\n' });
   });
 
+  it('follows a symlinked pair folder to its new target when the old one is removed (a `latest` link moved to the next run: review 50)', async () => {
+    const lab = watchLab();
+    renameSync(lab.path('raw'), lab.path('run-1'));
+    symlinkSync('run-1', lab.path('raw'));
+    const { run } = await startWatch(lab, '0.3', { env });
+    lab.write(lab.path('run-2/a.csv'), 'a\n');
+    rmSync(lab.path('raw'));
+    symlinkSync('run-2', lab.path('raw'));
+    rmSync(lab.path('run-1'), { recursive: true });
+    await until('the warning', () => logEvents(lab).some((e) => e.kind === 'warning' && /is back: watching it again/.test(e.message ?? '')), 30_000);
+    lab.write(lab.path('raw/next.csv'), 'next\n');
+    // Every run begun has ended (the removal's own events start one too): Ctrl-C then finds none running.
+    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
+    await until('a change in the new target pushed', () => existsSync(lab.outside('nas/raw/next.csv')) && idle(), 30_000);
+    await stop(lab, run);
+    expect(logEvents(lab).filter((e) => e.kind === 'warning' && /cannot watch/.test(e.message ?? ''))).toEqual([]);
+  });
+
   it('says which folder it cannot watch, and exits 1 when it can watch none', async () => {
     const lab = watchLab();
     lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('local: raw', 'local: missing'));

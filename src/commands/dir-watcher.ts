@@ -140,6 +140,8 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
       const id = identityOf(dir);
       if (!id) {
         w.close();
+        // A watch placed on a file sees nothing of a tree: said, never silently deaf (review 50).
+        if (dir === root && !report) throw new Error(`${root} is not a folder`);
         continue;
       }
       unwatchable.delete(dir);

@@ -44,12 +44,11 @@ describe('describeChanged', () => {
 });
 
 describe('a git pair\'s watch: branch refs only (review 49)', () => {
-  it('names a moved branch ref, packed refs or HEAD; not a ref being written, objects, the index or the tree', () => {
+  it('names a moved branch ref or packed refs; not HEAD (a checkout moves it), a ref being written, objects, the index or the tree', () => {
     expect(gitRefPath('/r/.git', '/r/.git/refs/heads/main')).toBe('.git/refs/heads/main');
     expect(gitRefPath('/r/.git', '/r/.git/refs/heads/team/x')).toBe('.git/refs/heads/team/x');
     expect(gitRefPath('/r/.git', '/r/.git/packed-refs')).toBe('.git/packed-refs');
-    expect(gitRefPath('/r/.git', '/r/.git/HEAD')).toBe('.git/HEAD');
-    for (const p of ['/r/.git/refs/heads/main.lock', '/r/.git/index', '/r/.git/objects/ab/cdef', '/r/.git/refs/tags/v1', '/r/train.py']) expect(gitRefPath('/r/.git', p), p).toBeUndefined();
+    for (const p of ['/r/.git/HEAD', '/r/.git/refs/heads/main.lock', '/r/.git/index', '/r/.git/objects/ab/cdef', '/r/.git/refs/tags/v1', '/r/train.py']) expect(gitRefPath('/r/.git', p), p).toBeUndefined();
   });
 
   it('watches the folders that hold branch refs and nothing else', () => {

@@ -1,6 +1,7 @@
 // Pure: which watcher events matter to a pair. The native watcher is told the cheap excludes so it can
 // skip whole excluded folders, but labsync's own matcher judges every path it reports.
-import { join, relative, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import type { ResolvedPair } from '../types.js';
 import { compileExcludes, type Matcher } from '../verify/glob.js';
@@ -30,8 +31,8 @@ export interface WatchedTree {
  */
 export function watchedTree(pair: Pick<ResolvedPair, 'local' | 'root' | 'tool' | 'exclude'>, local: string, outputs: readonly string[]): WatchedTree {
   if (pair.tool === 'git') {
-    const top = join(local, '.git');
-    return { top, judge: (path) => gitRefPath(top, path), skipDir: (dir) => !gitRefFolder(top, dir), ignore: ['objects', 'logs', 'hooks', 'info', 'lfs', 'modules'].map((d) => join(top, d)), notes: [] };
+    const top = gitRefsDir(local);
+    return { top, judge: (path) => gitRefPath(top, path), skipDir: (dir) => !gitRefFolder(top, dir), ignore: ['objects', 'logs', 'hooks', 'info', 'lfs', 'modules', 'worktrees'].map((d) => join(top, d)), notes: [] };
   }
   // ownExcludes: the manifest's .labsync/ where it lies below the pair's top (`local: ..`): its logs,
   // state and receipts, written by every run, started the next one without end. So did this watch's
@@ -54,10 +55,34 @@ export function watchedTree(pair: Pick<ResolvedPair, 'local' | 'root' | 'tool' |
   };
 }
 
-/** In a repo's .git: a branch's ref (loose or packed) or HEAD, as `.git/…`; else undefined. A ref's `.lock` is git's write in progress. */
+/**
+ * The folder holding a repo's branch refs: `.git`, or where a `.git` file points (a worktree, a submodule,
+ * `--separate-git-dir`: `gitdir: …`), and from a worktree's git folder on to the common one (`commondir`),
+ * where its branches are (review 50: such a pair's watch had been put on the `.git` file, and saw nothing).
+ */
+export function gitRefsDir(local: string): string {
+  const dotGit = join(local, '.git');
+  let gitDir = dotGit;
+  try {
+    const line = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
+    if (line) gitDir = resolve(local, (line[1] as string).trim());
+  } catch {
+    return dotGit; // a folder (EISDIR), or none: watched as it is, and its absence said
+  }
+  try {
+    return resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
+  } catch {
+    return gitDir;
+  }
+}
+
+/**
+ * In a repo's git folder: a branch's ref (loose or packed), as `.git/…`; else undefined. A ref's `.lock`
+ * is git's write in progress; HEAD moves without a commit (a checkout, a rebase, a bisect), so it is not one.
+ */
 export function gitRefPath(gitDir: string, path: string): string | undefined {
   const rel = relative(gitDir, path).split(sep).join('/');
-  return rel === 'HEAD' || rel === 'packed-refs' || (rel.startsWith('refs/heads/') && !rel.endsWith('.lock')) ? `.git/${rel}` : undefined;
+  return rel === 'packed-refs' || (rel.startsWith('refs/heads/') && !rel.endsWith('.lock')) ? `.git/${rel}` : undefined;
 }
 
 /** Whether a folder of a repo's .git can hold a branch's ref (the only ones a git pair's watch needs). */

@@ -13,7 +13,7 @@ import { nested, runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
-import { describeChanged, watchedTree, type WatchEventType } from './watch-filter.js';
+import { describeChanged, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
 import { openManifestToConnect, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
@@ -162,9 +162,10 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
     state.set(pair.name, { running: false, again: false, changed: new Set(), more: 0, fails: 0 });
-    // The folder as the kernel names it: a watch on a symlinked folder's link saw nothing, silently (review 49).
-    const local = realFolder(pair.local);
-    const tree = watchedTree(pair, local, outputs);
+    // The folder as the kernel names it: a watch on a symlinked folder's link saw nothing, silently
+    // (review 49). Named again when it is watched again (a `latest` link pointed at a new run).
+    const treeNow = (): WatchedTree => watchedTree(pair, realFolder(pair.local), outputs);
+    let tree = treeNow();
     for (const message of tree.notes) emit({ kind: 'warning', pair: pair.name, message });
     const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
       if (error) emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${error.message}` });
@@ -178,7 +179,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (gone && s && !s.goneSaid) {
         s.goneSaid = true;
         emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: watching it again once it is back` });
-        awaitReturn(pair, subscribe);
+        awaitReturn(pair, subscribe, treeNow);
       }
       for (const event of events) {
         if (event.type === 'delete' && resolve(event.path) === root) continue;
@@ -190,6 +191,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (relevant) schedule(pair);
     };
     const subscribe = async (): Promise<void> => {
+      tree = treeNow();
       const sub = parcel ? await parcel.subscribe(tree.top, onEvents, { ignore: [...tree.ignore] }) : subscribeDirs(tree.top, onEvents, tree.skipDir);
       await subscriptions.get(pair.name)?.unsubscribe();
       subscriptions.set(pair.name, sub);
@@ -205,19 +207,20 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
    * A pair's folder removed (a checkpoint folder rotated, a dataset re-extracted): looked for every 2 s,
    * watched anew once it is back, and pushed then (review 49: watch had stayed alive and deaf).
    */
-  const awaitReturn = (pair: ResolvedPair, subscribe: () => Promise<void>): void => {
+  const awaitReturn = (pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree, said = false): void => {
     const look = setInterval(() => {
       const s = state.get(pair.name);
       if (controller.signal.aborted || !s) return void clearInterval(look);
-      if (!existsSync(realFolder(pair.local))) return;
+      // What would be watched now (a git pair's refs, a link's new target) must be there, not only the folder.
+      if (!existsSync(treeNow().top)) return;
       clearInterval(look);
       subscribe().then(() => {
         s.goneSaid = false;
         emit({ kind: 'warning', pair: pair.name, message: `${pair.local} is back: watching it again` });
         schedule(pair);
       }, (error: Error) => {
-        emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local} again: ${error.message}; trying again` });
-        awaitReturn(pair, subscribe);
+        if (!said) emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local} again: ${error.message}; trying again every 2s` });
+        awaitReturn(pair, subscribe, treeNow, true);
       });
     }, 2000);
   };
