@@ -33,6 +33,8 @@ describe('reading the source while the transfer runs', () => {
 
   it('a planned file gone before its read is skipped (the verify reads and names it), the rest are read', async () => {
     const { side, files, bodies } = await tree(10);
+    // Older than a tick: a rewrite after the read would move their (fine) ctimes (cache-key.ts settledAt).
+    await new Promise((r) => setTimeout(r, 60));
     const early = hashWhileSending(side, [{ path: 'gone/missing', size: 5, reason: 'missing' }, ...files]);
     early.end(true);
     const got = await early.done;
