@@ -80,7 +80,7 @@ describe('mount types', () => {
 describe('file systems whose change times prove nothing (reviews 48, 50)', () => {
   const key = (...types: string[]): string => mountsKey(types.map((type, i) => ({ point: i ? `/data/m${i}` : '/data', type, id: String(i), device: '0:1', root: '/' })));
   it('names FUSE mounts over a remote and FAT/exFAT, anywhere in the tree; not local or change-keeping FUSE ones', () => {
-    for (const t of ['fuse.sshfs', 'fuse.rclone', 'fuse.s3fs', 'fuse.gcsfuse', 'fuseblk', 'fuse', 'vfat', 'exfat']) expect(unkeptChangeTimes(key(t)), t).toBe(t);
+    for (const t of ['fuse.sshfs', 'fuse.rclone', 'fuse.s3fs', 'fuse.gcsfuse', 'fuse.gvfsd-fuse', 'fuse.curlftpfs', 'fuseblk', 'fuse', 'vfat', 'exfat']) expect(unkeptChangeTimes(key(t)), t).toBe(t);
     expect(unkeptChangeTimes(key('ext4', 'fuse.sshfs'))).toBe('fuse.sshfs');
     for (const t of ['ext4', 'xfs', 'nfs4', 'fuse.mergerfs', 'fuse.juicefs', 'fuse.ceph-fuse', 'overlay']) expect(unkeptChangeTimes(key(t)), t).toBeUndefined();
     expect(unkeptChangeTimes(undefined)).toBeUndefined();

@@ -64,12 +64,13 @@ export const allLocal = (mounts: string): boolean => mounts.split('\n').every((l
  * File systems whose change time does not move on every rewrite: FUSE ones over a remote stamp their
  * own (sshfs gives ctime = mtime; rclone mount, s3fs, gcsfuse and the like fake it) and FAT/exFAT keep
  * none. There a rewrite that restores the size and mtime (`cp -p`, `rsync -a`, `touch -r` from a backup)
- * keeps a file's whole stat key (review 48). FUSE file systems that keep real change times (mergerfs,
- * JuiceFS, ceph-fuse, glusterfs) are not among them (review 50); `fuseblk` is (ntfs-3g, but exFAT too).
+ * keeps a file's whole stat key (review 48). Every FUSE type is taken for one but those known to pass
+ * on a real change time from a local or their own store (review 50, 51: mergerfs, JuiceFS, ceph-fuse…).
  * LABSYNC_TEST_UNKEPT_FS names more types, for tests on a machine without such a mount.
  */
-const UNKEPT = new Set(['vfat', 'msdos', 'exfat', 'fuseblk', 'fuse', 'fuse.sshfs', 'fuse.rclone', 'fuse.s3fs', 'fuse.gcsfuse', 'fuse.goofys', 'fuse.blobfuse', 'fuse.blobfuse2', 'fuse.mountpoint-s3']);
-const keepsNoChangeTimes = (type: string): boolean => UNKEPT.has(type) || (process.env.LABSYNC_TEST_UNKEPT_FS ?? '').split(',').includes(type);
+const KEPT_FUSE = new Set(['fuse.mergerfs', 'fuse.juicefs', 'fuse.ceph-fuse', 'fuse.ceph', 'fuse.glusterfs', 'fuse.bindfs', 'fuse.gocryptfs', 'fuse.encfs', 'fuse.lxcfs', 'fuse.unionfs', 'fuse.unionfs-fuse']);
+const keepsNoChangeTimes = (type: string): boolean =>
+  ((type === 'fuse' || type === 'fuseblk' || type.startsWith('fuse.')) && !KEPT_FUSE.has(type)) || type === 'vfat' || type === 'msdos' || type === 'exfat' || (process.env.LABSYNC_TEST_UNKEPT_FS ?? '').split(',').includes(type);
 
 /** The first type among mounts as treeMounts gives them whose change times prove nothing; undefined: all do (or not known). */
 export const unkeptChangeTimes = (mounts: string | undefined): string | undefined =>
