@@ -255,6 +255,11 @@ data:
     expect(problems('version: 1\ndata:\n  - { name: a, local: a, remote: "file:///r", tool: rsink, timeout: 500ms }\n')).toEqual([expect.stringMatching(/tool: /)]);
     // So does a misspelled one (review 50: `mdoe: bisync` had the pair judged as a push).
     expect(problems('version: 1\nremotes:\n  s3x: { type: s3, bucket: b }\ndata:\n  - { name: a, local: a, remote: "s3x:p", tool: rclone, mdoe: bisync, conflict: newer }\n')).toEqual([expect.stringMatching(/unknown key 'mdoe'/)]);
+    // A typo nearer another key is not one: the rest is still judged.
+    expect(problems('version: 1\ndata:\n  - { name: a, local: a, remote: "file:///r", retrys: 2, timeout: 500ms }\n')).toEqual([
+      expect.stringMatching(/unknown key 'retrys'/),
+      expect.stringMatching(/timeout: must be at least 1s/),
+    ]);
   });
 
   it("refuses rsync's filter-rule prefixes in exclude, located, with the pattern to write (rsync read '- x' as x and '+ x' as an include; the plan read them as names)", () => {

@@ -198,7 +198,7 @@ export function ruleInput(value: unknown): RuleInput {
     for (const [index, raw] of list.entries()) {
       const name = (raw as { name?: unknown } | null)?.name;
       if (typeof name === 'string') names.push({ category, index, name });
-      const p = withoutBadKeys(schemas().pairSchema, raw, SHAPING_KEYS);
+      const p = withoutBadKeys(schemas().pairSchema, raw, SHAPING_KEYS, Object.keys(schemas().pairSchema.shape));
       if (p) pairs.push({ category, index, pair: p });
     }
   }
@@ -215,7 +215,7 @@ type Parser<T> = { safeParse: (v: unknown) => { success: true; data: T } | { suc
  * part with one bad key (a bad `max_delete` had hidden a bad `timeout` until it was fixed). Undefined
  * when a key that shapes the rest is among them, or when it still does not parse.
  */
-function withoutBadKeys<T>(schema: Parser<T>, raw: unknown, shaping: ReadonlySet<string>): T | undefined {
+function withoutBadKeys<T>(schema: Parser<T>, raw: unknown, shaping: ReadonlySet<string>, known: readonly string[] = []): T | undefined {
   const first = schema.safeParse(raw);
   if (first.success) return first.data;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
@@ -223,8 +223,12 @@ function withoutBadKeys<T>(schema: Parser<T>, raw: unknown, shaping: ReadonlySet
   for (const issue of first.error.issues) {
     if (issue.code === 'unrecognized_keys') {
       // A misspelled shaping key (`mdoe: bisync`, `tol: rclone`) shaped the pair as much as the real one:
-      // judged without it, the pair would be another one (review 50: "this pair: rclone push").
-      for (const k of issue.keys ?? []) bad.add(suggest(k, [...shaping]) ?? k);
+      // judged without it, the pair would be another one (review 50: "this pair: rclone push"). Judged by
+      // the closest of all a pair's keys, so `lock` (for `local`?) is not taken for one (review 51).
+      for (const k of issue.keys ?? []) {
+        if (shaping.has(suggest(k, known) ?? '')) return undefined;
+        bad.add(k);
+      }
     } else if (typeof issue.path[0] === 'string') bad.add(issue.path[0]);
     else return undefined;
   }
