@@ -137,6 +137,21 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     expect(logEvents(lab).filter((e) => e.kind === 'warning' && /cannot watch/.test(e.message ?? ''))).toEqual([]);
   });
 
+  it('follows a symlinked pair folder to its new target while the old one is kept (`latest` moved on: review 51)', async () => {
+    const lab = watchLab();
+    renameSync(lab.path('raw'), lab.path('run-1'));
+    symlinkSync('run-1', lab.path('raw'));
+    const { run } = await startWatch(lab, '0.3', { env });
+    lab.write(lab.path('run-2/a.csv'), 'a\n');
+    rmSync(lab.path('raw'));
+    symlinkSync('run-2', lab.path('raw'));
+    await until('the move', () => logEvents(lab).some((e) => e.kind === 'warning' && /now leads to .*run-2: watching it$/.test(e.message ?? '')), 30_000);
+    lab.write(lab.path('raw/next.csv'), 'next\n');
+    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
+    await until('a change in the new target pushed', () => existsSync(lab.outside('nas/raw/next.csv')) && idle(), 30_000);
+    await stop(lab, run);
+  });
+
   it('says which folder it cannot watch, and exits 1 when it can watch none', async () => {
     const lab = watchLab();
     lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('local: raw', 'local: missing'));

@@ -141,7 +141,7 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
       if (!id) {
         w.close();
         // A watch placed on a file sees nothing of a tree: said, never silently deaf (review 50).
-        if (dir === root && !report) throw new Error(`${root} is not a folder`);
+        if (dir === root && !report) throw new Error(existsSync(root) ? `${root} is not a folder` : `${root}: no such folder (removed as watch started)`);
         continue;
       }
       unwatchable.delete(dir);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compileExcludes } from '../verify/glob.js';
-import { describeChanged, gitRefFolder, gitRefPath, nativeIgnores, pairPath, watchedTree } from './watch-filter.js';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeChanged, gitRefFolder, gitRefPath, gitRefsDir, nativeIgnores, pairPath, watchedTree } from './watch-filter.js';
 
 const LOCAL = '/lab/raw data';
 const PATTERNS = ['*.tmp', 'cache/', '/top.log', 'data/*.csv', '/.git/'];
@@ -63,5 +66,25 @@ describe('watchedTree', () => {
     expect(t.judge('/lab/raw/out[1].log', false)).toBeUndefined();
     expect(t.judge('/lab/raw/out1.log', false)).toBe('out1.log');
     expect(t.notes).toEqual(["out[1].log is this watch's own output: its changes start no run (a run still pushes it)"]);
+  });
+});
+
+describe('gitRefsDir (reviews 50, 51)', () => {
+  it('finds the branch refs in .git, through a .git file (a worktree: gitdir, then commondir) and through a .git link', () => {
+    const top = realpathSync(mkdtempSync(join(tmpdir(), 'labsync-gitdir-')));
+    try {
+      mkdirSync(join(top, 'repo/.git/worktrees/wt'), { recursive: true });
+      writeFileSync(join(top, 'repo/.git/worktrees/wt/commondir'), '../..\n');
+      mkdirSync(join(top, 'wt'));
+      writeFileSync(join(top, 'wt/.git'), `gitdir: ${join(top, 'repo/.git/worktrees/wt')}\n`);
+      mkdirSync(join(top, 'linked'));
+      symlinkSync(join(top, 'repo/.git'), join(top, 'linked/.git'));
+      expect(gitRefsDir(join(top, 'repo'))).toBe(join(top, 'repo/.git'));
+      expect(gitRefsDir(join(top, 'wt'))).toBe(join(top, 'repo/.git'));
+      expect(gitRefsDir(join(top, 'linked'))).toBe(join(top, 'repo/.git'));
+      expect(gitRefsDir(join(top, 'none'))).toBe(join(top, 'none/.git'));
+    } finally {
+      rmSync(top, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
-// Pure: which watcher events matter to a pair. The native watcher is told the cheap excludes so it can
+// Which watcher events matter to a pair: pure but for naming folders (links resolved, a .git file read). The native watcher is told the cheap excludes so it can
 // skip whole excluded folders, but labsync's own matcher judges every path it reports.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import type { ResolvedPair } from '../types.js';
@@ -67,10 +67,15 @@ export function gitRefsDir(local: string): string {
     const line = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
     if (line) gitDir = resolve(local, (line[1] as string).trim());
   } catch {
-    return dotGit; // a folder (EISDIR), or none: watched as it is, and its absence said
+    // A folder (EISDIR), a link to one (review 51), or none: watched where it leads, its absence said.
   }
   try {
-    return resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
+    gitDir = resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
+  } catch {
+    // not a worktree's: its own refs
+  }
+  try {
+    return realpathSync(gitDir);
   } catch {
     return gitDir;
   }
@@ -125,4 +130,28 @@ export function describeChanged(paths: readonly string[], shown = 5, uncounted =
   const rest = paths.length - Math.min(shown, paths.length) + uncounted;
   const total = paths.length + uncounted;
   return `${total}${uncounted ? '+' : ''} changed path${total === 1 ? '' : 's'}: ${head}${rest ? ` and ${rest} more` : ''}`;
+}
+
+/** The folder with its symlinks resolved (as it is when it does not exist yet: subscribing then says so). */
+export function realFolder(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** The files this watch writes itself: its stdout and stderr where they are files (a redirect, nohup.out), and its --log-file. */
+export function ownOutputs(logFile: string | undefined): string[] {
+  const out: string[] = [];
+  for (const fd of [1, 2]) {
+    try {
+      const file = realpathSync(`/proc/self/fd/${fd}`);
+      if (statSync(file).isFile()) out.push(file);
+    } catch {
+      // Not Linux, or a pipe or terminal: nothing written into a folder.
+    }
+  }
+  if (logFile) out.push(realFolder(logFile));
+  return [...new Set(out)];
 }

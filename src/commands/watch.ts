@@ -5,7 +5,7 @@
 // chokidar kept per-file state in node (3.6 s and 411 MB to be ready on 50k files). On Linux each folder
 // gets an inotify watch and no file is remembered (dir-watcher.ts); elsewhere @parcel/watcher (FSEvents,
 // ReadDirectoryChangesW) does the same natively. LABSYNC_WATCHER=parcel picks it on Linux too.
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { withFreshKey } from '../engine/ssh-keep.js';
@@ -13,7 +13,7 @@ import { nested, runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
-import { describeChanged, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
+import { describeChanged, ownOutputs, realFolder, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
 import { openManifestToConnect, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
@@ -158,6 +158,20 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     later(pair, Math.max(0, Math.min(wait, s.since + maxWait - now)));
   };
 
+  /** A pair folder reached through a symlink, looked at every 2 s: watched at its new target once the link moves, and pushed. */
+  const followLink = (pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree, top: () => string): void => {
+    const look = setInterval(() => {
+      const s = state.get(pair.name);
+      if (controller.signal.aborted || !s) return void clearInterval(look);
+      const now = treeNow().top;
+      // A folder gone is awaitReturn's; one not there yet is looked at again.
+      if (s.goneSaid || now === top() || !existsSync(now)) return;
+      subscribe().then(() => {
+        emit({ kind: 'warning', pair: pair.name, message: `${pair.local} now leads to ${now}: watching it` });
+        schedule(pair);
+      }, () => undefined);
+    }, 2000);
+  };
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
@@ -198,6 +212,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     };
     try {
       await subscribe();
+      // Behind a symlink (`latest` pointed at each new run, the old one kept): followed when it moves (review 51).
+      if (tree.top !== resolve(pair.local)) followLink(pair, subscribe, treeNow, () => tree.top);
     } catch (error) {
       state.delete(pair.name);
       emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
@@ -275,28 +291,4 @@ function isDirectory(path: string): boolean | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The folder with its symlinks resolved (as it is when it does not exist yet: subscribing then says so). */
-function realFolder(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
-/** The files this watch writes itself: its stdout and stderr where they are files (a redirect, nohup.out), and its --log-file. */
-function ownOutputs(logFile: string | undefined): string[] {
-  const out: string[] = [];
-  for (const fd of [1, 2]) {
-    try {
-      const file = realpathSync(`/proc/self/fd/${fd}`);
-      if (statSync(file).isFile()) out.push(file);
-    } catch {
-      // Not Linux, or a pipe or terminal: nothing written into a folder.
-    }
-  }
-  if (logFile) out.push(realFolder(logFile));
-  return [...new Set(out)];
 }
