@@ -239,6 +239,11 @@ models:
       expect(read).toEqual({ local: 60, remote: 60 });
       expect(stderr).toContain(`is on ${type}, where a rewrite that keeps a file's size and mtime`);
     }
+    // A push there takes nothing on trust either: no transfer proof, no hash carried across the transfer.
+    lab.write(lab.path('data/raw/f5.csv'), 'row 55\n');
+    const push = await lab.cli(['data', 'push', '--json'], { env: unkept });
+    expect(push.exitCode).toBe(0);
+    expect(json<Checked>(push).pairs[0]?.verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 61, remote: 61 } });
   });
 
   it('a same-size, same-mtime corruption that rsync\'s quick check misses: check reports it, a push plans it as a replace up front', async () => {

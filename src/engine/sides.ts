@@ -113,7 +113,8 @@ const warnOf = (pair: ResolvedPair, ctx?: Pick<AttemptContext, 'emit'>): { warn?
 
 /** A side's cache for a new listing: the earlier listing's cache of the same tree realigned (not read again), else opened. */
 function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: readonly string[] }, earlier: Side | undefined, ctx?: Pick<AttemptContext, 'emit'>): HashCache {
-  if (earlier && earlier.cacheRoot === root && !earlier.missing) return earlier.cache.realign(listing);
+  // Not across a transfer where change times prove nothing (FUSE, FAT): a rewrite meanwhile may have kept the key (review 51).
+  if (earlier && earlier.cacheRoot === root && !earlier.missing && !unkeptChangeTimes(earlier.mounts)) return earlier.cache.realign(listing);
   return HashCache.open(cacheDir(pair), root, { listing, ...warnOf(pair, ctx) });
 }
 
