@@ -10,6 +10,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
 import { json, Lab } from './harness/lab.js';
 import { sshPairManifest } from './harness/ssh-manifest.js';
+import { treeMounts } from '../src/verify/mount-types.js';
 
 interface Verify {
   status: string;
@@ -89,6 +90,21 @@ describe.skipIf(!ssh)('check after a small change, over ssh', () => {
     writeFileSync(path, 'y'.repeat(statSync(path).size));
     utimesSync(path, mtime, mtime);
   };
+
+  it('a host folder on a file system whose change times prove nothing (its type, as findmnt names it, given in LABSYNC_TEST_UNKEPT_FS: no FUSE mount offline) is read whole by every check, said once (review 50)', async () => {
+    const lab = await proved();
+    const type = (treeMounts(lab.outside('gpu')) ?? '').split('\t')[0] as string;
+    const all = Array.from({ length: FILES }, (_, i) => size(i)).reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 2; i++) {
+      const r = await lab.cli(['check', '--json'], { env: { LABSYNC_TEST_UNKEPT_FS: type } });
+      expect(r.exitCode).toBe(0);
+      // The local tree lies on the same file system here: it is read whole too.
+      expect(json<{ pairs: { verify: Verify }[] }>(r).pairs[0]?.verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: all, remote: all } });
+      expect(String(r.stderr)).toContain(`gpu:raw is on ${type} on the host, where a rewrite that keeps a file's size and mtime leaves its stat key as it was`);
+    }
+    // Named as it is, the same folders are trusted again: nothing read.
+    expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 } });
+  });
 
   it('a file changed here is read here only, and drift is reported as the whole comparison reports it', async () => {
     const lab = await proved();

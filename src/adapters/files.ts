@@ -19,6 +19,8 @@ export interface RemoteTree {
   readonly rawDigest?: string;
   /** The raw listing itself (find's records), which a tree's next listing is compared with record by record. */
   readonly raw?: Buffer;
+  /** The folder's file system type, where the host said (findmnt's name: `ext4`, `fuse.sshfs`). */
+  readonly fsType?: string;
 }
 
 /** A listing; or the folder is not there; or the remote cannot list this way (the tool's dry run decides then). */

@@ -50,6 +50,8 @@ export interface Side {
   readonly racy: Set<string>;
   /** Symlinks find met in the same walk (a local side); undefined: not known (no GNU find). */
   readonly links?: number;
+  /** A host's folder on a file system whose change times prove nothing (mount-types.ts), as the host named it. */
+  readonly unkept?: string;
   /** find's raw listing that rawDigest digests (after the excludes); undefined where find did not list. */
   raw?(): Buffer | undefined;
   /** The same listing as parts over the remembered one (a local side listed by find; listing-match.ts). */
@@ -112,10 +114,23 @@ const warnOf = (pair: ResolvedPair, ctx?: Pick<AttemptContext, 'emit'>): { warn?
   ctx ? { warn: (message) => ctx.emit({ kind: 'warning', pair: pair.name, message }) } : {};
 
 /** A side's cache for a new listing: the earlier listing's cache of the same tree realigned (not read again), else opened. */
-function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: readonly string[] }, earlier: Side | undefined, ctx?: Pick<AttemptContext, 'emit'>): HashCache {
+function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: readonly string[] }, earlier: Side | undefined, ctx?: Pick<AttemptContext, 'emit'>, unkept?: string): HashCache {
   // Not across a transfer where change times prove nothing (FUSE, FAT): a rewrite meanwhile may have kept the key (review 51).
-  if (earlier && earlier.cacheRoot === root && !earlier.missing && !unkeptChangeTimes(earlier.mounts)) return earlier.cache.realign(listing);
-  return HashCache.open(cacheDir(pair), root, { listing, ...warnOf(pair, ctx) });
+  if (earlier && earlier.cacheRoot === root && !earlier.missing && !unkeptChangeTimes(earlier.mounts) && !earlier.unkept) return earlier.cache.realign(listing);
+  // Nor remembered there between runs (a host's; a local tree's own mounts HashCache.open looks at).
+  return HashCache.open(unkept ? undefined : cacheDir(pair), root, { listing, ...warnOf(pair, ctx) });
+}
+
+const unkeptSaid = new Set<string>();
+
+/** The host folder's file system, where its change times prove nothing (said once per folder and run); else undefined. */
+function hostUnkept(pair: ResolvedPair, root: string, tree: RemoteTree, earlier: Side | undefined, ctx: Pick<AttemptContext, 'emit'>): string | undefined {
+  const type = tree.fsType === undefined ? earlier?.unkept : unkeptChangeTimes(`${tree.fsType}\t`);
+  if (type && !unkeptSaid.has(root)) {
+    unkeptSaid.add(root);
+    ctx.emit({ kind: 'warning', pair: pair.name, message: `${pair.remoteLabel} is on ${type} on the host, where a rewrite that keeps a file's size and mtime leaves its stat key as it was: no hash is remembered for it, so each checksum verify reads it whole (verify: size compares sizes and times only, as rsync does)` });
+  }
+  return type;
 }
 
 /** The listing's clock, both readings from one moment: the found tree's, else the ones taken before it was asked for. */
@@ -178,9 +193,10 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, stats?
   }
   if ('unsupported' in answer) return answer;
   const tree: RemoteTree = 'missing' in answer ? { nowMs: 0, paths: [], keys: new Float64Array(0) } : answer;
+  const unkept = hostUnkept(pair, root, tree, earlier, ctx);
   const fresh = new Map<string, { key: Key; sha256: string }>();
   let freshBytes = 0;
-  for (const [p, key] of tree.hashes?.keys ?? []) {
+  for (const [p, key] of unkept ? [] : (tree.hashes?.keys ?? [])) {
     const sha256 = tree.hashes?.sha256.get(p);
     // A hash the host took of a file whose key a later rewrite could keep is not trusted, even for this run (review 50).
     if (!sha256 || !settledAt(key[2], tree.hashes?.nowMs ?? 0)) continue;
@@ -190,14 +206,14 @@ export async function listRemote(pair: ResolvedPair, ctx: AttemptContext, stats?
   let cache: HashCache | undefined;
   const racy = new Set<string>();
   const openCache = (): HashCache => {
-    const c = cacheFor(pair, root, tree, earlier, ctx);
+    const c = cacheFor(pair, root, tree, earlier, ctx, unkept);
     for (const [p, f] of fresh) if (!c.put([p, f.key[0], f.key[1], f.key[2], f.key[3], f.sha256, '', '', 0], tree.nowMs)) racy.add(p);
     return c;
   };
   // Not spread: the listing's paths and keys, and the cache lined up with them, come on first use.
   const side: Side = {
     where: 'ssh', path: remote.path, missing: 'missing' in answer, nowMs: tree.nowMs, cacheRoot: root, fresh, freshBytes, racy,
-    ...(tree.rawDigest ? { rawDigest: tree.rawDigest } : {}),
+    ...(tree.rawDigest && !unkept ? { rawDigest: tree.rawDigest } : {}), ...(unkept ? { unkept } : {}),
     get paths() { return tree.paths; },
     get keys() { return tree.keys; },
     get cache() { return (cache ??= openCache()); },

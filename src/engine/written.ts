@@ -35,4 +35,4 @@ export function writtenFrom(source: Side, direction: 'push' | 'pull', paths: rea
  * Nothing is proved by the transfer where the source's change times prove nothing (FUSE, FAT: a rewrite
  * can keep the whole key, mount-types.ts): each copy is read back (review 50).
  */
-export const provedBy = (written: Written | undefined, source: Pick<Side, 'mounts'>): Written | undefined => (unkeptChangeTimes(source.mounts) ? undefined : written);
+export const provedBy = (written: Written | undefined, source: Pick<Side, 'mounts' | 'unkept'>): Written | undefined => (source.unkept || unkeptChangeTimes(source.mounts) ? undefined : written);

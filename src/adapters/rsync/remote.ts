@@ -11,8 +11,8 @@ import { shQuote, sshScript, sshTarget } from './ssh.js';
 
 type SshEndpoint = Extract<Endpoint, { type: 'ssh' }>;
 
-/** What a host said before its records: `labsync <kind> <host clock, seconds.nanoseconds>`. */
-const HEADER = /^labsync (list|hash|nodir|nofind|nosum) ?(\S*)\n/;
+/** What a host said before its records: `labsync <kind> <host clock, seconds.nanoseconds> [<the folder's file system type>]`. */
+const HEADER = /^labsync (list|hash|nodir|nofind|nosum) ?(\S*) ?(\S*)\n/;
 
 export type { RemoteHashes, RemoteListing, RemoteTree } from '../types.js';
 
@@ -40,13 +40,21 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
     probed ? `[ -n "$lsf" ] || { echo 'labsync nofind'; exit 0; }` : `${FIND_PROBE} || { echo 'labsync nofind'; exit 0; }`,
     enter(path),
     clock,
-    'echo "labsync list $lsc"',
+    FS_TYPE,
+    'echo "labsync list $lsc $lsfs"',
     // A find that could not read everything (a folder it may not enter, an I/O error) printed what it
     // could: a record says so after them, as its exit code does, wherever the listing is read (held.ts
     // reads it from a subshell, and the hash part follows it), and parseRemoteListing refuses it.
     `${find}; lsr=$?; [ "$lsr" = 0 ] || { printf '${FAILED} %s\\0' "$lsr"; exit "$lsr"; }`,
   ].join('; ');
 }
+
+/**
+ * Sets $lsfs to the folder's file system type as findmnt names it (`fuse.sshfs`), else GNU stat's name
+ * (`fuseblk` for any FUSE), else nothing: where change times prove nothing (FUSE over a remote, FAT),
+ * the host's hashes are not remembered (review 50). A name with anything but [A-Za-z0-9._/-] is dropped.
+ */
+const FS_TYPE = "lsfs=$(findmnt -no FSTYPE -T . 2>/dev/null || stat -f -c %T . 2>/dev/null); case $lsfs in *[!A-Za-z0-9._/-]*) lsfs= ;; esac";
 
 /** The record a listing ends with when find failed; find's own start with a digit or "l". */
 const FAILED = '!labsync-find-failed';
@@ -111,12 +119,12 @@ export function hashCommand(pair: ResolvedPair, remote: SshEndpoint, paths: read
 // Read exactly as find's %T@ is read locally, so a key from stat and one from find compare equal.
 const secondsToMs = (s: string): number => numberAt(s, 0, s.length);
 
-function header(stdout: Buffer): { kind: string; nowMs: number; rest: Buffer } {
+function header(stdout: Buffer): { kind: string; nowMs: number; fsType?: string; rest: Buffer } {
   const nl = stdout.indexOf(10);
   const line = stdout.subarray(0, nl + 1).toString('utf8');
   const m = HEADER.exec(line);
   if (!m) throw new Error(`unexpected answer from the host: ${JSON.stringify(stdout.subarray(0, 80).toString('utf8'))}`);
-  return { kind: m[1] as string, nowMs: m[2] ? secondsToMs(m[2]) : 0, rest: stdout.subarray(nl + 1) };
+  return { kind: m[1] as string, nowMs: m[2] ? secondsToMs(m[2]) : 0, ...(m[3] ? { fsType: m[3] } : {}), rest: stdout.subarray(nl + 1) };
 }
 
 const END = Buffer.from('labsync-end\0');
@@ -144,7 +152,7 @@ export function parseRemoteListing(stdout: Buffer, excludes: readonly string[]):
   let parsed: ReturnType<typeof parseFindListing> | undefined;
   const listing = (): ReturnType<typeof parseFindListing> => (parsed ??= parseFindListing(raw, excludes));
   const hashes = at < 0 ? undefined : parseRemoteHashes(h.rest.subarray(at + END.length));
-  return { nowMs: h.nowMs, rawDigest, raw, get paths() { return listing().paths; }, get keys() { return listing().keys; }, ...(hashes && 'keys' in hashes ? { hashes } : {}) };
+  return { nowMs: h.nowMs, rawDigest, raw, get paths() { return listing().paths; }, get keys() { return listing().keys; }, ...(hashes && 'keys' in hashes ? { hashes } : {}), ...(h.fsType ? { fsType: h.fsType } : {}) };
 }
 
 /** find's exit code where the listing ends with the record saying it failed. */
