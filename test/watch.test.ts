@@ -119,7 +119,11 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n', 'new.csv': 'new\n' });
   });
 
-  it('follows a symlinked pair folder to its new target when the old one is removed (a `latest` link moved to the next run: review 50)', async () => {
+  /**
+   * raw → run-1, watched; the link moved to a new run-2 (and run-1 removed, or kept); once watch says
+   * `said`, a file written through the link is pushed, and watch is stopped with no run going.
+   */
+  const followsLink = async (removeOld: boolean, said: RegExp): Promise<Lab> => {
     const lab = watchLab();
     renameSync(lab.path('raw'), lab.path('run-1'));
     symlinkSync('run-1', lab.path('raw'));
@@ -127,29 +131,23 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     lab.write(lab.path('run-2/a.csv'), 'a\n');
     rmSync(lab.path('raw'));
     symlinkSync('run-2', lab.path('raw'));
-    rmSync(lab.path('run-1'), { recursive: true });
-    await until('the warning', () => logEvents(lab).some((e) => e.kind === 'warning' && /is back: watching it again/.test(e.message ?? '')), 30_000);
+    if (removeOld) rmSync(lab.path('run-1'), { recursive: true });
+    await until('the move', () => logEvents(lab).some((e) => e.kind === 'warning' && said.test(e.message ?? '')), 30_000);
     lab.write(lab.path('raw/next.csv'), 'next\n');
     // Every run begun has ended (the removal's own events start one too): Ctrl-C then finds none running.
     const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
     await until('a change in the new target pushed', () => existsSync(lab.outside('nas/raw/next.csv')) && idle(), 30_000);
     await stop(lab, run);
+    return lab;
+  };
+
+  it('follows a symlinked pair folder to its new target when the old one is removed (a `latest` link moved to the next run: review 50)', async () => {
+    const lab = await followsLink(true, /is back: watching it again/);
     expect(logEvents(lab).filter((e) => e.kind === 'warning' && /cannot watch/.test(e.message ?? ''))).toEqual([]);
   });
 
   it('follows a symlinked pair folder to its new target while the old one is kept (`latest` moved on: review 51)', async () => {
-    const lab = watchLab();
-    renameSync(lab.path('raw'), lab.path('run-1'));
-    symlinkSync('run-1', lab.path('raw'));
-    const { run } = await startWatch(lab, '0.3', { env });
-    lab.write(lab.path('run-2/a.csv'), 'a\n');
-    rmSync(lab.path('raw'));
-    symlinkSync('run-2', lab.path('raw'));
-    await until('the move', () => logEvents(lab).some((e) => e.kind === 'warning' && /now leads to .*run-2: watching it$/.test(e.message ?? '')), 30_000);
-    lab.write(lab.path('raw/next.csv'), 'next\n');
-    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
-    await until('a change in the new target pushed', () => existsSync(lab.outside('nas/raw/next.csv')) && idle(), 30_000);
-    await stop(lab, run);
+    await followsLink(false, /now leads to .*run-2: watching it$/);
   });
 
   it('says which folder it cannot watch, and exits 1 when it can watch none', async () => {

@@ -5,7 +5,8 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { folderLinks, outOfWatches, subscribeDirs, type WatchEvent } from './dir-watcher.js';
+import { folderLinks, subscribeDirs, type WatchEvent } from './dir-watcher.js';
+import { outOfWatches } from './inotify.js';
 
 /** The inotify watches this process holds, as the kernel lists them. */
 function kernelWatches(): number {
@@ -96,6 +97,15 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
     }
   };
   const seen = (events: WatchEvent[], path: string): boolean => events.some((e) => e.path === path);
+  /** Fills the kernel's event queue past its length in a new folder `many`, without yielding; the watch count before `many`. */
+  const overflow = async (root: string, sub: ReturnType<typeof subscribeDirs>): Promise<number> => {
+    const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+    const base = sub.work.watches;
+    mkdirSync(join(root, 'many'));
+    await until('the burst folder', () => sub.work.watches === base + 1);
+    for (let i = 0; i <= queue; i++) writeFileSync(join(root, 'many', `${i}`), '');
+    return base;
+  };
 
   it('watches a folder removed and made again under the same name (rm -rf, mkdir; its inode number may be the old one\'s), a leaf never read too', async () => {
     const root = tree();
@@ -151,11 +161,7 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
     await whileWatching(root, async (events, sub) => {
       // Written without yielding: node reads no event meanwhile, so the kernel's queue (16384 by default)
       // overflows before the folder is made, and its creation is lost.
-      const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
-      const base = sub.work.watches;
-      mkdirSync(join(root, 'many'));
-      await until('the burst folder', () => sub.work.watches === base + 1);
-      for (let i = 0; i <= queue; i++) writeFileSync(join(root, 'many', `${i}`), '');
+      const base = await overflow(root, sub);
       mkdirSync(join(root, 'late'));
       writeFileSync(join(root, 'late', 'early.bin'), 'e');
       await until('the late folder watched', () => sub.work.watches === base + 2, 20_000);
@@ -168,12 +174,8 @@ describe.runIf(linux)('subscribeDirs (Linux)', () => {
   it('watches a folder removed and made again within an overflowing burst (both events dropped), once the burst settles (review 49)', async () => {
     const root = tree();
     await whileWatching(root, async (events, sub) => {
-      const queue = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
-      const base = sub.work.watches;
-      mkdirSync(join(root, 'many'));
-      await until('the burst folder', () => sub.work.watches === base + 1);
       // Without yielding: the queue overflows before d/ goes and comes back, so neither event is read.
-      for (let i = 0; i <= queue; i++) writeFileSync(join(root, 'many', `${i}`), '');
+      await overflow(root, sub);
       rmSync(join(root, 'd'), { recursive: true });
       mkdirSync(join(root, 'd'));
       await until('the new d/ reported', () => events.some((e) => e.path === join(root, 'd') && e.type === 'create'), 20_000);

@@ -7,10 +7,11 @@
 // at all. On a 1M-file tree of 1000 folders that reads 1 folder instead of 1001 (1M names) before watch
 // is ready. A folder with subfolders is read whole: stopping once the count is reached could miss one
 // when another is made and a third removed during the read.
-import { chmodSync, type Dirent, existsSync, type FSWatcher, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, watch } from 'node:fs';
+import { chmodSync, type Dirent, existsSync, type FSWatcher, lstatSync, mkdtempSync, readdirSync, rmSync, statfsSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, sep } from 'node:path';
 import type { WatchEventType } from './watch-filter.js';
+import { burstWatch, outOfWatches } from './inotify.js';
 
 export interface WatchEvent { readonly path: string; readonly type: WatchEventType }
 export type OnEvents = (error: Error | null, events: WatchEvent[]) => void;
@@ -283,42 +284,5 @@ function birthTimesReal(): boolean {
   return realBirth;
 }
 
-/** Out of inotify watches, with the limit and how to raise it. */
-export function outOfWatches(error: Error): Error {
-  let limit = '';
-  try {
-    limit = ` (fs.inotify.max_user_watches is ${readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim()})`;
-  } catch {
-    // not Linux, or hidden
-  }
-  return new Error(`${error.message}: out of inotify watches, one per folder${limit}; raise the limit with \`sudo sysctl fs.inotify.max_user_watches=1048576\` (and in /etc/sysctl.d/ to keep it)`);
-}
-
 /** A later watch's failure, saying what it means: changes under the folder are not seen. */
 const unseen = (dir: string, error: Error): Error => new Error(`${error.message}: changes under ${dir} are not seen until watch is restarted`);
-
-/** Events this many within a burst: the kernel's queue may have overflowed (16384 by default), so the tree is looked at again. */
-export const BURST_EVENTS = 1024;
-
-/** Counts events; after BURST_EVENTS or more came with no pause of a second, calls `settled` once they pause. */
-function burstWatch(settled: () => void): { count(): void; stop(): void } {
-  let n = 0;
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    count: () => {
-      n += 1;
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = undefined;
-        const big = n >= BURST_EVENTS;
-        n = 0;
-        if (big) settled();
-      }, 1000);
-      timer.unref();
-    },
-    stop: () => {
-      if (timer) clearTimeout(timer);
-    },
-  };
-}
-

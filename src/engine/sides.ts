@@ -20,6 +20,7 @@ import { probe, type Body } from './outcome.js';
 import { cacheDir, treeExcludes } from './pair-tree.js';
 import { HashedFiles } from './hashed-files.js';
 import { heldToken, holdListing } from './ssh-held.js';
+import { hostUnkept } from './host-unkept.js';
 import { unkeptChangeTimes } from '../verify/mount-types.js';
 import { settledAt } from '../verify/cache-key.js';
 
@@ -119,18 +120,6 @@ function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: r
   if (earlier && earlier.cacheRoot === root && !earlier.missing && !unkeptChangeTimes(earlier.mounts) && !earlier.unkept) return earlier.cache.realign(listing);
   // Nor remembered there between runs (a host's; a local tree's own mounts HashCache.open looks at).
   return HashCache.open(unkept ? undefined : cacheDir(pair), root, { listing, ...warnOf(pair, ctx) });
-}
-
-const unkeptSaid = new Set<string>();
-
-/** The host folder's file system, where its change times prove nothing (said once per folder and run); else undefined. */
-function hostUnkept(pair: ResolvedPair, root: string, tree: RemoteTree, earlier: Side | undefined, ctx: Pick<AttemptContext, 'emit'>): string | undefined {
-  const type = tree.fsType === undefined ? earlier?.unkept : unkeptChangeTimes(`${tree.fsType}\t`);
-  if (type && !unkeptSaid.has(root)) {
-    unkeptSaid.add(root);
-    ctx.emit({ kind: 'warning', pair: pair.name, message: `${pair.remoteLabel} is on ${type} on the host, where a rewrite that keeps a file's size and mtime leaves its stat key as it was: no hash is remembered for it, so each checksum verify reads it whole (verify: size compares sizes and times only, as rsync does)` });
-  }
-  return type;
 }
 
 /** The listing's clock, both readings from one moment: the found tree's, else the ones taken before it was asked for. */
