@@ -213,7 +213,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     try {
       await subscribe();
       // Behind a symlink (`latest` pointed at each new run, the old one kept): followed when it moves (review 51).
-      if (tree.top !== resolve(pair.local)) followLink(pair, subscribe, treeNow, () => tree.top);
+      if (realFolder(pair.local) !== resolve(pair.local)) followLink(pair, subscribe, treeNow, () => tree.top);
     } catch (error) {
       state.delete(pair.name);
       emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
