@@ -1,6 +1,6 @@
 // Which watcher events matter to a pair: pure but for naming folders (links resolved, a .git file read). The native watcher is told the cheap excludes so it can
 // skip whole excluded folders, but labsync's own matcher judges every path it reports.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import type { ResolvedPair } from '../types.js';
@@ -154,4 +154,13 @@ export function ownOutputs(logFile: string | undefined): string[] {
   }
   if (logFile) out.push(realFolder(logFile));
   return [...new Set(out)];
+}
+
+/** A path that is gone again by the time its event is read counts as a file (see pairPath). */
+export function isDirectory(path: string): boolean | undefined {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,7 @@
 // chokidar kept per-file state in node (3.6 s and 411 MB to be ready on 50k files). On Linux each folder
 // gets an inotify watch and no file is remembered (dir-watcher.ts); elsewhere @parcel/watcher (FSEvents,
 // ReadDirectoryChangesW) does the same natively. LABSYNC_WATCHER=parcel picks it on Linux too.
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { withFreshKey } from '../engine/ssh-keep.js';
@@ -13,7 +13,7 @@ import { nested, runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
-import { describeChanged, ownOutputs, realFolder, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
+import { describeChanged, isDirectory, ownOutputs, realFolder, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
 import { openManifestToConnect, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
@@ -160,16 +160,24 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
 
   /** A pair folder reached through a symlink, looked at every 2 s: watched at its new target once the link moves, and pushed. */
   const followLink = (pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree, top: () => string): void => {
+    let failed: string | undefined;
+    let busy = false;
     const look = setInterval(() => {
       const s = state.get(pair.name);
       if (controller.signal.aborted || !s) return void clearInterval(look);
       const now = treeNow().top;
       // A folder gone is awaitReturn's; one not there yet is looked at again.
-      if (s.goneSaid || now === top() || !existsSync(now)) return;
+      if (busy || s.goneSaid || now === top() || !existsSync(now)) return;
+      busy = true;
       subscribe().then(() => {
+        failed = undefined;
         emit({ kind: 'warning', pair: pair.name, message: `${pair.local} now leads to ${now}: watching it` });
         schedule(pair);
-      }, () => undefined);
+      }, (error: Error) => {
+        // Said once per target, tried again every 2 s: never deaf in silence.
+        if (failed !== now) emit({ kind: 'warning', pair: pair.name, message: `${pair.local} now leads to ${now}, which cannot be watched (${error.message}): changes there are not seen; trying again every 2s` });
+        failed = now;
+      }).finally(() => (busy = false));
     }, 2000);
   };
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
@@ -205,10 +213,14 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (relevant) schedule(pair);
     };
     const subscribe = async (): Promise<void> => {
-      tree = treeNow();
-      const sub = parcel ? await parcel.subscribe(tree.top, onEvents, { ignore: [...tree.ignore] }) : subscribeDirs(tree.top, onEvents, tree.skipDir);
-      await subscriptions.get(pair.name)?.unsubscribe();
+      // The new top only once it is watched: a target that cannot be (a file, no permission) leaves the
+      // old watch judging its own events, and is tried again (review 52).
+      const next = treeNow();
+      const sub = parcel ? await parcel.subscribe(next.top, onEvents, { ignore: [...next.ignore] }) : subscribeDirs(next.top, onEvents, next.skipDir);
+      const old = subscriptions.get(pair.name);
+      tree = next;
       subscriptions.set(pair.name, sub);
+      await old?.unsubscribe();
     };
     try {
       await subscribe();
@@ -282,13 +294,4 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
 function note(s: WatchState, path: string): void {
   if (s.changed.size < KEPT_PATHS || s.changed.has(path)) s.changed.add(path);
   else s.more += 1;
-}
-
-/** A path that is gone again by the time its event is read counts as a file (see pairPath). */
-function isDirectory(path: string): boolean | undefined {
-  try {
-    return lstatSync(path).isDirectory();
-  } catch {
-    return undefined;
-  }
 }

@@ -83,7 +83,8 @@ export const racyAsk = (pair: ResolvedPair): string[] => (pair.remote.type === '
 export async function saveRacy(pair: ResolvedPair, side: Side, warn: Warn): Promise<void> {
   if (side.where !== 'ssh') return;
   const file = racyFile(pair, side.cacheRoot);
-  if (!side.racy.size) return void rmSync(file, { force: true });
+  // A host folder whose hashes are never trusted would have the next listing hash its racy files for nothing (review 52).
+  if (!side.racy.size || side.unkept) return void rmSync(file, { force: true });
   await writeCacheFile(file, [...side.racy].map((p) => `${p}\0`).join(''), warn);
 }
 

@@ -65,10 +65,11 @@ export const allLocal = (mounts: string): boolean => mounts.split('\n').every((l
  * own (sshfs gives ctime = mtime; rclone mount, s3fs, gcsfuse and the like fake it) and FAT/exFAT keep
  * none. There a rewrite that restores the size and mtime (`cp -p`, `rsync -a`, `touch -r` from a backup)
  * keeps a file's whole stat key (review 48). Every FUSE type is taken for one but those known to pass
- * on a real change time from a local or their own store (review 50, 51: mergerfs, JuiceFS, ceph-fuse…).
+ * on a real change time from a local or their own store (review 50, 51: mergerfs, JuiceFS, ceph-fuse…;
+ * review 52: fuse-overlayfs, a rootless container's own root).
  * LABSYNC_TEST_UNKEPT_FS names more types, for tests on a machine without such a mount.
  */
-const KEPT_FUSE = new Set(['fuse.mergerfs', 'fuse.juicefs', 'fuse.ceph-fuse', 'fuse.ceph', 'fuse.glusterfs', 'fuse.bindfs', 'fuse.gocryptfs', 'fuse.encfs', 'fuse.lxcfs', 'fuse.unionfs', 'fuse.unionfs-fuse']);
+const KEPT_FUSE = new Set(['fuse.fuse-overlayfs', 'fuse.mergerfs', 'fuse.juicefs', 'fuse.ceph-fuse', 'fuse.ceph', 'fuse.glusterfs', 'fuse.bindfs', 'fuse.gocryptfs', 'fuse.encfs', 'fuse.lxcfs', 'fuse.unionfs', 'fuse.unionfs-fuse']);
 const keepsNoChangeTimes = (type: string): boolean =>
   ((type === 'fuse' || type === 'fuseblk' || type.startsWith('fuse.')) && !KEPT_FUSE.has(type)) || type === 'vfat' || type === 'msdos' || type === 'exfat' || (process.env.LABSYNC_TEST_UNKEPT_FS ?? '').split(',').includes(type);
 

@@ -91,6 +91,21 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect(listScript(dir, [])).toContain("case $lsc in ''|*[!0-9.]*) lsc=$(date +%s.%N");
   });
 
+  it('names the folder\'s file system in its header: the top one of mounts stacked on its point (an automounted sshfs over autofs: review 52), else stat\'s name', () => {
+    const dir = tempDir('labsync-fstype-');
+    writeFileSync(join(dir, 'f'), 'x');
+    const bin = tempDir('labsync-fakebin-');
+    const run = (findmnt: string): string | undefined => {
+      writeFileSync(join(bin, 'findmnt'), `#!/bin/sh\n${findmnt}\n`, { mode: 0o755 });
+      const l = parseRemoteListing(spawnSync('sh', ['-c', listScript(dir, [])], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }).stdout, []);
+      return 'paths' in l ? (l.fsType ?? '') : undefined;
+    };
+    expect(run("printf 'autofs\\nfuse.sshfs\\n'")).toBe('fuse.sshfs');
+    // No findmnt answer: GNU stat's name for the folder's file system, whatever it is here.
+    expect(run('exit 1')).toBe(spawnSync('stat', ['-f', '-c', '%T', dir]).stdout.toString().trim());
+    expect(run("printf 'odd type\\n'")).toBe('');
+  });
+
   it('says when the folder is not there', () => {
     expect(parseRemoteListing(fixture('list-nodir.out'), [])).toEqual({ missing: true });
   });

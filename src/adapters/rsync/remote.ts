@@ -50,11 +50,12 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
 }
 
 /**
- * Sets $lsfs to the folder's file system type as findmnt names it (`fuse.sshfs`), else GNU stat's name
- * (`fuseblk` for any FUSE), else nothing: where change times prove nothing (FUSE over a remote, FAT),
+ * Sets $lsfs to the folder's file system type as findmnt names it (`fuse.sshfs`; the top one of mounts
+ * stacked on one point, `autofs` under an automounted sshfs: review 52), else GNU stat's name (`fuseblk`
+ * for any FUSE), else nothing: where change times prove nothing (FUSE over a remote, FAT),
  * the host's hashes are not remembered (review 50). A name with anything but [A-Za-z0-9._/-] is dropped.
  */
-const FS_TYPE = "lsfs=$(findmnt -no FSTYPE -T . 2>/dev/null || stat -f -c %T . 2>/dev/null); case $lsfs in *[!A-Za-z0-9._/-]*) lsfs= ;; esac";
+const FS_TYPE = 'lsfs=$(findmnt -no FSTYPE -T . 2>/dev/null | tail -n 1); [ -n "$lsfs" ] || lsfs=$(stat -f -c %T . 2>/dev/null); case $lsfs in *[!A-Za-z0-9._/-]*) lsfs= ;; esac';
 
 /** The record a listing ends with when find failed; find's own start with a digit or "l". */
 const FAILED = '!labsync-find-failed';
