@@ -12,7 +12,6 @@ import type { AttemptContext } from './attempt.js';
 import { repairOnce } from './repair-drift.js';
 import { compareListed, type Written } from './compare-listed.js';
 import { provedBy, writtenFrom, writtenIn } from './written.js';
-import { unkeptChangeTimes } from '../verify/mount-types.js';
 import { describeDrift, driftOf, verifyPair } from './compare-pair.js';
 import type { VerifyResult } from './events.js';
 import { fullCheckDue, recordFullCheck } from './full-check.js';
@@ -225,7 +224,7 @@ async function sendAndVerify(pair: ResolvedPair, adapter: Adapter, o: PairRunOpt
   // reads after, nor for an incremental plan, whose few files are read after the transfer.
   // LABSYNC_EARLY_HASH=0: read it after the transfer instead, as before (to measure what the overlap pays).
   // Nor where change times prove nothing (FUSE, FAT): a rewrite after the read could keep the key (review 51).
-  const early = sending.length && process.env.LABSYNC_EARLY_HASH !== '0' && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing && !unkeptChangeTimes(source.mounts) ? hashWhileSending(source, earlyFiles(plan)) : undefined;
+  const early = sending.length && process.env.LABSYNC_EARLY_HASH !== '0' && !planned.incremental && o.verify && pair.verify === 'checksum' && !full && source.where === 'local' && !source.missing && !source.unkept ? hashWhileSending(source, earlyFiles(plan)) : undefined;
   const paced = early ? { ...ctx, emit: pacedBy(early, ctx.emit) } : ctx;
   if (sending.length) {
     o.emit({ kind: 'pair_step', pair: pair.name, step: direction === 'pull' ? 'pulling' : 'pushing' });

@@ -51,7 +51,7 @@ export interface Side {
   readonly racy: Set<string>;
   /** Symlinks find met in the same walk (a local side); undefined: not known (no GNU find). */
   readonly links?: number;
-  /** A host's folder on a file system whose change times prove nothing (mount-types.ts), as the host named it. */
+  /** The file system type under the tree whose change times prove nothing (mount-types.ts): a local tree's mounts, a host's as it named it. */
   readonly unkept?: string;
   /** find's raw listing that rawDigest digests (after the excludes); undefined where find did not list. */
   raw?(): Buffer | undefined;
@@ -118,7 +118,7 @@ const warnOf = (pair: ResolvedPair, ctx?: Pick<AttemptContext, 'emit'>): { warn?
 /** A side's cache for a new listing: the earlier listing's cache of the same tree realigned (not read again), else opened. */
 function cacheFor(pair: ResolvedPair, root: string, listing: { readonly paths: readonly string[] }, earlier: Side | undefined, ctx?: Pick<AttemptContext, 'emit'>, unkept?: string): HashCache {
   // Not across a transfer where change times prove nothing (FUSE, FAT): a rewrite meanwhile may have kept the key (review 51).
-  if (earlier && earlier.cacheRoot === root && !earlier.missing && !unkeptChangeTimes(earlier.mounts) && !earlier.unkept) return earlier.cache.realign(listing);
+  if (earlier && earlier.cacheRoot === root && !earlier.missing && !earlier.unkept) return earlier.cache.realign(listing);
   // Nor remembered there between runs (a host's; a local tree's own mounts HashCache.open looks at).
   return HashCache.open(unkept ? undefined : cacheDir(pair), root, { listing, ...warnOf(pair, ctx) });
 }
@@ -142,9 +142,11 @@ export async function listLocal(pair: ResolvedPair, path: string, ctx?: Pick<Att
   // `given` may answer undefined (a listing after a transfer that could not be built: listing-after.ts).
   const found = (await given) ?? (await treeStats(path, treeExcludes(pair), earlier?.rawListing?.()?.reference ?? listingFileFor(cacheDir(pair), path)));
   let cache: HashCache | undefined;
+  // Where change times prove nothing, the same listing does not mean the same content: no digest to recognise it by.
+  const unkept = unkeptChangeTimes(found.mounts);
   // The listing and the hash cache come on first use: an unchanged pair never asks (side-summary.ts).
   return {
-    where: 'local', path, missing: !existsSync(path), ...clockFrom(found, nowMs, monoMs), cacheRoot: path, racy: new Set(), ...(found.rawDigest && !unkeptChangeTimes(found.mounts) ? { rawDigest: found.rawDigest } : {}), ...(found.links === undefined ? {} : { links: found.links }),
+    where: 'local', path, missing: !existsSync(path), ...clockFrom(found, nowMs, monoMs), cacheRoot: path, racy: new Set(), ...(found.rawDigest && !unkept ? { rawDigest: found.rawDigest } : {}), ...(unkept ? { unkept } : {}), ...(found.links === undefined ? {} : { links: found.links }),
     get paths() { return found.listing().paths; },
     get keys() { return found.listing().keys; },
     get cache() { return (cache ??= cacheFor(pair, path, found.listing(), earlier, ctx)); },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { provedBy, writtenIn } from './written.js';
+import { unkeptChangeTimes } from '../verify/mount-types.js';
 import type { Key } from './sides.js';
 
 describe('what the transfer proves (review 48: a whole-second ctime keeps its key through a rewrite within that second)', () => {
@@ -28,9 +29,14 @@ describe('no transfer proof where change times prove nothing (review 50)', () =>
   it('keeps what a source on ext4 proves, and nothing on FUSE or FAT (a rewrite there can keep the whole key)', () => {
     const written = { from: 'local' as const, keys: new Map([['a', [1, 2, 3, 4] as const]]) };
     const on = (type: string): string => `${type}\t1\t0:1\t/\t/data`;
-    expect(provedBy(written, { mounts: on('ext4') })).toBe(written);
+    // A source side as listLocal makes it from its mounts.
+    const side = (mounts: string): { unkept?: string } => {
+      const unkept = unkeptChangeTimes(mounts);
+      return unkept ? { unkept } : {};
+    };
+    expect(provedBy(written, side(on('ext4')))).toBe(written);
     expect(provedBy(written, {})).toBe(written);
-    expect(provedBy(written, { mounts: on('fuse.sshfs') })).toBeUndefined();
-    expect(provedBy(written, { mounts: `${on('ext4')}\n${on('vfat')}` })).toBeUndefined();
+    expect(provedBy(written, side(on('fuse.sshfs')))).toBeUndefined();
+    expect(provedBy(written, side(`${on('ext4')}\n${on('vfat')}`))).toBeUndefined();
   });
 });

@@ -1,7 +1,6 @@
 // What a transfer wrote, each file with the key its source had when planned: what compare-listed.ts
 // takes rsync's whole-file transfer checksum to prove (Written).
 import { settledAt } from '../verify/cache-key.js';
-import { unkeptChangeTimes } from '../verify/mount-types.js';
 import type { Written } from './compare-listed.js';
 import { keyAt, type Key, type Side } from './sides.js';
 
@@ -35,4 +34,4 @@ export function writtenFrom(source: Side, direction: 'push' | 'pull', paths: rea
  * Nothing is proved by the transfer where the source's change times prove nothing (FUSE, FAT: a rewrite
  * can keep the whole key, mount-types.ts): each copy is read back (review 50).
  */
-export const provedBy = (written: Written | undefined, source: Pick<Side, 'mounts' | 'unkept'>): Written | undefined => (source.unkept || unkeptChangeTimes(source.mounts) ? undefined : written);
+export const provedBy = (written: Written | undefined, source: Pick<Side, 'unkept'>): Written | undefined => (source.unkept ? undefined : written);

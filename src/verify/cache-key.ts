@@ -7,7 +7,7 @@ import type { Row } from './cache-file.js';
 
 // A second for file systems stamping whole seconds, plus a margin: the kernel stamps with its coarse
 // clock, up to a tick (10 ms at HZ=100) behind Date.now() (review 48).
-export const RACY_WINDOW_MS = 1050;
+const RACY_WINDOW_MS = 1050;
 
 const TICK_MS = 50;
 

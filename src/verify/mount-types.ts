@@ -73,6 +73,9 @@ const KEPT_FUSE = new Set(['fuse.fuse-overlayfs', 'fuse.mergerfs', 'fuse.juicefs
 const keepsNoChangeTimes = (type: string): boolean =>
   ((type === 'fuse' || type === 'fuseblk' || type.startsWith('fuse.')) && !KEPT_FUSE.has(type)) || type === 'vfat' || type === 'msdos' || type === 'exfat' || (process.env.LABSYNC_TEST_UNKEPT_FS ?? '').split(',').includes(type);
 
+/** `type` itself where it is a file system whose change times prove nothing (a host's, as its listing names it). */
+export const unkeptType = (type: string): string | undefined => (keepsNoChangeTimes(type) ? type : undefined);
+
 /** The first type among mounts as treeMounts gives them whose change times prove nothing; undefined: all do (or not known). */
 export const unkeptChangeTimes = (mounts: string | undefined): string | undefined =>
   mounts?.split('\n').map((line) => line.slice(0, line.indexOf('\t'))).find(keepsNoChangeTimes);

@@ -9,7 +9,7 @@ import { findArgv, LinkCounter, parseFindListing } from './find-list.js';
 import { joinRaw, ListingMatcher, type RawListing } from './listing-match.js';
 import { runHere, sharedPool } from './hash-pool.js';
 import { assertAddressable, walkFiles } from './walk.js';
-import { treeMounts, unkeptChangeTimes } from './mount-types.js';
+import { treeMounts } from './mount-types.js';
 import { mark } from '../util/trace.js';
 
 /** A tree's files in byte order with their [size, mtimeMs, ctimeMs, ino] keys. */
@@ -184,9 +184,7 @@ export async function treeStats(root: string, excludes: readonly string[] = [], 
   const mounts = treeMounts(root);
   const at = mounts === undefined ? clock : { ...clock, mounts };
   const raw = findWorks ? await findRaw(root, excludes, reference) : undefined;
-  // Without a digest no summary vouches for the tree and no record-by-record plan is made from it: where
-  // change times prove nothing, the same listing does not mean the same content.
-  if (raw) return unkeptChangeTimes(mounts) ? { ...statsOfRaw(root, excludes, raw), ...at, rawDigest: undefined } : { ...statsOfRaw(root, excludes, raw), ...at };
+  if (raw) return { ...statsOfRaw(root, excludes, raw), ...at };
   const listed = await poolStatTree(root, excludes);
   return { root, ...at, listing: () => listed };
 }
