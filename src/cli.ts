@@ -145,11 +145,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('re-run push pairs when their local files change, debounced')
     .argument('[names...]', 'only these pairs')
     .option('--debounce <seconds>', 'wait this long after the last change (default 5)')
+    .option('--no-initial-push', 'do not push the pairs when watch starts, only what changes while it runs')
     .option('--drain-budget <duration>', 'on SIGTERM or a termination notice, drain the watched pairs within this (default 25s)')
     .option('--drain-on-notice <url>', "poll this termination-notice URL every 5 s (AWS spot instance-action, GCP preempted); a notice drains, then watch exits")
-    .action(async (names: string[], o: { debounce?: string; drainBudget?: string; drainOnNotice?: string }, cmd: Command) => {
+    .action(async (names: string[], o: { debounce?: string; initialPush: boolean; drainBudget?: string; drainOnNotice?: string }, cmd: Command) => {
       const { watchCommand } = await import('./commands/watch.js');
-      setExit(await watchCommand(names, globals(cmd), o.debounce, { ...(o.drainBudget ? { budget: o.drainBudget } : {}), ...(o.drainOnNotice ? { noticeUrl: o.drainOnNotice } : {}) }));
+      setExit(await watchCommand(names, globals(cmd), o.debounce, { initialPush: o.initialPush, ...(o.drainBudget ? { budget: o.drainBudget } : {}), ...(o.drainOnNotice ? { noticeUrl: o.drainOnNotice } : {}) }));
     });
   program
     .command('drain')

@@ -254,7 +254,7 @@ describe('watch drains', () => {
 
   /** watch on the local-remote lab, with its own log; resolves once it watches. */
   async function startWatch(lab: Lab, args: string[], env: Record<string, string> = {}) {
-    const run = lab.spawn(['watch', '--debounce', '60', '--log-file', lab.outside('watch.log'), ...args], { env });
+    const run = lab.spawn(['watch', '--debounce', '60', '--no-initial-push', '--log-file', lab.outside('watch.log'), ...args], { env });
     let stderr = '';
     run.stderr?.on('data', (c: Buffer) => void (stderr += c.toString()));
     await until('watch to be ready', () => stderr.includes('watching ckpt'), 30_000);

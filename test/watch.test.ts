@@ -93,7 +93,7 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
   it('is not started again by its own output written into the pair (`labsync watch >> raw/watch.out 2>&1`: ten runs in ten seconds, review 49)', async () => {
     const lab = watchLab();
     const out = lab.path('raw/watch.out');
-    const run = lab.spawn(['watch', '--debounce', '0.3', '--log-file', lab.outside('watch.log')], { env, output: out });
+    const run = lab.spawn(['watch', '--debounce', '0.3', '--no-initial-push', '--log-file', lab.outside('watch.log')], { env, output: out });
     await until('watch to be ready', () => existsSync(out) && readFileSync(out, 'utf8').includes('watching raw'), 30_000);
     lab.write(lab.path('raw/new.csv'), 'new\n');
     await until('the push of new.csv', () => finishedRuns(lab) === 1, 30_000);
@@ -202,5 +202,41 @@ describe('watch runs (issue 12: cost grows with the change)', () => {
     expect(second).toMatchObject({ status: 'ok', changes: { transfer: ['d2/new.csv'], delete: [] } });
     expect(changedSteps(lab)).toEqual(['1 changed path: d1/f4.csv', '1 changed path: d2/new.csv']);
     expect(lab.tree(lab.outside('nas/raw'))).toMatchObject({ 'd1/f4.csv': 'changed\n', 'd2/new.csv': 'new\n' });
+  });
+});
+
+describe('watch, as it starts', () => {
+  const started = (lab: Lab): string[] => logEvents(lab).filter((e) => e.kind === 'pair_step' && e.step?.startsWith('watch started')).map((e) => e.step as string);
+
+  it('pushes each pair once it is watched: what changed while no watch ran (a restart) is sent without waiting for a change; later runs only on changes', async () => {
+    const lab = watchLab(); // raw/a.csv, written before watch starts, never pushed
+    const { run } = await startWatch(lab, '0.3', { initialPush: true });
+    await until('the push at the start', () => finishedRuns(lab) === 1, 30_000);
+    expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n' });
+    lab.write(lab.path('raw/new.csv'), 'new\n');
+    await until('the push of new.csv', () => finishedRuns(lab) === 2, 30_000);
+    await stop(lab, run);
+    expect(runCount(lab)).toBe(2);
+    expect(started(lab)).toEqual(['watch started: pushing what changed while it was not watching']);
+    expect(changedSteps(lab)).toEqual(['1 changed path: new.csv']);
+    expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n', 'new.csv': 'new\n' });
+  });
+
+  it('tries the push at the start again when it fails, until it goes through (a host still booting)', async () => {
+    const lab = new Lab();
+    const down = lab.outside('host-down');
+    lab.write(down, '');
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    hooks:\n      before: ["sh", "-c", "test ! -e ${down}"]\n`);
+    lab.write(lab.path('raw/a.csv'), 'a\n');
+    const { run } = await startWatch(lab, '0.3', { initialPush: true });
+    await until('the first try to fail', () => watchResults(lab).length === 1, 30_000);
+    expect(watchResults(lab)[0]?.status).toBe('failed');
+    rmSync(down);
+    await until('the push at the start, tried again', () => watchResults(lab).length === 2, 30_000);
+    await stop(lab, run);
+    expect(watchResults(lab).map((r) => r.status)).toEqual(['failed', 'ok']);
+    expect(started(lab)).toEqual(['watch started: pushing what changed while it was not watching', 'watch started: pushing what changed while it was not watching']);
+    expect(logEvents(lab).filter((e) => e.kind === 'warning').map((e) => e.message)).toContainEqual(expect.stringMatching(/^raw ended failed: trying again in 2s/));
+    expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n' });
   });
 });

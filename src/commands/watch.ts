@@ -18,30 +18,23 @@ import { openManifestToConnect, redactor, reporters, seconds, trapSignals, type 
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
+import { note, retryMs, type WatchState } from './watch-state.js';
 
-interface WatchState { timer?: NodeJS.Timeout; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
-
-/**
- * The changed paths a pair keeps for its next run's step line; past this only counted (review 49: a
- * pair failing all day while a job wrote new names grew without bound). The run pushes the whole pair.
- */
-const KEPT_PATHS = 10_000;
-
-/** The longest pause before a pair that keeps ending locked or failed is tried again. */
-const RETRY_MAX_MS = 15 * 60_000;
 
 export function debounceMs(text: string | undefined): number {
   return text === undefined ? 5000 : seconds(text, '--debounce');
 }
 
-export interface WatchDrain {
+export interface WatchOptions {
+  /** `--no-initial-push`: push only what changes while watch runs (by default each pair is pushed once it is watched). */
+  readonly initialPush?: boolean;
   /** `--drain-budget`: the budget of the drain a SIGTERM or a notice starts. */
   readonly budget?: string;
   /** `--drain-on-notice URL`: poll this termination-notice endpoint. */
   readonly noticeUrl?: string;
 }
 
-export async function watchCommand(names: readonly string[], opts: GlobalOptions, debounce: string | undefined, drainOpts: WatchDrain = {}): Promise<ExitCode> {
+export async function watchCommand(names: readonly string[], opts: GlobalOptions, debounce: string | undefined, drainOpts: WatchOptions = {}): Promise<ExitCode> {
   const wait = debounceMs(debounce);
   const drainBudget = budgetMs(drainOpts.budget, '--drain-budget');
   const notice = drainOpts.noticeUrl === undefined ? undefined : noticeUrl(drainOpts.noticeUrl);
@@ -107,7 +100,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     s.more = 0;
     let unfinished: string | undefined;
     try {
-      emit({ kind: 'pair_step', pair: pair.name, step: describeChanged(changed, 5, more) });
+      const step = s.initial && !changed.length ? 'watch started: pushing what changed while it was not watching' : describeChanged(changed, 5, more);
+      emit({ kind: 'pair_step', pair: pair.name, step });
       const result = await runPairs({
         command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [withFreshKey(pair)], concurrency: 1, dryRun: Boolean(opts.dryRun),
         verify: opts.verify !== false, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(opts.verbose), resync: false, full: false,
@@ -128,12 +122,12 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       for (const c of changed) note(s, c);
       s.more += more;
       s.fails += 1;
-      // Its own bound, not the max wait (0 with --debounce 0: a failing pair was retried without pause).
-      const ms = Math.min(RETRY_MAX_MS, Math.max(wait, 2000) * 2 ** (s.fails - 1));
+      const ms = retryMs(wait, s.fails);
       emit({ kind: 'warning', pair: pair.name, message: `${pair.name} ended ${unfinished}: trying again in ${Math.round(ms / 1000)}s (or on the next change)` });
       later(pair, ms);
     } else {
       s.fails = 0;
+      s.initial = false;
       if (s.again) schedule(pair);
       s.again = false;
     }
@@ -259,6 +253,16 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     return 1;
   }
   process.stderr.write(`watching ${watched.map((p) => `${p.name} (${p.local})`).join(', ')}; changes are pushed ${wait / 1000}s after they settle (at most ${maxWait / 1000}s after the first). Ctrl-C stops.\n`);
+  // What changed while no watch ran (a reboot, a restart of the service) is pushed now, once every pair is
+  // watched so nothing written meanwhile is missed: watch had pushed only later changes, and a restarted
+  // watch left the files of the hours before unsent without a word. A pair that ends locked or failed is
+  // tried again as after a change; pairs nested in each other take turns as always.
+  if (drainOpts.initialPush !== false) {
+    for (const pair of watched) {
+      (state.get(pair.name) as WatchState).initial = true;
+      later(pair, 0);
+    }
+  }
 
   // Signal listeners do not keep node running: once the Linux watcher has lost its root it holds no
   // handle, node would leave on its own (exit 0, no cleanup, the log unflushed) and a Ctrl-C landing
@@ -288,10 +292,4 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     untrap();
     close();
   }
-}
-
-/** A changed path kept for the step line, or counted once KEPT_PATHS are kept. */
-function note(s: WatchState, path: string): void {
-  if (s.changed.size < KEPT_PATHS || s.changed.has(path)) s.changed.add(path);
-  else s.more += 1;
 }

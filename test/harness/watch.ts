@@ -5,12 +5,13 @@ import type { Lab } from './lab.js';
 import { processesMentioning } from './processes.js';
 import { until } from './wait.js';
 
-export interface WatchStart { readonly env?: Record<string, string>; readonly cwd?: string; readonly names?: readonly string[]; readonly ready?: string }
+// `initialPush`: off unless asked, so a test counts the runs its own changes start.
+export interface WatchStart { readonly env?: Record<string, string>; readonly cwd?: string; readonly names?: readonly string[]; readonly ready?: string; readonly initialPush?: boolean }
 
 /** Starts watch; resolves once it says it is watching (its subscriptions are in place). */
 // Wrapped: the execa process is itself a promise, which an async function would wait for to the end.
 export async function startWatch(lab: Lab, debounce: string, o: WatchStart = {}): Promise<{ run: ReturnType<Lab['spawn']> }> {
-  const run = lab.spawn(['watch', ...(o.names ?? []), '--debounce', debounce, '--log-file', lab.outside('watch.log')], { env: o.env ?? {}, ...(o.cwd ? { cwd: o.cwd } : {}) });
+  const run = lab.spawn(['watch', ...(o.names ?? []), '--debounce', debounce, ...(o.initialPush ? [] : ['--no-initial-push']), '--log-file', lab.outside('watch.log')], { env: o.env ?? {}, ...(o.cwd ? { cwd: o.cwd } : {}) });
   let stderr = '';
   run.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
   await until('watch to be ready', () => stderr.includes(o.ready ?? 'watching raw'), 30_000);

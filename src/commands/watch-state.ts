@@ -1,0 +1,24 @@
+// What watch keeps per pair between its runs, and how long a pair that keeps failing waits.
+
+/** since: when the first unsent change came; fails: runs in a row that ended locked or failed; initial: the push at the start is still to go through. */
+export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
+
+/**
+ * The changed paths a pair keeps for its next run's step line; past this only counted (review 49: a
+ * pair failing all day while a job wrote new names grew without bound). The run pushes the whole pair.
+ */
+const KEPT_PATHS = 10_000;
+
+/** The longest pause before a pair that keeps ending locked or failed is tried again. */
+const RETRY_MAX_MS = 15 * 60_000;
+
+/** The pause before a pair that ended locked or failed `fails` times in a row is tried again: its own bound, not the max wait (0 with --debounce 0: a failing pair was retried without pause). */
+export function retryMs(wait: number, fails: number): number {
+  return Math.min(RETRY_MAX_MS, Math.max(wait, 2000) * 2 ** (fails - 1));
+}
+
+/** A changed path kept for the step line, or counted once KEPT_PATHS are kept. */
+export function note(s: WatchState, path: string): void {
+  if (s.changed.size < KEPT_PATHS || s.changed.has(path)) s.changed.add(path);
+  else s.more += 1;
+}
