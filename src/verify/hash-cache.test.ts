@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CHUNK, readRows, RowReader, rowLine, headerLine, type Row } from './cache-file.js';
 import { treeKey } from './cache-key.js';
 import { HashCache } from './hash-cache.js';
+import { treeMounts } from './mount-types.js';
 import { tempDirs } from '../temp-dirs.fixture.js';
 
 const tempDir = tempDirs();
@@ -202,6 +203,26 @@ describe('HashCache', () => {
     const rows = listed(2);
     writeFileSync(HashCache.fileFor(dir, '/t'), headerLine('/elsewhere') + rows.map(rowLine).join(''));
     expect(HashCache.open(dir, '/t', { listing: { paths: rows.map((r) => r[0]) } }).lookup('f0000', keysOf(rows), 0)).toBeUndefined();
+  });
+
+  it('asks where the tree lies at every open: a tree on a file system that keeps no change times since gets no remembered hash, said once (review 53: a long watch whose `latest` link moved to sshfs went on trusting its cache)', async () => {
+    const dir = tempDir('hc-');
+    const root = tempDir('hc-root-');
+    const rows = listed(2);
+    const listing = { paths: rows.map((r) => r[0]) };
+    const c = HashCache.open(dir, root, { listing });
+    for (const r of rows) c.put(r, OLD + 1_600_000_000_000);
+    await c.save(root);
+    expect(HashCache.open(dir, root, { listing }).lookup('f0000', keysOf(rows), 0)).toEqual(rows[0]);
+    // The same process, the tree's file system now one that keeps no change times (its own type named so: no FUSE mount offline).
+    process.env.LABSYNC_TEST_UNKEPT_FS = (treeMounts(root) ?? '').split('\t')[0];
+    try {
+      const warned: string[] = [];
+      for (let i = 0; i < 2; i++) expect(HashCache.open(dir, root, { listing, warn: (m) => warned.push(m) }).lookup('f0000', keysOf(rows), 0)).toBeUndefined();
+      expect(warned).toEqual([expect.stringMatching(/no hash is remembered for it/)]);
+    } finally {
+      delete process.env.LABSYNC_TEST_UNKEPT_FS;
+    }
   });
 
   it('works without a listing (rows by path) and keeps racy files out', async () => {

@@ -244,13 +244,20 @@ export class HashCache {
 
 const oldFile = (cacheDir: string, root: string): string => join(cacheDir, `${treeKey(root)}.json`);
 
-const unkeptRoots = new Map<string, string | undefined>();
+const unkeptSaid = new Set<string>();
 
-/** The file system type under `root` that keeps no change times, asked once per tree and process, and said once. */
+/**
+ * The file system type under `root` that keeps no change times, asked at each open: a watch lives for
+ * days, and its `latest` link may move to an sshfs or exFAT folder, or a disk be mounted on the folder
+ * (review 53: a verdict kept per root string went on trusting the cache there). Said once per root and mounts.
+ */
 function unkeptOnce(root: string, warn: Warn | undefined): string | undefined {
-  if (unkeptRoots.has(root)) return unkeptRoots.get(root);
-  const type = unkeptChangeTimes(treeMounts(root));
-  unkeptRoots.set(root, type);
-  if (type) warn?.(`${root} is on ${type}, where a rewrite that keeps a file's size and mtime (cp -p, rsync -a, a restore) leaves its stat key as it was: no hash is remembered for it, so each checksum verify reads it whole (verify: size compares sizes and times only, as rsync does)`);
+  const mounts = treeMounts(root);
+  const type = unkeptChangeTimes(mounts);
+  const said = `${root}\n${mounts ?? ''}`;
+  if (type && !unkeptSaid.has(said)) {
+    unkeptSaid.add(said);
+    warn?.(`${root} is on ${type}, where a rewrite that keeps a file's size and mtime (cp -p, rsync -a, a restore) leaves its stat key as it was: no hash is remembered for it, so each checksum verify reads it whole (verify: size compares sizes and times only, as rsync does)`);
+  }
   return type;
 }
