@@ -19,7 +19,7 @@ export interface RemoteTree {
   readonly rawDigest?: string;
   /** The raw listing itself (find's records), which a tree's next listing is compared with record by record. */
   readonly raw?: Buffer;
-  /** The folder's file system type, where the host said (findmnt's name: `ext4`, `fuse.sshfs`). */
+  /** The folder's file system, where the host said: `name@magic` (findmnt's name, statfs's magic in hex: `ext4@ef53`, `fuse.sshfs@65735546`), either part possibly empty. */
   readonly fsType?: string;
 }
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allLocal, mountsKey, parseMountinfo, treeMounts, treeMountsIn, unkeptChangeTimes, type Mount } from './mount-types.js';
+import { allLocal, mountsKey, parseMountinfo, treeMounts, treeMountsIn, unkeptChangeTimes, unkeptHostType, type Mount } from './mount-types.js';
 
 /** Whether the tree at `root` lies wholly on local file systems, by `mounts` (as the source's listing after judges it). */
 const localIn = (mounts: readonly Mount[], root: string): boolean => {
@@ -84,5 +84,19 @@ describe('file systems whose change times prove nothing (reviews 48, 50)', () =>
     expect(unkeptChangeTimes(key('ext4', 'fuse.sshfs'))).toBe('fuse.sshfs');
     for (const t of ['ext4', 'xfs', 'nfs4', 'fuse.mergerfs', 'fuse.juicefs', 'fuse.ceph-fuse', 'overlay']) expect(unkeptChangeTimes(key(t)), t).toBeUndefined();
     expect(unkeptChangeTimes(undefined)).toBeUndefined();
+  });
+
+  it("judges a host folder by the magic number statfs gives, the name only telling FUSE file systems apart (review 53: findmnt's stack order, a BSD stat's junk)", () => {
+    expect(unkeptHostType('fuse.sshfs@65735546')).toBe('fuse.sshfs');
+    expect(unkeptHostType('autofs@65735546')).toBe('fuse'); // the name of a mount under the one the folder shows
+    expect(unkeptHostType('@65735546')).toBe('fuse'); // no findmnt
+    expect(unkeptHostType('fuse.mergerfs@65735546')).toBeUndefined();
+    expect(unkeptHostType('vfat@4d44')).toBe('vfat');
+    expect(unkeptHostType('@2011bab0')).toBe('exfat');
+    expect(unkeptHostType('fuse.sshfs@ef53')).toBeUndefined(); // the folder shows ext4, whatever findmnt's last line said
+    expect(unkeptHostType('ext4@ef53')).toBeUndefined();
+    // No stat answer in hex: the name alone, as before.
+    expect(unkeptHostType('fuse.sshfs')).toBe('fuse.sshfs');
+    expect(unkeptHostType('ext4')).toBeUndefined();
   });
 });

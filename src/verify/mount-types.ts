@@ -70,11 +70,34 @@ export const allLocal = (mounts: string): boolean => mounts.split('\n').every((l
  * LABSYNC_TEST_UNKEPT_FS names more types, for tests on a machine without such a mount.
  */
 const KEPT_FUSE = new Set(['fuse.fuse-overlayfs', 'fuse.mergerfs', 'fuse.juicefs', 'fuse.ceph-fuse', 'fuse.ceph', 'fuse.glusterfs', 'fuse.bindfs', 'fuse.gocryptfs', 'fuse.encfs', 'fuse.lxcfs', 'fuse.unionfs', 'fuse.unionfs-fuse']);
+const testType = (type: string): boolean => type !== '' && (process.env.LABSYNC_TEST_UNKEPT_FS ?? '').split(',').includes(type);
 const keepsNoChangeTimes = (type: string): boolean =>
-  ((type === 'fuse' || type === 'fuseblk' || type.startsWith('fuse.')) && !KEPT_FUSE.has(type)) || type === 'vfat' || type === 'msdos' || type === 'exfat' || (process.env.LABSYNC_TEST_UNKEPT_FS ?? '').split(',').includes(type);
+  ((type === 'fuse' || type === 'fuseblk' || type.startsWith('fuse.')) && !KEPT_FUSE.has(type)) || type === 'vfat' || type === 'msdos' || type === 'exfat' || testType(type);
 
-/** `type` itself where it is a file system whose change times prove nothing (a host's, as its listing names it). */
-export const unkeptType = (type: string): string | undefined => (keepsNoChangeTimes(type) ? type : undefined);
+/** `type` itself where it is a file system whose change times prove nothing. */
+const unkeptType = (type: string): string | undefined => (keepsNoChangeTimes(type) ? type : undefined);
+
+/** statfs magic numbers in hex, as `stat -f -c %t` prints them. */
+const FUSE_MAGIC = '65735546';
+const FAT_MAGIC: Readonly<Record<string, string>> = { '4d44': 'vfat', '2011bab0': 'exfat' };
+
+/**
+ * A host folder's file system as its listing names it (`name@magic`, either part possibly empty:
+ * adapters/rsync/remote.ts FS_TYPE), where its change times prove nothing; else undefined. The magic
+ * decides whether the folder is on FUSE or FAT at all (the name may be another mount's of a stack); the
+ * name only which FUSE file system, for those known to keep real change times.
+ */
+export function unkeptHostType(fsType: string): string | undefined {
+  const at = fsType.lastIndexOf('@');
+  const name = at < 0 ? fsType : fsType.slice(0, at);
+  const magic = at < 0 ? '' : fsType.slice(at + 1);
+  if (!magic) return unkeptType(name);
+  if (magic === FUSE_MAGIC) return KEPT_FUSE.has(name) ? undefined : name.startsWith('fuse') ? name : 'fuse';
+  const fat = FAT_MAGIC[magic];
+  if (fat) return unkeptType(name) ?? fat;
+  // Another file system: only a test's named type (no FUSE mount offline).
+  return testType(name) ? name : undefined;
+}
 
 /** The first type among mounts as treeMounts gives them whose change times prove nothing; undefined: all do (or not known). */
 export const unkeptChangeTimes = (mounts: string | undefined): string | undefined =>

@@ -91,19 +91,26 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect(listScript(dir, [])).toContain("case $lsc in ''|*[!0-9.]*) lsc=$(date +%s.%N");
   });
 
-  it('names the folder\'s file system in its header: the top one of mounts stacked on its point (an automounted sshfs over autofs: review 52), else stat\'s name', () => {
+  it('names the folder\'s file system in its header: findmnt\'s name (the last of mounts stacked on its point: review 52) and the magic number statfs gives (review 53)', () => {
     const dir = tempDir('labsync-fstype-');
     writeFileSync(join(dir, 'f'), 'x');
     const bin = tempDir('labsync-fakebin-');
-    const run = (findmnt: string): string | undefined => {
+    const run = (findmnt: string, stat?: string): string | undefined => {
       writeFileSync(join(bin, 'findmnt'), `#!/bin/sh\n${findmnt}\n`, { mode: 0o755 });
+      if (stat) writeFileSync(join(bin, 'stat'), `#!/bin/sh\n${stat}\n`, { mode: 0o755 });
       const l = parseRemoteListing(spawnSync('sh', ['-c', listScript(dir, [])], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } }).stdout, []);
       return 'paths' in l ? (l.fsType ?? '') : undefined;
     };
-    expect(run("printf 'autofs\\nfuse.sshfs\\n'")).toBe('fuse.sshfs');
-    // No findmnt answer: GNU stat's name for the folder's file system, whatever it is here.
-    expect(run('exit 1')).toBe(spawnSync('stat', ['-f', '-c', '%T', dir]).stdout.toString().trim());
-    expect(run("printf 'odd type\\n'")).toBe('');
+    // The folder's magic here, as GNU stat prints it.
+    const magic = spawnSync('stat', ['-f', '-c', '%t', dir]).stdout.toString().trim();
+    expect(magic).toMatch(/^[0-9a-f]+$/);
+    expect(run("printf 'autofs\\nfuse.sshfs\\n'")).toBe(`fuse.sshfs@${magic}`);
+    expect(run('exit 1')).toBe(`@${magic}`);
+    expect(run("printf 'odd type\\n'")).toBe(`@${magic}`);
+    // A BSD stat reads `-f -c` as the format `-c`; a stat that names no type in hex says nothing: no type at all.
+    expect(run('exit 1', "echo '-c'")).toBe('');
+    expect(run('exit 1', 'echo UNKNOWN')).toBe('');
+    expect(run("echo 'fuse.sshfs'", 'exit 1')).toBe('fuse.sshfs');
   });
 
   it('says when the folder is not there', () => {

@@ -50,12 +50,15 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
 }
 
 /**
- * Sets $lsfs to the folder's file system type as findmnt names it (`fuse.sshfs`; the top one of mounts
- * stacked on one point, `autofs` under an automounted sshfs: review 52), else GNU stat's name (`fuseblk`
- * for any FUSE), else nothing: where change times prove nothing (FUSE over a remote, FAT),
- * the host's hashes are not remembered (review 50). A name with anything but [A-Za-z0-9._/-] is dropped.
+ * Sets $lsfs to the folder's file system as `name@magic`: the name findmnt gives (`fuse.sshfs`; the last
+ * of mounts stacked on one point: review 52), the magic number statfs gives in hex (`stat -f -c %t`, GNU
+ * and busybox alike; `65735546` for any FUSE), either part possibly empty. Where change times prove
+ * nothing (FUSE over a remote, FAT), the host's hashes are not remembered (review 50; mount-types.ts
+ * unkeptHostType). The magic is what the folder shows, whatever order findmnt printed stacked mounts in,
+ * and a stat that is not GNU's or busybox's prints no hex (BSD's read `-c` as its format; review 53: its
+ * `-c`, or `UNKNOWN` for a name, had passed for a type, and the host was trusted). Anything else is dropped.
  */
-const FS_TYPE = 'lsfs=$(findmnt -no FSTYPE -T . 2>/dev/null | tail -n 1); [ -n "$lsfs" ] || lsfs=$(stat -f -c %T . 2>/dev/null); case $lsfs in *[!A-Za-z0-9._/-]*) lsfs= ;; esac';
+const FS_TYPE = 'lsfs=$(findmnt -no FSTYPE -T . 2>/dev/null | tail -n 1); case $lsfs in *[!A-Za-z0-9._/-]*) lsfs= ;; esac; lsm=$(stat -f -c %t . 2>/dev/null); case $lsm in *[!0-9a-f]*) lsm= ;; esac; [ -z "$lsm" ] || lsfs="$lsfs@$lsm"';
 
 /** The record a listing ends with when find failed; find's own start with a digit or "l". */
 const FAILED = '!labsync-find-failed';
