@@ -171,6 +171,36 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     expect(logEvents(lab).filter((e) => e.kind === 'warning' && /cannot be watched/.test(e.message ?? ''))).toHaveLength(1);
   });
 
+  it('watches the new folder when the pair folder is moved aside and made again (its watch had followed the old one, deaf; a disk mounted on the folder is the same case: review 53)', async () => {
+    const lab = watchLab();
+    const { run } = await startWatch(lab, '0.3', { env });
+    renameSync(lab.path('raw'), lab.path('raw.old'));
+    mkdirSync(lab.path('raw'));
+    // @parcel/watcher reports the old folder's removal (then it is watched as back); the per-folder watcher follows the moved one, and the look every 2 s finds another folder there.
+    await until('the new folder watched', () => logEvents(lab).some((e) => e.kind === 'warning' && /lab\/raw (is another folder now: watching it|is back: watching it again)$/.test(e.message ?? '')), 30_000);
+    lab.write(lab.path('raw/new.csv'), 'new\n');
+    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
+    await until('the new folder pushed', () => existsSync(lab.outside('nas/raw/new.csv')) && idle(), 30_000);
+    await stop(lab, run);
+  });
+
+  it('follows a pair folder made a symlink after watch started, when that link moves on (review 53: only a link at the start was looked at)', async () => {
+    const lab = watchLab();
+    const { run } = await startWatch(lab, '0.3', { env });
+    rmSync(lab.path('raw'), { recursive: true });
+    lab.write(lab.path('run-7/a.csv'), 'a\n');
+    symlinkSync('run-7', lab.path('raw'));
+    await until('the link watched', () => logEvents(lab).some((e) => e.kind === 'warning' && /is back: watching it again$/.test(e.message ?? '')), 30_000);
+    lab.write(lab.path('run-8/a.csv'), 'a\n');
+    rmSync(lab.path('raw'));
+    symlinkSync('run-8', lab.path('raw'));
+    await until('the move', () => logEvents(lab).some((e) => e.kind === 'warning' && /now leads to .*run-8: watching it$/.test(e.message ?? '')), 30_000);
+    lab.write(lab.path('raw/next.csv'), 'next\n');
+    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
+    await until('a change in the new target pushed', () => existsSync(lab.outside('nas/raw/next.csv')) && idle(), 30_000);
+    await stop(lab, run);
+  });
+
   it('says which folder it cannot watch, and exits 1 when it can watch none', async () => {
     const lab = watchLab();
     lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('local: raw', 'local: missing'));

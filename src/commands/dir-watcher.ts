@@ -56,6 +56,8 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
         watchers.delete(path);
       }
     }
+    // Nor kept as unwatchable once gone (review 53: each rotated checkpoint folder past the limit stayed all day).
+    for (const path of unwatchable.keys()) if (path === dir || path.startsWith(`${dir}${sep}`)) unwatchable.delete(path);
   };
   /**
    * A watched folder that is no longer the one watched (gone, or another in its place): watched anew,
@@ -93,7 +95,7 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
       stat = lstatSync(path);
     } catch {
       // Only a folder has watches to drop (looking through them for every deleted file cost seconds on a big tree).
-      if (watchers.has(path)) forget(path);
+      if (watchers.has(path) || unwatchable.has(path)) forget(path);
       return onEvents(null, [{ path, type: 'delete' }]);
     }
     if (!stat.isDirectory()) return onEvents(null, [{ path, type: 'update' }]);
@@ -222,6 +224,7 @@ export function subscribeDirs(root: string, onEvents: OnEvents, skipDir: (path: 
       }
       for (const entry of names) if (entry.isDirectory()) stack.push(join(dir, entry.name));
     }
+    for (const dir of [...unwatchable.keys()]) if (!walked.has(dir) && !identityOf(dir)) unwatchable.delete(dir);
     // Watches of folders the walk no longer found (removed in the burst, their events dropped): gone.
     for (const dir of [...watchers.keys()]) {
       if (walked.has(dir) || !watchers.has(dir) || identityOf(dir)) continue;

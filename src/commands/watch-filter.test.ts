@@ -51,11 +51,13 @@ describe('a git pair\'s watch: branch refs only (review 49)', () => {
     expect(gitRefPath('/r/.git', '/r/.git/refs/heads/main')).toBe('.git/refs/heads/main');
     expect(gitRefPath('/r/.git', '/r/.git/refs/heads/team/x')).toBe('.git/refs/heads/team/x');
     expect(gitRefPath('/r/.git', '/r/.git/packed-refs')).toBe('.git/packed-refs');
+    expect(gitRefPath('/r/.git', '/r/.git/reftable/tables.list')).toBe('.git/reftable/tables.list');
+    expect(gitRefPath('/r/.git', '/r/.git/reftable/tables.list.lock')).toBeUndefined();
     for (const p of ['/r/.git/HEAD', '/r/.git/refs/heads/main.lock', '/r/.git/index', '/r/.git/objects/ab/cdef', '/r/.git/refs/tags/v1', '/r/train.py']) expect(gitRefPath('/r/.git', p), p).toBeUndefined();
   });
 
   it('watches the folders that hold branch refs and nothing else', () => {
-    for (const d of ['/r/.git', '/r/.git/refs', '/r/.git/refs/heads', '/r/.git/refs/heads/team']) expect(gitRefFolder('/r/.git', d), d).toBe(true);
+    for (const d of ['/r/.git', '/r/.git/refs', '/r/.git/refs/heads', '/r/.git/refs/heads/team', '/r/.git/reftable']) expect(gitRefFolder('/r/.git', d), d).toBe(true);
     for (const d of ['/r/.git/objects', '/r/.git/refs/tags', '/r/.git/logs/refs/heads']) expect(gitRefFolder('/r/.git', d), d).toBe(false);
   });
 });

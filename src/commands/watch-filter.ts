@@ -84,16 +84,19 @@ export function gitRefsDir(local: string): string {
 /**
  * In a repo's git folder: a branch's ref (loose or packed), as `.git/…`; else undefined. A ref's `.lock`
  * is git's write in progress; HEAD moves without a commit (a checkout, a rebase, a bisect), so it is not one.
+ * A repo whose refs are a reftable (git 2.45's `--ref-format=reftable`) names its new tables in
+ * `reftable/tables.list` on every ref move, HEAD's too: a checkout there starts a run that finds nothing
+ * to push (review 53: such a repo's watch had been deaf).
  */
 export function gitRefPath(gitDir: string, path: string): string | undefined {
   const rel = relative(gitDir, path).split(sep).join('/');
-  return rel === 'packed-refs' || (rel.startsWith('refs/heads/') && !rel.endsWith('.lock')) ? `.git/${rel}` : undefined;
+  return rel === 'packed-refs' || rel === 'reftable/tables.list' || (rel.startsWith('refs/heads/') && !rel.endsWith('.lock')) ? `.git/${rel}` : undefined;
 }
 
 /** Whether a folder of a repo's .git can hold a branch's ref (the only ones a git pair's watch needs). */
 export function gitRefFolder(gitDir: string, dir: string): boolean {
   const rel = relative(gitDir, dir).split(sep).join('/');
-  return rel === '' || rel === 'refs' || rel === 'refs/heads' || rel.startsWith('refs/heads/');
+  return rel === '' || rel === 'refs' || rel === 'refs/heads' || rel.startsWith('refs/heads/') || rel === 'reftable';
 }
 
 export type WatchEventType = 'create' | 'update' | 'delete';
@@ -130,6 +133,16 @@ export function describeChanged(paths: readonly string[], shown = 5, uncounted =
   const rest = paths.length - Math.min(shown, paths.length) + uncounted;
   const total = paths.length + uncounted;
   return `${total}${uncounted ? '+' : ''} changed path${total === 1 ? '' : 's'}: ${head}${rest ? ` and ${rest} more` : ''}`;
+}
+
+/** Which folder is at `path` now (device and inode: another folder made there, or a disk mounted on it, differs); undefined: none. */
+export function folderId(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The folder with its symlinks resolved (as it is when it does not exist yet: subscribing then says so). */

@@ -22,3 +22,13 @@ export function note(s: WatchState, path: string): void {
   if (s.changed.size < KEPT_PATHS || s.changed.has(path)) s.changed.add(path);
   else s.more += 1;
 }
+
+/**
+ * The pause before a folder that could not be watched `failures` times in a row is tried again: each
+ * try walks the whole tree and, out of inotify watches, takes them all before it fails (review 53:
+ * every 2 s all day, and other programs' watches failed meanwhile).
+ */
+export function lookAgainMs(failures: number): number {
+  return Math.min(60_000, 2000 * 2 ** Math.max(0, failures - 1));
+}
+export const AGAIN = 'trying again after 2s, then less often (at most a minute apart)';

@@ -13,12 +13,13 @@ import { nested, runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
-import { describeChanged, isDirectory, ownOutputs, realFolder, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
+import { describeChanged, folderId, isDirectory, ownOutputs, realFolder, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
 import { openManifestToConnect, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
 import { note, retryMs, type WatchState } from './watch-state.js';
+import { awaitReturn, followFolder, type FolderLooks } from './watch-follow.js';
 
 
 export function debounceMs(text: string | undefined): number {
@@ -152,28 +153,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     later(pair, Math.max(0, Math.min(wait, s.since + maxWait - now)));
   };
 
-  /** A pair folder reached through a symlink, looked at every 2 s: watched at its new target once the link moves, and pushed. */
-  const followLink = (pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree, top: () => string): void => {
-    let failed: string | undefined;
-    let busy = false;
-    const look = setInterval(() => {
-      const s = state.get(pair.name);
-      if (controller.signal.aborted || !s) return void clearInterval(look);
-      const now = treeNow().top;
-      // A folder gone is awaitReturn's; one not there yet is looked at again.
-      if (busy || s.goneSaid || now === top() || !existsSync(now)) return;
-      busy = true;
-      subscribe().then(() => {
-        failed = undefined;
-        emit({ kind: 'warning', pair: pair.name, message: `${pair.local} now leads to ${now}: watching it` });
-        schedule(pair);
-      }, (error: Error) => {
-        // Said once per target, tried again every 2 s: never deaf in silence.
-        if (failed !== now) emit({ kind: 'warning', pair: pair.name, message: `${pair.local} now leads to ${now}, which cannot be watched (${error.message}): changes there are not seen; trying again every 2s` });
-        failed = now;
-      }).finally(() => (busy = false));
-    }, 2000);
-  };
+  const looks: FolderLooks = { state, signal: controller.signal, emit, schedule };
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
@@ -182,6 +162,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     // (review 49). Named again when it is watched again (a `latest` link pointed at a new run).
     const treeNow = (): WatchedTree => watchedTree(pair, realFolder(pair.local), outputs);
     let tree = treeNow();
+    let treeId: string | undefined;
     for (const message of tree.notes) emit({ kind: 'warning', pair: pair.name, message });
     const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
       if (error) emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${error.message}` });
@@ -195,7 +176,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (gone && s && !s.goneSaid) {
         s.goneSaid = true;
         emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: watching it again once it is back` });
-        awaitReturn(pair, subscribe, treeNow);
+        awaitReturn(looks, pair, subscribe, treeNow);
       }
       for (const event of events) {
         if (event.type === 'delete' && resolve(event.path) === root) continue;
@@ -210,42 +191,24 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       // The new top only once it is watched: a target that cannot be (a file, no permission) leaves the
       // old watch judging its own events, and is tried again (review 52).
       const next = treeNow();
+      // Taken before the watch is placed: a folder replaced in between differs at the next look.
+      const id = folderId(next.top);
       const sub = parcel ? await parcel.subscribe(next.top, onEvents, { ignore: [...next.ignore] }) : subscribeDirs(next.top, onEvents, next.skipDir);
       const old = subscriptions.get(pair.name);
       tree = next;
+      treeId = id;
       subscriptions.set(pair.name, sub);
       await old?.unsubscribe();
     };
     try {
       await subscribe();
-      // Behind a symlink (`latest` pointed at each new run, the old one kept): followed when it moves (review 51).
-      if (realFolder(pair.local) !== resolve(pair.local)) followLink(pair, subscribe, treeNow, () => tree.top);
+      // A link moved on (`latest` pointed at each new run, the old one kept), a folder replaced: followed.
+      followFolder(looks, pair, subscribe, treeNow, () => ({ top: tree.top, id: treeId }));
     } catch (error) {
       state.delete(pair.name);
       emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
     }
   }
-  /**
-   * A pair's folder removed (a checkpoint folder rotated, a dataset re-extracted): looked for every 2 s,
-   * watched anew once it is back, and pushed then (review 49: watch had stayed alive and deaf).
-   */
-  const awaitReturn = (pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree, said = false): void => {
-    const look = setInterval(() => {
-      const s = state.get(pair.name);
-      if (controller.signal.aborted || !s) return void clearInterval(look);
-      // What would be watched now (a git pair's refs, a link's new target) must be there, not only the folder.
-      if (!existsSync(treeNow().top)) return;
-      clearInterval(look);
-      subscribe().then(() => {
-        s.goneSaid = false;
-        emit({ kind: 'warning', pair: pair.name, message: `${pair.local} is back: watching it again` });
-        schedule(pair);
-      }, (error: Error) => {
-        if (!said) emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local} again: ${error.message}; trying again every 2s` });
-        awaitReturn(pair, subscribe, treeNow, true);
-      });
-    }, 2000);
-  };
   const watched = pairs.filter((p) => state.has(p.name));
   if (!watched.length) {
     untrap();
