@@ -4,7 +4,8 @@
 // timed: bytes hashed on each side (verify.bytesHashed), hash cache rows parsed (verify.work.cacheRows:
 // the whole-listing comparison parses every row of both caches).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { SshHost } from './harness/sshd.js';
@@ -25,12 +26,30 @@ interface Verify {
 }
 interface Checked { exit: number; status: string; error?: string; verify: Verify; stderr: string }
 
+const ssh = inject('sshHost');
+
+/** mount/umount as the harness's sshd sees them (it may run in a mount namespace of its own). */
+const inHostNs = (args: string[]): void => void execFileSync('nsenter', ['-t', String(ssh?.pid), '-m', ...args], { stdio: 'ignore' });
+
+/** Whether this machine lets the tests mount a tmpfs where the sshd sees it (root with CAP_SYS_ADMIN, nsenter). */
+const canMount = ssh !== null && ((): boolean => {
+  const dir = mkdtempSync(join(tmpdir(), 'labsync-mount-'));
+  try {
+    inHostNs(['mount', '-t', 'tmpfs', 'none', dir]);
+    inHostNs(['umount', dir]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+
 const FILES = 40;
 /** Distinct sizes, so a byte count names the files read. */
 const size = (i: number): number => 1000 + i;
 const old = new Date(Date.now() - 3600_000);
 const wait = (): Promise<void> => new Promise((r) => setTimeout(r, 1200));
-const ssh = inject('sshHost');
 
 async function check(lab: Lab): Promise<Checked> {
   const r = await lab.cli(['check', '--json']);
@@ -104,6 +123,23 @@ describe.skipIf(!ssh)('check after a small change, over ssh', () => {
     }
     // Named as it is, the same folders are trusted again: nothing read.
     expect((await check(lab)).verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: 0 } });
+  });
+
+  // Mounting needs CAP_SYS_ADMIN: a machine (a CI container) without it cannot make the inner mount.
+  it.skipIf(!canMount)('a file system mounted inside the host folder is named too: a tmpfs there, taken for one whose change times prove nothing (LABSYNC_TEST_UNKEPT_FS=tmpfs), makes the host side read whole (review 53: only the folder\'s own mount was named)', async () => {
+    const lab = await proved();
+    const inner = lab.outside('gpu/raw/scratch');
+    mkdirSync(inner);
+    inHostNs(['mount', '-t', 'tmpfs', 'none', inner]);
+    try {
+      const all = Array.from({ length: FILES }, (_, i) => size(i)).reduce((a, b) => a + b, 0);
+      const r = await lab.cli(['check', '--json'], { env: { LABSYNC_TEST_UNKEPT_FS: 'tmpfs' } });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      expect(json<{ pairs: { verify: Verify }[] }>(r).pairs[0]?.verify).toMatchObject({ status: 'in_sync', bytesHashed: { local: 0, remote: all } });
+      expect(String(r.stderr)).toContain('gpu:raw is on tmpfs on the host, where a rewrite that keeps a file\'s size and mtime leaves its stat key as it was');
+    } finally {
+      inHostNs(['umount', inner]);
+    }
   });
 
   it('a file changed here is read here only, and drift is reported as the whole comparison reports it', async () => {

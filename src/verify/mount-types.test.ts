@@ -98,5 +98,8 @@ describe('file systems whose change times prove nothing (reviews 48, 50)', () =>
     // No stat answer in hex: the name alone, as before.
     expect(unkeptHostType('fuse.sshfs')).toBe('fuse.sshfs');
     expect(unkeptHostType('ext4')).toBeUndefined();
+    // A mount inside the folder, by its name.
+    expect(unkeptHostType('ext4@ef53+tmpfs+fuse.sshfs')).toBe('fuse.sshfs');
+    expect(unkeptHostType('ext4@ef53+tmpfs+fuse.mergerfs')).toBeUndefined();
   });
 });

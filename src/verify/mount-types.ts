@@ -82,12 +82,18 @@ const FUSE_MAGIC = '65735546';
 const FAT_MAGIC: Readonly<Record<string, string>> = { '4d44': 'vfat', '2011bab0': 'exfat' };
 
 /**
- * A host folder's file system as its listing names it (`name@magic`, either part possibly empty:
- * adapters/rsync/remote.ts FS_TYPE), where its change times prove nothing; else undefined. The magic
- * decides whether the folder is on FUSE or FAT at all (the name may be another mount's of a stack); the
- * name only which FUSE file system, for those known to keep real change times.
+ * A host folder's file systems as its listing names them (`name@magic`, either part possibly empty, then
+ * `+name` for each mount inside it: adapters/rsync/remote.ts FS_TYPE): the first whose change times
+ * prove nothing; else undefined. The magic decides whether the folder is on FUSE or FAT at all (the name
+ * may be another mount's of a stack); the name only which FUSE file system, for those known to keep
+ * real change times. A mount inside is judged by its name.
  */
 export function unkeptHostType(fsType: string): string | undefined {
+  const [own = '', ...inside] = fsType.split('+');
+  return unkeptHostFolder(own) ?? inside.find(keepsNoChangeTimes);
+}
+
+function unkeptHostFolder(fsType: string): string | undefined {
   const at = fsType.lastIndexOf('@');
   const name = at < 0 ? fsType : fsType.slice(0, at);
   const magic = at < 0 ? '' : fsType.slice(at + 1);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOST_PROBE, hashScript, listScript, parseRemoteHashes, parseRemoteListing } from './remote.js';
@@ -111,6 +111,10 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
     expect(run('exit 1', "echo '-c'")).toBe('');
     expect(run('exit 1', 'echo UNKNOWN')).toBe('');
     expect(run("echo 'fuse.sshfs'", 'exit 1')).toBe('fuse.sshfs');
+    // Mounts inside the folder follow, by name; not the folder's own mount, nor one beside it.
+    const real = realpathSync(dir);
+    expect(run(`case "$1" in -no) echo ext4 ;; -rn) printf 'ext4 /\\nfuse.sshfs ${real}/data\\nnfs4 ${real}x/other\\nod+d ${real}/odd\\n' ;; esac`, 'echo ef53')).toBe('ext4@ef53+fuse.sshfs');
+    expect(run(`case "$1" in -no) echo ext4 ;; -rn) printf 'ext4 /\\nfuse.sshfs ${real}/data\\ntmpfs ${real}/data/t\\n' ;; esac`, 'echo ef53')).toBe('ext4@ef53+fuse.sshfs+tmpfs');
   });
 
   it('says when the folder is not there', () => {

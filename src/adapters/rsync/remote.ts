@@ -57,8 +57,14 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
  * unkeptHostType). The magic is what the folder shows, whatever order findmnt printed stacked mounts in,
  * and a stat that is not GNU's or busybox's prints no hex (BSD's read `-c` as its format; review 53: its
  * `-c`, or `UNKNOWN` for a name, had passed for a type, and the host was trusted). Anything else is dropped.
+ * Then `+name` for each mount inside the folder, as findmnt names it (review 53: a FUSE mount inside the
+ * host's folder had gone unseen; a mount point holding a space, which findmnt writes `\x20`, still does).
  */
-const FS_TYPE = 'lsfs=$(findmnt -no FSTYPE -T . 2>/dev/null | tail -n 1); case $lsfs in *[!A-Za-z0-9._/-]*) lsfs= ;; esac; lsm=$(stat -f -c %t . 2>/dev/null); case $lsm in *[!0-9a-f]*) lsm= ;; esac; [ -z "$lsm" ] || lsfs="$lsfs@$lsm"';
+const FS_TYPE = [
+  'lsfs=$(findmnt -no FSTYPE -T . 2>/dev/null | tail -n 1); case $lsfs in *[!A-Za-z0-9._/-]*) lsfs= ;; esac',
+  'lsm=$(stat -f -c %t . 2>/dev/null); case $lsm in *[!0-9a-f]*) lsm= ;; esac; [ -z "$lsm" ] || lsfs="$lsfs@$lsm"',
+  'lsd=$(pwd -P); lsfs="$lsfs$(findmnt -rn -o FSTYPE,TARGET 2>/dev/null | while read -r lst lsp; do case $lst in *[!A-Za-z0-9._/-]*) ;; *) case $lsp in "$lsd"/*) printf \'+%s\' "$lst" ;; esac ;; esac; done)"',
+].join('; ');
 
 /** The record a listing ends with when find failed; find's own start with a digit or "l". */
 const FAILED = '!labsync-find-failed';
