@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { isolatedEnv } from '../test/harness/env.js';
 import { startSshd, stopSshd } from '../test/harness/sshd.js';
 import { closeMasters, costEnd, costStart, emulatedPersist, labsyncSockets } from './kept-ssh.js';
-import { makeTree, median, ROOT, settleDisk, usage } from './measure.js';
+import { makeTree, median, ROOT, settleDisk, trash, usage } from './measure.js';
 import { rshOf } from './ssh-runs.js';
 
 const ROUNDS = Number(process.env.LABSYNC_AB_ROUNDS ?? 3);
@@ -57,14 +57,14 @@ try {
     for (const b of order) {
       const lab = join(servers, `lab-${b.name}`);
       const dest = join(remoteDir, `labsync-${b.name}`);
-      rmSync(lab, { recursive: true, force: true });
-      rmSync(dest, { recursive: true, force: true });
+      trash(lab, join(servers, 'trash'));
+      trash(dest, join(servers, 'trash'));
       mkdirSync(lab, { recursive: true });
       writeFileSync(join(lab, 'labsync.yaml'), `version: 1\ndefaults:\n  retries: 0\nremotes:\n  gpu:\n    type: ssh\n    host: 127.0.0.1\n    user: ${host.user}\n    port: ${host.port}\n    identity: ${host.identity}\n    known_hosts: ${host.knownHosts}\n    ssh_config: ${host.sshConfig}\n    path: ${remoteDir}\n${emulatedPersist(cache, host.user, host.port)}data:\n  - name: t\n    local: ${src}\n    remote: "gpu:labsync-${b.name}"\n`);
       take(b.name, `node ${b.bin} data push -q`, lab, b.env);
     }
     const raw = join(remoteDir, 'raw');
-    rmSync(raw, { recursive: true, force: true });
+    trash(raw, join(servers, 'trash'));
     take('rsync -a', `rsync -a -e '${rsh}' ${src}/ ${host.user}@127.0.0.1:${raw}/`, servers);
     take('rsync -rcn', `rsync -rcn -e '${rsh}' ${src}/ ${host.user}@127.0.0.1:${raw}/`, servers);
   }

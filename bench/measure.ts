@@ -1,7 +1,7 @@
 // What every bench module shares: timing a shell command, medians, the trees, and the table of rows.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { evictLeftovers } from './kept-ssh.js';
@@ -48,6 +48,22 @@ export function sh(script: string, options: ShOptions = {}): number {
  */
 export function settleDisk(): void {
   spawnSync('sync', [], { stdio: 'ignore' });
+}
+
+let trashed = 0;
+
+/**
+ * Moves a finished run's copy out of the way into `bin` (one rename), to be removed when the bench ends,
+ * not now. On ext4 without a journal (this VM's root) the kernel allocates no inode deleted in the last
+ * 60 s (300 s while its table block is dirty) and looks at each one it skips (ialloc.c recently_deleted):
+ * a first push made right after the round before's 50k files were removed spent most of its host CPU
+ * there (perf: find_inode_bit → recently_deleted), more each round, whichever tool came next. Removing
+ * the copies at the end leaves every timed create the cost a user's disk has.
+ */
+export function trash(path: string, bin: string): void {
+  if (!existsSync(path)) return;
+  mkdirSync(bin, { recursive: true });
+  renameSync(path, join(bin, `${trashed++}`));
 }
 
 export interface Usage { readonly ms: number; readonly cpuMs: number; readonly peakMb: number }

@@ -1,10 +1,11 @@
 // Where the sync rows' copies go (bench/sync.ts): a loopback sshd or moto, and how labsync and the raw
 // tool reach it. Over ssh, also the kept connections: labsync's own, and the raw rsync's reference one.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Server } from '../test/harness/moto.js';
 import type { SshHost } from '../test/harness/sshd.js';
 import { closeMasters, emulatedPersist, keptOptions, labsyncSockets, masters } from './kept-ssh.js';
+import { trash } from './measure.js';
 
 export type Backend = 'ssh' | 'aws' | 'rclone';
 
@@ -55,7 +56,7 @@ export function sshTarget(host: SshHost, remoteDir: string, servers: string, cac
       compare: `rsync -rcn -e '${rsh}' ${src}/ ${at(name)}`, compareLabel: 'rsync -a + rsync -rcn',
       check: `rsync -rn -e '${rsh}' ${src}/ ${at(name)}`, checkLabel: 'rsync -rn',
     }),
-    clear: (name) => rmSync(join(remoteDir, name), { recursive: true, force: true }),
+    clear: (name) => trash(join(remoteDir, name), join(servers, 'trash')),
     server: host.pid,
     kept: {
       prefix: `${servers}/`,

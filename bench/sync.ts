@@ -26,7 +26,7 @@ import { isolatedEnv } from '../test/harness/env.js';
 import { makeBucket, S3_KEYS, startMoto, stopMoto, type S3Server } from '../test/harness/moto.js';
 import { startSshd, stopSshd } from '../test/harness/sshd.js';
 import { closeMasters, costEnd, costStart } from './kept-ssh.js';
-import { add, BIN, makeTree, ROOT, RUNS, runsNote, settleDisk, sh, type ShOptions, fileChanger, usage } from './measure.js';
+import { add, BIN, makeTree, ROOT, RUNS, runsNote, settleDisk, sh, type ShOptions, fileChanger, trash, usage } from './measure.js';
 import { s3Target, sshTarget, type Backend, type Target } from './sync-targets.js';
 
 /** no-op and one-changed goals: labsync ÷ the raw tool's own no-op, which verifies nothing. */
@@ -259,7 +259,7 @@ export async function syncRows(): Promise<void> {
       };
       if (wanted('ssh')) backendRows(sshTarget(host, remoteDir, servers, cache), label, src, lab('ssh'), env);
       closeMasters(`${servers}/`);
-      rmSync(remoteDir, { recursive: true, force: true });
+      trash(remoteDir, join(servers, 'trash'));
       for (const b of (['aws', 'rclone'] as const).filter(wanted)) {
         // One moto per tree and tool: it keeps every object in memory, so each gets a fresh one.
         const server = await startMoto(servers);
