@@ -49,6 +49,13 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
   ].join('; ');
 }
 
+/** awk over /proc/self/mountinfo: `+type` for each mount strictly inside $lsd (every one but the root's when it is `/`). */
+const INNER_MOUNTS = [
+  'BEGIN { d = ENVIRON["lsd"]; if (d != "/") d = d "/" }',
+  '{ p = $5; gsub(/\\\\040/, " ", p); gsub(/\\\\011/, "\\t", p); gsub(/\\\\012/, "\\n", p); gsub(/\\\\134/, "\\\\", p)',
+  '  if (p != d && index(p, d) == 1) { for (i = 7; i <= NF && $i != "-"; i++); t = $(i + 1); if (t !~ /[^A-Za-z0-9._\\/-]/) printf "+%s", t } }',
+].join('\n');
+
 /**
  * Sets $lsfs to the folder's file system as `name@magic`: the name findmnt gives (`fuse.sshfs`; the last
  * of mounts stacked on one point: review 52), the magic number statfs gives in hex (`stat -f -c %t`, GNU
@@ -57,13 +64,17 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
  * unkeptHostType). The magic is what the folder shows, whatever order findmnt printed stacked mounts in,
  * and a stat that is not GNU's or busybox's prints no hex (BSD's read `-c` as its format; review 53: its
  * `-c`, or `UNKNOWN` for a name, had passed for a type, and the host was trusted). Anything else is dropped.
- * Then `+name` for each mount inside the folder, as findmnt names it (review 53: a FUSE mount inside the
- * host's folder had gone unseen; a mount point holding a space, which findmnt writes `\x20`, still does).
+ * Then `+name` for each mount inside the folder, by its type's name, read from the kernel's own mount
+ * table with awk (review 53: a FUSE mount inside the host's folder had gone unseen; review 54: findmnt
+ * writes a space or a non-ASCII byte of a path as `\\xNN`, which never matched the folder's own path,
+ * busybox hosts have no findmnt, and a shell loop read its lines a byte per read(2): 0.28 s at 5,000
+ * mounts). mountinfo escapes only space, tab, newline and backslash, as octal; the folder goes to awk
+ * through its environment (`-v` would undo backslashes).
  */
 const FS_TYPE = [
   'lsfs=$(findmnt -no FSTYPE -T . 2>/dev/null | tail -n 1); case $lsfs in *[!A-Za-z0-9._/-]*) lsfs= ;; esac',
   'lsm=$(stat -f -c %t . 2>/dev/null); case $lsm in *[!0-9a-f]*) lsm= ;; esac; [ -z "$lsm" ] || lsfs="$lsfs@$lsm"',
-  'lsd=$(pwd -P); lsfs="$lsfs$(findmnt -rn -o FSTYPE,TARGET 2>/dev/null | while read -r lst lsp; do case $lst in *[!A-Za-z0-9._/-]*) ;; *) case $lsp in "$lsd"/*) printf \'+%s\' "$lst" ;; esac ;; esac; done)"',
+  `lsfs="$lsfs$(lsd=$(pwd -P) awk ${shQuote(INNER_MOUNTS)} /proc/self/mountinfo 2>/dev/null)"`,
 ].join('; ');
 
 /** The record a listing ends with when find failed; find's own start with a digit or "l". */
