@@ -1,9 +1,11 @@
 // A watched pair folder looked at every 2 s for what no event tells: a link moved on, another folder
-// made in its place or mounted on it, the folder back after its removal.
-import { existsSync } from 'node:fs';
+// made in its place or mounted on it, the folder back after its removal. Each look asks the file system
+// through libuv's threads first: a network folder whose server stopped answering blocks one of those,
+// not the event loop that Ctrl-C and SIGTERM need (review 54), and a look still waiting is not doubled.
+import { realpath, stat } from 'node:fs/promises';
 import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
-import { folderId, type WatchedTree } from './watch-filter.js';
+import type { WatchedTree } from './watch-filter.js';
 import { AGAIN, lookAgainMs, type WatchState } from './watch-state.js';
 
 /** What the looks need of the watch: its pairs' state, its stop, its output, and a run to schedule. */
@@ -14,61 +16,88 @@ export interface FolderLooks {
   schedule(pair: ResolvedPair): void;
 }
 
+/** Which folder is at `path` now (device and inode), asked off the event loop; undefined: none. */
+const folderAt = (path: string): Promise<string | undefined> => stat(path).then((st) => `${st.dev}:${st.ino}`, () => undefined);
+
+/** Every 2 s, `look` unless the last one is still going or the watch stopped. */
+function every2s(o: FolderLooks, pair: ResolvedPair, look: (s: WatchState) => Promise<boolean | void>): void {
+  let busy = false;
+  const timer = setInterval(() => {
+    const s = o.state.get(pair.name);
+    if (o.signal.aborted || !s) return void clearInterval(timer);
+    if (busy) return;
+    busy = true;
+    look(s).then((done) => done === true && clearInterval(timer), () => undefined).finally(() => (busy = false));
+  }, 2000);
+}
+
 /**
- * Every pair folder, looked at every 2 s: one behind a symlink is watched at its new target once the
- * link moves (review 51), and one that is another folder now (moved aside and made again, a disk
- * mounted on it: no event tells) is watched anew (review 53: both went deaf, silently), then pushed.
+ * Every pair folder: one behind a symlink is watched at its new target once the link moves (review 51),
+ * and one that is another folder now (moved aside and made again, a disk mounted on it: no event tells)
+ * is watched anew (review 53: both went deaf, silently), then pushed.
  */
 export function followFolder(o: FolderLooks, pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree, watched: () => { top: string; id: string | undefined }): void {
+  // The target and folder that last failed to be watched, how often in a row, and when to try it again.
   let failed: string | undefined;
   let failures = 0;
   let notBefore = 0;
-  let busy = false;
-  const look = setInterval(() => {
-    const s = o.state.get(pair.name);
-    if (o.signal.aborted || !s) return void clearInterval(look);
+  every2s(o, pair, async (s) => {
+    // A folder gone is awaitReturn's.
+    if (s.goneSaid) return;
+    await realpath(pair.local).catch(() => undefined);
     const now = treeNow().top;
-    // A folder gone is awaitReturn's; one not there yet is looked at again.
-    if (busy || s.goneSaid || Date.now() < notBefore || !existsSync(now)) return;
+    const id = await folderAt(now);
+    if (id === undefined || s.goneSaid) return; // not there yet: looked at again
     const was = watched();
     const moved = now !== was.top;
-    if (!moved && folderId(now) === was.id) return;
-    busy = true;
+    if (!moved && id === was.id) {
+      // As watched (a link moved back): a later failure there is said again (review 54).
+      failed = undefined;
+      failures = 0;
+      return;
+    }
+    const target = `${now}\n${id}`;
+    // Another target than the one failing gets its own first try now, not that one's pause.
+    if (target === failed && Date.now() < notBefore) return;
+    if (target !== failed) failures = 0;
     const what = moved ? `now leads to ${now}` : 'is another folder now';
-    subscribe().then(() => {
+    try {
+      await subscribe();
       failed = undefined;
       failures = 0;
       o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} ${what}: watching it` });
       o.schedule(pair);
-    }, (error: Error) => {
+    } catch (error) {
       // Said once per target, tried again less often each time: never deaf in silence.
-      if (failed !== now) o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} ${what}, which cannot be watched (${error.message}): changes there are not seen; ${AGAIN}` });
-      failed = now;
+      if (failed !== target) o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} ${what}, which cannot be watched (${(error as Error).message}): changes there are not seen; ${AGAIN}` });
+      failed = target;
       notBefore = Date.now() + lookAgainMs(++failures);
-    }).finally(() => (busy = false));
-  }, 2000);
+    }
+  });
 }
 
 /**
  * A pair's folder removed (a checkpoint folder rotated, a dataset re-extracted): looked for every 2 s,
  * watched anew once it is back, and pushed then (review 49: watch had stayed alive and deaf).
  */
-export function awaitReturn(o: FolderLooks, pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree, failures = 0): void {
-  const notBefore = Date.now() + (failures ? lookAgainMs(failures) : 0);
-  const look = setInterval(() => {
-    const s = o.state.get(pair.name);
-    if (o.signal.aborted || !s) return void clearInterval(look);
-    if (Date.now() < notBefore) return;
+export function awaitReturn(o: FolderLooks, pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree): void {
+  let failures = 0;
+  let notBefore = 0;
+  every2s(o, pair, async (s) => {
+    if (Date.now() < notBefore) return false;
+    await realpath(pair.local).catch(() => undefined);
     // What would be watched now (a git pair's refs, a link's new target) must be there, not only the folder.
-    if (!existsSync(treeNow().top)) return;
-    clearInterval(look);
-    subscribe().then(() => {
-      s.goneSaid = false;
-      o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} is back: watching it again` });
-      o.schedule(pair);
-    }, (error: Error) => {
-      if (!failures) o.emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local} again: ${error.message}; ${AGAIN}` });
-      awaitReturn(o, pair, subscribe, treeNow, failures + 1);
-    });
-  }, 2000);
+    if ((await folderAt(treeNow().top)) === undefined) return false;
+    try {
+      await subscribe();
+    } catch (error) {
+      if (!failures) o.emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local} again: ${(error as Error).message}; ${AGAIN}` });
+      notBefore = Date.now() + lookAgainMs(++failures);
+      return false;
+    }
+    s.goneSaid = false;
+    o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} is back: watching it again` });
+    o.schedule(pair);
+    return true;
+  });
 }

@@ -14,7 +14,7 @@ import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
 import { describeChanged, folderId, isDirectory, ownOutputs, realFolder, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
-import { openManifestToConnect, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
+import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
@@ -71,6 +71,9 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   // its first unsent change: a review found such a folder's checkpoint never pushed.
   const maxWait = 12 * wait;
   const running = new Set<ResolvedPair>();
+  // At most this many runs at once, as `labsync push` runs pairs (review 54: the start push logged N
+  // pairs into one host at once, past sshd's MaxStartups, and hashed N trees on two cores).
+  const slots = positiveInt(opts.concurrency, '--concurrency') ?? manifest.concurrency;
   /** A pair nested with `pair` that has waited for its turn longer than `pair` (first come, first served). */
   const waitedLonger = (pair: ResolvedPair, s: WatchState): ResolvedPair | undefined =>
     pairs.find((o) => {
@@ -83,8 +86,9 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     // None beside a pair nested in it or around it, as `labsync push` runs them (a git pair at a repo's
     // root and a dvc pair inside it both touch the index); and a nested pair that waited longer goes
     // first (a review found the inner pair starved by an outer one whose runs outlast the max wait).
-    const first = [...running].some((o) => nested(o.local, pair.local)) ? undefined : waitedLonger(pair, s);
-    if (first || [...running].some((o) => nested(o.local, pair.local))) {
+    const beside = [...running].some((o) => nested(o.local, pair.local));
+    const first = beside ? undefined : waitedLonger(pair, s);
+    if (first || beside || running.size >= slots) {
       s.again = true;
       s.waitingSince ??= Date.now();
       if (first) later(first, 0);
@@ -132,12 +136,15 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (s.again) schedule(pair);
       s.again = false;
     }
-    // A pair that waited for this one (nested in it, or around it) runs now; it keeps its `again` until
-    // it starts, so this pair's own next run sees it waiting and lets it go first.
-    for (const other of pairs) {
+    // A pair that waited for this one (nested in it, or around it) or for a free slot runs now, the
+    // longest waiting first; it keeps its `again` until it starts, so this pair's own next run sees it
+    // waiting and lets it go first.
+    const waiting = pairs.filter((other) => {
       const o = state.get(other.name);
-      if (other !== pair && o?.again && !o.running && nested(other.local, pair.local)) later(other, 0);
-    }
+      return other !== pair && o?.again && !o.running && o.waitingSince !== undefined;
+    });
+    const since = (p: ResolvedPair): number => state.get(p.name)?.waitingSince ?? 0;
+    for (const other of waiting.sort((a, b) => since(a) - since(b))) later(other, 0);
   };
   const later = (pair: ResolvedPair, ms: number): void => {
     const s = state.get(pair.name);
@@ -238,7 +245,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
         controller.abort();
       }, (message) => emit({ kind: 'warning', message }))
     : undefined;
-  await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+  // A signal during a subscription (the native watcher's is asynchronous) aborted before this listens.
+  if (!controller.signal.aborted) await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(alive);
   stopPolling?.();
   for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
