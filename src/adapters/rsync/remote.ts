@@ -49,12 +49,12 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
   ].join('; ');
 }
 
-/** awk over /proc/self/mountinfo: `+type` for each mount strictly inside $lsd (every one but the root's when it is `/`). */
+/** awk over /proc/self/mountinfo: `+type` for each mount strictly inside $lsd (every one but the root's when it is `/`). One line: a held session's script is read line by line. */
 const INNER_MOUNTS = [
   'BEGIN { d = ENVIRON["lsd"]; if (d != "/") d = d "/" }',
-  '{ p = $5; gsub(/\\\\040/, " ", p); gsub(/\\\\011/, "\\t", p); gsub(/\\\\012/, "\\n", p); gsub(/\\\\134/, "\\\\", p)',
-  '  if (p != d && index(p, d) == 1) { for (i = 7; i <= NF && $i != "-"; i++); t = $(i + 1); if (t !~ /[^A-Za-z0-9._\\/-]/) printf "+%s", t } }',
-].join('\n');
+  '{ p = $5; gsub(/\\\\040/, " ", p); gsub(/\\\\011/, "\\t", p); gsub(/\\\\012/, "\\n", p); gsub(/\\\\134/, "\\\\", p);',
+  'if (p != d && index(p, d) == 1) { for (i = 7; i <= NF && $i != "-"; i++); t = $(i + 1); if (t !~ /[^A-Za-z0-9._\\/-]/) printf "+%s", t } }',
+].join(' ');
 
 /**
  * Sets $lsfs to the folder's file system as `name@magic`: the name findmnt gives (`fuse.sshfs`; the last
