@@ -267,6 +267,20 @@ describe('watch, as it starts', () => {
     for (const name of ['a', 'b', 'c']) expect(lab.tree(lab.outside(`nas/${name}`))).toEqual({ 'f.csv': `${name}\n` });
   });
 
+  it('gives a pair waiting for the only slot its turn before a pair whose runs outlast the max wait asks again (review 55: that pair took the slot it freed, every time)', async () => {
+    const lab = new Lab();
+    const tick = lab.path('a/tick');
+    // a's runs write into a for 1.5 s, longer than 12 debounces (0.6 s): each run ends with a's next one due at once.
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: a\n    local: a\n    remote: nas:a\n    hooks:\n      before: ["sh", "-c", "i=0; while [ $i -lt 15 ]; do date +%N > ${tick}; sleep 0.1; i=$((i+1)); done"]\n  - name: b\n    local: b\n    remote: nas:b\n`);
+    lab.write(lab.path('a/f.csv'), 'a\n').write(lab.path('b/f.csv'), 'b\n');
+    const run = lab.spawn(['watch', '--debounce', '0.05', '--concurrency', '1', '--log-file', lab.outside('watch.log')]);
+    await until("b's push", () => existsSync(lab.outside('nas/b/f.csv')), 30_000);
+    run.kill('SIGINT');
+    // a may be mid-run when Ctrl-C comes: 130 then.
+    expect([0, 130]).toContain((await run).exitCode);
+    expect(watchResults(lab).filter((r) => r.name === 'a').length).toBeLessThanOrEqual(2);
+  });
+
   it('tries the push at the start again when it fails, until it goes through (a host still booting)', async () => {
     const lab = new Lab();
     const down = lab.outside('host-down');

@@ -1,6 +1,7 @@
 // Which watcher events matter to a pair: pure but for naming folders (links resolved, a .git file read). The native watcher is told the cheap excludes so it can
 // skip whole excluded folders, but labsync's own matcher judges every path it reports.
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFile, realpath } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import type { ResolvedPair } from '../types.js';
@@ -79,6 +80,23 @@ export function gitRefsDir(local: string): string {
   } catch {
     return gitDir;
   }
+}
+
+/** gitRefsDir through libuv's threads: the 2-second looks must not block the event loop on a network folder (review 55). */
+export async function gitRefsDirAsync(local: string): Promise<string> {
+  const dotGit = join(local, '.git');
+  let gitDir = dotGit;
+  const line = await readFile(dotGit, 'utf8').then((text) => /^gitdir: (.+)$/m.exec(text), () => null);
+  if (line) gitDir = resolve(local, (line[1] as string).trim());
+  const common = await readFile(join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
+  if (common !== undefined) gitDir = resolve(gitDir, common.trim());
+  return realpath(gitDir).catch(() => gitDir);
+}
+
+/** Where a pair's watch looks now (watchedTree's top), found off the event loop. */
+export async function watchedTop(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<string> {
+  const local = await realpath(pair.local).catch(() => resolve(pair.local));
+  return pair.tool === 'git' ? gitRefsDirAsync(local) : local;
 }
 
 /**

@@ -2,10 +2,10 @@
 // made in its place or mounted on it, the folder back after its removal. Each look asks the file system
 // through libuv's threads first: a network folder whose server stopped answering blocks one of those,
 // not the event loop that Ctrl-C and SIGTERM need (review 54), and a look still waiting is not doubled.
-import { realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
-import type { WatchedTree } from './watch-filter.js';
+import { watchedTop } from './watch-filter.js';
 import { AGAIN, lookAgainMs, type WatchState } from './watch-state.js';
 
 /** What the looks need of the watch: its pairs' state, its stop, its output, and a run to schedule. */
@@ -36,7 +36,7 @@ function every2s(o: FolderLooks, pair: ResolvedPair, look: (s: WatchState) => Pr
  * and one that is another folder now (moved aside and made again, a disk mounted on it: no event tells)
  * is watched anew (review 53: both went deaf, silently), then pushed.
  */
-export function followFolder(o: FolderLooks, pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree, watched: () => { top: string; id: string | undefined }): void {
+export function followFolder(o: FolderLooks, pair: ResolvedPair, subscribe: () => Promise<void>, watched: () => { top: string; id: string | undefined }): void {
   // The target and folder that last failed to be watched, how often in a row, and when to try it again.
   let failed: string | undefined;
   let failures = 0;
@@ -44,9 +44,10 @@ export function followFolder(o: FolderLooks, pair: ResolvedPair, subscribe: () =
   every2s(o, pair, async (s) => {
     // A folder gone is awaitReturn's.
     if (s.goneSaid) return;
-    await realpath(pair.local).catch(() => undefined);
-    const now = treeNow().top;
+    const now = await watchedTop(pair);
     const id = await folderAt(now);
+    // Stopped meanwhile: nothing subscribed after the watch closed its subscriptions (review 55).
+    if (o.signal.aborted) return true;
     if (id === undefined || s.goneSaid) return; // not there yet: looked at again
     const was = watched();
     const moved = now !== was.top;
@@ -80,14 +81,15 @@ export function followFolder(o: FolderLooks, pair: ResolvedPair, subscribe: () =
  * A pair's folder removed (a checkpoint folder rotated, a dataset re-extracted): looked for every 2 s,
  * watched anew once it is back, and pushed then (review 49: watch had stayed alive and deaf).
  */
-export function awaitReturn(o: FolderLooks, pair: ResolvedPair, subscribe: () => Promise<void>, treeNow: () => WatchedTree): void {
+export function awaitReturn(o: FolderLooks, pair: ResolvedPair, subscribe: () => Promise<void>): void {
   let failures = 0;
   let notBefore = 0;
   every2s(o, pair, async (s) => {
     if (Date.now() < notBefore) return false;
-    await realpath(pair.local).catch(() => undefined);
     // What would be watched now (a git pair's refs, a link's new target) must be there, not only the folder.
-    if ((await folderAt(treeNow().top)) === undefined) return false;
+    const there = (await folderAt(await watchedTop(pair))) !== undefined;
+    if (o.signal.aborted) return true;
+    if (!there) return false;
     try {
       await subscribe();
     } catch (error) {

@@ -40,6 +40,9 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   const drainBudget = budgetMs(drainOpts.budget, '--drain-budget');
   const notice = drainOpts.noticeUrl === undefined ? undefined : noticeUrl(drainOpts.noticeUrl);
   const manifest = openManifestToConnect(opts);
+  // At most this many runs at once, as `labsync push` runs pairs (review 54: the start push logged N
+  // pairs into one host at once, past sshd's MaxStartups, and hashed N trees on two cores).
+  const slots = positiveInt(opts.concurrency, '--concurrency') ?? manifest.concurrency;
   const pairs = selectPairs(manifest, { names, ...(opts.tag ? { tag: opts.tag } : {}) }).filter((p) => p.mode === 'push');
   if (!pairs.length) throw new UsageError('nothing to watch: watch re-runs pairs whose mode is push, and none is selected');
   const native = process.platform !== 'linux' || process.env.LABSYNC_WATCHER === 'parcel';
@@ -71,23 +74,24 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   // its first unsent change: a review found such a folder's checkpoint never pushed.
   const maxWait = 12 * wait;
   const running = new Set<ResolvedPair>();
-  // At most this many runs at once, as `labsync push` runs pairs (review 54: the start push logged N
-  // pairs into one host at once, past sshd's MaxStartups, and hashed N trees on two cores).
-  const slots = positiveInt(opts.concurrency, '--concurrency') ?? manifest.concurrency;
-  /** A pair nested with `pair` that has waited for its turn longer than `pair` (first come, first served). */
-  const waitedLonger = (pair: ResolvedPair, s: WatchState): ResolvedPair | undefined =>
-    pairs.find((o) => {
+  /** The pairs that have waited for their turn longer than `pair` (first come, first served), oldest first. */
+  const waitedLonger = (pair: ResolvedPair, s: WatchState): ResolvedPair[] =>
+    pairs.filter((o) => {
       const w = state.get(o.name);
-      return o !== pair && nested(o.local, pair.local) && w?.again && !w.running && w.waitingSince !== undefined && (s.waitingSince === undefined || w.waitingSince < s.waitingSince);
-    });
+      return o !== pair && w?.again && !w.running && w.waitingSince !== undefined && (s.waitingSince === undefined || w.waitingSince < s.waitingSince);
+    }).sort((a, b) => (state.get(a.name)?.waitingSince ?? 0) - (state.get(b.name)?.waitingSince ?? 0));
   const runOnce = async (pair: ResolvedPair): Promise<void> => {
     const s = state.get(pair.name) as WatchState;
     if (s.running) return void (s.again = true);
     // None beside a pair nested in it or around it, as `labsync push` runs them (a git pair at a repo's
     // root and a dvc pair inside it both touch the index); and a nested pair that waited longer goes
     // first (a review found the inner pair starved by an outer one whose runs outlast the max wait).
-    const beside = [...running].some((o) => nested(o.local, pair.local));
-    const first = beside ? undefined : waitedLonger(pair, s);
+    // A pair waiting for a slot goes before one that asks later, as a nested pair does: a pair whose
+    // runs outlast the max wait asks again at once, and took every slot it freed (review 55).
+    const besideRunning = (p: ResolvedPair): boolean => [...running].some((o) => nested(o.local, p.local));
+    const beside = besideRunning(pair);
+    const older = beside ? [] : waitedLonger(pair, s).filter((o) => !besideRunning(o));
+    const first = older.find((o) => nested(o.local, pair.local)) ?? (running.size + older.length >= slots ? older[0] : undefined);
     if (first || beside || running.size >= slots) {
       s.again = true;
       s.waitingSince ??= Date.now();
@@ -164,6 +168,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
+    if (controller.signal.aborted) break;
     state.set(pair.name, { running: false, again: false, changed: new Set(), more: 0, fails: 0 });
     // The folder as the kernel names it: a watch on a symlinked folder's link saw nothing, silently
     // (review 49). Named again when it is watched again (a `latest` link pointed at a new run).
@@ -183,7 +188,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (gone && s && !s.goneSaid) {
         s.goneSaid = true;
         emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: watching it again once it is back` });
-        awaitReturn(looks, pair, subscribe, treeNow);
+        awaitReturn(looks, pair, subscribe);
       }
       for (const event of events) {
         if (event.type === 'delete' && resolve(event.path) === root) continue;
@@ -210,7 +215,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     try {
       await subscribe();
       // A link moved on (`latest` pointed at each new run, the old one kept), a folder replaced: followed.
-      followFolder(looks, pair, subscribe, treeNow, () => ({ top: tree.top, id: treeId }));
+      followFolder(looks, pair, subscribe, () => ({ top: tree.top, id: treeId }));
     } catch (error) {
       state.delete(pair.name);
       emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });

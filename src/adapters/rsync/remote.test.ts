@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOST_PROBE, hashScript, listScript, parseRemoteHashes, parseRemoteListing } from './remote.js';
+import { HOST_PROBE, hashScript, INNER_MOUNTS, listScript, parseRemoteHashes, parseRemoteListing } from './remote.js';
 import { shQuote } from './ssh.js';
 import { tempDirs } from '../../temp-dirs.fixture.js';
 
@@ -150,6 +150,29 @@ describe('listing and hashing on an ssh host (recorded GNU find 4.9.0, coreutils
         execFileSync('umount', [join(dir, 'data')]);
       }
     }
+  });
+
+  it('names the mounts inside the folder from a mount table: strictly inside, escapes undone, a FUSE type with an odd name as fuse, other odd names left out (runs without mounting anything)', () => {
+    const dir = tempDir('labsync-mountinfo-');
+    const table = join(dir, 'mountinfo');
+    writeFileSync(table, [
+      '22 1 8:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+      '30 22 0:25 / /data rw shared:2 master:3 - ext4 /dev/vdb rw',
+      '31 30 0:26 / /data/in rw - fuse.sshfs host: rw',
+      '32 22 0:27 / /data2/x rw - nfs4 host: rw',
+      '33 30 0:28 / /data/my\\040dir/m rw - tmpfs none rw',
+      '34 30 0:29 / /data/odd rw - fuse.my\\040fs x rw',
+      '35 30 0:30 / /data/weird rw - we"ird x rw',
+      '36 30 0:31 / /données/m rw - ramfs none rw',
+      '',
+    ].join('\n'));
+    const inner = (folder: string): string => spawnSync('awk', [INNER_MOUNTS, table], { env: { ...process.env, lsd: folder } }).stdout.toString();
+    expect(inner('/data')).toBe('+fuse.sshfs+tmpfs+fuse');
+    expect(inner('/data/my dir')).toBe('+tmpfs');
+    expect(inner('/data2')).toBe('+nfs4');
+    expect(inner('/dat')).toBe('');
+    expect(inner('/données')).toBe('+ramfs');
+    expect(inner('/')).toBe('+ext4+fuse.sshfs+nfs4+tmpfs+fuse+ramfs');
   });
 
   it('says when the folder is not there', () => {

@@ -49,11 +49,11 @@ export function listScript(path: string, excludes: readonly string[], thenHash =
   ].join('; ');
 }
 
-/** awk over /proc/self/mountinfo: `+type` for each mount strictly inside $lsd (every one but the root's when it is `/`). One line: a held session's script is read line by line. */
-const INNER_MOUNTS = [
+/** awk over /proc/self/mountinfo: `+type` for each mount strictly inside $lsd (every one but the root's when it is `/`); a FUSE type with an odd name is `+fuse` (review 55: dropped, it had been trusted). One line: a held session's script is read line by line. */
+export const INNER_MOUNTS = [
   'BEGIN { d = ENVIRON["lsd"]; if (d != "/") d = d "/" }',
   '{ p = $5; gsub(/\\\\040/, " ", p); gsub(/\\\\011/, "\\t", p); gsub(/\\\\012/, "\\n", p); gsub(/\\\\134/, "\\\\", p);',
-  'if (p != d && index(p, d) == 1) { for (i = 7; i <= NF && $i != "-"; i++); t = $(i + 1); if (t !~ /[^A-Za-z0-9._\\/-]/) printf "+%s", t } }',
+  'if (p != d && index(p, d) == 1) { for (i = 7; i <= NF && $i != "-"; i++); t = $(i + 1); if (t !~ /[^A-Za-z0-9._\\/-]/) printf "+%s", t; else if (t ~ /^fuse/) printf "+fuse" } }',
 ].join(' ');
 
 /**
