@@ -16,6 +16,17 @@ function watchLab(extra = ''): Lab {
   return lab;
 }
 
+/** Whether watch has warned `re` so far. */
+const warned = (lab: Lab, re: RegExp): boolean => logEvents(lab).some((e) => e.kind === 'warning' && re.test(e.message ?? ''));
+
+/** `name` written into the pair folder is pushed, every run begun has ended, and watch stops cleanly. */
+async function pushedThenStopped(lab: Lab, run: ReturnType<Lab['spawn']>, name: string): Promise<void> {
+  lab.write(lab.path(`raw/${name}`), `${name}\n`);
+  const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
+  await until(`${name} pushed`, () => existsSync(lab.outside(`nas/raw/${name}`)) && idle(), 30_000);
+  await stop(lab, run);
+}
+
 const runCount = (lab: Lab): number => (existsSync(lab.outside('runs.log')) ? readFileSync(lab.outside('runs.log'), 'utf8').trim().split('\n').length : 0);
 const changedSteps = (lab: Lab): string[] =>
   logEvents(lab).filter((e) => e.kind === 'pair_step' && e.step?.includes('changed path')).map((e) => e.step as string);
@@ -177,11 +188,8 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     renameSync(lab.path('raw'), lab.path('raw.old'));
     mkdirSync(lab.path('raw'));
     // @parcel/watcher reports the old folder's removal (then it is watched as back); the per-folder watcher follows the moved one, and the look every 2 s finds another folder there.
-    await until('the new folder watched', () => logEvents(lab).some((e) => e.kind === 'warning' && /lab\/raw (is another folder now: watching it|is back: watching it again)$/.test(e.message ?? '')), 30_000);
-    lab.write(lab.path('raw/new.csv'), 'new\n');
-    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
-    await until('the new folder pushed', () => existsSync(lab.outside('nas/raw/new.csv')) && idle(), 30_000);
-    await stop(lab, run);
+    await until('the new folder watched', () => warned(lab, /lab\/raw (is another folder now: watching it|is back: watching it again)$/), 30_000);
+    await pushedThenStopped(lab, run, 'new.csv');
   });
 
   it('follows a pair folder made a symlink after watch started, when that link moves on (review 53: only a link at the start was looked at)', async () => {
@@ -191,15 +199,12 @@ describe.each(['dirs', 'parcel'])('watch (LABSYNC_WATCHER=%s)', (watcher) => {
     lab.write(lab.path('run-7/a.csv'), 'a\n');
     symlinkSync('run-7', lab.path('raw'));
     // Seen as the folder back (its removal's events came first) or as the link moved (the link was there by then).
-    await until('the link watched', () => logEvents(lab).some((e) => e.kind === 'warning' && /(is back: watching it again|now leads to .*run-7: watching it)$/.test(e.message ?? '')), 30_000);
+    await until('the link watched', () => warned(lab, /(is back: watching it again|now leads to .*run-7: watching it)$/), 30_000);
     lab.write(lab.path('run-8/a.csv'), 'a\n');
     rmSync(lab.path('raw'));
     symlinkSync('run-8', lab.path('raw'));
-    await until('the move', () => logEvents(lab).some((e) => e.kind === 'warning' && /now leads to .*run-8: watching it$/.test(e.message ?? '')), 30_000);
-    lab.write(lab.path('raw/next.csv'), 'next\n');
-    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
-    await until('a change in the new target pushed', () => existsSync(lab.outside('nas/raw/next.csv')) && idle(), 30_000);
-    await stop(lab, run);
+    await until('the move', () => warned(lab, /now leads to .*run-8: watching it$/), 30_000);
+    await pushedThenStopped(lab, run, 'next.csv');
   });
 
   it('says which folder it cannot watch, and exits 1 when it can watch none', async () => {
@@ -279,6 +284,21 @@ describe('watch, as it starts', () => {
     // a may be mid-run when Ctrl-C comes: 130 then.
     expect([0, 130]).toContain((await run).exitCode);
     expect(watchResults(lab).filter((r) => r.name === 'a').length).toBeLessThanOrEqual(2);
+  });
+
+  it('gives an outer pair its turn between two busy inner pairs that share the slots (review 56: they took turns and it waited for good)', async () => {
+    const lab = new Lab();
+    // x's and y's runs write into their folders for 1.5 s, longer than 12 debounces (0.6 s): each ends with its next run due at once.
+    const busy = (name: string): string => `  - name: ${name}\n    local: a/${name}\n    remote: nas:${name}\n    hooks:\n      before: ["sh", "-c", "i=0; while [ $i -lt 15 ]; do date +%N > ${lab.path(`a/${name}/tick`)}; sleep 0.1; i=$((i+1)); done"]\n`;
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: a\n    local: a\n    remote: nas:a\n    exclude: ["/x/", "/y/"]\n${busy('x')}${busy('y')}`);
+    lab.write(lab.path('a/f.csv'), 'a\n').write(lab.path('a/x/f.csv'), 'x\n').write(lab.path('a/y/f.csv'), 'y\n');
+    const run = lab.spawn(['watch', '--debounce', '0.05', '--concurrency', '2', '--log-file', lab.outside('watch.log')]);
+    // a's start push done and both inner pairs' runs going: a's change must wait for one of them to end.
+    await until("a's start push, then x and y running", () => watchResults(lab).some((r) => r.name === 'a') && existsSync(lab.path('a/x/tick')) && existsSync(lab.path('a/y/tick')), 30_000);
+    lab.write(lab.path('a/later.csv'), 'later\n');
+    await until("a's change pushed while x and y keep running", () => existsSync(lab.outside('nas/a/later.csv')), 30_000);
+    run.kill('SIGINT');
+    expect([0, 130]).toContain((await run).exitCode);
   });
 
   it('tries the push at the start again when it fails, until it goes through (a host still booting)', async () => {

@@ -1,7 +1,8 @@
 // Which watcher events matter to a pair: pure but for naming folders (links resolved, a .git file read). The native watcher is told the cheap excludes so it can
 // skip whole excluded folders, but labsync's own matcher judges every path it reports.
-import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { lstatSync, readFileSync, realpath as realpathCallback, realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join, relative, resolve, sep } from 'node:path';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import type { ResolvedPair } from '../types.js';
@@ -81,6 +82,14 @@ export function gitRefsDir(local: string): string {
     return gitDir;
   }
 }
+
+/**
+ * fs.realpath's own (JavaScript) resolution, as realpathSync gives it, through libuv's threads: the
+ * native one (fs.promises.realpath) gives the case stored on disk on macOS and Windows and a mapped
+ * drive's UNC path, which never equalled what the watch was subscribed at (review 56: re-watched and
+ * pushed every 2 s).
+ */
+const realpath = promisify(realpathCallback);
 
 /** gitRefsDir through libuv's threads: the 2-second looks must not block the event loop on a network folder (review 55). */
 export async function gitRefsDirAsync(local: string): Promise<string> {

@@ -87,15 +87,29 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     // root and a dvc pair inside it both touch the index); and a nested pair that waited longer goes
     // first (a review found the inner pair starved by an outer one whose runs outlast the max wait).
     // A pair waiting for a slot goes before one that asks later, as a nested pair does: a pair whose
-    // runs outlast the max wait asks again at once, and took every slot it freed (review 55).
-    const besideRunning = (p: ResolvedPair): boolean => [...running].some((o) => nested(o.local, p.local));
-    const beside = besideRunning(pair);
-    const older = beside ? [] : waitedLonger(pair, s).filter((o) => !besideRunning(o));
-    const first = older.find((o) => nested(o.local, pair.local)) ?? (running.size + older.length >= slots ? older[0] : undefined);
-    if (first || beside || running.size >= slots) {
+    // runs outlast the max wait asks again at once, and took every slot it freed (review 55). Older
+    // waiters, oldest first, each hold their folder whether or not they can start now (an outer pair
+    // behind two busy inner ones: review 56); those that can start take the free slots, and are woken.
+    const held: ResolvedPair[] = [...running];
+    let free = slots - running.size;
+    const ahead: ResolvedPair[] = [];
+    let blocked = false;
+    for (const o of [...waitedLonger(pair, s), pair]) {
+      const clash = held.some((h) => nested(h.local, o.local));
+      held.push(o);
+      if (o === pair) {
+        blocked = clash || free <= 0;
+        break;
+      }
+      if (!clash && free > 0) {
+        free -= 1;
+        ahead.push(o);
+      }
+    }
+    if (blocked) {
       s.again = true;
       s.waitingSince ??= Date.now();
-      if (first) later(first, 0);
+      for (const o of ahead) later(o, 0);
       return;
     }
     s.waitingSince = undefined;
@@ -168,8 +182,9 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
-    if (controller.signal.aborted) break;
     state.set(pair.name, { running: false, again: false, changed: new Set(), more: 0, fails: 0 });
+    // Stopping already: not watched, still drained (review 56: a SIGTERM at the start left them out).
+    if (controller.signal.aborted) continue;
     // The folder as the kernel names it: a watch on a symlinked folder's link saw nothing, silently
     // (review 49). Named again when it is watched again (a `latest` link pointed at a new run).
     const treeNow = (): WatchedTree => watchedTree(pair, realFolder(pair.local), outputs);
@@ -206,6 +221,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       // Taken before the watch is placed: a folder replaced in between differs at the next look.
       const id = folderId(next.top);
       const sub = parcel ? await parcel.subscribe(next.top, onEvents, { ignore: [...next.ignore] }) : subscribeDirs(next.top, onEvents, next.skipDir);
+      // Stopped while the native watcher subscribed: the stop has already closed the others (review 56).
+      if (controller.signal.aborted) return void (await sub.unsubscribe());
       const old = subscriptions.get(pair.name);
       tree = next;
       treeId = id;
