@@ -64,7 +64,7 @@ describe('a git pair\'s watch: branch refs only (review 49)', () => {
 
 describe('watchedTree', () => {
   it('leaves the watch\'s own output files in the folder out of what starts a run, with a note; glob characters in their names taken literally', () => {
-    const t = watchedTree({ local: '/lab/raw', root: '/lab', tool: 'rsync', exclude: [] }, '/lab/raw', ['/lab/raw/out[1].log', '/elsewhere/x.log']);
+    const t = watchedTree({ local: '/lab/raw', root: '/lab', tool: 'rsync', exclude: [] }, { local: '/lab/raw', top: '/lab/raw' }, ['/lab/raw/out[1].log', '/elsewhere/x.log']);
     expect(t.judge('/lab/raw/out[1].log', false)).toBeUndefined();
     expect(t.judge('/lab/raw/out1.log', false)).toBe('out1.log');
     expect(t.notes).toEqual(["out[1].log is this watch's own output: its changes start no run (a run still pushes it)"]);
@@ -72,7 +72,7 @@ describe('watchedTree', () => {
 });
 
 describe('gitRefsDir (reviews 50, 51)', () => {
-  it('finds the branch refs in .git, through a .git file (a worktree: gitdir, then commondir) and through a .git link', () => {
+  it('finds the branch refs in .git, through a .git file (a worktree: gitdir, then commondir) and through a .git link', async () => {
     const top = realpathSync(mkdtempSync(join(tmpdir(), 'labsync-gitdir-')));
     try {
       mkdirSync(join(top, 'repo/.git/worktrees/wt'), { recursive: true });
@@ -81,10 +81,10 @@ describe('gitRefsDir (reviews 50, 51)', () => {
       writeFileSync(join(top, 'wt/.git'), `gitdir: ${join(top, 'repo/.git/worktrees/wt')}\n`);
       mkdirSync(join(top, 'linked'));
       symlinkSync(join(top, 'repo/.git'), join(top, 'linked/.git'));
-      expect(gitRefsDir(join(top, 'repo'))).toBe(join(top, 'repo/.git'));
-      expect(gitRefsDir(join(top, 'wt'))).toBe(join(top, 'repo/.git'));
-      expect(gitRefsDir(join(top, 'linked'))).toBe(join(top, 'repo/.git'));
-      expect(gitRefsDir(join(top, 'none'))).toBe(join(top, 'none/.git'));
+      expect(await gitRefsDir(join(top, 'repo'))).toBe(join(top, 'repo/.git'));
+      expect(await gitRefsDir(join(top, 'wt'))).toBe(join(top, 'repo/.git'));
+      expect(await gitRefsDir(join(top, 'linked'))).toBe(join(top, 'repo/.git'));
+      expect(await gitRefsDir(join(top, 'none'))).toBe(join(top, 'none/.git'));
     } finally {
       rmSync(top, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 // Which watcher events matter to a pair: pure but for naming folders (links resolved, a .git file read). The native watcher is told the cheap excludes so it can
 // skip whole excluded folders, but labsync's own matcher judges every path it reports.
-import { lstatSync, readFileSync, realpath as realpathCallback, realpathSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { lstatSync, realpath as realpathCallback, realpathSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join, relative, resolve, sep } from 'node:path';
 import { ownExcludes } from '../adapters/own-excludes.js';
@@ -26,14 +26,13 @@ export interface WatchedTree {
 }
 
 /**
- * `local`: the pair's folder with its symlinks resolved; `outputs`: the files this watch writes itself.
+ * `local`: the pair's folder with its symlinks resolved, `top`: the folder subscribed to (watchedPlace); `outputs`: the files this watch writes itself.
  * A git pair pushes commits: a save only dirties its tree (the push is refused), and a commit touches
  * only .git, so its watch looks at the branch refs alone: a moved ref is a commit to push (review 49:
  * watch never pushed a code pair).
  */
-export function watchedTree(pair: Pick<ResolvedPair, 'local' | 'root' | 'tool' | 'exclude'>, local: string, outputs: readonly string[]): WatchedTree {
+export function watchedTree(pair: Pick<ResolvedPair, 'local' | 'root' | 'tool' | 'exclude'>, { local, top }: { local: string; top: string }, outputs: readonly string[]): WatchedTree {
   if (pair.tool === 'git') {
-    const top = gitRefsDir(local);
     return { top, judge: (path) => gitRefPath(top, path), skipDir: (dir) => !gitRefFolder(top, dir), ignore: ['objects', 'logs', 'hooks', 'info', 'lfs', 'modules', 'worktrees'].map((d) => join(top, d)), notes: [] };
   }
   // ownExcludes: the manifest's .labsync/ where it lies below the pair's top (`local: ..`): its logs,
@@ -58,32 +57,6 @@ export function watchedTree(pair: Pick<ResolvedPair, 'local' | 'root' | 'tool' |
 }
 
 /**
- * The folder holding a repo's branch refs: `.git`, or where a `.git` file points (a worktree, a submodule,
- * `--separate-git-dir`: `gitdir: …`), and from a worktree's git folder on to the common one (`commondir`),
- * where its branches are (review 50: such a pair's watch had been put on the `.git` file, and saw nothing).
- */
-export function gitRefsDir(local: string): string {
-  const dotGit = join(local, '.git');
-  let gitDir = dotGit;
-  try {
-    const line = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'));
-    if (line) gitDir = resolve(local, (line[1] as string).trim());
-  } catch {
-    // A folder (EISDIR), a link to one (review 51), or none: watched where it leads, its absence said.
-  }
-  try {
-    gitDir = resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
-  } catch {
-    // not a worktree's: its own refs
-  }
-  try {
-    return realpathSync(gitDir);
-  } catch {
-    return gitDir;
-  }
-}
-
-/**
  * fs.realpath's own (JavaScript) resolution, as realpathSync gives it, through libuv's threads: the
  * native one (fs.promises.realpath) gives the case stored on disk on macOS and Windows and a mapped
  * drive's UNC path, which never equalled what the watch was subscribed at (review 56: re-watched and
@@ -91,22 +64,36 @@ export function gitRefsDir(local: string): string {
  */
 const realpath = promisify(realpathCallback);
 
-/** gitRefsDir through libuv's threads: the 2-second looks must not block the event loop on a network folder (review 55). */
-export async function gitRefsDirAsync(local: string): Promise<string> {
+/**
+ * The folder holding a repo's branch refs: `.git`, or where a `.git` file points (a worktree, a submodule,
+ * `--separate-git-dir`: `gitdir: …`), and from a worktree's git folder on to the common one (`commondir`),
+ * where its branches are (review 50: such a pair's watch had been put on the `.git` file, and saw nothing).
+ * Asked through libuv's threads: the 2-second looks must not block the event loop on a network folder (review 55).
+ */
+export async function gitRefsDir(local: string): Promise<string> {
   const dotGit = join(local, '.git');
   let gitDir = dotGit;
+  // A folder (EISDIR), a link to one (review 51), or none: watched where it leads, its absence said.
   const line = await readFile(dotGit, 'utf8').then((text) => /^gitdir: (.+)$/m.exec(text), () => null);
   if (line) gitDir = resolve(local, (line[1] as string).trim());
+  // Not a worktree's: its own refs.
   const common = await readFile(join(gitDir, 'commondir'), 'utf8').catch(() => undefined);
   if (common !== undefined) gitDir = resolve(gitDir, common.trim());
   return realpath(gitDir).catch(() => gitDir);
 }
 
-/** Where a pair's watch looks now (watchedTree's top), found off the event loop. */
-export async function watchedTop(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<string> {
+/**
+ * Where a pair's watch looks now: its folder as the kernel names it (a watch on a symlinked folder's link
+ * saw nothing, silently: review 49), and the folder subscribed to (a git pair's refs). The subscription
+ * and the 2-second looks both ask this, so what they compare can never differ (review 56).
+ */
+export async function watchedPlace(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<{ local: string; top: string }> {
   const local = await realpath(pair.local).catch(() => resolve(pair.local));
-  return pair.tool === 'git' ? gitRefsDirAsync(local) : local;
+  return { local, top: pair.tool === 'git' ? await gitRefsDir(local) : local };
 }
+
+/** Which folder is at `path` now (device and inode: another folder made there, or a disk mounted on it, differs), asked off the event loop; undefined: none. */
+export const folderId = (path: string): Promise<string | undefined> => stat(path).then((st) => `${st.dev}:${st.ino}`, () => undefined);
 
 /**
  * In a repo's git folder: a branch's ref (loose or packed), as `.git/…`; else undefined. A ref's `.lock`
@@ -160,16 +147,6 @@ export function describeChanged(paths: readonly string[], shown = 5, uncounted =
   const rest = paths.length - Math.min(shown, paths.length) + uncounted;
   const total = paths.length + uncounted;
   return `${total}${uncounted ? '+' : ''} changed path${total === 1 ? '' : 's'}: ${head}${rest ? ` and ${rest} more` : ''}`;
-}
-
-/** Which folder is at `path` now (device and inode: another folder made there, or a disk mounted on it, differs); undefined: none. */
-export function folderId(path: string): string | undefined {
-  try {
-    const st = statSync(path);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The folder with its symlinks resolved (as it is when it does not exist yet: subscribing then says so). */

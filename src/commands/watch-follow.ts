@@ -2,10 +2,9 @@
 // made in its place or mounted on it, the folder back after its removal. Each look asks the file system
 // through libuv's threads first: a network folder whose server stopped answering blocks one of those,
 // not the event loop that Ctrl-C and SIGTERM need (review 54), and a look still waiting is not doubled.
-import { stat } from 'node:fs/promises';
 import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
-import { watchedTop } from './watch-filter.js';
+import { folderId, watchedPlace } from './watch-filter.js';
 import { AGAIN, lookAgainMs, type WatchState } from './watch-state.js';
 
 /** What the looks need of the watch: its pairs' state, its stop, its output, and a run to schedule. */
@@ -15,9 +14,6 @@ export interface FolderLooks {
   readonly emit: Emit;
   schedule(pair: ResolvedPair): void;
 }
-
-/** Which folder is at `path` now (device and inode), asked off the event loop; undefined: none. */
-const folderAt = (path: string): Promise<string | undefined> => stat(path).then((st) => `${st.dev}:${st.ino}`, () => undefined);
 
 /** Every 2 s, `look` unless the last one is still going or the watch stopped. */
 function every2s(o: FolderLooks, pair: ResolvedPair, look: (s: WatchState) => Promise<boolean | void>): void {
@@ -44,8 +40,8 @@ export function followFolder(o: FolderLooks, pair: ResolvedPair, subscribe: () =
   every2s(o, pair, async (s) => {
     // A folder gone is awaitReturn's.
     if (s.goneSaid) return;
-    const now = await watchedTop(pair);
-    const id = await folderAt(now);
+    const now = (await watchedPlace(pair)).top;
+    const id = await folderId(now);
     // Stopped meanwhile: nothing subscribed after the watch closed its subscriptions (review 55).
     if (o.signal.aborted) return true;
     if (id === undefined || s.goneSaid) return; // not there yet: looked at again
@@ -87,7 +83,7 @@ export function awaitReturn(o: FolderLooks, pair: ResolvedPair, subscribe: () =>
   every2s(o, pair, async (s) => {
     if (Date.now() < notBefore) return false;
     // What would be watched now (a git pair's refs, a link's new target) must be there, not only the folder.
-    const there = (await folderAt(await watchedTop(pair))) !== undefined;
+    const there = (await folderId((await watchedPlace(pair)).top)) !== undefined;
     if (o.signal.aborted) return true;
     if (!there) return false;
     try {

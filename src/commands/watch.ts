@@ -13,7 +13,7 @@ import { nested, runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
-import { describeChanged, folderId, isDirectory, ownOutputs, realFolder, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
+import { describeChanged, folderId, isDirectory, ownOutputs, watchedPlace, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
 import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
@@ -185,10 +185,9 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     state.set(pair.name, { running: false, again: false, changed: new Set(), more: 0, fails: 0 });
     // Stopping already: not watched, still drained (review 56: a SIGTERM at the start left them out).
     if (controller.signal.aborted) continue;
-    // The folder as the kernel names it: a watch on a symlinked folder's link saw nothing, silently
-    // (review 49). Named again when it is watched again (a `latest` link pointed at a new run).
-    const treeNow = (): WatchedTree => watchedTree(pair, realFolder(pair.local), outputs);
-    let tree = treeNow();
+    // Named again when it is watched again (a `latest` link pointed at a new run).
+    const treeNow = async (): Promise<WatchedTree> => watchedTree(pair, await watchedPlace(pair), outputs);
+    let tree = await treeNow();
     let treeId: string | undefined;
     for (const message of tree.notes) emit({ kind: 'warning', pair: pair.name, message });
     const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
@@ -217,9 +216,9 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     const subscribe = async (): Promise<void> => {
       // The new top only once it is watched: a target that cannot be (a file, no permission) leaves the
       // old watch judging its own events, and is tried again (review 52).
-      const next = treeNow();
+      const next = await treeNow();
       // Taken before the watch is placed: a folder replaced in between differs at the next look.
-      const id = folderId(next.top);
+      const id = await folderId(next.top);
       const sub = parcel ? await parcel.subscribe(next.top, onEvents, { ignore: [...next.ignore] }) : subscribeDirs(next.top, onEvents, next.skipDir);
       // Stopped while the native watcher subscribed: the stop has already closed the others (review 56).
       if (controller.signal.aborted) return void (await sub.unsubscribe());
