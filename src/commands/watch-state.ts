@@ -1,7 +1,7 @@
 // What watch keeps per pair between its runs, and how long a pair that keeps failing waits.
 
-/** since: when the first unsent change came; fails: runs in a row that ended locked or failed; initial: the push at the start is still to go through. */
-export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
+/** since: when the first unsent change came; fails: runs in a row that ended locked or failed; initial: the push at the start is still to go through; late: its folder did not answer as watch started, watched once it does. */
+export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; late?: boolean; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
 
 /**
  * The changed paths a pair keeps for its next run's step line; past this only counted (review 49: a
@@ -32,3 +32,24 @@ export function lookAgainMs(failures: number): number {
   return Math.min(60_000, 2000 * 2 ** Math.max(0, failures - 1));
 }
 export const AGAIN = 'trying again after 2s, then less often (at most a minute apart)';
+
+/**
+ * Whether `pair` may run now, and which older waiters (`older`, oldest first) may start before it:
+ * each older waiter holds its folder whether or not it can start (review 56: an outer pair behind two
+ * busy inner ones waited for good), those not clashing with a running or holding pair take the free
+ * slots, and `pair` is blocked by a clash or by no slot left.
+ */
+export function turnOf<P>(pair: P, older: readonly P[], running: ReadonlySet<P>, slots: number, clash: (a: P, b: P) => boolean): { blocked: boolean; ahead: P[] } {
+  const held: P[] = [...running];
+  let free = slots - running.size;
+  const ahead: P[] = [];
+  for (const o of older) {
+    const clashes = held.some((h) => clash(h, o));
+    held.push(o);
+    if (!clashes && free > 0) {
+      free -= 1;
+      ahead.push(o);
+    }
+  }
+  return { blocked: held.some((h) => clash(h, pair)) || free <= 0, ahead };
+}

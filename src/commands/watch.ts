@@ -18,8 +18,9 @@ import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapS
 import { budgetMs, drainPairs } from './drain.js';
 import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
-import { note, retryMs, type WatchState } from './watch-state.js';
-import { awaitReturn, followFolder, type FolderLooks } from './watch-follow.js';
+import { note, retryMs, turnOf, type WatchState } from './watch-state.js';
+import { awaitReturn, followFolder, LookGate, type FolderLooks } from './watch-follow.js';
+import { START_ANSWER_MS, Stopped, unanswered, whenAnswered, within } from './watch-start.js';
 
 
 export function debounceMs(text: string | undefined): number {
@@ -90,22 +91,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     // runs outlast the max wait asks again at once, and took every slot it freed (review 55). Older
     // waiters, oldest first, each hold their folder whether or not they can start now (an outer pair
     // behind two busy inner ones: review 56); those that can start take the free slots, and are woken.
-    const held: ResolvedPair[] = [...running];
-    let free = slots - running.size;
-    const ahead: ResolvedPair[] = [];
-    let blocked = false;
-    for (const o of [...waitedLonger(pair, s), pair]) {
-      const clash = held.some((h) => nested(h.local, o.local));
-      held.push(o);
-      if (o === pair) {
-        blocked = clash || free <= 0;
-        break;
-      }
-      if (!clash && free > 0) {
-        free -= 1;
-        ahead.push(o);
-      }
-    }
+    const { blocked, ahead } = turnOf(pair, waitedLonger(pair, s), running, slots, (a, b) => nested(a.local, b.local));
     if (blocked) {
       s.again = true;
       s.waitingSince ??= Date.now();
@@ -178,7 +164,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     later(pair, Math.max(0, Math.min(wait, s.since + maxWait - now)));
   };
 
-  const looks: FolderLooks = { state, signal: controller.signal, emit, schedule };
+  const looks: FolderLooks = { state, signal: controller.signal, emit, schedule, gate: new LookGate() };
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
   for (const pair of pairs) {
@@ -187,7 +173,11 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     if (controller.signal.aborted) continue;
     // Named again when it is watched again (a `latest` link pointed at a new run).
     const treeNow = async (): Promise<WatchedTree> => watchedTree(pair, await watchedPlace(pair), outputs);
-    let tree = await treeNow();
+    // A folder that does not answer (a dead network mount) holds up neither the other pairs nor a stop (review 57).
+    const place = treeNow();
+    const first = await within(place, START_ANSWER_MS, controller.signal);
+    if (first === 'stopped') continue;
+    let tree = first === 'late' ? unanswered(pair) : first;
     let treeId: string | undefined;
     for (const message of tree.notes) emit({ kind: 'warning', pair: pair.name, message });
     const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
@@ -219,23 +209,34 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       const next = await treeNow();
       // Taken before the watch is placed: a folder replaced in between differs at the next look.
       const id = await folderId(next.top);
+      // Stopped meanwhile: no tree walked and no watches taken only to be closed (review 57).
+      if (controller.signal.aborted) throw new Stopped();
       const sub = parcel ? await parcel.subscribe(next.top, onEvents, { ignore: [...next.ignore] }) : subscribeDirs(next.top, onEvents, next.skipDir);
       // Stopped while the native watcher subscribed: the stop has already closed the others (review 56).
-      if (controller.signal.aborted) return void (await sub.unsubscribe());
+      if (controller.signal.aborted) {
+        await sub.unsubscribe().catch(() => undefined);
+        throw new Stopped();
+      }
       const old = subscriptions.get(pair.name);
       tree = next;
       treeId = id;
       subscriptions.set(pair.name, sub);
-      await old?.unsubscribe();
+      // The new one is in place: a failing close of the old (parcel-bundler/watcher#129, after a folder moved) is said, not the re-watch failed.
+      await old?.unsubscribe().catch((error: Error) => emit({ kind: 'warning', pair: pair.name, message: `closing the old watch of ${pair.local}: ${error.message}` }));
     };
-    try {
-      await subscribe();
-      // A link moved on (`latest` pointed at each new run, the old one kept), a folder replaced: followed.
-      followFolder(looks, pair, subscribe, () => ({ top: tree.top, id: treeId }));
-    } catch (error) {
-      state.delete(pair.name);
-      emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
-    }
+    const start = async (): Promise<void> => {
+      try {
+        await subscribe();
+        // A link moved on (`latest` pointed at each new run, the old one kept), a folder replaced: followed.
+        followFolder(looks, pair, subscribe, () => ({ top: tree.top, id: treeId }));
+      } catch (error) {
+        if (error instanceof Stopped) return; // still drained
+        state.delete(pair.name);
+        emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
+      }
+    };
+    if (first === 'late') whenAnswered(pair, place, { state, signal: controller.signal, emit, schedule }, start);
+    else await start();
   }
   const watched = pairs.filter((p) => state.has(p.name));
   if (!watched.length) {
@@ -243,14 +244,17 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     close();
     return 1;
   }
-  process.stderr.write(`watching ${watched.map((p) => `${p.name} (${p.local})`).join(', ')}; changes are pushed ${wait / 1000}s after they settle (at most ${maxWait / 1000}s after the first). Ctrl-C stops.\n`);
+  process.stderr.write(`watching ${watched.map((p) => `${p.name} (${p.local}${state.get(p.name)?.late ? ', once it answers' : ''})`).join(', ')}; changes are pushed ${wait / 1000}s after they settle (at most ${maxWait / 1000}s after the first). Ctrl-C stops.\n`);
   // What changed while no watch ran (a reboot, a restart of the service) is pushed now, once every pair is
   // watched so nothing written meanwhile is missed: watch had pushed only later changes, and a restarted
   // watch left the files of the hours before unsent without a word. A pair that ends locked or failed is
   // tried again as after a change; pairs nested in each other take turns as always.
   if (drainOpts.initialPush !== false) {
     for (const pair of watched) {
-      (state.get(pair.name) as WatchState).initial = true;
+      const s = state.get(pair.name) as WatchState;
+      // Not one whose folder has not answered: its run would wait on it too. Pushed once it answers.
+      if (s.late) continue;
+      s.initial = true;
       later(pair, 0);
     }
   }
@@ -271,12 +275,16 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   clearInterval(alive);
   stopPolling?.();
   for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
-  await Promise.all([...subscriptions.values()].map((w) => w.unsubscribe()));
+  // One failing close (parcel-bundler/watcher#129) must not skip the drain and the log's close (review 57).
+  await Promise.allSettled([...subscriptions.values()].map((w) => w.unsubscribe()));
   while ([...state.values()].some((s) => s.running)) await new Promise((r) => setTimeout(r, 50));
   try {
     if (drainFrom === undefined) return interrupted ? 130 : 0;
-    const drainable = watched.filter((p) => drains(p.tool, p.remote.type, p.mode) && !p.snapshots);
-    for (const p of watched.filter((w) => !drainable.includes(w))) emit({ kind: 'warning', pair: p.name, message: 'not drained: drain pushes rsync pairs to a local or ssh remote' });
+    // Not a pair whose folder never answered: its push would wait on it past the drain's budget.
+    const answering = watched.filter((p) => !state.get(p.name)?.late);
+    for (const p of watched.filter((w) => !answering.includes(w))) emit({ kind: 'warning', pair: p.name, message: `not drained: ${p.local} has not answered` });
+    const drainable = answering.filter((p) => drains(p.tool, p.remote.type, p.mode) && !p.snapshots);
+    for (const p of answering.filter((w) => !drainable.includes(w))) emit({ kind: 'warning', pair: p.name, message: 'not drained: drain pushes rsync pairs to a local or ssh remote' });
     if (!drainable.length) return interrupted ? 130 : 0;
     // The budget counts from the signal or the notice: the host's clock started then, not now.
     return await drainPairs({ manifest, pairs: drainable.map(withFreshKey), opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, drainStop.signal);

@@ -1,0 +1,74 @@
+// watch with pair folders on a file system that stops answering, as an NFS mount does when its server
+// is gone (common on clusters): a FUSE mount whose daemon never answers (harness/dead-fuse.ts). Each
+// look at such a folder holds one of libuv's four threads until the server answers; four of them had
+// stalled every file access of the watch, so the healthy pairs' runs hung too.
+import { existsSync, mkdirSync, renameSync, symlinkSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { canMountFuse, deadFolder } from './harness/dead-fuse.js';
+import { Lab } from './harness/lab.js';
+import { until } from './harness/wait.js';
+import { finishedRuns, logEvents, startWatch, stopWatch } from './harness/watch.js';
+
+const LINKED = ['d1', 'd2', 'd3', 'd4'];
+
+const warnings = (lab: Lab, re: RegExp): string[] => logEvents(lab).filter((e) => e.kind === 'warning' && re.test(e.message ?? '')).map((e) => e.pair as string);
+
+// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
+it.skipIf(!canMountFuse)('four pair folders whose links move into a file system that never answers leave the other pair watched and pushed, each is said once it has not answered for 10s and again once it answers (fails fast), and watch then stops cleanly', async () => {
+  const lab = new Lab();
+  let manifest = 'version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n';
+  for (const name of LINKED) {
+    mkdirSync(lab.outside(`real/${name}`), { recursive: true });
+    lab.write(lab.outside(`real/${name}/f.txt`), `${name}\n`);
+    symlinkSync(lab.outside(`real/${name}`), lab.path(name));
+    manifest += `  - name: ${name}\n    local: ${name}\n    remote: nas:${name}\n`;
+  }
+  lab.manifest(manifest);
+  lab.write(lab.path('raw/a.csv'), 'a\n');
+  const dead = await deadFolder(lab.outside('dead'));
+  try {
+    const { run } = await startWatch(lab, '0.3', { ready: 'watching raw' });
+    // Each link now leads into the dead mount (replaced whole, as `ln -sfn` does): the next look at it waits.
+    for (const name of LINKED) {
+      symlinkSync(lab.outside(`dead/${name}`), lab.path(`${name}.new`));
+      renameSync(lab.path(`${name}.new`), lab.path(name));
+    }
+    // Past the next 2-second look of every pair: each of the four looks has begun, or waits its turn.
+    await new Promise((r) => setTimeout(r, 3000));
+    lab.write(lab.path('raw/new.csv'), 'new\n');
+    await until('new.csv pushed while the looks wait', () => existsSync(lab.outside('nas/raw/new.csv')) && finishedRuns(lab) === 1, 30_000);
+    await until('the folders that do not answer said', () => warnings(lab, /has not answered for 10s/).length > 0, 30_000);
+    const slow = warnings(lab, /has not answered for 10s/);
+    expect(slow.every((p) => LINKED.includes(p))).toBe(true);
+    await dead.revive();
+    await until('each said answers again', () => warnings(lab, /answers again$/).length === slow.length, 30_000);
+    await stopWatch(lab, run);
+    expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n', 'new.csv': 'new\n' });
+  } finally {
+    await dead.revive();
+  }
+}, 120_000);
+
+// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
+it.skipIf(!canMountFuse)('a pair folder that does not answer as watch starts holds up neither the pair after it nor the stop: said after 10s, left out of the start push, the other pair watched and pushed; once the mount fails fast it is said as not watchable, and Ctrl-C stops cleanly (review 57)', async () => {
+  const lab = new Lab();
+  // The silent pair first: the start had asked the pairs one by one, and never reached raw.
+  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: d1\n    local: d1\n    remote: nas:d1\n  - name: raw\n    local: raw\n    remote: nas:raw\n');
+  lab.write(lab.path('raw/a.csv'), 'a\n');
+  const dead = await deadFolder(lab.outside('dead'));
+  try {
+    symlinkSync(lab.outside('dead/d1'), lab.path('d1'));
+    const { run } = await startWatch(lab, '0.3', { ready: 'watching d1', initialPush: true });
+    expect(warnings(lab, /has not answered for 10s/)).toEqual(['d1']);
+    await until('the start push of raw', () => existsSync(lab.outside('nas/raw/a.csv')) && finishedRuns(lab) === 1, 30_000);
+    lab.write(lab.path('raw/new.csv'), 'new\n');
+    await until('new.csv pushed', () => existsSync(lab.outside('nas/raw/new.csv')) && finishedRuns(lab) === 2, 30_000);
+    // Only raw ran: the silent pair's run would have waited on its folder too.
+    expect(logEvents(lab).filter((e) => e.kind === 'pair_end').map((e) => e.result?.name)).toEqual(['raw', 'raw']);
+    await dead.revive();
+    await until('d1 said as not watchable once its question fails', () => warnings(lab, /^cannot watch .*d1/).length === 1, 30_000);
+    await stopWatch(lab, run);
+  } finally {
+    await dead.revive();
+  }
+}, 120_000);
