@@ -3,7 +3,7 @@
 // did not see) is left as it is, never rewritten with a new mtime and without the pair's options (a
 // review found both). Real rsync, with the argv labsync builds, over two local folders.
 import { execa } from 'execa';
-import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deleteArgv } from '../src/adapters/rsync/argv.js';
@@ -105,6 +105,26 @@ describe('a mirror pull whose folder holds another pair\'s folder', () => {
     expect((await lab.cli(['data', 'pull', 'inner'])).exitCode).toBe(0);
     expect((await lab.cli(['data', 'push', 'outer'])).exitCode).toBe(0);
     expect((await lab.cli(['validate'])).exitCode).toBe(0);
+  });
+
+  it('through a link too: a pair whose folder is a link into the mirror\'s folder, or a mirror whose folder is a link over the pair\'s, is named and the pull refused, the inner files untouched (the folders as written are side by side)', async () => {
+    const lab = new Lab();
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: outer\n    local: data\n    remote: nas:data\n    delete: true\n    max_delete: 100%\n  - name: inner\n    local: ckpt\n    remote: nas:ckpt\n  - name: big\n    local: big\n    remote: nas:big\n    delete: true\n    max_delete: 100%\n  - name: part\n    local: store/part\n    remote: nas:part\n`);
+    lab.write(lab.outside('nas/data/a.bin'), 'a').write(lab.outside('nas/big/b.bin'), 'b');
+    lab.write(lab.path('data/ckpt/new.pt'), 'written here').write(lab.path('store/part/p.pt'), 'part');
+    symlinkSync('data/ckpt', lab.path('ckpt'));
+    symlinkSync('store', lab.path('big'));
+    const pulled = await lab.cli(['data', 'pull', 'outer', 'big', '--json']);
+    expect(pulled.exitCode, pulled.stdout + pulled.stderr).toBe(3);
+    const errors = JSON.parse(pulled.stdout).pairs.map((p: { name: string; error: string }) => [p.name, p.error]);
+    expect(errors[0]).toEqual(['outer', expect.stringMatching(/holds the pair data\.inner \(ckpt\/\): a mirror pull would delete its files and backups; nothing was changed\. Add exclude: \["\/ckpt\/"\]/)]);
+    expect(errors[1]).toEqual(['big', expect.stringMatching(/holds the pair data\.part \(part\/\)/)]);
+    expect(lab.tree(lab.path('data'))).toEqual({ 'ckpt/new.pt': 'written here' });
+    expect(lab.tree(lab.path('store'))).toEqual({ 'part/p.pt': 'part' });
+    // The exclude it names is enough.
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('    remote: nas:data\n', '    remote: nas:data\n    exclude: ["/ckpt/"]\n'));
+    expect((await lab.cli(['data', 'pull', 'outer'])).exitCode).toBe(0);
+    expect(lab.tree(lab.path('data'))).toEqual({ 'a.bin': 'a', 'ckpt/new.pt': 'written here' });
   });
 
   it('a mirror pull into the manifest\'s own folder (local: .) is refused before it deletes the manifest and .git (review 41)', async () => {

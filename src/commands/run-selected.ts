@@ -17,6 +17,7 @@ export async function runSelected(manifest: Manifest, opts: GlobalOptions, redac
       {
         ...asked,
         root: manifest.root,
+        everyPair: manifest.pairs,
         concurrency: positiveInt(opts.concurrency, '--concurrency') ?? manifest.concurrency,
         verify: opts.verify !== false,
         waitMs: seconds(opts.wait, '--wait'),

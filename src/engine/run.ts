@@ -16,6 +16,8 @@ import { runPair, stoppedBefore } from './run-pair.js';
 import type { Shard } from './shard.js';
 import type { PlanSeam } from './plan-seam.js';
 import { versionsFor } from './versions.js';
+import { directionOf } from './pair-options.js';
+import { nestedThroughLinks, realFolder } from '../manifest/nested-pairs.js';
 import type { DrainOptions } from './drain-pair.js';
 
 export interface RunRequest {
@@ -42,6 +44,8 @@ export interface RunRequest {
   readonly snapshot?: string;
   /** `--shard K/N` (or K/N from a Slurm array / Indexed Job), by pair name: the slice each pair's run handles. */
   readonly shards?: ReadonlyMap<string, Shard>;
+  /** Every pair of the manifest: a mirror pull looks whether one lies in its folder through a link (nested-pairs.ts). */
+  readonly everyPair?: readonly ResolvedPair[];
   /** `drain`: each pair pushed newest first until this deadline (drain-pair.ts). */
   readonly drain?: DrainOptions;
 }
@@ -90,6 +94,13 @@ function dvcRepoOf(local: string): string | undefined {
   return dvcRepos.get(local);
 }
 
+/** A mirror pull's pair with the pairs in its folder through a link added to those written inside it (refused alike, run-pair.ts). */
+function withLinkedNesting(pair: ResolvedPair, req: RunRequest): ResolvedPair {
+  if (!req.everyPair || !pair.delete || req.action === 'check' || req.action === 'status' || directionOf(pair, req.action) !== 'pull') return pair;
+  const more = nestedThroughLinks(pair, req.everyPair);
+  return more.length ? { ...pair, nestedPairs: [...(pair.nestedPairs ?? []), ...more] } : pair;
+}
+
 export function nested(a: string, b: string): boolean {
   const inside = (x: string, y: string): boolean => x === y || x.startsWith(y.endsWith(sep) ? y : `${y}${sep}`);
   return inside(a, b) || inside(b, a);
@@ -117,13 +128,15 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
     pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action, source: p.source })),
   });
+  // Each pair's folder with its links resolved, once: pairs nested only through a link take turns too.
+  const real = new Map(req.pairs.map((p) => [p, realFolder(p.local)]));
   const results = await mapPool(
     req.pairs,
     req.concurrency,
-    (pair) => runPair(pair, { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
+    (pair) => runPair(withLinkedNesting(pair, req), { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
     // dvc pairs share their repository's .dvc/config.local and git index (a remote written over another's,
     // a commit sweeping up a sibling's staged .dvc file): one at a time, as nested folders are.
-    (a, b) => nested(a.local, b.local) || (a.tool === 'dvc' && b.tool === 'dvc' && dvcRepoOf(a.local) === dvcRepoOf(b.local)),
+    (a, b) => nested(a.local, b.local) || nested(real.get(a) as string, real.get(b) as string) || (a.tool === 'dvc' && b.tool === 'dvc' && dvcRepoOf(a.local) === dvcRepoOf(b.local)),
   );
   mark('pairs done');
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));

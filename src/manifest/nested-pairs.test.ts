@@ -49,3 +49,26 @@ describe('a code pair\'s name', () => {
     expect(() => code('repo-1')).not.toThrow();
   });
 });
+
+describe('nested through links (nestedThroughLinks, realFolder)', () => {
+  it('finds a pair whose folder reaches into a mirror\'s only through a link, in either direction, and not one excluded or side by side', async () => {
+    const { mkdtempSync, mkdirSync, symlinkSync, realpathSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { nestedThroughLinks, realFolder } = await import('./nested-pairs.js');
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'labsync-nested-')));
+    mkdirSync(join(root, 'data/ckpt'), { recursive: true });
+    mkdirSync(join(root, 'store/part'), { recursive: true });
+    symlinkSync('data/ckpt', join(root, 'ckpt'));
+    symlinkSync('store', join(root, 'big'));
+    const pairs = (loadManifestText(`version: 1\nremotes:\n  nas: { type: local, path: /nas }\ndata:\n  - { name: outer, local: data, remote: "nas:data", delete: true }\n  - { name: inner, local: ckpt, remote: "nas:ckpt" }\n  - { name: big, local: big, remote: "nas:big", delete: true, exclude: ["/part/"] }\n  - { name: part, local: store/part, remote: "nas:part" }\n  - { name: later, local: ckpt/not-yet, remote: "nas:later" }\n`, join(root, 'labsync.yaml'), {}, root) as { pairs: Parameters<typeof nestedThroughLinks>[1] }).pairs;
+    const [outer, , big] = pairs as [Parameters<typeof nestedThroughLinks>[0], unknown, Parameters<typeof nestedThroughLinks>[0]];
+    // A folder not made yet is placed through its nearest folder that is.
+    expect(realFolder(join(root, 'ckpt/not-yet'))).toBe(join(root, 'data/ckpt/not-yet'));
+    expect(nestedThroughLinks(outer, pairs)).toEqual(['data.inner (ckpt/)', 'data.later (ckpt/not-yet/)']);
+    // big is store through its link, and excludes part/.
+    expect(nestedThroughLinks(big, pairs)).toEqual([]);
+    // As written, nothing is nested (nestedUncovered's view, which the manifest cache keeps).
+    expect(pairs.map((p) => p.nestedPairs ?? [])).toEqual([[], [], [], [], []]);
+  });
+});

@@ -2,7 +2,8 @@
 // (one pulled there, one written since, its backups), and the two pairs would undo each other on every
 // run (review 37). A mirror pull over such a folder is refused, naming the exclude that keeps it the
 // inner pair's own; pushes, and every other pair, run as before.
-import { basename, isAbsolute, relative, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ResolvedPair } from '../types.js';
 import { compileExcludes } from '../verify/glob.js';
 
@@ -27,6 +28,41 @@ function coversFile(exclude: readonly string[], rel: string): boolean {
   const m = compileExcludes(exclude);
   const parts = rel.split('/');
   return m.excludes(rel, false) || parts.slice(0, -1).some((_, i) => m.excludes(parts.slice(0, i + 1).join('/'), true));
+}
+
+/** Whether `rel` (relative() of two folders) lies strictly inside the first. */
+const within = (rel: string): boolean => Boolean(rel) && !rel.startsWith('..') && !isAbsolute(rel) && !/^[A-Za-z]:/.test(rel);
+
+/** A folder with its links resolved; one not made yet: its nearest folder above that is, and the rest as written. */
+export function realFolder(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    const up = dirname(path);
+    return up === path ? path : join(realFolder(up), basename(path));
+  }
+}
+
+/**
+ * The pairs whose folder lies inside a mirror's only through a symlink (either folder a link, or one
+ * above it), not excluded: `category.name (folder/)` as nestedUncovered names them. nestedUncovered
+ * reads the folders as written (what the resolved manifest, cached between runs, may hold); the links
+ * are looked at here as they are now, before a mirror pull (its deletions would have emptied the inner
+ * pair's folder, a link not being a folder to the manifest's paths).
+ */
+export function nestedThroughLinks(outer: ResolvedPair, pairs: readonly ResolvedPair[]): string[] {
+  if (!outer.delete || outer.tool === 'git' || outer.tool === 'dvc') return [];
+  const top = realFolder(outer.local);
+  const out: string[] = [];
+  for (const inner of pairs) {
+    if (inner.name === outer.name && inner.category === outer.category) continue;
+    if (within(relative(outer.local, inner.local))) continue; // as written: nestedUncovered's
+    const rel = relative(top, realFolder(inner.local));
+    if (!within(rel)) continue;
+    const folder = rel.split(sep).join('/');
+    if (!covers(outer.exclude, folder)) out.push(`${inner.category}.${inner.name} (${folder}/)`);
+  }
+  return out;
 }
 
 /**
