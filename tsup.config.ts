@@ -17,7 +17,8 @@ const zodWithoutLocales: NonNullable<Options['esbuildPlugins']>[number] = {
 const esm: Options = {
   // Worker threads load their code by path: dist/hash-worker.js is an entry of their own.
   // dist/mlflow-client.js is the MLflow REST client the mlflow adapter's commands start (with node itself).
-  entry: { cli: 'src/cli.ts', 'hash-worker': 'src/verify/hash-worker.ts', 'mlflow-client': 'src/mlflow-client/main.ts' },
+  // dist/folder-answers.js answers watch's questions about its pair folders (folder-asker.ts), in a child of its own.
+  entry: { cli: 'src/cli.ts', 'hash-worker': 'src/verify/hash-worker.ts', 'mlflow-client': 'src/mlflow-client/main.ts', 'folder-answers': 'src/commands/folder-answers.ts' },
   format: ['esm'],
   target: 'node20',
   platform: 'node',

@@ -1,77 +1,44 @@
 // A watched pair folder looked at every 2 s for what no event tells: a link moved on, another folder
-// made in its place or mounted on it, the folder back after its removal. Each look asks the file system
-// through libuv's threads first: a network folder whose server stopped answering blocks one of those,
-// not the event loop that Ctrl-C and SIGTERM need (review 54), and a look still waiting is not doubled.
-// libuv has four such threads for all of this process's file access; the looks take at most two at once
-// (LookGate), so pairs on a dead network folder (an NFS server gone, on a cluster) cannot take the
-// threads the other pairs' runs need to write their locks, state and receipts.
+// made in its place or mounted on it, the folder back after its removal. Each look is asked of a child
+// process (folder-asker.ts): a network folder whose server stopped answering holds one of its threads,
+// not this process's (review 54: the event loop; review 58: libuv's four threads, and node's exit), and
+// a look still waiting is not doubled. One out 10 s is said, and said again once it answers.
 import type { ResolvedPair } from '../types.js';
 import type { Emit } from '../engine/events.js';
-import { folderId, watchedPlace } from './watch-filter.js';
+import type { FolderAsker } from './folder-asker.js';
 import { AGAIN, lookAgainMs, type WatchState } from './watch-state.js';
 
-/** Looks out at once, across the watch: two of libuv's four threads (UV_THREADPOOL_SIZE) stay for the runs. */
-export const LOOKS_AT_ONCE = 2;
 /** A look out this long is said, once: its folder does not answer. */
 export const SLOW_LOOK_MS = 10_000;
 
-/** At most `max` holders at once; the others wait their turn in the order they came. */
-export class LookGate {
-  private out = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly max = LOOKS_AT_ONCE) {}
-
-  /** Settles once the caller holds a place (a waiter left when the watch stops holds no handle). */
-  async enter(): Promise<void> {
-    if (this.out < this.max) return void this.out++;
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  /** The place goes to the longest waiter, else back to the gate. */
-  leave(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.out--;
-  }
-}
-
-/** What the looks need of the watch: its pairs' state, its stop, its output, a run to schedule, and the looks' gate. */
+/** What the looks need of the watch: its pairs' state, its stop, its output, a run to schedule, and who answers the looks. */
 export interface FolderLooks {
   readonly state: ReadonlyMap<string, WatchState>;
   readonly signal: AbortSignal;
   readonly emit: Emit;
   schedule(pair: ResolvedPair): void;
-  readonly gate: LookGate;
+  readonly asker: FolderAsker;
 }
 
-/** Every 2 s, `look` unless the last one is still going (or waiting its turn) or the watch stopped. */
+/** Every 2 s, `look` unless the last one is still going or the watch stopped. */
 function every2s(o: FolderLooks, pair: ResolvedPair, look: (s: WatchState) => Promise<boolean | void>): void {
   let busy = false;
-  // When the look out now began (after its turn came), and whether its slowness was said.
+  // When the look out now began, and whether its slowness was said.
   let began = 0;
   let slowSaid = false;
   const timer = setInterval(() => {
     const s = o.state.get(pair.name);
     if (o.signal.aborted || !s) return void clearInterval(timer);
     if (busy) {
-      if (began && !slowSaid && Date.now() - began > SLOW_LOOK_MS) {
+      if (!slowSaid && Date.now() - began > SLOW_LOOK_MS) {
         slowSaid = true;
         o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} has not answered for ${SLOW_LOOK_MS / 1000}s (a network file system whose server is down?): a link moved or folder replaced there is not seen meanwhile; the other pairs are watched and pushed as before` });
       }
       return;
     }
     busy = true;
-    const turn = (async (): Promise<boolean | void> => {
-      await o.gate.enter();
-      began = Date.now();
-      try {
-        return await look(s);
-      } finally {
-        began = 0;
-        o.gate.leave();
-      }
-    })();
-    turn.then((done) => done === true && clearInterval(timer), () => undefined).finally(() => {
+    began = Date.now();
+    look(s).then((done) => done === true && clearInterval(timer), () => undefined).finally(() => {
       busy = false;
       if (slowSaid && !o.signal.aborted) o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} answers again` });
       slowSaid = false;
@@ -92,8 +59,7 @@ export function followFolder(o: FolderLooks, pair: ResolvedPair, subscribe: () =
   every2s(o, pair, async (s) => {
     // A folder gone is awaitReturn's.
     if (s.goneSaid) return;
-    const now = (await watchedPlace(pair)).top;
-    const id = await folderId(now);
+    const { top: now, id } = await o.asker.ask(pair);
     // Stopped meanwhile: nothing subscribed after the watch closed its subscriptions (review 55).
     if (o.signal.aborted) return true;
     if (id === undefined || s.goneSaid) return; // not there yet: looked at again
@@ -136,7 +102,7 @@ export function awaitReturn(o: FolderLooks, pair: ResolvedPair, subscribe: () =>
   every2s(o, pair, async (s) => {
     if (Date.now() < notBefore) return false;
     // What would be watched now (a git pair's refs, a link's new target) must be there, not only the folder.
-    const there = (await folderId((await watchedPlace(pair)).top)) !== undefined;
+    const there = (await o.asker.ask(pair)).id !== undefined;
     if (o.signal.aborted) return true;
     if (!there) return false;
     try {

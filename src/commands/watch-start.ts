@@ -3,6 +3,7 @@
 import type { Emit } from '../engine/events.js';
 import type { ResolvedPair } from '../types.js';
 import type { WatchedTree } from './watch-filter.js';
+import type { Place } from './folder-asker.js';
 import type { WatchState } from './watch-state.js';
 
 /** How long the start waits for a pair folder to answer before it goes on with the other pairs. */
@@ -42,20 +43,23 @@ export function unanswered(pair: ResolvedPair): WatchedTree {
 
 /**
  * A pair whose folder did not answer within START_ANSWER_MS: said, left out of the start push (its run
- * would wait on the folder too), then watched (`start`) and pushed once the question already asked is
- * answered: no second look is sent to wait on the same folder.
+ * would wait on the folder too), then watched (`start`) once the question already asked is answered (no
+ * second question waits on the same folder), and pushed then if watch pushes at its start (`push`).
  */
-export function whenAnswered(pair: ResolvedPair, place: Promise<unknown>, o: { state: ReadonlyMap<string, WatchState>; signal: AbortSignal; emit: Emit; schedule(pair: ResolvedPair): void }, start: () => Promise<void>): void {
+export function whenAnswered(pair: ResolvedPair, place: Promise<Place | Error>, o: { state: ReadonlyMap<string, WatchState>; signal: AbortSignal; emit: Emit; schedule(pair: ResolvedPair): void }, start: (p: Place) => Promise<void>, push: boolean): void {
   (o.state.get(pair.name) as WatchState).late = true;
   o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} has not answered for ${START_ANSWER_MS / 1000}s (a network file system whose server is down?): the other pairs are watched meanwhile; this one once it answers` });
-  void place.then(async () => {
+  void place.then(async (p) => {
     if (o.signal.aborted) return;
-    await start();
+    if (p instanceof Error) return void o.emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${p.message}` });
+    await start(p);
     const s = o.state.get(pair.name);
     // Not watched after all (start said why), or stopping.
     if (!s || o.signal.aborted) return;
     s.late = false;
     o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} answers: watching it` });
+    if (!push) return;
+    s.initial = true;
     o.schedule(pair);
-  }, (error: Error) => o.emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${error.message}` }));
+  });
 }

@@ -1,4 +1,8 @@
-// What watch keeps per pair between its runs, and how long a pair that keeps failing waits.
+// What watch keeps per pair between its runs, how long a pair that keeps failing waits, which pair runs
+// next, and which are drained.
+import type { Emit } from '../engine/events.js';
+import { drains } from '../manifest/rules.js';
+import type { ResolvedPair } from '../types.js';
 
 /** since: when the first unsent change came; fails: runs in a row that ended locked or failed; initial: the push at the start is still to go through; late: its folder did not answer as watch started, watched once it does. */
 export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; late?: boolean; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
@@ -52,4 +56,29 @@ export function turnOf<P>(pair: P, older: readonly P[], running: ReadonlySet<P>,
     }
   }
   return { blocked: held.some((h) => clash(h, pair)) || free <= 0, ahead };
+}
+
+/**
+ * The watched pairs a SIGTERM drains, each one left out said: not one no longer watched, nor one whose
+ * folder never answered (its push would wait on it past the drain's budget, review 58), nor one drain
+ * cannot push.
+ */
+export function toDrain(watched: readonly ResolvedPair[], state: ReadonlyMap<string, WatchState>, emit: Emit): ResolvedPair[] {
+  const out: ResolvedPair[] = [];
+  for (const p of watched) {
+    const s = state.get(p.name);
+    const why = !s ? `${p.local} is not watched` : s.late ? `${p.local} has not answered` : !drains(p.tool, p.remote.type, p.mode) || p.snapshots ? 'drain pushes rsync pairs to a local or ssh remote' : undefined;
+    if (why) emit({ kind: 'warning', pair: p.name, message: `not drained: ${why}` });
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The pairs that have waited for their turn longer than `pair` (first come, first served), oldest first. */
+export function waitedLonger(pairs: readonly ResolvedPair[], state: ReadonlyMap<string, WatchState>, pair: ResolvedPair, s: WatchState): ResolvedPair[] {
+  const since = (p: ResolvedPair): number => state.get(p.name)?.waitingSince ?? 0;
+  return pairs.filter((o) => {
+    const w = state.get(o.name);
+    return o !== pair && w?.again && !w.running && w.waitingSince !== undefined && (s.waitingSince === undefined || w.waitingSince < s.waitingSince);
+  }).sort((a, b) => since(a) - since(b));
 }

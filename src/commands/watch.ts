@@ -13,13 +13,13 @@ import { nested, runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
-import { describeChanged, folderId, isDirectory, ownOutputs, watchedPlace, watchedTree, type WatchedTree, type WatchEventType } from './watch-filter.js';
+import { describeChanged, isDirectory, ownOutputs, watchedTree, type WatchEventType } from './watch-filter.js';
+import { FolderAsker, type Place } from './folder-asker.js';
 import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
-import { drains } from '../manifest/rules.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
-import { note, retryMs, turnOf, type WatchState } from './watch-state.js';
-import { awaitReturn, followFolder, LookGate, type FolderLooks } from './watch-follow.js';
+import { note, retryMs, toDrain, turnOf, waitedLonger, type WatchState } from './watch-state.js';
+import { awaitReturn, followFolder, type FolderLooks } from './watch-follow.js';
 import { START_ANSWER_MS, Stopped, unanswered, whenAnswered, within } from './watch-start.js';
 
 
@@ -75,12 +75,6 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   // its first unsent change: a review found such a folder's checkpoint never pushed.
   const maxWait = 12 * wait;
   const running = new Set<ResolvedPair>();
-  /** The pairs that have waited for their turn longer than `pair` (first come, first served), oldest first. */
-  const waitedLonger = (pair: ResolvedPair, s: WatchState): ResolvedPair[] =>
-    pairs.filter((o) => {
-      const w = state.get(o.name);
-      return o !== pair && w?.again && !w.running && w.waitingSince !== undefined && (s.waitingSince === undefined || w.waitingSince < s.waitingSince);
-    }).sort((a, b) => (state.get(a.name)?.waitingSince ?? 0) - (state.get(b.name)?.waitingSince ?? 0));
   const runOnce = async (pair: ResolvedPair): Promise<void> => {
     const s = state.get(pair.name) as WatchState;
     if (s.running) return void (s.again = true);
@@ -91,7 +85,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     // runs outlast the max wait asks again at once, and took every slot it freed (review 55). Older
     // waiters, oldest first, each hold their folder whether or not they can start now (an outer pair
     // behind two busy inner ones: review 56); those that can start take the free slots, and are woken.
-    const { blocked, ahead } = turnOf(pair, waitedLonger(pair, s), running, slots, (a, b) => nested(a.local, b.local));
+    const { blocked, ahead } = turnOf(pair, waitedLonger(pairs, state, pair, s), running, slots, (a, b) => nested(a.local, b.local));
     if (blocked) {
       s.again = true;
       s.waitingSince ??= Date.now();
@@ -164,22 +158,31 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     later(pair, Math.max(0, Math.min(wait, s.since + maxWait - now)));
   };
 
-  const looks: FolderLooks = { state, signal: controller.signal, emit, schedule, gate: new LookGate() };
+  // Where each pair's watch looks is asked of a child process (folder-asker.ts), never through this one's threads.
+  const asker = new FolderAsker();
+  const looks: FolderLooks = { state, signal: controller.signal, emit, schedule, asker };
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
-  for (const pair of pairs) {
-    state.set(pair.name, { running: false, again: false, changed: new Set(), more: 0, fails: 0 });
-    // Stopping already: not watched, still drained (review 56: a SIGTERM at the start left them out).
-    if (controller.signal.aborted) continue;
-    // Named again when it is watched again (a `latest` link pointed at a new run).
-    const treeNow = async (): Promise<WatchedTree> => watchedTree(pair, await watchedPlace(pair), outputs);
-    // A folder that does not answer (a dead network mount) holds up neither the other pairs nor a stop (review 57).
-    const place = treeNow();
-    const first = await within(place, START_ANSWER_MS, controller.signal);
+  // Every pair folder asked at once, under one bound: one that does not answer (a dead network mount)
+  // holds up neither the other pairs nor a stop (review 57: asked in turn, 10 s each, review 58).
+  const answered = new Set<ResolvedPair>();
+  const asked = pairs.map((pair) => asker.ask(pair).then((p) => p, (error: Error) => error).finally(() => answered.add(pair)));
+  const deadline = Date.now() + START_ANSWER_MS;
+  for (const [i, pair] of pairs.entries()) {
+    const st: WatchState = { running: false, again: false, changed: new Set(), more: 0, fails: 0 };
+    state.set(pair.name, st);
+    // Stopping already: not watched, still drained (review 56: a SIGTERM at the start left them out),
+    // unless its folder has not answered: its push would wait on it too (review 58).
+    const first = controller.signal.aborted ? 'stopped' : await within(asked[i] as Promise<Place | Error>, Math.max(0, deadline - Date.now()), controller.signal);
+    if (first === 'stopped' && !answered.has(pair)) st.late = true;
     if (first === 'stopped') continue;
-    let tree = first === 'late' ? unanswered(pair) : first;
+    if (first instanceof Error) {
+      state.delete(pair.name);
+      emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${first.message}` });
+      continue;
+    }
+    let tree = first === 'late' ? unanswered(pair) : watchedTree(pair, first, outputs);
     let treeId: string | undefined;
-    for (const message of tree.notes) emit({ kind: 'warning', pair: pair.name, message });
     const onEvents = (error: Error | null, events: { path: string; type: WatchEventType }[]): void => {
       if (error) emit({ kind: 'warning', pair: pair.name, message: `watching ${pair.local}: ${error.message}` });
       const s = state.get(pair.name);
@@ -192,7 +195,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (gone && s && !s.goneSaid) {
         s.goneSaid = true;
         emit({ kind: 'warning', pair: pair.name, message: `${pair.local} was removed: watching it again once it is back` });
-        awaitReturn(looks, pair, subscribe);
+        awaitReturn(looks, pair, () => subscribe());
       }
       for (const event of events) {
         if (event.type === 'delete' && resolve(event.path) === root) continue;
@@ -203,12 +206,14 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       }
       if (relevant) schedule(pair);
     };
-    const subscribe = async (): Promise<void> => {
+    const subscribe = async (given?: Place): Promise<void> => {
       // The new top only once it is watched: a target that cannot be (a file, no permission) leaves the
-      // old watch judging its own events, and is tried again (review 52).
-      const next = await treeNow();
-      // Taken before the watch is placed: a folder replaced in between differs at the next look.
-      const id = await folderId(next.top);
+      // old watch judging its own events, and is tried again (review 52). Named again (a `latest` link
+      // pointed at a new run); its id taken before the watch is placed: a folder replaced in between
+      // differs at the next look.
+      const at = given ?? (await asker.ask(pair));
+      const next = watchedTree(pair, at, outputs);
+      const id = at.id;
       // Stopped meanwhile: no tree walked and no watches taken only to be closed (review 57).
       if (controller.signal.aborted) throw new Stopped();
       const sub = parcel ? await parcel.subscribe(next.top, onEvents, { ignore: [...next.ignore] }) : subscribeDirs(next.top, onEvents, next.skipDir);
@@ -224,22 +229,24 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       // The new one is in place: a failing close of the old (parcel-bundler/watcher#129, after a folder moved) is said, not the re-watch failed.
       await old?.unsubscribe().catch((error: Error) => emit({ kind: 'warning', pair: pair.name, message: `closing the old watch of ${pair.local}: ${error.message}` }));
     };
-    const start = async (): Promise<void> => {
+    const start = async (given: Place): Promise<void> => {
       try {
-        await subscribe();
+        await subscribe(given);
+        for (const message of tree.notes) emit({ kind: 'warning', pair: pair.name, message });
         // A link moved on (`latest` pointed at each new run, the old one kept), a folder replaced: followed.
-        followFolder(looks, pair, subscribe, () => ({ top: tree.top, id: treeId }));
+        followFolder(looks, pair, () => subscribe(), () => ({ top: tree.top, id: treeId }));
       } catch (error) {
         if (error instanceof Stopped) return; // still drained
         state.delete(pair.name);
         emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
       }
     };
-    if (first === 'late') whenAnswered(pair, place, { state, signal: controller.signal, emit, schedule }, start);
-    else await start();
+    if (first === 'late') whenAnswered(pair, asked[i] as Promise<Place | Error>, { state, signal: controller.signal, emit, schedule }, start, drainOpts.initialPush !== false);
+    else await start(first);
   }
   const watched = pairs.filter((p) => state.has(p.name));
   if (!watched.length) {
+    asker.close();
     untrap();
     close();
     return 1;
@@ -274,17 +281,15 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   if (!controller.signal.aborted) await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(alive);
   stopPolling?.();
+  // Its threads may wait on a dead folder: killed, so nothing of the looks outlives the stop.
+  asker.close();
   for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
   // One failing close (parcel-bundler/watcher#129) must not skip the drain and the log's close (review 57).
   await Promise.allSettled([...subscriptions.values()].map((w) => w.unsubscribe()));
   while ([...state.values()].some((s) => s.running)) await new Promise((r) => setTimeout(r, 50));
   try {
     if (drainFrom === undefined) return interrupted ? 130 : 0;
-    // Not a pair whose folder never answered: its push would wait on it past the drain's budget.
-    const answering = watched.filter((p) => !state.get(p.name)?.late);
-    for (const p of watched.filter((w) => !answering.includes(w))) emit({ kind: 'warning', pair: p.name, message: `not drained: ${p.local} has not answered` });
-    const drainable = answering.filter((p) => drains(p.tool, p.remote.type, p.mode) && !p.snapshots);
-    for (const p of answering.filter((w) => !drainable.includes(w))) emit({ kind: 'warning', pair: p.name, message: 'not drained: drain pushes rsync pairs to a local or ssh remote' });
+    const drainable = toDrain(watched, state, emit);
     if (!drainable.length) return interrupted ? 130 : 0;
     // The budget counts from the signal or the notice: the host's clock started then, not now.
     return await drainPairs({ manifest, pairs: drainable.map(withFreshKey), opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, drainStop.signal);

@@ -1,0 +1,25 @@
+// A child process of `watch` (folder-asker.ts): asks where each pair's watch looks (watchedPlace) and
+// which folder is there (folderId), one JSON line in, one out, each question on its own. A folder on a
+// network file system whose server stopped answering holds one of this process's threads (it is
+// started with many), never one of watch's: watch's own four are left for its runs, and its exit does
+// not wait for a thread stuck in the kernel (node joins them at exit, nodejs/node#35021).
+import { createInterface } from 'node:readline';
+import type { ResolvedPair } from '../types.js';
+import { folderId, watchedPlace } from './watch-filter.js';
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  let q: { n: number; pair: Pick<ResolvedPair, 'local' | 'tool'> };
+  try {
+    q = JSON.parse(line) as typeof q;
+  } catch {
+    return;
+  }
+  void (async () => {
+    const place = await watchedPlace(q.pair);
+    const id = await folderId(place.top);
+    process.stdout.write(`${JSON.stringify({ n: q.n, local: place.local, top: place.top, id: id ?? null })}\n`);
+  })();
+});
+// Watch gone (its end of the pipe closed): nothing more to answer.
+lines.on('close', () => process.exit(0));
