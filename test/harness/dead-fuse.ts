@@ -36,6 +36,8 @@ export async function deadFolder(dir: string): Promise<DeadFolder> {
   mkdirSync(dir, { recursive: true });
   const py = spawn('python3', [SCRIPT, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => py.once('exit', () => resolve()));
+  // Gone already (it detached on a signal): nothing to write to.
+  py.stdin.on('error', () => undefined);
   const said = await new Promise<string>((resolve) => {
     let out = '';
     py.stdout.on('data', (d: Buffer) => {
