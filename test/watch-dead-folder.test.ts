@@ -47,7 +47,9 @@ it.skipIf(!canMountFuse)('four pair folders whose links move into a file system 
     await until('raw said removed', () => warnings(lab, /raw was removed/).length === 1, 30_000);
     lab.write(lab.path('raw/again.csv'), 'again\n');
     await until('raw watched again', () => warnings(lab, /raw is back/).length === 1, 30_000);
-    await until('again.csv pushed', () => existsSync(lab.outside('nas/raw/again.csv')), 30_000);
+    // Pushed, and every run begun has ended (a stop during one would end watch with 130).
+    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
+    await until('again.csv pushed', () => existsSync(lab.outside('nas/raw/again.csv')) && idle(), 30_000);
     await dead.revive();
     await until('each said answers again', () => warnings(lab, /answers again$/).length === slow.length, 30_000);
     await stopWatch(lab, run);
