@@ -2,7 +2,7 @@
 // is gone (common on clusters): a FUSE mount whose daemon never answers (harness/dead-fuse.ts). Each
 // look at such a folder holds one of libuv's four threads until the server answers; four of them had
 // stalled every file access of the watch, so the healthy pairs' runs hung too.
-import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { canMountFuse, deadFolder } from './harness/dead-fuse.js';
 import { Lab } from './harness/lab.js';
@@ -88,3 +88,35 @@ it.skipIf(!canMountFuse)('four pair folders that do not answer as watch starts h
     await dead.revive();
   }
 }, 120_000);
+
+// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
+it.skipIf(!canMountFuse)('a watch killed outright (SIGKILL) while a pair folder does not answer leaves no process behind: the looks\' helper, its question still out, ends as its input closes', async () => {
+  const lab = new Lab();
+  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: d1\n    local: d1\n    remote: nas:d1\n  - name: raw\n    local: raw\n    remote: nas:raw\n');
+  lab.write(lab.path('raw/a.csv'), 'a\n');
+  const dead = await deadFolder(lab.outside('dead'));
+  try {
+    symlinkSync(lab.outside('dead/d1'), lab.path('d1'));
+    const { run } = await startWatch(lab, '0.3', { ready: 'watching d1' });
+    expect(warnings(lab, /has not answered for 10s/)).toEqual(['d1']);
+    run.kill('SIGKILL');
+    await run;
+    // The helper's command line names no lab folder; its environment (the lab's HOME) does.
+    await until('no process of the lab left', () => withLabEnv(lab.home).length === 0, 15_000);
+  } finally {
+    await dead.revive();
+  }
+}, 120_000);
+
+/** Processes (not zombies) whose environment mentions `needle`: a child started with the lab's env. */
+function withLabEnv(needle: string): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid).flatMap((e) => {
+    try {
+      const state = readFileSync(`/proc/${e}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[0];
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      return state !== 'Z' && !cmd.includes('dead-fuse.py') && readFileSync(`/proc/${e}/environ`, 'utf8').includes(needle) ? [Number(e)] : [];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -21,5 +21,6 @@ lines.on('line', (line) => {
     process.stdout.write(`${JSON.stringify({ n: q.n, local: place.local, top: place.top, id: id ?? null })}\n`);
   })();
 });
-// Watch gone (its end of the pipe closed): nothing more to answer.
-lines.on('close', () => process.exit(0));
+// Watch gone (its end of the pipe closed, a watch killed too): nothing more to answer. Killed, not
+// exited: node's exit waits for every thread of its pool, one of which may wait on a dead folder.
+lines.on('close', () => process.kill(process.pid, 'SIGKILL'));
