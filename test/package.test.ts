@@ -57,7 +57,7 @@ describe('the packed package', () => {
     const pack = await execa('npm', ['pack', '--json', '--pack-destination', lab.outside('packed')], { cwd: src, env: npmEnv, extendEnv: false });
     const packed = (JSON.parse(String(pack.stdout)) as Packed[])[0]!;
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/labsync.js', 'dist/cli.js', 'dist/hash-worker.js']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/labsync.js', 'dist/cli.js', 'dist/hash-worker.js', 'dist/folder-answers.js']));
     // bin/package.json makes bin/labsync.js CommonJS (a faster start than an ES module entry).
     expect(files.filter((f) => !/^(package\.json|README\.md|LICENSE|bin\/labsync\.js|bin\/package\.json|dist\/[^/]+\.js)$/.test(f))).toEqual([]);
 

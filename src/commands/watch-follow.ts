@@ -38,9 +38,14 @@ function every2s(o: FolderLooks, pair: ResolvedPair, look: (s: WatchState) => Pr
     }
     busy = true;
     began = Date.now();
-    look(s).then((done) => done === true && clearInterval(timer), () => undefined).finally(() => {
+    // Answered, not the look's helper lost (review 59: that had been said as the folder answering).
+    let answered = false;
+    look(s).then((done) => {
+      answered = true;
+      if (done === true) clearInterval(timer);
+    }, () => undefined).finally(() => {
       busy = false;
-      if (slowSaid && !o.signal.aborted) o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} answers again` });
+      if (slowSaid && answered && !o.signal.aborted) o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} answers again` });
       slowSaid = false;
     });
   }, 2000);

@@ -3,7 +3,7 @@
 import type { Emit } from '../engine/events.js';
 import type { ResolvedPair } from '../types.js';
 import type { WatchedTree } from './watch-filter.js';
-import type { Place } from './folder-asker.js';
+import type { FolderAsker, Place } from './folder-asker.js';
 import type { WatchState } from './watch-state.js';
 
 /** How long the start waits for a pair folder to answer before it goes on with the other pairs. */
@@ -62,4 +62,35 @@ export function whenAnswered(pair: ResolvedPair, place: Promise<Place | Error>, 
     s.initial = true;
     o.schedule(pair);
   });
+}
+
+/** How long a pair folder may take to answer before its run (it answers in microseconds when well). */
+export const RUN_ANSWER_MS = 3000;
+
+/**
+ * Whether `pair`'s folder answers now: 'silent' if not within RUN_ANSWER_MS (its run, or drain, would
+ * wait on it in this process), 'stopped' if the stop came first. A helper that is lost is no reason
+ * not to run: 'yes'.
+ */
+export async function answers(asker: FolderAsker, pair: ResolvedPair, signal: AbortSignal): Promise<'yes' | 'silent' | 'stopped'> {
+  const got = await within(asker.ask(pair).catch(() => undefined), RUN_ANSWER_MS, signal);
+  return got === 'late' ? 'silent' : got === 'stopped' ? 'stopped' : 'yes';
+}
+
+/** The pairs to drain whose folders answer now (at once, each within RUN_ANSWER_MS); each other one said: its push would wait on it past the budget. */
+export async function answering(pairs: readonly ResolvedPair[], asker: FolderAsker, emit: Emit, signal: AbortSignal): Promise<ResolvedPair[]> {
+  const got = await Promise.all(pairs.map((p) => answers(asker, p, signal)));
+  pairs.forEach((p, i) => got[i] === 'silent' && emit({ kind: 'warning', pair: p.name, message: `not drained: ${p.local} has not answered for ${RUN_ANSWER_MS / 1000}s` }));
+  return pairs.filter((_, i) => got[i] === 'yes');
+}
+
+/**
+ * A pair folder's first answer, asked as watch started (`asked`), by `deadline`: past it, an answer
+ * already in the pipe is read first (review 59: ruled late unread); the helper lost (never the folder:
+ * its questions never fail) is asked again, of a new one or here.
+ */
+export async function firstAnswer(asked: Promise<Place | Error>, again: () => Promise<Place>, deadline: number, signal: AbortSignal): Promise<Place | Error | 'late' | 'stopped'> {
+  if (deadline <= Date.now()) await new Promise((r) => setImmediate(r));
+  const first = await within(asked, Math.max(0, deadline - Date.now()), signal);
+  return first instanceof Error ? within(again().catch((e: Error) => e), Math.max(0, deadline - Date.now()), signal) : first;
 }

@@ -82,3 +82,13 @@ export function waitedLonger(pairs: readonly ResolvedPair[], state: ReadonlyMap<
     return o !== pair && w?.again && !w.running && w.waitingSince !== undefined && (s.waitingSince === undefined || w.waitingSince < s.waitingSince);
   }).sort((a, b) => since(a) - since(b));
 }
+
+/** The push at the start of every watched pair, not one whose folder has not answered (its run would wait on it too; pushed once it answers). */
+export function pushAtStart(watched: readonly ResolvedPair[], state: ReadonlyMap<string, WatchState>, later: (pair: ResolvedPair, ms: number) => void): void {
+  for (const pair of watched) {
+    const s = state.get(pair.name) as WatchState;
+    if (s.late) continue;
+    s.initial = true;
+    later(pair, 0);
+  }
+}

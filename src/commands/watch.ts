@@ -18,9 +18,9 @@ import { FolderAsker, type Place } from './folder-asker.js';
 import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
-import { note, retryMs, toDrain, turnOf, waitedLonger, type WatchState } from './watch-state.js';
+import { note, pushAtStart, retryMs, toDrain, turnOf, waitedLonger, type WatchState } from './watch-state.js';
 import { awaitReturn, followFolder, type FolderLooks } from './watch-follow.js';
-import { START_ANSWER_MS, Stopped, unanswered, whenAnswered, within } from './watch-start.js';
+import { answering, answers, firstAnswer, RUN_ANSWER_MS, START_ANSWER_MS, Stopped, unanswered, whenAnswered } from './watch-start.js';
 
 
 export function debounceMs(text: string | undefined): number {
@@ -103,16 +103,24 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     s.more = 0;
     let unfinished: string | undefined;
     try {
-      const step = s.initial && !changed.length ? 'watch started: pushing what changed while it was not watching' : describeChanged(changed, 5, more);
-      emit({ kind: 'pair_step', pair: pair.name, step });
-      const result = await runPairs({
-        command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [withFreshKey(pair)], concurrency: 1, dryRun: Boolean(opts.dryRun),
-        verify: opts.verify !== false, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(opts.verbose), resync: false, full: false,
-      }, emit, redact, controller.signal);
-      if (result.pairs.some((p) => p.status === 'interrupted')) interrupted = true;
-      unfinished = result.pairs.find((p) => p.status === 'locked' || p.status === 'failed')?.status;
+      // Its folder asked first, briefly: a run on one that stopped answering (a dead NFS mount) would
+      // block this whole process in the kernel, signals and the other pairs with it (review 59).
+      const answer = await answers(asker, pair, controller.signal);
+      if (answer === 'stopped') return;
+      if (answer === 'silent') unfinished = `was not run: ${pair.local} has not answered for ${RUN_ANSWER_MS / 1000}s`;
+      else {
+        const step = s.initial && !changed.length ? 'watch started: pushing what changed while it was not watching' : describeChanged(changed, 5, more);
+        emit({ kind: 'pair_step', pair: pair.name, step });
+        const result = await runPairs({
+          command: `watch ${pair.name}`, action: 'push', root: manifest.root, pairs: [withFreshKey(pair)], concurrency: 1, dryRun: Boolean(opts.dryRun),
+          verify: opts.verify !== false, waitMs: 0, tty: Boolean(process.stdout.isTTY), verbose: Boolean(opts.verbose), resync: false, full: false,
+        }, emit, redact, controller.signal);
+        if (result.pairs.some((p) => p.status === 'interrupted')) interrupted = true;
+        const ended = result.pairs.find((p) => p.status === 'locked' || p.status === 'failed')?.status;
+        if (ended) unfinished = `ended ${ended}`;
+      }
     } catch (error) {
-      unfinished = 'failed';
+      unfinished = 'ended failed';
       emit({ kind: 'warning', pair: pair.name, message: `watch could not run the pair: ${(error as Error).message}` });
     } finally {
       s.running = false;
@@ -126,7 +134,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       s.more += more;
       s.fails += 1;
       const ms = retryMs(wait, s.fails);
-      emit({ kind: 'warning', pair: pair.name, message: `${pair.name} ended ${unfinished}: trying again in ${Math.round(ms / 1000)}s (or on the next change)` });
+      emit({ kind: 'warning', pair: pair.name, message: `${pair.name} ${unfinished}: trying again in ${Math.round(ms / 1000)}s (or on the next change)` });
       later(pair, ms);
     } else {
       s.fails = 0;
@@ -171,9 +179,9 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   for (const [i, pair] of pairs.entries()) {
     const st: WatchState = { running: false, again: false, changed: new Set(), more: 0, fails: 0 };
     state.set(pair.name, st);
+    const first = await firstAnswer(asked[i] as Promise<Place | Error>, () => asker.ask(pair), deadline, controller.signal);
     // Stopping already: not watched, still drained (review 56: a SIGTERM at the start left them out),
     // unless its folder has not answered: its push would wait on it too (review 58).
-    const first = controller.signal.aborted ? 'stopped' : await within(asked[i] as Promise<Place | Error>, Math.max(0, deadline - Date.now()), controller.signal);
     if (first === 'stopped' && !answered.has(pair)) st.late = true;
     if (first === 'stopped') continue;
     if (first instanceof Error) {
@@ -256,15 +264,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   // watched so nothing written meanwhile is missed: watch had pushed only later changes, and a restarted
   // watch left the files of the hours before unsent without a word. A pair that ends locked or failed is
   // tried again as after a change; pairs nested in each other take turns as always.
-  if (drainOpts.initialPush !== false) {
-    for (const pair of watched) {
-      const s = state.get(pair.name) as WatchState;
-      // Not one whose folder has not answered: its run would wait on it too. Pushed once it answers.
-      if (s.late) continue;
-      s.initial = true;
-      later(pair, 0);
-    }
-  }
+  if (drainOpts.initialPush !== false) pushAtStart(watched, state, later);
 
   // Signal listeners do not keep node running: once the Linux watcher has lost its root it holds no
   // handle, node would leave on its own (exit 0, no cleanup, the log unflushed) and a Ctrl-C landing
@@ -281,19 +281,19 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   if (!controller.signal.aborted) await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(alive);
   stopPolling?.();
-  // Its threads may wait on a dead folder: killed, so nothing of the looks outlives the stop.
-  asker.close();
   for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
   // One failing close (parcel-bundler/watcher#129) must not skip the drain and the log's close (review 57).
   await Promise.allSettled([...subscriptions.values()].map((w) => w.unsubscribe()));
   while ([...state.values()].some((s) => s.running)) await new Promise((r) => setTimeout(r, 50));
   try {
     if (drainFrom === undefined) return interrupted ? 130 : 0;
-    const drainable = toDrain(watched, state, emit);
+    const drainable = await answering(toDrain(watched, state, emit), asker, emit, drainStop.signal);
     if (!drainable.length) return interrupted ? 130 : 0;
     // The budget counts from the signal or the notice: the host's clock started then, not now.
     return await drainPairs({ manifest, pairs: drainable.map(withFreshKey), opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, drainStop.signal);
   } finally {
+    // Its threads may wait on a dead folder: killed, so nothing of the looks outlives watch.
+    asker.close();
     untrap();
     close();
   }
