@@ -5,7 +5,7 @@
 // not wait for a thread stuck in the kernel (node joins them at exit, nodejs/node#35021).
 import { createInterface } from 'node:readline';
 import type { ResolvedPair } from '../types.js';
-import { folderId, watchedPlace } from './watch-filter.js';
+import { placeOf } from './watch-filter.js';
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
@@ -15,11 +15,7 @@ lines.on('line', (line) => {
   } catch {
     return;
   }
-  void (async () => {
-    const place = await watchedPlace(q.pair);
-    const id = await folderId(place.top);
-    process.stdout.write(`${JSON.stringify({ n: q.n, local: place.local, top: place.top, id: id ?? null })}\n`);
-  })();
+  void placeOf(q.pair).then((p) => process.stdout.write(`${JSON.stringify({ n: q.n, local: p.local, top: p.top, id: p.id ?? null })}\n`));
 });
 // Watch gone (its end of the pipe closed, a watch killed too): nothing more to answer. Killed, not
 // exited: node's exit waits for every thread of its pool, one of which may wait on a dead folder.

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedPair } from '../types.js';
-import { folderId, watchedPlace } from './watch-filter.js';
+import { placeOf } from './watch-filter.js';
 
 const CHILD = fileURLToPath(new URL('./folder-answers.js', import.meta.url));
 
@@ -26,12 +26,6 @@ export interface Place {
 }
 
 type Waiter = { resolve(p: Place): void; reject(e: Error): void };
-
-/** What a pair's watch looks at, asked here (the fallback). */
-async function placeHere(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<Place> {
-  const place = await watchedPlace(pair);
-  return { ...place, id: await folderId(place.top) };
-}
 
 export class FolderAsker {
   private child: { process: ChildProcess; out: Map<number, Waiter> } | undefined;
@@ -56,7 +50,7 @@ export class FolderAsker {
   private asked(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<Place> {
     if (this.closed) return Promise.reject(new Error('watch is stopping'));
     const child = this.deaths >= DEATHS_MAX ? undefined : this.started();
-    if (!child) return placeHere(pair);
+    if (!child) return placeOf(pair);
     const n = ++this.n;
     return new Promise<Place>((resolve, reject) => {
       child.out.set(n, { resolve, reject });

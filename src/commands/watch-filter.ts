@@ -95,6 +95,12 @@ export async function watchedPlace(pair: Pick<ResolvedPair, 'local' | 'tool'>): 
 /** Which folder is at `path` now (device and inode: another folder made there, or a disk mounted on it, differs), asked off the event loop; undefined: none. */
 export const folderId = (path: string): Promise<string | undefined> => stat(path).then((st) => `${st.dev}:${st.ino}`, () => undefined);
 
+/** watchedPlace with the folder there now (folderId): what watch's looks compare (folder-answers.ts asks it for them). */
+export async function placeOf(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<{ local: string; top: string; id: string | undefined }> {
+  const place = await watchedPlace(pair);
+  return { ...place, id: await folderId(place.top) };
+}
+
 /**
  * In a repo's git folder: a branch's ref (loose or packed), as `.git/…`; else undefined. A ref's `.lock`
  * is git's write in progress; HEAD moves without a commit (a checkout, a rebase, a bisect), so it is not one.
