@@ -7,6 +7,10 @@ import { createInterface } from 'node:readline';
 import type { ResolvedPair } from '../types.js';
 import { placeOf } from './watch-filter.js';
 
+// A stop signalled to the whole group (systemd's control group, Slurm's job step, Ctrl-C in a terminal) is
+// watch's to handle: this helper ends when watch closes it or dies (review 60: killed first, its questions
+// had been taken as answered).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   let q: { n: number; pair: Pick<ResolvedPair, 'local' | 'tool'> };

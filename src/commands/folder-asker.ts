@@ -15,8 +15,13 @@ const CHILD = fileURLToPath(new URL('./folder-answers.js', import.meta.url));
 
 /** The child's threads: as many folders that do not answer before healthy ones wait behind them. */
 const CHILD_THREADS = 64;
-/** Deaths of the child not asked for, after which the questions are answered in this process. */
+/** Deaths of the child not asked for, each within a minute of its start, after which the questions are answered in this process. */
 const DEATHS_MAX = 3;
+/** A child that lived this long clears the deaths before it (a watch runs for days). */
+const LIVED_MS = 60_000;
+/** A question still out this long is asked anew for a new caller (a link moved off a dead mount meanwhile), up to OUT_MAX at once per pair. */
+const STALE_MS = 10_000;
+const OUT_MAX = 3;
 
 /** `local`: the pair's folder, links resolved; `top`: the folder subscribed to; `id`: which folder is there (undefined: none). */
 export interface Place {
@@ -32,17 +37,27 @@ export class FolderAsker {
   private n = 0;
   private deaths = 0;
   private closed = false;
-  /** One question out per pair at most: a dead folder's questions would each hold a thread of the child. */
-  private readonly pending = new Map<string, Promise<Place>>();
+  /** The newest question out per pair, and how many are out: a dead folder's questions each hold a thread of the child. */
+  private readonly pending = new Map<string, { asked: Promise<Place>; at: number; out: number }>();
+  private saidHere = false;
+
+  /** `say`: told once if the questions move into this process (the helper keeps dying). */
+  constructor(private readonly say: (message: string) => void = () => undefined) {}
 
   /** Where `pair`'s watch looks now; settles when the child answers (a dead folder: when it answers), rejects if the child is lost or closed. */
   ask(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<Place> {
     const key = `${pair.tool}\0${pair.local}`;
-    const out = this.pending.get(key);
-    if (out) return out;
+    const was = this.pending.get(key);
+    if (was && (Date.now() - was.at < STALE_MS || was.out >= OUT_MAX)) return was.asked;
     const asked = this.asked(pair);
-    this.pending.set(key, asked);
-    const done = (): void => void (this.pending.get(key) === asked && this.pending.delete(key));
+    const entry = { asked, at: Date.now(), out: (was?.out ?? 0) + 1 };
+    this.pending.set(key, entry);
+    const done = (): void => {
+      const now = this.pending.get(key);
+      if (!now) return;
+      if (now.asked === asked) this.pending.delete(key);
+      else now.out -= 1;
+    };
     asked.then(done, done);
     return asked;
   }
@@ -50,7 +65,11 @@ export class FolderAsker {
   private asked(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<Place> {
     if (this.closed) return Promise.reject(new Error('watch is stopping'));
     const child = this.deaths >= DEATHS_MAX ? undefined : this.started();
-    if (!child) return placeOf(pair);
+    if (!child) {
+      if (!this.saidHere) this.say('the helper that asks the pair folders for watch cannot run here or keeps dying: they are asked in watch\'s own process, where a folder that stops answering (a network file system whose server is down) can stall watch and its stop');
+      this.saidHere = true;
+      return placeOf(pair);
+    }
     const n = ++this.n;
     return new Promise<Place>((resolve, reject) => {
       child.out.set(n, { resolve, reject });
@@ -91,13 +110,14 @@ export class FolderAsker {
       if (gone) return;
       gone = true;
       if (this.child === c) this.child = undefined;
-      if (!this.closed) this.deaths++;
+      if (!this.closed) this.deaths = Date.now() - began > LIVED_MS ? 1 : this.deaths + 1;
       // Only this child's questions: one started since has its own (review 59).
       settle(out, new Error(`the folder looks' helper ended (${why})`));
     };
     process_.once('error', (error) => lost(error.message));
     // 'close': after the last of its output is read, so an answer written before it ended still counts.
     process_.once('close', (code, signal) => lost(signal ?? `exit ${code}`));
+    const began = Date.now();
     if (!process_.stdin || !process_.stdout) return undefined;
     this.child = c;
     // Never what keeps watch alive, nor its pipes.

@@ -4,7 +4,7 @@ import type { Emit } from '../engine/events.js';
 import type { ResolvedPair } from '../types.js';
 import type { WatchedTree } from './watch-filter.js';
 import type { FolderAsker, Place } from './folder-asker.js';
-import type { WatchState } from './watch-state.js';
+import { note, type WatchState } from './watch-state.js';
 
 /** How long the start waits for a pair folder to answer before it goes on with the other pairs. */
 export const START_ANSWER_MS = 10_000;
@@ -16,15 +16,22 @@ export class Stopped extends Error {
   }
 }
 
-/** `work`'s value; 'late' after `ms`; 'stopped' once `signal` aborts (whichever comes first). */
+/**
+ * `work`'s value; 'late' after `ms`; 'stopped' once `signal` aborts (whichever comes first). An answer
+ * already in a pipe when the time is up is read first: node runs due timers before it reads its pipes,
+ * so after the loop was busy (a synchronous walk of a big tree) the bound had won over an answer
+ * waiting there for milliseconds (review 60).
+ */
 export async function within<T>(work: Promise<T>, ms: number, signal: AbortSignal): Promise<T | 'late' | 'stopped'> {
   if (signal.aborted) return 'stopped';
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  let settled = false;
+  work.then(() => (settled = true), () => (settled = true));
   try {
     return await Promise.race([
       work,
-      new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms))),
+      new Promise<'late'>((resolve) => (timer = setTimeout(() => setImmediate(() => settled || resolve('late')), ms))),
       new Promise<'stopped'>((resolve) => {
         onAbort = () => resolve('stopped');
         signal.addEventListener('abort', onAbort, { once: true });
@@ -46,10 +53,11 @@ export function unanswered(pair: ResolvedPair): WatchedTree {
  * would wait on the folder too), then watched (`start`) once the question already asked is answered (no
  * second question waits on the same folder), and pushed then if watch pushes at its start (`push`).
  */
-export function whenAnswered(pair: ResolvedPair, place: Promise<Place | Error>, o: { state: ReadonlyMap<string, WatchState>; signal: AbortSignal; emit: Emit; schedule(pair: ResolvedPair): void }, start: (p: Place) => Promise<void>, push: boolean): void {
+export function whenAnswered(pair: ResolvedPair, place: Promise<Place | Error>, o: { state: ReadonlyMap<string, WatchState>; signal: AbortSignal; emit: Emit; schedule(pair: ResolvedPair): void; ask(): Promise<Place> }, start: (p: Place) => Promise<void>, push: boolean): void {
   (o.state.get(pair.name) as WatchState).late = true;
   o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} has not answered for ${START_ANSWER_MS / 1000}s (a network file system whose server is down?): the other pairs are watched meanwhile; this one once it answers` });
-  void place.then(async (p) => {
+  // A helper lost meanwhile: asked again (a new one, or here), never the pair given up (review 60).
+  void place.then((p) => (p instanceof Error ? o.ask().catch((e: Error) => e) : p)).then(async (p) => {
     if (o.signal.aborted) return;
     if (p instanceof Error) return void o.emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${p.message}` });
     await start(p);
@@ -69,12 +77,12 @@ export const RUN_ANSWER_MS = 3000;
 
 /**
  * Whether `pair`'s folder answers now: 'silent' if not within RUN_ANSWER_MS (its run, or drain, would
- * wait on it in this process), 'stopped' if the stop came first. A helper that is lost is no reason
- * not to run: 'yes'.
+ * wait on it in this process), 'stopped' if the stop came first.
  */
 export async function answers(asker: FolderAsker, pair: ResolvedPair, signal: AbortSignal): Promise<'yes' | 'silent' | 'stopped'> {
-  const got = await within(asker.ask(pair).catch(() => undefined), RUN_ANSWER_MS, signal);
-  return got === 'late' ? 'silent' : got === 'stopped' ? 'stopped' : 'yes';
+  // A helper lost is asked again (a new one, or here) in what is left of the bound: its loss says nothing of the folder (review 60).
+  const got = await within(asker.ask(pair).catch(() => asker.ask(pair)).then(() => true, () => false), RUN_ANSWER_MS, signal);
+  return got === 'stopped' ? 'stopped' : got === true ? 'yes' : 'silent';
 }
 
 /** The pairs to drain whose folders answer now (at once, each within RUN_ANSWER_MS); each other one said: its push would wait on it past the budget. */
@@ -85,12 +93,30 @@ export async function answering(pairs: readonly ResolvedPair[], asker: FolderAsk
 }
 
 /**
- * A pair folder's first answer, asked as watch started (`asked`), by `deadline`: past it, an answer
- * already in the pipe is read first (review 59: ruled late unread); the helper lost (never the folder:
- * its questions never fail) is asked again, of a new one or here.
+ * A pair folder's first answer, asked as watch started (`asked`), by `deadline`, and the question still
+ * out (`place`): the helper lost (never the folder: its questions never fail) is asked again, of a new
+ * one or here, and a late pair waits on that question, not the lost one (review 60).
  */
-export async function firstAnswer(asked: Promise<Place | Error>, again: () => Promise<Place>, deadline: number, signal: AbortSignal): Promise<Place | Error | 'late' | 'stopped'> {
-  if (deadline <= Date.now()) await new Promise((r) => setImmediate(r));
+export async function firstAnswer(asked: Promise<Place | Error>, again: () => Promise<Place>, deadline: number, signal: AbortSignal): Promise<{ first: Place | Error | 'late' | 'stopped'; place: Promise<Place | Error> }> {
   const first = await within(asked, Math.max(0, deadline - Date.now()), signal);
-  return first instanceof Error ? within(again().catch((e: Error) => e), Math.max(0, deadline - Date.now()), signal) : first;
+  if (!(first instanceof Error)) return { first, place: asked };
+  const place = again().catch((e: Error) => e);
+  return { first: await within(place, Math.max(0, deadline - Date.now()), signal), place };
+}
+
+/**
+ * A pair not run because its folder did not answer (answers): its changes kept, said once, and run as
+ * soon as the folder answers (the question already out), not after a failed run's growing pause.
+ */
+export function runWhenAnswered(s: WatchState, pair: ResolvedPair, changed: readonly string[], more: number, o: { asker: FolderAsker; emit: Emit; later(pair: ResolvedPair, ms: number): void }): void {
+  for (const c of changed) note(s, c);
+  s.more += more;
+  if (s.awaiting) return;
+  s.awaiting = true;
+  o.emit({ kind: 'warning', pair: pair.name, message: `${pair.name} was not run: ${pair.local} has not answered for ${RUN_ANSWER_MS / 1000}s (a network file system whose server is down?); it runs once it answers` });
+  const again = (): void => {
+    s.awaiting = false;
+    o.later(pair, 0);
+  };
+  o.asker.ask(pair).then(again, again);
 }

@@ -5,7 +5,7 @@ import { drains } from '../manifest/rules.js';
 import type { ResolvedPair } from '../types.js';
 
 /** since: when the first unsent change came; fails: runs in a row that ended locked or failed; initial: the push at the start is still to go through; late: its folder did not answer as watch started, watched once it does. */
-export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; late?: boolean; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
+export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; late?: boolean; awaiting?: boolean; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
 
 /**
  * The changed paths a pair keeps for its next run's step line; past this only counted (review 49: a

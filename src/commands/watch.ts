@@ -20,7 +20,7 @@ import { budgetMs, drainPairs } from './drain.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
 import { note, pushAtStart, retryMs, toDrain, turnOf, waitedLonger, type WatchState } from './watch-state.js';
 import { awaitReturn, followFolder, type FolderLooks } from './watch-follow.js';
-import { answering, answers, firstAnswer, RUN_ANSWER_MS, START_ANSWER_MS, Stopped, unanswered, whenAnswered } from './watch-start.js';
+import { answering, answers, firstAnswer, runWhenAnswered, START_ANSWER_MS, Stopped, unanswered, whenAnswered } from './watch-start.js';
 
 
 export function debounceMs(text: string | undefined): number {
@@ -103,11 +103,10 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     s.more = 0;
     let unfinished: string | undefined;
     try {
-      // Its folder asked first, briefly: a run on one that stopped answering (a dead NFS mount) would
-      // block this whole process in the kernel, signals and the other pairs with it (review 59).
+      // Its folder asked first, briefly: a run on a dead NFS mount blocks this whole process (review 59).
       const answer = await answers(asker, pair, controller.signal);
       if (answer === 'stopped') return;
-      if (answer === 'silent') unfinished = `was not run: ${pair.local} has not answered for ${RUN_ANSWER_MS / 1000}s`;
+      if (answer === 'silent') unfinished = 'silent';
       else {
         const step = s.initial && !changed.length ? 'watch started: pushing what changed while it was not watching' : describeChanged(changed, 5, more);
         emit({ kind: 'pair_step', pair: pair.name, step });
@@ -127,7 +126,9 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       running.delete(pair);
     }
     if (controller.signal.aborted) return;
-    if (unfinished) {
+    // Not run: its folder has not answered. Run once it does, not after a failure's growing pause (review 60).
+    if (unfinished === 'silent') runWhenAnswered(s, pair, changed, more, { asker, emit, later });
+    else if (unfinished) {
       // Its changes are still unsent (another labsync held the pair, a connection dropped): tried again,
       // later each time, not only on the next change (a review found the last save before a quiet spell lost).
       for (const c of changed) note(s, c);
@@ -167,7 +168,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   };
 
   // Where each pair's watch looks is asked of a child process (folder-asker.ts), never through this one's threads.
-  const asker = new FolderAsker();
+  const asker = new FolderAsker((message) => emit({ kind: 'warning', message }));
   const looks: FolderLooks = { state, signal: controller.signal, emit, schedule, asker };
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
@@ -179,9 +180,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   for (const [i, pair] of pairs.entries()) {
     const st: WatchState = { running: false, again: false, changed: new Set(), more: 0, fails: 0 };
     state.set(pair.name, st);
-    const first = await firstAnswer(asked[i] as Promise<Place | Error>, () => asker.ask(pair), deadline, controller.signal);
-    // Stopping already: not watched, still drained (review 56: a SIGTERM at the start left them out),
-    // unless its folder has not answered: its push would wait on it too (review 58).
+    const { first, place } = await firstAnswer(asked[i] as Promise<Place | Error>, () => asker.ask(pair), deadline, controller.signal);
+    // Stopping already: not watched, still drained (review 56), unless its folder has not answered (review 58).
     if (first === 'stopped' && !answered.has(pair)) st.late = true;
     if (first === 'stopped') continue;
     if (first instanceof Error) {
@@ -249,7 +249,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
         emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${(error as Error).message}` });
       }
     };
-    if (first === 'late') whenAnswered(pair, asked[i] as Promise<Place | Error>, { state, signal: controller.signal, emit, schedule }, start, drainOpts.initialPush !== false);
+    if (first === 'late') whenAnswered(pair, place, { state, signal: controller.signal, emit, schedule, ask: () => asker.ask(pair) }, start, drainOpts.initialPush !== false);
     else await start(first);
   }
   const watched = pairs.filter((p) => state.has(p.name));
@@ -288,6 +288,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
   try {
     if (drainFrom === undefined) return interrupted ? 130 : 0;
     const drainable = await answering(toDrain(watched, state, emit), asker, emit, drainStop.signal);
+    if (drainStop.signal.aborted) return 130;
     if (!drainable.length) return interrupted ? 130 : 0;
     // The budget counts from the signal or the notice: the host's clock started then, not now.
     return await drainPairs({ manifest, pairs: drainable.map(withFreshKey), opts, startedAt: drainFrom, budgetMs: drainBudget }, emit, redact, drainStop.signal);
