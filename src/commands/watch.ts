@@ -22,7 +22,6 @@ import { note, pushAtStart, retryMs, toDrain, turnOf, waitedLonger, type WatchSt
 import { awaitReturn, followFolder, type FolderLooks } from './watch-follow.js';
 import { answering, answers, firstAnswer, runWhenAnswered, START_ANSWER_MS, Stopped, unanswered, whenAnswered } from './watch-start.js';
 
-
 export function debounceMs(text: string | undefined): number {
   return text === undefined ? 5000 : seconds(text, '--debounce');
 }
