@@ -136,6 +136,30 @@ it.skipIf(!canMountFuse)('a SIGTERM sent to the whole group (systemd, Slurm) whi
   }
 }, 120_000);
 
+// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
+it.skipIf(!canMountFuse)('a pair late at the start because its link led into a dead mount is watched and pushed once the link is re-pointed to a folder that answers (review 61: only the first question was waited on, for good)', async () => {
+  const lab = new Lab();
+  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: d1\n    local: d1\n    remote: nas:d1\n  - name: raw\n    local: raw\n    remote: nas:raw\n');
+  lab.write(lab.path('raw/a.csv'), 'a\n');
+  lab.write(lab.outside('real/d1/m.pt'), 'm\n');
+  const dead = await deadFolder(lab.outside('dead'));
+  try {
+    symlinkSync(lab.outside('dead/d1'), lab.path('d1'));
+    const { run } = await startWatch(lab, '0.3', { ready: 'watching d1', initialPush: true });
+    expect(warnings(lab, /has not answered for 10s/)).toEqual(['d1']);
+    symlinkSync(lab.outside('real/d1'), lab.path('d1.new'));
+    renameSync(lab.path('d1.new'), lab.path('d1'));
+    await until('d1 watched once its link answers', () => warnings(lab, /d1 answers: watching it/).length === 1, 40_000);
+    await until('d1 pushed', () => existsSync(lab.outside('nas/d1/m.pt')), 30_000);
+    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
+    await until('every run ended', idle, 30_000);
+    run.kill('SIGINT');
+    expect((await run).exitCode).toBe(0);
+  } finally {
+    await dead.revive();
+  }
+}, 120_000);
+
 /** Processes (not zombies) whose environment mentions `needle`: a child started with the lab's env. */
 function withLabEnv(needle: string): number[] {
   return readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid).flatMap((e) => {

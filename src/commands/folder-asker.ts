@@ -20,7 +20,7 @@ const DEATHS_MAX = 3;
 /** A child that lived this long clears the deaths before it (a watch runs for days). */
 const LIVED_MS = 60_000;
 /** A question still out this long is asked anew for a new caller (a link moved off a dead mount meanwhile), up to OUT_MAX at once per pair. */
-const STALE_MS = 10_000;
+export const STALE_MS = 10_000;
 const OUT_MAX = 3;
 
 /** `local`: the pair's folder, links resolved; `top`: the folder subscribed to; `id`: which folder is there (undefined: none). */
@@ -38,7 +38,9 @@ export class FolderAsker {
   private deaths = 0;
   private closed = false;
   /** The newest question out per pair, and how many are out: a dead folder's questions each hold a thread of the child. */
-  private readonly pending = new Map<string, { asked: Promise<Place>; at: number; out: number }>();
+  private readonly pending = new Map<string, { asked: Promise<Place>; at: number }>();
+  /** Questions out per pair, counted apart from the newest (review 61: dropped with it, the cap undercounted). */
+  private readonly outFor = new Map<string, number>();
   private saidHere = false;
 
   /** `say`: told once if the questions move into this process (the helper keeps dying). */
@@ -48,15 +50,15 @@ export class FolderAsker {
   ask(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<Place> {
     const key = `${pair.tool}\0${pair.local}`;
     const was = this.pending.get(key);
-    if (was && (Date.now() - was.at < STALE_MS || was.out >= OUT_MAX)) return was.asked;
+    if (was && (Date.now() - was.at < STALE_MS || (this.outFor.get(key) ?? 0) >= OUT_MAX)) return was.asked;
     const asked = this.asked(pair);
-    const entry = { asked, at: Date.now(), out: (was?.out ?? 0) + 1 };
-    this.pending.set(key, entry);
+    this.pending.set(key, { asked, at: Date.now() });
+    this.outFor.set(key, (this.outFor.get(key) ?? 0) + 1);
     const done = (): void => {
-      const now = this.pending.get(key);
-      if (!now) return;
-      if (now.asked === asked) this.pending.delete(key);
-      else now.out -= 1;
+      if (this.pending.get(key)?.asked === asked) this.pending.delete(key);
+      const n = (this.outFor.get(key) ?? 1) - 1;
+      if (n > 0) this.outFor.set(key, n);
+      else this.outFor.delete(key);
     };
     asked.then(done, done);
     return asked;

@@ -3,7 +3,7 @@
 import type { Emit } from '../engine/events.js';
 import type { ResolvedPair } from '../types.js';
 import type { WatchedTree } from './watch-filter.js';
-import type { FolderAsker, Place } from './folder-asker.js';
+import { STALE_MS, type FolderAsker, type Place } from './folder-asker.js';
 import { note, type WatchState } from './watch-state.js';
 
 /** How long the start waits for a pair folder to answer before it goes on with the other pairs. */
@@ -56,10 +56,10 @@ export function unanswered(pair: ResolvedPair): WatchedTree {
 export function whenAnswered(pair: ResolvedPair, place: Promise<Place | Error>, o: { state: ReadonlyMap<string, WatchState>; signal: AbortSignal; emit: Emit; schedule(pair: ResolvedPair): void; ask(): Promise<Place> }, start: (p: Place) => Promise<void>, push: boolean): void {
   (o.state.get(pair.name) as WatchState).late = true;
   o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} has not answered for ${START_ANSWER_MS / 1000}s (a network file system whose server is down?): the other pairs are watched meanwhile; this one once it answers` });
-  // A helper lost meanwhile: asked again (a new one, or here), never the pair given up (review 60).
-  void place.then((p) => (p instanceof Error ? o.ask().catch((e: Error) => e) : p)).then(async (p) => {
-    if (o.signal.aborted) return;
-    if (p instanceof Error) return void o.emit({ kind: 'warning', pair: pair.name, message: `cannot watch ${pair.local}: ${p.message}` });
+  // Asked again every 10 s and on a helper lost, never the pair given up (reviews 60, 61: a `latest` link
+  // moved off the dead mount had never been followed).
+  void untilAnswered(place, o.ask, o.signal).then(async (p) => {
+    if (p === undefined || o.signal.aborted) return;
     await start(p);
     const s = o.state.get(pair.name);
     // Not watched after all (start said why), or stopping.
@@ -108,15 +108,32 @@ export async function firstAnswer(asked: Promise<Place | Error>, again: () => Pr
  * A pair not run because its folder did not answer (answers): its changes kept, said once, and run as
  * soon as the folder answers (the question already out), not after a failed run's growing pause.
  */
-export function runWhenAnswered(s: WatchState, pair: ResolvedPair, changed: readonly string[], more: number, o: { asker: FolderAsker; emit: Emit; later(pair: ResolvedPair, ms: number): void }): void {
+export function runWhenAnswered(s: WatchState, pair: ResolvedPair, changed: readonly string[], more: number, o: { asker: FolderAsker; emit: Emit; later(pair: ResolvedPair, ms: number): void; signal: AbortSignal }): void {
   for (const c of changed) note(s, c);
   s.more += more;
   if (s.awaiting) return;
-  s.awaiting = true;
+  // A token: a wait given up (the pair ran meanwhile: answers() cleared it) does nothing when it ends (review 61).
+  const mine = {};
+  s.awaiting = mine;
   o.emit({ kind: 'warning', pair: pair.name, message: `${pair.name} was not run: ${pair.local} has not answered for ${RUN_ANSWER_MS / 1000}s (a network file system whose server is down?); it runs once it answers` });
-  const again = (): void => {
-    s.awaiting = false;
+  void untilAnswered(o.asker.ask(pair), () => o.asker.ask(pair), o.signal).then(() => {
+    if (s.awaiting !== mine) return;
+    s.awaiting = undefined;
     o.later(pair, 0);
-  };
-  o.asker.ask(pair).then(again, again);
+  });
+}
+
+/**
+ * `first`'s answer, or if none within STALE_MS (or the helper was lost), the answer to the question asked
+ * again (`ask`), and so on: the place may have moved off a dead folder meanwhile (a link re-pointed), and
+ * an old question waits on the old one. undefined once `signal` aborts.
+ */
+export async function untilAnswered(first: Promise<Place | Error>, ask: () => Promise<Place>, signal: AbortSignal): Promise<Place | undefined> {
+  for (let q = first; ; q = ask().catch((e: Error) => e)) {
+    const got = await within(q, STALE_MS, signal);
+    if (got === 'stopped') return undefined;
+    if (got !== 'late' && !(got instanceof Error)) return got;
+    // A helper lost and none to start (watch stopping): the loop ends with the signal.
+    if (got instanceof Error) await new Promise((r) => setTimeout(r, 1000));
+  }
 }

@@ -5,7 +5,7 @@ import { drains } from '../manifest/rules.js';
 import type { ResolvedPair } from '../types.js';
 
 /** since: when the first unsent change came; fails: runs in a row that ended locked or failed; initial: the push at the start is still to go through; late: its folder did not answer as watch started, watched once it does. */
-export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; late?: boolean; awaiting?: boolean; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
+export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; late?: boolean; awaiting?: object; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
 
 /**
  * The changed paths a pair keeps for its next run's step line; past this only counted (review 49: a
@@ -59,15 +59,15 @@ export function turnOf<P>(pair: P, older: readonly P[], running: ReadonlySet<P>,
 }
 
 /**
- * The watched pairs a SIGTERM drains, each one left out said: not one no longer watched, nor one whose
- * folder never answered (its push would wait on it past the drain's budget, review 58), nor one drain
- * cannot push.
+ * The watched pairs a SIGTERM drains, each one left out said: not one no longer watched, nor one drain
+ * cannot push. Whether each folder answers is asked next (answering).
  */
 export function toDrain(watched: readonly ResolvedPair[], state: ReadonlyMap<string, WatchState>, emit: Emit): ResolvedPair[] {
   const out: ResolvedPair[] = [];
   for (const p of watched) {
     const s = state.get(p.name);
-    const why = !s ? `${p.local} is not watched` : s.late ? `${p.local} has not answered` : !drains(p.tool, p.remote.type, p.mode) || p.snapshots ? 'drain pushes rsync pairs to a local or ssh remote' : undefined;
+    // A late pair is asked with the others just before the drain (answering): one that answers by then is drained (review 61).
+    const why = !s ? `${p.local} is not watched` : !drains(p.tool, p.remote.type, p.mode) || p.snapshots ? 'drain pushes rsync pairs to a local or ssh remote' : undefined;
     if (why) emit({ kind: 'warning', pair: p.name, message: `not drained: ${why}` });
     else out.push(p);
   }

@@ -107,6 +107,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
       if (answer === 'stopped') return;
       if (answer === 'silent') unfinished = 'silent';
       else {
+        s.awaiting = undefined; // its folder answers: a wait for it given up
         const step = s.initial && !changed.length ? 'watch started: pushing what changed while it was not watching' : describeChanged(changed, 5, more);
         emit({ kind: 'pair_step', pair: pair.name, step });
         const result = await runPairs({
@@ -126,7 +127,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     }
     if (controller.signal.aborted) return;
     // Not run: its folder has not answered. Run once it does, not after a failure's growing pause (review 60).
-    if (unfinished === 'silent') runWhenAnswered(s, pair, changed, more, { asker, emit, later });
+    if (unfinished === 'silent') runWhenAnswered(s, pair, changed, more, { asker, emit, later, signal: controller.signal });
     else if (unfinished) {
       // Its changes are still unsent (another labsync held the pair, a connection dropped): tried again,
       // later each time, not only on the next change (a review found the last save before a quiet spell lost).
@@ -166,8 +167,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     later(pair, Math.max(0, Math.min(wait, s.since + maxWait - now)));
   };
 
-  // Where each pair's watch looks is asked of a child process (folder-asker.ts), never through this one's threads.
-  const asker = new FolderAsker((message) => emit({ kind: 'warning', message }));
+  const asker = new FolderAsker((message) => emit({ kind: 'warning', message })); // folder-asker.ts: never through this process's own threads
   const looks: FolderLooks = { state, signal: controller.signal, emit, schedule, asker };
   const subscriptions = new Map<string, { unsubscribe(): Promise<void> }>();
   const outputs = ownOutputs(opts.logFile);
