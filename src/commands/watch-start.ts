@@ -1,5 +1,7 @@
-// A pair's folder asked where it lies as watch starts, within a bound: one on a network file system whose
-// server stopped answering had held up every later pair, and a stop never reached the drain (review 57).
+// A pair's folder asked (of the looks helper, folder-asker.ts) within a bound: as watch starts, before each
+// run and before the drain. One on a network file system whose server stopped answering had held up every
+// later pair and the stop (review 57), and its run or drain blocked the whole process (reviews 59, 60); it
+// is watched, run or drained once it answers, asked again every 10 s (review 61).
 import type { Emit } from '../engine/events.js';
 import type { ResolvedPair } from '../types.js';
 import type { WatchedTree } from './watch-filter.js';
