@@ -31,8 +31,7 @@ it.skipIf(!canMountFuse)('four pair folders whose links move into a file system 
     const { run } = await startWatch(lab, '0.3', { ready: 'watching raw' });
     // Each link now leads into the dead mount (replaced whole, as `ln -sfn` does): the next look at it waits.
     for (const name of LINKED) {
-      symlinkSync(lab.outside(`dead/${name}`), lab.path(`${name}.new`));
-      renameSync(lab.path(`${name}.new`), lab.path(name));
+      repoint(lab, name, lab.outside(`dead/${name}`));
     }
     // Past the next 2-second look of every pair: each of the four looks has begun, or waits its turn.
     await new Promise((r) => setTimeout(r, 3000));
@@ -93,9 +92,7 @@ it.skipIf(!canMountFuse)('four pair folders that do not answer as watch starts h
 
 // Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
 it.skipIf(!canMountFuse)('a watch killed outright (SIGKILL) while a pair folder does not answer leaves no process behind: the looks\' helper, its question still out, ends as its input closes', async () => {
-  const lab = new Lab();
-  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: d1\n    local: d1\n    remote: nas:d1\n  - name: raw\n    local: raw\n    remote: nas:raw\n');
-  lab.write(lab.path('raw/a.csv'), 'a\n');
+  const lab = d1AndRaw();
   const dead = await deadFolder(lab.outside('dead'));
   try {
     symlinkSync(lab.outside('dead/d1'), lab.path('d1'));
@@ -112,16 +109,13 @@ it.skipIf(!canMountFuse)('a watch killed outright (SIGKILL) while a pair folder 
 
 // Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
 it.skipIf(!canMountFuse)('a SIGTERM sent to the whole group (systemd, Slurm) while a pair folder does not answer drains the other pair only: the looks\' helper signalled too does not make the silent pair count as answering (review 60: it was drained, and the stop hung)', async () => {
-  const lab = new Lab();
-  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: d1\n    local: d1\n    remote: nas:d1\n  - name: raw\n    local: raw\n    remote: nas:raw\n');
-  lab.write(lab.path('raw/a.csv'), 'a\n');
+  const lab = d1AndRaw();
   mkdirSync(lab.outside('real/d1'), { recursive: true });
   symlinkSync(lab.outside('real/d1'), lab.path('d1'));
   const dead = await deadFolder(lab.outside('dead'));
   try {
     const { run } = await startWatch(lab, '0.3', { ready: 'watching d1' });
-    symlinkSync(lab.outside('dead/d1'), lab.path('d1.new'));
-    renameSync(lab.path('d1.new'), lab.path('d1'));
+    repoint(lab, 'd1', lab.outside('dead/d1'));
     // Its 2-second look is out on the dead mount.
     await until('d1 said not answering', () => warnings(lab, /d1 has not answered for 10s/).length === 1, 30_000);
     lab.write(lab.path('raw/b.csv'), 'b\n');
@@ -138,17 +132,14 @@ it.skipIf(!canMountFuse)('a SIGTERM sent to the whole group (systemd, Slurm) whi
 
 // Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
 it.skipIf(!canMountFuse)('a pair late at the start because its link led into a dead mount is watched and pushed once the link is re-pointed to a folder that answers (review 61: only the first question was waited on, for good)', async () => {
-  const lab = new Lab();
-  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: d1\n    local: d1\n    remote: nas:d1\n  - name: raw\n    local: raw\n    remote: nas:raw\n');
-  lab.write(lab.path('raw/a.csv'), 'a\n');
+  const lab = d1AndRaw();
   lab.write(lab.outside('real/d1/m.pt'), 'm\n');
   const dead = await deadFolder(lab.outside('dead'));
   try {
     symlinkSync(lab.outside('dead/d1'), lab.path('d1'));
     const { run } = await startWatch(lab, '0.3', { ready: 'watching d1', initialPush: true });
     expect(warnings(lab, /has not answered for 10s/)).toEqual(['d1']);
-    symlinkSync(lab.outside('real/d1'), lab.path('d1.new'));
-    renameSync(lab.path('d1.new'), lab.path('d1'));
+    repoint(lab, 'd1', lab.outside('real/d1'));
     await until('d1 watched once its link answers', () => warnings(lab, /d1 answers: watching it/).length === 1, 40_000);
     await until('d1 pushed', () => existsSync(lab.outside('nas/d1/m.pt')), 30_000);
     const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
@@ -159,6 +150,20 @@ it.skipIf(!canMountFuse)('a pair late at the start because its link led into a d
     await dead.revive();
   }
 }, 120_000);
+
+/** Pairs d1 (its folder made by the test) and raw (holding a.csv), each pushed to ../nas. */
+function d1AndRaw(): Lab {
+  const lab = new Lab();
+  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: d1\n    local: d1\n    remote: nas:d1\n  - name: raw\n    local: raw\n    remote: nas:raw\n');
+  lab.write(lab.path('raw/a.csv'), 'a\n');
+  return lab;
+}
+
+/** The pair folder link `name` now leads to `target`, replaced whole (as `ln -sfn` does). */
+function repoint(lab: Lab, name: string, target: string): void {
+  symlinkSync(target, lab.path(`${name}.new`));
+  renameSync(lab.path(`${name}.new`), lab.path(name));
+}
 
 /** Processes (not zombies) whose environment mentions `needle`: a child started with the lab's env. */
 function withLabEnv(needle: string): number[] {
@@ -175,9 +180,7 @@ function withLabEnv(needle: string): number[] {
 
 // Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
 it.skipIf(!canMountFuse)('a pair whose folder stops answering with a change of it queued is not run (its run would block watch in the kernel): said, tried again later; the other pair is pushed meanwhile, and Ctrl-C ends watch (review 59)', async () => {
-  const lab = new Lab();
-  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: d1\n    local: d1\n    remote: nas:d1\n  - name: raw\n    local: raw\n    remote: nas:raw\n');
-  lab.write(lab.path('raw/a.csv'), 'a\n');
+  const lab = d1AndRaw();
   mkdirSync(lab.outside('real/d1'), { recursive: true });
   symlinkSync(lab.outside('real/d1'), lab.path('d1'));
   const dead = await deadFolder(lab.outside('dead'));
@@ -185,8 +188,7 @@ it.skipIf(!canMountFuse)('a pair whose folder stops answering with a change of i
     const { run } = await startWatch(lab, '1', { ready: 'watching d1' });
     // A change, then at once the link into the dead mount: its run comes a second later.
     lab.write(lab.outside('real/d1/x.csv'), 'x\n');
-    symlinkSync(lab.outside('dead/d1'), lab.path('d1.new'));
-    renameSync(lab.path('d1.new'), lab.path('d1'));
+    repoint(lab, 'd1', lab.outside('dead/d1'));
     await until('d1 not run and said', () => warnings(lab, /^d1 was not run: .* has not answered for 3s .*; it runs once it answers$/).length === 1, 30_000);
     lab.write(lab.path('raw/new.csv'), 'new\n');
     const ended = (): (string | undefined)[] => logEvents(lab).filter((e) => e.kind === 'pair_end').map((e) => e.result?.name);
