@@ -151,6 +151,29 @@ it.skipIf(!canMountFuse)('a pair late at the start because its link led into a d
   }
 }, 120_000);
 
+// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
+it.skipIf(!canMountFuse)('a watched pair whose link moved into a dead mount is followed when the link moves on to a folder that answers, its 2-second look still out on the dead one (review 62: that look was waited on for good)', async () => {
+  const lab = d1AndRaw();
+  mkdirSync(lab.outside('real/d1'), { recursive: true });
+  lab.write(lab.outside('real2/d1/n.pt'), 'n\n');
+  symlinkSync(lab.outside('real/d1'), lab.path('d1'));
+  const dead = await deadFolder(lab.outside('dead'));
+  try {
+    const { run } = await startWatch(lab, '0.3', { ready: 'watching d1' });
+    repoint(lab, 'd1', lab.outside('dead/d1'));
+    await until('d1 said not answering', () => warnings(lab, /d1 has not answered for 10s/).length === 1, 30_000);
+    repoint(lab, 'd1', lab.outside('real2/d1'));
+    await until('d1 followed to the folder that answers', () => warnings(lab, /d1 now leads to .*real2\/d1: watching it$/).length === 1, 30_000);
+    await until('d1 pushed from there', () => existsSync(lab.outside('nas/d1/n.pt')), 30_000);
+    const idle = (): boolean => logEvents(lab).filter((e) => e.kind === 'run_start').length === finishedRuns(lab);
+    await until('every run ended', idle, 30_000);
+    run.kill('SIGINT');
+    expect((await run).exitCode).toBe(0);
+  } finally {
+    await dead.revive();
+  }
+}, 120_000);
+
 /** Pairs d1 (its folder made by the test) and raw (holding a.csv), each pushed to ../nas. */
 function d1AndRaw(): Lab {
   const lab = new Lab();

@@ -2,14 +2,16 @@
 // process's own file-access threads: libuv has four, a look at a folder whose network file system stopped
 // answering holds one until the server answers, and node's exit waits for every one of them (review 58:
 // four such pairs stalled the whole watch, and a stop with one look out never ended). The child is started
-// with many threads, asked each question at once, and killed when watch stops. Where it cannot be started
+// with many threads and killed when watch stops; one question per pair folder is out, shared by every
+// caller, and sent again every STALE_MS while it waits (folder-places.ts). Where it cannot be started
 // (the file missing, as when the sources run directly) or keeps dying, the questions are answered here, as
 // before it (review 59).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ResolvedPair } from '../types.js';
-import { placeOf } from './watch-filter.js';
+import { FolderPlaces, type PairFolder, type Place } from './folder-places.js';
+
+export type { Place } from './folder-places.js';
 
 const CHILD = fileURLToPath(new URL('./folder-answers.js', import.meta.url));
 
@@ -19,64 +21,85 @@ const CHILD_THREADS = 64;
 const DEATHS_MAX = 3;
 /** A child that lived this long clears the deaths before it (a watch runs for days). */
 const LIVED_MS = 60_000;
-/** A question still out this long is asked anew for a new caller (a link moved off a dead mount meanwhile), up to OUT_MAX at once per pair. */
+/** A question out this long is sent again: it then looks whether the pair folder's link moved (folder-places.ts). */
 export const STALE_MS = 10_000;
-const OUT_MAX = 3;
 
-/** `local`: the pair's folder, links resolved; `top`: the folder subscribed to; `id`: which folder is there (undefined: none). */
-export interface Place {
-  readonly local: string;
-  readonly top: string;
-  readonly id: string | undefined;
+/** Asked of a closed asker (watch stopping): no answer will come. */
+export class AskerClosed extends Error {
+  constructor() {
+    super('watch is stopping');
+  }
 }
 
-type Waiter = { resolve(p: Place): void; reject(e: Error): void };
+type Child = { process: ChildProcess };
+/** One question out per pair folder, shared by every caller until it is answered; `via`: the child it went to (undefined: this process). */
+type Question = { n: number; pair: PairFolder; key: string; sent: number; via: Child | undefined; promise: Promise<Place>; resolve(p: Place): void; reject(e: Error): void };
 
 export class FolderAsker {
-  private child: { process: ChildProcess; out: Map<number, Waiter> } | undefined;
+  private child: Child | undefined;
   private n = 0;
   private deaths = 0;
   private closed = false;
-  /** The newest question out per pair, and how many are out: a dead folder's questions each hold a thread of the child. */
-  private readonly pending = new Map<string, { asked: Promise<Place>; at: number }>();
-  /** Questions out per pair, counted apart from the newest (review 61: dropped with it, the cap undercounted). */
-  private readonly outFor = new Map<string, number>();
-  private saidHere = false;
+  private readonly byKey = new Map<string, Question>();
+  private readonly byN = new Map<number, Question>();
+  private here: FolderPlaces | undefined;
+  private resend: NodeJS.Timeout | undefined;
 
-  /** `say`: told once if the questions move into this process (the helper keeps dying). */
-  constructor(private readonly say: (message: string) => void = () => undefined) {}
+  /** `say`: told once if the questions move into this process (the helper keeps dying). `staleMs`: STALE_MS. */
+  constructor(private readonly say: (message: string) => void = () => undefined, private readonly staleMs = STALE_MS) {}
 
-  /** Where `pair`'s watch looks now; settles when the child answers (a dead folder: when it answers), rejects if the child is lost or closed. */
-  ask(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<Place> {
+  /** Where `pair`'s watch looks now; settles when it is answered (a dead folder: once it answers, or its link moves), rejects if the child is lost or the asker closed. */
+  ask(pair: PairFolder): Promise<Place> {
     const key = `${pair.tool}\0${pair.local}`;
-    const was = this.pending.get(key);
-    if (was && (Date.now() - was.at < STALE_MS || (this.outFor.get(key) ?? 0) >= OUT_MAX)) return was.asked;
-    const asked = this.asked(pair);
-    this.pending.set(key, { asked, at: Date.now() });
-    this.outFor.set(key, (this.outFor.get(key) ?? 0) + 1);
-    const done = (): void => {
-      if (this.pending.get(key)?.asked === asked) this.pending.delete(key);
-      const n = (this.outFor.get(key) ?? 1) - 1;
-      if (n > 0) this.outFor.set(key, n);
-      else this.outFor.delete(key);
-    };
-    asked.then(done, done);
-    return asked;
+    const was = this.byKey.get(key);
+    if (was) return was.promise;
+    if (this.closed) return Promise.reject(new AskerClosed());
+    let resolve!: (p: Place) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<Place>((ok, fail) => ((resolve = ok), (reject = fail)));
+    const q: Question = { n: ++this.n, pair: { local: pair.local, tool: pair.tool }, key, sent: 0, via: undefined, promise, resolve, reject };
+    this.byKey.set(key, q);
+    this.byN.set(q.n, q);
+    this.send(q);
+    // Sent again while out (a link moved off a dead mount meanwhile is then followed); never what keeps watch alive.
+    this.resend ??= setInterval(() => {
+      for (const o of this.byN.values()) if (performance.now() - o.sent >= this.staleMs) this.send(o);
+    }, Math.max(50, this.staleMs / 2)).unref();
+    return promise;
   }
 
-  private asked(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<Place> {
-    if (this.closed) return Promise.reject(new Error('watch is stopping'));
-    const child = this.deaths >= DEATHS_MAX ? undefined : this.started();
-    if (!child) {
-      if (!this.saidHere) this.say('the helper that asks the pair folders for watch cannot run here or keeps dying: they are asked in watch\'s own process, where a folder that stops answering (a network file system whose server is down) can stall watch and its stop');
-      this.saidHere = true;
-      return placeOf(pair);
+  private send(q: Question): void {
+    q.sent = performance.now();
+    const child = q.via ?? (this.deaths >= DEATHS_MAX ? undefined : this.started());
+    if (child) {
+      q.via = child;
+      child.process.stdin?.write(`${JSON.stringify({ n: q.n, pair: q.pair })}\n`);
+      return;
     }
-    const n = ++this.n;
-    return new Promise<Place>((resolve, reject) => {
-      child.out.set(n, { resolve, reject });
-      child.process.stdin?.write(`${JSON.stringify({ n, pair: { local: pair.local, tool: pair.tool } })}\n`);
-    });
+    if (!this.here) this.say('the helper that asks the pair folders for watch cannot run here or keeps dying: they are asked in watch\'s own process, where a folder that stops answering (a network file system whose server is down) can stall watch and its stop');
+    this.here ??= new FolderPlaces((n, place) => this.answered(n, place));
+    this.here.ask(q.n, q.pair);
+  }
+
+  private answered(n: number, place: Place): void {
+    const q = this.byN.get(n);
+    if (!q) return;
+    this.drop(q);
+    q.resolve(place);
+  }
+
+  private drop(q: Question): void {
+    this.byN.delete(q.n);
+    if (this.byKey.get(q.key) === q) this.byKey.delete(q.key);
+  }
+
+  /** The questions sent to `child` fail: it is gone (asked again, they go to a new one or here). */
+  private lost(child: Child, error: Error): void {
+    for (const q of [...this.byN.values()]) {
+      if (q.via !== child) continue;
+      this.drop(q);
+      q.reject(error);
+    }
   }
 
   /**
@@ -85,19 +108,22 @@ export class FolderAsker {
    */
   close(): void {
     this.closed = true;
+    clearInterval(this.resend);
     const c = this.child;
     this.child = undefined;
     c?.process.kill('SIGKILL');
-    if (c) settle(c.out, new Error('watch is stopping'));
+    for (const q of [...this.byN.values()]) {
+      this.drop(q);
+      q.reject(new AskerClosed());
+    }
   }
 
-  private started(): { process: ChildProcess; out: Map<number, Waiter> } | undefined {
+  private started(): Child | undefined {
     if (this.child) return this.child;
     if (!existsSync(CHILD)) {
       this.deaths = DEATHS_MAX;
       return undefined;
     }
-    const out = new Map<number, Waiter>();
     let process_: ChildProcess;
     try {
       process_ = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, UV_THREADPOOL_SIZE: String(CHILD_THREADS) } });
@@ -105,7 +131,7 @@ export class FolderAsker {
       this.deaths++;
       return undefined;
     }
-    const c = { process: process_, out };
+    const c: Child = { process: process_ };
     // First, so a spawn that fails (EMFILE: no stdio at all) is an event handled here, not a crash.
     let gone = false;
     const lost = (why: string): void => {
@@ -114,7 +140,7 @@ export class FolderAsker {
       if (this.child === c) this.child = undefined;
       if (!this.closed) this.deaths = Date.now() - began > LIVED_MS ? 1 : this.deaths + 1;
       // Only this child's questions: one started since has its own (review 59).
-      settle(out, new Error(`the folder looks' helper ended (${why})`));
+      this.lost(c, new Error(`the folder looks' helper ended (${why})`));
     };
     process_.once('error', (error) => lost(error.message));
     // 'close': after the last of its output is read, so an answer written before it ended still counts.
@@ -137,9 +163,7 @@ export class FolderAsker {
         buf = buf.slice(at + 1);
         try {
           const a = JSON.parse(line) as { n: number; local: string; top: string; id: string | null };
-          const waiting = out.get(a.n);
-          out.delete(a.n);
-          waiting?.resolve({ local: a.local, top: a.top, id: a.id ?? undefined });
+          if (this.byN.get(a.n)?.via === c) this.answered(a.n, { local: a.local, top: a.top, id: a.id ?? undefined });
         } catch {
           // not a line of ours
         }
@@ -147,9 +171,4 @@ export class FolderAsker {
     });
     return c;
   }
-}
-
-function settle(out: Map<number, Waiter>, error: Error): void {
-  for (const w of out.values()) w.reject(error);
-  out.clear();
 }

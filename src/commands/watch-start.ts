@@ -1,11 +1,11 @@
 // A pair's folder asked (of the looks helper, folder-asker.ts) within a bound: as watch starts, before each
 // run and before the drain. One on a network file system whose server stopped answering had held up every
 // later pair and the stop (review 57), and its run or drain blocked the whole process (reviews 59, 60); it
-// is watched, run or drained once it answers, asked again every 10 s (review 61).
+// is watched, run or drained once it answers, or once its link leads to a folder that does (reviews 61, 62).
 import type { Emit } from '../engine/events.js';
 import type { ResolvedPair } from '../types.js';
 import type { WatchedTree } from './watch-filter.js';
-import { STALE_MS, type FolderAsker, type Place } from './folder-asker.js';
+import { AskerClosed, type FolderAsker, type Place } from './folder-asker.js';
 import { note, type WatchState } from './watch-state.js';
 
 /** How long the start waits for a pair folder to answer before it goes on with the other pairs. */
@@ -58,8 +58,8 @@ export function unanswered(pair: ResolvedPair): WatchedTree {
 export function whenAnswered(pair: ResolvedPair, place: Promise<Place | Error>, o: { state: ReadonlyMap<string, WatchState>; signal: AbortSignal; emit: Emit; schedule(pair: ResolvedPair): void; ask(): Promise<Place> }, start: (p: Place) => Promise<void>, push: boolean): void {
   (o.state.get(pair.name) as WatchState).late = true;
   o.emit({ kind: 'warning', pair: pair.name, message: `${pair.local} has not answered for ${START_ANSWER_MS / 1000}s (a network file system whose server is down?): the other pairs are watched meanwhile; this one once it answers` });
-  // Asked again every 10 s and on a helper lost, never the pair given up (reviews 60, 61: a `latest` link
-  // moved off the dead mount had never been followed).
+  // Asked again on a helper lost, never the pair given up, and its link followed (reviews 60–62: a `latest`
+  // link moved off the dead mount had never been followed).
   void untilAnswered(place, o.ask, o.signal).then(async (p) => {
     if (p === undefined || o.signal.aborted) return;
     await start(p);
@@ -118,7 +118,8 @@ export function runWhenAnswered(s: WatchState, pair: ResolvedPair, changed: read
   const mine = {};
   s.awaiting = mine;
   o.emit({ kind: 'warning', pair: pair.name, message: `${pair.name} was not run: ${pair.local} has not answered for ${RUN_ANSWER_MS / 1000}s (a network file system whose server is down?); it runs once it answers` });
-  void untilAnswered(o.asker.ask(pair), () => o.asker.ask(pair), o.signal).then(() => {
+  void untilAnswered(o.asker.ask(pair), () => o.asker.ask(pair), o.signal).then((p) => {
+    if (p === undefined) return;
     if (s.awaiting !== mine) return;
     s.awaiting = undefined;
     o.later(pair, 0);
@@ -126,16 +127,29 @@ export function runWhenAnswered(s: WatchState, pair: ResolvedPair, changed: read
 }
 
 /**
- * `first`'s answer, or if none within STALE_MS (or the helper was lost), the answer to the question asked
- * again (`ask`), and so on: the place may have moved off a dead folder meanwhile (a link re-pointed), and
- * an old question waits on the old one. undefined once `signal` aborts.
+ * `first`'s answer (the asker sends it again while it waits: a link moved off a dead folder is followed);
+ * a helper lost, a new question a second later (of a new helper, or here). undefined once `signal` aborts
+ * or the asker is closed. One wait per question: a dead folder's is not raced again every round (review 62).
  */
 export async function untilAnswered(first: Promise<Place | Error>, ask: () => Promise<Place>, signal: AbortSignal): Promise<Place | undefined> {
-  for (let q = first; ; q = ask().catch((e: Error) => e)) {
-    const got = await within(q, STALE_MS, signal);
-    if (got === 'stopped') return undefined;
-    if (got !== 'late' && !(got instanceof Error)) return got;
-    // A helper lost and none to start (watch stopping): the loop ends with the signal.
-    if (got instanceof Error) await new Promise((r) => setTimeout(r, 1000));
+  if (signal.aborted) return undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<'stopped'>((resolve) => {
+    onAbort = () => resolve('stopped');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    // Caught here, the first question too: a helper lost had rejected it unhandled, and node ended watch (review 62).
+    for (let q = first.catch((e: Error) => e); ; q = ask().catch((e: Error) => e)) {
+      const got = await Promise.race([q, stopped]);
+      if (got === 'stopped' || got instanceof AskerClosed) return undefined;
+      if (!(got instanceof Error)) return got;
+      let timer: NodeJS.Timeout | undefined;
+      const paused = await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, 1000))), stopped]);
+      clearTimeout(timer);
+      if (paused === 'stopped') return undefined;
+    }
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
