@@ -17,7 +17,7 @@ import type { Shard } from './shard.js';
 import type { PlanSeam } from './plan-seam.js';
 import { versionsFor } from './versions.js';
 import { directionOf } from './pair-options.js';
-import { nestedThroughLinks, realFolder } from '../manifest/nested-pairs.js';
+import { nestedThroughLinks, realFolders } from '../manifest/nested-pairs.js';
 import type { DrainOptions } from './drain-pair.js';
 
 export interface RunRequest {
@@ -95,10 +95,23 @@ function dvcRepoOf(local: string): string | undefined {
 }
 
 /** A mirror pull's pair with the pairs in its folder through a link added to those written inside it (refused alike, run-pair.ts). */
-function withLinkedNesting(pair: ResolvedPair, req: RunRequest): ResolvedPair {
-  if (!req.everyPair || !pair.delete || req.action === 'check' || req.action === 'status' || directionOf(pair, req.action) !== 'pull') return pair;
-  const more = nestedThroughLinks(pair, req.everyPair);
+function withLinkedNesting(pair: ResolvedPair, req: RunRequest, real: ReadonlyMap<string, string | undefined>): ResolvedPair {
+  if (!mirrorPull(pair, req) || !req.everyPair) return pair;
+  const more = nestedThroughLinks(pair, req.everyPair, real);
   return more.length ? { ...pair, nestedPairs: [...(pair.nestedPairs ?? []), ...more] } : pair;
+}
+
+const mirrorPull = (pair: ResolvedPair, req: RunRequest): boolean => pair.delete && req.action !== 'check' && req.action !== 'status' && directionOf(pair, req.action) === 'pull';
+
+/**
+ * The folders whose links matter to this run, resolved (realFolders: off this process, bounded): every
+ * pair's for a mirror pull's check, the selected ones' where two or more may take turns. None otherwise:
+ * a run of one push never looks (review 63: every run had resolved its folders in this process).
+ */
+function foldersToResolve(req: RunRequest): Promise<Map<string, string | undefined>> {
+  const mirror = Boolean(req.everyPair) && req.pairs.some((p) => mirrorPull(p, req));
+  const paths = [...(mirror ? (req.everyPair ?? []) : []), ...(req.pairs.length > 1 ? req.pairs : [])].map((p) => p.local);
+  return paths.length ? realFolders(paths) : Promise.resolve(new Map());
 }
 
 export function nested(a: string, b: string): boolean {
@@ -128,15 +141,17 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     kind: 'run_start', command: req.command, dryRun: req.dryRun,
     pairs: req.pairs.map((p) => ({ name: p.name, category: p.category, tool: p.tool, action: req.action, source: p.source })),
   });
-  // Each pair's folder with its links resolved, once: pairs nested only through a link take turns too.
-  const real = new Map(req.pairs.map((p) => [p, realFolder(p.local)]));
+  // Each pair's folder with its links resolved, once: pairs nested only through a link take turns too
+  // (one that did not answer: as written).
+  const real = await foldersToResolve(req);
+  const realOf = (p: ResolvedPair): string => real.get(p.local) ?? p.local;
   const results = await mapPool(
     req.pairs,
     req.concurrency,
-    (pair) => runPair(withLinkedNesting(pair, req), { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
+    (pair) => runPair(withLinkedNesting(pair, req, real), { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
     // dvc pairs share their repository's .dvc/config.local and git index (a remote written over another's,
     // a commit sweeping up a sibling's staged .dvc file): one at a time, as nested folders are.
-    (a, b) => nested(a.local, b.local) || nested(real.get(a) as string, real.get(b) as string) || (a.tool === 'dvc' && b.tool === 'dvc' && dvcRepoOf(a.local) === dvcRepoOf(b.local)),
+    (a, b) => nested(a.local, b.local) || nested(realOf(a), realOf(b)) || (a.tool === 'dvc' && b.tool === 'dvc' && dvcRepoOf(a.local) === dvcRepoOf(b.local)),
   );
   mark('pairs done');
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));

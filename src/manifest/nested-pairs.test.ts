@@ -55,7 +55,7 @@ describe('nested through links (nestedThroughLinks, realFolder)', () => {
     const { mkdtempSync, mkdirSync, symlinkSync, realpathSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { nestedThroughLinks, realFolder } = await import('./nested-pairs.js');
+    const { nestedThroughLinks, realFolder, realFolders } = await import('./nested-pairs.js');
     const root = realpathSync(mkdtempSync(join(tmpdir(), 'labsync-nested-')));
     mkdirSync(join(root, 'data/ckpt'), { recursive: true });
     mkdirSync(join(root, 'store/part'), { recursive: true });
@@ -65,10 +65,36 @@ describe('nested through links (nestedThroughLinks, realFolder)', () => {
     const [outer, , big] = pairs as [Parameters<typeof nestedThroughLinks>[0], unknown, Parameters<typeof nestedThroughLinks>[0]];
     // A folder not made yet is placed through its nearest folder that is.
     expect(realFolder(join(root, 'ckpt/not-yet'))).toBe(join(root, 'data/ckpt/not-yet'));
-    expect(nestedThroughLinks(outer, pairs)).toEqual(['data.inner (ckpt/)', 'data.later (ckpt/not-yet/)']);
+    const real = await realFolders(pairs.map((p) => p.local));
+    expect(real.get(join(root, 'ckpt/not-yet'))).toBe(join(root, 'data/ckpt/not-yet'));
+    expect(nestedThroughLinks(outer, pairs, real)).toEqual(['data.inner (ckpt/)', 'data.later (ckpt/not-yet/)']);
     // big is store through its link, and excludes part/.
-    expect(nestedThroughLinks(big, pairs)).toEqual([]);
+    expect(nestedThroughLinks(big, pairs, real)).toEqual([]);
+    // A folder that did not answer is named, and the refusal says no exclude can help.
+    const silent = nestedThroughLinks(outer, pairs, new Map([...real, [join(root, 'ckpt'), undefined]]));
+    expect(silent).toContain(`the folder that did not answer: that of data.inner (${join(root, 'ckpt')})`);
+    expect(nestedRefusal(silent.filter((n) => n.startsWith('the folder')))).toMatch(/^a folder did not answer within 5s .*; nothing was changed\. Run it again once the folder answers$/);
     // As written, nothing is nested (nestedUncovered's view, which the manifest cache keeps).
     expect(pairs.map((p) => p.nestedPairs ?? [])).toEqual([[], [], [], [], []]);
+  });
+
+  it('reads a path as the kernel does and the mirror\'s links inside it (review 63): a pair written inside but excluded that leads elsewhere in the folder through a link, `link/..`, and a folder named `..cache`', async () => {
+    const { mkdtempSync, mkdirSync, symlinkSync, realpathSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { nestedThroughLinks, realFolders } = await import('./nested-pairs.js');
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'labsync-nested-')));
+    mkdirSync(join(root, 'data/runs/r1/ckpt'), { recursive: true });
+    mkdirSync(join(root, 'data/..cache'), { recursive: true });
+    mkdirSync(join(root, 'elsewhere/sub'), { recursive: true });
+    symlinkSync('runs/r1', join(root, 'data/latest'));
+    symlinkSync(join(root, 'data/runs'), join(root, 'elsewhere/up'));
+    const pairs = (loadManifestText(`version: 1\nremotes:\n  nas: { type: local, path: /nas }\ndata:\n  - { name: outer, local: data, remote: "nas:data", delete: true, exclude: ["/latest/ckpt/"] }\n  - { name: inner, local: data/latest/ckpt, remote: "nas:ckpt" }\n  - { name: dots, local: ${root}/elsewhere/up/../r2, remote: "nas:r2" }\n  - { name: cache, local: data/..cache, remote: "nas:cache" }\n`, join(root, 'labsync.yaml'), {}, root) as { pairs: Parameters<typeof nestedThroughLinks>[1] }).pairs;
+    const real = await realFolders(pairs.map((p) => p.local));
+    // up/.. is data (the link's target's parent), so r2 lies in the mirror: as the kernel and rsync read it.
+    expect(real.get(`${root}/elsewhere/up/../r2`)).toBe(join(root, 'data/r2'));
+    expect(nestedThroughLinks(pairs[0] as Parameters<typeof nestedThroughLinks>[0], pairs, real)).toEqual(['data.inner (runs/r1/ckpt/)', 'data.dots (r2/)']);
+    // ..cache is inside as written: the manifest's own check names it.
+    expect(pairs[0]?.nestedPairs).toEqual(['data.cache (..cache/)']);
   });
 });

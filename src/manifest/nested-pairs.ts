@@ -2,6 +2,7 @@
 // (one pulled there, one written since, its backups), and the two pairs would undo each other on every
 // run (review 37). A mirror pull over such a folder is refused, naming the exclude that keeps it the
 // inner pair's own; pushes, and every other pair, run as before.
+import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ResolvedPair } from '../types.js';
@@ -30,17 +31,43 @@ function coversFile(exclude: readonly string[], rel: string): boolean {
   return m.excludes(rel, false) || parts.slice(0, -1).some((_, i) => m.excludes(parts.slice(0, i + 1).join('/'), true));
 }
 
-/** Whether `rel` (relative() of two folders) lies strictly inside the first. */
-const within = (rel: string): boolean => Boolean(rel) && !rel.startsWith('..') && !isAbsolute(rel) && !/^[A-Za-z]:/.test(rel);
+/** Whether `rel` (relative() of two folders) lies outside the first: `..` or below it (a folder named `..cache` is inside, review 63). */
+const outside = (rel: string): boolean => rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) || /^[A-Za-z]:/.test(rel);
 
-/** A folder with its links resolved; one not made yet: its nearest folder above that is, and the rest as written. */
+/** Whether `rel` (relative() of two folders) lies strictly inside the first. */
+const within = (rel: string): boolean => Boolean(rel) && !outside(rel);
+
+/** A folder with its links resolved as the kernel does (`link/..` is above the link's target); one not made yet: its nearest folder above that is, and the rest as written. */
 export function realFolder(path: string): string {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     const up = dirname(path);
     return up === path ? path : join(realFolder(up), basename(path));
   }
+}
+
+/** How long a pair folder may take to be resolved before a run goes on without it (a network file system whose server is down). */
+export const REAL_MS = 5000;
+
+/**
+ * Each folder with its links resolved (realFolder), asked of `realpath -m` (GNU coreutils) in a process of
+ * its own under REAL_MS: undefined for one that has not answered by then. Resolved in this process, a
+ * folder on a dead network mount blocked the whole run in the kernel, signals and every other pair too
+ * (review 63). Where no GNU realpath runs (macOS), resolved here.
+ */
+export async function realFolders(paths: readonly string[], ms = REAL_MS): Promise<Map<string, string | undefined>> {
+  const unique = [...new Set(paths)];
+  const got = await Promise.all(unique.map((path) => new Promise<string | undefined | 'here'>((done) => {
+    // Its own timer too: a child stuck where SIGKILL cannot reach (a FUSE wait) never closes.
+    const timer = setTimeout(() => done(undefined), ms + 200);
+    execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout) => {
+      clearTimeout(timer);
+      if (!error && stdout.endsWith('\0')) return done(stdout.slice(0, -1));
+      done((error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (error && !error.killed) ? 'here' : undefined);
+    });
+  })));
+  return new Map(unique.map((path, i) => [path, got[i] === 'here' ? realFolder(path) : got[i]]));
 }
 
 /**
@@ -50,14 +77,24 @@ export function realFolder(path: string): string {
  * are looked at here as they are now, before a mirror pull (its deletions would have emptied the inner
  * pair's folder, a link not being a folder to the manifest's paths).
  */
-export function nestedThroughLinks(outer: ResolvedPair, pairs: readonly ResolvedPair[]): string[] {
+export function nestedThroughLinks(outer: ResolvedPair, pairs: readonly ResolvedPair[], real: ReadonlyMap<string, string | undefined>): string[] {
   if (!outer.delete || outer.tool === 'git' || outer.tool === 'dvc') return [];
-  const top = realFolder(outer.local);
+  const top = real.get(outer.local);
   const out: string[] = [];
   for (const inner of pairs) {
     if (inner.name === outer.name && inner.category === outer.category) continue;
-    if (within(relative(outer.local, inner.local))) continue; // as written: nestedUncovered's
-    const rel = relative(top, realFolder(inner.local));
+    const written = relative(outer.local, inner.local);
+    // Inside as written and not excluded: nestedUncovered's. Excluded as written, it may still lie elsewhere
+    // in the folder through a link there (review 63: `latest/ckpt` excluded, rsync deleted `latest` and its target's files).
+    if (within(written) && !covers(outer.exclude, written.split(sep).join('/'))) continue;
+    const there = real.get(inner.local);
+    // Not known to lie outside: refused as if inside, saying why (a pull of it deletes blind).
+    if (top === undefined || there === undefined) {
+      out.push(`${SILENT}${top === undefined ? `this pair's own (${outer.local})` : `that of ${inner.category}.${inner.name} (${inner.local})`}`);
+      if (top === undefined) break;
+      continue;
+    }
+    const rel = relative(top, there);
     if (!within(rel)) continue;
     const folder = rel.split(sep).join('/');
     if (!covers(outer.exclude, folder)) out.push(`${inner.category}.${inner.name} (${folder}/)`);
@@ -78,7 +115,7 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
     // The manifest's own folder inside the mirror's (`local: .`): its pull would delete the manifest
     // and the clone's .git, which the remote does not have (review 41).
     const toRoot = relative(outer.local, outer.root);
-    if (!toRoot.startsWith('..') && !isAbsolute(toRoot)) {
+    if (!outside(toRoot)) {
       const at = toRoot ? `${toRoot.split(sep).join('/')}/` : '';
       const file = `${at}${basename(outer.source.path ?? outer.source.file)}`;
       // The clone's .git may be the manifest folder's or one above it, up to the pair's top (a manifest
@@ -91,7 +128,7 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
     for (const inner of pairs) {
       if (inner === outer) continue;
       const rel = relative(outer.local, inner.local);
-      if (!rel || rel.startsWith('..') || rel.startsWith(sep) || /^[A-Za-z]:/.test(rel)) continue;
+      if (!within(rel)) continue;
       const folder = rel.split(sep).join('/');
       if (covers(outer.exclude, folder)) continue;
       out.set(outer, [...(out.get(outer) ?? []), `${inner.category}.${inner.name} (${folder}/)`]);
@@ -100,14 +137,21 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
   return out;
 }
 
+/** How nestedThroughLinks names a folder that did not answer (realFolders): no exclude fixes it. */
+const SILENT = 'the folder that did not answer: ';
+
 /** The refusal of a mirror pull over folders of other pairs, naming them and the exclude that fixes it. */
-export function nestedRefusal(nested: readonly string[]): string {
+export function nestedRefusal(all: readonly string[]): string {
+  const silent = all.filter((n) => n.startsWith(SILENT)).map((n) => n.slice(SILENT.length));
+  const nested = all.filter((n) => !n.startsWith(SILENT));
+  const unknown = silent.length ? `a folder did not answer within ${REAL_MS / 1000}s (a network file system whose server is down?): ${silent.join(', ')}; a mirror pull is not run without knowing which pairs' folders lie inside its own` : '';
+  if (!nested.length) return `${unknown}; nothing was changed. Run it again once the folder answers`;
   // The clone's .git unanchored (it may sit at the pair's top or in the manifest's folder below it).
   const excludes = nested.map((n) => (n.startsWith("the clone's .git") ? '".git/"' : `"/${/\(([^)]*)\)$/.exec(n)?.[1] ?? ''}"`));
   const things = nested.map((n) => (n.startsWith('the ') ? n : `the pair ${n}`));
   const pairsOnly = nested.every((n) => !n.startsWith('the '));
   const what = pairsOnly ? `${nested.length === 1 ? 'its' : 'their'} files and backups` : 'them';
-  return `this mirror's folder holds ${things.join(', ')}: a mirror pull would delete ${what}; nothing was changed. Add exclude: [${excludes.join(', ')}] to this pair, or set delete: false`;
+  return `this mirror's folder holds ${things.join(', ')}: a mirror pull would delete ${what}${unknown ? `; ${unknown}` : ''}; nothing was changed. Add exclude: [${excludes.join(', ')}] to this pair, or set delete: false`;
 }
 
 /**

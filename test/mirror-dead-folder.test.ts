@@ -1,0 +1,30 @@
+// A mirror pull whose manifest names a pair folder on a file system that stops answering (an NFS mount
+// whose server is gone: harness/dead-fuse.ts). The check of which pairs' folders lie inside the mirror's
+// through a link resolved every folder in labsync's own process, so the pull blocked in the kernel for
+// good, Ctrl-C too (review 63). Now each folder is resolved in a process of its own, under a bound.
+import { existsSync, symlinkSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { canMountFuse, deadFolder } from './harness/dead-fuse.js';
+import { Lab } from './harness/lab.js';
+
+// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
+it.skipIf(!canMountFuse)('a mirror pull beside a pair whose folder does not answer is refused within its bound, saying which folder, and deletes nothing; a pull of a pair that is no mirror runs as before', async () => {
+  const lab = new Lab();
+  lab.manifest('version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    mode: pull\n    delete: true\n  - name: copy\n    local: copy\n    remote: nas:raw\n    mode: pull\n  - name: d1\n    local: d1\n    remote: nas:d1\n');
+  lab.write(lab.outside('nas/raw/a.csv'), 'a\n');
+  lab.write(lab.path('raw/old.csv'), 'old\n');
+  const dead = await deadFolder(lab.outside('dead'));
+  try {
+    symlinkSync(lab.outside('dead/d1'), lab.path('d1'));
+    const r = await lab.cli(['data', 'pull', 'raw']);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/did not answer within 5s .*that of data\.d1 \(.*\/d1\)/);
+    expect(existsSync(lab.path('raw/old.csv'))).toBe(true);
+    expect(existsSync(lab.path('raw/a.csv'))).toBe(false);
+    const pulled = await lab.cli(['data', 'pull', 'copy']);
+    expect(pulled.exitCode, pulled.stderr).toBe(0);
+    expect(lab.tree(lab.path('copy'))).toEqual({ 'a.csv': 'a\n' });
+  } finally {
+    await dead.revive();
+  }
+}, 120_000);
