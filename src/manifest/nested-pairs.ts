@@ -2,7 +2,7 @@
 // (one pulled there, one written since, its backups), and the two pairs would undo each other on every
 // run (review 37). A mirror pull over such a folder is refused, naming the exclude that keeps it the
 // inner pair's own; pushes, and every other pair, run as before.
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileOptionsWithStringEncoding } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ResolvedPair } from '../types.js';
@@ -58,15 +58,24 @@ export const REAL_MS = 5000;
  */
 export async function realFolders(paths: readonly string[], ms = REAL_MS): Promise<Map<string, string | undefined>> {
   const unique = [...new Set(paths)];
-  const got = await Promise.all(unique.map((path) => new Promise<string | undefined | 'here'>((done) => {
+  const got: (string | undefined | 'here')[] = [];
+  const one = (path: string): Promise<string | undefined | 'here'> => new Promise((done) => {
     // Its own timer too: a child stuck where SIGKILL cannot reach (a FUSE wait) never closes.
     const timer = setTimeout(() => done(undefined), ms + 200);
-    execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout) => {
+    // Its own group: a Ctrl-C or a stop signalled to labsync's group is labsync's to handle (review 64:
+    // killed by it, the path had been resolved in this process, on the dead folder).
+    execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8', detached: true } as ExecFileOptionsWithStringEncoding, (error, stdout) => {
       clearTimeout(timer);
       if (!error && stdout.endsWith('\0')) return done(stdout.slice(0, -1));
-      done((error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (error && !error.killed) ? 'here' : undefined);
+      // Here only where no realpath runs at all; any other failure (a spawn refused, a kill) is no answer.
+      done((error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (error && typeof error.code === 'number') ? 'here' : undefined);
     });
-  })));
+  });
+  // At most 16 at once (a login node's process limit; a loaded machine's healthy folders kept under the bound).
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(16, unique.length) }, async () => {
+    for (let i = next++; i < unique.length; i = next++) got[i] = await one(unique[i] as string);
+  }));
   return new Map(unique.map((path, i) => [path, got[i] === 'here' ? realFolder(path) : got[i]]));
 }
 
