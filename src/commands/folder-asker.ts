@@ -76,6 +76,12 @@ export class FolderAsker {
       child.process.stdin?.write(`${JSON.stringify({ n: q.n, pair: q.pair })}\n`);
       return;
     }
+    // A helper that could not start this once (EMFILE) is tried again within a few seconds, the question
+    // not answered here meanwhile, where a dead folder would hold one of watch's own threads (review 64).
+    if (this.deaths < DEATHS_MAX) {
+      q.sent -= this.staleMs - 1000;
+      return;
+    }
     if (!this.here) this.say('the helper that asks the pair folders for watch cannot run here or keeps dying: they are asked in watch\'s own process, where a folder that stops answering (a network file system whose server is down) can stall watch and its stop');
     this.here ??= new FolderPlaces((n, place) => this.answered(n, place));
     this.here.ask(q.n, q.pair);

@@ -1,12 +1,12 @@
 // Where each pair's watch looks, answered by the looks helper (folder-answers.ts), or in watch's own
 // process where the helper cannot run (folder-asker.ts). A folder whose network file system stopped
 // answering holds one thread here however often it is asked: a question asked again while one is out (the
-// asker re-sends it every STALE_MS) looks only at the first link on the pair folder's path, which lies on
-// a file system that answers, and asks the place anew only if that link leads elsewhere now. Review 62: a
+// asker re-sends it every STALE_MS) looks again only at the links met on the pair folder's path, which lie
+// on file systems that answered, and asks the place anew only if one leads elsewhere now. Review 62: a
 // new question per ask, three at most per pair, had taken three threads per dead folder, and a link
 // re-pointed off the dead mount after the third was never followed.
 import { lstat, readlink } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, join, parse, sep } from 'node:path';
 import type { ResolvedPair } from '../types.js';
 import { placeOf } from './watch-filter.js';
 
@@ -19,27 +19,64 @@ export interface Place {
 
 export type PairFolder = Pick<ResolvedPair, 'local' | 'tool'>;
 
+/** A symlink met on the path and where it led (or a part found missing: MISSING). */
+type Hop = readonly [path: string, target: string];
+const MISSING = '\0missing';
+/** Walks out at once per pair folder: each one stuck on a dead mount holds a thread. */
+const WALKS_MAX = 4;
+
 /**
- * The first symlink on `local`'s path and where it leads ('': none), or the first part of it that is
- * missing: what decides where the rest of the path lies. Each step is an lstat of a folder above it.
+ * The symlinks met resolving `local` as the kernel does (`..` after a link is above its target), each
+ * with its target, pushed onto `hops` as they are found: a walk that hangs on a dead mount keeps those
+ * before it. Ends at the first part missing. Each step is an lstat, or a readlink, of one path part.
  */
-export async function firstLink(local: string): Promise<string> {
-  let at = '';
-  for (const part of resolve(local).split('/').filter(Boolean)) {
-    at += `/${part}`;
-    const st = await lstat(at).catch(() => undefined);
-    if (!st) return `${at}\0missing`;
-    if (st.isSymbolicLink()) return `${at}\0${await readlink(at).catch(() => '')}`;
+export async function walkLinks(local: string, hops: Hop[]): Promise<void> {
+  // Not resolve(): it drops `x/..` as text, the kernel after following x.
+  const abs = isAbsolute(local) ? local : `${process.cwd()}${sep}${local}`;
+  let at = parse(abs).root;
+  const todo = abs.slice(at.length).split(sep).filter(Boolean);
+  for (let links = 0; todo.length; ) {
+    const part = todo.shift() as string;
+    if (part === '.') continue;
+    if (part === '..') {
+      at = dirname(at);
+      continue;
+    }
+    const next = join(at, part);
+    const st = await lstat(next).catch(() => undefined);
+    if (!st) return void hops.push([next, MISSING]);
+    if (st.isSymbolicLink() && links++ < 40) {
+      const target = await readlink(next).catch(() => '');
+      hops.push([next, target]);
+      if (isAbsolute(target)) at = parse(target).root;
+      todo.unshift(...target.slice(isAbsolute(target) ? parse(target).root.length : 0).split(sep).filter(Boolean));
+      continue;
+    }
+    at = next;
   }
-  return '';
+}
+
+/** Whether a link the walk met leads elsewhere now, or a part it found missing is there. */
+async function moved(hops: readonly Hop[]): Promise<boolean> {
+  for (const [path, target] of hops) {
+    const now = target === MISSING ? await lstat(path).then(() => 'there', () => MISSING) : await readlink(path).catch(() => '');
+    if (now !== target) return true;
+  }
+  return false;
 }
 
 interface Asked {
-  /** The path's first link is being looked at (a folder above it may not answer either). */
-  walking: boolean;
-  /** What the last look at the first link found: whose place answers the questions waiting. */
-  link: string | undefined;
-  /** The links whose place is being asked (one thread each until it answers). */
+  /** Walks out (one stuck on a dead mount stays out), the newest one's number, and the newest one answered. */
+  walks: number;
+  newest: number;
+  settled: number;
+  /** The links the newest walk has met so far (it may hang past them). */
+  hops: Hop[];
+  /** Whether those links are being looked at again (one look out at a time: its mount may die too). */
+  checking: boolean;
+  /** The newest finished walk's links: whose place answers the questions waiting. */
+  key: string | undefined;
+  /** The walks' keys whose place is being asked (one thread each until it answers). */
   readonly asking: Set<string>;
   /** The questions (their numbers) waiting for this pair folder's place. */
   readonly waiting: Set<number>;
@@ -50,24 +87,43 @@ export class FolderPlaces {
 
   constructor(private readonly answer: (n: number, place: Place) => void) {}
 
-  /** Question `n`: where `pair`'s watch looks. Asked again with the same `n` while it waits, it looks whether the pair folder's link moved. */
+  /** Question `n`: where `pair`'s watch looks. Asked again with the same `n` while it waits, it looks whether a link on the path moved. */
   ask(n: number, pair: PairFolder): void {
     const key = `${pair.tool}\0${pair.local}`;
-    const a = this.pairs.get(key) ?? { walking: false, link: undefined, asking: new Set<string>(), waiting: new Set<number>() };
+    const a = this.pairs.get(key) ?? { walks: 0, newest: 0, settled: 0, hops: [], checking: false, key: undefined, asking: new Set<string>(), waiting: new Set<number>() };
     this.pairs.set(key, a);
     a.waiting.add(n);
-    if (a.walking) return;
-    a.walking = true;
-    void firstLink(pair.local).then((link) => {
-      a.walking = false;
-      a.link = link;
-      // Asked already: its answer goes to every question waiting then.
-      if (a.asking.has(link)) return;
-      a.asking.add(link);
+    // The newest question answered: a new walk (an older one stuck on a dead mount waits on its own).
+    if (a.settled === a.newest) return this.walk(a, pair);
+    // The newest is out (on a folder that does not answer?): asked anew only if a link met on the way,
+    // on a file system that answered, leads elsewhere now (review 64: one above the link that moved, a
+    // cluster's /home -> /gpfs/home, had hidden the move when only the first link was looked at).
+    if (a.checking || a.walks >= WALKS_MAX) return;
+    a.checking = true;
+    void moved(a.hops).then((m) => {
+      a.checking = false;
+      if (m && a.walks < WALKS_MAX) this.walk(a, pair);
+    });
+  }
+
+  private walk(a: Asked, pair: PairFolder): void {
+    const id = ++a.newest;
+    const hops: Hop[] = [];
+    a.hops = hops;
+    a.walks++;
+    void walkLinks(pair.local, hops).then(() => {
+      a.walks--;
+      // A newer walk began (a link moved meanwhile): its answer is the one that counts.
+      if (id !== a.newest) return;
+      const key = hops.map((h) => h.join('\0')).join('\n');
+      a.key = key;
+      if (a.asking.has(key)) return;
+      a.asking.add(key);
       void placeOf(pair).then((place) => {
-        a.asking.delete(link);
-        // The link leads elsewhere now: that place is asked (or answered) for the questions waiting.
-        if (a.link !== link) return;
+        a.asking.delete(key);
+        // The path leads elsewhere now: that place is asked (or answered) for the questions waiting.
+        if (a.key !== key) return;
+        a.settled = a.newest;
         for (const w of a.waiting) this.answer(w, place);
         a.waiting.clear();
       });
