@@ -39,6 +39,7 @@ export class FolderAsker {
   private child: Child | undefined;
   private n = 0;
   private deaths = 0;
+  private retryAt = 0;
   private closed = false;
   private readonly byKey = new Map<string, Question>();
   private readonly byN = new Map<number, Question>();
@@ -83,7 +84,8 @@ export class FolderAsker {
       return;
     }
     if (!this.here) this.say('the helper that asks the pair folders for watch cannot run here or keeps dying: they are asked in watch\'s own process, where a folder that stops answering (a network file system whose server is down) can stall watch and its stop');
-    this.here ??= new FolderPlaces((n, place) => this.answered(n, place));
+    // Two walks per pair at most: this process has four file-access threads (review 65).
+    this.here ??= new FolderPlaces((n, place) => this.answered(n, place), 2);
     this.here.ask(q.n, q.pair);
   }
 
@@ -126,6 +128,9 @@ export class FolderAsker {
 
   private started(): Child | undefined {
     if (this.child) return this.child;
+    // A start that failed (EMFILE) is tried again a second later, not once per question of the same moment,
+    // each counted a death (review 65: three pairs asked at once had sent all to this process for good).
+    if (performance.now() < this.retryAt) return undefined;
     if (!existsSync(CHILD)) {
       this.deaths = DEATHS_MAX;
       return undefined;
@@ -135,6 +140,7 @@ export class FolderAsker {
       process_ = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, UV_THREADPOOL_SIZE: String(CHILD_THREADS) } });
     } catch {
       this.deaths++;
+      this.retryAt = performance.now() + 1000;
       return undefined;
     }
     const c: Child = { process: process_ };
@@ -152,7 +158,10 @@ export class FolderAsker {
     // 'close': after the last of its output is read, so an answer written before it ended still counts.
     process_.once('close', (code, signal) => lost(signal ?? `exit ${code}`));
     const began = Date.now();
-    if (!process_.stdin || !process_.stdout) return undefined;
+    if (!process_.stdin || !process_.stdout) {
+      this.retryAt = performance.now() + 1000;
+      return undefined;
+    }
     this.child = c;
     // Never what keeps watch alive, nor its pipes.
     process_.unref();

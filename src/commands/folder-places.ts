@@ -22,8 +22,9 @@ export type PairFolder = Pick<ResolvedPair, 'local' | 'tool'>;
 /** A symlink met on the path and where it led (or a part found missing: MISSING). */
 type Hop = readonly [path: string, target: string];
 const MISSING = '\0missing';
-/** Walks out at once per pair folder: each one stuck on a dead mount holds a thread. */
-const WALKS_MAX = 4;
+const UNREADABLE = '\0unreadable';
+/** How long a look at the links may be out before another looks at those before the one it waits on. */
+const CHECK_STALE_MS = 10_000;
 
 /**
  * The symlinks met resolving `local` as the kernel does (`..` after a link is above its target), each
@@ -46,8 +47,10 @@ export async function walkLinks(local: string, hops: Hop[]): Promise<void> {
     const st = await lstat(next).catch(() => undefined);
     if (!st) return void hops.push([next, MISSING]);
     if (st.isSymbolicLink() && links++ < 40) {
-      const target = await readlink(next).catch(() => '');
+      const target = await readlink(next).catch(() => UNREADABLE);
       hops.push([next, target]);
+      // Not read (an I/O error, replaced meanwhile): where the path goes on is not known.
+      if (target === UNREADABLE) return;
       if (isAbsolute(target)) at = parse(target).root;
       todo.unshift(...target.slice(isAbsolute(target) ? parse(target).root.length : 0).split(sep).filter(Boolean));
       continue;
@@ -56,10 +59,11 @@ export async function walkLinks(local: string, hops: Hop[]): Promise<void> {
   }
 }
 
-/** Whether a link the walk met leads elsewhere now, or a part it found missing is there. */
-async function moved(hops: readonly Hop[]): Promise<boolean> {
-  for (const [path, target] of hops) {
-    const now = target === MISSING ? await lstat(path).then(() => 'there', () => MISSING) : await readlink(path).catch(() => '');
+/** Whether a link the walk met leads elsewhere now, or a part it found missing is there; `at(i)` is told which it reads (it may hang there). */
+async function moved(hops: readonly Hop[], at: (i: number) => void): Promise<boolean> {
+  for (const [i, [path, target]] of hops.entries()) {
+    at(i);
+    const now = target === MISSING ? await lstat(path).then(() => 'there', () => MISSING) : await readlink(path).catch(() => UNREADABLE);
     if (now !== target) return true;
   }
   return false;
@@ -72,10 +76,14 @@ interface Asked {
   settled: number;
   /** The links the newest walk has met so far (it may hang past them). */
   hops: Hop[];
-  /** Whether those links are being looked at again (one look out at a time: its mount may die too). */
-  checking: boolean;
-  /** The newest finished walk's links: whose place answers the questions waiting. */
+  /**
+   * The look at those links out (one at a time: their mount may die too): since when, and the link it reads.
+   * One out longer than CHECK_STALE_MS leaves another to read the links before that one (review 65).
+   */
+  checking: { since: number; at: number } | undefined;
+  /** The newest finished walk's links, and its number: whose place answers the questions waiting. */
   key: string | undefined;
+  keyId: number;
   /** The walks' keys whose place is being asked (one thread each until it answers). */
   readonly asking: Set<string>;
   /** The questions (their numbers) waiting for this pair folder's place. */
@@ -85,12 +93,13 @@ interface Asked {
 export class FolderPlaces {
   private readonly pairs = new Map<string, Asked>();
 
-  constructor(private readonly answer: (n: number, place: Place) => void) {}
+  /** `walksMax`: walks out at once per pair folder, each one stuck on a dead mount holding a thread (watch's own process has four). */
+  constructor(private readonly answer: (n: number, place: Place) => void, private readonly walksMax = 4) {}
 
   /** Question `n`: where `pair`'s watch looks. Asked again with the same `n` while it waits, it looks whether a link on the path moved. */
   ask(n: number, pair: PairFolder): void {
     const key = `${pair.tool}\0${pair.local}`;
-    const a = this.pairs.get(key) ?? { walks: 0, newest: 0, settled: 0, hops: [], checking: false, key: undefined, asking: new Set<string>(), waiting: new Set<number>() };
+    const a = this.pairs.get(key) ?? { walks: 0, newest: 0, settled: 0, hops: [], checking: undefined, key: undefined, keyId: 0, asking: new Set<string>(), waiting: new Set<number>() };
     this.pairs.set(key, a);
     a.waiting.add(n);
     // The newest question answered: a new walk (an older one stuck on a dead mount waits on its own).
@@ -98,11 +107,16 @@ export class FolderPlaces {
     // The newest is out (on a folder that does not answer?): asked anew only if a link met on the way,
     // on a file system that answered, leads elsewhere now (review 64: one above the link that moved, a
     // cluster's /home -> /gpfs/home, had hidden the move when only the first link was looked at).
-    if (a.checking || a.walks >= WALKS_MAX) return;
-    a.checking = true;
-    void moved(a.hops).then((m) => {
-      a.checking = false;
-      if (m && a.walks < WALKS_MAX) this.walk(a, pair);
+    if (a.walks >= this.walksMax) return;
+    const was = a.checking;
+    if (was && performance.now() - was.since < CHECK_STALE_MS) return;
+    const hops = was ? a.hops.slice(0, was.at) : a.hops;
+    if (was && !hops.length) return;
+    const look = { since: performance.now(), at: 0 };
+    a.checking = look;
+    void moved(hops, (i) => (look.at = i)).then((m) => {
+      if (a.checking === look) a.checking = undefined;
+      if (m && a.walks < this.walksMax) this.walk(a, pair);
     });
   }
 
@@ -117,13 +131,14 @@ export class FolderPlaces {
       if (id !== a.newest) return;
       const key = hops.map((h) => h.join('\0')).join('\n');
       a.key = key;
+      a.keyId = id;
       if (a.asking.has(key)) return;
       a.asking.add(key);
       void placeOf(pair).then((place) => {
         a.asking.delete(key);
-        // The path leads elsewhere now: that place is asked (or answered) for the questions waiting.
-        if (a.key !== key) return;
-        a.settled = a.newest;
+        // The path leads elsewhere now, or a newer walk is out (a link found moved): not this place (review 65).
+        if (a.key !== key || a.keyId !== a.newest) return;
+        a.settled = a.keyId;
         for (const w of a.waiting) this.answer(w, place);
         a.waiting.clear();
       });

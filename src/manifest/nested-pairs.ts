@@ -2,7 +2,7 @@
 // (one pulled there, one written since, its backups), and the two pairs would undo each other on every
 // run (review 37). A mirror pull over such a folder is refused, naming the exclude that keeps it the
 // inner pair's own; pushes, and every other pair, run as before.
-import { execFile, type ExecFileOptionsWithStringEncoding } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ResolvedPair } from '../types.js';
@@ -62,13 +62,15 @@ export async function realFolders(paths: readonly string[], ms = REAL_MS): Promi
   const one = (path: string): Promise<string | undefined | 'here'> => new Promise((done) => {
     // Its own timer too: a child stuck where SIGKILL cannot reach (a FUSE wait) never closes.
     const timer = setTimeout(() => done(undefined), ms + 200);
-    // Its own group: a Ctrl-C or a stop signalled to labsync's group is labsync's to handle (review 64:
-    // killed by it, the path had been resolved in this process, on the dead folder).
-    execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8', detached: true } as ExecFileOptionsWithStringEncoding, (error, stdout) => {
+    // In labsync's group: a Ctrl-C or a group's stop ends it too (review 65: in a group of its own, one stuck
+    // outlived labsync). Killed so (no exit code), it is no answer, never resolved here (review 64).
+    execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout, stderr) => {
       clearTimeout(timer);
       if (!error && stdout.endsWith('\0')) return done(stdout.slice(0, -1));
-      // Here only where no realpath runs at all; any other failure (a spawn refused, a kill) is no answer.
-      done((error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (error && typeof error.code === 'number') ? 'here' : undefined);
+      // Here only where no GNU realpath runs (none at all, or one without -m: macOS, busybox); an error of
+      // the folder itself (EIO, ENOTCONN of a dead mount) is no answer (review 65).
+      const noGnu = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || /illegal option|invalid option|unrecognized option|usage/i.test(stderr);
+      done(noGnu ? 'here' : undefined);
     });
   });
   // At most 16 at once (a login node's process limit; a loaded machine's healthy folders kept under the bound).
