@@ -4,7 +4,7 @@
 // stalled every file access of the watch, so the healthy pairs' runs hung too.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { canMountFuse, deadFolder } from './harness/dead-fuse.js';
+import { canMountFuse, deadFolder, type DeadFolder } from './harness/dead-fuse.js';
 import { Lab } from './harness/lab.js';
 import { processesMentioning } from './harness/processes.js';
 import { until } from './harness/wait.js';
@@ -14,8 +14,7 @@ const LINKED = ['d1', 'd2', 'd3', 'd4'];
 
 const warnings = (lab: Lab, re: RegExp): string[] => logEvents(lab).filter((e) => e.kind === 'warning' && re.test(e.message ?? '')).map((e) => e.pair as string);
 
-// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
-it.skipIf(!canMountFuse)('four pair folders whose links move into a file system that never answers leave the other pair watched and pushed (removed and made again: watched again), each is said once it has not answered for 10s and again once it answers (fails fast), and watch then stops cleanly', async () => {
+deadIt('four pair folders whose links move into a file system that never answers leave the other pair watched and pushed (removed and made again: watched again), each is said once it has not answered for 10s and again once it answers (fails fast), and watch then stops cleanly', async () => {
   const lab = new Lab();
   let manifest = 'version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ../nas }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n';
   for (const name of LINKED) {
@@ -26,8 +25,7 @@ it.skipIf(!canMountFuse)('four pair folders whose links move into a file system 
   }
   lab.manifest(manifest);
   lab.write(lab.path('raw/a.csv'), 'a\n');
-  const dead = await deadFolder(lab.outside('dead'));
-  try {
+  await onDeadMount(lab, async (dead) => {
     const { run } = await startWatch(lab, '0.3', { ready: 'watching raw' });
     // Each link now leads into the dead mount (replaced whole, as `ln -sfn` does): the next look at it waits.
     for (const name of LINKED) {
@@ -53,13 +51,10 @@ it.skipIf(!canMountFuse)('four pair folders whose links move into a file system 
     await until('each said answers again', () => warnings(lab, /answers again$/).length === slow.length, 30_000);
     await stopWatch(lab, run);
     expect(lab.tree(lab.outside('nas/raw'))).toEqual({ 'a.csv': 'a\n', 'again.csv': 'again\n', 'new.csv': 'new\n' });
-  } finally {
-    await dead.revive();
-  }
-}, 120_000);
+  });
+});
 
-// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
-it.skipIf(!canMountFuse)('four pair folders that do not answer as watch starts hold up neither the pair after them nor the stop: said after 10s, left out of the start push, the other pair watched and pushed; Ctrl-C while they still do not answer ends watch at once, nothing left behind (reviews 57, 58)', async () => {
+deadIt('four pair folders that do not answer as watch starts hold up neither the pair after them nor the stop: said after 10s, left out of the start push, the other pair watched and pushed; Ctrl-C while they still do not answer ends watch at once, nothing left behind (reviews 57, 58)', async () => {
   const lab = new Lab();
   // The silent pairs first: the start had asked the pairs one by one, and never reached raw; four of them
   // had taken all of libuv's threads, and node's exit waited for them.
@@ -67,8 +62,7 @@ it.skipIf(!canMountFuse)('four pair folders that do not answer as watch starts h
   for (const name of LINKED) manifest += `  - name: ${name}\n    local: ${name}\n    remote: nas:${name}\n`;
   lab.manifest(`${manifest}  - name: raw\n    local: raw\n    remote: nas:raw\n`);
   lab.write(lab.path('raw/a.csv'), 'a\n');
-  const dead = await deadFolder(lab.outside('dead'));
-  try {
+  await onDeadMount(lab, async () => {
     for (const name of LINKED) symlinkSync(lab.outside(`dead/${name}`), lab.path(name));
     const { run } = await startWatch(lab, '0.3', { ready: 'watching d1', initialPush: true });
     expect(warnings(lab, /has not answered for 10s/).sort()).toEqual(LINKED);
@@ -85,16 +79,12 @@ it.skipIf(!canMountFuse)('four pair folders that do not answer as watch starts h
     expect(processesMentioning(lab.root).filter((p) => !p.cmdline.includes('dead-fuse.py'))).toEqual([]);
     // The helper's command line names no lab folder; its environment (the lab's HOME) does.
     await until('the looks\' helper gone', () => withLabEnv(lab.home).length === 0, 15_000);
-  } finally {
-    await dead.revive();
-  }
-}, 120_000);
+  });
+});
 
-// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
-it.skipIf(!canMountFuse)('a watch killed outright (SIGKILL) while a pair folder does not answer leaves no process behind: the looks\' helper, its question still out, ends as its input closes', async () => {
+deadIt('a watch killed outright (SIGKILL) while a pair folder does not answer leaves no process behind: the looks\' helper, its question still out, ends as its input closes', async () => {
   const lab = d1AndRaw();
-  const dead = await deadFolder(lab.outside('dead'));
-  try {
+  await onDeadMount(lab, async () => {
     symlinkSync(lab.outside('dead/d1'), lab.path('d1'));
     const { run } = await startWatch(lab, '0.3', { ready: 'watching d1' });
     expect(warnings(lab, /has not answered for 10s/)).toEqual(['d1']);
@@ -102,18 +92,14 @@ it.skipIf(!canMountFuse)('a watch killed outright (SIGKILL) while a pair folder 
     await run;
     // The helper's command line names no lab folder; its environment (the lab's HOME) does.
     await until('no process of the lab left', () => withLabEnv(lab.home).length === 0, 15_000);
-  } finally {
-    await dead.revive();
-  }
-}, 120_000);
+  });
+});
 
-// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
-it.skipIf(!canMountFuse)('a SIGTERM sent to the whole group (systemd, Slurm) while a pair folder does not answer drains the other pair only: the looks\' helper signalled too does not make the silent pair count as answering (review 60: it was drained, and the stop hung)', async () => {
+deadIt('a SIGTERM sent to the whole group (systemd, Slurm) while a pair folder does not answer drains the other pair only: the looks\' helper signalled too does not make the silent pair count as answering (review 60: it was drained, and the stop hung)', async () => {
   const lab = d1AndRaw();
   mkdirSync(lab.outside('real/d1'), { recursive: true });
   symlinkSync(lab.outside('real/d1'), lab.path('d1'));
-  const dead = await deadFolder(lab.outside('dead'));
-  try {
+  await onDeadMount(lab, async () => {
     const { run } = await startWatch(lab, '0.3', { ready: 'watching d1' });
     repoint(lab, 'd1', lab.outside('dead/d1'));
     // Its 2-second look is out on the dead mount.
@@ -125,17 +111,13 @@ it.skipIf(!canMountFuse)('a SIGTERM sent to the whole group (systemd, Slurm) whi
     expect(warnings(lab, /^not drained: .*d1 has not answered/)).toEqual(['d1']);
     expect(existsSync(lab.outside('nas/raw/b.csv'))).toBe(true);
     await until('no process of the lab left', () => withLabEnv(lab.home).length === 0, 15_000);
-  } finally {
-    await dead.revive();
-  }
-}, 120_000);
+  });
+});
 
-// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
-it.skipIf(!canMountFuse)('a pair late at the start because its link led into a dead mount is watched and pushed once the link is re-pointed to a folder that answers (review 61: only the first question was waited on, for good)', async () => {
+deadIt('a pair late at the start because its link led into a dead mount is watched and pushed once the link is re-pointed to a folder that answers (review 61: only the first question was waited on, for good)', async () => {
   const lab = d1AndRaw();
   lab.write(lab.outside('real/d1/m.pt'), 'm\n');
-  const dead = await deadFolder(lab.outside('dead'));
-  try {
+  await onDeadMount(lab, async () => {
     symlinkSync(lab.outside('dead/d1'), lab.path('d1'));
     const { run } = await startWatch(lab, '0.3', { ready: 'watching d1', initialPush: true });
     expect(warnings(lab, /has not answered for 10s/)).toEqual(['d1']);
@@ -146,19 +128,15 @@ it.skipIf(!canMountFuse)('a pair late at the start because its link led into a d
     await until('every run ended', idle, 30_000);
     run.kill('SIGINT');
     expect((await run).exitCode).toBe(0);
-  } finally {
-    await dead.revive();
-  }
-}, 120_000);
+  });
+});
 
-// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
-it.skipIf(!canMountFuse)('a watched pair whose link moved into a dead mount is followed when the link moves on to a folder that answers, its 2-second look still out on the dead one (review 62: that look was waited on for good)', async () => {
+deadIt('a watched pair whose link moved into a dead mount is followed when the link moves on to a folder that answers, its 2-second look still out on the dead one (review 62: that look was waited on for good)', async () => {
   const lab = d1AndRaw();
   mkdirSync(lab.outside('real/d1'), { recursive: true });
   lab.write(lab.outside('real2/d1/n.pt'), 'n\n');
   symlinkSync(lab.outside('real/d1'), lab.path('d1'));
-  const dead = await deadFolder(lab.outside('dead'));
-  try {
+  await onDeadMount(lab, async () => {
     const { run } = await startWatch(lab, '0.3', { ready: 'watching d1' });
     repoint(lab, 'd1', lab.outside('dead/d1'));
     await until('d1 said not answering', () => warnings(lab, /d1 has not answered for 10s/).length === 1, 30_000);
@@ -169,10 +147,23 @@ it.skipIf(!canMountFuse)('a watched pair whose link moved into a dead mount is f
     await until('every run ended', idle, 30_000);
     run.kill('SIGINT');
     expect((await run).exitCode).toBe(0);
+  });
+});
+
+/** A test on a dead mount (one run per test: a FUSE mount whose daemon never answers); skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container). */
+function deadIt(name: string, fn: () => Promise<void>): void {
+  it.skipIf(!canMountFuse)(name, fn, 120_000);
+}
+
+/** `fn` with a dead mount at the lab's ../dead, detached after it whatever happens. */
+async function onDeadMount(lab: Lab, fn: (dead: DeadFolder) => Promise<void>): Promise<void> {
+  const dead = await deadFolder(lab.outside('dead'));
+  try {
+    await fn(dead);
   } finally {
     await dead.revive();
   }
-}, 120_000);
+}
 
 /** Pairs d1 (its folder made by the test) and raw (holding a.csv), each pushed to ../nas. */
 function d1AndRaw(): Lab {
@@ -201,13 +192,11 @@ function withLabEnv(needle: string): number[] {
   });
 }
 
-// Skipped where no FUSE file system can be mounted (not root, or no /dev/fuse in the container).
-it.skipIf(!canMountFuse)('a pair whose folder stops answering with a change of it queued is not run (its run would block watch in the kernel): said, tried again later; the other pair is pushed meanwhile, and Ctrl-C ends watch (review 59)', async () => {
+deadIt('a pair whose folder stops answering with a change of it queued is not run (its run would block watch in the kernel): said, tried again later; the other pair is pushed meanwhile, and Ctrl-C ends watch (review 59)', async () => {
   const lab = d1AndRaw();
   mkdirSync(lab.outside('real/d1'), { recursive: true });
   symlinkSync(lab.outside('real/d1'), lab.path('d1'));
-  const dead = await deadFolder(lab.outside('dead'));
-  try {
+  await onDeadMount(lab, async () => {
     const { run } = await startWatch(lab, '1', { ready: 'watching d1' });
     // A change, then at once the link into the dead mount: its run comes a second later.
     lab.write(lab.outside('real/d1/x.csv'), 'x\n');
@@ -221,7 +210,5 @@ it.skipIf(!canMountFuse)('a pair whose folder stops answering with a change of i
     const done = await run;
     expect([0, 130]).toContain(done.exitCode);
     await until('no process of the lab left', () => withLabEnv(lab.home).length === 0, 15_000);
-  } finally {
-    await dead.revive();
-  }
-}, 120_000);
+  });
+});
