@@ -98,3 +98,29 @@ describe('nested through links (nestedThroughLinks, realFolder)', () => {
     expect(pairs[0]?.nestedPairs).toEqual(['data.cache (..cache/)']);
   });
 });
+describe('realFolders where realpath is not GNU coreutils', () => {
+  it('resolves in this process where realpath refuses -m (a stand-in script printing macOS\'s own usage error), and calls a folder that failed (EIO) no answer', async () => {
+    const { chmodSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { realFolders } = await import('./nested-pairs.js');
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'labsync-realpath-')));
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    const path = process.env.PATH;
+    const stand = (script: string): void => {
+      writeFileSync(join(bin, 'realpath'), `#!/bin/sh\n${script}\n`);
+      chmodSync(join(bin, 'realpath'), 0o755);
+    };
+    try {
+      process.env.PATH = `${bin}:${path}`;
+      stand("echo 'realpath: illegal option -- m' >&2; echo 'usage: realpath [-q] [path ...]' >&2; exit 1");
+      expect(await realFolders([join(root, 'bin')])).toEqual(new Map([[join(root, 'bin'), bin]]));
+      // GNU's message names the path: one named like the usage line is still a failure of the folder.
+      stand('echo "realpath: $4: Input/output error" >&2; exit 1');
+      expect(await realFolders([join(root, 'usage: x')])).toEqual(new Map([[join(root, 'usage: x'), undefined]]));
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});

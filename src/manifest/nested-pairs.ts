@@ -69,7 +69,7 @@ export async function realFolders(paths: readonly string[], ms = REAL_MS): Promi
       if (!error && stdout.endsWith('\0')) return done(stdout.slice(0, -1));
       // Here only where no GNU realpath runs (none at all, or one without -m: macOS, busybox); an error of
       // the folder itself (EIO, ENOTCONN of a dead mount) is no answer (review 65).
-      const noGnu = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || /illegal option|invalid option|unrecognized option|usage/i.test(stderr);
+      const noGnu = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || /^(realpath: (illegal|invalid|unrecognized) option|usage:)/im.test(stderr);
       done(noGnu ? 'here' : undefined);
     });
   });
