@@ -71,7 +71,7 @@ export class FolderAsker {
 
   private send(q: Question): void {
     q.sent = performance.now();
-    const child = q.via ?? (this.deaths >= DEATHS_MAX ? undefined : this.started());
+    const child = q.via ?? this.started();
     if (child) {
       q.via = child;
       child.process.stdin?.write(`${JSON.stringify({ n: q.n, pair: q.pair })}\n`);
@@ -133,6 +133,7 @@ export class FolderAsker {
     if (performance.now() < this.retryAt) return undefined;
     if (!existsSync(CHILD)) {
       this.deaths = DEATHS_MAX;
+      this.retryAt = Infinity;
       return undefined;
     }
     let process_: ChildProcess;
@@ -150,7 +151,12 @@ export class FolderAsker {
       if (gone) return;
       gone = true;
       if (this.child === c) this.child = undefined;
-      if (!this.closed) this.deaths = Date.now() - began > LIVED_MS ? 1 : this.deaths + 1;
+      // Started again a second later, or a minute once it keeps dying (a process limit passes: review 66 found
+      // watch answering in its own process for good after three failed starts, EAGAIN on a login node).
+      if (!this.closed) {
+        this.deaths = Date.now() - began > LIVED_MS ? 1 : this.deaths + 1;
+        this.retryAt = performance.now() + (this.deaths >= DEATHS_MAX ? LIVED_MS : 1000);
+      }
       // Only this child's questions: one started since has its own (review 59).
       this.lost(c, new Error(`the folder looks' helper ended (${why})`));
     };

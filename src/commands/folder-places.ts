@@ -19,19 +19,25 @@ export interface Place {
 
 export type PairFolder = Pick<ResolvedPair, 'local' | 'tool'>;
 
+/** The file system as the walks ask it (a unit test gives folders that never answer). */
+export interface PlacesIo {
+  lstat(path: string): Promise<{ isSymbolicLink(): boolean }>;
+  readlink(path: string): Promise<string>;
+  placeOf(pair: PairFolder): Promise<Place>;
+}
+const REAL_IO: PlacesIo = { lstat, readlink, placeOf };
+
 /** A symlink met on the path and where it led (or a part found missing: MISSING). */
 type Hop = readonly [path: string, target: string];
 const MISSING = '\0missing';
 const UNREADABLE = '\0unreadable';
-/** How long a look at the links may be out before another looks at those before the one it waits on. */
-const CHECK_STALE_MS = 10_000;
 
 /**
  * The symlinks met resolving `local` as the kernel does (`..` after a link is above its target), each
  * with its target, pushed onto `hops` as they are found: a walk that hangs on a dead mount keeps those
  * before it. Ends at the first part missing. Each step is an lstat, or a readlink, of one path part.
  */
-export async function walkLinks(local: string, hops: Hop[]): Promise<void> {
+export async function walkLinks(local: string, hops: Hop[], io: PlacesIo = REAL_IO): Promise<void> {
   // Not resolve(): it drops `x/..` as text, the kernel after following x.
   const abs = isAbsolute(local) ? local : `${process.cwd()}${sep}${local}`;
   let at = parse(abs).root;
@@ -44,10 +50,10 @@ export async function walkLinks(local: string, hops: Hop[]): Promise<void> {
       continue;
     }
     const next = join(at, part);
-    const st = await lstat(next).catch(() => undefined);
+    const st = await io.lstat(next).catch(() => undefined);
     if (!st) return void hops.push([next, MISSING]);
     if (st.isSymbolicLink() && links++ < 40) {
-      const target = await readlink(next).catch(() => UNREADABLE);
+      const target = await io.readlink(next).catch(() => UNREADABLE);
       hops.push([next, target]);
       // Not read (an I/O error, replaced meanwhile): where the path goes on is not known.
       if (target === UNREADABLE) return;
@@ -59,16 +65,6 @@ export async function walkLinks(local: string, hops: Hop[]): Promise<void> {
   }
 }
 
-/** Whether a link the walk met leads elsewhere now, or a part it found missing is there; `at(i)` is told which it reads (it may hang there). */
-async function moved(hops: readonly Hop[], at: (i: number) => void): Promise<boolean> {
-  for (const [i, [path, target]] of hops.entries()) {
-    at(i);
-    const now = target === MISSING ? await lstat(path).then(() => 'there', () => MISSING) : await readlink(path).catch(() => UNREADABLE);
-    if (now !== target) return true;
-  }
-  return false;
-}
-
 interface Asked {
   /** Walks out (one stuck on a dead mount stays out), the newest one's number, and the newest one answered. */
   walks: number;
@@ -76,16 +72,17 @@ interface Asked {
   settled: number;
   /** The links the newest walk has met so far (it may hang past them). */
   hops: Hop[];
-  /**
-   * The look at those links out (one at a time: their mount may die too): since when, and the link it reads.
-   * One out longer than CHECK_STALE_MS leaves another to read the links before that one (review 65).
-   */
-  checking: { since: number; at: number } | undefined;
+  /** The links being read again: one read out per link, as its mount may have died since (review 66). */
+  readonly reading: Set<string>;
+  /** The walk started for the last link found moved: a place asked before it may lie on the old target. */
+  moveWalk: number;
+  /** A link found moved while walksMax walks were out: walked as soon as one returns. */
+  wantWalk: boolean;
   /** The newest finished walk's links, and its number: whose place answers the questions waiting. */
   key: string | undefined;
   keyId: number;
-  /** The walks' keys whose place is being asked (one thread each until it answers). */
-  readonly asking: Set<string>;
+  /** The places being asked, by walk links, and the walk that asked (one thread each until it answers). */
+  readonly asking: Map<string, number>;
   /** The questions (their numbers) waiting for this pair folder's place. */
   readonly waiting: Set<number>;
 }
@@ -94,12 +91,12 @@ export class FolderPlaces {
   private readonly pairs = new Map<string, Asked>();
 
   /** `walksMax`: walks out at once per pair folder, each one stuck on a dead mount holding a thread (watch's own process has four). */
-  constructor(private readonly answer: (n: number, place: Place) => void, private readonly walksMax = 4) {}
+  constructor(private readonly answer: (n: number, place: Place) => void, private readonly walksMax = 4, private readonly io: PlacesIo = REAL_IO) {}
 
   /** Question `n`: where `pair`'s watch looks. Asked again with the same `n` while it waits, it looks whether a link on the path moved. */
   ask(n: number, pair: PairFolder): void {
     const key = `${pair.tool}\0${pair.local}`;
-    const a = this.pairs.get(key) ?? { walks: 0, newest: 0, settled: 0, hops: [], checking: undefined, key: undefined, keyId: 0, asking: new Set<string>(), waiting: new Set<number>() };
+    const a = this.pairs.get(key) ?? { walks: 0, newest: 0, settled: 0, hops: [], reading: new Set<string>(), moveWalk: 0, wantWalk: false, key: undefined, keyId: 0, asking: new Map<string, number>(), waiting: new Set<number>() };
     this.pairs.set(key, a);
     a.waiting.add(n);
     // The newest question answered: a new walk (an older one stuck on a dead mount waits on its own).
@@ -107,37 +104,52 @@ export class FolderPlaces {
     // The newest is out (on a folder that does not answer?): asked anew only if a link met on the way,
     // on a file system that answered, leads elsewhere now (review 64: one above the link that moved, a
     // cluster's /home -> /gpfs/home, had hidden the move when only the first link was looked at).
-    if (a.walks >= this.walksMax) return;
-    const was = a.checking;
-    if (was && performance.now() - was.since < CHECK_STALE_MS) return;
-    const hops = was ? a.hops.slice(0, was.at) : a.hops;
-    if (was && !hops.length) return;
-    const look = { since: performance.now(), at: 0 };
-    a.checking = look;
-    void moved(hops, (i) => (look.at = i)).then((m) => {
-      if (a.checking === look) a.checking = undefined;
-      if (m && a.walks < this.walksMax) this.walk(a, pair);
+    const hops = a.hops;
+    void this.moved(a, hops).then((m) => {
+      // Found for links a newer walk has replaced: that walk's count.
+      if (!m || hops !== a.hops) return;
+      if (a.walks >= this.walksMax) a.wantWalk = true;
+      else this.walk(a, pair, true);
     });
   }
 
-  private walk(a: Asked, pair: PairFolder): void {
+  /** Whether a link the walk met leads elsewhere now, or a part it found missing is there; it stops before a link whose read is still out. */
+  private async moved(a: Asked, hops: readonly Hop[]): Promise<boolean> {
+    for (const [path, target] of hops) {
+      if (a.reading.has(path)) return false;
+      a.reading.add(path);
+      const now = await (target === MISSING ? this.io.lstat(path).then(() => 'there', () => MISSING) : this.io.readlink(path).catch(() => UNREADABLE)).finally(() => a.reading.delete(path));
+      if (now !== target) return true;
+    }
+    return false;
+  }
+
+  private walk(a: Asked, pair: PairFolder, moved = false): void {
     const id = ++a.newest;
+    if (moved) a.moveWalk = id;
     const hops: Hop[] = [];
     a.hops = hops;
     a.walks++;
-    void walkLinks(pair.local, hops).then(() => {
+    void walkLinks(pair.local, hops, this.io).then(() => {
       a.walks--;
+      if (a.wantWalk) {
+        a.wantWalk = false;
+        return this.walk(a, pair, true);
+      }
       // A newer walk began (a link moved meanwhile): its answer is the one that counts.
       if (id !== a.newest) return;
       const key = hops.map((h) => h.join('\0')).join('\n');
       a.key = key;
       a.keyId = id;
-      if (a.asking.has(key)) return;
-      a.asking.add(key);
-      void placeOf(pair).then((place) => {
-        a.asking.delete(key);
-        // The path leads elsewhere now, or a newer walk is out (a link found moved): not this place (review 65).
-        if (a.key !== key || a.keyId !== a.newest) return;
+      // That place is asked already, since the last move: its answer serves. One asked before a move may
+      // have resolved the old target (review 66: a link moved away and back waited on it for good).
+      const out = a.asking.get(key);
+      if (out !== undefined && out >= a.moveWalk) return;
+      a.asking.set(key, id);
+      void this.io.placeOf(pair).then((place) => {
+        if (a.asking.get(key) === id) a.asking.delete(key);
+        // Asked before a link moved, or the path leads elsewhere now, or a newer walk is out: not this place (review 65).
+        if (id < a.moveWalk || a.key !== key || a.keyId !== a.newest) return;
         a.settled = a.keyId;
         for (const w of a.waiting) this.answer(w, place);
         a.waiting.clear();

@@ -99,7 +99,7 @@ describe('nested through links (nestedThroughLinks, realFolder)', () => {
   });
 });
 describe('realFolders where realpath is not GNU coreutils', () => {
-  it('resolves in this process where realpath refuses -m (a stand-in script printing macOS\'s own usage error), and calls a folder that failed (EIO) no answer', async () => {
+  it('resolves in this process where realpath refuses -m or reads it as a name (stand-in scripts printing macOS\'s usage error, busybox\'s answer and error), and calls a folder that failed (EIO) no answer', async () => {
     const { chmodSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -115,6 +115,11 @@ describe('realFolders where realpath is not GNU coreutils', () => {
     try {
       process.env.PATH = `${bin}:${path}`;
       stand("echo 'realpath: illegal option -- m' >&2; echo 'usage: realpath [-q] [path ...]' >&2; exit 1");
+      expect(await realFolders([join(root, 'bin')])).toEqual(new Map([[join(root, 'bin'), bin]]));
+      // busybox, which reads -m, -z and -- as names: its answer has no NUL, or its error names -m.
+      stand('for p; do echo "$p"; done');
+      expect(await realFolders([join(root, 'bin')])).toEqual(new Map([[join(root, 'bin'), bin]]));
+      stand("echo 'realpath: -m: No such file or directory' >&2; exit 1");
       expect(await realFolders([join(root, 'bin')])).toEqual(new Map([[join(root, 'bin'), bin]]));
       // GNU's message names the path: one named like the usage line is still a failure of the folder.
       stand('echo "realpath: $4: Input/output error" >&2; exit 1');

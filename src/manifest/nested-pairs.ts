@@ -69,7 +69,9 @@ export async function realFolders(paths: readonly string[], ms = REAL_MS): Promi
       if (!error && stdout.endsWith('\0')) return done(stdout.slice(0, -1));
       // Here only where no GNU realpath runs (none at all, or one without -m: macOS, busybox); an error of
       // the folder itself (EIO, ENOTCONN of a dead mount) is no answer (review 65).
-      const noGnu = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || /^(realpath: (illegal|invalid|unrecognized) option|usage:)/im.test(stderr);
+      // busybox reads -m, -z and -- as names: it answers lines without NULs, or names -m in its error (review 66).
+      const first = stderr.split('\n')[0] ?? '';
+      const noGnu = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (!error && !stdout.endsWith('\0')) || /^(realpath: ((illegal|invalid|unrecognized|unknown) option|-[mz]: )|usage:)/i.test(first);
       done(noGnu ? 'here' : undefined);
     });
   });
