@@ -85,7 +85,9 @@ export class FolderAsker {
     }
     if (!this.here) this.say('the helper that asks the pair folders for watch cannot run here or keeps dying: they are asked in watch\'s own process, where a folder that stops answering (a network file system whose server is down) can stall watch and its stop');
     // Two walks per pair at most: this process has four file-access threads (review 65).
-    this.here ??= new FolderPlaces((n, place) => this.answered(n, place), 2);
+    // Answers only a question still its own: one sent on to a helper started since waits for that one's
+    // answer, as this process hears of no later move of its links (review 67).
+    this.here ??= new FolderPlaces((n, place) => this.byN.get(n)?.via === undefined && this.answered(n, place), 2);
     this.here.ask(q.n, q.pair);
   }
 
@@ -141,7 +143,7 @@ export class FolderAsker {
       process_ = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, UV_THREADPOOL_SIZE: String(CHILD_THREADS) } });
     } catch {
       this.deaths++;
-      this.retryAt = performance.now() + 1000;
+      this.retryAt = performance.now() + (this.deaths >= DEATHS_MAX ? LIVED_MS : 1000);
       return undefined;
     }
     const c: Child = { process: process_ };
@@ -164,7 +166,9 @@ export class FolderAsker {
     // 'close': after the last of its output is read, so an answer written before it ended still counts.
     process_.once('close', (code, signal) => lost(signal ?? `exit ${code}`));
     const began = Date.now();
-    if (!process_.stdin || !process_.stdout) {
+    // No pid: the start failed (EAGAIN, ENOENT), said by 'error' on the next tick; its pipes exist all the
+    // same, and a question sent down them was rejected, each pair asked at the start dropped (review 67).
+    if (!process_.stdin || !process_.stdout || process_.pid === undefined) {
       this.retryAt = performance.now() + 1000;
       return undefined;
     }

@@ -36,8 +36,9 @@ const UNREADABLE = '\0unreadable';
  * The symlinks met resolving `local` as the kernel does (`..` after a link is above its target), each
  * with its target, pushed onto `hops` as they are found: a walk that hangs on a dead mount keeps those
  * before it. Ends at the first part missing. Each step is an lstat, or a readlink, of one path part.
+ * Returns the path resolved (undefined: a part missing, or a link not read).
  */
-export async function walkLinks(local: string, hops: Hop[], io: PlacesIo = REAL_IO): Promise<void> {
+export async function walkLinks(local: string, hops: Hop[], io: PlacesIo = REAL_IO): Promise<string | undefined> {
   // Not resolve(): it drops `x/..` as text, the kernel after following x.
   const abs = isAbsolute(local) ? local : `${process.cwd()}${sep}${local}`;
   let at = parse(abs).root;
@@ -51,18 +52,22 @@ export async function walkLinks(local: string, hops: Hop[], io: PlacesIo = REAL_
     }
     const next = join(at, part);
     const st = await io.lstat(next).catch(() => undefined);
-    if (!st) return void hops.push([next, MISSING]);
+    if (!st) {
+      hops.push([next, MISSING]);
+      return undefined;
+    }
     if (st.isSymbolicLink() && links++ < 40) {
       const target = await io.readlink(next).catch(() => UNREADABLE);
       hops.push([next, target]);
       // Not read (an I/O error, replaced meanwhile): where the path goes on is not known.
-      if (target === UNREADABLE) return;
+      if (target === UNREADABLE) return undefined;
       if (isAbsolute(target)) at = parse(target).root;
       todo.unshift(...target.slice(isAbsolute(target) ? parse(target).root.length : 0).split(sep).filter(Boolean));
       continue;
     }
     at = next;
   }
+  return at;
 }
 
 interface Asked {
@@ -130,7 +135,7 @@ export class FolderPlaces {
     const hops: Hop[] = [];
     a.hops = hops;
     a.walks++;
-    void walkLinks(pair.local, hops, this.io).then(() => {
+    void walkLinks(pair.local, hops, this.io).then((resolved) => {
       a.walks--;
       if (a.wantWalk) {
         a.wantWalk = false;
@@ -146,7 +151,9 @@ export class FolderPlaces {
       const out = a.asking.get(key);
       if (out !== undefined && out >= a.moveWalk) return;
       a.asking.set(key, id);
-      void this.io.placeOf(pair).then((place) => {
+      // The path the walk resolved, not the pair's again: a link switched away and back meanwhile would have
+      // led the place onto a dead mount no later look tells (review 67).
+      void this.io.placeOf(resolved === undefined ? pair : { local: resolved, tool: pair.tool }).then((place) => {
         if (a.asking.get(key) === id) a.asking.delete(key);
         // Asked before a link moved, or the path leads elsewhere now, or a newer walk is out: not this place (review 65).
         if (id < a.moveWalk || a.key !== key || a.keyId !== a.newest) return;

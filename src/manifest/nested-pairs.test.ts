@@ -121,6 +121,9 @@ describe('realFolders where realpath is not GNU coreutils', () => {
       expect(await realFolders([join(root, 'bin')])).toEqual(new Map([[join(root, 'bin'), bin]]));
       stand("echo 'realpath: -m: No such file or directory' >&2; exit 1");
       expect(await realFolders([join(root, 'bin')])).toEqual(new Map([[join(root, 'bin'), bin]]));
+      // busybox waiting on a dead folder after its error about -m: killed by the bound, no answer.
+      stand("echo 'realpath: -m: No such file or directory' >&2; sleep 5");
+      expect(await realFolders([join(root, 'bin')], 300)).toEqual(new Map([[join(root, 'bin'), undefined]]));
       // GNU's message names the path: one named like the usage line is still a failure of the folder.
       stand('echo "realpath: $4: Input/output error" >&2; exit 1');
       expect(await realFolders([join(root, 'usage: x')])).toEqual(new Map([[join(root, 'usage: x'), undefined]]));

@@ -67,6 +67,9 @@ export async function realFolders(paths: readonly string[], ms = REAL_MS): Promi
     execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout, stderr) => {
       clearTimeout(timer);
       if (!error && stdout.endsWith('\0')) return done(stdout.slice(0, -1));
+      // Killed (the bound, a signal): no answer, whatever it said first (review 67: busybox names -m at once,
+      // then waited on the dead folder, which was then resolved here).
+      if (error && (error.killed || error.signal)) return done(undefined);
       // Here only where no GNU realpath runs (none at all, or one without -m: macOS, busybox); an error of
       // the folder itself (EIO, ENOTCONN of a dead mount) is no answer (review 65).
       // busybox reads -m, -z and -- as names: it answers lines without NULs, or names -m in its error (review 66).
