@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AskerClosed, type Place } from './folder-asker.js';
-import { untilAnswered, within } from './watch-start.js';
+import { firstAnswer, untilAnswered, within } from './watch-start.js';
 
 describe('within', () => {
   it('gives the value when it comes in time', async () => {
@@ -40,5 +40,24 @@ describe('untilAnswered', () => {
     stop.abort();
     expect(await waiting).toBeUndefined();
     expect(asked).toBe(0);
+  });
+});
+
+describe('firstAnswer', () => {
+  const place: Place = { local: '/l', top: '/l', id: '1:2' };
+  const lost = (): Promise<Place> => Promise.reject(new Error('the folder looks\' helper ended (SIGABRT)'));
+
+  it('asks again each time the helper is lost, and gives the answer that comes (review 68: a second loss dropped the pair)', async () => {
+    let n = 0;
+    const got = await firstAnswer(lost().catch((e: Error) => e), () => (++n < 3 ? lost() : Promise.resolve(place)), Date.now() + 5000, new AbortController().signal);
+    expect(got.first).toEqual(place);
+    expect(n).toBe(3);
+  });
+
+  it("is 'late', not an error, when the helper is still being lost at the bound; and an asker closed is said as such", async () => {
+    const got = await firstAnswer(lost().catch((e: Error) => e), () => new Promise<Place>((_, reject) => setTimeout(() => reject(new Error('lost')), 30)), Date.now() + 200, new AbortController().signal);
+    expect(got.first).toBe('late');
+    const closed = await firstAnswer(Promise.resolve(new AskerClosed()), lost, Date.now() + 200, new AbortController().signal);
+    expect(closed.first).toBeInstanceOf(AskerClosed);
   });
 });

@@ -100,10 +100,13 @@ export async function answering(pairs: readonly ResolvedPair[], asker: FolderAsk
  * one or here, and a late pair waits on that question, not the lost one (review 60).
  */
 export async function firstAnswer(asked: Promise<Place | Error>, again: () => Promise<Place>, deadline: number, signal: AbortSignal): Promise<{ first: Place | Error | 'late' | 'stopped'; place: Promise<Place | Error> }> {
-  const first = await within(asked, Math.max(0, deadline - Date.now()), signal);
-  if (!(first instanceof Error)) return { first, place: asked };
-  const place = again().catch((e: Error) => e);
-  return { first: await within(place, Math.max(0, deadline - Date.now()), signal), place };
+  for (let place = asked; ; place = again().catch((e: Error) => e)) {
+    const first = await within(place, Math.max(0, deadline - Date.now()), signal);
+    if (!(first instanceof Error) || first instanceof AskerClosed) return { first, place };
+    // Each helper lost (one dying as it starts, at a process limit): asked again until the bound, then
+    // late, never the pair dropped (review 68: a second loss had left it unwatched for the session).
+    if (Date.now() >= deadline) return { first: 'late', place };
+  }
 }
 
 /**
