@@ -22,7 +22,7 @@ const DEATHS_MAX = 3;
 /** A child that lived this long clears the deaths before it (a watch runs for days). */
 const LIVED_MS = 60_000;
 /** A question out this long is sent again: it then looks whether the pair folder's link moved (folder-places.ts). */
-export const STALE_MS = 10_000;
+const STALE_MS = 10_000;
 
 /** Asked of a closed asker (watch stopping): no answer will come. */
 export class AskerClosed extends Error {

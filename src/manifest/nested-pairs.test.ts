@@ -132,3 +132,9 @@ describe('realFolders where realpath is not GNU coreutils', () => {
     }
   });
 });
+
+describe('a local remote inside its own pair\'s folder', () => {
+  it('is named when the folder it lies in starts with two dots (`..cache` is inside, not above)', () => {
+    expect(() => loadManifestText('version: 1\nremotes:\n  here: { type: local, path: /lab/data/..cache }\ndata:\n  - { name: raw, local: data, remote: "here:" }\n', '/lab/labsync.yaml', {}, '/lab')).toThrow(/is inside this pair's folder/);
+  });
+});

@@ -37,6 +37,9 @@ const outside = (rel: string): boolean => rel === '..' || rel.startsWith(`..${se
 /** Whether `rel` (relative() of two folders) lies strictly inside the first. */
 const within = (rel: string): boolean => Boolean(rel) && !outside(rel);
 
+/** How nestedThroughLinks names a folder that did not answer (realFolders): no exclude fixes it. */
+const SILENT = 'the folder that did not answer: ';
+
 /** A folder with its links resolved as the kernel does (`link/..` is above the link's target); one not made yet: its nearest folder above that is, and the rest as written. */
 export function realFolder(path: string): string {
   try {
@@ -153,9 +156,6 @@ export function nestedUncovered(pairs: readonly ResolvedPair[]): Map<ResolvedPai
   return out;
 }
 
-/** How nestedThroughLinks names a folder that did not answer (realFolders): no exclude fixes it. */
-const SILENT = 'the folder that did not answer: ';
-
 /** The refusal of a mirror pull over folders of other pairs, naming them and the exclude that fixes it. */
 export function nestedRefusal(all: readonly string[]): string {
   const silent = all.filter((n) => n.startsWith(SILENT)).map((n) => n.slice(SILENT.length));
@@ -179,10 +179,7 @@ export function overlapOf(pair: ResolvedPair): string | undefined {
   if (pair.remote.type !== 'local') return undefined;
   const there = pair.remote.path;
   if (relative(pair.local, there) === '') return `the remote folder ${there} is this pair's own folder: nothing would be copied anywhere`;
-  const inside = (a: string, b: string): boolean => {
-    const r = relative(a, b);
-    return r !== '' && !r.startsWith('..') && !isAbsolute(r);
-  };
+  const inside = (a: string, b: string): boolean => within(relative(a, b));
   // Excluded from the pair (a snapshot folder kept out of its own copy), it is no part of what is copied (review 45).
   if (inside(pair.local, there) && !covers(pair.exclude, relative(pair.local, there).split(sep).join('/'))) return `the remote folder ${there} is inside this pair's folder ${pair.local}: each run would copy the copy into itself (or exclude it)`;
   if (inside(there, pair.local)) return `this pair's folder ${pair.local} is inside its remote folder ${there}: each run would copy the folder into itself`;
