@@ -1,5 +1,5 @@
 // Two runs at once, Ctrl-C and SIGTERM mid-transfer, a killed labsync: with real rsync, slowed by --bwlimit.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
@@ -146,6 +146,28 @@ describe('signals', () => {
       expect(readFileSync(lab.outside('nas/models/big.ckpt')).equals(readFileSync(lab.path('models/big.ckpt')))).toBe(true);
     });
   }
+
+  it('SIGTERM mid-transfer of files too small to resume (no --partial-dir): no temp file, no partial folder, no half file; the next run completes', async () => {
+    const lab = slowLab();
+    // Below rsync's resume size (PARTIAL_MIN_BYTES, 1 MiB) each: a stopped one is sent again whole.
+    rmSync(lab.path('models/big.ckpt'));
+    for (let i = 0; i < 6; i++) lab.write(lab.path(`models/shard-${i}.bin`), randomBytes(900 * 1024));
+    const run = lab.spawn(['models', 'push']);
+    await until('the transfer to start', () => rsyncRunning(lab));
+    expect(processesMentioning(lab.outside('nas')).some((p) => p.cmdline.startsWith('rsync') && p.cmdline.includes('--partial-dir'))).toBe(false);
+    await new Promise((r) => setTimeout(r, 1500));
+    run.kill('SIGTERM');
+    expect((await run).exitCode).toBe(130);
+    expect(processesMentioning(lab.root)).toEqual([]);
+    // What arrived is whole files under their names only: rsync removed the one it was in (.shard-N.bin.XXXXXX).
+    const arrived = readdirSync(lab.outside('nas/models'));
+    expect(arrived.filter((n) => !/^shard-\d\.bin$/.test(n))).toEqual([]);
+    expect(arrived.length).toBeLessThan(6);
+    for (const n of arrived) expect(readFileSync(lab.outside(`nas/models/${n}`)).equals(readFileSync(lab.path(`models/${n}`)))).toBe(true);
+    lab.manifest(readFileSync(lab.path('labsync.yaml'), 'utf8').replace('    bwlimit: 200K\n', ''));
+    expect((await lab.cli(['models', 'push'])).exitCode).toBe(0);
+    expect(readdirSync(lab.outside('nas/models')).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `shard-${i}.bin`));
+  });
 
   it('a pair whose turn comes after SIGTERM is not started: no hook, no lock, not recorded (review 42: its before hook ran and its failure was pinged)', async () => {
     const lab = slowLab();
