@@ -108,10 +108,10 @@ const mirrorPull = (pair: ResolvedPair, req: RunRequest): boolean => pair.delete
  * pair's for a mirror pull's check, the selected ones' where two or more may take turns. None otherwise:
  * a run of one push never looks (review 63: every run had resolved its folders in this process).
  */
-function foldersToResolve(req: RunRequest): Promise<Map<string, string | undefined>> {
+function foldersToResolve(req: RunRequest, signal: AbortSignal): Promise<Map<string, string | undefined>> {
   const mirror = Boolean(req.everyPair) && req.pairs.some((p) => mirrorPull(p, req));
   const paths = [...(mirror ? (req.everyPair ?? []) : []), ...(req.pairs.length > 1 ? req.pairs : [])].map((p) => p.local);
-  return paths.length ? realFolders(paths) : Promise.resolve(new Map());
+  return paths.length ? realFolders(paths, undefined, signal) : Promise.resolve(new Map());
 }
 
 export function nested(a: string, b: string): boolean {
@@ -143,7 +143,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
   });
   // Each pair's folder with its links resolved, once: pairs nested only through a link take turns too
   // (one that did not answer: as written).
-  const real = await foldersToResolve(req);
+  const real = await foldersToResolve(req, signal);
   const realOf = (p: ResolvedPair): string => real.get(p.local) ?? p.local;
   const results = await mapPool(
     req.pairs,

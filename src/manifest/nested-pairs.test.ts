@@ -99,8 +99,8 @@ describe('nested through links (nestedThroughLinks, realFolder)', () => {
   });
 });
 describe('realFolders where realpath is not GNU coreutils', () => {
-  it('resolves in this process where realpath refuses -m or reads it as a name (stand-in scripts printing macOS\'s usage error, busybox\'s answer and error), and calls a folder that failed (EIO) no answer', async () => {
-    const { chmodSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } = await import('node:fs');
+  it('resolves in this process where realpath refuses -m or reads it as a name (stand-in scripts printing macOS\'s usage error, busybox\'s answer and error), calls a folder that failed (EIO) no answer, and asks no more once the run is stopped', async () => {
+    const { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const { realFolders } = await import('./nested-pairs.js');
@@ -124,6 +124,31 @@ describe('realFolders where realpath is not GNU coreutils', () => {
       // busybox waiting on a dead folder after its error about -m: killed by the bound, no answer.
       stand("echo 'realpath: -m: No such file or directory' >&2; sleep 5");
       expect(await realFolders([join(root, 'bin')], 300)).toEqual(new Map([[join(root, 'bin'), undefined]]));
+      // A run stopped while folders hang: the children out are killed, no further one is started.
+      const log = join(root, 'started');
+      stand(`echo "$$ $4" >> '${log}'; exec sleep 30`);
+      const stop = new AbortController();
+      const many = Array.from({ length: 40 }, (_, i) => join(root, `dead-${i}`));
+      const answer = realFolders(many, 20_000, stop.signal);
+      const started = (): number => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').length - 1 : 0);
+      while (started() < 16) await new Promise((r) => setTimeout(r, 20));
+      stop.abort();
+      expect([...(await answer).values()]).toEqual(many.map(() => undefined));
+      expect(started()).toBe(16);
+      // Killed, not left to their 30 s: each is soon gone or a zombie (killed, not yet reaped); a kill
+      // lands when the process is next scheduled, hence the wait.
+      const pids = readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' ')[0]);
+      const alive = (pid: string | undefined): boolean => {
+        try {
+          return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        } catch {
+          return false;
+        }
+      };
+      for (let waited = 0; pids.some(alive) && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      expect(pids.filter(alive)).toEqual([]);
+      expect(await realFolders([join(root, 'bin')], 20_000, stop.signal)).toEqual(new Map([[join(root, 'bin'), undefined]]));
+      expect(started()).toBe(16);
       // GNU's message names the path: one named like the usage line is still a failure of the folder.
       stand('echo "realpath: $4: Input/output error" >&2; exit 1');
       expect(await realFolders([join(root, 'usage: x')])).toEqual(new Map([[join(root, 'usage: x'), undefined]]));

@@ -59,16 +59,30 @@ export const REAL_MS = 5000;
  * folder on a dead network mount blocked the whole run in the kernel, signals and every other pair too
  * (review 63). Where no GNU realpath runs (macOS), resolved here.
  */
-export async function realFolders(paths: readonly string[], ms = REAL_MS): Promise<Map<string, string | undefined>> {
+export async function realFolders(paths: readonly string[], ms = REAL_MS, signal?: AbortSignal): Promise<Map<string, string | undefined>> {
   const unique = [...new Set(paths)];
   const got: (string | undefined | 'here')[] = [];
   const one = (path: string): Promise<string | undefined | 'here'> => new Promise((done) => {
+    // The run stopped (Ctrl-C, SIGTERM): no folder more is asked, and those out are killed and answer
+    // nothing at once (with many dead folders a stop had waited out every batch of 16, 5 s each).
+    if (signal?.aborted) return done(undefined);
+    const stop = (): void => {
+      clearTimeout(timer);
+      done(undefined);
+    };
     // Its own timer too: a child stuck where SIGKILL cannot reach (a FUSE wait) never closes.
-    const timer = setTimeout(() => done(undefined), ms + 200);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      done(undefined);
+    }, ms + 200);
+    signal?.addEventListener('abort', stop, { once: true });
     // In labsync's group: a Ctrl-C or a group's stop ends it too (review 65: in a group of its own, one stuck
     // outlived labsync). Killed so (no exit code), it is no answer, never resolved here (review 64).
-    execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8', ...(signal ? { signal } : {}) }, (error, stdout, stderr) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
+      // Stopped by the signal (node killed it: an AbortError, no code): no answer.
+      if (signal?.aborted) return done(undefined);
       if (!error && stdout.endsWith('\0')) return done(stdout.slice(0, -1));
       // Killed (the bound, a signal): no answer, whatever it said first (review 67: busybox names -m at once,
       // then waited on the dead folder, which was then resolved here).
