@@ -128,6 +128,10 @@ describe('realFolders where realpath is not GNU coreutils', () => {
       const log = join(root, 'started');
       stand(`echo "$$ $4" >> '${log}'; exec sleep 30`);
       const stop = new AbortController();
+      // One listener on the run's signal, not one per child (past ten, node warns of a leak on stderr).
+      const warnings: string[] = [];
+      const onWarning = (w: Error): void => void warnings.push(w.name);
+      process.on('warning', onWarning);
       const many = Array.from({ length: 40 }, (_, i) => join(root, `dead-${i}`));
       const answer = realFolders(many, 20_000, stop.signal);
       const started = (): number => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').length - 1 : 0);
@@ -147,6 +151,8 @@ describe('realFolders where realpath is not GNU coreutils', () => {
       };
       for (let waited = 0; pids.some(alive) && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       expect(pids.filter(alive)).toEqual([]);
+      process.off('warning', onWarning);
+      expect(warnings).toEqual([]);
       expect(await realFolders([join(root, 'bin')], 20_000, stop.signal)).toEqual(new Map([[join(root, 'bin'), undefined]]));
       expect(started()).toBe(16);
       // GNU's message names the path: one named like the usage line is still a failure of the folder.

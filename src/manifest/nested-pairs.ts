@@ -62,44 +62,51 @@ export const REAL_MS = 5000;
 export async function realFolders(paths: readonly string[], ms = REAL_MS, signal?: AbortSignal): Promise<Map<string, string | undefined>> {
   const unique = [...new Set(paths)];
   const got: (string | undefined | 'here')[] = [];
+  // The run stopped (Ctrl-C, SIGTERM): no folder more is asked, and those out are killed and answer
+  // nothing at once (with many dead folders a stop had waited out every batch of 16, 5 s each).
+  // One listener on the run's signal for them all (one per child warned of a leak past ten).
+  const out = new Set<() => void>();
+  const stopAll = (): void => {
+    for (const stop of [...out]) stop();
+  };
+  signal?.addEventListener('abort', stopAll, { once: true });
   const one = (path: string): Promise<string | undefined | 'here'> => new Promise((done) => {
-    // The run stopped (Ctrl-C, SIGTERM): no folder more is asked, and those out are killed and answer
-    // nothing at once (with many dead folders a stop had waited out every batch of 16, 5 s each).
     if (signal?.aborted) return done(undefined);
+    let child: ReturnType<typeof execFile> | undefined;
     const stop = (): void => {
+      child?.kill('SIGKILL');
+      end(undefined);
+    };
+    const end = (answer: string | undefined | 'here'): void => {
       clearTimeout(timer);
-      done(undefined);
+      out.delete(stop);
+      done(answer);
     };
     // Its own timer too: a child stuck where SIGKILL cannot reach (a FUSE wait) never closes.
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stop);
-      done(undefined);
-    }, ms + 200);
-    signal?.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(() => end(undefined), ms + 200);
     // In labsync's group: a Ctrl-C or a group's stop ends it too (review 65: in a group of its own, one stuck
     // outlived labsync). Killed so (no exit code), it is no answer, never resolved here (review 64).
-    execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8', ...(signal ? { signal } : {}) }, (error, stdout, stderr) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', stop);
-      // Stopped by the signal (node killed it: an AbortError, no code): no answer.
-      if (signal?.aborted) return done(undefined);
-      if (!error && stdout.endsWith('\0')) return done(stdout.slice(0, -1));
+    child = execFile('realpath', ['-m', '-z', '--', path], { timeout: ms, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (signal?.aborted) return end(undefined);
+      if (!error && stdout.endsWith('\0')) return end(stdout.slice(0, -1));
       // Killed (the bound, a signal): no answer, whatever it said first (review 67: busybox names -m at once,
       // then waited on the dead folder, which was then resolved here).
-      if (error && (error.killed || error.signal)) return done(undefined);
+      if (error && (error.killed || error.signal)) return end(undefined);
       // Here only where no GNU realpath runs (none at all, or one without -m: macOS, busybox); an error of
       // the folder itself (EIO, ENOTCONN of a dead mount) is no answer (review 65).
       // busybox reads -m, -z and -- as names: it answers lines without NULs, or names -m in its error (review 66).
       const first = stderr.split('\n')[0] ?? '';
       const noGnu = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT' || (!error && !stdout.endsWith('\0')) || /^(realpath: ((illegal|invalid|unrecognized|unknown) option|-[mz]: )|usage:)/i.test(first);
-      done(noGnu ? 'here' : undefined);
+      end(noGnu ? 'here' : undefined);
     });
+    out.add(stop);
   });
   // At most 16 at once (a login node's process limit; a loaded machine's healthy folders kept under the bound).
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(16, unique.length) }, async () => {
     for (let i = next++; i < unique.length; i = next++) got[i] = await one(unique[i] as string);
   }));
+  signal?.removeEventListener('abort', stopAll);
   return new Map(unique.map((path, i) => [path, got[i] === 'here' ? realFolder(path) : got[i]]));
 }
 
