@@ -1,7 +1,7 @@
 // watch where runs meet the world (a review's findings): a folder that never settles, a pair another
 // labsync holds, the manifest's own folder inside the watched tree, and two nested pairs. Real rsync
 // into a local folder remote.
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Lab } from './harness/lab.js';
 import { until } from './harness/wait.js';
@@ -125,6 +125,26 @@ describe('watch: runs that the tree or another labsync would hold back', () => {
     const lines = readFileSync(runs, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(4);
     // Each start is followed by its own end: no run began while the other was on.
+    expect(lines[1]).toBe(lines[0]?.replace('start', 'end'));
+    expect(lines[3]).toBe(lines[2]?.replace('start', 'end'));
+    expect(lab.tree(lab.outside('nas'))).toMatchObject({ 'raw/a.csv': 'b\n', 'ckpt/e2.pt': '2' });
+  });
+
+  it('never runs two pairs nested only through a link at once (ckpt\'s folder a link into raw): the folders as they answered take turns, as a push does', async () => {
+    const lab = new Lab();
+    const runs = lab.outside('runs.log');
+    const hooks = (name: string): string => `    hooks:\n      before: ["sh", "-c", "echo start ${name} >> ${runs}; sleep 1; echo end ${name} >> ${runs}"]\n`;
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ${lab.outside('nas')} }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    exclude: ["/ckpt/"]\n${hooks('raw')}  - name: ckpt\n    local: latest\n    remote: nas:ckpt\n${hooks('ckpt')}`);
+    lab.write(lab.path('raw/a.csv'), 'a\n').write(lab.path('raw/ckpt/e1.pt'), '1');
+    symlinkSync(lab.path('raw/ckpt'), lab.path('latest'));
+    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
+    writeFileSync(runs, '');
+    const { run } = await startWatch(lab, '0.3', { ready: 'ckpt (' });
+    lab.write(lab.path('raw/a.csv'), 'b\n').write(lab.path('raw/ckpt/e2.pt'), '2');
+    await until('both runs', () => finishedRuns(lab) === 2, 30_000);
+    await stopWatch(lab, run);
+    const lines = readFileSync(runs, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(4);
     expect(lines[1]).toBe(lines[0]?.replace('start', 'end'));
     expect(lines[3]).toBe(lines[2]?.replace('start', 'end'));
     expect(lab.tree(lab.outside('nas'))).toMatchObject({ 'raw/a.csv': 'b\n', 'ckpt/e2.pt': '2' });

@@ -45,6 +45,7 @@ export class FolderAsker {
   private readonly byN = new Map<number, Question>();
   private here: FolderPlaces | undefined;
   private resend: NodeJS.Timeout | undefined;
+  private readonly lastAt = new Map<string, string>();
 
   /** `say`: told once if the questions move into this process (the helper keeps dying). `staleMs`: STALE_MS. */
   constructor(private readonly say: (message: string) => void = () => undefined, private readonly staleMs = STALE_MS) {}
@@ -91,9 +92,15 @@ export class FolderAsker {
     this.here.ask(q.n, q.pair);
   }
 
+  /** The folder `pair`'s last answer named (its links resolved), for watch's turns; undefined: none yet. */
+  lastAnswer(pair: PairFolder): string | undefined {
+    return this.lastAt.get(`${pair.tool}\0${pair.local}`);
+  }
+
   private answered(n: number, place: Place): void {
     const q = this.byN.get(n);
     if (!q) return;
+    this.lastAt.set(q.key, place.local);
     this.drop(q);
     q.resolve(place);
   }

@@ -1,7 +1,6 @@
-// `labsync watch [NAME...]`: re-run push pairs when their local files change, debounced (at most 12
-// debounces after the first change); never two runs of one pair, or of two nested pairs, at once (a
-// change during a run queues one more); a run that ends locked or failed is tried again, backing off;
-// Ctrl-C stops watching and any run cleanly.
+// `labsync watch [NAME...]`: re-run push pairs when their local files change, debounced (at most 12 debounces
+// after the first change); never two runs of one pair, or of two nested pairs, at once (a change during a run
+// queues one more); a run that ends locked or failed is tried again, backing off; Ctrl-C stops it all cleanly.
 // chokidar kept per-file state in node (3.6 s and 411 MB to be ready on 50k files). On Linux each folder
 // gets an inotify watch and no file is remembered (dir-watcher.ts); elsewhere @parcel/watcher (FSEvents,
 // ReadDirectoryChangesW) does the same natively. LABSYNC_WATCHER=parcel picks it on Linux too.
@@ -84,7 +83,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     // runs outlast the max wait asks again at once, and took every slot it freed (review 55). Older
     // waiters, oldest first, each hold their folder whether or not they can start now (an outer pair
     // behind two busy inner ones: review 56); those that can start take the free slots, and are woken.
-    const { blocked, ahead } = turnOf(pair, waitedLonger(pairs, state, pair, s), running, slots, (a, b) => nested(a.local, b.local));
+    // Nested as written or through a link (the folders as they last answered), as `labsync push` sees it.
+    const { blocked, ahead } = turnOf(pair, waitedLonger(pairs, state, pair, s), running, slots, (a, b) => nested(a.local, b.local) || nested(asker.lastAnswer(a) ?? a.local, asker.lastAnswer(b) ?? b.local));
     if (blocked) {
       s.again = true;
       s.waitingSince ??= Date.now();
