@@ -153,6 +153,13 @@ describe('realFolders where realpath is not GNU coreutils', () => {
       expect(pids.filter(alive)).toEqual([]);
       process.off('warning', onWarning);
       expect(warnings).toEqual([]);
+      // A folder answered "no GNU realpath here" before the stop is not resolved in this process after it.
+      stand(`case "$4" in *slow*) exec sleep 30 ;; esac; echo 'usage: realpath [-q] [path ...]' >&2; exit 1`);
+      const late = new AbortController();
+      const mixed = realFolders([join(root, 'bin'), join(root, 'slow')], 20_000, late.signal);
+      await new Promise((r) => setTimeout(r, 300));
+      late.abort();
+      expect(await mixed).toEqual(new Map([[join(root, 'bin'), undefined], [join(root, 'slow'), undefined]]));
       expect(await realFolders([join(root, 'bin')], 20_000, stop.signal)).toEqual(new Map([[join(root, 'bin'), undefined]]));
       expect(started()).toBe(16);
       // GNU's message names the path: one named like the usage line is still a failure of the folder.

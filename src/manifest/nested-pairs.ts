@@ -103,11 +103,15 @@ export async function realFolders(paths: readonly string[], ms = REAL_MS, signal
   });
   // At most 16 at once (a login node's process limit; a loaded machine's healthy folders kept under the bound).
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(16, unique.length) }, async () => {
-    for (let i = next++; i < unique.length; i = next++) got[i] = await one(unique[i] as string);
-  }));
-  signal?.removeEventListener('abort', stopAll);
-  return new Map(unique.map((path, i) => [path, got[i] === 'here' ? realFolder(path) : got[i]]));
+  try {
+    await Promise.all(Array.from({ length: Math.min(16, unique.length) }, async () => {
+      for (let i = next++; i < unique.length; i = next++) got[i] = await one(unique[i] as string);
+    }));
+  } finally {
+    signal?.removeEventListener('abort', stopAll);
+  }
+  // Stopped meanwhile: nothing is resolved here either, where a dead folder would hold the stop (review 69).
+  return new Map(unique.map((path, i) => [path, got[i] === 'here' && !signal?.aborted ? realFolder(path) : got[i] === 'here' ? undefined : got[i]]));
 }
 
 /**
