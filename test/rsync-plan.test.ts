@@ -26,6 +26,18 @@ const pairOf = (r: { stdout: string }) => json<Doc>(r as never).pairs[0];
 describe.skipIf(!ssh)('rsync over ssh: one listing per side, cached verify on both sides', () => {
   const host = ssh as SshHost;
 
+  it('a first push of small files (no --partial-dir) walks the tree and never sends the partial folders stopped runs left in it (review 69)', async () => {
+    const lab = new Lab();
+    lab.manifest(manifest(host, lab));
+    lab.write(lab.path('raw/a'), 'a').write(lab.path('raw/sub/b'), 'b');
+    lab.write(lab.path('raw/.rsync-partial/big.ckpt'), 'half a checkpoint').write(lab.path('raw/sub/.rsync-partial/y'), 'half');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(pairOf(r)?.commands.some((c) => c.includes('--no-specials') && !c.includes('--partial-dir'))).toBe(true);
+    expect(lab.tree(lab.outside('gpu/raw'))).toEqual({ a: 'a', 'sub/b': 'b' });
+    expect(pairOf(r)?.verify).toMatchObject({ status: 'in_sync' });
+  });
+
   it('check of an unchanged pair reads no content on either side; a one-file change costs that file; --full reads all', async () => {
     const lab = new Lab();
     lab.manifest(manifest(host, lab));

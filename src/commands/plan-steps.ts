@@ -15,6 +15,7 @@ import { withFastCipher } from '../engine/ssh-cipher.js';
 import { holdsSession, RELAY_MAX_BYTES } from '../engine/ssh-held.js';
 import type { PairPlan, PlannedFile } from '../plan/types.js';
 import type { ResolvedPair } from '../types.js';
+import { PARTIAL_MIN_BYTES } from '../adapters/rsync/index.js';
 import { findArgv } from '../verify/find-list.js';
 
 /** One line of a pair's plan: a command the run executes (with why), or a step labsync does itself (`command` absent). */
@@ -63,6 +64,7 @@ function transferSteps(pair: ResolvedPair, files: NonNullable<Adapter['files']>,
     { plan: samplePlan(2, false) },
     { plan: samplePlan(1, false), when: 'when the plan holds one file' },
     { plan: samplePlan(2, false, 2), when: 'when the plan holds more than a tenth of the destination' },
+    { plan: { ...samplePlan(1, false), send: [{ ...file(PLANNED, 'missing'), size: PARTIAL_MIN_BYTES }] }, when: 'when a planned file is 1 MiB or more: a stopped one waits aside to be resumed' },
     ...(o.tree ? [{ plan: samplePlan(2, false, 0), how: { tree: true }, when: 'when the plan is every source file and the destination holds none (a first copy): the tool walks the tree itself' }] : []),
     { plan: { ...samplePlan(1, false), replace: [file(`${PLANNED}-same-size-and-mtime`, 'content')] }, when: 'when the plan replaces a file whose size and mtime match but whose content differs (found by the hashes)' },
     ...(pair.delete ? [{ plan: samplePlan(2, true), when: 'when the plan also deletes' }] : []),

@@ -43,8 +43,11 @@ function filters(pair: ResolvedPair): string[] {
 }
 
 function shared(pair: ResolvedPair, keepPartial = true): string[] {
-  // Without --partial-dir rsync removes the temp file (.name.XXXXXX) of a file it is stopped in (SIGTERM).
-  const args = ['--archive', '--mkpath', ...(keepPartial ? [`--partial-dir=${PARTIAL_DIR}`] : []), ...filters(pair)];
+  // Without --partial-dir rsync removes the temp file (.name.XXXXXX) of a file it is stopped in (SIGTERM),
+  // and no longer hides partial folders left by earlier runs: its own rule for them is given instead
+  // (perishable, as rsync's is: a folder holding one may still be removed to make way; review 69: a
+  // first copy walking the tree had sent them as files).
+  const args = ['--archive', '--mkpath', ...(keepPartial ? [`--partial-dir=${PARTIAL_DIR}`] : []), ...filters(pair), ...(keepPartial ? [] : [`--filter=-p ${PARTIAL_DIR}/`])];
   if (pair.bwlimit) args.push(`--bwlimit=${pair.bwlimit}`);
   return args;
 }

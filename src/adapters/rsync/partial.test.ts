@@ -19,7 +19,7 @@ const partialArg = (plan: PairPlan, how = {}): boolean => (rsync.files?.transfer
 describe('rsync partial files', () => {
   it('keeps what arrived of a stopped file aside only when a planned file is large enough to resume', () => {
     const small = planOf([file('a.json', 4096), file('b.csv', PARTIAL_MIN_BYTES - 1)]);
-    expect(worthResuming(small, {})).toBe(false);
+    expect(worthResuming(pair, small, {})).toBe(false);
     expect(partialArg(small)).toBe(false);
     expect(partialArg(small, { tree: true })).toBe(false);
     const big = planOf([file('a.json', 4096), file('w.ckpt', PARTIAL_MIN_BYTES)]);
@@ -27,6 +27,22 @@ describe('rsync partial files', () => {
     expect(partialArg(big, { tree: true })).toBe(true);
     // A replacement counts as a send does.
     expect(partialArg(planOf([file('a.json', 1)], [file('w.ckpt', 5 * PARTIAL_MIN_BYTES)]))).toBe(true);
+  });
+
+  it('keeps none between two local folders, where rsync sends whole files and removes a partial it finds', () => {
+    const big = planOf([file('w.ckpt', 8 * PARTIAL_MIN_BYTES)]);
+    expect(partialArg(big)).toBe(true);
+    const local = { ...pair, remote: { type: 'local' as const, path: '/nas/m' } };
+    expect((rsync.files?.transfer(local, 'push', big, ctx).send[0]?.args ?? []).includes('--partial-dir=.rsync-partial')).toBe(false);
+  });
+
+  it('without a partial folder of its own, hides those earlier runs left as rsync would (perishable), so a first copy walking the tree never sends them', () => {
+    const args = (plan: PairPlan, how = {}): readonly string[] => rsync.files?.transfer(pair, 'push', plan, ctx, how).send[0]?.args ?? [];
+    const small = planOf([file('a.json', 4096)]);
+    expect(args(small, { tree: true })).toContain('--filter=-p .rsync-partial/');
+    expect(args(small)).toContain('--filter=-p .rsync-partial/');
+    // With --partial-dir rsync adds that rule itself.
+    expect(args(planOf([file('w.ckpt', PARTIAL_MIN_BYTES)]), { tree: true }).some((a) => a.startsWith('--filter'))).toBe(false);
   });
 
   it('keeps none for a drain (whole files only), and always for a repair (its plan carries no sizes)', () => {
