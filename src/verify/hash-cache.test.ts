@@ -128,6 +128,12 @@ describe('HashCache', () => {
     expect(dst.shaSlot('f0005', keys, 5)).toBe(-1);
     expect(dst.putSha('other', keys, 6, digests, 6 * 32, now)).toBe(true);
     expect(dst.shaOf('other', keys, 6)).toBe(SHA(6));
+    // A racy one also forgets what was remembered for that path before (a slot, or a row off the listing), as put() does.
+    const racyAt = (i: number): number => (keys[i * 4 + 1] as number) + 10;
+    expect(dst.putSha('f0004', dstKeys, 4, digests, 4 * 32, racyAt(4))).toBe(false);
+    expect(dst.shaOf('f0004', dstKeys, 4)).toBeUndefined();
+    expect(dst.putSha('other', keys, 6, digests, 6 * 32, racyAt(6))).toBe(false);
+    expect(dst.shaOf('other', keys, 6)).toBeUndefined();
   });
 
   it('realign: lined up with a new listing exactly as saving and opening again would, without reading the file', async () => {

@@ -161,7 +161,10 @@ export class HashCache {
   /** put() of a sha256-only row from bytes (`digests[from…from + 32]`), keyed by `keys[at * 4…]`: no row or hex string built. */
   putSha(path: string, keys: Float64Array, at: number, digests: Uint8Array, from: number, scanStartMs: number): boolean {
     const i = this.slots.indexOf(path);
-    if (i < 0 || isRacy(keys[at * 4 + 1] as number, keys[at * 4 + 2] as number, scanStartMs)) {
+    // Too fresh to trust (every copy a first push just wrote): forgotten as put() would, without the
+    // hex string and row put() would only drop (50k of each in a 50k-file first push's verify).
+    if (isRacy(keys[at * 4 + 1] as number, keys[at * 4 + 2] as number, scanStartMs)) return this.dropRacy(path, i);
+    if (i < 0) {
       const hex = Buffer.from(digests.buffer, digests.byteOffset + from, 32).toString('hex');
       return this.put([path, keys[at * 4] as number, keys[at * 4 + 1] as number, keys[at * 4 + 2] as number, keys[at * 4 + 3] as number, hex, '', '', 0], scanStartMs);
     }
@@ -178,18 +181,21 @@ export class HashCache {
   /** Remembers a row, unless its file changed too close to the scan to be trusted; says whether it did. */
   put(row: Row, scanStartMs: number): boolean {
     const i = this.slots.indexOf(row[0]);
-    if (isRacy(row[2], row[3], scanStartMs)) {
-      if (i >= 0 && this.slots.has(i)) {
-        this.slots.forget(i);
-        this.dirty = true;
-      }
-      if (this.extra.delete(row[0])) this.dirty = true;
-      return false;
-    }
+    if (isRacy(row[2], row[3], scanStartMs)) return this.dropRacy(row[0], i);
     if (i >= 0) this.slots.set(i, row);
     else this.extra.set(row[0], row);
     this.dirty = true;
     return true;
+  }
+
+  /** What a racy file leaves: no row for it (its slot `i`, or among the others); false: nothing remembered. */
+  private dropRacy(path: string, i: number): false {
+    if (i >= 0 && this.slots.has(i)) {
+      this.slots.forget(i);
+      this.dirty = true;
+    }
+    if (this.extra.delete(path)) this.dirty = true;
+    return false;
   }
 
   /** Forget paths no longer in the tree. */
