@@ -109,44 +109,32 @@ describe('watch: runs that the tree or another labsync would hold back', () => {
     expect(whileWriting).toBeGreaterThan(0);
   });
 
-  it('never runs two nested pairs at once (as a push runs them): the one inside waits for the one around it', async () => {
+  /**
+   * raw and ckpt (ckpt's folder `ckptLocal`, inside raw: as written, or through the link `latest`), each
+   * run's before hook logging its start and end: one save in each at once makes both pairs due together.
+   * Each start must be followed by its own end: no run began while the other was on.
+   */
+  async function takeTurns(ckptLocal: 'raw/ckpt' | 'latest'): Promise<void> {
     const lab = new Lab();
     const runs = lab.outside('runs.log');
     const hooks = (name: string): string => `    hooks:\n      before: ["sh", "-c", "echo start ${name} >> ${runs}; sleep 1; echo end ${name} >> ${runs}"]\n`;
-    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ${lab.outside('nas')} }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    exclude: ["/ckpt/"]\n${hooks('raw')}  - name: ckpt\n    local: raw/ckpt\n    remote: nas:ckpt\n${hooks('ckpt')}`);
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ${lab.outside('nas')} }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    exclude: ["/ckpt/"]\n${hooks('raw')}  - name: ckpt\n    local: ${ckptLocal}\n    remote: nas:ckpt\n${hooks('ckpt')}`);
     lab.write(lab.path('raw/a.csv'), 'a\n').write(lab.path('raw/ckpt/e1.pt'), '1');
+    if (ckptLocal === 'latest') symlinkSync(lab.path('raw/ckpt'), lab.path('latest'));
     expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
     writeFileSync(runs, '');
     const { run } = await startWatch(lab, '0.3', { ready: 'ckpt (' });
-    // One save in each, at once: both pairs are due together.
     lab.write(lab.path('raw/a.csv'), 'b\n').write(lab.path('raw/ckpt/e2.pt'), '2');
     await until('both runs', () => finishedRuns(lab) === 2, 30_000);
     await stopWatch(lab, run);
     const lines = readFileSync(runs, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(4);
-    // Each start is followed by its own end: no run began while the other was on.
     expect(lines[1]).toBe(lines[0]?.replace('start', 'end'));
     expect(lines[3]).toBe(lines[2]?.replace('start', 'end'));
     expect(lab.tree(lab.outside('nas'))).toMatchObject({ 'raw/a.csv': 'b\n', 'ckpt/e2.pt': '2' });
-  });
+  }
 
-  it('never runs two pairs nested only through a link at once (ckpt\'s folder a link into raw): the folders as they answered take turns, as a push does', async () => {
-    const lab = new Lab();
-    const runs = lab.outside('runs.log');
-    const hooks = (name: string): string => `    hooks:\n      before: ["sh", "-c", "echo start ${name} >> ${runs}; sleep 1; echo end ${name} >> ${runs}"]\n`;
-    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n  nas: { type: local, path: ${lab.outside('nas')} }\ndata:\n  - name: raw\n    local: raw\n    remote: nas:raw\n    exclude: ["/ckpt/"]\n${hooks('raw')}  - name: ckpt\n    local: latest\n    remote: nas:ckpt\n${hooks('ckpt')}`);
-    lab.write(lab.path('raw/a.csv'), 'a\n').write(lab.path('raw/ckpt/e1.pt'), '1');
-    symlinkSync(lab.path('raw/ckpt'), lab.path('latest'));
-    expect((await lab.cli(['data', 'push', '-q'])).exitCode).toBe(0);
-    writeFileSync(runs, '');
-    const { run } = await startWatch(lab, '0.3', { ready: 'ckpt (' });
-    lab.write(lab.path('raw/a.csv'), 'b\n').write(lab.path('raw/ckpt/e2.pt'), '2');
-    await until('both runs', () => finishedRuns(lab) === 2, 30_000);
-    await stopWatch(lab, run);
-    const lines = readFileSync(runs, 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(4);
-    expect(lines[1]).toBe(lines[0]?.replace('start', 'end'));
-    expect(lines[3]).toBe(lines[2]?.replace('start', 'end'));
-    expect(lab.tree(lab.outside('nas'))).toMatchObject({ 'raw/a.csv': 'b\n', 'ckpt/e2.pt': '2' });
-  });
+  it('never runs two nested pairs at once (as a push runs them): the one inside waits for the one around it', () => takeTurns('raw/ckpt'));
+
+  it('never runs two pairs nested only through a link at once (ckpt\'s folder a link into raw): the folders as they answered take turns, as a push does', () => takeTurns('latest'));
 });
