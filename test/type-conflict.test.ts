@@ -63,6 +63,23 @@ describe('a mirror push replaces a destination folder with the file the source h
   });
 });
 
+describe('a mirror push never deletes excluded files to replace their folder with a file (review 70: over ssh the receiver had no exclude rules and --force emptied the folder)', () => {
+  for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
+    const { lab, far } = mirrorLab(kind);
+    for (const k of KEPT) lab.write(lab.path('raw', k), k);
+    lab.write(lab.path('raw/x/f1'), 'one');
+    await pushed(lab);
+    // Written at the destination by someone else, excluded from the pair (*.tmp): not the mirror's to delete.
+    lab.write(far('x/keep.tmp'), 'theirs');
+    rmSync(lab.path('raw/x'), { recursive: true });
+    lab.write(lab.path('raw/x'), 'now a file');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).not.toBe(0);
+    expect(pairOf(r).error).toMatch(/could not replace the folder x with the source's file/);
+    expect(lab.tree(far('x'))).toEqual({ 'keep.tmp': 'theirs' });
+  });
+});
+
 describe('a mirror push replaces a destination folder holding only empty folders (no listing shows it) with the source\'s file', () => {
   for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
     const { lab, far } = mirrorLab(kind);

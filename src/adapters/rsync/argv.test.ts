@@ -68,6 +68,16 @@ describe('rsync argv', () => {
     expect(filesArgv(base, 'push', ctx, false, { makeWay: true })).not.toContain('--force');
   });
 
+  it('gives a host that receives with --force the pair\'s filter rules itself (rsync sends them only with --delete): its excluded files stop the folder\'s removal', () => {
+    const ssh: ResolvedPair = { ...base, delete: true, remote: { type: 'ssh', host: 'gpu', user: 'u', path: '/srv/raw', sshOptions: [] } };
+    const pushed = filesArgv(ssh, 'push', ctx, false, { makeWay: true });
+    expect(pushed).toEqual(expect.arrayContaining(['--force', '--remote-option=--exclude=*.tmp', '--remote-option=--exclude=/.labsync-backup/', '--remote-option=--filter=-p .rsync-partial/']));
+    // A pull's receiver is this side, and local folders share the rules: nothing more.
+    expect(filesArgv(ssh, 'pull', ctx, false, { makeWay: true }).some((a) => a.startsWith('--remote-option'))).toBe(false);
+    expect(filesArgv({ ...base, delete: true }, 'push', ctx, false, { makeWay: true }).some((a) => a.startsWith('--remote-option'))).toBe(false);
+    expect(filesArgv(ssh, 'push', ctx, false).some((a) => a.startsWith('--remote-option'))).toBe(false);
+  });
+
   it('quotes for rsync\'s own -e splitter', () => {
     expect(rshQuote('plain-word')).toBe('plain-word');
     expect(rshQuote("it's")).toBe(`'it'"'"'s'`);

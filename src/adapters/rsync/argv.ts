@@ -116,13 +116,23 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
   // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
   // Not for a repair's re-send: it must not delete a folder made since (the guard never saw it).
-  if (pair.delete && how.makeWay) args.push('--force');
+  if (pair.delete && how.makeWay) args.push('--force', ...receiverRules(pair, direction));
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   // A rerun (Command.retryArgs) that sends a file again moves the copy just written aside under a name
   // of its own, never over the first run's backup of the old version (with --ignore-times it would).
   if (pair.backup && rerun) args.push(`--suffix=.${rerun}`);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
+}
+
+/**
+ * The pair's filter rules for a receiver on the host: rsync gives a remote receiver the client's rules only
+ * with --delete, so --force alone emptied a folder of the pair's excluded files there (review 70); between
+ * local folders the rules are shared, and a pull's receiver is this side.
+ */
+function receiverRules(pair: ResolvedPair, direction: 'push' | 'pull'): string[] {
+  if (direction !== 'push' || pair.remote.type !== 'ssh') return [];
+  return [...filters(pair), `--filter=-p ${PARTIAL_DIR}/`].map((rule) => `--remote-option=${rule}`);
 }
 
 /**
