@@ -1,6 +1,5 @@
 import { needsContentCompare, nulList } from '../../plan/changes.js';
 import type { Adapter, Command, FileSync, Probe, ToolOutput } from '../types.js';
-import type { ResolvedPair } from '../../types.js';
 import type { PairPlan } from '../../plan/types.js';
 import type { TransferHow } from '../files.js';
 import { deleteArgv, filesArgv, previewArgv, repairArgv, transferArgv, verifyArgv } from './argv.js';
@@ -41,9 +40,10 @@ export const PARTIAL_MIN_BYTES = 1024 * 1024;
  * A partial left by an earlier run (its plan held a large file) then stays where it is, hidden from
  * every listing, until a run sends that file with --partial-dir again (README, "No half files").
  */
-export function worthResuming(pair: ResolvedPair, plan: PairPlan, how: TransferHow): boolean {
-  // Between two local folders rsync sends whole files (--whole-file implied): a partial found is removed, never resumed.
-  if (how.whole || pair.remote.type === 'local') return false;
+export function worthResuming(plan: PairPlan, how: TransferHow): boolean {
+  // Between two local folders too, though rsync resumes nothing there (it sends whole files): a run with
+  // --partial-dir removes the partial it finds of a file it sends, which one without it would leave (review 70).
+  if (how.whole) return false;
   return Boolean(how.repair) || plan.send.some((f) => f.size >= PARTIAL_MIN_BYTES) || plan.replace.some((f) => f.size >= PARTIAL_MIN_BYTES);
 }
 
@@ -55,7 +55,7 @@ const planned: FileSync['transfer'] = (pair, direction, plan, ctx, how = {}) => 
   // A mirror's file may replace a folder at the destination: one the plan empties (its files planned
   // deletions), or one holding only empty folders, which no listing shows. Not a repair's re-send.
   const makeWay = !how.repair;
-  const keepPartial = worthResuming(pair, plan, how);
+  const keepPartial = worthResuming(plan, how);
   const call = (files: readonly string[], compress: boolean, note: string, tree = false): Command => ({
     tool: 'rsync', args: filesArgv(pair, direction, ctx, content, { compress, keepPartial, tree, makeWay }), cwd: pair.root, mutates: true,
     label: `${direction} ${files.length} file${files.length === 1 ? '' : 's'} of ${pair.name}${note}`, ...(tree ? {} : { input: nulList(files) }),

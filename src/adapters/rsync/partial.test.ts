@@ -19,7 +19,7 @@ const partialArg = (plan: PairPlan, how = {}): boolean => (rsync.files?.transfer
 describe('rsync partial files', () => {
   it('keeps what arrived of a stopped file aside only when a planned file is large enough to resume', () => {
     const small = planOf([file('a.json', 4096), file('b.csv', PARTIAL_MIN_BYTES - 1)]);
-    expect(worthResuming(pair, small, {})).toBe(false);
+    expect(worthResuming(small, {})).toBe(false);
     expect(partialArg(small)).toBe(false);
     expect(partialArg(small, { tree: true })).toBe(false);
     const big = planOf([file('a.json', 4096), file('w.ckpt', PARTIAL_MIN_BYTES)]);
@@ -29,11 +29,9 @@ describe('rsync partial files', () => {
     expect(partialArg(planOf([file('a.json', 1)], [file('w.ckpt', 5 * PARTIAL_MIN_BYTES)]))).toBe(true);
   });
 
-  it('keeps none between two local folders, where rsync sends whole files and removes a partial it finds', () => {
-    const big = planOf([file('w.ckpt', 8 * PARTIAL_MIN_BYTES)]);
-    expect(partialArg(big)).toBe(true);
+  it('keeps them between two local folders too, where rsync resumes nothing but removes the partial it finds of a file it sends', () => {
     const local = { ...pair, remote: { type: 'local' as const, path: '/nas/m' } };
-    expect((rsync.files?.transfer(local, 'push', big, ctx).send[0]?.args ?? []).includes('--partial-dir=.rsync-partial')).toBe(false);
+    expect((rsync.files?.transfer(local, 'push', planOf([file('w.ckpt', 8 * PARTIAL_MIN_BYTES)]), ctx).send[0]?.args ?? []).includes('--partial-dir=.rsync-partial')).toBe(true);
   });
 
   it('without a partial folder of its own, hides those earlier runs left as rsync would (perishable), so a first copy walking the tree never sends them', () => {
