@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
+import { until } from './harness/wait.js';
+import { finishedRuns, startWatch, stopWatch } from './harness/watch.js';
 import { makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { pythonOf } from './harness/tools.js';
 
@@ -124,6 +126,25 @@ describe('dvc', () => {
     const config = readFileSync(lab.path('.dvc/config.local'), 'utf8');
     for (const name of ['raw', 'a', 'b']) expect(config).toContain(`['remote "labsync-${name}"']`);
   });
+
+  it('watch runs two dvc pairs of one repository one at a time, as push does (review 70: it ran them at once; dvc\'s lock or one commit sweeping up the other\'s .dvc file)', async () => {
+    const lab = await dvcLab(localStore);
+    const runs = lab.outside('runs.log');
+    const hooks = (name: string): string => `    hooks:\n      before: ["sh", "-c", "echo start ${name} >> ${runs}; sleep 1; echo end ${name} >> ${runs}"]\n`;
+    for (const name of ['a', 'b']) lab.write(lab.path('data', name, 'part-0.csv'), randomBytes(500).toString('hex'));
+    lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n${localStore(lab)}data:\n  - name: a\n    tool: dvc\n    local: data/a\n    remote: store:a\n${hooks('a')}  - name: b\n    tool: dvc\n    local: data/b\n    remote: store:b\n${hooks('b')}`);
+    expect((await lab.cli(['data', 'push', '--commit', 'v1'])).exitCode).toBe(0);
+    writeFileSync(runs, '');
+    const { run } = await startWatch(lab, '0.3', { ready: ', b (' });
+    // One save in each, at once: both pairs are due together.
+    for (const name of ['a', 'b']) lab.write(lab.path('data', name, 'part-1.csv'), randomBytes(500).toString('hex'));
+    await until('both runs', () => finishedRuns(lab) === 2, 60_000);
+    await stopWatch(lab, run);
+    const lines = readFileSync(runs, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe(lines[0]?.replace('start', 'end'));
+    expect(lines[3]).toBe(lines[2]?.replace('start', 'end'));
+  }, 120_000);
 
   it('reports dvc\'s own lock as locked (exit 75), not failed', async () => {
     const lab = await dvcLab(localStore);

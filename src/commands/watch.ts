@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { withFreshKey } from '../engine/ssh-keep.js';
-import { nested, runPairs } from '../engine/run.js';
+import { runPairs, takeTurns } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
@@ -83,8 +83,8 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     // runs outlast the max wait asks again at once, and took every slot it freed (review 55). Older
     // waiters, oldest first, each hold their folder whether or not they can start now (an outer pair
     // behind two busy inner ones: review 56); those that can start take the free slots, and are woken.
-    // Nested as written or through a link (the folders as they last answered), as `labsync push` sees it.
-    const { blocked, ahead } = turnOf(pair, waitedLonger(pairs, state, pair, s), running, slots, (a, b) => nested(a.local, b.local) || nested(asker.lastAnswer(a) ?? a.local, asker.lastAnswer(b) ?? b.local));
+    // As `labsync push` takes turns, links resolved as the folders last answered (dvc pairs of one repository too).
+    const { blocked, ahead } = turnOf(pair, waitedLonger(pairs, state, pair, s), running, slots, (a, b) => takeTurns(a, b, (p) => asker.lastAnswer(p) ?? p.local));
     if (blocked) {
       s.again = true;
       s.waitingSince ??= Date.now();

@@ -76,7 +76,6 @@ function shardOf(req: RunRequest, pair: ResolvedPair): { shard?: Shard } {
   return shard ? { shard } : {};
 }
 
-/** One folder inside (or equal to) the other. */
 /** The folder holding the .dvc/ a pair's data is in (the nearest above it), asked once per folder. */
 const dvcRepos = new Map<string, string | undefined>();
 function dvcRepoOf(local: string): string | undefined {
@@ -112,6 +111,15 @@ function foldersToResolve(req: RunRequest, signal: AbortSignal): Promise<Map<str
   const mirror = Boolean(req.everyPair) && req.pairs.some((p) => mirrorPull(p, req));
   const paths = [...(mirror ? (req.everyPair ?? []) : []), ...(req.pairs.length > 1 ? req.pairs : [])].map((p) => p.local);
   return paths.length ? realFolders(paths, undefined, signal) : Promise.resolve(new Map());
+}
+
+/**
+ * Whether two pairs must not run at once: one's folder in the other's, as written or with its links
+ * resolved (`realOf`), or two dvc pairs of one repository (each commits its .dvc files: review 36).
+ * labsync push and watch take turns alike.
+ */
+export function takeTurns(a: ResolvedPair, b: ResolvedPair, realOf: (p: ResolvedPair) => string): boolean {
+  return nested(a.local, b.local) || nested(realOf(a), realOf(b)) || (a.tool === 'dvc' && b.tool === 'dvc' && dvcRepoOf(a.local) === dvcRepoOf(b.local));
 }
 
 export function nested(a: string, b: string): boolean {
@@ -151,7 +159,7 @@ export async function runPairs(req: RunRequest, emit: Emit, redact: Redactor, si
     (pair) => runPair(withLinkedNesting(pair, req, real), { action: req.action, dryRun: req.dryRun, verify: req.verify, waitMs: req.waitMs, command: req.command, plan, emit, redact, signal, ...seamOf(req, pair), ...shardOf(req, pair), ...(req.drain ? { drain: req.drain } : {}) }),
     // dvc pairs share their repository's .dvc/config.local and git index (a remote written over another's,
     // a commit sweeping up a sibling's staged .dvc file): one at a time, as nested folders are.
-    (a, b) => nested(a.local, b.local) || nested(realOf(a), realOf(b)) || (a.tool === 'dvc' && b.tool === 'dvc' && dvcRepoOf(a.local) === dvcRepoOf(b.local)),
+    (a, b) => takeTurns(a, b, realOf),
   );
   mark('pairs done');
   const recorded = req.action === 'status' || req.action === 'check' || req.dryRun ? [] : results.filter((r) => !NOT_RECORDED.has(r.status));
