@@ -95,7 +95,9 @@ describe('plan prints what a run executes: rsync to a local folder', () => {
     expect(shown.stdout).not.toMatch(/--dry-run|--checksum/);
     const plan = planOf(await lab.cli(['plan', 'data', 'push', '--json']));
     expect(plan).toMatchObject({ tool: 'rsync', planned: true });
-    expect(plan.steps.map((s) => s.step)).toEqual(['list', 'list', 'plan', 'transfer', 'transfer', 'transfer', 'delete', 'verify']);
+    // The usual transfer, a plan with a file of 1 MiB or more (--partial-dir), a first copy (the tree), a same-size replace.
+    expect(plan.steps.map((s) => s.step)).toEqual(['list', 'list', 'plan', 'transfer', 'transfer', 'transfer', 'transfer', 'delete', 'verify']);
+    expect(plan.steps.filter((s) => s.step === 'transfer').map((s) => (s.command ?? '').includes('--partial-dir'))).toEqual([false, true, false, false]);
     // plan ran nothing: the destination is as it was.
     expect(readFileSync(lab.outside('nas/raw/d0/f0'), 'utf8')).toBe('file 0');
 
@@ -117,7 +119,7 @@ describe('plan prints what a run executes: rsync to a local folder', () => {
     expect((await lab.cli(['data', 'pull'])).exitCode).toBe(0);
     lab.write(lab.outside('nas/raw/f2'), 'changed at the source');
     const plan = planOf(await lab.cli(['plan', 'data', 'pull', '--json']));
-    expect(plan.steps.map((s) => s.step)).toEqual(['list', 'list', 'plan', 'transfer', 'transfer', 'transfer', 'verify']);
+    expect(plan.steps.map((s) => s.step)).toEqual(['list', 'list', 'plan', 'transfer', 'transfer', 'transfer', 'transfer', 'verify']);
     const { env, started } = shim(lab);
     const run = await lab.cli(['data', 'pull', '--json'], { env });
     expect(run.exitCode, run.stderr).toBe(0);
