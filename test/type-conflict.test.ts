@@ -80,6 +80,20 @@ describe('a mirror push never deletes excluded files to replace their folder wit
   });
 });
 
+describe('a mirror push never empties a folder the pair excludes as a folder to put a file of its name there (review 71)', () => {
+  for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
+    const { lab, far } = mirrorLab(kind, '    delete: true\n    exclude: ["cache/"]\n');
+    for (const k of KEPT) lab.write(lab.path('raw', k), k);
+    await pushed(lab);
+    lab.write(far('cache/model.bin'), 'theirs').write(far('cache/sub/x'), 'theirs too');
+    lab.write(lab.path('raw/cache'), 'a file named like the excluded folder');
+    const r = await lab.cli(['data', 'push', '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).not.toBe(0);
+    expect(pairOf(r).error).toMatch(/could not replace the folder cache with the source's file/);
+    expect(lab.tree(far('cache'))).toEqual({ 'model.bin': 'theirs', 'sub/x': 'theirs too' });
+  });
+});
+
 describe('a mirror push replaces a destination folder holding only empty folders (no listing shows it) with the source\'s file', () => {
   for (const [name, kind, can] of MIRROR_KINDS) it.skipIf(!can)(name, async () => {
     const { lab, far } = mirrorLab(kind);

@@ -38,8 +38,15 @@ function transport(pair: ResolvedPair): string[] {
   return ['--protect-args', '-e', sshCommand(remote, pair.stallTimeoutMs).map(rshQuote).join(' ')];
 }
 
+/**
+ * Each exclude, and where it can match a folder, the folder's contents too (`P/**`): --force empties a
+ * folder in a file's way of whatever no rule names, and an excluded folder's files matched none (review
+ * 71: `cache/` excluded, the host's cache/ was emptied for the source's file `cache`). Nothing else
+ * changes: rsync never walks into an excluded folder.
+ */
 function filters(pair: ResolvedPair): string[] {
-  return [...pair.exclude, ...ownExcludes(pair)].map((p) => `--exclude=${p}`);
+  const contents = (p: string): string[] => (p.endsWith('**') ? [] : [`${p.endsWith('/') ? p : `${p}/`}**`]);
+  return [...pair.exclude, ...ownExcludes(pair)].flatMap((p) => [p, ...contents(p)]).map((p) => `--exclude=${p}`);
 }
 
 function shared(pair: ResolvedPair, keepPartial = true): string[] {
@@ -116,7 +123,8 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
   // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
   // Not for a repair's re-send: it must not delete a folder made since (the guard never saw it).
-  if (pair.delete && how.makeWay) args.push('--force', ...receiverRules(pair, direction));
+  const receiver = pair.delete && how.makeWay ? receiverRules(pair, direction) : undefined;
+  if (receiver) args.push('--force', ...receiver);
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   // A rerun (Command.retryArgs) that sends a file again moves the copy just written aside under a name
@@ -128,12 +136,18 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
 /**
  * The pair's filter rules for a receiver on the host: rsync gives a remote receiver the client's rules only
  * with --delete, so --force alone emptied a folder of the pair's excluded files there (review 70); between
- * local folders the rules are shared, and a pull's receiver is this side.
+ * local folders the rules are shared, and a pull's receiver is this side. undefined: too many to give.
  */
-function receiverRules(pair: ResolvedPair, direction: 'push' | 'pull'): string[] {
+function receiverRules(pair: ResolvedPair, direction: 'push' | 'pull'): string[] | undefined {
   if (direction !== 'push' || pair.remote.type !== 'ssh') return [];
-  return [...filters(pair), `--filter=-p ${PARTIAL_DIR}/`].map((rule) => `--remote-option=${rule}`);
+  const rules = [...filters(pair), `--filter=-p ${PARTIAL_DIR}/`];
+  // rsync caps the options a server is given (about 130 with labsync's own: "too many remote options
+  // specified", review 71). Past this many rules no folder is replaced (no --force): rsync refuses, and says which.
+  return rules.length <= RECEIVER_RULES_MAX ? rules.map((rule) => `--remote-option=${rule}`) : undefined;
 }
+
+/** The most filter rules given to a receiving host (each exclude counts twice: filters). */
+export const RECEIVER_RULES_MAX = 96;
 
 /**
  * Deletes the listed destination files, and only those, after every transfer succeeded: each path
