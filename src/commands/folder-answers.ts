@@ -11,7 +11,7 @@ import { FolderPlaces, type PairFolder } from './folder-places.js';
 // watch's to handle: this helper ends when watch closes it or dies (review 60: killed first, its questions
 // had been taken as answered).
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
-const places = new FolderPlaces((n, p) => process.stdout.write(`${JSON.stringify({ n, local: p.local, top: p.top, id: p.id ?? null })}\n`));
+const places = new FolderPlaces((n, p) => process.stdout.write(`${JSON.stringify({ n, local: p.local, top: p.top, id: p.id ?? null, repo: p.repo ?? null })}\n`));
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   let q: { n: number; pair: PairFolder };

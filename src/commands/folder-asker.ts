@@ -45,7 +45,7 @@ export class FolderAsker {
   private readonly byN = new Map<number, Question>();
   private here: FolderPlaces | undefined;
   private resend: NodeJS.Timeout | undefined;
-  private readonly lastAt = new Map<string, string>();
+  private readonly lastAt = new Map<string, Place>();
 
   /** `say`: told once if the questions move into this process (the helper keeps dying). `staleMs`: STALE_MS. */
   constructor(private readonly say: (message: string) => void = () => undefined, private readonly staleMs = STALE_MS) {}
@@ -92,15 +92,15 @@ export class FolderAsker {
     this.here.ask(q.n, q.pair);
   }
 
-  /** The folder `pair`'s last answer named (its links resolved), for watch's turns; undefined: none yet. */
-  lastAnswer(pair: PairFolder): string | undefined {
+  /** `pair`'s last answer (its folder with links resolved, a dvc pair's repository), for watch's turns; undefined: none yet. */
+  lastAnswer(pair: PairFolder): Place | undefined {
     return this.lastAt.get(`${pair.tool}\0${pair.local}`);
   }
 
   private answered(n: number, place: Place): void {
     const q = this.byN.get(n);
     if (!q) return;
-    this.lastAt.set(q.key, place.local);
+    this.lastAt.set(q.key, place);
     this.drop(q);
     q.resolve(place);
   }
@@ -194,8 +194,8 @@ export class FolderAsker {
         const line = buf.slice(0, at);
         buf = buf.slice(at + 1);
         try {
-          const a = JSON.parse(line) as { n: number; local: string; top: string; id: string | null };
-          if (this.byN.get(a.n)?.via === c) this.answered(a.n, { local: a.local, top: a.top, id: a.id ?? undefined });
+          const a = JSON.parse(line) as { n: number; local: string; top: string; id: string | null; repo?: string | null };
+          if (this.byN.get(a.n)?.via === c) this.answered(a.n, { local: a.local, top: a.top, id: a.id ?? undefined, ...(a.repo ? { repo: a.repo } : {}) });
         } catch {
           // not a line of ours
         }

@@ -15,6 +15,8 @@ export interface Place {
   readonly local: string;
   readonly top: string;
   readonly id: string | undefined;
+  /** A dvc pair's repository (watch-filter.ts placeOf); none found, or not a dvc pair: absent. */
+  readonly repo?: string;
 }
 
 export type PairFolder = Pick<ResolvedPair, 'local' | 'tool'>;

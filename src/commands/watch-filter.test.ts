@@ -3,7 +3,7 @@ import { compileExcludes } from '../verify/glob.js';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeChanged, gitRefFolder, gitRefPath, gitRefsDir, nativeIgnores, pairPath, watchedTree } from './watch-filter.js';
+import { describeChanged, gitRefFolder, gitRefPath, gitRefsDir, nativeIgnores, pairPath, placeOf, watchedTree } from './watch-filter.js';
 
 const LOCAL = '/lab/raw data';
 const PATTERNS = ['*.tmp', 'cache/', '/top.log', 'data/*.csv', '/.git/'];
@@ -87,6 +87,24 @@ describe('gitRefsDir (reviews 50, 51)', () => {
       expect(await gitRefsDir(join(top, 'none'))).toBe(join(top, 'none/.git'));
     } finally {
       rmSync(top, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('placeOf a dvc pair', () => {
+  it('names the repository its .dvc/ is in (the nearest above the folder, links resolved), which watch\'s turns compare; none for other tools or outside a repository', async () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'labsync-dvc-place-')));
+    mkdirSync(join(root, 'repo/.dvc'), { recursive: true });
+    mkdirSync(join(root, 'repo/data/a'), { recursive: true });
+    mkdirSync(join(root, 'loose/b'), { recursive: true });
+    symlinkSync(join(root, 'repo/data/a'), join(root, 'link'));
+    try {
+      expect((await placeOf({ local: join(root, 'repo/data/a'), tool: 'dvc' })).repo).toBe(join(root, 'repo'));
+      expect((await placeOf({ local: join(root, 'link'), tool: 'dvc' })).repo).toBe(join(root, 'repo'));
+      expect((await placeOf({ local: join(root, 'repo/data/a'), tool: 'rsync' })).repo).toBeUndefined();
+      expect((await placeOf({ local: join(root, 'loose/b'), tool: 'dvc' })).repo).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

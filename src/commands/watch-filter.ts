@@ -3,7 +3,7 @@
 import { lstatSync, realpath as realpathCallback, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ownExcludes } from '../adapters/own-excludes.js';
 import type { ResolvedPair } from '../types.js';
 import { compileExcludes, type Matcher } from '../verify/glob.js';
@@ -95,10 +95,22 @@ export async function watchedPlace(pair: Pick<ResolvedPair, 'local' | 'tool'>): 
 /** Which folder is at `path` now (device and inode: another folder made there, or a disk mounted on it, differs), asked off the event loop; undefined: none. */
 export const folderId = (path: string): Promise<string | undefined> => stat(path).then((st) => `${st.dev}:${st.ino}`, () => undefined);
 
-/** watchedPlace with the folder there now (folderId): what watch's looks compare (folder-answers.ts asks it for them). */
-export async function placeOf(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<{ local: string; top: string; id: string | undefined }> {
+/**
+ * watchedPlace with the folder there now (folderId): what watch's looks compare (folder-answers.ts asks
+ * it for them). A dvc pair's `repo` too (the folder holding the .dvc/ nearest above it, as engine/run.ts
+ * finds it for push): watch's turns compare it, and it is asked here, off watch's event loop (review 71).
+ */
+export async function placeOf(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<{ local: string; top: string; id: string | undefined; repo?: string }> {
   const place = await watchedPlace(pair);
-  return { ...place, id: await folderId(place.top) };
+  const repo = pair.tool === 'dvc' ? await dvcRepoAbove(place.local) : undefined;
+  return { ...place, id: await folderId(place.top), ...(repo ? { repo } : {}) };
+}
+
+async function dvcRepoAbove(local: string): Promise<string | undefined> {
+  for (let dir = dirname(local); ; dir = dirname(dir)) {
+    if (await stat(join(dir, '.dvc')).then(() => true, () => false)) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /**

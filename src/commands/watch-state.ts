@@ -3,6 +3,8 @@
 import type { Emit } from '../engine/events.js';
 import { drains } from '../manifest/rules.js';
 import type { ResolvedPair } from '../types.js';
+import { takeTurns, UNKNOWN_REPO } from '../engine/run.js';
+import type { FolderAsker } from './folder-asker.js';
 
 /** since: when the first unsent change came; fails: runs in a row that ended locked or failed; initial: the push at the start is still to go through; late: its folder did not answer as watch started, watched once it does. */
 export interface WatchState { timer?: NodeJS.Timeout; initial?: boolean; late?: boolean; awaiting?: object; running: boolean; again: boolean; changed: Set<string>; more: number; goneSaid?: boolean; since?: number; fails: number; waitingSince?: number }
@@ -43,6 +45,17 @@ export const AGAIN = 'trying again after 2s, then less often (at most a minute a
  * busy inner ones waited for good), those not clashing with a running or holding pair take the free
  * slots, and `pair` is blocked by a clash or by no slot left.
  */
+/**
+ * Two pairs that must not run at once, as `labsync push` judges it (run.ts takeTurns), from what their
+ * folders last answered (links resolved, a dvc pair's repository): watch stats nothing itself, where a
+ * dead folder would hold its event loop (review 71). A dvc pair not answered yet takes turns with every other.
+ */
+export const clashAsAnswered = (asker: Pick<FolderAsker, 'lastAnswer'>) => (a: ResolvedPair, b: ResolvedPair): boolean =>
+  takeTurns(a, b, (p) => asker.lastAnswer(p)?.local ?? p.local, (p) => {
+    const at = asker.lastAnswer(p);
+    return at ? at.repo : UNKNOWN_REPO;
+  });
+
 export function turnOf<P>(pair: P, older: readonly P[], running: ReadonlySet<P>, slots: number, clash: (a: P, b: P) => boolean): { blocked: boolean; ahead: P[] } {
   const held: P[] = [...running];
   let free = slots - running.size;

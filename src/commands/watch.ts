@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectPairs } from '../engine/select.js';
 import { withFreshKey } from '../engine/ssh-keep.js';
-import { runPairs, takeTurns } from '../engine/run.js';
+import { runPairs } from '../engine/run.js';
 import { UsageError, type ExitCode } from '../errors.js';
 import type { ResolvedPair } from '../types.js';
 import { subscribeDirs } from './dir-watcher.js';
@@ -17,7 +17,7 @@ import { FolderAsker, type Place } from './folder-asker.js';
 import { openManifestToConnect, positiveInt, redactor, reporters, seconds, trapSignals, type GlobalOptions } from './context.js';
 import { budgetMs, drainPairs } from './drain.js';
 import { noticeIntervalMs, noticeUrl, pollNotice } from './notice.js';
-import { note, pushAtStart, retryMs, toDrain, turnOf, waitedLonger, type WatchState } from './watch-state.js';
+import { clashAsAnswered, note, pushAtStart, retryMs, toDrain, turnOf, waitedLonger, type WatchState } from './watch-state.js';
 import { awaitReturn, followFolder, type FolderLooks } from './watch-follow.js';
 import { answering, answers, firstAnswer, runWhenAnswered, START_ANSWER_MS, Stopped, unanswered, whenAnswered } from './watch-start.js';
 
@@ -84,7 +84,7 @@ export async function watchCommand(names: readonly string[], opts: GlobalOptions
     // waiters, oldest first, each hold their folder whether or not they can start now (an outer pair
     // behind two busy inner ones: review 56); those that can start take the free slots, and are woken.
     // As `labsync push` takes turns, links resolved as the folders last answered (dvc pairs of one repository too).
-    const { blocked, ahead } = turnOf(pair, waitedLonger(pairs, state, pair, s), running, slots, (a, b) => takeTurns(a, b, (p) => asker.lastAnswer(p) ?? p.local));
+    const { blocked, ahead } = turnOf(pair, waitedLonger(pairs, state, pair, s), running, slots, clashAsAnswered(asker));
     if (blocked) {
       s.again = true;
       s.waitingSince ??= Date.now();

@@ -116,11 +116,18 @@ function foldersToResolve(req: RunRequest, signal: AbortSignal): Promise<Map<str
 /**
  * Whether two pairs must not run at once: one's folder in the other's, as written or with its links
  * resolved (`realOf`), or two dvc pairs of one repository (each commits its .dvc files: review 36).
- * labsync push and watch take turns alike.
+ * labsync push and watch take turns alike; watch knows a repository only from its folder's answer
+ * (`repoOf`, off its event loop: UNKNOWN_REPO until then, and two dvc pairs then take turns).
  */
-export function takeTurns(a: ResolvedPair, b: ResolvedPair, realOf: (p: ResolvedPair) => string): boolean {
-  return nested(a.local, b.local) || nested(realOf(a), realOf(b)) || (a.tool === 'dvc' && b.tool === 'dvc' && dvcRepoOf(a.local) === dvcRepoOf(b.local));
+export function takeTurns(a: ResolvedPair, b: ResolvedPair, realOf: (p: ResolvedPair) => string, repoOf: (p: ResolvedPair) => string | undefined = (p) => dvcRepoOf(p.local)): boolean {
+  if (nested(a.local, b.local) || nested(realOf(a), realOf(b))) return true;
+  if (a.tool !== 'dvc' || b.tool !== 'dvc') return false;
+  const [ra, rb] = [repoOf(a), repoOf(b)];
+  return ra === UNKNOWN_REPO || rb === UNKNOWN_REPO || ra === rb;
 }
+
+/** What takeTurns' `repoOf` answers for a dvc pair whose repository is not known yet. */
+export const UNKNOWN_REPO = '\0unknown';
 
 export function nested(a: string, b: string): boolean {
   const inside = (x: string, y: string): boolean => x === y || x.startsWith(y.endsWith(sep) ? y : `${y}${sep}`);
