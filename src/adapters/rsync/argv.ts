@@ -45,8 +45,19 @@ function transport(pair: ResolvedPair): string[] {
  * changes: rsync never walks into an excluded folder.
  */
 function filters(pair: ResolvedPair): string[] {
-  const contents = (p: string): string[] => (p.endsWith('**') ? [] : [`${p.endsWith('/') ? p : `${p}/`}**`]);
-  return [...pair.exclude, ...ownExcludes(pair)].flatMap((p) => [p, ...contents(p)]).map((p) => `--exclude=${p}`);
+  return [...pair.exclude, ...ownExcludes(pair)].flatMap((p) => [p, ...contentsOf(p)]).map((p) => `--exclude=${p}`);
+}
+
+/**
+ * The rule for what lies inside whatever `p` matches. rsync compares a pattern without * ? [ as it is,
+ * backslashes included, but reads them as escapes once `/**` makes it a wildcard pattern: they are
+ * doubled then (review 72: `foo\ bar` had given `foo\ bar/**`, the contents of `foo bar/`). None for a
+ * pattern that already covers contents, or one that is only slashes (`/` matches nothing; `/**`, all).
+ */
+function contentsOf(p: string): string[] {
+  const base = p.replace(/\/+$/, '');
+  if (p.endsWith('**') || base === '') return [];
+  return [`${/[*?[]/.test(base) ? base : base.replace(/\\/g, '\\\\')}/**`];
 }
 
 function shared(pair: ResolvedPair, keepPartial = true): string[] {
@@ -123,13 +134,13 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
   // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
   // Not for a repair's re-send: it must not delete a folder made since (the guard never saw it).
-  const receiver = pair.delete && how.makeWay ? receiverRules(pair, direction) : undefined;
-  if (receiver) args.push('--force', ...receiver);
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   // A rerun (Command.retryArgs) that sends a file again moves the copy just written aside under a name
   // of its own, never over the first run's backup of the old version (with --ignore-times it would).
   if (pair.backup && rerun) args.push(`--suffix=.${rerun}`);
+  const receiver = pair.delete && how.makeWay ? receiverRules(pair, direction, args) : undefined;
+  if (receiver) args.push('--force', ...receiver);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }
 
@@ -138,16 +149,20 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
  * with --delete, so --force alone emptied a folder of the pair's excluded files there (review 70); between
  * local folders the rules are shared, and a pull's receiver is this side. undefined: too many to give.
  */
-function receiverRules(pair: ResolvedPair, direction: 'push' | 'pull'): string[] | undefined {
+function receiverRules(pair: ResolvedPair, direction: 'push' | 'pull', args: readonly string[]): string[] | undefined {
   if (direction !== 'push' || pair.remote.type !== 'ssh') return [];
   const rules = [...filters(pair), `--filter=-p ${PARTIAL_DIR}/`];
-  // rsync caps the options a server is given (about 130 with labsync's own: "too many remote options
-  // specified", review 71). Past this many rules no folder is replaced (no --force): rsync refuses, and says which.
-  return rules.length <= RECEIVER_RULES_MAX ? rules.map((rule) => `--remote-option=${rule}`) : undefined;
+  // rsync refuses a client whose remote command (ssh's words, the host, every option it passes on, and
+  // these) is longer than MAX_SERVER_ARGS: "too many remote options specified" (review 71, 72). Counted
+  // high: every word of ssh's command, four for the host and rsync, every option labsync gives the
+  // client, four for --force, --protect-args and -e, and a margin. Past it no folder is replaced (no
+  // --force): rsync refuses, and says which.
+  const used = sshCommand(pair.remote, pair.stallTimeoutMs).length + 4 + args.filter((a) => !a.startsWith('--exclude=') && !a.startsWith('--filter=')).length + 4 + 10;
+  return used + rules.length <= SERVER_ARGS_MAX ? rules.map((rule) => `--remote-option=${rule}`) : undefined;
 }
 
-/** The most filter rules given to a receiving host (each exclude counts twice: filters). */
-export const RECEIVER_RULES_MAX = 96;
+/** rsync's MAX_SERVER_ARGS (options.c): the most words a client may give the remote rsync. */
+export const SERVER_ARGS_MAX = 140;
 
 /**
  * Deletes the listed destination files, and only those, after every transfer succeeded: each path

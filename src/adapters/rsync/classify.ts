@@ -33,7 +33,7 @@ export function classify(output: ToolOutput): Outcome {
   }
   const way = /could not make way for new [a-z ]+: (.+)/.exec(stderr);
   if (way) {
-    const hint = 'a folder at the destination has the name of a file at the source: a pair with delete: true replaces it (its files deleted, backed up with backup: true) unless it holds excluded files; else move or remove it';
+    const hint = 'a folder at the destination has the name of a file at the source: a pair with delete: true replaces it (its files deleted, backed up with backup: true) unless it is excluded or holds excluded files, or, over ssh, the pair has more excludes than rsync can give the host (about 40 with every ssh option set); else move or remove it';
     return { kind: 'fatal', reason: `could not replace the folder ${way[1]?.trim()} with the source's file of that name: ${said}`, hint };
   }
   switch (exitCode) {
