@@ -25,7 +25,7 @@ export type PairFolder = Pick<ResolvedPair, 'local' | 'tool'>;
 export interface PlacesIo {
   lstat(path: string): Promise<{ isSymbolicLink(): boolean }>;
   readlink(path: string): Promise<string>;
-  placeOf(pair: PairFolder): Promise<Place>;
+  placeOf(pair: PairFolder & { readonly written?: string }): Promise<Place>;
 }
 const REAL_IO: PlacesIo = { lstat, readlink, placeOf };
 
@@ -155,7 +155,7 @@ export class FolderPlaces {
       a.asking.set(key, id);
       // The path the walk resolved, not the pair's again: a link switched away and back meanwhile would have
       // led the place onto a dead mount no later look tells (review 67).
-      void this.io.placeOf(resolved === undefined ? pair : { local: resolved, tool: pair.tool }).then((place) => {
+      void this.io.placeOf(resolved === undefined ? pair : { local: resolved, tool: pair.tool, written: pair.local }).then((place) => {
         if (a.asking.get(key) === id) a.asking.delete(key);
         // Asked before a link moved, or the path leads elsewhere now, or a newer walk is out: not this place (review 65).
         if (id < a.moveWalk || a.key !== key || a.keyId !== a.newest) return;

@@ -92,7 +92,7 @@ describe('gitRefsDir (reviews 50, 51)', () => {
 });
 
 describe('placeOf a dvc pair', () => {
-  it('names the repository its .dvc/ is in (the nearest above the folder, links resolved), which watch\'s turns compare; none for other tools or outside a repository', async () => {
+  it('names the repository its .dvc/ is in (the nearest above the folder as written, as push finds it), which watch\'s turns compare; none for other tools or outside a repository', async () => {
     const root = realpathSync(mkdtempSync(join(tmpdir(), 'labsync-dvc-place-')));
     mkdirSync(join(root, 'repo/.dvc'), { recursive: true });
     mkdirSync(join(root, 'repo/data/a'), { recursive: true });
@@ -100,7 +100,10 @@ describe('placeOf a dvc pair', () => {
     symlinkSync(join(root, 'repo/data/a'), join(root, 'link'));
     try {
       expect((await placeOf({ local: join(root, 'repo/data/a'), tool: 'dvc' })).repo).toBe(join(root, 'repo'));
-      expect((await placeOf({ local: join(root, 'link'), tool: 'dvc' })).repo).toBe(join(root, 'repo'));
+      // A walk that resolved the link: the repository is still looked for above the folder as written (review 72).
+      expect((await placeOf({ local: join(root, 'repo/data/a'), tool: 'dvc', written: join(root, 'link') })).repo).toBeUndefined();
+      symlinkSync(join(root, 'loose/b'), join(root, 'repo/data/c'));
+      expect((await placeOf({ local: join(root, 'loose/b'), tool: 'dvc', written: join(root, 'repo/data/c') })).repo).toBe(join(root, 'repo'));
       expect((await placeOf({ local: join(root, 'repo/data/a'), tool: 'rsync' })).repo).toBeUndefined();
       expect((await placeOf({ local: join(root, 'loose/b'), tool: 'dvc' })).repo).toBeUndefined();
     } finally {

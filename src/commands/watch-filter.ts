@@ -97,12 +97,13 @@ export const folderId = (path: string): Promise<string | undefined> => stat(path
 
 /**
  * watchedPlace with the folder there now (folderId): what watch's looks compare (folder-answers.ts asks
- * it for them). A dvc pair's `repo` too (the folder holding the .dvc/ nearest above it, as engine/run.ts
- * finds it for push): watch's turns compare it, and it is asked here, off watch's event loop (review 71).
+ * it for them). A dvc pair's `repo` too: the folder holding the .dvc/ nearest above the pair's folder as
+ * written (`written`, where `local` is the path a walk resolved), as engine/run.ts and the dvc adapter find
+ * it. watch's turns compare it, and it is asked here, off watch's event loop (review 71, 72).
  */
-export async function placeOf(pair: Pick<ResolvedPair, 'local' | 'tool'>): Promise<{ local: string; top: string; id: string | undefined; repo?: string }> {
+export async function placeOf(pair: Pick<ResolvedPair, 'local' | 'tool'> & { readonly written?: string }): Promise<{ local: string; top: string; id: string | undefined; repo?: string }> {
   const place = await watchedPlace(pair);
-  const repo = pair.tool === 'dvc' ? await dvcRepoAbove(place.local) : undefined;
+  const repo = pair.tool === 'dvc' ? await dvcRepoAbove(pair.written ?? pair.local) : undefined;
   return { ...place, id: await folderId(place.top), ...(repo ? { repo } : {}) };
 }
 
