@@ -271,6 +271,14 @@ data:
     ]);
   });
 
+  it('refuses a wildcard exclude ending in a lone backslash (rsync matches nothing with it; with /** after it the backslash escaped the slash: review 73), and takes an escaped one', () => {
+    const got = problems('version: 1\ndata:\n  - name: a\n    local: a\n    remote: "file:///r"\n    exclude: ["a*\\\\", "*\\\\/", "a*\\\\\\\\", "plain\\\\", "x\\\\*"]\n');
+    expect(got).toEqual([
+      expect.stringMatching(/data\.a: exclude\[0\]: 'a\*\\' ends in a backslash that escapes nothing/),
+      expect.stringMatching(/data\.a: exclude\[1\]: '\*\\\/' ends in a backslash that escapes nothing/),
+    ]);
+  });
+
   it('refuses a pair name too long for its lock and receipt file names, located (review 41: validate passed, the run failed ENAMETOOLONG)', () => {
     const long = 'n'.repeat(101);
     expect(problems(`version: 1\ndata:\n  - { name: ${long}, local: a, remote: "file:///r" }\n`).join('\n')).toMatch(/must be at most 100 characters/);

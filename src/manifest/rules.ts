@@ -137,10 +137,17 @@ function describeNoHashes(endpoint: Exclude<ReturnType<typeof resolveRemote>, st
  * include) and a lone `!` as "clear the list", while labsync's plan and rclone read them as names: the
  * plan sent files rsync then left out, and the verify called it drift.
  */
+/** A wildcard pattern (one with * ? [) whose last character before any trailing '/' is an unpaired backslash. */
+export function loneBackslashAtEnd(p: string): boolean {
+  const base = p.replace(/\/+$/, '');
+  return /[*?[]/.test(base) && /(^|[^\\])(\\\\)*\\$/.test(base);
+}
+
 export function excludeProblems(patterns: readonly string[] | undefined): [number, string][] {
   const out: [number, string][] = [];
   for (const [i, p] of (patterns ?? []).entries()) {
     if (p === '!') out.push([i, "'!' means \"clear the exclude list\" to rsync: leave it out (exclude: [] excludes nothing)"]);
+    else if (loneBackslashAtEnd(p)) out.push([i, `'${p}' ends in a backslash that escapes nothing: rsync matches nothing with it, where labsync's listing would read a backslash in the name (review 73); write '\\\\' for a backslash in the name, or leave it out`]);
     else if (/^[-+] /.test(p)) {
       const fix = p[0] === '-' ? `write '${p.slice(2)}'` : 'exclude has no include rules: leave it out and narrow the pattern it was to undo';
       out.push([i, `'${p}' is an rsync filter rule, not a pattern (rsync reads it as "${p[0] === '+' ? 'include' : 'exclude'} ${p.slice(2)}"): ${fix}; a name that starts with '${p.slice(0, 2)}' is written '[${p[0]}]${p.slice(1)}'`]);

@@ -87,6 +87,9 @@ describe('rsync argv', () => {
     // `/` matches nothing: no `/**`, which would match everything.
     expect(args).toContain('--exclude=/');
     expect(args).not.toContain('--exclude=/**');
+    // Nor after a wildcard pattern's lone trailing backslash (the manifest refuses it): `a*\/**` meant every a* folder's contents (review 73).
+    const lone = filesArgv({ ...base, exclude: ['a*\\'] }, 'push', ctx, false);
+    expect(lone.filter((a) => a.startsWith('--exclude=a*'))).toEqual(['--exclude=a*\\']);
   });
 
   it('gives a host no more rules than rsync takes from a client: past its count no folder is replaced (no --force), rsync refuses instead', () => {

@@ -7,6 +7,7 @@ type RsyncEndpoint = Extract<Endpoint, { type: 'local' | 'ssh' }>;
 import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
 import { compressArgs } from './compress.js';
 import { rshQuote, sshCommand } from './ssh.js';
+import { loneBackslashAtEnd } from '../../manifest/rules.js';
 // Relative, so rsync keeps it inside the destination and excludes it from --delete by itself.
 export const PARTIAL_DIR = '.rsync-partial';
 
@@ -56,7 +57,9 @@ function filters(pair: ResolvedPair): string[] {
  */
 function contentsOf(p: string): string[] {
   const base = p.replace(/\/+$/, '');
-  if (p.endsWith('**') || base === '') return [];
+  // A wildcard pattern ending in a lone backslash matches nothing; with /** after it, the backslash would
+  // escape the slash (`a*\/**`: every folder's contents, review 73). The manifest refuses it; never built.
+  if (p.endsWith('**') || base === '' || loneBackslashAtEnd(p)) return [];
   return [`${/[*?[]/.test(base) ? base : base.replace(/\\/g, '\\\\')}/**`];
 }
 
