@@ -7,6 +7,7 @@ import { parseDuration } from '../util/duration.js';
 import { REMOTE_LOCK_TOOLS, resolveRemote, toolFor } from './resolve.js';
 import { schemas, type RawManifest, type RawPair, type RawRemote } from './schema.js';
 import { issueAt } from './issues.js';
+import { loneBackslashAtEnd } from '../verify/glob.js';
 import { suggest } from './suggest.js';
 import type { ParsedYaml } from './yaml-doc.js';
 
@@ -137,12 +138,6 @@ function describeNoHashes(endpoint: Exclude<ReturnType<typeof resolveRemote>, st
  * include) and a lone `!` as "clear the list", while labsync's plan and rclone read them as names: the
  * plan sent files rsync then left out, and the verify called it drift.
  */
-/** A wildcard pattern (one with * ? [) whose last character before any trailing '/' is an unpaired backslash. */
-export function loneBackslashAtEnd(p: string): boolean {
-  const base = p.replace(/\/+$/, '');
-  return /[*?[]/.test(base) && /(^|[^\\])(\\\\)*\\$/.test(base);
-}
-
 export function excludeProblems(patterns: readonly string[] | undefined): [number, string][] {
   const out: [number, string][] = [];
   for (const [i, p] of (patterns ?? []).entries()) {

@@ -73,6 +73,16 @@ function classOf(inner: string): string {
 /** A pattern with none of * ? [ is compared as it is, a backslash too (rsync compares it with strcmp). */
 export const isPlainPattern = (pattern: string): boolean => !/[*?[]/.test(pattern);
 
+/**
+ * A wildcard pattern whose last character before any trailing '/' is an unpaired backslash: rsync matches
+ * nothing with it (the backslash escapes nothing), where this matcher reads a backslash in the name. The
+ * manifest refuses it (manifest/rules.ts); rsync's argv never builds on it (adapters/rsync/argv.ts).
+ */
+export function loneBackslashAtEnd(pattern: string): boolean {
+  const base = pattern.replace(/\/+$/, '');
+  return !isPlainPattern(base) && /(^|[^\\])(\\\\)*\\$/.test(base);
+}
+
 function body(pattern: string): string {
   if (isPlainPattern(pattern)) return [...pattern].map(literal).join('');
   let out = '';

@@ -7,7 +7,7 @@ type RsyncEndpoint = Extract<Endpoint, { type: 'local' | 'ssh' }>;
 import { BACKUP_DIR, ownExcludes } from '../own-excludes.js';
 import { compressArgs } from './compress.js';
 import { rshQuote, sshCommand } from './ssh.js';
-import { loneBackslashAtEnd } from '../../manifest/rules.js';
+import { isPlainPattern, loneBackslashAtEnd } from '../../verify/glob.js';
 // Relative, so rsync keeps it inside the destination and excludes it from --delete by itself.
 export const PARTIAL_DIR = '.rsync-partial';
 
@@ -60,7 +60,7 @@ function contentsOf(p: string): string[] {
   // A wildcard pattern ending in a lone backslash matches nothing; with /** after it, the backslash would
   // escape the slash (`a*\/**`: every folder's contents, review 73). The manifest refuses it; never built.
   if (p.endsWith('**') || base === '' || loneBackslashAtEnd(p)) return [];
-  return [`${/[*?[]/.test(base) ? base : base.replace(/\\/g, '\\\\')}/**`];
+  return [`${isPlainPattern(base) ? base.replace(/\\/g, '\\\\') : base}/**`];
 }
 
 function shared(pair: ResolvedPair, keepPartial = true): string[] {
@@ -133,15 +133,15 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   const which = tree ? ['--no-links', '--no-devices', '--no-specials'] : ['--files-from=-', '--from0', '--ignore-missing-args'];
   // --itemize-changes: which files rsync wrote, so the verify can lean on its transfer checksum.
   const args = [...shared(pair, keepPartial), ...(compress ? compressArgs(pair, false) : []), ...which, '--itemize-changes', '--stats', '--info=progress2'];
-  // A mirror's planned file where the destination has a folder: rsync deletes the folder's files (the
-  // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
-  // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
-  // Not for a repair's re-send: it must not delete a folder made since (the guard never saw it).
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   // A rerun (Command.retryArgs) that sends a file again moves the copy just written aside under a name
   // of its own, never over the first run's backup of the old version (with --ignore-times it would).
   if (pair.backup && rerun) args.push(`--suffix=.${rerun}`);
+  // A mirror's planned file where the destination has a folder: rsync deletes the folder's files (the
+  // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
+  // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
+  // Not for a repair's re-send: it must not delete a folder made since (the guard never saw it).
   const receiver = pair.delete && how.makeWay ? receiverRules(pair, direction, args) : undefined;
   if (receiver) args.push('--force', ...receiver);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
