@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { json, Lab } from './harness/lab.js';
 import { until } from './harness/wait.js';
-import { finishedRuns, startWatch, stopWatch } from './harness/watch.js';
+import { expectTurnsTaken, finishedRuns, loggedRunHook, startWatch, stopWatch } from './harness/watch.js';
 import { makeBucket, S3_KEYS, type S3Server } from './harness/moto.js';
 import { pythonOf } from './harness/tools.js';
 
@@ -130,7 +130,7 @@ describe('dvc', () => {
   it('watch runs two dvc pairs of one repository one at a time, as push does (review 70: it ran them at once; dvc\'s lock or one commit sweeping up the other\'s .dvc file)', async () => {
     const lab = await dvcLab(localStore);
     const runs = lab.outside('runs.log');
-    const hooks = (name: string): string => `    hooks:\n      before: ["sh", "-c", "echo start ${name} >> ${runs}; sleep 1; echo end ${name} >> ${runs}"]\n`;
+    const hooks = (name: string): string => loggedRunHook(runs, name);
     for (const name of ['a', 'b']) lab.write(lab.path('data', name, 'part-0.csv'), randomBytes(500).toString('hex'));
     lab.manifest(`version: 1\ndefaults:\n  retries: 0\nremotes:\n${localStore(lab)}data:\n  - name: a\n    tool: dvc\n    local: data/a\n    remote: store:a\n${hooks('a')}  - name: b\n    tool: dvc\n    local: data/b\n    remote: store:b\n${hooks('b')}`);
     expect((await lab.cli(['data', 'push', '--commit', 'v1'])).exitCode).toBe(0);
@@ -140,10 +140,7 @@ describe('dvc', () => {
     for (const name of ['a', 'b']) lab.write(lab.path('data', name, 'part-1.csv'), randomBytes(500).toString('hex'));
     await until('both runs', () => finishedRuns(lab) === 2, 60_000);
     await stopWatch(lab, run);
-    const lines = readFileSync(runs, 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(4);
-    expect(lines[1]).toBe(lines[0]?.replace('start', 'end'));
-    expect(lines[3]).toBe(lines[2]?.replace('start', 'end'));
+    expectTurnsTaken(runs, 2);
   }, 120_000);
 
   it('reports dvc\'s own lock as locked (exit 75), not failed', async () => {

@@ -44,3 +44,13 @@ export async function stopWatch(lab: Lab, run: ReturnType<Lab['spawn']>): Promis
   expect(done.exitCode, String(done.stderr)).toBe(0);
   expect(processesMentioning(lab.root)).toEqual([]);
 }
+
+/** A before hook that logs each run of `name` to `runs` as `start name`, a second's wait, `end name`: for turnsTaken. */
+export const loggedRunHook = (runs: string, name: string): string => `    hooks:\n      before: ["sh", "-c", "echo start ${name} >> ${runs}; sleep 1; echo end ${name} >> ${runs}"]\n`;
+
+/** With every pair's runs logged by loggedRunHook: `count` runs, each start followed by its own end (none began while another was on). */
+export function expectTurnsTaken(runs: string, count: number): void {
+  const lines = readFileSync(runs, 'utf8').trim().split('\n');
+  expect(lines).toHaveLength(2 * count);
+  for (let i = 0; i < lines.length; i += 2) expect(lines[i + 1]).toBe(lines[i]?.replace('start', 'end'));
+}
