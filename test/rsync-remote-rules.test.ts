@@ -3,9 +3,9 @@
 // specified"), counting ssh's words and every option. The real rsync checks that before it connects;
 // the host here is a closed port, so each run ends at once, and what it says is read.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { filesArgv } from '../src/adapters/rsync/argv.js';
 import type { ResolvedPair } from '../src/types.js';
@@ -45,5 +45,22 @@ describe('the rules a host is given with --force', () => {
     // Both kinds of answer came up in the sweep.
     expect(forced).toBeGreaterThan(10);
     expect(forced).toBeLessThan(82);
+  });
+});
+
+describe('the contents rules beside each exclude', () => {
+  it('drop nothing the plan sends: a real rsync with the pair\'s rules, `**/` excluded (every folder), still copies the top-level files (review 74: `**/**` had matched them)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'labsync-contents-'));
+    const src = join(root, 'src');
+    for (const [path, text] of [['top', 'a'], ['sub/inner', 'b']] as const) {
+      mkdirSync(dirname(join(src, path)), { recursive: true });
+      writeFileSync(join(src, path), text);
+    }
+    const local: ResolvedPair = { ...pair(0), exclude: ['**/'], local: src, remote: { type: 'local', path: join(root, 'dst') }, backup: false, bwlimit: undefined };
+    for (const tree of [true, false]) {
+      rmSync(join(root, 'dst'), { recursive: true, force: true });
+      execFileSync('rsync', filesArgv(local, 'push', ctx, false, { tree }), { input: tree ? '' : 'top\0sub/inner\0', cwd: root });
+      expect(readdirSync(join(root, 'dst')), tree ? 'tree' : 'files-from').toEqual(['top']);
+    }
   });
 });

@@ -87,6 +87,9 @@ describe('rsync argv', () => {
     // `/` matches nothing: no `/**`, which would match everything.
     expect(args).toContain('--exclude=/');
     expect(args).not.toContain('--exclude=/**');
+    // Folders at any depth (`**/`): their contents, never `**/**`, which rsync matches against top-level files too (review 74).
+    const stars = filesArgv({ ...base, exclude: ['**/', '***/'] }, 'push', ctx, false).filter((a) => a.startsWith('--exclude=*'));
+    expect(stars).toEqual(['--exclude=**/', '--exclude=*/**', '--exclude=***/', '--exclude=*/**']);
     // Nor after a wildcard pattern's lone trailing backslash (the manifest refuses it): `a*\/**` meant every a* folder's contents (review 73).
     const lone = filesArgv({ ...base, exclude: ['a*\\'] }, 'push', ctx, false);
     expect(lone.filter((a) => a.startsWith('--exclude=a*'))).toEqual(['--exclude=a*\\']);

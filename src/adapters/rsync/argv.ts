@@ -60,6 +60,9 @@ function contentsOf(p: string): string[] {
   // A wildcard pattern ending in a lone backslash matches nothing; with /** after it, the backslash would
   // escape the slash (`a*\/**`: every folder's contents, review 73). The manifest refuses it; never built.
   if (p.endsWith('**') || base === '' || loneBackslashAtEnd(p)) return [];
+  // Only stars (`**/`: every folder): `**/**` would match top-level files too, rsync reading a pattern that
+  // starts with ** against "/name" (review 74); any folder's contents is `*/**`.
+  if (/^\*+$/.test(base)) return ['*/**'];
   return [`${isPlainPattern(base) ? base.replace(/\\/g, '\\\\') : base}/**`];
 }
 
