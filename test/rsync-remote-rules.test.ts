@@ -59,7 +59,9 @@ describe('the contents rules beside each exclude', () => {
     const local: ResolvedPair = { ...pair(0), exclude: ['**/'], local: src, remote: { type: 'local', path: join(root, 'dst') }, backup: false, bwlimit: undefined };
     for (const tree of [true, false]) {
       rmSync(join(root, 'dst'), { recursive: true, force: true });
-      execFileSync('rsync', filesArgv(local, 'push', ctx, false, { tree }), { input: tree ? '' : 'top\0sub/inner\0', cwd: root });
+      const args = filesArgv(local, 'push', ctx, false, { tree, makeWay: true });
+      expect(args).toContain('--exclude=*/**');
+      execFileSync('rsync', args, { input: tree ? '' : 'top\0sub/inner\0', cwd: root });
       expect(readdirSync(join(root, 'dst')), tree ? 'tree' : 'files-from').toEqual(['top']);
     }
   });

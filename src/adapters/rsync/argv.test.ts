@@ -84,14 +84,19 @@ describe('rsync argv', () => {
     expect(args).not.toContain('--exclude=/x/**/**');
     // A pattern rsync compares as it is (no * ? [) keeps its backslashes literal once /** makes it a wildcard one (review 72).
     expect(args).toEqual(expect.arrayContaining(['--exclude=foo\\ bar', '--exclude=foo\\\\ bar/**', '--exclude=a\\*b/', '--exclude=a\\*b/**']));
+    // Only a transfer that passes --force gets them: every other command keeps the rules as written (the verify's too).
+    const plain = ['cache/', 'logs'].map((p) => `--exclude=${p}`);
+    for (const other of [filesArgv({ ...base, exclude: ['cache/', 'logs'] }, 'push', ctx, false), verifyArgv({ ...base, exclude: ['cache/', 'logs'] }, 'checksum'), transferArgv({ ...base, delete: true, exclude: ['cache/', 'logs'] }, 'push', ctx)]) {
+      expect(other.filter((a) => a.startsWith('--exclude=cache') || a.startsWith('--exclude=logs'))).toEqual(plain);
+    }
     // `/` matches nothing: no `/**`, which would match everything.
     expect(args).toContain('--exclude=/');
     expect(args).not.toContain('--exclude=/**');
     // Folders at any depth (`**/`): their contents, never `**/**`, which rsync matches against top-level files too (review 74).
-    const stars = filesArgv({ ...base, exclude: ['**/', '***/'] }, 'push', ctx, false).filter((a) => a.startsWith('--exclude=*'));
+    const stars = filesArgv({ ...base, delete: true, exclude: ['**/', '***/'] }, 'push', ctx, false, { makeWay: true }).filter((a) => a.startsWith('--exclude=*'));
     expect(stars).toEqual(['--exclude=**/', '--exclude=*/**', '--exclude=***/', '--exclude=*/**']);
     // Nor after a wildcard pattern's lone trailing backslash (the manifest refuses it): `a*\/**` meant every a* folder's contents (review 73).
-    const lone = filesArgv({ ...base, exclude: ['a*\\'] }, 'push', ctx, false);
+    const lone = filesArgv({ ...base, delete: true, exclude: ['a*\\'] }, 'push', ctx, false, { makeWay: true });
     expect(lone.filter((a) => a.startsWith('--exclude=a*'))).toEqual(['--exclude=a*\\']);
   });
 

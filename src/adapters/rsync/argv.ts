@@ -40,13 +40,14 @@ function transport(pair: ResolvedPair): string[] {
 }
 
 /**
- * Each exclude, and where it can match a folder, the folder's contents too (`P/**`): --force empties a
- * folder in a file's way of whatever no rule names, and an excluded folder's files matched none (review
- * 71: `cache/` excluded, the host's cache/ was emptied for the source's file `cache`). Nothing else
- * changes: rsync never walks into an excluded folder.
+ * Each exclude; with `contents`, where it can match a folder, the folder's contents too (`P/**`): --force
+ * empties a folder in a file's way of whatever no rule names, and an excluded folder's files matched none
+ * (review 71: `cache/` excluded, the host's cache/ was emptied for the source's file `cache`). Only the
+ * transfers that pass --force get them (and their host): every other command, the verify's among them,
+ * keeps the pair's rules exactly as written.
  */
-function filters(pair: ResolvedPair): string[] {
-  return [...pair.exclude, ...ownExcludes(pair)].flatMap((p) => [p, ...contentsOf(p)]).map((p) => `--exclude=${p}`);
+function filters(pair: ResolvedPair, contents = false): string[] {
+  return [...pair.exclude, ...ownExcludes(pair)].flatMap((p) => [p, ...(contents ? contentsOf(p) : [])]).map((p) => `--exclude=${p}`);
 }
 
 /**
@@ -66,12 +67,12 @@ function contentsOf(p: string): string[] {
   return [`${isPlainPattern(base) ? base.replace(/\\/g, '\\\\') : base}/**`];
 }
 
-function shared(pair: ResolvedPair, keepPartial = true): string[] {
+function shared(pair: ResolvedPair, keepPartial = true, contents = false): string[] {
   // Without --partial-dir rsync removes the temp file (.name.XXXXXX) of a file it is stopped in (SIGTERM),
   // and no longer hides partial folders left by earlier runs: its own rule for them is given instead
   // (perishable, as rsync's is: a folder holding one may still be removed to make way; review 69: a
   // first copy walking the tree had sent them as files).
-  const args = ['--archive', '--mkpath', ...(keepPartial ? [`--partial-dir=${PARTIAL_DIR}`] : []), ...filters(pair), ...(keepPartial ? [] : [`--filter=-p ${PARTIAL_DIR}/`])];
+  const args = ['--archive', '--mkpath', ...(keepPartial ? [`--partial-dir=${PARTIAL_DIR}`] : []), ...filters(pair, contents), ...(keepPartial ? [] : [`--filter=-p ${PARTIAL_DIR}/`])];
   if (pair.bwlimit) args.push(`--bwlimit=${pair.bwlimit}`);
   return args;
 }
@@ -135,7 +136,8 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   // folder is still an error (change_dir).
   const which = tree ? ['--no-links', '--no-devices', '--no-specials'] : ['--files-from=-', '--from0', '--ignore-missing-args'];
   // --itemize-changes: which files rsync wrote, so the verify can lean on its transfer checksum.
-  const args = [...shared(pair, keepPartial), ...(compress ? compressArgs(pair, false) : []), ...which, '--itemize-changes', '--stats', '--info=progress2'];
+  const force = pair.delete && Boolean(how.makeWay);
+  const args = [...shared(pair, keepPartial, force), ...(compress ? compressArgs(pair, false) : []), ...which, '--itemize-changes', '--stats', '--info=progress2'];
   if (ignoreTimes) args.push('--ignore-times');
   if (pair.backup) args.push('--backup', `--backup-dir=${BACKUP_DIR}/${ctx.stamp}`);
   // A rerun (Command.retryArgs) that sends a file again moves the copy just written aside under a name
@@ -145,7 +147,7 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
   // plan's deletions, counted by the guard; backed up with backup) to make way, as `rsync -a --delete`
   // does; it keeps excluded files and then refuses, which classify says. Without --force it refused always.
   // Not for a repair's re-send: it must not delete a folder made since (the guard never saw it).
-  const receiver = pair.delete && how.makeWay ? receiverRules(pair, direction, args) : undefined;
+  const receiver = force ? receiverRules(pair, direction, args) : undefined;
   if (receiver) args.push('--force', ...receiver);
   return [...args, ...transport(pair), '--', ...ends(pair, direction)];
 }
@@ -157,7 +159,7 @@ export function filesArgv(pair: ResolvedPair, direction: 'push' | 'pull', ctx: P
  */
 function receiverRules(pair: ResolvedPair, direction: 'push' | 'pull', args: readonly string[]): string[] | undefined {
   if (direction !== 'push' || pair.remote.type !== 'ssh') return [];
-  const rules = [...filters(pair), `--filter=-p ${PARTIAL_DIR}/`];
+  const rules = [...filters(pair, true), `--filter=-p ${PARTIAL_DIR}/`];
   // rsync refuses a client whose remote command (ssh's words, the host, every option it passes on, and
   // these) is longer than MAX_SERVER_ARGS: "too many remote options specified" (review 71, 72). Counted
   // high: every word of ssh's command, four for the host and rsync, every option labsync gives the
