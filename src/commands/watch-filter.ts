@@ -3,8 +3,9 @@
 import { lstatSync, realpath as realpathCallback, realpathSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { ownExcludes } from '../adapters/own-excludes.js';
+import { foldersAbove } from '../adapters/dvc/root.js';
 import type { ResolvedPair } from '../types.js';
 import { compileExcludes, type Matcher } from '../verify/glob.js';
 
@@ -107,11 +108,10 @@ export async function placeOf(pair: Pick<ResolvedPair, 'local' | 'tool'> & { rea
   return { ...place, id: await folderId(place.top), ...(repo ? { repo } : {}) };
 }
 
+/** adapters/dvc/root.ts's dvcRepoSync, with stats off the event loop. */
 async function dvcRepoAbove(local: string): Promise<string | undefined> {
-  for (let dir = dirname(local); ; dir = dirname(dir)) {
-    if (await stat(join(dir, '.dvc')).then(() => true, () => false)) return dir;
-    if (dirname(dir) === dir) return undefined;
-  }
+  for (const dir of foldersAbove(local)) if (await stat(join(dir, '.dvc')).then(() => true, () => false)) return dir;
+  return undefined;
 }
 
 /**

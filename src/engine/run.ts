@@ -1,6 +1,5 @@
 // Runs the selected pairs through the pool, records state, and reports through events.
-import { existsSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { sep } from 'node:path';
 import type { PlanContext } from '../adapters/types.js';
 import type { Redactor } from '../exec/redact.js';
 import { makeFolderSync } from '../state/own-folder.js';
@@ -18,6 +17,7 @@ import type { PlanSeam } from './plan-seam.js';
 import { versionsFor } from './versions.js';
 import { directionOf } from './pair-options.js';
 import { nestedThroughLinks, realFolders } from '../manifest/nested-pairs.js';
+import { dvcRepoSync } from '../adapters/dvc/root.js';
 import type { DrainOptions } from './drain-pair.js';
 
 export interface RunRequest {
@@ -79,17 +79,7 @@ function shardOf(req: RunRequest, pair: ResolvedPair): { shard?: Shard } {
 /** The folder holding the .dvc/ a pair's data is in (the nearest above it), asked once per folder. */
 const dvcRepos = new Map<string, string | undefined>();
 function dvcRepoOf(local: string): string | undefined {
-  if (!dvcRepos.has(local)) {
-    let found: string | undefined;
-    for (let dir = dirname(local); ; dir = dirname(dir)) {
-      if (existsSync(join(dir, '.dvc'))) {
-        found = dir;
-        break;
-      }
-      if (dirname(dir) === dir) break;
-    }
-    dvcRepos.set(local, found);
-  }
+  if (!dvcRepos.has(local)) dvcRepos.set(local, dvcRepoSync(local));
   return dvcRepos.get(local);
 }
 

@@ -1,18 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { PairSetupError } from '../../errors.js';
 import type { ResolvedPair } from '../../types.js';
 import type { Adapter, Command, PlanContext } from '../types.js';
 import { addArgv, cloudStatusArgv, configArgvs, pullArgv, pushArgv, recordPaths, remoteName, wantedSettings, workspaceStatusArgv, type DvcTarget } from './argv.js';
 import { classify } from './classify.js';
+import { dvcRepoSync } from './root.js';
 import { alreadyConfigured, cloudStatus, ownRemotes, pushPending, verifyReport, workspaceChanges } from './parse.js';
 
 /** The folder holding .dvc/, searched upward from the pair's data. */
 function dvcRoot(local: string): string {
-  for (let dir = dirname(local); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, '.dvc'))) return dir;
-    if (dirname(dir) === dir) throw new PairSetupError(`${local} is not inside a DVC repository (no .dvc folder above it)`, 'run `dvc init` in the git repository that holds the data');
-  }
+  const root = dvcRepoSync(local);
+  if (root === undefined) throw new PairSetupError(`${local} is not inside a DVC repository (no .dvc folder above it)`, 'run `dvc init` in the git repository that holds the data');
+  return root;
 }
 
 function targetOf(pair: ResolvedPair): DvcTarget {
